@@ -1,0 +1,1 @@
+module.exports = { ...require('../jest.preset.cjs'), testMatch: ['<rootDir>/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/'] };
