@@ -1,0 +1,40 @@
+import { connect, StringCodec } from 'nats';
+import { Client } from 'pg';
+import { startNats, startPostgres } from '../src';
+
+describe('test harness', () => {
+  it('starts a real PostgreSQL and creates isolated databases', async () => {
+    const pg = await startPostgres();
+    try {
+      const a = await pg.createDatabase();
+      const b = await pg.createDatabase();
+      expect(a).not.toEqual(b);
+      const c = new Client({ connectionString: a });
+      await c.connect();
+      const r = await c.query<{ v: string }>('select version() as v');
+      await c.end();
+      expect(r.rows[0].v).toMatch(/PostgreSQL/);
+    } finally {
+      await pg.stop();
+    }
+  });
+
+  it('starts a real nats-server with JetStream that survives stop/start with its data', async () => {
+    const nats = await startNats();
+    try {
+      let nc = await connect({ servers: nats.url });
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({ name: 'HARNESS', subjects: ['harness.>'] });
+      await nc.jetstream().publish('harness.x', StringCodec().encode('kept'));
+      await nc.close();
+      await nats.stop();
+      await nats.start();
+      nc = await connect({ servers: nats.url });
+      const info = await (await nc.jetstreamManager()).streams.info('HARNESS');
+      expect(info.state.messages).toBe(1);
+      await nc.close();
+    } finally {
+      await nats.dispose();
+    }
+  });
+});
