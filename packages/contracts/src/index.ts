@@ -1,0 +1,13 @@
+export * from './contract';
+export * from './wire';
+export * from './streams';
+export * from './policy';
+export * from './scim';
+export * from './tokens';
+import type { Contract } from './contract';
+import { PolicyBeneficiariesChanged } from './policy';
+import * as scim from './scim';
+import { TokensAcquire, TokensIssued } from './tokens';
+
+/** Every contract, for catalogue tests and documentation. */
+export const ALL_CONTRACTS: readonly Contract[] = [PolicyBeneficiariesChanged, ...Object.values(scim), TokensAcquire, TokensIssued];

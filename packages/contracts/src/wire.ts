@@ -1,0 +1,87 @@
+import { headers as natsHeaders, type JetStreamClient, type Msg, type MsgHdrs, type NatsConnection, type RequestOptions } from 'nats';
+import type { z } from 'zod';
+import type { Contract, EventContract, EventOf, ReplyOf, RequestContract, RequestOf } from './contract';
+
+export const CONTRACT_HEADER = 'Idp-Contract';
+
+/** Thrown when a message on the wire does not match its contract. */
+export class ContractViolation extends Error {
+  constructor(
+    readonly contract: string,
+    readonly issues: string[],
+  ) {
+    super(`message does not match contract ${contract}: ${issues.join('; ')}`);
+    this.name = 'ContractViolation';
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function check<S extends z.ZodType>(contract: Contract, schema: S, value: unknown): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw new ContractViolation(
+      `${contract.name}.v${contract.version}`,
+      r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return r.data;
+}
+
+/** Validates and serialises a payload for a contract (JSON, UTF-8). */
+export function encode<S extends z.ZodType>(contract: Contract, schema: S, value: z.input<S> | z.infer<S>): Uint8Array {
+  return enc.encode(JSON.stringify(check(contract, schema, value)));
+}
+
+/** Parses and validates bytes received for a contract. */
+export function decode<S extends z.ZodType>(contract: Contract, schema: S, data: Uint8Array): z.infer<S> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(dec.decode(data));
+  } catch {
+    throw new ContractViolation(`${contract.name}.v${contract.version}`, ['payload is not JSON']);
+  }
+  return check(contract, schema, parsed);
+}
+
+export function contractHeaders(contract: Contract, extra: Record<string, string> = {}): MsgHdrs {
+  const h = natsHeaders();
+  h.set(CONTRACT_HEADER, `${contract.name}.v${contract.version}`);
+  for (const [k, v] of Object.entries(extra)) h.set(k, v);
+  return h;
+}
+
+export const encodeEvent = <C extends EventContract>(c: C, e: EventOf<C>): Uint8Array => encode<C['schema']>(c, c.schema, e);
+export const decodeEvent = <C extends EventContract>(c: C, data: Uint8Array): EventOf<C> => decode<C['schema']>(c, c.schema, data);
+
+/** Publishes an event to JetStream; `msgId` makes redelivery from an outbox idempotent. */
+export async function publishEvent<C extends EventContract>(js: JetStreamClient, c: C, event: EventOf<C>, msgId: string): Promise<void> {
+  await js.publish(c.subject, encodeEvent(c, event), { msgID: msgId, headers: contractHeaders(c) });
+}
+
+/** Sends a request and validates the reply against the contract. */
+export async function request<C extends RequestContract>(
+  nc: NatsConnection,
+  c: C,
+  body: RequestOf<C>,
+  opts: Partial<RequestOptions> = {},
+): Promise<ReplyOf<C>> {
+  const msg = await nc.request(c.subject, encode<C['request']>(c, c.request, body), { timeout: 5000, ...opts, headers: contractHeaders(c) });
+  return decode<C['reply']>(c, c.reply, msg.data);
+}
+
+/** Validates an incoming request; on violation returns the issues instead of throwing. */
+export function parseRequest<C extends RequestContract>(c: C, msg: Msg): { ok: true; value: RequestOf<C> } | { ok: false; error: ContractViolation } {
+  try {
+    return { ok: true, value: decode<C['request']>(c, c.request, msg.data) };
+  } catch (e) {
+    if (e instanceof ContractViolation) return { ok: false, error: e };
+    throw e;
+  }
+}
+
+/** Validates and sends a reply. */
+export function respond<C extends RequestContract>(c: C, msg: Msg, reply: ReplyOf<C>): boolean {
+  return msg.respond(encode<C['reply']>(c, c.reply, reply), { headers: contractHeaders(c) });
+}
