@@ -1,0 +1,215 @@
+import { z } from 'zod';
+import { userFlowFromMetadataUrl } from './azure-ad-config';
+import type { RejectionReason } from './token-errors';
+
+export const SUPPORTED_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
+export type JwsAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+export interface StepUpOptions {
+  /** Allowed user flows / acr values (compared case-insensitively). */
+  userFlows?: string[];
+  /** Maximum age of `auth_time`, in seconds. */
+  maxAgeSeconds?: number;
+}
+
+export interface VerifiedTokenCacheOptions {
+  /** Default true. */
+  enabled?: boolean;
+  /** LRU bound; default 10 000. */
+  maxEntries?: number;
+  /** Upper bound on an entry's life (it never outlives the token's `exp`); default 300. */
+  ttlSeconds?: number;
+}
+
+export interface JwksOptions {
+  /** Minimum interval between refetches caused by an unknown `kid`; default 30. */
+  refreshCooldownSeconds?: number;
+  /** Keys older than this are refreshed in the background; default 3600. */
+  maxAgeSeconds?: number;
+  /** Timeout for one metadata / JWKS request; default 5000. */
+  fetchTimeoutMs?: number;
+}
+
+export interface RejectionEvent {
+  reason: RejectionReason;
+}
+
+/** Options of {@link TokenValidator}; names follow passport-azure-ad where one exists. */
+export interface AuthOptions {
+  /** One OpenID metadata URL per B2C user flow / Entra tenant. */
+  identityMetadata: string | string[];
+  /** This API's application (client) id; accepted as an audience. */
+  clientID?: string;
+  /** Accepted audiences, e.g. `api://policy-api` (the clientID is accepted too). */
+  audience?: string | string[];
+  /** Accepted issuers; default: the `issuer` of each metadata document. */
+  issuer?: string | string[];
+  /** Default true. false skips the issuer check (multi-tenant apps only). */
+  validateIssuer?: boolean;
+  /** B2C: user-flow restriction applies (see policyName). */
+  isB2C?: boolean;
+  /** B2C user flows whose tokens are accepted; default (isB2C): the flows of the metadata URLs. */
+  policyName?: string | string[];
+  /** Subset of RS256, PS256, ES256; default all three. */
+  allowedAlgorithms?: JwsAlgorithm[];
+  /** Tolerance for exp/nbf; default 60, at most 300. */
+  clockSkewSeconds?: number;
+  /** Permit `http:` metadata / JWKS URLs (local tests only). */
+  allowInsecureHttp?: boolean;
+  /** realm of the WWW-Authenticate challenge; default `api`. */
+  realm?: string;
+  jwks?: JwksOptions;
+  cache?: VerifiedTokenCacheOptions;
+  /** Defaults for `@RequireStepUp()` (e.g. from env). */
+  stepUp?: StepUpOptions;
+  /** Milliseconds since the epoch; tests inject a clock. */
+  clock?: () => number;
+  /** Called with the internal reason of every rejection (never the token); for logs/metrics. */
+  onRejected?: (event: RejectionEvent) => void;
+}
+
+export interface ResolvedAuthOptions {
+  metadataUrls: string[];
+  audiences: string[];
+  issuers: string[] | undefined;
+  validateIssuer: boolean;
+  isB2C: boolean;
+  allowedUserFlows: string[];
+  algorithms: JwsAlgorithm[];
+  clockSkewSeconds: number;
+  allowInsecureHttp: boolean;
+  realm: string;
+  jwks: Required<JwksOptions>;
+  cache: Required<VerifiedTokenCacheOptions>;
+  stepUp: { userFlows: string[] | undefined; maxAgeSeconds: number | undefined };
+  clock: () => number;
+  onRejected: ((event: RejectionEvent) => void) | undefined;
+}
+
+export class AuthConfigError extends Error {
+  override name = 'AuthConfigError';
+}
+
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const fn = <T>() => z.custom<T>((v) => typeof v === 'function', { message: 'must be a function' });
+
+const optionsSchema = z
+  .object({
+    identityMetadata: stringOrList,
+    clientID: z.string().min(1).optional(),
+    audience: stringOrList.optional(),
+    issuer: stringOrList.optional(),
+    validateIssuer: z.boolean().optional(),
+    isB2C: z.boolean().optional(),
+    policyName: stringOrList.optional(),
+    allowedAlgorithms: z.array(z.enum(SUPPORTED_ALGORITHMS)).min(1).optional(),
+    clockSkewSeconds: z.number().int().min(0).max(MAX_CLOCK_SKEW_SECONDS).optional(),
+    allowInsecureHttp: z.boolean().optional(),
+    realm: z
+      .string()
+      .min(1)
+      .regex(/^[\x20-\x7e]+$/, 'printable ASCII only')
+      .optional(),
+    jwks: z
+      .object({
+        refreshCooldownSeconds: z.number().min(1).max(86_400).optional(),
+        maxAgeSeconds: z.number().min(60).max(7 * 86_400).optional(),
+        fetchTimeoutMs: z.number().int().min(100).max(60_000).optional(),
+      })
+      .strict()
+      .optional(),
+    cache: z
+      .object({
+        enabled: z.boolean().optional(),
+        maxEntries: z.number().int().min(1).max(1_000_000).optional(),
+        ttlSeconds: z.number().min(1).max(3600).optional(),
+      })
+      .strict()
+      .optional(),
+    stepUp: z
+      .object({
+        userFlows: z.array(z.string().min(1)).min(1).optional(),
+        maxAgeSeconds: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    clock: fn<() => number>().optional(),
+    onRejected: fn<(event: RejectionEvent) => void>().optional(),
+  })
+  // Module-level keys (e.g. globalGuards) pass through untouched.
+  .loose();
+
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? [...v] : [v];
+
+const unique = (values: string[]): string[] => [...new Set(values)];
+
+function checkUrl(url: string, allowInsecureHttp: boolean): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AuthConfigError(`identityMetadata is not a URL: ${url}`);
+  }
+  if (parsed.protocol === 'https:') return parsed.toString();
+  if (parsed.protocol === 'http:' && allowInsecureHttp) return parsed.toString();
+  throw new AuthConfigError(
+    `identityMetadata must use https (set allowInsecureHttp only for local tests): ${url}`,
+  );
+}
+
+/** Validates and normalises options; throws {@link AuthConfigError} on a bad config. */
+export function resolveAuthOptions(input: AuthOptions): ResolvedAuthOptions {
+  const parsed = optionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new AuthConfigError(`invalid auth options: ${detail}`);
+  }
+  const o = parsed.data;
+  const allowInsecureHttp = o.allowInsecureHttp ?? false;
+  const metadataUrls = unique(list(o.identityMetadata).map((u) => checkUrl(u, allowInsecureHttp)));
+
+  const audiences = unique([...list(o.audience), ...(o.clientID ? [o.clientID] : [])]);
+  if (audiences.length === 0) {
+    throw new AuthConfigError('invalid auth options: audience or clientID is required');
+  }
+  const isB2C = o.isB2C ?? false;
+  const explicitFlows = list(o.policyName).map((f) => f.toLowerCase());
+  const derivedFlows = isB2C
+    ? metadataUrls.map(userFlowFromMetadataUrl).filter((f): f is string => f !== undefined)
+    : [];
+  const issuers = o.issuer === undefined ? undefined : unique(list(o.issuer));
+
+  return {
+    metadataUrls,
+    audiences,
+    issuers,
+    validateIssuer: o.validateIssuer ?? true,
+    isB2C,
+    allowedUserFlows: unique(explicitFlows.length > 0 ? explicitFlows : derivedFlows),
+    algorithms: unique(o.allowedAlgorithms ?? [...SUPPORTED_ALGORITHMS]) as JwsAlgorithm[],
+    clockSkewSeconds: o.clockSkewSeconds ?? 60,
+    allowInsecureHttp,
+    realm: o.realm ?? 'api',
+    jwks: {
+      refreshCooldownSeconds: o.jwks?.refreshCooldownSeconds ?? 30,
+      maxAgeSeconds: o.jwks?.maxAgeSeconds ?? 3600,
+      fetchTimeoutMs: o.jwks?.fetchTimeoutMs ?? 5000,
+    },
+    cache: {
+      enabled: o.cache?.enabled ?? true,
+      maxEntries: o.cache?.maxEntries ?? 10_000,
+      ttlSeconds: o.cache?.ttlSeconds ?? 300,
+    },
+    stepUp: {
+      userFlows: o.stepUp?.userFlows?.map((f) => f.toLowerCase()),
+      maxAgeSeconds: o.stepUp?.maxAgeSeconds,
+    },
+    clock: o.clock ?? Date.now,
+    onRejected: o.onRejected,
+  };
+}

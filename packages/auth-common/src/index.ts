@@ -1,0 +1,24 @@
+export * from './azure-ad-config';
+export * from './auth-options';
+export * from './authorization-header';
+export * from './authorization-policy';
+export * from './bearer-challenge';
+export * from './principal';
+export * from './token-errors';
+export * from './token-validator';
+export { VerifiedTokenCache, type CacheStats } from './verified-token-cache';
+export type { KeyStoreStats, KeyCandidate } from './signing-key-store';
+export { MetadataFetchError, type OpenIdMetadata } from './metadata-client';
+
+export * from './nest/auth.constants';
+export * from './nest/auth-module-options';
+export * from './nest/auth.decorators';
+export * from './nest/auth.module';
+export * from './nest/authorization.guard';
+export * from './nest/azure-ad-jwt.strategy';
+export * from './nest/bearer-auth.exception';
+export * from './nest/bearer-exception.filter';
+export * from './nest/bearer-token.strategy';
+export * from './nest/global-auth.guard';
+export * from './nest/jwt-auth.guard';
+export { getRequestPrincipal } from './nest/request-principal';
