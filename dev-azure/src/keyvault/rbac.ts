@@ -1,0 +1,59 @@
+// Azure RBAC for the Key Vault data plane: built-in roles as sets of data
+// actions, assignments scoped to the vault or to one object.
+import { forbiddenByRbac } from './errors';
+import type { KeyVaultRole, RoleAssignment } from './options';
+
+export type DataAction =
+  | 'keys/read'
+  | 'keys/create/action'
+  | 'keys/sign/action'
+  | 'keys/verify/action'
+  | 'certificates/read'
+  | 'certificates/create/action'
+  | 'certificates/import/action'
+  | 'secrets/getSecret/action'
+  | 'secrets/readMetadata/action';
+
+// Mirrors the dataActions of Azure's built-in roles, limited to what this vault implements.
+const ROLE_ACTIONS: Record<KeyVaultRole, readonly DataAction[] | 'all'> = {
+  'Key Vault Administrator': 'all',
+  'Key Vault Crypto User': ['keys/read', 'keys/sign/action', 'keys/verify/action'],
+  'Key Vault Certificates Officer': ['certificates/read', 'certificates/create/action', 'certificates/import/action'],
+  'Key Vault Secrets User': ['secrets/getSecret/action', 'secrets/readMetadata/action'],
+  'Key Vault Reader': ['keys/read', 'certificates/read', 'secrets/readMetadata/action'],
+};
+
+export interface Caller {
+  /** appid / azp / oid claims: any of them may be the assignment's principalId. */
+  principalIds: string[];
+  /** For refusal messages: ids only, never the token. */
+  description: string;
+}
+
+/** The object an operation touches: `{collection}/{name}`, or the vault itself for listings. */
+export interface Target {
+  collection: 'keys' | 'certificates' | 'secrets';
+  name?: string;
+}
+
+const normalizeScope = (scope: string): string => scope.replace(/^\/+|\/+$/g, '').toLowerCase();
+
+function scopeCovers(scope: string | undefined, target: Target): boolean {
+  if (scope === undefined || normalizeScope(scope) === '') return true;
+  return target.name !== undefined && normalizeScope(scope) === `${target.collection}/${target.name.toLowerCase()}`;
+}
+
+export function isAllowed(assignments: readonly RoleAssignment[], caller: Caller, action: DataAction, target: Target): boolean {
+  return assignments.some((a) => {
+    if (!caller.principalIds.includes(a.principalId) || !scopeCovers(a.scope, target)) return false;
+    const actions = ROLE_ACTIONS[a.role];
+    return actions === 'all' || actions.includes(action);
+  });
+}
+
+export function authorize(assignments: readonly RoleAssignment[], caller: Caller, action: DataAction, target: Target): void {
+  if (!isAllowed(assignments, caller, action, target)) {
+    const resource = target.name ? `/${target.collection}/${target.name}` : '/';
+    throw forbiddenByRbac(caller.description, `Microsoft.KeyVault/vaults/${action}`, resource);
+  }
+}

@@ -1,0 +1,263 @@
+// Key Vault stand-in: the keys interface through the real SDKs (challenge
+// auth, getKey, sign/verify with PS256/RS256/ES256), RBAC refusals and the
+// protocol's error shapes.
+import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
+import { createHash, createPublicKey, verify as nodeVerify, constants } from 'node:crypto';
+import {
+  credentialFor,
+  devClientOptions,
+  newClient,
+  rawRequest,
+  startVaultFixture,
+  TENANT_ID,
+  type VaultFixture,
+} from './keyvault-harness';
+
+const API = 'api-version=2025-07-01';
+
+describe('Key Vault stand-in: keys', () => {
+  const crypto = newClient();
+  const officer = newClient();
+  const nobody = newClient();
+  const scoped = newClient();
+  const reader = newClient();
+  let fx: VaultFixture;
+
+  beforeAll(async () => {
+    fx = await startVaultFixture(
+      [crypto, officer, nobody, scoped, reader],
+      [
+        { principalId: crypto.clientId, role: 'Key Vault Crypto User' },
+        { principalId: officer.oid, role: 'Key Vault Certificates Officer' },
+        { principalId: scoped.clientId, role: 'Key Vault Crypto User', scope: 'keys/rsa-signer' },
+        { principalId: reader.clientId, role: 'Key Vault Reader' },
+      ],
+      {
+        seedCertificates: [
+          { name: 'rsa-signer', subject: 'CN=rsa-signer' },
+          { name: 'ec-signer', subject: 'CN=ec-signer', keyType: 'EC', curve: 'P-256' },
+        ],
+      },
+    );
+  });
+
+  afterAll(async () => {
+    await fx?.close();
+  });
+
+  it('answers an unauthenticated request with the bearer challenge the SDK expects', async () => {
+    const res = await rawRequest(`${fx.vault.url}/keys/rsa-signer?${API}`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer authorization="${fx.issuer.url}/${TENANT_ID}", resource="https://vault.azure.net"`);
+    expect(res.body).toEqual({ error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } });
+  });
+
+  it('challenges an unauthenticated POST with an empty JSON body (the SDK strips the body until it has a token)', async () => {
+    const res = await fetch(`${fx.vault.url}/keys/rsa-signer/00000000000000000000000000000000/sign?${API}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('resource="https://vault.azure.net"');
+  });
+
+  it('gets a key as a public JWK and signs PS256 through CryptographyClient, verified by node:crypto and by the vault', async () => {
+    const credential = credentialFor(fx.issuer, crypto);
+    const keys = new KeyClient(fx.vault.url, credential, devClientOptions);
+    const key = await keys.getKey('rsa-signer');
+    expect(key.keyType).toBe('RSA');
+    expect(key.keyOperations).toEqual(expect.arrayContaining(['sign', 'verify']));
+    expect(key.properties.enabled).toBe(true);
+    expect(key.properties.exportable).toBe(false);
+    expect(key.key?.d).toBeUndefined();
+    expect(key.id).toMatch(new RegExp(`^${fx.vault.url}/keys/rsa-signer/[0-9a-f]{32}$`));
+
+    const client = new CryptographyClient(key.id!, credential, devClientOptions);
+    const message = Buffer.from('header.payload of a client assertion');
+    const digest = createHash('sha256').update(message).digest();
+    const before = fx.vault.stats().signCount;
+    const signed = await client.sign('PS256', digest);
+    expect(signed.keyID).toBe(key.id);
+    expect(fx.vault.stats().signCount).toBe(before + 1);
+
+    const publicKey = createPublicKey({ key: { kty: 'RSA', n: Buffer.from(key.key!.n!).toString('base64url'), e: Buffer.from(key.key!.e!).toString('base64url') }, format: 'jwk' });
+    expect(nodeVerify('sha256', message, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signed.result)).toBe(true);
+
+    expect((await client.verify('PS256', digest, signed.result)).result).toBe(true);
+    const tampered = Buffer.from(signed.result);
+    tampered[10] ^= 0xff;
+    expect((await client.verify('PS256', digest, tampered)).result).toBe(false);
+  });
+
+  it('signs RS256 (PKCS#1 v1.5 over the DigestInfo) and ES256 (raw r||s)', async () => {
+    const credential = credentialFor(fx.issuer, crypto);
+    const keys = new KeyClient(fx.vault.url, credential, devClientOptions);
+    const message = Buffer.from('another assertion');
+    const digest = createHash('sha256').update(message).digest();
+
+    const rsa = await keys.getKey('rsa-signer');
+    const rsaClient = new CryptographyClient(rsa.id!, credential, devClientOptions);
+    const rs = await rsaClient.sign('RS256', digest);
+    const rsaPublic = createPublicKey({ key: { kty: 'RSA', n: Buffer.from(rsa.key!.n!).toString('base64url'), e: Buffer.from(rsa.key!.e!).toString('base64url') }, format: 'jwk' });
+    expect(nodeVerify('sha256', message, rsaPublic, rs.result)).toBe(true);
+    expect((await rsaClient.verify('RS256', digest, rs.result)).result).toBe(true);
+
+    const ec = await keys.getKey('ec-signer');
+    expect(ec.keyType).toBe('EC');
+    expect(ec.key?.crv).toBe('P-256');
+    const ecClient = new CryptographyClient(ec, credential, devClientOptions);
+    const es = await ecClient.sign('ES256', digest);
+    expect(es.result).toHaveLength(64);
+    const ecPublic = createPublicKey({
+      key: { kty: 'EC', crv: 'P-256', x: Buffer.from(ec.key!.x!).toString('base64url'), y: Buffer.from(ec.key!.y!).toString('base64url') },
+      format: 'jwk',
+    });
+    expect(nodeVerify('sha256', message, { key: ecPublic, dsaEncoding: 'ieee-p1363' }, es.result)).toBe(true);
+    expect((await ecClient.verify('ES256', digest, es.result)).result).toBe(true);
+    expect((await ecClient.verify('ES256', createHash('sha256').update('other').digest(), es.result)).result).toBe(false);
+  });
+
+  it('refuses to sign for a principal without Key Vault Crypto User, with Azure RBAC 403 body', async () => {
+    const key = await new KeyClient(fx.vault.url, credentialFor(fx.issuer, crypto), devClientOptions).getKey('rsa-signer');
+    const client = new CryptographyClient(key.id!, credentialFor(fx.issuer, nobody), devClientOptions);
+    const digest = createHash('sha256').update('x').digest();
+    await expect(client.sign('PS256', digest)).rejects.toMatchObject({ statusCode: 403, code: 'Forbidden' });
+
+    const token = await fx.issuer.mint(officer);
+    const res = await rawRequest(`${key.id}/sign?${API}`, { method: 'POST', token, body: JSON.stringify({ alg: 'PS256', value: digest.toString('base64url') }) });
+    expect(res.status).toBe(403);
+    const body = res.body as { error: { code: string; message: string; innererror: { code: string } } };
+    expect(body.error.code).toBe('Forbidden');
+    expect(body.error.innererror).toEqual({ code: 'ForbiddenByRbac' });
+    expect(body.error.message).toMatch(/^Caller is not authorized to perform action on resource/);
+    expect(body.error.message).toContain("Action: 'Microsoft.KeyVault/vaults/keys/sign/action'");
+    expect(body.error.message).not.toContain(token);
+  });
+
+  it('honours assignment scope: keys/rsa-signer grants that key only', async () => {
+    const credential = credentialFor(fx.issuer, scoped);
+    const keys = new KeyClient(fx.vault.url, credential, devClientOptions);
+    const rsa = await keys.getKey('rsa-signer');
+    const digest = createHash('sha256').update('scoped').digest();
+    await expect(new CryptographyClient(rsa.id!, credential, devClientOptions).sign('RS256', digest)).resolves.toMatchObject({ keyID: rsa.id });
+    await expect(keys.getKey('ec-signer')).rejects.toMatchObject({ statusCode: 403 });
+  });
+
+  it('lets a Reader read key metadata but not sign', async () => {
+    const credential = credentialFor(fx.issuer, reader);
+    const keys = new KeyClient(fx.vault.url, credential, devClientOptions);
+    const names: string[] = [];
+    for await (const p of keys.listPropertiesOfKeys()) names.push(p.name);
+    expect(names.sort()).toEqual(['ec-signer', 'rsa-signer']);
+    const versions: string[] = [];
+    for await (const p of keys.listPropertiesOfKeyVersions('rsa-signer')) versions.push(p.version!);
+    expect(versions).toHaveLength(1);
+    const rsa = await keys.getKey('rsa-signer');
+    await expect(new CryptographyClient(rsa.id!, credential, devClientOptions).sign('PS256', createHash('sha256').update('r').digest())).rejects.toMatchObject({ statusCode: 403 });
+  });
+
+  it('rejects tokens that fail validation with 401 and the challenge', async () => {
+    const url = `${fx.vault.url}/keys/rsa-signer?${API}`;
+    const now = Math.floor(Date.now() / 1000);
+    const cases = [
+      await fx.issuer.mint(crypto, { aud: 'https://management.azure.com' }),
+      await fx.issuer.mint(crypto, { iss: `https://evil.example/${TENANT_ID}/v2.0` }),
+      await fx.issuer.mint(crypto, { iat: now - 7200, nbf: now - 7200, exp: now - 3600 }),
+      await fx.issuer.mint(crypto, {}, { untrustedKey: true }),
+      'not-a-jwt',
+    ];
+    for (const token of cases) {
+      const res = await rawRequest(url, { token });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toContain(`authorization="${fx.issuer.url}/${TENANT_ID}"`);
+      expect((res.body as { error: { code: string } }).error.code).toBe('Unauthorized');
+    }
+    // Trailing-slash audience and issuer variants are accepted, as Entra issues both forms.
+    const ok = await rawRequest(url, { token: await fx.issuer.mint(crypto, { aud: 'https://vault.azure.net/', iss: `${fx.issuer.url}/${TENANT_ID}/v2.0/` }) });
+    expect(ok.status).toBe(200);
+  });
+
+  it('checks api-version like Key Vault', async () => {
+    const token = await fx.issuer.mint(crypto);
+    const missing = await rawRequest(`${fx.vault.url}/keys/rsa-signer`, { token });
+    expect(missing.status).toBe(400);
+    expect((missing.body as { error: { code: string } }).error.code).toBe('BadParameter');
+    const unknown = await rawRequest(`${fx.vault.url}/keys/rsa-signer?api-version=1999-01-01`, { token });
+    expect(unknown.status).toBe(400);
+    expect((unknown.body as { error: { message: string } }).error.message).toMatch(/The specified version \(1999-01-01\) is not recognized/);
+    // The SDK percent-encodes the dash in the parameter name.
+    const encoded = await rawRequest(`${fx.vault.url}/keys/rsa-signer?api%2Dversion=7.6`, { token });
+    expect(encoded.status).toBe(200);
+  });
+
+  it('returns KeyNotFound for unknown keys and versions', async () => {
+    const keys = new KeyClient(fx.vault.url, credentialFor(fx.issuer, crypto), devClientOptions);
+    await expect(keys.getKey('no-such-key')).rejects.toMatchObject({ statusCode: 404, code: 'KeyNotFound' });
+    await expect(keys.getKey('rsa-signer', { version: 'ffffffffffffffffffffffffffffffff' })).rejects.toMatchObject({ statusCode: 404, code: 'KeyNotFound' });
+  });
+
+  it('answers malformed and hostile input with 400 BadParameter, never 500', async () => {
+    const token = await fx.issuer.mint(crypto);
+    const key = await new KeyClient(fx.vault.url, credentialFor(fx.issuer, crypto), devClientOptions).getKey('rsa-signer');
+    const signUrl = `${key.id}/sign?${API}`;
+    const bodies = [
+      '{',
+      '',
+      'null',
+      '[]',
+      '"PS256"',
+      '{"alg":"PS256"}',
+      '{"alg":"PS256","value":42}',
+      '{"alg":"XX999","value":"AAAA"}',
+      '{"alg":"PS256","value":"not base64url!!"}',
+      '{"alg":"PS256","value":"AAAA"}',
+      '{"alg":"ES256","value":"' + Buffer.alloc(32).toString('base64url') + '"}',
+      '{"__proto__":{"polluted":true},"alg":"PS256","value":"AAAA"}',
+      '{"alg":"PS256","value":"' + 'A'.repeat(5000) + '"}',
+      '\u0000\u0001\u0002',
+    ];
+    for (const body of bodies) {
+      const res = await rawRequest(signUrl, { method: 'POST', token, body });
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect((res.body as { error: { code: string } }).error.code).toBe('BadParameter');
+    }
+    const wrongType = await rawRequest(signUrl, { method: 'POST', token, body: 'alg=PS256', contentType: 'text/plain' });
+    expect(wrongType.status).toBeGreaterThanOrEqual(400);
+    expect(wrongType.status).toBeLessThan(500);
+    for (let i = 0; i < 50; i++) {
+      const junk = Buffer.from(Array.from({ length: 1 + ((i * 37) % 200) }, (_, j) => (i * 131 + j * 17) % 256)).toString('latin1');
+      const res = await rawRequest(signUrl, { method: 'POST', token, body: junk });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+    }
+    const badName = await rawRequest(`${fx.vault.url}/keys/bad_name!/create?${API}`, { method: 'POST', token, body: '{"kty":"RSA"}' });
+    expect(badName.status).toBeGreaterThanOrEqual(400);
+    expect(badName.status).toBeLessThan(500);
+    expect(({}) as Record<string, unknown>).not.toHaveProperty('polluted');
+  });
+
+  it('creates standalone keys (POST /keys/{name}/create) that never expose private material', async () => {
+    const token = await fx.issuer.mint(crypto);
+    const denied = await rawRequest(`${fx.vault.url}/keys/standalone/create?${API}`, { method: 'POST', token, body: '{"kty":"EC","crv":"P-256"}' });
+    expect(denied.status).toBe(403);
+
+    const admin = newClient();
+    const { vault } = fx;
+    const adminToken = await fx.issuer.mint(admin);
+    // Not assigned yet: refused; the assignment list is fixed at start, so use a restart with one more assignment.
+    expect((await rawRequest(`${vault.url}/keys/standalone/create?${API}`, { method: 'POST', token: adminToken, body: '{"kty":"EC","crv":"P-256"}' })).status).toBe(403);
+    await fx.restart({ roleAssignments: [...fx.options.roleAssignments, { principalId: admin.oid, role: 'Key Vault Administrator' }] });
+    const created = await rawRequest(`${fx.vault.url}/keys/standalone/create?${API}`, { method: 'POST', token: adminToken, body: '{"kty":"EC","crv":"P-256"}' });
+    expect(created.status).toBe(200);
+    const bundle = created.body as { key: Record<string, unknown>; attributes: { exportable: boolean } };
+    expect(bundle.key).toMatchObject({ kty: 'EC', crv: 'P-256', key_ops: ['sign', 'verify'] });
+    expect(bundle.key).not.toHaveProperty('d');
+    expect(bundle.attributes.exportable).toBe(false);
+    const conflict = await rawRequest(`${fx.vault.url}/certificates/standalone/create?${API}`, {
+      method: 'POST',
+      token: adminToken,
+      body: JSON.stringify({ policy: { x509_props: { subject: 'CN=x' }, issuer: { name: 'Self' } } }),
+    });
+    expect(conflict.status).toBe(409);
+  });
+});
