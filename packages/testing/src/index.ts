@@ -2,3 +2,4 @@ export { freePort, waitForPort } from './ports';
 export { natsServerBinary, postgresBinDir } from './binaries';
 export { startNats, type NatsServerOptions, type TestNatsServer } from './nats';
 export { startPostgres, type TestPostgres } from './postgres';
+export { startNode, waitForHttp, type RunningProcess } from './process';

@@ -1,0 +1,47 @@
+import { Inject, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
+export const InjectNats = (): ParameterDecorator => Inject(NATS_CONNECTION);
+
+export interface NatsSettings {
+  url: string;
+  user?: string;
+  password?: string;
+  name: string;
+}
+
+export function natsConnectionOptions(s: NatsSettings): ConnectionOptions {
+  return {
+    servers: s.url.split(','),
+    name: s.name,
+    user: s.user,
+    pass: s.password,
+    maxReconnectAttempts: -1, // keep trying through an outage; readiness reports it meanwhile
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
+  };
+}
+
+export function natsProvider(settings: () => NatsSettings): Provider {
+  return {
+    provide: NATS_CONNECTION,
+    useFactory: async (): Promise<NatsConnection> => connect(natsConnectionOptions(settings())),
+  };
+}
+
+/** Drains NATS after HTTP has stopped: in-flight handlers finish, pending publishes flush. */
+export class NatsLifecycle implements OnApplicationShutdown {
+  private readonly log = new Logger('nats');
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    try {
+      await this.nc.drain();
+    } catch (e) {
+      this.log.warn(`drain failed: ${e instanceof Error ? e.message : String(e)}`);
+      await this.nc.close();
+    }
+  }
+}

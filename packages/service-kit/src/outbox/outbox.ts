@@ -1,0 +1,114 @@
+import { Logger } from '@nestjs/common';
+import { contractHeaders, encodeEvent, type EventContract, type EventOf } from '@idp/contracts';
+import type { JetStreamClient } from 'nats';
+import type { Pool, PoolClient } from 'pg';
+
+/**
+ * Transactional outbox: a service writes events into its `outbox` table in the same
+ * transaction as the change, and the relay publishes them to JetStream afterwards. The
+ * JetStream message id is the outbox row id, so a crash between publish and mark only
+ * yields a duplicate that JetStream's dedupe window drops.
+ *
+ * Table (each service's migrations create it):
+ *   CREATE TABLE outbox (id uuid PRIMARY KEY, subject text NOT NULL, payload jsonb NOT NULL,
+ *     created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz,
+ *     attempts int NOT NULL DEFAULT 0, last_error text);
+ *   CREATE INDEX outbox_pending ON outbox (created_at) WHERE published_at IS NULL;
+ */
+export interface OutboxQueryable {
+  query(sql: string, params: unknown[]): Promise<unknown>;
+}
+
+/** Validates the event against its contract and stages it; call inside the change's transaction. */
+export async function stageEvent<C extends EventContract>(tx: OutboxQueryable, c: C, event: EventOf<C> & { eventId: string }): Promise<void> {
+  encodeEvent(c, event); // throws ContractViolation before anything is committed
+  await tx.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [event.eventId, c.subject, JSON.stringify(event)]);
+}
+
+export interface OutboxRelayOptions {
+  pool: Pool;
+  js: () => JetStreamClient;
+  contracts: readonly EventContract[];
+  intervalMs?: number;
+  batchSize?: number;
+}
+
+export class OutboxRelay {
+  private readonly log = new Logger('outbox');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private stopped = false;
+  private readonly bySubject: Map<string, EventContract>;
+
+  constructor(private readonly o: OutboxRelayOptions) {
+    this.bySubject = new Map(o.contracts.map((c) => [c.subject, c]));
+  }
+
+  start(): void {
+    this.stopped = false;
+    const tick = async (): Promise<void> => {
+      await this.flush().catch(() => undefined);
+      if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs ?? 250);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Publishes pending events once; returns how many were published. Serialised per process. */
+  flush(): Promise<number> {
+    this.running ??= this.publishPending().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async pending(): Promise<number> {
+    const r = await this.o.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL');
+    return Number(r.rows[0].n);
+  }
+
+  private async publishPending(): Promise<number> {
+    let published = 0;
+    const client: PoolClient = await this.o.pool.connect();
+    try {
+      for (;;) {
+        await client.query('BEGIN');
+        // SKIP LOCKED lets several replicas relay in parallel without sending a row twice.
+        const { rows } = await client.query<{ id: string; subject: string; payload: unknown }>(
+          `SELECT id, subject, payload FROM outbox WHERE published_at IS NULL
+           ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [this.o.batchSize ?? 100],
+        );
+        if (rows.length === 0) {
+          await client.query('COMMIT');
+          return published;
+        }
+        for (const row of rows) {
+          const c = this.bySubject.get(row.subject);
+          try {
+            if (!c) throw new Error(`no contract for subject ${row.subject}`);
+            const data = encodeEvent(c, row.payload as EventOf<typeof c>);
+            await this.o.js().publish(c.subject, data, { msgID: row.id, headers: contractHeaders(c), timeout: 2000 });
+            await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1', [row.id]);
+            published++;
+          } catch (e) {
+            const msg = e instanceof Error ? e.message : String(e);
+            await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [row.id, msg.slice(0, 500)]);
+            await client.query('COMMIT');
+            this.log.warn(`publish deferred for outbox row ${row.id}: ${msg}`);
+            return published; // NATS is likely down: keep order, retry on the next tick
+          }
+        }
+        await client.query('COMMIT');
+      }
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type Provider } from '@nestjs/common';
+import { ensureStreams, type StreamName } from '@idp/contracts';
+import type { NatsConnection } from 'nats';
+import type { Pool } from 'pg';
+import type { CommonEnv } from './config/env';
+import { PG_POOL, PoolLifecycle, poolProvider } from './db/pool';
+import { HealthController } from './health/health.controller';
+import { ReadinessRegistry } from './health/readiness';
+import { MetricsController } from './metrics/metrics.controller';
+import { applyMigrations } from './migrate/migrate';
+import { NATS_CONNECTION, NatsLifecycle, natsProvider } from './nats/nats.providers';
+
+export interface ServiceKitOptions {
+  service: string;
+  config: Pick<CommonEnv, 'LOG_LEVEL' | 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'DATABASE_URL' | 'MIGRATE_ON_START'>;
+  /** JetStream streams this service publishes to; created at boot. */
+  streams?: StreamName[];
+  /** Prisma migrations folder, applied at boot when MIGRATE_ON_START is true. */
+  migrationsDir?: string;
+  /** Services without a database (the token broker) set this to false. */
+  database?: boolean;
+}
+
+const OPTIONS = Symbol('SERVICE_KIT_OPTIONS');
+
+class ReadinessWiring implements OnApplicationBootstrap {
+  constructor(
+    private readonly registry: ReadinessRegistry,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(OPTIONS) private readonly o: ServiceKitOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.registry.register('nats', async () => {
+      if (this.nc.isClosed()) throw new Error('closed');
+      await this.nc.flush(); // a round trip to the server
+    });
+    if (this.o.streams?.length) await ensureStreams(await this.nc.jetstreamManager(), this.o.streams);
+  }
+}
+
+class DatabaseWiring implements OnApplicationBootstrap {
+  constructor(
+    private readonly registry: ReadinessRegistry,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(OPTIONS) private readonly o: ServiceKitOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.o.config.MIGRATE_ON_START && this.o.migrationsDir) {
+      await applyMigrations({ databaseUrl: this.o.config.DATABASE_URL, migrationsDir: this.o.migrationsDir });
+    }
+    this.registry.register('database', async () => {
+      await this.pool.query('SELECT 1');
+    });
+  }
+}
+
+/**
+ * What every service has: JSON logs with request ids, /healthz, /readyz, /metrics, a NATS
+ * connection drained on shutdown and a PostgreSQL pool closed last.
+ */
+@Module({})
+export class ServiceKitModule {
+  static forRoot(o: ServiceKitOptions): DynamicModule {
+    const providers: Provider[] = [
+      { provide: OPTIONS, useValue: o },
+      ReadinessRegistry,
+      natsProvider(() => ({ url: o.config.NATS_URL, user: o.config.NATS_USER, password: o.config.NATS_PASSWORD, name: o.service })),
+      NatsLifecycle,
+      ReadinessWiring,
+    ];
+    const exported: Array<symbol | typeof ReadinessRegistry> = [ReadinessRegistry, NATS_CONNECTION];
+    if (o.database !== false) {
+      providers.push(poolProvider(() => o.config.DATABASE_URL), PoolLifecycle, DatabaseWiring);
+      exported.push(PG_POOL);
+    }
+    return {
+      module: ServiceKitModule,
+      global: true,
+      controllers: [HealthController, MetricsController],
+      providers,
+      exports: exported,
+    };
+  }
+}

@@ -1,0 +1,21 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ServiceKitModule } from '@idp/service-kit';
+import { join } from 'node:path';
+import type { PortalConfig } from './config';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: PortalConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'portal',
+          config,
+          
+          migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,6 @@
+import 'reflect-metadata';
+import { bootService } from '@idp/service-kit';
+import { AppModule } from './app.module';
+import { loadPortalConfig } from './config';
+
+void bootService({ name: 'portal', loadConfig: () => loadPortalConfig(), module: (c) => AppModule.forRoot(c) });

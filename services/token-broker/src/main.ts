@@ -1,0 +1,6 @@
+import 'reflect-metadata';
+import { bootService } from '@idp/service-kit';
+import { AppModule } from './app.module';
+import { loadTokenBrokerConfig } from './config';
+
+void bootService({ name: 'token-broker', loadConfig: () => loadTokenBrokerConfig(), module: (c) => AppModule.forRoot(c) });
