@@ -81,6 +81,15 @@ describe('Key Vault stand-in: certificates', () => {
     expect(cert.keyId).toBe(`${fx.vault.url}/keys/policy-daemon/${version}`);
     expect(cert.secretId).toBe(`${fx.vault.url}/secrets/policy-daemon/${version}`);
 
+    // In-process view for other stand-ins (public material only).
+    const local = fx.vault.certificate('Policy-Daemon');
+    expect(local?.der.equals(der)).toBe(true);
+    expect(local?.version).toBe(version);
+    expect(local?.x5t).toBe(createHash('sha1').update(der).digest('base64url'));
+    expect(local?.x5tS256).toBe(createHash('sha256').update(der).digest('base64url'));
+    expect(new X509Certificate(local!.pem).raw.equals(der)).toBe(true);
+    expect(fx.vault.certificate('absent')).toBeUndefined();
+
     const op = await certs.getCertificateOperation('policy-daemon');
     expect(op.getOperationState().certificateOperation?.status).toBe('completed');
 

@@ -30,7 +30,8 @@ describe('Key Vault stand-in: keys', () => {
         { principalId: crypto.clientId, role: 'Key Vault Crypto User' },
         { principalId: officer.oid, role: 'Key Vault Certificates Officer' },
         { principalId: scoped.clientId, role: 'Key Vault Crypto User', scope: 'keys/rsa-signer' },
-        { principalId: reader.clientId, role: 'Key Vault Reader' },
+        // Upper-case on purpose: GUIDs compare case-insensitively.
+        { principalId: reader.clientId.toUpperCase(), role: 'Key Vault Reader' },
       ],
       {
         seedCertificates: [

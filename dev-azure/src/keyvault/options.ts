@@ -54,9 +54,23 @@ export interface KeyVaultStats {
   throttledCount: number;
 }
 
+/** Public face of a certificate's current version (no key material). */
+export interface PublicCertificate {
+  name: string;
+  version: string;
+  der: Buffer;
+  pem: string;
+  /** base64url SHA-1 of the DER. */
+  x5t: string;
+  /** base64url SHA-256 of the DER. */
+  x5tS256: string;
+}
+
 export interface KeyVaultHandle {
   url: string;
   stop(): Promise<void>;
   stats(): KeyVaultStats;
   setRateLimit(perSecond: number | undefined): void;
+  /** In-process read of a certificate's current public certificate, e.g. for an identity stand-in that trusts it; undefined if absent. */
+  certificate(name: string): PublicCertificate | undefined;
 }

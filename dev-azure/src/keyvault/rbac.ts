@@ -44,8 +44,10 @@ function scopeCovers(scope: string | undefined, target: Target): boolean {
 }
 
 export function isAllowed(assignments: readonly RoleAssignment[], caller: Caller, action: DataAction, target: Target): boolean {
+  // Object ids and client ids are GUIDs: compare them case-insensitively, as Azure does.
+  const ids = caller.principalIds.map((id) => id.toLowerCase());
   return assignments.some((a) => {
-    if (!caller.principalIds.includes(a.principalId) || !scopeCovers(a.scope, target)) return false;
+    if (!ids.includes(a.principalId.toLowerCase()) || !scopeCovers(a.scope, target)) return false;
     const actions = ROLE_ACTIONS[a.role];
     return actions === 'all' || actions.includes(action);
   });

@@ -101,5 +101,6 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
     setRateLimit(perSecond) {
       bucket = perSecond === undefined ? undefined : new TokenBucket(perSecond);
     },
+    certificate: (name) => vault.publicCertificate(name),
   };
 }

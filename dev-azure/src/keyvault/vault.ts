@@ -1,14 +1,14 @@
 // The vault's operations over its state, independent of HTTP: one
 // certificate = a certificate object, a managed key and a managed secret,
 // all sharing name and version (Key Vault's three faces).
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { certificateFacts, exportSecretValue, issueSelfSigned, parseImport } from './certificates';
 import { algorithmFitsKey, describePrivateKey, generatePrivateKeyPem, signDigest, verifyDigest, type SignAlgorithm } from './crypto';
 import { certificateNotFound, forbiddenByPolicy, KvError, keyNotFound, secretNotFound } from './errors';
 import { assertSelfIssued, mergePolicy, monthsBetween } from './policy';
 import type { PolicyBody } from './schemas';
 import { newVersionId, nowSeconds, type CertificateState, type CertificateVersionState, type KeyState, type KeyVersionState, type VaultStore } from './store';
-import type { SeedCertificate } from './options';
+import type { PublicCertificate, SeedCertificate } from './options';
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const VERSION = /^[0-9a-fA-F]{32}$/;
@@ -138,6 +138,21 @@ export class Vault {
     const cert = this.store.certificate(name);
     if (!cert) throw certificateNotFound(name);
     return cert;
+  }
+
+  publicCertificate(name: string): PublicCertificate | undefined {
+    const cert = this.store.certificate(name);
+    const v = cert?.versions.at(-1);
+    if (!cert || !v) return undefined;
+    const der = Buffer.from(v.cer, 'base64');
+    return {
+      name: cert.name,
+      version: v.version,
+      der,
+      pem: new X509Certificate(der).toString(),
+      x5t: createHash('sha1').update(der).digest('base64url'),
+      x5tS256: createHash('sha256').update(der).digest('base64url'),
+    };
   }
 
   certificates(): CertificateState[] {
