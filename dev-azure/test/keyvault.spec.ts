@@ -118,6 +118,29 @@ describe('Key Vault stand-in: keys', () => {
     expect((await ecClient.verify('ES256', createHash('sha256').update('other').digest(), es.result)).result).toBe(false);
   });
 
+  it('signs every RSA algorithm over its digest (RS/PS 256/384/512), each verified by node:crypto', async () => {
+    const credential = credentialFor(fx.issuer, crypto);
+    const rsa = await new KeyClient(fx.vault.url, credential, devClientOptions).getKey('rsa-signer');
+    const client = new CryptographyClient(rsa.id!, credential, devClientOptions);
+    const publicKey = createPublicKey({ key: { kty: 'RSA', n: Buffer.from(rsa.key!.n!).toString('base64url'), e: Buffer.from(rsa.key!.e!).toString('base64url') }, format: 'jwk' });
+    const message = Buffer.from('all algorithms');
+    for (const [alg, hash, hLen] of [['RS256', 'sha256', 32], ['RS384', 'sha384', 48], ['RS512', 'sha512', 64], ['PS256', 'sha256', 32], ['PS384', 'sha384', 48], ['PS512', 'sha512', 64]] as const) {
+      const { result } = await client.sign(alg, createHash(hash).update(message).digest());
+      const key = alg.startsWith('PS') ? { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hLen } : publicKey;
+      expect({ alg, ok: nodeVerify(hash, message, key, result) }).toEqual({ alg, ok: true });
+    }
+  });
+
+  it('signs with a versionless kid (the current version), as Key Vault does', async () => {
+    const credential = credentialFor(fx.issuer, crypto);
+    const current = await new KeyClient(fx.vault.url, credential, devClientOptions).getKey('rsa-signer');
+    const client = new CryptographyClient(`${fx.vault.url}/keys/rsa-signer`, credential, devClientOptions);
+    const digest = createHash('sha256').update('versionless').digest();
+    const signed = await client.sign('RS256', digest);
+    expect(signed.keyID).toBe(current.id);
+    expect((await client.verify('RS256', digest, signed.result)).result).toBe(true);
+  });
+
   it('refuses to sign for a principal without Key Vault Crypto User, with Azure RBAC 403 body', async () => {
     const key = await new KeyClient(fx.vault.url, credentialFor(fx.issuer, crypto), devClientOptions).getKey('rsa-signer');
     const client = new CryptographyClient(key.id!, credentialFor(fx.issuer, nobody), devClientOptions);
@@ -165,6 +188,10 @@ describe('Key Vault stand-in: keys', () => {
       await fx.issuer.mint(crypto, { iss: `https://evil.example/${TENANT_ID}/v2.0` }),
       await fx.issuer.mint(crypto, { iat: now - 7200, nbf: now - 7200, exp: now - 3600 }),
       await fx.issuer.mint(crypto, {}, { untrustedKey: true }),
+      // alg "none": the allow-list refuses unsigned tokens whatever they claim.
+      `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(
+        JSON.stringify({ aud: 'https://vault.azure.net', iss: `${fx.issuer.url}/${TENANT_ID}/v2.0`, azp: crypto.clientId, exp: now + 600 }),
+      ).toString('base64url')}.`,
       'not-a-jwt',
     ];
     for (const token of cases) {

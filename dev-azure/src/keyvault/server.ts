@@ -2,6 +2,7 @@
 // goes through, in order: throttling, the bearer challenge / token check,
 // the api-version check; then the route authorizes its own data action.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { TokenValidator } from './auth';
 import { registerCertificateRoutes } from './certificates-routes';
@@ -46,8 +47,10 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
 
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     requestCount++;
+    // Azure's correlation header; the SDKs log it with failures.
+    void reply.header('x-ms-request-id', randomUUID());
     const wait = bucket?.take() ?? 0;
     if (wait > 0) {
       throttledCount++;
