@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// `npm run up`: the whole platform on this machine with embedded defaults.
+// Installs and builds if needed, creates the dev CA, starts nats-server, a database,
+// the Azure stand-ins, every service, and one HTTPS entry point whose routes mirror the
+// Kubernetes ingress. Ctrl-C stops everything; data stays in .dev/ for the next start.
+import { execSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dev = path.join(root, '.dev');
+const say = (m) => console.log(`[up] ${m}`);
+
+if (!existsSync(path.join(root, 'node_modules', '.bin', 'turbo'))) {
+  say('installing dependencies (npm ci)…');
+  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+}
+say('building (turbo, cached after the first run)…');
+execSync('npx --no-install turbo run build --output-logs=errors-only', { cwd: root, stdio: 'inherit' });
+
+const { ensureDevCa } = await import('./dev-ca.mjs');
+const { startLocalPostgres, findPgBin } = await import('./local-postgres.mjs');
+const { topology } = await import('./local-topology.mjs');
+const ca = await ensureDevCa();
+mkdirSync(dev, { recursive: true });
+
+const ports = { entry: Number(process.env.UP_PORT ?? 8443), ...topology.ports };
+const children = [];
+let stopping = false;
+
+function run(name, cmd, args, env = {}) {
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: ca.caCertPath, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = `${name.padEnd(12)}| `;
+  const pipe = (stream, out) => {
+    let buf = '';
+    stream.on('data', (d) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop();
+      for (const l of lines) out.write(prefix + l + '\n');
+    });
+  };
+  pipe(child.stdout, process.stdout);
+  pipe(child.stderr, process.stderr);
+  child.on('exit', (code, sig) => {
+    if (!stopping) {
+      say(`${name} exited (${code ?? sig}); stopping everything`);
+      void shutdown(1);
+    }
+  });
+  children.push({ name, child });
+  return child;
+}
+
+async function waitHttp(url, name) {
+  const deadline = Date.now() + 60000;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(200);
+  }
+  throw new Error(`${name} did not become ready at ${url}`);
+}
+
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  // Reverse start order: entry point and services first, then stand-ins, NATS, database.
+  for (const { name, child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGTERM');
+    const done = new Promise((r) => child.once('exit', r));
+    const timeout = sleep(15000).then(() => child.kill('SIGKILL'));
+    await Promise.race([done, timeout]);
+    say(`${name} stopped`);
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  // Database: DATABASE_URL (a real server) or a persistent local PostgreSQL in .dev/postgres.
+  let dbBase = process.env.DATABASE_URL;
+  if (!dbBase) {
+    const bin = findPgBin();
+    if (!bin) throw new Error('PostgreSQL binaries not found: `apt-get install postgresql`, or set DATABASE_URL to a server.');
+    const pg = await startLocalPostgres({ dir: path.join(dev, 'postgres'), port: ports.postgres, bin });
+    children.push({ name: 'postgres', child: pg });
+    dbBase = `postgresql://postgres@127.0.0.1:${ports.postgres}/postgres`;
+    say(`PostgreSQL on 127.0.0.1:${ports.postgres} (data in .dev/postgres)`);
+  }
+  const require = createRequire(path.join(root, 'packages/testing/package.json'));
+  const { Client } = require('pg');
+  const dbUrl = (name) => {
+    const u = new URL(dbBase);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+  const admin = new Client({ connectionString: dbBase });
+  await admin.connect();
+  for (const db of topology.databases) {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
+    if (!rowCount) await admin.query(`CREATE DATABASE "${db}"`);
+  }
+  await admin.end();
+
+  // NATS with JetStream and one user per service (the same permissions the Helm chart sets).
+  const natsConf = path.join(dev, 'nats.conf');
+  writeFileSync(natsConf, topology.natsConfig({ port: ports.nats, storeDir: path.join(dev, 'nats') }));
+  const { natsServerBinary } = require('@idp/testing');
+  run('nats', natsServerBinary(), ['-c', natsConf]);
+
+  // Azure stand-ins (identity + Key Vault), HTTPS with the dev CA.
+  run('dev-azure', process.execPath, ['dev-azure/dist/main.js'], topology.devAzureEnv({ ports, dev, ca }));
+  await waitHttp(`https://localhost:${ports.identity}/healthz`, 'dev-azure');
+
+  for (const svc of topology.services) {
+    run(svc.name, process.execPath, [`services/${svc.name}/dist/main.js`], svc.env({ ports, dev, dbUrl, ca }));
+  }
+  for (const svc of topology.services) await waitHttp(`http://127.0.0.1:${ports[svc.name]}/readyz`, svc.name);
+
+  run('entry', process.execPath, ['scripts/entry-proxy.mjs'], {
+    ENTRY_PORT: String(ports.entry),
+    ENTRY_TLS_CERT: ca.certPath,
+    ENTRY_TLS_KEY: ca.keyPath,
+    ENTRY_ROUTES: JSON.stringify(topology.routes(ports)),
+  });
+  await waitHttp(`https://localhost:${ports.entry}/healthz`, 'entry');
+
+  const users = JSON.parse(readFileSync(path.join(root, 'dev-azure/config/dev-azure.json'), 'utf8'))
+    .tenants.flatMap((t) => (t.users ?? []).map((u) => `${u.email} / ${u.password}`));
+  console.log(`
+  Identity platform is up (Ctrl-C to stop; data stays in .dev/).
+
+    Portal        https://localhost:${ports.entry}/
+    Policy API    https://localhost:${ports.entry}/api/public   (OpenAPI: /api/openapi.json)
+    SCIM          https://localhost:${ports.entry}/scim/v2/ServiceProviderConfig
+    Azure AD B2C  https://localhost:${ports.identity}/   (local stand-in)
+    Key Vault     https://localhost:${ports.keyVault}/   (local stand-in)
+
+  Demo accounts (B2C): ${users.join(', ')}
+  Trust the dev CA in your browser: ${ca.caCertPath}
+`);
+} catch (e) {
+  console.error(`[up] ${e instanceof Error ? e.message : String(e)}`);
+  await shutdown(1);
+}
