@@ -4,6 +4,7 @@ export * from './streams';
 export * from './policy';
 export * from './scim';
 export * from './tokens';
+export * from './tokens-client';
 import type { Contract } from './contract';
 import { PolicyBeneficiariesChanged } from './policy';
 import * as scim from './scim';

@@ -7,7 +7,7 @@ export const TokensAcquire = defineRequest({
   name: 'tokens.acquire',
   version: 1,
   description:
-    'Ask the token broker for an app-only Entra ID access token. The caller is identified by its authenticated NATS user, never by a field it sends.',
+    'Ask the token broker for an app-only Entra ID access token, on `tokens.acquire.v1.<caller>` (see tokensAcquireSubject). The caller is identified by its authenticated NATS user (only it may publish to that subject), never by a field it sends.',
   request: z.object({
     /** Client registration name configured in the broker. */
     registration: z.string().min(1).max(100),
@@ -33,6 +33,12 @@ export const TokensAcquire = defineRequest({
     }),
   ]),
 });
+
+/**
+ * The subject a caller sends `tokens.acquire` to: `tokens.acquire.v1.<its NATS user>`. nats-server
+ * permissions let only that user publish there, so the subject itself proves who is asking.
+ */
+export const tokensAcquireSubject = (natsUser: string): string => `${TokensAcquire.subject}.${natsUser}`;
 
 export const TokensIssued = defineEvent({
   name: 'tokens.issued',

@@ -60,14 +60,15 @@ export async function publishEvent<C extends EventContract>(js: JetStreamClient,
   await js.publish(c.subject, encodeEvent(c, event), { msgID: msgId, headers: contractHeaders(c) });
 }
 
-/** Sends a request and validates the reply against the contract. */
+/** Sends a request and validates the reply against the contract; `subject` overrides the contract's (per-caller subjects). */
 export async function request<C extends RequestContract>(
   nc: NatsConnection,
   c: C,
   body: RequestOf<C>,
-  opts: Partial<RequestOptions> = {},
+  opts: Partial<RequestOptions> & { subject?: string } = {},
 ): Promise<ReplyOf<C>> {
-  const msg = await nc.request(c.subject, encode<C['request']>(c, c.request, body), { timeout: 5000, ...opts, headers: contractHeaders(c) });
+  const { subject = c.subject, ...rest } = opts;
+  const msg = await nc.request(subject, encode<C['request']>(c, c.request, body), { timeout: 5000, ...rest, headers: contractHeaders(c) });
   return decode<C['reply']>(c, c.reply, msg.data);
 }
 
