@@ -4,7 +4,11 @@ import { defineEvent } from './contract';
 export const Relationship = z.enum(['spouse', 'partner', 'child', 'parent', 'sibling', 'other-relative', 'trust', 'estate', 'charity', 'other']);
 
 export const Beneficiary = z.object({
-  name: z.string().min(1).max(200),
+  /** 1-200 Unicode code points (NFC-normalised by the API). */
+  name: z
+    .string()
+    .min(1)
+    .refine((s) => [...s].length <= 200, { message: 'at most 200 characters' }),
   relationship: Relationship,
   sharePercent: z.number().int().min(1).max(100),
 });

@@ -1,7 +1,20 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
+import { AuthModule } from '@idp/auth-common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
+import { authModuleOptions } from './auth/auth-options';
+import { BeneficiariesController } from './beneficiaries/beneficiaries.controller';
+import { BeneficiariesService } from './beneficiaries/beneficiaries.service';
+import { validationPipe } from './common/validation';
 import type { PolicyApiConfig } from './config';
+import { PrismaService } from './database/prisma.service';
+import { HistoryController } from './history/history.controller';
+import { HistoryService } from './history/history.service';
+import { OUTBOX_INTERVAL_MS, OutboxRelayService } from './outbox/outbox-relay.service';
+import { PoliciesController } from './policies/policies.controller';
+import { PoliciesService } from './policies/policies.service';
+import { PublicController } from './public/public.controller';
 
 @Module({})
 export class AppModule {
@@ -15,6 +28,17 @@ export class AppModule {
           streams: ['POLICY'],
           migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
         }),
+        AuthModule.forRoot(authModuleOptions(config)),
+      ],
+      controllers: [PublicController, PoliciesController, BeneficiariesController, HistoryController],
+      providers: [
+        { provide: APP_PIPE, useFactory: validationPipe },
+        { provide: OUTBOX_INTERVAL_MS, useValue: config.OUTBOX_INTERVAL_MS },
+        PrismaService,
+        PoliciesService,
+        BeneficiariesService,
+        HistoryService,
+        OutboxRelayService,
       ],
     };
   }

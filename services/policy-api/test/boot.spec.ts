@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { LocalIssuer } from './support/local-issuer';
 import { freePort, startNats, startNode, startPostgres, waitForHttp, type TestNatsServer, type TestPostgres } from '@idp/testing';
 
 const entry = join(__dirname, '..', 'dist', 'main.js');
@@ -6,11 +7,12 @@ const entry = join(__dirname, '..', 'dist', 'main.js');
 describe('policy-api process', () => {
   let pg: TestPostgres;
   let nats: TestNatsServer;
+  let issuer: LocalIssuer;
   beforeAll(async () => {
-    [pg, nats] = await Promise.all([startPostgres(), startNats()]);
+    [pg, nats, issuer] = await Promise.all([startPostgres(), startNats(), LocalIssuer.start()]);
   });
   afterAll(async () => {
-    await Promise.all([pg.stop(), nats.dispose()]);
+    await Promise.all([pg.stop(), nats.dispose(), issuer.stop()]);
   });
 
   it('refuses to start naming each missing or malformed variable', async () => {
@@ -19,19 +21,31 @@ describe('policy-api process', () => {
     expect(p.output()).toMatch(/DATABASE_URL: is required but not set/);
     expect(p.output()).toMatch(/NATS_URL: must be a URL \(nats/);
     expect(p.output()).toMatch(/PORT: must be a port number/);
+    expect(p.output()).toMatch(/B2C_IDENTITY_METADATA: is required but not set/);
+    expect(p.output()).toMatch(/API_AUDIENCE: is required but not set/);
+  });
+
+  it('refuses plain-http metadata unless explicitly allowed, and never in production', async () => {
+    const base = { NATS_URL: nats.url, DATABASE_URL: pg.url, ...issuer.env() };
+    const insecure = startNode(entry, { ...base, NODE_ENV: 'development', AUTH_ALLOW_INSECURE_HTTP: 'false' });
+    expect(await insecure.exited).toBe(1);
+    expect(insecure.output()).toMatch(/B2C_IDENTITY_METADATA: must use https/);
+    const prod = startNode(entry, { ...base, NODE_ENV: 'production' });
+    expect(await prod.exited).toBe(1);
+    expect(prod.output()).toMatch(/AUTH_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production/);
   });
 
   it('boots, migrates, answers health and readiness, reports NATS loss, and drains on SIGTERM', async () => {
     const port = await freePort();
     const db = await pg.createDatabase();
-    const p = startNode(entry, { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: db, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' });
+    const p = startNode(entry, { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: db, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info', NODE_ENV: 'development', ...issuer.env() });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, { proc: p });
       const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: 'ok', database: 'ok' } });
+      expect((await ready.json()) as unknown).toEqual({ status: 'ok', checks: { nats: 'ok', database: 'ok' } });
       await nats.stop();
       const down = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 503, proc: p });
-      expect((await down.json()).checks.nats).not.toBe('ok');
+      expect(((await down.json()) as { checks: { nats: string } }).checks.nats).not.toBe('ok');
       await nats.start();
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
       const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, { headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' } });

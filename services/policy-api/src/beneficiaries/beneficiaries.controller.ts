@@ -1,0 +1,64 @@
+import { Body, Controller, Headers, HttpCode, Put, Req, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPreconditionFailedResponse,
+  ApiResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScopes, RequireStepUp, type Principal } from '@idp/auth-common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Scopes } from '../auth/auth-options';
+import { asUser, clientIdOf } from '../auth/user';
+import { etagOf, PolicyView, toView } from '../policies/policy.view';
+import { BeneficiariesService } from './beneficiaries.service';
+import { ReplaceBeneficiariesDto } from './beneficiary.dto';
+
+@ApiTags('beneficiaries')
+@ApiBearerAuth()
+@Controller('policies/me/beneficiaries')
+export class BeneficiariesController {
+  constructor(private readonly beneficiaries: BeneficiariesService) {}
+
+  @Put()
+  @HttpCode(200)
+  @RequireScopes(Scopes.write)
+  @RequireStepUp()
+  @ApiOperation({
+    summary: 'Replace the beneficiaries of the caller’s policy',
+    description:
+      'Scope Accounts.Write and a recent step-up: a token from an MFA user flow (tfp/acr) whose auth_time is within the configured max age. ' +
+      'Otherwise 401 with WWW-Authenticate: Bearer error="insufficient_user_authentication", acr_values, max_age (RFC 9470).',
+  })
+  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag from GET /policies/me' })
+  @ApiOkResponse({ type: PolicyView })
+  @ApiUnauthorizedResponse({ description: 'Missing/invalid token, or step-up required (RFC 9470 challenge)' })
+  @ApiPreconditionFailedResponse({ description: 'The policy changed since it was read' })
+  @ApiResponse({ status: 428, description: 'If-Match missing' })
+  async replace(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ReplaceBeneficiariesDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PolicyView> {
+    const user = asUser(principal);
+    const policy = await this.beneficiaries.replace(
+      {
+        holderOid: user.oid,
+        clientId: clientIdOf(user),
+        // The step-up guard guarantees both are present and acceptable.
+        userFlow: user.userFlow ?? 'unknown',
+        authTime: user.authTime ?? 0,
+        requestId: String(req.id),
+      },
+      ifMatch,
+      body.beneficiaries.map((b) => ({ name: b.name, relationship: b.relationship, sharePercent: b.sharePercent })),
+    );
+    reply.header('ETag', etagOf(policy.version)).header('Cache-Control', 'no-store');
+    return toView(policy);
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { PolicyBeneficiariesChanged } from '@idp/contracts';
+import { stageEvent, type OutboxQueryable } from '@idp/service-kit';
+import { isDeepStrictEqual } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { Errors } from '../common/api-error';
+import { PrismaService, type Prisma } from '../database/prisma.service';
+import type { Policy } from '../generated/prisma/client';
+import { beneficiariesOf, etagOf, type BeneficiaryList } from '../policies/policy.view';
+import { requireIfMatch } from './if-match';
+
+/** Who authorised a change and how (from the step-up token). */
+export interface ChangeContext {
+  holderOid: string;
+  clientId?: string;
+  userFlow: string;
+  authTime: number;
+  requestId: string;
+}
+
+/** Runs the outbox INSERT on the Prisma transaction, so the event commits with the change. */
+const outboxOn = (tx: Prisma.TransactionClient): OutboxQueryable => ({
+  query: (sql, params) => tx.$executeRawUnsafe(sql, ...params),
+});
+
+@Injectable()
+export class BeneficiariesService {
+  private readonly log = new Logger('beneficiaries');
+
+  constructor(private readonly db: PrismaService) {}
+
+  /**
+   * Replaces the beneficiary list if the caller's If-Match still names the current version.
+   * The conditional UPDATE (WHERE version = read version) is the concurrency guard: of two
+   * writers with the same ETag exactly one updates a row, the other gets 412.
+   */
+  async replace(ctx: ChangeContext, ifMatch: string | undefined, after: BeneficiaryList): Promise<Policy> {
+    const result = await this.db.$transaction(async (tx) => {
+      const current = await tx.policy.findUnique({ where: { holderOid: ctx.holderOid } });
+      requireIfMatch(ifMatch, current ? etagOf(current.version) : undefined);
+      if (!current) throw Errors.preconditionFailed();
+      const before = beneficiariesOf(current.beneficiaries);
+      if (isDeepStrictEqual(before, after)) return { policy: current, changed: false };
+
+      const now = new Date();
+      const version = current.version + 1;
+      const updated = await tx.policy.updateMany({
+        where: { id: current.id, version: current.version },
+        data: { beneficiaries: after, version, updatedAt: now },
+      });
+      if (updated.count !== 1) throw Errors.preconditionFailed();
+      await tx.policyHistory.create({
+        data: {
+          id: randomUUID(),
+          policyId: current.id,
+          version,
+          changedAt: now,
+          changedBy: ctx.holderOid,
+          clientId: ctx.clientId ?? null,
+          userFlow: ctx.userFlow,
+          authTime: new Date(ctx.authTime * 1000),
+          requestId: ctx.requestId,
+          before,
+          after,
+        },
+      });
+      await stageEvent(outboxOn(tx), PolicyBeneficiariesChanged, {
+        eventId: randomUUID(),
+        policyNumber: current.number,
+        holderOid: ctx.holderOid,
+        policyVersion: version,
+        occurredAt: now.toISOString(),
+        requestId: ctx.requestId,
+        userFlow: ctx.userFlow,
+        authTime: ctx.authTime,
+        before,
+        after,
+      });
+      return { policy: { ...current, beneficiaries: after, version, updatedAt: now }, changed: true };
+    });
+    // Ids and counts only: beneficiary names are personal data.
+    if (result.changed) this.log.log({ msg: 'beneficiaries changed', policyNumber: result.policy.number, version: result.policy.version, count: after.length, requestId: ctx.requestId });
+    return result.policy;
+  }
+}

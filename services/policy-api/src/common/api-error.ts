@@ -1,0 +1,30 @@
+import { HttpException } from '@nestjs/common';
+
+/** One error field as returned to callers. */
+export interface FieldError {
+  /** Path into the request, e.g. `beneficiaries[0].name`. */
+  field: string;
+  message: string;
+}
+
+/** The JSON body of every non-auth error: a stable code, a sentence, optional details. */
+export interface ApiErrorBody {
+  error: string;
+  message: string;
+  details?: FieldError[];
+}
+
+export class ApiError extends HttpException {
+  constructor(status: number, error: string, message: string, details?: FieldError[]) {
+    super({ error, message, ...(details ? { details } : {}) } satisfies ApiErrorBody, status);
+  }
+}
+
+export const Errors = {
+  validation: (details: FieldError[]) => new ApiError(400, 'validation_failed', 'The request is invalid', details),
+  preconditionRequired: () =>
+    new ApiError(428, 'precondition_required', 'Send If-Match with the ETag of the policy you read (GET /policies/me)'),
+  preconditionFailed: () =>
+    new ApiError(412, 'precondition_failed', 'The policy changed since you read it; read it again and retry'),
+  policyNotFound: () => new ApiError(404, 'not_found', 'No policy with this number'),
+};

@@ -1,0 +1,15 @@
+import { Injectable } from '@nestjs/common';
+import { InjectPool } from '@idp/service-kit';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { Pool } from 'pg';
+import { PrismaClient } from '../generated/prisma/client';
+
+/** Prisma over service-kit's pool, so connections and shutdown are owned in one place. */
+@Injectable()
+export class PrismaService extends PrismaClient {
+  constructor(@InjectPool() pool: Pool) {
+    super({ adapter: new PrismaPg(pool) });
+  }
+}
+
+export type { Prisma } from '../generated/prisma/client';

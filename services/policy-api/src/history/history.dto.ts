@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { BeneficiaryDto } from '../beneficiaries/beneficiary.dto';
+import type { BeneficiaryList } from '../policies/policy.view';
+
+export class HistoryQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Only entries older than this policy version (paging)' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'beforeVersion must be an integer' })
+  @Min(1)
+  beforeVersion?: number;
+}
+
+export class HistoryEntryView {
+  @ApiProperty({ description: 'Policy version this change produced' }) version!: number;
+  @ApiProperty({ format: 'date-time' }) changedAt!: string;
+  @ApiProperty({ description: 'Object id (oid) of the user who made the change' }) changedBy!: string;
+  @ApiPropertyOptional({ description: 'Client application (azp) that called the API' }) clientId?: string;
+  @ApiProperty({ description: 'User flow (tfp/acr) of the token that authorised the change' }) userFlow!: string;
+  @ApiProperty({ format: 'date-time', description: 'auth_time of that token' }) authTime!: string;
+  @ApiProperty() requestId!: string;
+  @ApiProperty({ type: [BeneficiaryDto] }) before!: BeneficiaryList;
+  @ApiProperty({ type: [BeneficiaryDto] }) after!: BeneficiaryList;
+}
+
+export class HistoryView {
+  @ApiPropertyOptional({ description: 'Absent when the caller has no policy yet' }) policyNumber?: string;
+  @ApiProperty({ type: [HistoryEntryView], description: 'Newest first' }) items!: HistoryEntryView[];
+  @ApiPropertyOptional({ description: 'Pass as beforeVersion for the next page' }) nextBeforeVersion?: number;
+}

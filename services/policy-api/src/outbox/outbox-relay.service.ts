@@ -1,0 +1,26 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { PolicyBeneficiariesChanged } from '@idp/contracts';
+import { InjectNats, InjectPool, OutboxRelay } from '@idp/service-kit';
+import type { NatsConnection } from 'nats';
+import type { Pool } from 'pg';
+
+export const OUTBOX_INTERVAL_MS = Symbol('OUTBOX_INTERVAL_MS');
+
+/** Relays committed outbox rows to JetStream; retries through NATS outages. */
+@Injectable()
+export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly relay: OutboxRelay;
+
+  constructor(@InjectPool() pool: Pool, @InjectNats() nc: NatsConnection, @Inject(OUTBOX_INTERVAL_MS) intervalMs: number) {
+    this.relay = new OutboxRelay({ pool, js: () => nc.jetstream(), contracts: [PolicyBeneficiariesChanged], intervalMs });
+  }
+
+  onApplicationBootstrap(): void {
+    this.relay.start();
+  }
+
+  // Before NATS drains and the pool closes (both onApplicationShutdown).
+  async onModuleDestroy(): Promise<void> {
+    await this.relay.stop();
+  }
+}

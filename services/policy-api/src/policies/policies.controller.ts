@@ -1,0 +1,41 @@
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireRoles, RequireScopes, type Principal } from '@idp/auth-common';
+import type { FastifyReply } from 'fastify';
+import { AppRoles, Scopes } from '../auth/auth-options';
+import { asUser } from '../auth/user';
+import { ApiError, Errors } from '../common/api-error';
+import { PoliciesService } from './policies.service';
+import { POLICY_NUMBER } from './policy-number';
+import { etagOf, PolicyView, toView } from './policy.view';
+
+@ApiTags('policies')
+@ApiBearerAuth()
+@Controller('policies')
+export class PoliciesController {
+  constructor(private readonly policies: PoliciesService) {}
+
+  @Get('me')
+  @RequireScopes(Scopes.read)
+  @ApiOperation({ summary: "The caller's policy (created on first read). Scope Accounts.Read. Returns an ETag for If-Match." })
+  @ApiOkResponse({ type: PolicyView })
+  async me(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<PolicyView> {
+    const policy = await this.policies.findOrCreate(asUser(principal).oid);
+    reply.header('ETag', etagOf(policy.version)).header('Cache-Control', 'no-store');
+    return toView(policy);
+  }
+
+  @Get(':number')
+  @RequireRoles(AppRoles.readAll)
+  @ApiOperation({ summary: 'Any policy by number. App-only tokens with the Policies.Read.All app role; delegated tokens never.' })
+  @ApiOkResponse({ type: PolicyView })
+  async byNumber(@Param('number') number: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<PolicyView> {
+    if (!POLICY_NUMBER.test(number)) {
+      throw new ApiError(400, 'validation_failed', 'Invalid policy number', [{ field: 'number', message: 'must be PN followed by 10 digits' }]);
+    }
+    const policy = await this.policies.findByNumber(number);
+    if (!policy) throw Errors.policyNotFound();
+    reply.header('ETag', etagOf(policy.version)).header('Cache-Control', 'no-store');
+    return toView(policy);
+  }
+}
