@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceKitModule } from '@idp/service-kit';
-import { join } from 'node:path';
+import { BROKER_CONFIG, BrokerLifecycle } from './broker/broker.lifecycle';
 import type { TokenBrokerConfig } from './config';
 
 @Module({})
@@ -11,11 +11,13 @@ export class AppModule {
       imports: [
         ServiceKitModule.forRoot({
           service: 'token-broker',
-          config,
+          // No database: service-kit's option type still names the DB keys, so they are stubbed.
+          config: { ...config, DATABASE_URL: '', MIGRATE_ON_START: false },
           streams: ['TOKENS'],
-          migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
+          database: false,
         }),
       ],
+      providers: [{ provide: BROKER_CONFIG, useValue: config }, BrokerLifecycle],
     };
   }
 }

@@ -1,48 +1,68 @@
+import { freePort, startNats, startNode, waitForHttp, type TestNatsServer } from '@idp/testing';
 import { join } from 'node:path';
-import { freePort, startNats, startNode, startPostgres, waitForHttp, type TestNatsServer, type TestPostgres } from '@idp/testing';
 
 const entry = join(__dirname, '..', 'dist', 'main.js');
 
+const brokerDoc = JSON.stringify({
+  registrations: [{ name: 'policy-daemon', tenantId: 't1', clientId: 'c1', certificateName: 'policy-daemon' }],
+  callers: { 'policy-reader': [{ registration: 'policy-daemon', scopes: ['api://policy-api/.default'] }] },
+});
+
 describe('token-broker process', () => {
-  let pg: TestPostgres;
   let nats: TestNatsServer;
   beforeAll(async () => {
-    [pg, nats] = await Promise.all([startPostgres(), startNats()]);
+    nats = await startNats();
   });
   afterAll(async () => {
-    await Promise.all([pg.stop(), nats.dispose()]);
+    await nats.dispose();
   });
 
-  it('refuses to start naming each missing or malformed variable', async () => {
-    const p = startNode(entry, { NATS_URL: 'http://nope', PORT: 'abc' });
+  it('refuses to start naming each missing or malformed variable (and never asks for a database)', async () => {
+    const p = startNode(entry, { NATS_URL: 'http://nope', PORT: 'abc', KEY_VAULT_URL: 'http://vault' });
     expect(await p.exited).toBe(1);
-    expect(p.output()).toMatch(/DATABASE_URL: is required but not set/);
-    expect(p.output()).toMatch(/NATS_URL: must be a URL \(nats/);
-    expect(p.output()).toMatch(/PORT: must be a port number/);
+    const out = p.output();
+    expect(out).toMatch(/NATS_URL: must be a URL \(nats/);
+    expect(out).toMatch(/PORT: must be a port number/);
+    expect(out).toMatch(/KEY_VAULT_URL: must be a URL \(https\)/);
+    expect(out).toMatch(/TOKEN_BROKER_CONFIG: set exactly one of/);
+    expect(out).toMatch(/AZURE_FEDERATED_TOKEN_FILE: is required but not set/);
+    expect(out).not.toMatch(/DATABASE_URL/);
   });
 
-  it('boots, migrates, answers health and readiness, reports NATS loss, and drains on SIGTERM', async () => {
+  it('refuses a registrations document that names an unknown registration', async () => {
+    const bad = JSON.stringify({ registrations: [{ name: 'a', tenantId: 't', clientId: 'c', certificateName: 'x' }], callers: { svc: [{ registration: 'b', scopes: ['api://x/.default'] }] } });
+    const p = startNode(entry, { NATS_URL: nats.url, KEY_VAULT_URL: 'https://127.0.0.1:1', AZURE_CREDENTIAL: 'developer', TOKEN_BROKER_CONFIG: bad });
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toMatch(/TOKEN_BROKER_CONFIG: callers\.svc\.0\.registration: unknown registration b/);
+  });
+
+  it('boots, answers health, reports an unreachable Key Vault and NATS loss in readiness, and drains on SIGTERM', async () => {
     const port = await freePort();
-    const db = await pg.createDatabase();
-    const p = startNode(entry, { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: db, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' });
+    const p = startNode(entry, {
+      PORT: String(port),
+      NATS_URL: nats.url,
+      KEY_VAULT_URL: `https://127.0.0.1:${await freePort()}`,
+      AZURE_TENANT_ID: 'tenant',
+      AZURE_CLIENT_ID: 'client',
+      AZURE_FEDERATED_TOKEN_FILE: '/nonexistent/token',
+      AZURE_AUTHORITY_HOST: `https://127.0.0.1:${await freePort()}`,
+      TOKEN_BROKER_CONFIG: brokerDoc,
+      LOG_LEVEL: 'info',
+    });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, { proc: p });
-      const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: 'ok', database: 'ok' } });
+      const notReady = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 503, proc: p });
+      const body = (await notReady.json()) as { checks: Record<string, string> };
+      expect(body.checks).toEqual({ nats: 'ok', keyvault: 'not reached yet' });
       await nats.stop();
       const down = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 503, proc: p });
-      expect((await down.json()).checks.nats).not.toBe('ok');
+      expect(((await down.json()) as { checks: Record<string, string> }).checks.nats).not.toBe('ok');
       await nats.start();
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, { headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' } });
-      expect(r.headers.get('x-request-id')).toBe('req-123');
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/token_broker_issued_total/);
     } finally {
       expect(await p.stop('SIGTERM')).toBe(0);
     }
-    const logs = p.output();
-    expect(logs).not.toContain('secret-token');
-    // Every line is JSON (structured logs).
-    for (const line of logs.trim().split('\n')) if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
-    expect(logs).toMatch(/"reqId":"req-123"/);
+    for (const line of p.output().trim().split('\n')) if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
   });
 });

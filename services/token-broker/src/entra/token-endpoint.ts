@@ -1,0 +1,65 @@
+import { BrokerError, parseRetryAfter, RetryableError } from '../broker/broker-error';
+
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+export interface RedeemedToken {
+  accessToken: string;
+  /** Lifetime in seconds, as Entra reported it. */
+  expiresIn: number;
+}
+
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<Response>;
+
+/** `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` for an authority host. */
+export function tokenEndpointFor(authorityHost: string, tenantId: string): string {
+  return `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
+}
+
+/** The AADSTS code of an Entra error body: `error_codes[0]`, else parsed from the description. */
+export function aadstsOf(body: { error_codes?: unknown; error_description?: unknown }): string | undefined {
+  if (Array.isArray(body.error_codes) && typeof body.error_codes[0] === 'number') return `AADSTS${body.error_codes[0]}`;
+  const m = typeof body.error_description === 'string' ? /AADSTS\d+/.exec(body.error_description) : null;
+  return m?.[0];
+}
+
+/**
+ * Redeems a client assertion for an app-only token (client credentials). Node's fetch keeps
+ * connections to Entra alive between calls. Entra's messages can echo request data, so only
+ * the AADSTS code and the error name travel on.
+ */
+export async function redeemAssertion(
+  o: { endpoint: string; clientId: string; scope: string; assertion: string; timeoutMs?: number },
+  fetchImpl: FetchLike = fetch,
+): Promise<RedeemedToken> {
+  const body = new URLSearchParams({
+    client_id: o.clientId,
+    scope: o.scope,
+    grant_type: 'client_credentials',
+    client_assertion_type: JWT_BEARER,
+    client_assertion: o.assertion,
+  });
+  let res: Response;
+  try {
+    res = await fetchImpl(o.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: body.toString(),
+      signal: AbortSignal.timeout(o.timeoutMs ?? 10000),
+    });
+  } catch {
+    throw new RetryableError('Entra token endpoint unreachable', 'unavailable');
+  }
+  const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (res.ok && typeof json.access_token === 'string' && json.access_token.length > 0) {
+    const expiresIn = Number(json.expires_in);
+    return { accessToken: json.access_token, expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3599 };
+  }
+  const aadsts = aadstsOf(json);
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+  if (res.status === 429) throw new RetryableError('Entra throttled the token request', 'throttled', retryAfter, aadsts);
+  if (res.status >= 500 || res.ok) throw new RetryableError(`Entra token endpoint unavailable (${res.status})`, 'unavailable', retryAfter, aadsts);
+  // The app registration has not reached this tenant's replicas yet: worth a few tries.
+  if (aadsts === 'AADSTS700016') throw new RetryableError('application not found in the tenant (yet)', 'not_replicated', retryAfter, aadsts);
+  const error = typeof json.error === 'string' ? json.error : 'invalid_request';
+  throw new BrokerError('upstream_rejected', `Entra refused the token request: ${error}`, aadsts);
+}

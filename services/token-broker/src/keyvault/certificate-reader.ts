@@ -1,0 +1,55 @@
+import { CertificateClient } from '@azure/keyvault-certificates';
+import type { TokenCredential } from '@azure/identity';
+import { createHash } from 'node:crypto';
+import { classifyKeyVaultError } from './upstream-errors';
+
+/** Public face of a certificate's current version: what the assertion header and the signer need. */
+export interface SigningCertificate {
+  name: string;
+  version: string;
+  /** Key identifier of this version's key (`https://{vault}/keys/{name}/{version}`). */
+  keyId: string;
+  /** base64url SHA-1 of the DER (legacy `x5t`). */
+  x5t: string;
+  /** base64url SHA-256 of the DER (`x5t#S256`). */
+  x5tS256: string;
+}
+
+export interface KeyVaultClientOptions {
+  /** DEV ONLY: accept a challenge whose resource is not the vault's own domain (a localhost vault). */
+  disableChallengeResourceVerification: boolean;
+}
+
+/**
+ * Reads the certificate's latest version on every cold path, so a rotated certificate (a new
+ * version) is used from the next token request on, without a restart.
+ */
+export class CertificateReader {
+  private readonly client: CertificateClient;
+
+  constructor(vaultUrl: string, credential: TokenCredential, o: KeyVaultClientOptions) {
+    this.client = new CertificateClient(vaultUrl, credential, {
+      disableChallengeResourceVerification: o.disableChallengeResourceVerification,
+      // Our own retry loop owns backoff (and counts it); the SDK's would double it.
+      retryOptions: { maxRetries: 0 },
+    });
+  }
+
+  async current(name: string): Promise<SigningCertificate> {
+    let cert;
+    try {
+      cert = await this.client.getCertificate(name);
+    } catch (e) {
+      throw classifyKeyVaultError(e, `reading certificate ${name}`);
+    }
+    if (!cert.cer || !cert.keyId || !cert.properties.version) throw classifyKeyVaultError(new Error('incomplete'), `reading certificate ${name}`);
+    const der = Buffer.from(cert.cer);
+    return {
+      name,
+      version: cert.properties.version,
+      keyId: cert.keyId,
+      x5t: createHash('sha1').update(der).digest('base64url'),
+      x5tS256: createHash('sha256').update(der).digest('base64url'),
+    };
+  }
+}
