@@ -115,7 +115,11 @@ const optionsSchema = z
     jwks: z
       .object({
         refreshCooldownSeconds: z.number().min(1).max(86_400).optional(),
-        maxAgeSeconds: z.number().min(60).max(7 * 86_400).optional(),
+        maxAgeSeconds: z
+          .number()
+          .min(60)
+          .max(7 * 86_400)
+          .optional(),
         fetchTimeoutMs: z.number().int().min(100).max(60_000).optional(),
       })
       .strict()

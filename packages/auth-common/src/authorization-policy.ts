@@ -19,7 +19,10 @@ export interface StepUpPolicy {
 }
 
 /** Every listed scope must be granted; app-only tokens never satisfy a scope. */
-export function checkScopes(p: Principal, required: readonly string[]): BearerChallenge | undefined {
+export function checkScopes(
+  p: Principal,
+  required: readonly string[],
+): BearerChallenge | undefined {
   if (required.length === 0) return undefined;
   if (p.kind === 'user' && required.every((s) => p.scopes.includes(s))) return undefined;
   return BearerChallenges.insufficientScope('The access token lacks a required scope', required);
@@ -33,7 +36,10 @@ export function checkRoles(p: Principal, required: readonly string[]): BearerCha
 }
 
 /** A user with any listed scope, or an app with any listed role. */
-export function checkScopeOrRole(p: Principal, policy: ScopeOrRolePolicy): BearerChallenge | undefined {
+export function checkScopeOrRole(
+  p: Principal,
+  policy: ScopeOrRolePolicy,
+): BearerChallenge | undefined {
   const scopes = policy.scopes ?? [];
   const roles = policy.roles ?? [];
   if (p.kind === 'user' && scopes.some((s) => p.scopes.includes(s))) return undefined;

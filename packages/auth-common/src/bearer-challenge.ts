@@ -1,10 +1,7 @@
 // RFC 6750 / RFC 9470 error responses, independent of any web framework.
 
 export type BearerErrorCode =
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'insufficient_user_authentication';
+  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication';
 
 export interface BearerChallenge {
   status: 400 | 401 | 403;
@@ -28,9 +25,13 @@ const quote = (value: string): string => `"${value.replace(/[\\"]/g, '\\$&')}"`;
 /** The `WWW-Authenticate` value. realm is sent only with the bare challenge (no error). */
 export function formatWwwAuthenticate(challenge: BearerChallenge, realm: string): string {
   if (!challenge.error) return `Bearer realm=${quote(realm)}`;
-  const params = [`error=${quote(challenge.error)}`, `error_description=${quote(challenge.description)}`];
+  const params = [
+    `error=${quote(challenge.error)}`,
+    `error_description=${quote(challenge.description)}`,
+  ];
   if (challenge.scope?.length) params.push(`scope=${quote(challenge.scope.join(' '))}`);
-  if (challenge.acrValues?.length) params.push(`acr_values=${quote(challenge.acrValues.join(' '))}`);
+  if (challenge.acrValues?.length)
+    params.push(`acr_values=${quote(challenge.acrValues.join(' '))}`);
   if (challenge.maxAge !== undefined) params.push(`max_age=${Math.trunc(challenge.maxAge)}`);
   return `Bearer ${params.join(', ')}`;
 }
@@ -60,7 +61,11 @@ export const BearerChallenges = {
     description,
     scope,
   }),
-  stepUp: (description: string, acrValues?: readonly string[], maxAge?: number): BearerChallenge => ({
+  stepUp: (
+    description: string,
+    acrValues?: readonly string[],
+    maxAge?: number,
+  ): BearerChallenge => ({
     status: 401,
     error: 'insufficient_user_authentication',
     description,

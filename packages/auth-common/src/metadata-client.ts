@@ -63,7 +63,10 @@ async function fetchJson(url: string, policy: FetchPolicy): Promise<unknown> {
   }
 }
 
-export async function fetchOpenIdMetadata(url: string, policy: FetchPolicy): Promise<OpenIdMetadata> {
+export async function fetchOpenIdMetadata(
+  url: string,
+  policy: FetchPolicy,
+): Promise<OpenIdMetadata> {
   const parsed = metadataSchema.safeParse(await fetchJson(url, policy));
   if (!parsed.success) throw new MetadataFetchError('metadata lacks issuer or jwks_uri');
   checkedUrl(parsed.data.jwks_uri, policy);

@@ -81,9 +81,10 @@ export function principalFromClaims(raw: Record<string, unknown>): Principal {
   if (email && !emails.includes(email)) emails.push(email);
 
   const flow = str(claims.tfp) ?? str(claims.acr);
-  const authTime = typeof claims.auth_time === 'number' && Number.isFinite(claims.auth_time)
-    ? claims.auth_time
-    : undefined;
+  const authTime =
+    typeof claims.auth_time === 'number' && Number.isFinite(claims.auth_time)
+      ? claims.auth_time
+      : undefined;
   const scp = str(claims.scp);
 
   return Object.freeze({

@@ -1,11 +1,12 @@
-import { importJWK, type CryptoKey } from 'jose';
+import { KeyObject, type webcrypto } from 'node:crypto';
+import { importJWK } from 'jose';
 import type { JwsAlgorithm } from './auth-options';
 import { fetchJwks, fetchOpenIdMetadata, type FetchPolicy } from './metadata-client';
 import { KeySourceUnavailableError } from './token-errors';
 
 /** A public verification key usable for one algorithm, and the issuers whose metadata listed it. */
 export interface KeyCandidate {
-  key: CryptoKey;
+  key: KeyObject;
   /** `issuer` of every metadata document whose JWKS holds this key. */
   metadataIssuers: readonly string[];
 }
@@ -19,7 +20,10 @@ interface KeyEntry {
   jwk: PublicJwk;
   identity: string;
   metadataIssuers: string[];
-  imported: Map<JwsAlgorithm, Promise<CryptoKey | undefined>>;
+  /** Imported once, on first use. */
+  imported?: Promise<KeyObject | undefined>;
+  /** The import's result once settled (null: unusable key). */
+  key?: KeyObject | null;
 }
 
 interface SourceState {
@@ -100,20 +104,35 @@ export class SigningKeyStore {
   }
 
   stats(): KeyStoreStats {
-    return { refreshes: this.refreshes, kids: [...this.index.keys()], lastRefreshAt: this.lastRefreshAt };
+    return {
+      refreshes: this.refreshes,
+      kids: [...this.index.keys()],
+      lastRefreshAt: this.lastRefreshAt,
+    };
+  }
+
+  /**
+   * Fast path without awaiting: the candidates when keys are loaded and the kid
+   * is known and imported; undefined when {@link candidates} must be awaited.
+   */
+  cachedCandidates(kid: string, alg: JwsAlgorithm): KeyCandidate[] | undefined {
+    if (this.loadedAt === undefined) return undefined;
+    const entries = this.index.get(kid);
+    if (entries === undefined) return undefined;
+    this.refreshIfStale(this.options.clock());
+    const out: KeyCandidate[] = [];
+    for (const entry of entries) {
+      if (!fits(entry.jwk, alg)) continue;
+      if (entry.key === undefined) return undefined; // not imported yet
+      if (entry.key) out.push({ key: entry.key, metadataIssuers: entry.metadataIssuers });
+    }
+    return out;
   }
 
   async candidates(kid: string, alg: JwsAlgorithm): Promise<KeyCandidate[]> {
     await this.ensureLoaded();
     const now = this.options.clock();
-    if (
-      !this.inflight &&
-      this.loadedAt !== undefined &&
-      now - this.loadedAt >= this.options.maxAgeMs &&
-      this.mayRefetch(now, this.options.refreshCooldownMs)
-    ) {
-      void this.refresh(); // serve the cached keys meanwhile
-    }
+    this.refreshIfStale(now);
     let entries = this.index.get(kid);
     if (entries === undefined) {
       if (this.inflight) {
@@ -127,10 +146,21 @@ export class SigningKeyStore {
     const out: KeyCandidate[] = [];
     for (const entry of entries) {
       if (!fits(entry.jwk, alg)) continue;
-      const key = await this.imported(entry, alg);
+      const key = await this.imported(entry);
       if (key) out.push({ key, metadataIssuers: entry.metadataIssuers });
     }
     return out;
+  }
+
+  private refreshIfStale(now: number): void {
+    if (
+      !this.inflight &&
+      this.loadedAt !== undefined &&
+      now - this.loadedAt >= this.options.maxAgeMs &&
+      this.mayRefetch(now, this.options.refreshCooldownMs)
+    ) {
+      void this.refresh(); // serve the cached keys meanwhile
+    }
   }
 
   private mayRefetch(now: number, interval: number): boolean {
@@ -145,20 +175,35 @@ export class SigningKeyStore {
       await this.refresh();
     }
     if (this.loadedAt === undefined) {
-      throw new KeySourceUnavailableError('no signing keys could be loaded from the identity metadata');
+      throw new KeySourceUnavailableError(
+        'no signing keys could be loaded from the identity metadata',
+      );
     }
   }
 
-  private imported(entry: KeyEntry, alg: JwsAlgorithm): Promise<CryptoKey | undefined> {
-    let p = entry.imported.get(alg);
-    if (p === undefined) {
-      p = importJWK(entry.jwk, alg).then(
-        (k) => (k instanceof Uint8Array ? undefined : k),
-        () => undefined,
-      );
-      entry.imported.set(alg, p);
-    }
-    return p;
+  /**
+   * jose validates and imports the JWK; the verifier gets a KeyObject (node's
+   * synchronous crypto.verify avoids WebCrypto's per-call thread-pool hop).
+   */
+  private imported(entry: KeyEntry): Promise<KeyObject | undefined> {
+    entry.imported ??= (async () => {
+      const { alg: _alg, ...jwk } = entry.jwk; // alg fit is checked per token
+      try {
+        const key = await importJWK(jwk, jwk.kty === 'EC' ? 'ES256' : 'RS256');
+        if (key instanceof Uint8Array) return undefined;
+        const keyObject = KeyObject.from(key as unknown as webcrypto.CryptoKey);
+        const bits = keyObject.asymmetricKeyDetails?.modulusLength;
+        if (keyObject.asymmetricKeyType === 'rsa' && (bits === undefined || bits < 2048))
+          return undefined;
+        return keyObject;
+      } catch {
+        return undefined;
+      }
+    })().then((key) => {
+      entry.key = key ?? null;
+      return key;
+    });
+    return entry.imported;
   }
 
   private refresh(): Promise<void> {
@@ -200,7 +245,14 @@ export class SigningKeyStore {
         let entry = byIdentity.get(k.identity);
         if (!entry) {
           const old = previous.get(k.identity);
-          entry = { kid: k.kid, jwk: k.jwk, identity: k.identity, metadataIssuers: [], imported: old?.imported ?? new Map() };
+          entry = {
+            kid: k.kid,
+            jwk: k.jwk,
+            identity: k.identity,
+            metadataIssuers: [],
+            imported: old?.imported,
+            key: old?.key,
+          };
           byIdentity.set(k.identity, entry);
         }
         if (source.issuer && !entry.metadataIssuers.includes(source.issuer)) {

@@ -1,8 +1,9 @@
+import { constants, verify as verifySignature, type KeyObject } from 'node:crypto';
 import {
   decodeProtectedHeader,
   errors as joseErrors,
-  jwtVerify,
-  type JWTVerifyOptions,
+  UnsecuredJWT,
+  type JWTClaimVerificationOptions,
   type ProtectedHeaderParameters,
 } from 'jose';
 import {
@@ -20,6 +21,42 @@ import { VerifiedTokenCache, type CacheStats } from './verified-token-cache';
 const MAX_TOKEN_LENGTH = 16 * 1024;
 // Compact JWS: three base64url segments (the signature may be empty, e.g. alg "none").
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+// base64url('{"alg":"none"}'): lets jose validate an already-verified claims set.
+const UNSECURED_HEADER = 'eyJhbGciOiJub25lIn0';
+
+const REQUIRED_CLAIMS = ['exp'];
+const PSS = {
+  padding: constants.RSA_PKCS1_PSS_PADDING,
+  saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+};
+
+/** Synchronous JWS signature check (RFC 7518 §3.3-3.5); the allow-list and key type were checked before. */
+function signatureValid(
+  alg: JwsAlgorithm,
+  key: KeyObject,
+  input: Buffer,
+  signature: Buffer,
+): boolean {
+  try {
+    switch (alg) {
+      case 'RS256':
+        return key.asymmetricKeyType === 'rsa' && verifySignature('sha256', input, key, signature);
+      case 'PS256':
+        return (
+          key.asymmetricKeyType === 'rsa' &&
+          verifySignature('sha256', input, { key, ...PSS }, signature)
+        );
+      case 'ES256':
+        return (
+          key.asymmetricKeyType === 'ec' &&
+          signature.length === 64 &&
+          verifySignature('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature)
+        );
+    }
+  } catch {
+    return false;
+  }
+}
 
 function reasonOf(err: unknown): RejectionReason {
   if (err instanceof InvalidTokenError) return err.reason;
@@ -32,7 +69,8 @@ function reasonOf(err: unknown): RejectionReason {
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature';
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm_not_allowed';
-  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'malformed';
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid)
+    return 'malformed';
   return 'invalid';
 }
 
@@ -47,7 +85,6 @@ export class TokenValidator {
   private readonly keys: SigningKeyStore;
   private readonly cache: VerifiedTokenCache<Principal> | undefined;
   private readonly algorithms: ReadonlySet<string>;
-  private readonly baseVerifyOptions: JWTVerifyOptions;
 
   constructor(options: AuthOptions) {
     this.options = resolveAuthOptions(options);
@@ -64,13 +101,6 @@ export class TokenValidator {
       clock: o.clock,
       onKeysChanged: () => this.cache?.flush(),
     });
-    this.baseVerifyOptions = {
-      algorithms: o.algorithms,
-      audience: o.audiences,
-      clockTolerance: o.clockSkewSeconds,
-      requiredClaims: ['exp'],
-      ...(o.validateIssuer && o.issuers ? { issuer: o.issuers } : {}),
-    };
   }
 
   /** Current time in milliseconds (the configured clock). */
@@ -134,34 +164,49 @@ export class TokenValidator {
     if (typeof alg !== 'string' || !this.algorithms.has(alg)) {
       throw new InvalidTokenError('algorithm_not_allowed');
     }
+    // No JWS extensions are understood (RFC 7515 §4.1.11), and b64=false is never a JWT.
+    if (header.crit !== undefined || header.b64 !== undefined)
+      throw new InvalidTokenError('malformed');
     if (typeof header.kid !== 'string' || header.kid.length === 0) {
       throw new InvalidTokenError('missing_kid');
     }
-    const candidates = await this.keys.candidates(header.kid, alg as JwsAlgorithm);
+    const candidates =
+      this.keys.cachedCandidates(header.kid, alg as JwsAlgorithm) ??
+      (await this.keys.candidates(header.kid, alg as JwsAlgorithm));
     if (candidates.length === 0) throw new InvalidTokenError('unknown_kid');
 
-    let lastError: unknown;
-    for (const candidate of candidates) {
-      try {
-        const { payload } = await jwtVerify(token, candidate.key, this.verifyOptions(candidate, now));
-        return payload as Record<string, unknown>;
-      } catch (err) {
-        // Same kid, different key material (rare): try the next one.
-        if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw err;
-        lastError = err;
-      }
-    }
-    throw lastError;
+    const firstDot = token.indexOf('.');
+    const lastDot = token.lastIndexOf('.');
+    const signingInput = Buffer.from(token.slice(0, lastDot), 'ascii');
+    const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
+    // Usually one candidate; several only if two documents publish different keys under one kid.
+    const verified = candidates.find((c) =>
+      signatureValid(alg as JwsAlgorithm, c.key, signingInput, signature),
+    );
+    if (!verified) throw new InvalidTokenError('signature');
+
+    // The signature covers these exact payload bytes; jose validates the claims
+    // set (exp/nbf/iss/aud, same code as jwtVerify) from them.
+    const { payload } = UnsecuredJWT.decode(
+      `${UNSECURED_HEADER}.${token.slice(firstDot + 1, lastDot)}.`,
+      this.claimOptions(verified, now),
+    );
+    return payload as Record<string, unknown>;
   }
 
-  private verifyOptions(candidate: KeyCandidate, now: number): JWTVerifyOptions {
+  private claimOptions(candidate: KeyCandidate, now: number): JWTClaimVerificationOptions {
     const o = this.options;
-    const options: JWTVerifyOptions = { ...this.baseVerifyOptions, currentDate: new Date(now) };
-    if (o.validateIssuer && !o.issuers) {
-      // Issuer of the metadata documents that published this key (per user flow / tenant).
-      options.issuer = candidate.metadataIssuers as string[];
-    }
-    return options;
+    // Issuers: configured ones, else those of the metadata documents that published this key.
+    const issuer = !o.validateIssuer
+      ? undefined
+      : (o.issuers ?? (candidate.metadataIssuers as string[]));
+    return {
+      audience: o.audiences,
+      issuer,
+      clockTolerance: o.clockSkewSeconds,
+      requiredClaims: REQUIRED_CLAIMS,
+      currentDate: new Date(now),
+    };
   }
 
   private checkUserFlow(principal: Principal): void {

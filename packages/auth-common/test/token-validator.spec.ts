@@ -75,7 +75,11 @@ describe('TokenValidator: accepted tokens', () => {
   const v = () => b2cValidator();
 
   it('returns a typed user principal for a B2C sign-in token', async () => {
-    const claims = userClaims({ flow: 'B2C_1_SignUpSignIn', scp: 'Accounts.Read Accounts.Write', tid: idp.tenantId });
+    const claims = userClaims({
+      flow: 'B2C_1_SignUpSignIn',
+      scp: 'Accounts.Read Accounts.Write',
+      tid: idp.tenantId,
+    });
     const principal = await v().validator.validate(await signinKey.sign(claims));
     expect(principal).toEqual({
       kind: 'user',
@@ -102,14 +106,20 @@ describe('TokenValidator: accepted tokens', () => {
 
   it('accepts PS256 and ES256 tokens', async () => {
     const validator = v().validator;
-    await expect(validator.validate(await psKey.sign(userClaims()))).resolves.toMatchObject({ kind: 'user' });
-    await expect(validator.validate(await ecKey.sign(userClaims()))).resolves.toMatchObject({ kind: 'user' });
+    await expect(validator.validate(await psKey.sign(userClaims()))).resolves.toMatchObject({
+      kind: 'user',
+    });
+    await expect(validator.validate(await ecKey.sign(userClaims()))).resolves.toMatchObject({
+      kind: 'user',
+    });
   });
 
   it('accepts both the api:// audience and the bare client id', async () => {
     const validator = v().validator;
     for (const aud of [API_AUD, CLIENT_ID, ['https://other', CLIENT_ID]]) {
-      await expect(validator.validate(await signinKey.sign(userClaims({ aud })))).resolves.toMatchObject({
+      await expect(
+        validator.validate(await signinKey.sign(userClaims({ aud }))),
+      ).resolves.toMatchObject({
         kind: 'user',
       });
     }
@@ -122,8 +132,12 @@ describe('TokenValidator: accepted tokens', () => {
   });
 
   it('collects emails from `emails` and `email`', async () => {
-    const token = await signinKey.sign(userClaims({ emails: undefined, email: 'homer@example.test' }));
-    await expect(v().validator.validate(token)).resolves.toMatchObject({ emails: ['homer@example.test'] });
+    const token = await signinKey.sign(
+      userClaims({ emails: undefined, email: 'homer@example.test' }),
+    );
+    await expect(v().validator.validate(token)).resolves.toMatchObject({
+      emails: ['homer@example.test'],
+    });
   });
 
   it('returns an app principal for an Entra app-only token (idtyp=app)', async () => {
@@ -152,7 +166,15 @@ describe('TokenValidator: accepted tokens', () => {
       allowInsecureHttp: true,
     });
     const appid = randomUUID();
-    const token = await entraKey.sign({ ver: '1.0', iss: v1Issuer, aud: API_AUD, appid, roles: ['Policies.Read.All'], sub: appid, ...times() });
+    const token = await entraKey.sign({
+      ver: '1.0',
+      iss: v1Issuer,
+      aud: API_AUD,
+      appid,
+      roles: ['Policies.Read.All'],
+      sub: appid,
+      ...times(),
+    });
     await expect(validator.validate(token)).resolves.toMatchObject({ kind: 'app', appId: appid });
   });
 });
@@ -161,26 +183,46 @@ describe('TokenValidator: rejected tokens', () => {
   it('expired', async () => {
     const v = b2cValidator();
     const now = nowSeconds();
-    const err = await expectRejected(v, await signinKey.sign(userClaims({ ...times(now - 7200), exp: now - 120 })), 'expired');
+    const err = await expectRejected(
+      v,
+      await signinKey.sign(userClaims({ ...times(now - 7200), exp: now - 120 })),
+      'expired',
+    );
     expect(err.description).toBe('The access token expired');
   });
 
   it('not yet valid', async () => {
     const v = b2cValidator();
-    const err = await expectRejected(v, await signinKey.sign(userClaims({ nbf: nowSeconds() + 600 })), 'not_yet_valid');
+    const err = await expectRejected(
+      v,
+      await signinKey.sign(userClaims({ nbf: nowSeconds() + 600 })),
+      'not_yet_valid',
+    );
     expect(err.description).toBe('The access token is not yet valid');
   });
 
   it('wrong issuer, with a generic description', async () => {
     const v = b2cValidator();
-    const err = await expectRejected(v, await signinKey.sign(userClaims({ iss: `${idp.base}/other/v2.0/` })), 'issuer');
+    const err = await expectRejected(
+      v,
+      await signinKey.sign(userClaims({ iss: `${idp.base}/other/v2.0/` })),
+      'issuer',
+    );
     expect(err.description).toBe('The access token is invalid');
   });
 
   it('wrong audience, with the same description as a bad signature (no oracle)', async () => {
     const v = b2cValidator();
-    const aud = await expectRejected(v, await signinKey.sign(userClaims({ aud: 'api://someone-else' })), 'audience');
-    const sig = await expectRejected(v, tamperPayload(await signinKey.sign(userClaims()), { scp: 'Admin' }), 'signature');
+    const aud = await expectRejected(
+      v,
+      await signinKey.sign(userClaims({ aud: 'api://someone-else' })),
+      'audience',
+    );
+    const sig = await expectRejected(
+      v,
+      tamperPayload(await signinKey.sign(userClaims()), { scp: 'Admin' }),
+      'signature',
+    );
     expect(aud.description).toBe(sig.description);
     expect(aud.description).not.toMatch(/aud|signature|someone/i);
   });
@@ -198,7 +240,11 @@ describe('TokenValidator: rejected tokens', () => {
 
   it('unknown kid', async () => {
     const v = b2cValidator();
-    await expectRejected(v, await signinKey.sign(userClaims(), { kid: 'not-published' }), 'unknown_kid');
+    await expectRejected(
+      v,
+      await signinKey.sign(userClaims(), { kid: 'not-published' }),
+      'unknown_kid',
+    );
   });
 
   it('a kid whose key does not fit the alg (RS256 header naming the EC key)', async () => {
@@ -208,7 +254,11 @@ describe('TokenValidator: rejected tokens', () => {
 
   it('tampered payload', async () => {
     const v = b2cValidator();
-    await expectRejected(v, tamperPayload(await signinKey.sign(userClaims()), { oid: randomUUID() }), 'signature');
+    await expectRejected(
+      v,
+      tamperPayload(await signinKey.sign(userClaims()), { oid: randomUUID() }),
+      'signature',
+    );
   });
 
   it('missing kid', async () => {
@@ -223,12 +273,20 @@ describe('TokenValidator: rejected tokens', () => {
 
   it('a user token without sub or oid', async () => {
     const v = b2cValidator();
-    await expectRejected(v, await signinKey.sign(userClaims({ sub: undefined, oid: undefined })), 'missing_claim');
+    await expectRejected(
+      v,
+      await signinKey.sign(userClaims({ sub: undefined, oid: undefined })),
+      'missing_claim',
+    );
   });
 
   it('a B2C user flow that is not configured', async () => {
     const v = b2cValidator();
-    await expectRejected(v, await signinKey.sign(userClaims({ flow: 'B2C_1_legacy' })), 'user_flow');
+    await expectRejected(
+      v,
+      await signinKey.sign(userClaims({ flow: 'B2C_1_legacy' })),
+      'user_flow',
+    );
   });
 
   it('an algorithm outside the configured allow-list', async () => {
@@ -244,7 +302,15 @@ describe('TokenValidator: rejected tokens', () => {
 
   it('strings that are not compact JWS', async () => {
     const v = b2cValidator();
-    for (const token of ['', 'abc', 'a.b', 'a.b.c.d', '..', 'a b.c.d', `${'a'.repeat(17000)}.b.c`]) {
+    for (const token of [
+      '',
+      'abc',
+      'a.b',
+      'a.b.c.d',
+      '..',
+      'a b.c.d',
+      `${'a'.repeat(17000)}.b.c`,
+    ]) {
       await expectRejected(v, token, 'malformed');
     }
     await expectRejected(v, 'eyJub3QganNvbg.eyJ9.c2ln', 'malformed');
@@ -252,7 +318,10 @@ describe('TokenValidator: rejected tokens', () => {
 });
 
 describe('TokenValidator: configuration', () => {
-  const base: AuthOptions = { identityMetadata: 'https://login.example/t/v2.0/.well-known/openid-configuration', audience: 'api://x' };
+  const base: AuthOptions = {
+    identityMetadata: 'https://login.example/t/v2.0/.well-known/openid-configuration',
+    audience: 'api://x',
+  };
 
   it('refuses http metadata unless allowInsecureHttp is set', () => {
     const http = { ...base, identityMetadata: idp.entraMetadataUrl() };
@@ -263,12 +332,16 @@ describe('TokenValidator: configuration', () => {
   it('bounds the clock skew to 0..300 seconds', () => {
     expect(() => new TokenValidator({ ...base, clockSkewSeconds: 301 })).toThrow(AuthConfigError);
     expect(() => new TokenValidator({ ...base, clockSkewSeconds: -1 })).toThrow(AuthConfigError);
-    expect(new TokenValidator({ ...base, clockSkewSeconds: 300 }).options.clockSkewSeconds).toBe(300);
+    expect(new TokenValidator({ ...base, clockSkewSeconds: 300 }).options.clockSkewSeconds).toBe(
+      300,
+    );
     expect(new TokenValidator(base).options.clockSkewSeconds).toBe(60);
   });
 
   it('requires an audience and refuses symmetric or unknown algorithms', () => {
-    expect(() => new TokenValidator({ identityMetadata: base.identityMetadata })).toThrow(/audience or clientID/);
+    expect(() => new TokenValidator({ identityMetadata: base.identityMetadata })).toThrow(
+      /audience or clientID/,
+    );
     const hs = { ...base, allowedAlgorithms: ['HS256'] } as unknown as AuthOptions;
     expect(() => new TokenValidator(hs)).toThrow(AuthConfigError);
     const none = { ...base, allowedAlgorithms: ['none'] } as unknown as AuthOptions;
@@ -277,7 +350,10 @@ describe('TokenValidator: configuration', () => {
 
   it('derives the allowed B2C user flows from the metadata URLs, lower-cased', () => {
     const { validator } = b2cValidator();
-    expect(validator.options.allowedUserFlows).toEqual(['b2c_1_signupsignin', 'b2c_1_signupsignin_mfa']);
+    expect(validator.options.allowedUserFlows).toEqual([
+      'b2c_1_signupsignin',
+      'b2c_1_signupsignin_mfa',
+    ]);
     expect(validator.options.audiences).toEqual([API_AUD, CLIENT_ID]);
   });
 
@@ -293,7 +369,10 @@ describe('TokenValidator: configuration', () => {
 describe('TokenValidator: key rotation', () => {
   it('accepts a token signed by a newly published key without restart, and drops the retired one', async () => {
     const flow = 'B2C_1_rotation';
-    const [oldKey, newKey] = await Promise.all([TestKey.generate('rot-old'), TestKey.generate('rot-new')]);
+    const [oldKey, newKey] = await Promise.all([
+      TestKey.generate('rot-old'),
+      TestKey.generate('rot-new'),
+    ]);
     idp.setKeys(flow, [oldKey]);
     let now = Date.now();
     const v = b2cValidator({ identityMetadata: idp.metadataUrl(flow), clock: () => now });
@@ -317,7 +396,11 @@ describe('TokenValidator: key rotation', () => {
     const key = await TestKey.generate('flood-1');
     idp.setKeys(flow, [key]);
     let now = Date.now();
-    const v = b2cValidator({ identityMetadata: idp.metadataUrl(flow), clock: () => now, jwks: { refreshCooldownSeconds: 30 } });
+    const v = b2cValidator({
+      identityMetadata: idp.metadataUrl(flow),
+      clock: () => now,
+      jwks: { refreshCooldownSeconds: 30 },
+    });
     await v.validator.validate(await key.sign(userClaims({ flow })));
     const initial = idp.jwksHits(flow);
     expect(initial).toBe(1);
@@ -326,13 +409,18 @@ describe('TokenValidator: key rotation', () => {
     const forged = await Promise.all(
       Array.from({ length: 40 }, () => key.sign(userClaims({ flow }), { kid: randomUUID() })),
     );
-    const concurrent = await Promise.allSettled(forged.slice(0, 20).map((t) => v.validator.validate(t)));
+    const concurrent = await Promise.allSettled(
+      forged.slice(0, 20).map((t) => v.validator.validate(t)),
+    );
     expect(concurrent.every((r) => r.status === 'rejected')).toBe(true);
-    for (const t of forged.slice(20)) await expect(v.validator.validate(t)).rejects.toBeInstanceOf(InvalidTokenError);
+    for (const t of forged.slice(20))
+      await expect(v.validator.validate(t)).rejects.toBeInstanceOf(InvalidTokenError);
     expect(idp.jwksHits(flow)).toBe(initial + 1);
 
     now += 31_000;
-    await expect(v.validator.validate(forged[0] as string)).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(v.validator.validate(forged[0] as string)).rejects.toBeInstanceOf(
+      InvalidTokenError,
+    );
     expect(idp.jwksHits(flow)).toBe(initial + 2);
   });
 
@@ -341,7 +429,11 @@ describe('TokenValidator: key rotation', () => {
     const [k1, k2] = await Promise.all([TestKey.generate('age-1'), TestKey.generate('age-2')]);
     idp.setKeys(flow, [k1]);
     let now = Date.now();
-    const v = b2cValidator({ identityMetadata: idp.metadataUrl(flow), clock: () => now, jwks: { maxAgeSeconds: 60 } });
+    const v = b2cValidator({
+      identityMetadata: idp.metadataUrl(flow),
+      clock: () => now,
+      jwks: { maxAgeSeconds: 60 },
+    });
     await v.validator.validate(await k1.sign(userClaims({ flow })));
     idp.setKeys(flow, [k1, k2]);
     now += 61_000;

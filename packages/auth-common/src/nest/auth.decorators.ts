@@ -46,7 +46,8 @@ export const RequireRoles = (...roles: string[]) =>
 export const RequireScopeOrRole = (policy: ScopeOrRolePolicy) => {
   const scopes = (policy.scopes ?? []).filter(Boolean);
   const roles = (policy.roles ?? []).filter(Boolean);
-  if (!scopes.length && !roles.length) throw new TypeError('@RequireScopeOrRole() needs scopes or roles');
+  if (!scopes.length && !roles.length)
+    throw new TypeError('@RequireScopeOrRole() needs scopes or roles');
   return guarded(SCOPE_OR_ROLE_KEY, { scopes, roles } satisfies ScopeOrRolePolicy);
 };
 
@@ -71,7 +72,9 @@ export const CurrentPrincipal = createParamDecorator(
     if (!principal) throw BearerAuthException.missingToken();
     if (kind && principal.kind !== kind) {
       throw BearerAuthException.insufficientScope(
-        kind === 'user' ? 'This operation requires a signed-in user' : 'This operation requires an application',
+        kind === 'user'
+          ? 'This operation requires a signed-in user'
+          : 'This operation requires an application',
       );
     }
     return principal;

@@ -57,7 +57,9 @@ export class AuthModule {
   }
 
   static forRootAsync(options: AuthModuleAsyncOptions): DynamicModule {
-    const factory = options.useFactory as (...args: unknown[]) => AuthModuleOptions | Promise<AuthModuleOptions>;
+    const factory = options.useFactory as (
+      ...args: unknown[]
+    ) => AuthModuleOptions | Promise<AuthModuleOptions>;
     return AuthModule.create(
       {
         provide: AUTH_MODULE_OPTIONS,
@@ -68,7 +70,10 @@ export class AuthModule {
     );
   }
 
-  private static create(optionsProvider: Provider, imports: NonNullable<ModuleMetadata['imports']>): DynamicModule {
+  private static create(
+    optionsProvider: Provider,
+    imports: NonNullable<ModuleMetadata['imports']>,
+  ): DynamicModule {
     return {
       module: AuthModule,
       global: true,
@@ -100,7 +105,14 @@ export class AuthModule {
         { provide: APP_GUARD, useExisting: GlobalAuthGuard },
         { provide: APP_FILTER, useClass: BearerExceptionFilter },
       ],
-      exports: [AUTH_MODULE_OPTIONS, AUTH_PASSPORT, TokenValidator, AzureAdJwtStrategy, JwtAuthGuard, AuthorizationGuard],
+      exports: [
+        AUTH_MODULE_OPTIONS,
+        AUTH_PASSPORT,
+        TokenValidator,
+        AzureAdJwtStrategy,
+        JwtAuthGuard,
+        AuthorizationGuard,
+      ],
     };
   }
 }

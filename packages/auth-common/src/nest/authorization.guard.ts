@@ -11,11 +11,17 @@ import {
 } from '../authorization-policy';
 import type { Principal } from '../principal';
 import { TokenValidator } from '../token-validator';
-import { REQUIRED_ROLES_KEY, REQUIRED_SCOPES_KEY, SCOPE_OR_ROLE_KEY, STEP_UP_KEY } from './auth.constants';
+import {
+  REQUIRED_ROLES_KEY,
+  REQUIRED_SCOPES_KEY,
+  SCOPE_OR_ROLE_KEY,
+  STEP_UP_KEY,
+} from './auth.constants';
 import { BearerAuthException } from './bearer-auth.exception';
 import { getRequestPrincipal } from './request-principal';
 
-const present = <T>(values: Array<T | undefined>): T[] => values.filter((v): v is T => v !== undefined);
+const present = <T>(values: Array<T | undefined>): T[] =>
+  values.filter((v): v is T => v !== undefined);
 
 /**
  * Enforces @RequireScopes / @RequireRoles / @RequireScopeOrRole (class and
@@ -32,8 +38,12 @@ export class AuthorizationGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return false;
     const targets = [context.getHandler(), context.getClass()];
-    const scopes = present(this.reflector.getAll<Array<string[] | undefined>>(REQUIRED_SCOPES_KEY, targets));
-    const roles = present(this.reflector.getAll<Array<string[] | undefined>>(REQUIRED_ROLES_KEY, targets));
+    const scopes = present(
+      this.reflector.getAll<Array<string[] | undefined>>(REQUIRED_SCOPES_KEY, targets),
+    );
+    const roles = present(
+      this.reflector.getAll<Array<string[] | undefined>>(REQUIRED_ROLES_KEY, targets),
+    );
     const either = present(
       this.reflector.getAll<Array<ScopeOrRolePolicy | undefined>>(SCOPE_OR_ROLE_KEY, targets),
     );
@@ -68,7 +78,9 @@ export class AuthorizationGuard implements CanActivate {
     };
     if (!policy.userFlows?.length && policy.maxAgeSeconds === undefined) {
       // Fail closed: a step-up route with nothing to check is a configuration bug.
-      throw new Error('@RequireStepUp() needs userFlows or maxAgeSeconds (here or in AuthModule stepUp options)');
+      throw new Error(
+        '@RequireStepUp() needs userFlows or maxAgeSeconds (here or in AuthModule stepUp options)',
+      );
     }
     const nowSeconds = Math.floor(this.validator.now() / 1000);
     return checkStepUp(principal, policy, nowSeconds, this.validator.options.clockSkewSeconds);

@@ -14,7 +14,10 @@ import { BearerTokenStrategy } from './bearer-token.strategy';
  * don't overwrite each other) and, for `AuthGuard('azure-ad-jwt')`, on the global one.
  */
 @Injectable()
-export class AzureAdJwtStrategy extends PassportStrategy(BearerTokenStrategy, AZURE_AD_JWT_STRATEGY) {
+export class AzureAdJwtStrategy extends PassportStrategy(
+  BearerTokenStrategy,
+  AZURE_AD_JWT_STRATEGY,
+) {
   constructor(
     private readonly validator: TokenValidator,
     @Inject(AUTH_PASSPORT) passport: Authenticator,

@@ -16,7 +16,11 @@ export class BearerExceptionFilter implements ExceptionFilter<BearerAuthExceptio
     if (host.getType() !== 'http') throw exception;
     const response: unknown = host.switchToHttp().getResponse();
     const adapter = this.adapterHost.httpAdapter;
-    adapter.setHeader(response, 'WWW-Authenticate', exception.wwwAuthenticate(this.options?.realm ?? 'api'));
+    adapter.setHeader(
+      response,
+      'WWW-Authenticate',
+      exception.wwwAuthenticate(this.options?.realm ?? 'api'),
+    );
     adapter.setHeader(response, 'Cache-Control', 'no-store');
     adapter.reply(response, exception.getResponse(), exception.getStatus());
   }

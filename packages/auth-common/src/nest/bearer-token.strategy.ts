@@ -25,7 +25,8 @@ export class BearerTokenStrategy extends Strategy {
   override authenticate(req: RequestLike): void {
     const credentials = parseAuthorizationHeader(req.headers?.authorization);
     if (credentials.kind === 'missing') return this.fail(BearerAuthException.missingToken(), 401);
-    if (credentials.kind === 'malformed') return this.fail(BearerAuthException.invalidRequest(), 400);
+    if (credentials.kind === 'malformed')
+      return this.fail(BearerAuthException.invalidRequest(), 400);
     this.verifyToken(credentials.token, (err, principal) => {
       if (err instanceof BearerAuthException) return this.fail(err, err.getStatus());
       if (err) return this.error(err instanceof Error ? err : new Error(String(err)));

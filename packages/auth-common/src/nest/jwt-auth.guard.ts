@@ -34,12 +34,16 @@ export class JwtAuthGuard implements CanActivate {
         (err: unknown, user: unknown, info: unknown) => {
           if (err) return reject(err);
           if (!user) {
-            return reject(info instanceof BearerAuthException ? info : BearerAuthException.missingToken());
+            return reject(
+              info instanceof BearerAuthException ? info : BearerAuthException.missingToken(),
+            );
           }
           resolve(user as Principal);
         },
       ) as (req: unknown, res: unknown, next: (err?: unknown) => void) => void;
-      middleware(request, response, (err?: unknown) => reject(err ?? BearerAuthException.missingToken()));
+      middleware(request, response, (err?: unknown) =>
+        reject(err ?? BearerAuthException.missingToken()),
+      );
     });
   }
 }

@@ -8,11 +8,18 @@ export interface TimeClaims {
   exp: number;
 }
 
-export const times = (now = nowSeconds(), lifetime = 3600): TimeClaims => ({ iat: now, nbf: now, exp: now + lifetime });
+export const times = (now = nowSeconds(), lifetime = 3600): TimeClaims => ({
+  iat: now,
+  nbf: now,
+  exp: now + lifetime,
+});
 
 /** Claims of a B2C delegated access token (as issued for a web API scope). */
 export function b2cUserClaims(
-  o: { iss: string; aud: string; flow?: string; scp?: string; now?: number } & Record<string, unknown>,
+  o: { iss: string; aud: string; flow?: string; scp?: string; now?: number } & Record<
+    string,
+    unknown
+  >,
 ): Record<string, unknown> {
   const { flow = 'B2C_1_signupsignin', scp = 'Accounts.Read', now = nowSeconds(), ...rest } = o;
   const oid = randomUUID();
@@ -35,7 +42,10 @@ export function b2cUserClaims(
 
 /** Claims of an Entra v2 app-only (client credentials) access token. */
 export function appClaims(
-  o: { iss: string; aud: string; roles?: string[]; tid: string; now?: number } & Record<string, unknown>,
+  o: { iss: string; aud: string; roles?: string[]; tid: string; now?: number } & Record<
+    string,
+    unknown
+  >,
 ): Record<string, unknown> {
   const { roles = ['Policies.Read.All'], now = nowSeconds(), ...rest } = o;
   const oid = randomUUID();

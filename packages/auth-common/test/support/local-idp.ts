@@ -49,7 +49,12 @@ export class LocalIdp {
   }
 
   metadataUrl(flow: string): string {
-    return b2cMetadataUrl({ host: this.host, tenantName: this.tenantName, userFlow: flow, scheme: 'http' });
+    return b2cMetadataUrl({
+      host: this.host,
+      tenantName: this.tenantName,
+      userFlow: flow,
+      scheme: 'http',
+    });
   }
 
   entraMetadataUrl(): string {
@@ -96,7 +101,9 @@ export class LocalIdp {
       return send(status, body);
     }
     const tenant = `${this.tenantName}.onmicrosoft.com`;
-    const b2c = new RegExp(`^/${tenant}/([^/]+)/(v2\\.0/\\.well-known/openid-configuration|discovery/v2\\.0/keys)$`);
+    const b2c = new RegExp(
+      `^/${tenant}/([^/]+)/(v2\\.0/\\.well-known/openid-configuration|discovery/v2\\.0/keys)$`,
+    );
     const m = b2c.exec(path);
     if (m) {
       const flow = m[1] as string;

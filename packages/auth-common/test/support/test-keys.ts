@@ -41,11 +41,18 @@ export function unsignedToken(claims: Record<string, unknown>, kid: string): str
 /** Same header and signature, different payload. */
 export function tamperPayload(token: string, changes: Record<string, unknown>): string {
   const [header, payload, signature] = token.split('.');
-  const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString()) as Record<string, unknown>;
+  const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
   return `${header}.${b64url({ ...claims, ...changes })}.${signature}`;
 }
 
 /** HS256 token whose HMAC secret is the given bytes, with a chosen kid. */
-export function hs256Token(claims: Record<string, unknown>, secret: Uint8Array, kid: string): Promise<string> {
+export function hs256Token(
+  claims: Record<string, unknown>,
+  secret: Uint8Array,
+  kid: string,
+): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).sign(secret);
 }
