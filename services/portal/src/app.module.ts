@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
 import type { PortalConfig } from './config';
+import { PortalModule } from './portal.module';
 
 @Module({})
 export class AppModule {
@@ -12,9 +13,9 @@ export class AppModule {
         ServiceKitModule.forRoot({
           service: 'portal',
           config,
-          
           migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
         }),
+        PortalModule.forRoot(config),
       ],
     };
   }

@@ -2,5 +2,6 @@ import 'reflect-metadata';
 import { bootService } from '@idp/service-kit';
 import { AppModule } from './app.module';
 import { loadPortalConfig } from './config';
+import { configurePortal } from './web/configure';
 
-void bootService({ name: 'portal', loadConfig: () => loadPortalConfig(), module: (c) => AppModule.forRoot(c) });
+void bootService({ name: 'portal', loadConfig: () => loadPortalConfig(), module: (c) => AppModule.forRoot(c), configure: configurePortal });

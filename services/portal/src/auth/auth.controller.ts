@@ -1,0 +1,64 @@
+import { Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { StepUpService } from '../policy/step-up.service';
+import { B2cAuthority } from './b2c-authority';
+import { AuthService, safeReturnTo, SignInRequired, type CallbackQuery } from './auth.service';
+
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly authority: B2cAuthority,
+    private readonly stepUp: StepUpService,
+  ) {}
+
+  @Get('sign-in')
+  async signIn(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('returnTo') returnTo: unknown): Promise<void> {
+    const url = await this.auth.start(req.portalSession, 'signin', this.authority.flowName('signUpSignIn'), { returnTo: safeReturnTo(returnTo) });
+    await reply.redirect(url, 302);
+  }
+
+  @Get('redirect')
+  async redirect(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: CallbackQuery): Promise<void> {
+    const outcome = await this.auth.complete(req.portalSession, query ?? {});
+    const data = req.portalSession.data;
+    switch (outcome.kind) {
+      case 'signedIn':
+        return void (await reply.redirect(outcome.returnTo, 303));
+      case 'profileUpdated':
+        data.flash = { kind: 'success', message: 'Your profile was updated.' };
+        return void (await reply.redirect('/claims', 303));
+      case 'passwordReset':
+        data.flash = { kind: 'success', message: data.user ? 'Your password was changed.' : 'Your password was changed. Sign in with your new password.' };
+        return void (await reply.redirect('/', 303));
+      case 'redirect':
+        return void (await reply.redirect(outcome.url, 302));
+      case 'cancelled':
+        data.flash = { kind: 'info', message: outcome.purpose === 'stepup' ? 'Verification was cancelled; your change was not saved.' : 'Cancelled.' };
+        return void (await reply.redirect(outcome.purpose === 'stepup' ? '/policy/beneficiaries' : '/', 303));
+      case 'stepUp':
+        return void (await reply.redirect(await this.stepUp.complete(req, outcome.accessToken), 303));
+    }
+  }
+
+  @Get('edit-profile')
+  async editProfile(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (!req.portalSession.existing?.user) throw new SignInRequired();
+    await reply.redirect(await this.auth.start(req.portalSession, 'profile', this.authority.flowName('profileEdit')), 302);
+  }
+
+  @Get('reset-password')
+  async resetPassword(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await reply.redirect(await this.auth.start(req.portalSession, 'reset', this.authority.flowName('passwordReset')), 302);
+  }
+
+  /** POST (with the CSRF token) so another site cannot sign the user out. */
+  @Post('sign-out')
+  async signOut(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const idToken = req.portalSession.existing?.user?.idToken;
+    const oid = req.portalSession.existing?.user?.oid;
+    req.portalSession.destroy();
+    if (oid) req.log.info({ oid }, 'signed out');
+    await reply.redirect(await this.auth.logoutUrl(idToken), 303);
+  }
+}

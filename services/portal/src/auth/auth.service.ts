@@ -1,0 +1,201 @@
+// The authorization code flow (+PKCE) against B2C user flows. `state` is random,
+// kept only in this browser's session and deleted on first use; `nonce` is
+// checked against the ID token; the code verifier never leaves the server.
+import { createHash, randomBytes } from 'node:crypto';
+import { InteractionRequiredAuthError, type AuthenticationResult } from '@azure/msal-node';
+import type { Logger } from 'pino';
+import { redirectUriOf, type PortalConfig } from '../config';
+import { PortalError } from '../errors/portal-error';
+import type { AuthPurpose, PendingAuth, SessionData } from '../session/session-data';
+import type { PortalSession } from '../session/portal-session';
+import type { B2cAuthority } from './b2c-authority';
+import type { MetadataCache } from './metadata-cache';
+import type { MsalClients } from './msal-clients';
+import { apiScopesOf, type ApiScopes } from './scopes';
+
+const PENDING_TTL_MS = 15 * 60 * 1000;
+const MAX_PENDING = 8;
+
+/** The user must sign in (again): no session, or MSAL cannot renew silently. */
+export class SignInRequired extends Error {}
+
+export interface StartOptions {
+  prompt?: 'login';
+  returnTo?: string;
+  maxAge?: number;
+}
+
+export type CallbackOutcome =
+  | { kind: 'signedIn'; returnTo: string }
+  | { kind: 'profileUpdated' }
+  | { kind: 'passwordReset' }
+  | { kind: 'stepUp'; accessToken: string }
+  | { kind: 'redirect'; url: string }
+  | { kind: 'cancelled'; purpose: AuthPurpose };
+
+export interface CallbackQuery {
+  state?: unknown;
+  code?: unknown;
+  error?: unknown;
+  error_description?: unknown;
+}
+
+const b64url = (b: Buffer): string => b.toString('base64url');
+
+/** Only same-site paths, so returnTo cannot become an open redirect. */
+export function safeReturnTo(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) ? value : undefined;
+}
+
+export class AuthService {
+  readonly scopes: ApiScopes;
+
+  constructor(
+    private readonly config: PortalConfig,
+    private readonly authority: B2cAuthority,
+    private readonly metadata: MetadataCache,
+    private readonly clients: MsalClients,
+    private readonly log: Logger,
+  ) {
+    this.scopes = apiScopesOf(config);
+  }
+
+  private scopesFor(purpose: AuthPurpose): string[] {
+    switch (purpose) {
+      case 'signin':
+        return ['openid', 'offline_access', this.scopes.read, this.scopes.write];
+      case 'stepup':
+        return ['openid', this.scopes.write];
+      default:
+        return ['openid'];
+    }
+  }
+
+  /** Builds the authorize URL for `flow` and remembers the request in the session. */
+  async start(session: PortalSession, purpose: AuthPurpose, flow: string, o: StartOptions = {}): Promise<string> {
+    const data = session.data;
+    this.prune(data);
+    const state = b64url(randomBytes(32));
+    const nonce = b64url(randomBytes(24));
+    const codeVerifier = b64url(randomBytes(48));
+    const codeChallenge = b64url(createHash('sha256').update(codeVerifier).digest());
+    data.pending[state] = { purpose, flow, nonce, codeVerifier, createdAt: Date.now(), ...(o.returnTo ? { returnTo: o.returnTo } : {}) };
+    const cca = await this.clients.forFlow(flow);
+    return cca.getAuthCodeUrl({
+      scopes: this.scopesFor(purpose),
+      redirectUri: redirectUriOf(this.config),
+      responseMode: 'query',
+      state,
+      nonce,
+      codeChallenge,
+      codeChallengeMethod: 'S256',
+      ...(o.prompt ? { prompt: o.prompt } : {}),
+      ...(o.maxAge !== undefined ? { extraQueryParameters: { max_age: String(o.maxAge) } } : {}),
+      ...(purpose !== 'signin' && data.user?.claims.emails ? { loginHint: firstEmail(data.user.claims) } : {}),
+    });
+  }
+
+  /** Handles /auth/redirect: checks state (single use, this session's), then redeems the code. */
+  async complete(session: PortalSession, q: CallbackQuery): Promise<CallbackOutcome> {
+    const data = session.existing;
+    const state = typeof q.state === 'string' ? q.state : undefined;
+    const pending = state && data ? data.pending[state] : undefined;
+    if (!data || !state || !pending || Date.now() - pending.createdAt > PENDING_TTL_MS) throw PortalError.signInState();
+    delete data.pending[state]; // single use, whatever happens next
+
+    if (q.error !== undefined) return this.failed(session, pending, String(q.error), typeof q.error_description === 'string' ? q.error_description : '');
+    if (typeof q.code !== 'string' || q.code.length === 0 || q.code.length > 4096) throw PortalError.badRequest('The sign-in response has no authorization code.');
+
+    // Sign-in fills this session's cache; other flows' tokens are used once and dropped.
+    if (pending.purpose === 'signin') data.msalCache = undefined;
+    const cca = await this.clients.forFlow(pending.flow, pending.purpose === 'signin' ? data : undefined);
+    let result: AuthenticationResult;
+    try {
+      result = await cca.acquireTokenByCode(
+        { code: q.code, scopes: this.scopesFor(pending.purpose), redirectUri: redirectUriOf(this.config), codeVerifier: pending.codeVerifier },
+        { code: q.code, nonce: pending.nonce },
+      );
+    } catch (e) {
+      this.log.warn({ err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } }, 'code redemption failed');
+      throw PortalError.signInFailed();
+    }
+    const claims = result.idTokenClaims as Record<string, unknown>;
+    if (claims.nonce !== pending.nonce) throw PortalError.signInFailed();
+    const oid = typeof claims.oid === 'string' ? claims.oid : typeof claims.sub === 'string' ? claims.sub : undefined;
+    if (!oid || !result.account) throw PortalError.signInFailed();
+
+    switch (pending.purpose) {
+      case 'signin':
+        session.rotate();
+        data.csrf = b64url(randomBytes(32));
+        data.pendingWrite = undefined;
+        data.user = { oid, homeAccountId: result.account.homeAccountId, claims, idToken: result.idToken, signedInAt: Date.now() };
+        this.log.info({ oid, flow: pending.flow }, 'signed in');
+        return { kind: 'signedIn', returnTo: pending.returnTo ?? '/' };
+      case 'profile':
+      case 'reset':
+        if (data.user && data.user.oid === oid) {
+          data.user.claims = claims;
+          data.user.idToken = result.idToken;
+        }
+        return pending.purpose === 'profile' ? { kind: 'profileUpdated' } : { kind: 'passwordReset' };
+      case 'stepup':
+        // Someone else's MFA must not authorise this user's change.
+        if (!data.user || data.user.oid !== oid || !result.accessToken) throw PortalError.signInFailed();
+        return { kind: 'stepUp', accessToken: result.accessToken };
+    }
+  }
+
+  private async failed(session: PortalSession, pending: PendingAuth, error: string, description: string): Promise<CallbackOutcome> {
+    // B2C: "Forgot your password?" on the sign-in page comes back as AADB2C90118.
+    if (description.includes('AADB2C90118')) {
+      return { kind: 'redirect', url: await this.start(session, 'reset', this.authority.flowName('passwordReset')) };
+    }
+    if (description.includes('AADB2C90091') || error === 'access_denied') return { kind: 'cancelled', purpose: pending.purpose };
+    this.log.warn({ error, b2c: /AADB2C\d+/.exec(description)?.[0] }, 'authorization error response');
+    throw new PortalError(400, 'Sign-in could not be completed', 'The identity provider reported an error. Please try again.');
+  }
+
+  /** An access token for the policy API from this user's cache (refreshing it when needed). */
+  async apiToken(session: PortalSession, scope: string): Promise<string> {
+    const data = session.existing;
+    if (!data?.user) throw new SignInRequired();
+    const cca = await this.clients.forFlow(this.authority.flowName('signUpSignIn'), data);
+    const account = await cca.getTokenCache().getAccountByHomeId(data.user.homeAccountId);
+    if (!account) throw new SignInRequired();
+    try {
+      const r = await cca.acquireTokenSilent({ account, scopes: [scope] });
+      if (!r.accessToken) throw new SignInRequired();
+      return r.accessToken;
+    } catch (e) {
+      if (e instanceof InteractionRequiredAuthError || e instanceof SignInRequired) throw new SignInRequired();
+      this.log.warn({ err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } }, 'silent token failed');
+      throw PortalError.upstream('Sign-in service');
+    }
+  }
+
+  /** The user flow's logout URL (ends the B2C session, comes back to the portal). */
+  async logoutUrl(idToken: string | undefined): Promise<string> {
+    const flow = this.authority.flowName('signUpSignIn');
+    const { meta } = await this.metadata.get(flow);
+    const endpoint = meta.end_session_endpoint ?? `${this.authority.url(flow)}/oauth2/v2.0/logout`;
+    const u = new URL(endpoint);
+    u.searchParams.set('post_logout_redirect_uri', `${this.config.PUBLIC_BASE_URL}/`);
+    if (idToken) u.searchParams.set('id_token_hint', idToken);
+    return u.toString();
+  }
+
+  private prune(data: SessionData): void {
+    const now = Date.now();
+    const entries = Object.entries(data.pending)
+      .filter(([, p]) => now - p.createdAt < PENDING_TTL_MS)
+      .sort((a, b) => b[1].createdAt - a[1].createdAt)
+      .slice(0, MAX_PENDING - 1);
+    data.pending = Object.fromEntries(entries);
+  }
+}
+
+function firstEmail(claims: Record<string, unknown>): string | undefined {
+  const e = claims.emails;
+  return Array.isArray(e) && typeof e[0] === 'string' ? e[0] : undefined;
+}

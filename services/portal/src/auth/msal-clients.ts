@@ -1,0 +1,79 @@
+// MSAL confidential clients, one per request and user flow: the token cache is
+// per user and lives (encrypted) in that user's session, so any replica can
+// serve any user and no tokens are shared between users in memory.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfidentialClientApplication, LogLevel, type Configuration, type ICachePlugin, type TokenCacheContext } from '@azure/msal-node';
+import type { Logger } from 'pino';
+import type { PortalConfig } from '../config';
+import type { SessionData } from '../session/session-data';
+import type { B2cAuthority } from './b2c-authority';
+import type { MetadataCache } from './metadata-cache';
+
+type Credential = Pick<NonNullable<Configuration['auth']>, 'clientSecret' | 'clientCertificate'>;
+
+function credentialOf(c: PortalConfig): Credential {
+  if (c.B2C_CLIENT_CERTIFICATE_FILE && c.B2C_CLIENT_PRIVATE_KEY_FILE) {
+    const pem = readFileSync(c.B2C_CLIENT_CERTIFICATE_FILE, 'utf8');
+    const cert = new X509Certificate(pem);
+    return {
+      clientCertificate: {
+        thumbprintSha256: cert.fingerprint256.replace(/:/g, ''),
+        privateKey: readFileSync(c.B2C_CLIENT_PRIVATE_KEY_FILE, 'utf8'),
+        x5c: pem,
+      },
+    };
+  }
+  return { clientSecret: c.B2C_CLIENT_SECRET };
+}
+
+/** Reads/writes the serialised cache from/to the session data. */
+export function sessionCachePlugin(data: SessionData): ICachePlugin {
+  return {
+    beforeCacheAccess: async (ctx: TokenCacheContext) => {
+      if (data.msalCache) ctx.tokenCache.deserialize(data.msalCache);
+    },
+    afterCacheAccess: async (ctx: TokenCacheContext) => {
+      if (ctx.cacheHasChanged) data.msalCache = ctx.tokenCache.serialize();
+    },
+  };
+}
+
+export class MsalClients {
+  private readonly credential: Credential;
+
+  constructor(
+    private readonly config: PortalConfig,
+    private readonly authority: B2cAuthority,
+    private readonly metadata: MetadataCache,
+    private readonly log: Logger,
+  ) {
+    this.credential = credentialOf(config);
+  }
+
+  /** A client for `flow`; with `session`, its cache is that session's, otherwise a throwaway one. */
+  async forFlow(flow: string, session?: SessionData): Promise<ConfidentialClientApplication> {
+    const { json } = await this.metadata.get(flow);
+    return new ConfidentialClientApplication({
+      auth: {
+        clientId: this.config.B2C_CLIENT_ID,
+        authority: this.authority.url(flow),
+        knownAuthorities: [this.authority.knownAuthority],
+        authorityMetadata: json,
+        ...this.credential,
+      },
+      ...(session ? { cache: { cachePlugin: sessionCachePlugin(session) } } : {}),
+      system: {
+        loggerOptions: {
+          piiLoggingEnabled: false,
+          logLevel: LogLevel.Warning,
+          loggerCallback: (level, message, containsPii) => {
+            if (containsPii) return;
+            if (level === LogLevel.Error) this.log.warn({ msal: message }, 'msal');
+            else this.log.debug({ msal: message }, 'msal');
+          },
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,51 @@
+// Every error becomes a friendly page with the request id as correlation id;
+// stack traces go to the log (with the same id), never to the browser.
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { SignInRequired } from '../auth/auth.service';
+import { ApiUnauthorized } from '../policy/policy-client';
+import { renderPage } from '../web/views';
+import { PortalError } from './portal-error';
+
+interface PageError {
+  status: number;
+  title: string;
+  message: string;
+}
+
+function describe(e: unknown): PageError {
+  if (e instanceof PortalError) return { status: e.status, title: e.title, message: e.userMessage };
+  const status = e instanceof HttpException ? e.getStatus() : typeof (e as { statusCode?: unknown })?.statusCode === 'number' ? (e as { statusCode: number }).statusCode : 500;
+  if (status === 404) return { status, title: 'Page not found', message: 'There is no page at this address.' };
+  if (status === 405) return { status, title: 'Not allowed', message: 'This page cannot be used that way.' };
+  if (status === 413) return { status, title: 'Too much data', message: 'The form sent more data than we accept.' };
+  if (status >= 400 && status < 500) return { status, title: 'Bad request', message: 'The request could not be understood. Go back and try again.' };
+  return { status: 500, title: 'Something went wrong', message: 'Something went wrong on our side. Please try again later.' };
+}
+
+@Catch()
+export class ErrorPageFilter implements ExceptionFilter {
+  constructor(private readonly log: Logger) {}
+
+  async catch(e: unknown, host: ArgumentsHost): Promise<void> {
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (reply.sent) return;
+    if (e instanceof SignInRequired || e instanceof ApiUnauthorized) {
+      const path = req.url.split('?')[0];
+      const back = req.method === 'GET' && path !== '/auth/redirect' ? `?returnTo=${encodeURIComponent(req.url)}` : '';
+      await reply.redirect(`/auth/sign-in${back}`, 303);
+      return;
+    }
+    const page = describe(e);
+    if (page.status >= 500) this.log.error({ reqId: req.id, err: e }, 'request failed');
+    else this.log.warn({ reqId: req.id, status: page.status, error: e instanceof Error ? e.name : typeof e }, page.title);
+    try {
+      await renderPage(req, reply, 'error', page.title, { heading: page.title, message: page.message }, page.status);
+    } catch (renderError) {
+      this.log.error({ reqId: req.id, err: renderError }, 'error page failed');
+      await reply.code(page.status).header('content-type', 'text/plain; charset=utf-8').send(`${page.title}. Reference: ${req.id}`);
+    }
+  }
+}

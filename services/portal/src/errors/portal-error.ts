@@ -1,0 +1,31 @@
+// Errors the user may see: a status, a safe message, never internals.
+export class PortalError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly userMessage: string,
+  ) {
+    super(userMessage);
+    this.name = 'PortalError';
+  }
+
+  static csrf(): PortalError {
+    return new PortalError(403, 'Request refused', 'This form has expired or did not come from this site. Go back, reload the page and try again.');
+  }
+
+  static signInState(): PortalError {
+    return new PortalError(400, 'Sign-in could not be completed', 'This sign-in response is not one this browser started, or it was already used. Please sign in again.');
+  }
+
+  static signInFailed(): PortalError {
+    return new PortalError(502, 'Sign-in could not be completed', 'The identity provider did not accept the sign-in. Please try again.');
+  }
+
+  static upstream(what: string): PortalError {
+    return new PortalError(502, 'Service unavailable', `${what} is not available right now. Please try again in a moment.`);
+  }
+
+  static badRequest(message: string): PortalError {
+    return new PortalError(400, 'Bad request', message);
+  }
+}

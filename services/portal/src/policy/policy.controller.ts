@@ -1,0 +1,68 @@
+import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthService, SignInRequired } from '../auth/auth.service';
+import { display } from '../pages/display';
+import { renderPage } from '../web/views';
+import { RELATIONSHIPS, rowsFromBody, rowsFromPolicy, validateRows } from './beneficiary-form';
+import { PolicyClient } from './policy-client';
+import { StepUpService } from './step-up.service';
+
+const HIDDEN_FIELDS = new Set(['beneficiaries']);
+
+@Controller('policy')
+export class PolicyController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly api: PolicyClient,
+    private readonly stepUp: StepUpService,
+  ) {}
+
+  private async readToken(req: FastifyRequest): Promise<string> {
+    if (!req.portalSession.existing?.user) throw new SignInRequired();
+    return this.auth.apiToken(req.portalSession, this.auth.scopes.read);
+  }
+
+  @Get()
+  async policy(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const view = await this.api.getPolicy(await this.readToken(req), req.id);
+    const fields = Object.entries(view.policy)
+      .filter(([k]) => !HIDDEN_FIELDS.has(k))
+      .map(([k, v]) => [k, display(v)]);
+    await renderPage(req, reply, 'policy', 'My Policy', { created: view.created, fields, beneficiaries: view.policy.beneficiaries });
+  }
+
+  @Get('history')
+  async history(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const entries = await this.api.getHistory(await this.readToken(req), req.id);
+    await renderPage(req, reply, 'history', 'History', { entries: entries.map((e) => Object.entries(e).map(([k, v]) => [k, display(v)])) });
+  }
+
+  @Get('beneficiaries')
+  async form(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const view = await this.api.getPolicy(await this.readToken(req), req.id);
+    const data = req.portalSession.data;
+    // Values kept from a save that was cancelled at step-up or failed after it: shown once.
+    const kept = data.pendingWrite;
+    const errors = kept?.errors ?? [];
+    if (kept) data.pendingWrite = undefined;
+    await renderPage(req, reply, 'beneficiaries', 'Change Beneficiaries', {
+      rows: kept?.rows ?? rowsFromPolicy(view.policy.beneficiaries),
+      etag: view.etag,
+      errors,
+      relationships: RELATIONSHIPS,
+    });
+  }
+
+  @Post('beneficiaries')
+  async save(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
+    if (!req.portalSession.existing?.user) throw new SignInRequired();
+    const rows = rowsFromBody(body);
+    const { errors } = validateRows(rows);
+    const etag = typeof (body as { etag?: unknown })?.etag === 'string' && (body as { etag: string }).etag ? (body as { etag: string }).etag : undefined;
+    if (errors.length) {
+      await renderPage(req, reply, 'beneficiaries', 'Change Beneficiaries', { rows, etag, errors, relationships: RELATIONSHIPS }, 400);
+      return;
+    }
+    await reply.redirect(await this.stepUp.save(req, rows, etag), 303);
+  }
+}

@@ -1,0 +1,74 @@
+// Saving beneficiaries. The everyday token is tried first; when the API answers
+// with the RFC 9470 challenge the typed rows wait in the session while the
+// user runs the MFA flow (prompt=login), then the write is retried once with
+// the MFA flow's token, which is used for that single request and dropped.
+import type { FastifyRequest } from 'fastify';
+import { AuthService } from '../auth/auth.service';
+import { B2cAuthority } from '../auth/b2c-authority';
+import type { BeneficiaryInput } from '../session/session-data';
+import { validateRows } from './beneficiary-form';
+import { ApiRejected, PolicyChanged, PolicyClient, StepUpRequired } from './policy-client';
+
+const PENDING_WRITE_TTL_MS = 15 * 60 * 1000;
+
+export class StepUpService {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly authority: B2cAuthority,
+    private readonly api: PolicyClient,
+  ) {}
+
+  /** Tries the write; returns where to send the browser (an authorize URL when step-up is needed). */
+  async save(req: FastifyRequest, rows: BeneficiaryInput[], etag: string | undefined): Promise<string> {
+    const { beneficiaries } = validateRows(rows);
+    const token = await this.auth.apiToken(req.portalSession, this.auth.scopes.write);
+    try {
+      await this.api.putBeneficiaries(token, req.id, beneficiaries, etag);
+      return this.saved(req);
+    } catch (e) {
+      if (!(e instanceof StepUpRequired)) return this.failed(req, e, rows);
+      const flow = this.authority.flowForAcr(e.challenge.acrValues) ?? this.authority.flowName('mfa');
+      req.portalSession.data.pendingWrite = { rows, etag, createdAt: Date.now() };
+      req.log.info({ oid: req.portalSession.data.user?.oid, flow }, 'step-up required');
+      return this.auth.start(req.portalSession, 'stepup', flow, { prompt: 'login', maxAge: e.challenge.maxAge });
+    }
+  }
+
+  /** After the MFA flow: the retry, with its token. Returns the page to show next. */
+  async complete(req: FastifyRequest, mfaToken: string): Promise<string> {
+    const data = req.portalSession.data;
+    const pending = data.pendingWrite;
+    data.pendingWrite = undefined;
+    if (!pending || Date.now() - pending.createdAt > PENDING_WRITE_TTL_MS) {
+      data.flash = { kind: 'error', message: 'Your change expired before it was verified. Please enter it again.' };
+      return '/policy/beneficiaries';
+    }
+    const { beneficiaries, errors } = validateRows(pending.rows);
+    if (errors.length) return this.failed(req, new ApiRejected(errors.join(' ')), pending.rows);
+    try {
+      await this.api.putBeneficiaries(mfaToken, req.id, beneficiaries, pending.etag);
+      return this.saved(req);
+    } catch (e) {
+      if (e instanceof StepUpRequired) return this.failed(req, new ApiRejected('The verification was not accepted. Please try again.'), pending.rows);
+      return this.failed(req, e, pending.rows);
+    }
+  }
+
+  private saved(req: FastifyRequest): string {
+    req.portalSession.data.flash = { kind: 'success', message: 'Your beneficiaries were updated.' };
+    req.log.info({ oid: req.portalSession.data.user?.oid }, 'beneficiaries updated');
+    return '/policy';
+  }
+
+  /** Back to the form with what the user typed and why it did not go through. */
+  private failed(req: FastifyRequest, e: unknown, rows: BeneficiaryInput[]): string {
+    if (e instanceof PolicyChanged) {
+      req.portalSession.data.pendingWrite = { rows, createdAt: Date.now(), errors: ['Your policy was changed elsewhere in the meantime. Check the values and save again.'] };
+    } else if (e instanceof ApiRejected) {
+      req.portalSession.data.pendingWrite = { rows, createdAt: Date.now(), errors: [e.detail] };
+    } else {
+      throw e;
+    }
+    return '/policy/beneficiaries';
+  }
+}

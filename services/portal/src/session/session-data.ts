@@ -1,0 +1,55 @@
+// What a browser session holds. Stored encrypted (session-cipher.ts); never sent to the browser.
+
+export type AuthPurpose = 'signin' | 'profile' | 'reset' | 'stepup';
+
+/** One authorization request in flight: `state` is its key in `SessionData.pending`. */
+export interface PendingAuth {
+  purpose: AuthPurpose;
+  flow: string;
+  nonce: string;
+  codeVerifier: string;
+  createdAt: number;
+  /** Local path to return to after sign-in. */
+  returnTo?: string;
+}
+
+export interface SignedInUser {
+  oid: string;
+  /** MSAL account key in the token cache (homeAccountId). */
+  homeAccountId: string;
+  /** Claims of the latest ID token (refreshed after a profile edit). */
+  claims: Record<string, unknown>;
+  /** Raw ID token, only for the logout request's id_token_hint. */
+  idToken: string;
+  signedInAt: number;
+}
+
+export interface BeneficiaryInput {
+  name: string;
+  relationship: string;
+  sharePercent: string;
+}
+
+/** A beneficiary change waiting for step-up MFA: what the user typed, replayed after. */
+export interface PendingWrite {
+  rows: BeneficiaryInput[];
+  etag?: string;
+  createdAt: number;
+  /** Set when the retry failed: shown above the kept values. */
+  errors?: string[];
+}
+
+export interface Flash {
+  kind: 'success' | 'error' | 'info';
+  message: string;
+}
+
+export interface SessionData {
+  csrf: string;
+  user?: SignedInUser;
+  /** Serialised MSAL token cache of this user (per-user cache). */
+  msalCache?: string;
+  pending: Record<string, PendingAuth>;
+  pendingWrite?: PendingWrite;
+  flash?: Flash;
+}

@@ -1,0 +1,50 @@
+// Loads the session before routing and writes it back before the response goes
+// out, setting the cookie (Secure, HttpOnly, SameSite=Lax; __Host- prefix).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PortalSession } from './portal-session';
+import type { SessionStore } from './session-store';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    portalSession: PortalSession;
+  }
+}
+
+export interface SessionHookOptions {
+  store: SessionStore;
+  cookieName: string;
+}
+
+const COOKIE_OPTIONS = { path: '/', httpOnly: true, secure: true, sameSite: 'lax' } as const;
+
+export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOptions): void {
+  fastify.decorateRequest('portalSession', undefined as unknown as PortalSession);
+
+  fastify.addHook('onRequest', async (req: FastifyRequest) => {
+    const cookie = req.cookies?.[o.cookieName];
+    const stored = cookie ? await o.store.load(cookie) : undefined;
+    req.portalSession = new PortalSession(stored);
+  });
+
+  fastify.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const s = req.portalSession;
+    if (!s) return payload;
+    const old = s.stored?.cookie;
+    if (s.destroyRequested) {
+      if (old) await o.store.destroy(old);
+      reply.clearCookie(o.cookieName, COOKIE_OPTIONS);
+      return payload;
+    }
+    if (s.rotateRequested || (!old && s.changed)) {
+      if (old) await o.store.destroy(old);
+      const cookie = o.store.newCookieValue();
+      await o.store.save(cookie, s.data);
+      reply.setCookie(o.cookieName, cookie, COOKIE_OPTIONS);
+    } else if (old && (s.changed || s.stored?.staleKey)) {
+      await o.store.save(old, s.data, s.stored?.createdAt);
+    }
+    // Pages carry per-user content and a CSRF token: never cache them.
+    if (s.existing) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+}

@@ -1,0 +1,47 @@
+// Fastify plugins and hooks of the portal, in order: security headers, cookies,
+// static CSS, sessions, CSRF; then the error page filter for everything.
+import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import type { PortalConfig } from '../config';
+import { ErrorPageFilter } from '../errors/error-page.filter';
+import { PORTAL_LOG } from '../portal.module';
+import { registerSessionHooks } from '../session/session.hooks';
+import { SessionStore } from '../session/session-store';
+import { registerCsrfCheck } from './csrf';
+
+export const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
+
+/** The Content-Security-Policy: nothing inline, nothing third-party; forms may lead to B2C only. */
+export function cspDirectives(b2cOrigin: string): Record<string, string[]> {
+  return {
+    defaultSrc: ["'none'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    scriptSrc: ["'none'"],
+    connectSrc: ["'none'"],
+    fontSrc: ["'none'"],
+    objectSrc: ["'none'"],
+    // Chromium checks form-action against redirects after a post too (sign-out, step-up).
+    formAction: ["'self'", b2cOrigin],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  };
+}
+
+export async function configurePortal(app: NestFastifyApplication, config: PortalConfig): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(new URL(config.B2C_AUTHORITY_HOST).origin) },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', index: false, maxAge: 3600 * 1000 });
+  registerSessionHooks(fastify, { store: app.get(SessionStore), cookieName: config.SESSION_COOKIE_NAME });
+  registerCsrfCheck(fastify, new URL(config.PUBLIC_BASE_URL).origin);
+  app.useGlobalFilters(new ErrorPageFilter(app.get<Logger>(PORTAL_LOG)));
+}

@@ -1,0 +1,24 @@
+// Synchronizer-token CSRF defence: every state-changing request carries the
+// session's token in a hidden field; a cross-site Origin is refused outright.
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PortalError } from '../errors/portal-error';
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function csrfTokenMatches(expected: string | undefined, given: unknown): boolean {
+  if (!expected || typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function registerCsrfCheck(fastify: FastifyInstance, publicOrigin: string): void {
+  fastify.addHook('preHandler', async (req: FastifyRequest) => {
+    if (SAFE.has(req.method)) return;
+    const origin = req.headers.origin;
+    if (origin && origin !== 'null' && origin !== publicOrigin) throw PortalError.csrf();
+    const body = req.body as Record<string, unknown> | undefined;
+    if (!csrfTokenMatches(req.portalSession?.existing?.csrf, body?._csrf)) throw PortalError.csrf();
+  });
+}
