@@ -1,0 +1,72 @@
+{{/*
+Environment of a service container. Call with (dict "root" $ "key" "portal" "svc" $svc).
+Variable names are the ones each service validates at boot (services/<name>/src/config.ts);
+test/chart checks them against the services' zod schemas.
+*/}}
+{{- define "idp.env" -}}
+{{- $root := .root -}}
+{{- $svc := .svc -}}
+- name: NODE_ENV
+  value: {{ $root.Values.global.nodeEnv | quote }}
+- name: PORT
+  value: {{ $svc.port | quote }}
+- name: LOG_LEVEL
+  value: {{ $svc.logLevel | default $root.Values.global.logLevel | quote }}
+- name: SHUTDOWN_TIMEOUT_MS
+  value: {{ $root.Values.global.shutdownTimeoutMs | quote }}
+- name: NATS_URL
+  value: {{ include "idp.natsUrl" $root | quote }}
+- name: NATS_USER
+  value: {{ $svc.name | quote }}
+- name: NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.messaging.existingSecret }}
+      key: {{ $svc.name }}
+{{- if $svc.database.enabled }}
+{{ include "idp.databaseEnv" (dict "root" $root "svc" $svc) }}
+{{- end }}
+{{- if eq .key "tokenBroker" }}
+- name: KEY_VAULT_URL
+  value: {{ tpl (required "tokenBroker.keyVault.url is required" $svc.keyVault.url) $root | quote }}
+- name: TOKEN_BROKER_CONFIG_FILE
+  value: /etc/token-broker/config.json
+{{- end }}
+{{- if $root.Values.global.caBundle.configMap }}
+- name: NODE_EXTRA_CA_CERTS
+  value: /etc/idp-ca/{{ $root.Values.global.caBundle.key }}
+{{- end }}
+{{- /* Values may refer to the release, e.g. https://{{ .Release.Name }}-dev-azure:8443. */}}
+{{- range $name, $value := $svc.env }}
+- name: {{ $name }}
+  value: {{ tpl ($value | toString) $root | quote }}
+{{- end }}
+{{- range $name, $ref := $svc.secretEnv }}
+- name: {{ $name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $ref.secretName }}
+      key: {{ $ref.key }}
+{{- end }}
+{{- end -}}
+
+{{/* DATABASE_URL: spliced from the in-cluster password (kind) or read whole from a Secret (AKS). */}}
+{{- define "idp.databaseEnv" -}}
+{{- $root := .root -}}
+{{- $svc := .svc -}}
+{{- if $root.Values.postgresql.enabled -}}
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.postgresql.existingSecret }}
+      key: postgres-password
+- name: DATABASE_URL
+  value: {{ printf "postgresql://postgres:$(DATABASE_PASSWORD)@%s:5432/%s" (include "idp.postgresqlHost" $root) $svc.database.name | quote }}
+{{- else -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.postgresql.external.existingSecret }}
+      key: {{ $svc.database.secretKey }}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,74 @@
+{{/* Names, labels and the list of services. */}}
+
+{{- define "idp.fullname" -}}
+{{- .Values.fullnameOverride | default .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The values keys of the four services, in a stable order. */}}
+{{- define "idp.serviceKeys" -}}
+{{- toJson (list "portal" "policyApi" "scim" "tokenBroker") -}}
+{{- end -}}
+
+{{/* Resource name of a component: <fullname>-<component name>. Call with (dict "root" $ "name" "portal"). */}}
+{{- define "idp.componentName" -}}
+{{- printf "%s-%s" (include "idp.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "idp.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: identity-platform
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+{{ include "idp.selectorLabels" . }}
+{{- end -}}
+
+{{- define "idp.selectorLabels" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end -}}
+
+{{/* Image reference: per-component repository/tag override the global ones. */}}
+{{- define "idp.image" -}}
+{{- $g := .root.Values.global.image -}}
+{{- $repo := .svc.image.repository | default (printf "%s/%s" $g.repository .svc.name) -}}
+{{- $tag := .svc.image.tag | default $g.tag | default .root.Chart.AppVersion -}}
+{{- if $g.registry -}}
+{{- printf "%s/%s:%s" $g.registry $repo $tag -}}
+{{- else -}}
+{{- printf "%s:%s" $repo $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Third-party image from an {registry, repository, tag} block. */}}
+{{- define "idp.thirdPartyImage" -}}
+{{- if .registry -}}{{ printf "%s/%s:%s" .registry .repository .tag }}{{- else -}}{{ printf "%s:%s" .repository .tag }}{{- end -}}
+{{- end -}}
+
+{{- define "idp.serviceAccountName" -}}
+{{- .svc.serviceAccount.name | default (include "idp.componentName" (dict "root" .root "name" .svc.name)) -}}
+{{- end -}}
+
+{{/* NATS URL the services use: the in-chart server, the official chart, or the external one. */}}
+{{- define "idp.natsUrl" -}}
+{{- if .Values.natsServer.enabled -}}
+{{- printf "nats://%s:4222" (include "idp.componentName" (dict "root" . "name" "nats")) -}}
+{{- else if .Values.nats.enabled -}}
+{{- printf "nats://%s-nats:4222" .Release.Name -}}
+{{- else -}}
+{{- required "messaging.url is required when neither natsServer.enabled nor nats.enabled is set" .Values.messaging.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment variable holding a service's NATS password inside the NATS server pod. */}}
+{{- define "idp.natsPasswordVar" -}}
+{{- printf "NATS_PASSWORD_%s" (.name | upper | replace "-" "_") -}}
+{{- end -}}
+
+{{- define "idp.postgresqlHost" -}}
+{{- include "idp.componentName" (dict "root" . "name" "postgresql") -}}
+{{- end -}}
+
+{{/* Pod grace period: the service's own shutdown budget plus a margin for the preStop sleep. */}}
+{{- define "idp.terminationGrace" -}}
+{{- add (div .Values.global.shutdownTimeoutMs 1000) 10 -}}
+{{- end -}}
