@@ -1,0 +1,40 @@
+// SSO sessions behind the B2C session cookie, persisted with the state.
+import type { SessionRecord, StateStore } from '../../store/state-store';
+import { nowSeconds, randomToken, sha256Hex } from '../../util/encoding';
+
+export const SESSION_LIFETIME_SECONDS = 24 * 60 * 60;
+
+export function ssoCookieName(tenantName: string): string {
+  return `x-ms-cpim-sso_${tenantName}`;
+}
+
+export class SessionStore {
+  constructor(private readonly store: StateStore) {}
+
+  /** The live session for this cookie value in this tenant. */
+  find(cookie: string | undefined, tenantId: string): SessionRecord | undefined {
+    if (!cookie) return undefined;
+    const s = this.store.state.sessions[sha256Hex(cookie)];
+    return s && s.tenantId === tenantId && s.expiresAt > nowSeconds() ? s : undefined;
+  }
+
+  /** Starts a new session; returns the cookie value. */
+  start(tenantId: string, oid: string, authTime: number, mfaAt?: number): string {
+    const cookie = randomToken(32);
+    const now = nowSeconds();
+    this.store.state.sessions[sha256Hex(cookie)] = { tenantId, oid, authTime, mfaAt, createdAt: now, expiresAt: now + SESSION_LIFETIME_SECONDS };
+    this.store.save();
+    return cookie;
+  }
+
+  markMfa(session: SessionRecord, at: number): void {
+    session.mfaAt = at;
+    this.store.save();
+  }
+
+  end(cookie: string | undefined): void {
+    if (!cookie) return;
+    delete this.store.state.sessions[sha256Hex(cookie)];
+    this.store.save();
+  }
+}

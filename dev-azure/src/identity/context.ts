@@ -1,0 +1,25 @@
+// Everything the identity routes share, built once per server.
+import type { StateStore } from '../store/state-store';
+import type { CodeStore } from './b2c/codes';
+import type { SessionStore } from './b2c/sessions';
+import type { TransactionStore } from './b2c/transactions';
+import type { UserStore } from './b2c/users';
+import type { ClientAuthDeps } from './client-auth/authenticate';
+import type { ClusterIssuers } from './cluster/cluster-issuers';
+import type { Directory } from './directory';
+import type { KeyRing } from './keys/key-ring';
+
+export interface IdentityContext extends ClientAuthDeps {
+  directory: Directory;
+  store: StateStore;
+  keys: KeyRing;
+  users: UserStore;
+  sessions: SessionStore;
+  transactions: TransactionStore;
+  codes: CodeStore;
+  clusters: ClusterIssuers;
+  /** Latest password-reset code per "<tenant id>|<email>" (no mail server here). */
+  resetCodes: Map<string, string>;
+  /** https://host:port of this server (known once listening). */
+  baseUrl(): string;
+}

@@ -1,0 +1,26 @@
+// Reads OAuth parameters from a parsed form body or query string: single
+// string values only (a repeated parameter is an error, as in Entra).
+import { errors } from './errors';
+
+export class FormParams {
+  private constructor(private readonly values: Record<string, unknown>) {}
+
+  /** Anything that is not a plain object (raw text, JSON array...) has no parameters. */
+  static from(input: unknown): FormParams {
+    return new FormParams(input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {});
+  }
+
+  get(name: string): string | undefined {
+    if (!Object.hasOwn(this.values, name)) return undefined;
+    const v = this.values[name];
+    if (Array.isArray(v)) throw errors.duplicateParameter(name);
+    if (typeof v !== 'string') throw errors.invalidParameter(name);
+    return v === '' ? undefined : v;
+  }
+
+  require(name: string): string {
+    const v = this.get(name);
+    if (v === undefined) throw errors.missingParameter(name);
+    return v;
+  }
+}

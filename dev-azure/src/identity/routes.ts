@@ -1,0 +1,191 @@
+// URL layout, as Azure's:
+//   B2C user flows      /{tenant}.onmicrosoft.com/{flow}/...   (or /{tenant}/... ?p={flow})
+//   Entra ID tenants    /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/oauth2/v2.0/token, ...
+//   Cluster issuers     /{cluster}/.well-known/openid-configuration, /{cluster}/openid/v1/jwks
+// Route parameters keep the same names at the same depth (the router needs that).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TenantConfig, UserFlowConfig } from '../config/schema';
+import { handleAuthorize } from './b2c/authorize';
+import { errorPage } from './b2c/html';
+import { handleLogout } from './b2c/logout';
+import { b2cFlowMetadata } from './b2c/metadata';
+import { handleB2CToken } from './b2c/token';
+import { registerUiRoutes } from './b2c/ui-routes';
+import type { IdentityContext } from './context';
+import { entraMetadata } from './entra/metadata';
+import { errors, OAuthError, sendOAuthError } from './errors';
+import { FormParams } from './form-params';
+import { clientCredentialsGrant, acceptedAudiences, respondToken } from './tokens/token-endpoint';
+
+type Params = { tenant: string; flow?: string };
+
+function jsonOk(reply: FastifyReply, body: unknown): FastifyReply {
+  return reply.header('cache-control', 'max-age=86400, private').header('access-control-allow-origin', '*').send(body);
+}
+
+function flowNotFound(tenant: TenantConfig, name: string): OAuthError {
+  return new OAuthError(404, 'invalid_request', '', `The user flow '${name.slice(0, 64)}' does not exist in tenant '${tenant.name}.onmicrosoft.com'.`);
+}
+
+/** The `p` query parameter that names a flow at tenant-level B2C URLs. */
+function policyParam(req: FastifyRequest): string | undefined {
+  return FormParams.from(req.query).get('p');
+}
+
+export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContext): void {
+  const tenantOf = (req: FastifyRequest): TenantConfig => {
+    const { tenant } = req.params as Params;
+    const t = ctx.directory.tenant(tenant);
+    if (!t) throw errors.tenantNotFound(tenant.slice(0, 128));
+    return t;
+  };
+  const flowOf = (tenant: TenantConfig, name: string): UserFlowConfig => {
+    const flow = tenant.type === 'b2c' ? ctx.directory.flow(tenant, name) : undefined;
+    if (!flow) throw flowNotFound(tenant, name);
+    return flow;
+  };
+  /** JSON endpoints: Azure-shaped errors. */
+  const json =
+    (fn: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>) =>
+    async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      try {
+        return await fn(req, reply);
+      } catch (err) {
+        if (err instanceof OAuthError) return sendOAuthError(req, reply, err);
+        throw err;
+      }
+    };
+  /** Browser endpoints: errors before a redirect URI is trusted are shown as a page. */
+  const page =
+    (fn: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>) =>
+    async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      try {
+        return await fn(req, reply);
+      } catch (err) {
+        if (err instanceof OAuthError) return errorPage(reply, err.status, err.code, err.detail);
+        throw err;
+      }
+    };
+  const postOnly = json(() => {
+    throw new OAuthError(400, 'invalid_request', 'AADSTS900561', 'The endpoint only accepts POST, OPTIONS requests. Received a GET request.');
+  });
+
+  app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+
+  // ---- B2C user flows: /{tenant}/{flow}/... ----
+  const flowMetadata = json((req, reply) => {
+    const tenant = tenantOf(req);
+    const flow = flowOf(tenant, (req.params as Params).flow ?? '');
+    return jsonOk(reply, b2cFlowMetadata(ctx.baseUrl(), tenant, flow));
+  });
+  const flowKeys = json((req, reply) => {
+    const tenant = tenantOf(req);
+    flowOf(tenant, (req.params as Params).flow ?? '');
+    return jsonOk(reply, ctx.keys.jwks(tenant.id));
+  });
+  app.get('/:tenant/:flow/v2.0/.well-known/openid-configuration', flowMetadata);
+  app.get('/:tenant/:flow/discovery/v2.0/keys', flowKeys);
+  app.get('/:tenant/:flow/discovery/keys', flowKeys);
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/:tenant/:flow/oauth2/v2.0/authorize',
+    handler: page((req, reply) => {
+      const tenant = tenantOf(req);
+      return handleAuthorize(ctx, req, reply, tenant, flowOf(tenant, (req.params as Params).flow ?? ''));
+    }),
+  });
+  app.post(
+    '/:tenant/:flow/oauth2/v2.0/token',
+    json((req, reply) => {
+      const tenant = tenantOf(req);
+      return handleB2CToken(ctx, req, reply, tenant, flowOf(tenant, (req.params as Params).flow ?? ''));
+    }),
+  );
+  app.get('/:tenant/:flow/oauth2/v2.0/token', postOnly);
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/:tenant/:flow/oauth2/v2.0/logout',
+    handler: page((req, reply) => {
+      const tenant = tenantOf(req);
+      flowOf(tenant, (req.params as Params).flow ?? '');
+      return handleLogout(ctx, req, reply, tenant);
+    }),
+  });
+  registerUiRoutes(app, ctx);
+
+  // ---- Tenant level: Entra ID, or B2C with ?p={flow} ----
+  app.get(
+    '/:tenant/v2.0/.well-known/openid-configuration',
+    json((req, reply) => {
+      const tenant = tenantOf(req);
+      const p = policyParam(req);
+      if (tenant.type === 'b2c' && p) return jsonOk(reply, b2cPolicyParamMetadata(ctx.baseUrl(), tenant, flowOf(tenant, p)));
+      return jsonOk(reply, entraMetadata(ctx.baseUrl(), tenant));
+    }),
+  );
+  app.get(
+    '/:tenant/discovery/v2.0/keys',
+    json((req, reply) => jsonOk(reply, ctx.keys.jwks(tenantOf(req).id))),
+  );
+  app.post(
+    '/:tenant/oauth2/v2.0/token',
+    json(async (req, reply) => {
+      const tenant = tenantOf(req);
+      const p = policyParam(req);
+      if (tenant.type === 'b2c' && p) return handleB2CToken(ctx, req, reply, tenant, flowOf(tenant, p));
+      return respondToken(req, reply, async () => {
+        const params = FormParams.from(req.body);
+        const grant = params.require('grant_type');
+        if (grant === 'client_credentials') return clientCredentialsGrant(ctx, req, tenant, params, acceptedAudiences(ctx, req, tenant));
+        if (grant === 'authorization_code' || grant === 'refresh_token') {
+          throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', `The ${grant} grant is not available for this tenant in the local stand-in (no interactive users).`);
+        }
+        throw errors.unsupportedGrantType(grant.slice(0, 128));
+      });
+    }),
+  );
+  app.get('/:tenant/oauth2/v2.0/token', postOnly);
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/:tenant/oauth2/v2.0/authorize',
+    handler: page((req, reply) => {
+      const tenant = tenantOf(req);
+      const p = policyParam(req);
+      if (tenant.type === 'b2c' && p) return handleAuthorize(ctx, req, reply, tenant, flowOf(tenant, p));
+      return errorPage(reply, 400, '', 'Interactive sign-in is only available for B2C user flows in the local stand-in.');
+    }),
+  });
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/:tenant/oauth2/v2.0/logout',
+    handler: page((req, reply) => handleLogout(ctx, req, reply, tenantOf(req))),
+  });
+
+  // ---- Cluster issuers (the first segment names the cluster) ----
+  const clusterOf = (req: FastifyRequest): string => {
+    const { tenant: name } = req.params as Params;
+    if (!ctx.clusters.has(name)) throw new OAuthError(404, 'not_found', '', `No issuer at /${name.slice(0, 64)}.`);
+    return name;
+  };
+  app.get(
+    '/:tenant/.well-known/openid-configuration',
+    json((req, reply) => jsonOk(reply, ctx.clusters.metadata(clusterOf(req)))),
+  );
+  app.get(
+    '/:tenant/openid/v1/jwks',
+    json((req, reply) => jsonOk(reply, ctx.clusters.jwks(clusterOf(req)))),
+  );
+}
+
+/** Metadata at /{tenant}/v2.0/.well-known/openid-configuration?p={flow}: endpoints keep ?p=. */
+function b2cPolicyParamMetadata(baseUrl: string, tenant: TenantConfig, flow: UserFlowConfig): Record<string, unknown> {
+  const base = `${baseUrl}/${tenant.name}.onmicrosoft.com`;
+  const p = `?p=${encodeURIComponent(flow.name.toLowerCase())}`;
+  return {
+    ...b2cFlowMetadata(baseUrl, tenant, flow),
+    authorization_endpoint: `${base}/oauth2/v2.0/authorize${p}`,
+    token_endpoint: `${base}/oauth2/v2.0/token${p}`,
+    end_session_endpoint: `${base}/oauth2/v2.0/logout${p}`,
+    jwks_uri: `${base}/discovery/v2.0/keys${p}`,
+  };
+}
