@@ -141,9 +141,11 @@ const optionsSchema = z
       .optional(),
     clock: fn<() => number>().optional(),
     onRejected: fn<(event: RejectionEvent) => void>().optional(),
+    // AuthModule's own option, validated here so one schema covers both.
+    globalGuards: z.boolean().optional(),
   })
-  // Module-level keys (e.g. globalGuards) pass through untouched.
-  .loose();
+  // Unknown keys are refused: a misspelt option must not silently weaken validation.
+  .strict();
 
 const list = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : Array.isArray(v) ? [...v] : [v];

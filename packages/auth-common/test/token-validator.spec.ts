@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import {
   AuthConfigError,
   InvalidTokenError,
@@ -266,6 +267,14 @@ describe('TokenValidator: rejected tokens', () => {
     await expectRejected(v, await signinKey.sign(userClaims(), { kid: undefined }), 'missing_kid');
   });
 
+  it('a critical header extension it does not understand', async () => {
+    const v = b2cValidator();
+    const token = await new SignJWT(userClaims())
+      .setProtectedHeader({ alg: 'RS256', kid: signinKey.kid, crit: ['x-ext'], 'x-ext': 1 })
+      .sign(signinKey.privateKey, { crit: { 'x-ext': true } });
+    await expectRejected(v, token, 'malformed');
+  });
+
   it('no exp claim', async () => {
     const v = b2cValidator();
     await expectRejected(v, await signinKey.sign(userClaims({ exp: undefined })), 'missing_claim');
@@ -346,6 +355,11 @@ describe('TokenValidator: configuration', () => {
     expect(() => new TokenValidator(hs)).toThrow(AuthConfigError);
     const none = { ...base, allowedAlgorithms: ['none'] } as unknown as AuthOptions;
     expect(() => new TokenValidator(none)).toThrow(AuthConfigError);
+  });
+
+  it('refuses unknown option names (e.g. a misspelt clientID)', () => {
+    const typo = { ...base, clientId: 'x' } as unknown as AuthOptions;
+    expect(() => new TokenValidator(typo)).toThrow(/clientId/);
   });
 
   it('derives the allowed B2C user flows from the metadata URLs, lower-cased', () => {
