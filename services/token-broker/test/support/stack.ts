@@ -1,0 +1,164 @@
+// One offline world for the tests: dev-azure (identity + Key Vault + cluster issuer), a real
+// nats-server with per-service users, and the workload identity token file.
+import { ensureStreams } from '@idp/contracts';
+import { loadConfig } from '@idp/service-kit';
+import { startNats, type TestNatsServer } from '@idp/testing';
+import { connect, type NatsConnection } from 'nats';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { startDevAzure, type DevAzure } from '@idp/dev-azure/src';
+import { createBroker, type Broker } from '../../src/broker/create-broker';
+import type { Sleep } from '../../src/broker/retry';
+import { tokenBrokerEnv } from '../../src/config';
+import type { FetchLike } from '../../src/entra/token-endpoint';
+import { CertificateReader } from '../../src/keyvault/certificate-reader';
+import { createKeyVaultCredential } from '../../src/keyvault/credential';
+import { KeyVaultSigner } from '../../src/keyvault/key-signer';
+import { BrokerMetrics } from '../../src/metrics/broker-metrics';
+import { startAcquireService } from '../../src/nats/acquire-service';
+import type { BrokerConfigDoc } from '../../src/registrations/broker-config';
+import { BROKER_USER, callerPassword, natsAuthorization, type Caller } from './nats-users';
+import { CERTIFICATE, CLAIMS_SCOPE, ids, POLICY_SCOPE } from './seed';
+
+export const brokerDoc: BrokerConfigDoc = {
+  registrations: [
+    // Cross-tenant: the daemon app lives in fabrikam; the policy API (and its app role grant) in contoso.
+    { name: 'policy-daemon', tenantId: ids.contoso, clientId: ids.daemon, certificateName: CERTIFICATE, assertionAlgorithm: 'PS256' },
+    { name: 'policy-daemon-legacy', tenantId: ids.contoso, clientId: ids.daemon, certificateName: CERTIFICATE, assertionAlgorithm: 'RS256' },
+    { name: 'northwind-claims', tenantId: ids.northwind, clientId: ids.daemon, certificateName: CERTIFICATE, assertionAlgorithm: 'PS256' },
+  ],
+  callers: {
+    'policy-reader': [
+      { registration: 'policy-daemon', scopes: [POLICY_SCOPE] },
+      { registration: 'policy-daemon-legacy', scopes: [POLICY_SCOPE] },
+    ],
+    'claims-sync': [{ registration: 'northwind-claims', scopes: [CLAIMS_SCOPE] }],
+  },
+};
+
+export interface Stack {
+  dev: DevAzure;
+  nats: TestNatsServer;
+  tokenFile: string;
+  dataDir: string;
+  /** Environment of a broker process (or of loadConfig in-process). */
+  brokerEnv(extra?: Record<string, string>): Record<string, string>;
+  connectAs(user: Caller): Promise<NatsConnection>;
+  connectBroker(): Promise<NatsConnection>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'token-broker-'));
+  const dev = await startDevAzure({ dataDir });
+  const nats = await startNats({ config: natsAuthorization() });
+  // What the AKS webhook + kubelet do: a projected service-account token in a file.
+  const tokenFile = join(dataDir, 'sa', 'token');
+  await dev.clusterIssuer.writeServiceAccountToken(tokenFile, 'identity-platform', 'token-broker');
+  const open: NatsConnection[] = [];
+  const track = (nc: NatsConnection) => (open.push(nc), nc);
+  return {
+    dev,
+    nats,
+    tokenFile,
+    dataDir,
+    brokerEnv: (extra = {}) => ({
+      NATS_URL: nats.url,
+      NATS_USER: BROKER_USER.user,
+      NATS_PASSWORD: BROKER_USER.password,
+      KEY_VAULT_URL: dev.keyVaultUrl,
+      ENTRA_AUTHORITY_HOST: dev.authorityHost,
+      AZURE_AUTHORITY_HOST: dev.authorityHost,
+      AZURE_TENANT_ID: ids.fabrikam,
+      AZURE_CLIENT_ID: ids.broker,
+      AZURE_FEDERATED_TOKEN_FILE: tokenFile,
+      KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
+      TOKEN_BROKER_CONFIG: JSON.stringify(brokerDoc),
+      ...extra,
+    }),
+    connectAs: async (user) => track(await connect({ servers: nats.url, user, pass: callerPassword(user), inboxPrefix: `_INBOX.${user}` })),
+    connectBroker: async () => track(await connect({ servers: nats.url, user: BROKER_USER.user, pass: BROKER_USER.password })),
+    async stop() {
+      await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
+      await nats.dispose();
+      await dev.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Counts token endpoint calls and lets a test answer some of them itself (outages, throttling). */
+export class EntraTap {
+  calls = 0;
+  private readonly faults: Array<() => Response> = [];
+  down?: () => Response;
+
+  readonly fetch: FetchLike = async (url, init) => {
+    this.calls++;
+    const fault = this.faults.shift() ?? this.down;
+    if (fault) return fault();
+    return fetch(url, init);
+  };
+
+  /** The next `n` calls get `make()` instead of reaching Entra. */
+  failNext(n: number, make: () => Response): void {
+    for (let i = 0; i < n; i++) this.faults.push(make);
+  }
+}
+
+export const entraError = (status: number, code?: number, headers: Record<string, string> = {}): Response =>
+  new Response(JSON.stringify({ error: status >= 500 ? 'temporarily_unavailable' : 'invalid_request', error_description: code ? `AADSTS${code}: simulated.` : 'simulated', ...(code ? { error_codes: [code] } : {}) }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+
+export interface InProcessBroker extends Broker {
+  tap: EntraTap;
+  sleeps: number[];
+  /** Moves the broker's clock (cache and expiry) forward. */
+  advance(ms: number): void;
+  stop(): Promise<void>;
+}
+
+/** The broker wired as in production (real SDKs, Key Vault, Entra, NATS) with a movable clock. */
+export async function startInProcessBroker(stack: Stack, o: { retries?: number; realSleep?: boolean } = {}): Promise<InProcessBroker> {
+  const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
+  const credential = createKeyVaultCredential(env);
+  const kv = { disableChallengeResourceVerification: true };
+  const tap = new EntraTap();
+  let offset = 0;
+  const sleeps: number[] = [];
+  const sleep: Sleep = async (ms) => {
+    sleeps.push(ms);
+    // Retry-After from the vault is real time the vault waits for; other backoffs are skipped.
+    if (o.realSleep) await new Promise((r) => setTimeout(r, ms));
+  };
+  const nc = await stack.connectBroker();
+  await ensureStreams(await nc.jetstreamManager(), ['TOKENS']);
+  const broker = createBroker({
+    doc: brokerDoc,
+    certificates: new CertificateReader(env.KEY_VAULT_URL, credential, kv),
+    signer: new KeyVaultSigner(credential, kv),
+    authorityHost: env.ENTRA_AUTHORITY_HOST,
+    retry: { upstreamRetries: o.retries ?? 4, replicationRetries: 3, baseDelayMs: 100, maxDelayMs: 2000 },
+    refreshMarginMs: 300_000,
+    js: nc.jetstream(),
+    metrics: new BrokerMetrics(new Registry()),
+    fetch: tap.fetch,
+    sleep,
+    now: () => Date.now() + offset,
+  });
+  const service = await startAcquireService(nc, broker.broker, '0.0.0-test');
+  return {
+    ...broker,
+    tap,
+    sleeps,
+    advance: (ms) => (offset += ms),
+    async stop() {
+      await service.stop();
+      await broker.audit.flush();
+    },
+  };
+}
