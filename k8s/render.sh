@@ -4,14 +4,14 @@
 # changing the chart or its values files, and commit the result.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-chart="$("$here/offline-chart.sh")"
+chart="${RENDER_CHART:-$("$here/offline-chart.sh")}"
 release="${RELEASE:-identity}"
 namespace="${NAMESPACE:-identity}"
 for env in kind aks; do
   {
     echo "# Rendered by k8s/render.sh from helm/identity-platform with values-$env.yaml"
     echo "# (release \"$release\", namespace \"$namespace\"). Do not edit: edit the chart and re-run."
-    helm template "$release" "$chart" --namespace "$namespace" \
+    helm template "$release" "$chart" --namespace "$namespace" --kube-version "${KUBE_VERSION:-1.34.0}" \
       -f "$chart/values-$env.yaml" --set nats.enabled=false
   } > "$here/rendered/$env.yaml"
   echo "wrote k8s/rendered/$env.yaml"

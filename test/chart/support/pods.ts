@@ -1,0 +1,73 @@
+// Pod-spec shapes the chart tests read (only the fields they look at).
+import type { K8sObject } from './chart';
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string };
+    configMapKeyRef?: { name: string; key: string };
+    fieldRef?: { fieldPath: string };
+  };
+}
+
+export interface Probe {
+  httpGet?: { path: string; port: string | number; scheme?: string };
+  exec?: { command: string[] };
+  tcpSocket?: { port: string | number };
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: EnvVar[];
+  ports?: { name?: string; containerPort: number }[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[]; add?: string[] };
+    seccompProfile?: { type: string };
+  };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  serviceAccountName?: string;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
+  volumes?: { name: string; configMap?: { name: string }; projected?: unknown; emptyDir?: unknown }[];
+}
+
+export interface PodTemplate {
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: PodSpec;
+}
+
+/** Pod template of a workload (Deployment, StatefulSet, Job) or the spec of a bare Pod. */
+export function podTemplateOf(o: K8sObject): PodTemplate | undefined {
+  if (o.kind === 'Pod') return { metadata: o.metadata, spec: o.spec as unknown as PodSpec };
+  const spec = o.spec as { template?: PodTemplate } | undefined;
+  return spec?.template;
+}
+
+export function isWorkload(o: K8sObject): boolean {
+  return ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'].includes(o.kind);
+}
+
+/** Resolves a probe's port (a number or a container port name). */
+export function probePort(c: Container, p: Probe): number {
+  const port = p.httpGet?.port ?? p.tcpSocket?.port;
+  if (typeof port === 'number') return port;
+  const named = c.ports?.find((x) => x.name === port);
+  if (!named) throw new Error(`${c.name}: probe port ${String(port)} is not a container port`);
+  return named.containerPort;
+}
