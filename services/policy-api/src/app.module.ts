@@ -1,11 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from '@idp/auth-common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
 import { authModuleOptions } from './auth/auth-options';
 import { BeneficiariesController } from './beneficiaries/beneficiaries.controller';
 import { BeneficiariesService } from './beneficiaries/beneficiaries.service';
+import { ErrorShapeFilter } from './common/error-shape.filter';
 import { validationPipe } from './common/validation';
 import type { PolicyApiConfig } from './config';
 import { PrismaService } from './database/prisma.service';
@@ -33,6 +34,7 @@ export class AppModule {
       controllers: [PublicController, PoliciesController, BeneficiariesController, HistoryController],
       providers: [
         { provide: APP_PIPE, useFactory: validationPipe },
+        { provide: APP_FILTER, useClass: ErrorShapeFilter },
         { provide: OUTBOX_INTERVAL_MS, useValue: config.OUTBOX_INTERVAL_MS },
         PrismaService,
         PoliciesService,

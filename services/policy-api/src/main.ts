@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import { bootService } from '@idp/service-kit';
 import { AppModule } from './app.module';
 import { loadPolicyApiConfig } from './config';
-import { serveOpenApi } from './openapi';
+import { configureApp } from './configure';
 
 void bootService({
   name: 'policy-api',
   loadConfig: () => loadPolicyApiConfig(),
   module: (c) => AppModule.forRoot(c),
   configure: (app) => {
-    serveOpenApi(app);
+    configureApp(app);
   },
 });

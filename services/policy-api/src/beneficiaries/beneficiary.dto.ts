@@ -37,7 +37,8 @@ function SharesSumTo(total: number): PropertyDecorator {
         validate(value: unknown): boolean {
           if (!Array.isArray(value)) return true;
           const shares = value.map((b: unknown) => (b && typeof b === 'object' ? (b as { sharePercent?: unknown }).sharePercent : undefined));
-          if (!shares.every((s): s is number => Number.isInteger(s))) return true; // reported per item
+          // Invalid shares are reported per item; a sum over them would only add noise.
+          if (!shares.every((s): s is number => typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= 100)) return true;
           return shares.reduce((a, b) => a + b, 0) === total;
         },
       },

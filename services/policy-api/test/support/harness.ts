@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { loadPolicyApiConfig, type PolicyApiConfig } from '../../src/config';
-import { serveOpenApi } from '../../src/openapi';
+import { configureApp } from '../../src/configure';
 import { LocalIssuer } from './local-issuer';
 
 export interface CallOptions {
@@ -47,7 +47,7 @@ export class Harness {
       ...extraEnv,
     });
     h.app = await createApp(AppModule.forRoot(h.config), { service: 'policy-api', logLevel: 'silent' });
-    serveOpenApi(h.app);
+    configureApp(h.app);
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     const server = h.app.getHttpServer() as { address(): AddressInfo };
     h.url = `http://127.0.0.1:${server.address().port}`;

@@ -18,6 +18,8 @@ export interface UserTokenOptions {
   /** Put the flow in `acr` instead of `tfp` (B2C's other claim shape). */
   flowClaim?: 'tfp' | 'acr';
   audience?: string;
+  /** B2C `emails` claim (mutable; must never select a policy). */
+  emails?: string[];
 }
 
 export interface AppTokenOptions {
@@ -95,6 +97,7 @@ export class LocalIssuer {
       ver: '1.0',
       auth_time: o.authTime ?? now,
       name: 'Test User',
+      ...(o.emails ? { emails: o.emails } : {}),
     })
       .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' })
       .setIssuer(this.issuer)

@@ -1,0 +1,44 @@
+import { Catch, HttpException, Inject, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AUTH_MODULE_OPTIONS, BearerAuthException, BearerExceptionFilter, type AuthModuleOptions } from '@idp/auth-common';
+import type { ApiErrorBody } from './api-error';
+
+const CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
+/**
+ * Gives every HTTP error the API's `{ error, message, details? }` shape, including those raised
+ * by the framework (malformed JSON, 413, 415, unknown routes). Bearer errors keep their
+ * RFC 6750 body and WWW-Authenticate challenge (delegated to auth-common's filter).
+ */
+@Catch(HttpException)
+export class ErrorShapeFilter implements ExceptionFilter<HttpException> {
+  private readonly bearer: BearerExceptionFilter;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Optional() @Inject(AUTH_MODULE_OPTIONS) options?: AuthModuleOptions,
+  ) {
+    this.bearer = new BearerExceptionFilter(adapterHost, options);
+  }
+
+  catch(exception: HttpException, host: ArgumentsHost): void {
+    if (exception instanceof BearerAuthException) return this.bearer.catch(exception, host);
+    const status = exception.getStatus();
+    const raw = exception.getResponse();
+    const given = typeof raw === 'object' && raw !== null ? (raw as Partial<ApiErrorBody> & { message?: unknown }) : {};
+    const body: ApiErrorBody =
+      typeof given.error === 'string' && typeof given.message === 'string' && !('statusCode' in given)
+        ? (raw as ApiErrorBody)
+        : { error: CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request'), message: typeof given.message === 'string' ? given.message : exception.message };
+    this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, status);
+  }
+}
