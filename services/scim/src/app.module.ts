@@ -1,11 +1,47 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { AuthModule } from '@idp/auth-common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
-import type { ScimConfig } from './config';
+import { CleanupAdminController, DirectoryAdminController, ProvisioningLogAdminController, TokensAdminController } from './admin/admin.controllers';
+import { CleanupScheduler } from './cleanup/cleanup.scheduler';
+import { CleanupService } from './cleanup/cleanup.service';
+import { SCIM_CONFIG, type ScimConfig } from './config';
+import { PrismaService } from './db/prisma.service';
+import { ResourceTypesController, SchemasController, ServiceProviderConfigController } from './discovery/discovery.controllers';
+import { OutboxRelayService } from './events/outbox-relay.service';
+import { GroupsController } from './groups/groups.controller';
+import { GroupsService } from './groups/groups.service';
+import { ProvisioningLogService } from './provisioning-log/provisioning-log.service';
+import { DirectoriesService } from './tokens/directories.service';
+import { ScimAuthGuard } from './tokens/scim-auth.guard';
+import { TokenExpiryService } from './tokens/token-expiry.service';
+import { TokensService } from './tokens/tokens.service';
+import { UsersController } from './users/users.controller';
+import { UsersService } from './users/users.service';
+
+export interface AppModuleOptions {
+  /** Background jobs (relay, cleanup, token expiry); tests drive them by hand. Default true. */
+  background?: boolean;
+}
 
 @Module({})
 export class AppModule {
-  static forRoot(config: ScimConfig): DynamicModule {
+  static forRoot(config: ScimConfig, o: AppModuleOptions = {}): DynamicModule {
+    const admin = !!config.SCIM_ADMIN_IDENTITY_METADATA;
+    const providers: Provider[] = [
+      { provide: SCIM_CONFIG, useValue: config },
+      PrismaService,
+      DirectoriesService,
+      TokensService,
+      ScimAuthGuard,
+      UsersService,
+      GroupsService,
+      ProvisioningLogService,
+      CleanupService,
+      TokenExpiryService,
+      OutboxRelayService,
+    ];
+    if (o.background !== false) providers.push(CleanupScheduler);
     return {
       module: AppModule,
       imports: [
@@ -15,7 +51,27 @@ export class AppModule {
           streams: ['SCIM'],
           migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
         }),
+        // Admin endpoints need an Entra ID app role; without an identity provider configured they do not exist.
+        ...(admin
+          ? [
+              AuthModule.forRoot({
+                identityMetadata: config.SCIM_ADMIN_IDENTITY_METADATA as string,
+                audience: config.SCIM_ADMIN_AUDIENCE,
+                allowInsecureHttp: config.SCIM_ADMIN_ALLOW_INSECURE_HTTP,
+                realm: 'scim-admin',
+              }),
+            ]
+          : []),
       ],
+      controllers: [
+        UsersController,
+        GroupsController,
+        ServiceProviderConfigController,
+        SchemasController,
+        ResourceTypesController,
+        ...(admin ? [DirectoryAdminController, TokensAdminController, ProvisioningLogAdminController, CleanupAdminController] : []),
+      ],
+      providers,
     };
   }
 }

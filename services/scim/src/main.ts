@@ -2,5 +2,11 @@ import 'reflect-metadata';
 import { bootService } from '@idp/service-kit';
 import { AppModule } from './app.module';
 import { loadScimConfig } from './config';
+import { configureScimApp } from './scim/configure-app';
 
-void bootService({ name: 'scim', loadConfig: () => loadScimConfig(), module: (c) => AppModule.forRoot(c) });
+void bootService({
+  name: 'scim',
+  loadConfig: () => loadScimConfig(),
+  module: (c) => AppModule.forRoot(c),
+  configure: (app, c) => configureScimApp(app, c),
+});

@@ -31,7 +31,7 @@ describe('scim process', () => {
       expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: 'ok', database: 'ok' } });
       await nats.stop();
       const down = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 503, proc: p });
-      expect((await down.json()).checks.nats).not.toBe('ok');
+      expect(((await down.json()) as { checks: { nats: string } }).checks.nats).not.toBe('ok');
       await nats.start();
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
       const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, { headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' } });

@@ -1,0 +1,37 @@
+import { BadRequestException } from '@nestjs/common';
+import { z } from 'zod';
+import { DIRECTORY_ID } from '../tokens/directories.service';
+
+export const directoryParam = z.string().regex(DIRECTORY_ID, 'directoryId must be 1-64 letters, digits, _ or -');
+
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new BadRequestException(r.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+export const createTokenBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  lifetimeDays: z.number().int().min(1).max(3650).optional(),
+});
+
+export const directoryBody = z.object({ profile: z.enum(['default', 'aws']) });
+
+const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+
+export const logQuery = z.object({
+  since: isoDate.optional(),
+  until: isoDate.optional(),
+  resourceType: z.string().max(40).optional(),
+  resourceId: z.string().max(100).optional(),
+  outcome: z.enum(['success', 'failure']).optional(),
+  operation: z.enum(['create', 'get', 'list', 'replace', 'update', 'delete']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z
+    .string()
+    .regex(/^\d{1,19}$/)
+    .transform((s) => BigInt(s))
+    .optional(),
+});
+
+export const cleanupQuery = z.object({ dryRun: z.enum(['true', 'false']).default('true').transform((v) => v === 'true') });

@@ -1,0 +1,55 @@
+import { Get, Inject, Param } from '@nestjs/common';
+import { SCIM_CONFIG, type ScimConfig } from '../config';
+import { AWS_SERVICE_PROVIDER_CONFIG } from '../profiles/aws-profile';
+import { Scim, type ScimContext } from '../scim/request-context';
+import { ScimController, ScimJson } from '../scim/scim-controller.decorators';
+import { ScimError } from '../scim/scim-error';
+import { URN } from '../scim/schemas';
+import { resourceTypeDocuments, schemaDocuments, serviceProviderConfig } from './schema-documents';
+
+const listOf = <T>(items: T[]) => ({ schemas: [URN.listResponse], totalResults: items.length, itemsPerPage: items.length, startIndex: 1, Resources: items });
+
+@ScimController('ServiceProviderConfig')
+export class ServiceProviderConfigController {
+  constructor(@Inject(SCIM_CONFIG) private readonly config: ScimConfig) {}
+
+  @Get()
+  @ScimJson()
+  get(@Scim() ctx: ScimContext) {
+    return ctx.profile === 'aws' ? AWS_SERVICE_PROVIDER_CONFIG : serviceProviderConfig(ctx.baseUrl, this.config.SCIM_MAX_PAGE_SIZE);
+  }
+}
+
+@ScimController('Schemas')
+export class SchemasController {
+  @Get()
+  @ScimJson()
+  list(@Scim() ctx: ScimContext) {
+    return listOf(schemaDocuments(ctx.baseUrl));
+  }
+
+  @Get(':id')
+  @ScimJson()
+  get(@Scim() ctx: ScimContext, @Param('id') id: string) {
+    const s = schemaDocuments(ctx.baseUrl).find((d) => d.id.toLowerCase() === id.toLowerCase());
+    if (!s) throw ScimError.notFound('Schema', id);
+    return s;
+  }
+}
+
+@ScimController('ResourceTypes')
+export class ResourceTypesController {
+  @Get()
+  @ScimJson()
+  list(@Scim() ctx: ScimContext) {
+    return listOf(resourceTypeDocuments(ctx.baseUrl));
+  }
+
+  @Get(':id')
+  @ScimJson()
+  get(@Scim() ctx: ScimContext, @Param('id') id: string) {
+    const r = resourceTypeDocuments(ctx.baseUrl).find((d) => d.id.toLowerCase() === id.toLowerCase());
+    if (!r) throw ScimError.notFound('ResourceType', id);
+    return r;
+  }
+}

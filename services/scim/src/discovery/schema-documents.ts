@@ -1,0 +1,77 @@
+import { ENTERPRISE_ATTRS, GROUP_ATTRS, USER_ATTRS, type AttrDef } from '../scim/attribute-defs';
+import { URN } from '../scim/schemas';
+
+function attr(d: AttrDef): Record<string, unknown> {
+  return {
+    name: d.name,
+    type: d.type,
+    multiValued: d.multi ?? false,
+    description: d.name,
+    required: d.required ?? false,
+    caseExact: d.caseExact ?? false,
+    mutability: d.mutability ?? 'readWrite',
+    returned: d.returned ?? 'default',
+    uniqueness: d.uniqueness ?? 'none',
+    ...(d.subs ? { subAttributes: d.subs.map(attr) } : {}),
+    ...(d.type === 'reference' ? { referenceTypes: ['external'] } : {}),
+  };
+}
+
+const schemaDoc = (id: string, name: string, attrs: AttrDef[], baseUrl: string) => ({
+  schemas: [URN.schema],
+  id,
+  name,
+  description: `${name} schema`,
+  attributes: attrs.map(attr),
+  meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${id}` },
+});
+
+export const schemaDocuments = (baseUrl: string) => [
+  schemaDoc(URN.user, 'User', USER_ATTRS, baseUrl),
+  schemaDoc(URN.enterprise, 'EnterpriseUser', ENTERPRISE_ATTRS, baseUrl),
+  schemaDoc(URN.group, 'Group', GROUP_ATTRS, baseUrl),
+];
+
+export const resourceTypeDocuments = (baseUrl: string) => [
+  {
+    schemas: [URN.resourceType],
+    id: 'User',
+    name: 'User',
+    endpoint: '/Users',
+    description: 'User Account',
+    schema: URN.user,
+    schemaExtensions: [{ schema: URN.enterprise, required: false }],
+    meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/User` },
+  },
+  {
+    schemas: [URN.resourceType],
+    id: 'Group',
+    name: 'Group',
+    endpoint: '/Groups',
+    description: 'Group',
+    schema: URN.group,
+    schemaExtensions: [],
+    meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/Group` },
+  },
+];
+
+export const serviceProviderConfig = (baseUrl: string, maxResults: number) => ({
+  schemas: [URN.serviceProviderConfig],
+  documentationUri: 'https://datatracker.ietf.org/doc/html/rfc7644',
+  patch: { supported: true },
+  bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+  filter: { supported: true, maxResults },
+  changePassword: { supported: false },
+  sort: { supported: false },
+  etag: { supported: true },
+  authenticationSchemes: [
+    {
+      type: 'oauthbearertoken',
+      name: 'OAuth Bearer Token',
+      description: 'Bearer token issued by the directory administrator',
+      specUri: 'https://www.rfc-editor.org/info/rfc6750',
+      primary: true,
+    },
+  ],
+  meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
+});

@@ -1,0 +1,38 @@
+import { deleteCI, getCI } from '../scim/json-ci';
+import { ScimError } from '../scim/scim-error';
+import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
+
+/** A group document without members (they live in their own table) and the member ids sent with it. */
+export function splitGroup(body: unknown): { doc: JsonObject; memberIds: string[] | undefined } {
+  if (!isObject(body)) throw ScimError.invalidSyntax('Request body must be a Group object');
+  const doc = structuredClone(body);
+  const members = getCI(doc, 'members');
+  for (const k of ['id', 'meta', 'members']) deleteCI(doc, k);
+  checkGroupDoc(doc);
+  doc.schemas = [URN.group];
+  return { doc, memberIds: members === undefined || members === null ? undefined : memberIdsOf(members) };
+}
+
+export function checkGroupDoc(doc: JsonObject): void {
+  const dn = getCI(doc, 'displayName');
+  if (typeof dn !== 'string' || dn.trim() === '') throw ScimError.invalidValue('displayName is required and must be a non-empty string');
+  const ext = getCI(doc, 'externalId');
+  if (ext !== undefined && ext !== null && typeof ext !== 'string') throw ScimError.invalidValue('externalId must be a string');
+}
+
+/** `[{ value: id }, ...]` (or a single object) → ids, de-duplicated. */
+export function memberIdsOf(v: JsonValue): string[] {
+  const items = Array.isArray(v) ? v : [v];
+  const ids = items.map((m) => {
+    const id = isObject(m) ? getCI(m, 'value') : undefined;
+    if (typeof id !== 'string' || id === '') throw ScimError.invalidValue('Each member needs a string value');
+    return id;
+  });
+  return [...new Set(ids)];
+}
+
+export function groupColumns(doc: JsonObject): { displayName: string; displayNameLower: string; externalId: string | null } {
+  const displayName = getCI(doc, 'displayName') as string;
+  const ext = getCI(doc, 'externalId');
+  return { displayName, displayNameLower: displayName.toLowerCase(), externalId: typeof ext === 'string' ? ext : null };
+}

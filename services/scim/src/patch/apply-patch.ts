@@ -1,0 +1,219 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { FilterNode } from '../filter/filter-ast';
+import { matches } from '../filter/filter-eval';
+import { subDef, type AttrDef, type ResourceSchema } from '../scim/attribute-defs';
+import { deleteCI, getCI, setCI } from '../scim/json-ci';
+import { ScimError } from '../scim/scim-error';
+import { isObject, type JsonObject, type JsonValue } from '../scim/schemas';
+import { parsePatchPath, type PatchPath } from './patch-path';
+import type { PatchOpName, PatchOperation } from './patch-request';
+
+// Applies PATCH operations to a resource document in memory (the caller persists the result, so a
+// failing operation leaves nothing half-applied). Lenient where Entra relies on it: path-less values
+// with dotted keys, manager given as a bare id, value-filter targets created on add/replace.
+
+const RESERVED = new Set(['id', 'meta']);
+
+function container(doc: JsonObject, schema: ResourceSchema, uri: string, create: boolean): JsonObject | undefined {
+  if (uri === schema.core.toLowerCase()) return doc;
+  const canonical = schema.extensions.find((e) => e.toLowerCase() === uri) ?? uri;
+  let ext = getCI(doc, canonical);
+  if (!isObject(ext)) {
+    if (!create) return undefined;
+    ext = {};
+    setCI(doc, canonical, ext);
+    const schemas = Array.isArray(doc.schemas) ? doc.schemas : [];
+    if (!schemas.some((x) => typeof x === 'string' && x.toLowerCase() === uri)) doc.schemas = [...schemas, canonical];
+  }
+  return ext;
+}
+
+/** Entra sends the manager as a bare id (or `[{value}]`); the schema wants `{ value }`. */
+function normaliseComplex(def: AttrDef | undefined, value: JsonValue): JsonValue {
+  if (def?.name === 'manager') {
+    if (typeof value === 'string') return { value };
+    if (Array.isArray(value) && value.length === 1) return normaliseComplex(def, value[0]);
+  }
+  return value;
+}
+
+/** A new element built from the equalities of a value filter: `type eq "work"` → { type: "work" }. */
+function elementFromFilter(f: FilterNode, def: AttrDef | undefined): JsonObject | undefined {
+  if (f.kind === 'compare' && f.op === 'eq' && !f.path.sub) {
+    return { [subDef(def, f.path.attr)?.name ?? f.path.attr]: f.value };
+  }
+  if (f.kind === 'and') {
+    const l = elementFromFilter(f.left, def);
+    const r = elementFromFilter(f.right, def);
+    return l && r ? { ...l, ...r } : undefined;
+  }
+  return undefined;
+}
+
+const sameElement = (a: JsonValue, b: JsonValue): boolean => {
+  if (isObject(a) && isObject(b)) {
+    const av = getCI(a, 'value');
+    const bv = getCI(b, 'value');
+    if (av !== undefined && bv !== undefined) return isDeepStrictEqual(av, bv) && isDeepStrictEqual(getCI(a, 'type'), getCI(b, 'type'));
+  }
+  return isDeepStrictEqual(a, b);
+};
+
+function mergeInto(target: JsonObject, value: JsonObject, def: AttrDef | undefined): void {
+  for (const [k, v] of Object.entries(value)) setCI(target, k, v, subDef(def, k)?.name ?? k);
+}
+
+function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: PatchOpName, value: JsonValue | undefined): void {
+  const defs = schema.byUri.get(p.uri);
+  if (p.attr === '') {
+    // The whole extension object.
+    if (op === 'remove') {
+      const canonical = schema.extensions.find((e) => e.toLowerCase() === p.uri) ?? p.uri;
+      deleteCI(doc, canonical);
+      return;
+    }
+    if (!isObject(value)) throw ScimError.invalidValue('An extension value must be an object');
+    const canonical = schema.extensions.find((e) => e.toLowerCase() === p.uri) ?? p.uri;
+    for (const [k, v] of Object.entries(value)) applyAt(doc, schema, parsePatchPath(`${canonical}:${k}`, schema), op, v);
+    return;
+  }
+  const def = defs?.get(p.attr.toLowerCase());
+  if (p.uri === schema.core.toLowerCase() && RESERVED.has(p.attr.toLowerCase())) throw ScimError.mutability(`${p.attr} is read-only`);
+  if (p.attr.toLowerCase() === 'schemas') throw ScimError.mutability('schemas cannot be patched');
+  if (def?.mutability === 'readOnly') throw ScimError.mutability(`${def.name} is read-only`);
+  const name = def?.name ?? p.attr;
+  const target = container(doc, schema, p.uri, op !== 'remove');
+  if (!target) return; // removing from an absent extension
+  const existing = getCI(target, name);
+  const multi = def?.multi ?? (Array.isArray(existing) || (!p.filter && Array.isArray(value)));
+
+  if (p.filter) {
+    if (!multi) throw ScimError.invalidPath(`${name} is not multi-valued`);
+    const arr: JsonValue[] = Array.isArray(existing) ? [...existing] : [];
+    const hit = arr.map((el, i) => (matches(el, p.filter as FilterNode) ? i : -1)).filter((i) => i >= 0);
+    if (op === 'remove') {
+      if (p.sub) for (const i of hit) if (isObject(arr[i])) deleteCI(arr[i] as JsonObject, p.sub);
+      const kept = p.sub ? arr : arr.filter((_, i) => !hit.includes(i));
+      if (kept.length) setCI(target, name, kept);
+      else deleteCI(target, name);
+      return;
+    }
+    if (hit.length === 0) {
+      const base = elementFromFilter(p.filter, def);
+      if (!base) throw ScimError.noTarget(`No ${name} element matches the filter`);
+      if (p.sub) base[subDef(def, p.sub)?.name ?? p.sub] = value as JsonValue;
+      else if (isObject(value)) mergeInto(base, value, def);
+      else throw ScimError.invalidValue(`A value for ${name}[...] must be an object`);
+      arr.push(base);
+    } else {
+      for (const i of hit) {
+        const el = arr[i];
+        if (!isObject(el)) continue;
+        if (p.sub) setCI(el, p.sub, value as JsonValue, subDef(def, p.sub)?.name);
+        else if (!isObject(value)) throw ScimError.invalidValue(`A value for ${name}[...] must be an object`);
+        else if (op === 'replace') arr[i] = value;
+        else mergeInto(el, value, def);
+      }
+    }
+    setCI(target, name, arr, name);
+    return;
+  }
+
+  if (p.sub) {
+    const subName = subDef(def, p.sub)?.name ?? p.sub;
+    if (multi) {
+      // `emails.value` without a filter addresses every element.
+      if (!Array.isArray(existing)) {
+        if (op === 'remove') return;
+        throw ScimError.noTarget(`${name} has no elements`);
+      }
+      for (const el of existing) {
+        if (!isObject(el)) continue;
+        if (op === 'remove') deleteCI(el, subName);
+        else setCI(el, subName, value as JsonValue, subName);
+      }
+      return;
+    }
+    if (op === 'remove') {
+      if (isObject(existing)) {
+        deleteCI(existing, subName);
+        if (Object.keys(existing).length === 0) deleteCI(target, name);
+      }
+      return;
+    }
+    const obj = isObject(existing) ? existing : {};
+    setCI(obj, subName, value as JsonValue, subName);
+    setCI(target, name, obj, name);
+    return;
+  }
+
+  if (op === 'remove') {
+    if (multi && value !== undefined && Array.isArray(existing)) {
+      const drop = Array.isArray(value) ? value : [value];
+      const kept = existing.filter((el) => !drop.some((d) => sameElement(el, d)));
+      if (kept.length) setCI(target, name, kept);
+      else deleteCI(target, name);
+    } else {
+      deleteCI(target, name);
+    }
+    return;
+  }
+  if (value === null) {
+    // Entra clears an attribute by replacing it with null / "".
+    deleteCI(target, name);
+    return;
+  }
+  if (value === undefined) throw ScimError.invalidValue(`${op} needs a value`);
+  if (multi) {
+    const items: JsonValue[] = Array.isArray(value) ? value : [value];
+    if (op === 'replace' || !Array.isArray(existing)) {
+      setCI(target, name, items, name);
+    } else {
+      const next = [...existing];
+      for (const it of items) if (!next.some((e) => sameElement(e, it))) next.push(it);
+      setCI(target, name, next, name);
+    }
+    return;
+  }
+  const v = normaliseComplex(def, value as JsonValue);
+  if (isObject(v) && isObject(existing) && (def?.type === 'complex' || def === undefined)) {
+    // RFC 7644 §3.5.2.3: sub-attributes not given are left unchanged.
+    const merged = { ...existing };
+    mergeInto(merged, v, def);
+    setCI(target, name, merged, name);
+    return;
+  }
+  if (isObject(v) && def?.subs) {
+    const fresh: JsonObject = {};
+    mergeInto(fresh, v, def);
+    setCI(target, name, fresh, name);
+    return;
+  }
+  setCI(target, name, v, name);
+}
+
+function applyPathless(doc: JsonObject, schema: ResourceSchema, op: PatchOpName, value: JsonValue | undefined): void {
+  if (op === 'remove') throw ScimError.noTarget('remove needs a path');
+  if (!isObject(value)) throw ScimError.invalidValue('An operation without a path needs an object value');
+  for (const [k, v] of Object.entries(value)) {
+    const lower = k.toLowerCase();
+    if (lower === 'schemas') continue;
+    if (RESERVED.has(lower)) {
+      if (isDeepStrictEqual(getCI(doc, k), v)) continue;
+      throw ScimError.mutability(`${k} is read-only`);
+    }
+    // Keys may be paths themselves: `name.givenName`, `urn:...:enterprise:2.0:User:manager`.
+    applyAt(doc, schema, parsePatchPath(k, schema), op, v);
+  }
+}
+
+/** Applies operations to a deep copy of `doc` and returns it; throws ScimError on the first bad one. */
+export function applyPatch(doc: JsonObject, ops: PatchOperation[], schema: ResourceSchema): JsonObject {
+  const next = structuredClone(doc);
+  for (const o of ops) {
+    if (o.path === undefined) applyPathless(next, schema, o.op, o.value);
+    else applyAt(next, schema, parsePatchPath(o.path, schema), o.op, o.value);
+  }
+  return next;
+}
+

@@ -1,0 +1,56 @@
+import { getCI } from '../scim/json-ci';
+import { ScimError } from '../scim/scim-error';
+import { isObject, URN, type JsonObject } from '../scim/schemas';
+
+// IAM Identity Center's documented SCIM constraints, for directories with the `aws` profile
+// (https://docs.aws.amazon.com/singlesignon/latest/developerguide/limitations.html).
+
+const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '';
+
+export const AWS_MAX_MEMBERSHIP_CHANGES = 100;
+
+/** CreateUser / PutUser / the result of PatchUser. */
+export function checkAwsUser(doc: JsonObject): void {
+  const name = getCI(doc, 'name');
+  const missing = [
+    nonEmpty(getCI(doc, 'displayName')) ? undefined : 'displayName',
+    isObject(name) && nonEmpty(getCI(name, 'givenName')) ? undefined : 'name.givenName',
+    isObject(name) && nonEmpty(getCI(name, 'familyName')) ? undefined : 'name.familyName',
+  ].filter(Boolean);
+  if (missing.length) throw ScimError.invalidValue(`Required attributes are missing: ${missing.join(', ')}`);
+  for (const m of ['emails', 'addresses', 'phoneNumbers']) {
+    const v = getCI(doc, m);
+    if (Array.isArray(v) && v.length > 1) throw ScimError.invalidValue(`Only one value is supported for ${m}`);
+  }
+}
+
+/** Only displayName, members and externalId may be patched on a group. */
+export function checkAwsGroupPatchAttr(attr: string): void {
+  const a = attr.toLowerCase();
+  if (a !== 'displayname' && a !== 'members' && a !== 'externalid') throw ScimError.invalidPath(`Only displayName, members and externalId can be patched (got ${attr})`);
+}
+
+export function checkAwsMembershipChanges(n: number): void {
+  if (n > AWS_MAX_MEMBERSHIP_CHANGES) throw ScimError.tooMany(`At most ${AWS_MAX_MEMBERSHIP_CHANGES} membership changes are allowed in a single request`);
+}
+
+export const AWS_SERVICE_PROVIDER_CONFIG = {
+  schemas: [URN.serviceProviderConfig],
+  documentationUri: 'https://docs.aws.amazon.com/singlesignon/latest/userguide/manage-your-identity-source-idp.html',
+  authenticationSchemes: [
+    {
+      type: 'oauthbearertoken',
+      name: 'OAuth Bearer Token',
+      description: 'Authentication scheme using the OAuth Bearer Token Standard',
+      specUri: 'https://www.rfc-editor.org/info/rfc6750',
+      documentationUri: 'https://docs.aws.amazon.com/singlesignon/latest/userguide/provision-automatically.html',
+      primary: true,
+    },
+  ],
+  patch: { supported: true },
+  bulk: { supported: false, maxOperations: 1, maxPayloadSize: 1048576 },
+  filter: { supported: true, maxResults: 50 },
+  changePassword: { supported: false },
+  sort: { supported: false },
+  etag: { supported: false },
+};

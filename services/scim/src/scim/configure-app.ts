@@ -1,0 +1,55 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ScimConfig } from '../config';
+import { scimDuration, scimRequests } from '../metrics';
+import { classify } from '../provisioning-log/classify';
+import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
+import { peekCall } from './request-context';
+
+/** Marks a body that was not valid JSON; the SCIM guard answers it with invalidSyntax. */
+export const INVALID_JSON = Symbol('invalid-json');
+export type InvalidBody = { [INVALID_JSON]: true };
+export const isInvalidBody = (b: unknown): b is InvalidBody => typeof b === 'object' && b !== null && INVALID_JSON in b;
+
+/**
+ * HTTP wiring that must happen before the app initialises: JSON bodies under both
+ * `application/scim+json` and `application/json` (a malformed body becomes a SCIM error instead of
+ * Fastify's), and one provisioning-log row plus metrics per SCIM request.
+ */
+export function configureScimApp(app: NestFastifyApplication, config: Pick<ScimConfig, 'SCIM_BODY_LIMIT_BYTES'>): void {
+  app.useBodyParser(['application/json', 'application/scim+json', '*'], { bodyLimit: config.SCIM_BODY_LIMIT_BYTES }, (_req, body, done) => {
+    const text = body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text) as unknown);
+    } catch {
+      done(null, { [INVALID_JSON]: true });
+    }
+  });
+  const log = app.get(ProvisioningLogService);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+      const c = classify(req.method, req.url);
+      if (!c) return;
+      const call = peekCall(req);
+      const outcome = reply.statusCode < 400 ? 'success' : 'failure';
+      const ms = reply.elapsedTime;
+      scimRequests.inc({ operation: c.operation, resource_type: c.resourceType, outcome });
+      scimDuration.observe({ operation: c.operation, resource_type: c.resourceType }, ms / 1000);
+      log.record({
+        directoryId: call?.directoryId ?? c.directoryId ?? null,
+        at: new Date(Date.now() - ms),
+        requestId: String(req.id),
+        method: req.method,
+        operation: c.operation,
+        resourceType: c.resourceType,
+        resourceId: call?.resourceId ?? c.resourceId ?? null,
+        outcome,
+        status: reply.statusCode,
+        durationMs: Math.round(ms),
+        scimType: call?.scimType ?? null,
+      });
+    });
+}

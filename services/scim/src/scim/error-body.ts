@@ -1,0 +1,37 @@
+import type { Profile } from './request-context';
+import { URN } from './schemas';
+
+export interface ErrorInfo {
+  status: number;
+  scimType?: string;
+  detail: string;
+  requestId: string;
+}
+
+const AWS_EXCEPTION: Record<number, string> = {
+  400: 'ValidationException',
+  401: 'UnauthorizedException',
+  403: 'AccessDeniedException',
+  404: 'ResourceNotFoundException',
+  409: 'ConflictException',
+  412: 'ValidationException',
+  413: 'ValidationException',
+  429: 'ThrottlingException',
+  500: 'InternalServerException',
+};
+
+/** RFC 7644 §3.12 error body; the `aws` profile mimics IAM Identity Center's (string status, `schema` typo, request id, timestamp). */
+export function errorBody(profile: Profile, e: ErrorInfo): Record<string, unknown> {
+  if (profile === 'aws') {
+    return {
+      schema: [URN.error],
+      schemas: [URN.error],
+      detail: `${AWS_EXCEPTION[e.status] ?? 'ValidationException'}: ${e.detail}`,
+      status: String(e.status),
+      ...(e.scimType ? { scimType: e.scimType } : {}),
+      exceptionRequestId: e.requestId,
+      timeStamp: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+    };
+  }
+  return { schemas: [URN.error], status: String(e.status), ...(e.scimType ? { scimType: e.scimType } : {}), detail: e.detail };
+}

@@ -1,0 +1,107 @@
+import { parseAttrRef } from '../filter/filter-parser';
+import type { ResourceSchema } from './attribute-defs';
+import { deleteCI, getCI, keyCI } from './json-ci';
+import { ScimError } from './scim-error';
+import { isObject, type JsonObject, type JsonValue } from './schemas';
+
+// `attributes` / `excludedAttributes` (RFC 7644 §3.9). `id` and `schemas` are always returned.
+
+interface Ref {
+  uri: string;
+  attr: string;
+  sub?: string;
+}
+
+function refOf(raw: string, schema: ResourceSchema): Ref {
+  const r = parseAttrRef(raw, ScimError.invalidValue);
+  const uri = (r.uri ?? schema.core).toLowerCase();
+  // `urn:...:enterprise:2.0:User` alone names the whole extension.
+  if (!r.uri && /^urn:/i.test(raw)) return { uri: raw.toLowerCase(), attr: '' };
+  return { uri, attr: r.attr, sub: r.sub };
+}
+
+const extKey = (res: JsonObject, schema: ResourceSchema, uri: string): string | undefined =>
+  schema.extensions.find((e) => e.toLowerCase() === uri) && keyCI(res, schema.extensions.find((e) => e.toLowerCase() === uri) as string);
+
+function refs(list: string[], schema: ResourceSchema): Ref[] {
+  return list.map((raw) => {
+    const lower = raw.toLowerCase();
+    const ext = schema.extensions.find((e) => e.toLowerCase() === lower);
+    return ext ? { uri: lower, attr: '' } : refOf(raw, schema);
+  });
+}
+
+function pick(src: JsonValue | undefined, sub: string | undefined): JsonValue | undefined {
+  if (src === undefined || !sub) return src;
+  if (Array.isArray(src)) return src.flatMap((el) => (isObject(el) && getCI(el, sub) !== undefined ? [{ [keyCI(el, sub) as string]: getCI(el, sub) as JsonValue }] : []));
+  if (isObject(src)) {
+    const v = getCI(src, sub);
+    return v === undefined ? undefined : { [keyCI(src, sub) as string]: v };
+  }
+  return undefined;
+}
+
+function merge(out: JsonObject, key: string, v: JsonValue): void {
+  const cur = out[key];
+  if (isObject(cur) && isObject(v)) out[key] = { ...cur, ...v };
+  else if (Array.isArray(cur) && Array.isArray(v)) out[key] = cur.map((el, i) => (isObject(el) && isObject(v[i]) ? { ...el, ...(v[i] as JsonObject) } : el));
+  else out[key] = v;
+}
+
+export function project(res: JsonObject, schema: ResourceSchema, attributes?: string[], excluded?: string[]): JsonObject {
+  if (attributes?.length) {
+    const out: JsonObject = { schemas: res.schemas, id: res.id };
+    for (const r of refs(attributes, schema)) {
+      const core = r.uri === schema.core.toLowerCase();
+      const holderKey = core ? undefined : extKey(res, schema, r.uri);
+      if (!core && !holderKey) continue;
+      const holder = core ? res : (res[holderKey as string] as JsonObject);
+      if (r.attr === '') {
+        out[holderKey as string] = holder;
+        continue;
+      }
+      const k = keyCI(holder, r.attr);
+      if (!k) continue;
+      const v = pick(holder[k], r.sub);
+      if (v === undefined) continue;
+      if (core) merge(out, k, v);
+      else {
+        const ext = isObject(out[holderKey as string]) ? (out[holderKey as string] as JsonObject) : {};
+        merge(ext, k, v);
+        out[holderKey as string] = ext;
+      }
+    }
+    return out;
+  }
+  if (excluded?.length) {
+    const out = structuredClone(res);
+    for (const r of refs(excluded, schema)) {
+      const core = r.uri === schema.core.toLowerCase();
+      if (core && (r.attr.toLowerCase() === 'id' || r.attr.toLowerCase() === 'schemas')) continue;
+      const holderKey = core ? undefined : extKey(out, schema, r.uri);
+      if (!core && !holderKey) continue;
+      if (r.attr === '') {
+        delete out[holderKey as string];
+        continue;
+      }
+      const holder = core ? out : (out[holderKey as string] as JsonObject);
+      if (!r.sub) deleteCI(holder, r.attr);
+      else {
+        const v = getCI(holder, r.attr);
+        if (isObject(v)) deleteCI(v, r.sub);
+        else if (Array.isArray(v)) for (const el of v) if (isObject(el)) deleteCI(el, r.sub);
+      }
+    }
+    return out;
+  }
+  return res;
+}
+
+/** Whether a projection would include `attr` (core schema), so callers can skip loading it. */
+export function wants(attr: string, schema: ResourceSchema, attributes?: string[], excluded?: string[]): boolean {
+  const a = attr.toLowerCase();
+  if (attributes?.length) return refs(attributes, schema).some((r) => r.uri === schema.core.toLowerCase() && r.attr.toLowerCase() === a);
+  if (excluded?.length) return !refs(excluded, schema).some((r) => r.uri === schema.core.toLowerCase() && r.attr.toLowerCase() === a && !r.sub);
+  return true;
+}
+

@@ -1,0 +1,41 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Prisma } from '../generated/prisma/client';
+import { errorBody } from './error-body';
+import { callOf } from './request-context';
+import { ScimError } from './scim-error';
+import { SCIM_CONTENT_TYPE } from './schemas';
+
+/** Renders every failure of a SCIM route in the SCIM error schema; unexpected ones are logged and 500. */
+@Catch()
+export class ScimExceptionFilter implements ExceptionFilter {
+  private readonly log = new Logger('scim');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const e = this.toScimError(exception);
+    const call = callOf(req);
+    call.scimType = e.scimType;
+    for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
+    void reply
+      .status(e.status)
+      .header('content-type', SCIM_CONTENT_TYPE)
+      .send(errorBody(call.profile ?? 'default', { status: e.status, scimType: e.scimType, detail: e.message, requestId: String(req.id) }));
+  }
+
+  private toScimError(exception: unknown): ScimError {
+    if (exception instanceof ScimError) return exception;
+    if (exception instanceof Prisma.PrismaClientKnownRequestError) {
+      if (exception.code === 'P2002') return ScimError.uniqueness('A resource with the same unique attribute already exists');
+      if (exception.code === 'P2025') return new ScimError(404, undefined, 'Resource not found');
+      if (exception.code === 'P2034') return new ScimError(409, undefined, 'Concurrent modification; retry');
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return new ScimError(status, status === 400 ? 'invalidSyntax' : undefined, exception.message);
+    }
+    this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return new ScimError(500, undefined, 'Internal error');
+  }
+}

@@ -1,0 +1,36 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ScimError } from '../scim/scim-error';
+import { isInvalidBody } from '../scim/configure-app';
+import { callOf } from '../scim/request-context';
+import { DirectoriesService } from './directories.service';
+import { TokensService } from './tokens.service';
+
+/** SCIM bearer-token auth (RFC 6750): the token names the directory; a directory in the path must match it. */
+@Injectable()
+export class ScimAuthGuard implements CanActivate {
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly directories: DirectoriesService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const call = callOf(req);
+    const params = (req.params ?? {}) as Record<string, string | undefined>;
+    if (params.directoryId) call.directoryId = params.directoryId;
+    const header = req.headers.authorization;
+    const m = typeof header === 'string' ? /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header) : null;
+    if (!m) throw ScimError.unauthorized('A bearer token is required');
+    const token = await this.tokens.authenticate(m[1]);
+    if (!token) throw ScimError.unauthorized('The token is invalid, expired or revoked', 'invalid_token');
+    if (params.directoryId && params.directoryId !== token.directoryId) {
+      throw ScimError.unauthorized('The token is not valid for this directory', 'invalid_token');
+    }
+    call.directoryId = token.directoryId;
+    call.tokenId = token.tokenId;
+    call.profile = await this.directories.profileOf(token.directoryId);
+    if (isInvalidBody(req.body)) throw ScimError.invalidSyntax('The request body is not valid JSON');
+    return true;
+  }
+}

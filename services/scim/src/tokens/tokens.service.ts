@@ -1,0 +1,113 @@
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { SCIM_CONFIG, type ScimConfig } from '../config';
+import { PrismaService } from '../db/prisma.service';
+import { DirectoriesService } from './directories.service';
+import { hashToken, newTokenSecret, sameHash } from './token-secret';
+
+export interface TokenView {
+  id: string;
+  directoryId: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string;
+  revokedAt: string | null;
+  status: 'active' | 'expired' | 'revoked';
+}
+
+export interface AuthenticatedToken {
+  tokenId: string;
+  directoryId: string;
+}
+
+const DAY = 86_400_000;
+/** Cached lookups keep the hot path off the database; revocation in this process clears the cache. */
+const CACHE_MS = 5000;
+const LAST_USED_EVERY_MS = 60_000;
+
+@Injectable()
+export class TokensService {
+  private readonly cache = new Map<string, { t: AuthenticatedToken & { hash: string; expiresAt: number; revoked: boolean }; until: number }>();
+  private readonly lastUsedWritten = new Map<string, number>();
+
+  constructor(
+    private readonly db: PrismaService,
+    private readonly directories: DirectoriesService,
+    @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
+  ) {}
+
+  /** Creates a token; the secret is returned once and never stored. */
+  async create(directoryId: string, name: string, lifetimeDays?: number, now = new Date()): Promise<{ token: string; view: TokenView }> {
+    await this.directories.ensure(directoryId);
+    const live = await this.db.scimToken.count({ where: { directoryId, revokedAt: null, expiresAt: { gt: now } } });
+    if (live >= this.config.SCIM_MAX_TOKENS_PER_DIRECTORY) {
+      throw new ConflictException(`Directory ${directoryId} already has ${live} active tokens (cap ${this.config.SCIM_MAX_TOKENS_PER_DIRECTORY}); revoke one first`);
+    }
+    const secret = newTokenSecret();
+    const row = await this.db.scimToken.create({
+      data: {
+        id: randomUUID(),
+        directoryId,
+        name,
+        hash: hashToken(secret),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + (lifetimeDays ?? this.config.SCIM_TOKEN_LIFETIME_DAYS) * DAY),
+      },
+    });
+    return { token: secret, view: this.view(row, now) };
+  }
+
+  async list(directoryId: string, now = new Date()): Promise<TokenView[]> {
+    const rows = await this.db.scimToken.findMany({ where: { directoryId }, orderBy: { createdAt: 'asc' } });
+    return rows.map((r) => this.view(r, now));
+  }
+
+  async revoke(directoryId: string, id: string): Promise<TokenView> {
+    const row = await this.db.scimToken.findFirst({ where: { id, directoryId } });
+    if (!row) throw new NotFoundException(`Token ${id} not found`);
+    const updated = row.revokedAt ? row : await this.db.scimToken.update({ where: { id }, data: { revokedAt: new Date() } });
+    this.cache.delete(row.hash);
+    return this.view(updated);
+  }
+
+  /** The token's directory, or undefined when unknown, expired or revoked. */
+  async authenticate(secret: string, now = Date.now()): Promise<AuthenticatedToken | undefined> {
+    const hash = hashToken(secret);
+    let hit = this.cache.get(hash);
+    if (!hit || hit.until <= now) {
+      const row = await this.db.scimToken.findUnique({ where: { hash } });
+      if (!row) return undefined;
+      hit = {
+        t: { tokenId: row.id, directoryId: row.directoryId, hash: row.hash, expiresAt: row.expiresAt.getTime(), revoked: row.revokedAt !== null },
+        until: now + CACHE_MS,
+      };
+      this.cache.set(hash, hit);
+      if (this.cache.size > 10_000) this.cache.clear();
+    }
+    const t = hit.t;
+    if (!sameHash(t.hash, hash) || t.revoked || t.expiresAt <= now) return undefined;
+    this.touch(t.tokenId, now);
+    return { tokenId: t.tokenId, directoryId: t.directoryId };
+  }
+
+  /** last_used_at, written at most once a minute per token so every request does not write. */
+  private touch(id: string, now: number): void {
+    if ((this.lastUsedWritten.get(id) ?? 0) + LAST_USED_EVERY_MS > now) return;
+    this.lastUsedWritten.set(id, now);
+    void this.db.scimToken.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(() => undefined);
+  }
+
+  private view(r: { id: string; directoryId: string; name: string; createdAt: Date; lastUsedAt: Date | null; expiresAt: Date; revokedAt: Date | null }, now = new Date()): TokenView {
+    return {
+      id: r.id,
+      directoryId: r.directoryId,
+      name: r.name,
+      createdAt: r.createdAt.toISOString(),
+      lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
+      expiresAt: r.expiresAt.toISOString(),
+      revokedAt: r.revokedAt?.toISOString() ?? null,
+      status: r.revokedAt ? 'revoked' : r.expiresAt <= now ? 'expired' : 'active',
+    };
+  }
+}

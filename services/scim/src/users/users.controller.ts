@@ -1,0 +1,61 @@
+import { Body, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { attrList, parseListQuery } from '../scim/list-query';
+import { Scim, type ScimContext } from '../scim/request-context';
+import { ScimController, ScimJson } from '../scim/scim-controller.decorators';
+import type { JsonObject } from '../scim/schemas';
+import { UsersService, type ListResult } from './users.service';
+
+const one = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+@ScimController('Users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ScimJson()
+  list(@Scim() ctx: ScimContext, @Query() q: Record<string, unknown>): Promise<ListResult> {
+    return this.users.list(ctx, parseListQuery(q, ctx.profile, this.users.maxPage));
+  }
+
+  @Get(':id')
+  @ScimJson()
+  async get(@Scim() ctx: ScimContext, @Param('id') id: string, @Query() q: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
+    const res = await this.users.get(ctx, id, attrList(one(q.attributes)), attrList(one(q.excludedAttributes)));
+    return etag(reply, res);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ScimJson()
+  async create(@Scim() ctx: ScimContext, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
+    const res = await this.users.create(ctx, body);
+    void reply.header('Location', (res.meta as { location: string }).location);
+    return etag(reply, res);
+  }
+
+  @Put(':id')
+  @ScimJson()
+  async replace(@Scim() ctx: ScimContext, @Param('id') id: string, @Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
+    return etag(reply, await this.users.replace(ctx, id, body, ifMatch));
+  }
+
+  @Patch(':id')
+  @ScimJson()
+  async patch(@Scim() ctx: ScimContext, @Param('id') id: string, @Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
+    return etag(reply, await this.users.patch(ctx, id, body, ifMatch));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Scim() ctx: ScimContext, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    await this.users.delete(ctx, id, ifMatch);
+  }
+}
+
+export function etag(reply: FastifyReply, res: JsonObject): JsonObject {
+  const v = (res.meta as { version?: string } | undefined)?.version;
+  if (v) void reply.header('ETag', v);
+  return res;
+}
+

@@ -1,0 +1,75 @@
+import { createApp } from '@idp/service-kit';
+import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from '../../src/app.module';
+import { loadScimConfig, type ScimConfig } from '../../src/config';
+import { configureScimApp } from '../../src/scim/configure-app';
+import { DirectoriesService } from '../../src/tokens/directories.service';
+import { TokensService } from '../../src/tokens/tokens.service';
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience for JSON bodies
+  text: string;
+}
+
+export interface ScimTestApp {
+  app: NestFastifyApplication;
+  config: ScimConfig;
+  pg: TestPostgres;
+  nats: TestNatsServer;
+  databaseUrl: string;
+  /** A directory with a token; `profile` 'aws' switches the directory's compatibility profile. */
+  directory(id: string, profile?: 'default' | 'aws'): Promise<string>;
+  request(method: string, url: string, o?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+export async function startScim(env: Record<string, string> = {}, o: { background?: boolean; shared?: { pg: TestPostgres; nats: TestNatsServer } } = {}): Promise<ScimTestApp> {
+  const [pg, nats] = o.shared ? [o.shared.pg, o.shared.nats] : await Promise.all([startPostgres(), startNats()]);
+  const databaseUrl = await pg.createDatabase();
+  const config = loadScimConfig({ DATABASE_URL: databaseUrl, NATS_URL: nats.url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'silent', SCIM_OUTBOX_INTERVAL_MS: '50', ...env });
+  const app = await createApp(AppModule.forRoot(config, { background: o.background ?? false }), { service: 'scim', logLevel: 'silent' });
+  configureScimApp(app, config);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const request: ScimTestApp['request'] = async (method, url, r = {}) => {
+    const headers: Record<string, string> = { ...(r.token ? { authorization: `Bearer ${r.token}` } : {}), ...r.headers };
+    let payload: string | undefined = r.raw;
+    if (r.body !== undefined) {
+      payload = JSON.stringify(r.body);
+      headers['content-type'] ??= 'application/scim+json';
+    }
+    const res = await app.inject({ method: method as 'GET', url, headers, payload });
+    let body: unknown;
+    try {
+      body = res.body ? JSON.parse(res.body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, body, text: res.body };
+  };
+  return {
+    app,
+    config,
+    pg,
+    nats,
+    databaseUrl,
+    async directory(id, profile = 'default') {
+      await app.get(DirectoriesService).setProfile(id, profile);
+      return (await app.get(TokensService).create(id, `test-${id}`)).token;
+    },
+    request,
+    async close() {
+      await app.close();
+      if (!o.shared) await Promise.all([pg.stop(), nats.dispose()]);
+    },
+  };
+}
+
+export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const patchOp = (...ops: unknown[]) => ({ schemas: [PATCH_OP], Operations: ops });
