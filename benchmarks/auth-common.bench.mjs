@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { URL } from 'node:url';
 import { TokenValidator } from '@idp/auth-common';
+import { jwtVerify } from 'jose';
 
 const STRICT = process.argv.includes('--strict');
 const JSON_OUT = process.argv.includes('--json');
@@ -103,6 +104,13 @@ async function validateSequential(list) {
   return list.length / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
+// jose alone (signature + claims, no JWKS lookup, no cache): the floor the strategy builds on.
+async function joseAlone(list) {
+  const t0 = process.hrtime.bigint();
+  for (const token of list) await jwtVerify(token, publicKey, { algorithms: ['RS256'], issuer, audience: AUDIENCE });
+  return list.length / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
 async function validateConcurrent(list) {
   const t0 = process.hrtime.bigint();
   let next = 0;
@@ -122,12 +130,16 @@ bareVerify(tokens.slice(0, 200));
 await validateSequential(tokens.slice(0, 200));
 await validateSequential(repeated.slice(0, 1000));
 
-const samples = { distinct: [], distinctConcurrent: [], repeated: [] };
+const samples = { distinct: [], distinctConcurrent: [], repeated: [], jose: [], overJose: [] };
 for (let round = 0; round < ROUNDS; round++) {
   // Interleave baseline and subject so machine noise hits both alike.
   let bare = bareVerify(tokens);
   validator.flushCache(); // every token is new to the validator again
-  samples.distinct.push({ ops: await validateSequential(tokens), bare });
+  const ours = await validateSequential(tokens);
+  samples.distinct.push({ ops: ours, bare });
+  const jose = await joseAlone(tokens);
+  samples.jose.push({ ops: jose, bare });
+  samples.overJose.push({ ops: ours, bare: jose });
 
   bare = bareVerify(tokens);
   validator.flushCache();
@@ -147,6 +159,8 @@ const rows = [
     target: 0.28,
   },
   { id: 'b', scenario: 'one token repeated, cache hits', samples: samples.repeated, target: 2 },
+  { id: 'jose', scenario: 'jose jwtVerify alone, distinct tokens', samples: samples.jose },
+  { id: 'a/j', scenario: '(a) relative to jose alone (not bare)', samples: samples.overJose },
   {
     id: 'info',
     scenario: `distinct tokens, ${CONCURRENCY} in flight`,

@@ -1,8 +1,7 @@
-import { constants, verify as verifySignature, type KeyObject } from 'node:crypto';
 import {
   decodeProtectedHeader,
   errors as joseErrors,
-  UnsecuredJWT,
+  jwtVerify,
   type JWTClaimVerificationOptions,
   type ProtectedHeaderParameters,
 } from 'jose';
@@ -21,42 +20,8 @@ import { VerifiedTokenCache, type CacheStats } from './verified-token-cache';
 const MAX_TOKEN_LENGTH = 16 * 1024;
 // Compact JWS: three base64url segments (the signature may be empty, e.g. alg "none").
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-// base64url('{"alg":"none"}'): lets jose validate an already-verified claims set.
-const UNSECURED_HEADER = 'eyJhbGciOiJub25lIn0';
 
 const REQUIRED_CLAIMS = ['exp'];
-const PSS = {
-  padding: constants.RSA_PKCS1_PSS_PADDING,
-  saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-};
-
-/** Synchronous JWS signature check (RFC 7518 §3.3-3.5); the allow-list and key type were checked before. */
-function signatureValid(
-  alg: JwsAlgorithm,
-  key: KeyObject,
-  input: Buffer,
-  signature: Buffer,
-): boolean {
-  try {
-    switch (alg) {
-      case 'RS256':
-        return key.asymmetricKeyType === 'rsa' && verifySignature('sha256', input, key, signature);
-      case 'PS256':
-        return (
-          key.asymmetricKeyType === 'rsa' &&
-          verifySignature('sha256', input, { key, ...PSS }, signature)
-        );
-      case 'ES256':
-        return (
-          key.asymmetricKeyType === 'ec' &&
-          signature.length === 64 &&
-          verifySignature('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature)
-        );
-    }
-  } catch {
-    return false;
-  }
-}
 
 function reasonOf(err: unknown): RejectionReason {
   if (err instanceof InvalidTokenError) return err.reason;
@@ -175,23 +140,22 @@ export class TokenValidator {
       (await this.keys.candidates(header.kid, alg as JwsAlgorithm));
     if (candidates.length === 0) throw new InvalidTokenError('unknown_kid');
 
-    const firstDot = token.indexOf('.');
-    const lastDot = token.lastIndexOf('.');
-    const signingInput = Buffer.from(token.slice(0, lastDot), 'ascii');
-    const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
-    // Usually one candidate; several only if two documents publish different keys under one kid.
-    const verified = candidates.find((c) =>
-      signatureValid(alg as JwsAlgorithm, c.key, signingInput, signature),
-    );
-    if (!verified) throw new InvalidTokenError('signature');
-
-    // The signature covers these exact payload bytes; jose validates the claims
-    // set (exp/nbf/iss/aud, same code as jwtVerify) from them.
-    const { payload } = UnsecuredJWT.decode(
-      `${UNSECURED_HEADER}.${token.slice(firstDot + 1, lastDot)}.`,
-      this.claimOptions(verified, now),
-    );
-    return payload as Record<string, unknown>;
+    // jose checks the signature and the claims set (exp/nbf/iss/aud) in one call. Usually one
+    // candidate; several only if two documents publish different keys under one kid.
+    let lastError: unknown;
+    for (const candidate of candidates) {
+      try {
+        const { payload } = await jwtVerify(token, candidate.key, {
+          algorithms: [alg],
+          ...this.claimOptions(candidate, now),
+        });
+        return payload as Record<string, unknown>;
+      } catch (err) {
+        lastError = err;
+        if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) break;
+      }
+    }
+    throw lastError;
   }
 
   private claimOptions(candidate: KeyCandidate, now: number): JWTClaimVerificationOptions {
