@@ -106,6 +106,11 @@ export class EntraTap {
   failNext(n: number, make: () => Response): void {
     for (let i = 0; i < n; i++) this.faults.push(make);
   }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+    this.down = undefined;
+  }
 }
 
 export const entraError = (status: number, code?: number, headers: Record<string, string> = {}): Response =>
@@ -117,23 +122,26 @@ export const entraError = (status: number, code?: number, headers: Record<string
 export interface InProcessBroker extends Broker {
   tap: EntraTap;
   sleeps: number[];
+  /** Backoff sleeps really wait up to this many ms (default 0: recorded, not waited). */
+  sleepCapMs: number;
   /** Moves the broker's clock (cache and expiry) forward. */
   advance(ms: number): void;
   stop(): Promise<void>;
 }
 
 /** The broker wired as in production (real SDKs, Key Vault, Entra, NATS) with a movable clock. */
-export async function startInProcessBroker(stack: Stack, o: { retries?: number; realSleep?: boolean } = {}): Promise<InProcessBroker> {
+export async function startInProcessBroker(stack: Stack, o: { retries?: number } = {}): Promise<InProcessBroker> {
   const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
   const credential = createKeyVaultCredential(env);
   const kv = { disableChallengeResourceVerification: true };
   const tap = new EntraTap();
   let offset = 0;
   const sleeps: number[] = [];
+  const control = { sleepCapMs: 0 };
   const sleep: Sleep = async (ms) => {
     sleeps.push(ms);
-    // Retry-After from the vault is real time the vault waits for; other backoffs are skipped.
-    if (o.realSleep) await new Promise((r) => setTimeout(r, ms));
+    // Backoffs are recorded; only a test that needs real waiting (the vault's token bucket) waits.
+    if (control.sleepCapMs > 0) await new Promise((r) => setTimeout(r, Math.min(ms, control.sleepCapMs)));
   };
   const nc = await stack.connectBroker();
   await ensureStreams(await nc.jetstreamManager(), ['TOKENS']);
@@ -155,6 +163,12 @@ export async function startInProcessBroker(stack: Stack, o: { retries?: number; 
     ...broker,
     tap,
     sleeps,
+    get sleepCapMs() {
+      return control.sleepCapMs;
+    },
+    set sleepCapMs(v: number) {
+      control.sleepCapMs = v;
+    },
     advance: (ms) => (offset += ms),
     async stop() {
       await service.stop();

@@ -1,0 +1,198 @@
+// The broker's behaviour under load and faults, with the real SDKs against the stand-ins and a
+// movable clock for expiry: single flight, proactive refresh, certificate rotation, serving
+// through an Entra outage, backoff on 429 (Entra and Key Vault), replication retries.
+import { CertificateClient } from '@azure/keyvault-certificates';
+import { request, tokensAcquireSubject, TokensAcquire, type ReplyOf } from '@idp/contracts';
+import { loadConfig } from '@idp/service-kit';
+import type { NatsConnection } from 'nats';
+import { tokenBrokerEnv } from '../src/config';
+import { createKeyVaultCredential } from '../src/keyvault/credential';
+import type { Caller } from './support/nats-users';
+import { CERTIFICATE, CLAIMS_SCOPE, ids, POLICY_SCOPE } from './support/seed';
+import { entraError, startInProcessBroker, startStack, type InProcessBroker, type Stack } from './support/stack';
+import { validateAppToken } from './support/validate';
+
+type Reply = ReplyOf<typeof TokensAcquire>;
+const HOUR = 3600_000;
+
+describe('token broker resilience', () => {
+  let stack: Stack;
+  let broker: InProcessBroker;
+  const conns = new Map<Caller, NatsConnection>();
+
+  const acquire = async (caller: Caller, registration: string, scope: string): Promise<Reply> => {
+    let nc = conns.get(caller);
+    if (!nc) conns.set(caller, (nc = await stack.connectAs(caller)));
+    return request(nc, TokensAcquire, { registration, scope }, { subject: tokensAcquireSubject(caller), timeout: 20000 });
+  };
+  const tokenOf = (r: Reply): string => {
+    if (!r.ok) throw new Error(`expected a token, got ${r.error.code}: ${r.error.message}`);
+    return r.accessToken;
+  };
+  const signs = () => stack.dev.keyVault?.stats().signCount ?? NaN;
+  const waitFor = async (cond: () => boolean) => {
+    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(cond()).toBe(true);
+  };
+
+  beforeAll(async () => {
+    stack = await startStack();
+    broker = await startInProcessBroker(stack);
+  }, 90000);
+
+  afterAll(async () => {
+    await broker?.stop();
+    await stack?.stop();
+  });
+
+  it('turns 1,000 concurrent cold requests into one Key Vault sign and one token request', async () => {
+    const before = { signs: signs(), calls: broker.tap.calls };
+    const replies = await Promise.all(Array.from({ length: 1000 }, () => acquire('policy-reader', 'policy-daemon', POLICY_SCOPE)));
+    const tokens = new Set(replies.map(tokenOf));
+    expect(tokens.size).toBe(1);
+    expect(signs() - before.signs).toBe(1);
+    expect(broker.tap.calls - before.calls).toBe(1);
+    expect(await broker.metrics.requests.get()).toMatchObject({ values: expect.arrayContaining([expect.objectContaining({ labels: { cache: 'miss' }, value: 1000 })]) });
+  }, 60000);
+
+  it('refreshes ahead of expiry: a request past the refresh point is served from cache and triggers exactly one refresh', async () => {
+    const old = tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE));
+    const before = { signs: signs(), calls: broker.tap.calls };
+    // Tokens live ~1 h; refresh is due at half the lifetime, well over 5 minutes before expiry.
+    broker.advance(HOUR / 2 + 1000);
+    const during = await Promise.all(Array.from({ length: 20 }, () => acquire('policy-reader', 'policy-daemon', POLICY_SCOPE)));
+    expect(new Set(during.map(tokenOf))).toEqual(new Set([old]));
+    const expiresOn = broker.cache.snapshot()[0]?.expiresOn;
+    await waitFor(() => broker.cache.snapshot()[0]?.expiresOn !== expiresOn);
+    expect(broker.tap.calls - before.calls).toBe(1);
+    const fresh = tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE));
+    expect(fresh).not.toBe(old);
+    expect(signs() - before.signs).toBe(1);
+  });
+
+  it('refreshes in the background sweep only what is in use', async () => {
+    await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE); // used since its last fetch
+    let before = signs();
+    broker.advance(HOUR / 2 + 1000);
+    await broker.cache.refreshDue();
+    expect(signs() - before).toBe(1);
+
+    // Not used since that refresh: the sweep leaves it alone (no sign for an idle token).
+    before = signs();
+    broker.advance(HOUR / 2 + 1000);
+    await broker.cache.refreshDue();
+    expect(signs() - before).toBe(0);
+  });
+
+  it('picks up a new certificate version without a restart', async () => {
+    const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
+    const certs = new CertificateClient(env.KEY_VAULT_URL, createKeyVaultCredential(env), { disableChallengeResourceVerification: true });
+    const oldVersion = (await certs.getCertificate(CERTIFICATE)).properties.version;
+    const policy = { issuerName: 'Self', subject: 'CN=policy-daemon', keyType: 'RSA', keySize: 2048, exportable: false } as const;
+    await (await certs.beginCreateCertificate(CERTIFICATE, policy, { intervalInMs: 100 })).pollUntilDone();
+    const newVersion = (await certs.getCertificate(CERTIFICATE)).properties.version;
+    expect(newVersion).not.toBe(oldVersion);
+
+    broker.advance(2 * HOUR); // everything cached has expired
+    const token = tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE));
+    // The identity stand-in only trusts the certificate's current version, so this token proves the new key signed.
+    expect(broker.cache.snapshot().find((e) => e.key.includes(ids.contoso))?.keyId).toMatch(new RegExp(`/keys/${CERTIFICATE}/${newVersion}$`));
+    expect((await validateAppToken(stack.dev.identityUrl, ids.contoso, ids.policyApi, token)).roles).toContain('Policies.Read.All');
+  }, 60000);
+
+  it('keeps serving the cached token through an Entra outage, then reports upstream_unavailable once it expires, and recovers', async () => {
+    const cached = tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE));
+    broker.tap.down = () => entraError(503);
+    try {
+      const calls = broker.tap.calls;
+      broker.advance(HOUR / 2 + 1000);
+      for (let i = 0; i < 5; i++) expect(tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE))).toBe(cached);
+      await waitFor(() => broker.tap.calls - calls === 5); // one refresh: first try + 4 retries, all 503
+      expect(tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE))).toBe(cached);
+
+      broker.advance(HOUR);
+      const r = await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE);
+      expect(r).toMatchObject({ ok: false, error: { code: 'upstream_unavailable' } });
+    } finally {
+      broker.tap.down = undefined;
+    }
+    const recovered = tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE));
+    expect(recovered).not.toBe(cached);
+  });
+
+  it('backs off on Entra 429 honouring Retry-After, with jitter, then succeeds', async () => {
+    broker.advance(2 * HOUR);
+    const calls = broker.tap.calls;
+    const sleeps = broker.sleeps.length;
+    broker.tap.failNext(2, () => entraError(429, undefined, { 'retry-after': '7' }));
+    const token = tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE));
+    expect((await validateAppToken(stack.dev.identityUrl, ids.northwind, ids.claimsApi, token)).roles).toEqual(['Claims.Read.All']);
+    expect(broker.tap.calls - calls).toBe(3);
+    const waited = broker.sleeps.slice(sleeps);
+    expect(waited).toHaveLength(2);
+    for (const ms of waited) expect(ms).toBeGreaterThanOrEqual(7000);
+  });
+
+  it('backs off exponentially on Entra 5xx without Retry-After', async () => {
+    broker.advance(2 * HOUR);
+    const sleeps = broker.sleeps.length;
+    broker.tap.failNext(3, () => entraError(500));
+    tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE));
+    const waited = broker.sleeps.slice(sleeps);
+    // base 100 ms: attempt n waits between 2^n * 50 and 2^n * 100 ms.
+    expect(waited).toHaveLength(3);
+    waited.forEach((ms, n) => {
+      expect(ms).toBeGreaterThanOrEqual(2 ** n * 50);
+      expect(ms).toBeLessThanOrEqual(2 ** n * 100);
+    });
+  });
+
+  it('retries AADSTS700016 (app not yet replicated) a bounded number of times', async () => {
+    broker.advance(2 * HOUR);
+    broker.tap.failNext(2, () => entraError(400, 700016));
+    tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE));
+
+    broker.advance(2 * HOUR);
+    const calls = broker.tap.calls;
+    broker.tap.failNext(20, () => entraError(400, 700016));
+    const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE);
+    broker.tap.clearFaults();
+    expect(r).toMatchObject({ ok: false, error: { code: 'upstream_unavailable', aadsts: 'AADSTS700016' } });
+    expect(broker.tap.calls - calls).toBe(4); // first try + 3 replication retries
+  });
+
+  it('does not retry a definitive refusal and passes its AADSTS code on', async () => {
+    broker.advance(2 * HOUR);
+    const calls = broker.tap.calls;
+    broker.tap.failNext(1, () => entraError(401, 7000215));
+    const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE);
+    expect(r).toMatchObject({ ok: false, error: { code: 'upstream_rejected', aadsts: 'AADSTS7000215' } });
+    expect(broker.tap.calls - calls).toBe(1);
+  });
+
+  it('backs off on Key Vault 429 honouring its Retry-After', async () => {
+    const vault = stack.dev.keyVault;
+    if (!vault) throw new Error('no vault');
+    broker.advance(2 * HOUR);
+    broker.sleepCapMs = 5000; // the vault's token bucket runs on real time
+    const throttled = vault.stats().throttledCount;
+    const sleeps = broker.sleeps.length;
+    // Capacity 2/s, drained by two reads: the broker's next request is throttled (Retry-After: 1).
+    vault.setRateLimit(2);
+    try {
+      const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
+      const certs = new CertificateClient(env.KEY_VAULT_URL, createKeyVaultCredential(env), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+      await Promise.allSettled([certs.getCertificate(CERTIFICATE), certs.getCertificate(CERTIFICATE), certs.getCertificate(CERTIFICATE)]);
+      tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE));
+    } finally {
+      vault.setRateLimit(undefined);
+      broker.sleepCapMs = 0;
+    }
+    expect(vault.stats().throttledCount).toBeGreaterThan(throttled);
+    const waited = broker.sleeps.slice(sleeps);
+    expect(waited.length).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...waited)).toBeGreaterThanOrEqual(1000);
+    const retries = await broker.metrics.upstreamRetries.get();
+    expect(retries.values.find((v) => v.labels.kind === 'throttled')?.value).toBeGreaterThanOrEqual(1);
+  }, 60000);
+});
