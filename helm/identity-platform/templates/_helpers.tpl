@@ -72,3 +72,14 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- define "idp.terminationGrace" -}}
 {{- add (div .Values.global.shutdownTimeoutMs 1000) 10 -}}
 {{- end -}}
+
+{{/*
+A global default map with a service's keys laid over it (one level: a service key replaces the
+whole global value). Sprig's merge treats false/0 as unset, so `enabled: false` or
+`readOnlyRootFilesystem: false` would be lost; this does not. Returns JSON.
+*/}}
+{{- define "idp.override" -}}
+{{- $out := deepCopy (.base | default dict) -}}
+{{- range $k, $v := (.over | default dict) }}{{ $_ := set $out $k $v }}{{ end -}}
+{{- toJson $out -}}
+{{- end -}}

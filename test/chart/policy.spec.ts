@@ -1,0 +1,120 @@
+// Policy checks on the rendered output for every value set: hardened, probed, limited
+// containers; no secret material inline; the token broker unreachable from outside.
+import { ofKind, parseAndValidate, renderSet, renderYaml, valueSets, defaultSets, type K8sObject } from './support/chart';
+import { podTemplateOf } from './support/pods';
+import { inlineSecrets, insecureContainers, missingProbes, missingResources } from './support/policies';
+
+const TOKEN_BROKER = 'token-broker';
+
+describe.each(valueSets)('policy on the %s render', (set) => {
+  const objects = () => renderSet(set).objects;
+
+  it('long-running containers have liveness and readiness probes', () => {
+    expect(missingProbes(objects())).toEqual([]);
+  });
+
+  it('every container has CPU and memory limits and requests', () => {
+    expect(missingResources(objects())).toEqual([]);
+  });
+
+  it('every container runs non-root on a read-only root filesystem, no privilege escalation, ALL capabilities dropped, RuntimeDefault seccomp', () => {
+    expect(insecureContainers(objects())).toEqual([]);
+  });
+
+  it('renders no Secret objects and no inline secret values: credentials come from existing Secrets', () => {
+    expect(inlineSecrets(objects())).toEqual([]);
+  });
+
+  it('the token broker has only a ClusterIP Service and no Ingress rule', () => {
+    const brokerSelected = (s: K8sObject) => (s.spec as { selector?: Record<string, string> }).selector?.['app.kubernetes.io/name'] === TOKEN_BROKER;
+    const services = ofKind(objects(), 'Service').filter(brokerSelected);
+    expect(services).toHaveLength(1);
+    expect((services[0].spec as { type?: string }).type ?? 'ClusterIP').toBe('ClusterIP');
+    const brokerServiceNames = new Set(services.map((s) => s.metadata.name));
+    type Rule = { http?: { paths: { path: string; backend: { service?: { name: string } } }[] } };
+    const backends = ofKind(objects(), 'Ingress').flatMap((i) =>
+      ((i.spec as { rules?: Rule[]; defaultBackend?: { service?: { name: string } } }).rules ?? []).flatMap((r) => r.http?.paths ?? []).map((p) => p.backend.service?.name),
+    );
+    expect(backends.length).toBeGreaterThan(0);
+    expect(backends.filter((b) => b && brokerServiceNames.has(b))).toEqual([]);
+  });
+
+  it('the ingress sends / to the portal, /api to the policy API and /scim to SCIM', () => {
+    const [ing] = ofKind(objects(), 'Ingress');
+    type Path = { path: string; backend: { service: { name: string } } };
+    const paths = (ing.spec as { rules: { http: { paths: Path[] } }[] }).rules[0].http.paths;
+    expect(Object.fromEntries(paths.map((p) => [p.path, p.backend.service.name]))).toEqual({
+      '/': 'identity-portal',
+      '/api': 'identity-policy-api',
+      '/scim': 'identity-scim',
+    });
+  });
+
+  it('starts from default deny and lets the token broker out only to DNS, NATS and Azure (443)', () => {
+    const policies = ofKind(objects(), 'NetworkPolicy');
+    const deny = policies.find((p) => p.metadata.name.endsWith('default-deny'));
+    expect(deny?.spec).toMatchObject({ policyTypes: ['Ingress', 'Egress'], podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'identity' } } });
+    expect(deny?.spec).not.toHaveProperty('ingress');
+    expect(deny?.spec).not.toHaveProperty('egress');
+    const broker = policies.find((p) => p.metadata.name === 'identity-token-broker');
+    type Peer = { ipBlock?: { cidr: string }; podSelector?: unknown; namespaceSelector?: unknown };
+    type Rule = { to?: Peer[]; from?: Peer[]; ports?: { port: number | string }[] };
+    const spec = broker?.spec as { ingress: Rule[]; egress: Rule[] };
+    const egressPorts = spec.egress.flatMap((r) => (r.ports ?? []).map((p) => p.port)).sort();
+    const allowed = set === 'kind' ? [443, 4222, 53, 53, 9443, 9444] : [443, 4222, 53, 53];
+    expect(egressPorts).toEqual(allowed.sort());
+    // No ingress from the ingress controller: only the helm test pod may call it.
+    expect(JSON.stringify(spec.ingress)).not.toContain('ingress-nginx');
+    expect(JSON.stringify(spec.ingress)).not.toContain('app-routing-system');
+  });
+
+  it('the token broker runs with workload identity when an identity is configured', () => {
+    const broker = ofKind(objects(), 'Deployment').find((d) => d.metadata.name === 'identity-token-broker');
+    const sa = ofKind(objects(), 'ServiceAccount').find((s) => s.metadata.name === 'identity-token-broker');
+    const labels = podTemplateOf(broker!)!.metadata.labels ?? {};
+    if (set === 'aks') {
+      expect(labels['azure.workload.identity/use']).toBe('true');
+      expect(sa?.metadata.annotations?.['azure.workload.identity/client-id']).toBe('<token-broker-identity-client-id>');
+    } else {
+      expect(labels['azure.workload.identity/use']).toBeUndefined();
+    }
+  });
+
+  it('runs database migrations as a hook Job per service with a database, never for the token broker', () => {
+    const jobs = ofKind(objects(), 'Job');
+    expect(jobs.map((j) => j.metadata.name).sort()).toEqual(['identity-policy-api-migrate', 'identity-portal-migrate', 'identity-scim-migrate']);
+    for (const j of jobs) {
+      expect(j.metadata.annotations?.['helm.sh/hook']).toContain('pre-upgrade');
+      const c = podTemplateOf(j)!.spec.containers[0];
+      expect(c.command?.slice(0, 2)).toEqual(['node', 'node_modules/@idp/service-kit/dist/migrate/cli.js']);
+    }
+  });
+});
+
+describe('the policy checks catch violations', () => {
+  it('flags a writable root filesystem, a missing limit, an inline password and a credential URL', () => {
+    const { objects } = parseAndValidate(
+      renderYaml({
+        set: [
+          ...defaultSets,
+          'portal.containerSecurityContext.readOnlyRootFilesystem=false',
+          'scim.resources.requests.cpu=10m',
+          'portal.env.SMTP_PASSWORD=hunter2',
+          'policyApi.env.UPSTREAM=https://user:pw@example.com',
+        ],
+      }),
+      [],
+    );
+    expect(insecureContainers(objects)).toEqual(['Deployment/identity-portal/portal: writable root filesystem']);
+    expect(missingResources(objects)).toEqual(['Deployment/identity-scim/scim: no cpu/memory requests and limits']);
+    expect(inlineSecrets(objects)).toEqual([
+      'Deployment/identity-portal/portal: SMTP_PASSWORD has an inline value',
+      'Deployment/identity-policy-api/policy-api: UPSTREAM has credentials in a URL',
+    ]);
+  });
+
+  it('flags a container without probes', () => {
+    const fake = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { template: { metadata: {}, spec: { containers: [{ name: 'c', image: 'i' }] } } } } as K8sObject;
+    expect(missingProbes([fake])).toEqual(['Deployment/x/c: no liveness/readiness probe']);
+  });
+});

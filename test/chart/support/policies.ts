@@ -1,0 +1,71 @@
+// Policy rules over rendered objects; each returns the offending "<owner>/<container>: why" lines.
+import type { K8sObject } from './chart';
+import { isWorkload, podTemplateOf, type Container } from './pods';
+
+interface Placed {
+  owner: string;
+  kind: string;
+  c: Container;
+  podRunAsNonRoot?: boolean;
+}
+
+export function containersOf(objects: K8sObject[]): Placed[] {
+  return objects.filter(isWorkload).flatMap((o) => {
+    const t = podTemplateOf(o);
+    if (!t) return [];
+    return [...(t.spec.initContainers ?? []), ...t.spec.containers].map((c) => ({
+      owner: `${o.kind}/${o.metadata.name}`,
+      kind: o.kind,
+      c,
+      podRunAsNonRoot: t.spec.securityContext?.runAsNonRoot,
+    }));
+  });
+}
+
+const at = (x: Placed, why: string) => `${x.owner}/${x.c.name}: ${why}`;
+
+/** Long-running containers (not Jobs or test Pods) need liveness and readiness probes. */
+export function missingProbes(objects: K8sObject[]): string[] {
+  return containersOf(objects)
+    .filter((x) => x.kind !== 'Job' && x.kind !== 'Pod')
+    .filter((x) => !x.c.livenessProbe || !x.c.readinessProbe)
+    .map((x) => at(x, 'no liveness/readiness probe'));
+}
+
+export function missingResources(objects: K8sObject[]): string[] {
+  return containersOf(objects)
+    .filter(({ c }) => !c.resources?.limits?.cpu || !c.resources?.limits?.memory || !c.resources?.requests?.cpu || !c.resources?.requests?.memory)
+    .map((x) => at(x, 'no cpu/memory requests and limits'));
+}
+
+export function insecureContainers(objects: K8sObject[]): string[] {
+  return containersOf(objects).flatMap((x) => {
+    const s = x.c.securityContext ?? {};
+    const why: string[] = [];
+    if (!(s.runAsNonRoot ?? x.podRunAsNonRoot)) why.push('may run as root');
+    if (s.readOnlyRootFilesystem !== true) why.push('writable root filesystem');
+    if (s.allowPrivilegeEscalation !== false) why.push('privilege escalation allowed');
+    if (!(s.capabilities?.drop ?? []).includes('ALL') || (s.capabilities?.add ?? []).length) why.push('capabilities not dropped');
+    if (s.seccompProfile?.type !== 'RuntimeDefault') why.push('no RuntimeDefault seccomp');
+    return why.map((w) => at(x, w));
+  });
+}
+
+const SECRETISH = /(PASSWORD|SECRET|TOKEN(?!_BROKER_CONFIG)|PRIVATE_KEY|API_KEY|CONNECTION_STRING|DATABASE_URL)/;
+
+/** Rendered Secret objects, secret-looking env vars with inline values, and URLs with userinfo. */
+export function inlineSecrets(objects: K8sObject[]): string[] {
+  const secrets = objects.filter((o) => o.kind === 'Secret').map((o) => `Secret/${o.metadata.name}: rendered by the chart`);
+  const env = containersOf(objects).flatMap((x) =>
+    (x.c.env ?? []).flatMap((e) => {
+      if (e.value === undefined) return [];
+      // A URL assembled from a Secret-backed variable ($(VAR)) carries no secret itself; *_FILE names a path.
+      const assembled = /\$\([A-Z_]+\)/.test(e.value) || e.name.endsWith('_FILE');
+      const out: string[] = [];
+      if (SECRETISH.test(e.name) && !assembled) out.push(at(x, `${e.name} has an inline value`));
+      if (/:\/\/[^/\s:@]+:[^/\s@$]+@/.test(e.value)) out.push(at(x, `${e.name} has credentials in a URL`));
+      return out;
+    }),
+  );
+  return [...secrets, ...env];
+}
