@@ -3,7 +3,9 @@ import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs it first
 import * as x509 from '@peculiar/x509';
 import { createHash, createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
 
-x509.cryptoProvider.set(webcrypto as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type PeculiarKeys = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
 
 export interface ClientCert {
   certPem: string;
@@ -19,13 +21,13 @@ export interface ClientCert {
 
 export async function createClientCert(cn = 'test-client', o: { notAfter?: Date } = {}): Promise<ClientCert> {
   const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     name: `CN=${cn}`,
     notBefore: new Date(Date.now() - 86400_000),
     notAfter: o.notAfter ?? new Date(Date.now() + 30 * 86400_000),
     signingAlgorithm: alg,
-    keys,
+    keys: keys as unknown as PeculiarKeys,
   });
   const der = Buffer.from(cert.rawData);
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
