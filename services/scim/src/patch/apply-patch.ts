@@ -85,7 +85,7 @@ function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: Patc
   const target = container(doc, schema, p.uri, op !== 'remove');
   if (!target) return; // removing from an absent extension
   const existing = getCI(target, name);
-  const multi = def?.multi ?? (Array.isArray(existing) || (!p.filter && Array.isArray(value)));
+  const multi = def ? !!def.multi : Array.isArray(existing) || (!p.filter && Array.isArray(value));
 
   if (p.filter) {
     if (!multi) throw ScimError.invalidPath(`${name} is not multi-valued`);
