@@ -1,3 +1,4 @@
+import { PrismaService } from '../src/db/prisma.service';
 import { GROUP, patchOp, startScim, USER, type ScimTestApp } from './support/scim-app';
 
 // Entra ID's documented group requests (create, get without members, filter by displayName, patch
@@ -139,7 +140,7 @@ describe('Entra ID group provisioning (default profile)', () => {
   it('stages scim.group.* events with membership deltas in the outbox', async () => {
     const g = await createGroup('Evented', [users[0]]);
     await patch(g.id, { op: 'add', path: 'members', value: [{ value: users[1] }] }, { op: 'remove', path: `members[value eq "${users[0]}"]` });
-    const rows = await s.app.get((await import('../src/db/prisma.service')).PrismaService).outbox.findMany({ orderBy: { createdAt: 'asc' } });
+    const rows = await s.app.get(PrismaService).outbox.findMany({ orderBy: { createdAt: 'asc' } });
     const mine = rows.map((r) => r.payload as { groupId?: string; membersAdded?: string[]; membersRemoved?: string[] }).filter((p) => p.groupId === g.id);
     expect(rows.filter((r) => (r.payload as { groupId?: string }).groupId === g.id).map((r) => r.subject)).toEqual(['scim.group.created.v1', 'scim.group.updated.v1']);
     expect(mine[0]).toMatchObject({ membersAdded: [users[0]], membersRemoved: [] });
