@@ -9,7 +9,7 @@ export interface TestAzure {
   azure: DevAzure;
   dataDir: string;
   config: DevAzureConfigInput;
-  /** Stops and starts again on the same data dir (a restart). */
+  /** Stops and starts again on the same data dir and identity port (a restart). */
   restart(): Promise<DevAzure>;
   stop(): Promise<void>;
 }
@@ -25,14 +25,15 @@ export async function startTestAzure(o: { adjust?: (cfg: DevAzureConfigInput) =>
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dev-azure-test-'));
   const config = seedConfig();
   o.adjust?.(config);
-  const start = () => startDevAzure({ config, dataDir, keyVault: o.keyVault ?? false });
+  const start = (identityPort = 0) => startDevAzure({ config, dataDir, keyVault: o.keyVault ?? false, identityPort });
   const t: TestAzure = {
     azure: await start(),
     dataDir,
     config,
     async restart() {
+      const port = Number(new URL(t.azure.identityUrl).port);
       await t.azure.stop();
-      t.azure = await start();
+      t.azure = await start(port);
       return t.azure;
     },
     async stop() {
