@@ -1,7 +1,7 @@
 // Error behaviour: Entra-shaped JSON with AADSTS codes for bad credentials,
 // assertions and federated tokens; B2C codes on user-flow pages; and no 500
 // for any malformed input.
-import { SignJWT, type JWTPayload } from 'jose';
+import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createClientCert, type ClientCert } from './helpers/certs';
 import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from './helpers/harness';
@@ -167,7 +167,6 @@ describe('federated credentials (workload identity)', () => {
     const wrongAud = await post(tokenUrl, fed(t.azure.clusterIssuer.mintServiceAccountToken('identity-platform', 'token-broker', { audiences: ['api://other'] })));
     expect(description(wrongAud)).toMatch(/^AADSTS700212:/);
 
-    const { generateKeyPair } = await import('jose');
     const { privateKey } = await generateKeyPair('RS256');
     const now = Math.floor(Date.now() / 1000);
     const foreign = await new SignJWT({ iss: 'https://issuer.invalid/', sub: 'system:serviceaccount:identity-platform:token-broker', aud: ['api://AzureADTokenExchange'], iat: now, exp: now + 600 })

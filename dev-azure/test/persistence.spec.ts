@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createClientCert, type ClientCert } from './helpers/certs';
+import { expectPage, expectRedirect, HttpBrowser } from './helpers/http-browser';
 import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from './helpers/harness';
 
 const { contoso, fabrikam } = seed;
@@ -99,7 +100,6 @@ describe('test helpers and persistence', () => {
       response_type: 'code',
       scope: 'openid offline_access api://policy-api/Accounts.Read',
     })}`;
-    const { HttpBrowser, expectPage, expectRedirect } = await import('./helpers/http-browser');
     const browser = new HttpBrowser(t.azure.identityUrl);
     const back = expectRedirect(await browser.submit(expectPage(await browser.open(authorize)), { email: 'carol@contoso.example', password: 'Carol-dev-Passw0rd!' }));
     const tokenEndpoint = `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/token`;
