@@ -10,6 +10,7 @@ import type { PortalConfig } from './config';
 import { PRISMA, prismaProvider } from './db/prisma.provider';
 import type { PrismaClient } from './generated/prisma/client';
 import { PagesController } from './pages/pages.controller';
+import { StaticController } from './pages/static.controller';
 import { PolicyClient } from './policy/policy-client';
 import { PolicyController } from './policy/policy.controller';
 import { StepUpService } from './policy/step-up.service';
@@ -47,7 +48,7 @@ export class PortalModule {
   static forRoot(config: PortalConfig): DynamicModule {
     return {
       module: PortalModule,
-      controllers: [PagesController, AuthController, PolicyController],
+      controllers: [StaticController, PagesController, AuthController, PolicyController],
       providers: [
         { provide: PORTAL_CONFIG, useValue: config },
         { provide: PORTAL_LOG, useFactory: () => createRootLogger('portal', config.LOG_LEVEL) },

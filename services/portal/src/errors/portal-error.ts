@@ -18,7 +18,7 @@ export class PortalError extends Error {
   }
 
   static signInFailed(): PortalError {
-    return new PortalError(502, 'Sign-in could not be completed', 'The identity provider did not accept the sign-in. Please try again.');
+    return new PortalError(400, 'Sign-in could not be completed', 'The identity provider did not accept the sign-in. Please try again.');
   }
 
   static upstream(what: string): PortalError {

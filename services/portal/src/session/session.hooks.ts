@@ -2,6 +2,7 @@
 // out, setting the cookie (Secure, HttpOnly, SameSite=Lax; __Host- prefix).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PortalSession } from './portal-session';
+import { clearCookie, readCookie, setCookie } from './session-cookie';
 import type { SessionStore } from './session-store';
 
 declare module 'fastify' {
@@ -15,13 +16,11 @@ export interface SessionHookOptions {
   cookieName: string;
 }
 
-const COOKIE_OPTIONS = { path: '/', httpOnly: true, secure: true, sameSite: 'lax' } as const;
-
 export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOptions): void {
   fastify.decorateRequest('portalSession', undefined as unknown as PortalSession);
 
   fastify.addHook('onRequest', async (req: FastifyRequest) => {
-    const cookie = req.cookies?.[o.cookieName];
+    const cookie = readCookie(req, o.cookieName);
     const stored = cookie ? await o.store.load(cookie) : undefined;
     req.portalSession = new PortalSession(stored);
   });
@@ -32,14 +31,14 @@ export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOpt
     const old = s.stored?.cookie;
     if (s.destroyRequested) {
       if (old) await o.store.destroy(old);
-      reply.clearCookie(o.cookieName, COOKIE_OPTIONS);
+      clearCookie(reply, o.cookieName);
       return payload;
     }
     if (s.rotateRequested || (!old && s.changed)) {
       if (old) await o.store.destroy(old);
       const cookie = o.store.newCookieValue();
       await o.store.save(cookie, s.data);
-      reply.setCookie(o.cookieName, cookie, COOKIE_OPTIONS);
+      setCookie(reply, o.cookieName, cookie);
     } else if (old && (s.changed || s.stored?.staleKey)) {
       await o.store.save(old, s.data, s.stored?.createdAt);
     }

@@ -1,9 +1,5 @@
-// Fastify plugins and hooks of the portal, in order: security headers, cookies,
-// static CSS, sessions, CSRF; then the error page filter for everything.
-import { join } from 'node:path';
-import fastifyCookie from '@fastify/cookie';
+// Fastify plugins and hooks of the portal, in order: security headers, sessions, CSRF; then the error page filter for everything.
 import helmet from '@fastify/helmet';
-import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { PortalConfig } from '../config';
@@ -12,8 +8,6 @@ import { PORTAL_LOG } from '../portal.module';
 import { registerSessionHooks } from '../session/session.hooks';
 import { SessionStore } from '../session/session-store';
 import { registerCsrfCheck } from './csrf';
-
-export const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 
 /** The Content-Security-Policy: nothing inline, nothing third-party; forms may lead to B2C only. */
 export function cspDirectives(b2cOrigin: string): Record<string, string[]> {
@@ -39,8 +33,6 @@ export async function configurePortal(app: NestFastifyApplication, config: Porta
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginEmbedderPolicy: false,
   });
-  await app.register(fastifyCookie);
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', index: false, maxAge: 3600 * 1000 });
   registerSessionHooks(fastify, { store: app.get(SessionStore), cookieName: config.SESSION_COOKIE_NAME });
   registerCsrfCheck(fastify, new URL(config.PUBLIC_BASE_URL).origin);
   app.useGlobalFilters(new ErrorPageFilter(app.get<Logger>(PORTAL_LOG)));

@@ -1,0 +1,192 @@
+// The portal's HTTP behaviour without a browser: headers, cookies, state
+// binding, CSRF and error pages. Real PostgreSQL, NATS and the B2C stand-in.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevAzure, type DevAzure } from '@idp/dev-azure';
+import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import type { LightMyRequestResponse } from 'fastify';
+import { safeReturnTo } from '../src/auth/auth.service';
+import { SessionStore } from '../src/session/session-store';
+import { portalEnv } from './support/portal-env';
+import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
+
+const COOKIE = '__Host-portal_sid';
+
+let pg: TestPostgres;
+let nats: TestNatsServer;
+let azure: DevAzure;
+let dataDir: string;
+let portal: InProcessPortal;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'portal-http-'));
+  [pg, nats, azure] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false })]);
+  portal = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl }), NATS_URL: nats.url, DATABASE_URL: await pg.createDatabase() });
+}, 60000);
+afterAll(async () => {
+  await portal?.close();
+  await Promise.all([pg?.stop(), nats?.dispose(), azure?.stop()]);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const get = (url: string, cookie?: string) => portal.fastify.inject({ method: 'GET', url, headers: cookie ? { cookie: `${COOKIE}=${cookie}` } : {} });
+const post = (url: string, form: Record<string, string>, cookie?: string, headers: Record<string, string> = {}) =>
+  portal.fastify.inject({
+    method: 'POST',
+    url,
+    payload: new URLSearchParams(form).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie: `${COOKIE}=${cookie}` } : {}), ...headers },
+  });
+
+function sessionCookie(res: LightMyRequestResponse): { value: string; raw: string } {
+  const all = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+  const raw = all.find((c) => c.startsWith(`${COOKIE}=`));
+  if (!raw) throw new Error(`no session cookie in ${JSON.stringify(all)}`);
+  return { value: raw.slice(COOKIE.length + 1).split(';')[0], raw };
+}
+
+/** Starts a sign-in; returns the session cookie and the state/nonce sent to B2C. */
+async function startSignIn(cookie?: string) {
+  const res = await get('/auth/sign-in', cookie);
+  expect(res.statusCode).toBe(302);
+  const location = new URL(String(res.headers.location));
+  return { res, location, cookie: cookie ?? sessionCookie(res).value, state: location.searchParams.get('state')! };
+}
+
+function expectErrorPage(res: LightMyRequestResponse, status: number): void {
+  expect(res.statusCode).toBe(status);
+  expect(res.headers['content-type']).toMatch(/text\/html/);
+  expect(res.body).toContain(`id="correlationId">${res.headers['x-request-id']}<`);
+  expect(res.body).not.toMatch(/\bat [\w.<>]+ \(|\.ts:\d+|node_modules/);
+}
+
+describe('security headers', () => {
+  it('sends a strict CSP and the other helmet headers on pages', async () => {
+    const res = await get('/');
+    expect(res.statusCode).toBe(200);
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'none'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain(`form-action 'self' ${azure.identityUrl}`);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+    expect(res.body).toContain('<html lang="en">');
+    expect(res.headers['set-cookie']).toBeUndefined(); // anonymous pages need no session
+  });
+});
+
+describe('sign-in request', () => {
+  it('sends the user to the user flow with PKCE (S256), state and nonce, and sets a Secure HttpOnly SameSite=Lax cookie', async () => {
+    const { res, location } = await startSignIn();
+    expect(location.origin + location.pathname).toMatch(new RegExp(`^${azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize$`, 'i'));
+    const q = location.searchParams;
+    expect(q.get('client_id')).toBe('ee83192a-329f-477d-922a-8241a2c16afb');
+    expect(q.get('response_type')).toBe('code');
+    expect(q.get('code_challenge_method')).toBe('S256');
+    expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.get('nonce')).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(q.get('redirect_uri')).toBe('https://localhost:8443/auth/redirect');
+    expect(q.get('scope')).toContain('https://contoso.onmicrosoft.com/policy-api/Accounts.Read');
+    const { raw } = sessionCookie(res);
+    expect(raw).toMatch(/; Secure/i);
+    expect(raw).toMatch(/; HttpOnly/i);
+    expect(raw).toMatch(/; SameSite=Lax/i);
+    expect(raw).toMatch(/; Path=\//i);
+    expect(raw).not.toMatch(/Domain=/i);
+  });
+
+  it('uses a fresh state and nonce every time', async () => {
+    const a = await startSignIn();
+    const b = await startSignIn(a.cookie);
+    expect(b.state).not.toBe(a.state);
+    expect(b.location.searchParams.get('nonce')).not.toBe(a.location.searchParams.get('nonce'));
+  });
+
+  it('only keeps local paths to return to after sign-in', () => {
+    for (const evil of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)', '/a b', 42]) expect(safeReturnTo(evil)).toBeUndefined();
+    expect(safeReturnTo('/policy/history?x=1')).toBe('/policy/history?x=1');
+  });
+});
+
+describe('authorization response', () => {
+  it('refuses a state this browser did not start (no session, other session, unknown) with an error page', async () => {
+    const a = await startSignIn();
+    const b = await startSignIn();
+    expectErrorPage(await get(`/auth/redirect?state=${a.state}&code=abc`), 400);
+    expectErrorPage(await get(`/auth/redirect?state=${a.state}&code=abc`, b.cookie), 400);
+    expectErrorPage(await get(`/auth/redirect?state=nope&code=abc`, a.cookie), 400);
+    expectErrorPage(await get('/auth/redirect', a.cookie), 400);
+    expectErrorPage(await get('/auth/redirect?state[]=x&code[]=y', a.cookie), 400);
+  });
+
+  it('uses a state once: a replay is refused even after the first use failed', async () => {
+    const a = await startSignIn();
+    const first = await get(`/auth/redirect?state=${a.state}&code=not-a-real-code`, a.cookie);
+    expectErrorPage(first, 400);
+    expect(first.body).toContain('did not accept the sign-in');
+    const replay = await get(`/auth/redirect?state=${a.state}&code=not-a-real-code`, a.cookie);
+    expectErrorPage(replay, 400);
+    expect(replay.body).toContain('already used');
+  });
+
+  it('sends "Forgot your password?" (AADB2C90118) to the password reset flow', async () => {
+    const a = await startSignIn();
+    const res = await get(`/auth/redirect?state=${a.state}&error=access_denied&error_description=${encodeURIComponent('AADB2C90118: The user has forgotten their password.')}`, a.cookie);
+    expect(res.statusCode).toBe(302);
+    expect(String(res.headers.location)).toMatch(/\/b2c_1_passwordreset\/oauth2\/v2.0\/authorize\?/i);
+  });
+
+  it('treats other error responses as a friendly error, not a 500', async () => {
+    const a = await startSignIn();
+    expectErrorPage(await get(`/auth/redirect?state=${a.state}&error=server_error&error_description=boom`, a.cookie), 400);
+  });
+});
+
+describe('CSRF', () => {
+  it('refuses posts without the token, with a wrong one, or from another origin', async () => {
+    const { cookie } = await startSignIn();
+    expectErrorPage(await post('/auth/sign-out', {}, cookie), 403);
+    expectErrorPage(await post('/auth/sign-out', { _csrf: 'x'.repeat(43) }, cookie), 403);
+    expectErrorPage(await post('/policy/beneficiaries', { name1: 'A', relationship1: 'spouse', share1: '100' }, cookie), 403);
+    expectErrorPage(await post('/policy/beneficiaries', { name1: 'A' }), 403);
+  });
+
+  it('accepts the session token from this origin: sign-out ends the session and goes to the flow logout', async () => {
+    const { cookie } = await startSignIn();
+    const csrf = (await portal.app.get(SessionStore).load(cookie))!.data.csrf;
+    expectErrorPage(await post('/auth/sign-out', { _csrf: csrf }, cookie, { origin: 'https://evil.example' }), 403);
+    const res = await post('/auth/sign-out', { _csrf: csrf }, cookie, { origin: 'https://localhost:8443' });
+    expect(res.statusCode).toBe(303);
+    const logout = new URL(String(res.headers.location));
+    expect(logout.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2.0\/logout$/i);
+    expect(logout.searchParams.get('post_logout_redirect_uri')).toBe('https://localhost:8443/');
+    expect(sessionCookie(res).raw).toMatch(/Max-Age=0/);
+    expect(await portal.app.get(SessionStore).load(cookie)).toBeUndefined();
+  });
+});
+
+describe('error pages', () => {
+  it('renders 404 and malformed bodies as pages with the correlation id, never a stack trace', async () => {
+    expectErrorPage(await get('/no-such-page'), 404);
+    const bad = await portal.fastify.inject({ method: 'POST', url: '/policy/beneficiaries', payload: '{"x":', headers: { 'content-type': 'application/json' } });
+    expect([400, 403]).toContain(bad.statusCode);
+    expectErrorPage(bad, bad.statusCode);
+    const huge = await portal.fastify.inject({ method: 'POST', url: '/auth/sign-out', payload: 'a=' + 'x'.repeat(2 * 1024 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(huge.statusCode).toBe(413);
+    expectErrorPage(huge, 413);
+  });
+
+  it('sends pages that need a user to sign-in instead of failing', async () => {
+    for (const path of ['/claims', '/policy', '/policy/history', '/policy/beneficiaries']) {
+      const res = await get(path);
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toBe(`/auth/sign-in?returnTo=${encodeURIComponent(path)}`);
+    }
+  });
+});

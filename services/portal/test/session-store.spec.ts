@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { applyMigrations } from '@idp/service-kit';
+import { startPostgres, type TestPostgres } from '@idp/testing';
+import { Pool } from 'pg';
+import { PrismaClient } from '../src/generated/prisma/client';
+import { SessionCipher } from '../src/session/session-cipher';
+import type { SessionData } from '../src/session/session-data';
+import { sessionRowId, SessionStore } from '../src/session/session-store';
+
+const key = () => randomBytes(32).toString('base64');
+const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-refresh-token-value.sig';
+
+describe('session store (PostgreSQL, AES-256-GCM)', () => {
+  let pg: TestPostgres;
+  let pool: Pool;
+  let prisma: PrismaClient;
+  let now: number;
+  const clock = () => now;
+  const data = (): SessionData => ({ csrf: 'c', pending: {}, msalCache: JSON.stringify({ RefreshToken: { x: { secret: TOKEN } } }) });
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    const url = await pg.createDatabase();
+    await applyMigrations({ databaseUrl: url, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') });
+    pool = new Pool({ connectionString: url });
+    prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  });
+  afterAll(async () => {
+    await prisma.$disconnect();
+    await pool.end();
+    await pg.stop();
+  });
+  beforeEach(() => {
+    now = Date.parse('2026-11-22T10:00:00Z');
+  });
+
+  const storeWith = (keys: string[], idleSeconds = 600, absoluteSeconds = 3600) => new SessionStore(prisma, new SessionCipher(keys), { idleSeconds, absoluteSeconds }, clock);
+
+  it('keeps only ciphertext: neither the token nor the cookie value is in the table', async () => {
+    const store = storeWith([key()]);
+    const cookie = store.newCookieValue();
+    await store.save(cookie, data());
+    const { rows } = await pool.query<{ id: string; data: Buffer }>('SELECT id, data FROM session');
+    const row = rows.find((r) => r.id === sessionRowId(cookie))!;
+    expect(row).toBeDefined();
+    expect(row.id).not.toContain(cookie);
+    expect(row.data.toString('latin1')).not.toContain('secret-refresh-token-value');
+    expect(row.data.toString('latin1')).not.toContain('RefreshToken');
+    expect((await store.load(cookie))?.data.msalCache).toContain(TOKEN);
+  });
+
+  it('refuses a ciphertext moved to another row, a tampered one, and unknown cookies', async () => {
+    const store = storeWith([key()]);
+    const a = store.newCookieValue();
+    const b = store.newCookieValue();
+    await store.save(a, data());
+    await store.save(b, { csrf: 'other', pending: {} });
+    await pool.query('UPDATE session SET data = (SELECT data FROM session WHERE id = $1) WHERE id = $2', [sessionRowId(a), sessionRowId(b)]);
+    expect(await store.load(b)).toBeUndefined();
+    await pool.query("UPDATE session SET data = set_byte(data, 40, get_byte(data, 40) # 1) WHERE id = $1", [sessionRowId(a)]);
+    expect(await store.load(a)).toBeUndefined();
+    expect(await store.load(store.newCookieValue())).toBeUndefined();
+    expect(await store.load('not a cookie')).toBeUndefined();
+  });
+
+  it('reads sessions sealed with a previous key and re-seals them with the current one; drops retired keys', async () => {
+    const oldKey = key();
+    const newKey = key();
+    const before = storeWith([oldKey]);
+    const cookie = before.newCookieValue();
+    await before.save(cookie, data());
+    const after = storeWith([newKey, oldKey]);
+    const loaded = await after.load(cookie);
+    expect(loaded?.staleKey).toBe(true);
+    await after.save(cookie, loaded!.data, loaded!.createdAt);
+    expect((await storeWith([newKey]).load(cookie))?.data.msalCache).toContain(TOKEN);
+    expect(await storeWith([key()]).load(cookie)).toBeUndefined();
+  });
+
+  it('expires after the idle timeout, and activity extends it', async () => {
+    const store = storeWith([key()], 600, 3600);
+    const cookie = store.newCookieValue();
+    await store.save(cookie, data());
+    now += 500_000;
+    expect(await store.load(cookie)).toBeDefined(); // touches: idle window restarts
+    now += 500_000;
+    expect(await store.load(cookie)).toBeDefined();
+    now += 601_000;
+    expect(await store.load(cookie)).toBeUndefined();
+    expect((await pool.query('SELECT 1 FROM session WHERE id = $1', [sessionRowId(cookie)])).rowCount).toBe(0);
+  });
+
+  it('expires at the absolute timeout however active the user is', async () => {
+    const store = storeWith([key()], 600, 1200);
+    const cookie = store.newCookieValue();
+    await store.save(cookie, data());
+    for (let i = 0; i < 3; i++) {
+      now += 300_000;
+      const s = await store.load(cookie);
+      expect(s).toBeDefined();
+      await store.save(cookie, s!.data, s!.createdAt);
+    }
+    now += 301_000; // 1201 s after creation, 301 s after the last request
+    expect(await store.load(cookie)).toBeUndefined();
+  });
+
+  it('purges expired rows and destroys on demand', async () => {
+    const store = storeWith([key()], 600, 3600);
+    const keep = store.newCookieValue();
+    const gone = store.newCookieValue();
+    await store.save(gone, data());
+    now += 700_000;
+    await store.save(keep, data());
+    expect(await store.purgeExpired()).toBeGreaterThanOrEqual(1);
+    expect(await store.load(keep)).toBeDefined();
+    await store.destroy(keep);
+    expect(await store.load(keep)).toBeUndefined();
+  });
+});
