@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 chart="${RENDER_CHART:-$("$here/offline-chart.sh")}"
 release="${RELEASE:-identity}"
-namespace="${NAMESPACE:-identity}"
+namespace="${NAMESPACE:-identity-platform}"
 for env in kind aks; do
   {
     echo "# Rendered by k8s/render.sh from helm/identity-platform with values-$env.yaml"

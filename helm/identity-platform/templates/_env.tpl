@@ -26,11 +26,30 @@ test/chart checks them against the services' zod schemas.
 {{- if $svc.database.enabled }}
 {{ include "idp.databaseEnv" (dict "root" $root "svc" $svc) }}
 {{- end }}
+{{- if eq .key "portal" }}
+{{- /* Wiring the chart knows: where users reach the portal and where the policy API answers. */}}
+- name: PUBLIC_BASE_URL
+  value: {{ printf "%s://%s" (ternary "https" "http" $root.Values.ingress.tls.enabled) $root.Values.ingress.host | quote }}
+- name: POLICY_API_URL
+  value: {{ printf "http://%s:%v" (include "idp.componentName" (dict "root" $root "name" $root.Values.policyApi.name)) $root.Values.policyApi.service.port | quote }}
+{{- end }}
 {{- if eq .key "tokenBroker" }}
 - name: KEY_VAULT_URL
   value: {{ tpl (required "tokenBroker.keyVault.url is required" $svc.keyVault.url) $root | quote }}
 - name: TOKEN_BROKER_CONFIG_FILE
   value: /etc/token-broker/config.json
+{{- $wi := $svc.workloadIdentity }}
+{{- if and (eq $wi.mode "projected") $wi.clientId }}
+{{- /* What the AKS webhook would inject, for clusters without it. */}}
+- name: AZURE_CLIENT_ID
+  value: {{ $wi.clientId | quote }}
+- name: AZURE_TENANT_ID
+  value: {{ required "tokenBroker.workloadIdentity.tenantId is required in projected mode" $wi.tenantId | quote }}
+- name: AZURE_AUTHORITY_HOST
+  value: {{ tpl $wi.authorityHost $root | quote }}
+- name: AZURE_FEDERATED_TOKEN_FILE
+  value: /var/run/secrets/azure/tokens/azure-identity-token
+{{- end }}
 {{- end }}
 {{- if $root.Values.global.caBundle.configMap }}
 - name: NODE_EXTRA_CA_CERTS

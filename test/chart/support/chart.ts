@@ -11,7 +11,7 @@ export const kubeVersion = '1.34.0';
 /** OpenAPI schema versions every object is validated against (oldest supported-ish and newest shipped). */
 export const schemaVersions = ['1.34.0', '1.37.0'];
 export const release = 'identity';
-export const namespace = 'identity';
+export const namespace = 'identity-platform';
 
 /** Values that make the chart defaults renderable: an external NATS and a vault URL are required. */
 export const defaultSets = ['messaging.url=nats://nats.messaging.svc:4222', 'tokenBroker.keyVault.url=https://kv-identity.vault.azure.net'];

@@ -1,0 +1,83 @@
+// Chart <-> code: every variable the chart sets is one the service reads (the keys of the zod
+// schema in services/<name>/src/config.ts, built to dist/config.js), every variable the
+// service requires is set, and the probes and ports line up with what the service is told.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ofKind, renderSet, repoRoot, valueSets } from './support/chart';
+import { serviceEnvSchema } from './support/service-env';
+import { localProcess, type World } from './support/simulate';
+
+/** Read by Node itself, not by the service's config. */
+const NODE_RUNTIME = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
+
+// Every Secret and ConfigMap exists with some value: only names matter here.
+const anything = new Proxy({}, { get: () => new Proxy({}, { get: () => 'test-value' }) }) as Record<string, Record<string, string>>;
+const world: World = {
+  repoRoot,
+  secrets: anything,
+  configMaps: anything,
+  hosts: {},
+  dir: join(require('node:os').tmpdir(), `chart-env-${process.pid}`),
+  serviceAccountToken: () => 'token',
+  webhook: { tenantId: '00000000-0000-0000-0000-000000000000', authorityHost: 'https://login.microsoftonline.com/' },
+};
+
+const servicesOf = (set: (typeof valueSets)[number]) =>
+  ofKind(renderSet(set).objects, 'Deployment')
+    .map((d) => localProcess(d, renderSet(set).objects, world, {}))
+    .filter((p) => p.sourceDir.startsWith(join(repoRoot, 'services')));
+
+const schemas = new Map<string, ReturnType<typeof serviceEnvSchema>>();
+const schemaOf = (dir: string) => {
+  if (!schemas.has(dir)) schemas.set(dir, serviceEnvSchema(dir));
+  return schemas.get(dir)!;
+};
+
+describe.each(valueSets)('%s values', (set) => {
+  const services = () => servicesOf(set);
+
+  it('renders a Deployment for each of the four services', () => {
+    expect(services().map((p) => p.sourceDir.split('/').pop()).sort()).toEqual(['policy-api', 'portal', 'scim', 'token-broker']);
+  });
+
+  it('sets only variables the services read', () => {
+    const unknown = services().flatMap((p) => {
+      const { keys } = schemaOf(p.sourceDir);
+      return p.manifestEnv
+        .filter((n) => !keys.includes(n) && !p.helperEnv.includes(n) && !NODE_RUNTIME.includes(n))
+        .map((n) => `${p.owner}: ${n}`);
+    });
+    expect(unknown).toEqual([]);
+  });
+
+  it('tells each service the port its probes and Service use, and probes /healthz and /readyz', () => {
+    for (const p of services()) {
+      const http = p.container.ports?.find((x) => x.name === 'http');
+      expect(http).toBeDefined();
+      expect(p.portEnv[http!.containerPort]).toBe('PORT');
+      expect(p.container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      expect(p.container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    }
+  });
+
+  it('sets only DEV_AZURE_* variables the stand-ins read', () => {
+    const devAzure = ofKind(renderSet(set).objects, 'Deployment').find((d) => d.metadata.name.endsWith('dev-azure'));
+    if (!devAzure) return; // off in this value set (asserted in render.spec.ts)
+    const main = readFileSync(join(repoRoot, 'dev-azure', 'dist', 'main.js'), 'utf8');
+    const p = localProcess(devAzure, renderSet(set).objects, world, {});
+    expect(p.manifestEnv.filter((n) => !main.includes(`'${n}'`) && !main.includes(`"${n}"`) && !main.includes(`.${n}`))).toEqual([]);
+  });
+});
+
+// The chart's defaults leave tenant-specific settings to the user (the services then refuse to
+// start, naming each one); the kind and AKS values the chart ships must be complete.
+describe.each(['kind', 'aks'] as const)('%s values are complete', (set) => {
+  it('set every variable the services require', () => {
+    const missing = servicesOf(set).flatMap((p) => {
+      const { required } = schemaOf(p.sourceDir);
+      const given = new Set([...p.manifestEnv, ...p.injectedEnv]);
+      return required.filter((n) => !given.has(n)).map((n) => `${p.owner}: ${n}`);
+    });
+    expect(missing).toEqual([]);
+  });
+});
