@@ -8,6 +8,7 @@ import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from './helpers/ha
 
 const { fabrikam, contoso } = seed;
 const CERT_APP = { clientId: '0b7f5e8a-2c4d-4b6e-8f1a-3c5d7e9f1a2b', oid: '1c8a6f9b-3d5e-4c7f-9a2b-4d6e8f0a2b3c' };
+const SPA = { clientId: '4f1d9c2e-6a8b-4f0c-8d5e-7a9b1c3d5e6f', oid: '5a2e0d3f-7b9c-4a1d-9e6f-8b0c2d4e6f7a' };
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let t: TestAzure;
@@ -28,6 +29,17 @@ beforeAll(async () => {
           servicePrincipalId: CERT_APP.oid,
           certificates: [{ pem: cert.certPem }],
           grantedAppRoles: [{ resource: 'scim', roles: ['Scim.Admin'] }],
+        });
+      cfg.tenants
+        .find((x) => x.name === 'contoso')
+        ?.apps?.push({
+          name: 'spa',
+          displayName: 'Public client (test)',
+          clientId: SPA.clientId,
+          servicePrincipalId: SPA.oid,
+          publicClient: true,
+          redirectUris: ['http://localhost/spa'],
+          apiPermissions: [{ resource: 'policy-api', scopes: ['Accounts.Read'] }],
         });
     },
   });
@@ -213,6 +225,44 @@ describe('B2C authorize errors', () => {
 
     const none = await authorize({ ...base, prompt: 'none' });
     expect(new URL(none.headers.get('location') ?? '').searchParams.get('error')).toBe('login_required');
+  });
+});
+
+describe('PKCE for public clients', () => {
+  const authorize = (params: Record<string, string>) =>
+    fetch(
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize?${new URLSearchParams({
+        client_id: SPA.clientId,
+        redirect_uri: 'http://localhost:5173/spa',
+        response_type: 'code',
+        scope: 'openid api://policy-api/Accounts.Read',
+        state: 'p1',
+        ...params,
+      })}`,
+      { redirect: 'manual' },
+    );
+
+  it('requires a code_challenge with S256', async () => {
+    for (const params of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }]) {
+      const loc = new URL((await authorize(params)).headers.get('location') ?? '');
+      expect(loc.searchParams.get('error')).toBe('invalid_request');
+      expect(loc.searchParams.get('error_description')).toMatch(/^AADB2C90183:/);
+      expect(loc.searchParams.get('state')).toBe('p1');
+    }
+    const ok = await authorize({ code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+    expect(ok.headers.get('location')).toContain('/ui/signin');
+  });
+
+  it('refuses credentials from a public client', async () => {
+    const r = await post(`${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/token`, {
+      grant_type: 'authorization_code',
+      client_id: SPA.clientId,
+      client_secret: 'x'.repeat(20),
+      code: 'x',
+      redirect_uri: 'http://localhost:5173/spa',
+    });
+    expect(r.status).toBe(401);
+    expect(description(r)).toMatch(/^AADSTS700025:/);
   });
 });
 

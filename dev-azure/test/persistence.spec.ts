@@ -18,6 +18,8 @@ beforeAll(async () => {
   cert = await createClientCert('persist-app');
   t = await startTestAzure({
     adjust: (cfg) => {
+      const profileEdit = cfg.tenants.find((x) => x.name === 'contoso')?.userFlows?.find((f) => f.name === 'B2C_1_profileedit');
+      if (profileEdit) profileEdit.acrClaim = true;
       cfg.tenants
         .find((x) => x.name === 'fabrikam')
         ?.apps?.push({
@@ -54,6 +56,18 @@ describe('test helpers and persistence', () => {
       audience: contoso.policyApi.clientId,
     });
     expect(payload).toMatchObject({ tfp: 'B2C_1_signupsignin_mfa', scp: 'Accounts.Write', auth_time: 1_700_000_000, oid: contoso.alice.oid, azp: contoso.portal.clientId });
+
+    const acr = decodeJwt(
+      await t.azure.identity.issueUserAccessToken({
+        tenant: 'contoso',
+        flow: 'B2C_1_profileedit',
+        userEmail: contoso.alice.email,
+        clientId: contoso.portal.clientId,
+        scopes: [contoso.portal.clientId],
+      }),
+    );
+    expect(acr).toMatchObject({ acr: 'b2c_1_profileedit', aud: contoso.portal.clientId });
+    expect(acr.tfp).toBeUndefined();
 
     const app = await t.azure.identity.issueAppAccessToken({ tenant: 'fabrikam', clientId: fabrikam.scimAdmin.clientId, scope: 'api://scim/.default' });
     expect(decodeJwt(app)).toMatchObject({ roles: ['Scim.Admin'], idtyp: 'app' });
