@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, startNats, startNode, startPostgres, waitForHttp, type TestNatsServer, type TestPostgres } from '@idp/testing';
 
 const entry = join(__dirname, '..', 'dist', 'main.js');
+const cli = join(__dirname, '..', 'dist', 'cli', 'admin-cli.js');
+const run = promisify(execFile);
 
 describe('scim process', () => {
   let pg: TestPostgres;
@@ -44,5 +48,35 @@ describe('scim process', () => {
     // Every line is JSON (structured logs).
     for (const line of logs.trim().split('\n')) if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
     expect(logs).toMatch(/"reqId":"req-123"/);
+  });
+
+  it('issues and revokes SCIM tokens with the admin command, which the running service honours', async () => {
+    const port = await freePort();
+    const db = await pg.createDatabase();
+    const env = { ...process.env, DATABASE_URL: db };
+    const p = startNode(entry, { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: db, MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn' });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
+      const created = JSON.parse((await run(process.execPath, [cli, 'token', 'create', 'contoso', 'Entra connector', '30'], { env })).stdout) as { id: string; token: string; expiresAt: string };
+      expect(created.token).toMatch(/^scim_/);
+      const users = `http://127.0.0.1:${port}/contoso/scim/v2/Users`;
+      const ok = await fetch(users, { headers: { authorization: `Bearer ${created.token}` } });
+      expect(ok.status).toBe(200);
+      const listed = JSON.parse((await run(process.execPath, [cli, 'token', 'list', 'contoso'], { env })).stdout) as { id: string; status: string }[];
+      expect(listed).toEqual([expect.objectContaining({ id: created.id, status: 'active' })]);
+      expect(JSON.stringify(listed)).not.toContain(created.token);
+      await run(process.execPath, [cli, 'token', 'revoke', 'contoso', created.id], { env });
+      // The service caches token lookups for up to 5 s.
+      let status = 200;
+      for (let i = 0; i < 40 && status !== 401; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        status = (await fetch(users, { headers: { authorization: `Bearer ${created.token}` } })).status;
+      }
+      expect(status).toBe(401);
+      await expect(run(process.execPath, [cli, 'token', 'bogus', 'contoso'], { env })).rejects.toMatchObject({ code: 2 });
+    } finally {
+      expect(await p.stop('SIGTERM')).toBe(0);
+    }
+    expect(p.output()).not.toMatch(/scim_[A-Za-z0-9_-]{20}/);
   });
 });
