@@ -15,6 +15,7 @@ import { HistoryService } from './history/history.service';
 import { OUTBOX_INTERVAL_MS, OutboxRelayService } from './outbox/outbox-relay.service';
 import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
+import { PolicyRepository } from './policies/policy.repository';
 import { PublicController } from './public/public.controller';
 
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ErrorShapeFilter },
         { provide: OUTBOX_INTERVAL_MS, useValue: config.OUTBOX_INTERVAL_MS },
         PrismaService,
+        PolicyRepository,
         PoliciesService,
         BeneficiariesService,
         HistoryService,

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../common/api-error';
 import { PrismaService, type Prisma } from '../database/prisma.service';
-import type { Policy } from '../generated/prisma/client';
+import type { PolicyRecord } from '../policies/policy.repository';
 import { beneficiariesOf, etagOf, type BeneficiaryList } from '../policies/policy.view';
 import { requireIfMatch } from './if-match';
 
@@ -34,7 +34,7 @@ export class BeneficiariesService {
    * The conditional UPDATE (WHERE version = read version) is the concurrency guard: of two
    * writers with the same ETag exactly one updates a row, the other gets 412.
    */
-  async replace(ctx: ChangeContext, ifMatch: string | undefined, after: BeneficiaryList): Promise<Policy> {
+  async replace(ctx: ChangeContext, ifMatch: string | undefined, after: BeneficiaryList): Promise<PolicyRecord> {
     const result = await this.db.$transaction(async (tx) => {
       const current = await tx.policy.findUnique({ where: { holderOid: ctx.holderOid } });
       requireIfMatch(ifMatch, current ? etagOf(current.version) : undefined);

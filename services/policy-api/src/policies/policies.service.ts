@@ -1,34 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { PrismaService } from '../database/prisma.service';
-import type { Policy } from '../generated/prisma/client';
 import { newPolicyNumber } from './policy-number';
+import { PolicyRepository, type PolicyRecord } from './policy.repository';
 
 @Injectable()
 export class PoliciesService {
-  constructor(private readonly db: PrismaService) {}
+  constructor(private readonly repo: PolicyRepository) {}
 
   /**
-   * The caller's policy, created on first read. INSERT ... ON CONFLICT DO NOTHING makes
-   * concurrent first reads converge on one row (the unique holder_oid decides the winner).
+   * The caller's policy, created on first read. The unique holder_oid decides between
+   * concurrent first reads: exactly one INSERT wins, the others read the winner's row.
    */
-  async findOrCreate(holderOid: string): Promise<Policy> {
-    const existing = await this.db.policy.findUnique({ where: { holderOid } });
+  async findOrCreate(holderOid: string): Promise<PolicyRecord> {
+    const existing = await this.repo.findByHolder(holderOid);
     if (existing) return existing;
     for (let attempt = 0; attempt < 5; attempt++) {
-      await this.db.policy.createMany({ data: [{ id: randomUUID(), number: newPolicyNumber(), holderOid }], skipDuplicates: true });
-      const created = await this.db.policy.findUnique({ where: { holderOid } });
+      const created = await this.repo.insertIfAbsent({ id: randomUUID(), number: newPolicyNumber(), holderOid });
       if (created) return created;
-      // Nothing inserted and no row: the random number collided with another policy; draw again.
+      const winner = await this.repo.findByHolder(holderOid);
+      if (winner) return winner;
+      // Neither inserted nor present: the random number collided with another policy; draw again.
     }
     throw new Error('could not allocate a unique policy number');
   }
 
-  findByHolder(holderOid: string): Promise<Policy | null> {
-    return this.db.policy.findUnique({ where: { holderOid } });
+  async findByHolder(holderOid: string): Promise<PolicyRecord | undefined> {
+    return this.repo.findByHolder(holderOid);
   }
 
-  findByNumber(number: string): Promise<Policy | null> {
-    return this.db.policy.findUnique({ where: { number } });
+  async findByNumber(number: string): Promise<PolicyRecord | undefined> {
+    return this.repo.findByNumber(number);
   }
 }

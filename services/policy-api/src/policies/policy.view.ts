@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Beneficiary } from '@idp/contracts';
 import { z } from 'zod';
 import { BeneficiaryDto } from '../beneficiaries/beneficiary.dto';
-import type { Policy } from '../generated/prisma/client';
+import type { PolicyRecord } from './policy.repository';
 
 const storedBeneficiaries = z.array(Beneficiary);
 export type BeneficiaryList = z.infer<typeof storedBeneficiaries>;
@@ -21,7 +21,7 @@ export class PolicyView {
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
-export function toView(p: Policy): PolicyView {
+export function toView(p: PolicyRecord): PolicyView {
   return {
     policyNumber: p.number,
     holderOid: p.holderOid,

@@ -1,0 +1,185 @@
+// Throughput of policy-api's authenticated GET /policies/me (JWT validation + database read)
+// against two baselines measured in the same run, on the same machine, with the same load tool:
+//   (a) a NestJS hello-world on the same Fastify adapter
+//   (b) a bare node:http hello-world
+// Each server runs in its own process; autocannon (50 connections) runs here. Results are
+// printed, not asserted. Targets: >= 0.4 x NestJS hello, >= 0.2 x node:http, p99 < 20 ms.
+// Usage: npx turbo run build --filter=@idp/policy-api && node benchmarks/policy-api.bench.mjs [--json]
+//   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS (default 50)
+import { Buffer } from 'node:buffer';
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath, URL } from 'node:url';
+/* global fetch */
+
+const SELF = fileURLToPath(import.meta.url);
+const serve = process.argv.indexOf('--serve');
+if (serve !== -1) {
+  await serveBaseline(process.argv[serve + 1], Number(process.argv[serve + 2]));
+} else {
+  await main();
+}
+
+// --- baselines (run as child processes: `--serve nest|node <port>`) ------------------------
+async function serveBaseline(kind, port) {
+  if (kind === 'node') {
+    const body = JSON.stringify({ hello: 'world' });
+    http
+      .createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body))
+      .listen(port, '127.0.0.1', () => process.send?.('ready'));
+    return;
+  }
+  await import('reflect-metadata');
+  const { Controller, Get, Module } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+  class HelloController {
+    hello() {
+      return { hello: 'world' };
+    }
+  }
+  // Decorators applied by hand: this file is plain JavaScript.
+  Get()(HelloController.prototype, 'hello', Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
+  Controller()(HelloController);
+  class HelloModule {}
+  Module({ controllers: [HelloController] })(HelloModule);
+  const app = await NestFactory.create(HelloModule, new FastifyAdapter(), { logger: false });
+  await app.listen({ port, host: '127.0.0.1' });
+  process.send?.('ready');
+}
+
+// --- the benchmark -------------------------------------------------------------------------
+async function main() {
+  const { default: autocannon } = await import('autocannon');
+  const { startPostgres, startNats, startNode, waitForHttp, freePort } = await import('@idp/testing');
+  const JSON_OUT = process.argv.includes('--json');
+  const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+  const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+  const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+  const root = path.resolve(path.dirname(SELF), '..');
+  const entry = path.join(root, 'services', 'policy-api', 'dist', 'main.js');
+
+  // A B2C-shaped issuer on loopback: metadata per user flow + JWKS, RS256 tokens.
+  const TENANT_ID = crypto.randomUUID();
+  const API_CLIENT_ID = crypto.randomUUID();
+  const KID = 'bench-rs256';
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: KID, use: 'sig', alg: 'RS256' };
+  const idp = http.createServer((req, res) => {
+    const base = `http://${req.headers.host}`;
+    const p = new URL(req.url ?? '/', base).pathname;
+    const send = (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (p.endsWith('/.well-known/openid-configuration')) return send({ issuer: `${base}/${TENANT_ID}/v2.0/`, jwks_uri: `${base}/${TENANT_ID}/discovery/v2.0/keys` });
+    if (p.endsWith('/discovery/v2.0/keys')) return send({ keys: [jwk] });
+    res.writeHead(404).end();
+  });
+  await new Promise((resolve) => idp.listen(0, '127.0.0.1', resolve));
+  const idpBase = `http://127.0.0.1:${idp.address().port}`;
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const mint = () => {
+    const now = Math.floor(Date.now() / 1000);
+    const oid = crypto.randomUUID();
+    const input = `${b64({ alg: 'RS256', typ: 'JWT', kid: KID })}.${b64({
+      ver: '1.0', iss: `${idpBase}/${TENANT_ID}/v2.0/`, aud: API_CLIENT_ID, sub: oid, oid, tfp: 'B2C_1_signupsignin',
+      scp: 'Accounts.Read Accounts.Write', azp: crypto.randomUUID(), auth_time: now, iat: now, nbf: now, exp: now + 3600,
+    })}`;
+    return `${input}.${crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+  };
+  // One user (and token) per connection, as with 50 signed-in customers.
+  const tokens = Array.from({ length: CONNECTIONS }, mint);
+
+  const [pg, nats] = await Promise.all([startPostgres(), startNats()]);
+  const children = [];
+  const startBaseline = async (kind) => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [SELF, '--serve', kind, String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    children.push(child);
+    await new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`${kind} baseline exited ${code}`)));
+    });
+    return { url: `http://127.0.0.1:${port}/`, stop: async () => child.kill('SIGTERM') };
+  };
+  const startPolicyApi = async () => {
+    const port = await freePort();
+    const flows = ['b2c_1_signupsignin', 'b2c_1_signupsignin_mfa'];
+    const p = startNode(entry, {
+      NODE_ENV: 'development',
+      PORT: String(port),
+      // Per-request access lines off (warn): the baselines log nothing either.
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: await pg.createDatabase(),
+      NATS_URL: nats.url,
+      MIGRATE_ON_START: 'true',
+      B2C_IDENTITY_METADATA: flows.map((f) => `${idpBase}/contoso.onmicrosoft.com/${f}/v2.0/.well-known/openid-configuration`).join(','),
+      API_AUDIENCE: API_CLIENT_ID,
+      AUTH_ALLOW_INSECURE_HTTP: 'true',
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${base}/readyz`, { proc: p });
+    // Each user's first read creates their policy; the benchmark measures steady-state reads.
+    for (const t of tokens) {
+      const r = await fetch(`${base}/policies/me`, { headers: { authorization: `Bearer ${t}` } });
+      if (r.status !== 200) throw new Error(`GET /policies/me answered ${r.status}: ${await r.text()}`);
+    }
+    return { url: `${base}/policies/me`, stop: () => p.stop('SIGTERM'), authenticated: true };
+  };
+
+  const load = (target, duration) =>
+    new Promise((resolve, reject) => {
+      let next = 0;
+      autocannon(
+        {
+          url: target.url,
+          connections: CONNECTIONS,
+          duration,
+          setupClient: target.authenticated ? (client) => client.setHeaders({ authorization: `Bearer ${tokens[next++ % tokens.length]}` }) : undefined,
+        },
+        (err, result) => (err ? reject(err) : resolve(result)),
+      );
+    });
+  const measure = async (name, start) => {
+    const target = await start();
+    try {
+      if (WARMUP > 0) await load(target, WARMUP);
+      const r = await load(target, DURATION);
+      const bad = r.non2xx + r.errors + r.timeouts;
+      return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, bad };
+    } finally {
+      await target.stop();
+    }
+  };
+
+  const results = [];
+  try {
+    results.push(await measure('node:http hello', () => startBaseline('node')));
+    results.push(await measure('NestJS (Fastify) hello', () => startBaseline('nest')));
+    results.push(await measure('policy-api GET /policies/me', startPolicyApi));
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    idp.close();
+    await Promise.all([pg.stop(), nats.dispose()]);
+  }
+  const [bare, nest, api] = results;
+  const summary = {
+    connections: CONNECTIONS,
+    durationSeconds: DURATION,
+    results,
+    ratios: { vsNestHello: api.rps / nest.rps, vsNodeHttp: api.rps / bare.rps },
+    targets: { vsNestHello: 0.4, vsNodeHttp: 0.2, p99Ms: 20 },
+  };
+  if (JSON_OUT) {
+    console.log(JSON.stringify(summary, null, 2));
+  } else {
+    console.log(`policy-api benchmark: ${CONNECTIONS} connections, ${DURATION}s each (after ${WARMUP}s warm-up), autocannon`);
+    for (const r of results) {
+      console.log(`  ${r.name.padEnd(30)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(3)} ms   (${r.requests} requests, ${r.bad} errors/non-2xx)`);
+    }
+    const mark = (ok) => (ok ? 'meets target' : 'BELOW TARGET');
+    console.log(`  policy-api / NestJS hello   = ${summary.ratios.vsNestHello.toFixed(2)}  (target >= 0.40: ${mark(summary.ratios.vsNestHello >= 0.4)})`);
+    console.log(`  policy-api / node:http      = ${summary.ratios.vsNodeHttp.toFixed(2)}  (target >= 0.20: ${mark(summary.ratios.vsNodeHttp >= 0.2)})`);
+    console.log(`  policy-api p99              = ${api.p99} ms  (target < 20 ms: ${mark(api.p99 < 20)})`);
+  }
+}
