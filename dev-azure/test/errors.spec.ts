@@ -243,7 +243,8 @@ describe('PKCE for public clients', () => {
     );
 
   it('requires a code_challenge with S256', async () => {
-    for (const params of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }]) {
+    const refused: Record<string, string>[] = [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }];
+    for (const params of refused) {
       const loc = new URL((await authorize(params)).headers.get('location') ?? '');
       expect(loc.searchParams.get('error')).toBe('invalid_request');
       expect(loc.searchParams.get('error_description')).toMatch(/^AADB2C90183:/);
