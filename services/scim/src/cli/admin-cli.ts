@@ -15,6 +15,9 @@ import { TokensService } from '../tokens/tokens.service';
 //   node dist/cli/admin-cli.js directory profile <directoryId> <default|aws>
 // Reads DATABASE_URL (and the SCIM_* token settings) like the service; the secret is printed once.
 
+/** The command's result on stdout, for scripts to parse. */
+const out = (json: string): void => void process.stdout.write(`${json}\n`);
+
 const USAGE = 'usage: admin-cli token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id> | directory profile <dir> <default|aws>';
 
 async function main(argv: string[]): Promise<number> {
@@ -38,14 +41,14 @@ async function main(argv: string[]): Promise<number> {
       const days = b === undefined ? undefined : Number(b);
       if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new Error('lifetimeDays must be a positive integer');
       const { token, view } = await tokens.create(dir, a, days);
-      console.log(JSON.stringify({ ...view, token }));
+      out(JSON.stringify({ ...view, token }));
     } else if (area === 'token' && verb === 'list') {
-      console.log(JSON.stringify(await tokens.list(dir)));
+      out(JSON.stringify(await tokens.list(dir)));
     } else if (area === 'token' && verb === 'revoke' && a) {
-      console.log(JSON.stringify(await tokens.revoke(dir, a)));
+      out(JSON.stringify(await tokens.revoke(dir, a)));
     } else if (area === 'directory' && verb === 'profile' && (a === 'default' || a === 'aws')) {
       await ctx.get(DirectoriesService).setProfile(dir, a);
-      console.log(JSON.stringify({ id: dir, profile: a }));
+      out(JSON.stringify({ id: dir, profile: a }));
     } else {
       console.error(USAGE);
       return 2;
