@@ -27,6 +27,8 @@ export function tokenIdHash(accessToken: string): string {
 /** Publishes `tokens.issued.v1` to JetStream (stream TOKENS) for every token handed out. */
 export class AuditPublisher {
   private pending = new Set<Promise<void>>();
+  // Cache hits repeat the same few tokens: hash each once.
+  private readonly hashes = new Map<string, string>();
 
   constructor(
     private readonly js: JetStreamClient,
@@ -44,7 +46,7 @@ export class AuditPublisher {
         caller: i.caller,
         registration: i.registration,
         scope: i.scope,
-        tokenIdHash: tokenIdHash(i.accessToken),
+        tokenIdHash: this.hashOf(i.accessToken),
         expiresOn: i.expiresOn,
         cache: i.cache,
         occurredAt: new Date().toISOString(),
@@ -53,6 +55,16 @@ export class AuditPublisher {
     ).catch(this.onFailure);
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
+  }
+
+  private hashOf(token: string): string {
+    let h = this.hashes.get(token);
+    if (h === undefined) {
+      if (this.hashes.size >= 256) this.hashes.clear();
+      h = tokenIdHash(token);
+      this.hashes.set(token, h);
+    }
+    return h;
   }
 
   /** Waits for in-flight publishes (shutdown, tests). */

@@ -22,8 +22,8 @@ interface Entry {
   value?: FetchedToken;
   refreshAt: number;
   inflight?: Promise<FetchedToken>;
-  lastUsed: number;
-  fetchedAt: number;
+  /** Served from cache since the last fetch completed (worth refreshing). */
+  used: boolean;
   fetch: () => Promise<FetchedToken>;
 }
 
@@ -46,12 +46,12 @@ export class TokenCache {
     const now = this.now();
     let e = this.entries.get(key);
     if (!e) {
-      e = { refreshAt: 0, lastUsed: now, fetchedAt: 0, fetch };
+      e = { refreshAt: 0, used: false, fetch };
       this.entries.set(key, e);
     }
-    e.lastUsed = now;
     e.fetch = fetch;
     if (e.value && this.usable(e.value, now)) {
+      e.used = true;
       if (now >= e.refreshAt) this.refreshInBackground(key, e);
       return { token: e.value, cache: 'hit' };
     }
@@ -64,7 +64,7 @@ export class TokenCache {
     const running: Promise<unknown>[] = [];
     for (const [key, e] of this.entries) {
       if (e.inflight || now < e.refreshAt) continue;
-      const idle = e.lastUsed < e.fetchedAt;
+      const idle = !e.used;
       if (idle && (!e.value || !this.usable(e.value, now))) {
         this.entries.delete(key);
         continue;
@@ -101,7 +101,7 @@ export class TokenCache {
         const lifetime = Math.max(0, t.expiresOn - startedAt);
         const margin = Math.max(lifetime / 2, Math.min(this.o.refreshMarginMs, lifetime * 0.9));
         e.value = t;
-        e.fetchedAt = this.now();
+        e.used = false;
         e.refreshAt = t.expiresOn - margin;
         e.inflight = undefined;
         return t;

@@ -1,0 +1,188 @@
+// The token broker over NATS, offline (dev-azure identity + Key Vault stand-ins, real nats-server):
+//   (a) cache-hit `tokens.acquire` throughput and p99, against a trivial NATS echo service answering
+//       a reply of the same size, in the same run and with the same client (target ratio >= 0.5);
+//   (b) Key Vault sign calls per 10,000 requests for one scope (target: 1 + scheduled refreshes);
+//   (c) cold-path latency split into certificate read, Key Vault sign and token endpoint.
+// Usage: npx turbo run build && NODE_EXTRA_CA_CERTS=.dev/ca/ca.crt node benchmarks/token-broker.bench.mjs [--strict] [--json]
+// (or `npm run bench -- token-broker`, which builds and sets the CA).
+import { ensureStreams, request, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
+import { startNats } from '@idp/testing';
+import { connect } from 'nats';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { TextEncoder } from 'node:util';
+import { Registry } from 'prom-client';
+import { startDevAzure } from '../dev-azure/dist/index.js';
+import { createBroker } from '../services/token-broker/dist/broker/create-broker.js';
+import { CertificateReader } from '../services/token-broker/dist/keyvault/certificate-reader.js';
+import { createKeyVaultCredential } from '../services/token-broker/dist/keyvault/credential.js';
+import { KeyVaultSigner } from '../services/token-broker/dist/keyvault/key-signer.js';
+import { BrokerMetrics } from '../services/token-broker/dist/metrics/broker-metrics.js';
+import { startAcquireService } from '../services/token-broker/dist/nats/acquire-service.js';
+
+const STRICT = process.argv.includes('--strict');
+const JSON_OUT = process.argv.includes('--json');
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const COLD = Number(process.env.BENCH_COLD ?? 20);
+const log = (...a) => !JSON_OUT && console.log(...a);
+
+// --- ids from the dev-azure seed -------------------------------------------
+const dataDir = mkdtempSync(join(tmpdir(), 'token-broker-bench-'));
+const dev = await startDevAzure({ dataDir });
+const tenant = (n) => dev.config.tenants.find((t) => t.name === n);
+const app = (t, n) => tenant(t).apps.find((a) => a.name === n);
+const SCOPE = 'api://policy-api/.default';
+const doc = {
+  registrations: [{ name: 'policy-daemon', tenantId: tenant('contoso').id, clientId: app('fabrikam', 'policy-daemon-kv').clientId, certificateName: 'policy-daemon', assertionAlgorithm: 'PS256' }],
+  callers: { bench: [{ registration: 'policy-daemon', scopes: [SCOPE] }] },
+};
+
+// --- NATS with per-service users, as in production ---------------------------
+const nats = await startNats({
+  config: `authorization { users = [
+    { user: "token-broker", password: "b", permissions: { publish: { allow: ["$JS.API.>", "tokens.issued.>", "$SRV.>", "_INBOX.>"] }, subscribe: { allow: ["tokens.acquire.v1.*", "echo.v1.*", "$SRV.>", "_INBOX.>"] }, allow_responses: true } }
+    { user: "bench", password: "c", permissions: { publish: { allow: ["tokens.acquire.v1.bench", "echo.v1.bench"] }, subscribe: { allow: ["_INBOX.bench.>"] } } }
+  ] }`,
+});
+const tokenFile = join(dataDir, 'sa', 'token');
+await dev.clusterIssuer.writeServiceAccountToken(tokenFile, 'identity-platform', 'token-broker');
+
+// --- the broker, in process so its clock can be moved for cold requests ----
+const credential = createKeyVaultCredential({
+  AZURE_CREDENTIAL: 'workload',
+  AZURE_AUTHORITY_HOST: dev.authorityHost,
+  AZURE_TENANT_ID: tenant('fabrikam').id,
+  AZURE_CLIENT_ID: app('fabrikam', 'token-broker').clientId,
+  AZURE_FEDERATED_TOKEN_FILE: tokenFile,
+});
+const kv = { disableChallengeResourceVerification: true };
+const timings = { sign: [], token: [] };
+const kvSigner = new KeyVaultSigner(credential, kv);
+const signer = {
+  async sign(keyId, alg, digest) {
+    const t = performance.now();
+    try {
+      return await kvSigner.sign(keyId, alg, digest);
+    } finally {
+      timings.sign.push(performance.now() - t);
+    }
+  },
+};
+// Node's global fetch (undici, keep-alive), as the broker uses it.
+const nodeFetch = globalThis.fetch;
+const timedFetch = async (url, init) => {
+  const t = performance.now();
+  try {
+    return await nodeFetch(url, init);
+  } finally {
+    timings.token.push(performance.now() - t);
+  }
+};
+let offset = 0;
+const brokerNc = await connect({ servers: nats.url, user: 'token-broker', pass: 'b' });
+await ensureStreams(await brokerNc.jetstreamManager(), ['TOKENS']);
+const broker = createBroker({
+  doc,
+  certificates: new CertificateReader(dev.keyVaultUrl, credential, kv),
+  signer,
+  authorityHost: dev.authorityHost,
+  retry: { upstreamRetries: 4, replicationRetries: 5, baseDelayMs: 200, maxDelayMs: 5000 },
+  refreshMarginMs: 300_000,
+  js: brokerNc.jetstream(),
+  metrics: new BrokerMetrics(new Registry()),
+  fetch: timedFetch,
+  now: () => Date.now() + offset,
+});
+const service = await startAcquireService(brokerNc, broker.broker, '0.1.0');
+
+// The baseline: a NATS micro-service that answers a same-sized reply without doing anything.
+const echoReply = new TextEncoder().encode(JSON.stringify({ ok: true, accessToken: 'x'.repeat(1500), tokenType: 'Bearer', expiresOn: 1 }));
+const echo = await brokerNc.services.add({ name: 'echo', version: '0.1.0', queue: 'echo' });
+echo.addEndpoint('echo', { subject: 'echo.v1.*', handler: (_err, msg) => msg.respond(echoReply) });
+
+const client = await connect({ servers: nats.url, user: 'bench', pass: 'c', inboxPrefix: '_INBOX.bench' });
+const body = { registration: 'policy-daemon', scope: SCOPE };
+const acquire = () => request(client, TokensAcquire, body, { subject: tokensAcquireSubject('bench'), timeout: 30000 });
+const echoOnce = () => client.request('echo.v1.bench', new TextEncoder().encode(JSON.stringify(body)), { timeout: 30000 });
+
+async function load(op, n) {
+  const lat = new Float64Array(n);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t = performance.now();
+        await op();
+        lat[i] = performance.now() - t;
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort();
+  return { rps: n / secs, p50: lat[Math.floor(n * 0.5)], p99: lat[Math.floor(n * 0.99)] };
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// (b) sign calls per 10,000 requests, from cold.
+const signsBefore = dev.keyVault.stats().signCount;
+const first = await acquire();
+if (!first.ok) throw new Error(`broker refused: ${first.error.code} ${first.error.message}`);
+await load(acquire, REQUESTS - 1);
+const signsPer10k = ((dev.keyVault.stats().signCount - signsBefore) * 10000) / REQUESTS;
+
+// (a) hit throughput vs echo, alternating rounds.
+await load(echoOnce, 1000);
+const rounds = [];
+for (let r = 0; r < ROUNDS; r++) rounds.push({ broker: await load(acquire, REQUESTS), echo: await load(echoOnce, REQUESTS) });
+await broker.audit.flush();
+const hit = { rps: median(rounds.map((r) => r.broker.rps)), p99: median(rounds.map((r) => r.broker.p99)) };
+const base = { rps: median(rounds.map((r) => r.echo.rps)), p99: median(rounds.map((r) => r.echo.p99)) };
+const ratio = hit.rps / base.rps;
+
+// (c) cold path: move the clock past expiry before each request.
+timings.sign.length = 0;
+timings.token.length = 0;
+const cold = [];
+for (let i = 0; i < COLD; i++) {
+  offset += 2 * 3600_000;
+  const t = performance.now();
+  const r = await acquire();
+  if (!r.ok) throw new Error(`cold request refused: ${r.error.code}`);
+  cold.push(performance.now() - t);
+}
+const coldTotal = median(cold);
+const coldSign = median(timings.sign);
+const coldToken = median(timings.token);
+
+const result = {
+  hit: { rps: Math.round(hit.rps), p99Ms: +hit.p99.toFixed(2) },
+  echo: { rps: Math.round(base.rps), p99Ms: +base.p99.toFixed(2) },
+  hitThroughputRatio: +ratio.toFixed(3),
+  keyVaultSignsPer10k: signsPer10k,
+  coldMs: { total: +coldTotal.toFixed(1), keyVaultSign: +coldSign.toFixed(1), tokenEndpoint: +coldToken.toFixed(1), certificateReadAndNats: +(coldTotal - coldSign - coldToken).toFixed(1) },
+  settings: { requests: REQUESTS, rounds: ROUNDS, concurrency: CONCURRENCY, coldSamples: COLD },
+};
+if (JSON_OUT) console.log(JSON.stringify(result));
+else {
+  log(`cache-hit tokens.acquire: ${result.hit.rps} req/s, p99 ${result.hit.p99Ms} ms`);
+  log(`NATS echo baseline:       ${result.echo.rps} req/s, p99 ${result.echo.p99Ms} ms`);
+  log(`ratio (target >= 0.5):    ${result.hitThroughputRatio}`);
+  log(`Key Vault signs per 10,000 requests, one scope (target 1 + refreshes): ${result.keyVaultSignsPer10k}`);
+  log(`cold path (median of ${COLD}): total ${result.coldMs.total} ms = Key Vault sign ${result.coldMs.keyVaultSign} ms + token endpoint ${result.coldMs.tokenEndpoint} ms + certificate read/NATS ${result.coldMs.certificateReadAndNats} ms`);
+}
+
+await service.stop();
+await echo.stop();
+await client.close();
+await brokerNc.drain();
+await nats.dispose();
+await dev.stop();
+rmSync(dataDir, { recursive: true, force: true });
+const pass = ratio >= 0.5 && signsPer10k <= 1;
+if (!pass) console.error('token-broker benchmark: below target');
+process.exit(STRICT && !pass ? 1 : 0);
