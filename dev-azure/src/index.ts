@@ -24,8 +24,10 @@ export interface DevAzureOptions {
   config?: DevAzureConfigInput;
   /** Persisted state (users, keys, refresh tokens, vault contents). */
   dataDir: string;
-  /** Default 'localhost'. */
+  /** Listen address, default 'localhost'. */
   host?: string;
+  /** Host name in URLs and token issuers when it differs from the listen address (e.g. listening on 0.0.0.0 in a cluster). */
+  publicHost?: string;
   /** 0 = a free port (default). */
   identityPort?: number;
   keyVaultPort?: number;
@@ -67,10 +69,10 @@ export async function startDevAzure(o: DevAzureOptions): Promise<DevAzure> {
   const host = o.host ?? 'localhost';
   let tls = o.tls;
   if (!tls) {
-    const ca = await ensureDevCa({ hosts: [host] });
+    const ca = await ensureDevCa({ hosts: [...new Set([host, o.publicHost ?? host])].filter((h) => h !== '0.0.0.0' && h !== '::') });
     tls = { certPem: ca.certPem, keyPem: ca.keyPem, caPem: ca.caPem };
   }
-  const identity = await startIdentityServer({ config, dataDir: o.dataDir, host, port: o.identityPort ?? 0, tls, caPem: tls.caPem });
+  const identity = await startIdentityServer({ config, dataDir: o.dataDir, host, publicHost: o.publicHost, port: o.identityPort ?? 0, tls, caPem: tls.caPem });
   let keyVault: KeyVaultHandle | undefined;
   try {
     if (o.keyVault !== false && config.keyVault) keyVault = await startVault(config, identity, { host, port: o.keyVaultPort ?? 0, tls, dataDir: o.dataDir });

@@ -1,6 +1,9 @@
 // CLI: node dev-azure/dist/main.js — starts the identity and Key Vault
 // stand-ins on fixed local ports and prints what clients need.
-//   DEV_AZURE_HOST            default localhost
+//   DEV_AZURE_HOST            listen address, default localhost
+//   DEV_AZURE_PUBLIC_HOST     host name in URLs/issuers if different (e.g. a cluster service name)
+//   DEV_AZURE_TLS_CERT_FILE / DEV_AZURE_TLS_KEY_FILE / DEV_AZURE_CA_FILE
+//                             use this certificate instead of the dev CA's (scripts/dev-ca.mjs)
 //   DEV_AZURE_IDENTITY_PORT   default 9443
 //   DEV_AZURE_KEYVAULT_PORT   default 9444
 //   DEV_AZURE_DATA_DIR        default <repo>/.dev/dev-azure
@@ -8,8 +11,9 @@
 //   DEV_AZURE_KEYVAULT        "false" to run identity only
 //   DEV_AZURE_SA_TOKEN_FILE   if set, keep a token-broker service-account token there
 //   DEV_AZURE_SERVICE_ACCOUNT "<namespace>:<name>" for that token (default identity-platform:token-broker)
+import fs from 'node:fs';
 import path from 'node:path';
-import { DevAzureConfigError, startDevAzure } from './index';
+import { DevAzureConfigError, startDevAzure, type DevAzureOptions } from './index';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -21,12 +25,23 @@ function port(name: string, fallback: number): number {
   return n;
 }
 
+function tlsFromFiles(): DevAzureOptions['tls'] {
+  const cert = process.env.DEV_AZURE_TLS_CERT_FILE;
+  const key = process.env.DEV_AZURE_TLS_KEY_FILE;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new Error('set both DEV_AZURE_TLS_CERT_FILE and DEV_AZURE_TLS_KEY_FILE');
+  const ca = process.env.DEV_AZURE_CA_FILE;
+  return { certPem: fs.readFileSync(cert, 'utf8'), keyPem: fs.readFileSync(key, 'utf8'), caPem: ca ? fs.readFileSync(ca, 'utf8') : undefined };
+}
+
 async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.DEV_AZURE_DATA_DIR ?? path.join(repoRoot, '.dev', 'dev-azure'));
   const azure = await startDevAzure({
     configPath: process.env.DEV_AZURE_CONFIG ? path.resolve(process.env.DEV_AZURE_CONFIG) : undefined,
     dataDir,
     host: process.env.DEV_AZURE_HOST || 'localhost',
+    publicHost: process.env.DEV_AZURE_PUBLIC_HOST || undefined,
+    tls: tlsFromFiles(),
     identityPort: port('DEV_AZURE_IDENTITY_PORT', 9443),
     keyVaultPort: port('DEV_AZURE_KEYVAULT_PORT', 9444),
     keyVault: process.env.DEV_AZURE_KEYVAULT !== 'false',
@@ -46,6 +61,13 @@ async function main(): Promise<void> {
     const file = path.resolve(tokenFile);
     await azure.clusterIssuer.writeServiceAccountToken(file, ns, sa);
     out(`service-account token for ${ns}/${sa}: ${file} (refreshed before expiry)`);
+    // The app whose federated credential trusts this service account: what the workload needs, as on AKS.
+    const subject = `system:serviceaccount:${ns}:${sa}`;
+    for (const t of azure.config.tenants) {
+      for (const app of t.apps.filter((a) => a.federatedCredentials.some((f) => f.subject === subject))) {
+        out(`workload identity env for ${app.name}: AZURE_AUTHORITY_HOST=${azure.authorityHost} AZURE_TENANT_ID=${t.id} AZURE_CLIENT_ID=${app.clientId} AZURE_FEDERATED_TOKEN_FILE=${file}`);
+      }
+    }
   }
   out('Node clients need NODE_EXTRA_CA_CERTS=<repo>/.dev/ca/ca.pem (see scripts/with-dev-ca.mjs).');
 

@@ -24,6 +24,8 @@ export interface IdentityServerOptions {
   config: DevAzureConfig;
   dataDir: string;
   host: string;
+  /** Host name used in URLs and issuers (default: host). */
+  publicHost?: string;
   port: number;
   tls: { certPem: string; keyPem: string };
   /** Extra CA to trust when fetching external issuers' keys (the dev CA). */
@@ -77,7 +79,8 @@ export async function startIdentityServer(o: IdentityServerOptions): Promise<Ide
   const app = buildApp(o, ctx);
   await app.listen({ host: o.host, port: o.port });
   const { port } = app.server.address() as AddressInfo;
-  url = `https://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  const publicHost = o.publicHost ?? o.host;
+  url = `https://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`;
 
   return {
     url,
