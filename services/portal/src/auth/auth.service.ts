@@ -112,7 +112,7 @@ export class AuthService {
     let result: AuthenticationResult;
     try {
       result = await cca.acquireTokenByCode(
-        { code: q.code, scopes: this.scopesFor(pending.purpose), redirectUri: redirectUriOf(this.config), codeVerifier: pending.codeVerifier },
+        { code: q.code, scopes: this.scopesFor(pending.purpose), redirectUri: redirectUriOf(this.config), codeVerifier: pending.codeVerifier, nonce: pending.nonce },
         { code: q.code, nonce: pending.nonce },
       );
     } catch (e) {
