@@ -10,8 +10,8 @@ export const tokenBrokerEnv = z.object({
   PORT: env.port(3003),
   /** Vault holding the client certificates, e.g. https://kv-idp.vault.azure.net. */
   KEY_VAULT_URL: env.url(['https']),
-  /** Entra authority used for the token endpoint (/{tenant}/oauth2/v2.0/token). */
-  ENTRA_AUTHORITY_HOST: env.url(['https']).default('https://login.microsoftonline.com'),
+  /** Entra authority used for the token endpoint (/{tenant}/oauth2/v2.0/token); default AZURE_AUTHORITY_HOST, else the public cloud. */
+  ENTRA_AUTHORITY_HOST: env.url(['https']).optional(),
   /** How the broker reaches Key Vault: workload identity (the cluster) or the developer chain. */
   AZURE_CREDENTIAL: z.enum(['workload', 'developer']).default('workload'),
   /** Authority for the workload identity exchange; the AKS webhook injects it. */
@@ -35,7 +35,9 @@ export const tokenBrokerEnv = z.object({
 });
 
 export type TokenBrokerEnv = z.infer<typeof tokenBrokerEnv>;
-export type TokenBrokerConfig = TokenBrokerEnv & { brokerDoc: BrokerConfigDoc };
+export type TokenBrokerConfig = Omit<TokenBrokerEnv, 'ENTRA_AUTHORITY_HOST'> & { ENTRA_AUTHORITY_HOST: string; brokerDoc: BrokerConfigDoc };
+
+const PUBLIC_CLOUD_AUTHORITY = 'https://login.microsoftonline.com';
 
 /** Environment first, then the registrations document it points at; both fail naming the variable. */
 export function loadTokenBrokerConfig(e: NodeJS.ProcessEnv = process.env): TokenBrokerConfig {
@@ -47,7 +49,9 @@ export function loadTokenBrokerConfig(e: NodeJS.ProcessEnv = process.env): Token
     throw err instanceof ConfigError ? new ConfigError([...err.problems, ...problems]) : err;
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...c, brokerDoc: loadBrokerConfigDoc(c) };
+  // Same cloud as the workload identity unless told otherwise (sovereign clouds, dev-azure).
+  const authority = c.ENTRA_AUTHORITY_HOST ?? c.AZURE_AUTHORITY_HOST ?? PUBLIC_CLOUD_AUTHORITY;
+  return { ...c, ENTRA_AUTHORITY_HOST: authority, brokerDoc: loadBrokerConfigDoc(c) };
 }
 
 /** Rules across variables, reported together with the per-variable ones. */

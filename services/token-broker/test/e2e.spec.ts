@@ -14,6 +14,8 @@ import { startStack, type Stack } from './support/stack';
 import { claimsOf, validateAppToken } from './support/validate';
 
 const entry = join(__dirname, '..', 'dist', 'main.js');
+// Several stand-ins and a broker process share two cores with other suites: generous timeouts.
+jest.setTimeout(60000);
 
 describe('token broker end to end (process, workload identity, Key Vault, Entra stand-in, NATS)', () => {
   let stack: Stack;
@@ -49,7 +51,7 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
     expect(first.expiresOn).toBe(claimsOf(first.accessToken).exp);
 
     // A second request (a fresh client, no local cache) is a broker cache hit: same token.
-    const again = await request(nc, TokensAcquire, { registration: 'policy-daemon', scope: POLICY_SCOPE }, { subject: tokensAcquireSubject('policy-reader') });
+    const again = await request(nc, TokensAcquire, { registration: 'policy-daemon', scope: POLICY_SCOPE }, { subject: tokensAcquireSubject('policy-reader'), timeout: 20000 });
     expect(again).toEqual({ ok: true, accessToken: first.accessToken, tokenType: 'Bearer', expiresOn: first.expiresOn });
   });
 

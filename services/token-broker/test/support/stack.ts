@@ -1,7 +1,6 @@
 // One offline world for the tests: dev-azure (identity + Key Vault + cluster issuer), a real
 // nats-server with per-service users, and the workload identity token file.
 import { ensureStreams } from '@idp/contracts';
-import { loadConfig } from '@idp/service-kit';
 import { startNats, type TestNatsServer } from '@idp/testing';
 import { connect, type NatsConnection } from 'nats';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +10,7 @@ import { Registry } from 'prom-client';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure/src';
 import { createBroker, type Broker } from '../../src/broker/create-broker';
 import type { Sleep } from '../../src/broker/retry';
-import { tokenBrokerEnv } from '../../src/config';
+import { loadTokenBrokerConfig } from '../../src/config';
 import type { FetchLike } from '../../src/entra/token-endpoint';
 import { CertificateReader } from '../../src/keyvault/certificate-reader';
 import { createKeyVaultCredential } from '../../src/keyvault/credential';
@@ -69,7 +68,6 @@ export async function startStack(): Promise<Stack> {
       NATS_USER: BROKER_USER.user,
       NATS_PASSWORD: BROKER_USER.password,
       KEY_VAULT_URL: dev.keyVaultUrl,
-      ENTRA_AUTHORITY_HOST: dev.authorityHost,
       AZURE_AUTHORITY_HOST: dev.authorityHost,
       AZURE_TENANT_ID: ids.fabrikam,
       AZURE_CLIENT_ID: ids.broker,
@@ -131,7 +129,7 @@ export interface InProcessBroker extends Broker {
 
 /** The broker wired as in production (real SDKs, Key Vault, Entra, NATS) with a movable clock. */
 export async function startInProcessBroker(stack: Stack, o: { retries?: number } = {}): Promise<InProcessBroker> {
-  const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
+  const env = loadTokenBrokerConfig(stack.brokerEnv());
   const credential = createKeyVaultCredential(env);
   const kv = { disableChallengeResourceVerification: true };
   const tap = new EntraTap();

@@ -2,7 +2,7 @@ import { TokenValidator, type AppPrincipal } from '@idp/auth-common';
 
 /** Validates an access token as a resource API would: signature against the tenant's JWKS, issuer, audience. */
 export async function validateAppToken(identityUrl: string, tenantId: string, audience: string, token: string): Promise<AppPrincipal> {
-  const v = new TokenValidator({ identityMetadata: `${identityUrl}/${tenantId}/v2.0/.well-known/openid-configuration`, audience, cache: { enabled: false } });
+  const v = new TokenValidator({ identityMetadata: `${identityUrl}/${tenantId}/v2.0/.well-known/openid-configuration`, audience, cache: { enabled: false }, jwks: { fetchTimeoutMs: 30000 } });
   const p = await v.validate(token);
   if (p.kind !== 'app') throw new Error(`expected an app-only token, got ${p.kind}`);
   return p;
