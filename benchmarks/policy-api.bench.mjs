@@ -102,7 +102,7 @@ async function main() {
     });
     return { url: `http://127.0.0.1:${port}/`, stop: async () => child.kill('SIGTERM') };
   };
-  const startPolicyApi = async () => {
+  const startPolicyApi = async (route = '/policies/me') => {
     const port = await freePort();
     const flows = ['b2c_1_signupsignin', 'b2c_1_signupsignin_mfa'];
     const p = startNode(entry, {
@@ -124,7 +124,7 @@ async function main() {
       const r = await fetch(`${base}/policies/me`, { headers: { authorization: `Bearer ${t}` } });
       if (r.status !== 200) throw new Error(`GET /policies/me answered ${r.status}: ${await r.text()}`);
     }
-    return { url: `${base}/policies/me`, stop: () => p.stop('SIGTERM'), authenticated: true };
+    return { url: `${base}${route}`, stop: () => p.stop('SIGTERM'), authenticated: true };
   };
 
   const load = (target, duration) =>
@@ -156,13 +156,15 @@ async function main() {
   try {
     results.push(await measure('node:http hello', () => startBaseline('node')));
     results.push(await measure('NestJS (Fastify) hello', () => startBaseline('nest')));
-    results.push(await measure('policy-api GET /policies/me', startPolicyApi));
+    results.push(await measure('policy-api GET /policies/me', () => startPolicyApi()));
+    // Context only (not a target): the same process without token validation or database read.
+    results.push(await measure('policy-api GET /public', () => startPolicyApi('/public')));
   } finally {
     for (const c of children) c.kill('SIGKILL');
     idp.close();
     await Promise.all([pg.stop(), nats.dispose()]);
   }
-  const [bare, nest, api] = results;
+  const [bare, nest, api, pub] = results;
   const summary = {
     connections: CONNECTIONS,
     durationSeconds: DURATION,
@@ -181,5 +183,6 @@ async function main() {
     console.log(`  policy-api / NestJS hello   = ${summary.ratios.vsNestHello.toFixed(2)}  (target >= 0.40: ${mark(summary.ratios.vsNestHello >= 0.4)})`);
     console.log(`  policy-api / node:http      = ${summary.ratios.vsNodeHttp.toFixed(2)}  (target >= 0.20: ${mark(summary.ratios.vsNodeHttp >= 0.2)})`);
     console.log(`  policy-api p99              = ${api.p99} ms  (target < 20 ms: ${mark(api.p99 < 20)})`);
+    console.log(`  (context: policy-api /public, no auth or DB = ${(pub.rps / nest.rps).toFixed(2)} x NestJS hello)`);
   }
 }
