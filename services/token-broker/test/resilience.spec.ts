@@ -31,7 +31,7 @@ describe('token broker resilience', () => {
   };
   const signs = () => stack.dev.keyVault?.stats().signCount ?? NaN;
   const waitFor = async (cond: () => boolean) => {
-    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
     expect(cond()).toBe(true);
   };
 
