@@ -25,6 +25,9 @@ function mutate(fn: (cfg: DevAzureConfigInput) => void): DevAzureConfigInput {
 describe('dev-azure configuration', () => {
   it('loads the seed configuration with defaults filled in', () => {
     const cfg = loadDevAzureConfig();
+    // A parsed configuration can be passed back where input is expected (startDevAzure({ config })).
+    const asInput: DevAzureConfigInput = cfg;
+    expect(parseDevAzureConfig(asInput).tenants).toHaveLength(3);
     const contoso = cfg.tenants.find((t) => t.name === 'contoso');
     expect(contoso?.type).toBe('b2c');
     expect(contoso?.userFlows.map((f) => f.name)).toEqual(['B2C_1_signupsignin', 'B2C_1_signupsignin_mfa', 'B2C_1_profileedit', 'B2C_1_passwordreset']);

@@ -113,6 +113,18 @@ describe('Entra-shaped errors at the token endpoint', () => {
     expect(r.json.error_codes).toEqual([Number(code.slice(6))]);
   });
 
+  it('reads form bodies only and wants GUID client ids', async () => {
+    const json = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: fabrikam.scimAdmin.clientId }),
+    });
+    expect(json.status).toBe(400);
+    expect(((await json.json()) as { error_description: string }).error_description).toMatch(/^AADSTS900144: .*'grant_type'/);
+    const notGuid = await post(tokenUrl, { grant_type: 'client_credentials', client_id: 'scim-admin', client_secret: 'x'.repeat(20), scope: 'api://scim/.default' });
+    expect(description(notGuid)).toMatch(/^AADSTS700038:/);
+  });
+
   it('GET on the token endpoint: AADSTS900561', async () => {
     const res = await fetch(tokenUrl);
     expect(res.status).toBe(400);

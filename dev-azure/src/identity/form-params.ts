@@ -1,5 +1,6 @@
 // Reads OAuth parameters from a parsed form body or query string: single
 // string values only (a repeated parameter is an error, as in Entra).
+import type { FastifyRequest } from 'fastify';
 import { errors } from './errors';
 
 export class FormParams {
@@ -8,6 +9,12 @@ export class FormParams {
   /** Anything that is not a plain object (raw text, JSON array...) has no parameters. */
   static from(input: unknown): FormParams {
     return new FormParams(input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {});
+  }
+
+  /** Token endpoints read form-encoded bodies only (a JSON body has no parameters, as in Entra). */
+  static fromForm(req: FastifyRequest): FormParams {
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    return FormParams.from(type === 'application/x-www-form-urlencoded' ? req.body : undefined);
   }
 
   get(name: string): string | undefined {

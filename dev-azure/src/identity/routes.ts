@@ -134,7 +134,7 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
       const p = policyParam(req);
       if (tenant.type === 'b2c' && p) return handleB2CToken(ctx, req, reply, tenant, flowOf(tenant, p));
       return respondToken(req, reply, async () => {
-        const params = FormParams.from(req.body);
+        const params = FormParams.fromForm(req);
         const grant = params.require('grant_type');
         if (grant === 'client_credentials') return clientCredentialsGrant(ctx, req, tenant, params, acceptedAudiences(ctx, req, tenant));
         if (grant === 'authorization_code' || grant === 'refresh_token') {

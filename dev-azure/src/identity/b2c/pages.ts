@@ -46,7 +46,6 @@ ${urls.forgotPassword ? html`<p><a id="forgotPassword" href="${urls.forgotPasswo
 <div class="actions"><button type="submit" id="next" name="action" value="signin">Sign in</button></div>
 </form>
 ${urls.signUp ? html`<p>Don't have an account? <a id="createAccount" href="${urls.signUp}">Sign up now</a></p>` : ''}`,
-    o.error ? 200 : 200,
   );
 }
 

@@ -23,7 +23,7 @@ export function handleB2CToken(
   flow: UserFlowConfig,
 ): Promise<FastifyReply> {
   return respondToken(req, reply, async () => {
-    const p = FormParams.from(req.body);
+    const p = FormParams.fromForm(req);
     const grant = p.require('grant_type');
     const audiences = acceptedAudiences(ctx, req, tenant, flow.name);
     if (grant === 'client_credentials') return clientCredentialsGrant(ctx, req, tenant, p, audiences);

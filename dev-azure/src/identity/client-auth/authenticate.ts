@@ -37,6 +37,9 @@ export async function authenticateClient(req: ClientAuthRequest, deps: ClientAut
   const clientId = req.params.get('client_id') ?? basic?.clientId;
   if (!clientId) throw errors.missingParameter('client_id');
   if (basic && basic.clientId !== clientId) throw errors.invalidParameter('client_id');
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId)) {
+    throw new OAuthError(400, 'unauthorized_client', 'AADSTS700038', `${clientId.slice(0, 64)} is not a valid application identifier.`);
+  }
   const principal = deps.directory.principal(req.tenant, clientId);
   if (!principal) throw errors.appNotFound(clientId, req.tenant.id);
 
