@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPool } from '@idp/service-kit';
 import type { Pool } from 'pg';
+import { ReadBatcher } from './read-batcher';
 
 /** A policy row as the API uses it (Prisma's `Policy` model has the same shape). */
 export interface PolicyRecord {
@@ -22,11 +23,20 @@ const COLUMNS = 'id, number, holder_oid AS "holderOid", version, beneficiaries, 
  */
 @Injectable()
 export class PolicyRepository {
+  private readonly byHolder = new ReadBatcher<string, PolicyRecord>((oids) => this.loadByHolders(oids));
+
   constructor(@InjectPool() private readonly pool: Pool) {}
 
-  async findByHolder(holderOid: string): Promise<PolicyRecord | undefined> {
-    const r = await this.pool.query<PolicyRecord>({ name: 'policy_by_holder', text: `SELECT ${COLUMNS} FROM policies WHERE holder_oid = $1`, values: [holderOid] });
-    return r.rows[0];
+  findByHolder(holderOid: string): Promise<PolicyRecord | undefined> {
+    return this.byHolder.get(holderOid);
+  }
+
+  private async loadByHolders(oids: string[]): Promise<Map<string, PolicyRecord>> {
+    const r =
+      oids.length === 1
+        ? await this.pool.query<PolicyRecord>({ name: 'policy_by_holder', text: `SELECT ${COLUMNS} FROM policies WHERE holder_oid = $1`, values: oids })
+        : await this.pool.query<PolicyRecord>({ name: 'policy_by_holders', text: `SELECT ${COLUMNS} FROM policies WHERE holder_oid = ANY($1::text[])`, values: [oids] });
+    return new Map(r.rows.map((row) => [row.holderOid, row]));
   }
 
   async findByNumber(number: string): Promise<PolicyRecord | undefined> {
