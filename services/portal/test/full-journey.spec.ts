@@ -45,6 +45,8 @@ async function clickTo(selector: string, url: RegExp | ((u: URL) => boolean)): P
 const text = async (selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
 const count = (selector: string): Promise<number> => page.locator(selector).count();
 
+const sessionCookie = async () => (await page.context().cookies(proxy.url)).find((c) => c.name === '__Host-portal_sid');
+
 const onPortal = (path: string) => (u: URL) => u.origin === proxy.url && u.pathname === path;
 const onB2c = (u: URL) => u.origin === azure.identityUrl;
 
@@ -111,7 +113,12 @@ describe('customer journey in Chromium', () => {
     await page.fill('#surname', 'Tester');
     await page.fill('#displayName', 'Erin Tester');
     await shot('b2c-sign-up');
+    const before = await sessionCookie();
+    expect(before).toBeDefined(); // created when sign-in started (it holds state, nonce, PKCE verifier)
     await clickTo('#continue', onPortal('/'));
+    const after = await sessionCookie();
+    expect(after).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(after?.value).not.toBe(before?.value); // new session id at sign-in
     expect(await text('#userName')).toBe('Erin Tester');
     await shot('home-signed-in');
   });
@@ -140,12 +147,23 @@ describe('customer journey in Chromium', () => {
     await page.selectOption('#relationship2', 'child');
     await page.fill('#share2', '40');
     await shot('beneficiaries-form');
+    const toMfaFlow = (u: URL) => onB2c(u) && /b2c_1_signupsignin_mfa/i.test(u.pathname);
     // The API answers 401 + RFC 9470 challenge: the portal runs the MFA flow with prompt=login.
-    await clickTo('#saveBeneficiaries', (u) => onB2c(u) && /b2c_1_signupsignin_mfa/i.test(u.pathname));
+    await clickTo('#saveBeneficiaries', toMfaFlow);
     expect(await page.inputValue('#email')).toBe(email);
     await page.fill('#password', password);
     await shot('step-up-sign-in');
-    await clickTo('#next', (u) => onB2c(u) && /b2c_1_signupsignin_mfa/i.test(u.pathname));
+    await clickTo('#next', toMfaFlow);
+    // Cancelling the step-up comes back to the form with what was typed, nothing saved.
+    await clickTo('#cancel', onPortal('/policy/beneficiaries'));
+    expect(await text('#flash')).toMatch(/not saved/);
+    expect(await page.inputValue('#name1')).toBe('Sam Tester');
+    expect(await page.inputValue('#relationship2')).toBe('child');
+    expect(await page.inputValue('#share2')).toBe('40');
+    await shot('beneficiaries-after-cancelled-step-up');
+    await clickTo('#saveBeneficiaries', toMfaFlow);
+    await page.fill('#password', password);
+    await clickTo('#next', toMfaFlow);
     const secret = (await page.locator('#totpSecret').textContent())?.trim() ?? '';
     expect(secret).toMatch(/^[A-Z2-7]+=*$/);
     await shot('step-up-totp-enrolment');
@@ -195,11 +213,18 @@ describe('customer journey in Chromium', () => {
     await shot('home-after-password-reset');
   });
 
+  it('calls the public API endpoint from the Test API page', async () => {
+    await clickTo('a[href="/test-api"]', onPortal('/test-api'));
+    expect(await text('#apiStatus')).toBe('200');
+    await shot('test-api');
+  });
+
   it('signs out through the user flow logout and back to the portal', async () => {
     await clickTo('#signOut', onPortal('/'));
     expect(await count('#signIn')).toBe(1);
     expect(await count('#userName')).toBe(0);
     await shot('home-after-sign-out');
+    expect(await sessionCookie()).toBeUndefined();
     await page.goto(`${proxy.url}/claims`);
     await page.waitForURL(onB2c); // no session any more: sign-in again
   });

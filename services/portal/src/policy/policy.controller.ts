@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, SignInRequired } from '../auth/auth.service';
-import { display } from '../pages/display';
+import { display, label } from '../pages/display';
 import { renderPage } from '../web/views';
 import { RELATIONSHIPS, rowsFromBody, rowsFromPolicy, validateRows } from './beneficiary-form';
 import { PolicyClient } from './policy-client';
@@ -27,14 +27,14 @@ export class PolicyController {
     const view = await this.api.getPolicy(await this.readToken(req), req.id);
     const fields = Object.entries(view.policy)
       .filter(([k]) => !HIDDEN_FIELDS.has(k))
-      .map(([k, v]) => [k, display(v)]);
+      .map(([k, v]) => [k, label(k), display(v)]);
     await renderPage(req, reply, 'policy', 'My Policy', { created: view.created, fields, beneficiaries: view.policy.beneficiaries });
   }
 
   @Get('history')
   async history(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const entries = await this.api.getHistory(await this.readToken(req), req.id);
-    await renderPage(req, reply, 'history', 'History', { entries: entries.map((e) => Object.entries(e).map(([k, v]) => [k, display(v)])) });
+    await renderPage(req, reply, 'history', 'History', { entries: entries.map((e) => Object.entries(e).map(([k, v]) => [label(k), display(v)])) });
   }
 
   @Get('beneficiaries')
