@@ -1,12 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { parseFilter } from '../src/filter/filter-parser';
-import { groupWhere, userWhere } from '../src/filter/filter-to-where';
+import { SqlBuilder } from '../src/db/sql';
+import type { FilterNode } from '../src/filter/filter-ast';
+import { groupFilterSql, userFilterSql } from '../src/filter/filter-to-sql';
+import type { Profile } from '../src/scim/request-context';
 import { applyPatch } from '../src/patch/apply-patch';
 import { parsePatchPath } from '../src/patch/patch-path';
 import { parsePatchRequest } from '../src/patch/patch-request';
 import { USER_SCHEMA } from '../src/scim/attribute-defs';
 import { ScimError } from '../src/scim/scim-error';
 import { normaliseUser } from '../src/users/user-document';
+
+const sql = (compile: (f: FilterNode, p: Profile, b: SqlBuilder) => string) => (f: FilterNode, p: Profile) => {
+  const b = new SqlBuilder();
+  return { sql: compile(f, p, b), params: b.params };
+};
+const userWhere = sql(userFilterSql);
+const groupWhere = sql(groupFilterSql);
 
 const scimTypeOf = (fn: () => unknown): string | undefined => {
   try {
@@ -74,8 +84,13 @@ describe('filter parser', () => {
     for (const f of ['userName ne "x"', 'name.givenName eq "x"', 'userName eq "x" or not (active eq true)', 'emails[type eq "work"]', 'userName eq true']) {
       expect(scimTypeOf(() => userWhere(parseFilter(f), 'default'))).toBe('invalidFilter');
     }
-    expect(userWhere(parseFilter('userName eq "A" or externalId eq "b"'), 'default')).toEqual({ OR: [{ userNameLower: 'a' }, { externalId: 'b' }] });
-    expect(groupWhere(parseFilter('members[value eq "u1"]'), 'default')).toEqual({ memberships: { some: { userId: 'u1' } } });
+    expect(userWhere(parseFilter('userName eq "A" or externalId eq "b"'), 'default')).toEqual({ sql: '(u.user_name_lower = $1 OR u.external_id = $2)', params: ['a', 'b'] });
+    expect(groupWhere(parseFilter('members[value eq "u1"]'), 'default')).toEqual({
+      sql: 'EXISTS (SELECT 1 FROM scim_memberships m WHERE m.group_id = g.id AND m.user_id = $1)',
+      params: ['u1'],
+    });
+    // Values only ever travel as parameters.
+    expect(userWhere(parseFilter(`userName eq "x' OR 1=1 --"`), 'default')).toEqual({ sql: 'u.user_name_lower = $1', params: ["x' or 1=1 --"] });
   });
 
   it('in the aws profile accepts only eq with quoted values, joined by and', () => {

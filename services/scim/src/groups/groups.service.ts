@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ScimGroupCreated, ScimGroupDeleted, ScimGroupUpdated } from '@idp/contracts';
+import { InjectPool } from '@idp/service-kit';
 import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
-import { PrismaService, type Tx } from '../db/prisma.service';
-import { stage } from '../events/outbox-staging';
+import { inTransaction, rows, SqlBuilder } from '../db/sql';
+import { outboxRow } from '../events/outbox-row';
 import { VersionConflict, withRetry } from '../events/retry';
-import { groupWhere } from '../filter/filter-to-where';
-import type { Prisma, ScimGroup } from '../generated/prisma/client';
+import { groupFilterSql } from '../filter/filter-to-sql';
+import type { ScimGroup } from '../generated/prisma/client';
 import { parsePatchRequest } from '../patch/patch-request';
 import { checkAwsMembershipChanges } from '../profiles/aws-profile';
 import { GROUP_SCHEMA } from '../scim/attribute-defs';
@@ -19,16 +21,22 @@ import { URN, type JsonObject } from '../scim/schemas';
 import type { ListResult } from '../users/users.service';
 import { groupColumns, splitGroup } from './group-document';
 import { toGroupResource, type MemberRef } from './group-resource';
+import { GROUP_COLUMNS, GROUP_RETURNING } from './group-sql';
 import { planGroupPatch } from './member-ops';
 import { applyMemberActions, MembershipDelta } from './membership-store';
 
 /** Events carry at most this many ids per list, so a 100k-member change stays under NATS's payload limit. */
 const EVENT_IDS = 1000;
 
+/**
+ * Groups. Members live in scim_memberships: reads without members never touch that table, and a
+ * PATCH touches only the membership rows it names. Each change, its membership delta and its
+ * events commit in one transaction.
+ */
 @Injectable()
 export class GroupsService {
   constructor(
-    private readonly db: PrismaService,
+    @InjectPool() private readonly pool: Pool,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
   ) {}
 
@@ -36,13 +44,14 @@ export class GroupsService {
     return this.config.SCIM_MAX_PAGE_SIZE;
   }
 
-  private async stageGroup(tx: Tx, ctx: ScimContext, contract: typeof ScimGroupCreated, g: ScimGroup, delta?: MembershipDelta): Promise<void> {
+  private async stageGroup(c: PoolClient, ctx: ScimContext, contract: typeof ScimGroupCreated, g: ScimGroup, delta?: MembershipDelta): Promise<void> {
     const added = [...(delta?.added ?? [])];
     const removed = [...(delta?.removed ?? [])];
     const base = { directoryId: g.directoryId, requestId: ctx.requestId, groupId: g.id, externalId: g.externalId, displayName: g.displayName };
     let i = 0;
     do {
-      await stage(tx, contract, { ...base, membersAdded: added.slice(i, i + EVENT_IDS), membersRemoved: removed.slice(i, i + EVENT_IDS) });
+      const ev = outboxRow(contract, { ...base, membersAdded: added.slice(i, i + EVENT_IDS), membersRemoved: removed.slice(i, i + EVENT_IDS) });
+      await c.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3::jsonb)', [ev.id, ev.subject, ev.payload]);
       i += EVENT_IDS;
     } while (i < added.length || i < removed.length);
   }
@@ -50,22 +59,25 @@ export class GroupsService {
   private async membersOf(groupIds: string[]): Promise<Map<string, MemberRef[]>> {
     const out = new Map<string, MemberRef[]>(groupIds.map((id) => [id, []]));
     if (!groupIds.length) return out;
-    const rows = await this.db.$queryRaw<{ group_id: string; id: string; display_name: string | null }[]>`
-      SELECT m.group_id, u.id, u.display_name FROM scim_memberships m JOIN scim_users u ON u.id = m.user_id
-      WHERE m.group_id = ANY(${groupIds}::text[]) ORDER BY m.group_id, m.created_at, u.id`;
-    for (const r of rows) out.get(r.group_id)?.push({ id: r.id, displayName: r.display_name });
+    const found = await rows<{ group_id: string; id: string; display_name: string | null }>(
+      this.pool,
+      `SELECT m.group_id, u.id, u.display_name FROM scim_memberships m JOIN scim_users u ON u.id = m.user_id
+       WHERE m.group_id = ANY($1::text[]) ORDER BY m.group_id, m.created_at, u.id`,
+      [groupIds],
+    );
+    for (const r of found) out.get(r.group_id)?.push({ id: r.id, displayName: r.display_name });
     return out;
   }
 
   /** AWS never returns members on group reads; elsewhere they are loaded only when the projection keeps them. */
-  private async render(ctx: ScimContext, rows: ScimGroup[], attributes?: string[], excluded?: string[]): Promise<JsonObject[]> {
+  private async render(ctx: ScimContext, found: ScimGroup[], attributes?: string[], excluded?: string[]): Promise<JsonObject[]> {
     const load = ctx.profile !== 'aws' && wants('members', GROUP_SCHEMA, attributes, excluded);
-    const members = load ? await this.membersOf(rows.map((r) => r.id)) : undefined;
-    return rows.map((r) => project(toGroupResource(r, ctx.baseUrl, ctx.profile === 'aws' ? [] : members?.get(r.id)), GROUP_SCHEMA, attributes, excluded));
+    const members = load ? await this.membersOf(found.map((r) => r.id)) : undefined;
+    return found.map((r) => project(toGroupResource(r, ctx.baseUrl, ctx.profile === 'aws' ? [] : members?.get(r.id)), GROUP_SCHEMA, attributes, excluded));
   }
 
-  private async find(tx: Tx | PrismaService, ctx: ScimContext, id: string): Promise<ScimGroup> {
-    const row = await tx.scimGroup.findFirst({ where: { id, directoryId: ctx.directoryId } });
+  private async find(db: Pool | PoolClient, ctx: ScimContext, id: string, lock = false): Promise<ScimGroup> {
+    const [row] = await rows<ScimGroup>(db, `SELECT ${GROUP_COLUMNS} FROM scim_groups g WHERE g.id = $1 AND g.directory_id = $2${lock ? ' FOR UPDATE' : ''}`, [id, ctx.directoryId]);
     if (!row) throw ScimError.notFound('Group', id);
     return row;
   }
@@ -74,63 +86,66 @@ export class GroupsService {
     const { doc, memberIds } = splitGroup(body);
     const cols = groupColumns(doc);
     if (ctx.profile === 'aws') checkAwsMembershipChanges(memberIds?.length ?? 0);
-    const row = await this.db.$transaction(
-      async (tx) => {
-        if (ctx.profile === 'aws') {
-          const clash = await tx.scimGroup.findFirst({ where: { directoryId: ctx.directoryId, displayNameLower: cols.displayNameLower }, select: { id: true } });
-          if (clash) throw ScimError.uniqueness(`A group named ${cols.displayName} already exists`);
-        }
-        const now = new Date();
-        const g = await tx.scimGroup.create({ data: { id: randomUUID(), directoryId: ctx.directoryId, ...cols, data: doc as Prisma.InputJsonObject, createdAt: now, updatedAt: now } });
-        const delta = new MembershipDelta();
-        if (memberIds?.length) await applyMemberActions(tx, ctx.directoryId, g.id, [{ kind: 'add', ids: memberIds }], delta);
-        await this.stageGroup(tx, ctx, ScimGroupCreated, g, delta);
-        return g;
-      },
-      { timeout: 60_000 },
-    );
+    const row = await inTransaction(this.pool, async (c) => {
+      if (ctx.profile === 'aws') {
+        const clash = await rows(c, 'SELECT 1 FROM scim_groups WHERE directory_id = $1 AND display_name_lower = $2', [ctx.directoryId, cols.displayNameLower]);
+        if (clash.length) throw ScimError.uniqueness(`A group named ${cols.displayName} already exists`);
+      }
+      const [g] = await rows<ScimGroup>(
+        c,
+        `INSERT INTO scim_groups (id, directory_id, display_name, display_name_lower, external_id, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${GROUP_RETURNING}`,
+        [randomUUID(), ctx.directoryId, cols.displayName, cols.displayNameLower, cols.externalId, doc],
+      );
+      const delta = new MembershipDelta();
+      if (memberIds?.length) await applyMemberActions(c, ctx.directoryId, g.id, [{ kind: 'add', ids: memberIds }], delta);
+      await this.stageGroup(c, ctx, ScimGroupCreated, g, delta);
+      return g;
+    });
     ctx.call.resourceId = row.id;
     return (await this.render(ctx, [row]))[0];
   }
 
   async get(ctx: ScimContext, id: string, attributes?: string[], excluded?: string[]): Promise<JsonObject> {
     ctx.call.resourceId = id;
-    return (await this.render(ctx, [await this.find(this.db, ctx, id)], attributes, excluded))[0];
+    return (await this.render(ctx, [await this.find(this.pool, ctx, id)], attributes, excluded))[0];
   }
 
   async list(ctx: ScimContext, q: ListQuery): Promise<ListResult> {
-    const where: Prisma.ScimGroupWhereInput = { directoryId: ctx.directoryId, ...(q.filter ? { AND: [groupWhere(q.filter, ctx.profile)] } : {}) };
+    const b = new SqlBuilder();
+    const where = [`g.directory_id = ${b.add(ctx.directoryId)}`, ...(q.filter ? [groupFilterSql(q.filter, ctx.profile, b)] : [])];
     const cursorMode = q.cursor !== undefined;
-    const [total, rows] = await Promise.all([
-      this.db.scimGroup.count({ where }),
-      q.count === 0
-        ? Promise.resolve([] as ScimGroup[])
-        : this.db.scimGroup.findMany({
-            where: cursorMode && q.cursor ? { AND: [where, { id: { gt: q.cursor } }] } : where,
-            orderBy: { id: 'asc' },
-            skip: cursorMode ? 0 : q.startIndex - 1,
-            take: q.count,
-          }),
-    ]);
+    const total = (await rows<{ n: number }>(this.pool, `SELECT count(*)::int AS n FROM scim_groups g WHERE ${where.join(' AND ')}`, b.params))[0].n;
+    let found: ScimGroup[] = [];
+    if (q.count > 0 && total > 0) {
+      const page = [...where, ...(cursorMode && q.cursor ? [`g.id > ${b.add(q.cursor)}`] : [])];
+      found = await rows<ScimGroup>(
+        this.pool,
+        `SELECT ${GROUP_COLUMNS} FROM scim_groups g WHERE ${page.join(' AND ')} ORDER BY g.id LIMIT ${b.add(q.count)} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
+        b.params,
+      );
+    }
     const out: ListResult = {
       schemas: [URN.listResponse],
       totalResults: total,
-      itemsPerPage: rows.length,
+      itemsPerPage: found.length,
       startIndex: cursorMode ? 1 : q.startIndex,
-      Resources: await this.render(ctx, rows, q.attributes, q.excludedAttributes),
+      Resources: await this.render(ctx, found, q.attributes, q.excludedAttributes),
     };
-    if (cursorMode && rows.length === q.count && rows.length > 0) out.nextCursor = encodeCursor(rows[rows.length - 1].id);
+    if (cursorMode && found.length === q.count && found.length > 0) out.nextCursor = encodeCursor(found[found.length - 1].id);
     return out;
   }
 
   /** Bumps the version under the optimistic check and stages the event with the membership delta. */
-  private async commit(tx: Tx, ctx: ScimContext, cur: ScimGroup, doc: JsonObject, delta: MembershipDelta): Promise<ScimGroup> {
+  private async commit(c: PoolClient, ctx: ScimContext, cur: ScimGroup, doc: JsonObject, delta: MembershipDelta): Promise<ScimGroup> {
     const cols = groupColumns(doc);
-    const now = new Date();
-    const n = await tx.scimGroup.updateMany({ where: { id: cur.id, version: cur.version }, data: { ...cols, data: doc as Prisma.InputJsonObject, updatedAt: now, version: { increment: 1 } } });
-    if (n.count === 0) throw new VersionConflict();
-    const g: ScimGroup = { ...cur, ...cols, data: doc as Prisma.JsonValue, updatedAt: now, version: cur.version + 1 };
-    await this.stageGroup(tx, ctx, ScimGroupUpdated, g, delta);
+    const [g] = await rows<ScimGroup>(
+      c,
+      `UPDATE scim_groups SET display_name = $3, display_name_lower = $4, external_id = $5, data = $6, updated_at = now(), version = version + 1
+       WHERE id = $1 AND version = $2 RETURNING ${GROUP_RETURNING}`,
+      [cur.id, cur.version, cols.displayName, cols.displayNameLower, cols.externalId, doc],
+    );
+    if (!g) throw new VersionConflict();
+    await this.stageGroup(c, ctx, ScimGroupUpdated, g, delta);
     return g;
   }
 
@@ -138,18 +153,16 @@ export class GroupsService {
     ctx.call.resourceId = id;
     const ops = parsePatchRequest(body);
     await withRetry(() =>
-      this.db.$transaction(
-        async (tx) => {
-          const cur = await this.find(tx, ctx, id);
-          checkIfMatch(ifMatch, cur.version);
-          const plan = planGroupPatch(cur.data as JsonObject, ops, ctx.profile);
-          const delta = new MembershipDelta();
-          await applyMemberActions(tx, ctx.directoryId, id, plan.actions, delta);
-          if (!plan.docChanged && delta.empty) return;
-          await this.commit(tx, ctx, cur, plan.doc, delta);
-        },
-        { timeout: 60_000 },
-      ),
+      inTransaction(this.pool, async (c) => {
+        // The row lock serialises concurrent PATCHes of one group (Entra sends member batches in parallel).
+        const cur = await this.find(c, ctx, id, true);
+        checkIfMatch(ifMatch, cur.version);
+        const plan = planGroupPatch(cur.data as JsonObject, ops, ctx.profile);
+        const delta = new MembershipDelta();
+        await applyMemberActions(c, ctx.directoryId, id, plan.actions, delta);
+        if (!plan.docChanged && delta.empty) return;
+        await this.commit(c, ctx, cur, plan.doc, delta);
+      }),
     );
   }
 
@@ -158,32 +171,29 @@ export class GroupsService {
     if (ctx.profile === 'aws') throw new ScimError(400, undefined, 'PutGroup is not supported; use PATCH');
     const { doc, memberIds } = splitGroup(body);
     const row = await withRetry(() =>
-      this.db.$transaction(
-        async (tx) => {
-          const cur = await this.find(tx, ctx, id);
-          checkIfMatch(ifMatch, cur.version);
-          const delta = new MembershipDelta();
-          if (memberIds !== undefined) {
-            const want = new Set(memberIds);
-            const have = await tx.scimMembership.findMany({ where: { groupId: id }, select: { userId: true } });
-            const gone = have.map((h) => h.userId).filter((u) => !want.has(u));
-            await applyMemberActions(tx, ctx.directoryId, id, [{ kind: 'remove', ids: gone }, { kind: 'add', ids: memberIds }], delta);
-          }
-          return this.commit(tx, ctx, cur, doc, delta);
-        },
-        { timeout: 60_000 },
-      ),
+      inTransaction(this.pool, async (c) => {
+        const cur = await this.find(c, ctx, id, true);
+        checkIfMatch(ifMatch, cur.version);
+        const delta = new MembershipDelta();
+        if (memberIds !== undefined) {
+          const want = new Set(memberIds);
+          const have = await rows<{ user_id: string }>(c, 'SELECT user_id FROM scim_memberships WHERE group_id = $1', [id]);
+          const gone = have.map((h) => h.user_id).filter((u) => !want.has(u));
+          await applyMemberActions(c, ctx.directoryId, id, [{ kind: 'remove', ids: gone }, { kind: 'add', ids: memberIds }], delta);
+        }
+        return this.commit(c, ctx, cur, doc, delta);
+      }),
     );
     return (await this.render(ctx, [row]))[0];
   }
 
   async delete(ctx: ScimContext, id: string, ifMatch?: string | string[]): Promise<void> {
     ctx.call.resourceId = id;
-    await this.db.$transaction(async (tx) => {
-      const cur = await this.find(tx, ctx, id);
+    await inTransaction(this.pool, async (c) => {
+      const cur = await this.find(c, ctx, id, true);
       checkIfMatch(ifMatch, cur.version);
-      await tx.scimGroup.delete({ where: { id } });
-      await this.stageGroup(tx, ctx, ScimGroupDeleted, cur);
+      await c.query('DELETE FROM scim_groups WHERE id = $1', [id]);
+      await this.stageGroup(c, ctx, ScimGroupDeleted, cur);
     });
   }
 }

@@ -1,4 +1,5 @@
-import type { Tx } from '../db/prisma.service';
+import type { PoolClient } from 'pg';
+import { rows } from '../db/sql';
 import { ScimError } from '../scim/scim-error';
 import type { MemberAction } from './member-ops';
 
@@ -20,12 +21,11 @@ export class MembershipDelta {
 
 const CHUNK = 5000;
 
-async function existingUsers(tx: Tx, directoryId: string, ids: string[]): Promise<void> {
+async function existingUsers(c: PoolClient, directoryId: string, ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += CHUNK) {
     const part = ids.slice(i, i + CHUNK);
-    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM scim_users WHERE directory_id = ${directoryId} AND id = ANY(${part}::text[])`;
-    if (rows.length !== part.length) {
-      const found = new Set(rows.map((r) => r.id));
+    const found = new Set((await rows<{ id: string }>(c, 'SELECT id FROM scim_users WHERE directory_id = $1 AND id = ANY($2::text[])', [directoryId, part])).map((r) => r.id));
+    if (found.size !== part.length) {
       const missing = part.filter((id) => !found.has(id));
       throw ScimError.invalidValue(`Unknown member id(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
     }
@@ -33,25 +33,27 @@ async function existingUsers(tx: Tx, directoryId: string, ids: string[]): Promis
 }
 
 /** Applies membership actions in order inside the group's transaction, touching only the rows named. */
-export async function applyMemberActions(tx: Tx, directoryId: string, groupId: string, actions: MemberAction[], delta: MembershipDelta): Promise<void> {
+export async function applyMemberActions(c: PoolClient, directoryId: string, groupId: string, actions: MemberAction[], delta: MembershipDelta): Promise<void> {
   for (const a of actions) {
     if (a.kind === 'removeAll') {
-      const rows = await tx.$queryRaw<{ user_id: string }[]>`DELETE FROM scim_memberships WHERE group_id = ${groupId} RETURNING user_id`;
-      delta.remove(rows.map((r) => r.user_id));
+      const gone = await rows<{ user_id: string }>(c, 'DELETE FROM scim_memberships WHERE group_id = $1 RETURNING user_id', [groupId]);
+      delta.remove(gone.map((r) => r.user_id));
     } else if (a.kind === 'remove') {
       for (let i = 0; i < a.ids.length; i += CHUNK) {
         const part = a.ids.slice(i, i + CHUNK);
-        const rows = await tx.$queryRaw<{ user_id: string }[]>`DELETE FROM scim_memberships WHERE group_id = ${groupId} AND user_id = ANY(${part}::text[]) RETURNING user_id`;
-        delta.remove(rows.map((r) => r.user_id));
+        const gone = await rows<{ user_id: string }>(c, 'DELETE FROM scim_memberships WHERE group_id = $1 AND user_id = ANY($2::text[]) RETURNING user_id', [groupId, part]);
+        delta.remove(gone.map((r) => r.user_id));
       }
     } else if (a.ids.length) {
-      await existingUsers(tx, directoryId, a.ids);
+      await existingUsers(c, directoryId, a.ids);
       for (let i = 0; i < a.ids.length; i += CHUNK) {
         const part = a.ids.slice(i, i + CHUNK);
-        const rows = await tx.$queryRaw<{ user_id: string }[]>`
-          INSERT INTO scim_memberships (group_id, user_id) SELECT ${groupId}, u FROM unnest(${part}::text[]) AS u
-          ON CONFLICT DO NOTHING RETURNING user_id`;
-        delta.add(rows.map((r) => r.user_id));
+        const added = await rows<{ user_id: string }>(
+          c,
+          'INSERT INTO scim_memberships (group_id, user_id) SELECT $1, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING RETURNING user_id',
+          [groupId, part],
+        );
+        delta.add(added.map((r) => r.user_id));
       }
     }
   }

@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { InjectPool } from '@idp/service-kit';
+import type { Pool } from 'pg';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 import { PrismaService } from '../db/prisma.service';
 import type { Prisma } from '../generated/prisma/client';
@@ -51,6 +53,7 @@ export class ProvisioningLogService implements OnModuleDestroy {
 
   constructor(
     private readonly db: PrismaService,
+    @InjectPool() private readonly pool: Pool,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
   ) {}
 
@@ -69,7 +72,14 @@ export class ProvisioningLogService implements OnModuleDestroy {
     this.writing = this.writing.then(async () => {
       if (!rows.length) return;
       try {
-        await this.db.provisioningLog.createMany({ data: rows });
+        // One multi-row INSERT through the pool: logging must stay cheap next to the requests it records.
+        const cols = ['directory_id', 'at', 'request_id', 'method', 'operation', 'resource_type', 'resource_id', 'outcome', 'status', 'duration_ms', 'scim_type'];
+        const params: unknown[] = [];
+        const values = rows.map((r) => {
+          params.push(r.directoryId, r.at, r.requestId, r.method, r.operation, r.resourceType, r.resourceId, r.outcome, r.status, r.durationMs, r.scimType);
+          return `(${cols.map((_, i) => `$${params.length - cols.length + i + 1}`).join(', ')})`;
+        });
+        await this.pool.query(`INSERT INTO provisioning_log (${cols.join(', ')}) VALUES ${values.join(', ')}`, params);
       } catch (e) {
         this.log.error(`could not write ${rows.length} provisioning log rows: ${e instanceof Error ? e.message : String(e)}`);
       }
