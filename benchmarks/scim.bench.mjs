@@ -15,6 +15,7 @@
 //   quick run: BENCH_USERS=1000 BENCH_GROUPS=10 BENCH_MEMBERS=100 BENCH_SCALE_USERS=10000 node benchmarks/scim.bench.mjs
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, startNats, startNode, startPostgres, waitForHttp } from '@idp/testing';
@@ -62,7 +63,7 @@ let requests = 0;
 let failures = 0;
 async function call(op, token, method, url, body, expected) {
   const t0 = performance.now();
-  const res = await fetch(`${base}${url}`, {
+  const res = await globalThis.fetch(`${base}${url}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/scim+json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
