@@ -191,4 +191,22 @@ describe('policy-api: policies and token rules', () => {
       expect(r.body.components.securitySchemes).toHaveProperty('bearer');
     });
   });
+
+  describe('when the identity provider cannot be reached', () => {
+    let down: Harness;
+    beforeAll(async () => {
+      // Metadata on a port nobody listens on: signing keys can never be loaded.
+      down = await Harness.start({ B2C_IDENTITY_METADATA: 'http://127.0.0.1:9/contoso.onmicrosoft.com/b2c_1_signupsignin/v2.0/.well-known/openid-configuration', APP_IDENTITY_METADATA: '' });
+    }, 60000);
+    afterAll(async () => {
+      await down?.stop();
+    });
+
+    it('answers 503 temporarily_unavailable, not 500, and still serves public routes', async () => {
+      const r = await down.call<ErrorBody>('GET', '/policies/me', { token: await down.issuer.userToken({ oid: randomUUID() }) });
+      expect(r.status).toBe(503);
+      expect(r.body.error).toBe('temporarily_unavailable');
+      expect((await down.call('GET', '/public')).status).toBe(200);
+    });
+  });
 });

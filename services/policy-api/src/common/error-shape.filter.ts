@@ -12,6 +12,7 @@ const CODES: Record<number, string> = {
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
+  503: 'temporarily_unavailable',
 };
 
 /**
@@ -35,10 +36,11 @@ export class ErrorShapeFilter implements ExceptionFilter<HttpException> {
     const status = exception.getStatus();
     const raw = exception.getResponse();
     const given = typeof raw === 'object' && raw !== null ? (raw as Partial<ApiErrorBody> & { message?: unknown }) : {};
-    const body: ApiErrorBody =
-      typeof given.error === 'string' && typeof given.message === 'string' && !('statusCode' in given)
-        ? (raw as ApiErrorBody)
-        : { error: CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request'), message: typeof given.message === 'string' ? given.message : exception.message };
+    // Bodies that already carry a code (ApiError, OAuth-style errors) pass through unchanged.
+    const body: object =
+      typeof given.error === 'string' && !('statusCode' in given)
+        ? (raw as object)
+        : ({ error: CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request'), message: typeof given.message === 'string' ? given.message : exception.message } satisfies ApiErrorBody);
     this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, status);
   }
 }
