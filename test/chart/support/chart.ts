@@ -1,8 +1,8 @@
 // Renders helm/identity-platform with the real helm binary and parses/validates the output
 // with the python kubernetes-validate package (offline OpenAPI schemas).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export const repoRoot = resolve(__dirname, '..', '..', '..');
 export const chartDir = join(repoRoot, 'helm', 'identity-platform');
@@ -39,7 +39,12 @@ export function helmBinary(): string {
 let offlineChart: string | undefined;
 /** The chart without the undownloadable `nats` dependency (k8s/offline-chart.sh), made once per run. */
 export function renderableChart(): string {
-  offlineChart ??= execFileSync(join(repoRoot, 'k8s', 'offline-chart.sh'), { encoding: 'utf8' }).trim();
+  if (offlineChart === undefined) {
+    const chart = execFileSync(join(repoRoot, 'k8s', 'offline-chart.sh'), { encoding: 'utf8' }).trim();
+    // A temp copy (not the chart itself) goes when this test process ends.
+    if (chart !== chartDir) process.once('exit', () => rmSync(dirname(chart), { recursive: true, force: true }));
+    offlineChart = chart;
+  }
   return offlineChart;
 }
 
@@ -91,14 +96,17 @@ export function parseAndValidate(yaml: string, versions: string[] = schemaVersio
 }
 
 const cache = new Map<string, Parsed>();
-/** Rendered and validated objects for one of the three value sets the chart ships for. */
-export function renderSet(name: 'default' | 'kind' | 'aks'): Parsed {
-  const hit = cache.get(name);
+/**
+ * Rendered objects for one of the three value sets the chart ships for. OpenAPI validation
+ * (slow) only when asked: kubernetes-schema.spec.ts does it, the other suites just read.
+ */
+export function renderSet(name: 'default' | 'kind' | 'aks', validate = false): Parsed {
+  const key = `${name}:${validate}`;
+  const hit = cache.get(key);
   if (hit) return hit;
-  const o: RenderOptions =
-    name === 'default' ? { set: defaultSets } : { valuesFiles: [`values-${name}.yaml`] };
-  const parsed = parseAndValidate(renderYaml(o));
-  cache.set(name, parsed);
+  const o: RenderOptions = name === 'default' ? { set: defaultSets } : { valuesFiles: [`values-${name}.yaml`] };
+  const parsed = parseAndValidate(renderYaml(o), validate ? schemaVersions : []);
+  cache.set(key, parsed);
   return parsed;
 }
 

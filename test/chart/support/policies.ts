@@ -5,6 +5,7 @@ import { isWorkload, podTemplateOf, type Container } from './pods';
 interface Placed {
   owner: string;
   kind: string;
+  init: boolean;
   c: Container;
   podRunAsNonRoot?: boolean;
 }
@@ -13,9 +14,11 @@ export function containersOf(objects: K8sObject[]): Placed[] {
   return objects.filter(isWorkload).flatMap((o) => {
     const t = podTemplateOf(o);
     if (!t) return [];
-    return [...(t.spec.initContainers ?? []), ...t.spec.containers].map((c) => ({
+    const all = [...(t.spec.initContainers ?? []).map((c) => ({ c, init: true })), ...t.spec.containers.map((c) => ({ c, init: false }))];
+    return all.map(({ c, init }) => ({
       owner: `${o.kind}/${o.metadata.name}`,
       kind: o.kind,
+      init,
       c,
       podRunAsNonRoot: t.spec.securityContext?.runAsNonRoot,
     }));
@@ -24,10 +27,10 @@ export function containersOf(objects: K8sObject[]): Placed[] {
 
 const at = (x: Placed, why: string) => `${x.owner}/${x.c.name}: ${why}`;
 
-/** Long-running containers (not Jobs or test Pods) need liveness and readiness probes. */
+/** Long-running containers (not init containers, Jobs or test Pods) need liveness and readiness probes. */
 export function missingProbes(objects: K8sObject[]): string[] {
   return containersOf(objects)
-    .filter((x) => x.kind !== 'Job' && x.kind !== 'Pod')
+    .filter((x) => !x.init && x.kind !== 'Job' && x.kind !== 'Pod')
     .filter((x) => !x.c.livenessProbe || !x.c.readinessProbe)
     .map((x) => at(x, 'no liveness/readiness probe'));
 }
