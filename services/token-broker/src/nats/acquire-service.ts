@@ -33,7 +33,8 @@ export async function startAcquireService(nc: NatsConnection, broker: TokenBroke
     metadata: { contract: `${TokensAcquire.name}.v${TokensAcquire.version}`, caller: 'last subject token = NATS user' },
     handler: (err, msg) => {
       if (err) return;
-      void handle(msg, broker);
+      // handle() answers every request itself; this only guards against a bug leaving one unanswered.
+      handle(msg, broker).catch(() => msg.respondError(500, 'internal error'));
     },
   });
   return service;
