@@ -1,6 +1,8 @@
 import { Body, Controller, Headers, HttpCode, Put, Req, Res } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
@@ -13,6 +15,7 @@ import { CurrentPrincipal, RequireScopes, RequireStepUp, type Principal } from '
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Scopes } from '../auth/auth-options';
 import { asUser, clientIdOf } from '../auth/user';
+import { ApiErrorView, BearerErrorView } from '../common/api-error';
 import { etagOf, PolicyView, toView } from '../policies/policy.view';
 import { BeneficiariesService } from './beneficiaries.service';
 import { ReplaceBeneficiariesDto } from './beneficiary.dto';
@@ -35,9 +38,11 @@ export class BeneficiariesController {
   })
   @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag from GET /policies/me' })
   @ApiOkResponse({ type: PolicyView })
-  @ApiUnauthorizedResponse({ description: 'Missing/invalid token, or step-up required (RFC 9470 challenge)' })
-  @ApiPreconditionFailedResponse({ description: 'The policy changed since it was read' })
-  @ApiResponse({ status: 428, description: 'If-Match missing' })
+  @ApiBadRequestResponse({ type: ApiErrorView, description: 'validation_failed (details per field) or invalid_request' })
+  @ApiUnauthorizedResponse({ type: BearerErrorView, description: 'Missing/invalid token, or step-up required (RFC 9470 challenge with acr_values and max_age)' })
+  @ApiForbiddenResponse({ type: BearerErrorView, description: 'insufficient_scope (Accounts.Write missing, or an app-only token)' })
+  @ApiPreconditionFailedResponse({ type: ApiErrorView, description: 'precondition_failed: the policy changed since it was read' })
+  @ApiResponse({ status: 428, type: ApiErrorView, description: 'precondition_required: If-Match missing' })
   async replace(
     @CurrentPrincipal() principal: Principal,
     @Body() body: ReplaceBeneficiariesDto,

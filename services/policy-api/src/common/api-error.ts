@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { HttpException } from '@nestjs/common';
 
 /** One error field as returned to callers. */
@@ -28,3 +29,21 @@ export const Errors = {
     new ApiError(412, 'precondition_failed', 'The policy changed since you read it; read it again and retry'),
   policyNotFound: () => new ApiError(404, 'not_found', 'No policy with this number'),
 };
+
+// OpenAPI schemas of the error bodies (documentation only).
+
+export class FieldErrorView implements FieldError {
+  @ApiProperty({ example: 'beneficiaries[0].name' }) field!: string;
+  @ApiProperty() message!: string;
+}
+
+export class ApiErrorView implements ApiErrorBody {
+  @ApiProperty({ example: 'validation_failed' }) error!: string;
+  @ApiProperty() message!: string;
+  @ApiPropertyOptional({ type: [FieldErrorView] }) details?: FieldError[];
+}
+
+export class BearerErrorView {
+  @ApiProperty({ example: 'insufficient_user_authentication' }) error!: string;
+  @ApiProperty() error_description!: string;
+}

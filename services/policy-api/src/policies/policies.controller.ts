@@ -1,16 +1,18 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRoles, RequireScopes, type Principal } from '@idp/auth-common';
 import type { FastifyReply } from 'fastify';
 import { AppRoles, Scopes } from '../auth/auth-options';
 import { asUser } from '../auth/user';
-import { ApiError, Errors } from '../common/api-error';
+import { ApiError, ApiErrorView, BearerErrorView, Errors } from '../common/api-error';
 import { PoliciesService } from './policies.service';
 import { POLICY_NUMBER } from './policy-number';
 import { etagOf, PolicyView, toView } from './policy.view';
 
 @ApiTags('policies')
 @ApiBearerAuth()
+@ApiUnauthorizedResponse({ type: BearerErrorView, description: 'Missing or invalid token' })
+@ApiForbiddenResponse({ type: BearerErrorView, description: 'insufficient_scope: missing scope or app role' })
 @Controller('policies')
 export class PoliciesController {
   constructor(private readonly policies: PoliciesService) {}
@@ -29,6 +31,8 @@ export class PoliciesController {
   @RequireRoles(AppRoles.readAll)
   @ApiOperation({ summary: 'Any policy by number. App-only tokens with the Policies.Read.All app role; delegated tokens never.' })
   @ApiOkResponse({ type: PolicyView })
+  @ApiBadRequestResponse({ type: ApiErrorView })
+  @ApiNotFoundResponse({ type: ApiErrorView })
   async byNumber(@Param('number') number: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<PolicyView> {
     if (!POLICY_NUMBER.test(number)) {
       throw new ApiError(400, 'validation_failed', 'Invalid policy number', [{ field: 'number', message: 'must be PN followed by 10 digits' }]);
