@@ -4,8 +4,10 @@
 // the Azure stand-ins, every service, and one HTTPS entry point whose routes mirror the
 // Kubernetes ingress. Ctrl-C stops everything; data stays in .dev/ for the next start.
 import { execSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -17,14 +19,23 @@ if (!existsSync(path.join(root, 'node_modules', '.bin', 'turbo'))) {
   say('installing dependencies (npm ci)…');
   execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
 }
-say('building (turbo, cached after the first run)…');
-execSync('npx --no-install turbo run build --output-logs=errors-only', { cwd: root, stdio: 'inherit' });
+if (!process.argv.includes('--no-build')) {
+  say('building (turbo, cached after the first run)…');
+  try {
+    execSync('npx --no-install turbo run build --output-logs=errors-only', { cwd: root, stdio: 'inherit' });
+  } catch {
+    console.error('[up] the build failed (see above); nothing was started');
+    process.exit(1);
+  }
+}
 
 const { ensureDevCa } = await import('./dev-ca.mjs');
 const { startLocalPostgres, findPgBin } = await import('./local-postgres.mjs');
 const { topology } = await import('./local-topology.mjs');
 const ca = await ensureDevCa();
 mkdirSync(dev, { recursive: true });
+// The CA folder stays private; .dev itself must be traversable by the `postgres` user.
+chmodSync(dev, 0o755);
 
 const ports = { entry: Number(process.env.UP_PORT ?? 8443), ...topology.ports };
 const children = [];
@@ -58,16 +69,23 @@ function run(name, cmd, args, env = {}) {
   return child;
 }
 
+// This process started before the CA existed, so it passes the CA explicitly.
+const status = (url) =>
+  new Promise((resolve) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const req = get(url, { ca: ca.caPem, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+  });
+
 async function waitHttp(url, name) {
-  const deadline = Date.now() + 60000;
+  const deadline = Date.now() + 90000;
   while (Date.now() < deadline) {
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(200);
+    if ((await status(url)) === 200) return;
+    await sleep(250);
   }
   throw new Error(`${name} did not become ready at ${url}`);
 }

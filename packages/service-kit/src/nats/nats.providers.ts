@@ -20,6 +20,9 @@ export function natsConnectionOptions(s: NatsSettings): ConnectionOptions {
     maxReconnectAttempts: -1, // keep trying through an outage; readiness reports it meanwhile
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
+    // A per-user inbox lets nats-server permissions keep every service out of the others'
+    // replies (token replies above all): each user may subscribe to _INBOX.<user>.> only.
+    ...(s.user ? { inboxPrefix: `_INBOX.${s.user}` } : {}),
   };
 }
 

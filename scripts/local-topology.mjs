@@ -1,0 +1,163 @@
+// What `npm run up` starts and how it wires it: ports, databases, NATS users with the same
+// subject permissions as the Helm chart, and each service's environment (from the
+// dev-azure seed config, so ids and secrets live in one place).
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const seed = JSON.parse(readFileSync(path.join(root, 'dev-azure/config/dev-azure.json'), 'utf8'));
+const tenant = (name) => seed.tenants.find((t) => t.name === name);
+const app = (t, name) => tenant(t).apps.find((a) => a.name === name);
+
+const contoso = tenant('contoso');
+const fabrikam = tenant('fabrikam');
+const portalApp = app('contoso', 'portal');
+const policyApiApp = app('contoso', 'policy-api');
+const scimApp = app('fabrikam', 'scim');
+const brokerApp = app('fabrikam', 'token-broker');
+const flows = Object.fromEntries(contoso.userFlows.map((f) => [f.name.toLowerCase(), f.name]));
+
+/** Generated once into .dev/ and reused, so sessions and NATS users survive a restart. */
+function devSecret(dev, file, make) {
+  const p = path.join(dev, 'secrets', file);
+  mkdirSync(path.dirname(p), { recursive: true, mode: 0o700 });
+  if (!existsSync(p)) writeFileSync(p, make(), { mode: 0o600 });
+  return readFileSync(p, 'utf8').trim();
+}
+const natsPassword = (dev, user) => devSecret(dev, `nats-${user}`, () => randomBytes(24).toString('base64url'));
+
+// Mirrors helm/identity-platform values `messaging.permissions`: least privilege per service.
+const natsUsers = {
+  portal: { publish: ['$JS.API.>', '$JS.ACK.>'], subscribe: [] },
+  'policy-api': { publish: ['policy.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
+  scim: { publish: ['scim.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
+  'token-broker': { publish: ['tokens.issued.>', '$JS.API.>', '$JS.ACK.>', '$SRV.>'], subscribe: ['tokens.acquire.v1.*', '$SRV.>'], responder: true },
+  // The secretless daemon (token-broker's policy-reader CLI): may only ask for its own tokens.
+  'policy-reader': { publish: ['tokens.acquire.v1.policy-reader'], subscribe: [] },
+};
+
+export const topology = {
+  ports: { identity: 9443, keyVault: 9444, nats: 4222, postgres: 55432, portal: 3000, 'policy-api': 3001, scim: 3002, 'token-broker': 3003 },
+  databases: ['portal', 'policy', 'scim'],
+
+  natsConfig({ port, storeDir }) {
+    const dev = path.dirname(storeDir);
+    const users = Object.entries(natsUsers).map(([user, p]) => {
+      const perms = [
+        `publish: { allow: ${JSON.stringify(p.publish)} }`,
+        `subscribe: { allow: ${JSON.stringify([...p.subscribe, `_INBOX.${user}.>`])} }`,
+        ...(p.responder ? ['allow_responses: { max: 1, expires: "30s" }'] : []),
+      ];
+      return `    { user: "${user}", password: "${natsPassword(dev, user)}", permissions: { ${perms.join(', ')} } }`;
+    });
+    return [`listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${storeDir}" }`, 'authorization {', '  users = [', users.join('\n'), '  ]', '}', ''].join('\n');
+  },
+
+  devAzureEnv({ ports, dev }) {
+    return {
+      DEV_AZURE_IDENTITY_PORT: String(ports.identity),
+      DEV_AZURE_KEYVAULT_PORT: String(ports.keyVault),
+      DEV_AZURE_DATA_DIR: path.join(dev, 'dev-azure'),
+      // The local "cluster issuer" keeps a projected service-account token here, as AKS does.
+      DEV_AZURE_SA_TOKEN_FILE: path.join(dev, 'token-broker', 'azure-identity-token'),
+      DEV_AZURE_SERVICE_ACCOUNT: 'identity-platform:token-broker',
+    };
+  },
+
+  routes(ports) {
+    // Same paths as the chart's Ingress; /api and /scim are served under their prefixes.
+    return [
+      { prefix: '/api', upstream: `http://127.0.0.1:${ports['policy-api']}` },
+      { prefix: '/scim', upstream: `http://127.0.0.1:${ports.scim}` },
+      { prefix: '/', upstream: `http://127.0.0.1:${ports.portal}` },
+    ];
+  },
+
+  services: [
+    {
+      name: 'policy-api',
+      env: ({ ports, dev, dbUrl }) => {
+        const idp = `https://localhost:${ports.identity}`;
+        const b2c = (flow) => `${idp}/${contoso.name}.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
+        return {
+          ...common('policy-api', ports, dev, dbUrl('policy')),
+          API_BASE_PATH: '/api',
+          B2C_IDENTITY_METADATA: [b2c(flows.b2c_1_signupsignin), b2c(flows.b2c_1_signupsignin_mfa)].join(','),
+          APP_IDENTITY_METADATA: `${idp}/${contoso.id}/v2.0/.well-known/openid-configuration,${idp}/${fabrikam.id}/v2.0/.well-known/openid-configuration`,
+          API_AUDIENCE: [policyApiApp.clientId, ...(policyApiApp.identifierUris ?? [])].join(','),
+          STEP_UP_USER_FLOWS: flows.b2c_1_signupsignin_mfa,
+        };
+      },
+    },
+    {
+      name: 'scim',
+      env: ({ ports, dev, dbUrl }) => ({
+        ...common('scim', ports, dev, dbUrl('scim')),
+        SCIM_ADMIN_IDENTITY_METADATA: `https://localhost:${ports.identity}/${fabrikam.id}/v2.0/.well-known/openid-configuration`,
+        SCIM_ADMIN_AUDIENCE: [scimApp.clientId, ...(scimApp.identifierUris ?? [])].join(','),
+      }),
+    },
+    {
+      name: 'token-broker',
+      env: ({ ports, dev }) => {
+        const { DATABASE_URL: _d, MIGRATE_ON_START: _m, ...rest } = common('token-broker', ports, dev, '');
+        return {
+          ...rest,
+          KEY_VAULT_URL: `https://localhost:${ports.keyVault}`,
+          ENTRA_AUTHORITY_HOST: `https://localhost:${ports.identity}`,
+          AZURE_CREDENTIAL: 'workload',
+          AZURE_AUTHORITY_HOST: `https://localhost:${ports.identity}`,
+          AZURE_TENANT_ID: fabrikam.id,
+          AZURE_CLIENT_ID: brokerApp.clientId,
+          AZURE_FEDERATED_TOKEN_FILE: path.join(dev, 'token-broker', 'azure-identity-token'),
+          // Development only: a vault on localhost can't answer a challenge for vault.azure.net.
+          KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
+          TOKEN_BROKER_CONFIG: JSON.stringify(brokerConfig()),
+        };
+      },
+    },
+    {
+      name: 'portal',
+      env: ({ ports, dev, dbUrl }) => ({
+        ...common('portal', ports, dev, dbUrl('portal')),
+        PUBLIC_BASE_URL: `https://localhost:${ports.entry}`,
+        POLICY_API_URL: `http://127.0.0.1:${ports['policy-api']}/api`,
+        POLICY_API_APP_ID_URI: policyApiApp.identifierUris[0],
+        B2C_AUTHORITY_HOST: `https://localhost:${ports.identity}`,
+        B2C_TENANT_DOMAIN: `${contoso.name}.onmicrosoft.com`,
+        B2C_CLIENT_ID: portalApp.clientId,
+        B2C_CLIENT_SECRET: portalApp.secrets[0].value,
+        SESSION_ENCRYPTION_KEY: devSecret(dev, 'portal-session-key', () => randomBytes(32).toString('base64')),
+      }),
+    },
+  ],
+
+  natsPassword,
+};
+
+/** The broker's registrations for the local stack: the Key Vault-backed daemon of the seed. */
+function brokerConfig() {
+  const daemon = app('fabrikam', 'policy-daemon-kv');
+  const certificate = seed.keyVault.seedCertificates[0].name;
+  return {
+    registrations: [
+      // Cross-tenant: the daemon app lives in fabrikam; the policy API and its app role grant in contoso.
+      { name: 'policy-daemon', tenantId: contoso.id, clientId: daemon.clientId, certificateName: certificate, assertionAlgorithm: 'PS256' },
+    ],
+    callers: { 'policy-reader': [{ registration: 'policy-daemon', scopes: ['api://policy-api/.default'] }] },
+  };
+}
+
+function common(name, ports, dev, databaseUrl) {
+  return {
+    NODE_ENV: 'development',
+    PORT: String(ports[name]),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    NATS_URL: `nats://127.0.0.1:${ports.nats}`,
+    NATS_USER: name,
+    NATS_PASSWORD: natsPassword(dev, name),
+    DATABASE_URL: databaseUrl,
+    MIGRATE_ON_START: 'true',
+  };
+}

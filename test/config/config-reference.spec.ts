@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const services = ['portal', 'policy-api', 'scim', 'token-broker'];
+
+/** The variable names a service validates at boot: the keys of the zod object schemas its config module exports. */
+async function envKeys(service: string): Promise<string[]> {
+  const mod = (await import(join(root, 'services', service, 'dist', 'config.js'))) as Record<string, unknown>;
+  const keys = new Set<string>();
+  for (const v of Object.values(mod)) {
+    const shape = (v as { shape?: Record<string, unknown> } | null)?.shape;
+    if (shape && typeof shape === 'object') for (const k of Object.keys(shape)) if (/^[A-Z][A-Z0-9_]*$/.test(k)) keys.add(k);
+  }
+  return [...keys].sort();
+}
+
+describe('README configuration reference', () => {
+  it.each(services)('documents every variable %s reads', async (service) => {
+    const keys = await envKeys(service);
+    expect(keys.length).toBeGreaterThan(3);
+    const undocumented = keys.filter((k) => !readme.includes(`\`${k}\``));
+    expect(undocumented).toEqual([]);
+  });
+});
