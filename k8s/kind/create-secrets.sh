@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Creates the Secrets and the CA ConfigMap values-kind.yaml expects, with random values
+# (nothing secret is ever in the chart's values). Idempotent: existing objects are kept, so
+# re-running does not rotate passwords under a running release.
+#   k8s/kind/create-secrets.sh [namespace]     (default: identity-platform)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+ns="${1:-identity-platform}"
+host="${INGRESS_HOST:-identity.localtest.me}"
+rand() { node -e 'process.stdout.write(require("crypto").randomBytes(Number(process.argv[1])).toString(process.argv[2]))' "$1" "$2"; }
+exists() { kubectl -n "$ns" get "$1" "$2" >/dev/null 2>&1; }
+
+kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns"
+
+# Dev CA (scripts/dev-ca.mjs, under .dev/ca): signs the stand-ins' and the ingress's certificates.
+node --input-type=module -e "import { ensureDevCa } from '$root/scripts/dev-ca.mjs'; await ensureDevCa({ hosts: ['$host'] });"
+ca="$root/.dev/ca"
+
+exists secret identity-platform-nats || kubectl -n "$ns" create secret generic identity-platform-nats \
+  --from-literal=portal="$(rand 24 hex)" --from-literal=policy-api="$(rand 24 hex)" \
+  --from-literal=scim="$(rand 24 hex)" --from-literal=token-broker="$(rand 24 hex)"
+exists secret identity-platform-postgresql || kubectl -n "$ns" create secret generic identity-platform-postgresql \
+  --from-literal=postgres-password="$(rand 24 hex)"
+# The B2C client secret is the dev value of the "portal" app in dev-azure/config/dev-azure.json.
+exists secret identity-platform-portal || kubectl -n "$ns" create secret generic identity-platform-portal \
+  --from-literal=session-encryption-key="$(rand 32 base64)" \
+  --from-literal=b2c-client-secret="$(node -e 'const c=require(process.argv[1]);for(const t of c.tenants)for(const a of t.apps??[])if(a.name==="portal")process.stdout.write(a.secrets[0].value)' "$root/dev-azure/config/dev-azure.json")"
+exists secret identity-dev-ca || kubectl -n "$ns" create secret generic identity-dev-ca \
+  --from-file=ca.pem="$ca/ca.pem" --from-file=ca.key.pem="$ca/ca.key.pem"
+exists configmap identity-dev-ca || kubectl -n "$ns" create configmap identity-dev-ca --from-file=ca.crt="$ca/ca.pem"
+exists secret identity-platform-tls || kubectl -n "$ns" create secret tls identity-platform-tls \
+  --cert="$ca/server.pem" --key="$ca/server.key.pem"
+echo "Secrets ready in namespace $ns. Trust $ca/ca.pem in your browser to open https://$host."

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# kind quick start: cluster, ingress-nginx, images, Secrets, the chart, `helm test`.
+# Needs docker (or CONTAINER_ENGINE), kind, kubectl, helm and node on the laptop.
+# The first run needs the network once (kind node image, ingress-nginx, postgres/nats/busybox
+# images, npm packages for the image builds); later runs work offline from the local caches.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+ns="${NAMESPACE:-identity-platform}"
+release="${RELEASE:-identity}"
+cluster="${KIND_CLUSTER:-identity-platform}"
+
+kind get clusters | grep -qx "$cluster" || kind create cluster --config "$here/cluster.yaml" --name "$cluster"
+kubectl config use-context "kind-$cluster"
+
+if ! kubectl get namespace ingress-nginx >/dev/null 2>&1; then
+  # ingress-nginx's kind flavour: hostPort 80/443 on the node labelled ingress-ready=true.
+  kubectl apply -f "${INGRESS_NGINX_MANIFEST:-https://kind.sigs.k8s.io/examples/ingress/deploy-ingress-nginx.yaml}"
+  kubectl -n ingress-nginx wait --for=condition=ready pod -l app.kubernetes.io/component=controller --timeout=180s
+fi
+
+"$here/build-images.sh" dev
+"$here/create-secrets.sh" "$ns"
+
+chart="$("$here/../offline-chart.sh")"
+helm upgrade --install "$release" "$chart" --namespace "$ns" \
+  -f "$chart/values-kind.yaml" --wait --timeout 10m
+helm test "$release" --namespace "$ns"
