@@ -12,7 +12,8 @@ import type { MetadataCache } from './metadata-cache';
 
 type Credential = Pick<NonNullable<Configuration['auth']>, 'clientSecret' | 'clientCertificate'>;
 
-function credentialOf(c: PortalConfig): Credential {
+/** Secret, or certificate (SHA-256 thumbprint + key + x5c chain, sent as a PS256 client assertion). */
+export function credentialOf(c: PortalConfig): Credential {
   if (c.B2C_CLIENT_CERTIFICATE_FILE && c.B2C_CLIENT_PRIVATE_KEY_FILE) {
     const pem = readFileSync(c.B2C_CLIENT_CERTIFICATE_FILE, 'utf8');
     const cert = new X509Certificate(pem);

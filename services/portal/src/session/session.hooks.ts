@@ -16,10 +16,17 @@ export interface SessionHookOptions {
   cookieName: string;
 }
 
+const NO_SESSION = /^\/(healthz|readyz|metrics|static\/)/;
+
 export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOptions): void {
   fastify.decorateRequest('portalSession', undefined as unknown as PortalSession);
 
   fastify.addHook('onRequest', async (req: FastifyRequest) => {
+    // Probes and the stylesheet need no session: spare the database a read.
+    if (NO_SESSION.test(req.url)) {
+      req.portalSession = new PortalSession(undefined);
+      return;
+    }
     const cookie = readCookie(req, o.cookieName);
     const stored = cookie ? await o.store.load(cookie) : undefined;
     req.portalSession = new PortalSession(stored);
