@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 
 /** A parameterised SQL fragment; `add` appends a parameter and returns its placeholder. */
@@ -9,8 +10,21 @@ export class SqlBuilder {
   }
 }
 
+const named = new Map<string, string>();
+const MAX_NAMED = 500;
+
+/**
+ * Runs a query. Statements are named (hence prepared once per connection and not re-planned by
+ * PostgreSQL on every request); the name is derived from the text, and only a bounded number of
+ * distinct texts get one, so arbitrary filter shapes cannot grow the server's statement cache.
+ */
 export async function rows<T extends QueryResultRow>(db: Pool | PoolClient, sql: string, params: unknown[]): Promise<T[]> {
-  return (await db.query<T>(sql, params)).rows;
+  let name = named.get(sql);
+  if (name === undefined && named.size < MAX_NAMED) {
+    name = `scim_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    named.set(sql, name);
+  }
+  return (await db.query<T>({ name, text: sql, values: params })).rows;
 }
 
 /** Runs `fn` in a transaction on one pooled connection; rolls back on any error. */

@@ -114,16 +114,20 @@ export class GroupsService {
     const b = new SqlBuilder();
     const where = [`g.directory_id = ${b.add(ctx.directoryId)}`, ...(q.filter ? [groupFilterSql(q.filter, ctx.profile, b)] : [])];
     const cursorMode = q.cursor !== undefined;
-    const total = (await rows<{ n: number }>(this.pool, `SELECT count(*)::int AS n FROM scim_groups g WHERE ${where.join(' AND ')}`, b.params))[0].n;
-    let found: ScimGroup[] = [];
-    if (q.count > 0 && total > 0) {
-      const page = [...where, ...(cursorMode && q.cursor ? [`g.id > ${b.add(q.cursor)}`] : [])];
-      found = await rows<ScimGroup>(
-        this.pool,
-        `SELECT ${GROUP_COLUMNS} FROM scim_groups g WHERE ${page.join(' AND ')} ORDER BY g.id LIMIT ${b.add(q.count)} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
-        b.params,
-      );
+    // One statement for the page and the total (window count); a separate count only when the page is empty past the start.
+    const countParams = [...b.params];
+    const page = [...where, ...(cursorMode && q.cursor ? [`g.id > ${b.add(q.cursor)}`] : [])];
+    const withTotal = await rows<ScimGroup & { total: number }>(
+      this.pool,
+      `SELECT ${GROUP_COLUMNS}, count(*) OVER ()::int AS total FROM scim_groups g WHERE ${page.join(' AND ')} ORDER BY g.id LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
+      b.params,
+    );
+    let total = withTotal[0]?.total ?? 0;
+    // After a cursor the window only counts the rest; an empty page past the start counts nothing.
+    if (cursorMode || (withTotal.length === 0 && q.startIndex > 1)) {
+      total = (await rows<{ n: number }>(this.pool, `SELECT count(*)::int AS n FROM scim_groups g WHERE ${where.join(' AND ')}`, countParams))[0].n;
     }
+    const found: ScimGroup[] = (q.count === 0 ? [] : withTotal).map(({ total: _t, ...r }) => r as ScimGroup);
     const out: ListResult = {
       schemas: [URN.listResponse],
       totalResults: total,

@@ -9,12 +9,20 @@ export interface Classified {
 const PATH = /^(?:\/([^/]+))?\/scim\/v2\/([A-Za-z]+)(?:\/([^/]+))?\/?$/;
 const TYPES: Record<string, string> = { users: 'User', groups: 'Group', serviceproviderconfig: 'ServiceProviderConfig', schemas: 'Schema', resourcetypes: 'ResourceType' };
 
+const decode = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
 export function classify(method: string, url: string): Classified | undefined {
   const m = PATH.exec(url.split('?')[0]);
   if (!m) return undefined;
   const resourceType = TYPES[m[2].toLowerCase()] ?? 'Unknown';
-  const id = m[3] ? decodeURIComponent(m[3]) : undefined;
+  const id = m[3] ? decode(m[3]) : undefined;
   const op: Record<string, string> = { POST: 'create', PUT: 'replace', PATCH: 'update', DELETE: 'delete' };
   const operation = method === 'GET' ? (id ? 'get' : 'list') : (op[method] ?? method.toLowerCase());
-  return { directoryId: m[1] ? decodeURIComponent(m[1]) : undefined, resourceType, operation, resourceId: id };
+  return { directoryId: m[1] ? decode(m[1]) : undefined, resourceType, operation, resourceId: id };
 }

@@ -111,16 +111,20 @@ export class UsersService {
     const b = new SqlBuilder();
     const where = [`u.directory_id = ${b.add(ctx.directoryId)}`, ...(q.filter ? [userFilterSql(q.filter, ctx.profile, b)] : [])];
     const cursorMode = q.cursor !== undefined;
-    const total = (await rows<{ n: number }>(this.pool, `SELECT count(*)::int AS n FROM scim_users u WHERE ${where.join(' AND ')}`, b.params))[0].n;
-    let found: ScimUser[] = [];
-    if (q.count > 0 && total > 0) {
-      const page = [...where, ...(cursorMode && q.cursor ? [`u.id > ${b.add(q.cursor)}`] : [])];
-      found = await rows<ScimUser>(
-        this.pool,
-        `SELECT ${USER_COLUMNS} FROM scim_users u WHERE ${page.join(' AND ')} ORDER BY u.id LIMIT ${b.add(q.count)} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
-        b.params,
-      );
+    // One statement for the page and the total (window count); a separate count only when the page is empty past the start.
+    const countParams = [...b.params];
+    const page = [...where, ...(cursorMode && q.cursor ? [`u.id > ${b.add(q.cursor)}`] : [])];
+    const withTotal = await rows<ScimUser & { total: number }>(
+      this.pool,
+      `SELECT ${USER_COLUMNS}, count(*) OVER ()::int AS total FROM scim_users u WHERE ${page.join(' AND ')} ORDER BY u.id LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
+      b.params,
+    );
+    let total = withTotal[0]?.total ?? 0;
+    // After a cursor the window only counts the rest; an empty page past the start counts nothing.
+    if (cursorMode || (withTotal.length === 0 && q.startIndex > 1)) {
+      total = (await rows<{ n: number }>(this.pool, `SELECT count(*)::int AS n FROM scim_users u WHERE ${where.join(' AND ')}`, countParams))[0].n;
     }
+    const found: ScimUser[] = (q.count === 0 ? [] : withTotal).map(({ total: _t, ...r }) => r as ScimUser);
     // groups are returned in lists only when asked for: loading them for every page costs a join per page.
     const groups = q.attributes && wants('groups', USER_SCHEMA, q.attributes) ? await this.groupsOf(found.map((r) => r.id)) : undefined;
     const out: ListResult = {
