@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { TextEncoder } from 'node:util';
 import { Registry } from 'prom-client';
-import { startDevAzure } from '../dev-azure/dist/index.js';
+import { startDevAzure } from '@idp/dev-azure';
 import { createBroker } from '../services/token-broker/dist/broker/create-broker.js';
 import { CertificateReader } from '../services/token-broker/dist/keyvault/certificate-reader.js';
 import { createKeyVaultCredential } from '../services/token-broker/dist/keyvault/credential.js';

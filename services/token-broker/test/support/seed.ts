@@ -1,19 +1,7 @@
 // Ids from dev-azure's seed configuration, looked up by name so they never drift.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadDevAzureConfig } from '@idp/dev-azure';
 
-interface SeedApp {
-  name: string;
-  clientId: string;
-  identifierUris?: string[];
-}
-interface SeedTenant {
-  name: string;
-  id: string;
-  apps?: SeedApp[];
-}
-
-const seed = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'dev-azure', 'config', 'dev-azure.json'), 'utf8')) as { tenants: SeedTenant[] };
+const seed = loadDevAzureConfig();
 
 export function tenantId(name: string): string {
   const t = seed.tenants.find((x) => x.name === name);
@@ -22,7 +10,7 @@ export function tenantId(name: string): string {
 }
 
 export function clientId(tenant: string, app: string): string {
-  const a = seed.tenants.find((x) => x.name === tenant)?.apps?.find((x) => x.name === app);
+  const a = seed.tenants.find((x) => x.name === tenant)?.apps.find((x) => x.name === app);
   if (!a) throw new Error(`seed has no app ${tenant}/${app}`);
   return a.clientId;
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { startDevAzure, type DevAzure } from '@idp/dev-azure/src';
+import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { createBroker, type Broker } from '../../src/broker/create-broker';
 import type { Sleep } from '../../src/broker/retry';
 import { loadTokenBrokerConfig } from '../../src/config';
