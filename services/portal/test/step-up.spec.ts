@@ -1,0 +1,177 @@
+// Step-up without a browser: the portal against the B2C stand-in and a
+// recording policy API that demands the MFA flow for writes (RFC 9470).
+// Checks that the MFA flow's token is used for that one write and is never
+// kept in the session's token cache.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevAzure, type DevAzure } from '@idp/dev-azure';
+import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import type { LightMyRequestResponse } from 'fastify';
+import { generate } from 'otplib';
+import { expectPage, expectRedirect, HttpBrowser, textById } from '../../../dev-azure/test/helpers/http-browser';
+import { SessionStore } from '../src/session/session-store';
+import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
+import { portalEnv } from './support/portal-env';
+
+const COOKIE = '__Host-portal_sid';
+const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!', oid: '554df49b-d82c-483a-b1bc-7ec8856fd2e0' };
+
+interface ApiCall {
+  method: string;
+  path: string;
+  flow: string;
+  token: string;
+  ifMatch?: string;
+  body?: unknown;
+}
+
+/** A policy API stand-in that records each call and wants the MFA flow for writes. */
+async function startRecordingApi(): Promise<{ url: string; calls: ApiCall[]; close(): Promise<void> }> {
+  const calls: ApiCall[] = [];
+  let policy = { policyNumber: 'PN0000000001', holderOid: ALICE.oid, version: 1, beneficiaries: [] as unknown[] };
+  const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
+    let s = '';
+    req.on('data', (d: Buffer) => (s += d.toString()));
+    req.on('end', () => resolve(s));
+  });
+  const server: Server = createServer(async (req, res) => {
+    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    const claims = token ? (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}') as Record<string, unknown>) : {};
+    const flow = String(claims.tfp ?? claims.acr ?? '').toLowerCase();
+    const raw = await read(req);
+    calls.push({ method: req.method ?? '', path: req.url ?? '', flow, token, ifMatch: req.headers['if-match'] as string | undefined, body: raw ? JSON.parse(raw) : undefined });
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && req.url === '/policies/me') return json(200, policy, { etag: `"v${policy.version}"` });
+    if (req.method === 'PUT' && req.url === '/policies/me/beneficiaries') {
+      if (flow !== 'b2c_1_signupsignin_mfa') {
+        res.writeHead(401, { 'www-authenticate': 'Bearer error="insufficient_user_authentication", error_description="step-up", acr_values="b2c_1_signupsignin_mfa", max_age=600' });
+        return res.end();
+      }
+      policy = { ...policy, version: policy.version + 1, beneficiaries: (JSON.parse(raw) as { beneficiaries: unknown[] }).beneficiaries };
+      return json(200, policy, { etag: `"v${policy.version}"` });
+    }
+    json(404, { error: 'not_found' });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+let pg: TestPostgres;
+let nats: TestNatsServer;
+let azure: DevAzure;
+let api: Awaited<ReturnType<typeof startRecordingApi>>;
+let portal: InProcessPortal;
+let dataDir: string;
+let cookie = '';
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'portal-stepup-'));
+  [pg, nats, azure, api] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false }), startRecordingApi()]);
+  portal = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl, policyApiUrl: api.url }), NATS_URL: nats.url, DATABASE_URL: await pg.createDatabase() });
+}, 60000);
+afterAll(async () => {
+  await portal?.close();
+  await Promise.all([pg?.stop(), nats?.dispose(), azure?.stop(), api?.close()]);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** One request with the jar's cookie; keeps the cookie the portal sets. */
+async function portalGet(url: string): Promise<LightMyRequestResponse> {
+  return keep(await portal.fastify.inject({ method: 'GET', url, headers: cookie ? { cookie: `${COOKIE}=${cookie}` } : {} }));
+}
+async function portalPost(url: string, form: Record<string, string>): Promise<LightMyRequestResponse> {
+  return keep(
+    await portal.fastify.inject({
+      method: 'POST',
+      url,
+      payload: new URLSearchParams(form).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${COOKIE}=${cookie}` },
+    }),
+  );
+}
+function keep(res: LightMyRequestResponse): LightMyRequestResponse {
+  const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${COOKIE}=`));
+  if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0];
+  return res;
+}
+const local = (u: URL) => `${u.pathname}${u.search}`;
+
+describe('step-up for a beneficiary change', () => {
+  const browser = () => new HttpBrowser(azure.identityUrl);
+  let b2c: HttpBrowser;
+  let mfaCallback = '';
+
+  it('signs Alice in', async () => {
+    b2c = browser();
+    const start = await portalGet('/auth/sign-in?returnTo=/policy/beneficiaries');
+    const page = expectPage(await b2c.open(String(start.headers.location)));
+    const back = expectRedirect(await b2c.submit(page, { email: ALICE.email, password: ALICE.password }));
+    const res = await portalGet(local(back));
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/policy/beneficiaries');
+  });
+
+  it('tries the write with the everyday token, then sends the user to the MFA flow with prompt=login and max_age', async () => {
+    const form = await portalGet('/policy/beneficiaries');
+    expect(form.statusCode).toBe(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1];
+    const etag = /name="etag" value="([^"]*)"/.exec(form.body)![1];
+    expect(etag).toBe('&quot;v1&quot;');
+    const res = await portalPost('/policy/beneficiaries', { _csrf: csrf, etag: '"v1"', name1: 'Sam', relationship1: 'spouse', share1: '100' });
+    expect(res.statusCode).toBe(303);
+    const to = new URL(String(res.headers.location));
+    expect(to.pathname).toMatch(/\/b2c_1_signupsignin_mfa\/oauth2\/v2.0\/authorize$/i);
+    expect(to.searchParams.get('prompt')).toBe('login');
+    expect(to.searchParams.get('max_age')).toBe('600');
+    expect(to.searchParams.get('login_hint')).toBe(ALICE.email);
+    const put = api.calls.filter((c) => c.method === 'PUT');
+    expect(put).toHaveLength(1);
+    expect(put[0].flow).toBe('b2c_1_signupsignin');
+
+    // prompt=login: the password again, then TOTP enrolment (Alice has none yet).
+    const signIn = expectPage(await b2c.open(to.toString()));
+    expect(signIn.html).toContain('id="password"');
+    const enrol = expectPage(await b2c.submit(signIn, { email: ALICE.email, password: ALICE.password }));
+    const secret = textById(enrol.html, 'totpSecret')!;
+    const back = expectRedirect(await b2c.submit(enrol, { totpCode: await generate({ secret }) }, 'totpForm'));
+    mfaCallback = local(back);
+    const done = await portalGet(mfaCallback);
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe('/policy');
+  });
+
+  it('retried the write once with the MFA flow token, with what the user typed and the ETag', async () => {
+    const put = api.calls.filter((c) => c.method === 'PUT');
+    expect(put).toHaveLength(2);
+    expect(put[1].flow).toBe('b2c_1_signupsignin_mfa');
+    expect(put[1].ifMatch).toBe('"v1"');
+    expect(put[1].body).toEqual({ beneficiaries: [{ name: 'Sam', relationship: 'spouse', sharePercent: 100 }] });
+  });
+
+  it('keeps the MFA token out of the session: later calls use the everyday token', async () => {
+    const mfaToken = api.calls.filter((c) => c.method === 'PUT')[1].token;
+    const session = await portal.app.get(SessionStore).load(cookie);
+    expect(session?.data.msalCache).toBeDefined();
+    expect(session?.data.msalCache).not.toContain(mfaToken);
+    expect(session?.data.msalCache).not.toMatch(/b2c_1_signupsignin_mfa/i);
+    expect(session?.data.pendingWrite).toBeUndefined();
+    const page = await portalGet('/policy');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/<td>Sam<\/td><td>spouse<\/td><td>100%<\/td>/);
+    expect(page.body).toContain('beneficiaries were updated');
+    expect(api.calls[api.calls.length - 1]).toMatchObject({ method: 'GET', path: '/policies/me', flow: 'b2c_1_signupsignin' });
+  });
+
+  it('refuses a replay of the MFA response', async () => {
+    const puts = api.calls.filter((c) => c.method === 'PUT').length;
+    const replay = await portalGet(mfaCallback);
+    expect(replay.statusCode).toBe(400);
+    expect(api.calls.filter((c) => c.method === 'PUT')).toHaveLength(puts);
+  });
+});
