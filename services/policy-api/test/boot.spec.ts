@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { LocalIssuer } from './support/local-issuer';
+import { randomUUID } from 'node:crypto';
+import { LocalIssuer, MFA_FLOW } from './support/local-issuer';
 import { freePort, startNats, startNode, startPostgres, waitForHttp, type TestNatsServer, type TestPostgres } from '@idp/testing';
 
 const entry = join(__dirname, '..', 'dist', 'main.js');
@@ -38,6 +39,7 @@ describe('policy-api process', () => {
   it('boots, migrates, answers health and readiness, reports NATS loss, and drains on SIGTERM', async () => {
     const port = await freePort();
     const db = await pg.createDatabase();
+    let token = 'unset';
     const p = startNode(entry, { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: db, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info', NODE_ENV: 'development', ...issuer.env() });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, { proc: p });
@@ -50,11 +52,25 @@ describe('policy-api process', () => {
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
       const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, { headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' } });
       expect(r.headers.get('x-request-id')).toBe('req-123');
+
+      // A real change: neither the token nor the beneficiary's name (personal data) reaches the logs.
+      token = await issuer.userToken({ oid: randomUUID(), flow: MFA_FLOW });
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const read = await fetch(`http://127.0.0.1:${port}/policies/me`, { headers });
+      const put = await fetch(`http://127.0.0.1:${port}/policies/me/beneficiaries`, {
+        method: 'PUT',
+        headers: { ...headers, 'if-match': read.headers.get('etag') ?? '', 'x-request-id': 'req-change-1' },
+        body: JSON.stringify({ beneficiaries: [{ name: 'Zelda Confidential', relationship: 'spouse', sharePercent: 100 }] }),
+      });
+      expect(put.status).toBe(200);
     } finally {
       expect(await p.stop('SIGTERM')).toBe(0);
     }
     const logs = p.output();
     expect(logs).not.toContain('secret-token');
+    expect(logs).not.toContain(token);
+    expect(logs).not.toContain('Zelda');
+    expect(logs).toMatch(/"requestId":"req-change-1"/);
     // Every line is JSON (structured logs).
     for (const line of logs.trim().split('\n')) if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
     expect(logs).toMatch(/"reqId":"req-123"/);
