@@ -39,15 +39,20 @@ describe.each(valueSets)('policy on the %s render', (set) => {
     expect(backends.filter((b) => b && brokerServiceNames.has(b))).toEqual([]);
   });
 
-  it('the ingress sends / to the portal, /api to the policy API and /scim to SCIM', () => {
-    const [ing] = ofKind(objects(), 'Ingress');
-    type Path = { path: string; backend: { service: { name: string } } };
-    const paths = (ing.spec as { rules: { http: { paths: Path[] } }[] }).rules[0].http.paths;
-    expect(Object.fromEntries(paths.map((p) => [p.path, p.backend.service.name]))).toEqual({
-      '/': 'identity-portal',
-      '/api': 'identity-policy-api',
-      '/scim': 'identity-scim',
-    });
+  it('the ingress sends / to the portal, /api (prefix stripped) to the policy API and /scim to SCIM', () => {
+    type Path = { path: string; pathType: string; backend: { service: { name: string } } };
+    const routes = ofKind(objects(), 'Ingress').flatMap((ing) =>
+      (ing.spec as { rules: { http: { paths: Path[] } }[] }).rules[0].http.paths.map((p) => ({ ...p, rewrite: ing.metadata.annotations?.['nginx.ingress.kubernetes.io/rewrite-target'] })),
+    );
+    expect(routes.map((r) => [r.path, r.backend.service.name, r.rewrite ?? null]).sort()).toEqual([
+      ['/', 'identity-portal', null],
+      ['/api(/|$)(.*)', 'identity-policy-api', '/$2'],
+      ['/scim', 'identity-scim', null],
+    ]);
+    // The rewrite captures everything after /api, so /api/policies reaches the API as /policies.
+    const api = routes.find((r) => r.backend.service.name === 'identity-policy-api')!;
+    const m = new RegExp(`^${api.path}`).exec('/api/policies/me');
+    expect(api.rewrite!.replace('$2', m![2])).toBe('/policies/me');
   });
 
   it('starts from default deny and lets the token broker out only to DNS, NATS and Azure (443)', () => {

@@ -5,15 +5,19 @@ every version given as an argument, and prints {"objects": [...], "errors": [...
 import json
 import sys
 
-import yaml
-
 try:
-    import kubernetes_validate
+    import yaml
 except ImportError:
-    print(json.dumps({"fatal": "python package kubernetes-validate is missing: python3 -m pip install -r test/chart/requirements.txt"}))
+    print(json.dumps({"fatal": "python package PyYAML is missing: python3 -m pip install -r test/chart/requirements.txt"}))
     sys.exit(0)
 
 versions = sys.argv[1:]
+if versions:
+    try:
+        import kubernetes_validate
+    except ImportError:
+        print(json.dumps({"fatal": "python package kubernetes-validate is missing: python3 -m pip install -r test/chart/requirements.txt"}))
+        sys.exit(0)
 objects = [d for d in yaml.safe_load_all(sys.stdin.read()) if d]
 errors = []
 for version in versions:
@@ -25,4 +29,4 @@ for version in versions:
             errors.append(f"{version} {name}: {e.message} at {'.'.join(str(p) for p in e.path)}")
         except Exception as e:  # unknown kind/version, schema not shipped
             errors.append(f"{version} {name}: {type(e).__name__}: {e}")
-print(json.dumps({"objects": objects, "errors": errors, "package": getattr(kubernetes_validate, "__version__", "?")}))
+print(json.dumps({"objects": objects, "errors": errors}))
