@@ -12,7 +12,8 @@ import { NATS_CONNECTION, NatsLifecycle, natsProvider } from './nats/nats.provid
 
 export interface ServiceKitOptions {
   service: string;
-  config: Pick<CommonEnv, 'LOG_LEVEL' | 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'DATABASE_URL' | 'MIGRATE_ON_START'>;
+  config: Pick<CommonEnv, 'LOG_LEVEL' | 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD'> &
+    Partial<Pick<CommonEnv, 'DATABASE_URL' | 'MIGRATE_ON_START'>>;
   /** JetStream streams this service publishes to; created at boot. */
   streams?: StreamName[];
   /** Prisma migrations folder, applied at boot when MIGRATE_ON_START is true. */
@@ -47,7 +48,7 @@ class DatabaseWiring implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.o.config.MIGRATE_ON_START && this.o.migrationsDir) {
+    if (this.o.config.MIGRATE_ON_START && this.o.migrationsDir && this.o.config.DATABASE_URL) {
       await applyMigrations({ databaseUrl: this.o.config.DATABASE_URL, migrationsDir: this.o.migrationsDir });
     }
     this.registry.register('database', async () => {
@@ -72,7 +73,9 @@ export class ServiceKitModule {
     ];
     const exported: Array<symbol | typeof ReadinessRegistry> = [ReadinessRegistry, NATS_CONNECTION];
     if (o.database !== false) {
-      providers.push(poolProvider(() => o.config.DATABASE_URL), PoolLifecycle, DatabaseWiring);
+      const url = o.config.DATABASE_URL;
+      if (!url) throw new Error(`${o.service}: DATABASE_URL is required unless the service is configured with database: false`);
+      providers.push(poolProvider(() => url), PoolLifecycle, DatabaseWiring);
       exported.push(PG_POOL);
     }
     return {

@@ -12,7 +12,7 @@ export class AppModule {
         ServiceKitModule.forRoot({
           service: 'token-broker',
           // No database: service-kit's option type still names the DB keys, so they are stubbed.
-          config: { ...config, DATABASE_URL: '', MIGRATE_ON_START: false },
+          config,
           streams: ['TOKENS'],
           database: false,
         }),
