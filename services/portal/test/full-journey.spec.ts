@@ -1,16 +1,15 @@
-// The whole customer journey in headless Chromium, through the HTTPS front:
+// The whole customer journey in headless Chromium, through the local HTTPS entry point (scripts/entry-proxy.mjs):
 // sign up, claims, first policy view, beneficiaries with real step-up MFA
 // (TOTP), history, profile edit, password reset, sign out, sign in again.
 // dev-azure runs in-process; policy-api and the portal run as processes from
 // their built dist/main.js (npm run build in both workspaces first).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { freePort, startNats, startNode, startPostgres, waitForHttp, type RunningProcess, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import { generate } from 'otplib';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startHttpsProxy, type HttpsProxy } from './support/https-proxy';
 import { portalEnv } from './support/portal-env';
 
 jest.setTimeout(240_000);
@@ -18,6 +17,8 @@ jest.setTimeout(240_000);
 const ARTIFACTS = join(__dirname, '..', 'artifacts', 'e2e');
 const PORTAL_ENTRY = join(__dirname, '..', 'dist', 'main.js');
 const POLICY_API_ENTRY = join(__dirname, '..', '..', 'policy-api', 'dist', 'main.js');
+// The local HTTPS entry point of `npm run up` (routes mirror the ingress).
+const ENTRY_PROXY = join(__dirname, '..', '..', '..', 'scripts', 'entry-proxy.mjs');
 const POLICY_API_CLIENT_ID = '1d5a0a76-3f56-4b6a-a5fa-4dc21dbc0c05';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
@@ -25,7 +26,8 @@ let pg: TestPostgres;
 let nats: TestNatsServer;
 let azure: DevAzure;
 let dataDir: string;
-let proxy: HttpsProxy;
+let entryUrl: string;
+let entry: RunningProcess;
 let api: RunningProcess;
 let portal: RunningProcess;
 let browser: Browser;
@@ -45,18 +47,26 @@ async function clickTo(selector: string, url: RegExp | ((u: URL) => boolean)): P
 const text = async (selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
 const count = (selector: string): Promise<number> => page.locator(selector).count();
 
-const sessionCookie = async () => (await page.context().cookies(proxy.url)).find((c) => c.name === '__Host-portal_sid');
+const sessionCookie = async () => (await page.context().cookies(entryUrl)).find((c) => c.name === '__Host-portal_sid');
 
-const onPortal = (path: string) => (u: URL) => u.origin === proxy.url && u.pathname === path;
+const onPortal = (path: string) => (u: URL) => u.origin === entryUrl && u.pathname === path;
 const onB2c = (u: URL) => u.origin === azure.identityUrl;
 
 beforeAll(async () => {
   rmSync(ARTIFACTS, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
-  [pg, nats, azure, proxy] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false }), startHttpsProxy()]);
+  [pg, nats, azure] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false })]);
   const flowMetadata = (flow: string) => `${azure.identityUrl}/contoso.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
-  const [apiPort, portalPort] = [await freePort(), await freePort()];
+  const [apiPort, portalPort, entryPort] = [await freePort(), await freePort(), await freePort()];
+  entryUrl = `https://localhost:${entryPort}`;
+  const caDir = dirname(process.env.NODE_EXTRA_CA_CERTS ?? '');
+  entry = startNode(ENTRY_PROXY, {
+    ENTRY_PORT: String(entryPort),
+    ENTRY_TLS_CERT: join(caDir, 'server.pem'),
+    ENTRY_TLS_KEY: join(caDir, 'server.key.pem'),
+    ENTRY_ROUTES: JSON.stringify([{ prefix: '/', upstream: `http://127.0.0.1:${portalPort}` }]),
+  });
   api = startNode(POLICY_API_ENTRY, {
     NODE_ENV: 'test',
     PORT: String(apiPort),
@@ -68,15 +78,18 @@ beforeAll(async () => {
     API_AUDIENCE: POLICY_API_CLIENT_ID,
   });
   portal = startNode(PORTAL_ENTRY, {
-    ...portalEnv({ publicBaseUrl: proxy.url, b2cHost: azure.identityUrl, policyApiUrl: `http://127.0.0.1:${apiPort}` }),
+    ...portalEnv({ publicBaseUrl: entryUrl, b2cHost: azure.identityUrl, policyApiUrl: `http://127.0.0.1:${apiPort}` }),
     PORT: String(portalPort),
     LOG_LEVEL: 'info',
     NATS_URL: nats.url,
     DATABASE_URL: await pg.createDatabase(),
     MIGRATE_ON_START: 'true',
   });
-  proxy.target = `http://127.0.0.1:${portalPort}`;
-  await Promise.all([waitForHttp(`http://127.0.0.1:${apiPort}/readyz`, { proc: api }), waitForHttp(`http://127.0.0.1:${portalPort}/readyz`, { proc: portal })]);
+  await Promise.all([
+    waitForHttp(`http://127.0.0.1:${apiPort}/readyz`, { proc: api }),
+    waitForHttp(`http://127.0.0.1:${portalPort}/readyz`, { proc: portal }),
+    waitForHttp(`https://127.0.0.1:${entryPort}/healthz`, { proc: entry }),
+  ]);
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   // The dev CA is not in Chromium's store; Secure cookies still need (and get) an https origin.
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 900 } });
@@ -86,13 +99,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  const codes = await Promise.all([portal?.stop(), api?.stop()]);
+  const codes = await Promise.all([portal?.stop(), api?.stop(), entry?.stop()]);
   // The services' own (redacted) logs, kept next to the screenshots for diagnosis.
   if (portal) writeFileSync(join(ARTIFACTS, 'portal.log'), portal.output());
   if (api) writeFileSync(join(ARTIFACTS, 'policy-api.log'), api.output());
-  await Promise.all([proxy?.close(), azure?.stop(), nats?.dispose(), pg?.stop()]);
+  await Promise.all([azure?.stop(), nats?.dispose(), pg?.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
-  expect(codes).toEqual([0, 0]);
+  expect(codes).toEqual([0, 0, 0]);
 });
 
 const email = `e2e-${Date.now()}@contoso.example`;
@@ -101,7 +114,7 @@ const newPassword = 'Second-Passw0rd!';
 
 describe('customer journey in Chromium', () => {
   it('signs up through the B2C user flow and lands on the portal signed in', async () => {
-    await page.goto(`${proxy.url}/`);
+    await page.goto(`${entryUrl}/`);
     await shot('home-signed-out');
     await clickTo('#signIn', onB2c);
     await shot('b2c-sign-in');
@@ -225,7 +238,7 @@ describe('customer journey in Chromium', () => {
     expect(await count('#userName')).toBe(0);
     await shot('home-after-sign-out');
     expect(await sessionCookie()).toBeUndefined();
-    await page.goto(`${proxy.url}/claims`);
+    await page.goto(`${entryUrl}/claims`);
     await page.waitForURL(onB2c); // no session any more: sign-in again
   });
 
