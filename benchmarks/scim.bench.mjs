@@ -115,7 +115,7 @@ try {
        SELECT gen_random_uuid()::text, 'scale', 'User' || i || '@Scale.example', 'user' || i || '@scale.example', 'ext-' || i, 'User ' || i, true,
               ARRAY['user' || i || '@scale.example'],
               jsonb_build_object('schemas', jsonb_build_array($3::text), 'userName', 'User' || i || '@Scale.example', 'externalId', 'ext-' || i,
-                                 'displayName', 'User ' || i, 'active', true, 'emails', jsonb_build_array(jsonb_build_object('value', 'user' || i || '@scale.example', 'type', 'work', 'primary', true)))
+                                 'displayName', 'User ' || i, 'active', true, 'emails', jsonb_build_array(jsonb_build_object('value', 'user' || i || '@scale.example', 'type', 'work', 'primary', true)))::json
        FROM generate_series($1::int, $2::int) AS i`,
       [from, to, USER_URN],
     );

@@ -58,6 +58,8 @@ describe('Entra ID user provisioning (default profile)', () => {
     expect(got.status).toBe(200);
     expect(got.body.userName).toBe('Test_User_ab6490ee');
     expect(got.headers.etag).toBe('W/"1"');
+    // Stored as sent, attribute order included.
+    expect(Object.keys(got.body)).toEqual(['schemas', 'id', 'externalId', 'userName', 'active', 'emails', 'name', 'roles', 'meta']);
   });
 
   it('accepts application/json as well as application/scim+json', async () => {
