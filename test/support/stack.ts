@@ -145,7 +145,8 @@ export async function startStack(o: { services: ServiceName[]; env?: Partial<Rec
       return {
         ...common('scim'),
         SCIM_ADMIN_IDENTITY_METADATA: `${idp}/${seed.fabrikam.id}/v2.0/.well-known/openid-configuration`,
-        SCIM_ADMIN_AUDIENCE: [scimApp.clientId, ...scimApp.identifierUris].join(','),
+        // One audience (scim reads no list): the client id, which is the `aud` of Entra v2.0 app tokens.
+        SCIM_ADMIN_AUDIENCE: scimApp.clientId,
         SCIM_OUTBOX_INTERVAL_MS: '50',
       };
     },

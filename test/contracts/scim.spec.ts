@@ -1,0 +1,129 @@
+// Producer side of `scim.user.*.v1` / `scim.group.*.v1`: the real scim process provisioned as
+// Entra's provisioning service would (token from the admin API with a real Entra app token), and
+// every message on the SCIM stream decoded with the contract its subject names.
+import * as contracts from '@idp/contracts';
+import { CONTRACT_HEADER, decodeEvent, type EventContract } from '@idp/contracts';
+import type { NatsConnection, StoredMsg } from 'nats';
+import { call } from '../support/http';
+import { startStack, type Stack } from '../support/stack';
+import { waitForStream } from '../support/streams';
+import { scimAdminToken } from '../support/tokens';
+
+jest.setTimeout(60_000);
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const DIRECTORY = 'fabrikam-entra';
+
+// Every SCIM contract, by subject: a consumer routes on the subject and must find the schema there.
+const SCIM_CONTRACTS = [
+  contracts.ScimUserCreated,
+  contracts.ScimUserUpdated,
+  contracts.ScimUserDeactivated,
+  contracts.ScimUserReactivated,
+  contracts.ScimUserDeleted,
+  contracts.ScimGroupCreated,
+  contracts.ScimGroupUpdated,
+  contracts.ScimGroupDeleted,
+  contracts.ScimTokenExpiring,
+] as const;
+const bySubject = new Map<string, EventContract>(SCIM_CONTRACTS.map((c) => [c.subject, c]));
+
+interface Decoded {
+  subject: string;
+  event: Record<string, unknown>;
+}
+
+function decodeAll(msgs: StoredMsg[]): Decoded[] {
+  return msgs.map((m) => {
+    const c = bySubject.get(m.subject);
+    if (!c) throw new Error(`no SCIM contract for subject ${m.subject}`);
+    expect(m.header.get(CONTRACT_HEADER)).toBe(c.subject);
+    return { subject: m.subject, event: decodeEvent(c, m.data) as Record<string, unknown> };
+  });
+}
+
+describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', () => {
+  let stack: Stack;
+  let observer: NatsConnection;
+  let scimToken: string;
+  const scim = (path: string) => `${stack.url('scim')}/${DIRECTORY}/scim/v2${path}`;
+  const send = <T>(method: string, path: string, body?: unknown) => call<T>(method, scim(path), { token: scimToken, body, contentType: 'application/scim+json' });
+
+  beforeAll(async () => {
+    stack = await startStack({ services: ['scim'] });
+    observer = await stack.connect('observer');
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('issues a SCIM token through the admin API to an Entra app holding Scim.Admin (and refuses SCIM tokens there)', async () => {
+    const admin = await scimAdminToken(stack);
+    const created = await call<{ id: string; token: string }>('POST', `${stack.url('scim')}/admin/directories/${DIRECTORY}/tokens`, { token: admin, body: { name: 'Entra provisioning', lifetimeDays: 30 } });
+    expect(created.status).toBe(201);
+    expect(created.body.token).toMatch(/^scim_/);
+    scimToken = created.body.token;
+    const withScimToken = await call('GET', `${stack.url('scim')}/admin/directories/${DIRECTORY}/tokens`, { token: scimToken });
+    expect(withScimToken.status).toBe(401);
+  });
+
+  it('publishes conforming user and group events with the membership deltas of each change', async () => {
+    const ada = await send<{ id: string }>('POST', '/Users', {
+      schemas: [USER],
+      userName: 'ada@fabrikam.example',
+      externalId: 'ada-ext',
+      active: true,
+      name: { givenName: 'Ada', familyName: 'Lovelace' },
+      emails: [{ value: 'ada@fabrikam.example', type: 'work', primary: true }],
+    });
+    expect(ada.status).toBe(201);
+    const alan = await send<{ id: string }>('POST', '/Users', { schemas: [USER], userName: 'alan@fabrikam.example', active: true });
+    expect(alan.status).toBe(201);
+    const [a, b] = [ada.body.id, alan.body.id];
+
+    const group = await send<{ id: string }>('POST', '/Groups', { schemas: [GROUP], displayName: 'Engineering', externalId: 'eng-ext', members: [{ value: a }] });
+    expect(group.status).toBe(201);
+    const g = group.body.id;
+    // As Entra sends them: one add, then a remove by value filter.
+    expect((await send('PATCH', `/Groups/${g}`, { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: b }] }] })).status).toBe(204);
+    expect((await send('PATCH', `/Groups/${g}`, { schemas: [PATCH], Operations: [{ op: 'Remove', path: `members[value eq "${a}"]` }] })).status).toBe(204);
+    const deactivated = await send<{ active: boolean }>('PATCH', `/Users/${a}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] });
+    expect(deactivated.status).toBe(200);
+    expect(deactivated.body.active).toBe(false);
+    // Deleting a member shrinks its groups: the group's delta is part of the contract too.
+    expect((await send('DELETE', `/Users/${b}`)).status).toBe(204);
+
+    const msgs = await waitForStream(observer, 'SCIM', (m) => m.some((x) => x.subject === contracts.ScimUserDeleted.subject));
+    const events = decodeAll(msgs);
+    const common = { eventId: expect.any(String), directoryId: DIRECTORY, occurredAt: expect.any(String), requestId: expect.any(String) };
+    expect(events).toEqual([
+      { subject: 'scim.user.created.v1', event: { ...common, userId: a, externalId: 'ada-ext', userName: 'ada@fabrikam.example', active: true } },
+      { subject: 'scim.user.created.v1', event: { ...common, userId: b, externalId: null, userName: 'alan@fabrikam.example', active: true } },
+      { subject: 'scim.group.created.v1', event: { ...common, groupId: g, externalId: 'eng-ext', displayName: 'Engineering', membersAdded: [a], membersRemoved: [] } },
+      { subject: 'scim.group.updated.v1', event: { ...common, groupId: g, externalId: 'eng-ext', displayName: 'Engineering', membersAdded: [b], membersRemoved: [] } },
+      { subject: 'scim.group.updated.v1', event: { ...common, groupId: g, externalId: 'eng-ext', displayName: 'Engineering', membersAdded: [], membersRemoved: [a] } },
+      { subject: 'scim.user.deactivated.v1', event: { ...common, userId: a, externalId: 'ada-ext', userName: 'ada@fabrikam.example', active: false } },
+      { subject: 'scim.user.deleted.v1', event: { ...common, userId: b, externalId: null, userName: 'alan@fabrikam.example', active: true } },
+      { subject: 'scim.group.updated.v1', event: { ...common, groupId: g, externalId: 'eng-ext', displayName: 'Engineering', membersAdded: [], membersRemoved: [b] } },
+    ]);
+    // One JetStream message per event, deduplicated by event id.
+    expect(msgs.map((m) => m.header.get('Nats-Msg-Id'))).toEqual(events.map((e) => e.event.eventId));
+  });
+
+  it('publishes nothing for a refused request (uniqueness conflict, bad PATCH)', async () => {
+    const before = (await waitForStream(observer, 'SCIM', () => true)).length;
+    const dup = await send<{ scimType?: string }>('POST', '/Users', { schemas: [USER], userName: 'ADA@fabrikam.example', active: true });
+    expect(dup.status).toBe(409);
+    expect(dup.body.scimType).toBe('uniqueness');
+    const users = await send<{ Resources: { id: string }[] }>('GET', `/Users?filter=${encodeURIComponent('userName eq "ada@fabrikam.example"')}`);
+    const bad = await send('PATCH', `/Users/${users.body.Resources[0]?.id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value: 'maybe' }] });
+    expect(bad.status).toBe(400);
+    // A later real change is the next event: nothing was staged for the refused ones.
+    const next = await send<{ id: string }>('POST', '/Users', { schemas: [USER], userName: 'grace@fabrikam.example', active: true });
+    expect(next.status).toBe(201);
+    const msgs = await waitForStream(observer, 'SCIM', (m) => m.length > before);
+    expect(decodeAll(msgs.slice(before))).toEqual([{ subject: 'scim.user.created.v1', event: expect.objectContaining({ userId: next.body.id, userName: 'grace@fabrikam.example' }) }]);
+  });
+});
