@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// dev-azure's package.json has no "main" yet: import its build output directly.
-import { startDevAzure, type DevAzure } from '@idp/dev-azure/dist/index';
+import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { Harness } from './support/harness';
 import { challengeParams, split, type ErrorBody, type HistoryBody, type PolicyBody } from './support/fixtures';
 
