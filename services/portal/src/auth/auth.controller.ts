@@ -55,10 +55,9 @@ export class AuthController {
   /** POST (with the CSRF token) so another site cannot sign the user out. */
   @Post('sign-out')
   async signOut(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const idToken = req.portalSession.existing?.user?.idToken;
-    const oid = req.portalSession.existing?.user?.oid;
+    const user = req.portalSession.existing?.user;
     req.portalSession.destroy();
-    if (oid) req.log.info({ oid }, 'signed out');
-    await reply.redirect(await this.auth.logoutUrl(idToken), 303);
+    if (user) req.log.info({ oid: user.oid }, 'signed out');
+    await reply.redirect(await this.auth.logoutUrl(user?.idToken, user?.idTokenFlow), 303);
   }
 }

@@ -129,7 +129,7 @@ export class AuthService {
         session.rotate();
         data.csrf = b64url(randomBytes(32));
         data.pendingWrite = undefined;
-        data.user = { oid, homeAccountId: result.account.homeAccountId, claims, idToken: result.idToken, signedInAt: Date.now() };
+        data.user = { oid, homeAccountId: result.account.homeAccountId, claims, idToken: result.idToken, idTokenFlow: pending.flow, signedInAt: Date.now() };
         this.log.info({ oid, flow: pending.flow }, 'signed in');
         return { kind: 'signedIn', returnTo: pending.returnTo ?? '/' };
       case 'profile':
@@ -137,6 +137,7 @@ export class AuthService {
         if (data.user && data.user.oid === oid) {
           data.user.claims = claims;
           data.user.idToken = result.idToken;
+          data.user.idTokenFlow = pending.flow;
         }
         return pending.purpose === 'profile' ? { kind: 'profileUpdated' } : { kind: 'passwordReset' };
       case 'stepup':
@@ -175,8 +176,8 @@ export class AuthService {
   }
 
   /** The user flow's logout URL (ends the B2C session, comes back to the portal). */
-  async logoutUrl(idToken: string | undefined): Promise<string> {
-    const flow = this.authority.flowName('signUpSignIn');
+  async logoutUrl(idToken: string | undefined, issuedBy?: string): Promise<string> {
+    const flow = issuedBy ?? this.authority.flowName('signUpSignIn');
     const { meta } = await this.metadata.get(flow);
     const endpoint = meta.end_session_endpoint ?? `${this.authority.url(flow)}/oauth2/v2.0/logout`;
     const u = new URL(endpoint);

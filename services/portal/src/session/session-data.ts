@@ -21,6 +21,8 @@ export interface SignedInUser {
   claims: Record<string, unknown>;
   /** Raw ID token, only for the logout request's id_token_hint. */
   idToken: string;
+  /** The user flow that issued `idToken`: logout goes through that flow. */
+  idTokenFlow: string;
   signedInAt: number;
 }
 
