@@ -22,6 +22,11 @@ export const policyApiEnv = z
   .object({
     ...commonEnvShape,
     PORT: env.port(3001),
+    /** Path prefix of every API route (e.g. /api behind an ingress that does not rewrite); probes stay at /. */
+    API_BASE_PATH: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9._~-]+)*$/, { message: 'must be empty or a path like /api (no trailing slash)' })
+      .default(''),
     /** OpenID metadata URL of each accepted B2C user flow (sign-in and MFA flows). */
     B2C_IDENTITY_METADATA: urlList('B2C metadata'),
     /** Entra / tenant metadata URLs whose app-only (client-credentials) tokens are accepted. */

@@ -8,7 +8,7 @@ void bootService({
   name: 'policy-api',
   loadConfig: () => loadPolicyApiConfig(),
   module: (c) => AppModule.forRoot(c),
-  configure: (app) => {
-    configureApp(app);
+  configure: (app, config) => {
+    configureApp(app, config.API_BASE_PATH);
   },
 });

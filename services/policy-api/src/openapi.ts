@@ -1,8 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 
-/** Builds the OpenAPI document from the controllers and DTOs and serves it at GET /openapi.json. */
-export function serveOpenApi(app: NestFastifyApplication): OpenAPIObject {
+/** Builds the OpenAPI document from the controllers and DTOs and serves it at GET <base>/openapi.json. */
+export function serveOpenApi(app: NestFastifyApplication, basePath = ''): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('policy-api')
     .setDescription(
@@ -16,7 +16,7 @@ export function serveOpenApi(app: NestFastifyApplication): OpenAPIObject {
   app
     .getHttpAdapter()
     .getInstance()
-    .get('/openapi.json', (_req, reply) => {
+    .get(`${basePath}/openapi.json`, (_req, reply) => {
       void reply.header('Cache-Control', 'public, max-age=60').send(document);
     });
   return document;

@@ -36,6 +36,26 @@ describe('policy-api process', () => {
     expect(prod.output()).toMatch(/AUTH_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production/);
   });
 
+  it('serves every API route under API_BASE_PATH (the ingress path) while probes stay at the root', async () => {
+    const port = await freePort();
+    const base = { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: await pg.createDatabase(), MIGRATE_ON_START: 'true', NODE_ENV: 'development', ...issuer.env() };
+    const bad = startNode(entry, { ...base, API_BASE_PATH: 'api/' });
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toMatch(/API_BASE_PATH: must be empty or a path like \/api/);
+    const p = startNode(entry, { ...base, API_BASE_PATH: '/api' });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
+      expect((await fetch(`http://127.0.0.1:${port}/api/public`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/public`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/api/policies/me`)).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      const doc = (await (await fetch(`http://127.0.0.1:${port}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      expect(Object.keys(doc.paths)).toContain('/api/policies/me');
+    } finally {
+      expect(await p.stop()).toBe(0);
+    }
+  });
+
   it('boots, migrates, answers health and readiness, reports NATS loss, and drains on SIGTERM', async () => {
     const port = await freePort();
     const db = await pg.createDatabase();
