@@ -283,6 +283,23 @@ describe('Entra ID user provisioning (default profile)', () => {
     expect(bad.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
   });
 
+  it('refuses values PostgreSQL cannot store with 400, and unknown odd ids with 404, never 500', async () => {
+    const nul = await s.request('POST', '/scim/v2/Users', { token, body: { schemas: [USER], userName: 'nul\u0000name' } });
+    expect([nul.status, nul.body.scimType]).toEqual([400, 'invalidValue']);
+    const long = await s.request('POST', '/scim/v2/Users', { token, body: { schemas: [USER], userName: 'long-ext', externalId: 'x'.repeat(5000) } });
+    expect([long.status, long.body.scimType]).toEqual([400, 'invalidValue']);
+    const group = await s.request('POST', '/scim/v2/Groups', { token, body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'é'.repeat(3000) } });
+    expect(group.status).toBe(400);
+    expect((await s.request('GET', q('userName eq "a\u0000b"'), { token })).body.scimType).toBe('invalidFilter');
+    for (const id of ['%00', 'x'.repeat(80)]) {
+      const r = await s.request('GET', `/scim/v2/Users/${id}`, { token });
+      expect({ id, status: r.status, body: r.text }).toMatchObject({ id, status: 404 });
+      expect((await s.request('PATCH', `/scim/v2/Groups/${id}`, { token, body: patchOp({ op: 'remove', path: 'members' }) })).status).toBe(404);
+    }
+    // Broken percent-encoding is refused by the HTTP layer before routing.
+    expect((await s.request('GET', '/scim/v2/Users/%E2%82', { token })).status).toBe(400);
+  });
+
   it('answers a malformed JSON body with 400 invalidSyntax', async () => {
     const r = await s.request('POST', '/scim/v2/Users', { token, raw: '{"userName": ', headers: { 'content-type': 'application/scim+json' } });
     expect(r.status).toBe(400);

@@ -45,3 +45,10 @@ export async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promis
 
 /** PostgreSQL unique_violation. */
 export const isUniqueViolation = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
+
+/**
+ * Errors PostgreSQL raises for values it cannot store or index (NUL characters, index rows over
+ * the size limit): a client's bad value, never a server fault.
+ */
+const UNSTORABLE = new Set(['22021', '22P05', '54000', '22001', '22P02']);
+export const isUnstorableValue = (e: unknown): boolean => typeof e === 'object' && e !== null && UNSTORABLE.has((e as { code?: string }).code ?? '');

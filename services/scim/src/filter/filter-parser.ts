@@ -30,6 +30,7 @@ function tokenize(s: string): Token[] {
       } catch {
         throw ScimError.invalidFilter(`Invalid string literal at position ${i}`);
       }
+      if ((v as string).includes('\u0000')) throw ScimError.invalidFilter(`NUL character in string at position ${i}`);
       out.push({ t: 'string', v: v as string, at: i });
       i = j + 1;
     } else {

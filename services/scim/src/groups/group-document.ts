@@ -1,10 +1,11 @@
-import { deleteCI, getCI } from '../scim/json-ci';
+import { assertNoNul, deleteCI, getCI } from '../scim/json-ci';
 import { ScimError } from '../scim/scim-error';
 import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
 
 /** A group document without members (they live in their own table) and the member ids sent with it. */
 export function splitGroup(body: unknown): { doc: JsonObject; memberIds: string[] | undefined } {
   if (!isObject(body)) throw ScimError.invalidSyntax('Request body must be a Group object');
+  assertNoNul(body, () => ScimError.invalidValue('Values must not contain NUL characters'));
   const doc = structuredClone(body);
   const members = getCI(doc, 'members');
   for (const k of ['id', 'meta', 'members']) deleteCI(doc, k);
@@ -16,8 +17,11 @@ export function splitGroup(body: unknown): { doc: JsonObject; memberIds: string[
 export function checkGroupDoc(doc: JsonObject): void {
   const dn = getCI(doc, 'displayName');
   if (typeof dn !== 'string' || dn.trim() === '') throw ScimError.invalidValue('displayName is required and must be a non-empty string');
+  if (dn.length > 512) throw ScimError.invalidValue('displayName is too long');
+  assertNoNul(doc, () => ScimError.invalidValue('Values must not contain NUL characters'));
   const ext = getCI(doc, 'externalId');
   if (ext !== undefined && ext !== null && typeof ext !== 'string') throw ScimError.invalidValue('externalId must be a string');
+  if (typeof ext === 'string' && ext.length > 512) throw ScimError.invalidValue('externalId is too long');
 }
 
 /** `[{ value: id }, ...]` (or a single object) → ids, de-duplicated. */
@@ -25,7 +29,7 @@ export function memberIdsOf(v: JsonValue): string[] {
   const items = Array.isArray(v) ? v : [v];
   const ids = items.map((m) => {
     const id = isObject(m) ? getCI(m, 'value') : undefined;
-    if (typeof id !== 'string' || id === '') throw ScimError.invalidValue('Each member needs a string value');
+    if (typeof id !== 'string' || id === '' || id.length > 64 || id.includes('\u0000')) throw ScimError.invalidValue('Each member needs a valid string value');
     return id;
   });
   return [...new Set(ids)];

@@ -16,7 +16,7 @@ import { encodeCursor, type ListQuery } from '../scim/list-query';
 import { checkIfMatch } from '../scim/meta';
 import { project, wants } from '../scim/projection';
 import type { ScimContext } from '../scim/request-context';
-import { ScimError } from '../scim/scim-error';
+import { ScimError, validId } from '../scim/scim-error';
 import { URN, type JsonObject } from '../scim/schemas';
 import type { ListResult } from '../users/users.service';
 import { groupColumns, splitGroup } from './group-document';
@@ -77,6 +77,7 @@ export class GroupsService {
   }
 
   private async find(db: Pool | PoolClient, ctx: ScimContext, id: string, lock = false): Promise<ScimGroup> {
+    if (!validId(id)) throw ScimError.notFound('Group', id);
     const [row] = await rows<ScimGroup>(db, `SELECT ${GROUP_COLUMNS} FROM scim_groups g WHERE g.id = $1 AND g.directory_id = $2${lock ? ' FOR UPDATE' : ''}`, [id, ctx.directoryId]);
     if (!row) throw ScimError.notFound('Group', id);
     return row;

@@ -25,3 +25,17 @@ export function deleteCI(obj: JsonObject, name: string): boolean {
   delete obj[k];
   return true;
 }
+
+/** Throws `fail()` when any string in the value (keys included) holds a NUL, which PostgreSQL text cannot store. */
+export function assertNoNul(v: JsonValue, fail: () => Error): void {
+  if (typeof v === 'string') {
+    if (v.includes('\u0000')) throw fail();
+  } else if (Array.isArray(v)) {
+    for (const x of v) assertNoNul(x, fail);
+  } else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (k.includes('\u0000')) throw fail();
+      assertNoNul(x, fail);
+    }
+  }
+}

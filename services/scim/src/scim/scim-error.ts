@@ -58,3 +58,6 @@ export class ScimError extends Error {
     return new ScimError(401, undefined, detail, { 'WWW-Authenticate': challenge });
   }
 }
+
+/** Ids this service issues are UUIDs; anything unstorable cannot name a resource (404, not a database error). */
+export const validId = (id: string): boolean => id.length > 0 && id.length <= 64 && !id.includes('\u0000');

@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isUniqueViolation } from '../db/sql';
+import { isUniqueViolation, isUnstorableValue } from '../db/sql';
 import { VersionConflict } from '../events/retry';
 import { Prisma } from '../generated/prisma/client';
 import { errorBody } from './error-body';
@@ -34,6 +34,7 @@ export class ScimExceptionFilter implements ExceptionFilter {
       if (exception.code === 'P2034') return new ScimError(409, undefined, 'Concurrent modification; retry');
     }
     if (exception instanceof VersionConflict) return new ScimError(409, undefined, 'The resource kept changing concurrently; retry');
+    if (isUnstorableValue(exception)) return ScimError.invalidValue('A value cannot be stored (invalid characters or too long)');
     if (isUniqueViolation(exception)) return ScimError.uniqueness('A resource with the same unique attribute already exists');
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

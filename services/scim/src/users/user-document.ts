@@ -1,4 +1,4 @@
-import { deleteCI, getCI, keyCI } from '../scim/json-ci';
+import { assertNoNul, deleteCI, getCI, keyCI } from '../scim/json-ci';
 import { ScimError } from '../scim/scim-error';
 import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
 
@@ -31,6 +31,7 @@ export function toBoolean(v: JsonValue | undefined, what: string): boolean | und
  * else is kept exactly as sent.
  */
 export function normaliseUser(input: JsonObject): JsonObject {
+  assertNoNul(input, () => ScimError.invalidValue('Values must not contain NUL characters'));
   const doc = structuredClone(input);
   for (const k of ['id', 'meta', 'groups']) deleteCI(doc, k);
   const userName = getCI(doc, 'userName');
@@ -38,6 +39,7 @@ export function normaliseUser(input: JsonObject): JsonObject {
   if (userName.length > 512) throw ScimError.invalidValue('userName is too long');
   const ext = getCI(doc, 'externalId');
   if (ext !== undefined && ext !== null && typeof ext !== 'string') throw ScimError.invalidValue('externalId must be a string');
+  if (typeof ext === 'string' && ext.length > 512) throw ScimError.invalidValue('externalId is too long');
   const dn = getCI(doc, 'displayName');
   if (dn !== undefined && dn !== null && typeof dn !== 'string') throw ScimError.invalidValue('displayName must be a string');
   const activeKey = keyCI(doc, 'active');
@@ -57,6 +59,8 @@ export function normaliseUser(input: JsonObject): JsonObject {
     if (!Array.isArray(arr)) throw ScimError.invalidValue(`${m} must be an array`);
     for (const el of arr) {
       if (!isObject(el)) continue;
+      const value = getCI(el, 'value');
+      if (m === 'emails' && typeof value === 'string' && value.length > 512) throw ScimError.invalidValue('An email value is too long');
       const pk = keyCI(el, 'primary');
       if (pk) el[pk] = toBoolean(el[pk], `${m}.primary`) as boolean;
     }

@@ -17,7 +17,7 @@ import { encodeCursor, type ListQuery } from '../scim/list-query';
 import { checkIfMatch } from '../scim/meta';
 import { project, wants } from '../scim/projection';
 import type { ScimContext } from '../scim/request-context';
-import { ScimError } from '../scim/scim-error';
+import { ScimError, validId } from '../scim/scim-error';
 import { isObject, URN, type JsonObject } from '../scim/schemas';
 import { normaliseUser, userColumns, type UserColumns } from './user-document';
 import { toUserResource, type GroupRef } from './user-resource';
@@ -83,6 +83,7 @@ export class UsersService {
   }
 
   private async find(ctx: ScimContext, id: string): Promise<ScimUser> {
+    if (!validId(id)) throw ScimError.notFound('User', id);
     const [row] = await rows<ScimUser>(this.pool, `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2`, [id, ctx.directoryId]);
     if (!row) throw ScimError.notFound('User', id);
     return row;
