@@ -54,6 +54,27 @@ describe('aws profile', () => {
     expect(p.status).toBe(400);
   });
 
+  it('limits PatchUser as AWS does: listed attributes only, userName/active once and never removed', async () => {
+    const id = users[1];
+    const patch = (...ops: unknown[]) => s.request('PATCH', `/scim/v2/Users/${id}`, { token: aws, body: patchOp(...ops) });
+    for (const ops of [
+      [{ op: 'add', path: 'entitlements', value: [{ value: 'x' }] }],
+      [{ op: 'replace', value: { x509Certificates: [{ value: 'x' }] } }],
+      [{ op: 'remove', path: 'active' }],
+      [{ op: 'remove', path: 'userName' }],
+      [
+        { op: 'replace', path: 'active', value: false },
+        { op: 'replace', path: 'active', value: true },
+      ],
+    ]) {
+      const r = await patch(...ops);
+      expect({ ops, status: r.status }).toEqual({ ops, status: 400 });
+    }
+    const ok = await patch({ op: 'Replace', path: 'active', value: 'False' }, { op: 'replace', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', value: 'Ops' }, { op: 'replace', path: 'title', value: 'Eng' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ active: false, title: 'Eng' });
+  });
+
   it('refuses PUT on groups', async () => {
     const g = await s.request('POST', '/scim/v2/Groups', { token: aws, body: { schemas: [GROUP], displayName: 'put-me' } });
     const r = await s.request('PUT', `/scim/v2/Groups/${g.body.id}`, { token: aws, body: { schemas: [GROUP], displayName: 'x' } });

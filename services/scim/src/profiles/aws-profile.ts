@@ -54,3 +54,25 @@ export const AWS_SERVICE_PROVIDER_CONFIG = {
   sort: { supported: false },
   etag: { supported: false },
 };
+
+const AWS_PATCHABLE = new Set(
+  ['userName', 'active', 'externalId', 'displayName', 'nickName', 'profileUrl', 'title', 'userType', 'preferredLanguage', 'locale', 'timezone', 'name', 'emails', 'addresses', 'phoneNumbers'].map((a) => a.toLowerCase()),
+);
+
+/**
+ * PatchUser: only the attributes AWS lists may change, `userName`/`active` at most once per request
+ * and never removed. `targets` are the (lower-cased URI, attribute) pairs each operation touches.
+ */
+export function checkAwsUserPatch(targets: { op: string; uri: string; attr: string }[]): void {
+  const seen = new Map<string, number>();
+  for (const t of targets) {
+    const a = t.attr.toLowerCase();
+    if (t.uri === URN.enterprise.toLowerCase()) continue;
+    if (!AWS_PATCHABLE.has(a)) throw ScimError.invalidPath(`${t.attr} cannot be patched`);
+    if (a === 'username' || a === 'active') {
+      if (t.op === 'remove') throw ScimError.mutability(`${t.attr} cannot be removed`);
+      seen.set(a, (seen.get(a) ?? 0) + 1);
+      if ((seen.get(a) ?? 0) > 1) throw ScimError.invalidValue(`Only one operation on ${t.attr} is allowed per request`);
+    }
+  }
+}

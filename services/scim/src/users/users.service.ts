@@ -11,7 +11,8 @@ import { userFilterSql } from '../filter/filter-to-sql';
 import type { ScimUser } from '../generated/prisma/client';
 import { applyPatch } from '../patch/apply-patch';
 import { parsePatchRequest } from '../patch/patch-request';
-import { checkAwsUser } from '../profiles/aws-profile';
+import { patchTargets } from '../patch/patch-targets';
+import { checkAwsUser, checkAwsUserPatch } from '../profiles/aws-profile';
 import { USER_SCHEMA } from '../scim/attribute-defs';
 import { encodeCursor, type ListQuery } from '../scim/list-query';
 import { checkIfMatch } from '../scim/meta';
@@ -179,6 +180,7 @@ export class UsersService {
   async patch(ctx: ScimContext, id: string, body: unknown, ifMatch?: string | string[]): Promise<JsonObject> {
     ctx.call.resourceId = id;
     const ops = parsePatchRequest(body);
+    if (ctx.profile === 'aws') checkAwsUserPatch(patchTargets(ops, USER_SCHEMA));
     const row = await withRetry(async () => {
       const cur = await this.find(ctx, id);
       checkIfMatch(ifMatch, cur.version);
