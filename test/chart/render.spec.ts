@@ -1,9 +1,9 @@
 // helm lint / helm template for the default, kind and AKS values; values.schema.json rejects
 // typos; the GitOps renders in k8s/rendered are what the chart renders today.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultSets, helm, kubeVersion, ofKind, renderSet, renderableChart, repoRoot, templateArgs, valueSets } from './support/chart';
 
 describe('helm lint and helm template', () => {
@@ -33,6 +33,36 @@ describe('helm lint and helm template', () => {
     const noVault = helm(templateArgs({ set: ['messaging.url=nats://nats:4222'] }));
     expect(noVault.status).not.toBe(0);
     expect(noVault.stderr).toContain('tokenBroker.keyVault.url is required');
+  });
+});
+
+describe('NOTES.txt', () => {
+  // helm prints NOTES only on install; render it here through a scratch copy of the chart.
+  function notes(valuesFile: string): string {
+    const copy = join(mkdtempSync(join(tmpdir(), 'notes-')), 'chart');
+    execFileSync('cp', ['-r', renderableChart(), copy]);
+    execFileSync('cp', [join(copy, 'templates', 'NOTES.txt'), join(copy, 'notes.txt')]);
+    writeFileSync(join(copy, 'templates', 'notes-check.yaml'), 'notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n');
+    const r = helm(['template', 'identity', copy, '-n', 'identity-platform', '--kube-version', kubeVersion, '-f', join(copy, valuesFile), '--show-only', 'templates/notes-check.yaml']);
+    rmSync(dirname(copy), { recursive: true, force: true });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout.split('notes: ')[1]) as string;
+  }
+
+  it('gives the kind URLs, the helm test command and the stand-ins warning', () => {
+    const text = notes('values-kind.yaml');
+    expect(text).toContain('Portal      https://identity.localtest.me/');
+    expect(text).toContain('Policy API  https://identity.localtest.me/api');
+    expect(text).toContain('SCIM        https://identity.localtest.me/scim');
+    expect(text).toContain('helm test identity -n identity-platform');
+    expect(text).toContain('WARNING: devAzure.enabled is true');
+  });
+
+  it('gives the AKS federated credential subject and how to load NATS users into an external server', () => {
+    const text = notes('values-aks.yaml');
+    expect(text).toContain('system:serviceaccount:identity-platform:identity-token-broker');
+    expect(text).toContain('identity-nats-auth');
+    expect(text).not.toContain('WARNING');
   });
 });
 
