@@ -16,8 +16,8 @@ const dev = path.join(root, '.dev');
 const say = (m) => console.log(`[up] ${m}`);
 
 if (!existsSync(path.join(root, 'node_modules', '.bin', 'turbo'))) {
-  say('installing dependencies (npm ci)…');
-  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+  say('installing dependencies (npm install, versions pinned by package-lock.json)…');
+  execSync('npm install --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
 }
 if (!process.argv.includes('--no-build')) {
   say('building (turbo, cached after the first run)…');
