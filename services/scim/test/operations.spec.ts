@@ -50,7 +50,11 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
     it('set a directory profile', async () => {
       const r = await asAdmin('PUT', '/admin/directories/prof', { profile: 'aws' });
       expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ id: 'prof', profile: 'aws' });
+      expect(r.body).toMatchObject({ id: 'prof', profile: 'aws', maxTokens: null });
+      const capped = await asAdmin('PUT', '/admin/directories/prof', { maxTokens: 1 });
+      expect(capped.body).toMatchObject({ profile: 'aws', maxTokens: 1 });
+      expect((await asAdmin('POST', '/admin/directories/prof/tokens', { name: 'one' })).status).toBe(201);
+      expect((await asAdmin('POST', '/admin/directories/prof/tokens', { name: 'two' })).status).toBe(409);
       expect((await asAdmin('PUT', '/admin/directories/prof', { profile: 'gcp' })).status).toBe(400);
     });
   });

@@ -15,7 +15,9 @@ export const createTokenBody = z.object({
   lifetimeDays: z.number().int().min(1).max(3650).optional(),
 });
 
-export const directoryBody = z.object({ profile: z.enum(['default', 'aws']) });
+export const directoryBody = z
+  .object({ profile: z.enum(['default', 'aws']).optional(), maxTokens: z.number().int().min(1).max(100).nullable().optional() })
+  .refine((b) => b.profile !== undefined || b.maxTokens !== undefined, { message: 'profile or maxTokens is required' });
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 

@@ -20,13 +20,12 @@ export class DirectoryAdminController {
   async get(@Param('directoryId') id: string) {
     const d = await this.directories.get(parseInput(directoryParam, id));
     if (!d) throw new NotFoundException(`Directory ${id} not found`);
-    return { id: d.id, profile: d.profile, createdAt: d.createdAt.toISOString() };
+    return { id: d.id, profile: d.profile, maxTokens: d.maxTokens, createdAt: d.createdAt.toISOString() };
   }
 
   @Put()
   async put(@Param('directoryId') id: string, @Body() body: unknown) {
-    const { profile } = parseInput(directoryBody, body);
-    await this.directories.setProfile(parseInput(directoryParam, id), profile);
+    await this.directories.update(parseInput(directoryParam, id), parseInput(directoryBody, body));
     return this.get(id);
   }
 }

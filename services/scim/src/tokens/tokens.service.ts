@@ -41,9 +41,8 @@ export class TokensService {
   async create(directoryId: string, name: string, lifetimeDays?: number, now = new Date()): Promise<{ token: string; view: TokenView }> {
     await this.directories.ensure(directoryId);
     const live = await this.db.scimToken.count({ where: { directoryId, revokedAt: null, expiresAt: { gt: now } } });
-    if (live >= this.config.SCIM_MAX_TOKENS_PER_DIRECTORY) {
-      throw new ConflictException(`Directory ${directoryId} already has ${live} active tokens (cap ${this.config.SCIM_MAX_TOKENS_PER_DIRECTORY}); revoke one first`);
-    }
+    const cap = (await this.directories.get(directoryId))?.maxTokens ?? this.config.SCIM_MAX_TOKENS_PER_DIRECTORY;
+    if (live >= cap) throw new ConflictException(`Directory ${directoryId} already has ${live} active tokens (cap ${cap}); revoke one first`);
     const secret = newTokenSecret();
     const row = await this.db.scimToken.create({
       data: {

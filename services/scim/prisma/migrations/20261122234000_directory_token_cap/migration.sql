@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "directories" ADD COLUMN     "max_tokens" INTEGER;
