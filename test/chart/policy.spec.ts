@@ -73,6 +73,20 @@ describe.each(valueSets)('policy on the %s render', (set) => {
     expect(JSON.stringify(spec.ingress)).not.toContain('app-routing-system');
   });
 
+  it('lets the portal call the policy API and nothing else call across services over HTTP', () => {
+    type Peer = { podSelector?: { matchLabels?: Record<string, string> } };
+    type Rule = { to?: Peer[]; from?: Peer[] };
+    const np = (name: string) => ofKind(objects(), 'NetworkPolicy').find((p) => p.metadata.name === `identity-${name}`)!.spec as { ingress: Rule[]; egress: Rule[] };
+    const names = (rules: Rule[], side: 'to' | 'from') =>
+      rules.flatMap((r) => r[side] ?? []).map((p) => p.podSelector?.matchLabels?.['app.kubernetes.io/name']).filter((n): n is string => !!n && ['portal', 'policy-api', 'scim', 'token-broker'].includes(n));
+    expect(names(np('portal').egress, 'to')).toEqual(['policy-api']);
+    expect(names(np('policy-api').ingress, 'from')).toEqual(['portal']);
+    for (const s of ['scim', 'token-broker']) {
+      expect(names(np(s).egress, 'to')).toEqual([]);
+      expect(names(np(s).ingress, 'from')).toEqual([]);
+    }
+  });
+
   it('the token broker runs with workload identity when an identity is configured', () => {
     const broker = ofKind(objects(), 'Deployment').find((d) => d.metadata.name === 'identity-token-broker');
     const sa = ofKind(objects(), 'ServiceAccount').find((s) => s.metadata.name === 'identity-token-broker');
