@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -22,5 +23,11 @@ describe('README configuration reference', () => {
     expect(keys.length).toBeGreaterThan(3);
     const undocumented = keys.filter((k) => !readme.includes(`\`${k}\``));
     expect(undocumented).toEqual([]);
+  });
+
+  it('is what scripts/config-reference.mjs generates from the service READMEs', () => {
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'config-reference.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });

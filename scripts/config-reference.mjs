@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Regenerates the README's configuration reference from the per-service READMEs (one table
+// row per variable) plus the shared and local-stack variables below. A test
+// (test/config/config-reference.spec.ts) fails when a variable a service reads is missing.
+// Usage: node scripts/config-reference.mjs [--check]
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const START = '<!-- config-reference:start -->';
+const END = '<!-- config-reference:end -->';
+
+const common = `### Every service (\`@idp/service-kit\`)
+
+| variable | default | meaning |
+| --- | --- | --- |
+| \`NODE_ENV\` | \`production\` | \`development\`, \`test\` or \`production\`; some development-only switches are refused in production |
+| \`PORT\` | per service (portal 3000, policy-api 3001, scim 3002, token-broker 3003) | HTTP port (API, \`/healthz\`, \`/readyz\`, \`/metrics\`) |
+| \`LOG_LEVEL\` | \`info\` | pino level: \`fatal\` … \`trace\`, \`silent\` |
+| \`NATS_URL\` | — (required) | \`nats://host:4222\` (comma-separated for a cluster) |
+| \`NATS_USER\` / \`NATS_PASSWORD\` | unset | The service's own NATS user; its subject permissions are set on the server (see helm values \`messaging.permissions\`); replies come to \`_INBOX.<user>.>\` |
+| \`DATABASE_URL\` | — (required, not for token-broker) | \`postgresql://user:pass@host:5432/db\` |
+| \`MIGRATE_ON_START\` | \`false\` | Apply pending Prisma migrations at boot (the local stack does; Kubernetes runs a Job) |
+| \`SHUTDOWN_TIMEOUT_MS\` | \`10000\` | Deadline for the graceful drain after SIGTERM (HTTP, then NATS, then the database) |
+`;
+
+const local = `### Local stack and tests
+
+| variable | default | meaning |
+| --- | --- | --- |
+| \`UP_PORT\` | \`8443\` | \`npm run up\`: port of the local HTTPS entry point |
+| \`DATABASE_URL\` (for \`npm run up\`) | unset | Use this PostgreSQL server instead of the local one in \`.dev/postgres\` (databases \`portal\`, \`policy\`, \`scim\` are created) |
+| \`DEV_CA_DIR\` | \`.dev/ca\` | Where the dev certificate authority lives (\`scripts/dev-ca.mjs\`) |
+| \`NATS_SERVER_BIN\` | \`nats-server\` on PATH | nats-server used by tests and \`npm run up\` |
+| \`PG_BIN_DIR\` | newest \`/usr/lib/postgresql/*/bin\` | PostgreSQL server binaries used by tests and \`npm run up\` |
+| \`CHROMIUM_PATH\` | \`/usr/bin/chromium\` | Chromium for the browser tests (never a downloaded browser) |
+| \`DEV_AZURE_HOST\`, \`DEV_AZURE_PUBLIC_HOST\` | \`localhost\` | dev-azure: listen host and the host in issued URLs |
+| \`DEV_AZURE_IDENTITY_PORT\`, \`DEV_AZURE_KEYVAULT_PORT\` | \`9443\`, \`9444\` | dev-azure: identity (B2C + Entra ID) and Key Vault ports |
+| \`DEV_AZURE_DATA_DIR\` | \`.dev/dev-azure\` | dev-azure: persisted users, keys, vault state |
+| \`DEV_AZURE_CONFIG\` | \`dev-azure/config/dev-azure.json\` | dev-azure: tenants, apps, flows, users, vault ([reference](dev-azure/config/README.md)) |
+| \`DEV_AZURE_KEYVAULT\` | \`true\` | dev-azure: \`false\` runs the identity stand-in only |
+| \`DEV_AZURE_TLS_CERT_FILE\`, \`DEV_AZURE_TLS_KEY_FILE\`, \`DEV_AZURE_CA_FILE\` | dev CA | dev-azure: TLS material (in a cluster) |
+| \`DEV_AZURE_SA_TOKEN_FILE\`, \`DEV_AZURE_SERVICE_ACCOUNT\` | unset, \`identity-platform:token-broker\` | dev-azure: keep a projected service-account token in this file for that account (local workload identity) |
+`;
+
+function serviceRows(service) {
+  const text = readFileSync(path.join(root, 'services', service, 'README.md'), 'utf8');
+  const common = new Set(['NODE_ENV', 'PORT', 'LOG_LEVEL', 'NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'DATABASE_URL', 'MIGRATE_ON_START', 'SHUTDOWN_TIMEOUT_MS']);
+  return text
+    .split('\n')
+    .filter((l) => /^\| `[A-Z][A-Z0-9_]+`/.test(l))
+    .filter((l) => {
+      const names = [...l.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]);
+      return names.some((n) => !common.has(n));
+    });
+}
+
+const sections = ['portal', 'policy-api', 'scim', 'token-broker'].map(
+  (s) => `### ${s} ([details](services/${s}/README.md))\n\n| variable | default | meaning |\n| --- | --- | --- |\n${serviceRows(s).join('\n')}\n`,
+);
+const body = [common, ...sections, local].join('\n');
+const readmePath = path.join(root, 'README.md');
+const readme = readFileSync(readmePath, 'utf8');
+const a = readme.indexOf(START);
+const b = readme.indexOf(END);
+if (a < 0 || b < 0) throw new Error('README.md lacks the config-reference markers');
+const next = `${readme.slice(0, a + START.length)}\n${body}${readme.slice(b)}`;
+if (process.argv.includes('--check')) {
+  if (next !== readme) {
+    console.error('README configuration reference is stale: run node scripts/config-reference.mjs');
+    process.exit(1);
+  }
+} else {
+  writeFileSync(readmePath, next);
+}
