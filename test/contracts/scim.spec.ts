@@ -30,6 +30,9 @@ const SCIM_CONTRACTS = [
 ] as const;
 const bySubject = new Map<string, EventContract>(SCIM_CONTRACTS.map((c) => [c.subject, c]));
 
+/** User and group events only: token warnings interleave on their own schedule. */
+const ofResources = (msgs: StoredMsg[]): StoredMsg[] => msgs.filter((m) => !m.subject.startsWith('scim.token.'));
+
 interface Decoded {
   subject: string;
   event: Record<string, unknown>;
@@ -52,7 +55,8 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
   const send = <T>(method: string, path: string, body?: unknown) => call<T>(method, scim(path), { token: scimToken, body, contentType: 'application/scim+json' });
 
   beforeAll(async () => {
-    stack = await startStack({ services: ['scim'] });
+    // Token expiry checked every second (default hourly), so the warning event is observable.
+    stack = await startStack({ services: ['scim'], env: { scim: { SCIM_TOKEN_CHECK_INTERVAL_MS: '1000' } } });
     observer = await stack.connect('observer');
   }, 120_000);
   afterAll(async () => {
@@ -67,6 +71,16 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
     scimToken = created.body.token;
     const withScimToken = await call('GET', `${stack.url('scim')}/admin/directories/${DIRECTORY}/tokens`, { token: scimToken });
     expect(withScimToken.status).toBe(401);
+
+    // 30 days is inside the default warning window (SCIM_TOKEN_WARN_DAYS=30): scim.token.expiring.v1, once.
+    const msgs = await waitForStream(observer, 'SCIM', (m) => m.some((x) => x.subject === contracts.ScimTokenExpiring.subject));
+    expect(decodeAll(msgs).filter((e) => e.subject === contracts.ScimTokenExpiring.subject)).toEqual([
+      {
+        subject: 'scim.token.expiring.v1',
+        event: { eventId: expect.any(String), directoryId: DIRECTORY, tokenId: created.body.id, tokenName: 'Entra provisioning', expiresAt: expect.any(String), daysLeft: 30 },
+      },
+    ]);
+    expect(JSON.stringify(decodeAll(msgs))).not.toContain(scimToken);
   });
 
   it('publishes conforming user and group events with the membership deltas of each change', async () => {
@@ -95,7 +109,8 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
     // Deleting a member shrinks its groups: the group's delta is part of the contract too.
     expect((await send('DELETE', `/Users/${b}`)).status).toBe(204);
 
-    const msgs = await waitForStream(observer, 'SCIM', (m) => m.some((x) => x.subject === contracts.ScimUserDeleted.subject));
+    // Eight events: six requests, and the delete also shrinks the group.
+    const msgs = ofResources(await waitForStream(observer, 'SCIM', (m) => ofResources(m).length >= 8));
     const events = decodeAll(msgs);
     const common = { eventId: expect.any(String), directoryId: DIRECTORY, occurredAt: expect.any(String), requestId: expect.any(String) };
     expect(events).toEqual([
@@ -113,7 +128,7 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
   });
 
   it('publishes nothing for a refused request (uniqueness conflict, bad PATCH)', async () => {
-    const before = (await waitForStream(observer, 'SCIM', () => true)).length;
+    const before = ofResources(await waitForStream(observer, 'SCIM', () => true)).length;
     const dup = await send<{ scimType?: string }>('POST', '/Users', { schemas: [USER], userName: 'ADA@fabrikam.example', active: true });
     expect(dup.status).toBe(409);
     expect(dup.body.scimType).toBe('uniqueness');
@@ -123,7 +138,7 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
     // A later real change is the next event: nothing was staged for the refused ones.
     const next = await send<{ id: string }>('POST', '/Users', { schemas: [USER], userName: 'grace@fabrikam.example', active: true });
     expect(next.status).toBe(201);
-    const msgs = await waitForStream(observer, 'SCIM', (m) => m.length > before);
+    const msgs = ofResources(await waitForStream(observer, 'SCIM', (m) => ofResources(m).length > before));
     expect(decodeAll(msgs.slice(before))).toEqual([{ subject: 'scim.user.created.v1', event: expect.objectContaining({ userId: next.body.id, userName: 'grace@fabrikam.example' }) }]);
   });
 });
