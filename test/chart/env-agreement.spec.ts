@@ -5,14 +5,16 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ofKind, renderSet, repoRoot, valueSets } from './support/chart';
-import { serviceEnvSchema } from './support/service-env';
+import { envProblems, serviceEnvSchema } from './support/service-env';
 import { localProcess, type World } from './support/simulate';
 
 /** Read by Node itself, not by the service's config. */
 const NODE_RUNTIME = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
 
-// Every Secret and ConfigMap exists with some value: only names matter here.
-const anything = new Proxy({}, { get: () => new Proxy({}, { get: () => 'test-value' }) }) as Record<string, Record<string, string>>;
+// Every Secret and ConfigMap exists; values look like what the README tells users to store.
+const sample = (key: string): string =>
+  key.endsWith('database-url') ? 'postgresql://app:secret@db.example:5432/app?sslmode=require' : key.endsWith('encryption-key') ? Buffer.alloc(32, 7).toString('base64') : 'test-value';
+const anything = new Proxy({}, { get: () => new Proxy({}, { get: (_t, key) => sample(String(key)) }) }) as Record<string, Record<string, string>>;
 const world: World = {
   repoRoot,
   secrets: anything,
@@ -83,5 +85,15 @@ describe.each(['kind', 'aks'] as const)('%s values are complete', (set) => {
       return required.filter((n) => !given.has(n)).map((n) => `${p.owner}: ${n}`);
     });
     expect(missing).toEqual([]);
+  });
+
+  it('give each service an environment its own config schema accepts (refinements included)', () => {
+    // values-aks.yaml has <placeholders> for tenant-specific ids and names: fill them in.
+    const fill = (v: string) => v.replace(/<[^>]*-id>/g, '11111111-2222-4333-8444-555555555555').replace(/<[^>]+>/g, 'example');
+    const problems = servicesOf(set).flatMap((p) => {
+      const env = Object.fromEntries(Object.entries(p.env).map(([k, v]) => [k, fill(v)]));
+      return envProblems(p.sourceDir, env).map((e) => `${p.owner}: ${e}`);
+    });
+    expect(problems).toEqual([]);
   });
 });

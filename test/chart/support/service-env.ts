@@ -26,3 +26,18 @@ export function serviceEnvSchema(serviceDir: string): ServiceEnvSchema {
   if (!existsSync(config)) throw new Error(`${config} is missing: build first (npx turbo run build)`);
   return JSON.parse(execFileSync(process.execPath, ['-e', probe, config], { encoding: 'utf8' })) as ServiceEnvSchema;
 }
+
+// Parses an environment with the service's own schema (refinements included) and prints the issues.
+const check = `
+const mod = require(process.argv[1]);
+const isObj = (v) => v && typeof v === 'object' && typeof v.safeParse === 'function' && v.shape && typeof v.shape === 'object';
+const [schema] = Object.values(mod).filter(isObj).filter((s) => 'PORT' in s.shape);
+const r = schema.safeParse(JSON.parse(process.argv[2]));
+process.stdout.write(JSON.stringify(r.success ? [] : r.error.issues.map((i) => i.path.join('.') + ': ' + i.message)));
+`;
+
+/** Problems the service would report at boot for this environment ([] when it would start). */
+export function envProblems(serviceDir: string, env: Record<string, string>): string[] {
+  const config = join(serviceDir, 'dist', 'config.js');
+  return JSON.parse(execFileSync(process.execPath, ['-e', check, config, JSON.stringify(env)], { encoding: 'utf8' })) as string[];
+}
