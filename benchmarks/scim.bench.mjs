@@ -1,8 +1,8 @@
 // SCIM provisioning throughput and scaling, driven like Microsoft Entra ID's provisioning service.
 //   1. Scaling: `userName eq` lookup latency at BENCH_SCALE_SMALL users vs BENCH_SCALE_USERS users
-//      (target ratio <= 1.5), and GET /Groups/{id}?excludedAttributes=members for a group of
-//      BENCH_SCALE_USERS members vs one of 10 members (target ratio <= 1.5). The large directory is
-//      bulk-loaded with SQL (only lookups are measured, not the loading).
+//      (target ratio <= 1.5; two services over two databases, probed alternately), and
+//      GET /Groups/{id}?excludedAttributes=members for a group of BENCH_SCALE_USERS members vs one of
+//      10 members (target ratio <= 1.5). Directories are bulk-loaded with SQL (only lookups are timed).
 //   2. Initial cycle (concurrency BENCH_CONCURRENCY, default 8): for each of BENCH_USERS users,
 //      GET ?filter=userName eq (404-style empty list) then POST; for each of BENCH_GROUPS groups,
 //      GET ?filter=displayName eq, POST, then PATCH members in batches of BENCH_MEMBER_BATCH until it
@@ -49,25 +49,31 @@ const log = (...a) => JSON_OUT || console.log(...a);
 
 // --- infrastructure -----------------------------------------------------------------------------
 const [pgServer, nats] = await Promise.all([startPostgres(), startNats()]);
-const databaseUrl = await pgServer.createDatabase();
-const port = await freePort();
-const proc = startNode(entry, { PORT: String(port), DATABASE_URL: databaseUrl, NATS_URL: nats.url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn' });
-const base = `http://127.0.0.1:${port}`;
-const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 const started = Date.now();
-
-async function tokenFor(dir) {
-  const { stdout } = await run(process.execPath, [cli, 'token', 'create', dir, 'bench'], { env: { ...process.env, DATABASE_URL: databaseUrl } });
-  return JSON.parse(stdout).token;
+/** A scim process over its own database. */
+async function startService() {
+  const databaseUrl = await pgServer.createDatabase();
+  const port = await freePort();
+  const proc = startNode(entry, { PORT: String(port), DATABASE_URL: databaseUrl, NATS_URL: nats.url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn' });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/readyz`, { proc, timeoutMs: 60_000 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const tokenFor = async (dir) => {
+    const { stdout } = await run(process.execPath, [cli, 'token', 'create', dir, 'bench'], { env: { ...process.env, DATABASE_URL: databaseUrl } });
+    return JSON.parse(stdout).token;
+  };
+  return { base, proc, pool, tokenFor, stop: async () => (await pool.end(), await proc.stop('SIGTERM')) };
 }
+const main = await startService();
+const { base, pool } = main;
 
 // --- measurement -------------------------------------------------------------------------------
 const samples = new Map(); // operation -> ms[]
 let requests = 0;
 let failures = 0;
-async function call(op, token, method, url, body, expected) {
+async function call(op, token, method, url, body, expected, at = base) {
   const t0 = performance.now();
-  const res = await globalThis.fetch(`${base}${url}`, {
+  const res = await globalThis.fetch(`${at}${url}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/scim+json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -109,54 +115,53 @@ async function cycle(name, build) {
 const filterUrl = (res, f, extra = '') => `/scim/v2/${res}?filter=${encodeURIComponent(f)}${extra}`;
 
 try {
-  await waitForHttp(`${base}/readyz`, { proc, timeoutMs: 60_000 });
-
   // --- 1. scaling --------------------------------------------------------------------------------
-  const scaleToken = await tokenFor('scale');
-  const bulkUsers = async (from, to) => {
-    await pool.query(
+  // The small and the large case run side by side (a second service over a database holding only
+  // the small directory) and are probed alternately, so load elsewhere on the machine hits both alike.
+  const other = await startService();
+  const scaleToken = await main.tokenFor('scale');
+  const smallToken = await other.tokenFor('scale');
+  const bulkUsers = async (db, count) => {
+    await db.query(
       `INSERT INTO scim_users (id, directory_id, user_name, user_name_lower, external_id, display_name, active, emails_lower, data)
        SELECT gen_random_uuid()::text, 'scale', 'User' || i || '@Scale.example', 'user' || i || '@scale.example', 'ext-' || i, 'User ' || i, true,
               ARRAY['user' || i || '@scale.example'],
-              jsonb_build_object('schemas', jsonb_build_array($3::text), 'userName', 'User' || i || '@Scale.example', 'externalId', 'ext-' || i,
+              jsonb_build_object('schemas', jsonb_build_array($2::text), 'userName', 'User' || i || '@Scale.example', 'externalId', 'ext-' || i,
                                  'displayName', 'User ' || i, 'active', true, 'emails', jsonb_build_array(jsonb_build_object('value', 'user' || i || '@scale.example', 'type', 'work', 'primary', true)))::json
-       FROM generate_series($1::int, $2::int) AS i`,
-      [from, to, USER_URN],
+       FROM generate_series(1, $1::int) AS i`,
+      [count, USER_URN],
     );
-    await pool.query('ANALYZE scim_users');
+    await db.query('ANALYZE scim_users');
   };
-  const probeLookups = async (population) => {
-    const xs = [];
+  await Promise.all([bulkUsers(other.pool, SCALE_SMALL), bulkUsers(pool, SCALE_USERS)]);
+  /** Alternates two probes; returns the p50 of each (the first 50 rounds warm up). */
+  const alternate = async (a, b) => {
+    const xa = [];
+    const xb = [];
     for (let i = 0; i < PROBES + 50; i++) {
-      const n = 1 + Math.floor(Math.random() * population);
-      const t0 = performance.now();
-      const r = await call('scale-lookup', scaleToken, 'GET', filterUrl('Users', `userName eq "user${n}@SCALE.example"`), undefined, 200);
-      if (i >= 50) xs.push(performance.now() - t0); // first 50 warm up
-      if (r?.totalResults !== 1) failures++;
+      for (const [probe, xs] of i % 2 ? [[a, xa], [b, xb]] : [[b, xb], [a, xa]]) {
+        const t0 = performance.now();
+        await probe();
+        if (i >= 50) xs.push(performance.now() - t0);
+      }
     }
-    return pct(xs, 50);
+    return [pct(xa, 50), pct(xb, 50)];
   };
-  await bulkUsers(1, SCALE_SMALL);
-  const lookupSmall = await probeLookups(SCALE_SMALL);
-  await bulkUsers(SCALE_SMALL + 1, SCALE_USERS);
-  const lookupLarge = await probeLookups(SCALE_USERS);
+  const lookup = (token, at, population) => async () => {
+    const n = 1 + Math.floor(Math.random() * population);
+    const r = await call('scale-lookup', token, 'GET', filterUrl('Users', `userName eq "user${n}@SCALE.example"`), undefined, 200, at);
+    if (r?.totalResults !== 1) failures++;
+  };
+  const [lookupSmall, lookupLarge] = await alternate(lookup(smallToken, other.base, SCALE_SMALL), lookup(scaleToken, base, SCALE_USERS));
+  await other.stop();
 
   const small = await call('scale-group', scaleToken, 'POST', '/scim/v2/Groups', { schemas: [GROUP_URN], displayName: 'ten' }, 201);
   const large = await call('scale-group', scaleToken, 'POST', '/scim/v2/Groups', { schemas: [GROUP_URN], displayName: 'everyone' }, 201);
   await pool.query(`INSERT INTO scim_memberships (group_id, user_id) SELECT $1, id FROM scim_users WHERE directory_id = 'scale' ORDER BY id LIMIT 10`, [small.id]);
   await pool.query(`INSERT INTO scim_memberships (group_id, user_id) SELECT $1, id FROM scim_users WHERE directory_id = 'scale'`, [large.id]);
   await pool.query('ANALYZE scim_memberships');
-  const probeGroup = async (id) => {
-    const xs = [];
-    for (let i = 0; i < PROBES + 50; i++) {
-      const t0 = performance.now();
-      await call('scale-group-read', scaleToken, 'GET', `/scim/v2/Groups/${id}?excludedAttributes=members`, undefined, 200);
-      if (i >= 50) xs.push(performance.now() - t0);
-    }
-    return pct(xs, 50);
-  };
-  const groupSmall = await probeGroup(small.id);
-  const groupLarge = await probeGroup(large.id);
+  const readGroup = (id) => () => call('scale-group-read', scaleToken, 'GET', `/scim/v2/Groups/${id}?excludedAttributes=members`, undefined, 200);
+  const [groupSmall, groupLarge] = await alternate(readGroup(small.id), readGroup(large.id));
   // A membership PATCH on the large group must not load its members either.
   const { rows: [someone] } = await pool.query('SELECT user_id FROM scim_memberships WHERE group_id = $1 LIMIT 1', [large.id]);
   const t0 = performance.now();
@@ -164,7 +169,7 @@ try {
   const patchLargeMs = performance.now() - t0;
 
   // --- 2. initial cycle ---------------------------------------------------------------------------
-  const token = await tokenFor('entra');
+  const token = await main.tokenFor('entra');
   const ids = new Array(USERS);
   const groupIds = new Array(GROUPS);
   const userName = (i) => `Bench.User${i}@Contoso.com`;
@@ -264,7 +269,6 @@ try {
     log(`\nunexpected responses: ${failures}; total time ${result.totalSeconds}s`);
   }
 } finally {
-  await pool.end();
-  await proc.stop('SIGTERM');
+  await main.stop();
   await Promise.all([pgServer.stop(), nats.dispose()]);
 }
