@@ -99,6 +99,18 @@ describe.each(valueSets)('policy on the %s render', (set) => {
     }
   });
 
+  it('the helm test hook asks every service for /readyz through its Service', () => {
+    const [pod] = ofKind(objects(), 'Pod').filter((p) => p.metadata.annotations?.['helm.sh/hook'] === 'test');
+    const script = podTemplateOf(pod)!.spec.containers[0].command!.join(' ');
+    const services = ofKind(objects(), 'Service').filter((s) => ['portal', 'policy-api', 'scim', 'token-broker'].includes((s.spec as { selector: Record<string, string> }).selector['app.kubernetes.io/name']));
+    expect(services).toHaveLength(4);
+    for (const svc of services) {
+      const port = (svc.spec as { ports: { port: number; targetPort: string }[] }).ports[0];
+      expect(port.targetPort).toBe('http');
+      expect(script).toContain(`wget -q -T 5 -O - http://${svc.metadata.name}:${port.port}/readyz`);
+    }
+  });
+
   it('runs database migrations as a hook Job per service with a database, never for the token broker', () => {
     const jobs = ofKind(objects(), 'Job');
     expect(jobs.map((j) => j.metadata.name).sort()).toEqual(['identity-policy-api-migrate', 'identity-portal-migrate', 'identity-scim-migrate']);
