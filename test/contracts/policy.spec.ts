@@ -1,7 +1,12 @@
 // Producer side of `policy.beneficiaries.changed.v1`: the real policy-api process, a real B2C
 // step-up token from dev-azure, and the event read back from JetStream and decoded with the
 // contract's schema, as any consumer of the POLICY stream would.
-import { CONTRACT_HEADER, decodeEvent, PolicyBeneficiariesChanged, type EventOf } from '@idp/contracts';
+import {
+  CONTRACT_HEADER,
+  decodeEvent,
+  PolicyBeneficiariesChanged,
+  type EventOf,
+} from '@idp/contracts';
 import type { NatsConnection, StoredMsg } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { call } from '../support/http';
@@ -34,12 +39,15 @@ describe('contract policy.beneficiaries.changed.v1 (policy-api → POLICY stream
   });
 
   const api = (path: string) => `${stack.url('policy-api')}${path}`;
-  const decoded = (msgs: StoredMsg[]): Changed[] => msgs.map((m) => decodeEvent(PolicyBeneficiariesChanged, m.data));
+  const decoded = (msgs: StoredMsg[]): Changed[] =>
+    msgs.map((m) => decodeEvent(PolicyBeneficiariesChanged, m.data));
 
   it('publishes one conforming event per committed change, with the contract header and the outbox id as message id', async () => {
     const email = 'alice@contoso.example';
     const alice = stack.azure.identity.findUser(email);
-    const read = await call<Policy>('GET', api('/policies/me'), { token: await userToken(stack, email) });
+    const read = await call<Policy>('GET', api('/policies/me'), {
+      token: await userToken(stack, email),
+    });
     expect(read.status).toBe(200);
     const etag = read.headers.get('etag');
     expect(etag).toBe(`"v${read.body.version}"`);
@@ -89,18 +97,34 @@ describe('contract policy.beneficiaries.changed.v1 (policy-api → POLICY stream
     const token = await userToken(stack, email, MFA_FLOW);
     const first = await call<Policy>('GET', api('/policies/me'), { token });
     const v1 = [{ name: 'Erin Example', relationship: 'sibling', sharePercent: 100 }];
-    const changed = await call<Policy>('PUT', api('/policies/me/beneficiaries'), { token, headers: { 'if-match': first.headers.get('etag') ?? '' }, body: { beneficiaries: v1 } });
+    const changed = await call<Policy>('PUT', api('/policies/me/beneficiaries'), {
+      token,
+      headers: { 'if-match': first.headers.get('etag') ?? '' },
+      body: { beneficiaries: v1 },
+    });
     expect(changed.status).toBe(200);
     // The same list again: no new version, so no event.
-    const same = await call<Policy>('PUT', api('/policies/me/beneficiaries'), { token, headers: { 'if-match': changed.headers.get('etag') ?? '' }, body: { beneficiaries: v1 } });
+    const same = await call<Policy>('PUT', api('/policies/me/beneficiaries'), {
+      token,
+      headers: { 'if-match': changed.headers.get('etag') ?? '' },
+      body: { beneficiaries: v1 },
+    });
     expect(same.status).toBe(200);
     expect(same.body.version).toBe(changed.body.version);
     const v2 = [{ name: 'Charity Trust', relationship: 'charity', sharePercent: 100 }];
-    const again = await call<Policy>('PUT', api('/policies/me/beneficiaries'), { token, headers: { 'if-match': same.headers.get('etag') ?? '' }, body: { beneficiaries: v2 } });
+    const again = await call<Policy>('PUT', api('/policies/me/beneficiaries'), {
+      token,
+      headers: { 'if-match': same.headers.get('etag') ?? '' },
+      body: { beneficiaries: v2 },
+    });
     expect(again.status).toBe(200);
 
     // The relay keeps order, so a stray event for the no-op would sit between these two.
-    const msgs = await waitForStream(observer, 'POLICY', (m) => decoded(m).some((e) => e.policyNumber === first.body.policyNumber && e.policyVersion === again.body.version));
+    const msgs = await waitForStream(observer, 'POLICY', (m) =>
+      decoded(m).some(
+        (e) => e.policyNumber === first.body.policyNumber && e.policyVersion === again.body.version,
+      ),
+    );
     const bobs = decoded(msgs).filter((e) => e.policyNumber === first.body.policyNumber);
     expect(bobs.map((e) => [e.policyVersion, e.before, e.after])).toEqual([
       [changed.body.version, [], v1],
@@ -112,7 +136,14 @@ describe('contract policy.beneficiaries.changed.v1 (policy-api → POLICY stream
   it('publishes nothing for a refused change (sign-in token without step-up)', async () => {
     // A user of its own, so the stream holds only what this test caused for her policy.
     const email = `carol-${randomUUID().slice(0, 8)}@contoso.example`;
-    await stack.azure.identity.createUser({ tenant: 'contoso', email, password: 'Carol-dev-Passw0rd!', givenName: 'Carol', surname: 'Example', displayName: 'Carol Example' });
+    await stack.azure.identity.createUser({
+      tenant: 'contoso',
+      email,
+      password: 'Carol-dev-Passw0rd!',
+      givenName: 'Carol',
+      surname: 'Example',
+      displayName: 'Carol Example',
+    });
     const signIn = await userToken(stack, email);
     const read = await call<Policy>('GET', api('/policies/me'), { token: signIn });
     const refused = await call('PUT', api('/policies/me/beneficiaries'), {
@@ -124,9 +155,19 @@ describe('contract policy.beneficiaries.changed.v1 (policy-api → POLICY stream
     expect(refused.headers.get('www-authenticate')).toMatch(/insufficient_user_authentication/);
 
     const after = [{ name: 'Dan Example', relationship: 'partner', sharePercent: 100 }];
-    const ok = await call<Policy>('PUT', api('/policies/me/beneficiaries'), { token: await userToken(stack, email, MFA_FLOW), headers: { 'if-match': read.headers.get('etag') ?? '' }, body: { beneficiaries: after } });
+    const ok = await call<Policy>('PUT', api('/policies/me/beneficiaries'), {
+      token: await userToken(stack, email, MFA_FLOW),
+      headers: { 'if-match': read.headers.get('etag') ?? '' },
+      body: { beneficiaries: after },
+    });
     expect(ok.status).toBe(200);
-    const msgs = await waitForStream(observer, 'POLICY', (m) => decoded(m).some((e) => e.policyNumber === read.body.policyNumber));
-    expect(decoded(msgs).filter((e) => e.policyNumber === read.body.policyNumber).map((e) => [e.policyVersion, e.before, e.after])).toEqual([[read.body.version + 1, [], after]]);
+    const msgs = await waitForStream(observer, 'POLICY', (m) =>
+      decoded(m).some((e) => e.policyNumber === read.body.policyNumber),
+    );
+    expect(
+      decoded(msgs)
+        .filter((e) => e.policyNumber === read.body.policyNumber)
+        .map((e) => [e.policyVersion, e.before, e.after]),
+    ).toEqual([[read.body.version + 1, [], after]]);
   });
 });

@@ -31,7 +31,8 @@ const SCIM_CONTRACTS = [
 const bySubject = new Map<string, EventContract>(SCIM_CONTRACTS.map((c) => [c.subject, c]));
 
 /** User and group events only: token warnings interleave on their own schedule. */
-const ofResources = (msgs: StoredMsg[]): StoredMsg[] => msgs.filter((m) => !m.subject.startsWith('scim.token.'));
+const ofResources = (msgs: StoredMsg[]): StoredMsg[] =>
+  msgs.filter((m) => !m.subject.startsWith('scim.token.'));
 
 interface Decoded {
   subject: string;
@@ -52,11 +53,15 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
   let observer: NatsConnection;
   let scimToken: string;
   const scim = (path: string) => `${stack.url('scim')}/${DIRECTORY}/scim/v2${path}`;
-  const send = <T>(method: string, path: string, body?: unknown) => call<T>(method, scim(path), { token: scimToken, body, contentType: 'application/scim+json' });
+  const send = <T>(method: string, path: string, body?: unknown) =>
+    call<T>(method, scim(path), { token: scimToken, body, contentType: 'application/scim+json' });
 
   beforeAll(async () => {
     // Token expiry checked every second (default hourly), so the warning event is observable.
-    stack = await startStack({ services: ['scim'], env: { scim: { SCIM_TOKEN_CHECK_INTERVAL_MS: '1000' } } });
+    stack = await startStack({
+      services: ['scim'],
+      env: { scim: { SCIM_TOKEN_CHECK_INTERVAL_MS: '1000' } },
+    });
     observer = await stack.connect('observer');
   }, 120_000);
   afterAll(async () => {
@@ -65,19 +70,38 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
 
   it('issues a SCIM token through the admin API to an Entra app holding Scim.Admin (and refuses SCIM tokens there)', async () => {
     const admin = await scimAdminToken(stack);
-    const created = await call<{ id: string; token: string }>('POST', `${stack.url('scim')}/admin/directories/${DIRECTORY}/tokens`, { token: admin, body: { name: 'Entra provisioning', lifetimeDays: 30 } });
+    const created = await call<{ id: string; token: string }>(
+      'POST',
+      `${stack.url('scim')}/admin/directories/${DIRECTORY}/tokens`,
+      { token: admin, body: { name: 'Entra provisioning', lifetimeDays: 30 } },
+    );
     expect(created.status).toBe(201);
     expect(created.body.token).toMatch(/^scim_/);
     scimToken = created.body.token;
-    const withScimToken = await call('GET', `${stack.url('scim')}/admin/directories/${DIRECTORY}/tokens`, { token: scimToken });
+    const withScimToken = await call(
+      'GET',
+      `${stack.url('scim')}/admin/directories/${DIRECTORY}/tokens`,
+      { token: scimToken },
+    );
     expect(withScimToken.status).toBe(401);
 
     // 30 days is inside the default warning window (SCIM_TOKEN_WARN_DAYS=30): scim.token.expiring.v1, once.
-    const msgs = await waitForStream(observer, 'SCIM', (m) => m.some((x) => x.subject === contracts.ScimTokenExpiring.subject));
-    expect(decodeAll(msgs).filter((e) => e.subject === contracts.ScimTokenExpiring.subject)).toEqual([
+    const msgs = await waitForStream(observer, 'SCIM', (m) =>
+      m.some((x) => x.subject === contracts.ScimTokenExpiring.subject),
+    );
+    expect(
+      decodeAll(msgs).filter((e) => e.subject === contracts.ScimTokenExpiring.subject),
+    ).toEqual([
       {
         subject: 'scim.token.expiring.v1',
-        event: { eventId: expect.any(String), directoryId: DIRECTORY, tokenId: created.body.id, tokenName: 'Entra provisioning', expiresAt: expect.any(String), daysLeft: 30 },
+        event: {
+          eventId: expect.any(String),
+          directoryId: DIRECTORY,
+          tokenId: created.body.id,
+          tokenName: 'Entra provisioning',
+          expiresAt: expect.any(String),
+          daysLeft: 30,
+        },
       },
     ]);
     expect(JSON.stringify(decodeAll(msgs))).not.toContain(scimToken);
@@ -93,52 +117,187 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
       emails: [{ value: 'ada@fabrikam.example', type: 'work', primary: true }],
     });
     expect(ada.status).toBe(201);
-    const alan = await send<{ id: string }>('POST', '/Users', { schemas: [USER], userName: 'alan@fabrikam.example', active: true });
+    const alan = await send<{ id: string }>('POST', '/Users', {
+      schemas: [USER],
+      userName: 'alan@fabrikam.example',
+      active: true,
+    });
     expect(alan.status).toBe(201);
     const [a, b] = [ada.body.id, alan.body.id];
 
-    const group = await send<{ id: string }>('POST', '/Groups', { schemas: [GROUP], displayName: 'Engineering', externalId: 'eng-ext', members: [{ value: a }] });
+    const group = await send<{ id: string }>('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'Engineering',
+      externalId: 'eng-ext',
+      members: [{ value: a }],
+    });
     expect(group.status).toBe(201);
     const g = group.body.id;
     // As Entra sends them: one add, then a remove by value filter.
-    expect((await send('PATCH', `/Groups/${g}`, { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: b }] }] })).status).toBe(204);
-    expect((await send('PATCH', `/Groups/${g}`, { schemas: [PATCH], Operations: [{ op: 'Remove', path: `members[value eq "${a}"]` }] })).status).toBe(204);
-    const deactivated = await send<{ active: boolean }>('PATCH', `/Users/${a}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] });
+    expect(
+      (
+        await send('PATCH', `/Groups/${g}`, {
+          schemas: [PATCH],
+          Operations: [{ op: 'Add', path: 'members', value: [{ value: b }] }],
+        })
+      ).status,
+    ).toBe(204);
+    expect(
+      (
+        await send('PATCH', `/Groups/${g}`, {
+          schemas: [PATCH],
+          Operations: [{ op: 'Remove', path: `members[value eq "${a}"]` }],
+        })
+      ).status,
+    ).toBe(204);
+    const deactivated = await send<{ active: boolean }>('PATCH', `/Users/${a}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
     expect(deactivated.status).toBe(200);
     expect(deactivated.body.active).toBe(false);
     // Deleting a member shrinks its groups: the group's delta is part of the contract too.
     expect((await send('DELETE', `/Users/${b}`)).status).toBe(204);
 
     // Eight events: six requests, and the delete also shrinks the group.
-    const msgs = ofResources(await waitForStream(observer, 'SCIM', (m) => ofResources(m).length >= 8));
+    const msgs = ofResources(
+      await waitForStream(observer, 'SCIM', (m) => ofResources(m).length >= 8),
+    );
     const events = decodeAll(msgs);
-    const common = { eventId: expect.any(String), directoryId: DIRECTORY, occurredAt: expect.any(String), requestId: expect.any(String) };
+    const common = {
+      eventId: expect.any(String),
+      directoryId: DIRECTORY,
+      occurredAt: expect.any(String),
+      requestId: expect.any(String),
+    };
     expect(events).toEqual([
-      { subject: 'scim.user.created.v1', event: { ...common, userId: a, externalId: 'ada-ext', userName: 'ada@fabrikam.example', active: true } },
-      { subject: 'scim.user.created.v1', event: { ...common, userId: b, externalId: null, userName: 'alan@fabrikam.example', active: true } },
-      { subject: 'scim.group.created.v1', event: { ...common, groupId: g, externalId: 'eng-ext', displayName: 'Engineering', membersAdded: [a], membersRemoved: [] } },
-      { subject: 'scim.group.updated.v1', event: { ...common, groupId: g, externalId: 'eng-ext', displayName: 'Engineering', membersAdded: [b], membersRemoved: [] } },
-      { subject: 'scim.group.updated.v1', event: { ...common, groupId: g, externalId: 'eng-ext', displayName: 'Engineering', membersAdded: [], membersRemoved: [a] } },
-      { subject: 'scim.user.deactivated.v1', event: { ...common, userId: a, externalId: 'ada-ext', userName: 'ada@fabrikam.example', active: false } },
-      { subject: 'scim.user.deleted.v1', event: { ...common, userId: b, externalId: null, userName: 'alan@fabrikam.example', active: true } },
-      { subject: 'scim.group.updated.v1', event: { ...common, groupId: g, externalId: 'eng-ext', displayName: 'Engineering', membersAdded: [], membersRemoved: [b] } },
+      {
+        subject: 'scim.user.created.v1',
+        event: {
+          ...common,
+          userId: a,
+          externalId: 'ada-ext',
+          userName: 'ada@fabrikam.example',
+          active: true,
+        },
+      },
+      {
+        subject: 'scim.user.created.v1',
+        event: {
+          ...common,
+          userId: b,
+          externalId: null,
+          userName: 'alan@fabrikam.example',
+          active: true,
+        },
+      },
+      {
+        subject: 'scim.group.created.v1',
+        event: {
+          ...common,
+          groupId: g,
+          externalId: 'eng-ext',
+          displayName: 'Engineering',
+          membersAdded: [a],
+          membersRemoved: [],
+        },
+      },
+      {
+        subject: 'scim.group.updated.v1',
+        event: {
+          ...common,
+          groupId: g,
+          externalId: 'eng-ext',
+          displayName: 'Engineering',
+          membersAdded: [b],
+          membersRemoved: [],
+        },
+      },
+      {
+        subject: 'scim.group.updated.v1',
+        event: {
+          ...common,
+          groupId: g,
+          externalId: 'eng-ext',
+          displayName: 'Engineering',
+          membersAdded: [],
+          membersRemoved: [a],
+        },
+      },
+      {
+        subject: 'scim.user.deactivated.v1',
+        event: {
+          ...common,
+          userId: a,
+          externalId: 'ada-ext',
+          userName: 'ada@fabrikam.example',
+          active: false,
+        },
+      },
+      {
+        subject: 'scim.user.deleted.v1',
+        event: {
+          ...common,
+          userId: b,
+          externalId: null,
+          userName: 'alan@fabrikam.example',
+          active: true,
+        },
+      },
+      {
+        subject: 'scim.group.updated.v1',
+        event: {
+          ...common,
+          groupId: g,
+          externalId: 'eng-ext',
+          displayName: 'Engineering',
+          membersAdded: [],
+          membersRemoved: [b],
+        },
+      },
     ]);
     // One JetStream message per event, deduplicated by event id.
-    expect(msgs.map((m) => m.header.get('Nats-Msg-Id'))).toEqual(events.map((e) => e.event.eventId));
+    expect(msgs.map((m) => m.header.get('Nats-Msg-Id'))).toEqual(
+      events.map((e) => e.event.eventId),
+    );
   });
 
   it('publishes nothing for a refused request (uniqueness conflict, bad PATCH)', async () => {
     const before = ofResources(await waitForStream(observer, 'SCIM', () => true)).length;
-    const dup = await send<{ scimType?: string }>('POST', '/Users', { schemas: [USER], userName: 'ADA@fabrikam.example', active: true });
+    const dup = await send<{ scimType?: string }>('POST', '/Users', {
+      schemas: [USER],
+      userName: 'ADA@fabrikam.example',
+      active: true,
+    });
     expect(dup.status).toBe(409);
     expect(dup.body.scimType).toBe('uniqueness');
-    const users = await send<{ Resources: { id: string }[] }>('GET', `/Users?filter=${encodeURIComponent('userName eq "ada@fabrikam.example"')}`);
-    const bad = await send('PATCH', `/Users/${users.body.Resources[0]?.id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value: 'maybe' }] });
+    const users = await send<{ Resources: { id: string }[] }>(
+      'GET',
+      `/Users?filter=${encodeURIComponent('userName eq "ada@fabrikam.example"')}`,
+    );
+    const bad = await send('PATCH', `/Users/${users.body.Resources[0]?.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', path: 'active', value: 'maybe' }],
+    });
     expect(bad.status).toBe(400);
     // A later real change is the next event: nothing was staged for the refused ones.
-    const next = await send<{ id: string }>('POST', '/Users', { schemas: [USER], userName: 'grace@fabrikam.example', active: true });
+    const next = await send<{ id: string }>('POST', '/Users', {
+      schemas: [USER],
+      userName: 'grace@fabrikam.example',
+      active: true,
+    });
     expect(next.status).toBe(201);
-    const msgs = ofResources(await waitForStream(observer, 'SCIM', (m) => ofResources(m).length > before));
-    expect(decodeAll(msgs.slice(before))).toEqual([{ subject: 'scim.user.created.v1', event: expect.objectContaining({ userId: next.body.id, userName: 'grace@fabrikam.example' }) }]);
+    const msgs = ofResources(
+      await waitForStream(observer, 'SCIM', (m) => ofResources(m).length > before),
+    );
+    expect(decodeAll(msgs.slice(before))).toEqual([
+      {
+        subject: 'scim.user.created.v1',
+        event: expect.objectContaining({
+          userId: next.body.id,
+          userName: 'grace@fabrikam.example',
+        }),
+      },
+    ]);
   });
 });

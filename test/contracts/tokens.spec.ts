@@ -33,14 +33,22 @@ describe('contracts tokens.acquire.v1 / tokens.issued.v1 (token-broker)', () => 
 
   beforeAll(async () => {
     stack = await startStack({ services: ['token-broker'] });
-    [reader, observer] = await Promise.all([stack.connect('policy-reader'), stack.connect('observer')]);
+    [reader, observer] = await Promise.all([
+      stack.connect('policy-reader'),
+      stack.connect('observer'),
+    ]);
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();
   });
 
   it('answers policy-reader on its own subject with a conforming reply carrying an app-only token for the policy API', async () => {
-    const reply = await request(reader, TokensAcquire, { registration: 'policy-daemon', scope: SCOPE }, { subject: tokensAcquireSubject('policy-reader'), timeout: 30_000 });
+    const reply = await request(
+      reader,
+      TokensAcquire,
+      { registration: 'policy-daemon', scope: SCOPE },
+      { subject: tokensAcquireSubject('policy-reader'), timeout: 30_000 },
+    );
     if (!reply.ok) throw new Error(`broker refused: ${reply.error.code} ${reply.error.message}`);
     issuedToken = reply.accessToken;
     const claims = claimsOf(reply.accessToken);
@@ -52,29 +60,67 @@ describe('contracts tokens.acquire.v1 / tokens.issued.v1 (token-broker)', () => 
       idtyp: 'app',
       roles: ['Policies.Read.All'],
     });
-    expect(reply).toEqual({ ok: true, accessToken: expect.any(String), tokenType: 'Bearer', expiresOn: claims.exp });
+    expect(reply).toEqual({
+      ok: true,
+      accessToken: expect.any(String),
+      tokenType: 'Bearer',
+      expiresOn: claims.exp,
+    });
 
     // On the wire: the reply names its contract, and decodes with the reply schema.
-    const raw = await reader.request(tokensAcquireSubject('policy-reader'), enc.encode(JSON.stringify({ registration: 'policy-daemon', scope: SCOPE })), { timeout: 30_000 });
+    const raw = await reader.request(
+      tokensAcquireSubject('policy-reader'),
+      enc.encode(JSON.stringify({ registration: 'policy-daemon', scope: SCOPE })),
+      { timeout: 30_000 },
+    );
     expect(raw.headers?.get(CONTRACT_HEADER)).toBe('tokens.acquire.v1');
     expect(decode(TokensAcquire, TokensAcquire.reply, raw.data)).toEqual(reply); // the same token: served from the broker's cache
   });
 
   it('answers refusals with the contract error codes, also for a request that breaks the request schema', async () => {
-    const refused = await request(reader, TokensAcquire, { registration: 'no-such-registration', scope: SCOPE }, { subject: tokensAcquireSubject('policy-reader'), timeout: 30_000 });
-    expect(refused).toEqual({ ok: false, error: { code: 'unknown_registration', message: expect.any(String) } });
-    const notGranted = await request(reader, TokensAcquire, { registration: 'policy-daemon', scope: 'api://northwind-claims/.default' }, { subject: tokensAcquireSubject('policy-reader'), timeout: 30_000 });
+    const refused = await request(
+      reader,
+      TokensAcquire,
+      { registration: 'no-such-registration', scope: SCOPE },
+      { subject: tokensAcquireSubject('policy-reader'), timeout: 30_000 },
+    );
+    expect(refused).toEqual({
+      ok: false,
+      error: { code: 'unknown_registration', message: expect.any(String) },
+    });
+    const notGranted = await request(
+      reader,
+      TokensAcquire,
+      { registration: 'policy-daemon', scope: 'api://northwind-claims/.default' },
+      { subject: tokensAcquireSubject('policy-reader'), timeout: 30_000 },
+    );
     expect(notGranted).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
 
     // The producer validates what it receives: a request missing `scope` gets a conforming bad_request.
-    const raw = await reader.request(tokensAcquireSubject('policy-reader'), enc.encode(JSON.stringify({ registration: 'policy-daemon' })), { timeout: 30_000 });
-    expect(decode(TokensAcquire, TokensAcquire.reply, raw.data)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
-    const notJson = await reader.request(tokensAcquireSubject('policy-reader'), enc.encode('{nope'), { timeout: 30_000 });
-    expect(decode(TokensAcquire, TokensAcquire.reply, notJson.data)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    const raw = await reader.request(
+      tokensAcquireSubject('policy-reader'),
+      enc.encode(JSON.stringify({ registration: 'policy-daemon' })),
+      { timeout: 30_000 },
+    );
+    expect(decode(TokensAcquire, TokensAcquire.reply, raw.data)).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
+    const notJson = await reader.request(
+      tokensAcquireSubject('policy-reader'),
+      enc.encode('{nope'),
+      { timeout: 30_000 },
+    );
+    expect(decode(TokensAcquire, TokensAcquire.reply, notJson.data)).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
   });
 
   it('refuses a caller its policy does not know with `unauthorized` (TokenBrokerClient turns it into a typed error)', async () => {
-    const intruder = new TokenBrokerClient(await stack.connect('intruder'), 'intruder', { timeoutMs: 30_000 });
+    const intruder = new TokenBrokerClient(await stack.connect('intruder'), 'intruder', {
+      timeoutMs: 30_000,
+    });
     const err = await intruder.getToken('policy-daemon', SCOPE).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenBrokerError);
     expect(err).toMatchObject({ code: 'unauthorized' });
@@ -90,11 +136,25 @@ describe('contracts tokens.acquire.v1 / tokens.issued.v1 (token-broker)', () => 
     const uti = String(claimsOf(issuedToken).uti);
     // Two issuances (a miss, then a cache hit); refusals issue nothing.
     expect(events).toEqual([
-      expect.objectContaining({ caller: 'policy-reader', registration: 'policy-daemon', scope: SCOPE, cache: 'miss', expiresOn: claimsOf(issuedToken).exp }),
-      expect.objectContaining({ caller: 'policy-reader', registration: 'policy-daemon', scope: SCOPE, cache: 'hit' }),
+      expect.objectContaining({
+        caller: 'policy-reader',
+        registration: 'policy-daemon',
+        scope: SCOPE,
+        cache: 'miss',
+        expiresOn: claimsOf(issuedToken).exp,
+      }),
+      expect.objectContaining({
+        caller: 'policy-reader',
+        registration: 'policy-daemon',
+        scope: SCOPE,
+        cache: 'hit',
+      }),
     ]);
-    for (const e of events) expect(e.tokenIdHash).toBe(createHash('sha256').update(uti).digest('hex'));
-    const wire = (await readStream(observer, 'TOKENS')).map((m) => Buffer.from(m.data).toString('utf8')).join('\n');
+    for (const e of events)
+      expect(e.tokenIdHash).toBe(createHash('sha256').update(uti).digest('hex'));
+    const wire = (await readStream(observer, 'TOKENS'))
+      .map((m) => Buffer.from(m.data).toString('utf8'))
+      .join('\n');
     expect(wire).not.toContain(issuedToken);
     expect(wire).not.toContain(issuedToken.split('.')[2]);
   });

@@ -36,7 +36,9 @@ describe('secretless daemon: dev-azure → token-broker → NATS → policy-read
     const put = await call<Policy>('PUT', `${stack.url('policy-api')}/policies/me/beneficiaries`, {
       token,
       headers: { 'if-match': me.headers.get('etag') ?? '' },
-      body: { beneficiaries: [{ name: 'Carol Example', relationship: 'spouse', sharePercent: 100 }] },
+      body: {
+        beneficiaries: [{ name: 'Carol Example', relationship: 'spouse', sharePercent: 100 }],
+      },
     });
     expect(put.status).toBe(200);
     policy = put.body;
@@ -46,8 +48,20 @@ describe('secretless daemon: dev-azure → token-broker → NATS → policy-read
   });
 
   /** Runs the daemon CLI as a NATS user; it holds no secret of its own, only its NATS login. */
-  async function runDaemon(user: NatsUser, policyNumber: string): Promise<{ code: number | null; output: string }> {
-    const p = startNode(cli, { NATS_URL: stack.nats.url, NATS_USER: user, NATS_PASSWORD: stack.natsPassword(user), POLICY_API_URL: stack.url('policy-api') }, [policyNumber]);
+  async function runDaemon(
+    user: NatsUser,
+    policyNumber: string,
+  ): Promise<{ code: number | null; output: string }> {
+    const p = startNode(
+      cli,
+      {
+        NATS_URL: stack.nats.url,
+        NATS_USER: user,
+        NATS_PASSWORD: stack.natsPassword(user),
+        POLICY_API_URL: stack.url('policy-api'),
+      },
+      [policyNumber],
+    );
     const code = await p.exited;
     return { code, output: p.output() };
   }
@@ -55,32 +69,63 @@ describe('secretless daemon: dev-azure → token-broker → NATS → policy-read
   it('reads the policy by number with an app-only token it got from the broker (CLI)', async () => {
     const { code, output } = await runDaemon('policy-reader', policy.policyNumber);
     expect({ code, output }).toEqual({ code: 0, output: expect.any(String) });
-    expect(JSON.parse(output)).toEqual(expect.objectContaining({ policyNumber: policy.policyNumber, holderOid: policy.holderOid, version: policy.version, beneficiaries: policy.beneficiaries }));
+    expect(JSON.parse(output)).toEqual(
+      expect.objectContaining({
+        policyNumber: policy.policyNumber,
+        holderOid: policy.holderOid,
+        version: policy.version,
+        beneficiaries: policy.beneficiaries,
+      }),
+    );
     expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./); // the daemon never prints its token
   });
 
   it('gets a token accepted by app role only: the policy by number, never a user route', async () => {
-    const client = new TokenBrokerClient(await stack.connect('policy-reader'), 'policy-reader', { timeoutMs: 30_000 });
+    const client = new TokenBrokerClient(await stack.connect('policy-reader'), 'policy-reader', {
+      timeoutMs: 30_000,
+    });
     const { accessToken } = await client.getToken('policy-daemon', SCOPE);
-    expect(claimsOf(accessToken)).toMatchObject({ idtyp: 'app', roles: ['Policies.Read.All'], tid: stack.seed.contoso.id });
-    const byNumber = await call<Policy>('GET', `${stack.url('policy-api')}/policies/${policy.policyNumber}`, { token: accessToken });
+    expect(claimsOf(accessToken)).toMatchObject({
+      idtyp: 'app',
+      roles: ['Policies.Read.All'],
+      tid: stack.seed.contoso.id,
+    });
+    const byNumber = await call<Policy>(
+      'GET',
+      `${stack.url('policy-api')}/policies/${policy.policyNumber}`,
+      { token: accessToken },
+    );
     expect(byNumber.status).toBe(200);
     expect(byNumber.body.holderOid).toBe(policy.holderOid);
-    const unknown = await call('GET', `${stack.url('policy-api')}/policies/PN0000000000`, { token: accessToken });
+    const unknown = await call('GET', `${stack.url('policy-api')}/policies/PN0000000000`, {
+      token: accessToken,
+    });
     expect(unknown.status).toBe(404);
     // An app token has no user: the delegated routes refuse it.
-    expect((await call('GET', `${stack.url('policy-api')}/policies/me`, { token: accessToken })).status).toBe(403);
+    expect(
+      (await call('GET', `${stack.url('policy-api')}/policies/me`, { token: accessToken })).status,
+    ).toBe(403);
   });
 
   it('refuses a delegated user token on GET /policies/{number} (403), even after step-up', async () => {
     for (const flow of ['B2C_1_signupsignin', MFA_FLOW]) {
-      const r = await call<{ error: string }>('GET', `${stack.url('policy-api')}/policies/${policy.policyNumber}`, { token: await userToken(stack, 'alice@contoso.example', flow) });
-      expect({ flow, status: r.status, error: r.body.error }).toEqual({ flow, status: 403, error: 'insufficient_scope' });
+      const r = await call<{ error: string }>(
+        'GET',
+        `${stack.url('policy-api')}/policies/${policy.policyNumber}`,
+        { token: await userToken(stack, 'alice@contoso.example', flow) },
+      );
+      expect({ flow, status: r.status, error: r.body.error }).toEqual({
+        flow,
+        status: 403,
+        error: 'insufficient_scope',
+      });
     }
   });
 
   it('gives a NATS user the broker policy does not allow `unauthorized`, and so no policy', async () => {
-    const client = new TokenBrokerClient(await stack.connect('intruder'), 'intruder', { timeoutMs: 30_000 });
+    const client = new TokenBrokerClient(await stack.connect('intruder'), 'intruder', {
+      timeoutMs: 30_000,
+    });
     const err = await client.getToken('policy-daemon', SCOPE).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenBrokerError);
     expect(err).toMatchObject({ code: 'unauthorized' });
@@ -92,11 +137,18 @@ describe('secretless daemon: dev-azure → token-broker → NATS → policy-read
   });
 
   it('lets no NATS user ask on another caller’s subject: nats-server refuses before the broker sees it', async () => {
-    const enc = new TextEncoder().encode(JSON.stringify({ registration: 'policy-daemon', scope: SCOPE }));
+    const enc = new TextEncoder().encode(
+      JSON.stringify({ registration: 'policy-daemon', scope: SCOPE }),
+    );
     // The intruder posing as policy-reader, and a service that is no broker caller at all.
-    for (const [user, subject] of [['intruder', 'tokens.acquire.v1.policy-reader'], ['portal', 'tokens.acquire.v1.portal']] as const) {
+    for (const [user, subject] of [
+      ['intruder', 'tokens.acquire.v1.policy-reader'],
+      ['portal', 'tokens.acquire.v1.portal'],
+    ] as const) {
       const nc = await stack.connect(user);
-      await expect(nc.request(subject, enc, { timeout: 10_000 })).rejects.toMatchObject({ code: 'PERMISSIONS_VIOLATION' });
+      await expect(nc.request(subject, enc, { timeout: 10_000 })).rejects.toMatchObject({
+        code: 'PERMISSIONS_VIOLATION',
+      });
     }
   });
 });

@@ -8,12 +8,21 @@ export interface HttpResult<T> {
 export async function call<T = unknown>(
   method: string,
   url: string,
-  o: { token?: string; body?: unknown; headers?: Record<string, string>; contentType?: string } = {},
+  o: {
+    token?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    contentType?: string;
+  } = {},
 ): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { accept: 'application/json', ...o.headers };
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   if (o.body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
-  const r = await fetch(url, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+  const r = await fetch(url, {
+    method,
+    headers,
+    body: o.body === undefined ? undefined : JSON.stringify(o.body),
+  });
   const text = await r.text();
   let body: unknown = text;
   try {

@@ -2,7 +2,16 @@
 // PostgreSQL, a real nats-server with one user per service and the same subject permissions,
 // dev-azure (identity, Key Vault, cluster issuer), and the built services as real processes.
 import { startDevAzure, type AppConfig, type DevAzure, type TenantConfig } from '@idp/dev-azure';
-import { freePort, startNats, startNode, startPostgres, waitForHttp, type RunningProcess, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import {
+  freePort,
+  startNats,
+  startNode,
+  startPostgres,
+  waitForHttp,
+  type RunningProcess,
+  type TestNatsServer,
+  type TestPostgres,
+} from '@idp/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +33,11 @@ const SERVICE_USERS: Record<ServiceName | 'policy-reader', Permissions> = {
   portal: { publish: ['$JS.API.>', '$JS.ACK.>'], subscribe: [] },
   'policy-api': { publish: ['policy.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
   scim: { publish: ['scim.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
-  'token-broker': { publish: ['tokens.issued.>', '$JS.API.>', '$JS.ACK.>', '$SRV.>'], subscribe: ['tokens.acquire.v1.*', '$SRV.>'], responder: true },
+  'token-broker': {
+    publish: ['tokens.issued.>', '$JS.API.>', '$JS.ACK.>', '$SRV.>'],
+    subscribe: ['tokens.acquire.v1.*', '$SRV.>'],
+    responder: true,
+  },
   // The secretless daemon (token-broker's policy-reader CLI): may only ask for its own tokens.
   'policy-reader': { publish: ['tokens.acquire.v1.policy-reader'], subscribe: [] },
 };
@@ -82,15 +95,31 @@ function brokerConfig(seed: SeedIds): unknown {
   return {
     registrations: [
       // Cross-tenant: the daemon app lives in fabrikam; the policy API and its app role grant in contoso.
-      { name: 'policy-daemon', tenantId: seed.contoso.id, clientId: seed.app(seed.fabrikam, 'policy-daemon-kv').clientId, certificateName: certificate, assertionAlgorithm: 'PS256' },
+      {
+        name: 'policy-daemon',
+        tenantId: seed.contoso.id,
+        clientId: seed.app(seed.fabrikam, 'policy-daemon-kv').clientId,
+        certificateName: certificate,
+        assertionAlgorithm: 'PS256',
+      },
     ],
-    callers: { 'policy-reader': [{ registration: 'policy-daemon', scopes: ['api://policy-api/.default'] }] },
+    callers: {
+      'policy-reader': [{ registration: 'policy-daemon', scopes: ['api://policy-api/.default'] }],
+    },
   };
 }
 
-export async function startStack(o: { services: ServiceName[]; env?: Partial<Record<ServiceName, Record<string, string>>> }): Promise<Stack> {
+export async function startStack(o: {
+  services: ServiceName[];
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'system-tests-'));
-  const passwords = Object.fromEntries([...Object.keys(SERVICE_USERS), ...Object.keys(TEST_USERS)].map((u) => [u, randomBytes(18).toString('base64url')])) as Record<NatsUser, string>;
+  const passwords = Object.fromEntries(
+    [...Object.keys(SERVICE_USERS), ...Object.keys(TEST_USERS)].map((u) => [
+      u,
+      randomBytes(18).toString('base64url'),
+    ]),
+  ) as Record<NatsUser, string>;
   const [pg, nats, azure] = await Promise.all([
     startPostgres(),
     startNats({ config: natsAuthorization(passwords) }),
@@ -111,74 +140,6 @@ export async function startStack(o: { services: ServiceName[]; env?: Partial<Rec
     },
   };
 
-  const ports = Object.fromEntries(await Promise.all(o.services.map(async (s) => [s, await freePort()] as const))) as Partial<Record<ServiceName, number>>;
-  const dbNames = { 'policy-api': 'policy', scim: 'scim', portal: 'portal' } as const;
-  const dbUrls: Partial<Record<ServiceName, string>> = {};
-  for (const s of o.services) if (s !== 'token-broker') dbUrls[s] = await pg.createDatabase(dbNames[s]);
-  // What the AKS webhook + kubelet do for the broker: a projected service-account token in a file.
-  const tokenFile = join(dir, 'token-broker', 'azure-identity-token');
-  if (o.services.includes('token-broker')) await azure.clusterIssuer.writeServiceAccountToken(tokenFile, 'identity-platform', 'token-broker');
-
-  const idp = azure.identityUrl;
-  const common = (name: ServiceName): Record<string, string> => ({
-    NODE_ENV: 'development',
-    PORT: String(ports[name]),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    NATS_URL: nats.url,
-    NATS_USER: name,
-    NATS_PASSWORD: passwords[name],
-    ...(dbUrls[name] ? { DATABASE_URL: dbUrls[name], MIGRATE_ON_START: 'true' } : {}),
-  });
-  const b2c = (flow: string) => `${idp}/${seed.contoso.name}.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
-  const policyApiApp = seed.app(seed.contoso, 'policy-api');
-  const envOf: Record<ServiceName, () => Record<string, string>> = {
-    'policy-api': () => ({
-      ...common('policy-api'),
-      B2C_IDENTITY_METADATA: [b2c('b2c_1_signupsignin'), b2c('b2c_1_signupsignin_mfa')].join(','),
-      APP_IDENTITY_METADATA: [seed.contoso.id, seed.fabrikam.id].map((t) => `${idp}/${t}/v2.0/.well-known/openid-configuration`).join(','),
-      API_AUDIENCE: [policyApiApp.clientId, ...policyApiApp.identifierUris].join(','),
-      STEP_UP_USER_FLOWS: 'B2C_1_signupsignin_mfa',
-      OUTBOX_INTERVAL_MS: '50',
-    }),
-    scim: () => {
-      const scimApp = seed.app(seed.fabrikam, 'scim');
-      return {
-        ...common('scim'),
-        SCIM_ADMIN_IDENTITY_METADATA: `${idp}/${seed.fabrikam.id}/v2.0/.well-known/openid-configuration`,
-        // One audience (scim reads no list): the client id, which is the `aud` of Entra v2.0 app tokens.
-        SCIM_ADMIN_AUDIENCE: scimApp.clientId,
-        SCIM_OUTBOX_INTERVAL_MS: '50',
-      };
-    },
-    'token-broker': () => ({
-      ...common('token-broker'),
-      KEY_VAULT_URL: azure.keyVaultUrl,
-      ENTRA_AUTHORITY_HOST: idp,
-      AZURE_CREDENTIAL: 'workload',
-      AZURE_AUTHORITY_HOST: idp,
-      AZURE_TENANT_ID: seed.fabrikam.id,
-      AZURE_CLIENT_ID: seed.app(seed.fabrikam, 'token-broker').clientId,
-      AZURE_FEDERATED_TOKEN_FILE: tokenFile,
-      // Development only: a vault on localhost can't answer a challenge for vault.azure.net.
-      KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
-      TOKEN_BROKER_CONFIG: JSON.stringify(brokerConfig(seed)),
-    }),
-    portal: () => {
-      const portalApp = seed.app(seed.contoso, 'portal');
-      return {
-        ...common('portal'),
-        PUBLIC_BASE_URL: `https://localhost:${ports.portal}`,
-        POLICY_API_URL: ports['policy-api'] ? `http://127.0.0.1:${ports['policy-api']}` : 'http://127.0.0.1:9',
-        POLICY_API_APP_ID_URI: policyApiApp.identifierUris[0] ?? '',
-        B2C_AUTHORITY_HOST: idp,
-        B2C_TENANT_DOMAIN: `${seed.contoso.name}.onmicrosoft.com`,
-        B2C_CLIENT_ID: portalApp.clientId,
-        B2C_CLIENT_SECRET: portalApp.secrets[0]?.value ?? '',
-        SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      };
-    },
-  };
-
   const procs: Partial<Record<ServiceName, RunningProcess>> = {};
   const connections: NatsConnection[] = [];
   const stop = async (): Promise<void> => {
@@ -188,33 +149,134 @@ export async function startStack(o: { services: ServiceName[]; env?: Partial<Rec
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const s of o.services) procs[s] = startNode(join(repoRoot, 'services', s, 'dist', 'main.js'), { ...envOf[s](), ...o.env?.[s] });
-    // Ready means NATS (and the database or Key Vault) answered: streams exist, migrations ran.
-    await Promise.all(o.services.map((s) => waitForHttp(`http://127.0.0.1:${ports[s]}/readyz`, { proc: procs[s], timeoutMs: 90_000 })));
+    return await startServices();
   } catch (e) {
     await stop();
     throw e;
   }
 
-  const need = <T>(v: T | undefined, what: string): T => {
-    if (v === undefined) throw new Error(`${what} was not started in this stack`);
-    return v;
-  };
-  return {
-    pg,
-    nats,
-    azure,
-    seed,
-    dir,
-    url: (s) => `http://127.0.0.1:${need(ports[s], s)}`,
-    databaseUrl: (s) => need(dbUrls[s], s),
-    proc: (s) => need(procs[s], s),
-    natsPassword: (u) => passwords[u],
-    async connect(user) {
-      const nc = await connect({ servers: nats.url, user, pass: passwords[user], inboxPrefix: `_INBOX.${user}`, name: `system-tests:${user}` });
-      connections.push(nc);
-      return nc;
-    },
-    stop,
-  };
+  async function startServices(): Promise<Stack> {
+    const ports = Object.fromEntries(
+      await Promise.all(o.services.map(async (s) => [s, await freePort()] as const)),
+    ) as Partial<Record<ServiceName, number>>;
+    const dbNames = { 'policy-api': 'policy', scim: 'scim', portal: 'portal' } as const;
+    const dbUrls: Partial<Record<ServiceName, string>> = {};
+    for (const s of o.services)
+      if (s !== 'token-broker') dbUrls[s] = await pg.createDatabase(dbNames[s]);
+    // What the AKS webhook + kubelet do for the broker: a projected service-account token in a file.
+    const tokenFile = join(dir, 'token-broker', 'azure-identity-token');
+    if (o.services.includes('token-broker'))
+      await azure.clusterIssuer.writeServiceAccountToken(
+        tokenFile,
+        'identity-platform',
+        'token-broker',
+      );
+
+    const idp = azure.identityUrl;
+    const common = (name: ServiceName): Record<string, string> => ({
+      NODE_ENV: 'development',
+      PORT: String(ports[name]),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      NATS_URL: nats.url,
+      NATS_USER: name,
+      NATS_PASSWORD: passwords[name],
+      ...(dbUrls[name] ? { DATABASE_URL: dbUrls[name], MIGRATE_ON_START: 'true' } : {}),
+    });
+    const b2c = (flow: string) =>
+      `${idp}/${seed.contoso.name}.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
+    const policyApiApp = seed.app(seed.contoso, 'policy-api');
+    const envOf: Record<ServiceName, () => Record<string, string>> = {
+      // API_BASE_PATH stays unset (routes at the root): local-topology's /api prefix serves its entry proxy.
+      'policy-api': () => ({
+        ...common('policy-api'),
+        B2C_IDENTITY_METADATA: [b2c('b2c_1_signupsignin'), b2c('b2c_1_signupsignin_mfa')].join(','),
+        APP_IDENTITY_METADATA: [seed.contoso.id, seed.fabrikam.id]
+          .map((t) => `${idp}/${t}/v2.0/.well-known/openid-configuration`)
+          .join(','),
+        API_AUDIENCE: [policyApiApp.clientId, ...policyApiApp.identifierUris].join(','),
+        STEP_UP_USER_FLOWS: 'B2C_1_signupsignin_mfa',
+        OUTBOX_INTERVAL_MS: '50',
+      }),
+      scim: () => {
+        const scimApp = seed.app(seed.fabrikam, 'scim');
+        return {
+          ...common('scim'),
+          SCIM_ADMIN_IDENTITY_METADATA: `${idp}/${seed.fabrikam.id}/v2.0/.well-known/openid-configuration`,
+          // One audience (scim reads no list): the client id, which is the `aud` of Entra v2.0 app tokens.
+          SCIM_ADMIN_AUDIENCE: scimApp.clientId,
+          SCIM_OUTBOX_INTERVAL_MS: '50',
+        };
+      },
+      'token-broker': () => ({
+        ...common('token-broker'),
+        KEY_VAULT_URL: azure.keyVaultUrl,
+        ENTRA_AUTHORITY_HOST: idp,
+        AZURE_CREDENTIAL: 'workload',
+        AZURE_AUTHORITY_HOST: idp,
+        AZURE_TENANT_ID: seed.fabrikam.id,
+        AZURE_CLIENT_ID: seed.app(seed.fabrikam, 'token-broker').clientId,
+        AZURE_FEDERATED_TOKEN_FILE: tokenFile,
+        // Development only: a vault on localhost can't answer a challenge for vault.azure.net.
+        KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
+        TOKEN_BROKER_CONFIG: JSON.stringify(brokerConfig(seed)),
+      }),
+      portal: () => {
+        const portalApp = seed.app(seed.contoso, 'portal');
+        return {
+          ...common('portal'),
+          PUBLIC_BASE_URL: `https://localhost:${ports.portal}`,
+          // Without policy-api in the stack: an address nothing answers on (the portal boots regardless).
+          POLICY_API_URL: ports['policy-api']
+            ? `http://127.0.0.1:${ports['policy-api']}`
+            : 'http://127.0.0.1:9',
+          POLICY_API_APP_ID_URI: policyApiApp.identifierUris[0] ?? '',
+          B2C_AUTHORITY_HOST: idp,
+          B2C_TENANT_DOMAIN: `${seed.contoso.name}.onmicrosoft.com`,
+          B2C_CLIENT_ID: portalApp.clientId,
+          B2C_CLIENT_SECRET: portalApp.secrets[0]?.value ?? '',
+          SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        };
+      },
+    };
+
+    for (const s of o.services)
+      procs[s] = startNode(join(repoRoot, 'services', s, 'dist', 'main.js'), {
+        ...envOf[s](),
+        ...o.env?.[s],
+      });
+    // Ready means NATS (and the database or Key Vault) answered: streams exist, migrations ran.
+    await Promise.all(
+      o.services.map((s) =>
+        waitForHttp(`http://127.0.0.1:${ports[s]}/readyz`, { proc: procs[s], timeoutMs: 90_000 }),
+      ),
+    );
+
+    const need = <T>(v: T | undefined, what: string): T => {
+      if (v === undefined) throw new Error(`${what} was not started in this stack`);
+      return v;
+    };
+    return {
+      pg,
+      nats,
+      azure,
+      seed,
+      dir,
+      url: (s) => `http://127.0.0.1:${need(ports[s], s)}`,
+      databaseUrl: (s) => need(dbUrls[s], s),
+      proc: (s) => need(procs[s], s),
+      natsPassword: (u) => passwords[u],
+      async connect(user) {
+        const nc = await connect({
+          servers: nats.url,
+          user,
+          pass: passwords[user],
+          inboxPrefix: `_INBOX.${user}`,
+          name: `system-tests:${user}`,
+        });
+        connections.push(nc);
+        return nc;
+      },
+      stop,
+    };
+  }
 }

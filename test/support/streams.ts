@@ -8,17 +8,26 @@ export async function readStream(nc: NatsConnection, stream: StreamName): Promis
   const { state } = await jsm.streams.info(stream);
   const out: StoredMsg[] = [];
   if (state.messages === 0) return out;
-  for (let seq = state.first_seq; seq <= state.last_seq; seq++) out.push(await jsm.streams.getMessage(stream, { seq }));
+  for (let seq = state.first_seq; seq <= state.last_seq; seq++)
+    out.push(await jsm.streams.getMessage(stream, { seq }));
   return out;
 }
 
 /** Polls the stream until `done(messages)` holds (outbox relays publish asynchronously). */
-export async function waitForStream(nc: NatsConnection, stream: StreamName, done: (msgs: StoredMsg[]) => boolean, timeoutMs = 20_000): Promise<StoredMsg[]> {
+export async function waitForStream(
+  nc: NatsConnection,
+  stream: StreamName,
+  done: (msgs: StoredMsg[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<StoredMsg[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const msgs = await readStream(nc, stream);
     if (done(msgs)) return msgs;
-    if (Date.now() > deadline) throw new Error(`stream ${stream} did not reach the expected state; it holds: ${msgs.map((m) => m.subject).join(', ') || 'nothing'}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `stream ${stream} did not reach the expected state; it holds: ${msgs.map((m) => m.subject).join(', ') || 'nothing'}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
