@@ -51,4 +51,7 @@ export const isUniqueViolation = (e: unknown): boolean => typeof e === 'object' 
  * the size limit): a client's bad value, never a server fault.
  */
 const UNSTORABLE = new Set(['22021', '22P05', '54000', '22001', '22P02']);
+/** PostgreSQL foreign_key_violation: e.g. a member deleted while a group PATCH was adding it. */
+export const isMissingReference = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { code?: string }).code === '23503';
+
 export const isUnstorableValue = (e: unknown): boolean => typeof e === 'object' && e !== null && UNSTORABLE.has((e as { code?: string }).code ?? '');

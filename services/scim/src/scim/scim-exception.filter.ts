@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isUniqueViolation, isUnstorableValue } from '../db/sql';
+import { isMissingReference, isUniqueViolation, isUnstorableValue } from '../db/sql';
 import { VersionConflict } from '../events/retry';
 import { Prisma } from '../generated/prisma/client';
 import { errorBody } from './error-body';
@@ -35,6 +35,7 @@ export class ScimExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof VersionConflict) return new ScimError(409, undefined, 'The resource kept changing concurrently; retry');
     if (isUnstorableValue(exception)) return ScimError.invalidValue('A value cannot be stored (invalid characters or too long)');
+    if (isMissingReference(exception)) return ScimError.invalidValue('A referenced resource no longer exists');
     if (isUniqueViolation(exception)) return ScimError.uniqueness('A resource with the same unique attribute already exists');
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
