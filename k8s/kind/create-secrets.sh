@@ -18,7 +18,8 @@ ca="$root/.dev/ca"
 
 exists secret identity-platform-nats || kubectl -n "$ns" create secret generic identity-platform-nats \
   --from-literal=portal="$(rand 24 hex)" --from-literal=policy-api="$(rand 24 hex)" \
-  --from-literal=scim="$(rand 24 hex)" --from-literal=token-broker="$(rand 24 hex)"
+  --from-literal=scim="$(rand 24 hex)" --from-literal=token-broker="$(rand 24 hex)" \
+  --from-literal=policy-reader="$(rand 24 hex)"
 exists secret identity-platform-postgresql || kubectl -n "$ns" create secret generic identity-platform-postgresql \
   --from-literal=postgres-password="$(rand 24 hex)"
 # The B2C client secret is the dev value of the "portal" app in dev-azure/config/dev-azure.json.

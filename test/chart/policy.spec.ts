@@ -39,20 +39,20 @@ describe.each(valueSets)('policy on the %s render', (set) => {
     expect(backends.filter((b) => b && brokerServiceNames.has(b))).toEqual([]);
   });
 
-  it('the ingress sends / to the portal, /api (prefix stripped) to the policy API and /scim to SCIM', () => {
+  it('the ingress sends / to the portal, /api to the policy API (told its base path) and /scim to SCIM', () => {
     type Path = { path: string; pathType: string; backend: { service: { name: string } } };
-    const routes = ofKind(objects(), 'Ingress').flatMap((ing) =>
-      (ing.spec as { rules: { http: { paths: Path[] } }[] }).rules[0].http.paths.map((p) => ({ ...p, rewrite: ing.metadata.annotations?.['nginx.ingress.kubernetes.io/rewrite-target'] })),
-    );
-    expect(routes.map((r) => [r.path, r.backend.service.name, r.rewrite ?? null]).sort()).toEqual([
-      ['/', 'identity-portal', null],
-      ['/api(/|$)(.*)', 'identity-policy-api', '/$2'],
-      ['/scim', 'identity-scim', null],
-    ]);
-    // The rewrite captures everything after /api, so /api/policies reaches the API as /policies.
-    const api = routes.find((r) => r.backend.service.name === 'identity-policy-api')!;
-    const m = new RegExp(`^${api.path}`).exec('/api/policies/me');
-    expect(api.rewrite!.replace('$2', m![2])).toBe('/policies/me');
+    const ingresses = ofKind(objects(), 'Ingress');
+    expect(ingresses).toHaveLength(1);
+    const paths = (ingresses[0].spec as { rules: { http: { paths: Path[] } }[] }).rules[0].http.paths;
+    expect(Object.fromEntries(paths.map((p) => [p.path, p.backend.service.name]))).toEqual({
+      '/': 'identity-portal',
+      '/api': 'identity-policy-api',
+      '/scim': 'identity-scim',
+    });
+    // No rewriting: the API serves under the same prefix, and the portal calls it there.
+    const env = (name: string) => podTemplateOf(ofKind(objects(), 'Deployment').find((d) => d.metadata.name === `identity-${name}`)!)!.spec.containers[0].env!;
+    expect(env('policy-api').find((e) => e.name === 'API_BASE_PATH')?.value).toBe('/api');
+    expect(env('portal').find((e) => e.name === 'POLICY_API_URL')?.value).toBe('http://identity-policy-api:80/api');
   });
 
   it('starts from default deny and lets the token broker out only to DNS, NATS and Azure (443)', () => {

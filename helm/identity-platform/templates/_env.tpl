@@ -31,7 +31,12 @@ test/chart checks them against the services' zod schemas.
 - name: PUBLIC_BASE_URL
   value: {{ printf "%s://%s" (ternary "https" "http" $root.Values.ingress.tls.enabled) $root.Values.ingress.host | quote }}
 - name: POLICY_API_URL
-  value: {{ printf "http://%s:%v" (include "idp.componentName" (dict "root" $root "name" $root.Values.policyApi.name)) $root.Values.policyApi.service.port | quote }}
+  value: {{ printf "http://%s:%v%s" (include "idp.componentName" (dict "root" $root "name" $root.Values.policyApi.name)) $root.Values.policyApi.service.port (include "idp.policyApiBasePath" $root) | quote }}
+{{- end }}
+{{- if and (eq .key "policyApi") (include "idp.policyApiBasePath" $root) }}
+{{- /* The ingress does not rewrite: the API serves its routes under the ingress path. */}}
+- name: API_BASE_PATH
+  value: {{ include "idp.policyApiBasePath" $root | quote }}
 {{- end }}
 {{- if eq .key "tokenBroker" }}
 - name: KEY_VAULT_URL

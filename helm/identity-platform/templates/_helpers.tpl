@@ -83,3 +83,8 @@ whole global value). Sprig's merge treats false/0 as unset, so `enabled: false` 
 {{- range $k, $v := (.over | default dict) }}{{ $_ := set $out $k $v }}{{ end -}}
 {{- toJson $out -}}
 {{- end -}}
+
+{{/* Path prefix the policy API serves under: the ingress path without a trailing slash ("" for /). */}}
+{{- define "idp.policyApiBasePath" -}}
+{{- if .Values.ingress.enabled -}}{{- trimSuffix "/" .Values.ingress.paths.policyApi -}}{{- end -}}
+{{- end -}}

@@ -1,39 +1,52 @@
 {{/*
-nats-server `authorization` block: one user per service, passwords taken from the server's
-environment ($NATS_PASSWORD_<SERVICE>, filled from messaging.existingSecret), and subject
-permissions from messaging.permissions. Only tokenBroker.callers may publish token requests,
-each on its own subject <tokenRequestSubject>.<user>, so the broker knows who asks.
+NATS users: one per enabled service plus messaging.extraUsers, with their subject permissions.
+Each may read only its own inbox (_INBOX.<user>.>); only tokenBroker.callers may publish token
+requests, each on its own subject <tokenRequestSubject>.<user>, so the broker knows who asks.
+Returns JSON: [{name, publish, subscribe, responder}].
 */}}
-{{- define "idp.natsAuthConf" -}}
+{{- define "idp.natsUsers" -}}
 {{- $m := .Values.messaging -}}
 {{- $callers := .Values.tokenBroker.callers | default dict -}}
-authorization {
-  users = [
+{{- $users := list -}}
 {{- range $key := include "idp.serviceKeys" . | fromJsonArray }}
 {{- $svc := index $.Values $key }}
 {{- if $svc.enabled }}
 {{- $perm := index $m.permissions $key }}
-{{- $pub := concat (list) $perm.publish }}
-{{- $sub := concat (list) $perm.subscribe }}
-{{- if hasKey $callers $svc.name }}
-{{- $pub = append $pub (printf "%s.%s" $m.tokenRequestSubject $svc.name) }}
+{{- $sub := concat (list) ($perm.subscribe | default list) }}
+{{- if eq $key "tokenBroker" }}{{ $sub = append $sub (printf "%s.*" $m.tokenRequestSubject) }}{{ end }}
+{{- $users = append $users (dict "name" $svc.name "publish" ($perm.publish | default list) "subscribe" $sub "responder" (eq $key "tokenBroker")) }}
 {{- end }}
-{{- if eq $key "tokenBroker" }}
-{{- $sub = append $sub (printf "%s.*" $m.tokenRequestSubject) }}
 {{- end }}
+{{- range $m.extraUsers }}
+{{- $users = append $users (dict "name" .name "publish" (.publish | default list) "subscribe" (.subscribe | default list) "responder" false) }}
+{{- end }}
+{{- $out := list }}
+{{- range $users }}
+{{- $pub := concat (list) .publish }}
+{{- if hasKey $callers .name }}{{ $pub = append $pub (printf "%s.%s" $m.tokenRequestSubject .name) }}{{ end }}
+{{- $sub := append (concat (list) .subscribe) (printf "_INBOX.%s.>" .name) }}
+{{- $out = append $out (dict "name" .name "publish" $pub "subscribe" $sub "responder" .responder) }}
+{{- end }}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/* nats-server `authorization` block; passwords are $NATS_PASSWORD_<USER> from the server's environment. */}}
+{{- define "idp.natsAuthConf" -}}
+authorization {
+  users = [
+{{- range include "idp.natsUsers" . | fromJsonArray }}
     {
-      user: {{ $svc.name | quote }}
-      password: ${{ include "idp.natsPasswordVar" $svc }}
+      user: {{ .name | quote }}
+      password: ${{ include "idp.natsPasswordVar" . }}
       permissions: {
-        publish: { allow: {{ toRawJson $pub }} }
-        subscribe: { allow: {{ toRawJson $sub }} }
-{{- if eq $key "tokenBroker" }}
+        publish: { allow: {{ toRawJson .publish }} }
+        subscribe: { allow: {{ toRawJson .subscribe }} }
+{{- if .responder }}
         # Replies to token requests go to the requester's inbox, only while it waits.
         allow_responses: { max: 1, expires: "30s" }
 {{- end }}
       }
     }
-{{- end }}
 {{- end }}
   ]
 }
