@@ -21,15 +21,10 @@ export class MembershipDelta {
 
 const CHUNK = 5000;
 
-async function existingUsers(c: PoolClient, directoryId: string, ids: string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const part = ids.slice(i, i + CHUNK);
-    const found = new Set((await rows<{ id: string }>(c, 'SELECT id FROM scim_users WHERE directory_id = $1 AND id = ANY($2::text[])', [directoryId, part])).map((r) => r.id));
-    if (found.size !== part.length) {
-      const missing = part.filter((id) => !found.has(id));
-      throw ScimError.invalidValue(`Unknown member id(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
-    }
-  }
+async function reportMissing(c: PoolClient, directoryId: string, ids: string[]): Promise<never> {
+  const found = new Set((await rows<{ id: string }>(c, 'SELECT id FROM scim_users WHERE directory_id = $1 AND id = ANY($2::text[])', [directoryId, ids])).map((r) => r.id));
+  const missing = ids.filter((id) => !found.has(id));
+  throw ScimError.invalidValue(`Unknown member id(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
 }
 
 /** Applies membership actions in order inside the group's transaction, touching only the rows named. */
@@ -45,15 +40,19 @@ export async function applyMemberActions(c: PoolClient, directoryId: string, gro
         delta.remove(gone.map((r) => r.user_id));
       }
     } else if (a.ids.length) {
-      await existingUsers(c, directoryId, a.ids);
       for (let i = 0; i < a.ids.length; i += CHUNK) {
         const part = a.ids.slice(i, i + CHUNK);
-        const added = await rows<{ user_id: string }>(
+        // Only users of this directory qualify; the count of those found tells whether any id was unknown
+        // (then the whole request fails and the transaction rolls the insert back).
+        const [r] = await rows<{ found: number; added: string[] }>(
           c,
-          'INSERT INTO scim_memberships (group_id, user_id) SELECT $1, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING RETURNING user_id',
-          [groupId, part],
+          `WITH found AS (SELECT id FROM scim_users WHERE directory_id = $2 AND id = ANY($3::text[])),
+                ins AS (INSERT INTO scim_memberships (group_id, user_id) SELECT $1, id FROM found ON CONFLICT DO NOTHING RETURNING user_id)
+           SELECT (SELECT count(*) FROM found)::int AS found, coalesce((SELECT array_agg(user_id) FROM ins), '{}') AS added`,
+          [groupId, directoryId, part],
         );
-        delta.add(added.map((r) => r.user_id));
+        if (r.found !== part.length) await reportMissing(c, directoryId, part);
+        delta.add(r.added);
       }
     }
   }
