@@ -95,7 +95,8 @@ export const topology = {
       env: ({ ports, dev, dbUrl }) => ({
         ...common('scim', ports, dev, dbUrl('scim')),
         SCIM_ADMIN_IDENTITY_METADATA: `https://localhost:${ports.identity}/${fabrikam.id}/v2.0/.well-known/openid-configuration`,
-        SCIM_ADMIN_AUDIENCE: [scimApp.clientId, ...(scimApp.identifierUris ?? [])].join(','),
+        // Entra v2.0 app tokens carry the client id as audience.
+        SCIM_ADMIN_AUDIENCE: scimApp.clientId,
       }),
     },
     {

@@ -83,6 +83,19 @@ describe('transactional outbox relay', () => {
     expect(got.slice(-3)).toEqual(['a', 'b', 'c']); // order kept
   });
 
+  it('parks a row that can never be published and keeps relaying the rows behind it', async () => {
+    const before = await streamMessages();
+    await pool.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [randomUUID(), ScimUserCreated.subject, JSON.stringify({ broken: true })]);
+    await pool.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [randomUUID(), 'no.such.subject.v1', '{}']);
+    await stageEvent(pool, ScimUserCreated, userCreated('after-bad-rows'));
+    expect(await relay.flush()).toBe(1);
+    expect(await relay.pending()).toBe(0);
+    expect(await relay.parked()).toBe(2);
+    expect((await streamMessages()) - before).toBe(1);
+    const { rows } = await pool.query<{ last_error: string }>("SELECT last_error FROM outbox WHERE last_error LIKE 'parked:%' ORDER BY last_error");
+    expect(rows.map((r) => r.last_error)).toEqual([expect.stringMatching(/contract/), expect.stringMatching(/no contract for subject no.such.subject.v1/)]);
+  });
+
   it('lets JetStream drop a re-publish of a row (crash between publish and mark)', async () => {
     const e = userCreated('dup');
     await stageEvent(pool, ScimUserCreated, e);

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { contractHeaders, encodeEvent, type EventContract, type EventOf } from '@idp/contracts';
+import { ContractViolation, contractHeaders, encodeEvent, type EventContract, type EventOf } from '@idp/contracts';
 import type { JetStreamClient } from 'nats';
 import type { Pool, PoolClient } from 'pg';
 
@@ -15,6 +15,9 @@ import type { Pool, PoolClient } from 'pg';
  *     attempts int NOT NULL DEFAULT 0, last_error text);
  *   CREATE INDEX outbox_pending ON outbox (created_at) WHERE published_at IS NULL;
  */
+const PARKED_PREFIX = 'parked: ';
+const NOT_PARKED = `(last_error IS NULL OR last_error NOT LIKE '${PARKED_PREFIX}%')`;
+
 export interface OutboxQueryable {
   query(sql: string, params: unknown[]): Promise<unknown>;
 }
@@ -66,7 +69,13 @@ export class OutboxRelay {
   }
 
   async pending(): Promise<number> {
-    const r = await this.o.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL');
+    const r = await this.o.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL AND ${NOT_PARKED}`);
+    return Number(r.rows[0].n);
+  }
+
+  /** Rows that can never be published (no contract, or a payload that breaks it): kept for an operator. */
+  async parked(): Promise<number> {
+    const r = await this.o.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL AND NOT ${NOT_PARKED}`);
     return Number(r.rows[0].n);
   }
 
@@ -78,7 +87,7 @@ export class OutboxRelay {
         await client.query('BEGIN');
         // SKIP LOCKED lets several replicas relay in parallel without sending a row twice.
         const { rows } = await client.query<{ id: string; subject: string; payload: unknown }>(
-          `SELECT id, subject, payload FROM outbox WHERE published_at IS NULL
+          `SELECT id, subject, payload FROM outbox WHERE published_at IS NULL AND ${NOT_PARKED}
            ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
           [this.o.batchSize ?? 100],
         );
@@ -88,9 +97,18 @@ export class OutboxRelay {
         }
         for (const row of rows) {
           const c = this.bySubject.get(row.subject);
+          let data: Uint8Array;
           try {
             if (!c) throw new Error(`no contract for subject ${row.subject}`);
-            const data = encodeEvent(c, row.payload as EventOf<typeof c>);
+            data = encodeEvent(c, row.payload as EventOf<typeof c>);
+          } catch (e) {
+            // Retrying can never fix this row; park it so it does not hold up the rows behind it.
+            const why = e instanceof ContractViolation || e instanceof Error ? e.message : String(e);
+            await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [row.id, `${PARKED_PREFIX}${why}`.slice(0, 500)]);
+            this.log.error(`outbox row ${row.id} parked: it cannot be published (${row.subject})`);
+            continue;
+          }
+          try {
             await this.o.js().publish(c.subject, data, { msgID: row.id, headers: contractHeaders(c), timeout: 2000 });
             await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1', [row.id]);
             published++;
