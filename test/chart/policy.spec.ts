@@ -25,6 +25,14 @@ describe.each(valueSets)('policy on the %s render', (set) => {
     expect(inlineSecrets(objects())).toEqual([]);
   });
 
+  it('no container sets the same variable twice', () => {
+    const dupes = ofKind(objects(), 'Deployment').flatMap((d) => {
+      const names = (podTemplateOf(d)!.spec.containers[0].env ?? []).map((e) => e.name);
+      return names.filter((n, i) => names.indexOf(n) !== i).map((n) => `${d.metadata.name}: ${n}`);
+    });
+    expect(dupes).toEqual([]);
+  });
+
   it('the token broker has only a ClusterIP Service and no Ingress rule', () => {
     const brokerSelected = (s: K8sObject) => (s.spec as { selector?: Record<string, string> }).selector?.['app.kubernetes.io/name'] === TOKEN_BROKER;
     const services = ofKind(objects(), 'Service').filter(brokerSelected);

@@ -80,6 +80,12 @@ describe('values.schema.json', () => {
     expect(r.stderr).toContain(mentioned);
   });
 
+  it('refuses a service env entry that would shadow a variable the chart derives', () => {
+    const r = helm(templateArgs({ set: [...defaultSets, 'policyApi.env.DATABASE_URL=postgresql://elsewhere/db'] }));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('policyApi.env/secretEnv sets DATABASE_URL');
+  });
+
   it('accepts the values files the chart ships', () => {
     for (const set of valueSets) expect(renderSet(set).objects.length).toBeGreaterThan(10);
   });

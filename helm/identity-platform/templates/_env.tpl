@@ -6,6 +6,13 @@ test/chart checks them against the services' zod schemas.
 {{- define "idp.env" -}}
 {{- $root := .root -}}
 {{- $svc := .svc -}}
+{{- /* Variables the chart derives from other values: an env/secretEnv entry would silently shadow them. */}}
+{{- $managed := list "NODE_ENV" "PORT" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_MS" "NATS_URL" "NATS_USER" "NATS_PASSWORD" "DATABASE_URL" "DATABASE_PASSWORD" "NODE_EXTRA_CA_CERTS" "PUBLIC_BASE_URL" "POLICY_API_URL" "API_BASE_PATH" "KEY_VAULT_URL" "TOKEN_BROKER_CONFIG_FILE" "AZURE_CLIENT_ID" "AZURE_TENANT_ID" "AZURE_AUTHORITY_HOST" "AZURE_FEDERATED_TOKEN_FILE" -}}
+{{- range $name := concat (keys ($svc.env | default dict)) (keys ($svc.secretEnv | default dict)) }}
+{{- if has $name $managed }}
+{{- fail (printf "%s.env/secretEnv sets %s, which the chart derives from other values (global, ingress, messaging, postgresql, tokenBroker.*): set it there" $.key $name) }}
+{{- end }}
+{{- end -}}
 - name: NODE_ENV
   value: {{ $root.Values.global.nodeEnv | quote }}
 - name: PORT
