@@ -16,10 +16,12 @@ kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns"
 node --input-type=module -e "import { ensureDevCa } from '$root/scripts/dev-ca.mjs'; await ensureDevCa({ hosts: ['$host'] });"
 ca="$root/.dev/ca"
 
+# nats-server parses $VARIABLE values as config values: a password must start with a letter.
+natspw() { echo "n$(rand 24 hex)"; }
 exists secret identity-platform-nats || kubectl -n "$ns" create secret generic identity-platform-nats \
-  --from-literal=portal="$(rand 24 hex)" --from-literal=policy-api="$(rand 24 hex)" \
-  --from-literal=scim="$(rand 24 hex)" --from-literal=token-broker="$(rand 24 hex)" \
-  --from-literal=policy-reader="$(rand 24 hex)"
+  --from-literal=portal="$(natspw)" --from-literal=policy-api="$(natspw)" \
+  --from-literal=scim="$(natspw)" --from-literal=token-broker="$(natspw)" \
+  --from-literal=policy-reader="$(natspw)"
 exists secret identity-platform-postgresql || kubectl -n "$ns" create secret generic identity-platform-postgresql \
   --from-literal=postgres-password="$(rand 24 hex)"
 # The B2C client secret is the dev value of the "portal" app in dev-azure/config/dev-azure.json.

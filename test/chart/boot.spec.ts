@@ -47,7 +47,7 @@ beforeAll(async () => {
   const secrets: World['secrets'] = {
     // One password per NATS user the chart renders (services and messaging.extraUsers).
     [NATS_SECRET]: Object.fromEntries(
-      [...named('ConfigMap', '-nats-auth')!.data!['auth.conf'].matchAll(/user: "([^"]+)"/g)].map((m) => [m[1], randomBytes(12).toString('hex')]),
+      [...named('ConfigMap', '-nats-auth')!.data!['auth.conf'].matchAll(/user: "([^"]+)"/g)].map((m) => [m[1], `n${randomBytes(12).toString('hex')}`]),
     ),
     [PG_SECRET]: { 'postgres-password': randomBytes(12).toString('hex') },
     'identity-platform-portal': { 'session-encryption-key': randomBytes(32).toString('base64'), 'b2c-client-secret': 'portal-dev-secret-5f0c9a7e2b' },

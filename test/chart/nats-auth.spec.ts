@@ -17,7 +17,8 @@ const authConf = () => configMap('-nats-auth')['auth.conf'];
 /** The NATS users the chart renders, and those the broker's caller policy names. */
 const users = [...authConf().matchAll(/user: "([^"]+)"/g)].map((m) => m[1]);
 const callers = Object.keys((JSON.parse(configMap('-token-broker')['config.json']) as { callers: Record<string, unknown> }).callers);
-const passwords = Object.fromEntries(users.map((u) => [u, randomBytes(12).toString('hex')]));
+// Letter first: nats-server parses $VARIABLE values from the environment like config values.
+const passwords = Object.fromEntries(users.map((u) => [u, `n${randomBytes(12).toString('hex')}`]));
 const varOf = (u: string) => `NATS_PASSWORD_${u.toUpperCase().replace(/-/g, '_')}`;
 
 let nats: TestNatsServer;
@@ -123,6 +124,9 @@ describe('in-chart NATS server configuration', () => {
       const r = spawnSync(natsServerBinary(), ['-t', '-c', join(dir, 'nats.conf')], { env, encoding: 'utf8' });
       expect(`${r.stdout}${r.stderr}`).toMatch(/configuration file .* is valid/);
       expect(r.status).toBe(0);
+      // A password with a leading digit is parsed as a number and refused (hence the README's rule).
+      const digit = spawnSync(natsServerBinary(), ['-t', '-c', join(dir, 'nats.conf')], { env: { ...env, NATS_PASSWORD_PORTAL: '7e3f00aa' }, encoding: 'utf8' });
+      expect(digit.status).not.toBe(0);
       // Without the passwords in its environment the server refuses to start.
       const bare = spawnSync(natsServerBinary(), ['-t', '-c', join(dir, 'nats.conf')], { env: { POD_NAME: 'x' }, encoding: 'utf8' });
       expect(bare.status).not.toBe(0);
