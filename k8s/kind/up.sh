@@ -22,6 +22,12 @@ fi
 "$here/create-secrets.sh" "$ns"
 
 chart="$("$here/../offline-chart.sh")"
-helm upgrade --install "$release" "$chart" --namespace "$ns" \
-  -f "$chart/values-kind.yaml" --wait --timeout 10m
+# No --wait: a Deployment that does not become ready is reported with its /readyz, not a timeout.
+helm upgrade --install "$release" "$chart" --namespace "$ns" -f "$chart/values-kind.yaml" --timeout 10m
+for d in $(kubectl -n "$ns" get deploy -l app.kubernetes.io/instance="$release" -o name); do
+  kubectl -n "$ns" rollout status "$d" --timeout=5m || {
+    echo "$d is not ready; its /readyz says:" >&2
+    kubectl -n "$ns" exec "$d" -- node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/readyz').then(r=>r.text()).then(console.log)" >&2 || true
+  }
+done
 helm test "$release" --namespace "$ns"
