@@ -7,13 +7,15 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 ns="${1:-identity-platform}"
 host="${INGRESS_HOST:-identity.localtest.me}"
+release="${RELEASE:-identity}"
 rand() { node -e 'process.stdout.write(require("crypto").randomBytes(Number(process.argv[1])).toString(process.argv[2]))' "$1" "$2"; }
 exists() { kubectl -n "$ns" get "$1" "$2" >/dev/null 2>&1; }
 
 kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns"
 
-# Dev CA (scripts/dev-ca.mjs, under .dev/ca): signs the stand-ins' and the ingress's certificates.
-node --input-type=module -e "import { ensureDevCa } from '$root/scripts/dev-ca.mjs'; await ensureDevCa({ hosts: ['$host'] });"
+# Dev CA (scripts/dev-ca.mjs, under .dev/ca) and a server certificate it signs, covering the
+# ingress host and the stand-ins' Service name: used by the ingress and by the stand-ins.
+node --input-type=module -e "import { ensureDevCa } from '$root/scripts/dev-ca.mjs'; await ensureDevCa({ hosts: ['$host', '$release-dev-azure'] });"
 ca="$root/.dev/ca"
 
 # nats-server parses $VARIABLE values as config values: a password must start with a letter.
@@ -28,8 +30,8 @@ exists secret identity-platform-postgresql || kubectl -n "$ns" create secret gen
 exists secret identity-platform-portal || kubectl -n "$ns" create secret generic identity-platform-portal \
   --from-literal=session-encryption-key="$(rand 32 base64)" \
   --from-literal=b2c-client-secret="$(node -e 'const c=require(process.argv[1]);for(const t of c.tenants)for(const a of t.apps??[])if(a.name==="portal")process.stdout.write(a.secrets[0].value)' "$root/dev-azure/config/dev-azure.json")"
-exists secret identity-dev-ca || kubectl -n "$ns" create secret generic identity-dev-ca \
-  --from-file=ca.pem="$ca/ca.pem" --from-file=ca.key.pem="$ca/ca.key.pem"
+exists secret identity-dev-azure-tls || kubectl -n "$ns" create secret tls identity-dev-azure-tls \
+  --cert="$ca/server.pem" --key="$ca/server.key.pem"
 exists configmap identity-dev-ca || kubectl -n "$ns" create configmap identity-dev-ca --from-file=ca.crt="$ca/ca.pem"
 exists secret identity-platform-tls || kubectl -n "$ns" create secret tls identity-platform-tls \
   --cert="$ca/server.pem" --key="$ca/server.key.pem"

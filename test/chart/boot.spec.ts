@@ -77,11 +77,12 @@ beforeAll(async () => {
   world.hosts['identity-postgresql:5432'] = `127.0.0.1:${pg.port}`;
   for (const db of ['portal', 'policy', 'scim']) await pg.createDatabase(db);
 
-  // The dev CA the kind setup script puts into the identity-dev-ca Secret and ConfigMap.
-  execFileSync(process.execPath, ['--input-type=module', '-e', `import { ensureDevCa } from ${JSON.stringify(join(repoRoot, 'scripts', 'dev-ca.mjs'))}; await ensureDevCa();`]);
+  // The dev CA and the stand-ins' certificate, as k8s/kind/create-secrets.sh makes them.
+  const ensure = `import { ensureDevCa } from ${JSON.stringify(join(repoRoot, 'scripts', 'dev-ca.mjs'))}; await ensureDevCa({ hosts: ['identity-dev-azure'] });`;
+  execFileSync(process.execPath, ['--input-type=module', '-e', ensure]);
   const caDir = join(repoRoot, '.dev', 'ca');
   world.configMaps['identity-dev-ca'] = { 'ca.crt': readFileSync(join(caDir, 'ca.pem'), 'utf8') };
-  secrets['identity-dev-ca'] = { 'ca.pem': readFileSync(join(caDir, 'ca.pem'), 'utf8'), 'ca.key.pem': readFileSync(join(caDir, 'ca.key.pem'), 'utf8') };
+  secrets['identity-dev-azure-tls'] = { 'tls.crt': readFileSync(join(caDir, 'server.pem'), 'utf8'), 'tls.key': readFileSync(join(caDir, 'server.key.pem'), 'utf8') };
 
   // The Azure stand-ins from their own Deployment. The projected service-account token a
   // kubelet would mount for the token broker comes from the stand-ins' cluster issuer.

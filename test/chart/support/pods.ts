@@ -44,7 +44,7 @@ export interface PodSpec {
   initContainers?: Container[];
   serviceAccountName?: string;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
-  volumes?: { name: string; configMap?: { name: string }; projected?: unknown; emptyDir?: unknown }[];
+  volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string }; projected?: unknown; emptyDir?: unknown }[];
 }
 
 export interface PodTemplate {

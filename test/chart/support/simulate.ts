@@ -94,6 +94,11 @@ export function localProcess(obj: K8sObject, objects: K8sObject[], world: World,
     mkdirSync(local, { recursive: true });
     mounts[m.mountPath] = local;
     if (vol?.configMap) for (const [k, v] of Object.entries(configMap(vol.configMap.name))) writeFileSync(join(local, k), v);
+    if (vol?.secret) {
+      const data = world.secrets[vol.secret.secretName];
+      if (!data) throw new Error(`${owner}: Secret ${vol.secret.secretName} is not provided by the test world`);
+      for (const [k, v] of Object.entries(data)) writeFileSync(join(local, k), v);
+    }
     const sources = (vol?.projected as { sources?: { configMap?: { name: string }; serviceAccountToken?: { path: string; audience?: string } }[] } | undefined)?.sources ?? [];
     for (const s of sources) {
       if (s.configMap) for (const [k, v] of Object.entries(configMap(s.configMap.name))) writeFileSync(join(local, k), v);
