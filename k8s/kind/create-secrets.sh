@@ -33,6 +33,27 @@ exists secret identity-platform-portal || kubectl -n "$ns" create secret generic
 exists secret identity-dev-azure-tls || kubectl -n "$ns" create secret tls identity-dev-azure-tls \
   --cert="$ca/server.pem" --key="$ca/server.key.pem"
 exists configmap identity-dev-ca || kubectl -n "$ns" create configmap identity-dev-ca --from-file=ca.crt="$ca/ca.pem"
+
+# Workload identity on kind: the token broker's projected token comes from kind's own
+# service-account issuer. Give the stand-ins a federated credential for that issuer, the CAs to
+# read its keys, and let them read the issuer discovery without credentials (kind only).
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+issuer="$(kubectl get --raw /.well-known/openid-configuration | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).issuer))')"
+node -e '
+  const [file, out, issuer, subject] = process.argv.slice(1);
+  const c = JSON.parse(require("fs").readFileSync(file, "utf8"));
+  for (const t of c.tenants) for (const a of t.apps ?? [])
+    if ((a.federatedCredentials ?? []).some((f) => f.subject === subject) && !a.federatedCredentials.some((f) => f.issuer === issuer))
+      a.federatedCredentials.push({ name: "kind", description: "kind service-account issuer", issuer, subject, audiences: ["api://AzureADTokenExchange"] });
+  require("fs").writeFileSync(out, JSON.stringify(c, null, 2));
+' "$root/dev-azure/config/dev-azure.json" "$tmp/dev-azure.json" "$issuer" "system:serviceaccount:$ns:token-broker"
+exists configmap identity-dev-azure-config || kubectl -n "$ns" create configmap identity-dev-azure-config --from-file=dev-azure.json="$tmp/dev-azure.json"
+kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > "$tmp/cluster-ca.crt"
+cat "$ca/ca.pem" "$tmp/cluster-ca.crt" > "$tmp/trust.crt"
+exists configmap identity-dev-azure-trust || kubectl -n "$ns" create configmap identity-dev-azure-trust --from-file=ca.crt="$tmp/trust.crt"
+kubectl get clusterrolebinding identity-dev-issuer-discovery >/dev/null 2>&1 || kubectl create clusterrolebinding identity-dev-issuer-discovery \
+  --clusterrole=system:service-account-issuer-discovery --group=system:unauthenticated
 exists secret identity-platform-tls || kubectl -n "$ns" create secret tls identity-platform-tls \
   --cert="$ca/server.pem" --key="$ca/server.key.pem"
 echo "Secrets ready in namespace $ns. Trust $ca/ca.pem in your browser to open https://$host."

@@ -82,6 +82,10 @@ beforeAll(async () => {
   execFileSync(process.execPath, ['--input-type=module', '-e', ensure]);
   const caDir = join(repoRoot, '.dev', 'ca');
   world.configMaps['identity-dev-ca'] = { 'ca.crt': readFileSync(join(caDir, 'ca.pem'), 'utf8') };
+  // create-secrets.sh adds a federated credential for kind's issuer to the seed config and the
+  // cluster CA to the stand-ins' trust bundle; here the stand-ins' own issuer plays the cluster's.
+  world.configMaps['identity-dev-azure-config'] = { 'dev-azure.json': readFileSync(join(repoRoot, 'dev-azure', 'config', 'dev-azure.json'), 'utf8') };
+  world.configMaps['identity-dev-azure-trust'] = { 'ca.crt': readFileSync(join(caDir, 'ca.pem'), 'utf8') };
   secrets['identity-dev-azure-tls'] = { 'tls.crt': readFileSync(join(caDir, 'server.pem'), 'utf8'), 'tls.key': readFileSync(join(caDir, 'server.key.pem'), 'utf8') };
 
   // The Azure stand-ins from their own Deployment. The projected service-account token a
