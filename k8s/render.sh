@@ -5,6 +5,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 chart="${RENDER_CHART:-$("$here/offline-chart.sh")}"
+# A temporary offline copy (not a caller's chart) is removed afterwards.
+if [ -z "${RENDER_CHART:-}" ] && [ "$chart" != "$(cd "$here/../helm/identity-platform" && pwd)" ]; then
+  trap 'rm -rf "$(dirname "$chart")"' EXIT
+fi
 release="${RELEASE:-identity}"
 namespace="${NAMESPACE:-identity-platform}"
 for env in kind aks; do
