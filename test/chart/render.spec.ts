@@ -94,12 +94,15 @@ describe('values.schema.json', () => {
 describe('k8s/rendered (GitOps manifests)', () => {
   it.each(['kind', 'aks'])('k8s/rendered/%s.yaml matches a fresh render (run k8s/render.sh after chart changes)', (env) => {
     const out = mkdtempSync(join(tmpdir(), 'render-'));
-    // Render into a scratch copy of k8s/ so the committed files are compared, not overwritten.
-    execFileSync('cp', ['-r', join(repoRoot, 'k8s'), out]);
-    execFileSync(join(out, 'k8s', 'render.sh'), { env: { ...process.env, RENDER_CHART: renderableChart() }, stdio: 'pipe' });
-    const fresh = readFileSync(join(out, 'k8s', 'rendered', `${env}.yaml`), 'utf8');
-    const committed = readFileSync(join(repoRoot, 'k8s', 'rendered', `${env}.yaml`), 'utf8');
-    if (fresh !== committed) writeFileSync(join(out, `${env}.fresh.yaml`), fresh);
-    expect(committed).toBe(fresh);
+    try {
+      // Render into a scratch copy of k8s/ so the committed files are compared, not overwritten.
+      execFileSync('cp', ['-r', join(repoRoot, 'k8s'), out]);
+      execFileSync(join(out, 'k8s', 'render.sh'), { env: { ...process.env, RENDER_CHART: renderableChart() }, stdio: 'pipe' });
+      const fresh = readFileSync(join(out, 'k8s', 'rendered', `${env}.yaml`), 'utf8');
+      const committed = readFileSync(join(repoRoot, 'k8s', 'rendered', `${env}.yaml`), 'utf8');
+      expect(committed).toBe(fresh);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
