@@ -10,7 +10,10 @@ if ls "$chart"/charts/nats-*.tgz >/dev/null 2>&1; then
   echo "$chart"
   exit 0
 fi
-tmp="$(mktemp -d)/identity-platform"
+# OFFLINE_CHART_DIR: where to put the copy (default: a new temp dir).
+tmp="${OFFLINE_CHART_DIR:-$(mktemp -d)}/identity-platform"
+rm -rf "$tmp"
+mkdir -p "$(dirname "$tmp")"
 cp -r "$chart" "$tmp"
 # Drop the `dependencies:` block (the last block of Chart.yaml).
 sed -i '/^dependencies:/,$d' "$tmp/Chart.yaml"

@@ -1,8 +1,10 @@
 // Renders helm/identity-platform with the real helm binary and parses/validates the output
 // with the python kubernetes-validate package (offline OpenAPI schemas).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(__dirname, '..', '..', '..');
 export const chartDir = join(repoRoot, 'helm', 'identity-platform');
@@ -37,14 +39,33 @@ export function helmBinary(): string {
 }
 
 let offlineChart: string | undefined;
-/** The chart without the undownloadable `nats` dependency (k8s/offline-chart.sh), made once per run. */
+/**
+ * The chart without the undownloadable `nats` dependency (k8s/offline-chart.sh). The copy lives
+ * at a path named by a hash of the chart's files, so test processes share it and re-runs
+ * reuse it instead of leaving a new copy behind each time.
+ */
 export function renderableChart(): string {
-  if (offlineChart === undefined) {
-    const chart = execFileSync(join(repoRoot, 'k8s', 'offline-chart.sh'), { encoding: 'utf8' }).trim();
-    // A temp copy (not the chart itself) goes when this test process ends.
-    if (chart !== chartDir) process.once('exit', () => rmSync(dirname(chart), { recursive: true, force: true }));
-    offlineChart = chart;
+  if (offlineChart !== undefined) return offlineChart;
+  const hash = createHash('sha256');
+  for (const f of (readdirSync(chartDir, { recursive: true }) as string[]).sort()) {
+    const p = join(chartDir, f);
+    if (statSync(p).isFile()) hash.update(f).update(readFileSync(p));
   }
+  const dir = join(tmpdir(), `idp-chart-${hash.digest('hex').slice(0, 16)}`);
+  const ready = join(dir, '.ready');
+  if (!existsSync(ready)) {
+    // Build beside it and rename: parallel test processes may race here.
+    const staging = `${dir}.${process.pid}`;
+    const chart = execFileSync(join(repoRoot, 'k8s', 'offline-chart.sh'), { encoding: 'utf8', env: { ...process.env, OFFLINE_CHART_DIR: staging } }).trim();
+    if (chart === chartDir) return (offlineChart = chartDir); // charts/ has the dependency: use the chart itself
+    writeFileSync(join(staging, '.ready'), '');
+    try {
+      renameSync(staging, dir);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another process won
+    }
+  }
+  offlineChart = join(dir, 'identity-platform');
   return offlineChart;
 }
 
