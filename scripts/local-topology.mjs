@@ -95,8 +95,8 @@ export const topology = {
       env: ({ ports, dev, dbUrl }) => ({
         ...common('scim', ports, dev, dbUrl('scim')),
         SCIM_ADMIN_IDENTITY_METADATA: `https://localhost:${ports.identity}/${fabrikam.id}/v2.0/.well-known/openid-configuration`,
-        // Entra v2.0 app tokens carry the client id as audience.
-        SCIM_ADMIN_AUDIENCE: scimApp.clientId,
+        // Entra v2.0 app tokens carry the client id as audience, v1.0 ones the App ID URI.
+        SCIM_ADMIN_AUDIENCE: [scimApp.clientId, ...(scimApp.identifierUris ?? [])].join(','),
       }),
     },
     {

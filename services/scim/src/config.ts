@@ -23,10 +23,14 @@ export const scimEnv = z
     SCIM_BODY_LIMIT_BYTES: env.int(16 * 1024 * 1024, 1024),
     SCIM_OUTBOX_INTERVAL_MS: env.int(250, 10),
     SCIM_ADMIN_IDENTITY_METADATA: optionalUrl,
-    SCIM_ADMIN_AUDIENCE: z.string().optional(),
+    /** Comma-separated: the scim app's client id (Entra v2.0 tokens) and/or its App ID URI (v1.0 tokens). */
+    SCIM_ADMIN_AUDIENCE: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)),
     SCIM_ADMIN_ALLOW_INSECURE_HTTP: env.bool(false),
   })
-  .refine((c) => !c.SCIM_ADMIN_IDENTITY_METADATA || !!c.SCIM_ADMIN_AUDIENCE, {
+  .refine((c) => !c.SCIM_ADMIN_IDENTITY_METADATA || !!c.SCIM_ADMIN_AUDIENCE?.length, {
     path: ['SCIM_ADMIN_AUDIENCE'],
     message: 'is required when SCIM_ADMIN_IDENTITY_METADATA is set',
   });
