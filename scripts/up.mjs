@@ -12,7 +12,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const root = path.resolve(import.meta.dirname, '..');
-const dev = path.join(root, '.dev');
+// UP_DATA_DIR / UP_PORT_OFFSET let a second stack (e.g. the smoke test) run beside yours.
+const dev = path.resolve(process.env.UP_DATA_DIR ?? path.join(root, '.dev'));
+const offset = Number(process.env.UP_PORT_OFFSET ?? 0);
 const say = (m) => console.log(`[up] ${m}`);
 
 if (!existsSync(path.join(root, 'node_modules', '.bin', 'turbo'))) {
@@ -37,7 +39,9 @@ mkdirSync(dev, { recursive: true });
 // The CA folder stays private; .dev itself must be traversable by the `postgres` user.
 chmodSync(dev, 0o755);
 
-const ports = { entry: Number(process.env.UP_PORT ?? 8443), ...topology.ports };
+const ports = Object.fromEntries(
+  Object.entries({ entry: Number(process.env.UP_PORT ?? 8443), ...topology.ports }).map(([k, v]) => [k, k === 'entry' && process.env.UP_PORT ? v : v + offset]),
+);
 const children = [];
 let stopping = false;
 
@@ -160,7 +164,7 @@ try {
   const users = JSON.parse(readFileSync(path.join(root, 'dev-azure/config/dev-azure.json'), 'utf8'))
     .tenants.flatMap((t) => (t.users ?? []).map((u) => `${u.email} / ${u.password}`));
   console.log(`
-  Identity platform is up (Ctrl-C to stop; data stays in .dev/).
+  Identity platform is up (Ctrl-C to stop; data stays in ${path.relative(root, dev) || dev}/).
 
     Portal        https://localhost:${ports.entry}/
     Policy API    https://localhost:${ports.entry}/api/public   (OpenAPI: /api/openapi.json)
