@@ -149,7 +149,9 @@ try {
   await waitHttp(`https://localhost:${ports.identity}/healthz`, 'dev-azure');
 
   for (const svc of topology.services) {
-    run(svc.name, process.execPath, [`services/${svc.name}/dist/main.js`], svc.env({ ports, dev, dbUrl, ca }));
+    // --watch: restart a service when its build output changes (pair with `npx turbo run dev`).
+    const watch = process.argv.includes('--watch') ? ['--watch'] : [];
+    run(svc.name, process.execPath, [...watch, `services/${svc.name}/dist/main.js`], svc.env({ ports, dev, dbUrl, ca }));
   }
   for (const svc of topology.services) await waitHttp(`http://127.0.0.1:${ports[svc.name]}/readyz`, svc.name);
 
