@@ -32,7 +32,6 @@ if (!process.argv.includes('--no-build')) {
 }
 
 const { ensureDevCa } = await import('./dev-ca.mjs');
-const { startLocalPostgres, findPgBin } = await import('./local-postgres.mjs');
 const { topology } = await import('./local-topology.mjs');
 const ca = await ensureDevCa();
 mkdirSync(dev, { recursive: true });
@@ -99,7 +98,12 @@ async function shutdown(code = 0) {
   stopping = true;
   say('stopping…');
   // Reverse start order: entry point and services first, then stand-ins, NATS, database.
-  for (const { name, child } of [...children].reverse()) {
+  for (const { name, child, stop } of [...children].reverse()) {
+    if (stop) {
+      await stop();
+      say(`${name} stopped`);
+      continue;
+    }
     if (child.exitCode !== null || child.signalCode !== null) continue;
     child.kill('SIGTERM');
     const done = new Promise((r) => child.once('exit', r));
@@ -114,16 +118,16 @@ process.on('SIGTERM', () => void shutdown(0));
 
 try {
   // Database: DATABASE_URL (a real server) or a persistent local PostgreSQL in .dev/postgres.
+  const require = createRequire(path.join(root, 'packages/testing/package.json'));
+  const { natsServerBinary, startPostgres } = require('@idp/testing');
   let dbBase = process.env.DATABASE_URL;
   if (!dbBase) {
-    const bin = findPgBin();
-    if (!bin) throw new Error('PostgreSQL binaries not found: `apt-get install postgresql`, or set DATABASE_URL to a server.');
-    const pg = await startLocalPostgres({ dir: path.join(dev, 'postgres'), port: ports.postgres, bin });
-    children.push({ name: 'postgres', child: pg });
-    dbBase = `postgresql://postgres@127.0.0.1:${ports.postgres}/postgres`;
-    say(`PostgreSQL on 127.0.0.1:${ports.postgres} (data in .dev/postgres)`);
+    // The same launcher the tests use, kept in <data dir>/postgres; it says how to install PostgreSQL if missing.
+    const pg = await startPostgres({ dir: path.join(dev, 'postgres'), port: ports.postgres });
+    children.push({ name: 'postgres', stop: pg.stop });
+    dbBase = pg.url;
+    say(`PostgreSQL on 127.0.0.1:${ports.postgres} (data in ${path.relative(root, dev) || dev}/postgres)`);
   }
-  const require = createRequire(path.join(root, 'packages/testing/package.json'));
   const { Client } = require('pg');
   const dbUrl = (name) => {
     const u = new URL(dbBase);
@@ -141,7 +145,6 @@ try {
   // NATS with JetStream and one user per service (the same permissions the Helm chart sets).
   const natsConf = path.join(dev, 'nats.conf');
   writeFileSync(natsConf, topology.natsConfig({ port: ports.nats, storeDir: path.join(dev, 'nats') }));
-  const { natsServerBinary } = require('@idp/testing');
   run('nats', natsServerBinary(), ['-c', natsConf]);
 
   // Azure stand-ins (identity + Key Vault), HTTPS with the dev CA.

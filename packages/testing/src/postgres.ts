@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -53,21 +53,35 @@ function ensureTemplate(bin: string): string {
   return template;
 }
 
-/** initdb into a temp dir and start a real PostgreSQL server on a free port (trust auth on loopback). */
-export async function startPostgres(): Promise<TestPostgres> {
+export interface PostgresOptions {
+  /** Keep the cluster in this folder across runs (the local stack); default: a throwaway temp dir. */
+  dir?: string;
+  port?: number;
+}
+
+/**
+ * Starts a real PostgreSQL server on loopback (trust auth). Throwaway by default: initdb'd from a
+ * cached template, durability off, deleted on stop. With `dir`, the data persists there.
+ */
+export async function startPostgres(o: PostgresOptions = {}): Promise<TestPostgres> {
   const bin = postgresBinDir();
-  const dir = mkdtempSync(join(tmpdir(), 'pg-'));
+  const persistent = o.dir !== undefined;
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'pg-'));
   const data = join(dir, 'data');
+  mkdirSync(dir, { recursive: true });
   if (isRoot()) {
     const { uid, gid } = serverUserIds();
     chownSync(dir, uid, gid);
     chmodSync(dir, 0o700);
   }
-  // initdb is the slow part: do it once per machine into a template and copy that.
-  const template = ensureTemplate(bin);
-  execFileSync('cp', ['-a', template, data]);
-  writeFileSync(join(data, 'postgresql.auto.conf'), 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n');
-  const port = await freePort();
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    // initdb is the slow part: do it once per machine into a template and copy that.
+    execFileSync('cp', ['-a', ensureTemplate(bin), data]);
+    const throwaway = persistent ? '' : 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n';
+    writeFileSync(join(data, 'postgresql.auto.conf'), `${throwaway}max_connections = 200\n`);
+    if (isRoot()) execFileSync('chown', ['postgres:postgres', join(data, 'postgresql.auto.conf')]);
+  }
+  const port = o.port ?? (await freePort());
   const child: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-h', '127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     cwd: dir,
@@ -111,11 +125,12 @@ export async function startPostgres(): Promise<TestPostgres> {
       if (child.exitCode === null) {
         await new Promise<void>((resolve) => {
           child.once('exit', () => resolve());
-          child.kill('SIGQUIT'); // immediate shutdown: test data need no checkpoint
+          // Throwaway data need no checkpoint (immediate); kept data get a clean fast shutdown.
+          child.kill(persistent ? 'SIGINT' : 'SIGQUIT');
           setTimeout(() => child.kill('SIGKILL'), 10000).unref();
         });
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!persistent) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
