@@ -37,6 +37,7 @@ const local = `### Local stack and tests
 | \`PG_BIN_DIR\` | newest \`/usr/lib/postgresql/*/bin\` | PostgreSQL server binaries used by tests and \`npm run up\` |
 | \`CHROMIUM_PATH\` | \`/usr/bin/chromium\` | Chromium for the browser tests (never a downloaded browser) |
 | \`DEV_AZURE_HOST\`, \`DEV_AZURE_PUBLIC_HOST\` | \`localhost\` | dev-azure: listen host and the host in issued URLs |
+| \`DEV_AZURE_PUBLIC_URL\` | \`https://<public host>:<identity port>\` | dev-azure: origin in identity URLs and issuers when an ingress fronts it (kind: \`https://login.identity.localtest.me\`) |
 | \`DEV_AZURE_IDENTITY_PORT\`, \`DEV_AZURE_KEYVAULT_PORT\` | \`9443\`, \`9444\` | dev-azure: identity (B2C + Entra ID) and Key Vault ports |
 | \`DEV_AZURE_DATA_DIR\` | \`.dev/dev-azure\` | dev-azure: persisted users, keys, vault state |
 | \`DEV_AZURE_CONFIG\` | \`dev-azure/config/dev-azure.json\` | dev-azure: tenants, apps, flows, users, vault ([reference](dev-azure/config/README.md)) |

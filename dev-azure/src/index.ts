@@ -10,6 +10,7 @@ import { startIdentityServer, type IdentityServer } from './identity/server';
 import type { IdentityTestApi } from './identity/test-api';
 import { startKeyVault, type KeyVaultHandle } from './keyvault';
 import { ensureDevCa } from './tls/dev-ca';
+import { httpsOrigin } from './util/https-origin';
 
 export { DevAzureConfigError, loadDevAzureConfig, parseDevAzureConfig, seedConfigPath } from './config/load';
 export type { AppConfig, DevAzureConfig, DevAzureConfigInput, KeyVaultConfig, TenantConfig, UserFlowConfig } from './config/schema';
@@ -28,6 +29,12 @@ export interface DevAzureOptions {
   host?: string;
   /** Host name in URLs and token issuers when it differs from the listen address (e.g. listening on 0.0.0.0 in a cluster). */
   publicHost?: string;
+  /**
+   * Origin browsers and clients use when the identity stand-in sits behind a proxy or ingress
+   * (e.g. https://login.identity.localtest.me on kind): URLs and issuers use it instead of
+   * https://<publicHost>:<identityPort>. An https origin without path.
+   */
+  publicUrl?: string;
   /** 0 = a free port (default). */
   identityPort?: number;
   keyVaultPort?: number;
@@ -47,8 +54,10 @@ export interface ClusterIssuerHandle {
 }
 
 export interface DevAzure {
-  /** https://localhost:PORT */
+  /** https://localhost:PORT (or publicUrl) */
   identityUrl: string;
+  /** Where the identity stand-in listens: what a proxy or ingress in front of it forwards to. */
+  identityListenUrl: string;
   /** https://localhost:PORT of the vault ('' when not started). */
   keyVaultUrl: string;
   /** Same as identityUrl: the AZURE_AUTHORITY_HOST / authorityHost setting. */
@@ -67,12 +76,14 @@ export interface DevAzure {
 export async function startDevAzure(o: DevAzureOptions): Promise<DevAzure> {
   const config = resolveConfig(o);
   const host = o.host ?? 'localhost';
+  const publicUrl = o.publicUrl === undefined ? undefined : httpsOrigin('publicUrl', o.publicUrl);
   let tls = o.tls;
   if (!tls) {
-    const ca = await ensureDevCa({ hosts: [...new Set([host, o.publicHost ?? host])].filter((h) => h !== '0.0.0.0' && h !== '::') });
+    const names = [host, o.publicHost ?? host, ...(publicUrl ? [new URL(publicUrl).hostname] : [])];
+    const ca = await ensureDevCa({ hosts: [...new Set(names)].filter((h) => h !== '0.0.0.0' && h !== '::') });
     tls = { certPem: ca.certPem, keyPem: ca.keyPem, caPem: ca.caPem };
   }
-  const identity = await startIdentityServer({ config, dataDir: o.dataDir, host, publicHost: o.publicHost, port: o.identityPort ?? 0, tls, caPem: tls.caPem });
+  const identity = await startIdentityServer({ config, dataDir: o.dataDir, host, publicHost: o.publicHost, publicUrl, port: o.identityPort ?? 0, tls, caPem: tls.caPem });
   let keyVault: KeyVaultHandle | undefined;
   try {
     if (o.keyVault !== false && config.keyVault) keyVault = await startVault(config, identity, { host, port: o.keyVaultPort ?? 0, tls, dataDir: o.dataDir });
@@ -92,6 +103,7 @@ export async function startDevAzure(o: DevAzureOptions): Promise<DevAzure> {
 
   return {
     identityUrl: identity.url,
+    identityListenUrl: identity.listenUrl,
     keyVaultUrl: keyVault?.url ?? '',
     authorityHost: identity.url,
     config,
@@ -128,6 +140,8 @@ async function startVault(
     dataDir: o.dataDir,
     tenantId: tenant.id,
     identityUrl: identity.url,
+    // Its own keys: read where the identity stand-in listens, not through the ingress.
+    jwksBaseUrl: identity.listenUrl,
     roleAssignments: kv.roleAssignments.flatMap((r) =>
       resolvePrincipalIds(config, r.principal, tenant).map((principalId) => ({ principalId, role: r.role, scope: r.scope })),
     ),
@@ -143,3 +157,4 @@ async function startVault(
   });
   return handle;
 }
+

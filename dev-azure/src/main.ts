@@ -2,6 +2,8 @@
 // stand-ins on fixed local ports and prints what clients need.
 //   DEV_AZURE_HOST            listen address, default localhost
 //   DEV_AZURE_PUBLIC_HOST     host name in URLs/issuers if different (e.g. a cluster service name)
+//   DEV_AZURE_PUBLIC_URL      origin in identity URLs/issuers when an ingress or proxy fronts the
+//                             identity stand-in (e.g. https://login.identity.localtest.me)
 //   DEV_AZURE_TLS_CERT_FILE / DEV_AZURE_TLS_KEY_FILE / DEV_AZURE_CA_FILE
 //                             use this certificate instead of the dev CA's (scripts/dev-ca.mjs)
 //   DEV_AZURE_IDENTITY_PORT   default 9443
@@ -14,6 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DevAzureConfigError, startDevAzure, type DevAzureOptions } from './index';
+import { httpsOrigin } from './util/https-origin';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
     dataDir,
     host: process.env.DEV_AZURE_HOST || 'localhost',
     publicHost: process.env.DEV_AZURE_PUBLIC_HOST || undefined,
+    publicUrl: process.env.DEV_AZURE_PUBLIC_URL ? httpsOrigin('DEV_AZURE_PUBLIC_URL', process.env.DEV_AZURE_PUBLIC_URL) : undefined,
     tls: tlsFromFiles(),
     identityPort: port('DEV_AZURE_IDENTITY_PORT', 9443),
     keyVaultPort: port('DEV_AZURE_KEYVAULT_PORT', 9444),

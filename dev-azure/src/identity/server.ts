@@ -26,6 +26,8 @@ export interface IdentityServerOptions {
   host: string;
   /** Host name used in URLs and issuers (default: host). */
   publicHost?: string;
+  /** Origin used in URLs and issuers instead of https://publicHost:port, e.g. an ingress in front. */
+  publicUrl?: string;
   port: number;
   tls: { certPem: string; keyPem: string };
   /** Extra CA to trust when fetching external issuers' keys (the dev CA). */
@@ -34,6 +36,8 @@ export interface IdentityServerOptions {
 
 export interface IdentityServer {
   url: string;
+  /** Where it listens (differs from url behind an ingress). */
+  listenUrl: string;
   context: IdentityContext;
   testApi: IdentityTestApi;
   /** Lets app certificates that live in Key Vault be resolved once the vault runs. */
@@ -80,10 +84,11 @@ export async function startIdentityServer(o: IdentityServerOptions): Promise<Ide
   await app.listen({ host: o.host, port: o.port });
   const { port } = app.server.address() as AddressInfo;
   const publicHost = o.publicHost ?? o.host;
-  url = `https://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`;
+  url = o.publicUrl ?? `https://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`;
 
   return {
     url,
+    listenUrl: `https://${o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
     context: ctx,
     testApi: createTestApi(ctx),
     setCertificateResolver(resolver) {

@@ -13,6 +13,7 @@ const CLOCK_TOLERANCE_SECONDS = 60;
 
 export interface AuthConfig {
   identityUrl: string;
+  jwksBaseUrl?: string;
   tenantId: string;
   trustedIssuers?: string[];
 }
@@ -34,7 +35,7 @@ export class TokenValidator {
     const base = trimSlash(config.identityUrl);
     this.challenge = `Bearer authorization="${base}/${config.tenantId}", resource="${VAULT_RESOURCE}"`;
     this.issuers = config.trustedIssuers ?? defaultIssuers(base, config.tenantId);
-    this.jwks = createRemoteJWKSet(new URL(`${base}/${config.tenantId}/discovery/v2.0/keys`));
+    this.jwks = createRemoteJWKSet(new URL(`${trimSlash(config.jwksBaseUrl ?? base)}/${config.tenantId}/discovery/v2.0/keys`));
   }
 
   unauthorized(message: string): KvError {

@@ -36,6 +36,8 @@ export interface KeyVaultOptions {
   tenantId: string;
   /** Base URL of the identity provider, e.g. https://localhost:PORT (no trailing slash needed). */
   identityUrl: string;
+  /** Where to read the tenant's signing keys when not at identityUrl (e.g. identityUrl is an ingress in front). */
+  jwksBaseUrl?: string;
   /** Accepted `iss` values; default: {identityUrl}/{tenantId}/v2.0 and {identityUrl}/{tenantId}/, each with and without trailing slash. */
   trustedIssuers?: string[];
   roleAssignments: RoleAssignment[];

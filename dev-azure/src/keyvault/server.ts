@@ -31,7 +31,7 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
   const vault = new Vault(store);
   await vault.seed(o.seedCertificates ?? []);
 
-  const validator = new TokenValidator({ identityUrl: o.identityUrl, tenantId: o.tenantId, trustedIssuers: o.trustedIssuers });
+  const validator = new TokenValidator({ identityUrl: o.identityUrl, jwksBaseUrl: o.jwksBaseUrl, tenantId: o.tenantId, trustedIssuers: o.trustedIssuers });
   const callers = new Callers();
   let bucket = o.rateLimitPerSecond === undefined ? undefined : new TokenBucket(o.rateLimitPerSecond);
   let requestCount = 0;
