@@ -95,6 +95,8 @@ beforeAll(async () => {
   world.hosts['identity-dev-azure:9443'] = `localhost:${identityPort}`;
   world.hosts['identity-dev-azure:9444'] = `localhost:${keyVaultPort}`;
   world.hosts['identity-dev-azure'] = 'localhost';
+  // The stand-ins' ingress host: what browsers and (through the CoreDNS rewrite) pods use.
+  world.hosts['login.identity.localtest.me'] = `localhost:${identityPort}`;
   const again = localProcess(named('Deployment', '-dev-azure')!, objects(), world, devAzure.ports);
   const stand = run(again, { DEV_AZURE_SA_TOKEN_FILE: join(dir, 'sa-token'), DEV_AZURE_SERVICE_ACCOUNT: 'identity-platform:token-broker' });
   running.push(stand);

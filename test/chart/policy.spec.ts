@@ -48,11 +48,14 @@ describe.each(valueSets)('policy on the %s render', (set) => {
   });
 
   it('the ingress sends / to the portal, /api to the policy API (told its base path) and /scim to SCIM', () => {
-    type Path = { path: string; pathType: string; backend: { service: { name: string } } };
+    type Path = { path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } };
+    type Spec = { rules: { host: string; http: { paths: Path[] } }[]; tls: { hosts: string[] }[] };
     const ingresses = ofKind(objects(), 'Ingress');
-    expect(ingresses).toHaveLength(1);
-    const paths = (ingresses[0].spec as { rules: { http: { paths: Path[] } }[] }).rules[0].http.paths;
-    expect(Object.fromEntries(paths.map((p) => [p.path, p.backend.service.name]))).toEqual({
+    // The platform's Ingress, plus the stand-ins' own only where they are installed.
+    expect(ingresses.map((i) => i.metadata.name).sort()).toEqual(set === 'kind' ? ['identity', 'identity-dev-azure'] : ['identity']);
+    const main = ingresses.find((i) => i.metadata.name === 'identity')!.spec as Spec;
+    const route = (paths: Path[]) => Object.fromEntries(paths.map((p) => [p.path, p.backend.service.name]));
+    expect(route(main.rules[0].http.paths)).toEqual({
       '/': 'identity-portal',
       '/api': 'identity-policy-api',
       '/scim': 'identity-scim',
@@ -61,7 +64,41 @@ describe.each(valueSets)('policy on the %s render', (set) => {
     const env = (name: string) => podTemplateOf(ofKind(objects(), 'Deployment').find((d) => d.metadata.name === `identity-${name}`)!)!.spec.containers[0].env!;
     expect(env('policy-api').find((e) => e.name === 'API_BASE_PATH')?.value).toBe('/api');
     expect(env('portal').find((e) => e.name === 'POLICY_API_URL')?.value).toBe('http://identity-policy-api:80/api');
+    if (set === 'kind') {
+      // SCIM's own host takes every path (per-directory endpoints, /admin), under the same TLS.
+      expect(main.rules[1].host).toBe('scim.identity.localtest.me');
+      expect(route(main.rules[1].http.paths)).toEqual({ '/': 'identity-scim' });
+      expect(main.tls[0].hosts).toEqual(['identity.localtest.me', 'scim.identity.localtest.me']);
+    } else {
+      expect(main.rules).toHaveLength(1);
+    }
   });
+
+  if (set === 'kind') {
+    it('kind: browsers and pods reach the identity stand-in at one ingress host that every issuer and identity URL names', () => {
+      const devAzureIngress = ofKind(objects(), 'Ingress').find((i) => i.metadata.name === 'identity-dev-azure')!;
+      const spec = devAzureIngress.spec as { rules: { host: string; http: { paths: { path: string; backend: { service: { name: string; port: { name: string } } } }[] } }[] };
+      const host = spec.rules[0].host;
+      expect(host).toBe('login.identity.localtest.me');
+      // The identity port only (not the vault), spoken to over HTTPS by the controller.
+      expect(spec.rules[0].http.paths).toEqual([{ path: '/', pathType: 'Prefix', backend: { service: { name: 'identity-dev-azure', port: { name: 'identity' } } } }]);
+      expect(devAzureIngress.metadata.annotations?.['nginx.ingress.kubernetes.io/backend-protocol']).toBe('HTTPS');
+      // In the cluster the CoreDNS rewrite sends the name to the Service, which answers on 443 too.
+      const svc = ofKind(objects(), 'Service').find((s) => s.metadata.name === 'identity-dev-azure')!;
+      expect((svc.spec as { ports: { port: number; targetPort: string }[] }).ports).toContainEqual(expect.objectContaining({ port: 443, targetPort: 'identity' }));
+      const envOf = (d: K8sObject) => podTemplateOf(d)!.spec.containers[0].env ?? [];
+      const deployments = ofKind(objects(), 'Deployment');
+      const devAzure = deployments.find((d) => d.metadata.name === 'identity-dev-azure')!;
+      expect(envOf(devAzure).find((e) => e.name === 'DEV_AZURE_PUBLIC_URL')?.value).toBe(`https://${host}`);
+      // Every identity URL a service is given names that origin (else issuers would not match);
+      // only the vault is addressed by its Service name.
+      const urls = deployments
+        .filter((d) => d !== devAzure)
+        .flatMap((d) => envOf(d).flatMap((e) => (e.value ?? '').split(',').filter((v) => v.includes('dev-azure') || v.includes(host)).map((v) => `${d.metadata.name} ${e.name}=${v}`)));
+      expect(urls.length).toBeGreaterThanOrEqual(6);
+      expect(urls.filter((u) => !u.includes(`=https://${host}`) && !u.includes('KEY_VAULT_URL=https://identity-dev-azure:9444'))).toEqual([]);
+    });
+  }
 
   it('starts from default deny and lets the token broker out only to DNS, NATS and Azure (443)', () => {
     const policies = ofKind(objects(), 'NetworkPolicy');
