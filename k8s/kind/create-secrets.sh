@@ -7,6 +7,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 ns="${1:-identity-platform}"
 host="${INGRESS_HOST:-identity.localtest.me}"
+# The stand-ins' and SCIM's ingress hosts (values-kind.yaml: devAzure.ingress.host, ingress.scimHost).
+login_host="${LOGIN_HOST:-login.identity.localtest.me}"
+scim_host="${SCIM_HOST:-scim.identity.localtest.me}"
 release="${RELEASE:-identity}"
 rand() { node -e 'process.stdout.write(require("crypto").randomBytes(Number(process.argv[1])).toString(process.argv[2]))' "$1" "$2"; }
 exists() { kubectl -n "$ns" get "$1" "$2" >/dev/null 2>&1; }
@@ -14,8 +17,8 @@ exists() { kubectl -n "$ns" get "$1" "$2" >/dev/null 2>&1; }
 kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns"
 
 # Dev CA (scripts/dev-ca.mjs, under .dev/ca) and a server certificate it signs, covering the
-# ingress host and the stand-ins' Service name: used by the ingress and by the stand-ins.
-node --input-type=module -e "import { ensureDevCa } from '$root/scripts/dev-ca.mjs'; await ensureDevCa({ hosts: ['$host', '$release-dev-azure'] });"
+# ingress hosts and the stand-ins' Service name: used by the ingress and by the stand-ins.
+node --input-type=module -e "import { ensureDevCa } from '$root/scripts/dev-ca.mjs'; await ensureDevCa({ hosts: ['$host', '$scim_host', '$login_host', '$release-dev-azure'] });"
 ca="$root/.dev/ca"
 
 # nats-server parses $VARIABLE values as config values: a password must start with a letter.

@@ -18,6 +18,10 @@ if ! kubectl get namespace ingress-nginx >/dev/null 2>&1; then
   kubectl -n ingress-nginx wait --for=condition=ready pod -l app.kubernetes.io/component=controller --timeout=180s
 fi
 
+# Pods must reach the stand-ins at the host browsers use (values-kind.yaml devAzure.ingress.host),
+# so issuers match: CoreDNS answers that name with the stand-ins' Service.
+node "$here/coredns-rewrite.mjs" "${LOGIN_HOST:-login.identity.localtest.me}" "$release-dev-azure.$ns.svc.cluster.local"
+
 "$here/build-images.sh" dev
 "$here/create-secrets.sh" "$ns"
 

@@ -7,6 +7,37 @@ import { podTemplateOf } from './support/pods';
 
 const k8s = join(repoRoot, 'k8s');
 
+// kind's default Corefile (kind v0.2x, CoreDNS 1.11/1.12).
+const KIND_COREFILE = `.:53 {
+    errors
+    health {
+       lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+       pods insecure
+       fallthrough in-addr.arpa ip6.arpa
+       ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf {
+       max_concurrent 1000
+    }
+    cache 30
+    loop
+    reload
+    loadbalance
+}
+`;
+
+/** k8s/kind/coredns-rewrite.mjs's withRewrite, run the way the script runs (plain node ESM). */
+function withRewrite(corefile: string, from: string, to: string): { out: string; error: string } {
+  const code = `import { withRewrite } from ${JSON.stringify(join(k8s, 'kind', 'coredns-rewrite.mjs'))};
+    try { process.stdout.write(withRewrite(process.argv[1], { from: process.argv[2], to: process.argv[3] })); } catch (e) { process.stderr.write(e.message); process.exit(1); }`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, corefile, from, to], { encoding: 'utf8' });
+  return { out: r.stdout, error: r.stderr };
+}
+
 describe('k8s/', () => {
   it('the kind cluster maps the host ports 80/443 to the node ingress-nginx runs on', () => {
     const [cluster] = parseAndValidate(readFileSync(join(k8s, 'kind', 'cluster.yaml'), 'utf8'), []).objects as unknown as {
@@ -52,4 +83,36 @@ describe('k8s/', () => {
     });
     expect(missing).toEqual([]);
   });
+
+  it('k8s/kind/coredns-rewrite.mjs adds one exact rewrite to the root server block, idempotently, and refuses bad names', () => {
+    const target = 'identity-dev-azure.identity-platform.svc.cluster.local';
+    const once = withRewrite(KIND_COREFILE, 'login.identity.localtest.me', target);
+    expect(once.error).toBe('');
+    expect(once.out.split('\n').slice(0, 2)).toEqual(['.:53 {', `    rewrite name exact login.identity.localtest.me ${target}`]);
+    // Nothing else changes.
+    expect(once.out.split('\n').filter((l) => !l.includes('rewrite')).join('\n')).toBe(KIND_COREFILE);
+    expect(withRewrite(once.out, 'login.identity.localtest.me', target).out).toBe(once.out);
+    // Another release/namespace replaces the rule instead of adding a second one.
+    const moved = withRewrite(once.out, 'login.identity.localtest.me', 'other-dev-azure.ns.svc.cluster.local').out;
+    expect(moved.match(/rewrite name exact/g)).toHaveLength(1);
+    expect(moved).toContain('rewrite name exact login.identity.localtest.me other-dev-azure.ns.svc.cluster.local');
+    expect(withRewrite(KIND_COREFILE, 'login identity', target).error).toMatch(/not a DNS name/);
+    expect(withRewrite('example.org {\n    whoami\n}\n', 'login.identity.localtest.me', target).error).toMatch(/no root server block/);
+  });
+
+  it('k8s/kind/up.sh rewrites the stand-ins\' ingress host to the release\'s dev-azure Service, and the certificate covers every ingress host', () => {
+    const up = readFileSync(join(k8s, 'kind', 'up.sh'), 'utf8');
+    const secrets = readFileSync(join(k8s, 'kind', 'create-secrets.sh'), 'utf8');
+    const { objects } = renderSet('kind');
+    const ingressHosts = objects
+      .filter((o) => o.kind === 'Ingress')
+      .flatMap((o) => (o.spec as { tls: { hosts: string[] }[] }).tls.flatMap((t) => t.hosts));
+    const loginHost = (objects.find((o) => o.kind === 'Ingress' && o.metadata.name === 'identity-dev-azure')!.spec as { rules: { host: string }[] }).rules[0].host;
+    expect(up).toContain(`node "$here/coredns-rewrite.mjs" "\${LOGIN_HOST:-${loginHost}}" "$release-dev-azure.$ns.svc.cluster.local"`);
+    expect(objects.some((o) => o.kind === 'Service' && o.metadata.name === 'identity-dev-azure')).toBe(true);
+    expect(ingressHosts.sort()).toEqual(['identity.localtest.me', 'login.identity.localtest.me', 'scim.identity.localtest.me']);
+    for (const h of ingressHosts) expect(secrets).toMatch(new RegExp(`_HOST:-${h.replace(/\./g, '\\.')}\\}`));
+    expect(secrets).toContain("hosts: ['$host', '$scim_host', '$login_host', '$release-dev-azure']");
+  });
 });
+
