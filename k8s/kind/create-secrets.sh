@@ -38,19 +38,14 @@ exists secret identity-dev-azure-tls || kubectl -n "$ns" create secret tls ident
 exists configmap identity-dev-ca || kubectl -n "$ns" create configmap identity-dev-ca --from-file=ca.crt="$ca/ca.pem"
 
 # Workload identity on kind: the token broker's projected token comes from kind's own
-# service-account issuer. Give the stand-ins a federated credential for that issuer, the CAs to
-# read its keys, and let them read the issuer discovery without credentials (kind only).
+# service-account issuer. Give the stand-ins a federated credential for that issuer (and the
+# portal's ingress reply URL), the CAs to read its keys, and let them read the issuer discovery
+# without credentials (kind only).
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 issuer="$(kubectl get --raw /.well-known/openid-configuration | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).issuer))')"
-node -e '
-  const [file, out, issuer, subject] = process.argv.slice(1);
-  const c = JSON.parse(require("fs").readFileSync(file, "utf8"));
-  for (const t of c.tenants) for (const a of t.apps ?? [])
-    if ((a.federatedCredentials ?? []).some((f) => f.subject === subject) && !a.federatedCredentials.some((f) => f.issuer === issuer))
-      a.federatedCredentials.push({ name: "kind", description: "kind service-account issuer", issuer, subject, audiences: ["api://AzureADTokenExchange"] });
-  require("fs").writeFileSync(out, JSON.stringify(c, null, 2));
-' "$root/dev-azure/config/dev-azure.json" "$tmp/dev-azure.json" "$issuer" "system:serviceaccount:$ns:token-broker"
+node "$root/k8s/kind/dev-azure-config.mjs" "$root/dev-azure/config/dev-azure.json" "$tmp/dev-azure.json" \
+  "$issuer" "$ns:token-broker" "https://$host"
 exists configmap identity-dev-azure-config || kubectl -n "$ns" create configmap identity-dev-azure-config --from-file=dev-azure.json="$tmp/dev-azure.json"
 kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > "$tmp/cluster-ca.crt"
 cat "$ca/ca.pem" "$tmp/cluster-ca.crt" > "$tmp/trust.crt"

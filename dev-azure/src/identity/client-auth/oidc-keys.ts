@@ -2,6 +2,7 @@
 // credentials: OIDC discovery document, then its jwks_uri. Cached briefly;
 // an unknown kid triggers one refetch (key rotation on the issuer side).
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 
@@ -18,9 +19,14 @@ export class OidcKeyFetcher {
   private readonly cache = new Map<string, CachedKeys>();
   private readonly ca: string[] | undefined;
 
-  /** `extraCaPem` lets the stand-in reach HTTPS issuers signed by the dev CA without NODE_EXTRA_CA_CERTS. */
-  constructor(extraCaPem?: string) {
-    this.ca = extraCaPem ? [...rootCertificates, extraCaPem] : undefined;
+  /**
+   * `extraCaPem` lets the stand-in reach HTTPS issuers signed by the dev CA without
+   * NODE_EXTRA_CA_CERTS. An explicit CA list replaces Node's defaults, so the
+   * NODE_EXTRA_CA_CERTS bundle is added back (on kind it holds the cluster CA that signs the
+   * API server's issuer).
+   */
+  constructor(extraCaPem?: string, extraCaFile = process.env.NODE_EXTRA_CA_CERTS) {
+    this.ca = extraCaPem ? [...rootCertificates, extraCaPem, ...readBundle(extraCaFile)] : undefined;
   }
 
   /** The issuer's key `kid`; throws when the issuer cannot be reached or its documents are invalid. */
@@ -85,5 +91,15 @@ export class OidcKeyFetcher {
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', reject);
     });
+  }
+}
+
+/** The certificates of a PEM bundle file (none when unset or unreadable, as Node itself treats it). */
+function readBundle(file: string | undefined): string[] {
+  if (!file) return [];
+  try {
+    return readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  } catch {
+    return [];
   }
 }
