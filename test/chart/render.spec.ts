@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { defaultSets, helm, kubeVersion, ofKind, renderSet, renderableChart, repoRoot, templateArgs, valueSets } from './support/chart';
+import { defaultSets, helm, kubeVersion, ofKind, parseAndValidate, renderSet, renderableChart, repoRoot, templateArgs, valueSets } from './support/chart';
+import { podTemplateOf } from './support/pods';
 
 describe('helm lint and helm template', () => {
   it.each(valueSets)('lints cleanly with the %s values', (set) => {
@@ -33,6 +34,55 @@ describe('helm lint and helm template', () => {
     const noVault = helm(templateArgs({ set: ['messaging.url=nats://nats:4222'] }));
     expect(noVault.status).not.toBe(0);
     expect(noVault.stderr).toContain('tokenBroker.keyVault.url is required');
+  });
+});
+
+// The official nats chart cannot be fetched here, so CI renders this chart's side of
+// nats.enabled=true (the subchart stripped, k8s/offline-chart.sh): the URL, the auth ConfigMap,
+// the NetworkPolicies for the chart's pods, and the render-time checks that its `nats:` block
+// agrees with what this chart generates. (Checked once by hand against a copy of the nats 1.x
+// chart: the server config includes ./auth/auth.conf and `nats-server -t` accepts it.)
+describe('the official NATS chart path (nats.enabled=true)', () => {
+  const natsSets = ['nats.enabled=true', 'natsServer.enabled=false'];
+  const render = (valuesFile: string, set: string[] = [], releaseName = 'identity') => {
+    const args = templateArgs({ valuesFiles: [valuesFile], set: [...natsSets, ...set] });
+    args[1] = releaseName;
+    return helm(args);
+  };
+
+  it.each(['values-aks.yaml', 'values-kind.yaml'])('%s: services reach the chart\'s nats Service, whose pods admit them (and nothing else of the release)', (file) => {
+    const r = render(file);
+    expect(r.stderr).toBe('');
+    const objects = parseAndValidate(r.stdout, []).objects;
+    const deployments = ofKind(objects, 'Deployment');
+    const urls = new Set(deployments.flatMap((d) => (podTemplateOf(d)!.spec.containers[0].env ?? []).filter((e) => e.name === 'NATS_URL').map((e) => e.value)));
+    expect([...urls]).toEqual(['nats://identity-nats:4222']);
+    expect(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'identity-nats-auth')).toBe(true);
+    expect(objects.some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'identity-nats')).toBe(false); // the in-chart server is off
+    const policy = ofKind(objects, 'NetworkPolicy').find((p) => p.metadata.name === 'identity-nats')!;
+    const spec = policy.spec as { podSelector: { matchLabels: Record<string, string> }; ingress: { from: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] };
+    // Only the nats chart's server pods (not its nats-box), and from the services on the client port.
+    expect(spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'nats', 'app.kubernetes.io/instance': 'identity', 'app.kubernetes.io/component': 'nats' });
+    expect(spec.ingress[0].ports).toEqual([{ port: 4222, protocol: 'TCP' }]);
+    expect(spec.ingress[0].from.map((f) => f.podSelector?.matchLabels['app.kubernetes.io/name']).sort()).toEqual(['policy-api', 'portal', 'scim', 'token-broker']);
+    // Each service's egress to NATS selects the same pods.
+    const portal = ofKind(objects, 'NetworkPolicy').find((p) => p.metadata.name === 'identity-portal')!;
+    expect(JSON.stringify(portal.spec)).toContain(JSON.stringify(spec.podSelector.matchLabels));
+  });
+
+  it('follows the nats chart\'s naming: a release whose name contains "nats" keeps it as the Service name', () => {
+    const r = render('values-aks.yaml', [], 'nats-idp');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('value: "nats://nats-idp:4222"');
+  });
+
+  it('refuses a nats block that would leave a user without its password or the server without auth.conf', () => {
+    const noPassword = render('values-aks.yaml', ['nats.container.env.NATS_PASSWORD_POLICY_READER=null']);
+    expect(noPassword.status).not.toBe(0);
+    expect(noPassword.stderr).toContain('NATS_PASSWORD_POLICY_READER: {valueFrom: {secretKeyRef: {name: identity-platform-nats, key: policy-reader}}}');
+    const renamed = render('values-aks.yaml', ['fullnameOverride=idp']);
+    expect(renamed.status).not.toBe(0);
+    expect(renamed.stderr).toContain('must add a volume from ConfigMap idp-nats-auth');
   });
 });
 

@@ -53,10 +53,36 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- if .Values.natsServer.enabled -}}
 {{- printf "nats://%s:4222" (include "idp.componentName" (dict "root" . "name" "nats")) -}}
 {{- else if .Values.nats.enabled -}}
-{{- printf "nats://%s-nats:4222" .Release.Name -}}
+{{- printf "nats://%s:%v" (include "idp.natsChartService" .) (include "idp.natsChartPort" .) -}}
 {{- else -}}
 {{- required "messaging.url is required when neither natsServer.enabled nor nats.enabled is set" .Values.messaging.url -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+Client Service of the official nats chart: its nats.fullname (release name when it already
+contains the chart name, else <release>-nats; nats.nameOverride / nats.fullnameOverride) unless
+nats.service.name overrides it.
+*/}}
+{{- define "idp.natsChartService" -}}
+{{- $n := .Values.nats -}}
+{{- $full := "" -}}
+{{- if $n.fullnameOverride -}}
+{{- $full = $n.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := $n.nameOverride | default "nats" -}}
+{{- if contains $name .Release.Name -}}
+{{- $full = .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $full = printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- dig "service" "name" "" $n | default $full -}}
+{{- end -}}
+
+{{/* Client port of the official nats chart (config.nats.port). */}}
+{{- define "idp.natsChartPort" -}}
+{{- dig "config" "nats" "port" 4222 .Values.nats | default 4222 -}}
 {{- end -}}
 
 {{/* Environment variable holding a service's NATS password inside the NATS server pod. */}}

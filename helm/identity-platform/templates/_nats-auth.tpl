@@ -51,3 +51,41 @@ authorization {
   ]
 }
 {{- end -}}
+
+
+{{/*
+nats.enabled: the official chart is configured through the `nats:` values block, which cannot
+see this chart's values. Fail the render when that block does not match what this chart
+generates: every NATS user's $NATS_PASSWORD_<USER> must come from messaging.existingSecret
+(nats-server refuses to start on an undefined variable), and podTemplate.patch must mount the
+auth ConfigMap this chart renders (its name follows fullnameOverride, the patch's
+{{ .Release.Name }} does not).
+*/}}
+{{- define "idp.natsChartChecks" -}}
+{{- if .Values.nats.enabled }}
+{{- $n := .Values.nats }}
+{{- $secret := .Values.messaging.existingSecret }}
+{{- $env := dig "container" "env" dict $n | default dict }}
+{{- $missing := list }}
+{{- range include "idp.natsUsers" . | fromJsonArray }}
+{{- $var := include "idp.natsPasswordVar" . }}
+{{- $ref := dig "valueFrom" "secretKeyRef" dict (get $env $var | default dict) }}
+{{- if not (and (eq (toString (get $ref "name")) $secret) (eq (toString (get $ref "key")) .name)) }}
+{{- $missing = append $missing (printf "%s: {valueFrom: {secretKeyRef: {name: %s, key: %s}}}" $var $secret .name) }}
+{{- end }}
+{{- end }}
+{{- if $missing }}
+{{- fail (printf "nats.enabled: nats.container.env must give the NATS server every user's password from messaging.existingSecret; set: %s" (join "; " $missing)) }}
+{{- end }}
+{{- $cm := include "idp.componentName" (dict "root" . "name" "nats-auth") }}
+{{- $found := false }}
+{{- range (dig "podTemplate" "patch" list $n | default list) }}
+{{- $name := dig "value" "configMap" "name" "" . }}
+{{- if kindIs "map" $name }}{{ $name = tpl (toString (get $name "$tplYaml")) $ | trim }}{{ end }}
+{{- if eq (toString $name) $cm }}{{ $found = true }}{{ end }}
+{{- end }}
+{{- if not $found }}
+{{- fail (printf "nats.enabled: nats.podTemplate.patch must add a volume from ConfigMap %s (the generated auth.conf) mounted at /etc/nats-config/auth" $cm) }}
+{{- end }}
+{{- end }}
+{{- end -}}
