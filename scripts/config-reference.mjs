@@ -35,6 +35,7 @@ const local = `### Local stack and tests
 | \`DEV_CA_DIR\` | \`.dev/ca\` | Where the dev certificate authority lives (\`scripts/dev-ca.mjs\`) |
 | \`NATS_SERVER_BIN\` | \`nats-server\` on PATH | nats-server used by tests and \`npm run up\` |
 | \`PG_BIN_DIR\` | newest \`/usr/lib/postgresql/*/bin\` | PostgreSQL server binaries used by tests and \`npm run up\` |
+| \`COREDNS_BIN\` | \`coredns\` on PATH | CoreDNS for the kind DNS-rewrite test |
 | \`CHROMIUM_PATH\` | \`/usr/bin/chromium\` | Chromium for the browser tests (never a downloaded browser) |
 | \`DEV_AZURE_HOST\`, \`DEV_AZURE_PUBLIC_HOST\` | \`localhost\` | dev-azure: listen host and the host in issued URLs |
 | \`DEV_AZURE_PUBLIC_URL\` | \`https://<public host>:<identity port>\` | dev-azure: origin in identity URLs and issuers when an ingress fronts it (kind: \`https://login.identity.localtest.me\`) |

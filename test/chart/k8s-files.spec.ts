@@ -1,6 +1,9 @@
 // The files in k8s/ that Helm does not render: the kind cluster config and the scripts.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { freePort } from '@idp/testing';
+import { spawn, spawnSync } from 'node:child_process';
+import { promises as dns } from 'node:dns';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAndValidate, renderSet, repoRoot } from './support/chart';
 import { podTemplateOf } from './support/pods';
@@ -113,6 +116,38 @@ describe('k8s/', () => {
     expect(ingressHosts.sort()).toEqual(['identity.localtest.me', 'login.identity.localtest.me', 'scim.identity.localtest.me']);
     for (const h of ingressHosts) expect(secrets).toMatch(new RegExp(`_HOST:-${h.replace(/\./g, '\\.')}\\}`));
     expect(secrets).toContain("hosts: ['$host', '$scim_host', '$login_host', '$release-dev-azure']");
+  });
+
+  it('the rewrite rule works in a real CoreDNS: pods asking for the ingress host get the Service address under the name they asked for', async () => {
+    const bin = process.env.COREDNS_BIN || spawnSync('sh', ['-c', 'command -v coredns'], { encoding: 'utf8' }).stdout.trim();
+    if (!bin) throw new Error('coredns is not installed. .ci/run installs it with: GOBIN=/usr/local/bin go install github.com/coredns/coredns@v1.12.0');
+    const target = 'identity-dev-azure.identity-platform.svc.cluster.local';
+    const rule = withRewrite(KIND_COREFILE, 'login.identity.localtest.me', target).out.split('\n').find((l) => l.includes('rewrite'))!;
+    // The script's rule, with `hosts` answering for the Service as the kubernetes plugin would.
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'coredns-'));
+    writeFileSync(join(dir, 'Corefile'), `.:${port} {\n${rule}\n    errors\n    hosts {\n       10.96.12.34 ${target}\n       fallthrough\n    }\n    cache 30\n}\n`);
+    const server = spawn(bin, ['-conf', join(dir, 'Corefile')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    server.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    server.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      const resolver = new dns.Resolver({ timeout: 500, tries: 1 });
+      resolver.setServers([`127.0.0.1:${port}`]);
+      let addresses: string[] = [];
+      for (let i = 0; i < 40 && addresses.length === 0; i++) {
+        // c-ares drops answers whose owner name differs from the question: CoreDNS must rewrite it back.
+        addresses = await resolver.resolve4('login.identity.localtest.me').catch(() => []);
+        if (addresses.length === 0) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(`${addresses.join(',')}${addresses.length ? '' : `\ncoredns:\n${log}`}`).toBe('10.96.12.34');
+      expect(await resolver.resolve4(target)).toEqual(['10.96.12.34']);
+      // Only that name: other hosts under the same domain are not captured.
+      await expect(resolver.resolve4('scim.identity.localtest.me')).rejects.toThrow();
+    } finally {
+      server.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
