@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import type { LightMyRequestResponse } from 'fastify';
+import { Client } from 'pg';
 import { safeReturnTo } from '../src/auth/auth.service';
 import { SessionStore } from '../src/session/session-store';
 import { portalEnv } from './support/portal-env';
@@ -18,11 +19,13 @@ let nats: TestNatsServer;
 let azure: DevAzure;
 let dataDir: string;
 let portal: InProcessPortal;
+let databaseUrl: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-http-'));
   [pg, nats, azure] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false })]);
-  portal = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl }), NATS_URL: nats.url, DATABASE_URL: await pg.createDatabase() });
+  databaseUrl = await pg.createDatabase();
+  portal = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl }), NATS_URL: nats.url, DATABASE_URL: databaseUrl });
 }, 60000);
 afterAll(async () => {
   await portal?.close();
@@ -190,3 +193,39 @@ describe('error pages', () => {
     }
   });
 });
+
+describe('session store outage', () => {
+  /** Runs `fn` while the session table is unreachable (renamed away), then restores it. */
+  async function withoutSessionTable(fn: () => Promise<void>): Promise<void> {
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      await db.query('ALTER TABLE "session" RENAME TO "session_away"');
+      await fn();
+    } finally {
+      await db.query('ALTER TABLE IF EXISTS "session_away" RENAME TO "session"');
+      await db.end();
+    }
+  }
+
+  it('is a 503 error page with the correlation id, never the database error, whether reading or writing the session', async () => {
+    const { cookie } = await startSignIn();
+    await withoutSessionTable(async () => {
+      // Writing: starting a sign-in stores state, nonce and PKCE verifier.
+      const write = await get('/auth/sign-in');
+      expectErrorPage(write, 503);
+      expect(write.headers.location).toBeUndefined();
+      expect(write.headers['set-cookie']).toBeUndefined();
+      // Reading: a request with a session cookie loads it first.
+      const read = await get('/', cookie);
+      expectErrorPage(read, 503);
+      for (const res of [write, read]) {
+        expect(res.body).toContain('We cannot reach your session right now');
+        expect(res.body).not.toMatch(/prisma|session_away|does not exist|P20\d\d/i);
+      }
+    });
+    // Back to normal once the store is: the same session still works.
+    expect((await get('/', cookie)).statusCode).toBe(200);
+  });
+});
+

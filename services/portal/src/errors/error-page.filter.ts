@@ -1,5 +1,6 @@
 // Every error becomes a friendly page with the request id as correlation id;
-// stack traces go to the log (with the same id), never to the browser.
+// stack traces go to the log (with the same id), never to the browser. Nest also
+// routes errors of Fastify hooks (sessions, CSRF) here through Fastify's error handler.
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -29,23 +30,27 @@ export class ErrorPageFilter implements ExceptionFilter {
   constructor(private readonly log: Logger) {}
 
   async catch(e: unknown, host: ArgumentsHost): Promise<void> {
-    const req = host.switchToHttp().getRequest<FastifyRequest>();
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    if (reply.sent) return;
-    if (e instanceof SignInRequired || e instanceof ApiUnauthorized) {
-      const path = req.url.split('?')[0];
-      const back = req.method === 'GET' && path !== '/auth/redirect' ? `?returnTo=${encodeURIComponent(req.url)}` : '';
-      await reply.redirect(`/auth/sign-in${back}`, 303);
-      return;
-    }
-    const page = describe(e);
-    if (page.status >= 500) this.log.error({ reqId: req.id, err: e }, 'request failed');
-    else this.log.warn({ reqId: req.id, status: page.status, error: e instanceof Error ? e.name : typeof e }, page.title);
-    try {
-      await renderPage(req, reply, 'error', page.title, { heading: page.title, message: page.message }, page.status);
-    } catch (renderError) {
-      this.log.error({ reqId: req.id, err: renderError }, 'error page failed');
-      await reply.code(page.status).header('content-type', 'text/plain; charset=utf-8').send(`${page.title}. Reference: ${req.id}`);
-    }
+    await sendErrorPage(this.log, e, host.switchToHttp().getRequest<FastifyRequest>(), host.switchToHttp().getResponse<FastifyReply>());
+  }
+}
+
+async function sendErrorPage(log: Logger, e: unknown, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (reply.sent) return;
+  if (e instanceof SignInRequired || e instanceof ApiUnauthorized) {
+    const path = req.url.split('?')[0];
+    const back = req.method === 'GET' && path !== '/auth/redirect' ? `?returnTo=${encodeURIComponent(req.url)}` : '';
+    await reply.redirect(`/auth/sign-in${back}`, 303);
+    return;
+  }
+  const page = describe(e);
+  // A hook may fail after the route prepared a redirect: the error page must not carry it.
+  reply.removeHeader('location');
+  if (page.status >= 500) log.error({ reqId: req.id, err: e }, 'request failed');
+  else log.warn({ reqId: req.id, status: page.status, error: e instanceof Error ? e.name : typeof e }, page.title);
+  try {
+    await renderPage(req, reply, 'error', page.title, { heading: page.title, message: page.message }, page.status);
+  } catch (renderError) {
+    log.error({ reqId: req.id, err: renderError }, 'error page failed');
+    await reply.code(page.status).header('content-type', 'text/plain; charset=utf-8').send(`${page.title}. Reference: ${req.id}`);
   }
 }

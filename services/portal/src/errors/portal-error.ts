@@ -25,6 +25,11 @@ export class PortalError extends Error {
     return new PortalError(502, 'Service unavailable', `${what} is not available right now. Please try again in a moment.`);
   }
 
+  /** The session database cannot be read or written (the cause goes to the log only). */
+  static sessionStore(cause: unknown): PortalError {
+    return Object.assign(new PortalError(503, 'Temporarily unavailable', 'We cannot reach your session right now. Please try again in a moment.'), { cause });
+  }
+
   static badRequest(message: string): PortalError {
     return new PortalError(400, 'Bad request', message);
   }

@@ -1,6 +1,9 @@
 // Loads the session before routing and writes it back before the response goes
 // out, setting the cookie (Secure, HttpOnly, SameSite=Lax; __Host- prefix).
+// When the store fails, the request ends on a 503 error page (never the database's
+// message), and that page's own response skips the store.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PortalError } from '../errors/portal-error';
 import { PortalSession } from './portal-session';
 import { clearCookie, readCookie, setCookie } from './session-cookie';
 import type { SessionStore } from './session-store';
@@ -8,6 +11,8 @@ import type { SessionStore } from './session-store';
 declare module 'fastify' {
   interface FastifyRequest {
     portalSession: PortalSession;
+    /** The store failed during this request: the error response must not touch it again. */
+    sessionStoreFailed?: boolean;
   }
 }
 
@@ -28,29 +33,48 @@ export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOpt
       return;
     }
     const cookie = readCookie(req, o.cookieName);
-    const stored = cookie ? await o.store.load(cookie) : undefined;
-    req.portalSession = new PortalSession(stored);
+    req.portalSession = new PortalSession(undefined);
+    try {
+      const stored = cookie ? await o.store.load(cookie) : undefined;
+      req.portalSession = new PortalSession(stored);
+    } catch (e) {
+      req.sessionStoreFailed = true;
+      throw PortalError.sessionStore(e);
+    }
   });
 
   fastify.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const s = req.portalSession;
-    if (!s) return payload;
-    const old = s.stored?.cookie;
-    if (s.destroyRequested) {
-      if (old) await o.store.destroy(old);
-      clearCookie(reply, o.cookieName);
-      return payload;
-    }
-    if (s.rotateRequested || (!old && s.changed)) {
-      if (old) await o.store.destroy(old);
-      const cookie = o.store.newCookieValue();
-      await o.store.save(cookie, s.data);
-      setCookie(reply, o.cookieName, cookie);
-    } else if (old && (s.changed || s.stored?.staleKey)) {
-      await o.store.save(old, s.data, s.stored?.createdAt);
+    if (!s || req.sessionStoreFailed) return payload;
+    try {
+      await writeBack(s, reply, o);
+    } catch (e) {
+      req.sessionStoreFailed = true;
+      throw PortalError.sessionStore(e);
     }
     // Pages carry per-user content and a CSRF token: never cache them.
     if (s.existing) reply.header('cache-control', 'no-store');
     return payload;
   });
+}
+
+async function writeBack(
+  s: PortalSession,
+  reply: FastifyReply,
+  o: SessionHookOptions,
+): Promise<void> {
+  const old = s.stored?.cookie;
+  if (s.destroyRequested) {
+    if (old) await o.store.destroy(old);
+    clearCookie(reply, o.cookieName);
+    return;
+  }
+  if (s.rotateRequested || (!old && s.changed)) {
+    if (old) await o.store.destroy(old);
+    const cookie = o.store.newCookieValue();
+    await o.store.save(cookie, s.data);
+    setCookie(reply, o.cookieName, cookie);
+  } else if (old && (s.changed || s.stored?.staleKey)) {
+    await o.store.save(old, s.data, s.stored?.createdAt);
+  }
 }
