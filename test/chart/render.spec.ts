@@ -104,6 +104,8 @@ describe('NOTES.txt', () => {
     expect(text).toContain('Portal      https://identity.localtest.me/');
     expect(text).toContain('Policy API  https://identity.localtest.me/api');
     expect(text).toContain('SCIM        https://identity.localtest.me/scim');
+    expect(text).toContain('SCIM host   https://scim.identity.localtest.me/<directoryId>/scim/v2');
+    expect(text).toContain('Sign-in     https://login.identity.localtest.me ');
     expect(text).toContain('helm test identity -n identity-platform');
     expect(text).toContain('WARNING: devAzure.enabled is true');
   });
