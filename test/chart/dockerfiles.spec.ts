@@ -1,10 +1,12 @@
 // The images, checked without a container engine: each Dockerfile prunes the workspace to its
-// package, keeps production dependencies only, runs non-root under tini with no HEALTHCHECK,
-// and agrees with the chart (user id, ports, working directory).
-import { readdirSync, readFileSync } from 'node:fs';
+// package, installs production dependencies only (in a stage of their own), runs non-root under
+// tini with no HEALTHCHECK, and agrees with the chart (user id, ports, working directory).
+// image-contents.spec.ts replays one of them (scim) and checks what the image holds.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ofKind, renderSet, repoRoot } from './support/chart';
 import { imageRuntime } from './support/dockerfile';
+import { parseDockerfile, productionWorkspaces } from './support/image-build';
 import { podTemplateOf } from './support/pods';
 import { sourceDirOf } from './support/simulate';
 
@@ -21,8 +23,24 @@ describe.each(workspaces)('%s/Dockerfile', (ws) => {
     expect(text()).toContain(`turbo run build --filter=${pkg().name}...`);
   });
 
-  it('keeps production dependencies only and copies the repo scripts its build or runtime loads', () => {
-    expect(text()).toMatch(/npm prune --omit=dev/);
+  it('installs production dependencies only, in a stage of their own, and copies the repo scripts its build or runtime loads', () => {
+    // A fresh install of this workspace's production tree (npm ci, or the lockfile-guided install
+    // when the pruned lockfile lacks other platforms' optional entries), without the dev, optional
+    // and peer dependencies npm would otherwise keep (prisma CLI, typescript).
+    const omit = `--workspace=${pkg().name} --omit=dev --omit=optional --omit=peer`;
+    expect(text()).toContain(`RUN npm ci ${omit} `);
+    expect(text()).toContain(`|| npm install ${omit} `);
+    expect(text()).toMatch(/^FROM \$\{NODE_IMAGE\} AS deps$/m);
+    // The runtime stage takes /app from there only; the build stage contributes dist/ folders (and
+    // the files the code reads) of exactly the workspaces in the production dependency tree.
+    const stages = parseDockerfile(dockerfile);
+    const runtimeCopies = stages.at(-1)!.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
+    expect(runtimeCopies).toEqual(['--from=deps /app /app']);
+    const fromBuild = stages.find((s) => s.name === 'deps')!.instructions.filter((i) => i.op === 'COPY' && i.args.startsWith('--from=build '));
+    const dists = fromBuild.map((i) => /^--from=build \/app\/(\S+)\/dist\/ (\S+)\/dist\/$/.exec(i.args)).filter((m) => m !== null);
+    for (const m of dists) expect(m[2]).toBe(m[1]);
+    expect(dists.map((m) => m[1]).sort()).toEqual(productionWorkspaces(repoRoot, ws));
+    if (existsSync(join(repoRoot, ws, 'prisma', 'migrations'))) expect(text()).toContain(`COPY --from=build /app/${ws}/prisma/migrations/ ${ws}/prisma/migrations/`);
     const scripts = JSON.stringify(pkg().scripts ?? {}).match(/scripts\/[\w-]+\.mjs/g) ?? [];
     const build = pkg().scripts?.generate ? scripts.filter((s) => JSON.stringify(pkg().scripts?.generate).includes(s)) : [];
     // Code that loads a repo script at run time, e.g. path.resolve(__dirname, ..., 'scripts', 'dev-ca.mjs').
@@ -32,6 +50,7 @@ describe.each(workspaces)('%s/Dockerfile', (ws) => {
       .flatMap((f) => [...readFileSync(join(dist, f), 'utf8').matchAll(/'scripts', '([\w-]+\.mjs)'/g)].map((m) => `scripts/${m[1]}`));
     if (ws === 'dev-azure') expect(runtime).toContain('scripts/dev-ca.mjs');
     for (const s of [...build, ...runtime]) expect(text()).toContain(`COPY ${s} scripts/`);
+    for (const s of runtime) expect(text()).toContain(`COPY --from=build /app/${s} scripts/`);
   });
 
   it('runs as a numeric non-root user under tini, without HEALTHCHECK', () => {
