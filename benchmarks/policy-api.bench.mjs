@@ -123,7 +123,7 @@ async function main() {
     // Each user's first read creates their policy; the benchmark measures steady-state reads.
     for (const t of tokens) {
       const r = await fetch(`${base}/policies/me`, { headers: { authorization: `Bearer ${t}` } });
-      if (r.status !== 200) throw new Error(`GET /policies/me answered ${r.status}: ${await r.text()}`);
+      if (r.status !== 200 && r.status !== 201) throw new Error(`GET /policies/me answered ${r.status}: ${await r.text()}`);
     }
     return { url: `${base}${route}`, stop: () => p.stop('SIGTERM'), authenticated: true };
   };

@@ -32,7 +32,7 @@ describe('secretless daemon: dev-azure → token-broker → NATS → policy-read
     // A policy holder signs in (B2C), gets her policy and names a beneficiary after step-up.
     const token = await userToken(stack, 'alice@contoso.example', MFA_FLOW);
     const me = await call<Policy>('GET', `${stack.url('policy-api')}/policies/me`, { token });
-    expect(me.status).toBe(200);
+    expect(me.status).toBe(201); // her first read creates the policy
     const put = await call<Policy>('PUT', `${stack.url('policy-api')}/policies/me/beneficiaries`, {
       token,
       headers: { 'if-match': me.headers.get('etag') ?? '' },

@@ -19,7 +19,7 @@ describe('policy-api: policies and token rules', () => {
     it('creates the caller’s policy on first read, with a unique number and an ETag, then returns the same one', async () => {
       const oid = randomUUID();
       const first = await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(oid) });
-      expect(first.status).toBe(200);
+      expect(first.status).toBe(201); // this read created it
       expect(first.body).toEqual({
         policyNumber: expect.stringMatching(/^PN\d{10}$/),
         holderOid: oid,
@@ -31,6 +31,7 @@ describe('policy-api: policies and token rules', () => {
       expect(first.headers.get('etag')).toBe('"v1"');
       expect(first.headers.get('cache-control')).toBe('no-store');
       const again = await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(oid) });
+      expect(again.status).toBe(200);
       expect(again.body.policyNumber).toBe(first.body.policyNumber);
       const other = await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(randomUUID()) });
       expect(other.body.policyNumber).not.toBe(first.body.policyNumber);

@@ -148,6 +148,10 @@ describe('customer journey in Chromium', () => {
     await clickTo('a[href="/policy"]', onPortal('/policy'));
     expect(await text('dd[data-field="policyNumber"]')).toMatch(/^PN\d{10}$/);
     expect(await count('#noBeneficiaries')).toBe(1);
+    // The API created it on this read (201): the portal says so once.
+    expect(await text('#policyCreated')).toContain('we created your policy');
+    await page.reload();
+    expect(await count('#policyCreated')).toBe(0);
     await shot('policy-created');
   });
 

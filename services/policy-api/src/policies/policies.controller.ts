@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRoles, RequireScopes, type Principal } from '@idp/auth-common';
 import type { FastifyReply } from 'fastify';
 import { AppRoles, Scopes } from '../auth/auth-options';
@@ -21,8 +21,11 @@ export class PoliciesController {
   @RequireScopes(Scopes.read)
   @ApiOperation({ summary: "The caller's policy (created on first read). Scope Accounts.Read. Returns an ETag for If-Match." })
   @ApiOkResponse({ type: PolicyView })
+  @ApiCreatedResponse({ type: PolicyView, description: 'This read created the policy (the first one)' })
   async me(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<PolicyView> {
-    const policy = await this.policies.findOrCreate(asUser(principal).oid);
+    const { policy, created } = await this.policies.findOrCreate(asUser(principal).oid);
+    // 201 tells the first read apart, so the portal can say it created the policy.
+    if (created) reply.code(201);
     reply.header('ETag', etagOf(policy.version)).header('Cache-Control', 'no-store');
     return toView(policy);
   }

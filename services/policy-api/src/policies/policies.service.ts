@@ -9,16 +9,17 @@ export class PoliciesService {
 
   /**
    * The caller's policy, created on first read. The unique holder_oid decides between
-   * concurrent first reads: exactly one INSERT wins, the others read the winner's row.
+   * concurrent first reads: exactly one INSERT wins (created: true), the others read the
+   * winner's row.
    */
-  async findOrCreate(holderOid: string): Promise<PolicyRecord> {
+  async findOrCreate(holderOid: string): Promise<{ policy: PolicyRecord; created: boolean }> {
     const existing = await this.repo.findByHolder(holderOid);
-    if (existing) return existing;
+    if (existing) return { policy: existing, created: false };
     for (let attempt = 0; attempt < 5; attempt++) {
       const created = await this.repo.insertIfAbsent({ id: randomUUID(), number: newPolicyNumber(), holderOid });
-      if (created) return created;
+      if (created) return { policy: created, created: true };
       const winner = await this.repo.findByHolder(holderOid);
-      if (winner) return winner;
+      if (winner) return { policy: winner, created: false };
       // Neither inserted nor present: the random number collided with another policy; draw again.
     }
     throw new Error('could not allocate a unique policy number');
