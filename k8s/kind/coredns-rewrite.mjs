@@ -30,8 +30,8 @@ export function withRewrite(corefile, { from, to }) {
   return lines.join('\n');
 }
 
-function kubectl(args, input) {
-  return execFileSync('kubectl', args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
+function kubectl(args) {
+  return execFileSync('kubectl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -45,7 +45,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (updated === current) {
     console.log(`CoreDNS already rewrites ${from} to ${to}`);
   } else {
-    kubectl(['-n', 'kube-system', 'patch', 'configmap', 'coredns', '--type', 'merge', '--patch-file', '/dev/stdin'], JSON.stringify({ data: { Corefile: updated } }));
+    kubectl(['-n', 'kube-system', 'patch', 'configmap', 'coredns', '--type', 'merge', '--patch', JSON.stringify({ data: { Corefile: updated } })]);
     // The reload plugin would pick it up within its interval; a restart makes it immediate.
     kubectl(['-n', 'kube-system', 'rollout', 'restart', 'deployment', 'coredns']);
     kubectl(['-n', 'kube-system', 'rollout', 'status', 'deployment', 'coredns', '--timeout=120s']);

@@ -1,6 +1,7 @@
 // The files in k8s/ that Helm does not render: the kind cluster config and the scripts.
 import { freePort } from '@idp/testing';
 import { spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,6 +102,94 @@ describe('k8s/', () => {
     expect(moved).toContain('rewrite name exact login.identity.localtest.me other-dev-azure.ns.svc.cluster.local');
     expect(withRewrite(KIND_COREFILE, 'login identity', target).error).toMatch(/not a DNS name/);
     expect(withRewrite('example.org {\n    whoami\n}\n', 'login.identity.localtest.me', target).error).toMatch(/no root server block/);
+  });
+
+  it('k8s/kind/create-secrets.sh runs against a fresh cluster and writes what the kind install needs', () => {
+    // A kubectl for an empty cluster: nothing exists yet, kind's issuer and CA are answered, and
+    // every `create` is recorded with copies of the files it reads (the script deletes them).
+    const dir = mkdtempSync(join(tmpdir(), 'fake-kubectl-'));
+    const clusterCa = '-----BEGIN CERTIFICATE-----\nY2x1c3Rlci1jYQ==\n-----END CERTIFICATE-----\n';
+    try {
+      writeFileSync(
+        join(dir, 'kubectl'),
+        `#!/usr/bin/env bash
+case "$*" in
+  "get namespace "*|*" get secret "*|*" get configmap "*|"get clusterrolebinding "*) exit 1 ;;
+  "get --raw /.well-known/openid-configuration") echo '{"issuer":"https://kubernetes.default.svc.cluster.local","jwks_uri":"https://172.18.0.2:6443/openid/v1/jwks"}' ;;
+  "config view "*) printf '%s' '${Buffer.from(clusterCa).toString('base64')}' ;;
+  *) printf '%s\\n' "$*" >> "${dir}/calls"
+     for a in "$@"; do case "$a" in
+       --from-file=*) kv="\${a#--from-file=}"; cp "\${kv#*=}" "${dir}/file.\${kv%%=*}.$(wc -l < "${dir}/calls" | tr -d ' ')" ;;
+       --cert=*) cp "\${a#--cert=}" "${dir}/cert.pem" ;;
+     esac; done ;;
+esac
+`,
+        { mode: 0o755 },
+      );
+      const r = spawnSync('bash', [join(k8s, 'kind', 'create-secrets.sh'), 'identity-platform'], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      expect(`${r.status} ${r.stderr}`).toBe('0 ');
+      const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+      const created = calls.map((c) => /create (namespace|secret generic|secret tls|configmap|clusterrolebinding) (\S+)/.exec(c)?.slice(1).join(' '));
+      expect(created).toEqual([
+        'namespace identity-platform',
+        'secret generic identity-platform-nats',
+        'secret generic identity-platform-postgresql',
+        'secret generic identity-platform-portal',
+        'secret tls identity-dev-azure-tls',
+        'configmap identity-dev-ca',
+        'configmap identity-dev-azure-config',
+        'configmap identity-dev-azure-trust',
+        'clusterrolebinding identity-dev-issuer-discovery',
+        'secret tls identity-platform-tls',
+      ]);
+      const file = (key: string, call: string) => readFileSync(join(dir, `file.${key}.${calls.findIndex((c) => c.includes(call)) + 1}`), 'utf8');
+      // The stand-ins trust kind's issuer for the broker's ServiceAccount and the portal's ingress reply URL.
+      const config = JSON.parse(file('dev-azure.json', 'identity-dev-azure-config')) as { tenants: { apps?: { name: string; redirectUris?: string[]; federatedCredentials?: { name: string; issuer?: string; subject: string }[] }[] }[] };
+      const apps = config.tenants.flatMap((t) => t.apps ?? []);
+      expect(apps.find((a) => a.name === 'token-broker')?.federatedCredentials).toContainEqual(
+        expect.objectContaining({ name: 'kind', issuer: 'https://kubernetes.default.svc.cluster.local', subject: 'system:serviceaccount:identity-platform:token-broker' }),
+      );
+      expect(apps.find((a) => a.name === 'portal')?.redirectUris).toContain('https://identity.localtest.me/auth/redirect');
+      // Trust: the dev CA and the cluster's CA.
+      const trust = file('ca.crt', 'identity-dev-azure-trust');
+      expect(trust).toContain(readFileSync(join(repoRoot, '.dev', 'ca', 'ca.pem'), 'utf8').trim());
+      expect(trust).toContain(clusterCa.trim());
+      // One certificate for the three ingress hosts and the stand-ins' Service.
+      const cert = new X509Certificate(readFileSync(join(dir, 'cert.pem')));
+      for (const h of ['identity.localtest.me', 'scim.identity.localtest.me', 'login.identity.localtest.me', 'identity-dev-azure']) expect(`${h}: ${cert.checkHost(h) ?? 'not covered'}`).toBe(`${h}: ${h}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('k8s/kind/coredns-rewrite.mjs patches the coredns ConfigMap through kubectl and restarts CoreDNS, once', () => {
+    // A kubectl that serves a Corefile and records every other call.
+    const dir = mkdtempSync(join(tmpdir(), 'fake-kubectl-'));
+    try {
+      writeFileSync(join(dir, 'Corefile'), KIND_COREFILE);
+      writeFileSync(
+        join(dir, 'kubectl'),
+        `#!/bin/sh\ncase "$*" in *" get configmap coredns "*) cat "${dir}/Corefile" ;; *) printf '%s\\n' "$*" >> "${dir}/calls" ;; esac\n`,
+        { mode: 0o755 },
+      );
+      const cli = (args: string[]) => spawnSync(process.execPath, [join(k8s, 'kind', 'coredns-rewrite.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      const target = 'identity-dev-azure.identity-platform.svc.cluster.local';
+      const first = cli(['login.identity.localtest.me', target]);
+      expect(first.stderr).toBe('');
+      const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+      expect(calls[0]).toMatch(/^-n kube-system patch configmap coredns --type merge --patch /);
+      const patch = JSON.parse(calls[0].replace(/^.*--patch /, '')) as { data: { Corefile: string } };
+      expect(patch.data.Corefile).toBe(withRewrite(KIND_COREFILE, 'login.identity.localtest.me', target).out);
+      expect(calls.slice(1)).toEqual(['-n kube-system rollout restart deployment coredns', '-n kube-system rollout status deployment coredns --timeout=120s']);
+      // Run again against the patched Corefile: nothing to do.
+      writeFileSync(join(dir, 'Corefile'), patch.data.Corefile);
+      rmSync(join(dir, 'calls'));
+      expect(cli(['login.identity.localtest.me', target]).stdout).toContain('already rewrites');
+      expect(() => readFileSync(join(dir, 'calls'))).toThrow();
+      expect(cli([]).status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('k8s/kind/up.sh rewrites the stand-ins\' ingress host to the release\'s dev-azure Service, and the certificate covers every ingress host', () => {
