@@ -269,3 +269,30 @@ export function productionWorkspaces(repoRoot: string, ws: string): string[] {
   visit(ws);
   return [...seen].sort();
 }
+
+/** Packages no runtime image may hold: build, test and type tooling, the Prisma CLI and engines. */
+export const FORBIDDEN = [/^prisma$/, /^@prisma\/(engines|engines-version|fetch-engine|get-platform|migrate|studio-core|dev|config)$/, /^typescript$/, /^@idp\/testing$/, /^jest$/, /^ts-jest$/, /^@jest\//, /^@types\//, /^@swc\//, /^eslint$/, /^turbo$/, /^@nestjs\/testing$/];
+
+/** `require("x")` / `import("x")` in the built code under `app` (outside node_modules) that do not resolve there (not `obj.require(...)`). */
+export function unresolvedModules(app: string, env: Record<string, string> = {}): string[] {
+  const script = `
+    const { createRequire, isBuiltin } = require('node:module');
+    const fs = require('node:fs'), path = require('node:path');
+    const missing = [];
+    const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) { if (e.name !== 'node_modules') walk(p); return; }
+      if (!p.endsWith('.js') || !p.includes('/dist/')) return;
+      const src = fs.readFileSync(p, 'utf8');
+      for (const m of src.matchAll(/(?<![.\\w$])(?:require|import)\\(\\s*["']([^"']+)["']\\s*\\)/g)) {
+        if (isBuiltin(m[1])) continue;
+        try { createRequire(p).resolve(m[1]); } catch { missing.push(path.relative(process.cwd(), p) + ': ' + m[1]); }
+      }
+    });
+    walk(process.cwd());
+    process.stdout.write(JSON.stringify(missing));`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: app, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`module scan failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
+}
+
