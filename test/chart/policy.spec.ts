@@ -64,11 +64,12 @@ describe.each(valueSets)('policy on the %s render', (set) => {
     const env = (name: string) => podTemplateOf(ofKind(objects(), 'Deployment').find((d) => d.metadata.name === `identity-${name}`)!)!.spec.containers[0].env!;
     expect(env('policy-api').find((e) => e.name === 'API_BASE_PATH')?.value).toBe('/api');
     expect(env('portal').find((e) => e.name === 'POLICY_API_URL')?.value).toBe('http://identity-policy-api:80/api');
-    if (set === 'kind') {
-      // SCIM's own host takes every path (per-directory endpoints, /admin), under the same TLS.
-      expect(main.rules[1].host).toBe('scim.identity.localtest.me');
+    // SCIM's own host (kind, AKS) takes every path (per-directory endpoints, /admin), under the same TLS.
+    const scimHost = { kind: 'scim.identity.localtest.me', aks: 'scim.contoso.example', default: undefined }[set];
+    if (scimHost) {
+      expect(main.rules[1].host).toBe(scimHost);
       expect(route(main.rules[1].http.paths)).toEqual({ '/': 'identity-scim' });
-      expect(main.tls[0].hosts).toEqual(['identity.localtest.me', 'scim.identity.localtest.me']);
+      expect(main.tls[0].hosts).toEqual([main.rules[0].host, scimHost]);
     } else {
       expect(main.rules).toHaveLength(1);
     }
