@@ -37,6 +37,17 @@ function tlsFromFiles(): DevAzureOptions['tls'] {
   return { certPem: fs.readFileSync(cert, 'utf8'), keyPem: fs.readFileSync(key, 'utf8'), caPem: ca ? fs.readFileSync(ca, 'utf8') : undefined };
 }
 
+function publicUrlFromEnv(): string | undefined {
+  const raw = process.env.DEV_AZURE_PUBLIC_URL;
+  if (!raw) return undefined;
+  try {
+    return httpsOrigin('DEV_AZURE_PUBLIC_URL', raw);
+  } catch (e) {
+    // Printed like a configuration file mistake: the variable and the problem, no stack.
+    throw new DevAzureConfigError('environment', [{ path: ['DEV_AZURE_PUBLIC_URL'], message: (e as Error).message.replace(/^DEV_AZURE_PUBLIC_URL /, '') }]);
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.DEV_AZURE_DATA_DIR ?? path.join(repoRoot, '.dev', 'dev-azure'));
   const azure = await startDevAzure({
@@ -44,7 +55,7 @@ async function main(): Promise<void> {
     dataDir,
     host: process.env.DEV_AZURE_HOST || 'localhost',
     publicHost: process.env.DEV_AZURE_PUBLIC_HOST || undefined,
-    publicUrl: process.env.DEV_AZURE_PUBLIC_URL ? httpsOrigin('DEV_AZURE_PUBLIC_URL', process.env.DEV_AZURE_PUBLIC_URL) : undefined,
+    publicUrl: publicUrlFromEnv(),
     tls: tlsFromFiles(),
     identityPort: port('DEV_AZURE_IDENTITY_PORT', 9443),
     keyVaultPort: port('DEV_AZURE_KEYVAULT_PORT', 9444),

@@ -1,5 +1,6 @@
 // Behind an ingress (kind: https://login.identity.localtest.me) the identity stand-in must
 // name the ingress origin in every URL and issuer, not its own listen address and port.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,4 +64,17 @@ describe('dev-azure behind an ingress (publicUrl)', () => {
       await expect(startDevAzure({ dataDir, keyVault: false, publicUrl: bad })).rejects.toThrow(/publicUrl must be an https origin/);
     }
   });
+
+  it('the CLI names DEV_AZURE_PUBLIC_URL and the problem, without a stack trace', () => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'dist', 'main.js')], {
+      env: { PATH: process.env.PATH, DEV_AZURE_PUBLIC_URL: 'https://login.example.test/b2c', DEV_AZURE_DATA_DIR: dataDir },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('DEV_AZURE_PUBLIC_URL: must be an https origin');
+    expect(r.stderr).toContain('got "https://login.example.test/b2c"');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });
+
