@@ -88,7 +88,8 @@ export async function startIdentityServer(o: IdentityServerOptions): Promise<Ide
 
   return {
     url,
-    listenUrl: `https://${o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
+    // A wildcard listen address is reached on the loopback of its own family (no DNS involved).
+    listenUrl: `https://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host === '::' ? '[::1]' : o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
     context: ctx,
     testApi: createTestApi(ctx),
     setCertificateResolver(resolver) {
