@@ -93,7 +93,7 @@ beforeAll(async () => {
   world.configMaps['identity-dev-ca'] = { 'ca.crt': readFileSync(join(caDir, 'ca.pem'), 'utf8') };
   // As create-secrets.sh: the seed config with a federated credential for kind's issuer and the
   // portal's ingress reply URL (k8s/kind/dev-azure-config.mjs), and the dev CA + cluster CA bundle.
-  kindIssuer = await startKindIssuer(repoRoot, dir);
+  kindIssuer = await startKindIssuer(dir);
   execFileSync(process.execPath, [
     join(repoRoot, 'k8s', 'kind', 'dev-azure-config.mjs'),
     join(repoRoot, 'dev-azure', 'config', 'dev-azure.json'),
