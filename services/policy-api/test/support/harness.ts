@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '@idp/service-kit';
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { callJson, startNats, startPostgres, type JsonCallOptions, type JsonCallResult, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { AppModule } from '../../src/app.module';
@@ -8,17 +8,8 @@ import { loadPolicyApiConfig, type PolicyApiConfig } from '../../src/config';
 import { configureApp } from '../../src/configure';
 import { LocalIssuer } from './local-issuer';
 
-export interface CallOptions {
-  token?: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-export interface CallResult<T = unknown> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
+export type CallOptions = Omit<JsonCallOptions, 'contentType'>;
+export type CallResult<T = unknown> = JsonCallResult<T>;
 
 /** policy-api in-process (real Fastify listener) against real PostgreSQL, NATS and a token issuer. */
 export class Harness {
@@ -60,22 +51,7 @@ export class Harness {
     await Promise.all([this.pg?.stop(), this.nats?.dispose(), this.issuer?.stop()]);
   }
 
-  async call<T = Record<string, unknown>>(method: string, path: string, o: CallOptions = {}): Promise<CallResult<T>> {
-    const headers: Record<string, string> = { ...o.headers };
-    if (o.token) headers.authorization = `Bearer ${o.token}`;
-    let body: string | undefined;
-    if (o.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-    }
-    const r = await fetch(`${this.url}${path}`, { method, headers, body });
-    const text = await r.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: r.status, headers: r.headers, body: parsed as T };
+  call<T = Record<string, unknown>>(method: string, path: string, o: CallOptions = {}): Promise<CallResult<T>> {
+    return callJson<T>(method, `${this.url}${path}`, o);
   }
 }
