@@ -1,5 +1,6 @@
 export * from './config/load-config';
 export * from './config/env';
+export * from './config/dev-only';
 export * from './logging/logger';
 export * from './health/readiness';
 export * from './health/health.controller';

@@ -1,4 +1,4 @@
-import { commonEnvShape, env, loadConfig } from '@idp/service-kit';
+import { commonEnvShape, devOnly, env, loadConfig } from '@idp/service-kit';
 import { z } from 'zod';
 
 const urlList = (what: string) =>
@@ -43,13 +43,10 @@ export const policyApiEnv = z
     STEP_UP_MAX_AGE_SECONDS: env.int(600, 1),
     AUTH_CLOCK_SKEW_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(300).default(60),
     /** Plain-http metadata (local stand-ins only); refused in production. */
-    AUTH_ALLOW_INSECURE_HTTP: env.bool(false),
+    AUTH_ALLOW_INSECURE_HTTP: devOnly(env.bool(false), { why: 'plain-http identity metadata is for local stand-ins' }),
     OUTBOX_INTERVAL_MS: env.int(250, 10),
   })
   .superRefine((c, ctx) => {
-    if (c.AUTH_ALLOW_INSECURE_HTTP && c.NODE_ENV === 'production') {
-      ctx.addIssue({ code: 'custom', path: ['AUTH_ALLOW_INSECURE_HTTP'], message: 'must not be true when NODE_ENV=production' });
-    }
     const urls = [...c.B2C_IDENTITY_METADATA, ...c.APP_IDENTITY_METADATA];
     if (!c.AUTH_ALLOW_INSECURE_HTTP && urls.some((u) => u.startsWith('http:'))) {
       ctx.addIssue({ code: 'custom', path: ['B2C_IDENTITY_METADATA'], message: 'must use https (AUTH_ALLOW_INSECURE_HTTP=true for local stand-ins)' });

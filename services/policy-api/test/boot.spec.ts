@@ -33,7 +33,7 @@ describe('policy-api process', () => {
     expect(insecure.output()).toMatch(/B2C_IDENTITY_METADATA: must use https/);
     const prod = startNode(entry, { ...base, NODE_ENV: 'production' });
     expect(await prod.exited).toBe(1);
-    expect(prod.output()).toMatch(/AUTH_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production/);
+    expect(prod.output()).toMatch(/AUTH_ALLOW_INSECURE_HTTP: is development-only \(.*\) and refused when NODE_ENV=production/);
   });
 
   it('serves every API route under API_BASE_PATH (the ingress path) while probes stay at the root', async () => {

@@ -1,4 +1,4 @@
-import { commonEnvShape, env, loadConfig } from '@idp/service-kit';
+import { commonEnvShape, devOnly, env, loadConfig } from '@idp/service-kit';
 import { z } from 'zod';
 
 /** 32 bytes, base64 (or base64url) encoded: an AES-256 key. */
@@ -37,7 +37,10 @@ export const portalEnv = z
     B2C_CLIENT_CERTIFICATE_FILE: z.string().min(1).optional(),
     B2C_CLIENT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
     /** Defaults to <PUBLIC_BASE_URL>/auth/redirect. */
-    B2C_REDIRECT_URI: env.url(['https', 'http']).optional(),
+    B2C_REDIRECT_URI: devOnly(env.url(['https', 'http']).optional(), {
+      why: 'a plain-http reply URL only works against a local identity stand-in',
+      enabled: (v) => typeof v === 'string' && v.startsWith('http:'),
+    }),
     SESSION_ENCRYPTION_KEY: aesKey,
     /** Older keys still accepted for reading sessions (rotation); comma separated. */
     SESSION_ENCRYPTION_KEYS_PREVIOUS: env.list().default([]),

@@ -1,4 +1,4 @@
-import { commonEnvShape, env, loadConfig } from '@idp/service-kit';
+import { commonEnvShape, devOnly, env, loadConfig } from '@idp/service-kit';
 import { z } from 'zod';
 
 const optionalUrl = z
@@ -28,7 +28,8 @@ export const scimEnv = z
       .string()
       .optional()
       .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)),
-    SCIM_ADMIN_ALLOW_INSECURE_HTTP: env.bool(false),
+    /** Plain-http admin identity metadata (local stand-ins only); refused in production. */
+    SCIM_ADMIN_ALLOW_INSECURE_HTTP: devOnly(env.bool(false), { why: 'plain-http identity metadata is for local stand-ins' }),
   })
   .refine((c) => !c.SCIM_ADMIN_IDENTITY_METADATA || !!c.SCIM_ADMIN_AUDIENCE?.length, {
     path: ['SCIM_ADMIN_AUDIENCE'],

@@ -22,6 +22,7 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
       // A list, as for Entra: App ID URI (v1.0 tokens) and client id (v2.0 tokens).
       SCIM_ADMIN_AUDIENCE: `api://scim-other, ${AUDIENCE}`,
       SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
+      NODE_ENV: 'test',
       SCIM_MAX_TOKENS_PER_DIRECTORY: '2',
       SCIM_DEACTIVATED_RETENTION_DAYS: '30',
     });

@@ -1,4 +1,4 @@
-import { commonEnvShape, ConfigError, env, loadConfig } from '@idp/service-kit';
+import { commonEnvShape, ConfigError, devOnly, env, loadConfig } from '@idp/service-kit';
 import { z } from 'zod';
 import { loadBrokerConfigDoc, type BrokerConfigDoc } from './registrations/broker-config';
 
@@ -13,14 +13,19 @@ export const tokenBrokerEnv = z.object({
   /** Entra authority used for the token endpoint (/{tenant}/oauth2/v2.0/token); default AZURE_AUTHORITY_HOST, else the public cloud. */
   ENTRA_AUTHORITY_HOST: env.url(['https']).optional(),
   /** How the broker reaches Key Vault: workload identity (the cluster) or the developer chain. */
-  AZURE_CREDENTIAL: z.enum(['workload', 'developer']).default('workload'),
+  AZURE_CREDENTIAL: devOnly(z.enum(['workload', 'developer']).default('workload'), {
+    why: "the developer chain (az login, environment) is for a developer's machine; pods use workload identity",
+    enabled: (v) => v === 'developer',
+  }),
   /** Authority for the workload identity exchange; the AKS webhook injects it. */
   AZURE_AUTHORITY_HOST: env.url(['https']).optional(),
   AZURE_TENANT_ID: z.string().min(1).optional(),
   AZURE_CLIENT_ID: z.string().min(1).optional(),
   AZURE_FEDERATED_TOKEN_FILE: z.string().min(1).optional(),
-  /** DEV ONLY: a vault on localhost cannot answer a challenge for vault.azure.net. */
-  KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: env.bool(false),
+  /** A vault on localhost cannot answer a challenge for vault.azure.net; refused in production. */
+  KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: devOnly(env.bool(false), {
+    why: 'only a stand-in vault outside vault.azure.net needs the challenge resource check off',
+  }),
   /** Registrations and caller policy: inline JSON, or a file path (one of them). */
   TOKEN_BROKER_CONFIG: z.string().min(1).optional(),
   TOKEN_BROKER_CONFIG_FILE: z.string().min(1).optional(),

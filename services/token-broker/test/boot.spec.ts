@@ -31,7 +31,7 @@ describe('token-broker process', () => {
 
   it('refuses a registrations document that names an unknown registration', async () => {
     const bad = JSON.stringify({ registrations: [{ name: 'a', tenantId: 't', clientId: 'c', certificateName: 'x' }], callers: { svc: [{ registration: 'b', scopes: ['api://x/.default'] }] } });
-    const p = startNode(entry, { NATS_URL: nats.url, KEY_VAULT_URL: 'https://127.0.0.1:1', AZURE_CREDENTIAL: 'developer', TOKEN_BROKER_CONFIG: bad });
+    const p = startNode(entry, { NATS_URL: nats.url, KEY_VAULT_URL: 'https://127.0.0.1:1', AZURE_CREDENTIAL: 'developer', NODE_ENV: 'development', TOKEN_BROKER_CONFIG: bad });
     expect(await p.exited).toBe(1);
     expect(p.output()).toMatch(/TOKEN_BROKER_CONFIG: callers\.svc\.0\.registration: unknown registration b/);
   });

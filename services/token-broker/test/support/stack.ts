@@ -73,6 +73,7 @@ export async function startStack(): Promise<Stack> {
       AZURE_CLIENT_ID: ids.broker,
       AZURE_FEDERATED_TOKEN_FILE: tokenFile,
       KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
+      NODE_ENV: 'test',
       TOKEN_BROKER_CONFIG: JSON.stringify(brokerDoc),
       ...extra,
     }),
