@@ -41,7 +41,7 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
   it('keeps only ciphertext: neither the token nor the cookie value is in the table', async () => {
     const store = storeWith([key()]);
     const cookie = store.newCookieValue();
-    await store.save(cookie, data());
+    await store.create(cookie, data());
     const { rows } = await pool.query<{ id: string; data: Buffer }>('SELECT id, data FROM session');
     const row = rows.find((r) => r.id === sessionRowId(cookie))!;
     expect(row).toBeDefined();
@@ -55,8 +55,8 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
     const store = storeWith([key()]);
     const a = store.newCookieValue();
     const b = store.newCookieValue();
-    await store.save(a, data());
-    await store.save(b, { csrf: 'other', pending: {} });
+    await store.create(a, data());
+    await store.create(b, { csrf: 'other', pending: {} });
     await pool.query('UPDATE session SET data = (SELECT data FROM session WHERE id = $1) WHERE id = $2', [sessionRowId(a), sessionRowId(b)]);
     expect(await store.load(b)).toBeUndefined();
     await pool.query("UPDATE session SET data = set_byte(data, 40, get_byte(data, 40) # 1) WHERE id = $1", [sessionRowId(a)]);
@@ -70,11 +70,11 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
     const newKey = key();
     const before = storeWith([oldKey]);
     const cookie = before.newCookieValue();
-    await before.save(cookie, data());
+    await before.create(cookie, data());
     const after = storeWith([newKey, oldKey]);
     const loaded = await after.load(cookie);
     expect(loaded?.staleKey).toBe(true);
-    await after.save(cookie, loaded!.data, loaded!.createdAt);
+    expect(await after.update(cookie, loaded!.data, loaded!.createdAt)).toBe(true);
     expect((await storeWith([newKey]).load(cookie))?.data.msalCache).toContain(TOKEN);
     expect(await storeWith([key()]).load(cookie)).toBeUndefined();
   });
@@ -82,7 +82,7 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
   it('expires after the idle timeout, and activity extends it', async () => {
     const store = storeWith([key()], 600, 3600);
     const cookie = store.newCookieValue();
-    await store.save(cookie, data());
+    await store.create(cookie, data());
     now += 500_000;
     expect(await store.load(cookie)).toBeDefined(); // touches: idle window restarts
     now += 500_000;
@@ -95,12 +95,12 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
   it('expires at the absolute timeout however active the user is', async () => {
     const store = storeWith([key()], 600, 1200);
     const cookie = store.newCookieValue();
-    await store.save(cookie, data());
+    await store.create(cookie, data());
     for (let i = 0; i < 3; i++) {
       now += 300_000;
       const s = await store.load(cookie);
       expect(s).toBeDefined();
-      await store.save(cookie, s!.data, s!.createdAt);
+      expect(await store.update(cookie, s!.data, s!.createdAt)).toBe(true);
     }
     now += 301_000; // 1201 s after creation, 301 s after the last request
     expect(await store.load(cookie)).toBeUndefined();
@@ -110,12 +110,62 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
     const store = storeWith([key()], 600, 3600);
     const keep = store.newCookieValue();
     const gone = store.newCookieValue();
-    await store.save(gone, data());
+    await store.create(gone, data());
     now += 700_000;
-    await store.save(keep, data());
+    await store.create(keep, data());
     expect(await store.purgeExpired()).toBeGreaterThanOrEqual(1);
     expect(await store.load(keep)).toBeDefined();
     await store.destroy(keep);
     expect(await store.load(keep)).toBeUndefined();
+  });
+
+  describe('an ended session stays ended', () => {
+    const rowCount = async (cookie: string) => (await pool.query('SELECT 1 FROM session WHERE id = $1', [sessionRowId(cookie)])).rowCount;
+
+    it('does not write back a session destroyed after it was loaded', async () => {
+      const store = storeWith([key()]);
+      const cookie = store.newCookieValue();
+      await store.create(cookie, data());
+      const loaded = (await store.load(cookie))!;
+      await store.destroy(cookie);
+      expect(await store.update(cookie, { ...loaded.data, csrf: 'late' }, loaded.createdAt)).toBe(false);
+      expect(await rowCount(cookie)).toBe(0);
+      expect(await store.load(cookie)).toBeUndefined();
+    });
+
+    it('does not revive a session that expired after it was loaded', async () => {
+      const store = storeWith([key()], 600, 3600);
+      const cookie = store.newCookieValue();
+      await store.create(cookie, data());
+      const loaded = (await store.load(cookie))!;
+      now += 601_000;
+      expect(await store.update(cookie, loaded.data, loaded.createdAt)).toBe(false);
+      expect(await store.load(cookie)).toBeUndefined();
+    });
+
+    it('rotates a live session once: the old id is gone, and a second rotation or a late write creates nothing', async () => {
+      const store = storeWith([key()]);
+      const old = store.newCookieValue();
+      await store.create(old, data());
+      const loaded = (await store.load(old))!;
+      const first = store.newCookieValue();
+      const second = store.newCookieValue();
+      expect(await store.rotate(old, first, loaded.data)).toBe(true);
+      expect(await store.rotate(old, second, loaded.data)).toBe(false);
+      expect(await store.update(old, loaded.data, loaded.createdAt)).toBe(false);
+      expect(await rowCount(old)).toBe(0);
+      expect(await rowCount(second)).toBe(0);
+      expect((await store.load(first))?.data.msalCache).toContain(TOKEN);
+    });
+
+    it('a rotation racing a sign-out of the same session creates no new session', async () => {
+      const store = storeWith([key()]);
+      const old = store.newCookieValue();
+      await store.create(old, data());
+      await store.destroy(old);
+      const fresh = store.newCookieValue();
+      expect(await store.rotate(old, fresh, data())).toBe(false);
+      expect(await rowCount(fresh)).toBe(0);
+    });
   });
 });

@@ -55,22 +55,38 @@ export class SessionStore {
     return { id, cookie, data: JSON.parse(json) as SessionData, createdAt: row.createdAt, staleKey: !this.cipher.isCurrent(row.keyId) };
   }
 
-  /** Inserts or updates the row; a new session starts its absolute timeout now. */
-  async save(cookie: string, data: SessionData, createdAt?: Date): Promise<void> {
+  /** Stores a brand-new session under a fresh cookie value; its absolute timeout starts now. */
+  async create(cookie: string, data: SessionData): Promise<void> {
+    await this.prisma.session.create({ data: this.newRow(cookie, data) });
+  }
+
+  /**
+   * Writes a loaded session back. Update-only, and only while the row is live: returns false (and
+   * writes nothing) when the session ended meanwhile — signed out, rotated or expired. Row ids are
+   * never reused (inserts only ever use a fresh random cookie), so an ended session stays ended.
+   */
+  async update(cookie: string, data: SessionData, createdAt: Date): Promise<boolean> {
     const id = sessionRowId(cookie);
-    const now = this.now();
-    const start = createdAt ?? new Date(now);
-    const sealed = this.cipher.seal(JSON.stringify(data), id);
-    const fields = {
-      keyId: sealed.keyId,
-      data: new Uint8Array(sealed.data),
-      lastSeenAt: new Date(now),
-      idleExpiresAt: new Date(Math.min(now + this.timeouts.idleSeconds * 1000, start.getTime() + this.timeouts.absoluteSeconds * 1000)),
-    };
-    await this.prisma.session.upsert({
-      where: { id },
-      create: { id, createdAt: start, expiresAt: new Date(start.getTime() + this.timeouts.absoluteSeconds * 1000), ...fields },
-      update: fields,
+    const now = new Date(this.now());
+    const r = await this.prisma.session.updateMany({
+      where: { id, expiresAt: { gt: now }, idleExpiresAt: { gt: now } },
+      data: this.sealedFields(id, data, createdAt),
+    });
+    return r.count === 1;
+  }
+
+  /**
+   * Replaces the session of `oldCookie` by one under `newCookie` with `data`, atomically and only
+   * if the old row still exists: false (nothing created) when it was ended meanwhile, so neither
+   * a concurrent sign-out nor a second rotation of the same session can be undone by this one.
+   */
+  async rotate(oldCookie: string, newCookie: string, data: SessionData): Promise<boolean> {
+    const row = this.newRow(newCookie, data);
+    return this.prisma.$transaction(async (tx) => {
+      const ended = await tx.session.deleteMany({ where: { id: sessionRowId(oldCookie) } });
+      if (ended.count === 0) return false;
+      await tx.session.create({ data: row });
+      return true;
     });
   }
 
@@ -89,5 +105,23 @@ export class SessionStore {
     const now = this.now();
     const idle = Math.min(now + this.timeouts.idleSeconds * 1000, expiresAt.getTime());
     await this.prisma.session.updateMany({ where: { id }, data: { lastSeenAt: new Date(now), idleExpiresAt: new Date(idle) } });
+  }
+
+  private newRow(cookie: string, data: SessionData) {
+    const id = sessionRowId(cookie);
+    const start = new Date(this.now());
+    return { id, createdAt: start, expiresAt: new Date(start.getTime() + this.timeouts.absoluteSeconds * 1000), ...this.sealedFields(id, data, start) };
+  }
+
+  /** Ciphertext and activity fields; the idle window never reaches past the absolute timeout. */
+  private sealedFields(id: string, data: SessionData, createdAt: Date) {
+    const now = this.now();
+    const sealed = this.cipher.seal(JSON.stringify(data), id);
+    return {
+      keyId: sealed.keyId,
+      data: new Uint8Array(sealed.data),
+      lastSeenAt: new Date(now),
+      idleExpiresAt: new Date(Math.min(now + this.timeouts.idleSeconds * 1000, createdAt.getTime() + this.timeouts.absoluteSeconds * 1000)),
+    };
   }
 }

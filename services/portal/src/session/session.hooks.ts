@@ -47,7 +47,7 @@ export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOpt
     const s = req.portalSession;
     if (!s || req.sessionStoreFailed) return payload;
     try {
-      await writeBack(s, reply, o);
+      await writeBack(s, req, reply, o);
     } catch (e) {
       req.sessionStoreFailed = true;
       throw PortalError.sessionStore(e);
@@ -58,23 +58,38 @@ export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOpt
   });
 }
 
+/**
+ * Writes the request's session back. A session that ended while this request ran (signed out,
+ * rotated by a concurrent sign-in, expired) is never recreated: the store writes update-only,
+ * and rotation replaces the old row only if it still exists. The cookie is left alone then: a
+ * concurrent response may already have set the browser's newer one.
+ */
 async function writeBack(
   s: PortalSession,
+  req: FastifyRequest,
   reply: FastifyReply,
   o: SessionHookOptions,
 ): Promise<void> {
-  const old = s.stored?.cookie;
+  const stored = s.stored;
   if (s.destroyRequested) {
-    if (old) await o.store.destroy(old);
+    if (stored) await o.store.destroy(stored.cookie);
     clearCookie(reply, o.cookieName);
     return;
   }
-  if (s.rotateRequested || (!old && s.changed)) {
-    if (old) await o.store.destroy(old);
+  if (!stored) {
+    if (!s.changed) return;
     const cookie = o.store.newCookieValue();
-    await o.store.save(cookie, s.data);
+    await o.store.create(cookie, s.data);
     setCookie(reply, o.cookieName, cookie);
-  } else if (old && (s.changed || s.stored?.staleKey)) {
-    await o.store.save(old, s.data, s.stored?.createdAt);
+    return;
   }
+  let written = true;
+  if (s.rotateRequested) {
+    const cookie = o.store.newCookieValue();
+    written = await o.store.rotate(stored.cookie, cookie, s.data);
+    if (written) setCookie(reply, o.cookieName, cookie);
+  } else if (s.changed || stored.staleKey) {
+    written = await o.store.update(stored.cookie, s.data, stored.createdAt);
+  }
+  if (!written) req.log.info({ reqId: req.id }, 'session ended during the request: not written back');
 }

@@ -1,0 +1,126 @@
+// An ended session stays ended: a request that loaded the session before a
+// sign-out or a sign-in rotation must not write it back to life afterwards.
+// The portal in-process against real PostgreSQL, NATS and the B2C stand-in;
+// a held session load makes the interleavings deterministic.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevAzure, type DevAzure } from '@idp/dev-azure';
+import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { Client } from 'pg';
+import { expectPage, expectRedirect, HttpBrowser } from '../../../dev-azure/test/helpers/http-browser';
+import { sessionRowId, SessionStore } from '../src/session/session-store';
+import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
+import { portalClient, sessionCookie } from './support/portal-client';
+import { portalEnv } from './support/portal-env';
+import { holdNextLoad } from './support/session-gate';
+
+const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
+
+let pg: TestPostgres;
+let nats: TestNatsServer;
+let azure: DevAzure;
+let dataDir: string;
+let portal: InProcessPortal;
+let db: Client;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'portal-lifecycle-'));
+  [pg, nats, azure] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false })]);
+  const databaseUrl = await pg.createDatabase();
+  portal = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl }), NATS_URL: nats.url, DATABASE_URL: databaseUrl });
+  db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+}, 60000);
+afterAll(async () => {
+  await db?.end();
+  await portal?.close();
+  await Promise.all([pg?.stop(), nats?.dispose(), azure?.stop()]);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const { get, post } = portalClient(() => portal);
+const store = () => portal.app.get(SessionStore);
+
+/** Signs Alice in through the B2C stand-in (from `cookie`'s session if given); returns the rotated cookie. */
+async function signIn(cookie?: string): Promise<string> {
+  const start = await get('/auth/sign-in', cookie);
+  const b2c = new HttpBrowser(azure.identityUrl);
+  const page = expectPage(await b2c.open(String(start.headers.location)));
+  const back = expectRedirect(await b2c.submit(page, ALICE));
+  const done = await get(`${back.pathname}${back.search}`, cookie ?? sessionCookie(start).value);
+  expect(done.statusCode).toBe(303);
+  return sessionCookie(done).value;
+}
+
+async function signOut(cookie: string): Promise<void> {
+  const csrf = (await store().load(cookie))!.data.csrf;
+  const res = await post('/auth/sign-out', { _csrf: csrf }, cookie);
+  expect(res.statusCode).toBe(303);
+}
+
+/** Request-level proof that a session works: /claims shows the user. */
+async function expectSignedIn(cookie: string): Promise<void> {
+  expect((await get('/claims', cookie)).statusCode).toBe(200);
+}
+
+/** The cookie gets nowhere, and its row (with the token cache) is not in the table. */
+async function expectDead(cookie: string): Promise<void> {
+  const rows = await db.query('SELECT 1 FROM session WHERE id = $1', [sessionRowId(cookie)]);
+  expect(rows.rowCount).toBe(0);
+  for (const path of ['/claims', '/policy']) {
+    const res = await get(path, cookie);
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe(`/auth/sign-in?returnTo=${encodeURIComponent(path)}`);
+  }
+}
+
+describe('session lifecycle', () => {
+  it('a request that loaded the session before sign-out does not bring it back when it writes', async () => {
+    const cookie = await signIn();
+    await expectSignedIn(cookie);
+    const held = holdNextLoad(store(), cookie);
+    // Starting a sign-in writes the session back (a new pending state): the write to refuse.
+    const slow = get('/auth/sign-in', cookie);
+    await held.loaded;
+    await signOut(cookie);
+    held.release();
+    expect((await slow).statusCode).toBe(302);
+    await expectDead(cookie);
+  });
+
+  it('a request that loaded the pre-rotation session does not bring it back after the sign-in rotated it', async () => {
+    const before = await signIn();
+    const held = holdNextLoad(store(), before);
+    const slow = get('/auth/sign-in', before);
+    await held.loaded;
+    const after = await signIn(before); // signing in again rotates the session id
+    expect(after).not.toBe(before);
+    held.release();
+    expect((await slow).statusCode).toBe(302);
+    await expectDead(before);
+    await expectSignedIn(after); // the slow response did not disturb the new session
+  });
+
+  it('N requests in flight while signing out: afterwards the cookie is dead', async () => {
+    const cookie = await signIn();
+    const N = 10;
+    const MAX_ROUNDS = 100; // per worker: keeps the test bounded whatever happens
+    let signedOut = false;
+    let completed = 0;
+    let allStarted!: () => void;
+    const running = new Promise<void>((r) => (allStarted = r));
+    const worker = async (): Promise<void> => {
+      for (let round = 0; round < MAX_ROUNDS && !signedOut; round++) {
+        expect((await get('/auth/sign-in', cookie)).statusCode).toBe(302);
+        if (++completed === N) allStarted();
+      }
+    };
+    const workers = Array.from({ length: N }, worker);
+    await running;
+    await signOut(cookie);
+    signedOut = true;
+    await Promise.all(workers);
+    await expectDead(cookie);
+  });
+});
