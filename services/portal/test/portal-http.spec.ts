@@ -11,8 +11,7 @@ import { safeReturnTo } from '../src/auth/auth.service';
 import { SessionStore } from '../src/session/session-store';
 import { portalEnv } from './support/portal-env';
 import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
-
-const COOKIE = '__Host-portal_sid';
+import { portalClient, sessionCookie } from './support/portal-client';
 
 let pg: TestPostgres;
 let nats: TestNatsServer;
@@ -33,21 +32,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const get = (url: string, cookie?: string) => portal.fastify.inject({ method: 'GET', url, headers: cookie ? { cookie: `${COOKIE}=${cookie}` } : {} });
-const post = (url: string, form: Record<string, string>, cookie?: string, headers: Record<string, string> = {}) =>
-  portal.fastify.inject({
-    method: 'POST',
-    url,
-    payload: new URLSearchParams(form).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie: `${COOKIE}=${cookie}` } : {}), ...headers },
-  });
-
-function sessionCookie(res: LightMyRequestResponse): { value: string; raw: string } {
-  const all = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
-  const raw = all.find((c) => c.startsWith(`${COOKIE}=`));
-  if (!raw) throw new Error(`no session cookie in ${JSON.stringify(all)}`);
-  return { value: raw.slice(COOKIE.length + 1).split(';')[0], raw };
-}
+const { get, post } = portalClient(() => portal);
 
 /** Starts a sign-in; returns the session cookie and the state/nonce sent to B2C. */
 async function startSignIn(cookie?: string) {
@@ -80,6 +65,23 @@ describe('security headers', () => {
     expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
     expect(res.body).toContain('<html lang="en">');
     expect(res.headers['set-cookie']).toBeUndefined(); // anonymous pages need no session
+  });
+});
+
+describe('framing', () => {
+  it('forbids framing with X-Frame-Options: DENY on every response (matching frame-ancestors), error pages included', async () => {
+    const { cookie } = await startSignIn();
+    const responses = {
+      page: await get('/'),
+      redirect: await get('/auth/sign-in'),
+      signInRequired: await get('/claims'),
+      stylesheet: await get('/static/portal.css'),
+      health: await get('/healthz'),
+      notFound: await get('/no-such-page'),
+      csrf: await post('/auth/sign-out', {}, cookie),
+      tooLarge: await post('/auth/sign-out', { a: 'x'.repeat(2 * 1024 * 1024) }),
+    };
+    for (const [what, res] of Object.entries(responses)) expect({ what, xfo: res.headers['x-frame-options'] }).toEqual({ what, xfo: 'DENY' });
   });
 });
 
@@ -222,6 +224,7 @@ describe('session store outage', () => {
       for (const res of [write, read]) {
         expect(res.body).toContain('We cannot reach your session right now');
         expect(res.body).not.toMatch(/prisma|session_away|does not exist|P20\d\d/i);
+        expect(res.headers['x-frame-options']).toBe('DENY');
       }
     });
     // Back to normal once the store is: the same session still works.

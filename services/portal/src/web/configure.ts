@@ -31,6 +31,8 @@ export async function configurePortal(app: NestFastifyApplication, config: Porta
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(new URL(config.B2C_AUTHORITY_HOST).origin) },
     referrerPolicy: { policy: 'no-referrer' },
+    // Same as frame-ancestors 'none', for browsers that only know the older header.
+    xFrameOptions: { action: 'deny' },
     crossOriginEmbedderPolicy: false,
   });
   registerSessionHooks(fastify, { store: app.get(SessionStore), cookieName: config.SESSION_COOKIE_NAME });
