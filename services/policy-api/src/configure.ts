@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { acceptJsonBodiesOnly } from './common/json-bodies';
 import { serveOpenApi } from './openapi';
 
 /** Probes and metrics stay at the root whatever the base path, so Kubernetes finds them. */
@@ -10,7 +11,6 @@ const ROOT_ROUTES = ['healthz', 'readyz', 'metrics'];
  */
 export function configureApp(app: NestFastifyApplication, basePath = ''): void {
   if (basePath) app.setGlobalPrefix(basePath, { exclude: ROOT_ROUTES });
-  // Bodies are JSON only; a text/plain body is refused (415) rather than half-parsed.
-  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  acceptJsonBodiesOnly(app);
   serveOpenApi(app, basePath);
 }

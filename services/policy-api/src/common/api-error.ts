@@ -28,6 +28,8 @@ export const Errors = {
   preconditionFailed: () =>
     new ApiError(412, 'precondition_failed', 'The policy changed since you read it; read it again and retry'),
   policyNotFound: () => new ApiError(404, 'not_found', 'No policy with this number'),
+  malformedBody: (why: string) => new ApiError(400, 'invalid_request', `The body is not valid JSON: ${why}`),
+  unsupportedMediaType: () => new ApiError(415, 'unsupported_media_type', 'Bodies must be JSON (Content-Type: application/json, UTF-8)'),
 };
 
 // OpenAPI schemas of the error bodies (documentation only).

@@ -1,4 +1,4 @@
-import { Catch, HttpException, Inject, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, Inject, Logger, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AUTH_MODULE_OPTIONS, BearerAuthException, BearerExceptionFilter, type AuthModuleOptions } from '@idp/auth-common';
 import type { ApiErrorBody } from './api-error';
@@ -17,12 +17,14 @@ const CODES: Record<number, string> = {
 
 /**
  * Gives every HTTP error the API's `{ error, message, details? }` shape, including those raised
- * by the framework (malformed JSON, 413, 415, unknown routes). Bearer errors keep their
- * RFC 6750 body and WWW-Authenticate challenge (delegated to auth-common's filter).
+ * by the framework (malformed JSON, 413, 415, unknown routes) and unexpected failures (500
+ * `internal_error`, details only in the log). Bearer errors keep their RFC 6750 body and
+ * WWW-Authenticate challenge (delegated to auth-common's filter).
  */
-@Catch(HttpException)
-export class ErrorShapeFilter implements ExceptionFilter<HttpException> {
+@Catch()
+export class ErrorShapeFilter implements ExceptionFilter<unknown> {
   private readonly bearer: BearerExceptionFilter;
+  private readonly log = new Logger('errors');
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -31,8 +33,13 @@ export class ErrorShapeFilter implements ExceptionFilter<HttpException> {
     this.bearer = new BearerExceptionFilter(adapterHost, options);
   }
 
-  catch(exception: HttpException, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void {
     if (exception instanceof BearerAuthException) return this.bearer.catch(exception, host);
+    if (!(exception instanceof HttpException)) {
+      this.log.error(exception);
+      const body: ApiErrorBody = { error: 'internal_error', message: 'Internal server error' };
+      return this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, 500);
+    }
     const status = exception.getStatus();
     const raw = exception.getResponse();
     const given = typeof raw === 'object' && raw !== null ? (raw as Partial<ApiErrorBody> & { message?: unknown }) : {};

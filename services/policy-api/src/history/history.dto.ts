@@ -2,22 +2,20 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { BeneficiaryDto } from '../beneficiaries/beneficiary.dto';
+import { Rules } from '../common/rules';
 import type { BeneficiaryList } from '../policies/policy.view';
 
 export class HistoryQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(100)
+  @Rules(IsInt({ message: 'limit must be an integer' }), Min(1, { message: 'limit must be at least 1' }), Max(100, { message: 'limit must be at most 100' }))
   limit?: number;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Only entries older than this policy version (paging)' })
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'beforeVersion must be an integer' })
-  @Min(1)
+  @Rules(IsInt({ message: 'beforeVersion must be an integer' }), Min(1, { message: 'beforeVersion must be at least 1' }))
   beforeVersion?: number;
 }
 
