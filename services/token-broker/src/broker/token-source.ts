@@ -1,11 +1,16 @@
-import { buildClientAssertion } from '../assertion/client-assertion';
+import { AssertionCache, type HeldAssertion } from '../assertion/assertion-cache';
+import { buildClientAssertion, MAX_ASSERTION_LIFETIME_SECONDS } from '../assertion/client-assertion';
 import type { FetchedToken } from '../cache/token-cache';
 import { redeemAssertion, tokenEndpointFor, type FetchLike } from '../entra/token-endpoint';
 import type { CertificateReader } from '../keyvault/certificate-reader';
 import type { DigestSigner } from '../keyvault/key-signer';
 import { timed, type BrokerMetrics } from '../metrics/broker-metrics';
 import type { Registration } from '../registrations/broker-config';
+import { BrokerError } from './broker-error';
 import { withRetry, type RetryPolicy, type Sleep } from './retry';
+
+/** Not presented within this long of its expiry: the token request's own timeout plus clock difference to Entra. */
+export const ASSERTION_SAFETY_MARGIN_SECONDS = 120;
 
 export interface TokenSourceDeps {
   certificates: Pick<CertificateReader, 'current'>;
@@ -19,28 +24,57 @@ export interface TokenSourceDeps {
 }
 
 /**
- * The cold path: current certificate version → assertion signed in Key Vault → token endpoint.
- * A fresh assertion per attempt: Entra refuses a replayed `jti`.
+ * The cold path: an assertion (the held one, or: current certificate version → signed in Key
+ * Vault) → token endpoint. Assertions are reused while Entra is unreachable or busy, so an
+ * outage costs one Key Vault sign, not one per retry (see AssertionCache for when one is dropped).
  */
 export class TokenSource {
-  constructor(private readonly d: TokenSourceDeps) {}
+  private readonly now: () => number;
+  private readonly assertions: AssertionCache;
+
+  constructor(private readonly d: TokenSourceDeps) {
+    this.now = d.now ?? Date.now;
+    this.assertions = new AssertionCache({ lifetimeMs: MAX_ASSERTION_LIFETIME_SECONDS * 1000, safetyMarginMs: ASSERTION_SAFETY_MARGIN_SECONDS * 1000, now: this.now });
+  }
 
   fetch(r: Registration, scope: string): Promise<FetchedToken> {
     const endpoint = tokenEndpointFor(this.d.authorityHost, r.tenantId);
-    const now = this.d.now ?? Date.now;
+    // Everything that goes into the assertion: registrations and scopes that share it share one signing.
+    const key = `${endpoint}\n${r.clientId.toLowerCase()}\n${r.certificateName}\n${r.assertionAlgorithm}`;
     return withRetry(
-      async () => {
-        const certificate = await this.d.certificates.current(r.certificateName);
-        const assertion = await timed(this.d.metrics.signSeconds, () =>
-          buildClientAssertion({ clientId: r.clientId, audience: endpoint, certificate, algorithm: r.assertionAlgorithm }, this.d.signer),
-        );
-        const startedAt = now();
-        const t = await timed(this.d.metrics.tokenEndpointSeconds, () => redeemAssertion({ endpoint, clientId: r.clientId, scope, assertion }, this.d.fetch));
-        return { accessToken: t.accessToken, expiresOn: startedAt + t.expiresIn * 1000, keyId: certificate.keyId };
-      },
+      () => this.attempt(r, scope, endpoint, key),
       this.d.retry,
       this.d.sleep,
       (e) => this.d.metrics.upstreamRetries.inc({ kind: e.kind }),
     );
   }
+
+  private async attempt(r: Registration, scope: string, endpoint: string, key: string): Promise<FetchedToken> {
+    for (let fresh = false; ; fresh = true) {
+      const assertion = await this.assertions.take(key, () => this.sign(r, endpoint));
+      const startedAt = this.now();
+      try {
+        const t = await timed(this.d.metrics.tokenEndpointSeconds, () => redeemAssertion({ endpoint, clientId: r.clientId, scope, assertion: assertion.jwt }, this.d.fetch));
+        this.assertions.retire(key, assertion); // spent: a strict server refuses its jti from now on
+        return { accessToken: t.accessToken, expiresOn: startedAt + t.expiresIn * 1000, keyId: assertion.keyId };
+      } catch (e) {
+        // Unreachable, 5xx, 429, not replicated yet: the assertion stays good for the retry.
+        if (!(e instanceof BrokerError)) throw e;
+        this.assertions.retire(key, assertion); // refused: never presented again
+        // An assertion sent with more than one request may have been refused as a replay: one more try with a fresh one.
+        if (fresh || !wasShared(assertion)) throw e;
+      }
+    }
+  }
+
+  private async sign(r: Registration, endpoint: string): Promise<{ jwt: string; keyId: string }> {
+    // The certificate's current version on every signing, so a rotation is picked up with the next assertion.
+    const certificate = await this.d.certificates.current(r.certificateName);
+    const jwt = await timed(this.d.metrics.signSeconds, () =>
+      buildClientAssertion({ clientId: r.clientId, audience: endpoint, certificate, algorithm: r.assertionAlgorithm }, this.d.signer),
+    );
+    return { jwt, keyId: certificate.keyId };
+  }
 }
+
+const wasShared = (a: HeldAssertion): boolean => a.presentations > 1;

@@ -26,5 +26,7 @@ export const ids = {
 };
 
 export const POLICY_SCOPE = 'api://policy-api/.default';
+/** The same resource by its application id: another cache entry, the same client assertion. */
+export const POLICY_SCOPE_BY_ID = `api://${ids.policyApi}/.default`;
 export const CLAIMS_SCOPE = 'api://northwind-claims/.default';
 export const CERTIFICATE = 'policy-daemon';

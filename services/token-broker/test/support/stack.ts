@@ -19,7 +19,7 @@ import { BrokerMetrics } from '../../src/metrics/broker-metrics';
 import { startAcquireService } from '../../src/nats/acquire-service';
 import type { BrokerConfigDoc } from '../../src/registrations/broker-config';
 import { BROKER_USER, callerPassword, natsAuthorization, type Caller } from './nats-users';
-import { CERTIFICATE, CLAIMS_SCOPE, ids, POLICY_SCOPE } from './seed';
+import { CERTIFICATE, CLAIMS_SCOPE, ids, POLICY_SCOPE, POLICY_SCOPE_BY_ID } from './seed';
 
 export const brokerDoc: BrokerConfigDoc = {
   registrations: [
@@ -30,7 +30,8 @@ export const brokerDoc: BrokerConfigDoc = {
   ],
   callers: {
     'policy-reader': [
-      { registration: 'policy-daemon', scopes: [POLICY_SCOPE] },
+      // Two spellings of the policy API's scope: two cached tokens that share one assertion.
+      { registration: 'policy-daemon', scopes: [POLICY_SCOPE, POLICY_SCOPE_BY_ID] },
       { registration: 'policy-daemon-legacy', scopes: [POLICY_SCOPE] },
     ],
     'claims-sync': [{ registration: 'northwind-claims', scopes: [CLAIMS_SCOPE] }],
@@ -94,8 +95,11 @@ export class EntraTap {
   private readonly faults: Array<() => Response> = [];
   down?: () => Response;
 
+  private gate?: Promise<void>;
+
   readonly fetch: FetchLike = async (url, init) => {
     this.calls++;
+    await this.gate;
     const fault = this.faults.shift() ?? this.down;
     if (fault) return fault();
     return fetch(url, init);
@@ -106,11 +110,26 @@ export class EntraTap {
     for (let i = 0; i < n; i++) this.faults.push(make);
   }
 
+  /** Token requests wait at the tap (already counted) until the returned function is called. */
+  hold(): () => void {
+    let release = (): void => undefined;
+    this.gate = new Promise((r) => (release = r));
+    return () => {
+      this.gate = undefined;
+      release();
+    };
+  }
+
   clearFaults(): void {
     this.faults.length = 0;
     this.down = undefined;
   }
 }
+
+/** What fetch does when Entra cannot be reached (DNS, refused, reset). */
+export const entraUnreachable = (): never => {
+  throw new TypeError('fetch failed');
+};
 
 export const entraError = (status: number, code?: number, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify({ error: status >= 500 ? 'temporarily_unavailable' : 'invalid_request', error_description: code ? `AADSTS${code}: simulated.` : 'simulated', ...(code ? { error_codes: [code] } : {}) }), {
