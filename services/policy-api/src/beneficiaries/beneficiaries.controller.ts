@@ -19,6 +19,7 @@ import { ApiErrorView, BearerErrorView } from '../common/api-error';
 import { etagOf, PolicyView, toView } from '../policies/policy.view';
 import { BeneficiariesService } from './beneficiaries.service';
 import { ReplaceBeneficiariesDto } from './beneficiary.dto';
+import { parseIfMatch } from './if-match';
 
 @ApiTags('beneficiaries')
 @ApiBearerAuth()
@@ -36,9 +37,10 @@ export class BeneficiariesController {
       'Scope Accounts.Write and a recent step-up: a token from an MFA user flow (tfp/acr) whose auth_time is within the configured max age. ' +
       'Otherwise 401 with WWW-Authenticate: Bearer error="insufficient_user_authentication", acr_values, max_age (RFC 9470).',
   })
-  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag from GET /policies/me' })
+  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag from GET /policies/me, quoted as sent (e.g. "v3"); a list of quoted tags matches if any does' })
   @ApiOkResponse({ type: PolicyView })
-  @ApiBadRequestResponse({ type: ApiErrorView, description: 'validation_failed (details per field) or invalid_request' })
+  @ApiBadRequestResponse({ type: ApiErrorView, description: 'validation_failed (details per field, incl. a malformed If-Match) or invalid_request (malformed JSON)' })
+  @ApiResponse({ status: 415, type: ApiErrorView, description: 'unsupported_media_type: the body is not application/json (UTF-8)' })
   @ApiUnauthorizedResponse({ type: BearerErrorView, description: 'Missing/invalid token, or step-up required (RFC 9470 challenge with acr_values and max_age)' })
   @ApiForbiddenResponse({ type: BearerErrorView, description: 'insufficient_scope (Accounts.Write missing, or an app-only token)' })
   @ApiPreconditionFailedResponse({ type: ApiErrorView, description: 'precondition_failed: the policy changed since it was read' })
@@ -51,6 +53,8 @@ export class BeneficiariesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PolicyView> {
     const user = asUser(principal);
+    // Checked before the transaction: a missing or malformed If-Match needs no database.
+    const preconditions = parseIfMatch(ifMatch);
     const policy = await this.beneficiaries.replace(
       {
         holderOid: user.oid,
@@ -60,7 +64,7 @@ export class BeneficiariesController {
         authTime: user.authTime ?? 0,
         requestId: String(req.id),
       },
-      ifMatch,
+      preconditions,
       body.beneficiaries.map((b) => ({ name: b.name, relationship: b.relationship, sharePercent: b.sharePercent })),
     );
     reply.header('ETag', etagOf(policy.version)).header('Cache-Control', 'no-store');

@@ -7,7 +7,7 @@ import { Errors } from '../common/api-error';
 import { PrismaService, type Prisma } from '../database/prisma.service';
 import type { PolicyRecord } from '../policies/policy.repository';
 import { beneficiariesOf, etagOf, type BeneficiaryList } from '../policies/policy.view';
-import { requireIfMatch } from './if-match';
+import { requireMatch, type IfMatch } from './if-match';
 
 /** Who authorised a change and how (from the step-up token). */
 export interface ChangeContext {
@@ -34,10 +34,10 @@ export class BeneficiariesService {
    * The conditional UPDATE (WHERE version = read version) is the concurrency guard: of two
    * writers with the same ETag exactly one updates a row, the other gets 412.
    */
-  async replace(ctx: ChangeContext, ifMatch: string | undefined, after: BeneficiaryList): Promise<PolicyRecord> {
+  async replace(ctx: ChangeContext, ifMatch: IfMatch, after: BeneficiaryList): Promise<PolicyRecord> {
     const result = await this.db.$transaction(async (tx) => {
       const current = await tx.policy.findUnique({ where: { holderOid: ctx.holderOid } });
-      requireIfMatch(ifMatch, current ? etagOf(current.version) : undefined);
+      requireMatch(ifMatch, current ? etagOf(current.version) : undefined);
       if (!current) throw Errors.preconditionFailed();
       const before = beneficiariesOf(current.beneficiaries);
       if (isDeepStrictEqual(before, after)) return { policy: current, changed: false };
