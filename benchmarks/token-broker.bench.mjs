@@ -1,11 +1,15 @@
 // The token broker over NATS, offline (dev-azure identity + Key Vault stand-ins, real nats-server):
-//   (a) cache-hit `tokens.acquire` throughput and p99, against a trivial NATS echo service answering
-//       a reply of the same size, in the same run and with the same client (target ratio >= 0.5);
+//   (a) cache-hit `tokens.acquire` throughput and p99 at 8 and 32 requests in flight, against a
+//       bare NATS echo (plain subscription, msg.respond) answering a reply of the same size, in
+//       the same run and with the same client (target ratio >= 0.5 at every load);
 //   (b) Key Vault sign calls per 10,000 requests for one scope (target: 1 + scheduled refreshes);
 //   (c) cold-path latency split into certificate read, Key Vault sign and token endpoint.
-// Usage: npx turbo run build && NODE_EXTRA_CA_CERTS=.dev/ca/ca.crt node benchmarks/token-broker.bench.mjs [--strict] [--json]
-// (or `npm run bench -- token-broker`, which builds and sets the CA).
-import { ensureStreams, request, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
+// Usage: npx turbo run build && NODE_EXTRA_CA_CERTS=.dev/ca/ca.pem node benchmarks/token-broker.bench.mjs [--strict] [--json]
+// (or `npm run bench -- token-broker`, which builds and sets the CA). BENCH_QUICK=1: a smaller
+// run with the same shape (development); BENCH_REQUESTS, BENCH_ROUNDS, BENCH_CONCURRENCY
+// (comma-separated, default 8,32), BENCH_COLD override. Profile the broker's hot path with
+// `node --cpu-prof benchmarks/token-broker.bench.mjs` (broker, client and echo share the process).
+import { contractHeaders, decode, encode, ensureStreams, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
 import { startNats } from '@idp/testing';
 import { connect } from 'nats';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,10 +28,11 @@ import { startAcquireService } from '../services/token-broker/dist/nats/acquire-
 
 const STRICT = process.argv.includes('--strict');
 const JSON_OUT = process.argv.includes('--json');
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
+const QUICK = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? (QUICK ? 3000 : 20000));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const COLD = Number(process.env.BENCH_COLD ?? 20);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '8,32').split(',').map(Number);
+const COLD = Number(process.env.BENCH_COLD ?? (QUICK ? 5 : 20));
 const log = (...a) => !JSON_OUT && console.log(...a);
 
 // --- ids from the dev-azure seed -------------------------------------------
@@ -92,29 +97,35 @@ const broker = createBroker({
   authorityHost: dev.authorityHost,
   retry: { upstreamRetries: 4, replicationRetries: 5, baseDelayMs: 200, maxDelayMs: 5000 },
   refreshMarginMs: 300_000,
-  js: brokerNc.jetstream(),
+  nc: brokerNc,
   metrics: new BrokerMetrics(new Registry()),
   fetch: timedFetch,
   now: () => Date.now() + offset,
 });
 const service = await startAcquireService(brokerNc, broker.broker, '0.1.0');
 
-// The baseline: a NATS micro-service that answers a same-sized reply without doing anything.
-const echoReply = new TextEncoder().encode(JSON.stringify({ ok: true, accessToken: 'x'.repeat(1500), tokenType: 'Bearer', expiresOn: 1 }));
-const echo = await brokerNc.services.add({ name: 'echo', version: '0.1.0', queue: 'echo' });
-echo.addEndpoint('echo', { subject: 'echo.v1.*', handler: (_err, msg) => msg.respond(echoReply) });
-
+// The baseline: a bare NATS echo. A plain queue subscription on its own connection answering
+// with msg.respond (no services framework, no parsing): what this client and server reach at
+// all. Its reply is exactly as many bytes as the broker's cache-hit reply, and the client does
+// the same work for both (same request bytes and contract header, reply decoded and validated
+// with the contract's reply schema), so the ratio is the broker's own cost.
 const client = await connect({ servers: nats.url, user: 'bench', pass: 'c', inboxPrefix: '_INBOX.bench' });
-const body = { registration: 'policy-daemon', scope: SCOPE };
-const acquire = () => request(client, TokensAcquire, body, { subject: tokensAcquireSubject('bench'), timeout: 30000 });
-const echoOnce = () => client.request('echo.v1.bench', new TextEncoder().encode(JSON.stringify(body)), { timeout: 30000 });
+const requestBytes = encode(TokensAcquire, TokensAcquire.request, { registration: 'policy-daemon', scope: SCOPE });
+const call = async (subject) => {
+  const msg = await client.request(subject, requestBytes, { timeout: 30000, headers: contractHeaders(TokensAcquire) });
+  const reply = decode(TokensAcquire, TokensAcquire.reply, msg.data);
+  if (!reply.ok) throw new Error(`refused: ${reply.error.code} ${reply.error.message}`);
+  return msg.data.length;
+};
+const acquire = () => call(tokensAcquireSubject('bench'));
+const echoOnce = () => call('echo.v1.bench');
 
-async function load(op, n) {
+async function load(op, n, concurrency) {
   const lat = new Float64Array(n);
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: concurrency }, async () => {
       for (let i = next++; i < n; i = next++) {
         const t = performance.now();
         await op();
@@ -128,21 +139,33 @@ async function load(op, n) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// (b) sign calls per 10,000 requests, from cold.
+// (b) sign calls for 10,000 requests (any run size), from cold.
 const signsBefore = dev.keyVault.stats().signCount;
-const first = await acquire();
-if (!first.ok) throw new Error(`broker refused: ${first.error.code} ${first.error.message}`);
-await load(acquire, REQUESTS - 1);
-const signsPer10k = ((dev.keyVault.stats().signCount - signsBefore) * 10000) / REQUESTS;
+const replyBytes = await acquire();
+await load(acquire, 10000 - 1, 32);
+const signsPer10k = dev.keyVault.stats().signCount - signsBefore;
 
-// (a) hit throughput vs echo, alternating rounds.
-await load(echoOnce, 1000);
-const rounds = [];
-for (let r = 0; r < ROUNDS; r++) rounds.push({ broker: await load(acquire, REQUESTS), echo: await load(echoOnce, REQUESTS) });
+const echoNc = await connect({ servers: nats.url, user: 'token-broker', pass: 'b' });
+const echoReply = new TextEncoder().encode(JSON.stringify({ ok: true, accessToken: '', tokenType: 'Bearer', expiresOn: 1 }));
+const echoPayload = new TextEncoder().encode(JSON.stringify({ ok: true, accessToken: 'x'.repeat(replyBytes - echoReply.length), tokenType: 'Bearer', expiresOn: 1 }));
+echoNc.subscribe('echo.v1.*', { queue: 'echo', callback: (_err, msg) => msg.respond(echoPayload) });
+await echoNc.flush();
+
+// (a) hit throughput vs echo at each load, alternating rounds (both warmed first).
+await load(echoOnce, 1000, 32);
+await load(acquire, 1000, 32);
+const hit = {};
+for (const c of CONCURRENCY) {
+  const rounds = [];
+  for (let r = 0; r < ROUNDS; r++) rounds.push({ broker: await load(acquire, REQUESTS, c), echo: await load(echoOnce, REQUESTS, c) });
+  const b = { rps: median(rounds.map((r) => r.broker.rps)), p99: median(rounds.map((r) => r.broker.p99)) };
+  const e = { rps: median(rounds.map((r) => r.echo.rps)), p99: median(rounds.map((r) => r.echo.p99)) };
+  // Ratio per round (broker and echo measured back to back), then the median: less sensitive to a noisy neighbour.
+  const ratio = median(rounds.map((r) => r.broker.rps / r.echo.rps));
+  hit[c] = { broker: { rps: Math.round(b.rps), p99Ms: +b.p99.toFixed(2) }, echo: { rps: Math.round(e.rps), p99Ms: +e.p99.toFixed(2) }, ratio: +ratio.toFixed(3) };
+}
 await broker.audit.flush();
-const hit = { rps: median(rounds.map((r) => r.broker.rps)), p99: median(rounds.map((r) => r.broker.p99)) };
-const base = { rps: median(rounds.map((r) => r.echo.rps)), p99: median(rounds.map((r) => r.echo.p99)) };
-const ratio = hit.rps / base.rps;
+const minRatio = Math.min(...Object.values(hit).map((h) => h.ratio));
 
 // (c) cold path: move the clock past expiry before each request.
 timings.sign.length = 0;
@@ -151,8 +174,7 @@ const cold = [];
 for (let i = 0; i < COLD; i++) {
   offset += 2 * 3600_000;
   const t = performance.now();
-  const r = await acquire();
-  if (!r.ok) throw new Error(`cold request refused: ${r.error.code}`);
+  await acquire(); // throws when refused
   cold.push(performance.now() - t);
 }
 const coldTotal = median(cold);
@@ -160,29 +182,28 @@ const coldSign = median(timings.sign);
 const coldToken = median(timings.token);
 
 const result = {
-  hit: { rps: Math.round(hit.rps), p99Ms: +hit.p99.toFixed(2) },
-  echo: { rps: Math.round(base.rps), p99Ms: +base.p99.toFixed(2) },
-  hitThroughputRatio: +ratio.toFixed(3),
+  hit,
+  minHitThroughputRatio: minRatio,
   keyVaultSignsPer10k: signsPer10k,
   coldMs: { total: +coldTotal.toFixed(1), keyVaultSign: +coldSign.toFixed(1), tokenEndpoint: +coldToken.toFixed(1), certificateReadAndNats: +(coldTotal - coldSign - coldToken).toFixed(1) },
-  settings: { requests: REQUESTS, rounds: ROUNDS, concurrency: CONCURRENCY, coldSamples: COLD },
+  settings: { requests: REQUESTS, rounds: ROUNDS, concurrency: CONCURRENCY, coldSamples: COLD, replyBytes },
 };
 if (JSON_OUT) console.log(JSON.stringify(result));
 else {
-  log(`cache-hit tokens.acquire: ${result.hit.rps} req/s, p99 ${result.hit.p99Ms} ms`);
-  log(`NATS echo baseline:       ${result.echo.rps} req/s, p99 ${result.echo.p99Ms} ms`);
-  log(`ratio (target >= 0.5):    ${result.hitThroughputRatio}`);
+  for (const [c, h] of Object.entries(hit)) {
+    log(`${c} in flight: cache-hit tokens.acquire ${h.broker.rps} req/s (p99 ${h.broker.p99Ms} ms), bare echo ${h.echo.rps} req/s (p99 ${h.echo.p99Ms} ms): ratio ${h.ratio} (target >= 0.5)`);
+  }
   log(`Key Vault signs per 10,000 requests, one scope (target 1 + refreshes): ${result.keyVaultSignsPer10k}`);
   log(`cold path (median of ${COLD}): total ${result.coldMs.total} ms = Key Vault sign ${result.coldMs.keyVaultSign} ms + token endpoint ${result.coldMs.tokenEndpoint} ms + certificate read/NATS ${result.coldMs.certificateReadAndNats} ms`);
 }
 
 await service.stop();
-await echo.stop();
+await echoNc.close();
 await client.close();
 await brokerNc.drain();
 await nats.dispose();
 await dev.stop();
 rmSync(dataDir, { recursive: true, force: true });
-const pass = ratio >= 0.5 && signsPer10k <= 1;
+const pass = minRatio >= 0.5 && signsPer10k <= 1;
 if (!pass) console.error('token-broker benchmark: below target');
 process.exit(STRICT && !pass ? 1 : 0);

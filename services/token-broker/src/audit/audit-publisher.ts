@@ -1,5 +1,5 @@
-import { publishEvent, TokensIssued } from '@idp/contracts';
-import type { JetStreamClient } from 'nats';
+import { contractHeaders, TokensIssued, type EventOf } from '@idp/contracts';
+import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { createHash, randomUUID } from 'node:crypto';
 
 export interface Issuance {
@@ -11,6 +11,9 @@ export interface Issuance {
   expiresOn: number;
   cache: 'hit' | 'miss';
 }
+
+/** An event without a JetStream ack by then counts as a failure (js.publish's default timeout). */
+export const AUDIT_ACK_TIMEOUT_MS = 5000;
 
 /** SHA-256 (hex) of the token's `uti` (Entra) or `jti`: the audit trail never holds the token. */
 export function tokenIdHash(accessToken: string): string {
@@ -24,37 +27,114 @@ export function tokenIdHash(accessToken: string): string {
   return createHash('sha256').update(id ?? accessToken).digest('hex');
 }
 
-/** Publishes `tokens.issued.v1` to JetStream (stream TOKENS) for every token handed out. */
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+/**
+ * Publishes `tokens.issued.v1` to JetStream (stream TOKENS) for every token handed out, off the
+ * reply's path. This is the cache-hit path's largest cost, so:
+ * - events are queued and published after the replies of the same turn (setImmediate), in one go;
+ * - each is an asynchronous JetStream publish: a core publish whose reply subject is one shared
+ *   ack subscription (like the Go client's PublishAsync), instead of `js.publish`, which is a
+ *   request per event (a promise, a timer and an error object for its stack each time). An error
+ *   ack, a no-responders status or no ack within AUDIT_ACK_TIMEOUT_MS counts as a failure;
+ * - the event is not re-validated against its schema here: the contract test
+ *   (test/contracts/tokens.spec.ts) decodes what the broker publishes with it.
+ * Keep these properties when moving to another client version.
+ */
 export class AuditPublisher {
-  private pending = new Set<Promise<void>>();
+  private queued: Issuance[] = [];
+  /** Ack number → when it was published (epoch ms), oldest first. */
+  private readonly awaiting = new Map<number, number>();
+  private sent = 0;
+  private readonly ackPrefix: string;
+  private readonly acks: Subscription;
+  private readonly sweep: NodeJS.Timeout;
+  private waiters: Array<() => void> = [];
   // Cache hits repeat the same few tokens: hash each once.
   private readonly hashes = new Map<string, string>();
 
   constructor(
-    private readonly js: JetStreamClient,
+    private readonly nc: NatsConnection,
     private readonly onFailure: (e: unknown) => void,
-  ) {}
+  ) {
+    this.ackPrefix = `${createInbox()}.`;
+    this.acks = nc.subscribe(`${this.ackPrefix}*`, { callback: (_err, msg) => this.acked(msg) });
+    this.sweep = setInterval(() => this.expire(Date.now() - AUDIT_ACK_TIMEOUT_MS), 1000);
+    this.sweep.unref();
+  }
 
   /** Does not delay the reply; failures are counted, never thrown at the caller. */
   record(i: Issuance): void {
+    this.queued.push(i);
+    if (this.queued.length === 1) setImmediate(this.drain);
+  }
+
+  /** Publishes what is queued and waits for its acks (or their timeout): shutdown, tests. */
+  async flush(): Promise<void> {
+    this.drain();
+    if (this.awaiting.size > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /** flush(), then stops listening for acks. */
+  async close(): Promise<void> {
+    await this.flush();
+    clearInterval(this.sweep);
+    this.acks.unsubscribe();
+  }
+
+  private readonly drain = (): void => {
+    const batch = this.queued;
+    this.queued = [];
+    const now = Date.now();
+    for (const i of batch) this.publish(i, now);
+  };
+
+  private publish(i: Issuance, now: number): void {
     const eventId = randomUUID();
-    const p = publishEvent(
-      this.js,
-      TokensIssued,
-      {
-        eventId,
-        caller: i.caller,
-        registration: i.registration,
-        scope: i.scope,
-        tokenIdHash: this.hashOf(i.accessToken),
-        expiresOn: i.expiresOn,
-        cache: i.cache,
-        occurredAt: new Date().toISOString(),
-      },
+    const event: EventOf<typeof TokensIssued> = {
       eventId,
-    ).catch(this.onFailure);
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
+      caller: i.caller,
+      registration: i.registration,
+      scope: i.scope,
+      tokenIdHash: this.hashOf(i.accessToken),
+      expiresOn: i.expiresOn,
+      cache: i.cache,
+      occurredAt: new Date(now).toISOString(),
+    };
+    const n = ++this.sent;
+    this.awaiting.set(n, now);
+    try {
+      // Nats-Msg-Id as js.publish's msgID sets it: JetStream drops a duplicate of the same event.
+      this.nc.publish(TokensIssued.subject, enc.encode(JSON.stringify(event)), { reply: `${this.ackPrefix}${n}`, headers: contractHeaders(TokensIssued, { 'Nats-Msg-Id': eventId }) });
+    } catch (e) {
+      this.awaiting.delete(n);
+      this.onFailure(e);
+      this.settled();
+    }
+  }
+
+  private acked(msg: Msg): void {
+    // Unknown (already timed out and counted): ignore.
+    if (!this.awaiting.delete(Number(msg.subject.slice(this.ackPrefix.length)))) return;
+    if (!isPubAck(msg.data)) this.onFailure(new Error('JetStream did not store the audit event'));
+    this.settled();
+  }
+
+  private expire(sentBefore: number): void {
+    for (const [n, at] of this.awaiting) {
+      if (at > sentBefore) break;
+      this.awaiting.delete(n);
+      this.onFailure(new Error('no JetStream ack for the audit event'));
+    }
+    this.settled();
+  }
+
+  private settled(): void {
+    if (this.awaiting.size > 0 || this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
   }
 
   private hashOf(token: string): string {
@@ -66,9 +146,15 @@ export class AuditPublisher {
     }
     return h;
   }
+}
 
-  /** Waits for in-flight publishes (shutdown, tests). */
-  async flush(): Promise<void> {
-    await Promise.all([...this.pending]);
+/** `{"stream":"TOKENS","seq":n}` (maybe `"duplicate":true`); an error ack or a no-responders status (empty body) is not. */
+function isPubAck(data: Uint8Array): boolean {
+  if (data.length === 0) return false;
+  try {
+    const ack = JSON.parse(dec.decode(data)) as { seq?: unknown; error?: unknown };
+    return typeof ack.seq === 'number' && ack.error === undefined;
+  } catch {
+    return false;
   }
 }

@@ -44,7 +44,7 @@ export class BrokerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
         maxDelayMs: this.c.RETRY_MAX_DELAY_MS,
       },
       refreshMarginMs: this.c.REFRESH_MARGIN_SECONDS * 1000,
-      js: this.nc.jetstream(),
+      nc: this.nc,
       onRefreshError: (_key, e) => this.log.warn(`background refresh failed, serving the cached token meanwhile: ${e instanceof Error ? e.message : 'error'}`),
     });
     // Readiness: Key Vault must have answered once (every registration's certificate read).
@@ -60,7 +60,7 @@ export class BrokerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweep);
     await this.service?.stop().catch(() => undefined);
-    await this.broker?.audit.flush();
+    await this.broker?.audit.close();
   }
 
   private async probeKeyVault(certs: CertificateReader): Promise<void> {

@@ -1,4 +1,4 @@
-import type { JetStreamClient } from 'nats';
+import type { NatsConnection } from 'nats';
 import { AuditPublisher } from '../audit/audit-publisher';
 import { TokenCache } from '../cache/token-cache';
 import type { FetchLike } from '../entra/token-endpoint';
@@ -18,7 +18,8 @@ export interface BrokerParts {
   authorityHost: string;
   retry: RetryPolicy;
   refreshMarginMs: number;
-  js: JetStreamClient;
+  /** The broker's connection: serves requests and publishes the audit events. */
+  nc: NatsConnection;
   metrics?: BrokerMetrics;
   fetch?: FetchLike;
   sleep?: Sleep;
@@ -40,6 +41,6 @@ export function createBroker(p: BrokerParts): Broker {
   const policy = new CallerPolicy(p.doc);
   const cache = new TokenCache({ refreshMarginMs: p.refreshMarginMs, minRemainingMs: 30000, now: p.now, onRefreshError: p.onRefreshError });
   const source = new TokenSource({ certificates: p.certificates, signer: p.signer, authorityHost: p.authorityHost, retry: p.retry, metrics, fetch: p.fetch, sleep: p.sleep, now: p.now });
-  const audit = new AuditPublisher(p.js, () => metrics.auditFailures.inc());
+  const audit = new AuditPublisher(p.nc, () => metrics.auditFailures.inc());
   return { broker: new TokenBroker(policy, cache, source, audit, metrics), cache, audit, policy, metrics };
 }

@@ -1,7 +1,7 @@
-import { parseRequest, respond, TokensAcquire, type ReplyOf } from '@idp/contracts';
+import { contractHeaders, parseRequest, respond, TokensAcquire, type ReplyOf } from '@idp/contracts';
 import type { NatsConnection, Service, ServiceMsg } from 'nats';
 import { BrokerError } from '../broker/broker-error';
-import type { TokenBroker } from '../broker/token-broker';
+import type { IssuedToken, TokenBroker } from '../broker/token-broker';
 
 /**
  * Who is asking — the design. Every service connects to NATS as its own user. The broker
@@ -28,32 +28,61 @@ export async function startAcquireService(nc: NatsConnection, broker: TokenBroke
     description: 'App-only Entra ID tokens; assertions signed in Key Vault',
     queue: QUEUE_GROUP,
   });
+  const replies = new TokenReplies();
   service.addEndpoint('acquire', {
     subject: ACQUIRE_SUBJECT_WILDCARD,
     metadata: { contract: `${TokensAcquire.name}.v${TokensAcquire.version}`, caller: 'last subject token = NATS user' },
     handler: (err, msg) => {
       if (err) return;
       // handle() answers every request itself; this only guards against a bug leaving one unanswered.
-      handle(msg, broker).catch(() => msg.respondError(500, 'internal error'));
+      handle(msg, broker, replies).catch(() => msg.respondError(500, 'internal error'));
     },
   });
   return service;
 }
 
-async function handle(msg: ServiceMsg, broker: TokenBroker): Promise<void> {
+async function handle(msg: ServiceMsg, broker: TokenBroker, replies: TokenReplies): Promise<void> {
   const caller = msg.subject.slice(TokensAcquire.subject.length + 1);
   let reply: Reply;
+  // Requests are validated (JSON + the contract's small request schema): it is untrusted input.
   const req = parseRequest(TokensAcquire, msg);
   if (!req.ok) {
     reply = { ok: false, error: { code: 'bad_request', message: req.error.message } };
   } else {
     try {
       const t = await broker.acquire(caller, req.value.registration, req.value.scope);
-      reply = { ok: true, accessToken: t.accessToken, tokenType: 'Bearer', expiresOn: t.expiresOn };
+      if (msg.reply) msg.respond(replies.encode(t), { headers: REPLY_HEADERS });
+      return;
     } catch (e) {
       const be = e instanceof BrokerError ? e : new BrokerError('upstream_unavailable', 'token acquisition failed');
       reply = { ok: false, error: { code: be.code, message: be.message, ...(be.aadsts ? { aadsts: be.aadsts } : {}) } };
     }
   }
+  // Refusals: rare, validated against the reply schema on the way out.
   if (msg.reply) respond(TokensAcquire, msg, reply);
+}
+
+/** The same on every reply; the client encodes (never mutates) headers on each publish. */
+const REPLY_HEADERS = contractHeaders(TokensAcquire);
+const MAX_REMEMBERED_REPLIES = 256;
+
+/**
+ * Encoded success replies by token. Cache hits hand out the same few tokens over and over, so
+ * each reply (about 1.5 kB of JSON) is encoded once, not per request. Not re-validated against
+ * the reply schema on this path: the contract test (test/contracts/tokens.spec.ts) decodes the
+ * broker's replies with it, and the shape is fixed here.
+ */
+class TokenReplies {
+  private readonly encoder = new TextEncoder();
+  private readonly byToken = new Map<string, { expiresOn: number; bytes: Uint8Array }>();
+
+  encode(t: IssuedToken): Uint8Array {
+    const known = this.byToken.get(t.accessToken);
+    if (known?.expiresOn === t.expiresOn) return known.bytes;
+    const reply: Extract<Reply, { ok: true }> = { ok: true, accessToken: t.accessToken, tokenType: 'Bearer', expiresOn: t.expiresOn };
+    const bytes = this.encoder.encode(JSON.stringify(reply));
+    if (this.byToken.size >= MAX_REMEMBERED_REPLIES) this.byToken.clear();
+    this.byToken.set(t.accessToken, { expiresOn: t.expiresOn, bytes });
+    return bytes;
+  }
 }

@@ -170,7 +170,7 @@ export async function startInProcessBroker(stack: Stack, o: { retries?: number }
     authorityHost: env.ENTRA_AUTHORITY_HOST,
     retry: { upstreamRetries: o.retries ?? 4, replicationRetries: 3, baseDelayMs: 100, maxDelayMs: 2000 },
     refreshMarginMs: 300_000,
-    js: nc.jetstream(),
+    nc,
     metrics: new BrokerMetrics(new Registry()),
     fetch: tap.fetch,
     sleep,
@@ -190,7 +190,7 @@ export async function startInProcessBroker(stack: Stack, o: { retries?: number }
     advance: (ms) => (offset += ms),
     async stop() {
       await service.stop();
-      await broker.audit.flush();
+      await broker.audit.close();
     },
   };
 }
