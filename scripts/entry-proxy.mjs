@@ -51,6 +51,11 @@ app.all('/*', (req, reply) => {
     // Forward the bytes as received (never re-encoded), with their own content type.
     ...(body ? { body, contentType: req.headers['content-type'] ?? 'application/octet-stream' } : {}),
     // X-Forwarded-* so services build absolute URLs and set Secure cookies correctly.
+    // An unreachable or failing service is the gateway's 502 (504 on a timeout), as nginx answers.
+    onError: (r, { error }) => {
+      const status = error.statusCode === 503 || error.statusCode === 504 ? error.statusCode : 502;
+      r.code(status).send({ statusCode: status, error: status === 504 ? 'Gateway Timeout' : 'Bad Gateway', message: `upstream ${hit.r.prefix} unavailable` });
+    },
     rewriteRequestHeaders: (_r, headers) => ({
       ...headers,
       'x-forwarded-proto': 'https',

@@ -20,8 +20,10 @@ const brokerDoc = JSON.stringify({
   callers: { svc: [{ registration: 'api', scopes: ['api://x/.default'] }] },
 });
 
+const modules = new Map<string, Record<string, unknown>>();
+
 function config(service: string): ServiceConfig {
-  const mod = require(join(root, 'services', service, 'dist', 'config.js')) as Record<string, unknown>;
+  const mod = modules.get(service)!;
   const pick = <T>(name: string) => mod[name] as T;
   switch (service) {
     case 'portal':
@@ -40,7 +42,7 @@ function config(service: string): ServiceConfig {
           B2C_CLIENT_SECRET: 'not-a-real-secret',
           SESSION_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
         },
-        on: { B2C_REDIRECT_URI: 'http://localhost:3000/auth/redirect' },
+        on: switchesOf.portal,
       };
     case 'policy-api':
       return {
@@ -52,14 +54,14 @@ function config(service: string): ServiceConfig {
           B2C_IDENTITY_METADATA: 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signupsignin/v2.0/.well-known/openid-configuration',
           API_AUDIENCE: 'https://contoso.onmicrosoft.com/policy-api',
         },
-        on: { AUTH_ALLOW_INSECURE_HTTP: 'true' },
+        on: switchesOf['policy-api'],
       };
     case 'scim':
       return {
         schema: pick('scimEnv'),
         load: pick('loadScimConfig'),
         base: { NATS_URL: 'nats://127.0.0.1:4222', DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/scim' },
-        on: { SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true' },
+        on: switchesOf.scim,
       };
     default:
       return {
@@ -73,12 +75,19 @@ function config(service: string): ServiceConfig {
           AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token',
           TOKEN_BROKER_CONFIG: brokerDoc,
         },
-        on: { KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true', AZURE_CREDENTIAL: 'developer' },
+        on: switchesOf['token-broker'],
       };
   }
 }
 
 const services = ['portal', 'policy-api', 'scim', 'token-broker'];
+// Known before the modules load, so each switch gets a test of its own.
+const switchesOf: Record<string, Record<string, string>> = {
+  portal: { B2C_REDIRECT_URI: 'http://localhost:3000/auth/redirect' },
+  'policy-api': { AUTH_ALLOW_INSECURE_HTTP: 'true' },
+  scim: { SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true' },
+  'token-broker': { KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true', AZURE_CREDENTIAL: 'developer' },
+};
 // Names that read like a switch that weakens a check: each must be registered as development-only.
 const SWITCH_SHAPED = /INSECURE|DISABLE|ALLOW_|SKIP|UNSAFE|DEV_|DEBUG/;
 
@@ -93,6 +102,9 @@ function refusal(load: () => unknown): string {
 }
 
 describe('development-only switches', () => {
+  beforeAll(async () => {
+    for (const s of services) modules.set(s, (await import(join(root, 'services', s, 'dist', 'config.js'))) as Record<string, unknown>);
+  });
   it('are exactly the registered ones, and every switch-shaped variable is registered', () => {
     const registered: string[] = [];
     for (const s of services) {
@@ -116,13 +128,13 @@ describe('development-only switches', () => {
   });
 
   describe.each(services)('%s', (service) => {
-    const c = config(service);
-
     it('loads its base environment in production', () => {
+      const c = config(service);
       expect(refusal(() => c.load({ ...c.base }))).toBe('');
     });
 
-    it.each(Object.keys(c.on))('refuses %s in production (also when NODE_ENV is unset) and allows it in development', (name) => {
+    it.each(Object.keys(switchesOf[service]))('refuses %s in production (also when NODE_ENV is unset) and allows it in development', (name) => {
+      const c = config(service);
       const env = { ...c.base, [name]: c.on[name] };
       expect(refusal(() => c.load({ ...env, NODE_ENV: 'production' }))).toMatch(new RegExp(`${name}: is development-only \\(.+\\) and refused when NODE_ENV=production`));
       expect(refusal(() => c.load(env))).toMatch(new RegExp(`${name}: is development-only`));
