@@ -35,6 +35,26 @@ describe('helm lint and helm template', () => {
     expect(noVault.status).not.toBe(0);
     expect(noVault.stderr).toContain('tokenBroker.keyVault.url is required');
   });
+
+  it('refuses a token broker without a workload identity client id (it could never reach Key Vault), in both modes', () => {
+    const sets = defaultSets.filter((s) => !s.startsWith('tokenBroker.workloadIdentity.clientId='));
+    for (const mode of ['webhook', 'projected']) {
+      const r = helm(templateArgs({ set: [...sets, `tokenBroker.workloadIdentity.mode=${mode}`, 'tokenBroker.workloadIdentity.tenantId=t'] }));
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('tokenBroker.workloadIdentity.clientId is required');
+    }
+    // Without the broker nothing needs the identity.
+    const off = helm(templateArgs({ set: [...sets, 'tokenBroker.enabled=false'] }));
+    expect(off.stderr).toBe('');
+    expect(off.status).toBe(0);
+  });
+
+  it.each(['LoadBalancer', 'NodePort'])('refuses tokenBroker.service.type=%s: the broker is reached over NATS only', (type) => {
+    const r = helm(templateArgs({ set: [...defaultSets, `tokenBroker.service.type=${type}`] }));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/tokenBroker|schema/);
+    expect(r.stderr).toContain('ClusterIP');
+  });
 });
 
 // The official nats chart cannot be fetched here, so CI renders this chart's side of

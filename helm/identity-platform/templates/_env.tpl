@@ -51,7 +51,9 @@ test/chart checks them against the services' zod schemas.
 - name: TOKEN_BROKER_CONFIG_FILE
   value: /etc/token-broker/config.json
 {{- $wi := $svc.workloadIdentity }}
-{{- if and (eq $wi.mode "projected") $wi.clientId }}
+{{- /* Without it the broker has no way into Key Vault and exits at boot: refuse to render instead. */}}
+{{- $_ := required "tokenBroker.workloadIdentity.clientId is required: the client id of the managed identity (or app) whose federated credential trusts the broker's service account (see k8s/README.md)" $wi.clientId }}
+{{- if eq $wi.mode "projected" }}
 {{- /* What the AKS webhook would inject, for clusters without it. */}}
 - name: AZURE_CLIENT_ID
   value: {{ $wi.clientId | quote }}

@@ -16,7 +16,7 @@ export const release = 'identity';
 export const namespace = 'identity-platform';
 
 /** Values that make the chart defaults renderable: an external NATS and a vault URL are required. */
-export const defaultSets = ['messaging.url=nats://nats.messaging.svc:4222', 'tokenBroker.keyVault.url=https://kv-identity.vault.azure.net'];
+export const defaultSets = ['messaging.url=nats://nats.messaging.svc:4222', 'tokenBroker.keyVault.url=https://kv-identity.vault.azure.net', 'tokenBroker.workloadIdentity.clientId=6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f'];
 
 export interface K8sObject {
   apiVersion: string;
