@@ -1,0 +1,44 @@
+// The chart validator's Python packages (test/chart/requirements.txt, exact pins): already in
+// python3's site-packages, else `pip install --target tools/python` (tests get it on PYTHONPATH).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../context.mjs';
+
+const requirements = path.join(repoRoot, 'test', 'chart', 'requirements.txt');
+const target = (ctx) => path.join(ctx.tools, 'python');
+const pinsIn = () =>
+  readFileSync(requirements, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+// Prints the requirements' versions as installed, failing when one is missing or differs.
+const check = `import sys, importlib.metadata as m
+for r in sys.argv[1:]:
+    n, v = r.split("==")
+    if m.version(n) != v: sys.exit(f"{n} {m.version(n)} != {v}")
+print(" ".join(sys.argv[1:]))`;
+
+export const python = {
+  name: 'python packages',
+  candidates: (ctx) => [{ path: target(ctx) }, { path: 'site-packages' }],
+  version(ctx, where) {
+    const python3 = ctx.which('python3');
+    if (!python3) throw new Error('python3 not found on PATH');
+    const env = where === 'site-packages' ? {} : { PYTHONPATH: [where, ctx.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
+    const out = ctx.run(python3, ['-c', check, ...pinsIn()], { env });
+    ctx.run(python3, ['-c', 'import yaml, kubernetes_validate'], { env });
+    return out.trim();
+  },
+  methods: [
+    {
+      name: 'pip install --target',
+      unavailable: (ctx) => (ctx.which('python3') ? undefined : 'python3 not found on PATH'),
+      install(ctx) {
+        ctx.run(ctx.which('python3'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', '--target', target(ctx), '-r', requirements], { timeout: 900000 });
+        return target(ctx);
+      },
+    },
+  ],
+  fix: `python3 -m pip install -r test/chart/requirements.txt (python3 with pip: apt-get install python3-pip, or brew install python)`,
+  env: (where) => (where === 'site-packages' ? {} : { PYTHONPATH: where }),
+};
