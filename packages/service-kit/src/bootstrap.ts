@@ -26,9 +26,11 @@ export async function createApp(module: DynamicModule | Type, o: CreateAppOption
     genReqId: requestIdOf,
   });
   const fastify = adapter.getInstance();
-  // One line per request (probes excluded), with the request id echoed to the caller.
+  // One line per request (probes excluded), with the request id echoed to the caller. Every
+  // response declares its content type final (nosniff): API errors are never sniffed as HTML.
   fastify.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    reply.header('x-content-type-options', 'nosniff');
   });
   fastify.addHook('onResponse', async (req, reply) => {
     const path = req.url.split('?')[0];

@@ -1,0 +1,41 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../src/bootstrap';
+
+@Controller()
+class PingController {
+  @Get('ping')
+  ping(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Module({ controllers: [PingController] })
+class PingModule {}
+
+describe('createApp response headers', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await createApp(PingModule, { service: 'headers-test', logLevel: 'silent' });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+  afterAll(() => app.close());
+
+  const get = (url: string, headers: Record<string, string> = {}) => app.getHttpAdapter().getInstance().inject({ method: 'GET', url, headers });
+
+  it('marks every response nosniff, success and error alike', async () => {
+    for (const url of ['/ping', '/no-such-route']) {
+      expect((await get(url)).headers['x-content-type-options']).toBe('nosniff');
+    }
+  });
+
+  it("echoes a caller's plain request id and replaces anything else with a generated one", async () => {
+    expect((await get('/ping', { 'x-request-id': 'req-123' })).headers['x-request-id']).toBe('req-123');
+    for (const hostile of ['<script>alert(1)</script>', 'a b', 'x'.repeat(129), 'id\u202Eevil']) {
+      const id = (await get('/ping', { 'x-request-id': hostile })).headers['x-request-id'];
+      expect(id).not.toBe(hostile);
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+});
