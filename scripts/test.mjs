@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // The README's test command: lint, typecheck and every workspace's tests through turbo,
-// then one closing line with the totals Jest reported across all workspaces.
+// then one closing line with the totals Jest reported across all workspaces. First the bootstrap
+// provisions every tool the tests use and, on a node older than 24, re-runs this under Node 24.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { ensureTools, forTest } from './bootstrap/index.mjs';
 import { ensureDevCa } from './dev-ca.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
+await ensureTools(forTest);
+console.log(`[test] node ${process.version} (${process.execPath})`);
 const { caCertPath } = await ensureDevCa();
 const args = ['turbo', 'run', 'lint', 'typecheck', 'test', '--concurrency=1', '--continue', '--output-logs=full', ...process.argv.slice(2)];
 const child = spawn('npx', ['--no-install', ...args], {

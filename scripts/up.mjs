@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm run up`: the whole platform on this machine with embedded defaults.
-// Installs and builds if needed, creates the dev CA, starts nats-server, a database,
+// Provisions Node 24, nats-server and PostgreSQL (scripts/bootstrap) and runs under Node 24,
+// installs and builds if needed, creates the dev CA, starts nats-server, a database,
 // the Azure stand-ins, every service, and one HTTPS entry point whose routes mirror the
-// Kubernetes ingress. Ctrl-C stops everything; data stays in .dev/ for the next start.
+// Kubernetes ingress. Service logs are shown human-readable (scripts/up-logs.mjs).
+// Ctrl-C stops everything; data stays in .dev/ for the next start.
 import { execSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,12 +12,16 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureTools, forUp } from './bootstrap/index.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 // UP_DATA_DIR / UP_PORT_OFFSET let a second stack (e.g. the smoke test) run beside yours.
 const dev = path.resolve(process.env.UP_DATA_DIR ?? path.join(root, '.dev'));
 const offset = Number(process.env.UP_PORT_OFFSET ?? 0);
 const say = (m) => console.log(`[up] ${m}`);
+
+await ensureTools(forUp);
+say(`node ${process.version}`);
 
 if (!existsSync(path.join(root, 'node_modules', '.bin', 'turbo'))) {
   say('installing dependencies (npm install, versions pinned by package-lock.json)…');
@@ -32,6 +38,7 @@ if (!process.argv.includes('--no-build')) {
 }
 
 const { ensureDevCa } = await import('./dev-ca.mjs');
+const { formatLine } = await import('./up-logs.mjs');
 const { topology } = await import('./local-topology.mjs');
 const ca = await ensureDevCa();
 mkdirSync(dev, { recursive: true });
@@ -57,7 +64,7 @@ function run(name, cmd, args, env = {}) {
       buf += d.toString();
       const lines = buf.split('\n');
       buf = lines.pop();
-      for (const l of lines) out.write(prefix + l + '\n');
+      for (const l of lines) out.write(prefix + formatLine(l) + '\n');
     });
   };
   pipe(child.stdout, process.stdout);

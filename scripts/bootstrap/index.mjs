@@ -109,7 +109,8 @@ export async function bootstrap({ need, env = process.env, say = (m) => console.
  * never resolves in the parent of a re-run (it exits with the child's status).
  */
 export async function ensureTools(need) {
-  if (process.env.IDP_TOOLS_READY === need.join(',')) return process.env;
+  const ready = (process.env.IDP_TOOLS_READY ?? '').split(',');
+  if (need.every((n) => ready.includes(n)) && isCurrentNode(process.version)) return process.env;
   let result;
   try {
     result = await bootstrap({ need });

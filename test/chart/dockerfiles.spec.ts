@@ -60,7 +60,7 @@ describe.each(workspaces)('%s/Dockerfile', (ws) => {
     expect(rt.cmd).toEqual(['node', 'dist/main.js']);
     expect(text()).not.toMatch(/^HEALTHCHECK/m);
     expect(text()).toMatch(/FROM \$\{NODE_IMAGE\} AS runtime/);
-    expect(text()).toMatch(/ARG NODE_IMAGE=node:[\d.]+-\w+-slim/);
+    expect(text()).toMatch(/^ARG NODE_IMAGE=node:24(\.[\d.]+)?-\w+-slim$/m); // Node 24 LTS, as engines.node
   });
 
   it('agrees with the chart: working directory, user id and container ports', () => {
