@@ -50,8 +50,18 @@ const local = `### Local stack and tests
 function serviceRows(service) {
   const text = readFileSync(path.join(root, 'services', service, 'README.md'), 'utf8');
   const common = new Set(['NODE_ENV', 'PORT', 'LOG_LEVEL', 'NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'DATABASE_URL', 'MIGRATE_ON_START', 'SHUTDOWN_TIMEOUT_MS']);
-  return text
-    .split('\n')
+  // Only rows of the README's variable tables (header `| Variable | ...`): other tables (endpoints,
+  // error codes) also start rows with a code span.
+  const rows = [];
+  let inVariables = false;
+  let previous = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('|') && !previous.startsWith('|')) inVariables = /^\|\s*variable\s*\|/i.test(line);
+    else if (!line.startsWith('|')) inVariables = false;
+    if (inVariables) rows.push(line);
+    previous = line;
+  }
+  return rows
     .filter((l) => /^\| `[A-Z][A-Z0-9_]+`/.test(l))
     .filter((l) => {
       const names = [...l.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]);

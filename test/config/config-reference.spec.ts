@@ -25,6 +25,20 @@ describe('README configuration reference', () => {
     expect(undocumented).toEqual([]);
   });
 
+  it.each(services)('lists under %s only variables that service reads', async (service) => {
+    const keys = new Set(await envKeys(service));
+    const start = readme.indexOf(`### ${service} (`);
+    const end = readme.indexOf('\n### ', start + 1);
+    expect(start).toBeGreaterThan(0);
+    const section = readme.slice(start, end);
+    const named = section
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .flatMap((l) => [...l.split('|')[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+    expect(named.length).toBeGreaterThan(3);
+    expect(named.filter((n) => !keys.has(n))).toEqual([]);
+  });
+
   it('is what scripts/config-reference.mjs generates from the service READMEs', () => {
     const r = spawnSync(process.execPath, [join(root, 'scripts', 'config-reference.mjs'), '--check'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
