@@ -54,12 +54,15 @@ export class AuditPublisher {
   // Cache hits repeat the same few tokens: hash each once.
   private readonly hashes = new Map<string, string>();
 
+  /** `inboxPrefix`: the connection's (`_INBOX.<user>` in production, where that is all the broker may subscribe to). */
   constructor(
     private readonly nc: NatsConnection,
+    inboxPrefix: string,
     private readonly onFailure: (e: unknown) => void,
   ) {
-    this.ackPrefix = `${createInbox()}.`;
-    this.acks = nc.subscribe(`${this.ackPrefix}*`, { callback: (_err, msg) => this.acked(msg) });
+    this.ackPrefix = `${createInbox(inboxPrefix)}.`;
+    // An error here (e.g. a permissions violation) ends the subscription: unacked events then time out as failures.
+    this.acks = nc.subscribe(`${this.ackPrefix}*`, { callback: (err, msg) => (err ? this.onFailure(err) : this.acked(msg)) });
     this.sweep = setInterval(() => this.expire(Date.now() - AUDIT_ACK_TIMEOUT_MS), 1000);
     this.sweep.unref();
   }

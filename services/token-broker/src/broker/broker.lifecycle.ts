@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectNats, ReadinessRegistry } from '@idp/service-kit';
+import { InjectNats, natsConnectionOptions, ReadinessRegistry } from '@idp/service-kit';
 import type { NatsConnection, Service } from 'nats';
 import type { TokenBrokerConfig } from '../config';
 import { CertificateReader } from '../keyvault/certificate-reader';
@@ -45,6 +45,8 @@ export class BrokerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
       },
       refreshMarginMs: this.c.REFRESH_MARGIN_SECONDS * 1000,
       nc: this.nc,
+      // The prefix service-kit opened the connection with (per NATS user): the broker may subscribe there only.
+      inboxPrefix: natsConnectionOptions({ url: this.c.NATS_URL, user: this.c.NATS_USER, name: 'token-broker' }).inboxPrefix,
       onRefreshError: (_key, e) => this.log.warn(`background refresh failed, serving the cached token meanwhile: ${e instanceof Error ? e.message : 'error'}`),
     });
     // Readiness: Key Vault must have answered once (every registration's certificate read).

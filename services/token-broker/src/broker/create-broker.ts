@@ -20,6 +20,8 @@ export interface BrokerParts {
   refreshMarginMs: number;
   /** The broker's connection: serves requests and publishes the audit events. */
   nc: NatsConnection;
+  /** The connection's inbox prefix (default `_INBOX`): audit acks are received below it. */
+  inboxPrefix?: string;
   metrics?: BrokerMetrics;
   fetch?: FetchLike;
   sleep?: Sleep;
@@ -41,6 +43,6 @@ export function createBroker(p: BrokerParts): Broker {
   const policy = new CallerPolicy(p.doc);
   const cache = new TokenCache({ refreshMarginMs: p.refreshMarginMs, minRemainingMs: 30000, now: p.now, onRefreshError: p.onRefreshError });
   const source = new TokenSource({ certificates: p.certificates, signer: p.signer, authorityHost: p.authorityHost, retry: p.retry, metrics, fetch: p.fetch, sleep: p.sleep, now: p.now });
-  const audit = new AuditPublisher(p.nc, () => metrics.auditFailures.inc());
+  const audit = new AuditPublisher(p.nc, p.inboxPrefix ?? '_INBOX', () => metrics.auditFailures.inc());
   return { broker: new TokenBroker(policy, cache, source, audit, metrics), cache, audit, policy, metrics };
 }

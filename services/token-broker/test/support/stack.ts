@@ -18,7 +18,7 @@ import { KeyVaultSigner } from '../../src/keyvault/key-signer';
 import { BrokerMetrics } from '../../src/metrics/broker-metrics';
 import { startAcquireService } from '../../src/nats/acquire-service';
 import type { BrokerConfigDoc } from '../../src/registrations/broker-config';
-import { BROKER_USER, callerPassword, natsAuthorization, type Caller } from './nats-users';
+import { BROKER_INBOX_PREFIX, BROKER_USER, callerPassword, natsAuthorization, type Caller } from './nats-users';
 import { CERTIFICATE, CLAIMS_SCOPE, ids, POLICY_SCOPE, POLICY_SCOPE_BY_ID } from './seed';
 
 export const brokerDoc: BrokerConfigDoc = {
@@ -79,7 +79,7 @@ export async function startStack(): Promise<Stack> {
       ...extra,
     }),
     connectAs: async (user) => track(await connect({ servers: nats.url, user, pass: callerPassword(user), inboxPrefix: `_INBOX.${user}` })),
-    connectBroker: async () => track(await connect({ servers: nats.url, user: BROKER_USER.user, pass: BROKER_USER.password })),
+    connectBroker: async () => track(await connect({ servers: nats.url, user: BROKER_USER.user, pass: BROKER_USER.password, inboxPrefix: BROKER_INBOX_PREFIX })),
     async stop() {
       await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
       await nats.dispose();
@@ -171,6 +171,7 @@ export async function startInProcessBroker(stack: Stack, o: { retries?: number }
     retry: { upstreamRetries: o.retries ?? 4, replicationRetries: 3, baseDelayMs: 100, maxDelayMs: 2000 },
     refreshMarginMs: 300_000,
     nc,
+    inboxPrefix: BROKER_INBOX_PREFIX,
     metrics: new BrokerMetrics(new Registry()),
     fetch: tap.fetch,
     sleep,
