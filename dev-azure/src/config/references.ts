@@ -1,6 +1,6 @@
 // Cross-reference checks zod cannot express: uniqueness and references
 // between tenants, apps, grants, flows and the vault.
-import { passwordPolicyProblem } from '../identity/b2c/password-policy';
+import { passwordPolicyProblem } from '../identity/signin/password-policy';
 import type { AppConfig, DevAzureConfig, TenantConfig } from './schema';
 
 export interface ConfigIssue {

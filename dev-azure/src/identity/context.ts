@@ -1,9 +1,9 @@
 // Everything the identity routes share, built once per server.
 import type { StateStore } from '../store/state-store';
-import type { CodeStore } from './b2c/codes';
-import type { SessionStore } from './b2c/sessions';
-import type { TransactionStore } from './b2c/transactions';
-import type { UserStore } from './b2c/users';
+import type { CodeStore } from './signin/codes';
+import type { SessionStore } from './signin/sessions';
+import type { TransactionStore } from './signin/transactions';
+import type { UserStore } from './signin/users';
 import type { ClientAuthDeps } from './client-auth/authenticate';
 import type { ClusterIssuers } from './cluster/cluster-issuers';
 import type { Directory } from './directory';

@@ -6,8 +6,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantConfig, UserFlowConfig } from '../config/schema';
 import { handleAuthorize } from './b2c/authorize';
-import { errorPage } from './b2c/html';
-import { handleLogout } from './b2c/logout';
+import { errorPage } from './signin/html';
+import { handleLogout } from './signin/logout';
 import { b2cFlowMetadata } from './b2c/metadata';
 import { handleB2CToken } from './b2c/token';
 import { registerUiRoutes } from './b2c/ui-routes';

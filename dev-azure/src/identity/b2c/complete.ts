@@ -7,10 +7,10 @@ import { nowSeconds } from '../../util/encoding';
 import type { IdentityContext } from '../context';
 import { OAuthError } from '../errors';
 import { resolveUserScopes, signIdToken } from '../tokens/user-token';
-import { readCookie, setCookie } from './cookies';
-import { deliver, deliverError } from './respond';
-import { ssoCookieName } from './sessions';
-import type { AuthorizeTransaction } from './transactions';
+import { readCookie, setCookie } from '../signin/cookies';
+import { deliver, deliverError } from '../signin/respond';
+import { ssoCookieName } from '../signin/sessions';
+import type { AuthorizeTransaction } from '../signin/transactions';
 
 export function completeFlow(
   ctx: IdentityContext,

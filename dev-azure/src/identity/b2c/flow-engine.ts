@@ -1,7 +1,7 @@
 // Which page a user-flow transaction needs next, given the flow's type and
 // what the user has done so far.
 import type { UserFlowConfig } from '../../config/schema';
-import type { AuthorizeTransaction } from './transactions';
+import type { AuthorizeTransaction } from '../signin/transactions';
 
 export type Step = 'signin' | 'signup' | 'reset' | 'mfa' | 'profile' | 'complete';
 export const UI_PAGES = ['signin', 'signup', 'reset', 'mfa', 'profile'] as const;

@@ -9,9 +9,9 @@ import type { IdentityContext } from '../context';
 import { OAuthError } from '../errors';
 import { FormParams } from '../form-params';
 import { completeFlow } from './complete';
-import { BROWSER_COOKIE, readCookie } from './cookies';
+import { BROWSER_COOKIE, readCookie } from '../signin/cookies';
 import { allowsForgotPassword, allowsSignUp, nextStep, pageAllowed, UI_PAGES, type UiPage } from './flow-engine';
-import { errorPage } from './html';
+import { errorPage } from '../signin/html';
 import {
   mfaEnrolPage,
   mfaVerifyPage,
@@ -23,11 +23,11 @@ import {
   signUpPage,
   type PageUrls,
   type ProfileValues,
-} from './pages';
-import { passwordPolicyProblem } from './password-policy';
-import { deliverError } from './respond';
+} from '../signin/pages';
+import { passwordPolicyProblem } from '../signin/password-policy';
+import { deliverError } from '../signin/respond';
 import { enrolmentQrDataUrl, pendingSecret, verifyTotp } from './totp';
-import type { AuthorizeTransaction } from './transactions';
+import type { AuthorizeTransaction } from '../signin/transactions';
 import { uiUrl } from './urls';
 
 const EMAIL = /^[^\s@<>"]{1,64}@[^\s@<>"]{1,190}\.[^\s@<>"]{2,63}$/;
