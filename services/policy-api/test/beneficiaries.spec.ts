@@ -4,6 +4,7 @@ import { challengeParams, split, type ErrorBody, type HistoryBody, type PolicyBo
 import { MFA_FLOW, PORTAL_CLIENT_ID, SIGN_IN_FLOW } from './support/local-issuer';
 
 const now = () => Math.floor(Date.now() / 1000);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('PUT /policies/me/beneficiaries', () => {
   let h: Harness;
@@ -130,18 +131,40 @@ describe('PUT /policies/me/beneficiaries', () => {
           clientId: PORTAL_CLIENT_ID,
           userFlow: MFA_FLOW.toLowerCase(),
           authTime: new Date(authTime * 1000).toISOString(),
-          requestId: 'req-history-2',
+          requestId: expect.stringMatching(UUID),
           before: split(['Ann Example']),
           after: split(['Ann Example', 'Ben Example']),
         },
-        expect.objectContaining({ version: 2, requestId: 'req-history-1', before: [], after: split(['Ann Example']) }),
+        expect.objectContaining({ version: 2, requestId: expect.stringMatching(UUID), before: [], after: split(['Ann Example']) }),
       ]);
+      expect(new Set(r.body.items.map((i) => i.requestId)).size).toBe(2);
       const page = await h.call<HistoryBody>('GET', '/policies/me/history?limit=1', { token });
       expect(page.body.items.map((i) => i.version)).toEqual([3]);
       expect(page.body.nextBeforeVersion).toBe(3);
       const next = await h.call<HistoryBody>('GET', '/policies/me/history?limit=1&beforeVersion=3', { token });
       expect(next.body.items.map((i) => i.version)).toEqual([2]);
       expect(next.body.nextBeforeVersion).toBeUndefined();
+    });
+
+    it.each([
+      ['a well-formed token', 'req-history-1'],
+      ['a UUID of the caller’s choosing', '6f1c0a6e-8d3b-4c3e-9f0a-2b7d5e4c1a90'],
+      ['HTML', '<img src=x onerror=alert(1)>'],
+      ['a long string', 'r'.repeat(8000)],
+      ['newline-like characters (NEL, tab)', 'req\u0085forged\tentry'],
+      ['a log-injection attempt', 'req-1 level=error msg="forged"'],
+    ])('stores a server-generated request id, never the caller’s x-request-id (%s)', async (_what, header) => {
+      const { oid, etag } = await newHolder();
+      const token = await mfa(oid);
+      const r = await put(token, etag, { beneficiaries: split(['Ann Example']) }, { 'x-request-id': header });
+      expect(r.status).toBe(200);
+      const history = await h.call<HistoryBody>('GET', '/policies/me/history', { token });
+      const [entry] = history.body.items;
+      expect(entry?.requestId).toMatch(UUID);
+      expect(entry?.requestId).not.toBe(header);
+      const events = await h.db.query("SELECT payload->>'requestId' AS id FROM outbox WHERE payload->>'holderOid' = $1", [oid]);
+      expect(events.rows).toEqual([{ id: entry?.requestId }]);
+      expect(JSON.stringify(history.body)).not.toContain(header.slice(0, 12));
     });
 
     it('validates paging parameters and needs Accounts.Read', async () => {

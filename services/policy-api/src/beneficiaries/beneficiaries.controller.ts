@@ -16,6 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Scopes } from '../auth/auth-options';
 import { asUser, clientIdOf } from '../auth/user';
 import { ApiErrorView, BearerErrorView } from '../common/api-error';
+import { serverRequestId } from '../common/server-request-id';
 import { etagOf, PolicyView, toView } from '../policies/policy.view';
 import { BeneficiariesService } from './beneficiaries.service';
 import { ReplaceBeneficiariesDto } from './beneficiary.dto';
@@ -62,7 +63,8 @@ export class BeneficiariesController {
         // The step-up guard guarantees both are present and acceptable.
         userFlow: user.userFlow ?? 'unknown',
         authTime: user.authTime ?? 0,
-        requestId: String(req.id),
+        requestId: serverRequestId(req),
+        logRequestId: String(req.id),
       },
       preconditions,
       body.beneficiaries.map((b) => ({ name: b.name, relationship: b.relationship, sharePercent: b.sharePercent })),

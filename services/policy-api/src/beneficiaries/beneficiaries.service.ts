@@ -15,7 +15,10 @@ export interface ChangeContext {
   clientId?: string;
   userFlow: string;
   authTime: number;
+  /** Server-generated (never the caller's x-request-id): stored in the history and the event. */
   requestId: string;
+  /** The id this request's log lines carry (possibly the caller's); logged, never stored. */
+  logRequestId: string;
 }
 
 /** Runs the outbox INSERT on the Prisma transaction, so the event commits with the change. */
@@ -79,7 +82,7 @@ export class BeneficiariesService {
       return { policy: { ...current, beneficiaries: after, version, updatedAt: now }, changed: true };
     });
     // Ids and counts only: beneficiary names are personal data.
-    if (result.changed) this.log.log({ msg: 'beneficiaries changed', policyNumber: result.policy.number, version: result.policy.version, count: after.length, requestId: ctx.requestId });
+    if (result.changed) this.log.log({ msg: 'beneficiaries changed', policyNumber: result.policy.number, version: result.policy.version, count: after.length, requestId: ctx.requestId, reqId: ctx.logRequestId });
     return result.policy;
   }
 }
