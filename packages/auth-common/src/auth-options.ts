@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { userFlowFromMetadataUrl } from './azure-ad-config';
+import {
+  providerSchema,
+  resolveProviders,
+  type IdentityProviderOptions,
+  type ResolvedProvider,
+} from './identity-providers';
 import type { RejectionReason } from './token-errors';
 
 export const SUPPORTED_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
@@ -8,8 +14,10 @@ export type JwsAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 
 export interface StepUpOptions {
-  /** Allowed user flows / acr values (compared case-insensitively). */
+  /** B2C: allowed user flows / acr values (compared case-insensitively). */
   userFlows?: string[];
+  /** Entra / External ID: authentication context (`acrs`) required, e.g. `c1`. */
+  authContext?: string;
   /** Maximum age of `auth_time`, in seconds. */
   maxAgeSeconds?: number;
 }
@@ -38,8 +46,16 @@ export interface RejectionEvent {
 
 /** Options of {@link TokenValidator}; names follow passport-azure-ad where one exists. */
 export interface AuthOptions {
-  /** One OpenID metadata URL per B2C user flow / Entra tenant. */
-  identityMetadata: string | string[];
+  /**
+   * One OpenID metadata URL per B2C user flow / Entra tenant, all validated as one provider.
+   * Exactly one of `identityMetadata` and `providers` is given.
+   */
+  identityMetadata?: string | string[];
+  /**
+   * The identity providers trusted side by side (e.g. B2C and External ID during a migration);
+   * each token is checked against its own provider's keys, issuers, audiences and tenant.
+   */
+  providers?: IdentityProviderOptions[];
   /** This API's application (client) id; accepted as an audience. */
   clientID?: string;
   /** Accepted audiences, e.g. `api://policy-api` (the clientID is accepted too). */
@@ -71,6 +87,8 @@ export interface AuthOptions {
 }
 
 export interface ResolvedAuthOptions {
+  /** Every trusted provider; the top-level options make one provider of kind `legacy`. */
+  providers: ResolvedProvider[];
   metadataUrls: string[];
   audiences: string[];
   issuers: string[] | undefined;
@@ -83,7 +101,11 @@ export interface ResolvedAuthOptions {
   realm: string;
   jwks: Required<JwksOptions>;
   cache: Required<VerifiedTokenCacheOptions>;
-  stepUp: { userFlows: string[] | undefined; maxAgeSeconds: number | undefined };
+  stepUp: {
+    userFlows: string[] | undefined;
+    authContext: string | undefined;
+    maxAgeSeconds: number | undefined;
+  };
   clock: () => number;
   onRejected: ((event: RejectionEvent) => void) | undefined;
 }
@@ -93,11 +115,14 @@ export class AuthConfigError extends Error {
 }
 
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+/** Conditional Access authentication context ids are c1 … c99. */
+export const AUTH_CONTEXT_PATTERN = /^c[1-9][0-9]?$/i;
 const fn = <T>() => z.custom<T>((v) => typeof v === 'function', { message: 'must be a function' });
 
 const optionsSchema = z
   .object({
-    identityMetadata: stringOrList,
+    identityMetadata: stringOrList.optional(),
+    providers: z.array(providerSchema).min(1).optional(),
     clientID: z.string().min(1).optional(),
     audience: stringOrList.optional(),
     issuer: stringOrList.optional(),
@@ -135,6 +160,7 @@ const optionsSchema = z
     stepUp: z
       .object({
         userFlows: z.array(z.string().min(1)).min(1).optional(),
+        authContext: z.string().regex(AUTH_CONTEXT_PATTERN, 'must be c1 … c99').optional(),
         maxAgeSeconds: z.number().int().min(0).optional(),
       })
       .strict()
@@ -176,27 +202,37 @@ export function resolveAuthOptions(input: AuthOptions): ResolvedAuthOptions {
     throw new AuthConfigError(`invalid auth options: ${detail}`);
   }
   const o = parsed.data;
+  const fail = (message: string): never => {
+    throw new AuthConfigError(`invalid auth options: ${message}`);
+  };
   const allowInsecureHttp = o.allowInsecureHttp ?? false;
-  const metadataUrls = unique(list(o.identityMetadata).map((u) => checkUrl(u, allowInsecureHttp)));
-
   const audiences = unique([...list(o.audience), ...(o.clientID ? [o.clientID] : [])]);
-  if (audiences.length === 0) {
-    throw new AuthConfigError('invalid auth options: audience or clientID is required');
+  let providers: ResolvedProvider[];
+  if (o.providers) {
+    if (o.identityMetadata !== undefined) fail('give identityMetadata or providers, not both');
+    for (const legacyOnly of ['issuer', 'validateIssuer', 'isB2C', 'policyName'] as const) {
+      if (o[legacyOnly] !== undefined) fail(`${legacyOnly} belongs in each provider, not beside providers`);
+    }
+    providers = resolveProviders(o.providers, {
+      defaultAudiences: audiences,
+      checkUrl: (u) => checkUrl(u, allowInsecureHttp),
+      fail,
+    });
+  } else {
+    if (o.identityMetadata === undefined) fail('identityMetadata or providers is required');
+    if (audiences.length === 0) fail('audience or clientID is required');
+    providers = [legacyProvider(o, audiences, allowInsecureHttp)];
   }
-  const isB2C = o.isB2C ?? false;
-  const explicitFlows = list(o.policyName).map((f) => f.toLowerCase());
-  const derivedFlows = isB2C
-    ? metadataUrls.map(userFlowFromMetadataUrl).filter((f): f is string => f !== undefined)
-    : [];
-  const issuers = o.issuer === undefined ? undefined : unique(list(o.issuer));
+  const legacy = providers.length === 1 && providers[0]?.kind === 'legacy' ? providers[0] : undefined;
 
   return {
-    metadataUrls,
-    audiences,
-    issuers,
-    validateIssuer: o.validateIssuer ?? true,
-    isB2C,
-    allowedUserFlows: unique(explicitFlows.length > 0 ? explicitFlows : derivedFlows),
+    providers,
+    metadataUrls: unique(providers.flatMap((p) => p.metadataUrls)),
+    audiences: unique(providers.flatMap((p) => p.audiences)),
+    issuers: legacy?.issuers,
+    validateIssuer: legacy?.validateIssuer ?? true,
+    isB2C: o.isB2C ?? false,
+    allowedUserFlows: unique(providers.flatMap((p) => p.allowedUserFlows)),
     algorithms: unique(o.allowedAlgorithms ?? [...SUPPORTED_ALGORITHMS]) as JwsAlgorithm[],
     clockSkewSeconds: o.clockSkewSeconds ?? 60,
     allowInsecureHttp,
@@ -213,9 +249,36 @@ export function resolveAuthOptions(input: AuthOptions): ResolvedAuthOptions {
     },
     stepUp: {
       userFlows: o.stepUp?.userFlows?.map((f) => f.toLowerCase()),
+      authContext: o.stepUp?.authContext?.toLowerCase(),
       maxAgeSeconds: o.stepUp?.maxAgeSeconds,
     },
     clock: o.clock ?? Date.now,
     onRejected: o.onRejected,
+  };
+}
+
+/** The top-level options as one provider: exactly the behaviour before providers existed. */
+function legacyProvider(
+  o: z.infer<typeof optionsSchema>,
+  audiences: string[],
+  allowInsecureHttp: boolean,
+): ResolvedProvider {
+  const metadataUrls = unique(list(o.identityMetadata).map((u) => checkUrl(u, allowInsecureHttp)));
+  const isB2C = o.isB2C ?? false;
+  const explicitFlows = list(o.policyName).map((f) => f.toLowerCase());
+  const derivedFlows = isB2C
+    ? metadataUrls.map(userFlowFromMetadataUrl).filter((f): f is string => f !== undefined)
+    : [];
+  return {
+    kind: 'legacy',
+    name: 'default',
+    metadataUrls,
+    audiences,
+    issuers: o.issuer === undefined ? undefined : unique(list(o.issuer)),
+    validateIssuer: o.validateIssuer ?? true,
+    allowedUserFlows: unique(explicitFlows.length > 0 ? explicitFlows : derivedFlows),
+    tenantId: undefined,
+    authorizationUri: undefined,
+    legacyObjectIdClaim: undefined,
   };
 }

@@ -1,5 +1,11 @@
-import { BearerChallenges, type BearerChallenge } from './bearer-challenge';
-import type { Principal } from './principal';
+import {
+  authContextClaimsRequest,
+  BearerChallenges,
+  type BearerChallenge,
+  type ClaimsChallenge,
+} from './bearer-challenge';
+import type { Principal, UserPrincipal } from './principal';
+import type { ClaimsChallengeTarget } from './token-validator';
 
 // Authorization decisions on a verified principal. Each returns undefined when
 // allowed, else the challenge to send. Framework-free so non-Nest code can reuse them.
@@ -11,9 +17,16 @@ export interface ScopeOrRolePolicy {
   roles?: readonly string[];
 }
 
+/**
+ * "Step-up required", for either provider: a B2C token proves MFA by its user flow
+ * (`tfp`/`acr` in `userFlows`), an Entra / External ID token by its authentication
+ * context (`acrs` containing `authContext`); both by a recent enough `auth_time`.
+ */
 export interface StepUpPolicy {
-  /** Allowed user flows / acr values, compared case-insensitively. */
+  /** B2C: allowed user flows / acr values, compared case-insensitively. */
   userFlows?: readonly string[];
+  /** Entra / External ID: the Conditional Access authentication context required, e.g. `c1`. */
+  authContext?: string;
   /** Maximum age of auth_time in seconds. */
   maxAgeSeconds?: number;
 }
@@ -50,28 +63,63 @@ export function checkScopeOrRole(
   );
 }
 
+/** Entra and External ID prove step-up by authentication context; B2C by user flow. */
+const provesByAuthContext = (p: UserPrincipal): boolean =>
+  p.provider?.kind === 'external-id' || p.provider?.kind === 'entra';
+
+// A policy that names only the other provider's proof of MFA cannot be met by this token:
+// refuse it rather than fall back to the auth_time check alone.
+const cannotStepUp = (): BearerChallenge =>
+  BearerChallenges.insufficientScope(
+    'This operation requires a step-up that this identity provider is not configured for',
+  );
+
 /**
- * RFC 9470 step-up: the token must come from an allowed user flow (tfp/acr)
- * and its auth_time must be recent enough.
+ * RFC 9470 step-up. B2C: the token must come from an allowed user flow (tfp/acr).
+ * Entra / External ID: its `acrs` must contain the authentication context, and the
+ * challenge carries Microsoft's claims challenge too (when `claimsTarget` is known).
+ * Both: auth_time within maxAgeSeconds (missing auth_time counts as too old).
  */
 export function checkStepUp(
   p: Principal,
   policy: StepUpPolicy,
   nowSeconds: number,
   clockSkewSeconds: number,
+  claimsTarget?: ClaimsChallengeTarget,
 ): BearerChallenge | undefined {
   const flows = policy.userFlows?.map((f) => f.toLowerCase());
+  const context = policy.authContext?.toLowerCase();
   const maxAge = policy.maxAgeSeconds;
   if (p.kind !== 'user') {
     return BearerChallenges.insufficientScope('This operation requires a signed-in user');
   }
-  if (flows?.length && (!p.userFlow || !flows.includes(p.userFlow))) {
-    return BearerChallenges.stepUp('A different authentication level is required', flows, maxAge);
+  const byContext = provesByAuthContext(p);
+  let challenge: (description: string) => BearerChallenge;
+  if (byContext) {
+    if (!context && flows?.length) return cannotStepUp();
+    const claims: ClaimsChallenge | undefined =
+      context && claimsTarget
+        ? {
+            realm: claimsTarget.realm,
+            authorizationUri: claimsTarget.authorizationUri,
+            claims: authContextClaimsRequest(context),
+          }
+        : undefined;
+    challenge = (d) => BearerChallenges.stepUp(d, context ? [context] : undefined, maxAge, claims);
+    if (context && !p.authContexts?.includes(context)) {
+      return challenge('A different authentication level is required');
+    }
+  } else {
+    if (!flows?.length && context) return cannotStepUp();
+    challenge = (d) => BearerChallenges.stepUp(d, flows, maxAge);
+    if (flows?.length && (!p.userFlow || !flows.includes(p.userFlow))) {
+      return challenge('A different authentication level is required');
+    }
   }
   if (maxAge !== undefined) {
     const age = p.authTime === undefined ? Infinity : nowSeconds - p.authTime;
     if (age > maxAge || age < -clockSkewSeconds) {
-      return BearerChallenges.stepUp('More recent authentication is required', flows, maxAge);
+      return challenge('More recent authentication is required');
     }
   }
   return undefined;

@@ -1,4 +1,4 @@
-// Builders for Azure AD B2C / Entra ID OpenID metadata URLs and issuers, so
+// Builders for Azure AD B2C / Entra ID / External ID OpenID metadata URLs and issuers, so
 // services configure tenants and user flows instead of hand-written URLs.
 
 export interface B2cMetadataParams {
@@ -79,6 +79,35 @@ export function entraV1Issuer(tenantId: string): string {
   return `https://sts.windows.net/${segment(tenantId, 'tenantId')}/`;
 }
 
+export interface ExternalIdMetadataParams {
+  /** Tenant subdomain, e.g. `contoso` for `contoso.ciamlogin.com` (the authority MSAL uses). */
+  subdomain: string;
+  /** Tenant id (GUID), or the `{subdomain}.onmicrosoft.com` domain, as the path segment. */
+  tenantId: string;
+  /** Login host incl. optional port; default `{subdomain}.ciamlogin.com`. */
+  host?: string;
+  scheme?: 'https' | 'http';
+}
+
+/**
+ * External ID (external tenant) metadata:
+ * `https://{subdomain}.ciamlogin.com/{tenantId}/v2.0/.well-known/openid-configuration`.
+ * There is no user flow in the URL: flows are attached to the application.
+ */
+export function externalIdMetadataUrl(p: ExternalIdMetadataParams): string {
+  const host = hostPart(p.host ?? `${segment(p.subdomain, 'subdomain').toLowerCase()}.ciamlogin.com`);
+  return `${p.scheme ?? 'https'}://${host}/${segment(p.tenantId, 'tenantId')}/v2.0/.well-known/openid-configuration`;
+}
+
+/**
+ * External ID access-token issuer: `https://{tenantId}.ciamlogin.com/{tenantId}/v2.0`. The host
+ * is the tenant *id*, not the subdomain the endpoints use, and there is no trailing slash.
+ */
+export function externalIdIssuer(p: { tenantId: string }): string {
+  const tid = segment(p.tenantId, 'tenantId').toLowerCase();
+  return `https://${tid}.ciamlogin.com/${tid}/v2.0`;
+}
+
 /**
  * The user flow a B2C metadata URL belongs to (path segment before `/v2.0/`
  * or the legacy `?p=` parameter), lower-cased; undefined for Entra URLs.
@@ -106,5 +135,7 @@ export const AzureAdConfig = {
   b2cIssuer,
   entraIssuer,
   entraV1Issuer,
+  externalIdMetadataUrl,
+  externalIdIssuer,
   userFlowFromMetadataUrl,
 } as const;

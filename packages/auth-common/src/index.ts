@@ -3,6 +3,7 @@ export * from './auth-options';
 export * from './authorization-header';
 export * from './authorization-policy';
 export * from './bearer-challenge';
+export * from './identity-providers';
 export * from './principal';
 export * from './token-errors';
 export * from './token-validator';

@@ -1,3 +1,4 @@
+import type { ProviderRef } from './identity-providers';
 import { InvalidTokenError } from './token-errors';
 
 /** Verified claims of an access token. */
@@ -18,6 +19,17 @@ export interface UserPrincipal {
   readonly authTime?: number;
   readonly scopes: readonly string[];
   readonly tenantId?: string;
+  /** The provider that issued the token (absent with the top-level `identityMetadata` options). */
+  readonly provider?: ProviderRef;
+  /** Entra / External ID authentication contexts satisfied (`acrs`), lower-cased; absent when not in the token. */
+  readonly authContexts?: readonly string[];
+  /** Client capabilities (`xms_cc`, e.g. `cp1`), lower-cased; absent when not in the token. */
+  readonly clientCapabilities?: readonly string[];
+  /**
+   * The former B2C object id of a migrated user, from the provider's `legacyObjectIdClaim`.
+   * Only a claim: linking it to stored data is the caller's decision.
+   */
+  readonly legacyObjectId?: string;
   readonly claims: JwtClaims;
 }
 
@@ -29,7 +41,16 @@ export interface AppPrincipal {
   readonly roles: readonly string[];
   readonly tenantId?: string;
   readonly oid?: string;
+  readonly provider?: ProviderRef;
   readonly claims: JwtClaims;
+}
+
+/** What the validator knows about the token's source, beyond its claims. */
+export interface PrincipalContext {
+  provider?: ProviderRef;
+  /** Used when the token has no `tid` (B2C). */
+  tenantId?: string;
+  legacyObjectIdClaim?: string;
 }
 
 export type Principal = UserPrincipal | AppPrincipal;
@@ -39,6 +60,16 @@ const str = (v: unknown): string | undefined =>
 
 const strList = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0) : [];
+
+/** A multi-valued claim (JSON array, or one space-separated string), lower-cased; undefined if absent. */
+const lowerList = (v: unknown): readonly string[] | undefined => {
+  if (v === undefined) return undefined;
+  const values = typeof v === 'string' ? v.split(' ').filter(Boolean) : strList(v);
+  return Object.freeze(values.map((x) => x.toLowerCase()));
+};
+
+// Object ids are GUIDs; anything longer or with odd characters is not an id worth passing on.
+const LEGACY_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** App-only: Entra's `idtyp=app`, or no `scp` but `roles`. */
 export function isAppOnlyToken(claims: JwtClaims): boolean {
@@ -55,9 +86,13 @@ function freezeClaims(claims: Record<string, unknown>): JwtClaims {
 }
 
 /** Builds the principal from verified claims; throws InvalidTokenError when required ids are absent. */
-export function principalFromClaims(raw: Record<string, unknown>): Principal {
+export function principalFromClaims(
+  raw: Record<string, unknown>,
+  context: PrincipalContext = {},
+): Principal {
   const claims = freezeClaims(raw);
-  const tenantId = str(claims.tid);
+  const tenantId = str(claims.tid) ?? context.tenantId;
+  const provider = context.provider ? { provider: context.provider } : {};
 
   if (isAppOnlyToken(claims)) {
     const appId = str(claims.azp) ?? str(claims.appid);
@@ -68,6 +103,7 @@ export function principalFromClaims(raw: Record<string, unknown>): Principal {
       roles: Object.freeze(strList(claims.roles)),
       tenantId,
       oid: str(claims.oid),
+      ...provider,
       claims,
     });
   }
@@ -86,6 +122,9 @@ export function principalFromClaims(raw: Record<string, unknown>): Principal {
       ? claims.auth_time
       : undefined;
   const scp = str(claims.scp);
+  const authContexts = lowerList(claims.acrs);
+  const capabilities = lowerList(claims.xms_cc);
+  const legacy = context.legacyObjectIdClaim ? str(claims[context.legacyObjectIdClaim]) : undefined;
 
   return Object.freeze({
     kind: 'user' as const,
@@ -99,6 +138,10 @@ export function principalFromClaims(raw: Record<string, unknown>): Principal {
     authTime,
     scopes: Object.freeze(scp ? scp.split(' ').filter(Boolean) : []),
     tenantId,
+    ...provider,
+    ...(authContexts ? { authContexts } : {}),
+    ...(capabilities ? { clientCapabilities: capabilities } : {}),
+    ...(legacy && LEGACY_ID.test(legacy) ? { legacyObjectId: legacy } : {}),
     claims,
   });
 }

@@ -29,6 +29,7 @@ interface KeyEntry {
 interface SourceState {
   url: string;
   issuer?: string;
+  authorizationEndpoint?: string;
   keys: Array<{ kid: string; jwk: PublicJwk; identity: string }>;
 }
 
@@ -129,6 +130,17 @@ export class SigningKeyStore {
     return out;
   }
 
+  /** Issuers of the metadata documents loaded so far; undefined until one has loaded. */
+  knownIssuers(): string[] | undefined {
+    if (this.loadedAt === undefined) return undefined;
+    return [...new Set(this.sources.flatMap((s) => (s.issuer ? [s.issuer] : [])))];
+  }
+
+  /** `authorization_endpoint` of the first loaded metadata document that names one. */
+  authorizationEndpoint(): string | undefined {
+    return this.sources.find((s) => s.authorizationEndpoint)?.authorizationEndpoint;
+  }
+
   async candidates(kid: string, alg: JwsAlgorithm): Promise<KeyCandidate[]> {
     await this.ensureLoaded();
     const now = this.options.clock();
@@ -227,6 +239,8 @@ export class SigningKeyStore {
       const metadata = await fetchOpenIdMetadata(source.url, policy);
       const rawKeys = await fetchJwks(metadata.jwks_uri, policy);
       source.issuer = metadata.issuer;
+      const authorize = metadata.authorization_endpoint;
+      source.authorizationEndpoint = typeof authorize === 'string' ? authorize : undefined;
       source.keys = rawKeys.map(toPublicJwk).filter((k) => k !== undefined);
       return true;
     } catch {

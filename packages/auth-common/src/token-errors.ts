@@ -14,6 +14,7 @@ export type RejectionReason =
   | 'not_yet_valid'
   | 'missing_claim'
   | 'user_flow'
+  | 'tenant'
   | 'invalid';
 
 const DESCRIPTIONS: Partial<Record<RejectionReason, string>> = {

@@ -1,4 +1,5 @@
 import {
+  decodeJwt,
   decodeProtectedHeader,
   errors as joseErrors,
   jwtVerify,
@@ -11,6 +12,7 @@ import {
   type JwsAlgorithm,
   type ResolvedAuthOptions,
 } from './auth-options';
+import type { ProviderRef, ResolvedProvider } from './identity-providers';
 import { principalFromClaims, type Principal } from './principal';
 import { SigningKeyStore, type KeyCandidate, type KeyStoreStats } from './signing-key-store';
 import { InvalidTokenError, KeySourceUnavailableError, type RejectionReason } from './token-errors';
@@ -39,15 +41,36 @@ function reasonOf(err: unknown): RejectionReason {
   return 'invalid';
 }
 
+/** One trusted provider with its own key source. */
+interface ProviderRuntime {
+  config: ResolvedProvider;
+  keys: SigningKeyStore;
+  /** undefined for the top-level (legacy) options. */
+  ref: ProviderRef | undefined;
+}
+
+interface VerifiedToken {
+  claims: Record<string, unknown>;
+  provider: ProviderRuntime;
+}
+
+/** Where a claims challenge for this principal's provider sends the client. */
+export interface ClaimsChallengeTarget {
+  /** The tenant id (Microsoft: the realm names the tenant when authorization_uri does). */
+  realm: string;
+  authorizationUri: string | undefined;
+}
+
 /**
  * Framework-free validation of Azure AD B2C / Entra ID access tokens:
  * signature against the discovered JWKS, algorithm allow-list, issuer,
- * audience, exp/nbf with bounded skew, B2C user flow; then a typed principal.
- * Verified tokens are cached (see {@link VerifiedTokenCache}).
+ * audience, exp/nbf with bounded skew, B2C user flow, tenant; then a typed principal.
+ * With several providers, each token is checked only against the provider whose
+ * keys signed it. Verified tokens are cached (see {@link VerifiedTokenCache}).
  */
 export class TokenValidator {
   readonly options: ResolvedAuthOptions;
-  private readonly keys: SigningKeyStore;
+  private readonly providers: ProviderRuntime[];
   private readonly cache: VerifiedTokenCache<Principal> | undefined;
   private readonly algorithms: ReadonlySet<string>;
 
@@ -58,14 +81,21 @@ export class TokenValidator {
     this.cache = o.cache.enabled
       ? new VerifiedTokenCache<Principal>(o.cache.maxEntries, o.cache.ttlSeconds * 1000)
       : undefined;
-    this.keys = new SigningKeyStore({
-      metadataUrls: o.metadataUrls,
-      fetchPolicy: { timeoutMs: o.jwks.fetchTimeoutMs, allowInsecureHttp: o.allowInsecureHttp },
-      refreshCooldownMs: o.jwks.refreshCooldownSeconds * 1000,
-      maxAgeMs: o.jwks.maxAgeSeconds * 1000,
-      clock: o.clock,
-      onKeysChanged: () => this.cache?.flush(),
-    });
+    this.providers = o.providers.map((config) => ({
+      config,
+      ref:
+        config.kind === 'legacy'
+          ? undefined
+          : Object.freeze({ kind: config.kind, name: config.name }),
+      keys: new SigningKeyStore({
+        metadataUrls: config.metadataUrls,
+        fetchPolicy: { timeoutMs: o.jwks.fetchTimeoutMs, allowInsecureHttp: o.allowInsecureHttp },
+        refreshCooldownMs: o.jwks.refreshCooldownSeconds * 1000,
+        maxAgeMs: o.jwks.maxAgeSeconds * 1000,
+        clock: o.clock,
+        onKeysChanged: () => this.cache?.flush(),
+      }),
+    }));
   }
 
   /** Current time in milliseconds (the configured clock). */
@@ -75,7 +105,7 @@ export class TokenValidator {
 
   /** Fetches metadata and keys ahead of the first request. Never throws. */
   async warmUp(): Promise<void> {
-    await this.keys.warmUp();
+    await Promise.all(this.providers.map((p) => p.keys.warmUp()));
   }
 
   cacheStats(): CacheStats | undefined {
@@ -83,7 +113,29 @@ export class TokenValidator {
   }
 
   keyStats(): KeyStoreStats {
-    return this.keys.stats();
+    const all = this.providers.map((p) => p.keys.stats());
+    const times = all.flatMap((s) => (s.lastRefreshAt === undefined ? [] : [s.lastRefreshAt]));
+    return {
+      refreshes: all.reduce((n, s) => n + s.refreshes, 0),
+      kids: [...new Set(all.flatMap((s) => s.kids))],
+      lastRefreshAt: times.length ? Math.max(...times) : undefined,
+    };
+  }
+
+  /**
+   * Realm and authorize endpoint for a Microsoft claims challenge to this principal's
+   * provider (Entra / External ID only; undefined otherwise).
+   */
+  claimsChallengeTarget(principal: Principal): ClaimsChallengeTarget | undefined {
+    const name = principal.provider?.name;
+    const runtime = this.providers.find((p) => p.ref !== undefined && p.ref.name === name);
+    if (!runtime || runtime.config.kind === 'b2c') return undefined;
+    const realm = runtime.config.tenantId ?? principal.tenantId;
+    if (!realm) return undefined;
+    return {
+      realm,
+      authorizationUri: runtime.config.authorizationUri ?? runtime.keys.authorizationEndpoint(),
+    };
   }
 
   flushCache(): void {
@@ -106,10 +158,15 @@ export class TokenValidator {
     let principal: Principal;
     let exp: number;
     try {
-      const claims = await this.verify(token, now);
+      const { claims, provider } = await this.verify(token, now);
       exp = claims.exp as number;
-      principal = principalFromClaims(claims);
-      this.checkUserFlow(principal);
+      this.checkTenant(provider.config, claims);
+      principal = principalFromClaims(claims, {
+        provider: provider.ref,
+        tenantId: provider.config.kind === 'b2c' ? provider.config.tenantId : undefined,
+        legacyObjectIdClaim: provider.config.legacyObjectIdClaim,
+      });
+      this.checkUserFlow(provider.config, principal);
     } catch (err) {
       if (err instanceof KeySourceUnavailableError) throw err;
       throw this.reject(reasonOf(err));
@@ -118,7 +175,7 @@ export class TokenValidator {
     return principal;
   }
 
-  private async verify(token: string, now: number): Promise<Record<string, unknown>> {
+  private async verify(token: string, now: number): Promise<VerifiedToken> {
     let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
@@ -135,21 +192,22 @@ export class TokenValidator {
     if (typeof header.kid !== 'string' || header.kid.length === 0) {
       throw new InvalidTokenError('missing_kid');
     }
-    const candidates =
-      this.keys.cachedCandidates(header.kid, alg as JwsAlgorithm) ??
-      (await this.keys.candidates(header.kid, alg as JwsAlgorithm));
-    if (candidates.length === 0) throw new InvalidTokenError('unknown_kid');
+    const candidates = await this.candidates(
+      this.providersFor(token),
+      header.kid,
+      alg as JwsAlgorithm,
+    );
 
     // jose checks the signature and the claims set (exp/nbf/iss/aud) in one call. Usually one
     // candidate; several only if two documents publish different keys under one kid.
     let lastError: unknown;
-    for (const candidate of candidates) {
+    for (const { provider, candidate } of candidates) {
       try {
         const { payload } = await jwtVerify(token, candidate.key, {
           algorithms: [alg],
-          ...this.claimOptions(candidate, now),
+          ...this.claimOptions(provider.config, candidate, now),
         });
-        return payload as Record<string, unknown>;
+        return { claims: payload as Record<string, unknown>, provider };
       } catch (err) {
         lastError = err;
         if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) break;
@@ -158,14 +216,61 @@ export class TokenValidator {
     throw lastError;
   }
 
-  private claimOptions(candidate: KeyCandidate, now: number): JWTClaimVerificationOptions {
-    const o = this.options;
+  /**
+   * With several providers, only those that may have issued the token's (unverified) `iss`
+   * are asked for its key, so one provider's keys never meet another's issuer. The claim is
+   * verified afterwards like any other.
+   */
+  private providersFor(token: string): ProviderRuntime[] {
+    if (this.providers.length === 1) return this.providers;
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw new InvalidTokenError('malformed');
+    }
+    if (typeof iss !== 'string') throw new InvalidTokenError('issuer');
+    const routed = this.providers.filter((p) => {
+      const issuers = p.config.issuers ?? p.keys.knownIssuers();
+      return issuers === undefined || issuers.includes(iss); // not loaded yet: ask it
+    });
+    if (routed.length === 0) throw new InvalidTokenError('issuer');
+    return routed;
+  }
+
+  private async candidates(
+    providers: ProviderRuntime[],
+    kid: string,
+    alg: JwsAlgorithm,
+  ): Promise<Array<{ provider: ProviderRuntime; candidate: KeyCandidate }>> {
+    const out: Array<{ provider: ProviderRuntime; candidate: KeyCandidate }> = [];
+    let unavailable: KeySourceUnavailableError | undefined;
+    for (const provider of providers) {
+      try {
+        const found =
+          provider.keys.cachedCandidates(kid, alg) ?? (await provider.keys.candidates(kid, alg));
+        for (const candidate of found) out.push({ provider, candidate });
+      } catch (err) {
+        if (!(err instanceof KeySourceUnavailableError)) throw err;
+        unavailable = err;
+      }
+    }
+    if (out.length === 0) throw unavailable ?? new InvalidTokenError('unknown_kid');
+    return out;
+  }
+
+  private claimOptions(
+    provider: ResolvedProvider,
+    candidate: KeyCandidate,
+    now: number,
+  ): JWTClaimVerificationOptions {
     // Issuers: configured ones, else those of the metadata documents that published this key.
-    const issuer = !o.validateIssuer
+    const issuer = !provider.validateIssuer
       ? undefined
-      : (o.issuers ?? (candidate.metadataIssuers as string[]));
+      : (provider.issuers ?? (candidate.metadataIssuers as string[]));
+    const o = this.options;
     return {
-      audience: o.audiences,
+      audience: provider.audiences,
       issuer,
       clockTolerance: o.clockSkewSeconds,
       requiredClaims: REQUIRED_CLAIMS,
@@ -173,8 +278,15 @@ export class TokenValidator {
     };
   }
 
-  private checkUserFlow(principal: Principal): void {
-    const allowed = this.options.allowedUserFlows;
+  /** Entra / External ID keys are shared by all tenants: the tenant is the token's `tid`. */
+  private checkTenant(provider: ResolvedProvider, claims: Record<string, unknown>): void {
+    if (provider.kind === 'legacy' || provider.kind === 'b2c' || !provider.tenantId) return;
+    const tid = typeof claims.tid === 'string' ? claims.tid.toLowerCase() : undefined;
+    if (tid !== provider.tenantId) throw new InvalidTokenError('tenant');
+  }
+
+  private checkUserFlow(provider: ResolvedProvider, principal: Principal): void {
+    const allowed = provider.allowedUserFlows;
     if (allowed.length === 0 || principal.kind !== 'user') return;
     if (!principal.userFlow || !allowed.includes(principal.userFlow)) {
       throw new InvalidTokenError('user_flow');

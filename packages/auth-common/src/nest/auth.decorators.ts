@@ -5,6 +5,7 @@ import {
   UseGuards,
   type ExecutionContext,
 } from '@nestjs/common';
+import { AUTH_CONTEXT_PATTERN } from '../auth-options';
 import type { ScopeOrRolePolicy, StepUpPolicy } from '../authorization-policy';
 import type { Principal } from '../principal';
 import {
@@ -52,15 +53,21 @@ export const RequireScopeOrRole = (policy: ScopeOrRolePolicy) => {
 };
 
 /**
- * RFC 9470 step-up: token from an allowed user flow and `auth_time` within
- * `maxAgeSeconds`; else 401 insufficient_user_authentication. Unset fields come
- * from AuthModule's `stepUp` options.
+ * RFC 9470 step-up for either provider: a B2C token from an allowed user flow, an
+ * Entra / External ID token whose `acrs` holds `authContext` (401 then also carries
+ * Microsoft's claims challenge), and `auth_time` within `maxAgeSeconds`; else 401
+ * insufficient_user_authentication. Unset fields come from AuthModule's `stepUp` options.
  */
-export const RequireStepUp = (policy: StepUpPolicy = {}) =>
-  guarded(STEP_UP_KEY, {
+export const RequireStepUp = (policy: StepUpPolicy = {}) => {
+  if (policy.authContext !== undefined && !AUTH_CONTEXT_PATTERN.test(policy.authContext)) {
+    throw new TypeError('@RequireStepUp() authContext must be c1 … c99');
+  }
+  return guarded(STEP_UP_KEY, {
     userFlows: policy.userFlows?.map((f) => f.toLowerCase()),
+    authContext: policy.authContext?.toLowerCase(),
     maxAgeSeconds: policy.maxAgeSeconds,
   } satisfies StepUpPolicy);
+};
 
 /**
  * The authenticated principal. `@CurrentPrincipal('user')` / `('app')` also

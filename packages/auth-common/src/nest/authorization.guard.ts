@@ -26,7 +26,8 @@ const present = <T>(values: Array<T | undefined>): T[] =>
 /**
  * Enforces @RequireScopes / @RequireRoles / @RequireScopeOrRole (class and
  * handler requirements all apply) and @RequireStepUp (handler overrides class,
- * unset fields fall back to the module's `stepUp` options). Runs after JwtAuthGuard.
+ * unset fields fall back to the module's `stepUp` options; B2C tokens are held to
+ * `userFlows`, Entra / External ID tokens to `authContext`). Runs after JwtAuthGuard.
  */
 @Injectable()
 export class AuthorizationGuard implements CanActivate {
@@ -74,15 +75,22 @@ export class AuthorizationGuard implements CanActivate {
     const defaults = this.validator.options.stepUp;
     const policy: StepUpPolicy = {
       userFlows: route.userFlows ?? defaults.userFlows,
+      authContext: route.authContext ?? defaults.authContext,
       maxAgeSeconds: route.maxAgeSeconds ?? defaults.maxAgeSeconds,
     };
-    if (!policy.userFlows?.length && policy.maxAgeSeconds === undefined) {
+    if (!policy.userFlows?.length && !policy.authContext && policy.maxAgeSeconds === undefined) {
       // Fail closed: a step-up route with nothing to check is a configuration bug.
       throw new Error(
-        '@RequireStepUp() needs userFlows or maxAgeSeconds (here or in AuthModule stepUp options)',
+        '@RequireStepUp() needs userFlows, authContext or maxAgeSeconds (here or in AuthModule stepUp options)',
       );
     }
     const nowSeconds = Math.floor(this.validator.now() / 1000);
-    return checkStepUp(principal, policy, nowSeconds, this.validator.options.clockSkewSeconds);
+    return checkStepUp(
+      principal,
+      policy,
+      nowSeconds,
+      this.validator.options.clockSkewSeconds,
+      this.validator.claimsChallengeTarget(principal),
+    );
   }
 }

@@ -2,7 +2,7 @@ import { HttpException } from '@nestjs/common';
 import {
   bearerErrorBody,
   BearerChallenges,
-  formatWwwAuthenticate,
+  wwwAuthenticateValues,
   type BearerChallenge,
 } from '../bearer-challenge';
 import { GENERIC_INVALID_DESCRIPTION } from '../token-errors';
@@ -16,8 +16,14 @@ export class BearerAuthException extends HttpException {
     super(bearerErrorBody(challenge), challenge.status);
   }
 
+  /** All challenges in one field value (RFC 9110 allows a comma-separated list). */
   wwwAuthenticate(realm: string): string {
-    return formatWwwAuthenticate(this.challenge, realm);
+    return this.wwwAuthenticateValues(realm).join(', ');
+  }
+
+  /** One `WWW-Authenticate` field per challenge (two for an Entra / External ID step-up). */
+  wwwAuthenticateValues(realm: string): string[] {
+    return wwwAuthenticateValues(this.challenge, realm);
   }
 
   static missingToken(): BearerAuthException {

@@ -40,6 +40,32 @@ export function b2cUserClaims(
   };
 }
 
+/**
+ * Claims of an External ID (external tenant) v2 delegated access token: no `tfp`, a pairwise
+ * `sub`, the tenant in `tid`; `acrs` / `xms_cc` only when passed.
+ */
+export function ciamUserClaims(
+  o: { iss: string; aud: string; tid: string; scp?: string; now?: number } & Record<
+    string,
+    unknown
+  >,
+): Record<string, unknown> {
+  const { scp = 'Accounts.Read', now = nowSeconds(), ...rest } = o;
+  return {
+    ver: '2.0',
+    sub: randomUUID(),
+    oid: randomUUID(),
+    name: 'Marge Simpson',
+    preferred_username: 'marge@example.test',
+    scp,
+    azp: randomUUID(),
+    azpacr: '0',
+    auth_time: now - 5,
+    ...times(now),
+    ...rest,
+  };
+}
+
 /** Claims of an Entra v2 app-only (client credentials) access token. */
 export function appClaims(
   o: { iss: string; aud: string; roles?: string[]; tid: string; now?: number } & Record<

@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { b2cMetadataUrl, entraMetadataUrl } from '../../src';
+import { b2cMetadataUrl, entraMetadataUrl, externalIdIssuer, externalIdMetadataUrl } from '../../src';
 import type { TestKey } from './test-keys';
 
 /**
- * A local stand-in for B2C / Entra discovery: per user flow (and one Entra
- * tenant) an OpenID metadata document and a JWKS, on 127.0.0.1 port 0.
- * B2C flows share the issuer `{base}/{tenantId}/v2.0/` but have their own JWKS.
+ * A local stand-in for B2C / Entra / External ID discovery: per user flow (and one Entra
+ * tenant, and External ID tenants) an OpenID metadata document and a JWKS, on 127.0.0.1
+ * port 0. B2C flows share the issuer `{base}/{tenantId}/v2.0/` but have their own JWKS.
+ * External ID tenants advertise their real issuer `https://{tid}.ciamlogin.com/{tid}/v2.0`
+ * (an issuer is only compared, never fetched) and share one JWKS, like Entra's global keys.
  */
 export class LocalIdp {
   readonly tenantName = 'contoso';
   readonly tenantId = randomUUID();
+  /** The External ID tenant, and a second one whose tokens must never be accepted for it. */
+  readonly ciamTenantId = randomUUID();
+  readonly otherCiamTenantId = randomUUID();
   /** requests per path, e.g. for counting JWKS refetches. */
   readonly hits = new Map<string, number>();
   private readonly jwks = new Map<string, TestKey[]>();
@@ -61,16 +66,31 @@ export class LocalIdp {
     return entraMetadataUrl({ host: this.host, tenantId: this.tenantId, scheme: 'http' });
   }
 
-  /** The keys served in the JWKS of a B2C flow, or of the Entra tenant with `'entra'`. */
+  ciamIssuer(tenantId = this.ciamTenantId): string {
+    return externalIdIssuer({ tenantId });
+  }
+
+  ciamMetadataUrl(tenantId = this.ciamTenantId): string {
+    return externalIdMetadataUrl({ subdomain: 'contosoid', tenantId, host: this.host, scheme: 'http' });
+  }
+
+  ciamAuthorizeUrl(tenantId = this.ciamTenantId): string {
+    return `${this.base}/${tenantId}/oauth2/v2.0/authorize`;
+  }
+
+  /**
+   * The keys served in the JWKS of a B2C flow, of the Entra tenant with `'entra'`, or of
+   * every External ID tenant with `'ciam'`.
+   */
   setKeys(flowOrEntra: string, keys: TestKey[]): void {
     this.jwks.set(flowOrEntra.toLowerCase(), keys);
   }
 
   jwksPath(flowOrEntra: string): string {
     const f = flowOrEntra.toLowerCase();
-    return f === 'entra'
-      ? `/${this.tenantId}/discovery/v2.0/keys`
-      : `/${this.tenantName}.onmicrosoft.com/${f}/discovery/v2.0/keys`;
+    if (f === 'entra') return `/${this.tenantId}/discovery/v2.0/keys`;
+    if (f === 'ciam') return '/ciam/discovery/v2.0/keys';
+    return `/${this.tenantName}.onmicrosoft.com/${f}/discovery/v2.0/keys`;
   }
 
   jwksHits(flowOrEntra?: string): number {
@@ -129,6 +149,20 @@ export class LocalIdp {
     }
     if (path === this.jwksPath('entra')) {
       return send(200, { keys: (this.jwks.get('entra') ?? []).map((k) => k.publicJwk) });
+    }
+    const ciamTenant = [this.ciamTenantId, this.otherCiamTenantId].find(
+      (tid) => path === `/${tid}/v2.0/.well-known/openid-configuration`,
+    );
+    if (ciamTenant) {
+      return send(200, {
+        issuer: this.ciamIssuer(ciamTenant),
+        authorization_endpoint: this.ciamAuthorizeUrl(ciamTenant),
+        token_endpoint: `${this.base}/${ciamTenant}/oauth2/v2.0/token`,
+        jwks_uri: `${this.base}${this.jwksPath('ciam')}`,
+      });
+    }
+    if (path === this.jwksPath('ciam')) {
+      return send(200, { keys: (this.jwks.get('ciam') ?? []).map((k) => k.publicJwk) });
     }
     send(404, { error: 'not found' });
   }
