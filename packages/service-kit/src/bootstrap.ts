@@ -1,6 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { LogController } from 'fastify';
+import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRootLogger, PinoNestLogger, requestIdOf } from './logging/logger';
 import { ConfigError } from './config/load-config';
@@ -10,6 +10,11 @@ export interface CreateAppOptions {
   logLevel?: string;
   /** Fastify body limit in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /**
+   * Answers the router's own refusals (malformed URL 400, over-long parameter 414), which reach
+   * neither hooks nor Nest's exception layer; returns false to leave one to the default answer.
+   */
+  routerErrors?: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => boolean;
 }
 
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
@@ -24,6 +29,13 @@ export async function createApp(module: DynamicModule | Type, o: CreateAppOption
     // Fastify's own per-request lines are replaced by the single onResponse line below.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdOf,
+    ...(o.routerErrors
+      ? {
+          frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+            if (!o.routerErrors?.(error, request, reply)) void reply.send(error);
+          },
+        }
+      : {}),
   });
   const fastify = adapter.getInstance();
   // One line per request (probes excluded), with the request id echoed to the caller. Every
