@@ -12,6 +12,7 @@ import { OutboxRelayService } from './events/outbox-relay.service';
 import { GroupsController } from './groups/groups.controller';
 import { GroupsService } from './groups/groups.service';
 import { ProvisioningLogService } from './provisioning-log/provisioning-log.service';
+import { UnmatchedScimController } from './scim/unmatched-scim.controller';
 import { DirectoriesService } from './tokens/directories.service';
 import { ScimAuthGuard } from './tokens/scim-auth.guard';
 import { TokenExpiryService } from './tokens/token-expiry.service';
@@ -70,6 +71,8 @@ export class AppModule {
         SchemasController,
         ResourceTypesController,
         ...(admin ? [DirectoryAdminController, TokensAdminController, ProvisioningLogAdminController, CleanupAdminController] : []),
+        // Last: the catch-all under the SCIM base (404 / 405 in the SCIM error schema).
+        UnmatchedScimController,
       ],
       providers,
     };

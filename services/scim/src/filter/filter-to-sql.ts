@@ -5,7 +5,9 @@ import { URN } from '../scim/schemas';
 import type { AttrRef, CompValue, FilterNode } from './filter-ast';
 
 // Translates a parsed filter to SQL over the indexed columns (parameters only, never spliced text).
-// Anything else is refused with invalidFilter rather than evaluated wrongly.
+// Anything else is refused with invalidFilter rather than evaluated wrongly. The leaf tables are
+// Maps: they are keyed by the client's attribute names, and a plain object would answer
+// `constructor` from its prototype.
 
 type Leaf = (b: SqlBuilder, v: CompValue) => string;
 
@@ -14,28 +16,33 @@ const str = (v: CompValue, what: string): string => {
   return v;
 };
 
-const USER_LEAVES: Record<string, Leaf> = {
+const userEmails: Leaf = (b, v) => `u.emails_lower @> ARRAY[${b.add(str(v, 'emails.value').toLowerCase())}]::text[]`;
+const userGroups: Leaf = (b, v) => `EXISTS (SELECT 1 FROM scim_memberships m WHERE m.user_id = u.id AND m.group_id = ${b.add(str(v, 'groups.value'))})`;
+
+const USER_LEAVES = new Map<string, Leaf>(Object.entries({
   username: (b, v) => `u.user_name_lower = ${b.add(str(v, 'userName').toLowerCase())}`,
   externalid: (b, v) => `u.external_id = ${b.add(str(v, 'externalId'))}`,
   id: (b, v) => `u.id = ${b.add(str(v, 'id'))}`,
-  emails: (b, v) => `u.emails_lower @> ARRAY[${b.add(str(v, 'emails.value').toLowerCase())}]::text[]`,
-  'emails.value': (b, v) => USER_LEAVES.emails(b, v),
-  groups: (b, v) => `EXISTS (SELECT 1 FROM scim_memberships m WHERE m.user_id = u.id AND m.group_id = ${b.add(str(v, 'groups.value'))})`,
-  'groups.value': (b, v) => USER_LEAVES.groups(b, v),
+  emails: userEmails,
+  'emails.value': userEmails,
+  groups: userGroups,
+  'groups.value': userGroups,
   displayname: (b, v) => `lower(u.display_name) = ${b.add(str(v, 'displayName').toLowerCase())}`,
   active: (b, v) => {
     if (typeof v !== 'boolean') throw ScimError.invalidFilter('active must be compared with true or false');
     return `u.active = ${b.add(v)}`;
   },
-};
+} satisfies Record<string, Leaf>));
 
-const GROUP_LEAVES: Record<string, Leaf> = {
+const groupMembers: Leaf = (b, v) => `EXISTS (SELECT 1 FROM scim_memberships m WHERE m.group_id = g.id AND m.user_id = ${b.add(str(v, 'members.value'))})`;
+
+const GROUP_LEAVES = new Map<string, Leaf>(Object.entries({
   displayname: (b, v) => `g.display_name_lower = ${b.add(str(v, 'displayName').toLowerCase())}`,
   externalid: (b, v) => `g.external_id = ${b.add(str(v, 'externalId'))}`,
   id: (b, v) => `g.id = ${b.add(str(v, 'id'))}`,
-  members: (b, v) => `EXISTS (SELECT 1 FROM scim_memberships m WHERE m.group_id = g.id AND m.user_id = ${b.add(str(v, 'members.value'))})`,
-  'members.value': (b, v) => GROUP_LEAVES.members(b, v),
-};
+  members: groupMembers,
+  'members.value': groupMembers,
+} satisfies Record<string, Leaf>));
 
 function checkProfile(f: FilterNode, profile: Profile): void {
   if (profile !== 'aws') return;
@@ -48,15 +55,15 @@ function checkProfile(f: FilterNode, profile: Profile): void {
   if (f.kind !== 'compare' || f.op !== 'eq' || !f.quoted) throw ScimError.invalidFilter('Only eq filters with quoted values (joined by and) are supported');
 }
 
-function leafOf(p: AttrRef, core: string, leaves: Record<string, Leaf>): Leaf {
+function leafOf(p: AttrRef, core: string, leaves: ReadonlyMap<string, Leaf>): Leaf {
   if (p.uri && p.uri.toLowerCase() !== core.toLowerCase()) throw ScimError.invalidFilter(`Filtering on ${p.uri} is not supported`);
   const name = p.sub ? `${p.attr}.${p.sub}` : p.attr;
-  const leaf = leaves[name.toLowerCase()];
+  const leaf = leaves.get(name.toLowerCase());
   if (!leaf) throw ScimError.invalidFilter(`Filtering on "${name}" is not supported`);
   return leaf;
 }
 
-function compile(f: FilterNode, b: SqlBuilder, core: string, leaves: Record<string, Leaf>, valuePaths: string[], prefix?: string): string {
+function compile(f: FilterNode, b: SqlBuilder, core: string, leaves: ReadonlyMap<string, Leaf>, valuePaths: string[], prefix?: string): string {
   switch (f.kind) {
     case 'and':
       return `(${compile(f.left, b, core, leaves, valuePaths, prefix)} AND ${compile(f.right, b, core, leaves, valuePaths, prefix)})`;

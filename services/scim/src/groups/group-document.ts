@@ -1,4 +1,5 @@
-import { assertNoNul, deleteCI, getCI } from '../scim/json-ci';
+import { deleteCI, getCI } from '../scim/json-ci';
+import { assertNoNul, cloneJson } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
 import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
 
@@ -6,7 +7,7 @@ import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas'
 export function splitGroup(body: unknown): { doc: JsonObject; memberIds: string[] | undefined } {
   if (!isObject(body)) throw ScimError.invalidSyntax('Request body must be a Group object');
   assertNoNul(body, () => ScimError.invalidValue('Values must not contain NUL characters'));
-  const doc = structuredClone(body);
+  const doc = cloneJson(body);
   const members = getCI(doc, 'members');
   for (const k of ['id', 'meta', 'members']) deleteCI(doc, k);
   checkGroupDoc(doc);

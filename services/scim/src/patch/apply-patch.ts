@@ -3,6 +3,7 @@ import type { FilterNode } from '../filter/filter-ast';
 import { matches } from '../filter/filter-eval';
 import { subDef, type AttrDef, type ResourceSchema } from '../scim/attribute-defs';
 import { deleteCI, getCI, setCI } from '../scim/json-ci';
+import { cloneJson, defineKey } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
 import { isObject, type JsonObject, type JsonValue } from '../scim/schemas';
 import { parsePatchPath, type PatchPath } from './patch-path';
@@ -50,6 +51,8 @@ function elementFromFilter(f: FilterNode, def: AttrDef | undefined): JsonObject 
   return undefined;
 }
 
+// isDeepStrictEqual recurses only as deep as both sides match, and one side is always a request value
+// (bounded by the body parser's depth limit), so a deep stored document cannot overflow it.
 const sameElement = (a: JsonValue, b: JsonValue): boolean => {
   if (isObject(a) && isObject(b)) {
     const av = getCI(a, 'value');
@@ -66,8 +69,8 @@ function mergeInto(target: JsonObject, value: JsonObject, def: AttrDef | undefin
 function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: PatchOpName, value: JsonValue | undefined): void {
   const defs = schema.byUri.get(p.uri);
   if (p.attr === '') {
-    // The whole extension object.
-    if (op === 'remove') {
+    // The whole extension object; null clears it, as it does any attribute.
+    if (op === 'remove' || value === null) {
       const canonical = schema.extensions.find((e) => e.toLowerCase() === p.uri) ?? p.uri;
       deleteCI(doc, canonical);
       return;
@@ -101,7 +104,7 @@ function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: Patc
     if (hit.length === 0) {
       const base = elementFromFilter(p.filter, def);
       if (!base) throw ScimError.noTarget(`No ${name} element matches the filter`);
-      if (p.sub) base[subDef(def, p.sub)?.name ?? p.sub] = value as JsonValue;
+      if (p.sub) defineKey(base, subDef(def, p.sub)?.name ?? p.sub, value as JsonValue);
       else if (isObject(value)) mergeInto(base, value, def);
       else throw ScimError.invalidValue(`A value for ${name}[...] must be an object`);
       arr.push(base);
@@ -209,7 +212,7 @@ function applyPathless(doc: JsonObject, schema: ResourceSchema, op: PatchOpName,
 
 /** Applies operations to a deep copy of `doc` and returns it; throws ScimError on the first bad one. */
 export function applyPatch(doc: JsonObject, ops: PatchOperation[], schema: ResourceSchema): JsonObject {
-  const next = structuredClone(doc);
+  const next = cloneJson(doc);
   for (const o of ops) {
     if (o.path === undefined) applyPathless(next, schema, o.op, o.value);
     else applyAt(next, schema, parsePatchPath(o.path, schema), o.op, o.value);

@@ -7,7 +7,9 @@ export interface Classified {
 }
 
 const PATH = /^(?:\/([^/]+))?\/scim\/v2\/([A-Za-z]+)(?:\/([^/]+))?\/?$/;
-const TYPES: Record<string, string> = { users: 'User', groups: 'Group', serviceproviderconfig: 'ServiceProviderConfig', schemas: 'Schema', resourcetypes: 'ResourceType' };
+// Maps, not object literals: the keys come from the request (`/scim/v2/constructor` must not find Object).
+const TYPES = new Map(Object.entries({ users: 'User', groups: 'Group', serviceproviderconfig: 'ServiceProviderConfig', schemas: 'Schema', resourcetypes: 'ResourceType' }));
+const OPERATIONS = new Map(Object.entries({ POST: 'create', PUT: 'replace', PATCH: 'update', DELETE: 'delete' }));
 
 const decode = (s: string): string => {
   try {
@@ -20,9 +22,8 @@ const decode = (s: string): string => {
 export function classify(method: string, url: string): Classified | undefined {
   const m = PATH.exec(url.split('?')[0]);
   if (!m) return undefined;
-  const resourceType = TYPES[m[2].toLowerCase()] ?? 'Unknown';
+  const resourceType = TYPES.get(m[2].toLowerCase()) ?? 'Unknown';
   const id = m[3] ? decode(m[3]) : undefined;
-  const op: Record<string, string> = { POST: 'create', PUT: 'replace', PATCH: 'update', DELETE: 'delete' };
-  const operation = method === 'GET' ? (id ? 'get' : 'list') : (op[method] ?? method.toLowerCase());
+  const operation = method === 'GET' ? (id ? 'get' : 'list') : (OPERATIONS.get(method) ?? method.toLowerCase());
   return { directoryId: m[1] ? decode(m[1]) : undefined, resourceType, operation, resourceId: id };
 }

@@ -4,28 +4,22 @@ import type { ScimConfig } from '../config';
 import { scimDuration, scimRequests } from '../metrics';
 import { classify } from '../provisioning-log/classify';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
+import { parseScimBody } from './json-body';
 import { peekCall } from './request-context';
-
-/** Marks a body that was not valid JSON; the SCIM guard answers it with invalidSyntax. */
-export const INVALID_JSON = Symbol('invalid-json');
-export type InvalidBody = { [INVALID_JSON]: true };
-export const isInvalidBody = (b: unknown): b is InvalidBody => typeof b === 'object' && b !== null && INVALID_JSON in b;
+import { ScimHttpErrorFilter } from './scim-http-error.filter';
 
 /**
  * HTTP wiring that must happen before the app initialises: JSON bodies under both
- * `application/scim+json` and `application/json` (a malformed body becomes a SCIM error instead of
- * Fastify's), and one provisioning-log row plus metrics per SCIM request.
+ * `application/scim+json` and `application/json` (a malformed or too deeply nested body becomes a
+ * SCIM error instead of Fastify's), Fastify's own errors under the SCIM base in the SCIM error
+ * schema (the router's, which bypass Nest, are `scimRouterErrors`, given to createApp), and one
+ * provisioning-log row plus metrics per SCIM request.
  */
 export function configureScimApp(app: NestFastifyApplication, config: Pick<ScimConfig, 'SCIM_BODY_LIMIT_BYTES'>): void {
   app.useBodyParser(['application/json', 'application/scim+json', '*'], { bodyLimit: config.SCIM_BODY_LIMIT_BYTES }, (_req, body, done) => {
-    const text = body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch {
-      done(null, { [INVALID_JSON]: true });
-    }
+    done(null, parseScimBody(body.toString('utf8')));
   });
+  app.useGlobalFilters(new ScimHttpErrorFilter(app.getHttpAdapter()));
   const log = app.get(ProvisioningLogService);
   app
     .getHttpAdapter()

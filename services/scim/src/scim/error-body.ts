@@ -8,17 +8,15 @@ export interface ErrorInfo {
   requestId: string;
 }
 
-const AWS_EXCEPTION: Record<number, string> = {
-  400: 'ValidationException',
-  401: 'UnauthorizedException',
-  403: 'AccessDeniedException',
-  404: 'ResourceNotFoundException',
-  409: 'ConflictException',
-  412: 'ValidationException',
-  413: 'ValidationException',
-  429: 'ThrottlingException',
-  500: 'InternalServerException',
-};
+const AWS_EXCEPTION = new Map<number, string>([
+  [400, 'ValidationException'],
+  [401, 'UnauthorizedException'],
+  [403, 'AccessDeniedException'],
+  [404, 'ResourceNotFoundException'],
+  [409, 'ConflictException'],
+  [500, 'InternalServerException'],
+  [429, 'ThrottlingException'],
+]);
 
 /** RFC 7644 §3.12 error body; the `aws` profile mimics IAM Identity Center's (string status, `schema` typo, request id, timestamp). */
 export function errorBody(profile: Profile, e: ErrorInfo): Record<string, unknown> {
@@ -26,7 +24,7 @@ export function errorBody(profile: Profile, e: ErrorInfo): Record<string, unknow
     return {
       schema: [URN.error],
       schemas: [URN.error],
-      detail: `${AWS_EXCEPTION[e.status] ?? 'ValidationException'}: ${e.detail}`,
+      detail: `${AWS_EXCEPTION.get(e.status) ?? 'ValidationException'}: ${e.detail}`,
       status: String(e.status),
       ...(e.scimType ? { scimType: e.scimType } : {}),
       exceptionRequestId: e.requestId,

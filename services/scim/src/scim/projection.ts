@@ -1,6 +1,7 @@
 import { parseAttrRef } from '../filter/filter-parser';
 import type { ResourceSchema } from './attribute-defs';
 import { deleteCI, getCI, keyCI } from './json-ci';
+import { cloneJson, defineKey } from './json-tree';
 import { ScimError } from './scim-error';
 import { isObject, type JsonObject, type JsonValue } from './schemas';
 
@@ -20,8 +21,12 @@ function refOf(raw: string, schema: ResourceSchema): Ref {
   return { uri, attr: r.attr, sub: r.sub };
 }
 
-const extKey = (res: JsonObject, schema: ResourceSchema, uri: string): string | undefined =>
-  schema.extensions.find((e) => e.toLowerCase() === uri) && keyCI(res, schema.extensions.find((e) => e.toLowerCase() === uri) as string);
+/** The key of an extension object in `res` (any stored shape: a value that is not an object counts as absent). */
+function extKey(res: JsonObject, schema: ResourceSchema, uri: string): string | undefined {
+  const ext = schema.extensions.find((e) => e.toLowerCase() === uri);
+  const k = ext === undefined ? undefined : keyCI(res, ext);
+  return k !== undefined && isObject(res[k]) ? k : undefined;
+}
 
 function refs(list: string[], schema: ResourceSchema): Ref[] {
   return list.map((raw) => {
@@ -42,10 +47,10 @@ function pick(src: JsonValue | undefined, sub: string | undefined): JsonValue | 
 }
 
 function merge(out: JsonObject, key: string, v: JsonValue): void {
-  const cur = out[key];
-  if (isObject(cur) && isObject(v)) out[key] = { ...cur, ...v };
-  else if (Array.isArray(cur) && Array.isArray(v)) out[key] = cur.map((el, i) => (isObject(el) && isObject(v[i]) ? { ...el, ...(v[i] as JsonObject) } : el));
-  else out[key] = v;
+  const cur = Object.hasOwn(out, key) ? out[key] : undefined;
+  if (isObject(cur) && isObject(v)) defineKey(out, key, { ...cur, ...v });
+  else if (Array.isArray(cur) && Array.isArray(v)) defineKey(out, key, cur.map((el, i) => (isObject(el) && isObject(v[i]) ? { ...el, ...(v[i] as JsonObject) } : el)));
+  else defineKey(out, key, v);
 }
 
 export function project(res: JsonObject, schema: ResourceSchema, attributes?: string[], excluded?: string[]): JsonObject {
@@ -57,7 +62,7 @@ export function project(res: JsonObject, schema: ResourceSchema, attributes?: st
       if (!core && !holderKey) continue;
       const holder = core ? res : (res[holderKey as string] as JsonObject);
       if (r.attr === '') {
-        out[holderKey as string] = holder;
+        defineKey(out, holderKey as string, holder);
         continue;
       }
       const k = keyCI(holder, r.attr);
@@ -66,15 +71,16 @@ export function project(res: JsonObject, schema: ResourceSchema, attributes?: st
       if (v === undefined) continue;
       if (core) merge(out, k, v);
       else {
-        const ext = isObject(out[holderKey as string]) ? (out[holderKey as string] as JsonObject) : {};
+        const prev = Object.hasOwn(out, holderKey as string) ? out[holderKey as string] : undefined;
+        const ext = isObject(prev) ? prev : {};
         merge(ext, k, v);
-        out[holderKey as string] = ext;
+        defineKey(out, holderKey as string, ext);
       }
     }
     return out;
   }
   if (excluded?.length) {
-    const out = structuredClone(res);
+    const out = cloneJson(res);
     for (const r of refs(excluded, schema)) {
       const core = r.uri === schema.core.toLowerCase();
       if (core && (r.attr.toLowerCase() === 'id' || r.attr.toLowerCase() === 'schemas')) continue;

@@ -8,6 +8,12 @@ import { callOf } from './request-context';
 import { ScimError } from './scim-error';
 import { SCIM_CONTENT_TYPE } from './schemas';
 
+function isFastifyClientError(e: unknown): e is Error & { code: string; statusCode: number } {
+  if (!(e instanceof Error)) return false;
+  const { code, statusCode } = e as Error & { code?: unknown; statusCode?: unknown };
+  return typeof code === 'string' && code.startsWith('FST_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+}
+
 /** Renders every failure of a SCIM route in the SCIM error schema; unexpected ones are logged and 500. */
 @Catch()
 export class ScimExceptionFilter implements ExceptionFilter {
@@ -40,6 +46,11 @@ export class ScimExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       return new ScimError(status, status === 400 ? 'invalidSyntax' : undefined, exception.message);
+    }
+    // Fastify's own refusals (body too large, bad content type, malformed URL): a client error with its status.
+    if (isFastifyClientError(exception)) {
+      const body = exception.code.startsWith('FST_ERR_CTP_') && exception.statusCode === 400;
+      return new ScimError(exception.statusCode, body ? 'invalidSyntax' : undefined, exception.message);
     }
     this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return new ScimError(500, undefined, 'Internal error');

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ScimError } from '../scim/scim-error';
-import { isInvalidBody } from '../scim/configure-app';
+import { invalidBodyDetail } from '../scim/json-body';
 import { callOf } from '../scim/request-context';
 import { DirectoriesService } from './directories.service';
 import { TokensService } from './tokens.service';
@@ -30,7 +30,8 @@ export class ScimAuthGuard implements CanActivate {
     call.directoryId = token.directoryId;
     call.tokenId = token.tokenId;
     call.profile = await this.directories.profileOf(token.directoryId);
-    if (isInvalidBody(req.body)) throw ScimError.invalidSyntax('The request body is not valid JSON');
+    const bad = invalidBodyDetail(req.body);
+    if (bad) throw ScimError.invalidSyntax(bad);
     return true;
   }
 }

@@ -1,4 +1,5 @@
-import { assertNoNul, deleteCI, getCI, keyCI } from '../scim/json-ci';
+import { deleteCI, getCI, keyCI } from '../scim/json-ci';
+import { assertNoNul, cloneJson } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
 import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
 
@@ -32,7 +33,7 @@ export function toBoolean(v: JsonValue | undefined, what: string): boolean | und
  */
 export function normaliseUser(input: JsonObject): JsonObject {
   assertNoNul(input, () => ScimError.invalidValue('Values must not contain NUL characters'));
-  const doc = structuredClone(input);
+  const doc = cloneJson(input);
   for (const k of ['id', 'meta', 'groups']) deleteCI(doc, k);
   const userName = getCI(doc, 'userName');
   if (typeof userName !== 'string' || userName.trim() === '') throw ScimError.invalidValue('userName is required and must be a non-empty string');
@@ -65,6 +66,10 @@ export function normaliseUser(input: JsonObject): JsonObject {
       if (pk) el[pk] = toBoolean(el[pk], `${m}.primary`) as boolean;
     }
   }
+  // A null extension is an absent one (RFC 7643 §2.5 "unassigned"); anything else but an object is refused.
+  const entKey = keyCI(doc, URN.enterprise);
+  if (entKey !== undefined && doc[entKey] === null) delete doc[entKey];
+  else if (entKey !== undefined && !isObject(doc[entKey])) throw ScimError.invalidValue(`${URN.enterprise} must be an object`);
   const name = getCI(doc, 'name');
   if (name !== undefined && name !== null && !isObject(name)) throw ScimError.invalidValue('name must be an object');
   const schemas = Array.isArray(doc.schemas) ? doc.schemas.filter((s): s is string => typeof s === 'string') : [];

@@ -1,0 +1,29 @@
+import { ScimError } from './scim-error';
+
+// What lives under the SCIM base, for answering requests no controller route matched: 405 with
+// `Allow` for a known resource, 404 otherwise. Keep in step with the controllers (the
+// error-responses test checks every entry against them).
+
+/** `/scim/v2` or `/{directoryId}/scim/v2`, then the end, `/` or `?`. */
+const SCIM_BASE = /^(?:\/[^/?]+)?\/scim\/v2(?=[/?]|$)/;
+
+export const isScimUrl = (url: string): boolean => SCIM_BASE.test(url);
+
+const READ_ONLY = ['GET', 'HEAD'];
+export const SCIM_ROUTES: readonly { path: RegExp; allow: readonly string[] }[] = [
+  { path: /^(Users|Groups)$/, allow: ['GET', 'HEAD', 'POST'] },
+  { path: /^(Users|Groups)\/[^/]+$/, allow: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'] },
+  { path: /^(ServiceProviderConfig|Schemas|ResourceTypes)$/, allow: READ_ONLY },
+  { path: /^(Schemas|ResourceTypes)\/[^/]+$/, allow: READ_ONLY },
+];
+
+/** The error for a request under the SCIM base that no route took. */
+export function unmatchedScimRequest(method: string, url: string): ScimError {
+  const path = url.split('?')[0];
+  const rest = path.replace(SCIM_BASE, '').replace(/^\//, '');
+  if (rest.split('/').pop() === '.search') return new ScimError(404, undefined, 'POST /.search is not supported; use GET with a filter');
+  const route = SCIM_ROUTES.find((r) => r.path.test(rest));
+  if (!route || route.allow.includes(method)) return new ScimError(404, undefined, 'There is no SCIM endpoint at this path');
+  const allow = route.allow.join(', ');
+  return new ScimError(405, undefined, `${method} is not allowed here; allowed: ${allow}`, { Allow: allow });
+}
