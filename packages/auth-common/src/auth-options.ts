@@ -211,7 +211,8 @@ export function resolveAuthOptions(input: AuthOptions): ResolvedAuthOptions {
   if (o.providers) {
     if (o.identityMetadata !== undefined) fail('give identityMetadata or providers, not both');
     for (const legacyOnly of ['issuer', 'validateIssuer', 'isB2C', 'policyName'] as const) {
-      if (o[legacyOnly] !== undefined) fail(`${legacyOnly} belongs in each provider, not beside providers`);
+      if (o[legacyOnly] !== undefined)
+        fail(`${legacyOnly} belongs in each provider, not beside providers`);
     }
     providers = resolveProviders(o.providers, {
       defaultAudiences: audiences,
@@ -223,7 +224,8 @@ export function resolveAuthOptions(input: AuthOptions): ResolvedAuthOptions {
     if (audiences.length === 0) fail('audience or clientID is required');
     providers = [legacyProvider(o, audiences, allowInsecureHttp)];
   }
-  const legacy = providers.length === 1 && providers[0]?.kind === 'legacy' ? providers[0] : undefined;
+  const legacy =
+    providers.length === 1 && providers[0]?.kind === 'legacy' ? providers[0] : undefined;
 
   return {
     providers,

@@ -95,7 +95,9 @@ export interface ExternalIdMetadataParams {
  * There is no user flow in the URL: flows are attached to the application.
  */
 export function externalIdMetadataUrl(p: ExternalIdMetadataParams): string {
-  const host = hostPart(p.host ?? `${segment(p.subdomain, 'subdomain').toLowerCase()}.ciamlogin.com`);
+  const host = hostPart(
+    p.host ?? `${segment(p.subdomain, 'subdomain').toLowerCase()}.ciamlogin.com`,
+  );
   return `${p.scheme ?? 'https'}://${host}/${segment(p.tenantId, 'tenantId')}/v2.0/.well-known/openid-configuration`;
 }
 

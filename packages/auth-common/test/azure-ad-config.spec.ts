@@ -1,4 +1,11 @@
-import { AzureAdConfig, b2cMetadataUrl, entraMetadataUrl, userFlowFromMetadataUrl } from '../src';
+import {
+  AzureAdConfig,
+  b2cMetadataUrl,
+  entraMetadataUrl,
+  externalIdIssuer,
+  externalIdMetadataUrl,
+  userFlowFromMetadataUrl,
+} from '../src';
 
 describe('AzureAdConfig', () => {
   it('builds B2C metadata URLs (flow lower-cased as MSAL requests it)', () => {
@@ -48,5 +55,28 @@ describe('AzureAdConfig', () => {
       ),
     ).toBe('b2c_1_legacy');
     expect(userFlowFromMetadataUrl(entraMetadataUrl({ tenantId: 'tid' }))).toBeUndefined();
+  });
+
+  it('builds External ID metadata URLs (tenant subdomain host) and issuers (tenant id host)', () => {
+    const tid = '7E2F0C3A-1111-4222-8333-944455556666';
+    expect(externalIdMetadataUrl({ subdomain: 'ContosoID', tenantId: tid })).toBe(
+      `https://contosoid.ciamlogin.com/${tid}/v2.0/.well-known/openid-configuration`,
+    );
+    expect(
+      AzureAdConfig.externalIdMetadataUrl({
+        subdomain: 'contosoid',
+        tenantId: 'contosoid.onmicrosoft.com',
+      }),
+    ).toBe(
+      'https://contosoid.ciamlogin.com/contosoid.onmicrosoft.com/v2.0/.well-known/openid-configuration',
+    );
+    const lower = tid.toLowerCase();
+    expect(externalIdIssuer({ tenantId: tid })).toBe(
+      `https://${lower}.ciamlogin.com/${lower}/v2.0`,
+    );
+    expect(
+      userFlowFromMetadataUrl(externalIdMetadataUrl({ subdomain: 'c', tenantId: tid })),
+    ).toBeUndefined();
+    expect(() => externalIdMetadataUrl({ subdomain: 'a/b', tenantId: tid })).toThrow(TypeError);
   });
 });

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { b2cMetadataUrl, entraMetadataUrl, externalIdIssuer, externalIdMetadataUrl } from '../../src';
+import {
+  b2cMetadataUrl,
+  entraMetadataUrl,
+  externalIdIssuer,
+  externalIdMetadataUrl,
+} from '../../src';
 import type { TestKey } from './test-keys';
 
 /**
@@ -71,7 +76,12 @@ export class LocalIdp {
   }
 
   ciamMetadataUrl(tenantId = this.ciamTenantId): string {
-    return externalIdMetadataUrl({ subdomain: 'contosoid', tenantId, host: this.host, scheme: 'http' });
+    return externalIdMetadataUrl({
+      subdomain: 'contosoid',
+      tenantId,
+      host: this.host,
+      scheme: 'http',
+    });
   }
 
   ciamAuthorizeUrl(tenantId = this.ciamTenantId): string {
