@@ -1,6 +1,7 @@
 // Cross-reference checks zod cannot express: uniqueness and references
 // between tenants, apps, grants, flows and the vault.
 import { passwordPolicyProblem } from '../identity/signin/password-policy';
+import { GRAPH_APP, isGraphReference } from './graph';
 import type { AppConfig, DevAzureConfig, TenantConfig } from './schema';
 
 export interface ConfigIssue {
@@ -12,6 +13,7 @@ export const KEY_VAULT_RESOURCE = 'https://vault.azure.net';
 
 /** Finds a resource app in `tenant` by name, client id or identifier URI. */
 export function findResourceApp(tenant: TenantConfig, ref: string): AppConfig | undefined {
+  if (isGraphReference(tenant, ref)) return GRAPH_APP;
   const lower = ref.toLowerCase();
   return tenant.apps.find(
     (a) =>
@@ -50,10 +52,10 @@ export function checkReferences(cfg: DevAzureConfig): ConfigIssue[] {
     duplicates(tenant.userFlows.map((f) => f.name.toLowerCase()), (i, v) => add(at('userFlows', i, 'name'), `duplicate user flow ${v}`));
     duplicates(tenant.users.map((u) => u.email.toLowerCase()), (i, v) => add(at('users', i, 'email'), `duplicate user ${v}`));
     duplicates(tenant.users.map((u) => u.objectId.toLowerCase()), (i, v) => add(at('users', i, 'objectId'), `duplicate user object id ${v}`));
-    if (tenant.type !== 'b2c') {
-      if (tenant.userFlows.length > 0) add(at('userFlows'), 'user flows exist only in b2c tenants');
-      if (tenant.users.length > 0) add(at('users'), 'seed users exist only in b2c tenants');
-    }
+    if (tenant.type !== 'b2c' && tenant.userFlows.length > 0) add(at('userFlows'), 'user flows exist only in b2c tenants');
+    if (tenant.type === 'workforce' && tenant.users.length > 0) add(at('users'), 'seed users exist only in b2c and external tenants');
+    if (tenant.type !== 'external') checkNotExternal(tenant, at, add);
+    else checkExternal(tenant, at, add);
     tenant.users.forEach((u, ui) => {
       const problem = passwordPolicyProblem(u.password);
       if (problem) add(at('users', ui, 'password'), problem);
@@ -134,6 +136,34 @@ export function resolvePrincipalIds(cfg: DevAzureConfig, principal: string, vaul
   const sp = vaultTenant?.servicePrincipals.find((s) => s.app === `${home.name}/${app.name}`);
   if (sp) ids.push(sp.objectId.toLowerCase());
   return ids;
+}
+
+/** Fields that only external tenants have. */
+function checkNotExternal(tenant: TenantConfig, at: (...rest: (string | number)[]) => (string | number)[], add: (path: (string | number)[], message: string) => void): void {
+  const only = 'exists only in external tenants';
+  if (tenant.subdomain !== undefined) add(at('subdomain'), `subdomain ${only}`);
+  if (tenant.authenticationContexts.length > 0) add(at('authenticationContexts'), `authenticationContexts ${only}`);
+  if (tenant.conditionalAccessPolicies.length > 0) add(at('conditionalAccessPolicies'), `conditionalAccessPolicies ${only}`);
+  tenant.users.forEach((u, ui) => {
+    if (u.legacyB2cObjectId !== undefined) add(at('users', ui, 'legacyB2cObjectId'), `legacyB2cObjectId ${only}`);
+    if (u.phone !== undefined) add(at('users', ui, 'phone'), `phone ${only}`);
+  });
+  tenant.apps.forEach((a, ai) => {
+    if (a.optionalClaims.idToken.length + a.optionalClaims.accessToken.length > 0) add(at('apps', ai, 'optionalClaims'), `optionalClaims ${only}`);
+  });
+}
+
+function checkExternal(tenant: TenantConfig, at: (...rest: (string | number)[]) => (string | number)[], add: (path: (string | number)[], message: string) => void): void {
+  duplicates(tenant.authenticationContexts.map((c) => c.id), (i, v) => add(at('authenticationContexts', i, 'id'), `duplicate authentication context ${v}`));
+  if (tenant.mfaMethods.length === 0) add(at('mfaMethods'), 'name at least one second factor (emailOtp, sms)');
+  tenant.conditionalAccessPolicies.forEach((p, pi) => {
+    if (p.authenticationContext !== undefined && !tenant.authenticationContexts.some((c) => c.id === p.authenticationContext)) {
+      add(at('conditionalAccessPolicies', pi, 'authenticationContext'), `no authentication context "${p.authenticationContext}" in tenant ${tenant.name}`);
+    }
+    for (const name of p.apps ?? []) {
+      if (!tenant.apps.some((a) => a.name === name)) add(at('conditionalAccessPolicies', pi, 'apps'), `no app "${name}" in tenant ${tenant.name}`);
+    }
+  });
 }
 
 function checkRoleGrants(

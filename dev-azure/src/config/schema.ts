@@ -89,6 +89,13 @@ export const appSchema = z.strictObject({
   appRoles: z.array(appRoleSchema).default([]),
   grantedAppRoles: z.array(appRoleGrantSchema).default([]),
   apiPermissions: z.array(delegatedGrantSchema).default([]),
+  /** Optional claims (external tenants): added to ID tokens issued to this client / access tokens issued for this API. */
+  optionalClaims: z
+    .strictObject({
+      idToken: z.array(z.enum(['auth_time', 'email', 'given_name', 'family_name'])).default([]),
+      accessToken: z.array(z.enum(['auth_time', 'email', 'given_name', 'family_name', 'xms_cc'])).default([]),
+    })
+    .default({ idToken: [], accessToken: [] }),
 });
 
 /** A multi-tenant app from another tenant, provisioned (consented) in this one. */
@@ -121,19 +128,53 @@ export const seedUserSchema = z.strictObject({
   givenName: z.string().min(1),
   surname: z.string().min(1),
   displayName: z.string().min(1),
+  /** External tenants: the user's object id in the B2C tenant it was migrated from (an extension attribute). */
+  legacyB2cObjectId: guid.optional(),
+  /** External tenants: phone number for SMS one-time passcodes (E.164). */
+  phone: z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number such as +15550100').optional(),
 });
+
+/** A Conditional Access authentication context (external tenants), e.g. c1 for step-up. */
+export const authenticationContextSchema = z.strictObject({
+  id: z.string().regex(/^c([1-9]|[1-9][0-9])$/, 'c1 to c99'),
+  displayName: z.string().min(1),
+  description,
+});
+
+/** A Conditional Access policy (external tenants): who must do MFA, for which apps or authentication context. */
+export const conditionalAccessPolicySchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description,
+    /** Applies when a token is asked for one of these apps (as client or resource): app names. */
+    apps: z.array(handle).optional(),
+    /** Or when the client asks for this authentication context (claims request parameter). */
+    authenticationContext: z.string().optional(),
+    grant: z.literal('mfa').default('mfa'),
+  })
+  .refine((c) => (c.apps === undefined) !== (c.authenticationContext === undefined), 'give exactly one of "apps" or "authenticationContext"');
 
 export const tenantSchema = z.strictObject({
   /** Short name: "contoso" serves /contoso.onmicrosoft.com/... */
   name: z.string().regex(/^[a-z0-9]{2,}$/, 'lower-case letters and digits'),
   id: guid,
-  type: z.enum(['b2c', 'workforce']),
+  type: z.enum(['b2c', 'workforce', 'external']),
+  /** External tenants: the <subdomain> of <subdomain>.ciamlogin.com (default: the tenant name). */
+  subdomain: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes').optional(),
   displayName: z.string().optional(),
   description,
   apps: z.array(appSchema).default([]),
   servicePrincipals: z.array(servicePrincipalSchema).default([]),
   userFlows: z.array(userFlowSchema).default([]),
   users: z.array(seedUserSchema).default([]),
+  /** External tenants: customers may create accounts from the sign-in page (email + password). */
+  selfServiceSignUp: z.boolean().default(true),
+  /** External tenants: second factors Conditional Access may ask for (SMS only for users with a phone). */
+  mfaMethods: z.array(z.enum(['emailOtp', 'sms'])).default(['emailOtp']),
+  authenticationContexts: z.array(authenticationContextSchema).default([]),
+  conditionalAccessPolicies: z.array(conditionalAccessPolicySchema).default([]),
+  /** External tenants: claim carrying a user's legacyB2cObjectId (extension attribute emitted as an optional claim). */
+  legacyIdClaim: z.string().regex(/^[A-Za-z][A-Za-z0-9_.]{0,127}$/).default('extn.legacyB2cObjectId'),
 });
 
 export const keyVaultRoleSchema = z.enum([
@@ -191,5 +232,6 @@ export type TenantConfig = DevAzureConfig['tenants'][number];
 export type AppConfig = TenantConfig['apps'][number];
 export type UserFlowConfig = TenantConfig['userFlows'][number];
 export type SeedUserConfig = TenantConfig['users'][number];
+export type ConditionalAccessPolicyConfig = TenantConfig['conditionalAccessPolicies'][number];
 export type KeyVaultConfig = NonNullable<DevAzureConfig['keyVault']>;
 export type KeyVaultRoleName = z.output<typeof keyVaultRoleSchema>;

@@ -1,6 +1,7 @@
 // Everything the identity routes share, built once per server.
 import type { StateStore } from '../store/state-store';
 import type { CodeStore } from './signin/codes';
+import type { Mailbox } from './signin/mailbox';
 import type { SessionStore } from './signin/sessions';
 import type { TransactionStore } from './signin/transactions';
 import type { UserStore } from './signin/users';
@@ -18,8 +19,8 @@ export interface IdentityContext extends ClientAuthDeps {
   transactions: TransactionStore;
   codes: CodeStore;
   clusters: ClusterIssuers;
-  /** Latest password-reset code per "<tenant id>|<email>" (no mail server here). */
-  resetCodes: Map<string, string>;
+  /** One-time codes "sent" by email or SMS (no mail server here): /_dev/mailbox and the test API. */
+  mailbox: Mailbox;
   /** https://host:port of this server (known once listening). */
   baseUrl(): string;
 }

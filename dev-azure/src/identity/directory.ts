@@ -1,6 +1,7 @@
 // Runtime view of the configuration: tenants by any alias, principals
 // (home apps and consented multi-tenant apps), resources and grants.
 import { X509Certificate } from 'node:crypto';
+import { GRAPH_APP, isGraphReference } from '../config/graph';
 import { findResourceApp, KEY_VAULT_RESOURCE } from '../config/references';
 import type { AppConfig, DevAzureConfig, TenantConfig, UserFlowConfig } from '../config/schema';
 import { sha256 } from '../util/encoding';
@@ -59,11 +60,12 @@ export class Directory {
   tenant(segment: string): TenantConfig | undefined {
     const lower = segment.toLowerCase();
     const name = lower.endsWith('.onmicrosoft.com') ? lower.slice(0, -'.onmicrosoft.com'.length) : lower;
-    return this.config.tenants.find((t) => t.name === name || t.id.toLowerCase() === lower);
+    return this.config.tenants.find((t) => t.name === name || t.id.toLowerCase() === lower || (t.subdomain !== undefined && t.subdomain === name));
   }
 
   tenantAliases(tenant: TenantConfig): string[] {
-    return [tenant.id, tenant.name, `${tenant.name}.onmicrosoft.com`];
+    const names = [tenant.name, ...(tenant.subdomain && tenant.subdomain !== tenant.name ? [tenant.subdomain] : [])];
+    return [tenant.id, ...names.flatMap((n) => [n, `${n}.onmicrosoft.com`])];
   }
 
   flow(tenant: TenantConfig, name: string): UserFlowConfig | undefined {
@@ -88,6 +90,7 @@ export class Directory {
   resource(tenant: TenantConfig, identifier: string): Resource | undefined {
     const trimmed = identifier.replace(/\/+$/, '');
     if (trimmed.toLowerCase() === KEY_VAULT_RESOURCE) return { kind: 'vault' };
+    if (isGraphReference(tenant, trimmed)) return { kind: 'app', app: GRAPH_APP };
     const apiClientId = /^api:\/\/([0-9a-f-]{36})$/i.exec(trimmed)?.[1];
     const byUri = tenant.apps.find((a) => a.identifierUris.some((u) => u.toLowerCase() === trimmed.toLowerCase()));
     const byId = tenant.apps.find((a) => a.clientId.toLowerCase() === (apiClientId ?? trimmed).toLowerCase());

@@ -7,6 +7,7 @@ import type { DevAzureConfig } from '../config/schema';
 import { StateStore } from '../store/state-store';
 import { newGuid } from '../util/encoding';
 import { CodeStore } from './signin/codes';
+import { Mailbox } from './signin/mailbox';
 import { SessionStore } from './signin/sessions';
 import { TransactionStore } from './signin/transactions';
 import { UserStore } from './signin/users';
@@ -67,7 +68,7 @@ export async function startIdentityServer(o: IdentityServerOptions): Promise<Ide
     transactions: new TransactionStore(),
     codes: new CodeStore(),
     clusters,
-    resetCodes: new Map(),
+    mailbox: new Mailbox(),
     baseUrl,
     oidcKeys: new OidcKeyFetcher(o.caPem),
     certificates: undefined,
@@ -75,7 +76,7 @@ export async function startIdentityServer(o: IdentityServerOptions): Promise<Ide
   };
   for (const tenant of o.config.tenants) {
     await keys.ensure(tenant.id);
-    if (tenant.type === 'b2c') await ctx.users.seed(tenant);
+    if (tenant.type !== 'workforce') await ctx.users.seed(tenant);
   }
   await clusters.init();
   await store.flush();

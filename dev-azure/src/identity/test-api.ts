@@ -114,7 +114,7 @@ export function createTestApi(ctx: IdentityContext): IdentityTestApi {
     },
     passwordResetCode(email, o = {}) {
       for (const tenant of b2cTenants(o.tenant)) {
-        const code = ctx.resetCodes.get(`${tenant.id}|${email.toLowerCase()}`);
+        const code = ctx.mailbox.lastCode(email, { tenantId: tenant.id, purpose: 'passwordReset' });
         if (code) return code;
       }
       return undefined;

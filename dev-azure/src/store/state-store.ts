@@ -29,6 +29,10 @@ export interface UserRecord {
   createdAt: number;
   updatedAt: number;
   totp?: TotpRecord;
+  /** External tenants: object id of this user in the B2C tenant it was migrated from. */
+  legacyB2cObjectId?: string;
+  /** External tenants: phone for SMS one-time passcodes. */
+  phone?: string;
 }
 
 export interface RefreshTokenRecord {
@@ -40,6 +44,8 @@ export interface RefreshTokenRecord {
   scopes: string[];
   authTime: number;
   mfa: boolean;
+  /** External tenants: when the session behind this grant last did a second factor. */
+  mfaAt?: number;
   issuedAt: number;
   expiresAt: number;
 }

@@ -7,7 +7,6 @@ import { nowSeconds } from '../../util/encoding';
 import type { IdentityContext } from '../context';
 import { OAuthError } from '../errors';
 import { resolveUserScopes, signIdToken } from '../tokens/user-token';
-import { readCookie, setCookie } from '../signin/cookies';
 import { deliver, deliverError } from '../signin/respond';
 import { ssoCookieName } from '../signin/sessions';
 import type { AuthorizeTransaction } from '../signin/transactions';
@@ -27,15 +26,14 @@ export function completeFlow(
 
   const now = nowSeconds();
   const authTime = tx.authTime ?? now;
-  const cookieName = ssoCookieName(tenant.name);
-  const cookie = readCookie(req, cookieName);
-  const session = ctx.sessions.find(cookie, tenant.id);
-  if (tx.interactive || !session || session.oid !== user.oid) {
-    ctx.sessions.end(cookie);
-    setCookie(reply, cookieName, ctx.sessions.start(tenant.id, user.oid, authTime, tx.mfaVerifiedAt));
-  } else if (tx.mfaVerifiedAt) {
-    ctx.sessions.markMfa(session, tx.mfaVerifiedAt);
-  }
+  ctx.sessions.settle(req, reply, {
+    cookieName: ssoCookieName(tenant.name),
+    tenantId: tenant.id,
+    oid: user.oid,
+    authTime,
+    interactive: tx.interactive,
+    mfaVerifiedAt: tx.mfaVerifiedAt,
+  });
 
   const mfa = flow.mfa === 'totp' && tx.mfaDone;
   const code = ctx.codes.issue({

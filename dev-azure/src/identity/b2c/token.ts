@@ -1,19 +1,16 @@
 // B2C user-flow token endpoint: authorization_code (PKCE), refresh_token
 // (bound to the flow that issued it) and client_credentials.
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantConfig, UserFlowConfig } from '../../config/schema';
 import type { UserRecord } from '../../store/state-store';
-import { nowSeconds, randomToken, safeEqual, sha256Hex } from '../../util/encoding';
 import { authenticateClient } from '../client-auth/authenticate';
 import type { IdentityContext } from '../context';
 import type { ResolvedApp } from '../directory';
 import { errors, OAuthError } from '../errors';
 import { FormParams } from '../form-params';
+import { findRefreshToken, issueRefreshToken, takeAuthorizationCode } from '../tokens/grants';
 import { acceptedAudiences, clientCredentialsGrant, respondToken } from '../tokens/token-endpoint';
 import { buildUserTokenResponse, resolveUserScopes, type B2CTokenResponse } from '../tokens/user-token';
-
-const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 export function handleB2CToken(
   ctx: IdentityContext,
@@ -44,41 +41,12 @@ function wrongEndpoint(actual: string, expected: string): OAuthError {
 }
 
 function redeemCode(ctx: IdentityContext, p: FormParams, tenant: TenantConfig, flow: UserFlowConfig, client: ResolvedApp): B2CTokenResponse {
-  const code = p.require('code');
-  const redirectUri = p.require('redirect_uri');
-  const found = ctx.codes.take(code);
-  if (!found) throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', "The provided value for the 'code' parameter is not valid.");
-  if ('redeemed' in found) {
-    throw new OAuthError(400, 'invalid_grant', 'AADSTS54005', 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
-  }
-  const g = found.grant;
-  if (g.expiresAt < nowSeconds()) {
-    throw new OAuthError(
-      400,
-      'invalid_grant',
-      'AADSTS70008',
-      'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
-    );
-  }
-  if (g.tenantId !== tenant.id || g.flow !== flow.name.toLowerCase()) throw wrongEndpoint(configuredFlowName(tenant, g.flow), flow.name);
-  if (g.clientId.toLowerCase() !== client.config.clientId.toLowerCase()) {
-    throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', "The provided value for the 'code' parameter is not valid. The code was issued to another client.");
-  }
-  if (g.redirectUri !== redirectUri) {
-    throw new OAuthError(
-      400,
-      'invalid_request',
-      'AADSTS50011',
-      `The redirect URI '${redirectUri}' specified in the request does not match the redirect URI used in the authorization request for the application '${client.config.clientId}'.`,
-    );
-  }
-  if (g.codeChallenge) {
-    const verifier = p.require('code_verifier');
-    const expected = g.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
-    if (!VERIFIER.test(verifier) || !safeEqual(expected, g.codeChallenge)) {
-      throw new OAuthError(400, 'invalid_grant', 'AADB2C90183', 'The supplied code_verifier is invalid.');
-    }
-  }
+  const g = takeAuthorizationCode(ctx, p, client, {
+    checkEndpoint: (grant) => {
+      if (grant.tenantId !== tenant.id || grant.flow !== flow.name.toLowerCase()) throw wrongEndpoint(configuredFlowName(tenant, grant.flow), flow.name);
+    },
+    pkceError: () => new OAuthError(400, 'invalid_grant', 'AADB2C90183', 'The supplied code_verifier is invalid.'),
+  });
   const user = existingUser(ctx, tenant, g.oid);
   const scopes = resolveUserScopes(ctx.directory, tenant, client, g.scopes);
   const refresh = scopes.offlineAccess ? newRefreshToken(ctx, { tenant, flow, client, user, scopes: g.scopes, authTime: g.authTime, mfa: g.mfa }) : undefined;
@@ -86,21 +54,11 @@ function redeemCode(ctx: IdentityContext, p: FormParams, tenant: TenantConfig, f
 }
 
 function redeemRefreshToken(ctx: IdentityContext, p: FormParams, tenant: TenantConfig, flow: UserFlowConfig, client: ResolvedApp): B2CTokenResponse {
-  const token = p.require('refresh_token');
-  const rec = ctx.store.state.refreshTokens[sha256Hex(token)];
-  if (!rec) throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', "The provided value for the 'refresh_token' parameter is not valid.");
-  if (rec.expiresAt < nowSeconds()) {
-    throw new OAuthError(
-      400,
-      'invalid_grant',
-      'AADSTS700082',
-      `The refresh token has expired due to inactivity. The token was issued on ${new Date(rec.issuedAt * 1000).toISOString()} and was inactive for a longer time than allowed.`,
-    );
-  }
-  if (rec.tenantId !== tenant.id || rec.flow !== flow.name.toLowerCase()) throw wrongEndpoint(configuredFlowName(tenant, rec.flow), flow.name);
-  if (rec.clientId.toLowerCase() !== client.config.clientId.toLowerCase()) {
-    throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', "The provided value for the 'refresh_token' parameter is not valid. It was issued to another client.");
-  }
+  const rec = findRefreshToken(ctx, p, client, {
+    checkEndpoint: (r) => {
+      if (r.tenantId !== tenant.id || r.flow !== flow.name.toLowerCase()) throw wrongEndpoint(configuredFlowName(tenant, r.flow), flow.name);
+    },
+  });
   const user = existingUser(ctx, tenant, rec.oid);
   const requested = p.get('scope')?.split(/\s+/).filter(Boolean) ?? rec.scopes;
   const scopes = resolveUserScopes(ctx.directory, tenant, client, requested);
@@ -122,19 +80,9 @@ function newRefreshToken(
   ctx: IdentityContext,
   o: { tenant: TenantConfig; flow: UserFlowConfig; client: ResolvedApp; user: UserRecord; scopes: string[]; authTime: number; mfa: boolean },
 ): string {
-  const token = randomToken(64);
-  const now = nowSeconds();
-  ctx.store.state.refreshTokens[sha256Hex(token)] = {
-    tenantId: o.tenant.id,
-    flow: o.flow.name.toLowerCase(),
-    clientId: o.client.config.clientId,
-    oid: o.user.oid,
-    scopes: o.scopes,
-    authTime: o.authTime,
-    mfa: o.mfa,
-    issuedAt: now,
-    expiresAt: now + o.flow.refreshTokenLifetimeDays * 86400,
-  };
-  ctx.store.save();
-  return token;
+  return issueRefreshToken(
+    ctx,
+    { tenantId: o.tenant.id, flow: o.flow.name.toLowerCase(), clientId: o.client.config.clientId, oid: o.user.oid, scopes: o.scopes, authTime: o.authTime, mfa: o.mfa },
+    o.flow.refreshTokenLifetimeDays,
+  );
 }

@@ -1,7 +1,6 @@
 // The user-flow pages: sign in, sign up, password reset, TOTP enrolment and
 // verification, profile edit. Every page belongs to a transaction; posts must
 // carry the transaction's csrf_token and come from the browser that started it.
-import { randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantConfig, UserFlowConfig } from '../../config/schema';
 import { nowSeconds, safeEqual } from '../../util/encoding';
@@ -25,14 +24,13 @@ import {
   type ProfileValues,
 } from '../signin/pages';
 import { passwordPolicyProblem } from '../signin/password-policy';
+import { sendCode, checkCode } from '../signin/one-time-code';
 import { deliverError } from '../signin/respond';
 import { enrolmentQrDataUrl, pendingSecret, verifyTotp } from './totp';
 import type { AuthorizeTransaction } from '../signin/transactions';
 import { uiUrl } from './urls';
 
 const EMAIL = /^[^\s@<>"]{1,64}@[^\s@<>"]{1,190}\.[^\s@<>"]{2,63}$/;
-const RESET_CODE_SECONDS = 600;
-const MAX_CODE_ATTEMPTS = 5;
 
 interface Ui {
   ctx: IdentityContext;
@@ -195,29 +193,21 @@ async function postReset(ui: Ui): Promise<FastifyReply> {
     r.email = email;
     if (!user) return showReset(ui, 'An account could not be found for the provided user ID.');
     r.oid = user.oid;
-    r.code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    r.codeExpiresAt = nowSeconds() + RESET_CODE_SECONDS;
-    r.attempts = 0;
-    r.stage = 'code';
-    ui.ctx.resetCodes.set(`${ui.tenant.id}|${user.email.toLowerCase()}`, r.code);
+    sendCode(ui.ctx.mailbox, r, { tenantId: ui.tenant.id, channel: 'email', to: user.email, purpose: 'passwordReset', subject: 'Password reset code', digits: 6 });
     return ui.reply.redirect(ui.urls.action, 303);
   }
   if (r.stage === 'code') {
-    const code = (ui.form.get('verificationCode') ?? '').trim();
-    if ((r.codeExpiresAt ?? 0) < nowSeconds()) {
+    const check = checkCode(r, ui.form.get('verificationCode') ?? '');
+    if (check === 'expired') {
       ui.tx.reset = { stage: 'email', attempts: 0, email: r.email };
       return showReset(ui, 'The verification code has expired. Please request a new one.');
     }
-    if (!r.code || !safeEqual(code, r.code)) {
-      r.attempts++;
-      if (r.attempts >= MAX_CODE_ATTEMPTS) {
-        ui.ctx.transactions.end(ui.tx);
-        return deliverError(ui.reply, ui.tx, 'access_denied', 'AADB2C90151: User has exceeded the maximum number for retries for a self-asserted step.');
-      }
-      return showReset(ui, 'That code is incorrect. Please try again.');
+    if (check === 'locked') {
+      ui.ctx.transactions.end(ui.tx);
+      return deliverError(ui.reply, ui.tx, 'access_denied', 'AADB2C90151: User has exceeded the maximum number for retries for a self-asserted step.');
     }
+    if (check === 'wrong') return showReset(ui, 'That code is incorrect. Please try again.');
     r.stage = 'password';
-    ui.ctx.resetCodes.delete(`${ui.tenant.id}|${(r.email ?? '').toLowerCase()}`);
     return ui.reply.redirect(ui.urls.action, 303);
   }
   const password = ui.form.get('newPassword') ?? '';

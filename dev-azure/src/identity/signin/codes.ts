@@ -4,7 +4,7 @@ import { nowSeconds, randomToken, sha256Hex } from '../../util/encoding';
 
 export interface AuthorizationCode {
   tenantId: string;
-  /** Lower-cased flow name. */
+  /** Lower-cased flow name ('' in external tenants). */
   flow: string;
   clientId: string;
   redirectUri: string;
@@ -15,6 +15,11 @@ export interface AuthorizationCode {
   codeChallengeMethod?: 'S256' | 'plain';
   authTime: number;
   mfa: boolean;
+  /** External tenants: when the second factor behind this sign-in was done. */
+  mfaAt?: number;
+  /** External tenants: authentication contexts satisfied (acrs) and client capabilities declared (xms_cc). */
+  acrs?: string[];
+  clientCapabilities?: string[];
   expiresAt: number;
 }
 

@@ -1,5 +1,7 @@
 // SSO sessions behind the B2C session cookie, persisted with the state.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionRecord, StateStore } from '../../store/state-store';
+import { readCookie, setCookie } from './cookies';
 import { nowSeconds, randomToken, sha256Hex } from '../../util/encoding';
 
 export const SESSION_LIFETIME_SECONDS = 24 * 60 * 60;
@@ -36,5 +38,24 @@ export class SessionStore {
     if (!cookie) return;
     delete this.store.state.sessions[sha256Hex(cookie)];
     this.store.save();
+  }
+
+  /**
+   * At the end of a sign-in: a credential entered (or another user) starts a new session,
+   * otherwise the current one is kept and only learns about a second factor done now.
+   */
+  settle(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    o: { cookieName: string; tenantId: string; oid: string; authTime: number; interactive: boolean; mfaVerifiedAt?: number },
+  ): void {
+    const cookie = readCookie(req, o.cookieName);
+    const session = this.find(cookie, o.tenantId);
+    if (o.interactive || !session || session.oid !== o.oid) {
+      this.end(cookie);
+      setCookie(reply, o.cookieName, this.start(o.tenantId, o.oid, o.authTime, o.mfaVerifiedAt));
+    } else if (o.mfaVerifiedAt) {
+      this.markMfa(session, o.mfaVerifiedAt);
+    }
   }
 }

@@ -4,6 +4,7 @@ import { randomToken } from '../../util/encoding';
 
 export type ResponseMode = 'query' | 'fragment' | 'form_post';
 
+/** A step that mails a one-time code: reset and sign-up (email, code, password) and the second factor. */
 export interface ResetProgress {
   stage: 'email' | 'code' | 'password';
   oid?: string;
@@ -42,6 +43,16 @@ export interface AuthorizeTransaction {
   mfaVerifiedAt?: number;
   profileDone: boolean;
   reset?: ResetProgress;
+  /** When the session this transaction rode on (SSO) last did a second factor. */
+  sessionMfaAt?: number;
+  /** External tenants: authentication contexts the claims request asks for (acrs). */
+  requestedAcrs?: string[];
+  /** External tenants: client capabilities the claims request declares (xms_cc, e.g. cp1). */
+  clientCapabilities?: string[];
+  /** External tenants: self-service sign-up in progress (details entered, email to verify). */
+  signUp?: ResetProgress & { givenName: string; surname: string; displayName: string; passwordHash: string };
+  /** External tenants: the one-time code of the second factor. */
+  mfaCode?: ResetProgress & { channel: 'email' | 'sms' };
 }
 
 const LIFETIME_MS = 60 * 60 * 1000;

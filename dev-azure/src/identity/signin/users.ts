@@ -37,6 +37,8 @@ export interface NewUser {
   surname: string;
   displayName: string;
   oid?: string;
+  legacyB2cObjectId?: string;
+  phone?: string;
 }
 
 export class UserStore {
@@ -65,16 +67,23 @@ export class UserStore {
   }
 
   async create(tenantId: string, u: NewUser): Promise<UserRecord> {
+    return this.add(tenantId, u, await hashPassword(u.password));
+  }
+
+  /** Adds a user whose password is already hashed (sign-up hashes before the email is verified). */
+  add(tenantId: string, u: Omit<NewUser, 'password'>, passwordHash: string): UserRecord {
     const now = Date.now();
     const record: UserRecord = {
       oid: (u.oid ?? newGuid()).toLowerCase(),
       email: u.email.trim(),
-      passwordHash: await hashPassword(u.password),
+      passwordHash,
       givenName: u.givenName,
       surname: u.surname,
       displayName: u.displayName,
       createdAt: now,
       updatedAt: now,
+      ...(u.legacyB2cObjectId ? { legacyB2cObjectId: u.legacyB2cObjectId.toLowerCase() } : {}),
+      ...(u.phone ? { phone: u.phone } : {}),
     };
     this.list(tenantId).push(record);
     this.store.save();

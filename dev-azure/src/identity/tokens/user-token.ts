@@ -21,8 +21,34 @@ export interface UserScopes {
 
 const b2cError = (error: 'invalid_scope' | 'invalid_request', code: string, detail: string) => new OAuthError(400, error, code, detail);
 
+/** How a tenant type words scope errors, and where a scope without a resource points. */
+export interface ScopeDialect {
+  unsupported(raw: string): OAuthError;
+  multipleResources(requested: string[]): OAuthError;
+  notGranted(client: ResolvedApp, resource: AppConfig): OAuthError;
+  /** Entra reads "User.Read" as Graph's; B2C refuses scopes without a resource. */
+  bareScopeResource?: string;
+}
+
+export const B2C_SCOPES: ScopeDialect = {
+  unsupported: (raw) => b2cError('invalid_scope', 'AADB2C90117', `The scope '${raw}' provided in the request is not supported.`),
+  multipleResources: (requested) =>
+    b2cError(
+      'invalid_scope',
+      'AADB2C90146',
+      `The scope '${requested.join(' ')}' provided in request specifies more than one resource for an access token, which is not supported.`,
+    ),
+  notGranted: () => b2cError('invalid_request', 'AADB2C90205', 'This application does not have sufficient permissions against this web resource to perform the operation.'),
+};
+
 /** Which access token (if any) the requested scopes call for, keeping only scopes exposed and granted. */
-export function resolveUserScopes(directory: Directory, tenant: TenantConfig, client: ResolvedApp, requested: string[]): UserScopes {
+export function resolveUserScopes(
+  directory: Directory,
+  tenant: TenantConfig,
+  client: ResolvedApp,
+  requested: string[],
+  dialect: ScopeDialect = B2C_SCOPES,
+): UserScopes {
   const result: UserScopes = { openid: false, offlineAccess: false, scp: [], granted: [] };
   const resources = new Map<string, { app: AppConfig; values: { raw: string; value: string }[] }>();
   let self = false;
@@ -34,22 +60,15 @@ export function resolveUserScopes(directory: Directory, tenant: TenantConfig, cl
     else if (lower === client.config.clientId.toLowerCase()) self = true;
     else {
       const slash = raw.lastIndexOf('/');
-      const resource = slash > 0 ? directory.resource(tenant, raw.slice(0, slash)) : undefined;
-      if (!resource || resource.kind !== 'app') {
-        throw b2cError('invalid_scope', 'AADB2C90117', `The scope '${raw}' provided in the request is not supported.`);
-      }
+      const bare = slash <= 0 && dialect.bareScopeResource !== undefined;
+      const resource = bare ? directory.resource(tenant, dialect.bareScopeResource ?? '') : slash > 0 ? directory.resource(tenant, raw.slice(0, slash)) : undefined;
+      if (!resource || resource.kind !== 'app') throw dialect.unsupported(raw);
       const entry = resources.get(resource.app.clientId) ?? { app: resource.app, values: [] };
-      entry.values.push({ raw, value: raw.slice(slash + 1) });
+      entry.values.push({ raw, value: bare ? raw : raw.slice(slash + 1) });
       resources.set(resource.app.clientId, entry);
     }
   }
-  if (resources.size + (self ? 1 : 0) > 1) {
-    throw b2cError(
-      'invalid_scope',
-      'AADB2C90146',
-      `The scope '${requested.join(' ')}' provided in request specifies more than one resource for an access token, which is not supported.`,
-    );
-  }
+  if (resources.size + (self ? 1 : 0) > 1) throw dialect.multipleResources(requested);
   if (self) {
     result.audience = client.config.clientId;
     result.granted.push(client.config.clientId);
@@ -66,13 +85,7 @@ export function resolveUserScopes(directory: Directory, tenant: TenantConfig, cl
         }
       }
     }
-    if (result.scp.length === 0) {
-      throw b2cError(
-        'invalid_request',
-        'AADB2C90205',
-        'This application does not have sufficient permissions against this web resource to perform the operation.',
-      );
-    }
+    if (result.scp.length === 0) throw dialect.notGranted(client, app);
     result.audience = app.clientId;
   }
   if (result.openid) result.granted.push('openid');
