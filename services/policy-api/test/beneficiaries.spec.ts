@@ -162,9 +162,10 @@ describe('PUT /policies/me/beneficiaries', () => {
       const [entry] = history.body.items;
       expect(entry?.requestId).toMatch(UUID);
       expect(entry?.requestId).not.toBe(header);
-      const events = await h.db.query("SELECT payload->>'requestId' AS id FROM outbox WHERE payload->>'holderOid' = $1", [oid]);
-      expect(events.rows).toEqual([{ id: entry?.requestId }]);
       expect(JSON.stringify(history.body)).not.toContain(header.slice(0, 12));
+      // The event carries the request's correlation id (echoed as x-request-id), not the audit id.
+      const events = await h.db.query("SELECT payload->>'requestId' AS id FROM outbox WHERE payload->>'holderOid' = $1", [oid]);
+      expect(events.rows).toEqual([{ id: r.headers.get('x-request-id') }]);
     });
 
     it('validates paging parameters and needs Accounts.Read', async () => {

@@ -63,8 +63,8 @@ export class BeneficiariesController {
         // The step-up guard guarantees both are present and acceptable.
         userFlow: user.userFlow ?? 'unknown',
         authTime: user.authTime ?? 0,
-        requestId: serverRequestId(req),
-        logRequestId: String(req.id),
+        requestId: String(req.id),
+        auditRequestId: serverRequestId(req),
       },
       preconditions,
       body.beneficiaries.map((b) => ({ name: b.name, relationship: b.relationship, sharePercent: b.sharePercent })),

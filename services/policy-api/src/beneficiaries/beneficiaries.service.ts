@@ -15,10 +15,10 @@ export interface ChangeContext {
   clientId?: string;
   userFlow: string;
   authTime: number;
-  /** Server-generated (never the caller's x-request-id): stored in the history and the event. */
+  /** The request's correlation id (its log lines' reqId; a caller's x-request-id if service-kit accepted its shape): logs and the event. */
   requestId: string;
-  /** The id this request's log lines carry (possibly the caller's); logged, never stored. */
-  logRequestId: string;
+  /** Server-generated, never the caller's: the audit history's requestId. */
+  auditRequestId: string;
 }
 
 /** Runs the outbox INSERT on the Prisma transaction, so the event commits with the change. */
@@ -62,7 +62,7 @@ export class BeneficiariesService {
           clientId: ctx.clientId ?? null,
           userFlow: ctx.userFlow,
           authTime: new Date(ctx.authTime * 1000),
-          requestId: ctx.requestId,
+          requestId: ctx.auditRequestId,
           before,
           after,
         },
@@ -82,7 +82,7 @@ export class BeneficiariesService {
       return { policy: { ...current, beneficiaries: after, version, updatedAt: now }, changed: true };
     });
     // Ids and counts only: beneficiary names are personal data.
-    if (result.changed) this.log.log({ msg: 'beneficiaries changed', policyNumber: result.policy.number, version: result.policy.version, count: after.length, requestId: ctx.requestId, reqId: ctx.logRequestId });
+    if (result.changed) this.log.log({ msg: 'beneficiaries changed', policyNumber: result.policy.number, version: result.policy.version, count: after.length, requestId: ctx.requestId, auditRequestId: ctx.auditRequestId });
     return result.policy;
   }
 }
