@@ -230,12 +230,13 @@ export class TokenValidator {
       throw new InvalidTokenError('malformed');
     }
     if (typeof iss !== 'string') throw new InvalidTokenError('issuer');
-    const routed = this.providers.filter((p) => {
-      const issuers = p.config.issuers ?? p.keys.knownIssuers();
-      return issuers === undefined || issuers.includes(iss); // not loaded yet: ask it
-    });
-    if (routed.length === 0) throw new InvalidTokenError('issuer');
-    return routed;
+    const issuersOf = (p: ProviderRuntime) => p.config.issuers ?? p.keys.knownIssuers();
+    const publishing = this.providers.filter((p) => issuersOf(p)?.includes(iss));
+    if (publishing.length > 0) return publishing;
+    // No loaded provider publishes it: ask those whose metadata has not loaded yet.
+    const unknown = this.providers.filter((p) => issuersOf(p) === undefined);
+    if (unknown.length === 0) throw new InvalidTokenError('issuer');
+    return unknown;
   }
 
   private async candidates(

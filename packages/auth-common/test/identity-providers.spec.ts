@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AuthConfigError,
   InvalidTokenError,
+  KeySourceUnavailableError,
   TokenValidator,
   type AuthOptions,
   type IdentityProviderOptions,
@@ -240,6 +241,21 @@ describe('External ID and B2C trusted together: rejected tokens', () => {
   it('with only External ID trusted, a B2C token is refused', async () => {
     const v = await validator([ciamProvider()]);
     await expectRejected(v, await b2cKey.sign(b2cClaims({ aud: CIAM_AUD })), 'unknown_kid');
+  });
+});
+
+describe('one provider unreachable', () => {
+  it('B2C tokens still validate while External ID metadata cannot be loaded; External ID tokens get "unavailable"', async () => {
+    const down = randomUUID();
+    const v = await validator([
+      b2cProvider(),
+      ciamProvider({ tenantId: down, identityMetadata: idp.ciamMetadataUrl(down) }),
+    ]);
+    await expect(v.validator.validate(await b2cKey.sign(b2cClaims()))).resolves.toMatchObject({
+      provider: { kind: 'b2c' },
+    });
+    const ciamToken = await ciamKey.sign(ciamClaims({ iss: idp.ciamIssuer(down), tid: down }));
+    await expect(v.validator.validate(ciamToken)).rejects.toBeInstanceOf(KeySourceUnavailableError);
   });
 });
 
