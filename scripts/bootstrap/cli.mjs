@@ -7,14 +7,29 @@ const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('--'));
 const unknown = names.filter((n) => !allTools[n]);
 if (unknown.length) {
-  console.error(`unknown tool(s): ${unknown.join(', ')}; known: ${Object.keys(allTools).join(', ')}`);
+  console.error(
+    `unknown tool(s): ${unknown.join(', ')}; known: ${Object.keys(allTools).join(', ')}`,
+  );
   process.exit(2);
 }
 try {
   const { env, node } = await bootstrap({ need: names.length ? names : forTest });
   if (args.includes('--env')) {
-    const keys = ['PATH', 'IDP_TOOLS_DIR', 'NATS_SERVER_BIN', 'PG_BIN_DIR', 'CHROMIUM_PATH', 'COREDNS_BIN', 'PYTHONPATH'];
-    console.log(JSON.stringify({ node, ...Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]])) }));
+    const keys = [
+      'PATH',
+      'IDP_TOOLS_DIR',
+      'NATS_SERVER_BIN',
+      'PG_BIN_DIR',
+      'CHROMIUM_PATH',
+      'COREDNS_BIN',
+      'PYTHONPATH',
+    ];
+    console.log(
+      JSON.stringify({
+        node,
+        ...Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]])),
+      }),
+    );
   }
 } catch (e) {
   if (!(e instanceof BootstrapError)) throw e;

@@ -21,7 +21,12 @@ const isExecutable = (p) => {
 };
 
 /** The last few lines of a failed command's output: enough to say why, short enough for one message. */
-export const tail = (text, lines = 3) => String(text ?? '').trim().split('\n').slice(-lines).join(' / ');
+export const tail = (text, lines = 3) =>
+  String(text ?? '')
+    .trim()
+    .split('\n')
+    .slice(-lines)
+    .join(' / ');
 
 export function createContext(env = process.env) {
   const tools = toolsDirOf(env);
@@ -44,9 +49,17 @@ export function createContext(env = process.env) {
     },
     /** Runs a program to completion; throws with its exit status and output tail on failure. */
     run(cmd, args, opts = {}) {
-      const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...opts, env: { ...env, ...opts.env } });
+      const r = spawnSync(cmd, args, {
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+        ...opts,
+        env: { ...env, ...opts.env },
+      });
       if (r.error) throw new Error(`${path.basename(cmd)}: ${r.error.message}`);
-      if (r.status !== 0) throw new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} exited ${r.status ?? r.signal}: ${tail(r.stderr || r.stdout)}`);
+      if (r.status !== 0)
+        throw new Error(
+          `${path.basename(cmd)} ${args.slice(0, 3).join(' ')} exited ${r.status ?? r.signal}: ${tail(r.stderr || r.stdout)}`,
+        );
       return r.stdout + r.stderr;
     },
     /** The output of `cmd args`, or undefined when it cannot run. */
@@ -59,20 +72,27 @@ export function createContext(env = process.env) {
     },
     /** Why the OS package manager cannot be used here, or undefined when it can. */
     aptUnavailable() {
-      if (ctx.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) return 'not a Debian/Ubuntu system (no apt-get)';
+      if (env.IDP_NO_OS_PACKAGES === '1') return 'IDP_NO_OS_PACKAGES=1';
+      if (ctx.platform !== 'linux' || !existsSync('/usr/bin/apt-get'))
+        return 'not a Debian/Ubuntu system (no apt-get)';
       if (ctx.isRoot) return undefined;
       sudo ??= spawnSync('sudo', ['-n', 'true']).status === 0;
       return sudo ? undefined : 'needs root or passwordless sudo';
     },
     apt(packages) {
-      const asRoot = (args) => (ctx.isRoot ? ['apt-get', args] : ['sudo', ['-n', 'apt-get', ...args]]);
+      const asRoot = (args) =>
+        ctx.isRoot ? ['apt-get', args] : ['sudo', ['-n', 'apt-get', ...args]];
       if (!aptUpdated) {
         ctx.run(...asRoot(['update', '-qq']), { timeout: 600000 });
         aptUpdated = true;
       }
-      ctx.run(...asRoot(['install', '-y', '-qq', '--no-install-recommends', ...packages]), { env: { DEBIAN_FRONTEND: 'noninteractive' }, timeout: 1200000 });
+      ctx.run(...asRoot(['install', '-y', '-qq', '--no-install-recommends', ...packages]), {
+        env: { DEBIAN_FRONTEND: 'noninteractive' },
+        timeout: 1200000,
+      });
     },
     brewUnavailable() {
+      if (env.IDP_NO_OS_PACKAGES === '1') return 'IDP_NO_OS_PACKAGES=1';
       if (ctx.platform !== 'darwin') return 'not macOS';
       return ctx.which('brew') ? undefined : 'brew not found';
     },

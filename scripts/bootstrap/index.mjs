@@ -11,13 +11,22 @@ import { isCurrentNode, node } from './tools/node.mjs';
 import { postgres } from './tools/postgres.mjs';
 import { python } from './tools/python.mjs';
 
-export const allTools = { node, 'nats-server': natsServer, postgres, chromium, helm, coredns, python };
+export const allTools = {
+  node,
+  'nats-server': natsServer,
+  postgres,
+  chromium,
+  helm,
+  coredns,
+  python,
+};
 export const forUp = ['node', 'nats-server', 'postgres'];
 export const forTest = Object.keys(allTools);
 
 export class BootstrapError extends Error {}
 
-const rel = (p) => (path.isAbsolute(p) && p.startsWith(repoRoot + path.sep) ? path.relative(repoRoot, p) : p);
+const rel = (p) =>
+  path.isAbsolute(p) && p.startsWith(repoRoot + path.sep) ? path.relative(repoRoot, p) : p;
 const versionOf = (ctx, tool, p) => {
   const v = tool.version(ctx, p);
   if (!v) throw new Error(`${p} did not report a version`);
@@ -32,9 +41,15 @@ async function provision(ctx, tool) {
   if (override) {
     try {
       const version = versionOf(ctx, tool, override);
-      return { path: override, version, line: `${tool.name} ${version}: ${override} (from ${tool.override})` };
+      return {
+        path: override,
+        version,
+        line: `${tool.name} ${version}: ${override} (from ${tool.override})`,
+      };
     } catch (e) {
-      throw new BootstrapError(`${tool.name}: ${tool.override}=${override} is not usable: ${e.message}\n  fix: unset ${tool.override} or point it at a working ${tool.name}`);
+      throw new BootstrapError(
+        `${tool.name}: ${tool.override}=${override} is not usable: ${e.message}\n  fix: unset ${tool.override} or point it at a working ${tool.name}`,
+      );
     }
   }
   const stale = [];
@@ -63,15 +78,23 @@ async function provision(ctx, tool) {
     try {
       const p = await m.install(ctx);
       const version = versionOf(ctx, tool, p);
-      if (tool.pin && !m.anyVersion && version !== tool.pin) throw new Error(`installed ${version}, not ${tool.pin}`);
+      if (tool.pin && !m.anyVersion && version !== tool.pin)
+        throw new Error(`installed ${version}, not ${tool.pin}`);
       const folder = statSync(p).isDirectory() ? p : path.dirname(p);
       const where = p.startsWith(ctx.tools) ? `installed to ${rel(folder)}` : `installed at ${p}`;
-      return { path: p, version, line: `${tool.name} ${version}: ${where} via ${m.name}, ${Math.round((Date.now() - started) / 1000)} s` };
+      const after = tried.length ? ` (after ${tried.join('; ')})` : '';
+      return {
+        path: p,
+        version,
+        line: `${tool.name} ${version}: ${where} via ${m.name}, ${Math.round((Date.now() - started) / 1000)} s${after}`,
+      };
     } catch (e) {
       tried.push(`${m.name}: ${e.message}`);
     }
   }
-  throw new BootstrapError(`${label} is missing and could not be installed. Tried:\n${tried.map((t) => `  - ${t}`).join('\n')}\n  fix: ${tool.fix}`);
+  throw new BootstrapError(
+    `${label} is missing and could not be installed. Tried:\n${tried.map((t) => `  - ${t}`).join('\n')}\n  fix: ${tool.fix}`,
+  );
 }
 
 /**
@@ -79,7 +102,11 @@ async function provision(ctx, tool) {
  * them: PATH with tools/bin first (and Node 24's folder when this node is older), NATS_SERVER_BIN,
  * PG_BIN_DIR, CHROMIUM_PATH, COREDNS_BIN, PYTHONPATH; plus `node`, the Node 24 to run under.
  */
-export async function bootstrap({ need, env = process.env, say = (m) => console.log(`[bootstrap] ${m}`) }) {
+export async function bootstrap({
+  need,
+  env = process.env,
+  say = (m) => console.log(`[bootstrap] ${m}`),
+}) {
   const ctx = createContext(env);
   const out = { IDP_TOOLS_DIR: ctx.tools };
   const failures = [];
@@ -121,7 +148,11 @@ export async function ensureTools(need) {
   }
   Object.assign(process.env, result.env);
   if (isCurrentNode(process.version)) return process.env;
-  const child = spawn(result.node, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit', env: result.env });
+  const child = spawn(
+    result.node,
+    [...process.execArgv, process.argv[1], ...process.argv.slice(2)],
+    { stdio: 'inherit', env: result.env },
+  );
   // Ctrl-C reaches the child through the terminal; a kill of this process is passed on.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, sig) => process.exit(code ?? (sig ? 128 : 1)));

@@ -6,7 +6,10 @@ import path from 'node:path';
 import { repoRoot } from '../context.mjs';
 
 const names = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
-const macApps = ['/Applications/Chromium.app/Contents/MacOS/Chromium', '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'];
+const macApps = [
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+];
 const playwrightDir = (ctx) => path.join(ctx.tools, 'playwright');
 
 function playwrightChromium(ctx) {
@@ -32,16 +35,37 @@ export const chromium = {
   name: 'chromium',
   override: 'CHROMIUM_PATH',
   candidates: (ctx) =>
-    [...names.map((n) => ctx.which(n)), ...macApps.filter(existsSync), safely(() => playwrightChromium(ctx))].filter((p) => p && existsSync(p)).map((p) => ({ path: p })),
+    [
+      ...names.map((n) => ctx.which(n)),
+      ...macApps.filter(existsSync),
+      safely(() => playwrightChromium(ctx)),
+    ]
+      .filter((p) => p && existsSync(p))
+      .map((p) => ({ path: p })),
   version: (ctx, p) => /(\d+\.\d+\.\d+\.\d+)/.exec(ctx.run(p, ['--version']))?.[1],
   methods: [
-    { name: 'apt-get install chromium', unavailable: (ctx) => ctx.aptUnavailable(), install: (ctx) => (ctx.apt(['chromium']), '/usr/bin/chromium') },
-    { name: 'brew install --cask chromium', unavailable: (ctx) => ctx.brewUnavailable(), install: (ctx) => (ctx.run('brew', ['install', '--cask', 'chromium']), macApps[0]) },
+    {
+      name: 'apt-get install chromium',
+      unavailable: (ctx) => ctx.aptUnavailable(),
+      install: (ctx) => (ctx.apt(['chromium']), '/usr/bin/chromium'),
+    },
+    {
+      name: 'brew install --cask chromium',
+      unavailable: (ctx) => ctx.brewUnavailable(),
+      install: (ctx) => (ctx.run('brew', ['install', '--cask', 'chromium']), macApps[0]),
+    },
     {
       name: 'playwright install chromium',
-      unavailable: () => (existsSync(path.join(repoRoot, 'node_modules', 'playwright-core', 'cli.js')) ? undefined : 'playwright-core is not installed (npm install first)'),
+      unavailable: () =>
+        existsSync(path.join(repoRoot, 'node_modules', 'playwright-core', 'cli.js'))
+          ? undefined
+          : 'playwright-core is not installed (npm install first)',
       install(ctx) {
-        ctx.run(process.execPath, [path.join(repoRoot, 'node_modules', 'playwright-core', 'cli.js'), 'install', 'chromium'], { env: { PLAYWRIGHT_BROWSERS_PATH: playwrightDir(ctx) }, timeout: 900000 });
+        ctx.run(
+          process.execPath,
+          [path.join(repoRoot, 'node_modules', 'playwright-core', 'cli.js'), 'install', 'chromium'],
+          { env: { PLAYWRIGHT_BROWSERS_PATH: playwrightDir(ctx) }, timeout: 900000 },
+        );
         return playwrightChromium(ctx);
       },
     },

@@ -9,29 +9,50 @@ import { pins } from '../pins.mjs';
 /** A pinned binary found in tools/bin or on PATH; a stale copy in tools/bin is removed so it cannot shadow. */
 function pinnedCandidates(ctx, binary, extra = []) {
   const own = path.join(ctx.bin, binary);
-  return [{ path: own, pinned: true, stale: () => rmSync(own, { force: true }) }, { path: ctx.which(binary), pinned: true }, ...extra.map((p) => ({ path: p, pinned: true }))];
+  return [
+    { path: own, pinned: true, stale: () => rmSync(own, { force: true }) },
+    { path: ctx.which(binary), pinned: true },
+    ...extra.map((p) => ({ path: p, pinned: true })),
+  ];
 }
 
 export const natsServer = {
   name: 'nats-server',
   pin: pins.natsServer.version,
   override: 'NATS_SERVER_BIN',
-  candidates: (ctx) => pinnedCandidates(ctx, 'nats-server', ['/usr/sbin/nats-server', '/usr/bin/nats-server'].filter(existsSync)),
+  candidates: (ctx) =>
+    pinnedCandidates(
+      ctx,
+      'nats-server',
+      ['/usr/sbin/nats-server', '/usr/bin/nats-server'].filter(existsSync),
+    ),
   version: (ctx, p) => /v(\d+\.\d+\.\d+)/.exec(ctx.run(p, ['--version']))?.[1],
   methods: [
     goInstall('nats-server', pins.natsServer.module, pins.natsServer.version),
     releaseArchive('nats-server', (os, arch) => {
       const base = `https://github.com/nats-io/nats-server/releases/download/v${pins.natsServer.version}`;
       const name = `nats-server-v${pins.natsServer.version}-${os}-${arch}`;
-      return { url: `${base}/${name}.tar.gz`, sumsUrl: `${base}/SHA256SUMS`, member: `${name}/nats-server` };
+      return {
+        url: `${base}/${name}.tar.gz`,
+        sumsUrl: `${base}/SHA256SUMS`,
+        member: `${name}/nats-server`,
+      };
     }),
     {
       name: 'apt-get install nats-server (any version)',
       unavailable: (ctx) => ctx.aptUnavailable(),
-      install: (ctx) => (ctx.apt(['nats-server']), ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find(existsSync)),
+      install: (ctx) => (
+        ctx.apt(['nats-server']),
+        ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find(existsSync)
+      ),
       anyVersion: true,
     },
-    { name: 'brew install nats-server (any version)', unavailable: (ctx) => ctx.brewUnavailable(), install: (ctx) => (ctx.run('brew', ['install', 'nats-server']), ctx.which('nats-server')), anyVersion: true },
+    {
+      name: 'brew install nats-server (any version)',
+      unavailable: (ctx) => ctx.brewUnavailable(),
+      install: (ctx) => (ctx.run('brew', ['install', 'nats-server']), ctx.which('nats-server')),
+      anyVersion: true,
+    },
   ],
   fix: `go install ${pins.natsServer.module}@v${pins.natsServer.version} (then set NATS_SERVER_BIN=$(go env GOPATH)/bin/nats-server)`,
   env: (p) => ({ NATS_SERVER_BIN: p }),
@@ -41,10 +62,16 @@ export const helm = {
   name: 'helm',
   pin: pins.helm.version,
   candidates: (ctx) => pinnedCandidates(ctx, 'helm'),
-  version: (ctx, p) => /v(\d+\.\d+\.\d+)/.exec(ctx.run(p, ['version', '--template', '{{.Version}}']))?.[1],
+  version: (ctx, p) =>
+    /v(\d+\.\d+\.\d+)/.exec(ctx.run(p, ['version', '--template', '{{.Version}}']))?.[1],
   methods: [
     // Without helm's release ldflags it would report "v3.22" (its source default).
-    goInstall('helm', pins.helm.module, pins.helm.version, `-X helm.sh/helm/v3/internal/version.version=v${pins.helm.version} -X helm.sh/helm/v3/internal/version.gitTreeState=clean`),
+    goInstall(
+      'helm',
+      pins.helm.module,
+      pins.helm.version,
+      `-X helm.sh/helm/v3/internal/version.version=v${pins.helm.version} -X helm.sh/helm/v3/internal/version.gitTreeState=clean`,
+    ),
     releaseArchive('helm', (os, arch) => {
       const url = `https://get.helm.sh/helm-v${pins.helm.version}-${os}-${arch}.tar.gz`;
       return { url, sumsUrl: `${url}.sha256sum`, member: `${os}-${arch}/helm` };

@@ -24,7 +24,10 @@ export const python = {
   version(ctx, where) {
     const python3 = ctx.which('python3');
     if (!python3) throw new Error('python3 not found on PATH');
-    const env = where === 'site-packages' ? {} : { PYTHONPATH: [where, ctx.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
+    const env =
+      where === 'site-packages'
+        ? {}
+        : { PYTHONPATH: [where, ctx.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
     const out = ctx.run(python3, ['-c', check, ...pinsIn()], { env });
     ctx.run(python3, ['-c', 'import yaml, kubernetes_validate'], { env });
     return out.trim();
@@ -34,7 +37,22 @@ export const python = {
       name: 'pip install --target',
       unavailable: (ctx) => (ctx.which('python3') ? undefined : 'python3 not found on PATH'),
       install(ctx) {
-        ctx.run(ctx.which('python3'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', '--target', target(ctx), '-r', requirements], { timeout: 900000 });
+        ctx.run(
+          ctx.which('python3'),
+          [
+            '-m',
+            'pip',
+            'install',
+            '--quiet',
+            '--disable-pip-version-check',
+            '--upgrade',
+            '--target',
+            target(ctx),
+            '-r',
+            requirements,
+          ],
+          { timeout: 900000 },
+        );
         return target(ctx);
       },
     },
