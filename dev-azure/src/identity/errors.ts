@@ -26,6 +26,8 @@ export class OAuthError extends Error {
     /** e.g. "AADSTS7000215" or "AADB2C90080"; empty when Azure's exact code is not known. */
     readonly code: string,
     readonly detail: string,
+    /** More members of the error body, e.g. the `claims` challenge of interaction_required. */
+    readonly extra: Record<string, string> = {},
   ) {
     super(code ? `${code}: ${detail}` : detail);
     this.name = 'OAuthError';
@@ -39,6 +41,7 @@ export interface OAuthErrorBody {
   timestamp: string;
   trace_id: string;
   correlation_id: string;
+  [member: string]: unknown;
 }
 
 /** "2026-11-22 10:11:12Z", the format Entra uses. */
@@ -65,6 +68,7 @@ export function errorBody(err: OAuthError, correlation: string): OAuthErrorBody 
     timestamp,
     trace_id: traceId,
     correlation_id: correlation,
+    ...err.extra,
   };
 }
 

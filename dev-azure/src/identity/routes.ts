@@ -1,6 +1,8 @@
 // URL layout, as Azure's:
 //   B2C user flows      /{tenant}.onmicrosoft.com/{flow}/...   (or /{tenant}/... ?p={flow})
 //   Entra ID tenants    /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/oauth2/v2.0/token, ...
+//   External tenants    the same tenant-level paths (https://{subdomain}.ciamlogin.com/{tenant}/... with this
+//                       origin as host), pages at /{tenantId}/ciam/{page}; Graph at /v1.0/me; /_dev/mailbox
 //   Cluster issuers     /{cluster}/.well-known/openid-configuration, /{cluster}/openid/v1/jwks
 // Route parameters keep the same names at the same depth (the router needs that).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,6 +15,11 @@ import { handleB2CToken } from './b2c/token';
 import { registerUiRoutes } from './b2c/ui-routes';
 import type { IdentityContext } from './context';
 import { entraMetadata } from './entra/metadata';
+import { handleExternalAuthorize } from './external/journey';
+import { handleExternalToken } from './external/token';
+import { MAILBOX_PATH, registerExternalUiRoutes } from './external/ui-routes';
+import { registerGraphRoutes } from './graph/me';
+import { registerMailboxPage } from './signin/mailbox-page';
 import { errors, OAuthError, sendOAuthError } from './errors';
 import { FormParams } from './form-params';
 import { clientCredentialsGrant, acceptedAudiences, respondToken } from './tokens/token-endpoint';
@@ -113,6 +120,11 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
   });
   registerUiRoutes(app, ctx);
 
+  // ---- External tenants (External ID): tenant-level endpoints below, pages, Graph /me, the dev mailbox ----
+  registerExternalUiRoutes(app, ctx);
+  registerGraphRoutes(app, ctx);
+  registerMailboxPage(app, ctx, MAILBOX_PATH);
+
   // ---- Tenant level: Entra ID, or B2C with ?p={flow} ----
   app.get(
     '/:tenant/v2.0/.well-known/openid-configuration',
@@ -133,6 +145,7 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
       const tenant = tenantOf(req);
       const p = policyParam(req);
       if (tenant.type === 'b2c' && p) return handleB2CToken(ctx, req, reply, tenant, flowOf(tenant, p));
+      if (tenant.type === 'external') return handleExternalToken(ctx, req, reply, tenant);
       return respondToken(req, reply, async () => {
         const params = FormParams.fromForm(req);
         const grant = params.require('grant_type');
@@ -152,7 +165,8 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
       const tenant = tenantOf(req);
       const p = policyParam(req);
       if (tenant.type === 'b2c' && p) return handleAuthorize(ctx, req, reply, tenant, flowOf(tenant, p));
-      return errorPage(reply, 400, '', 'Interactive sign-in is only available for B2C user flows in the local stand-in.');
+      if (tenant.type === 'external') return handleExternalAuthorize(ctx, req, reply, tenant);
+      return errorPage(reply, 400, '', 'Interactive sign-in is only available for B2C user flows and external tenants in the local stand-in.');
     }),
   });
   app.route({

@@ -20,7 +20,10 @@ export function entraMetadata(baseUrl: string, tenant: TenantConfig): Record<str
     end_session_endpoint: `${t}/oauth2/v2.0/logout`,
     http_logout_supported: true,
     frontchannel_logout_supported: true,
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'tid', 'ver', 'oid', 'roles', 'scp', 'azp', 'appid', 'idtyp'],
+    claims_supported: [
+      'sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'tid', 'ver', 'oid', 'roles', 'scp', 'azp', 'appid', 'idtyp',
+      ...(tenant.type === 'external' ? ['acrs', 'xms_cc', 'preferred_username', 'name', 'email', 'given_name', 'family_name', tenant.legacyIdClaim] : []),
+    ],
     tenant_region_scope: 'EU',
     cloud_instance_name: 'localhost',
     cloud_graph_host_name: 'localhost',

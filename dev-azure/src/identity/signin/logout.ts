@@ -12,7 +12,7 @@ import { clearCookie, readCookie } from './cookies';
 import { errorPage } from './html';
 import { signedOutPage } from './pages';
 import { redirectUriAllowed } from './redirect-uri';
-import { ssoCookieName } from './sessions';
+import { sessionCookieFor } from './sessions';
 
 export function handleLogout(ctx: IdentityContext, req: FastifyRequest, reply: FastifyReply, tenant: TenantConfig): FastifyReply {
   let p: FormParams;
@@ -42,7 +42,7 @@ export function handleLogout(ctx: IdentityContext, req: FastifyRequest, reply: F
     clientId = claimAudiences(jwt.payload)[0];
   }
 
-  const cookieName = ssoCookieName(tenant.name);
+  const cookieName = sessionCookieFor(tenant);
   ctx.sessions.end(readCookie(req, cookieName));
   clearCookie(reply, cookieName);
 
@@ -52,7 +52,9 @@ export function handleLogout(ctx: IdentityContext, req: FastifyRequest, reply: F
     return errorPage(reply, 400, '', 'The post_logout_redirect_uri cannot be checked: give id_token_hint (or client_id) of a registered application.');
   }
   if (!redirectUriAllowed([...client.config.redirectUris, ...client.config.logoutUris], postLogout)) {
-    return errorPage(reply, 400, 'AADB2C90006', `The redirect URI '${postLogout}' provided in the request is not registered for the client id '${client.config.clientId}'.`);
+    return tenant.type === 'external'
+      ? errorPage(reply, 400, 'AADSTS50011', `The post_logout_redirect_uri '${postLogout}' is not registered for the application '${client.config.clientId}'.`)
+      : errorPage(reply, 400, 'AADB2C90006', `The redirect URI '${postLogout}' provided in the request is not registered for the client id '${client.config.clientId}'.`);
   }
   const target = state ? `${postLogout}${postLogout.includes('?') ? '&' : '?'}${new URLSearchParams({ state }).toString()}` : postLogout;
   return reply.redirect(target, 302);

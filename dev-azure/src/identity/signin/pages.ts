@@ -122,15 +122,29 @@ ${field({ id: 'email', label: 'Email address', type: 'email', value: o.email, au
   );
 }
 
-export function resetCodePage(reply: FastifyReply, tx: AuthorizeTransaction, urls: PageUrls, o: { email: string; devCode: string; error?: string }): FastifyReply {
+/** Where a one-time code went: shown on the page (B2C stand-in) or left in the dev mailbox (external tenants). */
+export type CodeDelivery = { devCode: string } | { mailboxUrl: string };
+
+export function verificationCodePage(
+  reply: FastifyReply,
+  tx: AuthorizeTransaction,
+  urls: PageUrls,
+  o: { heading?: string; sentTo: string; delivery: CodeDelivery; error?: string; otherMethod?: { href: string; label: string } },
+): FastifyReply {
+  const heading = o.heading ?? 'Verify your email';
+  const dev =
+    'devCode' in o.delivery
+      ? html`<div class="dev" role="note"><p>Development stand-in: there is no mail server, so the code is shown here:
+<span class="secret" id="devVerificationCode">${o.delivery.devCode}</span></p></div>`
+      : html`<div class="dev" role="note"><p>Development stand-in: no mail or SMS leaves this machine; read the code in the
+<a id="devMailbox" href="${o.delivery.mailboxUrl}" target="_blank" rel="noopener">development mailbox</a>.</p></div>`;
   return send(
     reply,
     tx,
-    'Verify your email',
-    html`<h1>Verify your email</h1>
-<p>A verification code was sent to <strong>${o.email}</strong>.</p>
-<div class="dev" role="note"><p>Development stand-in: there is no mail server, so the code is shown here:
-<span class="secret" id="devVerificationCode">${o.devCode}</span></p></div>
+    heading,
+    html`<h1>${heading}</h1>
+<p>A verification code was sent to <strong id="codeSentTo">${o.sentTo}</strong>.</p>
+${dev}
 ${errorBlock(o.error)}
 <form method="post" action="${urls.action}" id="attributeVerification" novalidate>
 ${hidden(tx)}
@@ -139,7 +153,8 @@ ${field({ id: 'verificationCode', label: 'Verification code', autocomplete: 'one
 <button type="submit" id="verifyCode" name="action" value="continue">Verify code</button>
 <button type="submit" id="cancel" name="action" value="cancel" formnovalidate>Cancel</button>
 </div>
-</form>`,
+</form>
+${o.otherMethod ? html`<p><a id="otherMethod" href="${o.otherMethod.href}">${o.otherMethod.label}</a></p>` : ''}`,
   );
 }
 

@@ -10,6 +10,11 @@ export function ssoCookieName(tenantName: string): string {
   return `x-ms-cpim-sso_${tenantName}`;
 }
 
+/** B2C keeps its session in x-ms-cpim-sso, Entra (external tenants) in ESTSAUTH; one per tenant here (one host). */
+export function sessionCookieFor(tenant: { name: string; type: string }): string {
+  return tenant.type === 'external' ? `ESTSAUTH_${tenant.name}` : ssoCookieName(tenant.name);
+}
+
 export class SessionStore {
   constructor(private readonly store: StateStore) {}
 
