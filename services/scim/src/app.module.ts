@@ -1,4 +1,5 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@idp/auth-common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { OutboxRelayService } from './events/outbox-relay.service';
 import { GroupsController } from './groups/groups.controller';
 import { GroupsService } from './groups/groups.service';
 import { ProvisioningLogService } from './provisioning-log/provisioning-log.service';
+import { ScimHttpErrorFilter } from './scim/scim-http-error.filter';
 import { UnmatchedScimController } from './scim/unmatched-scim.controller';
 import { DirectoriesService } from './tokens/directories.service';
 import { ScimAuthGuard } from './tokens/scim-auth.guard';
@@ -41,6 +43,8 @@ export class AppModule {
       CleanupService,
       TokenExpiryService,
       OutboxRelayService,
+      // SCIM error schema for failures before any controller; the root module's, so consulted last.
+      { provide: APP_FILTER, useClass: ScimHttpErrorFilter },
     ];
     if (o.background !== false) providers.push(CleanupScheduler);
     return {

@@ -8,7 +8,7 @@ import { ENTERPRISE, GROUP, startScim, USER, type Reply, type ScimTestApp } from
 // Seeded: a failure prints the seed and the shrunk counterexample; SCIM_FUZZ_SEED replays another.
 
 const SEED = Number(process.env.SCIM_FUZZ_SEED ?? 11032026);
-const RUNS = Number(process.env.SCIM_FUZZ_RUNS ?? 100);
+const RUNS = Number(process.env.SCIM_FUZZ_RUNS ?? 60);
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const params = (numRuns: number) => ({ seed: SEED, numRuns, endOnFailure: true });
 

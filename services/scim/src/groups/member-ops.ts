@@ -5,6 +5,7 @@ import type { PatchOperation } from '../patch/patch-request';
 import { checkAwsGroupPatchAttr, checkAwsMembershipChanges } from '../profiles/aws-profile';
 import { GROUP_SCHEMA } from '../scim/attribute-defs';
 import type { Profile } from '../scim/request-context';
+import { defineKey } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
 import { isObject, type JsonObject, type JsonValue } from '../scim/schemas';
 import { checkGroupDoc, memberIdsOf } from './group-document';
@@ -60,7 +61,7 @@ export function planGroupPatch(doc: JsonObject, ops: PatchOperation[], profile: 
     for (const [k, v] of Object.entries(o.value)) {
       if (profile === 'aws' && k.toLowerCase() !== 'schemas') checkAwsGroupPatchAttr(k);
       if (k.toLowerCase() === 'members') actions.push(...memberActions(o.op, v, undefined, undefined, profile));
-      else rest[k] = v;
+      else defineKey(rest, k, v); // not rest[k] = v: a `__proto__` key would set the prototype and vanish
     }
     if (Object.keys(rest).length) docOps.push({ ...o, value: rest });
   }

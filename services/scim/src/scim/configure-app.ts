@@ -6,20 +6,18 @@ import { classify } from '../provisioning-log/classify';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
 import { parseScimBody } from './json-body';
 import { peekCall } from './request-context';
-import { ScimHttpErrorFilter } from './scim-http-error.filter';
 
 /**
  * HTTP wiring that must happen before the app initialises: JSON bodies under both
  * `application/scim+json` and `application/json` (a malformed or too deeply nested body becomes a
- * SCIM error instead of Fastify's), Fastify's own errors under the SCIM base in the SCIM error
- * schema (the router's, which bypass Nest, are `scimRouterErrors`, given to createApp), and one
- * provisioning-log row plus metrics per SCIM request.
+ * SCIM error instead of Fastify's), and one provisioning-log row plus metrics per SCIM request.
+ * (Fastify's other errors under the SCIM base: ScimHttpErrorFilter, and `scimRouterErrors` given
+ * to createApp for the router's.)
  */
 export function configureScimApp(app: NestFastifyApplication, config: Pick<ScimConfig, 'SCIM_BODY_LIMIT_BYTES'>): void {
   app.useBodyParser(['application/json', 'application/scim+json', '*'], { bodyLimit: config.SCIM_BODY_LIMIT_BYTES }, (_req, body, done) => {
     done(null, parseScimBody(body.toString('utf8')));
   });
-  app.useGlobalFilters(new ScimHttpErrorFilter(app.getHttpAdapter()));
   const log = app.get(ProvisioningLogService);
   app
     .getHttpAdapter()

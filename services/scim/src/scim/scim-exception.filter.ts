@@ -8,12 +8,6 @@ import { callOf } from './request-context';
 import { ScimError } from './scim-error';
 import { SCIM_CONTENT_TYPE } from './schemas';
 
-function isFastifyClientError(e: unknown): e is Error & { code: string; statusCode: number } {
-  if (!(e instanceof Error)) return false;
-  const { code, statusCode } = e as Error & { code?: unknown; statusCode?: unknown };
-  return typeof code === 'string' && code.startsWith('FST_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
-}
-
 /** Renders every failure of a SCIM route in the SCIM error schema; unexpected ones are logged and 500. */
 @Catch()
 export class ScimExceptionFilter implements ExceptionFilter {
@@ -43,14 +37,10 @@ export class ScimExceptionFilter implements ExceptionFilter {
     if (isUnstorableValue(exception)) return ScimError.invalidValue('A value cannot be stored (invalid characters or too long)');
     if (isMissingReference(exception)) return ScimError.invalidValue('A referenced resource no longer exists');
     if (isUniqueViolation(exception)) return ScimError.uniqueness('A resource with the same unique attribute already exists');
+    // Nest's own, and Fastify's refusals (body too large, content type), which Nest turns into HttpExceptions.
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       return new ScimError(status, status === 400 ? 'invalidSyntax' : undefined, exception.message);
-    }
-    // Fastify's own refusals (body too large, bad content type, malformed URL): a client error with its status.
-    if (isFastifyClientError(exception)) {
-      const body = exception.code.startsWith('FST_ERR_CTP_') && exception.statusCode === 400;
-      return new ScimError(exception.statusCode, body ? 'invalidSyntax' : undefined, exception.message);
     }
     this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return new ScimError(500, undefined, 'Internal error');

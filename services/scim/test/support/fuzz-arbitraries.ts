@@ -64,7 +64,7 @@ const jsonString = fc.oneof(
 const key = fc.oneof({ weight: 4, arbitrary: attrName }, { weight: 1, arbitrary: fc.constantFrom(...URNS) }, { weight: 1, arbitrary: jsonString });
 
 /** Arrays nested `n` deep around a scalar: under, at and far over the parser's limit. */
-const deepText = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(1900, 2000, 5000)).chain((n) =>
+const deepText = fc.oneof({ weight: 2, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.constantFrom(1900, 2000, 5000) }).chain((n) =>
   fc.constantFrom(`${'['.repeat(n)}1${']'.repeat(n)}`, `${'{"a":'.repeat(n)}null${'}'.repeat(n)}`),
 );
 
@@ -76,6 +76,7 @@ export const jsonText: fc.Arbitrary<string> = fc.letrec<{ v: string }>((tie) => 
     jsonString.map((s) => JSON.stringify(s)),
     fc.array(tie('v'), { maxLength: 4 }).map((a) => `[${a.join(',')}]`),
     fc.array(fc.tuple(key, tie('v')), { maxLength: 4 }).map((es) => `{${es.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+    deepText,
     deepText,
   ),
 })).v;
