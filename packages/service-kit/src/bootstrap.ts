@@ -4,6 +4,9 @@ import { LogController, type FastifyError, type FastifyReply, type FastifyReques
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRootLogger, PinoNestLogger, requestIdOf } from './logging/logger';
 import { ConfigError } from './config/load-config';
+import { observeHttpRequest } from './metrics/http-metrics';
+import { shutdownTelemetry } from './telemetry/lifecycle';
+import { nameServerSpan } from './telemetry/spans';
 
 export interface CreateAppOptions {
   service?: string;
@@ -38,6 +41,11 @@ export async function createApp(module: DynamicModule | Type, o: CreateAppOption
       : {}),
   });
   const fastify = adapter.getInstance();
+  // The server span is named after the route template (`GET /policies/:id`), never the raw path.
+  fastify.addHook('onRequest', async (req) => {
+    const route = req.routeOptions.url;
+    if (route) nameServerSpan(req.method, route);
+  });
   // One line per request (probes excluded), with the request id echoed to the caller. Every
   // response declares its content type final (nosniff): API errors are never sniffed as HTML.
   fastify.addHook('onSend', async (req, reply) => {
@@ -47,6 +55,7 @@ export async function createApp(module: DynamicModule | Type, o: CreateAppOption
   fastify.addHook('onResponse', async (req, reply) => {
     const path = req.url.split('?')[0];
     if (QUIET.has(path)) return;
+    observeHttpRequest(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'warn' : 'info';
     req.log[level]({ req: req.raw, res: { statusCode: reply.statusCode }, ms: Math.round(reply.elapsedTime) }, 'request completed');
   });
@@ -86,9 +95,10 @@ export async function bootService<C extends { PORT: number; SHUTDOWN_TIMEOUT_MS:
       // The backstop if something hangs; a clean drain exits 0.
       setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
       // app.close runs the Nest hooks in order: readiness off, HTTP drained, NATS drained, DB closed.
+      // Queued spans are flushed last, after the drain (bounded by shutdownTelemetry's own timeout).
       app.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
+        () => shutdownTelemetry().then(() => process.exit(0)),
+        () => shutdownTelemetry().then(() => process.exit(1)),
       );
     });
   }

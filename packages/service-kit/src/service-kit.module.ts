@@ -1,4 +1,4 @@
-import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type Provider } from '@nestjs/common';
+import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { ensureStreams, type StreamName } from '@idp/contracts';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
@@ -7,6 +7,7 @@ import { PG_POOL, PoolLifecycle, poolProvider } from './db/pool';
 import { HealthController } from './health/health.controller';
 import { ReadinessRegistry } from './health/readiness';
 import { MetricsController } from './metrics/metrics.controller';
+import { trackOutboxLag } from './metrics/outbox-lag';
 import { applyMigrations } from './migrate/migrate';
 import { NATS_CONNECTION, NatsLifecycle, natsProvider } from './nats/nats.providers';
 
@@ -40,7 +41,9 @@ class ReadinessWiring implements OnApplicationBootstrap {
   }
 }
 
-class DatabaseWiring implements OnApplicationBootstrap {
+class DatabaseWiring implements OnApplicationBootstrap, OnApplicationShutdown {
+  private untrackOutbox?: () => void;
+
   constructor(
     private readonly registry: ReadinessRegistry,
     @Inject(PG_POOL) private readonly pool: Pool,
@@ -54,6 +57,13 @@ class DatabaseWiring implements OnApplicationBootstrap {
     this.registry.register('database', async () => {
       await this.pool.query('SELECT 1');
     });
+    // A service with an outbox table reports its lag (outbox_oldest_pending_age_seconds).
+    const outbox = await this.pool.query<{ present: boolean }>(`SELECT to_regclass('outbox') IS NOT NULL AS present`);
+    if (outbox.rows[0]?.present) this.untrackOutbox = trackOutboxLag(this.pool);
+  }
+
+  onApplicationShutdown(): void {
+    this.untrackOutbox?.();
   }
 }
 

@@ -1,3 +1,5 @@
+// First: the OpenTelemetry SDK hooks require() before anything it instruments is loaded.
+import '@idp/service-kit/telemetry';
 import 'reflect-metadata';
 import { bootService } from '@idp/service-kit';
 import { AppModule } from './app.module';

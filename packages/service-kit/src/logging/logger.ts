@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger as Pino } from 'pino';
+import { traceLogFields } from '../telemetry/spans';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -16,6 +17,8 @@ export function createRootLogger(service: string, level: string): Pino {
   return pino({
     level,
     base: { service },
+    // trace_id/span_id of the active span on every line of a traced request (nothing otherwise).
+    mixin: traceLogFields,
     redact: {
       paths: [
         'req.headers.authorization',

@@ -1,0 +1,99 @@
+// Loaded only when tracing was asked for (see register.ts): every require below is paid only then.
+import { diag } from '@opentelemetry/api';
+import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { startNodeSdk } from '@opentelemetry/sdk-node';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import { PrismaInstrumentation } from '@prisma/instrumentation';
+import { RedactingSpanProcessor, SENSITIVE_QUERY_PARAMS } from './redaction';
+import { UNTRACED_PATHS } from './settings';
+
+function envNumber(name: string): number | undefined {
+  const v = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+function otlpExporter(): SpanExporter {
+  const protocol = (
+    process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL ??
+    'http/protobuf'
+  ).trim();
+  if (protocol === 'grpc') return new GrpcExporter();
+  if (protocol === 'http/json') return new JsonExporter();
+  if (protocol !== 'http/protobuf')
+    diag.warn(`Unsupported OTLP traces protocol "${protocol}", using http/protobuf`);
+  return new ProtobufExporter();
+}
+
+/**
+ * The span pipeline OTEL_TRACES_EXPORTER asks for (otlp by default, console for debugging),
+ * behind the redacting processor. The SDK's own env parsing is bypassed only because a custom
+ * processor replaces it; OTEL_BSP_* keep their meaning.
+ */
+function spanProcessors(): SpanProcessor[] {
+  const names = new Set(
+    (process.env.OTEL_TRACES_EXPORTER ?? 'otlp')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  const out: SpanProcessor[] = [new RedactingSpanProcessor()];
+  if (names.has('otlp') || names.size === 0)
+    out.push(
+      new BatchSpanProcessor({
+        exporter: otlpExporter(),
+        maxQueueSize: envNumber('OTEL_BSP_MAX_QUEUE_SIZE'),
+        scheduledDelayMillis: envNumber('OTEL_BSP_SCHEDULE_DELAY'),
+        exportTimeoutMillis: envNumber('OTEL_BSP_EXPORT_TIMEOUT'),
+        maxExportBatchSize: envNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+      }),
+    );
+  if (names.has('console'))
+    out.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+  return out;
+}
+
+function untraced(path: string | undefined): boolean {
+  return UNTRACED_PATHS.has((path ?? '').split('?')[0]);
+}
+
+export interface RunningTelemetry {
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the OpenTelemetry SDK: HTTP server and client (node:http, undici/fetch), pg and Prisma.
+ * Azure SDK and MSAL requests are node:https calls, so they are client spans too. No header is
+ * ever captured; query values and token-shaped strings are redacted. Metrics and logs stay with
+ * Prometheus (prom-client) and pino: the SDK's metric and log pipelines are not started.
+ */
+export function startSdk(serviceName: string): RunningTelemetry {
+  return startNodeSdk({
+    resourceAttributes: process.env.OTEL_SERVICE_NAME ? {} : { 'service.name': serviceName },
+    spanProcessors: spanProcessors(),
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => untraced(req.url),
+        redactedQueryParams: SENSITIVE_QUERY_PARAMS,
+        redactedQueryParamsServer: SENSITIVE_QUERY_PARAMS,
+      }),
+      new UndiciInstrumentation(),
+      // Background polling (outbox relay, readiness) outside a request is not worth a trace each.
+      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+      new PrismaInstrumentation(),
+    ],
+  });
+}
