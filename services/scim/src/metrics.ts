@@ -14,3 +14,34 @@ export const scimDuration = once(
 export const scimTokensExpiring = once('scim_tokens_expiring', () => new Gauge({ name: 'scim_tokens_expiring', help: 'Active SCIM tokens expiring within the warning window', labelNames: ['directory'] }));
 export const scimTokenDaysLeft = once('scim_token_days_left', () => new Gauge({ name: 'scim_token_days_left', help: 'Days until each expiring SCIM token expires', labelNames: ['directory', 'token_id'] }));
 export const scimUsersPurged = once('scim_cleanup_users_purged_total', () => new Counter({ name: 'scim_cleanup_users_purged_total', help: 'Deactivated users purged by the retention cleanup' }));
+
+// Bounded by the number of directories: only the directory of an authenticated SCIM token is a
+// label value (never one read from the URL); everything else is `unauthenticated`.
+export const scimDirectoryRequests = once(
+  'scim_directory_requests_total',
+  () => new Counter({ name: 'scim_directory_requests_total', help: 'SCIM requests per directory (of the bearer token) and outcome', labelNames: ['directory', 'outcome'] }),
+);
+
+const soonestExpiry = new Map<string, number>();
+
+/** Records, per directory, when its soonest-expiring active token expires (epoch ms). */
+export function setSoonestTokenExpiry(byDirectory: ReadonlyMap<string, number>): void {
+  soonestExpiry.clear();
+  for (const [directory, at] of byDirectory) soonestExpiry.set(directory, at);
+}
+
+// Seconds are computed at scrape time, so the value does not go stale between expiry checks.
+export const scimTokenExpirySeconds = once(
+  'scim_token_expiry_seconds',
+  () =>
+    new Gauge({
+      name: 'scim_token_expiry_seconds',
+      help: 'Seconds until the soonest-expiring active SCIM token of each directory expires',
+      labelNames: ['directory'],
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const [directory, at] of soonestExpiry) this.set({ directory }, Math.max(0, (at - now) / 1000));
+      },
+    }),
+);

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ScimConfig } from '../config';
-import { scimDuration, scimRequests } from '../metrics';
+import { scimDirectoryRequests, scimDuration, scimRequests } from '../metrics';
 import { classify } from '../provisioning-log/classify';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
 import { parseScimBody } from './json-body';
@@ -30,6 +30,7 @@ export function configureScimApp(app: NestFastifyApplication, config: Pick<ScimC
       const ms = reply.elapsedTime;
       scimRequests.inc({ operation: c.operation, resource_type: c.resourceType, outcome });
       scimDuration.observe({ operation: c.operation, resource_type: c.resourceType }, ms / 1000);
+      scimDirectoryRequests.inc({ directory: call?.directoryId ?? 'unauthenticated', outcome });
       log.record({
         directoryId: call?.directoryId ?? c.directoryId ?? null,
         at: new Date(Date.now() - ms),

@@ -4,7 +4,7 @@ import { SCIM_CONFIG, type ScimConfig } from '../config';
 import { PrismaService } from '../db/prisma.service';
 import { stage } from '../events/outbox-staging';
 import { Periodic } from '../events/periodic';
-import { scimTokenDaysLeft, scimTokensExpiring } from '../metrics';
+import { scimTokenDaysLeft, scimTokensExpiring, setSoonestTokenExpiry } from '../metrics';
 
 const DAY = 86_400_000;
 
@@ -41,6 +41,8 @@ export class TokenExpiryService implements OnApplicationBootstrap, OnModuleDestr
   async check(now = new Date()): Promise<ExpiringToken[]> {
     const horizon = new Date(now.getTime() + this.config.SCIM_TOKEN_WARN_DAYS * DAY);
     const expiring = await this.db.scimToken.findMany({ where: { revokedAt: null, expiresAt: { gt: now, lte: horizon } }, select: { id: true, directoryId: true, expiresAt: true } });
+    const soonest = await this.db.scimToken.groupBy({ by: ['directoryId'], where: { revokedAt: null, expiresAt: { gt: now } }, _min: { expiresAt: true } });
+    setSoonestTokenExpiry(new Map(soonest.flatMap((g) => (g._min.expiresAt ? [[g.directoryId, g._min.expiresAt.getTime()] as const] : []))));
     scimTokensExpiring.reset();
     scimTokenDaysLeft.reset();
     for (const t of expiring) {
