@@ -41,7 +41,15 @@ export interface Broker {
 export function createBroker(p: BrokerParts): Broker {
   const metrics = p.metrics ?? new BrokerMetrics();
   const policy = new CallerPolicy(p.doc);
-  const cache = new TokenCache({ refreshMarginMs: p.refreshMarginMs, minRemainingMs: 30000, now: p.now, onRefreshError: p.onRefreshError });
+  const cache = new TokenCache({
+    refreshMarginMs: p.refreshMarginMs,
+    minRemainingMs: 30000,
+    now: p.now,
+    onRefreshError: (key, e) => {
+      metrics.refreshFailures.inc();
+      p.onRefreshError?.(key, e);
+    },
+  });
   const source = new TokenSource({ certificates: p.certificates, signer: p.signer, authorityHost: p.authorityHost, retry: p.retry, metrics, fetch: p.fetch, sleep: p.sleep, now: p.now });
   const audit = new AuditPublisher(p.nc, p.inboxPrefix ?? '_INBOX', () => metrics.auditFailures.inc());
   return { broker: new TokenBroker(policy, cache, source, audit, metrics), cache, audit, policy, metrics };

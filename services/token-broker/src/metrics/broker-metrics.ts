@@ -8,6 +8,7 @@ export class BrokerMetrics {
   readonly tokenEndpointSeconds: Histogram;
   readonly upstreamRetries: Counter<'kind'>;
   readonly auditFailures: Counter;
+  readonly refreshFailures: Counter;
   private hitCount?: Counter.Internal;
 
   constructor(registry: Registry = defaultRegistry) {
@@ -28,6 +29,11 @@ export class BrokerMetrics {
     });
     this.upstreamRetries = new Counter({ name: 'token_broker_upstream_retries_total', help: 'Retries against Key Vault or Entra, by reason', labelNames: ['kind'], registers });
     this.auditFailures = new Counter({ name: 'token_broker_audit_publish_failures_total', help: 'Audit events that could not be published to JetStream', registers });
+    this.refreshFailures = new Counter({
+      name: 'token_broker_refresh_failures_total',
+      help: 'Background refreshes of cached tokens that failed (the cached token is served until it expires)',
+      registers,
+    });
   }
 
   hit(): void {
