@@ -14,7 +14,8 @@ import { httpsOrigin } from './util/https-origin';
 
 export { DevAzureConfigError, loadDevAzureConfig, parseDevAzureConfig, seedConfigPath } from './config/load';
 export type { AppConfig, DevAzureConfig, DevAzureConfigInput, KeyVaultConfig, TenantConfig, UserFlowConfig } from './config/schema';
-export type { IdentityTestApi, IssueUserTokenOptions, TestUser } from './identity/test-api';
+export type { IdentityTestApi, IssueExternalTokenOptions, IssueUserTokenOptions, TestUser } from './identity/test-api';
+export type { EntraTokenResponse } from './identity/external/tokens';
 export type { B2CTokenResponse } from './identity/tokens/user-token';
 export { ensureDevCa, type DevCaFiles } from './tls/dev-ca';
 export { TOKEN_EXCHANGE_AUDIENCE } from './identity/cluster/cluster-issuers';

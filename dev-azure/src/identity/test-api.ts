@@ -6,6 +6,9 @@ import type { UserRecord } from '../store/state-store';
 import { nowSeconds } from '../util/encoding';
 import type { IdentityContext } from './context';
 import { currentCode } from './b2c/totp';
+import { resolveExternalScopes } from './external/scopes';
+import { buildExternalTokenResponse, type EntraTokenResponse } from './external/tokens';
+import type { CodePurpose } from './signin/mailbox';
 import { mintAppToken, resolveDefaultScope } from './tokens/app-token';
 import { buildUserTokenResponse, resolveUserScopes, type B2CTokenResponse } from './tokens/user-token';
 
@@ -25,6 +28,22 @@ export interface IssueUserTokenOptions {
   nonce?: string;
 }
 
+export interface IssueExternalTokenOptions {
+  /** External tenant name ("contosoext") or id. */
+  tenant: string;
+  userEmail?: string;
+  oid?: string;
+  clientId: string;
+  /** e.g. ["api://<policy-api client id>/Accounts.Write"] or ["User.ReadWrite"]. */
+  scopes: string[];
+  /** Satisfied authentication contexts (acrs). Default none. */
+  acrs?: string[];
+  /** Client capabilities (xms_cc), emitted if the API asks for the optional claim. */
+  clientCapabilities?: string[];
+  authTime?: number;
+  nonce?: string;
+}
+
 export interface TestUser {
   oid: string;
   email: string;
@@ -32,6 +51,7 @@ export interface TestUser {
   surname: string;
   displayName: string;
   totpEnrolled: boolean;
+  legacyB2cObjectId?: string;
 }
 
 export interface IdentityTestApi {
@@ -45,10 +65,28 @@ export interface IdentityTestApi {
   currentTotp(email: string, o?: { tenant?: string; offsetSteps?: number }): Promise<string>;
   /** The last password-reset verification code sent to `email`. */
   passwordResetCode(email: string, o?: { tenant?: string }): string | undefined;
+  /** The last one-time code mailed or texted to `to` (email or phone), as /_dev/mailbox shows it. */
+  lastMailedCode(to: string, o?: { tenant?: string; purpose?: CodePurpose }): string | undefined;
+  /**
+   * External tenants: the token response the token endpoint would give after a sign-in (no refresh token),
+   * e.g. with `acrs: ['c1']` and an old `authTime` to test step-up checks.
+   */
+  issueExternalUserTokens(o: IssueExternalTokenOptions): Promise<EntraTokenResponse>;
   /** Adds a new active signing key; the old one stays published. Returns the new kid. */
   rotateSigningKey(tenant: string): Promise<string>;
   findUser(email: string, o?: { tenant?: string }): TestUser | undefined;
-  createUser(u: { tenant: string; email: string; password: string; givenName: string; surname: string; displayName: string; oid?: string }): Promise<TestUser>;
+  createUser(u: {
+    tenant: string;
+    email: string;
+    password: string;
+    givenName: string;
+    surname: string;
+    displayName: string;
+    oid?: string;
+    /** External tenants: the migration attribute (may repeat another user's, to test refusals). */
+    legacyB2cObjectId?: string;
+    phone?: string;
+  }): Promise<TestUser>;
   /** Waits until the persisted state is on disk. */
   flush(): Promise<void>;
 }
@@ -60,8 +98,9 @@ export function createTestApi(ctx: IdentityContext): IdentityTestApi {
     return t;
   };
   const b2cTenants = (ref?: string): TenantConfig[] => (ref ? [tenantOrThrow(ref)] : ctx.directory.config.tenants.filter((t) => t.type === 'b2c'));
+  const interactiveTenants = (ref?: string): TenantConfig[] => (ref ? [tenantOrThrow(ref)] : ctx.directory.config.tenants.filter((t) => t.type !== 'workforce'));
   const findUser = (email: string, ref?: string): { tenant: TenantConfig; user: UserRecord } | undefined => {
-    for (const tenant of b2cTenants(ref)) {
+    for (const tenant of interactiveTenants(ref)) {
       const user = ctx.users.byEmail(tenant.id, email);
       if (user) return { tenant, user };
     }
@@ -74,6 +113,7 @@ export function createTestApi(ctx: IdentityContext): IdentityTestApi {
     surname: u.surname,
     displayName: u.displayName,
     totpEnrolled: u.totp?.confirmed === true,
+    ...(u.legacyB2cObjectId ? { legacyB2cObjectId: u.legacyB2cObjectId } : {}),
   });
 
   const userTokens = async (o: IssueUserTokenOptions): Promise<B2CTokenResponse> => {
@@ -118,6 +158,36 @@ export function createTestApi(ctx: IdentityContext): IdentityTestApi {
         if (code) return code;
       }
       return undefined;
+    },
+    lastMailedCode(to, o = {}) {
+      return ctx.mailbox.lastCode(to, { tenantId: o.tenant ? tenantOrThrow(o.tenant).id : undefined, purpose: o.purpose });
+    },
+    async issueExternalUserTokens(o) {
+      const tenant = tenantOrThrow(o.tenant);
+      if (tenant.type !== 'external') throw new Error(`${tenant.name} is not an external tenant`);
+      const client = ctx.directory.app(o.clientId);
+      if (!client || client.home !== tenant) throw new Error(`unknown client ${o.clientId} in ${tenant.name}`);
+      const user = o.oid ? ctx.users.byOid(tenant.id, o.oid) : o.userEmail ? ctx.users.byEmail(tenant.id, o.userEmail) : undefined;
+      if (!user) throw new Error('unknown user (give userEmail or oid of an existing user)');
+      const scopes = resolveExternalScopes(ctx, tenant, client, ['openid', 'profile', ...o.scopes]);
+      const resource = scopes.audience ? ctx.directory.resource(tenant, scopes.audience) : undefined;
+      return buildExternalTokenResponse(
+        {
+          baseUrl: ctx.baseUrl(),
+          tenant,
+          client,
+          resource: resource?.kind === 'app' ? resource.app : undefined,
+          user,
+          scopes,
+          authTime: o.authTime ?? nowSeconds(),
+          nonce: o.nonce,
+          acrs: o.acrs ?? [],
+          clientCapabilities: o.clientCapabilities ?? [],
+          clientAuth: client.confidential ? '1' : '0',
+        },
+        ctx.keys,
+        undefined,
+      );
     },
     async rotateSigningKey(tenant) {
       return ctx.keys.rotate(tenantOrThrow(tenant).id);

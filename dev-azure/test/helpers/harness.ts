@@ -56,6 +56,15 @@ export const seed = {
     alice: { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!', oid: '554df49b-d82c-483a-b1bc-7ec8856fd2e0' },
     bob: { email: 'bob@contoso.example', password: 'Bob-dev-Passw0rd!', oid: '0e85baaf-7490-4d21-b23a-892d85d2775e' },
   },
+  contosoext: {
+    name: 'contosoext',
+    id: '4e1a444d-77f8-471f-a8bf-855567bb2e46',
+    portal: { clientId: 'c24b384c-bbd7-4ad1-ad44-8d035f870a8d', secret: 'portal-ext-dev-secret-8c41d2b7e9' },
+    policyApi: { clientId: 'd1285d1d-863d-4811-bb7a-8755efd310af', uri: 'api://d1285d1d-863d-4811-bb7a-8755efd310af' },
+    /** Migrated from the B2C tenant: carries contoso.alice.oid as extn.legacyB2cObjectId. */
+    alice: { email: 'alice@contoso.example', password: 'Alice-ext-Passw0rd!', oid: '8ba502aa-af7e-420f-bb1a-6adf2ed270dc' },
+    carol: { email: 'carol@contoso.example', password: 'Carol-ext-Passw0rd!', oid: 'd6049cdc-e58d-4be6-8f88-21968d5acdb1', phone: '+15550100' },
+  },
   fabrikam: {
     name: 'fabrikam',
     id: '4b30e2ba-34ea-40b2-ab9b-d03811a8c781',
