@@ -21,6 +21,12 @@ export interface CreateAppOptions {
 }
 
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
+const ROUTER_ERROR_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cache-control': 'no-store',
+};
 
 /** Builds the Nest application on the Fastify adapter with pino as its logger. Not listening yet. */
 export async function createApp(module: DynamicModule | Type, o: CreateAppOptions = {}): Promise<NestFastifyApplication> {
@@ -32,13 +38,14 @@ export async function createApp(module: DynamicModule | Type, o: CreateAppOption
     // Fastify's own per-request lines are replaced by the single onResponse line below.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdOf,
-    ...(o.routerErrors
-      ? {
-          frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-            if (!o.routerErrors?.(error, request, reply)) void reply.send(error);
-          },
-        }
-      : {}),
+    // The router's own refusals skip every hook (helmet, onSend): give them the locked-down headers
+    // here, then the service's shape, else a plain { error, message } body.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.headers({ ...ROUTER_ERROR_HEADERS, 'x-request-id': String(request.id) });
+      if (o.routerErrors?.(error, request, reply)) return;
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      void reply.code(status).send({ error: 'invalid_request', message: status === 414 ? 'A URL parameter is too long' : 'The request URL is malformed' });
+    },
   });
   const fastify = adapter.getInstance();
   // The server span is named after the route template (`GET /policies/:id`), never the raw path.

@@ -38,4 +38,19 @@ describe('createApp response headers', () => {
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
     }
   });
+
+  it('answers a malformed URL (which skips every hook) with a 400 body and locked-down headers', async () => {
+    for (const url of ['/%zz', '/ping/%E0%A4%A']) {
+      const r = await get(url);
+      expect(r.statusCode).toBe(400);
+      expect(r.json()).toEqual({ error: 'invalid_request', message: 'The request URL is malformed' });
+      expect(r.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'cache-control': 'no-store',
+      });
+      expect(r.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
 });
