@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { createContext, repoRoot } from './context.mjs';
 import { chromium } from './tools/chromium.mjs';
-import { coredns, helm, natsServer } from './tools/go-binaries.mjs';
+import { coredns, helm, natsServer, promtool } from './tools/go-binaries.mjs';
 import { isCurrentNode, node } from './tools/node.mjs';
 import { postgres } from './tools/postgres.mjs';
 import { python } from './tools/python.mjs';
@@ -18,6 +18,7 @@ export const allTools = {
   chromium,
   helm,
   coredns,
+  promtool,
   python,
 };
 export const forUp = ['node', 'nats-server', 'postgres'];

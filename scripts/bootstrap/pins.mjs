@@ -20,6 +20,8 @@ export const pins = {
   natsServer: { version: '2.12.15', module: 'github.com/nats-io/nats-server/v2' },
   helm: { version: '3.22.0', module: 'helm.sh/helm/v3/cmd/helm' },
   coredns: { version: '1.12.0', module: 'github.com/coredns/coredns' },
+  /** Prometheus 3.16.0's promtool; Prometheus publishes its Go module as v0.<major><minor>.<patch>. */
+  promtool: { version: '3.16.0', moduleVersion: '0.316.0', module: 'github.com/prometheus/prometheus/cmd/promtool' },
   postgres: {
     /** PostgreSQL 17.10 server binaries (initdb, pg_ctl, postgres, contrib incl. pg_trgm) as an npm package. */
     version: '17.10.0-beta.17',

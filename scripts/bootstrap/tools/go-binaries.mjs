@@ -1,5 +1,5 @@
 // The pinned Go programs: nats-server (the message broker), helm (chart tests), coredns (the kind
-// DNS rewrite test). Each: the tools folder or PATH at the pinned version, else go install, else
+// DNS rewrite test), promtool (the chart's alert rules). Each: the tools folder or PATH at the pinned version, else go install, else
 // the release archive, else (nats-server only) the OS package.
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -97,4 +97,29 @@ export const coredns = {
   ],
   fix: `go install ${pins.coredns.module}@v${pins.coredns.version} (then set COREDNS_BIN=$(go env GOPATH)/bin/coredns)`,
   env: (p) => ({ COREDNS_BIN: p }),
+};
+
+export const promtool = {
+  name: 'promtool',
+  pin: pins.promtool.version,
+  override: 'PROMTOOL_BIN',
+  candidates: (ctx) => pinnedCandidates(ctx, 'promtool'),
+  version: (ctx, p) => /version (\d+\.\d+\.\d+)/.exec(ctx.run(p, ['--version']))?.[1],
+  methods: [
+    // Without Prometheus' release ldflags it would report an empty version.
+    goInstall(
+      'promtool',
+      pins.promtool.module,
+      pins.promtool.moduleVersion,
+      `-X github.com/prometheus/common/version.Version=${pins.promtool.version}`,
+    ),
+    releaseArchive('promtool', (os, arch) => {
+      const v = pins.promtool.version;
+      const base = `https://github.com/prometheus/prometheus/releases/download/v${v}`;
+      const name = `prometheus-${v}.${os}-${arch}`;
+      return { url: `${base}/${name}.tar.gz`, sumsUrl: `${base}/sha256sums.txt`, member: `${name}/promtool` };
+    }),
+  ],
+  fix: `go install ${pins.promtool.module}@v${pins.promtool.moduleVersion} (then set PROMTOOL_BIN=$(go env GOPATH)/bin/promtool)`,
+  env: (p) => ({ PROMTOOL_BIN: p }),
 };
