@@ -1,4 +1,4 @@
-import { RetentionPolicy, StorageType, type JetStreamManager } from 'nats';
+import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { STREAMS, type StreamName } from './contract';
 
 /** Creates (or updates) the JetStream streams a service publishes to. Idempotent. */

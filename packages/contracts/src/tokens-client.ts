@@ -1,4 +1,4 @@
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { tokensAcquireSubject, TokensAcquire } from './tokens';
 import { request } from './wire';
 

@@ -1,4 +1,5 @@
-import { headers as natsHeaders, type JetStreamClient, type Msg, type MsgHdrs, type NatsConnection, type RequestOptions } from 'nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type RequestOptions } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import type { Contract, EventContract, EventOf, ReplyOf, RequestContract, RequestOf } from './contract';
 

@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNats, type TestNatsServer } from '@idp/testing';
 import { parseRequest, respond, TokenBrokerClient, TokenBrokerError, tokensAcquireSubject, TokensAcquire } from '../src';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNats, type TestNatsServer } from '@idp/testing';
 import {
   ALL_CONTRACTS,
@@ -45,7 +46,7 @@ describe('contracts on the wire', () => {
   });
 
   it('publishes an event to JetStream exactly once per message id', async () => {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await ensureStreams(jsm, ['POLICY']);
     await ensureStreams(jsm, ['POLICY']); // idempotent
     const event = {
@@ -60,7 +61,7 @@ describe('contracts on the wire', () => {
       before: [],
       after: [{ name: 'Ann', relationship: 'spouse' as const, sharePercent: 100 }],
     };
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     await publishEvent(js, PolicyBeneficiariesChanged, event, event.eventId);
     await publishEvent(js, PolicyBeneficiariesChanged, event, event.eventId);
     const info = await jsm.streams.info('POLICY');
@@ -81,8 +82,8 @@ describe('contracts on the wire', () => {
     })();
     const good = await request(nc, TokensAcquire, { registration: 'r', scope: 's/.default' });
     expect(good).toEqual({ ok: true, accessToken: 't-s/.default', tokenType: 'Bearer', expiresOn: 2e9 });
-    const raw = await nc.request(TokensAcquire.subject, new TextEncoder().encode('{"registration":""}'));
-    const bad = JSON.parse(new TextDecoder().decode(raw.data));
+    const raw = await nc.request(TokensAcquire.subject, '{"registration":""}');
+    const bad = raw.json<{ ok: boolean; error: { code: string } }>();
     expect(bad.ok).toBe(false);
     expect(bad.error.code).toBe('bad_request');
     sub.unsubscribe();

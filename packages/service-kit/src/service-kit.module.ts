@@ -1,6 +1,7 @@
 import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { ensureStreams, type StreamName } from '@idp/contracts';
-import type { NatsConnection } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
 import type { CommonEnv } from './config/env';
 import { PG_POOL, PoolLifecycle, poolProvider } from './db/pool';
@@ -37,7 +38,7 @@ class ReadinessWiring implements OnApplicationBootstrap {
       if (this.nc.isClosed()) throw new Error('closed');
       await this.nc.flush(); // a round trip to the server
     });
-    if (this.o.streams?.length) await ensureStreams(await this.nc.jetstreamManager(), this.o.streams);
+    if (this.o.streams?.length) await ensureStreams(await jetstreamManager(this.nc), this.o.streams);
   }
 }
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Pool } from 'pg';
 import { decodeEvent, ensureStreams, ScimUserCreated, type EventOf } from '@idp/contracts';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
@@ -31,8 +32,8 @@ describe('transactional outbox relay', () => {
     await applyMigrations({ databaseUrl: url, migrationsDir: dir });
     pool = new Pool({ connectionString: url });
     nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-    await ensureStreams(await nc.jetstreamManager(), ['SCIM']);
-    relay = new OutboxRelay({ pool, js: () => nc.jetstream(), contracts: [ScimUserCreated] });
+    await ensureStreams(await jetstreamManager(nc), ['SCIM']);
+    relay = new OutboxRelay({ pool, js: () => jetstream(nc), contracts: [ScimUserCreated] });
   });
   afterAll(async () => {
     await relay.stop();
@@ -42,7 +43,7 @@ describe('transactional outbox relay', () => {
   });
 
   async function streamMessages(): Promise<number> {
-    return (await (await nc.jetstreamManager()).streams.info('SCIM')).state.messages;
+    return (await (await jetstreamManager(nc)).streams.info('SCIM')).state.messages;
   }
 
   it('stages nothing when the business transaction rolls back', async () => {
@@ -74,7 +75,7 @@ describe('transactional outbox relay', () => {
     expect(await relay.pending()).toBe(0);
     expect((await streamMessages()) - before).toBe(3);
 
-    const consumer = await nc.jetstream().consumers.get('SCIM');
+    const consumer = await jetstream(nc).consumers.get('SCIM');
     const got: string[] = [];
     for (let i = 0; i < before + 3; i++) {
       const m = await consumer.next({ expires: 2000 });

@@ -1,4 +1,5 @@
-import { connect, StringCodec } from 'nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import { startNats, startPostgres } from '../src';
 
@@ -23,14 +24,14 @@ describe('test harness', () => {
     const nats = await startNats();
     try {
       let nc = await connect({ servers: nats.url });
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: 'HARNESS', subjects: ['harness.>'] });
-      await nc.jetstream().publish('harness.x', StringCodec().encode('kept'));
+      await jetstream(nc).publish('harness.x', 'kept');
       await nc.close();
       await nats.stop();
       await nats.start();
       nc = await connect({ servers: nats.url });
-      const info = await (await nc.jetstreamManager()).streams.info('HARNESS');
+      const info = await (await jetstreamManager(nc)).streams.info('HARNESS');
       expect(info.state.messages).toBe(1);
       await nc.close();
     } finally {

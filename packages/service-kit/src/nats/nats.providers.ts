@@ -1,5 +1,5 @@
 import { Inject, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 export const InjectNats = (): ParameterDecorator => Inject(NATS_CONNECTION);
@@ -11,7 +11,7 @@ export interface NatsSettings {
   name: string;
 }
 
-export function natsConnectionOptions(s: NatsSettings): ConnectionOptions {
+export function natsConnectionOptions(s: NatsSettings): NodeConnectionOptions {
   return {
     servers: s.url.split(','),
     name: s.name,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ContractViolation, contractHeaders, encodeEvent, type EventContract, type EventOf } from '@idp/contracts';
-import type { JetStreamClient } from 'nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Pool, PoolClient } from 'pg';
 
 /**
