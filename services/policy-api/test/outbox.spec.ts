@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeEvent, PolicyBeneficiariesChanged, type EventOf } from '@idp/contracts';
-import { connect, type NatsConnection } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Harness } from './support/harness';
 import { split, type PolicyBody } from './support/fixtures';
 import { MFA_FLOW } from './support/local-issuer';
@@ -31,12 +32,12 @@ describe('policy.beneficiaries.changed via the transactional outbox', () => {
   async function eventsFor(holderOid: string): Promise<Changed[]> {
     const nc: NatsConnection = await connect({ servers: h.nats.url });
     try {
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       const info = await jsm.streams.info('POLICY');
       const out: Changed[] = [];
       for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
         const m = await jsm.streams.getMessage('POLICY', { seq });
-        if (m.subject !== PolicyBeneficiariesChanged.subject) continue;
+        if (!m || m.subject !== PolicyBeneficiariesChanged.subject) continue; // null: a deleted sequence
         const e = decodeEvent(PolicyBeneficiariesChanged, m.data);
         if (e.holderOid === holderOid) out.push(e);
       }

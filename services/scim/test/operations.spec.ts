@@ -1,4 +1,5 @@
-import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { CleanupService } from '../src/cleanup/cleanup.service';
 import { PrismaService } from '../src/db/prisma.service';
 import { OutboxRelayService } from '../src/events/outbox-relay.service';
@@ -196,7 +197,7 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
       const relay = s.app.get(OutboxRelayService).relay;
       await relay.flush();
       const nc: NatsConnection = await connect({ servers: s.nats.url });
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       const before = (await jsm.streams.info('SCIM')).state.messages;
 
       await s.nats.stop();
@@ -215,7 +216,7 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
       }
       expect(await relay.pending()).toBe(0);
       await jsm.consumers.add('SCIM', { durable_name: 'scim-test', filter_subject: 'scim.user.>', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-      const consumer = await nc.jetstream().consumers.get('SCIM', 'scim-test');
+      const consumer = await jetstream(nc).consumers.get('SCIM', 'scim-test');
       const subjects: string[] = [];
       const batch = await consumer.fetch({ max_messages: 1000, expires: 2000 });
       for await (const m of batch) {

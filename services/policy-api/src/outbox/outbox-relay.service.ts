@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { PolicyBeneficiariesChanged } from '@idp/contracts';
 import { InjectNats, InjectPool, OutboxRelay } from '@idp/service-kit';
-import type { NatsConnection } from 'nats';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
 
 export const OUTBOX_INTERVAL_MS = Symbol('OUTBOX_INTERVAL_MS');
@@ -12,7 +13,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   readonly relay: OutboxRelay;
 
   constructor(@InjectPool() pool: Pool, @InjectNats() nc: NatsConnection, @Inject(OUTBOX_INTERVAL_MS) intervalMs: number) {
-    this.relay = new OutboxRelay({ pool, js: () => nc.jetstream(), contracts: [PolicyBeneficiariesChanged], intervalMs });
+    this.relay = new OutboxRelay({ pool, js: () => jetstream(nc), contracts: [PolicyBeneficiariesChanged], intervalMs });
   }
 
   onApplicationBootstrap(): void {

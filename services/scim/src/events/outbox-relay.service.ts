@@ -11,7 +11,8 @@ import {
   ScimUserUpdated,
 } from '@idp/contracts';
 import { InjectNats, InjectPool, OutboxRelay } from '@idp/service-kit';
-import type { NatsConnection } from 'nats';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 
@@ -23,7 +24,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   readonly relay: OutboxRelay;
 
   constructor(@InjectPool() pool: Pool, @InjectNats() nc: NatsConnection, @Inject(SCIM_CONFIG) config: ScimConfig) {
-    this.relay = new OutboxRelay({ pool, js: () => nc.jetstream(), contracts: SCIM_CONTRACTS, intervalMs: config.SCIM_OUTBOX_INTERVAL_MS });
+    this.relay = new OutboxRelay({ pool, js: () => jetstream(nc), contracts: SCIM_CONTRACTS, intervalMs: config.SCIM_OUTBOX_INTERVAL_MS });
   }
 
   onApplicationBootstrap(): void {
