@@ -3,7 +3,7 @@
 // Signs are counted by the Key Vault stand-in; tokens are redeemed at the identity stand-in,
 // which refuses a replayed jti.
 import { request, tokensAcquireSubject, TokensAcquire, type ReplyOf } from '@idp/contracts';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { ids, POLICY_SCOPE, POLICY_SCOPE_BY_ID } from './support/seed';
 import { entraError, entraUnreachable, startInProcessBroker, startStack, type InProcessBroker, type Stack } from './support/stack';
 import { validateAppToken } from './support/validate';

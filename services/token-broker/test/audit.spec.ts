@@ -2,7 +2,8 @@
 // the TOKENS stream (conforming, deduplicable by its event id), and an event JetStream does not
 // store is counted as a failure while callers still get their tokens.
 import { CONTRACT_HEADER, decodeEvent, request, tokensAcquireSubject, TokensAcquire, TokensIssued, ensureStreams } from '@idp/contracts';
-import type { JetStreamManager, NatsConnection } from 'nats';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { POLICY_SCOPE } from './support/seed';
 import { startInProcessBroker, startStack, type InProcessBroker, type Stack } from './support/stack';
 
@@ -20,7 +21,7 @@ describe('token broker audit', () => {
     stack = await startStack();
     broker = await startInProcessBroker(stack);
     reader = await stack.connectAs('policy-reader');
-    jsm = await (await stack.connectBroker()).jetstreamManager();
+    jsm = await jetstreamManager(await stack.connectBroker());
   }, 90000);
 
   afterAll(async () => {
@@ -38,6 +39,7 @@ describe('token broker audit', () => {
     const ids = new Set<string>();
     for (let seq = before + 1; seq <= state.last_seq; seq++) {
       const m = await jsm.streams.getMessage('TOKENS', { seq });
+      if (!m) throw new Error(`TOKENS seq ${seq} missing`);
       const event = decodeEvent(TokensIssued, m.data);
       expect(m.header.get(CONTRACT_HEADER)).toBe('tokens.issued.v1');
       expect(m.header.get('Nats-Msg-Id')).toBe(event.eventId);

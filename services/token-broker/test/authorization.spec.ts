@@ -1,7 +1,7 @@
 // Per-caller authorization on a real nats-server with per-service users: the caller's identity
 // is the NATS user the server authenticated, never a field of the request.
 import { request, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
-import { connect, ErrorCode, type NatsConnection } from 'nats';
+import { connect, PermissionViolationError, RequestError, type NatsConnection } from '@nats-io/transport-node';
 import { callerPassword } from './support/nats-users';
 import { CLAIMS_SCOPE, POLICY_SCOPE } from './support/seed';
 import { startInProcessBroker, startStack, type InProcessBroker, type Stack } from './support/stack';
@@ -23,10 +23,14 @@ describe('who may ask for which token', () => {
   it('nats-server refuses a service publishing on another caller\'s subject: it never reaches the broker', async () => {
     const intruder = await stack.connectAs('intruder');
     const calls = broker.tap.calls;
-    // nats.js rejects a request whose publish the server refused as a permissions violation.
-    await expect(
-      request(intruder, TokensAcquire, { registration: 'policy-daemon', scope: POLICY_SCOPE }, { subject: tokensAcquireSubject('policy-reader'), timeout: 3000 }),
-    ).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+    // nats.js rejects a request whose publish the server refused, the permissions violation as its cause.
+    const err = await request(intruder, TokensAcquire, { registration: 'policy-daemon', scope: POLICY_SCOPE }, { subject: tokensAcquireSubject('policy-reader'), timeout: 3000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RequestError);
+    const cause = (err as RequestError).cause;
+    expect(cause).toBeInstanceOf(PermissionViolationError);
+    expect(cause).toMatchObject({ operation: 'publish', subject: tokensAcquireSubject('policy-reader') });
     expect(broker.tap.calls).toBe(calls);
     expect((await broker.metrics.requests.get()).values.reduce((n, v) => n + v.value, 0)).toBe(0);
   });
@@ -64,7 +68,7 @@ describe('who may ask for which token', () => {
 
   it('answers bad_request to a malformed request instead of failing', async () => {
     const reader = await stack.connectAs('policy-reader');
-    const msg = await reader.request(tokensAcquireSubject('policy-reader'), new TextEncoder().encode('{"registration":'), { timeout: 5000 });
-    expect(JSON.parse(new TextDecoder().decode(msg.data))).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    const msg = await reader.request(tokensAcquireSubject('policy-reader'), '{"registration":', { timeout: 5000 });
+    expect(msg.json()).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   });
 });

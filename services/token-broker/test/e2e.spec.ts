@@ -1,6 +1,8 @@
 // The broker as it runs on the cluster, offline: a real process with workload identity (the
 // cluster issuer's service-account token file) → identity stand-in → Key Vault stand-in sign →
 // token endpoint → token over NATS, verified as a resource API would verify it.
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Svcm } from '@nats-io/services';
 import { decodeEvent, request, TokenBrokerClient, TokenBrokerError, tokensAcquireSubject, TokensAcquire, TokensIssued } from '@idp/contracts';
 import { freePort, startNode, waitForHttp, type RunningProcess } from '@idp/testing';
 import { createHash } from 'node:crypto';
@@ -90,10 +92,13 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
 
   it('audits every issuance on JetStream (no token, only a hash of its uti) and counts it in metrics', async () => {
     const nc = await stack.connectBroker();
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const issued = [];
     const { state } = await jsm.streams.info('TOKENS');
-    for (let seq = state.first_seq; seq <= state.last_seq; seq++) issued.push(decodeEvent(TokensIssued, (await jsm.streams.getMessage('TOKENS', { seq })).data));
+    for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage('TOKENS', { seq });
+      if (m) issued.push(decodeEvent(TokensIssued, m.data)); // null: a deleted sequence
+    }
     const reader = issued.filter((e) => e.caller === 'policy-reader' && e.registration === 'policy-daemon');
     expect(reader.map((e) => e.cache)).toEqual(expect.arrayContaining(['miss', 'hit']));
     const token = (await new TokenBrokerClient(await stack.connectAs('policy-reader'), 'policy-reader').getToken('policy-daemon', POLICY_SCOPE)).accessToken;
@@ -111,7 +116,7 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
   it('is discoverable as a NATS service ($SRV)', async () => {
     const nc = await stack.connectBroker();
     const infos = [];
-    for await (const i of await nc.services.client().info('token-broker')) infos.push(i);
+    for await (const i of await new Svcm(nc).client().info('token-broker')) infos.push(i);
     expect(infos).toHaveLength(1);
     expect(infos[0].endpoints[0]).toMatchObject({ name: 'acquire', subject: 'tokens.acquire.v1.*', queue_group: 'token-broker' });
   });

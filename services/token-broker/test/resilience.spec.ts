@@ -4,7 +4,7 @@
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { request, tokensAcquireSubject, TokensAcquire, type ReplyOf } from '@idp/contracts';
 import { loadConfig } from '@idp/service-kit';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { tokenBrokerEnv } from '../src/config';
 import { createKeyVaultCredential } from '../src/keyvault/credential';
 import type { Caller } from './support/nats-users';

@@ -1,5 +1,5 @@
 import { contractHeaders, TokensIssued, type EventOf } from '@idp/contracts';
-import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { createHash, randomUUID } from 'node:crypto';
 
 export interface Issuance {

@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectNats, natsConnectionOptions, ReadinessRegistry } from '@idp/service-kit';
-import type { NatsConnection, Service } from 'nats';
+import type { Service } from '@nats-io/services';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { TokenBrokerConfig } from '../config';
 import { CertificateReader } from '../keyvault/certificate-reader';
 import { createKeyVaultCredential } from '../keyvault/credential';

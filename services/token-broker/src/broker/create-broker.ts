@@ -1,4 +1,4 @@
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { AuditPublisher } from '../audit/audit-publisher';
 import { TokenCache } from '../cache/token-cache';
 import type { FetchLike } from '../entra/token-endpoint';

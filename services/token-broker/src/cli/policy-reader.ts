@@ -4,7 +4,7 @@
 // Env: NATS_URL, NATS_USER, NATS_PASSWORD, POLICY_API_URL,
 //      POLICY_REGISTRATION (default policy-daemon), POLICY_API_SCOPE (default api://policy-api/.default).
 import { TokenBrokerClient, TokenBrokerError } from '@idp/contracts';
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
 
 export interface PolicyReaderOptions {
   natsUrl: string;

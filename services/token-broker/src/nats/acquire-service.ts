@@ -1,5 +1,6 @@
 import { contractHeaders, parseRequest, respond, TokensAcquire, type ReplyOf } from '@idp/contracts';
-import type { NatsConnection, Service, ServiceMsg } from 'nats';
+import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { BrokerError } from '../broker/broker-error';
 import type { IssuedToken, TokenBroker } from '../broker/token-broker';
 
@@ -22,7 +23,7 @@ type Reply = ReplyOf<typeof TokensAcquire>;
 
 export async function startAcquireService(nc: NatsConnection, broker: TokenBroker, version: string): Promise<Service> {
   // A NATS micro-service: discoverable through $SRV.PING/INFO/STATS.token-broker.
-  const service = await nc.services.add({
+  const service = await new Svcm(nc).add({
     name: SERVICE_NAME,
     version,
     description: 'App-only Entra ID tokens; assertions signed in Key Vault',

@@ -2,7 +2,8 @@
 // nats-server with per-service users, and the workload identity token file.
 import { ensureStreams } from '@idp/contracts';
 import { startNats, type TestNatsServer } from '@idp/testing';
-import { connect, type NatsConnection } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,7 +163,7 @@ export async function startInProcessBroker(stack: Stack, o: { retries?: number }
     if (control.sleepCapMs > 0) await new Promise((r) => setTimeout(r, Math.min(ms, control.sleepCapMs)));
   };
   const nc = await stack.connectBroker();
-  await ensureStreams(await nc.jetstreamManager(), ['TOKENS']);
+  await ensureStreams(await jetstreamManager(nc), ['TOKENS']);
   const broker = createBroker({
     doc: brokerDoc,
     certificates: new CertificateReader(env.KEY_VAULT_URL, credential, kv),
