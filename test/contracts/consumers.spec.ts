@@ -12,7 +12,7 @@ import {
   TokensAcquire,
   type Contract,
 } from '@idp/contracts';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import type { z } from 'zod';
@@ -188,10 +188,8 @@ describe('platform consumers refuse non-conforming messages over a real NATS ser
     };
     const sub = broker.subscribe(`${TokensAcquire.subject}.*`, {
       callback: (_err, msg) => {
-        const { registration } = JSON.parse(new TextDecoder().decode(msg.data)) as {
-          registration: string;
-        };
-        msg.respond(enc.encode(replies[registration] ?? ''));
+        const { registration } = msg.json<{ registration: string }>();
+        msg.respond(replies[registration] ?? '');
       },
     });
     await broker.flush();

@@ -7,7 +7,8 @@ import {
   PolicyBeneficiariesChanged,
   type EventOf,
 } from '@idp/contracts';
-import type { NatsConnection, StoredMsg } from 'nats';
+import type { StoredMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { call } from '../support/http';
 import { claimsOf } from '../support/jwt';

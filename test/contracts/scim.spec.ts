@@ -3,7 +3,8 @@
 // every message on the SCIM stream decoded with the contract its subject names.
 import * as contracts from '@idp/contracts';
 import { CONTRACT_HEADER, decodeEvent, type EventContract } from '@idp/contracts';
-import type { NatsConnection, StoredMsg } from 'nats';
+import type { StoredMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { call } from '../support/http';
 import { startStack, type Stack } from '../support/stack';
 import { waitForStream } from '../support/streams';

@@ -14,7 +14,7 @@ import {
   TokensIssued,
   type EventOf,
 } from '@idp/contracts';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { createHash } from 'node:crypto';
 import { claimsOf } from '../support/jwt';
 import { startStack, type Stack } from '../support/stack';
@@ -23,7 +23,6 @@ import { readStream, waitForStream } from '../support/streams';
 jest.setTimeout(60_000);
 
 const SCOPE = 'api://policy-api/.default';
-const enc = new TextEncoder();
 
 describe('contracts tokens.acquire.v1 / tokens.issued.v1 (token-broker)', () => {
   let stack: Stack;
@@ -75,7 +74,7 @@ describe('contracts tokens.acquire.v1 / tokens.issued.v1 (token-broker)', () => 
     // On the wire: the reply names its contract, and decodes with the reply schema.
     const raw = await reader.request(
       tokensAcquireSubject('policy-reader'),
-      enc.encode(JSON.stringify({ registration: 'policy-daemon', scope: SCOPE })),
+      JSON.stringify({ registration: 'policy-daemon', scope: SCOPE }),
       { timeout: 30_000 },
     );
     expect(raw.headers?.get(CONTRACT_HEADER)).toBe('tokens.acquire.v1');
@@ -104,18 +103,16 @@ describe('contracts tokens.acquire.v1 / tokens.issued.v1 (token-broker)', () => 
     // The producer validates what it receives: a request missing `scope` gets a conforming bad_request.
     const raw = await reader.request(
       tokensAcquireSubject('policy-reader'),
-      enc.encode(JSON.stringify({ registration: 'policy-daemon' })),
+      JSON.stringify({ registration: 'policy-daemon' }),
       { timeout: 30_000 },
     );
     expect(decode(TokensAcquire, TokensAcquire.reply, raw.data)).toMatchObject({
       ok: false,
       error: { code: 'bad_request' },
     });
-    const notJson = await reader.request(
-      tokensAcquireSubject('policy-reader'),
-      enc.encode('{nope'),
-      { timeout: 30_000 },
-    );
+    const notJson = await reader.request(tokensAcquireSubject('policy-reader'), '{nope', {
+      timeout: 30_000,
+    });
     expect(decode(TokensAcquire, TokensAcquire.reply, notJson.data)).toMatchObject({
       ok: false,
       error: { code: 'bad_request' },

@@ -12,7 +12,7 @@ import {
   type TestNatsServer,
   type TestPostgres,
 } from '@idp/testing';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,15 +1,18 @@
 // Reading what the services published to JetStream, as a consumer would see it.
 import type { StreamName } from '@idp/contracts';
-import type { NatsConnection, StoredMsg } from 'nats';
+import { jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 
 /** Every message currently in the stream, oldest first. */
 export async function readStream(nc: NatsConnection, stream: StreamName): Promise<StoredMsg[]> {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   const { state } = await jsm.streams.info(stream);
   const out: StoredMsg[] = [];
   if (state.messages === 0) return out;
-  for (let seq = state.first_seq; seq <= state.last_seq; seq++)
-    out.push(await jsm.streams.getMessage(stream, { seq }));
+  for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq });
+    if (m) out.push(m); // null: a deleted sequence
+  }
   return out;
 }
 
