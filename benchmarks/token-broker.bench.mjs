@@ -11,7 +11,8 @@
 // `node --cpu-prof benchmarks/token-broker.bench.mjs` (broker, client and echo share the process).
 import { contractHeaders, decode, encode, ensureStreams, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
 import { startNats } from '@idp/testing';
-import { connect } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,7 +90,7 @@ const timedFetch = async (url, init) => {
 };
 let offset = 0;
 const brokerNc = await connect({ servers: nats.url, user: 'token-broker', pass: 'b' });
-await ensureStreams(await brokerNc.jetstreamManager(), ['TOKENS']);
+await ensureStreams(await jetstreamManager(brokerNc), ['TOKENS']);
 const broker = createBroker({
   doc,
   certificates: new CertificateReader(dev.keyVaultUrl, credential, kv),
