@@ -40,8 +40,10 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 
 {{/* Third-party image from an {registry, repository, tag} block. */}}
+{{/* registry/repository:tag, and @digest when one is pinned (the tag then only documents it). */}}
 {{- define "idp.thirdPartyImage" -}}
 {{- if .registry -}}{{ printf "%s/%s:%s" .registry .repository .tag }}{{- else -}}{{ printf "%s:%s" .repository .tag }}{{- end -}}
+{{- with .digest -}}@{{ . }}{{- end -}}
 {{- end -}}
 
 {{- define "idp.serviceAccountName" -}}
