@@ -4,7 +4,7 @@ import { AuthModule } from '@idp/auth-common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
 import { authModuleOptions } from './auth/auth-options';
-import { BeneficiariesController } from './beneficiaries/beneficiaries.controller';
+import { BeneficiariesController, STEP_UP_AUTH_CONTEXT } from './beneficiaries/beneficiaries.controller';
 import { BeneficiariesService } from './beneficiaries/beneficiaries.service';
 import { ErrorShapeFilter } from './common/error-shape.filter';
 import { validationPipe } from './common/validation';
@@ -12,6 +12,7 @@ import type { PolicyApiConfig } from './config';
 import { PrismaService } from './database/prisma.service';
 import { HistoryController } from './history/history.controller';
 import { HistoryService } from './history/history.service';
+import { IdentityLinkService } from './identity/identity-link.service';
 import { OUTBOX_INTERVAL_MS, OutboxRelayService } from './outbox/outbox-relay.service';
 import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
@@ -37,8 +38,10 @@ export class AppModule {
         { provide: APP_PIPE, useFactory: validationPipe },
         { provide: APP_FILTER, useClass: ErrorShapeFilter },
         { provide: OUTBOX_INTERVAL_MS, useValue: config.OUTBOX_INTERVAL_MS },
+        { provide: STEP_UP_AUTH_CONTEXT, useValue: config.STEP_UP_AUTH_CONTEXT.toLowerCase() },
         PrismaService,
         PolicyRepository,
+        IdentityLinkService,
         PoliciesService,
         BeneficiariesService,
         HistoryService,

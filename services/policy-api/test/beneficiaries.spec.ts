@@ -128,6 +128,7 @@ describe('PUT /policies/me/beneficiaries', () => {
           version: 3,
           changedAt: second.body.updatedAt,
           changedBy: oid,
+          changedByProvider: 'b2c',
           clientId: PORTAL_CLIENT_ID,
           userFlow: MFA_FLOW.toLowerCase(),
           authTime: new Date(authTime * 1000).toISOString(),

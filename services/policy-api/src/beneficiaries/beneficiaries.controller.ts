@@ -1,7 +1,8 @@
-import { Body, Controller, Headers, HttpCode, Put, Req, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, Put, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiForbiddenResponse,
   ApiHeader,
   ApiOkResponse,
@@ -14,19 +15,26 @@ import {
 import { CurrentPrincipal, RequireScopes, RequireStepUp, type Principal } from '@idp/auth-common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Scopes } from '../auth/auth-options';
-import { asUser, clientIdOf } from '../auth/user';
+import { asUser, callerOf } from '../auth/user';
 import { ApiErrorView, BearerErrorView } from '../common/api-error';
-import { serverRequestId } from '../common/server-request-id';
+import { PoliciesService } from '../policies/policies.service';
 import { etagOf, PolicyView, toView } from '../policies/policy.view';
 import { BeneficiariesService } from './beneficiaries.service';
 import { ReplaceBeneficiariesDto } from './beneficiary.dto';
 import { parseIfMatch } from './if-match';
 
+/** The authentication context (lower-case) External ID tokens need for a change (STEP_UP_AUTH_CONTEXT). */
+export const STEP_UP_AUTH_CONTEXT = Symbol('STEP_UP_AUTH_CONTEXT');
+
 @ApiTags('beneficiaries')
 @ApiBearerAuth()
 @Controller('policies/me/beneficiaries')
 export class BeneficiariesController {
-  constructor(private readonly beneficiaries: BeneficiariesService) {}
+  constructor(
+    private readonly beneficiaries: BeneficiariesService,
+    private readonly policies: PoliciesService,
+    @Inject(STEP_UP_AUTH_CONTEXT) private readonly authContext: string,
+  ) {}
 
   @Put()
   @HttpCode(200)
@@ -35,8 +43,10 @@ export class BeneficiariesController {
   @ApiOperation({
     summary: 'Replace the beneficiaries of the caller’s policy',
     description:
-      'Scope Accounts.Write and a recent step-up: a token from an MFA user flow (tfp/acr) whose auth_time is within the configured max age. ' +
-      'Otherwise 401 with WWW-Authenticate: Bearer error="insufficient_user_authentication", acr_values, max_age (RFC 9470).',
+      'Scope Accounts.Write and a recent step-up: a B2C token from an MFA user flow (tfp/acr), or an External ID token whose acrs holds the ' +
+      'configured authentication context, with an auth_time within the configured max age. Otherwise 401 with WWW-Authenticate: ' +
+      'Bearer error="insufficient_user_authentication", acr_values, max_age (RFC 9470), preceded for External ID by the claims challenge ' +
+      '(error="insufficient_claims", claims=…).',
   })
   @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag from GET /policies/me, quoted as sent (e.g. "v3"); a list of quoted tags matches if any does' })
   @ApiOkResponse({ type: PolicyView })
@@ -44,6 +54,7 @@ export class BeneficiariesController {
   @ApiResponse({ status: 415, type: ApiErrorView, description: 'unsupported_media_type: the body is not application/json (UTF-8)' })
   @ApiUnauthorizedResponse({ type: BearerErrorView, description: 'Missing/invalid token, or step-up required (RFC 9470 challenge with acr_values and max_age)' })
   @ApiForbiddenResponse({ type: BearerErrorView, description: 'insufficient_scope (Accounts.Write missing, or an app-only token)' })
+  @ApiConflictResponse({ type: ApiErrorView, description: 'identity_link_conflict: the migration claim names a B2C policy another identity already holds' })
   @ApiPreconditionFailedResponse({ type: ApiErrorView, description: 'precondition_failed: the policy changed since it was read' })
   @ApiResponse({ status: 428, type: ApiErrorView, description: 'precondition_required: If-Match missing' })
   async replace(
@@ -54,17 +65,21 @@ export class BeneficiariesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PolicyView> {
     const user = asUser(principal);
-    // Checked before the transaction: a missing or malformed If-Match needs no database.
+    const caller = callerOf(principal, req);
+    // Checked before any database work: a missing or malformed If-Match needs none.
     const preconditions = parseIfMatch(ifMatch);
+    // A migrated user's first write may link their B2C policy (then its ETag applies).
+    const held = await this.policies.findFor(caller);
     const policy = await this.beneficiaries.replace(
       {
-        holderOid: user.oid,
-        clientId: clientIdOf(user),
-        // The step-up guard guarantees both are present and acceptable.
-        userFlow: user.userFlow ?? 'unknown',
+        policyId: held?.id,
+        holder: caller.identity,
+        clientId: caller.clientId,
+        // The step-up guard guarantees the proof and auth_time are present and acceptable.
+        userFlow: caller.identity.provider === 'external-id' ? `acrs:${this.authContext}` : (user.userFlow ?? 'unknown'),
         authTime: user.authTime ?? 0,
         requestId: String(req.id),
-        auditRequestId: serverRequestId(req),
+        auditRequestId: caller.auditRequestId,
       },
       preconditions,
       body.beneficiaries.map((b) => ({ name: b.name, relationship: b.relationship, sharePercent: b.sharePercent })),

@@ -5,14 +5,19 @@ import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../common/api-error';
 import { PrismaService, type Prisma } from '../database/prisma.service';
+import type { HolderIdentity } from '../identity/holder-identity';
 import type { PolicyRecord } from '../policies/policy.repository';
 import { beneficiariesOf, etagOf, type BeneficiaryList } from '../policies/policy.view';
 import { requireMatch, type IfMatch } from './if-match';
 
 /** Who authorised a change and how (from the step-up token). */
 export interface ChangeContext {
-  holderOid: string;
+  /** The caller's policy (undefined: none yet, so any If-Match fails). */
+  policyId: string | undefined;
+  /** Who makes the change. */
+  holder: HolderIdentity;
   clientId?: string;
+  /** B2C user flow, or `acrs:<context>` for External ID. */
   userFlow: string;
   authTime: number;
   /** The request's correlation id (its log lines' reqId; a caller's x-request-id if service-kit accepted its shape): logs and the event. */
@@ -39,11 +44,13 @@ export class BeneficiariesService {
    */
   async replace(ctx: ChangeContext, ifMatch: IfMatch, after: BeneficiaryList): Promise<PolicyRecord> {
     const result = await this.db.$transaction(async (tx) => {
-      const current = await tx.policy.findUnique({ where: { holderOid: ctx.holderOid } });
+      const current = ctx.policyId ? await tx.policy.findUnique({ where: { id: ctx.policyId } }) : null;
       requireMatch(ifMatch, current ? etagOf(current.version) : undefined);
       if (!current) throw Errors.preconditionFailed();
       const before = beneficiariesOf(current.beneficiaries);
-      if (isDeepStrictEqual(before, after)) return { policy: current, changed: false };
+      // Shown as read by the caller's identity (a linked policy's creator may be another).
+      const mine = { ...current, holderOid: ctx.holder.oid };
+      if (isDeepStrictEqual(before, after)) return { policy: mine, changed: false };
 
       const now = new Date();
       const version = current.version + 1;
@@ -58,7 +65,8 @@ export class BeneficiariesService {
           policyId: current.id,
           version,
           changedAt: now,
-          changedBy: ctx.holderOid,
+          changedBy: ctx.holder.oid,
+          changedByProvider: ctx.holder.provider,
           clientId: ctx.clientId ?? null,
           userFlow: ctx.userFlow,
           authTime: new Date(ctx.authTime * 1000),
@@ -70,7 +78,7 @@ export class BeneficiariesService {
       await stageEvent(outboxOn(tx), PolicyBeneficiariesChanged, {
         eventId: randomUUID(),
         policyNumber: current.number,
-        holderOid: ctx.holderOid,
+        holderOid: ctx.holder.oid,
         policyVersion: version,
         occurredAt: now.toISOString(),
         requestId: ctx.requestId,
@@ -79,7 +87,7 @@ export class BeneficiariesService {
         before,
         after,
       });
-      return { policy: { ...current, beneficiaries: after, version, updatedAt: now }, changed: true };
+      return { policy: { ...mine, beneficiaries: after, version, updatedAt: now }, changed: true };
     });
     // Ids and counts only: beneficiary names are personal data.
     if (result.changed) this.log.log({ msg: 'beneficiaries changed', policyNumber: result.policy.number, version: result.policy.version, count: after.length, requestId: ctx.requestId, auditRequestId: ctx.auditRequestId });

@@ -23,8 +23,9 @@ export class HistoryEntryView {
   @ApiProperty({ description: 'Policy version this change produced' }) version!: number;
   @ApiProperty({ format: 'date-time' }) changedAt!: string;
   @ApiProperty({ description: 'Object id (oid) of the user who made the change' }) changedBy!: string;
+  @ApiProperty({ enum: ['b2c', 'external-id'], description: 'Identity provider of changedBy (a migrated user has a B2C and an External ID oid)' }) changedByProvider!: string;
   @ApiPropertyOptional({ description: 'Client application (azp) that called the API' }) clientId?: string;
-  @ApiProperty({ description: 'User flow (tfp/acr) of the token that authorised the change' }) userFlow!: string;
+  @ApiProperty({ description: 'How the change was stepped up: the B2C user flow (tfp/acr), or acrs:<context> for External ID' }) userFlow!: string;
   @ApiProperty({ format: 'date-time', description: 'auth_time of that token' }) authTime!: string;
   @ApiProperty() requestId!: string;
   @ApiProperty({ type: [BeneficiaryDto] }) before!: BeneficiaryList;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import type { Caller } from '../identity/holder-identity';
 import { PoliciesService } from '../policies/policies.service';
 import { beneficiariesOf } from '../policies/policy.view';
 import type { HistoryView } from './history.dto';
@@ -11,9 +12,10 @@ export class HistoryService {
     private readonly policies: PoliciesService,
   ) {}
 
-  async forHolder(holderOid: string, limit: number, beforeVersion?: number): Promise<HistoryView> {
-    // No policy yet means no history; a read must not create one here.
-    const policy = await this.policies.findByHolder(holderOid);
+  async forCaller(caller: Caller, limit: number, beforeVersion?: number): Promise<HistoryView> {
+    // No policy yet means no history; a read must not create one here (a migrated user's
+    // first read may link their B2C policy, whose history then shows).
+    const policy = await this.policies.findFor(caller);
     if (!policy) return { items: [] };
     const rows = await this.db.policyHistory.findMany({
       where: { policyId: policy.id, ...(beforeVersion ? { version: { lt: beforeVersion } } : {}) },
@@ -27,6 +29,7 @@ export class HistoryService {
         version: h.version,
         changedAt: h.changedAt.toISOString(),
         changedBy: h.changedBy,
+        changedByProvider: h.changedByProvider,
         ...(h.clientId ? { clientId: h.clientId } : {}),
         userFlow: h.userFlow,
         authTime: h.authTime.toISOString(),

@@ -1,9 +1,9 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRoles, RequireScopes, type Principal } from '@idp/auth-common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppRoles, Scopes } from '../auth/auth-options';
-import { asUser } from '../auth/user';
+import { callerOf } from '../auth/user';
 import { ApiError, ApiErrorView, BearerErrorView, Errors } from '../common/api-error';
 import { PoliciesService } from './policies.service';
 import { POLICY_NUMBER } from './policy-number';
@@ -22,8 +22,9 @@ export class PoliciesController {
   @ApiOperation({ summary: "The caller's policy (created on first read). Scope Accounts.Read. Returns an ETag for If-Match." })
   @ApiOkResponse({ type: PolicyView })
   @ApiCreatedResponse({ type: PolicyView, description: 'This read created the policy (the first one)' })
-  async me(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<PolicyView> {
-    const { policy, created } = await this.policies.findOrCreate(asUser(principal).oid);
+  @ApiConflictResponse({ type: ApiErrorView, description: 'identity_link_conflict: the migration claim names a B2C policy another identity already holds' })
+  async me(@CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<PolicyView> {
+    const { policy, created } = await this.policies.findOrCreate(callerOf(principal, req));
     // 201 tells the first read apart, so the portal can say it created the policy.
     if (created) reply.code(201);
     reply.header('ETag', etagOf(policy.version)).header('Cache-Control', 'no-store');

@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPool } from '@idp/service-kit';
 import type { Pool } from 'pg';
+import { identityKey, identityOfKey, type HolderIdentity } from '../identity/holder-identity';
 import { ReadBatcher } from './read-batcher';
 
-/** A policy row as the API uses it (Prisma's `Policy` model has the same shape). */
+/**
+ * A policy row as the API uses it. `holderOid` is the object id of the identity it was read
+ * through (the caller, for /policies/me), or of the identity that created it (by number).
+ */
 export interface PolicyRecord {
   id: string;
   number: string;
@@ -14,46 +18,91 @@ export interface PolicyRecord {
   updatedAt: Date;
 }
 
-const COLUMNS = 'id, number, holder_oid AS "holderOid", version, beneficiaries, created_at AS "createdAt", updated_at AS "updatedAt"';
+const POLICY = 'p.id, p.number, p.version, p.beneficiaries, p.created_at AS "createdAt", p.updated_at AS "updatedAt"';
+const BY_IDENTITY = `SELECT i.provider, i.tenant_id AS "tenantId", i.oid AS "holderOid", ${POLICY} FROM policy_identities i JOIN policies p ON p.id = i.policy_id`;
+
+type IdentityRow = PolicyRecord & { provider: HolderIdentity['provider']; tenantId: string };
+
+/** Why creating a policy did not happen. */
+export type CreateRefusal = 'identity_taken' | 'number_taken';
 
 /**
  * The hot read path (every GET /policies/me) as named, prepared statements on the pool:
  * Prisma's per-query overhead dominated this endpoint (see benchmarks/policy-api.bench.mjs).
- * Writes stay in Prisma transactions.
+ * Writes stay in Prisma transactions, except the first-read INSERT (below).
  */
 @Injectable()
 export class PolicyRepository {
-  private readonly byHolder = new ReadBatcher<string, PolicyRecord>((oids) => this.loadByHolders(oids));
+  private readonly byIdentity = new ReadBatcher<string, PolicyRecord>((keys) => this.loadByIdentities(keys));
 
   constructor(@InjectPool() private readonly pool: Pool) {}
 
-  findByHolder(holderOid: string): Promise<PolicyRecord | undefined> {
-    return this.byHolder.get(holderOid);
+  /** The policy this identity holds (created by it, or linked to it). */
+  findByIdentity(identity: HolderIdentity): Promise<PolicyRecord | undefined> {
+    return this.byIdentity.get(identityKey(identity));
   }
 
-  private async loadByHolders(oids: string[]): Promise<Map<string, PolicyRecord>> {
+  private async loadByIdentities(keys: string[]): Promise<Map<string, PolicyRecord>> {
+    const ids = keys.map(identityOfKey);
     const r =
-      oids.length === 1
-        ? await this.pool.query<PolicyRecord>({ name: 'policy_by_holder', text: `SELECT ${COLUMNS} FROM policies WHERE holder_oid = $1`, values: oids })
-        : await this.pool.query<PolicyRecord>({ name: 'policy_by_holders', text: `SELECT ${COLUMNS} FROM policies WHERE holder_oid = ANY($1::text[])`, values: [oids] });
-    return new Map(r.rows.map((row) => [row.holderOid, row]));
+      ids.length === 1
+        ? await this.pool.query<IdentityRow>({
+            name: 'policy_by_identity',
+            text: `${BY_IDENTITY} WHERE i.provider = $1 AND i.tenant_id = $2 AND i.oid = $3`,
+            values: [ids[0].provider, ids[0].tenantId, ids[0].oid],
+          })
+        : await this.pool.query<IdentityRow>({
+            name: 'policy_by_identities',
+            text: `${BY_IDENTITY} WHERE (i.provider, i.tenant_id, i.oid) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+            values: [ids.map((i) => i.provider), ids.map((i) => i.tenantId), ids.map((i) => i.oid)],
+          });
+    return new Map(r.rows.map(({ provider, tenantId, ...policy }) => [identityKey({ provider, tenantId, oid: policy.holderOid }), policy]));
   }
 
   async findByNumber(number: string): Promise<PolicyRecord | undefined> {
-    const r = await this.pool.query<PolicyRecord>({ name: 'policy_by_number', text: `SELECT ${COLUMNS} FROM policies WHERE number = $1`, values: [number] });
+    const r = await this.pool.query<PolicyRecord>({
+      name: 'policy_by_number',
+      text: `SELECT p.holder_oid AS "holderOid", ${POLICY} FROM policies p WHERE p.number = $1`,
+      values: [number],
+    });
     return r.rows[0];
   }
 
   /**
-   * Inserts unless the holder (or, very rarely, the random number) already exists. ON CONFLICT
-   * DO NOTHING waits for a concurrent inserter and then yields, so parallel first reads converge.
+   * Creates a policy held by this identity, in one transaction. The identity's primary key
+   * decides between concurrent first reads: the INSERT waits for a concurrent inserter and then
+   * yields (identity_taken, the whole transaction is rolled back); a random number already in
+   * use is number_taken.
    */
-  async insertIfAbsent(p: { id: string; number: string; holderOid: string }): Promise<PolicyRecord | undefined> {
-    const r = await this.pool.query<PolicyRecord>({
-      name: 'policy_insert',
-      text: `INSERT INTO policies (id, number, holder_oid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
-      values: [p.id, p.number, p.holderOid],
-    });
-    return r.rows[0];
+  async createFor(identity: HolderIdentity, p: { id: string; number: string }): Promise<PolicyRecord | CreateRefusal> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const policy = await client.query<PolicyRecord>({
+        name: 'policy_insert',
+        text: `INSERT INTO policies AS p (id, number, holder_oid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING p.holder_oid AS "holderOid", ${POLICY}`,
+        values: [p.id, p.number, identity.oid],
+      });
+      if (policy.rows.length === 0) {
+        await client.query('ROLLBACK');
+        return 'number_taken';
+      }
+      const held = await client.query({
+        name: 'policy_identity_insert',
+        text: 'INSERT INTO policy_identities (provider, tenant_id, oid, policy_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        values: [identity.provider, identity.tenantId, identity.oid, p.id],
+      });
+      if (held.rowCount !== 1) {
+        await client.query('ROLLBACK');
+        return 'identity_taken';
+      }
+      await client.query('COMMIT');
+      return policy.rows[0];
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 }

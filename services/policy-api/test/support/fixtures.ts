@@ -26,6 +26,7 @@ export interface HistoryBody {
     version: number;
     changedAt: string;
     changedBy: string;
+    changedByProvider: string;
     clientId?: string;
     userFlow: string;
     authTime: string;

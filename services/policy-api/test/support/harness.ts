@@ -6,6 +6,7 @@ import { Pool } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { loadPolicyApiConfig, type PolicyApiConfig } from '../../src/config';
 import { configureApp } from '../../src/configure';
+import { ExternalIdTenant } from './external-id';
 import { LocalIssuer } from './local-issuer';
 
 export type CallOptions = Omit<JsonCallOptions, 'contentType'>;
@@ -18,13 +19,21 @@ export class Harness {
   pg!: TestPostgres;
   nats!: TestNatsServer;
   issuer!: LocalIssuer;
+  /** With `{ externalId: true }`: the trusted External ID tenant (auth-common's LocalIdp). */
+  externalId?: ExternalIdTenant;
   /** Direct database access for assertions. */
   db!: Pool;
   url = '';
 
-  static async start(extraEnv: Record<string, string> = {}): Promise<Harness> {
+  /** `externalId`: also trust an External ID tenant (B2C stays trusted unless extraEnv empties B2C_IDENTITY_METADATA). */
+  static async start(extraEnv: Record<string, string> = {}, o: { externalId?: boolean } = {}): Promise<Harness> {
     const h = new Harness();
-    [h.pg, h.nats, h.issuer] = await Promise.all([startPostgres(), startNats(), LocalIssuer.start()]);
+    [h.pg, h.nats, h.issuer, h.externalId] = await Promise.all([
+      startPostgres(),
+      startNats(),
+      LocalIssuer.start(),
+      o.externalId ? ExternalIdTenant.start() : undefined,
+    ]);
     const databaseUrl = await h.pg.createDatabase();
     h.db = new Pool({ connectionString: databaseUrl, max: 2 });
     h.config = loadPolicyApiConfig({
@@ -35,6 +44,7 @@ export class Harness {
       MIGRATE_ON_START: 'true',
       OUTBOX_INTERVAL_MS: '50',
       ...h.issuer.env(),
+      ...h.externalId?.env(),
       ...extraEnv,
     });
     h.app = await createApp(AppModule.forRoot(h.config), { service: 'policy-api', logLevel: 'silent' });
@@ -48,7 +58,7 @@ export class Harness {
   async stop(): Promise<void> {
     await this.app?.close();
     await this.db?.end();
-    await Promise.all([this.pg?.stop(), this.nats?.dispose(), this.issuer?.stop()]);
+    await Promise.all([this.pg?.stop(), this.nats?.dispose(), this.issuer?.stop(), this.externalId?.stop()]);
   }
 
   call<T = Record<string, unknown>>(method: string, path: string, o: CallOptions = {}): Promise<CallResult<T>> {

@@ -33,13 +33,13 @@ export function putBeneficiaries(h: Harness, holder: Holder, body: unknown, o: P
   });
 }
 
-/** Everything a change writes for this holder: the policy row, its history and its outbox events. */
+/** Everything a change writes for the policy an identity holds: the policy row, its history and its outbox events. */
 export async function storedState(h: Harness, oid: string): Promise<{ version: number; beneficiaries: unknown; history: number; outbox: number }> {
   const { rows } = await h.db.query(
     `SELECT p.version, p.beneficiaries,
             (SELECT count(*)::int FROM policy_history WHERE policy_id = p.id) AS history,
-            (SELECT count(*)::int FROM outbox WHERE payload->>'holderOid' = p.holder_oid) AS outbox
-       FROM policies p WHERE p.holder_oid = $1`,
+            (SELECT count(*)::int FROM outbox WHERE payload->>'policyNumber' = p.number) AS outbox
+       FROM policy_identities i JOIN policies p ON p.id = i.policy_id WHERE i.oid = $1`,
     [oid],
   );
   return rows[0];

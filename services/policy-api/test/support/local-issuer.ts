@@ -108,6 +108,11 @@ export class LocalIssuer {
       .sign(this.key);
   }
 
+  /** Any claims signed with this issuer's (B2C) key, e.g. to forge another provider's issuer. */
+  sign(claims: Record<string, unknown>): Promise<string> {
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' }).sign(this.key);
+  }
+
   async appToken(o: AppTokenOptions = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const appId = o.appId ?? DAEMON_CLIENT_ID;
