@@ -66,8 +66,11 @@ async function main(): Promise<void> {
   if (azure.keyVaultUrl) out(`dev-azure key vault: ${azure.keyVaultUrl}`);
   out(`data dir:            ${dataDir}`);
   for (const t of azure.config.tenants) {
-    out(`tenant ${t.name} (${t.type}) ${t.id}: ${azure.identityUrl}/${t.type === 'b2c' ? `${t.name}.onmicrosoft.com/<flow>` : t.id}/v2.0/.well-known/openid-configuration`);
+    out(`tenant ${t.name} (${t.type}) ${t.id}: ${azure.identityUrl}/${t.type === 'b2c' ? `${t.name}.onmicrosoft.com/<flow>` : t.id}/v2.0/.well-known/openid-configuration`);    if (t.type === 'external') {
+      out(`  MSAL authority ${azure.identityUrl}/${t.id} (knownAuthorities: ${new URL(azure.identityUrl).host}); stands in for https://${t.subdomain ?? t.name}.ciamlogin.com/`);
+    }
   }
+  out(`one-time codes (email/SMS): ${azure.identityUrl}/_dev/mailbox`);
   for (const [name, c] of Object.entries(azure.clusterIssuers)) out(`cluster issuer ${name}: ${c.issuerUrl}`);
 
   const tokenFile = process.env.DEV_AZURE_SA_TOKEN_FILE;

@@ -34,6 +34,10 @@ export function checkReferences(cfg: DevAzureConfig): ConfigIssue[] {
 
   duplicates(cfg.tenants.map((t) => t.name), (i, v) => add(['tenants', i, 'name'], `duplicate tenant name "${v}"`));
   duplicates(cfg.tenants.map((t) => t.id.toLowerCase()), (i, v) => add(['tenants', i, 'id'], `duplicate tenant id ${v}`));
+  cfg.tenants.forEach((t, i) => {
+    const other = t.subdomain !== undefined ? cfg.tenants.find((o) => o !== t && (o.name === t.subdomain || o.subdomain === t.subdomain)) : undefined;
+    if (other) add(['tenants', i, 'subdomain'], `subdomain "${t.subdomain}" is also used by tenant "${other.name}"; paths would collide`);
+  });
   duplicates(cfg.clusterIssuers.map((c) => c.name), (i, v) => add(['clusterIssuers', i, 'name'], `duplicate cluster issuer "${v}"`));
   cfg.clusterIssuers.forEach((c, i) => {
     if (findTenant(cfg, c.name)) add(['clusterIssuers', i, 'name'], `"${c.name}" is also a tenant name; paths would collide`);
