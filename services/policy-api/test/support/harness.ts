@@ -25,8 +25,8 @@ export class Harness {
   db!: Pool;
   url = '';
 
-  /** `externalId`: also trust an External ID tenant (B2C stays trusted unless extraEnv empties B2C_IDENTITY_METADATA). */
-  static async start(extraEnv: Record<string, string> = {}, o: { externalId?: boolean } = {}): Promise<Harness> {
+  /** `beforeBoot`: prepare the database (e.g. data of an older schema). `externalId`: also trust an External ID tenant (B2C stays trusted unless extraEnv empties B2C_IDENTITY_METADATA). */
+  static async start(extraEnv: Record<string, string> = {}, o: { externalId?: boolean; beforeBoot?: (databaseUrl: string) => Promise<void> } = {}): Promise<Harness> {
     const h = new Harness();
     [h.pg, h.nats, h.issuer, h.externalId] = await Promise.all([
       startPostgres(),
@@ -36,6 +36,7 @@ export class Harness {
     ]);
     const databaseUrl = await h.pg.createDatabase();
     h.db = new Pool({ connectionString: databaseUrl, max: 2 });
+    await o.beforeBoot?.(databaseUrl);
     h.config = loadPolicyApiConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
