@@ -4,6 +4,8 @@
 //   (b) a bare node:http hello-world
 // Each server runs in its own process; autocannon (50 connections) runs here. Results are
 // printed, not asserted. Targets: >= 0.4 x NestJS hello, >= 0.2 x node:http, p99 < 20 ms.
+// A second policy-api with tracing on (OTLP http/protobuf to a local receiver that accepts and
+// drops every export) is loaded in the same slices: traced / untraced target >= 0.85.
 // Usage: npx turbo run build --filter=@idp/policy-api && node benchmarks/policy-api.bench.mjs [--json]
 //   BENCH_DURATION (s per target, default 10), BENCH_ROUNDS (interleaved slices, default 5),
 //   BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS (default 50)
@@ -103,7 +105,15 @@ async function main() {
     });
     return { url: `http://127.0.0.1:${port}/`, stop: async () => child.kill('SIGTERM') };
   };
-  const startPolicyApi = async (route = '/policies/me') => {
+  // What a collector does as far as the services can tell: accept every export.
+  let exportedBytes = 0;
+  const collector = http.createServer((req, res) => {
+    req.on('data', (c) => (exportedBytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  const tracingEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.address().port}` };
+  const startPolicyApi = async (route = '/policies/me', extraEnv = {}) => {
     const port = await freePort();
     const flows = ['b2c_1_signupsignin', 'b2c_1_signupsignin_mfa'];
     const p = startNode(entry, {
@@ -117,6 +127,7 @@ async function main() {
       B2C_IDENTITY_METADATA: flows.map((f) => `${idpBase}/contoso.onmicrosoft.com/${f}/v2.0/.well-known/openid-configuration`).join(','),
       API_AUDIENCE: API_CLIENT_ID,
       AUTH_ALLOW_INSECURE_HTTP: 'true',
+      ...extraEnv,
     });
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/readyz`, { proc: p });
@@ -146,13 +157,14 @@ async function main() {
   // target alike instead of skewing the ratios.
   const results = [];
   try {
-    const [bare, nest, api] = [await startBaseline('node'), await startBaseline('nest'), await startPolicyApi()];
+    const [bare, nest, api, traced] = [await startBaseline('node'), await startBaseline('nest'), await startPolicyApi(), await startPolicyApi('/policies/me', tracingEnv)];
     const targets = [
       { name: 'node:http hello', url: bare.url },
       { name: 'NestJS (Fastify) hello', url: nest.url },
       { name: 'policy-api GET /policies/me', url: api.url, authenticated: true },
       // Context only (not a target): the same process without token validation or database read.
       { name: 'policy-api GET /public', url: api.url.replace('/policies/me', '/public') },
+      { name: 'policy-api /policies/me traced', url: traced.url, authenticated: true },
     ];
     if (WARMUP > 0) for (const t of targets) await load(t, WARMUP);
     const acc = targets.map(() => ({ requests: 0, seconds: 0, p50: [], p99: [], bad: 0 }));
@@ -173,19 +185,22 @@ async function main() {
       results.push({ name: t.name, rps: a.requests / a.seconds, p50: median(a.p50), p99: Math.max(...a.p99), p99MedianSlice: median(a.p99), requests: a.requests, bad: a.bad });
     }
     await api.stop();
+    await traced.stop();
   } finally {
+    collector.close();
     for (const c of children) c.kill('SIGKILL');
     idp.close();
     await Promise.all([pg.stop(), nats.dispose()]);
   }
-  const [bare, nest, api, pub] = results;
+  const [bare, nest, api, pub, tracedResult] = results;
   const summary = {
     connections: CONNECTIONS,
     durationSeconds: DURATION,
     rounds: ROUNDS,
     results,
-    ratios: { vsNestHello: api.rps / nest.rps, vsNodeHttp: api.rps / bare.rps },
-    targets: { vsNestHello: 0.4, vsNodeHttp: 0.2, p99Ms: 20 },
+    ratios: { vsNestHello: api.rps / nest.rps, vsNodeHttp: api.rps / bare.rps, tracedVsUntraced: tracedResult.rps / api.rps },
+    targets: { vsNestHello: 0.4, vsNodeHttp: 0.2, p99Ms: 20, tracedVsUntraced: 0.85 },
+    exportedBytes,
   };
   if (JSON_OUT) {
     console.log(JSON.stringify(summary, null, 2));
@@ -198,6 +213,7 @@ async function main() {
     console.log(`  policy-api / NestJS hello   = ${summary.ratios.vsNestHello.toFixed(2)}  (target >= 0.40: ${mark(summary.ratios.vsNestHello >= 0.4)})`);
     console.log(`  policy-api / node:http      = ${summary.ratios.vsNodeHttp.toFixed(2)}  (target >= 0.20: ${mark(summary.ratios.vsNodeHttp >= 0.2)})`);
     console.log(`  policy-api p99              = ${api.p99} ms  (target < 20 ms: ${mark(api.p99 < 20)})`);
+    console.log(`  traced / untraced           = ${summary.ratios.tracedVsUntraced.toFixed(2)}  (target >= 0.85: ${mark(summary.ratios.tracedVsUntraced >= 0.85)}; ${(exportedBytes / 1024).toFixed(0)} KiB of spans exported)`);
     console.log(`  (context: policy-api /public, no auth or DB = ${(pub.rps / nest.rps).toFixed(2)} x NestJS hello)`);
   }
 }

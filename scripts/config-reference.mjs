@@ -22,6 +22,16 @@ const common = `### Every service (\`@idp/service-kit\`)
 | \`DATABASE_URL\` | — (required, not for token-broker) | \`postgresql://user:pass@host:5432/db\` |
 | \`MIGRATE_ON_START\` | \`false\` | Apply pending Prisma migrations at boot (the local stack does; Kubernetes runs a Job) |
 | \`SHUTDOWN_TIMEOUT_MS\` | \`10000\` | Deadline for the graceful drain after SIGTERM (HTTP, then NATS, then the database) |
+| \`OTEL_EXPORTER_OTLP_ENDPOINT\` / \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\` | unset | OTLP collector (e.g. \`http://otel-collector:4318\`). Tracing starts only when one of these (or \`OTEL_TRACES_EXPORTER\`) is set; unset = no SDK loaded at all |
+| \`OTEL_EXPORTER_OTLP_PROTOCOL\` / \`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL\` | \`http/protobuf\` | \`http/protobuf\`, \`http/json\` or \`grpc\` |
+| \`OTEL_EXPORTER_OTLP_HEADERS\`, \`OTEL_EXPORTER_OTLP_TIMEOUT\`, \`OTEL_EXPORTER_OTLP_COMPRESSION\` | unset | Standard OTLP exporter settings (e.g. an auth header for a hosted backend) |
+| \`OTEL_TRACES_EXPORTER\` | \`otlp\` when an endpoint is set, else \`none\` | \`otlp\`, \`console\` (debugging) or \`none\` |
+| \`OTEL_SDK_DISABLED\` | \`false\` | \`true\` turns tracing off whatever else is set |
+| \`OTEL_SERVICE_NAME\`, \`OTEL_RESOURCE_ATTRIBUTES\` | the service's name (\`policy-api\`, …) | Resource attributes of every span (e.g. \`deployment.environment.name=prod\`) |
+| \`OTEL_TRACES_SAMPLER\`, \`OTEL_TRACES_SAMPLER_ARG\` | \`parentbased_always_on\` | e.g. \`parentbased_traceidratio\` and \`0.1\` to keep 10% of new traces (a caller's sampled flag is honoured) |
+| \`OTEL_PROPAGATORS\` | \`tracecontext,baggage\` | W3C trace context in and out of every HTTP call |
+| \`OTEL_BSP_SCHEDULE_DELAY\`, \`OTEL_BSP_MAX_QUEUE_SIZE\`, \`OTEL_BSP_MAX_EXPORT_BATCH_SIZE\`, \`OTEL_BSP_EXPORT_TIMEOUT\` | SDK defaults (5000 ms, 2048, 512, 30000 ms) | Span batching; spans beyond the queue are dropped, never block a request |
+| \`OTEL_LOG_LEVEL\` | \`info\` | The SDK's own diagnostics (to stderr) |
 `;
 
 const local = `### Local stack and tests
@@ -36,6 +46,7 @@ const local = `### Local stack and tests
 | \`NATS_SERVER_BIN\` | \`nats-server\` on PATH | nats-server used by tests and \`npm run up\` |
 | \`PG_BIN_DIR\` | newest \`/usr/lib/postgresql/*/bin\` | PostgreSQL server binaries used by tests and \`npm run up\` |
 | \`COREDNS_BIN\` | \`coredns\` on PATH | CoreDNS for the kind DNS-rewrite test |
+| \`PROMTOOL_BIN\` | \`promtool\` on PATH | promtool for the chart's alert rules test (\`test/observability\`) |
 | \`CHROMIUM_PATH\` | \`/usr/bin/chromium\` | Chromium for the browser tests (never a downloaded browser) |
 | \`DEV_AZURE_HOST\`, \`DEV_AZURE_PUBLIC_HOST\` | \`localhost\` | dev-azure: listen host and the host in issued URLs |
 | \`DEV_AZURE_PUBLIC_URL\` | \`https://<public host>:<identity port>\` | dev-azure: origin in identity URLs and issuers when an ingress fronts it (kind: \`https://login.identity.localtest.me\`) |

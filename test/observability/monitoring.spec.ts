@@ -5,14 +5,26 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultSets, helm, ofKind, parseAndValidate, renderYaml, templateArgs, type K8sObject } from '../chart/support/chart';
+import {
+  defaultSets,
+  helm,
+  ofKind,
+  parseAndValidate,
+  renderYaml,
+  templateArgs,
+  type K8sObject,
+} from '../chart/support/chart';
 import { call } from '../support/http';
 import { startStack, type Stack } from '../support/stack';
 import { scimAdminToken } from '../support/tokens';
 
 jest.setTimeout(120_000);
 
-const ON = ['monitoring.serviceMonitor.enabled=true', 'monitoring.prometheusRule.enabled=true', 'monitoring.dashboards.enabled=true'];
+const ON = [
+  'monitoring.serviceMonitor.enabled=true',
+  'monitoring.prometheusRule.enabled=true',
+  'monitoring.dashboards.enabled=true',
+];
 const MONITORING_KINDS = ['ServiceMonitor', 'PrometheusRule'];
 // Series Prometheus gets from elsewhere: kube-state-metrics (pod readiness).
 const EXTERNAL = new Set(['kube_pod_status_ready']);
@@ -26,13 +38,17 @@ interface Dashboard {
 }
 
 const rendered = () => parseAndValidate(renderYaml({ set: [...defaultSets, ...ON] }), []).objects;
-const rulesOf = (objects: K8sObject[]) => (ofKind(objects, 'PrometheusRule')[0].spec as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+const rulesOf = (objects: K8sObject[]) =>
+  (ofKind(objects, 'PrometheusRule')[0].spec as { groups: { rules: Rule[] }[] }).groups.flatMap(
+    (g) => g.rules,
+  );
 const dashboardsOf = (objects: K8sObject[]) =>
   ofKind(objects, 'ConfigMap')
     .filter((c) => c.metadata.labels?.grafana_dashboard === '1')
     .flatMap((c) => Object.values(c.data ?? {}).map((json) => JSON.parse(json) as Dashboard));
 /** Metric names in a PromQL expression: every name is written with a selector (`name{...}`). */
-const metricsIn = (expr: string) => [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1]);
+const metricsIn = (expr: string) =>
+  [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1]);
 
 describe('chart monitoring', () => {
   it('renders nothing for Prometheus or Grafana unless asked', () => {
@@ -43,12 +59,17 @@ describe('chart monitoring', () => {
 
   it('scrapes every service: one ServiceMonitor selecting each Service by its labels, on the http port', () => {
     const objects = rendered();
-    const services = ofKind(objects, 'Service').filter((s) => ['portal', 'policy-api', 'scim', 'token-broker'].includes(s.metadata.labels?.['app.kubernetes.io/name'] ?? ''));
+    const services = ofKind(objects, 'Service').filter((s) =>
+      ['portal', 'policy-api', 'scim', 'token-broker'].includes(
+        s.metadata.labels?.['app.kubernetes.io/name'] ?? '',
+      ),
+    );
     const monitors = ofKind(objects, 'ServiceMonitor');
     expect(monitors).toHaveLength(4);
     for (const svc of services) {
       const m = monitors.find((x) => {
-        const sel = (x.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+        const sel = (x.spec as { selector: { matchLabels: Record<string, string> } }).selector
+          .matchLabels;
         return Object.entries(sel).every(([k, v]) => svc.metadata.labels?.[k] === v);
       });
       expect(m?.spec).toMatchObject({ endpoints: [{ port: 'http', path: '/metrics' }] });
@@ -56,7 +77,9 @@ describe('chart monitoring', () => {
   });
 
   it('refuses a misspelt monitoring value (schema)', () => {
-    const r = helm(templateArgs({ set: [...defaultSets, 'monitoring.prometheusRule.scimTokenExpiryDay=3'] }));
+    const r = helm(
+      templateArgs({ set: [...defaultSets, 'monitoring.prometheusRule.scimTokenExpiryDay=3'] }),
+    );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/scimTokenExpiryDay/);
   });
@@ -82,10 +105,17 @@ describe('chart monitoring', () => {
     const exported = new Set<string>();
 
     beforeAll(async () => {
-      stack = await startStack({ services: ['policy-api', 'scim', 'token-broker', 'portal'], env: { scim: { SCIM_TOKEN_CHECK_INTERVAL_MS: '1000' } } });
+      stack = await startStack({
+        services: ['policy-api', 'scim', 'token-broker', 'portal'],
+        env: { scim: { SCIM_TOKEN_CHECK_INTERVAL_MS: '1000' } },
+      });
       // Some traffic, so that labelled series exist too.
       const admin = await scimAdminToken(stack);
-      const created = await call<{ token: string }>('POST', `${stack.url('scim')}/admin/directories/metrics/tokens`, { token: admin, body: { name: 'm', lifetimeDays: 30 } });
+      const created = await call<{ token: string }>(
+        'POST',
+        `${stack.url('scim')}/admin/directories/metrics/tokens`,
+        { token: admin, body: { name: 'm', lifetimeDays: 30 } },
+      );
       expect(created.status).toBe(201);
       await call('GET', `${stack.url('scim')}/scim/v2/Users`, { token: created.body.token });
       await call('GET', `${stack.url('policy-api')}/policies/me`);
@@ -94,7 +124,8 @@ describe('chart monitoring', () => {
         const text = await (await fetch(`${stack.url(s)}/metrics`)).text();
         for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
           exported.add(name);
-          if (type === 'histogram') ['_bucket', '_sum', '_count'].forEach((x) => exported.add(name + x));
+          if (type === 'histogram')
+            ['_bucket', '_sum', '_count'].forEach((x) => exported.add(name + x));
         }
       }
     }, 180_000);
@@ -103,24 +134,45 @@ describe('chart monitoring', () => {
     });
 
     it('exports the RED, outbox, SCIM and broker series', () => {
-      for (const m of ['http_server_requests_total', 'http_server_request_duration_seconds', 'outbox_oldest_pending_age_seconds', 'scim_directory_requests_total', 'scim_token_expiry_seconds', 'token_broker_refresh_failures_total', 'token_broker_issued_total'])
+      for (const m of [
+        'http_server_requests_total',
+        'http_server_request_duration_seconds',
+        'outbox_oldest_pending_age_seconds',
+        'scim_directory_requests_total',
+        'scim_token_expiry_seconds',
+        'token_broker_refresh_failures_total',
+        'token_broker_issued_total',
+      ])
         expect(exported).toContain(m);
     });
 
     it('names in every alert and dashboard query only metrics the services export', () => {
       const objects = rendered();
-      const queries = [...rulesOf(objects).map((r) => [r.alert, r.expr]), ...dashboardsOf(objects).flatMap((d) => d.panels.map((p) => [p.title, p.targets[0].expr]))];
+      const queries = [
+        ...rulesOf(objects).map((r) => [r.alert, r.expr]),
+        ...dashboardsOf(objects).flatMap((d) => d.panels.map((p) => [p.title, p.targets[0].expr])),
+      ];
       expect(queries.length).toBeGreaterThan(10);
-      const unknown = queries.flatMap(([where, expr]) => metricsIn(expr).filter((m) => !exported.has(m) && !EXTERNAL.has(m)).map((m) => `${where}: ${m}`));
+      const unknown = queries.flatMap(([where, expr]) =>
+        metricsIn(expr)
+          .filter((m) => !exported.has(m) && !EXTERNAL.has(m))
+          .map((m) => `${where}: ${m}`),
+      );
       expect(unknown).toEqual([]);
       expect(queries.every(([, expr]) => metricsIn(expr).length > 0)).toBe(true);
     });
 
     it('labels requests by route template and status, never by raw path', async () => {
       const text = await (await fetch(`${stack.url('scim')}/metrics`)).text();
-      expect(text).toMatch(/http_server_requests_total\{method="GET",route="\/scim\/v2\/Users",status_code="200"\} 1/);
-      expect(text).toMatch(/scim_directory_requests_total\{directory="metrics",outcome="success"\} 1/);
-      expect(text).toMatch(/scim_token_expiry_seconds\{directory="metrics"\} (25[0-9]{5}|2[6-9][0-9]{5})/);
+      expect(text).toMatch(
+        /http_server_requests_total\{method="GET",route="\/scim\/v2\/Users",status_code="200"\} 1/,
+      );
+      expect(text).toMatch(
+        /scim_directory_requests_total\{directory="metrics",outcome="success"\} 1/,
+      );
+      expect(text).toMatch(
+        /scim_token_expiry_seconds\{directory="metrics"\} (25[0-9]{5}|2[6-9][0-9]{5})/,
+      );
       await fetch(`${stack.url('scim')}/no/such/path-${Date.now()}`);
       const after = await (await fetch(`${stack.url('scim')}/metrics`)).text();
       expect(after).toMatch(/route="unmatched",status_code="404"/);

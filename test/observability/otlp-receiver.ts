@@ -32,7 +32,16 @@ interface KeyValue {
 interface ExportRequest {
   resourceSpans?: {
     resource?: { attributes?: KeyValue[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: KeyValue[] }[] }[];
+    scopeSpans?: {
+      spans?: {
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind: number;
+        attributes?: KeyValue[];
+      }[];
+    }[];
   }[];
 }
 
@@ -52,7 +61,11 @@ export interface OtlpReceiver {
   /** Every export request body as received (the leak checks grep these). */
   bodies: string[];
   /** Waits until `pick` finds what it needs among the spans received so far. */
-  waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined, what: string, timeoutMs?: number): Promise<T>;
+  waitFor<T>(
+    pick: (spans: ReceivedSpan[]) => T | undefined,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -74,7 +87,16 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         const service = String(attributes(rs.resource?.attributes)['service.name'] ?? '');
         for (const ss of rs.scopeSpans ?? [])
           for (const s of ss.spans ?? [])
-            spans.push({ service, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId || undefined, name: s.name, kind: s.kind, attributes: attributes(s.attributes), raw: s });
+            spans.push({
+              service,
+              traceId: s.traceId,
+              spanId: s.spanId,
+              parentSpanId: s.parentSpanId || undefined,
+              name: s.name,
+              kind: s.kind,
+              attributes: attributes(s.attributes),
+              raw: s,
+            });
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
@@ -90,7 +112,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       for (;;) {
         const found = pick(spans);
         if (found !== undefined) return found;
-        if (Date.now() > until) throw new Error(`no ${what} among ${spans.length} spans: ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);
+        if (Date.now() > until)
+          throw new Error(
+            `no ${what} among ${spans.length} spans: ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     },

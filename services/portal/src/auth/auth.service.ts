@@ -3,6 +3,7 @@
 // checked against the ID token; the code verifier never leaves the server.
 import { createHash, randomBytes } from 'node:crypto';
 import { InteractionRequiredAuthError, type AuthenticationResult } from '@azure/msal-node';
+import { withClientSpan } from '@idp/service-kit';
 import type { Logger } from 'pino';
 import { redirectUriOf, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
@@ -111,9 +112,13 @@ export class AuthService {
     const cca = await this.clients.forFlow(pending.flow, pending.purpose === 'signin' ? data : undefined);
     let result: AuthenticationResult;
     try {
-      result = await cca.acquireTokenByCode(
-        { code: q.code, scopes: this.scopesFor(pending.purpose), redirectUri: redirectUriOf(this.config), codeVerifier: pending.codeVerifier, nonce: pending.nonce },
-        { code: q.code, nonce: pending.nonce },
+      // A CLIENT span around MSAL (its HTTP exchange is a child); only the flow name is recorded.
+      const code = q.code;
+      result = await withClientSpan('msal acquireTokenByCode', { 'peer.service': 'b2c', 'b2c.user_flow': pending.flow }, () =>
+        cca.acquireTokenByCode(
+          { code, scopes: this.scopesFor(pending.purpose), redirectUri: redirectUriOf(this.config), codeVerifier: pending.codeVerifier, nonce: pending.nonce },
+          { code, nonce: pending.nonce },
+        ),
       );
     } catch (e) {
       this.log.warn({ err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } }, 'code redemption failed');
@@ -165,7 +170,7 @@ export class AuthService {
     const account = await cca.getTokenCache().getAccountByHomeId(data.user.homeAccountId);
     if (!account) throw new SignInRequired();
     try {
-      const r = await cca.acquireTokenSilent({ account, scopes: [scope] });
+      const r = await withClientSpan('msal acquireTokenSilent', { 'peer.service': 'b2c' }, () => cca.acquireTokenSilent({ account, scopes: [scope] }));
       if (!r.accessToken) throw new SignInRequired();
       return r.accessToken;
     } catch (e) {
