@@ -13,6 +13,9 @@ const PORTAL = 'ee83192a-329f-477d-922a-8241a2c16afb';
 const POLICY_API = '1d5a0a76-3f56-4b6a-a5fa-4dc21dbc0c05';
 const DAEMON = { clientId: 'aff97b82-4dc1-4009-95e5-cce46939e38a', secret: 'policy-daemon-dev-secret-3d81e6c4a0' };
 const SCOPES = ['https://contoso.onmicrosoft.com/policy-api/Accounts.Read', 'https://contoso.onmicrosoft.com/policy-api/Accounts.Write'];
+// The External ID tenant that succeeds the B2C one (alice is a migrated user there).
+const EXT = { tenant: 'contosoext', portal: 'c24b384c-bbd7-4ad1-ad44-8d035f870a8d', policyApi: 'd1285d1d-863d-4811-bb7a-8755efd310af' };
+const EXT_SCOPES = [`api://${EXT.policyApi}/Accounts.Read`, `api://${EXT.policyApi}/Accounts.Write`];
 
 describe('policy-api with tokens from the dev-azure identity stand-in', () => {
   let azure: DevAzure;
@@ -24,11 +27,17 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'policy-api-dev-azure-'));
     azure = await startDevAzure({ dataDir, keyVault: false });
     tenantId = azure.config.tenants.find((t) => t.name === TENANT)?.id ?? '';
+    const extTenantId = azure.config.tenants.find((t) => t.name === EXT.tenant)?.id ?? '';
     const flowMetadata = (flow: string) => `${azure.identityUrl}/${TENANT}.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
     h = await Harness.start({
       B2C_IDENTITY_METADATA: [flowMetadata('b2c_1_signupsignin'), flowMetadata('b2c_1_signupsignin_mfa')].join(','),
       APP_IDENTITY_METADATA: `${azure.identityUrl}/${tenantId}/v2.0/.well-known/openid-configuration`,
       API_AUDIENCE: `${POLICY_API},api://policy-api`,
+      // Migration window: the External ID tenant too, with its migration claim.
+      EXTERNAL_ID_TENANT_ID: extTenantId,
+      EXTERNAL_ID_METADATA: `${azure.identityUrl}/${extTenantId}/v2.0/.well-known/openid-configuration`,
+      EXTERNAL_ID_AUDIENCE: EXT.policyApi,
+      LEGACY_OBJECT_ID_CLAIM: 'extn.legacyB2cObjectId',
       AUTH_ALLOW_INSECURE_HTTP: 'false',
     });
   }, 90000);
@@ -93,5 +102,32 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
 
     const asUser = await h.call('GET', `/policies/${alice.body.policyNumber}`, { token: await userToken('alice@contoso.example', 'B2C_1_signupsignin_mfa') });
     expect(asUser.status).toBe(403);
+  });
+
+  it('External ID: migrated alice keeps her B2C policy and history, and changes it only with acrs c1', async () => {
+    const extToken = async (email: string, acrs?: string[]) =>
+      (await azure.identity.issueExternalUserTokens({ tenant: EXT.tenant, userEmail: email, clientId: EXT.portal, scopes: EXT_SCOPES, acrs })).access_token;
+    const viaB2c = await h.call<PolicyBody>('GET', '/policies/me', { token: await userToken('alice@contoso.example', 'B2C_1_signupsignin') });
+    const migrated = azure.identity.findUser('alice@contoso.example', { tenant: EXT.tenant });
+    expect(migrated?.legacyB2cObjectId).toBe(viaB2c.body.holderOid);
+
+    const read = await h.call<PolicyBody>('GET', '/policies/me', { token: await extToken('alice@contoso.example') });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual({ ...viaB2c.body, holderOid: migrated?.oid });
+    const history = await h.call<HistoryBody>('GET', '/policies/me/history', { token: await extToken('alice@contoso.example') });
+    expect(history.body.items[0]).toEqual(expect.objectContaining({ changedBy: viaB2c.body.holderOid, changedByProvider: 'b2c' }));
+
+    const body = { beneficiaries: split(['Erin Example']) };
+    const etag = read.headers.get('etag') ?? '';
+    const refused = await h.call<ErrorBody>('PUT', '/policies/me/beneficiaries', { token: await extToken('alice@contoso.example'), headers: { 'if-match': etag }, body });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_claims"');
+    const changed = await h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', { token: await extToken('alice@contoso.example', ['c1']), headers: { 'if-match': etag }, body });
+    expect([changed.status, changed.body.version]).toEqual([200, viaB2c.body.version + 1]);
+
+    // Carol signed up on External ID (no B2C past): a policy of her own.
+    const carol = await h.call<PolicyBody>('GET', '/policies/me', { token: await extToken('carol@contoso.example') });
+    expect(carol.status).toBe(201);
+    expect(carol.body.policyNumber).not.toBe(read.body.policyNumber);
   });
 });
