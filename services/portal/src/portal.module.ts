@@ -4,12 +4,16 @@ import type { Logger } from 'pino';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { B2cAuthority } from './auth/b2c-authority';
+import { CustomerAuthority } from './auth/customer-authority';
+import { ExternalIdAuthority } from './auth/external-id-authority';
 import { MetadataCache } from './auth/metadata-cache';
 import { MsalClients } from './auth/msal-clients';
 import type { PortalConfig } from './config';
 import { PRISMA, prismaProvider } from './db/prisma.provider';
 import type { PrismaClient } from './generated/prisma/client';
 import { PagesController } from './pages/pages.controller';
+import { GraphClient } from './profile/graph-client';
+import { ProfileController } from './profile/profile.controller';
 import { StaticController } from './pages/static.controller';
 import { PolicyClient } from './policy/policy-client';
 import { PolicyController } from './policy/policy.controller';
@@ -48,7 +52,7 @@ export class PortalModule {
   static forRoot(config: PortalConfig): DynamicModule {
     return {
       module: PortalModule,
-      controllers: [StaticController, PagesController, AuthController, PolicyController],
+      controllers: [StaticController, PagesController, AuthController, PolicyController, ProfileController],
       providers: [
         { provide: PORTAL_CONFIG, useValue: config },
         { provide: PORTAL_LOG, useFactory: () => createRootLogger('portal', config.LOG_LEVEL) },
@@ -63,23 +67,27 @@ export class PortalModule {
             }),
         },
         SessionPurger,
-        { provide: B2cAuthority, useFactory: () => new B2cAuthority(config) },
-        { provide: MetadataCache, inject: [B2cAuthority], useFactory: (a: B2cAuthority) => new MetadataCache(a) },
+        {
+          provide: CustomerAuthority,
+          useFactory: () => (config.CUSTOMER_IDENTITY_PROVIDER === 'external-id' ? new ExternalIdAuthority(config) : new B2cAuthority(config)),
+        },
+        { provide: MetadataCache, inject: [CustomerAuthority], useFactory: (a: CustomerAuthority) => new MetadataCache(a) },
         {
           provide: MsalClients,
-          inject: [B2cAuthority, MetadataCache, PORTAL_LOG],
-          useFactory: (a: B2cAuthority, m: MetadataCache, log: Logger) => new MsalClients(config, a, m, log),
+          inject: [CustomerAuthority, MetadataCache, PORTAL_LOG],
+          useFactory: (a: CustomerAuthority, m: MetadataCache, log: Logger) => new MsalClients(config, a, m, log),
         },
         {
           provide: AuthService,
-          inject: [B2cAuthority, MetadataCache, MsalClients, PORTAL_LOG],
-          useFactory: (a: B2cAuthority, m: MetadataCache, c: MsalClients, log: Logger) => new AuthService(config, a, m, c, log),
+          inject: [CustomerAuthority, MetadataCache, MsalClients, PORTAL_LOG],
+          useFactory: (a: CustomerAuthority, m: MetadataCache, c: MsalClients, log: Logger) => new AuthService(config, a, m, c, log),
         },
         { provide: PolicyClient, useFactory: () => new PolicyClient(config.POLICY_API_URL, config.POLICY_API_TIMEOUT_MS) },
+        { provide: GraphClient, useFactory: () => new GraphClient(config.GRAPH_BASE_URL, config.POLICY_API_TIMEOUT_MS) },
         {
           provide: StepUpService,
-          inject: [AuthService, B2cAuthority, PolicyClient],
-          useFactory: (auth: AuthService, a: B2cAuthority, api: PolicyClient) => new StepUpService(auth, a, api),
+          inject: [AuthService, CustomerAuthority, PolicyClient],
+          useFactory: (auth: AuthService, a: CustomerAuthority, api: PolicyClient) => new StepUpService(auth, a, api),
         },
       ],
       exports: [SessionStore, PORTAL_LOG],

@@ -1,14 +1,14 @@
 import { Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StepUpService } from '../policy/step-up.service';
-import { B2cAuthority } from './b2c-authority';
+import { CustomerAuthority } from './customer-authority';
 import { AuthService, safeReturnTo, SignInRequired, type CallbackQuery } from './auth.service';
 
 @Controller('auth')
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
-    private readonly authority: B2cAuthority,
+    private readonly authority: CustomerAuthority,
     private readonly stepUp: StepUpService,
   ) {}
 
@@ -29,7 +29,7 @@ export class AuthController {
         data.flash = { kind: 'success', message: 'Your profile was updated.' };
         return void (await reply.redirect('/claims', 303));
       case 'passwordReset':
-        data.flash = { kind: 'success', message: data.user ? 'Your password was changed.' : 'Your password was changed. Sign in with your new password.' };
+        data.flash = this.authority.kind === 'b2c' ? b2cResetFlash(!!data.user) : { kind: 'success', message: 'You signed in again. If you chose a new password, use it from now on.' };
         return void (await reply.redirect('/', 303));
       case 'redirect':
         return void (await reply.redirect(outcome.url, 302));
@@ -44,12 +44,17 @@ export class AuthController {
   @Get('edit-profile')
   async editProfile(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (!req.portalSession.existing?.user) throw new SignInRequired();
+    // External ID has no profile-edit user flow: the portal's own form, saved through Graph.
+    if (this.authority.kind === 'external-id') return void (await reply.redirect('/profile', 302));
     await reply.redirect(await this.auth.start(req.portalSession, 'profile', this.authority.flowName('profileEdit')), 302);
   }
 
   @Get('reset-password')
   async resetPassword(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    await reply.redirect(await this.auth.start(req.portalSession, 'reset', this.authority.flowName('passwordReset')), 302);
+    // External ID: self-service reset is part of sign-in ("Forgot password?"), so a fresh sign-in
+    // (prompt=login, the user's address as login_hint) is where the reset starts.
+    const options = this.authority.kind === 'external-id' ? { prompt: 'login' as const } : {};
+    await reply.redirect(await this.auth.start(req.portalSession, 'reset', this.authority.flowName('passwordReset'), options), 302);
   }
 
   /** POST (with the CSRF token) so another site cannot sign the user out. */
@@ -60,4 +65,8 @@ export class AuthController {
     if (user) req.log.info({ oid: user.oid }, 'signed out');
     await reply.redirect(await this.auth.logoutUrl(user?.idToken, user?.idTokenFlow), 303);
   }
+}
+
+function b2cResetFlash(signedIn: boolean): { kind: 'success'; message: string } {
+  return { kind: 'success', message: signedIn ? 'Your password was changed.' : 'Your password was changed. Sign in with your new password.' };
 }

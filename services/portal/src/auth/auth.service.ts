@@ -1,4 +1,4 @@
-// The authorization code flow (+PKCE) against B2C user flows. `state` is random,
+// The authorization code flow (+PKCE) against B2C user flows or the External ID authority. `state` is random,
 // kept only in this browser's session and deleted on first use; `nonce` is
 // checked against the ID token; the code verifier never leaves the server.
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,7 +9,7 @@ import { redirectUriOf, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
 import type { AuthPurpose, PendingAuth, SessionData } from '../session/session-data';
 import type { PortalSession } from '../session/portal-session';
-import type { B2cAuthority } from './b2c-authority';
+import type { CustomerAuthority } from './customer-authority';
 import type { MetadataCache } from './metadata-cache';
 import type { MsalClients } from './msal-clients';
 import { apiScopesOf, type ApiScopes } from './scopes';
@@ -24,6 +24,8 @@ export interface StartOptions {
   prompt?: 'login';
   returnTo?: string;
   maxAge?: number;
+  /** The OIDC `claims` request (External ID step-up: the API's claims challenge, decoded JSON). */
+  claims?: string;
 }
 
 export type CallbackOutcome =
@@ -53,7 +55,7 @@ export class AuthService {
 
   constructor(
     private readonly config: PortalConfig,
-    private readonly authority: B2cAuthority,
+    private readonly authority: CustomerAuthority,
     private readonly metadata: MetadataCache,
     private readonly clients: MsalClients,
     private readonly log: Logger,
@@ -80,7 +82,15 @@ export class AuthService {
     const nonce = b64url(randomBytes(24));
     const codeVerifier = b64url(randomBytes(48));
     const codeChallenge = b64url(createHash('sha256').update(codeVerifier).digest());
-    data.pending[state] = { purpose, flow, nonce, codeVerifier, createdAt: Date.now(), ...(o.returnTo ? { returnTo: o.returnTo } : {}) };
+    data.pending[state] = {
+      purpose,
+      flow,
+      nonce,
+      codeVerifier,
+      createdAt: Date.now(),
+      ...(o.returnTo ? { returnTo: o.returnTo } : {}),
+      ...(o.claims ? { claims: o.claims } : {}),
+    };
     const cca = await this.clients.forFlow(flow);
     return cca.getAuthCodeUrl({
       scopes: this.scopesFor(purpose),
@@ -92,7 +102,8 @@ export class AuthService {
       codeChallengeMethod: 'S256',
       ...(o.prompt ? { prompt: o.prompt } : {}),
       ...(o.maxAge !== undefined ? { extraQueryParameters: { max_age: String(o.maxAge) } } : {}),
-      ...(purpose !== 'signin' && data.user?.claims.emails ? { loginHint: firstEmail(data.user.claims) } : {}),
+      ...(o.claims ? { claims: o.claims } : {}),
+      ...(purpose !== 'signin' && data.user ? loginHintOf(this.authority.kind, data.user.claims) : {}),
     });
   }
 
@@ -114,9 +125,16 @@ export class AuthService {
     try {
       // A CLIENT span around MSAL (its HTTP exchange is a child); only the flow name is recorded.
       const code = q.code;
-      result = await withClientSpan('msal acquireTokenByCode', { 'peer.service': 'b2c', 'b2c.user_flow': pending.flow }, () =>
+      result = await withClientSpan('msal acquireTokenByCode', this.spanAttributes(pending.flow), () =>
         cca.acquireTokenByCode(
-          { code, scopes: this.scopesFor(pending.purpose), redirectUri: redirectUriOf(this.config), codeVerifier: pending.codeVerifier, nonce: pending.nonce },
+          {
+            code,
+            scopes: this.scopesFor(pending.purpose),
+            redirectUri: redirectUriOf(this.config),
+            codeVerifier: pending.codeVerifier,
+            nonce: pending.nonce,
+            ...(pending.claims ? { claims: pending.claims } : {}),
+          },
           { code, nonce: pending.nonce },
         ),
       );
@@ -153,6 +171,12 @@ export class AuthService {
   }
 
   private async failed(session: PortalSession, pending: PendingAuth, error: string, description: string): Promise<CallbackOutcome> {
+    if (this.authority.kind === 'external-id') {
+      // Entra: the user cancelled (or declined a one-time passcode); the rest is logged by code only.
+      if (error === 'access_denied') return { kind: 'cancelled', purpose: pending.purpose };
+      this.log.warn({ error, aadsts: /AADSTS\d+/.exec(description)?.[0] }, 'authorization error response');
+      throw new PortalError(400, 'Sign-in could not be completed', 'The identity provider reported an error. Please try again.');
+    }
     // B2C: "Forgot your password?" on the sign-in page comes back as AADB2C90118.
     if (description.includes('AADB2C90118')) {
       return { kind: 'redirect', url: await this.start(session, 'reset', this.authority.flowName('passwordReset')) };
@@ -164,15 +188,34 @@ export class AuthService {
 
   /** An access token for the policy API from this user's cache (refreshing it when needed). */
   async apiToken(session: PortalSession, scope: string): Promise<string> {
+    return (await this.silent(session, scope)).accessToken;
+  }
+
+  /**
+   * Renews the tokens (a new ID token with the directory's current values) and shows its claims:
+   * after a Graph profile change, which no redirect brings back.
+   */
+  async refreshClaims(session: PortalSession): Promise<void> {
+    const r = await this.silent(session, this.scopes.read, true);
+    const user = session.data.user;
+    const claims = r.idTokenClaims as Record<string, unknown> | undefined;
+    if (!user || !r.idToken || !claims || (claims.oid ?? claims.sub) !== user.oid) return;
+    user.claims = claims;
+    user.idToken = r.idToken;
+  }
+
+  private async silent(session: PortalSession, scope: string, forceRefresh = false): Promise<AuthenticationResult> {
     const data = session.existing;
     if (!data?.user) throw new SignInRequired();
     const cca = await this.clients.forFlow(this.authority.flowName('signUpSignIn'), data);
     const account = await cca.getTokenCache().getAccountByHomeId(data.user.homeAccountId);
     if (!account) throw new SignInRequired();
     try {
-      const r = await withClientSpan('msal acquireTokenSilent', { 'peer.service': 'b2c' }, () => cca.acquireTokenSilent({ account, scopes: [scope] }));
+      const r = await withClientSpan('msal acquireTokenSilent', { 'peer.service': this.authority.peerService }, () =>
+        cca.acquireTokenSilent({ account, scopes: [scope], ...(forceRefresh ? { forceRefresh } : {}) }),
+      );
       if (!r.accessToken) throw new SignInRequired();
-      return r.accessToken;
+      return r;
     } catch (e) {
       if (e instanceof InteractionRequiredAuthError || e instanceof SignInRequired) throw new SignInRequired();
       this.log.warn({ err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } }, 'silent token failed');
@@ -191,6 +234,10 @@ export class AuthService {
     return u.toString();
   }
 
+  private spanAttributes(flow: string): Record<string, string> {
+    return this.authority.kind === 'b2c' ? { 'peer.service': 'b2c', 'b2c.user_flow': flow } : { 'peer.service': this.authority.peerService };
+  }
+
   private prune(data: SessionData): void {
     const now = Date.now();
     const entries = Object.entries(data.pending)
@@ -201,7 +248,10 @@ export class AuthService {
   }
 }
 
-function firstEmail(claims: Record<string, unknown>): string | undefined {
+/** B2C puts the address in `emails`; External ID in `email` (optional claim) and `preferred_username`. */
+function loginHintOf(kind: CustomerAuthority['kind'], claims: Record<string, unknown>): { loginHint?: string } {
   const e = claims.emails;
-  return Array.isArray(e) && typeof e[0] === 'string' ? e[0] : undefined;
+  if (kind === 'b2c') return e ? { loginHint: Array.isArray(e) && typeof e[0] === 'string' ? e[0] : undefined } : {};
+  const hint = [claims.email, claims.preferred_username].find((v): v is string => typeof v === 'string' && v.length > 0);
+  return hint ? { loginHint: hint } : {};
 }

@@ -1,18 +1,25 @@
 // B2C authorities: one per user flow, on the tenant's b2clogin host (or the dev stand-in).
 import type { PortalConfig } from '../config';
+import { CustomerAuthority, type AuthorityMetadata, type FlowKind } from './customer-authority';
 
-export type FlowKind = 'signUpSignIn' | 'mfa' | 'profileEdit' | 'passwordReset';
+export type { FlowKind };
+export type B2cMetadata = AuthorityMetadata;
 
-export interface B2cMetadata {
-  issuer: string;
-  authorization_endpoint: string;
-  token_endpoint: string;
-  end_session_endpoint?: string;
-  jwks_uri: string;
-}
+export class B2cAuthority extends CustomerAuthority {
+  readonly kind = 'b2c' as const;
+  readonly clientCapabilities: string[] = [];
+  readonly peerService = 'b2c';
+  private readonly host: string;
+  private readonly tenantDomain: string;
+  readonly clientId: string;
 
-export class B2cAuthority {
-  constructor(private readonly c: PortalConfig) {}
+  constructor(private readonly c: PortalConfig) {
+    super();
+    // Present whenever CUSTOMER_IDENTITY_PROVIDER=b2c (config.ts refuses to boot otherwise).
+    this.host = c.B2C_AUTHORITY_HOST ?? '';
+    this.tenantDomain = c.B2C_TENANT_DOMAIN ?? '';
+    this.clientId = c.B2C_CLIENT_ID ?? '';
+  }
 
   flowName(kind: FlowKind): string {
     switch (kind) {
@@ -39,15 +46,19 @@ export class B2cAuthority {
 
   /** MSAL lower-cases the flow segment itself; we do the same so cache keys agree. */
   url(flow: string): string {
-    return `${this.c.B2C_AUTHORITY_HOST}/${this.c.B2C_TENANT_DOMAIN}/${flow.toLowerCase()}`;
+    return `${this.host}/${this.tenantDomain}/${flow.toLowerCase()}`;
   }
 
   /** host[:port], as MSAL's knownAuthorities wants it. */
   get knownAuthority(): string {
-    return new URL(this.c.B2C_AUTHORITY_HOST).host;
+    return new URL(this.host).host;
+  }
+
+  get knownAuthorities(): string[] {
+    return [this.knownAuthority];
   }
 
   get origin(): string {
-    return new URL(this.c.B2C_AUTHORITY_HOST).origin;
+    return new URL(this.host).origin;
   }
 }

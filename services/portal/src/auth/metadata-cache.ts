@@ -1,25 +1,25 @@
 // OpenID metadata per user flow, fetched once and handed to every MSAL client
 // (one per request) so a page view does not cost a discovery round trip.
-import type { B2cAuthority, B2cMetadata } from './b2c-authority';
+import type { AuthorityMetadata, CustomerAuthority } from './customer-authority';
 
 const TTL_MS = 60 * 60 * 1000;
 
 export class MetadataCache {
-  private readonly entries = new Map<string, { at: number; json: string; meta: B2cMetadata }>();
+  private readonly entries = new Map<string, { at: number; json: string; meta: AuthorityMetadata }>();
 
   constructor(
-    private readonly authority: B2cAuthority,
+    private readonly authority: CustomerAuthority,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  async get(flow: string): Promise<{ json: string; meta: B2cMetadata }> {
+  async get(flow: string): Promise<{ json: string; meta: AuthorityMetadata }> {
     const key = flow.toLowerCase();
     const hit = this.entries.get(key);
     if (hit && Date.now() - hit.at < TTL_MS) return hit;
-    const url = `${this.authority.url(flow)}/v2.0/.well-known/openid-configuration`;
+    const url = this.authority.metadataUrl(flow);
     const r = await this.fetchImpl(url, { signal: AbortSignal.timeout(10000) });
     if (!r.ok) throw new Error(`openid-configuration for ${flow}: HTTP ${r.status}`);
-    const meta = (await r.json()) as B2cMetadata;
+    const meta = (await r.json()) as AuthorityMetadata;
     if (typeof meta.authorization_endpoint !== 'string' || typeof meta.token_endpoint !== 'string') {
       throw new Error(`openid-configuration for ${flow} lacks endpoints`);
     }

@@ -5,27 +5,28 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfidentialClientApplication, LogLevel, type Configuration, type ICachePlugin, type TokenCacheContext } from '@azure/msal-node';
 import type { Logger } from 'pino';
-import type { PortalConfig } from '../config';
+import { credentialSettingsOf, type PortalConfig } from '../config';
 import type { SessionData } from '../session/session-data';
-import type { B2cAuthority } from './b2c-authority';
+import type { CustomerAuthority } from './customer-authority';
 import type { MetadataCache } from './metadata-cache';
 
 type Credential = Pick<NonNullable<Configuration['auth']>, 'clientSecret' | 'clientCertificate'>;
 
 /** Secret, or certificate (SHA-256 thumbprint + key + x5c chain, sent as a PS256 client assertion). */
 export function credentialOf(c: PortalConfig): Credential {
-  if (c.B2C_CLIENT_CERTIFICATE_FILE && c.B2C_CLIENT_PRIVATE_KEY_FILE) {
-    const pem = readFileSync(c.B2C_CLIENT_CERTIFICATE_FILE, 'utf8');
+  const s = credentialSettingsOf(c);
+  if (s.certificateFile && s.privateKeyFile) {
+    const pem = readFileSync(s.certificateFile, 'utf8');
     const cert = new X509Certificate(pem);
     return {
       clientCertificate: {
         thumbprintSha256: cert.fingerprint256.replace(/:/g, ''),
-        privateKey: readFileSync(c.B2C_CLIENT_PRIVATE_KEY_FILE, 'utf8'),
+        privateKey: readFileSync(s.privateKeyFile, 'utf8'),
         x5c: pem,
       },
     };
   }
-  return { clientSecret: c.B2C_CLIENT_SECRET };
+  return { clientSecret: s.secret };
 }
 
 /** Reads/writes the serialised cache from/to the session data. */
@@ -44,8 +45,8 @@ export class MsalClients {
   private readonly credential: Credential;
 
   constructor(
-    private readonly config: PortalConfig,
-    private readonly authority: B2cAuthority,
+    config: PortalConfig,
+    private readonly authority: CustomerAuthority,
     private readonly metadata: MetadataCache,
     private readonly log: Logger,
   ) {
@@ -57,11 +58,13 @@ export class MsalClients {
     const { json } = await this.metadata.get(flow);
     return new ConfidentialClientApplication({
       auth: {
-        clientId: this.config.B2C_CLIENT_ID,
+        clientId: this.authority.clientId,
         authority: this.authority.url(flow),
-        knownAuthorities: [this.authority.knownAuthority],
+        knownAuthorities: this.authority.knownAuthorities,
         authorityMetadata: json,
         ...this.credential,
+        // cp1 (External ID): MSAL adds xms_cc to every request's claims, so claims challenges reach us.
+        ...(this.authority.clientCapabilities.length > 0 ? { clientCapabilities: this.authority.clientCapabilities } : {}),
       },
       ...(session ? { cache: { cachePlugin: sessionCachePlugin(session) } } : {}),
       system: {

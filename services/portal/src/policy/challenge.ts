@@ -1,6 +1,8 @@
 // WWW-Authenticate parsing (RFC 9110 §11.6.1) for Bearer challenges, and the
 // RFC 9470 step-up one: error="insufficient_user_authentication" with the
-// acr_values and/or max_age the resource server wants.
+// acr_values and/or max_age the resource server wants; beside it, Microsoft's
+// claims challenge (error="insufficient_claims", claims="<base64 JSON>") that
+// External ID clients answer with the `claims` authorize parameter.
 
 export interface AuthChallenge {
   scheme: string;
@@ -10,6 +12,8 @@ export interface AuthChallenge {
 export interface StepUpChallenge {
   acrValues: string[];
   maxAge?: number;
+  /** The decoded claims request of an insufficient_claims challenge (minified JSON). */
+  claims?: string;
 }
 
 const TOKEN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
@@ -100,13 +104,31 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
   return out;
 }
 
-/** The step-up request in a 401's WWW-Authenticate, if the Bearer challenge is one. */
+const MAX_CLAIMS_CHARS = 4096;
+
+/**
+ * The JSON of a claims challenge's `claims` value: Microsoft sends standard base64 (padded);
+ * base64url is accepted too. Anything that is not a JSON object is ignored (undefined).
+ */
+export function decodeClaimsChallenge(value: string | undefined): string | undefined {
+  if (!value || value.length > MAX_CLAIMS_CHARS || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? JSON.stringify(parsed) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The step-up request in a 401's WWW-Authenticate (RFC 9470 and/or a Microsoft claims challenge), if any. */
 export function stepUpChallengeOf(header: string | null | undefined): StepUpChallenge | undefined {
   if (!header) return undefined;
-  const bearer = parseWwwAuthenticate(header).find((c) => c.scheme === 'bearer' && c.params.error === 'insufficient_user_authentication');
-  if (!bearer) return undefined;
-  const acrValues = (bearer.params.acr_values ?? '').split(' ').filter(Boolean);
-  const maxAgeRaw = bearer.params.max_age;
+  const bearers = parseWwwAuthenticate(header).filter((c) => c.scheme === 'bearer');
+  const bearer = bearers.find((c) => c.params.error === 'insufficient_user_authentication');
+  const claims = decodeClaimsChallenge(bearers.find((c) => c.params.error === 'insufficient_claims')?.params.claims);
+  if (!bearer && !claims) return undefined;
+  const acrValues = (bearer?.params.acr_values ?? '').split(' ').filter(Boolean);
+  const maxAgeRaw = bearer?.params.max_age;
   const maxAge = maxAgeRaw !== undefined && /^\d+$/.test(maxAgeRaw) ? Number(maxAgeRaw) : undefined;
-  return { acrValues, ...(maxAge !== undefined ? { maxAge } : {}) };
+  return { acrValues, ...(maxAge !== undefined ? { maxAge } : {}), ...(claims ? { claims } : {}) };
 }

@@ -2,11 +2,16 @@
 // with the RFC 9470 challenge the typed rows wait in the session while the
 // user runs the MFA flow (prompt=login), then the write is retried once with
 // the MFA flow's token, which is used for that single request and dropped.
+// On External ID there is no MFA flow: the user re-authorizes with the API's
+// claims challenge (Conditional Access authentication context, e.g. c1) as the
+// `claims` parameter; everything else — kept rows, one retry, throwaway token — is the same.
+import { authContextClaimsRequest } from '@idp/auth-common';
 import type { FastifyRequest } from 'fastify';
-import { AuthService } from '../auth/auth.service';
-import { B2cAuthority } from '../auth/b2c-authority';
+import { AuthService, type StartOptions } from '../auth/auth.service';
+import { CustomerAuthority } from '../auth/customer-authority';
 import type { BeneficiaryInput } from '../session/session-data';
 import { validateRows } from './beneficiary-form';
+import { decodeClaimsChallenge, type StepUpChallenge } from './challenge';
 import { ApiRejected, PolicyChanged, PolicyClient, StepUpRequired } from './policy-client';
 
 const PENDING_WRITE_TTL_MS = 15 * 60 * 1000;
@@ -14,7 +19,7 @@ const PENDING_WRITE_TTL_MS = 15 * 60 * 1000;
 export class StepUpService {
   constructor(
     private readonly auth: AuthService,
-    private readonly authority: B2cAuthority,
+    private readonly authority: CustomerAuthority,
     private readonly api: PolicyClient,
   ) {}
 
@@ -30,7 +35,8 @@ export class StepUpService {
       const flow = this.authority.flowForAcr(e.challenge.acrValues) ?? this.authority.flowName('mfa');
       req.portalSession.data.pendingWrite = { rows, etag, createdAt: Date.now() };
       req.log.info({ oid: req.portalSession.data.user?.oid, flow }, 'step-up required');
-      return this.auth.start(req.portalSession, 'stepup', flow, { prompt: 'login', maxAge: e.challenge.maxAge });
+      const options: StartOptions = this.authority.kind === 'b2c' ? { prompt: 'login', maxAge: e.challenge.maxAge } : externalIdStepUp(e.challenge);
+      return this.auth.start(req.portalSession, 'stepup', flow, options);
     }
   }
 
@@ -71,4 +77,19 @@ export class StepUpService {
     }
     return '/policy/beneficiaries';
   }
+}
+
+/**
+ * External ID: the claims challenge goes back as the `claims` parameter (MSAL merges xms_cc for cp1);
+ * only an RFC 9470 acr_values (no claims challenge) is turned into the same request. External tenants
+ * have no sign-in frequency control, so a max_age from the API forces a fresh sign-in (prompt=login).
+ */
+export function externalIdStepUp(challenge: StepUpChallenge): StartOptions {
+  const context = challenge.acrValues.find((v) => /^c\d{1,2}$/.test(v));
+  const claims = challenge.claims ?? (context ? decodeClaimsChallenge(authContextClaimsRequest(context)) : undefined);
+  return {
+    ...(claims ? { claims } : {}),
+    ...(challenge.maxAge !== undefined || !claims ? { prompt: 'login' as const } : {}),
+    ...(challenge.maxAge !== undefined ? { maxAge: challenge.maxAge } : {}),
+  };
 }

@@ -11,6 +11,8 @@ export interface PendingAuth {
   createdAt: number;
   /** Local path to return to after sign-in. */
   returnTo?: string;
+  /** The `claims` request sent (External ID step-up); sent again when the code is redeemed. */
+  claims?: string;
 }
 
 export interface SignedInUser {

@@ -3,13 +3,14 @@ import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { PortalConfig } from '../config';
+import { CustomerAuthority } from '../auth/customer-authority';
 import { ErrorPageFilter } from '../errors/error-page.filter';
 import { PORTAL_LOG } from '../portal.module';
 import { registerSessionHooks } from '../session/session.hooks';
 import { SessionStore } from '../session/session-store';
 import { registerCsrfCheck } from './csrf';
 
-/** The Content-Security-Policy: nothing inline, nothing third-party; forms may lead to B2C only. */
+/** The Content-Security-Policy: nothing inline, nothing third-party; forms may lead to the identity provider only. */
 export function cspDirectives(b2cOrigin: string): Record<string, string[]> {
   return {
     defaultSrc: ["'none'"],
@@ -29,7 +30,7 @@ export function cspDirectives(b2cOrigin: string): Record<string, string[]> {
 export async function configurePortal(app: NestFastifyApplication, config: PortalConfig): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(new URL(config.B2C_AUTHORITY_HOST).origin) },
+    contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(app.get(CustomerAuthority).origin) },
     referrerPolicy: { policy: 'no-referrer' },
     // Same as frame-ancestors 'none', for browsers that only know the older header.
     xFrameOptions: { action: 'deny' },

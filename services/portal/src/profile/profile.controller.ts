@@ -1,0 +1,66 @@
+// Edit Profile on External ID: a server-rendered form (CSRF-checked like every POST),
+// saved with Graph PATCH /me, then the tokens are renewed so My Claims shows the new values.
+import { Body, Controller, Get, NotFoundException, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthService, SignInRequired } from '../auth/auth.service';
+import { CustomerAuthority } from '../auth/customer-authority';
+import { renderPage } from '../web/views';
+import { GraphClient, GraphRejected, GraphUnauthorized } from './graph-client';
+import { profileFromBody, validateProfile, type ProfileFields } from './profile-form';
+
+/** Delegated Graph permission to edit the signed-in user's own profile. */
+export const GRAPH_PROFILE_SCOPE = 'User.ReadWrite';
+
+@Controller('profile')
+export class ProfileController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly authority: CustomerAuthority,
+    private readonly graph: GraphClient,
+  ) {}
+
+  private async graphToken(req: FastifyRequest): Promise<string> {
+    // B2C edits profiles in its own user flow (/auth/edit-profile): nothing here.
+    if (this.authority.kind !== 'external-id') throw new NotFoundException();
+    if (!req.portalSession.existing?.user) throw new SignInRequired();
+    return this.auth.apiToken(req.portalSession, GRAPH_PROFILE_SCOPE);
+  }
+
+  @Get()
+  async form(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const token = await this.graphToken(req);
+    const profile = await this.withGraph(() => this.graph.getMe(token, req.id));
+    await this.render(req, reply, profile, []);
+  }
+
+  @Post()
+  async save(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
+    const token = await this.graphToken(req);
+    const profile = profileFromBody(body);
+    const errors = validateProfile(profile);
+    if (errors.length) return this.render(req, reply, profile, errors, 400);
+    try {
+      await this.withGraph(() => this.graph.patchMe(token, req.id, profile));
+    } catch (e) {
+      if (e instanceof GraphRejected) return this.render(req, reply, profile, [e.message], 400);
+      throw e;
+    }
+    await this.auth.refreshClaims(req.portalSession);
+    req.portalSession.data.flash = { kind: 'success', message: 'Your profile was updated.' };
+    req.log.info({ oid: req.portalSession.data.user?.oid }, 'profile updated');
+    await reply.redirect('/claims', 303);
+  }
+
+  private async withGraph<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      if (e instanceof GraphUnauthorized) throw new SignInRequired();
+      throw e;
+    }
+  }
+
+  private async render(req: FastifyRequest, reply: FastifyReply, profile: ProfileFields, errors: string[], status = 200): Promise<void> {
+    await renderPage(req, reply, 'profile', 'Edit Profile', { profile, errors }, status);
+  }
+}
