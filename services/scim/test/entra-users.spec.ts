@@ -97,7 +97,7 @@ describe('Entra ID user provisioning (default profile)', () => {
   });
 
   it('answers unsupported or malformed filters with 400 invalidFilter', async () => {
-    for (const f of ['userName co "x"', 'title eq "x"', 'userName eq', 'userName eq "x" garbage', '(userName eq "x"', 'not (userName eq "x")', 'userName eq 12', 'urn:x:y eq "1"']) {
+    for (const f of ['nosuch co "x"', 'title eq 5', 'userName eq', 'userName eq "x" garbage', '(userName eq "x"', 'not userName eq "x"', 'userName eq 12', 'urn:x:y eq "1"']) {
       const r = await s.request('GET', q(f), { token });
       expect({ f, status: r.status, scimType: r.body.scimType }).toEqual({ f, status: 400, scimType: 'invalidFilter' });
     }

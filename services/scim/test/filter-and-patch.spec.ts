@@ -80,17 +80,40 @@ describe('filter parser', () => {
     expect(scimTypeOf(() => parseFilter(`userName eq "${'x'.repeat(5000)}"`))).toBe('invalidFilter');
   });
 
-  it('refuses what it cannot evaluate on the indexed columns', () => {
-    for (const f of ['userName ne "x"', 'name.givenName eq "x"', 'userName eq "x" or not (active eq true)', 'emails[type eq "work"]', 'userName eq true']) {
+  it('refuses unknown attributes by name, and comparisons the attribute type does not allow', () => {
+    for (const [f, named] of [
+      ['nosuch eq "x"', 'nosuch'],
+      ['name.nosuch eq "x"', 'name.nosuch'],
+      ['emails.nosuch eq "x"', 'emails.nosuch'],
+      ['emails[nosuch eq "x"]', 'emails.nosuch'],
+      ['userName.sub eq "x"', 'userName.sub'],
+      ['meta.location eq "x"', 'meta.location'],
+      ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:nosuch eq "x"', 'nosuch'],
+      ['urn:x:y:userName eq "x"', 'urn:x:y:userName'],
+      ['constructor eq "x"', 'constructor'],
+      ['__proto__ pr', '__proto__'],
+      ['password eq "x"', 'password'],
+    ]) {
+      expect(() => userWhere(parseFilter(f), 'default')).toThrow(expect.objectContaining({ scimType: 'invalidFilter', message: expect.stringContaining(named) }));
+    }
+    for (const f of ['userName eq true', 'active gt true', 'active co "t"', 'meta.created co "2026"', 'meta.created gt "yesterday"', 'name eq "x"', 'userName gt null', 'title eq 5']) {
       expect(scimTypeOf(() => userWhere(parseFilter(f), 'default'))).toBe('invalidFilter');
     }
-    expect(userWhere(parseFilter('userName eq "A" or externalId eq "b"'), 'default')).toEqual({ sql: '(u.user_name_lower = $1 OR u.external_id = $2)', params: ['a', 'b'] });
+    expect(scimTypeOf(() => groupWhere(parseFilter('userName eq "x"'), 'default'))).toBe('invalidFilter');
+  });
+
+  it('translates to SQL with every value a parameter, using the indexed columns on the hot paths', () => {
+    expect(userWhere(parseFilter('userName eq "A" or externalId eq "b"'), 'default')).toEqual({ sql: '(u.user_name_lower = $1 OR (u.external_id IS NOT NULL AND u.external_id = $2))', params: ['a', 'b'] });
+    expect(userWhere(parseFilter('userName sw "A_%"'), 'default')).toEqual({ sql: 'u.user_name_lower LIKE $1', params: ['a\\_\\%%'] });
+    expect(userWhere(parseFilter('displayName co "Ba"'), 'default')).toEqual({ sql: '(u.display_name IS NOT NULL AND lower(u.display_name) LIKE $1)', params: ['%ba%'] });
+    expect(userWhere(parseFilter('emails.value co "X"'), 'default').sql).toContain('scim_joined(u.emails_lower) LIKE $1');
     expect(groupWhere(parseFilter('members[value eq "u1"]'), 'default')).toEqual({
-      sql: 'EXISTS (SELECT 1 FROM scim_memberships m WHERE m.group_id = g.id AND m.user_id = $1)',
+      sql: 'EXISTS (SELECT 1 FROM scim_memberships m JOIN scim_users mu ON mu.id = m.user_id WHERE m.group_id = g.id AND m.user_id = $1)',
       params: ['u1'],
     });
     // Values only ever travel as parameters.
     expect(userWhere(parseFilter(`userName eq "x' OR 1=1 --"`), 'default')).toEqual({ sql: 'u.user_name_lower = $1', params: ["x' or 1=1 --"] });
+    expect(userWhere(parseFilter(`title eq "x' OR 1=1 --"`), 'default').sql).not.toContain('OR 1=1');
   });
 
   it('in the aws profile accepts only eq with quoted values, joined by and', () => {

@@ -125,7 +125,7 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
       const u = await s.request('POST', '/logged/scim/v2/Users', { token, body: { schemas: [USER], userName: 'logged@contoso.com' }, headers: { 'x-request-id': 'req-create-1' } });
       await s.request('POST', '/logged/scim/v2/Users', { token, body: { schemas: [USER], userName: 'LOGGED@contoso.com' } });
       await s.request('PATCH', `/logged/scim/v2/Users/${u.body.id}`, { token, body: patchOp({ op: 'replace', path: 'active', value: 'False' }) });
-      await s.request('GET', `/logged/scim/v2/Groups?filter=${encodeURIComponent('displayName co "x"')}`, { token });
+      await s.request('GET', `/logged/scim/v2/Groups?filter=${encodeURIComponent('nosuch co "x"')}`, { token });
       await s.request('POST', '/logged/scim/v2/Groups', { token, body: { schemas: [GROUP], displayName: 'g' } });
       await s.app.get(ProvisioningLogService).flush();
 

@@ -1,0 +1,195 @@
+import { ENTERPRISE, startScim, USER, type ScimTestApp } from './support/scim-app';
+
+// The whole RFC 7644 §3.4.2.2 filter language over HTTP on real PostgreSQL: a table of filters and
+// the users/groups each must return (operators, precedence, not, value paths, sub-attributes,
+// schema-qualified names, dates, caseExact rules, LIKE metacharacters, absent attributes).
+
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+
+const USERS = {
+  alice: {
+    userName: 'Alice@Contoso.com',
+    displayName: 'Alice Smith',
+    externalId: 'A-1',
+    title: 'Engineer',
+    active: true,
+    name: { givenName: 'Alice', familyName: 'Smith' },
+    emails: [
+      { type: 'work', value: 'alice@contoso.com', primary: true },
+      { type: 'home', value: 'alice@home.org' },
+    ],
+    [ENTERPRISE]: { department: 'R&D' },
+  },
+  bob: {
+    userName: 'bob@fabrikam.com',
+    displayName: 'Bob Jones',
+    externalId: 'b-2',
+    title: '',
+    active: false,
+    emails: [{ type: 'home', value: 'BOB@contoso.com' }],
+    [ENTERPRISE]: { department: 'Sales' },
+  },
+  carol: { userName: 'carol@contoso.com', active: true, name: { familyName: "O'Neil" } },
+  dave: {
+    userName: 'Dave_50%@x.io',
+    displayName: 'Dave',
+    title: 'Manager',
+    active: true,
+    emails: [{ type: 'work', value: 'dave@contoso.com' }],
+    [ENTERPRISE]: { department: 'r&d' },
+  },
+} as const;
+type Who = keyof typeof USERS;
+
+describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
+  let s: ScimTestApp;
+  let token: string;
+  const ids = new Map<string, string>();
+  const created = new Map<string, string>();
+  beforeAll(async () => {
+    s = await startScim();
+    token = await s.directory('filters');
+    for (const [who, body] of Object.entries(USERS)) {
+      const r = await s.request('POST', '/scim/v2/Users', { token, body: { schemas: [USER, ENTERPRISE], ...body } });
+      expect(r.status).toBe(201);
+      ids.set(who, r.body.id);
+      created.set(who, r.body.meta.created);
+      await new Promise((res) => setTimeout(res, 5)); // distinct creation milliseconds
+    }
+    for (const [name, members] of [['Engineers', ['alice', 'dave']], ['Sales Team', ['bob']], ['Empty', []]] as const) {
+      const r = await s.request('POST', '/scim/v2/Groups', { token, body: { schemas: [GROUP], displayName: name, members: members.map((m) => ({ value: ids.get(m) })) } });
+      expect(r.status).toBe(201);
+      ids.set(name, r.body.id);
+    }
+  });
+  afterAll(async () => s.close());
+
+  const list = async (type: 'Users' | 'Groups', filter: string) => {
+    const r = await s.request('GET', `/scim/v2/${type}?filter=${encodeURIComponent(filter)}`, { token });
+    return r;
+  };
+  const namesOf = (body: { Resources: { id: string }[] }): string[] => {
+    const byId = new Map([...ids].map(([k, v]) => [v, k]));
+    return body.Resources.map((x) => byId.get(x.id) ?? x.id).sort();
+  };
+
+  const userCases: [string, Who[]][] = [
+    ['userName eq "alice@contoso.com"', ['alice']],
+    ['userName sw "ALICE"', ['alice']],
+    ['userName ew ".COM"', ['alice', 'bob', 'carol']],
+    ['userName co "contoso"', ['alice', 'carol']],
+    ['userName co "e_50%"', ['dave']],
+    ['userName co "a%"', []],
+    ['userName co "_"', ['dave']],
+    ['userName ne "alice@contoso.com"', ['bob', 'carol', 'dave']],
+    ['userName gt "c"', ['carol', 'dave']],
+    ['userName le "bob@fabrikam.com"', ['alice', 'bob']],
+    ['displayName co "SMITH"', ['alice']],
+    ['displayName pr', ['alice', 'bob', 'dave']],
+    ['not (displayName pr)', ['carol']],
+    ['displayName ne "alice smith"', ['bob', 'carol', 'dave']],
+    ['displayName eq null', ['carol']],
+    ['externalId eq "A-1"', ['alice']],
+    ['externalId eq "a-1"', []],
+    ['externalId pr', ['alice', 'bob']],
+    ['title pr', ['alice', 'dave']],
+    ['title eq "ENGINEER"', ['alice']],
+    ['title gt "F"', ['dave']],
+    ['title ne "engineer"', ['bob', 'carol', 'dave']],
+    ['active eq false', ['bob']],
+    ['active ne true', ['bob']],
+    ['emails[type eq "work" and value co "@contoso"]', ['alice', 'dave']],
+    ['emails[type eq "home" and value co "@contoso"]', ['bob']],
+    ['emails.type eq "home" and emails.value co "@contoso"', ['alice', 'bob']],
+    ['emails[not (type eq "work")]', ['alice', 'bob']],
+    ['not (emails[type eq "work"])', ['bob', 'carol']],
+    ['emails pr', ['alice', 'bob', 'dave']],
+    ['emails.value ew ".ORG"', ['alice']],
+    ['emails co "bob@"', ['bob']],
+    ['emails.value eq "bob@CONTOSO.com"', ['bob']],
+    ['emails.value sw "d"', ['dave']],
+    ['emails.value ne "alice@home.org"', ['bob', 'carol', 'dave']],
+    ['emails.primary eq true', ['alice']],
+    ['name.familyName eq "o\'neil"', ['carol']],
+    ['NAME.GIVENNAME pr', ['alice']],
+    ['name pr', ['alice', 'carol']],
+    ['urn:ietf:params:scim:schemas:core:2.0:User:name.givenName sw "al"', ['alice']],
+    ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "R&D"', ['alice', 'dave']],
+    ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department pr', ['alice', 'bob', 'dave']],
+    // Precedence: not > and > or.
+    ['userName sw "alice" or userName sw "bob" and active eq true', ['alice']],
+    ['(userName sw "alice" or userName sw "bob") and active eq false', ['bob']],
+    ['userName sw "bob" or userName sw "alice" and active eq false', ['bob']],
+    ['not (active eq true) or title eq "manager"', ['bob', 'dave']],
+    ['not (userName sw "a" or userName sw "b") and not (title pr)', ['carol']],
+    ['groups.display eq "engineers"', ['alice', 'dave']],
+    ['groups[display sw "SALES"]', ['bob']],
+    ['groups pr', ['alice', 'bob', 'dave']],
+    ['groups.type eq "direct"', ['alice', 'bob', 'dave']],
+    ['meta.created gt "2000-01-01T00:00:00Z"', ['alice', 'bob', 'carol', 'dave']],
+    ['meta.lastModified lt "2000-01-01T00:00:00+01:00"', []],
+  ];
+
+  it.each(userCases)('Users %s', async (filter, want) => {
+    const r = await list('Users', filter);
+    expect({ status: r.status, names: r.status === 200 ? namesOf(r.body) : r.body }).toEqual({ status: 200, names: [...want].sort() });
+    expect(r.body.totalResults).toBe(want.length);
+  });
+
+  it('compares meta.created and meta.lastModified as instants (the millisecond a client was shown)', async () => {
+    const carol = created.get('carol') as string;
+    const at = async (f: string) => namesOf((await list('Users', f)).body);
+    expect(await at(`meta.created eq "${carol}"`)).toEqual(['carol']);
+    expect(await at(`meta.created ge "${carol}"`)).toEqual(['carol', 'dave']);
+    expect(await at(`meta.created lt "${carol}"`)).toEqual(['alice', 'bob']);
+    // The same instant in another offset.
+    const shifted = new Date(Date.parse(carol) + 2 * 3600_000).toISOString().replace('Z', '+02:00');
+    expect(await at(`meta.created eq "${shifted}"`)).toEqual(['carol']);
+    expect(await at(`meta.lastModified le "${created.get('alice')}"`)).toEqual(['alice']);
+  });
+
+  it.each([
+    ['displayName co "ENG"', ['Engineers']],
+    ['displayName sw "s" or displayName eq "EMPTY"', ['Empty', 'Sales Team']],
+    ['not (members pr)', ['Empty']],
+    ['members[display co "bob"]', ['Sales Team']],
+    ['members.type eq "user" and displayName ne "engineers"', ['Sales Team']],
+    ['externalId pr', []],
+  ])('Groups %s', async (filter, want) => {
+    const r = await list('Groups', filter);
+    expect({ status: r.status, names: namesOf(r.body) }).toEqual({ status: 200, names: want });
+  });
+
+  it('finds groups by member id (caseExact)', async () => {
+    expect(namesOf((await list('Groups', `members.value eq "${ids.get('alice')}"`)).body)).toEqual(['Engineers']);
+    expect(namesOf((await list('Groups', `members eq "${ids.get('bob')}"`)).body)).toEqual(['Sales Team']);
+    expect(namesOf((await list('Users', `groups.value eq "${ids.get('Empty')}"`)).body)).toEqual([]);
+  });
+
+  it.each([
+    ['nosuch eq "x"', 'nosuch'],
+    ['name.middle eq "x"', 'name.middle'],
+    ['emails[kind eq "work"]', 'emails.kind'],
+    ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:team eq "x"', 'team'],
+    ['password eq "secret"', 'password'],
+    ['meta.created gt "last week"', 'meta.created'],
+    ['active gt false', 'active'],
+    ['name eq "x"', 'name'],
+  ])('refuses %s with 400 invalidFilter naming %s', async (filter, named) => {
+    const r = await list('Users', filter);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ scimType: 'invalidFilter', detail: expect.stringContaining(named) });
+  });
+
+  it('keeps AWS limits in the aws profile: only eq with quoted values joined by and, in AWS error shape', async () => {
+    const aws = await s.directory('filters-aws', 'aws');
+    await s.request('POST', '/scim/v2/Users', { token: aws, body: { schemas: [USER], userName: 'x@y.z', displayName: 'X', name: { givenName: 'X', familyName: 'Y' } } });
+    const ok = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "X@Y.Z" and displayName eq "x"')}`, { token: aws });
+    expect(ok.body.totalResults).toBe(1);
+    for (const f of ['userName sw "x"', 'not (userName eq "x")', 'userName eq "x" or userName eq "y"', 'emails[value eq "x"]', 'title pr']) {
+      const r = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(f)}`, { token: aws });
+      expect({ f, status: r.status }).toEqual({ f, status: 400 });
+      expect(r.body).toMatchObject({ schema: [expect.any(String)], exceptionRequestId: expect.any(String), detail: expect.stringContaining('ValidationException') });
+    }
+  });
+});
