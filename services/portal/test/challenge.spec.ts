@@ -1,4 +1,5 @@
-import { parseWwwAuthenticate, stepUpChallengeOf } from '../src/policy/challenge';
+import { decodeClaimsChallenge, parseWwwAuthenticate, stepUpChallengeOf } from '../src/policy/challenge';
+import { externalIdStepUp } from '../src/policy/step-up.service';
 
 describe('WWW-Authenticate parsing', () => {
   it('reads the RFC 9470 step-up challenge the policy API sends', () => {
@@ -41,5 +42,54 @@ describe('WWW-Authenticate parsing', () => {
       expect(() => parseWwwAuthenticate(junk)).not.toThrow();
     }
     expect(stepUpChallengeOf('Bearer error="insufficient_user_authentication')).toEqual({ acrValues: [] });
+  });
+});
+
+describe('Microsoft claims challenge (External ID step-up)', () => {
+  const C1 = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+  const standard = Buffer.from(C1).toString('base64'); // what Microsoft (and policy-api) send, padded
+  // policy-api's two fields, joined by fetch's Headers.get with ", ".
+  const header = [
+    `Bearer realm="4e1a444d-77f8-471f-a8bf-855567bb2e46", authorization_uri="https://contosoext.ciamlogin.com/4e1a444d-77f8-471f-a8bf-855567bb2e46/oauth2/v2.0/authorize", error="insufficient_claims", claims="${standard}"`,
+    'Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="c1", max_age=600',
+  ].join(', ');
+
+  it('decodes the claims request beside the RFC 9470 parameters', () => {
+    expect(stepUpChallengeOf(header)).toEqual({ acrValues: ['c1'], maxAge: 600, claims: C1 });
+    // Standard alphabet with + / and padding.
+    const odd = '{"access_token":{"acrs":{"essential":true,"value":"c1"}},"x":"??>>"}';
+    const b64 = Buffer.from(odd).toString('base64');
+    expect(b64).toMatch(/[+/].*=$/);
+    expect(stepUpChallengeOf(`Bearer error="insufficient_claims", claims="${b64}"`)?.claims).toBe(odd);
+  });
+
+  it('takes the claims challenge alone, and base64url too', () => {
+    const url = Buffer.from('{"access_token":{"acrs":{"essential":true,"value":"c2"}},"x":"??>>"}').toString('base64url');
+    expect(stepUpChallengeOf(`Bearer realm="t", error="insufficient_claims", claims="${url}"`)).toEqual({
+      acrValues: [],
+      claims: '{"access_token":{"acrs":{"essential":true,"value":"c2"}},"x":"??>>"}',
+    });
+  });
+
+  it('ignores claims that are not a base64 JSON object', () => {
+    for (const bad of ['not base64!', Buffer.from('[1,2]').toString('base64'), Buffer.from('"c1"').toString('base64'), Buffer.from('{oops').toString('base64'), 'A'.repeat(5000)]) {
+      expect(decodeClaimsChallenge(bad)).toBeUndefined();
+      expect(stepUpChallengeOf(`Bearer error="insufficient_claims", claims="${bad}"`)).toBeUndefined();
+    }
+    expect(stepUpChallengeOf('Bearer error="invalid_token", claims="' + standard + '"')).toBeUndefined();
+  });
+});
+
+describe('External ID step-up authorize options', () => {
+  it('sends the claims request, and forces a fresh sign-in when the API gives max_age', () => {
+    const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+    expect(externalIdStepUp({ acrValues: ['c1'], maxAge: 600, claims })).toEqual({ claims, prompt: 'login', maxAge: 600 });
+    expect(externalIdStepUp({ acrValues: [], claims })).toEqual({ claims });
+  });
+
+  it('builds the claims request from an RFC 9470 authentication context alone', () => {
+    expect(externalIdStepUp({ acrValues: ['c7'], maxAge: 300 })).toEqual({ claims: '{"access_token":{"acrs":{"essential":true,"value":"c7"}}}', prompt: 'login', maxAge: 300 });
+    // Not an authentication context id: no claims to ask for, so at least a fresh sign-in.
+    expect(externalIdStepUp({ acrValues: ['b2c_1_mfa'] })).toEqual({ prompt: 'login' });
   });
 });
