@@ -1,5 +1,6 @@
 export * from './contract';
 export * from './wire';
+export * from './trace-context';
 export * from './streams';
 export * from './policy';
 export * from './scim';

@@ -2,6 +2,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type RequestOptions } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import type { Contract, EventContract, EventOf, ReplyOf, RequestContract, RequestOf } from './contract';
+import { activeTraceContext, setTraceHeaders, type TraceContext } from './trace-context';
 
 export const CONTRACT_HEADER = 'Idp-Contract';
 
@@ -46,30 +47,49 @@ export function decode<S extends z.ZodType>(contract: Contract, schema: S, data:
   return check(contract, schema, parsed);
 }
 
-export function contractHeaders(contract: Contract, extra: Record<string, string> = {}): MsgHdrs {
+/**
+ * Headers of a message for a contract: its name, `extra` (e.g. Nats-Msg-Id) and, when given,
+ * the W3C trace context (the only place trace headers are written).
+ */
+export function contractHeaders(contract: Contract, extra: Record<string, string> = {}, trace?: TraceContext): MsgHdrs {
   const h = natsHeaders();
   h.set(CONTRACT_HEADER, `${contract.name}.v${contract.version}`);
   for (const [k, v] of Object.entries(extra)) h.set(k, v);
+  if (trace) setTraceHeaders(h, trace);
   return h;
 }
 
 export const encodeEvent = <C extends EventContract>(c: C, e: EventOf<C>): Uint8Array => encode<C['schema']>(c, c.schema, e);
 export const decodeEvent = <C extends EventContract>(c: C, data: Uint8Array): EventOf<C> => decode<C['schema']>(c, c.schema, data);
 
-/** Publishes an event to JetStream; `msgId` makes redelivery from an outbox idempotent. */
-export async function publishEvent<C extends EventContract>(js: JetStreamClient, c: C, event: EventOf<C>, msgId: string): Promise<void> {
-  await js.publish(c.subject, encodeEvent(c, event), { msgID: msgId, headers: contractHeaders(c) });
+/**
+ * Publishes an event to JetStream; `msgId` makes redelivery from an outbox idempotent. `trace`
+ * (default: the active context) makes a consumer's span a child of the producer's.
+ */
+export async function publishEvent<C extends EventContract>(
+  js: JetStreamClient,
+  c: C,
+  event: EventOf<C>,
+  msgId: string,
+  opts: { trace?: TraceContext; timeout?: number } = {},
+): Promise<void> {
+  const { trace = activeTraceContext(), timeout } = opts;
+  await js.publish(c.subject, encodeEvent(c, event), { msgID: msgId, headers: contractHeaders(c, {}, trace), ...(timeout ? { timeout } : {}) });
 }
 
-/** Sends a request and validates the reply against the contract; `subject` overrides the contract's (per-caller subjects). */
+/**
+ * Sends a request and validates the reply against the contract; `subject` overrides the
+ * contract's (per-caller subjects); `trace` (default: the active context) makes the responder's
+ * span a child of the caller's.
+ */
 export async function request<C extends RequestContract>(
   nc: NatsConnection,
   c: C,
   body: RequestOf<C>,
-  opts: Partial<RequestOptions> & { subject?: string } = {},
+  opts: Partial<Omit<RequestOptions, 'headers'>> & { subject?: string; trace?: TraceContext } = {},
 ): Promise<ReplyOf<C>> {
-  const { subject = c.subject, ...rest } = opts;
-  const msg = await nc.request(subject, encode<C['request']>(c, c.request, body), { timeout: 5000, ...rest, headers: contractHeaders(c) });
+  const { subject = c.subject, trace = activeTraceContext(), ...rest } = opts;
+  const msg = await nc.request(subject, encode<C['request']>(c, c.request, body), { timeout: 5000, ...rest, headers: contractHeaders(c, {}, trace) });
   return decode<C['reply']>(c, c.reply, msg.data);
 }
 
