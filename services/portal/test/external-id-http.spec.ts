@@ -1,0 +1,219 @@
+// External ID without a browser: the portal against the contosoext stand-in and a
+// recording policy API that answers writes without authentication context c1 with
+// policy-api's two challenges (Microsoft's claims challenge, then RFC 9470).
+// Nothing is written without the step-up token; that token serves one write only.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevAzure, type DevAzure } from '@idp/dev-azure';
+import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import type { LightMyRequestResponse } from 'fastify';
+import { expectPage, expectRedirect, HttpBrowser, textById } from '../../../dev-azure/test/helpers/http-browser';
+import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
+import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from './support/portal-env';
+
+const COOKIE = '__Host-portal_sid';
+const ALICE = { email: 'alice@contoso.example', password: 'Alice-ext-Passw0rd!', oid: '8ba502aa-af7e-420f-bb1a-6adf2ed270dc' };
+const C1 = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+
+interface ApiCall {
+  method: string;
+  path: string;
+  acrs: unknown;
+  oid: unknown;
+  body?: unknown;
+}
+
+const claimsOf = (token: string): Record<string, unknown> =>
+  token ? (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}') as Record<string, unknown>) : {};
+
+/** A policy API stand-in that records each call and wants acrs c1 for writes. */
+async function startRecordingApi(): Promise<{ url: string; calls: ApiCall[]; close(): Promise<void> }> {
+  const calls: ApiCall[] = [];
+  let policy = { policyNumber: 'PN0000000002', version: 1, beneficiaries: [] as unknown[] };
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let s = '';
+      req.on('data', (d: Buffer) => (s += d.toString()));
+      req.on('end', () => resolve(s));
+    });
+  const server: Server = createServer(async (req, res) => {
+    const claims = claimsOf((req.headers.authorization ?? '').replace(/^Bearer /, ''));
+    const raw = await read(req);
+    calls.push({ method: req.method ?? '', path: req.url ?? '', acrs: claims.acrs, oid: claims.oid, body: raw ? JSON.parse(raw) : undefined });
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && req.url === '/policies/me') return json(200, policy, { etag: `"v${policy.version}"` });
+    if (req.method === 'PUT' && req.url === '/policies/me/beneficiaries') {
+      if (!Array.isArray(claims.acrs) || !claims.acrs.includes('c1')) {
+        res.setHeader('www-authenticate', [
+          `Bearer realm="${EXTERNAL_ID.tenantId}", error="insufficient_claims", claims="${Buffer.from(C1).toString('base64')}"`,
+          'Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="c1", max_age=600',
+        ]);
+        res.writeHead(401);
+        return res.end();
+      }
+      policy = { ...policy, version: policy.version + 1, beneficiaries: (JSON.parse(raw) as { beneficiaries: unknown[] }).beneficiaries };
+      return json(200, policy, { etag: `"v${policy.version}"` });
+    }
+    json(404, { error: 'not_found' });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+let pg: TestPostgres;
+let nats: TestNatsServer;
+let azure: DevAzure;
+let api: Awaited<ReturnType<typeof startRecordingApi>>;
+let portal: InProcessPortal;
+let dataDir: string;
+let cookie = '';
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'portal-extid-'));
+  [pg, nats, azure, api] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false }), startRecordingApi()]);
+  portal = await startPortalInProcess({
+    ...externalIdPortalEnv({ identityUrl: azure.identityUrl, policyApiUrl: api.url }),
+    NATS_URL: nats.url,
+    DATABASE_URL: await pg.createDatabase(),
+  });
+}, 60000);
+afterAll(async () => {
+  await portal?.close();
+  await Promise.all([pg?.stop(), nats?.dispose(), azure?.stop(), api?.close()]);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function portalGet(url: string): Promise<LightMyRequestResponse> {
+  return keep(await portal.fastify.inject({ method: 'GET', url, headers: cookie ? { cookie: `${COOKIE}=${cookie}` } : {} }));
+}
+async function portalPost(url: string, form: Record<string, string>): Promise<LightMyRequestResponse> {
+  return keep(
+    await portal.fastify.inject({
+      method: 'POST',
+      url,
+      payload: new URLSearchParams(form).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${COOKIE}=${cookie}` },
+    }),
+  );
+}
+function keep(res: LightMyRequestResponse): LightMyRequestResponse {
+  const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${COOKIE}=`));
+  if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0];
+  return res;
+}
+const local = (u: URL) => `${u.pathname}${u.search}`;
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+const authorizePath = `/${EXTERNAL_ID.tenantId}/oauth2/v2.0/authorize`;
+
+describe('portal on External ID', () => {
+  let idp: HttpBrowser;
+  const rows = { etag: '"v1"', name1: 'Sam', relationship1: 'spouse', share1: '100' };
+
+  it('signs in at the tenant authority with PKCE and the cp1 capability', async () => {
+    idp = new HttpBrowser(azure.identityUrl);
+    const start = await portalGet('/auth/sign-in?returnTo=/policy/beneficiaries');
+    const to = new URL(String(start.headers.location));
+    expect(`${to.origin}${to.pathname}`).toBe(`${azure.identityUrl}${authorizePath}`);
+    expect(to.searchParams.get('client_id')).toBe(EXTERNAL_ID.clientId);
+    expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(to.searchParams.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access', `${EXTERNAL_ID.apiAppIdUri}/Accounts.Read`]));
+    expect(JSON.parse(to.searchParams.get('claims') ?? '{}')).toMatchObject({ access_token: { xms_cc: { values: ['cp1'] } } });
+    expect(to.searchParams.get('p')).toBeNull(); // no user flow in the request
+    const page = expectPage(await idp.open(to.toString()));
+    const back = expectRedirect(await idp.submit(page, { email: ALICE.email, password: ALICE.password }));
+    const res = await portalGet(local(back));
+    expect(res.headers.location).toBe('/policy/beneficiaries');
+    const claims = await portalGet('/claims');
+    expect(claims.body).toContain(`data-claim="oid">${ALICE.oid}<`);
+    expect(claims.body).not.toContain('data-claim="tfp"');
+  });
+
+  it('answers the claims challenge: rows kept, re-authorization with claims + prompt=login + max_age, nothing written', async () => {
+    const form = await portalGet('/policy/beneficiaries');
+    const res = await portalPost('/policy/beneficiaries', { _csrf: csrfOf(form.body), ...rows });
+    expect(res.statusCode).toBe(303);
+    const to = new URL(String(res.headers.location));
+    expect(to.pathname).toBe(authorizePath);
+    expect(JSON.parse(to.searchParams.get('claims') ?? '{}')).toMatchObject({ access_token: { acrs: { essential: true, value: 'c1' }, xms_cc: { values: ['cp1'] } } });
+    expect(to.searchParams.get('prompt')).toBe('login');
+    expect(to.searchParams.get('max_age')).toBe('600');
+    expect(to.searchParams.get('login_hint')).toBe(ALICE.email);
+    const puts = api.calls.filter((c) => c.method === 'PUT');
+    expect(puts).toHaveLength(1);
+    expect(puts[0].acrs).toBeUndefined();
+
+    // Cancelling the one-time passcode: back to the form with the rows, still nothing written.
+    const signIn = expectPage(await idp.open(to.toString()));
+    const otp = expectPage(await idp.submit(signIn, { email: ALICE.email, password: ALICE.password }));
+    expect(textById(otp.html, 'codeSentTo')).toBe(ALICE.email);
+    const cancelled = await portalGet(local(expectRedirect(await idp.submit(otp, { action: 'cancel' }))));
+    expect(cancelled.headers.location).toBe('/policy/beneficiaries');
+    const again = await portalGet('/policy/beneficiaries');
+    expect(again.body).toContain('not saved');
+    expect(again.body).toContain('value="Sam"');
+    expect(api.calls.filter((c) => c.method === 'PUT')).toHaveLength(1);
+  });
+
+  it('retries the change once with the step-up token (acrs c1) and never caches that token', async () => {
+    const form = await portalGet('/policy/beneficiaries');
+    const to = String((await portalPost('/policy/beneficiaries', { _csrf: csrfOf(form.body), ...rows })).headers.location);
+    const signIn = expectPage(await idp.open(to));
+    const otp = expectPage(await idp.submit(signIn, { email: ALICE.email, password: ALICE.password }));
+    const code = azure.identity.lastMailedCode(ALICE.email, { tenant: 'contosoext', purpose: 'mfa' }) ?? '';
+    const back = expectRedirect(await idp.submit(otp, { verificationCode: code }));
+    const done = await portalGet(local(back));
+    expect(done.headers.location).toBe('/policy');
+    const puts = api.calls.filter((c) => c.method === 'PUT');
+    expect(puts).toHaveLength(3); // everyday, everyday (after cancel), step-up
+    expect(puts[2]).toMatchObject({ acrs: ['c1'], oid: ALICE.oid, body: { beneficiaries: [{ name: 'Sam', relationship: 'spouse', sharePercent: 100 }] } });
+
+    // Replaying the step-up response: its state was used.
+    expect((await portalGet(local(back))).statusCode).toBe(400);
+    // Later calls use the everyday token again (no acrs): the step-up token was not kept.
+    await portalGet('/policy');
+    expect(api.calls.at(-1)).toMatchObject({ method: 'GET', acrs: undefined });
+  });
+
+  it('starts Reset Password as a fresh sign-in (reset is part of it on External ID)', async () => {
+    const res = await portalGet('/auth/reset-password');
+    const to = new URL(String(res.headers.location));
+    expect(to.pathname).toBe(authorizePath);
+    expect(to.searchParams.get('prompt')).toBe('login');
+    expect(to.searchParams.get('login_hint')).toBe(ALICE.email);
+    expect(expectPage(await idp.open(to.toString())).html).toContain('id="forgotPassword"');
+  });
+
+  it('edits the profile through Graph /me behind the CSRF token, then shows the renewed claims', async () => {
+    expect((await portalGet('/auth/edit-profile')).headers.location).toBe('/profile');
+    const form = await portalGet('/profile');
+    expect(form.statusCode).toBe(200);
+    expect(form.body).toMatch(/id="givenName"[^>]*value="Alice"/);
+    const values = { givenName: 'Alicia', surname: 'Ext', displayName: 'Alicia Ext' };
+    expect((await portalPost('/profile', { ...values, _csrf: 'forged' })).statusCode).toBe(403);
+    const invalid = await portalPost('/profile', { ...values, givenName: '', _csrf: csrfOf(form.body) });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.body).toContain('Given name: enter a value.');
+    expect(azure.identity.findUser(ALICE.email, { tenant: 'contosoext' })?.givenName).toBe('Alice');
+    const saved = await portalPost('/profile', { ...values, _csrf: csrfOf(form.body) });
+    expect(saved.headers.location).toBe('/claims');
+    const claims = await portalGet('/claims');
+    expect(claims.body).toContain('Your profile was updated.');
+    expect(claims.body).toContain('data-claim="name">Alicia Ext<');
+    expect(claims.body).toContain('data-claim="given_name">Alicia<');
+  });
+
+  it('has no /profile form on B2C', async () => {
+    const b2c = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl }), NATS_URL: nats.url, DATABASE_URL: await pg.createDatabase() });
+    try {
+      expect((await b2c.fastify.inject({ method: 'GET', url: '/profile' })).statusCode).toBe(404);
+    } finally {
+      await b2c.close();
+    }
+  });
+});
