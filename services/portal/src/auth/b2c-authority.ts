@@ -9,6 +9,8 @@ export class B2cAuthority extends CustomerAuthority {
   readonly kind = 'b2c' as const;
   readonly clientCapabilities: string[] = [];
   readonly peerService = 'b2c';
+  readonly providerName = 'Azure AD B2C';
+  readonly secondFactor = 'your authenticator app';
   private readonly host: string;
   private readonly tenantDomain: string;
   readonly clientId: string;

@@ -31,6 +31,9 @@ export abstract class CustomerAuthority {
   abstract readonly knownAuthorities: string[];
   /** Origin of the sign-in pages (CSP form-action). */
   abstract readonly origin: string;
+  /** For pages: who issues the ID token, and how the user proves it is them at step-up. */
+  abstract readonly providerName: string;
+  abstract readonly secondFactor: string;
 
   metadataUrl(flow: string): string {
     return `${this.url(flow)}/v2.0/.well-known/openid-configuration`;

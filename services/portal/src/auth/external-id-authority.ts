@@ -22,6 +22,8 @@ export class ExternalIdAuthority extends CustomerAuthority {
   readonly kind = 'external-id' as const;
   readonly clientCapabilities = [CP1];
   readonly peerService = 'external-id';
+  readonly providerName = 'Microsoft Entra External ID';
+  readonly secondFactor = 'a one-time code sent to you';
   readonly clientId: string;
   readonly knownAuthorities: string[];
   readonly origin: string;

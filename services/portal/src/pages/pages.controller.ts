@@ -1,13 +1,17 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SignInRequired } from '../auth/auth.service';
+import { CustomerAuthority } from '../auth/customer-authority';
 import { PolicyClient } from '../policy/policy-client';
 import { renderPage } from '../web/views';
 import { display } from './display';
 
 @Controller()
 export class PagesController {
-  constructor(private readonly api: PolicyClient) {}
+  constructor(
+    private readonly api: PolicyClient,
+    private readonly authority: CustomerAuthority,
+  ) {}
 
   @Get()
   async home(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
@@ -19,7 +23,7 @@ export class PagesController {
     const user = req.portalSession.existing?.user;
     if (!user) throw new SignInRequired();
     const claims = Object.entries(user.claims).map(([k, v]) => [k, display(v)]);
-    await renderPage(req, reply, 'claims', 'My Claims', { claims });
+    await renderPage(req, reply, 'claims', 'My Claims', { claims, providerName: this.authority.providerName });
   }
 
   @Get('test-api')

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, SignInRequired } from '../auth/auth.service';
+import { CustomerAuthority } from '../auth/customer-authority';
 import { display, label } from '../pages/display';
 import { renderPage } from '../web/views';
 import { RELATIONSHIPS, rowsFromBody, rowsFromPolicy, validateRows } from './beneficiary-form';
@@ -15,6 +16,7 @@ export class PolicyController {
     private readonly auth: AuthService,
     private readonly api: PolicyClient,
     private readonly stepUp: StepUpService,
+    private readonly authority: CustomerAuthority,
   ) {}
 
   private async readToken(req: FastifyRequest): Promise<string> {
@@ -50,6 +52,7 @@ export class PolicyController {
       etag: view.etag,
       errors,
       relationships: RELATIONSHIPS,
+      secondFactor: this.authority.secondFactor,
     });
   }
 
@@ -60,7 +63,7 @@ export class PolicyController {
     const { errors } = validateRows(rows);
     const etag = typeof (body as { etag?: unknown })?.etag === 'string' && (body as { etag: string }).etag ? (body as { etag: string }).etag : undefined;
     if (errors.length) {
-      await renderPage(req, reply, 'beneficiaries', 'Change Beneficiaries', { rows, etag, errors, relationships: RELATIONSHIPS }, 400);
+      await renderPage(req, reply, 'beneficiaries', 'Change Beneficiaries', { rows, etag, errors, relationships: RELATIONSHIPS, secondFactor: this.authority.secondFactor }, 400);
       return;
     }
     await reply.redirect(await this.stepUp.save(req, rows, etag), 303);
