@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Pool } from 'pg';
-import { decodeEvent, ensureStreams, ScimUserCreated, type EventOf } from '@idp/contracts';
+import { decodeEvent, ensureStreams, ScimUserCreated, setTraceContextSource, traceContextOf, type EventOf } from '@idp/contracts';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import { applyMigrations, OutboxRelay, stageEvent } from '../src';
 
 const OUTBOX_SQL = `CREATE TABLE outbox (id uuid PRIMARY KEY, subject text NOT NULL, payload jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz, attempts int NOT NULL DEFAULT 0, last_error text);`;
+  created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz, attempts int NOT NULL DEFAULT 0, last_error text, trace_context jsonb);`;
 
 function userCreated(userName: string): EventOf<typeof ScimUserCreated> {
   return { eventId: randomUUID(), directoryId: 'd1', occurredAt: new Date().toISOString(), userId: randomUUID(), userName, active: true };
@@ -45,6 +45,25 @@ describe('transactional outbox relay', () => {
   async function streamMessages(): Promise<number> {
     return (await (await jetstreamManager(nc)).streams.info('SCIM')).state.messages;
   }
+
+  it('stores the W3C context of the staging request with the row and publishes the event with it', async () => {
+    const traceparent = `00-${'4bf92f3577b34da6a3ce929d0e0e4736'}-${'00f067aa0ba902b7'}-01`;
+    setTraceContextSource(() => ({ traceparent, tracestate: 'congo=t61rcWkgMzE' }));
+    const e = userCreated('traced');
+    try {
+      await stageEvent(pool, ScimUserCreated, e);
+    } finally {
+      setTraceContextSource(() => ({}));
+    }
+    const { rows } = await pool.query<{ trace_context: unknown }>('SELECT trace_context FROM outbox WHERE id = $1', [e.eventId]);
+    expect(rows[0].trace_context).toEqual({ traceparent, tracestate: 'congo=t61rcWkgMzE' });
+    await relay.flush();
+    const jsm = await jetstreamManager(nc);
+    const { state } = await jsm.streams.info('SCIM');
+    const m = await jsm.streams.getMessage('SCIM', { seq: state.last_seq });
+    expect(decodeEvent(ScimUserCreated, m!.data).eventId).toBe(e.eventId);
+    expect(traceContextOf(m!.header)).toEqual({ traceparent, tracestate: 'congo=t61rcWkgMzE' });
+  });
 
   it('stages nothing when the business transaction rolls back', async () => {
     const c = await pool.connect();

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { ContractViolation, contractHeaders, encodeEvent, type EventContract, type EventOf } from '@idp/contracts';
+import { activeTraceContext, ContractViolation, contractHeaders, encodeEvent, traceContextFrom, type EventContract, type EventOf, type TraceContext } from '@idp/contracts';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Pool, PoolClient } from 'pg';
+import { withMessageSpan } from '../telemetry/spans';
 
 /**
  * Transactional outbox: a service writes events into its `outbox` table in the same
@@ -12,8 +13,12 @@ import type { Pool, PoolClient } from 'pg';
  * Table (each service's migrations create it):
  *   CREATE TABLE outbox (id uuid PRIMARY KEY, subject text NOT NULL, payload jsonb NOT NULL,
  *     created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz,
- *     attempts int NOT NULL DEFAULT 0, last_error text);
+ *     attempts int NOT NULL DEFAULT 0, last_error text, trace_context jsonb);
  *   CREATE INDEX outbox_pending ON outbox (created_at) WHERE published_at IS NULL;
+ *
+ * `trace_context` is the W3C context (traceparent, tracestate) of the request that staged the
+ * row: the relay publishes the event in a PRODUCER span that is a child of it, so the event and
+ * its consumers join the request's trace however much later the row is relayed.
  */
 const PARKED_PREFIX = 'parked: ';
 const NOT_PARKED = `(last_error IS NULL OR last_error NOT LIKE '${PARKED_PREFIX}%')`;
@@ -25,7 +30,13 @@ export interface OutboxQueryable {
 /** Validates the event against its contract and stages it; call inside the change's transaction. */
 export async function stageEvent<C extends EventContract>(tx: OutboxQueryable, c: C, event: EventOf<C> & { eventId: string }): Promise<void> {
   encodeEvent(c, event); // throws ContractViolation before anything is committed
-  await tx.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [event.eventId, c.subject, JSON.stringify(event)]);
+  await tx.query('INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3, $4)', [event.eventId, c.subject, JSON.stringify(event), outboxTraceContext()]);
+}
+
+/** The `trace_context` column value for a row staged now: the active W3C context, or NULL. */
+export function outboxTraceContext(): string | null {
+  const t = activeTraceContext();
+  return t.traceparent ? JSON.stringify(t) : null;
 }
 
 export interface OutboxRelayOptions {
@@ -86,8 +97,8 @@ export class OutboxRelay {
       for (;;) {
         await client.query('BEGIN');
         // SKIP LOCKED lets several replicas relay in parallel without sending a row twice.
-        const { rows } = await client.query<{ id: string; subject: string; payload: unknown }>(
-          `SELECT id, subject, payload FROM outbox WHERE published_at IS NULL AND ${NOT_PARKED}
+        const { rows } = await client.query<{ id: string; subject: string; payload: unknown; trace_context: unknown }>(
+          `SELECT id, subject, payload, trace_context FROM outbox WHERE published_at IS NULL AND ${NOT_PARKED}
            ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
           [this.o.batchSize ?? 100],
         );
@@ -109,7 +120,7 @@ export class OutboxRelay {
             continue;
           }
           try {
-            await this.o.js().publish(c.subject, data, { msgID: row.id, headers: contractHeaders(c), timeout: 2000 });
+            await this.publish(c, data, row.id, traceContextFrom(row.trace_context as TraceContext | null));
             await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1', [row.id]);
             published++;
           } catch (e) {
@@ -128,5 +139,13 @@ export class OutboxRelay {
     } finally {
       client.release();
     }
+  }
+
+  /** A PRODUCER span, child of the request that staged the row; its context travels in the headers. */
+  private publish(c: EventContract, data: Uint8Array, id: string, staged: TraceContext): Promise<unknown> {
+    const attributes = { 'messaging.destination.name': c.subject, 'messaging.operation.type': 'publish', 'messaging.message.id': id };
+    return withMessageSpan('producer', `publish ${c.subject}`, staged, attributes, (trace) =>
+      this.o.js().publish(c.subject, data, { msgID: id, headers: contractHeaders(c, {}, trace), timeout: 2000 }),
+    );
   }
 }

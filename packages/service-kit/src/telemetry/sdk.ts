@@ -15,8 +15,10 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { PrismaInstrumentation } from '@prisma/instrumentation';
+import { injectTraceContext } from './propagation';
 import { RedactingSpanProcessor, SENSITIVE_QUERY_PARAMS } from './redaction';
 import { UNTRACED_PATHS } from './settings';
+import { enableMessageSpans } from './spans';
 
 function envNumber(name: string): number | undefined {
   const v = Number(process.env[name]);
@@ -79,7 +81,7 @@ export interface RunningTelemetry {
  * Prometheus (prom-client) and pino: the SDK's metric and log pipelines are not started.
  */
 export function startSdk(serviceName: string): RunningTelemetry {
-  return startNodeSdk({
+  const sdk = startNodeSdk({
     resourceAttributes: process.env.OTEL_SERVICE_NAME ? {} : { 'service.name': serviceName },
     spanProcessors: spanProcessors(),
     metricReaders: [],
@@ -97,4 +99,11 @@ export function startSdk(serviceName: string): RunningTelemetry {
       new PrismaInstrumentation(),
     ],
   });
+  // NATS requests and events carry the active W3C context from now on (headers set in
+  // @idp/contracts, required only now so it loads after the instrumentations hooked require).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { setTraceContextSource } = require('@idp/contracts') as typeof import('@idp/contracts');
+  setTraceContextSource(() => injectTraceContext({}));
+  enableMessageSpans();
+  return sdk;
 }

@@ -51,7 +51,7 @@ export class GroupsService {
     let i = 0;
     do {
       const ev = outboxRow(contract, { ...base, membersAdded: added.slice(i, i + EVENT_IDS), membersRemoved: removed.slice(i, i + EVENT_IDS) });
-      await c.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3::jsonb)', [ev.id, ev.subject, ev.payload]);
+      await c.query('INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3::jsonb, $4::jsonb)', [ev.id, ev.subject, ev.payload, ev.traceContext]);
       i += EVENT_IDS;
     } while (i < added.length || i < removed.length);
   }

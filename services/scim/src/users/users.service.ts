@@ -74,9 +74,9 @@ export class UsersService {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $7 THEN NULL ELSE now() END)
          ON CONFLICT (directory_id, user_name_lower) DO NOTHING
          RETURNING ${USER_RETURNING}),
-       ev AS (INSERT INTO outbox (id, subject, payload) SELECT $10, $11, $12::jsonb FROM ins)
+       ev AS (INSERT INTO outbox (id, subject, payload, trace_context) SELECT $10, $11, $12::jsonb, $13::jsonb FROM ins)
        SELECT * FROM ins`,
-      [id, ctx.directoryId, cols.userName, cols.userNameLower, cols.externalId, cols.displayName, cols.active, cols.emailsLower, doc, ev.id, ev.subject, ev.payload],
+      [id, ctx.directoryId, cols.userName, cols.userNameLower, cols.externalId, cols.displayName, cols.active, cols.emailsLower, doc, ev.id, ev.subject, ev.payload, ev.traceContext],
     );
     if (!row) throw uniqueness(cols.userName);
     ctx.call.resourceId = row.id;
@@ -154,9 +154,9 @@ export class UsersService {
              deactivated_at = CASE WHEN $7 THEN NULL WHEN active THEN now() ELSE deactivated_at END
            WHERE id = $1 AND version = $2
            RETURNING ${USER_RETURNING}),
-         ev AS (INSERT INTO outbox (id, subject, payload) SELECT $10, $11, $12::jsonb FROM up)
+         ev AS (INSERT INTO outbox (id, subject, payload, trace_context) SELECT $10, $11, $12::jsonb, $13::jsonb FROM up)
          SELECT * FROM up`,
-        [cur.id, cur.version, cols.userName, cols.userNameLower, cols.externalId, cols.displayName, cols.active, cols.emailsLower, doc, ev.id, ev.subject, ev.payload],
+        [cur.id, cur.version, cols.userName, cols.userNameLower, cols.externalId, cols.displayName, cols.active, cols.emailsLower, doc, ev.id, ev.subject, ev.payload, ev.traceContext],
       );
       if (!row) throw new VersionConflict();
       return row;
@@ -210,7 +210,7 @@ export class UsersService {
           outboxRow(ScimGroupUpdated, { directoryId: ctx.directoryId, requestId: ctx.requestId, groupId: g.id, externalId: g.external_id, displayName: g.display_name, membersAdded: [], membersRemoved: [id] }),
         ),
       ];
-      for (const e of events) await c.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3::jsonb)', [e.id, e.subject, e.payload]);
+      for (const e of events) await c.query('INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3::jsonb, $4::jsonb)', [e.id, e.subject, e.payload, e.traceContext]);
     });
   }
 }
