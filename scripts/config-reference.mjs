@@ -40,6 +40,7 @@ const local = `### Local stack and tests
 | --- | --- | --- |
 | \`UP_PORT\` | \`8443\` | \`npm run up\`: port of the local HTTPS entry point |
 | \`UP_DATA_DIR\` | \`.dev\` | \`npm run up\`: where the stack keeps its data (PostgreSQL, NATS, dev-azure, generated dev secrets) |
+| \`UP_IDENTITY_PROVIDER\` | \`b2c\` | \`npm run up\`: the portal's customer identity provider, \`b2c\` or \`external-id\` (same as \`npm run up -- --provider external-id\`); policy-api trusts both either way (migration window) |
 | \`UP_PORT_OFFSET\` | \`0\` | \`npm run up\`: added to every port (entry 8443, identity 9443, Key Vault 9444, NATS 4222, PostgreSQL 55432, services 3000–3003) to run a second stack beside the first |
 | \`DATABASE_URL\` (for \`npm run up\`) | unset | Use this PostgreSQL server instead of the local one in \`.dev/postgres\` (databases \`portal\`, \`policy\`, \`scim\` are created) |
 | \`DEV_CA_DIR\` | \`.dev/ca\` | Where the dev certificate authority lives (\`scripts/dev-ca.mjs\`) |

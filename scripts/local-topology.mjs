@@ -11,9 +11,12 @@ const tenant = (name) => seed.tenants.find((t) => t.name === name);
 const app = (t, name) => tenant(t).apps.find((a) => a.name === name);
 
 const contoso = tenant('contoso');
+const contosoext = tenant('contosoext');
 const fabrikam = tenant('fabrikam');
 const portalApp = app('contoso', 'portal');
 const policyApiApp = app('contoso', 'policy-api');
+const extPortalApp = app('contosoext', 'portal');
+const extPolicyApiApp = app('contosoext', 'policy-api');
 const scimApp = app('fabrikam', 'scim');
 const brokerApp = app('fabrikam', 'token-broker');
 const flows = Object.fromEntries(contoso.userFlows.map((f) => [f.name.toLowerCase(), f.name]));
@@ -25,6 +28,14 @@ function devSecret(dev, file, make) {
   if (!existsSync(p)) writeFileSync(p, make(), { mode: 0o600 });
   return readFileSync(p, 'utf8').trim();
 }
+/** The customer identity provider the portal signs in with: `--provider b2c|external-id` or UP_IDENTITY_PROVIDER. */
+export function identityProviderOf(argv = process.argv, env = process.env) {
+  const i = argv.findIndex((a) => a === '--provider' || a.startsWith('--provider='));
+  const value = i < 0 ? (env.UP_IDENTITY_PROVIDER ?? 'b2c') : argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
+  if (value !== 'b2c' && value !== 'external-id') throw new Error(`unknown identity provider ${JSON.stringify(value)}: use --provider b2c or --provider external-id`);
+  return value;
+}
+
 const natsPassword = (dev, user) => devSecret(dev, `nats-${user}`, () => randomBytes(24).toString('base64url'));
 
 // Mirrors helm/identity-platform values `messaging.permissions`: least privilege per service.
@@ -87,6 +98,12 @@ export const topology = {
           APP_IDENTITY_METADATA: `${idp}/${contoso.id}/v2.0/.well-known/openid-configuration,${idp}/${fabrikam.id}/v2.0/.well-known/openid-configuration`,
           API_AUDIENCE: [policyApiApp.clientId, ...(policyApiApp.identifierUris ?? [])].join(','),
           STEP_UP_USER_FLOWS: flows.b2c_1_signupsignin_mfa,
+          // Migration window: External ID tokens (contosoext) are trusted beside B2C's, whichever the portal uses.
+          EXTERNAL_ID_TENANT_ID: contosoext.id,
+          EXTERNAL_ID_METADATA: `${idp}/${contosoext.id}/v2.0/.well-known/openid-configuration`,
+          EXTERNAL_ID_AUDIENCE: [extPolicyApiApp.clientId, ...(extPolicyApiApp.identifierUris ?? [])].join(','),
+          LEGACY_OBJECT_ID_CLAIM: contosoext.legacyIdClaim ?? 'extn.legacyB2cObjectId',
+          STEP_UP_AUTH_CONTEXT: contosoext.authenticationContexts?.[0]?.id ?? 'c1',
         };
       },
     },
@@ -120,21 +137,39 @@ export const topology = {
     },
     {
       name: 'portal',
-      env: ({ ports, dev, dbUrl }) => ({
+      env: ({ ports, dev, dbUrl, provider = 'b2c' }) => ({
         ...common('portal', ports, dev, dbUrl('portal')),
         PUBLIC_BASE_URL: `https://localhost:${ports.entry}`,
         POLICY_API_URL: `http://127.0.0.1:${ports['policy-api']}/api`,
-        POLICY_API_APP_ID_URI: policyApiApp.identifierUris[0],
-        B2C_AUTHORITY_HOST: `https://localhost:${ports.identity}`,
-        B2C_TENANT_DOMAIN: `${contoso.name}.onmicrosoft.com`,
-        B2C_CLIENT_ID: portalApp.clientId,
-        B2C_CLIENT_SECRET: portalApp.secrets[0].value,
+        ...(provider === 'external-id'
+          ? {
+              CUSTOMER_IDENTITY_PROVIDER: 'external-id',
+              POLICY_API_APP_ID_URI: extPolicyApiApp.identifierUris[0],
+              // Azure: https://<subdomain>.ciamlogin.com/ (the stand-in serves the tenant on its own origin).
+              EXTERNAL_ID_AUTHORITY: `https://localhost:${ports.identity}/${contosoext.id}`,
+              EXTERNAL_ID_CLIENT_ID: extPortalApp.clientId,
+              EXTERNAL_ID_CLIENT_SECRET: extPortalApp.secrets[0].value,
+              GRAPH_BASE_URL: `https://localhost:${ports.identity}`,
+            }
+          : {
+              POLICY_API_APP_ID_URI: policyApiApp.identifierUris[0],
+              B2C_AUTHORITY_HOST: `https://localhost:${ports.identity}`,
+              B2C_TENANT_DOMAIN: `${contoso.name}.onmicrosoft.com`,
+              B2C_CLIENT_ID: portalApp.clientId,
+              B2C_CLIENT_SECRET: portalApp.secrets[0].value,
+            }),
         SESSION_ENCRYPTION_KEY: devSecret(dev, 'portal-session-key', () => randomBytes(32).toString('base64')),
       }),
     },
   ],
 
   natsPassword,
+
+  /** Sign-in accounts of the provider's tenant, as `email / password` (migrated users marked). */
+  demoUsers(provider) {
+    const t = provider === 'external-id' ? contosoext : contoso;
+    return (t.users ?? []).map((u) => `${u.email} / ${u.password}${u.legacyB2cObjectId ? ' (migrated from B2C)' : ''}`);
+  },
 };
 
 /** The broker's registrations for the local stack: the Key Vault-backed daemon of the seed. */

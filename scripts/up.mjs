@@ -6,7 +6,7 @@
 // Kubernetes ingress. Service logs are shown human-readable (scripts/up-logs.mjs).
 // Ctrl-C stops everything; data stays in .dev/ for the next start.
 import { execSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
@@ -39,7 +39,15 @@ if (!process.argv.includes('--no-build')) {
 
 const { ensureDevCa } = await import('./dev-ca.mjs');
 const { formatLine } = await import('./up-logs.mjs');
-const { topology } = await import('./local-topology.mjs');
+const { topology, identityProviderOf } = await import('./local-topology.mjs');
+// --provider b2c|external-id (or UP_IDENTITY_PROVIDER): which customer identity provider the portal uses.
+let provider;
+try {
+  provider = identityProviderOf();
+} catch (e) {
+  console.error(`[up] ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(2);
+}
 const ca = await ensureDevCa();
 mkdirSync(dev, { recursive: true });
 // The CA folder stays private; .dev itself must be traversable by the `postgres` user.
@@ -161,7 +169,7 @@ try {
   for (const svc of topology.services) {
     // --watch: restart a service when its build output changes (pair with `npx turbo run dev`).
     const watch = process.argv.includes('--watch') ? ['--watch'] : [];
-    run(svc.name, process.execPath, [...watch, `services/${svc.name}/dist/main.js`], svc.env({ ports, dev, dbUrl, ca }));
+    run(svc.name, process.execPath, [...watch, `services/${svc.name}/dist/main.js`], svc.env({ ports, dev, dbUrl, ca, provider }));
   }
   for (const svc of topology.services) await waitHttp(`http://127.0.0.1:${ports[svc.name]}/readyz`, svc.name);
 
@@ -173,18 +181,19 @@ try {
   });
   await waitHttp(`https://localhost:${ports.entry}/healthz`, 'entry');
 
-  const users = JSON.parse(readFileSync(path.join(root, 'dev-azure/config/dev-azure.json'), 'utf8'))
-    .tenants.flatMap((t) => (t.users ?? []).map((u) => `${u.email} / ${u.password}`));
+  const providerName = provider === 'external-id' ? 'Entra External ID (contosoext)' : 'Azure AD B2C (contoso)';
   console.log(`
   Identity platform is up (Ctrl-C to stop; data stays in ${path.relative(root, dev) || dev}/).
 
     Portal        https://localhost:${ports.entry}/
     Policy API    https://localhost:${ports.entry}/api/public   (OpenAPI: /api/openapi.json)
     SCIM          https://localhost:${ports.entry}/scim/v2/ServiceProviderConfig
-    Azure AD B2C  https://localhost:${ports.identity}/   (local stand-in)
+    Sign-in       ${providerName}, https://localhost:${ports.identity}/   (local stand-in; the other provider: --provider ${provider === 'b2c' ? 'external-id' : 'b2c'})
     Key Vault     https://localhost:${ports.keyVault}/   (local stand-in)
 
-  Demo accounts (B2C): ${users.join(', ')}
+  Demo accounts (${providerName}): ${topology.demoUsers(provider).join(', ')}${
+    provider === 'external-id' ? '\n  One-time codes (sign-up, password reset, step-up): https://localhost:' + ports.identity + '/_dev/mailbox' : ''
+  }
   Trust the dev CA in your browser: ${ca.caCertPath}
 `);
 } catch (e) {
