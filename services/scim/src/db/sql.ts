@@ -19,6 +19,9 @@ const MAX_NAMED = 500;
  * distinct texts get one, so arbitrary filter shapes cannot grow the server's statement cache.
  */
 export async function rows<T extends QueryResultRow>(db: Pool | PoolClient, sql: string, params: unknown[]): Promise<T[]> {
+  // LIKE filters stay unnamed, hence planned with their values: a generic plan cannot see that
+  // `LIKE 'abc%'` fits the btree or is selective enough for the trigram index, and scans instead.
+  if (sql.includes(' LIKE ')) return (await db.query<T>({ text: sql, values: params })).rows;
   let name = named.get(sql);
   if (name === undefined && named.size < MAX_NAMED) {
     name = `scim_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
