@@ -181,11 +181,35 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
     expect(r.body).toMatchObject({ scimType: 'invalidFilter', detail: expect.stringContaining(named) });
   });
 
+  it('sorts by sortBy/sortOrder (RFC 7644 §3.4.2.3): caseExact order, absent values last, with filter and paging', async () => {
+    const order = async (type: 'Users' | 'Groups', qs: string) => {
+      const r = await s.request('GET', `/scim/v2/${type}?${qs}`, { token });
+      expect(r.status).toBe(200);
+      const byId = new Map([...ids].map(([k, v]) => [v, k]));
+      return r.body.Resources.map((x: { id: string }) => byId.get(x.id));
+    };
+    expect(await order('Users', 'sortBy=userName')).toEqual(['alice', 'bob', 'carol', 'dave']);
+    expect(await order('Users', 'sortBy=USERNAME&sortOrder=Descending')).toEqual(['dave', 'carol', 'bob', 'alice']);
+    expect(await order('Users', 'sortBy=displayName&sortOrder=descending')).toEqual(['dave', 'bob', 'alice', 'carol']);
+    expect(await order('Users', 'sortBy=title')).toEqual(['bob', 'alice', 'dave', 'carol']);
+    expect(await order('Users', 'sortBy=meta.created&sortOrder=descending')).toEqual(['dave', 'carol', 'bob', 'alice']);
+    // "R&D" and "r&d" tie case-insensitively (then in id order).
+    const byDept = await order('Users', `sortBy=${encodeURIComponent(`${ENTERPRISE}:department`)}`);
+    expect([[...byDept.slice(0, 2)].sort(), byDept.slice(2)]).toEqual([['alice', 'dave'], ['bob', 'carol']]);
+    expect(await order('Users', `filter=${encodeURIComponent('userName ne "x"')}&sortBy=userName&startIndex=2&count=2`)).toEqual(['bob', 'carol']);
+    expect(await order('Groups', 'sortBy=displayName&sortOrder=descending')).toEqual(['Sales Team', 'Engineers', 'Empty']);
+    for (const qs of ['sortBy=emails', 'sortBy=nosuch', 'sortBy=name', 'sortBy=password', 'sortOrder=sideways', 'sortBy=userName&cursor=']) {
+      const r = await s.request('GET', `/scim/v2/Users?${qs}`, { token });
+      expect({ qs, status: r.status, scimType: r.body.scimType }).toEqual({ qs, status: 400, scimType: 'invalidValue' });
+    }
+    expect((await s.request('GET', '/scim/v2/ServiceProviderConfig', { token })).body.sort).toEqual({ supported: true });
+  });
+
   it('keeps AWS limits in the aws profile: only eq with quoted values joined by and, in AWS error shape', async () => {
     const aws = await s.directory('filters-aws', 'aws');
     await s.request('POST', '/scim/v2/Users', { token: aws, body: { schemas: [USER], userName: 'x@y.z', displayName: 'X', name: { givenName: 'X', familyName: 'Y' } } });
-    const ok = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "X@Y.Z" and displayName eq "x"')}`, { token: aws });
-    expect(ok.body.totalResults).toBe(1);
+    const ok = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "X@Y.Z" and displayName eq "x"')}&sortBy=nosuch&sortOrder=x`, { token: aws });
+    expect(ok.body.totalResults).toBe(1); // sortBy is ignored there, as the aws ServiceProviderConfig says sort is unsupported
     for (const f of ['userName sw "x"', 'not (userName eq "x")', 'userName eq "x" or userName eq "y"', 'emails[value eq "x"]', 'title pr']) {
       const r = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(f)}`, { token: aws });
       expect({ f, status: r.status }).toEqual({ f, status: 400 });

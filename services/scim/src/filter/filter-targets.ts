@@ -40,7 +40,7 @@ export interface Multi {
 
 export type Target = { kind: 'scalar'; s: Scalar } | { kind: 'multi'; m: Multi } | { kind: 'complex'; name: string; present: string };
 
-const unknown = (name: string) => ScimError.invalidFilter(`Unknown attribute "${name}" in filter`);
+const unknown = (name: string) => ScimError.invalidFilter(`Unknown attribute "${name}"`);
 
 const jsonPresent = (j: string): string => `COALESCE(${j} NOT IN ('null'::jsonb, '""'::jsonb, '[]'::jsonb, '{}'::jsonb), false)`;
 
@@ -196,7 +196,7 @@ function resolve(res: Resource, ref: AttrRef): Target {
   if (!defs) throw unknown(shown);
   const attr = ref.attr.toLowerCase();
   if (uri === res.schema.core.toLowerCase()) {
-    if (REFUSED.has(attr)) throw ScimError.invalidFilter(`"${ref.attr}" cannot be used in a filter`);
+    if (REFUSED.has(attr)) throw ScimError.invalidFilter(`"${ref.attr}" cannot be filtered or sorted by`);
     const special = res.special;
     const key = ref.sub ? `${attr}.${ref.sub.toLowerCase()}` : attr;
     const direct = special.get(key);

@@ -8,6 +8,7 @@ import { inTransaction, rows, SqlBuilder } from '../db/sql';
 import { outboxRow } from '../events/outbox-row';
 import { VersionConflict, withRetry } from '../events/retry';
 import { groupFilterSql } from '../filter/filter-to-sql';
+import { groupOrderBy } from '../filter/sort-to-sql';
 import type { ScimGroup } from '../generated/prisma/client';
 import { parsePatchRequest } from '../patch/patch-request';
 import { checkAwsMembershipChanges } from '../profiles/aws-profile';
@@ -120,7 +121,7 @@ export class GroupsService {
     const page = [...where, ...(cursorMode && q.cursor ? [`g.id > ${b.add(q.cursor)}`] : [])];
     const withTotal = await rows<ScimGroup & { total: number }>(
       this.pool,
-      `SELECT ${GROUP_COLUMNS}, count(*) OVER ()::int AS total FROM scim_groups g WHERE ${page.join(' AND ')} ORDER BY g.id LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
+      `SELECT ${GROUP_COLUMNS}, count(*) OVER ()::int AS total FROM scim_groups g WHERE ${page.join(' AND ')} ORDER BY ${q.sortBy ? groupOrderBy(q.sortBy, q.sortOrder) : 'g.id'} LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
       b.params,
     );
     let total = withTotal[0]?.total ?? 0;

@@ -1,5 +1,6 @@
 import type { FilterNode } from '../filter/filter-ast';
 import { parseFilter } from '../filter/filter-parser';
+import type { SortOrder } from '../filter/sort-to-sql';
 import type { Profile } from './request-context';
 import { ScimError } from './scim-error';
 
@@ -12,6 +13,9 @@ export interface ListQuery {
   cursor?: string;
   attributes?: string[];
   excludedAttributes?: string[];
+  /** RFC 7644 §3.4.2.3; ignored in the aws profile (its ServiceProviderConfig says sort is unsupported). */
+  sortBy?: string;
+  sortOrder: SortOrder;
 }
 
 export const AWS_MAX_RESULTS = 50;
@@ -42,13 +46,23 @@ export function decodeCursor(c: string): string {
 
 export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
 
+function parseSort(q: Record<string, unknown>, cursorMode: boolean): { sortBy?: string; sortOrder: SortOrder } {
+  const sortBy = str(q.sortBy, 'sortBy')?.trim() || undefined;
+  const order = str(q.sortOrder, 'sortOrder')?.trim().toLowerCase() || 'ascending';
+  if (order !== 'ascending' && order !== 'descending') throw ScimError.invalidValue('sortOrder must be "ascending" or "descending"');
+  if (sortBy && cursorMode) throw ScimError.invalidValue('sortBy cannot be combined with cursor paging');
+  return { sortBy, sortOrder: order };
+}
+
 export function parseListQuery(q: Record<string, unknown>, profile: Profile, maxPage: number): ListQuery {
   const filterText = str(q.filter, 'filter');
   const max = profile === 'aws' ? AWS_MAX_RESULTS : maxPage;
   const count = int(q.count, 'count');
   const startIndex = int(q.startIndex, 'startIndex');
   const cursor = str(q.cursor, 'cursor');
+  const sort = profile === 'aws' ? { sortOrder: 'ascending' as const } : parseSort(q, cursor !== undefined);
   return {
+    ...sort,
     filter: filterText === undefined ? undefined : parseFilter(filterText),
     startIndex: Math.max(1, startIndex ?? 1),
     count: Math.min(max, Math.max(0, count ?? Math.min(100, max))),

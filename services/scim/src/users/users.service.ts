@@ -8,6 +8,7 @@ import { inTransaction, isUniqueViolation, rows, SqlBuilder } from '../db/sql';
 import { outboxRow, type OutboxRow } from '../events/outbox-row';
 import { VersionConflict, withRetry } from '../events/retry';
 import { userFilterSql } from '../filter/filter-to-sql';
+import { userOrderBy } from '../filter/sort-to-sql';
 import type { ScimUser } from '../generated/prisma/client';
 import { applyPatch } from '../patch/apply-patch';
 import { parsePatchRequest } from '../patch/patch-request';
@@ -118,7 +119,7 @@ export class UsersService {
     const page = [...where, ...(cursorMode && q.cursor ? [`u.id > ${b.add(q.cursor)}`] : [])];
     const withTotal = await rows<ScimUser & { total: number }>(
       this.pool,
-      `SELECT ${USER_COLUMNS}, count(*) OVER ()::int AS total FROM scim_users u WHERE ${page.join(' AND ')} ORDER BY u.id LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
+      `SELECT ${USER_COLUMNS}, count(*) OVER ()::int AS total FROM scim_users u WHERE ${page.join(' AND ')} ORDER BY ${q.sortBy ? userOrderBy(q.sortBy, q.sortOrder) : 'u.id'} LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
       b.params,
     );
     let total = withTotal[0]?.total ?? 0;
