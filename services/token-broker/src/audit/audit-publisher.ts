@@ -1,4 +1,4 @@
-import { contractHeaders, TokensIssued, type EventOf } from '@idp/contracts';
+import { activeTraceContext, contractHeaders, TokensIssued, type EventOf, type TraceContext } from '@idp/contracts';
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { createHash, randomUUID } from 'node:crypto';
 
@@ -44,6 +44,8 @@ const enc = new TextEncoder();
  */
 export class AuditPublisher {
   private queued: Issuance[] = [];
+  /** The W3C context each queued issuance happened in (the acquire request's span), same index. */
+  private queuedTraces: TraceContext[] = [];
   /** Ack number → when it was published (epoch ms), oldest first. */
   private readonly awaiting = new Map<number, number>();
   private sent = 0;
@@ -70,6 +72,8 @@ export class AuditPublisher {
   /** Does not delay the reply; failures are counted, never thrown at the caller. */
   record(i: Issuance): void {
     this.queued.push(i);
+    // Taken now: the publish runs later, outside the request. A shared empty object when untraced.
+    this.queuedTraces.push(activeTraceContext());
     if (this.queued.length === 1) setImmediate(this.drain);
   }
 
@@ -88,12 +92,14 @@ export class AuditPublisher {
 
   private readonly drain = (): void => {
     const batch = this.queued;
+    const traces = this.queuedTraces;
     this.queued = [];
+    this.queuedTraces = [];
     const now = Date.now();
-    for (const i of batch) this.publish(i, now);
+    for (let k = 0; k < batch.length; k++) this.publish(batch[k], traces[k], now);
   };
 
-  private publish(i: Issuance, now: number): void {
+  private publish(i: Issuance, trace: TraceContext, now: number): void {
     const eventId = randomUUID();
     const event: EventOf<typeof TokensIssued> = {
       eventId,
@@ -109,7 +115,7 @@ export class AuditPublisher {
     this.awaiting.set(n, now);
     try {
       // Nats-Msg-Id as js.publish's msgID sets it: JetStream drops a duplicate of the same event.
-      this.nc.publish(TokensIssued.subject, enc.encode(JSON.stringify(event)), { reply: `${this.ackPrefix}${n}`, headers: contractHeaders(TokensIssued, { 'Nats-Msg-Id': eventId }) });
+      this.nc.publish(TokensIssued.subject, enc.encode(JSON.stringify(event)), { reply: `${this.ackPrefix}${n}`, headers: contractHeaders(TokensIssued, { 'Nats-Msg-Id': eventId }, trace) });
     } catch (e) {
       this.awaiting.delete(n);
       this.onFailure(e);

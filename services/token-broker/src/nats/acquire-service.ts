@@ -1,4 +1,5 @@
-import { contractHeaders, parseRequest, respond, TokensAcquire, type ReplyOf } from '@idp/contracts';
+import { contractHeaders, parseRequest, respond, traceContextOf, TokensAcquire, type ReplyOf } from '@idp/contracts';
+import { withMessageSpan } from '@idp/service-kit';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BrokerError } from '../broker/broker-error';
@@ -20,6 +21,8 @@ export const SERVICE_NAME = 'token-broker';
 export const QUEUE_GROUP = 'token-broker';
 
 type Reply = ReplyOf<typeof TokensAcquire>;
+/** The subject template, not the caller's subject: span names and attributes stay low-cardinality. */
+const SPAN_ATTRIBUTES = { 'messaging.destination.template': ACQUIRE_SUBJECT_WILDCARD, 'messaging.operation.type': 'process' };
 
 export async function startAcquireService(nc: NatsConnection, broker: TokenBroker, version: string): Promise<Service> {
   // A NATS micro-service: discoverable through $SRV.PING/INFO/STATS.token-broker.
@@ -36,7 +39,11 @@ export async function startAcquireService(nc: NatsConnection, broker: TokenBroke
     handler: (err, msg) => {
       if (err) return;
       // handle() answers every request itself; this only guards against a bug leaving one unanswered.
-      handle(msg, broker, replies).catch(() => msg.respondError(500, 'internal error'));
+      // A SERVER span, child of the caller's (W3C context in the request headers); Key Vault and
+      // Entra calls below are its children. Without tracing this is a direct call.
+      withMessageSpan('server', TokensAcquire.subject, traceContextOf(msg.headers), SPAN_ATTRIBUTES, () => handle(msg, broker, replies)).catch(() =>
+        msg.respondError(500, 'internal error'),
+      );
     },
   });
   return service;
