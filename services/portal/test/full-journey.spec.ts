@@ -14,7 +14,7 @@ import { portalEnv } from './support/portal-env';
 
 jest.setTimeout(240_000);
 
-const ARTIFACTS = join(__dirname, '..', 'artifacts', 'e2e');
+const ARTIFACTS = join(__dirname, '..', 'artifacts', 'e2e', 'b2c');
 const PORTAL_ENTRY = join(__dirname, '..', 'dist', 'main.js');
 const POLICY_API_ENTRY = join(__dirname, '..', '..', 'policy-api', 'dist', 'main.js');
 // The local HTTPS entry point of `npm run up` (routes mirror the ingress).
