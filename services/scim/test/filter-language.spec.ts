@@ -205,6 +205,32 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
     expect((await s.request('GET', '/scim/v2/ServiceProviderConfig', { token })).body.sort).toEqual({ supported: true });
   });
 
+  it('answers POST /Users/.search and /Groups/.search (RFC 7644 §3.4.3) exactly like the GET', async () => {
+    const SEARCH = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+    const filter = 'emails[type eq "work"] or title eq "ENGINEER"';
+    const get = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(filter)}&sortBy=userName&sortOrder=descending&startIndex=1&count=5&attributes=userName,emails`, { token });
+    const post = await s.request('POST', '/scim/v2/Users/.search', {
+      token,
+      body: { schemas: [SEARCH], filter, sortBy: 'userName', sortOrder: 'descending', startIndex: 1, count: 5, attributes: ['userName', 'emails'] },
+    });
+    expect(post.status).toBe(200);
+    expect(post.headers['content-type']).toMatch(/^application\/scim\+json/);
+    expect(post.body).toEqual(get.body);
+    expect(namesOf(post.body)).toEqual(['alice', 'dave']);
+    const groups = await s.request('POST', '/filters/scim/v2/Groups/.search', { token, body: { schemas: [SEARCH], filter: 'displayName sw "e"', excludedAttributes: ['members'] } });
+    expect({ status: groups.status, names: namesOf(groups.body) }).toEqual({ status: 200, names: ['Empty', 'Engineers'] });
+    for (const [body, scimType] of [
+      [{ filter: 'userName pr' }, 'invalidSyntax'],
+      [{ schemas: [SEARCH], filter: 5 }, 'invalidValue'],
+      [{ schemas: [SEARCH], count: '5' }, 'invalidValue'],
+      [{ schemas: [SEARCH], attributes: [1] }, 'invalidValue'],
+      [{ schemas: [SEARCH], filter: 'nosuch pr' }, 'invalidFilter'],
+    ] as const) {
+      const r = await s.request('POST', '/scim/v2/Users/.search', { token, body });
+      expect({ body, status: r.status, scimType: r.body.scimType }).toEqual({ body, status: 400, scimType });
+    }
+  });
+
   it('keeps AWS limits in the aws profile: only eq with quoted values joined by and, in AWS error shape', async () => {
     const aws = await s.directory('filters-aws', 'aws');
     await s.request('POST', '/scim/v2/Users', { token: aws, body: { schemas: [USER], userName: 'x@y.z', displayName: 'X', name: { givenName: 'X', familyName: 'Y' } } });

@@ -2,6 +2,7 @@ import { Body, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, R
 import type { FastifyReply } from 'fastify';
 import { attrList, parseListQuery } from '../scim/list-query';
 import { Scim, type ScimContext } from '../scim/request-context';
+import { searchRequestQuery } from '../scim/search-request';
 import { ScimController, ScimJson } from '../scim/scim-controller.decorators';
 import type { JsonObject } from '../scim/schemas';
 import { etag } from '../users/users.controller';
@@ -18,6 +19,14 @@ export class GroupsController {
   @ScimJson()
   list(@Scim() ctx: ScimContext, @Query() q: Record<string, unknown>): Promise<ListResult> {
     return this.groups.list(ctx, parseListQuery(q, ctx.profile, this.groups.maxPage));
+  }
+
+  /** RFC 7644 §3.4.3: the same list as GET, with the query in a SearchRequest body. */
+  @Post('.search')
+  @HttpCode(200)
+  @ScimJson()
+  search(@Scim() ctx: ScimContext, @Body() body: unknown): Promise<ListResult> {
+    return this.groups.list(ctx, parseListQuery(searchRequestQuery(body), ctx.profile, this.groups.maxPage));
   }
 
   @Get(':id')

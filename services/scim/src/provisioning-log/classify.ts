@@ -24,6 +24,7 @@ export function classify(method: string, url: string): Classified | undefined {
   if (!m) return undefined;
   const resourceType = TYPES.get(m[2].toLowerCase()) ?? 'Unknown';
   const id = m[3] ? decode(m[3]) : undefined;
+  if (id === '.search' && method === 'POST') return { directoryId: m[1] ? decode(m[1]) : undefined, resourceType, operation: 'search' };
   const operation = method === 'GET' ? (id ? 'get' : 'list') : (OPERATIONS.get(method) ?? method.toLowerCase());
   return { directoryId: m[1] ? decode(m[1]) : undefined, resourceType, operation, resourceId: id };
 }

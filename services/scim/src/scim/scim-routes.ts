@@ -21,7 +21,7 @@ export const SCIM_ROUTES: readonly { path: RegExp; allow: readonly string[] }[] 
 export function unmatchedScimRequest(method: string, url: string): ScimError {
   const path = url.split('?')[0];
   const rest = path.replace(SCIM_BASE, '').replace(/^\//, '');
-  if (rest.split('/').pop() === '.search') return new ScimError(404, undefined, 'POST /.search is not supported; use GET with a filter');
+  if (rest === '.search') return new ScimError(404, undefined, 'POST /.search on the base is not supported; use /Users/.search or /Groups/.search');
   const route = SCIM_ROUTES.find((r) => r.path.test(rest));
   if (!route || route.allow.includes(method)) return new ScimError(404, undefined, 'There is no SCIM endpoint at this path');
   const allow = route.allow.join(', ');

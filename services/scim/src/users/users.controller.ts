@@ -2,6 +2,7 @@ import { Body, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, R
 import type { FastifyReply } from 'fastify';
 import { attrList, parseListQuery } from '../scim/list-query';
 import { Scim, type ScimContext } from '../scim/request-context';
+import { searchRequestQuery } from '../scim/search-request';
 import { ScimController, ScimJson } from '../scim/scim-controller.decorators';
 import type { JsonObject } from '../scim/schemas';
 import { UsersService, type ListResult } from './users.service';
@@ -16,6 +17,14 @@ export class UsersController {
   @ScimJson()
   list(@Scim() ctx: ScimContext, @Query() q: Record<string, unknown>): Promise<ListResult> {
     return this.users.list(ctx, parseListQuery(q, ctx.profile, this.users.maxPage));
+  }
+
+  /** RFC 7644 §3.4.3: the same list as GET, with the query in a SearchRequest body. */
+  @Post('.search')
+  @HttpCode(200)
+  @ScimJson()
+  search(@Scim() ctx: ScimContext, @Body() body: unknown): Promise<ListResult> {
+    return this.users.list(ctx, parseListQuery(searchRequestQuery(body), ctx.profile, this.users.maxPage));
   }
 
   @Get(':id')
