@@ -33,7 +33,7 @@ export function activeTraceContext(): TraceContext {
 }
 
 /** Keeps only a well-formed `traceparent` and, with it, a bounded `tracestate`. */
-export function traceContextFrom(carrier: Readonly<Record<string, unknown>> | null | undefined): TraceContext {
+export function traceContextFrom(carrier: TraceContext | Readonly<Record<string, unknown>> | null | undefined): TraceContext {
   const tp = carrier?.traceparent;
   if (typeof tp !== 'string' || !TRACEPARENT.test(tp)) return NO_TRACE;
   const ts = carrier?.tracestate;
@@ -48,7 +48,7 @@ export function traceContextOf(headers: MsgHdrs | undefined): TraceContext {
 
 /** Sets the trace headers on outgoing headers (and nothing else). */
 export function setTraceHeaders(headers: MsgHdrs, trace: TraceContext): void {
-  const t = traceContextFrom(trace as Record<string, unknown>);
+  const t = traceContextFrom(trace);
   if (t.traceparent) headers.set('traceparent', t.traceparent);
   if (t.tracestate) headers.set('tracestate', t.tracestate);
 }
