@@ -16,7 +16,7 @@ export interface ReceivedSpan {
   raw: unknown;
 }
 
-export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;
+export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
 
 interface AnyValue {
   stringValue?: string;
