@@ -68,6 +68,16 @@ describe('Entra ID group provisioning (default profile)', () => {
     expect(user.body.groups).toEqual([expect.objectContaining({ value: g.id, display: 'Sales Team' })]);
   });
 
+  it('refuses member values given as plain ids with 400 invalidValue naming the expected shape, changing nothing', async () => {
+    const g = await createGroup('plain-ids', [users[0]]);
+    for (const value of [users[1], [users[1]], [{ value: users[1] }, users[2]]]) {
+      const r = await patch(g.id, { op: 'add', path: 'members', value });
+      expect({ value, status: r.status, scimType: r.body.scimType }).toEqual({ value, status: 400, scimType: 'invalidValue' });
+      expect(r.body.detail).toMatch(/\{ ?"?value"?: ?/);
+    }
+    expect(await memberIds(g.id)).toEqual([users[0]]);
+  });
+
   it('patches non-member attributes with 204', async () => {
     const g = await createGroup('Rename Me');
     const r = await patch(g.id, { op: 'Replace', path: 'displayName', value: 'Renamed' }, { op: 'replace', value: { externalId: 'new-ext' } });

@@ -165,6 +165,27 @@ describe('Entra ID user provisioning (default profile)', () => {
     expect(removed.body[ENTERPRISE]?.manager).toBeUndefined();
   });
 
+  it('refuses a filter inside attributes (RFC 7644 allows only attribute names there) with 400 invalidValue', async () => {
+    for (const attributes of ['emails[type eq "work"]', 'emails[type eq "work"].value']) {
+      const r = await s.request('GET', `/scim/v2/Users?attributes=${encodeURIComponent(attributes)}`, { token });
+      expect({ attributes, status: r.status, scimType: r.body.scimType }).toEqual({ attributes, status: 400, scimType: 'invalidValue' });
+      expect(r.body.detail).toMatch(/attribute names/);
+    }
+  });
+
+  it('patches the whole enterprise extension with a value copied from a representation (its schemas key is ignored)', async () => {
+    const u = await create('ext-schemas@contoso.com');
+    const patch = (op: unknown) => s.request('PATCH', `/scim/v2/Users/${u.id}`, { token, body: patchOp(op) });
+    const byPath = await patch({ op: 'replace', path: ENTERPRISE, value: { schemas: [ENTERPRISE], department: 'Finance' } });
+    expect(byPath.status).toBe(200);
+    expect(byPath.body[ENTERPRISE]).toEqual({ department: 'Finance' });
+    const pathless = await patch({ op: 'add', value: { [ENTERPRISE]: { SCHEMAS: [ENTERPRISE], costCenter: '42' } } });
+    expect(pathless.status).toBe(200);
+    expect(pathless.body[ENTERPRISE]).toEqual({ department: 'Finance', costCenter: '42' });
+    // `schemas` of the resource itself still cannot be patched.
+    expect((await patch({ op: 'replace', path: 'schemas', value: [USER] })).body.scimType).toBe('mutability');
+  });
+
   it.each([
     ['the string "False"', 'False', 'str'],
     ['the boolean false', false, 'bool'],

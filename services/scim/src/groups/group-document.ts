@@ -29,7 +29,9 @@ export function checkGroupDoc(doc: JsonObject): void {
 export function memberIdsOf(v: JsonValue): string[] {
   const items = Array.isArray(v) ? v : [v];
   const ids = items.map((m) => {
-    const id = isObject(m) ? getCI(m, 'value') : undefined;
+    // Entra (and RFC 7643 §4.2) send member objects; a bare id is refused with the shape expected.
+    if (!isObject(m)) throw ScimError.invalidValue('Members must be objects such as { "value": "<user id>" }, not plain strings');
+    const id = getCI(m, 'value');
     if (typeof id !== 'string' || id === '' || id.length > 64 || id.includes('\u0000')) throw ScimError.invalidValue('Each member needs a valid string value');
     return id;
   });

@@ -77,7 +77,11 @@ function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: Patc
     }
     if (!isObject(value)) throw ScimError.invalidValue('An extension value must be an object');
     const canonical = schema.extensions.find((e) => e.toLowerCase() === p.uri) ?? p.uri;
-    for (const [k, v] of Object.entries(value)) applyAt(doc, schema, parsePatchPath(`${canonical}:${k}`, schema), op, v);
+    for (const [k, v] of Object.entries(value)) {
+      // Clients copy the extension from a resource representation, `schemas` included: not an attribute.
+      if (k.toLowerCase() === 'schemas') continue;
+      applyAt(doc, schema, parsePatchPath(`${canonical}:${k}`, schema), op, v);
+    }
     return;
   }
   const def = defs?.get(p.attr.toLowerCase());

@@ -14,6 +14,8 @@ interface Ref {
 }
 
 function refOf(raw: string, schema: ResourceSchema): Ref {
+  // RFC 7644 §3.9: attribute names only; a filter such as `emails[type eq "work"]` is not one.
+  if (raw.includes('[')) throw ScimError.invalidValue(`Invalid attribute "${raw}": attributes and excludedAttributes take attribute names only, no filters`);
   const r = parseAttrRef(raw, ScimError.invalidValue);
   const uri = (r.uri ?? schema.core).toLowerCase();
   // `urn:...:enterprise:2.0:User` alone names the whole extension.
