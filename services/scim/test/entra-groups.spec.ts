@@ -68,6 +68,22 @@ describe('Entra ID group provisioning (default profile)', () => {
     expect(user.body.groups).toEqual([expect.objectContaining({ value: g.id, display: 'Sales Team' })]);
   });
 
+  it('keeps displayName unique per directory, case-insensitively (409 uniqueness), on create, PATCH and PUT, also under concurrency', async () => {
+    const a = await createGroup('Unique Team');
+    const b = await createGroup('Other Team');
+    const dup = await s.request('POST', '/scim/v2/Groups', { token, body: { schemas: [GROUP], displayName: 'UNIQUE team' } });
+    expect(dup.status).toBe(409);
+    expect(dup.body).toMatchObject({ scimType: 'uniqueness', detail: expect.stringContaining('UNIQUE team') });
+    expect((await patch(b.id, { op: 'replace', path: 'displayName', value: 'unique TEAM' })).body).toMatchObject({ status: '409', scimType: 'uniqueness' });
+    expect((await s.request('PUT', `/scim/v2/Groups/${b.id}`, { token, body: { schemas: [GROUP], displayName: 'Unique Team' } })).status).toBe(409);
+    // Renaming a group to another case of its own name is fine; other directories are separate.
+    expect((await patch(a.id, { op: 'replace', path: 'displayName', value: 'UNIQUE TEAM' })).status).toBe(204);
+    const elsewhere = await s.directory('fabrikam-unique');
+    expect((await s.request('POST', '/scim/v2/Groups', { token: elsewhere, body: { schemas: [GROUP], displayName: 'Unique Team' } })).status).toBe(201);
+    const racing = await Promise.all(Array.from({ length: 6 }, () => s.request('POST', '/scim/v2/Groups', { token, body: { schemas: [GROUP], displayName: 'Raced Name' } })));
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+  });
+
   it('refuses member values given as plain ids with 400 invalidValue naming the expected shape, changing nothing', async () => {
     const g = await createGroup('plain-ids', [users[0]]);
     for (const value of [users[1], [users[1]], [{ value: users[1] }, users[2]]]) {

@@ -34,6 +34,18 @@ const EVENT_IDS = 1000;
  * PATCH touches only the membership rows it names. Each change, its membership delta and its
  * events commit in one transaction.
  */
+/**
+ * Group displayName is unique per directory, case-insensitively: Entra matches groups by it and IAM
+ * Identity Center enforces it. Checked under a transaction-scoped advisory lock on (directory, name),
+ * so two concurrent creates or renames to one name cannot both pass; no unique index, since
+ * directories provisioned before may already hold duplicates (they stay readable and patchable).
+ */
+async function assertUniqueName(c: PoolClient, directoryId: string, displayName: string, lower: string, self?: string): Promise<void> {
+  await c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [directoryId, lower]);
+  const clash = await rows(c, 'SELECT 1 FROM scim_groups WHERE directory_id = $1 AND display_name_lower = $2 AND id IS DISTINCT FROM $3 LIMIT 1', [directoryId, lower, self ?? null]);
+  if (clash.length) throw ScimError.uniqueness(`A group named ${displayName} already exists`);
+}
+
 @Injectable()
 export class GroupsService {
   constructor(
@@ -89,10 +101,7 @@ export class GroupsService {
     const cols = groupColumns(doc);
     if (ctx.profile === 'aws') checkAwsMembershipChanges(memberIds?.length ?? 0);
     const row = await inTransaction(this.pool, async (c) => {
-      if (ctx.profile === 'aws') {
-        const clash = await rows(c, 'SELECT 1 FROM scim_groups WHERE directory_id = $1 AND display_name_lower = $2', [ctx.directoryId, cols.displayNameLower]);
-        if (clash.length) throw ScimError.uniqueness(`A group named ${cols.displayName} already exists`);
-      }
+      await assertUniqueName(c, ctx.directoryId, cols.displayName, cols.displayNameLower);
       const [g] = await rows<ScimGroup>(
         c,
         `INSERT INTO scim_groups (id, directory_id, display_name, display_name_lower, external_id, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${GROUP_RETURNING}`,
@@ -144,6 +153,7 @@ export class GroupsService {
   /** Bumps the version under the optimistic check and stages the event with the membership delta. */
   private async commit(c: PoolClient, ctx: ScimContext, cur: ScimGroup, doc: JsonObject, delta: MembershipDelta): Promise<ScimGroup> {
     const cols = groupColumns(doc);
+    if (cols.displayNameLower !== cur.displayNameLower) await assertUniqueName(c, ctx.directoryId, cols.displayName, cols.displayNameLower, cur.id);
     const [g] = await rows<ScimGroup>(
       c,
       `UPDATE scim_groups SET display_name = $3, display_name_lower = $4, external_id = $5, data = $6, updated_at = now(), version = version + 1
