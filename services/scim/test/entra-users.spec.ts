@@ -334,5 +334,15 @@ describe('Entra ID user provisioning (default profile)', () => {
     expect(schemas.body.Resources.map((x: { id: string }) => x.id)).toEqual([USER, ENTERPRISE, 'urn:ietf:params:scim:schemas:core:2.0:Group']);
     const rt = await s.request('GET', '/scim/v2/ResourceTypes/User', { token });
     expect(rt.body).toMatchObject({ endpoint: '/Users', schemaExtensions: [{ schema: ENTERPRISE, required: false }] });
+    // RFC 7643 §8.7: schema names and descriptions, canonical type values, reference types.
+    type Attr = { name: string; subAttributes?: Attr[]; canonicalValues?: string[]; referenceTypes?: string[] };
+    const docs: { id: string; name: string; description: string; attributes: Attr[] }[] = schemas.body.Resources;
+    expect(docs.map((d) => [d.name, d.description])).toEqual([['User', 'User Account'], ['EnterpriseUser', 'Enterprise User'], ['Group', 'Group']]);
+    const sub = (doc: number, a: string, x: string) => docs[doc].attributes.find((d) => d.name === a)?.subAttributes?.find((d) => d.name === x);
+    expect(sub(0, 'emails', 'type')?.canonicalValues).toEqual(['work', 'home', 'other']);
+    expect(sub(0, 'groups', '$ref')?.referenceTypes).toEqual(['User', 'Group']);
+    expect(sub(1, 'manager', '$ref')?.referenceTypes).toEqual(['User']);
+    expect(sub(2, 'members', '$ref')?.referenceTypes).toEqual(['User', 'Group']);
+    expect(spc.body.sort).toEqual({ supported: true });
   });
 });

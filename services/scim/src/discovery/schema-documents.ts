@@ -13,23 +13,25 @@ function attr(d: AttrDef): Record<string, unknown> {
     returned: d.returned ?? 'default',
     uniqueness: d.uniqueness ?? 'none',
     ...(d.subs ? { subAttributes: d.subs.map(attr) } : {}),
-    ...(d.type === 'reference' ? { referenceTypes: ['external'] } : {}),
+    ...(d.canonicalValues ? { canonicalValues: d.canonicalValues } : {}),
+    ...(d.type === 'reference' ? { referenceTypes: d.referenceTypes ?? ['external'] } : {}),
   };
 }
 
-const schemaDoc = (id: string, name: string, attrs: AttrDef[], baseUrl: string) => ({
+const schemaDoc = (id: string, name: string, description: string, attrs: AttrDef[], baseUrl: string) => ({
   schemas: [URN.schema],
   id,
   name,
-  description: `${name} schema`,
+  description,
   attributes: attrs.map(attr),
   meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${id}` },
 });
 
 export const schemaDocuments = (baseUrl: string) => [
-  schemaDoc(URN.user, 'User', USER_ATTRS, baseUrl),
-  schemaDoc(URN.enterprise, 'EnterpriseUser', ENTERPRISE_ATTRS, baseUrl),
-  schemaDoc(URN.group, 'Group', GROUP_ATTRS, baseUrl),
+  // Names and descriptions as in RFC 7643 §8.7.
+  schemaDoc(URN.user, 'User', 'User Account', USER_ATTRS, baseUrl),
+  schemaDoc(URN.enterprise, 'EnterpriseUser', 'Enterprise User', ENTERPRISE_ATTRS, baseUrl),
+  schemaDoc(URN.group, 'Group', 'Group', GROUP_ATTRS, baseUrl),
 ];
 
 export const resourceTypeDocuments = (baseUrl: string) => [

@@ -11,11 +11,26 @@ export interface AttrDef {
   returned?: 'always' | 'never' | 'default' | 'request';
   uniqueness?: 'none' | 'server' | 'global';
   subs?: AttrDef[];
+  /** RFC 7643 §7 canonicalValues (e.g. the `type` of emails) and referenceTypes of a reference. */
+  canonicalValues?: string[];
+  referenceTypes?: string[];
 }
 
 const s = (name: string, o: Partial<AttrDef> = {}): AttrDef => ({ name, type: 'string', ...o });
 const b = (name: string): AttrDef => ({ name, type: 'boolean' });
-const multiValued = (name: string, subs: AttrDef[] = [s('value'), s('display'), s('type'), b('primary')]): AttrDef => ({
+// RFC 7643 §8.7.1 canonical `type` values of the multi-valued attributes.
+const TYPES = new Map<string, string[]>([
+  ['emails', ['work', 'home', 'other']],
+  ['phoneNumbers', ['work', 'home', 'mobile', 'fax', 'pager', 'other']],
+  ['ims', ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo']],
+  ['photos', ['photo', 'thumbnail']],
+  ['addresses', ['work', 'home', 'other']],
+]);
+const withTypes = (d: AttrDef): AttrDef => {
+  const values = TYPES.get(d.name);
+  return values ? { ...d, subs: d.subs?.map((x) => (x.name === 'type' ? { ...x, canonicalValues: values } : x)) } : d;
+};
+const multiValued = (name: string, subs: AttrDef[] = [s('value'), s('display'), s('type'), b('primary')]): AttrDef => withTypes({
   name,
   type: 'complex',
   multi: true,
@@ -47,7 +62,7 @@ export const USER_ATTRS: AttrDef[] = [
     ...['formatted', 'streetAddress', 'locality', 'region', 'postalCode', 'country', 'type'].map((n) => s(n)),
     b('primary'),
   ]),
-  { ...multiValued('groups', [s('value', { mutability: 'readOnly' }), s('$ref', { type: 'reference', mutability: 'readOnly' }), s('display', { mutability: 'readOnly' }), s('type', { mutability: 'readOnly' })]), mutability: 'readOnly' },
+  { ...multiValued('groups', [s('value', { mutability: 'readOnly' }), s('$ref', { type: 'reference', mutability: 'readOnly', referenceTypes: ['User', 'Group'] }), s('display', { mutability: 'readOnly' }), s('type', { mutability: 'readOnly' })]), mutability: 'readOnly' },
   multiValued('entitlements'),
   multiValued('roles'),
   multiValued('x509Certificates'),
@@ -59,12 +74,12 @@ export const ENTERPRISE_ATTRS: AttrDef[] = [
   s('organization'),
   s('division'),
   s('department'),
-  { name: 'manager', type: 'complex', subs: [s('value'), s('$ref', { type: 'reference' }), s('displayName', { mutability: 'readOnly' })] },
+  { name: 'manager', type: 'complex', subs: [s('value'), s('$ref', { type: 'reference', referenceTypes: ['User'] }), s('displayName', { mutability: 'readOnly' })] },
 ];
 
 export const GROUP_ATTRS: AttrDef[] = [
   s('displayName', { required: true }),
-  multiValued('members', [s('value', { mutability: 'immutable' }), s('$ref', { type: 'reference', mutability: 'immutable' }), s('display', { mutability: 'readOnly' }), s('type', { mutability: 'immutable' })]),
+  multiValued('members', [s('value', { mutability: 'immutable' }), s('$ref', { type: 'reference', mutability: 'immutable', referenceTypes: ['User', 'Group'] }), s('display', { mutability: 'readOnly' }), s('type', { mutability: 'immutable' })]),
 ];
 
 /** Lookup tables for one resource type: core attributes plus each extension's. */
