@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -18,6 +19,8 @@ export interface CreateAppOptions {
    * neither hooks nor Nest's exception layer; returns false to leave one to the default answer.
    */
   routerErrors?: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => boolean;
+  /** Rewrites a request URL before routing (e.g. case-insensitive path segments); query kept by the caller. */
+  rewriteUrl?: (url: string) => string;
 }
 
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
@@ -38,6 +41,7 @@ export async function createApp(module: DynamicModule | Type, o: CreateAppOption
     // Fastify's own per-request lines are replaced by the single onResponse line below.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdOf,
+    ...(o.rewriteUrl ? { rewriteUrl: (req: IncomingMessage) => o.rewriteUrl!(req.url ?? '/') } : {}),
     // The router's own refusals skip every hook (helmet, onSend): give them the locked-down headers
     // here, then the service's shape, else a plain { error, message } body.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

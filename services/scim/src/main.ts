@@ -5,12 +5,12 @@ import { bootService } from '@idp/service-kit';
 import { AppModule } from './app.module';
 import { loadScimConfig } from './config';
 import { configureScimApp } from './scim/configure-app';
-import { scimRouterErrors } from './scim/router-errors';
+import { scimAppOptions } from './scim/router-errors';
 
 void bootService({
   name: 'scim',
   loadConfig: () => loadScimConfig(),
   module: (c) => AppModule.forRoot(c),
   configure: (app, c) => configureScimApp(app, c),
-  appOptions: { routerErrors: scimRouterErrors },
+  appOptions: scimAppOptions,
 });

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './error-body';
-import { isScimUrl } from './scim-routes';
+import { canonicalScimUrl, isScimUrl } from './scim-routes';
 import { SCIM_CONTENT_TYPE } from './schemas';
 
 /**
@@ -17,3 +17,6 @@ export function scimRouterErrors(error: FastifyError, req: FastifyRequest, reply
     .send(JSON.stringify(errorBody('default', { status, detail: error.message, requestId: String(req.id) })));
   return true;
 }
+
+/** How scim's HTTP server is built (main.ts and the tests): its router refusals and URL canonicalisation. */
+export const scimAppOptions = { routerErrors: scimRouterErrors, rewriteUrl: canonicalScimUrl };

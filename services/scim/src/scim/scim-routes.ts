@@ -9,6 +9,26 @@ const SCIM_BASE = /^(?:\/[^/?]+)?\/scim\/v2(?=[/?]|$)/;
 
 export const isScimUrl = (url: string): boolean => SCIM_BASE.test(url);
 
+const RESOURCE_SEGMENTS = new Map(['Users', 'Groups', 'ServiceProviderConfig', 'Schemas', 'ResourceTypes'].map((n) => [n.toLowerCase(), n]));
+
+/**
+ * Clients disagree on case (`/users`) and trailing slashes (`/Users/`); the resource-type segment
+ * after the SCIM base is matched case-insensitively and one trailing slash is dropped, so both reach
+ * the same route. The directory id and resource ids keep their case.
+ */
+export function canonicalScimUrl(url: string): string {
+  const q = url.indexOf('?');
+  let path = q < 0 ? url : url.slice(0, q);
+  const base = SCIM_BASE.exec(path);
+  if (!base) return url;
+  if (path.length > base[0].length + 1 && path.endsWith('/')) path = path.slice(0, -1);
+  const rest = path.slice(base[0].length);
+  const m = /^\/([^/]+)/.exec(rest);
+  const canonical = m ? RESOURCE_SEGMENTS.get(m[1].toLowerCase()) : undefined;
+  if (canonical) path = `${base[0]}/${canonical}${rest.slice(m![0].length)}`;
+  return q < 0 ? path : `${path}${url.slice(q)}`;
+}
+
 const READ_ONLY = ['GET', 'HEAD'];
 export const SCIM_ROUTES: readonly { path: RegExp; allow: readonly string[] }[] = [
   { path: /^(Users|Groups)$/, allow: ['GET', 'HEAD', 'POST'] },

@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module';
 import { loadScimConfig, type ScimConfig } from '../../src/config';
 import { configureScimApp } from '../../src/scim/configure-app';
-import { scimRouterErrors } from '../../src/scim/router-errors';
+import { scimAppOptions } from '../../src/scim/router-errors';
 import { DirectoriesService } from '../../src/tokens/directories.service';
 import { TokensService } from '../../src/tokens/tokens.service';
 
@@ -31,7 +31,7 @@ export async function startScim(env: Record<string, string> = {}, o: { backgroun
   const [pg, nats] = o.shared ? [o.shared.pg, o.shared.nats] : await Promise.all([startPostgres(), startNats()]);
   const databaseUrl = await pg.createDatabase();
   const config = loadScimConfig({ DATABASE_URL: databaseUrl, NATS_URL: nats.url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'silent', SCIM_OUTBOX_INTERVAL_MS: '50', ...env });
-  const app = await createApp(AppModule.forRoot(config, { background: o.background ?? false }), { service: 'scim', logLevel: 'silent', routerErrors: scimRouterErrors });
+  const app = await createApp(AppModule.forRoot(config, { background: o.background ?? false }), { service: 'scim', logLevel: 'silent', ...scimAppOptions });
   configureScimApp(app, config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
