@@ -4,6 +4,7 @@
 // app-only token travels over NATS to the `policy-reader` caller (token-broker's CLI) → the real
 // policy-api process accepts it by the app role Policies.Read.All on GET /policies/{number}.
 import { TokenBrokerClient, TokenBrokerError } from '@idp/contracts';
+import { PermissionViolationError, RequestError } from '@nats-io/transport-node';
 import { startNode } from '@idp/testing';
 import { join } from 'node:path';
 import { call } from '../support/http';
@@ -146,9 +147,15 @@ describe('secretless daemon: dev-azure → token-broker → NATS → policy-read
       ['portal', 'tokens.acquire.v1.portal'],
     ] as const) {
       const nc = await stack.connect(user);
-      await expect(nc.request(subject, enc, { timeout: 10_000 })).rejects.toMatchObject({
-        code: 'PERMISSIONS_VIOLATION',
-      });
+      const err: unknown = await nc.request(subject, enc, { timeout: 10_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      // @nats-io 3.x: the server's refusal arrives as the request's cause.
+      expect(err).toBeInstanceOf(RequestError);
+      const cause = (err as RequestError).cause;
+      expect(cause).toBeInstanceOf(PermissionViolationError);
+      expect(cause).toMatchObject({ operation: 'publish', subject });
     }
   });
 });
