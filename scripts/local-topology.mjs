@@ -52,6 +52,14 @@ export const topology = {
   ports: { identity: 9443, keyVault: 9444, nats: 4222, postgres: 55432, portal: 3000, 'policy-api': 3001, scim: 3002, 'token-broker': 3003 },
   databases: ['portal', 'policy', 'scim'],
 
+  /** `npm run up -- --traces`: Jaeger v2's all-in-one defaults (OTLP/HTTP 4318, UI 16686, health 13133). */
+  jaeger: {
+    uiUrl: 'http://localhost:16686/',
+    healthUrl: 'http://localhost:13133/status',
+    // The standard variables alone switch tracing on in every service (service-kit telemetry).
+    serviceEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
+  },
+
   natsConfig({ port, storeDir }) {
     const dev = path.dirname(storeDir);
     const users = Object.entries(natsUsers).map(([user, p]) => {

@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureTools, forUp } from './bootstrap/index.mjs';
+import { ensureTools, forTraces, forUp } from './bootstrap/index.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 // UP_DATA_DIR / UP_PORT_OFFSET let a second stack (e.g. the smoke test) run beside yours.
@@ -20,7 +20,9 @@ const dev = path.resolve(process.env.UP_DATA_DIR ?? path.join(root, '.dev'));
 const offset = Number(process.env.UP_PORT_OFFSET ?? 0);
 const say = (m) => console.log(`[up] ${m}`);
 
-await ensureTools(forUp);
+// --traces: also Jaeger v2 (installed by the bootstrap only then), and every service exports to it.
+const traces = process.argv.includes('--traces');
+await ensureTools(traces ? [...forUp, ...forTraces] : forUp);
 say(`node ${process.version}`);
 
 if (!existsSync(path.join(root, 'node_modules', '.bin', 'turbo'))) {
@@ -166,10 +168,16 @@ try {
   run('dev-azure', process.execPath, ['dev-azure/dist/main.js'], topology.devAzureEnv({ ports, dev, ca }));
   await waitHttp(`https://localhost:${ports.identity}/healthz`, 'dev-azure');
 
+  if (traces) {
+    // Jaeger's all-in-one default: OTLP in, in-memory storage, the UI; fixed ports (not offset).
+    run('jaeger', process.env.JAEGER_BIN ?? 'jaeger', []);
+    await waitHttp(topology.jaeger.healthUrl, 'jaeger');
+  }
+  const tracesEnv = traces ? topology.jaeger.serviceEnv : {};
   for (const svc of topology.services) {
     // --watch: restart a service when its build output changes (pair with `npx turbo run dev`).
     const watch = process.argv.includes('--watch') ? ['--watch'] : [];
-    run(svc.name, process.execPath, [...watch, `services/${svc.name}/dist/main.js`], svc.env({ ports, dev, dbUrl, ca, provider }));
+    run(svc.name, process.execPath, [...watch, `services/${svc.name}/dist/main.js`], { ...svc.env({ ports, dev, dbUrl, ca, provider }), ...tracesEnv });
   }
   for (const svc of topology.services) await waitHttp(`http://127.0.0.1:${ports[svc.name]}/readyz`, svc.name);
 
@@ -189,7 +197,7 @@ try {
     Policy API    https://localhost:${ports.entry}/api/public   (OpenAPI: /api/openapi.json)
     SCIM          https://localhost:${ports.entry}/scim/v2/ServiceProviderConfig
     Sign-in       ${providerName}, https://localhost:${ports.identity}/   (local stand-in; the other provider: --provider ${provider === 'b2c' ? 'external-id' : 'b2c'})
-    Key Vault     https://localhost:${ports.keyVault}/   (local stand-in)
+    Key Vault     https://localhost:${ports.keyVault}/   (local stand-in)${traces ? `\n    Traces        ${topology.jaeger.uiUrl}   (Jaeger)` : ''}
 
   Demo accounts (${providerName}): ${topology.demoUsers(provider).join(', ')}${
     provider === 'external-id' ? '\n  One-time codes (sign-up, password reset, step-up): https://localhost:' + ports.identity + '/_dev/mailbox' : ''

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { createContext, repoRoot } from './context.mjs';
 import { chromium } from './tools/chromium.mjs';
-import { coredns, helm, natsServer, promtool } from './tools/go-binaries.mjs';
+import { coredns, helm, jaeger, natsServer, promtool } from './tools/go-binaries.mjs';
 import { isCurrentNode, node } from './tools/node.mjs';
 import { postgres } from './tools/postgres.mjs';
 import { python } from './tools/python.mjs';
@@ -20,9 +20,12 @@ export const allTools = {
   coredns,
   promtool,
   python,
+  jaeger,
 };
 export const forUp = ['node', 'nats-server', 'postgres'];
-export const forTest = Object.keys(allTools);
+/** Only when asked: `npm run up -- --traces`. */
+export const forTraces = ['jaeger'];
+export const forTest = Object.keys(allTools).filter((t) => !forTraces.includes(t));
 
 export class BootstrapError extends Error {}
 

@@ -1,9 +1,9 @@
 // The pinned Go programs: nats-server (the message broker), helm (chart tests), coredns (the kind
-// DNS rewrite test), promtool (the chart's alert rules). Each: the tools folder or PATH at the pinned version, else go install, else
+// DNS rewrite test), promtool (the chart's alert rules), jaeger (the trace UI of `up --traces`). Each: the tools folder or PATH at the pinned version, else go install, else
 // the release archive, else (nats-server only) the OS package.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { goInstall, releaseArchive } from '../methods.mjs';
+import { goInstall, place, releaseArchive, staging } from '../methods.mjs';
 import { pins } from '../pins.mjs';
 
 /** A pinned binary found in tools/bin or on PATH; a stale copy in tools/bin is removed so it cannot shadow. */
@@ -122,4 +122,54 @@ export const promtool = {
   ],
   fix: `go install ${pins.promtool.module}@v${pins.promtool.moduleVersion} (then set PROMTOOL_BIN=$(go env GOPATH)/bin/promtool)`,
   env: (p) => ({ PROMTOOL_BIN: p }),
+};
+
+export const jaeger = {
+  name: 'jaeger',
+  pin: pins.jaeger.version,
+  override: 'JAEGER_BIN',
+  candidates: (ctx) => pinnedCandidates(ctx, 'jaeger'),
+  version: (ctx, p) => /"gitVersion":"v(\d+\.\d+\.\d+)"/.exec(ctx.run(p, ['version']))?.[1],
+  methods: [
+    // The release build embeds the web UI (built from jaeger-ui, not part of the Go module).
+    releaseArchive('jaeger', (os, arch) => {
+      const v = pins.jaeger.version;
+      const base = `https://github.com/jaegertracing/jaeger/releases/download/v${v}`;
+      const name = `jaeger-${v}-${os}-${arch}`;
+      return { url: `${base}/${name}.tar.gz`, sumsUrl: `${base}/jaeger-${v}.sha256sum.txt`, member: `${name}/jaeger` };
+    }),
+    {
+      // No release download: the Go module. Traces are received and queryable (API at :16686/api),
+      // but without the release's embedded UI assets the page at :16686 is a placeholder.
+      // `go install jaeger@v…` refuses Jaeger's go.mod (it has a replace directive): build it from a
+      // throwaway module requiring the pinned version with the same replace, stamped as its release is.
+      name: 'go build',
+      unavailable: (ctx) => (ctx.which('go') ? undefined : 'go not found on PATH'),
+      install(ctx) {
+        const dir = staging(ctx);
+        try {
+          const { module, moduleVersion, version } = pins.jaeger;
+          writeFileSync(
+            path.join(dir, 'go.mod'),
+            [
+              'module jaeger-build',
+              'go 1.24.6',
+              `require github.com/jaegertracing/jaeger v${moduleVersion}`,
+              'replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0',
+              '',
+            ].join('\n'),
+          );
+          const opts = { cwd: dir, env: { GOFLAGS: '-mod=mod' }, timeout: 1800000 };
+          ctx.run(ctx.which('go'), ['get', `${module}@v${moduleVersion}`], opts);
+          const ldflags = `-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v${version}`;
+          ctx.run(ctx.which('go'), ['build', `-ldflags=${ldflags}`, '-o', 'jaeger', module], opts);
+          return place(path.join(dir, 'jaeger'), path.join(ctx.bin, 'jaeger'));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    },
+  ],
+  fix: `go install ${pins.jaeger.module}@v${pins.jaeger.moduleVersion} (then set JAEGER_BIN=$(go env GOPATH)/bin/jaeger)`,
+  env: (p) => ({ JAEGER_BIN: p }),
 };
