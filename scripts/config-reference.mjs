@@ -48,6 +48,7 @@ const local = `### Local stack and tests
 | \`PG_BIN_DIR\` | newest \`/usr/lib/postgresql/*/bin\` | PostgreSQL server binaries used by tests and \`npm run up\` |
 | \`COREDNS_BIN\` | \`coredns\` on PATH | CoreDNS for the kind DNS-rewrite test |
 | \`PROMTOOL_BIN\` | \`promtool\` on PATH | promtool for the chart's alert rules test (\`test/observability\`) |
+| \`JAEGER_BIN\` | \`.dev/tools/bin/jaeger\`, else \`jaeger\` on PATH | Jaeger v2 for \`npm run up -- --traces\` (provisioned by the bootstrap only when asked) |
 | \`CHROMIUM_PATH\` | \`/usr/bin/chromium\` | Chromium for the browser tests (never a downloaded browser) |
 | \`DEV_AZURE_HOST\`, \`DEV_AZURE_PUBLIC_HOST\` | \`localhost\` | dev-azure: listen host and the host in issued URLs |
 | \`DEV_AZURE_PUBLIC_URL\` | \`https://<public host>:<identity port>\` | dev-azure: origin in identity URLs and issuers when an ingress fronts it (kind: \`https://login.identity.localtest.me\`) |
