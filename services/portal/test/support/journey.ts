@@ -1,0 +1,148 @@
+// The stack a browser journey runs against, for either customer identity provider: PostgreSQL,
+// NATS, dev-azure in-process, policy-api and the portal as processes from their built
+// dist/main.js behind the local HTTPS entry point, and one Chromium page. Registers its own
+// beforeAll/afterAll; screenshots and the services' (redacted) logs go to artifacts/e2e/<name>.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { startDevAzure, type DevAzure } from '@idp/dev-azure';
+import { freePort, startNats, startNode, startPostgres, waitForHttp, type RunningProcess, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { chromium, type Browser, type Cookie, type Page } from 'playwright-core';
+
+const PORTAL_ENTRY = join(__dirname, '..', '..', 'dist', 'main.js');
+const POLICY_API_ENTRY = join(__dirname, '..', '..', '..', 'policy-api', 'dist', 'main.js');
+// The local HTTPS entry point of `npm run up` (routes mirror the ingress).
+const ENTRY_PROXY = join(__dirname, '..', '..', '..', '..', 'scripts', 'entry-proxy.mjs');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export interface JourneyOptions {
+  /** Folder under artifacts/e2e for this journey's screenshots and logs. */
+  name: string;
+  /** policy-api's identity settings (which providers it trusts). */
+  policyApiEnv: (azure: DevAzure) => Record<string, string>;
+  /** The portal's provider settings. */
+  portalEnv: (s: { entryUrl: string; identityUrl: string; policyApiUrl: string }) => Record<string, string>;
+}
+
+export interface Journey {
+  readonly azure: DevAzure;
+  readonly entryUrl: string;
+  readonly apiUrl: string;
+  readonly page: Page;
+  shot(name: string): Promise<void>;
+  /** Clicks and waits for the navigation it causes to land on `url`. */
+  clickTo(selector: string, url: RegExp | ((u: URL) => boolean)): Promise<void>;
+  text(selector: string): Promise<string>;
+  count(selector: string): Promise<number>;
+  sessionCookie(): Promise<Cookie | undefined>;
+  onPortal(path: string): (u: URL) => boolean;
+  onIdp(u: URL): boolean;
+}
+
+interface Running {
+  pg: TestPostgres;
+  nats: TestNatsServer;
+  azure: DevAzure;
+  dataDir: string;
+  entryUrl: string;
+  apiUrl: string;
+  processes: { entry: RunningProcess; api: RunningProcess; portal: RunningProcess };
+  browser: Browser;
+  page: Page;
+}
+
+export function useJourney(o: JourneyOptions): Journey {
+  const artifacts = join(__dirname, '..', '..', 'artifacts', 'e2e', o.name);
+  let running: Running | undefined;
+  let shotNo = 0;
+  const live = (): Running => {
+    if (!running) throw new Error('the journey stack is not running (beforeAll failed?)');
+    return running;
+  };
+
+  beforeAll(async () => {
+    rmSync(artifacts, { recursive: true, force: true });
+    mkdirSync(artifacts, { recursive: true });
+    const dataDir = mkdtempSync(join(tmpdir(), `portal-e2e-${o.name}-`));
+    const [pg, nats, azure] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false })]);
+    const [apiPort, portalPort, entryPort] = [await freePort(), await freePort(), await freePort()];
+    const entryUrl = `https://localhost:${entryPort}`;
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const caDir = dirname(process.env.NODE_EXTRA_CA_CERTS ?? '');
+    const entry = startNode(ENTRY_PROXY, {
+      ENTRY_PORT: String(entryPort),
+      ENTRY_TLS_CERT: join(caDir, 'server.pem'),
+      ENTRY_TLS_KEY: join(caDir, 'server.key.pem'),
+      ENTRY_ROUTES: JSON.stringify([{ prefix: '/', upstream: `http://127.0.0.1:${portalPort}` }]),
+    });
+    const api = startNode(POLICY_API_ENTRY, {
+      NODE_ENV: 'test',
+      PORT: String(apiPort),
+      LOG_LEVEL: 'warn',
+      NATS_URL: nats.url,
+      DATABASE_URL: await pg.createDatabase(),
+      MIGRATE_ON_START: 'true',
+      ...o.policyApiEnv(azure),
+    });
+    const portal = startNode(PORTAL_ENTRY, {
+      ...o.portalEnv({ entryUrl, identityUrl: azure.identityUrl, policyApiUrl: apiUrl }),
+      PORT: String(portalPort),
+      LOG_LEVEL: 'info',
+      NATS_URL: nats.url,
+      DATABASE_URL: await pg.createDatabase(),
+      MIGRATE_ON_START: 'true',
+    });
+    await Promise.all([
+      waitForHttp(`${apiUrl}/readyz`, { proc: api }),
+      waitForHttp(`http://127.0.0.1:${portalPort}/readyz`, { proc: portal }),
+      waitForHttp(`https://127.0.0.1:${entryPort}/healthz`, { proc: entry }),
+    ]);
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    // The dev CA is not in Chromium's store; Secure cookies still need (and get) an https origin.
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    running = { pg, nats, azure, dataDir, entryUrl, apiUrl, processes: { entry, api, portal }, browser, page };
+  });
+
+  afterAll(async () => {
+    if (!running) return;
+    const { browser, processes, azure, nats, pg, dataDir } = running;
+    await browser.close();
+    const codes = await Promise.all([processes.portal.stop(), processes.api.stop(), processes.entry.stop()]);
+    // The services' own (redacted) logs, kept next to the screenshots for diagnosis.
+    writeFileSync(join(artifacts, 'portal.log'), processes.portal.output());
+    writeFileSync(join(artifacts, 'policy-api.log'), processes.api.output());
+    await Promise.all([azure.stop(), nats.dispose(), pg.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(codes).toEqual([0, 0, 0]);
+  });
+
+  return {
+    get azure() {
+      return live().azure;
+    },
+    get entryUrl() {
+      return live().entryUrl;
+    },
+    get apiUrl() {
+      return live().apiUrl;
+    },
+    get page() {
+      return live().page;
+    },
+    shot: async (name) => {
+      shotNo += 1;
+      await live().page.screenshot({ path: join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
+    },
+    clickTo: async (selector, url) => {
+      const { page } = live();
+      await Promise.all([page.waitForURL(url), page.click(selector)]);
+    },
+    text: async (selector) => ((await live().page.locator(selector).first().textContent()) ?? '').trim(),
+    count: (selector) => live().page.locator(selector).count(),
+    sessionCookie: async () => (await live().page.context().cookies(live().entryUrl)).find((c) => c.name === '__Host-portal_sid'),
+    onPortal: (path) => (u) => u.origin === live().entryUrl && u.pathname === path,
+    onIdp: (u) => u.origin === live().azure.identityUrl,
+  };
+}
