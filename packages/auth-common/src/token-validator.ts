@@ -192,11 +192,13 @@ export class TokenValidator {
     if (typeof header.kid !== 'string' || header.kid.length === 0) {
       throw new InvalidTokenError('missing_kid');
     }
-    const candidates = await this.candidates(
-      this.providersFor(token),
-      header.kid,
-      alg as JwsAlgorithm,
+    const { providers, iss } = this.providersFor(token);
+    // Metadata is loaded now: keep only keys of providers that publish the token's issuer, so
+    // a provider asked while its metadata was unknown cannot end the search on a claim mismatch.
+    const candidates = (await this.candidates(providers, header.kid, alg as JwsAlgorithm)).filter(
+      ({ provider }) => iss === undefined || this.publishes(provider, iss) !== false,
     );
+    if (candidates.length === 0) throw new InvalidTokenError('issuer');
 
     // jose checks the signature and the claims set (exp/nbf/iss/aud) in one call. Usually one
     // candidate; several only if two documents publish different keys under one kid.
@@ -221,8 +223,13 @@ export class TokenValidator {
    * are asked for its key, so one provider's keys never meet another's issuer. The claim is
    * verified afterwards like any other.
    */
-  private providersFor(token: string): ProviderRuntime[] {
-    if (this.providers.length === 1) return this.providers;
+  /** Whether a provider publishes `iss`: undefined while its metadata is unknown. */
+  private publishes(p: ProviderRuntime, iss: string): boolean | undefined {
+    return (p.config.issuers ?? p.keys.knownIssuers())?.includes(iss);
+  }
+
+  private providersFor(token: string): { providers: ProviderRuntime[]; iss?: string } {
+    if (this.providers.length === 1) return { providers: this.providers };
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;
@@ -231,12 +238,21 @@ export class TokenValidator {
     }
     if (typeof iss !== 'string') throw new InvalidTokenError('issuer');
     const issuersOf = (p: ProviderRuntime) => p.config.issuers ?? p.keys.knownIssuers();
-    const publishing = this.providers.filter((p) => issuersOf(p)?.includes(iss));
-    if (publishing.length > 0) return publishing;
-    // No loaded provider publishes it: ask those whose metadata has not loaded yet.
-    const unknown = this.providers.filter((p) => issuersOf(p) === undefined);
-    if (unknown.length === 0) throw new InvalidTokenError('issuer');
-    return unknown;
+    // In the configured order: those that publish it, and those not loaded yet that come before
+    // the first that does (they may publish it too). Which metadata happened to load first must
+    // never decide which provider a token is validated as (two providers can publish one issuer,
+    // e.g. local stand-ins), and a provider that is down never delays tokens of an earlier one.
+    const possible: ProviderRuntime[] = [];
+    for (const p of this.providers) {
+      const known = issuersOf(p);
+      if (known?.includes(iss)) {
+        possible.push(p);
+      } else if (known === undefined && !possible.some((q) => issuersOf(q)?.includes(iss))) {
+        possible.push(p);
+      }
+    }
+    if (possible.length === 0) throw new InvalidTokenError('issuer');
+    return { providers: possible, iss };
   }
 
   private async candidates(

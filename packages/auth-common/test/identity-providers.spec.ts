@@ -244,6 +244,29 @@ describe('External ID and B2C trusted together: rejected tokens', () => {
   });
 });
 
+describe('providers publishing one issuer (as local stand-ins can)', () => {
+  it('are tried in the configured order, whatever metadata loaded first', async () => {
+    // The entra provider knows the B2C issuer from its config (no metadata load needed) and its
+    // JWKS also holds the B2C key; the B2C provider's metadata has not loaded yet.
+    idp.setKeys('entra', [entraKey, b2cKey]);
+    try {
+      const v = new TokenValidator({
+        providers: [
+          b2cProvider(),
+          { kind: 'entra', identityMetadata: idp.entraMetadataUrl(), tenantId: idp.tenantId, audience: B2C_AUD, issuer: idp.b2cIssuer },
+        ],
+        allowInsecureHttp: true,
+      });
+      await expect(v.validate(await b2cKey.sign(b2cClaims({ tid: idp.tenantId })))).resolves.toMatchObject({
+        kind: 'user',
+        provider: { kind: 'b2c' },
+      });
+    } finally {
+      idp.setKeys('entra', [entraKey]);
+    }
+  });
+});
+
 describe('one provider unreachable', () => {
   it('B2C tokens still validate while External ID metadata cannot be loaded; External ID tokens get "unavailable"', async () => {
     const down = randomUUID();
