@@ -9,6 +9,7 @@ import { currentCode } from './b2c/totp';
 import { resolveExternalScopes } from './external/scopes';
 import { buildExternalTokenResponse, type EntraTokenResponse } from './external/tokens';
 import type { CodePurpose } from './signin/mailbox';
+import type { NewUser } from './signin/users';
 import { mintAppToken, resolveDefaultScope } from './tokens/app-token';
 import { buildUserTokenResponse, resolveUserScopes, type B2CTokenResponse } from './tokens/user-token';
 
@@ -75,18 +76,8 @@ export interface IdentityTestApi {
   /** Adds a new active signing key; the old one stays published. Returns the new kid. */
   rotateSigningKey(tenant: string): Promise<string>;
   findUser(email: string, o?: { tenant?: string }): TestUser | undefined;
-  createUser(u: {
-    tenant: string;
-    email: string;
-    password: string;
-    givenName: string;
-    surname: string;
-    displayName: string;
-    oid?: string;
-    /** External tenants: the migration attribute (may repeat another user's, to test refusals). */
-    legacyB2cObjectId?: string;
-    phone?: string;
-  }): Promise<TestUser>;
+  /** `legacyB2cObjectId` (external tenants) may repeat another user's, to test refusals. */
+  createUser(u: NewUser & { tenant: string }): Promise<TestUser>;
   /** Waits until the persisted state is on disk. */
   flush(): Promise<void>;
 }

@@ -193,15 +193,20 @@ export function mfaEnrolPage(
 <img id="totpQrCode" src="${o.qrDataUrl}" width="200" height="200" alt="QR code to add this account to an authenticator app">
 <p>Key: <span class="secret" id="totpSecret">${o.secret}</span></p>
 ${errorBlock(o.error)}
-<form method="post" action="${urls.action}" id="totpForm" novalidate>
+${totpCodeForm(tx, urls, o.error)}`,
+  );
+}
+
+/** The 6-digit authenticator code form of TOTP enrolment and verification. */
+function totpCodeForm(tx: AuthorizeTransaction, urls: PageUrls, error: string | undefined): Raw {
+  return html`<form method="post" action="${urls.action}" id="totpForm" novalidate>
 ${hidden(tx)}
-${field({ id: 'totpCode', label: 'Verification code', autocomplete: 'one-time-code', inputmode: 'numeric', error: !!o.error })}
+${field({ id: 'totpCode', label: 'Verification code', autocomplete: 'one-time-code', inputmode: 'numeric', error: !!error })}
 <div class="actions">
 <button type="submit" id="verifyTotp" name="action" value="continue">Verify</button>
 <button type="submit" id="cancel" name="action" value="cancel" formnovalidate>Cancel</button>
 </div>
-</form>`,
-  );
+</form>`;
 }
 
 export function mfaVerifyPage(reply: FastifyReply, tx: AuthorizeTransaction, urls: PageUrls, o: { error?: string } = {}): FastifyReply {
@@ -212,14 +217,7 @@ export function mfaVerifyPage(reply: FastifyReply, tx: AuthorizeTransaction, url
     html`<h1>Enter your verification code</h1>
 <p>Enter the 6-digit code from your authenticator app.</p>
 ${errorBlock(o.error)}
-<form method="post" action="${urls.action}" id="totpForm" novalidate>
-${hidden(tx)}
-${field({ id: 'totpCode', label: 'Verification code', autocomplete: 'one-time-code', inputmode: 'numeric', error: !!o.error })}
-<div class="actions">
-<button type="submit" id="verifyTotp" name="action" value="continue">Verify</button>
-<button type="submit" id="cancel" name="action" value="cancel" formnovalidate>Cancel</button>
-</div>
-</form>`,
+${totpCodeForm(tx, urls, o.error)}`,
   );
 }
 
