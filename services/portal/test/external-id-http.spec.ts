@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
-import type { LightMyRequestResponse } from 'fastify';
 import { expectPage, expectRedirect, HttpBrowser, textById } from '../../../dev-azure/test/helpers/http-browser';
 import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
+import { cookieJarClient } from './support/portal-client';
 import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from './support/portal-env';
 
-const COOKIE = '__Host-portal_sid';
 const ALICE = { email: 'alice@contoso.example', password: 'Alice-ext-Passw0rd!', oid: '8ba502aa-af7e-420f-bb1a-6adf2ed270dc' };
 const C1 = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
 
@@ -72,7 +71,6 @@ let azure: DevAzure;
 let api: Awaited<ReturnType<typeof startRecordingApi>>;
 let portal: InProcessPortal;
 let dataDir: string;
-let cookie = '';
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-extid-'));
@@ -89,24 +87,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function portalGet(url: string): Promise<LightMyRequestResponse> {
-  return keep(await portal.fastify.inject({ method: 'GET', url, headers: cookie ? { cookie: `${COOKIE}=${cookie}` } : {} }));
-}
-async function portalPost(url: string, form: Record<string, string>): Promise<LightMyRequestResponse> {
-  return keep(
-    await portal.fastify.inject({
-      method: 'POST',
-      url,
-      payload: new URLSearchParams(form).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${COOKIE}=${cookie}` },
-    }),
-  );
-}
-function keep(res: LightMyRequestResponse): LightMyRequestResponse {
-  const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${COOKIE}=`));
-  if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0];
-  return res;
-}
+const jar = cookieJarClient(() => portal);
+const portalGet = jar.get;
+const portalPost = jar.post;
 const local = (u: URL) => `${u.pathname}${u.search}`;
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 const authorizePath = `/${EXTERNAL_ID.tenantId}/oauth2/v2.0/authorize`;

@@ -9,14 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
-import type { LightMyRequestResponse } from 'fastify';
 import { generate } from 'otplib';
 import { expectPage, expectRedirect, HttpBrowser, textById } from '../../../dev-azure/test/helpers/http-browser';
 import { SessionStore } from '../src/session/session-store';
 import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
+import { cookieJarClient } from './support/portal-client';
 import { portalEnv } from './support/portal-env';
 
-const COOKIE = '__Host-portal_sid';
 const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!', oid: '554df49b-d82c-483a-b1bc-7ec8856fd2e0' };
 
 interface ApiCall {
@@ -68,7 +67,6 @@ let azure: DevAzure;
 let api: Awaited<ReturnType<typeof startRecordingApi>>;
 let portal: InProcessPortal;
 let dataDir: string;
-let cookie = '';
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-stepup-'));
@@ -81,25 +79,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** One request with the jar's cookie; keeps the cookie the portal sets. */
-async function portalGet(url: string): Promise<LightMyRequestResponse> {
-  return keep(await portal.fastify.inject({ method: 'GET', url, headers: cookie ? { cookie: `${COOKIE}=${cookie}` } : {} }));
-}
-async function portalPost(url: string, form: Record<string, string>): Promise<LightMyRequestResponse> {
-  return keep(
-    await portal.fastify.inject({
-      method: 'POST',
-      url,
-      payload: new URLSearchParams(form).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${COOKIE}=${cookie}` },
-    }),
-  );
-}
-function keep(res: LightMyRequestResponse): LightMyRequestResponse {
-  const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${COOKIE}=`));
-  if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0];
-  return res;
-}
+const jar = cookieJarClient(() => portal);
+const portalGet = jar.get;
+const portalPost = jar.post;
 const local = (u: URL) => `${u.pathname}${u.search}`;
 
 describe('step-up for a beneficiary change', () => {
@@ -156,7 +138,7 @@ describe('step-up for a beneficiary change', () => {
 
   it('keeps the MFA token out of the session: later calls use the everyday token', async () => {
     const mfaToken = api.calls.filter((c) => c.method === 'PUT')[1].token;
-    const session = await portal.app.get(SessionStore).load(cookie);
+    const session = await portal.app.get(SessionStore).load(jar.cookie());
     expect(session?.data.msalCache).toBeDefined();
     expect(session?.data.msalCache).not.toContain(mfaToken);
     expect(session?.data.msalCache).not.toMatch(/b2c_1_signupsignin_mfa/i);

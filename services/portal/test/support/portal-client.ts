@@ -31,3 +31,26 @@ export function sessionCookie(res: LightMyRequestResponse): { value: string; raw
   if (!raw) throw new Error(`no session cookie in ${JSON.stringify(all)}`);
   return { value: raw.slice(COOKIE.length + 1).split(';')[0], raw };
 }
+
+/** A browser-like client: every request sends the session cookie the portal last set. */
+export interface CookieJarClient {
+  get(url: string): Promise<LightMyRequestResponse>;
+  post(url: string, form: Record<string, string>): Promise<LightMyRequestResponse>;
+  /** The session cookie's current value ('' before the portal set one). */
+  cookie(): string;
+}
+
+export function cookieJarClient(portal: () => InProcessPortal): CookieJarClient {
+  const client = portalClient(portal);
+  let cookie = '';
+  const keep = (res: LightMyRequestResponse): LightMyRequestResponse => {
+    const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${COOKIE}=`));
+    if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0];
+    return res;
+  };
+  return {
+    get: async (url) => keep(await client.get(url, cookie || undefined)),
+    post: async (url, form) => keep(await client.post(url, form, cookie || undefined)),
+    cookie: () => cookie,
+  };
+}
