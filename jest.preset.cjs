@@ -1,6 +1,26 @@
 // Shared Jest preset: SWC compiles TypeScript (with Nest's decorator metadata)
 // and the ESM-only dependencies (jose, oidc-provider, ...) to CommonJS.
-const esmOnly = ['@nestjs', 'cookie', 'jose', 'oidc-provider', 'otplib', '@otplib', 'quick-lru', 'nanoid', '@noble', '@scure', 'oauth4webapi', 'openid-client', 'eta', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@electric-sql'];
+const esmOnly = [
+  '@nestjs',
+  'cookie',
+  'jose',
+  'oidc-provider',
+  'otplib',
+  '@otplib',
+  'quick-lru',
+  'nanoid',
+  '@noble',
+  '@scure',
+  'oauth4webapi',
+  'openid-client',
+  'eta',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'peek-readable',
+  'uint8array-extras',
+  '@electric-sql',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -107,7 +107,8 @@ async function validateSequential(list) {
 // jose alone (signature + claims, no JWKS lookup, no cache): the floor the strategy builds on.
 async function joseAlone(list) {
   const t0 = process.hrtime.bigint();
-  for (const token of list) await jwtVerify(token, publicKey, { algorithms: ['RS256'], issuer, audience: AUDIENCE });
+  for (const token of list)
+    await jwtVerify(token, publicKey, { algorithms: ['RS256'], issuer, audience: AUDIENCE });
   return list.length / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 

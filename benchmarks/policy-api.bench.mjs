@@ -29,7 +29,9 @@ async function serveBaseline(kind, port) {
   if (kind === 'node') {
     const body = JSON.stringify({ hello: 'world' });
     http
-      .createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body))
+      .createServer((_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body),
+      )
       .listen(port, '127.0.0.1', () => process.send?.('ready'));
     return;
   }
@@ -43,7 +45,11 @@ async function serveBaseline(kind, port) {
     }
   }
   // Decorators applied by hand: this file is plain JavaScript.
-  Get()(HelloController.prototype, 'hello', Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
+  Get()(
+    HelloController.prototype,
+    'hello',
+    Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'),
+  );
   Controller()(HelloController);
   class HelloModule {}
   Module({ controllers: [HelloController] })(HelloModule);
@@ -55,7 +61,8 @@ async function serveBaseline(kind, port) {
 // --- the benchmark -------------------------------------------------------------------------
 async function main() {
   const { default: autocannon } = await import('autocannon');
-  const { startPostgres, startNats, startNode, waitForHttp, freePort } = await import('@idp/testing');
+  const { startPostgres, startNats, startNode, waitForHttp, freePort } =
+    await import('@idp/testing');
   const JSON_OUT = process.argv.includes('--json');
   const DURATION = Number(process.env.BENCH_DURATION ?? 10);
   const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -73,8 +80,13 @@ async function main() {
   const idp = http.createServer((req, res) => {
     const base = `http://${req.headers.host}`;
     const p = new URL(req.url ?? '/', base).pathname;
-    const send = (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (p.endsWith('/.well-known/openid-configuration')) return send({ issuer: `${base}/${TENANT_ID}/v2.0/`, jwks_uri: `${base}/${TENANT_ID}/discovery/v2.0/keys` });
+    const send = (body) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (p.endsWith('/.well-known/openid-configuration'))
+      return send({
+        issuer: `${base}/${TENANT_ID}/v2.0/`,
+        jwks_uri: `${base}/${TENANT_ID}/discovery/v2.0/keys`,
+      });
     if (p.endsWith('/discovery/v2.0/keys')) return send({ keys: [jwk] });
     res.writeHead(404).end();
   });
@@ -85,8 +97,18 @@ async function main() {
     const now = Math.floor(Date.now() / 1000);
     const oid = crypto.randomUUID();
     const input = `${b64({ alg: 'RS256', typ: 'JWT', kid: KID })}.${b64({
-      ver: '1.0', iss: `${idpBase}/${TENANT_ID}/v2.0/`, aud: API_CLIENT_ID, sub: oid, oid, tfp: 'B2C_1_signupsignin',
-      scp: 'Accounts.Read Accounts.Write', azp: crypto.randomUUID(), auth_time: now, iat: now, nbf: now, exp: now + 3600,
+      ver: '1.0',
+      iss: `${idpBase}/${TENANT_ID}/v2.0/`,
+      aud: API_CLIENT_ID,
+      sub: oid,
+      oid,
+      tfp: 'B2C_1_signupsignin',
+      scp: 'Accounts.Read Accounts.Write',
+      azp: crypto.randomUUID(),
+      auth_time: now,
+      iat: now,
+      nbf: now,
+      exp: now + 3600,
     })}`;
     return `${input}.${crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
   };
@@ -97,7 +119,9 @@ async function main() {
   const children = [];
   const startBaseline = async (kind) => {
     const port = await freePort();
-    const child = spawn(process.execPath, [SELF, '--serve', kind, String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = spawn(process.execPath, [SELF, '--serve', kind, String(port)], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     children.push(child);
     await new Promise((resolve, reject) => {
       child.once('message', resolve);
@@ -112,7 +136,9 @@ async function main() {
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
   });
   await new Promise((resolve) => collector.listen(0, '127.0.0.1', resolve));
-  const tracingEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.address().port}` };
+  const tracingEnv = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.address().port}`,
+  };
   const startPolicyApi = async (route = '/policies/me', extraEnv = {}) => {
     const port = await freePort();
     const flows = ['b2c_1_signupsignin', 'b2c_1_signupsignin_mfa'];
@@ -124,7 +150,9 @@ async function main() {
       DATABASE_URL: await pg.createDatabase(),
       NATS_URL: nats.url,
       MIGRATE_ON_START: 'true',
-      B2C_IDENTITY_METADATA: flows.map((f) => `${idpBase}/contoso.onmicrosoft.com/${f}/v2.0/.well-known/openid-configuration`).join(','),
+      B2C_IDENTITY_METADATA: flows
+        .map((f) => `${idpBase}/contoso.onmicrosoft.com/${f}/v2.0/.well-known/openid-configuration`)
+        .join(','),
       API_AUDIENCE: API_CLIENT_ID,
       AUTH_ALLOW_INSECURE_HTTP: 'true',
       ...extraEnv,
@@ -134,7 +162,8 @@ async function main() {
     // Each user's first read creates their policy; the benchmark measures steady-state reads.
     for (const t of tokens) {
       const r = await fetch(`${base}/policies/me`, { headers: { authorization: `Bearer ${t}` } });
-      if (r.status !== 200 && r.status !== 201) throw new Error(`GET /policies/me answered ${r.status}: ${await r.text()}`);
+      if (r.status !== 200 && r.status !== 201)
+        throw new Error(`GET /policies/me answered ${r.status}: ${await r.text()}`);
     }
     return { url: `${base}${route}`, stop: () => p.stop('SIGTERM'), authenticated: true };
   };
@@ -147,7 +176,10 @@ async function main() {
           url: target.url,
           connections: CONNECTIONS,
           duration,
-          setupClient: target.authenticated ? (client) => client.setHeaders({ authorization: `Bearer ${tokens[next++ % tokens.length]}` }) : undefined,
+          setupClient: target.authenticated
+            ? (client) =>
+                client.setHeaders({ authorization: `Bearer ${tokens[next++ % tokens.length]}` })
+            : undefined,
         },
         (err, result) => (err ? reject(err) : resolve(result)),
       );
@@ -157,7 +189,12 @@ async function main() {
   // target alike instead of skewing the ratios.
   const results = [];
   try {
-    const [bare, nest, api, traced] = [await startBaseline('node'), await startBaseline('nest'), await startPolicyApi(), await startPolicyApi('/policies/me', tracingEnv)];
+    const [bare, nest, api, traced] = [
+      await startBaseline('node'),
+      await startBaseline('nest'),
+      await startPolicyApi(),
+      await startPolicyApi('/policies/me', tracingEnv),
+    ];
     const targets = [
       { name: 'node:http hello', url: bare.url },
       { name: 'NestJS (Fastify) hello', url: nest.url },
@@ -182,7 +219,15 @@ async function main() {
     for (const [i, t] of targets.entries()) {
       const a = acc[i];
       // p99: the worst slice's p99 (conservative; slices cannot be merged exactly).
-      results.push({ name: t.name, rps: a.requests / a.seconds, p50: median(a.p50), p99: Math.max(...a.p99), p99MedianSlice: median(a.p99), requests: a.requests, bad: a.bad });
+      results.push({
+        name: t.name,
+        rps: a.requests / a.seconds,
+        p50: median(a.p50),
+        p99: Math.max(...a.p99),
+        p99MedianSlice: median(a.p99),
+        requests: a.requests,
+        bad: a.bad,
+      });
     }
     await api.stop();
     await traced.stop();
@@ -198,22 +243,40 @@ async function main() {
     durationSeconds: DURATION,
     rounds: ROUNDS,
     results,
-    ratios: { vsNestHello: api.rps / nest.rps, vsNodeHttp: api.rps / bare.rps, tracedVsUntraced: tracedResult.rps / api.rps },
+    ratios: {
+      vsNestHello: api.rps / nest.rps,
+      vsNodeHttp: api.rps / bare.rps,
+      tracedVsUntraced: tracedResult.rps / api.rps,
+    },
     targets: { vsNestHello: 0.4, vsNodeHttp: 0.2, p99Ms: 20, tracedVsUntraced: 0.85 },
     exportedBytes,
   };
   if (JSON_OUT) {
     console.log(JSON.stringify(summary, null, 2));
   } else {
-    console.log(`policy-api benchmark: ${CONNECTIONS} connections, ${DURATION}s per target in ${ROUNDS} interleaved slices (after ${WARMUP}s warm-up each), autocannon`);
+    console.log(
+      `policy-api benchmark: ${CONNECTIONS} connections, ${DURATION}s per target in ${ROUNDS} interleaved slices (after ${WARMUP}s warm-up each), autocannon`,
+    );
     for (const r of results) {
-      console.log(`  ${r.name.padEnd(30)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(3)} ms (median slice ${String(r.p99MedianSlice).padStart(3)} ms)   (${r.requests} requests, ${r.bad} errors/non-2xx)`);
+      console.log(
+        `  ${r.name.padEnd(30)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(3)} ms (median slice ${String(r.p99MedianSlice).padStart(3)} ms)   (${r.requests} requests, ${r.bad} errors/non-2xx)`,
+      );
     }
     const mark = (ok) => (ok ? 'meets target' : 'BELOW TARGET');
-    console.log(`  policy-api / NestJS hello   = ${summary.ratios.vsNestHello.toFixed(2)}  (target >= 0.40: ${mark(summary.ratios.vsNestHello >= 0.4)})`);
-    console.log(`  policy-api / node:http      = ${summary.ratios.vsNodeHttp.toFixed(2)}  (target >= 0.20: ${mark(summary.ratios.vsNodeHttp >= 0.2)})`);
-    console.log(`  policy-api p99              = ${api.p99} ms  (target < 20 ms: ${mark(api.p99 < 20)})`);
-    console.log(`  traced / untraced           = ${summary.ratios.tracedVsUntraced.toFixed(2)}  (target >= 0.85: ${mark(summary.ratios.tracedVsUntraced >= 0.85)}; ${(exportedBytes / 1024).toFixed(0)} KiB of spans exported)`);
-    console.log(`  (context: policy-api /public, no auth or DB = ${(pub.rps / nest.rps).toFixed(2)} x NestJS hello)`);
+    console.log(
+      `  policy-api / NestJS hello   = ${summary.ratios.vsNestHello.toFixed(2)}  (target >= 0.40: ${mark(summary.ratios.vsNestHello >= 0.4)})`,
+    );
+    console.log(
+      `  policy-api / node:http      = ${summary.ratios.vsNodeHttp.toFixed(2)}  (target >= 0.20: ${mark(summary.ratios.vsNodeHttp >= 0.2)})`,
+    );
+    console.log(
+      `  policy-api p99              = ${api.p99} ms  (target < 20 ms: ${mark(api.p99 < 20)})`,
+    );
+    console.log(
+      `  traced / untraced           = ${summary.ratios.tracedVsUntraced.toFixed(2)}  (target >= 0.85: ${mark(summary.ratios.tracedVsUntraced >= 0.85)}; ${(exportedBytes / 1024).toFixed(0)} KiB of spans exported)`,
+    );
+    console.log(
+      `  (context: policy-api /public, no auth or DB = ${(pub.rps / nest.rps).toFixed(2)} x NestJS hello)`,
+    );
   }
 }

@@ -10,13 +10,21 @@ import { ensureDevCa } from '../scripts/dev-ca.mjs';
 const here = import.meta.dirname;
 const root = path.resolve(here, '..');
 const filter = process.argv[2] ?? '';
-execSync('npx --no-install turbo run build --output-logs=errors-only', { cwd: root, stdio: 'inherit' });
+execSync('npx --no-install turbo run build --output-logs=errors-only', {
+  cwd: root,
+  stdio: 'inherit',
+});
 const { caCertPath } = await ensureDevCa();
-const benches = readdirSync(here).filter((f) => f.endsWith('.bench.mjs') && f.includes(filter)).sort();
+const benches = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.mjs') && f.includes(filter))
+  .sort();
 let failed = 0;
 for (const b of benches) {
   console.log(`\n=== ${b}`);
-  const r = spawnSync(process.execPath, [path.join(here, b)], { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: caCertPath } });
+  const r = spawnSync(process.execPath, [path.join(here, b)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: caCertPath },
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -9,7 +9,14 @@
 // run with the same shape (development); BENCH_REQUESTS, BENCH_ROUNDS, BENCH_CONCURRENCY
 // (comma-separated, default 8,32), BENCH_COLD override. Profile the broker's hot path with
 // `node --cpu-prof benchmarks/token-broker.bench.mjs` (broker, client and echo share the process).
-import { contractHeaders, decode, encode, ensureStreams, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
+import {
+  contractHeaders,
+  decode,
+  encode,
+  ensureStreams,
+  tokensAcquireSubject,
+  TokensAcquire,
+} from '@idp/contracts';
 import { startNats } from '@idp/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -43,7 +50,15 @@ const tenant = (n) => dev.config.tenants.find((t) => t.name === n);
 const app = (t, n) => tenant(t).apps.find((a) => a.name === n);
 const SCOPE = 'api://policy-api/.default';
 const doc = {
-  registrations: [{ name: 'policy-daemon', tenantId: tenant('contoso').id, clientId: app('fabrikam', 'policy-daemon-kv').clientId, certificateName: 'policy-daemon', assertionAlgorithm: 'PS256' }],
+  registrations: [
+    {
+      name: 'policy-daemon',
+      tenantId: tenant('contoso').id,
+      clientId: app('fabrikam', 'policy-daemon-kv').clientId,
+      certificateName: 'policy-daemon',
+      assertionAlgorithm: 'PS256',
+    },
+  ],
   callers: { bench: [{ registration: 'policy-daemon', scopes: [SCOPE] }] },
 };
 
@@ -110,19 +125,34 @@ const service = await startAcquireService(brokerNc, broker.broker, '0.1.0');
 // all. Its reply is exactly as many bytes as the broker's cache-hit reply, and the client does
 // the same, minimal work for both (the same request bytes and contract header; the reply's size
 // checked, which tells a refusal from the token), so the ratio is the broker's own cost.
-const client = await connect({ servers: nats.url, user: 'bench', pass: 'c', inboxPrefix: '_INBOX.bench' });
-const requestBytes = encode(TokensAcquire, TokensAcquire.request, { registration: 'policy-daemon', scope: SCOPE });
+const client = await connect({
+  servers: nats.url,
+  user: 'bench',
+  pass: 'c',
+  inboxPrefix: '_INBOX.bench',
+});
+const requestBytes = encode(TokensAcquire, TokensAcquire.request, {
+  registration: 'policy-daemon',
+  scope: SCOPE,
+});
 const requestHeaders = contractHeaders(TokensAcquire);
 let replyBytes = 0;
 const call = async (subject) => {
-  const msg = await client.request(subject, requestBytes, { timeout: 30000, headers: requestHeaders });
+  const msg = await client.request(subject, requestBytes, {
+    timeout: 30000,
+    headers: requestHeaders,
+  });
   if (msg.data.length !== replyBytes) throw new Error(`unexpected reply: ${msg.string()}`);
 };
 const acquire = () => call(tokensAcquireSubject('bench'));
 /** A request whose reply is decoded with the contract (cold path, first request): any size. */
 const acquireChecked = async () => {
-  const msg = await client.request(tokensAcquireSubject('bench'), requestBytes, { timeout: 30000, headers: requestHeaders });
-  if (!decode(TokensAcquire, TokensAcquire.reply, msg.data).ok) throw new Error(`broker refused: ${msg.string()}`);
+  const msg = await client.request(tokensAcquireSubject('bench'), requestBytes, {
+    timeout: 30000,
+    headers: requestHeaders,
+  });
+  if (!decode(TokensAcquire, TokensAcquire.reply, msg.data).ok)
+    throw new Error(`broker refused: ${msg.string()}`);
   return msg.data.length;
 };
 const echoOnce = () => call('echo.v1.bench');
@@ -153,8 +183,17 @@ await load(acquire, 10000 - 1, 32);
 const signsPer10k = dev.keyVault.stats().signCount - signsBefore;
 
 const echoNc = await connect({ servers: nats.url, user: 'token-broker', pass: 'b' });
-const echoReply = new TextEncoder().encode(JSON.stringify({ ok: true, accessToken: '', tokenType: 'Bearer', expiresOn: 1 }));
-const echoPayload = new TextEncoder().encode(JSON.stringify({ ok: true, accessToken: 'x'.repeat(replyBytes - echoReply.length), tokenType: 'Bearer', expiresOn: 1 }));
+const echoReply = new TextEncoder().encode(
+  JSON.stringify({ ok: true, accessToken: '', tokenType: 'Bearer', expiresOn: 1 }),
+);
+const echoPayload = new TextEncoder().encode(
+  JSON.stringify({
+    ok: true,
+    accessToken: 'x'.repeat(replyBytes - echoReply.length),
+    tokenType: 'Bearer',
+    expiresOn: 1,
+  }),
+);
 echoNc.subscribe('echo.v1.*', { queue: 'echo', callback: (_err, msg) => msg.respond(echoPayload) });
 await echoNc.flush();
 
@@ -164,12 +203,26 @@ await load(acquire, 1000, 32);
 const hit = {};
 for (const c of CONCURRENCY) {
   const rounds = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push({ broker: await load(acquire, REQUESTS, c), echo: await load(echoOnce, REQUESTS, c) });
-  const b = { rps: median(rounds.map((r) => r.broker.rps)), p99: median(rounds.map((r) => r.broker.p99)) };
-  const e = { rps: median(rounds.map((r) => r.echo.rps)), p99: median(rounds.map((r) => r.echo.p99)) };
+  for (let r = 0; r < ROUNDS; r++)
+    rounds.push({
+      broker: await load(acquire, REQUESTS, c),
+      echo: await load(echoOnce, REQUESTS, c),
+    });
+  const b = {
+    rps: median(rounds.map((r) => r.broker.rps)),
+    p99: median(rounds.map((r) => r.broker.p99)),
+  };
+  const e = {
+    rps: median(rounds.map((r) => r.echo.rps)),
+    p99: median(rounds.map((r) => r.echo.p99)),
+  };
   // Ratio per round (broker and echo measured back to back), then the median: less sensitive to a noisy neighbour.
   const ratio = median(rounds.map((r) => r.broker.rps / r.echo.rps));
-  hit[c] = { broker: { rps: Math.round(b.rps), p99Ms: +b.p99.toFixed(2) }, echo: { rps: Math.round(e.rps), p99Ms: +e.p99.toFixed(2) }, ratio: +ratio.toFixed(3) };
+  hit[c] = {
+    broker: { rps: Math.round(b.rps), p99Ms: +b.p99.toFixed(2) },
+    echo: { rps: Math.round(e.rps), p99Ms: +e.p99.toFixed(2) },
+    ratio: +ratio.toFixed(3),
+  };
 }
 await broker.audit.flush();
 const minRatio = Math.min(...Object.values(hit).map((h) => h.ratio));
@@ -192,16 +245,33 @@ const result = {
   hit,
   minHitThroughputRatio: minRatio,
   keyVaultSignsPer10k: signsPer10k,
-  coldMs: { total: +coldTotal.toFixed(1), keyVaultSign: +coldSign.toFixed(1), tokenEndpoint: +coldToken.toFixed(1), certificateReadAndNats: +(coldTotal - coldSign - coldToken).toFixed(1) },
-  settings: { requests: REQUESTS, rounds: ROUNDS, concurrency: CONCURRENCY, coldSamples: COLD, replyBytes },
+  coldMs: {
+    total: +coldTotal.toFixed(1),
+    keyVaultSign: +coldSign.toFixed(1),
+    tokenEndpoint: +coldToken.toFixed(1),
+    certificateReadAndNats: +(coldTotal - coldSign - coldToken).toFixed(1),
+  },
+  settings: {
+    requests: REQUESTS,
+    rounds: ROUNDS,
+    concurrency: CONCURRENCY,
+    coldSamples: COLD,
+    replyBytes,
+  },
 };
 if (JSON_OUT) console.log(JSON.stringify(result));
 else {
   for (const [c, h] of Object.entries(hit)) {
-    log(`${c} in flight: cache-hit tokens.acquire ${h.broker.rps} req/s (p99 ${h.broker.p99Ms} ms), bare echo ${h.echo.rps} req/s (p99 ${h.echo.p99Ms} ms): ratio ${h.ratio} (target >= 0.5)`);
+    log(
+      `${c} in flight: cache-hit tokens.acquire ${h.broker.rps} req/s (p99 ${h.broker.p99Ms} ms), bare echo ${h.echo.rps} req/s (p99 ${h.echo.p99Ms} ms): ratio ${h.ratio} (target >= 0.5)`,
+    );
   }
-  log(`Key Vault signs per 10,000 requests, one scope (target 1 + refreshes): ${result.keyVaultSignsPer10k}`);
-  log(`cold path (median of ${COLD}): total ${result.coldMs.total} ms = Key Vault sign ${result.coldMs.keyVaultSign} ms + token endpoint ${result.coldMs.tokenEndpoint} ms + certificate read/NATS ${result.coldMs.certificateReadAndNats} ms`);
+  log(
+    `Key Vault signs per 10,000 requests, one scope (target 1 + refreshes): ${result.keyVaultSignsPer10k}`,
+  );
+  log(
+    `cold path (median of ${COLD}): total ${result.coldMs.total} ms = Key Vault sign ${result.coldMs.keyVaultSign} ms + token endpoint ${result.coldMs.tokenEndpoint} ms + certificate read/NATS ${result.coldMs.certificateReadAndNats} ms`,
+  );
 }
 
 await service.stop();

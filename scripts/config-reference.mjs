@@ -62,14 +62,25 @@ const local = `### Local stack and tests
 
 function serviceRows(service) {
   const text = readFileSync(path.join(root, 'services', service, 'README.md'), 'utf8');
-  const common = new Set(['NODE_ENV', 'PORT', 'LOG_LEVEL', 'NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'DATABASE_URL', 'MIGRATE_ON_START', 'SHUTDOWN_TIMEOUT_MS']);
+  const common = new Set([
+    'NODE_ENV',
+    'PORT',
+    'LOG_LEVEL',
+    'NATS_URL',
+    'NATS_USER',
+    'NATS_PASSWORD',
+    'DATABASE_URL',
+    'MIGRATE_ON_START',
+    'SHUTDOWN_TIMEOUT_MS',
+  ]);
   // Only rows of the README's variable tables (header `| Variable | ...`): other tables (endpoints,
   // error codes) also start rows with a code span.
   const rows = [];
   let inVariables = false;
   let previous = '';
   for (const line of text.split('\n')) {
-    if (line.startsWith('|') && !previous.startsWith('|')) inVariables = /^\|\s*variable\s*\|/i.test(line);
+    if (line.startsWith('|') && !previous.startsWith('|'))
+      inVariables = /^\|\s*variable\s*\|/i.test(line);
     else if (!line.startsWith('|')) inVariables = false;
     if (inVariables) rows.push(line);
     previous = line;
@@ -83,7 +94,8 @@ function serviceRows(service) {
 }
 
 const sections = ['portal', 'policy-api', 'scim', 'token-broker'].map(
-  (s) => `### ${s} ([details](services/${s}/README.md))\n\n| variable | default | meaning |\n| --- | --- | --- |\n${serviceRows(s).join('\n')}\n`,
+  (s) =>
+    `### ${s} ([details](services/${s}/README.md))\n\n| variable | default | meaning |\n| --- | --- | --- |\n${serviceRows(s).join('\n')}\n`,
 );
 const body = [common, ...sections, local].join('\n');
 const readmePath = path.join(root, 'README.md');

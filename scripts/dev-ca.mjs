@@ -20,7 +20,12 @@ const RENEW_BEFORE_MS = 30 * DAY_MS;
 const CA_LIFETIME_MS = 3650 * DAY_MS;
 const SERVER_LIFETIME_MS = 365 * DAY_MS;
 const DEFAULT_HOSTS = ['localhost', '127.0.0.1', '::1'];
-const ALG = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+const ALG = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+};
 
 x509.cryptoProvider.set(webcrypto);
 
@@ -48,7 +53,11 @@ export async function ensureDevCa(options = {}) {
       await createCa(files);
       caFresh = true;
     }
-    if (caFresh || !usableCert(files.certPath, hosts, false, files.caCertPath) || !fs.existsSync(files.keyPath)) {
+    if (
+      caFresh ||
+      !usableCert(files.certPath, hosts, false, files.caCertPath) ||
+      !fs.existsSync(files.keyPath)
+    ) {
       // Keep names an earlier caller asked for, so callers with different extras don't flip-flop.
       await createServerCert(files, unique([...hosts, ...existingHosts(files.certPath)]));
     }
@@ -79,7 +88,9 @@ function usableCert(file, hosts, isCa, caFile) {
     if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return false;
     if (isCa) return cert.ca;
     if (caFile && !cert.checkIssued(new NodeX509(fs.readFileSync(caFile)))) return false;
-    return hosts.every((h) => (net.isIP(h) ? cert.checkIP(h) !== undefined : cert.checkHost(h) !== undefined));
+    return hosts.every((h) =>
+      net.isIP(h) ? cert.checkIP(h) !== undefined : cert.checkHost(h) !== undefined,
+    );
   } catch {
     return false;
   }
@@ -109,7 +120,10 @@ async function createCa(files) {
     keys,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
@@ -119,7 +133,13 @@ async function createCa(files) {
 
 async function createServerCert(files, hosts) {
   const caCert = new x509.X509Certificate(fs.readFileSync(files.caCertPath, 'utf8'));
-  const caKey = await webcrypto.subtle.importKey('pkcs8', pemBody(fs.readFileSync(files.caKeyPath, 'utf8')), ALG, false, ['sign']);
+  const caKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    pemBody(fs.readFileSync(files.caKeyPath, 'utf8')),
+    ALG,
+    false,
+    ['sign'],
+  );
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
@@ -133,9 +153,17 @@ async function createServerCert(files, hosts) {
     signingKey: caKey,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: net.isIP(h) ? 'ip' : 'dns', value: h }))),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        x509.ExtendedKeyUsage.clientAuth,
+      ]),
+      new x509.SubjectAlternativeNameExtension(
+        hosts.map((h) => ({ type: net.isIP(h) ? 'ip' : 'dns', value: h })),
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
     ],
@@ -153,7 +181,10 @@ function randomSerial() {
 
 async function privateKeyPem(key) {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').match(/.{1,64}/g).join('\n')}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .match(/.{1,64}/g)
+    .join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
 
 function pemBody(pem) {
@@ -176,7 +207,8 @@ async function withLock(lockDir, fn) {
       if (err.code !== 'EEXIST') throw err;
       // A crashed holder leaves the lock behind; generation takes seconds at most.
       try {
-        if (Date.now() - fs.statSync(lockDir).mtimeMs > 30_000) fs.rmSync(lockDir, { recursive: true, force: true });
+        if (Date.now() - fs.statSync(lockDir).mtimeMs > 30_000)
+          fs.rmSync(lockDir, { recursive: true, force: true });
       } catch {
         /* removed by someone else meanwhile */
       }
@@ -191,7 +223,8 @@ async function withLock(lockDir, fn) {
   }
 }
 
-const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+const invokedDirectly =
+  process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   ensureDevCa({ hosts: process.argv.slice(2) })
     .then((r) => {

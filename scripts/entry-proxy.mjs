@@ -12,7 +12,10 @@ const bodyLimit = Number(process.env.ENTRY_BODY_LIMIT_BYTES ?? 32 * 1024 * 1024)
 const HSTS = 'max-age=31536000; includeSubDomains';
 
 const app = Fastify({
-  https: { cert: readFileSync(process.env.ENTRY_TLS_CERT), key: readFileSync(process.env.ENTRY_TLS_KEY) },
+  https: {
+    cert: readFileSync(process.env.ENTRY_TLS_CERT),
+    key: readFileSync(process.env.ENTRY_TLS_KEY),
+  },
   logger: { level: 'warn' },
   trustProxy: false,
   bodyLimit,
@@ -49,12 +52,18 @@ app.all('/*', (req, reply) => {
   const body = Buffer.isBuffer(req.body) ? req.body : undefined;
   return reply.from(target, {
     // Forward the bytes as received (never re-encoded), with their own content type.
-    ...(body ? { body, contentType: req.headers['content-type'] ?? 'application/octet-stream' } : {}),
+    ...(body
+      ? { body, contentType: req.headers['content-type'] ?? 'application/octet-stream' }
+      : {}),
     // X-Forwarded-* so services build absolute URLs and set Secure cookies correctly.
     // An unreachable or failing service is the gateway's 502 (504 on a timeout), as nginx answers.
     onError: (r, { error }) => {
       const status = error.statusCode === 503 || error.statusCode === 504 ? error.statusCode : 502;
-      r.code(status).send({ statusCode: status, error: status === 504 ? 'Gateway Timeout' : 'Bad Gateway', message: `upstream ${hit.r.prefix} unavailable` });
+      r.code(status).send({
+        statusCode: status,
+        error: status === 504 ? 'Gateway Timeout' : 'Bad Gateway',
+        message: `upstream ${hit.r.prefix} unavailable`,
+      });
     },
     rewriteRequestHeaders: (_r, headers) => ({
       ...headers,

@@ -31,25 +31,47 @@ function devSecret(dev, file, make) {
 /** The customer identity provider the portal signs in with: `--provider b2c|external-id` or UP_IDENTITY_PROVIDER. */
 export function identityProviderOf(argv = process.argv, env = process.env) {
   const i = argv.findIndex((a) => a === '--provider' || a.startsWith('--provider='));
-  const value = i < 0 ? (env.UP_IDENTITY_PROVIDER ?? 'b2c') : argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
-  if (value !== 'b2c' && value !== 'external-id') throw new Error(`unknown identity provider ${JSON.stringify(value)}: use --provider b2c or --provider external-id`);
+  const value =
+    i < 0
+      ? (env.UP_IDENTITY_PROVIDER ?? 'b2c')
+      : argv[i].includes('=')
+        ? argv[i].split('=')[1]
+        : argv[i + 1];
+  if (value !== 'b2c' && value !== 'external-id')
+    throw new Error(
+      `unknown identity provider ${JSON.stringify(value)}: use --provider b2c or --provider external-id`,
+    );
   return value;
 }
 
-const natsPassword = (dev, user) => devSecret(dev, `nats-${user}`, () => randomBytes(24).toString('base64url'));
+const natsPassword = (dev, user) =>
+  devSecret(dev, `nats-${user}`, () => randomBytes(24).toString('base64url'));
 
 // Mirrors helm/identity-platform values `messaging.permissions`: least privilege per service.
 const natsUsers = {
   portal: { publish: ['$JS.API.>', '$JS.ACK.>'], subscribe: [] },
   'policy-api': { publish: ['policy.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
   scim: { publish: ['scim.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
-  'token-broker': { publish: ['tokens.issued.>', '$JS.API.>', '$JS.ACK.>', '$SRV.>'], subscribe: ['tokens.acquire.v1.*', '$SRV.>'], responder: true },
+  'token-broker': {
+    publish: ['tokens.issued.>', '$JS.API.>', '$JS.ACK.>', '$SRV.>'],
+    subscribe: ['tokens.acquire.v1.*', '$SRV.>'],
+    responder: true,
+  },
   // The secretless daemon (token-broker's policy-reader CLI): may only ask for its own tokens.
   'policy-reader': { publish: ['tokens.acquire.v1.policy-reader'], subscribe: [] },
 };
 
 export const topology = {
-  ports: { identity: 9443, keyVault: 9444, nats: 4222, postgres: 55432, portal: 3000, 'policy-api': 3001, scim: 3002, 'token-broker': 3003 },
+  ports: {
+    identity: 9443,
+    keyVault: 9444,
+    nats: 4222,
+    postgres: 55432,
+    portal: 3000,
+    'policy-api': 3001,
+    scim: 3002,
+    'token-broker': 3003,
+  },
   databases: ['portal', 'policy', 'scim'],
 
   /** `npm run up -- --traces`: Jaeger v2's all-in-one defaults (OTLP/HTTP 4318, UI 16686, health 13133). */
@@ -57,7 +79,10 @@ export const topology = {
     uiUrl: 'http://localhost:16686/',
     healthUrl: 'http://localhost:13133/status',
     // The standard variables alone switch tracing on in every service (service-kit telemetry).
-    serviceEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
+    serviceEnv: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    },
   },
 
   natsConfig({ port, storeDir }) {
@@ -70,7 +95,16 @@ export const topology = {
       ];
       return `    { user: "${user}", password: "${natsPassword(dev, user)}", permissions: { ${perms.join(', ')} } }`;
     });
-    return [`listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${storeDir}" }`, 'authorization {', '  users = [', users.join('\n'), '  ]', '}', ''].join('\n');
+    return [
+      `listen: 127.0.0.1:${port}`,
+      `jetstream { store_dir: "${storeDir}" }`,
+      'authorization {',
+      '  users = [',
+      users.join('\n'),
+      '  ]',
+      '}',
+      '',
+    ].join('\n');
   },
 
   devAzureEnv({ ports, dev }) {
@@ -98,18 +132,25 @@ export const topology = {
       name: 'policy-api',
       env: ({ ports, dev, dbUrl }) => {
         const idp = `https://localhost:${ports.identity}`;
-        const b2c = (flow) => `${idp}/${contoso.name}.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
+        const b2c = (flow) =>
+          `${idp}/${contoso.name}.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
         return {
           ...common('policy-api', ports, dev, dbUrl('policy')),
           API_BASE_PATH: '/api',
-          B2C_IDENTITY_METADATA: [b2c(flows.b2c_1_signupsignin), b2c(flows.b2c_1_signupsignin_mfa)].join(','),
+          B2C_IDENTITY_METADATA: [
+            b2c(flows.b2c_1_signupsignin),
+            b2c(flows.b2c_1_signupsignin_mfa),
+          ].join(','),
           APP_IDENTITY_METADATA: `${idp}/${contoso.id}/v2.0/.well-known/openid-configuration,${idp}/${fabrikam.id}/v2.0/.well-known/openid-configuration`,
           API_AUDIENCE: [policyApiApp.clientId, ...(policyApiApp.identifierUris ?? [])].join(','),
           STEP_UP_USER_FLOWS: flows.b2c_1_signupsignin_mfa,
           // Migration window: External ID tokens (contosoext) are trusted beside B2C's, whichever the portal uses.
           EXTERNAL_ID_TENANT_ID: contosoext.id,
           EXTERNAL_ID_METADATA: `${idp}/${contosoext.id}/v2.0/.well-known/openid-configuration`,
-          EXTERNAL_ID_AUDIENCE: [extPolicyApiApp.clientId, ...(extPolicyApiApp.identifierUris ?? [])].join(','),
+          EXTERNAL_ID_AUDIENCE: [
+            extPolicyApiApp.clientId,
+            ...(extPolicyApiApp.identifierUris ?? []),
+          ].join(','),
           LEGACY_OBJECT_ID_CLAIM: contosoext.legacyIdClaim ?? 'extn.legacyB2cObjectId',
           STEP_UP_AUTH_CONTEXT: contosoext.authenticationContexts?.[0]?.id ?? 'c1',
         };
@@ -127,7 +168,11 @@ export const topology = {
     {
       name: 'token-broker',
       env: ({ ports, dev }) => {
-        const { DATABASE_URL: _d, MIGRATE_ON_START: _m, ...rest } = common('token-broker', ports, dev, '');
+        const {
+          DATABASE_URL: _d,
+          MIGRATE_ON_START: _m,
+          ...rest
+        } = common('token-broker', ports, dev, '');
         return {
           ...rest,
           KEY_VAULT_URL: `https://localhost:${ports.keyVault}`,
@@ -166,7 +211,9 @@ export const topology = {
               B2C_CLIENT_ID: portalApp.clientId,
               B2C_CLIENT_SECRET: portalApp.secrets[0].value,
             }),
-        SESSION_ENCRYPTION_KEY: devSecret(dev, 'portal-session-key', () => randomBytes(32).toString('base64')),
+        SESSION_ENCRYPTION_KEY: devSecret(dev, 'portal-session-key', () =>
+          randomBytes(32).toString('base64'),
+        ),
       }),
     },
   ],
@@ -176,7 +223,9 @@ export const topology = {
   /** Sign-in accounts of the provider's tenant, as `email / password` (migrated users marked). */
   demoUsers(provider) {
     const t = provider === 'external-id' ? contosoext : contoso;
-    return (t.users ?? []).map((u) => `${u.email} / ${u.password}${u.legacyB2cObjectId ? ' (migrated from B2C)' : ''}`);
+    return (t.users ?? []).map(
+      (u) => `${u.email} / ${u.password}${u.legacyB2cObjectId ? ' (migrated from B2C)' : ''}`,
+    );
   },
 };
 
@@ -187,9 +236,17 @@ function brokerConfig() {
   return {
     registrations: [
       // Cross-tenant: the daemon app lives in fabrikam; the policy API and its app role grant in contoso.
-      { name: 'policy-daemon', tenantId: contoso.id, clientId: daemon.clientId, certificateName: certificate, assertionAlgorithm: 'PS256' },
+      {
+        name: 'policy-daemon',
+        tenantId: contoso.id,
+        clientId: daemon.clientId,
+        certificateName: certificate,
+        assertionAlgorithm: 'PS256',
+      },
     ],
-    callers: { 'policy-reader': [{ registration: 'policy-daemon', scopes: ['api://policy-api/.default'] }] },
+    callers: {
+      'policy-reader': [{ registration: 'policy-daemon', scopes: ['api://policy-api/.default'] }],
+    },
   };
 }
 

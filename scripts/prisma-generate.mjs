@@ -6,5 +6,8 @@ import { spawnSync } from 'node:child_process';
 const env = { ...process.env };
 env.PRISMA_SCHEMA_ENGINE_BINARY ??= process.execPath;
 env.PRISMA_HIDE_UPDATE_MESSAGE = '1';
-const r = spawnSync('npx', ['--no-install', 'prisma', 'generate', ...process.argv.slice(2)], { stdio: 'inherit', env });
+const r = spawnSync('npx', ['--no-install', 'prisma', 'generate', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env,
+});
 process.exit(r.status ?? 1);

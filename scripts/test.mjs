@@ -11,7 +11,17 @@ const root = path.resolve(import.meta.dirname, '..');
 await ensureTools(forTest);
 console.log(`[test] node ${process.version} (${process.execPath})`);
 const { caCertPath } = await ensureDevCa();
-const args = ['turbo', 'run', 'lint', 'typecheck', 'test', '--concurrency=1', '--continue', '--output-logs=full', ...process.argv.slice(2)];
+const args = [
+  'turbo',
+  'run',
+  'lint',
+  'typecheck',
+  'test',
+  '--concurrency=1',
+  '--continue',
+  '--output-logs=full',
+  ...process.argv.slice(2),
+];
 const child = spawn('npx', ['--no-install', ...args], {
   cwd: root,
   env: { ...process.env, NODE_EXTRA_CA_CERTS: caCertPath, FORCE_COLOR: '0' },

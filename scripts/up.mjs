@@ -32,7 +32,10 @@ if (!existsSync(path.join(root, 'node_modules', '.bin', 'turbo'))) {
 if (!process.argv.includes('--no-build')) {
   say('building (turbo, cached after the first run)…');
   try {
-    execSync('npx --no-install turbo run build --output-logs=errors-only', { cwd: root, stdio: 'inherit' });
+    execSync('npx --no-install turbo run build --output-logs=errors-only', {
+      cwd: root,
+      stdio: 'inherit',
+    });
   } catch {
     console.error('[up] the build failed (see above); nothing was started');
     process.exit(1);
@@ -56,7 +59,9 @@ mkdirSync(dev, { recursive: true });
 chmodSync(dev, 0o755);
 
 const ports = Object.fromEntries(
-  Object.entries({ entry: Number(process.env.UP_PORT ?? 8443), ...topology.ports }).map(([k, v]) => [k, k === 'entry' && process.env.UP_PORT ? v : v + offset]),
+  Object.entries({ entry: Number(process.env.UP_PORT ?? 8443), ...topology.ports }).map(
+    ([k, v]) => [k, k === 'entry' && process.env.UP_PORT ? v : v + offset],
+  ),
 );
 const children = [];
 let stopping = false;
@@ -143,7 +148,9 @@ try {
     const pg = await startPostgres({ dir: path.join(dev, 'postgres'), port: ports.postgres });
     children.push({ name: 'postgres', stop: pg.stop });
     dbBase = pg.url;
-    say(`PostgreSQL on 127.0.0.1:${ports.postgres} (data in ${path.relative(root, dev) || dev}/postgres)`);
+    say(
+      `PostgreSQL on 127.0.0.1:${ports.postgres} (data in ${path.relative(root, dev) || dev}/postgres)`,
+    );
   }
   const { Client } = require('pg');
   const dbUrl = (name) => {
@@ -161,11 +168,19 @@ try {
 
   // NATS with JetStream and one user per service (the same permissions the Helm chart sets).
   const natsConf = path.join(dev, 'nats.conf');
-  writeFileSync(natsConf, topology.natsConfig({ port: ports.nats, storeDir: path.join(dev, 'nats') }));
+  writeFileSync(
+    natsConf,
+    topology.natsConfig({ port: ports.nats, storeDir: path.join(dev, 'nats') }),
+  );
   run('nats', natsServerBinary(), ['-c', natsConf]);
 
   // Azure stand-ins (identity + Key Vault), HTTPS with the dev CA.
-  run('dev-azure', process.execPath, ['dev-azure/dist/main.js'], topology.devAzureEnv({ ports, dev, ca }));
+  run(
+    'dev-azure',
+    process.execPath,
+    ['dev-azure/dist/main.js'],
+    topology.devAzureEnv({ ports, dev, ca }),
+  );
   await waitHttp(`https://localhost:${ports.identity}/healthz`, 'dev-azure');
 
   if (traces) {
@@ -177,9 +192,13 @@ try {
   for (const svc of topology.services) {
     // --watch: restart a service when its build output changes (pair with `npx turbo run dev`).
     const watch = process.argv.includes('--watch') ? ['--watch'] : [];
-    run(svc.name, process.execPath, [...watch, `services/${svc.name}/dist/main.js`], { ...svc.env({ ports, dev, dbUrl, ca, provider }), ...tracesEnv });
+    run(svc.name, process.execPath, [...watch, `services/${svc.name}/dist/main.js`], {
+      ...svc.env({ ports, dev, dbUrl, ca, provider }),
+      ...tracesEnv,
+    });
   }
-  for (const svc of topology.services) await waitHttp(`http://127.0.0.1:${ports[svc.name]}/readyz`, svc.name);
+  for (const svc of topology.services)
+    await waitHttp(`http://127.0.0.1:${ports[svc.name]}/readyz`, svc.name);
 
   run('entry', process.execPath, ['scripts/entry-proxy.mjs'], {
     ENTRY_PORT: String(ports.entry),
@@ -189,7 +208,8 @@ try {
   });
   await waitHttp(`https://localhost:${ports.entry}/healthz`, 'entry');
 
-  const providerName = provider === 'external-id' ? 'Entra External ID (contosoext)' : 'Azure AD B2C (contoso)';
+  const providerName =
+    provider === 'external-id' ? 'Entra External ID (contosoext)' : 'Azure AD B2C (contoso)';
   console.log(`
   Identity platform is up (Ctrl-C to stop; data stays in ${path.relative(root, dev) || dev}/).
 
@@ -200,7 +220,11 @@ try {
     Key Vault     https://localhost:${ports.keyVault}/   (local stand-in)${traces ? `\n    Traces        ${topology.jaeger.uiUrl}   (Jaeger)` : ''}
 
   Demo accounts (${providerName}): ${topology.demoUsers(provider).join(', ')}${
-    provider === 'external-id' ? '\n  One-time codes (sign-up, password reset, step-up): https://localhost:' + ports.identity + '/_dev/mailbox' : ''
+    provider === 'external-id'
+      ? '\n  One-time codes (sign-up, password reset, step-up): https://localhost:' +
+        ports.identity +
+        '/_dev/mailbox'
+      : ''
   }
   Trust the dev CA in your browser: ${ca.caCertPath}
 `);

@@ -23,7 +23,10 @@ ensureDevCa()
 
 function run(caCertPath) {
   // Same lookup as an npm script: local and root node_modules/.bin first.
-  const binDirs = [path.join(process.cwd(), 'node_modules', '.bin'), path.join(repoRoot, 'node_modules', '.bin')];
+  const binDirs = [
+    path.join(process.cwd(), 'node_modules', '.bin'),
+    path.join(repoRoot, 'node_modules', '.bin'),
+  ];
   const env = {
     ...process.env,
     NODE_EXTRA_CA_CERTS: caCertPath,

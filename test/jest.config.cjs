@@ -1,1 +1,5 @@
-module.exports = { ...require('../jest.preset.cjs'), testMatch: ['<rootDir>/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/'] };
+module.exports = {
+  ...require('../jest.preset.cjs'),
+  testMatch: ['<rootDir>/**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+};

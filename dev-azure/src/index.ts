@@ -12,9 +12,26 @@ import { startKeyVault, type KeyVaultHandle } from './keyvault';
 import { ensureDevCa } from './tls/dev-ca';
 import { httpsOrigin } from './util/https-origin';
 
-export { DevAzureConfigError, loadDevAzureConfig, parseDevAzureConfig, seedConfigPath } from './config/load';
-export type { AppConfig, DevAzureConfig, DevAzureConfigInput, KeyVaultConfig, TenantConfig, UserFlowConfig } from './config/schema';
-export type { IdentityTestApi, IssueExternalTokenOptions, IssueUserTokenOptions, TestUser } from './identity/test-api';
+export {
+  DevAzureConfigError,
+  loadDevAzureConfig,
+  parseDevAzureConfig,
+  seedConfigPath,
+} from './config/load';
+export type {
+  AppConfig,
+  DevAzureConfig,
+  DevAzureConfigInput,
+  KeyVaultConfig,
+  TenantConfig,
+  UserFlowConfig,
+} from './config/schema';
+export type {
+  IdentityTestApi,
+  IssueExternalTokenOptions,
+  IssueUserTokenOptions,
+  TestUser,
+} from './identity/test-api';
 export type { EntraTokenResponse } from './identity/external/tokens';
 export type { B2CTokenResponse } from './identity/tokens/user-token';
 export { ensureDevCa, type DevCaFiles } from './tls/dev-ca';
@@ -51,7 +68,11 @@ export interface ClusterIssuerHandle {
   /** Writes a projected service-account token to `file` and refreshes it before expiry until stop(). */
   writeServiceAccountToken(file: string, ns: string, sa: string): Promise<void>;
   /** A service-account token, for tests that pass assertions directly. */
-  mintServiceAccountToken(ns: string, sa: string, o?: { audiences?: string[]; lifetimeSeconds?: number }): string;
+  mintServiceAccountToken(
+    ns: string,
+    sa: string,
+    o?: { audiences?: string[]; lifetimeSeconds?: number },
+  ): string;
 }
 
 export interface DevAzure {
@@ -81,13 +102,30 @@ export async function startDevAzure(o: DevAzureOptions): Promise<DevAzure> {
   let tls = o.tls;
   if (!tls) {
     const names = [host, o.publicHost ?? host, ...(publicUrl ? [new URL(publicUrl).hostname] : [])];
-    const ca = await ensureDevCa({ hosts: [...new Set(names)].filter((h) => h !== '0.0.0.0' && h !== '::') });
+    const ca = await ensureDevCa({
+      hosts: [...new Set(names)].filter((h) => h !== '0.0.0.0' && h !== '::'),
+    });
     tls = { certPem: ca.certPem, keyPem: ca.keyPem, caPem: ca.caPem };
   }
-  const identity = await startIdentityServer({ config, dataDir: o.dataDir, host, publicHost: o.publicHost, publicUrl, port: o.identityPort ?? 0, tls, caPem: tls.caPem });
+  const identity = await startIdentityServer({
+    config,
+    dataDir: o.dataDir,
+    host,
+    publicHost: o.publicHost,
+    publicUrl,
+    port: o.identityPort ?? 0,
+    tls,
+    caPem: tls.caPem,
+  });
   let keyVault: KeyVaultHandle | undefined;
   try {
-    if (o.keyVault !== false && config.keyVault) keyVault = await startVault(config, identity, { host, port: o.keyVaultPort ?? 0, tls, dataDir: o.dataDir });
+    if (o.keyVault !== false && config.keyVault)
+      keyVault = await startVault(config, identity, {
+        host,
+        port: o.keyVaultPort ?? 0,
+        tls,
+        dataDir: o.dataDir,
+      });
   } catch (err) {
     await identity.stop();
     throw err;
@@ -99,7 +137,9 @@ export async function startDevAzure(o: DevAzureOptions): Promise<DevAzure> {
     writeServiceAccountToken: (file, ns, sa) => clusters.writeToken(name, file, ns, sa),
     mintServiceAccountToken: (ns, sa, mo) => clusters.mint(name, ns, sa, mo),
   });
-  const clusterIssuers = Object.fromEntries(config.clusterIssuers.map((c) => [c.name, handle(c.name)]));
+  const clusterIssuers = Object.fromEntries(
+    config.clusterIssuers.map((c) => [c.name, handle(c.name)]),
+  );
   const first = config.clusterIssuers[0]?.name;
 
   return {
@@ -144,7 +184,11 @@ async function startVault(
     // Its own keys: read where the identity stand-in listens, not through the ingress.
     jwksBaseUrl: identity.listenUrl,
     roleAssignments: kv.roleAssignments.flatMap((r) =>
-      resolvePrincipalIds(config, r.principal, tenant).map((principalId) => ({ principalId, role: r.role, scope: r.scope })),
+      resolvePrincipalIds(config, r.principal, tenant).map((principalId) => ({
+        principalId,
+        role: r.role,
+        scope: r.scope,
+      })),
     ),
     rateLimitPerSecond: kv.rateLimitPerSecond,
     seedCertificates: kv.seedCertificates,
@@ -158,4 +202,3 @@ async function startVault(
   });
   return handle;
 }
-

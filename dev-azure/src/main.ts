@@ -24,7 +24,8 @@ function port(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`${name} must be a port number, got "${raw}"`);
   return n;
 }
 
@@ -34,7 +35,11 @@ function tlsFromFiles(): DevAzureOptions['tls'] {
   if (!cert && !key) return undefined;
   if (!cert || !key) throw new Error('set both DEV_AZURE_TLS_CERT_FILE and DEV_AZURE_TLS_KEY_FILE');
   const ca = process.env.DEV_AZURE_CA_FILE;
-  return { certPem: fs.readFileSync(cert, 'utf8'), keyPem: fs.readFileSync(key, 'utf8'), caPem: ca ? fs.readFileSync(ca, 'utf8') : undefined };
+  return {
+    certPem: fs.readFileSync(cert, 'utf8'),
+    keyPem: fs.readFileSync(key, 'utf8'),
+    caPem: ca ? fs.readFileSync(ca, 'utf8') : undefined,
+  };
 }
 
 function publicUrlFromEnv(): string | undefined {
@@ -44,14 +49,23 @@ function publicUrlFromEnv(): string | undefined {
     return httpsOrigin('DEV_AZURE_PUBLIC_URL', raw);
   } catch (e) {
     // Printed like a configuration file mistake: the variable and the problem, no stack.
-    throw new DevAzureConfigError('environment', [{ path: ['DEV_AZURE_PUBLIC_URL'], message: (e as Error).message.replace(/^DEV_AZURE_PUBLIC_URL /, '') }]);
+    throw new DevAzureConfigError('environment', [
+      {
+        path: ['DEV_AZURE_PUBLIC_URL'],
+        message: (e as Error).message.replace(/^DEV_AZURE_PUBLIC_URL /, ''),
+      },
+    ]);
   }
 }
 
 async function main(): Promise<void> {
-  const dataDir = path.resolve(process.env.DEV_AZURE_DATA_DIR ?? path.join(repoRoot, '.dev', 'dev-azure'));
+  const dataDir = path.resolve(
+    process.env.DEV_AZURE_DATA_DIR ?? path.join(repoRoot, '.dev', 'dev-azure'),
+  );
   const azure = await startDevAzure({
-    configPath: process.env.DEV_AZURE_CONFIG ? path.resolve(process.env.DEV_AZURE_CONFIG) : undefined,
+    configPath: process.env.DEV_AZURE_CONFIG
+      ? path.resolve(process.env.DEV_AZURE_CONFIG)
+      : undefined,
     dataDir,
     host: process.env.DEV_AZURE_HOST || 'localhost',
     publicHost: process.env.DEV_AZURE_PUBLIC_HOST || undefined,
@@ -66,24 +80,36 @@ async function main(): Promise<void> {
   if (azure.keyVaultUrl) out(`dev-azure key vault: ${azure.keyVaultUrl}`);
   out(`data dir:            ${dataDir}`);
   for (const t of azure.config.tenants) {
-    out(`tenant ${t.name} (${t.type}) ${t.id}: ${azure.identityUrl}/${t.type === 'b2c' ? `${t.name}.onmicrosoft.com/<flow>` : t.id}/v2.0/.well-known/openid-configuration`);    if (t.type === 'external') {
-      out(`  MSAL authority ${azure.identityUrl}/${t.id} (knownAuthorities: ${new URL(azure.identityUrl).host}); stands in for https://${t.subdomain ?? t.name}.ciamlogin.com/`);
+    out(
+      `tenant ${t.name} (${t.type}) ${t.id}: ${azure.identityUrl}/${t.type === 'b2c' ? `${t.name}.onmicrosoft.com/<flow>` : t.id}/v2.0/.well-known/openid-configuration`,
+    );
+    if (t.type === 'external') {
+      out(
+        `  MSAL authority ${azure.identityUrl}/${t.id} (knownAuthorities: ${new URL(azure.identityUrl).host}); stands in for https://${t.subdomain ?? t.name}.ciamlogin.com/`,
+      );
     }
   }
   out(`one-time codes (email/SMS): ${azure.identityUrl}/_dev/mailbox`);
-  for (const [name, c] of Object.entries(azure.clusterIssuers)) out(`cluster issuer ${name}: ${c.issuerUrl}`);
+  for (const [name, c] of Object.entries(azure.clusterIssuers))
+    out(`cluster issuer ${name}: ${c.issuerUrl}`);
 
   const tokenFile = process.env.DEV_AZURE_SA_TOKEN_FILE;
   if (tokenFile) {
-    const [ns, sa] = (process.env.DEV_AZURE_SERVICE_ACCOUNT ?? 'identity-platform:token-broker').split(':');
+    const [ns, sa] = (
+      process.env.DEV_AZURE_SERVICE_ACCOUNT ?? 'identity-platform:token-broker'
+    ).split(':');
     const file = path.resolve(tokenFile);
     await azure.clusterIssuer.writeServiceAccountToken(file, ns, sa);
     out(`service-account token for ${ns}/${sa}: ${file} (refreshed before expiry)`);
     // The app whose federated credential trusts this service account: what the workload needs, as on AKS.
     const subject = `system:serviceaccount:${ns}:${sa}`;
     for (const t of azure.config.tenants) {
-      for (const app of t.apps.filter((a) => a.federatedCredentials.some((f) => f.subject === subject))) {
-        out(`workload identity env for ${app.name}: AZURE_AUTHORITY_HOST=${azure.authorityHost} AZURE_TENANT_ID=${t.id} AZURE_CLIENT_ID=${app.clientId} AZURE_FEDERATED_TOKEN_FILE=${file}`);
+      for (const app of t.apps.filter((a) =>
+        a.federatedCredentials.some((f) => f.subject === subject),
+      )) {
+        out(
+          `workload identity env for ${app.name}: AZURE_AUTHORITY_HOST=${azure.authorityHost} AZURE_TENANT_ID=${t.id} AZURE_CLIENT_ID=${app.clientId} AZURE_FEDERATED_TOKEN_FILE=${file}`,
+        );
       }
     }
   }
@@ -104,6 +130,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof DevAzureConfigError ? err.message : `dev-azure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  console.error(
+    err instanceof DevAzureConfigError
+      ? err.message
+      : `dev-azure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+  );
   process.exit(1);
 });

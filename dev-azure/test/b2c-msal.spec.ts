@@ -2,7 +2,13 @@
 // fetch-based browser filling the real sign-in pages.
 import { ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { expectPage, expectRedirect, HttpBrowser, linkById, type Page } from './helpers/http-browser';
+import {
+  expectPage,
+  expectRedirect,
+  HttpBrowser,
+  linkById,
+  type Page,
+} from './helpers/http-browser';
 import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from './helpers/harness';
 
 const { contoso } = seed;
@@ -29,7 +35,10 @@ function msalApp(flow: string): ConfidentialClientApplication {
   });
 }
 
-async function startAuth(app: ConfidentialClientApplication, extra: { prompt?: string; state?: string } = {}) {
+async function startAuth(
+  app: ConfidentialClientApplication,
+  extra: { prompt?: string; state?: string } = {},
+) {
   const pkce = await new CryptoProvider().generatePkceCodes();
   const state = extra.state ?? `st-${Math.random().toString(36).slice(2)}`;
   const nonce = `n-${Math.random().toString(36).slice(2)}`;
@@ -45,7 +54,11 @@ async function startAuth(app: ConfidentialClientApplication, extra: { prompt?: s
   return { url, pkce, state, nonce };
 }
 
-function redeem(app: ConfidentialClientApplication, auth: { pkce: { verifier: string }; nonce: string }, back: URL) {
+function redeem(
+  app: ConfidentialClientApplication,
+  auth: { pkce: { verifier: string }; nonce: string },
+  back: URL,
+) {
   return app.acquireTokenByCode({
     code: back.searchParams.get('code') ?? '',
     scopes: API_SCOPES,
@@ -55,7 +68,12 @@ function redeem(app: ConfidentialClientApplication, auth: { pkce: { verifier: st
   });
 }
 
-async function signIn(browser: HttpBrowser, page: Page, email: string, password: string): Promise<URL> {
+async function signIn(
+  browser: HttpBrowser,
+  page: Page,
+  email: string,
+  password: string,
+): Promise<URL> {
   return expectRedirect(await browser.submit(page, { email, password }));
 }
 
@@ -63,7 +81,9 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
   it('signs a seed user in and returns B2C-shaped tokens MSAL accepts', async () => {
     const app = msalApp('B2C_1_signupsignin');
     const auth = await startAuth(app);
-    expect(new URL(auth.url).pathname).toBe('/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize');
+    expect(new URL(auth.url).pathname).toBe(
+      '/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize',
+    );
 
     const browser = new HttpBrowser(t.azure.identityUrl);
     const page = expectPage(await browser.open(auth.url));
@@ -85,12 +105,21 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
       nonce: auth.nonce,
       state: auth.state,
     });
-    expect(result.account?.homeAccountId).toBe(`${contoso.alice.oid}-b2c_1_signupsignin.${contoso.id}`);
+    expect(result.account?.homeAccountId).toBe(
+      `${contoso.alice.oid}-b2c_1_signupsignin.${contoso.id}`,
+    );
     expect(result.account?.username ?? '').toBeDefined();
 
-    const jwks = createRemoteJWKSet(new URL(`${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/discovery/v2.0/keys`));
+    const jwks = createRemoteJWKSet(
+      new URL(
+        `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/discovery/v2.0/keys`,
+      ),
+    );
     const issuer = `${t.azure.identityUrl}/${contoso.id}/v2.0/`;
-    const access = await jwtVerify(result.accessToken, jwks, { issuer, audience: contoso.policyApi.clientId });
+    const access = await jwtVerify(result.accessToken, jwks, {
+      issuer,
+      audience: contoso.policyApi.clientId,
+    });
     expect(access.payload).toMatchObject({
       sub: contoso.alice.oid,
       oid: contoso.alice.oid,
@@ -116,7 +145,12 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     const app = msalApp('B2C_1_signupsignin');
     const browser = new HttpBrowser(t.azure.identityUrl);
     const first = await startAuth(app);
-    const back1 = await signIn(browser, expectPage(await browser.open(first.url)), contoso.bob.email, contoso.bob.password);
+    const back1 = await signIn(
+      browser,
+      expectPage(await browser.open(first.url)),
+      contoso.bob.email,
+      contoso.bob.password,
+    );
     const r1 = await redeem(app, first, back1);
     const authTime1 = decodeJwt(r1.idToken).auth_time as number;
 
@@ -146,7 +180,9 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     expect(link).toBeDefined();
     const back = expectRedirect(await browser.open(new URL(link ?? '', page.url).toString()));
     expect(back.searchParams.get('error')).toBe('access_denied');
-    expect(back.searchParams.get('error_description')).toMatch(/^AADB2C90118: The user has forgotten their password\./);
+    expect(back.searchParams.get('error_description')).toMatch(
+      /^AADB2C90118: The user has forgotten their password\./,
+    );
     expect(back.searchParams.get('state')).toBe(auth.state);
   });
 
@@ -155,7 +191,9 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     const auth = await startAuth(app);
     const browser = new HttpBrowser(t.azure.identityUrl);
     const page = expectPage(await browser.open(auth.url));
-    const again = expectPage(await browser.submit(page, { email: contoso.alice.email, password: 'wrong-password' }));
+    const again = expectPage(
+      await browser.submit(page, { email: contoso.alice.email, password: 'wrong-password' }),
+    );
     expect(again.html).toContain('Invalid username or password.');
     expect(again.html).toContain('role="alert"');
   });
@@ -165,7 +203,11 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     const auth = await startAuth(app);
     const browser = new HttpBrowser(t.azure.identityUrl);
     const page = expectPage(await browser.open(auth.url));
-    const step = await browser.submit(page, { email: contoso.alice.email, password: contoso.alice.password, csrf_token: 'forged' });
+    const step = await browser.submit(page, {
+      email: contoso.alice.email,
+      password: contoso.alice.password,
+      csrf_token: 'forged',
+    });
     expect(expectPage(step).status).toBe(403);
   });
 
@@ -173,7 +215,12 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     const app = msalApp('B2C_1_signupsignin');
     const auth = await startAuth(app);
     const browser = new HttpBrowser(t.azure.identityUrl);
-    const back = await signIn(browser, expectPage(await browser.open(auth.url)), contoso.alice.email, contoso.alice.password);
+    const back = await signIn(
+      browser,
+      expectPage(await browser.open(auth.url)),
+      contoso.alice.email,
+      contoso.alice.password,
+    );
     const redeem = await tokenRequest('b2c_1_signupsignin', {
       grant_type: 'authorization_code',
       code: back.searchParams.get('code') ?? '',
@@ -183,8 +230,20 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     });
     expect(redeem.status).toBe(200);
     const body = (await redeem.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ token_type: 'Bearer', scope: expect.stringContaining('Accounts.Read') });
-    for (const f of ['access_token', 'id_token', 'refresh_token', 'expires_in', 'not_before', 'id_token_expires_in', 'profile_info', 'client_info']) {
+    expect(body).toMatchObject({
+      token_type: 'Bearer',
+      scope: expect.stringContaining('Accounts.Read'),
+    });
+    for (const f of [
+      'access_token',
+      'id_token',
+      'refresh_token',
+      'expires_in',
+      'not_before',
+      'id_token_expires_in',
+      'profile_info',
+      'client_info',
+    ]) {
       expect(body[f]).toBeDefined();
     }
     expect(JSON.parse(Buffer.from(String(body.client_info), 'base64url').toString())).toEqual({
@@ -192,13 +251,21 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
       utid: contoso.id,
     });
 
-    const refreshed = await tokenRequest('b2c_1_signupsignin', { grant_type: 'refresh_token', refresh_token: String(body.refresh_token) });
+    const refreshed = await tokenRequest('b2c_1_signupsignin', {
+      grant_type: 'refresh_token',
+      refresh_token: String(body.refresh_token),
+    });
     expect(refreshed.status).toBe(200);
-    const wrongFlow = await tokenRequest('b2c_1_signupsignin_mfa', { grant_type: 'refresh_token', refresh_token: String(body.refresh_token) });
+    const wrongFlow = await tokenRequest('b2c_1_signupsignin_mfa', {
+      grant_type: 'refresh_token',
+      refresh_token: String(body.refresh_token),
+    });
     expect(wrongFlow.status).toBe(400);
     const err = (await wrongFlow.json()) as { error: string; error_description: string };
     expect(err.error).toBe('invalid_grant');
-    expect(err.error_description).toMatch(/^AADB2C90088: .*Actual Value : B2C_1_signupsignin and Expected Value : B2C_1_signupsignin_mfa/);
+    expect(err.error_description).toMatch(
+      /^AADB2C90088: .*Actual Value : B2C_1_signupsignin and Expected Value : B2C_1_signupsignin_mfa/,
+    );
 
     // A code works once.
     const reuse = await tokenRequest('b2c_1_signupsignin', {
@@ -208,14 +275,21 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
       code_verifier: auth.pkce.verifier,
     });
     expect(reuse.status).toBe(400);
-    expect(((await reuse.json()) as { error_description: string }).error_description).toMatch(/^AADSTS54005:/);
+    expect(((await reuse.json()) as { error_description: string }).error_description).toMatch(
+      /^AADSTS54005:/,
+    );
   });
 
   it('checks the PKCE verifier', async () => {
     const app = msalApp('B2C_1_signupsignin');
     const auth = await startAuth(app);
     const browser = new HttpBrowser(t.azure.identityUrl);
-    const back = await signIn(browser, expectPage(await browser.open(auth.url)), contoso.alice.email, contoso.alice.password);
+    const back = await signIn(
+      browser,
+      expectPage(await browser.open(auth.url)),
+      contoso.alice.email,
+      contoso.alice.password,
+    );
     const res = await tokenRequest('b2c_1_signupsignin', {
       grant_type: 'authorization_code',
       code: back.searchParams.get('code') ?? '',
@@ -223,7 +297,9 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
       code_verifier: 'x'.repeat(43),
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error_description: string }).error_description).toMatch(/^AADB2C90183:/);
+    expect(((await res.json()) as { error_description: string }).error_description).toMatch(
+      /^AADB2C90183:/,
+    );
   });
 
   it('delivers the response with response_mode=form_post', async () => {
@@ -233,7 +309,9 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     url.searchParams.set('response_mode', 'form_post');
     const browser = new HttpBrowser(t.azure.identityUrl);
     const page = expectPage(await browser.open(url.toString()));
-    const post = expectPage(await browser.submit(page, { email: contoso.alice.email, password: contoso.alice.password }));
+    const post = expectPage(
+      await browser.submit(page, { email: contoso.alice.email, password: contoso.alice.password }),
+    );
     expect(post.html).toContain(`action="${REDIRECT_URI}"`);
     expect(post.html).toMatch(/name="code" value="[^"]+"/);
     expect(post.html).toContain(`name="state" value="${auth.state}"`);
@@ -241,15 +319,25 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
   });
 
   it('serves metadata for lower-cased flow names and for ?p=', async () => {
-    const lower = await fetch(`${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin_mfa/v2.0/.well-known/openid-configuration`);
+    const lower = await fetch(
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin_mfa/v2.0/.well-known/openid-configuration`,
+    );
     expect(lower.status).toBe(200);
     const meta = (await lower.json()) as Record<string, string>;
     expect(meta.issuer).toBe(`${t.azure.identityUrl}/${contoso.id}/v2.0/`);
-    expect(meta.authorization_endpoint).toBe(`${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin_mfa/oauth2/v2.0/authorize`);
-    const p = await fetch(`${t.azure.identityUrl}/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration?p=B2C_1_signupsignin`);
+    expect(meta.authorization_endpoint).toBe(
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin_mfa/oauth2/v2.0/authorize`,
+    );
+    const p = await fetch(
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration?p=B2C_1_signupsignin`,
+    );
     expect(p.status).toBe(200);
-    expect(((await p.json()) as Record<string, string>).token_endpoint).toContain('?p=b2c_1_signupsignin');
-    const missing = await fetch(`${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_nope/v2.0/.well-known/openid-configuration`);
+    expect(((await p.json()) as Record<string, string>).token_endpoint).toContain(
+      '?p=b2c_1_signupsignin',
+    );
+    const missing = await fetch(
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_nope/v2.0/.well-known/openid-configuration`,
+    );
     expect(missing.status).toBe(404);
   });
 
@@ -257,15 +345,26 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     const app = msalApp('B2C_1_signupsignin');
     const browser = new HttpBrowser(t.azure.identityUrl);
     const auth = await startAuth(app);
-    const back = await signIn(browser, expectPage(await browser.open(auth.url)), contoso.alice.email, contoso.alice.password);
+    const back = await signIn(
+      browser,
+      expectPage(await browser.open(auth.url)),
+      contoso.alice.email,
+      contoso.alice.password,
+    );
     const result = await redeem(app, auth, back);
     const logoutBase = `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/logout`;
 
-    const bad = await browser.open(`${logoutBase}?${new URLSearchParams({ id_token_hint: result.idToken, post_logout_redirect_uri: 'https://evil.example/' })}`);
+    const bad = await browser.open(
+      `${logoutBase}?${new URLSearchParams({ id_token_hint: result.idToken, post_logout_redirect_uri: 'https://evil.example/' })}`,
+    );
     expect(expectPage(bad).status).toBe(400);
 
     const target = 'https://localhost:8443/';
-    const ok = expectRedirect(await browser.open(`${logoutBase}?${new URLSearchParams({ id_token_hint: result.idToken, post_logout_redirect_uri: target, state: 'bye' })}`));
+    const ok = expectRedirect(
+      await browser.open(
+        `${logoutBase}?${new URLSearchParams({ id_token_hint: result.idToken, post_logout_redirect_uri: target, state: 'bye' })}`,
+      ),
+    );
     expect(ok.toString()).toBe(`${target}?state=bye`);
 
     // No SSO any more: the sign-in page is shown.
@@ -278,11 +377,27 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     const app = msalApp('B2C_1_profileedit');
     const auth = await startAuth(app);
     const signInPage = expectPage(await browser.open(auth.url));
-    const profile = expectPage(await browser.submit(signInPage, { email: contoso.bob.email, password: contoso.bob.password }));
+    const profile = expectPage(
+      await browser.submit(signInPage, {
+        email: contoso.bob.email,
+        password: contoso.bob.password,
+      }),
+    );
     expect(profile.html).toContain('id="givenName"');
-    const back = expectRedirect(await browser.submit(profile, { givenName: 'Robert', surname: 'Sample', displayName: 'Robert Sample', action: 'continue' }));
+    const back = expectRedirect(
+      await browser.submit(profile, {
+        givenName: 'Robert',
+        surname: 'Sample',
+        displayName: 'Robert Sample',
+        action: 'continue',
+      }),
+    );
     const result = await redeem(app, auth, back);
-    expect(decodeJwt(result.idToken)).toMatchObject({ given_name: 'Robert', name: 'Robert Sample', tfp: 'B2C_1_profileedit' });
+    expect(decodeJwt(result.idToken)).toMatchObject({
+      given_name: 'Robert',
+      name: 'Robert Sample',
+      tfp: 'B2C_1_profileedit',
+    });
 
     const second = await startAuth(app);
     const page = expectPage(await browser.open(second.url)); // SSO: straight to the profile page
@@ -298,6 +413,10 @@ async function tokenRequest(flow: string, params: Record<string, string>): Promi
   return fetch(`${t.azure.identityUrl}/contoso.onmicrosoft.com/${flow}/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ client_id: contoso.portal.clientId, client_secret: contoso.portal.secret, ...params }).toString(),
+    body: new URLSearchParams({
+      client_id: contoso.portal.clientId,
+      client_secret: contoso.portal.secret,
+      ...params,
+    }).toString(),
   });
 }

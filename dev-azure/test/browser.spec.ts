@@ -21,7 +21,9 @@ beforeAll(async () => {
   const ca = await ensureDevCa();
   [t, rp] = await Promise.all([startTestAzure(), startRelyingParty(ca)]);
   // Trust exactly the dev server certificate (Chromium ignores NODE_EXTRA_CA_CERTS).
-  const spki = createHash('sha256').update(new X509Certificate(ca.certPem).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  const spki = createHash('sha256')
+    .update(new X509Certificate(ca.certPem).publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
@@ -45,15 +47,17 @@ afterAll(async () => {
 });
 
 function authorizeUrl(flow: string, state: string, extra: Record<string, string> = {}): string {
-  return `${t.azure.identityUrl}/contoso.onmicrosoft.com/${flow}/oauth2/v2.0/authorize?${new URLSearchParams({
-    client_id: contoso.portal.clientId,
-    redirect_uri: rp.redirectUri,
-    response_type: 'code',
-    scope: 'openid offline_access api://policy-api/Accounts.Read',
-    state,
-    nonce: randomUUID(),
-    ...extra,
-  })}`;
+  return `${t.azure.identityUrl}/contoso.onmicrosoft.com/${flow}/oauth2/v2.0/authorize?${new URLSearchParams(
+    {
+      client_id: contoso.portal.clientId,
+      redirect_uri: rp.redirectUri,
+      response_type: 'code',
+      scope: 'openid offline_access api://policy-api/Accounts.Read',
+      state,
+      nonce: randomUUID(),
+      ...extra,
+    },
+  )}`;
 }
 
 /** Waits for the browser to land on the relying party and returns what it received. */
@@ -65,17 +69,20 @@ async function backAtApp(state: string): Promise<Callback> {
 }
 
 async function redeem(flow: string, code: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${t.azure.identityUrl}/contoso.onmicrosoft.com/${flow}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      client_id: contoso.portal.clientId,
-      client_secret: contoso.portal.secret,
-      code,
-      redirect_uri: rp.redirectUri,
-    }).toString(),
-  });
+  const res = await fetch(
+    `${t.azure.identityUrl}/contoso.onmicrosoft.com/${flow}/oauth2/v2.0/token`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: contoso.portal.clientId,
+        client_secret: contoso.portal.secret,
+        code,
+        redirect_uri: rp.redirectUri,
+      }).toString(),
+    },
+  );
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, unknown>;
 }
@@ -97,20 +104,30 @@ describe('user flows in headless Chromium', () => {
     await page.fill('#surname', 'Browser');
     await page.fill('#displayName', 'Dana Browser');
     await page.click('#continue');
-    await expect(page.locator('#errorMessage').textContent()).resolves.toContain('The password must be between 8 and 64 characters.');
+    await expect(page.locator('#errorMessage').textContent()).resolves.toContain(
+      'The password must be between 8 and 64 characters.',
+    );
     await page.fill('#newPassword', firstPassword);
     await page.fill('#reenterPassword', firstPassword);
     await page.click('#continue');
     const cb = await backAtApp('signup');
     const tokens = await redeem('b2c_1_signupsignin', cb.code ?? '');
-    expect(decodeJwt(String(tokens.id_token))).toMatchObject({ emails: [email], given_name: 'Dana', family_name: 'Browser', name: 'Dana Browser', tfp: 'B2C_1_signupsignin' });
+    expect(decodeJwt(String(tokens.id_token))).toMatchObject({
+      emails: [email],
+      given_name: 'Dana',
+      family_name: 'Browser',
+      name: 'Dana Browser',
+      tfp: 'B2C_1_signupsignin',
+    });
   });
 
   it('steps up with TOTP: enrols from the secret shown on the page', async () => {
     await page.goto(authorizeUrl('B2C_1_signupsignin_mfa', 'mfa-enrol'));
     // SSO from the sign-up: no password, straight to enrolment.
     await expectHeading('Set up your authenticator app');
-    await expect(page.locator('#totpQrCode').getAttribute('src')).resolves.toMatch(/^data:image\/png;base64,/);
+    await expect(page.locator('#totpQrCode').getAttribute('src')).resolves.toMatch(
+      /^data:image\/png;base64,/,
+    );
     const secret = ((await page.locator('#totpSecret').textContent()) ?? '').trim();
     expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
     await page.fill('#totpCode', '000000');
@@ -120,7 +137,11 @@ describe('user flows in headless Chromium', () => {
     await page.click('#verifyTotp');
     const cb = await backAtApp('mfa-enrol');
     const tokens = await redeem('b2c_1_signupsignin_mfa', cb.code ?? '');
-    expect(decodeJwt(String(tokens.access_token))).toMatchObject({ tfp: 'B2C_1_signupsignin_mfa', scp: 'Accounts.Read', emails: [email] });
+    expect(decodeJwt(String(tokens.access_token))).toMatchObject({
+      tfp: 'B2C_1_signupsignin_mfa',
+      scp: 'Accounts.Read',
+      emails: [email],
+    });
     expect(t.azure.identity.findUser(email)?.totpEnrolled).toBe(true);
   });
 
@@ -148,7 +169,9 @@ describe('user flows in headless Chromium', () => {
     await page.fill('#email', email);
     await page.fill('#password', firstPassword);
     await page.click('#next');
-    await expect(page.locator('#errorMessage').textContent()).resolves.toContain('Invalid username or password.');
+    await expect(page.locator('#errorMessage').textContent()).resolves.toContain(
+      'Invalid username or password.',
+    );
     await page.fill('#password', newPassword);
     await page.click('#next');
     await expectHeading('Enter your verification code');
@@ -157,7 +180,10 @@ describe('user flows in headless Chromium', () => {
     await page.click('#verifyTotp');
     const cb = await backAtApp('signin-mfa');
     const tokens = await redeem('b2c_1_signupsignin_mfa', cb.code ?? '');
-    expect(decodeJwt(String(tokens.id_token))).toMatchObject({ tfp: 'B2C_1_signupsignin_mfa', emails: [email] });
+    expect(decodeJwt(String(tokens.id_token))).toMatchObject({
+      tfp: 'B2C_1_signupsignin_mfa',
+      emails: [email],
+    });
   });
 
   it('ran every page under its Content-Security-Policy without violations', () => {

@@ -48,8 +48,14 @@ describe('dev CA', () => {
 
   it('with-dev-ca runs the command with NODE_EXTRA_CA_CERTS and forwards its exit code', async () => {
     const env = { ...process.env, DEV_CA_DIR: dir };
-    const ok = await run(process.execPath, [script, process.execPath, '-e', 'console.log(process.env.NODE_EXTRA_CA_CERTS)'], { env });
+    const ok = await run(
+      process.execPath,
+      [script, process.execPath, '-e', 'console.log(process.env.NODE_EXTRA_CA_CERTS)'],
+      { env },
+    );
     expect(ok.stdout.trim()).toBe(path.join(dir, 'ca.pem'));
-    await expect(run(process.execPath, [script, process.execPath, '-e', 'process.exit(7)'], { env })).rejects.toMatchObject({ code: 7 });
+    await expect(
+      run(process.execPath, [script, process.execPath, '-e', 'process.exit(7)'], { env }),
+    ).rejects.toMatchObject({ code: 7 });
   });
 });

@@ -7,8 +7,14 @@ import { createClientCert, type ClientCert } from './helpers/certs';
 import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from './helpers/harness';
 
 const { fabrikam, contoso } = seed;
-const CERT_APP = { clientId: '0b7f5e8a-2c4d-4b6e-8f1a-3c5d7e9f1a2b', oid: '1c8a6f9b-3d5e-4c7f-9a2b-4d6e8f0a2b3c' };
-const SPA = { clientId: '4f1d9c2e-6a8b-4f0c-8d5e-7a9b1c3d5e6f', oid: '5a2e0d3f-7b9c-4a1d-9e6f-8b0c2d4e6f7a' };
+const CERT_APP = {
+  clientId: '0b7f5e8a-2c4d-4b6e-8f1a-3c5d7e9f1a2b',
+  oid: '1c8a6f9b-3d5e-4c7f-9a2b-4d6e8f0a2b3c',
+};
+const SPA = {
+  clientId: '4f1d9c2e-6a8b-4f0c-8d5e-7a9b1c3d5e6f',
+  oid: '5a2e0d3f-7b9c-4a1d-9e6f-8b0c2d4e6f7a',
+};
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let t: TestAzure;
@@ -17,7 +23,10 @@ let otherCert: ClientCert;
 let tokenUrl: string;
 
 beforeAll(async () => {
-  [cert, otherCert] = await Promise.all([createClientCert('errors-app'), createClientCert('unregistered')]);
+  [cert, otherCert] = await Promise.all([
+    createClientCert('errors-app'),
+    createClientCert('unregistered'),
+  ]);
   t = await startTestAzure({
     adjust: (cfg) => {
       cfg.tenants
@@ -49,7 +58,11 @@ afterAll(async () => {
   await t.stop();
 });
 
-async function post(url: string, body: Record<string, string>, headers: Record<string, string> = {}) {
+async function post(
+  url: string,
+  body: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -65,16 +78,43 @@ async function post(url: string, body: Record<string, string>, headers: Record<s
   return { status: res.status, json, contentType: res.headers.get('content-type') ?? '' };
 }
 
-async function assertion(o: { claims?: JWTPayload; alg?: 'PS256' | 'RS256'; signWith?: ClientCert; header?: Record<string, unknown> } = {}) {
+async function assertion(
+  o: {
+    claims?: JWTPayload;
+    alg?: 'PS256' | 'RS256';
+    signWith?: ClientCert;
+    header?: Record<string, unknown>;
+  } = {},
+) {
   const now = Math.floor(Date.now() / 1000);
   const signer = o.signWith ?? cert;
-  return new SignJWT({ aud: tokenUrl, iss: CERT_APP.clientId, sub: CERT_APP.clientId, jti: randomUUID(), nbf: now, iat: now, exp: now + 600, ...o.claims })
-    .setProtectedHeader({ alg: o.alg ?? 'PS256', typ: 'JWT', 'x5t#S256': cert.x5tS256, ...o.header })
+  return new SignJWT({
+    aud: tokenUrl,
+    iss: CERT_APP.clientId,
+    sub: CERT_APP.clientId,
+    jti: randomUUID(),
+    nbf: now,
+    iat: now,
+    exp: now + 600,
+    ...o.claims,
+  })
+    .setProtectedHeader({
+      alg: o.alg ?? 'PS256',
+      typ: 'JWT',
+      'x5t#S256': cert.x5tS256,
+      ...o.header,
+    })
     .sign(signer.privateKey);
 }
 
 function assertionBody(a: string, clientId = CERT_APP.clientId) {
-  return { grant_type: 'client_credentials', client_id: clientId, scope: 'api://scim/.default', client_assertion_type: JWT_BEARER, client_assertion: a };
+  return {
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    scope: 'api://scim/.default',
+    client_assertion_type: JWT_BEARER,
+    client_assertion: a,
+  };
 }
 
 function description(r: { json: Record<string, unknown> }): string {
@@ -86,12 +126,21 @@ describe('Entra-shaped errors at the token endpoint', () => {
     const correlation = randomUUID();
     const r = await post(
       tokenUrl,
-      { grant_type: 'client_credentials', client_id: fabrikam.scimAdmin.clientId, client_secret: 'not-the-secret-at-all', scope: 'api://scim/.default' },
+      {
+        grant_type: 'client_credentials',
+        client_id: fabrikam.scimAdmin.clientId,
+        client_secret: 'not-the-secret-at-all',
+        scope: 'api://scim/.default',
+      },
       { 'client-request-id': correlation },
     );
     expect(r.status).toBe(401);
     expect(r.contentType).toMatch(/^application\/json/);
-    expect(r.json).toMatchObject({ error: 'invalid_client', error_codes: [7000215], correlation_id: correlation });
+    expect(r.json).toMatchObject({
+      error: 'invalid_client',
+      error_codes: [7000215],
+      correlation_id: correlation,
+    });
     expect(description(r)).toMatch(/^AADSTS7000215: Invalid client secret provided\./);
     expect(description(r)).toContain(`Correlation ID: ${correlation}`);
     expect(String(r.json.trace_id)).toMatch(GUID);
@@ -99,13 +148,74 @@ describe('Entra-shaped errors at the token endpoint', () => {
   });
 
   it.each([
-    ['unknown tenant', () => `${t.azure.identityUrl}/nosuchtenant/oauth2/v2.0/token`, { grant_type: 'client_credentials' }, 400, 'AADSTS90002'],
-    ['unknown app', () => tokenUrl, { grant_type: 'client_credentials', client_id: randomUUID(), client_secret: 'x'.repeat(20), scope: 'api://scim/.default' }, 400, 'AADSTS700016'],
-    ['missing grant_type', () => tokenUrl, { client_id: fabrikam.scimAdmin.clientId }, 400, 'AADSTS900144'],
-    ['missing credential', () => tokenUrl, { grant_type: 'client_credentials', client_id: fabrikam.scimAdmin.clientId, scope: 'api://scim/.default' }, 401, 'AADSTS7000218'],
-    ['scope without /.default', () => tokenUrl, { grant_type: 'client_credentials', client_id: fabrikam.scimAdmin.clientId, client_secret: fabrikam.scimAdmin.secret, scope: 'api://scim/Scim.Admin' }, 400, 'AADSTS1002012'],
-    ['unknown resource', () => tokenUrl, { grant_type: 'client_credentials', client_id: fabrikam.scimAdmin.clientId, client_secret: fabrikam.scimAdmin.secret, scope: 'api://nothing/.default' }, 400, 'AADSTS500011'],
-    ['unsupported grant', () => tokenUrl, { grant_type: 'password', client_id: fabrikam.scimAdmin.clientId }, 400, 'AADSTS70003'],
+    [
+      'unknown tenant',
+      () => `${t.azure.identityUrl}/nosuchtenant/oauth2/v2.0/token`,
+      { grant_type: 'client_credentials' },
+      400,
+      'AADSTS90002',
+    ],
+    [
+      'unknown app',
+      () => tokenUrl,
+      {
+        grant_type: 'client_credentials',
+        client_id: randomUUID(),
+        client_secret: 'x'.repeat(20),
+        scope: 'api://scim/.default',
+      },
+      400,
+      'AADSTS700016',
+    ],
+    [
+      'missing grant_type',
+      () => tokenUrl,
+      { client_id: fabrikam.scimAdmin.clientId },
+      400,
+      'AADSTS900144',
+    ],
+    [
+      'missing credential',
+      () => tokenUrl,
+      {
+        grant_type: 'client_credentials',
+        client_id: fabrikam.scimAdmin.clientId,
+        scope: 'api://scim/.default',
+      },
+      401,
+      'AADSTS7000218',
+    ],
+    [
+      'scope without /.default',
+      () => tokenUrl,
+      {
+        grant_type: 'client_credentials',
+        client_id: fabrikam.scimAdmin.clientId,
+        client_secret: fabrikam.scimAdmin.secret,
+        scope: 'api://scim/Scim.Admin',
+      },
+      400,
+      'AADSTS1002012',
+    ],
+    [
+      'unknown resource',
+      () => tokenUrl,
+      {
+        grant_type: 'client_credentials',
+        client_id: fabrikam.scimAdmin.clientId,
+        client_secret: fabrikam.scimAdmin.secret,
+        scope: 'api://nothing/.default',
+      },
+      400,
+      'AADSTS500011',
+    ],
+    [
+      'unsupported grant',
+      () => tokenUrl,
+      { grant_type: 'password', client_id: fabrikam.scimAdmin.clientId },
+      400,
+      'AADSTS70003',
+    ],
   ])('%s', async (_name, url, body, status, code) => {
     const r = await post(url(), body);
     expect(r.status).toBe(status);
@@ -117,18 +227,30 @@ describe('Entra-shaped errors at the token endpoint', () => {
     const json = await fetch(tokenUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credentials', client_id: fabrikam.scimAdmin.clientId }),
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: fabrikam.scimAdmin.clientId,
+      }),
     });
     expect(json.status).toBe(400);
-    expect(((await json.json()) as { error_description: string }).error_description).toMatch(/^AADSTS900144: .*'grant_type'/);
-    const notGuid = await post(tokenUrl, { grant_type: 'client_credentials', client_id: 'scim-admin', client_secret: 'x'.repeat(20), scope: 'api://scim/.default' });
+    expect(((await json.json()) as { error_description: string }).error_description).toMatch(
+      /^AADSTS900144: .*'grant_type'/,
+    );
+    const notGuid = await post(tokenUrl, {
+      grant_type: 'client_credentials',
+      client_id: 'scim-admin',
+      client_secret: 'x'.repeat(20),
+      scope: 'api://scim/.default',
+    });
     expect(description(notGuid)).toMatch(/^AADSTS700038:/);
   });
 
   it('GET on the token endpoint: AADSTS900561', async () => {
     const res = await fetch(tokenUrl);
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error_description: string }).error_description).toMatch(/^AADSTS900561:/);
+    expect(((await res.json()) as { error_description: string }).error_description).toMatch(
+      /^AADSTS900561:/,
+    );
   });
 });
 
@@ -140,7 +262,9 @@ describe('client assertions (private_key_jwt)', () => {
     expect(replay.status).toBe(401);
     expect(description(replay)).toMatch(/^AADSTS50013: .*already used/);
 
-    expect((await post(tokenUrl, assertionBody(await assertion({ alg: 'RS256' })))).status).toBe(200);
+    expect((await post(tokenUrl, assertionBody(await assertion({ alg: 'RS256' })))).status).toBe(
+      200,
+    );
     const sha1 = await assertion({ header: { 'x5t#S256': undefined, x5t: cert.x5t } });
     expect((await post(tokenUrl, assertionBody(sha1))).status).toBe(200);
   });
@@ -148,26 +272,54 @@ describe('client assertions (private_key_jwt)', () => {
   it('refuses a forged signature, an unknown certificate, bad times, audience and claims', async () => {
     const forged = await post(tokenUrl, assertionBody(await assertion({ signWith: otherCert })));
     expect(forged.status).toBe(401);
-    expect(description(forged)).toMatch(/^AADSTS700027: Client assertion failed signature validation\./);
+    expect(description(forged)).toMatch(
+      /^AADSTS700027: Client assertion failed signature validation\./,
+    );
 
-    const unknownCert = await post(tokenUrl, assertionBody(await assertion({ signWith: otherCert, header: { 'x5t#S256': otherCert.x5tS256 } })));
+    const unknownCert = await post(
+      tokenUrl,
+      assertionBody(
+        await assertion({ signWith: otherCert, header: { 'x5t#S256': otherCert.x5tS256 } }),
+      ),
+    );
     expect(description(unknownCert)).toMatch(/^AADSTS700027:/);
 
     const now = Math.floor(Date.now() / 1000);
-    const tooLong = await post(tokenUrl, assertionBody(await assertion({ claims: { exp: now + 7200 } })));
+    const tooLong = await post(
+      tokenUrl,
+      assertionBody(await assertion({ claims: { exp: now + 7200 } })),
+    );
     expect(tooLong.status).toBe(401);
     expect(description(tooLong)).toMatch(/^AADSTS700024:/);
-    const expired = await post(tokenUrl, assertionBody(await assertion({ claims: { nbf: now - 3600, iat: now - 3600, exp: now - 1800 } })));
+    const expired = await post(
+      tokenUrl,
+      assertionBody(
+        await assertion({ claims: { nbf: now - 3600, iat: now - 3600, exp: now - 1800 } }),
+      ),
+    );
     expect(description(expired)).toMatch(/^AADSTS700024:/);
 
-    const wrongAud = await post(tokenUrl, assertionBody(await assertion({ claims: { aud: 'https://login.microsoftonline.com/x/oauth2/v2.0/token' } })));
+    const wrongAud = await post(
+      tokenUrl,
+      assertionBody(
+        await assertion({
+          claims: { aud: 'https://login.microsoftonline.com/x/oauth2/v2.0/token' },
+        }),
+      ),
+    );
     expect(wrongAud.status).toBe(401);
     expect(description(wrongAud)).toMatch(/^AADSTS50013: Assertion audience/);
 
-    const noJti = await post(tokenUrl, assertionBody(await assertion({ claims: { jti: undefined } })));
+    const noJti = await post(
+      tokenUrl,
+      assertionBody(await assertion({ claims: { jti: undefined } })),
+    );
     expect(description(noJti)).toMatch(/^AADSTS50027:/);
 
-    const wrongSub = await post(tokenUrl, assertionBody(await assertion({ claims: { sub: randomUUID() } })));
+    const wrongSub = await post(
+      tokenUrl,
+      assertionBody(await assertion({ claims: { sub: randomUUID() } })),
+    );
     expect(description(wrongSub)).toMatch(/^AADSTS700021:/);
 
     const garbage = await post(tokenUrl, assertionBody('not.a.jwt'));
@@ -177,23 +329,46 @@ describe('client assertions (private_key_jwt)', () => {
 });
 
 describe('federated credentials (workload identity)', () => {
-  const fed = (a: string) => ({ ...assertionBody(a, fabrikam.tokenBroker.clientId), scope: 'https://vault.azure.net/.default' });
+  const fed = (a: string) => ({
+    ...assertionBody(a, fabrikam.tokenBroker.clientId),
+    scope: 'https://vault.azure.net/.default',
+  });
 
   it('AADSTS70021 for a subject with no federated credential', async () => {
-    const token = t.azure.clusterIssuer.mintServiceAccountToken('identity-platform', 'someone-else');
+    const token = t.azure.clusterIssuer.mintServiceAccountToken(
+      'identity-platform',
+      'someone-else',
+    );
     const r = await post(tokenUrl, fed(token));
     expect(r.status).toBe(400);
-    expect(description(r)).toMatch(/^AADSTS70021: No matching federated identity record found for presented assertion\./);
-    expect(description(r)).toContain("Assertion Subject: 'system:serviceaccount:identity-platform:someone-else'");
+    expect(description(r)).toMatch(
+      /^AADSTS70021: No matching federated identity record found for presented assertion\./,
+    );
+    expect(description(r)).toContain(
+      "Assertion Subject: 'system:serviceaccount:identity-platform:someone-else'",
+    );
   });
 
   it('AADSTS700212 for a wrong audience, AADSTS700211 for an unknown issuer, AADSTS700027 for a bad signature', async () => {
-    const wrongAud = await post(tokenUrl, fed(t.azure.clusterIssuer.mintServiceAccountToken('identity-platform', 'token-broker', { audiences: ['api://other'] })));
+    const wrongAud = await post(
+      tokenUrl,
+      fed(
+        t.azure.clusterIssuer.mintServiceAccountToken('identity-platform', 'token-broker', {
+          audiences: ['api://other'],
+        }),
+      ),
+    );
     expect(description(wrongAud)).toMatch(/^AADSTS700212:/);
 
     const { privateKey } = await generateKeyPair('RS256');
     const now = Math.floor(Date.now() / 1000);
-    const foreign = await new SignJWT({ iss: 'https://issuer.invalid/', sub: 'system:serviceaccount:identity-platform:token-broker', aud: ['api://AzureADTokenExchange'], iat: now, exp: now + 600 })
+    const foreign = await new SignJWT({
+      iss: 'https://issuer.invalid/',
+      sub: 'system:serviceaccount:identity-platform:token-broker',
+      aud: ['api://AzureADTokenExchange'],
+      iat: now,
+      exp: now + 600,
+    })
       .setProtectedHeader({ alg: 'RS256', kid: 'k' })
       .sign(privateKey);
     expect(description(await post(tokenUrl, fed(foreign)))).toMatch(/^AADSTS700211:/);
@@ -208,8 +383,17 @@ describe('federated credentials (workload identity)', () => {
 
 describe('B2C authorize errors', () => {
   const authorize = (params: Record<string, string>) =>
-    fetch(`${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize?${new URLSearchParams(params)}`, { redirect: 'manual' });
-  const base = { client_id: contoso.portal.clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', state: 's1' };
+    fetch(
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize?${new URLSearchParams(params)}`,
+      { redirect: 'manual' },
+    );
+  const base = {
+    client_id: contoso.portal.clientId,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: 'openid',
+    state: 's1',
+  };
 
   it('shows AADB2C90006 for an unregistered redirect URI instead of redirecting', async () => {
     const res = await authorize({ ...base, redirect_uri: 'https://evil.example/cb' });
@@ -232,30 +416,42 @@ describe('B2C authorize errors', () => {
     expect(loc.searchParams.get('error_description')).toMatch(/^AADB2C90057:/);
     expect(loc.searchParams.get('state')).toBe('s1');
 
-    const twoResources = await authorize({ ...base, scope: `openid api://policy-api/Accounts.Read ${contoso.portal.clientId}` });
-    expect(new URL(twoResources.headers.get('location') ?? '').searchParams.get('error_description')).toMatch(/^AADB2C90146:/);
+    const twoResources = await authorize({
+      ...base,
+      scope: `openid api://policy-api/Accounts.Read ${contoso.portal.clientId}`,
+    });
+    expect(
+      new URL(twoResources.headers.get('location') ?? '').searchParams.get('error_description'),
+    ).toMatch(/^AADB2C90146:/);
 
     const none = await authorize({ ...base, prompt: 'none' });
-    expect(new URL(none.headers.get('location') ?? '').searchParams.get('error')).toBe('login_required');
+    expect(new URL(none.headers.get('location') ?? '').searchParams.get('error')).toBe(
+      'login_required',
+    );
   });
 });
 
 describe('PKCE for public clients', () => {
   const authorize = (params: Record<string, string>) =>
     fetch(
-      `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize?${new URLSearchParams({
-        client_id: SPA.clientId,
-        redirect_uri: 'http://localhost:5173/spa',
-        response_type: 'code',
-        scope: 'openid api://policy-api/Accounts.Read',
-        state: 'p1',
-        ...params,
-      })}`,
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize?${new URLSearchParams(
+        {
+          client_id: SPA.clientId,
+          redirect_uri: 'http://localhost:5173/spa',
+          response_type: 'code',
+          scope: 'openid api://policy-api/Accounts.Read',
+          state: 'p1',
+          ...params,
+        },
+      )}`,
       { redirect: 'manual' },
     );
 
   it('requires a code_challenge with S256', async () => {
-    const refused: Record<string, string>[] = [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }];
+    const refused: Record<string, string>[] = [
+      {},
+      { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' },
+    ];
     for (const params of refused) {
       const loc = new URL((await authorize(params)).headers.get('location') ?? '');
       expect(loc.searchParams.get('error')).toBe('invalid_request');
@@ -267,13 +463,16 @@ describe('PKCE for public clients', () => {
   });
 
   it('refuses credentials from a public client', async () => {
-    const r = await post(`${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/token`, {
-      grant_type: 'authorization_code',
-      client_id: SPA.clientId,
-      client_secret: 'x'.repeat(20),
-      code: 'x',
-      redirect_uri: 'http://localhost:5173/spa',
-    });
+    const r = await post(
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/token`,
+      {
+        grant_type: 'authorization_code',
+        client_id: SPA.clientId,
+        client_secret: 'x'.repeat(20),
+        code: 'x',
+        redirect_uri: 'http://localhost:5173/spa',
+      },
+    );
     expect(r.status).toBe(401);
     expect(description(r)).toMatch(/^AADSTS700025:/);
   });
@@ -295,11 +494,26 @@ describe('malformed input never yields a 500', () => {
       `/${'a'.repeat(600)}/oauth2/v2.0/token`,
     ];
     const bodies: (() => { type: string; body: string })[] = [
-      () => ({ type: 'application/x-www-form-urlencoded', body: randomBytes(64).toString('latin1') }),
-      () => ({ type: 'application/x-www-form-urlencoded', body: 'grant_type=client_credentials&grant_type=client_credentials&client_id=%ZZ' }),
-      () => ({ type: 'application/x-www-form-urlencoded', body: `grant_type=authorization_code&client_id=${contoso.portal.clientId}&client_secret=${contoso.portal.secret}&code=${randomBytes(30).toString('hex')}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}` }),
-      () => ({ type: 'application/x-www-form-urlencoded', body: `grant_type=refresh_token&client_id=${contoso.portal.clientId}&client_secret=${contoso.portal.secret}&refresh_token=${'x'.repeat(5000)}&scope=${encodeURIComponent('openid api://policy-api/Nope')}` }),
-      () => ({ type: 'application/x-www-form-urlencoded', body: `grant_type=client_credentials&client_id=${CERT_APP.clientId}&client_assertion_type=${encodeURIComponent(JWT_BEARER)}&client_assertion=${Buffer.from('{"alg":"none"}').toString('base64url')}.e30.AA&scope=x` }),
+      () => ({
+        type: 'application/x-www-form-urlencoded',
+        body: randomBytes(64).toString('latin1'),
+      }),
+      () => ({
+        type: 'application/x-www-form-urlencoded',
+        body: 'grant_type=client_credentials&grant_type=client_credentials&client_id=%ZZ',
+      }),
+      () => ({
+        type: 'application/x-www-form-urlencoded',
+        body: `grant_type=authorization_code&client_id=${contoso.portal.clientId}&client_secret=${contoso.portal.secret}&code=${randomBytes(30).toString('hex')}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`,
+      }),
+      () => ({
+        type: 'application/x-www-form-urlencoded',
+        body: `grant_type=refresh_token&client_id=${contoso.portal.clientId}&client_secret=${contoso.portal.secret}&refresh_token=${'x'.repeat(5000)}&scope=${encodeURIComponent('openid api://policy-api/Nope')}`,
+      }),
+      () => ({
+        type: 'application/x-www-form-urlencoded',
+        body: `grant_type=client_credentials&client_id=${CERT_APP.clientId}&client_assertion_type=${encodeURIComponent(JWT_BEARER)}&client_assertion=${Buffer.from('{"alg":"none"}').toString('base64url')}.e30.AA&scope=x`,
+      }),
       () => ({ type: 'application/json', body: '{"grant_type":' }),
       () => ({ type: 'application/json', body: '["client_credentials"]' }),
       () => ({ type: 'text/plain', body: 'hello' }),
@@ -311,7 +525,12 @@ describe('malformed input never yields a 500', () => {
       for (const make of bodies) {
         const { type, body } = make();
         for (const method of ['POST', 'GET', 'PUT']) {
-          const res = await fetch(`${id}${p}`, { method, redirect: 'manual', headers: { 'content-type': type }, body: method === 'GET' ? undefined : body });
+          const res = await fetch(`${id}${p}`, {
+            method,
+            redirect: 'manual',
+            headers: { 'content-type': type },
+            body: method === 'GET' ? undefined : body,
+          });
           await res.arrayBuffer();
           statuses.add(res.status);
           if (res.status >= 500) throw new Error(`${method} ${p} (${type}) -> ${res.status}`);

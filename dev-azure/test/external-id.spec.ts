@@ -5,7 +5,12 @@
 // migrated from B2C, refresh, a claims challenge answered with an email
 // one-time passcode (acrs c1, xms_cc cp1), password reset inside sign-in,
 // Graph /me, sign-out, Entra-shaped errors and tenant isolation.
-import { ConfidentialClientApplication, CryptoProvider, InteractionRequiredAuthError, type AuthenticationResult } from '@azure/msal-node';
+import {
+  ConfidentialClientApplication,
+  CryptoProvider,
+  InteractionRequiredAuthError,
+  type AuthenticationResult,
+} from '@azure/msal-node';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -14,7 +19,12 @@ import { seed, startTestAzure, type TestAzure } from './helpers/harness';
 import { startRelyingParty, type Callback, type RelyingParty } from './helpers/relying-party';
 
 const { contoso, contosoext: ext } = seed;
-const OTHER = { id: '1cc20bda-9253-4fd4-b3f3-762b98504dd9', daemon: 'e3c0f7a2-5b41-4d8e-9a6f-2c7d1b8e4f90', secret: 'other-ext-daemon-secret-41d9c2', api: '5a7e9c31-0d2b-4f68-8e1a-b3c5d7f9a1e2' };
+const OTHER = {
+  id: '1cc20bda-9253-4fd4-b3f3-762b98504dd9',
+  daemon: 'e3c0f7a2-5b41-4d8e-9a6f-2c7d1b8e4f90',
+  secret: 'other-ext-daemon-secret-41d9c2',
+  api: '5a7e9c31-0d2b-4f68-8e1a-b3c5d7f9a1e2',
+};
 const API = [`${ext.policyApi.uri}/Accounts.Read`, `${ext.policyApi.uri}/Accounts.Write`];
 const C1 = JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } });
 
@@ -35,7 +45,14 @@ beforeAll(async () => {
           id: OTHER.id,
           type: 'external',
           apps: [
-            { name: 'api', displayName: 'Other API', clientId: OTHER.api, servicePrincipalId: randomUUID(), identifierUris: [`api://${OTHER.api}`], appRoles: [{ value: 'Read.All' }] },
+            {
+              name: 'api',
+              displayName: 'Other API',
+              clientId: OTHER.api,
+              servicePrincipalId: randomUUID(),
+              identifierUris: [`api://${OTHER.api}`],
+              appRoles: [{ value: 'Read.All' }],
+            },
             {
               name: 'daemon',
               displayName: 'Other daemon',
@@ -51,10 +68,20 @@ beforeAll(async () => {
     startRelyingParty(ca),
   ]);
   host = new URL(t.azure.identityUrl).host;
-  const spki = createHash('sha256').update(new X509Certificate(ca.certPem).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  const spki = createHash('sha256')
+    .update(new X509Certificate(ca.certPem).publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--ignore-certificate-errors-spki-list=${spki}`],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--ignore-certificate-errors-spki-list=${spki}`,
+    ],
   });
   page = await (await browser.newContext()).newPage();
 }, 60_000);
@@ -64,7 +91,9 @@ afterAll(async () => {
 });
 
 /** What the portal configures: the tenant as authority (here on the stand-in's origin) and the stand-in's host as known authority. */
-function msalApp(o: { tenant?: string; clientId?: string; secret?: string; cp1?: boolean } = {}): ConfidentialClientApplication {
+function msalApp(
+  o: { tenant?: string; clientId?: string; secret?: string; cp1?: boolean } = {},
+): ConfidentialClientApplication {
   return new ConfidentialClientApplication({
     auth: {
       clientId: o.clientId ?? ext.portal.clientId,
@@ -79,12 +108,19 @@ function msalApp(o: { tenant?: string; clientId?: string; secret?: string; cp1?:
 const issuer = (tenantId: string = ext.id) => `${t.azure.identityUrl}/${tenantId}/v2.0`;
 
 async function jwksOf(tenantId: string) {
-  const meta = (await (await fetch(`${t.azure.identityUrl}/${tenantId}/v2.0/.well-known/openid-configuration`)).json()) as { jwks_uri: string };
+  const meta = (await (
+    await fetch(`${t.azure.identityUrl}/${tenantId}/v2.0/.well-known/openid-configuration`)
+  ).json()) as { jwks_uri: string };
   return createRemoteJWKSet(new URL(meta.jwks_uri));
 }
 
-async function verify(token: string, audience: string, tenantId: string = ext.id): Promise<JWTPayload> {
-  return (await jwtVerify(token, await jwksOf(tenantId), { issuer: issuer(tenantId), audience })).payload;
+async function verify(
+  token: string,
+  audience: string,
+  tenantId: string = ext.id,
+): Promise<JWTPayload> {
+  return (await jwtVerify(token, await jwksOf(tenantId), { issuer: issuer(tenantId), audience }))
+    .payload;
 }
 
 interface Started {
@@ -94,7 +130,10 @@ interface Started {
   verifier: string;
 }
 
-async function start(app: ConfidentialClientApplication, extra: { prompt?: string; claims?: string; scopes?: string[] } = {}): Promise<Started> {
+async function start(
+  app: ConfidentialClientApplication,
+  extra: { prompt?: string; claims?: string; scopes?: string[] } = {},
+): Promise<Started> {
   const pkce = await new CryptoProvider().generatePkceCodes();
   const state = randomUUID();
   const nonce = randomUUID();
@@ -118,8 +157,21 @@ async function backAtApp(state: string): Promise<Callback> {
   return cb;
 }
 
-async function redeem(app: ConfidentialClientApplication, s: Started, cb: Callback, o: { claims?: string; scopes?: string[] } = {}): Promise<AuthenticationResult> {
-  return app.acquireTokenByCode({ code: cb.code ?? '', scopes: o.scopes ?? API, redirectUri: rp.redirectUri, codeVerifier: s.verifier, state: s.state, nonce: s.nonce, claims: o.claims });
+async function redeem(
+  app: ConfidentialClientApplication,
+  s: Started,
+  cb: Callback,
+  o: { claims?: string; scopes?: string[] } = {},
+): Promise<AuthenticationResult> {
+  return app.acquireTokenByCode({
+    code: cb.code ?? '',
+    scopes: o.scopes ?? API,
+    redirectUri: rp.redirectUri,
+    codeVerifier: s.verifier,
+    state: s.state,
+    nonce: s.nonce,
+    claims: o.claims,
+  });
 }
 
 async function heading(): Promise<string | null> {
@@ -136,7 +188,12 @@ async function codeFromMailbox(to: string): Promise<string> {
   return code;
 }
 
-async function signInWithPassword(app: ConfidentialClientApplication, email: string, password: string, extra: { prompt?: string } = {}) {
+async function signInWithPassword(
+  app: ConfidentialClientApplication,
+  email: string,
+  password: string,
+  extra: { prompt?: string } = {},
+) {
   const s = await start(app, extra);
   await page.goto(s.url);
   expect(await heading()).toBe('Sign in');
@@ -147,11 +204,17 @@ async function signInWithPassword(app: ConfidentialClientApplication, email: str
 }
 
 describe('External ID tenant through MSAL Node and Chromium', () => {
-  const dana = { email: `dana.${Date.now()}@contoso.example`, password: 'Dana-ext-Passw0rd!', newPassword: 'Dana-ext-Reset-Passw0rd!' };
+  const dana = {
+    email: `dana.${Date.now()}@contoso.example`,
+    password: 'Dana-ext-Passw0rd!',
+    newPassword: 'Dana-ext-Reset-Passw0rd!',
+  };
 
   it('publishes Entra v2.0 metadata under the tenant id and its onmicrosoft.com / subdomain aliases', async () => {
     for (const segment of [ext.id, 'contosoext.onmicrosoft.com', 'contosoext']) {
-      const res = await fetch(`${t.azure.identityUrl}/${segment}/v2.0/.well-known/openid-configuration`);
+      const res = await fetch(
+        `${t.azure.identityUrl}/${segment}/v2.0/.well-known/openid-configuration`,
+      );
       expect(res.status).toBe(200);
       const meta = (await res.json()) as Record<string, unknown>;
       expect(meta).toMatchObject({
@@ -161,7 +224,9 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
         end_session_endpoint: `${t.azure.identityUrl}/${ext.id}/oauth2/v2.0/logout`,
         jwks_uri: `${t.azure.identityUrl}/${ext.id}/discovery/v2.0/keys`,
       });
-      expect(meta.claims_supported).toEqual(expect.arrayContaining(['acrs', 'xms_cc', 'extn.legacyB2cObjectId']));
+      expect(meta.claims_supported).toEqual(
+        expect.arrayContaining(['acrs', 'xms_cc', 'extn.legacyB2cObjectId']),
+      );
     }
   });
 
@@ -189,12 +254,28 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     const oid = t.azure.identity.findUser(dana.email, { tenant: 'contosoext' })?.oid ?? '';
     expect(result.account?.homeAccountId).toBe(`${oid}.${ext.id}`);
     const access = await verify(result.accessToken, ext.policyApi.clientId);
-    expect(access).toMatchObject({ ver: '2.0', tid: ext.id, oid, azp: ext.portal.clientId, azpacr: '1', scp: 'Accounts.Read Accounts.Write', name: 'Dana External', preferred_username: dana.email });
+    expect(access).toMatchObject({
+      ver: '2.0',
+      tid: ext.id,
+      oid,
+      azp: ext.portal.clientId,
+      azpacr: '1',
+      scp: 'Accounts.Read Accounts.Write',
+      name: 'Dana External',
+      preferred_username: dana.email,
+    });
     expect(typeof access.auth_time).toBe('number'); // policy-api asks for auth_time as an optional claim
-    for (const absent of ['tfp', 'acr', 'acrs', 'xms_cc', 'emails', 'extn.legacyB2cObjectId']) expect(access[absent]).toBeUndefined();
+    for (const absent of ['tfp', 'acr', 'acrs', 'xms_cc', 'emails', 'extn.legacyB2cObjectId'])
+      expect(access[absent]).toBeUndefined();
     expect(access.sub).not.toBe(oid); // pairwise
     const id = await verify(result.idToken, ext.portal.clientId);
-    expect(id).toMatchObject({ nonce: s.nonce, given_name: 'Dana', family_name: 'External', email: dana.email, oid });
+    expect(id).toMatchObject({
+      nonce: s.nonce,
+      given_name: 'Dana',
+      family_name: 'External',
+      email: dana.email,
+      oid,
+    });
     expect(id.sub).not.toBe(access.sub);
   });
 
@@ -206,7 +287,9 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     const access = await verify(result.accessToken, ext.policyApi.clientId);
     expect(access.oid).toBe(ext.alice.oid);
     expect(access['extn.legacyB2cObjectId']).toBe(contoso.alice.oid);
-    expect((await verify(result.idToken, ext.portal.clientId))['extn.legacyB2cObjectId']).toBe(contoso.alice.oid);
+    expect((await verify(result.idToken, ext.portal.clientId))['extn.legacyB2cObjectId']).toBe(
+      contoso.alice.oid,
+    );
   });
 
   it('refreshes silently, and the same refresh token gets a Microsoft Graph token', async () => {
@@ -219,7 +302,10 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     expect(again.accessToken).not.toBe(first.accessToken);
     expect((await verify(again.accessToken, ext.policyApi.clientId)).oid).toBe(ext.carol.oid);
     const graph = await app.acquireTokenSilent({ account, scopes: ['User.Read'] });
-    expect(await verify(graph.accessToken, '00000003-0000-0000-c000-000000000000')).toMatchObject({ scp: 'User.Read', oid: ext.carol.oid });
+    expect(await verify(graph.accessToken, '00000003-0000-0000-c000-000000000000')).toMatchObject({
+      scp: 'User.Read',
+      oid: ext.carol.oid,
+    });
   });
 
   it('answers a claims challenge for authentication context c1 with an email one-time passcode: acrs ["c1"] and xms_cc ["cp1"]', async () => {
@@ -239,16 +325,23 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     );
     expect(silent).toBeInstanceOf(InteractionRequiredAuthError);
     expect((silent as InteractionRequiredAuthError).errorMessage).toMatch(/AADSTS50076/);
-    expect(JSON.parse((silent as InteractionRequiredAuthError).claims)).toMatchObject({ access_token: { acrs: { essential: true } } });
+    expect(JSON.parse((silent as InteractionRequiredAuthError).claims)).toMatchObject({
+      access_token: { acrs: { essential: true } },
+    });
 
     // Interactive with the claims parameter: the session skips the password, Conditional Access asks for the code.
     await new Promise((r) => setTimeout(r, 1100));
     const step = await start(app, { claims: C1 });
-    expect(JSON.parse(new URL(step.url).searchParams.get('claims') ?? '{}')).toMatchObject({ access_token: { acrs: { value: 'c1' }, xms_cc: { values: ['cp1'] } } });
+    expect(JSON.parse(new URL(step.url).searchParams.get('claims') ?? '{}')).toMatchObject({
+      access_token: { acrs: { value: 'c1' }, xms_cc: { values: ['cp1'] } },
+    });
     await page.goto(step.url);
     expect(await heading()).toBe('Verify your identity');
     await expect(page.locator('#codeSentTo').textContent()).resolves.toBe(ext.alice.email);
-    const code = t.azure.identity.lastMailedCode(ext.alice.email, { tenant: 'contosoext', purpose: 'mfa' });
+    const code = t.azure.identity.lastMailedCode(ext.alice.email, {
+      tenant: 'contosoext',
+      purpose: 'mfa',
+    });
     expect(code).toBe(await codeFromMailbox(ext.alice.email));
     await page.fill('#verificationCode', code ?? '');
     await page.click('#verifyCode');
@@ -259,7 +352,11 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     expect(after.auth_time as number).toBeGreaterThan(before.auth_time as number);
 
     // Now the grant has the second factor: the challenge is answered silently too.
-    const refreshed = await app.acquireTokenSilent({ account: stepped.account ?? account, scopes: API, claims: C1 });
+    const refreshed = await app.acquireTokenSilent({
+      account: stepped.account ?? account,
+      scopes: API,
+      claims: C1,
+    });
     expect((await verify(refreshed.accessToken, ext.policyApi.clientId)).acrs).toEqual(['c1']);
   });
 
@@ -290,7 +387,10 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     await page.fill('#email', dana.email);
     await page.click('#sendCode');
     expect(await heading()).toBe('Verify your email');
-    await page.fill('#verificationCode', t.azure.identity.lastMailedCode(dana.email, { purpose: 'passwordReset' }) ?? '');
+    await page.fill(
+      '#verificationCode',
+      t.azure.identity.lastMailedCode(dana.email, { purpose: 'passwordReset' }) ?? '',
+    );
     await page.click('#verifyCode');
     expect(await heading()).toBe('Choose a new password');
     await page.fill('#newPassword', dana.newPassword);
@@ -298,7 +398,10 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     await page.click('#continue');
     const cb = await backAtApp(s.state);
     expect(cb.error).toBeUndefined(); // no AADB2C90118 round trip
-    expect((await verify((await redeem(app, s, cb)).accessToken, ext.policyApi.clientId)).preferred_username).toBe(dana.email);
+    expect(
+      (await verify((await redeem(app, s, cb)).accessToken, ext.policyApi.clientId))
+        .preferred_username,
+    ).toBe(dana.email);
 
     // The old password is refused, the new one works.
     const again = await start(app, { prompt: 'login' });
@@ -323,29 +426,58 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     const anonymous = await fetch(me);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toContain('Bearer');
-    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe('InvalidAuthenticationToken');
-    const wrongAudience = await fetch(me, { headers: { authorization: `Bearer ${signedIn.accessToken}` } });
+    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe(
+      'InvalidAuthenticationToken',
+    );
+    const wrongAudience = await fetch(me, {
+      headers: { authorization: `Bearer ${signedIn.accessToken}` },
+    });
     expect(wrongAudience.status).toBe(401);
 
     const readOnly = (await app.acquireTokenSilent({ account, scopes: ['User.Read'] })).accessToken;
-    const denied = await fetch(me, { method: 'PATCH', headers: { authorization: `Bearer ${readOnly}`, 'content-type': 'application/json' }, body: '{"givenName":"X"}' });
+    const denied = await fetch(me, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${readOnly}`, 'content-type': 'application/json' },
+      body: '{"givenName":"X"}',
+    });
     expect(denied.status).toBe(403);
-    expect(((await denied.json()) as { error: { code: string; innerError: Record<string, string> } }).error).toMatchObject({
+    expect(
+      ((await denied.json()) as { error: { code: string; innerError: Record<string, string> } })
+        .error,
+    ).toMatchObject({
       code: 'Authorization_RequestDenied',
       innerError: { 'request-id': expect.any(String), date: expect.any(String) },
     });
 
-    const write = (await app.acquireTokenSilent({ account, scopes: ['User.ReadWrite'] })).accessToken;
+    const write = (await app.acquireTokenSilent({ account, scopes: ['User.ReadWrite'] }))
+      .accessToken;
     const headers = { authorization: `Bearer ${write}`, 'content-type': 'application/json' };
-    const readOnlyField = await fetch(me, { method: 'PATCH', headers, body: JSON.stringify({ mail: 'x@y.example' }) });
+    const readOnlyField = await fetch(me, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ mail: 'x@y.example' }),
+    });
     expect(readOnlyField.status).toBe(400);
-    const patched = await fetch(me, { method: 'PATCH', headers, body: JSON.stringify({ givenName: 'Caroline', displayName: 'Caroline Newcomer' }) });
+    const patched = await fetch(me, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ givenName: 'Caroline', displayName: 'Caroline Newcomer' }),
+    });
     expect(patched.status).toBe(204);
     const read = (await (await fetch(me, { headers })).json()) as Record<string, unknown>;
-    expect(read).toMatchObject({ id: ext.carol.oid, givenName: 'Caroline', surname: 'Newcomer', displayName: 'Caroline Newcomer', mail: ext.carol.email });
+    expect(read).toMatchObject({
+      id: ext.carol.oid,
+      givenName: 'Caroline',
+      surname: 'Newcomer',
+      displayName: 'Caroline Newcomer',
+      mail: ext.carol.email,
+    });
 
     const fresh = await app.acquireTokenSilent({ account, scopes: API, forceRefresh: true });
-    expect(decodeJwt(fresh.idToken)).toMatchObject({ given_name: 'Caroline', name: 'Caroline Newcomer' });
+    expect(decodeJwt(fresh.idToken)).toMatchObject({
+      given_name: 'Caroline',
+      name: 'Caroline Newcomer',
+    });
     expect(decodeJwt(fresh.accessToken).name).toBe('Caroline Newcomer');
   });
 
@@ -358,8 +490,12 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     await page.goto(sso.url);
     expect((await backAtApp(sso.state)).code).toBeTruthy(); // the session answers without a page
 
-    const meta = (await (await fetch(`${t.azure.identityUrl}/${ext.id}/v2.0/.well-known/openid-configuration`)).json()) as { end_session_endpoint: string };
-    await page.goto(`${meta.end_session_endpoint}?${new URLSearchParams({ id_token_hint: result.idToken, post_logout_redirect_uri: rp.redirectUri, state: 'bye' })}`);
+    const meta = (await (
+      await fetch(`${t.azure.identityUrl}/${ext.id}/v2.0/.well-known/openid-configuration`)
+    ).json()) as { end_session_endpoint: string };
+    await page.goto(
+      `${meta.end_session_endpoint}?${new URLSearchParams({ id_token_hint: result.idToken, post_logout_redirect_uri: rp.redirectUri, state: 'bye' })}`,
+    );
     await page.waitForURL((u) => u.toString().startsWith(rp.redirectUri));
     expect(rp.callbacks.some((c) => c.state === 'bye')).toBe(true);
     const after = await start(app);
@@ -396,16 +532,27 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
         (e: { errorCode?: string }) => e,
       );
     expect(unknownTenant?.errorCode).toBe('endpoints_resolution_error');
-    const raw = await fetch(`${t.azure.identityUrl}/ffffffff-0000-4000-8000-000000000000/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'client-request-id': '0b7a7d0e-5a4c-4f3e-9d1c-2b8e6f4a1c3d' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: ext.portal.clientId }).toString(),
-    });
+    const raw = await fetch(
+      `${t.azure.identityUrl}/ffffffff-0000-4000-8000-000000000000/oauth2/v2.0/token`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'client-request-id': '0b7a7d0e-5a4c-4f3e-9d1c-2b8e6f4a1c3d',
+        },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: ext.portal.clientId,
+        }).toString(),
+      },
+    );
     expect(raw.status).toBe(400);
     expect(await raw.json()).toMatchObject({
       error: 'invalid_request',
       error_codes: [90002],
-      error_description: expect.stringMatching(/^AADSTS90002: Tenant 'ffffffff-0000-4000-8000-000000000000' not found/),
+      error_description: expect.stringMatching(
+        /^AADSTS90002: Tenant 'ffffffff-0000-4000-8000-000000000000' not found/,
+      ),
       trace_id: expect.any(String),
       correlation_id: '0b7a7d0e-5a4c-4f3e-9d1c-2b8e6f4a1c3d',
       timestamp: expect.any(String),
@@ -413,10 +560,20 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
   });
 
   it('gives each external tenant its own issuer and keys: another tenant’s token does not verify as contosoext’s', async () => {
-    const other = await msalApp({ tenant: OTHER.id, clientId: OTHER.daemon, secret: OTHER.secret }).acquireTokenByClientCredential({ scopes: [`api://${OTHER.api}/.default`] });
+    const other = await msalApp({
+      tenant: OTHER.id,
+      clientId: OTHER.daemon,
+      secret: OTHER.secret,
+    }).acquireTokenByClientCredential({ scopes: [`api://${OTHER.api}/.default`] });
     const otherToken = other?.accessToken ?? '';
-    expect(await verify(otherToken, OTHER.api, OTHER.id)).toMatchObject({ iss: issuer(OTHER.id), tid: OTHER.id, roles: ['Read.All'] });
+    expect(await verify(otherToken, OTHER.api, OTHER.id)).toMatchObject({
+      iss: issuer(OTHER.id),
+      tid: OTHER.id,
+      roles: ['Read.All'],
+    });
     expect(issuer(OTHER.id)).not.toBe(issuer());
-    await expect(jwtVerify(otherToken, await jwksOf(ext.id), { issuer: issuer(), audience: OTHER.api })).rejects.toThrow();
+    await expect(
+      jwtVerify(otherToken, await jwksOf(ext.id), { issuer: issuer(), audience: OTHER.api }),
+    ).rejects.toThrow();
   });
 });

@@ -44,15 +44,17 @@ async function vaultSignedAssertion(clientId: string, tokenEndpoint: string): Pr
   const der = Buffer.from(cert.cer ?? new Uint8Array());
   const now = Math.floor(Date.now() / 1000);
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const input = `${b64({ alg: 'PS256', typ: 'JWT', 'x5t#S256': createHash('sha256').update(der).digest('base64url') })}.${b64({
-    aud: tokenEndpoint,
-    iss: clientId,
-    sub: clientId,
-    jti: randomUUID(),
-    nbf: now,
-    iat: now,
-    exp: now + 600,
-  })}`;
+  const input = `${b64({ alg: 'PS256', typ: 'JWT', 'x5t#S256': createHash('sha256').update(der).digest('base64url') })}.${b64(
+    {
+      aud: tokenEndpoint,
+      iss: clientId,
+      sub: clientId,
+      jti: randomUUID(),
+      nbf: now,
+      iat: now,
+      exp: now + 600,
+    },
+  )}`;
   const crypto = new CryptographyClient(cert.keyId ?? '', broker, kvOptions);
   const signed = await crypto.sign('PS256', createHash('sha256').update(input).digest());
   return `${input}.${Buffer.from(signed.result).toString('base64url')}`;
@@ -63,7 +65,11 @@ describe('Key Vault-held certificate credentials (token broker pattern)', () => 
     const cred = new ClientAssertionCredential(
       contoso.id,
       fabrikam.policyDaemonKv.clientId,
-      () => vaultSignedAssertion(fabrikam.policyDaemonKv.clientId, `${t.azure.identityUrl}/${contoso.id}/oauth2/v2.0/token`),
+      () =>
+        vaultSignedAssertion(
+          fabrikam.policyDaemonKv.clientId,
+          `${t.azure.identityUrl}/${contoso.id}/oauth2/v2.0/token`,
+        ),
       { authorityHost: t.azure.authorityHost, disableInstanceDiscovery: true },
     );
     const { token } = await cred.getToken('api://policy-api/.default');
@@ -81,7 +87,11 @@ describe('Key Vault-held certificate credentials (token broker pattern)', () => 
     const cred = new ClientAssertionCredential(
       northwind.id,
       fabrikam.policyDaemonKv.clientId,
-      () => vaultSignedAssertion(fabrikam.policyDaemonKv.clientId, `${t.azure.identityUrl}/${northwind.id}/oauth2/v2.0/token`),
+      () =>
+        vaultSignedAssertion(
+          fabrikam.policyDaemonKv.clientId,
+          `${t.azure.identityUrl}/${northwind.id}/oauth2/v2.0/token`,
+        ),
       { authorityHost: t.azure.authorityHost, disableInstanceDiscovery: true },
     );
     const { token } = await cred.getToken('api://northwind-claims/.default');
@@ -110,6 +120,8 @@ describe('Key Vault-held certificate credentials (token broker pattern)', () => 
       }).toString(),
     });
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error_description: string }).error_description).toMatch(/^AADSTS700027: Client assertion failed signature validation\./);
+    expect(((await res.json()) as { error_description: string }).error_description).toMatch(
+      /^AADSTS700027: Client assertion failed signature validation\./,
+    );
   });
 });

@@ -9,7 +9,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKeyVault, type KeyVaultHandle, type KeyVaultOptions, type RoleAssignment } from '../src/keyvault';
+import {
+  startKeyVault,
+  type KeyVaultHandle,
+  type KeyVaultOptions,
+  type RoleAssignment,
+} from '../src/keyvault';
 
 export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 
@@ -19,13 +24,18 @@ export interface Tls {
 }
 
 interface DevCaModule {
-  ensureDevCa(options?: { dir?: string; hosts?: string[] }): Promise<{ caCertPath: string; certPem: string; keyPem: string }>;
+  ensureDevCa(options?: {
+    dir?: string;
+    hosts?: string[];
+  }): Promise<{ caCertPath: string; certPem: string; keyPem: string }>;
 }
 
 /** Server certificate for localhost from the repo's dev CA (the CA Node trusts via NODE_EXTRA_CA_CERTS). */
 export async function devTls(): Promise<Tls> {
   if (!process.env.NODE_EXTRA_CA_CERTS) {
-    throw new Error('NODE_EXTRA_CA_CERTS is not set: run the tests through `node ../scripts/with-dev-ca.mjs jest`.');
+    throw new Error(
+      'NODE_EXTRA_CA_CERTS is not set: run the tests through `node ../scripts/with-dev-ca.mjs jest`.',
+    );
   }
   // A variable specifier: the script is plain ESM without type declarations.
   const specifier = '../../scripts/dev-ca.mjs';
@@ -49,7 +59,11 @@ export interface TestIssuer {
   url: string;
   tokenRequests: number;
   /** Signs an access token with the issuer's key; claims override the defaults (vault audience, 1 h lifetime). */
-  mint(client: TestClient, claims?: JWTPayload, opts?: { alg?: string; untrustedKey?: boolean }): Promise<string>;
+  mint(
+    client: TestClient,
+    claims?: JWTPayload,
+    opts?: { alg?: string; untrustedKey?: boolean },
+  ): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -111,15 +125,30 @@ export async function startTestIssuer(tls: Tls, clients: TestClient[]): Promise<
       req.on('end', () => {
         const form = new URLSearchParams(raw);
         const client = clients.find((c) => c.clientId === form.get('client_id'));
-        if (form.get('grant_type') !== 'client_credentials' || !client || client.secret !== form.get('client_secret')) {
-          send(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+        if (
+          form.get('grant_type') !== 'client_credentials' ||
+          !client ||
+          client.secret !== form.get('client_secret')
+        ) {
+          send(401, {
+            error: 'invalid_client',
+            error_description: 'AADSTS7000215: Invalid client secret provided.',
+          });
           return;
         }
         const scope = form.get('scope') ?? '';
-        const resource = scope.split(' ').find((s) => s.endsWith('/.default'))?.replace(/\/\.default$/, '');
+        const resource = scope
+          .split(' ')
+          .find((s) => s.endsWith('/.default'))
+          ?.replace(/\/\.default$/, '');
         issuer.tokenRequests++;
         void mint(client, { aud: resource ?? 'unknown' }).then((token) =>
-          send(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token }),
+          send(200, {
+            token_type: 'Bearer',
+            expires_in: 3599,
+            ext_expires_in: 3599,
+            access_token: token,
+          }),
         );
       });
       return;

@@ -49,15 +49,25 @@ describe('Key Vault stand-in: keys', () => {
   it('answers an unauthenticated request with the bearer challenge the SDK expects', async () => {
     const res = await rawRequest(`${fx.vault.url}/keys/rsa-signer?${API}`);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe(`Bearer authorization="${fx.issuer.url}/${TENANT_ID}", resource="https://vault.azure.net"`);
-    expect(res.body).toEqual({ error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } });
+    expect(res.headers.get('www-authenticate')).toBe(
+      `Bearer authorization="${fx.issuer.url}/${TENANT_ID}", resource="https://vault.azure.net"`,
+    );
+    expect(res.body).toEqual({
+      error: {
+        code: 'Unauthorized',
+        message: 'AKV10000: Request is missing a Bearer or PoP token.',
+      },
+    });
   });
 
   it('challenges an unauthenticated POST with an empty JSON body (the SDK strips the body until it has a token)', async () => {
-    const res = await fetch(`${fx.vault.url}/keys/rsa-signer/00000000000000000000000000000000/sign?${API}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-    });
+    const res = await fetch(
+      `${fx.vault.url}/keys/rsa-signer/00000000000000000000000000000000/sign?${API}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      },
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('resource="https://vault.azure.net"');
   });
@@ -81,8 +91,22 @@ describe('Key Vault stand-in: keys', () => {
     expect(signed.keyID).toBe(key.id);
     expect(fx.vault.stats().signCount).toBe(before + 1);
 
-    const publicKey = createPublicKey({ key: { kty: 'RSA', n: Buffer.from(key.key!.n!).toString('base64url'), e: Buffer.from(key.key!.e!).toString('base64url') }, format: 'jwk' });
-    expect(nodeVerify('sha256', message, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signed.result)).toBe(true);
+    const publicKey = createPublicKey({
+      key: {
+        kty: 'RSA',
+        n: Buffer.from(key.key!.n!).toString('base64url'),
+        e: Buffer.from(key.key!.e!).toString('base64url'),
+      },
+      format: 'jwk',
+    });
+    expect(
+      nodeVerify(
+        'sha256',
+        message,
+        { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        signed.result,
+      ),
+    ).toBe(true);
 
     expect((await client.verify('PS256', digest, signed.result)).result).toBe(true);
     const tampered = Buffer.from(signed.result);
@@ -99,7 +123,14 @@ describe('Key Vault stand-in: keys', () => {
     const rsa = await keys.getKey('rsa-signer');
     const rsaClient = new CryptographyClient(rsa.id!, credential, devClientOptions);
     const rs = await rsaClient.sign('RS256', digest);
-    const rsaPublic = createPublicKey({ key: { kty: 'RSA', n: Buffer.from(rsa.key!.n!).toString('base64url'), e: Buffer.from(rsa.key!.e!).toString('base64url') }, format: 'jwk' });
+    const rsaPublic = createPublicKey({
+      key: {
+        kty: 'RSA',
+        n: Buffer.from(rsa.key!.n!).toString('base64url'),
+        e: Buffer.from(rsa.key!.e!).toString('base64url'),
+      },
+      format: 'jwk',
+    });
     expect(nodeVerify('sha256', message, rsaPublic, rs.result)).toBe(true);
     expect((await rsaClient.verify('RS256', digest, rs.result)).result).toBe(true);
 
@@ -110,31 +141,65 @@ describe('Key Vault stand-in: keys', () => {
     const es = await ecClient.sign('ES256', digest);
     expect(es.result).toHaveLength(64);
     const ecPublic = createPublicKey({
-      key: { kty: 'EC', crv: 'P-256', x: Buffer.from(ec.key!.x!).toString('base64url'), y: Buffer.from(ec.key!.y!).toString('base64url') },
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: Buffer.from(ec.key!.x!).toString('base64url'),
+        y: Buffer.from(ec.key!.y!).toString('base64url'),
+      },
       format: 'jwk',
     });
-    expect(nodeVerify('sha256', message, { key: ecPublic, dsaEncoding: 'ieee-p1363' }, es.result)).toBe(true);
+    expect(
+      nodeVerify('sha256', message, { key: ecPublic, dsaEncoding: 'ieee-p1363' }, es.result),
+    ).toBe(true);
     expect((await ecClient.verify('ES256', digest, es.result)).result).toBe(true);
-    expect((await ecClient.verify('ES256', createHash('sha256').update('other').digest(), es.result)).result).toBe(false);
+    expect(
+      (await ecClient.verify('ES256', createHash('sha256').update('other').digest(), es.result))
+        .result,
+    ).toBe(false);
   });
 
   it('signs every RSA algorithm over its digest (RS/PS 256/384/512), each verified by node:crypto', async () => {
     const credential = credentialFor(fx.issuer, crypto);
-    const rsa = await new KeyClient(fx.vault.url, credential, devClientOptions).getKey('rsa-signer');
+    const rsa = await new KeyClient(fx.vault.url, credential, devClientOptions).getKey(
+      'rsa-signer',
+    );
     const client = new CryptographyClient(rsa.id!, credential, devClientOptions);
-    const publicKey = createPublicKey({ key: { kty: 'RSA', n: Buffer.from(rsa.key!.n!).toString('base64url'), e: Buffer.from(rsa.key!.e!).toString('base64url') }, format: 'jwk' });
+    const publicKey = createPublicKey({
+      key: {
+        kty: 'RSA',
+        n: Buffer.from(rsa.key!.n!).toString('base64url'),
+        e: Buffer.from(rsa.key!.e!).toString('base64url'),
+      },
+      format: 'jwk',
+    });
     const message = Buffer.from('all algorithms');
-    for (const [alg, hash, hLen] of [['RS256', 'sha256', 32], ['RS384', 'sha384', 48], ['RS512', 'sha512', 64], ['PS256', 'sha256', 32], ['PS384', 'sha384', 48], ['PS512', 'sha512', 64]] as const) {
+    for (const [alg, hash, hLen] of [
+      ['RS256', 'sha256', 32],
+      ['RS384', 'sha384', 48],
+      ['RS512', 'sha512', 64],
+      ['PS256', 'sha256', 32],
+      ['PS384', 'sha384', 48],
+      ['PS512', 'sha512', 64],
+    ] as const) {
       const { result } = await client.sign(alg, createHash(hash).update(message).digest());
-      const key = alg.startsWith('PS') ? { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hLen } : publicKey;
+      const key = alg.startsWith('PS')
+        ? { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hLen }
+        : publicKey;
       expect({ alg, ok: nodeVerify(hash, message, key, result) }).toEqual({ alg, ok: true });
     }
   });
 
   it('signs with a versionless kid (the current version), as Key Vault does', async () => {
     const credential = credentialFor(fx.issuer, crypto);
-    const current = await new KeyClient(fx.vault.url, credential, devClientOptions).getKey('rsa-signer');
-    const client = new CryptographyClient(`${fx.vault.url}/keys/rsa-signer`, credential, devClientOptions);
+    const current = await new KeyClient(fx.vault.url, credential, devClientOptions).getKey(
+      'rsa-signer',
+    );
+    const client = new CryptographyClient(
+      `${fx.vault.url}/keys/rsa-signer`,
+      credential,
+      devClientOptions,
+    );
     const digest = createHash('sha256').update('versionless').digest();
     const signed = await client.sign('RS256', digest);
     expect(signed.keyID).toBe(current.id);
@@ -142,15 +207,32 @@ describe('Key Vault stand-in: keys', () => {
   });
 
   it('refuses to sign for a principal without Key Vault Crypto User, with Azure RBAC 403 body', async () => {
-    const key = await new KeyClient(fx.vault.url, credentialFor(fx.issuer, crypto), devClientOptions).getKey('rsa-signer');
-    const client = new CryptographyClient(key.id!, credentialFor(fx.issuer, nobody), devClientOptions);
+    const key = await new KeyClient(
+      fx.vault.url,
+      credentialFor(fx.issuer, crypto),
+      devClientOptions,
+    ).getKey('rsa-signer');
+    const client = new CryptographyClient(
+      key.id!,
+      credentialFor(fx.issuer, nobody),
+      devClientOptions,
+    );
     const digest = createHash('sha256').update('x').digest();
-    await expect(client.sign('PS256', digest)).rejects.toMatchObject({ statusCode: 403, code: 'Forbidden' });
+    await expect(client.sign('PS256', digest)).rejects.toMatchObject({
+      statusCode: 403,
+      code: 'Forbidden',
+    });
 
     const token = await fx.issuer.mint(officer);
-    const res = await rawRequest(`${key.id}/sign?${API}`, { method: 'POST', token, body: JSON.stringify({ alg: 'PS256', value: digest.toString('base64url') }) });
+    const res = await rawRequest(`${key.id}/sign?${API}`, {
+      method: 'POST',
+      token,
+      body: JSON.stringify({ alg: 'PS256', value: digest.toString('base64url') }),
+    });
     expect(res.status).toBe(403);
-    const body = res.body as { error: { code: string; message: string; innererror: { code: string } } };
+    const body = res.body as {
+      error: { code: string; message: string; innererror: { code: string } };
+    };
     expect(body.error.code).toBe('Forbidden');
     expect(body.error.innererror).toEqual({ code: 'ForbiddenByRbac' });
     expect(body.error.message).toMatch(/^Caller is not authorized to perform action on resource/);
@@ -163,7 +245,9 @@ describe('Key Vault stand-in: keys', () => {
     const keys = new KeyClient(fx.vault.url, credential, devClientOptions);
     const rsa = await keys.getKey('rsa-signer');
     const digest = createHash('sha256').update('scoped').digest();
-    await expect(new CryptographyClient(rsa.id!, credential, devClientOptions).sign('RS256', digest)).resolves.toMatchObject({ keyID: rsa.id });
+    await expect(
+      new CryptographyClient(rsa.id!, credential, devClientOptions).sign('RS256', digest),
+    ).resolves.toMatchObject({ keyID: rsa.id });
     await expect(keys.getKey('ec-signer')).rejects.toMatchObject({ statusCode: 403 });
   });
 
@@ -177,7 +261,12 @@ describe('Key Vault stand-in: keys', () => {
     for await (const p of keys.listPropertiesOfKeyVersions('rsa-signer')) versions.push(p.version!);
     expect(versions).toHaveLength(1);
     const rsa = await keys.getKey('rsa-signer');
-    await expect(new CryptographyClient(rsa.id!, credential, devClientOptions).sign('PS256', createHash('sha256').update('r').digest())).rejects.toMatchObject({ statusCode: 403 });
+    await expect(
+      new CryptographyClient(rsa.id!, credential, devClientOptions).sign(
+        'PS256',
+        createHash('sha256').update('r').digest(),
+      ),
+    ).rejects.toMatchObject({ statusCode: 403 });
   });
 
   it('rejects tokens that fail validation with 401 and the challenge', async () => {
@@ -190,18 +279,30 @@ describe('Key Vault stand-in: keys', () => {
       await fx.issuer.mint(crypto, {}, { untrustedKey: true }),
       // alg "none": the allow-list refuses unsigned tokens whatever they claim.
       `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(
-        JSON.stringify({ aud: 'https://vault.azure.net', iss: `${fx.issuer.url}/${TENANT_ID}/v2.0`, azp: crypto.clientId, exp: now + 600 }),
+        JSON.stringify({
+          aud: 'https://vault.azure.net',
+          iss: `${fx.issuer.url}/${TENANT_ID}/v2.0`,
+          azp: crypto.clientId,
+          exp: now + 600,
+        }),
       ).toString('base64url')}.`,
       'not-a-jwt',
     ];
     for (const token of cases) {
       const res = await rawRequest(url, { token });
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toContain(`authorization="${fx.issuer.url}/${TENANT_ID}"`);
+      expect(res.headers.get('www-authenticate')).toContain(
+        `authorization="${fx.issuer.url}/${TENANT_ID}"`,
+      );
       expect((res.body as { error: { code: string } }).error.code).toBe('Unauthorized');
     }
     // Trailing-slash audience and issuer variants are accepted, as Entra issues both forms.
-    const ok = await rawRequest(url, { token: await fx.issuer.mint(crypto, { aud: 'https://vault.azure.net/', iss: `${fx.issuer.url}/${TENANT_ID}/v2.0/` }) });
+    const ok = await rawRequest(url, {
+      token: await fx.issuer.mint(crypto, {
+        aud: 'https://vault.azure.net/',
+        iss: `${fx.issuer.url}/${TENANT_ID}/v2.0/`,
+      }),
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -210,23 +311,38 @@ describe('Key Vault stand-in: keys', () => {
     const missing = await rawRequest(`${fx.vault.url}/keys/rsa-signer`, { token });
     expect(missing.status).toBe(400);
     expect((missing.body as { error: { code: string } }).error.code).toBe('BadParameter');
-    const unknown = await rawRequest(`${fx.vault.url}/keys/rsa-signer?api-version=1999-01-01`, { token });
+    const unknown = await rawRequest(`${fx.vault.url}/keys/rsa-signer?api-version=1999-01-01`, {
+      token,
+    });
     expect(unknown.status).toBe(400);
-    expect((unknown.body as { error: { message: string } }).error.message).toMatch(/The specified version \(1999-01-01\) is not recognized/);
+    expect((unknown.body as { error: { message: string } }).error.message).toMatch(
+      /The specified version \(1999-01-01\) is not recognized/,
+    );
     // The SDK percent-encodes the dash in the parameter name.
-    const encoded = await rawRequest(`${fx.vault.url}/keys/rsa-signer?api%2Dversion=7.6`, { token });
+    const encoded = await rawRequest(`${fx.vault.url}/keys/rsa-signer?api%2Dversion=7.6`, {
+      token,
+    });
     expect(encoded.status).toBe(200);
   });
 
   it('returns KeyNotFound for unknown keys and versions', async () => {
     const keys = new KeyClient(fx.vault.url, credentialFor(fx.issuer, crypto), devClientOptions);
-    await expect(keys.getKey('no-such-key')).rejects.toMatchObject({ statusCode: 404, code: 'KeyNotFound' });
-    await expect(keys.getKey('rsa-signer', { version: 'ffffffffffffffffffffffffffffffff' })).rejects.toMatchObject({ statusCode: 404, code: 'KeyNotFound' });
+    await expect(keys.getKey('no-such-key')).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'KeyNotFound',
+    });
+    await expect(
+      keys.getKey('rsa-signer', { version: 'ffffffffffffffffffffffffffffffff' }),
+    ).rejects.toMatchObject({ statusCode: 404, code: 'KeyNotFound' });
   });
 
   it('answers malformed and hostile input with 400 BadParameter, never 500', async () => {
     const token = await fx.issuer.mint(crypto);
-    const key = await new KeyClient(fx.vault.url, credentialFor(fx.issuer, crypto), devClientOptions).getKey('rsa-signer');
+    const key = await new KeyClient(
+      fx.vault.url,
+      credentialFor(fx.issuer, crypto),
+      devClientOptions,
+    ).getKey('rsa-signer');
     const signUrl = `${key.id}/sign?${API}`;
     const bodies = [
       '{',
@@ -249,42 +365,79 @@ describe('Key Vault stand-in: keys', () => {
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
       expect((res.body as { error: { code: string } }).error.code).toBe('BadParameter');
     }
-    const wrongType = await rawRequest(signUrl, { method: 'POST', token, body: 'alg=PS256', contentType: 'text/plain' });
+    const wrongType = await rawRequest(signUrl, {
+      method: 'POST',
+      token,
+      body: 'alg=PS256',
+      contentType: 'text/plain',
+    });
     expect(wrongType.status).toBeGreaterThanOrEqual(400);
     expect(wrongType.status).toBeLessThan(500);
     for (let i = 0; i < 50; i++) {
-      const junk = Buffer.from(Array.from({ length: 1 + ((i * 37) % 200) }, (_, j) => (i * 131 + j * 17) % 256)).toString('latin1');
+      const junk = Buffer.from(
+        Array.from({ length: 1 + ((i * 37) % 200) }, (_, j) => (i * 131 + j * 17) % 256),
+      ).toString('latin1');
       const res = await rawRequest(signUrl, { method: 'POST', token, body: junk });
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
     }
-    const badName = await rawRequest(`${fx.vault.url}/keys/bad_name!/create?${API}`, { method: 'POST', token, body: '{"kty":"RSA"}' });
+    const badName = await rawRequest(`${fx.vault.url}/keys/bad_name!/create?${API}`, {
+      method: 'POST',
+      token,
+      body: '{"kty":"RSA"}',
+    });
     expect(badName.status).toBeGreaterThanOrEqual(400);
     expect(badName.status).toBeLessThan(500);
-    expect(({}) as Record<string, unknown>).not.toHaveProperty('polluted');
+    expect({} as Record<string, unknown>).not.toHaveProperty('polluted');
   });
 
   it('creates standalone keys (POST /keys/{name}/create) that never expose private material', async () => {
     const token = await fx.issuer.mint(crypto);
-    const denied = await rawRequest(`${fx.vault.url}/keys/standalone/create?${API}`, { method: 'POST', token, body: '{"kty":"EC","crv":"P-256"}' });
+    const denied = await rawRequest(`${fx.vault.url}/keys/standalone/create?${API}`, {
+      method: 'POST',
+      token,
+      body: '{"kty":"EC","crv":"P-256"}',
+    });
     expect(denied.status).toBe(403);
 
     const admin = newClient();
     const { vault } = fx;
     const adminToken = await fx.issuer.mint(admin);
     // Not assigned yet: refused; the assignment list is fixed at start, so use a restart with one more assignment.
-    expect((await rawRequest(`${vault.url}/keys/standalone/create?${API}`, { method: 'POST', token: adminToken, body: '{"kty":"EC","crv":"P-256"}' })).status).toBe(403);
-    await fx.restart({ roleAssignments: [...fx.options.roleAssignments, { principalId: admin.oid, role: 'Key Vault Administrator' }] });
-    const created = await rawRequest(`${fx.vault.url}/keys/standalone/create?${API}`, { method: 'POST', token: adminToken, body: '{"kty":"EC","crv":"P-256"}' });
+    expect(
+      (
+        await rawRequest(`${vault.url}/keys/standalone/create?${API}`, {
+          method: 'POST',
+          token: adminToken,
+          body: '{"kty":"EC","crv":"P-256"}',
+        })
+      ).status,
+    ).toBe(403);
+    await fx.restart({
+      roleAssignments: [
+        ...fx.options.roleAssignments,
+        { principalId: admin.oid, role: 'Key Vault Administrator' },
+      ],
+    });
+    const created = await rawRequest(`${fx.vault.url}/keys/standalone/create?${API}`, {
+      method: 'POST',
+      token: adminToken,
+      body: '{"kty":"EC","crv":"P-256"}',
+    });
     expect(created.status).toBe(200);
-    const bundle = created.body as { key: Record<string, unknown>; attributes: { exportable: boolean } };
+    const bundle = created.body as {
+      key: Record<string, unknown>;
+      attributes: { exportable: boolean };
+    };
     expect(bundle.key).toMatchObject({ kty: 'EC', crv: 'P-256', key_ops: ['sign', 'verify'] });
     expect(bundle.key).not.toHaveProperty('d');
     expect(bundle.attributes.exportable).toBe(false);
     const conflict = await rawRequest(`${fx.vault.url}/certificates/standalone/create?${API}`, {
       method: 'POST',
       token: adminToken,
-      body: JSON.stringify({ policy: { x509_props: { subject: 'CN=x' }, issuer: { name: 'Self' } } }),
+      body: JSON.stringify({
+        policy: { x509_props: { subject: 'CN=x' }, issuer: { name: 'Self' } },
+      }),
     });
     expect(conflict.status).toBe(409);
   });

@@ -1,7 +1,14 @@
 // State survives a restart (users, TOTP, signing keys, refresh tokens,
 // assertion replay set); key rotation keeps old tokens verifiable; the test
 // helpers sign exactly as the flows do.
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  jwtVerify,
+  SignJWT,
+  type JSONWebKeySet,
+} from 'jose';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +17,10 @@ import { expectPage, expectRedirect, HttpBrowser } from './helpers/http-browser'
 import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from './helpers/harness';
 
 const { contoso, fabrikam } = seed;
-const CERT_APP = { clientId: '2d9b7a0c-4e6f-4d8a-ab3c-5e7f9a1b3c4d', oid: '3e0c8b1d-5f7a-4e9b-bc4d-6f8a0b2c4d5e' };
+const CERT_APP = {
+  clientId: '2d9b7a0c-4e6f-4d8a-ab3c-5e7f9a1b3c4d',
+  oid: '3e0c8b1d-5f7a-4e9b-bc4d-6f8a0b2c4d5e',
+};
 let t: TestAzure;
 let cert: ClientCert;
 
@@ -18,7 +28,9 @@ beforeAll(async () => {
   cert = await createClientCert('persist-app');
   t = await startTestAzure({
     adjust: (cfg) => {
-      const profileEdit = cfg.tenants.find((x) => x.name === 'contoso')?.userFlows?.find((f) => f.name === 'B2C_1_profileedit');
+      const profileEdit = cfg.tenants
+        .find((x) => x.name === 'contoso')
+        ?.userFlows?.find((f) => f.name === 'B2C_1_profileedit');
       if (profileEdit) profileEdit.acrClaim = true;
       cfg.tenants
         .find((x) => x.name === 'fabrikam')
@@ -38,7 +50,9 @@ afterAll(async () => {
 });
 
 async function jwks(tenantId: string): Promise<JSONWebKeySet> {
-  return (await (await fetch(`${t.azure.identityUrl}/${tenantId}/discovery/v2.0/keys`)).json()) as JSONWebKeySet;
+  return (await (
+    await fetch(`${t.azure.identityUrl}/${tenantId}/discovery/v2.0/keys`)
+  ).json()) as JSONWebKeySet;
 }
 
 describe('test helpers and persistence', () => {
@@ -55,7 +69,13 @@ describe('test helpers and persistence', () => {
       issuer: `${t.azure.identityUrl}/${contoso.id}/v2.0/`,
       audience: contoso.policyApi.clientId,
     });
-    expect(payload).toMatchObject({ tfp: 'B2C_1_signupsignin_mfa', scp: 'Accounts.Write', auth_time: 1_700_000_000, oid: contoso.alice.oid, azp: contoso.portal.clientId });
+    expect(payload).toMatchObject({
+      tfp: 'B2C_1_signupsignin_mfa',
+      scp: 'Accounts.Write',
+      auth_time: 1_700_000_000,
+      oid: contoso.alice.oid,
+      azp: contoso.portal.clientId,
+    });
 
     const acr = decodeJwt(
       await t.azure.identity.issueUserAccessToken({
@@ -69,7 +89,11 @@ describe('test helpers and persistence', () => {
     expect(acr).toMatchObject({ acr: 'b2c_1_profileedit', aud: contoso.portal.clientId });
     expect(acr.tfp).toBeUndefined();
 
-    const app = await t.azure.identity.issueAppAccessToken({ tenant: 'fabrikam', clientId: fabrikam.scimAdmin.clientId, scope: 'api://scim/.default' });
+    const app = await t.azure.identity.issueAppAccessToken({
+      tenant: 'fabrikam',
+      clientId: fabrikam.scimAdmin.clientId,
+      scope: 'api://scim/.default',
+    });
     expect(decodeJwt(app)).toMatchObject({ roles: ['Scim.Admin'], idtyp: 'app' });
   });
 
@@ -92,7 +116,9 @@ describe('test helpers and persistence', () => {
     expect(decodeProtectedHeader(after).kid).toBe(kid);
     expect(decodeProtectedHeader(before).kid).not.toBe(kid);
     const keys = await jwks(contoso.id);
-    expect(keys.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([kid, decodeProtectedHeader(before).kid]));
+    expect(keys.keys.map((k) => k.kid)).toEqual(
+      expect.arrayContaining([kid, decodeProtectedHeader(before).kid]),
+    );
     const set = createLocalJWKSet(keys);
     await expect(jwtVerify(before, set)).resolves.toBeDefined();
     await expect(jwtVerify(after, set)).resolves.toBeDefined();
@@ -108,21 +134,41 @@ describe('test helpers and persistence', () => {
       displayName: 'Carol Persist',
     });
     // A refresh token through the real endpoints (code flow with a confidential client, no PKCE).
-    const authorize = `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize?${new URLSearchParams({
-      client_id: contoso.portal.clientId,
-      redirect_uri: REDIRECT_URI,
-      response_type: 'code',
-      scope: 'openid offline_access api://policy-api/Accounts.Read',
-    })}`;
+    const authorize = `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize?${new URLSearchParams(
+      {
+        client_id: contoso.portal.clientId,
+        redirect_uri: REDIRECT_URI,
+        response_type: 'code',
+        scope: 'openid offline_access api://policy-api/Accounts.Read',
+      },
+    )}`;
     const browser = new HttpBrowser(t.azure.identityUrl);
-    const back = expectRedirect(await browser.submit(expectPage(await browser.open(authorize)), { email: 'carol@contoso.example', password: 'Carol-dev-Passw0rd!' }));
+    const back = expectRedirect(
+      await browser.submit(expectPage(await browser.open(authorize)), {
+        email: 'carol@contoso.example',
+        password: 'Carol-dev-Passw0rd!',
+      }),
+    );
     const tokenEndpoint = `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/token`;
     const form = (b: Record<string, string>) => ({
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: contoso.portal.clientId, client_secret: contoso.portal.secret, ...b }).toString(),
+      body: new URLSearchParams({
+        client_id: contoso.portal.clientId,
+        client_secret: contoso.portal.secret,
+        ...b,
+      }).toString(),
     });
-    const first = (await (await fetch(tokenEndpoint, form({ grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', redirect_uri: REDIRECT_URI }))).json()) as {
+    const first = (await (
+      await fetch(
+        tokenEndpoint,
+        form({
+          grant_type: 'authorization_code',
+          code: back.searchParams.get('code') ?? '',
+          redirect_uri: REDIRECT_URI,
+        }),
+      )
+    ).json()) as {
       refresh_token: string;
       id_token: string;
     };
@@ -130,7 +176,14 @@ describe('test helpers and persistence', () => {
 
     const now = Math.floor(Date.now() / 1000);
     const tokenUrl = `${t.azure.identityUrl}/${fabrikam.id}/oauth2/v2.0/token`;
-    const assertion = await new SignJWT({ aud: tokenUrl, iss: CERT_APP.clientId, sub: CERT_APP.clientId, jti: randomUUID(), nbf: now, exp: now + 600 })
+    const assertion = await new SignJWT({
+      aud: tokenUrl,
+      iss: CERT_APP.clientId,
+      sub: CERT_APP.clientId,
+      jti: randomUUID(),
+      nbf: now,
+      exp: now + 600,
+    })
       .setProtectedHeader({ alg: 'PS256', 'x5t#S256': cert.x5tS256 })
       .sign(cert.privateKey);
     const ccBody = {
@@ -140,7 +193,12 @@ describe('test helpers and persistence', () => {
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: assertion,
     };
-    const post = (b: Record<string, string>) => fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(b).toString() });
+    const post = (b: Record<string, string>) =>
+      fetch(tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(b).toString(),
+      });
     expect((await post(ccBody)).status).toBe(200);
     const kidsBefore = (await jwks(contoso.id)).keys.map((k) => k.kid);
 
@@ -150,7 +208,9 @@ describe('test helpers and persistence', () => {
     expect(t.azure.identity.findUser('carol@contoso.example')?.oid).toBe(user.oid);
     expect((await jwks(contoso.id)).keys.map((k) => k.kid)).toEqual(kidsBefore);
     // The ID token issued before the restart still verifies against the new process's JWKS.
-    await expect(jwtVerify(first.id_token, createLocalJWKSet(await jwks(contoso.id)))).resolves.toBeDefined();
+    await expect(
+      jwtVerify(first.id_token, createLocalJWKSet(await jwks(contoso.id))),
+    ).resolves.toBeDefined();
     const refreshed = await fetch(
       `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/token`,
       form({ grant_type: 'refresh_token', refresh_token: first.refresh_token }),
@@ -158,6 +218,8 @@ describe('test helpers and persistence', () => {
     expect(refreshed.status).toBe(200);
     const replay = await post(ccBody);
     expect(replay.status).toBe(401);
-    expect(((await replay.json()) as { error_description: string }).error_description).toMatch(/^AADSTS50013: .*already used/);
+    expect(((await replay.json()) as { error_description: string }).error_description).toMatch(
+      /^AADSTS50013: .*already used/,
+    );
   });
 });

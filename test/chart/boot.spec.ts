@@ -8,7 +8,15 @@
 // probes must pass on the probed paths (the token broker's only once Key Vault accepted its
 // workload identity), SIGTERM must end each process cleanly, and Chromium signs in through
 // the rendered Ingress at the kind host names.
-import { freePort, startNats, startNode, startPostgres, waitForHttp, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import {
+  freePort,
+  startNats,
+  startNode,
+  startPostgres,
+  waitForHttp,
+  type TestNatsServer,
+  type TestPostgres,
+} from '@idp/testing';
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +32,8 @@ import { localProcess, type LocalProcess, type World } from './support/simulate'
 jest.setTimeout(180_000);
 
 const objects = (): K8sObject[] => renderSet('kind').objects;
-const named = (kind: string, suffix: string) => ofKind(objects(), kind).find((o) => o.metadata.name.endsWith(suffix));
+const named = (kind: string, suffix: string) =>
+  ofKind(objects(), kind).find((o) => o.metadata.name.endsWith(suffix));
 
 const NATS_SECRET = 'identity-platform-nats';
 // values-kind.yaml's ingress host (the portal's public origin).
@@ -39,14 +48,19 @@ let kindIssuer: KindIssuer;
 const running: Running[] = [];
 
 /** The env a workload's pod would get, with container ports moved to free local ports. */
-async function processOf(o: K8sObject): Promise<{ p: LocalProcess; ports: Record<number, number> }> {
+async function processOf(
+  o: K8sObject,
+): Promise<{ p: LocalProcess; ports: Record<number, number> }> {
   const ports: Record<number, number> = {};
-  for (const c of ofKindContainers(o)) for (const port of c.ports ?? []) ports[port.containerPort] = await freePort();
+  for (const c of ofKindContainers(o))
+    for (const port of c.ports ?? []) ports[port.containerPort] = await freePort();
   return { p: localProcess(o, objects(), world, ports), ports };
 }
 
 function ofKindContainers(o: K8sObject) {
-  const spec = (o.spec as { template: { spec: { containers: { ports?: { containerPort: number }[] }[] } } }).template.spec;
+  const spec = (
+    o.spec as { template: { spec: { containers: { ports?: { containerPort: number }[] }[] } } }
+  ).template.spec;
   return spec.containers;
 }
 
@@ -55,10 +69,15 @@ beforeAll(async () => {
   const secrets: World['secrets'] = {
     // One password per NATS user the chart renders (services and messaging.extraUsers).
     [NATS_SECRET]: Object.fromEntries(
-      [...named('ConfigMap', '-nats-auth')!.data!['auth.conf'].matchAll(/user: "([^"]+)"/g)].map((m) => [m[1], `n${randomBytes(12).toString('hex')}`]),
+      [...named('ConfigMap', '-nats-auth')!.data!['auth.conf'].matchAll(/user: "([^"]+)"/g)].map(
+        (m) => [m[1], `n${randomBytes(12).toString('hex')}`],
+      ),
     ),
     [PG_SECRET]: { 'postgres-password': randomBytes(12).toString('hex') },
-    'identity-platform-portal': { 'session-encryption-key': randomBytes(32).toString('base64'), 'b2c-client-secret': 'portal-dev-secret-5f0c9a7e2b' },
+    'identity-platform-portal': {
+      'session-encryption-key': randomBytes(32).toString('base64'),
+      'b2c-client-secret': 'portal-dev-secret-5f0c9a7e2b',
+    },
   };
   world = {
     repoRoot,
@@ -67,21 +86,41 @@ beforeAll(async () => {
     hosts: {},
     dir,
     // The kubelet's projected token, from kind's issuer (set below).
-    serviceAccountToken: (audience) => kindIssuer.token('identity-platform', 'token-broker', audience),
-    webhook: { tenantId: '00000000-0000-0000-0000-000000000000', authorityHost: 'https://login.microsoftonline.com/' },
+    serviceAccountToken: (audience) =>
+      kindIssuer.token('identity-platform', 'token-broker', audience),
+    webhook: {
+      tenantId: '00000000-0000-0000-0000-000000000000',
+      authorityHost: 'https://login.microsoftonline.com/',
+    },
   };
 
   // NATS with the chart's auth.conf; its passwords come from the server's environment, as the
   // rendered NATS StatefulSet wires them from the Secret.
   const natsSts = named('StatefulSet', '-nats')!;
-  const natsEnv = (natsSts.spec as { template: { spec: { containers: { env: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] }[] } } }).template.spec.containers[0].env;
+  const natsEnv = (
+    natsSts.spec as {
+      template: {
+        spec: {
+          containers: {
+            env: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+          }[];
+        };
+      };
+    }
+  ).template.spec.containers[0].env;
   // (Defined as config variables, which nats-server resolves exactly like environment variables:
   // a child process cannot see process.env changes made inside jest's sandbox.)
   const passwords = natsEnv
     .filter((e) => e.valueFrom?.secretKeyRef)
-    .map((e) => `${e.name}: ${JSON.stringify(secrets[e.valueFrom!.secretKeyRef!.name][e.valueFrom!.secretKeyRef!.key])}`);
+    .map(
+      (e) =>
+        `${e.name}: ${JSON.stringify(secrets[e.valueFrom!.secretKeyRef!.name][e.valueFrom!.secretKeyRef!.key])}`,
+    );
   const authConf = named('ConfigMap', '-nats-auth')!.data!['auth.conf'];
-  [pg, nats] = await Promise.all([startPostgres(), startNats({ config: [...passwords, authConf].join('\n') })]);
+  [pg, nats] = await Promise.all([
+    startPostgres(),
+    startNats({ config: [...passwords, authConf].join('\n') }),
+  ]);
   world.hosts['identity-nats:4222'] = `127.0.0.1:${nats.port}`;
   world.hosts['identity-postgresql:5432'] = `127.0.0.1:${pg.port}`;
   for (const db of ['portal', 'policy', 'scim']) await pg.createDatabase(db);
@@ -102,9 +141,16 @@ beforeAll(async () => {
     'identity-platform:token-broker',
     `https://${INGRESS_HOST}`,
   ]);
-  world.configMaps['identity-dev-azure-config'] = { 'dev-azure.json': readFileSync(join(dir, 'kind-dev-azure.json'), 'utf8') };
-  world.configMaps['identity-dev-azure-trust'] = { 'ca.crt': `${readFileSync(join(caDir, 'ca.pem'), 'utf8')}${kindIssuer.clusterCaPem}` };
-  secrets['identity-dev-azure-tls'] = { 'tls.crt': readFileSync(join(caDir, 'server.pem'), 'utf8'), 'tls.key': readFileSync(join(caDir, 'server.key.pem'), 'utf8') };
+  world.configMaps['identity-dev-azure-config'] = {
+    'dev-azure.json': readFileSync(join(dir, 'kind-dev-azure.json'), 'utf8'),
+  };
+  world.configMaps['identity-dev-azure-trust'] = {
+    'ca.crt': `${readFileSync(join(caDir, 'ca.pem'), 'utf8')}${kindIssuer.clusterCaPem}`,
+  };
+  secrets['identity-dev-azure-tls'] = {
+    'tls.crt': readFileSync(join(caDir, 'server.pem'), 'utf8'),
+    'tls.key': readFileSync(join(caDir, 'server.key.pem'), 'utf8'),
+  };
 
   // The Azure stand-ins from their own Deployment.
   const devAzure = await processOf(named('Deployment', '-dev-azure')!);
@@ -121,7 +167,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (process.env.CHART_BOOT_DEBUG) for (const r of running) console.warn(`${r.p.owner}:\n${r.output()}`);
+  if (process.env.CHART_BOOT_DEBUG)
+    for (const r of running) console.warn(`${r.p.owner}:\n${r.output()}`);
   await Promise.all(running.map((r) => r.stop()));
   await Promise.all([nats?.dispose(), pg?.stop(), kindIssuer?.stop()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -142,22 +189,25 @@ describe('kind render, run locally', () => {
     }
   });
 
-  it.each(['portal', 'policy-api', 'scim', 'token-broker'])('%s passes its liveness and readiness probes, then stops cleanly on SIGTERM', async (name) => {
-    const deployment = named('Deployment', `-${name}`)!;
-    const { p, ports } = await processOf(deployment);
-    const r = run(p);
-    running.push(r);
-    const c = p.container;
-    const live = c.livenessProbe!;
-    const ready = c.readinessProbe!;
-    await waitForProbe(r, ports[probePort(c, live)], live.httpGet!.path);
-    await waitForProbe(r, ports[probePort(c, ready)], ready.httpGet!.path);
-    expect(await r.stop()).toBe(0);
-  });
+  it.each(['portal', 'policy-api', 'scim', 'token-broker'])(
+    '%s passes its liveness and readiness probes, then stops cleanly on SIGTERM',
+    async (name) => {
+      const deployment = named('Deployment', `-${name}`)!;
+      const { p, ports } = await processOf(deployment);
+      const r = run(p);
+      running.push(r);
+      const c = p.container;
+      const live = c.livenessProbe!;
+      const ready = c.readinessProbe!;
+      await waitForProbe(r, ports[probePort(c, live)], live.httpGet!.path);
+      await waitForProbe(r, ports[probePort(c, ready)], ready.httpGet!.path);
+      expect(await r.stop()).toBe(0);
+    },
+  );
 });
 
 describe('kind render, browser sign-in through the Ingress', () => {
-  it('Chromium at https://identity.localtest.me signs in at the stand-ins\' host and sees its claims and policy', async () => {
+  it("Chromium at https://identity.localtest.me signs in at the stand-ins' host and sees its claims and policy", async () => {
     // policy-api first: the portal reaches it through its Service name.
     const api = await processOf(named('Deployment', '-policy-api')!);
     const apiRun = run(api.p);
@@ -174,10 +224,23 @@ describe('kind render, browser sign-in through the Ingress', () => {
     expect(portal.p.env.PUBLIC_BASE_URL).toBe(`https://${INGRESS_HOST}`);
 
     // The ingress controller: TLS for the host, the rendered Ingress's paths to the local pods.
-    type Rule = { host: string; http: { paths: { path: string; backend: { service: { name: string } } }[] } };
-    const rule = (named('Ingress', 'identity')!.spec as { rules: Rule[] }).rules.find((r) => r.host === INGRESS_HOST)!;
-    const local: Record<string, number> = { 'identity-portal': portalPort, 'identity-policy-api': apiPort };
-    const routes = rule.http.paths.filter((p) => local[p.backend.service.name]).map((p) => ({ prefix: p.path, upstream: `http://127.0.0.1:${local[p.backend.service.name]}` }));
+    type Rule = {
+      host: string;
+      http: { paths: { path: string; backend: { service: { name: string } } }[] };
+    };
+    const rule = (named('Ingress', 'identity')!.spec as { rules: Rule[] }).rules.find(
+      (r) => r.host === INGRESS_HOST,
+    )!;
+    const local: Record<string, number> = {
+      'identity-portal': portalPort,
+      'identity-policy-api': apiPort,
+    };
+    const routes = rule.http.paths
+      .filter((p) => local[p.backend.service.name])
+      .map((p) => ({
+        prefix: p.path,
+        upstream: `http://127.0.0.1:${local[p.backend.service.name]}`,
+      }));
     expect(routes.map((r) => r.prefix).sort()).toEqual(['/', '/api']);
     const entryPort = await freePort();
     const caDir = join(repoRoot, '.dev', 'ca');
@@ -190,7 +253,12 @@ describe('kind render, browser sign-in through the Ingress', () => {
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       // *.localtest.me is 127.0.0.1 with kind's port 443 mapped to the controller; here the host maps to the entry port.
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', `--host-resolver-rules=MAP ${INGRESS_HOST} 127.0.0.1:${entryPort}`],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        `--host-resolver-rules=MAP ${INGRESS_HOST} 127.0.0.1:${entryPort}`,
+      ],
     });
     const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
     try {
@@ -205,21 +273,31 @@ describe('kind render, browser sign-in through the Ingress', () => {
       expect(await page.title()).toBe('Sign in');
       await page.fill('#email', 'alice@contoso.example');
       await page.fill('#password', 'Alice-dev-Passw0rd!');
-      await Promise.all([page.waitForURL((u) => u.origin === origin && u.pathname === '/'), page.click('#next')]);
+      await Promise.all([
+        page.waitForURL((u) => u.origin === origin && u.pathname === '/'),
+        page.click('#next'),
+      ]);
       expect((await page.locator('#userName').textContent())?.trim()).toBe('Alice Example');
-      const cookie = (await page.context().cookies(origin)).find((c) => c.name === '__Host-portal_sid');
+      const cookie = (await page.context().cookies(origin)).find(
+        (c) => c.name === '__Host-portal_sid',
+      );
       expect(cookie).toMatchObject({ secure: true, httpOnly: true });
       await page.goto(`${origin}/claims`);
-      expect((await page.locator('td[data-claim="emails"]').textContent())?.trim()).toBe('alice@contoso.example');
+      expect((await page.locator('td[data-claim="emails"]').textContent())?.trim()).toBe(
+        'alice@contoso.example',
+      );
       // The policy page calls policy-api with the access token: issuer and audience agree across the render.
       await page.goto(`${origin}/policy`);
-      expect((await page.locator('dd[data-field="policyNumber"]').textContent())?.trim()).toMatch(/^PN\d{10}$/);
+      expect((await page.locator('dd[data-field="policyNumber"]').textContent())?.trim()).toMatch(
+        /^PN\d{10}$/,
+      );
     } catch (e) {
-      throw new Error(`${e instanceof Error ? e.message : String(e)}\nat ${page.url()}: ${(await page.content()).slice(0, 1500)}\nportal:\n${portalRun.output().slice(-4000)}\npolicy-api:\n${apiRun.output().slice(-2000)}\nentry:\n${entry.output()}`);
+      throw new Error(
+        `${e instanceof Error ? e.message : String(e)}\nat ${page.url()}: ${(await page.content()).slice(0, 1500)}\nportal:\n${portalRun.output().slice(-4000)}\npolicy-api:\n${apiRun.output().slice(-2000)}\nentry:\n${entry.output()}`,
+      );
     } finally {
       await browser.close();
       await entry.stop();
     }
   });
 });
-

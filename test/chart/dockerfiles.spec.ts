@@ -10,12 +10,22 @@ import { parseDockerfile, productionWorkspaces } from './support/image-build';
 import { podTemplateOf } from './support/pods';
 import { sourceDirOf } from './support/simulate';
 
-const workspaces = ['services/portal', 'services/policy-api', 'services/scim', 'services/token-broker', 'dev-azure'];
+const workspaces = [
+  'services/portal',
+  'services/policy-api',
+  'services/scim',
+  'services/token-broker',
+  'dev-azure',
+];
 
 describe.each(workspaces)('%s/Dockerfile', (ws) => {
   const dockerfile = join(repoRoot, ws, 'Dockerfile');
   const text = () => readFileSync(dockerfile, 'utf8');
-  const pkg = () => JSON.parse(readFileSync(join(repoRoot, ws, 'package.json'), 'utf8')) as { name: string; scripts?: Record<string, string> };
+  const pkg = () =>
+    JSON.parse(readFileSync(join(repoRoot, ws, 'package.json'), 'utf8')) as {
+      name: string;
+      scripts?: Record<string, string>;
+    };
 
   it('is multi-stage and builds from `turbo prune <its package> --docker`', () => {
     expect(text().match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(3);
@@ -34,20 +44,36 @@ describe.each(workspaces)('%s/Dockerfile', (ws) => {
     // The runtime stage takes /app from there only; the build stage contributes dist/ folders (and
     // the files the code reads) of exactly the workspaces in the production dependency tree.
     const stages = parseDockerfile(dockerfile);
-    const runtimeCopies = stages.at(-1)!.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
+    const runtimeCopies = stages
+      .at(-1)!
+      .instructions.filter((i) => i.op === 'COPY')
+      .map((i) => i.args);
     expect(runtimeCopies).toEqual(['--from=deps /app /app']);
-    const fromBuild = stages.find((s) => s.name === 'deps')!.instructions.filter((i) => i.op === 'COPY' && i.args.startsWith('--from=build '));
-    const dists = fromBuild.map((i) => /^--from=build \/app\/(\S+)\/dist\/ (\S+)\/dist\/$/.exec(i.args)).filter((m) => m !== null);
+    const fromBuild = stages
+      .find((s) => s.name === 'deps')!
+      .instructions.filter((i) => i.op === 'COPY' && i.args.startsWith('--from=build '));
+    const dists = fromBuild
+      .map((i) => /^--from=build \/app\/(\S+)\/dist\/ (\S+)\/dist\/$/.exec(i.args))
+      .filter((m) => m !== null);
     for (const m of dists) expect(m[2]).toBe(m[1]);
     expect(dists.map((m) => m[1]).sort()).toEqual(productionWorkspaces(repoRoot, ws));
-    if (existsSync(join(repoRoot, ws, 'prisma', 'migrations'))) expect(text()).toContain(`COPY --from=build /app/${ws}/prisma/migrations/ ${ws}/prisma/migrations/`);
+    if (existsSync(join(repoRoot, ws, 'prisma', 'migrations')))
+      expect(text()).toContain(
+        `COPY --from=build /app/${ws}/prisma/migrations/ ${ws}/prisma/migrations/`,
+      );
     const scripts = JSON.stringify(pkg().scripts ?? {}).match(/scripts\/[\w-]+\.mjs/g) ?? [];
-    const build = pkg().scripts?.generate ? scripts.filter((s) => JSON.stringify(pkg().scripts?.generate).includes(s)) : [];
+    const build = pkg().scripts?.generate
+      ? scripts.filter((s) => JSON.stringify(pkg().scripts?.generate).includes(s))
+      : [];
     // Code that loads a repo script at run time, e.g. path.resolve(__dirname, ..., 'scripts', 'dev-ca.mjs').
     const dist = join(repoRoot, ws, 'dist');
     const runtime = (readdirSync(dist, { recursive: true }) as string[])
       .filter((f) => f.endsWith('.js'))
-      .flatMap((f) => [...readFileSync(join(dist, f), 'utf8').matchAll(/'scripts', '([\w-]+\.mjs)'/g)].map((m) => `scripts/${m[1]}`));
+      .flatMap((f) =>
+        [...readFileSync(join(dist, f), 'utf8').matchAll(/'scripts', '([\w-]+\.mjs)'/g)].map(
+          (m) => `scripts/${m[1]}`,
+        ),
+      );
     if (ws === 'dev-azure') expect(runtime).toContain('scripts/dev-ca.mjs');
     for (const s of [...build, ...runtime]) expect(text()).toContain(`COPY ${s} scripts/`);
     for (const s of runtime) expect(text()).toContain(`COPY --from=build /app/${s} scripts/`);
@@ -66,18 +92,27 @@ describe.each(workspaces)('%s/Dockerfile', (ws) => {
   it('agrees with the chart: working directory, user id and container ports', () => {
     const rt = imageRuntime(dockerfile);
     expect(rt.workdir).toBe(`/app/${ws}`);
-    const deployment = ofKind(renderSet('kind').objects, 'Deployment').find((d) => sourceDirOf(repoRoot, podTemplateOf(d)!.spec.containers[0].image) === join(repoRoot, ws))!;
+    const deployment = ofKind(renderSet('kind').objects, 'Deployment').find(
+      (d) =>
+        sourceDirOf(repoRoot, podTemplateOf(d)!.spec.containers[0].image) === join(repoRoot, ws),
+    )!;
     const t = podTemplateOf(deployment)!;
     expect(String(t.spec.securityContext?.runAsUser)).toBe(rt.user!.split(':')[0]);
-    const exposed = [...text().matchAll(/^EXPOSE (.+)$/gm)].flatMap((m) => m[1].split(/\s+/)).map(Number).sort();
+    const exposed = [...text().matchAll(/^EXPOSE (.+)$/gm)]
+      .flatMap((m) => m[1].split(/\s+/))
+      .map(Number)
+      .sort();
     expect(t.spec.containers[0].ports!.map((p) => p.containerPort).sort()).toEqual(exposed);
   });
 });
 
 describe('.dockerignore', () => {
   it('keeps dependencies, build output, git and local state out of the build context but keeps workspace manifests', () => {
-    const lines = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-    for (const p of ['**/node_modules', '**/dist', '.git', '.dev', '**/.env']) expect(lines).toContain(p);
+    const lines = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const p of ['**/node_modules', '**/dist', '.git', '.dev', '**/.env'])
+      expect(lines).toContain(p);
     expect(lines).toContain('!test/package.json');
     expect(lines).toContain('!benchmarks/package.json');
   });

@@ -13,8 +13,15 @@ const NODE_RUNTIME = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
 
 // Every Secret and ConfigMap exists; values look like what the README tells users to store.
 const sample = (key: string): string =>
-  key.endsWith('database-url') ? 'postgresql://app:secret@db.example:5432/app?sslmode=require' : key.endsWith('encryption-key') ? Buffer.alloc(32, 7).toString('base64') : 'test-value';
-const anything = new Proxy({}, { get: () => new Proxy({}, { get: (_t, key) => sample(String(key)) }) }) as Record<string, Record<string, string>>;
+  key.endsWith('database-url')
+    ? 'postgresql://app:secret@db.example:5432/app?sslmode=require'
+    : key.endsWith('encryption-key')
+      ? Buffer.alloc(32, 7).toString('base64')
+      : 'test-value';
+const anything = new Proxy(
+  {},
+  { get: () => new Proxy({}, { get: (_t, key) => sample(String(key)) }) },
+) as Record<string, Record<string, string>>;
 const world: World = {
   repoRoot,
   secrets: anything,
@@ -22,7 +29,10 @@ const world: World = {
   hosts: {},
   dir: join(tmpdir(), `chart-env-${process.pid}`),
   serviceAccountToken: () => 'token',
-  webhook: { tenantId: '00000000-0000-0000-0000-000000000000', authorityHost: 'https://login.microsoftonline.com/' },
+  webhook: {
+    tenantId: '00000000-0000-0000-0000-000000000000',
+    authorityHost: 'https://login.microsoftonline.com/',
+  },
 };
 
 afterAll(() => rmSync(world.dir, { recursive: true, force: true }));
@@ -42,7 +52,11 @@ describe.each(valueSets)('%s values', (set) => {
   const services = () => servicesOf(set);
 
   it('renders a Deployment for each of the four services', () => {
-    expect(services().map((p) => p.sourceDir.split('/').pop()).sort()).toEqual(['policy-api', 'portal', 'scim', 'token-broker']);
+    expect(
+      services()
+        .map((p) => p.sourceDir.split('/').pop())
+        .sort(),
+    ).toEqual(['policy-api', 'portal', 'scim', 'token-broker']);
   });
 
   it('sets only variables the services read', () => {
@@ -66,11 +80,19 @@ describe.each(valueSets)('%s values', (set) => {
   });
 
   it('sets only DEV_AZURE_* variables the stand-ins read', () => {
-    const devAzure = ofKind(renderSet(set).objects, 'Deployment').find((d) => d.metadata.name.endsWith('dev-azure'));
+    const devAzure = ofKind(renderSet(set).objects, 'Deployment').find((d) =>
+      d.metadata.name.endsWith('dev-azure'),
+    );
     if (!devAzure) return; // off in this value set (asserted in render.spec.ts)
     const main = readFileSync(join(repoRoot, 'dev-azure', 'dist', 'main.js'), 'utf8');
     const p = localProcess(devAzure, renderSet(set).objects, world, {});
-    const unread = p.manifestEnv.filter((n) => !NODE_RUNTIME.includes(n) && !main.includes(`'${n}'`) && !main.includes(`"${n}"`) && !main.includes(`.${n}`));
+    const unread = p.manifestEnv.filter(
+      (n) =>
+        !NODE_RUNTIME.includes(n) &&
+        !main.includes(`'${n}'`) &&
+        !main.includes(`"${n}"`) &&
+        !main.includes(`.${n}`),
+    );
     expect(unread).toEqual([]);
   });
 });
@@ -89,7 +111,10 @@ describe.each(['kind', 'aks'] as const)('%s values are complete', (set) => {
 
   it('give each service an environment its own config schema accepts (refinements included)', () => {
     // values-aks.yaml has <placeholders> for tenant-specific ids and names: fill them in.
-    const fill = (v: string) => v.replace(/<[^>]*-id>/g, '11111111-2222-4333-8444-555555555555').replace(/<[^>]+>/g, 'example');
+    const fill = (v: string) =>
+      v
+        .replace(/<[^>]*-id>/g, '11111111-2222-4333-8444-555555555555')
+        .replace(/<[^>]+>/g, 'example');
     const problems = servicesOf(set).flatMap((p) => {
       const env = Object.fromEntries(Object.entries(p.env).map(([k, v]) => [k, fill(v)]));
       return envProblems(p.sourceDir, env).map((e) => `${p.owner}: ${e}`);

@@ -6,14 +6,29 @@
 // as the image's CMD and the chart's migration Job run it, against a real PostgreSQL and NATS.
 // Set IMAGE_SIM_REUSE_BUILD=1 to take the build stage's output from this repository's own build
 // (dist/) instead of installing and building inside the simulated stage (quicker locally).
-import { freePort, startNats, startPostgres, waitForHttp, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import {
+  freePort,
+  startNats,
+  startPostgres,
+  waitForHttp,
+  type TestNatsServer,
+  type TestPostgres,
+} from '@idp/testing';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { repoRoot } from './support/chart';
 import { imageRuntime } from './support/dockerfile';
-import { duBytes, FORBIDDEN, installedPackages, productionWorkspaces, simulateImage, unresolvedModules, type Simulation } from './support/image-build';
+import {
+  duBytes,
+  FORBIDDEN,
+  installedPackages,
+  productionWorkspaces,
+  simulateImage,
+  unresolvedModules,
+  type Simulation,
+} from './support/image-build';
 
 jest.setTimeout(240_000);
 
@@ -29,7 +44,12 @@ let simSeconds = 0;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'imgsim-scim-'));
   const t0 = Date.now();
-  sim = simulateImage({ repoRoot, dockerfile, dir, reuseRepoBuildFor: process.env.IMAGE_SIM_REUSE_BUILD ? ['build'] : [] });
+  sim = simulateImage({
+    repoRoot,
+    dockerfile,
+    dir,
+    reuseRepoBuildFor: process.env.IMAGE_SIM_REUSE_BUILD ? ['build'] : [],
+  });
   simSeconds = (Date.now() - t0) / 1000;
   app = join(sim.final.root, 'app');
   // The image's WORKDIR, as boot.spec reads it.
@@ -61,8 +81,16 @@ describe(`${ws}/Dockerfile, replayed`, () => {
   it('skipped only the system tool installs, and this machine has the turbo version the image pins', () => {
     expect(sim.skipped).toHaveLength(2);
     const pinned = /npm install -g turbo@([\d.]+)/.exec(sim.skipped.join('\n'))?.[1];
-    expect(pinned).toBe((JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'turbo', 'package.json'), 'utf8')) as { version: string }).version);
-    console.warn(`image simulation: ${simSeconds.toFixed(1)}s; runtime node_modules ${(duBytes(join(app, 'node_modules')) / 1e6).toFixed(1)} MB`);
+    expect(pinned).toBe(
+      (
+        JSON.parse(
+          readFileSync(join(repoRoot, 'node_modules', 'turbo', 'package.json'), 'utf8'),
+        ) as { version: string }
+      ).version,
+    );
+    console.warn(
+      `image simulation: ${simSeconds.toFixed(1)}s; runtime node_modules ${(duBytes(join(app, 'node_modules')) / 1e6).toFixed(1)} MB`,
+    );
   });
 
   it('holds only the service and the workspace packages it depends on: package.json, dist/ and the migrations', () => {
@@ -70,15 +98,24 @@ describe(`${ws}/Dockerfile, replayed`, () => {
     expect(expected).toEqual(expect.arrayContaining(['packages/service-kit', ws]));
     expect(expected).not.toContain('packages/testing');
     const present = ['packages', 'services', 'dev-azure', 'test', 'benchmarks'].flatMap((top) =>
-      existsSync(join(app, top)) ? (top === 'dev-azure' ? [top] : readdirSync(join(app, top)).map((n) => `${top}/${n}`)) : [],
+      existsSync(join(app, top))
+        ? top === 'dev-azure'
+          ? [top]
+          : readdirSync(join(app, top)).map((n) => `${top}/${n}`)
+        : [],
     );
     expect(present.sort()).toEqual(expected);
     for (const w of expected) {
       const entries = readdirSync(join(app, w)).sort();
-      expect({ w, entries }).toEqual({ w, entries: w === ws ? ['dist', 'package.json', 'prisma'] : ['dist', 'package.json'] });
+      expect({ w, entries }).toEqual({
+        w,
+        entries: w === ws ? ['dist', 'package.json', 'prisma'] : ['dist', 'package.json'],
+      });
     }
     expect(readdirSync(join(app, ws, 'prisma'))).toEqual(['migrations']);
-    expect(readdirSync(join(app, ws, 'prisma', 'migrations')).sort()).toEqual(readdirSync(join(repoRoot, ws, 'prisma', 'migrations')).sort());
+    expect(readdirSync(join(app, ws, 'prisma', 'migrations')).sort()).toEqual(
+      readdirSync(join(repoRoot, ws, 'prisma', 'migrations')).sort(),
+    );
     // No sources, declarations or source maps; the Prisma client is the compiled one in dist/generated.
     const files = walk(app, (p) => p.endsWith('node_modules')).map((p) => relative(app, p));
     expect(files.filter((f) => /\.(ts|map)$/.test(f) || f.includes('/src/'))).toEqual([]);
@@ -87,20 +124,32 @@ describe(`${ws}/Dockerfile, replayed`, () => {
 
   it('has production dependencies only: no Prisma CLI or engines, TypeScript, test tooling or type packages', () => {
     const names = installedPackages(app).map((p) => p.replace(/^.*node_modules\//, ''));
-    expect(names).toEqual(expect.arrayContaining(['@prisma/client', '@prisma/adapter-pg', 'pg', '@nestjs/core']));
+    expect(names).toEqual(
+      expect.arrayContaining(['@prisma/client', '@prisma/adapter-pg', 'pg', '@nestjs/core']),
+    );
     expect(names.filter((n) => FORBIDDEN.some((re) => re.test(n)))).toEqual([]);
     // No native engine binaries (the prisma-client generator with @prisma/adapter-pg needs none),
     // and of Prisma's WebAssembly query compilers only PostgreSQL's.
     const nm = walk(join(app, 'node_modules')).map((p) => relative(app, p));
-    expect(nm.filter((f) => /(query[-_]engine|schema-engine|libquery|\.node$)/.test(f))).toEqual([]);
+    expect(nm.filter((f) => /(query[-_]engine|schema-engine|libquery|\.node$)/.test(f))).toEqual(
+      [],
+    );
     const compilers = nm.filter((f) => /query_compiler_/.test(f));
     expect(compilers.length).toBeGreaterThan(0);
     expect(compilers.filter((f) => !f.includes('.postgresql.'))).toEqual([]);
     // Every link resolves (workspace links of dev-only workspaces were removed with them).
     const links = walk(app).filter((p) => lstatSync(p).isSymbolicLink());
     expect(links.filter((l) => !existsSync(l)).map((l) => relative(app, l))).toEqual([]);
-    const workspaceNames = productionWorkspaces(repoRoot, ws).map((w) => (JSON.parse(readFileSync(join(repoRoot, w, 'package.json'), 'utf8')) as { name: string }).name);
-    expect(readdirSync(join(app, 'node_modules', '@idp')).map((n) => `@idp/${n}`).sort()).toEqual(workspaceNames.sort());
+    const workspaceNames = productionWorkspaces(repoRoot, ws).map(
+      (w) =>
+        (JSON.parse(readFileSync(join(repoRoot, w, 'package.json'), 'utf8')) as { name: string })
+          .name,
+    );
+    expect(
+      readdirSync(join(app, 'node_modules', '@idp'))
+        .map((n) => `@idp/${n}`)
+        .sort(),
+    ).toEqual(workspaceNames.sort());
   });
 
   it("resolves every module the built code requires or imports, from inside the image's /app", () => {
@@ -133,11 +182,25 @@ describe(`${ws}/Dockerfile, replayed`, () => {
 
     it("applies the migrations with the migration Job's command, and the Prisma client queries through the adapter", async () => {
       // As the chart's Job runs it: from /app, with the image's own migrate CLI and migrations.
-      const job = nodeIn(app, ['node_modules/@idp/service-kit/dist/migrate/cli.js', `${ws}/prisma/migrations`], { DATABASE_URL: databaseUrl });
-      expect({ status: job.status, out: job.stdout + job.stderr }).toEqual({ status: 0, out: expect.stringMatching(/migration\(s\) applied/) });
+      const job = nodeIn(
+        app,
+        ['node_modules/@idp/service-kit/dist/migrate/cli.js', `${ws}/prisma/migrations`],
+        { DATABASE_URL: databaseUrl },
+      );
+      expect({ status: job.status, out: job.stdout + job.stderr }).toEqual({
+        status: 0,
+        out: expect.stringMatching(/migration\(s\) applied/),
+      });
       // The operator CLI shipped in the image writes and reads through Prisma (query compiler + @prisma/adapter-pg).
-      const create = nodeIn(workdir, ['dist/cli/admin-cli.js', 'token', 'create', 'image-test', 'ci'], { DATABASE_URL: databaseUrl });
-      expect({ status: create.status, err: create.stderr }).toEqual({ status: 0, err: expect.any(String) });
+      const create = nodeIn(
+        workdir,
+        ['dist/cli/admin-cli.js', 'token', 'create', 'image-test', 'ci'],
+        { DATABASE_URL: databaseUrl },
+      );
+      expect({ status: create.status, err: create.stderr }).toEqual({
+        status: 0,
+        err: expect.any(String),
+      });
       const { token } = JSON.parse(create.stdout) as { token: string };
       expect(token).toEqual(expect.any(String));
 
@@ -145,7 +208,14 @@ describe(`${ws}/Dockerfile, replayed`, () => {
       const port = await freePort();
       const child = spawn(process.execPath, imageRuntime(dockerfile).cmd.slice(1), {
         cwd: workdir,
-        env: { PATH: process.env.PATH, HOME: dir, ...sim.final.env, DATABASE_URL: databaseUrl, NATS_URL: nats.url, PORT: String(port) },
+        env: {
+          PATH: process.env.PATH,
+          HOME: dir,
+          ...sim.final.env,
+          DATABASE_URL: databaseUrl,
+          NATS_URL: nats.url,
+          PORT: String(port),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -153,11 +223,18 @@ describe(`${ws}/Dockerfile, replayed`, () => {
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       try {
-        await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 60_000 }).catch((e: Error) => {
-          throw new Error(`${e.message}\n${out}`);
+        await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 60_000 }).catch(
+          (e: Error) => {
+            throw new Error(`${e.message}\n${out}`);
+          },
+        );
+        const users = await fetch(`http://127.0.0.1:${port}/image-test/scim/v2/Users`, {
+          headers: { authorization: `Bearer ${token}` },
         });
-        const users = await fetch(`http://127.0.0.1:${port}/image-test/scim/v2/Users`, { headers: { authorization: `Bearer ${token}` } });
-        expect({ status: users.status, body: (await users.json()) as unknown }).toEqual({ status: 200, body: expect.objectContaining({ totalResults: 0 }) });
+        expect({ status: users.status, body: (await users.json()) as unknown }).toEqual({
+          status: 200,
+          body: expect.objectContaining({ totalResults: 0 }),
+        });
       } finally {
         child.kill('SIGTERM');
         await exited;

@@ -10,11 +10,20 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { repoRoot } from './support/chart';
 import { imageRuntime } from './support/dockerfile';
-import { FORBIDDEN, installedPackages, simulateImage, unresolvedModules, type Simulation } from './support/image-build';
+import {
+  FORBIDDEN,
+  installedPackages,
+  simulateImage,
+  unresolvedModules,
+  type Simulation,
+} from './support/image-build';
 
 jest.setTimeout(300_000);
 
-const files = (d: string): string[] => readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(d, join(e.parentPath, e.name)));
+const files = (d: string): string[] =>
+  readdirSync(d, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(d, join(e.parentPath, e.name)));
 
 describe.each([
   { ws: 'services/portal', reads: ['views', 'public'], configError: /PUBLIC_BASE_URL|B2C_/ },
@@ -44,7 +53,11 @@ describe.each([
   });
 
   it('carries the files it reads at run time', () => {
-    for (const r of reads) expect({ r, files: files(join(app, ws, r)) }).toEqual({ r, files: files(join(repoRoot, ws, r)) });
+    for (const r of reads)
+      expect({ r, files: files(join(app, ws, r)) }).toEqual({
+        r,
+        files: files(join(repoRoot, ws, r)),
+      });
   });
 
   it('starts with the CMD in the WORKDIR', async () => {
@@ -53,7 +66,12 @@ describe.each([
     const workdir = join(sim.final.root, rt.workdir);
     if (configError) {
       // Without configuration a service refuses to start, naming what is missing: everything it loads is there.
-      const r = spawnSync(process.execPath, rt.cmd.slice(1), { cwd: workdir, env, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, rt.cmd.slice(1), {
+        cwd: workdir,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       const out = `${r.stdout}${r.stderr}`;
       expect(out).not.toMatch(/MODULE_NOT_FOUND|Cannot find module/);
       expect(r.status).not.toBe(0);
@@ -63,14 +81,25 @@ describe.each([
     // The stand-ins start on defaults (free ports, a data dir): wait for their banner, then SIGTERM.
     const child = spawn(process.execPath, rt.cmd.slice(1), {
       cwd: workdir,
-      env: { ...env, DEV_AZURE_IDENTITY_PORT: '0', DEV_AZURE_KEYVAULT_PORT: '0', DEV_AZURE_DATA_DIR: join(dir, 'state'), DEV_CA_DIR: join(dir, 'ca') },
+      env: {
+        ...env,
+        DEV_AZURE_IDENTITY_PORT: '0',
+        DEV_AZURE_KEYVAULT_PORT: '0',
+        DEV_AZURE_DATA_DIR: join(dir, 'state'),
+        DEV_CA_DIR: join(dir, 'ca'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    for (let i = 0; i < 300 && !/dev-azure key vault: https:\/\//.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 300 && !/dev-azure key vault: https:\/\//.test(out) && child.exitCode === null;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     expect(out).toMatch(/dev-azure identity: {2}https:\/\/localhost:\d+/);
     expect(out).toMatch(/dev-azure key vault: https:\/\//);
     child.kill('SIGTERM');

@@ -38,24 +38,36 @@ const KIND_COREFILE = `.:53 {
 function withRewrite(corefile: string, from: string, to: string): { out: string; error: string } {
   const code = `import { withRewrite } from ${JSON.stringify(join(k8s, 'kind', 'coredns-rewrite.mjs'))};
     try { process.stdout.write(withRewrite(process.argv[1], { from: process.argv[2], to: process.argv[3] })); } catch (e) { process.stderr.write(e.message); process.exit(1); }`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, corefile, from, to], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, corefile, from, to], {
+    encoding: 'utf8',
+  });
   return { out: r.stdout, error: r.stderr };
 }
 
 describe('k8s/', () => {
   it('the kind cluster maps the host ports 80/443 to the node ingress-nginx runs on', () => {
-    const [cluster] = parseAndValidate(readFileSync(join(k8s, 'kind', 'cluster.yaml'), 'utf8'), []).objects as unknown as {
+    const [cluster] = parseAndValidate(readFileSync(join(k8s, 'kind', 'cluster.yaml'), 'utf8'), [])
+      .objects as unknown as {
       kind: string;
-      nodes: { kubeadmConfigPatches?: string[]; extraPortMappings?: { containerPort: number; hostPort: number }[] }[];
+      nodes: {
+        kubeadmConfigPatches?: string[];
+        extraPortMappings?: { containerPort: number; hostPort: number }[];
+      }[];
     }[];
     expect(cluster.kind).toBe('Cluster');
     const node = cluster.nodes[0];
-    expect(node.extraPortMappings?.map((m) => [m.containerPort, m.hostPort])).toEqual([[80, 80], [443, 443]]);
+    expect(node.extraPortMappings?.map((m) => [m.containerPort, m.hostPort])).toEqual([
+      [80, 80],
+      [443, 443],
+    ]);
     expect(node.kubeadmConfigPatches?.join('\n')).toContain('ingress-ready=true');
   });
 
   it('every script is executable and parses', () => {
-    const scripts = [...readdirSync(k8s).map((f) => join(k8s, f)), ...readdirSync(join(k8s, 'kind')).map((f) => join(k8s, 'kind', f))].filter((f) => f.endsWith('.sh'));
+    const scripts = [
+      ...readdirSync(k8s).map((f) => join(k8s, f)),
+      ...readdirSync(join(k8s, 'kind')).map((f) => join(k8s, 'kind', f)),
+    ].filter((f) => f.endsWith('.sh'));
     expect(scripts.length).toBeGreaterThanOrEqual(5);
     for (const s of scripts) {
       expect(statSync(s).mode & 0o111).not.toBe(0);
@@ -67,23 +79,40 @@ describe('k8s/', () => {
   it('k8s/kind/create-secrets.sh creates every Secret key and ConfigMap the kind render uses', () => {
     const script = readFileSync(join(k8s, 'kind', 'create-secrets.sh'), 'utf8');
     const { objects } = renderSet('kind');
-    const rendered = new Set(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name));
+    const rendered = new Set(
+      objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name),
+    );
     const needed = new Set<string>();
     for (const o of objects) {
       const t = podTemplateOf(o);
       for (const c of [...(t?.spec.initContainers ?? []), ...(t?.spec.containers ?? [])])
-        for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) needed.add(`secret ${e.valueFrom.secretKeyRef.name} ${e.valueFrom.secretKeyRef.key}`);
-      for (const v of (t?.spec.volumes ?? []) as { secret?: { secretName: string }; configMap?: { name: string } }[]) {
+        for (const e of c.env ?? [])
+          if (e.valueFrom?.secretKeyRef)
+            needed.add(`secret ${e.valueFrom.secretKeyRef.name} ${e.valueFrom.secretKeyRef.key}`);
+      for (const v of (t?.spec.volumes ?? []) as {
+        secret?: { secretName: string };
+        configMap?: { name: string };
+      }[]) {
         if (v.secret) needed.add(`secret ${v.secret.secretName}`);
-        if (v.configMap && !rendered.has(v.configMap.name)) needed.add(`configmap ${v.configMap.name}`);
+        if (v.configMap && !rendered.has(v.configMap.name))
+          needed.add(`configmap ${v.configMap.name}`);
       }
-      if (o.kind === 'Ingress') for (const tls of (o.spec as { tls?: { secretName: string }[] }).tls ?? []) needed.add(`secret ${tls.secretName}`);
+      if (o.kind === 'Ingress')
+        for (const tls of (o.spec as { tls?: { secretName: string }[] }).tls ?? [])
+          needed.add(`secret ${tls.secretName}`);
     }
     expect(needed.size).toBeGreaterThan(5);
     const missing = [...needed].filter((n) => {
       const [kind, name, key] = n.split(' ');
-      const creates = new RegExp(`create (secret generic|secret tls|configmap) ${name} `).test(script) && script.includes(`exists ${kind} ${name} `);
-      return !creates || (key !== undefined && !script.includes(`--from-literal=${key}=`) && !script.includes(`--from-file=${key}=`));
+      const creates =
+        new RegExp(`create (secret generic|secret tls|configmap) ${name} `).test(script) &&
+        script.includes(`exists ${kind} ${name} `);
+      return (
+        !creates ||
+        (key !== undefined &&
+          !script.includes(`--from-literal=${key}=`) &&
+          !script.includes(`--from-file=${key}=`))
+      );
     });
     expect(missing).toEqual([]);
   });
@@ -92,16 +121,32 @@ describe('k8s/', () => {
     const target = 'identity-dev-azure.identity-platform.svc.cluster.local';
     const once = withRewrite(KIND_COREFILE, 'login.identity.localtest.me', target);
     expect(once.error).toBe('');
-    expect(once.out.split('\n').slice(0, 2)).toEqual(['.:53 {', `    rewrite name exact login.identity.localtest.me ${target}`]);
+    expect(once.out.split('\n').slice(0, 2)).toEqual([
+      '.:53 {',
+      `    rewrite name exact login.identity.localtest.me ${target}`,
+    ]);
     // Nothing else changes.
-    expect(once.out.split('\n').filter((l) => !l.includes('rewrite')).join('\n')).toBe(KIND_COREFILE);
+    expect(
+      once.out
+        .split('\n')
+        .filter((l) => !l.includes('rewrite'))
+        .join('\n'),
+    ).toBe(KIND_COREFILE);
     expect(withRewrite(once.out, 'login.identity.localtest.me', target).out).toBe(once.out);
     // Another release/namespace replaces the rule instead of adding a second one.
-    const moved = withRewrite(once.out, 'login.identity.localtest.me', 'other-dev-azure.ns.svc.cluster.local').out;
+    const moved = withRewrite(
+      once.out,
+      'login.identity.localtest.me',
+      'other-dev-azure.ns.svc.cluster.local',
+    ).out;
     expect(moved.match(/rewrite name exact/g)).toHaveLength(1);
-    expect(moved).toContain('rewrite name exact login.identity.localtest.me other-dev-azure.ns.svc.cluster.local');
+    expect(moved).toContain(
+      'rewrite name exact login.identity.localtest.me other-dev-azure.ns.svc.cluster.local',
+    );
     expect(withRewrite(KIND_COREFILE, 'login identity', target).error).toMatch(/not a DNS name/);
-    expect(withRewrite('example.org {\n    whoami\n}\n', 'login.identity.localtest.me', target).error).toMatch(/no root server block/);
+    expect(
+      withRewrite('example.org {\n    whoami\n}\n', 'login.identity.localtest.me', target).error,
+    ).toMatch(/no root server block/);
   });
 
   it('k8s/kind/create-secrets.sh runs against a fresh cluster and writes what the kind install needs', () => {
@@ -126,10 +171,18 @@ esac
 `,
         { mode: 0o755 },
       );
-      const r = spawnSync('bash', [join(k8s, 'kind', 'create-secrets.sh'), 'identity-platform'], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      const r = spawnSync('bash', [join(k8s, 'kind', 'create-secrets.sh'), 'identity-platform'], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+      });
       expect(`${r.status} ${r.stderr}`).toBe('0 ');
       const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
-      const created = calls.map((c) => /create (namespace|secret generic|secret tls|configmap|clusterrolebinding) (\S+)/.exec(c)?.slice(1).join(' '));
+      const created = calls.map((c) =>
+        /create (namespace|secret generic|secret tls|configmap|clusterrolebinding) (\S+)/
+          .exec(c)
+          ?.slice(1)
+          .join(' '),
+      );
       expect(created).toEqual([
         'namespace identity-platform',
         'secret generic identity-platform-nats',
@@ -142,21 +195,45 @@ esac
         'clusterrolebinding identity-dev-issuer-discovery',
         'secret tls identity-platform-tls',
       ]);
-      const file = (key: string, call: string) => readFileSync(join(dir, `file.${key}.${calls.findIndex((c) => c.includes(call)) + 1}`), 'utf8');
+      const file = (key: string, call: string) =>
+        readFileSync(
+          join(dir, `file.${key}.${calls.findIndex((c) => c.includes(call)) + 1}`),
+          'utf8',
+        );
       // The stand-ins trust kind's issuer for the broker's ServiceAccount and the portal's ingress reply URL.
-      const config = JSON.parse(file('dev-azure.json', 'identity-dev-azure-config')) as { tenants: { apps?: { name: string; redirectUris?: string[]; federatedCredentials?: { name: string; issuer?: string; subject: string }[] }[] }[] };
+      const config = JSON.parse(file('dev-azure.json', 'identity-dev-azure-config')) as {
+        tenants: {
+          apps?: {
+            name: string;
+            redirectUris?: string[];
+            federatedCredentials?: { name: string; issuer?: string; subject: string }[];
+          }[];
+        }[];
+      };
       const apps = config.tenants.flatMap((t) => t.apps ?? []);
       expect(apps.find((a) => a.name === 'token-broker')?.federatedCredentials).toContainEqual(
-        expect.objectContaining({ name: 'kind', issuer: 'https://kubernetes.default.svc.cluster.local', subject: 'system:serviceaccount:identity-platform:token-broker' }),
+        expect.objectContaining({
+          name: 'kind',
+          issuer: 'https://kubernetes.default.svc.cluster.local',
+          subject: 'system:serviceaccount:identity-platform:token-broker',
+        }),
       );
-      expect(apps.find((a) => a.name === 'portal')?.redirectUris).toContain('https://identity.localtest.me/auth/redirect');
+      expect(apps.find((a) => a.name === 'portal')?.redirectUris).toContain(
+        'https://identity.localtest.me/auth/redirect',
+      );
       // Trust: the dev CA and the cluster's CA.
       const trust = file('ca.crt', 'identity-dev-azure-trust');
       expect(trust).toContain(readFileSync(join(repoRoot, '.dev', 'ca', 'ca.pem'), 'utf8').trim());
       expect(trust).toContain(clusterCa.trim());
       // One certificate for the three ingress hosts and the stand-ins' Service.
       const cert = new X509Certificate(readFileSync(join(dir, 'cert.pem')));
-      for (const h of ['identity.localtest.me', 'scim.identity.localtest.me', 'login.identity.localtest.me', 'identity-dev-azure']) expect(`${h}: ${cert.checkHost(h) ?? 'not covered'}`).toBe(`${h}: ${h}`);
+      for (const h of [
+        'identity.localtest.me',
+        'scim.identity.localtest.me',
+        'login.identity.localtest.me',
+        'identity-dev-azure',
+      ])
+        expect(`${h}: ${cert.checkHost(h) ?? 'not covered'}`).toBe(`${h}: ${h}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -172,15 +249,26 @@ esac
         `#!/bin/sh\ncase "$*" in *" get configmap coredns "*) cat "${dir}/Corefile" ;; *) printf '%s\\n' "$*" >> "${dir}/calls" ;; esac\n`,
         { mode: 0o755 },
       );
-      const cli = (args: string[]) => spawnSync(process.execPath, [join(k8s, 'kind', 'coredns-rewrite.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      const cli = (args: string[]) =>
+        spawnSync(process.execPath, [join(k8s, 'kind', 'coredns-rewrite.mjs'), ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+        });
       const target = 'identity-dev-azure.identity-platform.svc.cluster.local';
       const first = cli(['login.identity.localtest.me', target]);
       expect(first.stderr).toBe('');
       const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
       expect(calls[0]).toMatch(/^-n kube-system patch configmap coredns --type merge --patch /);
-      const patch = JSON.parse(calls[0].replace(/^.*--patch /, '')) as { data: { Corefile: string } };
-      expect(patch.data.Corefile).toBe(withRewrite(KIND_COREFILE, 'login.identity.localtest.me', target).out);
-      expect(calls.slice(1)).toEqual(['-n kube-system rollout restart deployment coredns', '-n kube-system rollout status deployment coredns --timeout=120s']);
+      const patch = JSON.parse(calls[0].replace(/^.*--patch /, '')) as {
+        data: { Corefile: string };
+      };
+      expect(patch.data.Corefile).toBe(
+        withRewrite(KIND_COREFILE, 'login.identity.localtest.me', target).out,
+      );
+      expect(calls.slice(1)).toEqual([
+        '-n kube-system rollout restart deployment coredns',
+        '-n kube-system rollout status deployment coredns --timeout=120s',
+      ]);
       // Run again against the patched Corefile: nothing to do.
       writeFileSync(join(dir, 'Corefile'), patch.data.Corefile);
       rmSync(join(dir, 'calls'));
@@ -192,31 +280,57 @@ esac
     }
   });
 
-  it('k8s/kind/up.sh rewrites the stand-ins\' ingress host to the release\'s dev-azure Service, and the certificate covers every ingress host', () => {
+  it("k8s/kind/up.sh rewrites the stand-ins' ingress host to the release's dev-azure Service, and the certificate covers every ingress host", () => {
     const up = readFileSync(join(k8s, 'kind', 'up.sh'), 'utf8');
     const secrets = readFileSync(join(k8s, 'kind', 'create-secrets.sh'), 'utf8');
     const { objects } = renderSet('kind');
     const ingressHosts = objects
       .filter((o) => o.kind === 'Ingress')
       .flatMap((o) => (o.spec as { tls: { hosts: string[] }[] }).tls.flatMap((t) => t.hosts));
-    const loginHost = (objects.find((o) => o.kind === 'Ingress' && o.metadata.name === 'identity-dev-azure')!.spec as { rules: { host: string }[] }).rules[0].host;
-    expect(up).toContain(`node "$here/coredns-rewrite.mjs" "\${LOGIN_HOST:-${loginHost}}" "$release-dev-azure.$ns.svc.cluster.local"`);
-    expect(objects.some((o) => o.kind === 'Service' && o.metadata.name === 'identity-dev-azure')).toBe(true);
-    expect(ingressHosts.sort()).toEqual(['identity.localtest.me', 'login.identity.localtest.me', 'scim.identity.localtest.me']);
-    for (const h of ingressHosts) expect(secrets).toMatch(new RegExp(`_HOST:-${h.replace(/\./g, '\\.')}\\}`));
-    expect(secrets).toContain("hosts: ['$host', '$scim_host', '$login_host', '$release-dev-azure']");
+    const loginHost = (
+      objects.find((o) => o.kind === 'Ingress' && o.metadata.name === 'identity-dev-azure')!
+        .spec as { rules: { host: string }[] }
+    ).rules[0].host;
+    expect(up).toContain(
+      `node "$here/coredns-rewrite.mjs" "\${LOGIN_HOST:-${loginHost}}" "$release-dev-azure.$ns.svc.cluster.local"`,
+    );
+    expect(
+      objects.some((o) => o.kind === 'Service' && o.metadata.name === 'identity-dev-azure'),
+    ).toBe(true);
+    expect(ingressHosts.sort()).toEqual([
+      'identity.localtest.me',
+      'login.identity.localtest.me',
+      'scim.identity.localtest.me',
+    ]);
+    for (const h of ingressHosts)
+      expect(secrets).toMatch(new RegExp(`_HOST:-${h.replace(/\./g, '\\.')}\\}`));
+    expect(secrets).toContain(
+      "hosts: ['$host', '$scim_host', '$login_host', '$release-dev-azure']",
+    );
   });
 
   it('the rewrite rule works in a real CoreDNS: pods asking for the ingress host get the Service address under the name they asked for', async () => {
-    const bin = process.env.COREDNS_BIN || spawnSync('sh', ['-c', 'command -v coredns'], { encoding: 'utf8' }).stdout.trim();
-    if (!bin) throw new Error('coredns is not installed. .ci/run installs it with: GOBIN=/usr/local/bin go install github.com/coredns/coredns@v1.12.0');
+    const bin =
+      process.env.COREDNS_BIN ||
+      spawnSync('sh', ['-c', 'command -v coredns'], { encoding: 'utf8' }).stdout.trim();
+    if (!bin)
+      throw new Error(
+        'coredns is not installed. .ci/run installs it with: GOBIN=/usr/local/bin go install github.com/coredns/coredns@v1.12.0',
+      );
     const target = 'identity-dev-azure.identity-platform.svc.cluster.local';
-    const rule = withRewrite(KIND_COREFILE, 'login.identity.localtest.me', target).out.split('\n').find((l) => l.includes('rewrite'))!;
+    const rule = withRewrite(KIND_COREFILE, 'login.identity.localtest.me', target)
+      .out.split('\n')
+      .find((l) => l.includes('rewrite'))!;
     // The script's rule, with `hosts` answering for the Service as the kubernetes plugin would.
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'coredns-'));
-    writeFileSync(join(dir, 'Corefile'), `.:${port} {\n${rule}\n    errors\n    hosts {\n       10.96.12.34 ${target}\n       fallthrough\n    }\n    cache 30\n}\n`);
-    const server = spawn(bin, ['-conf', join(dir, 'Corefile')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      join(dir, 'Corefile'),
+      `.:${port} {\n${rule}\n    errors\n    hosts {\n       10.96.12.34 ${target}\n       fallthrough\n    }\n    cache 30\n}\n`,
+    );
+    const server = spawn(bin, ['-conf', join(dir, 'Corefile')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let log = '';
     server.stdout.on('data', (d: Buffer) => (log += d.toString()));
     server.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -229,7 +343,9 @@ esac
         addresses = await resolver.resolve4('login.identity.localtest.me').catch(() => []);
         if (addresses.length === 0) await new Promise((r) => setTimeout(r, 250));
       }
-      expect(`${addresses.join(',')}${addresses.length ? '' : `\ncoredns:\n${log}`}`).toBe('10.96.12.34');
+      expect(`${addresses.join(',')}${addresses.length ? '' : `\ncoredns:\n${log}`}`).toBe(
+        '10.96.12.34',
+      );
       expect(await resolver.resolve4(target)).toEqual(['10.96.12.34']);
       // Only that name: other hosts under the same domain are not captured.
       await expect(resolver.resolve4('scim.identity.localtest.me')).rejects.toThrow();
@@ -239,4 +355,3 @@ esac
     }
   });
 });
-

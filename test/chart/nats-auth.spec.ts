@@ -11,11 +11,16 @@ import { join } from 'node:path';
 import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { ofKind, renderSet } from './support/chart';
 
-const configMap = (suffix: string) => ofKind(renderSet('kind').objects, 'ConfigMap').find((c) => c.metadata.name.endsWith(suffix))!.data!;
+const configMap = (suffix: string) =>
+  ofKind(renderSet('kind').objects, 'ConfigMap').find((c) => c.metadata.name.endsWith(suffix))!
+    .data!;
 const authConf = () => configMap('-nats-auth')['auth.conf'];
 /** The NATS users the chart renders, and those the broker's caller policy names. */
 const users = [...authConf().matchAll(/user: "([^"]+)"/g)].map((m) => m[1]);
-const callers = Object.keys((JSON.parse(configMap('-token-broker')['config.json']) as { callers: Record<string, unknown> }).callers);
+const callers = Object.keys(
+  (JSON.parse(configMap('-token-broker')['config.json']) as { callers: Record<string, unknown> })
+    .callers,
+);
 // Letter first: nats-server parses $VARIABLE values from the environment like config values.
 const passwords = Object.fromEntries(users.map((u) => [u, `n${randomBytes(12).toString('hex')}`]));
 const varOf = (u: string) => `NATS_PASSWORD_${u.toUpperCase().replace(/-/g, '_')}`;
@@ -25,7 +30,13 @@ const open: NatsConnection[] = [];
 
 async function as(user: string, password = passwords[user]): Promise<NatsConnection> {
   // Replies come to the user's own inbox, as @idp/service-kit connects.
-  const nc = await connect({ servers: nats.url, user, pass: password, reconnect: false, inboxPrefix: `_INBOX.${user}` });
+  const nc = await connect({
+    servers: nats.url,
+    user,
+    pass: password,
+    reconnect: false,
+    inboxPrefix: `_INBOX.${user}`,
+  });
   open.push(nc);
   return nc;
 }
@@ -59,7 +70,9 @@ describe('NATS users and permissions rendered by the chart (kind values)', () =>
   });
 
   it('only the configured callers can ask the broker, each only in its own name', async () => {
-    expect(users).toEqual(expect.arrayContaining(['portal', 'policy-api', 'scim', 'token-broker', ...callers]));
+    expect(users).toEqual(
+      expect.arrayContaining(['portal', 'policy-api', 'scim', 'token-broker', ...callers]),
+    );
     expect(callers.length).toBeGreaterThan(0);
     const broker = await as('token-broker');
     const seen: string[] = [];
@@ -73,8 +86,14 @@ describe('NATS users and permissions rendered by the chart (kind values)', () =>
     await broker.flush();
 
     const asked: Record<string, string> = {};
-    for (const u of users.filter((x) => x !== 'token-broker')) asked[u] = await ask(await as(u), `tokens.acquire.v1.${u}`);
-    expect(Object.entries(asked).filter(([, r]) => r === 'issued').map(([u]) => u).sort()).toEqual([...callers].sort());
+    for (const u of users.filter((x) => x !== 'token-broker'))
+      asked[u] = await ask(await as(u), `tokens.acquire.v1.${u}`);
+    expect(
+      Object.entries(asked)
+        .filter(([, r]) => r === 'issued')
+        .map(([u]) => u)
+        .sort(),
+    ).toEqual([...callers].sort());
     // A caller cannot ask in someone else's name.
     expect(await ask(await as(callers[0]), 'tokens.acquire.v1.portal')).toMatch(/^failed/);
     expect(seen.sort()).toEqual(callers.map((c) => `tokens.acquire.v1.${c}`).sort());
@@ -83,7 +102,9 @@ describe('NATS users and permissions rendered by the chart (kind values)', () =>
   it('each user reads only its own inbox', async () => {
     const scim = await as('scim');
     const errors: string[] = [];
-    scim.subscribe(`_INBOX.${callers[0]}.>`, { callback: (err) => void (err && errors.push(err.message)) });
+    scim.subscribe(`_INBOX.${callers[0]}.>`, {
+      callback: (err) => void (err && errors.push(err.message)),
+    });
     await scim.flush();
     await new Promise((r) => setTimeout(r, 200));
     expect(errors.join()).toMatch(/permissions/i);
@@ -92,7 +113,9 @@ describe('NATS users and permissions rendered by the chart (kind values)', () =>
   it('no other service can listen in on token requests', async () => {
     const portal = await as('portal');
     const errors: string[] = [];
-    const sub = portal.subscribe('tokens.acquire.v1.*', { callback: (err) => void (err && errors.push(err.message)) });
+    const sub = portal.subscribe('tokens.acquire.v1.*', {
+      callback: (err) => void (err && errors.push(err.message)),
+    });
     await portal.flush();
     await new Promise((r) => setTimeout(r, 200));
     expect(sub.isClosed() || errors.length > 0).toBe(true);
@@ -103,7 +126,8 @@ describe('NATS users and permissions rendered by the chart (kind values)', () =>
     const refused: Array<{ operation: string; subject: string }> = [];
     (async () => {
       for await (const s of broker.status())
-        if (s.type === 'error' && s.error instanceof PermissionViolationError) refused.push({ operation: s.error.operation, subject: s.error.subject });
+        if (s.type === 'error' && s.error instanceof PermissionViolationError)
+          refused.push({ operation: s.error.operation, subject: s.error.subject });
     })().catch(() => undefined);
     broker.publish('policy.beneficiaries.changed.v1', 'forged');
     broker.publish('_INBOX.someone-else', 'unsolicited');
@@ -120,18 +144,32 @@ describe('in-chart NATS server configuration', () => {
   it('nats-server accepts the rendered nats.conf with its included auth.conf', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nats-conf-'));
     try {
-      const main = configMap('-nats')['nats.conf'].replace('/data/jetstream', join(dir, 'js')).replace('/var/run/nats/nats.pid', join(dir, 'nats.pid'));
+      const main = configMap('-nats')
+        ['nats.conf'].replace('/data/jetstream', join(dir, 'js'))
+        .replace('/var/run/nats/nats.pid', join(dir, 'nats.pid'));
       writeFileSync(join(dir, 'nats.conf'), main);
       writeFileSync(join(dir, 'auth.conf'), configMap('-nats-auth')['auth.conf']);
-      const env = { ...Object.fromEntries(users.map((u) => [varOf(u), passwords[u]])), POD_NAME: 'identity-nats-0' };
-      const r = spawnSync(natsServerBinary(), ['-t', '-c', join(dir, 'nats.conf')], { env, encoding: 'utf8' });
+      const env = {
+        ...Object.fromEntries(users.map((u) => [varOf(u), passwords[u]])),
+        POD_NAME: 'identity-nats-0',
+      };
+      const r = spawnSync(natsServerBinary(), ['-t', '-c', join(dir, 'nats.conf')], {
+        env,
+        encoding: 'utf8',
+      });
       expect(`${r.stdout}${r.stderr}`).toMatch(/configuration file .* is valid/);
       expect(r.status).toBe(0);
       // A password with a leading digit is parsed as a number and refused (hence the README's rule).
-      const digit = spawnSync(natsServerBinary(), ['-t', '-c', join(dir, 'nats.conf')], { env: { ...env, NATS_PASSWORD_PORTAL: '7e3f00aa' }, encoding: 'utf8' });
+      const digit = spawnSync(natsServerBinary(), ['-t', '-c', join(dir, 'nats.conf')], {
+        env: { ...env, NATS_PASSWORD_PORTAL: '7e3f00aa' },
+        encoding: 'utf8',
+      });
       expect(digit.status).not.toBe(0);
       // Without the passwords in its environment the server refuses to start.
-      const bare = spawnSync(natsServerBinary(), ['-t', '-c', join(dir, 'nats.conf')], { env: { POD_NAME: 'x' }, encoding: 'utf8' });
+      const bare = spawnSync(natsServerBinary(), ['-t', '-c', join(dir, 'nats.conf')], {
+        env: { POD_NAME: 'x' },
+        encoding: 'utf8',
+      });
       expect(bare.status).not.toBe(0);
       expect(bare.stderr).toContain('NATS_PASSWORD_PORTAL');
     } finally {

@@ -1,8 +1,21 @@
 // Policy checks on the rendered output for every value set: hardened, probed, limited
 // containers; no secret material inline; the token broker unreachable from outside.
-import { ofKind, parseAndValidate, renderSet, renderYaml, valueSets, defaultSets, type K8sObject } from './support/chart';
+import {
+  ofKind,
+  parseAndValidate,
+  renderSet,
+  renderYaml,
+  valueSets,
+  defaultSets,
+  type K8sObject,
+} from './support/chart';
 import { podTemplateOf } from './support/pods';
-import { inlineSecrets, insecureContainers, missingProbes, missingResources } from './support/policies';
+import {
+  inlineSecrets,
+  insecureContainers,
+  missingProbes,
+  missingResources,
+} from './support/policies';
 
 const TOKEN_BROKER = 'token-broker';
 
@@ -34,38 +47,58 @@ describe.each(valueSets)('policy on the %s render', (set) => {
   });
 
   it('the token broker has only a ClusterIP Service and no Ingress rule', () => {
-    const brokerSelected = (s: K8sObject) => (s.spec as { selector?: Record<string, string> }).selector?.['app.kubernetes.io/name'] === TOKEN_BROKER;
+    const brokerSelected = (s: K8sObject) =>
+      (s.spec as { selector?: Record<string, string> }).selector?.['app.kubernetes.io/name'] ===
+      TOKEN_BROKER;
     const services = ofKind(objects(), 'Service').filter(brokerSelected);
     expect(services).toHaveLength(1);
     expect((services[0].spec as { type?: string }).type ?? 'ClusterIP').toBe('ClusterIP');
     const brokerServiceNames = new Set(services.map((s) => s.metadata.name));
     type Rule = { http?: { paths: { path: string; backend: { service?: { name: string } } }[] } };
     const backends = ofKind(objects(), 'Ingress').flatMap((i) =>
-      ((i.spec as { rules?: Rule[]; defaultBackend?: { service?: { name: string } } }).rules ?? []).flatMap((r) => r.http?.paths ?? []).map((p) => p.backend.service?.name),
+      ((i.spec as { rules?: Rule[]; defaultBackend?: { service?: { name: string } } }).rules ?? [])
+        .flatMap((r) => r.http?.paths ?? [])
+        .map((p) => p.backend.service?.name),
     );
     expect(backends.length).toBeGreaterThan(0);
     expect(backends.filter((b) => b && brokerServiceNames.has(b))).toEqual([]);
   });
 
   it('the ingress sends / to the portal, /api to the policy API (told its base path) and /scim to SCIM', () => {
-    type Path = { path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } };
+    type Path = {
+      path: string;
+      pathType: string;
+      backend: { service: { name: string; port: { name: string } } };
+    };
     type Spec = { rules: { host: string; http: { paths: Path[] } }[]; tls: { hosts: string[] }[] };
     const ingresses = ofKind(objects(), 'Ingress');
     // The platform's Ingress, plus the stand-ins' own only where they are installed.
-    expect(ingresses.map((i) => i.metadata.name).sort()).toEqual(set === 'kind' ? ['identity', 'identity-dev-azure'] : ['identity']);
+    expect(ingresses.map((i) => i.metadata.name).sort()).toEqual(
+      set === 'kind' ? ['identity', 'identity-dev-azure'] : ['identity'],
+    );
     const main = ingresses.find((i) => i.metadata.name === 'identity')!.spec as Spec;
-    const route = (paths: Path[]) => Object.fromEntries(paths.map((p) => [p.path, p.backend.service.name]));
+    const route = (paths: Path[]) =>
+      Object.fromEntries(paths.map((p) => [p.path, p.backend.service.name]));
     expect(route(main.rules[0].http.paths)).toEqual({
       '/': 'identity-portal',
       '/api': 'identity-policy-api',
       '/scim': 'identity-scim',
     });
     // No rewriting: the API serves under the same prefix, and the portal calls it there.
-    const env = (name: string) => podTemplateOf(ofKind(objects(), 'Deployment').find((d) => d.metadata.name === `identity-${name}`)!)!.spec.containers[0].env!;
+    const env = (name: string) =>
+      podTemplateOf(
+        ofKind(objects(), 'Deployment').find((d) => d.metadata.name === `identity-${name}`)!,
+      )!.spec.containers[0].env!;
     expect(env('policy-api').find((e) => e.name === 'API_BASE_PATH')?.value).toBe('/api');
-    expect(env('portal').find((e) => e.name === 'POLICY_API_URL')?.value).toBe('http://identity-policy-api:80/api');
+    expect(env('portal').find((e) => e.name === 'POLICY_API_URL')?.value).toBe(
+      'http://identity-policy-api:80/api',
+    );
     // SCIM's own host (kind, AKS) takes every path (per-directory endpoints, /admin), under the same TLS.
-    const scimHost = { kind: 'scim.identity.localtest.me', aks: 'scim.contoso.example', default: undefined }[set];
+    const scimHost = {
+      kind: 'scim.identity.localtest.me',
+      aks: 'scim.contoso.example',
+      default: undefined,
+    }[set];
     if (scimHost) {
       expect(main.rules[1].host).toBe(scimHost);
       expect(route(main.rules[1].http.paths)).toEqual({ '/': 'identity-scim' });
@@ -77,34 +110,76 @@ describe.each(valueSets)('policy on the %s render', (set) => {
 
   if (set === 'kind') {
     it('kind: browsers and pods reach the identity stand-in at one ingress host that every issuer and identity URL names', () => {
-      const devAzureIngress = ofKind(objects(), 'Ingress').find((i) => i.metadata.name === 'identity-dev-azure')!;
-      const spec = devAzureIngress.spec as { rules: { host: string; http: { paths: { path: string; backend: { service: { name: string; port: { name: string } } } }[] } }[] };
+      const devAzureIngress = ofKind(objects(), 'Ingress').find(
+        (i) => i.metadata.name === 'identity-dev-azure',
+      )!;
+      const spec = devAzureIngress.spec as {
+        rules: {
+          host: string;
+          http: {
+            paths: {
+              path: string;
+              backend: { service: { name: string; port: { name: string } } };
+            }[];
+          };
+        }[];
+      };
       const host = spec.rules[0].host;
       expect(host).toBe('login.identity.localtest.me');
       // The identity port only (not the vault), spoken to over HTTPS by the controller.
-      expect(spec.rules[0].http.paths).toEqual([{ path: '/', pathType: 'Prefix', backend: { service: { name: 'identity-dev-azure', port: { name: 'identity' } } } }]);
-      expect(devAzureIngress.metadata.annotations?.['nginx.ingress.kubernetes.io/backend-protocol']).toBe('HTTPS');
+      expect(spec.rules[0].http.paths).toEqual([
+        {
+          path: '/',
+          pathType: 'Prefix',
+          backend: { service: { name: 'identity-dev-azure', port: { name: 'identity' } } },
+        },
+      ]);
+      expect(
+        devAzureIngress.metadata.annotations?.['nginx.ingress.kubernetes.io/backend-protocol'],
+      ).toBe('HTTPS');
       // In the cluster the CoreDNS rewrite sends the name to the Service, which answers on 443 too.
-      const svc = ofKind(objects(), 'Service').find((s) => s.metadata.name === 'identity-dev-azure')!;
-      expect((svc.spec as { ports: { port: number; targetPort: string }[] }).ports).toContainEqual(expect.objectContaining({ port: 443, targetPort: 'identity' }));
+      const svc = ofKind(objects(), 'Service').find(
+        (s) => s.metadata.name === 'identity-dev-azure',
+      )!;
+      expect((svc.spec as { ports: { port: number; targetPort: string }[] }).ports).toContainEqual(
+        expect.objectContaining({ port: 443, targetPort: 'identity' }),
+      );
       const envOf = (d: K8sObject) => podTemplateOf(d)!.spec.containers[0].env ?? [];
       const deployments = ofKind(objects(), 'Deployment');
       const devAzure = deployments.find((d) => d.metadata.name === 'identity-dev-azure')!;
-      expect(envOf(devAzure).find((e) => e.name === 'DEV_AZURE_PUBLIC_URL')?.value).toBe(`https://${host}`);
+      expect(envOf(devAzure).find((e) => e.name === 'DEV_AZURE_PUBLIC_URL')?.value).toBe(
+        `https://${host}`,
+      );
       // Every identity URL a service is given names that origin (else issuers would not match);
       // only the vault is addressed by its Service name.
       const urls = deployments
         .filter((d) => d !== devAzure)
-        .flatMap((d) => envOf(d).flatMap((e) => (e.value ?? '').split(',').filter((v) => v.includes('dev-azure') || v.includes(host)).map((v) => `${d.metadata.name} ${e.name}=${v}`)));
+        .flatMap((d) =>
+          envOf(d).flatMap((e) =>
+            (e.value ?? '')
+              .split(',')
+              .filter((v) => v.includes('dev-azure') || v.includes(host))
+              .map((v) => `${d.metadata.name} ${e.name}=${v}`),
+          ),
+        );
       expect(urls.length).toBeGreaterThanOrEqual(6);
-      expect(urls.filter((u) => !u.includes(`=https://${host}`) && !u.includes('KEY_VAULT_URL=https://identity-dev-azure:9444'))).toEqual([]);
+      expect(
+        urls.filter(
+          (u) =>
+            !u.includes(`=https://${host}`) &&
+            !u.includes('KEY_VAULT_URL=https://identity-dev-azure:9444'),
+        ),
+      ).toEqual([]);
     });
   }
 
   it('starts from default deny and lets the token broker out only to DNS, NATS and Azure (443)', () => {
     const policies = ofKind(objects(), 'NetworkPolicy');
     const deny = policies.find((p) => p.metadata.name.endsWith('default-deny'));
-    expect(deny?.spec).toMatchObject({ policyTypes: ['Ingress', 'Egress'], podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'identity' } } });
+    expect(deny?.spec).toMatchObject({
+      policyTypes: ['Ingress', 'Egress'],
+      podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'identity' } },
+    });
     expect(deny?.spec).not.toHaveProperty('ingress');
     expect(deny?.spec).not.toHaveProperty('egress');
     const broker = policies.find((p) => p.metadata.name === 'identity-token-broker');
@@ -122,9 +197,16 @@ describe.each(valueSets)('policy on the %s render', (set) => {
   it('lets the portal call the policy API and nothing else call across services over HTTP', () => {
     type Peer = { podSelector?: { matchLabels?: Record<string, string> } };
     type Rule = { to?: Peer[]; from?: Peer[] };
-    const np = (name: string) => ofKind(objects(), 'NetworkPolicy').find((p) => p.metadata.name === `identity-${name}`)!.spec as { ingress: Rule[]; egress: Rule[] };
+    const np = (name: string) =>
+      ofKind(objects(), 'NetworkPolicy').find((p) => p.metadata.name === `identity-${name}`)!
+        .spec as { ingress: Rule[]; egress: Rule[] };
     const names = (rules: Rule[], side: 'to' | 'from') =>
-      rules.flatMap((r) => r[side] ?? []).map((p) => p.podSelector?.matchLabels?.['app.kubernetes.io/name']).filter((n): n is string => !!n && ['portal', 'policy-api', 'scim', 'token-broker'].includes(n));
+      rules
+        .flatMap((r) => r[side] ?? [])
+        .map((p) => p.podSelector?.matchLabels?.['app.kubernetes.io/name'])
+        .filter(
+          (n): n is string => !!n && ['portal', 'policy-api', 'scim', 'token-broker'].includes(n),
+        );
     expect(names(np('portal').egress, 'to')).toEqual(['policy-api']);
     expect(names(np('policy-api').ingress, 'from')).toEqual(['portal']);
     for (const s of ['scim', 'token-broker']) {
@@ -134,8 +216,12 @@ describe.each(valueSets)('policy on the %s render', (set) => {
   });
 
   it('the token broker runs with workload identity when an identity is configured', () => {
-    const broker = ofKind(objects(), 'Deployment').find((d) => d.metadata.name === 'identity-token-broker');
-    const sa = ofKind(objects(), 'ServiceAccount').find((s) => s.metadata.name === 'identity-token-broker');
+    const broker = ofKind(objects(), 'Deployment').find(
+      (d) => d.metadata.name === 'identity-token-broker',
+    );
+    const sa = ofKind(objects(), 'ServiceAccount').find(
+      (s) => s.metadata.name === 'identity-token-broker',
+    );
     const labels = podTemplateOf(broker!)!.metadata.labels ?? {};
     // The chart refuses to render a broker without an identity; aks and the default set use the
     // AKS webhook, kind projects the service-account token itself (no webhook label).
@@ -143,15 +229,26 @@ describe.each(valueSets)('policy on the %s render', (set) => {
       expect(labels['azure.workload.identity/use']).toBeUndefined();
     } else {
       expect(labels['azure.workload.identity/use']).toBe('true');
-      const clientId = set === 'aks' ? '<token-broker-identity-client-id>' : defaultSets.find((v) => v.startsWith('tokenBroker.workloadIdentity.clientId='))!.split('=')[1];
+      const clientId =
+        set === 'aks'
+          ? '<token-broker-identity-client-id>'
+          : defaultSets
+              .find((v) => v.startsWith('tokenBroker.workloadIdentity.clientId='))!
+              .split('=')[1];
       expect(sa?.metadata.annotations?.['azure.workload.identity/client-id']).toBe(clientId);
     }
   });
 
   it('the helm test hook asks every service for /readyz through its Service', () => {
-    const [pod] = ofKind(objects(), 'Pod').filter((p) => p.metadata.annotations?.['helm.sh/hook'] === 'test');
+    const [pod] = ofKind(objects(), 'Pod').filter(
+      (p) => p.metadata.annotations?.['helm.sh/hook'] === 'test',
+    );
     const script = podTemplateOf(pod)!.spec.containers[0].command!.join(' ');
-    const services = ofKind(objects(), 'Service').filter((s) => ['portal', 'policy-api', 'scim', 'token-broker'].includes((s.spec as { selector: Record<string, string> }).selector['app.kubernetes.io/name']));
+    const services = ofKind(objects(), 'Service').filter((s) =>
+      ['portal', 'policy-api', 'scim', 'token-broker'].includes(
+        (s.spec as { selector: Record<string, string> }).selector['app.kubernetes.io/name'],
+      ),
+    );
     expect(services).toHaveLength(4);
     for (const svc of services) {
       const port = (svc.spec as { ports: { port: number; targetPort: string }[] }).ports[0];
@@ -162,11 +259,18 @@ describe.each(valueSets)('policy on the %s render', (set) => {
 
   it('runs database migrations as a hook Job per service with a database, never for the token broker', () => {
     const jobs = ofKind(objects(), 'Job');
-    expect(jobs.map((j) => j.metadata.name).sort()).toEqual(['identity-policy-api-migrate', 'identity-portal-migrate', 'identity-scim-migrate']);
+    expect(jobs.map((j) => j.metadata.name).sort()).toEqual([
+      'identity-policy-api-migrate',
+      'identity-portal-migrate',
+      'identity-scim-migrate',
+    ]);
     for (const j of jobs) {
       expect(j.metadata.annotations?.['helm.sh/hook']).toContain('pre-upgrade');
       const c = podTemplateOf(j)!.spec.containers[0];
-      expect(c.command?.slice(0, 2)).toEqual(['node', 'node_modules/@idp/service-kit/dist/migrate/cli.js']);
+      expect(c.command?.slice(0, 2)).toEqual([
+        'node',
+        'node_modules/@idp/service-kit/dist/migrate/cli.js',
+      ]);
     }
   });
 });
@@ -185,8 +289,12 @@ describe('the policy checks catch violations', () => {
       }),
       [],
     );
-    expect(insecureContainers(objects)).toEqual(['Deployment/identity-portal/portal: writable root filesystem']);
-    expect(missingResources(objects)).toEqual(['Deployment/identity-scim/scim: no cpu/memory requests and limits']);
+    expect(insecureContainers(objects)).toEqual([
+      'Deployment/identity-portal/portal: writable root filesystem',
+    ]);
+    expect(missingResources(objects)).toEqual([
+      'Deployment/identity-scim/scim: no cpu/memory requests and limits',
+    ]);
     expect(inlineSecrets(objects)).toEqual([
       'Deployment/identity-portal/portal: SMTP_PASSWORD has an inline value',
       'Deployment/identity-policy-api/policy-api: UPSTREAM has credentials in a URL',
@@ -194,7 +302,12 @@ describe('the policy checks catch violations', () => {
   });
 
   it('flags a container without probes', () => {
-    const fake = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { template: { metadata: {}, spec: { containers: [{ name: 'c', image: 'i' }] } } } } as K8sObject;
+    const fake = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x' },
+      spec: { template: { metadata: {}, spec: { containers: [{ name: 'c', image: 'i' }] } } },
+    } as K8sObject;
     expect(missingProbes([fake])).toEqual(['Deployment/x/c: no liveness/readiness probe']);
   });
 });

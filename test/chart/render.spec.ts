@@ -4,31 +4,52 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { defaultSets, helm, kubeVersion, ofKind, parseAndValidate, renderSet, renderableChart, repoRoot, templateArgs, valueSets } from './support/chart';
+import {
+  defaultSets,
+  helm,
+  kubeVersion,
+  ofKind,
+  parseAndValidate,
+  renderSet,
+  renderableChart,
+  repoRoot,
+  templateArgs,
+  valueSets,
+} from './support/chart';
 import { podTemplateOf } from './support/pods';
 
 describe('helm lint and helm template', () => {
   it.each(valueSets)('lints cleanly with the %s values', (set) => {
-    const args = set === 'default' ? defaultSets.flatMap((s) => ['--set', s]) : ['-f', join(renderableChart(), `values-${set}.yaml`)];
+    const args =
+      set === 'default'
+        ? defaultSets.flatMap((s) => ['--set', s])
+        : ['-f', join(renderableChart(), `values-${set}.yaml`)];
     const r = helm(['lint', renderableChart(), '--strict', '--kube-version', kubeVersion, ...args]);
     expect(`${r.stdout}${r.stderr}`).toContain('0 chart(s) failed');
     expect(r.status).toBe(0);
   });
 
   it.each(valueSets)('renders the %s values into the four services', (set) => {
-    const deployments = ofKind(renderSet(set).objects, 'Deployment').map((d) => d.metadata.labels?.['app.kubernetes.io/name']);
-    expect(deployments).toEqual(expect.arrayContaining(['portal', 'policy-api', 'scim', 'token-broker']));
+    const deployments = ofKind(renderSet(set).objects, 'Deployment').map(
+      (d) => d.metadata.labels?.['app.kubernetes.io/name'],
+    );
+    expect(deployments).toEqual(
+      expect.arrayContaining(['portal', 'policy-api', 'scim', 'token-broker']),
+    );
   });
 
   it('keeps the local Azure stand-ins off unless asked for', () => {
-    const names = (set: 'default' | 'aks' | 'kind') => ofKind(renderSet(set).objects, 'Deployment').map((d) => d.metadata.name);
+    const names = (set: 'default' | 'aks' | 'kind') =>
+      ofKind(renderSet(set).objects, 'Deployment').map((d) => d.metadata.name);
     expect(names('default')).not.toContain('identity-dev-azure');
     expect(names('aks')).not.toContain('identity-dev-azure');
     expect(names('kind')).toContain('identity-dev-azure');
   });
 
   it('says which value is missing when NATS or the vault is not configured', () => {
-    const noNats = helm(templateArgs({ set: ['tokenBroker.keyVault.url=https://kv.vault.azure.net'] }));
+    const noNats = helm(
+      templateArgs({ set: ['tokenBroker.keyVault.url=https://kv.vault.azure.net'] }),
+    );
     expect(noNats.status).not.toBe(0);
     expect(noNats.stderr).toContain('messaging.url is required');
     const noVault = helm(templateArgs({ set: ['messaging.url=nats://nats:4222'] }));
@@ -39,7 +60,15 @@ describe('helm lint and helm template', () => {
   it('refuses a token broker without a workload identity client id (it could never reach Key Vault), in both modes', () => {
     const sets = defaultSets.filter((s) => !s.startsWith('tokenBroker.workloadIdentity.clientId='));
     for (const mode of ['webhook', 'projected']) {
-      const r = helm(templateArgs({ set: [...sets, `tokenBroker.workloadIdentity.mode=${mode}`, 'tokenBroker.workloadIdentity.tenantId=t'] }));
+      const r = helm(
+        templateArgs({
+          set: [
+            ...sets,
+            `tokenBroker.workloadIdentity.mode=${mode}`,
+            'tokenBroker.workloadIdentity.tenantId=t',
+          ],
+        }),
+      );
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain('tokenBroker.workloadIdentity.clientId is required');
     }
@@ -49,12 +78,15 @@ describe('helm lint and helm template', () => {
     expect(off.status).toBe(0);
   });
 
-  it.each(['LoadBalancer', 'NodePort'])('refuses tokenBroker.service.type=%s: the broker is reached over NATS only', (type) => {
-    const r = helm(templateArgs({ set: [...defaultSets, `tokenBroker.service.type=${type}`] }));
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/tokenBroker|schema/);
-    expect(r.stderr).toContain('ClusterIP');
-  });
+  it.each(['LoadBalancer', 'NodePort'])(
+    'refuses tokenBroker.service.type=%s: the broker is reached over NATS only',
+    (type) => {
+      const r = helm(templateArgs({ set: [...defaultSets, `tokenBroker.service.type=${type}`] }));
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/tokenBroker|schema/);
+      expect(r.stderr).toContain('ClusterIP');
+    },
+  );
 });
 
 // The official nats chart cannot be fetched here, so CI renders this chart's side of
@@ -70,25 +102,56 @@ describe('the official NATS chart path (nats.enabled=true)', () => {
     return helm(args);
   };
 
-  it.each(['values-aks.yaml', 'values-kind.yaml'])('%s: services reach the chart\'s nats Service, whose pods admit them (and nothing else of the release)', (file) => {
-    const r = render(file);
-    expect(r.stderr).toBe('');
-    const objects = parseAndValidate(r.stdout, []).objects;
-    const deployments = ofKind(objects, 'Deployment');
-    const urls = new Set(deployments.flatMap((d) => (podTemplateOf(d)!.spec.containers[0].env ?? []).filter((e) => e.name === 'NATS_URL').map((e) => e.value)));
-    expect([...urls]).toEqual(['nats://identity-nats:4222']);
-    expect(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'identity-nats-auth')).toBe(true);
-    expect(objects.some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'identity-nats')).toBe(false); // the in-chart server is off
-    const policy = ofKind(objects, 'NetworkPolicy').find((p) => p.metadata.name === 'identity-nats')!;
-    const spec = policy.spec as { podSelector: { matchLabels: Record<string, string> }; ingress: { from: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] };
-    // Only the nats chart's server pods (not its nats-box), and from the services on the client port.
-    expect(spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'nats', 'app.kubernetes.io/instance': 'identity', 'app.kubernetes.io/component': 'nats' });
-    expect(spec.ingress[0].ports).toEqual([{ port: 4222, protocol: 'TCP' }]);
-    expect(spec.ingress[0].from.map((f) => f.podSelector?.matchLabels['app.kubernetes.io/name']).sort()).toEqual(['policy-api', 'portal', 'scim', 'token-broker']);
-    // Each service's egress to NATS selects the same pods.
-    const portal = ofKind(objects, 'NetworkPolicy').find((p) => p.metadata.name === 'identity-portal')!;
-    expect(JSON.stringify(portal.spec)).toContain(JSON.stringify(spec.podSelector.matchLabels));
-  });
+  it.each(['values-aks.yaml', 'values-kind.yaml'])(
+    "%s: services reach the chart's nats Service, whose pods admit them (and nothing else of the release)",
+    (file) => {
+      const r = render(file);
+      expect(r.stderr).toBe('');
+      const objects = parseAndValidate(r.stdout, []).objects;
+      const deployments = ofKind(objects, 'Deployment');
+      const urls = new Set(
+        deployments.flatMap((d) =>
+          (podTemplateOf(d)!.spec.containers[0].env ?? [])
+            .filter((e) => e.name === 'NATS_URL')
+            .map((e) => e.value),
+        ),
+      );
+      expect([...urls]).toEqual(['nats://identity-nats:4222']);
+      expect(
+        objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'identity-nats-auth'),
+      ).toBe(true);
+      expect(
+        objects.some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'identity-nats'),
+      ).toBe(false); // the in-chart server is off
+      const policy = ofKind(objects, 'NetworkPolicy').find(
+        (p) => p.metadata.name === 'identity-nats',
+      )!;
+      const spec = policy.spec as {
+        podSelector: { matchLabels: Record<string, string> };
+        ingress: {
+          from: { podSelector?: { matchLabels: Record<string, string> } }[];
+          ports: { port: number }[];
+        }[];
+      };
+      // Only the nats chart's server pods (not its nats-box), and from the services on the client port.
+      expect(spec.podSelector.matchLabels).toEqual({
+        'app.kubernetes.io/name': 'nats',
+        'app.kubernetes.io/instance': 'identity',
+        'app.kubernetes.io/component': 'nats',
+      });
+      expect(spec.ingress[0].ports).toEqual([{ port: 4222, protocol: 'TCP' }]);
+      expect(
+        spec.ingress[0].from
+          .map((f) => f.podSelector?.matchLabels['app.kubernetes.io/name'])
+          .sort(),
+      ).toEqual(['policy-api', 'portal', 'scim', 'token-broker']);
+      // Each service's egress to NATS selects the same pods.
+      const portal = ofKind(objects, 'NetworkPolicy').find(
+        (p) => p.metadata.name === 'identity-portal',
+      )!;
+      expect(JSON.stringify(portal.spec)).toContain(JSON.stringify(spec.podSelector.matchLabels));
+    },
+  );
 
   it('follows the nats chart\'s naming: a release whose name contains "nats" keeps it as the Service name', () => {
     const r = render('values-aks.yaml', [], 'nats-idp');
@@ -97,9 +160,13 @@ describe('the official NATS chart path (nats.enabled=true)', () => {
   });
 
   it('refuses a nats block that would leave a user without its password or the server without auth.conf', () => {
-    const noPassword = render('values-aks.yaml', ['nats.container.env.NATS_PASSWORD_POLICY_READER=null']);
+    const noPassword = render('values-aks.yaml', [
+      'nats.container.env.NATS_PASSWORD_POLICY_READER=null',
+    ]);
     expect(noPassword.status).not.toBe(0);
-    expect(noPassword.stderr).toContain('NATS_PASSWORD_POLICY_READER: {valueFrom: {secretKeyRef: {name: identity-platform-nats, key: policy-reader}}}');
+    expect(noPassword.stderr).toContain(
+      'NATS_PASSWORD_POLICY_READER: {valueFrom: {secretKeyRef: {name: identity-platform-nats, key: policy-reader}}}',
+    );
     const renamed = render('values-aks.yaml', ['fullnameOverride=idp']);
     expect(renamed.status).not.toBe(0);
     expect(renamed.stderr).toContain('must add a volume from ConfigMap idp-nats-auth');
@@ -112,8 +179,23 @@ describe('NOTES.txt', () => {
     const copy = join(mkdtempSync(join(tmpdir(), 'notes-')), 'chart');
     execFileSync('cp', ['-r', renderableChart(), copy]);
     execFileSync('cp', [join(copy, 'templates', 'NOTES.txt'), join(copy, 'notes.txt')]);
-    writeFileSync(join(copy, 'templates', 'notes-check.yaml'), 'notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n');
-    const r = helm(['template', 'identity', copy, '-n', 'identity-platform', '--kube-version', kubeVersion, '-f', join(copy, valuesFile), '--show-only', 'templates/notes-check.yaml']);
+    writeFileSync(
+      join(copy, 'templates', 'notes-check.yaml'),
+      'notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n',
+    );
+    const r = helm([
+      'template',
+      'identity',
+      copy,
+      '-n',
+      'identity-platform',
+      '--kube-version',
+      kubeVersion,
+      '-f',
+      join(copy, valuesFile),
+      '--show-only',
+      'templates/notes-check.yaml',
+    ]);
     rmSync(dirname(copy), { recursive: true, force: true });
     if (r.status !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout.split('notes: ')[1]) as string;
@@ -153,7 +235,11 @@ describe('values.schema.json', () => {
   });
 
   it('refuses a service env entry that would shadow a variable the chart derives', () => {
-    const r = helm(templateArgs({ set: [...defaultSets, 'policyApi.env.DATABASE_URL=postgresql://elsewhere/db'] }));
+    const r = helm(
+      templateArgs({
+        set: [...defaultSets, 'policyApi.env.DATABASE_URL=postgresql://elsewhere/db'],
+      }),
+    );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('policyApi.env/secretEnv sets DATABASE_URL');
   });
@@ -164,17 +250,23 @@ describe('values.schema.json', () => {
 });
 
 describe('k8s/rendered (GitOps manifests)', () => {
-  it.each(['kind', 'aks'])('k8s/rendered/%s.yaml matches a fresh render (run k8s/render.sh after chart changes)', (env) => {
-    const out = mkdtempSync(join(tmpdir(), 'render-'));
-    try {
-      // Render into a scratch copy of k8s/ so the committed files are compared, not overwritten.
-      execFileSync('cp', ['-r', join(repoRoot, 'k8s'), out]);
-      execFileSync(join(out, 'k8s', 'render.sh'), { env: { ...process.env, RENDER_CHART: renderableChart() }, stdio: 'pipe' });
-      const fresh = readFileSync(join(out, 'k8s', 'rendered', `${env}.yaml`), 'utf8');
-      const committed = readFileSync(join(repoRoot, 'k8s', 'rendered', `${env}.yaml`), 'utf8');
-      expect(committed).toBe(fresh);
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
-  });
+  it.each(['kind', 'aks'])(
+    'k8s/rendered/%s.yaml matches a fresh render (run k8s/render.sh after chart changes)',
+    (env) => {
+      const out = mkdtempSync(join(tmpdir(), 'render-'));
+      try {
+        // Render into a scratch copy of k8s/ so the committed files are compared, not overwritten.
+        execFileSync('cp', ['-r', join(repoRoot, 'k8s'), out]);
+        execFileSync(join(out, 'k8s', 'render.sh'), {
+          env: { ...process.env, RENDER_CHART: renderableChart() },
+          stdio: 'pipe',
+        });
+        const fresh = readFileSync(join(out, 'k8s', 'rendered', `${env}.yaml`), 'utf8');
+        const committed = readFileSync(join(repoRoot, 'k8s', 'rendered', `${env}.yaml`), 'utf8');
+        expect(committed).toBe(fresh);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -8,11 +8,15 @@ const services = ['portal', 'policy-api', 'scim', 'token-broker'];
 
 /** The variable names a service validates at boot: the keys of the zod object schemas its config module exports. */
 async function envKeys(service: string): Promise<string[]> {
-  const mod = (await import(join(root, 'services', service, 'dist', 'config.js'))) as Record<string, unknown>;
+  const mod = (await import(join(root, 'services', service, 'dist', 'config.js'))) as Record<
+    string,
+    unknown
+  >;
   const keys = new Set<string>();
   for (const v of Object.values(mod)) {
     const shape = (v as { shape?: Record<string, unknown> } | null)?.shape;
-    if (shape && typeof shape === 'object') for (const k of Object.keys(shape)) if (/^[A-Z][A-Z0-9_]*$/.test(k)) keys.add(k);
+    if (shape && typeof shape === 'object')
+      for (const k of Object.keys(shape)) if (/^[A-Z][A-Z0-9_]*$/.test(k)) keys.add(k);
   }
   return [...keys].sort();
 }
@@ -40,7 +44,11 @@ describe('README configuration reference', () => {
   });
 
   it('is what scripts/config-reference.mjs generates from the service READMEs', () => {
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'config-reference.mjs'), '--check'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'scripts', 'config-reference.mjs'), '--check'],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

@@ -16,7 +16,14 @@ interface ServiceConfig {
 }
 
 const brokerDoc = JSON.stringify({
-  registrations: [{ name: 'api', tenantId: '5d4186f4-4fc8-47c2-beec-4b562b98e183', clientId: 'dc2fa15a-04b0-4e40-80ef-370b15ae4ed7', certificateName: 'api' }],
+  registrations: [
+    {
+      name: 'api',
+      tenantId: '5d4186f4-4fc8-47c2-beec-4b562b98e183',
+      clientId: 'dc2fa15a-04b0-4e40-80ef-370b15ae4ed7',
+      certificateName: 'api',
+    },
+  ],
   callers: { svc: [{ registration: 'api', scopes: ['api://x/.default'] }] },
 });
 
@@ -51,7 +58,8 @@ function config(service: string): ServiceConfig {
         base: {
           NATS_URL: 'nats://127.0.0.1:4222',
           DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/policy',
-          B2C_IDENTITY_METADATA: 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signupsignin/v2.0/.well-known/openid-configuration',
+          B2C_IDENTITY_METADATA:
+            'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signupsignin/v2.0/.well-known/openid-configuration',
           API_AUDIENCE: 'https://contoso.onmicrosoft.com/policy-api',
         },
         on: switchesOf['policy-api'],
@@ -60,7 +68,10 @@ function config(service: string): ServiceConfig {
       return {
         schema: pick('scimEnv'),
         load: pick('loadScimConfig'),
-        base: { NATS_URL: 'nats://127.0.0.1:4222', DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/scim' },
+        base: {
+          NATS_URL: 'nats://127.0.0.1:4222',
+          DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/scim',
+        },
         on: switchesOf.scim,
       };
     default:
@@ -86,7 +97,10 @@ const switchesOf: Record<string, Record<string, string>> = {
   portal: { B2C_REDIRECT_URI: 'http://localhost:3000/auth/redirect' },
   'policy-api': { AUTH_ALLOW_INSECURE_HTTP: 'true' },
   scim: { SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true' },
-  'token-broker': { KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true', AZURE_CREDENTIAL: 'developer' },
+  'token-broker': {
+    KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
+    AZURE_CREDENTIAL: 'developer',
+  },
 };
 // Names that read like a switch that weakens a check: each must be registered as development-only.
 const SWITCH_SHAPED = /INSECURE|DISABLE|ALLOW_|SKIP|UNSAFE|DEV_|DEBUG/;
@@ -103,7 +117,11 @@ function refusal(load: () => unknown): string {
 
 describe('development-only switches', () => {
   beforeAll(async () => {
-    for (const s of services) modules.set(s, (await import(join(root, 'services', s, 'dist', 'config.js'))) as Record<string, unknown>);
+    for (const s of services)
+      modules.set(
+        s,
+        (await import(join(root, 'services', s, 'dist', 'config.js'))) as Record<string, unknown>,
+      );
   });
   it('are exactly the registered ones, and every switch-shaped variable is registered', () => {
     const registered: string[] = [];
@@ -111,7 +129,9 @@ describe('development-only switches', () => {
       const c = config(s);
       const marked = [...devOnlyVariables(c.schema).keys()];
       registered.push(...marked.map((v) => `${s}:${v}`));
-      const unmarked = Object.keys(c.schema.shape).filter((v) => SWITCH_SHAPED.test(v) && !marked.includes(v));
+      const unmarked = Object.keys(c.schema.shape).filter(
+        (v) => SWITCH_SHAPED.test(v) && !marked.includes(v),
+      );
       expect(unmarked).toEqual([]);
       // Each registered switch has a value in this test that turns it on.
       expect(Object.keys(c.on).sort()).toEqual(marked.sort());
@@ -133,13 +153,18 @@ describe('development-only switches', () => {
       expect(refusal(() => c.load({ ...c.base }))).toBe('');
     });
 
-    it.each(Object.keys(switchesOf[service]))('refuses %s in production (also when NODE_ENV is unset) and allows it in development', (name) => {
-      const c = config(service);
-      const env = { ...c.base, [name]: c.on[name] };
-      expect(refusal(() => c.load({ ...env, NODE_ENV: 'production' }))).toMatch(new RegExp(`${name}: is development-only \\(.+\\) and refused when NODE_ENV=production`));
-      expect(refusal(() => c.load(env))).toMatch(new RegExp(`${name}: is development-only`));
-      expect(refusal(() => c.load({ ...env, NODE_ENV: 'development' }))).toBe('');
-      expect(refusal(() => c.load({ ...env, NODE_ENV: 'test' }))).toBe('');
-    });
+    it.each(Object.keys(switchesOf[service]))(
+      'refuses %s in production (also when NODE_ENV is unset) and allows it in development',
+      (name) => {
+        const c = config(service);
+        const env = { ...c.base, [name]: c.on[name] };
+        expect(refusal(() => c.load({ ...env, NODE_ENV: 'production' }))).toMatch(
+          new RegExp(`${name}: is development-only \\(.+\\) and refused when NODE_ENV=production`),
+        );
+        expect(refusal(() => c.load(env))).toMatch(new RegExp(`${name}: is development-only`));
+        expect(refusal(() => c.load({ ...env, NODE_ENV: 'development' }))).toBe('');
+        expect(refusal(() => c.load({ ...env, NODE_ENV: 'test' }))).toBe('');
+      },
+    );
   });
 });

@@ -18,13 +18,36 @@ interface Reply {
 }
 
 /** One HTTPS request on a given agent; resolves with the socket it used, so reuse can be checked. */
-function send(agent: Agent, port: number, path: string, o: { method?: string; body?: Buffer; headers?: Record<string, string> } = {}): Promise<Reply> {
+function send(
+  agent: Agent,
+  port: number,
+  path: string,
+  o: { method?: string; body?: Buffer; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', servername: 'localhost', port, path, method: o.method ?? 'GET', agent, headers: { ...(o.body ? { 'content-length': String(o.body.length) } : {}), ...o.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), socket: req.socket }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        servername: 'localhost',
+        port,
+        path,
+        method: o.method ?? 'GET',
+        agent,
+        headers: { ...(o.body ? { 'content-length': String(o.body.length) } : {}), ...o.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            socket: req.socket,
+          }),
+        );
+      },
+    );
     req.setTimeout(15_000, () => req.destroy(new Error(`no answer for ${path} within 15 s`)));
     req.on('error', reject);
     req.end(o.body);
@@ -32,11 +55,16 @@ function send(agent: Agent, port: number, path: string, o: { method?: string; bo
 }
 
 /** A stand-in service: Fastify with a small body limit, answering its 413 in its own shape. */
-async function upstream(name: string, bodyLimit: number): Promise<{ app: FastifyInstance; url: string }> {
+async function upstream(
+  name: string,
+  bodyLimit: number,
+): Promise<{ app: FastifyInstance; url: string }> {
   const app = Fastify({ bodyLimit });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.setErrorHandler((e: { statusCode?: number; code?: string }, _req, reply) => reply.code(e.statusCode ?? 500).send({ service: name, refused: e.code }));
+  app.setErrorHandler((e: { statusCode?: number; code?: string }, _req, reply) =>
+    reply.code(e.statusCode ?? 500).send({ service: name, refused: e.code }),
+  );
   app.all('/*', async (req) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     return {
@@ -85,11 +113,25 @@ describe('local HTTPS entry point', () => {
   it('routes by path prefix as an ingress does, rewriting only where told', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const a = JSON.parse((await send(agent, port, '/api/policies/me?x=1')).body);
-    expect(a).toMatchObject({ service: 'api', url: '/policies/me?x=1', proto: 'https', host: `127.0.0.1:${port}` });
-    expect(JSON.parse((await send(agent, port, '/api')).body)).toMatchObject({ service: 'api', url: '/' });
+    expect(a).toMatchObject({
+      service: 'api',
+      url: '/policies/me?x=1',
+      proto: 'https',
+      host: `127.0.0.1:${port}`,
+    });
+    expect(JSON.parse((await send(agent, port, '/api')).body)).toMatchObject({
+      service: 'api',
+      url: '/',
+    });
     // /apix is not under /api.
-    expect(JSON.parse((await send(agent, port, '/apix/y')).body)).toMatchObject({ service: 'portal', url: '/apix/y' });
-    expect(JSON.parse((await send(agent, port, '/')).body)).toMatchObject({ service: 'portal', url: '/' });
+    expect(JSON.parse((await send(agent, port, '/apix/y')).body)).toMatchObject({
+      service: 'portal',
+      url: '/apix/y',
+    });
+    expect(JSON.parse((await send(agent, port, '/')).body)).toMatchObject({
+      service: 'portal',
+      url: '/',
+    });
     agent.destroy();
   });
 
@@ -102,8 +144,21 @@ describe('local HTTPS entry point', () => {
       [binary, 'application/octet-stream'],
       [Buffer.from('a=1&b=%20'), 'application/x-www-form-urlencoded'],
     ] as const) {
-      const r = JSON.parse((await send(agent, port, '/submit', { method: 'POST', body, headers: { 'content-type': type } })).body);
-      expect(r).toMatchObject({ service: 'portal', bytes: body.length, contentType: type, sha: createHash('sha256').update(body).digest('hex') });
+      const r = JSON.parse(
+        (
+          await send(agent, port, '/submit', {
+            method: 'POST',
+            body,
+            headers: { 'content-type': type },
+          })
+        ).body,
+      );
+      expect(r).toMatchObject({
+        service: 'portal',
+        bytes: body.length,
+        contentType: type,
+        sha: createHash('sha256').update(body).digest('hex'),
+      });
     }
     agent.destroy();
   });
@@ -113,9 +168,16 @@ describe('local HTTPS entry point', () => {
     const before = await send(agent, port, '/api/ping');
     expect(before.status).toBe(200);
     for (const size of [2 * 1024, 2 * 1024 * 1024]) {
-      const big = await send(agent, port, '/api/items', { method: 'POST', body: Buffer.alloc(size, 0x61), headers: { 'content-type': 'application/json' } });
+      const big = await send(agent, port, '/api/items', {
+        method: 'POST',
+        body: Buffer.alloc(size, 0x61),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(big.status).toBe(413);
-      expect(JSON.parse(big.body)).toEqual({ service: 'api', refused: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+      expect(JSON.parse(big.body)).toEqual({
+        service: 'api',
+        refused: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      });
       const after = await send(agent, port, '/api/ping');
       expect(after.status).toBe(200);
       expect(JSON.parse(after.body)).toMatchObject({ service: 'api', url: '/ping' });
@@ -125,7 +187,11 @@ describe('local HTTPS entry point', () => {
 
   it('refuses a body over its own limit with 413 and stays up', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const r = await send(agent, port, '/api/items', { method: 'POST', body: Buffer.alloc(5 * 1024 * 1024, 0x61), headers: { 'content-type': 'application/json' } }).catch((e: Error) => ({ status: -1, body: e.message }) as Reply);
+    const r = await send(agent, port, '/api/items', {
+      method: 'POST',
+      body: Buffer.alloc(5 * 1024 * 1024, 0x61),
+      headers: { 'content-type': 'application/json' },
+    }).catch((e: Error) => ({ status: -1, body: e.message }) as Reply);
     // Fastify answers 413 without reading the rest; the client may see the reply or a reset, never a hang or a 500.
     expect([413, -1]).toContain(r.status);
     const fresh = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -137,11 +203,19 @@ describe('local HTTPS entry point', () => {
   it('sends HSTS on every response, including errors and its own health probe', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     for (const path of ['/', '/api/x', '/healthz']) {
-      expect((await send(agent, port, path)).headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect((await send(agent, port, path)).headers['strict-transport-security']).toBe(
+        'max-age=31536000; includeSubDomains',
+      );
     }
-    const refused = await send(agent, port, '/api/items', { method: 'POST', body: Buffer.alloc(2048, 0x61), headers: { 'content-type': 'application/json' } });
+    const refused = await send(agent, port, '/api/items', {
+      method: 'POST',
+      body: Buffer.alloc(2048, 0x61),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(refused.status).toBe(413);
-    expect(refused.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(refused.headers['strict-transport-security']).toBe(
+      'max-age=31536000; includeSubDomains',
+    );
     agent.destroy();
   });
 
@@ -157,9 +231,16 @@ describe('local HTTPS entry point', () => {
     try {
       await waitForHttp(`https://localhost:${other}/healthz`, { proc: p });
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-      const r = await send(agent, other, '/anything', { method: 'POST', body: Buffer.from('{}'), headers: { 'content-type': 'application/json' } });
+      const r = await send(agent, other, '/anything', {
+        method: 'POST',
+        body: Buffer.from('{}'),
+        headers: { 'content-type': 'application/json' },
+      });
       expect([502, 503]).toContain(r.status);
-      expect(JSON.parse(r.body)).toMatchObject({ statusCode: r.status, message: 'upstream / unavailable' });
+      expect(JSON.parse(r.body)).toMatchObject({
+        statusCode: r.status,
+        message: 'upstream / unavailable',
+      });
       agent.destroy();
     } finally {
       await p.stop();

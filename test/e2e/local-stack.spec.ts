@@ -7,7 +7,11 @@ import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 const seed = JSON.parse(readFileSync(join(root, 'dev-azure/config/dev-azure.json'), 'utf8')) as {
-  tenants: { name: string; id: string; apps?: { name: string; clientId: string; secrets?: { value: string }[] }[] }[];
+  tenants: {
+    name: string;
+    id: string;
+    apps?: { name: string; clientId: string; secrets?: { value: string }[] }[];
+  }[];
 };
 const fabrikam = seed.tenants.find((t) => t.name === 'fabrikam')!;
 const scimAdmin = fabrikam.apps!.find((a) => a.name === 'scim-admin')!;
@@ -26,11 +30,18 @@ interface Stack {
 function up(dataDir: string): Promise<Stack> {
   const child = spawn(process.execPath, [join(root, 'scripts/up.mjs'), '--no-build'], {
     cwd: root,
-    env: { ...process.env, UP_DATA_DIR: dataDir, UP_PORT_OFFSET: String(OFFSET), LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      UP_DATA_DIR: dataDir,
+      UP_PORT_OFFSET: String(OFFSET),
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer): void => {
       out += d.toString();
@@ -38,7 +49,11 @@ function up(dataDir: string): Promise<Stack> {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`npm run up exited (${code}) before the stack was up:\n${out.slice(-3000)}`)));
+    void exited.then((code) =>
+      reject(
+        new Error(`npm run up exited (${code}) before the stack was up:\n${out.slice(-3000)}`),
+      ),
+    );
   });
 }
 
@@ -80,12 +95,17 @@ describe('npm run up', () => {
       expect(me.status).toBe(401);
       expect(me.headers.get('www-authenticate')).toMatch(/^Bearer/);
       const signIn = await fetch(`${entry}/auth/sign-in`, { redirect: 'manual' });
-      expect(signIn.headers.get('location')).toContain(`https://localhost:${port.identity}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize`);
+      expect(signIn.headers.get('location')).toContain(
+        `https://localhost:${port.identity}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize`,
+      );
 
       // Provision a user the way Entra would: admin token → SCIM token → POST /Users through the entry point.
       const created = await fetch(`http://127.0.0.1:${port.scim}/admin/directories/smoke/tokens`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${await adminToken()}`,
+          'content-type': 'application/json',
+        },
         body: JSON.stringify({ name: 'smoke' }),
       });
       expect(created.status).toBe(201);
@@ -94,7 +114,11 @@ describe('npm run up', () => {
       const user = await fetch(`${entry}/scim/v2/Users`, {
         method: 'POST',
         headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' },
-        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'kept@fabrikam.example', active: true }),
+        body: JSON.stringify({
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+          userName: 'kept@fabrikam.example',
+          active: true,
+        }),
       });
       expect(user.status).toBe(201);
       userId = ((await user.json()) as { id: string }).id;
@@ -105,7 +129,9 @@ describe('npm run up', () => {
 
     stack = await up(dataDir);
     try {
-      const again = await fetch(`https://localhost:${port.entry}/scim/v2/Users/${userId}`, { headers: { authorization: `Bearer ${scimToken}` } });
+      const again = await fetch(`https://localhost:${port.entry}/scim/v2/Users/${userId}`, {
+        headers: { authorization: `Bearer ${scimToken}` },
+      });
       expect(again.status).toBe(200);
       expect(((await again.json()) as { userName: string }).userName).toBe('kept@fabrikam.example');
     } finally {

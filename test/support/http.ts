@@ -3,6 +3,10 @@ import { callJson, type JsonCallOptions, type JsonCallResult } from '@idp/testin
 
 export type HttpResult<T> = JsonCallResult<T>;
 
-export function call<T = unknown>(method: string, url: string, o: JsonCallOptions = {}): Promise<HttpResult<T>> {
+export function call<T = unknown>(
+  method: string,
+  url: string,
+  o: JsonCallOptions = {},
+): Promise<HttpResult<T>> {
   return callJson<T>(method, url, { ...o, headers: { accept: 'application/json', ...o.headers } });
 }

@@ -20,5 +20,11 @@ export const GRAPH_APP: AppConfig = appSchema.parse({
 /** Graph by any of its names, in tenants that serve it (external tenants). */
 export function isGraphReference(tenant: TenantConfig, ref: string): boolean {
   const lower = ref.toLowerCase().replace(/\/+$/, '');
-  return tenant.type === 'external' && (lower === GRAPH_RESOURCE || lower === GRAPH_APP_ID || lower === 'microsoft graph' || lower === 'microsoft-graph');
+  return (
+    tenant.type === 'external' &&
+    (lower === GRAPH_RESOURCE ||
+      lower === GRAPH_APP_ID ||
+      lower === 'microsoft graph' ||
+      lower === 'microsoft-graph')
+  );
 }

@@ -13,7 +13,9 @@ export class DevAzureConfigError extends Error {
     readonly source: string,
     readonly issues: ConfigIssue[],
   ) {
-    super(`Invalid dev-azure configuration (${source}):\n${issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join('\n')}`);
+    super(
+      `Invalid dev-azure configuration (${source}):\n${issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join('\n')}`,
+    );
     this.name = 'DevAzureConfigError';
   }
 }
@@ -23,7 +25,10 @@ export function parseDevAzureConfig(input: unknown, source = '<inline config>'):
   if (!parsed.success) {
     throw new DevAzureConfigError(
       source,
-      parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })),
+      parsed.error.issues.map((i) => ({
+        path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+        message: i.message,
+      })),
     );
   }
   const issues = checkReferences(parsed.data);
@@ -36,24 +41,33 @@ export function loadDevAzureConfig(file: string = seedConfigPath): DevAzureConfi
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new DevAzureConfigError(file, [{ path: [], message: `cannot read file (${(err as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    throw new DevAzureConfigError(file, [
+      { path: [], message: `cannot read file (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
+    ]);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new DevAzureConfigError(file, [{ path: [], message: `not valid JSON: ${(err as Error).message}` }]);
+    throw new DevAzureConfigError(file, [
+      { path: [], message: `not valid JSON: ${(err as Error).message}` },
+    ]);
   }
   return parseDevAzureConfig(json, file);
 }
 
 /** Parses an inline config object or loads the file (explicit path or the seed file). */
-export function resolveConfig(o: { config?: DevAzureConfigInput; configPath?: string }): DevAzureConfig {
+export function resolveConfig(o: {
+  config?: DevAzureConfigInput;
+  configPath?: string;
+}): DevAzureConfig {
   if (o.config) return parseDevAzureConfig(o.config);
   return loadDevAzureConfig(o.configPath ?? seedConfigPath);
 }
 
 function formatPath(p: (string | number)[]): string {
   if (p.length === 0) return '(root)';
-  return p.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
+  return p
+    .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`))
+    .join('');
 }

@@ -22,11 +22,20 @@ export const clientSecretSchema = z
     /** ISO date-time after which the secret is refused (AADSTS7000222). */
     expires: z.iso.datetime({ offset: true }).optional(),
   })
-  .refine((s) => (s.value === undefined) !== (s.sha256 === undefined), 'give exactly one of "value" or "sha256"');
+  .refine(
+    (s) => (s.value === undefined) !== (s.sha256 === undefined),
+    'give exactly one of "value" or "sha256"',
+  );
 
 export const certificateCredentialSchema = z.union([
-  z.strictObject({ description, pem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'a PEM certificate' }) }),
-  z.strictObject({ description, keyVaultCertificate: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, 'a Key Vault certificate name') }),
+  z.strictObject({
+    description,
+    pem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'a PEM certificate' }),
+  }),
+  z.strictObject({
+    description,
+    keyVaultCertificate: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, 'a Key Vault certificate name'),
+  }),
 ]);
 
 export const federatedCredentialSchema = z
@@ -40,11 +49,20 @@ export const federatedCredentialSchema = z
     subject: z.string().min(1),
     audiences: z.array(z.string().min(1)).min(1).default(['api://AzureADTokenExchange']),
   })
-  .refine((f) => (f.issuer === undefined) !== (f.clusterIssuer === undefined), 'give exactly one of "issuer" or "clusterIssuer"');
+  .refine(
+    (f) => (f.issuer === undefined) !== (f.clusterIssuer === undefined),
+    'give exactly one of "issuer" or "clusterIssuer"',
+  );
 
-const permissionValue = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a permission value such as Accounts.Read');
+const permissionValue = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a permission value such as Accounts.Read');
 
-export const exposedScopeSchema = z.strictObject({ value: permissionValue, id: guid.optional(), description });
+export const exposedScopeSchema = z.strictObject({
+  value: permissionValue,
+  id: guid.optional(),
+  description,
+});
 
 export const appRoleSchema = z.strictObject({
   value: permissionValue,
@@ -93,7 +111,9 @@ export const appSchema = z.strictObject({
   optionalClaims: z
     .strictObject({
       idToken: z.array(z.enum(['auth_time', 'email', 'given_name', 'family_name'])).default([]),
-      accessToken: z.array(z.enum(['auth_time', 'email', 'given_name', 'family_name', 'xms_cc'])).default([]),
+      accessToken: z
+        .array(z.enum(['auth_time', 'email', 'given_name', 'family_name', 'xms_cc']))
+        .default([]),
     })
     .default({ idToken: [], accessToken: [] }),
 });
@@ -131,7 +151,10 @@ export const seedUserSchema = z.strictObject({
   /** External tenants: the user's object id in the B2C tenant it was migrated from (an extension attribute). */
   legacyB2cObjectId: guid.optional(),
   /** External tenants: phone number for SMS one-time passcodes (E.164). */
-  phone: z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number such as +15550100').optional(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number such as +15550100')
+    .optional(),
 });
 
 /** A Conditional Access authentication context (external tenants), e.g. c1 for step-up. */
@@ -152,7 +175,10 @@ export const conditionalAccessPolicySchema = z
     authenticationContext: z.string().optional(),
     grant: z.literal('mfa').default('mfa'),
   })
-  .refine((c) => (c.apps === undefined) !== (c.authenticationContext === undefined), 'give exactly one of "apps" or "authenticationContext"');
+  .refine(
+    (c) => (c.apps === undefined) !== (c.authenticationContext === undefined),
+    'give exactly one of "apps" or "authenticationContext"',
+  );
 
 export const tenantSchema = z.strictObject({
   /** Short name: "contoso" serves /contoso.onmicrosoft.com/... */
@@ -160,7 +186,10 @@ export const tenantSchema = z.strictObject({
   id: guid,
   type: z.enum(['b2c', 'workforce', 'external']),
   /** External tenants: the <subdomain> of <subdomain>.ciamlogin.com (default: the tenant name). */
-  subdomain: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes').optional(),
+  subdomain: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes')
+    .optional(),
   displayName: z.string().optional(),
   description,
   apps: z.array(appSchema).default([]),
@@ -174,7 +203,10 @@ export const tenantSchema = z.strictObject({
   authenticationContexts: z.array(authenticationContextSchema).default([]),
   conditionalAccessPolicies: z.array(conditionalAccessPolicySchema).default([]),
   /** External tenants: claim carrying a user's legacyB2cObjectId (extension attribute emitted as an optional claim). */
-  legacyIdClaim: z.string().regex(/^[A-Za-z][A-Za-z0-9_.]{0,127}$/).default('extn.legacyB2cObjectId'),
+  legacyIdClaim: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_.]{0,127}$/)
+    .default('extn.legacyB2cObjectId'),
 });
 
 export const keyVaultRoleSchema = z.enum([

@@ -11,7 +11,8 @@ export interface ResolvedSecret {
   expiresAt?: number;
 }
 
-export type CertificateSource = { kind: 'pem'; cert: X509Certificate } | { kind: 'keyVault'; name: string };
+export type CertificateSource =
+  { kind: 'pem'; cert: X509Certificate } | { kind: 'keyVault'; name: string };
 
 export interface ResolvedApp {
   config: AppConfig;
@@ -43,7 +44,9 @@ export class Directory {
           expiresAt: s.expires ? Date.parse(s.expires) : undefined,
         }));
         const certificates: CertificateSource[] = app.certificates.map((c) =>
-          'pem' in c ? { kind: 'pem', cert: new X509Certificate(c.pem) } : { kind: 'keyVault', name: c.keyVaultCertificate },
+          'pem' in c
+            ? { kind: 'pem', cert: new X509Certificate(c.pem) }
+            : { kind: 'keyVault', name: c.keyVaultCertificate },
         );
         this.apps.set(app.clientId.toLowerCase(), {
           config: app,
@@ -59,12 +62,22 @@ export class Directory {
   /** Accepts "contoso", "contoso.onmicrosoft.com" or the tenant id, case-insensitively. */
   tenant(segment: string): TenantConfig | undefined {
     const lower = segment.toLowerCase();
-    const name = lower.endsWith('.onmicrosoft.com') ? lower.slice(0, -'.onmicrosoft.com'.length) : lower;
-    return this.config.tenants.find((t) => t.name === name || t.id.toLowerCase() === lower || (t.subdomain !== undefined && t.subdomain === name));
+    const name = lower.endsWith('.onmicrosoft.com')
+      ? lower.slice(0, -'.onmicrosoft.com'.length)
+      : lower;
+    return this.config.tenants.find(
+      (t) =>
+        t.name === name ||
+        t.id.toLowerCase() === lower ||
+        (t.subdomain !== undefined && t.subdomain === name),
+    );
   }
 
   tenantAliases(tenant: TenantConfig): string[] {
-    const names = [tenant.name, ...(tenant.subdomain && tenant.subdomain !== tenant.name ? [tenant.subdomain] : [])];
+    const names = [
+      tenant.name,
+      ...(tenant.subdomain && tenant.subdomain !== tenant.name ? [tenant.subdomain] : []),
+    ];
     return [tenant.id, ...names.flatMap((n) => [n, `${n}.onmicrosoft.com`])];
   }
 
@@ -81,8 +94,16 @@ export class Directory {
   principal(tenant: TenantConfig, clientId: string): Principal | undefined {
     const app = this.app(clientId);
     if (!app) return undefined;
-    if (app.home === tenant) return { app, tenant, objectId: app.config.servicePrincipalId, grants: app.config.grantedAppRoles };
-    const sp = tenant.servicePrincipals.find((s) => s.app === `${app.home.name}/${app.config.name}`);
+    if (app.home === tenant)
+      return {
+        app,
+        tenant,
+        objectId: app.config.servicePrincipalId,
+        grants: app.config.grantedAppRoles,
+      };
+    const sp = tenant.servicePrincipals.find(
+      (s) => s.app === `${app.home.name}/${app.config.name}`,
+    );
     return sp ? { app, tenant, objectId: sp.objectId, grants: sp.grantedAppRoles } : undefined;
   }
 
@@ -92,8 +113,12 @@ export class Directory {
     if (trimmed.toLowerCase() === KEY_VAULT_RESOURCE) return { kind: 'vault' };
     if (isGraphReference(tenant, trimmed)) return { kind: 'app', app: GRAPH_APP };
     const apiClientId = /^api:\/\/([0-9a-f-]{36})$/i.exec(trimmed)?.[1];
-    const byUri = tenant.apps.find((a) => a.identifierUris.some((u) => u.toLowerCase() === trimmed.toLowerCase()));
-    const byId = tenant.apps.find((a) => a.clientId.toLowerCase() === (apiClientId ?? trimmed).toLowerCase());
+    const byUri = tenant.apps.find((a) =>
+      a.identifierUris.some((u) => u.toLowerCase() === trimmed.toLowerCase()),
+    );
+    const byId = tenant.apps.find(
+      (a) => a.clientId.toLowerCase() === (apiClientId ?? trimmed).toLowerCase(),
+    );
     const app = byUri ?? byId;
     return app ? { kind: 'app', app } : undefined;
   }
@@ -102,7 +127,8 @@ export class Directory {
   grantedRoles(principal: Principal, resource: AppConfig): string[] {
     const roles = new Set<string>();
     for (const g of principal.grants) {
-      if (findResourceApp(principal.tenant, g.resource) === resource) g.roles.forEach((r) => roles.add(r));
+      if (findResourceApp(principal.tenant, g.resource) === resource)
+        g.roles.forEach((r) => roles.add(r));
     }
     return [...roles];
   }

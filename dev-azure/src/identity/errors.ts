@@ -46,14 +46,22 @@ export interface OAuthErrorBody {
 
 /** "2026-11-22 10:11:12Z", the format Entra uses. */
 export function azureTimestamp(d = new Date()): string {
-  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Entra echoes the caller's client-request-id as correlation id. */
 export function correlationId(req: FastifyRequest): string {
   const fromHeader = req.headers['client-request-id'];
   const q = req.query as Record<string, unknown> | undefined;
-  const candidate = typeof fromHeader === 'string' ? fromHeader : typeof q?.['client-request-id'] === 'string' ? q['client-request-id'] : '';
+  const candidate =
+    typeof fromHeader === 'string'
+      ? fromHeader
+      : typeof q?.['client-request-id'] === 'string'
+        ? q['client-request-id']
+        : '';
   return /^[0-9a-f-]{36}$/i.test(candidate) ? candidate : newGuid();
 }
 
@@ -72,7 +80,11 @@ export function errorBody(err: OAuthError, correlation: string): OAuthErrorBody 
   };
 }
 
-export function sendOAuthError(req: FastifyRequest, reply: FastifyReply, err: OAuthError): FastifyReply {
+export function sendOAuthError(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  err: OAuthError,
+): FastifyReply {
   const correlation = correlationId(req);
   return reply
     .code(err.status)
@@ -86,7 +98,12 @@ export function sendOAuthError(req: FastifyRequest, reply: FastifyReply, err: OA
 // Frequently used errors, with Entra's codes and wording.
 export const errors = {
   missingParameter: (name: string) =>
-    new OAuthError(400, 'invalid_request', 'AADSTS900144', `The request body must contain the following parameter: '${name}'.`),
+    new OAuthError(
+      400,
+      'invalid_request',
+      'AADSTS900144',
+      `The request body must contain the following parameter: '${name}'.`,
+    ),
   tenantNotFound: (tenant: string) =>
     new OAuthError(
       400,
@@ -109,13 +126,40 @@ export const errors = {
       `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
     ),
   expiredSecret: (clientId: string) =>
-    new OAuthError(401, 'invalid_client', 'AADSTS7000222', `The provided client secret keys for app '${clientId}' are expired.`),
+    new OAuthError(
+      401,
+      'invalid_client',
+      'AADSTS7000222',
+      `The provided client secret keys for app '${clientId}' are expired.`,
+    ),
   missingCredential: () =>
-    new OAuthError(401, 'invalid_client', 'AADSTS7000218', "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."),
+    new OAuthError(
+      401,
+      'invalid_client',
+      'AADSTS7000218',
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    ),
   unsupportedGrantType: (grant: string) =>
-    new OAuthError(400, 'unsupported_grant_type', 'AADSTS70003', `The app requested an unsupported grant type '${grant}'.`),
-  malformedAssertion: (why: string) => new OAuthError(401, 'invalid_client', 'AADSTS50027', `JWT token is invalid or malformed. ${why}`),
-  assertionSignature: () => new OAuthError(401, 'invalid_client', 'AADSTS700027', 'Client assertion failed signature validation.'),
+    new OAuthError(
+      400,
+      'unsupported_grant_type',
+      'AADSTS70003',
+      `The app requested an unsupported grant type '${grant}'.`,
+    ),
+  malformedAssertion: (why: string) =>
+    new OAuthError(
+      401,
+      'invalid_client',
+      'AADSTS50027',
+      `JWT token is invalid or malformed. ${why}`,
+    ),
+  assertionSignature: () =>
+    new OAuthError(
+      401,
+      'invalid_client',
+      'AADSTS700027',
+      'Client assertion failed signature validation.',
+    ),
   assertionCertificateUnknown: (clientId: string) =>
     new OAuthError(
       401,
@@ -123,9 +167,20 @@ export const errors = {
       'AADSTS700027',
       `Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: see x5t, Please visit the Azure Portal to register the certificate for app '${clientId}'.]`,
     ),
-  assertionTime: (detail: string) => new OAuthError(401, 'invalid_client', 'AADSTS700024', `Client assertion is not within its valid time range. ${detail}`),
+  assertionTime: (detail: string) =>
+    new OAuthError(
+      401,
+      'invalid_client',
+      'AADSTS700024',
+      `Client assertion is not within its valid time range. ${detail}`,
+    ),
   assertionReplay: (jti: string) =>
-    new OAuthError(401, 'invalid_client', 'AADSTS50013', `Assertion is invalid: the assertion with jti '${jti}' was already used.`),
+    new OAuthError(
+      401,
+      'invalid_client',
+      'AADSTS50013',
+      `Assertion is invalid: the assertion with jti '${jti}' was already used.`,
+    ),
   assertionAudience: (aud: string, expected: string) =>
     new OAuthError(
       401,
@@ -134,7 +189,12 @@ export const errors = {
       `Assertion audience claim does not match the required value. Audience in the assertion: '${aud}'. Expected: '${expected}'.`,
     ),
   assertionClientMismatch: () =>
-    new OAuthError(401, 'invalid_client', 'AADSTS700021', "Client assertion application identifier doesn't match 'client_id' parameter."),
+    new OAuthError(
+      401,
+      'invalid_client',
+      'AADSTS700021',
+      "Client assertion application identifier doesn't match 'client_id' parameter.",
+    ),
   badAssertionType: () =>
     new OAuthError(
       400,
@@ -164,16 +224,31 @@ export const errors = {
       'Provided value for the input parameter scope is not valid because it contains more than one resource. Scope is not valid.',
     ),
   duplicateParameter: (name: string) =>
-    new OAuthError(400, 'invalid_request', 'AADSTS9002313', `Invalid request. Request is malformed or invalid. - The reason: Duplicate parameter '${name}'.`),
+    new OAuthError(
+      400,
+      'invalid_request',
+      'AADSTS9002313',
+      `Invalid request. Request is malformed or invalid. - The reason: Duplicate parameter '${name}'.`,
+    ),
   invalidParameter: (name: string) =>
-    new OAuthError(400, 'invalid_request', 'AADSTS9002313', `Invalid request. Request is malformed or invalid. - The reason: The provided value for the input parameter '${name}' is not valid.`),
+    new OAuthError(
+      400,
+      'invalid_request',
+      'AADSTS9002313',
+      `Invalid request. Request is malformed or invalid. - The reason: The provided value for the input parameter '${name}' is not valid.`,
+    ),
   oidcFetchFailed: (issuer: string) =>
-    new OAuthError(400, 'invalid_request', 'AADSTS50166', `Request to External OIDC endpoint failed. Issuer: '${issuer}'.`),
+    new OAuthError(
+      400,
+      'invalid_request',
+      'AADSTS50166',
+      `Request to External OIDC endpoint failed. Issuer: '${issuer}'.`,
+    ),
   publicClientCredentials: () =>
     new OAuthError(
       401,
       'invalid_client',
       'AADSTS700025',
-      'Client is public so neither \'client_assertion\' nor \'client_secret\' should be presented.',
+      "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
     ),
 } as const;

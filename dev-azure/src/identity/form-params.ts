@@ -8,7 +8,11 @@ export class FormParams {
 
   /** Anything that is not a plain object (raw text, JSON array...) has no parameters. */
   static from(input: unknown): FormParams {
-    return new FormParams(input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {});
+    return new FormParams(
+      input !== null && typeof input === 'object' && !Array.isArray(input)
+        ? (input as Record<string, unknown>)
+        : {},
+    );
   }
 
   /** Token endpoints read form-encoded bodies only (a JSON body has no parameters, as in Entra). */

@@ -44,7 +44,9 @@ function parseJsonObject(buf: Buffer | undefined): JsonObject | undefined {
   if (!buf) return undefined;
   try {
     const value: unknown = JSON.parse(buf.toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as JsonObject)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -55,7 +57,13 @@ export function signJwt(header: JsonObject, payload: JsonObject, key: KeyObject)
   const spec = ALGORITHMS[alg];
   if (!spec) throw new Error(`unsupported alg ${alg}`);
   const input = `${base64url(JSON.stringify({ ...header, alg }))}.${base64url(JSON.stringify(payload))}`;
-  const sig = sign(spec.hash, Buffer.from(input), spec.pss ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashLength(spec.hash) } : key);
+  const sig = sign(
+    spec.hash,
+    Buffer.from(input),
+    spec.pss
+      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashLength(spec.hash) }
+      : key,
+  );
   return `${input}.${base64url(sig)}`;
 }
 
@@ -68,7 +76,9 @@ export function verifyJwtSignature(jwt: DecodedJwt, key: KeyObject): boolean {
     return verify(
       spec.hash,
       Buffer.from(jwt.signingInput),
-      spec.pss ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashLength(spec.hash) } : key,
+      spec.pss
+        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashLength(spec.hash) }
+        : key,
       jwt.signature,
     );
   } catch {

@@ -27,11 +27,19 @@ import { clientCredentialsGrant, acceptedAudiences, respondToken } from './token
 type Params = { tenant: string; flow?: string };
 
 function jsonOk(reply: FastifyReply, body: unknown): FastifyReply {
-  return reply.header('cache-control', 'max-age=86400, private').header('access-control-allow-origin', '*').send(body);
+  return reply
+    .header('cache-control', 'max-age=86400, private')
+    .header('access-control-allow-origin', '*')
+    .send(body);
 }
 
 function flowNotFound(tenant: TenantConfig, name: string): OAuthError {
-  return new OAuthError(404, 'invalid_request', '', `The user flow '${name.slice(0, 64)}' does not exist in tenant '${tenant.name}.onmicrosoft.com'.`);
+  return new OAuthError(
+    404,
+    'invalid_request',
+    '',
+    `The user flow '${name.slice(0, 64)}' does not exist in tenant '${tenant.name}.onmicrosoft.com'.`,
+  );
 }
 
 /** The `p` query parameter that names a flow at tenant-level B2C URLs. */
@@ -74,10 +82,17 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
       }
     };
   const postOnly = json(() => {
-    throw new OAuthError(400, 'invalid_request', 'AADSTS900561', 'The endpoint only accepts POST, OPTIONS requests. Received a GET request.');
+    throw new OAuthError(
+      400,
+      'invalid_request',
+      'AADSTS900561',
+      'The endpoint only accepts POST, OPTIONS requests. Received a GET request.',
+    );
   });
 
-  app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+  app.get('/healthz', async (_req, reply) =>
+    reply.header('cache-control', 'no-store').send({ status: 'ok' }),
+  );
 
   // ---- B2C user flows: /{tenant}/{flow}/... ----
   const flowMetadata = json((req, reply) => {
@@ -98,14 +113,26 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
     url: '/:tenant/:flow/oauth2/v2.0/authorize',
     handler: page((req, reply) => {
       const tenant = tenantOf(req);
-      return handleAuthorize(ctx, req, reply, tenant, flowOf(tenant, (req.params as Params).flow ?? ''));
+      return handleAuthorize(
+        ctx,
+        req,
+        reply,
+        tenant,
+        flowOf(tenant, (req.params as Params).flow ?? ''),
+      );
     }),
   });
   app.post(
     '/:tenant/:flow/oauth2/v2.0/token',
     json((req, reply) => {
       const tenant = tenantOf(req);
-      return handleB2CToken(ctx, req, reply, tenant, flowOf(tenant, (req.params as Params).flow ?? ''));
+      return handleB2CToken(
+        ctx,
+        req,
+        reply,
+        tenant,
+        flowOf(tenant, (req.params as Params).flow ?? ''),
+      );
     }),
   );
   app.get('/:tenant/:flow/oauth2/v2.0/token', postOnly);
@@ -131,7 +158,8 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
     json((req, reply) => {
       const tenant = tenantOf(req);
       const p = policyParam(req);
-      if (tenant.type === 'b2c' && p) return jsonOk(reply, b2cPolicyParamMetadata(ctx.baseUrl(), tenant, flowOf(tenant, p)));
+      if (tenant.type === 'b2c' && p)
+        return jsonOk(reply, b2cPolicyParamMetadata(ctx.baseUrl(), tenant, flowOf(tenant, p)));
       return jsonOk(reply, entraMetadata(ctx.baseUrl(), tenant));
     }),
   );
@@ -144,14 +172,27 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
     json(async (req, reply) => {
       const tenant = tenantOf(req);
       const p = policyParam(req);
-      if (tenant.type === 'b2c' && p) return handleB2CToken(ctx, req, reply, tenant, flowOf(tenant, p));
+      if (tenant.type === 'b2c' && p)
+        return handleB2CToken(ctx, req, reply, tenant, flowOf(tenant, p));
       if (tenant.type === 'external') return handleExternalToken(ctx, req, reply, tenant);
       return respondToken(req, reply, async () => {
         const params = FormParams.fromForm(req);
         const grant = params.require('grant_type');
-        if (grant === 'client_credentials') return clientCredentialsGrant(ctx, req, tenant, params, acceptedAudiences(ctx, req, tenant));
+        if (grant === 'client_credentials')
+          return clientCredentialsGrant(
+            ctx,
+            req,
+            tenant,
+            params,
+            acceptedAudiences(ctx, req, tenant),
+          );
         if (grant === 'authorization_code' || grant === 'refresh_token') {
-          throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', `The ${grant} grant is not available for this tenant in the local stand-in (no interactive users).`);
+          throw new OAuthError(
+            400,
+            'invalid_grant',
+            'AADSTS70000',
+            `The ${grant} grant is not available for this tenant in the local stand-in (no interactive users).`,
+          );
         }
         throw errors.unsupportedGrantType(grant.slice(0, 128));
       });
@@ -164,9 +205,15 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
     handler: page((req, reply) => {
       const tenant = tenantOf(req);
       const p = policyParam(req);
-      if (tenant.type === 'b2c' && p) return handleAuthorize(ctx, req, reply, tenant, flowOf(tenant, p));
+      if (tenant.type === 'b2c' && p)
+        return handleAuthorize(ctx, req, reply, tenant, flowOf(tenant, p));
       if (tenant.type === 'external') return handleExternalAuthorize(ctx, req, reply, tenant);
-      return errorPage(reply, 400, '', 'Interactive sign-in is only available for B2C user flows and external tenants in the local stand-in.');
+      return errorPage(
+        reply,
+        400,
+        '',
+        'Interactive sign-in is only available for B2C user flows and external tenants in the local stand-in.',
+      );
     }),
   });
   app.route({
@@ -178,7 +225,8 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
   // ---- Cluster issuers (the first segment names the cluster) ----
   const clusterOf = (req: FastifyRequest): string => {
     const { tenant: name } = req.params as Params;
-    if (!ctx.clusters.has(name)) throw new OAuthError(404, 'not_found', '', `No issuer at /${name.slice(0, 64)}.`);
+    if (!ctx.clusters.has(name))
+      throw new OAuthError(404, 'not_found', '', `No issuer at /${name.slice(0, 64)}.`);
     return name;
   };
   app.get(
@@ -192,7 +240,11 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
 }
 
 /** Metadata at /{tenant}/v2.0/.well-known/openid-configuration?p={flow}: endpoints keep ?p=. */
-function b2cPolicyParamMetadata(baseUrl: string, tenant: TenantConfig, flow: UserFlowConfig): Record<string, unknown> {
+function b2cPolicyParamMetadata(
+  baseUrl: string,
+  tenant: TenantConfig,
+  flow: UserFlowConfig,
+): Record<string, unknown> {
   const base = `${baseUrl}/${tenant.name}.onmicrosoft.com`;
   const p = `?p=${encodeURIComponent(flow.name.toLowerCase())}`;
   return {

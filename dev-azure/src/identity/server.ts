@@ -85,7 +85,8 @@ export async function startIdentityServer(o: IdentityServerOptions): Promise<Ide
   await app.listen({ host: o.host, port: o.port });
   const { port } = app.server.address() as AddressInfo;
   const publicHost = o.publicHost ?? o.host;
-  url = o.publicUrl ?? `https://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`;
+  url =
+    o.publicUrl ?? `https://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`;
 
   return {
     url,
@@ -115,7 +116,9 @@ function buildApp(o: IdentityServerOptions, ctx: IdentityContext): FastifyInstan
   void app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
   // Any other content type reaches the handlers as text: they answer with
   // Azure's "missing parameter" error instead of a framework 415.
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
+    done(null, body),
+  );
 
   app.addHook('onSend', async (_req, reply) => {
     void reply.header('x-content-type-options', 'nosniff');
@@ -126,14 +129,43 @@ function buildApp(o: IdentityServerOptions, ctx: IdentityContext): FastifyInstan
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
       // Malformed JSON, oversize body, bad URL encoding...: the caller's fault, Azure's shape.
-      return sendOAuthError(req, reply, new OAuthError(status, 'invalid_request', 'AADSTS9002313', 'Invalid request. Request is malformed or invalid.'));
+      return sendOAuthError(
+        req,
+        reply,
+        new OAuthError(
+          status,
+          'invalid_request',
+          'AADSTS9002313',
+          'Invalid request. Request is malformed or invalid.',
+        ),
+      );
     }
-    console.error(`dev-azure identity: internal error on ${req.method} ${req.routeOptions.url ?? '?'}: ${err.stack ?? err.message}`);
-    return sendOAuthError(req, reply, new OAuthError(500, 'server_error', 'AADSTS50000', 'There was an error issuing a token or an issue with our sign-in service.'));
+    console.error(
+      `dev-azure identity: internal error on ${req.method} ${req.routeOptions.url ?? '?'}: ${err.stack ?? err.message}`,
+    );
+    return sendOAuthError(
+      req,
+      reply,
+      new OAuthError(
+        500,
+        'server_error',
+        'AADSTS50000',
+        'There was an error issuing a token or an issue with our sign-in service.',
+      ),
+    );
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.header('x-ms-request-id', newGuid());
-    return sendOAuthError(req, reply, new OAuthError(404, 'not_found', '', `The requested endpoint ${req.method} ${req.url.split('?')[0].slice(0, 200)} does not exist.`));
+    return sendOAuthError(
+      req,
+      reply,
+      new OAuthError(
+        404,
+        'not_found',
+        '',
+        `The requested endpoint ${req.method} ${req.url.split('?')[0].slice(0, 200)} does not exist.`,
+      ),
+    );
   });
 
   registerIdentityRoutes(app, ctx);

@@ -11,7 +11,11 @@ import { buildExternalTokenResponse, type EntraTokenResponse } from './external/
 import type { CodePurpose } from './signin/mailbox';
 import type { NewUser } from './signin/users';
 import { mintAppToken, resolveDefaultScope } from './tokens/app-token';
-import { buildUserTokenResponse, resolveUserScopes, type B2CTokenResponse } from './tokens/user-token';
+import {
+  buildUserTokenResponse,
+  resolveUserScopes,
+  type B2CTokenResponse,
+} from './tokens/user-token';
 
 export interface IssueUserTokenOptions {
   /** Tenant name ("contoso") or id. */
@@ -88,9 +92,14 @@ export function createTestApi(ctx: IdentityContext): IdentityTestApi {
     if (!t) throw new Error(`unknown tenant ${ref}`);
     return t;
   };
-  const b2cTenants = (ref?: string): TenantConfig[] => (ref ? [tenantOrThrow(ref)] : ctx.directory.config.tenants.filter((t) => t.type === 'b2c'));
-  const interactiveTenants = (ref?: string): TenantConfig[] => (ref ? [tenantOrThrow(ref)] : ctx.directory.config.tenants.filter((t) => t.type !== 'workforce'));
-  const findUser = (email: string, ref?: string): { tenant: TenantConfig; user: UserRecord } | undefined => {
+  const b2cTenants = (ref?: string): TenantConfig[] =>
+    ref ? [tenantOrThrow(ref)] : ctx.directory.config.tenants.filter((t) => t.type === 'b2c');
+  const interactiveTenants = (ref?: string): TenantConfig[] =>
+    ref ? [tenantOrThrow(ref)] : ctx.directory.config.tenants.filter((t) => t.type !== 'workforce');
+  const findUser = (
+    email: string,
+    ref?: string,
+  ): { tenant: TenantConfig; user: UserRecord } | undefined => {
     for (const tenant of interactiveTenants(ref)) {
       const user = ctx.users.byEmail(tenant.id, email);
       if (user) return { tenant, user };
@@ -112,12 +121,26 @@ export function createTestApi(ctx: IdentityContext): IdentityTestApi {
     const flow: UserFlowConfig | undefined = ctx.directory.flow(tenant, o.flow);
     if (!flow) throw new Error(`unknown user flow ${o.flow} in ${tenant.name}`);
     const client = ctx.directory.app(o.clientId);
-    if (!client || client.home !== tenant) throw new Error(`unknown client ${o.clientId} in ${tenant.name}`);
-    const user = o.oid ? ctx.users.byOid(tenant.id, o.oid) : o.userEmail ? ctx.users.byEmail(tenant.id, o.userEmail) : undefined;
+    if (!client || client.home !== tenant)
+      throw new Error(`unknown client ${o.clientId} in ${tenant.name}`);
+    const user = o.oid
+      ? ctx.users.byOid(tenant.id, o.oid)
+      : o.userEmail
+        ? ctx.users.byEmail(tenant.id, o.userEmail)
+        : undefined;
     if (!user) throw new Error('unknown user (give userEmail or oid of an existing user)');
     const scopes = resolveUserScopes(ctx.directory, tenant, client, ['openid', ...o.scopes]);
     return buildUserTokenResponse(
-      { baseUrl: ctx.baseUrl(), tenant, flow, client, user, scopes, authTime: o.authTime ?? nowSeconds(), nonce: o.nonce },
+      {
+        baseUrl: ctx.baseUrl(),
+        tenant,
+        flow,
+        client,
+        user,
+        scopes,
+        authTime: o.authTime ?? nowSeconds(),
+        nonce: o.nonce,
+      },
       ctx.keys,
       undefined,
     );
@@ -127,16 +150,21 @@ export function createTestApi(ctx: IdentityContext): IdentityTestApi {
     issueUserTokens: userTokens,
     async issueUserAccessToken(o) {
       const r = await userTokens(o);
-      if (!r.access_token) throw new Error('the scopes ask for no access token (name a resource scope or the client id)');
+      if (!r.access_token)
+        throw new Error(
+          'the scopes ask for no access token (name a resource scope or the client id)',
+        );
       return r.access_token;
     },
     async issueAppAccessToken(o) {
       const tenant = tenantOrThrow(o.tenant);
       const principal = ctx.directory.principal(tenant, o.clientId);
-      if (!principal) throw new Error(`client ${o.clientId} has no service principal in ${tenant.name}`);
+      if (!principal)
+        throw new Error(`client ${o.clientId} has no service principal in ${tenant.name}`);
       const resource = resolveDefaultScope(ctx.directory, tenant, o.scope);
       const method = principal.app.secrets.length > 0 ? 'client_secret' : 'private_key_jwt';
-      return mintAppToken({ baseUrl: ctx.baseUrl(), tenant, principal, resource, method }, ctx).access_token;
+      return mintAppToken({ baseUrl: ctx.baseUrl(), tenant, principal, resource, method }, ctx)
+        .access_token;
     },
     async currentTotp(email, o = {}) {
       const found = findUser(email, o.tenant);
@@ -151,17 +179,27 @@ export function createTestApi(ctx: IdentityContext): IdentityTestApi {
       return undefined;
     },
     lastMailedCode(to, o = {}) {
-      return ctx.mailbox.lastCode(to, { tenantId: o.tenant ? tenantOrThrow(o.tenant).id : undefined, purpose: o.purpose });
+      return ctx.mailbox.lastCode(to, {
+        tenantId: o.tenant ? tenantOrThrow(o.tenant).id : undefined,
+        purpose: o.purpose,
+      });
     },
     async issueExternalUserTokens(o) {
       const tenant = tenantOrThrow(o.tenant);
       if (tenant.type !== 'external') throw new Error(`${tenant.name} is not an external tenant`);
       const client = ctx.directory.app(o.clientId);
-      if (!client || client.home !== tenant) throw new Error(`unknown client ${o.clientId} in ${tenant.name}`);
-      const user = o.oid ? ctx.users.byOid(tenant.id, o.oid) : o.userEmail ? ctx.users.byEmail(tenant.id, o.userEmail) : undefined;
+      if (!client || client.home !== tenant)
+        throw new Error(`unknown client ${o.clientId} in ${tenant.name}`);
+      const user = o.oid
+        ? ctx.users.byOid(tenant.id, o.oid)
+        : o.userEmail
+          ? ctx.users.byEmail(tenant.id, o.userEmail)
+          : undefined;
       if (!user) throw new Error('unknown user (give userEmail or oid of an existing user)');
       const scopes = resolveExternalScopes(ctx, tenant, client, ['openid', 'profile', ...o.scopes]);
-      const resource = scopes.audience ? ctx.directory.resource(tenant, scopes.audience) : undefined;
+      const resource = scopes.audience
+        ? ctx.directory.resource(tenant, scopes.audience)
+        : undefined;
       return buildExternalTokenResponse(
         {
           baseUrl: ctx.baseUrl(),

@@ -35,11 +35,15 @@ export class TokenValidator {
     const base = trimSlash(config.identityUrl);
     this.challenge = `Bearer authorization="${base}/${config.tenantId}", resource="${VAULT_RESOURCE}"`;
     this.issuers = config.trustedIssuers ?? defaultIssuers(base, config.tenantId);
-    this.jwks = createRemoteJWKSet(new URL(`${trimSlash(config.jwksBaseUrl ?? base)}/${config.tenantId}/discovery/v2.0/keys`));
+    this.jwks = createRemoteJWKSet(
+      new URL(`${trimSlash(config.jwksBaseUrl ?? base)}/${config.tenantId}/discovery/v2.0/keys`),
+    );
   }
 
   unauthorized(message: string): KvError {
-    return new KvError(401, 'Unauthorized', message, undefined, { 'www-authenticate': this.challenge });
+    return new KvError(401, 'Unauthorized', message, undefined, {
+      'www-authenticate': this.challenge,
+    });
   }
 
   async validate(authorization: string | undefined): Promise<Caller> {
@@ -60,15 +64,21 @@ export class TokenValidator {
     const ids = ['appid', 'azp', 'oid']
       .map((claim) => payload[claim])
       .filter((v): v is string => typeof v === 'string' && v.length > 0);
-    if (ids.length === 0) throw this.unauthorized('AKV10032: Invalid token: no appid, azp or oid claim.');
-    const describe = (claim: string) => (typeof payload[claim] === 'string' ? `${claim}=${String(payload[claim])};` : '');
-    return { principalIds: ids, description: `${describe('appid')}${describe('azp')}${describe('oid')}iss=${payload.iss ?? ''}` };
+    if (ids.length === 0)
+      throw this.unauthorized('AKV10032: Invalid token: no appid, azp or oid claim.');
+    const describe = (claim: string) =>
+      typeof payload[claim] === 'string' ? `${claim}=${String(payload[claim])};` : '';
+    return {
+      principalIds: ids,
+      description: `${describe('appid')}${describe('azp')}${describe('oid')}iss=${payload.iss ?? ''}`,
+    };
   }
 }
 
 /** The reason without any token content (jose messages name claims, not values). */
 function describeJoseError(e: unknown): string {
-  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  const code =
+    typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
   switch (code) {
     case 'ERR_JWT_EXPIRED':
       return 'the token is expired';

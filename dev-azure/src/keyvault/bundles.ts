@@ -2,7 +2,14 @@
 // bundle, pending certificate operation, list items), built from the state.
 import { createHash } from 'node:crypto';
 import { publicJwkOf, type PublicJwk } from './crypto';
-import type { CertificateState, CertificateVersionState, KeyAttributesState, KeyState, KeyVersionState, PolicyState } from './store';
+import type {
+  CertificateState,
+  CertificateVersionState,
+  KeyAttributesState,
+  KeyState,
+  KeyVersionState,
+  PolicyState,
+} from './store';
 
 const RECOVERY = { recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90 } as const;
 
@@ -84,9 +91,11 @@ export interface CertificateOperationWire {
   error?: { code: string; message: string };
 }
 
-const withTags = <T extends object>(obj: T, tags: Record<string, string> | undefined): T => (tags && Object.keys(tags).length ? { ...obj, tags } : obj);
+const withTags = <T extends object>(obj: T, tags: Record<string, string> | undefined): T =>
+  tags && Object.keys(tags).length ? { ...obj, tags } : obj;
 
-export const keyId = (base: string, name: string, version: string): string => `${base}/keys/${name}/${version}`;
+export const keyId = (base: string, name: string, version: string): string =>
+  `${base}/keys/${name}/${version}`;
 
 function keyAttributes(v: KeyVersionState): KeyAttributesWire {
   return { ...v.attributes, ...RECOVERY, exportable: v.exportable };
@@ -94,25 +103,45 @@ function keyAttributes(v: KeyVersionState): KeyAttributesWire {
 
 export function keyBundle(base: string, key: KeyState, v: KeyVersionState): KeyBundle {
   const bundle: KeyBundle = {
-    key: { kid: keyId(base, key.name, v.version), ...publicJwkOf(v.privateKeyPem), key_ops: v.keyOps },
+    key: {
+      kid: keyId(base, key.name, v.version),
+      ...publicJwkOf(v.privateKeyPem),
+      key_ops: v.keyOps,
+    },
     attributes: keyAttributes(v),
   };
   if (v.managed) bundle.managed = true;
   return withTags(bundle, v.tags);
 }
 
-export function keyItem(base: string, key: KeyState, v: KeyVersionState, withVersion: boolean): KeyItem {
-  const item: KeyItem = { kid: withVersion ? keyId(base, key.name, v.version) : `${base}/keys/${key.name}`, attributes: keyAttributes(v) };
+export function keyItem(
+  base: string,
+  key: KeyState,
+  v: KeyVersionState,
+  withVersion: boolean,
+): KeyItem {
+  const item: KeyItem = {
+    kid: withVersion ? keyId(base, key.name, v.version) : `${base}/keys/${key.name}`,
+    attributes: keyAttributes(v),
+  };
   if (v.managed) item.managed = true;
   return withTags(item, v.tags);
 }
 
 /** Key Vault's x5t: base64url SHA-1 of the certificate DER. */
-export const x5tOf = (cerBase64: string): string => createHash('sha1').update(Buffer.from(cerBase64, 'base64')).digest('base64url');
+export const x5tOf = (cerBase64: string): string =>
+  createHash('sha1').update(Buffer.from(cerBase64, 'base64')).digest('base64url');
 
-const certAttributes = (v: CertificateVersionState): CertificateAttributesWire => ({ ...v.attributes, ...RECOVERY });
+const certAttributes = (v: CertificateVersionState): CertificateAttributesWire => ({
+  ...v.attributes,
+  ...RECOVERY,
+});
 
-export function certificateBundle(base: string, cert: CertificateState, v: CertificateVersionState): CertificateBundle {
+export function certificateBundle(
+  base: string,
+  cert: CertificateState,
+  v: CertificateVersionState,
+): CertificateBundle {
   return withTags(
     {
       id: `${base}/certificates/${cert.name}/${v.version}`,
@@ -131,12 +160,24 @@ export function policyBundle(base: string, cert: CertificateState): PolicyState 
   return { id: `${base}/certificates/${cert.name}/policy`, ...cert.policy };
 }
 
-export function certificateItem(base: string, cert: CertificateState, v: CertificateVersionState, withVersion: boolean): CertificateItem {
-  const id = withVersion ? `${base}/certificates/${cert.name}/${v.version}` : `${base}/certificates/${cert.name}`;
+export function certificateItem(
+  base: string,
+  cert: CertificateState,
+  v: CertificateVersionState,
+  withVersion: boolean,
+): CertificateItem {
+  const id = withVersion
+    ? `${base}/certificates/${cert.name}/${v.version}`
+    : `${base}/certificates/${cert.name}`;
   return withTags({ id, x5t: x5tOf(v.cer), attributes: certAttributes(v) }, v.tags);
 }
 
-export function secretBundle(base: string, cert: CertificateState, v: CertificateVersionState, value: string): SecretBundle {
+export function secretBundle(
+  base: string,
+  cert: CertificateState,
+  v: CertificateVersionState,
+  value: string,
+): SecretBundle {
   return withTags(
     {
       value,
@@ -150,12 +191,30 @@ export function secretBundle(base: string, cert: CertificateState, v: Certificat
   );
 }
 
-export function secretItem(base: string, cert: CertificateState, v: CertificateVersionState, withVersion: boolean): SecretItem {
-  const id = withVersion ? `${base}/secrets/${cert.name}/${v.version}` : `${base}/secrets/${cert.name}`;
-  return withTags({ id, contentType: cert.policy.secret_props.contentType, attributes: certAttributes(v), managed: true as const }, v.tags);
+export function secretItem(
+  base: string,
+  cert: CertificateState,
+  v: CertificateVersionState,
+  withVersion: boolean,
+): SecretItem {
+  const id = withVersion
+    ? `${base}/secrets/${cert.name}/${v.version}`
+    : `${base}/secrets/${cert.name}`;
+  return withTags(
+    {
+      id,
+      contentType: cert.policy.secret_props.contentType,
+      attributes: certAttributes(v),
+      managed: true as const,
+    },
+    v.tags,
+  );
 }
 
-export function certificateOperation(base: string, cert: CertificateState): CertificateOperationWire | undefined {
+export function certificateOperation(
+  base: string,
+  cert: CertificateState,
+): CertificateOperationWire | undefined {
   const p = cert.pending;
   if (!p) return undefined;
   const op: CertificateOperationWire = {
@@ -167,7 +226,8 @@ export function certificateOperation(base: string, cert: CertificateState): Cert
   };
   if (p.csr) op.csr = p.csr;
   if (p.status === 'completed') op.target = `${base}/certificates/${cert.name}`;
-  if (p.status === 'inProgress') op.status_details = 'Pending certificate created. Certificate request is in progress.';
+  if (p.status === 'inProgress')
+    op.status_details = 'Pending certificate created. Certificate request is in progress.';
   if (p.error) op.error = p.error;
   return op;
 }

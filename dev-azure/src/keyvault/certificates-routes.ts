@@ -17,20 +17,33 @@ export function registerCertificateRoutes(app: FastifyInstance, ctx: RouteContex
   app.get('/certificates', async (req) => {
     ctx.authorize(req, 'certificates/read', { collection: 'certificates' });
     const base = ctx.base(req);
-    return { value: vault.certificates().map((c) => certificateItem(base, c, c.versions[c.versions.length - 1], false)), nextLink: null };
+    return {
+      value: vault
+        .certificates()
+        .map((c) => certificateItem(base, c, c.versions[c.versions.length - 1], false)),
+      nextLink: null,
+    };
   });
 
   app.get<{ Params: NameParams }>('/certificates/:name/versions', async (req) => {
     ctx.authorize(req, 'certificates/read', { collection: 'certificates', name: req.params.name });
     const { cert } = vault.certificate(req.params.name);
     const base = ctx.base(req);
-    return { value: cert.versions.map((v) => certificateItem(base, cert, v, true)), nextLink: null };
+    return {
+      value: cert.versions.map((v) => certificateItem(base, cert, v, true)),
+      nextLink: null,
+    };
   });
 
   app.get<{ Params: NameParams }>('/certificates/:name/pending', async (req) => {
     ctx.authorize(req, 'certificates/read', { collection: 'certificates', name: req.params.name });
     const op = certificateOperation(ctx.base(req), vault.certificateState(req.params.name));
-    if (!op) throw new KvError(404, 'PendingCertificateNotFound', `Pending certificate not found: ${req.params.name}`);
+    if (!op)
+      throw new KvError(
+        404,
+        'PendingCertificateNotFound',
+        `Pending certificate not found: ${req.params.name}`,
+      );
     return op;
   });
 
@@ -53,23 +66,46 @@ export function registerCertificateRoutes(app: FastifyInstance, ctx: RouteContex
   });
 
   app.post<{ Params: NameParams }>('/certificates/:name/create', async (req, reply) => {
-    ctx.authorize(req, 'certificates/create/action', { collection: 'certificates', name: req.params.name });
+    ctx.authorize(req, 'certificates/create/action', {
+      collection: 'certificates',
+      name: req.params.name,
+    });
     const body = parseBody(createCertificateBody, req.body);
-    const cert = await vault.createCertificate(req.params.name, { policy: body.policy, enabled: body.attributes?.enabled, tags: body.tags });
+    const cert = await vault.createCertificate(req.params.name, {
+      policy: body.policy,
+      enabled: body.attributes?.enabled,
+      tags: body.tags,
+    });
     const base = ctx.base(req);
     const op = certificateOperation(base, cert);
     if (!op) throw new Error('certificate operation missing after create');
     // Azure answers 202 with the operation in progress; clients poll /pending, which is already complete here.
     const apiVersion = (req.query as Record<string, unknown>)['api-version'];
-    reply.code(202).header('location', `${base}/certificates/${cert.name}/pending?api-version=${String(apiVersion)}&request_id=${op.request_id}`);
+    reply
+      .code(202)
+      .header(
+        'location',
+        `${base}/certificates/${cert.name}/pending?api-version=${String(apiVersion)}&request_id=${op.request_id}`,
+      );
     const { target: _target, ...rest } = op;
-    return { ...rest, status: 'inProgress', status_details: 'Pending certificate created. Certificate request is in progress.' };
+    return {
+      ...rest,
+      status: 'inProgress',
+      status_details: 'Pending certificate created. Certificate request is in progress.',
+    };
   });
 
   app.post<{ Params: NameParams }>('/certificates/:name/import', async (req) => {
-    ctx.authorize(req, 'certificates/import/action', { collection: 'certificates', name: req.params.name });
+    ctx.authorize(req, 'certificates/import/action', {
+      collection: 'certificates',
+      name: req.params.name,
+    });
     const body = parseBody(importCertificateBody, req.body);
-    const cert = await vault.importCertificate(req.params.name, body.value, body.pwd, { policy: body.policy, enabled: body.attributes?.enabled, tags: body.tags });
+    const cert = await vault.importCertificate(req.params.name, body.value, body.pwd, {
+      policy: body.policy,
+      enabled: body.attributes?.enabled,
+      tags: body.tags,
+    });
     return certificateBundle(ctx.base(req), cert, cert.versions[cert.versions.length - 1]);
   });
 }

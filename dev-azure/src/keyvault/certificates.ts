@@ -2,7 +2,14 @@
 // import of PEM / PFX material, and the export formats of the secret face.
 // @peculiar/x509 (through tsyringe) needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  webcrypto,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { badParameter } from './errors';
 import { buildPfx, parsePfx } from './pfx';
@@ -34,19 +41,39 @@ export interface IssuedCertificate {
   csrDer: Buffer;
 }
 
-function importAlgorithms(key: KeyObject): { importAlg: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams; signAlg: SigningAlgorithm } {
+function importAlgorithms(key: KeyObject): {
+  importAlg: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams;
+  signAlg: SigningAlgorithm;
+} {
   if (key.asymmetricKeyType === 'rsa') {
     const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
     return { importAlg: alg, signAlg: alg };
   }
-  return { importAlg: { name: 'ECDSA', namedCurve: 'P-256' }, signAlg: { name: 'ECDSA', hash: 'SHA-256' } as SigningAlgorithm };
+  return {
+    importAlg: { name: 'ECDSA', namedCurve: 'P-256' },
+    signAlg: { name: 'ECDSA', hash: 'SHA-256' } as SigningAlgorithm,
+  };
 }
 
-async function webKeyPair(privateKeyPem: string): Promise<{ keys: KeyPair; signAlg: SigningAlgorithm }> {
+async function webKeyPair(
+  privateKeyPem: string,
+): Promise<{ keys: KeyPair; signAlg: SigningAlgorithm }> {
   const priv = createPrivateKey(privateKeyPem);
   const { importAlg, signAlg } = importAlgorithms(priv);
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', priv.export({ format: 'der', type: 'pkcs8' }), importAlg, true, ['sign']);
-  const publicKey = await webcrypto.subtle.importKey('spki', createPublicKey(priv).export({ format: 'der', type: 'spki' }), importAlg, true, ['verify']);
+  const privateKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    priv.export({ format: 'der', type: 'pkcs8' }),
+    importAlg,
+    true,
+    ['sign'],
+  );
+  const publicKey = await webcrypto.subtle.importKey(
+    'spki',
+    createPublicKey(priv).export({ format: 'der', type: 'spki' }),
+    importAlg,
+    true,
+    ['verify'],
+  );
   return { keys: { privateKey, publicKey } as unknown as KeyPair, signAlg };
 }
 
@@ -57,7 +84,10 @@ function addMonths(date: Date, months: number): Date {
 }
 
 /** Self-signed certificate (Key Vault issuer 'Self') for the policy, plus the CSR a pending operation reports. */
-export async function issueSelfSigned(privateKeyPem: string, policy: PolicyState): Promise<IssuedCertificate> {
+export async function issueSelfSigned(
+  privateKeyPem: string,
+  policy: PolicyState,
+): Promise<IssuedCertificate> {
   const { keys, signAlg } = await webKeyPair(privateKeyPem);
   const props = policy.x509_props;
   let name: x509.Name;
@@ -67,7 +97,9 @@ export async function issueSelfSigned(privateKeyPem: string, policy: PolicyState
     throw badParameter(`Invalid subject name '${props.subject}'.`);
   }
   const usages = (props.key_usage ?? []).reduce((acc, u) => acc | (KEY_USAGE_FLAGS[u] ?? 0), 0);
-  const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(false, undefined, false)];
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, false),
+  ];
   if (usages) extensions.push(new x509.KeyUsagesExtension(usages, true));
   if (props.ekus?.length) extensions.push(new x509.ExtendedKeyUsageExtension(props.ekus, false));
   const sans = [
@@ -76,7 +108,9 @@ export async function issueSelfSigned(privateKeyPem: string, policy: PolicyState
     ...(props.sans?.upns ?? []).map((value) => ({ type: 'upn' as const, value })),
   ];
   if (sans.length) extensions.push(new x509.SubjectAlternativeNameExtension(sans, false));
-  extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, subtleCrypto));
+  extensions.push(
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, subtleCrypto),
+  );
 
   // Whole seconds so that the attributes (Unix seconds) match the certificate exactly.
   const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -94,7 +128,10 @@ export async function issueSelfSigned(privateKeyPem: string, policy: PolicyState
     },
     subtleCrypto,
   );
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name, keys, signingAlgorithm: signAlg, extensions }, subtleCrypto);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
+    { name, keys, signingAlgorithm: signAlg, extensions },
+    subtleCrypto,
+  );
   return { der: Buffer.from(cert.rawData), csrDer: Buffer.from(csr.rawData) };
 }
 
@@ -114,7 +151,10 @@ function parsePem(text: string): { certificates: Buffer[]; privateKeys: KeyObjec
     const label = m[1];
     if (label === 'CERTIFICATE') certificates.push(Buffer.from(m[2].replace(/\s+/g, ''), 'base64'));
     else if (label.endsWith('PRIVATE KEY')) {
-      if (label === 'ENCRYPTED PRIVATE KEY') throw badParameter('Encrypted PEM private keys are not supported; import a PFX with a password instead.');
+      if (label === 'ENCRYPTED PRIVATE KEY')
+        throw badParameter(
+          'Encrypted PEM private keys are not supported; import a PFX with a password instead.',
+        );
       try {
         privateKeys.push(createPrivateKey(m[0]));
       } catch {
@@ -125,19 +165,23 @@ function parsePem(text: string): { certificates: Buffer[]; privateKeys: KeyObjec
   return { certificates, privateKeys };
 }
 
-const spkiOf = (key: KeyObject): Buffer => createPublicKey(key).export({ format: 'der', type: 'spki' });
+const spkiOf = (key: KeyObject): Buffer =>
+  createPublicKey(key).export({ format: 'der', type: 'spki' });
 
 /** Certificate + key from the `value` of an import request (PEM text, base64 PEM or base64 PFX). */
 export function parseImport(value: string, password: string | undefined): ImportedMaterial {
   let certificates: Buffer[];
   let privateKeys: KeyObject[];
   let contentType: ImportedMaterial['contentType'];
-  const decoded = value.includes('-----BEGIN') ? value : Buffer.from(value, 'base64').toString('latin1');
+  const decoded = value.includes('-----BEGIN')
+    ? value
+    : Buffer.from(value, 'base64').toString('latin1');
   if (decoded.includes('-----BEGIN')) {
     ({ certificates, privateKeys } = parsePem(decoded));
     contentType = 'application/x-pem-file';
   } else {
-    if (!/^[A-Za-z0-9+/=\s]+$/.test(value)) throw badParameter('The certificate value must be base64-encoded PFX or PEM content.');
+    if (!/^[A-Za-z0-9+/=\s]+$/.test(value))
+      throw badParameter('The certificate value must be base64-encoded PFX or PEM content.');
     const pfx = parsePfx(Buffer.from(value, 'base64'), password);
     certificates = pfx.certificates;
     privateKeys = pfx.privateKeys.map((der) => {
@@ -149,8 +193,12 @@ export function parseImport(value: string, password: string | undefined): Import
     });
     contentType = 'application/x-pkcs12';
   }
-  if (privateKeys.length !== 1) throw badParameter('Private key is not specified in the specified X.509 PEM certificate content, or more than one key was given.');
-  if (certificates.length === 0) throw badParameter('No certificate was found in the specified content.');
+  if (privateKeys.length !== 1)
+    throw badParameter(
+      'Private key is not specified in the specified X.509 PEM certificate content, or more than one key was given.',
+    );
+  if (certificates.length === 0)
+    throw badParameter('No certificate was found in the specified content.');
   const keySpki = spkiOf(privateKeys[0]);
   const parsed = certificates.map((der) => {
     try {
@@ -159,8 +207,13 @@ export function parseImport(value: string, password: string | undefined): Import
       throw badParameter('A certificate in the specified content could not be parsed.');
     }
   });
-  const leaf = parsed.find((c) => c.cert.publicKey.export({ format: 'der', type: 'spki' }).equals(keySpki));
-  if (!leaf) throw badParameter('The private key does not match the public key of any certificate in the specified content.');
+  const leaf = parsed.find((c) =>
+    c.cert.publicKey.export({ format: 'der', type: 'spki' }).equals(keySpki),
+  );
+  if (!leaf)
+    throw badParameter(
+      'The private key does not match the public key of any certificate in the specified content.',
+    );
   return {
     leafDer: leaf.der,
     chainDers: parsed.filter((c) => c !== leaf).map((c) => c.der),
@@ -186,13 +239,24 @@ export function certificateFacts(der: Buffer): CertificateFacts {
 }
 
 const pemOf = (label: string, der: Buffer): string =>
-  `-----BEGIN ${label}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
+  `-----BEGIN ${label}-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END ${label}-----\n`;
 
 /** The value of a certificate's secret face, in the policy's content type. */
-export function exportSecretValue(contentType: PolicyState['secret_props']['contentType'], privateKeyPem: string, leafDer: Buffer, chainDers: Buffer[]): string {
+export function exportSecretValue(
+  contentType: PolicyState['secret_props']['contentType'],
+  privateKeyPem: string,
+  leafDer: Buffer,
+  chainDers: Buffer[],
+): string {
   const pkcs8 = createPrivateKey(privateKeyPem).export({ format: 'der', type: 'pkcs8' });
   if (contentType === 'application/x-pem-file') {
-    return pemOf('PRIVATE KEY', pkcs8) + [leafDer, ...chainDers].map((d) => pemOf('CERTIFICATE', d)).join('');
+    return (
+      pemOf('PRIVATE KEY', pkcs8) +
+      [leafDer, ...chainDers].map((d) => pemOf('CERTIFICATE', d)).join('')
+    );
   }
   return buildPfx([leafDer, ...chainDers], pkcs8).toString('base64');
 }

@@ -26,12 +26,18 @@ export class Callers {
 
   get(req: FastifyRequest): Caller {
     const caller = this.byRequest.get(req);
-    if (!caller) throw new KvError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.');
+    if (!caller)
+      throw new KvError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.');
     return caller;
   }
 }
 
-export function createContext(vault: Vault, callers: Callers, assignments: readonly RoleAssignment[], fallbackBase: () => string): RouteContext {
+export function createContext(
+  vault: Vault,
+  callers: Callers,
+  assignments: readonly RoleAssignment[],
+  fallbackBase: () => string,
+): RouteContext {
   return {
     vault,
     authorize: (req, action, target) => authorize(assignments, callers.get(req), action, target),

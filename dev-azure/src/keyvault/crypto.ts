@@ -20,7 +20,15 @@ import { badParameter } from './errors';
 
 export type KeyType = 'RSA' | 'EC';
 export type Curve = 'P-256';
-export const SIGN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256'] as const;
+export const SIGN_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+] as const;
 export type SignAlgorithm = (typeof SIGN_ALGORITHMS)[number];
 
 export interface PublicJwk {
@@ -54,23 +62,37 @@ const DIGEST_INFO: Record<HashName, Buffer> = {
 export const RSA_KEY_SIZES = [2048, 3072, 4096] as const;
 
 /** PKCS#8 PEM of a fresh private key. */
-export function generatePrivateKeyPem(kty: KeyType, opts: { keySize?: number; curve?: Curve } = {}): string {
+export function generatePrivateKeyPem(
+  kty: KeyType,
+  opts: { keySize?: number; curve?: Curve } = {},
+): string {
   if (kty === 'RSA') {
     const size = opts.keySize ?? 2048;
-    if (!(RSA_KEY_SIZES as readonly number[]).includes(size)) throw badParameter(`Unsupported key size ${size}. Supported: 2048, 3072, 4096.`);
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: size, publicExponent: 0x10001 });
+    if (!(RSA_KEY_SIZES as readonly number[]).includes(size))
+      throw badParameter(`Unsupported key size ${size}. Supported: 2048, 3072, 4096.`);
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: size,
+      publicExponent: 0x10001,
+    });
     return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   }
   const curve = opts.curve ?? 'P-256';
-  if (curve !== 'P-256') throw badParameter(`Unsupported curve ${String(curve)}. Supported: P-256.`);
+  if (curve !== 'P-256')
+    throw badParameter(`Unsupported curve ${String(curve)}. Supported: P-256.`);
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
 /** Key type and curve of a private key this vault can hold; throws BadParameter otherwise. */
-export function describePrivateKey(key: KeyObject): { kty: KeyType; curve?: Curve; keySize?: number } {
-  if (key.asymmetricKeyType === 'rsa') return { kty: 'RSA', keySize: key.asymmetricKeyDetails?.modulusLength };
-  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { kty: 'EC', curve: 'P-256' };
+export function describePrivateKey(key: KeyObject): {
+  kty: KeyType;
+  curve?: Curve;
+  keySize?: number;
+} {
+  if (key.asymmetricKeyType === 'rsa')
+    return { kty: 'RSA', keySize: key.asymmetricKeyDetails?.modulusLength };
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return { kty: 'EC', curve: 'P-256' };
   throw badParameter('Unsupported key type: only RSA and EC P-256 keys are supported.');
 }
 
@@ -87,7 +109,9 @@ export function algorithmFitsKey(alg: SignAlgorithm, kty: KeyType): boolean {
 function checkDigest(alg: SignAlgorithm, digest: Buffer): HashName {
   const hash = HASH_OF[alg];
   if (digest.length !== HASH_LEN[hash]) {
-    throw badParameter(`Invalid digest length ${digest.length} for algorithm ${alg}; expected ${HASH_LEN[hash]} bytes.`);
+    throw badParameter(
+      `Invalid digest length ${digest.length} for algorithm ${alg}; expected ${HASH_LEN[hash]} bytes.`,
+    );
   }
   return hash;
 }
@@ -97,7 +121,10 @@ export function signDigest(privateKeyPem: string, alg: SignAlgorithm, digest: Bu
   const key = createPrivateKey(privateKeyPem);
   if (alg.startsWith('RS')) {
     // privateEncrypt with PKCS#1 padding is exactly RSASSA-PKCS1-v1_5 over a DigestInfo.
-    return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([DIGEST_INFO[hash], digest]));
+    return privateEncrypt(
+      { key, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.concat([DIGEST_INFO[hash], digest]),
+    );
   }
   if (alg.startsWith('PS')) {
     const modBits = key.asymmetricKeyDetails?.modulusLength ?? 0;
@@ -110,12 +137,20 @@ export function signDigest(privateKeyPem: string, alg: SignAlgorithm, digest: Bu
   return Buffer.from(p256.sign(digest, d, { prehash: false }));
 }
 
-export function verifyDigest(privateKeyPem: string, alg: SignAlgorithm, digest: Buffer, signature: Buffer): boolean {
+export function verifyDigest(
+  privateKeyPem: string,
+  alg: SignAlgorithm,
+  digest: Buffer,
+  signature: Buffer,
+): boolean {
   const hash = checkDigest(alg, digest);
   const pub = createPublicKey(privateKeyPem);
   try {
     if (alg.startsWith('RS')) {
-      const recovered = publicDecrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, signature);
+      const recovered = publicDecrypt(
+        { key: pub, padding: constants.RSA_PKCS1_PADDING },
+        signature,
+      );
       const expected = Buffer.concat([DIGEST_INFO[hash], digest]);
       return recovered.length === expected.length && timingSafeEqual(recovered, expected);
     }
@@ -128,8 +163,15 @@ export function verifyDigest(privateKeyPem: string, alg: SignAlgorithm, digest: 
       return emsaPssVerify(digest, block.subarray(k - emLen), modBits - 1, hash);
     }
     const jwk = pub.export({ format: 'jwk' });
-    const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
-    return signature.length === 64 && p256.verify(signature, digest, point, { prehash: false, lowS: false });
+    const point = Buffer.concat([
+      Buffer.from([4]),
+      Buffer.from(jwk.x ?? '', 'base64url'),
+      Buffer.from(jwk.y ?? '', 'base64url'),
+    ]);
+    return (
+      signature.length === 64 &&
+      p256.verify(signature, digest, point, { prehash: false, lowS: false })
+    );
   } catch {
     // Malformed signatures (wrong length, out of range) simply do not verify.
     return false;

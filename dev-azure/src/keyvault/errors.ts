@@ -71,4 +71,5 @@ export const forbiddenByRbac = (caller: string, action: string, resource: string
   );
 
 /** A policy refusal that no role can lift (e.g. exporting a non-exportable key). */
-export const forbiddenByPolicy = (message: string): KvError => new KvError(403, 'Forbidden', message, 'ForbiddenByPolicy');
+export const forbiddenByPolicy = (message: string): KvError =>
+  new KvError(403, 'Forbidden', message, 'ForbiddenByPolicy');

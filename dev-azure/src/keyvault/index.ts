@@ -2,4 +2,12 @@
 // secret face of certificates), for development and tests only.
 export { startKeyVault, SUPPORTED_API_VERSIONS } from './server';
 export { defaultIssuers, VAULT_RESOURCE } from './auth';
-export type { KeyVaultHandle, KeyVaultOptions, KeyVaultRole, KeyVaultStats, PublicCertificate, RoleAssignment, SeedCertificate } from './options';
+export type {
+  KeyVaultHandle,
+  KeyVaultOptions,
+  KeyVaultRole,
+  KeyVaultStats,
+  PublicCertificate,
+  RoleAssignment,
+  SeedCertificate,
+} from './options';

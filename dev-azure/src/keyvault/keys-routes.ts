@@ -16,7 +16,10 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.get('/keys', async (req) => {
     ctx.authorize(req, 'keys/read', { collection: 'keys' });
     const base = ctx.base(req);
-    return { value: vault.keys().map((k) => keyItem(base, k, k.versions[k.versions.length - 1], false)), nextLink: null };
+    return {
+      value: vault.keys().map((k) => keyItem(base, k, k.versions[k.versions.length - 1], false)),
+      nextLink: null,
+    };
   });
 
   app.get<{ Params: NameParams }>('/keys/:name/versions', async (req) => {
@@ -61,8 +64,16 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: RouteContext): void
     app.post<{ Params: NameParams }>(path, async (req) => {
       ctx.authorize(req, 'keys/sign/action', { collection: 'keys', name: req.params.name });
       const body = parseBody(signBody, req.body);
-      const { key, version, signature } = vault.sign(req.params.name, req.params.version, body.alg, Buffer.from(body.value, 'base64url'));
-      return { kid: keyId(ctx.base(req), key.name, version.version), value: signature.toString('base64url') };
+      const { key, version, signature } = vault.sign(
+        req.params.name,
+        req.params.version,
+        body.alg,
+        Buffer.from(body.value, 'base64url'),
+      );
+      return {
+        kid: keyId(ctx.base(req), key.name, version.version),
+        value: signature.toString('base64url'),
+      };
     });
   }
 
@@ -70,7 +81,13 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: RouteContext): void
     app.post<{ Params: NameParams }>(path, async (req) => {
       ctx.authorize(req, 'keys/verify/action', { collection: 'keys', name: req.params.name });
       const body = parseBody(verifyBody, req.body);
-      const value = vault.verify(req.params.name, req.params.version, body.alg, Buffer.from(body.digest, 'base64url'), Buffer.from(body.value, 'base64url'));
+      const value = vault.verify(
+        req.params.name,
+        req.params.version,
+        body.alg,
+        Buffer.from(body.digest, 'base64url'),
+        Buffer.from(body.value, 'base64url'),
+      );
       return { value };
     });
   }

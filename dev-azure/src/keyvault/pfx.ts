@@ -23,7 +23,9 @@ export function parsePfx(pfx: Buffer, password: string | undefined): PfxContents
     const obj = asn1.fromDer(forge.util.createBuffer(toForgeBytes(pfx)));
     p12 = forge.pkcs12.pkcs12FromAsn1(obj, false, password ?? '');
   } catch {
-    throw badParameter('The specified PEM X.509 certificate content is in an unexpected format, or the PKCS#12 password is wrong. Please check if certificate is in valid PEM or PFX format.');
+    throw badParameter(
+      'The specified PEM X.509 certificate content is in an unexpected format, or the PKCS#12 password is wrong. Please check if certificate is in valid PEM or PFX format.',
+    );
   }
   const certificates: Buffer[] = [];
   const privateKeys: Buffer[] = [];
@@ -33,7 +35,9 @@ export function parsePfx(pfx: Buffer, password: string | undefined): PfxContents
         certificates.push(bag.cert ? derOf(pki.certificateToAsn1(bag.cert)) : derOf(bag.asn1));
       } else if (bag.type === pki.oids.keyBag || bag.type === pki.oids.pkcs8ShroudedKeyBag) {
         // forge decodes RSA keys itself and leaves other key types as PrivateKeyInfo ASN.1.
-        privateKeys.push(bag.key ? derOf(pki.wrapRsaPrivateKey(pki.privateKeyToAsn1(bag.key))) : derOf(bag.asn1));
+        privateKeys.push(
+          bag.key ? derOf(pki.wrapRsaPrivateKey(pki.privateKeyToAsn1(bag.key))) : derOf(bag.asn1),
+        );
       }
     }
   }
@@ -45,21 +49,32 @@ export function parsePfx(pfx: Buffer, password: string | undefined): PfxContents
  * password, unencrypted key bag, SHA-1 HMAC over the empty password.
  */
 export function buildPfx(certificates: Buffer[], pkcs8: Buffer): Buffer {
-  const seq = (items: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
-  const oid = (id: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
-  const octets = (bytes: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
-  const explicit0 = (inner: forge.asn1.Asn1) => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [inner]);
-  const dataContentInfo = (inner: forge.asn1.Asn1) => seq([oid(pki.oids.data), explicit0(octets(asn1.toDer(inner).getBytes()))]);
+  const seq = (items: forge.asn1.Asn1[]) =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
+  const oid = (id: string) =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
+  const octets = (bytes: string) =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
+  const explicit0 = (inner: forge.asn1.Asn1) =>
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [inner]);
+  const dataContentInfo = (inner: forge.asn1.Asn1) =>
+    seq([oid(pki.oids.data), explicit0(octets(asn1.toDer(inner).getBytes()))]);
 
   const sha1 = forge.md.sha1.create();
   sha1.update(toForgeBytes(certificates[0]));
   const localKeyId = sha1.digest().getBytes();
   const bagAttrs = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [
-    seq([oid(pki.oids.localKeyId), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [octets(localKeyId)])]),
+    seq([
+      oid(pki.oids.localKeyId),
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [octets(localKeyId)]),
+    ]),
   ]);
 
   const certBags = certificates.map((der, i) => {
-    const bag = [oid(pki.oids.certBag), explicit0(seq([oid(pki.oids.x509Certificate), explicit0(octets(toForgeBytes(der)))]))];
+    const bag = [
+      oid(pki.oids.certBag),
+      explicit0(seq([oid(pki.oids.x509Certificate), explicit0(octets(toForgeBytes(der)))])),
+    ];
     if (i === 0) bag.push(bagAttrs);
     return seq(bag);
   });
@@ -76,9 +91,17 @@ export function buildPfx(certificates: Buffer[], pkcs8: Buffer): Buffer {
   hmac.start('sha1', macKey);
   hmac.update(safeDer);
   const macData = seq([
-    seq([seq([oid(pki.oids.sha1), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]), octets(hmac.digest().getBytes())]),
+    seq([
+      seq([oid(pki.oids.sha1), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]),
+      octets(hmac.digest().getBytes()),
+    ]),
     octets(macSalt.getBytes()),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(count).getBytes()),
+    asn1.create(
+      asn1.Class.UNIVERSAL,
+      asn1.Type.INTEGER,
+      false,
+      asn1.integerToDer(count).getBytes(),
+    ),
   ]);
 
   const pfx = seq([

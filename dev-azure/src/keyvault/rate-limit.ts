@@ -14,7 +14,10 @@ export class TokenBucket {
   /** Takes one token; returns 0 when allowed, else the whole seconds to wait (>= 1) for Retry-After. */
   take(): number {
     const now = Date.now();
-    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.tokens = Math.min(
+      this.perSecond,
+      this.tokens + ((now - this.last) / 1000) * this.perSecond,
+    );
     this.last = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;

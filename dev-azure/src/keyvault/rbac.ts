@@ -18,7 +18,11 @@ export type DataAction =
 const ROLE_ACTIONS: Record<KeyVaultRole, readonly DataAction[] | 'all'> = {
   'Key Vault Administrator': 'all',
   'Key Vault Crypto User': ['keys/read', 'keys/sign/action', 'keys/verify/action'],
-  'Key Vault Certificates Officer': ['certificates/read', 'certificates/create/action', 'certificates/import/action'],
+  'Key Vault Certificates Officer': [
+    'certificates/read',
+    'certificates/create/action',
+    'certificates/import/action',
+  ],
   'Key Vault Secrets User': ['secrets/getSecret/action', 'secrets/readMetadata/action'],
   'Key Vault Reader': ['keys/read', 'certificates/read', 'secrets/readMetadata/action'],
 };
@@ -40,10 +44,18 @@ const normalizeScope = (scope: string): string => scope.replace(/^\/+|\/+$/g, ''
 
 function scopeCovers(scope: string | undefined, target: Target): boolean {
   if (scope === undefined || normalizeScope(scope) === '') return true;
-  return target.name !== undefined && normalizeScope(scope) === `${target.collection}/${target.name.toLowerCase()}`;
+  return (
+    target.name !== undefined &&
+    normalizeScope(scope) === `${target.collection}/${target.name.toLowerCase()}`
+  );
 }
 
-export function isAllowed(assignments: readonly RoleAssignment[], caller: Caller, action: DataAction, target: Target): boolean {
+export function isAllowed(
+  assignments: readonly RoleAssignment[],
+  caller: Caller,
+  action: DataAction,
+  target: Target,
+): boolean {
   // Object ids and client ids are GUIDs: compare them case-insensitively, as Azure does.
   const ids = caller.principalIds.map((id) => id.toLowerCase());
   return assignments.some((a) => {
@@ -53,7 +65,12 @@ export function isAllowed(assignments: readonly RoleAssignment[], caller: Caller
   });
 }
 
-export function authorize(assignments: readonly RoleAssignment[], caller: Caller, action: DataAction, target: Target): void {
+export function authorize(
+  assignments: readonly RoleAssignment[],
+  caller: Caller,
+  action: DataAction,
+  target: Target,
+): void {
   if (!isAllowed(assignments, caller, action, target)) {
     const resource = target.name ? `/${target.collection}/${target.name}` : '/';
     throw forbiddenByRbac(caller.description, `Microsoft.KeyVault/vaults/${action}`, resource);

@@ -16,12 +16,22 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: RouteContext): v
   app.get('/secrets', async (req) => {
     ctx.authorize(req, 'secrets/readMetadata/action', { collection: 'secrets' });
     const base = ctx.base(req);
-    return { value: vault.certificates().map((c) => secretItem(base, c, c.versions[c.versions.length - 1], false)), nextLink: null };
+    return {
+      value: vault
+        .certificates()
+        .map((c) => secretItem(base, c, c.versions[c.versions.length - 1], false)),
+      nextLink: null,
+    };
   });
 
   app.get<{ Params: NameParams }>('/secrets/:name/versions', async (req) => {
-    ctx.authorize(req, 'secrets/readMetadata/action', { collection: 'secrets', name: req.params.name });
-    const cert = vault.certificates().find((c) => c.name.toLowerCase() === req.params.name.toLowerCase());
+    ctx.authorize(req, 'secrets/readMetadata/action', {
+      collection: 'secrets',
+      name: req.params.name,
+    });
+    const cert = vault
+      .certificates()
+      .find((c) => c.name.toLowerCase() === req.params.name.toLowerCase());
     if (!cert) throw secretNotFound(req.params.name);
     const base = ctx.base(req);
     return { value: cert.versions.map((v) => secretItem(base, cert, v, true)), nextLink: null };
@@ -32,11 +42,17 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: RouteContext): v
     return secretBundle(base, cert, version, value);
   };
   app.get<{ Params: NameParams }>('/secrets/:name', async (req) => {
-    ctx.authorize(req, 'secrets/getSecret/action', { collection: 'secrets', name: req.params.name });
+    ctx.authorize(req, 'secrets/getSecret/action', {
+      collection: 'secrets',
+      name: req.params.name,
+    });
     return getSecret(req, ctx.base(req));
   });
   app.get<{ Params: NameParams }>('/secrets/:name/:version', async (req) => {
-    ctx.authorize(req, 'secrets/getSecret/action', { collection: 'secrets', name: req.params.name });
+    ctx.authorize(req, 'secrets/getSecret/action', {
+      collection: 'secrets',
+      name: req.params.name,
+    });
     return getSecret(req, ctx.base(req));
   });
 }

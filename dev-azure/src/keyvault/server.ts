@@ -16,14 +16,29 @@ import { VaultStore } from './store';
 import { Vault } from './vault';
 
 /** Data-plane versions the Azure SDKs send; others get Key Vault's BadParameter. */
-export const SUPPORTED_API_VERSIONS = ['7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6-preview.2', '7.6', '2025-06-01-preview', '2025-07-01'];
+export const SUPPORTED_API_VERSIONS = [
+  '7.0',
+  '7.1',
+  '7.2',
+  '7.3',
+  '7.4',
+  '7.5',
+  '7.6-preview.2',
+  '7.6',
+  '2025-06-01-preview',
+  '2025-07-01',
+];
 const LATEST_API_VERSION = '2025-07-01';
 
 function apiVersionOf(query: unknown): string | undefined {
   if (typeof query !== 'object' || query === null) return undefined;
   const q = query as Record<string, unknown>;
   const v = q['api-version'] ?? q['api%2Dversion'];
-  return typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined;
+  return typeof v === 'string'
+    ? v
+    : Array.isArray(v) && typeof v[0] === 'string'
+      ? v[0]
+      : undefined;
 }
 
 export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle> {
@@ -31,9 +46,15 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
   const vault = new Vault(store);
   await vault.seed(o.seedCertificates ?? []);
 
-  const validator = new TokenValidator({ identityUrl: o.identityUrl, jwksBaseUrl: o.jwksBaseUrl, tenantId: o.tenantId, trustedIssuers: o.trustedIssuers });
+  const validator = new TokenValidator({
+    identityUrl: o.identityUrl,
+    jwksBaseUrl: o.jwksBaseUrl,
+    tenantId: o.tenantId,
+    trustedIssuers: o.trustedIssuers,
+  });
   const callers = new Callers();
-  let bucket = o.rateLimitPerSecond === undefined ? undefined : new TokenBucket(o.rateLimitPerSecond);
+  let bucket =
+    o.rateLimitPerSecond === undefined ? undefined : new TokenBucket(o.rateLimitPerSecond);
   let requestCount = 0;
   let throttledCount = 0;
   let url = '';
@@ -54,15 +75,26 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
     const wait = bucket?.take() ?? 0;
     if (wait > 0) {
       throttledCount++;
-      throw new KvError(429, 'Throttled', 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached', undefined, {
-        'retry-after': String(wait),
-      });
+      throw new KvError(
+        429,
+        'Throttled',
+        'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached',
+        undefined,
+        {
+          'retry-after': String(wait),
+        },
+      );
     }
     callers.set(req, await validator.validate(req.headers.authorization));
     const apiVersion = apiVersionOf(req.query);
-    if (apiVersion === undefined) throw new KvError(400, 'BadParameter', "The 'api-version' query parameter is missing.");
+    if (apiVersion === undefined)
+      throw new KvError(400, 'BadParameter', "The 'api-version' query parameter is missing.");
     if (!SUPPORTED_API_VERSIONS.includes(apiVersion)) {
-      throw new KvError(400, 'BadParameter', `The specified version (${apiVersion.slice(0, 40)}) is not recognized. Consider using the latest supported version (${LATEST_API_VERSION}).`);
+      throw new KvError(
+        400,
+        'BadParameter',
+        `The specified version (${apiVersion.slice(0, 40)}) is not recognized. Consider using the latest supported version (${LATEST_API_VERSION}).`,
+      );
     }
   });
 
@@ -74,15 +106,33 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
       // Framework-level refusals (malformed JSON, wrong content type, oversize body) in Key Vault's shape.
-      void reply.code(status).send(new KvError(status, 'BadParameter', `The request is invalid: ${err.message}`).body());
+      void reply
+        .code(status)
+        .send(new KvError(status, 'BadParameter', `The request is invalid: ${err.message}`).body());
       return;
     }
     console.error('keyvault: internal error', err instanceof Error ? err.stack : String(err));
-    void reply.code(500).send(new KvError(500, 'InternalServerError', 'An unexpected error occurred in the local Key Vault.').body());
+    void reply
+      .code(500)
+      .send(
+        new KvError(
+          500,
+          'InternalServerError',
+          'An unexpected error occurred in the local Key Vault.',
+        ).body(),
+      );
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(new KvError(404, 'NotFound', `The requested operation ${req.method} ${req.url.split('?')[0]} is not supported by this vault.`).body());
+    void reply
+      .code(404)
+      .send(
+        new KvError(
+          404,
+          'NotFound',
+          `The requested operation ${req.method} ${req.url.split('?')[0]} is not supported by this vault.`,
+        ).body(),
+      );
   });
 
   const ctx = createContext(vault, callers, o.roleAssignments, () => url);

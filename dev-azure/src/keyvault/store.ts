@@ -37,7 +37,13 @@ export interface KeyState {
 
 /** Certificate policy in Key Vault's wire shape (snake_case), as stored and returned. */
 export interface PolicyState {
-  key_props: { exportable: boolean; kty: KeyType; key_size?: number; crv?: Curve; reuse_key: boolean };
+  key_props: {
+    exportable: boolean;
+    kty: KeyType;
+    key_size?: number;
+    crv?: Curve;
+    reuse_key: boolean;
+  };
   secret_props: { contentType: 'application/x-pkcs12' | 'application/x-pem-file' };
   x509_props: {
     subject: string;
@@ -47,7 +53,10 @@ export interface PolicyState {
     validity_months: number;
   };
   issuer: { name: string; cty?: string; cert_transparency?: boolean };
-  lifetime_actions?: Array<{ trigger: { lifetime_percentage?: number; days_before_expiry?: number }; action: { action_type: string } }>;
+  lifetime_actions?: Array<{
+    trigger: { lifetime_percentage?: number; days_before_expiry?: number };
+    action: { action_type: string };
+  }>;
   attributes: { enabled: boolean; created: number; updated: number };
 }
 
@@ -100,7 +109,8 @@ export class VaultStore {
     let state: VaultState = { formatVersion: 1, keys: {}, certificates: {} };
     try {
       const parsed = JSON.parse(await readFile(file, 'utf8')) as VaultState;
-      if (parsed.formatVersion !== 1) throw new Error(`unsupported Key Vault state format in ${file}`);
+      if (parsed.formatVersion !== 1)
+        throw new Error(`unsupported Key Vault state format in ${file}`);
       state = parsed;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -147,5 +157,7 @@ export class VaultStore {
 const canonical = (name: string): string => name.toLowerCase();
 
 function lookup<T>(record: Record<string, T>, name: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(record, canonical(name)) ? record[canonical(name)] : undefined;
+  return Object.prototype.hasOwnProperty.call(record, canonical(name))
+    ? record[canonical(name)]
+    : undefined;
 }

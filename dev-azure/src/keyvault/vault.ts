@@ -3,11 +3,32 @@
 // all sharing name and version (Key Vault's three faces).
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { certificateFacts, exportSecretValue, issueSelfSigned, parseImport } from './certificates';
-import { algorithmFitsKey, describePrivateKey, generatePrivateKeyPem, signDigest, verifyDigest, type SignAlgorithm } from './crypto';
-import { certificateNotFound, forbiddenByPolicy, KvError, keyNotFound, secretNotFound } from './errors';
+import {
+  algorithmFitsKey,
+  describePrivateKey,
+  generatePrivateKeyPem,
+  signDigest,
+  verifyDigest,
+  type SignAlgorithm,
+} from './crypto';
+import {
+  certificateNotFound,
+  forbiddenByPolicy,
+  KvError,
+  keyNotFound,
+  secretNotFound,
+} from './errors';
 import { assertSelfIssued, mergePolicy, monthsBetween } from './policy';
 import type { PolicyBody } from './schemas';
-import { newVersionId, nowSeconds, type CertificateState, type CertificateVersionState, type KeyState, type KeyVersionState, type VaultStore } from './store';
+import {
+  newVersionId,
+  nowSeconds,
+  type CertificateState,
+  type CertificateVersionState,
+  type KeyState,
+  type KeyVersionState,
+  type VaultStore,
+} from './store';
 import type { PublicCertificate, SeedCertificate } from './options';
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
@@ -15,11 +36,18 @@ const VERSION = /^[0-9a-fA-F]{32}$/;
 
 export function assertName(name: string, kind: 'key' | 'certificate' | 'secret'): void {
   if (!NAME.test(name)) {
-    throw new KvError(400, 'BadParameter', `The ${kind} name '${name.slice(0, 130)}' is invalid: it must be 1-127 characters of 0-9, a-z, A-Z and '-'.`);
+    throw new KvError(
+      400,
+      'BadParameter',
+      `The ${kind} name '${name.slice(0, 130)}' is invalid: it must be 1-127 characters of 0-9, a-z, A-Z and '-'.`,
+    );
   }
 }
 
-function pickVersion<T extends { version: string }>(versions: T[], version: string | undefined): T | undefined {
+function pickVersion<T extends { version: string }>(
+  versions: T[],
+  version: string | undefined,
+): T | undefined {
   if (!version) return versions[versions.length - 1];
   if (!VERSION.test(version)) return undefined;
   return versions.find((v) => v.version.toLowerCase() === version.toLowerCase());
@@ -71,17 +99,30 @@ export class Vault {
     return Object.values(this.store.state.keys);
   }
 
-  createKey(name: string, input: CreateKeyInput): Promise<{ key: KeyState; version: KeyVersionState }> {
+  createKey(
+    name: string,
+    input: CreateKeyInput,
+  ): Promise<{ key: KeyState; version: KeyVersionState }> {
     assertName(name, 'key');
     return this.exclusive(() => this.createKeyNow(name, input));
   }
 
-  private async createKeyNow(name: string, input: CreateKeyInput): Promise<{ key: KeyState; version: KeyVersionState }> {
+  private async createKeyNow(
+    name: string,
+    input: CreateKeyInput,
+  ): Promise<{ key: KeyState; version: KeyVersionState }> {
     const existing = this.store.key(name);
     if (existing?.versions.some((v) => v.managed)) {
-      throw new KvError(409, 'Conflict', `Key ${name} is managed by a certificate; create a new certificate version instead.`);
+      throw new KvError(
+        409,
+        'Conflict',
+        `Key ${name} is managed by a certificate; create a new certificate version instead.`,
+      );
     }
-    const privateKeyPem = generatePrivateKeyPem(input.kty, { keySize: input.keySize, curve: input.curve });
+    const privateKeyPem = generatePrivateKeyPem(input.kty, {
+      keySize: input.keySize,
+      curve: input.curve,
+    });
     const now = nowSeconds();
     const version: KeyVersionState = {
       version: newVersionId(),
@@ -91,7 +132,13 @@ export class Vault {
       keyOps: input.keyOps ?? ['sign', 'verify'],
       exportable: input.exportable ?? false,
       managed: false,
-      attributes: { enabled: input.enabled ?? true, created: now, updated: now, ...(input.nbf ? { nbf: input.nbf } : {}), ...(input.exp ? { exp: input.exp } : {}) },
+      attributes: {
+        enabled: input.enabled ?? true,
+        created: now,
+        updated: now,
+        ...(input.nbf ? { nbf: input.nbf } : {}),
+        ...(input.exp ? { exp: input.exp } : {}),
+      },
       ...(input.tags ? { tags: input.tags } : {}),
     };
     const key: KeyState = existing ?? { name, versions: [] };
@@ -101,7 +148,12 @@ export class Vault {
     return { key, version };
   }
 
-  sign(name: string, version: string | undefined, alg: SignAlgorithm, digest: Buffer): { key: KeyState; version: KeyVersionState; signature: Buffer } {
+  sign(
+    name: string,
+    version: string | undefined,
+    alg: SignAlgorithm,
+    digest: Buffer,
+  ): { key: KeyState; version: KeyVersionState; signature: Buffer } {
     const found = this.key(name, version);
     this.assertUsable(found.version, 'sign', alg);
     const signature = signDigest(found.version.privateKeyPem, alg, digest);
@@ -109,7 +161,13 @@ export class Vault {
     return { ...found, signature };
   }
 
-  verify(name: string, version: string | undefined, alg: SignAlgorithm, digest: Buffer, signature: Buffer): boolean {
+  verify(
+    name: string,
+    version: string | undefined,
+    alg: SignAlgorithm,
+    digest: Buffer,
+    signature: Buffer,
+  ): boolean {
     const found = this.key(name, version);
     this.assertUsable(found.version, 'verify', alg);
     return verifyDigest(found.version.privateKeyPem, alg, digest, signature);
@@ -117,17 +175,34 @@ export class Vault {
 
   private assertUsable(v: KeyVersionState, op: 'sign' | 'verify', alg: SignAlgorithm): void {
     const now = nowSeconds();
-    if (!v.attributes.enabled) throw new KvError(403, 'Forbidden', `Operation ${op} is not allowed on a disabled key.`);
-    if ((v.attributes.nbf && now < v.attributes.nbf) || (v.attributes.exp && now > v.attributes.exp)) {
-      throw new KvError(403, 'Forbidden', `Operation ${op} is not allowed: the key is not yet valid or has expired.`);
+    if (!v.attributes.enabled)
+      throw new KvError(403, 'Forbidden', `Operation ${op} is not allowed on a disabled key.`);
+    if (
+      (v.attributes.nbf && now < v.attributes.nbf) ||
+      (v.attributes.exp && now > v.attributes.exp)
+    ) {
+      throw new KvError(
+        403,
+        'Forbidden',
+        `Operation ${op} is not allowed: the key is not yet valid or has expired.`,
+      );
     }
-    if (!v.keyOps.includes(op)) throw new KvError(403, 'Forbidden', `Operation ${op} is not permitted on this key.`);
-    if (!algorithmFitsKey(alg, v.kty)) throw new KvError(400, 'BadParameter', `Algorithm ${alg} is not valid for a key of type ${v.kty}.`);
+    if (!v.keyOps.includes(op))
+      throw new KvError(403, 'Forbidden', `Operation ${op} is not permitted on this key.`);
+    if (!algorithmFitsKey(alg, v.kty))
+      throw new KvError(
+        400,
+        'BadParameter',
+        `Algorithm ${alg} is not valid for a key of type ${v.kty}.`,
+      );
   }
 
   // ---- certificates ----
 
-  certificate(name: string, version?: string): { cert: CertificateState; version: CertificateVersionState } {
+  certificate(
+    name: string,
+    version?: string,
+  ): { cert: CertificateState; version: CertificateVersionState } {
     const cert = this.store.certificate(name);
     const v = cert && pickVersion(cert.versions, version);
     if (!cert || !v) throw certificateNotFound(name, version);
@@ -165,7 +240,10 @@ export class Vault {
     return this.exclusive(() => this.createCertificateNow(name, input));
   }
 
-  private async createCertificateNow(name: string, input: CertificateInput): Promise<CertificateState> {
+  private async createCertificateNow(
+    name: string,
+    input: CertificateInput,
+  ): Promise<CertificateState> {
     this.assertNoStandaloneKey(name);
     const existing = this.store.certificate(name);
     const policy = mergePolicy(input.policy, existing?.policy, { defaultIssuer: 'Self' });
@@ -173,21 +251,46 @@ export class Vault {
     const kp = policy.key_props;
     const previousKey = this.store.key(name)?.versions.at(-1);
     const privateKeyPem =
-      kp.reuse_key && previousKey && previousKey.kty === kp.kty ? previousKey.privateKeyPem : generatePrivateKeyPem(kp.kty, { keySize: kp.key_size, curve: kp.crv });
+      kp.reuse_key && previousKey && previousKey.kty === kp.kty
+        ? previousKey.privateKeyPem
+        : generatePrivateKeyPem(kp.kty, { keySize: kp.key_size, curve: kp.crv });
     const issued = await issueSelfSigned(privateKeyPem, policy);
     const canSign = (policy.x509_props.key_usage ?? []).some((u) => SIGNING_USAGES.includes(u));
-    const cert = this.addCertificateVersion(name, existing, policy, issued.der, [], privateKeyPem, canSign ? ['sign', 'verify'] : [], input);
-    cert.pending = { requestId: newVersionId(), status: 'completed', csr: issued.csrDer.toString('base64') };
+    const cert = this.addCertificateVersion(
+      name,
+      existing,
+      policy,
+      issued.der,
+      [],
+      privateKeyPem,
+      canSign ? ['sign', 'verify'] : [],
+      input,
+    );
+    cert.pending = {
+      requestId: newVersionId(),
+      status: 'completed',
+      csr: issued.csrDer.toString('base64'),
+    };
     await this.store.save();
     return cert;
   }
 
-  importCertificate(name: string, value: string, password: string | undefined, input: CertificateInput): Promise<CertificateState> {
+  importCertificate(
+    name: string,
+    value: string,
+    password: string | undefined,
+    input: CertificateInput,
+  ): Promise<CertificateState> {
     assertName(name, 'certificate');
     return this.exclusive(() => this.importCertificateNow(name, value, password, input));
   }
 
-  private async importCertificateNow(name: string, value: string, password: string | undefined, input: CertificateInput): Promise<CertificateState> {
+  private async importCertificateNow(
+    name: string,
+    value: string,
+    password: string | undefined,
+    input: CertificateInput,
+  ): Promise<CertificateState> {
     this.assertNoStandaloneKey(name);
     const material = parseImport(value, password);
     const existing = this.store.certificate(name);
@@ -195,12 +298,35 @@ export class Vault {
     const keyInfo = describePrivateKey(createPrivateKey(material.privateKeyPem));
     const body: PolicyBody = {
       ...input.policy,
-      key_props: { ...input.policy?.key_props, kty: keyInfo.kty, key_size: keyInfo.keySize, crv: keyInfo.curve },
-      secret_props: { contentType: input.policy?.secret_props?.contentType ?? material.contentType },
-      x509_props: { ...input.policy?.x509_props, subject: facts.subject, validity_months: monthsBetween(facts.nbf, facts.exp) },
+      key_props: {
+        ...input.policy?.key_props,
+        kty: keyInfo.kty,
+        key_size: keyInfo.keySize,
+        crv: keyInfo.curve,
+      },
+      secret_props: {
+        contentType: input.policy?.secret_props?.contentType ?? material.contentType,
+      },
+      x509_props: {
+        ...input.policy?.x509_props,
+        subject: facts.subject,
+        validity_months: monthsBetween(facts.nbf, facts.exp),
+      },
     };
-    const policy = mergePolicy(body, existing?.policy, { defaultIssuer: 'Unknown', defaultSubject: facts.subject });
-    const cert = this.addCertificateVersion(name, existing, policy, material.leafDer, material.chainDers, material.privateKeyPem, ['sign', 'verify'], input);
+    const policy = mergePolicy(body, existing?.policy, {
+      defaultIssuer: 'Unknown',
+      defaultSubject: facts.subject,
+    });
+    const cert = this.addCertificateVersion(
+      name,
+      existing,
+      policy,
+      material.leafDer,
+      material.chainDers,
+      material.privateKeyPem,
+      ['sign', 'verify'],
+      input,
+    );
     delete cert.pending;
     await this.store.save();
     return cert;
@@ -208,7 +334,11 @@ export class Vault {
 
   private assertNoStandaloneKey(name: string): void {
     if (this.store.key(name)?.versions.some((v) => !v.managed)) {
-      throw new KvError(409, 'Conflict', `A key named ${name} already exists and is not managed by a certificate.`);
+      throw new KvError(
+        409,
+        'Conflict',
+        `A key named ${name} already exists and is not managed by a certificate.`,
+      );
     }
   }
 
@@ -261,7 +391,12 @@ export class Vault {
       const kty = s.keyType ?? 'RSA';
       await this.createCertificate(s.name, {
         policy: {
-          key_props: { exportable: s.exportable ?? false, kty, ...(kty === 'RSA' ? { key_size: s.keySize ?? 2048 } : { crv: s.curve ?? 'P-256' }), reuse_key: false },
+          key_props: {
+            exportable: s.exportable ?? false,
+            kty,
+            ...(kty === 'RSA' ? { key_size: s.keySize ?? 2048 } : { crv: s.curve ?? 'P-256' }),
+            reuse_key: false,
+          },
           x509_props: { subject: s.subject },
           issuer: { name: 'Self' },
         },
@@ -272,17 +407,27 @@ export class Vault {
   // ---- secrets (the exportable face of certificates) ----
 
   /** The certificate and key material behind a secret, refusing keys that may not leave the vault. */
-  secret(name: string, version?: string): { cert: CertificateState; version: CertificateVersionState; value: string } {
+  secret(
+    name: string,
+    version?: string,
+  ): { cert: CertificateState; version: CertificateVersionState; value: string } {
     const cert = this.store.certificate(name);
     const v = cert && pickVersion(cert.versions, version);
     if (!cert || !v) throw secretNotFound(name, version);
     const keyVersion = this.store.key(name)?.versions.find((k) => k.version === v.version);
     if (!keyVersion) throw secretNotFound(name, version);
     if (!keyVersion.exportable) {
-      throw forbiddenByPolicy(`The private key of certificate ${cert.name} is not exportable (policy key_props.exportable is false); use the keys interface to sign with it.`);
+      throw forbiddenByPolicy(
+        `The private key of certificate ${cert.name} is not exportable (policy key_props.exportable is false); use the keys interface to sign with it.`,
+      );
     }
     const chain = (v.chain ?? []).map((c) => Buffer.from(c, 'base64'));
-    const value = exportSecretValue(cert.policy.secret_props.contentType, keyVersion.privateKeyPem, Buffer.from(v.cer, 'base64'), chain);
+    const value = exportSecretValue(
+      cert.policy.secret_props.contentType,
+      keyVersion.privateKeyPem,
+      Buffer.from(v.cer, 'base64'),
+      chain,
+    );
     return { cert, version: v, value };
   }
 

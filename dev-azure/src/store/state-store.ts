@@ -128,9 +128,12 @@ export class StateStore {
   prune(): void {
     const now = nowSeconds();
     // Expired refresh tokens are kept a week so a late caller hears "expired" rather than "unknown".
-    for (const [k, v] of Object.entries(this.state.refreshTokens)) if (v.expiresAt < now - 7 * 86400) delete this.state.refreshTokens[k];
-    for (const [k, v] of Object.entries(this.state.sessions)) if (v.expiresAt < now) delete this.state.sessions[k];
-    for (const [k, exp] of Object.entries(this.state.usedJtis)) if (exp < now) delete this.state.usedJtis[k];
+    for (const [k, v] of Object.entries(this.state.refreshTokens))
+      if (v.expiresAt < now - 7 * 86400) delete this.state.refreshTokens[k];
+    for (const [k, v] of Object.entries(this.state.sessions))
+      if (v.expiresAt < now) delete this.state.sessions[k];
+    for (const [k, exp] of Object.entries(this.state.usedJtis))
+      if (exp < now) delete this.state.usedJtis[k];
   }
 
   private async writeNow(): Promise<void> {

@@ -18,7 +18,9 @@ interface DevCaModule {
 /** <repo>/scripts/dev-ca.mjs; src/tls and dist/tls sit at the same depth. */
 const script = path.resolve(__dirname, '..', '..', '..', 'scripts', 'dev-ca.mjs');
 
-export async function ensureDevCa(options: { dir?: string; hosts?: string[] } = {}): Promise<DevCaFiles> {
+export async function ensureDevCa(
+  options: { dir?: string; hosts?: string[] } = {},
+): Promise<DevCaFiles> {
   // A variable specifier: the script has no type declarations.
   const mod = (await import(script)) as DevCaModule;
   return mod.ensureDevCa(options);

@@ -6,8 +6,20 @@ export function httpsOrigin(name: string, value: string): string {
   } catch {
     u = undefined;
   }
-  if (!u || u.protocol !== 'https:' || u.pathname !== '/' || u.search || u.hash || u.username || u.password || value.endsWith('?') || value.endsWith('#')) {
-    throw new Error(`${name} must be an https origin such as https://login.example.test (no path, query or credentials), got "${value}"`);
+  if (
+    !u ||
+    u.protocol !== 'https:' ||
+    u.pathname !== '/' ||
+    u.search ||
+    u.hash ||
+    u.username ||
+    u.password ||
+    value.endsWith('?') ||
+    value.endsWith('#')
+  ) {
+    throw new Error(
+      `${name} must be an https origin such as https://login.example.test (no path, query or credentials), got "${value}"`,
+    );
   }
   return u.origin;
 }

@@ -19,9 +19,20 @@ export interface ClientCert {
   derBase64: string;
 }
 
-export async function createClientCert(cn = 'test-client', o: { notAfter?: Date } = {}): Promise<ClientCert> {
-  const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+export async function createClientCert(
+  cn = 'test-client',
+  o: { notAfter?: Date } = {},
+): Promise<ClientCert> {
+  const alg = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048,
+  };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     name: `CN=${cn}`,
     notBefore: new Date(Date.now() - 86400_000),
@@ -31,7 +42,10 @@ export async function createClientCert(cn = 'test-client', o: { notAfter?: Date 
   });
   const der = Buffer.from(cert.rawData);
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').match(/.{1,64}/g)?.join('\n')}\n-----END PRIVATE KEY-----\n`;
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
+    .toString('base64')
+    .match(/.{1,64}/g)
+    ?.join('\n')}\n-----END PRIVATE KEY-----\n`;
   return {
     certPem: cert.toString('pem') + '\n',
     keyPem,

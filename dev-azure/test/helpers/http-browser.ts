@@ -59,7 +59,9 @@ export class HttpBrowser {
         req = { method: 'GET' };
         continue;
       }
-      return { page: { url: current, status: res.status, html: await res.text(), headers: res.headers } };
+      return {
+        page: { url: current, status: res.status, html: await res.text(), headers: res.headers },
+      };
     }
     throw new Error('too many redirects');
   }
@@ -79,26 +81,37 @@ export class HttpBrowser {
       const name = pair.slice(0, eq);
       const value = pair.slice(eq + 1);
       const pathAttr = attrs.find((a) => a.toLowerCase().startsWith('path='));
-      const expired = attrs.some((a) => /^expires=/i.test(a) && Date.parse(a.slice(8)) < Date.now()) || attrs.some((a) => /^max-age=0$/i.test(a));
+      const expired =
+        attrs.some((a) => /^expires=/i.test(a) && Date.parse(a.slice(8)) < Date.now()) ||
+        attrs.some((a) => /^max-age=0$/i.test(a));
       const idx = list.findIndex((c) => c.name === name);
       if (idx >= 0) list.splice(idx, 1);
-      if (!expired && value !== '') list.push({ name, value, path: pathAttr ? pathAttr.slice(5) : '/' });
+      if (!expired && value !== '')
+        list.push({ name, value, path: pathAttr ? pathAttr.slice(5) : '/' });
     }
     this.cookies.set(url.hostname, list);
   }
 }
 
 export function unescapeHtml(s: string): string {
-  return s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? _m);
+  return s.replace(
+    /&(amp|lt|gt|quot|#39);/g,
+    (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? _m,
+  );
 }
 
-export function parseForm(html: string, formId?: string): { action: string; hidden: Record<string, string> } {
+export function parseForm(
+  html: string,
+  formId?: string,
+): { action: string; hidden: Record<string, string> } {
   const forms = [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)];
   const form = formId ? forms.find((f) => f[1].includes(`id="${formId}"`)) : forms[0];
-  if (!form) throw new Error(`no form${formId ? ` ${formId}` : ''} on page:\n${html.slice(0, 500)}`);
+  if (!form)
+    throw new Error(`no form${formId ? ` ${formId}` : ''} on page:\n${html.slice(0, 500)}`);
   const action = unescapeHtml(/action="([^"]*)"/.exec(form[1])?.[1] ?? '');
   const hidden: Record<string, string> = {};
-  for (const m of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) hidden[m[1]] = unescapeHtml(m[2]);
+  for (const m of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+    hidden[m[1]] = unescapeHtml(m[2]);
   return { action, hidden };
 }
 
@@ -114,11 +127,15 @@ export function linkById(html: string, id: string): string | undefined {
 }
 
 export function expectPage(step: Step): Page {
-  if (!('page' in step)) throw new Error(`expected a page, got a redirect to ${step.redirect.toString()}`);
+  if (!('page' in step))
+    throw new Error(`expected a page, got a redirect to ${step.redirect.toString()}`);
   return step.page;
 }
 
 export function expectRedirect(step: Step): URL {
-  if (!('redirect' in step)) throw new Error(`expected a redirect to the client, got page ${step.page.url} (${step.page.status}):\n${step.page.html.slice(0, 800)}`);
+  if (!('redirect' in step))
+    throw new Error(
+      `expected a redirect to the client, got page ${step.page.url} (${step.page.status}):\n${step.page.html.slice(0, 800)}`,
+    );
   return step.redirect;
 }

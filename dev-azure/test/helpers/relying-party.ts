@@ -16,7 +16,10 @@ export interface RelyingParty {
   stop(): Promise<void>;
 }
 
-export async function startRelyingParty(tls: { certPem: string; keyPem: string }): Promise<RelyingParty> {
+export async function startRelyingParty(tls: {
+  certPem: string;
+  keyPem: string;
+}): Promise<RelyingParty> {
   const callbacks: Callback[] = [];
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://localhost');
@@ -25,8 +28,16 @@ export async function startRelyingParty(tls: { certPem: string; keyPem: string }
       return;
     }
     const record = (params: URLSearchParams) => {
-      callbacks.push(Object.fromEntries(['code', 'state', 'error', 'error_description'].filter((k) => params.has(k)).map((k) => [k, params.get(k) ?? ''])));
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Back at the app</title><h1 id="rpDone">Back at the app</h1>');
+      callbacks.push(
+        Object.fromEntries(
+          ['code', 'state', 'error', 'error_description']
+            .filter((k) => params.has(k))
+            .map((k) => [k, params.get(k) ?? '']),
+        ),
+      );
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end('<!doctype html><title>Back at the app</title><h1 id="rpDone">Back at the app</h1>');
     };
     if (req.method === 'POST') {
       let body = '';

@@ -253,11 +253,19 @@ describe('providers publishing one issuer (as local stand-ins can)', () => {
       const v = new TokenValidator({
         providers: [
           b2cProvider(),
-          { kind: 'entra', identityMetadata: idp.entraMetadataUrl(), tenantId: idp.tenantId, audience: B2C_AUD, issuer: idp.b2cIssuer },
+          {
+            kind: 'entra',
+            identityMetadata: idp.entraMetadataUrl(),
+            tenantId: idp.tenantId,
+            audience: B2C_AUD,
+            issuer: idp.b2cIssuer,
+          },
         ],
         allowInsecureHttp: true,
       });
-      await expect(v.validate(await b2cKey.sign(b2cClaims({ tid: idp.tenantId })))).resolves.toMatchObject({
+      await expect(
+        v.validate(await b2cKey.sign(b2cClaims({ tid: idp.tenantId }))),
+      ).resolves.toMatchObject({
         kind: 'user',
         provider: { kind: 'b2c' },
       });

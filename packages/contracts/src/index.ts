@@ -12,4 +12,9 @@ import * as scim from './scim';
 import { TokensAcquire, TokensIssued } from './tokens';
 
 /** Every contract, for catalogue tests and documentation. */
-export const ALL_CONTRACTS: readonly Contract[] = [PolicyBeneficiariesChanged, ...Object.values(scim), TokensAcquire, TokensIssued];
+export const ALL_CONTRACTS: readonly Contract[] = [
+  PolicyBeneficiariesChanged,
+  ...Object.values(scim),
+  TokensAcquire,
+  TokensIssued,
+];

@@ -1,7 +1,18 @@
 import { z } from 'zod';
 import { defineEvent } from './contract';
 
-export const Relationship = z.enum(['spouse', 'partner', 'child', 'parent', 'sibling', 'other-relative', 'trust', 'estate', 'charity', 'other']);
+export const Relationship = z.enum([
+  'spouse',
+  'partner',
+  'child',
+  'parent',
+  'sibling',
+  'other-relative',
+  'trust',
+  'estate',
+  'charity',
+  'other',
+]);
 
 export const Beneficiary = z.object({
   /** 1-200 Unicode code points (NFC-normalised by the API). */

@@ -17,13 +17,22 @@ const userEvent = z.object({
 });
 
 const userEvt = (name: string, description: string) =>
-  defineEvent({ name: `scim.user.${name}`, version: 1, stream: 'SCIM', schema: userEvent, description });
+  defineEvent({
+    name: `scim.user.${name}`,
+    version: 1,
+    stream: 'SCIM',
+    schema: userEvent,
+    description,
+  });
 
 export const ScimUserCreated = userEvt('created', 'A user was provisioned.');
 export const ScimUserUpdated = userEvt('updated', 'A user was changed (PUT or PATCH).');
 export const ScimUserDeactivated = userEvt('deactivated', 'A user was set active=false.');
 export const ScimUserReactivated = userEvt('reactivated', 'A user was set active=true again.');
-export const ScimUserDeleted = userEvt('deleted', 'A user was deleted (by DELETE or by the retention cleanup).');
+export const ScimUserDeleted = userEvt(
+  'deleted',
+  'A user was deleted (by DELETE or by the retention cleanup).',
+);
 
 const groupEvent = z.object({
   ...base,
@@ -36,10 +45,22 @@ const groupEvent = z.object({
 });
 
 const groupEvt = (name: string, description: string) =>
-  defineEvent({ name: `scim.group.${name}`, version: 1, stream: 'SCIM', schema: groupEvent, description });
+  defineEvent({
+    name: `scim.group.${name}`,
+    version: 1,
+    stream: 'SCIM',
+    schema: groupEvent,
+    description,
+  });
 
-export const ScimGroupCreated = groupEvt('created', 'A group was provisioned (with its initial members).');
-export const ScimGroupUpdated = groupEvt('updated', 'A group was changed; the membership delta may be empty.');
+export const ScimGroupCreated = groupEvt(
+  'created',
+  'A group was provisioned (with its initial members).',
+);
+export const ScimGroupUpdated = groupEvt(
+  'updated',
+  'A group was changed; the membership delta may be empty.',
+);
 export const ScimGroupDeleted = groupEvt('deleted', 'A group was deleted.');
 
 export const ScimTokenExpiring = defineEvent({

@@ -16,7 +16,9 @@ export class TokenBrokerError extends Error {
 
 /** Structurally an @azure/core-auth TokenCredential, so Azure SDK clients (and openai's getBearerTokenProvider) accept it. */
 export interface BrokerTokenCredential {
-  getToken(scopes: string | string[]): Promise<{ token: string; expiresOnTimestamp: number } | null>;
+  getToken(
+    scopes: string | string[],
+  ): Promise<{ token: string; expiresOnTimestamp: number } | null>;
 }
 
 /**
@@ -33,12 +35,21 @@ export class TokenBrokerClient {
     private readonly o: { skewSeconds?: number; timeoutMs?: number } = {},
   ) {}
 
-  async getToken(registration: string, scope: string): Promise<{ accessToken: string; expiresOn: number }> {
+  async getToken(
+    registration: string,
+    scope: string,
+  ): Promise<{ accessToken: string; expiresOn: number }> {
     const key = `${registration}\n${scope}`;
     const cached = this.cache.get(key);
     if (cached && cached.expiresOn - (this.o.skewSeconds ?? 120) > Date.now() / 1000) return cached;
-    const reply = await request(this.nc, TokensAcquire, { registration, scope }, { subject: tokensAcquireSubject(this.natsUser), timeout: this.o.timeoutMs ?? 15000 });
-    if (!reply.ok) throw new TokenBrokerError(reply.error.code, reply.error.message, reply.error.aadsts);
+    const reply = await request(
+      this.nc,
+      TokensAcquire,
+      { registration, scope },
+      { subject: tokensAcquireSubject(this.natsUser), timeout: this.o.timeoutMs ?? 15000 },
+    );
+    if (!reply.ok)
+      throw new TokenBrokerError(reply.error.code, reply.error.message, reply.error.aadsts);
     const t = { accessToken: reply.accessToken, expiresOn: reply.expiresOn };
     this.cache.set(key, t);
     return t;

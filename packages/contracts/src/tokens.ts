@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { defineEvent, defineRequest } from './contract';
 
-export const TokenErrorCode = z.enum(['unauthorized', 'unknown_registration', 'upstream_unavailable', 'upstream_rejected', 'bad_request']);
+export const TokenErrorCode = z.enum([
+  'unauthorized',
+  'unknown_registration',
+  'upstream_unavailable',
+  'upstream_rejected',
+  'bad_request',
+]);
 
 export const TokensAcquire = defineRequest({
   name: 'tokens.acquire',
@@ -38,7 +44,8 @@ export const TokensAcquire = defineRequest({
  * The subject a caller sends `tokens.acquire` to: `tokens.acquire.v1.<its NATS user>`. nats-server
  * permissions let only that user publish there, so the subject itself proves who is asking.
  */
-export const tokensAcquireSubject = (natsUser: string): string => `${TokensAcquire.subject}.${natsUser}`;
+export const tokensAcquireSubject = (natsUser: string): string =>
+  `${TokensAcquire.subject}.${natsUser}`;
 
 export const TokensIssued = defineEvent({
   name: 'tokens.issued',

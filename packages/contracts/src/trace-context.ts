@@ -33,17 +33,24 @@ export function activeTraceContext(): TraceContext {
 }
 
 /** Keeps only a well-formed `traceparent` and, with it, a bounded `tracestate`. */
-export function traceContextFrom(carrier: TraceContext | Readonly<Record<string, unknown>> | null | undefined): TraceContext {
+export function traceContextFrom(
+  carrier: TraceContext | Readonly<Record<string, unknown>> | null | undefined,
+): TraceContext {
   const tp = carrier?.traceparent;
   if (typeof tp !== 'string' || !TRACEPARENT.test(tp)) return NO_TRACE;
   const ts = carrier?.tracestate;
-  return typeof ts === 'string' && ts.length > 0 && ts.length <= MAX_TRACESTATE ? { traceparent: tp, tracestate: ts } : { traceparent: tp };
+  return typeof ts === 'string' && ts.length > 0 && ts.length <= MAX_TRACESTATE
+    ? { traceparent: tp, tracestate: ts }
+    : { traceparent: tp };
 }
 
 /** The trace context a received message carries (empty when it carries none or a malformed one). */
 export function traceContextOf(headers: MsgHdrs | undefined): TraceContext {
   if (!headers?.has('traceparent')) return NO_TRACE;
-  return traceContextFrom({ traceparent: headers.get('traceparent'), tracestate: headers.get('tracestate') });
+  return traceContextFrom({
+    traceparent: headers.get('traceparent'),
+    tracestate: headers.get('tracestate'),
+  });
 }
 
 /** Sets the trace headers on outgoing headers (and nothing else). */

@@ -1,6 +1,13 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNats, type TestNatsServer } from '@idp/testing';
-import { parseRequest, respond, TokenBrokerClient, TokenBrokerError, tokensAcquireSubject, TokensAcquire } from '../src';
+import {
+  parseRequest,
+  respond,
+  TokenBrokerClient,
+  TokenBrokerError,
+  tokensAcquireSubject,
+  TokensAcquire,
+} from '../src';
 
 describe('TokenBrokerClient', () => {
   let nats: TestNatsServer;
@@ -17,10 +24,18 @@ describe('TokenBrokerClient', () => {
         if (!req.ok) return;
         seen.push(msg.subject);
         if (req.value.registration === 'nope') {
-          respond(TokensAcquire, msg, { ok: false, error: { code: 'unauthorized', message: 'no', aadsts: 'AADSTS1' } });
+          respond(TokensAcquire, msg, {
+            ok: false,
+            error: { code: 'unauthorized', message: 'no', aadsts: 'AADSTS1' },
+          });
           return;
         }
-        respond(TokensAcquire, msg, { ok: true, accessToken: `tok-${seen.length}`, tokenType: 'Bearer', expiresOn: Math.floor(Date.now() / 1000) + 3600 });
+        respond(TokensAcquire, msg, {
+          ok: true,
+          accessToken: `tok-${seen.length}`,
+          tokenType: 'Bearer',
+          expiresOn: Math.floor(Date.now() / 1000) + 3600,
+        });
       },
     });
   });
@@ -39,12 +54,19 @@ describe('TokenBrokerClient', () => {
   });
 
   it('is usable as an Azure TokenCredential', async () => {
-    const t = await new TokenBrokerClient(nc, 'assistant').credential('azure-openai').getToken(['https://cognitiveservices.azure.com/.default']);
-    expect(t).toEqual({ token: expect.stringMatching(/^tok-/), expiresOnTimestamp: expect.any(Number) });
+    const t = await new TokenBrokerClient(nc, 'assistant')
+      .credential('azure-openai')
+      .getToken(['https://cognitiveservices.azure.com/.default']);
+    expect(t).toEqual({
+      token: expect.stringMatching(/^tok-/),
+      expiresOnTimestamp: expect.any(Number),
+    });
   });
 
   it('turns a refusal into a typed error', async () => {
-    const err = await new TokenBrokerClient(nc, 'x').getToken('nope', 'api://x/.default').catch((e: unknown) => e);
+    const err = await new TokenBrokerClient(nc, 'x')
+      .getToken('nope', 'api://x/.default')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenBrokerError);
     expect(err).toMatchObject({ code: 'unauthorized', aadsts: 'AADSTS1' });
   });

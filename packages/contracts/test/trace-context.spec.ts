@@ -15,7 +15,8 @@ import {
   TokensAcquire,
 } from '../src';
 
-const traceparent = () => `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+const traceparent = () =>
+  `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 
 describe('W3C trace context in NATS headers', () => {
   let nats: TestNatsServer;
@@ -32,20 +33,41 @@ describe('W3C trace context in NATS headers', () => {
 
   it('a request carries the active trace context (and no other header from the source) to the responder', async () => {
     const tp = traceparent();
-    setTraceContextSource(() => ({ traceparent: tp, tracestate: 'vendor=1', baggage: 'user=alice@contoso.example' }));
+    setTraceContextSource(() => ({
+      traceparent: tp,
+      tracestate: 'vendor=1',
+      baggage: 'user=alice@contoso.example',
+    }));
     const seen: Array<{ trace: unknown; keys: string[] }> = [];
     const sub = nc.subscribe(TokensAcquire.subject, {
       callback: (_e, m) => {
-        seen.push({ trace: traceContextOf(m.headers), keys: m.headers ? [...m.headers.keys()].sort() : [] });
+        seen.push({
+          trace: traceContextOf(m.headers),
+          keys: m.headers ? [...m.headers.keys()].sort() : [],
+        });
         const parsed = parseRequest(TokensAcquire, m);
-        if (parsed.ok) respond(TokensAcquire, m, { ok: true, accessToken: 't', tokenType: 'Bearer', expiresOn: 2e9 });
+        if (parsed.ok)
+          respond(TokensAcquire, m, {
+            ok: true,
+            accessToken: 't',
+            tokenType: 'Bearer',
+            expiresOn: 2e9,
+          });
       },
     });
     await request(nc, TokensAcquire, { registration: 'r', scope: 's/.default' });
     const explicit = traceparent();
-    await request(nc, TokensAcquire, { registration: 'r', scope: 's/.default' }, { trace: { traceparent: explicit } });
+    await request(
+      nc,
+      TokensAcquire,
+      { registration: 'r', scope: 's/.default' },
+      { trace: { traceparent: explicit } },
+    );
     sub.unsubscribe();
-    expect(seen[0]).toEqual({ trace: { traceparent: tp, tracestate: 'vendor=1' }, keys: ['Idp-Contract', 'traceparent', 'tracestate'] });
+    expect(seen[0]).toEqual({
+      trace: { traceparent: tp, tracestate: 'vendor=1' },
+      keys: ['Idp-Contract', 'traceparent', 'tracestate'],
+    });
     expect(seen[1].trace).toEqual({ traceparent: explicit });
   });
 
@@ -65,7 +87,9 @@ describe('W3C trace context in NATS headers', () => {
     };
     const tp = traceparent();
     const js = jetstream(nc);
-    await publishEvent(js, PolicyBeneficiariesChanged, event, event.eventId, { trace: { traceparent: tp } });
+    await publishEvent(js, PolicyBeneficiariesChanged, event, event.eventId, {
+      trace: { traceparent: tp },
+    });
     const jsm = await jetstreamManager(nc);
     const { state } = await jsm.streams.info('POLICY');
     const stored = await jsm.streams.getMessage('POLICY', { seq: state.last_seq });
@@ -73,7 +97,14 @@ describe('W3C trace context in NATS headers', () => {
   });
 
   it('nothing traced: no trace headers', async () => {
-    const sub = nc.subscribe(TokensAcquire.subject, { max: 1, callback: (_e, m) => void respond(TokensAcquire, m, { ok: false, error: { code: 'bad_request', message: String(m.headers?.has('traceparent')) } }) });
+    const sub = nc.subscribe(TokensAcquire.subject, {
+      max: 1,
+      callback: (_e, m) =>
+        void respond(TokensAcquire, m, {
+          ok: false,
+          error: { code: 'bad_request', message: String(m.headers?.has('traceparent')) },
+        }),
+    });
     const r = await request(nc, TokensAcquire, { registration: 'r', scope: 's/.default' });
     sub.unsubscribe();
     expect(r).toEqual({ ok: false, error: { code: 'bad_request', message: 'false' } });
@@ -86,7 +117,12 @@ describe('W3C trace context in NATS headers', () => {
     expect(traceContextOf(h)).toEqual({});
     expect(traceContextOf(undefined)).toEqual({});
     expect(traceContextFrom({ traceparent: 'garbage', tracestate: 'x=1' })).toEqual({});
-    expect(traceContextFrom({ traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'x'.repeat(600) })).toEqual({ traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` });
+    expect(
+      traceContextFrom({
+        traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+        tracestate: 'x'.repeat(600),
+      }),
+    ).toEqual({ traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` });
     expect(traceContextFrom(null)).toEqual({});
   });
 });

@@ -41,8 +41,12 @@ describe('contracts on the wire', () => {
   });
 
   it('refuses to decode bytes that are not the contract', () => {
-    expect(() => decodeEvent(PolicyBeneficiariesChanged, new TextEncoder().encode('{"x":1}'))).toThrow(/policyNumber/);
-    expect(() => decodeEvent(PolicyBeneficiariesChanged, new TextEncoder().encode('nope'))).toThrow(/not JSON/);
+    expect(() =>
+      decodeEvent(PolicyBeneficiariesChanged, new TextEncoder().encode('{"x":1}')),
+    ).toThrow(/policyNumber/);
+    expect(() => decodeEvent(PolicyBeneficiariesChanged, new TextEncoder().encode('nope'))).toThrow(
+      /not JSON/,
+    );
   });
 
   it('publishes an event to JetStream exactly once per message id', async () => {
@@ -76,12 +80,27 @@ describe('contracts on the wire', () => {
     (async () => {
       for await (const m of sub) {
         const parsed = parseRequest(TokensAcquire, m);
-        if (!parsed.ok) respond(TokensAcquire, m, { ok: false, error: { code: 'bad_request', message: parsed.error.message } });
-        else respond(TokensAcquire, m, { ok: true, accessToken: `t-${parsed.value.scope}`, tokenType: 'Bearer', expiresOn: 2e9 });
+        if (!parsed.ok)
+          respond(TokensAcquire, m, {
+            ok: false,
+            error: { code: 'bad_request', message: parsed.error.message },
+          });
+        else
+          respond(TokensAcquire, m, {
+            ok: true,
+            accessToken: `t-${parsed.value.scope}`,
+            tokenType: 'Bearer',
+            expiresOn: 2e9,
+          });
       }
     })();
     const good = await request(nc, TokensAcquire, { registration: 'r', scope: 's/.default' });
-    expect(good).toEqual({ ok: true, accessToken: 't-s/.default', tokenType: 'Bearer', expiresOn: 2e9 });
+    expect(good).toEqual({
+      ok: true,
+      accessToken: 't-s/.default',
+      tokenType: 'Bearer',
+      expiresOn: 2e9,
+    });
     const raw = await nc.request(TokensAcquire.subject, '{"registration":""}');
     const bad = raw.json<{ ok: boolean; error: { code: string } }>();
     expect(bad.ok).toBe(false);

@@ -32,7 +32,10 @@ const ROUTER_ERROR_HEADERS = {
 };
 
 /** Builds the Nest application on the Fastify adapter with pino as its logger. Not listening yet. */
-export async function createApp(module: DynamicModule | Type, o: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+export async function createApp(
+  module: DynamicModule | Type,
+  o: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
   const logger = createRootLogger(o.service ?? 'service', o.logLevel ?? 'info');
   const adapter = new FastifyAdapter({
     trustProxy: true,
@@ -41,14 +44,24 @@ export async function createApp(module: DynamicModule | Type, o: CreateAppOption
     // Fastify's own per-request lines are replaced by the single onResponse line below.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdOf,
-    ...(o.rewriteUrl ? { rewriteUrl: (req: IncomingMessage) => o.rewriteUrl!(req.url ?? '/') } : {}),
+    ...(o.rewriteUrl
+      ? { rewriteUrl: (req: IncomingMessage) => o.rewriteUrl!(req.url ?? '/') }
+      : {}),
     // The router's own refusals skip every hook (helmet, onSend): give them the locked-down headers
     // here, then the service's shape, else a plain { error, message } body.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       void reply.headers({ ...ROUTER_ERROR_HEADERS, 'x-request-id': String(request.id) });
       if (o.routerErrors?.(error, request, reply)) return;
-      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-      void reply.code(status).send({ error: 'invalid_request', message: status === 414 ? 'A URL parameter is too long' : 'The request URL is malformed' });
+      const status =
+        error.statusCode && error.statusCode >= 400 && error.statusCode < 500
+          ? error.statusCode
+          : 400;
+      void reply
+        .code(status)
+        .send({
+          error: 'invalid_request',
+          message: status === 414 ? 'A URL parameter is too long' : 'The request URL is malformed',
+        });
     },
   });
   const fastify = adapter.getInstance();
@@ -66,11 +79,22 @@ export async function createApp(module: DynamicModule | Type, o: CreateAppOption
   fastify.addHook('onResponse', async (req, reply) => {
     const path = req.url.split('?')[0];
     if (QUIET.has(path)) return;
-    observeHttpRequest(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    observeHttpRequest(
+      req.method,
+      req.routeOptions.url,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'warn' : 'info';
-    req.log[level]({ req: req.raw, res: { statusCode: reply.statusCode }, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    req.log[level](
+      { req: req.raw, res: { statusCode: reply.statusCode }, ms: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   app.useLogger(new PinoNestLogger(logger));
   app.flushLogs();
   return app;
@@ -88,7 +112,9 @@ export interface BootOptions<C extends { PORT: number; SHUTDOWN_TIMEOUT_MS: numb
  * The one way a service starts: validate config (exit 1 naming each bad variable), build the
  * app, listen, and on SIGTERM drain within SHUTDOWN_TIMEOUT_MS (HTTP, then NATS, then DB).
  */
-export async function bootService<C extends { PORT: number; SHUTDOWN_TIMEOUT_MS: number }>(o: BootOptions<C>): Promise<NestFastifyApplication> {
+export async function bootService<C extends { PORT: number; SHUTDOWN_TIMEOUT_MS: number }>(
+  o: BootOptions<C>,
+): Promise<NestFastifyApplication> {
   let config: C;
   try {
     config = o.loadConfig();
@@ -99,7 +125,11 @@ export async function bootService<C extends { PORT: number; SHUTDOWN_TIMEOUT_MS:
     }
     throw e;
   }
-  const app = await createApp(o.module(config), { service: o.name, logLevel: (config as { LOG_LEVEL?: string }).LOG_LEVEL, ...o.appOptions });
+  const app = await createApp(o.module(config), {
+    service: o.name,
+    logLevel: (config as { LOG_LEVEL?: string }).LOG_LEVEL,
+    ...o.appOptions,
+  });
   await o.configure?.(app, config);
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => {

@@ -1,4 +1,11 @@
-import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import { ensureStreams, type StreamName } from '@idp/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -38,7 +45,8 @@ class ReadinessWiring implements OnApplicationBootstrap {
       if (this.nc.isClosed()) throw new Error('closed');
       await this.nc.flush(); // a round trip to the server
     });
-    if (this.o.streams?.length) await ensureStreams(await jetstreamManager(this.nc), this.o.streams);
+    if (this.o.streams?.length)
+      await ensureStreams(await jetstreamManager(this.nc), this.o.streams);
   }
 }
 
@@ -53,13 +61,18 @@ class DatabaseWiring implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.o.config.MIGRATE_ON_START && this.o.migrationsDir && this.o.config.DATABASE_URL) {
-      await applyMigrations({ databaseUrl: this.o.config.DATABASE_URL, migrationsDir: this.o.migrationsDir });
+      await applyMigrations({
+        databaseUrl: this.o.config.DATABASE_URL,
+        migrationsDir: this.o.migrationsDir,
+      });
     }
     this.registry.register('database', async () => {
       await this.pool.query('SELECT 1');
     });
     // A service with an outbox table reports its lag (outbox_oldest_pending_age_seconds).
-    const outbox = await this.pool.query<{ present: boolean }>(`SELECT to_regclass('outbox') IS NOT NULL AS present`);
+    const outbox = await this.pool.query<{ present: boolean }>(
+      `SELECT to_regclass('outbox') IS NOT NULL AS present`,
+    );
     if (outbox.rows[0]?.present) this.untrackOutbox = trackOutboxLag(this.pool);
   }
 
@@ -78,15 +91,27 @@ export class ServiceKitModule {
     const providers: Provider[] = [
       { provide: OPTIONS, useValue: o },
       ReadinessRegistry,
-      natsProvider(() => ({ url: o.config.NATS_URL, user: o.config.NATS_USER, password: o.config.NATS_PASSWORD, name: o.service })),
+      natsProvider(() => ({
+        url: o.config.NATS_URL,
+        user: o.config.NATS_USER,
+        password: o.config.NATS_PASSWORD,
+        name: o.service,
+      })),
       NatsLifecycle,
       ReadinessWiring,
     ];
     const exported: Array<symbol | typeof ReadinessRegistry> = [ReadinessRegistry, NATS_CONNECTION];
     if (o.database !== false) {
       const url = o.config.DATABASE_URL;
-      if (!url) throw new Error(`${o.service}: DATABASE_URL is required unless the service is configured with database: false`);
-      providers.push(poolProvider(() => url), PoolLifecycle, DatabaseWiring);
+      if (!url)
+        throw new Error(
+          `${o.service}: DATABASE_URL is required unless the service is configured with database: false`,
+        );
+      providers.push(
+        poolProvider(() => url),
+        PoolLifecycle,
+        DatabaseWiring,
+      );
       exported.push(PG_POOL);
     }
     return {

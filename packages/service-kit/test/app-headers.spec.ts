@@ -22,7 +22,8 @@ describe('createApp response headers', () => {
   });
   afterAll(() => app.close());
 
-  const get = (url: string, headers: Record<string, string> = {}) => app.getHttpAdapter().getInstance().inject({ method: 'GET', url, headers });
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    app.getHttpAdapter().getInstance().inject({ method: 'GET', url, headers });
 
   it('marks every response nosniff, success and error alike', async () => {
     for (const url of ['/ping', '/no-such-route']) {
@@ -31,7 +32,9 @@ describe('createApp response headers', () => {
   });
 
   it("echoes a caller's plain request id and replaces anything else with a generated one", async () => {
-    expect((await get('/ping', { 'x-request-id': 'req-123' })).headers['x-request-id']).toBe('req-123');
+    expect((await get('/ping', { 'x-request-id': 'req-123' })).headers['x-request-id']).toBe(
+      'req-123',
+    );
     for (const hostile of ['<script>alert(1)</script>', 'a b', 'x'.repeat(129), 'id\u202Eevil']) {
       const id = (await get('/ping', { 'x-request-id': hostile })).headers['x-request-id'];
       expect(id).not.toBe(hostile);
@@ -43,7 +46,10 @@ describe('createApp response headers', () => {
     for (const url of ['/%zz', '/ping/%E0%A4%A']) {
       const r = await get(url);
       expect(r.statusCode).toBe(400);
-      expect(r.json()).toEqual({ error: 'invalid_request', message: 'The request URL is malformed' });
+      expect(r.json()).toEqual({
+        error: 'invalid_request',
+        message: 'The request URL is malformed',
+      });
       expect(r.headers).toMatchObject({
         'x-content-type-options': 'nosniff',
         'x-frame-options': 'DENY',

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Pool } from 'pg';
-import { decodeEvent, ensureStreams, ScimUserCreated, setTraceContextSource, traceContextOf, type EventOf } from '@idp/contracts';
+import {
+  decodeEvent,
+  ensureStreams,
+  ScimUserCreated,
+  setTraceContextSource,
+  traceContextOf,
+  type EventOf,
+} from '@idp/contracts';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import { applyMigrations, OutboxRelay, stageEvent } from '../src';
 
@@ -13,7 +20,14 @@ const OUTBOX_SQL = `CREATE TABLE outbox (id uuid PRIMARY KEY, subject text NOT N
   created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz, attempts int NOT NULL DEFAULT 0, last_error text, trace_context jsonb);`;
 
 function userCreated(userName: string): EventOf<typeof ScimUserCreated> {
-  return { eventId: randomUUID(), directoryId: 'd1', occurredAt: new Date().toISOString(), userId: randomUUID(), userName, active: true };
+  return {
+    eventId: randomUUID(),
+    directoryId: 'd1',
+    occurredAt: new Date().toISOString(),
+    userId: randomUUID(),
+    userName,
+    active: true,
+  };
 }
 
 describe('transactional outbox relay', () => {
@@ -55,7 +69,10 @@ describe('transactional outbox relay', () => {
     } finally {
       setTraceContextSource(() => ({}));
     }
-    const { rows } = await pool.query<{ trace_context: unknown }>('SELECT trace_context FROM outbox WHERE id = $1', [e.eventId]);
+    const { rows } = await pool.query<{ trace_context: unknown }>(
+      'SELECT trace_context FROM outbox WHERE id = $1',
+      [e.eventId],
+    );
     expect(rows[0].trace_context).toEqual({ traceparent, tracestate: 'congo=t61rcWkgMzE' });
     await relay.flush();
     const jsm = await jetstreamManager(nc);
@@ -75,7 +92,9 @@ describe('transactional outbox relay', () => {
   });
 
   it('refuses to stage an event that breaks its contract', async () => {
-    await expect(stageEvent(pool, ScimUserCreated, { ...userCreated('x'), userId: '' })).rejects.toThrow(/contract/);
+    await expect(
+      stageEvent(pool, ScimUserCreated, { ...userCreated('x'), userId: '' }),
+    ).rejects.toThrow(/contract/);
     expect(await relay.pending()).toBe(0);
   });
 
@@ -89,7 +108,8 @@ describe('transactional outbox relay', () => {
 
     await nats.start();
     // Wait for the client to reconnect, then relay (twice: the second must find nothing).
-    for (let i = 0; i < 100 && (await relay.flush()) === 0 && (await relay.pending()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await relay.flush()) === 0 && (await relay.pending()) > 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     await relay.flush();
     expect(await relay.pending()).toBe(0);
     expect((await streamMessages()) - before).toBe(3);
@@ -105,15 +125,28 @@ describe('transactional outbox relay', () => {
 
   it('parks a row that can never be published and keeps relaying the rows behind it', async () => {
     const before = await streamMessages();
-    await pool.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [randomUUID(), ScimUserCreated.subject, JSON.stringify({ broken: true })]);
-    await pool.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [randomUUID(), 'no.such.subject.v1', '{}']);
+    await pool.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [
+      randomUUID(),
+      ScimUserCreated.subject,
+      JSON.stringify({ broken: true }),
+    ]);
+    await pool.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [
+      randomUUID(),
+      'no.such.subject.v1',
+      '{}',
+    ]);
     await stageEvent(pool, ScimUserCreated, userCreated('after-bad-rows'));
     expect(await relay.flush()).toBe(1);
     expect(await relay.pending()).toBe(0);
     expect(await relay.parked()).toBe(2);
     expect((await streamMessages()) - before).toBe(1);
-    const { rows } = await pool.query<{ last_error: string }>("SELECT last_error FROM outbox WHERE last_error LIKE 'parked:%' ORDER BY last_error");
-    expect(rows.map((r) => r.last_error)).toEqual([expect.stringMatching(/contract/), expect.stringMatching(/no contract for subject no.such.subject.v1/)]);
+    const { rows } = await pool.query<{ last_error: string }>(
+      "SELECT last_error FROM outbox WHERE last_error LIKE 'parked:%' ORDER BY last_error",
+    );
+    expect(rows.map((r) => r.last_error)).toEqual([
+      expect.stringMatching(/contract/),
+      expect.stringMatching(/no contract for subject no.such.subject.v1/),
+    ]);
   });
 
   it('lets JetStream drop a re-publish of a row (crash between publish and mark)', async () => {

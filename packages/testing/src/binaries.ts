@@ -6,7 +6,8 @@ export function toolsDir(): string {
   return resolve(process.env.IDP_TOOLS_DIR || join(__dirname, '..', '..', '..', '.dev', 'tools'));
 }
 
-const bootstrapHint = 'Run `npm test` or `node scripts/bootstrap/cli.mjs`, which install it into .dev/tools';
+const bootstrapHint =
+  'Run `npm test` or `node scripts/bootstrap/cli.mjs`, which install it into .dev/tools';
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':')) {
@@ -24,7 +25,9 @@ export function natsServerBinary(): string {
     onPath('nats-server') ??
     ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find(existsSync);
   if (!found || !existsSync(found)) {
-    throw new Error(`nats-server not found. ${bootstrapHint} (or set NATS_SERVER_BIN to its path).`);
+    throw new Error(
+      `nats-server not found. ${bootstrapHint} (or set NATS_SERVER_BIN to its path).`,
+    );
   }
   return found;
 }
@@ -41,9 +44,13 @@ export function postgresBinDir(): string {
   const initdb = onPath('initdb');
   if (initdb) candidates.push(initdb.replace(/\/initdb$/, ''));
   candidates.push(join(toolsDir(), 'postgres', 'native', 'bin'));
-  const dir = candidates.find((d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'postgres')));
+  const dir = candidates.find(
+    (d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'postgres')),
+  );
   if (!dir) {
-    throw new Error(`PostgreSQL server binaries (initdb, postgres) not found. ${bootstrapHint} (or set PG_BIN_DIR to the folder holding initdb).`);
+    throw new Error(
+      `PostgreSQL server binaries (initdb, postgres) not found. ${bootstrapHint} (or set PG_BIN_DIR to the folder holding initdb).`,
+    );
   }
   return dir;
 }

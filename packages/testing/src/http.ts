@@ -16,7 +16,11 @@ export interface JsonCallResult<T> {
   body: T;
 }
 
-export async function callJson<T = unknown>(method: string, url: string, o: JsonCallOptions = {}): Promise<JsonCallResult<T>> {
+export async function callJson<T = unknown>(
+  method: string,
+  url: string,
+  o: JsonCallOptions = {},
+): Promise<JsonCallResult<T>> {
   const headers: Record<string, string> = { ...o.headers };
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   let body: string | undefined;

@@ -29,7 +29,11 @@ export async function startNats(opts: NatsServerOptions = {}): Promise<TestNatsS
   const conf = join(dir, 'nats.conf');
   writeFileSync(
     conf,
-    [`listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${join(dir, 'js')}" }`, opts.config ?? ''].join('\n'),
+    [
+      `listen: 127.0.0.1:${port}`,
+      `jetstream { store_dir: "${join(dir, 'js')}" }`,
+      opts.config ?? '',
+    ].join('\n'),
   );
   let child: ChildProcess | undefined;
   let stderr = '';

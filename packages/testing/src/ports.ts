@@ -15,7 +15,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Resolves once a TCP connection to host:port succeeds, or rejects after timeoutMs. */
-export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 15000): Promise<void> {
+export async function waitForPort(
+  port: number,
+  host = '127.0.0.1',
+  timeoutMs = 15000,
+): Promise<void> {
   const { connect } = await import('node:net');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -28,7 +32,8 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

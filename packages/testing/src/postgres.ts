@@ -1,5 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -41,7 +50,16 @@ function ensureTemplate(bin: string): string {
   }
   execFileSync(
     join(bin, 'initdb'),
-    ['-D', join(staging, 'data'), '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync'],
+    [
+      '-D',
+      join(staging, 'data'),
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ],
     { stdio: 'pipe', cwd: staging, ...asServerUser() },
   );
   try {
@@ -77,16 +95,22 @@ export async function startPostgres(o: PostgresOptions = {}): Promise<TestPostgr
   if (!existsSync(join(data, 'PG_VERSION'))) {
     // initdb is the slow part: do it once per machine into a template and copy that.
     execFileSync('cp', ['-a', ensureTemplate(bin), data]);
-    const throwaway = persistent ? '' : 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n';
+    const throwaway = persistent
+      ? ''
+      : 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n';
     writeFileSync(join(data, 'postgresql.auto.conf'), `${throwaway}max_connections = 200\n`);
     if (isRoot()) execFileSync('chown', ['postgres:postgres', join(data, 'postgresql.auto.conf')]);
   }
   const port = o.port ?? (await freePort());
-  const child: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-h', '127.0.0.1'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    cwd: dir,
-    ...asServerUser(),
-  });
+  const child: ChildProcess = spawn(
+    join(bin, 'postgres'),
+    ['-D', data, '-p', String(port), '-k', dir, '-h', '127.0.0.1'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: dir,
+      ...asServerUser(),
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<never>((_, reject) =>

@@ -11,7 +11,11 @@ export interface RunningProcess {
 }
 
 /** Starts `node <entry>` with the given environment (merged over a minimal base). */
-export function startNode(entry: string, env: Record<string, string | undefined>, args: string[] = []): RunningProcess {
+export function startNode(
+  entry: string,
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+): RunningProcess {
   const child = spawn(process.execPath, [entry, ...args], {
     env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -19,7 +23,9 @@ export function startNode(entry: string, env: Record<string, string | undefined>
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     child,
     output: () => out,
@@ -35,11 +41,17 @@ export function startNode(entry: string, env: Record<string, string | undefined>
 }
 
 /** Polls a URL until it answers with the wanted status (default 200), or fails with the process output. */
-export async function waitForHttp(url: string, o: { status?: number; timeoutMs?: number; proc?: RunningProcess } = {}): Promise<Response> {
+export async function waitForHttp(
+  url: string,
+  o: { status?: number; timeoutMs?: number; proc?: RunningProcess } = {},
+): Promise<Response> {
   const deadline = Date.now() + (o.timeoutMs ?? 30000);
   let last = '';
   for (;;) {
-    if (o.proc && o.proc.child.exitCode !== null) throw new Error(`process exited (${o.proc.child.exitCode}) before ${url} answered:\n${o.proc.output()}`);
+    if (o.proc && o.proc.child.exitCode !== null)
+      throw new Error(
+        `process exited (${o.proc.child.exitCode}) before ${url} answered:\n${o.proc.output()}`,
+      );
     try {
       const r = await fetch(url);
       if (r.status === (o.status ?? 200)) return r;
@@ -47,7 +59,10 @@ export async function waitForHttp(url: string, o: { status?: number; timeoutMs?:
     } catch (e) {
       last = e instanceof Error ? e.message : String(e);
     }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer ${o.status ?? 200} in time (last: ${last})\n${o.proc?.output() ?? ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${url} did not answer ${o.status ?? 200} in time (last: ${last})\n${o.proc?.output() ?? ''}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -117,7 +117,11 @@ export const promtool = {
       const v = pins.promtool.version;
       const base = `https://github.com/prometheus/prometheus/releases/download/v${v}`;
       const name = `prometheus-${v}.${os}-${arch}`;
-      return { url: `${base}/${name}.tar.gz`, sumsUrl: `${base}/sha256sums.txt`, member: `${name}/promtool` };
+      return {
+        url: `${base}/${name}.tar.gz`,
+        sumsUrl: `${base}/sha256sums.txt`,
+        member: `${name}/promtool`,
+      };
     }),
   ],
   fix: `go install ${pins.promtool.module}@v${pins.promtool.moduleVersion} (then set PROMTOOL_BIN=$(go env GOPATH)/bin/promtool)`,
@@ -136,7 +140,11 @@ export const jaeger = {
       const v = pins.jaeger.version;
       const base = `https://github.com/jaegertracing/jaeger/releases/download/v${v}`;
       const name = `jaeger-${v}-${os}-${arch}`;
-      return { url: `${base}/${name}.tar.gz`, sumsUrl: `${base}/jaeger-${v}.sha256sum.txt`, member: `${name}/jaeger` };
+      return {
+        url: `${base}/${name}.tar.gz`,
+        sumsUrl: `${base}/jaeger-${v}.sha256sum.txt`,
+        member: `${name}/jaeger`,
+      };
     }),
     {
       // No release download: the Go module. Traces are received and queryable (API at :16686/api),

@@ -4,7 +4,10 @@ import { AuthModule } from '@idp/auth-common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
 import { authModuleOptions } from './auth/auth-options';
-import { BeneficiariesController, STEP_UP_AUTH_CONTEXT } from './beneficiaries/beneficiaries.controller';
+import {
+  BeneficiariesController,
+  STEP_UP_AUTH_CONTEXT,
+} from './beneficiaries/beneficiaries.controller';
 import { BeneficiariesService } from './beneficiaries/beneficiaries.service';
 import { ErrorShapeFilter } from './common/error-shape.filter';
 import { validationPipe } from './common/validation';
@@ -33,7 +36,12 @@ export class AppModule {
         }),
         AuthModule.forRoot(authModuleOptions(config)),
       ],
-      controllers: [PublicController, PoliciesController, BeneficiariesController, HistoryController],
+      controllers: [
+        PublicController,
+        PoliciesController,
+        BeneficiariesController,
+        HistoryController,
+      ],
       providers: [
         { provide: APP_PIPE, useFactory: validationPipe },
         { provide: APP_FILTER, useClass: ErrorShapeFilter },

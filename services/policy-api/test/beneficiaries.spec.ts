@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Harness } from './support/harness';
-import { challengeParams, split, type ErrorBody, type HistoryBody, type PolicyBody } from './support/fixtures';
+import {
+  challengeParams,
+  split,
+  type ErrorBody,
+  type HistoryBody,
+  type PolicyBody,
+} from './support/fixtures';
 import { MFA_FLOW, PORTAL_CLIENT_ID, SIGN_IN_FLOW } from './support/local-issuer';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -18,18 +24,35 @@ describe('PUT /policies/me/beneficiaries', () => {
   /** A new user with a policy; returns their oid and the ETag of that first read. */
   async function newHolder(): Promise<{ oid: string; etag: string; policy: PolicyBody }> {
     const oid = randomUUID();
-    const r = await h.call<PolicyBody>('GET', '/policies/me', { token: await h.issuer.userToken({ oid }) });
+    const r = await h.call<PolicyBody>('GET', '/policies/me', {
+      token: await h.issuer.userToken({ oid }),
+    });
     return { oid, etag: r.headers.get('etag') ?? '', policy: r.body };
   }
-  const put = async (token: string, etag: string | undefined, body: unknown, headers: Record<string, string> = {}) =>
-    h.call<PolicyBody & ErrorBody>('PUT', '/policies/me/beneficiaries', { token, body, headers: { ...(etag !== undefined ? { 'if-match': etag } : {}), ...headers } });
-  const mfa = (oid: string, extra: { authTime?: number; scopes?: string[]; flowClaim?: 'tfp' | 'acr'; flow?: string } = {}) =>
-    h.issuer.userToken({ oid, flow: MFA_FLOW, ...extra });
+  const put = async (
+    token: string,
+    etag: string | undefined,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) =>
+    h.call<PolicyBody & ErrorBody>('PUT', '/policies/me/beneficiaries', {
+      token,
+      body,
+      headers: { ...(etag !== undefined ? { 'if-match': etag } : {}), ...headers },
+    });
+  const mfa = (
+    oid: string,
+    extra: { authTime?: number; scopes?: string[]; flowClaim?: 'tfp' | 'acr'; flow?: string } = {},
+  ) => h.issuer.userToken({ oid, flow: MFA_FLOW, ...extra });
 
   describe('step-up (RFC 9470)', () => {
     it('refuses a sign-in (non-MFA) token that carries Accounts.Write: 401 naming the MFA flow and max_age', async () => {
       const { oid, etag } = await newHolder();
-      const token = await h.issuer.userToken({ oid, flow: SIGN_IN_FLOW, scopes: ['Accounts.Read', 'Accounts.Write'] });
+      const token = await h.issuer.userToken({
+        oid,
+        flow: SIGN_IN_FLOW,
+        scopes: ['Accounts.Read', 'Accounts.Write'],
+      });
       const r = await put(token, etag, { beneficiaries: split(['Someone']) });
       expect(r.status).toBe(401);
       expect(r.body.error).toBe('insufficient_user_authentication');
@@ -44,26 +67,38 @@ describe('PUT /policies/me/beneficiaries', () => {
 
     it('refuses an MFA token whose auth_time is older than the max age', async () => {
       const { oid, etag } = await newHolder();
-      const r = await put(await mfa(oid, { authTime: now() - 601 }), etag, { beneficiaries: split(['Someone']) });
+      const r = await put(await mfa(oid, { authTime: now() - 601 }), etag, {
+        beneficiaries: split(['Someone']),
+      });
       expect(r.status).toBe(401);
-      expect(challengeParams(r.headers.get('www-authenticate'))).toEqual(expect.objectContaining({ error: 'insufficient_user_authentication', max_age: '600' }));
+      expect(challengeParams(r.headers.get('www-authenticate'))).toEqual(
+        expect.objectContaining({ error: 'insufficient_user_authentication', max_age: '600' }),
+      );
     });
 
     it('accepts the MFA flow in acr as well as tfp, compared case-insensitively', async () => {
       const { oid, etag } = await newHolder();
-      const r = await put(await mfa(oid, { flowClaim: 'acr', flow: MFA_FLOW.toUpperCase() }), etag, { beneficiaries: split(['Someone']) });
+      const r = await put(
+        await mfa(oid, { flowClaim: 'acr', flow: MFA_FLOW.toUpperCase() }),
+        etag,
+        { beneficiaries: split(['Someone']) },
+      );
       expect(r.status).toBe(200);
     });
 
     it('still needs the Accounts.Write scope (403) even with a fresh MFA token', async () => {
       const { oid, etag } = await newHolder();
-      const r = await put(await mfa(oid, { scopes: ['Accounts.Read'] }), etag, { beneficiaries: split(['Someone']) });
+      const r = await put(await mfa(oid, { scopes: ['Accounts.Read'] }), etag, {
+        beneficiaries: split(['Someone']),
+      });
       expect(r.status).toBe(403);
       expect(challengeParams(r.headers.get('www-authenticate')).scope).toBe('Accounts.Write');
     });
 
     it('refuses app-only tokens', async () => {
-      const r = await put(await h.issuer.appToken({ roles: ['Policies.Read.All'] }), '"v1"', { beneficiaries: split(['Someone']) });
+      const r = await put(await h.issuer.appToken({ roles: ['Policies.Read.All'] }), '"v1"', {
+        beneficiaries: split(['Someone']),
+      });
       expect(r.status).toBe(403);
     });
   });
@@ -83,7 +118,9 @@ describe('PUT /policies/me/beneficiaries', () => {
         expect(r.status).toBe(status);
         expect(r.body.error).toBe(error);
       }
-      const { rows } = await h.db.query('SELECT version FROM policies WHERE holder_oid = $1', [oid]);
+      const { rows } = await h.db.query('SELECT version FROM policies WHERE holder_oid = $1', [
+        oid,
+      ]);
       expect(rows[0].version).toBe(1);
     });
 
@@ -98,13 +135,21 @@ describe('PUT /policies/me/beneficiaries', () => {
       const r = await put(token, etag, { beneficiaries: split(['Ann Example', 'Ben Example']) });
       expect(r.status).toBe(200);
       expect(r.headers.get('etag')).toBe('"v2"');
-      expect(r.body).toEqual(expect.objectContaining({ policyNumber: policy.policyNumber, version: 2, beneficiaries: split(['Ann Example', 'Ben Example']) }));
+      expect(r.body).toEqual(
+        expect.objectContaining({
+          policyNumber: policy.policyNumber,
+          version: 2,
+          beneficiaries: split(['Ann Example', 'Ben Example']),
+        }),
+      );
       const read = await h.call<PolicyBody>('GET', '/policies/me', { token });
       expect(read.body).toEqual(r.body);
       expect(read.headers.get('etag')).toBe('"v2"');
       expect((await put(token, etag, { beneficiaries: split(['Other']) })).status).toBe(412);
       // A list of tags matches if any does.
-      expect((await put(token, `"v1", "v2"`, { beneficiaries: split(['Other']) })).status).toBe(200);
+      expect((await put(token, `"v1", "v2"`, { beneficiaries: split(['Other']) })).status).toBe(
+        200,
+      );
     });
   });
 
@@ -113,15 +158,29 @@ describe('PUT /policies/me/beneficiaries', () => {
       const { oid, etag } = await newHolder();
       const authTime = now() - 30;
       const token = await mfa(oid, { authTime });
-      const first = await put(token, etag, { beneficiaries: split(['Ann Example']) }, { 'x-request-id': 'req-history-1' });
-      const second = await put(token, first.headers.get('etag') ?? '', { beneficiaries: split(['Ann Example', 'Ben Example']) }, { 'x-request-id': 'req-history-2' });
+      const first = await put(
+        token,
+        etag,
+        { beneficiaries: split(['Ann Example']) },
+        { 'x-request-id': 'req-history-1' },
+      );
+      const second = await put(
+        token,
+        first.headers.get('etag') ?? '',
+        { beneficiaries: split(['Ann Example', 'Ben Example']) },
+        { 'x-request-id': 'req-history-2' },
+      );
       expect(second.status).toBe(200);
       // An identical list is not a change: no new version, no history entry.
-      const same = await put(token, second.headers.get('etag') ?? '', { beneficiaries: split(['Ann Example', 'Ben Example']) });
+      const same = await put(token, second.headers.get('etag') ?? '', {
+        beneficiaries: split(['Ann Example', 'Ben Example']),
+      });
       expect(same.status).toBe(200);
       expect(same.body.version).toBe(3);
 
-      const r = await h.call<HistoryBody>('GET', '/policies/me/history', { token: await h.issuer.userToken({ oid, scopes: ['Accounts.Read'] }) });
+      const r = await h.call<HistoryBody>('GET', '/policies/me/history', {
+        token: await h.issuer.userToken({ oid, scopes: ['Accounts.Read'] }),
+      });
       expect(r.status).toBe(200);
       expect(r.body.items).toEqual([
         {
@@ -136,13 +195,22 @@ describe('PUT /policies/me/beneficiaries', () => {
           before: split(['Ann Example']),
           after: split(['Ann Example', 'Ben Example']),
         },
-        expect.objectContaining({ version: 2, requestId: expect.stringMatching(UUID), before: [], after: split(['Ann Example']) }),
+        expect.objectContaining({
+          version: 2,
+          requestId: expect.stringMatching(UUID),
+          before: [],
+          after: split(['Ann Example']),
+        }),
       ]);
       expect(new Set(r.body.items.map((i) => i.requestId)).size).toBe(2);
       const page = await h.call<HistoryBody>('GET', '/policies/me/history?limit=1', { token });
       expect(page.body.items.map((i) => i.version)).toEqual([3]);
       expect(page.body.nextBeforeVersion).toBe(3);
-      const next = await h.call<HistoryBody>('GET', '/policies/me/history?limit=1&beforeVersion=3', { token });
+      const next = await h.call<HistoryBody>(
+        'GET',
+        '/policies/me/history?limit=1&beforeVersion=3',
+        { token },
+      );
       expect(next.body.items.map((i) => i.version)).toEqual([2]);
       expect(next.body.nextBeforeVersion).toBeUndefined();
     });
@@ -154,30 +222,48 @@ describe('PUT /policies/me/beneficiaries', () => {
       ['a long string', 'r'.repeat(8000)],
       ['newline-like characters (NEL, tab)', 'req\u0085forged\tentry'],
       ['a log-injection attempt', 'req-1 level=error msg="forged"'],
-    ])('stores a server-generated request id, never the caller’s x-request-id (%s)', async (_what, header) => {
-      const { oid, etag } = await newHolder();
-      const token = await mfa(oid);
-      const r = await put(token, etag, { beneficiaries: split(['Ann Example']) }, { 'x-request-id': header });
-      expect(r.status).toBe(200);
-      const history = await h.call<HistoryBody>('GET', '/policies/me/history', { token });
-      const [entry] = history.body.items;
-      expect(entry?.requestId).toMatch(UUID);
-      expect(entry?.requestId).not.toBe(header);
-      expect(JSON.stringify(history.body)).not.toContain(header.slice(0, 12));
-      // The event carries the request's correlation id (echoed as x-request-id), not the audit id.
-      const events = await h.db.query("SELECT payload->>'requestId' AS id FROM outbox WHERE payload->>'holderOid' = $1", [oid]);
-      expect(events.rows).toEqual([{ id: r.headers.get('x-request-id') }]);
-    });
+    ])(
+      'stores a server-generated request id, never the caller’s x-request-id (%s)',
+      async (_what, header) => {
+        const { oid, etag } = await newHolder();
+        const token = await mfa(oid);
+        const r = await put(
+          token,
+          etag,
+          { beneficiaries: split(['Ann Example']) },
+          { 'x-request-id': header },
+        );
+        expect(r.status).toBe(200);
+        const history = await h.call<HistoryBody>('GET', '/policies/me/history', { token });
+        const [entry] = history.body.items;
+        expect(entry?.requestId).toMatch(UUID);
+        expect(entry?.requestId).not.toBe(header);
+        expect(JSON.stringify(history.body)).not.toContain(header.slice(0, 12));
+        // The event carries the request's correlation id (echoed as x-request-id), not the audit id.
+        const events = await h.db.query(
+          "SELECT payload->>'requestId' AS id FROM outbox WHERE payload->>'holderOid' = $1",
+          [oid],
+        );
+        expect(events.rows).toEqual([{ id: r.headers.get('x-request-id') }]);
+      },
+    );
 
     it('validates paging parameters and needs Accounts.Read', async () => {
       const oid = randomUUID();
-      const bad = await h.call<ErrorBody>('GET', '/policies/me/history?limit=0', { token: await h.issuer.userToken({ oid }) });
+      const bad = await h.call<ErrorBody>('GET', '/policies/me/history?limit=0', {
+        token: await h.issuer.userToken({ oid }),
+      });
       expect(bad.status).toBe(400);
       expect(bad.body.details).toEqual([{ field: 'limit', message: expect.any(String) }]);
-      const noScope = await h.call('GET', '/policies/me/history', { token: await h.issuer.userToken({ oid, scopes: ['Accounts.Write'] }) });
+      const noScope = await h.call('GET', '/policies/me/history', {
+        token: await h.issuer.userToken({ oid, scopes: ['Accounts.Write'] }),
+      });
       expect(noScope.status).toBe(403);
       // Reading history must not create a policy.
-      const { rows } = await h.db.query('SELECT count(*)::int AS n FROM policies WHERE holder_oid = $1', [oid]);
+      const { rows } = await h.db.query(
+        'SELECT count(*)::int AS n FROM policies WHERE holder_oid = $1',
+        [oid],
+      );
       expect(rows[0].n).toBe(0);
     });
   });
@@ -190,28 +276,85 @@ describe('PUT /policies/me/beneficiaries', () => {
       ({ oid, etag } = await newHolder());
       token = await mfa(oid);
     });
-    const b = (over: Record<string, unknown> = {}) => ({ name: 'Ann Example', relationship: 'spouse', sharePercent: 100, ...over });
+    const b = (over: Record<string, unknown> = {}) => ({
+      name: 'Ann Example',
+      relationship: 'spouse',
+      sharePercent: 100,
+      ...over,
+    });
 
     it.each([
-      ['shares that do not add up to 100', { beneficiaries: [b({ sharePercent: 60 }), b({ name: 'Ben', sharePercent: 30 })] }, 'beneficiaries'],
+      [
+        'shares that do not add up to 100',
+        { beneficiaries: [b({ sharePercent: 60 }), b({ name: 'Ben', sharePercent: 30 })] },
+        'beneficiaries',
+      ],
       ['an empty list', { beneficiaries: [] }, 'beneficiaries'],
       ['a missing list', {}, 'beneficiaries'],
       ['a list that is not an array', { beneficiaries: 'Ann' }, 'beneficiaries'],
-      ['more than 20 beneficiaries', { beneficiaries: Array.from({ length: 21 }, (_, i) => b({ name: `B${i}`, sharePercent: i < 20 ? 5 : 0 })) }, 'beneficiaries'],
+      [
+        'more than 20 beneficiaries',
+        {
+          beneficiaries: Array.from({ length: 21 }, (_, i) =>
+            b({ name: `B${i}`, sharePercent: i < 20 ? 5 : 0 }),
+          ),
+        },
+        'beneficiaries',
+      ],
       ['an empty name', { beneficiaries: [b({ name: '' })] }, 'beneficiaries[0].name'],
       ['a blank name', { beneficiaries: [b({ name: '   ' })] }, 'beneficiaries[0].name'],
-      ['a name of 201 characters', { beneficiaries: [b({ name: 'x'.repeat(201) })] }, 'beneficiaries[0].name'],
-      ['a name with a control character', { beneficiaries: [b({ name: 'Ann\u0007Example' })] }, 'beneficiaries[0].name'],
+      [
+        'a name of 201 characters',
+        { beneficiaries: [b({ name: 'x'.repeat(201) })] },
+        'beneficiaries[0].name',
+      ],
+      [
+        'a name with a control character',
+        { beneficiaries: [b({ name: 'Ann\u0007Example' })] },
+        'beneficiaries[0].name',
+      ],
       ['a name with NUL', { beneficiaries: [b({ name: 'Ann\u0000' })] }, 'beneficiaries[0].name'],
-      ['a name with a lone surrogate', { beneficiaries: [b({ name: 'Ann\ud800' })] }, 'beneficiaries[0].name'],
+      [
+        'a name with a lone surrogate',
+        { beneficiaries: [b({ name: 'Ann\ud800' })] },
+        'beneficiaries[0].name',
+      ],
       ['a non-string name', { beneficiaries: [b({ name: 42 })] }, 'beneficiaries[0].name'],
-      ['an unknown relationship', { beneficiaries: [b({ relationship: 'dog' })] }, 'beneficiaries[0].relationship'],
-      ['a share of 0', { beneficiaries: [b({ sharePercent: 0 }), b({ name: 'Ben' })] }, 'beneficiaries[0].sharePercent'],
-      ['a share above 100', { beneficiaries: [b({ sharePercent: 101 })] }, 'beneficiaries[0].sharePercent'],
-      ['a fractional share', { beneficiaries: [b({ sharePercent: 50.5 }), b({ name: 'Ben', sharePercent: 49.5 })] }, 'beneficiaries[0].sharePercent'],
-      ['a share sent as a string', { beneficiaries: [b({ sharePercent: '100' })] }, 'beneficiaries[0].sharePercent'],
-      ['an unknown beneficiary field', { beneficiaries: [b({ email: 'ann@example.com' })] }, 'beneficiaries[0].email'],
-      ['an unknown top-level field', { beneficiaries: [b()], policyNumber: 'PN0000000000' }, 'policyNumber'],
+      [
+        'an unknown relationship',
+        { beneficiaries: [b({ relationship: 'dog' })] },
+        'beneficiaries[0].relationship',
+      ],
+      [
+        'a share of 0',
+        { beneficiaries: [b({ sharePercent: 0 }), b({ name: 'Ben' })] },
+        'beneficiaries[0].sharePercent',
+      ],
+      [
+        'a share above 100',
+        { beneficiaries: [b({ sharePercent: 101 })] },
+        'beneficiaries[0].sharePercent',
+      ],
+      [
+        'a fractional share',
+        { beneficiaries: [b({ sharePercent: 50.5 }), b({ name: 'Ben', sharePercent: 49.5 })] },
+        'beneficiaries[0].sharePercent',
+      ],
+      [
+        'a share sent as a string',
+        { beneficiaries: [b({ sharePercent: '100' })] },
+        'beneficiaries[0].sharePercent',
+      ],
+      [
+        'an unknown beneficiary field',
+        { beneficiaries: [b({ email: 'ann@example.com' })] },
+        'beneficiaries[0].email',
+      ],
+      [
+        'an unknown top-level field',
+        { beneficiaries: [b()], policyNumber: 'PN0000000000' },
+        'policyNumber',
+      ],
       ['a beneficiary that is not an object', { beneficiaries: ['Ann'] }, 'beneficiaries[0]'],
     ])('rejects %s', async (_what, body, field) => {
       const r = await put(token, etag, body);
@@ -229,7 +372,11 @@ describe('PUT /policies/me/beneficiaries', () => {
       ['an XML body', '<b/>', 'application/xml', 415, 'unsupported_media_type'],
       ['a plain-text body', 'name=Ann', 'text/plain', 415, 'unsupported_media_type'],
     ])('rejects %s with a clear error', async (_what, raw, type, status, error) => {
-      const r = await h.call<ErrorBody>('PUT', '/policies/me/beneficiaries', { token, body: raw, headers: { 'if-match': etag, 'content-type': type } });
+      const r = await h.call<ErrorBody>('PUT', '/policies/me/beneficiaries', {
+        token,
+        body: raw,
+        headers: { 'if-match': etag, 'content-type': type },
+      });
       expect(r.status).toBe(status);
       expect(r.body).toEqual(expect.objectContaining({ error, message: expect.any(String) }));
     });
@@ -243,7 +390,12 @@ describe('PUT /policies/me/beneficiaries', () => {
     it('stores names trimmed and Unicode-normalised (NFC), counting characters not UTF-16 units', async () => {
       const decomposed = '  Zoe\u0301 Example  ';
       const astral = '\u{1F600}'.repeat(200); // 200 characters, 400 UTF-16 units
-      const r = await put(token, etag, { beneficiaries: [b({ name: decomposed, sharePercent: 50 }), b({ name: astral, relationship: 'charity', sharePercent: 50 })] });
+      const r = await put(token, etag, {
+        beneficiaries: [
+          b({ name: decomposed, sharePercent: 50 }),
+          b({ name: astral, relationship: 'charity', sharePercent: 50 }),
+        ],
+      });
       expect(r.status).toBe(200);
       expect(r.body.beneficiaries[0].name).toBe('Zo\u00e9 Example');
       expect(r.body.beneficiaries[1].name).toBe(astral);
@@ -251,9 +403,14 @@ describe('PUT /policies/me/beneficiaries', () => {
     });
 
     it('no rejected request changed the policy', async () => {
-      const { rows } = await h.db.query('SELECT version FROM policies WHERE holder_oid = $1', [oid]);
+      const { rows } = await h.db.query('SELECT version FROM policies WHERE holder_oid = $1', [
+        oid,
+      ]);
       expect(rows[0].version).toBe(2);
-      const outbox = await h.db.query("SELECT count(*)::int AS n FROM outbox WHERE payload->>'holderOid' = $1", [oid]);
+      const outbox = await h.db.query(
+        "SELECT count(*)::int AS n FROM outbox WHERE payload->>'holderOid' = $1",
+        [oid],
+      );
       expect(outbox.rows[0].n).toBe(1);
     });
   });
@@ -262,7 +419,10 @@ describe('PUT /policies/me/beneficiaries', () => {
 describe('step-up settings come from the environment', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await Harness.start({ STEP_UP_MAX_AGE_SECONDS: '30', STEP_UP_USER_FLOWS: MFA_FLOW.toUpperCase() });
+    h = await Harness.start({
+      STEP_UP_MAX_AGE_SECONDS: '30',
+      STEP_UP_USER_FLOWS: MFA_FLOW.toUpperCase(),
+    });
   }, 60000);
   afterAll(async () => {
     await h?.stop();
@@ -280,7 +440,11 @@ describe('step-up settings come from the environment', () => {
     });
     expect(stale.status).toBe(401);
     expect(challengeParams(stale.headers.get('www-authenticate')).max_age).toBe('30');
-    const fresh = await h.call('PUT', '/policies/me/beneficiaries', { token: await h.issuer.userToken({ oid, flow: MFA_FLOW }), headers: { 'if-match': etag }, body });
+    const fresh = await h.call('PUT', '/policies/me/beneficiaries', {
+      token: await h.issuer.userToken({ oid, flow: MFA_FLOW }),
+      headers: { 'if-match': etag },
+      body,
+    });
     expect(fresh.status).toBe(200);
   });
 });

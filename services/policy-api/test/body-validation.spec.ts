@@ -26,7 +26,10 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
   }
   const nested = (depth: number, leaf: string) => '['.repeat(depth) + leaf + ']'.repeat(depth);
 
-  async function rejected(body: unknown, o: { contentType?: string } = {}): Promise<ErrorBody & { status: number }> {
+  async function rejected(
+    body: unknown,
+    o: { contentType?: string } = {},
+  ): Promise<ErrorBody & { status: number }> {
     const r = await putBeneficiaries(h, holder, body, o);
     expectApiErrorShape(r.body);
     return { status: r.status, ...r.body };
@@ -34,29 +37,140 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
 
   describe('shapes: 400 validation_failed naming the rule', () => {
     it.each([
-      ['an array inside the list', '{"beneficiaries":[[]]}', [{ field: 'beneficiaries[0]', message: 'each beneficiary must be an object' }]],
-      ['arrays nested in the list', `{"beneficiaries":[${nested(3, '{"a":1}')}]}`, [{ field: 'beneficiaries[0]', message: 'each beneficiary must be an object' }]],
-      ['an array next to a good beneficiary', JSON.stringify({ beneficiaries: [ann({ sharePercent: 50 }), [ann({ sharePercent: 50 })]] }), [{ field: 'beneficiaries[1]', message: 'each beneficiary must be an object' }]],
-      ['null in the list', '{"beneficiaries":[null]}', [{ field: 'beneficiaries[0]', message: 'each beneficiary must be an object' }]],
+      [
+        'an array inside the list',
+        '{"beneficiaries":[[]]}',
+        [{ field: 'beneficiaries[0]', message: 'each beneficiary must be an object' }],
+      ],
+      [
+        'arrays nested in the list',
+        `{"beneficiaries":[${nested(3, '{"a":1}')}]}`,
+        [{ field: 'beneficiaries[0]', message: 'each beneficiary must be an object' }],
+      ],
+      [
+        'an array next to a good beneficiary',
+        JSON.stringify({ beneficiaries: [ann({ sharePercent: 50 }), [ann({ sharePercent: 50 })]] }),
+        [{ field: 'beneficiaries[1]', message: 'each beneficiary must be an object' }],
+      ],
+      [
+        'null in the list',
+        '{"beneficiaries":[null]}',
+        [{ field: 'beneficiaries[0]', message: 'each beneficiary must be an object' }],
+      ],
       ['a null body', 'null', [{ field: 'body', message: 'body must be a JSON object' }]],
       ['a number body', '42', [{ field: 'body', message: 'body must be a JSON object' }]],
-      ['an array body', '[{"beneficiaries":[]}]', [{ field: 'body', message: 'body must be a JSON object' }]],
-      ['a null list', '{"beneficiaries":null}', [{ field: 'beneficiaries', message: 'beneficiaries must be an array' }]],
-      ['an object for the list', '{"beneficiaries":{"0":{}}}', [{ field: 'beneficiaries', message: 'beneficiaries must be an array' }]],
-      ['an empty list', '{"beneficiaries":[]}', [{ field: 'beneficiaries', message: 'beneficiaries must contain at least 1 item' }]],
-      ['21 beneficiaries', JSON.stringify({ beneficiaries: Array.from({ length: 21 }, () => ann({ sharePercent: 5 })) }), [{ field: 'beneficiaries', message: 'beneficiaries must contain at most 20 items' }]],
-      ['shares adding up to 90', JSON.stringify({ beneficiaries: [ann({ sharePercent: 90 })] }), [{ field: 'beneficiaries', message: 'sharePercent values must add up to 100' }]],
-      ['a share as a string', JSON.stringify({ beneficiaries: [ann({ sharePercent: '100' })] }), [{ field: 'beneficiaries[0].sharePercent', message: 'sharePercent must be an integer (a JSON number)' }]],
-      ['a share as a non-numeric string', JSON.stringify({ beneficiaries: [ann({ sharePercent: 'abc' })] }), [{ field: 'beneficiaries[0].sharePercent', message: 'sharePercent must be an integer (a JSON number)' }]],
-      ['a null share', JSON.stringify({ beneficiaries: [ann({ sharePercent: null })] }), [{ field: 'beneficiaries[0].sharePercent', message: 'sharePercent must be an integer (a JSON number)' }]],
-      ['a share in an array', JSON.stringify({ beneficiaries: [ann({ sharePercent: [100] })] }), [{ field: 'beneficiaries[0].sharePercent', message: 'sharePercent must be an integer (a JSON number)' }]],
-      ['a share of 0', JSON.stringify({ beneficiaries: [ann({ sharePercent: 0 })] }), [{ field: 'beneficiaries[0].sharePercent', message: 'sharePercent must be at least 1' }]],
-      ['a share of 101', JSON.stringify({ beneficiaries: [ann({ sharePercent: 101 })] }), [{ field: 'beneficiaries[0].sharePercent', message: 'sharePercent must be at most 100' }]],
-      ['a name in an array', JSON.stringify({ beneficiaries: [ann({ name: ['Ann'] })] }), [{ field: 'beneficiaries[0].name', message: 'name must be a string' }]],
-      ['a name as an object', JSON.stringify({ beneficiaries: [ann({ name: { first: [] } })] }), [{ field: 'beneficiaries[0].name', message: 'name must be a string' }]],
-      ['a huge name', JSON.stringify({ beneficiaries: [ann({ name: 'x'.repeat(500_000) })] }), [{ field: 'beneficiaries[0].name', message: 'name must be 1 to 200 characters' }]],
-      ['a relationship in an array', JSON.stringify({ beneficiaries: [ann({ relationship: ['spouse'] })] }), [{ field: 'beneficiaries[0].relationship', message: expect.stringMatching(/^relationship must be one of: spouse, /) }]],
-      ['an unknown field', JSON.stringify({ beneficiaries: [ann({ email: 'ann@example.com' })] }), [{ field: 'beneficiaries[0].email', message: 'email is not an allowed field' }]],
+      [
+        'an array body',
+        '[{"beneficiaries":[]}]',
+        [{ field: 'body', message: 'body must be a JSON object' }],
+      ],
+      [
+        'a null list',
+        '{"beneficiaries":null}',
+        [{ field: 'beneficiaries', message: 'beneficiaries must be an array' }],
+      ],
+      [
+        'an object for the list',
+        '{"beneficiaries":{"0":{}}}',
+        [{ field: 'beneficiaries', message: 'beneficiaries must be an array' }],
+      ],
+      [
+        'an empty list',
+        '{"beneficiaries":[]}',
+        [{ field: 'beneficiaries', message: 'beneficiaries must contain at least 1 item' }],
+      ],
+      [
+        '21 beneficiaries',
+        JSON.stringify({
+          beneficiaries: Array.from({ length: 21 }, () => ann({ sharePercent: 5 })),
+        }),
+        [{ field: 'beneficiaries', message: 'beneficiaries must contain at most 20 items' }],
+      ],
+      [
+        'shares adding up to 90',
+        JSON.stringify({ beneficiaries: [ann({ sharePercent: 90 })] }),
+        [{ field: 'beneficiaries', message: 'sharePercent values must add up to 100' }],
+      ],
+      [
+        'a share as a string',
+        JSON.stringify({ beneficiaries: [ann({ sharePercent: '100' })] }),
+        [
+          {
+            field: 'beneficiaries[0].sharePercent',
+            message: 'sharePercent must be an integer (a JSON number)',
+          },
+        ],
+      ],
+      [
+        'a share as a non-numeric string',
+        JSON.stringify({ beneficiaries: [ann({ sharePercent: 'abc' })] }),
+        [
+          {
+            field: 'beneficiaries[0].sharePercent',
+            message: 'sharePercent must be an integer (a JSON number)',
+          },
+        ],
+      ],
+      [
+        'a null share',
+        JSON.stringify({ beneficiaries: [ann({ sharePercent: null })] }),
+        [
+          {
+            field: 'beneficiaries[0].sharePercent',
+            message: 'sharePercent must be an integer (a JSON number)',
+          },
+        ],
+      ],
+      [
+        'a share in an array',
+        JSON.stringify({ beneficiaries: [ann({ sharePercent: [100] })] }),
+        [
+          {
+            field: 'beneficiaries[0].sharePercent',
+            message: 'sharePercent must be an integer (a JSON number)',
+          },
+        ],
+      ],
+      [
+        'a share of 0',
+        JSON.stringify({ beneficiaries: [ann({ sharePercent: 0 })] }),
+        [{ field: 'beneficiaries[0].sharePercent', message: 'sharePercent must be at least 1' }],
+      ],
+      [
+        'a share of 101',
+        JSON.stringify({ beneficiaries: [ann({ sharePercent: 101 })] }),
+        [{ field: 'beneficiaries[0].sharePercent', message: 'sharePercent must be at most 100' }],
+      ],
+      [
+        'a name in an array',
+        JSON.stringify({ beneficiaries: [ann({ name: ['Ann'] })] }),
+        [{ field: 'beneficiaries[0].name', message: 'name must be a string' }],
+      ],
+      [
+        'a name as an object',
+        JSON.stringify({ beneficiaries: [ann({ name: { first: [] } })] }),
+        [{ field: 'beneficiaries[0].name', message: 'name must be a string' }],
+      ],
+      [
+        'a huge name',
+        JSON.stringify({ beneficiaries: [ann({ name: 'x'.repeat(500_000) })] }),
+        [{ field: 'beneficiaries[0].name', message: 'name must be 1 to 200 characters' }],
+      ],
+      [
+        'a relationship in an array',
+        JSON.stringify({ beneficiaries: [ann({ relationship: ['spouse'] })] }),
+        [
+          {
+            field: 'beneficiaries[0].relationship',
+            message: expect.stringMatching(/^relationship must be one of: spouse, /),
+          },
+        ],
+      ],
+      [
+        'an unknown field',
+        JSON.stringify({ beneficiaries: [ann({ email: 'ann@example.com' })] }),
+        [{ field: 'beneficiaries[0].email', message: 'email is not an allowed field' }],
+      ],
     ])('%s', async (_what, raw, details) => {
       const r = await rejected(raw);
       expect(r.status).toBe(400);
@@ -66,41 +180,77 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
 
     it.each([
       ['__proto__ at the top', '{"__proto__":{"polluted":1},"beneficiaries":[]}', '__proto__'],
-      ['__proto__ in a beneficiary', `{"beneficiaries":[{"__proto__":{"sharePercent":100},"name":"Ann","relationship":"spouse","sharePercent":100}]}`, 'beneficiaries[0].__proto__'],
-      ['constructor in a beneficiary', JSON.stringify({ beneficiaries: [ann({ constructor: { prototype: { polluted: 1 } } })] }), 'beneficiaries[0].constructor'],
-      ['toString in a beneficiary', JSON.stringify({ beneficiaries: [ann({ toString: 1 })] }), 'beneficiaries[0].toString'],
-      ['hasOwnProperty at the top', JSON.stringify({ beneficiaries: [ann()], hasOwnProperty: 'x' }), 'hasOwnProperty'],
+      [
+        '__proto__ in a beneficiary',
+        `{"beneficiaries":[{"__proto__":{"sharePercent":100},"name":"Ann","relationship":"spouse","sharePercent":100}]}`,
+        'beneficiaries[0].__proto__',
+      ],
+      [
+        'constructor in a beneficiary',
+        JSON.stringify({ beneficiaries: [ann({ constructor: { prototype: { polluted: 1 } } })] }),
+        'beneficiaries[0].constructor',
+      ],
+      [
+        'toString in a beneficiary',
+        JSON.stringify({ beneficiaries: [ann({ toString: 1 })] }),
+        'beneficiaries[0].toString',
+      ],
+      [
+        'hasOwnProperty at the top',
+        JSON.stringify({ beneficiaries: [ann()], hasOwnProperty: 'x' }),
+        'hasOwnProperty',
+      ],
     ])('prototype-named keys are refused, not half-parsed: %s', async (_what, raw, field) => {
       const r = await rejected(raw);
       expect(r.status).toBe(400);
       expect(r.error).toBe('validation_failed');
-      expect(r.details).toEqual([{ field, message: `${field.split('.').pop()} is a reserved name, not an allowed field` }]);
+      expect(r.details).toEqual([
+        { field, message: `${field.split('.').pop()} is a reserved name, not an allowed field` },
+      ]);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
     it.each([
       ['arrays 5000 deep in the list', `{"beneficiaries":${nested(5000, '')}}`],
-      ['objects 5000 deep under an unknown key', `{"beneficiaries":[],"x":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`],
-      ['arrays 40 deep as a name', JSON.stringify({ beneficiaries: [ann({ name: JSON.parse(nested(40, '"Ann"')) })] })],
+      [
+        'objects 5000 deep under an unknown key',
+        `{"beneficiaries":[],"x":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+      ],
+      [
+        'arrays 40 deep as a name',
+        JSON.stringify({ beneficiaries: [ann({ name: JSON.parse(nested(40, '"Ann"')) })] }),
+      ],
     ])('deep nesting is refused before it is walked: %s', async (_what, raw) => {
       const r = await rejected(raw);
       expect(r.status).toBe(400);
-      expect(r.details).toEqual([{ field: 'body', message: 'body must not nest deeper than 16 levels' }]);
+      expect(r.details).toEqual([
+        { field: 'body', message: 'body must not nest deeper than 16 levels' },
+      ]);
     });
 
     it('hostile field names are not echoed back', async () => {
       const key = `<script>${'k'.repeat(1000)}\n`;
       const r = await rejected(JSON.stringify({ beneficiaries: [ann({ [key]: 1 })] }));
       expect(r.status).toBe(400);
-      expect(r.details).toEqual([{ field: 'beneficiaries[0].?', message: 'this is not an allowed field' }]);
+      expect(r.details).toEqual([
+        { field: 'beneficiaries[0].?', message: 'this is not an allowed field' },
+      ]);
     });
   });
 
   describe('content types', () => {
     it.each([
       ['a form-urlencoded body', 'beneficiaries=Ann', 'application/x-www-form-urlencoded'],
-      ['a form-urlencoded body with a charset', 'beneficiaries[0][name]=Ann', 'application/x-www-form-urlencoded; charset=utf-8'],
-      ['a multipart body', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
+      [
+        'a form-urlencoded body with a charset',
+        'beneficiaries[0][name]=Ann',
+        'application/x-www-form-urlencoded; charset=utf-8',
+      ],
+      [
+        'a multipart body',
+        '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n',
+        'multipart/form-data; boundary=x',
+      ],
       ['a plain-text body', '{"beneficiaries":[]}', 'text/plain'],
       ['a JSON-like but different type', '{"beneficiaries":[]}', 'application/merge-patch+json'],
       ['JSON in UTF-16', '{"beneficiaries":[]}', 'application/json; charset=utf-16'],
@@ -111,7 +261,12 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
     });
 
     it('accepts application/json with charset=utf-8 and in any letter case', async () => {
-      const r = await putBeneficiaries(h, holder, { beneficiaries: [ann()] }, { contentType: 'Application/JSON; charset=UTF-8' });
+      const r = await putBeneficiaries(
+        h,
+        holder,
+        { beneficiaries: [ann()] },
+        { contentType: 'Application/JSON; charset=UTF-8' },
+      );
       expect(r.status).toBe(200);
     });
 
@@ -144,7 +299,13 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
     ])('refuses %s with 400 naming the rule', async (_what, name) => {
       const r = await rejected({ beneficiaries: [ann({ name })] });
       expect(r.status).toBe(400);
-      expect(r.details).toEqual([{ field: 'beneficiaries[0].name', message: 'name must not contain bidirectional-override or invisible formatting characters' }]);
+      expect(r.details).toEqual([
+        {
+          field: 'beneficiaries[0].name',
+          message:
+            'name must not contain bidirectional-override or invisible formatting characters',
+        },
+      ]);
     });
 
     it.each([
@@ -156,17 +317,30 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
     ])('refuses %s with 400 naming the rule', async (_what, name) => {
       const r = await rejected({ beneficiaries: [ann({ name })] });
       expect(r.status).toBe(400);
-      expect(r.details).toEqual([{ field: 'beneficiaries[0].name', message: 'name must not contain control characters or line breaks' }]);
+      expect(r.details).toEqual([
+        {
+          field: 'beneficiaries[0].name',
+          message: 'name must not contain control characters or line breaks',
+        },
+      ]);
     });
 
     it('accepts joiners where they join (emoji sequences, Persian ZWNJ) and stores names in NFC', async () => {
       const family = '\u{1F469}\u200D\u{1F469}\u200D\u{1F467} Trust';
       const persian = 'می\u200Cخواهم';
       const r = await putBeneficiaries(h, holder, {
-        beneficiaries: [ann({ name: 'Zoe\u0301 A\u030Angstro\u0308m', sharePercent: 40 }), ann({ name: family, relationship: 'trust', sharePercent: 30 }), ann({ name: persian, relationship: 'child', sharePercent: 30 })],
+        beneficiaries: [
+          ann({ name: 'Zoe\u0301 A\u030Angstro\u0308m', sharePercent: 40 }),
+          ann({ name: family, relationship: 'trust', sharePercent: 30 }),
+          ann({ name: persian, relationship: 'child', sharePercent: 30 }),
+        ],
       });
       expect(r.status).toBe(200);
-      expect(r.body.beneficiaries.map((b) => b.name)).toEqual(['Zo\u00E9 \u00C5ngstr\u00F6m', family, persian]);
+      expect(r.body.beneficiaries.map((b) => b.name)).toEqual([
+        'Zo\u00E9 \u00C5ngstr\u00F6m',
+        family,
+        persian,
+      ]);
       holder.etag = r.headers.get('etag') ?? '';
       before = await storedState(h, holder.oid);
     });

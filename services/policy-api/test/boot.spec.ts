@@ -1,7 +1,15 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LocalIssuer, MFA_FLOW } from './support/local-issuer';
-import { freePort, startNats, startNode, startPostgres, waitForHttp, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import {
+  freePort,
+  startNats,
+  startNode,
+  startPostgres,
+  waitForHttp,
+  type TestNatsServer,
+  type TestPostgres,
+} from '@idp/testing';
 
 const entry = join(__dirname, '..', 'dist', 'main.js');
 
@@ -28,17 +36,30 @@ describe('policy-api process', () => {
 
   it('refuses plain-http metadata unless explicitly allowed, and never in production', async () => {
     const base = { NATS_URL: nats.url, DATABASE_URL: pg.url, ...issuer.env() };
-    const insecure = startNode(entry, { ...base, NODE_ENV: 'development', AUTH_ALLOW_INSECURE_HTTP: 'false' });
+    const insecure = startNode(entry, {
+      ...base,
+      NODE_ENV: 'development',
+      AUTH_ALLOW_INSECURE_HTTP: 'false',
+    });
     expect(await insecure.exited).toBe(1);
     expect(insecure.output()).toMatch(/B2C_IDENTITY_METADATA: must use https/);
     const prod = startNode(entry, { ...base, NODE_ENV: 'production' });
     expect(await prod.exited).toBe(1);
-    expect(prod.output()).toMatch(/AUTH_ALLOW_INSECURE_HTTP: is development-only \(.*\) and refused when NODE_ENV=production/);
+    expect(prod.output()).toMatch(
+      /AUTH_ALLOW_INSECURE_HTTP: is development-only \(.*\) and refused when NODE_ENV=production/,
+    );
   });
 
   it('serves every API route under API_BASE_PATH (the ingress path) while probes stay at the root', async () => {
     const port = await freePort();
-    const base = { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: await pg.createDatabase(), MIGRATE_ON_START: 'true', NODE_ENV: 'development', ...issuer.env() };
+    const base = {
+      PORT: String(port),
+      NATS_URL: nats.url,
+      DATABASE_URL: await pg.createDatabase(),
+      MIGRATE_ON_START: 'true',
+      NODE_ENV: 'development',
+      ...issuer.env(),
+    };
     const bad = startNode(entry, { ...base, API_BASE_PATH: 'api/' });
     expect(await bad.exited).toBe(1);
     expect(bad.output()).toMatch(/API_BASE_PATH: must be empty or a path like \/api/);
@@ -49,7 +70,9 @@ describe('policy-api process', () => {
       expect((await fetch(`http://127.0.0.1:${port}/public`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${port}/api/policies/me`)).status).toBe(401);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-      const doc = (await (await fetch(`http://127.0.0.1:${port}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      const doc = (await (await fetch(`http://127.0.0.1:${port}/api/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+      };
       expect(Object.keys(doc.paths)).toContain('/api/policies/me');
     } finally {
       expect(await p.stop()).toBe(0);
@@ -60,17 +83,30 @@ describe('policy-api process', () => {
     const port = await freePort();
     const db = await pg.createDatabase();
     let token = 'unset';
-    const p = startNode(entry, { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: db, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info', NODE_ENV: 'development', ...issuer.env() });
+    const p = startNode(entry, {
+      PORT: String(port),
+      NATS_URL: nats.url,
+      DATABASE_URL: db,
+      MIGRATE_ON_START: 'true',
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'development',
+      ...issuer.env(),
+    });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, { proc: p });
       const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      expect((await ready.json()) as unknown).toEqual({ status: 'ok', checks: { nats: 'ok', database: 'ok' } });
+      expect((await ready.json()) as unknown).toEqual({
+        status: 'ok',
+        checks: { nats: 'ok', database: 'ok' },
+      });
       await nats.stop();
       const down = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 503, proc: p });
       expect(((await down.json()) as { checks: { nats: string } }).checks.nats).not.toBe('ok');
       await nats.start();
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, { headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' } });
+      const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, {
+        headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' },
+      });
       expect(r.headers.get('x-request-id')).toBe('req-123');
 
       // A real change: neither the token nor the beneficiary's name (personal data) reaches the logs.
@@ -79,8 +115,16 @@ describe('policy-api process', () => {
       const read = await fetch(`http://127.0.0.1:${port}/policies/me`, { headers });
       const put = await fetch(`http://127.0.0.1:${port}/policies/me/beneficiaries`, {
         method: 'PUT',
-        headers: { ...headers, 'if-match': read.headers.get('etag') ?? '', 'x-request-id': 'req-change-1' },
-        body: JSON.stringify({ beneficiaries: [{ name: 'Zelda Confidential', relationship: 'spouse', sharePercent: 100 }] }),
+        headers: {
+          ...headers,
+          'if-match': read.headers.get('etag') ?? '',
+          'x-request-id': 'req-change-1',
+        },
+        body: JSON.stringify({
+          beneficiaries: [
+            { name: 'Zelda Confidential', relationship: 'spouse', sharePercent: 100 },
+          ],
+        }),
       });
       expect(put.status).toBe(200);
     } finally {
@@ -92,7 +136,8 @@ describe('policy-api process', () => {
     expect(logs).not.toContain('Zelda');
     expect(logs).toMatch(/"requestId":"req-change-1"/);
     // Every line is JSON (structured logs).
-    for (const line of logs.trim().split('\n')) if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of logs.trim().split('\n'))
+      if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
     expect(logs).toMatch(/"reqId":"req-123"/);
   });
 });

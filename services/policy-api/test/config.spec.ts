@@ -3,8 +3,13 @@ import { identityProviders } from '../src/auth/auth-options';
 import { loadPolicyApiConfig } from '../src/config';
 
 const TENANT = '5b9a3f63-8c0e-4d6f-a1d1-2f0c7a6b9e41';
-const B2C = 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/b2c_1_signupsignin/v2.0/.well-known/openid-configuration';
-const base = { DATABASE_URL: 'postgresql://u:p@db:5432/policy', NATS_URL: 'nats://nats:4222', API_AUDIENCE: 'api://policy-api' };
+const B2C =
+  'https://contoso.b2clogin.com/contoso.onmicrosoft.com/b2c_1_signupsignin/v2.0/.well-known/openid-configuration';
+const base = {
+  DATABASE_URL: 'postgresql://u:p@db:5432/policy',
+  NATS_URL: 'nats://nats:4222',
+  API_AUDIENCE: 'api://policy-api',
+};
 
 const problems = (env: Record<string, string>): string[] => {
   try {
@@ -19,16 +24,31 @@ const problems = (env: Record<string, string>): string[] => {
 describe('customer identity configuration', () => {
   it('needs at least one user provider, naming the variable, in the same pass as other problems', () => {
     expect(problems({ PORT: 'abc' })).toEqual(
-      expect.arrayContaining(['PORT: must be a port number', expect.stringMatching(/^B2C_IDENTITY_METADATA: is required but not set \(or configure External ID: EXTERNAL_ID_TENANT_ID\)/)]),
+      expect.arrayContaining([
+        'PORT: must be a port number',
+        expect.stringMatching(
+          /^B2C_IDENTITY_METADATA: is required but not set \(or configure External ID: EXTERNAL_ID_TENANT_ID\)/,
+        ),
+      ]),
     );
-    expect(problems({ B2C_IDENTITY_METADATA: '' })).toEqual([expect.stringMatching(/^B2C_IDENTITY_METADATA: is required/)]);
+    expect(problems({ B2C_IDENTITY_METADATA: '' })).toEqual([
+      expect.stringMatching(/^B2C_IDENTITY_METADATA: is required/),
+    ]);
   });
 
   it('trusts External ID alone: the metadata URL is built from the subdomain, the step-up context defaults to c1', () => {
-    const c = loadPolicyApiConfig({ ...base, EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_SUBDOMAIN: 'contosoid' });
+    const c = loadPolicyApiConfig({
+      ...base,
+      EXTERNAL_ID_TENANT_ID: TENANT,
+      EXTERNAL_ID_SUBDOMAIN: 'contosoid',
+    });
     expect(c.STEP_UP_AUTH_CONTEXT).toBe('c1');
     expect(identityProviders(c)).toEqual([
-      { kind: 'external-id', tenantId: TENANT, identityMetadata: `https://contosoid.ciamlogin.com/${TENANT}/v2.0/.well-known/openid-configuration` },
+      {
+        kind: 'external-id',
+        tenantId: TENANT,
+        identityMetadata: `https://contosoid.ciamlogin.com/${TENANT}/v2.0/.well-known/openid-configuration`,
+      },
     ]);
   });
 
@@ -48,24 +68,61 @@ describe('customer identity configuration', () => {
       {
         kind: 'external-id',
         tenantId: TENANT,
-        identityMetadata: 'https://contosoid.ciamlogin.com/contosoid.onmicrosoft.com/v2.0/.well-known/openid-configuration',
+        identityMetadata:
+          'https://contosoid.ciamlogin.com/contosoid.onmicrosoft.com/v2.0/.well-known/openid-configuration',
         audience: ['api://policy-api-ciam', '0a1b2c3d'],
         legacyObjectIdClaim: 'extn.legacyB2cObjectId',
       },
-      { kind: 'entra', identityMetadata: [`https://login.microsoftonline.com/${TENANT}/v2.0/.well-known/openid-configuration`] },
+      {
+        kind: 'entra',
+        identityMetadata: [
+          `https://login.microsoftonline.com/${TENANT}/v2.0/.well-known/openid-configuration`,
+        ],
+      },
     ]);
   });
 
   it.each([
-    [{ EXTERNAL_ID_TENANT_ID: 'contosoid', EXTERNAL_ID_SUBDOMAIN: 'contosoid' }, /^EXTERNAL_ID_TENANT_ID: must be the external tenant id \(a GUID\)/],
-    [{ EXTERNAL_ID_TENANT_ID: TENANT }, /^EXTERNAL_ID_SUBDOMAIN: is required with EXTERNAL_ID_TENANT_ID \(or set EXTERNAL_ID_METADATA\)/],
-    [{ EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_SUBDOMAIN: 'contoso.ciamlogin.com' }, /^EXTERNAL_ID_SUBDOMAIN: must be the tenant subdomain/],
-    [{ EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_METADATA: 'ftp://x/y' }, /^EXTERNAL_ID_METADATA: must be an http\(s\) metadata URL/],
-    [{ EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_METADATA: 'http://127.0.0.1/x' }, /^EXTERNAL_ID_METADATA: must use https/],
-    [{ EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_SUBDOMAIN: 'c', LEGACY_OBJECT_ID_CLAIM: 'a claim' }, /^LEGACY_OBJECT_ID_CLAIM: must be a claim name/],
-    [{ EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_SUBDOMAIN: 'c', STEP_UP_AUTH_CONTEXT: 'mfa' }, /^STEP_UP_AUTH_CONTEXT: must be an authentication context id c1 … c99/],
-    [{ B2C_IDENTITY_METADATA: B2C, LEGACY_OBJECT_ID_CLAIM: 'extn.legacyB2cObjectId' }, /^LEGACY_OBJECT_ID_CLAIM: only applies with EXTERNAL_ID_TENANT_ID/],
-    [{ B2C_IDENTITY_METADATA: B2C, EXTERNAL_ID_SUBDOMAIN: 'contosoid' }, /^EXTERNAL_ID_SUBDOMAIN: only applies with EXTERNAL_ID_TENANT_ID/],
+    [
+      { EXTERNAL_ID_TENANT_ID: 'contosoid', EXTERNAL_ID_SUBDOMAIN: 'contosoid' },
+      /^EXTERNAL_ID_TENANT_ID: must be the external tenant id \(a GUID\)/,
+    ],
+    [
+      { EXTERNAL_ID_TENANT_ID: TENANT },
+      /^EXTERNAL_ID_SUBDOMAIN: is required with EXTERNAL_ID_TENANT_ID \(or set EXTERNAL_ID_METADATA\)/,
+    ],
+    [
+      { EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_SUBDOMAIN: 'contoso.ciamlogin.com' },
+      /^EXTERNAL_ID_SUBDOMAIN: must be the tenant subdomain/,
+    ],
+    [
+      { EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_METADATA: 'ftp://x/y' },
+      /^EXTERNAL_ID_METADATA: must be an http\(s\) metadata URL/,
+    ],
+    [
+      { EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_METADATA: 'http://127.0.0.1/x' },
+      /^EXTERNAL_ID_METADATA: must use https/,
+    ],
+    [
+      {
+        EXTERNAL_ID_TENANT_ID: TENANT,
+        EXTERNAL_ID_SUBDOMAIN: 'c',
+        LEGACY_OBJECT_ID_CLAIM: 'a claim',
+      },
+      /^LEGACY_OBJECT_ID_CLAIM: must be a claim name/,
+    ],
+    [
+      { EXTERNAL_ID_TENANT_ID: TENANT, EXTERNAL_ID_SUBDOMAIN: 'c', STEP_UP_AUTH_CONTEXT: 'mfa' },
+      /^STEP_UP_AUTH_CONTEXT: must be an authentication context id c1 … c99/,
+    ],
+    [
+      { B2C_IDENTITY_METADATA: B2C, LEGACY_OBJECT_ID_CLAIM: 'extn.legacyB2cObjectId' },
+      /^LEGACY_OBJECT_ID_CLAIM: only applies with EXTERNAL_ID_TENANT_ID/,
+    ],
+    [
+      { B2C_IDENTITY_METADATA: B2C, EXTERNAL_ID_SUBDOMAIN: 'contosoid' },
+      /^EXTERNAL_ID_SUBDOMAIN: only applies with EXTERNAL_ID_TENANT_ID/,
+    ],
   ])('refuses %j naming the variable', (env, message) => {
     expect(problems(env)).toEqual([expect.stringMatching(message)]);
   });

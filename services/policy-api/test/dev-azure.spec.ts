@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { Harness } from './support/harness';
-import { challengeParams, split, type ErrorBody, type HistoryBody, type PolicyBody } from './support/fixtures';
+import {
+  challengeParams,
+  split,
+  type ErrorBody,
+  type HistoryBody,
+  type PolicyBody,
+} from './support/fixtures';
 
 // Real tokens from the identity stand-in (dev-azure): B2C user-flow tokens for the seeded users
 // and an app-only token from its client-credentials endpoint. HTTPS via the dev CA
@@ -11,11 +17,24 @@ import { challengeParams, split, type ErrorBody, type HistoryBody, type PolicyBo
 const TENANT = 'contoso';
 const PORTAL = 'ee83192a-329f-477d-922a-8241a2c16afb';
 const POLICY_API = '1d5a0a76-3f56-4b6a-a5fa-4dc21dbc0c05';
-const DAEMON = { clientId: 'aff97b82-4dc1-4009-95e5-cce46939e38a', secret: 'policy-daemon-dev-secret-3d81e6c4a0' };
-const SCOPES = ['https://contoso.onmicrosoft.com/policy-api/Accounts.Read', 'https://contoso.onmicrosoft.com/policy-api/Accounts.Write'];
+const DAEMON = {
+  clientId: 'aff97b82-4dc1-4009-95e5-cce46939e38a',
+  secret: 'policy-daemon-dev-secret-3d81e6c4a0',
+};
+const SCOPES = [
+  'https://contoso.onmicrosoft.com/policy-api/Accounts.Read',
+  'https://contoso.onmicrosoft.com/policy-api/Accounts.Write',
+];
 // The External ID tenant that succeeds the B2C one (alice is a migrated user there).
-const EXT = { tenant: 'contosoext', portal: 'c24b384c-bbd7-4ad1-ad44-8d035f870a8d', policyApi: 'd1285d1d-863d-4811-bb7a-8755efd310af' };
-const EXT_SCOPES = [`api://${EXT.policyApi}/Accounts.Read`, `api://${EXT.policyApi}/Accounts.Write`];
+const EXT = {
+  tenant: 'contosoext',
+  portal: 'c24b384c-bbd7-4ad1-ad44-8d035f870a8d',
+  policyApi: 'd1285d1d-863d-4811-bb7a-8755efd310af',
+};
+const EXT_SCOPES = [
+  `api://${EXT.policyApi}/Accounts.Read`,
+  `api://${EXT.policyApi}/Accounts.Write`,
+];
 
 describe('policy-api with tokens from the dev-azure identity stand-in', () => {
   let azure: DevAzure;
@@ -28,9 +47,13 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
     azure = await startDevAzure({ dataDir, keyVault: false });
     tenantId = azure.config.tenants.find((t) => t.name === TENANT)?.id ?? '';
     const extTenantId = azure.config.tenants.find((t) => t.name === EXT.tenant)?.id ?? '';
-    const flowMetadata = (flow: string) => `${azure.identityUrl}/${TENANT}.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
+    const flowMetadata = (flow: string) =>
+      `${azure.identityUrl}/${TENANT}.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
     h = await Harness.start({
-      B2C_IDENTITY_METADATA: [flowMetadata('b2c_1_signupsignin'), flowMetadata('b2c_1_signupsignin_mfa')].join(','),
+      B2C_IDENTITY_METADATA: [
+        flowMetadata('b2c_1_signupsignin'),
+        flowMetadata('b2c_1_signupsignin_mfa'),
+      ].join(','),
       APP_IDENTITY_METADATA: `${azure.identityUrl}/${tenantId}/v2.0/.well-known/openid-configuration`,
       API_AUDIENCE: `${POLICY_API},api://policy-api`,
       // Migration window: the External ID tenant too, with its migration claim.
@@ -48,11 +71,20 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
   });
 
   const userToken = (email: string, flow: string, authTime?: number) =>
-    azure.identity.issueUserAccessToken({ tenant: TENANT, flow, userEmail: email, clientId: PORTAL, scopes: SCOPES, authTime });
+    azure.identity.issueUserAccessToken({
+      tenant: TENANT,
+      flow,
+      userEmail: email,
+      clientId: PORTAL,
+      scopes: SCOPES,
+      authTime,
+    });
 
   it('serves a seeded user her policy, keyed by her object id', async () => {
     const alice = azure.identity.findUser('alice@contoso.example');
-    const r = await h.call<PolicyBody>('GET', '/policies/me', { token: await userToken('alice@contoso.example', 'B2C_1_signupsignin') });
+    const r = await h.call<PolicyBody>('GET', '/policies/me', {
+      token: await userToken('alice@contoso.example', 'B2C_1_signupsignin'),
+    });
     expect([200, 201]).toContain(r.status); // 201 when this read created it
     expect(r.body.holderOid).toBe(alice?.oid);
   });
@@ -63,70 +95,139 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
     const etag = read.headers.get('etag') ?? '';
     const body = { beneficiaries: split(['Carol Example', 'Dan Example']) };
 
-    const refused = await h.call<ErrorBody>('PUT', '/policies/me/beneficiaries', { token: signIn, headers: { 'if-match': etag }, body });
+    const refused = await h.call<ErrorBody>('PUT', '/policies/me/beneficiaries', {
+      token: signIn,
+      headers: { 'if-match': etag },
+      body,
+    });
     expect(refused.status).toBe(401);
     expect(challengeParams(refused.headers.get('www-authenticate'))).toEqual(
-      expect.objectContaining({ error: 'insufficient_user_authentication', acr_values: 'b2c_1_signupsignin_mfa', max_age: '600' }),
+      expect.objectContaining({
+        error: 'insufficient_user_authentication',
+        acr_values: 'b2c_1_signupsignin_mfa',
+        max_age: '600',
+      }),
     );
 
-    const old = await userToken('alice@contoso.example', 'B2C_1_signupsignin_mfa', Math.floor(Date.now() / 1000) - 3600);
-    expect((await h.call('PUT', '/policies/me/beneficiaries', { token: old, headers: { 'if-match': etag }, body })).status).toBe(401);
+    const old = await userToken(
+      'alice@contoso.example',
+      'B2C_1_signupsignin_mfa',
+      Math.floor(Date.now() / 1000) - 3600,
+    );
+    expect(
+      (
+        await h.call('PUT', '/policies/me/beneficiaries', {
+          token: old,
+          headers: { 'if-match': etag },
+          body,
+        })
+      ).status,
+    ).toBe(401);
 
     const mfa = await userToken('alice@contoso.example', 'B2C_1_signupsignin_mfa');
-    const changed = await h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', { token: mfa, headers: { 'if-match': etag }, body });
+    const changed = await h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', {
+      token: mfa,
+      headers: { 'if-match': etag },
+      body,
+    });
     expect(changed.status).toBe(200);
     expect(changed.body.beneficiaries).toEqual(body.beneficiaries);
     const history = await h.call<HistoryBody>('GET', '/policies/me/history', { token: signIn });
-    expect(history.body.items[0]).toEqual(expect.objectContaining({ userFlow: 'b2c_1_signupsignin_mfa', clientId: PORTAL, changedBy: read.body.holderOid }));
+    expect(history.body.items[0]).toEqual(
+      expect.objectContaining({
+        userFlow: 'b2c_1_signupsignin_mfa',
+        clientId: PORTAL,
+        changedBy: read.body.holderOid,
+      }),
+    );
 
     // Bob sees only his own (empty) policy.
-    const bob = await h.call<PolicyBody>('GET', '/policies/me', { token: await userToken('bob@contoso.example', 'B2C_1_signupsignin') });
+    const bob = await h.call<PolicyBody>('GET', '/policies/me', {
+      token: await userToken('bob@contoso.example', 'B2C_1_signupsignin'),
+    });
     expect(bob.body.policyNumber).not.toBe(read.body.policyNumber);
     expect(bob.body.beneficiaries).toEqual([]);
   });
 
   it('lets the daemon read any policy with a client-credentials token, never a user', async () => {
-    const alice = await h.call<PolicyBody>('GET', '/policies/me', { token: await userToken('alice@contoso.example', 'B2C_1_signupsignin') });
+    const alice = await h.call<PolicyBody>('GET', '/policies/me', {
+      token: await userToken('alice@contoso.example', 'B2C_1_signupsignin'),
+    });
     const tokenResponse = await fetch(`${azure.identityUrl}/${tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: DAEMON.clientId, client_secret: DAEMON.secret, scope: 'api://policy-api/.default' }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: DAEMON.clientId,
+        client_secret: DAEMON.secret,
+        scope: 'api://policy-api/.default',
+      }),
     });
     expect(tokenResponse.status).toBe(200);
     const { access_token: appToken } = (await tokenResponse.json()) as { access_token: string };
 
-    const byNumber = await h.call<PolicyBody>('GET', `/policies/${alice.body.policyNumber}`, { token: appToken });
+    const byNumber = await h.call<PolicyBody>('GET', `/policies/${alice.body.policyNumber}`, {
+      token: appToken,
+    });
     expect(byNumber.status).toBe(200);
     expect(byNumber.body.holderOid).toBe(alice.body.holderOid);
     expect((await h.call('GET', '/policies/me', { token: appToken })).status).toBe(403);
 
-    const asUser = await h.call('GET', `/policies/${alice.body.policyNumber}`, { token: await userToken('alice@contoso.example', 'B2C_1_signupsignin_mfa') });
+    const asUser = await h.call('GET', `/policies/${alice.body.policyNumber}`, {
+      token: await userToken('alice@contoso.example', 'B2C_1_signupsignin_mfa'),
+    });
     expect(asUser.status).toBe(403);
   });
 
   it('External ID: migrated alice keeps her B2C policy and history, and changes it only with acrs c1', async () => {
     const extToken = async (email: string, acrs?: string[]) =>
-      (await azure.identity.issueExternalUserTokens({ tenant: EXT.tenant, userEmail: email, clientId: EXT.portal, scopes: EXT_SCOPES, acrs })).access_token;
-    const viaB2c = await h.call<PolicyBody>('GET', '/policies/me', { token: await userToken('alice@contoso.example', 'B2C_1_signupsignin') });
+      (
+        await azure.identity.issueExternalUserTokens({
+          tenant: EXT.tenant,
+          userEmail: email,
+          clientId: EXT.portal,
+          scopes: EXT_SCOPES,
+          acrs,
+        })
+      ).access_token;
+    const viaB2c = await h.call<PolicyBody>('GET', '/policies/me', {
+      token: await userToken('alice@contoso.example', 'B2C_1_signupsignin'),
+    });
     const migrated = azure.identity.findUser('alice@contoso.example', { tenant: EXT.tenant });
     expect(migrated?.legacyB2cObjectId).toBe(viaB2c.body.holderOid);
 
-    const read = await h.call<PolicyBody>('GET', '/policies/me', { token: await extToken('alice@contoso.example') });
+    const read = await h.call<PolicyBody>('GET', '/policies/me', {
+      token: await extToken('alice@contoso.example'),
+    });
     expect(read.status).toBe(200);
     expect(read.body).toEqual({ ...viaB2c.body, holderOid: migrated?.oid });
-    const history = await h.call<HistoryBody>('GET', '/policies/me/history', { token: await extToken('alice@contoso.example') });
-    expect(history.body.items[0]).toEqual(expect.objectContaining({ changedBy: viaB2c.body.holderOid, changedByProvider: 'b2c' }));
+    const history = await h.call<HistoryBody>('GET', '/policies/me/history', {
+      token: await extToken('alice@contoso.example'),
+    });
+    expect(history.body.items[0]).toEqual(
+      expect.objectContaining({ changedBy: viaB2c.body.holderOid, changedByProvider: 'b2c' }),
+    );
 
     const body = { beneficiaries: split(['Erin Example']) };
     const etag = read.headers.get('etag') ?? '';
-    const refused = await h.call<ErrorBody>('PUT', '/policies/me/beneficiaries', { token: await extToken('alice@contoso.example'), headers: { 'if-match': etag }, body });
+    const refused = await h.call<ErrorBody>('PUT', '/policies/me/beneficiaries', {
+      token: await extToken('alice@contoso.example'),
+      headers: { 'if-match': etag },
+      body,
+    });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_claims"');
-    const changed = await h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', { token: await extToken('alice@contoso.example', ['c1']), headers: { 'if-match': etag }, body });
+    const changed = await h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', {
+      token: await extToken('alice@contoso.example', ['c1']),
+      headers: { 'if-match': etag },
+      body,
+    });
     expect([changed.status, changed.body.version]).toEqual([200, viaB2c.body.version + 1]);
 
     // Carol signed up on External ID (no B2C past): a policy of her own.
-    const carol = await h.call<PolicyBody>('GET', '/policies/me', { token: await extToken('carol@contoso.example') });
+    const carol = await h.call<PolicyBody>('GET', '/policies/me', {
+      token: await extToken('carol@contoso.example'),
+    });
     expect(carol.status).toBe(201);
     expect(carol.body.policyNumber).not.toBe(read.body.policyNumber);
   });

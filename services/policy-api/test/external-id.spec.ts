@@ -4,7 +4,13 @@
 // challenge or 401 and stores nothing.
 import { randomUUID } from 'node:crypto';
 import { AUTH_CONTEXT, type ExternalIdTenant } from './support/external-id';
-import { challengeParams, split, type ErrorBody, type HistoryBody, type PolicyBody } from './support/fixtures';
+import {
+  challengeParams,
+  split,
+  type ErrorBody,
+  type HistoryBody,
+  type PolicyBody,
+} from './support/fixtures';
 import { Harness } from './support/harness';
 import { storedState } from './support/holder';
 import { MFA_FLOW, PORTAL_CLIENT_ID } from './support/local-issuer';
@@ -25,7 +31,11 @@ describe('policy-api trusting B2C and External ID side by side', () => {
 
   const me = (token: string) => h.call<PolicyBody & ErrorBody>('GET', '/policies/me', { token });
   const put = (token: string, etag: string, names: string[]) =>
-    h.call<PolicyBody & ErrorBody>('PUT', '/policies/me/beneficiaries', { token, headers: { 'if-match': etag }, body: { beneficiaries: split(names) } });
+    h.call<PolicyBody & ErrorBody>('PUT', '/policies/me/beneficiaries', {
+      token,
+      headers: { 'if-match': etag },
+      body: { beneficiaries: split(names) },
+    });
 
   /** An External ID user with a policy (first read) and its ETag. */
   async function externalHolder(): Promise<{ oid: string; etag: string; policy: PolicyBody }> {
@@ -37,7 +47,9 @@ describe('policy-api trusting B2C and External ID side by side', () => {
 
   it('gives an External ID user a policy of their own, created on first read, and B2C users keep working', async () => {
     const { oid, policy } = await externalHolder();
-    expect(policy).toEqual(expect.objectContaining({ holderOid: oid, version: 1, beneficiaries: [] }));
+    expect(policy).toEqual(
+      expect.objectContaining({ holderOid: oid, version: 1, beneficiaries: [] }),
+    );
     const again = await me(await ext.userToken({ oid }));
     expect([again.status, again.body.policyNumber]).toEqual([200, policy.policyNumber]);
 
@@ -59,8 +71,16 @@ describe('policy-api trusting B2C and External ID side by side', () => {
     const authTime = now() - 30;
     const r = await put(await ext.stepUpToken({ oid, authTime }), etag, ['Ann Example']);
     expect(r.status).toBe(200);
-    expect(r.body).toEqual(expect.objectContaining({ holderOid: oid, version: 2, beneficiaries: split(['Ann Example']) }));
-    const history = await h.call<HistoryBody>('GET', '/policies/me/history', { token: await ext.userToken({ oid }) });
+    expect(r.body).toEqual(
+      expect.objectContaining({
+        holderOid: oid,
+        version: 2,
+        beneficiaries: split(['Ann Example']),
+      }),
+    );
+    const history = await h.call<HistoryBody>('GET', '/policies/me/history', {
+      token: await ext.userToken({ oid }),
+    });
     expect(history.body).toEqual({
       policyNumber: policy.policyNumber,
       items: [
@@ -74,14 +94,21 @@ describe('policy-api trusting B2C and External ID side by side', () => {
         }),
       ],
     });
-    const events = await h.db.query("SELECT payload FROM outbox WHERE payload->>'policyNumber' = $1", [policy.policyNumber]);
-    expect(events.rows.map((e) => e.payload)).toEqual([expect.objectContaining({ holderOid: oid, userFlow: `acrs:${AUTH_CONTEXT}`, authTime })]);
+    const events = await h.db.query(
+      "SELECT payload FROM outbox WHERE payload->>'policyNumber' = $1",
+      [policy.policyNumber],
+    );
+    expect(events.rows.map((e) => e.payload)).toEqual([
+      expect.objectContaining({ holderOid: oid, userFlow: `acrs:${AUTH_CONTEXT}`, authTime }),
+    ]);
   });
 
   it('still accepts app-only tokens (Entra provider) and refuses them on user routes', async () => {
     const { policy } = await externalHolder();
     const app = await h.issuer.appToken({ roles: ['Policies.Read.All'] });
-    const byNumber = await h.call<PolicyBody>('GET', `/policies/${policy.policyNumber}`, { token: app });
+    const byNumber = await h.call<PolicyBody>('GET', `/policies/${policy.policyNumber}`, {
+      token: app,
+    });
     expect([byNumber.status, byNumber.body.holderOid]).toEqual([200, policy.holderOid]);
     expect((await me(app)).status).toBe(403);
   });
@@ -94,9 +121,21 @@ describe('policy-api trusting B2C and External ID side by side', () => {
       const header = r.headers.get('www-authenticate') ?? '';
       const [microsoft, rfc9470] = header.split(/,\s*(?=Bearer )/);
       const c = challengeParams(microsoft ?? '');
-      expect(c).toEqual(expect.objectContaining({ realm: ext.tenantId, error: 'insufficient_claims', authorization_uri: ext.idp.ciamAuthorizeUrl() }));
+      expect(c).toEqual(
+        expect.objectContaining({
+          realm: ext.tenantId,
+          error: 'insufficient_claims',
+          authorization_uri: ext.idp.ciamAuthorizeUrl(),
+        }),
+      );
       expect(JSON.parse(Buffer.from(c.claims ?? '', 'base64').toString())).toEqual(CLAIMS_REQUEST);
-      expect(challengeParams(rfc9470 ?? '')).toEqual(expect.objectContaining({ error: 'insufficient_user_authentication', acr_values: AUTH_CONTEXT, max_age: '600' }));
+      expect(challengeParams(rfc9470 ?? '')).toEqual(
+        expect.objectContaining({
+          error: 'insufficient_user_authentication',
+          acr_values: AUTH_CONTEXT,
+          max_age: '600',
+        }),
+      );
     };
 
     it.each([
@@ -114,29 +153,56 @@ describe('policy-api trusting B2C and External ID side by side', () => {
     });
 
     it.each([
-      ['a token of another External ID tenant', (oid: string) => ext.stepUpToken({ oid, tenantId: ext.idp.otherCiamTenantId })],
-      ['our issuer with another tenant in tid', (oid: string) => ext.stepUpToken({ oid, tenantId: ext.idp.otherCiamTenantId, issuerTenant: ext.tenantId })],
-      ['another audience', (oid: string) => ext.stepUpToken({ oid, audience: 'api://someone-else' })],
-      ['a B2C-signed token naming the External ID issuer', (oid: string) => h.issuer.sign(ext.claims({ oid, acrs: [AUTH_CONTEXT] }))],
-      ['an External ID-signed token naming the B2C issuer and MFA flow', (oid: string) => ext.userToken({ oid, acrs: [AUTH_CONTEXT], extra: { iss: h.issuer.issuer, tfp: MFA_FLOW } })],
+      [
+        'a token of another External ID tenant',
+        (oid: string) => ext.stepUpToken({ oid, tenantId: ext.idp.otherCiamTenantId }),
+      ],
+      [
+        'our issuer with another tenant in tid',
+        (oid: string) =>
+          ext.stepUpToken({ oid, tenantId: ext.idp.otherCiamTenantId, issuerTenant: ext.tenantId }),
+      ],
+      [
+        'another audience',
+        (oid: string) => ext.stepUpToken({ oid, audience: 'api://someone-else' }),
+      ],
+      [
+        'a B2C-signed token naming the External ID issuer',
+        (oid: string) => h.issuer.sign(ext.claims({ oid, acrs: [AUTH_CONTEXT] })),
+      ],
+      [
+        'an External ID-signed token naming the B2C issuer and MFA flow',
+        (oid: string) =>
+          ext.userToken({
+            oid,
+            acrs: [AUTH_CONTEXT],
+            extra: { iss: h.issuer.issuer, tfp: MFA_FLOW },
+          }),
+      ],
     ])('%s: 401 invalid_token', async (_what, token) => {
       const { oid, etag } = await externalHolder();
       const r = await put(await token(oid), etag, ['Mallory']);
       expect(r.status).toBe(401);
       expect(r.body.error).toBe('invalid_token');
       expect(challengeParams(r.headers.get('www-authenticate')).error).toBe('invalid_token');
-      expect(await storedState(h, oid)).toEqual(expect.objectContaining({ version: 1, history: 0, outbox: 0 }));
+      expect(await storedState(h, oid)).toEqual(
+        expect.objectContaining({ version: 1, history: 0, outbox: 0 }),
+      );
     });
 
     it('a B2C token keeps the B2C challenge (MFA user flow), not the claims challenge', async () => {
       const oid = randomUUID();
       const read = await me(await h.issuer.userToken({ oid }));
-      const r = await put(await h.issuer.userToken({ oid }), read.headers.get('etag') ?? '', ['Mallory']);
+      const r = await put(await h.issuer.userToken({ oid }), read.headers.get('etag') ?? '', [
+        'Mallory',
+      ]);
       expect(r.status).toBe(401);
       const header = r.headers.get('www-authenticate') ?? '';
       expect(header).not.toContain('insufficient_claims');
       expect(challengeParams(header).acr_values).toBe(MFA_FLOW.toLowerCase());
-      expect(await storedState(h, oid)).toEqual(expect.objectContaining({ version: 1, history: 0 }));
+      expect(await storedState(h, oid)).toEqual(
+        expect.objectContaining({ version: 1, history: 0 }),
+      );
     });
   });
 });
@@ -145,7 +211,10 @@ describe('policy-api trusting External ID only', () => {
   let h: Harness;
   beforeAll(async () => {
     // The local B2C issuer also serves the app-token tenant (same issuer and key): trust neither.
-    h = await Harness.start({ B2C_IDENTITY_METADATA: '', APP_IDENTITY_METADATA: '' }, { externalId: true });
+    h = await Harness.start(
+      { B2C_IDENTITY_METADATA: '', APP_IDENTITY_METADATA: '' },
+      { externalId: true },
+    );
   }, 60000);
   afterAll(async () => {
     await h?.stop();
@@ -154,7 +223,9 @@ describe('policy-api trusting External ID only', () => {
   it('serves External ID users and refuses B2C tokens', async () => {
     const ext = h.externalId as ExternalIdTenant;
     const oid = randomUUID();
-    const read = await h.call<PolicyBody>('GET', '/policies/me', { token: await ext.userToken({ oid }) });
+    const read = await h.call<PolicyBody>('GET', '/policies/me', {
+      token: await ext.userToken({ oid }),
+    });
     expect(read.status).toBe(201);
     const put = await h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', {
       token: await ext.stepUpToken({ oid }),
@@ -162,7 +233,9 @@ describe('policy-api trusting External ID only', () => {
       body: { beneficiaries: split(['Ann Example']) },
     });
     expect(put.status).toBe(200);
-    const b2c = await h.call<ErrorBody>('GET', '/policies/me', { token: await h.issuer.userToken({ oid: randomUUID(), flow: MFA_FLOW }) });
+    const b2c = await h.call<ErrorBody>('GET', '/policies/me', {
+      token: await h.issuer.userToken({ oid: randomUUID(), flow: MFA_FLOW }),
+    });
     expect([b2c.status, b2c.body.error]).toEqual([401, 'invalid_token']);
   });
 });

@@ -36,7 +36,12 @@ describe('PUT /policies/me/beneficiaries: If-Match', () => {
     expect(r.body).toEqual({
       error: 'validation_failed',
       message: expect.any(String),
-      details: [{ field: 'If-Match', message: 'If-Match must be * or a comma-separated list of quoted entity-tags, e.g. "v3"' }],
+      details: [
+        {
+          field: 'If-Match',
+          message: 'If-Match must be * or a comma-separated list of quoted entity-tags, e.g. "v3"',
+        },
+      ],
     });
     expect(await storedState(h, holder.oid)).toEqual(stored);
   });

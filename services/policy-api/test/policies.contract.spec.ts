@@ -13,12 +13,15 @@ describe('policy-api: policies and token rules', () => {
     await h?.stop();
   });
 
-  const readToken = (oid: string, scopes = ['Accounts.Read']) => h.issuer.userToken({ oid, scopes });
+  const readToken = (oid: string, scopes = ['Accounts.Read']) =>
+    h.issuer.userToken({ oid, scopes });
 
   describe('GET /policies/me', () => {
     it('creates the caller’s policy on first read, with a unique number and an ETag, then returns the same one', async () => {
       const oid = randomUUID();
-      const first = await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(oid) });
+      const first = await h.call<PolicyBody>('GET', '/policies/me', {
+        token: await readToken(oid),
+      });
       expect(first.status).toBe(201); // this read created it
       expect(first.body).toEqual({
         policyNumber: expect.stringMatching(/^PN\d{10}$/),
@@ -30,23 +33,36 @@ describe('policy-api: policies and token rules', () => {
       });
       expect(first.headers.get('etag')).toBe('"v1"');
       expect(first.headers.get('cache-control')).toBe('no-store');
-      const again = await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(oid) });
+      const again = await h.call<PolicyBody>('GET', '/policies/me', {
+        token: await readToken(oid),
+      });
       expect(again.status).toBe(200);
       expect(again.body.policyNumber).toBe(first.body.policyNumber);
-      const other = await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(randomUUID()) });
+      const other = await h.call<PolicyBody>('GET', '/policies/me', {
+        token: await readToken(randomUUID()),
+      });
       expect(other.body.policyNumber).not.toBe(first.body.policyNumber);
     });
 
     it('selects the policy by oid, never by email', async () => {
       const oid = randomUUID();
-      const a = await h.call<PolicyBody>('GET', '/policies/me', { token: await h.issuer.userToken({ oid, emails: ['old@contoso.example'] }) });
+      const a = await h.call<PolicyBody>('GET', '/policies/me', {
+        token: await h.issuer.userToken({ oid, emails: ['old@contoso.example'] }),
+      });
       // The user changed their email: same oid, same policy.
-      const b = await h.call<PolicyBody>('GET', '/policies/me', { token: await h.issuer.userToken({ oid, emails: ['new@contoso.example'] }) });
+      const b = await h.call<PolicyBody>('GET', '/policies/me', {
+        token: await h.issuer.userToken({ oid, emails: ['new@contoso.example'] }),
+      });
       expect(b.body.policyNumber).toBe(a.body.policyNumber);
       // Someone else now holds the old address: a different person, a different policy.
-      const c = await h.call<PolicyBody>('GET', '/policies/me', { token: await h.issuer.userToken({ oid: randomUUID(), emails: ['old@contoso.example'] }) });
+      const c = await h.call<PolicyBody>('GET', '/policies/me', {
+        token: await h.issuer.userToken({ oid: randomUUID(), emails: ['old@contoso.example'] }),
+      });
       expect(c.body.policyNumber).not.toBe(a.body.policyNumber);
-      const { rows } = await h.db.query('SELECT count(*)::int AS n FROM policies WHERE holder_oid = $1', [oid]);
+      const { rows } = await h.db.query(
+        'SELECT count(*)::int AS n FROM policies WHERE holder_oid = $1',
+        [oid],
+      );
       expect(rows[0].n).toBe(1);
     });
 
@@ -58,8 +74,14 @@ describe('policy-api: policies and token rules', () => {
 
     it.each([
       ['a malformed token', async () => 'not-a-jwt'],
-      ['a token for another audience', async () => h.issuer.userToken({ oid: randomUUID(), audience: 'api://someone-else' })],
-      ['a token from a user flow this API does not accept', async () => h.issuer.userToken({ oid: randomUUID(), flow: 'B2C_1_passwordreset' })],
+      [
+        'a token for another audience',
+        async () => h.issuer.userToken({ oid: randomUUID(), audience: 'api://someone-else' }),
+      ],
+      [
+        'a token from a user flow this API does not accept',
+        async () => h.issuer.userToken({ oid: randomUUID(), flow: 'B2C_1_passwordreset' }),
+      ],
     ])('rejects %s with 401 invalid_token (never 500)', async (_what, mint) => {
       const r = await h.call<ErrorBody>('GET', '/policies/me', { token: await mint() });
       expect(r.status).toBe(401);
@@ -68,14 +90,18 @@ describe('policy-api: policies and token rules', () => {
     });
 
     it('needs the Accounts.Read scope (403 insufficient_scope naming it)', async () => {
-      const r = await h.call<ErrorBody>('GET', '/policies/me', { token: await readToken(randomUUID(), ['Accounts.Write']) });
+      const r = await h.call<ErrorBody>('GET', '/policies/me', {
+        token: await readToken(randomUUID(), ['Accounts.Write']),
+      });
       expect(r.status).toBe(403);
       expect(r.body.error).toBe('insufficient_scope');
       expect(challengeParams(r.headers.get('www-authenticate')).scope).toBe('Accounts.Read');
     });
 
     it('refuses app-only tokens (they have no "me")', async () => {
-      const r = await h.call<ErrorBody>('GET', '/policies/me', { token: await h.issuer.appToken({ roles: ['Policies.Read.All'] }) });
+      const r = await h.call<ErrorBody>('GET', '/policies/me', {
+        token: await h.issuer.appToken({ roles: ['Policies.Read.All'] }),
+      });
       expect(r.status).toBe(403);
       expect(r.body.error).toBe('insufficient_scope');
     });
@@ -84,27 +110,38 @@ describe('policy-api: policies and token rules', () => {
   describe('GET /policies/{number} (daemons)', () => {
     let policy: PolicyBody;
     beforeAll(async () => {
-      policy = (await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(randomUUID()) })).body;
+      policy = (
+        await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(randomUUID()) })
+      ).body;
     });
 
     it('lets an app-only token with the Policies.Read.All app role read any policy', async () => {
-      const r = await h.call<PolicyBody>('GET', `/policies/${policy.policyNumber}`, { token: await h.issuer.appToken({ roles: ['Policies.Read.All'] }) });
+      const r = await h.call<PolicyBody>('GET', `/policies/${policy.policyNumber}`, {
+        token: await h.issuer.appToken({ roles: ['Policies.Read.All'] }),
+      });
       expect(r.status).toBe(200);
       expect(r.body).toEqual(policy);
       expect(r.headers.get('etag')).toBe('"v1"');
     });
 
     it('refuses an app-only token without the role', async () => {
-      const r = await h.call<ErrorBody>('GET', `/policies/${policy.policyNumber}`, { token: await h.issuer.appToken({ roles: ['Something.Else'] }) });
+      const r = await h.call<ErrorBody>('GET', `/policies/${policy.policyNumber}`, {
+        token: await h.issuer.appToken({ roles: ['Something.Else'] }),
+      });
       expect(r.status).toBe(403);
-      const none = await h.call<ErrorBody>('GET', `/policies/${policy.policyNumber}`, { token: await h.issuer.appToken() });
+      const none = await h.call<ErrorBody>('GET', `/policies/${policy.policyNumber}`, {
+        token: await h.issuer.appToken(),
+      });
       expect(none.status).toBe(403);
     });
 
     it('never serves delegated tokens, whatever their scopes or flow', async () => {
       const owner = policy.holderOid;
       for (const token of [
-        await h.issuer.userToken({ oid: randomUUID(), scopes: ['Accounts.Read', 'Accounts.Write'] }),
+        await h.issuer.userToken({
+          oid: randomUUID(),
+          scopes: ['Accounts.Read', 'Accounts.Write'],
+        }),
         await h.issuer.userToken({ oid: owner, flow: MFA_FLOW }),
       ]) {
         const r = await h.call<ErrorBody>('GET', `/policies/${policy.policyNumber}`, { token });
@@ -120,7 +157,11 @@ describe('policy-api: policies and token rules', () => {
       expect(missing.body.error).toBe('not_found');
       const bad = await h.call<ErrorBody>('GET', '/policies/alice@contoso.example', { token });
       expect(bad.status).toBe(400);
-      expect(bad.body).toEqual({ error: 'validation_failed', message: 'Invalid policy number', details: [{ field: 'number', message: expect.any(String) }] });
+      expect(bad.body).toEqual({
+        error: 'validation_failed',
+        message: 'Invalid policy number',
+        details: [{ field: 'number', message: expect.any(String) }],
+      });
     });
   });
 
@@ -128,7 +169,9 @@ describe('policy-api: policies and token rules', () => {
     it('one user can never read or change another’s policy', async () => {
       const alice = randomUUID();
       const bob = randomUUID();
-      const aliceRead = await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(alice) });
+      const aliceRead = await h.call<PolicyBody>('GET', '/policies/me', {
+        token: await readToken(alice),
+      });
       const aliceMfa = await h.issuer.userToken({ oid: alice, flow: MFA_FLOW });
       const set = await h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', {
         token: aliceMfa,
@@ -148,13 +191,21 @@ describe('policy-api: policies and token rules', () => {
         body: { beneficiaries: split(['Bob Child']) },
       });
       expect(bobWrite.status).toBe(412); // Alice's ETag names a version Bob's policy does not have
-      const byNumber = await h.call<ErrorBody>('GET', `/policies/${aliceRead.body.policyNumber}`, { token: bobMfa });
+      const byNumber = await h.call<ErrorBody>('GET', `/policies/${aliceRead.body.policyNumber}`, {
+        token: bobMfa,
+      });
       expect(byNumber.status).toBe(403);
-      const bobHistory = await h.call<{ items: unknown[]; policyNumber: string }>('GET', '/policies/me/history', { token: bobMfa });
+      const bobHistory = await h.call<{ items: unknown[]; policyNumber: string }>(
+        'GET',
+        '/policies/me/history',
+        { token: bobMfa },
+      );
       expect(bobHistory.body.items).toEqual([]);
       expect(bobHistory.body.policyNumber).toBe(bobRead.body.policyNumber);
 
-      const aliceAfter = await h.call<PolicyBody>('GET', '/policies/me', { token: await readToken(alice) });
+      const aliceAfter = await h.call<PolicyBody>('GET', '/policies/me', {
+        token: await readToken(alice),
+      });
       expect(aliceAfter.body.beneficiaries).toEqual(split(['Alice Spouse']));
       expect(aliceAfter.body.version).toBe(2);
     });
@@ -181,13 +232,34 @@ describe('policy-api: policies and token rules', () => {
     });
 
     it('serves the OpenAPI document with every route, the DTO schemas and bearer auth', async () => {
-      const r = await h.call<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, { properties: Record<string, unknown> }>; securitySchemes: object } }>('GET', '/openapi.json');
+      const r = await h.call<{
+        openapi: string;
+        paths: Record<string, Record<string, unknown>>;
+        components: {
+          schemas: Record<string, { properties: Record<string, unknown> }>;
+          securitySchemes: object;
+        };
+      }>('GET', '/openapi.json');
       expect(r.status).toBe(200);
       expect(r.body.openapi).toMatch(/^3\./);
-      expect(Object.keys(r.body.paths)).toEqual(expect.arrayContaining(['/public', '/policies/me', '/policies/{number}', '/policies/me/beneficiaries', '/policies/me/history']));
+      expect(Object.keys(r.body.paths)).toEqual(
+        expect.arrayContaining([
+          '/public',
+          '/policies/me',
+          '/policies/{number}',
+          '/policies/me/beneficiaries',
+          '/policies/me/history',
+        ]),
+      );
       expect(Object.keys(r.body.paths['/policies/me/beneficiaries'])).toEqual(['put']);
       expect(r.body.components.schemas.BeneficiaryDto.properties).toEqual(
-        expect.objectContaining({ name: expect.objectContaining({ maxLength: 200 }), relationship: expect.objectContaining({ enum: expect.arrayContaining(['spouse', 'child']) }), sharePercent: expect.objectContaining({ minimum: 1, maximum: 100 }) }),
+        expect.objectContaining({
+          name: expect.objectContaining({ maxLength: 200 }),
+          relationship: expect.objectContaining({
+            enum: expect.arrayContaining(['spouse', 'child']),
+          }),
+          sharePercent: expect.objectContaining({ minimum: 1, maximum: 100 }),
+        }),
       );
       expect(r.body.components.securitySchemes).toHaveProperty('bearer');
     });
@@ -197,14 +269,20 @@ describe('policy-api: policies and token rules', () => {
     let down: Harness;
     beforeAll(async () => {
       // Metadata on a port nobody listens on: signing keys can never be loaded.
-      down = await Harness.start({ B2C_IDENTITY_METADATA: 'http://127.0.0.1:9/contoso.onmicrosoft.com/b2c_1_signupsignin/v2.0/.well-known/openid-configuration', APP_IDENTITY_METADATA: '' });
+      down = await Harness.start({
+        B2C_IDENTITY_METADATA:
+          'http://127.0.0.1:9/contoso.onmicrosoft.com/b2c_1_signupsignin/v2.0/.well-known/openid-configuration',
+        APP_IDENTITY_METADATA: '',
+      });
     }, 60000);
     afterAll(async () => {
       await down?.stop();
     });
 
     it('answers 503 temporarily_unavailable, not 500, and still serves public routes', async () => {
-      const r = await down.call<ErrorBody>('GET', '/policies/me', { token: await down.issuer.userToken({ oid: randomUUID() }) });
+      const r = await down.call<ErrorBody>('GET', '/policies/me', {
+        token: await down.issuer.userToken({ oid: randomUUID() }),
+      });
       expect(r.status).toBe(503);
       expect(r.body.error).toBe('temporarily_unavailable');
       expect((await down.call('GET', '/public')).status).toBe(200);

@@ -4,7 +4,9 @@ import { z } from 'zod';
 /** 32 bytes, base64 (or base64url) encoded: an AES-256 key. */
 const aesKey = z
   .string({ error: 'is required but not set' })
-  .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64 encoded (openssl rand -base64 32)' });
+  .refine((v) => Buffer.from(v, 'base64').length === 32, {
+    message: 'must be 32 bytes, base64 encoded (openssl rand -base64 32)',
+  });
 
 const flowName = (def: string) =>
   z
@@ -17,7 +19,10 @@ export type CustomerIdentityProvider = (typeof CUSTOMER_IDENTITY_PROVIDERS)[numb
 
 const required = (variable: string, provider: CustomerIdentityProvider) => ({
   path: [variable],
-  message: provider === 'b2c' ? 'is required but not set' : 'is required with CUSTOMER_IDENTITY_PROVIDER=external-id',
+  message:
+    provider === 'b2c'
+      ? 'is required but not set'
+      : 'is required with CUSTOMER_IDENTITY_PROVIDER=external-id',
   when: () => true,
 });
 
@@ -42,8 +47,16 @@ type CredentialVariables = Partial<
 /** The selected provider's client credential variables. */
 export function credentialSettingsOf(c: CredentialVariables): CredentialSettings {
   return c.CUSTOMER_IDENTITY_PROVIDER === 'b2c'
-    ? { secret: c.B2C_CLIENT_SECRET, certificateFile: c.B2C_CLIENT_CERTIFICATE_FILE, privateKeyFile: c.B2C_CLIENT_PRIVATE_KEY_FILE }
-    : { secret: c.EXTERNAL_ID_CLIENT_SECRET, certificateFile: c.EXTERNAL_ID_CLIENT_CERTIFICATE_FILE, privateKeyFile: c.EXTERNAL_ID_CLIENT_PRIVATE_KEY_FILE };
+    ? {
+        secret: c.B2C_CLIENT_SECRET,
+        certificateFile: c.B2C_CLIENT_CERTIFICATE_FILE,
+        privateKeyFile: c.B2C_CLIENT_PRIVATE_KEY_FILE,
+      }
+    : {
+        secret: c.EXTERNAL_ID_CLIENT_SECRET,
+        certificateFile: c.EXTERNAL_ID_CLIENT_CERTIFICATE_FILE,
+        privateKeyFile: c.EXTERNAL_ID_CLIENT_PRIVATE_KEY_FILE,
+      };
 }
 
 export const portalEnv = z
@@ -57,7 +70,9 @@ export const portalEnv = z
     POLICY_API_APP_ID_URI: env.url(['https', 'api']).transform((v) => v.replace(/\/+$/, '')),
     POLICY_API_TIMEOUT_MS: env.int(10000, 100),
     /** Which customer identity provider the portal signs users in with (one at a time). */
-    CUSTOMER_IDENTITY_PROVIDER: z.enum(CUSTOMER_IDENTITY_PROVIDERS, { error: 'must be b2c or external-id' }).default('b2c'),
+    CUSTOMER_IDENTITY_PROVIDER: z
+      .enum(CUSTOMER_IDENTITY_PROVIDERS, { error: 'must be b2c or external-id' })
+      .default('b2c'),
     /** https://<tenant>.b2clogin.com, or the dev stand-in https://localhost:<port>. Required for b2c. */
     B2C_AUTHORITY_HOST: env
       .url(['https'])
@@ -65,7 +80,9 @@ export const portalEnv = z
       .optional(),
     B2C_TENANT_DOMAIN: z
       .string()
-      .regex(/^[a-z0-9-]+\.onmicrosoft\.com$/i, { message: 'must look like contoso.onmicrosoft.com' })
+      .regex(/^[a-z0-9-]+\.onmicrosoft\.com$/i, {
+        message: 'must look like contoso.onmicrosoft.com',
+      })
       .optional(),
     B2C_SIGNUP_SIGNIN_FLOW: flowName('B2C_1_signupsignin'),
     B2C_MFA_FLOW: flowName('B2C_1_signupsignin_mfa'),
@@ -88,7 +105,9 @@ export const portalEnv = z
       .optional(),
     /** host[:port] entries MSAL may trust without instance discovery; default the authority's host. */
     EXTERNAL_ID_KNOWN_AUTHORITIES: env.list().default([]),
-    EXTERNAL_ID_CLIENT_ID: z.uuid({ error: 'must be the application (client) id, a GUID' }).optional(),
+    EXTERNAL_ID_CLIENT_ID: z
+      .uuid({ error: 'must be the application (client) id, a GUID' })
+      .optional(),
     EXTERNAL_ID_CLIENT_SECRET: z.string().min(1).optional(),
     EXTERNAL_ID_CLIENT_CERTIFICATE_FILE: z.string().min(1).optional(),
     EXTERNAL_ID_CLIENT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
@@ -108,42 +127,94 @@ export const portalEnv = z
       .default('__Host-portal_sid'),
   })
   // Per provider, `when` so these are reported even beside other problems (zod skips plain refinements then).
-  .refine((c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'b2c' || c.B2C_AUTHORITY_HOST !== undefined, required('B2C_AUTHORITY_HOST', 'b2c'))
-  .refine((c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'b2c' || c.B2C_TENANT_DOMAIN !== undefined, required('B2C_TENANT_DOMAIN', 'b2c'))
-  .refine((c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'b2c' || c.B2C_CLIENT_ID !== undefined, required('B2C_CLIENT_ID', 'b2c'))
-  .refine((c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'external-id' || c.EXTERNAL_ID_AUTHORITY !== undefined, required('EXTERNAL_ID_AUTHORITY', 'external-id'))
-  .refine((c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'external-id' || c.EXTERNAL_ID_CLIENT_ID !== undefined, required('EXTERNAL_ID_CLIENT_ID', 'external-id'))
+  .refine(
+    (c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'b2c' || c.B2C_AUTHORITY_HOST !== undefined,
+    required('B2C_AUTHORITY_HOST', 'b2c'),
+  )
+  .refine(
+    (c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'b2c' || c.B2C_TENANT_DOMAIN !== undefined,
+    required('B2C_TENANT_DOMAIN', 'b2c'),
+  )
+  .refine(
+    (c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'b2c' || c.B2C_CLIENT_ID !== undefined,
+    required('B2C_CLIENT_ID', 'b2c'),
+  )
+  .refine(
+    (c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'external-id' || c.EXTERNAL_ID_AUTHORITY !== undefined,
+    required('EXTERNAL_ID_AUTHORITY', 'external-id'),
+  )
+  .refine(
+    (c) => c.CUSTOMER_IDENTITY_PROVIDER !== 'external-id' || c.EXTERNAL_ID_CLIENT_ID !== undefined,
+    required('EXTERNAL_ID_CLIENT_ID', 'external-id'),
+  )
   .superRefine((c, ctx) => {
     const prefix = c.CUSTOMER_IDENTITY_PROVIDER === 'b2c' ? 'B2C' : 'EXTERNAL_ID';
     const credential = credentialSettingsOf(c);
-    const [secretVar, certVar, keyVar] = [`${prefix}_CLIENT_SECRET`, `${prefix}_CLIENT_CERTIFICATE_FILE`, `${prefix}_CLIENT_PRIVATE_KEY_FILE`];
+    const [secretVar, certVar, keyVar] = [
+      `${prefix}_CLIENT_SECRET`,
+      `${prefix}_CLIENT_CERTIFICATE_FILE`,
+      `${prefix}_CLIENT_PRIVATE_KEY_FILE`,
+    ];
     const hasCert = !!credential.certificateFile || !!credential.privateKeyFile;
     if (!credential.secret && !hasCert) {
-      ctx.addIssue({ code: 'custom', path: [secretVar], message: `is required unless ${certVar} and ${keyVar} are set` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [secretVar],
+        message: `is required unless ${certVar} and ${keyVar} are set`,
+      });
     }
     if (hasCert && !(credential.certificateFile && credential.privateKeyFile)) {
-      ctx.addIssue({ code: 'custom', path: [keyVar], message: `${certVar} and ${keyVar} go together` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [keyVar],
+        message: `${certVar} and ${keyVar} go together`,
+      });
     }
     if (c.CUSTOMER_IDENTITY_PROVIDER === 'external-id') {
       const authority = c.EXTERNAL_ID_AUTHORITY ? new URL(c.EXTERNAL_ID_AUTHORITY) : undefined;
-      if (authority && (authority.search || authority.hash || authority.pathname.split('/').filter(Boolean).length > 1)) {
-        ctx.addIssue({ code: 'custom', path: ['EXTERNAL_ID_AUTHORITY'], message: 'must be https://<subdomain>.ciamlogin.com/ with at most the tenant id or domain as path' });
+      if (
+        authority &&
+        (authority.search ||
+          authority.hash ||
+          authority.pathname.split('/').filter(Boolean).length > 1)
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['EXTERNAL_ID_AUTHORITY'],
+          message:
+            'must be https://<subdomain>.ciamlogin.com/ with at most the tenant id or domain as path',
+        });
       }
       for (const [i, h] of c.EXTERNAL_ID_KNOWN_AUTHORITIES.entries()) {
-        if (!/^[a-z0-9.-]+(:\d{1,5})?$/i.test(h)) ctx.addIssue({ code: 'custom', path: ['EXTERNAL_ID_KNOWN_AUTHORITIES'], message: `entry ${i + 1} must be host[:port]` });
+        if (!/^[a-z0-9.-]+(:\d{1,5})?$/i.test(h))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['EXTERNAL_ID_KNOWN_AUTHORITIES'],
+            message: `entry ${i + 1} must be host[:port]`,
+          });
       }
     }
     for (const [i, k] of c.SESSION_ENCRYPTION_KEYS_PREVIOUS.entries()) {
       if (Buffer.from(k, 'base64').length !== 32) {
-        ctx.addIssue({ code: 'custom', path: ['SESSION_ENCRYPTION_KEYS_PREVIOUS'], message: `entry ${i + 1} must be 32 bytes, base64 encoded` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SESSION_ENCRYPTION_KEYS_PREVIOUS'],
+          message: `entry ${i + 1} must be 32 bytes, base64 encoded`,
+        });
       }
     }
     if (c.SESSION_IDLE_TIMEOUT_SECONDS > c.SESSION_ABSOLUTE_TIMEOUT_SECONDS) {
-      ctx.addIssue({ code: 'custom', path: ['SESSION_IDLE_TIMEOUT_SECONDS'], message: 'must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_IDLE_TIMEOUT_SECONDS'],
+        message: 'must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS',
+      });
     }
   });
 export type PortalConfig = z.infer<typeof portalEnv>;
-export const loadPortalConfig = (e: NodeJS.ProcessEnv = process.env): PortalConfig => loadConfig(portalEnv, e);
+export const loadPortalConfig = (e: NodeJS.ProcessEnv = process.env): PortalConfig =>
+  loadConfig(portalEnv, e);
 
 export const redirectUriOf = (c: PortalConfig): string =>
-  (c.CUSTOMER_IDENTITY_PROVIDER === 'b2c' ? c.B2C_REDIRECT_URI : undefined) ?? `${c.PUBLIC_BASE_URL}/auth/redirect`;
+  (c.CUSTOMER_IDENTITY_PROVIDER === 'b2c' ? c.B2C_REDIRECT_URI : undefined) ??
+  `${c.PUBLIC_BASE_URL}/auth/redirect`;

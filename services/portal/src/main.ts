@@ -6,4 +6,9 @@ import { AppModule } from './app.module';
 import { loadPortalConfig } from './config';
 import { configurePortal } from './web/configure';
 
-void bootService({ name: 'portal', loadConfig: () => loadPortalConfig(), module: (c) => AppModule.forRoot(c), configure: configurePortal });
+void bootService({
+  name: 'portal',
+  loadConfig: () => loadPortalConfig(),
+  module: (c) => AppModule.forRoot(c),
+  configure: configurePortal,
+});

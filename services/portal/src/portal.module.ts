@@ -1,4 +1,10 @@
-import { Module, type DynamicModule, type OnModuleDestroy, type OnModuleInit, Inject } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type OnModuleDestroy,
+  type OnModuleInit,
+  Inject,
+} from '@nestjs/common';
 import { createRootLogger } from '@idp/service-kit';
 import type { Logger } from 'pino';
 import { AuthController } from './auth/auth.controller';
@@ -52,7 +58,13 @@ export class PortalModule {
   static forRoot(config: PortalConfig): DynamicModule {
     return {
       module: PortalModule,
-      controllers: [StaticController, PagesController, AuthController, PolicyController, ProfileController],
+      controllers: [
+        StaticController,
+        PagesController,
+        AuthController,
+        PolicyController,
+        ProfileController,
+      ],
       providers: [
         { provide: PORTAL_CONFIG, useValue: config },
         { provide: PORTAL_LOG, useFactory: () => createRootLogger('portal', config.LOG_LEVEL) },
@@ -61,33 +73,56 @@ export class PortalModule {
           provide: SessionStore,
           inject: [PRISMA],
           useFactory: (prisma: PrismaClient) =>
-            new SessionStore(prisma, new SessionCipher([config.SESSION_ENCRYPTION_KEY, ...config.SESSION_ENCRYPTION_KEYS_PREVIOUS]), {
-              idleSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
-              absoluteSeconds: config.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
-            }),
+            new SessionStore(
+              prisma,
+              new SessionCipher([
+                config.SESSION_ENCRYPTION_KEY,
+                ...config.SESSION_ENCRYPTION_KEYS_PREVIOUS,
+              ]),
+              {
+                idleSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
+                absoluteSeconds: config.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
+              },
+            ),
         },
         SessionPurger,
         {
           provide: CustomerAuthority,
-          useFactory: () => (config.CUSTOMER_IDENTITY_PROVIDER === 'external-id' ? new ExternalIdAuthority(config) : new B2cAuthority(config)),
+          useFactory: () =>
+            config.CUSTOMER_IDENTITY_PROVIDER === 'external-id'
+              ? new ExternalIdAuthority(config)
+              : new B2cAuthority(config),
         },
-        { provide: MetadataCache, inject: [CustomerAuthority], useFactory: (a: CustomerAuthority) => new MetadataCache(a) },
+        {
+          provide: MetadataCache,
+          inject: [CustomerAuthority],
+          useFactory: (a: CustomerAuthority) => new MetadataCache(a),
+        },
         {
           provide: MsalClients,
           inject: [CustomerAuthority, MetadataCache, PORTAL_LOG],
-          useFactory: (a: CustomerAuthority, m: MetadataCache, log: Logger) => new MsalClients(config, a, m, log),
+          useFactory: (a: CustomerAuthority, m: MetadataCache, log: Logger) =>
+            new MsalClients(config, a, m, log),
         },
         {
           provide: AuthService,
           inject: [CustomerAuthority, MetadataCache, MsalClients, PORTAL_LOG],
-          useFactory: (a: CustomerAuthority, m: MetadataCache, c: MsalClients, log: Logger) => new AuthService(config, a, m, c, log),
+          useFactory: (a: CustomerAuthority, m: MetadataCache, c: MsalClients, log: Logger) =>
+            new AuthService(config, a, m, c, log),
         },
-        { provide: PolicyClient, useFactory: () => new PolicyClient(config.POLICY_API_URL, config.POLICY_API_TIMEOUT_MS) },
-        { provide: GraphClient, useFactory: () => new GraphClient(config.GRAPH_BASE_URL, config.POLICY_API_TIMEOUT_MS) },
+        {
+          provide: PolicyClient,
+          useFactory: () => new PolicyClient(config.POLICY_API_URL, config.POLICY_API_TIMEOUT_MS),
+        },
+        {
+          provide: GraphClient,
+          useFactory: () => new GraphClient(config.GRAPH_BASE_URL, config.POLICY_API_TIMEOUT_MS),
+        },
         {
           provide: StepUpService,
           inject: [AuthService, CustomerAuthority, PolicyClient],
-          useFactory: (auth: AuthService, a: CustomerAuthority, api: PolicyClient) => new StepUpService(auth, a, api),
+          useFactory: (auth: AuthService, a: CustomerAuthority, api: PolicyClient) =>
+            new StepUpService(auth, a, api),
         },
       ],
       exports: [SessionStore, PORTAL_LOG],

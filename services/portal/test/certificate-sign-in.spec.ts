@@ -8,7 +8,11 @@ import { dirname, join } from 'node:path';
 import { startDevAzure, type DevAzure, type DevAzureConfigInput } from '@idp/dev-azure';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import type { LightMyRequestResponse } from 'fastify';
-import { expectPage, expectRedirect, HttpBrowser } from '../../../dev-azure/test/helpers/http-browser';
+import {
+  expectPage,
+  expectRedirect,
+  HttpBrowser,
+} from '../../../dev-azure/test/helpers/http-browser';
 import { SessionStore } from '../src/session/session-store';
 import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
 import { portalEnv } from './support/portal-env';
@@ -16,7 +20,9 @@ import { portalEnv } from './support/portal-env';
 const COOKIE = '__Host-portal_sid';
 const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
 // The dev CA's server certificate is the portal's credential; the CA's own pair is "another" one.
-const caDir = dirname(process.env.NODE_EXTRA_CA_CERTS ?? join(__dirname, '..', '..', '..', '.dev', 'ca', 'ca.pem'));
+const caDir = dirname(
+  process.env.NODE_EXTRA_CA_CERTS ?? join(__dirname, '..', '..', '..', '.dev', 'ca', 'ca.pem'),
+);
 const registered = { cert: join(caDir, 'server.pem'), key: join(caDir, 'server.key.pem') };
 const other = { cert: join(caDir, 'ca.pem'), key: join(caDir, 'ca.key.pem') };
 
@@ -28,15 +34,26 @@ const portals: InProcessPortal[] = [];
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-cert-'));
-  const config = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'dev-azure', 'config', 'dev-azure.json'), 'utf8')) as DevAzureConfigInput;
+  const config = JSON.parse(
+    readFileSync(
+      join(__dirname, '..', '..', '..', 'dev-azure', 'config', 'dev-azure.json'),
+      'utf8',
+    ),
+  ) as DevAzureConfigInput;
   for (const t of config.tenants) {
     for (const app of t.apps ?? []) {
       if (app.name !== 'portal') continue;
       app.secrets = [];
-      app.certificates = [{ description: 'portal sign-in certificate', pem: readFileSync(registered.cert, 'utf8') }];
+      app.certificates = [
+        { description: 'portal sign-in certificate', pem: readFileSync(registered.cert, 'utf8') },
+      ];
     }
   }
-  [pg, nats, azure] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false, config })]);
+  [pg, nats, azure] = await Promise.all([
+    startPostgres(),
+    startNats(),
+    startDevAzure({ dataDir, keyVault: false, config }),
+  ]);
 }, 60000);
 afterAll(async () => {
   await Promise.all(portals.map((p) => p.close()));
@@ -46,14 +63,28 @@ afterAll(async () => {
 
 /** A portal with a certificate credential (and no secret), with its own cookie jar. */
 async function portalWith(pair: { cert: string; key: string }) {
-  const env: Record<string, string> = { ...portalEnv({ b2cHost: azure.identityUrl }), NATS_URL: nats.url, DATABASE_URL: await pg.createDatabase() };
+  const env: Record<string, string> = {
+    ...portalEnv({ b2cHost: azure.identityUrl }),
+    NATS_URL: nats.url,
+    DATABASE_URL: await pg.createDatabase(),
+  };
   delete env.B2C_CLIENT_SECRET;
-  const portal = await startPortalInProcess({ ...env, B2C_CLIENT_CERTIFICATE_FILE: pair.cert, B2C_CLIENT_PRIVATE_KEY_FILE: pair.key });
+  const portal = await startPortalInProcess({
+    ...env,
+    B2C_CLIENT_CERTIFICATE_FILE: pair.cert,
+    B2C_CLIENT_PRIVATE_KEY_FILE: pair.key,
+  });
   portals.push(portal);
   let cookie = '';
   const get = async (url: string): Promise<LightMyRequestResponse> => {
-    const res = await portal.fastify.inject({ method: 'GET', url, headers: cookie ? { cookie: `${COOKIE}=${cookie}` } : {} });
-    const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${COOKIE}=`));
+    const res = await portal.fastify.inject({
+      method: 'GET',
+      url,
+      headers: cookie ? { cookie: `${COOKIE}=${cookie}` } : {},
+    });
+    const set = ([] as string[])
+      .concat(res.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith(`${COOKIE}=`));
     if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0];
     return res;
   };
@@ -61,7 +92,9 @@ async function portalWith(pair: { cert: string; key: string }) {
   const signIn = async () => {
     const start = await get('/auth/sign-in');
     const b2c = new HttpBrowser(azure.identityUrl);
-    const back = expectRedirect(await b2c.submit(expectPage(await b2c.open(String(start.headers.location))), ALICE));
+    const back = expectRedirect(
+      await b2c.submit(expectPage(await b2c.open(String(start.headers.location))), ALICE),
+    );
     return get(`${back.pathname}${back.search}`);
   };
   return { portal, get, signIn, cookie: () => cookie };

@@ -9,12 +9,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
-import { expectPage, expectRedirect, HttpBrowser, textById } from '../../../dev-azure/test/helpers/http-browser';
+import {
+  expectPage,
+  expectRedirect,
+  HttpBrowser,
+  textById,
+} from '../../../dev-azure/test/helpers/http-browser';
 import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
 import { cookieJarClient } from './support/portal-client';
 import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from './support/portal-env';
 
-const ALICE = { email: 'alice@contoso.example', password: 'Alice-ext-Passw0rd!', oid: '8ba502aa-af7e-420f-bb1a-6adf2ed270dc' };
+const ALICE = {
+  email: 'alice@contoso.example',
+  password: 'Alice-ext-Passw0rd!',
+  oid: '8ba502aa-af7e-420f-bb1a-6adf2ed270dc',
+};
 const C1 = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
 
 interface ApiCall {
@@ -26,10 +35,19 @@ interface ApiCall {
 }
 
 const claimsOf = (token: string): Record<string, unknown> =>
-  token ? (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}') as Record<string, unknown>) : {};
+  token
+    ? (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}') as Record<
+        string,
+        unknown
+      >)
+    : {};
 
 /** A policy API stand-in that records each call and wants acrs c1 for writes. */
-async function startRecordingApi(): Promise<{ url: string; calls: ApiCall[]; close(): Promise<void> }> {
+async function startRecordingApi(): Promise<{
+  url: string;
+  calls: ApiCall[];
+  close(): Promise<void>;
+}> {
   const calls: ApiCall[] = [];
   let policy = { policyNumber: 'PN0000000002', version: 1, beneficiaries: [] as unknown[] };
   const read = (req: IncomingMessage) =>
@@ -41,12 +59,19 @@ async function startRecordingApi(): Promise<{ url: string; calls: ApiCall[]; clo
   const server: Server = createServer(async (req, res) => {
     const claims = claimsOf((req.headers.authorization ?? '').replace(/^Bearer /, ''));
     const raw = await read(req);
-    calls.push({ method: req.method ?? '', path: req.url ?? '', acrs: claims.acrs, oid: claims.oid, body: raw ? JSON.parse(raw) : undefined });
+    calls.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      acrs: claims.acrs,
+      oid: claims.oid,
+      body: raw ? JSON.parse(raw) : undefined,
+    });
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && req.url === '/policies/me') return json(200, policy, { etag: `"v${policy.version}"` });
+    if (req.method === 'GET' && req.url === '/policies/me')
+      return json(200, policy, { etag: `"v${policy.version}"` });
     if (req.method === 'PUT' && req.url === '/policies/me/beneficiaries') {
       if (!Array.isArray(claims.acrs) || !claims.acrs.includes('c1')) {
         res.setHeader('www-authenticate', [
@@ -56,13 +81,21 @@ async function startRecordingApi(): Promise<{ url: string; calls: ApiCall[]; clo
         res.writeHead(401);
         return res.end();
       }
-      policy = { ...policy, version: policy.version + 1, beneficiaries: (JSON.parse(raw) as { beneficiaries: unknown[] }).beneficiaries };
+      policy = {
+        ...policy,
+        version: policy.version + 1,
+        beneficiaries: (JSON.parse(raw) as { beneficiaries: unknown[] }).beneficiaries,
+      };
       return json(200, policy, { etag: `"v${policy.version}"` });
     }
     json(404, { error: 'not_found' });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 let pg: TestPostgres;
@@ -74,7 +107,12 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-extid-'));
-  [pg, nats, azure, api] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false }), startRecordingApi()]);
+  [pg, nats, azure, api] = await Promise.all([
+    startPostgres(),
+    startNats(),
+    startDevAzure({ dataDir, keyVault: false }),
+    startRecordingApi(),
+  ]);
   portal = await startPortalInProcess({
     ...externalIdPortalEnv({ identityUrl: azure.identityUrl, policyApiUrl: api.url }),
     NATS_URL: nats.url,
@@ -105,11 +143,21 @@ describe('portal on External ID', () => {
     expect(`${to.origin}${to.pathname}`).toBe(`${azure.identityUrl}${authorizePath}`);
     expect(to.searchParams.get('client_id')).toBe(EXTERNAL_ID.clientId);
     expect(to.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(to.searchParams.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access', `${EXTERNAL_ID.apiAppIdUri}/Accounts.Read`]));
-    expect(JSON.parse(to.searchParams.get('claims') ?? '{}')).toMatchObject({ access_token: { xms_cc: { values: ['cp1'] } } });
+    expect(to.searchParams.get('scope')?.split(' ')).toEqual(
+      expect.arrayContaining([
+        'openid',
+        'offline_access',
+        `${EXTERNAL_ID.apiAppIdUri}/Accounts.Read`,
+      ]),
+    );
+    expect(JSON.parse(to.searchParams.get('claims') ?? '{}')).toMatchObject({
+      access_token: { xms_cc: { values: ['cp1'] } },
+    });
     expect(to.searchParams.get('p')).toBeNull(); // no user flow in the request
     const page = expectPage(await idp.open(to.toString()));
-    const back = expectRedirect(await idp.submit(page, { email: ALICE.email, password: ALICE.password }));
+    const back = expectRedirect(
+      await idp.submit(page, { email: ALICE.email, password: ALICE.password }),
+    );
     const res = await portalGet(local(back));
     expect(res.headers.location).toBe('/policy/beneficiaries');
     const claims = await portalGet('/claims');
@@ -123,7 +171,9 @@ describe('portal on External ID', () => {
     expect(res.statusCode).toBe(303);
     const to = new URL(String(res.headers.location));
     expect(to.pathname).toBe(authorizePath);
-    expect(JSON.parse(to.searchParams.get('claims') ?? '{}')).toMatchObject({ access_token: { acrs: { essential: true, value: 'c1' }, xms_cc: { values: ['cp1'] } } });
+    expect(JSON.parse(to.searchParams.get('claims') ?? '{}')).toMatchObject({
+      access_token: { acrs: { essential: true, value: 'c1' }, xms_cc: { values: ['cp1'] } },
+    });
     expect(to.searchParams.get('prompt')).toBe('login');
     expect(to.searchParams.get('max_age')).toBe('600');
     expect(to.searchParams.get('login_hint')).toBe(ALICE.email);
@@ -133,9 +183,13 @@ describe('portal on External ID', () => {
 
     // Cancelling the one-time passcode: back to the form with the rows, still nothing written.
     const signIn = expectPage(await idp.open(to.toString()));
-    const otp = expectPage(await idp.submit(signIn, { email: ALICE.email, password: ALICE.password }));
+    const otp = expectPage(
+      await idp.submit(signIn, { email: ALICE.email, password: ALICE.password }),
+    );
     expect(textById(otp.html, 'codeSentTo')).toBe(ALICE.email);
-    const cancelled = await portalGet(local(expectRedirect(await idp.submit(otp, { action: 'cancel' }))));
+    const cancelled = await portalGet(
+      local(expectRedirect(await idp.submit(otp, { action: 'cancel' }))),
+    );
     expect(cancelled.headers.location).toBe('/policy/beneficiaries');
     const again = await portalGet('/policy/beneficiaries');
     expect(again.body).toContain('not saved');
@@ -145,16 +199,26 @@ describe('portal on External ID', () => {
 
   it('retries the change once with the step-up token (acrs c1) and never caches that token', async () => {
     const form = await portalGet('/policy/beneficiaries');
-    const to = String((await portalPost('/policy/beneficiaries', { _csrf: csrfOf(form.body), ...rows })).headers.location);
+    const to = String(
+      (await portalPost('/policy/beneficiaries', { _csrf: csrfOf(form.body), ...rows })).headers
+        .location,
+    );
     const signIn = expectPage(await idp.open(to));
-    const otp = expectPage(await idp.submit(signIn, { email: ALICE.email, password: ALICE.password }));
-    const code = azure.identity.lastMailedCode(ALICE.email, { tenant: 'contosoext', purpose: 'mfa' }) ?? '';
+    const otp = expectPage(
+      await idp.submit(signIn, { email: ALICE.email, password: ALICE.password }),
+    );
+    const code =
+      azure.identity.lastMailedCode(ALICE.email, { tenant: 'contosoext', purpose: 'mfa' }) ?? '';
     const back = expectRedirect(await idp.submit(otp, { verificationCode: code }));
     const done = await portalGet(local(back));
     expect(done.headers.location).toBe('/policy');
     const puts = api.calls.filter((c) => c.method === 'PUT');
     expect(puts).toHaveLength(3); // everyday, everyday (after cancel), step-up
-    expect(puts[2]).toMatchObject({ acrs: ['c1'], oid: ALICE.oid, body: { beneficiaries: [{ name: 'Sam', relationship: 'spouse', sharePercent: 100 }] } });
+    expect(puts[2]).toMatchObject({
+      acrs: ['c1'],
+      oid: ALICE.oid,
+      body: { beneficiaries: [{ name: 'Sam', relationship: 'spouse', sharePercent: 100 }] },
+    });
 
     // Replaying the step-up response: its state was used.
     expect((await portalGet(local(back))).statusCode).toBe(400);
@@ -179,7 +243,11 @@ describe('portal on External ID', () => {
     expect(form.body).toMatch(/id="givenName"[^>]*value="Alice"/);
     const values = { givenName: 'Alicia', surname: 'Ext', displayName: 'Alicia Ext' };
     expect((await portalPost('/profile', { ...values, _csrf: 'forged' })).statusCode).toBe(403);
-    const invalid = await portalPost('/profile', { ...values, givenName: '', _csrf: csrfOf(form.body) });
+    const invalid = await portalPost('/profile', {
+      ...values,
+      givenName: '',
+      _csrf: csrfOf(form.body),
+    });
     expect(invalid.statusCode).toBe(400);
     expect(invalid.body).toContain('Given name: enter a value.');
     expect(azure.identity.findUser(ALICE.email, { tenant: 'contosoext' })?.givenName).toBe('Alice');
@@ -192,7 +260,11 @@ describe('portal on External ID', () => {
   });
 
   it('has no /profile form on B2C', async () => {
-    const b2c = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl }), NATS_URL: nats.url, DATABASE_URL: await pg.createDatabase() });
+    const b2c = await startPortalInProcess({
+      ...portalEnv({ b2cHost: azure.identityUrl }),
+      NATS_URL: nats.url,
+      DATABASE_URL: await pg.createDatabase(),
+    });
     try {
       expect((await b2c.fastify.inject({ method: 'GET', url: '/profile' })).statusCode).toBe(404);
     } finally {

@@ -3,7 +3,16 @@ import { display, label } from '../src/pages/display';
 
 describe('beneficiaries form', () => {
   it('reads typed rows and ignores empty ones', () => {
-    const rows = rowsFromBody({ name1: ' Sam ', relationship1: 'spouse', share1: '60', name2: 'Alex', relationship2: 'child', share2: '40', name3: '', extra: 'x' });
+    const rows = rowsFromBody({
+      name1: ' Sam ',
+      relationship1: 'spouse',
+      share1: '60',
+      name2: 'Alex',
+      relationship2: 'child',
+      share2: '40',
+      name3: '',
+      extra: 'x',
+    });
     expect(rows).toHaveLength(5);
     expect(validateRows(rows)).toEqual({
       beneficiaries: [
@@ -16,8 +25,12 @@ describe('beneficiaries form', () => {
 
   it('explains each problem, per row, and never throws on odd input', () => {
     expect(validateRows(rowsFromBody({})).errors).toEqual(['Enter at least one beneficiary.']);
-    expect(validateRows(rowsFromBody({ name1: 'A', relationship1: 'spouse', share1: '50' })).errors).toEqual(['The shares must add up to 100%.']);
-    expect(validateRows(rowsFromBody({ name1: '', relationship1: 'pet', share1: '0' })).errors).toEqual([
+    expect(
+      validateRows(rowsFromBody({ name1: 'A', relationship1: 'spouse', share1: '50' })).errors,
+    ).toEqual(['The shares must add up to 100%.']);
+    expect(
+      validateRows(rowsFromBody({ name1: '', relationship1: 'pet', share1: '0' })).errors,
+    ).toEqual([
       'Beneficiary 1: enter a name.',
       'Beneficiary 1: choose a relationship.',
       'Beneficiary 1: the share must be a whole number from 1 to 100.',
@@ -38,7 +51,9 @@ describe('beneficiaries form', () => {
 describe('display', () => {
   it('formats claims and history fields for pages', () => {
     expect(display(['a@x.example', 'b@x.example'])).toBe('a@x.example, b@x.example');
-    expect(display([{ name: 'Sam', relationship: 'spouse', sharePercent: 60 }])).toBe('Sam (spouse, 60%)');
+    expect(display([{ name: 'Sam', relationship: 'spouse', sharePercent: 60 }])).toBe(
+      'Sam (spouse, 60%)',
+    );
     expect(display([])).toBe('(none)');
     expect(display({ a: 1 })).toBe('{"a":1}');
     expect(display(undefined)).toBe('');

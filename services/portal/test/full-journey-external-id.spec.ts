@@ -18,10 +18,14 @@ const ALICE = { email: 'alice@contoso.example', password: 'Alice-ext-Passw0rd!' 
 const j = useJourney({
   name: 'external-id',
   policyApiEnv: (azure) => {
-    const b2cFlow = (flow: string) => `${azure.identityUrl}/contoso.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
+    const b2cFlow = (flow: string) =>
+      `${azure.identityUrl}/contoso.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
     return {
       // Migration window: B2C and External ID tokens both accepted.
-      B2C_IDENTITY_METADATA: [b2cFlow('b2c_1_signupsignin'), b2cFlow('b2c_1_signupsignin_mfa')].join(','),
+      B2C_IDENTITY_METADATA: [
+        b2cFlow('b2c_1_signupsignin'),
+        b2cFlow('b2c_1_signupsignin_mfa'),
+      ].join(','),
       API_AUDIENCE: B2C_POLICY_API_CLIENT_ID,
       EXTERNAL_ID_TENANT_ID: EXTERNAL_ID.tenantId,
       EXTERNAL_ID_METADATA: `${azure.identityUrl}/${EXTERNAL_ID.tenantId}/v2.0/.well-known/openid-configuration`,
@@ -30,18 +34,22 @@ const j = useJourney({
       STEP_UP_AUTH_CONTEXT: 'c1',
     };
   },
-  portalEnv: ({ entryUrl, identityUrl, policyApiUrl }) => externalIdPortalEnv({ publicBaseUrl: entryUrl, identityUrl, policyApiUrl }),
+  portalEnv: ({ entryUrl, identityUrl, policyApiUrl }) =>
+    externalIdPortalEnv({ publicBaseUrl: entryUrl, identityUrl, policyApiUrl }),
 });
 const { shot, clickTo, text, count, sessionCookie, onPortal, onIdp } = j;
 const heading = () => text('h1');
 
 /** The newest code mailed to `to` for `purpose`, from the stand-in's test API. */
 function mailedCode(to: string, purpose?: 'mfa' | 'passwordReset'): string {
-  const code = j.azure.identity.lastMailedCode(to, { tenant: 'contosoext', ...(purpose ? { purpose } : {}) }) ?? '';
+  const code =
+    j.azure.identity.lastMailedCode(to, {
+      tenant: 'contosoext',
+      ...(purpose ? { purpose } : {}),
+    }) ?? '';
   expect(code).toMatch(/^\d{8}$/);
   return code;
 }
-
 
 const email = `e2e-ext-${Date.now()}@contoso.example`;
 const password = 'First-Ext-Passw0rd!';
@@ -103,7 +111,9 @@ describe('customer journey in Chromium on External ID', () => {
     expect(await text('#flash')).toMatch(/profile was updated/);
     expect(await text('td[data-claim="name"]')).toBe('Erin-Marie External');
     expect(await text('td[data-claim="given_name"]')).toBe('Erin-Marie');
-    expect(j.azure.identity.findUser(email, { tenant: 'contosoext' })?.givenName).toBe('Erin-Marie');
+    expect(j.azure.identity.findUser(email, { tenant: 'contosoext' })?.givenName).toBe(
+      'Erin-Marie',
+    );
     await shot('claims-after-profile-edit');
   });
 
@@ -136,10 +146,14 @@ describe('customer journey in Chromium on External ID', () => {
     await j.page.fill('#share2', '40');
     await shot('beneficiaries-form');
     // policy-api answers 401 + claims challenge: the portal re-authorizes with claims (acrs c1) and prompt=login.
-    const authorizeRequest = j.page.waitForRequest((r) => r.url().includes('/oauth2/v2.0/authorize'));
+    const authorizeRequest = j.page.waitForRequest((r) =>
+      r.url().includes('/oauth2/v2.0/authorize'),
+    );
     await clickTo('#saveBeneficiaries', onIdp);
     const authorize = new URL((await authorizeRequest).url());
-    expect(JSON.parse(authorize.searchParams.get('claims') ?? '{}')).toMatchObject({ access_token: { acrs: { essential: true, value: 'c1' }, xms_cc: { values: ['cp1'] } } });
+    expect(JSON.parse(authorize.searchParams.get('claims') ?? '{}')).toMatchObject({
+      access_token: { acrs: { essential: true, value: 'c1' }, xms_cc: { values: ['cp1'] } },
+    });
     expect(authorize.searchParams.get('prompt')).toBe('login');
     expect(await heading()).toBe('Sign in');
     await j.page.fill('#password', newPassword);
@@ -203,7 +217,9 @@ describe('customer journey in Chromium on External ID', () => {
       clientId: B2C_PORTAL_CLIENT_ID,
       scopes: ['https://contoso.onmicrosoft.com/policy-api/Accounts.Read'],
     });
-    const b2cPolicy = (await (await fetch(`${j.apiUrl}/policies/me`, { headers: { authorization: `Bearer ${b2cToken}` } })).json()) as { policyNumber: string };
+    const b2cPolicy = (await (
+      await fetch(`${j.apiUrl}/policies/me`, { headers: { authorization: `Bearer ${b2cToken}` } })
+    ).json()) as { policyNumber: string };
     expect(b2cPolicy.policyNumber).toMatch(/^PN\d{10}$/);
 
     await clickTo('#signOut', onPortal('/'));

@@ -14,10 +14,18 @@ const POLICY_API_CLIENT_ID = '1d5a0a76-3f56-4b6a-a5fa-4dc21dbc0c05';
 const j = useJourney({
   name: 'b2c',
   policyApiEnv: (azure) => {
-    const flowMetadata = (flow: string) => `${azure.identityUrl}/contoso.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
-    return { B2C_IDENTITY_METADATA: [flowMetadata('b2c_1_signupsignin'), flowMetadata('b2c_1_signupsignin_mfa')].join(','), API_AUDIENCE: POLICY_API_CLIENT_ID };
+    const flowMetadata = (flow: string) =>
+      `${azure.identityUrl}/contoso.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
+    return {
+      B2C_IDENTITY_METADATA: [
+        flowMetadata('b2c_1_signupsignin'),
+        flowMetadata('b2c_1_signupsignin_mfa'),
+      ].join(','),
+      API_AUDIENCE: POLICY_API_CLIENT_ID,
+    };
   },
-  portalEnv: ({ entryUrl, identityUrl, policyApiUrl }) => portalEnv({ publicBaseUrl: entryUrl, b2cHost: identityUrl, policyApiUrl }),
+  portalEnv: ({ entryUrl, identityUrl, policyApiUrl }) =>
+    portalEnv({ publicBaseUrl: entryUrl, b2cHost: identityUrl, policyApiUrl }),
 });
 const { shot, clickTo, text, count, sessionCookie, onPortal } = j;
 const onB2c = j.onIdp;

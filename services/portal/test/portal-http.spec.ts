@@ -22,9 +22,17 @@ let databaseUrl: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-http-'));
-  [pg, nats, azure] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false })]);
+  [pg, nats, azure] = await Promise.all([
+    startPostgres(),
+    startNats(),
+    startDevAzure({ dataDir, keyVault: false }),
+  ]);
   databaseUrl = await pg.createDatabase();
-  portal = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl }), NATS_URL: nats.url, DATABASE_URL: databaseUrl });
+  portal = await startPortalInProcess({
+    ...portalEnv({ b2cHost: azure.identityUrl }),
+    NATS_URL: nats.url,
+    DATABASE_URL: databaseUrl,
+  });
 }, 60000);
 afterAll(async () => {
   await portal?.close();
@@ -39,7 +47,12 @@ async function startSignIn(cookie?: string) {
   const res = await get('/auth/sign-in', cookie);
   expect(res.statusCode).toBe(302);
   const location = new URL(String(res.headers.location));
-  return { res, location, cookie: cookie ?? sessionCookie(res).value, state: location.searchParams.get('state')! };
+  return {
+    res,
+    location,
+    cookie: cookie ?? sessionCookie(res).value,
+    state: location.searchParams.get('state')!,
+  };
 }
 
 function expectErrorPage(res: LightMyRequestResponse, status: number): void {
@@ -81,14 +94,20 @@ describe('framing', () => {
       csrf: await post('/auth/sign-out', {}, cookie),
       tooLarge: await post('/auth/sign-out', { a: 'x'.repeat(2 * 1024 * 1024) }),
     };
-    for (const [what, res] of Object.entries(responses)) expect({ what, xfo: res.headers['x-frame-options'] }).toEqual({ what, xfo: 'DENY' });
+    for (const [what, res] of Object.entries(responses))
+      expect({ what, xfo: res.headers['x-frame-options'] }).toEqual({ what, xfo: 'DENY' });
   });
 });
 
 describe('sign-in request', () => {
   it('sends the user to the user flow with PKCE (S256), state and nonce, and sets a Secure HttpOnly SameSite=Lax cookie', async () => {
     const { res, location } = await startSignIn();
-    expect(location.origin + location.pathname).toMatch(new RegExp(`^${azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize$`, 'i'));
+    expect(location.origin + location.pathname).toMatch(
+      new RegExp(
+        `^${azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize$`,
+        'i',
+      ),
+    );
     const q = location.searchParams;
     expect(q.get('client_id')).toBe('ee83192a-329f-477d-922a-8241a2c16afb');
     expect(q.get('response_type')).toBe('code');
@@ -114,7 +133,15 @@ describe('sign-in request', () => {
   });
 
   it('only keeps local paths to return to after sign-in', () => {
-    for (const evil of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)', '/a b', 42]) expect(safeReturnTo(evil)).toBeUndefined();
+    for (const evil of [
+      'https://evil.example/',
+      '//evil.example/x',
+      '/\\evil.example',
+      'javascript:alert(1)',
+      '/a b',
+      42,
+    ])
+      expect(safeReturnTo(evil)).toBeUndefined();
     expect(safeReturnTo('/policy/history?x=1')).toBe('/policy/history?x=1');
   });
 });
@@ -142,14 +169,25 @@ describe('authorization response', () => {
 
   it('sends "Forgot your password?" (AADB2C90118) to the password reset flow', async () => {
     const a = await startSignIn();
-    const res = await get(`/auth/redirect?state=${a.state}&error=access_denied&error_description=${encodeURIComponent('AADB2C90118: The user has forgotten their password.')}`, a.cookie);
+    const res = await get(
+      `/auth/redirect?state=${a.state}&error=access_denied&error_description=${encodeURIComponent('AADB2C90118: The user has forgotten their password.')}`,
+      a.cookie,
+    );
     expect(res.statusCode).toBe(302);
-    expect(String(res.headers.location)).toMatch(/\/b2c_1_passwordreset\/oauth2\/v2.0\/authorize\?/i);
+    expect(String(res.headers.location)).toMatch(
+      /\/b2c_1_passwordreset\/oauth2\/v2.0\/authorize\?/i,
+    );
   });
 
   it('treats other error responses as a friendly error, not a 500', async () => {
     const a = await startSignIn();
-    expectErrorPage(await get(`/auth/redirect?state=${a.state}&error=server_error&error_description=boom`, a.cookie), 400);
+    expectErrorPage(
+      await get(
+        `/auth/redirect?state=${a.state}&error=server_error&error_description=boom`,
+        a.cookie,
+      ),
+      400,
+    );
   });
 });
 
@@ -158,15 +196,27 @@ describe('CSRF', () => {
     const { cookie } = await startSignIn();
     expectErrorPage(await post('/auth/sign-out', {}, cookie), 403);
     expectErrorPage(await post('/auth/sign-out', { _csrf: 'x'.repeat(43) }, cookie), 403);
-    expectErrorPage(await post('/policy/beneficiaries', { name1: 'A', relationship1: 'spouse', share1: '100' }, cookie), 403);
+    expectErrorPage(
+      await post(
+        '/policy/beneficiaries',
+        { name1: 'A', relationship1: 'spouse', share1: '100' },
+        cookie,
+      ),
+      403,
+    );
     expectErrorPage(await post('/policy/beneficiaries', { name1: 'A' }), 403);
   });
 
   it('accepts the session token from this origin: sign-out ends the session and goes to the flow logout', async () => {
     const { cookie } = await startSignIn();
     const csrf = (await portal.app.get(SessionStore).load(cookie))!.data.csrf;
-    expectErrorPage(await post('/auth/sign-out', { _csrf: csrf }, cookie, { origin: 'https://evil.example' }), 403);
-    const res = await post('/auth/sign-out', { _csrf: csrf }, cookie, { origin: 'https://localhost:8443' });
+    expectErrorPage(
+      await post('/auth/sign-out', { _csrf: csrf }, cookie, { origin: 'https://evil.example' }),
+      403,
+    );
+    const res = await post('/auth/sign-out', { _csrf: csrf }, cookie, {
+      origin: 'https://localhost:8443',
+    });
     expect(res.statusCode).toBe(303);
     const logout = new URL(String(res.headers.location));
     expect(logout.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2.0\/logout$/i);
@@ -179,10 +229,20 @@ describe('CSRF', () => {
 describe('error pages', () => {
   it('renders 404 and malformed bodies as pages with the correlation id, never a stack trace', async () => {
     expectErrorPage(await get('/no-such-page'), 404);
-    const bad = await portal.fastify.inject({ method: 'POST', url: '/policy/beneficiaries', payload: '{"x":', headers: { 'content-type': 'application/json' } });
+    const bad = await portal.fastify.inject({
+      method: 'POST',
+      url: '/policy/beneficiaries',
+      payload: '{"x":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect([400, 403]).toContain(bad.statusCode);
     expectErrorPage(bad, bad.statusCode);
-    const huge = await portal.fastify.inject({ method: 'POST', url: '/auth/sign-out', payload: 'a=' + 'x'.repeat(2 * 1024 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const huge = await portal.fastify.inject({
+      method: 'POST',
+      url: '/auth/sign-out',
+      payload: 'a=' + 'x'.repeat(2 * 1024 * 1024),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(huge.statusCode).toBe(413);
     expectErrorPage(huge, 413);
   });
@@ -231,4 +291,3 @@ describe('session store outage', () => {
     expect((await get('/', cookie)).statusCode).toBe(200);
   });
 });
-

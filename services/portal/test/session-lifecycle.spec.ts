@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import { Client } from 'pg';
-import { expectPage, expectRedirect, HttpBrowser } from '../../../dev-azure/test/helpers/http-browser';
+import {
+  expectPage,
+  expectRedirect,
+  HttpBrowser,
+} from '../../../dev-azure/test/helpers/http-browser';
 import { sessionRowId, SessionStore } from '../src/session/session-store';
 import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
 import { portalClient, sessionCookie } from './support/portal-client';
@@ -26,9 +30,17 @@ let db: Client;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-lifecycle-'));
-  [pg, nats, azure] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false })]);
+  [pg, nats, azure] = await Promise.all([
+    startPostgres(),
+    startNats(),
+    startDevAzure({ dataDir, keyVault: false }),
+  ]);
   const databaseUrl = await pg.createDatabase();
-  portal = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl }), NATS_URL: nats.url, DATABASE_URL: databaseUrl });
+  portal = await startPortalInProcess({
+    ...portalEnv({ b2cHost: azure.identityUrl }),
+    NATS_URL: nats.url,
+    DATABASE_URL: databaseUrl,
+  });
   db = new Client({ connectionString: databaseUrl });
   await db.connect();
 }, 60000);

@@ -18,12 +18,19 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
   let prisma: PrismaClient;
   let now: number;
   const clock = () => now;
-  const data = (): SessionData => ({ csrf: 'c', pending: {}, msalCache: JSON.stringify({ RefreshToken: { x: { secret: TOKEN } } }) });
+  const data = (): SessionData => ({
+    csrf: 'c',
+    pending: {},
+    msalCache: JSON.stringify({ RefreshToken: { x: { secret: TOKEN } } }),
+  });
 
   beforeAll(async () => {
     pg = await startPostgres();
     const url = await pg.createDatabase();
-    await applyMigrations({ databaseUrl: url, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') });
+    await applyMigrations({
+      databaseUrl: url,
+      migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
+    });
     pool = new Pool({ connectionString: url });
     prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   });
@@ -36,7 +43,8 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
     now = Date.parse('2026-11-22T10:00:00Z');
   });
 
-  const storeWith = (keys: string[], idleSeconds = 600, absoluteSeconds = 3600) => new SessionStore(prisma, new SessionCipher(keys), { idleSeconds, absoluteSeconds }, clock);
+  const storeWith = (keys: string[], idleSeconds = 600, absoluteSeconds = 3600) =>
+    new SessionStore(prisma, new SessionCipher(keys), { idleSeconds, absoluteSeconds }, clock);
 
   it('keeps only ciphertext: neither the token nor the cookie value is in the table', async () => {
     const store = storeWith([key()]);
@@ -57,9 +65,15 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
     const b = store.newCookieValue();
     await store.create(a, data());
     await store.create(b, { csrf: 'other', pending: {} });
-    await pool.query('UPDATE session SET data = (SELECT data FROM session WHERE id = $1) WHERE id = $2', [sessionRowId(a), sessionRowId(b)]);
+    await pool.query(
+      'UPDATE session SET data = (SELECT data FROM session WHERE id = $1) WHERE id = $2',
+      [sessionRowId(a), sessionRowId(b)],
+    );
     expect(await store.load(b)).toBeUndefined();
-    await pool.query("UPDATE session SET data = set_byte(data, 40, get_byte(data, 40) # 1) WHERE id = $1", [sessionRowId(a)]);
+    await pool.query(
+      'UPDATE session SET data = set_byte(data, 40, get_byte(data, 40) # 1) WHERE id = $1',
+      [sessionRowId(a)],
+    );
     expect(await store.load(a)).toBeUndefined();
     expect(await store.load(store.newCookieValue())).toBeUndefined();
     expect(await store.load('not a cookie')).toBeUndefined();
@@ -89,7 +103,9 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
     expect(await store.load(cookie)).toBeDefined();
     now += 601_000;
     expect(await store.load(cookie)).toBeUndefined();
-    expect((await pool.query('SELECT 1 FROM session WHERE id = $1', [sessionRowId(cookie)])).rowCount).toBe(0);
+    expect(
+      (await pool.query('SELECT 1 FROM session WHERE id = $1', [sessionRowId(cookie)])).rowCount,
+    ).toBe(0);
   });
 
   it('expires at the absolute timeout however active the user is', async () => {
@@ -120,7 +136,8 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
   });
 
   describe('an ended session stays ended', () => {
-    const rowCount = async (cookie: string) => (await pool.query('SELECT 1 FROM session WHERE id = $1', [sessionRowId(cookie)])).rowCount;
+    const rowCount = async (cookie: string) =>
+      (await pool.query('SELECT 1 FROM session WHERE id = $1', [sessionRowId(cookie)])).rowCount;
 
     it('does not write back a session destroyed after it was loaded', async () => {
       const store = storeWith([key()]);
@@ -128,7 +145,9 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
       await store.create(cookie, data());
       const loaded = (await store.load(cookie))!;
       await store.destroy(cookie);
-      expect(await store.update(cookie, { ...loaded.data, csrf: 'late' }, loaded.createdAt)).toBe(false);
+      expect(await store.update(cookie, { ...loaded.data, csrf: 'late' }, loaded.createdAt)).toBe(
+        false,
+      );
       expect(await rowCount(cookie)).toBe(0);
       expect(await store.load(cookie)).toBeUndefined();
     });

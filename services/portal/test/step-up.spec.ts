@@ -10,13 +10,22 @@ import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import { generate } from 'otplib';
-import { expectPage, expectRedirect, HttpBrowser, textById } from '../../../dev-azure/test/helpers/http-browser';
+import {
+  expectPage,
+  expectRedirect,
+  HttpBrowser,
+  textById,
+} from '../../../dev-azure/test/helpers/http-browser';
 import { SessionStore } from '../src/session/session-store';
 import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
 import { cookieJarClient } from './support/portal-client';
 import { portalEnv } from './support/portal-env';
 
-const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!', oid: '554df49b-d82c-483a-b1bc-7ec8856fd2e0' };
+const ALICE = {
+  email: 'alice@contoso.example',
+  password: 'Alice-dev-Passw0rd!',
+  oid: '554df49b-d82c-483a-b1bc-7ec8856fd2e0',
+};
 
 interface ApiCall {
   method: string;
@@ -28,37 +37,70 @@ interface ApiCall {
 }
 
 /** A policy API stand-in that records each call and wants the MFA flow for writes. */
-async function startRecordingApi(): Promise<{ url: string; calls: ApiCall[]; close(): Promise<void> }> {
+async function startRecordingApi(): Promise<{
+  url: string;
+  calls: ApiCall[];
+  close(): Promise<void>;
+}> {
   const calls: ApiCall[] = [];
-  let policy = { policyNumber: 'PN0000000001', holderOid: ALICE.oid, version: 1, beneficiaries: [] as unknown[] };
-  const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
-    let s = '';
-    req.on('data', (d: Buffer) => (s += d.toString()));
-    req.on('end', () => resolve(s));
-  });
+  let policy = {
+    policyNumber: 'PN0000000001',
+    holderOid: ALICE.oid,
+    version: 1,
+    beneficiaries: [] as unknown[],
+  };
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let s = '';
+      req.on('data', (d: Buffer) => (s += d.toString()));
+      req.on('end', () => resolve(s));
+    });
   const server: Server = createServer(async (req, res) => {
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-    const claims = token ? (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}') as Record<string, unknown>) : {};
+    const claims = token
+      ? (JSON.parse(
+          Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}',
+        ) as Record<string, unknown>)
+      : {};
     const flow = String(claims.tfp ?? claims.acr ?? '').toLowerCase();
     const raw = await read(req);
-    calls.push({ method: req.method ?? '', path: req.url ?? '', flow, token, ifMatch: req.headers['if-match'] as string | undefined, body: raw ? JSON.parse(raw) : undefined });
+    calls.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      flow,
+      token,
+      ifMatch: req.headers['if-match'] as string | undefined,
+      body: raw ? JSON.parse(raw) : undefined,
+    });
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && req.url === '/policies/me') return json(200, policy, { etag: `"v${policy.version}"` });
+    if (req.method === 'GET' && req.url === '/policies/me')
+      return json(200, policy, { etag: `"v${policy.version}"` });
     if (req.method === 'PUT' && req.url === '/policies/me/beneficiaries') {
       if (flow !== 'b2c_1_signupsignin_mfa') {
-        res.writeHead(401, { 'www-authenticate': 'Bearer error="insufficient_user_authentication", error_description="step-up", acr_values="b2c_1_signupsignin_mfa", max_age=600' });
+        res.writeHead(401, {
+          'www-authenticate':
+            'Bearer error="insufficient_user_authentication", error_description="step-up", acr_values="b2c_1_signupsignin_mfa", max_age=600',
+        });
         return res.end();
       }
-      policy = { ...policy, version: policy.version + 1, beneficiaries: (JSON.parse(raw) as { beneficiaries: unknown[] }).beneficiaries };
+      policy = {
+        ...policy,
+        version: policy.version + 1,
+        beneficiaries: (JSON.parse(raw) as { beneficiaries: unknown[] }).beneficiaries,
+      };
       return json(200, policy, { etag: `"v${policy.version}"` });
     }
     json(404, { error: 'not_found' });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 let pg: TestPostgres;
@@ -70,8 +112,17 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-stepup-'));
-  [pg, nats, azure, api] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false }), startRecordingApi()]);
-  portal = await startPortalInProcess({ ...portalEnv({ b2cHost: azure.identityUrl, policyApiUrl: api.url }), NATS_URL: nats.url, DATABASE_URL: await pg.createDatabase() });
+  [pg, nats, azure, api] = await Promise.all([
+    startPostgres(),
+    startNats(),
+    startDevAzure({ dataDir, keyVault: false }),
+    startRecordingApi(),
+  ]);
+  portal = await startPortalInProcess({
+    ...portalEnv({ b2cHost: azure.identityUrl, policyApiUrl: api.url }),
+    NATS_URL: nats.url,
+    DATABASE_URL: await pg.createDatabase(),
+  });
 }, 60000);
 afterAll(async () => {
   await portal?.close();
@@ -93,7 +144,9 @@ describe('step-up for a beneficiary change', () => {
     b2c = browser();
     const start = await portalGet('/auth/sign-in?returnTo=/policy/beneficiaries');
     const page = expectPage(await b2c.open(String(start.headers.location)));
-    const back = expectRedirect(await b2c.submit(page, { email: ALICE.email, password: ALICE.password }));
+    const back = expectRedirect(
+      await b2c.submit(page, { email: ALICE.email, password: ALICE.password }),
+    );
     const res = await portalGet(local(back));
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/policy/beneficiaries');
@@ -105,7 +158,13 @@ describe('step-up for a beneficiary change', () => {
     const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1];
     const etag = /name="etag" value="([^"]*)"/.exec(form.body)![1];
     expect(etag).toBe('&quot;v1&quot;');
-    const res = await portalPost('/policy/beneficiaries', { _csrf: csrf, etag: '"v1"', name1: 'Sam', relationship1: 'spouse', share1: '100' });
+    const res = await portalPost('/policy/beneficiaries', {
+      _csrf: csrf,
+      etag: '"v1"',
+      name1: 'Sam',
+      relationship1: 'spouse',
+      share1: '100',
+    });
     expect(res.statusCode).toBe(303);
     const to = new URL(String(res.headers.location));
     expect(to.pathname).toMatch(/\/b2c_1_signupsignin_mfa\/oauth2\/v2.0\/authorize$/i);
@@ -119,9 +178,13 @@ describe('step-up for a beneficiary change', () => {
     // prompt=login: the password again, then TOTP enrolment (Alice has none yet).
     const signIn = expectPage(await b2c.open(to.toString()));
     expect(signIn.html).toContain('id="password"');
-    const enrol = expectPage(await b2c.submit(signIn, { email: ALICE.email, password: ALICE.password }));
+    const enrol = expectPage(
+      await b2c.submit(signIn, { email: ALICE.email, password: ALICE.password }),
+    );
     const secret = textById(enrol.html, 'totpSecret')!;
-    const back = expectRedirect(await b2c.submit(enrol, { totpCode: await generate({ secret }) }, 'totpForm'));
+    const back = expectRedirect(
+      await b2c.submit(enrol, { totpCode: await generate({ secret }) }, 'totpForm'),
+    );
     mfaCallback = local(back);
     const done = await portalGet(mfaCallback);
     expect(done.statusCode).toBe(303);
@@ -133,7 +196,9 @@ describe('step-up for a beneficiary change', () => {
     expect(put).toHaveLength(2);
     expect(put[1].flow).toBe('b2c_1_signupsignin_mfa');
     expect(put[1].ifMatch).toBe('"v1"');
-    expect(put[1].body).toEqual({ beneficiaries: [{ name: 'Sam', relationship: 'spouse', sharePercent: 100 }] });
+    expect(put[1].body).toEqual({
+      beneficiaries: [{ name: 'Sam', relationship: 'spouse', sharePercent: 100 }],
+    });
   });
 
   it('keeps the MFA token out of the session: later calls use the everyday token', async () => {
@@ -147,7 +212,11 @@ describe('step-up for a beneficiary change', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toMatch(/<td>Sam<\/td><td>spouse<\/td><td>100%<\/td>/);
     expect(page.body).toContain('beneficiaries were updated');
-    expect(api.calls[api.calls.length - 1]).toMatchObject({ method: 'GET', path: '/policies/me', flow: 'b2c_1_signupsignin' });
+    expect(api.calls[api.calls.length - 1]).toMatchObject({
+      method: 'GET',
+      path: '/policies/me',
+      flow: 'b2c_1_signupsignin',
+    });
   });
 
   it('refuses a replay of the MFA response', async () => {

@@ -3,12 +3,21 @@ import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@idp/auth-common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
-import { CleanupAdminController, DirectoryAdminController, ProvisioningLogAdminController, TokensAdminController } from './admin/admin.controllers';
+import {
+  CleanupAdminController,
+  DirectoryAdminController,
+  ProvisioningLogAdminController,
+  TokensAdminController,
+} from './admin/admin.controllers';
 import { CleanupScheduler } from './cleanup/cleanup.scheduler';
 import { CleanupService } from './cleanup/cleanup.service';
 import { SCIM_CONFIG, type ScimConfig } from './config';
 import { PrismaService } from './db/prisma.service';
-import { ResourceTypesController, SchemasController, ServiceProviderConfigController } from './discovery/discovery.controllers';
+import {
+  ResourceTypesController,
+  SchemasController,
+  ServiceProviderConfigController,
+} from './discovery/discovery.controllers';
 import { OutboxRelayService } from './events/outbox-relay.service';
 import { GroupsController } from './groups/groups.controller';
 import { GroupsService } from './groups/groups.service';
@@ -74,7 +83,14 @@ export class AppModule {
         ServiceProviderConfigController,
         SchemasController,
         ResourceTypesController,
-        ...(admin ? [DirectoryAdminController, TokensAdminController, ProvisioningLogAdminController, CleanupAdminController] : []),
+        ...(admin
+          ? [
+              DirectoryAdminController,
+              TokensAdminController,
+              ProvisioningLogAdminController,
+              CleanupAdminController,
+            ]
+          : []),
         // Last: the catch-all under the SCIM base (404 / 405 in the SCIM error schema).
         UnmatchedScimController,
       ],

@@ -4,7 +4,9 @@ import { z } from 'zod';
 const optionalUrl = z
   .string()
   .optional()
-  .refine((v) => v === undefined || v === '' || /^https?:\/\//.test(v), { message: 'must be an http(s) URL' })
+  .refine((v) => v === undefined || v === '' || /^https?:\/\//.test(v), {
+    message: 'must be an http(s) URL',
+  })
   .transform((v) => (v ? v : undefined));
 
 export const scimEnv = z
@@ -27,15 +29,25 @@ export const scimEnv = z
     SCIM_ADMIN_AUDIENCE: z
       .string()
       .optional()
-      .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)),
+      .transform((v) =>
+        v
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : undefined,
+      ),
     /** Plain-http admin identity metadata (local stand-ins only); refused in production. */
-    SCIM_ADMIN_ALLOW_INSECURE_HTTP: devOnly(env.bool(false), { why: 'plain-http identity metadata is for local stand-ins' }),
+    SCIM_ADMIN_ALLOW_INSECURE_HTTP: devOnly(env.bool(false), {
+      why: 'plain-http identity metadata is for local stand-ins',
+    }),
   })
   .refine((c) => !c.SCIM_ADMIN_IDENTITY_METADATA || !!c.SCIM_ADMIN_AUDIENCE?.length, {
     path: ['SCIM_ADMIN_AUDIENCE'],
     message: 'is required when SCIM_ADMIN_IDENTITY_METADATA is set',
   });
 export type ScimConfig = z.infer<typeof scimEnv>;
-export const loadScimConfig = (e: NodeJS.ProcessEnv = process.env): ScimConfig => loadConfig(scimEnv as unknown as z.ZodObject, e) as ScimConfig;
+export const loadScimConfig = (e: NodeJS.ProcessEnv = process.env): ScimConfig =>
+  loadConfig(scimEnv as unknown as z.ZodObject, e) as ScimConfig;
 
 export const SCIM_CONFIG = Symbol('SCIM_CONFIG');

@@ -22,23 +22,43 @@ describe('aws profile', () => {
     s = await startScim();
     aws = await s.directory('aws-tenant', 'aws');
     dflt = await s.directory('entra-tenant');
-    for (let i = 0; i < 3; i++) users.push((await s.request('POST', '/aws-tenant/scim/v2/Users', { token: aws, body: awsUser(`u${i}`) })).body.id);
+    for (let i = 0; i < 3; i++)
+      users.push(
+        (
+          await s.request('POST', '/aws-tenant/scim/v2/Users', {
+            token: aws,
+            body: awsUser(`u${i}`),
+          })
+        ).body.id,
+      );
   });
   afterAll(async () => s.close());
 
   it('requires givenName, familyName and displayName, with AWS error bodies', async () => {
-    const r = await s.request('POST', '/scim/v2/Users', { token: aws, body: { schemas: [USER], userName: 'minimal' } });
+    const r = await s.request('POST', '/scim/v2/Users', {
+      token: aws,
+      body: { schemas: [USER], userName: 'minimal' },
+    });
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({
       schema: ['urn:ietf:params:scim:api:messages:2.0:Error'],
       schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
       status: '400',
-      detail: expect.stringMatching(/^ValidationException: .*displayName.*name.givenName.*name.familyName/),
+      detail: expect.stringMatching(
+        /^ValidationException: .*displayName.*name.givenName.*name.familyName/,
+      ),
       exceptionRequestId: expect.any(String),
       timeStamp: expect.any(String),
     });
     // The default profile accepts the same request.
-    expect((await s.request('POST', '/scim/v2/Users', { token: dflt, body: { schemas: [USER], userName: 'minimal' } })).status).toBe(201);
+    expect(
+      (
+        await s.request('POST', '/scim/v2/Users', {
+          token: dflt,
+          body: { schemas: [USER], userName: 'minimal' },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('accepts one value only for emails, addresses and phoneNumbers', async () => {
@@ -47,16 +67,27 @@ describe('aws profile', () => {
         { value: 'a', type: 'work' },
         { value: 'b', type: 'home' },
       ];
-      const r = await s.request('POST', '/scim/v2/Users', { token: aws, body: awsUser(`multi-${attr}`, { [attr]: two }) });
+      const r = await s.request('POST', '/scim/v2/Users', {
+        token: aws,
+        body: awsUser(`multi-${attr}`, { [attr]: two }),
+      });
       expect({ attr, status: r.status }).toEqual({ attr, status: 400 });
     }
-    const p = await s.request('PATCH', `/scim/v2/Users/${users[0]}`, { token: aws, body: patchOp({ op: 'add', path: 'emails', value: [{ value: 'second@example.com', type: 'home' }] }) });
+    const p = await s.request('PATCH', `/scim/v2/Users/${users[0]}`, {
+      token: aws,
+      body: patchOp({
+        op: 'add',
+        path: 'emails',
+        value: [{ value: 'second@example.com', type: 'home' }],
+      }),
+    });
     expect(p.status).toBe(400);
   });
 
   it('limits PatchUser as AWS does: listed attributes only, userName/active once and never removed', async () => {
     const id = users[1];
-    const patch = (...ops: unknown[]) => s.request('PATCH', `/scim/v2/Users/${id}`, { token: aws, body: patchOp(...ops) });
+    const patch = (...ops: unknown[]) =>
+      s.request('PATCH', `/scim/v2/Users/${id}`, { token: aws, body: patchOp(...ops) });
     for (const ops of [
       [{ op: 'add', path: 'entitlements', value: [{ value: 'x' }] }],
       [{ op: 'replace', value: { x509Certificates: [{ value: 'x' }] } }],
@@ -70,22 +101,42 @@ describe('aws profile', () => {
       const r = await patch(...ops);
       expect({ ops, status: r.status }).toEqual({ ops, status: 400 });
     }
-    const ok = await patch({ op: 'Replace', path: 'active', value: 'False' }, { op: 'replace', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', value: 'Ops' }, { op: 'replace', path: 'title', value: 'Eng' });
+    const ok = await patch(
+      { op: 'Replace', path: 'active', value: 'False' },
+      {
+        op: 'replace',
+        path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department',
+        value: 'Ops',
+      },
+      { op: 'replace', path: 'title', value: 'Eng' },
+    );
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ active: false, title: 'Eng' });
   });
 
   it('refuses PUT on groups', async () => {
-    const g = await s.request('POST', '/scim/v2/Groups', { token: aws, body: { schemas: [GROUP], displayName: 'put-me' } });
-    const r = await s.request('PUT', `/scim/v2/Groups/${g.body.id}`, { token: aws, body: { schemas: [GROUP], displayName: 'x' } });
+    const g = await s.request('POST', '/scim/v2/Groups', {
+      token: aws,
+      body: { schemas: [GROUP], displayName: 'put-me' },
+    });
+    const r = await s.request('PUT', `/scim/v2/Groups/${g.body.id}`, {
+      token: aws,
+      body: { schemas: [GROUP], displayName: 'x' },
+    });
     expect(r.status).toBe(400);
     expect(r.body.detail).toMatch(/^ValidationException/);
   });
 
   it('allows at most 100 membership changes per PATCH, and no replace/remove of all members', async () => {
-    const g = await s.request('POST', '/scim/v2/Groups', { token: aws, body: { schemas: [GROUP], displayName: 'limits', members: [{ value: users[0] }] } });
+    const g = await s.request('POST', '/scim/v2/Groups', {
+      token: aws,
+      body: { schemas: [GROUP], displayName: 'limits', members: [{ value: users[0] }] },
+    });
     const many = Array.from({ length: 101 }, (_, i) => ({ value: `id-${i}` }));
-    const tooMany = await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, { token: aws, body: patchOp({ op: 'add', path: 'members', value: many }) });
+    const tooMany = await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, {
+      token: aws,
+      body: patchOp({ op: 'add', path: 'members', value: many }),
+    });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.scimType).toBe('tooMany');
     for (const op of [
@@ -93,34 +144,75 @@ describe('aws profile', () => {
       { op: 'remove', path: 'members' },
       { op: 'replace', value: { members: [] } },
     ]) {
-      const r = await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, { token: aws, body: patchOp(op) });
+      const r = await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, {
+        token: aws,
+        body: patchOp(op),
+      });
       expect({ op, status: r.status }).toEqual({ op, status: 400 });
     }
-    const ok = await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, { token: aws, body: patchOp({ op: 'add', path: 'members', value: [{ value: users[1] }] }, { op: 'remove', path: 'members', value: [{ value: users[0] }] }) });
+    const ok = await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, {
+      token: aws,
+      body: patchOp(
+        { op: 'add', path: 'members', value: [{ value: users[1] }] },
+        { op: 'remove', path: 'members', value: [{ value: users[0] }] },
+      ),
+    });
     expect(ok.status).toBe(204);
-    const notPatchable = await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, { token: aws, body: patchOp({ op: 'add', path: 'description', value: 'x' }) });
+    const notPatchable = await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, {
+      token: aws,
+      body: patchOp({ op: 'add', path: 'description', value: 'x' }),
+    });
     expect(notPatchable.status).toBe(400);
   });
 
   it('returns empty members on group reads, while membership filters still work', async () => {
-    const g = await s.request('POST', '/scim/v2/Groups', { token: aws, body: { schemas: [GROUP], displayName: 'readers', members: [{ value: users[2] }] } });
+    const g = await s.request('POST', '/scim/v2/Groups', {
+      token: aws,
+      body: { schemas: [GROUP], displayName: 'readers', members: [{ value: users[2] }] },
+    });
     const got = await s.request('GET', `/scim/v2/Groups/${g.body.id}`, { token: aws });
     expect(got.body.members).toEqual([]);
-    const f = await s.request('GET', `/scim/v2/Groups?filter=${encodeURIComponent(`id eq "${g.body.id}" and members eq "${users[2]}"`)}`, { token: aws });
+    const f = await s.request(
+      'GET',
+      `/scim/v2/Groups?filter=${encodeURIComponent(`id eq "${g.body.id}" and members eq "${users[2]}"`)}`,
+      { token: aws },
+    );
     expect(f.body.totalResults).toBe(1);
   });
 
   it('accepts only eq filters with quoted values', async () => {
-    expect((await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "u1"')}`, { token: aws })).body.totalResults).toBe(1);
-    for (const f of ['active eq true', 'userName eq "u1" or userName eq "u2"', 'emails[value eq "u1@example.com"]']) {
-      const r = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(f)}`, { token: aws });
-      expect({ f, status: r.status, scimType: r.body.scimType }).toEqual({ f, status: 400, scimType: 'invalidFilter' });
+    expect(
+      (
+        await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "u1"')}`, {
+          token: aws,
+        })
+      ).body.totalResults,
+    ).toBe(1);
+    for (const f of [
+      'active eq true',
+      'userName eq "u1" or userName eq "u2"',
+      'emails[value eq "u1@example.com"]',
+    ]) {
+      const r = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(f)}`, {
+        token: aws,
+      });
+      expect({ f, status: r.status, scimType: r.body.scimType }).toEqual({
+        f,
+        status: 400,
+        scimType: 'invalidFilter',
+      });
     }
   });
 
   it('publishes ServiceProviderConfig as AWS does and caps pages at 50', async () => {
     const spc = await s.request('GET', '/scim/v2/ServiceProviderConfig', { token: aws });
-    expect(spc.body).toMatchObject({ bulk: { supported: false }, filter: { supported: true, maxResults: 50 }, etag: { supported: false }, sort: { supported: false }, changePassword: { supported: false } });
+    expect(spc.body).toMatchObject({
+      bulk: { supported: false },
+      filter: { supported: true, maxResults: 50 },
+      etag: { supported: false },
+      sort: { supported: false },
+      changePassword: { supported: false },
+    });
     const page = await s.request('GET', '/scim/v2/Users?count=500', { token: aws });
     expect(page.status).toBe(200);
     expect(page.body.itemsPerPage).toBeLessThanOrEqual(50);
@@ -128,28 +220,84 @@ describe('aws profile', () => {
 
   it('fuzz over HTTP: random filters, paths and bodies never produce a 5xx', async () => {
     let seed = 99;
-    const r = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    const bits = ['userName', 'members', 'emails[type eq "work"]', '.value', ' eq ', '"x"', 'and', '(', ')', '[', ']', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager', '%', '\\', 'True', 'not'];
-    const text = () => (r() < 0.3 ? randomBytes(Math.floor(r() * 30)).toString('base64') : Array.from({ length: Math.floor(r() * 8) }, () => bits[Math.floor(r() * bits.length)]).join(''));
-    const g = await s.request('POST', '/scim/v2/Groups', { token: dflt, body: { schemas: [GROUP], displayName: 'fuzz' } });
-    const u = await s.request('POST', '/scim/v2/Users', { token: dflt, body: { schemas: [USER], userName: 'fuzz' } });
+    const r = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const bits = [
+      'userName',
+      'members',
+      'emails[type eq "work"]',
+      '.value',
+      ' eq ',
+      '"x"',
+      'and',
+      '(',
+      ')',
+      '[',
+      ']',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager',
+      '%',
+      '\\',
+      'True',
+      'not',
+    ];
+    const text = () =>
+      r() < 0.3
+        ? randomBytes(Math.floor(r() * 30)).toString('base64')
+        : Array.from(
+            { length: Math.floor(r() * 8) },
+            () => bits[Math.floor(r() * bits.length)],
+          ).join('');
+    const g = await s.request('POST', '/scim/v2/Groups', {
+      token: dflt,
+      body: { schemas: [GROUP], displayName: 'fuzz' },
+    });
+    const u = await s.request('POST', '/scim/v2/Users', {
+      token: dflt,
+      body: { schemas: [USER], userName: 'fuzz' },
+    });
     const statuses = new Set<number>();
     for (let i = 0; i < 300; i++) {
       const token = r() < 0.5 ? aws : dflt;
       const which = Math.floor(r() * 5);
       const res =
         which === 0
-          ? await s.request('GET', `/scim/v2/${r() < 0.5 ? 'Users' : 'Groups'}?filter=${encodeURIComponent(text())}&attributes=${encodeURIComponent(text())}`, { token })
+          ? await s.request(
+              'GET',
+              `/scim/v2/${r() < 0.5 ? 'Users' : 'Groups'}?filter=${encodeURIComponent(text())}&attributes=${encodeURIComponent(text())}`,
+              { token },
+            )
           : which === 1
-            ? await s.request('PATCH', `/scim/v2/Users/${u.body.id}`, { token: dflt, body: patchOp({ op: ['add', 'replace', 'remove'][i % 3], path: text(), value: r() < 0.5 ? text() : [{ value: text() }] }) })
+            ? await s.request('PATCH', `/scim/v2/Users/${u.body.id}`, {
+                token: dflt,
+                body: patchOp({
+                  op: ['add', 'replace', 'remove'][i % 3],
+                  path: text(),
+                  value: r() < 0.5 ? text() : [{ value: text() }],
+                }),
+              })
             : which === 2
-              ? await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, { token: dflt, body: patchOp({ op: ['add', 'replace', 'remove'][i % 3], path: text(), value: [{ value: text() }] }) })
+              ? await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, {
+                  token: dflt,
+                  body: patchOp({
+                    op: ['add', 'replace', 'remove'][i % 3],
+                    path: text(),
+                    value: [{ value: text() }],
+                  }),
+                })
               : which === 3
-                ? await s.request('POST', '/scim/v2/Users', { token, raw: text(), headers: { 'content-type': 'application/scim+json' } })
-                : await s.request('GET', `/scim/v2/Users?startIndex=${encodeURIComponent(text())}&count=${encodeURIComponent(text())}&cursor=${encodeURIComponent(text())}`, { token });
+                ? await s.request('POST', '/scim/v2/Users', {
+                    token,
+                    raw: text(),
+                    headers: { 'content-type': 'application/scim+json' },
+                  })
+                : await s.request(
+                    'GET',
+                    `/scim/v2/Users?startIndex=${encodeURIComponent(text())}&count=${encodeURIComponent(text())}&cursor=${encodeURIComponent(text())}`,
+                    { token },
+                  );
       statuses.add(res.status);
       if (res.status >= 500) throw new Error(`5xx for case ${i}: ${res.text}`);
-      if (res.status >= 400) expect(res.body?.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+      if (res.status >= 400)
+        expect(res.body?.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
     }
     expect([...statuses].every((x) => x < 500)).toBe(true);
   });

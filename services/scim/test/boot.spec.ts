@@ -1,7 +1,15 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, startNats, startNode, startPostgres, waitForHttp, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import {
+  freePort,
+  startNats,
+  startNode,
+  startPostgres,
+  waitForHttp,
+  type TestNatsServer,
+  type TestPostgres,
+} from '@idp/testing';
 
 const entry = join(__dirname, '..', 'dist', 'main.js');
 const cli = join(__dirname, '..', 'dist', 'cli', 'admin-cli.js');
@@ -28,7 +36,13 @@ describe('scim process', () => {
   it('boots, migrates, answers health and readiness, reports NATS loss, and drains on SIGTERM', async () => {
     const port = await freePort();
     const db = await pg.createDatabase();
-    const p = startNode(entry, { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: db, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' });
+    const p = startNode(entry, {
+      PORT: String(port),
+      NATS_URL: nats.url,
+      DATABASE_URL: db,
+      MIGRATE_ON_START: 'true',
+      LOG_LEVEL: 'info',
+    });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, { proc: p });
       const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
@@ -38,7 +52,9 @@ describe('scim process', () => {
       expect(((await down.json()) as { checks: { nats: string } }).checks.nats).not.toBe('ok');
       await nats.start();
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, { headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' } });
+      const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, {
+        headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' },
+      });
       expect(r.headers.get('x-request-id')).toBe('req-123');
     } finally {
       expect(await p.stop('SIGTERM')).toBe(0);
@@ -46,7 +62,8 @@ describe('scim process', () => {
     const logs = p.output();
     expect(logs).not.toContain('secret-token');
     // Every line is JSON (structured logs).
-    for (const line of logs.trim().split('\n')) if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of logs.trim().split('\n'))
+      if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
     expect(logs).toMatch(/"reqId":"req-123"/);
   });
 
@@ -54,15 +71,31 @@ describe('scim process', () => {
     const port = await freePort();
     const db = await pg.createDatabase();
     const env = { ...process.env, DATABASE_URL: db };
-    const p = startNode(entry, { PORT: String(port), NATS_URL: nats.url, DATABASE_URL: db, MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn' });
+    const p = startNode(entry, {
+      PORT: String(port),
+      NATS_URL: nats.url,
+      DATABASE_URL: db,
+      MIGRATE_ON_START: 'true',
+      LOG_LEVEL: 'warn',
+    });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      const created = JSON.parse((await run(process.execPath, [cli, 'token', 'create', 'contoso', 'Entra connector', '30'], { env })).stdout) as { id: string; token: string; expiresAt: string };
+      const created = JSON.parse(
+        (
+          await run(
+            process.execPath,
+            [cli, 'token', 'create', 'contoso', 'Entra connector', '30'],
+            { env },
+          )
+        ).stdout,
+      ) as { id: string; token: string; expiresAt: string };
       expect(created.token).toMatch(/^scim_/);
       const users = `http://127.0.0.1:${port}/contoso/scim/v2/Users`;
       const ok = await fetch(users, { headers: { authorization: `Bearer ${created.token}` } });
       expect(ok.status).toBe(200);
-      const listed = JSON.parse((await run(process.execPath, [cli, 'token', 'list', 'contoso'], { env })).stdout) as { id: string; status: string }[];
+      const listed = JSON.parse(
+        (await run(process.execPath, [cli, 'token', 'list', 'contoso'], { env })).stdout,
+      ) as { id: string; status: string }[];
       expect(listed).toEqual([expect.objectContaining({ id: created.id, status: 'active' })]);
       expect(JSON.stringify(listed)).not.toContain(created.token);
       await run(process.execPath, [cli, 'token', 'revoke', 'contoso', created.id], { env });
@@ -70,10 +103,13 @@ describe('scim process', () => {
       let status = 200;
       for (let i = 0; i < 40 && status !== 401; i++) {
         await new Promise((r) => setTimeout(r, 250));
-        status = (await fetch(users, { headers: { authorization: `Bearer ${created.token}` } })).status;
+        status = (await fetch(users, { headers: { authorization: `Bearer ${created.token}` } }))
+          .status;
       }
       expect(status).toBe(401);
-      await expect(run(process.execPath, [cli, 'token', 'bogus', 'contoso'], { env })).rejects.toMatchObject({ code: 2 });
+      await expect(
+        run(process.execPath, [cli, 'token', 'bogus', 'contoso'], { env }),
+      ).rejects.toMatchObject({ code: 2 });
     } finally {
       expect(await p.stop('SIGTERM')).toBe(0);
     }

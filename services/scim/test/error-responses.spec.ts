@@ -9,7 +9,11 @@ const BASES = ['/scim/v2', '/errs/scim/v2'];
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 const expectScimError = (r: Reply, status: number, what: string) => {
-  expect({ what, status: r.status, body: r.body }).toMatchObject({ what, status, body: { schemas: [ERROR], status: String(status), detail: expect.any(String) } });
+  expect({ what, status: r.status, body: r.body }).toMatchObject({
+    what,
+    status,
+    body: { schemas: [ERROR], status: String(status), detail: expect.any(String) },
+  });
   expect(r.headers['content-type']).toMatch(/^application\/scim\+json/);
 };
 
@@ -22,18 +26,28 @@ describe('SCIM error responses', () => {
     s = await startScim();
     token = await s.directory('errs');
     aws = await s.directory('errs-aws', 'aws');
-    small = await startScim({ SCIM_BODY_LIMIT_BYTES: '2048' }, { shared: { pg: s.pg, nats: s.nats } });
+    small = await startScim(
+      { SCIM_BODY_LIMIT_BYTES: '2048' },
+      { shared: { pg: s.pg, nats: s.nats } },
+    );
   });
   afterAll(async () => {
     await small.close();
     await s.close();
   });
 
-  const body = (method: string) => (method === 'DELETE' ? undefined : { schemas: [USER], userName: 'nobody' });
+  const body = (method: string) =>
+    method === 'DELETE' ? undefined : { schemas: [USER], userName: 'nobody' };
 
   it('answers writes to the discovery endpoints with 405, Allow: GET, HEAD and the SCIM error schema', async () => {
     for (const base of BASES) {
-      for (const path of ['/ServiceProviderConfig', '/Schemas', `/Schemas/${USER}`, '/ResourceTypes', '/ResourceTypes/User']) {
+      for (const path of [
+        '/ServiceProviderConfig',
+        '/Schemas',
+        `/Schemas/${USER}`,
+        '/ResourceTypes',
+        '/ResourceTypes/User',
+      ]) {
         for (const method of WRITE_METHODS) {
           const r = await s.request(method, `${base}${path}`, { token, body: body(method) });
           expectScimError(r, 405, `${method} ${base}${path}`);
@@ -57,12 +71,28 @@ describe('SCIM error responses', () => {
   });
 
   it('keeps the table of allowed methods in step with the routes (no allowed method is refused as unknown)', async () => {
-    const sample = (re: RegExp) => ['Users', 'Groups', 'ServiceProviderConfig', 'Schemas', 'ResourceTypes', 'Users/no-such-id', 'Groups/no-such-id', 'Schemas/no-such-id', 'ResourceTypes/no-such-id'].filter((p) => re.test(p));
+    const sample = (re: RegExp) =>
+      [
+        'Users',
+        'Groups',
+        'ServiceProviderConfig',
+        'Schemas',
+        'ResourceTypes',
+        'Users/no-such-id',
+        'Groups/no-such-id',
+        'Schemas/no-such-id',
+        'ResourceTypes/no-such-id',
+      ].filter((p) => re.test(p));
     for (const route of SCIM_ROUTES) {
       for (const path of sample(route.path)) {
         for (const method of route.allow) {
-          const r = await s.request(method, `/scim/v2/${path}`, { token, body: method === 'POST' || method === 'PUT' || method === 'PATCH' ? {} : undefined });
-          expect({ method, path, status: r.status, detail: r.body?.detail }).not.toMatchObject({ status: 405 });
+          const r = await s.request(method, `/scim/v2/${path}`, {
+            token,
+            body: method === 'POST' || method === 'PUT' || method === 'PATCH' ? {} : undefined,
+          });
+          expect({ method, path, status: r.status, detail: r.body?.detail }).not.toMatchObject({
+            status: 405,
+          });
           if (r.status === 404 && method !== 'HEAD') expect(r.body.detail).toMatch(/not found/);
         }
       }
@@ -71,9 +101,21 @@ describe('SCIM error responses', () => {
 
   it('answers unknown paths under the base with a SCIM 404', async () => {
     for (const base of BASES) {
-      for (const path of ['', '/', '/Nope', '/Users/a/b', '/Schemas/x/y', '/Bulk', '/Me', '/Userz']) {
+      for (const path of [
+        '',
+        '/',
+        '/Nope',
+        '/Users/a/b',
+        '/Schemas/x/y',
+        '/Bulk',
+        '/Me',
+        '/Userz',
+      ]) {
         for (const method of ['GET', 'POST', 'DELETE']) {
-          const r = await s.request(method, `${base}${path}`, { token, body: method === 'POST' ? {} : undefined });
+          const r = await s.request(method, `${base}${path}`, {
+            token,
+            body: method === 'POST' ? {} : undefined,
+          });
           expectScimError(r, 404, `${method} ${base}${path}`);
         }
       }
@@ -82,7 +124,13 @@ describe('SCIM error responses', () => {
 
   it('says POST /.search on the base is not supported (per resource type it is), in the SCIM error schema', async () => {
     for (const path of ['/.search']) {
-      const r = await s.request('POST', `/scim/v2${path}`, { token, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName eq "x"' } });
+      const r = await s.request('POST', `/scim/v2${path}`, {
+        token,
+        body: {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+          filter: 'userName eq "x"',
+        },
+      });
       expectScimError(r, 404, path);
       expect(r.body.detail).toMatch(/\.search on the base is not supported/);
     }
@@ -104,18 +152,38 @@ describe('SCIM error responses', () => {
     const bigToken = await small.directory('errs-small');
     const big = JSON.stringify({ schemas: [USER], userName: 'big', title: 'x'.repeat(4096) });
     for (const url of ['/scim/v2/Users', '/scim/v2/Nope']) {
-      const r = await small.request('POST', url, { token: bigToken, raw: big, headers: { 'content-type': 'application/scim+json' } });
+      const r = await small.request('POST', url, {
+        token: bigToken,
+        raw: big,
+        headers: { 'content-type': 'application/scim+json' },
+      });
       expectScimError(r, 413, `413 ${url}`);
     }
     for (const url of ['/scim/v2/Users/%E0%A4%A', '/scim/v2/Users/%']) {
       const r = await s.request('GET', url, { token });
       expectScimError(r, 400, `bad URL ${url}`);
     }
-    const malformed = await s.request('POST', '/scim/v2/Users', { token, raw: '{"userName":', headers: { 'content-type': 'application/scim+json' } });
+    const malformed = await s.request('POST', '/scim/v2/Users', {
+      token,
+      raw: '{"userName":',
+      headers: { 'content-type': 'application/scim+json' },
+    });
     expectScimError(malformed, 400, 'malformed JSON');
     expect(malformed.body.scimType).toBe('invalidSyntax');
-    for (const ct of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/scim+json; charset=latin1', '', ';;']) {
-      const r = await s.request('POST', '/scim/v2/Users', { token, raw: '<user/>', headers: { 'content-type': ct } });
+    for (const ct of [
+      'text/plain',
+      'application/xml',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/scim+json; charset=latin1',
+      '',
+      ';;',
+    ]) {
+      const r = await s.request('POST', '/scim/v2/Users', {
+        token,
+        raw: '<user/>',
+        headers: { 'content-type': ct },
+      });
       expectScimError(r, r.status, `content-type ${ct}`);
       expect(r.status).toBeLessThan(500);
     }

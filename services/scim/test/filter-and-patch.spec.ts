@@ -11,10 +11,12 @@ import { USER_SCHEMA } from '../src/scim/attribute-defs';
 import { ScimError } from '../src/scim/scim-error';
 import { normaliseUser } from '../src/users/user-document';
 
-const sql = (compile: (f: FilterNode, p: Profile, b: SqlBuilder) => string) => (f: FilterNode, p: Profile) => {
-  const b = new SqlBuilder();
-  return { sql: compile(f, p, b), params: b.params };
-};
+const sql =
+  (compile: (f: FilterNode, p: Profile, b: SqlBuilder) => string) =>
+  (f: FilterNode, p: Profile) => {
+    const b = new SqlBuilder();
+    return { sql: compile(f, p, b), params: b.params };
+  };
 const userWhere = sql(userFilterSql);
 const groupWhere = sql(groupFilterSql);
 
@@ -36,18 +38,65 @@ function rng(seed: number) {
     return x / 0x7fffffff;
   };
 }
-const PIECES = ['userName', 'emails', '[', ']', '(', ')', '"', '\\"', 'eq', 'and', 'or', 'not', 'pr', ' ', '.', 'value', 'type', 'urn:ietf:params:scim:schemas:core:2.0:User:', '"x"', '12', 'true', 'null', '\\', '\u0000', 'é', '::', 'members', 'gt', '\n'];
+const PIECES = [
+  'userName',
+  'emails',
+  '[',
+  ']',
+  '(',
+  ')',
+  '"',
+  '\\"',
+  'eq',
+  'and',
+  'or',
+  'not',
+  'pr',
+  ' ',
+  '.',
+  'value',
+  'type',
+  'urn:ietf:params:scim:schemas:core:2.0:User:',
+  '"x"',
+  '12',
+  'true',
+  'null',
+  '\\',
+  '\u0000',
+  'é',
+  '::',
+  'members',
+  'gt',
+  '\n',
+];
 function randomText(r: () => number): string {
   if (r() < 0.3) return randomBytes(Math.floor(r() * 40)).toString('latin1');
-  return Array.from({ length: Math.floor(r() * 12) }, () => PIECES[Math.floor(r() * PIECES.length)]).join(r() < 0.5 ? ' ' : '');
+  return Array.from(
+    { length: Math.floor(r() * 12) },
+    () => PIECES[Math.floor(r() * PIECES.length)],
+  ).join(r() < 0.5 ? ' ' : '');
 }
 
 describe('filter parser', () => {
   it('parses the grammar of RFC 7644 §3.4.2.2', () => {
-    expect(parseFilter('userName eq "bjensen"')).toEqual({ kind: 'compare', path: { uri: undefined, attr: 'userName', sub: undefined }, op: 'eq', value: 'bjensen', quoted: true });
-    expect(parseFilter('title pr and (userType eq "Employee" or not (active eq false))')).toMatchObject({ kind: 'and', right: { kind: 'or', right: { kind: 'not' } } });
-    expect(parseFilter('emails[type eq "work" and value co "@example.com"]')).toMatchObject({ kind: 'valuePath', path: { attr: 'emails' }, filter: { kind: 'and' } });
-    expect(parseFilter('urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "O\'Malley"')).toMatchObject({
+    expect(parseFilter('userName eq "bjensen"')).toEqual({
+      kind: 'compare',
+      path: { uri: undefined, attr: 'userName', sub: undefined },
+      op: 'eq',
+      value: 'bjensen',
+      quoted: true,
+    });
+    expect(
+      parseFilter('title pr and (userType eq "Employee" or not (active eq false))'),
+    ).toMatchObject({ kind: 'and', right: { kind: 'or', right: { kind: 'not' } } });
+    expect(parseFilter('emails[type eq "work" and value co "@example.com"]')).toMatchObject({
+      kind: 'valuePath',
+      path: { attr: 'emails' },
+      filter: { kind: 'and' },
+    });
+    expect(
+      parseFilter('urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "O\'Malley"'),
+    ).toMatchObject({
       path: { uri: 'urn:ietf:params:scim:schemas:core:2.0:User', attr: 'name', sub: 'familyName' },
     });
     // JSON string escapes are decoded exactly.
@@ -76,8 +125,12 @@ describe('filter parser', () => {
   });
 
   it('bounds nesting and length instead of overflowing', () => {
-    expect(scimTypeOf(() => parseFilter(`${'('.repeat(5000)}userName eq "x"${')'.repeat(5000)}`))).toBe('invalidFilter');
-    expect(scimTypeOf(() => parseFilter(`userName eq "${'x'.repeat(5000)}"`))).toBe('invalidFilter');
+    expect(
+      scimTypeOf(() => parseFilter(`${'('.repeat(5000)}userName eq "x"${')'.repeat(5000)}`)),
+    ).toBe('invalidFilter');
+    expect(scimTypeOf(() => parseFilter(`userName eq "${'x'.repeat(5000)}"`))).toBe(
+      'invalidFilter',
+    );
   });
 
   it('refuses unknown attributes by name, and comparisons the attribute type does not allow', () => {
@@ -94,31 +147,67 @@ describe('filter parser', () => {
       ['__proto__ pr', '__proto__'],
       ['password eq "x"', 'password'],
     ]) {
-      expect(() => userWhere(parseFilter(f), 'default')).toThrow(expect.objectContaining({ scimType: 'invalidFilter', message: expect.stringContaining(named) }));
+      expect(() => userWhere(parseFilter(f), 'default')).toThrow(
+        expect.objectContaining({
+          scimType: 'invalidFilter',
+          message: expect.stringContaining(named),
+        }),
+      );
     }
-    for (const f of ['userName eq true', 'active gt true', 'active co "t"', 'meta.created co "2026"', 'meta.created gt "yesterday"', 'name eq "x"', 'userName gt null', 'title eq 5']) {
+    for (const f of [
+      'userName eq true',
+      'active gt true',
+      'active co "t"',
+      'meta.created co "2026"',
+      'meta.created gt "yesterday"',
+      'name eq "x"',
+      'userName gt null',
+      'title eq 5',
+    ]) {
       expect(scimTypeOf(() => userWhere(parseFilter(f), 'default'))).toBe('invalidFilter');
     }
-    expect(scimTypeOf(() => groupWhere(parseFilter('userName eq "x"'), 'default'))).toBe('invalidFilter');
+    expect(scimTypeOf(() => groupWhere(parseFilter('userName eq "x"'), 'default'))).toBe(
+      'invalidFilter',
+    );
   });
 
   it('translates to SQL with every value a parameter, using the indexed columns on the hot paths', () => {
-    expect(userWhere(parseFilter('userName eq "A" or externalId eq "b"'), 'default')).toEqual({ sql: '(u.user_name_lower = $1 OR (u.external_id IS NOT NULL AND u.external_id = $2))', params: ['a', 'b'] });
-    expect(userWhere(parseFilter('userName sw "A_%"'), 'default')).toEqual({ sql: 'u.user_name_lower LIKE $1', params: ['a\\_\\%%'] });
-    expect(userWhere(parseFilter('displayName co "Ba"'), 'default')).toEqual({ sql: '(u.display_name IS NOT NULL AND lower(u.display_name) LIKE $1)', params: ['%ba%'] });
-    expect(userWhere(parseFilter('emails.value co "X"'), 'default').sql).toContain('scim_joined(u.emails_lower) LIKE $1');
+    expect(userWhere(parseFilter('userName eq "A" or externalId eq "b"'), 'default')).toEqual({
+      sql: '(u.user_name_lower = $1 OR (u.external_id IS NOT NULL AND u.external_id = $2))',
+      params: ['a', 'b'],
+    });
+    expect(userWhere(parseFilter('userName sw "A_%"'), 'default')).toEqual({
+      sql: 'u.user_name_lower LIKE $1',
+      params: ['a\\_\\%%'],
+    });
+    expect(userWhere(parseFilter('displayName co "Ba"'), 'default')).toEqual({
+      sql: '(u.display_name IS NOT NULL AND lower(u.display_name) LIKE $1)',
+      params: ['%ba%'],
+    });
+    expect(userWhere(parseFilter('emails.value co "X"'), 'default').sql).toContain(
+      'scim_joined(u.emails_lower) LIKE $1',
+    );
     expect(groupWhere(parseFilter('members[value eq "u1"]'), 'default')).toEqual({
       sql: 'EXISTS (SELECT 1 FROM scim_memberships m JOIN scim_users mu ON mu.id = m.user_id WHERE m.group_id = g.id AND m.user_id = $1)',
       params: ['u1'],
     });
     // Values only ever travel as parameters.
-    expect(userWhere(parseFilter(`userName eq "x' OR 1=1 --"`), 'default')).toEqual({ sql: 'u.user_name_lower = $1', params: ["x' or 1=1 --"] });
-    expect(userWhere(parseFilter(`title eq "x' OR 1=1 --"`), 'default').sql).not.toContain('OR 1=1');
+    expect(userWhere(parseFilter(`userName eq "x' OR 1=1 --"`), 'default')).toEqual({
+      sql: 'u.user_name_lower = $1',
+      params: ["x' or 1=1 --"],
+    });
+    expect(userWhere(parseFilter(`title eq "x' OR 1=1 --"`), 'default').sql).not.toContain(
+      'OR 1=1',
+    );
   });
 
   it('in the aws profile accepts only eq with quoted values, joined by and', () => {
     expect(userWhere(parseFilter('userName eq "a" and externalId eq "b"'), 'aws')).toBeDefined();
-    for (const f of ['userName eq "a" or externalId eq "b"', 'active eq true', 'members[value eq "x"]']) {
+    for (const f of [
+      'userName eq "a" or externalId eq "b"',
+      'active eq true',
+      'members[value eq "x"]',
+    ]) {
       expect(scimTypeOf(() => userWhere(parseFilter(f), 'aws'))).toBe('invalidFilter');
     }
   });
@@ -133,10 +222,12 @@ describe('filter parser', () => {
           userWhere(f, 'default');
           groupWhere(f, 'aws');
         } catch (e) {
-          if (!(e instanceof ScimError) || e.status !== 400) throw new Error(`where(${JSON.stringify(text)}) threw ${String(e)}`);
+          if (!(e instanceof ScimError) || e.status !== 400)
+            throw new Error(`where(${JSON.stringify(text)}) threw ${String(e)}`);
         }
       } catch (e) {
-        if (!(e instanceof ScimError) || e.scimType !== 'invalidFilter') throw new Error(`parseFilter(${JSON.stringify(text)}) threw ${String(e)}`);
+        if (!(e instanceof ScimError) || e.scimType !== 'invalidFilter')
+          throw new Error(`parseFilter(${JSON.stringify(text)}) threw ${String(e)}`);
       }
     }
   });
@@ -151,35 +242,75 @@ describe('PATCH paths and operations', () => {
       { type: 'home', value: 'h@x' },
     ],
   });
-  const patch = (...ops: unknown[]) => applyPatch(base, parsePatchRequest({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: ops }), USER_SCHEMA);
+  const patch = (...ops: unknown[]) =>
+    applyPatch(
+      base,
+      parsePatchRequest({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: ops,
+      }),
+      USER_SCHEMA,
+    );
 
   it('parses value-filter paths with sub-attributes and URN prefixes', () => {
-    expect(parsePatchPath('emails[type eq "work"].value', USER_SCHEMA)).toMatchObject({ attr: 'emails', sub: 'value', filter: { kind: 'compare' } });
-    expect(parsePatchPath('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager', USER_SCHEMA)).toEqual({
+    expect(parsePatchPath('emails[type eq "work"].value', USER_SCHEMA)).toMatchObject({
+      attr: 'emails',
+      sub: 'value',
+      filter: { kind: 'compare' },
+    });
+    expect(
+      parsePatchPath(
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager',
+        USER_SCHEMA,
+      ),
+    ).toEqual({
       uri: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:user',
       attr: 'manager',
       sub: undefined,
     });
-    expect(parsePatchPath('URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:name.givenName', USER_SCHEMA)).toMatchObject({ attr: 'name', sub: 'givenName' });
+    expect(
+      parsePatchPath('URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:name.givenName', USER_SCHEMA),
+    ).toMatchObject({ attr: 'name', sub: 'givenName' });
   });
 
-  it.each(['', 'a.b.c', 'emails[type eq "work"', 'emails]', 'emails[type eq "work"]value', 'urn:x:y:z', '[x]', 'emails[type eq "a"][x]', 'na me'])('rejects path %p with invalidPath', (p) => {
+  it.each([
+    '',
+    'a.b.c',
+    'emails[type eq "work"',
+    'emails]',
+    'emails[type eq "work"]value',
+    'urn:x:y:z',
+    '[x]',
+    'emails[type eq "a"][x]',
+    'na me',
+  ])('rejects path %p with invalidPath', (p) => {
     expect(scimTypeOf(() => parsePatchPath(p, USER_SCHEMA))).toBe('invalidPath');
   });
 
   it('adds, replaces and removes through value filters', () => {
-    expect(patch({ op: 'replace', path: 'emails[type eq "home"].value', value: 'new@x' }).emails).toEqual([
+    expect(
+      patch({ op: 'replace', path: 'emails[type eq "home"].value', value: 'new@x' }).emails,
+    ).toEqual([
       { type: 'work', value: 'w@x', primary: true },
       { type: 'home', value: 'new@x' },
     ]);
-    expect(patch({ op: 'remove', path: 'emails[type eq "home"]' }).emails).toEqual([{ type: 'work', value: 'w@x', primary: true }]);
-    expect(patch({ op: 'add', path: 'emails[type eq "other"].value', value: 'o@x' }).emails).toHaveLength(3);
+    expect(patch({ op: 'remove', path: 'emails[type eq "home"]' }).emails).toEqual([
+      { type: 'work', value: 'w@x', primary: true },
+    ]);
+    expect(
+      patch({ op: 'add', path: 'emails[type eq "other"].value', value: 'o@x' }).emails,
+    ).toHaveLength(3);
     expect(patch({ op: 'remove', path: 'emails[type eq "nothing"]' }).emails).toHaveLength(2);
-    expect(patch({ op: 'remove', path: 'emails', value: [{ value: 'h@x', type: 'home' }] }).emails).toHaveLength(1);
+    expect(
+      patch({ op: 'remove', path: 'emails', value: [{ value: 'h@x', type: 'home' }] }).emails,
+    ).toHaveLength(1);
   });
 
   it('treats attribute names case-insensitively and keeps the stored spelling', () => {
-    const out = patch({ op: 'Replace', path: 'EMAILS[TYPE eq "WORK"].VALUE', value: 'W2@x' }, { op: 'add', path: 'NAME.GIVENNAME', value: 'G' });
+    const out = patch(
+      { op: 'Replace', path: 'EMAILS[TYPE eq "WORK"].VALUE', value: 'W2@x' },
+      { op: 'add', path: 'NAME.GIVENNAME', value: 'G' },
+    );
     expect(out.emails).toEqual([
       { type: 'work', value: 'W2@x', primary: true },
       { type: 'home', value: 'h@x' },
@@ -190,13 +321,29 @@ describe('PATCH paths and operations', () => {
   it('fuzz: random operations only ever yield a document or a 400-class ScimError', () => {
     const r = rng(7);
     const ops = ['add', 'Replace', 'remove', 'bogus', 5];
-    const values = [undefined, null, 'x', 'False', 3, [], [{ value: 'v' }], { 'name.givenName': 'x' }, { a: { b: 1 } }, true];
+    const values = [
+      undefined,
+      null,
+      'x',
+      'False',
+      3,
+      [],
+      [{ value: 'v' }],
+      { 'name.givenName': 'x' },
+      { a: { b: 1 } },
+      true,
+    ];
     for (let i = 0; i < 5000; i++) {
-      const op = { op: ops[Math.floor(r() * ops.length)], path: r() < 0.2 ? undefined : randomText(r), value: values[Math.floor(r() * values.length)] };
+      const op = {
+        op: ops[Math.floor(r() * ops.length)],
+        path: r() < 0.2 ? undefined : randomText(r),
+        value: values[Math.floor(r() * values.length)],
+      };
       try {
         normaliseUser(patch(op));
       } catch (e) {
-        if (!(e instanceof ScimError) || e.status >= 500) throw new Error(`patch(${JSON.stringify(op)}) threw ${String(e)}`);
+        if (!(e instanceof ScimError) || e.status >= 500)
+          throw new Error(`patch(${JSON.stringify(op)}) threw ${String(e)}`);
       }
     }
   });

@@ -16,7 +16,11 @@ const WORDS = ['', 'a', 'ab', 'b', 'ba', 'abc', 'c_', 'a%'];
 const DEPT = `${ENTERPRISE}:department`;
 
 const empty = (v: unknown): boolean =>
-  v === undefined || v === null || v === '' || (Array.isArray(v) && v.every(empty)) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+  v === undefined ||
+  v === null ||
+  v === '' ||
+  (Array.isArray(v) && v.every(empty)) ||
+  (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
 
 class Oracle extends Tester {
   override test(r: unknown, f: Filter): boolean {
@@ -47,7 +51,9 @@ function caseFold(f: Filter): Filter {
     case 'pr':
       return f;
     default:
-      return typeof f.compValue === 'string' && f.attrPath.toLowerCase() !== 'externalid' ? { ...f, compValue: f.compValue.toLowerCase() } : f;
+      return typeof f.compValue === 'string' && f.attrPath.toLowerCase() !== 'externalid'
+        ? { ...f, compValue: f.compValue.toLowerCase() }
+        : f;
   }
 }
 
@@ -60,19 +66,44 @@ const userArb = fc.record({
   active: fc.boolean(),
   givenName: maybe(word),
   department: maybe(word),
-  emails: fc.array(fc.record({ type: maybe(fc.constantFrom('work', 'home')), value: maybe(word) }), { maxLength: 2 }),
+  emails: fc.array(
+    fc.record({ type: maybe(fc.constantFrom('work', 'home')), value: maybe(word) }),
+    { maxLength: 2 },
+  ),
 });
 
 const quoted = (v: string) => JSON.stringify(v);
-const STRING_ATTRS = ['userName', 'displayName', 'title', 'externalId', 'emails.value', 'emails.type', 'name.givenName', DEPT];
+const STRING_ATTRS = [
+  'userName',
+  'displayName',
+  'title',
+  'externalId',
+  'emails.value',
+  'emails.type',
+  'name.givenName',
+  DEPT,
+];
 const OPS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'];
 const valueWord = fc.constantFrom(...WORDS, 'AB', 'Ab', 'u1', 'work', 'HOME');
 
-const stringLeaf = fc.tuple(fc.constantFrom(...STRING_ATTRS), fc.constantFrom(...OPS, 'pr'), valueWord).map(([a, op, v]) => (op === 'pr' ? `${a} pr` : `${a} ${op} ${quoted(v)}`));
-const boolLeaf = fc.tuple(fc.constantFrom('eq', 'ne'), fc.boolean()).map(([op, v]) => `active ${op} ${v}`);
-const subLeaf = fc.tuple(fc.constantFrom('type', 'value'), fc.constantFrom(...OPS, 'pr'), valueWord).map(([a, op, v]) => (op === 'pr' ? `${a} pr` : `${a} ${op} ${quoted(v)}`));
+const stringLeaf = fc
+  .tuple(fc.constantFrom(...STRING_ATTRS), fc.constantFrom(...OPS, 'pr'), valueWord)
+  .map(([a, op, v]) => (op === 'pr' ? `${a} pr` : `${a} ${op} ${quoted(v)}`));
+const boolLeaf = fc
+  .tuple(fc.constantFrom('eq', 'ne'), fc.boolean())
+  .map(([op, v]) => `active ${op} ${v}`);
+const subLeaf = fc
+  .tuple(fc.constantFrom('type', 'value'), fc.constantFrom(...OPS, 'pr'), valueWord)
+  .map(([a, op, v]) => (op === 'pr' ? `${a} pr` : `${a} ${op} ${quoted(v)}`));
 const subFilter: fc.Arbitrary<string> = fc.letrec<{ f: string }>((tie) => ({
-  f: fc.oneof({ depthSize: 'small', withCrossShrink: true }, subLeaf, fc.tuple(tie('f'), fc.constantFrom('and', 'or'), tie('f')).map(([l, op, r]) => `${l} ${op} ${r}`), tie('f').map((x) => `not (${x})`)),
+  f: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    subLeaf,
+    fc
+      .tuple(tie('f'), fc.constantFrom('and', 'or'), tie('f'))
+      .map(([l, op, r]) => `${l} ${op} ${r}`),
+    tie('f').map((x) => `not (${x})`),
+  ),
 })).f;
 const valuePath = subFilter.map((x) => `emails[${x}]`);
 
@@ -82,7 +113,9 @@ const filterArb: fc.Arbitrary<string> = fc.letrec<{ f: string }>((tie) => ({
     stringLeaf,
     boolLeaf,
     valuePath,
-    fc.tuple(tie('f'), fc.constantFrom('and', 'or', 'AND', 'Or'), tie('f')).map(([l, op, r]) => `${l} ${op} ${r}`),
+    fc
+      .tuple(tie('f'), fc.constantFrom('and', 'or', 'AND', 'Or'), tie('f'))
+      .map(([l, op, r]) => `${l} ${op} ${r}`),
     tie('f').map((x) => `(${x})`),
     tie('f').map((x) => `not (${x})`),
   ),
@@ -97,13 +130,20 @@ describe('filters: differential test against an independent evaluator', () => {
     token = await s.directory('differential');
     const users = fc.sample(userArb, { seed: SEED, numRuns: 16 });
     for (const [i, u] of users.entries()) {
-      const doc: Record<string, unknown> = { schemas: [USER, ENTERPRISE], userName: `u${i}${WORDS[i % WORDS.length]}`, active: u.active };
+      const doc: Record<string, unknown> = {
+        schemas: [USER, ENTERPRISE],
+        userName: `u${i}${WORDS[i % WORDS.length]}`,
+        active: u.active,
+      };
       if (u.displayName !== undefined) doc.displayName = u.displayName;
       if (u.title !== undefined) doc.title = u.title;
       if (u.externalId !== undefined) doc.externalId = u.externalId;
       if (u.givenName !== undefined) doc.name = { givenName: u.givenName };
       if (u.department !== undefined) doc[ENTERPRISE] = { department: u.department };
-      if (u.emails.length) doc.emails = u.emails.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
+      if (u.emails.length)
+        doc.emails = u.emails.map((e) =>
+          Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)),
+        );
       const r = await s.request('POST', '/scim/v2/Users', { token, body: doc });
       expect(r.status).toBe(201);
       docs.set(r.body.id, doc);
@@ -116,10 +156,20 @@ describe('filters: differential test against an independent evaluator', () => {
       fc.asyncProperty(filterArb, async (filter) => {
         const oracle = new Oracle();
         const f = caseFold(oracleParse(filter));
-        const want = [...docs].filter(([, d]) => oracle.test(d, f)).map(([id]) => id).sort();
-        const r = await s.request('GET', `/scim/v2/Users?count=100&filter=${encodeURIComponent(filter)}`, { token });
+        const want = [...docs]
+          .filter(([, d]) => oracle.test(d, f))
+          .map(([id]) => id)
+          .sort();
+        const r = await s.request(
+          'GET',
+          `/scim/v2/Users?count=100&filter=${encodeURIComponent(filter)}`,
+          { token },
+        );
         expect({ filter, status: r.status }).toEqual({ filter, status: 200 });
-        expect({ filter, ids: r.body.Resources.map((x: { id: string }) => x.id).sort() }).toEqual({ filter, ids: want });
+        expect({ filter, ids: r.body.Resources.map((x: { id: string }) => x.id).sort() }).toEqual({
+          filter,
+          ids: want,
+        });
       }),
       { seed: SEED, numRuns: RUNS },
     );

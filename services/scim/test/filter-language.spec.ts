@@ -50,14 +50,28 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
     s = await startScim();
     token = await s.directory('filters');
     for (const [who, body] of Object.entries(USERS)) {
-      const r = await s.request('POST', '/scim/v2/Users', { token, body: { schemas: [USER, ENTERPRISE], ...body } });
+      const r = await s.request('POST', '/scim/v2/Users', {
+        token,
+        body: { schemas: [USER, ENTERPRISE], ...body },
+      });
       expect(r.status).toBe(201);
       ids.set(who, r.body.id);
       created.set(who, r.body.meta.created);
       await new Promise((res) => setTimeout(res, 5)); // distinct creation milliseconds
     }
-    for (const [name, members] of [['Engineers', ['alice', 'dave']], ['Sales Team', ['bob']], ['Empty', []]] as const) {
-      const r = await s.request('POST', '/scim/v2/Groups', { token, body: { schemas: [GROUP], displayName: name, members: members.map((m) => ({ value: ids.get(m) })) } });
+    for (const [name, members] of [
+      ['Engineers', ['alice', 'dave']],
+      ['Sales Team', ['bob']],
+      ['Empty', []],
+    ] as const) {
+      const r = await s.request('POST', '/scim/v2/Groups', {
+        token,
+        body: {
+          schemas: [GROUP],
+          displayName: name,
+          members: members.map((m) => ({ value: ids.get(m) })),
+        },
+      });
       expect(r.status).toBe(201);
       ids.set(name, r.body.id);
     }
@@ -65,7 +79,9 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
   afterAll(async () => s.close());
 
   const list = async (type: 'Users' | 'Groups', filter: string) => {
-    const r = await s.request('GET', `/scim/v2/${type}?filter=${encodeURIComponent(filter)}`, { token });
+    const r = await s.request('GET', `/scim/v2/${type}?filter=${encodeURIComponent(filter)}`, {
+      token,
+    });
     return r;
   };
   const namesOf = (body: { Resources: { id: string }[] }): string[] => {
@@ -114,8 +130,14 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
     ['NAME.GIVENNAME pr', ['alice']],
     ['name pr', ['alice', 'carol']],
     ['urn:ietf:params:scim:schemas:core:2.0:User:name.givenName sw "al"', ['alice']],
-    ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "R&D"', ['alice', 'dave']],
-    ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department pr', ['alice', 'bob', 'dave']],
+    [
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "R&D"',
+      ['alice', 'dave'],
+    ],
+    [
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department pr',
+      ['alice', 'bob', 'dave'],
+    ],
     // Precedence: not > and > or.
     ['userName sw "alice" or userName sw "bob" and active eq true', ['alice']],
     ['(userName sw "alice" or userName sw "bob") and active eq false', ['bob']],
@@ -132,7 +154,10 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
 
   it.each(userCases)('Users %s', async (filter, want) => {
     const r = await list('Users', filter);
-    expect({ status: r.status, names: r.status === 200 ? namesOf(r.body) : r.body }).toEqual({ status: 200, names: [...want].sort() });
+    expect({ status: r.status, names: r.status === 200 ? namesOf(r.body) : r.body }).toEqual({
+      status: 200,
+      names: [...want].sort(),
+    });
     expect(r.body.totalResults).toBe(want.length);
   });
 
@@ -161,9 +186,15 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
   });
 
   it('finds groups by member id (caseExact)', async () => {
-    expect(namesOf((await list('Groups', `members.value eq "${ids.get('alice')}"`)).body)).toEqual(['Engineers']);
-    expect(namesOf((await list('Groups', `members eq "${ids.get('bob')}"`)).body)).toEqual(['Sales Team']);
-    expect(namesOf((await list('Users', `groups.value eq "${ids.get('Empty')}"`)).body)).toEqual([]);
+    expect(namesOf((await list('Groups', `members.value eq "${ids.get('alice')}"`)).body)).toEqual([
+      'Engineers',
+    ]);
+    expect(namesOf((await list('Groups', `members eq "${ids.get('bob')}"`)).body)).toEqual([
+      'Sales Team',
+    ]);
+    expect(namesOf((await list('Users', `groups.value eq "${ids.get('Empty')}"`)).body)).toEqual(
+      [],
+    );
   });
 
   it.each([
@@ -178,7 +209,10 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
   ])('refuses %s with 400 invalidFilter naming %s', async (filter, named) => {
     const r = await list('Users', filter);
     expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ scimType: 'invalidFilter', detail: expect.stringContaining(named) });
+    expect(r.body).toMatchObject({
+      scimType: 'invalidFilter',
+      detail: expect.stringContaining(named),
+    });
   });
 
   it('sorts by sortBy/sortOrder (RFC 7644 §3.4.2.3): caseExact order, absent values last, with filter and paging', async () => {
@@ -189,36 +223,94 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
       return r.body.Resources.map((x: { id: string }) => byId.get(x.id));
     };
     expect(await order('Users', 'sortBy=userName')).toEqual(['alice', 'bob', 'carol', 'dave']);
-    expect(await order('Users', 'sortBy=USERNAME&sortOrder=Descending')).toEqual(['dave', 'carol', 'bob', 'alice']);
-    expect(await order('Users', 'sortBy=displayName&sortOrder=descending')).toEqual(['dave', 'bob', 'alice', 'carol']);
+    expect(await order('Users', 'sortBy=USERNAME&sortOrder=Descending')).toEqual([
+      'dave',
+      'carol',
+      'bob',
+      'alice',
+    ]);
+    expect(await order('Users', 'sortBy=displayName&sortOrder=descending')).toEqual([
+      'dave',
+      'bob',
+      'alice',
+      'carol',
+    ]);
     expect(await order('Users', 'sortBy=title')).toEqual(['bob', 'alice', 'dave', 'carol']);
-    expect(await order('Users', 'sortBy=meta.created&sortOrder=descending')).toEqual(['dave', 'carol', 'bob', 'alice']);
+    expect(await order('Users', 'sortBy=meta.created&sortOrder=descending')).toEqual([
+      'dave',
+      'carol',
+      'bob',
+      'alice',
+    ]);
     // "R&D" and "r&d" tie case-insensitively (then in id order).
     const byDept = await order('Users', `sortBy=${encodeURIComponent(`${ENTERPRISE}:department`)}`);
-    expect([[...byDept.slice(0, 2)].sort(), byDept.slice(2)]).toEqual([['alice', 'dave'], ['bob', 'carol']]);
-    expect(await order('Users', `filter=${encodeURIComponent('userName ne "x"')}&sortBy=userName&startIndex=2&count=2`)).toEqual(['bob', 'carol']);
-    expect(await order('Groups', 'sortBy=displayName&sortOrder=descending')).toEqual(['Sales Team', 'Engineers', 'Empty']);
-    for (const qs of ['sortBy=emails', 'sortBy=nosuch', 'sortBy=name', 'sortBy=password', 'sortOrder=sideways', 'sortBy=userName&cursor=']) {
+    expect([[...byDept.slice(0, 2)].sort(), byDept.slice(2)]).toEqual([
+      ['alice', 'dave'],
+      ['bob', 'carol'],
+    ]);
+    expect(
+      await order(
+        'Users',
+        `filter=${encodeURIComponent('userName ne "x"')}&sortBy=userName&startIndex=2&count=2`,
+      ),
+    ).toEqual(['bob', 'carol']);
+    expect(await order('Groups', 'sortBy=displayName&sortOrder=descending')).toEqual([
+      'Sales Team',
+      'Engineers',
+      'Empty',
+    ]);
+    for (const qs of [
+      'sortBy=emails',
+      'sortBy=nosuch',
+      'sortBy=name',
+      'sortBy=password',
+      'sortOrder=sideways',
+      'sortBy=userName&cursor=',
+    ]) {
       const r = await s.request('GET', `/scim/v2/Users?${qs}`, { token });
-      expect({ qs, status: r.status, scimType: r.body.scimType }).toEqual({ qs, status: 400, scimType: 'invalidValue' });
+      expect({ qs, status: r.status, scimType: r.body.scimType }).toEqual({
+        qs,
+        status: 400,
+        scimType: 'invalidValue',
+      });
     }
-    expect((await s.request('GET', '/scim/v2/ServiceProviderConfig', { token })).body.sort).toEqual({ supported: true });
+    expect((await s.request('GET', '/scim/v2/ServiceProviderConfig', { token })).body.sort).toEqual(
+      { supported: true },
+    );
   });
 
   it('answers POST /Users/.search and /Groups/.search (RFC 7644 §3.4.3) exactly like the GET', async () => {
     const SEARCH = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
     const filter = 'emails[type eq "work"] or title eq "ENGINEER"';
-    const get = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(filter)}&sortBy=userName&sortOrder=descending&startIndex=1&count=5&attributes=userName,emails`, { token });
+    const get = await s.request(
+      'GET',
+      `/scim/v2/Users?filter=${encodeURIComponent(filter)}&sortBy=userName&sortOrder=descending&startIndex=1&count=5&attributes=userName,emails`,
+      { token },
+    );
     const post = await s.request('POST', '/scim/v2/Users/.search', {
       token,
-      body: { schemas: [SEARCH], filter, sortBy: 'userName', sortOrder: 'descending', startIndex: 1, count: 5, attributes: ['userName', 'emails'] },
+      body: {
+        schemas: [SEARCH],
+        filter,
+        sortBy: 'userName',
+        sortOrder: 'descending',
+        startIndex: 1,
+        count: 5,
+        attributes: ['userName', 'emails'],
+      },
     });
     expect(post.status).toBe(200);
     expect(post.headers['content-type']).toMatch(/^application\/scim\+json/);
     expect(post.body).toEqual(get.body);
     expect(namesOf(post.body)).toEqual(['alice', 'dave']);
-    const groups = await s.request('POST', '/filters/scim/v2/Groups/.search', { token, body: { schemas: [SEARCH], filter: 'displayName sw "e"', excludedAttributes: ['members'] } });
-    expect({ status: groups.status, names: namesOf(groups.body) }).toEqual({ status: 200, names: ['Empty', 'Engineers'] });
+    const groups = await s.request('POST', '/filters/scim/v2/Groups/.search', {
+      token,
+      body: { schemas: [SEARCH], filter: 'displayName sw "e"', excludedAttributes: ['members'] },
+    });
+    expect({ status: groups.status, names: namesOf(groups.body) }).toEqual({
+      status: 200,
+      names: ['Empty', 'Engineers'],
+    });
     for (const [body, scimType] of [
       [{ filter: 'userName pr' }, 'invalidSyntax'],
       [{ schemas: [SEARCH], filter: 5 }, 'invalidValue'],
@@ -227,19 +319,47 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
       [{ schemas: [SEARCH], filter: 'nosuch pr' }, 'invalidFilter'],
     ] as const) {
       const r = await s.request('POST', '/scim/v2/Users/.search', { token, body });
-      expect({ body, status: r.status, scimType: r.body.scimType }).toEqual({ body, status: 400, scimType });
+      expect({ body, status: r.status, scimType: r.body.scimType }).toEqual({
+        body,
+        status: 400,
+        scimType,
+      });
     }
   });
 
   it('keeps AWS limits in the aws profile: only eq with quoted values joined by and, in AWS error shape', async () => {
     const aws = await s.directory('filters-aws', 'aws');
-    await s.request('POST', '/scim/v2/Users', { token: aws, body: { schemas: [USER], userName: 'x@y.z', displayName: 'X', name: { givenName: 'X', familyName: 'Y' } } });
-    const ok = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "X@Y.Z" and displayName eq "x"')}&sortBy=nosuch&sortOrder=x`, { token: aws });
+    await s.request('POST', '/scim/v2/Users', {
+      token: aws,
+      body: {
+        schemas: [USER],
+        userName: 'x@y.z',
+        displayName: 'X',
+        name: { givenName: 'X', familyName: 'Y' },
+      },
+    });
+    const ok = await s.request(
+      'GET',
+      `/scim/v2/Users?filter=${encodeURIComponent('userName eq "X@Y.Z" and displayName eq "x"')}&sortBy=nosuch&sortOrder=x`,
+      { token: aws },
+    );
     expect(ok.body.totalResults).toBe(1); // sortBy is ignored there, as the aws ServiceProviderConfig says sort is unsupported
-    for (const f of ['userName sw "x"', 'not (userName eq "x")', 'userName eq "x" or userName eq "y"', 'emails[value eq "x"]', 'title pr']) {
-      const r = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(f)}`, { token: aws });
+    for (const f of [
+      'userName sw "x"',
+      'not (userName eq "x")',
+      'userName eq "x" or userName eq "y"',
+      'emails[value eq "x"]',
+      'title pr',
+    ]) {
+      const r = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(f)}`, {
+        token: aws,
+      });
       expect({ f, status: r.status }).toEqual({ f, status: 400 });
-      expect(r.body).toMatchObject({ schema: [expect.any(String)], exceptionRequestId: expect.any(String), detail: expect.stringContaining('ValidationException') });
+      expect(r.body).toMatchObject({
+        schema: [expect.any(String)],
+        exceptionRequestId: expect.any(String),
+        detail: expect.stringContaining('ValidationException'),
+      });
     }
   });
 });

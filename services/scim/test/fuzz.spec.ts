@@ -1,6 +1,20 @@
 import fc from 'fast-check';
-import { attrList, filterText, groupBody, pagingParam, patchBody, userBody } from './support/fuzz-arbitraries';
-import { ENTERPRISE, GROUP, startScim, USER, type Reply, type ScimTestApp } from './support/scim-app';
+import {
+  attrList,
+  filterText,
+  groupBody,
+  pagingParam,
+  patchBody,
+  userBody,
+} from './support/fuzz-arbitraries';
+import {
+  ENTERPRISE,
+  GROUP,
+  startScim,
+  USER,
+  type Reply,
+  type ScimTestApp,
+} from './support/scim-app';
 
 // Property-based fuzzing of the running service (Fastify + Nest + PostgreSQL, through inject) in
 // the default (Entra) and the aws profile: no 5xx ever, every 4xx in the SCIM error schema, a
@@ -25,8 +39,14 @@ function check(r: Reply, what: string): void {
   if (r.status >= 500) throw new Error(`${what}: ${r.status} ${r.text.slice(0, 300)}`);
   if (r.status < 400 || r.text === '') return; // HEAD-like bodyless errors do not occur here
   const b = r.body as { schemas?: unknown; status?: unknown; detail?: unknown } | undefined;
-  const ok = !!b && Array.isArray(b.schemas) && b.schemas.includes(ERROR) && b.status === String(r.status) && typeof b.detail === 'string';
-  if (!ok || !/^application\/scim\+json/.test(String(r.headers['content-type']))) throw new Error(`${what}: ${r.status} not in the SCIM error schema: ${r.text.slice(0, 300)}`);
+  const ok =
+    !!b &&
+    Array.isArray(b.schemas) &&
+    b.schemas.includes(ERROR) &&
+    b.status === String(r.status) &&
+    typeof b.detail === 'string';
+  if (!ok || !/^application\/scim\+json/.test(String(r.headers['content-type'])))
+    throw new Error(`${what}: ${r.status} not in the SCIM error schema: ${r.text.slice(0, 300)}`);
 }
 
 describe('SCIM over HTTP under fuzzed input', () => {
@@ -36,7 +56,10 @@ describe('SCIM over HTTP under fuzzed input', () => {
   const untouched: { url: string; token: string; body: unknown }[] = [];
 
   const send = (t: Tenant, method: string, path: string, raw?: string) =>
-    s.request(method, `${t.base}${path}`, { token: t.token, ...(raw === undefined ? {} : { raw, headers: { 'content-type': 'application/scim+json' } }) });
+    s.request(method, `${t.base}${path}`, {
+      token: t.token,
+      ...(raw === undefined ? {} : { raw, headers: { 'content-type': 'application/scim+json' } }),
+    });
   const read = async (t: Tenant, path: string) => {
     const r = await send(t, 'GET', path);
     check(r, `GET ${path}`);
@@ -48,7 +71,12 @@ describe('SCIM over HTTP under fuzzed input', () => {
     for (const profile of ['default', 'aws'] as const) {
       const dir = `fuzz-${profile}`;
       const token = await s.directory(dir, profile);
-      const t: Tenant = { token, base: profile === 'aws' ? `/${dir}/scim/v2` : '/scim/v2', userId: '', groupId: '' };
+      const t: Tenant = {
+        token,
+        base: profile === 'aws' ? `/${dir}/scim/v2` : '/scim/v2',
+        userId: '',
+        groupId: '',
+      };
       const user = (userName: string) => ({
         schemas: [USER, ENTERPRISE],
         userName,
@@ -64,9 +92,22 @@ describe('SCIM over HTTP under fuzzed input', () => {
       };
       t.userId = (await post('/Users', user(`victim-${profile}`))).id;
       const keep = (await post('/Users', user(`keep-${profile}`))).id;
-      t.groupId = (await post('/Groups', { schemas: [GROUP], displayName: `victims-${profile}`, members: [{ value: t.userId }] })).id;
-      const keepGroup = (await post('/Groups', { schemas: [GROUP], displayName: `keep-${profile}`, members: [{ value: keep }] })).id;
-      for (const url of [`${t.base}/Users/${keep}`, `${t.base}/Groups/${keepGroup}`]) untouched.push({ url, token, body: (await s.request('GET', url, { token })).body });
+      t.groupId = (
+        await post('/Groups', {
+          schemas: [GROUP],
+          displayName: `victims-${profile}`,
+          members: [{ value: t.userId }],
+        })
+      ).id;
+      const keepGroup = (
+        await post('/Groups', {
+          schemas: [GROUP],
+          displayName: `keep-${profile}`,
+          members: [{ value: keep }],
+        })
+      ).id;
+      for (const url of [`${t.base}/Users/${keep}`, `${t.base}/Groups/${keepGroup}`])
+        untouched.push({ url, token, body: (await s.request('GET', url, { token })).body });
       tenants[profile] = t;
     }
   });
@@ -76,64 +117,114 @@ describe('SCIM over HTTP under fuzzed input', () => {
 
   it('answers generated filters with 200 or a SCIM 400', async () => {
     await fc.assert(
-      fc.asyncProperty(tenant, fc.constantFrom('/Users', '/Groups'), filterText, async (p, path, f) => {
-        const r = await send(tenants[p], 'GET', `${path}?filter=${encodeURIComponent(f)}`);
-        check(r, `${p} GET ${path} filter=${f}`);
-        if (r.status !== 200 && !(r.status === 400 && ['invalidFilter', 'invalidValue'].includes(r.body.scimType))) throw new Error(`unexpected ${r.status} ${r.text}`);
-      }),
+      fc.asyncProperty(
+        tenant,
+        fc.constantFrom('/Users', '/Groups'),
+        filterText,
+        async (p, path, f) => {
+          const r = await send(tenants[p], 'GET', `${path}?filter=${encodeURIComponent(f)}`);
+          check(r, `${p} GET ${path} filter=${f}`);
+          if (
+            r.status !== 200 &&
+            !(r.status === 400 && ['invalidFilter', 'invalidValue'].includes(r.body.scimType))
+          )
+            throw new Error(`unexpected ${r.status} ${r.text}`);
+        },
+      ),
       params(RUNS * 3),
     );
   });
 
   it('answers generated attributes, excludedAttributes, sortBy and paging without 5xx', async () => {
     const query = fc.record(
-      { attributes: attrList, excludedAttributes: attrList, sortBy: attrList, sortOrder: fc.constantFrom('ascending', 'descending', 'x'), count: pagingParam, startIndex: pagingParam },
+      {
+        attributes: attrList,
+        excludedAttributes: attrList,
+        sortBy: attrList,
+        sortOrder: fc.constantFrom('ascending', 'descending', 'x'),
+        count: pagingParam,
+        startIndex: pagingParam,
+      },
       { requiredKeys: [] },
     );
     await fc.assert(
-      fc.asyncProperty(tenant, fc.constantFrom('/Users', '/Groups', 'user', 'group'), query, async (p, target, q) => {
-        const t = tenants[p];
-        const path = target === 'user' ? `/Users/${t.userId}` : target === 'group' ? `/Groups/${t.groupId}` : target;
-        const qs = new URLSearchParams(q as Record<string, string>).toString();
-        const r = await send(t, 'GET', `${path}?${qs}`);
-        check(r, `${p} GET ${path}?${qs}`);
-        if (r.status === 200 && !target.startsWith('/')) expect(r.body.id).toBe(target === 'user' ? t.userId : t.groupId);
-      }),
+      fc.asyncProperty(
+        tenant,
+        fc.constantFrom('/Users', '/Groups', 'user', 'group'),
+        query,
+        async (p, target, q) => {
+          const t = tenants[p];
+          const path =
+            target === 'user'
+              ? `/Users/${t.userId}`
+              : target === 'group'
+                ? `/Groups/${t.groupId}`
+                : target;
+          const qs = new URLSearchParams(q as Record<string, string>).toString();
+          const r = await send(t, 'GET', `${path}?${qs}`);
+          check(r, `${p} GET ${path}?${qs}`);
+          if (r.status === 200 && !target.startsWith('/'))
+            expect(r.body.id).toBe(target === 'user' ? t.userId : t.groupId);
+        },
+      ),
       params(RUNS * 2),
     );
   });
 
   it('applies generated PATCH requests all or nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(tenant, fc.constantFrom('Users', 'Groups'), patchBody, async (p, type, body) => {
-        const t = tenants[p];
-        const path = `/${type}/${type === 'Users' ? t.userId : t.groupId}`;
-        const before = await read(t, path);
-        const r = await send(t, 'PATCH', path, body);
-        check(r, `${p} PATCH ${path} ${body.slice(0, 500)}`);
-        const after = await read(t, path);
-        if (r.status >= 400) expect(after.body).toEqual(before.body);
-        // Whatever was accepted must still be readable and projectable.
-        check(await send(t, 'GET', `/${type}?excludedAttributes=${encodeURIComponent(`emails,${ENTERPRISE}:manager`)}&count=5`), 'list after PATCH');
-      }),
+      fc.asyncProperty(
+        tenant,
+        fc.constantFrom('Users', 'Groups'),
+        patchBody,
+        async (p, type, body) => {
+          const t = tenants[p];
+          const path = `/${type}/${type === 'Users' ? t.userId : t.groupId}`;
+          const before = await read(t, path);
+          const r = await send(t, 'PATCH', path, body);
+          check(r, `${p} PATCH ${path} ${body.slice(0, 500)}`);
+          const after = await read(t, path);
+          if (r.status >= 400) expect(after.body).toEqual(before.body);
+          // Whatever was accepted must still be readable and projectable.
+          check(
+            await send(
+              t,
+              'GET',
+              `/${type}?excludedAttributes=${encodeURIComponent(`emails,${ENTERPRISE}:manager`)}&count=5`,
+            ),
+            'list after PATCH',
+          );
+        },
+      ),
       params(RUNS * 2),
     );
   });
 
   it('creates and replaces from generated bodies, or refuses them without a trace', async () => {
     await fc.assert(
-      fc.asyncProperty(tenant, fc.oneof(fc.tuple(fc.constant('Users'), userBody), fc.tuple(fc.constant('Groups'), groupBody)), fc.boolean(), async (p, [type, body], replace) => {
-        const t = tenants[p];
-        const path = replace ? `/${type}/${type === 'Users' ? t.userId : t.groupId}` : `/${type}`;
-        const before = replace ? await read(t, path) : undefined;
-        const r = await send(t, replace ? 'PUT' : 'POST', path, body);
-        check(r, `${p} ${replace ? 'PUT' : 'POST'} ${path} ${body.slice(0, 500)}`);
-        if (r.status >= 400 && before) expect((await read(t, path)).body).toEqual(before.body);
-        if (r.status === 201) {
-          const got = await read(t, `/${type}/${r.body.id}?attributes=${encodeURIComponent(`${ENTERPRISE}:department,emails.value,name`)}`);
-          expect(got.status).toBe(200);
-        }
-      }),
+      fc.asyncProperty(
+        tenant,
+        fc.oneof(
+          fc.tuple(fc.constant('Users'), userBody),
+          fc.tuple(fc.constant('Groups'), groupBody),
+        ),
+        fc.boolean(),
+        async (p, [type, body], replace) => {
+          const t = tenants[p];
+          const path = replace ? `/${type}/${type === 'Users' ? t.userId : t.groupId}` : `/${type}`;
+          const before = replace ? await read(t, path) : undefined;
+          const r = await send(t, replace ? 'PUT' : 'POST', path, body);
+          check(r, `${p} ${replace ? 'PUT' : 'POST'} ${path} ${body.slice(0, 500)}`);
+          if (r.status >= 400 && before) expect((await read(t, path)).body).toEqual(before.body);
+          if (r.status === 201) {
+            const got = await read(
+              t,
+              `/${type}/${r.body.id}?attributes=${encodeURIComponent(`${ENTERPRISE}:department,emails.value,name`)}`,
+            );
+            expect(got.status).toBe(200);
+          }
+        },
+      ),
       params(RUNS * 2),
     );
   });

@@ -40,7 +40,10 @@ export const tokenBrokerEnv = z.object({
 });
 
 export type TokenBrokerEnv = z.infer<typeof tokenBrokerEnv>;
-export type TokenBrokerConfig = Omit<TokenBrokerEnv, 'ENTRA_AUTHORITY_HOST'> & { ENTRA_AUTHORITY_HOST: string; brokerDoc: BrokerConfigDoc };
+export type TokenBrokerConfig = Omit<TokenBrokerEnv, 'ENTRA_AUTHORITY_HOST'> & {
+  ENTRA_AUTHORITY_HOST: string;
+  brokerDoc: BrokerConfigDoc;
+};
 
 const PUBLIC_CLOUD_AUTHORITY = 'https://login.microsoftonline.com';
 
@@ -63,11 +66,16 @@ export function loadTokenBrokerConfig(e: NodeJS.ProcessEnv = process.env): Token
 function crossChecks(e: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   if (!e.TOKEN_BROKER_CONFIG === !e.TOKEN_BROKER_CONFIG_FILE) {
-    problems.push('TOKEN_BROKER_CONFIG: set exactly one of TOKEN_BROKER_CONFIG (JSON) or TOKEN_BROKER_CONFIG_FILE (path)');
+    problems.push(
+      'TOKEN_BROKER_CONFIG: set exactly one of TOKEN_BROKER_CONFIG (JSON) or TOKEN_BROKER_CONFIG_FILE (path)',
+    );
   }
   if ((e.AZURE_CREDENTIAL ?? 'workload') === 'workload') {
     for (const k of ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_FEDERATED_TOKEN_FILE']) {
-      if (!e[k]) problems.push(`${k}: is required but not set (the AKS workload identity webhook injects it)`);
+      if (!e[k])
+        problems.push(
+          `${k}: is required but not set (the AKS workload identity webhook injects it)`,
+        );
     }
   }
   return problems;

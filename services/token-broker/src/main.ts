@@ -5,4 +5,8 @@ import { bootService } from '@idp/service-kit';
 import { AppModule } from './app.module';
 import { loadTokenBrokerConfig } from './config';
 
-void bootService({ name: 'token-broker', loadConfig: () => loadTokenBrokerConfig(), module: (c) => AppModule.forRoot(c) });
+void bootService({
+  name: 'token-broker',
+  loadConfig: () => loadTokenBrokerConfig(),
+  module: (c) => AppModule.forRoot(c),
+});

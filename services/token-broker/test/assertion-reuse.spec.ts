@@ -5,7 +5,14 @@
 import { request, tokensAcquireSubject, TokensAcquire, type ReplyOf } from '@idp/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ids, POLICY_SCOPE, POLICY_SCOPE_BY_ID } from './support/seed';
-import { entraError, entraUnreachable, startInProcessBroker, startStack, type InProcessBroker, type Stack } from './support/stack';
+import {
+  entraError,
+  entraUnreachable,
+  startInProcessBroker,
+  startStack,
+  type InProcessBroker,
+  type Stack,
+} from './support/stack';
 import { validateAppToken } from './support/validate';
 
 type Reply = ReplyOf<typeof TokensAcquire>;
@@ -19,14 +26,25 @@ describe('client assertion reuse', () => {
   let reader: NatsConnection;
 
   const acquire = (scope: string): Promise<Reply> =>
-    request(reader, TokensAcquire, { registration: 'policy-daemon', scope }, { subject: tokensAcquireSubject('policy-reader'), timeout: 20000 });
-  const burst = (n: number): Promise<Reply[]> => Promise.all(Array.from({ length: n }, (_, i) => acquire(i % 2 ? POLICY_SCOPE : POLICY_SCOPE_BY_ID)));
+    request(
+      reader,
+      TokensAcquire,
+      { registration: 'policy-daemon', scope },
+      { subject: tokensAcquireSubject('policy-reader'), timeout: 20000 },
+    );
+  const burst = (n: number): Promise<Reply[]> =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) => acquire(i % 2 ? POLICY_SCOPE : POLICY_SCOPE_BY_ID)),
+    );
   const tokenOf = (r: Reply): string => {
     if (!r.ok) throw new Error(`expected a token, got ${r.error.code}: ${r.error.message}`);
     return r.accessToken;
   };
   const signs = (): number => stack.dev.keyVault?.stats().signCount ?? NaN;
-  const valid = async (r: Reply) => expect((await validateAppToken(stack.dev.identityUrl, ids.contoso, ids.policyApi, tokenOf(r))).roles).toContain('Policies.Read.All');
+  const valid = async (r: Reply) =>
+    expect(
+      (await validateAppToken(stack.dev.identityUrl, ids.contoso, ids.policyApi, tokenOf(r))).roles,
+    ).toContain('Policies.Read.All');
 
   beforeAll(async () => {
     stack = await startStack();
@@ -48,7 +66,8 @@ describe('client assertion reuse', () => {
     const before = { signs: signs(), calls: broker.tap.calls };
     broker.tap.down = entraUnreachable;
     // Two scopes of one registration (two cache entries, the same assertion), ten callers.
-    for (const r of await burst(10)) expect(r).toMatchObject({ ok: false, error: { code: 'upstream_unavailable' } });
+    for (const r of await burst(10))
+      expect(r).toMatchObject({ ok: false, error: { code: 'upstream_unavailable' } });
     expect(broker.tap.calls - before.calls).toBeGreaterThanOrEqual(2 * (1 + RETRIES)); // each cache entry: first try + retries
     expect(signs() - before.signs).toBe(1);
 
@@ -85,7 +104,10 @@ describe('client assertion reuse', () => {
     broker.tap.down = undefined;
     broker.tap.failNext(2, () => entraError(401, 700027));
     const calls = broker.tap.calls;
-    expect(await acquire(POLICY_SCOPE)).toMatchObject({ ok: false, error: { code: 'upstream_rejected', aadsts: 'AADSTS700027' } });
+    expect(await acquire(POLICY_SCOPE)).toMatchObject({
+      ok: false,
+      error: { code: 'upstream_rejected', aadsts: 'AADSTS700027' },
+    });
     expect(broker.tap.calls - calls).toBe(2);
     expect(signs() - before).toBe(2);
 
@@ -99,7 +121,8 @@ describe('client assertion reuse', () => {
     // Both token requests leave with the same assertion; the identity stand-in accepts one and refuses the other's jti.
     const release = broker.tap.hold();
     const replies = Promise.all([acquire(POLICY_SCOPE), acquire(POLICY_SCOPE_BY_ID)]);
-    for (let i = 0; i < 400 && broker.tap.calls - before.calls < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && broker.tap.calls - before.calls < 2; i++)
+      await new Promise((r) => setTimeout(r, 25));
     expect(signs() - before.signs).toBe(1);
     release();
     for (const r of await replies) await valid(r);

@@ -1,11 +1,24 @@
 // The audit trail off the reply's path: every token handed out is one tokens.issued.v1 event on
 // the TOKENS stream (conforming, deduplicable by its event id), and an event JetStream does not
 // store is counted as a failure while callers still get their tokens.
-import { CONTRACT_HEADER, decodeEvent, request, tokensAcquireSubject, TokensAcquire, TokensIssued, ensureStreams } from '@idp/contracts';
+import {
+  CONTRACT_HEADER,
+  decodeEvent,
+  request,
+  tokensAcquireSubject,
+  TokensAcquire,
+  TokensIssued,
+  ensureStreams,
+} from '@idp/contracts';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { POLICY_SCOPE } from './support/seed';
-import { startInProcessBroker, startStack, type InProcessBroker, type Stack } from './support/stack';
+import {
+  startInProcessBroker,
+  startStack,
+  type InProcessBroker,
+  type Stack,
+} from './support/stack';
 
 describe('token broker audit', () => {
   let stack: Stack;
@@ -14,7 +27,16 @@ describe('token broker audit', () => {
   let jsm: JetStreamManager;
 
   const acquireMany = (n: number) =>
-    Promise.all(Array.from({ length: n }, () => request(reader, TokensAcquire, { registration: 'policy-daemon', scope: POLICY_SCOPE }, { subject: tokensAcquireSubject('policy-reader'), timeout: 20000 })));
+    Promise.all(
+      Array.from({ length: n }, () =>
+        request(
+          reader,
+          TokensAcquire,
+          { registration: 'policy-daemon', scope: POLICY_SCOPE },
+          { subject: tokensAcquireSubject('policy-reader'), timeout: 20000 },
+        ),
+      ),
+    );
   const failures = async () => (await broker.metrics.auditFailures.get()).values[0]?.value ?? 0;
 
   beforeAll(async () => {
@@ -43,7 +65,11 @@ describe('token broker audit', () => {
       const event = decodeEvent(TokensIssued, m.data);
       expect(m.header.get(CONTRACT_HEADER)).toBe('tokens.issued.v1');
       expect(m.header.get('Nats-Msg-Id')).toBe(event.eventId);
-      expect(event).toMatchObject({ caller: 'policy-reader', registration: 'policy-daemon', scope: POLICY_SCOPE });
+      expect(event).toMatchObject({
+        caller: 'policy-reader',
+        registration: 'policy-daemon',
+        scope: POLICY_SCOPE,
+      });
       ids.add(event.eventId);
     }
     expect(ids.size).toBe(200);

@@ -1,10 +1,20 @@
 // Per-caller authorization on a real nats-server with per-service users: the caller's identity
 // is the NATS user the server authenticated, never a field of the request.
 import { request, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
-import { connect, PermissionViolationError, RequestError, type NatsConnection } from '@nats-io/transport-node';
+import {
+  connect,
+  PermissionViolationError,
+  RequestError,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import { callerPassword } from './support/nats-users';
 import { CLAIMS_SCOPE, POLICY_SCOPE } from './support/seed';
-import { startInProcessBroker, startStack, type InProcessBroker, type Stack } from './support/stack';
+import {
+  startInProcessBroker,
+  startStack,
+  type InProcessBroker,
+  type Stack,
+} from './support/stack';
 
 describe('who may ask for which token', () => {
   let stack: Stack;
@@ -20,23 +30,33 @@ describe('who may ask for which token', () => {
     await stack?.stop();
   });
 
-  it('nats-server refuses a service publishing on another caller\'s subject: it never reaches the broker', async () => {
+  it("nats-server refuses a service publishing on another caller's subject: it never reaches the broker", async () => {
     const intruder = await stack.connectAs('intruder');
     const calls = broker.tap.calls;
     // nats.js rejects a request whose publish the server refused, the permissions violation as its cause.
-    const err = await request(intruder, TokensAcquire, { registration: 'policy-daemon', scope: POLICY_SCOPE }, { subject: tokensAcquireSubject('policy-reader'), timeout: 3000 }).catch(
-      (e: unknown) => e,
-    );
+    const err = await request(
+      intruder,
+      TokensAcquire,
+      { registration: 'policy-daemon', scope: POLICY_SCOPE },
+      { subject: tokensAcquireSubject('policy-reader'), timeout: 3000 },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RequestError);
     const cause = (err as RequestError).cause;
     expect(cause).toBeInstanceOf(PermissionViolationError);
-    expect(cause).toMatchObject({ operation: 'publish', subject: tokensAcquireSubject('policy-reader') });
+    expect(cause).toMatchObject({
+      operation: 'publish',
+      subject: tokensAcquireSubject('policy-reader'),
+    });
     expect(broker.tap.calls).toBe(calls);
     expect((await broker.metrics.requests.get()).values.reduce((n, v) => n + v.value, 0)).toBe(0);
   });
 
-  it('a service cannot read another caller\'s replies (subscribing to its inbox is refused)', async () => {
-    const intruder = await connect({ servers: stack.nats.url, user: 'intruder', pass: callerPassword('intruder') });
+  it("a service cannot read another caller's replies (subscribing to its inbox is refused)", async () => {
+    const intruder = await connect({
+      servers: stack.nats.url,
+      user: 'intruder',
+      pass: callerPassword('intruder'),
+    });
     const sub = intruder.subscribe('_INBOX.policy-reader.>');
     const outcome = (async () => {
       try {
@@ -54,21 +74,42 @@ describe('who may ask for which token', () => {
   it('answers unauthorized to a caller asking for a registration or scope its policy does not grant', async () => {
     const sync = await stack.connectAs('claims-sync');
     const as = (nc: NatsConnection, caller: string, registration: string, scope: string) =>
-      request(nc, TokensAcquire, { registration, scope }, { subject: tokensAcquireSubject(caller), timeout: 10000 });
-    expect(await as(sync, 'claims-sync', 'policy-daemon', POLICY_SCOPE)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
-    expect(await as(sync, 'claims-sync', 'northwind-claims', 'https://graph.microsoft.com/.default')).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      request(
+        nc,
+        TokensAcquire,
+        { registration, scope },
+        { subject: tokensAcquireSubject(caller), timeout: 10000 },
+      );
+    expect(await as(sync, 'claims-sync', 'policy-daemon', POLICY_SCOPE)).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
+    expect(
+      await as(sync, 'claims-sync', 'northwind-claims', 'https://graph.microsoft.com/.default'),
+    ).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     const intruder = await stack.connectAs('intruder');
-    expect(await as(intruder, 'intruder', 'policy-daemon', POLICY_SCOPE)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
-    expect(await as(intruder, 'intruder', 'nope', POLICY_SCOPE)).toMatchObject({ ok: false, error: { code: 'unknown_registration' } });
+    expect(await as(intruder, 'intruder', 'policy-daemon', POLICY_SCOPE)).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
+    expect(await as(intruder, 'intruder', 'nope', POLICY_SCOPE)).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_registration' },
+    });
     // And the allowed pairing works, from the same connection.
-    expect(await as(sync, 'claims-sync', 'northwind-claims', CLAIMS_SCOPE)).toMatchObject({ ok: true, tokenType: 'Bearer' });
+    expect(await as(sync, 'claims-sync', 'northwind-claims', CLAIMS_SCOPE)).toMatchObject({
+      ok: true,
+      tokenType: 'Bearer',
+    });
     const errors = await broker.metrics.errors.get();
     expect(errors.values.find((v) => v.labels.code === 'unauthorized')?.value).toBe(3);
   });
 
   it('answers bad_request to a malformed request instead of failing', async () => {
     const reader = await stack.connectAs('policy-reader');
-    const msg = await reader.request(tokensAcquireSubject('policy-reader'), '{"registration":', { timeout: 5000 });
+    const msg = await reader.request(tokensAcquireSubject('policy-reader'), '{"registration":', {
+      timeout: 5000,
+    });
     expect(msg.json()).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   });
 });

@@ -3,7 +3,15 @@
 // token endpoint → token over NATS, verified as a resource API would verify it.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Svcm } from '@nats-io/services';
-import { decodeEvent, request, TokenBrokerClient, TokenBrokerError, tokensAcquireSubject, TokensAcquire, TokensIssued } from '@idp/contracts';
+import {
+  decodeEvent,
+  request,
+  TokenBrokerClient,
+  TokenBrokerError,
+  tokensAcquireSubject,
+  TokensAcquire,
+  TokensIssued,
+} from '@idp/contracts';
 import { freePort, startNode, waitForHttp, type RunningProcess } from '@idp/testing';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -45,43 +53,87 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
     const nc = await stack.connectAs('policy-reader');
     const client = new TokenBrokerClient(nc, 'policy-reader');
     const first = await client.getToken('policy-daemon', POLICY_SCOPE);
-    const principal = await validateAppToken(stack.dev.identityUrl, ids.contoso, ids.policyApi, first.accessToken);
+    const principal = await validateAppToken(
+      stack.dev.identityUrl,
+      ids.contoso,
+      ids.policyApi,
+      first.accessToken,
+    );
     expect(principal.appId).toBe(ids.daemon);
     expect(principal.roles).toContain('Policies.Read.All');
     expect(principal.tenantId).toBe(ids.contoso);
     expect(claimsOf(first.accessToken).aud).toBe(ids.policyApi);
     // Expiry comes from the response's expires_in, so it may be a second off the exp claim.
-    expect(Math.abs(first.expiresOn - Number(claimsOf(first.accessToken).exp))).toBeLessThanOrEqual(2);
+    expect(Math.abs(first.expiresOn - Number(claimsOf(first.accessToken).exp))).toBeLessThanOrEqual(
+      2,
+    );
 
     // A second request (a fresh client, no local cache) is a broker cache hit: same token.
-    const again = await request(nc, TokensAcquire, { registration: 'policy-daemon', scope: POLICY_SCOPE }, { subject: tokensAcquireSubject('policy-reader'), timeout: 20000 });
-    expect(again).toEqual({ ok: true, accessToken: first.accessToken, tokenType: 'Bearer', expiresOn: first.expiresOn });
+    const again = await request(
+      nc,
+      TokensAcquire,
+      { registration: 'policy-daemon', scope: POLICY_SCOPE },
+      { subject: tokensAcquireSubject('policy-reader'), timeout: 20000 },
+    );
+    expect(again).toEqual({
+      ok: true,
+      accessToken: first.accessToken,
+      tokenType: 'Bearer',
+      expiresOn: first.expiresOn,
+    });
   });
 
   it('serves the legacy RS256 + x5t registration and another tenant (northwind) to the callers allowed to ask', async () => {
     const reader = new TokenBrokerClient(await stack.connectAs('policy-reader'), 'policy-reader');
     const legacy = await reader.getToken('policy-daemon-legacy', POLICY_SCOPE);
-    expect((await validateAppToken(stack.dev.identityUrl, ids.contoso, ids.policyApi, legacy.accessToken)).roles).toContain('Policies.Read.All');
+    expect(
+      (
+        await validateAppToken(
+          stack.dev.identityUrl,
+          ids.contoso,
+          ids.policyApi,
+          legacy.accessToken,
+        )
+      ).roles,
+    ).toContain('Policies.Read.All');
 
     const sync = new TokenBrokerClient(await stack.connectAs('claims-sync'), 'claims-sync');
     const claims = await sync.getToken('northwind-claims', CLAIMS_SCOPE);
-    const p = await validateAppToken(stack.dev.identityUrl, ids.northwind, ids.claimsApi, claims.accessToken);
+    const p = await validateAppToken(
+      stack.dev.identityUrl,
+      ids.northwind,
+      ids.claimsApi,
+      claims.accessToken,
+    );
     expect(p.tenantId).toBe(ids.northwind);
     expect(p.roles).toEqual(['Claims.Read.All']);
   });
 
   it('refuses a caller the policy does not allow, with a typed error', async () => {
     const sync = new TokenBrokerClient(await stack.connectAs('claims-sync'), 'claims-sync');
-    await expect(sync.getToken('policy-daemon', POLICY_SCOPE)).rejects.toMatchObject({ code: 'unauthorized' });
-    await expect(sync.getToken('no-such-registration', POLICY_SCOPE)).rejects.toBeInstanceOf(TokenBrokerError);
-    await expect(sync.getToken('no-such-registration', POLICY_SCOPE)).rejects.toMatchObject({ code: 'unknown_registration' });
+    await expect(sync.getToken('policy-daemon', POLICY_SCOPE)).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+    await expect(sync.getToken('no-such-registration', POLICY_SCOPE)).rejects.toBeInstanceOf(
+      TokenBrokerError,
+    );
+    await expect(sync.getToken('no-such-registration', POLICY_SCOPE)).rejects.toMatchObject({
+      code: 'unknown_registration',
+    });
   });
 
   it('lets the policy-reader daemon read a policy with the token (CLI), accepted by app role', async () => {
     const api = await startPolicyApiStandIn(stack.dev.identityUrl);
     try {
       const r = await readPolicy(
-        { natsUrl: stack.nats.url, natsUser: 'policy-reader', natsPassword: callerPassword('policy-reader'), policyApiUrl: api.url, registration: 'policy-daemon', scope: POLICY_SCOPE },
+        {
+          natsUrl: stack.nats.url,
+          natsUser: 'policy-reader',
+          natsPassword: callerPassword('policy-reader'),
+          policyApiUrl: api.url,
+          registration: 'policy-daemon',
+          scope: POLICY_SCOPE,
+        },
         'POL-0001',
       );
       expect(r).toEqual({ status: 200, body: { number: 'POL-0001', readBy: ids.daemon } });
@@ -99,10 +151,21 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
       const m = await jsm.streams.getMessage('TOKENS', { seq });
       if (m) issued.push(decodeEvent(TokensIssued, m.data)); // null: a deleted sequence
     }
-    const reader = issued.filter((e) => e.caller === 'policy-reader' && e.registration === 'policy-daemon');
+    const reader = issued.filter(
+      (e) => e.caller === 'policy-reader' && e.registration === 'policy-daemon',
+    );
     expect(reader.map((e) => e.cache)).toEqual(expect.arrayContaining(['miss', 'hit']));
-    const token = (await new TokenBrokerClient(await stack.connectAs('policy-reader'), 'policy-reader').getToken('policy-daemon', POLICY_SCOPE)).accessToken;
-    expect(reader[0].tokenIdHash).toBe(createHash('sha256').update(String(claimsOf(token).uti)).digest('hex'));
+    const token = (
+      await new TokenBrokerClient(await stack.connectAs('policy-reader'), 'policy-reader').getToken(
+        'policy-daemon',
+        POLICY_SCOPE,
+      )
+    ).accessToken;
+    expect(reader[0].tokenIdHash).toBe(
+      createHash('sha256')
+        .update(String(claimsOf(token).uti))
+        .digest('hex'),
+    );
     expect(JSON.stringify(issued)).not.toContain(token);
 
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -118,11 +181,20 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
     const infos = [];
     for await (const i of await new Svcm(nc).client().info('token-broker')) infos.push(i);
     expect(infos).toHaveLength(1);
-    expect(infos[0].endpoints[0]).toMatchObject({ name: 'acquire', subject: 'tokens.acquire.v1.*', queue_group: 'token-broker' });
+    expect(infos[0].endpoints[0]).toMatchObject({
+      name: 'acquire',
+      subject: 'tokens.acquire.v1.*',
+      queue_group: 'token-broker',
+    });
   });
 
   it('never logs tokens or assertions', async () => {
-    const token = (await new TokenBrokerClient(await stack.connectAs('policy-reader'), 'policy-reader').getToken('policy-daemon', POLICY_SCOPE)).accessToken;
+    const token = (
+      await new TokenBrokerClient(await stack.connectAs('policy-reader'), 'policy-reader').getToken(
+        'policy-daemon',
+        POLICY_SCOPE,
+      )
+    ).accessToken;
     const out = proc.output();
     expect(out).not.toContain(token.split('.')[1]);
     expect(out).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
@@ -130,7 +202,9 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
 });
 
 /** Just enough policy API: bearer validated against the tenant's JWKS, app role Policies.Read.All required. */
-async function startPolicyApiStandIn(identityUrl: string): Promise<{ url: string; server: Server }> {
+async function startPolicyApiStandIn(
+  identityUrl: string,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const m = /^\/policies\/([^/]+)$/.exec(req.url ?? '');
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -138,7 +212,9 @@ async function startPolicyApiStandIn(identityUrl: string): Promise<{ url: string
     validateAppToken(identityUrl, ids.contoso, ids.policyApi, token).then(
       (p) => {
         if (!p.roles.includes('Policies.Read.All')) return void res.writeHead(403).end();
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ number: m[1], readBy: p.appId }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ number: m[1], readBy: p.appId }));
       },
       () => void res.writeHead(401).end(),
     );

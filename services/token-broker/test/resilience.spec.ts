@@ -9,7 +9,13 @@ import { tokenBrokerEnv } from '../src/config';
 import { createKeyVaultCredential } from '../src/keyvault/credential';
 import type { Caller } from './support/nats-users';
 import { CERTIFICATE, CLAIMS_SCOPE, ids, POLICY_SCOPE } from './support/seed';
-import { entraError, startInProcessBroker, startStack, type InProcessBroker, type Stack } from './support/stack';
+import {
+  entraError,
+  startInProcessBroker,
+  startStack,
+  type InProcessBroker,
+  type Stack,
+} from './support/stack';
 import { validateAppToken } from './support/validate';
 
 type Reply = ReplyOf<typeof TokensAcquire>;
@@ -23,7 +29,12 @@ describe('token broker resilience', () => {
   const acquire = async (caller: Caller, registration: string, scope: string): Promise<Reply> => {
     let nc = conns.get(caller);
     if (!nc) conns.set(caller, (nc = await stack.connectAs(caller)));
-    return request(nc, TokensAcquire, { registration, scope }, { subject: tokensAcquireSubject(caller), timeout: 20000 });
+    return request(
+      nc,
+      TokensAcquire,
+      { registration, scope },
+      { subject: tokensAcquireSubject(caller), timeout: 20000 },
+    );
   };
   const tokenOf = (r: Reply): string => {
     if (!r.ok) throw new Error(`expected a token, got ${r.error.code}: ${r.error.message}`);
@@ -47,12 +58,18 @@ describe('token broker resilience', () => {
 
   it('turns 1,000 concurrent cold requests into one Key Vault sign and one token request', async () => {
     const before = { signs: signs(), calls: broker.tap.calls };
-    const replies = await Promise.all(Array.from({ length: 1000 }, () => acquire('policy-reader', 'policy-daemon', POLICY_SCOPE)));
+    const replies = await Promise.all(
+      Array.from({ length: 1000 }, () => acquire('policy-reader', 'policy-daemon', POLICY_SCOPE)),
+    );
     const tokens = new Set(replies.map(tokenOf));
     expect(tokens.size).toBe(1);
     expect(signs() - before.signs).toBe(1);
     expect(broker.tap.calls - before.calls).toBe(1);
-    expect(await broker.metrics.requests.get()).toMatchObject({ values: expect.arrayContaining([expect.objectContaining({ labels: { cache: 'miss' }, value: 1000 })]) });
+    expect(await broker.metrics.requests.get()).toMatchObject({
+      values: expect.arrayContaining([
+        expect.objectContaining({ labels: { cache: 'miss' }, value: 1000 }),
+      ]),
+    });
   }, 60000);
 
   it('refreshes ahead of expiry: a request past the refresh point is served from cache and triggers exactly one refresh', async () => {
@@ -60,7 +77,9 @@ describe('token broker resilience', () => {
     const before = { signs: signs(), calls: broker.tap.calls };
     // Tokens live ~1 h; refresh is due at half the lifetime, well over 5 minutes before expiry.
     broker.advance(HOUR / 2 + 1000);
-    const during = await Promise.all(Array.from({ length: 20 }, () => acquire('policy-reader', 'policy-daemon', POLICY_SCOPE)));
+    const during = await Promise.all(
+      Array.from({ length: 20 }, () => acquire('policy-reader', 'policy-daemon', POLICY_SCOPE)),
+    );
     expect(new Set(during.map(tokenOf))).toEqual(new Set([old]));
     const expiresOn = broker.cache.snapshot()[0]?.expiresOn;
     await waitFor(() => broker.cache.snapshot()[0]?.expiresOn !== expiresOn);
@@ -86,18 +105,32 @@ describe('token broker resilience', () => {
 
   it('picks up a new certificate version without a restart', async () => {
     const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
-    const certs = new CertificateClient(env.KEY_VAULT_URL, createKeyVaultCredential(env), { disableChallengeResourceVerification: true });
+    const certs = new CertificateClient(env.KEY_VAULT_URL, createKeyVaultCredential(env), {
+      disableChallengeResourceVerification: true,
+    });
     const oldVersion = (await certs.getCertificate(CERTIFICATE)).properties.version;
-    const policy = { issuerName: 'Self', subject: 'CN=policy-daemon', keyType: 'RSA', keySize: 2048, exportable: false } as const;
-    await (await certs.beginCreateCertificate(CERTIFICATE, policy, { intervalInMs: 100 })).pollUntilDone();
+    const policy = {
+      issuerName: 'Self',
+      subject: 'CN=policy-daemon',
+      keyType: 'RSA',
+      keySize: 2048,
+      exportable: false,
+    } as const;
+    await (
+      await certs.beginCreateCertificate(CERTIFICATE, policy, { intervalInMs: 100 })
+    ).pollUntilDone();
     const newVersion = (await certs.getCertificate(CERTIFICATE)).properties.version;
     expect(newVersion).not.toBe(oldVersion);
 
     broker.advance(2 * HOUR); // everything cached has expired
     const token = tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE));
     // The identity stand-in only trusts the certificate's current version, so this token proves the new key signed.
-    expect(broker.cache.snapshot().find((e) => e.key.includes(ids.contoso))?.keyId).toMatch(new RegExp(`/keys/${CERTIFICATE}/${newVersion}$`));
-    expect((await validateAppToken(stack.dev.identityUrl, ids.contoso, ids.policyApi, token)).roles).toContain('Policies.Read.All');
+    expect(broker.cache.snapshot().find((e) => e.key.includes(ids.contoso))?.keyId).toMatch(
+      new RegExp(`/keys/${CERTIFICATE}/${newVersion}$`),
+    );
+    expect(
+      (await validateAppToken(stack.dev.identityUrl, ids.contoso, ids.policyApi, token)).roles,
+    ).toContain('Policies.Read.All');
   }, 60000);
 
   it('keeps serving the cached token through an Entra outage, then reports upstream_unavailable once it expires, and recovers', async () => {
@@ -106,7 +139,8 @@ describe('token broker resilience', () => {
     try {
       const calls = broker.tap.calls;
       broker.advance(HOUR / 2 + 1000);
-      for (let i = 0; i < 5; i++) expect(tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE))).toBe(cached);
+      for (let i = 0; i < 5; i++)
+        expect(tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE))).toBe(cached);
       await waitFor(() => broker.tap.calls - calls === 5); // one refresh: first try + 4 retries, all 503
       expect(tokenOf(await acquire('policy-reader', 'policy-daemon', POLICY_SCOPE))).toBe(cached);
 
@@ -126,7 +160,9 @@ describe('token broker resilience', () => {
     const sleeps = broker.sleeps.length;
     broker.tap.failNext(2, () => entraError(429, undefined, { 'retry-after': '7' }));
     const token = tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE));
-    expect((await validateAppToken(stack.dev.identityUrl, ids.northwind, ids.claimsApi, token)).roles).toEqual(['Claims.Read.All']);
+    expect(
+      (await validateAppToken(stack.dev.identityUrl, ids.northwind, ids.claimsApi, token)).roles,
+    ).toEqual(['Claims.Read.All']);
     expect(broker.tap.calls - calls).toBe(3);
     const waited = broker.sleeps.slice(sleeps);
     expect(waited).toHaveLength(2);
@@ -157,7 +193,10 @@ describe('token broker resilience', () => {
     broker.tap.failNext(20, () => entraError(400, 700016));
     const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE);
     broker.tap.clearFaults();
-    expect(r).toMatchObject({ ok: false, error: { code: 'upstream_unavailable', aadsts: 'AADSTS700016' } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'upstream_unavailable', aadsts: 'AADSTS700016' },
+    });
     expect(broker.tap.calls - calls).toBe(4); // first try + 3 replication retries
   });
 
@@ -166,7 +205,10 @@ describe('token broker resilience', () => {
     const calls = broker.tap.calls;
     broker.tap.failNext(1, () => entraError(401, 7000215));
     const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE);
-    expect(r).toMatchObject({ ok: false, error: { code: 'upstream_rejected', aadsts: 'AADSTS7000215' } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'upstream_rejected', aadsts: 'AADSTS7000215' },
+    });
     expect(broker.tap.calls - calls).toBe(1);
   });
 
@@ -181,8 +223,15 @@ describe('token broker resilience', () => {
     vault.setRateLimit(2);
     try {
       const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
-      const certs = new CertificateClient(env.KEY_VAULT_URL, createKeyVaultCredential(env), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
-      await Promise.allSettled([certs.getCertificate(CERTIFICATE), certs.getCertificate(CERTIFICATE), certs.getCertificate(CERTIFICATE)]);
+      const certs = new CertificateClient(env.KEY_VAULT_URL, createKeyVaultCredential(env), {
+        disableChallengeResourceVerification: true,
+        retryOptions: { maxRetries: 0 },
+      });
+      await Promise.allSettled([
+        certs.getCertificate(CERTIFICATE),
+        certs.getCertificate(CERTIFICATE),
+        certs.getCertificate(CERTIFICATE),
+      ]);
       tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE));
     } finally {
       vault.setRateLimit(undefined);
@@ -193,6 +242,8 @@ describe('token broker resilience', () => {
     expect(waited.length).toBeGreaterThanOrEqual(1);
     expect(Math.max(...waited)).toBeGreaterThanOrEqual(1000);
     const retries = await broker.metrics.upstreamRetries.get();
-    expect(retries.values.find((v) => v.labels.kind === 'throttled')?.value).toBeGreaterThanOrEqual(1);
+    expect(retries.values.find((v) => v.labels.kind === 'throttled')?.value).toBeGreaterThanOrEqual(
+      1,
+    );
   }, 60000);
 });

@@ -2,7 +2,12 @@ import { BrokerError, parseRetryAfter, RetryableError } from '../src/broker/brok
 import { backoffDelay, withRetry, type RetryPolicy } from '../src/broker/retry';
 import { aadstsOf, redeemAssertion } from '../src/entra/token-endpoint';
 
-const policy: RetryPolicy = { upstreamRetries: 3, replicationRetries: 2, baseDelayMs: 100, maxDelayMs: 1000 };
+const policy: RetryPolicy = {
+  upstreamRetries: 3,
+  replicationRetries: 2,
+  baseDelayMs: 100,
+  maxDelayMs: 1000,
+};
 
 describe('backoff', () => {
   it('grows exponentially with jitter, is capped, and never undercuts Retry-After', () => {
@@ -25,9 +30,13 @@ describe('backoff', () => {
     let n = 0;
     const op = () => {
       n++;
-      return Promise.reject(new RetryableError('not yet', 'not_replicated', undefined, 'AADSTS700016'));
+      return Promise.reject(
+        new RetryableError('not yet', 'not_replicated', undefined, 'AADSTS700016'),
+      );
     };
-    await expect(withRetry(op, policy, async (ms) => void sleeps.push(ms))).rejects.toEqual(new BrokerError('upstream_unavailable', 'not yet', 'AADSTS700016'));
+    await expect(withRetry(op, policy, async (ms) => void sleeps.push(ms))).rejects.toEqual(
+      new BrokerError('upstream_unavailable', 'not yet', 'AADSTS700016'),
+    );
     expect(n).toBe(3);
     expect(sleeps).toHaveLength(2);
   });
@@ -38,28 +47,67 @@ describe('backoff', () => {
       n++;
       return Promise.reject(new BrokerError('upstream_rejected', 'no'));
     };
-    await expect(withRetry(op, policy, async () => undefined)).rejects.toMatchObject({ code: 'upstream_rejected' });
+    await expect(withRetry(op, policy, async () => undefined)).rejects.toMatchObject({
+      code: 'upstream_rejected',
+    });
     expect(n).toBe(1);
   });
 });
 
 describe('token endpoint errors', () => {
-  const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => () =>
-    Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } }));
-  const redeem = (f: ReturnType<typeof answer>) => redeemAssertion({ endpoint: 'https://login.example/t/oauth2/v2.0/token', clientId: 'c', scope: 's/.default', assertion: 'a.b.c' }, f);
+  const answer =
+    (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    () =>
+      Promise.resolve(
+        new Response(JSON.stringify(body), {
+          status,
+          headers: { 'content-type': 'application/json', ...headers },
+        }),
+      );
+  const redeem = (f: ReturnType<typeof answer>) =>
+    redeemAssertion(
+      {
+        endpoint: 'https://login.example/t/oauth2/v2.0/token',
+        clientId: 'c',
+        scope: 's/.default',
+        assertion: 'a.b.c',
+      },
+      f,
+    );
 
   it('reads AADSTS codes from error_codes or the description', () => {
     expect(aadstsOf({ error_codes: [700016] })).toBe('AADSTS700016');
-    expect(aadstsOf({ error_description: 'AADSTS7000215: Invalid client secret provided.' })).toBe('AADSTS7000215');
+    expect(aadstsOf({ error_description: 'AADSTS7000215: Invalid client secret provided.' })).toBe(
+      'AADSTS7000215',
+    );
     expect(aadstsOf({})).toBeUndefined();
   });
 
-  it('classifies throttling, outages, replication delay and refusals, without echoing Entra\'s message', async () => {
-    await expect(redeem(answer(429, {}, { 'retry-after': '2' }))).rejects.toMatchObject({ kind: 'throttled', retryAfterMs: 2000 });
+  it("classifies throttling, outages, replication delay and refusals, without echoing Entra's message", async () => {
+    await expect(redeem(answer(429, {}, { 'retry-after': '2' }))).rejects.toMatchObject({
+      kind: 'throttled',
+      retryAfterMs: 2000,
+    });
     await expect(redeem(answer(503, {}))).rejects.toMatchObject({ kind: 'unavailable' });
-    await expect(redeem(answer(400, { error: 'unauthorized_client', error_codes: [700016] }))).rejects.toMatchObject({ kind: 'not_replicated', aadsts: 'AADSTS700016' });
-    const refused = redeem(answer(401, { error: 'invalid_client', error_description: 'AADSTS700027: assertion a.b.c is bad', error_codes: [700027] }));
-    await expect(refused).rejects.toEqual(new BrokerError('upstream_rejected', 'Entra refused the token request: invalid_client', 'AADSTS700027'));
-    await expect(redeem(() => Promise.reject(new TypeError('fetch failed')))).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(
+      redeem(answer(400, { error: 'unauthorized_client', error_codes: [700016] })),
+    ).rejects.toMatchObject({ kind: 'not_replicated', aadsts: 'AADSTS700016' });
+    const refused = redeem(
+      answer(401, {
+        error: 'invalid_client',
+        error_description: 'AADSTS700027: assertion a.b.c is bad',
+        error_codes: [700027],
+      }),
+    );
+    await expect(refused).rejects.toEqual(
+      new BrokerError(
+        'upstream_rejected',
+        'Entra refused the token request: invalid_client',
+        'AADSTS700027',
+      ),
+    );
+    await expect(redeem(() => Promise.reject(new TypeError('fetch failed')))).rejects.toMatchObject(
+      { kind: 'unavailable' },
+    );
   });
 });

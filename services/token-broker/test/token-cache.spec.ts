@@ -8,12 +8,20 @@ function setup(lifetimeMs = 60 * MIN) {
   let calls = 0;
   let fail: BrokerError | undefined;
   const pending: Array<() => void> = [];
-  const cache = new TokenCache({ refreshMarginMs: 5 * MIN, minRemainingMs: 30_000, now: () => now });
+  const cache = new TokenCache({
+    refreshMarginMs: 5 * MIN,
+    minRemainingMs: 30_000,
+    now: () => now,
+  });
   const fetch = (): Promise<FetchedToken> => {
     calls++;
     const n = calls;
     return new Promise((resolve, reject) =>
-      pending.push(() => (fail ? reject(fail) : resolve({ accessToken: `t${n}`, expiresOn: now + lifetimeMs, keyId: 'k' }))),
+      pending.push(() =>
+        fail
+          ? reject(fail)
+          : resolve({ accessToken: `t${n}`, expiresOn: now + lifetimeMs, keyId: 'k' }),
+      ),
     );
   };
   const settle = async () => {
@@ -39,7 +47,10 @@ describe('TokenCache', () => {
     expect(s.calls()).toBe(1);
     expect(new Set(results.map((r) => r.token.accessToken))).toEqual(new Set(['t1']));
     expect(results.every((r) => r.cache === 'miss')).toBe(true);
-    expect(await s.cache.get('k', s.fetch)).toMatchObject({ cache: 'hit', token: { accessToken: 't1' } });
+    expect(await s.cache.get('k', s.fetch)).toMatchObject({
+      cache: 'hit',
+      token: { accessToken: 't1' },
+    });
   });
 
   it('refreshes a 1 h token at half its lifetime, and a 6 min token 5 minutes before expiry', async () => {
@@ -75,7 +86,9 @@ describe('TokenCache', () => {
     expect((await s.cache.get('k', s.fetch)).token.accessToken).toBe('t1');
     expect(s.calls()).toBe(2);
     s.advance(29 * MIN - 29_000); // under 30 s left: not handed out any more
-    const late = expect(s.cache.get('k', s.fetch)).rejects.toMatchObject({ code: 'upstream_unavailable' });
+    const late = expect(s.cache.get('k', s.fetch)).rejects.toMatchObject({
+      code: 'upstream_unavailable',
+    });
     await s.settle();
     await late;
   });
@@ -97,6 +110,8 @@ describe('TokenCache', () => {
 
   it('wraps unexpected failures as upstream_unavailable without their message', async () => {
     const cache = new TokenCache({ refreshMarginMs: 0, minRemainingMs: 0 });
-    await expect(cache.get('k', () => Promise.reject(new Error('secret detail')))).rejects.toEqual(new BrokerError('upstream_unavailable', 'token acquisition failed'));
+    await expect(cache.get('k', () => Promise.reject(new Error('secret detail')))).rejects.toEqual(
+      new BrokerError('upstream_unavailable', 'token acquisition failed'),
+    );
   });
 });

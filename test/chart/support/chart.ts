@@ -2,7 +2,15 @@
 // with the python kubernetes-validate package (offline OpenAPI schemas).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -16,7 +24,11 @@ export const release = 'identity';
 export const namespace = 'identity-platform';
 
 /** Values that make the chart defaults renderable: an external NATS and a vault URL are required. */
-export const defaultSets = ['messaging.url=nats://nats.messaging.svc:4222', 'tokenBroker.keyVault.url=https://kv-identity.vault.azure.net', 'tokenBroker.workloadIdentity.clientId=6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f'];
+export const defaultSets = [
+  'messaging.url=nats://nats.messaging.svc:4222',
+  'tokenBroker.keyVault.url=https://kv-identity.vault.azure.net',
+  'tokenBroker.workloadIdentity.clientId=6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+];
 
 export interface K8sObject {
   apiVersion: string;
@@ -56,7 +68,10 @@ export function renderableChart(): string {
   if (!existsSync(ready)) {
     // Build beside it and rename: parallel test processes may race here.
     const staging = `${dir}.${process.pid}`;
-    const chart = execFileSync(join(repoRoot, 'k8s', 'offline-chart.sh'), { encoding: 'utf8', env: { ...process.env, OFFLINE_CHART_DIR: staging } }).trim();
+    const chart = execFileSync(join(repoRoot, 'k8s', 'offline-chart.sh'), {
+      encoding: 'utf8',
+      env: { ...process.env, OFFLINE_CHART_DIR: staging },
+    }).trim();
     if (chart === chartDir) return (offlineChart = chartDir); // charts/ has the dependency: use the chart itself
     writeFileSync(join(staging, '.ready'), '');
     try {
@@ -88,7 +103,13 @@ export interface RenderOptions {
 export function templateArgs(o: RenderOptions): string[] {
   const chart = renderableChart();
   return [
-    'template', release, chart, '--namespace', namespace, '--kube-version', kubeVersion,
+    'template',
+    release,
+    chart,
+    '--namespace',
+    namespace,
+    '--kube-version',
+    kubeVersion,
     ...(o.valuesFiles ?? []).flatMap((f) => ['-f', join(chart, f)]),
     ...(o.set ?? []).flatMap((s) => ['--set', s]),
   ];
@@ -109,8 +130,13 @@ export interface Parsed {
 
 export function parseAndValidate(yaml: string, versions: string[] = schemaVersions): Parsed {
   const script = join(__dirname, 'manifests.py');
-  const r = spawnSync('python3', [script, ...versions], { input: yaml, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`python3 ${script} failed (is python3 installed?):\n${r.stderr}`);
+  const r = spawnSync('python3', [script, ...versions], {
+    input: yaml,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0)
+    throw new Error(`python3 ${script} failed (is python3 installed?):\n${r.stderr}`);
   const out = JSON.parse(r.stdout) as Parsed & { fatal?: string };
   if (out.fatal) throw new Error(out.fatal);
   return out;
@@ -125,7 +151,8 @@ export function renderSet(name: 'default' | 'kind' | 'aks', validate = false): P
   const key = `${name}:${validate}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const o: RenderOptions = name === 'default' ? { set: defaultSets } : { valuesFiles: [`values-${name}.yaml`] };
+  const o: RenderOptions =
+    name === 'default' ? { set: defaultSets } : { valuesFiles: [`values-${name}.yaml`] };
   const parsed = parseAndValidate(renderYaml(o), validate ? schemaVersions : []);
   cache.set(key, parsed);
   return parsed;

@@ -16,7 +16,10 @@ export function imageRuntime(dockerfile: string): ImageRuntime {
     .map((l) => l.trim());
   const lastFrom = lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true);
   const final = lines.slice(lastFrom);
-  const get = (instr: string) => final.filter((l) => l.toUpperCase().startsWith(`${instr} `)).map((l) => l.slice(instr.length + 1).trim());
+  const get = (instr: string) =>
+    final
+      .filter((l) => l.toUpperCase().startsWith(`${instr} `))
+      .map((l) => l.slice(instr.length + 1).trim());
   const exec = (v: string | undefined): string[] => (v ? (JSON.parse(v) as string[]) : []);
   return {
     workdir: get('WORKDIR').pop() ?? '/',

@@ -48,7 +48,10 @@ export function parseDockerfile(path: string): Stage[] {
 }
 
 /** RUN commands that only install system tools (replaced by this machine's own). */
-export const SKIPPED_RUN = [/^apt-get update && apt-get install -y --no-install-recommends tini /, /^npm install -g turbo@[\d.]+ /];
+export const SKIPPED_RUN = [
+  /^apt-get update && apt-get install -y --no-install-recommends tini /,
+  /^npm install -g turbo@[\d.]+ /,
+];
 
 /** The repository copied as `docker build` would send it: .dockerignore applied (Docker's rules:
  *  `**` any number of directories, a pattern also matching everything under a matched
@@ -65,7 +68,14 @@ export function buildContext(repoRoot: string, dest: string): void {
       const p = posix.normalize((negate ? l.slice(1) : l).replace(/^\/+/, ''));
       const re = p
         .split('/')
-        .map((seg) => (seg === '**' ? GLOBSTAR : seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+        .map((seg) =>
+          seg === '**'
+            ? GLOBSTAR
+            : seg
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
+        )
         .join('/')
         .replaceAll(`${GLOBSTAR}/`, '(?:.*/)?')
         .replaceAll(`/${GLOBSTAR}`, '(?:/.*)?')
@@ -78,7 +88,8 @@ export function buildContext(repoRoot: string, dest: string): void {
     return out;
   };
   // A directory is walked when it is kept or a `!` pattern may re-include something inside it.
-  const mayReinclude = (rel: string) => patterns.some((p) => p.negate && (p.raw.startsWith(`${rel}/`) || p.raw.startsWith('**')));
+  const mayReinclude = (rel: string) =>
+    patterns.some((p) => p.negate && (p.raw.startsWith(`${rel}/`) || p.raw.startsWith('**')));
   const walk = (rel: string) => {
     for (const entry of readdirSync(join(repoRoot, rel), { withFileTypes: true })) {
       const r = rel ? `${rel}/${entry.name}` : entry.name;
@@ -123,7 +134,8 @@ export interface Simulation {
  *  run that started the tests (e.g. npm_config_workspace), plus the stage's ENV. */
 function runEnv(repoRoot: string, stageEnv: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$|TURBO_)/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(npm_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$|TURBO_)/i.test(k)) env[k] = v;
   env.PATH = `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH}`;
   env.npm_config_update_notifier = 'false';
   return { ...env, ...stageEnv };
@@ -140,11 +152,21 @@ export function simulateImage(opts: SimulationOptions): Simulation {
   const imageDirs = new Set<string>();
   for (const s of stages)
     for (const i of s.instructions) {
-      const paths = i.op === 'WORKDIR' ? [i.args] : i.op === 'COPY' ? i.args.split(' ').filter((a) => !a.startsWith('--')) : [];
+      const paths =
+        i.op === 'WORKDIR'
+          ? [i.args]
+          : i.op === 'COPY'
+            ? i.args.split(' ').filter((a) => !a.startsWith('--'))
+            : [];
       for (const p of paths) if (p.startsWith('/') && p.length > 1) imageDirs.add(p.split('/')[1]);
     }
   const mapRun = (cmd: string, root: string) =>
-    imageDirs.size ? cmd.replace(new RegExp(`(^|[\\s=:'"])/(${[...imageDirs].join('|')})(?=[/\\s'":]|$)`, 'g'), (_m, pre: string, d: string) => `${pre}${root}/${d}`) : cmd;
+    imageDirs.size
+      ? cmd.replace(
+          new RegExp(`(^|[\\s=:'"])/(${[...imageDirs].join('|')})(?=[/\\s'":]|$)`, 'g'),
+          (_m, pre: string, d: string) => `${pre}${root}/${d}`,
+        )
+      : cmd;
   const skipped: string[] = [];
   let last: Simulation['final'] | undefined;
 
@@ -166,17 +188,21 @@ export function simulateImage(opts: SimulationOptions): Simulation {
         const flags = words.filter((w) => w.startsWith('--'));
         const paths = words.filter((w) => !w.startsWith('--'));
         const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
-        if (flags.some((f) => !f.startsWith('--from='))) throw new Error(`COPY flag not simulated: ${args}`);
+        if (flags.some((f) => !f.startsWith('--from=')))
+          throw new Error(`COPY flag not simulated: ${args}`);
         const srcRoot = from ? rootOf(from) : context;
         const destRaw = paths.pop()!;
         const dest = join(root, posix.resolve(workdir, destRaw));
         for (const s of paths) {
           if (/[*?[]/.test(s)) throw new Error(`COPY wildcard not simulated: ${args}`);
           const src = join(srcRoot, from ? s : posix.resolve('/', s));
-          if (!existsSync(src)) throw new Error(`COPY source missing in ${from ?? 'context'}: ${s}`);
-          if (statSync(src).isDirectory()) cpSync(src, dest, { recursive: true, verbatimSymlinks: true, force: true });
+          if (!existsSync(src))
+            throw new Error(`COPY source missing in ${from ?? 'context'}: ${s}`);
+          if (statSync(src).isDirectory())
+            cpSync(src, dest, { recursive: true, verbatimSymlinks: true, force: true });
           else {
-            const target = destRaw.endsWith('/') || paths.length > 1 ? join(dest, basename(src)) : dest;
+            const target =
+              destRaw.endsWith('/') || paths.length > 1 ? join(dest, basename(src)) : dest;
             mkdirSync(dirname(target), { recursive: true });
             cpSync(src, target, { verbatimSymlinks: true, force: true });
           }
@@ -194,9 +220,17 @@ export function simulateImage(opts: SimulationOptions): Simulation {
         }
         const cmd = mapRun(args, root);
         const t0 = Date.now();
-        const r = spawnSync('sh', ['-c', cmd], { cwd: join(root, workdir), env: runEnv(repoRoot, env), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        const r = spawnSync('sh', ['-c', cmd], {
+          cwd: join(root, workdir),
+          env: runEnv(repoRoot, env),
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        });
         log(`[${stage.name}] RUN (${((Date.now() - t0) / 1000).toFixed(1)}s) ${args}`);
-        if (r.status !== 0) throw new Error(`[${stage.name}] RUN failed (${r.status}): ${cmd}\n${r.stdout}\n${r.stderr}`);
+        if (r.status !== 0)
+          throw new Error(
+            `[${stage.name}] RUN failed (${r.status}): ${cmd}\n${r.stdout}\n${r.stderr}`,
+          );
       }
       // ARG, USER, EXPOSE, ENTRYPOINT, CMD, LABEL: nothing to do on the filesystem.
     }
@@ -208,7 +242,9 @@ export function simulateImage(opts: SimulationOptions): Simulation {
 
 /** dist/ and src/generated/ of each workspace present under `tree`, from the repository. */
 function copyRepoBuild(repoRoot: string, tree: string): void {
-  const ws = (JSON.parse(readFileSync(join(tree, 'package.json'), 'utf8')) as { workspaces?: string[] }).workspaces ?? [];
+  const ws =
+    (JSON.parse(readFileSync(join(tree, 'package.json'), 'utf8')) as { workspaces?: string[] })
+      .workspaces ?? [];
   for (const w of ws) {
     if (/[*?]/.test(w)) throw new Error(`unexpected workspace glob in a pruned tree: ${w}`);
     for (const out of ['dist', join('src', 'generated')]) {
@@ -241,7 +277,9 @@ export function installedPackages(tree: string): string[] {
   };
   const walkWs = (d: string) => {
     visit(join(d, 'node_modules'));
-    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory() && e.name !== 'node_modules' && !e.name.startsWith('.')) walkWs(join(d, e.name));
+    for (const e of readdirSync(d, { withFileTypes: true }))
+      if (e.isDirectory() && e.name !== 'node_modules' && !e.name.startsWith('.'))
+        walkWs(join(d, e.name));
   };
   walkWs(tree);
   return found;
@@ -250,28 +288,51 @@ export function installedPackages(tree: string): string[] {
 /** Workspace directories (repo-relative) in the production dependency tree of `ws`: itself and
  *  the workspace packages reached through `dependencies` (never `devDependencies`). */
 export function productionWorkspaces(repoRoot: string, ws: string): string[] {
-  const globs = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
+  const globs = (
+    JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] }
+  ).workspaces;
   const dirs = globs.flatMap((g) =>
     g.endsWith('/*')
       ? readdirSync(join(repoRoot, g.slice(0, -2)), { withFileTypes: true })
-          .filter((e) => e.isDirectory() && existsSync(join(repoRoot, g.slice(0, -2), e.name, 'package.json')))
+          .filter(
+            (e) =>
+              e.isDirectory() && existsSync(join(repoRoot, g.slice(0, -2), e.name, 'package.json')),
+          )
           .map((e) => `${g.slice(0, -2)}/${e.name}`)
       : [g],
   );
-  const manifest = (d: string) => JSON.parse(readFileSync(join(repoRoot, d, 'package.json'), 'utf8')) as { name: string; dependencies?: Record<string, string> };
+  const manifest = (d: string) =>
+    JSON.parse(readFileSync(join(repoRoot, d, 'package.json'), 'utf8')) as {
+      name: string;
+      dependencies?: Record<string, string>;
+    };
   const byName = new Map(dirs.map((d) => [manifest(d).name, d]));
   const seen = new Set<string>();
   const visit = (d: string) => {
     if (seen.has(d)) return;
     seen.add(d);
-    for (const dep of Object.keys(manifest(d).dependencies ?? {})) if (byName.has(dep)) visit(byName.get(dep)!);
+    for (const dep of Object.keys(manifest(d).dependencies ?? {}))
+      if (byName.has(dep)) visit(byName.get(dep)!);
   };
   visit(ws);
   return [...seen].sort();
 }
 
 /** Packages no runtime image may hold: build, test and type tooling, the Prisma CLI and engines. */
-export const FORBIDDEN = [/^prisma$/, /^@prisma\/(engines|engines-version|fetch-engine|get-platform|migrate|studio-core|dev|config)$/, /^typescript$/, /^@idp\/testing$/, /^jest$/, /^ts-jest$/, /^@jest\//, /^@types\//, /^@swc\//, /^eslint$/, /^turbo$/, /^@nestjs\/testing$/];
+export const FORBIDDEN = [
+  /^prisma$/,
+  /^@prisma\/(engines|engines-version|fetch-engine|get-platform|migrate|studio-core|dev|config)$/,
+  /^typescript$/,
+  /^@idp\/testing$/,
+  /^jest$/,
+  /^ts-jest$/,
+  /^@jest\//,
+  /^@types\//,
+  /^@swc\//,
+  /^eslint$/,
+  /^turbo$/,
+  /^@nestjs\/testing$/,
+];
 
 /** `require("x")` / `import("x")` in the built code under `app` (outside node_modules) that do not resolve there (not `obj.require(...)`). */
 export function unresolvedModules(app: string, env: Record<string, string> = {}): string[] {
@@ -291,8 +352,12 @@ export function unresolvedModules(app: string, env: Record<string, string> = {})
     });
     walk(process.cwd());
     process.stdout.write(JSON.stringify(missing));`;
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: app, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['-e', script], {
+    cwd: app,
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.status !== 0) throw new Error(`module scan failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as string[];
 }
-

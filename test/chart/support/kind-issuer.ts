@@ -18,11 +18,16 @@ export interface KindIssuer {
 
 export async function startKindIssuer(dir: string): Promise<KindIssuer> {
   const ca = await ensureDevCa({ dir: join(dir, 'cluster-ca') });
-  const api: DevAzure = await startDevAzure({ dataDir: join(dir, 'cluster-issuer'), keyVault: false, tls: { certPem: ca.certPem, keyPem: ca.keyPem, caPem: ca.caPem } });
+  const api: DevAzure = await startDevAzure({
+    dataDir: join(dir, 'cluster-issuer'),
+    keyVault: false,
+    tls: { certPem: ca.certPem, keyPem: ca.keyPem, caPem: ca.caPem },
+  });
   return {
     issuer: api.clusterIssuer.issuerUrl,
     clusterCaPem: ca.caPem,
-    token: (ns, sa, audience) => api.clusterIssuer.mintServiceAccountToken(ns, sa, { audiences: [audience] }),
+    token: (ns, sa, audience) =>
+      api.clusterIssuer.mintServiceAccountToken(ns, sa, { audiences: [audience] }),
     stop: () => api.stop(),
   };
 }

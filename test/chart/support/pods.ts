@@ -43,8 +43,18 @@ export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
   serviceAccountName?: string;
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
-  volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string }; projected?: unknown; emptyDir?: unknown }[];
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    seccompProfile?: { type: string };
+  };
+  volumes?: {
+    name: string;
+    configMap?: { name: string };
+    secret?: { secretName: string };
+    projected?: unknown;
+    emptyDir?: unknown;
+  }[];
 }
 
 export interface PodTemplate {

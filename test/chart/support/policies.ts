@@ -14,7 +14,10 @@ export function containersOf(objects: K8sObject[]): Placed[] {
   return objects.filter(isWorkload).flatMap((o) => {
     const t = podTemplateOf(o);
     if (!t) return [];
-    const all = [...(t.spec.initContainers ?? []).map((c) => ({ c, init: true })), ...t.spec.containers.map((c) => ({ c, init: false }))];
+    const all = [
+      ...(t.spec.initContainers ?? []).map((c) => ({ c, init: true })),
+      ...t.spec.containers.map((c) => ({ c, init: false })),
+    ];
     return all.map(({ c, init }) => ({
       owner: `${o.kind}/${o.metadata.name}`,
       kind: o.kind,
@@ -37,7 +40,13 @@ export function missingProbes(objects: K8sObject[]): string[] {
 
 export function missingResources(objects: K8sObject[]): string[] {
   return containersOf(objects)
-    .filter(({ c }) => !c.resources?.limits?.cpu || !c.resources?.limits?.memory || !c.resources?.requests?.cpu || !c.resources?.requests?.memory)
+    .filter(
+      ({ c }) =>
+        !c.resources?.limits?.cpu ||
+        !c.resources?.limits?.memory ||
+        !c.resources?.requests?.cpu ||
+        !c.resources?.requests?.memory,
+    )
     .map((x) => at(x, 'no cpu/memory requests and limits'));
 }
 
@@ -48,17 +57,21 @@ export function insecureContainers(objects: K8sObject[]): string[] {
     if (!(s.runAsNonRoot ?? x.podRunAsNonRoot)) why.push('may run as root');
     if (s.readOnlyRootFilesystem !== true) why.push('writable root filesystem');
     if (s.allowPrivilegeEscalation !== false) why.push('privilege escalation allowed');
-    if (!(s.capabilities?.drop ?? []).includes('ALL') || (s.capabilities?.add ?? []).length) why.push('capabilities not dropped');
+    if (!(s.capabilities?.drop ?? []).includes('ALL') || (s.capabilities?.add ?? []).length)
+      why.push('capabilities not dropped');
     if (s.seccompProfile?.type !== 'RuntimeDefault') why.push('no RuntimeDefault seccomp');
     return why.map((w) => at(x, w));
   });
 }
 
-const SECRETISH = /(PASSWORD|SECRET|TOKEN(?!_BROKER_CONFIG)|PRIVATE_KEY|API_KEY|CONNECTION_STRING|DATABASE_URL)/;
+const SECRETISH =
+  /(PASSWORD|SECRET|TOKEN(?!_BROKER_CONFIG)|PRIVATE_KEY|API_KEY|CONNECTION_STRING|DATABASE_URL)/;
 
 /** Rendered Secret objects, secret-looking env vars with inline values, and URLs with userinfo. */
 export function inlineSecrets(objects: K8sObject[]): string[] {
-  const secrets = objects.filter((o) => o.kind === 'Secret').map((o) => `Secret/${o.metadata.name}: rendered by the chart`);
+  const secrets = objects
+    .filter((o) => o.kind === 'Secret')
+    .map((o) => `Secret/${o.metadata.name}: rendered by the chart`);
   const env = containersOf(objects).flatMap((x) =>
     (x.c.env ?? []).flatMap((e) => {
       if (e.value === undefined) return [];
@@ -66,7 +79,8 @@ export function inlineSecrets(objects: K8sObject[]): string[] {
       const assembled = /\$\([A-Z_]+\)/.test(e.value) || e.name.endsWith('_FILE');
       const out: string[] = [];
       if (SECRETISH.test(e.name) && !assembled) out.push(at(x, `${e.name} has an inline value`));
-      if (/:\/\/[^/\s:@]+:[^/\s@$]+@/.test(e.value)) out.push(at(x, `${e.name} has credentials in a URL`));
+      if (/:\/\/[^/\s:@]+:[^/\s@$]+@/.test(e.value))
+        out.push(at(x, `${e.name} has credentials in a URL`));
       return out;
     }),
   );

@@ -14,11 +14,17 @@ export interface Running {
 
 export function run(p: LocalProcess, extraEnv: Record<string, string> = {}): Running {
   // Only what the manifest gives (plus PATH): no inherited variables can hide a missing one.
-  const child = spawn(process.execPath, p.args, { cwd: p.cwd, env: { PATH: process.env.PATH, ...p.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, p.args, {
+    cwd: p.cwd,
+    env: { PATH: process.env.PATH, ...p.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20000)));
   child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20000)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     p,
     child,
@@ -51,14 +57,24 @@ export function probe(port: number, path: string, scheme = 'HTTP'): Promise<numb
 }
 
 /** Polls a probe until it passes, failing with the process output when it exits or times out. */
-export async function waitForProbe(r: Running, port: number, path: string, scheme = 'HTTP', timeoutMs = 45000): Promise<number> {
+export async function waitForProbe(
+  r: Running,
+  port: number,
+  path: string,
+  scheme = 'HTTP',
+  timeoutMs = 45000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last = 0;
   for (;;) {
-    if (r.child.exitCode !== null) throw new Error(`${r.p.owner} exited (${r.child.exitCode}) before ${path} passed:\n${r.output()}`);
+    if (r.child.exitCode !== null)
+      throw new Error(
+        `${r.p.owner} exited (${r.child.exitCode}) before ${path} passed:\n${r.output()}`,
+      );
     last = await probe(port, path, scheme);
     if (last >= 200 && last < 400) return last;
-    if (Date.now() > deadline) throw new Error(`${r.p.owner}: ${path} on ${port} still answers ${last}:\n${r.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${r.p.owner}: ${path} on ${port} still answers ${last}:\n${r.output()}`);
     await new Promise((res) => setTimeout(res, 250));
   }
 }

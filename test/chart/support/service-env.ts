@@ -23,8 +23,11 @@ process.stdout.write(JSON.stringify({ keys, required }));
 
 export function serviceEnvSchema(serviceDir: string): ServiceEnvSchema {
   const config = join(serviceDir, 'dist', 'config.js');
-  if (!existsSync(config)) throw new Error(`${config} is missing: build first (npx turbo run build)`);
-  return JSON.parse(execFileSync(process.execPath, ['-e', probe, config], { encoding: 'utf8' })) as ServiceEnvSchema;
+  if (!existsSync(config))
+    throw new Error(`${config} is missing: build first (npx turbo run build)`);
+  return JSON.parse(
+    execFileSync(process.execPath, ['-e', probe, config], { encoding: 'utf8' }),
+  ) as ServiceEnvSchema;
 }
 
 // Parses an environment with the service's own schema (refinements included) and prints the issues.
@@ -39,5 +42,9 @@ process.stdout.write(JSON.stringify(r.success ? [] : r.error.issues.map((i) => i
 /** Problems the service would report at boot for this environment ([] when it would start). */
 export function envProblems(serviceDir: string, env: Record<string, string>): string[] {
   const config = join(serviceDir, 'dist', 'config.js');
-  return JSON.parse(execFileSync(process.execPath, ['-e', check, config, JSON.stringify(env)], { encoding: 'utf8' })) as string[];
+  return JSON.parse(
+    execFileSync(process.execPath, ['-e', check, config, JSON.stringify(env)], {
+      encoding: 'utf8',
+    }),
+  ) as string[];
 }

@@ -54,7 +54,8 @@ export function sourceDirOf(repoRoot: string, image: string): string {
 
 function mapHosts(value: string, world: World): string {
   let v = value;
-  for (const [from, to] of Object.entries(world.hosts).sort((a, b) => b[0].length - a[0].length)) v = v.split(from).join(to);
+  for (const [from, to] of Object.entries(world.hosts).sort((a, b) => b[0].length - a[0].length))
+    v = v.split(from).join(to);
   return v;
 }
 
@@ -67,17 +68,25 @@ function mapPaths(value: string, mounts: Record<string, string>): string {
 
 function expand(value: string, env: Record<string, string>): string {
   // Kubernetes semantics: $(VAR) of an earlier variable is replaced, $$( escapes, unknown stays.
-  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name?: string) => (m === '$$' ? '$' : name !== undefined && name in env ? env[name] : m));
+  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name?: string) =>
+    m === '$$' ? '$' : name !== undefined && name in env ? env[name] : m,
+  );
 }
 
-export function localProcess(obj: K8sObject, objects: K8sObject[], world: World, localPorts: Record<number, number>): LocalProcess {
+export function localProcess(
+  obj: K8sObject,
+  objects: K8sObject[],
+  world: World,
+  localPorts: Record<number, number>,
+): LocalProcess {
   const template = podTemplateOf(obj);
   if (!template) throw new Error(`${obj.kind}/${obj.metadata.name} has no pod template`);
   const c = template.spec.containers[0];
   const owner = `${obj.kind}/${obj.metadata.name}`;
   const sourceDir = sourceDirOf(world.repoRoot, c.image);
   const image = imageRuntime(join(sourceDir, 'Dockerfile'));
-  const toRepo = (p: string) => (p === '/app' || p.startsWith('/app/') ? join(world.repoRoot, p.slice(5)) : p);
+  const toRepo = (p: string) =>
+    p === '/app' || p.startsWith('/app/') ? join(world.repoRoot, p.slice(5)) : p;
 
   // Mounted volumes -> local directories.
   const podDir = join(world.dir, obj.metadata.name);
@@ -85,7 +94,10 @@ export function localProcess(obj: K8sObject, objects: K8sObject[], world: World,
   const configMap = (name: string): Record<string, string> => {
     const rendered = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
     const data = rendered?.data ?? world.configMaps[name];
-    if (!data) throw new Error(`${owner}: ConfigMap ${name} is neither rendered nor provided by the test world`);
+    if (!data)
+      throw new Error(
+        `${owner}: ConfigMap ${name} is neither rendered nor provided by the test world`,
+      );
     return data;
   };
   for (const m of c.volumeMounts ?? []) {
@@ -93,22 +105,44 @@ export function localProcess(obj: K8sObject, objects: K8sObject[], world: World,
     const local = join(podDir, m.name);
     mkdirSync(local, { recursive: true });
     mounts[m.mountPath] = local;
-    if (vol?.configMap) for (const [k, v] of Object.entries(configMap(vol.configMap.name))) writeFileSync(join(local, k), v);
+    if (vol?.configMap)
+      for (const [k, v] of Object.entries(configMap(vol.configMap.name)))
+        writeFileSync(join(local, k), v);
     if (vol?.secret) {
       const data = world.secrets[vol.secret.secretName];
-      if (!data) throw new Error(`${owner}: Secret ${vol.secret.secretName} is not provided by the test world`);
+      if (!data)
+        throw new Error(
+          `${owner}: Secret ${vol.secret.secretName} is not provided by the test world`,
+        );
       for (const [k, v] of Object.entries(data)) writeFileSync(join(local, k), v);
     }
-    const sources = (vol?.projected as { sources?: { configMap?: { name: string }; serviceAccountToken?: { path: string; audience?: string } }[] } | undefined)?.sources ?? [];
+    const sources =
+      (
+        vol?.projected as
+          | {
+              sources?: {
+                configMap?: { name: string };
+                serviceAccountToken?: { path: string; audience?: string };
+              }[];
+            }
+          | undefined
+      )?.sources ?? [];
     for (const s of sources) {
-      if (s.configMap) for (const [k, v] of Object.entries(configMap(s.configMap.name))) writeFileSync(join(local, k), v);
-      if (s.serviceAccountToken) writeFileSync(join(local, s.serviceAccountToken.path), world.serviceAccountToken(s.serviceAccountToken.audience ?? 'kubernetes'));
+      if (s.configMap)
+        for (const [k, v] of Object.entries(configMap(s.configMap.name)))
+          writeFileSync(join(local, k), v);
+      if (s.serviceAccountToken)
+        writeFileSync(
+          join(local, s.serviceAccountToken.path),
+          world.serviceAccountToken(s.serviceAccountToken.audience ?? 'kubernetes'),
+        );
     }
   }
 
   const secret = (name: string, key: string): string => {
     const v = world.secrets[name]?.[key];
-    if (v === undefined) throw new Error(`${owner}: Secret ${name} key ${key} is not provided by the test world`);
+    if (v === undefined)
+      throw new Error(`${owner}: Secret ${name} key ${key} is not provided by the test world`);
     return v;
   };
   const env: Record<string, string> = {};
@@ -120,8 +154,10 @@ export function localProcess(obj: K8sObject, objects: K8sObject[], world: World,
     if (e.value !== undefined) {
       for (const m of e.value.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) referenced.add(m[1]);
       v = expand(e.value, env);
-    } else if (e.valueFrom?.secretKeyRef) v = secret(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
-    else if (e.valueFrom?.configMapKeyRef) v = configMap(e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
+    } else if (e.valueFrom?.secretKeyRef)
+      v = secret(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+    else if (e.valueFrom?.configMapKeyRef)
+      v = configMap(e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
     else if (e.valueFrom?.fieldRef) v = `${obj.metadata.name}-0`;
     else throw new Error(`${owner}: env ${e.name} has neither value nor a supported valueFrom`);
     env[e.name] = v;
@@ -130,16 +166,25 @@ export function localProcess(obj: K8sObject, objects: K8sObject[], world: World,
   // The AKS webhook: pods labelled azure.workload.identity/use get the identity of their ServiceAccount.
   const injectedEnv: string[] = [];
   if (template.metadata.labels?.['azure.workload.identity/use'] === 'true') {
-    const sa = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === template.spec.serviceAccountName);
+    const sa = objects.find(
+      (o) => o.kind === 'ServiceAccount' && o.metadata.name === template.spec.serviceAccountName,
+    );
     const clientId = sa?.metadata.annotations?.['azure.workload.identity/client-id'];
-    if (!clientId) throw new Error(`${owner}: workload identity pod without a client-id annotation on its ServiceAccount`);
+    if (!clientId)
+      throw new Error(
+        `${owner}: workload identity pod without a client-id annotation on its ServiceAccount`,
+      );
     const tokenDir = join(podDir, 'azure-identity-token');
     mkdirSync(tokenDir, { recursive: true });
-    writeFileSync(join(tokenDir, 'azure-identity-token'), world.serviceAccountToken('api://AzureADTokenExchange'));
+    writeFileSync(
+      join(tokenDir, 'azure-identity-token'),
+      world.serviceAccountToken('api://AzureADTokenExchange'),
+    );
     mounts['/var/run/secrets/azure/tokens'] = tokenDir;
     const injected: Record<string, string> = {
       AZURE_CLIENT_ID: clientId,
-      AZURE_TENANT_ID: sa?.metadata.annotations?.['azure.workload.identity/tenant-id'] ?? world.webhook.tenantId,
+      AZURE_TENANT_ID:
+        sa?.metadata.annotations?.['azure.workload.identity/tenant-id'] ?? world.webhook.tenantId,
       AZURE_FEDERATED_TOKEN_FILE: WEBHOOK_TOKEN_PATH,
       AZURE_AUTHORITY_HOST: world.webhook.authorityHost,
     };
@@ -157,14 +202,18 @@ export function localProcess(obj: K8sObject, objects: K8sObject[], world: World,
     const carrier = Object.keys(env).filter((k) => env[k] === String(p.containerPort));
     if (carrier.length === 1) {
       portEnv[p.containerPort] = carrier[0];
-      if (localPorts[p.containerPort] !== undefined) env[carrier[0]] = String(localPorts[p.containerPort]);
+      if (localPorts[p.containerPort] !== undefined)
+        env[carrier[0]] = String(localPorts[p.containerPort]);
     }
   }
   for (const k of Object.keys(env)) env[k] = mapPaths(mapHosts(env[k], world), mounts);
 
-  let argv = c.command ? [...c.command, ...(c.args ?? [])] : [...image.entrypoint, ...(c.args ?? image.cmd)];
+  let argv = c.command
+    ? [...c.command, ...(c.args ?? [])]
+    : [...image.entrypoint, ...(c.args ?? image.cmd)];
   if (argv[0]?.endsWith('tini')) argv = argv.slice(argv.indexOf('--') + 1);
-  if (argv[0] !== 'node') throw new Error(`${owner}: expected the container to run node, got ${argv.join(' ')}`);
+  if (argv[0] !== 'node')
+    throw new Error(`${owner}: expected the container to run node, got ${argv.join(' ')}`);
   return {
     owner,
     sourceDir,

@@ -11,26 +11,63 @@ import { completeFlow } from './complete';
 import { nextStep } from './flow-engine';
 import { uiUrl } from './urls';
 
-const b2c = (error: 'invalid_request' | 'unsupported_response_type' | 'login_required', code: string, detail: string) => new OAuthError(400, error, code, detail);
+const b2c = (
+  error: 'invalid_request' | 'unsupported_response_type' | 'login_required',
+  code: string,
+  detail: string,
+) => new OAuthError(400, error, code, detail);
 
-export function handleAuthorize(ctx: IdentityContext, req: FastifyRequest, reply: FastifyReply, tenant: TenantConfig, flow: UserFlowConfig): FastifyReply {
+export function handleAuthorize(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  tenant: TenantConfig,
+  flow: UserFlowConfig,
+): FastifyReply {
   const dialect: AuthorizeDialect = {
     flowName: flow.name,
     sessionCookie: ssoCookieName(tenant.name),
     errors: {
       unknownClient: (clientId) =>
         clientId
-          ? ['AADB2C90018', `The client id '${clientId}' specified in the request is not registered in tenant '${tenant.name}.onmicrosoft.com'.`]
+          ? [
+              'AADB2C90018',
+              `The client id '${clientId}' specified in the request is not registered in tenant '${tenant.name}.onmicrosoft.com'.`,
+            ]
           : ['AADB2C90018', 'The client id specified in the request is not registered in tenant.'],
-      badRedirect: (uri, clientId) => ['AADB2C90006', `The redirect URI '${uri}' provided in the request is not registered for the client id '${clientId}'.`],
-      noScope: () => b2c('invalid_request', 'AADB2C90055', "The scope '' provided in request must specify a resource, such as 'https://example.com/calendar.read'."),
-      implicit: () => b2c('unsupported_response_type', 'AADB2C90057', "The provided application is not configured to allow the 'OAuth' Implicit flow."),
-      responseType: (value) => b2c('unsupported_response_type', 'AADB2C90079', `The response type '${value}' is not supported.`),
+      badRedirect: (uri, clientId) => [
+        'AADB2C90006',
+        `The redirect URI '${uri}' provided in the request is not registered for the client id '${clientId}'.`,
+      ],
+      noScope: () =>
+        b2c(
+          'invalid_request',
+          'AADB2C90055',
+          "The scope '' provided in request must specify a resource, such as 'https://example.com/calendar.read'.",
+        ),
+      implicit: () =>
+        b2c(
+          'unsupported_response_type',
+          'AADB2C90057',
+          "The provided application is not configured to allow the 'OAuth' Implicit flow.",
+        ),
+      responseType: (value) =>
+        b2c(
+          'unsupported_response_type',
+          'AADB2C90079',
+          `The response type '${value}' is not supported.`,
+        ),
       pkce: (detail) => b2c('invalid_request', 'AADB2C90183', detail),
-      loginRequired: () => b2c('login_required', 'AADB2C90077', "User does not have an existing session and request prompt parameter has a value of 'None'."),
+      loginRequired: () =>
+        b2c(
+          'login_required',
+          'AADB2C90077',
+          "User does not have an existing session and request prompt parameter has a value of 'None'.",
+        ),
     },
     checkScopes: (client, scopes) => void resolveUserScopes(ctx.directory, tenant, client, scopes),
-    ssoEligible: (prompt) => flow.type !== 'passwordReset' && flow.type !== 'signUp' && prompt !== 'login',
+    ssoEligible: (prompt) =>
+      flow.type !== 'passwordReset' && flow.type !== 'signUp' && prompt !== 'login',
     next: (tx) => nextStep(tx, flow),
     complete: (tx) => completeFlow(ctx, req, reply, tx, tenant, flow),
     pageUrl: (page, tx) => uiUrl(tenant, flow, page, tx),

@@ -22,7 +22,13 @@ export function completeFlow(
   ctx.transactions.end(tx);
   const user = tx.oid ? ctx.users.byOid(tenant.id, tx.oid) : undefined;
   const client = ctx.directory.app(tx.clientId);
-  if (!user || !client) return deliverError(reply, tx, 'access_denied', 'AADB2C99002: This user does not exist and profile could not be read.');
+  if (!user || !client)
+    return deliverError(
+      reply,
+      tx,
+      'access_denied',
+      'AADB2C99002: This user does not exist and profile could not be read.',
+    );
 
   const now = nowSeconds();
   const authTime = tx.authTime ?? now;
@@ -53,7 +59,11 @@ export function completeFlow(
   if (tx.responseType === 'code id_token') {
     try {
       const scopes = resolveUserScopes(ctx.directory, tenant, client, tx.scopes);
-      params.id_token = signIdToken({ baseUrl: ctx.baseUrl(), tenant, flow, client, user, scopes, authTime, nonce: tx.nonce }, ctx.keys, { code });
+      params.id_token = signIdToken(
+        { baseUrl: ctx.baseUrl(), tenant, flow, client, user, scopes, authTime, nonce: tx.nonce },
+        ctx.keys,
+        { code },
+      );
     } catch (err) {
       if (err instanceof OAuthError) return deliverError(reply, tx, err.error, err.message);
       throw err;

@@ -10,7 +10,11 @@ import { errors, OAuthError } from '../errors';
 import { FormParams } from '../form-params';
 import { findRefreshToken, issueRefreshToken, takeAuthorizationCode } from '../tokens/grants';
 import { acceptedAudiences, clientCredentialsGrant, respondToken } from '../tokens/token-endpoint';
-import { buildUserTokenResponse, resolveUserScopes, type B2CTokenResponse } from '../tokens/user-token';
+import {
+  buildUserTokenResponse,
+  resolveUserScopes,
+  type B2CTokenResponse,
+} from '../tokens/user-token';
 
 export function handleB2CToken(
   ctx: IdentityContext,
@@ -23,11 +27,19 @@ export function handleB2CToken(
     const p = FormParams.fromForm(req);
     const grant = p.require('grant_type');
     const audiences = acceptedAudiences(ctx, req, tenant, flow.name);
-    if (grant === 'client_credentials') return clientCredentialsGrant(ctx, req, tenant, p, audiences);
-    if (grant !== 'authorization_code' && grant !== 'refresh_token') throw errors.unsupportedGrantType(grant);
-    const client = await authenticateClient({ tenant, params: p, authorization: req.headers.authorization, acceptedAudiences: audiences }, ctx);
-    if (client.principal.app.home !== tenant) throw errors.appNotFound(client.principal.app.config.clientId, tenant.id);
-    return grant === 'authorization_code' ? redeemCode(ctx, p, tenant, flow, client.principal.app) : redeemRefreshToken(ctx, p, tenant, flow, client.principal.app);
+    if (grant === 'client_credentials')
+      return clientCredentialsGrant(ctx, req, tenant, p, audiences);
+    if (grant !== 'authorization_code' && grant !== 'refresh_token')
+      throw errors.unsupportedGrantType(grant);
+    const client = await authenticateClient(
+      { tenant, params: p, authorization: req.headers.authorization, acceptedAudiences: audiences },
+      ctx,
+    );
+    if (client.principal.app.home !== tenant)
+      throw errors.appNotFound(client.principal.app.config.clientId, tenant.id);
+    return grant === 'authorization_code'
+      ? redeemCode(ctx, p, tenant, flow, client.principal.app)
+      : redeemRefreshToken(ctx, p, tenant, flow, client.principal.app);
   });
 }
 
@@ -40,35 +52,91 @@ function wrongEndpoint(actual: string, expected: string): OAuthError {
   );
 }
 
-function redeemCode(ctx: IdentityContext, p: FormParams, tenant: TenantConfig, flow: UserFlowConfig, client: ResolvedApp): B2CTokenResponse {
+function redeemCode(
+  ctx: IdentityContext,
+  p: FormParams,
+  tenant: TenantConfig,
+  flow: UserFlowConfig,
+  client: ResolvedApp,
+): B2CTokenResponse {
   const g = takeAuthorizationCode(ctx, p, client, {
     checkEndpoint: (grant) => {
-      if (grant.tenantId !== tenant.id || grant.flow !== flow.name.toLowerCase()) throw wrongEndpoint(configuredFlowName(tenant, grant.flow), flow.name);
+      if (grant.tenantId !== tenant.id || grant.flow !== flow.name.toLowerCase())
+        throw wrongEndpoint(configuredFlowName(tenant, grant.flow), flow.name);
     },
-    pkceError: () => new OAuthError(400, 'invalid_grant', 'AADB2C90183', 'The supplied code_verifier is invalid.'),
+    pkceError: () =>
+      new OAuthError(400, 'invalid_grant', 'AADB2C90183', 'The supplied code_verifier is invalid.'),
   });
   const user = existingUser(ctx, tenant, g.oid);
   const scopes = resolveUserScopes(ctx.directory, tenant, client, g.scopes);
-  const refresh = scopes.offlineAccess ? newRefreshToken(ctx, { tenant, flow, client, user, scopes: g.scopes, authTime: g.authTime, mfa: g.mfa }) : undefined;
-  return buildUserTokenResponse({ baseUrl: ctx.baseUrl(), tenant, flow, client, user, scopes, authTime: g.authTime, nonce: g.nonce }, ctx.keys, refresh);
+  const refresh = scopes.offlineAccess
+    ? newRefreshToken(ctx, {
+        tenant,
+        flow,
+        client,
+        user,
+        scopes: g.scopes,
+        authTime: g.authTime,
+        mfa: g.mfa,
+      })
+    : undefined;
+  return buildUserTokenResponse(
+    {
+      baseUrl: ctx.baseUrl(),
+      tenant,
+      flow,
+      client,
+      user,
+      scopes,
+      authTime: g.authTime,
+      nonce: g.nonce,
+    },
+    ctx.keys,
+    refresh,
+  );
 }
 
-function redeemRefreshToken(ctx: IdentityContext, p: FormParams, tenant: TenantConfig, flow: UserFlowConfig, client: ResolvedApp): B2CTokenResponse {
+function redeemRefreshToken(
+  ctx: IdentityContext,
+  p: FormParams,
+  tenant: TenantConfig,
+  flow: UserFlowConfig,
+  client: ResolvedApp,
+): B2CTokenResponse {
   const rec = findRefreshToken(ctx, p, client, {
     checkEndpoint: (r) => {
-      if (r.tenantId !== tenant.id || r.flow !== flow.name.toLowerCase()) throw wrongEndpoint(configuredFlowName(tenant, r.flow), flow.name);
+      if (r.tenantId !== tenant.id || r.flow !== flow.name.toLowerCase())
+        throw wrongEndpoint(configuredFlowName(tenant, r.flow), flow.name);
     },
   });
   const user = existingUser(ctx, tenant, rec.oid);
   const requested = p.get('scope')?.split(/\s+/).filter(Boolean) ?? rec.scopes;
   const scopes = resolveUserScopes(ctx.directory, tenant, client, requested);
-  const refresh = newRefreshToken(ctx, { tenant, flow, client, user, scopes: requested, authTime: rec.authTime, mfa: rec.mfa });
-  return buildUserTokenResponse({ baseUrl: ctx.baseUrl(), tenant, flow, client, user, scopes, authTime: rec.authTime }, ctx.keys, refresh);
+  const refresh = newRefreshToken(ctx, {
+    tenant,
+    flow,
+    client,
+    user,
+    scopes: requested,
+    authTime: rec.authTime,
+    mfa: rec.mfa,
+  });
+  return buildUserTokenResponse(
+    { baseUrl: ctx.baseUrl(), tenant, flow, client, user, scopes, authTime: rec.authTime },
+    ctx.keys,
+    refresh,
+  );
 }
 
 function existingUser(ctx: IdentityContext, tenant: TenantConfig, oid: string): UserRecord {
   const user = ctx.users.byOid(tenant.id, oid);
-  if (!user) throw new OAuthError(400, 'invalid_grant', 'AADB2C99002', 'This user does not exist and profile could not be read.');
+  if (!user)
+    throw new OAuthError(
+      400,
+      'invalid_grant',
+      'AADB2C99002',
+      'This user does not exist and profile could not be read.',
+    );
   return user;
 }
 
@@ -78,11 +146,27 @@ function configuredFlowName(tenant: TenantConfig, lower: string): string {
 
 function newRefreshToken(
   ctx: IdentityContext,
-  o: { tenant: TenantConfig; flow: UserFlowConfig; client: ResolvedApp; user: UserRecord; scopes: string[]; authTime: number; mfa: boolean },
+  o: {
+    tenant: TenantConfig;
+    flow: UserFlowConfig;
+    client: ResolvedApp;
+    user: UserRecord;
+    scopes: string[];
+    authTime: number;
+    mfa: boolean;
+  },
 ): string {
   return issueRefreshToken(
     ctx,
-    { tenantId: o.tenant.id, flow: o.flow.name.toLowerCase(), clientId: o.client.config.clientId, oid: o.user.oid, scopes: o.scopes, authTime: o.authTime, mfa: o.mfa },
+    {
+      tenantId: o.tenant.id,
+      flow: o.flow.name.toLowerCase(),
+      clientId: o.client.config.clientId,
+      oid: o.user.oid,
+      scopes: o.scopes,
+      authTime: o.authTime,
+      mfa: o.mfa,
+    },
     o.flow.refreshTokenLifetimeDays,
   );
 }

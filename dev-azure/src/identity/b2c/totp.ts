@@ -11,7 +11,11 @@ export function pendingSecret(user: UserRecord): string {
   return user.totp.secret;
 }
 
-export async function enrolmentQrDataUrl(issuer: string, user: UserRecord, secret: string): Promise<string> {
+export async function enrolmentQrDataUrl(
+  issuer: string,
+  user: UserRecord,
+  secret: string,
+): Promise<string> {
   const uri = generateURI({ issuer, label: user.email, secret });
   return QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 1, width: 200 });
 }

@@ -9,10 +9,34 @@ import { OAuthError } from '../errors';
 import { FormParams } from '../form-params';
 import { completeFlow } from './complete';
 import { loadTransaction } from '../signin/ui-guard';
-import { allowsForgotPassword, allowsSignUp, nextStep, pageAllowed, UI_PAGES, type UiPage } from './flow-engine';
+import {
+  allowsForgotPassword,
+  allowsSignUp,
+  nextStep,
+  pageAllowed,
+  UI_PAGES,
+  type UiPage,
+} from './flow-engine';
 import { errorPage } from '../signin/html';
-import { postReset, type StepIo, profileProblem, profileValues, readSignUp, showReset, signedIn, type ResetOptions } from '../signin/local-account';
-import { mfaEnrolPage, mfaVerifyPage, profilePage, signInPage, signUpPage, type PageUrls, type ProfileValues } from '../signin/pages';
+import {
+  postReset,
+  type StepIo,
+  profileProblem,
+  profileValues,
+  readSignUp,
+  showReset,
+  signedIn,
+  type ResetOptions,
+} from '../signin/local-account';
+import {
+  mfaEnrolPage,
+  mfaVerifyPage,
+  profilePage,
+  signInPage,
+  signUpPage,
+  type PageUrls,
+  type ProfileValues,
+} from '../signin/pages';
 import { deliverError } from '../signin/respond';
 import { enrolmentQrDataUrl, pendingSecret, verifyTotp } from './totp';
 import type { AuthorizeTransaction } from '../signin/transactions';
@@ -35,28 +59,47 @@ export function registerUiRoutes(app: FastifyInstance, ctx: IdentityContext): vo
   app.post('/:tenant/:flow/ui/:page', handler);
 }
 
-async function handleUi(ctx: IdentityContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function handleUi(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const params = req.params as { tenant: string; flow: string; page: string };
   const tenant = ctx.directory.tenant(params.tenant);
   const flow = tenant && ctx.directory.flow(tenant, params.flow);
   if (!tenant || !flow) return errorPage(reply, 404, '', 'This page does not exist.');
-  const loaded = loadTransaction(ctx, req, reply, (t) => t.tenantId === tenant.id && t.flowName === flow.name);
+  const loaded = loadTransaction(
+    ctx,
+    req,
+    reply,
+    (t) => t.tenantId === tenant.id && t.flowName === flow.name,
+  );
   if (!('tx' in loaded)) return loaded;
   const { tx, form } = loaded;
 
   if (params.page === 'forgot') {
-    if (!allowsForgotPassword(flow) || tx.oid) return toCurrentStep(ctx, req, reply, tx, tenant, flow);
+    if (!allowsForgotPassword(flow) || tx.oid)
+      return toCurrentStep(ctx, req, reply, tx, tenant, flow);
     ctx.transactions.end(tx);
     // As B2C: the app is expected to start its password-reset flow.
-    return deliverError(reply, tx, 'access_denied', 'AADB2C90118: The user has forgotten their password.');
+    return deliverError(
+      reply,
+      tx,
+      'access_denied',
+      'AADB2C90118: The user has forgotten their password.',
+    );
   }
-  if (!(UI_PAGES as readonly string[]).includes(params.page)) return errorPage(reply, 404, '', 'This page does not exist.');
+  if (!(UI_PAGES as readonly string[]).includes(params.page))
+    return errorPage(reply, 404, '', 'This page does not exist.');
   const page = params.page as UiPage;
   if (!pageAllowed(page, tx, flow)) return toCurrentStep(ctx, req, reply, tx, tenant, flow);
 
   const urls: PageUrls = {
     action: uiUrl(tenant, flow, page, tx),
-    signUp: allowsSignUp(flow) && flow.type === 'signUpOrSignIn' ? uiUrl(tenant, flow, 'signup', tx) : undefined,
+    signUp:
+      allowsSignUp(flow) && flow.type === 'signUpOrSignIn'
+        ? uiUrl(tenant, flow, 'signup', tx)
+        : undefined,
     signIn: flow.type === 'signUpOrSignIn' ? uiUrl(tenant, flow, 'signin', tx) : undefined,
     forgotPassword: allowsForgotPassword(flow) ? uiUrl(tenant, flow, 'forgot', tx) : undefined,
   };
@@ -64,7 +107,12 @@ async function handleUi(ctx: IdentityContext, req: FastifyRequest, reply: Fastif
   try {
     if (req.method === 'POST' && form.get('action') === 'cancel' && page !== 'signin') {
       ctx.transactions.end(tx);
-      return deliverError(reply, tx, 'access_denied', 'AADB2C90091: The user has cancelled entering self-asserted information.');
+      return deliverError(
+        reply,
+        tx,
+        'access_denied',
+        'AADB2C90091: The user has cancelled entering self-asserted information.',
+      );
     }
     switch (page) {
       case 'signin':
@@ -72,7 +120,9 @@ async function handleUi(ctx: IdentityContext, req: FastifyRequest, reply: Fastif
       case 'signup':
         return req.method === 'POST' ? await postSignUp(ui) : signUpPage(reply, tx, urls);
       case 'reset':
-        return req.method === 'POST' ? await postReset(ui, resetOptions(ui)) : showReset(ui, resetOptions(ui));
+        return req.method === 'POST'
+          ? await postReset(ui, resetOptions(ui))
+          : showReset(ui, resetOptions(ui));
       case 'mfa':
         return req.method === 'POST' ? await postMfa(ui) : await showMfa(ui);
       case 'profile':
@@ -104,15 +154,18 @@ function advance(ui: Ui): FastifyReply {
 async function postSignIn(ui: Ui): Promise<FastifyReply> {
   const email = (ui.form.get('email') ?? '').trim();
   const password = ui.form.get('password') ?? '';
-  const user = email && password ? await ui.ctx.users.authenticate(ui.tenant.id, email, password) : undefined;
-  if (!user) return signInPage(ui.reply, ui.tx, ui.urls, { email, error: 'Invalid username or password.' });
+  const user =
+    email && password ? await ui.ctx.users.authenticate(ui.tenant.id, email, password) : undefined;
+  if (!user)
+    return signInPage(ui.reply, ui.tx, ui.urls, { email, error: 'Invalid username or password.' });
   signedIn(ui.tx, user.oid);
   return advance(ui);
 }
 
 async function postSignUp(ui: Ui): Promise<FastifyReply> {
   const { email, password, names, problem } = readSignUp(ui.ctx, ui.tenant, ui.form);
-  if (problem) return signUpPage(ui.reply, ui.tx, ui.urls, { values: { email, ...names }, error: problem });
+  if (problem)
+    return signUpPage(ui.reply, ui.tx, ui.urls, { values: { email, ...names }, error: problem });
   const user = await ui.ctx.users.create(ui.tenant.id, { email, password, ...names });
   signedIn(ui.tx, user.oid);
   return advance(ui);
@@ -125,7 +178,12 @@ function resetOptions(ui: Ui): ResetOptions {
     delivery: (r) => ({ devCode: r.code ?? '' }),
     locked: () => {
       ui.ctx.transactions.end(ui.tx);
-      return deliverError(ui.reply, ui.tx, 'access_denied', 'AADB2C90151: User has exceeded the maximum number for retries for a self-asserted step.');
+      return deliverError(
+        ui.reply,
+        ui.tx,
+        'access_denied',
+        'AADB2C90151: User has exceeded the maximum number for retries for a self-asserted step.',
+      );
     },
     done: () => advance(ui),
   };
@@ -133,7 +191,13 @@ function resetOptions(ui: Ui): ResetOptions {
 
 async function showMfa(ui: Ui, error?: string): Promise<FastifyReply> {
   const user = ui.ctx.users.byOid(ui.tenant.id, ui.tx.oid ?? '');
-  if (!user) return errorPage(ui.reply, 400, 'AADB2C99002', 'This user does not exist and profile could not be read.');
+  if (!user)
+    return errorPage(
+      ui.reply,
+      400,
+      'AADB2C99002',
+      'This user does not exist and profile could not be read.',
+    );
   if (user.totp?.confirmed) return mfaVerifyPage(ui.reply, ui.tx, ui.urls, { error });
   const secret = pendingSecret(user);
   ui.ctx.users.changed();
@@ -143,7 +207,13 @@ async function showMfa(ui: Ui, error?: string): Promise<FastifyReply> {
 
 async function postMfa(ui: Ui): Promise<FastifyReply> {
   const user = ui.ctx.users.byOid(ui.tenant.id, ui.tx.oid ?? '');
-  if (!user) return errorPage(ui.reply, 400, 'AADB2C99002', 'This user does not exist and profile could not be read.');
+  if (!user)
+    return errorPage(
+      ui.reply,
+      400,
+      'AADB2C99002',
+      'This user does not exist and profile could not be read.',
+    );
   const code = (ui.form.get('totpCode') ?? '').replace(/\s+/g, '');
   if (!(await verifyTotp(user, code))) {
     ui.ctx.users.changed();
@@ -158,16 +228,33 @@ async function postMfa(ui: Ui): Promise<FastifyReply> {
 
 function showProfile(ui: Ui, error?: string, values?: ProfileValues): FastifyReply {
   const user = ui.ctx.users.byOid(ui.tenant.id, ui.tx.oid ?? '');
-  if (!user) return errorPage(ui.reply, 400, 'AADB2C99002', 'This user does not exist and profile could not be read.');
+  if (!user)
+    return errorPage(
+      ui.reply,
+      400,
+      'AADB2C99002',
+      'This user does not exist and profile could not be read.',
+    );
   return profilePage(ui.reply, ui.tx, ui.urls, {
-    values: values ?? { email: user.email, givenName: user.givenName, surname: user.surname, displayName: user.displayName },
+    values: values ?? {
+      email: user.email,
+      givenName: user.givenName,
+      surname: user.surname,
+      displayName: user.displayName,
+    },
     error,
   });
 }
 
 function postProfile(ui: Ui): FastifyReply {
   const user = ui.ctx.users.byOid(ui.tenant.id, ui.tx.oid ?? '');
-  if (!user) return errorPage(ui.reply, 400, 'AADB2C99002', 'This user does not exist and profile could not be read.');
+  if (!user)
+    return errorPage(
+      ui.reply,
+      400,
+      'AADB2C99002',
+      'This user does not exist and profile could not be read.',
+    );
   const values = profileValues(ui.form);
   const problem = profileProblem(values);
   if (problem) return showProfile(ui, problem, { email: user.email, ...values });

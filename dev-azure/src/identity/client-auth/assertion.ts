@@ -5,7 +5,14 @@ import type { StateStore } from '../../store/state-store';
 import { nowSeconds } from '../../util/encoding';
 import type { Principal } from '../directory';
 import { errors, OAuthError } from '../errors';
-import { claimAudiences, claimNumber, claimString, isSupportedAlg, verifyJwtSignature, type DecodedJwt } from '../jwt';
+import {
+  claimAudiences,
+  claimNumber,
+  claimString,
+  isSupportedAlg,
+  verifyJwtSignature,
+  type DecodedJwt,
+} from '../jwt';
 import type { CertificateResolver } from './certificate-resolver';
 
 /** Clock skew tolerated on exp/nbf, as Entra (5 minutes). */
@@ -25,23 +32,32 @@ export async function verifyCertificateAssertion(
   deps: AssertionDeps,
 ): Promise<void> {
   const clientId = principal.app.config.clientId;
-  if (!isSupportedAlg(jwt.header.alg)) throw errors.malformedAssertion(`Unsupported signing algorithm '${String(jwt.header.alg)}'.`);
+  if (!isSupportedAlg(jwt.header.alg))
+    throw errors.malformedAssertion(`Unsupported signing algorithm '${String(jwt.header.alg)}'.`);
   const x5t = typeof jwt.header.x5t === 'string' ? jwt.header.x5t : undefined;
   const x5tS256 = typeof jwt.header['x5t#S256'] === 'string' ? jwt.header['x5t#S256'] : undefined;
-  if (!x5t && !x5tS256) throw errors.malformedAssertion('No certificate thumbprint specified in token header.');
+  if (!x5t && !x5tS256)
+    throw errors.malformedAssertion('No certificate thumbprint specified in token header.');
 
   const cert = await findRegisteredCertificate(principal, { x5t, x5tS256 }, deps);
   if (!cert) throw errors.assertionCertificateUnknown(clientId);
   if (Date.parse(cert.validTo) < Date.now() || Date.parse(cert.validFrom) > Date.now()) {
-    throw new OAuthError(401, 'invalid_client', 'AADSTS700027', 'Client assertion contains an invalid signature. [Reason - The key used is expired.]');
+    throw new OAuthError(
+      401,
+      'invalid_client',
+      'AADSTS700027',
+      'Client assertion contains an invalid signature. [Reason - The key used is expired.]',
+    );
   }
   if (!verifyJwtSignature(jwt, cert.publicKey)) throw errors.assertionSignature();
 
   const p = jwt.payload;
-  if (claimString(p, 'sub')?.toLowerCase() !== clientId.toLowerCase()) throw errors.assertionClientMismatch();
+  if (claimString(p, 'sub')?.toLowerCase() !== clientId.toLowerCase())
+    throw errors.assertionClientMismatch();
   const auds = claimAudiences(p);
   const accepted = new Set(acceptedAudiences.map((a) => a.toLowerCase()));
-  if (auds.length !== 1 || !accepted.has(auds[0].toLowerCase())) throw errors.assertionAudience(auds.join(','), acceptedAudiences[0]);
+  if (auds.length !== 1 || !accepted.has(auds[0].toLowerCase()))
+    throw errors.assertionAudience(auds.join(','), acceptedAudiences[0]);
 
   const now = nowSeconds();
   const exp = claimNumber(p, 'exp');
@@ -52,7 +68,10 @@ export async function verifyCertificateAssertion(
   const window = `Current time: ${now}, assertion valid from ${start}, expiry time of assertion ${exp}.`;
   if (exp + CLOCK_SKEW_SECONDS < now) throw errors.assertionTime(window);
   if (start - CLOCK_SKEW_SECONDS > now) throw errors.assertionTime(window);
-  if (exp - start > MAX_ASSERTION_LIFETIME_SECONDS) throw errors.assertionTime(`The assertion lifetime exceeds ${MAX_ASSERTION_LIFETIME_SECONDS} seconds. ${window}`);
+  if (exp - start > MAX_ASSERTION_LIFETIME_SECONDS)
+    throw errors.assertionTime(
+      `The assertion lifetime exceeds ${MAX_ASSERTION_LIFETIME_SECONDS} seconds. ${window}`,
+    );
 
   const jti = claimString(p, 'jti');
   if (!jti) throw errors.malformedAssertion("The 'jti' claim is missing.");
@@ -81,8 +100,15 @@ async function findRegisteredCertificate(
     try {
       versions = await deps.certificates.resolve(source.name);
     } catch (err) {
-      console.error(`dev-azure: cannot read Key Vault certificate ${source.name}: ${(err as Error).message}`);
-      throw new OAuthError(500, 'server_error', 'AADSTS50000', 'There was an error issuing a token or an issue with our sign-in service.');
+      console.error(
+        `dev-azure: cannot read Key Vault certificate ${source.name}: ${(err as Error).message}`,
+      );
+      throw new OAuthError(
+        500,
+        'server_error',
+        'AADSTS50000',
+        'There was an error issuing a token or an issue with our sign-in service.',
+      );
     }
     const found = versions.find(matches);
     if (found) return found;

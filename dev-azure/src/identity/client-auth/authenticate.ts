@@ -32,13 +32,21 @@ export interface ClientAuthRequest {
   acceptedAudiences: string[];
 }
 
-export async function authenticateClient(req: ClientAuthRequest, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
+export async function authenticateClient(
+  req: ClientAuthRequest,
+  deps: ClientAuthDeps,
+): Promise<AuthenticatedClient> {
   const basic = parseBasic(req.authorization);
   const clientId = req.params.get('client_id') ?? basic?.clientId;
   if (!clientId) throw errors.missingParameter('client_id');
   if (basic && basic.clientId !== clientId) throw errors.invalidParameter('client_id');
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId)) {
-    throw new OAuthError(400, 'unauthorized_client', 'AADSTS700038', `${clientId.slice(0, 64)} is not a valid application identifier.`);
+    throw new OAuthError(
+      400,
+      'unauthorized_client',
+      'AADSTS700038',
+      `${clientId.slice(0, 64)} is not a valid application identifier.`,
+    );
   }
   const principal = deps.directory.principal(req.tenant, clientId);
   if (!principal) throw errors.appNotFound(clientId, req.tenant.id);
@@ -52,11 +60,16 @@ export async function authenticateClient(req: ClientAuthRequest, deps: ClientAut
     return { principal, method: 'none' };
   }
   if (assertion !== undefined) {
-    if (assertionType !== JWT_BEARER) throw assertionType === undefined ? errors.missingParameter('client_assertion_type') : errors.badAssertionType();
+    if (assertionType !== JWT_BEARER)
+      throw assertionType === undefined
+        ? errors.missingParameter('client_assertion_type')
+        : errors.badAssertionType();
     const jwt = decodeJwt(assertion);
     if (!jwt) throw errors.malformedAssertion('The assertion is not a signed JWT.');
     // A self-issued assertion (iss = client id) is private_key_jwt; anything else is a federated token.
-    if (claimString(jwt.payload, 'iss')?.toLowerCase() === principal.app.config.clientId.toLowerCase()) {
+    if (
+      claimString(jwt.payload, 'iss')?.toLowerCase() === principal.app.config.clientId.toLowerCase()
+    ) {
       await verifyCertificateAssertion(jwt, principal, req.acceptedAudiences, deps);
       return { principal, method: 'private_key_jwt' };
     }
@@ -75,10 +88,12 @@ function verifySecret(secret: string, principal: Principal): void {
   let match: { expiresAt?: number } | undefined;
   // Compare against every secret so timing does not tell which one matched.
   for (const s of principal.app.secrets) {
-    if (s.sha256.length === presented.length && timingSafeEqual(s.sha256, presented) && !match) match = s;
+    if (s.sha256.length === presented.length && timingSafeEqual(s.sha256, presented) && !match)
+      match = s;
   }
   if (!match) throw errors.invalidSecret(principal.app.config.clientId);
-  if (match.expiresAt !== undefined && match.expiresAt < Date.now()) throw errors.expiredSecret(principal.app.config.clientId);
+  if (match.expiresAt !== undefined && match.expiresAt < Date.now())
+    throw errors.expiredSecret(principal.app.config.clientId);
 }
 
 /** client_secret_basic: "Basic base64(urlencode(id):urlencode(secret))". */
@@ -86,9 +101,13 @@ function parseBasic(header: string | undefined): { clientId: string; secret: str
   if (!header || !/^basic /i.test(header)) return undefined;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw new OAuthError(401, 'invalid_client', 'AADSTS7000215', 'Invalid client secret provided.');
+  if (colon < 0)
+    throw new OAuthError(401, 'invalid_client', 'AADSTS7000215', 'Invalid client secret provided.');
   try {
-    return { clientId: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, colon)),
+      secret: decodeURIComponent(decoded.slice(colon + 1)),
+    };
   } catch {
     throw errors.invalidParameter('Authorization');
   }

@@ -5,7 +5,13 @@
 import { nowSeconds } from '../../util/encoding';
 import type { Principal } from '../directory';
 import { errors, OAuthError } from '../errors';
-import { claimAudiences, claimNumber, claimString, verifyJwtSignature, type DecodedJwt } from '../jwt';
+import {
+  claimAudiences,
+  claimNumber,
+  claimString,
+  verifyJwtSignature,
+  type DecodedJwt,
+} from '../jwt';
 import { CLOCK_SKEW_SECONDS } from './assertion';
 import type { OidcKeyFetcher } from './oidc-keys';
 
@@ -15,7 +21,11 @@ export interface FederationDeps {
   clusterIssuerUrl(name: string): string | undefined;
 }
 
-export async function verifyFederatedAssertion(jwt: DecodedJwt, principal: Principal, deps: FederationDeps): Promise<void> {
+export async function verifyFederatedAssertion(
+  jwt: DecodedJwt,
+  principal: Principal,
+  deps: FederationDeps,
+): Promise<void> {
   const issuer = claimString(jwt.payload, 'iss');
   const subject = claimString(jwt.payload, 'sub') ?? '';
   const audiences = claimAudiences(jwt.payload);

@@ -64,7 +64,9 @@ export class ClusterIssuers {
     const issuer = this.issuerUrl(name);
     if (!issuer) throw new Error(`unknown cluster issuer ${name}`);
     const now = nowSeconds();
-    const podName = o.podName ?? `${serviceAccount}-${sha256(`${namespace}/${serviceAccount}`).toString('hex').slice(0, 10)}`;
+    const podName =
+      o.podName ??
+      `${serviceAccount}-${sha256(`${namespace}/${serviceAccount}`).toString('hex').slice(0, 10)}`;
     const claims = {
       aud: o.audiences ?? [TOKEN_EXCHANGE_AUDIENCE],
       exp: now + (o.lifetimeSeconds ?? TOKEN_LIFETIME_SECONDS),
@@ -75,7 +77,10 @@ export class ClusterIssuers {
         namespace,
         node: { name: 'local-node', uid: stableUid(`node/${name}`) },
         pod: { name: podName, uid: stableUid(`pod/${namespace}/${podName}`) },
-        serviceaccount: { name: serviceAccount, uid: stableUid(`sa/${namespace}/${serviceAccount}`) },
+        serviceaccount: {
+          name: serviceAccount,
+          uid: stableUid(`sa/${namespace}/${serviceAccount}`),
+        },
       },
       nbf: now,
       sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
@@ -85,7 +90,13 @@ export class ClusterIssuers {
   }
 
   /** Writes a token to `file` (atomically) and keeps it fresh until stop(). */
-  async writeToken(name: string, file: string, namespace: string, serviceAccount: string, o: MintOptions = {}): Promise<void> {
+  async writeToken(
+    name: string,
+    file: string,
+    namespace: string,
+    serviceAccount: string,
+    o: MintOptions = {},
+  ): Promise<void> {
     const token = this.mint(name, namespace, serviceAccount, o);
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;

@@ -16,7 +16,12 @@ export interface ClaimsRequest {
 const MAX_CLAIMS = 4096;
 
 function invalidClaims(): OAuthError {
-  return new OAuthError(400, 'invalid_request', 'AADSTS90005', "Invalid request. The 'claims' parameter is not valid JSON or does not follow the claims request syntax.");
+  return new OAuthError(
+    400,
+    'invalid_request',
+    'AADSTS90005',
+    "Invalid request. The 'claims' parameter is not valid JSON or does not follow the claims request syntax.",
+  );
 }
 
 function stringValues(member: unknown): string[] {
@@ -41,12 +46,20 @@ export function parseClaimsRequest(raw: string | undefined): ClaimsRequest {
   if (access === undefined || access === null) return { acrs: [], clientCapabilities: [] };
   if (typeof access !== 'object' || Array.isArray(access)) throw invalidClaims();
   const at = access as Record<string, unknown>;
-  return { acrs: [...new Set(stringValues(at.acrs))], clientCapabilities: [...new Set(stringValues(at.xms_cc))] };
+  return {
+    acrs: [...new Set(stringValues(at.acrs))],
+    clientCapabilities: [...new Set(stringValues(at.xms_cc))],
+  };
 }
 
 /** Whether a policy demands a second factor for this client, resource and requested contexts. */
-export function mfaRequired(tenant: TenantConfig, o: { client: ResolvedApp; resourceClientId?: string; acrs: string[] }): boolean {
-  const resourceName = tenant.apps.find((a) => a.clientId.toLowerCase() === o.resourceClientId?.toLowerCase())?.name;
+export function mfaRequired(
+  tenant: TenantConfig,
+  o: { client: ResolvedApp; resourceClientId?: string; acrs: string[] },
+): boolean {
+  const resourceName = tenant.apps.find(
+    (a) => a.clientId.toLowerCase() === o.resourceClientId?.toLowerCase(),
+  )?.name;
   return tenant.conditionalAccessPolicies.some((p) =>
     p.authenticationContext !== undefined
       ? o.acrs.includes(p.authenticationContext)
@@ -55,7 +68,11 @@ export function mfaRequired(tenant: TenantConfig, o: { client: ResolvedApp; reso
 }
 
 /** Requested contexts the sign-in meets: defined in the tenant, and its second factor done when a policy asks for one. */
-export function satisfiedContexts(tenant: TenantConfig, requested: string[], mfaDone: boolean): string[] {
+export function satisfiedContexts(
+  tenant: TenantConfig,
+  requested: string[],
+  mfaDone: boolean,
+): string[] {
   return requested.filter((id) => {
     if (!tenant.authenticationContexts.some((c) => c.id === id)) return false;
     const needsMfa = tenant.conditionalAccessPolicies.some((p) => p.authenticationContext === id);

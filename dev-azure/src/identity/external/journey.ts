@@ -18,13 +18,26 @@ import { signExternalIdToken } from './tokens';
 
 export type ExternalPage = 'signin' | 'signup' | 'reset' | 'mfa';
 
-export function externalPageUrl(tenant: TenantConfig, page: string, tx: AuthorizeTransaction): string {
+export function externalPageUrl(
+  tenant: TenantConfig,
+  page: string,
+  tx: AuthorizeTransaction,
+): string {
   return `/${tenant.id}/ciam/${page}?tx=${encodeURIComponent(tx.id)}`;
 }
 
-const entra = (error: 'invalid_request' | 'unsupported_response_type' | 'login_required', code: string, detail: string) => new OAuthError(400, error, code, detail);
+const entra = (
+  error: 'invalid_request' | 'unsupported_response_type' | 'login_required',
+  code: string,
+  detail: string,
+) => new OAuthError(400, error, code, detail);
 
-export function handleExternalAuthorize(ctx: IdentityContext, req: FastifyRequest, reply: FastifyReply, tenant: TenantConfig): FastifyReply {
+export function handleExternalAuthorize(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  tenant: TenantConfig,
+): FastifyReply {
   const dialect: AuthorizeDialect = {
     flowName: '',
     sessionCookie: sessionCookieFor(tenant),
@@ -37,11 +50,31 @@ export function handleExternalAuthorize(ctx: IdentityContext, req: FastifyReques
         'AADSTS50011',
         `The redirect URI '${uri}' specified in the request does not match the redirect URIs configured for the application '${clientId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.`,
       ],
-      noScope: () => entra('invalid_request', 'AADSTS900144', "The request body must contain the following parameter: 'scope'."),
-      implicit: () => entra('unsupported_response_type', 'AADSTS700051', "response_type 'token' is not enabled for the application."),
-      responseType: (value) => entra('unsupported_response_type', 'AADSTS70005', `The response_type '${value}' is not supported.`),
+      noScope: () =>
+        entra(
+          'invalid_request',
+          'AADSTS900144',
+          "The request body must contain the following parameter: 'scope'.",
+        ),
+      implicit: () =>
+        entra(
+          'unsupported_response_type',
+          'AADSTS700051',
+          "response_type 'token' is not enabled for the application.",
+        ),
+      responseType: (value) =>
+        entra(
+          'unsupported_response_type',
+          'AADSTS70005',
+          `The response_type '${value}' is not supported.`,
+        ),
       pkce: (detail) => entra('invalid_request', 'AADSTS501491', detail),
-      loginRequired: () => entra('login_required', 'AADSTS50058', 'A silent sign-in request was sent but no user is signed in.'),
+      loginRequired: () =>
+        entra(
+          'login_required',
+          'AADSTS50058',
+          'A silent sign-in request was sent but no user is signed in.',
+        ),
     },
     checkScopes: (client, scopes) => void resolveExternalScopes(ctx, tenant, client, scopes),
     readExtra: (p) => {
@@ -57,26 +90,57 @@ export function handleExternalAuthorize(ctx: IdentityContext, req: FastifyReques
 }
 
 /** Whether Conditional Access asks this transaction for a second factor. */
-export function transactionNeedsMfa(ctx: IdentityContext, tenant: TenantConfig, tx: AuthorizeTransaction): boolean {
+export function transactionNeedsMfa(
+  ctx: IdentityContext,
+  tenant: TenantConfig,
+  tx: AuthorizeTransaction,
+): boolean {
   const client = ctx.directory.app(tx.clientId);
   if (!client) return false;
   const scopes = resolveExternalScopes(ctx, tenant, client, tx.scopes);
-  return mfaRequired(tenant, { client, resourceClientId: scopes.audience, acrs: tx.requestedAcrs ?? [] });
+  return mfaRequired(tenant, {
+    client,
+    resourceClientId: scopes.audience,
+    acrs: tx.requestedAcrs ?? [],
+  });
 }
 
-export function externalNextStep(ctx: IdentityContext, tenant: TenantConfig, tx: AuthorizeTransaction): ExternalPage | 'complete' {
+export function externalNextStep(
+  ctx: IdentityContext,
+  tenant: TenantConfig,
+  tx: AuthorizeTransaction,
+): ExternalPage | 'complete' {
   if (!tx.oid) return tx.prompt === 'create' && tenant.selfServiceSignUp ? 'signup' : 'signin';
   if (!tx.mfaDone && transactionNeedsMfa(ctx, tenant, tx)) return 'mfa';
   return 'complete';
 }
 
-export function completeExternal(ctx: IdentityContext, req: FastifyRequest, reply: FastifyReply, tx: AuthorizeTransaction, tenant: TenantConfig): FastifyReply {
+export function completeExternal(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  tx: AuthorizeTransaction,
+  tenant: TenantConfig,
+): FastifyReply {
   ctx.transactions.end(tx);
   const user = tx.oid ? ctx.users.byOid(tenant.id, tx.oid) : undefined;
   const client = ctx.directory.app(tx.clientId);
-  if (!user || !client) return deliverError(reply, tx, 'invalid_grant', 'AADSTS50034: The user account does not exist in the directory.');
+  if (!user || !client)
+    return deliverError(
+      reply,
+      tx,
+      'invalid_grant',
+      'AADSTS50034: The user account does not exist in the directory.',
+    );
   const authTime = tx.authTime ?? nowSeconds();
-  ctx.sessions.settle(req, reply, { cookieName: sessionCookieFor(tenant), tenantId: tenant.id, oid: user.oid, authTime, interactive: tx.interactive, mfaVerifiedAt: tx.mfaVerifiedAt });
+  ctx.sessions.settle(req, reply, {
+    cookieName: sessionCookieFor(tenant),
+    tenantId: tenant.id,
+    oid: user.oid,
+    authTime,
+    interactive: tx.interactive,
+    mfaVerifiedAt: tx.mfaVerifiedAt,
+  });
 
   const mfaAt = tx.mfaVerifiedAt ?? tx.sessionMfaAt;
   const acrs = satisfiedContexts(tenant, tx.requestedAcrs ?? [], mfaAt !== undefined);
@@ -101,7 +165,18 @@ export function completeExternal(ctx: IdentityContext, req: FastifyRequest, repl
   if (tx.responseType === 'code id_token') {
     try {
       const scopes = resolveExternalScopes(ctx, tenant, client, tx.scopes);
-      const input = { baseUrl: ctx.baseUrl(), tenant, client, user, scopes, authTime, nonce: tx.nonce, acrs, clientCapabilities, clientAuth: '0' as const };
+      const input = {
+        baseUrl: ctx.baseUrl(),
+        tenant,
+        client,
+        user,
+        scopes,
+        authTime,
+        nonce: tx.nonce,
+        acrs,
+        clientCapabilities,
+        clientAuth: '0' as const,
+      };
       params.id_token = signExternalIdToken(input, ctx.keys, { code });
     } catch (err) {
       if (err instanceof OAuthError) return deliverError(reply, tx, err.error, err.message);

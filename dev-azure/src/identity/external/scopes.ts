@@ -9,7 +9,12 @@ import { resolveUserScopes, type ScopeDialect, type UserScopes } from '../tokens
 
 export const ENTRA_SCOPES: ScopeDialect = {
   unsupported: (raw) =>
-    new OAuthError(400, 'invalid_scope', 'AADSTS70011', `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope '${raw.slice(0, 200)}' is not valid.`),
+    new OAuthError(
+      400,
+      'invalid_scope',
+      'AADSTS70011',
+      `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope '${raw.slice(0, 200)}' is not valid.`,
+    ),
   multipleResources: () => errors.multipleResources(),
   notGranted: (client) =>
     new OAuthError(
@@ -21,6 +26,11 @@ export const ENTRA_SCOPES: ScopeDialect = {
   bareScopeResource: GRAPH_RESOURCE,
 };
 
-export function resolveExternalScopes(ctx: IdentityContext, tenant: TenantConfig, client: ResolvedApp, requested: string[]): UserScopes {
+export function resolveExternalScopes(
+  ctx: IdentityContext,
+  tenant: TenantConfig,
+  client: ResolvedApp,
+  requested: string[],
+): UserScopes {
   return resolveUserScopes(ctx.directory, tenant, client, requested, ENTRA_SCOPES);
 }

@@ -14,22 +14,45 @@ import { FormParams } from '../form-params';
 import { findRefreshToken, issueRefreshToken, takeAuthorizationCode } from '../tokens/grants';
 import { acceptedAudiences, clientCredentialsGrant, respondToken } from '../tokens/token-endpoint';
 import type { UserScopes } from '../tokens/user-token';
-import { mfaRequired, parseClaimsRequest, satisfiedContexts, type ClaimsRequest } from './conditional-access';
+import {
+  mfaRequired,
+  parseClaimsRequest,
+  satisfiedContexts,
+  type ClaimsRequest,
+} from './conditional-access';
 import { resolveExternalScopes } from './scopes';
-import { buildExternalTokenResponse, REFRESH_TOKEN_DAYS, type EntraTokenResponse, type ExternalTokenInput } from './tokens';
+import {
+  buildExternalTokenResponse,
+  REFRESH_TOKEN_DAYS,
+  type EntraTokenResponse,
+  type ExternalTokenInput,
+} from './tokens';
 
-export function handleExternalToken(ctx: IdentityContext, req: FastifyRequest, reply: FastifyReply, tenant: TenantConfig): Promise<FastifyReply> {
+export function handleExternalToken(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  tenant: TenantConfig,
+): Promise<FastifyReply> {
   return respondToken(req, reply, async () => {
     const p = FormParams.fromForm(req);
     const grant = p.require('grant_type');
     const audiences = acceptedAudiences(ctx, req, tenant);
-    if (grant === 'client_credentials') return clientCredentialsGrant(ctx, req, tenant, p, audiences);
-    if (grant !== 'authorization_code' && grant !== 'refresh_token') throw errors.unsupportedGrantType(grant.slice(0, 128));
-    const client = await authenticateClient({ tenant, params: p, authorization: req.headers.authorization, acceptedAudiences: audiences }, ctx);
-    if (client.principal.app.home !== tenant) throw errors.appNotFound(client.principal.app.config.clientId, tenant.id);
+    if (grant === 'client_credentials')
+      return clientCredentialsGrant(ctx, req, tenant, p, audiences);
+    if (grant !== 'authorization_code' && grant !== 'refresh_token')
+      throw errors.unsupportedGrantType(grant.slice(0, 128));
+    const client = await authenticateClient(
+      { tenant, params: p, authorization: req.headers.authorization, acceptedAudiences: audiences },
+      ctx,
+    );
+    if (client.principal.app.home !== tenant)
+      throw errors.appNotFound(client.principal.app.config.clientId, tenant.id);
     const claims = parseClaimsRequest(p.get('claims'));
     const app = client.principal.app;
-    return grant === 'authorization_code' ? redeemCode(ctx, p, tenant, app, client.method, claims) : redeemRefresh(ctx, p, tenant, app, client.method, claims);
+    return grant === 'authorization_code'
+      ? redeemCode(ctx, p, tenant, app, client.method, claims)
+      : redeemRefresh(ctx, p, tenant, app, client.method, claims);
   });
 }
 
@@ -38,11 +61,18 @@ function azpacr(method: ClientAuthMethod): '0' | '1' | '2' {
 }
 
 function notForThisTenant(what: 'code' | 'refresh_token'): OAuthError {
-  return new OAuthError(400, 'invalid_grant', 'AADSTS70000', `The provided value for the '${what}' parameter is not valid. It was issued by another tenant or a B2C user flow.`);
+  return new OAuthError(
+    400,
+    'invalid_grant',
+    'AADSTS70000',
+    `The provided value for the '${what}' parameter is not valid. It was issued by another tenant or a B2C user flow.`,
+  );
 }
 
 function interactionRequired(claims: ClaimsRequest): OAuthError {
-  const challenge = JSON.stringify({ access_token: { acrs: { essential: true, values: claims.acrs } } });
+  const challenge = JSON.stringify({
+    access_token: { acrs: { essential: true, values: claims.acrs } },
+  });
   return new OAuthError(
     400,
     'interaction_required',
@@ -54,40 +84,104 @@ function interactionRequired(claims: ClaimsRequest): OAuthError {
 
 function existingUser(ctx: IdentityContext, tenant: TenantConfig, oid: string): UserRecord {
   const user = ctx.users.byOid(tenant.id, oid);
-  if (!user) throw new OAuthError(400, 'invalid_grant', 'AADSTS50034', 'The user account does not exist in the directory.');
+  if (!user)
+    throw new OAuthError(
+      400,
+      'invalid_grant',
+      'AADSTS50034',
+      'The user account does not exist in the directory.',
+    );
   return user;
 }
 
 function respond(
   ctx: IdentityContext,
-  o: Omit<ExternalTokenInput, 'baseUrl' | 'resource'> & { scopes: UserScopes; requested: string[]; mfaAt?: number },
+  o: Omit<ExternalTokenInput, 'baseUrl' | 'resource'> & {
+    scopes: UserScopes;
+    requested: string[];
+    mfaAt?: number;
+  },
 ): EntraTokenResponse {
-  const resource = o.scopes.audience ? ctx.directory.resource(o.tenant, o.scopes.audience) : undefined;
+  const resource = o.scopes.audience
+    ? ctx.directory.resource(o.tenant, o.scopes.audience)
+    : undefined;
   const refresh = o.scopes.offlineAccess
     ? issueRefreshToken(
         ctx,
-        { tenantId: o.tenant.id, flow: '', clientId: o.client.config.clientId, oid: o.user.oid, scopes: o.requested, authTime: o.authTime, mfa: o.mfaAt !== undefined, mfaAt: o.mfaAt },
+        {
+          tenantId: o.tenant.id,
+          flow: '',
+          clientId: o.client.config.clientId,
+          oid: o.user.oid,
+          scopes: o.requested,
+          authTime: o.authTime,
+          mfa: o.mfaAt !== undefined,
+          mfaAt: o.mfaAt,
+        },
         REFRESH_TOKEN_DAYS,
       )
     : undefined;
-  return buildExternalTokenResponse({ ...o, baseUrl: ctx.baseUrl(), resource: resource?.kind === 'app' ? resource.app : undefined }, ctx.keys, refresh);
+  return buildExternalTokenResponse(
+    { ...o, baseUrl: ctx.baseUrl(), resource: resource?.kind === 'app' ? resource.app : undefined },
+    ctx.keys,
+    refresh,
+  );
 }
 
-function redeemCode(ctx: IdentityContext, p: FormParams, tenant: TenantConfig, client: ResolvedApp, method: ClientAuthMethod, claims: ClaimsRequest): EntraTokenResponse {
+function redeemCode(
+  ctx: IdentityContext,
+  p: FormParams,
+  tenant: TenantConfig,
+  client: ResolvedApp,
+  method: ClientAuthMethod,
+  claims: ClaimsRequest,
+): EntraTokenResponse {
   const g = takeAuthorizationCode(ctx, p, client, {
     checkEndpoint: (grant) => {
       if (grant.tenantId !== tenant.id || grant.flow !== '') throw notForThisTenant('code');
     },
-    pkceError: () => new OAuthError(400, 'invalid_grant', 'AADSTS50148', 'The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.'),
+    pkceError: () =>
+      new OAuthError(
+        400,
+        'invalid_grant',
+        'AADSTS50148',
+        'The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.',
+      ),
   });
   const user = existingUser(ctx, tenant, g.oid);
   const scopes = resolveExternalScopes(ctx, tenant, client, g.scopes);
-  const acrs = [...new Set([...(g.acrs ?? []), ...satisfiedContexts(tenant, claims.acrs, g.mfaAt !== undefined)])];
-  const clientCapabilities = [...new Set([...(g.clientCapabilities ?? []), ...claims.clientCapabilities])];
-  return respond(ctx, { tenant, client, user, scopes, requested: g.scopes, authTime: g.authTime, nonce: g.nonce, acrs, clientCapabilities, clientAuth: azpacr(method), mfaAt: g.mfaAt });
+  const acrs = [
+    ...new Set([
+      ...(g.acrs ?? []),
+      ...satisfiedContexts(tenant, claims.acrs, g.mfaAt !== undefined),
+    ]),
+  ];
+  const clientCapabilities = [
+    ...new Set([...(g.clientCapabilities ?? []), ...claims.clientCapabilities]),
+  ];
+  return respond(ctx, {
+    tenant,
+    client,
+    user,
+    scopes,
+    requested: g.scopes,
+    authTime: g.authTime,
+    nonce: g.nonce,
+    acrs,
+    clientCapabilities,
+    clientAuth: azpacr(method),
+    mfaAt: g.mfaAt,
+  });
 }
 
-function redeemRefresh(ctx: IdentityContext, p: FormParams, tenant: TenantConfig, client: ResolvedApp, method: ClientAuthMethod, claims: ClaimsRequest): EntraTokenResponse {
+function redeemRefresh(
+  ctx: IdentityContext,
+  p: FormParams,
+  tenant: TenantConfig,
+  client: ResolvedApp,
+  method: ClientAuthMethod,
+  claims: ClaimsRequest,
+): EntraTokenResponse {
   const rec = findRefreshToken(ctx, p, client, {
     checkEndpoint: (r) => {
       if (r.tenantId !== tenant.id || r.flow !== '') throw notForThisTenant('refresh_token');
@@ -96,7 +190,11 @@ function redeemRefresh(ctx: IdentityContext, p: FormParams, tenant: TenantConfig
   const user = existingUser(ctx, tenant, rec.oid);
   const requested = p.get('scope')?.split(/\s+/).filter(Boolean) ?? rec.scopes;
   const scopes = resolveExternalScopes(ctx, tenant, client, requested);
-  if (rec.mfaAt === undefined && mfaRequired(tenant, { client, resourceClientId: scopes.audience, acrs: claims.acrs })) throw interactionRequired(claims);
+  if (
+    rec.mfaAt === undefined &&
+    mfaRequired(tenant, { client, resourceClientId: scopes.audience, acrs: claims.acrs })
+  )
+    throw interactionRequired(claims);
   const acrs = satisfiedContexts(tenant, claims.acrs, rec.mfaAt !== undefined);
   return respond(ctx, {
     tenant,

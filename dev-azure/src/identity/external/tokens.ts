@@ -43,7 +43,8 @@ function optional(which: readonly string[], i: ExternalTokenInput): Record<strin
   if (which.includes('email')) out.email = i.user.email;
   if (which.includes('given_name')) out.given_name = i.user.givenName;
   if (which.includes('family_name')) out.family_name = i.user.surname;
-  if (which.includes('xms_cc') && i.clientCapabilities.length > 0) out.xms_cc = i.clientCapabilities;
+  if (which.includes('xms_cc') && i.clientCapabilities.length > 0)
+    out.xms_cc = i.clientCapabilities;
   return out;
 }
 
@@ -79,7 +80,11 @@ export function signExternalAccessToken(i: ExternalTokenInput, keys: KeyRing): s
   });
 }
 
-export function signExternalIdToken(i: ExternalTokenInput, keys: KeyRing, hashes: { accessToken?: string; code?: string }): string {
+export function signExternalIdToken(
+  i: ExternalTokenInput,
+  keys: KeyRing,
+  hashes: { accessToken?: string; code?: string },
+): string {
   const now = nowSeconds();
   return keys.sign(i.tenant.id, {
     aud: i.client.config.clientId,
@@ -104,7 +109,11 @@ export interface EntraTokenResponse {
   client_info: string;
 }
 
-export function buildExternalTokenResponse(i: ExternalTokenInput, keys: KeyRing, refreshToken: string | undefined): EntraTokenResponse {
+export function buildExternalTokenResponse(
+  i: ExternalTokenInput,
+  keys: KeyRing,
+  refreshToken: string | undefined,
+): EntraTokenResponse {
   const access = signExternalAccessToken(i, keys);
   return {
     token_type: 'Bearer',

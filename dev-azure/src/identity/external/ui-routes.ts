@@ -9,7 +9,14 @@ import { nowSeconds } from '../../util/encoding';
 import type { IdentityContext } from '../context';
 import { OAuthError } from '../errors';
 import { errorPage } from '../signin/html';
-import { postReset, readSignUp, showReset, signedIn, type ResetOptions, type StepIo } from '../signin/local-account';
+import {
+  postReset,
+  readSignUp,
+  showReset,
+  signedIn,
+  type ResetOptions,
+  type StepIo,
+} from '../signin/local-account';
 import { checkCode, sendCode } from '../signin/one-time-code';
 import { signInPage, signUpPage, verificationCodePage, type PageUrls } from '../signin/pages';
 import { deliverError } from '../signin/respond';
@@ -32,12 +39,22 @@ export function registerExternalUiRoutes(app: FastifyInstance, ctx: IdentityCont
   app.post('/:tenant/ciam/:page', handler);
 }
 
-async function handleUi(ctx: IdentityContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function handleUi(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const params = req.params as { tenant: string; page: string };
   const tenant = ctx.directory.tenant(params.tenant);
   const page = PAGES.find((p) => p === params.page);
-  if (!tenant || tenant.type !== 'external' || !page) return errorPage(reply, 404, '', 'This page does not exist.');
-  const loaded = loadTransaction(ctx, req, reply, (t) => t.tenantId === tenant.id && t.flowName === '');
+  if (!tenant || tenant.type !== 'external' || !page)
+    return errorPage(reply, 404, '', 'This page does not exist.');
+  const loaded = loadTransaction(
+    ctx,
+    req,
+    reply,
+    (t) => t.tenantId === tenant.id && t.flowName === '',
+  );
   if (!('tx' in loaded)) return loaded;
   const { tx, form } = loaded;
 
@@ -50,7 +67,9 @@ async function handleUi(ctx: IdentityContext, req: FastifyRequest, reply: Fastif
   const ui: Ui = { ctx, req, reply, tx, tenant, form, urls, page };
   // Before a credential, the user may move between sign-in, sign-up and reset; after it, only forward.
   const step = externalNextStep(ctx, tenant, tx);
-  const allowed = tx.oid ? page === step : page !== 'mfa' && (page !== 'signup' || tenant.selfServiceSignUp);
+  const allowed = tx.oid
+    ? page === step
+    : page !== 'mfa' && (page !== 'signup' || tenant.selfServiceSignUp);
   if (!allowed) return advance(ui);
   try {
     if (req.method === 'POST' && form.get('action') === 'cancel') {
@@ -63,7 +82,9 @@ async function handleUi(ctx: IdentityContext, req: FastifyRequest, reply: Fastif
       case 'signup':
         return req.method === 'POST' ? await postSignUp(ui) : showSignUp(ui);
       case 'reset':
-        return req.method === 'POST' ? await postReset(ui, resetOptions(ui)) : showReset(ui, resetOptions(ui));
+        return req.method === 'POST'
+          ? await postReset(ui, resetOptions(ui))
+          : showReset(ui, resetOptions(ui));
       case 'mfa':
         return req.method === 'POST' ? postMfa(ui) : showMfa(ui);
     }
@@ -85,21 +106,36 @@ function mailboxUrl(to: string): string {
 
 function tooManyCodes(ui: Ui): FastifyReply {
   ui.ctx.transactions.end(ui.tx);
-  return deliverError(ui.reply, ui.tx, 'access_denied', 'AADSTS500121: Authentication failed during strong authentication request.');
+  return deliverError(
+    ui.reply,
+    ui.tx,
+    'access_denied',
+    'AADSTS500121: Authentication failed during strong authentication request.',
+  );
 }
 
 async function postSignIn(ui: Ui): Promise<FastifyReply> {
   const email = (ui.form.get('email') ?? '').trim();
   const password = ui.form.get('password') ?? '';
-  const user = email && password ? await ui.ctx.users.authenticate(ui.tenant.id, email, password) : undefined;
-  if (!user) return signInPage(ui.reply, ui.tx, ui.urls, { email, error: "Your email or password is incorrect." });
+  const user =
+    email && password ? await ui.ctx.users.authenticate(ui.tenant.id, email, password) : undefined;
+  if (!user)
+    return signInPage(ui.reply, ui.tx, ui.urls, {
+      email,
+      error: 'Your email or password is incorrect.',
+    });
   signedIn(ui.tx, user.oid);
   return advance(ui);
 }
 
 function showSignUp(ui: Ui, error?: string): FastifyReply {
   const s = ui.tx.signUp;
-  if (s?.stage === 'code') return verificationCodePage(ui.reply, ui.tx, ui.urls, { sentTo: s.email ?? '', delivery: { mailboxUrl: mailboxUrl(s.email ?? '') }, error });
+  if (s?.stage === 'code')
+    return verificationCodePage(ui.reply, ui.tx, ui.urls, {
+      sentTo: s.email ?? '',
+      delivery: { mailboxUrl: mailboxUrl(s.email ?? '') },
+      error,
+    });
   return signUpPage(ui.reply, ui.tx, ui.urls, { error });
 }
 
@@ -116,50 +152,114 @@ async function postSignUp(ui: Ui): Promise<FastifyReply> {
     if (check === 'wrong') return showSignUp(ui, 'That code is incorrect. Please try again.');
     if (ui.ctx.users.byEmail(ui.tenant.id, s.email ?? '')) {
       ui.tx.signUp = undefined;
-      return showSignUp(ui, 'A user with the specified ID already exists. Please choose a different one.');
+      return showSignUp(
+        ui,
+        'A user with the specified ID already exists. Please choose a different one.',
+      );
     }
-    const user = ui.ctx.users.add(ui.tenant.id, { email: s.email ?? '', givenName: s.givenName, surname: s.surname, displayName: s.displayName }, s.passwordHash);
+    const user = ui.ctx.users.add(
+      ui.tenant.id,
+      {
+        email: s.email ?? '',
+        givenName: s.givenName,
+        surname: s.surname,
+        displayName: s.displayName,
+      },
+      s.passwordHash,
+    );
     ui.tx.signUp = undefined;
     signedIn(ui.tx, user.oid);
     return advance(ui);
   }
   const { email, password, names, problem } = readSignUp(ui.ctx, ui.tenant, ui.form);
-  if (problem) return signUpPage(ui.reply, ui.tx, ui.urls, { values: { email, ...names }, error: problem });
-  const progress = { stage: 'email' as const, attempts: 0, email, ...names, passwordHash: await hashPassword(password) };
+  if (problem)
+    return signUpPage(ui.reply, ui.tx, ui.urls, { values: { email, ...names }, error: problem });
+  const progress = {
+    stage: 'email' as const,
+    attempts: 0,
+    email,
+    ...names,
+    passwordHash: await hashPassword(password),
+  };
   ui.tx.signUp = progress;
-  sendCode(ui.ctx.mailbox, progress, { tenantId: ui.tenant.id, channel: 'email', to: email, purpose: 'signUp', subject: 'Verify your email address', digits: CODE_DIGITS });
+  sendCode(ui.ctx.mailbox, progress, {
+    tenantId: ui.tenant.id,
+    channel: 'email',
+    to: email,
+    purpose: 'signUp',
+    subject: 'Verify your email address',
+    digits: CODE_DIGITS,
+  });
   return ui.reply.redirect(ui.urls.action, 303);
 }
 
 function resetOptions(ui: Ui): ResetOptions {
-  return { digits: CODE_DIGITS, delivery: (r) => ({ mailboxUrl: mailboxUrl(r.email ?? '') }), locked: () => tooManyCodes(ui), done: () => advance(ui) };
+  return {
+    digits: CODE_DIGITS,
+    delivery: (r) => ({ mailboxUrl: mailboxUrl(r.email ?? '') }),
+    locked: () => tooManyCodes(ui),
+    done: () => advance(ui),
+  };
 }
 
 /** Email one-time passcode by default; SMS when the tenant enables it, the user has a phone and asks for it (?method=sms). */
 function showMfa(ui: Ui, error?: string): FastifyReply {
   const user = ui.ctx.users.byOid(ui.tenant.id, ui.tx.oid ?? '');
-  if (!user) return errorPage(ui.reply, 400, 'AADSTS50034', 'The user account does not exist in the directory.');
+  if (!user)
+    return errorPage(
+      ui.reply,
+      400,
+      'AADSTS50034',
+      'The user account does not exist in the directory.',
+    );
   const smsPossible = ui.tenant.mfaMethods.includes('sms') && user.phone !== undefined;
   const emailPossible = ui.tenant.mfaMethods.includes('emailOtp');
   const wanted = (ui.req.query as Record<string, unknown>).method;
   const current = ui.tx.mfaCode?.channel;
   const channel: 'email' | 'sms' =
-    wanted === 'sms' && smsPossible ? 'sms' : wanted === 'email' && emailPossible ? 'email' : (current ?? (emailPossible ? 'email' : 'sms'));
-  if (!emailPossible && !smsPossible) return errorPage(ui.reply, 400, 'AADSTS50079', 'The user is required to use multi-factor authentication but has no method this tenant allows.');
+    wanted === 'sms' && smsPossible
+      ? 'sms'
+      : wanted === 'email' && emailPossible
+        ? 'email'
+        : (current ?? (emailPossible ? 'email' : 'sms'));
+  if (!emailPossible && !smsPossible)
+    return errorPage(
+      ui.reply,
+      400,
+      'AADSTS50079',
+      'The user is required to use multi-factor authentication but has no method this tenant allows.',
+    );
   const to = channel === 'sms' ? (user.phone ?? '') : user.email;
   let m = ui.tx.mfaCode;
   if (!m || m.channel !== channel || (m.codeExpiresAt ?? 0) < nowSeconds()) {
     m = { stage: 'email', attempts: 0, channel, email: to };
     ui.tx.mfaCode = m;
-    sendCode(ui.ctx.mailbox, m, { tenantId: ui.tenant.id, channel, to, purpose: 'mfa', subject: 'Your verification code', digits: CODE_DIGITS });
+    sendCode(ui.ctx.mailbox, m, {
+      tenantId: ui.tenant.id,
+      channel,
+      to,
+      purpose: 'mfa',
+      subject: 'Your verification code',
+      digits: CODE_DIGITS,
+    });
   }
-  const other = channel === 'email' && smsPossible ? 'sms' : channel === 'sms' && emailPossible ? 'email' : undefined;
+  const other =
+    channel === 'email' && smsPossible
+      ? 'sms'
+      : channel === 'sms' && emailPossible
+        ? 'email'
+        : undefined;
   return verificationCodePage(ui.reply, ui.tx, ui.urls, {
     heading: 'Verify your identity',
     sentTo: to,
     delivery: { mailboxUrl: mailboxUrl(to) },
     error,
-    otherMethod: other ? { href: `${ui.urls.action}&method=${other}`, label: other === 'sms' ? 'Text me a code instead' : 'Email me a code instead' } : undefined,
+    otherMethod: other
+      ? {
+          href: `${ui.urls.action}&method=${other}`,
+          label: other === 'sms' ? 'Text me a code instead' : 'Email me a code instead',
+        }
+      : undefined,
   });
 }
 
@@ -168,7 +268,8 @@ function postMfa(ui: Ui): FastifyReply {
   if (!m) return showMfa(ui);
   const check = checkCode(m, ui.form.get('verificationCode') ?? '');
   if (check === 'locked') return tooManyCodes(ui);
-  if (check === 'expired') return showMfa(ui, 'The verification code has expired. We sent a new one.');
+  if (check === 'expired')
+    return showMfa(ui, 'The verification code has expired. We sent a new one.');
   if (check === 'wrong') return showMfa(ui, 'That code is incorrect. Please try again.');
   const now = nowSeconds();
   ui.tx.mfaCode = undefined;

@@ -12,7 +12,19 @@ import { issuerFor } from '../issuers';
 import { claimAudiences, claimNumber, claimString, decodeJwt, verifyJwtSignature } from '../jwt';
 
 const WRITABLE = ['displayName', 'givenName', 'surname'] as const;
-const READABLE = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+const READABLE = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
 const CLOCK_SKEW = 300;
 
 class GraphError extends Error {
@@ -27,39 +39,90 @@ class GraphError extends Error {
 
 function sendGraphError(req: FastifyRequest, reply: FastifyReply, e: GraphError): FastifyReply {
   const requestId = newGuid();
-  const clientRequestId = typeof req.headers['client-request-id'] === 'string' ? req.headers['client-request-id'].slice(0, 64) : requestId;
+  const clientRequestId =
+    typeof req.headers['client-request-id'] === 'string'
+      ? req.headers['client-request-id'].slice(0, 64)
+      : requestId;
   if (e.status === 401) {
-    void reply.header('www-authenticate', `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`);
+    void reply.header(
+      'www-authenticate',
+      `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`,
+    );
   }
   return reply
     .code(e.status)
     .header('request-id', requestId)
     .header('client-request-id', clientRequestId)
     .header('cache-control', 'no-store')
-    .send({ error: { code: e.code, message: e.message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': requestId, 'client-request-id': clientRequestId } } });
+    .send({
+      error: {
+        code: e.code,
+        message: e.message,
+        innerError: {
+          date: new Date().toISOString().replace(/\.\d+Z$/, ''),
+          'request-id': requestId,
+          'client-request-id': clientRequestId,
+        },
+      },
+    });
 }
 
 /** The user behind a delegated Graph token, and its scopes. */
-function authenticate(ctx: IdentityContext, req: FastifyRequest): { tenant: TenantConfig; user: UserRecord; scopes: string[] } {
+function authenticate(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+): { tenant: TenantConfig; user: UserRecord; scopes: string[] } {
   const header = req.headers.authorization ?? '';
   const match = /^Bearer ([A-Za-z0-9._-]+)$/i.exec(header);
   if (!match) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
   const jwt = decodeJwt(match[1]);
-  if (!jwt) throw new GraphError(401, 'InvalidAuthenticationToken', 'IDX14100: JWT is not well formed.');
+  if (!jwt)
+    throw new GraphError(401, 'InvalidAuthenticationToken', 'IDX14100: JWT is not well formed.');
   const tenant = ctx.directory.tenant(claimString(jwt.payload, 'tid') ?? '');
-  const key = tenant && typeof jwt.header.kid === 'string' ? ctx.keys.publicKey(tenant.id, jwt.header.kid) : undefined;
-  if (!tenant || tenant.type !== 'external' || !key || !verifyJwtSignature(jwt, key) || claimString(jwt.payload, 'iss') !== issuerFor(ctx.baseUrl(), tenant)) {
+  const key =
+    tenant && typeof jwt.header.kid === 'string'
+      ? ctx.keys.publicKey(tenant.id, jwt.header.kid)
+      : undefined;
+  if (
+    !tenant ||
+    tenant.type !== 'external' ||
+    !key ||
+    !verifyJwtSignature(jwt, key) ||
+    claimString(jwt.payload, 'iss') !== issuerFor(ctx.baseUrl(), tenant)
+  ) {
     throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure.');
   }
-  if (!claimAudiences(jwt.payload).includes(GRAPH_APP_ID)) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+  if (!claimAudiences(jwt.payload).includes(GRAPH_APP_ID))
+    throw new GraphError(
+      401,
+      'InvalidAuthenticationToken',
+      'Access token validation failure. Invalid audience.',
+    );
   const now = nowSeconds();
-  if ((claimNumber(jwt.payload, 'exp') ?? 0) < now - CLOCK_SKEW || (claimNumber(jwt.payload, 'nbf') ?? 0) > now + CLOCK_SKEW) {
-    throw new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+  if (
+    (claimNumber(jwt.payload, 'exp') ?? 0) < now - CLOCK_SKEW ||
+    (claimNumber(jwt.payload, 'nbf') ?? 0) > now + CLOCK_SKEW
+  ) {
+    throw new GraphError(
+      401,
+      'InvalidAuthenticationToken',
+      'Lifetime validation failed, the token is expired.',
+    );
   }
   const scp = claimString(jwt.payload, 'scp');
-  if (scp === undefined) throw new GraphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+  if (scp === undefined)
+    throw new GraphError(
+      400,
+      'BadRequest',
+      '/me request is only valid with delegated authentication flow.',
+    );
   const user = ctx.users.byOid(tenant.id, claimString(jwt.payload, 'oid') ?? '');
-  if (!user) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${claimString(jwt.payload, 'oid') ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
+  if (!user)
+    throw new GraphError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${claimString(jwt.payload, 'oid') ?? ''}' does not exist or one of its queried reference-property objects are not present.`,
+    );
   return { tenant, user, scopes: scp.split(' ') };
 }
 
@@ -84,20 +147,36 @@ function selected(req: FastifyRequest, all: Record<string, unknown>): Record<str
   if (typeof raw !== 'string' || raw === '') return all;
   const names = raw.split(',').map((s) => s.trim());
   const unknown = names.find((n) => !READABLE.includes(n));
-  if (unknown) throw new GraphError(400, 'Request_BadRequest', `Could not find a property named '${unknown.slice(0, 64)}' on type 'microsoft.graph.user'.`);
+  if (unknown)
+    throw new GraphError(
+      400,
+      'Request_BadRequest',
+      `Could not find a property named '${unknown.slice(0, 64)}' on type 'microsoft.graph.user'.`,
+    );
   return Object.fromEntries(names.map((n) => [n, all[n]]));
 }
 
 function parsePatch(body: unknown): Partial<Record<(typeof WRITABLE)[number], string>> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new GraphError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new GraphError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
   const out: Partial<Record<(typeof WRITABLE)[number], string>> = {};
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
     const writable = WRITABLE.find((w) => w === name);
     if (!writable) {
-      throw new GraphError(400, 'Request_BadRequest', READABLE.includes(name) ? `Property '${name}' is read-only and cannot be set.` : `Invalid property '${name.slice(0, 64)}'.`);
+      throw new GraphError(
+        400,
+        'Request_BadRequest',
+        READABLE.includes(name)
+          ? `Property '${name}' is read-only and cannot be set.`
+          : `Invalid property '${name.slice(0, 64)}'.`,
+      );
     }
     if (typeof value !== 'string' || value.trim() === '' || value.length > 64) {
-      throw new GraphError(400, 'Request_BadRequest', `Invalid value specified for property '${name}' of resource 'User'.`);
+      throw new GraphError(
+        400,
+        'Request_BadRequest',
+        `Invalid value specified for property '${name}' of resource 'User'.`,
+      );
     }
     out[writable] = value.trim();
   }
@@ -120,24 +199,49 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: IdentityContext):
     handle((req, reply) => {
       const { tenant, user, scopes } = authenticate(ctx, req);
       if (!scopes.includes('User.Read') && !scopes.includes('User.ReadWrite')) {
-        throw new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+        throw new GraphError(
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
       }
       return reply
         .header('cache-control', 'no-store')
-        .send({ '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity', ...selected(req, view(tenant, user)) });
+        .send({
+          '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
+          ...selected(req, view(tenant, user)),
+        });
     }),
   );
   app.patch('/v1.0/me', {
     // A body Fastify cannot parse (bad JSON, too large) still gets Graph's error shape.
     errorHandler: (err: { statusCode?: number }, req, reply) =>
-      sendGraphError(req, reply, new GraphError(err.statusCode === 413 ? 413 : 400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.')),
+      sendGraphError(
+        req,
+        reply,
+        new GraphError(
+          err.statusCode === 413 ? 413 : 400,
+          'BadRequest',
+          'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+        ),
+      ),
     handler: handle((req, reply) => {
       const { user, scopes } = authenticate(ctx, req);
-      if (!scopes.includes('User.ReadWrite')) throw new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      if (!scopes.includes('User.ReadWrite'))
+        throw new GraphError(
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
       const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      if (type !== 'application/json') throw new GraphError(415, 'UnsupportedMediaType', 'Content-Type must be application/json.');
+      if (type !== 'application/json')
+        throw new GraphError(415, 'UnsupportedMediaType', 'Content-Type must be application/json.');
       const changes = parsePatch(req.body);
-      ctx.users.updateProfile(user, { givenName: changes.givenName ?? user.givenName, surname: changes.surname ?? user.surname, displayName: changes.displayName ?? user.displayName });
+      ctx.users.updateProfile(user, {
+        givenName: changes.givenName ?? user.givenName,
+        surname: changes.surname ?? user.surname,
+        displayName: changes.displayName ?? user.displayName,
+      });
       return reply.code(204).header('cache-control', 'no-store').send();
     }),
   });

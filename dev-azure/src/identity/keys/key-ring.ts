@@ -41,7 +41,11 @@ export class KeyRing {
     const { privateKey } = await generateRsa('rsa', { modulusLength: 2048 });
     const loaded = load(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     const records = this.store.state.signingKeys[issuerKey] ?? [];
-    records.push({ kid: loaded.kid, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), createdAt: Date.now() });
+    records.push({
+      kid: loaded.kid,
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      createdAt: Date.now(),
+    });
     this.store.state.signingKeys[issuerKey] = records.slice(-KEEP_KEYS);
     this.cache.delete(issuerKey);
     this.store.save();
@@ -60,7 +64,11 @@ export class KeyRing {
   sign(issuerKey: string, payload: JsonObject, header: JsonObject = {}): string {
     const active = this.keys(issuerKey).at(-1);
     if (!active) throw new Error(`no signing key for ${issuerKey}`);
-    return signJwt({ typ: 'JWT', alg: 'RS256', kid: active.kid, ...header }, payload, active.privateKey);
+    return signJwt(
+      { typ: 'JWT', alg: 'RS256', kid: active.kid, ...header },
+      payload,
+      active.privateKey,
+    );
   }
 
   private keys(issuerKey: string): LoadedKey[] {

@@ -48,7 +48,13 @@ export interface AuthorizeDialect {
   pageUrl(page: string, tx: AuthorizeTransaction): string;
 }
 
-export function startAuthorize(ctx: IdentityContext, req: FastifyRequest, reply: FastifyReply, tenant: TenantConfig, d: AuthorizeDialect): FastifyReply {
+export function startAuthorize(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  tenant: TenantConfig,
+  d: AuthorizeDialect,
+): FastifyReply {
   let p: FormParams;
   let clientId: string | undefined;
   let redirectUri: string | undefined;
@@ -61,7 +67,8 @@ export function startAuthorize(ctx: IdentityContext, req: FastifyRequest, reply:
     throw err;
   }
   const client = clientId ? ctx.directory.app(clientId) : undefined;
-  if (!clientId || !client || client.home !== tenant) return errorPage(reply, 400, ...d.errors.unknownClient(clientId));
+  if (!clientId || !client || client.home !== tenant)
+    return errorPage(reply, 400, ...d.errors.unknownClient(clientId));
   if (!redirectUri || !redirectUriAllowed(client.config.redirectUris, redirectUri)) {
     return errorPage(reply, 400, ...d.errors.badRedirect(redirectUri ?? '', clientId));
   }
@@ -76,11 +83,23 @@ export function startAuthorize(ctx: IdentityContext, req: FastifyRequest, reply:
     if (scopes.length === 0) throw d.errors.noScope();
     d.checkScopes(client, scopes);
     const nonce = p.get('nonce');
-    if (responseType === 'code id_token' && !nonce) throw new OAuthError(400, 'invalid_request', '', "The 'nonce' parameter is required when response_type includes id_token.");
+    if (responseType === 'code id_token' && !nonce)
+      throw new OAuthError(
+        400,
+        'invalid_request',
+        '',
+        "The 'nonce' parameter is required when response_type includes id_token.",
+      );
     const { codeChallenge, codeChallengeMethod } = parsePkce(p, client.confidential, d);
     const prompt = p.get('prompt');
     for (const v of [state, nonce, p.get('login_hint')]) {
-      if (v && v.length > MAX_PARAM) throw new OAuthError(400, 'invalid_request', 'AADSTS90015', 'Requested query string is too long.');
+      if (v && v.length > MAX_PARAM)
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          'AADSTS90015',
+          'Requested query string is too long.',
+        );
     }
     const extra = d.readExtra?.(p) ?? {};
 
@@ -123,39 +142,65 @@ export function startAuthorize(ctx: IdentityContext, req: FastifyRequest, reply:
     }
     return reply.redirect(d.pageUrl(step, tx), 302);
   } catch (err) {
-    if (err instanceof OAuthError) return deliverError(reply, { redirectUri, responseMode, state }, err.error, err.message);
+    if (err instanceof OAuthError)
+      return deliverError(reply, { redirectUri, responseMode, state }, err.error, err.message);
     throw err;
   }
 }
 
-function normalizeResponseType(value: string | undefined, d: AuthorizeDialect): 'code' | 'code id_token' {
+function normalizeResponseType(
+  value: string | undefined,
+  d: AuthorizeDialect,
+): 'code' | 'code id_token' {
   const parts = (value ?? '').split(/\s+/).filter(Boolean).sort();
   const joined = parts.join(' ');
   if (joined === 'code') return 'code';
   if (joined === 'code id_token') return 'code id_token';
   if (parts.includes('token') || joined === 'id_token') throw d.errors.implicit();
-  if (!value) throw new OAuthError(400, 'invalid_request', 'AADSTS900144', "The request body must contain the following parameter: 'response_type'.");
+  if (!value)
+    throw new OAuthError(
+      400,
+      'invalid_request',
+      'AADSTS900144',
+      "The request body must contain the following parameter: 'response_type'.",
+    );
   throw d.errors.responseType(value.slice(0, 64));
 }
 
 function parseResponseMode(value: string | undefined): ResponseMode {
   if (value === undefined || value === 'query') return 'query';
   if (value === 'fragment' || value === 'form_post') return value;
-  throw new OAuthError(400, 'invalid_request', '', `The response_mode '${value.slice(0, 64)}' is not supported.`);
+  throw new OAuthError(
+    400,
+    'invalid_request',
+    '',
+    `The response_mode '${value.slice(0, 64)}' is not supported.`,
+  );
 }
 
-function parsePkce(p: FormParams, confidential: boolean, d: AuthorizeDialect): { codeChallenge?: string; codeChallengeMethod?: 'S256' | 'plain' } {
+function parsePkce(
+  p: FormParams,
+  confidential: boolean,
+  d: AuthorizeDialect,
+): { codeChallenge?: string; codeChallengeMethod?: 'S256' | 'plain' } {
   const codeChallenge = p.get('code_challenge');
   const method = p.get('code_challenge_method');
   if (!codeChallenge) {
-    if (!confidential) throw d.errors.pkce('The code_challenge parameter is required for public clients (PKCE with S256).');
+    if (!confidential)
+      throw d.errors.pkce(
+        'The code_challenge parameter is required for public clients (PKCE with S256).',
+      );
     return {};
   }
-  if (!PKCE_CHALLENGE.test(codeChallenge)) throw d.errors.pkce('The supplied code_challenge is invalid.');
+  if (!PKCE_CHALLENGE.test(codeChallenge))
+    throw d.errors.pkce('The supplied code_challenge is invalid.');
   const codeChallengeMethod = method ?? 'plain';
   if (codeChallengeMethod !== 'S256' && codeChallengeMethod !== 'plain') {
-    throw d.errors.pkce(`The code_challenge_method '${codeChallengeMethod.slice(0, 32)}' is not supported.`);
+    throw d.errors.pkce(
+      `The code_challenge_method '${codeChallengeMethod.slice(0, 32)}' is not supported.`,
+    );
   }
-  if (!confidential && codeChallengeMethod !== 'S256') throw d.errors.pkce('Public clients must use code_challenge_method S256.');
+  if (!confidential && codeChallengeMethod !== 'S256')
+    throw d.errors.pkce('Public clients must use code_challenge_method S256.');
   return { codeChallenge, codeChallengeMethod };
 }

@@ -22,7 +22,11 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
 
 function append(reply: FastifyReply, line: string): void {
   const existing = reply.getHeader('set-cookie');
-  const list = Array.isArray(existing) ? existing.map(String) : existing === undefined ? [] : [String(existing)];
+  const list = Array.isArray(existing)
+    ? existing.map(String)
+    : existing === undefined
+      ? []
+      : [String(existing)];
   void reply.header('set-cookie', [...list, line]);
 }
 

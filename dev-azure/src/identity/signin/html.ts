@@ -6,7 +6,10 @@ import type { FastifyReply } from 'fastify';
 import { randomToken } from '../../util/encoding';
 
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 /** Tagged template that escapes every interpolated value unless it is a Raw fragment. */
@@ -54,7 +57,9 @@ export interface PageOptions {
 
 export function sendPage(reply: FastifyReply, o: PageOptions): FastifyReply {
   const nonce = randomToken(16);
-  const formAction = ["'self'", o.formTarget ? sourceOf(o.formTarget) : undefined].filter(Boolean).join(' ');
+  const formAction = ["'self'", o.formTarget ? sourceOf(o.formTarget) : undefined]
+    .filter(Boolean)
+    .join(' ');
   const csp = [
     "default-src 'none'",
     `style-src 'nonce-${nonce}'`,
@@ -65,21 +70,27 @@ export function sendPage(reply: FastifyReply, o: PageOptions): FastifyReply {
     "base-uri 'none'",
   ].join('; ');
   const doc = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${o.title}</title>
-<style nonce="${nonce}">${new Raw(STYLE)}</style>
-</head>
-<body>
-<main>
-${o.body}
-</main>
-${o.script ? html`<script nonce="${nonce}">${new Raw(o.script)}</script>` : ''}
-</body>
-</html>`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        <title>${o.title}</title>
+        <style nonce="${nonce}">
+          ${new Raw(STYLE)}
+        </style>
+      </head>
+      <body>
+        <main>${o.body}</main>
+        ${
+          o.script
+            ? html`<script nonce="${nonce}">
+                ${new Raw(o.script)};
+              </script>`
+            : ''
+        }
+      </body>
+    </html>`;
   return reply
     .code(o.status ?? 200)
     .header('content-type', 'text/html; charset=utf-8')
@@ -99,11 +110,16 @@ function sourceOf(url: string): string | undefined {
   }
 }
 
-export function errorPage(reply: FastifyReply, status: number, code: string | undefined, message: string): FastifyReply {
+export function errorPage(
+  reply: FastifyReply,
+  status: number,
+  code: string | undefined,
+  message: string,
+): FastifyReply {
   return sendPage(reply, {
     title: 'Sign-in error',
     status,
     body: html`<h1>Sorry, something went wrong</h1>
-<p class="error" role="alert" id="errorMessage">${code ? `${code}: ` : ''}${message}</p>`,
+      <p class="error" role="alert" id="errorMessage">${code ? `${code}: ` : ''}${message}</p>`,
   });
 }

@@ -8,12 +8,20 @@ import { nowSeconds } from '../../util/encoding';
 import type { IdentityContext } from '../context';
 import type { FormParams } from '../form-params';
 import { checkCode, sendCode } from './one-time-code';
-import { resetEmailPage, resetPasswordPage, verificationCodePage, type CodeDelivery, type PageUrls, type ProfileValues } from './pages';
+import {
+  resetEmailPage,
+  resetPasswordPage,
+  verificationCodePage,
+  type CodeDelivery,
+  type PageUrls,
+  type ProfileValues,
+} from './pages';
 import { passwordPolicyProblem } from './password-policy';
 import type { AuthorizeTransaction, ResetProgress } from './transactions';
 
 export const EMAIL = /^[^\s@<>"]{1,64}@[^\s@<>"]{1,190}\.[^\s@<>"]{2,63}$/;
-const MISMATCH = 'The password entry fields do not match. Please enter the same password in both fields and try again.';
+const MISMATCH =
+  'The password entry fields do not match. Please enter the same password in both fields and try again.';
 
 export type Names = Required<Omit<ProfileValues, 'email'>>;
 
@@ -26,13 +34,19 @@ export function profileValues(form: FormParams): Names {
 }
 
 export function profileProblem(v: Names): string | undefined {
-  if (!v.givenName || !v.surname || !v.displayName) return 'Given name, surname and display name are required.';
-  if ([v.givenName, v.surname, v.displayName].some((x) => x.length > 64)) return 'Names can have at most 64 characters.';
+  if (!v.givenName || !v.surname || !v.displayName)
+    return 'Given name, surname and display name are required.';
+  if ([v.givenName, v.surname, v.displayName].some((x) => x.length > 64))
+    return 'Names can have at most 64 characters.';
   return undefined;
 }
 
 /** Reads the sign-up form; `problem` is what to show when it cannot be accepted. */
-export function readSignUp(ctx: IdentityContext, tenant: TenantConfig, form: FormParams): { email: string; password: string; names: Names; problem?: string } {
+export function readSignUp(
+  ctx: IdentityContext,
+  tenant: TenantConfig,
+  form: FormParams,
+): { email: string; password: string; names: Names; problem?: string } {
   const email = (form.get('email') ?? '').trim();
   const password = form.get('newPassword') ?? '';
   const confirm = form.get('reenterPassword') ?? '';
@@ -42,7 +56,9 @@ export function readSignUp(ctx: IdentityContext, tenant: TenantConfig, form: For
     : (passwordPolicyProblem(password) ??
       (password !== confirm ? MISMATCH : undefined) ??
       profileProblem(names) ??
-      (ctx.users.byEmail(tenant.id, email) ? 'A user with the specified ID already exists. Please choose a different one.' : undefined));
+      (ctx.users.byEmail(tenant.id, email)
+        ? 'A user with the specified ID already exists. Please choose a different one.'
+        : undefined));
   return { email, password, names, problem };
 }
 
@@ -74,8 +90,14 @@ export interface ResetOptions {
 
 export function showReset(io: StepIo, o: ResetOptions, error?: string): FastifyReply {
   const r = io.tx.reset;
-  if (!r || r.stage === 'email') return resetEmailPage(io.reply, io.tx, io.urls, { email: r?.email, error });
-  if (r.stage === 'code') return verificationCodePage(io.reply, io.tx, io.urls, { sentTo: r.email ?? '', delivery: o.delivery(r), error });
+  if (!r || r.stage === 'email')
+    return resetEmailPage(io.reply, io.tx, io.urls, { email: r?.email, error });
+  if (r.stage === 'code')
+    return verificationCodePage(io.reply, io.tx, io.urls, {
+      sentTo: r.email ?? '',
+      delivery: o.delivery(r),
+      error,
+    });
   return resetPasswordPage(io.reply, io.tx, io.urls, { error });
 }
 
@@ -87,7 +109,14 @@ export async function postReset(io: StepIo, o: ResetOptions): Promise<FastifyRep
     r.email = email;
     if (!user) return showReset(io, o, 'An account could not be found for the provided user ID.');
     r.oid = user.oid;
-    sendCode(io.ctx.mailbox, r, { tenantId: io.tenant.id, channel: 'email', to: user.email, purpose: 'passwordReset', subject: 'Password reset code', digits: o.digits });
+    sendCode(io.ctx.mailbox, r, {
+      tenantId: io.tenant.id,
+      channel: 'email',
+      to: user.email,
+      purpose: 'passwordReset',
+      subject: 'Password reset code',
+      digits: o.digits,
+    });
     return io.reply.redirect(io.urls.action, 303);
   }
   if (r.stage === 'code') {
@@ -102,7 +131,9 @@ export async function postReset(io: StepIo, o: ResetOptions): Promise<FastifyRep
     return io.reply.redirect(io.urls.action, 303);
   }
   const password = io.form.get('newPassword') ?? '';
-  const problem = passwordPolicyProblem(password) ?? (password !== (io.form.get('reenterPassword') ?? '') ? MISMATCH : undefined);
+  const problem =
+    passwordPolicyProblem(password) ??
+    (password !== (io.form.get('reenterPassword') ?? '') ? MISMATCH : undefined);
   if (problem) return showReset(io, o, problem);
   const user = r.oid ? io.ctx.users.byOid(io.tenant.id, r.oid) : undefined;
   if (!user) return showReset(io, o, 'An account could not be found for the provided user ID.');

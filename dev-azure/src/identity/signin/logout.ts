@@ -14,7 +14,12 @@ import { signedOutPage } from './pages';
 import { redirectUriAllowed } from './redirect-uri';
 import { sessionCookieFor } from './sessions';
 
-export function handleLogout(ctx: IdentityContext, req: FastifyRequest, reply: FastifyReply, tenant: TenantConfig): FastifyReply {
+export function handleLogout(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  tenant: TenantConfig,
+): FastifyReply {
   let p: FormParams;
   let postLogout: string | undefined;
   let hint: string | undefined;
@@ -35,9 +40,22 @@ export function handleLogout(ctx: IdentityContext, req: FastifyRequest, reply: F
   if (hint !== undefined) {
     // Expired hints are fine (the user may come back much later); forged ones are not.
     const jwt = decodeJwt(hint);
-    const key = jwt && typeof jwt.header.kid === 'string' ? ctx.keys.publicKey(tenant.id, jwt.header.kid) : undefined;
-    if (!jwt || !key || !verifyJwtSignature(jwt, key) || claimString(jwt.payload, 'iss') !== issuerFor(ctx.baseUrl(), tenant)) {
-      return errorPage(reply, 400, '', 'The id_token_hint parameter is not a valid ID token issued by this tenant.');
+    const key =
+      jwt && typeof jwt.header.kid === 'string'
+        ? ctx.keys.publicKey(tenant.id, jwt.header.kid)
+        : undefined;
+    if (
+      !jwt ||
+      !key ||
+      !verifyJwtSignature(jwt, key) ||
+      claimString(jwt.payload, 'iss') !== issuerFor(ctx.baseUrl(), tenant)
+    ) {
+      return errorPage(
+        reply,
+        400,
+        '',
+        'The id_token_hint parameter is not a valid ID token issued by this tenant.',
+      );
     }
     clientId = claimAudiences(jwt.payload)[0];
   }
@@ -49,13 +67,32 @@ export function handleLogout(ctx: IdentityContext, req: FastifyRequest, reply: F
   if (!postLogout) return signedOutPage(reply);
   const client = clientId ? ctx.directory.app(clientId) : undefined;
   if (!client || client.home !== tenant) {
-    return errorPage(reply, 400, '', 'The post_logout_redirect_uri cannot be checked: give id_token_hint (or client_id) of a registered application.');
+    return errorPage(
+      reply,
+      400,
+      '',
+      'The post_logout_redirect_uri cannot be checked: give id_token_hint (or client_id) of a registered application.',
+    );
   }
-  if (!redirectUriAllowed([...client.config.redirectUris, ...client.config.logoutUris], postLogout)) {
+  if (
+    !redirectUriAllowed([...client.config.redirectUris, ...client.config.logoutUris], postLogout)
+  ) {
     return tenant.type === 'external'
-      ? errorPage(reply, 400, 'AADSTS50011', `The post_logout_redirect_uri '${postLogout}' is not registered for the application '${client.config.clientId}'.`)
-      : errorPage(reply, 400, 'AADB2C90006', `The redirect URI '${postLogout}' provided in the request is not registered for the client id '${client.config.clientId}'.`);
+      ? errorPage(
+          reply,
+          400,
+          'AADSTS50011',
+          `The post_logout_redirect_uri '${postLogout}' is not registered for the application '${client.config.clientId}'.`,
+        )
+      : errorPage(
+          reply,
+          400,
+          'AADB2C90006',
+          `The redirect URI '${postLogout}' provided in the request is not registered for the client id '${client.config.clientId}'.`,
+        );
   }
-  const target = state ? `${postLogout}${postLogout.includes('?') ? '&' : '?'}${new URLSearchParams({ state }).toString()}` : postLogout;
+  const target = state
+    ? `${postLogout}${postLogout.includes('?') ? '&' : '?'}${new URLSearchParams({ state }).toString()}`
+    : postLogout;
   return reply.redirect(target, 302);
 }

@@ -31,11 +31,17 @@ export class Mailbox {
   /** Messages for `to` (any case), or all of them; newest first. */
   list(o: { to?: string; tenantId?: string } = {}): MailMessage[] {
     const to = o.to?.trim().toLowerCase();
-    return this.messages.filter((m) => (!to || m.to.toLowerCase() === to) && (!o.tenantId || m.tenantId === o.tenantId)).reverse();
+    return this.messages
+      .filter(
+        (m) => (!to || m.to.toLowerCase() === to) && (!o.tenantId || m.tenantId === o.tenantId),
+      )
+      .reverse();
   }
 
   lastCode(to: string, o: { tenantId?: string; purpose?: CodePurpose } = {}): string | undefined {
-    return this.list({ to, tenantId: o.tenantId }).find((m) => !o.purpose || m.purpose === o.purpose)?.code;
+    return this.list({ to, tenantId: o.tenantId }).find(
+      (m) => !o.purpose || m.purpose === o.purpose,
+    )?.code;
   }
 }
 

@@ -29,7 +29,14 @@ export class SessionStore {
   start(tenantId: string, oid: string, authTime: number, mfaAt?: number): string {
     const cookie = randomToken(32);
     const now = nowSeconds();
-    this.store.state.sessions[sha256Hex(cookie)] = { tenantId, oid, authTime, mfaAt, createdAt: now, expiresAt: now + SESSION_LIFETIME_SECONDS };
+    this.store.state.sessions[sha256Hex(cookie)] = {
+      tenantId,
+      oid,
+      authTime,
+      mfaAt,
+      createdAt: now,
+      expiresAt: now + SESSION_LIFETIME_SECONDS,
+    };
     this.store.save();
     return cookie;
   }
@@ -52,7 +59,14 @@ export class SessionStore {
   settle(
     req: FastifyRequest,
     reply: FastifyReply,
-    o: { cookieName: string; tenantId: string; oid: string; authTime: number; interactive: boolean; mfaVerifiedAt?: number },
+    o: {
+      cookieName: string;
+      tenantId: string;
+      oid: string;
+      authTime: number;
+      interactive: boolean;
+      mfaVerifiedAt?: number;
+    },
   ): void {
     const cookie = readCookie(req, o.cookieName);
     const session = this.find(cookie, o.tenantId);

@@ -50,7 +50,12 @@ export interface AuthorizeTransaction {
   /** External tenants: client capabilities the claims request declares (xms_cc, e.g. cp1). */
   clientCapabilities?: string[];
   /** External tenants: self-service sign-up in progress (details entered, email to verify). */
-  signUp?: ResetProgress & { givenName: string; surname: string; displayName: string; passwordHash: string };
+  signUp?: ResetProgress & {
+    givenName: string;
+    surname: string;
+    displayName: string;
+    passwordHash: string;
+  };
   /** External tenants: the one-time code of the second factor. */
   mfaCode?: ResetProgress & { channel: 'email' | 'sms' };
 }
@@ -60,7 +65,12 @@ const LIFETIME_MS = 60 * 60 * 1000;
 export class TransactionStore {
   private readonly items = new Map<string, AuthorizeTransaction>();
 
-  create(t: Omit<AuthorizeTransaction, 'id' | 'csrf' | 'expiresAt' | 'interactive' | 'mfaDone' | 'profileDone'>): AuthorizeTransaction {
+  create(
+    t: Omit<
+      AuthorizeTransaction,
+      'id' | 'csrf' | 'expiresAt' | 'interactive' | 'mfaDone' | 'profileDone'
+    >,
+  ): AuthorizeTransaction {
     this.prune();
     const tx: AuthorizeTransaction = {
       ...t,

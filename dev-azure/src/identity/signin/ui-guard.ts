@@ -18,16 +18,31 @@ export function loadTransaction(
 ): { tx: AuthorizeTransaction; form: FormParams } | FastifyReply {
   const tx = ctx.transactions.get((req.query as Record<string, unknown>).tx);
   if (!tx || !belongs(tx)) {
-    return errorPage(reply, 400, '', 'Your sign-in session has expired or is not valid. Go back to the application and sign in again.');
+    return errorPage(
+      reply,
+      400,
+      '',
+      'Your sign-in session has expired or is not valid. Go back to the application and sign in again.',
+    );
   }
   const browserCookie = readCookie(req, BROWSER_COOKIE);
   if (!browserCookie || !safeEqual(browserCookie, tx.browser)) {
-    return errorPage(reply, 403, '', 'This sign-in page belongs to another browser session. Go back to the application and sign in again.');
+    return errorPage(
+      reply,
+      403,
+      '',
+      'This sign-in page belongs to another browser session. Go back to the application and sign in again.',
+    );
   }
   try {
     const form = FormParams.from(req.method === 'POST' ? req.body : {});
     if (req.method === 'POST' && !safeEqual(form.get('csrf_token') ?? '', tx.csrf)) {
-      return errorPage(reply, 403, '', 'The form could not be verified. Go back to the application and sign in again.');
+      return errorPage(
+        reply,
+        403,
+        '',
+        'The form could not be verified. Go back to the application and sign in again.',
+      );
     }
     return { tx, form };
   } catch (err) {

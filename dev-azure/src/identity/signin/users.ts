@@ -5,7 +5,12 @@ import type { TenantConfig } from '../../config/schema';
 import type { StateStore, UserRecord } from '../../store/state-store';
 import { newGuid } from '../../util/encoding';
 
-const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const scryptAsync = promisify(scrypt) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>;
 const N = 16384;
 const R = 8;
 const P = 1;
@@ -13,7 +18,12 @@ const KEYLEN = 32;
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await scryptAsync(password, salt, KEYLEN, { N, r: R, p: P, maxmem: 64 * 1024 * 1024 });
+  const hash = await scryptAsync(password, salt, KEYLEN, {
+    N,
+    r: R,
+    p: P,
+    maxmem: 64 * 1024 * 1024,
+  });
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
@@ -91,7 +101,11 @@ export class UserStore {
   }
 
   /** Checks email + password; undefined when either is wrong (no hint which). */
-  async authenticate(tenantId: string, email: string, password: string): Promise<UserRecord | undefined> {
+  async authenticate(
+    tenantId: string,
+    email: string,
+    password: string,
+  ): Promise<UserRecord | undefined> {
     const user = this.byEmail(tenantId, email);
     if (!user) {
       await hashPassword(password); // same work either way
@@ -106,7 +120,10 @@ export class UserStore {
     this.store.save();
   }
 
-  updateProfile(user: UserRecord, p: { givenName: string; surname: string; displayName: string }): void {
+  updateProfile(
+    user: UserRecord,
+    p: { givenName: string; surname: string; displayName: string },
+  ): void {
     Object.assign(user, p, { updatedAt: Date.now() });
     this.store.save();
   }

@@ -18,10 +18,15 @@ export interface AppTokenResponse {
 }
 
 /** Parses a client-credentials scope: exactly one "<resource>/.default". */
-export function resolveDefaultScope(directory: Directory, tenant: TenantConfig, scope: string): Resource {
+export function resolveDefaultScope(
+  directory: Directory,
+  tenant: TenantConfig,
+  scope: string,
+): Resource {
   const parts = scope.split(/\s+/).filter(Boolean);
   const notDefault = parts.find((s) => !s.endsWith('/.default'));
-  if (parts.length === 0 || notDefault !== undefined) throw errors.scopeNotDefault(notDefault ?? scope);
+  if (parts.length === 0 || notDefault !== undefined)
+    throw errors.scopeNotDefault(notDefault ?? scope);
   if (new Set(parts.map((d) => d.toLowerCase())).size > 1) throw errors.multipleResources();
   const defaults = parts;
   const identifier = defaults[0].slice(0, -'/.default'.length);
@@ -31,7 +36,13 @@ export function resolveDefaultScope(directory: Directory, tenant: TenantConfig, 
 }
 
 export function mintAppToken(
-  o: { baseUrl: string; tenant: TenantConfig; principal: Principal; resource: Resource; method: ClientAuthMethod },
+  o: {
+    baseUrl: string;
+    tenant: TenantConfig;
+    principal: Principal;
+    resource: Resource;
+    method: ClientAuthMethod;
+  },
   deps: { directory: Directory; keys: KeyRing },
 ): AppTokenResponse {
   const now = nowSeconds();

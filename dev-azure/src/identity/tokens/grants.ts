@@ -22,9 +22,20 @@ export function takeAuthorizationCode(
   const code = p.require('code');
   const redirectUri = p.require('redirect_uri');
   const found = ctx.codes.take(code);
-  if (!found) throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', "The provided value for the 'code' parameter is not valid.");
+  if (!found)
+    throw new OAuthError(
+      400,
+      'invalid_grant',
+      'AADSTS70000',
+      "The provided value for the 'code' parameter is not valid.",
+    );
   if ('redeemed' in found) {
-    throw new OAuthError(400, 'invalid_grant', 'AADSTS54005', 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+    throw new OAuthError(
+      400,
+      'invalid_grant',
+      'AADSTS54005',
+      'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+    );
   }
   const g = found.grant;
   if (g.expiresAt < nowSeconds()) {
@@ -37,7 +48,12 @@ export function takeAuthorizationCode(
   }
   o.checkEndpoint(g);
   if (g.clientId.toLowerCase() !== client.config.clientId.toLowerCase()) {
-    throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', "The provided value for the 'code' parameter is not valid. The code was issued to another client.");
+    throw new OAuthError(
+      400,
+      'invalid_grant',
+      'AADSTS70000',
+      "The provided value for the 'code' parameter is not valid. The code was issued to another client.",
+    );
   }
   if (g.redirectUri !== redirectUri) {
     throw new OAuthError(
@@ -49,16 +65,27 @@ export function takeAuthorizationCode(
   }
   if (g.codeChallenge) {
     const verifier = p.require('code_verifier');
-    const expected = g.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+    const expected =
+      g.codeChallengeMethod === 'S256'
+        ? createHash('sha256').update(verifier).digest('base64url')
+        : verifier;
     if (!VERIFIER.test(verifier) || !safeEqual(expected, g.codeChallenge)) throw o.pkceError();
   }
   return g;
 }
 
-export function issueRefreshToken(ctx: IdentityContext, rec: Omit<RefreshTokenRecord, 'issuedAt' | 'expiresAt'>, lifetimeDays: number): string {
+export function issueRefreshToken(
+  ctx: IdentityContext,
+  rec: Omit<RefreshTokenRecord, 'issuedAt' | 'expiresAt'>,
+  lifetimeDays: number,
+): string {
   const token = randomToken(64);
   const now = nowSeconds();
-  ctx.store.state.refreshTokens[sha256Hex(token)] = { ...rec, issuedAt: now, expiresAt: now + lifetimeDays * 86400 };
+  ctx.store.state.refreshTokens[sha256Hex(token)] = {
+    ...rec,
+    issuedAt: now,
+    expiresAt: now + lifetimeDays * 86400,
+  };
   ctx.store.save();
   return token;
 }
@@ -71,7 +98,13 @@ export function findRefreshToken(
 ): RefreshTokenRecord {
   const token = p.require('refresh_token');
   const rec = ctx.store.state.refreshTokens[sha256Hex(token)];
-  if (!rec) throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', "The provided value for the 'refresh_token' parameter is not valid.");
+  if (!rec)
+    throw new OAuthError(
+      400,
+      'invalid_grant',
+      'AADSTS70000',
+      "The provided value for the 'refresh_token' parameter is not valid.",
+    );
   if (rec.expiresAt < nowSeconds()) {
     throw new OAuthError(
       400,
@@ -82,7 +115,12 @@ export function findRefreshToken(
   }
   o.checkEndpoint(rec);
   if (rec.clientId.toLowerCase() !== client.config.clientId.toLowerCase()) {
-    throw new OAuthError(400, 'invalid_grant', 'AADSTS70000', "The provided value for the 'refresh_token' parameter is not valid. It was issued to another client.");
+    throw new OAuthError(
+      400,
+      'invalid_grant',
+      'AADSTS70000',
+      "The provided value for the 'refresh_token' parameter is not valid. It was issued to another client.",
+    );
   }
   return rec;
 }

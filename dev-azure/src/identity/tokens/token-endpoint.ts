@@ -9,7 +9,11 @@ import { errors, OAuthError, sendOAuthError, correlationId } from '../errors';
 import type { FormParams } from '../form-params';
 import { mintAppToken, resolveDefaultScope, type AppTokenResponse } from './app-token';
 
-export async function respondToken(req: FastifyRequest, reply: FastifyReply, produce: () => Promise<object>): Promise<FastifyReply> {
+export async function respondToken(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  produce: () => Promise<object>,
+): Promise<FastifyReply> {
   try {
     const body = await produce();
     return reply
@@ -25,7 +29,12 @@ export async function respondToken(req: FastifyRequest, reply: FastifyReply, pro
 }
 
 /** What a client assertion's `aud` may be: this token endpoint, under any alias of the tenant. */
-export function acceptedAudiences(ctx: IdentityContext, req: FastifyRequest, tenant: TenantConfig, flowName?: string): string[] {
+export function acceptedAudiences(
+  ctx: IdentityContext,
+  req: FastifyRequest,
+  tenant: TenantConfig,
+  flowName?: string,
+): string[] {
   const base = ctx.baseUrl();
   const out = [`${base}${req.url.split('?')[0]}`];
   for (const alias of ctx.directory.tenantAliases(tenant)) {
@@ -42,8 +51,20 @@ export async function clientCredentialsGrant(
   params: FormParams,
   audiences: string[],
 ): Promise<AppTokenResponse> {
-  const client = await authenticateClient({ tenant, params, authorization: req.headers.authorization, acceptedAudiences: audiences }, ctx);
+  const client = await authenticateClient(
+    { tenant, params, authorization: req.headers.authorization, acceptedAudiences: audiences },
+    ctx,
+  );
   if (client.method === 'none') throw errors.missingCredential();
   const resource = resolveDefaultScope(ctx.directory, tenant, params.require('scope'));
-  return mintAppToken({ baseUrl: ctx.baseUrl(), tenant, principal: client.principal, resource, method: client.method }, ctx);
+  return mintAppToken(
+    {
+      baseUrl: ctx.baseUrl(),
+      tenant,
+      principal: client.principal,
+      resource,
+      method: client.method,
+    },
+    ctx,
+  );
 }

@@ -19,7 +19,8 @@ export interface UserScopes {
   granted: string[];
 }
 
-const b2cError = (error: 'invalid_scope' | 'invalid_request', code: string, detail: string) => new OAuthError(400, error, code, detail);
+const b2cError = (error: 'invalid_scope' | 'invalid_request', code: string, detail: string) =>
+  new OAuthError(400, error, code, detail);
 
 /** How a tenant type words scope errors, and where a scope without a resource points. */
 export interface ScopeDialect {
@@ -31,14 +32,24 @@ export interface ScopeDialect {
 }
 
 export const B2C_SCOPES: ScopeDialect = {
-  unsupported: (raw) => b2cError('invalid_scope', 'AADB2C90117', `The scope '${raw}' provided in the request is not supported.`),
+  unsupported: (raw) =>
+    b2cError(
+      'invalid_scope',
+      'AADB2C90117',
+      `The scope '${raw}' provided in the request is not supported.`,
+    ),
   multipleResources: (requested) =>
     b2cError(
       'invalid_scope',
       'AADB2C90146',
       `The scope '${requested.join(' ')}' provided in request specifies more than one resource for an access token, which is not supported.`,
     ),
-  notGranted: () => b2cError('invalid_request', 'AADB2C90205', 'This application does not have sufficient permissions against this web resource to perform the operation.'),
+  notGranted: () =>
+    b2cError(
+      'invalid_request',
+      'AADB2C90205',
+      'This application does not have sufficient permissions against this web resource to perform the operation.',
+    ),
 };
 
 /** Which access token (if any) the requested scopes call for, keeping only scopes exposed and granted. */
@@ -61,7 +72,11 @@ export function resolveUserScopes(
     else {
       const slash = raw.lastIndexOf('/');
       const bare = slash <= 0 && dialect.bareScopeResource !== undefined;
-      const resource = bare ? directory.resource(tenant, dialect.bareScopeResource ?? '') : slash > 0 ? directory.resource(tenant, raw.slice(0, slash)) : undefined;
+      const resource = bare
+        ? directory.resource(tenant, dialect.bareScopeResource ?? '')
+        : slash > 0
+          ? directory.resource(tenant, raw.slice(0, slash))
+          : undefined;
       if (!resource || resource.kind !== 'app') throw dialect.unsupported(raw);
       const entry = resources.get(resource.app.clientId) ?? { app: resource.app, values: [] };
       entry.values.push({ raw, value: bare ? raw : raw.slice(slash + 1) });
@@ -81,7 +96,9 @@ export function resolveUserScopes(
       for (const name of names) {
         if (exposed.has(name) && allowed.has(name) && !result.scp.includes(name)) {
           result.scp.push(name);
-          result.granted.push(v.value === '.default' ? `${v.raw.slice(0, -'.default'.length)}${name}` : v.raw);
+          result.granted.push(
+            v.value === '.default' ? `${v.raw.slice(0, -'.default'.length)}${name}` : v.raw,
+          );
         }
       }
     }
@@ -104,7 +121,11 @@ export interface UserTokenInput {
   nonce?: string;
 }
 
-function userClaims(i: UserTokenInput, now: number, lifetimeMinutes: number): Record<string, unknown> {
+function userClaims(
+  i: UserTokenInput,
+  now: number,
+  lifetimeMinutes: number,
+): Record<string, unknown> {
   return {
     iss: issuerFor(i.baseUrl, i.tenant),
     exp: now + lifetimeMinutes * 60,
@@ -129,7 +150,10 @@ export function halfHash(value: string): string {
   return base64url(sha256(value).subarray(0, 16));
 }
 
-export function signAccessToken(i: UserTokenInput, keys: KeyRing): { token: string; expiresIn: number; notBefore: number } | undefined {
+export function signAccessToken(
+  i: UserTokenInput,
+  keys: KeyRing,
+): { token: string; expiresIn: number; notBefore: number } | undefined {
   if (!i.scopes.audience) return undefined;
   const now = nowSeconds();
   const claims = {
@@ -139,10 +163,18 @@ export function signAccessToken(i: UserTokenInput, keys: KeyRing): { token: stri
     ...(i.scopes.scp.length > 0 ? { scp: i.scopes.scp.join(' ') } : {}),
     ...(i.nonce ? { nonce: i.nonce } : {}),
   };
-  return { token: keys.sign(i.tenant.id, claims), expiresIn: i.flow.accessTokenLifetimeMinutes * 60, notBefore: now };
+  return {
+    token: keys.sign(i.tenant.id, claims),
+    expiresIn: i.flow.accessTokenLifetimeMinutes * 60,
+    notBefore: now,
+  };
 }
 
-export function signIdToken(i: UserTokenInput, keys: KeyRing, hashes: { accessToken?: string; code?: string }): string {
+export function signIdToken(
+  i: UserTokenInput,
+  keys: KeyRing,
+  hashes: { accessToken?: string; code?: string },
+): string {
   const now = nowSeconds();
   return keys.sign(i.tenant.id, {
     ...userClaims(i, now, i.flow.idTokenLifetimeMinutes),
@@ -173,14 +205,29 @@ export interface B2CTokenResponse {
 
 /** MSAL builds the account from client_info; B2C's uid is "<oid>-<flow>". */
 export function clientInfo(i: Pick<UserTokenInput, 'user' | 'flow' | 'tenant'>): string {
-  return base64url(JSON.stringify({ uid: `${i.user.oid}-${i.flow.name.toLowerCase()}`, utid: i.tenant.id }));
+  return base64url(
+    JSON.stringify({ uid: `${i.user.oid}-${i.flow.name.toLowerCase()}`, utid: i.tenant.id }),
+  );
 }
 
 export function profileInfo(i: Pick<UserTokenInput, 'user' | 'tenant'>): string {
-  return base64url(JSON.stringify({ ver: '1.0', tid: i.tenant.id, sub: null, name: i.user.displayName, preferred_username: null, idp: null }));
+  return base64url(
+    JSON.stringify({
+      ver: '1.0',
+      tid: i.tenant.id,
+      sub: null,
+      name: i.user.displayName,
+      preferred_username: null,
+      idp: null,
+    }),
+  );
 }
 
-export function buildUserTokenResponse(i: UserTokenInput, keys: KeyRing, refreshToken: string | undefined): B2CTokenResponse {
+export function buildUserTokenResponse(
+  i: UserTokenInput,
+  keys: KeyRing,
+  refreshToken: string | undefined,
+): B2CTokenResponse {
   const access = signAccessToken(i, keys);
   const now = nowSeconds();
   return {
@@ -195,9 +242,17 @@ export function buildUserTokenResponse(i: UserTokenInput, keys: KeyRing, refresh
         }
       : {}),
     ...(i.scopes.openid
-      ? { id_token: signIdToken(i, keys, { accessToken: access?.token }), id_token_expires_in: i.flow.idTokenLifetimeMinutes * 60 }
+      ? {
+          id_token: signIdToken(i, keys, { accessToken: access?.token }),
+          id_token_expires_in: i.flow.idTokenLifetimeMinutes * 60,
+        }
       : {}),
-    ...(refreshToken ? { refresh_token: refreshToken, refresh_token_expires_in: i.flow.refreshTokenLifetimeDays * 86400 } : {}),
+    ...(refreshToken
+      ? {
+          refresh_token: refreshToken,
+          refresh_token_expires_in: i.flow.refreshTokenLifetimeDays * 86400,
+        }
+      : {}),
     scope: i.scopes.granted.join(' '),
     not_before: access?.notBefore ?? now,
     profile_info: profileInfo(i),

@@ -36,7 +36,10 @@ export function devOnlyProblems(schema: z.ZodObject, parsed: Record<string, unkn
   const problems: string[] = [];
   for (const [name, rule] of devOnlyVariables(schema)) {
     const on = rule.enabled ? rule.enabled(parsed[name]) : Boolean(parsed[name]);
-    if (on) problems.push(`${name}: is development-only (${rule.why}) and refused when NODE_ENV=production`);
+    if (on)
+      problems.push(
+        `${name}: is development-only (${rule.why}) and refused when NODE_ENV=production`,
+      );
   }
   return problems;
 }

@@ -2,8 +2,10 @@ import { z } from 'zod';
 
 /** Reusable zod pieces for environment variables (strings in, typed values out). */
 export const env = {
-  port: (def: number) => z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(def),
-  int: (def: number, min = 0) => z.coerce.number({ error: 'must be a number' }).int().min(min).default(def),
+  port: (def: number) =>
+    z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(def),
+  int: (def: number, min = 0) =>
+    z.coerce.number({ error: 'must be a number' }).int().min(min).default(def),
   bool: (def: boolean) =>
     z
       .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
@@ -21,10 +23,14 @@ export const env = {
       { message: `must be a URL (${protocols.join(', ')})` },
     ),
   list: () =>
-    z
-      .string()
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
-  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    z.string().transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  logLevel: () =>
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
 /** Variables every service reads. */

@@ -10,7 +10,10 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment with a zod object schema whose keys are variable names. */
-export function loadConfig<T extends z.ZodObject>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+export function loadConfig<T extends z.ZodObject>(
+  schema: T,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<T> {
   const r = schema.safeParse(env);
   if (r.success) {
     // NODE_ENV defaults to production, so a forgotten NODE_ENV refuses dev switches too.
@@ -21,7 +24,8 @@ export function loadConfig<T extends z.ZodObject>(schema: T, env: NodeJS.Process
   const problems = r.error.issues.map((i) => {
     const name = i.path.join('.') || '(environment)';
     const value = i.path.length === 1 ? env[String(i.path[0])] : undefined;
-    const why = value === undefined && i.code === 'invalid_type' ? 'is required but not set' : i.message;
+    const why =
+      value === undefined && i.code === 'invalid_type' ? 'is required but not set' : i.message;
     return `${name}: ${why}`;
   });
   throw new ConfigError(problems);

@@ -15,7 +15,9 @@ export class HealthController implements BeforeApplicationShutdown {
 
   /** Readiness: every dependency (NATS, database, ...) answers. */
   @Get('readyz')
-  async readyz(@Res({ passthrough: true }) res: FastifyReply): Promise<{ status: string; checks: Record<string, string> }> {
+  async readyz(
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<{ status: string; checks: Record<string, string> }> {
     const r = await this.readiness.run();
     res.status(r.ready ? 200 : 503);
     return { status: r.ready ? 'ok' : 'unavailable', checks: r.checks };

@@ -25,7 +25,9 @@ export class ReadinessRegistry {
         try {
           await Promise.race([
             check(),
-            new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref()),
+            new Promise((_, reject) =>
+              setTimeout(() => reject(new Error('timed out')), timeoutMs).unref(),
+            ),
           ]);
           results[name] = 'ok';
         } catch (e) {

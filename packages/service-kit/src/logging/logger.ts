@@ -36,7 +36,10 @@ export function createRootLogger(service: string, level: string): Pino {
     },
     serializers: {
       // Query strings can carry codes and tokens (OAuth redirects): log the path only.
-      req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+      req: (req: { method: string; url: string }) => ({
+        method: req.method,
+        path: req.url.split('?')[0],
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
@@ -45,10 +48,16 @@ export function createRootLogger(service: string, level: string): Pino {
 /** Nest's LoggerService over pino, so framework and application logs share one JSON stream. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly pino: Pino) {}
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, rest: unknown[]): void {
-    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace',
+    message: unknown,
+    rest: unknown[],
+  ): void {
+    const context =
+      typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
     if (message instanceof Error) this.pino[level]({ context, err: message }, message.message);
-    else if (typeof message === 'object' && message !== null) this.pino[level]({ context, ...message });
+    else if (typeof message === 'object' && message !== null)
+      this.pino[level]({ context, ...message });
     else this.pino[level]({ context }, String(message));
   }
   log(message: unknown, ...rest: unknown[]): void {

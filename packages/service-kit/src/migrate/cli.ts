@@ -11,8 +11,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const dir = resolve(process.argv[2] ?? 'prisma/migrations');
-  const applied = await applyMigrations({ databaseUrl, migrationsDir: dir, log: (l) => console.warn(l) });
-  console.warn(applied.length ? `${applied.length} migration(s) applied` : 'database is up to date');
+  const applied = await applyMigrations({
+    databaseUrl,
+    migrationsDir: dir,
+    log: (l) => console.warn(l),
+  });
+  console.warn(
+    applied.length ? `${applied.length} migration(s) applied` : 'database is up to date',
+  );
 }
 
 main().catch((e: unknown) => {

@@ -54,16 +54,25 @@ export async function applyMigrations(o: MigrateOptions): Promise<string[]> {
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     await client.query(PRISMA_TABLE);
-    const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
-    );
+    const { rows } = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"');
     const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
-    if (failed) throw new MigrationError(`migration ${failed.migration_name} failed earlier; resolve it before applying more`);
-    const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]));
+    if (failed)
+      throw new MigrationError(
+        `migration ${failed.migration_name} failed earlier; resolve it before applying more`,
+      );
+    const done = new Map(
+      rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]),
+    );
     for (const m of migrations) {
       const known = done.get(m.name);
       if (known !== undefined) {
-        if (known !== m.checksum) throw new MigrationError(`migration ${m.name} was modified after it was applied`);
+        if (known !== m.checksum)
+          throw new MigrationError(`migration ${m.name} was modified after it was applied`);
         continue;
       }
       const id = randomUUID();
@@ -78,7 +87,9 @@ export async function applyMigrations(o: MigrateOptions): Promise<string[]> {
         await client.query('COMMIT');
       } catch (e) {
         await client.query('ROLLBACK');
-        throw new MigrationError(`migration ${m.name} failed and was rolled back: ${e instanceof Error ? e.message : String(e)}`);
+        throw new MigrationError(
+          `migration ${m.name} failed and was rolled back: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
       applied.push(m.name);
       log(`applied migration ${m.name}`);

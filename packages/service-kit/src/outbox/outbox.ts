@@ -1,5 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { activeTraceContext, ContractViolation, contractHeaders, encodeEvent, traceContextFrom, type EventContract, type EventOf, type TraceContext } from '@idp/contracts';
+import {
+  activeTraceContext,
+  ContractViolation,
+  contractHeaders,
+  encodeEvent,
+  traceContextFrom,
+  type EventContract,
+  type EventOf,
+  type TraceContext,
+} from '@idp/contracts';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Pool, PoolClient } from 'pg';
 import { withMessageSpan } from '../telemetry/spans';
@@ -28,9 +37,16 @@ export interface OutboxQueryable {
 }
 
 /** Validates the event against its contract and stages it; call inside the change's transaction. */
-export async function stageEvent<C extends EventContract>(tx: OutboxQueryable, c: C, event: EventOf<C> & { eventId: string }): Promise<void> {
+export async function stageEvent<C extends EventContract>(
+  tx: OutboxQueryable,
+  c: C,
+  event: EventOf<C> & { eventId: string },
+): Promise<void> {
   encodeEvent(c, event); // throws ContractViolation before anything is committed
-  await tx.query('INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3, $4)', [event.eventId, c.subject, JSON.stringify(event), outboxTraceContext()]);
+  await tx.query(
+    'INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3, $4)',
+    [event.eventId, c.subject, JSON.stringify(event), outboxTraceContext()],
+  );
 }
 
 /** The `trace_context` column value for a row staged now: the active W3C context, or NULL. */
@@ -80,13 +96,17 @@ export class OutboxRelay {
   }
 
   async pending(): Promise<number> {
-    const r = await this.o.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL AND ${NOT_PARKED}`);
+    const r = await this.o.pool.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL AND ${NOT_PARKED}`,
+    );
     return Number(r.rows[0].n);
   }
 
   /** Rows that can never be published (no contract, or a payload that breaks it): kept for an operator. */
   async parked(): Promise<number> {
-    const r = await this.o.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL AND NOT ${NOT_PARKED}`);
+    const r = await this.o.pool.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL AND NOT ${NOT_PARKED}`,
+    );
     return Number(r.rows[0].n);
   }
 
@@ -97,7 +117,12 @@ export class OutboxRelay {
       for (;;) {
         await client.query('BEGIN');
         // SKIP LOCKED lets several replicas relay in parallel without sending a row twice.
-        const { rows } = await client.query<{ id: string; subject: string; payload: unknown; trace_context: unknown }>(
+        const { rows } = await client.query<{
+          id: string;
+          subject: string;
+          payload: unknown;
+          trace_context: unknown;
+        }>(
           `SELECT id, subject, payload, trace_context FROM outbox WHERE published_at IS NULL AND ${NOT_PARKED}
            ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
           [this.o.batchSize ?? 100],
@@ -114,18 +139,33 @@ export class OutboxRelay {
             data = encodeEvent(c, row.payload as EventOf<typeof c>);
           } catch (e) {
             // Retrying can never fix this row; park it so it does not hold up the rows behind it.
-            const why = e instanceof ContractViolation || e instanceof Error ? e.message : String(e);
-            await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [row.id, `${PARKED_PREFIX}${why}`.slice(0, 500)]);
+            const why =
+              e instanceof ContractViolation || e instanceof Error ? e.message : String(e);
+            await client.query(
+              'UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1',
+              [row.id, `${PARKED_PREFIX}${why}`.slice(0, 500)],
+            );
             this.log.error(`outbox row ${row.id} parked: it cannot be published (${row.subject})`);
             continue;
           }
           try {
-            await this.publish(c, data, row.id, traceContextFrom(row.trace_context as TraceContext | null));
-            await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1', [row.id]);
+            await this.publish(
+              c,
+              data,
+              row.id,
+              traceContextFrom(row.trace_context as TraceContext | null),
+            );
+            await client.query(
+              'UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1',
+              [row.id],
+            );
             published++;
           } catch (e) {
             const msg = e instanceof Error ? e.message : String(e);
-            await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [row.id, msg.slice(0, 500)]);
+            await client.query(
+              'UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1',
+              [row.id, msg.slice(0, 500)],
+            );
             await client.query('COMMIT');
             this.log.warn(`publish deferred for outbox row ${row.id}: ${msg}`);
             return published; // NATS is likely down: keep order, retry on the next tick
@@ -142,10 +182,25 @@ export class OutboxRelay {
   }
 
   /** A PRODUCER span, child of the request that staged the row; its context travels in the headers. */
-  private publish(c: EventContract, data: Uint8Array, id: string, staged: TraceContext): Promise<unknown> {
-    const attributes = { 'messaging.destination.name': c.subject, 'messaging.operation.type': 'publish', 'messaging.message.id': id };
+  private publish(
+    c: EventContract,
+    data: Uint8Array,
+    id: string,
+    staged: TraceContext,
+  ): Promise<unknown> {
+    const attributes = {
+      'messaging.destination.name': c.subject,
+      'messaging.operation.type': 'publish',
+      'messaging.message.id': id,
+    };
     return withMessageSpan('producer', `publish ${c.subject}`, staged, attributes, (trace) =>
-      this.o.js().publish(c.subject, data, { msgID: id, headers: contractHeaders(c, {}, trace), timeout: 2000 }),
+      this.o
+        .js()
+        .publish(c.subject, data, {
+          msgID: id,
+          headers: contractHeaders(c, {}, trace),
+          timeout: 2000,
+        }),
     );
   }
 }

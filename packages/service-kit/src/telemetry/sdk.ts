@@ -95,7 +95,11 @@ export function startSdk(serviceName: string): RunningTelemetry {
       new UndiciInstrumentation(),
       // Background polling (outbox relay, readiness) outside a request is not worth a trace each.
       // Pool checkouts are not worth a span each (the query span shows the wait).
-      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
+      new PgInstrumentation({
+        requireParentSpan: true,
+        enhancedDatabaseReporting: false,
+        ignoreConnectSpans: true,
+      }),
       new PrismaInstrumentation(),
     ],
   });

@@ -58,7 +58,11 @@ export function enableMessageSpans(): void {
   messageSpans = true;
 }
 
-const SPAN_KIND = { producer: SpanKind.PRODUCER, consumer: SpanKind.CONSUMER, server: SpanKind.SERVER } as const;
+const SPAN_KIND = {
+  producer: SpanKind.PRODUCER,
+  consumer: SpanKind.CONSUMER,
+  server: SpanKind.SERVER,
+} as const;
 
 /**
  * Runs `op` in a span for a NATS message whose parent is the W3C context the message (or an
@@ -84,7 +88,10 @@ export async function withMessageSpan<T>(
       try {
         return await op(traceContextFrom(injectTraceContext({})));
       } catch (e) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.name : 'error' });
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: e instanceof Error ? e.name : 'error',
+        });
         throw e;
       } finally {
         span.end();

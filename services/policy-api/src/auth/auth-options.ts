@@ -13,7 +13,9 @@ export const AppRoles = { readAll: 'Policies.Read.All' } as const;
 export function identityProviders(c: PolicyApiConfig): IdentityProviderOptions[] {
   const externalId = externalIdOf(c);
   return [
-    ...(c.B2C_IDENTITY_METADATA ? [{ kind: 'b2c' as const, identityMetadata: c.B2C_IDENTITY_METADATA }] : []),
+    ...(c.B2C_IDENTITY_METADATA
+      ? [{ kind: 'b2c' as const, identityMetadata: c.B2C_IDENTITY_METADATA }]
+      : []),
     ...(externalId
       ? [
           {
@@ -26,7 +28,9 @@ export function identityProviders(c: PolicyApiConfig): IdentityProviderOptions[]
           },
         ]
       : []),
-    ...(c.APP_IDENTITY_METADATA.length > 0 ? [{ kind: 'entra' as const, identityMetadata: c.APP_IDENTITY_METADATA }] : []),
+    ...(c.APP_IDENTITY_METADATA.length > 0
+      ? [{ kind: 'entra' as const, identityMetadata: c.APP_IDENTITY_METADATA }]
+      : []),
   ];
 }
 
@@ -37,6 +41,10 @@ export function authModuleOptions(c: PolicyApiConfig): AuthModuleOptions {
     audience: c.API_AUDIENCE,
     allowInsecureHttp: c.AUTH_ALLOW_INSECURE_HTTP,
     clockSkewSeconds: c.AUTH_CLOCK_SKEW_SECONDS,
-    stepUp: { userFlows: c.STEP_UP_USER_FLOWS, authContext: c.STEP_UP_AUTH_CONTEXT, maxAgeSeconds: c.STEP_UP_MAX_AGE_SECONDS },
+    stepUp: {
+      userFlows: c.STEP_UP_USER_FLOWS,
+      authContext: c.STEP_UP_AUTH_CONTEXT,
+      maxAgeSeconds: c.STEP_UP_MAX_AGE_SECONDS,
+    },
   };
 }

@@ -6,7 +6,8 @@ import { B2C_TENANT, type Caller, type HolderIdentity } from '../identity/holder
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const notACustomer = (why: string) => new ForbiddenException({ error: 'insufficient_scope', message: why });
+const notACustomer = (why: string) =>
+  new ForbiddenException({ error: 'insufficient_scope', message: why });
 
 /** Narrows to a signed-in user; the route guards already ensure it, this keeps types honest. */
 export function asUser(p: Principal): UserPrincipal {
@@ -21,7 +22,8 @@ export function asUser(p: Principal): UserPrincipal {
 export function holderIdentityOf(user: UserPrincipal): HolderIdentity {
   const kind = user.provider?.kind;
   if (kind === 'b2c') return { provider: 'b2c', tenantId: B2C_TENANT, oid: user.oid };
-  if (kind === 'external-id' && user.tenantId) return { provider: 'external-id', tenantId: user.tenantId.toLowerCase(), oid: user.oid };
+  if (kind === 'external-id' && user.tenantId)
+    return { provider: 'external-id', tenantId: user.tenantId.toLowerCase(), oid: user.oid };
   throw notACustomer('This operation requires a customer account (B2C or External ID)');
 }
 
@@ -31,9 +33,17 @@ export function callerOf(p: Principal, req: FastifyRequest): Caller {
   const identity = holderIdentityOf(user);
   // auth-common reads the claim only for the External ID provider; checked again here so a
   // B2C token can never claim a link. Object ids are GUIDs: anything else is ignored.
-  const legacy = identity.provider === 'external-id' && user.legacyObjectId && GUID.test(user.legacyObjectId) ? user.legacyObjectId.toLowerCase() : undefined;
+  const legacy =
+    identity.provider === 'external-id' && user.legacyObjectId && GUID.test(user.legacyObjectId)
+      ? user.legacyObjectId.toLowerCase()
+      : undefined;
   const clientId = clientIdOf(user);
-  return { identity, ...(legacy ? { legacyObjectId: legacy } : {}), ...(clientId ? { clientId } : {}), auditRequestId: serverRequestId(req) };
+  return {
+    identity,
+    ...(legacy ? { legacyObjectId: legacy } : {}),
+    ...(clientId ? { clientId } : {}),
+    auditRequestId: serverRequestId(req),
+  };
 }
 
 /** The client application that obtained the token (`azp`), for the audit trail. */

@@ -48,15 +48,46 @@ export class BeneficiariesController {
       'Bearer error="insufficient_user_authentication", acr_values, max_age (RFC 9470), preceded for External ID by the claims challenge ' +
       '(error="insufficient_claims", claims=…).',
   })
-  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag from GET /policies/me, quoted as sent (e.g. "v3"); a list of quoted tags matches if any does' })
+  @ApiHeader({
+    name: 'If-Match',
+    required: true,
+    description:
+      'The ETag from GET /policies/me, quoted as sent (e.g. "v3"); a list of quoted tags matches if any does',
+  })
   @ApiOkResponse({ type: PolicyView })
-  @ApiBadRequestResponse({ type: ApiErrorView, description: 'validation_failed (details per field, incl. a malformed If-Match) or invalid_request (malformed JSON)' })
-  @ApiResponse({ status: 415, type: ApiErrorView, description: 'unsupported_media_type: the body is not application/json (UTF-8)' })
-  @ApiUnauthorizedResponse({ type: BearerErrorView, description: 'Missing/invalid token, or step-up required (RFC 9470 challenge with acr_values and max_age)' })
-  @ApiForbiddenResponse({ type: BearerErrorView, description: 'insufficient_scope (Accounts.Write missing, or an app-only token)' })
-  @ApiConflictResponse({ type: ApiErrorView, description: 'identity_link_conflict: the migration claim names a B2C policy another identity already holds' })
-  @ApiPreconditionFailedResponse({ type: ApiErrorView, description: 'precondition_failed: the policy changed since it was read' })
-  @ApiResponse({ status: 428, type: ApiErrorView, description: 'precondition_required: If-Match missing' })
+  @ApiBadRequestResponse({
+    type: ApiErrorView,
+    description:
+      'validation_failed (details per field, incl. a malformed If-Match) or invalid_request (malformed JSON)',
+  })
+  @ApiResponse({
+    status: 415,
+    type: ApiErrorView,
+    description: 'unsupported_media_type: the body is not application/json (UTF-8)',
+  })
+  @ApiUnauthorizedResponse({
+    type: BearerErrorView,
+    description:
+      'Missing/invalid token, or step-up required (RFC 9470 challenge with acr_values and max_age)',
+  })
+  @ApiForbiddenResponse({
+    type: BearerErrorView,
+    description: 'insufficient_scope (Accounts.Write missing, or an app-only token)',
+  })
+  @ApiConflictResponse({
+    type: ApiErrorView,
+    description:
+      'identity_link_conflict: the migration claim names a B2C policy another identity already holds',
+  })
+  @ApiPreconditionFailedResponse({
+    type: ApiErrorView,
+    description: 'precondition_failed: the policy changed since it was read',
+  })
+  @ApiResponse({
+    status: 428,
+    type: ApiErrorView,
+    description: 'precondition_required: If-Match missing',
+  })
   async replace(
     @CurrentPrincipal() principal: Principal,
     @Body() body: ReplaceBeneficiariesDto,
@@ -76,13 +107,20 @@ export class BeneficiariesController {
         holder: caller.identity,
         clientId: caller.clientId,
         // The step-up guard guarantees the proof and auth_time are present and acceptable.
-        userFlow: caller.identity.provider === 'external-id' ? `acrs:${this.authContext}` : (user.userFlow ?? 'unknown'),
+        userFlow:
+          caller.identity.provider === 'external-id'
+            ? `acrs:${this.authContext}`
+            : (user.userFlow ?? 'unknown'),
         authTime: user.authTime ?? 0,
         requestId: String(req.id),
         auditRequestId: caller.auditRequestId,
       },
       preconditions,
-      body.beneficiaries.map((b) => ({ name: b.name, relationship: b.relationship, sharePercent: b.sharePercent })),
+      body.beneficiaries.map((b) => ({
+        name: b.name,
+        relationship: b.relationship,
+        sharePercent: b.sharePercent,
+      })),
     );
     reply.header('ETag', etagOf(policy.version)).header('Cache-Control', 'no-store');
     return toView(policy);

@@ -42,9 +42,15 @@ export class BeneficiariesService {
    * The conditional UPDATE (WHERE version = read version) is the concurrency guard: of two
    * writers with the same ETag exactly one updates a row, the other gets 412.
    */
-  async replace(ctx: ChangeContext, ifMatch: IfMatch, after: BeneficiaryList): Promise<PolicyRecord> {
+  async replace(
+    ctx: ChangeContext,
+    ifMatch: IfMatch,
+    after: BeneficiaryList,
+  ): Promise<PolicyRecord> {
     const result = await this.db.$transaction(async (tx) => {
-      const current = ctx.policyId ? await tx.policy.findUnique({ where: { id: ctx.policyId } }) : null;
+      const current = ctx.policyId
+        ? await tx.policy.findUnique({ where: { id: ctx.policyId } })
+        : null;
       requireMatch(ifMatch, current ? etagOf(current.version) : undefined);
       if (!current) throw Errors.preconditionFailed();
       const before = beneficiariesOf(current.beneficiaries);
@@ -90,7 +96,15 @@ export class BeneficiariesService {
       return { policy: { ...mine, beneficiaries: after, version, updatedAt: now }, changed: true };
     });
     // Ids and counts only: beneficiary names are personal data.
-    if (result.changed) this.log.log({ msg: 'beneficiaries changed', policyNumber: result.policy.number, version: result.policy.version, count: after.length, requestId: ctx.requestId, auditRequestId: ctx.auditRequestId });
+    if (result.changed)
+      this.log.log({
+        msg: 'beneficiaries changed',
+        policyNumber: result.policy.number,
+        version: result.policy.version,
+        count: after.length,
+        requestId: ctx.requestId,
+        auditRequestId: ctx.auditRequestId,
+      });
     return result.policy;
   }
 }

@@ -11,7 +11,8 @@ const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 const LONE_SURROGATE = /\p{Cs}/u;
 const FORMAT = /^\p{Cf}$/u;
 const JOINERS = new Set(['\u200C', '\u200D']);
-const visible = (c: string | undefined): boolean => c !== undefined && !/[\s\p{Cf}\p{Cc}\p{Z}]/u.test(c);
+const visible = (c: string | undefined): boolean =>
+  c !== undefined && !/[\s\p{Cf}\p{Cc}\p{Z}]/u.test(c);
 
 /**
  * Format characters (Unicode Cf) render as nothing but can reorder or hide text: bidi
@@ -21,16 +22,36 @@ const visible = (c: string | undefined): boolean => c !== undefined && !/[\s\p{C
  */
 export function hasInvisibleFormatting(s: string): boolean {
   const chars = codePoints(s);
-  return chars.some((c, i) => FORMAT.test(c) && !(JOINERS.has(c) && visible(chars[i - 1]) && visible(chars[i + 1])));
+  return chars.some(
+    (c, i) => FORMAT.test(c) && !(JOINERS.has(c) && visible(chars[i - 1]) && visible(chars[i + 1])),
+  );
 }
 
 /** A beneficiary's name: NFC-normalised and trimmed, then each rule in order, the first failure reported. */
 export const BeneficiaryName = (): PropertyDecorator =>
   Rules(
-    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC').trim() : value)),
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' ? value.normalize('NFC').trim() : value,
+    ),
     IsString({ message: 'name must be a string' }),
-    Rule('nameLength', `name must be 1 to ${NAME_MAX} characters`, (v) => typeof v === 'string' && v.length > 0 && codePoints(v).length <= NAME_MAX),
-    Rule('nameUnicode', 'name must be valid Unicode text (no unpaired surrogates)', (v) => typeof v === 'string' && !LONE_SURROGATE.test(v)),
-    Rule('nameControls', 'name must not contain control characters or line breaks', (v) => typeof v === 'string' && !CONTROL.test(v)),
-    Rule('nameFormatting', 'name must not contain bidirectional-override or invisible formatting characters', (v) => typeof v === 'string' && !hasInvisibleFormatting(v)),
+    Rule(
+      'nameLength',
+      `name must be 1 to ${NAME_MAX} characters`,
+      (v) => typeof v === 'string' && v.length > 0 && codePoints(v).length <= NAME_MAX,
+    ),
+    Rule(
+      'nameUnicode',
+      'name must be valid Unicode text (no unpaired surrogates)',
+      (v) => typeof v === 'string' && !LONE_SURROGATE.test(v),
+    ),
+    Rule(
+      'nameControls',
+      'name must not contain control characters or line breaks',
+      (v) => typeof v === 'string' && !CONTROL.test(v),
+    ),
+    Rule(
+      'nameFormatting',
+      'name must not contain bidirectional-override or invisible formatting characters',
+      (v) => typeof v === 'string' && !hasInvisibleFormatting(v),
+    ),
   );

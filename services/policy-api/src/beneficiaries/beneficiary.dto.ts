@@ -11,12 +11,15 @@ export const RELATIONSHIPS = Relationship.options;
 export const MAX_BENEFICIARIES = 20;
 export const SHARES_TOTAL = 100;
 
-const isShare = (s: unknown): s is number => typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= 100;
+const isShare = (s: unknown): s is number =>
+  typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= 100;
 
 /** The shares add up to SHARES_TOTAL; checked only when each one is valid (those are reported per item). */
 function sharesAddUp(list: unknown): boolean {
   if (!Array.isArray(list)) return true;
-  const shares = list.map((b: unknown) => (b && typeof b === 'object' ? (b as { sharePercent?: unknown }).sharePercent : undefined));
+  const shares = list.map((b: unknown) =>
+    b && typeof b === 'object' ? (b as { sharePercent?: unknown }).sharePercent : undefined,
+  );
   return !shares.every(isShare) || shares.reduce((a, b) => a + b, 0) === SHARES_TOTAL;
 }
 
@@ -44,11 +47,18 @@ export class BeneficiaryDto implements Beneficiary {
 }
 
 export class ReplaceBeneficiariesDto {
-  @ApiProperty({ type: [BeneficiaryDto], minItems: 1, maxItems: MAX_BENEFICIARIES, description: `The complete new list; shares add up to ${SHARES_TOTAL}.` })
+  @ApiProperty({
+    type: [BeneficiaryDto],
+    minItems: 1,
+    maxItems: MAX_BENEFICIARIES,
+    description: `The complete new list; shares add up to ${SHARES_TOTAL}.`,
+  })
   @Rules(
     IsArray({ message: 'beneficiaries must be an array' }),
     ArrayMinSize(1, { message: 'beneficiaries must contain at least 1 item' }),
-    ArrayMaxSize(MAX_BENEFICIARIES, { message: `beneficiaries must contain at most ${MAX_BENEFICIARIES} items` }),
+    ArrayMaxSize(MAX_BENEFICIARIES, {
+      message: `beneficiaries must contain at most ${MAX_BENEFICIARIES} items`,
+    }),
     Rule('sharesAddUp', `sharePercent values must add up to ${SHARES_TOTAL}`, sharesAddUp),
     NestedObjects(BeneficiaryDto, 'each beneficiary must be an object'),
   )

@@ -8,7 +8,10 @@ export type IfMatch = string[];
 
 const malformed = () =>
   new ApiError(400, 'validation_failed', 'The If-Match header is malformed', [
-    { field: 'If-Match', message: 'If-Match must be * or a comma-separated list of quoted entity-tags, e.g. "v3"' },
+    {
+      field: 'If-Match',
+      message: 'If-Match must be * or a comma-separated list of quoted entity-tags, e.g. "v3"',
+    },
   ]);
 
 /**
@@ -28,5 +31,6 @@ export function parseIfMatch(header: string | undefined): IfMatch {
 
 /** Strong comparison against the current ETag; no current policy matches nothing. */
 export function requireMatch(ifMatch: IfMatch, currentEtag: string | undefined): void {
-  if (currentEtag === undefined || !ifMatch.includes(currentEtag)) throw Errors.preconditionFailed();
+  if (currentEtag === undefined || !ifMatch.includes(currentEtag))
+    throw Errors.preconditionFailed();
 }

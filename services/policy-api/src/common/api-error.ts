@@ -22,14 +22,29 @@ export class ApiError extends HttpException {
 }
 
 export const Errors = {
-  validation: (details: FieldError[]) => new ApiError(400, 'validation_failed', 'The request is invalid', details),
+  validation: (details: FieldError[]) =>
+    new ApiError(400, 'validation_failed', 'The request is invalid', details),
   preconditionRequired: () =>
-    new ApiError(428, 'precondition_required', 'Send If-Match with the ETag of the policy you read (GET /policies/me)'),
+    new ApiError(
+      428,
+      'precondition_required',
+      'Send If-Match with the ETag of the policy you read (GET /policies/me)',
+    ),
   preconditionFailed: () =>
-    new ApiError(412, 'precondition_failed', 'The policy changed since you read it; read it again and retry'),
+    new ApiError(
+      412,
+      'precondition_failed',
+      'The policy changed since you read it; read it again and retry',
+    ),
   policyNotFound: () => new ApiError(404, 'not_found', 'No policy with this number'),
-  malformedBody: (why: string) => new ApiError(400, 'invalid_request', `The body is not valid JSON: ${why}`),
-  unsupportedMediaType: () => new ApiError(415, 'unsupported_media_type', 'Bodies must be JSON (Content-Type: application/json, UTF-8)'),
+  malformedBody: (why: string) =>
+    new ApiError(400, 'invalid_request', `The body is not valid JSON: ${why}`),
+  unsupportedMediaType: () =>
+    new ApiError(
+      415,
+      'unsupported_media_type',
+      'Bodies must be JSON (Content-Type: application/json, UTF-8)',
+    ),
 };
 
 // OpenAPI schemas of the error bodies (documentation only).

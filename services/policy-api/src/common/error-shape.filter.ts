@@ -1,6 +1,19 @@
-import { Catch, HttpException, Inject, Logger, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Inject,
+  Logger,
+  Optional,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { AUTH_MODULE_OPTIONS, BearerAuthException, BearerExceptionFilter, type AuthModuleOptions } from '@idp/auth-common';
+import {
+  AUTH_MODULE_OPTIONS,
+  BearerAuthException,
+  BearerExceptionFilter,
+  type AuthModuleOptions,
+} from '@idp/auth-common';
 import type { ApiErrorBody } from './api-error';
 
 const CODES: Record<number, string> = {
@@ -42,12 +55,18 @@ export class ErrorShapeFilter implements ExceptionFilter<unknown> {
     }
     const status = exception.getStatus();
     const raw = exception.getResponse();
-    const given = typeof raw === 'object' && raw !== null ? (raw as Partial<ApiErrorBody> & { message?: unknown }) : {};
+    const given =
+      typeof raw === 'object' && raw !== null
+        ? (raw as Partial<ApiErrorBody> & { message?: unknown })
+        : {};
     // Bodies that already carry a code (ApiError, OAuth-style errors) pass through unchanged.
     const body: object =
       typeof given.error === 'string' && !('statusCode' in given)
         ? (raw as object)
-        : ({ error: CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request'), message: typeof given.message === 'string' ? given.message : exception.message } satisfies ApiErrorBody);
+        : ({
+            error: CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request'),
+            message: typeof given.message === 'string' ? given.message : exception.message,
+          } satisfies ApiErrorBody);
     this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, status);
   }
 }

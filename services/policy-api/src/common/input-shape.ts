@@ -26,14 +26,19 @@ export function inputShapeErrors(value: unknown, what: 'body' | 'query'): FieldE
     return [{ field: what, message: `${what} must be a JSON object` }];
   }
   const errors: FieldError[] = [];
-  const stack: { node: object; path: string; depth: number }[] = [{ node: value, path: '', depth: 1 }];
+  const stack: { node: object; path: string; depth: number }[] = [
+    { node: value, path: '', depth: 1 },
+  ];
   while (stack.length > 0) {
     const { node, path, depth } = stack.pop() as { node: object; path: string; depth: number };
-    if (depth > MAX_DEPTH) return [{ field: what, message: `${what} must not nest deeper than ${MAX_DEPTH} levels` }];
+    if (depth > MAX_DEPTH)
+      return [{ field: what, message: `${what} must not nest deeper than ${MAX_DEPTH} levels` }];
     for (const [key, child] of Object.entries(node)) {
       const at = fieldPath(path, key);
-      if (!Array.isArray(node) && RESERVED.has(key)) errors.push({ field: at, message: `${key} is a reserved name, not an allowed field` });
-      else if (typeof child === 'object' && child !== null) stack.push({ node: child as object, path: at, depth: depth + 1 });
+      if (!Array.isArray(node) && RESERVED.has(key))
+        errors.push({ field: at, message: `${key} is a reserved name, not an allowed field` });
+      else if (typeof child === 'object' && child !== null)
+        stack.push({ node: child as object, path: at, depth: depth + 1 });
     }
   }
   return errors;

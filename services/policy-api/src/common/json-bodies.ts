@@ -37,7 +37,9 @@ function parseJson(req: FastifyRequest, body: Buffer): unknown {
  */
 export function acceptJsonBodiesOnly(app: NestFastifyApplication): void {
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  app.useBodyParser('application/json', {}, async (req: FastifyRequest, body: Buffer) => parseJson(req, body));
+  app.useBodyParser('application/json', {}, async (req: FastifyRequest, body: Buffer) =>
+    parseJson(req, body),
+  );
   app.useBodyParser('application/x-www-form-urlencoded', {}, async () => {
     throw Errors.unsupportedMediaType();
   });

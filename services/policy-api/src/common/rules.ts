@@ -8,10 +8,15 @@ import { registerDecorator, ValidateNested } from 'class-validator';
  * stopAtFirstError only the first failure is reported, so the type check must come first or
  * the message names the wrong rule ("must not be greater than 100" for a string).
  */
-export const Rules = (...rules: PropertyDecorator[]): PropertyDecorator => applyDecorators(...rules);
+export const Rules = (...rules: PropertyDecorator[]): PropertyDecorator =>
+  applyDecorators(...rules);
 
 /** A one-off rule: `test` gets the (transformed) value and says whether it passes. */
-export function Rule(name: string, message: string, test: (value: unknown) => boolean): PropertyDecorator {
+export function Rule(
+  name: string,
+  message: string,
+  test: (value: unknown) => boolean,
+): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
       name,
@@ -30,7 +35,11 @@ export function Rule(name: string, message: string, test: (value: unknown) => bo
 export function NestedObjects(cls: new () => object, message: string): PropertyDecorator {
   return applyDecorators(
     Type(() => cls),
-    Transform(({ value }: { value: unknown }) => (Array.isArray(value) ? value.map((item: unknown) => (item instanceof cls ? item : null)) : value)),
+    Transform(({ value }: { value: unknown }) =>
+      Array.isArray(value)
+        ? value.map((item: unknown) => (item instanceof cls ? item : null))
+        : value,
+    ),
     ValidateNested({ each: true, message }),
   );
 }

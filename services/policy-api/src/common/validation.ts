@@ -9,7 +9,13 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
     for (const [rule, message] of Object.entries(e.constraints ?? {})) {
       // class-validator's own sentence would echo the caller's key verbatim.
       const name = fieldName(e.property);
-      out.push({ field, message: rule === 'whitelistValidation' ? `${name === '?' ? 'this' : name} is not an allowed field` : message });
+      out.push({
+        field,
+        message:
+          rule === 'whitelistValidation'
+            ? `${name === '?' ? 'this' : name} is not an allowed field`
+            : message,
+      });
     }
     if (e.children?.length) out.push(...flatten(e.children, field));
   }

@@ -15,7 +15,10 @@ export class HistoryController {
 
   @Get()
   @RequireScopes(Scopes.read)
-  @ApiOperation({ summary: 'Audit trail of the caller’s policy: who, when, before/after, user flow and auth_time, request id. Scope Accounts.Read.' })
+  @ApiOperation({
+    summary:
+      'Audit trail of the caller’s policy: who, when, before/after, user flow and auth_time, request id. Scope Accounts.Read.',
+  })
   @ApiOkResponse({ type: HistoryView })
   async list(
     @CurrentPrincipal() principal: Principal,

@@ -9,23 +9,45 @@ export class HistoryQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Type(() => Number)
-  @Rules(IsInt({ message: 'limit must be an integer' }), Min(1, { message: 'limit must be at least 1' }), Max(100, { message: 'limit must be at most 100' }))
+  @Rules(
+    IsInt({ message: 'limit must be an integer' }),
+    Min(1, { message: 'limit must be at least 1' }),
+    Max(100, { message: 'limit must be at most 100' }),
+  )
   limit?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Only entries older than this policy version (paging)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description: 'Only entries older than this policy version (paging)',
+  })
   @IsOptional()
   @Type(() => Number)
-  @Rules(IsInt({ message: 'beforeVersion must be an integer' }), Min(1, { message: 'beforeVersion must be at least 1' }))
+  @Rules(
+    IsInt({ message: 'beforeVersion must be an integer' }),
+    Min(1, { message: 'beforeVersion must be at least 1' }),
+  )
   beforeVersion?: number;
 }
 
 export class HistoryEntryView {
   @ApiProperty({ description: 'Policy version this change produced' }) version!: number;
   @ApiProperty({ format: 'date-time' }) changedAt!: string;
-  @ApiProperty({ description: 'Object id (oid) of the user who made the change' }) changedBy!: string;
-  @ApiProperty({ enum: ['b2c', 'external-id'], description: 'Identity provider of changedBy (a migrated user has a B2C and an External ID oid)' }) changedByProvider!: string;
-  @ApiPropertyOptional({ description: 'Client application (azp) that called the API' }) clientId?: string;
-  @ApiProperty({ description: 'How the change was stepped up: the B2C user flow (tfp/acr), or acrs:<context> for External ID' }) userFlow!: string;
+  @ApiProperty({ description: 'Object id (oid) of the user who made the change' })
+  changedBy!: string;
+  @ApiProperty({
+    enum: ['b2c', 'external-id'],
+    description:
+      'Identity provider of changedBy (a migrated user has a B2C and an External ID oid)',
+  })
+  changedByProvider!: string;
+  @ApiPropertyOptional({ description: 'Client application (azp) that called the API' })
+  clientId?: string;
+  @ApiProperty({
+    description:
+      'How the change was stepped up: the B2C user flow (tfp/acr), or acrs:<context> for External ID',
+  })
+  userFlow!: string;
   @ApiProperty({ format: 'date-time', description: 'auth_time of that token' }) authTime!: string;
   @ApiProperty() requestId!: string;
   @ApiProperty({ type: [BeneficiaryDto] }) before!: BeneficiaryList;
@@ -33,7 +55,10 @@ export class HistoryEntryView {
 }
 
 export class HistoryView {
-  @ApiPropertyOptional({ description: 'Absent when the caller has no policy yet' }) policyNumber?: string;
-  @ApiProperty({ type: [HistoryEntryView], description: 'Newest first' }) items!: HistoryEntryView[];
-  @ApiPropertyOptional({ description: 'Pass as beforeVersion for the next page' }) nextBeforeVersion?: number;
+  @ApiPropertyOptional({ description: 'Absent when the caller has no policy yet' })
+  policyNumber?: string;
+  @ApiProperty({ type: [HistoryEntryView], description: 'Newest first' })
+  items!: HistoryEntryView[];
+  @ApiPropertyOptional({ description: 'Pass as beforeVersion for the next page' })
+  nextBeforeVersion?: number;
 }

@@ -29,7 +29,8 @@ export interface Caller {
 }
 
 /** Batching / map key of an identity, and back. */
-export const identityKey = (i: HolderIdentity): string => JSON.stringify([i.provider, i.tenantId, i.oid]);
+export const identityKey = (i: HolderIdentity): string =>
+  JSON.stringify([i.provider, i.tenantId, i.oid]);
 export const identityOfKey = (key: string): HolderIdentity => {
   const [provider, tenantId, oid] = JSON.parse(key) as [HolderIdentity['provider'], string, string];
   return { provider, tenantId, oid };

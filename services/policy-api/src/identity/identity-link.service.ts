@@ -25,11 +25,23 @@ export class IdentityLinkService {
     if (caller.identity.provider !== 'external-id' || !legacyOid) return 'no_legacy_policy';
     const { provider, tenantId, oid } = caller.identity;
     const audit = (outcome: 'linked' | 'refused_already_linked', policyId: string) => ({
-      data: { id: randomUUID(), outcome, provider, tenantId, oid, legacyOid, policyId, clientId: caller.clientId ?? null, requestId: caller.auditRequestId },
+      data: {
+        id: randomUUID(),
+        outcome,
+        provider,
+        tenantId,
+        oid,
+        legacyOid,
+        policyId,
+        clientId: caller.clientId ?? null,
+        requestId: caller.auditRequestId,
+      },
     });
 
     const result = await this.db.$transaction(async (tx) => {
-      const legacy = await tx.policyIdentity.findUnique({ where: { provider_tenantId_oid: { provider: 'b2c', tenantId: B2C_TENANT, oid: legacyOid } } });
+      const legacy = await tx.policyIdentity.findUnique({
+        where: { provider_tenantId_oid: { provider: 'b2c', tenantId: B2C_TENANT, oid: legacyOid } },
+      });
       if (!legacy) return { outcome: 'no_legacy_policy' as const };
       const inserted = await tx.policyIdentity.createManyAndReturn({
         data: [{ provider, tenantId, oid, policyId: legacy.policyId, linkedFrom: legacyOid }],
@@ -40,17 +52,36 @@ export class IdentityLinkService {
         return { outcome: 'linked' as const, policyId: legacy.policyId };
       }
       // ON CONFLICT waited for the other transaction; this statement sees what it committed.
-      const mine = await tx.policyIdentity.findUnique({ where: { provider_tenantId_oid: { provider, tenantId, oid } } });
+      const mine = await tx.policyIdentity.findUnique({
+        where: { provider_tenantId_oid: { provider, tenantId, oid } },
+      });
       if (mine) return { outcome: 'already_held' as const };
       await tx.identityLinkAudit.create(audit('refused_already_linked', legacy.policyId));
       return { outcome: 'refused' as const, policyId: legacy.policyId };
     });
 
     // Ids only: no names or emails.
-    if (result.outcome === 'linked') this.log.log({ msg: 'identity linked', provider, oid, legacyOid, requestId: caller.auditRequestId });
+    if (result.outcome === 'linked')
+      this.log.log({
+        msg: 'identity linked',
+        provider,
+        oid,
+        legacyOid,
+        requestId: caller.auditRequestId,
+      });
     if (result.outcome === 'refused') {
-      this.log.warn({ msg: 'identity link refused: legacy policy held by another identity', provider, oid, legacyOid, requestId: caller.auditRequestId });
-      throw new ApiError(409, 'identity_link_conflict', 'Your account names a former account whose policy is held by another account; contact support');
+      this.log.warn({
+        msg: 'identity link refused: legacy policy held by another identity',
+        provider,
+        oid,
+        legacyOid,
+        requestId: caller.auditRequestId,
+      });
+      throw new ApiError(
+        409,
+        'identity_link_conflict',
+        'Your account names a former account whose policy is held by another account; contact support',
+      );
     }
     return result.outcome;
   }

@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { PolicyBeneficiariesChanged } from '@idp/contracts';
 import { InjectNats, InjectPool, OutboxRelay } from '@idp/service-kit';
 import { jetstream } from '@nats-io/jetstream';
@@ -12,8 +17,17 @@ export const OUTBOX_INTERVAL_MS = Symbol('OUTBOX_INTERVAL_MS');
 export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly relay: OutboxRelay;
 
-  constructor(@InjectPool() pool: Pool, @InjectNats() nc: NatsConnection, @Inject(OUTBOX_INTERVAL_MS) intervalMs: number) {
-    this.relay = new OutboxRelay({ pool, js: () => jetstream(nc), contracts: [PolicyBeneficiariesChanged], intervalMs });
+  constructor(
+    @InjectPool() pool: Pool,
+    @InjectNats() nc: NatsConnection,
+    @Inject(OUTBOX_INTERVAL_MS) intervalMs: number,
+  ) {
+    this.relay = new OutboxRelay({
+      pool,
+      js: () => jetstream(nc),
+      contracts: [PolicyBeneficiariesChanged],
+      intervalMs,
+    });
   }
 
   onApplicationBootstrap(): void {

@@ -1,5 +1,16 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRoles, RequireScopes, type Principal } from '@idp/auth-common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppRoles, Scopes } from '../auth/auth-options';
@@ -12,18 +23,35 @@ import { etagOf, PolicyView, toView } from './policy.view';
 @ApiTags('policies')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: BearerErrorView, description: 'Missing or invalid token' })
-@ApiForbiddenResponse({ type: BearerErrorView, description: 'insufficient_scope: missing scope or app role' })
+@ApiForbiddenResponse({
+  type: BearerErrorView,
+  description: 'insufficient_scope: missing scope or app role',
+})
 @Controller('policies')
 export class PoliciesController {
   constructor(private readonly policies: PoliciesService) {}
 
   @Get('me')
   @RequireScopes(Scopes.read)
-  @ApiOperation({ summary: "The caller's policy (created on first read). Scope Accounts.Read. Returns an ETag for If-Match." })
+  @ApiOperation({
+    summary:
+      "The caller's policy (created on first read). Scope Accounts.Read. Returns an ETag for If-Match.",
+  })
   @ApiOkResponse({ type: PolicyView })
-  @ApiCreatedResponse({ type: PolicyView, description: 'This read created the policy (the first one)' })
-  @ApiConflictResponse({ type: ApiErrorView, description: 'identity_link_conflict: the migration claim names a B2C policy another identity already holds' })
-  async me(@CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<PolicyView> {
+  @ApiCreatedResponse({
+    type: PolicyView,
+    description: 'This read created the policy (the first one)',
+  })
+  @ApiConflictResponse({
+    type: ApiErrorView,
+    description:
+      'identity_link_conflict: the migration claim names a B2C policy another identity already holds',
+  })
+  async me(
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PolicyView> {
     const { policy, created } = await this.policies.findOrCreate(callerOf(principal, req));
     // 201 tells the first read apart, so the portal can say it created the policy.
     if (created) reply.code(201);
@@ -33,13 +61,21 @@ export class PoliciesController {
 
   @Get(':number')
   @RequireRoles(AppRoles.readAll)
-  @ApiOperation({ summary: 'Any policy by number. App-only tokens with the Policies.Read.All app role; delegated tokens never.' })
+  @ApiOperation({
+    summary:
+      'Any policy by number. App-only tokens with the Policies.Read.All app role; delegated tokens never.',
+  })
   @ApiOkResponse({ type: PolicyView })
   @ApiBadRequestResponse({ type: ApiErrorView })
   @ApiNotFoundResponse({ type: ApiErrorView })
-  async byNumber(@Param('number') number: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<PolicyView> {
+  async byNumber(
+    @Param('number') number: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PolicyView> {
     if (!POLICY_NUMBER.test(number)) {
-      throw new ApiError(400, 'validation_failed', 'Invalid policy number', [{ field: 'number', message: 'must be PN followed by 10 digits' }]);
+      throw new ApiError(400, 'validation_failed', 'Invalid policy number', [
+        { field: 'number', message: 'must be PN followed by 10 digits' },
+      ]);
     }
     const policy = await this.policies.findByNumber(number);
     if (!policy) throw Errors.policyNotFound();

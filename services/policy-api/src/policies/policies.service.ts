@@ -33,7 +33,10 @@ export class PoliciesService {
     const existing = await this.findFor(caller);
     if (existing) return { policy: existing, created: false };
     for (let attempt = 0; attempt < 5; attempt++) {
-      const created = await this.repo.createFor(caller.identity, { id: randomUUID(), number: newPolicyNumber() });
+      const created = await this.repo.createFor(caller.identity, {
+        id: randomUUID(),
+        number: newPolicyNumber(),
+      });
       if (typeof created !== 'string') return { policy: created, created: true };
       if (created === 'identity_taken') {
         const winner = await this.repo.findByIdentity(caller.identity);

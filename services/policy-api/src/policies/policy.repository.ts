@@ -18,7 +18,8 @@ export interface PolicyRecord {
   updatedAt: Date;
 }
 
-const POLICY = 'p.id, p.number, p.version, p.beneficiaries, p.created_at AS "createdAt", p.updated_at AS "updatedAt"';
+const POLICY =
+  'p.id, p.number, p.version, p.beneficiaries, p.created_at AS "createdAt", p.updated_at AS "updatedAt"';
 const BY_IDENTITY = `SELECT i.provider, i.tenant_id AS "tenantId", i.oid AS "holderOid", ${POLICY} FROM policy_identities i JOIN policies p ON p.id = i.policy_id`;
 
 type IdentityRow = PolicyRecord & { provider: HolderIdentity['provider']; tenantId: string };
@@ -33,7 +34,9 @@ export type CreateRefusal = 'identity_taken' | 'number_taken';
  */
 @Injectable()
 export class PolicyRepository {
-  private readonly byIdentity = new ReadBatcher<string, PolicyRecord>((keys) => this.loadByIdentities(keys));
+  private readonly byIdentity = new ReadBatcher<string, PolicyRecord>((keys) =>
+    this.loadByIdentities(keys),
+  );
 
   constructor(@InjectPool() private readonly pool: Pool) {}
 
@@ -56,7 +59,12 @@ export class PolicyRepository {
             text: `${BY_IDENTITY} WHERE (i.provider, i.tenant_id, i.oid) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
             values: [ids.map((i) => i.provider), ids.map((i) => i.tenantId), ids.map((i) => i.oid)],
           });
-    return new Map(r.rows.map(({ provider, tenantId, ...policy }) => [identityKey({ provider, tenantId, oid: policy.holderOid }), policy]));
+    return new Map(
+      r.rows.map(({ provider, tenantId, ...policy }) => [
+        identityKey({ provider, tenantId, oid: policy.holderOid }),
+        policy,
+      ]),
+    );
   }
 
   async findByNumber(number: string): Promise<PolicyRecord | undefined> {
@@ -74,7 +82,10 @@ export class PolicyRepository {
    * yields (identity_taken, the whole transaction is rolled back); a random number already in
    * use is number_taken.
    */
-  async createFor(identity: HolderIdentity, p: { id: string; number: string }): Promise<PolicyRecord | CreateRefusal> {
+  async createFor(
+    identity: HolderIdentity,
+    p: { id: string; number: string },
+  ): Promise<PolicyRecord | CreateRefusal> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');

@@ -15,7 +15,11 @@ export function beneficiariesOf(json: unknown): BeneficiaryList {
 export class PolicyView {
   @ApiProperty({ example: 'PN0123456789' }) policyNumber!: string;
   @ApiProperty({ description: 'Object id (oid) of the policy holder' }) holderOid!: string;
-  @ApiProperty({ description: 'Incremented by every change; the ETag is derived from it', example: 1 }) version!: number;
+  @ApiProperty({
+    description: 'Incremented by every change; the ETag is derived from it',
+    example: 1,
+  })
+  version!: number;
   @ApiProperty({ type: [BeneficiaryDto] }) beneficiaries!: BeneficiaryList;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;

@@ -4,7 +4,10 @@
  * under load, 50 concurrent GET /policies/me cost one round trip instead of 50.
  */
 export class ReadBatcher<K, V> {
-  private pending = new Map<K, Array<{ resolve: (v: V | undefined) => void; reject: (e: unknown) => void }>>();
+  private pending = new Map<
+    K,
+    Array<{ resolve: (v: V | undefined) => void; reject: (e: unknown) => void }>
+  >();
   private scheduled = false;
 
   constructor(

@@ -16,6 +16,10 @@ export class PublicController {
   @ApiOperation({ summary: 'Unauthenticated reachability check (the portal’s “Test API” link)' })
   @ApiOkResponse({ type: PublicView })
   get(): PublicView {
-    return { message: 'policy-api is reachable; this endpoint needs no token', service: 'policy-api', time: new Date().toISOString() };
+    return {
+      message: 'policy-api is reachable; this endpoint needs no token',
+      service: 'policy-api',
+      time: new Date().toISOString(),
+    };
   }
 }

@@ -53,7 +53,11 @@ export class ExternalIdTenant {
 
   /** Environment for policy-api trusting this tenant (with the migration claim). */
   env(): Record<string, string> {
-    return { EXTERNAL_ID_TENANT_ID: this.tenantId, EXTERNAL_ID_METADATA: this.idp.ciamMetadataUrl(), LEGACY_OBJECT_ID_CLAIM: LEGACY_CLAIM };
+    return {
+      EXTERNAL_ID_TENANT_ID: this.tenantId,
+      EXTERNAL_ID_METADATA: this.idp.ciamMetadataUrl(),
+      LEGACY_OBJECT_ID_CLAIM: LEGACY_CLAIM,
+    };
   }
 
   /** Claims of a delegated External ID access token for policy-api. */

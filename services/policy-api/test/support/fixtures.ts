@@ -39,12 +39,17 @@ export interface HistoryBody {
 
 export const split = (names: string[]): BeneficiaryBody[] => {
   const each = Math.floor(100 / names.length);
-  return names.map((name, i) => ({ name, relationship: i === 0 ? 'spouse' : 'child', sharePercent: i === 0 ? 100 - each * (names.length - 1) : each }));
+  return names.map((name, i) => ({
+    name,
+    relationship: i === 0 ? 'spouse' : 'child',
+    sharePercent: i === 0 ? 100 - each * (names.length - 1) : each,
+  }));
 };
 
 /** WWW-Authenticate parameters as a map (quoted or token values). */
 export function challengeParams(header: string | null): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of (header ?? '').matchAll(/([a-z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))/g)) out[m[1] as string] = m[2] ?? m[3] ?? '';
+  for (const m of (header ?? '').matchAll(/([a-z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))/g))
+    out[m[1] as string] = m[2] ?? m[3] ?? '';
   return out;
 }

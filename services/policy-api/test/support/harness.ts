@@ -1,6 +1,14 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '@idp/service-kit';
-import { callJson, startNats, startPostgres, type JsonCallOptions, type JsonCallResult, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import {
+  callJson,
+  startNats,
+  startPostgres,
+  type JsonCallOptions,
+  type JsonCallResult,
+  type TestNatsServer,
+  type TestPostgres,
+} from '@idp/testing';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { AppModule } from '../../src/app.module';
@@ -26,7 +34,10 @@ export class Harness {
   url = '';
 
   /** `beforeBoot`: prepare the database (e.g. data of an older schema). `externalId`: also trust an External ID tenant (B2C stays trusted unless extraEnv empties B2C_IDENTITY_METADATA). */
-  static async start(extraEnv: Record<string, string> = {}, o: { externalId?: boolean; beforeBoot?: (databaseUrl: string) => Promise<void> } = {}): Promise<Harness> {
+  static async start(
+    extraEnv: Record<string, string> = {},
+    o: { externalId?: boolean; beforeBoot?: (databaseUrl: string) => Promise<void> } = {},
+  ): Promise<Harness> {
     const h = new Harness();
     [h.pg, h.nats, h.issuer, h.externalId] = await Promise.all([
       startPostgres(),
@@ -48,7 +59,10 @@ export class Harness {
       ...h.externalId?.env(),
       ...extraEnv,
     });
-    h.app = await createApp(AppModule.forRoot(h.config), { service: 'policy-api', logLevel: 'silent' });
+    h.app = await createApp(AppModule.forRoot(h.config), {
+      service: 'policy-api',
+      logLevel: 'silent',
+    });
     configureApp(h.app);
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     const server = h.app.getHttpServer() as { address(): AddressInfo };
@@ -59,10 +73,19 @@ export class Harness {
   async stop(): Promise<void> {
     await this.app?.close();
     await this.db?.end();
-    await Promise.all([this.pg?.stop(), this.nats?.dispose(), this.issuer?.stop(), this.externalId?.stop()]);
+    await Promise.all([
+      this.pg?.stop(),
+      this.nats?.dispose(),
+      this.issuer?.stop(),
+      this.externalId?.stop(),
+    ]);
   }
 
-  call<T = Record<string, unknown>>(method: string, path: string, o: CallOptions = {}): Promise<CallResult<T>> {
+  call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    o: CallOptions = {},
+  ): Promise<CallResult<T>> {
     return callJson<T>(method, `${this.url}${path}`, o);
   }
 }

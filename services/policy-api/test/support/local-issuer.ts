@@ -110,13 +110,24 @@ export class LocalIssuer {
 
   /** Any claims signed with this issuer's (B2C) key, e.g. to forge another provider's issuer. */
   sign(claims: Record<string, unknown>): Promise<string> {
-    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' }).sign(this.key);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' })
+      .sign(this.key);
   }
 
   async appToken(o: AppTokenOptions = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const appId = o.appId ?? DAEMON_CLIENT_ID;
-    return new SignJWT({ azp: appId, appid: appId, idtyp: 'app', oid: randomUUID(), sub: randomUUID(), tid: this.tenantId, ver: '2.0', ...(o.roles ? { roles: o.roles } : {}) })
+    return new SignJWT({
+      azp: appId,
+      appid: appId,
+      idtyp: 'app',
+      oid: randomUUID(),
+      sub: randomUUID(),
+      tid: this.tenantId,
+      ver: '2.0',
+      ...(o.roles ? { roles: o.roles } : {}),
+    })
       .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' })
       .setIssuer(this.issuer)
       .setAudience(o.audience ?? API_CLIENT_ID)
@@ -132,12 +143,24 @@ export class LocalIssuer {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     const jwks = `${this.base}/${this.tenantId}/discovery/v2.0/keys`;
-    const m = /^\/contoso\.onmicrosoft\.com\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(path);
+    const m =
+      /^\/contoso\.onmicrosoft\.com\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(
+        path,
+      );
     if (m && this.flows.includes(m[1] as string)) {
-      return send(200, { issuer: this.issuer, jwks_uri: jwks, token_endpoint: `${this.base}/${m[1]}/token`, id_token_signing_alg_values_supported: ['RS256'] });
+      return send(200, {
+        issuer: this.issuer,
+        jwks_uri: jwks,
+        token_endpoint: `${this.base}/${m[1]}/token`,
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
     }
     if (path === `/${this.tenantId}/v2.0/.well-known/openid-configuration`) {
-      return send(200, { issuer: this.issuer, jwks_uri: jwks, token_endpoint: `${this.base}/${this.tenantId}/oauth2/v2.0/token` });
+      return send(200, {
+        issuer: this.issuer,
+        jwks_uri: jwks,
+        token_endpoint: `${this.base}/${this.tenantId}/oauth2/v2.0/token`,
+      });
     }
     if (path === `/${this.tenantId}/discovery/v2.0/keys`) return send(200, { keys: [this.jwk] });
     send(404, { error: 'not found' });

@@ -13,13 +13,26 @@ export class AuthController {
   ) {}
 
   @Get('sign-in')
-  async signIn(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('returnTo') returnTo: unknown): Promise<void> {
-    const url = await this.auth.start(req.portalSession, 'signin', this.authority.flowName('signUpSignIn'), { returnTo: safeReturnTo(returnTo) });
+  async signIn(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Query('returnTo') returnTo: unknown,
+  ): Promise<void> {
+    const url = await this.auth.start(
+      req.portalSession,
+      'signin',
+      this.authority.flowName('signUpSignIn'),
+      { returnTo: safeReturnTo(returnTo) },
+    );
     await reply.redirect(url, 302);
   }
 
   @Get('redirect')
-  async redirect(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: CallbackQuery): Promise<void> {
+  async redirect(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Query() query: CallbackQuery,
+  ): Promise<void> {
     const outcome = await this.auth.complete(req.portalSession, query ?? {});
     const data = req.portalSession.data;
     switch (outcome.kind) {
@@ -29,15 +42,33 @@ export class AuthController {
         data.flash = { kind: 'success', message: 'Your profile was updated.' };
         return void (await reply.redirect('/claims', 303));
       case 'passwordReset':
-        data.flash = this.authority.kind === 'b2c' ? b2cResetFlash(!!data.user) : { kind: 'success', message: 'You signed in again. If you chose a new password, use it from now on.' };
+        data.flash =
+          this.authority.kind === 'b2c'
+            ? b2cResetFlash(!!data.user)
+            : {
+                kind: 'success',
+                message: 'You signed in again. If you chose a new password, use it from now on.',
+              };
         return void (await reply.redirect('/', 303));
       case 'redirect':
         return void (await reply.redirect(outcome.url, 302));
       case 'cancelled':
-        data.flash = { kind: 'info', message: outcome.purpose === 'stepup' ? 'Verification was cancelled; your change was not saved.' : 'Cancelled.' };
-        return void (await reply.redirect(outcome.purpose === 'stepup' ? '/policy/beneficiaries' : '/', 303));
+        data.flash = {
+          kind: 'info',
+          message:
+            outcome.purpose === 'stepup'
+              ? 'Verification was cancelled; your change was not saved.'
+              : 'Cancelled.',
+        };
+        return void (await reply.redirect(
+          outcome.purpose === 'stepup' ? '/policy/beneficiaries' : '/',
+          303,
+        ));
       case 'stepUp':
-        return void (await reply.redirect(await this.stepUp.complete(req, outcome.accessToken), 303));
+        return void (await reply.redirect(
+          await this.stepUp.complete(req, outcome.accessToken),
+          303,
+        ));
     }
   }
 
@@ -46,7 +77,10 @@ export class AuthController {
     if (!req.portalSession.existing?.user) throw new SignInRequired();
     // External ID has no profile-edit user flow: the portal's own form, saved through Graph.
     if (this.authority.kind === 'external-id') return void (await reply.redirect('/profile', 302));
-    await reply.redirect(await this.auth.start(req.portalSession, 'profile', this.authority.flowName('profileEdit')), 302);
+    await reply.redirect(
+      await this.auth.start(req.portalSession, 'profile', this.authority.flowName('profileEdit')),
+      302,
+    );
   }
 
   @Get('reset-password')
@@ -54,7 +88,15 @@ export class AuthController {
     // External ID: self-service reset is part of sign-in ("Forgot password?"), so a fresh sign-in
     // (prompt=login, the user's address as login_hint) is where the reset starts.
     const options = this.authority.kind === 'external-id' ? { prompt: 'login' as const } : {};
-    await reply.redirect(await this.auth.start(req.portalSession, 'reset', this.authority.flowName('passwordReset'), options), 302);
+    await reply.redirect(
+      await this.auth.start(
+        req.portalSession,
+        'reset',
+        this.authority.flowName('passwordReset'),
+        options,
+      ),
+      302,
+    );
   }
 
   /** POST (with the CSRF token) so another site cannot sign the user out. */
@@ -68,5 +110,10 @@ export class AuthController {
 }
 
 function b2cResetFlash(signedIn: boolean): { kind: 'success'; message: string } {
-  return { kind: 'success', message: signedIn ? 'Your password was changed.' : 'Your password was changed. Sign in with your new password.' };
+  return {
+    kind: 'success',
+    message: signedIn
+      ? 'Your password was changed.'
+      : 'Your password was changed. Sign in with your new password.',
+  };
 }

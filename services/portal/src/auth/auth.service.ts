@@ -75,7 +75,12 @@ export class AuthService {
   }
 
   /** Builds the authorize URL for `flow` and remembers the request in the session. */
-  async start(session: PortalSession, purpose: AuthPurpose, flow: string, o: StartOptions = {}): Promise<string> {
+  async start(
+    session: PortalSession,
+    purpose: AuthPurpose,
+    flow: string,
+    o: StartOptions = {},
+  ): Promise<string> {
     const data = session.data;
     this.prune(data);
     const state = b64url(randomBytes(32));
@@ -103,7 +108,9 @@ export class AuthService {
       ...(o.prompt ? { prompt: o.prompt } : {}),
       ...(o.maxAge !== undefined ? { extraQueryParameters: { max_age: String(o.maxAge) } } : {}),
       ...(o.claims ? { claims: o.claims } : {}),
-      ...(purpose !== 'signin' && data.user ? loginHintOf(this.authority.kind, data.user.claims) : {}),
+      ...(purpose !== 'signin' && data.user
+        ? loginHintOf(this.authority.kind, data.user.claims)
+        : {}),
     });
   }
 
@@ -112,39 +119,61 @@ export class AuthService {
     const data = session.existing;
     const state = typeof q.state === 'string' ? q.state : undefined;
     const pending = state && data ? data.pending[state] : undefined;
-    if (!data || !state || !pending || Date.now() - pending.createdAt > PENDING_TTL_MS) throw PortalError.signInState();
+    if (!data || !state || !pending || Date.now() - pending.createdAt > PENDING_TTL_MS)
+      throw PortalError.signInState();
     delete data.pending[state]; // single use, whatever happens next
 
-    if (q.error !== undefined) return this.failed(session, pending, String(q.error), typeof q.error_description === 'string' ? q.error_description : '');
-    if (typeof q.code !== 'string' || q.code.length === 0 || q.code.length > 4096) throw PortalError.badRequest('The sign-in response has no authorization code.');
+    if (q.error !== undefined)
+      return this.failed(
+        session,
+        pending,
+        String(q.error),
+        typeof q.error_description === 'string' ? q.error_description : '',
+      );
+    if (typeof q.code !== 'string' || q.code.length === 0 || q.code.length > 4096)
+      throw PortalError.badRequest('The sign-in response has no authorization code.');
 
     // Sign-in fills this session's cache; other flows' tokens are used once and dropped.
     if (pending.purpose === 'signin') data.msalCache = undefined;
-    const cca = await this.clients.forFlow(pending.flow, pending.purpose === 'signin' ? data : undefined);
+    const cca = await this.clients.forFlow(
+      pending.flow,
+      pending.purpose === 'signin' ? data : undefined,
+    );
     let result: AuthenticationResult;
     try {
       // A CLIENT span around MSAL (its HTTP exchange is a child); only the flow name is recorded.
       const code = q.code;
-      result = await withClientSpan('msal acquireTokenByCode', this.spanAttributes(pending.flow), () =>
-        cca.acquireTokenByCode(
-          {
-            code,
-            scopes: this.scopesFor(pending.purpose),
-            redirectUri: redirectUriOf(this.config),
-            codeVerifier: pending.codeVerifier,
-            nonce: pending.nonce,
-            ...(pending.claims ? { claims: pending.claims } : {}),
-          },
-          { code, nonce: pending.nonce },
-        ),
+      result = await withClientSpan(
+        'msal acquireTokenByCode',
+        this.spanAttributes(pending.flow),
+        () =>
+          cca.acquireTokenByCode(
+            {
+              code,
+              scopes: this.scopesFor(pending.purpose),
+              redirectUri: redirectUriOf(this.config),
+              codeVerifier: pending.codeVerifier,
+              nonce: pending.nonce,
+              ...(pending.claims ? { claims: pending.claims } : {}),
+            },
+            { code, nonce: pending.nonce },
+          ),
       );
     } catch (e) {
-      this.log.warn({ err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } }, 'code redemption failed');
+      this.log.warn(
+        { err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } },
+        'code redemption failed',
+      );
       throw PortalError.signInFailed();
     }
     const claims = result.idTokenClaims as Record<string, unknown>;
     if (claims.nonce !== pending.nonce) throw PortalError.signInFailed();
-    const oid = typeof claims.oid === 'string' ? claims.oid : typeof claims.sub === 'string' ? claims.sub : undefined;
+    const oid =
+      typeof claims.oid === 'string'
+        ? claims.oid
+        : typeof claims.sub === 'string'
+          ? claims.sub
+          : undefined;
     if (!oid || !result.account) throw PortalError.signInFailed();
 
     switch (pending.purpose) {
@@ -152,7 +181,14 @@ export class AuthService {
         session.rotate();
         data.csrf = b64url(randomBytes(32));
         data.pendingWrite = undefined;
-        data.user = { oid, homeAccountId: result.account.homeAccountId, claims, idToken: result.idToken, idTokenFlow: pending.flow, signedInAt: Date.now() };
+        data.user = {
+          oid,
+          homeAccountId: result.account.homeAccountId,
+          claims,
+          idToken: result.idToken,
+          idTokenFlow: pending.flow,
+          signedInAt: Date.now(),
+        };
         this.log.info({ oid, flow: pending.flow }, 'signed in');
         return { kind: 'signedIn', returnTo: pending.returnTo ?? '/' };
       case 'profile':
@@ -162,28 +198,54 @@ export class AuthService {
           data.user.idToken = result.idToken;
           data.user.idTokenFlow = pending.flow;
         }
-        return pending.purpose === 'profile' ? { kind: 'profileUpdated' } : { kind: 'passwordReset' };
+        return pending.purpose === 'profile'
+          ? { kind: 'profileUpdated' }
+          : { kind: 'passwordReset' };
       case 'stepup':
         // Someone else's MFA must not authorise this user's change.
-        if (!data.user || data.user.oid !== oid || !result.accessToken) throw PortalError.signInFailed();
+        if (!data.user || data.user.oid !== oid || !result.accessToken)
+          throw PortalError.signInFailed();
         return { kind: 'stepUp', accessToken: result.accessToken };
     }
   }
 
-  private async failed(session: PortalSession, pending: PendingAuth, error: string, description: string): Promise<CallbackOutcome> {
+  private async failed(
+    session: PortalSession,
+    pending: PendingAuth,
+    error: string,
+    description: string,
+  ): Promise<CallbackOutcome> {
     if (this.authority.kind === 'external-id') {
       // Entra: the user cancelled (or declined a one-time passcode); the rest is logged by code only.
       if (error === 'access_denied') return { kind: 'cancelled', purpose: pending.purpose };
-      this.log.warn({ error, aadsts: /AADSTS\d+/.exec(description)?.[0] }, 'authorization error response');
-      throw new PortalError(400, 'Sign-in could not be completed', 'The identity provider reported an error. Please try again.');
+      this.log.warn(
+        { error, aadsts: /AADSTS\d+/.exec(description)?.[0] },
+        'authorization error response',
+      );
+      throw new PortalError(
+        400,
+        'Sign-in could not be completed',
+        'The identity provider reported an error. Please try again.',
+      );
     }
     // B2C: "Forgot your password?" on the sign-in page comes back as AADB2C90118.
     if (description.includes('AADB2C90118')) {
-      return { kind: 'redirect', url: await this.start(session, 'reset', this.authority.flowName('passwordReset')) };
+      return {
+        kind: 'redirect',
+        url: await this.start(session, 'reset', this.authority.flowName('passwordReset')),
+      };
     }
-    if (description.includes('AADB2C90091') || error === 'access_denied') return { kind: 'cancelled', purpose: pending.purpose };
-    this.log.warn({ error, b2c: /AADB2C\d+/.exec(description)?.[0] }, 'authorization error response');
-    throw new PortalError(400, 'Sign-in could not be completed', 'The identity provider reported an error. Please try again.');
+    if (description.includes('AADB2C90091') || error === 'access_denied')
+      return { kind: 'cancelled', purpose: pending.purpose };
+    this.log.warn(
+      { error, b2c: /AADB2C\d+/.exec(description)?.[0] },
+      'authorization error response',
+    );
+    throw new PortalError(
+      400,
+      'Sign-in could not be completed',
+      'The identity provider reported an error. Please try again.',
+    );
   }
 
   /** An access token for the policy API from this user's cache (refreshing it when needed). */
@@ -204,21 +266,36 @@ export class AuthService {
     user.idToken = r.idToken;
   }
 
-  private async silent(session: PortalSession, scope: string, forceRefresh = false): Promise<AuthenticationResult> {
+  private async silent(
+    session: PortalSession,
+    scope: string,
+    forceRefresh = false,
+  ): Promise<AuthenticationResult> {
     const data = session.existing;
     if (!data?.user) throw new SignInRequired();
     const cca = await this.clients.forFlow(this.authority.flowName('signUpSignIn'), data);
     const account = await cca.getTokenCache().getAccountByHomeId(data.user.homeAccountId);
     if (!account) throw new SignInRequired();
     try {
-      const r = await withClientSpan('msal acquireTokenSilent', { 'peer.service': this.authority.peerService }, () =>
-        cca.acquireTokenSilent({ account, scopes: [scope], ...(forceRefresh ? { forceRefresh } : {}) }),
+      const r = await withClientSpan(
+        'msal acquireTokenSilent',
+        { 'peer.service': this.authority.peerService },
+        () =>
+          cca.acquireTokenSilent({
+            account,
+            scopes: [scope],
+            ...(forceRefresh ? { forceRefresh } : {}),
+          }),
       );
       if (!r.accessToken) throw new SignInRequired();
       return r;
     } catch (e) {
-      if (e instanceof InteractionRequiredAuthError || e instanceof SignInRequired) throw new SignInRequired();
-      this.log.warn({ err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } }, 'silent token failed');
+      if (e instanceof InteractionRequiredAuthError || e instanceof SignInRequired)
+        throw new SignInRequired();
+      this.log.warn(
+        { err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } },
+        'silent token failed',
+      );
       throw PortalError.upstream('Sign-in service');
     }
   }
@@ -235,7 +312,9 @@ export class AuthService {
   }
 
   private spanAttributes(flow: string): Record<string, string> {
-    return this.authority.kind === 'b2c' ? { 'peer.service': 'b2c', 'b2c.user_flow': flow } : { 'peer.service': this.authority.peerService };
+    return this.authority.kind === 'b2c'
+      ? { 'peer.service': 'b2c', 'b2c.user_flow': flow }
+      : { 'peer.service': this.authority.peerService };
   }
 
   private prune(data: SessionData): void {
@@ -249,9 +328,15 @@ export class AuthService {
 }
 
 /** B2C puts the address in `emails`; External ID in `email` (optional claim) and `preferred_username`. */
-function loginHintOf(kind: CustomerAuthority['kind'], claims: Record<string, unknown>): { loginHint?: string } {
+function loginHintOf(
+  kind: CustomerAuthority['kind'],
+  claims: Record<string, unknown>,
+): { loginHint?: string } {
   const e = claims.emails;
-  if (kind === 'b2c') return e ? { loginHint: Array.isArray(e) && typeof e[0] === 'string' ? e[0] : undefined } : {};
-  const hint = [claims.email, claims.preferred_username].find((v): v is string => typeof v === 'string' && v.length > 0);
+  if (kind === 'b2c')
+    return e ? { loginHint: Array.isArray(e) && typeof e[0] === 'string' ? e[0] : undefined } : {};
+  const hint = [claims.email, claims.preferred_username].find(
+    (v): v is string => typeof v === 'string' && v.length > 0,
+  );
   return hint ? { loginHint: hint } : {};
 }

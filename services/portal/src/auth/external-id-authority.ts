@@ -32,11 +32,14 @@ export class ExternalIdAuthority extends CustomerAuthority {
   constructor(c: PortalConfig) {
     super();
     // Present whenever CUSTOMER_IDENTITY_PROVIDER=external-id (config.ts refuses to boot otherwise).
-    this.authority = externalIdAuthorityUrl(c.EXTERNAL_ID_AUTHORITY ?? 'https://invalid.ciamlogin.com/');
+    this.authority = externalIdAuthorityUrl(
+      c.EXTERNAL_ID_AUTHORITY ?? 'https://invalid.ciamlogin.com/',
+    );
     this.clientId = c.EXTERNAL_ID_CLIENT_ID ?? '';
     const u = new URL(this.authority);
     this.origin = u.origin;
-    this.knownAuthorities = c.EXTERNAL_ID_KNOWN_AUTHORITIES.length > 0 ? c.EXTERNAL_ID_KNOWN_AUTHORITIES : [u.host];
+    this.knownAuthorities =
+      c.EXTERNAL_ID_KNOWN_AUTHORITIES.length > 0 ? c.EXTERNAL_ID_KNOWN_AUTHORITIES : [u.host];
   }
 
   flowName(_kind: FlowKind): string {

@@ -5,7 +5,10 @@ import type { AuthorityMetadata, CustomerAuthority } from './customer-authority'
 const TTL_MS = 60 * 60 * 1000;
 
 export class MetadataCache {
-  private readonly entries = new Map<string, { at: number; json: string; meta: AuthorityMetadata }>();
+  private readonly entries = new Map<
+    string,
+    { at: number; json: string; meta: AuthorityMetadata }
+  >();
 
   constructor(
     private readonly authority: CustomerAuthority,
@@ -20,7 +23,10 @@ export class MetadataCache {
     const r = await this.fetchImpl(url, { signal: AbortSignal.timeout(10000) });
     if (!r.ok) throw new Error(`openid-configuration for ${flow}: HTTP ${r.status}`);
     const meta = (await r.json()) as AuthorityMetadata;
-    if (typeof meta.authorization_endpoint !== 'string' || typeof meta.token_endpoint !== 'string') {
+    if (
+      typeof meta.authorization_endpoint !== 'string' ||
+      typeof meta.token_endpoint !== 'string'
+    ) {
       throw new Error(`openid-configuration for ${flow} lacks endpoints`);
     }
     const entry = { at: Date.now(), json: JSON.stringify(meta), meta };

@@ -3,7 +3,13 @@
 // serve any user and no tokens are shared between users in memory.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfidentialClientApplication, LogLevel, type Configuration, type ICachePlugin, type TokenCacheContext } from '@azure/msal-node';
+import {
+  ConfidentialClientApplication,
+  LogLevel,
+  type Configuration,
+  type ICachePlugin,
+  type TokenCacheContext,
+} from '@azure/msal-node';
 import type { Logger } from 'pino';
 import { credentialSettingsOf, type PortalConfig } from '../config';
 import type { SessionData } from '../session/session-data';
@@ -64,7 +70,9 @@ export class MsalClients {
         authorityMetadata: json,
         ...this.credential,
         // cp1 (External ID): MSAL adds xms_cc to every request's claims, so claims challenges reach us.
-        ...(this.authority.clientCapabilities.length > 0 ? { clientCapabilities: this.authority.clientCapabilities } : {}),
+        ...(this.authority.clientCapabilities.length > 0
+          ? { clientCapabilities: this.authority.clientCapabilities }
+          : {}),
       },
       ...(session ? { cache: { cachePlugin: sessionCachePlugin(session) } } : {}),
       system: {

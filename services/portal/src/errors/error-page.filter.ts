@@ -17,12 +17,29 @@ interface PageError {
 
 function describe(e: unknown): PageError {
   if (e instanceof PortalError) return { status: e.status, title: e.title, message: e.userMessage };
-  const status = e instanceof HttpException ? e.getStatus() : typeof (e as { statusCode?: unknown })?.statusCode === 'number' ? (e as { statusCode: number }).statusCode : 500;
-  if (status === 404) return { status, title: 'Page not found', message: 'There is no page at this address.' };
-  if (status === 405) return { status, title: 'Not allowed', message: 'This page cannot be used that way.' };
-  if (status === 413) return { status, title: 'Too much data', message: 'The form sent more data than we accept.' };
-  if (status >= 400 && status < 500) return { status, title: 'Bad request', message: 'The request could not be understood. Go back and try again.' };
-  return { status: 500, title: 'Something went wrong', message: 'Something went wrong on our side. Please try again later.' };
+  const status =
+    e instanceof HttpException
+      ? e.getStatus()
+      : typeof (e as { statusCode?: unknown })?.statusCode === 'number'
+        ? (e as { statusCode: number }).statusCode
+        : 500;
+  if (status === 404)
+    return { status, title: 'Page not found', message: 'There is no page at this address.' };
+  if (status === 405)
+    return { status, title: 'Not allowed', message: 'This page cannot be used that way.' };
+  if (status === 413)
+    return { status, title: 'Too much data', message: 'The form sent more data than we accept.' };
+  if (status >= 400 && status < 500)
+    return {
+      status,
+      title: 'Bad request',
+      message: 'The request could not be understood. Go back and try again.',
+    };
+  return {
+    status: 500,
+    title: 'Something went wrong',
+    message: 'Something went wrong on our side. Please try again later.',
+  };
 }
 
 @Catch()
@@ -30,15 +47,28 @@ export class ErrorPageFilter implements ExceptionFilter {
   constructor(private readonly log: Logger) {}
 
   async catch(e: unknown, host: ArgumentsHost): Promise<void> {
-    await sendErrorPage(this.log, e, host.switchToHttp().getRequest<FastifyRequest>(), host.switchToHttp().getResponse<FastifyReply>());
+    await sendErrorPage(
+      this.log,
+      e,
+      host.switchToHttp().getRequest<FastifyRequest>(),
+      host.switchToHttp().getResponse<FastifyReply>(),
+    );
   }
 }
 
-async function sendErrorPage(log: Logger, e: unknown, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function sendErrorPage(
+  log: Logger,
+  e: unknown,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   if (reply.sent) return;
   if (e instanceof SignInRequired || e instanceof ApiUnauthorized) {
     const path = req.url.split('?')[0];
-    const back = req.method === 'GET' && path !== '/auth/redirect' ? `?returnTo=${encodeURIComponent(req.url)}` : '';
+    const back =
+      req.method === 'GET' && path !== '/auth/redirect'
+        ? `?returnTo=${encodeURIComponent(req.url)}`
+        : '';
     await reply.redirect(`/auth/sign-in${back}`, 303);
     return;
   }
@@ -46,11 +76,25 @@ async function sendErrorPage(log: Logger, e: unknown, req: FastifyRequest, reply
   // A hook may fail after the route prepared a redirect: the error page must not carry it.
   reply.removeHeader('location');
   if (page.status >= 500) log.error({ reqId: req.id, err: e }, 'request failed');
-  else log.warn({ reqId: req.id, status: page.status, error: e instanceof Error ? e.name : typeof e }, page.title);
+  else
+    log.warn(
+      { reqId: req.id, status: page.status, error: e instanceof Error ? e.name : typeof e },
+      page.title,
+    );
   try {
-    await renderPage(req, reply, 'error', page.title, { heading: page.title, message: page.message }, page.status);
+    await renderPage(
+      req,
+      reply,
+      'error',
+      page.title,
+      { heading: page.title, message: page.message },
+      page.status,
+    );
   } catch (renderError) {
     log.error({ reqId: req.id, err: renderError }, 'error page failed');
-    await reply.code(page.status).header('content-type', 'text/plain; charset=utf-8').send(`${page.title}. Reference: ${req.id}`);
+    await reply
+      .code(page.status)
+      .header('content-type', 'text/plain; charset=utf-8')
+      .send(`${page.title}. Reference: ${req.id}`);
   }
 }

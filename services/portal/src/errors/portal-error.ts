@@ -10,24 +10,47 @@ export class PortalError extends Error {
   }
 
   static csrf(): PortalError {
-    return new PortalError(403, 'Request refused', 'This form has expired or did not come from this site. Go back, reload the page and try again.');
+    return new PortalError(
+      403,
+      'Request refused',
+      'This form has expired or did not come from this site. Go back, reload the page and try again.',
+    );
   }
 
   static signInState(): PortalError {
-    return new PortalError(400, 'Sign-in could not be completed', 'This sign-in response is not one this browser started, or it was already used. Please sign in again.');
+    return new PortalError(
+      400,
+      'Sign-in could not be completed',
+      'This sign-in response is not one this browser started, or it was already used. Please sign in again.',
+    );
   }
 
   static signInFailed(): PortalError {
-    return new PortalError(400, 'Sign-in could not be completed', 'The identity provider did not accept the sign-in. Please try again.');
+    return new PortalError(
+      400,
+      'Sign-in could not be completed',
+      'The identity provider did not accept the sign-in. Please try again.',
+    );
   }
 
   static upstream(what: string): PortalError {
-    return new PortalError(502, 'Service unavailable', `${what} is not available right now. Please try again in a moment.`);
+    return new PortalError(
+      502,
+      'Service unavailable',
+      `${what} is not available right now. Please try again in a moment.`,
+    );
   }
 
   /** The session database cannot be read or written (the cause goes to the log only). */
   static sessionStore(cause: unknown): PortalError {
-    return Object.assign(new PortalError(503, 'Temporarily unavailable', 'We cannot reach your session right now. Please try again in a moment.'), { cause });
+    return Object.assign(
+      new PortalError(
+        503,
+        'Temporarily unavailable',
+        'We cannot reach your session right now. Please try again in a moment.',
+      ),
+      { cause },
+    );
   }
 
   static badRequest(message: string): PortalError {

@@ -2,7 +2,8 @@
 export function display(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) {
-    if (v.length > 0 && v.every(isBeneficiary)) return v.map((b) => `${b.name} (${b.relationship}, ${b.sharePercent}%)`).join('; ');
+    if (v.length > 0 && v.every(isBeneficiary))
+      return v.map((b) => `${b.name} (${b.relationship}, ${b.sharePercent}%)`).join('; ');
     if (v.length === 0) return '(none)';
     return v.map(display).join(', ');
   }
@@ -16,6 +17,10 @@ export function label(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function isBeneficiary(v: unknown): v is { name: unknown; relationship: unknown; sharePercent: unknown } {
-  return typeof v === 'object' && v !== null && 'name' in v && 'relationship' in v && 'sharePercent' in v;
+function isBeneficiary(
+  v: unknown,
+): v is { name: unknown; relationship: unknown; sharePercent: unknown } {
+  return (
+    typeof v === 'object' && v !== null && 'name' in v && 'relationship' in v && 'sharePercent' in v
+  );
 }

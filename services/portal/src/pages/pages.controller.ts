@@ -23,12 +23,18 @@ export class PagesController {
     const user = req.portalSession.existing?.user;
     if (!user) throw new SignInRequired();
     const claims = Object.entries(user.claims).map(([k, v]) => [k, display(v)]);
-    await renderPage(req, reply, 'claims', 'My Claims', { claims, providerName: this.authority.providerName });
+    await renderPage(req, reply, 'claims', 'My Claims', {
+      claims,
+      providerName: this.authority.providerName,
+    });
   }
 
   @Get('test-api')
   async testApi(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const r = await this.api.getPublic(req.id);
-    await renderPage(req, reply, 'test-api', 'Test API', { status: r.status, body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body, null, 2) });
+    await renderPage(req, reply, 'test-api', 'Test API', {
+      status: r.status,
+      body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body, null, 2),
+    });
   }
 }

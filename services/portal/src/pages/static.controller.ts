@@ -10,6 +10,9 @@ const CSS = readFileSync(join(__dirname, '..', '..', 'public', 'portal.css'));
 export class StaticController {
   @Get('portal.css')
   async css(@Res() reply: FastifyReply): Promise<void> {
-    await reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CSS);
+    await reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(CSS);
   }
 }

@@ -111,10 +111,15 @@ const MAX_CLAIMS_CHARS = 4096;
  * base64url is accepted too. Anything that is not a JSON object is ignored (undefined).
  */
 export function decodeClaimsChallenge(value: string | undefined): string | undefined {
-  if (!value || value.length > MAX_CLAIMS_CHARS || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return undefined;
+  if (!value || value.length > MAX_CLAIMS_CHARS || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value))
+    return undefined;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? JSON.stringify(parsed) : undefined;
+    const parsed: unknown = JSON.parse(
+      Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'),
+    );
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? JSON.stringify(parsed)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -125,7 +130,9 @@ export function stepUpChallengeOf(header: string | null | undefined): StepUpChal
   if (!header) return undefined;
   const bearers = parseWwwAuthenticate(header).filter((c) => c.scheme === 'bearer');
   const bearer = bearers.find((c) => c.params.error === 'insufficient_user_authentication');
-  const claims = decodeClaimsChallenge(bearers.find((c) => c.params.error === 'insufficient_claims')?.params.claims);
+  const claims = decodeClaimsChallenge(
+    bearers.find((c) => c.params.error === 'insufficient_claims')?.params.claims,
+  );
   if (!bearer && !claims) return undefined;
   const acrValues = (bearer?.params.acr_values ?? '').split(' ').filter(Boolean);
   const maxAgeRaw = bearer?.params.max_age;

@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { PortalError } from '../errors/portal-error';
 import { stepUpChallengeOf, type StepUpChallenge } from './challenge';
 
-export const BeneficiarySchema = z.object({ name: z.string(), relationship: z.string(), sharePercent: z.number() });
+export const BeneficiarySchema = z.object({
+  name: z.string(),
+  relationship: z.string(),
+  sharePercent: z.number(),
+});
 export type Beneficiary = z.infer<typeof BeneficiarySchema>;
 
 export const PolicySchema = z.looseObject({
@@ -53,21 +57,41 @@ export class PolicyClient {
     await this.check(r);
     const policy = PolicySchema.safeParse(await r.json());
     if (!policy.success) throw PortalError.upstream('The policy service');
-    return { policy: policy.data, etag: r.headers.get('etag') ?? undefined, created: r.status === 201 };
+    return {
+      policy: policy.data,
+      etag: r.headers.get('etag') ?? undefined,
+      created: r.status === 201,
+    };
   }
 
   async getHistory(token: string, requestId: string): Promise<HistoryEntry[]> {
     const r = await this.call('GET', '/policies/me/history', token, requestId);
     await this.check(r);
     const body: unknown = await r.json();
-    const list = Array.isArray(body) ? body : typeof body === 'object' && body !== null ? Object.values(body).find(Array.isArray) : undefined;
+    const list = Array.isArray(body)
+      ? body
+      : typeof body === 'object' && body !== null
+        ? Object.values(body).find(Array.isArray)
+        : undefined;
     const parsed = z.array(HistoryEntrySchema).safeParse(list ?? []);
     if (!parsed.success) throw PortalError.upstream('The policy service');
     return parsed.data;
   }
 
-  async putBeneficiaries(token: string, requestId: string, beneficiaries: Beneficiary[], etag?: string): Promise<PolicyView> {
-    const r = await this.call('PUT', '/policies/me/beneficiaries', token, requestId, { beneficiaries }, etag ? { 'if-match': etag } : {});
+  async putBeneficiaries(
+    token: string,
+    requestId: string,
+    beneficiaries: Beneficiary[],
+    etag?: string,
+  ): Promise<PolicyView> {
+    const r = await this.call(
+      'PUT',
+      '/policies/me/beneficiaries',
+      token,
+      requestId,
+      { beneficiaries },
+      etag ? { 'if-match': etag } : {},
+    );
     await this.check(r);
     const policy = PolicySchema.safeParse(await r.json());
     if (!policy.success) throw PortalError.upstream('The policy service');
@@ -87,7 +111,14 @@ export class PolicyClient {
     return { status: r.status, body };
   }
 
-  private async call(method: string, path: string, token: string | undefined, requestId: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  private async call(
+    method: string,
+    path: string,
+    token: string | undefined,
+    requestId: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     try {
       return await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
@@ -120,7 +151,10 @@ export class PolicyClient {
     }
     if (r.status === 400 || r.status === 422) {
       const detail = await r.json().then(
-        (b: unknown) => (typeof b === 'object' && b !== null && 'message' in b ? String((b as { message: unknown }).message) : 'The change was not accepted.'),
+        (b: unknown) =>
+          typeof b === 'object' && b !== null && 'message' in b
+            ? String((b as { message: unknown }).message)
+            : 'The change was not accepted.',
         () => 'The change was not accepted.',
       );
       throw new ApiRejected(detail);

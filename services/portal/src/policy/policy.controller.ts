@@ -30,13 +30,19 @@ export class PolicyController {
     const fields = Object.entries(view.policy)
       .filter(([k]) => !HIDDEN_FIELDS.has(k))
       .map(([k, v]) => [k, label(k), display(v)]);
-    await renderPage(req, reply, 'policy', 'My Policy', { created: view.created, fields, beneficiaries: view.policy.beneficiaries });
+    await renderPage(req, reply, 'policy', 'My Policy', {
+      created: view.created,
+      fields,
+      beneficiaries: view.policy.beneficiaries,
+    });
   }
 
   @Get('history')
   async history(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const entries = await this.api.getHistory(await this.readToken(req), req.id);
-    await renderPage(req, reply, 'history', 'History', { entries: entries.map((e) => Object.entries(e).map(([k, v]) => [label(k), display(v)])) });
+    await renderPage(req, reply, 'history', 'History', {
+      entries: entries.map((e) => Object.entries(e).map(([k, v]) => [label(k), display(v)])),
+    });
   }
 
   @Get('beneficiaries')
@@ -57,13 +63,33 @@ export class PolicyController {
   }
 
   @Post('beneficiaries')
-  async save(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
+  async save(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Body() body: unknown,
+  ): Promise<void> {
     if (!req.portalSession.existing?.user) throw new SignInRequired();
     const rows = rowsFromBody(body);
     const { errors } = validateRows(rows);
-    const etag = typeof (body as { etag?: unknown })?.etag === 'string' && (body as { etag: string }).etag ? (body as { etag: string }).etag : undefined;
+    const etag =
+      typeof (body as { etag?: unknown })?.etag === 'string' && (body as { etag: string }).etag
+        ? (body as { etag: string }).etag
+        : undefined;
     if (errors.length) {
-      await renderPage(req, reply, 'beneficiaries', 'Change Beneficiaries', { rows, etag, errors, relationships: RELATIONSHIPS, secondFactor: this.authority.secondFactor }, 400);
+      await renderPage(
+        req,
+        reply,
+        'beneficiaries',
+        'Change Beneficiaries',
+        {
+          rows,
+          etag,
+          errors,
+          relationships: RELATIONSHIPS,
+          secondFactor: this.authority.secondFactor,
+        },
+        400,
+      );
       return;
     }
     await reply.redirect(await this.stepUp.save(req, rows, etag), 303);

@@ -24,7 +24,11 @@ export class StepUpService {
   ) {}
 
   /** Tries the write; returns where to send the browser (an authorize URL when step-up is needed). */
-  async save(req: FastifyRequest, rows: BeneficiaryInput[], etag: string | undefined): Promise<string> {
+  async save(
+    req: FastifyRequest,
+    rows: BeneficiaryInput[],
+    etag: string | undefined,
+  ): Promise<string> {
     const { beneficiaries } = validateRows(rows);
     const token = await this.auth.apiToken(req.portalSession, this.auth.scopes.write);
     try {
@@ -32,10 +36,14 @@ export class StepUpService {
       return this.saved(req);
     } catch (e) {
       if (!(e instanceof StepUpRequired)) return this.failed(req, e, rows);
-      const flow = this.authority.flowForAcr(e.challenge.acrValues) ?? this.authority.flowName('mfa');
+      const flow =
+        this.authority.flowForAcr(e.challenge.acrValues) ?? this.authority.flowName('mfa');
       req.portalSession.data.pendingWrite = { rows, etag, createdAt: Date.now() };
       req.log.info({ oid: req.portalSession.data.user?.oid, flow }, 'step-up required');
-      const options: StartOptions = this.authority.kind === 'b2c' ? { prompt: 'login', maxAge: e.challenge.maxAge } : externalIdStepUp(e.challenge);
+      const options: StartOptions =
+        this.authority.kind === 'b2c'
+          ? { prompt: 'login', maxAge: e.challenge.maxAge }
+          : externalIdStepUp(e.challenge);
       return this.auth.start(req.portalSession, 'stepup', flow, options);
     }
   }
@@ -46,7 +54,10 @@ export class StepUpService {
     const pending = data.pendingWrite;
     data.pendingWrite = undefined;
     if (!pending || Date.now() - pending.createdAt > PENDING_WRITE_TTL_MS) {
-      data.flash = { kind: 'error', message: 'Your change expired before it was verified. Please enter it again.' };
+      data.flash = {
+        kind: 'error',
+        message: 'Your change expired before it was verified. Please enter it again.',
+      };
       return '/policy/beneficiaries';
     }
     const { beneficiaries, errors } = validateRows(pending.rows);
@@ -55,7 +66,12 @@ export class StepUpService {
       await this.api.putBeneficiaries(mfaToken, req.id, beneficiaries, pending.etag);
       return this.saved(req);
     } catch (e) {
-      if (e instanceof StepUpRequired) return this.failed(req, new ApiRejected('The verification was not accepted. Please try again.'), pending.rows);
+      if (e instanceof StepUpRequired)
+        return this.failed(
+          req,
+          new ApiRejected('The verification was not accepted. Please try again.'),
+          pending.rows,
+        );
       return this.failed(req, e, pending.rows);
     }
   }
@@ -69,7 +85,13 @@ export class StepUpService {
   /** Back to the form with what the user typed and why it did not go through. */
   private failed(req: FastifyRequest, e: unknown, rows: BeneficiaryInput[]): string {
     if (e instanceof PolicyChanged) {
-      req.portalSession.data.pendingWrite = { rows, createdAt: Date.now(), errors: ['Your policy was changed elsewhere in the meantime. Check the values and save again.'] };
+      req.portalSession.data.pendingWrite = {
+        rows,
+        createdAt: Date.now(),
+        errors: [
+          'Your policy was changed elsewhere in the meantime. Check the values and save again.',
+        ],
+      };
     } else if (e instanceof ApiRejected) {
       req.portalSession.data.pendingWrite = { rows, createdAt: Date.now(), errors: [e.detail] };
     } else {
@@ -86,7 +108,9 @@ export class StepUpService {
  */
 export function externalIdStepUp(challenge: StepUpChallenge): StartOptions {
   const context = challenge.acrValues.find((v) => /^c\d{1,2}$/.test(v));
-  const claims = challenge.claims ?? (context ? decodeClaimsChallenge(authContextClaimsRequest(context)) : undefined);
+  const claims =
+    challenge.claims ??
+    (context ? decodeClaimsChallenge(authContextClaimsRequest(context)) : undefined);
   return {
     ...(claims ? { claims } : {}),
     ...(challenge.maxAge !== undefined || !claims ? { prompt: 'login' as const } : {}),

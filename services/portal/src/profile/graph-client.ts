@@ -24,11 +24,20 @@ export class GraphClient {
   ) {}
 
   async getMe(token: string, requestId: string): Promise<ProfileFields> {
-    const r = await this.call('GET', '/v1.0/me?$select=displayName,givenName,surname', token, requestId);
+    const r = await this.call(
+      'GET',
+      '/v1.0/me?$select=displayName,givenName,surname',
+      token,
+      requestId,
+    );
     await this.check(r);
     const me = MeSchema.safeParse(await r.json());
     if (!me.success) throw PortalError.upstream('Microsoft Graph');
-    return { displayName: me.data.displayName ?? '', givenName: me.data.givenName ?? '', surname: me.data.surname ?? '' };
+    return {
+      displayName: me.data.displayName ?? '',
+      givenName: me.data.givenName ?? '',
+      surname: me.data.surname ?? '',
+    };
   }
 
   async patchMe(token: string, requestId: string, fields: ProfileFields): Promise<void> {
@@ -37,7 +46,13 @@ export class GraphClient {
     await r.body?.cancel();
   }
 
-  private async call(method: string, path: string, token: string, requestId: string, body?: unknown): Promise<Response> {
+  private async call(
+    method: string,
+    path: string,
+    token: string,
+    requestId: string,
+    body?: unknown,
+  ): Promise<Response> {
     try {
       return await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,

@@ -12,18 +12,27 @@ const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 
 export function profileFromBody(body: unknown): ProfileFields {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  return { givenName: text(b.givenName), surname: text(b.surname), displayName: text(b.displayName) };
+  return {
+    givenName: text(b.givenName),
+    surname: text(b.surname),
+    displayName: text(b.displayName),
+  };
 }
 
 export function validateProfile(p: ProfileFields): string[] {
   const errors: string[] = [];
-  const labels: Record<keyof ProfileFields, string> = { givenName: 'Given name', surname: 'Surname', displayName: 'Display name' };
+  const labels: Record<keyof ProfileFields, string> = {
+    givenName: 'Given name',
+    surname: 'Surname',
+    displayName: 'Display name',
+  };
   for (const key of ['givenName', 'surname', 'displayName'] as const) {
     const v = p[key];
     if (!v) errors.push(`${labels[key]}: enter a value.`);
     else if (v.length > MAX) errors.push(`${labels[key]}: at most ${MAX} characters.`);
     // eslint-disable-next-line no-control-regex
-    else if (/[\u0000-\u001f\u007f]/.test(v)) errors.push(`${labels[key]}: contains characters that are not allowed.`);
+    else if (/[\u0000-\u001f\u007f]/.test(v))
+      errors.push(`${labels[key]}: contains characters that are not allowed.`);
   }
   return errors;
 }

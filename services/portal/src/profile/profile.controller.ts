@@ -34,7 +34,11 @@ export class ProfileController {
   }
 
   @Post()
-  async save(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
+  async save(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Body() body: unknown,
+  ): Promise<void> {
     const token = await this.graphToken(req);
     const profile = profileFromBody(body);
     const errors = validateProfile(profile);
@@ -60,7 +64,13 @@ export class ProfileController {
     }
   }
 
-  private async render(req: FastifyRequest, reply: FastifyReply, profile: ProfileFields, errors: string[], status = 200): Promise<void> {
+  private async render(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    profile: ProfileFields,
+    errors: string[],
+    status = 200,
+  ): Promise<void> {
     await renderPage(req, reply, 'profile', 'Edit Profile', { profile, errors }, status);
   }
 }

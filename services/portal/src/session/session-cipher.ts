@@ -18,13 +18,19 @@ export class SessionCipher {
   /** `keys[0]` is the current key; the rest are older keys still accepted for reading. */
   constructor(keys: readonly string[]) {
     if (keys.length === 0) throw new Error('SessionCipher needs at least one key');
-    this.keys = new Map(keys.map((k) => Buffer.from(k, 'base64')).map((k) => [SessionCipher.keyIdOf(k), k]));
+    this.keys = new Map(
+      keys.map((k) => Buffer.from(k, 'base64')).map((k) => [SessionCipher.keyIdOf(k), k]),
+    );
     this.currentId = SessionCipher.keyIdOf(Buffer.from(keys[0], 'base64'));
   }
 
   /** A short, non-secret name for a key (so rows say which key sealed them). */
   static keyIdOf(key: Buffer): string {
-    return createHash('sha256').update('portal-session-key:').update(key).digest('hex').slice(0, 16);
+    return createHash('sha256')
+      .update('portal-session-key:')
+      .update(key)
+      .digest('hex')
+      .slice(0, 16);
   }
 
   seal(plaintext: string, aad: string): Sealed {
@@ -43,7 +49,10 @@ export class SessionCipher {
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.data.subarray(0, IV_BYTES));
       decipher.setAAD(Buffer.from(aad, 'utf8'));
       decipher.setAuthTag(sealed.data.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-      return Buffer.concat([decipher.update(sealed.data.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+      return Buffer.concat([
+        decipher.update(sealed.data.subarray(IV_BYTES + TAG_BYTES)),
+        decipher.final(),
+      ]).toString('utf8');
     } catch {
       return undefined;
     }

@@ -19,7 +19,10 @@ export function setCookie(reply: FastifyReply, name: string, value: string): voi
 }
 
 export function clearCookie(reply: FastifyReply, name: string): void {
-  appendSetCookie(reply, `${name}=; ${ATTRIBUTES}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`);
+  appendSetCookie(
+    reply,
+    `${name}=; ${ATTRIBUTES}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`,
+  );
 }
 
 function appendSetCookie(reply: FastifyReply, value: string): void {

@@ -24,7 +24,8 @@ export interface StoredSession {
 // Writing last_seen on every request would turn every page view into a write.
 const TOUCH_AFTER_MS = 60_000;
 
-export const sessionRowId = (cookie: string): string => createHash('sha256').update(cookie).digest('hex');
+export const sessionRowId = (cookie: string): string =>
+  createHash('sha256').update(cookie).digest('hex');
 
 export class SessionStore {
   constructor(
@@ -52,7 +53,13 @@ export class SessionStore {
     const json = this.cipher.open({ keyId: row.keyId, data: Buffer.from(row.data) }, id);
     if (json === undefined) return undefined;
     if (now - row.lastSeenAt.getTime() > TOUCH_AFTER_MS) await this.touch(id, row.expiresAt);
-    return { id, cookie, data: JSON.parse(json) as SessionData, createdAt: row.createdAt, staleKey: !this.cipher.isCurrent(row.keyId) };
+    return {
+      id,
+      cookie,
+      data: JSON.parse(json) as SessionData,
+      createdAt: row.createdAt,
+      staleKey: !this.cipher.isCurrent(row.keyId),
+    };
   }
 
   /** Stores a brand-new session under a fresh cookie value; its absolute timeout starts now. */
@@ -97,20 +104,30 @@ export class SessionStore {
   /** Deletes rows past either timeout; returns how many. */
   async purgeExpired(): Promise<number> {
     const now = new Date(this.now());
-    const r = await this.prisma.session.deleteMany({ where: { OR: [{ expiresAt: { lte: now } }, { idleExpiresAt: { lte: now } }] } });
+    const r = await this.prisma.session.deleteMany({
+      where: { OR: [{ expiresAt: { lte: now } }, { idleExpiresAt: { lte: now } }] },
+    });
     return r.count;
   }
 
   private async touch(id: string, expiresAt: Date): Promise<void> {
     const now = this.now();
     const idle = Math.min(now + this.timeouts.idleSeconds * 1000, expiresAt.getTime());
-    await this.prisma.session.updateMany({ where: { id }, data: { lastSeenAt: new Date(now), idleExpiresAt: new Date(idle) } });
+    await this.prisma.session.updateMany({
+      where: { id },
+      data: { lastSeenAt: new Date(now), idleExpiresAt: new Date(idle) },
+    });
   }
 
   private newRow(cookie: string, data: SessionData) {
     const id = sessionRowId(cookie);
     const start = new Date(this.now());
-    return { id, createdAt: start, expiresAt: new Date(start.getTime() + this.timeouts.absoluteSeconds * 1000), ...this.sealedFields(id, data, start) };
+    return {
+      id,
+      createdAt: start,
+      expiresAt: new Date(start.getTime() + this.timeouts.absoluteSeconds * 1000),
+      ...this.sealedFields(id, data, start),
+    };
   }
 
   /** Ciphertext and activity fields; the idle window never reaches past the absolute timeout. */
@@ -121,7 +138,12 @@ export class SessionStore {
       keyId: sealed.keyId,
       data: new Uint8Array(sealed.data),
       lastSeenAt: new Date(now),
-      idleExpiresAt: new Date(Math.min(now + this.timeouts.idleSeconds * 1000, createdAt.getTime() + this.timeouts.absoluteSeconds * 1000)),
+      idleExpiresAt: new Date(
+        Math.min(
+          now + this.timeouts.idleSeconds * 1000,
+          createdAt.getTime() + this.timeouts.absoluteSeconds * 1000,
+        ),
+      ),
     };
   }
 }

@@ -91,5 +91,6 @@ async function writeBack(
   } else if (s.changed || stored.staleKey) {
     written = await o.store.update(stored.cookie, s.data, stored.createdAt);
   }
-  if (!written) req.log.info({ reqId: req.id }, 'session ended during the request: not written back');
+  if (!written)
+    req.log.info({ reqId: req.id }, 'session ended during the request: not written back');
 }

@@ -27,16 +27,25 @@ export function cspDirectives(b2cOrigin: string): Record<string, string[]> {
   };
 }
 
-export async function configurePortal(app: NestFastifyApplication, config: PortalConfig): Promise<void> {
+export async function configurePortal(
+  app: NestFastifyApplication,
+  config: PortalConfig,
+): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(app.get(CustomerAuthority).origin) },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: cspDirectives(app.get(CustomerAuthority).origin),
+    },
     referrerPolicy: { policy: 'no-referrer' },
     // Same as frame-ancestors 'none', for browsers that only know the older header.
     xFrameOptions: { action: 'deny' },
     crossOriginEmbedderPolicy: false,
   });
-  registerSessionHooks(fastify, { store: app.get(SessionStore), cookieName: config.SESSION_COOKIE_NAME });
+  registerSessionHooks(fastify, {
+    store: app.get(SessionStore),
+    cookieName: config.SESSION_COOKIE_NAME,
+  });
   registerCsrfCheck(fastify, new URL(config.PUBLIC_BASE_URL).origin);
   app.useGlobalFilters(new ErrorPageFilter(app.get<Logger>(PORTAL_LOG)));
 }

@@ -6,7 +6,11 @@ import type { Flash } from '../session/session-data';
 
 export const VIEWS_DIR = join(__dirname, '..', '..', 'views');
 
-const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, cache: process.env.NODE_ENV !== 'development' });
+const eta = new Eta({
+  views: VIEWS_DIR,
+  autoEscape: true,
+  cache: process.env.NODE_ENV !== 'development',
+});
 
 export interface LayoutData {
   title: string;
@@ -35,7 +39,14 @@ export function layoutData(req: FastifyRequest, title: string): LayoutData {
   };
 }
 
-export async function renderPage<T extends object>(req: FastifyRequest, reply: FastifyReply, template: string, title: string, data: T, status = 200): Promise<FastifyReply> {
+export async function renderPage<T extends object>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  template: string,
+  title: string,
+  data: T,
+  status = 200,
+): Promise<FastifyReply> {
   const html = await eta.renderAsync(template, { ...layoutData(req, title), ...data });
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(html);
 }

@@ -6,14 +6,30 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
-import { freePort, startNats, startNode, startPostgres, waitForHttp, type RunningProcess, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import {
+  freePort,
+  startNats,
+  startNode,
+  startPostgres,
+  waitForHttp,
+  type RunningProcess,
+  type TestNatsServer,
+  type TestPostgres,
+} from '@idp/testing';
 import { chromium, type Browser, type Cookie, type Page } from 'playwright-core';
 
 const PORTAL_ENTRY = join(__dirname, '..', '..', 'dist', 'main.js');
 const POLICY_API_ENTRY = join(__dirname, '..', '..', '..', 'policy-api', 'dist', 'main.js');
 // The local HTTPS entry point of `npm run up` (routes mirror the ingress).
 const ENTRY_PROXY = join(__dirname, '..', '..', '..', '..', 'scripts', 'entry-proxy.mjs');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export interface JourneyOptions {
   /** Folder under artifacts/e2e for this journey's screenshots and logs. */
@@ -21,7 +37,11 @@ export interface JourneyOptions {
   /** policy-api's identity settings (which providers it trusts). */
   policyApiEnv: (azure: DevAzure) => Record<string, string>;
   /** The portal's provider settings. */
-  portalEnv: (s: { entryUrl: string; identityUrl: string; policyApiUrl: string }) => Record<string, string>;
+  portalEnv: (s: {
+    entryUrl: string;
+    identityUrl: string;
+    policyApiUrl: string;
+  }) => Record<string, string>;
 }
 
 export interface Journey {
@@ -64,7 +84,11 @@ export function useJourney(o: JourneyOptions): Journey {
     rmSync(artifacts, { recursive: true, force: true });
     mkdirSync(artifacts, { recursive: true });
     const dataDir = mkdtempSync(join(tmpdir(), `portal-e2e-${o.name}-`));
-    const [pg, nats, azure] = await Promise.all([startPostgres(), startNats(), startDevAzure({ dataDir, keyVault: false })]);
+    const [pg, nats, azure] = await Promise.all([
+      startPostgres(),
+      startNats(),
+      startDevAzure({ dataDir, keyVault: false }),
+    ]);
     const [apiPort, portalPort, entryPort] = [await freePort(), await freePort(), await freePort()];
     const entryUrl = `https://localhost:${entryPort}`;
     const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -97,19 +121,39 @@ export function useJourney(o: JourneyOptions): Journey {
       waitForHttp(`http://127.0.0.1:${portalPort}/readyz`, { proc: portal }),
       waitForHttp(`https://127.0.0.1:${entryPort}/healthz`, { proc: entry }),
     ]);
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+    });
     // The dev CA is not in Chromium's store; Secure cookies still need (and get) an https origin.
-    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 900 } });
+    const context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1100, height: 900 },
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    running = { pg, nats, azure, dataDir, entryUrl, apiUrl, processes: { entry, api, portal }, browser, page };
+    running = {
+      pg,
+      nats,
+      azure,
+      dataDir,
+      entryUrl,
+      apiUrl,
+      processes: { entry, api, portal },
+      browser,
+      page,
+    };
   });
 
   afterAll(async () => {
     if (!running) return;
     const { browser, processes, azure, nats, pg, dataDir } = running;
     await browser.close();
-    const codes = await Promise.all([processes.portal.stop(), processes.api.stop(), processes.entry.stop()]);
+    const codes = await Promise.all([
+      processes.portal.stop(),
+      processes.api.stop(),
+      processes.entry.stop(),
+    ]);
     // The services' own (redacted) logs, kept next to the screenshots for diagnosis.
     writeFileSync(join(artifacts, 'portal.log'), processes.portal.output());
     writeFileSync(join(artifacts, 'policy-api.log'), processes.api.output());
@@ -133,15 +177,22 @@ export function useJourney(o: JourneyOptions): Journey {
     },
     shot: async (name) => {
       shotNo += 1;
-      await live().page.screenshot({ path: join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
+      await live().page.screenshot({
+        path: join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`),
+        fullPage: true,
+      });
     },
     clickTo: async (selector, url) => {
       const { page } = live();
       await Promise.all([page.waitForURL(url), page.click(selector)]);
     },
-    text: async (selector) => ((await live().page.locator(selector).first().textContent()) ?? '').trim(),
+    text: async (selector) =>
+      ((await live().page.locator(selector).first().textContent()) ?? '').trim(),
     count: (selector) => live().page.locator(selector).count(),
-    sessionCookie: async () => (await live().page.context().cookies(live().entryUrl)).find((c) => c.name === '__Host-portal_sid'),
+    sessionCookie: async () =>
+      (await live().page.context().cookies(live().entryUrl)).find(
+        (c) => c.name === '__Host-portal_sid',
+      ),
     onPortal: (path) => (u) => u.origin === live().entryUrl && u.pathname === path,
     onIdp: (u) => u.origin === live().azure.identityUrl,
   };

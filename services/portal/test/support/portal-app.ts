@@ -15,9 +15,15 @@ export interface InProcessPortal {
   close(): Promise<void>;
 }
 
-export async function startPortalInProcess(env: Record<string, string>, o: { listen?: boolean } = {}): Promise<InProcessPortal> {
+export async function startPortalInProcess(
+  env: Record<string, string>,
+  o: { listen?: boolean } = {},
+): Promise<InProcessPortal> {
   const config = loadPortalConfig({ MIGRATE_ON_START: 'true', LOG_LEVEL: 'silent', ...env });
-  const app = await createApp(AppModule.forRoot(config), { service: 'portal', logLevel: config.LOG_LEVEL });
+  const app = await createApp(AppModule.forRoot(config), {
+    service: 'portal',
+    logLevel: config.LOG_LEVEL,
+  });
   await configurePortal(app, config);
   let url = '';
   if (o.listen) {
@@ -27,5 +33,11 @@ export async function startPortalInProcess(env: Record<string, string>, o: { lis
   } else {
     await app.init();
   }
-  return { app, fastify: app.getHttpAdapter().getInstance(), config, url, close: () => app.close() };
+  return {
+    app,
+    fastify: app.getHttpAdapter().getInstance(),
+    config,
+    url,
+    close: () => app.close(),
+  };
 }

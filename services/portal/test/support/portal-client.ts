@@ -6,20 +6,31 @@ export const COOKIE = '__Host-portal_sid';
 
 export interface PortalClient {
   get(url: string, cookie?: string): Promise<LightMyRequestResponse>;
-  post(url: string, form: Record<string, string>, cookie?: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  post(
+    url: string,
+    form: Record<string, string>,
+    cookie?: string,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
 }
 
 /** `portal` is a getter: suites start their portal in beforeAll. */
 export function portalClient(portal: () => InProcessPortal): PortalClient {
-  const cookieHeader = (cookie?: string): Record<string, string> => (cookie ? { cookie: `${COOKIE}=${cookie}` } : {});
+  const cookieHeader = (cookie?: string): Record<string, string> =>
+    cookie ? { cookie: `${COOKIE}=${cookie}` } : {};
   return {
-    get: (url, cookie) => portal().fastify.inject({ method: 'GET', url, headers: cookieHeader(cookie) }),
+    get: (url, cookie) =>
+      portal().fastify.inject({ method: 'GET', url, headers: cookieHeader(cookie) }),
     post: (url, form, cookie, headers = {}) =>
       portal().fastify.inject({
         method: 'POST',
         url,
         payload: new URLSearchParams(form).toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...cookieHeader(cookie), ...headers },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...cookieHeader(cookie),
+          ...headers,
+        },
       }),
   };
 }
@@ -44,7 +55,9 @@ export function cookieJarClient(portal: () => InProcessPortal): CookieJarClient 
   const client = portalClient(portal);
   let cookie = '';
   const keep = (res: LightMyRequestResponse): LightMyRequestResponse => {
-    const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${COOKIE}=`));
+    const set = ([] as string[])
+      .concat(res.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith(`${COOKIE}=`));
     if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0];
     return res;
   };

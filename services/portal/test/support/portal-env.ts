@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
 /** The portal's own variables for tests (the common ones — NATS, database, port — come from the caller). */
-export function portalEnv(o: { publicBaseUrl?: string; b2cHost?: string; policyApiUrl?: string; key?: string } = {}): Record<string, string> {
+export function portalEnv(
+  o: { publicBaseUrl?: string; b2cHost?: string; policyApiUrl?: string; key?: string } = {},
+): Record<string, string> {
   return {
     PUBLIC_BASE_URL: o.publicBaseUrl ?? 'https://localhost:8443',
     POLICY_API_URL: o.policyApiUrl ?? 'http://127.0.0.1:9',
@@ -23,7 +25,9 @@ export const EXTERNAL_ID = {
 } as const;
 
 /** The portal's variables for the External ID tenant `contosoext` of dev-azure (at `identityUrl`). */
-export function externalIdPortalEnv(o: { publicBaseUrl?: string; identityUrl?: string; policyApiUrl?: string; key?: string } = {}): Record<string, string> {
+export function externalIdPortalEnv(
+  o: { publicBaseUrl?: string; identityUrl?: string; policyApiUrl?: string; key?: string } = {},
+): Record<string, string> {
   const identityUrl = o.identityUrl ?? 'https://localhost:9';
   return {
     CUSTOMER_IDENTITY_PROVIDER: 'external-id',

@@ -2,11 +2,16 @@ import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
 import { DIRECTORY_ID } from '../tokens/directories.service';
 
-export const directoryParam = z.string().regex(DIRECTORY_ID, 'directoryId must be 1-64 letters, digits, _ or -');
+export const directoryParam = z
+  .string()
+  .regex(DIRECTORY_ID, 'directoryId must be 1-64 letters, digits, _ or -');
 
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const r = schema.safeParse(input);
-  if (!r.success) throw new BadRequestException(r.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+  if (!r.success)
+    throw new BadRequestException(
+      r.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
+    );
   return r.data;
 }
 
@@ -16,8 +21,13 @@ export const createTokenBody = z.object({
 });
 
 export const directoryBody = z
-  .object({ profile: z.enum(['default', 'aws']).optional(), maxTokens: z.number().int().min(1).max(100).nullable().optional() })
-  .refine((b) => b.profile !== undefined || b.maxTokens !== undefined, { message: 'profile or maxTokens is required' });
+  .object({
+    profile: z.enum(['default', 'aws']).optional(),
+    maxTokens: z.number().int().min(1).max(100).nullable().optional(),
+  })
+  .refine((b) => b.profile !== undefined || b.maxTokens !== undefined, {
+    message: 'profile or maxTokens is required',
+  });
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
@@ -36,4 +46,9 @@ export const logQuery = z.object({
     .optional(),
 });
 
-export const cleanupQuery = z.object({ dryRun: z.enum(['true', 'false']).default('true').transform((v) => v === 'true') });
+export const cleanupQuery = z.object({
+  dryRun: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+});

@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { RequireRoles } from '@idp/auth-common';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
@@ -6,7 +18,14 @@ import { CleanupService, type CleanupReport } from '../cleanup/cleanup.service';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
 import { DirectoriesService } from '../tokens/directories.service';
 import { TokensService, type TokenView } from '../tokens/tokens.service';
-import { cleanupQuery, createTokenBody, directoryBody, directoryParam, logQuery, parseInput } from './admin-input';
+import {
+  cleanupQuery,
+  createTokenBody,
+  directoryBody,
+  directoryParam,
+  logQuery,
+  parseInput,
+} from './admin-input';
 
 /** The Entra ID app role an admin caller (app-only token) must hold; SCIM bearer tokens never qualify. */
 export const SCIM_ADMIN_ROLE = 'Scim.Admin';
@@ -20,7 +39,12 @@ export class DirectoryAdminController {
   async get(@Param('directoryId') id: string) {
     const d = await this.directories.get(parseInput(directoryParam, id));
     if (!d) throw new NotFoundException(`Directory ${id} not found`);
-    return { id: d.id, profile: d.profile, maxTokens: d.maxTokens, createdAt: d.createdAt.toISOString() };
+    return {
+      id: d.id,
+      profile: d.profile,
+      maxTokens: d.maxTokens,
+      createdAt: d.createdAt.toISOString(),
+    };
   }
 
   @Put()
@@ -38,9 +62,17 @@ export class TokensAdminController {
   /** The secret is in this response only. */
   @Post()
   @HttpCode(201)
-  async create(@Param('directoryId') dir: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenView & { token: string }> {
+  async create(
+    @Param('directoryId') dir: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenView & { token: string }> {
     const { name, lifetimeDays } = parseInput(createTokenBody, body);
-    const { token, view } = await this.tokens.create(parseInput(directoryParam, dir), name, lifetimeDays);
+    const { token, view } = await this.tokens.create(
+      parseInput(directoryParam, dir),
+      name,
+      lifetimeDays,
+    );
     void reply.header('Cache-Control', 'no-store');
     return { ...view, token };
   }
@@ -63,7 +95,10 @@ export class ProvisioningLogAdminController {
 
   @Get()
   query(@Param('directoryId') dir: string, @Query() q: unknown) {
-    return this.log.query({ directoryId: parseInput(directoryParam, dir), ...parseInput(logQuery, q) });
+    return this.log.query({
+      directoryId: parseInput(directoryParam, dir),
+      ...parseInput(logQuery, q),
+    });
   }
 
   /** NDJSON, one request per line, oldest first; streamed so large exports stay cheap. */
@@ -76,7 +111,10 @@ export class ProvisioningLogAdminController {
         for await (const r of rows) yield `${JSON.stringify(r)}\n`;
       })(),
     );
-    void reply.header('content-type', 'application/x-ndjson; charset=utf-8').header('content-disposition', `attachment; filename="provisioning-log-${dir}.ndjson"`).send(lines);
+    void reply
+      .header('content-type', 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="provisioning-log-${dir}.ndjson"`)
+      .send(lines);
   }
 }
 

@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 import { Periodic } from '../events/periodic';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
@@ -15,7 +20,8 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(SCIM_CONFIG) config: ScimConfig,
   ) {
     this.periodic = new Periodic('cleanup', config.SCIM_CLEANUP_INTERVAL_MS, async () => {
-      if (config.SCIM_DEACTIVATED_RETENTION_DAYS > 0) await cleanup.run(null, config.SCIM_CLEANUP_DRY_RUN);
+      if (config.SCIM_DEACTIVATED_RETENTION_DAYS > 0)
+        await cleanup.run(null, config.SCIM_CLEANUP_DRY_RUN);
       await log.purgeExpired();
     });
   }

@@ -18,7 +18,8 @@ import { TokensService } from '../tokens/tokens.service';
 /** The command's result on stdout, for scripts to parse. */
 const out = (json: string): void => void process.stdout.write(`${json}\n`);
 
-const USAGE = 'usage: admin-cli token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id> | directory profile <dir> <default|aws>';
+const USAGE =
+  'usage: admin-cli token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id> | directory profile <dir> <default|aws>';
 
 async function main(argv: string[]): Promise<number> {
   const [area, verb, dir, a, b] = argv;
@@ -30,7 +31,13 @@ async function main(argv: string[]): Promise<number> {
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: 2 });
 
   @Module({
-    providers: [{ provide: SCIM_CONFIG, useValue: config }, { provide: PG_POOL, useValue: pool }, PrismaService, DirectoriesService, TokensService],
+    providers: [
+      { provide: SCIM_CONFIG, useValue: config },
+      { provide: PG_POOL, useValue: pool },
+      PrismaService,
+      DirectoriesService,
+      TokensService,
+    ],
   })
   class CliModule {}
 
@@ -39,7 +46,8 @@ async function main(argv: string[]): Promise<number> {
     const tokens = ctx.get(TokensService);
     if (area === 'token' && verb === 'create' && a) {
       const days = b === undefined ? undefined : Number(b);
-      if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new Error('lifetimeDays must be a positive integer');
+      if (days !== undefined && (!Number.isInteger(days) || days < 1))
+        throw new Error('lifetimeDays must be a positive integer');
       const { token, view } = await tokens.create(dir, a, days);
       out(JSON.stringify({ ...view, token }));
     } else if (area === 'token' && verb === 'list') {

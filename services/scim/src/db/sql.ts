@@ -18,7 +18,11 @@ const MAX_NAMED = 500;
  * PostgreSQL on every request); the name is derived from the text, and only a bounded number of
  * distinct texts get one, so arbitrary filter shapes cannot grow the server's statement cache.
  */
-export async function rows<T extends QueryResultRow>(db: Pool | PoolClient, sql: string, params: unknown[]): Promise<T[]> {
+export async function rows<T extends QueryResultRow>(
+  db: Pool | PoolClient,
+  sql: string,
+  params: unknown[],
+): Promise<T[]> {
   // LIKE filters stay unnamed, hence planned with their values: a generic plan cannot see that
   // `LIKE 'abc%'` fits the btree or is selective enough for the trigram index, and scans instead.
   if (sql.includes(' LIKE ')) return (await db.query<T>({ text: sql, values: params })).rows;
@@ -47,7 +51,8 @@ export async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promis
 }
 
 /** PostgreSQL unique_violation. */
-export const isUniqueViolation = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
+export const isUniqueViolation = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
 
 /**
  * Errors PostgreSQL raises for values it cannot store or index (NUL characters, index rows over
@@ -55,6 +60,8 @@ export const isUniqueViolation = (e: unknown): boolean => typeof e === 'object' 
  */
 const UNSTORABLE = new Set(['22021', '22P05', '54000', '22001', '22P02']);
 /** PostgreSQL foreign_key_violation: e.g. a member deleted while a group PATCH was adding it. */
-export const isMissingReference = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { code?: string }).code === '23503';
+export const isMissingReference = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && (e as { code?: string }).code === '23503';
 
-export const isUnstorableValue = (e: unknown): boolean => typeof e === 'object' && e !== null && UNSTORABLE.has((e as { code?: string }).code ?? '');
+export const isUnstorableValue = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && UNSTORABLE.has((e as { code?: string }).code ?? '');

@@ -7,7 +7,13 @@ import { ScimError } from '../scim/scim-error';
 import { URN } from '../scim/schemas';
 import { resourceTypeDocuments, schemaDocuments, serviceProviderConfig } from './schema-documents';
 
-const listOf = <T>(items: T[]) => ({ schemas: [URN.listResponse], totalResults: items.length, itemsPerPage: items.length, startIndex: 1, Resources: items });
+const listOf = <T>(items: T[]) => ({
+  schemas: [URN.listResponse],
+  totalResults: items.length,
+  itemsPerPage: items.length,
+  startIndex: 1,
+  Resources: items,
+});
 
 @ScimController('ServiceProviderConfig')
 export class ServiceProviderConfigController {
@@ -16,7 +22,9 @@ export class ServiceProviderConfigController {
   @Get()
   @ScimJson()
   get(@Scim() ctx: ScimContext) {
-    return ctx.profile === 'aws' ? AWS_SERVICE_PROVIDER_CONFIG : serviceProviderConfig(ctx.baseUrl, this.config.SCIM_MAX_PAGE_SIZE);
+    return ctx.profile === 'aws'
+      ? AWS_SERVICE_PROVIDER_CONFIG
+      : serviceProviderConfig(ctx.baseUrl, this.config.SCIM_MAX_PAGE_SIZE);
   }
 }
 
@@ -48,7 +56,9 @@ export class ResourceTypesController {
   @Get(':id')
   @ScimJson()
   get(@Scim() ctx: ScimContext, @Param('id') id: string) {
-    const r = resourceTypeDocuments(ctx.baseUrl).find((d) => d.id.toLowerCase() === id.toLowerCase());
+    const r = resourceTypeDocuments(ctx.baseUrl).find(
+      (d) => d.id.toLowerCase() === id.toLowerCase(),
+    );
     if (!r) throw ScimError.notFound('ResourceType', id);
     return r;
   }

@@ -18,7 +18,13 @@ function attr(d: AttrDef): Record<string, unknown> {
   };
 }
 
-const schemaDoc = (id: string, name: string, description: string, attrs: AttrDef[], baseUrl: string) => ({
+const schemaDoc = (
+  id: string,
+  name: string,
+  description: string,
+  attrs: AttrDef[],
+  baseUrl: string,
+) => ({
   schemas: [URN.schema],
   id,
   name,

@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import {
   ScimGroupCreated,
   ScimGroupDeleted,
@@ -16,15 +21,34 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 
-export const SCIM_CONTRACTS = [ScimUserCreated, ScimUserUpdated, ScimUserDeactivated, ScimUserReactivated, ScimUserDeleted, ScimGroupCreated, ScimGroupUpdated, ScimGroupDeleted, ScimTokenExpiring];
+export const SCIM_CONTRACTS = [
+  ScimUserCreated,
+  ScimUserUpdated,
+  ScimUserDeactivated,
+  ScimUserReactivated,
+  ScimUserDeleted,
+  ScimGroupCreated,
+  ScimGroupUpdated,
+  ScimGroupDeleted,
+  ScimTokenExpiring,
+];
 
 /** Publishes staged events to JetStream; stops before NATS drains on shutdown. */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly relay: OutboxRelay;
 
-  constructor(@InjectPool() pool: Pool, @InjectNats() nc: NatsConnection, @Inject(SCIM_CONFIG) config: ScimConfig) {
-    this.relay = new OutboxRelay({ pool, js: () => jetstream(nc), contracts: SCIM_CONTRACTS, intervalMs: config.SCIM_OUTBOX_INTERVAL_MS });
+  constructor(
+    @InjectPool() pool: Pool,
+    @InjectNats() nc: NatsConnection,
+    @Inject(SCIM_CONFIG) config: ScimConfig,
+  ) {
+    this.relay = new OutboxRelay({
+      pool,
+      js: () => jetstream(nc),
+      contracts: SCIM_CONTRACTS,
+      intervalMs: config.SCIM_OUTBOX_INTERVAL_MS,
+    });
   }
 
   onApplicationBootstrap(): void {

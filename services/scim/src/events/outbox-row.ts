@@ -14,8 +14,20 @@ export interface OutboxRow {
  * An outbox row for an event, validated against its contract now (as service-kit's stageEvent does),
  * so the caller can insert it in the same SQL statement as the change it records.
  */
-export function outboxRow<C extends EventContract>(contract: C, event: Omit<EventOf<C>, 'eventId' | 'occurredAt'>): OutboxRow {
-  const full = { ...event, eventId: randomUUID(), occurredAt: new Date().toISOString() } as unknown as EventOf<C> & { eventId: string };
+export function outboxRow<C extends EventContract>(
+  contract: C,
+  event: Omit<EventOf<C>, 'eventId' | 'occurredAt'>,
+): OutboxRow {
+  const full = {
+    ...event,
+    eventId: randomUUID(),
+    occurredAt: new Date().toISOString(),
+  } as unknown as EventOf<C> & { eventId: string };
   encodeEvent(contract, full); // throws ContractViolation before anything is written
-  return { id: full.eventId, subject: contract.subject, payload: JSON.stringify(full), traceContext: outboxTraceContext() };
+  return {
+    id: full.eventId,
+    subject: contract.subject,
+    payload: JSON.stringify(full),
+    traceContext: outboxTraceContext(),
+  };
 }

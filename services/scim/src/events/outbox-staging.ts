@@ -4,7 +4,15 @@ import { stageEvent } from '@idp/service-kit';
 import type { Tx } from '../db/prisma.service';
 
 /** Stages an event in the outbox inside the change's Prisma transaction. */
-export async function stage<C extends EventContract>(tx: Tx, contract: C, event: Omit<EventOf<C>, 'eventId' | 'occurredAt'>): Promise<void> {
+export async function stage<C extends EventContract>(
+  tx: Tx,
+  contract: C,
+  event: Omit<EventOf<C>, 'eventId' | 'occurredAt'>,
+): Promise<void> {
   const q = { query: (sql: string, params: unknown[]) => tx.$executeRawUnsafe(sql, ...params) };
-  await stageEvent(q, contract, { ...event, eventId: randomUUID(), occurredAt: new Date().toISOString() } as unknown as EventOf<C> & { eventId: string });
+  await stageEvent(q, contract, {
+    ...event,
+    eventId: randomUUID(),
+    occurredAt: new Date().toISOString(),
+  } as unknown as EventOf<C> & { eventId: string });
 }

@@ -22,7 +22,8 @@ export class Periodic {
   private async tick(): Promise<void> {
     this.running = this.job().then(
       () => undefined,
-      (e: unknown) => this.log.error(`${this.name} failed: ${e instanceof Error ? e.message : String(e)}`),
+      (e: unknown) =>
+        this.log.error(`${this.name} failed: ${e instanceof Error ? e.message : String(e)}`),
     );
     await this.running;
     if (!this.stopped) {

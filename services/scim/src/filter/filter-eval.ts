@@ -17,7 +17,8 @@ function valuesAt(el: JsonValue, ref: AttrRef): JsonValue[] {
   });
 }
 
-const norm = (v: JsonValue | CompValue): JsonValue | CompValue => (typeof v === 'string' ? v.toLowerCase() : v);
+const norm = (v: JsonValue | CompValue): JsonValue | CompValue =>
+  typeof v === 'string' ? v.toLowerCase() : v;
 
 function compare(a: JsonValue, op: string, b: CompValue): boolean {
   // String comparisons are case-insensitive: the sub-attributes filtered on (type, value, display) are caseExact=false.
@@ -35,13 +36,25 @@ function compare(a: JsonValue, op: string, b: CompValue): boolean {
     case 'ew':
       return typeof x === 'string' && typeof y === 'string' && x.endsWith(y);
     case 'gt':
-      return (typeof x === 'string' && typeof y === 'string') || (typeof x === 'number' && typeof y === 'number') ? x > y : false;
+      return (typeof x === 'string' && typeof y === 'string') ||
+        (typeof x === 'number' && typeof y === 'number')
+        ? x > y
+        : false;
     case 'lt':
-      return (typeof x === 'string' && typeof y === 'string') || (typeof x === 'number' && typeof y === 'number') ? x < y : false;
+      return (typeof x === 'string' && typeof y === 'string') ||
+        (typeof x === 'number' && typeof y === 'number')
+        ? x < y
+        : false;
     case 'ge':
-      return (typeof x === 'string' && typeof y === 'string') || (typeof x === 'number' && typeof y === 'number') ? x >= y : false;
+      return (typeof x === 'string' && typeof y === 'string') ||
+        (typeof x === 'number' && typeof y === 'number')
+        ? x >= y
+        : false;
     case 'le':
-      return (typeof x === 'string' && typeof y === 'string') || (typeof x === 'number' && typeof y === 'number') ? x <= y : false;
+      return (typeof x === 'string' && typeof y === 'string') ||
+        (typeof x === 'number' && typeof y === 'number')
+        ? x <= y
+        : false;
     default:
       return false;
   }
@@ -57,7 +70,9 @@ export function matches(el: JsonValue, f: FilterNode): boolean {
     case 'not':
       return !matches(el, f.expr);
     case 'present':
-      return valuesAt(el, f.path).some((v) => v !== null && v !== '' && !(Array.isArray(v) && v.length === 0));
+      return valuesAt(el, f.path).some(
+        (v) => v !== null && v !== '' && !(Array.isArray(v) && v.length === 0),
+      );
     case 'compare':
       return valuesAt(el, f.path).some((v) => compare(v, f.op, f.value));
     case 'valuePath': {

@@ -30,7 +30,8 @@ function tokenize(s: string): Token[] {
       } catch {
         throw ScimError.invalidFilter(`Invalid string literal at position ${i}`);
       }
-      if ((v as string).includes('\u0000')) throw ScimError.invalidFilter(`NUL character in string at position ${i}`);
+      if ((v as string).includes('\u0000'))
+        throw ScimError.invalidFilter(`NUL character in string at position ${i}`);
       out.push({ t: 'string', v: v as string, at: i });
       i = j + 1;
     } else {
@@ -47,7 +48,10 @@ function tokenize(s: string): Token[] {
 const ATTR_NAME = /^[A-Za-z][\w$-]*$/;
 
 /** Parses `[urn:...:]attr[.sub]`; the URN is everything up to the last colon. */
-export function parseAttrRef(raw: string, what: (m: string) => ScimError = ScimError.invalidFilter): AttrRef {
+export function parseAttrRef(
+  raw: string,
+  what: (m: string) => ScimError = ScimError.invalidFilter,
+): AttrRef {
   let uri: string | undefined;
   let rest = raw;
   if (/^urn:/i.test(raw)) {
@@ -56,7 +60,8 @@ export function parseAttrRef(raw: string, what: (m: string) => ScimError = ScimE
     rest = raw.slice(k + 1);
   }
   const parts = rest.split('.');
-  if (parts.length > 2 || !parts.every((p) => ATTR_NAME.test(p))) throw what(`Invalid attribute path "${raw}"`);
+  if (parts.length > 2 || !parts.every((p) => ATTR_NAME.test(p)))
+    throw what(`Invalid attribute path "${raw}"`);
   return { uri, attr: parts[0], sub: parts[1] };
 }
 
@@ -83,7 +88,8 @@ class Parser {
 
   parseAll(): FilterNode {
     const f = this.parseOr(false);
-    if (this.peek().t !== 'end') throw ScimError.invalidFilter(`Unexpected "${this.peek().v}" at position ${this.peek().at}`);
+    if (this.peek().t !== 'end')
+      throw ScimError.invalidFilter(`Unexpected "${this.peek().v}" at position ${this.peek().at}`);
     return f;
   }
 
@@ -126,7 +132,8 @@ class Parser {
 
   private parseAttrExp(inValuePath: boolean): FilterNode {
     const tok = this.next();
-    if (tok.t !== 'word') throw ScimError.invalidFilter(`Expected an attribute at position ${tok.at}`);
+    if (tok.t !== 'word')
+      throw ScimError.invalidFilter(`Expected an attribute at position ${tok.at}`);
     const path = parseAttrRef(tok.v);
     const opTok = this.next();
     if (opTok.t === '[') {
@@ -136,7 +143,8 @@ class Parser {
       this.expect(']');
       return { kind: 'valuePath', path, filter };
     }
-    if (opTok.t !== 'word') throw ScimError.invalidFilter(`Expected an operator at position ${opTok.at}`);
+    if (opTok.t !== 'word')
+      throw ScimError.invalidFilter(`Expected an operator at position ${opTok.at}`);
     const op = opTok.v.toLowerCase();
     if (op === 'pr') return { kind: 'present', path };
     if (!COMPARE_OPS.has(op)) throw ScimError.invalidFilter(`Unknown operator "${opTok.v}"`);
@@ -151,7 +159,8 @@ class Parser {
       if (tok.v === 'true') return { value: true, quoted: false };
       if (tok.v === 'false') return { value: false, quoted: false };
       if (tok.v === 'null') return { value: null, quoted: false };
-      if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(tok.v)) return { value: Number(tok.v), quoted: false };
+      if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(tok.v))
+        return { value: Number(tok.v), quoted: false };
     }
     throw ScimError.invalidFilter(`Invalid comparison value at position ${tok.at}`);
   }
@@ -159,7 +168,8 @@ class Parser {
 
 /** Parses a SCIM filter; throws ScimError(400, invalidFilter) for anything malformed. */
 export function parseFilter(input: string): FilterNode {
-  if (typeof input !== 'string' || input.trim() === '') throw ScimError.invalidFilter('Empty filter');
+  if (typeof input !== 'string' || input.trim() === '')
+    throw ScimError.invalidFilter('Empty filter');
   if (input.length > MAX_LENGTH) throw ScimError.invalidFilter('Filter is too long');
   return new Parser(tokenize(input)).parseAll();
 }
@@ -168,7 +178,8 @@ export function parseFilter(input: string): FilterNode {
 export function parseValueFilter(input: string): FilterNode {
   const f = parseFilter(input);
   const walk = (n: FilterNode): void => {
-    if (n.kind === 'valuePath') throw ScimError.invalidFilter('Nested value filters are not allowed');
+    if (n.kind === 'valuePath')
+      throw ScimError.invalidFilter('Nested value filters are not allowed');
     if (n.kind === 'and' || n.kind === 'or') {
       walk(n.left);
       walk(n.right);

@@ -1,5 +1,11 @@
 import type { SqlBuilder } from '../db/sql';
-import { GROUP_SCHEMA, subDef, USER_SCHEMA, type AttrDef, type ResourceSchema } from '../scim/attribute-defs';
+import {
+  GROUP_SCHEMA,
+  subDef,
+  USER_SCHEMA,
+  type AttrDef,
+  type ResourceSchema,
+} from '../scim/attribute-defs';
 import { ScimError } from '../scim/scim-error';
 import type { AttrRef } from './filter-ast';
 
@@ -38,17 +44,41 @@ export interface Multi {
   fast?: (op: string, value: string, b: SqlBuilder) => string | undefined;
 }
 
-export type Target = { kind: 'scalar'; s: Scalar } | { kind: 'multi'; m: Multi } | { kind: 'complex'; name: string; present: string };
+export type Target =
+  | { kind: 'scalar'; s: Scalar }
+  | { kind: 'multi'; m: Multi }
+  | { kind: 'complex'; name: string; present: string };
 
 const unknown = (name: string) => ScimError.invalidFilter(`Unknown attribute "${name}"`);
 
-const jsonPresent = (j: string): string => `COALESCE(${j} NOT IN ('null'::jsonb, '""'::jsonb, '[]'::jsonb, '{}'::jsonb), false)`;
+const jsonPresent = (j: string): string =>
+  `COALESCE(${j} NOT IN ('null'::jsonb, '""'::jsonb, '[]'::jsonb, '{}'::jsonb), false)`;
 
 /** A scalar stored in the JSON document at the jsonb expression `j`. */
 function jsonScalar(name: string, def: AttrDef, j: string): Scalar {
-  if (def.type === 'boolean') return { name, type: 'boolean', caseExact: true, sql: `(CASE WHEN jsonb_typeof(${j}) = 'boolean' THEN (${j})::boolean END)`, present: jsonPresent(j) };
-  if (def.type === 'dateTime') return { name, type: 'dateTime', caseExact: true, sql: `(CASE WHEN jsonb_typeof(${j}) = 'string' THEN (${j} #>> '{}')::timestamptz END)`, present: jsonPresent(j) };
-  return { name, type: 'string', caseExact: def.caseExact ?? false, sql: `(CASE WHEN jsonb_typeof(${j}) = 'string' THEN ${j} #>> '{}' END)`, present: jsonPresent(j) };
+  if (def.type === 'boolean')
+    return {
+      name,
+      type: 'boolean',
+      caseExact: true,
+      sql: `(CASE WHEN jsonb_typeof(${j}) = 'boolean' THEN (${j})::boolean END)`,
+      present: jsonPresent(j),
+    };
+  if (def.type === 'dateTime')
+    return {
+      name,
+      type: 'dateTime',
+      caseExact: true,
+      sql: `(CASE WHEN jsonb_typeof(${j}) = 'string' THEN (${j} #>> '{}')::timestamptz END)`,
+      present: jsonPresent(j),
+    };
+  return {
+    name,
+    type: 'string',
+    caseExact: def.caseExact ?? false,
+    sql: `(CASE WHEN jsonb_typeof(${j}) = 'string' THEN ${j} #>> '{}' END)`,
+    present: jsonPresent(j),
+  };
 }
 
 // Attribute names here come from the schema definitions (never the client's spelling), so they are
@@ -99,12 +129,23 @@ const column = (name: string, type: ValueType, sql: string, o: Partial<Scalar> =
   type,
   caseExact: true,
   sql,
-  present: o.notNull ? 'true' : type === 'string' ? `COALESCE(${sql} <> '', false)` : `${sql} IS NOT NULL`,
+  present: o.notNull
+    ? 'true'
+    : type === 'string'
+      ? `COALESCE(${sql} <> '', false)`
+      : `${sql} IS NOT NULL`,
   ...o,
 });
 
 /** Membership rows seen from a user (`groups`) or a group (`members`): value, display and type. */
-function membershipMulti(name: string, from: string, link: string, value: string, display: string, type: string): Multi {
+function membershipMulti(
+  name: string,
+  from: string,
+  link: string,
+  value: string,
+  display: string,
+  type: string,
+): Multi {
   const subs = new Map<string, Scalar>([
     ['value', column(`${name}.value`, 'string', value, { notNull: true })],
     ['display', column(`${name}.display`, 'string', display, { caseExact: false })],
@@ -127,12 +168,14 @@ function membershipMulti(name: string, from: string, link: string, value: string
 const LIKE_SPECIAL = /[\\%_]/g;
 export const likeEscape = (s: string): string => s.replace(LIKE_SPECIAL, (c) => `\\${c}`);
 /** The LIKE pattern of `co` / `sw` / `ew`. */
-export const likePattern = (op: string, v: string): string => (op === 'sw' ? `${likeEscape(v)}%` : op === 'ew' ? `%${likeEscape(v)}` : `%${likeEscape(v)}%`);
+export const likePattern = (op: string, v: string): string =>
+  op === 'sw' ? `${likeEscape(v)}%` : op === 'ew' ? `%${likeEscape(v)}` : `%${likeEscape(v)}%`;
 
 /** `emails.value` compared at the top level: the array column (GIN) and the trigram index on its joined text. */
 function emailsFast(op: string, value: string, b: SqlBuilder): string | undefined {
   const v = value.toLowerCase();
-  if (op === 'eq') return `(u.emails_lower IS NOT NULL AND u.emails_lower @> ARRAY[${b.add(v)}::text])`;
+  if (op === 'eq')
+    return `(u.emails_lower IS NOT NULL AND u.emails_lower @> ARRAY[${b.add(v)}::text])`;
   if (op !== 'co' && op !== 'sw' && op !== 'ew') return undefined;
   // The joined text narrows by trigrams; the element check is exact (a match may not span two values).
   return `(scim_joined(u.emails_lower) LIKE ${b.add(`%${likeEscape(v)}%`)} AND EXISTS (SELECT 1 FROM unnest(u.emails_lower) x WHERE x LIKE ${b.add(likePattern(op, v))}))`;
@@ -148,42 +191,98 @@ interface Resource {
 const common = (a: string): [string, Target][] => [
   ['id', { kind: 'scalar', s: column('id', 'string', `${a}.id`, { notNull: true }) }],
   ['externalid', { kind: 'scalar', s: column('externalId', 'string', `${a}.external_id`) }],
-  ['meta.created', { kind: 'scalar', s: column('meta.created', 'dateTime', `date_trunc('milliseconds', ${a}.created_at)`, { notNull: true }) }],
-  ['meta.lastmodified', { kind: 'scalar', s: column('meta.lastModified', 'dateTime', `date_trunc('milliseconds', ${a}.updated_at)`, { notNull: true }) }],
+  [
+    'meta.created',
+    {
+      kind: 'scalar',
+      s: column('meta.created', 'dateTime', `date_trunc('milliseconds', ${a}.created_at)`, {
+        notNull: true,
+      }),
+    },
+  ],
+  [
+    'meta.lastmodified',
+    {
+      kind: 'scalar',
+      s: column('meta.lastModified', 'dateTime', `date_trunc('milliseconds', ${a}.updated_at)`, {
+        notNull: true,
+      }),
+    },
+  ],
 ];
 
 const USERS: Resource = {
   schema: USER_SCHEMA,
   alias: 'u',
   special: new Map<string, Target>([
-      ...common('u'),
-      ['username', { kind: 'scalar', s: column('userName', 'string', 'u.user_name', { caseExact: false, lower: 'u.user_name_lower', notNull: true }) }],
-      ['displayname', { kind: 'scalar', s: column('displayName', 'string', 'u.display_name', { caseExact: false }) }],
-      ['active', { kind: 'scalar', s: column('active', 'boolean', 'u.active', { notNull: true }) }],
-      [
-        'groups',
-        {
-          kind: 'multi',
-          m: membershipMulti('groups', 'scim_memberships m JOIN scim_groups mg ON mg.id = m.group_id', 'm.user_id = u.id', 'm.group_id', 'mg.display_name', `'direct'::text`),
-        },
-      ],
-    ]),
+    ...common('u'),
+    [
+      'username',
+      {
+        kind: 'scalar',
+        s: column('userName', 'string', 'u.user_name', {
+          caseExact: false,
+          lower: 'u.user_name_lower',
+          notNull: true,
+        }),
+      },
+    ],
+    [
+      'displayname',
+      {
+        kind: 'scalar',
+        s: column('displayName', 'string', 'u.display_name', { caseExact: false }),
+      },
+    ],
+    ['active', { kind: 'scalar', s: column('active', 'boolean', 'u.active', { notNull: true }) }],
+    [
+      'groups',
+      {
+        kind: 'multi',
+        m: membershipMulti(
+          'groups',
+          'scim_memberships m JOIN scim_groups mg ON mg.id = m.group_id',
+          'm.user_id = u.id',
+          'm.group_id',
+          'mg.display_name',
+          `'direct'::text`,
+        ),
+      },
+    ],
+  ]),
 };
 
 const GROUPS: Resource = {
   schema: GROUP_SCHEMA,
   alias: 'g',
   special: new Map<string, Target>([
-      ...common('g'),
-      ['displayname', { kind: 'scalar', s: column('displayName', 'string', 'g.display_name', { caseExact: false, lower: 'g.display_name_lower', notNull: true }) }],
-      [
-        'members',
-        {
-          kind: 'multi',
-          m: membershipMulti('members', 'scim_memberships m JOIN scim_users mu ON mu.id = m.user_id', 'm.group_id = g.id', 'm.user_id', 'mu.display_name', `'User'::text`),
-        },
-      ],
-    ]),
+    ...common('g'),
+    [
+      'displayname',
+      {
+        kind: 'scalar',
+        s: column('displayName', 'string', 'g.display_name', {
+          caseExact: false,
+          lower: 'g.display_name_lower',
+          notNull: true,
+        }),
+      },
+    ],
+    [
+      'members',
+      {
+        kind: 'multi',
+        m: membershipMulti(
+          'members',
+          'scim_memberships m JOIN scim_users mu ON mu.id = m.user_id',
+          'm.group_id = g.id',
+          'm.user_id',
+          'mu.display_name',
+          `'User'::text`,
+        ),
+      },
+    ],
+  ]),
 };
 
 /** Attributes that exist but are never filterable. */
@@ -196,7 +295,8 @@ function resolve(res: Resource, ref: AttrRef): Target {
   if (!defs) throw unknown(shown);
   const attr = ref.attr.toLowerCase();
   if (uri === res.schema.core.toLowerCase()) {
-    if (REFUSED.has(attr)) throw ScimError.invalidFilter(`"${ref.attr}" cannot be filtered or sorted by`);
+    if (REFUSED.has(attr))
+      throw ScimError.invalidFilter(`"${ref.attr}" cannot be filtered or sorted by`);
     const special = res.special;
     const key = ref.sub ? `${attr}.${ref.sub.toLowerCase()}` : attr;
     const direct = special.get(key);
@@ -213,11 +313,18 @@ function resolve(res: Resource, ref: AttrRef): Target {
   const doc = `${res.alias}.data::jsonb`;
   const base = uri === res.schema.core.toLowerCase() ? doc : attrOf(doc, extensionName(res, uri));
   const t = jsonTarget(base, def, ref.sub, shown);
-  if (t.kind === 'multi' && def.name === 'emails' && uri === res.schema.core.toLowerCase() && t.m.defaultSub?.toLowerCase() === 'value') return { kind: 'multi', m: { ...t.m, fast: emailsFast } };
+  if (
+    t.kind === 'multi' &&
+    def.name === 'emails' &&
+    uri === res.schema.core.toLowerCase() &&
+    t.m.defaultSub?.toLowerCase() === 'value'
+  )
+    return { kind: 'multi', m: { ...t.m, fast: emailsFast } };
   return t;
 }
 
-const extensionName = (res: Resource, uri: string): string => res.schema.extensions.find((e) => e.toLowerCase() === uri) ?? uri;
+const extensionName = (res: Resource, uri: string): string =>
+  res.schema.extensions.find((e) => e.toLowerCase() === uri) ?? uri;
 
 export const resolveUserAttr = (ref: AttrRef): Target => resolve(USERS, ref);
 export const resolveGroupAttr = (ref: AttrRef): Target => resolve(GROUPS, ref);

@@ -2,7 +2,13 @@ import type { SqlBuilder } from '../db/sql';
 import type { Profile } from '../scim/request-context';
 import { ScimError } from '../scim/scim-error';
 import type { CompareOp, CompValue, FilterNode } from './filter-ast';
-import { likePattern, resolveGroupAttr, resolveUserAttr, type Multi, type Scalar } from './filter-targets';
+import {
+  likePattern,
+  resolveGroupAttr,
+  resolveUserAttr,
+  type Multi,
+  type Scalar,
+} from './filter-targets';
 
 // Translates a parsed filter (RFC 7644 §3.4.2.2) to a SQL condition. Values only ever travel as
 // parameters. Every leaf is two-valued (never SQL NULL), so `not` is an exact complement:
@@ -14,10 +20,16 @@ type Resolver = typeof resolveUserAttr;
 const ORDER: Partial<Record<CompareOp, string>> = { gt: '>', ge: '>=', lt: '<', le: '<=' };
 
 /** `x IS NOT NULL AND cond`: false rather than NULL on a missing value, and still index-friendly. */
-const guard = (s: Scalar, x: string, cond: string): string => (s.notNull ? cond : `(${x} IS NOT NULL AND ${cond})`);
+const guard = (s: Scalar, x: string, cond: string): string =>
+  s.notNull ? cond : `(${x} IS NOT NULL AND ${cond})`;
 
 /** The positive comparison (`ne` is its negation). */
-function positive(s: Scalar, op: Exclude<CompareOp, 'ne'>, v: Exclude<CompValue, null>, b: SqlBuilder): string {
+function positive(
+  s: Scalar,
+  op: Exclude<CompareOp, 'ne'>,
+  v: Exclude<CompValue, null>,
+  b: SqlBuilder,
+): string {
   const bad = (why: string) => ScimError.invalidFilter(`${s.name} ${why}`);
   switch (s.type) {
     case 'boolean':
@@ -25,11 +37,20 @@ function positive(s: Scalar, op: Exclude<CompareOp, 'ne'>, v: Exclude<CompValue,
       if (typeof v !== 'boolean') throw bad('must be compared with true or false');
       return guard(s, s.sql, `${s.sql} = ${b.add(v)}`);
     case 'dateTime': {
-      if (op === 'co' || op === 'sw' || op === 'ew') throw bad(`is a dateTime: use eq, ne, gt, ge, lt, le or pr`);
-      if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) || Number.isNaN(Date.parse(v))) {
+      if (op === 'co' || op === 'sw' || op === 'ew')
+        throw bad(`is a dateTime: use eq, ne, gt, ge, lt, le or pr`);
+      if (
+        typeof v !== 'string' ||
+        !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) ||
+        Number.isNaN(Date.parse(v))
+      ) {
         throw bad('must be compared with an xsd:dateTime string such as "2026-01-31T12:00:00Z"');
       }
-      return guard(s, s.sql, `${s.sql} ${ORDER[op] ?? '='} ${b.add(new Date(v).toISOString())}::timestamptz`);
+      return guard(
+        s,
+        s.sql,
+        `${s.sql} ${ORDER[op] ?? '='} ${b.add(new Date(v).toISOString())}::timestamptz`,
+      );
     }
     case 'string': {
       if (typeof v !== 'string') throw bad('must be compared with a quoted string');
@@ -55,10 +76,12 @@ function compareScalar(s: Scalar, op: CompareOp, v: CompValue, b: SqlBuilder): s
   return positive(s, op, v, b);
 }
 
-const exists = (m: Multi, cond: string): string => `EXISTS (SELECT 1 FROM ${m.from} WHERE ${m.link ? `${m.link} AND ` : ''}${cond})`;
+const exists = (m: Multi, cond: string): string =>
+  `EXISTS (SELECT 1 FROM ${m.from} WHERE ${m.link ? `${m.link} AND ` : ''}${cond})`;
 
 function defaultSub(m: Multi): string {
-  if (!m.defaultSub) throw ScimError.invalidFilter(`${m.name} is complex: compare one of its sub-attributes`);
+  if (!m.defaultSub)
+    throw ScimError.invalidFilter(`${m.name} is complex: compare one of its sub-attributes`);
   return m.defaultSub;
 }
 
@@ -71,7 +94,10 @@ interface Ctx {
 
 function leaf(f: Extract<FilterNode, { kind: 'compare' | 'present' }>, c: Ctx): string {
   if (c.scope) {
-    if (f.path.uri || f.path.sub) throw ScimError.invalidFilter(`Invalid attribute "${f.path.attr}${f.path.sub ? `.${f.path.sub}` : ''}" in the value filter of ${c.scope.name}`);
+    if (f.path.uri || f.path.sub)
+      throw ScimError.invalidFilter(
+        `Invalid attribute "${f.path.attr}${f.path.sub ? `.${f.path.sub}` : ''}" in the value filter of ${c.scope.name}`,
+      );
     const s = c.scope.sub(f.path.attr);
     return f.kind === 'present' ? s.present : compareScalar(s, f.op, f.value, c.b);
   }
@@ -80,15 +106,19 @@ function leaf(f: Extract<FilterNode, { kind: 'compare' | 'present' }>, c: Ctx): 
     if (f.kind === 'present') return t.present;
     throw ScimError.invalidFilter(`${t.name} is complex: compare one of its sub-attributes`);
   }
-  if (t.kind === 'scalar') return f.kind === 'present' ? t.s.present : compareScalar(t.s, f.op, f.value, c.b);
+  if (t.kind === 'scalar')
+    return f.kind === 'present' ? t.s.present : compareScalar(t.s, f.op, f.value, c.b);
   const m = t.m;
   // `emails pr` asks for a non-empty element; `emails.value pr` for an element with a value.
-  if (f.kind === 'present') return exists(m, m.defaultSub && f.path.sub ? m.sub(m.defaultSub).present : m.elementPresent);
+  if (f.kind === 'present')
+    return exists(m, m.defaultSub && f.path.sub ? m.sub(m.defaultSub).present : m.elementPresent);
   const s = m.sub(defaultSub(m));
   if (f.value === null) {
     if (f.op === 'eq') return `NOT ${exists(m, s.present)}`;
     if (f.op === 'ne') return exists(m, s.present);
-    throw ScimError.invalidFilter(`null can only be compared with eq or ne (${s.name} ${f.op} null)`);
+    throw ScimError.invalidFilter(
+      `null can only be compared with eq or ne (${s.name} ${f.op} null)`,
+    );
   }
   if (f.op === 'ne') return `NOT (${leaf({ ...f, op: 'eq' }, c)})`;
   const fast = typeof f.value === 'string' ? m.fast?.(f.op, f.value, c.b) : undefined;
@@ -108,9 +138,13 @@ function compile(f: FilterNode, c: Ctx): string {
       return leaf(f, c);
     case 'valuePath': {
       if (c.scope) throw ScimError.invalidFilter('Nested value filters are not allowed');
-      if (f.path.sub) throw ScimError.invalidFilter(`Invalid value path "${f.path.attr}.${f.path.sub}"`);
+      if (f.path.sub)
+        throw ScimError.invalidFilter(`Invalid value path "${f.path.attr}.${f.path.sub}"`);
       const t = c.resolve(f.path);
-      if (t.kind !== 'multi') throw ScimError.invalidFilter(`${f.path.attr} is not multi-valued: value filters apply to multi-valued attributes`);
+      if (t.kind !== 'multi')
+        throw ScimError.invalidFilter(
+          `${f.path.attr} is not multi-valued: value filters apply to multi-valued attributes`,
+        );
       return exists(t.m, compile(f.filter, { ...c, scope: t.m }));
     }
   }
@@ -124,7 +158,10 @@ function checkProfile(f: FilterNode, profile: Profile): void {
     checkProfile(f.right, profile);
     return;
   }
-  if (f.kind !== 'compare' || f.op !== 'eq' || !f.quoted) throw ScimError.invalidFilter('Only eq filters with quoted values (joined by and) are supported');
+  if (f.kind !== 'compare' || f.op !== 'eq' || !f.quoted)
+    throw ScimError.invalidFilter(
+      'Only eq filters with quoted values (joined by and) are supported',
+    );
 }
 
 /** SQL condition over `scim_users u`. */

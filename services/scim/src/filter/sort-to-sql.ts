@@ -9,9 +9,15 @@ import { resolveGroupAttr, resolveUserAttr, type Target } from './filter-targets
 export type SortOrder = 'ascending' | 'descending';
 
 function orderBy(t: Target, sortBy: string, order: SortOrder, idColumn: string): string {
-  if (t.kind !== 'scalar') throw ScimError.invalidValue(`sortBy ${sortBy}: only single-valued attributes can be sorted by`);
+  if (t.kind !== 'scalar')
+    throw ScimError.invalidValue(
+      `sortBy ${sortBy}: only single-valued attributes can be sorted by`,
+    );
   const s = t.s;
-  const expr = s.type !== 'string' ? s.sql : `${s.caseExact ? s.sql : (s.lower ?? `lower(${s.sql})`)} COLLATE "C"`;
+  const expr =
+    s.type !== 'string'
+      ? s.sql
+      : `${s.caseExact ? s.sql : (s.lower ?? `lower(${s.sql})`)} COLLATE "C"`;
   return `${expr} ${order === 'descending' ? 'DESC' : 'ASC'} NULLS LAST, ${idColumn}`;
 }
 
@@ -19,12 +25,15 @@ function resolveSort(sortBy: string, resolve: typeof resolveUserAttr): Target {
   try {
     return resolve(parseAttrRef(sortBy, ScimError.invalidValue));
   } catch (e) {
-    if (e instanceof ScimError && e.scimType === 'invalidFilter') throw ScimError.invalidValue(`sortBy: ${e.message}`);
+    if (e instanceof ScimError && e.scimType === 'invalidFilter')
+      throw ScimError.invalidValue(`sortBy: ${e.message}`);
     throw e;
   }
 }
 
 /** ORDER BY list over `scim_users u`. */
-export const userOrderBy = (sortBy: string, order: SortOrder): string => orderBy(resolveSort(sortBy, resolveUserAttr), sortBy, order, 'u.id');
+export const userOrderBy = (sortBy: string, order: SortOrder): string =>
+  orderBy(resolveSort(sortBy, resolveUserAttr), sortBy, order, 'u.id');
 /** ORDER BY list over `scim_groups g`. */
-export const groupOrderBy = (sortBy: string, order: SortOrder): string => orderBy(resolveSort(sortBy, resolveGroupAttr), sortBy, order, 'g.id');
+export const groupOrderBy = (sortBy: string, order: SortOrder): string =>
+  orderBy(resolveSort(sortBy, resolveGroupAttr), sortBy, order, 'g.id');

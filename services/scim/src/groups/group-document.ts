@@ -12,17 +12,23 @@ export function splitGroup(body: unknown): { doc: JsonObject; memberIds: string[
   for (const k of ['id', 'meta', 'members']) deleteCI(doc, k);
   checkGroupDoc(doc);
   doc.schemas = [URN.group];
-  return { doc, memberIds: members === undefined || members === null ? undefined : memberIdsOf(members) };
+  return {
+    doc,
+    memberIds: members === undefined || members === null ? undefined : memberIdsOf(members),
+  };
 }
 
 export function checkGroupDoc(doc: JsonObject): void {
   const dn = getCI(doc, 'displayName');
-  if (typeof dn !== 'string' || dn.trim() === '') throw ScimError.invalidValue('displayName is required and must be a non-empty string');
+  if (typeof dn !== 'string' || dn.trim() === '')
+    throw ScimError.invalidValue('displayName is required and must be a non-empty string');
   if (dn.length > 512) throw ScimError.invalidValue('displayName is too long');
   assertNoNul(doc, () => ScimError.invalidValue('Values must not contain NUL characters'));
   const ext = getCI(doc, 'externalId');
-  if (ext !== undefined && ext !== null && typeof ext !== 'string') throw ScimError.invalidValue('externalId must be a string');
-  if (typeof ext === 'string' && ext.length > 512) throw ScimError.invalidValue('externalId is too long');
+  if (ext !== undefined && ext !== null && typeof ext !== 'string')
+    throw ScimError.invalidValue('externalId must be a string');
+  if (typeof ext === 'string' && ext.length > 512)
+    throw ScimError.invalidValue('externalId is too long');
 }
 
 /** `[{ value: id }, ...]` (or a single object) → ids, de-duplicated. */
@@ -30,16 +36,28 @@ export function memberIdsOf(v: JsonValue): string[] {
   const items = Array.isArray(v) ? v : [v];
   const ids = items.map((m) => {
     // Entra (and RFC 7643 §4.2) send member objects; a bare id is refused with the shape expected.
-    if (!isObject(m)) throw ScimError.invalidValue('Members must be objects such as { "value": "<user id>" }, not plain strings');
+    if (!isObject(m))
+      throw ScimError.invalidValue(
+        'Members must be objects such as { "value": "<user id>" }, not plain strings',
+      );
     const id = getCI(m, 'value');
-    if (typeof id !== 'string' || id === '' || id.length > 64 || id.includes('\u0000')) throw ScimError.invalidValue('Each member needs a valid string value');
+    if (typeof id !== 'string' || id === '' || id.length > 64 || id.includes('\u0000'))
+      throw ScimError.invalidValue('Each member needs a valid string value');
     return id;
   });
   return [...new Set(ids)];
 }
 
-export function groupColumns(doc: JsonObject): { displayName: string; displayNameLower: string; externalId: string | null } {
+export function groupColumns(doc: JsonObject): {
+  displayName: string;
+  displayNameLower: string;
+  externalId: string | null;
+} {
   const displayName = getCI(doc, 'displayName') as string;
   const ext = getCI(doc, 'externalId');
-  return { displayName, displayNameLower: displayName.toLowerCase(), externalId: typeof ext === 'string' ? ext : null };
+  return {
+    displayName,
+    displayNameLower: displayName.toLowerCase(),
+    externalId: typeof ext === 'string' ? ext : null,
+  };
 }

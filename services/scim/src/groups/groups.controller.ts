@@ -1,4 +1,16 @@
-import { Body, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { attrList, parseListQuery } from '../scim/list-query';
 import { Scim, type ScimContext } from '../scim/request-context';
@@ -26,19 +38,39 @@ export class GroupsController {
   @HttpCode(200)
   @ScimJson()
   search(@Scim() ctx: ScimContext, @Body() body: unknown): Promise<ListResult> {
-    return this.groups.list(ctx, parseListQuery(searchRequestQuery(body), ctx.profile, this.groups.maxPage));
+    return this.groups.list(
+      ctx,
+      parseListQuery(searchRequestQuery(body), ctx.profile, this.groups.maxPage),
+    );
   }
 
   @Get(':id')
   @ScimJson()
-  async get(@Scim() ctx: ScimContext, @Param('id') id: string, @Query() q: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
-    return etag(reply, await this.groups.get(ctx, id, attrList(one(q.attributes)), attrList(one(q.excludedAttributes))));
+  async get(
+    @Scim() ctx: ScimContext,
+    @Param('id') id: string,
+    @Query() q: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JsonObject> {
+    return etag(
+      reply,
+      await this.groups.get(
+        ctx,
+        id,
+        attrList(one(q.attributes)),
+        attrList(one(q.excludedAttributes)),
+      ),
+    );
   }
 
   @Post()
   @HttpCode(201)
   @ScimJson()
-  async create(@Scim() ctx: ScimContext, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
+  async create(
+    @Scim() ctx: ScimContext,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JsonObject> {
     const res = await this.groups.create(ctx, body);
     void reply.header('Location', (res.meta as { location: string }).location);
     return etag(reply, res);
@@ -46,20 +78,35 @@ export class GroupsController {
 
   @Put(':id')
   @ScimJson()
-  async replace(@Scim() ctx: ScimContext, @Param('id') id: string, @Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
+  async replace(
+    @Scim() ctx: ScimContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JsonObject> {
     return etag(reply, await this.groups.replace(ctx, id, body, ifMatch));
   }
 
   /** Entra expects 204 from a group PATCH. */
   @Patch(':id')
   @HttpCode(204)
-  async patch(@Scim() ctx: ScimContext, @Param('id') id: string, @Body() body: unknown, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+  async patch(
+    @Scim() ctx: ScimContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
     await this.groups.patch(ctx, id, body, ifMatch);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Scim() ctx: ScimContext, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+  async remove(
+    @Scim() ctx: ScimContext,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
     await this.groups.delete(ctx, id, ifMatch);
   }
 }

@@ -40,9 +40,19 @@ const EVENT_IDS = 1000;
  * so two concurrent creates or renames to one name cannot both pass; no unique index, since
  * directories provisioned before may already hold duplicates (they stay readable and patchable).
  */
-async function assertUniqueName(c: PoolClient, directoryId: string, displayName: string, lower: string, self?: string): Promise<void> {
+async function assertUniqueName(
+  c: PoolClient,
+  directoryId: string,
+  displayName: string,
+  lower: string,
+  self?: string,
+): Promise<void> {
   await c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [directoryId, lower]);
-  const clash = await rows(c, 'SELECT 1 FROM scim_groups WHERE directory_id = $1 AND display_name_lower = $2 AND id IS DISTINCT FROM $3 LIMIT 1', [directoryId, lower, self ?? null]);
+  const clash = await rows(
+    c,
+    'SELECT 1 FROM scim_groups WHERE directory_id = $1 AND display_name_lower = $2 AND id IS DISTINCT FROM $3 LIMIT 1',
+    [directoryId, lower, self ?? null],
+  );
   if (clash.length) throw ScimError.uniqueness(`A group named ${displayName} already exists`);
 }
 
@@ -57,14 +67,33 @@ export class GroupsService {
     return this.config.SCIM_MAX_PAGE_SIZE;
   }
 
-  private async stageGroup(c: PoolClient, ctx: ScimContext, contract: typeof ScimGroupCreated, g: ScimGroup, delta?: MembershipDelta): Promise<void> {
+  private async stageGroup(
+    c: PoolClient,
+    ctx: ScimContext,
+    contract: typeof ScimGroupCreated,
+    g: ScimGroup,
+    delta?: MembershipDelta,
+  ): Promise<void> {
     const added = [...(delta?.added ?? [])];
     const removed = [...(delta?.removed ?? [])];
-    const base = { directoryId: g.directoryId, requestId: ctx.requestId, groupId: g.id, externalId: g.externalId, displayName: g.displayName };
+    const base = {
+      directoryId: g.directoryId,
+      requestId: ctx.requestId,
+      groupId: g.id,
+      externalId: g.externalId,
+      displayName: g.displayName,
+    };
     let i = 0;
     do {
-      const ev = outboxRow(contract, { ...base, membersAdded: added.slice(i, i + EVENT_IDS), membersRemoved: removed.slice(i, i + EVENT_IDS) });
-      await c.query('INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3::jsonb, $4::jsonb)', [ev.id, ev.subject, ev.payload, ev.traceContext]);
+      const ev = outboxRow(contract, {
+        ...base,
+        membersAdded: added.slice(i, i + EVENT_IDS),
+        membersRemoved: removed.slice(i, i + EVENT_IDS),
+      });
+      await c.query(
+        'INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3::jsonb, $4::jsonb)',
+        [ev.id, ev.subject, ev.payload, ev.traceContext],
+      );
       i += EVENT_IDS;
     } while (i < added.length || i < removed.length);
   }
@@ -83,15 +112,36 @@ export class GroupsService {
   }
 
   /** AWS never returns members on group reads; elsewhere they are loaded only when the projection keeps them. */
-  private async render(ctx: ScimContext, found: ScimGroup[], attributes?: string[], excluded?: string[]): Promise<JsonObject[]> {
+  private async render(
+    ctx: ScimContext,
+    found: ScimGroup[],
+    attributes?: string[],
+    excluded?: string[],
+  ): Promise<JsonObject[]> {
     const load = ctx.profile !== 'aws' && wants('members', GROUP_SCHEMA, attributes, excluded);
     const members = load ? await this.membersOf(found.map((r) => r.id)) : undefined;
-    return found.map((r) => project(toGroupResource(r, ctx.baseUrl, ctx.profile === 'aws' ? [] : members?.get(r.id)), GROUP_SCHEMA, attributes, excluded));
+    return found.map((r) =>
+      project(
+        toGroupResource(r, ctx.baseUrl, ctx.profile === 'aws' ? [] : members?.get(r.id)),
+        GROUP_SCHEMA,
+        attributes,
+        excluded,
+      ),
+    );
   }
 
-  private async find(db: Pool | PoolClient, ctx: ScimContext, id: string, lock = false): Promise<ScimGroup> {
+  private async find(
+    db: Pool | PoolClient,
+    ctx: ScimContext,
+    id: string,
+    lock = false,
+  ): Promise<ScimGroup> {
     if (!validId(id)) throw ScimError.notFound('Group', id);
-    const [row] = await rows<ScimGroup>(db, `SELECT ${GROUP_COLUMNS} FROM scim_groups g WHERE g.id = $1 AND g.directory_id = $2${lock ? ' FOR UPDATE' : ''}`, [id, ctx.directoryId]);
+    const [row] = await rows<ScimGroup>(
+      db,
+      `SELECT ${GROUP_COLUMNS} FROM scim_groups g WHERE g.id = $1 AND g.directory_id = $2${lock ? ' FOR UPDATE' : ''}`,
+      [id, ctx.directoryId],
+    );
     if (!row) throw ScimError.notFound('Group', id);
     return row;
   }
@@ -105,10 +155,24 @@ export class GroupsService {
       const [g] = await rows<ScimGroup>(
         c,
         `INSERT INTO scim_groups (id, directory_id, display_name, display_name_lower, external_id, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${GROUP_RETURNING}`,
-        [randomUUID(), ctx.directoryId, cols.displayName, cols.displayNameLower, cols.externalId, doc],
+        [
+          randomUUID(),
+          ctx.directoryId,
+          cols.displayName,
+          cols.displayNameLower,
+          cols.externalId,
+          doc,
+        ],
       );
       const delta = new MembershipDelta();
-      if (memberIds?.length) await applyMemberActions(c, ctx.directoryId, g.id, [{ kind: 'add', ids: memberIds }], delta);
+      if (memberIds?.length)
+        await applyMemberActions(
+          c,
+          ctx.directoryId,
+          g.id,
+          [{ kind: 'add', ids: memberIds }],
+          delta,
+        );
       await this.stageGroup(c, ctx, ScimGroupCreated, g, delta);
       return g;
     });
@@ -116,14 +180,22 @@ export class GroupsService {
     return (await this.render(ctx, [row]))[0];
   }
 
-  async get(ctx: ScimContext, id: string, attributes?: string[], excluded?: string[]): Promise<JsonObject> {
+  async get(
+    ctx: ScimContext,
+    id: string,
+    attributes?: string[],
+    excluded?: string[],
+  ): Promise<JsonObject> {
     ctx.call.resourceId = id;
     return (await this.render(ctx, [await this.find(this.pool, ctx, id)], attributes, excluded))[0];
   }
 
   async list(ctx: ScimContext, q: ListQuery): Promise<ListResult> {
     const b = new SqlBuilder();
-    const where = [`g.directory_id = ${b.add(ctx.directoryId)}`, ...(q.filter ? [groupFilterSql(q.filter, ctx.profile, b)] : [])];
+    const where = [
+      `g.directory_id = ${b.add(ctx.directoryId)}`,
+      ...(q.filter ? [groupFilterSql(q.filter, ctx.profile, b)] : []),
+    ];
     const cursorMode = q.cursor !== undefined;
     // One statement for the page and the total (window count); a separate count only when the page is empty past the start.
     const countParams = [...b.params];
@@ -136,9 +208,17 @@ export class GroupsService {
     let total = withTotal[0]?.total ?? 0;
     // After a cursor the window only counts the rest; an empty page past the start counts nothing.
     if (cursorMode || (withTotal.length === 0 && q.startIndex > 1)) {
-      total = (await rows<{ n: number }>(this.pool, `SELECT count(*)::int AS n FROM scim_groups g WHERE ${where.join(' AND ')}`, countParams))[0].n;
+      total = (
+        await rows<{ n: number }>(
+          this.pool,
+          `SELECT count(*)::int AS n FROM scim_groups g WHERE ${where.join(' AND ')}`,
+          countParams,
+        )
+      )[0].n;
     }
-    const found: ScimGroup[] = (q.count === 0 ? [] : withTotal).map(({ total: _t, ...r }) => r as ScimGroup);
+    const found: ScimGroup[] = (q.count === 0 ? [] : withTotal).map(
+      ({ total: _t, ...r }) => r as ScimGroup,
+    );
     const out: ListResult = {
       schemas: [URN.listResponse],
       totalResults: total,
@@ -146,14 +226,22 @@ export class GroupsService {
       startIndex: cursorMode ? 1 : q.startIndex,
       Resources: await this.render(ctx, found, q.attributes, q.excludedAttributes),
     };
-    if (cursorMode && found.length === q.count && found.length > 0) out.nextCursor = encodeCursor(found[found.length - 1].id);
+    if (cursorMode && found.length === q.count && found.length > 0)
+      out.nextCursor = encodeCursor(found[found.length - 1].id);
     return out;
   }
 
   /** Bumps the version under the optimistic check and stages the event with the membership delta. */
-  private async commit(c: PoolClient, ctx: ScimContext, cur: ScimGroup, doc: JsonObject, delta: MembershipDelta): Promise<ScimGroup> {
+  private async commit(
+    c: PoolClient,
+    ctx: ScimContext,
+    cur: ScimGroup,
+    doc: JsonObject,
+    delta: MembershipDelta,
+  ): Promise<ScimGroup> {
     const cols = groupColumns(doc);
-    if (cols.displayNameLower !== cur.displayNameLower) await assertUniqueName(c, ctx.directoryId, cols.displayName, cols.displayNameLower, cur.id);
+    if (cols.displayNameLower !== cur.displayNameLower)
+      await assertUniqueName(c, ctx.directoryId, cols.displayName, cols.displayNameLower, cur.id);
     const [g] = await rows<ScimGroup>(
       c,
       `UPDATE scim_groups SET display_name = $3, display_name_lower = $4, external_id = $5, data = $6, updated_at = now(), version = version + 1
@@ -165,7 +253,12 @@ export class GroupsService {
     return g;
   }
 
-  async patch(ctx: ScimContext, id: string, body: unknown, ifMatch?: string | string[]): Promise<void> {
+  async patch(
+    ctx: ScimContext,
+    id: string,
+    body: unknown,
+    ifMatch?: string | string[],
+  ): Promise<void> {
     ctx.call.resourceId = id;
     const ops = parsePatchRequest(body);
     await withRetry(() =>
@@ -182,9 +275,15 @@ export class GroupsService {
     );
   }
 
-  async replace(ctx: ScimContext, id: string, body: unknown, ifMatch?: string | string[]): Promise<JsonObject> {
+  async replace(
+    ctx: ScimContext,
+    id: string,
+    body: unknown,
+    ifMatch?: string | string[],
+  ): Promise<JsonObject> {
     ctx.call.resourceId = id;
-    if (ctx.profile === 'aws') throw new ScimError(400, undefined, 'PutGroup is not supported; use PATCH');
+    if (ctx.profile === 'aws')
+      throw new ScimError(400, undefined, 'PutGroup is not supported; use PATCH');
     const { doc, memberIds } = splitGroup(body);
     const row = await withRetry(() =>
       inTransaction(this.pool, async (c) => {
@@ -193,9 +292,22 @@ export class GroupsService {
         const delta = new MembershipDelta();
         if (memberIds !== undefined) {
           const want = new Set(memberIds);
-          const have = await rows<{ user_id: string }>(c, 'SELECT user_id FROM scim_memberships WHERE group_id = $1', [id]);
+          const have = await rows<{ user_id: string }>(
+            c,
+            'SELECT user_id FROM scim_memberships WHERE group_id = $1',
+            [id],
+          );
           const gone = have.map((h) => h.user_id).filter((u) => !want.has(u));
-          await applyMemberActions(c, ctx.directoryId, id, [{ kind: 'remove', ids: gone }, { kind: 'add', ids: memberIds }], delta);
+          await applyMemberActions(
+            c,
+            ctx.directoryId,
+            id,
+            [
+              { kind: 'remove', ids: gone },
+              { kind: 'add', ids: memberIds },
+            ],
+            delta,
+          );
         }
         return this.commit(c, ctx, cur, doc, delta);
       }),

@@ -11,16 +11,32 @@ import { isObject, type JsonObject, type JsonValue } from '../scim/schemas';
 import { checkGroupDoc, memberIdsOf } from './group-document';
 
 /** A membership change, applied to the membership table in request order. */
-export type MemberAction = { kind: 'add'; ids: string[] } | { kind: 'remove'; ids: string[] } | { kind: 'removeAll' };
+export type MemberAction =
+  { kind: 'add'; ids: string[] } | { kind: 'remove'; ids: string[] } | { kind: 'removeAll' };
 
 /** `value eq "a" or value eq "b"` → ['a', 'b']; other member filters cannot be applied without loading members. */
 function idsFromFilter(f: FilterNode): string[] {
   if (f.kind === 'or') return [...idsFromFilter(f.left), ...idsFromFilter(f.right)];
-  if (f.kind === 'compare' && f.op === 'eq' && f.path.attr.toLowerCase() === 'value' && !f.path.sub && typeof f.value === 'string') return [f.value];
-  throw ScimError.invalidFilter('Member filters support only value eq "<id>" (optionally joined by or)');
+  if (
+    f.kind === 'compare' &&
+    f.op === 'eq' &&
+    f.path.attr.toLowerCase() === 'value' &&
+    !f.path.sub &&
+    typeof f.value === 'string'
+  )
+    return [f.value];
+  throw ScimError.invalidFilter(
+    'Member filters support only value eq "<id>" (optionally joined by or)',
+  );
 }
 
-function memberActions(op: PatchOperation['op'], value: JsonValue | undefined, filter: FilterNode | undefined, sub: string | undefined, profile: Profile): MemberAction[] {
+function memberActions(
+  op: PatchOperation['op'],
+  value: JsonValue | undefined,
+  filter: FilterNode | undefined,
+  sub: string | undefined,
+  profile: Profile,
+): MemberAction[] {
   if (sub) throw ScimError.invalidPath('Member sub-attributes cannot be patched');
   if (filter) {
     if (op !== 'remove') throw ScimError.invalidPath('Only remove supports a members value filter');
@@ -28,14 +44,16 @@ function memberActions(op: PatchOperation['op'], value: JsonValue | undefined, f
   }
   if (op === 'remove') {
     if (value === undefined || (Array.isArray(value) && value.length === 0)) {
-      if (profile === 'aws') throw ScimError.invalidValue('Removing all members in one request is not supported');
+      if (profile === 'aws')
+        throw ScimError.invalidValue('Removing all members in one request is not supported');
       return [{ kind: 'removeAll' }];
     }
     return [{ kind: 'remove', ids: memberIdsOf(value) }];
   }
   const ids = value === null ? [] : memberIdsOf(value as JsonValue);
   if (op === 'replace') {
-    if (profile === 'aws') throw ScimError.invalidValue('Replacing all members in one request is not supported');
+    if (profile === 'aws')
+      throw ScimError.invalidValue('Replacing all members in one request is not supported');
     return [{ kind: 'removeAll' }, { kind: 'add', ids }];
   }
   return [{ kind: 'add', ids }];
@@ -45,27 +63,37 @@ function memberActions(op: PatchOperation['op'], value: JsonValue | undefined, f
  * Splits a group PATCH into the new document (members excluded) and the membership actions, and
  * enforces the profile's limits before anything touches the database.
  */
-export function planGroupPatch(doc: JsonObject, ops: PatchOperation[], profile: Profile): { doc: JsonObject; actions: MemberAction[]; docChanged: boolean } {
+export function planGroupPatch(
+  doc: JsonObject,
+  ops: PatchOperation[],
+  profile: Profile,
+): { doc: JsonObject; actions: MemberAction[]; docChanged: boolean } {
   const docOps: PatchOperation[] = [];
   const actions: MemberAction[] = [];
   for (const o of ops) {
     if (o.path !== undefined) {
       const p = parsePatchPath(o.path, GROUP_SCHEMA);
       if (profile === 'aws') checkAwsGroupPatchAttr(p.attr);
-      if (p.attr.toLowerCase() === 'members') actions.push(...memberActions(o.op, o.value, p.filter, p.sub, profile));
+      if (p.attr.toLowerCase() === 'members')
+        actions.push(...memberActions(o.op, o.value, p.filter, p.sub, profile));
       else docOps.push(o);
       continue;
     }
-    if (!isObject(o.value)) throw ScimError.invalidValue('An operation without a path needs an object value');
+    if (!isObject(o.value))
+      throw ScimError.invalidValue('An operation without a path needs an object value');
     const rest: JsonObject = {};
     for (const [k, v] of Object.entries(o.value)) {
       if (profile === 'aws' && k.toLowerCase() !== 'schemas') checkAwsGroupPatchAttr(k);
-      if (k.toLowerCase() === 'members') actions.push(...memberActions(o.op, v, undefined, undefined, profile));
+      if (k.toLowerCase() === 'members')
+        actions.push(...memberActions(o.op, v, undefined, undefined, profile));
       else defineKey(rest, k, v); // not rest[k] = v: a `__proto__` key would set the prototype and vanish
     }
     if (Object.keys(rest).length) docOps.push({ ...o, value: rest });
   }
-  if (profile === 'aws') checkAwsMembershipChanges(actions.reduce((n, a) => n + (a.kind === 'removeAll' ? 0 : a.ids.length), 0));
+  if (profile === 'aws')
+    checkAwsMembershipChanges(
+      actions.reduce((n, a) => n + (a.kind === 'removeAll' ? 0 : a.ids.length), 0),
+    );
   const next = docOps.length ? applyPatch(doc, docOps, GROUP_SCHEMA) : doc;
   if (docOps.length) checkGroupDoc(next);
   return { doc: next, actions, docChanged: docOps.length > 0 };

@@ -22,21 +22,45 @@ export class MembershipDelta {
 const CHUNK = 5000;
 
 async function reportMissing(c: PoolClient, directoryId: string, ids: string[]): Promise<never> {
-  const found = new Set((await rows<{ id: string }>(c, 'SELECT id FROM scim_users WHERE directory_id = $1 AND id = ANY($2::text[])', [directoryId, ids])).map((r) => r.id));
+  const found = new Set(
+    (
+      await rows<{ id: string }>(
+        c,
+        'SELECT id FROM scim_users WHERE directory_id = $1 AND id = ANY($2::text[])',
+        [directoryId, ids],
+      )
+    ).map((r) => r.id),
+  );
   const missing = ids.filter((id) => !found.has(id));
-  throw ScimError.invalidValue(`Unknown member id(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+  throw ScimError.invalidValue(
+    `Unknown member id(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`,
+  );
 }
 
 /** Applies membership actions in order inside the group's transaction, touching only the rows named. */
-export async function applyMemberActions(c: PoolClient, directoryId: string, groupId: string, actions: MemberAction[], delta: MembershipDelta): Promise<void> {
+export async function applyMemberActions(
+  c: PoolClient,
+  directoryId: string,
+  groupId: string,
+  actions: MemberAction[],
+  delta: MembershipDelta,
+): Promise<void> {
   for (const a of actions) {
     if (a.kind === 'removeAll') {
-      const gone = await rows<{ user_id: string }>(c, 'DELETE FROM scim_memberships WHERE group_id = $1 RETURNING user_id', [groupId]);
+      const gone = await rows<{ user_id: string }>(
+        c,
+        'DELETE FROM scim_memberships WHERE group_id = $1 RETURNING user_id',
+        [groupId],
+      );
       delta.remove(gone.map((r) => r.user_id));
     } else if (a.kind === 'remove') {
       for (let i = 0; i < a.ids.length; i += CHUNK) {
         const part = a.ids.slice(i, i + CHUNK);
-        const gone = await rows<{ user_id: string }>(c, 'DELETE FROM scim_memberships WHERE group_id = $1 AND user_id = ANY($2::text[]) RETURNING user_id', [groupId, part]);
+        const gone = await rows<{ user_id: string }>(
+          c,
+          'DELETE FROM scim_memberships WHERE group_id = $1 AND user_id = ANY($2::text[]) RETURNING user_id',
+          [groupId, part],
+        );
         delta.remove(gone.map((r) => r.user_id));
       }
     } else if (a.ids.length) {

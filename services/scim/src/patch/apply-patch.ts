@@ -15,7 +15,12 @@ import type { PatchOpName, PatchOperation } from './patch-request';
 
 const RESERVED = new Set(['id', 'meta']);
 
-function container(doc: JsonObject, schema: ResourceSchema, uri: string, create: boolean): JsonObject | undefined {
+function container(
+  doc: JsonObject,
+  schema: ResourceSchema,
+  uri: string,
+  create: boolean,
+): JsonObject | undefined {
   if (uri === schema.core.toLowerCase()) return doc;
   const canonical = schema.extensions.find((e) => e.toLowerCase() === uri) ?? uri;
   let ext = getCI(doc, canonical);
@@ -24,7 +29,8 @@ function container(doc: JsonObject, schema: ResourceSchema, uri: string, create:
     ext = {};
     setCI(doc, canonical, ext);
     const schemas = Array.isArray(doc.schemas) ? doc.schemas : [];
-    if (!schemas.some((x) => typeof x === 'string' && x.toLowerCase() === uri)) doc.schemas = [...schemas, canonical];
+    if (!schemas.some((x) => typeof x === 'string' && x.toLowerCase() === uri))
+      doc.schemas = [...schemas, canonical];
   }
   return ext;
 }
@@ -57,7 +63,8 @@ const sameElement = (a: JsonValue, b: JsonValue): boolean => {
   if (isObject(a) && isObject(b)) {
     const av = getCI(a, 'value');
     const bv = getCI(b, 'value');
-    if (av !== undefined && bv !== undefined) return isDeepStrictEqual(av, bv) && isDeepStrictEqual(getCI(a, 'type'), getCI(b, 'type'));
+    if (av !== undefined && bv !== undefined)
+      return isDeepStrictEqual(av, bv) && isDeepStrictEqual(getCI(a, 'type'), getCI(b, 'type'));
   }
   return isDeepStrictEqual(a, b);
 };
@@ -66,7 +73,13 @@ function mergeInto(target: JsonObject, value: JsonObject, def: AttrDef | undefin
   for (const [k, v] of Object.entries(value)) setCI(target, k, v, subDef(def, k)?.name ?? k);
 }
 
-function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: PatchOpName, value: JsonValue | undefined): void {
+function applyAt(
+  doc: JsonObject,
+  schema: ResourceSchema,
+  p: PatchPath,
+  op: PatchOpName,
+  value: JsonValue | undefined,
+): void {
   const defs = schema.byUri.get(p.uri);
   if (p.attr === '') {
     // The whole extension object; null clears it, as it does any attribute.
@@ -85,7 +98,8 @@ function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: Patc
     return;
   }
   const def = defs?.get(p.attr.toLowerCase());
-  if (p.uri === schema.core.toLowerCase() && RESERVED.has(p.attr.toLowerCase())) throw ScimError.mutability(`${p.attr} is read-only`);
+  if (p.uri === schema.core.toLowerCase() && RESERVED.has(p.attr.toLowerCase()))
+    throw ScimError.mutability(`${p.attr} is read-only`);
   if (p.attr.toLowerCase() === 'schemas') throw ScimError.mutability('schemas cannot be patched');
   if (def?.mutability === 'readOnly') throw ScimError.mutability(`${def.name} is read-only`);
   const name = def?.name ?? p.attr;
@@ -97,7 +111,9 @@ function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: Patc
   if (p.filter) {
     if (!multi) throw ScimError.invalidPath(`${name} is not multi-valued`);
     const arr: JsonValue[] = Array.isArray(existing) ? [...existing] : [];
-    const hit = arr.map((el, i) => (matches(el, p.filter as FilterNode) ? i : -1)).filter((i) => i >= 0);
+    const hit = arr
+      .map((el, i) => (matches(el, p.filter as FilterNode) ? i : -1))
+      .filter((i) => i >= 0);
     if (op === 'remove') {
       if (p.sub) for (const i of hit) if (isObject(arr[i])) deleteCI(arr[i] as JsonObject, p.sub);
       const kept = p.sub ? arr : arr.filter((_, i) => !hit.includes(i));
@@ -117,7 +133,8 @@ function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: Patc
         const el = arr[i];
         if (!isObject(el)) continue;
         if (p.sub) setCI(el, p.sub, value as JsonValue, subDef(def, p.sub)?.name);
-        else if (!isObject(value)) throw ScimError.invalidValue(`A value for ${name}[...] must be an object`);
+        else if (!isObject(value))
+          throw ScimError.invalidValue(`A value for ${name}[...] must be an object`);
         else if (op === 'replace') arr[i] = value;
         else mergeInto(el, value, def);
       }
@@ -199,9 +216,15 @@ function applyAt(doc: JsonObject, schema: ResourceSchema, p: PatchPath, op: Patc
   setCI(target, name, v, name);
 }
 
-function applyPathless(doc: JsonObject, schema: ResourceSchema, op: PatchOpName, value: JsonValue | undefined): void {
+function applyPathless(
+  doc: JsonObject,
+  schema: ResourceSchema,
+  op: PatchOpName,
+  value: JsonValue | undefined,
+): void {
   if (op === 'remove') throw ScimError.noTarget('remove needs a path');
-  if (!isObject(value)) throw ScimError.invalidValue('An operation without a path needs an object value');
+  if (!isObject(value))
+    throw ScimError.invalidValue('An operation without a path needs an object value');
   for (const [k, v] of Object.entries(value)) {
     const lower = k.toLowerCase();
     if (lower === 'schemas') continue;
@@ -215,7 +238,11 @@ function applyPathless(doc: JsonObject, schema: ResourceSchema, op: PatchOpName,
 }
 
 /** Applies operations to a deep copy of `doc` and returns it; throws ScimError on the first bad one. */
-export function applyPatch(doc: JsonObject, ops: PatchOperation[], schema: ResourceSchema): JsonObject {
+export function applyPatch(
+  doc: JsonObject,
+  ops: PatchOperation[],
+  schema: ResourceSchema,
+): JsonObject {
   const next = cloneJson(doc);
   for (const o of ops) {
     if (o.path === undefined) applyPathless(next, schema, o.op, o.value);
@@ -223,4 +250,3 @@ export function applyPatch(doc: JsonObject, ops: PatchOperation[], schema: Resou
   }
   return next;
 }
-

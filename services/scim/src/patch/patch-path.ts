@@ -15,7 +15,8 @@ export interface PatchPath {
 const NAME = /^[A-Za-z$][\w$-]*$/;
 
 export function parsePatchPath(raw: unknown, schema: ResourceSchema): PatchPath {
-  if (typeof raw !== 'string' || raw.trim() === '') throw ScimError.invalidPath('path must be a non-empty string');
+  if (typeof raw !== 'string' || raw.trim() === '')
+    throw ScimError.invalidPath('path must be a non-empty string');
   if (raw.length > 1024) throw ScimError.invalidPath('path is too long');
   const path = raw.trim();
   const bracket = path.indexOf('[');
@@ -23,7 +24,9 @@ export function parsePatchPath(raw: unknown, schema: ResourceSchema): PatchPath 
   let uri = schema.core.toLowerCase();
   if (/^urn:/i.test(head)) {
     const lower = head.toLowerCase();
-    const known = [schema.core, ...schema.extensions].map((u) => u.toLowerCase()).find((u) => lower === u || lower.startsWith(`${u}:`));
+    const known = [schema.core, ...schema.extensions]
+      .map((u) => u.toLowerCase())
+      .find((u) => lower === u || lower.startsWith(`${u}:`));
     if (!known) throw ScimError.invalidPath(`Unknown schema in path "${raw}"`);
     uri = known;
     head = head.slice(known.length + 1);
@@ -34,18 +37,21 @@ export function parsePatchPath(raw: unknown, schema: ResourceSchema): PatchPath 
   }
   if (bracket < 0) {
     const parts = head.split('.');
-    if (parts.length > 2 || !parts.every((p) => NAME.test(p))) throw ScimError.invalidPath(`Invalid path "${raw}"`);
+    if (parts.length > 2 || !parts.every((p) => NAME.test(p)))
+      throw ScimError.invalidPath(`Invalid path "${raw}"`);
     return { uri, attr: parts[0], sub: parts[1] };
   }
   const close = path.lastIndexOf(']');
   if (close < bracket || !NAME.test(head)) throw ScimError.invalidPath(`Invalid path "${raw}"`);
   const after = path.slice(close + 1);
-  if (after !== '' && !/^\.[A-Za-z$][\w$-]*$/.test(after)) throw ScimError.invalidPath(`Invalid path "${raw}"`);
+  if (after !== '' && !/^\.[A-Za-z$][\w$-]*$/.test(after))
+    throw ScimError.invalidPath(`Invalid path "${raw}"`);
   let filter: FilterNode;
   try {
     filter = parseValueFilter(path.slice(bracket + 1, close));
   } catch (e) {
-    if (e instanceof ScimError) throw ScimError.invalidPath(`Invalid filter in path "${raw}": ${e.message}`);
+    if (e instanceof ScimError)
+      throw ScimError.invalidPath(`Invalid filter in path "${raw}": ${e.message}`);
     throw e;
   }
   return { uri, attr: head, filter, sub: after ? after.slice(1) : undefined };

@@ -4,7 +4,10 @@ import { parsePatchPath } from './patch-path';
 import type { PatchOperation } from './patch-request';
 
 /** The attributes each operation touches (path-less values name theirs by key), for profile checks. */
-export function patchTargets(ops: PatchOperation[], schema: ResourceSchema): { op: string; uri: string; attr: string }[] {
+export function patchTargets(
+  ops: PatchOperation[],
+  schema: ResourceSchema,
+): { op: string; uri: string; attr: string }[] {
   return ops.flatMap((o) => {
     if (o.path !== undefined) {
       const p = parsePatchPath(o.path, schema);

@@ -17,33 +17,43 @@ export function checkAwsUser(doc: JsonObject): void {
     isObject(name) && nonEmpty(getCI(name, 'givenName')) ? undefined : 'name.givenName',
     isObject(name) && nonEmpty(getCI(name, 'familyName')) ? undefined : 'name.familyName',
   ].filter(Boolean);
-  if (missing.length) throw ScimError.invalidValue(`Required attributes are missing: ${missing.join(', ')}`);
+  if (missing.length)
+    throw ScimError.invalidValue(`Required attributes are missing: ${missing.join(', ')}`);
   for (const m of ['emails', 'addresses', 'phoneNumbers']) {
     const v = getCI(doc, m);
-    if (Array.isArray(v) && v.length > 1) throw ScimError.invalidValue(`Only one value is supported for ${m}`);
+    if (Array.isArray(v) && v.length > 1)
+      throw ScimError.invalidValue(`Only one value is supported for ${m}`);
   }
 }
 
 /** Only displayName, members and externalId may be patched on a group. */
 export function checkAwsGroupPatchAttr(attr: string): void {
   const a = attr.toLowerCase();
-  if (a !== 'displayname' && a !== 'members' && a !== 'externalid') throw ScimError.invalidPath(`Only displayName, members and externalId can be patched (got ${attr})`);
+  if (a !== 'displayname' && a !== 'members' && a !== 'externalid')
+    throw ScimError.invalidPath(
+      `Only displayName, members and externalId can be patched (got ${attr})`,
+    );
 }
 
 export function checkAwsMembershipChanges(n: number): void {
-  if (n > AWS_MAX_MEMBERSHIP_CHANGES) throw ScimError.tooMany(`At most ${AWS_MAX_MEMBERSHIP_CHANGES} membership changes are allowed in a single request`);
+  if (n > AWS_MAX_MEMBERSHIP_CHANGES)
+    throw ScimError.tooMany(
+      `At most ${AWS_MAX_MEMBERSHIP_CHANGES} membership changes are allowed in a single request`,
+    );
 }
 
 export const AWS_SERVICE_PROVIDER_CONFIG = {
   schemas: [URN.serviceProviderConfig],
-  documentationUri: 'https://docs.aws.amazon.com/singlesignon/latest/userguide/manage-your-identity-source-idp.html',
+  documentationUri:
+    'https://docs.aws.amazon.com/singlesignon/latest/userguide/manage-your-identity-source-idp.html',
   authenticationSchemes: [
     {
       type: 'oauthbearertoken',
       name: 'OAuth Bearer Token',
       description: 'Authentication scheme using the OAuth Bearer Token Standard',
       specUri: 'https://www.rfc-editor.org/info/rfc6750',
-      documentationUri: 'https://docs.aws.amazon.com/singlesignon/latest/userguide/provision-automatically.html',
+      documentationUri:
+        'https://docs.aws.amazon.com/singlesignon/latest/userguide/provision-automatically.html',
       primary: true,
     },
   ],
@@ -56,7 +66,23 @@ export const AWS_SERVICE_PROVIDER_CONFIG = {
 };
 
 const AWS_PATCHABLE = new Set(
-  ['userName', 'active', 'externalId', 'displayName', 'nickName', 'profileUrl', 'title', 'userType', 'preferredLanguage', 'locale', 'timezone', 'name', 'emails', 'addresses', 'phoneNumbers'].map((a) => a.toLowerCase()),
+  [
+    'userName',
+    'active',
+    'externalId',
+    'displayName',
+    'nickName',
+    'profileUrl',
+    'title',
+    'userType',
+    'preferredLanguage',
+    'locale',
+    'timezone',
+    'name',
+    'emails',
+    'addresses',
+    'phoneNumbers',
+  ].map((a) => a.toLowerCase()),
 );
 
 /**
@@ -72,7 +98,8 @@ export function checkAwsUserPatch(targets: { op: string; uri: string; attr: stri
     if (a === 'username' || a === 'active') {
       if (t.op === 'remove') throw ScimError.mutability(`${t.attr} cannot be removed`);
       seen.set(a, (seen.get(a) ?? 0) + 1);
-      if ((seen.get(a) ?? 0) > 1) throw ScimError.invalidValue(`Only one operation on ${t.attr} is allowed per request`);
+      if ((seen.get(a) ?? 0) > 1)
+        throw ScimError.invalidValue(`Only one operation on ${t.attr} is allowed per request`);
     }
   }
 }

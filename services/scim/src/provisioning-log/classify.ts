@@ -8,8 +8,18 @@ export interface Classified {
 
 const PATH = /^(?:\/([^/]+))?\/scim\/v2\/([A-Za-z]+)(?:\/([^/]+))?\/?$/;
 // Maps, not object literals: the keys come from the request (`/scim/v2/constructor` must not find Object).
-const TYPES = new Map(Object.entries({ users: 'User', groups: 'Group', serviceproviderconfig: 'ServiceProviderConfig', schemas: 'Schema', resourcetypes: 'ResourceType' }));
-const OPERATIONS = new Map(Object.entries({ POST: 'create', PUT: 'replace', PATCH: 'update', DELETE: 'delete' }));
+const TYPES = new Map(
+  Object.entries({
+    users: 'User',
+    groups: 'Group',
+    serviceproviderconfig: 'ServiceProviderConfig',
+    schemas: 'Schema',
+    resourcetypes: 'ResourceType',
+  }),
+);
+const OPERATIONS = new Map(
+  Object.entries({ POST: 'create', PUT: 'replace', PATCH: 'update', DELETE: 'delete' }),
+);
 
 const decode = (s: string): string => {
   try {
@@ -24,7 +34,9 @@ export function classify(method: string, url: string): Classified | undefined {
   if (!m) return undefined;
   const resourceType = TYPES.get(m[2].toLowerCase()) ?? 'Unknown';
   const id = m[3] ? decode(m[3]) : undefined;
-  if (id === '.search' && method === 'POST') return { directoryId: m[1] ? decode(m[1]) : undefined, resourceType, operation: 'search' };
-  const operation = method === 'GET' ? (id ? 'get' : 'list') : (OPERATIONS.get(method) ?? method.toLowerCase());
+  if (id === '.search' && method === 'POST')
+    return { directoryId: m[1] ? decode(m[1]) : undefined, resourceType, operation: 'search' };
+  const operation =
+    method === 'GET' ? (id ? 'get' : 'list') : (OPERATIONS.get(method) ?? method.toLowerCase());
   return { directoryId: m[1] ? decode(m[1]) : undefined, resourceType, operation, resourceId: id };
 }

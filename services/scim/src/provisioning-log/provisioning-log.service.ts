@@ -73,15 +73,44 @@ export class ProvisioningLogService implements OnModuleDestroy {
       if (!rows.length) return;
       try {
         // One multi-row INSERT through the pool: logging must stay cheap next to the requests it records.
-        const cols = ['directory_id', 'at', 'request_id', 'method', 'operation', 'resource_type', 'resource_id', 'outcome', 'status', 'duration_ms', 'scim_type'];
+        const cols = [
+          'directory_id',
+          'at',
+          'request_id',
+          'method',
+          'operation',
+          'resource_type',
+          'resource_id',
+          'outcome',
+          'status',
+          'duration_ms',
+          'scim_type',
+        ];
         const params: unknown[] = [];
         const values = rows.map((r) => {
-          params.push(r.directoryId, r.at, r.requestId, r.method, r.operation, r.resourceType, r.resourceId, r.outcome, r.status, r.durationMs, r.scimType);
+          params.push(
+            r.directoryId,
+            r.at,
+            r.requestId,
+            r.method,
+            r.operation,
+            r.resourceType,
+            r.resourceId,
+            r.outcome,
+            r.status,
+            r.durationMs,
+            r.scimType,
+          );
           return `(${cols.map((_, i) => `$${params.length - cols.length + i + 1}`).join(', ')})`;
         });
-        await this.pool.query(`INSERT INTO provisioning_log (${cols.join(', ')}) VALUES ${values.join(', ')}`, params);
+        await this.pool.query(
+          `INSERT INTO provisioning_log (${cols.join(', ')}) VALUES ${values.join(', ')}`,
+          params,
+        );
       } catch (e) {
-        this.log.error(`could not write ${rows.length} provisioning log rows: ${e instanceof Error ? e.message : String(e)}`);
+        this.log.error(
+          `could not write ${rows.length} provisioning log rows: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     });
     return this.writing;
@@ -94,7 +123,9 @@ export class ProvisioningLogService implements OnModuleDestroy {
   private where(q: Omit<LogQuery, 'limit' | 'before'>): Prisma.ProvisioningLogWhereInput {
     return {
       directoryId: q.directoryId,
-      ...(q.since || q.until ? { at: { ...(q.since ? { gte: q.since } : {}), ...(q.until ? { lt: q.until } : {}) } } : {}),
+      ...(q.since || q.until
+        ? { at: { ...(q.since ? { gte: q.since } : {}), ...(q.until ? { lt: q.until } : {}) } }
+        : {}),
       ...(q.resourceType ? { resourceType: { equals: q.resourceType, mode: 'insensitive' } } : {}),
       ...(q.resourceId ? { resourceId: q.resourceId } : {}),
       ...(q.outcome ? { outcome: q.outcome } : {}),
@@ -118,7 +149,11 @@ export class ProvisioningLogService implements OnModuleDestroy {
     await this.flush();
     let after = BigInt(0);
     for (;;) {
-      const rows = await this.db.provisioningLog.findMany({ where: { AND: [this.where(q), { id: { gt: after } }] }, orderBy: { id: 'asc' }, take: 1000 });
+      const rows = await this.db.provisioningLog.findMany({
+        where: { AND: [this.where(q), { id: { gt: after } }] },
+        orderBy: { id: 'asc' },
+        take: 1000,
+      });
       for (const r of rows) yield toRecord(r);
       if (rows.length < 1000) return;
       after = rows[rows.length - 1].id;
@@ -133,6 +168,13 @@ export class ProvisioningLogService implements OnModuleDestroy {
   }
 }
 
-function toRecord(r: { id: bigint; at: Date; outcome: string } & Omit<LogEntry, 'at' | 'outcome'>): LogRecord {
-  return { ...r, id: r.id.toString(), at: r.at.toISOString(), outcome: r.outcome as LogEntry['outcome'] };
+function toRecord(
+  r: { id: bigint; at: Date; outcome: string } & Omit<LogEntry, 'at' | 'outcome'>,
+): LogRecord {
+  return {
+    ...r,
+    id: r.id.toString(),
+    at: r.at.toISOString(),
+    outcome: r.outcome as LogEntry['outcome'],
+  };
 }

@@ -28,21 +28,37 @@ const TYPES = new Map<string, string[]>([
 ]);
 const withTypes = (d: AttrDef): AttrDef => {
   const values = TYPES.get(d.name);
-  return values ? { ...d, subs: d.subs?.map((x) => (x.name === 'type' ? { ...x, canonicalValues: values } : x)) } : d;
+  return values
+    ? {
+        ...d,
+        subs: d.subs?.map((x) => (x.name === 'type' ? { ...x, canonicalValues: values } : x)),
+      }
+    : d;
 };
-const multiValued = (name: string, subs: AttrDef[] = [s('value'), s('display'), s('type'), b('primary')]): AttrDef => withTypes({
-  name,
-  type: 'complex',
-  multi: true,
-  subs,
-});
+const multiValued = (
+  name: string,
+  subs: AttrDef[] = [s('value'), s('display'), s('type'), b('primary')],
+): AttrDef =>
+  withTypes({
+    name,
+    type: 'complex',
+    multi: true,
+    subs,
+  });
 
 export const USER_ATTRS: AttrDef[] = [
   s('userName', { required: true, uniqueness: 'server' }),
   {
     name: 'name',
     type: 'complex',
-    subs: ['formatted', 'familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix'].map((n) => s(n)),
+    subs: [
+      'formatted',
+      'familyName',
+      'givenName',
+      'middleName',
+      'honorificPrefix',
+      'honorificSuffix',
+    ].map((n) => s(n)),
   },
   s('displayName'),
   s('nickName'),
@@ -59,10 +75,20 @@ export const USER_ATTRS: AttrDef[] = [
   multiValued('ims'),
   multiValued('photos'),
   multiValued('addresses', [
-    ...['formatted', 'streetAddress', 'locality', 'region', 'postalCode', 'country', 'type'].map((n) => s(n)),
+    ...['formatted', 'streetAddress', 'locality', 'region', 'postalCode', 'country', 'type'].map(
+      (n) => s(n),
+    ),
     b('primary'),
   ]),
-  { ...multiValued('groups', [s('value', { mutability: 'readOnly' }), s('$ref', { type: 'reference', mutability: 'readOnly', referenceTypes: ['User', 'Group'] }), s('display', { mutability: 'readOnly' }), s('type', { mutability: 'readOnly' })]), mutability: 'readOnly' },
+  {
+    ...multiValued('groups', [
+      s('value', { mutability: 'readOnly' }),
+      s('$ref', { type: 'reference', mutability: 'readOnly', referenceTypes: ['User', 'Group'] }),
+      s('display', { mutability: 'readOnly' }),
+      s('type', { mutability: 'readOnly' }),
+    ]),
+    mutability: 'readOnly',
+  },
   multiValued('entitlements'),
   multiValued('roles'),
   multiValued('x509Certificates'),
@@ -74,12 +100,25 @@ export const ENTERPRISE_ATTRS: AttrDef[] = [
   s('organization'),
   s('division'),
   s('department'),
-  { name: 'manager', type: 'complex', subs: [s('value'), s('$ref', { type: 'reference', referenceTypes: ['User'] }), s('displayName', { mutability: 'readOnly' })] },
+  {
+    name: 'manager',
+    type: 'complex',
+    subs: [
+      s('value'),
+      s('$ref', { type: 'reference', referenceTypes: ['User'] }),
+      s('displayName', { mutability: 'readOnly' }),
+    ],
+  },
 ];
 
 export const GROUP_ATTRS: AttrDef[] = [
   s('displayName', { required: true }),
-  multiValued('members', [s('value', { mutability: 'immutable' }), s('$ref', { type: 'reference', mutability: 'immutable', referenceTypes: ['User', 'Group'] }), s('display', { mutability: 'readOnly' }), s('type', { mutability: 'immutable' })]),
+  multiValued('members', [
+    s('value', { mutability: 'immutable' }),
+    s('$ref', { type: 'reference', mutability: 'immutable', referenceTypes: ['User', 'Group'] }),
+    s('display', { mutability: 'readOnly' }),
+    s('type', { mutability: 'immutable' }),
+  ]),
 ];
 
 /** Lookup tables for one resource type: core attributes plus each extension's. */
@@ -89,7 +128,8 @@ export interface ResourceSchema {
   byUri: Map<string, Map<string, AttrDef>>;
 }
 
-const index = (defs: AttrDef[]): Map<string, AttrDef> => new Map(defs.map((d) => [d.name.toLowerCase(), d]));
+const index = (defs: AttrDef[]): Map<string, AttrDef> =>
+  new Map(defs.map((d) => [d.name.toLowerCase(), d]));
 
 export const USER_SCHEMA: ResourceSchema = {
   core: URN.user,
@@ -106,4 +146,5 @@ export const GROUP_SCHEMA: ResourceSchema = {
   byUri: new Map([[URN.group.toLowerCase(), index(GROUP_ATTRS)]]),
 };
 
-export const subDef = (d: AttrDef | undefined, sub: string): AttrDef | undefined => d?.subs?.find((x) => x.name.toLowerCase() === sub.toLowerCase());
+export const subDef = (d: AttrDef | undefined, sub: string): AttrDef | undefined =>
+  d?.subs?.find((x) => x.name.toLowerCase() === sub.toLowerCase());

@@ -14,10 +14,17 @@ import { peekCall } from './request-context';
  * (Fastify's other errors under the SCIM base: ScimHttpErrorFilter, and `scimRouterErrors` given
  * to createApp for the router's.)
  */
-export function configureScimApp(app: NestFastifyApplication, config: Pick<ScimConfig, 'SCIM_BODY_LIMIT_BYTES'>): void {
-  app.useBodyParser(['application/json', 'application/scim+json', '*'], { bodyLimit: config.SCIM_BODY_LIMIT_BYTES }, (_req, body, done) => {
-    done(null, parseScimBody(body.toString('utf8')));
-  });
+export function configureScimApp(
+  app: NestFastifyApplication,
+  config: Pick<ScimConfig, 'SCIM_BODY_LIMIT_BYTES'>,
+): void {
+  app.useBodyParser(
+    ['application/json', 'application/scim+json', '*'],
+    { bodyLimit: config.SCIM_BODY_LIMIT_BYTES },
+    (_req, body, done) => {
+      done(null, parseScimBody(body.toString('utf8')));
+    },
+  );
   const log = app.get(ProvisioningLogService);
   app
     .getHttpAdapter()

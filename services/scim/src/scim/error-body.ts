@@ -31,5 +31,10 @@ export function errorBody(profile: Profile, e: ErrorInfo): Record<string, unknow
       timeStamp: new Date().toISOString().replace('T', ' ').replace('Z', ''),
     };
   }
-  return { schemas: [URN.error], status: String(e.status), ...(e.scimType ? { scimType: e.scimType } : {}), detail: e.detail };
+  return {
+    schemas: [URN.error],
+    status: String(e.status),
+    ...(e.scimType ? { scimType: e.scimType } : {}),
+    detail: e.detail,
+  };
 }

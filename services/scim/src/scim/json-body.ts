@@ -10,7 +10,9 @@ const INVALID_BODY = Symbol('invalid-body');
 export type InvalidBody = { [INVALID_BODY]: string };
 
 export const invalidBodyDetail = (b: unknown): string | undefined =>
-  typeof b === 'object' && b !== null && INVALID_BODY in b ? (b as InvalidBody)[INVALID_BODY] : undefined;
+  typeof b === 'object' && b !== null && INVALID_BODY in b
+    ? (b as InvalidBody)[INVALID_BODY]
+    : undefined;
 
 /** Whether JSON text nests objects/arrays deeper than `limit`: a linear scan that skips strings. */
 export function nestsDeeperThan(text: string, limit: number): boolean {
@@ -19,7 +21,8 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -32,7 +35,10 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 /** The parsed body, undefined for an empty one, or an InvalidBody saying what is wrong. */
 export function parseScimBody(text: string): unknown {
   if (text.trim() === '') return undefined;
-  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return { [INVALID_BODY]: `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels` };
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+    return {
+      [INVALID_BODY]: `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
+    };
   try {
     return JSON.parse(text) as unknown;
   } catch {

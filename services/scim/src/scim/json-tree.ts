@@ -11,7 +11,12 @@ export function defineKey(obj: JsonObject, key: string, value: JsonValue): void 
 
 /** A deep copy of a JSON value, keys (including `__proto__`) kept as own properties, in order. */
 export function cloneJson<T extends JsonValue>(root: T): T {
-  const copy = (v: JsonValue): JsonValue => (Array.isArray(v) ? new Array<JsonValue>(v.length) : v !== null && typeof v === 'object' ? {} : v);
+  const copy = (v: JsonValue): JsonValue =>
+    Array.isArray(v)
+      ? new Array<JsonValue>(v.length)
+      : v !== null && typeof v === 'object'
+        ? {}
+        : v;
   const out = copy(root);
   const work: [JsonValue, JsonValue][] = [[root, out]];
   for (let item = work.pop(); item; item = work.pop()) {

@@ -22,7 +22,8 @@ export const AWS_MAX_RESULTS = 50;
 
 function int(v: unknown, name: string): number | undefined {
   if (v === undefined || v === '') return undefined;
-  if (typeof v !== 'string' || !/^-?\d{1,9}$/.test(v.trim())) throw ScimError.invalidValue(`${name} must be an integer`);
+  if (typeof v !== 'string' || !/^-?\d{1,9}$/.test(v.trim()))
+    throw ScimError.invalidValue(`${name} must be an integer`);
   return Number(v);
 }
 
@@ -33,7 +34,10 @@ const str = (v: unknown, name: string): string | undefined => {
 };
 
 export const attrList = (v: string | undefined): string[] | undefined => {
-  const list = v?.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = v
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return list?.length ? list : undefined;
 };
 
@@ -46,21 +50,31 @@ export function decodeCursor(c: string): string {
 
 export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
 
-function parseSort(q: Record<string, unknown>, cursorMode: boolean): { sortBy?: string; sortOrder: SortOrder } {
+function parseSort(
+  q: Record<string, unknown>,
+  cursorMode: boolean,
+): { sortBy?: string; sortOrder: SortOrder } {
   const sortBy = str(q.sortBy, 'sortBy')?.trim() || undefined;
   const order = str(q.sortOrder, 'sortOrder')?.trim().toLowerCase() || 'ascending';
-  if (order !== 'ascending' && order !== 'descending') throw ScimError.invalidValue('sortOrder must be "ascending" or "descending"');
-  if (sortBy && cursorMode) throw ScimError.invalidValue('sortBy cannot be combined with cursor paging');
+  if (order !== 'ascending' && order !== 'descending')
+    throw ScimError.invalidValue('sortOrder must be "ascending" or "descending"');
+  if (sortBy && cursorMode)
+    throw ScimError.invalidValue('sortBy cannot be combined with cursor paging');
   return { sortBy, sortOrder: order };
 }
 
-export function parseListQuery(q: Record<string, unknown>, profile: Profile, maxPage: number): ListQuery {
+export function parseListQuery(
+  q: Record<string, unknown>,
+  profile: Profile,
+  maxPage: number,
+): ListQuery {
   const filterText = str(q.filter, 'filter');
   const max = profile === 'aws' ? AWS_MAX_RESULTS : maxPage;
   const count = int(q.count, 'count');
   const startIndex = int(q.startIndex, 'startIndex');
   const cursor = str(q.cursor, 'cursor');
-  const sort = profile === 'aws' ? { sortOrder: 'ascending' as const } : parseSort(q, cursor !== undefined);
+  const sort =
+    profile === 'aws' ? { sortOrder: 'ascending' as const } : parseSort(q, cursor !== undefined);
   return {
     ...sort,
     filter: filterText === undefined ? undefined : parseFilter(filterText),

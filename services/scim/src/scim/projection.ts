@@ -15,7 +15,10 @@ interface Ref {
 
 function refOf(raw: string, schema: ResourceSchema): Ref {
   // RFC 7644 §3.9: attribute names only; a filter such as `emails[type eq "work"]` is not one.
-  if (raw.includes('[')) throw ScimError.invalidValue(`Invalid attribute "${raw}": attributes and excludedAttributes take attribute names only, no filters`);
+  if (raw.includes('['))
+    throw ScimError.invalidValue(
+      `Invalid attribute "${raw}": attributes and excludedAttributes take attribute names only, no filters`,
+    );
   const r = parseAttrRef(raw, ScimError.invalidValue);
   const uri = (r.uri ?? schema.core).toLowerCase();
   // `urn:...:enterprise:2.0:User` alone names the whole extension.
@@ -40,7 +43,12 @@ function refs(list: string[], schema: ResourceSchema): Ref[] {
 
 function pick(src: JsonValue | undefined, sub: string | undefined): JsonValue | undefined {
   if (src === undefined || !sub) return src;
-  if (Array.isArray(src)) return src.flatMap((el) => (isObject(el) && getCI(el, sub) !== undefined ? [{ [keyCI(el, sub) as string]: getCI(el, sub) as JsonValue }] : []));
+  if (Array.isArray(src))
+    return src.flatMap((el) =>
+      isObject(el) && getCI(el, sub) !== undefined
+        ? [{ [keyCI(el, sub) as string]: getCI(el, sub) as JsonValue }]
+        : [],
+    );
   if (isObject(src)) {
     const v = getCI(src, sub);
     return v === undefined ? undefined : { [keyCI(src, sub) as string]: v };
@@ -51,11 +59,23 @@ function pick(src: JsonValue | undefined, sub: string | undefined): JsonValue | 
 function merge(out: JsonObject, key: string, v: JsonValue): void {
   const cur = Object.hasOwn(out, key) ? out[key] : undefined;
   if (isObject(cur) && isObject(v)) defineKey(out, key, { ...cur, ...v });
-  else if (Array.isArray(cur) && Array.isArray(v)) defineKey(out, key, cur.map((el, i) => (isObject(el) && isObject(v[i]) ? { ...el, ...(v[i] as JsonObject) } : el)));
+  else if (Array.isArray(cur) && Array.isArray(v))
+    defineKey(
+      out,
+      key,
+      cur.map((el, i) =>
+        isObject(el) && isObject(v[i]) ? { ...el, ...(v[i] as JsonObject) } : el,
+      ),
+    );
   else defineKey(out, key, v);
 }
 
-export function project(res: JsonObject, schema: ResourceSchema, attributes?: string[], excluded?: string[]): JsonObject {
+export function project(
+  res: JsonObject,
+  schema: ResourceSchema,
+  attributes?: string[],
+  excluded?: string[],
+): JsonObject {
   if (attributes?.length) {
     const out: JsonObject = { schemas: res.schemas, id: res.id };
     for (const r of refs(attributes, schema)) {
@@ -106,10 +126,20 @@ export function project(res: JsonObject, schema: ResourceSchema, attributes?: st
 }
 
 /** Whether a projection would include `attr` (core schema), so callers can skip loading it. */
-export function wants(attr: string, schema: ResourceSchema, attributes?: string[], excluded?: string[]): boolean {
+export function wants(
+  attr: string,
+  schema: ResourceSchema,
+  attributes?: string[],
+  excluded?: string[],
+): boolean {
   const a = attr.toLowerCase();
-  if (attributes?.length) return refs(attributes, schema).some((r) => r.uri === schema.core.toLowerCase() && r.attr.toLowerCase() === a);
-  if (excluded?.length) return !refs(excluded, schema).some((r) => r.uri === schema.core.toLowerCase() && r.attr.toLowerCase() === a && !r.sub);
+  if (attributes?.length)
+    return refs(attributes, schema).some(
+      (r) => r.uri === schema.core.toLowerCase() && r.attr.toLowerCase() === a,
+    );
+  if (excluded?.length)
+    return !refs(excluded, schema).some(
+      (r) => r.uri === schema.core.toLowerCase() && r.attr.toLowerCase() === a && !r.sub,
+    );
   return true;
 }
-

@@ -51,4 +51,6 @@ export function scimContextOf(req: FastifyRequest): ScimContext {
   };
 }
 
-export const Scim = createParamDecorator((_: unknown, ctx: ExecutionContext): ScimContext => scimContextOf(ctx.switchToHttp().getRequest<FastifyRequest>()));
+export const Scim = createParamDecorator((_: unknown, ctx: ExecutionContext): ScimContext =>
+  scimContextOf(ctx.switchToHttp().getRequest<FastifyRequest>()),
+);

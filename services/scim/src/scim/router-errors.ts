@@ -8,13 +8,22 @@ import { SCIM_CONTENT_TYPE } from './schemas';
  * the SCIM base, in the SCIM error schema. They come before authentication, so the profile is
  * unknown and the default error shape is used. Given to service-kit's createApp as `routerErrors`.
  */
-export function scimRouterErrors(error: FastifyError, req: FastifyRequest, reply: FastifyReply): boolean {
+export function scimRouterErrors(
+  error: FastifyError,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): boolean {
   if (!isScimUrl(req.raw.url ?? '')) return false;
-  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const status =
+    error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
   void reply
     .code(status)
     .header('content-type', SCIM_CONTENT_TYPE)
-    .send(JSON.stringify(errorBody('default', { status, detail: error.message, requestId: String(req.id) })));
+    .send(
+      JSON.stringify(
+        errorBody('default', { status, detail: error.message, requestId: String(req.id) }),
+      ),
+    );
   return true;
 }
 

@@ -5,6 +5,10 @@ import { SCIM_CONTENT_TYPE } from './schemas';
 
 /** A SCIM endpoint, served both at /scim/v2/<path> and /{directoryId}/scim/v2/<path>. */
 export const ScimController = (path: string) =>
-  applyDecorators(Controller([`scim/v2/${path}`, `:directoryId/scim/v2/${path}`]), UseGuards(ScimAuthGuard), UseFilters(ScimExceptionFilter));
+  applyDecorators(
+    Controller([`scim/v2/${path}`, `:directoryId/scim/v2/${path}`]),
+    UseGuards(ScimAuthGuard),
+    UseFilters(ScimExceptionFilter),
+  );
 
 export const ScimJson = () => Header('Content-Type', SCIM_CONTENT_TYPE);

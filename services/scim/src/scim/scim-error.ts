@@ -54,10 +54,13 @@ export class ScimError extends Error {
     return new ScimError(412, undefined, 'The resource version does not match If-Match');
   }
   static unauthorized(detail: string, error?: 'invalid_token'): ScimError {
-    const challenge = error ? `Bearer realm="scim", error="${error}", error_description="${detail}"` : 'Bearer realm="scim"';
+    const challenge = error
+      ? `Bearer realm="scim", error="${error}", error_description="${detail}"`
+      : 'Bearer realm="scim"';
     return new ScimError(401, undefined, detail, { 'WWW-Authenticate': challenge });
   }
 }
 
 /** Ids this service issues are UUIDs; anything unstorable cannot name a resource (404, not a database error). */
-export const validId = (id: string): boolean => id.length > 0 && id.length <= 64 && !id.includes('\u0000');
+export const validId = (id: string): boolean =>
+  id.length > 0 && id.length <= 64 && !id.includes('\u0000');

@@ -1,4 +1,10 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isMissingReference, isUniqueViolation, isUnstorableValue } from '../db/sql';
 import { VersionConflict } from '../events/retry';
@@ -23,26 +29,41 @@ export class ScimExceptionFilter implements ExceptionFilter {
     void reply
       .status(e.status)
       .header('content-type', SCIM_CONTENT_TYPE)
-      .send(errorBody(call.profile ?? 'default', { status: e.status, scimType: e.scimType, detail: e.message, requestId: String(req.id) }));
+      .send(
+        errorBody(call.profile ?? 'default', {
+          status: e.status,
+          scimType: e.scimType,
+          detail: e.message,
+          requestId: String(req.id),
+        }),
+      );
   }
 
   private toScimError(exception: unknown): ScimError {
     if (exception instanceof ScimError) return exception;
     if (exception instanceof Prisma.PrismaClientKnownRequestError) {
-      if (exception.code === 'P2002') return ScimError.uniqueness('A resource with the same unique attribute already exists');
+      if (exception.code === 'P2002')
+        return ScimError.uniqueness('A resource with the same unique attribute already exists');
       if (exception.code === 'P2025') return new ScimError(404, undefined, 'Resource not found');
-      if (exception.code === 'P2034') return new ScimError(409, undefined, 'Concurrent modification; retry');
+      if (exception.code === 'P2034')
+        return new ScimError(409, undefined, 'Concurrent modification; retry');
     }
-    if (exception instanceof VersionConflict) return new ScimError(409, undefined, 'The resource kept changing concurrently; retry');
-    if (isUnstorableValue(exception)) return ScimError.invalidValue('A value cannot be stored (invalid characters or too long)');
-    if (isMissingReference(exception)) return ScimError.invalidValue('A referenced resource no longer exists');
-    if (isUniqueViolation(exception)) return ScimError.uniqueness('A resource with the same unique attribute already exists');
+    if (exception instanceof VersionConflict)
+      return new ScimError(409, undefined, 'The resource kept changing concurrently; retry');
+    if (isUnstorableValue(exception))
+      return ScimError.invalidValue('A value cannot be stored (invalid characters or too long)');
+    if (isMissingReference(exception))
+      return ScimError.invalidValue('A referenced resource no longer exists');
+    if (isUniqueViolation(exception))
+      return ScimError.uniqueness('A resource with the same unique attribute already exists');
     // Nest's own, and Fastify's refusals (body too large, content type), which Nest turns into HttpExceptions.
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       return new ScimError(status, status === 400 ? 'invalidSyntax' : undefined, exception.message);
     }
-    this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.log.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     return new ScimError(500, undefined, 'Internal error');
   }
 }

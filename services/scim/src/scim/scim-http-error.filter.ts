@@ -16,8 +16,16 @@ export class ScimHttpErrorFilter extends BaseExceptionFilter {
   private readonly scim = new ScimExceptionFilter();
 
   override catch(exception: unknown, host: ArgumentsHost): void {
-    const req = host.getType() === 'http' ? host.switchToHttp().getRequest<FastifyRequest | undefined>() : undefined;
+    const req =
+      host.getType() === 'http'
+        ? host.switchToHttp().getRequest<FastifyRequest | undefined>()
+        : undefined;
     if (typeof req?.url !== 'string' || !isScimUrl(req.url)) return super.catch(exception, host);
-    this.scim.catch(exception instanceof NotFoundException ? unmatchedScimRequest(req.method, req.url) : exception, host);
+    this.scim.catch(
+      exception instanceof NotFoundException
+        ? unmatchedScimRequest(req.method, req.url)
+        : exception,
+      host,
+    );
   }
 }

@@ -9,7 +9,12 @@ const SCIM_BASE = /^(?:\/[^/?]+)?\/scim\/v2(?=[/?]|$)/;
 
 export const isScimUrl = (url: string): boolean => SCIM_BASE.test(url);
 
-const RESOURCE_SEGMENTS = new Map(['Users', 'Groups', 'ServiceProviderConfig', 'Schemas', 'ResourceTypes'].map((n) => [n.toLowerCase(), n]));
+const RESOURCE_SEGMENTS = new Map(
+  ['Users', 'Groups', 'ServiceProviderConfig', 'Schemas', 'ResourceTypes'].map((n) => [
+    n.toLowerCase(),
+    n,
+  ]),
+);
 
 /**
  * Clients disagree on case (`/users`) and trailing slashes (`/Users/`); the resource-type segment
@@ -41,9 +46,17 @@ export const SCIM_ROUTES: readonly { path: RegExp; allow: readonly string[] }[] 
 export function unmatchedScimRequest(method: string, url: string): ScimError {
   const path = url.split('?')[0];
   const rest = path.replace(SCIM_BASE, '').replace(/^\//, '');
-  if (rest === '.search') return new ScimError(404, undefined, 'POST /.search on the base is not supported; use /Users/.search or /Groups/.search');
+  if (rest === '.search')
+    return new ScimError(
+      404,
+      undefined,
+      'POST /.search on the base is not supported; use /Users/.search or /Groups/.search',
+    );
   const route = SCIM_ROUTES.find((r) => r.path.test(rest));
-  if (!route || route.allow.includes(method)) return new ScimError(404, undefined, 'There is no SCIM endpoint at this path');
+  if (!route || route.allow.includes(method))
+    return new ScimError(404, undefined, 'There is no SCIM endpoint at this path');
   const allow = route.allow.join(', ');
-  return new ScimError(405, undefined, `${method} is not allowed here; allowed: ${allow}`, { Allow: allow });
+  return new ScimError(405, undefined, `${method} is not allowed here; allowed: ${allow}`, {
+    Allow: allow,
+  });
 }

@@ -15,14 +15,16 @@ const text = (v: JsonValue | undefined, name: string): string | undefined => {
 
 const integer = (v: JsonValue | undefined, name: string): string | undefined => {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw ScimError.invalidValue(`${name} must be an integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw ScimError.invalidValue(`${name} must be an integer`);
   return String(v);
 };
 
 const names = (v: JsonValue | undefined, name: string): string | undefined => {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw ScimError.invalidValue(`${name} must be an array of attribute names`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw ScimError.invalidValue(`${name} must be an array of attribute names`);
   return v.join(',');
 };
 
@@ -30,7 +32,10 @@ const names = (v: JsonValue | undefined, name: string): string | undefined => {
 export function searchRequestQuery(body: unknown): Record<string, string | undefined> {
   if (!isObject(body)) throw ScimError.invalidSyntax('Request body must be a SearchRequest object');
   const schemas = getCI(body, 'schemas');
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SEARCH_REQUEST.toLowerCase())) {
+  if (
+    !Array.isArray(schemas) ||
+    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SEARCH_REQUEST.toLowerCase())
+  ) {
     throw ScimError.invalidSyntax(`schemas must contain ${SEARCH_REQUEST}`);
   }
   return {

@@ -19,14 +19,28 @@ export class DirectoriesService {
   }
 
   /** Sets the profile and/or the token cap (null = the service default). */
-  async update(id: string, change: { profile?: Profile; maxTokens?: number | null }): Promise<void> {
+  async update(
+    id: string,
+    change: { profile?: Profile; maxTokens?: number | null },
+  ): Promise<void> {
     await this.db.directory.upsert({ where: { id }, create: { id, ...change }, update: change });
     this.cache.delete(id);
   }
 
-  async get(id: string): Promise<{ id: string; profile: Profile; maxTokens: number | null; createdAt: Date } | undefined> {
+  async get(
+    id: string,
+  ): Promise<
+    { id: string; profile: Profile; maxTokens: number | null; createdAt: Date } | undefined
+  > {
     const d = await this.db.directory.findUnique({ where: { id } });
-    return d ? { id: d.id, profile: d.profile === 'aws' ? 'aws' : 'default', maxTokens: d.maxTokens, createdAt: d.createdAt } : undefined;
+    return d
+      ? {
+          id: d.id,
+          profile: d.profile === 'aws' ? 'aws' : 'default',
+          maxTokens: d.maxTokens,
+          createdAt: d.createdAt,
+        }
+      : undefined;
   }
 
   async profileOf(id: string): Promise<Profile> {

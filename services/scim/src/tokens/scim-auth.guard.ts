@@ -20,10 +20,12 @@ export class ScimAuthGuard implements CanActivate {
     const params = (req.params ?? {}) as Record<string, string | undefined>;
     if (params.directoryId) call.directoryId = params.directoryId;
     const header = req.headers.authorization;
-    const m = typeof header === 'string' ? /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header) : null;
+    const m =
+      typeof header === 'string' ? /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header) : null;
     if (!m) throw ScimError.unauthorized('A bearer token is required');
     const token = await this.tokens.authenticate(m[1]);
-    if (!token) throw ScimError.unauthorized('The token is invalid, expired or revoked', 'invalid_token');
+    if (!token)
+      throw ScimError.unauthorized('The token is invalid, expired or revoked', 'invalid_token');
     if (params.directoryId && params.directoryId !== token.directoryId) {
       throw ScimError.unauthorized('The token is not valid for this directory', 'invalid_token');
     }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { ScimTokenExpiring } from '@idp/contracts';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 import { PrismaService } from '../db/prisma.service';
@@ -26,7 +32,9 @@ export class TokenExpiryService implements OnApplicationBootstrap, OnModuleDestr
     private readonly db: PrismaService,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
   ) {
-    this.periodic = new Periodic('token-expiry', config.SCIM_TOKEN_CHECK_INTERVAL_MS, () => this.check());
+    this.periodic = new Periodic('token-expiry', config.SCIM_TOKEN_CHECK_INTERVAL_MS, () =>
+      this.check(),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -40,18 +48,36 @@ export class TokenExpiryService implements OnApplicationBootstrap, OnModuleDestr
   /** Returns the tokens warned about in this pass. */
   async check(now = new Date()): Promise<ExpiringToken[]> {
     const horizon = new Date(now.getTime() + this.config.SCIM_TOKEN_WARN_DAYS * DAY);
-    const expiring = await this.db.scimToken.findMany({ where: { revokedAt: null, expiresAt: { gt: now, lte: horizon } }, select: { id: true, directoryId: true, expiresAt: true } });
-    const soonest = await this.db.scimToken.groupBy({ by: ['directoryId'], where: { revokedAt: null, expiresAt: { gt: now } }, _min: { expiresAt: true } });
-    setSoonestTokenExpiry(new Map(soonest.flatMap((g) => (g._min.expiresAt ? [[g.directoryId, g._min.expiresAt.getTime()] as const] : []))));
+    const expiring = await this.db.scimToken.findMany({
+      where: { revokedAt: null, expiresAt: { gt: now, lte: horizon } },
+      select: { id: true, directoryId: true, expiresAt: true },
+    });
+    const soonest = await this.db.scimToken.groupBy({
+      by: ['directoryId'],
+      where: { revokedAt: null, expiresAt: { gt: now } },
+      _min: { expiresAt: true },
+    });
+    setSoonestTokenExpiry(
+      new Map(
+        soonest.flatMap((g) =>
+          g._min.expiresAt ? [[g.directoryId, g._min.expiresAt.getTime()] as const] : [],
+        ),
+      ),
+    );
     scimTokensExpiring.reset();
     scimTokenDaysLeft.reset();
     for (const t of expiring) {
       scimTokensExpiring.inc({ directory: t.directoryId });
-      scimTokenDaysLeft.set({ directory: t.directoryId, token_id: t.id }, Math.ceil((t.expiresAt.getTime() - now.getTime()) / DAY));
+      scimTokenDaysLeft.set(
+        { directory: t.directoryId, token_id: t.id },
+        Math.ceil((t.expiresAt.getTime() - now.getTime()) / DAY),
+      );
     }
     const warned = await this.db.$transaction(async (tx) => {
       // Claiming with UPDATE ... RETURNING means one replica warns per token per day.
-      const claimed = await tx.$queryRaw<{ id: string; directory_id: string; name: string; expires_at: Date }[]>`
+      const claimed = await tx.$queryRaw<
+        { id: string; directory_id: string; name: string; expires_at: Date }[]
+      >`
         UPDATE scim_tokens SET warned_at = ${now}
         WHERE revoked_at IS NULL AND expires_at > ${now} AND expires_at <= ${horizon}
           AND (warned_at IS NULL OR warned_at <= ${new Date(now.getTime() - DAY)})
@@ -63,10 +89,20 @@ export class TokenExpiryService implements OnApplicationBootstrap, OnModuleDestr
         expiresAt: c.expires_at.toISOString(),
         daysLeft: Math.ceil((c.expires_at.getTime() - now.getTime()) / DAY),
       }));
-      for (const t of out) await stage(tx, ScimTokenExpiring, { directoryId: t.directoryId, tokenId: t.tokenId, tokenName: t.name, expiresAt: t.expiresAt, daysLeft: t.daysLeft });
+      for (const t of out)
+        await stage(tx, ScimTokenExpiring, {
+          directoryId: t.directoryId,
+          tokenId: t.tokenId,
+          tokenName: t.name,
+          expiresAt: t.expiresAt,
+          daysLeft: t.daysLeft,
+        });
       return out;
     });
-    for (const t of warned) this.log.warn(`SCIM token ${t.tokenId} of directory ${t.directoryId} expires in ${t.daysLeft} day(s) (${t.expiresAt})`);
+    for (const t of warned)
+      this.log.warn(
+        `SCIM token ${t.tokenId} of directory ${t.directoryId} expires in ${t.daysLeft} day(s) (${t.expiresAt})`,
+      );
     return warned;
   }
 }

@@ -28,7 +28,10 @@ const LAST_USED_EVERY_MS = 60_000;
 
 @Injectable()
 export class TokensService {
-  private readonly cache = new Map<string, { t: AuthenticatedToken & { hash: string; expiresAt: number; revoked: boolean }; until: number }>();
+  private readonly cache = new Map<
+    string,
+    { t: AuthenticatedToken & { hash: string; expiresAt: number; revoked: boolean }; until: number }
+  >();
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
@@ -38,11 +41,23 @@ export class TokensService {
   ) {}
 
   /** Creates a token; the secret is returned once and never stored. */
-  async create(directoryId: string, name: string, lifetimeDays?: number, now = new Date()): Promise<{ token: string; view: TokenView }> {
+  async create(
+    directoryId: string,
+    name: string,
+    lifetimeDays?: number,
+    now = new Date(),
+  ): Promise<{ token: string; view: TokenView }> {
     await this.directories.ensure(directoryId);
-    const live = await this.db.scimToken.count({ where: { directoryId, revokedAt: null, expiresAt: { gt: now } } });
-    const cap = (await this.directories.get(directoryId))?.maxTokens ?? this.config.SCIM_MAX_TOKENS_PER_DIRECTORY;
-    if (live >= cap) throw new ConflictException(`Directory ${directoryId} already has ${live} active tokens (cap ${cap}); revoke one first`);
+    const live = await this.db.scimToken.count({
+      where: { directoryId, revokedAt: null, expiresAt: { gt: now } },
+    });
+    const cap =
+      (await this.directories.get(directoryId))?.maxTokens ??
+      this.config.SCIM_MAX_TOKENS_PER_DIRECTORY;
+    if (live >= cap)
+      throw new ConflictException(
+        `Directory ${directoryId} already has ${live} active tokens (cap ${cap}); revoke one first`,
+      );
     const secret = newTokenSecret();
     const row = await this.db.scimToken.create({
       data: {
@@ -51,21 +66,28 @@ export class TokensService {
         name,
         hash: hashToken(secret),
         createdAt: now,
-        expiresAt: new Date(now.getTime() + (lifetimeDays ?? this.config.SCIM_TOKEN_LIFETIME_DAYS) * DAY),
+        expiresAt: new Date(
+          now.getTime() + (lifetimeDays ?? this.config.SCIM_TOKEN_LIFETIME_DAYS) * DAY,
+        ),
       },
     });
     return { token: secret, view: this.view(row, now) };
   }
 
   async list(directoryId: string, now = new Date()): Promise<TokenView[]> {
-    const rows = await this.db.scimToken.findMany({ where: { directoryId }, orderBy: { createdAt: 'asc' } });
+    const rows = await this.db.scimToken.findMany({
+      where: { directoryId },
+      orderBy: { createdAt: 'asc' },
+    });
     return rows.map((r) => this.view(r, now));
   }
 
   async revoke(directoryId: string, id: string): Promise<TokenView> {
     const row = await this.db.scimToken.findFirst({ where: { id, directoryId } });
     if (!row) throw new NotFoundException(`Token ${id} not found`);
-    const updated = row.revokedAt ? row : await this.db.scimToken.update({ where: { id }, data: { revokedAt: new Date() } });
+    const updated = row.revokedAt
+      ? row
+      : await this.db.scimToken.update({ where: { id }, data: { revokedAt: new Date() } });
     this.cache.delete(row.hash);
     return this.view(updated);
   }
@@ -78,7 +100,13 @@ export class TokensService {
       const row = await this.db.scimToken.findUnique({ where: { hash } });
       if (!row) return undefined;
       hit = {
-        t: { tokenId: row.id, directoryId: row.directoryId, hash: row.hash, expiresAt: row.expiresAt.getTime(), revoked: row.revokedAt !== null },
+        t: {
+          tokenId: row.id,
+          directoryId: row.directoryId,
+          hash: row.hash,
+          expiresAt: row.expiresAt.getTime(),
+          revoked: row.revokedAt !== null,
+        },
         until: now + CACHE_MS,
       };
       this.cache.set(hash, hit);
@@ -94,10 +122,23 @@ export class TokensService {
   private touch(id: string, now: number): void {
     if ((this.lastUsedWritten.get(id) ?? 0) + LAST_USED_EVERY_MS > now) return;
     this.lastUsedWritten.set(id, now);
-    void this.db.scimToken.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(() => undefined);
+    void this.db.scimToken
+      .update({ where: { id }, data: { lastUsedAt: new Date(now) } })
+      .catch(() => undefined);
   }
 
-  private view(r: { id: string; directoryId: string; name: string; createdAt: Date; lastUsedAt: Date | null; expiresAt: Date; revokedAt: Date | null }, now = new Date()): TokenView {
+  private view(
+    r: {
+      id: string;
+      directoryId: string;
+      name: string;
+      createdAt: Date;
+      lastUsedAt: Date | null;
+      expiresAt: Date;
+      revokedAt: Date | null;
+    },
+    now = new Date(),
+  ): TokenView {
     return {
       id: r.id,
       directoryId: r.directoryId,

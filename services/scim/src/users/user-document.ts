@@ -13,7 +13,16 @@ export interface UserColumns {
   emailsLower: string[];
 }
 
-const MULTI = ['emails', 'phoneNumbers', 'ims', 'photos', 'addresses', 'entitlements', 'roles', 'x509Certificates'];
+const MULTI = [
+  'emails',
+  'phoneNumbers',
+  'ims',
+  'photos',
+  'addresses',
+  'entitlements',
+  'roles',
+  'x509Certificates',
+];
 
 /** Entra sends booleans as "True"/"False" in PATCH; anything else non-boolean is refused. */
 export function toBoolean(v: JsonValue | undefined, what: string): boolean | undefined {
@@ -36,13 +45,17 @@ export function normaliseUser(input: JsonObject): JsonObject {
   const doc = cloneJson(input);
   for (const k of ['id', 'meta', 'groups']) deleteCI(doc, k);
   const userName = getCI(doc, 'userName');
-  if (typeof userName !== 'string' || userName.trim() === '') throw ScimError.invalidValue('userName is required and must be a non-empty string');
+  if (typeof userName !== 'string' || userName.trim() === '')
+    throw ScimError.invalidValue('userName is required and must be a non-empty string');
   if (userName.length > 512) throw ScimError.invalidValue('userName is too long');
   const ext = getCI(doc, 'externalId');
-  if (ext !== undefined && ext !== null && typeof ext !== 'string') throw ScimError.invalidValue('externalId must be a string');
-  if (typeof ext === 'string' && ext.length > 512) throw ScimError.invalidValue('externalId is too long');
+  if (ext !== undefined && ext !== null && typeof ext !== 'string')
+    throw ScimError.invalidValue('externalId must be a string');
+  if (typeof ext === 'string' && ext.length > 512)
+    throw ScimError.invalidValue('externalId is too long');
   const dn = getCI(doc, 'displayName');
-  if (dn !== undefined && dn !== null && typeof dn !== 'string') throw ScimError.invalidValue('displayName must be a string');
+  if (dn !== undefined && dn !== null && typeof dn !== 'string')
+    throw ScimError.invalidValue('displayName must be a string');
   const activeKey = keyCI(doc, 'active');
   if (activeKey) {
     const a = doc[activeKey];
@@ -61,7 +74,8 @@ export function normaliseUser(input: JsonObject): JsonObject {
     for (const el of arr) {
       if (!isObject(el)) continue;
       const value = getCI(el, 'value');
-      if (m === 'emails' && typeof value === 'string' && value.length > 512) throw ScimError.invalidValue('An email value is too long');
+      if (m === 'emails' && typeof value === 'string' && value.length > 512)
+        throw ScimError.invalidValue('An email value is too long');
       const pk = keyCI(el, 'primary');
       if (pk) el[pk] = toBoolean(el[pk], `${m}.primary`) as boolean;
     }
@@ -69,12 +83,17 @@ export function normaliseUser(input: JsonObject): JsonObject {
   // A null extension is an absent one (RFC 7643 §2.5 "unassigned"); anything else but an object is refused.
   const entKey = keyCI(doc, URN.enterprise);
   if (entKey !== undefined && doc[entKey] === null) delete doc[entKey];
-  else if (entKey !== undefined && !isObject(doc[entKey])) throw ScimError.invalidValue(`${URN.enterprise} must be an object`);
+  else if (entKey !== undefined && !isObject(doc[entKey]))
+    throw ScimError.invalidValue(`${URN.enterprise} must be an object`);
   const name = getCI(doc, 'name');
-  if (name !== undefined && name !== null && !isObject(name)) throw ScimError.invalidValue('name must be an object');
-  const schemas = Array.isArray(doc.schemas) ? doc.schemas.filter((s): s is string => typeof s === 'string') : [];
+  if (name !== undefined && name !== null && !isObject(name))
+    throw ScimError.invalidValue('name must be an object');
+  const schemas = Array.isArray(doc.schemas)
+    ? doc.schemas.filter((s): s is string => typeof s === 'string')
+    : [];
   const want = [URN.user, ...(keyCI(doc, URN.enterprise) ? [URN.enterprise] : [])];
-  for (const w of want) if (!schemas.some((s) => s.toLowerCase() === w.toLowerCase())) schemas.push(w);
+  for (const w of want)
+    if (!schemas.some((s) => s.toLowerCase() === w.toLowerCase())) schemas.push(w);
   doc.schemas = schemas;
   return doc;
 }

@@ -16,7 +16,13 @@ export function toUserResource(row: ScimUser, baseUrl: string, groups?: GroupRef
   // Rows written before a null extension was normalised away on write: it reads as absent.
   const ext = keyCI(res, URN.enterprise);
   if (ext !== undefined && !isObject(res[ext])) delete res[ext];
-  if (groups?.length) res.groups = groups.map((g) => ({ value: g.id, $ref: `${baseUrl}/Groups/${g.id}`, display: g.displayName, type: 'direct' }));
+  if (groups?.length)
+    res.groups = groups.map((g) => ({
+      value: g.id,
+      $ref: `${baseUrl}/Groups/${g.id}`,
+      display: g.displayName,
+      type: 'direct',
+    }));
   delete res.password;
   res.meta = meta('User', `${baseUrl}/Users/${row.id}`, row.createdAt, row.updatedAt, row.version);
   return res;

@@ -1,4 +1,16 @@
-import { Body, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { attrList, parseListQuery } from '../scim/list-query';
 import { Scim, type ScimContext } from '../scim/request-context';
@@ -24,20 +36,37 @@ export class UsersController {
   @HttpCode(200)
   @ScimJson()
   search(@Scim() ctx: ScimContext, @Body() body: unknown): Promise<ListResult> {
-    return this.users.list(ctx, parseListQuery(searchRequestQuery(body), ctx.profile, this.users.maxPage));
+    return this.users.list(
+      ctx,
+      parseListQuery(searchRequestQuery(body), ctx.profile, this.users.maxPage),
+    );
   }
 
   @Get(':id')
   @ScimJson()
-  async get(@Scim() ctx: ScimContext, @Param('id') id: string, @Query() q: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
-    const res = await this.users.get(ctx, id, attrList(one(q.attributes)), attrList(one(q.excludedAttributes)));
+  async get(
+    @Scim() ctx: ScimContext,
+    @Param('id') id: string,
+    @Query() q: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JsonObject> {
+    const res = await this.users.get(
+      ctx,
+      id,
+      attrList(one(q.attributes)),
+      attrList(one(q.excludedAttributes)),
+    );
     return etag(reply, res);
   }
 
   @Post()
   @HttpCode(201)
   @ScimJson()
-  async create(@Scim() ctx: ScimContext, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
+  async create(
+    @Scim() ctx: ScimContext,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JsonObject> {
     const res = await this.users.create(ctx, body);
     void reply.header('Location', (res.meta as { location: string }).location);
     return etag(reply, res);
@@ -45,19 +74,35 @@ export class UsersController {
 
   @Put(':id')
   @ScimJson()
-  async replace(@Scim() ctx: ScimContext, @Param('id') id: string, @Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
+  async replace(
+    @Scim() ctx: ScimContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JsonObject> {
     return etag(reply, await this.users.replace(ctx, id, body, ifMatch));
   }
 
   @Patch(':id')
   @ScimJson()
-  async patch(@Scim() ctx: ScimContext, @Param('id') id: string, @Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonObject> {
+  async patch(
+    @Scim() ctx: ScimContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JsonObject> {
     return etag(reply, await this.users.patch(ctx, id, body, ifMatch));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Scim() ctx: ScimContext, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+  async remove(
+    @Scim() ctx: ScimContext,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
     await this.users.delete(ctx, id, ifMatch);
   }
 }
@@ -67,4 +112,3 @@ export function etag(reply: FastifyReply, res: JsonObject): JsonObject {
   if (v) void reply.header('ETag', v);
   return res;
 }
-

@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ScimGroupUpdated, ScimUserCreated, ScimUserDeactivated, ScimUserDeleted, ScimUserReactivated, ScimUserUpdated } from '@idp/contracts';
+import {
+  ScimGroupUpdated,
+  ScimUserCreated,
+  ScimUserDeactivated,
+  ScimUserDeleted,
+  ScimUserReactivated,
+  ScimUserUpdated,
+} from '@idp/contracts';
 import { InjectPool } from '@idp/service-kit';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -34,7 +41,8 @@ export interface ListResult {
   nextCursor?: string;
 }
 
-const uniqueness = (userName: string) => ScimError.uniqueness(`userName ${userName} is already taken`);
+const uniqueness = (userName: string) =>
+  ScimError.uniqueness(`userName ${userName} is already taken`);
 
 /**
  * Users. The hot paths (lookups, create, PATCH) are single SQL statements on the service pool: the
@@ -59,8 +67,20 @@ export class UsersService {
     return doc;
   }
 
-  private event(ctx: ScimContext, contract: typeof ScimUserCreated, id: string, cols: UserColumns): OutboxRow {
-    return outboxRow(contract, { directoryId: ctx.directoryId, requestId: ctx.requestId, userId: id, externalId: cols.externalId, userName: cols.userName, active: cols.active });
+  private event(
+    ctx: ScimContext,
+    contract: typeof ScimUserCreated,
+    id: string,
+    cols: UserColumns,
+  ): OutboxRow {
+    return outboxRow(contract, {
+      directoryId: ctx.directoryId,
+      requestId: ctx.requestId,
+      userId: id,
+      externalId: cols.externalId,
+      userName: cols.userName,
+      active: cols.active,
+    });
   }
 
   async create(ctx: ScimContext, body: unknown): Promise<JsonObject> {
@@ -77,7 +97,21 @@ export class UsersService {
          RETURNING ${USER_RETURNING}),
        ev AS (INSERT INTO outbox (id, subject, payload, trace_context) SELECT $10, $11, $12::jsonb, $13::jsonb FROM ins)
        SELECT * FROM ins`,
-      [id, ctx.directoryId, cols.userName, cols.userNameLower, cols.externalId, cols.displayName, cols.active, cols.emailsLower, doc, ev.id, ev.subject, ev.payload, ev.traceContext],
+      [
+        id,
+        ctx.directoryId,
+        cols.userName,
+        cols.userNameLower,
+        cols.externalId,
+        cols.displayName,
+        cols.active,
+        cols.emailsLower,
+        doc,
+        ev.id,
+        ev.subject,
+        ev.payload,
+        ev.traceContext,
+      ],
     );
     if (!row) throw uniqueness(cols.userName);
     ctx.call.resourceId = row.id;
@@ -86,7 +120,11 @@ export class UsersService {
 
   private async find(ctx: ScimContext, id: string): Promise<ScimUser> {
     if (!validId(id)) throw ScimError.notFound('User', id);
-    const [row] = await rows<ScimUser>(this.pool, `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2`, [id, ctx.directoryId]);
+    const [row] = await rows<ScimUser>(
+      this.pool,
+      `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2`,
+      [id, ctx.directoryId],
+    );
     if (!row) throw ScimError.notFound('User', id);
     return row;
   }
@@ -99,20 +137,34 @@ export class UsersService {
       'SELECT m.user_id, g.id, g.display_name FROM scim_memberships m JOIN scim_groups g ON g.id = m.group_id WHERE m.user_id = ANY($1::text[]) ORDER BY g.display_name_lower, g.id',
       [userIds],
     );
-    for (const r of found) out.set(r.user_id, [...(out.get(r.user_id) ?? []), { id: r.id, displayName: r.display_name }]);
+    for (const r of found)
+      out.set(r.user_id, [
+        ...(out.get(r.user_id) ?? []),
+        { id: r.id, displayName: r.display_name },
+      ]);
     return out;
   }
 
-  async get(ctx: ScimContext, id: string, attributes?: string[], excluded?: string[]): Promise<JsonObject> {
+  async get(
+    ctx: ScimContext,
+    id: string,
+    attributes?: string[],
+    excluded?: string[],
+  ): Promise<JsonObject> {
     ctx.call.resourceId = id;
     const row = await this.find(ctx, id);
-    const groups = wants('groups', USER_SCHEMA, attributes, excluded) ? (await this.groupsOf([id])).get(id) : undefined;
+    const groups = wants('groups', USER_SCHEMA, attributes, excluded)
+      ? (await this.groupsOf([id])).get(id)
+      : undefined;
     return project(toUserResource(row, ctx.baseUrl, groups), USER_SCHEMA, attributes, excluded);
   }
 
   async list(ctx: ScimContext, q: ListQuery): Promise<ListResult> {
     const b = new SqlBuilder();
-    const where = [`u.directory_id = ${b.add(ctx.directoryId)}`, ...(q.filter ? [userFilterSql(q.filter, ctx.profile, b)] : [])];
+    const where = [
+      `u.directory_id = ${b.add(ctx.directoryId)}`,
+      ...(q.filter ? [userFilterSql(q.filter, ctx.profile, b)] : []),
+    ];
     const cursorMode = q.cursor !== undefined;
     // One statement for the page and the total (window count); a separate count only when the page is empty past the start.
     const countParams = [...b.params];
@@ -125,26 +177,50 @@ export class UsersService {
     let total = withTotal[0]?.total ?? 0;
     // After a cursor the window only counts the rest; an empty page past the start counts nothing.
     if (cursorMode || (withTotal.length === 0 && q.startIndex > 1)) {
-      total = (await rows<{ n: number }>(this.pool, `SELECT count(*)::int AS n FROM scim_users u WHERE ${where.join(' AND ')}`, countParams))[0].n;
+      total = (
+        await rows<{ n: number }>(
+          this.pool,
+          `SELECT count(*)::int AS n FROM scim_users u WHERE ${where.join(' AND ')}`,
+          countParams,
+        )
+      )[0].n;
     }
-    const found: ScimUser[] = (q.count === 0 ? [] : withTotal).map(({ total: _t, ...r }) => r as ScimUser);
+    const found: ScimUser[] = (q.count === 0 ? [] : withTotal).map(
+      ({ total: _t, ...r }) => r as ScimUser,
+    );
     // groups are returned in lists only when asked for: loading them for every page costs a join per page.
-    const groups = q.attributes && wants('groups', USER_SCHEMA, q.attributes) ? await this.groupsOf(found.map((r) => r.id)) : undefined;
+    const groups =
+      q.attributes && wants('groups', USER_SCHEMA, q.attributes)
+        ? await this.groupsOf(found.map((r) => r.id))
+        : undefined;
     const out: ListResult = {
       schemas: [URN.listResponse],
       totalResults: total,
       itemsPerPage: found.length,
       startIndex: cursorMode ? 1 : q.startIndex,
-      Resources: found.map((r) => project(toUserResource(r, ctx.baseUrl, groups?.get(r.id)), USER_SCHEMA, q.attributes, q.excludedAttributes)),
+      Resources: found.map((r) =>
+        project(
+          toUserResource(r, ctx.baseUrl, groups?.get(r.id)),
+          USER_SCHEMA,
+          q.attributes,
+          q.excludedAttributes,
+        ),
+      ),
     };
-    if (cursorMode && found.length === q.count && found.length > 0) out.nextCursor = encodeCursor(found[found.length - 1].id);
+    if (cursorMode && found.length === q.count && found.length > 0)
+      out.nextCursor = encodeCursor(found[found.length - 1].id);
     return out;
   }
 
   /** Writes a new document under the optimistic version check, with its event, in one statement. */
   private async write(ctx: ScimContext, cur: ScimUser, doc: JsonObject): Promise<ScimUser> {
     const cols = userColumns(doc);
-    const contract = cur.active && !cols.active ? ScimUserDeactivated : !cur.active && cols.active ? ScimUserReactivated : ScimUserUpdated;
+    const contract =
+      cur.active && !cols.active
+        ? ScimUserDeactivated
+        : !cur.active && cols.active
+          ? ScimUserReactivated
+          : ScimUserUpdated;
     const ev = this.event(ctx, contract, cur.id, cols);
     try {
       const [row] = await rows<ScimUser>(
@@ -157,7 +233,21 @@ export class UsersService {
            RETURNING ${USER_RETURNING}),
          ev AS (INSERT INTO outbox (id, subject, payload, trace_context) SELECT $10, $11, $12::jsonb, $13::jsonb FROM up)
          SELECT * FROM up`,
-        [cur.id, cur.version, cols.userName, cols.userNameLower, cols.externalId, cols.displayName, cols.active, cols.emailsLower, doc, ev.id, ev.subject, ev.payload, ev.traceContext],
+        [
+          cur.id,
+          cur.version,
+          cols.userName,
+          cols.userNameLower,
+          cols.externalId,
+          cols.displayName,
+          cols.active,
+          cols.emailsLower,
+          doc,
+          ev.id,
+          ev.subject,
+          ev.payload,
+          ev.traceContext,
+        ],
       );
       if (!row) throw new VersionConflict();
       return row;
@@ -167,7 +257,12 @@ export class UsersService {
     }
   }
 
-  async replace(ctx: ScimContext, id: string, body: unknown, ifMatch?: string | string[]): Promise<JsonObject> {
+  async replace(
+    ctx: ScimContext,
+    id: string,
+    body: unknown,
+    ifMatch?: string | string[],
+  ): Promise<JsonObject> {
     ctx.call.resourceId = id;
     const doc = this.prepare(ctx, body);
     const row = await withRetry(async () => {
@@ -178,7 +273,12 @@ export class UsersService {
     return toUserResource(row, ctx.baseUrl);
   }
 
-  async patch(ctx: ScimContext, id: string, body: unknown, ifMatch?: string | string[]): Promise<JsonObject> {
+  async patch(
+    ctx: ScimContext,
+    id: string,
+    body: unknown,
+    ifMatch?: string | string[],
+  ): Promise<JsonObject> {
     ctx.call.resourceId = id;
     const ops = parsePatchRequest(body);
     if (ctx.profile === 'aws') checkAwsUserPatch(patchTargets(ops, USER_SCHEMA));
@@ -195,7 +295,11 @@ export class UsersService {
   async delete(ctx: ScimContext, id: string, ifMatch?: string | string[]): Promise<void> {
     ctx.call.resourceId = id;
     await inTransaction(this.pool, async (c) => {
-      const [cur] = await rows<ScimUser>(c, `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2 FOR UPDATE`, [id, ctx.directoryId]);
+      const [cur] = await rows<ScimUser>(
+        c,
+        `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2 FOR UPDATE`,
+        [id, ctx.directoryId],
+      );
       if (!cur) throw ScimError.notFound('User', id);
       checkIfMatch(ifMatch, cur.version);
       // Memberships go with the user (FK cascade); each affected group reports the removal.
@@ -206,12 +310,27 @@ export class UsersService {
       );
       await c.query('DELETE FROM scim_users WHERE id = $1', [id]);
       const events = [
-        this.event(ctx, ScimUserDeleted, id, { ...userColumns(cur.data as JsonObject), active: cur.active }),
+        this.event(ctx, ScimUserDeleted, id, {
+          ...userColumns(cur.data as JsonObject),
+          active: cur.active,
+        }),
         ...groups.map((g) =>
-          outboxRow(ScimGroupUpdated, { directoryId: ctx.directoryId, requestId: ctx.requestId, groupId: g.id, externalId: g.external_id, displayName: g.display_name, membersAdded: [], membersRemoved: [id] }),
+          outboxRow(ScimGroupUpdated, {
+            directoryId: ctx.directoryId,
+            requestId: ctx.requestId,
+            groupId: g.id,
+            externalId: g.external_id,
+            displayName: g.display_name,
+            membersAdded: [],
+            membersRemoved: [id],
+          }),
         ),
       ];
-      for (const e of events) await c.query('INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3::jsonb, $4::jsonb)', [e.id, e.subject, e.payload, e.traceContext]);
+      for (const e of events)
+        await c.query(
+          'INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3::jsonb, $4::jsonb)',
+          [e.id, e.subject, e.payload, e.traceContext],
+        );
     });
   }
 }

@@ -17,8 +17,15 @@ export class LocalEntra {
     e.key = privateKey;
     e.jwk = { ...(await exportJWK(publicKey)), kid: 'k1', use: 'sig' };
     e.server = createServer((req, res) => {
-      const send = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.url === `/${e.tenantId}/v2.0/.well-known/openid-configuration`) return send({ issuer: e.issuer, jwks_uri: `${e.base}/${e.tenantId}/discovery/v2.0/keys`, token_endpoint: `${e.base}/token`, authorization_endpoint: `${e.base}/authorize` });
+      const send = (body: unknown) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.url === `/${e.tenantId}/v2.0/.well-known/openid-configuration`)
+        return send({
+          issuer: e.issuer,
+          jwks_uri: `${e.base}/${e.tenantId}/discovery/v2.0/keys`,
+          token_endpoint: `${e.base}/token`,
+          authorization_endpoint: `${e.base}/authorize`,
+        });
       if (req.url === `/${e.tenantId}/discovery/v2.0/keys`) return send({ keys: [e.jwk] });
       res.writeHead(404).end();
     });
@@ -38,7 +45,16 @@ export class LocalEntra {
   appToken(audience: string, roles: string[]): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const oid = randomUUID();
-    return new SignJWT({ ver: '2.0', tid: this.tenantId, oid, sub: oid, azp: randomUUID(), azpacr: '2', idtyp: 'app', roles })
+    return new SignJWT({
+      ver: '2.0',
+      tid: this.tenantId,
+      oid,
+      sub: oid,
+      azp: randomUUID(),
+      azpacr: '2',
+      idtyp: 'app',
+      roles,
+    })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'k1' })
       .setIssuer(this.issuer)
       .setAudience(audience)

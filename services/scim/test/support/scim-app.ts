@@ -23,20 +23,43 @@ export interface ScimTestApp {
   databaseUrl: string;
   /** A directory with a token; `profile` 'aws' switches the directory's compatibility profile. */
   directory(id: string, profile?: 'default' | 'aws'): Promise<string>;
-  request(method: string, url: string, o?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<Reply>;
+  request(
+    method: string,
+    url: string,
+    o?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string },
+  ): Promise<Reply>;
   close(): Promise<void>;
 }
 
-export async function startScim(env: Record<string, string> = {}, o: { background?: boolean; shared?: { pg: TestPostgres; nats: TestNatsServer } } = {}): Promise<ScimTestApp> {
-  const [pg, nats] = o.shared ? [o.shared.pg, o.shared.nats] : await Promise.all([startPostgres(), startNats()]);
+export async function startScim(
+  env: Record<string, string> = {},
+  o: { background?: boolean; shared?: { pg: TestPostgres; nats: TestNatsServer } } = {},
+): Promise<ScimTestApp> {
+  const [pg, nats] = o.shared
+    ? [o.shared.pg, o.shared.nats]
+    : await Promise.all([startPostgres(), startNats()]);
   const databaseUrl = await pg.createDatabase();
-  const config = loadScimConfig({ DATABASE_URL: databaseUrl, NATS_URL: nats.url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'silent', SCIM_OUTBOX_INTERVAL_MS: '50', ...env });
-  const app = await createApp(AppModule.forRoot(config, { background: o.background ?? false }), { service: 'scim', logLevel: 'silent', ...scimAppOptions });
+  const config = loadScimConfig({
+    DATABASE_URL: databaseUrl,
+    NATS_URL: nats.url,
+    MIGRATE_ON_START: 'true',
+    LOG_LEVEL: 'silent',
+    SCIM_OUTBOX_INTERVAL_MS: '50',
+    ...env,
+  });
+  const app = await createApp(AppModule.forRoot(config, { background: o.background ?? false }), {
+    service: 'scim',
+    logLevel: 'silent',
+    ...scimAppOptions,
+  });
   configureScimApp(app, config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const request: ScimTestApp['request'] = async (method, url, r = {}) => {
-    const headers: Record<string, string> = { ...(r.token ? { authorization: `Bearer ${r.token}` } : {}), ...r.headers };
+    const headers: Record<string, string> = {
+      ...(r.token ? { authorization: `Bearer ${r.token}` } : {}),
+      ...r.headers,
+    };
     let payload: string | undefined = r.raw;
     if (r.body !== undefined) {
       payload = JSON.stringify(r.body);

@@ -37,11 +37,15 @@ export class AssertionCache {
   constructor(private readonly o: AssertionCacheOptions) {}
 
   /** The held assertion for `key` while usable, else the one being signed, else a new one from `sign`. */
-  async take(key: string, sign: () => Promise<{ jwt: string; keyId: string }>): Promise<HeldAssertion> {
+  async take(
+    key: string,
+    sign: () => Promise<{ jwt: string; keyId: string }>,
+  ): Promise<HeldAssertion> {
     let slot = this.slots.get(key);
     if (!slot) this.slots.set(key, (slot = {}));
     let held = slot.held;
-    if (!held || this.o.now() >= held.usableUntil) held = await (slot.signing ??= this.sign(key, slot, sign));
+    if (!held || this.o.now() >= held.usableUntil)
+      held = await (slot.signing ??= this.sign(key, slot, sign));
     held.presentations++;
     return held;
   }
@@ -54,7 +58,11 @@ export class AssertionCache {
     if (!slot.signing) this.slots.delete(key);
   }
 
-  private sign(key: string, slot: Slot, sign: () => Promise<{ jwt: string; keyId: string }>): Promise<HeldAssertion> {
+  private sign(
+    key: string,
+    slot: Slot,
+    sign: () => Promise<{ jwt: string; keyId: string }>,
+  ): Promise<HeldAssertion> {
     // Measured from before signing, so the margin holds however long Key Vault took.
     const startedAt = this.o.now();
     const done = (): void => {
@@ -63,7 +71,12 @@ export class AssertionCache {
     };
     return sign().then(
       (a) => {
-        const held: HeldAssertion = { jwt: a.jwt, keyId: a.keyId, usableUntil: startedAt + this.o.lifetimeMs - this.o.safetyMarginMs, presentations: 0 };
+        const held: HeldAssertion = {
+          jwt: a.jwt,
+          keyId: a.keyId,
+          usableUntil: startedAt + this.o.lifetimeMs - this.o.safetyMarginMs,
+          presentations: 0,
+        };
         slot.held = held;
         done();
         return held;

@@ -23,12 +23,28 @@ const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64ur
  * PS256 with `x5t#S256` is the form Microsoft documents now; RS256 with `x5t` (SHA-1) is the
  * legacy form some registrations still need.
  */
-export async function buildClientAssertion(i: AssertionInput, signer: DigestSigner): Promise<string> {
+export async function buildClientAssertion(
+  i: AssertionInput,
+  signer: DigestSigner,
+): Promise<string> {
   const now = i.nowSeconds ?? Math.floor(Date.now() / 1000);
-  const lifetime = Math.min(i.lifetimeSeconds ?? MAX_ASSERTION_LIFETIME_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS);
+  const lifetime = Math.min(
+    i.lifetimeSeconds ?? MAX_ASSERTION_LIFETIME_SECONDS,
+    MAX_ASSERTION_LIFETIME_SECONDS,
+  );
   const header =
-    i.algorithm === 'PS256' ? { alg: 'PS256', typ: 'JWT', 'x5t#S256': i.certificate.x5tS256 } : { alg: 'RS256', typ: 'JWT', x5t: i.certificate.x5t };
-  const claims = { aud: i.audience, iss: i.clientId, sub: i.clientId, jti: randomUUID(), nbf: now, iat: now, exp: now + lifetime };
+    i.algorithm === 'PS256'
+      ? { alg: 'PS256', typ: 'JWT', 'x5t#S256': i.certificate.x5tS256 }
+      : { alg: 'RS256', typ: 'JWT', x5t: i.certificate.x5t };
+  const claims = {
+    aud: i.audience,
+    iss: i.clientId,
+    sub: i.clientId,
+    jti: randomUUID(),
+    nbf: now,
+    iat: now,
+    exp: now + lifetime,
+  };
   const signingInput = `${b64url(header)}.${b64url(claims)}`;
   const digest = createHash('sha256').update(signingInput).digest();
   const signature = await signer.sign(i.certificate.keyId, i.algorithm, digest);

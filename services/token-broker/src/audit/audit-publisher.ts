@@ -1,5 +1,16 @@
-import { activeTraceContext, contractHeaders, TokensIssued, type EventOf, type TraceContext } from '@idp/contracts';
-import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  activeTraceContext,
+  contractHeaders,
+  TokensIssued,
+  type EventOf,
+  type TraceContext,
+} from '@idp/contracts';
+import {
+  createInbox,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
 import { createHash, randomUUID } from 'node:crypto';
 
 export interface Issuance {
@@ -19,12 +30,21 @@ export const AUDIT_ACK_TIMEOUT_MS = 5000;
 export function tokenIdHash(accessToken: string): string {
   let id: string | undefined;
   try {
-    const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-    id = typeof payload.uti === 'string' ? payload.uti : typeof payload.jti === 'string' ? payload.jti : undefined;
+    const payload = JSON.parse(
+      Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as Record<string, unknown>;
+    id =
+      typeof payload.uti === 'string'
+        ? payload.uti
+        : typeof payload.jti === 'string'
+          ? payload.jti
+          : undefined;
   } catch {
     id = undefined;
   }
-  return createHash('sha256').update(id ?? accessToken).digest('hex');
+  return createHash('sha256')
+    .update(id ?? accessToken)
+    .digest('hex');
 }
 
 const dec = new TextDecoder();
@@ -64,7 +84,9 @@ export class AuditPublisher {
   ) {
     this.ackPrefix = `${createInbox(inboxPrefix)}.`;
     // An error here (e.g. a permissions violation) ends the subscription: unacked events then time out as failures.
-    this.acks = nc.subscribe(`${this.ackPrefix}*`, { callback: (err, msg) => (err ? this.onFailure(err) : this.acked(msg)) });
+    this.acks = nc.subscribe(`${this.ackPrefix}*`, {
+      callback: (err, msg) => (err ? this.onFailure(err) : this.acked(msg)),
+    });
     this.sweep = setInterval(() => this.expire(Date.now() - AUDIT_ACK_TIMEOUT_MS), 1000);
     this.sweep.unref();
   }
@@ -115,7 +137,10 @@ export class AuditPublisher {
     this.awaiting.set(n, now);
     try {
       // Nats-Msg-Id as js.publish's msgID sets it: JetStream drops a duplicate of the same event.
-      this.nc.publish(TokensIssued.subject, enc.encode(JSON.stringify(event)), { reply: `${this.ackPrefix}${n}`, headers: contractHeaders(TokensIssued, { 'Nats-Msg-Id': eventId }, trace) });
+      this.nc.publish(TokensIssued.subject, enc.encode(JSON.stringify(event)), {
+        reply: `${this.ackPrefix}${n}`,
+        headers: contractHeaders(TokensIssued, { 'Nats-Msg-Id': eventId }, trace),
+      });
     } catch (e) {
       this.awaiting.delete(n);
       this.onFailure(e);

@@ -1,4 +1,9 @@
-export type BrokerErrorCode = 'unauthorized' | 'unknown_registration' | 'upstream_unavailable' | 'upstream_rejected' | 'bad_request';
+export type BrokerErrorCode =
+  | 'unauthorized'
+  | 'unknown_registration'
+  | 'upstream_unavailable'
+  | 'upstream_rejected'
+  | 'bad_request';
 
 /** An error a caller may see: a code, a safe message and Entra's AADSTS code when there is one. */
 export class BrokerError extends Error {
@@ -26,7 +31,10 @@ export class RetryableError extends Error {
 }
 
 /** Retry-After as seconds or an HTTP date; undefined when absent or unparsable. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now = Date.now(),
+): number | undefined {
   if (!value) return undefined;
   const s = Number(value);
   if (Number.isFinite(s) && s >= 0) return s * 1000;

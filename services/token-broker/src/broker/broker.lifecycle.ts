@@ -1,4 +1,10 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { InjectNats, natsConnectionOptions, ReadinessRegistry } from '@idp/service-kit';
 import type { Service } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -30,8 +36,12 @@ export class BrokerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     const credential = createKeyVaultCredential(this.c);
-    const kv = { disableChallengeResourceVerification: this.c.KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION };
-    if (kv.disableChallengeResourceVerification) this.log.warn('KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION is on: development only');
+    const kv = {
+      disableChallengeResourceVerification:
+        this.c.KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION,
+    };
+    if (kv.disableChallengeResourceVerification)
+      this.log.warn('KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION is on: development only');
     const certificates = new CertificateReader(this.c.KEY_VAULT_URL, credential, kv);
     this.broker = createBroker({
       doc: this.c.brokerDoc,
@@ -47,8 +57,15 @@ export class BrokerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
       refreshMarginMs: this.c.REFRESH_MARGIN_SECONDS * 1000,
       nc: this.nc,
       // The prefix service-kit opened the connection with (per NATS user): the broker may subscribe there only.
-      inboxPrefix: natsConnectionOptions({ url: this.c.NATS_URL, user: this.c.NATS_USER, name: 'token-broker' }).inboxPrefix,
-      onRefreshError: (_key, e) => this.log.warn(`background refresh failed, serving the cached token meanwhile: ${e instanceof Error ? e.message : 'error'}`),
+      inboxPrefix: natsConnectionOptions({
+        url: this.c.NATS_URL,
+        user: this.c.NATS_USER,
+        name: 'token-broker',
+      }).inboxPrefix,
+      onRefreshError: (_key, e) =>
+        this.log.warn(
+          `background refresh failed, serving the cached token meanwhile: ${e instanceof Error ? e.message : 'error'}`,
+        ),
     });
     // Readiness: Key Vault must have answered once (every registration's certificate read).
     this.readiness.register('keyvault', async () => {

@@ -50,7 +50,24 @@ export function createBroker(p: BrokerParts): Broker {
       p.onRefreshError?.(key, e);
     },
   });
-  const source = new TokenSource({ certificates: p.certificates, signer: p.signer, authorityHost: p.authorityHost, retry: p.retry, metrics, fetch: p.fetch, sleep: p.sleep, now: p.now });
-  const audit = new AuditPublisher(p.nc, p.inboxPrefix ?? '_INBOX', () => metrics.auditFailures.inc());
-  return { broker: new TokenBroker(policy, cache, source, audit, metrics), cache, audit, policy, metrics };
+  const source = new TokenSource({
+    certificates: p.certificates,
+    signer: p.signer,
+    authorityHost: p.authorityHost,
+    retry: p.retry,
+    metrics,
+    fetch: p.fetch,
+    sleep: p.sleep,
+    now: p.now,
+  });
+  const audit = new AuditPublisher(p.nc, p.inboxPrefix ?? '_INBOX', () =>
+    metrics.auditFailures.inc(),
+  );
+  return {
+    broker: new TokenBroker(policy, cache, source, audit, metrics),
+    cache,
+    audit,
+    policy,
+    metrics,
+  };
 }

@@ -13,7 +13,12 @@ export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Exponential backoff with full jitter, never shorter than the server's Retry-After. */
-export function backoffDelay(attempt: number, p: RetryPolicy, retryAfterMs?: number, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  p: RetryPolicy,
+  retryAfterMs?: number,
+  random = Math.random,
+): number {
   const exp = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** attempt);
   const jittered = exp / 2 + random() * (exp / 2);
   return Math.max(jittered, retryAfterMs ?? 0);
@@ -23,7 +28,12 @@ export function backoffDelay(attempt: number, p: RetryPolicy, retryAfterMs?: num
  * Runs `op`, retrying RetryableErrors within their budget; once spent, callers get
  * `upstream_unavailable` (with the AADSTS code if Entra gave one).
  */
-export async function withRetry<T>(op: () => Promise<T>, p: RetryPolicy, sleep: Sleep = realSleep, onRetry?: (e: RetryableError) => void): Promise<T> {
+export async function withRetry<T>(
+  op: () => Promise<T>,
+  p: RetryPolicy,
+  sleep: Sleep = realSleep,
+  onRetry?: (e: RetryableError) => void,
+): Promise<T> {
   let upstream = 0;
   let replication = 0;
   for (let attempt = 0; ; attempt++) {
@@ -31,7 +41,10 @@ export async function withRetry<T>(op: () => Promise<T>, p: RetryPolicy, sleep: 
       return await op();
     } catch (e) {
       if (!(e instanceof RetryableError)) throw e;
-      const budgetLeft = e.kind === 'not_replicated' ? replication++ < p.replicationRetries : upstream++ < p.upstreamRetries;
+      const budgetLeft =
+        e.kind === 'not_replicated'
+          ? replication++ < p.replicationRetries
+          : upstream++ < p.upstreamRetries;
       if (!budgetLeft) throw new BrokerError('upstream_unavailable', e.message, e.aadsts);
       onRetry?.(e);
       await sleep(backoffDelay(attempt, p, e.retryAfterMs));

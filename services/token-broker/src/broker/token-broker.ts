@@ -25,17 +25,29 @@ export class TokenBroker {
   async acquire(caller: string, registration: string, scope: string): Promise<IssuedToken> {
     try {
       const r = this.policy.registration(registration);
-      if (!r) throw new BrokerError('unknown_registration', `no registration named ${registration}`);
-      if (!this.policy.allows(caller, registration, scope)) throw new BrokerError('unauthorized', `${caller} may not request ${scope} with ${registration}`);
+      if (!r)
+        throw new BrokerError('unknown_registration', `no registration named ${registration}`);
+      if (!this.policy.allows(caller, registration, scope))
+        throw new BrokerError(
+          'unauthorized',
+          `${caller} may not request ${scope} with ${registration}`,
+        );
       const key = `${r.tenantId.toLowerCase()}|${r.clientId.toLowerCase()}|${scope.toLowerCase()}`;
       const { token, cache } = await this.cache.get(key, () => this.source.fetch(r, scope));
       if (cache === 'hit') this.metrics.hit();
       else this.metrics.miss();
-      const issued = { accessToken: token.accessToken, expiresOn: Math.floor(token.expiresOn / 1000), cache };
+      const issued = {
+        accessToken: token.accessToken,
+        expiresOn: Math.floor(token.expiresOn / 1000),
+        cache,
+      };
       this.audit.record({ caller, registration, scope, ...issued });
       return issued;
     } catch (e) {
-      const err = e instanceof BrokerError ? e : new BrokerError('upstream_unavailable', 'token acquisition failed');
+      const err =
+        e instanceof BrokerError
+          ? e
+          : new BrokerError('upstream_unavailable', 'token acquisition failed');
       this.metrics.errors.inc({ code: err.code, aadsts: err.aadsts ?? '' });
       throw err;
     }

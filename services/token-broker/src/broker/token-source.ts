@@ -1,5 +1,8 @@
 import { AssertionCache, type HeldAssertion } from '../assertion/assertion-cache';
-import { buildClientAssertion, MAX_ASSERTION_LIFETIME_SECONDS } from '../assertion/client-assertion';
+import {
+  buildClientAssertion,
+  MAX_ASSERTION_LIFETIME_SECONDS,
+} from '../assertion/client-assertion';
 import type { FetchedToken } from '../cache/token-cache';
 import { redeemAssertion, tokenEndpointFor, type FetchLike } from '../entra/token-endpoint';
 import type { CertificateReader } from '../keyvault/certificate-reader';
@@ -34,7 +37,11 @@ export class TokenSource {
 
   constructor(private readonly d: TokenSourceDeps) {
     this.now = d.now ?? Date.now;
-    this.assertions = new AssertionCache({ lifetimeMs: MAX_ASSERTION_LIFETIME_SECONDS * 1000, safetyMarginMs: ASSERTION_SAFETY_MARGIN_SECONDS * 1000, now: this.now });
+    this.assertions = new AssertionCache({
+      lifetimeMs: MAX_ASSERTION_LIFETIME_SECONDS * 1000,
+      safetyMarginMs: ASSERTION_SAFETY_MARGIN_SECONDS * 1000,
+      now: this.now,
+    });
   }
 
   fetch(r: Registration, scope: string): Promise<FetchedToken> {
@@ -49,14 +56,28 @@ export class TokenSource {
     );
   }
 
-  private async attempt(r: Registration, scope: string, endpoint: string, key: string): Promise<FetchedToken> {
+  private async attempt(
+    r: Registration,
+    scope: string,
+    endpoint: string,
+    key: string,
+  ): Promise<FetchedToken> {
     for (let fresh = false; ; fresh = true) {
       const assertion = await this.assertions.take(key, () => this.sign(r, endpoint));
       const startedAt = this.now();
       try {
-        const t = await timed(this.d.metrics.tokenEndpointSeconds, () => redeemAssertion({ endpoint, clientId: r.clientId, scope, assertion: assertion.jwt }, this.d.fetch));
+        const t = await timed(this.d.metrics.tokenEndpointSeconds, () =>
+          redeemAssertion(
+            { endpoint, clientId: r.clientId, scope, assertion: assertion.jwt },
+            this.d.fetch,
+          ),
+        );
         this.assertions.retire(key, assertion); // spent: a strict server refuses its jti from now on
-        return { accessToken: t.accessToken, expiresOn: startedAt + t.expiresIn * 1000, keyId: assertion.keyId };
+        return {
+          accessToken: t.accessToken,
+          expiresOn: startedAt + t.expiresIn * 1000,
+          keyId: assertion.keyId,
+        };
       } catch (e) {
         // Unreachable, 5xx, 429, not replicated yet: the assertion stays good for the retry.
         if (!(e instanceof BrokerError)) throw e;
@@ -71,7 +92,10 @@ export class TokenSource {
     // The certificate's current version on every signing, so a rotation is picked up with the next assertion.
     const certificate = await this.d.certificates.current(r.certificateName);
     const jwt = await timed(this.d.metrics.signSeconds, () =>
-      buildClientAssertion({ clientId: r.clientId, audience: endpoint, certificate, algorithm: r.assertionAlgorithm }, this.d.signer),
+      buildClientAssertion(
+        { clientId: r.clientId, audience: endpoint, certificate, algorithm: r.assertionAlgorithm },
+        this.d.signer,
+      ),
     );
     return { jwt, keyId: certificate.keyId };
   }

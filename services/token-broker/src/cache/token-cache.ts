@@ -76,7 +76,12 @@ export class TokenCache {
   }
 
   snapshot(): Array<{ key: string; expiresOn?: number; keyId?: string; refreshAt: number }> {
-    return [...this.entries].map(([key, e]) => ({ key, expiresOn: e.value?.expiresOn, keyId: e.value?.keyId, refreshAt: e.refreshAt }));
+    return [...this.entries].map(([key, e]) => ({
+      key,
+      expiresOn: e.value?.expiresOn,
+      keyId: e.value?.keyId,
+      refreshAt: e.refreshAt,
+    }));
   }
 
   private usable(t: FetchedToken, now: number): boolean {
@@ -108,7 +113,9 @@ export class TokenCache {
       },
       (err: unknown) => {
         e.inflight = undefined;
-        throw err instanceof BrokerError ? err : new BrokerError('upstream_unavailable', 'token acquisition failed');
+        throw err instanceof BrokerError
+          ? err
+          : new BrokerError('upstream_unavailable', 'token acquisition failed');
       },
     );
     e.inflight = p;

@@ -15,13 +15,28 @@ export interface PolicyReaderOptions {
   scope: string;
 }
 
-export async function readPolicy(o: PolicyReaderOptions, policyNumber: string): Promise<{ status: number; body: unknown }> {
-  const nc = await connect({ servers: o.natsUrl.split(','), user: o.natsUser, pass: o.natsPassword, name: 'policy-reader', inboxPrefix: `_INBOX.${o.natsUser}` });
+export async function readPolicy(
+  o: PolicyReaderOptions,
+  policyNumber: string,
+): Promise<{ status: number; body: unknown }> {
+  const nc = await connect({
+    servers: o.natsUrl.split(','),
+    user: o.natsUser,
+    pass: o.natsPassword,
+    name: 'policy-reader',
+    inboxPrefix: `_INBOX.${o.natsUser}`,
+  });
   try {
     const tokens = new TokenBrokerClient(nc, o.natsUser);
-    const res = await fetch(`${o.policyApiUrl.replace(/\/+$/, '')}/policies/${encodeURIComponent(policyNumber)}`, {
-      headers: { authorization: await tokens.authorization(o.registration, o.scope), accept: 'application/json' },
-    });
+    const res = await fetch(
+      `${o.policyApiUrl.replace(/\/+$/, '')}/policies/${encodeURIComponent(policyNumber)}`,
+      {
+        headers: {
+          authorization: await tokens.authorization(o.registration, o.scope),
+          accept: 'application/json',
+        },
+      },
+    );
     return { status: res.status, body: await res.json().catch(() => null) };
   } finally {
     await nc.close();
@@ -33,7 +48,9 @@ async function main(): Promise<number> {
   const e = process.env;
   const missing = ['NATS_URL', 'NATS_USER', 'POLICY_API_URL'].filter((k) => !e[k]);
   if (!number || missing.length > 0) {
-    console.error(`usage: policy-reader <policy-number>${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
+    console.error(
+      `usage: policy-reader <policy-number>${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
+    );
     return 2;
   }
   try {
@@ -52,7 +69,11 @@ async function main(): Promise<number> {
     return r.status === 200 ? 0 : 1;
   } catch (err) {
     // Never print the token; the broker's code (and AADSTS) is what an operator needs.
-    console.error(err instanceof TokenBrokerError ? `token broker refused: ${err.message}` : `failed: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(
+      err instanceof TokenBrokerError
+        ? `token broker refused: ${err.message}`
+        : `failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
     return 1;
   }
 }

@@ -8,7 +8,10 @@ export interface RedeemedToken {
   expiresIn: number;
 }
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<Response>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<Response>;
 
 /** `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` for an authority host. */
 export function tokenEndpointFor(authorityHost: string, tenantId: string): string {
@@ -16,9 +19,14 @@ export function tokenEndpointFor(authorityHost: string, tenantId: string): strin
 }
 
 /** The AADSTS code of an Entra error body: `error_codes[0]`, else parsed from the description. */
-export function aadstsOf(body: { error_codes?: unknown; error_description?: unknown }): string | undefined {
-  if (Array.isArray(body.error_codes) && typeof body.error_codes[0] === 'number') return `AADSTS${body.error_codes[0]}`;
-  const m = typeof body.error_description === 'string' ? /AADSTS\d+/.exec(body.error_description) : null;
+export function aadstsOf(body: {
+  error_codes?: unknown;
+  error_description?: unknown;
+}): string | undefined {
+  if (Array.isArray(body.error_codes) && typeof body.error_codes[0] === 'number')
+    return `AADSTS${body.error_codes[0]}`;
+  const m =
+    typeof body.error_description === 'string' ? /AADSTS\d+/.exec(body.error_description) : null;
   return m?.[0];
 }
 
@@ -52,14 +60,30 @@ export async function redeemAssertion(
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (res.ok && typeof json.access_token === 'string' && json.access_token.length > 0) {
     const expiresIn = Number(json.expires_in);
-    return { accessToken: json.access_token, expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3599 };
+    return {
+      accessToken: json.access_token,
+      expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3599,
+    };
   }
   const aadsts = aadstsOf(json);
   const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
-  if (res.status === 429) throw new RetryableError('Entra throttled the token request', 'throttled', retryAfter, aadsts);
-  if (res.status >= 500 || res.ok) throw new RetryableError(`Entra token endpoint unavailable (${res.status})`, 'unavailable', retryAfter, aadsts);
+  if (res.status === 429)
+    throw new RetryableError('Entra throttled the token request', 'throttled', retryAfter, aadsts);
+  if (res.status >= 500 || res.ok)
+    throw new RetryableError(
+      `Entra token endpoint unavailable (${res.status})`,
+      'unavailable',
+      retryAfter,
+      aadsts,
+    );
   // The app registration has not reached this tenant's replicas yet: worth a few tries.
-  if (aadsts === 'AADSTS700016') throw new RetryableError('application not found in the tenant (yet)', 'not_replicated', retryAfter, aadsts);
+  if (aadsts === 'AADSTS700016')
+    throw new RetryableError(
+      'application not found in the tenant (yet)',
+      'not_replicated',
+      retryAfter,
+      aadsts,
+    );
   const error = typeof json.error === 'string' ? json.error : 'invalid_request';
   throw new BrokerError('upstream_rejected', `Entra refused the token request: ${error}`, aadsts);
 }

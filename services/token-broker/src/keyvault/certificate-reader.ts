@@ -42,7 +42,8 @@ export class CertificateReader {
     } catch (e) {
       throw classifyKeyVaultError(e, `reading certificate ${name}`);
     }
-    if (!cert.cer || !cert.keyId || !cert.properties.version) throw classifyKeyVaultError(new Error('incomplete'), `reading certificate ${name}`);
+    if (!cert.cer || !cert.keyId || !cert.properties.version)
+      throw classifyKeyVaultError(new Error('incomplete'), `reading certificate ${name}`);
     const der = Buffer.from(cert.cer);
     return {
       name,

@@ -8,7 +8,11 @@ import {
 import type { TokenCredential } from '@azure/identity';
 import type { TokenBrokerEnv } from '../config';
 
-const MICROSOFT_AUTHORITIES = ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn'];
+const MICROSOFT_AUTHORITIES = [
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+];
 
 /**
  * How the broker reaches Key Vault. On the cluster: workload identity (the AKS webhook injects
@@ -18,7 +22,11 @@ const MICROSOFT_AUTHORITIES = ['login.microsoftonline.com', 'login.microsoftonli
  */
 export function createKeyVaultCredential(c: TokenBrokerEnv): TokenCredential {
   if (c.AZURE_CREDENTIAL === 'developer') {
-    return new ChainedTokenCredential(new AzureCliCredential(), new AzureDeveloperCliCredential(), new AzurePowerShellCredential());
+    return new ChainedTokenCredential(
+      new AzureCliCredential(),
+      new AzureDeveloperCliCredential(),
+      new AzurePowerShellCredential(),
+    );
   }
   const authorityHost = c.AZURE_AUTHORITY_HOST;
   return new WorkloadIdentityCredential({
@@ -27,6 +35,8 @@ export function createKeyVaultCredential(c: TokenBrokerEnv): TokenCredential {
     tokenFilePath: c.AZURE_FEDERATED_TOKEN_FILE,
     authorityHost,
     // Instance discovery asks Microsoft about the authority: only meaningful for Microsoft's own hosts.
-    disableInstanceDiscovery: authorityHost !== undefined && !MICROSOFT_AUTHORITIES.includes(new URL(authorityHost).hostname),
+    disableInstanceDiscovery:
+      authorityHost !== undefined &&
+      !MICROSOFT_AUTHORITIES.includes(new URL(authorityHost).hostname),
   });
 }

@@ -13,8 +13,18 @@ export class BrokerMetrics {
 
   constructor(registry: Registry = defaultRegistry) {
     const registers = [registry];
-    this.requests = new Counter({ name: 'token_broker_issued_total', help: 'Tokens handed to callers, by cache hit or miss', labelNames: ['cache'], registers });
-    this.errors = new Counter({ name: 'token_broker_errors_total', help: 'Refused or failed token requests by error code (and AADSTS code)', labelNames: ['code', 'aadsts'], registers });
+    this.requests = new Counter({
+      name: 'token_broker_issued_total',
+      help: 'Tokens handed to callers, by cache hit or miss',
+      labelNames: ['cache'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'token_broker_errors_total',
+      help: 'Refused or failed token requests by error code (and AADSTS code)',
+      labelNames: ['code', 'aadsts'],
+      registers,
+    });
     this.signSeconds = new Histogram({
       name: 'token_broker_keyvault_sign_seconds',
       help: 'Latency of Key Vault sign operations for client assertions',
@@ -27,8 +37,17 @@ export class BrokerMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.upstreamRetries = new Counter({ name: 'token_broker_upstream_retries_total', help: 'Retries against Key Vault or Entra, by reason', labelNames: ['kind'], registers });
-    this.auditFailures = new Counter({ name: 'token_broker_audit_publish_failures_total', help: 'Audit events that could not be published to JetStream', registers });
+    this.upstreamRetries = new Counter({
+      name: 'token_broker_upstream_retries_total',
+      help: 'Retries against Key Vault or Entra, by reason',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.auditFailures = new Counter({
+      name: 'token_broker_audit_publish_failures_total',
+      help: 'Audit events that could not be published to JetStream',
+      registers,
+    });
     this.refreshFailures = new Counter({
       name: 'token_broker_refresh_failures_total',
       help: 'Background refreshes of cached tokens that failed (the cached token is served until it expires)',

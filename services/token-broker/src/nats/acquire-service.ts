@@ -1,4 +1,11 @@
-import { contractHeaders, parseRequest, respond, traceContextOf, TokensAcquire, type ReplyOf } from '@idp/contracts';
+import {
+  contractHeaders,
+  parseRequest,
+  respond,
+  traceContextOf,
+  TokensAcquire,
+  type ReplyOf,
+} from '@idp/contracts';
 import { withMessageSpan } from '@idp/service-kit';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -22,9 +29,16 @@ export const QUEUE_GROUP = 'token-broker';
 
 type Reply = ReplyOf<typeof TokensAcquire>;
 /** The subject template, not the caller's subject: span names and attributes stay low-cardinality. */
-const SPAN_ATTRIBUTES = { 'messaging.destination.template': ACQUIRE_SUBJECT_WILDCARD, 'messaging.operation.type': 'process' };
+const SPAN_ATTRIBUTES = {
+  'messaging.destination.template': ACQUIRE_SUBJECT_WILDCARD,
+  'messaging.operation.type': 'process',
+};
 
-export async function startAcquireService(nc: NatsConnection, broker: TokenBroker, version: string): Promise<Service> {
+export async function startAcquireService(
+  nc: NatsConnection,
+  broker: TokenBroker,
+  version: string,
+): Promise<Service> {
   // A NATS micro-service: discoverable through $SRV.PING/INFO/STATS.token-broker.
   const service = await new Svcm(nc).add({
     name: SERVICE_NAME,
@@ -35,15 +49,22 @@ export async function startAcquireService(nc: NatsConnection, broker: TokenBroke
   const replies = new TokenReplies();
   service.addEndpoint('acquire', {
     subject: ACQUIRE_SUBJECT_WILDCARD,
-    metadata: { contract: `${TokensAcquire.name}.v${TokensAcquire.version}`, caller: 'last subject token = NATS user' },
+    metadata: {
+      contract: `${TokensAcquire.name}.v${TokensAcquire.version}`,
+      caller: 'last subject token = NATS user',
+    },
     handler: (err, msg) => {
       if (err) return;
       // handle() answers every request itself; this only guards against a bug leaving one unanswered.
       // A SERVER span, child of the caller's (W3C context in the request headers); Key Vault and
       // Entra calls below are its children. Without tracing this is a direct call.
-      withMessageSpan('server', TokensAcquire.subject, traceContextOf(msg.headers), SPAN_ATTRIBUTES, () => handle(msg, broker, replies)).catch(() =>
-        msg.respondError(500, 'internal error'),
-      );
+      withMessageSpan(
+        'server',
+        TokensAcquire.subject,
+        traceContextOf(msg.headers),
+        SPAN_ATTRIBUTES,
+        () => handle(msg, broker, replies),
+      ).catch(() => msg.respondError(500, 'internal error'));
     },
   });
   return service;
@@ -62,8 +83,14 @@ async function handle(msg: ServiceMsg, broker: TokenBroker, replies: TokenReplie
       if (msg.reply) msg.respond(replies.encode(t), { headers: REPLY_HEADERS });
       return;
     } catch (e) {
-      const be = e instanceof BrokerError ? e : new BrokerError('upstream_unavailable', 'token acquisition failed');
-      reply = { ok: false, error: { code: be.code, message: be.message, ...(be.aadsts ? { aadsts: be.aadsts } : {}) } };
+      const be =
+        e instanceof BrokerError
+          ? e
+          : new BrokerError('upstream_unavailable', 'token acquisition failed');
+      reply = {
+        ok: false,
+        error: { code: be.code, message: be.message, ...(be.aadsts ? { aadsts: be.aadsts } : {}) },
+      };
     }
   }
   // Refusals: rare, validated against the reply schema on the way out.
@@ -87,7 +114,12 @@ class TokenReplies {
   encode(t: IssuedToken): Uint8Array {
     const known = this.byToken.get(t.accessToken);
     if (known?.expiresOn === t.expiresOn) return known.bytes;
-    const reply: Extract<Reply, { ok: true }> = { ok: true, accessToken: t.accessToken, tokenType: 'Bearer', expiresOn: t.expiresOn };
+    const reply: Extract<Reply, { ok: true }> = {
+      ok: true,
+      accessToken: t.accessToken,
+      tokenType: 'Bearer',
+      expiresOn: t.expiresOn,
+    };
     const bytes = this.encoder.encode(JSON.stringify(reply));
     if (this.byToken.size >= MAX_REMEMBERED_REPLIES) this.byToken.clear();
     this.byToken.set(t.accessToken, { expiresOn: t.expiresOn, bytes });

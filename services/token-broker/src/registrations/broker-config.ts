@@ -3,8 +3,14 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** A NATS subject token: no dots, wildcards or whitespace (the caller name ends a subject). */
-const subjectToken = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or - (a single NATS subject token)');
-const defaultScope = z.string().min(1).max(300).regex(/\/\.default$/, 'must be a resource `.default` scope');
+const subjectToken = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or - (a single NATS subject token)');
+const defaultScope = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/\/\.default$/, 'must be a resource `.default` scope');
 
 export const Registration = z.object({
   /** Name callers use in `tokens.acquire`. */
@@ -19,7 +25,10 @@ export const Registration = z.object({
 });
 export type Registration = z.infer<typeof Registration>;
 
-export const CallerGrant = z.object({ registration: subjectToken, scopes: z.array(defaultScope).min(1) });
+export const CallerGrant = z.object({
+  registration: subjectToken,
+  scopes: z.array(defaultScope).min(1),
+});
 export type CallerGrant = z.infer<typeof CallerGrant>;
 
 export const BrokerConfigDoc = z
@@ -31,25 +40,40 @@ export const BrokerConfigDoc = z
   .superRefine((d, ctx) => {
     const names = new Set<string>();
     d.registrations.forEach((r, i) => {
-      if (names.has(r.name)) ctx.addIssue({ code: 'custom', path: ['registrations', i, 'name'], message: `duplicate registration ${r.name}` });
+      if (names.has(r.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['registrations', i, 'name'],
+          message: `duplicate registration ${r.name}`,
+        });
       names.add(r.name);
     });
     for (const [caller, grants] of Object.entries(d.callers)) {
       grants.forEach((g, i) => {
-        if (!names.has(g.registration)) ctx.addIssue({ code: 'custom', path: ['callers', caller, i, 'registration'], message: `unknown registration ${g.registration}` });
+        if (!names.has(g.registration))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['callers', caller, i, 'registration'],
+            message: `unknown registration ${g.registration}`,
+          });
       });
     }
   });
 export type BrokerConfigDoc = z.infer<typeof BrokerConfigDoc>;
 
 /** Reads the registrations/policy document from TOKEN_BROKER_CONFIG (JSON) or TOKEN_BROKER_CONFIG_FILE. */
-export function loadBrokerConfigDoc(c: { TOKEN_BROKER_CONFIG?: string; TOKEN_BROKER_CONFIG_FILE?: string }): BrokerConfigDoc {
+export function loadBrokerConfigDoc(c: {
+  TOKEN_BROKER_CONFIG?: string;
+  TOKEN_BROKER_CONFIG_FILE?: string;
+}): BrokerConfigDoc {
   const variable = c.TOKEN_BROKER_CONFIG ? 'TOKEN_BROKER_CONFIG' : 'TOKEN_BROKER_CONFIG_FILE';
   let raw: string;
   try {
     raw = c.TOKEN_BROKER_CONFIG ?? readFileSync(c.TOKEN_BROKER_CONFIG_FILE ?? '', 'utf8');
   } catch (e) {
-    throw new ConfigError([`${variable}: cannot read file (${(e as NodeJS.ErrnoException).code ?? 'error'})`]);
+    throw new ConfigError([
+      `${variable}: cannot read file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    ]);
   }
   let json: unknown;
   try {
@@ -58,6 +82,9 @@ export function loadBrokerConfigDoc(c: { TOKEN_BROKER_CONFIG?: string; TOKEN_BRO
     throw new ConfigError([`${variable}: is not valid JSON`]);
   }
   const r = BrokerConfigDoc.safeParse(json);
-  if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${variable}: ${i.path.join('.') || '(root)'}: ${i.message}`));
+  if (!r.success)
+    throw new ConfigError(
+      r.error.issues.map((i) => `${variable}: ${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
   return r.data;
 }

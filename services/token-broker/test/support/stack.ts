@@ -19,15 +19,39 @@ import { KeyVaultSigner } from '../../src/keyvault/key-signer';
 import { BrokerMetrics } from '../../src/metrics/broker-metrics';
 import { startAcquireService } from '../../src/nats/acquire-service';
 import type { BrokerConfigDoc } from '../../src/registrations/broker-config';
-import { BROKER_INBOX_PREFIX, BROKER_USER, callerPassword, natsAuthorization, type Caller } from './nats-users';
+import {
+  BROKER_INBOX_PREFIX,
+  BROKER_USER,
+  callerPassword,
+  natsAuthorization,
+  type Caller,
+} from './nats-users';
 import { CERTIFICATE, CLAIMS_SCOPE, ids, POLICY_SCOPE, POLICY_SCOPE_BY_ID } from './seed';
 
 export const brokerDoc: BrokerConfigDoc = {
   registrations: [
     // Cross-tenant: the daemon app lives in fabrikam; the policy API (and its app role grant) in contoso.
-    { name: 'policy-daemon', tenantId: ids.contoso, clientId: ids.daemon, certificateName: CERTIFICATE, assertionAlgorithm: 'PS256' },
-    { name: 'policy-daemon-legacy', tenantId: ids.contoso, clientId: ids.daemon, certificateName: CERTIFICATE, assertionAlgorithm: 'RS256' },
-    { name: 'northwind-claims', tenantId: ids.northwind, clientId: ids.daemon, certificateName: CERTIFICATE, assertionAlgorithm: 'PS256' },
+    {
+      name: 'policy-daemon',
+      tenantId: ids.contoso,
+      clientId: ids.daemon,
+      certificateName: CERTIFICATE,
+      assertionAlgorithm: 'PS256',
+    },
+    {
+      name: 'policy-daemon-legacy',
+      tenantId: ids.contoso,
+      clientId: ids.daemon,
+      certificateName: CERTIFICATE,
+      assertionAlgorithm: 'RS256',
+    },
+    {
+      name: 'northwind-claims',
+      tenantId: ids.northwind,
+      clientId: ids.daemon,
+      certificateName: CERTIFICATE,
+      assertionAlgorithm: 'PS256',
+    },
   ],
   callers: {
     'policy-reader': [
@@ -79,8 +103,24 @@ export async function startStack(): Promise<Stack> {
       TOKEN_BROKER_CONFIG: JSON.stringify(brokerDoc),
       ...extra,
     }),
-    connectAs: async (user) => track(await connect({ servers: nats.url, user, pass: callerPassword(user), inboxPrefix: `_INBOX.${user}` })),
-    connectBroker: async () => track(await connect({ servers: nats.url, user: BROKER_USER.user, pass: BROKER_USER.password, inboxPrefix: BROKER_INBOX_PREFIX })),
+    connectAs: async (user) =>
+      track(
+        await connect({
+          servers: nats.url,
+          user,
+          pass: callerPassword(user),
+          inboxPrefix: `_INBOX.${user}`,
+        }),
+      ),
+    connectBroker: async () =>
+      track(
+        await connect({
+          servers: nats.url,
+          user: BROKER_USER.user,
+          pass: BROKER_USER.password,
+          inboxPrefix: BROKER_INBOX_PREFIX,
+        }),
+      ),
     async stop() {
       await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
       await nats.dispose();
@@ -132,11 +172,22 @@ export const entraUnreachable = (): never => {
   throw new TypeError('fetch failed');
 };
 
-export const entraError = (status: number, code?: number, headers: Record<string, string> = {}): Response =>
-  new Response(JSON.stringify({ error: status >= 500 ? 'temporarily_unavailable' : 'invalid_request', error_description: code ? `AADSTS${code}: simulated.` : 'simulated', ...(code ? { error_codes: [code] } : {}) }), {
-    status,
-    headers: { 'content-type': 'application/json', ...headers },
-  });
+export const entraError = (
+  status: number,
+  code?: number,
+  headers: Record<string, string> = {},
+): Response =>
+  new Response(
+    JSON.stringify({
+      error: status >= 500 ? 'temporarily_unavailable' : 'invalid_request',
+      error_description: code ? `AADSTS${code}: simulated.` : 'simulated',
+      ...(code ? { error_codes: [code] } : {}),
+    }),
+    {
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+    },
+  );
 
 export interface InProcessBroker extends Broker {
   tap: EntraTap;
@@ -149,7 +200,10 @@ export interface InProcessBroker extends Broker {
 }
 
 /** The broker wired as in production (real SDKs, Key Vault, Entra, NATS) with a movable clock. */
-export async function startInProcessBroker(stack: Stack, o: { retries?: number } = {}): Promise<InProcessBroker> {
+export async function startInProcessBroker(
+  stack: Stack,
+  o: { retries?: number } = {},
+): Promise<InProcessBroker> {
   const env = loadTokenBrokerConfig(stack.brokerEnv());
   const credential = createKeyVaultCredential(env);
   const kv = { disableChallengeResourceVerification: true };
@@ -160,7 +214,8 @@ export async function startInProcessBroker(stack: Stack, o: { retries?: number }
   const sleep: Sleep = async (ms) => {
     sleeps.push(ms);
     // Backoffs are recorded; only a test that needs real waiting (the vault's token bucket) waits.
-    if (control.sleepCapMs > 0) await new Promise((r) => setTimeout(r, Math.min(ms, control.sleepCapMs)));
+    if (control.sleepCapMs > 0)
+      await new Promise((r) => setTimeout(r, Math.min(ms, control.sleepCapMs)));
   };
   const nc = await stack.connectBroker();
   await ensureStreams(await jetstreamManager(nc), ['TOKENS']);
@@ -169,7 +224,12 @@ export async function startInProcessBroker(stack: Stack, o: { retries?: number }
     certificates: new CertificateReader(env.KEY_VAULT_URL, credential, kv),
     signer: new KeyVaultSigner(credential, kv),
     authorityHost: env.ENTRA_AUTHORITY_HOST,
-    retry: { upstreamRetries: o.retries ?? 4, replicationRetries: 3, baseDelayMs: 100, maxDelayMs: 2000 },
+    retry: {
+      upstreamRetries: o.retries ?? 4,
+      replicationRetries: 3,
+      baseDelayMs: 100,
+      maxDelayMs: 2000,
+    },
     refreshMarginMs: 300_000,
     nc,
     inboxPrefix: BROKER_INBOX_PREFIX,
