@@ -56,12 +56,10 @@ export async function createApp(
         error.statusCode && error.statusCode >= 400 && error.statusCode < 500
           ? error.statusCode
           : 400;
-      void reply
-        .code(status)
-        .send({
-          error: 'invalid_request',
-          message: status === 414 ? 'A URL parameter is too long' : 'The request URL is malformed',
-        });
+      void reply.code(status).send({
+        error: 'invalid_request',
+        message: status === 414 ? 'A URL parameter is too long' : 'The request URL is malformed',
+      });
     },
   });
   const fastify = adapter.getInstance();

@@ -17,6 +17,7 @@ import { ReadinessRegistry } from './health/readiness';
 import { MetricsController } from './metrics/metrics.controller';
 import { trackOutboxLag } from './metrics/outbox-lag';
 import { applyMigrations } from './migrate/migrate';
+import { OutboxWriter } from './outbox/outbox-writer';
 import { NATS_CONNECTION, NatsLifecycle, natsProvider } from './nats/nats.providers';
 
 export interface ServiceKitOptions {
@@ -100,7 +101,10 @@ export class ServiceKitModule {
       NatsLifecycle,
       ReadinessWiring,
     ];
-    const exported: Array<symbol | typeof ReadinessRegistry> = [ReadinessRegistry, NATS_CONNECTION];
+    const exported: Array<symbol | typeof ReadinessRegistry | typeof OutboxWriter> = [
+      ReadinessRegistry,
+      NATS_CONNECTION,
+    ];
     if (o.database !== false) {
       const url = o.config.DATABASE_URL;
       if (!url)
@@ -111,8 +115,9 @@ export class ServiceKitModule {
         poolProvider(() => url),
         PoolLifecycle,
         DatabaseWiring,
+        OutboxWriter,
       );
-      exported.push(PG_POOL);
+      exported.push(PG_POOL, OutboxWriter);
     }
     return {
       module: ServiceKitModule,

@@ -14,7 +14,14 @@ import {
   type EventOf,
 } from '@idp/contracts';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
-import { applyMigrations, OutboxRelay, stageEvent } from '../src';
+import { applyMigrations, OutboxRelay, OutboxWriter } from '../src';
+
+const writer = new OutboxWriter();
+const stageEvent = (
+  tx: { query(sql: string, params: unknown[]): Promise<unknown> },
+  c: typeof ScimUserCreated,
+  e: EventOf<typeof ScimUserCreated>,
+) => writer.stage(tx, c, e);
 
 const OUTBOX_SQL = `CREATE TABLE outbox (id uuid PRIMARY KEY, subject text NOT NULL, payload jsonb NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz, attempts int NOT NULL DEFAULT 0, last_error text, trace_context jsonb);`;

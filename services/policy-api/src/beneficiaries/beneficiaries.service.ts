@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PolicyBeneficiariesChanged } from '@idp/contracts';
-import { stageEvent, type OutboxQueryable } from '@idp/service-kit';
+import { OutboxWriter, prismaSql } from '@idp/service-kit';
 import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../common/api-error';
@@ -26,16 +26,14 @@ export interface ChangeContext {
   auditRequestId: string;
 }
 
-/** Runs the outbox INSERT on the Prisma transaction, so the event commits with the change. */
-const outboxOn = (tx: Prisma.TransactionClient): OutboxQueryable => ({
-  query: (sql, params) => tx.$executeRawUnsafe(sql, ...params),
-});
-
 @Injectable()
 export class BeneficiariesService {
   private readonly log = new Logger('beneficiaries');
 
-  constructor(private readonly db: PrismaService) {}
+  constructor(
+    private readonly db: PrismaService,
+    private readonly outbox: OutboxWriter,
+  ) {}
 
   /**
    * Replaces the beneficiary list if the caller's If-Match still names the current version.
@@ -81,8 +79,7 @@ export class BeneficiariesService {
           after,
         },
       });
-      await stageEvent(outboxOn(tx), PolicyBeneficiariesChanged, {
-        eventId: randomUUID(),
+      await this.outbox.stage(prismaSql(tx), PolicyBeneficiariesChanged, {
         policyNumber: current.number,
         holderOid: ctx.holder.oid,
         policyVersion: version,

@@ -1,18 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import type { EventContract, EventOf } from '@idp/contracts';
-import { stageEvent } from '@idp/service-kit';
+import type { EventContract } from '@idp/contracts';
+import { OutboxWriter, prismaSql, type NewEvent } from '@idp/service-kit';
 import type { Tx } from '../db/prisma.service';
+
+const writer = new OutboxWriter();
 
 /** Stages an event in the outbox inside the change's Prisma transaction. */
 export async function stage<C extends EventContract>(
   tx: Tx,
   contract: C,
-  event: Omit<EventOf<C>, 'eventId' | 'occurredAt'>,
+  event: NewEvent<C>,
 ): Promise<void> {
-  const q = { query: (sql: string, params: unknown[]) => tx.$executeRawUnsafe(sql, ...params) };
-  await stageEvent(q, contract, {
-    ...event,
-    eventId: randomUUID(),
-    occurredAt: new Date().toISOString(),
-  } as unknown as EventOf<C> & { eventId: string });
+  await writer.stage(prismaSql(tx), contract, event);
 }

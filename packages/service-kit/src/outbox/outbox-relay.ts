@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import {
-  activeTraceContext,
   ContractViolation,
   contractHeaders,
   encodeEvent,
@@ -14,46 +13,13 @@ import type { Pool, PoolClient } from 'pg';
 import { withMessageSpan } from '../telemetry/spans';
 
 /**
- * Transactional outbox: a service writes events into its `outbox` table in the same
- * transaction as the change, and the relay publishes them to JetStream afterwards. The
- * JetStream message id is the outbox row id, so a crash between publish and mark only
- * yields a duplicate that JetStream's dedupe window drops.
- *
- * Table (each service's migrations create it):
- *   CREATE TABLE outbox (id uuid PRIMARY KEY, subject text NOT NULL, payload jsonb NOT NULL,
- *     created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz,
- *     attempts int NOT NULL DEFAULT 0, last_error text, trace_context jsonb);
- *   CREATE INDEX outbox_pending ON outbox (created_at) WHERE published_at IS NULL;
- *
- * `trace_context` is the W3C context (traceparent, tracestate) of the request that staged the
- * row: the relay publishes the event in a PRODUCER span that is a child of it, so the event and
- * its consumers join the request's trace however much later the row is relayed.
+ * Relay of the transactional outbox (rows staged by `OutboxWriter` in the change's transaction):
+ * publishes pending rows to JetStream. The JetStream message id is the row id, so a crash between
+ * publish and mark only yields a duplicate that JetStream's dedupe window drops. Each event is
+ * published in a PRODUCER span that is a child of the request that staged the row.
  */
 const PARKED_PREFIX = 'parked: ';
 const NOT_PARKED = `(last_error IS NULL OR last_error NOT LIKE '${PARKED_PREFIX}%')`;
-
-export interface OutboxQueryable {
-  query(sql: string, params: unknown[]): Promise<unknown>;
-}
-
-/** Validates the event against its contract and stages it; call inside the change's transaction. */
-export async function stageEvent<C extends EventContract>(
-  tx: OutboxQueryable,
-  c: C,
-  event: EventOf<C> & { eventId: string },
-): Promise<void> {
-  encodeEvent(c, event); // throws ContractViolation before anything is committed
-  await tx.query(
-    'INSERT INTO outbox (id, subject, payload, trace_context) VALUES ($1, $2, $3, $4)',
-    [event.eventId, c.subject, JSON.stringify(event), outboxTraceContext()],
-  );
-}
-
-/** The `trace_context` column value for a row staged now: the active W3C context, or NULL. */
-export function outboxTraceContext(): string | null {
-  const t = activeTraceContext();
-  return t.traceparent ? JSON.stringify(t) : null;
-}
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -78,9 +44,9 @@ export class OutboxRelay {
     this.stopped = false;
     const tick = async (): Promise<void> => {
       await this.flush().catch(() => undefined);
-      if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs ?? 250);
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.o.intervalMs ?? 250);
     };
-    this.timer = setTimeout(tick, 0);
+    this.timer = setTimeout(() => void tick(), 0);
   }
 
   async stop(): Promise<void> {
@@ -194,13 +160,11 @@ export class OutboxRelay {
       'messaging.message.id': id,
     };
     return withMessageSpan('producer', `publish ${c.subject}`, staged, attributes, (trace) =>
-      this.o
-        .js()
-        .publish(c.subject, data, {
-          msgID: id,
-          headers: contractHeaders(c, {}, trace),
-          timeout: 2000,
-        }),
+      this.o.js().publish(c.subject, data, {
+        msgID: id,
+        headers: contractHeaders(c, {}, trace),
+        timeout: 2000,
+      }),
     );
   }
 }
