@@ -22,10 +22,9 @@ const esmOnly = [
   '@electric-sql',
 ];
 
-/** @type {import('jest').Config} */
-module.exports = {
+/** What every project (tier) of every workspace shares. */
+const project = {
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   transform: {
     '^.+\\.(t|j|mj|cj)s$': [
       require.resolve('@swc/jest'),
@@ -41,5 +40,38 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+};
+
+/**
+ * Test tiers, one Jest project each (`jest --selectProjects unit`):
+ * - unit: no processes, sockets or databases; the whole tier answers in seconds;
+ * - integration: real PostgreSQL / NATS / dev-azure started by the test on free ports;
+ * - e2e: browser journeys, the local stack, the chart and images.
+ * A workspace keeps each tier's specs under test/<tier>/ (override `dirs` where it does not).
+ */
+const TIERS = ['unit', 'integration', 'e2e'];
+
+/**
+ * @param {{ dirs?: Partial<Record<'unit' | 'integration' | 'e2e', string[]>>, moduleNameMapper?: Record<string, string> }} [o]
+ * @returns {import('jest').Config}
+ */
+function tiers(o = {}) {
+  return {
+    testTimeout: 30000,
+    projects: TIERS.map((tier) => ({
+      ...project,
+      displayName: tier,
+      testMatch: (o.dirs?.[tier] ?? [`test/${tier}`]).map((d) => `<rootDir>/${d}/**/*.spec.ts`),
+      ...(o.moduleNameMapper ? { moduleNameMapper: o.moduleNameMapper } : {}),
+    })),
+  };
+}
+
+/** @type {import('jest').Config} The flat preset (every spec of src/ and test/), until a workspace uses `tiers`. */
+module.exports = {
+  ...project,
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   testTimeout: 30000,
 };
+module.exports.tiers = tiers;
+module.exports.project = project;

@@ -64,7 +64,8 @@ export class TokenBrokerClient {
   credential(registration: string): BrokerTokenCredential {
     return {
       getToken: async (scopes) => {
-        const scope = Array.isArray(scopes) ? scopes[0] : scopes;
+        const scope: string | undefined = Array.isArray(scopes) ? scopes[0] : scopes;
+        if (!scope) throw new TypeError('getToken needs one scope');
         const t = await this.getToken(registration, scope);
         return { token: t.accessToken, expiresOnTimestamp: t.expiresOn * 1000 };
       },

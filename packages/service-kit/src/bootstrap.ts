@@ -75,7 +75,7 @@ export async function createApp(
     reply.header('x-content-type-options', 'nosniff');
   });
   fastify.addHook('onResponse', async (req, reply) => {
-    const path = req.url.split('?')[0];
+    const path = req.url.split('?', 1)[0] ?? '';
     if (QUIET.has(path)) return;
     observeHttpRequest(
       req.method,

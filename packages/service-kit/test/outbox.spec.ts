@@ -80,7 +80,7 @@ describe('transactional outbox relay', () => {
       'SELECT trace_context FROM outbox WHERE id = $1',
       [e.eventId],
     );
-    expect(rows[0].trace_context).toEqual({ traceparent, tracestate: 'congo=t61rcWkgMzE' });
+    expect(rows[0]?.trace_context).toEqual({ traceparent, tracestate: 'congo=t61rcWkgMzE' });
     await relay.flush();
     const jsm = await jetstreamManager(nc);
     const { state } = await jsm.streams.info('SCIM');

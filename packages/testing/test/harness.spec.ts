@@ -14,7 +14,7 @@ describe('test harness', () => {
       await c.connect();
       const r = await c.query<{ v: string }>('select version() as v');
       await c.end();
-      expect(r.rows[0].v).toMatch(/PostgreSQL/);
+      expect(r.rows[0]?.v).toMatch(/PostgreSQL/);
     } finally {
       await pg.stop();
     }

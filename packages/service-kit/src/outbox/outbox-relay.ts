@@ -65,7 +65,7 @@ export class OutboxRelay {
     const r = await this.o.pool.query<{ n: string }>(
       `SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL AND ${NOT_PARKED}`,
     );
-    return Number(r.rows[0].n);
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   /** Rows that can never be published (no contract, or a payload that breaks it): kept for an operator. */
@@ -73,7 +73,7 @@ export class OutboxRelay {
     const r = await this.o.pool.query<{ n: string }>(
       `SELECT count(*)::text AS n FROM outbox WHERE published_at IS NULL AND NOT ${NOT_PARKED}`,
     );
-    return Number(r.rows[0].n);
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   private async publishPending(): Promise<number> {

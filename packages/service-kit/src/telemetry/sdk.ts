@@ -67,7 +67,7 @@ function spanProcessors(): SpanProcessor[] {
 }
 
 function untraced(path: string | undefined): boolean {
-  return UNTRACED_PATHS.has((path ?? '').split('?')[0]);
+  return UNTRACED_PATHS.has((path ?? '').split('?', 1)[0] ?? '');
 }
 
 export interface RunningTelemetry {

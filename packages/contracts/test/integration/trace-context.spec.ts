@@ -13,7 +13,7 @@ import {
   traceContextFrom,
   traceContextOf,
   TokensAcquire,
-} from '../src';
+} from '../../src';
 
 const traceparent = () =>
   `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
@@ -68,7 +68,7 @@ describe('W3C trace context in NATS headers', () => {
       trace: { traceparent: tp, tracestate: 'vendor=1' },
       keys: ['Idp-Contract', 'traceparent', 'tracestate'],
     });
-    expect(seen[1].trace).toEqual({ traceparent: explicit });
+    expect(seen[1]?.trace).toEqual({ traceparent: explicit });
   });
 
   it('a JetStream event carries the trace context it is published with', async () => {

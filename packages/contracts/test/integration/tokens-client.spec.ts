@@ -7,7 +7,7 @@ import {
   TokenBrokerError,
   tokensAcquireSubject,
   TokensAcquire,
-} from '../src';
+} from '../../src';
 
 describe('TokenBrokerClient', () => {
   let nats: TestNatsServer;

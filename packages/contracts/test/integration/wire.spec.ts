@@ -14,7 +14,7 @@ import {
   request,
   respond,
   TokensAcquire,
-} from '../src';
+} from '../../src';
 
 describe('contracts on the wire', () => {
   let nats: TestNatsServer;
