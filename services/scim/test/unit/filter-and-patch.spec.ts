@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { parseFilter } from '../src/filter/filter-parser';
-import { SqlBuilder } from '../src/db/sql';
-import type { FilterNode } from '../src/filter/filter-ast';
-import { groupFilterSql, userFilterSql } from '../src/filter/filter-to-sql';
-import type { Profile } from '../src/scim/request-context';
-import { applyPatch } from '../src/patch/apply-patch';
-import { parsePatchPath } from '../src/patch/patch-path';
-import { parsePatchRequest } from '../src/patch/patch-request';
-import { USER_SCHEMA } from '../src/scim/attribute-defs';
-import { ScimError } from '../src/scim/scim-error';
-import { normaliseUser } from '../src/users/user-document';
+import { parseFilter } from '../../src/filter/filter-parser';
+import { SqlBuilder } from '../../src/db/sql';
+import type { FilterNode } from '../../src/filter/filter-ast';
+import { groupFilterSql, userFilterSql } from '../../src/filter/filter-to-sql';
+import type { Profile } from '../../src/scim/request-context';
+import { applyPatch } from '../../src/patch/apply-patch';
+import { parsePatchPath } from '../../src/patch/patch-path';
+import { parsePatchRequest } from '../../src/patch/patch-request';
+import { USER_SCHEMA } from '../../src/scim/attribute-defs';
+import { ScimError } from '../../src/scim/scim-error';
+import { normaliseUser } from '../../src/users/user-document';
 
 const sql =
   (compile: (f: FilterNode, p: Profile, b: SqlBuilder) => string) =>

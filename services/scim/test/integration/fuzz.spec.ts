@@ -6,7 +6,7 @@ import {
   pagingParam,
   patchBody,
   userBody,
-} from './support/fuzz-arbitraries';
+} from '../support/fuzz-arbitraries';
 import {
   ENTERPRISE,
   GROUP,
@@ -14,7 +14,7 @@ import {
   USER,
   type Reply,
   type ScimTestApp,
-} from './support/scim-app';
+} from '../support/scim-app';
 
 // Property-based fuzzing of the running service (Fastify + Nest + PostgreSQL, through inject) in
 // the default (Entra) and the aws profile: no 5xx ever, every 4xx in the SCIM error schema, a

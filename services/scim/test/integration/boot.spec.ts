@@ -11,8 +11,8 @@ import {
   type TestPostgres,
 } from '@idp/testing';
 
-const entry = join(__dirname, '..', 'dist', 'main.js');
-const cli = join(__dirname, '..', 'dist', 'cli', 'admin-cli.js');
+const entry = join(__dirname, '..', '..', 'dist', 'main.js');
+const cli = join(__dirname, '..', '..', 'dist', 'cli', 'admin-cli.js');
 const run = promisify(execFile);
 
 describe('scim process', () => {

@@ -1,5 +1,5 @@
-import { PrismaService } from '../src/db/prisma.service';
-import { GROUP, patchOp, startScim, USER, type ScimTestApp } from './support/scim-app';
+import { PrismaService } from '../../src/db/prisma.service';
+import { GROUP, patchOp, startScim, USER, type ScimTestApp } from '../support/scim-app';
 
 // Entra ID's documented group requests (create, get without members, filter by displayName, patch
 // non-member attributes, add/remove members in both forms, delete) against the default profile.

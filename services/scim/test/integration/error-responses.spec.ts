@@ -1,5 +1,5 @@
-import { SCIM_ROUTES } from '../src/scim/scim-routes';
-import { startScim, USER, type Reply, type ScimTestApp } from './support/scim-app';
+import { SCIM_ROUTES } from '../../src/scim/scim-routes';
+import { startScim, USER, type Reply, type ScimTestApp } from '../support/scim-app';
 
 // Every answer under the SCIM base is in the SCIM error schema (RFC 7644 §3.12) with the SCIM content
 // type: unknown paths, methods a resource does not support (405 + Allow) and Fastify's own refusals.

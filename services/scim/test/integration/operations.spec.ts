@@ -1,13 +1,13 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CleanupService } from '../src/cleanup/cleanup.service';
-import { PrismaService } from '../src/db/prisma.service';
-import { OutboxRelayService } from '../src/events/outbox-relay.service';
-import { ProvisioningLogService } from '../src/provisioning-log/provisioning-log.service';
-import { TokenExpiryService } from '../src/tokens/token-expiry.service';
-import { TokensService } from '../src/tokens/tokens.service';
-import { LocalEntra } from './support/local-entra';
-import { GROUP, patchOp, startScim, USER, type ScimTestApp } from './support/scim-app';
+import { CleanupService } from '../../src/cleanup/cleanup.service';
+import { PrismaService } from '../../src/db/prisma.service';
+import { OutboxRelayService } from '../../src/events/outbox-relay.service';
+import { ProvisioningLogService } from '../../src/provisioning-log/provisioning-log.service';
+import { TokenExpiryService } from '../../src/tokens/token-expiry.service';
+import { TokensService } from '../../src/tokens/tokens.service';
+import { LocalEntra } from '../support/local-entra';
+import { GROUP, patchOp, startScim, USER, type ScimTestApp } from '../support/scim-app';
 
 const AUDIENCE = 'api://scim-admin';
 const DAY = 86_400_000;

@@ -1,4 +1,4 @@
-import { ENTERPRISE, startScim, USER, type ScimTestApp } from './support/scim-app';
+import { ENTERPRISE, startScim, USER, type ScimTestApp } from '../support/scim-app';
 
 // The whole RFC 7644 §3.4.2.2 filter language over HTTP on real PostgreSQL: a table of filters and
 // the users/groups each must return (operators, precedence, not, value paths, sub-attributes,

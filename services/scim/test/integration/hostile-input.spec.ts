@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { MAX_JSON_DEPTH } from '../src/scim/json-body';
+import { MAX_JSON_DEPTH } from '../../src/scim/json-body';
 import {
   ENTERPRISE,
   GROUP,
@@ -8,7 +8,7 @@ import {
   USER,
   type Reply,
   type ScimTestApp,
-} from './support/scim-app';
+} from '../support/scim-app';
 
 // Input classes that used to answer 5xx (issue 11, defect 3): deep nesting, a null extension and
 // attribute names that a plain object finds on its prototype. Each is driven over HTTP on a real

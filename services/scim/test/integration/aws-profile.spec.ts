@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { GROUP, patchOp, startScim, USER, type ScimTestApp } from './support/scim-app';
+import { GROUP, patchOp, startScim, USER, type ScimTestApp } from '../support/scim-app';
 
 // The `aws` compatibility profile reproduces IAM Identity Center's documented SCIM constraints.
 

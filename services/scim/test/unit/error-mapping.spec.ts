@@ -1,7 +1,7 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
-import { VersionConflict } from '../src/events/retry';
-import { ScimExceptionFilter } from '../src/scim/scim-exception.filter';
+import { VersionConflict } from '../../src/events/retry';
+import { ScimExceptionFilter } from '../../src/scim/scim-exception.filter';
 
 /** Renders an exception through the filter and returns what the client would get. */
 function render(exception: unknown) {

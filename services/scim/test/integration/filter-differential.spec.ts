@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { parse as oracleParse, Tester, type Filter } from 'scim2-parse-filter';
-import { ENTERPRISE, startScim, USER, type ScimTestApp } from './support/scim-app';
+import { ENTERPRISE, startScim, USER, type ScimTestApp } from '../support/scim-app';
 
 // Differential test: generated filters over generated users, answered by PostgreSQL through the
 // HTTP API and by an independent parser + in-memory evaluator (scim2-parse-filter), which must

@@ -1,4 +1,4 @@
-import { ENTERPRISE, patchOp, startScim, USER, type ScimTestApp } from './support/scim-app';
+import { ENTERPRISE, patchOp, startScim, USER, type ScimTestApp } from '../support/scim-app';
 
 // Requests as Microsoft Entra ID's provisioning service sends them (learn.microsoft.com: "Develop and
 // plan provisioning for a SCIM endpoint", request/response examples), replayed against the default profile.
