@@ -5,7 +5,7 @@
 //   DEV_AZURE_PUBLIC_URL      origin in identity URLs/issuers when an ingress or proxy fronts the
 //                             identity stand-in (e.g. https://login.identity.localtest.me)
 //   DEV_AZURE_TLS_CERT_FILE / DEV_AZURE_TLS_KEY_FILE / DEV_AZURE_CA_FILE
-//                             use this certificate instead of the dev CA's (scripts/dev-ca.mjs)
+//                             use this certificate instead of the dev CA's (src/tls/dev-ca.ts)
 //   DEV_AZURE_IDENTITY_PORT   default 9443
 //   DEV_AZURE_KEYVAULT_PORT   default 9444
 //   DEV_AZURE_DATA_DIR        default <repo>/.dev/dev-azure
@@ -113,7 +113,9 @@ async function main(): Promise<void> {
       }
     }
   }
-  out('Node clients need NODE_EXTRA_CA_CERTS=<repo>/.dev/ca/ca.pem (see scripts/with-dev-ca.mjs).');
+  out(
+    'Node clients need NODE_EXTRA_CA_CERTS=<dev CA dir>/ca.pem (node scripts/with-dev-ca.mjs <cmd> sets it).',
+  );
 
   const stop = (signal: string) => {
     out(`dev-azure: ${signal}, stopping`);

@@ -1,4 +1,5 @@
-// scripts/dev-ca.mjs and scripts/with-dev-ca.mjs.
+// The dev CA (src/tls/dev-ca.ts) and its on-disk contract with scripts/dev-ca.mjs, which
+// scripts/with-dev-ca.mjs runs: each reuses the CA and server certificate the other wrote.
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
@@ -47,6 +48,7 @@ describe('dev CA', () => {
   });
 
   it('with-dev-ca runs the command with NODE_EXTRA_CA_CERTS and forwards its exit code', async () => {
+    const before = await ensureDevCa({ dir });
     const env = { ...process.env, DEV_CA_DIR: dir };
     const ok = await run(
       process.execPath,
@@ -54,8 +56,27 @@ describe('dev CA', () => {
       { env },
     );
     expect(ok.stdout.trim()).toBe(path.join(dir, 'ca.pem'));
+    // scripts/dev-ca.mjs reused what this package wrote.
+    expect(fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8')).toBe(before.caPem);
+    expect(fs.readFileSync(path.join(dir, 'server.pem'), 'utf8')).toBe(before.certPem);
     await expect(
       run(process.execPath, [script, process.execPath, '-e', 'process.exit(7)'], { env }),
     ).rejects.toMatchObject({ code: 7 });
+  });
+
+  it('reuses a CA and server certificate that scripts/dev-ca.mjs wrote', async () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'dev-ca-test-'));
+    try {
+      const env = { ...process.env, DEV_CA_DIR: fresh };
+      await run(process.execPath, [script, process.execPath, '-e', ''], { env });
+      const caPem = fs.readFileSync(path.join(fresh, 'ca.pem'), 'utf8');
+      const certPem = fs.readFileSync(path.join(fresh, 'server.pem'), 'utf8');
+      const ours = await ensureDevCa({ dir: fresh });
+      expect(ours.caPem).toBe(caPem);
+      expect(ours.certPem).toBe(certPem);
+      expect(ours.keyPem).toBe(fs.readFileSync(path.join(fresh, 'server.key.pem'), 'utf8'));
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
   });
 });

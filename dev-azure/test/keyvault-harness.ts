@@ -15,19 +15,13 @@ import {
   type KeyVaultOptions,
   type RoleAssignment,
 } from '../src/keyvault';
+import { ensureDevCa } from '../src/tls/dev-ca';
 
 export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 
 export interface Tls {
   certPem: string;
   keyPem: string;
-}
-
-interface DevCaModule {
-  ensureDevCa(options?: {
-    dir?: string;
-    hosts?: string[];
-  }): Promise<{ caCertPath: string; certPem: string; keyPem: string }>;
 }
 
 /** Server certificate for localhost from the repo's dev CA (the CA Node trusts via NODE_EXTRA_CA_CERTS). */
@@ -37,9 +31,6 @@ export async function devTls(): Promise<Tls> {
       'NODE_EXTRA_CA_CERTS is not set: run the tests through `node ../scripts/with-dev-ca.mjs jest`.',
     );
   }
-  // A variable specifier: the script is plain ESM without type declarations.
-  const specifier = '../../scripts/dev-ca.mjs';
-  const { ensureDevCa } = (await import(specifier)) as DevCaModule;
   const { certPem, keyPem } = await ensureDevCa();
   return { certPem, keyPem };
 }
