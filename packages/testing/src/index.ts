@@ -4,3 +4,31 @@ export { startNats, type NatsServerOptions, type TestNatsServer } from './nats';
 export { startPostgres, type PostgresOptions, type TestPostgres } from './postgres';
 export { startNode, waitForHttp, type RunningProcess } from './process';
 export { callJson, type JsonCallOptions, type JsonCallResult } from './http';
+export {
+  TokenIssuer,
+  DEFAULT_B2C_FLOWS,
+  type Realm,
+  type TokenIssuerOptions,
+  type SignOptions,
+  type B2cTokenClaims,
+  type CiamTokenClaims,
+  type AppTokenClaims,
+} from './token-issuer';
+export {
+  TestKey,
+  unsignedToken,
+  tamperPayload,
+  hs256Token,
+  type TestAlg,
+  type Claims,
+} from './token-keys';
+export {
+  nowSeconds,
+  times,
+  b2cUserClaims,
+  ciamUserClaims,
+  appClaims,
+  appClaimsV1,
+  type TimeClaims,
+  type ClaimsInput,
+} from './token-claims';

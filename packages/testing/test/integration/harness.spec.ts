@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
-import { startNats, startPostgres } from '../src';
+import { startNats, startPostgres } from '../../src';
 
 describe('test harness', () => {
   it('starts a real PostgreSQL and creates isolated databases', async () => {
