@@ -69,6 +69,7 @@ test/chart checks them against the services' zod schemas.
 - name: NODE_EXTRA_CA_CERTS
   value: /etc/idp-ca/{{ $root.Values.global.caBundle.key }}
 {{- end }}
+{{- include "idp.otelEnv" (dict "root" $root "svc" $svc) }}
 {{- /* Values may refer to the release, e.g. https://{{ .Release.Name }}-dev-azure:8443. */}}
 {{- range $name, $value := $svc.env }}
 - name: {{ $name }}
