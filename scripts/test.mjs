@@ -1,26 +1,44 @@
 #!/usr/bin/env node
-// The README's test command: lint, typecheck and every workspace's tests through turbo,
-// then one closing line with the totals Jest reported across all workspaces. First the bootstrap
-// provisions every tool the tests use and, on a node older than 24, re-runs this under Node 24.
+// The README's test command. Without a tier: lint (eslint, prettier --check, knip), typecheck and
+// every tier of every workspace's tests through turbo, one workspace at a time (integration and e2e
+// specs start PostgreSQL, NATS, dev-azure and browsers). With `--tier unit|integration|e2e`: that
+// tier's tests only (`npm run test:unit` etc.); the unit tier starts nothing, so its workspaces run
+// side by side. Closes with one line of the totals Jest reported across all workspaces. First the
+// bootstrap provisions the tools the run needs and, on a node older than 24, re-runs this under Node 24.
+// Usage: node scripts/test.mjs [--tier unit|integration|e2e] [turbo args...]
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ensureTools, forTest } from './bootstrap/index.mjs';
 import { ensureDevCa } from './dev-ca.mjs';
 
+const TIERS = ['unit', 'integration', 'e2e'];
 const root = path.resolve(import.meta.dirname, '..');
-await ensureTools(forTest);
-console.log(`[test] node ${process.version} (${process.execPath})`);
+const argv = process.argv.slice(2);
+const at = argv.indexOf('--tier');
+const tier = at >= 0 ? argv[at + 1] : undefined;
+if (at >= 0 && !TIERS.includes(tier ?? '')) {
+  console.error(`usage: node scripts/test.mjs [--tier ${TIERS.join('|')}] [turbo args...]`);
+  process.exit(2);
+}
+const passThrough = at >= 0 ? [...argv.slice(0, at), ...argv.slice(at + 2)] : argv;
+
+// The unit tier needs nothing but Node 24; the others start servers and browsers.
+await ensureTools(tier === 'unit' ? ['node'] : forTest);
+console.log(`[test] node ${process.version} (${process.execPath})${tier ? `, ${tier} tier` : ''}`);
 const { caCertPath } = await ensureDevCa();
+const tasks = tier ? [`test:${tier}`] : ['lint', 'format:check', 'knip', 'typecheck', 'test'];
+const concurrency = tier === 'unit' ? Math.max(2, availableParallelism()) : 1;
 const args = [
   'turbo',
   'run',
-  'lint',
-  'typecheck',
-  'test',
-  '--concurrency=1',
+  ...tasks,
+  `--concurrency=${concurrency}`,
   '--continue',
   '--output-logs=full',
-  ...process.argv.slice(2),
+  // Side by side, each workspace's log is printed whole when it ends, not interleaved.
+  ...(concurrency > 1 ? ['--log-order=grouped'] : []),
+  ...passThrough,
 ];
 const child = spawn('npx', ['--no-install', ...args], {
   cwd: root,

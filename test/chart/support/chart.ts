@@ -163,7 +163,3 @@ export const valueSets = ['default', 'kind', 'aks'] as const;
 export function ofKind<T extends K8sObject = K8sObject>(objects: K8sObject[], kind: string): T[] {
   return objects.filter((o) => o.kind === kind) as T[];
 }
-
-export function requireBuilt(path: string): void {
-  if (!existsSync(path)) throw new Error(`${path} is missing: build first (npx turbo run build)`);
-}
