@@ -21,6 +21,13 @@ describe('Entra ID group provisioning (default profile)', () => {
   });
   afterAll(async () => s.close());
 
+  /** The id of the i-th user created above. */
+  const user = (i: number): string => {
+    const id = users[i];
+    if (id === undefined) throw new Error(`no user ${i}`);
+    return id;
+  };
+
   const createGroup = async (displayName: string, members: string[] = []) => {
     const r = await s.request('POST', '/scim/v2/Groups', {
       token,
@@ -50,20 +57,20 @@ describe('Entra ID group provisioning (default profile)', () => {
     s.request('PATCH', `/scim/v2/Groups/${id}`, { token, body: patchOp(...ops) });
 
   it('creates a group (201) with id, meta and members', async () => {
-    const g = await createGroup('Engineering', [users[0], users[1]]);
+    const g = await createGroup('Engineering', [user(0), user(1)]);
     expect(g).toMatchObject({
       displayName: 'Engineering',
       externalId: 'ext-Engineering',
       meta: { resourceType: 'Group', version: 'W/"1"' },
     });
     expect(g.members).toEqual(
-      expect.arrayContaining([expect.objectContaining({ value: users[0], display: 'Member 0' })]),
+      expect.arrayContaining([expect.objectContaining({ value: user(0), display: 'Member 0' })]),
     );
     expect(g.members).toHaveLength(2);
   });
 
   it('gets a group with excludedAttributes=members, and filters by displayName (any case), externalId, id, members', async () => {
-    const g = await createGroup('Sales Team', [users[2]]);
+    const g = await createGroup('Sales Team', [user(2)]);
     const one = await s.request('GET', `/scim/v2/Groups/${g.id}?excludedAttributes=members`, {
       token,
     });
@@ -74,9 +81,9 @@ describe('Entra ID group provisioning (default profile)', () => {
       'displayName eq "sales team"',
       'externalId eq "ext-Sales Team"',
       `id eq "${g.id}"`,
-      `id eq "${g.id}" and members eq "${users[2]}"`,
-      `members[value eq "${users[2]}"]`,
-      `members.value eq "${users[2]}"`,
+      `id eq "${g.id}" and members eq "${user(2)}"`,
+      `members[value eq "${user(2)}"]`,
+      `members.value eq "${user(2)}"`,
     ]) {
       const r = await s.request(
         'GET',
@@ -91,7 +98,7 @@ describe('Entra ID group provisioning (default profile)', () => {
     }
     const notMember = await s.request(
       'GET',
-      `/scim/v2/Groups?filter=${encodeURIComponent(`id eq "${g.id}" and members eq "${users[3]}"`)}`,
+      `/scim/v2/Groups?filter=${encodeURIComponent(`id eq "${g.id}" and members eq "${user(3)}"`)}`,
       { token },
     );
     expect(notMember.body.totalResults).toBe(0);
@@ -101,9 +108,9 @@ describe('Entra ID group provisioning (default profile)', () => {
       `/scim/v2/Users?filter=${encodeURIComponent(`groups.value eq "${g.id}"`)}`,
       { token },
     );
-    expect(byGroup.body.Resources.map((u: { id: string }) => u.id)).toEqual([users[2]]);
-    const user = await s.request('GET', `/scim/v2/Users/${users[2]}`, { token });
-    expect(user.body.groups).toEqual([
+    expect(byGroup.body.Resources.map((u: { id: string }) => u.id)).toEqual([user(2)]);
+    const read = await s.request('GET', `/scim/v2/Users/${user(2)}`, { token });
+    expect(read.body.groups).toEqual([
       expect.objectContaining({ value: g.id, display: 'Sales Team' }),
     ]);
   });
@@ -156,8 +163,8 @@ describe('Entra ID group provisioning (default profile)', () => {
   });
 
   it('refuses member values given as plain ids with 400 invalidValue naming the expected shape, changing nothing', async () => {
-    const g = await createGroup('plain-ids', [users[0]]);
-    for (const value of [users[1], [users[1]], [{ value: users[1] }, users[2]]]) {
+    const g = await createGroup('plain-ids', [user(0)]);
+    for (const value of [user(1), [user(1)], [{ value: user(1) }, user(2)]]) {
       const r = await patch(g.id, { op: 'add', path: 'members', value });
       expect({ value, status: r.status, scimType: r.body.scimType }).toEqual({
         value,
@@ -166,7 +173,7 @@ describe('Entra ID group provisioning (default profile)', () => {
       });
       expect(r.body.detail).toMatch(/\{ ?"?value"?: ?/);
     }
-    expect(await memberIds(g.id)).toEqual([users[0]]);
+    expect(await memberIds(g.id)).toEqual([user(0)]);
   });
 
   it('patches non-member attributes with 204', async () => {
@@ -193,56 +200,56 @@ describe('Entra ID group provisioning (default profile)', () => {
         await patch(g.id, {
           op: 'Add',
           path: 'members',
-          value: [{ $ref: null, value: users[0] }, { value: users[1] }, { value: users[2] }],
+          value: [{ $ref: null, value: user(0) }, { value: user(1) }, { value: user(2) }],
         })
       ).status,
     ).toBe(204);
-    expect(await memberIds(g.id)).toEqual([users[0], users[1], users[2]].sort());
+    expect(await memberIds(g.id)).toEqual([user(0), user(1), user(2)].sort());
     expect(
       (
         await patch(g.id, {
           op: 'Remove',
           path: 'members',
-          value: [{ $ref: null, value: users[0] }],
+          value: [{ $ref: null, value: user(0) }],
         })
       ).status,
     ).toBe(204);
     expect(
-      (await patch(g.id, { op: 'remove', path: `members[value eq "${users[1]}"]` })).status,
+      (await patch(g.id, { op: 'remove', path: `members[value eq "${user(1)}"]` })).status,
     ).toBe(204);
-    expect(await memberIds(g.id)).toEqual([users[2]]);
+    expect(await memberIds(g.id)).toEqual([user(2)]);
     // Adding an existing member again is harmless.
     expect(
       (
         await patch(g.id, {
           op: 'add',
-          value: { members: [{ value: users[2] }, { value: users[3] }] },
+          value: { members: [{ value: user(2) }, { value: user(3) }] },
         })
       ).status,
     ).toBe(204);
-    expect(await memberIds(g.id)).toEqual([users[2], users[3]].sort());
+    expect(await memberIds(g.id)).toEqual([user(2), user(3)].sort());
   });
 
   it('replaces and removes all members in the default profile', async () => {
-    const g = await createGroup('Replace All', [users[0], users[1]]);
+    const g = await createGroup('Replace All', [user(0), user(1)]);
     expect(
-      (await patch(g.id, { op: 'replace', path: 'members', value: [{ value: users[4] }] })).status,
+      (await patch(g.id, { op: 'replace', path: 'members', value: [{ value: user(4) }] })).status,
     ).toBe(204);
-    expect(await memberIds(g.id)).toEqual([users[4]]);
+    expect(await memberIds(g.id)).toEqual([user(4)]);
     expect((await patch(g.id, { op: 'remove', path: 'members' })).status).toBe(204);
     expect(await memberIds(g.id)).toEqual([]);
   });
 
   it('applies member changes atomically: an unknown member fails the whole request', async () => {
-    const g = await createGroup('Atomic', [users[0]]);
+    const g = await createGroup('Atomic', [user(0)]);
     const r = await patch(
       g.id,
-      { op: 'remove', path: 'members', value: [{ value: users[0] }] },
+      { op: 'remove', path: 'members', value: [{ value: user(0) }] },
       { op: 'add', path: 'members', value: [{ value: 'no-such-user' }] },
     );
     expect(r.status).toBe(400);
     expect(r.body.scimType).toBe('invalidValue');
-    expect(await memberIds(g.id)).toEqual([users[0]]);
+    expect(await memberIds(g.id)).toEqual([user(0)]);
   });
 
   it('refuses malformed member paths and filters with 400, never 500', async () => {
@@ -264,36 +271,36 @@ describe('Entra ID group provisioning (default profile)', () => {
   });
 
   it('replaces a group with PUT (members become exactly the list)', async () => {
-    const g = await createGroup('Put Group', [users[0], users[1]]);
+    const g = await createGroup('Put Group', [user(0), user(1)]);
     const r = await s.request('PUT', `/scim/v2/Groups/${g.id}`, {
       token,
       body: {
         schemas: [GROUP],
         displayName: 'Put Group 2',
-        members: [{ value: users[1] }, { value: users[5] }],
+        members: [{ value: user(1) }, { value: user(5) }],
       },
     });
     expect(r.status).toBe(200);
     expect(r.body.displayName).toBe('Put Group 2');
-    expect(await memberIds(g.id)).toEqual([users[1], users[5]].sort());
+    expect(await memberIds(g.id)).toEqual([user(1), user(5)].sort());
   });
 
   it('deletes a group (204), then 404 on a second delete; deleting a user drops its memberships', async () => {
-    const g = await createGroup('Delete Me', [users[5]]);
+    const g = await createGroup('Delete Me', [user(5)]);
     expect((await s.request('DELETE', `/scim/v2/Groups/${g.id}`, { token })).status).toBe(204);
     expect((await s.request('DELETE', `/scim/v2/Groups/${g.id}`, { token })).status).toBe(404);
     expect((await s.request('GET', `/scim/v2/Groups/${g.id}`, { token })).status).toBe(404);
-    const h = await createGroup('Keeps Group', [users[5]]);
-    expect((await s.request('DELETE', `/scim/v2/Users/${users[5]}`, { token })).status).toBe(204);
+    const h = await createGroup('Keeps Group', [user(5)]);
+    expect((await s.request('DELETE', `/scim/v2/Users/${user(5)}`, { token })).status).toBe(204);
     expect(await memberIds(h.id)).toEqual([]);
   });
 
   it('stages scim.group.* events with membership deltas in the outbox', async () => {
-    const g = await createGroup('Evented', [users[0]]);
+    const g = await createGroup('Evented', [user(0)]);
     await patch(
       g.id,
-      { op: 'add', path: 'members', value: [{ value: users[1] }] },
-      { op: 'remove', path: `members[value eq "${users[0]}"]` },
+      { op: 'add', path: 'members', value: [{ value: user(1) }] },
+      { op: 'remove', path: `members[value eq "${user(0)}"]` },
     );
     const rows = await s.app.get(PrismaService).outbox.findMany({ orderBy: { createdAt: 'asc' } });
     const mine = rows
@@ -307,7 +314,7 @@ describe('Entra ID group provisioning (default profile)', () => {
         .filter((r) => (r.payload as { groupId?: string }).groupId === g.id)
         .map((r) => r.subject),
     ).toEqual(['scim.group.created.v1', 'scim.group.updated.v1']);
-    expect(mine[0]).toMatchObject({ membersAdded: [users[0]], membersRemoved: [] });
-    expect(mine[1]).toMatchObject({ membersAdded: [users[1]], membersRemoved: [users[0]] });
+    expect(mine[0]).toMatchObject({ membersAdded: [user(0)], membersRemoved: [] });
+    expect(mine[1]).toMatchObject({ membersAdded: [user(1)], membersRemoved: [user(0)] });
   });
 });

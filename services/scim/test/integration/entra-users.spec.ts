@@ -552,7 +552,7 @@ describe('Entra ID user provisioning (default profile)', () => {
       ['Group', 'Group'],
     ]);
     const sub = (doc: number, a: string, x: string) =>
-      docs[doc].attributes.find((d) => d.name === a)?.subAttributes?.find((d) => d.name === x);
+      docs[doc]?.attributes.find((d) => d.name === a)?.subAttributes?.find((d) => d.name === x);
     expect(sub(0, 'emails', 'type')?.canonicalValues).toEqual(['work', 'home', 'other']);
     expect(sub(0, 'groups', '$ref')?.referenceTypes).toEqual(['User', 'Group']);
     expect(sub(1, 'manager', '$ref')?.referenceTypes).toEqual(['User']);

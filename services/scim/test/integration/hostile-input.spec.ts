@@ -78,8 +78,10 @@ describe('hostile SCIM input', () => {
       'SELECT data::text AS text FROM scim_users WHERE id = $1',
       [id],
     );
+    const [row] = rows;
+    if (!row) throw new Error(`no stored user ${id}`);
     await db.query('UPDATE scim_users SET data = $1::json WHERE id = $2', [
-      `${rows[0].text.replace(/}\s*$/, '')},${JSON.stringify(key)}:${jsonText}}`,
+      `${row.text.replace(/}\s*$/, '')},${JSON.stringify(key)}:${jsonText}}`,
       id,
     ]);
   };
@@ -103,7 +105,7 @@ describe('hostile SCIM input', () => {
       'refuses %s in POST, PUT and PATCH with 400 invalidSyntax naming the limit',
       async (_name, value) => {
         const b = bodies(value);
-        for (const [method, url, text] of [
+        for (const [method, url, text] of <[string, string, string][]>[
           ['POST', '/scim/v2/Users', b.user],
           ['PUT', `/scim/v2/Users/${userId}`, b.user],
           ['PATCH', `/scim/v2/Users/${userId}`, b.patch],
@@ -206,7 +208,8 @@ describe('hostile SCIM input', () => {
         'SELECT data FROM scim_users WHERE id = $1',
         [r.body.id],
       );
-      expect(rows[0].data).not.toHaveProperty([ENTERPRISE]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.data).not.toHaveProperty([ENTERPRISE]);
       await readsWithProjection(r.body.id);
       // A PATCH may set it afterwards; replacing it with null clears it again.
       const add = await s.request('PATCH', `/scim/v2/Users/${r.body.id}`, {
@@ -337,7 +340,7 @@ describe('hostile SCIM input', () => {
           { op: 'replace', value: { [`${ENTERPRISE}:${n}`]: 'v' } },
           { op: 'add', path: 'name', value: JSON.parse(`{"${n}":{"polluted":true}}`) },
         ];
-        for (const [kind, url] of [
+        for (const [kind, url] of <[string, string][]>[
           ['user', `/scim/v2/Users/${userId}`],
           ['group', `/scim/v2/Groups/${groupId}`],
         ]) {

@@ -134,7 +134,7 @@ describe('filter parser', () => {
   });
 
   it('refuses unknown attributes by name, and comparisons the attribute type does not allow', () => {
-    for (const [f, named] of [
+    for (const [f, named] of <[string, string][]>[
       ['nosuch eq "x"', 'nosuch'],
       ['name.nosuch eq "x"', 'name.nosuch'],
       ['emails.nosuch eq "x"', 'emails.nosuch'],
