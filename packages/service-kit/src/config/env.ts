@@ -33,19 +33,46 @@ export const env = {
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
-/** Variables every service reads. */
+/**
+ * Variables every service reads. Each carries its `.describe()` text: the README configuration
+ * reference is generated from it (scripts/config-reference.mjs). A service that overrides one
+ * (its own PORT default) keeps this description unless it gives its own.
+ */
 export const commonEnvShape = {
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
-  PORT: env.port(3000),
-  LOG_LEVEL: env.logLevel(),
-  NATS_URL: env.url(['nats', 'tls', 'ws', 'wss']),
-  /** NATS user name/password for this service (per-service users with subject permissions). */
-  NATS_USER: z.string().min(1).optional(),
-  NATS_PASSWORD: z.string().min(1).optional(),
-  DATABASE_URL: env.url(['postgres', 'postgresql']),
-  /** Apply pending migrations at start (dev); Kubernetes runs them as a Job instead. */
-  MIGRATE_ON_START: env.bool(false),
-  SHUTDOWN_TIMEOUT_MS: env.int(10000, 100),
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'])
+    .default('production')
+    .describe(
+      'Runtime environment: development, test or production; development-only switches are refused in production.',
+    ),
+  PORT: env.port(3000).describe('HTTP port of the API, /healthz, /readyz and /metrics.'),
+  LOG_LEVEL: env
+    .logLevel()
+    .describe('pino log level: fatal, error, warn, info, debug, trace or silent.'),
+  NATS_URL: env
+    .url(['nats', 'tls', 'ws', 'wss'])
+    .describe('NATS server URL (nats://, tls://, ws:// or wss://), e.g. nats://nats:4222.'),
+  NATS_USER: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The service's own NATS user; its subject permissions are set on the server (helm values messaging.permissions) and replies come to _INBOX.<user>.>; unset: connect without a user.",
+    ),
+  NATS_PASSWORD: z.string().min(1).optional().describe('Password of NATS_USER.'),
+  DATABASE_URL: env
+    .url(['postgres', 'postgresql'])
+    .describe('PostgreSQL connection URL, postgresql://user:pass@host:5432/db.'),
+  MIGRATE_ON_START: env
+    .bool(false)
+    .describe(
+      'Apply pending Prisma migrations at boot (the local stack does; Kubernetes runs them as a Job instead).',
+    ),
+  SHUTDOWN_TIMEOUT_MS: env
+    .int(10000, 100)
+    .describe(
+      'Deadline in milliseconds for the graceful drain after SIGTERM (HTTP, then NATS, then the database).',
+    ),
 };
 export const commonEnv = z.object(commonEnvShape);
 export type CommonEnv = z.infer<typeof commonEnv>;
