@@ -1,3 +1,14 @@
+import {
+  appClaims,
+  b2cUserClaims,
+  hs256Token,
+  nowSeconds,
+  tamperPayload,
+  TestKey,
+  times,
+  TokenIssuer,
+  unsignedToken,
+} from '@idp/testing';
 import { randomUUID } from 'node:crypto';
 import { Controller, Get, Module, Put } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,11 +23,8 @@ import {
   RequireStepUp,
   type AppPrincipal,
   type Principal,
-} from '../src';
-import { appClaims, b2cUserClaims, nowSeconds, times } from './support/claims';
-import { LocalIdp } from './support/local-idp';
-import { startApp } from './support/nest-app';
-import { hs256Token, tamperPayload, TestKey, unsignedToken } from './support/test-keys';
+} from '../../src';
+import { startApp } from '../support/nest-app';
 
 const SIGNIN = 'B2C_1_signupsignin';
 const MFA = 'B2C_1_signupsignin_mfa';
@@ -99,7 +107,7 @@ class OpenController {
   }
 }
 
-let idp: LocalIdp;
+let idp: TokenIssuer;
 let signinKey: TestKey;
 let mfaKey: TestKey;
 let entraKey: TestKey;
@@ -128,7 +136,7 @@ async function expectInvalidToken(token: string, description = 'The access token
 }
 
 beforeAll(async () => {
-  idp = await LocalIdp.start();
+  idp = await TokenIssuer.start({ flows: [] });
   [signinKey, mfaKey, entraKey] = await Promise.all([
     TestKey.generate('signin-1'),
     TestKey.generate('mfa-1', 'ES256'),
@@ -139,7 +147,11 @@ beforeAll(async () => {
   idp.setKeys('entra', [entraKey]);
   app = await startApp(
     AuthModule.forRoot({
-      identityMetadata: [idp.metadataUrl(SIGNIN), idp.metadataUrl(MFA), idp.entraMetadataUrl()],
+      identityMetadata: [
+        idp.b2cMetadataUrl(SIGNIN),
+        idp.b2cMetadataUrl(MFA),
+        idp.entraMetadataUrl(),
+      ],
       clientID: CLIENT_ID,
       audience: API_AUD,
       isB2C: true,
@@ -468,7 +480,7 @@ describe('AuthModule.forRootAsync with globalGuards', () => {
         imports: [EnvModule],
         inject: ['AUTH_ENV'],
         useFactory: (env: { STEP_UP_MAX_AGE: string }) => ({
-          identityMetadata: [idp.metadataUrl(SIGNIN)],
+          identityMetadata: [idp.b2cMetadataUrl(SIGNIN)],
           audience: API_AUD,
           isB2C: true,
           allowInsecureHttp: true,
@@ -514,7 +526,7 @@ describe('AuthModule when the identity metadata is unreachable', () => {
   it('answers 503 for a well-formed token (keys unknown), 401 for a malformed one', async () => {
     const down = await startApp(
       AuthModule.forRoot({
-        identityMetadata: idp.metadataUrl('B2C_1_not_served'),
+        identityMetadata: idp.b2cMetadataUrl('B2C_1_not_served'),
         audience: API_AUD,
         allowInsecureHttp: true,
       }),

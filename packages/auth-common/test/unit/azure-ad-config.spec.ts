@@ -5,7 +5,7 @@ import {
   externalIdIssuer,
   externalIdMetadataUrl,
   userFlowFromMetadataUrl,
-} from '../src';
+} from '../../src';
 
 describe('AzureAdConfig', () => {
   it('builds B2C metadata URLs (flow lower-cased as MSAL requests it)', () => {

@@ -1,4 +1,4 @@
-import { BearerChallenges, formatWwwAuthenticate, parseAuthorizationHeader } from '../src';
+import { BearerChallenges, formatWwwAuthenticate, parseAuthorizationHeader } from '../../src';
 
 describe('parseAuthorizationHeader', () => {
   it.each([

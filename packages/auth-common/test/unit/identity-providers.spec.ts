@@ -1,3 +1,14 @@
+import {
+  appClaims,
+  b2cUserClaims,
+  ciamUserClaims,
+  hs256Token,
+  nowSeconds,
+  TestKey,
+  times,
+  TokenIssuer,
+  unsignedToken,
+} from '@idp/testing';
 import { randomUUID } from 'node:crypto';
 import {
   AuthConfigError,
@@ -7,10 +18,7 @@ import {
   type AuthOptions,
   type IdentityProviderOptions,
   type RejectionReason,
-} from '../src';
-import { appClaims, b2cUserClaims, ciamUserClaims, nowSeconds, times } from './support/claims';
-import { LocalIdp } from './support/local-idp';
-import { hs256Token, TestKey, unsignedToken } from './support/test-keys';
+} from '../../src';
 
 // B2C and External ID trusted together (a migration window): each token is held to the
 // keys, issuer, audience and tenant of its own provider, never the other's.
@@ -20,13 +28,13 @@ const B2C_AUD = 'api://policy-api';
 const CIAM_AUD = randomUUID(); // the API's app registration in the external tenant
 const LEGACY_CLAIM = 'extension_0a1b2c3d_legacyB2cObjectId';
 
-let idp: LocalIdp;
+let idp: TokenIssuer;
 let b2cKey: TestKey;
 let ciamKey: TestKey;
 let entraKey: TestKey;
 
 beforeAll(async () => {
-  idp = await LocalIdp.start();
+  idp = await TokenIssuer.start({ flows: [] });
   [b2cKey, ciamKey, entraKey] = await Promise.all([
     TestKey.generate('b2c-rs'),
     TestKey.generate('ciam-rs'),
@@ -41,7 +49,7 @@ afterAll(() => idp.stop());
 
 const b2cProvider = (): IdentityProviderOptions => ({
   kind: 'b2c',
-  identityMetadata: idp.metadataUrl(SIGNIN),
+  identityMetadata: idp.b2cMetadataUrl(SIGNIN),
   audience: B2C_AUD,
   tenantId: idp.tenantId,
 });

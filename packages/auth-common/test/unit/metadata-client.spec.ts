@@ -1,23 +1,22 @@
-import { fetchJwks, fetchOpenIdMetadata, MetadataFetchError } from '../src/metadata-client';
-import { LocalIdp } from './support/local-idp';
-import { TestKey } from './support/test-keys';
+import { TestKey, TokenIssuer } from '@idp/testing';
+import { fetchJwks, fetchOpenIdMetadata, MetadataFetchError } from '../../src/metadata-client';
 
-let idp: LocalIdp;
+let idp: TokenIssuer;
 const FLOW = 'B2C_1_meta';
 const policy = { timeoutMs: 2000, allowInsecureHttp: true };
 
 beforeAll(async () => {
-  idp = await LocalIdp.start();
+  idp = await TokenIssuer.start({ flows: [] });
   idp.setKeys(FLOW, [await TestKey.generate('meta-1')]);
 });
 afterAll(() => idp.stop());
 afterEach(() => idp.clearOverrides());
 
-const metadataPath = () => new URL(idp.metadataUrl(FLOW)).pathname;
+const metadataPath = () => new URL(idp.b2cMetadataUrl(FLOW)).pathname;
 
 describe('metadata client', () => {
   it('reads metadata and JWKS', async () => {
-    const metadata = await fetchOpenIdMetadata(idp.metadataUrl(FLOW), policy);
+    const metadata = await fetchOpenIdMetadata(idp.b2cMetadataUrl(FLOW), policy);
     expect(metadata.issuer).toBe(idp.b2cIssuer);
     const keys = await fetchJwks(metadata.jwks_uri, policy);
     expect(keys).toHaveLength(1);
@@ -25,7 +24,7 @@ describe('metadata client', () => {
 
   it('refuses http unless allowed', async () => {
     await expect(
-      fetchOpenIdMetadata(idp.metadataUrl(FLOW), { ...policy, allowInsecureHttp: false }),
+      fetchOpenIdMetadata(idp.b2cMetadataUrl(FLOW), { ...policy, allowInsecureHttp: false }),
     ).rejects.toThrow(/https required/);
   });
 
@@ -34,18 +33,18 @@ describe('metadata client', () => {
       status: 200,
       body: { issuer: 'x', jwks_uri: 'file:///etc/passwd' },
     }));
-    await expect(fetchOpenIdMetadata(idp.metadataUrl(FLOW), policy)).rejects.toBeInstanceOf(
+    await expect(fetchOpenIdMetadata(idp.b2cMetadataUrl(FLOW), policy)).rejects.toBeInstanceOf(
       MetadataFetchError,
     );
   });
 
   it('refuses error statuses and documents without issuer / keys', async () => {
     idp.override(metadataPath(), () => ({ status: 500, body: {} }));
-    await expect(fetchOpenIdMetadata(idp.metadataUrl(FLOW), policy)).rejects.toThrow(
+    await expect(fetchOpenIdMetadata(idp.b2cMetadataUrl(FLOW), policy)).rejects.toThrow(
       /answered 500/,
     );
     idp.override(metadataPath(), () => ({ status: 200, body: { jwks_uri: idp.base } }));
-    await expect(fetchOpenIdMetadata(idp.metadataUrl(FLOW), policy)).rejects.toThrow(/issuer/);
+    await expect(fetchOpenIdMetadata(idp.b2cMetadataUrl(FLOW), policy)).rejects.toThrow(/issuer/);
     idp.override(idp.jwksPath(FLOW), () => ({ status: 200, body: { nokeys: true } }));
     await expect(fetchJwks(`${idp.base}${idp.jwksPath(FLOW)}`, policy)).rejects.toThrow(
       /keys array/,

@@ -5,7 +5,7 @@ import {
   principalFromClaims,
   wwwAuthenticateValues,
   type ProviderRef,
-} from '../src';
+} from '../../src';
 
 // The framework-free step-up decision and the challenge formats, per provider kind.
 

@@ -1,11 +1,9 @@
+import { b2cUserClaims, ciamUserClaims, nowSeconds, TestKey, TokenIssuer } from '@idp/testing';
 import { randomUUID } from 'node:crypto';
 import { Controller, Put } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuthModule, RequireScopes, RequireStepUp } from '../src';
-import { b2cUserClaims, ciamUserClaims, nowSeconds } from './support/claims';
-import { LocalIdp } from './support/local-idp';
-import { startApp } from './support/nest-app';
-import { TestKey } from './support/test-keys';
+import { AuthModule, RequireScopes, RequireStepUp } from '../../src';
+import { startApp } from '../support/nest-app';
 
 // One step-up decorator for both providers: B2C proves MFA by its user flow, External ID by
 // the authentication context in `acrs`; both by a recent auth_time. External ID refusals
@@ -41,7 +39,7 @@ class BeneficiaryController {
   }
 }
 
-let idp: LocalIdp;
+let idp: TokenIssuer;
 let signinKey: TestKey;
 let mfaKey: TestKey;
 let ciamKey: TestKey;
@@ -93,7 +91,7 @@ async function put(url: string, token: string) {
 }
 
 beforeAll(async () => {
-  idp = await LocalIdp.start();
+  idp = await TokenIssuer.start({ flows: [] });
   [signinKey, mfaKey, ciamKey] = await Promise.all([
     TestKey.generate('signin-1'),
     TestKey.generate('mfa-1', 'ES256'),
@@ -107,7 +105,7 @@ beforeAll(async () => {
       providers: [
         {
           kind: 'b2c',
-          identityMetadata: [idp.metadataUrl(SIGNIN), idp.metadataUrl(MFA)],
+          identityMetadata: [idp.b2cMetadataUrl(SIGNIN), idp.b2cMetadataUrl(MFA)],
           audience: B2C_AUD,
         },
         {

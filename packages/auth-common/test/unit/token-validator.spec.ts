@@ -1,3 +1,14 @@
+import {
+  appClaims,
+  b2cUserClaims,
+  hs256Token,
+  nowSeconds,
+  tamperPayload,
+  TestKey,
+  times,
+  TokenIssuer,
+  unsignedToken,
+} from '@idp/testing';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import {
@@ -7,17 +18,14 @@ import {
   TokenValidator,
   type AuthOptions,
   type RejectionReason,
-} from '../src';
-import { appClaims, b2cUserClaims, nowSeconds, times } from './support/claims';
-import { LocalIdp } from './support/local-idp';
-import { hs256Token, tamperPayload, TestKey, unsignedToken } from './support/test-keys';
+} from '../../src';
 
 const SIGNIN = 'B2C_1_signupsignin';
 const MFA = 'B2C_1_signupsignin_mfa';
 const CLIENT_ID = randomUUID();
 const API_AUD = 'api://policy-api';
 
-let idp: LocalIdp;
+let idp: TokenIssuer;
 let signinKey: TestKey;
 let psKey: TestKey;
 let ecKey: TestKey;
@@ -25,7 +33,7 @@ let mfaKey: TestKey;
 let entraKey: TestKey;
 
 beforeAll(async () => {
-  idp = await LocalIdp.start();
+  idp = await TokenIssuer.start({ flows: [] });
   [signinKey, psKey, ecKey, mfaKey, entraKey] = await Promise.all([
     TestKey.generate('signin-rs'),
     TestKey.generate('signin-ps', 'PS256'),
@@ -43,7 +51,7 @@ afterAll(() => idp.stop());
 function b2cValidator(extra: Partial<AuthOptions> = {}) {
   const reasons: RejectionReason[] = [];
   const validator = new TokenValidator({
-    identityMetadata: [idp.metadataUrl(SIGNIN), idp.metadataUrl(MFA)],
+    identityMetadata: [idp.b2cMetadataUrl(SIGNIN), idp.b2cMetadataUrl(MFA)],
     clientID: CLIENT_ID,
     audience: API_AUD,
     isB2C: true,
@@ -304,7 +312,9 @@ describe('TokenValidator: rejected tokens', () => {
   });
 
   it("a key of one metadata document used with another document's issuer", async () => {
-    const v = b2cValidator({ identityMetadata: [idp.metadataUrl(SIGNIN), idp.entraMetadataUrl()] });
+    const v = b2cValidator({
+      identityMetadata: [idp.b2cMetadataUrl(SIGNIN), idp.entraMetadataUrl()],
+    });
     // Signed by the Entra tenant's key but claiming the B2C issuer.
     await expectRejected(v, await entraKey.sign(userClaims()), 'issuer');
   });
@@ -372,7 +382,7 @@ describe('TokenValidator: configuration', () => {
   });
 
   it('reports unavailable keys (not an invalid token) when no metadata can be loaded', async () => {
-    const v = b2cValidator({ identityMetadata: idp.metadataUrl('B2C_1_does_not_exist') });
+    const v = b2cValidator({ identityMetadata: idp.b2cMetadataUrl('B2C_1_does_not_exist') });
     const token = await signinKey.sign(userClaims());
     await expect(v.validator.validate(token)).rejects.toBeInstanceOf(KeySourceUnavailableError);
     // A malformed token is still just invalid.
@@ -389,7 +399,7 @@ describe('TokenValidator: key rotation', () => {
     ]);
     idp.setKeys(flow, [oldKey]);
     let now = Date.now();
-    const v = b2cValidator({ identityMetadata: idp.metadataUrl(flow), clock: () => now });
+    const v = b2cValidator({ identityMetadata: idp.b2cMetadataUrl(flow), clock: () => now });
     const claims = userClaims({ flow });
     const oldToken = await oldKey.sign(claims);
     await v.validator.validate(oldToken);
@@ -411,7 +421,7 @@ describe('TokenValidator: key rotation', () => {
     idp.setKeys(flow, [key]);
     let now = Date.now();
     const v = b2cValidator({
-      identityMetadata: idp.metadataUrl(flow),
+      identityMetadata: idp.b2cMetadataUrl(flow),
       clock: () => now,
       jwks: { refreshCooldownSeconds: 30 },
     });
@@ -444,7 +454,7 @@ describe('TokenValidator: key rotation', () => {
     idp.setKeys(flow, [k1]);
     let now = Date.now();
     const v = b2cValidator({
-      identityMetadata: idp.metadataUrl(flow),
+      identityMetadata: idp.b2cMetadataUrl(flow),
       clock: () => now,
       jwks: { maxAgeSeconds: 60 },
     });
