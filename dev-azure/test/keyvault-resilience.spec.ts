@@ -123,7 +123,7 @@ describe('Key Vault stand-in: throttling, persistence, challenge verification', 
       keys: Record<string, { versions: unknown[] }>;
     };
     // The seed is not issued again on restart.
-    expect(state.keys['broker-signing'].versions).toHaveLength(1);
+    expect(state.keys['broker-signing']?.versions).toHaveLength(1);
   });
 
   it('is refused by the SDK without disableChallengeResourceVerification (localhost is not *.vault.azure.net)', async () => {

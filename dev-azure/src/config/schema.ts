@@ -212,7 +212,6 @@ export const tenantSchema = z.strictObject({
 export const keyVaultRoleSchema = z.enum([
   'Key Vault Crypto User',
   'Key Vault Certificates Officer',
-  'Key Vault Secrets User',
   'Key Vault Administrator',
   'Key Vault Reader',
 ]);
@@ -238,8 +237,10 @@ export const keyVaultSchema = z.strictObject({
       z.strictObject({
         name: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/),
         subject: z.string().startsWith('CN='),
+        /** Recorded in the policy; the vault never hands out private keys either way. */
         exportable: z.boolean().default(false),
-        keyType: z.enum(['RSA', 'EC']).default('RSA'),
+        /** RSA only: the broker signs its assertions with PS256/RS256. */
+        keyType: z.literal('RSA').default('RSA'),
         keySize: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048),
       }),
     )

@@ -47,11 +47,11 @@ export class TokenValidator {
   }
 
   async validate(authorization: string | undefined): Promise<Caller> {
-    const match = /^Bearer\s+([A-Za-z0-9_\-.]+)\s*$/i.exec(authorization ?? '');
-    if (!match) throw this.unauthorized('AKV10000: Request is missing a Bearer or PoP token.');
+    const token = /^Bearer\s+([A-Za-z0-9_\-.]+)\s*$/i.exec(authorization ?? '')?.[1];
+    if (!token) throw this.unauthorized('AKV10000: Request is missing a Bearer or PoP token.');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1], this.jwks, {
+      ({ payload } = await jwtVerify(token, this.jwks, {
         issuer: this.issuers,
         audience: AUDIENCES,
         algorithms: ALGORITHMS,

@@ -1,10 +1,11 @@
-// The certificates interface: create (self-signed, completes at once but is
-// reported through a pending operation as Azure does), import, get, list.
+// The certificates interface, as far as the token broker and its rotation tests use it:
+// create (self-signed; completes at once but is reported through a pending operation as
+// Azure does, which beginCreateCertificate().pollUntilDone() polls) and get.
 import type { FastifyInstance } from 'fastify';
-import { certificateBundle, certificateItem, certificateOperation, policyBundle } from './bundles';
+import { certificateBundle, certificateOperation } from './bundles';
 import type { RouteContext } from './context';
 import { KvError } from './errors';
-import { createCertificateBody, importCertificateBody, parseBody } from './schemas';
+import { createCertificateBody, parseBody } from './schemas';
 
 interface NameParams {
   name: string;
@@ -13,27 +14,6 @@ interface NameParams {
 
 export function registerCertificateRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { vault } = ctx;
-
-  app.get('/certificates', async (req) => {
-    ctx.authorize(req, 'certificates/read', { collection: 'certificates' });
-    const base = ctx.base(req);
-    return {
-      value: vault
-        .certificates()
-        .map((c) => certificateItem(base, c, c.versions[c.versions.length - 1], false)),
-      nextLink: null,
-    };
-  });
-
-  app.get<{ Params: NameParams }>('/certificates/:name/versions', async (req) => {
-    ctx.authorize(req, 'certificates/read', { collection: 'certificates', name: req.params.name });
-    const { cert } = vault.certificate(req.params.name);
-    const base = ctx.base(req);
-    return {
-      value: cert.versions.map((v) => certificateItem(base, cert, v, true)),
-      nextLink: null,
-    };
-  });
 
   app.get<{ Params: NameParams }>('/certificates/:name/pending', async (req) => {
     ctx.authorize(req, 'certificates/read', { collection: 'certificates', name: req.params.name });
@@ -45,11 +25,6 @@ export function registerCertificateRoutes(app: FastifyInstance, ctx: RouteContex
         `Pending certificate not found: ${req.params.name}`,
       );
     return op;
-  });
-
-  app.get<{ Params: NameParams }>('/certificates/:name/policy', async (req) => {
-    ctx.authorize(req, 'certificates/read', { collection: 'certificates', name: req.params.name });
-    return policyBundle(ctx.base(req), vault.certificateState(req.params.name));
   });
 
   const getCertificate = async (req: { params: NameParams }, base: string) => {
@@ -74,14 +49,13 @@ export function registerCertificateRoutes(app: FastifyInstance, ctx: RouteContex
     const cert = await vault.createCertificate(req.params.name, {
       policy: body.policy,
       enabled: body.attributes?.enabled,
-      tags: body.tags,
     });
     const base = ctx.base(req);
     const op = certificateOperation(base, cert);
     if (!op) throw new Error('certificate operation missing after create');
     // Azure answers 202 with the operation in progress; clients poll /pending, which is already complete here.
     const apiVersion = (req.query as Record<string, unknown>)['api-version'];
-    reply
+    void reply
       .code(202)
       .header(
         'location',
@@ -93,19 +67,5 @@ export function registerCertificateRoutes(app: FastifyInstance, ctx: RouteContex
       status: 'inProgress',
       status_details: 'Pending certificate created. Certificate request is in progress.',
     };
-  });
-
-  app.post<{ Params: NameParams }>('/certificates/:name/import', async (req) => {
-    ctx.authorize(req, 'certificates/import/action', {
-      collection: 'certificates',
-      name: req.params.name,
-    });
-    const body = parseBody(importCertificateBody, req.body);
-    const cert = await vault.importCertificate(req.params.name, body.value, body.pwd, {
-      policy: body.policy,
-      enabled: body.attributes?.enabled,
-      tags: body.tags,
-    });
-    return certificateBundle(ctx.base(req), cert, cert.versions[cert.versions.length - 1]);
   });
 }

@@ -7,12 +7,9 @@ export type KvErrorCode =
   | 'Forbidden'
   | 'KeyNotFound'
   | 'CertificateNotFound'
-  | 'SecretNotFound'
   | 'PendingCertificateNotFound'
   | 'NotFound'
-  | 'Conflict'
   | 'Throttled'
-  | 'MethodNotAllowed'
   | 'InternalServerError';
 
 export interface KvErrorBody {
@@ -54,13 +51,6 @@ export const certificateNotFound = (name: string, version?: string): KvError =>
     `A certificate with (name/id) ${version ? `${name}/${version}` : name} was not found in this key vault. If you recently deleted this certificate you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
   );
 
-export const secretNotFound = (name: string, version?: string): KvError =>
-  new KvError(
-    404,
-    'SecretNotFound',
-    `A secret with (name/id) ${version ? `${name}/${version}` : name} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
-  );
-
 /** RBAC refusal, worded like Azure's so log readers recognise it. */
 export const forbiddenByRbac = (caller: string, action: string, resource: string): KvError =>
   new KvError(
@@ -69,7 +59,3 @@ export const forbiddenByRbac = (caller: string, action: string, resource: string
     `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: ${caller}\r\nAction: '${action}'\r\nResource: '${resource}'\r\nAssignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'`,
     'ForbiddenByRbac',
   );
-
-/** A policy refusal that no role can lift (e.g. exporting a non-exportable key). */
-export const forbiddenByPolicy = (message: string): KvError =>
-  new KvError(403, 'Forbidden', message, 'ForbiddenByPolicy');

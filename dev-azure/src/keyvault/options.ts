@@ -3,7 +3,6 @@
 export type KeyVaultRole =
   | 'Key Vault Crypto User'
   | 'Key Vault Certificates Officer'
-  | 'Key Vault Secrets User'
   | 'Key Vault Administrator'
   | 'Key Vault Reader';
 
@@ -19,11 +18,11 @@ export interface SeedCertificate {
   name: string;
   /** X.500 subject, e.g. 'CN=policy-daemon'. */
   subject: string;
-  /** Default false: the private key can only be used through the keys interface. */
+  /** Recorded in the policy as Azure would (default false); this vault never exports keys. */
   exportable?: boolean;
-  keyType?: 'RSA' | 'EC';
+  /** RSA only: the broker signs PS256/RS256. */
+  keyType?: 'RSA';
   keySize?: number;
-  curve?: 'P-256';
 }
 
 export interface KeyVaultOptions {

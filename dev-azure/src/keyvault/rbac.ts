@@ -4,27 +4,14 @@ import { forbiddenByRbac } from './errors';
 import type { KeyVaultRole, RoleAssignment } from './options';
 
 export type DataAction =
-  | 'keys/read'
-  | 'keys/create/action'
-  | 'keys/sign/action'
-  | 'keys/verify/action'
-  | 'certificates/read'
-  | 'certificates/create/action'
-  | 'certificates/import/action'
-  | 'secrets/getSecret/action'
-  | 'secrets/readMetadata/action';
+  'keys/read' | 'keys/sign/action' | 'certificates/read' | 'certificates/create/action';
 
 // Mirrors the dataActions of Azure's built-in roles, limited to what this vault implements.
 const ROLE_ACTIONS: Record<KeyVaultRole, readonly DataAction[] | 'all'> = {
   'Key Vault Administrator': 'all',
-  'Key Vault Crypto User': ['keys/read', 'keys/sign/action', 'keys/verify/action'],
-  'Key Vault Certificates Officer': [
-    'certificates/read',
-    'certificates/create/action',
-    'certificates/import/action',
-  ],
-  'Key Vault Secrets User': ['secrets/getSecret/action', 'secrets/readMetadata/action'],
-  'Key Vault Reader': ['keys/read', 'certificates/read', 'secrets/readMetadata/action'],
+  'Key Vault Crypto User': ['keys/read', 'keys/sign/action'],
+  'Key Vault Certificates Officer': ['certificates/read', 'certificates/create/action'],
+  'Key Vault Reader': ['keys/read', 'certificates/read'],
 };
 
 export interface Caller {
@@ -34,20 +21,17 @@ export interface Caller {
   description: string;
 }
 
-/** The object an operation touches: `{collection}/{name}`, or the vault itself for listings. */
+/** The object an operation touches: `{collection}/{name}`. */
 export interface Target {
-  collection: 'keys' | 'certificates' | 'secrets';
-  name?: string;
+  collection: 'keys' | 'certificates';
+  name: string;
 }
 
 const normalizeScope = (scope: string): string => scope.replace(/^\/+|\/+$/g, '').toLowerCase();
 
 function scopeCovers(scope: string | undefined, target: Target): boolean {
   if (scope === undefined || normalizeScope(scope) === '') return true;
-  return (
-    target.name !== undefined &&
-    normalizeScope(scope) === `${target.collection}/${target.name.toLowerCase()}`
-  );
+  return normalizeScope(scope) === `${target.collection}/${target.name.toLowerCase()}`;
 }
 
 export function isAllowed(
@@ -72,7 +56,7 @@ export function authorize(
   target: Target,
 ): void {
   if (!isAllowed(assignments, caller, action, target)) {
-    const resource = target.name ? `/${target.collection}/${target.name}` : '/';
+    const resource = `/${target.collection}/${target.name}`;
     throw forbiddenByRbac(caller.description, `Microsoft.KeyVault/vaults/${action}`, resource);
   }
 }

@@ -11,7 +11,6 @@ import { KvError } from './errors';
 import { registerKeyRoutes } from './keys-routes';
 import type { KeyVaultHandle, KeyVaultOptions } from './options';
 import { TokenBucket } from './rate-limit';
-import { registerSecretRoutes } from './secrets-routes';
 import { VaultStore } from './store';
 import { Vault } from './vault';
 
@@ -138,7 +137,6 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
   const ctx = createContext(vault, callers, o.roleAssignments, () => url);
   registerKeyRoutes(app, ctx);
   registerCertificateRoutes(app, ctx);
-  registerSecretRoutes(app, ctx);
 
   await app.listen({ host: o.host, port: o.port });
   const { port } = app.server.address() as AddressInfo;

@@ -1,11 +1,11 @@
-// Vault state: keys (with private key material), certificates and their
-// pending operations, persisted as one JSON file in the data dir. Writes are
+// Vault state: certificates, their keys (with private key material) and the
+// pending operation of the latest issuance, persisted as one JSON file in the data dir. Writes are
 // serialized and atomic (temp file + rename) with mode 0600 because the file
 // holds private keys.
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Curve, KeyType } from './crypto';
+import type { KeyType } from './crypto';
 
 export interface KeyAttributesState {
   enabled: boolean;
@@ -18,17 +18,14 @@ export interface KeyAttributesState {
 export interface KeyVersionState {
   version: string;
   kty: KeyType;
-  curve?: Curve;
   keySize?: number;
   privateKeyPem: string;
   keyOps: string[];
   exportable: boolean;
-  /** true when the key backs a certificate (Key Vault's `managed`). */
-  managed: boolean;
   attributes: KeyAttributesState;
-  tags?: Record<string, string>;
 }
 
+/** A certificate's key: one version per certificate version, same version id (Key Vault's `managed` key). */
 export interface KeyState {
   name: string;
   /** Oldest first; the last one is the current version. */
@@ -40,41 +37,31 @@ export interface PolicyState {
   key_props: {
     exportable: boolean;
     kty: KeyType;
-    key_size?: number;
-    crv?: Curve;
+    key_size: number;
     reuse_key: boolean;
   };
-  secret_props: { contentType: 'application/x-pkcs12' | 'application/x-pem-file' };
   x509_props: {
     subject: string;
-    sans?: { dns_names?: string[]; emails?: string[]; upns?: string[] };
-    ekus?: string[];
-    key_usage?: string[];
+    ekus: string[];
+    key_usage: string[];
     validity_months: number;
   };
-  issuer: { name: string; cty?: string; cert_transparency?: boolean };
-  lifetime_actions?: Array<{
-    trigger: { lifetime_percentage?: number; days_before_expiry?: number };
-    action: { action_type: string };
-  }>;
+  issuer: { name: string };
   attributes: { enabled: boolean; created: number; updated: number };
 }
 
 export interface CertificateVersionState {
   version: string;
-  /** base64 DER of the leaf certificate. */
+  /** base64 DER of the certificate. */
   cer: string;
-  /** base64 DER of further chain certificates from an import, leaf excluded. */
-  chain?: string[];
   attributes: { enabled: boolean; created: number; updated: number; nbf: number; exp: number };
-  tags?: Record<string, string>;
 }
 
+/** The (completed) issuance of the latest version, as GET /pending reports it. */
 export interface PendingOperationState {
   requestId: string;
-  status: 'inProgress' | 'completed' | 'failed' | 'cancelled';
-  csr?: string;
-  error?: { code: string; message: string };
+  status: 'completed';
+  csr: string;
 }
 
 export interface CertificateState {
