@@ -1,28 +1,24 @@
 #!/usr/bin/env node
-// Regenerates the README's configuration reference from the per-service READMEs (one table
-// row per variable) plus the shared and local-stack variables below. A test
-// (test/config/config-reference.spec.ts) fails when a variable a service reads is missing.
+// Regenerates the README's configuration reference from the zod schemas the services validate
+// their environment with: each service's `envSchema` (services/<name>/src/config.ts, loaded from
+// its dist/config.js, so build first) and service-kit's `commonEnvShape`. A variable's meaning is
+// its `.describe('…')` text; its default and whether it is required come from parsing an unset
+// value with its schema; development-only switches are marked from service-kit's devOnly registry.
+// The OpenTelemetry variables (read by the SDK, not by zod) and the local-stack ones are written
+// below. Fails, naming them, when a service exports no envSchema or a variable has no description.
+// test/config/config-reference.spec.ts runs `--check`.
 // Usage: node scripts/config-reference.mjs [--check]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const START = '<!-- config-reference:start -->';
 const END = '<!-- config-reference:end -->';
+const SERVICES = ['portal', 'policy-api', 'scim', 'token-broker'];
 
-const common = `### Every service (\`@idp/service-kit\`)
-
-| variable | default | meaning |
-| --- | --- | --- |
-| \`NODE_ENV\` | \`production\` | \`development\`, \`test\` or \`production\`; some development-only switches are refused in production |
-| \`PORT\` | per service (portal 3000, policy-api 3001, scim 3002, token-broker 3003) | HTTP port (API, \`/healthz\`, \`/readyz\`, \`/metrics\`) |
-| \`LOG_LEVEL\` | \`info\` | pino level: \`fatal\` … \`trace\`, \`silent\` |
-| \`NATS_URL\` | — (required) | \`nats://host:4222\` (comma-separated for a cluster) |
-| \`NATS_USER\` / \`NATS_PASSWORD\` | unset | The service's own NATS user; its subject permissions are set on the server (see helm values \`messaging.permissions\`); replies come to \`_INBOX.<user>.>\` |
-| \`DATABASE_URL\` | — (required, not for token-broker) | \`postgresql://user:pass@host:5432/db\` |
-| \`MIGRATE_ON_START\` | \`false\` | Apply pending Prisma migrations at boot (the local stack does; Kubernetes runs a Job) |
-| \`SHUTDOWN_TIMEOUT_MS\` | \`10000\` | Deadline for the graceful drain after SIGTERM (HTTP, then NATS, then the database) |
-| \`OTEL_EXPORTER_OTLP_ENDPOINT\` / \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\` | unset | OTLP collector (e.g. \`http://otel-collector:4318\`). Tracing starts only when one of these (or \`OTEL_TRACES_EXPORTER\`) is set; unset = no SDK loaded at all |
+/** Variables the OpenTelemetry SDK reads itself (service-kit only decides whether to start it). */
+const otel = `| \`OTEL_EXPORTER_OTLP_ENDPOINT\` / \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\` | unset | OTLP collector (e.g. \`http://otel-collector:4318\`). Tracing starts only when one of these (or \`OTEL_TRACES_EXPORTER\`) is set; unset = no SDK loaded at all |
 | \`OTEL_EXPORTER_OTLP_PROTOCOL\` / \`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL\` | \`http/protobuf\` | \`http/protobuf\`, \`http/json\` or \`grpc\` |
 | \`OTEL_EXPORTER_OTLP_HEADERS\`, \`OTEL_EXPORTER_OTLP_TIMEOUT\`, \`OTEL_EXPORTER_OTLP_COMPRESSION\` | unset | Standard OTLP exporter settings (e.g. an auth header for a hosted backend) |
 | \`OTEL_TRACES_EXPORTER\` | \`otlp\` when an endpoint is set, else \`none\` | \`otlp\`, \`console\` (debugging) or \`none\` |
@@ -60,44 +56,114 @@ const local = `### Local stack and tests
 | \`DEV_AZURE_SA_TOKEN_FILE\`, \`DEV_AZURE_SERVICE_ACCOUNT\` | unset, \`identity-platform:token-broker\` | dev-azure: keep a projected service-account token in this file for that account (local workload identity) |
 `;
 
-function serviceRows(service) {
-  const text = readFileSync(path.join(root, 'services', service, 'README.md'), 'utf8');
-  const common = new Set([
-    'NODE_ENV',
-    'PORT',
-    'LOG_LEVEL',
-    'NATS_URL',
-    'NATS_USER',
-    'NATS_PASSWORD',
-    'DATABASE_URL',
-    'MIGRATE_ON_START',
-    'SHUTDOWN_TIMEOUT_MS',
-  ]);
-  // Only rows of the README's variable tables (header `| Variable | ...`): other tables (endpoints,
-  // error codes) also start rows with a code span.
-  const rows = [];
-  let inVariables = false;
-  let previous = '';
-  for (const line of text.split('\n')) {
-    if (line.startsWith('|') && !previous.startsWith('|'))
-      inVariables = /^\|\s*variable\s*\|/i.test(line);
-    else if (!line.startsWith('|')) inVariables = false;
-    if (inVariables) rows.push(line);
-    previous = line;
+const problems = [];
+const HEADER = '| variable | default | meaning |\n| --- | --- | --- |';
+
+/** Each service's envSchema and service-kit (loaded the way the service loads it: one registry). */
+function load() {
+  const schemas = {};
+  let kit;
+  for (const service of SERVICES) {
+    const file = path.join(root, 'services', service, 'dist', 'config.js');
+    if (!existsSync(file)) {
+      problems.push(
+        `services/${service}/dist/config.js is missing: build first (npx turbo run build --filter=@idp/${service})`,
+      );
+      continue;
+    }
+    const require = createRequire(file);
+    kit ??= require('@idp/service-kit');
+    const mod = require(file);
+    const schema = mod.envSchema;
+    if (!schema || typeof schema !== 'object' || !schema.shape) {
+      problems.push(
+        `services/${service}/src/config.ts exports no envSchema (its zod object schema of the environment); exports: ${Object.keys(mod).join(', ') || 'none'}`,
+      );
+      continue;
+    }
+    schemas[service] = schema;
   }
-  return rows
-    .filter((l) => /^\| `[A-Z][A-Z0-9_]+`/.test(l))
-    .filter((l) => {
-      const names = [...l.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]);
-      return names.some((n) => !common.has(n));
-    });
+  return { schemas, kit };
 }
 
-const sections = ['portal', 'policy-api', 'scim', 'token-broker'].map(
-  (s) =>
-    `### ${s} ([details](services/${s}/README.md))\n\n| variable | default | meaning |\n| --- | --- | --- |\n${serviceRows(s).join('\n')}\n`,
-);
-const body = [common, ...sections, local].join('\n');
+const code = (v) => `\`${v}\``;
+const cell = (text) => text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+
+/** The default column: what an unset variable parses to, or that it is required. */
+function defaultOf(field) {
+  const r = field.safeParse(undefined);
+  if (!r.success) return '— (required)';
+  const v = r.data;
+  if (v === undefined) return 'unset';
+  if (Array.isArray(v)) return v.length ? code(v.join(',')) : 'empty';
+  if (v === '') return 'empty';
+  return code(String(v));
+}
+
+/** A field's description; a service's override of a common variable inherits the common one. */
+function describe(field, common) {
+  const own = field.description?.trim();
+  return own || common?.description?.trim() || undefined;
+}
+
+function meaning(text, devOnlyRule) {
+  if (!devOnlyRule || /production/i.test(text)) return text;
+  return `${text} Development only: refused when NODE_ENV=production.`;
+}
+
+const { schemas, kit } = load();
+if (problems.length === 0) {
+  const { commonEnvShape } = kit;
+  for (const [name, field] of Object.entries(commonEnvShape))
+    if (!describe(field)) problems.push(`service-kit commonEnvShape.${name} has no .describe()`);
+  for (const [service, schema] of Object.entries(schemas))
+    for (const [name, field] of Object.entries(schema.shape))
+      if (!describe(field, commonEnvShape[name]))
+        problems.push(
+          `services/${service}/src/config.ts: ${name} has no .describe('…') (what it is, its unit, when it applies)`,
+        );
+}
+if (problems.length > 0) {
+  console.error(`config-reference: cannot generate the README configuration reference:`);
+  for (const p of problems) console.error(`  - ${p}`);
+  process.exit(1);
+}
+
+const { commonEnvShape, devOnlyVariables } = kit;
+
+/** Every service: one row per common variable, its default per service where they differ. */
+function commonSection() {
+  const rows = Object.entries(commonEnvShape).map(([name, field]) => {
+    const readers = SERVICES.filter((s) => schemas[s].shape[name]);
+    const defaults = readers.map((s) => [s, defaultOf(schemas[s].shape[name])]);
+    const same = defaults.every(([, d]) => d === defaults[0]?.[1]);
+    let def = same
+      ? (defaults[0]?.[1] ?? defaultOf(field))
+      : `per service (${defaults.map(([s, d]) => `${s} ${d}`).join(', ')})`;
+    const others = SERVICES.filter((s) => !readers.includes(s));
+    if (others.length) def += `; not read by ${others.join(', ')}`;
+    return `| ${code(name)} | ${cell(def)} | ${cell(describe(field))} |`;
+  });
+  return `### Every service (\`@idp/service-kit\`)\n\n${HEADER}\n${rows.join('\n')}\n${otel}`;
+}
+
+/** A service's own variables, in schema order (common ones only when it describes them anew). */
+function serviceSection(service) {
+  const schema = schemas[service];
+  const devOnly = devOnlyVariables(schema);
+  const rows = [];
+  for (const [name, field] of Object.entries(schema.shape)) {
+    const common = commonEnvShape[name];
+    const text = describe(field, common);
+    if (common && text === describe(common)) continue;
+    rows.push(
+      `| ${code(name)} | ${cell(defaultOf(field))} | ${cell(meaning(text, devOnly.get(name)))} |`,
+    );
+  }
+  return `### ${service} ([details](services/${service}/README.md))\n\n${HEADER}\n${rows.join('\n')}\n`;
+}
+
+const body = [commonSection(), ...SERVICES.map(serviceSection), local].join('\n');
 const readmePath = path.join(root, 'README.md');
 const readme = readFileSync(readmePath, 'utf8');
 const a = readme.indexOf(START);
@@ -106,7 +172,9 @@ if (a < 0 || b < 0) throw new Error('README.md lacks the config-reference marker
 const next = `${readme.slice(0, a + START.length)}\n${body}${readme.slice(b)}`;
 if (process.argv.includes('--check')) {
   if (next !== readme) {
-    console.error('README configuration reference is stale: run node scripts/config-reference.mjs');
+    console.error(
+      'README configuration reference is stale: run node scripts/config-reference.mjs (after a build)',
+    );
     process.exit(1);
   }
 } else {

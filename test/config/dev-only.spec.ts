@@ -30,12 +30,13 @@ const brokerDoc = JSON.stringify({
 const modules = new Map<string, Record<string, unknown>>();
 
 function config(service: string): ServiceConfig {
-  const mod = modules.get(service)!;
+  const mod = modules.get(service);
+  if (!mod) throw new Error(`services/${service}/dist/config.js not loaded`);
   const pick = <T>(name: string) => mod[name] as T;
   switch (service) {
     case 'portal':
       return {
-        schema: pick('portalEnv'),
+        schema: pick('envSchema'),
         load: pick('loadPortalConfig'),
         base: {
           NATS_URL: 'nats://127.0.0.1:4222',
@@ -53,7 +54,7 @@ function config(service: string): ServiceConfig {
       };
     case 'policy-api':
       return {
-        schema: pick('policyApiEnv'),
+        schema: pick('envSchema'),
         load: pick('loadPolicyApiConfig'),
         base: {
           NATS_URL: 'nats://127.0.0.1:4222',
@@ -66,7 +67,7 @@ function config(service: string): ServiceConfig {
       };
     case 'scim':
       return {
-        schema: pick('scimEnv'),
+        schema: pick('envSchema'),
         load: pick('loadScimConfig'),
         base: {
           NATS_URL: 'nats://127.0.0.1:4222',
@@ -76,7 +77,7 @@ function config(service: string): ServiceConfig {
       };
     default:
       return {
-        schema: pick('tokenBrokerEnv'),
+        schema: pick('envSchema'),
         load: pick('loadTokenBrokerConfig'),
         base: {
           NATS_URL: 'nats://127.0.0.1:4222',
