@@ -19,7 +19,6 @@ const esmOnly = [
   'token-types',
   'peek-readable',
   'uint8array-extras',
-  '@electric-sql',
 ];
 
 /** What every project (tier) of every workspace shares. */
