@@ -14,8 +14,8 @@ import {
   type KeyVaultHandle,
   type KeyVaultOptions,
   type RoleAssignment,
-} from '../src/keyvault';
-import { ensureDevCa } from '../src/tls/dev-ca';
+} from '../../src/keyvault';
+import { ensureDevCa } from '../../src/tls/dev-ca';
 
 export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 

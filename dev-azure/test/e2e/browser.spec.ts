@@ -6,9 +6,9 @@ import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { generate } from 'otplib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { decodeJwt } from 'jose';
-import { ensureDevCa } from '../src';
-import { seed, startTestAzure, type TestAzure } from './helpers/harness';
-import { startRelyingParty, type Callback, type RelyingParty } from './helpers/relying-party';
+import { ensureDevCa } from '../../src';
+import { seed, startTestAzure, type TestAzure } from '../support/harness';
+import { startRelyingParty, type Callback, type RelyingParty } from '../support/relying-party';
 
 const { contoso } = seed;
 let t: TestAzure;

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startDevAzure, type DevAzure } from '../src';
-import { seed } from './helpers/harness';
+import { startDevAzure, type DevAzure } from '../../src';
+import { seed } from '../support/harness';
 
 const PUBLIC = 'https://login.identity.localtest.me';
 let azure: DevAzure;
@@ -97,7 +97,7 @@ describe('dev-azure behind an ingress (publicUrl)', () => {
   });
 
   it('the CLI names DEV_AZURE_PUBLIC_URL and the problem, without a stack trace', () => {
-    const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'dist', 'main.js')], {
+    const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'main.js')], {
       env: {
         PATH: process.env.PATH,
         DEV_AZURE_PUBLIC_URL: 'https://login.example.test/b2c',

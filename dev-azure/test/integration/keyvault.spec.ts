@@ -10,7 +10,7 @@ import {
   startVaultFixture,
   TENANT_ID,
   type VaultFixture,
-} from './keyvault-harness';
+} from '../support/keyvault-harness';
 
 const API = 'api-version=2025-07-01';
 

@@ -10,8 +10,8 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createClientCert, type ClientCert } from './helpers/certs';
-import { seed, startTestAzure, type TestAzure } from './helpers/harness';
+import { createClientCert, type ClientCert } from '../support/certs';
+import { seed, startTestAzure, type TestAzure } from '../support/harness';
 
 const { fabrikam, contoso } = seed;
 const CERT_DAEMON = {

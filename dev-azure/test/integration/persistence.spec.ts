@@ -12,9 +12,9 @@ import {
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createClientCert, type ClientCert } from './helpers/certs';
-import { expectPage, expectRedirect, HttpBrowser } from './helpers/http-browser';
-import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from './helpers/harness';
+import { createClientCert, type ClientCert } from '../support/certs';
+import { expectPage, expectRedirect, HttpBrowser } from '../support/http-browser';
+import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from '../support/harness';
 
 const { contoso, fabrikam } = seed;
 const CERT_APP = {

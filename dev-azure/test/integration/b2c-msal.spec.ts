@@ -8,8 +8,8 @@ import {
   HttpBrowser,
   linkById,
   type Page,
-} from './helpers/http-browser';
-import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from './helpers/harness';
+} from '../support/http-browser';
+import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from '../support/harness';
 
 const { contoso } = seed;
 const API_SCOPES = [`${contoso.policyApi.uri}/Accounts.Read`, 'api://policy-api/Accounts.Write'];

@@ -3,8 +3,8 @@
 // for any malformed input.
 import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createClientCert, type ClientCert } from './helpers/certs';
-import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from './helpers/harness';
+import { createClientCert, type ClientCert } from '../support/certs';
+import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from '../support/harness';
 
 const { fabrikam, contoso } = seed;
 const CERT_APP = {

@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ensureDevCa } from '../src';
+import { ensureDevCa } from '../../src';
 
 const run = promisify(execFile);
-const script = path.resolve(__dirname, '..', '..', 'scripts', 'with-dev-ca.mjs');
+const script = path.resolve(__dirname, '..', '..', '..', 'scripts', 'with-dev-ca.mjs');
 let dir: string;
 
 beforeAll(() => {

@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { seed, startTestAzure, type TestAzure } from './helpers/harness';
+import { seed, startTestAzure, type TestAzure } from '../support/harness';
 
 const { fabrikam, contoso, northwind } = seed;
 let t: TestAzure;

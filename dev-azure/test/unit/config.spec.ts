@@ -8,8 +8,8 @@ import {
   loadDevAzureConfig,
   parseDevAzureConfig,
   type DevAzureConfigInput,
-} from '../src';
-import { seedConfig } from './helpers/harness';
+} from '../../src';
+import { seedConfig } from '../support/harness';
 
 function errorOf(cfg: unknown): string {
   try {

@@ -12,7 +12,7 @@ import {
   rawRequest,
   startVaultFixture,
   type VaultFixture,
-} from './keyvault-harness';
+} from '../support/keyvault-harness';
 
 const API = 'api-version=2025-07-01';
 

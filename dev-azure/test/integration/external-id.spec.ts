@@ -14,9 +14,9 @@ import {
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureDevCa } from '../src';
-import { seed, startTestAzure, type TestAzure } from './helpers/harness';
-import { startRelyingParty, type Callback, type RelyingParty } from './helpers/relying-party';
+import { ensureDevCa } from '../../src';
+import { seed, startTestAzure, type TestAzure } from '../support/harness';
+import { startRelyingParty, type Callback, type RelyingParty } from '../support/relying-party';
 
 const { contoso, contosoext: ext } = seed;
 const OTHER = {
