@@ -1,7 +1,5 @@
-const preset = require('../../jest.preset.cjs');
-
-module.exports = {
-  ...preset,
-  // The Prisma client is generated as TypeScript with `.js` import suffixes (ESM style).
+// Tiers (unit / integration / e2e) from the shared preset. The Prisma client is generated as
+// TypeScript with `.js` import suffixes (ESM style).
+module.exports = require('../../jest.preset.cjs').tiers({
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-};
+});

@@ -4,19 +4,19 @@ import { AuthModule } from '@idp/auth-common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
 import { authModuleOptions } from './auth/auth-options';
-import {
-  BeneficiariesController,
-  STEP_UP_AUTH_CONTEXT,
-} from './beneficiaries/beneficiaries.controller';
+import { BeneficiariesController } from './beneficiaries/beneficiaries.controller';
+import { BeneficiariesRepository } from './beneficiaries/beneficiaries.repository';
 import { BeneficiariesService } from './beneficiaries/beneficiaries.service';
 import { ErrorShapeFilter } from './common/error-shape.filter';
 import { validationPipe } from './common/validation';
-import type { PolicyApiConfig } from './config';
+import { POLICY_API_CONFIG, type PolicyApiConfig } from './config';
 import { PrismaService } from './database/prisma.service';
 import { HistoryController } from './history/history.controller';
+import { HistoryRepository } from './history/history.repository';
 import { HistoryService } from './history/history.service';
+import { IdentityLinkRepository } from './identity/identity-link.repository';
 import { IdentityLinkService } from './identity/identity-link.service';
-import { OUTBOX_INTERVAL_MS, OutboxRelayService } from './outbox/outbox-relay.service';
+import { OutboxRelayService } from './outbox/outbox-relay.service';
 import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
 import { PolicyRepository } from './policies/policy.repository';
@@ -45,10 +45,14 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useFactory: validationPipe },
         { provide: APP_FILTER, useClass: ErrorShapeFilter },
-        { provide: OUTBOX_INTERVAL_MS, useValue: config.OUTBOX_INTERVAL_MS },
-        { provide: STEP_UP_AUTH_CONTEXT, useValue: config.STEP_UP_AUTH_CONTEXT.toLowerCase() },
+        { provide: POLICY_API_CONFIG, useValue: config },
+        // Repositories: the only code with SQL (pg pool) or Prisma calls.
         PrismaService,
         PolicyRepository,
+        BeneficiariesRepository,
+        HistoryRepository,
+        IdentityLinkRepository,
+        // Use cases.
         IdentityLinkService,
         PoliciesService,
         BeneficiariesService,

@@ -32,58 +32,66 @@ const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
 
 /** Customer identity variables: B2C, External ID, or both during a migration window. */
 const identityShape = {
-  /** OpenID metadata URL of each accepted B2C user flow (sign-in and MFA flows). */
-  B2C_IDENTITY_METADATA: unsetIfEmpty(urlList('B2C metadata')),
-  /** External ID (external tenant) id; every External ID token must carry it as `tid`. */
+  B2C_IDENTITY_METADATA: unsetIfEmpty(urlList('B2C metadata')).describe(
+    'Trust Azure AD B2C: comma-separated OpenID metadata URLs, one per accepted user flow (e.g. …/b2c_1_signupsignin/v2.0/.well-known/openid-configuration and the MFA flow); user tokens from other flows are rejected; this or EXTERNAL_ID_TENANT_ID is required, unset (or empty) when only External ID is trusted.',
+  ),
   EXTERNAL_ID_TENANT_ID: unsetIfEmpty(
     z.string().regex(GUID, { message: 'must be the external tenant id (a GUID)' }),
+  ).describe(
+    'Trust Microsoft Entra External ID: the external tenant id (a GUID); every External ID token must carry it as tid and name the issuer https://<tenant id>.ciamlogin.com/<tenant id>/v2.0; unset: External ID is not trusted.',
   ),
-  /** Tenant subdomain (`<subdomain>.ciamlogin.com`), used to build the metadata URL. */
   EXTERNAL_ID_SUBDOMAIN: unsetIfEmpty(
-    z
-      .string()
-      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i, {
-        message: 'must be the tenant subdomain, e.g. contosoid',
-      }),
+    z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i, {
+      message: 'must be the tenant subdomain, e.g. contosoid',
+    }),
+  ).describe(
+    'External ID tenant subdomain: metadata is read from https://<subdomain>.ciamlogin.com/<tenant id>/v2.0/.well-known/openid-configuration; required with EXTERNAL_ID_TENANT_ID unless EXTERNAL_ID_METADATA is set.',
   ),
-  /** Explicit metadata URL (overrides the one built from the subdomain). */
   EXTERNAL_ID_METADATA: unsetIfEmpty(
     z.string().refine(isHttpUrl, { message: 'must be an http(s) metadata URL' }),
+  ).describe(
+    'Explicit External ID OpenID metadata URL (a custom URL domain, or a local stand-in); default: built from EXTERNAL_ID_SUBDOMAIN; External ID only.',
   ),
-  /** Accepted `aud` of External ID tokens (the API's app registration in the external tenant); default API_AUDIENCE. */
   EXTERNAL_ID_AUDIENCE: unsetIfEmpty(
     commaList.refine((l) => l.length > 0, { message: 'must list at least one audience' }),
+  ).describe(
+    'Comma-separated accepted aud values of External ID tokens: the client id / identifier URI of the API app registration in the external tenant; default: API_AUDIENCE; External ID only.',
   ),
-  /** Claim carrying a migrated user's former B2C object id; unset: no identity is ever linked. */
   LEGACY_OBJECT_ID_CLAIM: unsetIfEmpty(
-    z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/, {
-        message: 'must be a claim name, e.g. extn.legacyB2cObjectId',
-      }),
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/, {
+      message: 'must be a claim name, e.g. extn.legacyB2cObjectId',
+    }),
+  ).describe(
+    "External ID only: the claim carrying a migrated user's former B2C object id (e.g. extn.legacyB2cObjectId, a directory extension attribute emitted as an optional claim), used once to link the user to their B2C policy; unset: no identity is ever linked.",
   ),
-  /** Conditional Access authentication context External ID tokens need (`acrs`) for a beneficiary change. */
   STEP_UP_AUTH_CONTEXT: z
     .string()
     .regex(/^c([1-9]|[1-9][0-9])$/i, { message: 'must be an authentication context id c1 … c99' })
-    .default('c1'),
+    .default('c1')
+    .describe(
+      'Conditional Access authentication context (c1 … c99, case-insensitive) that External ID tokens must carry in acrs for a beneficiary change, and that the claims challenge names; default c1.',
+    ),
 };
 
-export const policyApiEnv = z
+export const envSchema = z
   .object({
     ...commonEnvShape,
-    PORT: env.port(3001),
-    /** Path prefix of every API route (e.g. /api behind an ingress that does not rewrite); probes stay at /. */
+    PORT: env.port(3001).describe('HTTP port of the API, probes and metrics; default 3001.'),
     API_BASE_PATH: z
       .string()
       .regex(/^(\/[A-Za-z0-9._~-]+)*$/, {
         message: 'must be empty or a path like /api (no trailing slash)',
       })
-      .default(''),
+      .default('')
+      .describe(
+        'Path prefix of every API route (/api behind the ingress, which does not rewrite paths); /healthz, /readyz and /metrics stay at the root; default empty.',
+      ),
     ...identityShape,
-    /** Entra / tenant metadata URLs whose app-only (client-credentials) tokens are accepted. */
-    APP_IDENTITY_METADATA: commaList.default([]),
-    /** Accepted `aud` values: this API's client id and/or its identifier URIs. */
+    APP_IDENTITY_METADATA: commaList
+      .default([])
+      .describe(
+        'Comma-separated Entra tenant metadata URLs (https://login…/{tenantId}/v2.0/.well-known/openid-configuration) whose app-only tokens (daemons) are accepted; user tokens of these tenants never hold policies (403); default empty.',
+      ),
     API_AUDIENCE: z
       .string({ error: 'is required but not set' })
       .transform((v) =>
@@ -92,20 +100,40 @@ export const policyApiEnv = z
           .map((s) => s.trim())
           .filter(Boolean),
       )
-      .refine((l) => l.length > 0, { message: 'must list at least one audience' }),
-    STEP_UP_USER_FLOWS: env.list().default(['B2C_1_signupsignin_mfa']),
-    STEP_UP_MAX_AGE_SECONDS: env.int(600, 1),
+      .refine((l) => l.length > 0, { message: 'must list at least one audience' })
+      .describe(
+        'Required: comma-separated accepted aud values, the API client id and/or identifier URIs (B2C, app-only, and External ID unless EXTERNAL_ID_AUDIENCE is set).',
+      ),
+    STEP_UP_USER_FLOWS: env
+      .list()
+      .default(['B2C_1_signupsignin_mfa'])
+      .describe(
+        'Comma-separated B2C user flows (tfp/acr, case-insensitive) that satisfy step-up for a beneficiary change; default B2C_1_signupsignin_mfa.',
+      ),
+    STEP_UP_MAX_AGE_SECONDS: env
+      .int(600, 1)
+      .describe(
+        'Maximum age of auth_time, in seconds, for a beneficiary change (both providers); default 600.',
+      ),
     AUTH_CLOCK_SKEW_SECONDS: z.coerce
       .number({ error: 'must be a number' })
       .int()
       .min(0)
       .max(300)
-      .default(60),
-    /** Plain-http metadata (local stand-ins only); refused in production. */
-    AUTH_ALLOW_INSECURE_HTTP: devOnly(env.bool(false), {
-      why: 'plain-http identity metadata is for local stand-ins',
-    }),
-    OUTBOX_INTERVAL_MS: env.int(250, 10),
+      .default(60)
+      .describe('Tolerance for exp/nbf, in seconds (0–300); default 60.'),
+    // describe() makes a new schema, so it goes inside devOnly (whose registry holds the instance).
+    AUTH_ALLOW_INSECURE_HTTP: devOnly(
+      env
+        .bool(false)
+        .describe(
+          'Allow http: identity metadata URLs (local stand-ins only); refused with NODE_ENV=production; default false.',
+        ),
+      { why: 'plain-http identity metadata is for local stand-ins' },
+    ),
+    OUTBOX_INTERVAL_MS: env
+      .int(250, 10)
+      .describe('Outbox relay polling interval, in milliseconds (at least 10); default 250.'),
   })
   // Runs even when other variables failed, so a missing provider is reported in the same pass.
   .superRefine(
@@ -151,9 +179,12 @@ export const policyApiEnv = z
       problem('EXTERNAL_ID_METADATA', https);
     if (insecure(c.APP_IDENTITY_METADATA)) problem('APP_IDENTITY_METADATA', https);
   });
-export type PolicyApiConfig = z.infer<typeof policyApiEnv>;
+export type PolicyApiConfig = z.infer<typeof envSchema>;
 export const loadPolicyApiConfig = (e: NodeJS.ProcessEnv = process.env): PolicyApiConfig =>
-  loadConfig(policyApiEnv, e);
+  loadConfig(envSchema, e);
+
+/** The validated configuration, injected with `@Inject(POLICY_API_CONFIG)`. */
+export const POLICY_API_CONFIG = Symbol('POLICY_API_CONFIG');
 
 /** The External ID tenant policy-api trusts, if any (metadata URL resolved). */
 export function externalIdOf(

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Inject, Put, Req, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Put, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -17,24 +17,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Scopes } from '../auth/auth-options';
 import { asUser, callerOf } from '../auth/user';
 import { ApiErrorView, BearerErrorView } from '../common/api-error';
-import { PoliciesService } from '../policies/policies.service';
 import { etagOf, PolicyView, toView } from '../policies/policy.view';
 import { BeneficiariesService } from './beneficiaries.service';
 import { ReplaceBeneficiariesDto } from './beneficiary.dto';
 import { parseIfMatch } from './if-match';
 
-/** The authentication context (lower-case) External ID tokens need for a change (STEP_UP_AUTH_CONTEXT). */
-export const STEP_UP_AUTH_CONTEXT = Symbol('STEP_UP_AUTH_CONTEXT');
-
 @ApiTags('beneficiaries')
 @ApiBearerAuth()
 @Controller('policies/me/beneficiaries')
 export class BeneficiariesController {
-  constructor(
-    private readonly beneficiaries: BeneficiariesService,
-    private readonly policies: PoliciesService,
-    @Inject(STEP_UP_AUTH_CONTEXT) private readonly authContext: string,
-  ) {}
+  constructor(private readonly beneficiaries: BeneficiariesService) {}
 
   @Put()
   @HttpCode(200)
@@ -99,22 +91,8 @@ export class BeneficiariesController {
     const caller = callerOf(principal, req);
     // Checked before any database work: a missing or malformed If-Match needs none.
     const preconditions = parseIfMatch(ifMatch);
-    // A migrated user's first write may link their B2C policy (then its ETag applies).
-    const held = await this.policies.findFor(caller);
     const policy = await this.beneficiaries.replace(
-      {
-        policyId: held?.id,
-        holder: caller.identity,
-        clientId: caller.clientId,
-        // The step-up guard guarantees the proof and auth_time are present and acceptable.
-        userFlow:
-          caller.identity.provider === 'external-id'
-            ? `acrs:${this.authContext}`
-            : (user.userFlow ?? 'unknown'),
-        authTime: user.authTime ?? 0,
-        requestId: String(req.id),
-        auditRequestId: caller.auditRequestId,
-      },
+      { caller, userFlow: user.userFlow, authTime: user.authTime, requestId: String(req.id) },
       preconditions,
       body.beneficiaries.map((b) => ({
         name: b.name,

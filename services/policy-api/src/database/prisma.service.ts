@@ -4,12 +4,13 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { Pool } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 
-/** Prisma over service-kit's pool, so connections and shutdown are owned in one place. */
+/**
+ * Prisma over service-kit's pool, so connections and shutdown are owned in one place. The one
+ * way Prisma is wired here; only repositories (`*.repository.ts`) inject it.
+ */
 @Injectable()
 export class PrismaService extends PrismaClient {
   constructor(@InjectPool() pool: Pool) {
     super({ adapter: new PrismaPg(pool) });
   }
 }
-
-export type { Prisma } from '../generated/prisma/client';

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service';
 import type { Caller } from '../identity/holder-identity';
 import { PoliciesService } from '../policies/policies.service';
 import { beneficiariesOf } from '../policies/policy.view';
 import type { HistoryView } from './history.dto';
+import { HistoryRepository } from './history.repository';
 
 @Injectable()
 export class HistoryService {
   constructor(
-    private readonly db: PrismaService,
+    private readonly history: HistoryRepository,
     private readonly policies: PoliciesService,
   ) {}
 
@@ -17,12 +17,13 @@ export class HistoryService {
     // first read may link their B2C policy, whose history then shows).
     const policy = await this.policies.findFor(caller);
     if (!policy) return { items: [] };
-    const rows = await this.db.policyHistory.findMany({
-      where: { policyId: policy.id, ...(beforeVersion ? { version: { lt: beforeVersion } } : {}) },
-      orderBy: { version: 'desc' },
+    // One more than asked tells whether another page follows.
+    const rows = await this.history.newestFirst(policy.id, {
       take: limit + 1,
+      ...(beforeVersion ? { beforeVersion } : {}),
     });
     const page = rows.slice(0, limit);
+    const last = rows.length > limit ? page.at(-1) : undefined;
     return {
       policyNumber: policy.number,
       items: page.map((h) => ({
@@ -37,7 +38,7 @@ export class HistoryService {
         before: beneficiariesOf(h.before),
         after: beneficiariesOf(h.after),
       })),
-      ...(rows.length > limit ? { nextBeforeVersion: page[page.length - 1].version } : {}),
+      ...(last ? { nextBeforeVersion: last.version } : {}),
     };
   }
 }

@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { ApiError } from '../common/api-error';
-import { PrismaService } from '../database/prisma.service';
-import { B2C_TENANT, type Caller } from './holder-identity';
+import type { Caller } from './holder-identity';
+import { IdentityLinkRepository } from './identity-link.repository';
 
 export type LinkOutcome = 'linked' | 'already_held' | 'no_legacy_policy';
 
@@ -17,47 +16,16 @@ export type LinkOutcome = 'linked' | 'already_held' | 'no_legacy_policy';
 export class IdentityLinkService {
   private readonly log = new Logger('identity-link');
 
-  constructor(private readonly db: PrismaService) {}
+  constructor(private readonly links: IdentityLinkRepository) {}
 
   /** For a caller whose identity holds no policy yet. */
   async linkFromClaim(caller: Caller): Promise<LinkOutcome> {
     const legacyOid = caller.legacyObjectId;
     if (caller.identity.provider !== 'external-id' || !legacyOid) return 'no_legacy_policy';
-    const { provider, tenantId, oid } = caller.identity;
-    const audit = (outcome: 'linked' | 'refused_already_linked', policyId: string) => ({
-      data: {
-        id: randomUUID(),
-        outcome,
-        provider,
-        tenantId,
-        oid,
-        legacyOid,
-        policyId,
-        clientId: caller.clientId ?? null,
-        requestId: caller.auditRequestId,
-      },
-    });
-
-    const result = await this.db.$transaction(async (tx) => {
-      const legacy = await tx.policyIdentity.findUnique({
-        where: { provider_tenantId_oid: { provider: 'b2c', tenantId: B2C_TENANT, oid: legacyOid } },
-      });
-      if (!legacy) return { outcome: 'no_legacy_policy' as const };
-      const inserted = await tx.policyIdentity.createManyAndReturn({
-        data: [{ provider, tenantId, oid, policyId: legacy.policyId, linkedFrom: legacyOid }],
-        skipDuplicates: true,
-      });
-      if (inserted.length === 1) {
-        await tx.identityLinkAudit.create(audit('linked', legacy.policyId));
-        return { outcome: 'linked' as const, policyId: legacy.policyId };
-      }
-      // ON CONFLICT waited for the other transaction; this statement sees what it committed.
-      const mine = await tx.policyIdentity.findUnique({
-        where: { provider_tenantId_oid: { provider, tenantId, oid } },
-      });
-      if (mine) return { outcome: 'already_held' as const };
-      await tx.identityLinkAudit.create(audit('refused_already_linked', legacy.policyId));
-      return { outcome: 'refused' as const, policyId: legacy.policyId };
+    const { provider, oid } = caller.identity;
+    const result = await this.links.link(caller.identity, legacyOid, {
+      ...(caller.clientId ? { clientId: caller.clientId } : {}),
+      requestId: caller.auditRequestId,
     });
 
     // Ids only: no names or emails.

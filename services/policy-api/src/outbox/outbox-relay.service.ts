@@ -9,8 +9,7 @@ import { InjectNats, InjectPool, OutboxRelay } from '@idp/service-kit';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
-
-export const OUTBOX_INTERVAL_MS = Symbol('OUTBOX_INTERVAL_MS');
+import { POLICY_API_CONFIG, type PolicyApiConfig } from '../config';
 
 /** Relays committed outbox rows to JetStream; retries through NATS outages. */
 @Injectable()
@@ -20,13 +19,13 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   constructor(
     @InjectPool() pool: Pool,
     @InjectNats() nc: NatsConnection,
-    @Inject(OUTBOX_INTERVAL_MS) intervalMs: number,
+    @Inject(POLICY_API_CONFIG) config: PolicyApiConfig,
   ) {
     this.relay = new OutboxRelay({
       pool,
       js: () => jetstream(nc),
       contracts: [PolicyBeneficiariesChanged],
-      intervalMs,
+      intervalMs: config.OUTBOX_INTERVAL_MS,
     });
   }
 

@@ -28,9 +28,10 @@ type IdentityRow = PolicyRecord & { provider: HolderIdentity['provider']; tenant
 export type CreateRefusal = 'identity_taken' | 'number_taken';
 
 /**
- * The hot read path (every GET /policies/me) as named, prepared statements on the pool:
- * Prisma's per-query overhead dominated this endpoint (see benchmarks/policy-api.bench.mjs).
- * Writes stay in Prisma transactions, except the first-read INSERT (below).
+ * Policies and the identities holding them. The hot read path (every GET /policies/me) runs as
+ * named, prepared statements on the pool: Prisma's per-query overhead dominated this endpoint
+ * (see benchmarks/policy-api.bench.mjs), and so does the first-read INSERT (below). Changes go
+ * through BeneficiariesRepository, identity links through IdentityLinkRepository (Prisma).
  */
 @Injectable()
 export class PolicyRepository {
@@ -47,12 +48,13 @@ export class PolicyRepository {
 
   private async loadByIdentities(keys: string[]): Promise<Map<string, PolicyRecord>> {
     const ids = keys.map(identityOfKey);
+    const [only] = ids;
     const r =
-      ids.length === 1
+      only && ids.length === 1
         ? await this.pool.query<IdentityRow>({
             name: 'policy_by_identity',
             text: `${BY_IDENTITY} WHERE i.provider = $1 AND i.tenant_id = $2 AND i.oid = $3`,
-            values: [ids[0].provider, ids[0].tenantId, ids[0].oid],
+            values: [only.provider, only.tenantId, only.oid],
           })
         : await this.pool.query<IdentityRow>({
             name: 'policy_by_identities',
@@ -65,6 +67,16 @@ export class PolicyRepository {
         policy,
       ]),
     );
+  }
+
+  /** By id, as its creator sees it (`holderOid` is the creator's oid). */
+  async findById(id: string): Promise<PolicyRecord | undefined> {
+    const r = await this.pool.query<PolicyRecord>({
+      name: 'policy_by_id',
+      text: `SELECT p.holder_oid AS "holderOid", ${POLICY} FROM policies p WHERE p.id = $1`,
+      values: [id],
+    });
+    return r.rows[0];
   }
 
   async findByNumber(number: string): Promise<PolicyRecord | undefined> {
@@ -94,7 +106,8 @@ export class PolicyRepository {
         text: `INSERT INTO policies AS p (id, number, holder_oid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING p.holder_oid AS "holderOid", ${POLICY}`,
         values: [p.id, p.number, identity.oid],
       });
-      if (policy.rows.length === 0) {
+      const [created] = policy.rows;
+      if (!created) {
         await client.query('ROLLBACK');
         return 'number_taken';
       }
@@ -108,7 +121,7 @@ export class PolicyRepository {
         return 'identity_taken';
       }
       await client.query('COMMIT');
-      return policy.rows[0];
+      return created;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;

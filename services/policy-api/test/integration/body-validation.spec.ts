@@ -1,7 +1,7 @@
-import { expectApiErrorShape } from './support/api-error-shape';
-import type { ErrorBody } from './support/fixtures';
-import { Harness } from './support/harness';
-import { newHolder, putBeneficiaries, storedState, type Holder } from './support/holder';
+import { expectApiErrorShape } from '../support/api-error-shape';
+import type { ErrorBody } from '../support/fixtures';
+import { Harness } from '../support/harness';
+import { newHolder, putBeneficiaries, storedState, type Holder } from '../support/holder';
 
 // Issue 11: every body shape and content type is a 4xx in the API's error format, naming the
 // rule that failed, and never changes what is stored.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { LocalIssuer, MFA_FLOW } from './support/local-issuer';
+import { LocalIssuer, MFA_FLOW } from '../support/local-issuer';
 import {
   freePort,
   startNats,
@@ -11,7 +11,7 @@ import {
   type TestPostgres,
 } from '@idp/testing';
 
-const entry = join(__dirname, '..', 'dist', 'main.js');
+const entry = join(__dirname, '..', '..', 'dist', 'main.js');
 
 describe('policy-api process', () => {
   let pg: TestPostgres;

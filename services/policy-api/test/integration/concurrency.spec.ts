@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Harness } from './support/harness';
-import { split, type HistoryBody, type PolicyBody } from './support/fixtures';
-import { MFA_FLOW } from './support/local-issuer';
+import { Harness } from '../support/harness';
+import { split, type HistoryBody, type PolicyBody } from '../support/fixtures';
+import { MFA_FLOW } from '../support/local-issuer';
 
 describe('policy-api under concurrency', () => {
   let h: Harness;
@@ -48,15 +48,13 @@ describe('policy-api under concurrency', () => {
       a: split(['Writer A Spouse']),
       b: split(['Writer B Child', 'Writer B Spouse']),
     };
-    const [a, b] = await Promise.all(
-      (['a', 'b'] as const).map((w) =>
-        h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', {
-          token,
-          headers: { 'if-match': etag },
-          body: { beneficiaries: lists[w] },
-        }),
-      ),
-    );
+    const write = (w: 'a' | 'b') =>
+      h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', {
+        token,
+        headers: { 'if-match': etag },
+        body: { beneficiaries: lists[w] },
+      });
+    const [a, b] = await Promise.all([write('a'), write('b')]);
     expect([a.status, b.status].sort()).toEqual([200, 412]);
     const [winner, loser] = a.status === 200 ? (['a', 'b'] as const) : (['b', 'a'] as const);
     const current = await h.call<PolicyBody>('GET', '/policies/me', { token });

@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
-import { Harness } from './support/harness';
+import { Harness } from '../support/harness';
 import {
   challengeParams,
   split,
   type ErrorBody,
   type HistoryBody,
   type PolicyBody,
-} from './support/fixtures';
+} from '../support/fixtures';
 
 // Real tokens from the identity stand-in (dev-azure): B2C user-flow tokens for the seeded users
 // and an app-only token from its client-credentials endpoint. HTTPS via the dev CA

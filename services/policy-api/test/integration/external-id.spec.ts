@@ -3,17 +3,17 @@
 // authentication context (acrs) with a fresh auth_time; every bypass is refused with the claims
 // challenge or 401 and stores nothing.
 import { randomUUID } from 'node:crypto';
-import { AUTH_CONTEXT, type ExternalIdTenant } from './support/external-id';
+import { AUTH_CONTEXT, type ExternalIdTenant } from '../support/external-id';
 import {
   challengeParams,
   split,
   type ErrorBody,
   type HistoryBody,
   type PolicyBody,
-} from './support/fixtures';
-import { Harness } from './support/harness';
-import { storedState } from './support/holder';
-import { MFA_FLOW, PORTAL_CLIENT_ID } from './support/local-issuer';
+} from '../support/fixtures';
+import { Harness } from '../support/harness';
+import { storedState } from '../support/holder';
+import { MFA_FLOW, PORTAL_CLIENT_ID } from '../support/local-issuer';
 
 const now = () => Math.floor(Date.now() / 1000);
 const CLAIMS_REQUEST = { access_token: { acrs: { essential: true, value: AUTH_CONTEXT } } };

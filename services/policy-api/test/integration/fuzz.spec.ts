@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { apiErrorShapeProblem } from './support/api-error-shape';
-import type { PolicyBody } from './support/fixtures';
-import { Harness } from './support/harness';
-import { newHolder, putBeneficiaries, storedState, type Holder } from './support/holder';
+import { apiErrorShapeProblem } from '../support/api-error-shape';
+import type { PolicyBody } from '../support/fixtures';
+import { Harness } from '../support/harness';
+import { newHolder, putBeneficiaries, storedState, type Holder } from '../support/holder';
 
 // Property-based fuzzing of the running policy-api over HTTP. Seeded: a failure prints the seed
 // and the shrunk counterexample; FUZZ_SEED=<seed> reproduces it. Bounded by the run counts.

@@ -2,11 +2,11 @@
 // B2C object id) is linked once to that B2C identity's policy and keeps it and its history.
 // Never by email; the link is audited; a forged or duplicated legacy id takes over nothing.
 import { randomUUID } from 'node:crypto';
-import { LEGACY_CLAIM, type ExternalIdTenant } from './support/external-id';
-import { split, type ErrorBody, type HistoryBody, type PolicyBody } from './support/fixtures';
-import { Harness } from './support/harness';
-import { storedState } from './support/holder';
-import { MFA_FLOW, PORTAL_CLIENT_ID } from './support/local-issuer';
+import { LEGACY_CLAIM, type ExternalIdTenant } from '../support/external-id';
+import { split, type ErrorBody, type HistoryBody, type PolicyBody } from '../support/fixtures';
+import { Harness } from '../support/harness';
+import { storedState } from '../support/holder';
+import { MFA_FLOW, PORTAL_CLIENT_ID } from '../support/local-issuer';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -155,9 +155,10 @@ describe('linking migrated B2C users on External ID', () => {
   it('two External ID users presenting the same legacy id at once: one gets the policy, the other 409 and nothing', async () => {
     const b2c = await b2cCustomer();
     const [alice, mallory] = [randomUUID(), randomUUID()];
-    const [aliceToken, malloryToken] = await Promise.all(
-      [alice, mallory].map((oid) => ext.userToken({ oid, legacyOid: b2c.oid })),
-    );
+    const [aliceToken, malloryToken] = await Promise.all([
+      ext.userToken({ oid: alice, legacyOid: b2c.oid }),
+      ext.userToken({ oid: mallory, legacyOid: b2c.oid }),
+    ]);
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         me(i % 2 === 0 ? aliceToken : malloryToken).then((r) => ({

@@ -1,7 +1,7 @@
-import { expectApiErrorShape } from './support/api-error-shape';
-import { split } from './support/fixtures';
-import { Harness } from './support/harness';
-import { newHolder, putBeneficiaries, storedState } from './support/holder';
+import { expectApiErrorShape } from '../support/api-error-shape';
+import { split } from '../support/fixtures';
+import { Harness } from '../support/harness';
+import { newHolder, putBeneficiaries, storedState } from '../support/holder';
 
 // If-Match (RFC 9110 §13.1.1) is "*" or a list of entity-tags, and an entity-tag is quoted:
 // `"v3"` or `W/"v3"`. A value outside that grammar is a malformed request (400), not a

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import type { ExternalIdTenant } from './support/external-id';
-import { split, type HistoryBody, type PolicyBody } from './support/fixtures';
-import { Harness } from './support/harness';
+import type { ExternalIdTenant } from '../support/external-id';
+import { split, type HistoryBody, type PolicyBody } from '../support/fixtures';
+import { Harness } from '../support/harness';
 
-const migrations = join(__dirname, '..', 'prisma', 'migrations');
+const migrations = join(__dirname, '..', '..', 'prisma', 'migrations');
 const IDENTITIES = '20261207000000_policy_identities';
 
 describe('migration to identity-held policies', () => {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { decodeEvent, PolicyBeneficiariesChanged, type EventOf } from '@idp/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Harness } from './support/harness';
-import { split, type PolicyBody } from './support/fixtures';
-import { MFA_FLOW } from './support/local-issuer';
+import { Harness } from '../support/harness';
+import { split, type PolicyBody } from '../support/fixtures';
+import { MFA_FLOW } from '../support/local-issuer';
 
 type Changed = EventOf<typeof PolicyBeneficiariesChanged>;
 
@@ -60,7 +60,7 @@ describe('policy.beneficiaries.changed via the transactional outbox', () => {
       await h.db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
       )
-    ).rows[0].n;
+    ).rows[0]?.n;
 
   it('publishes each committed change with its audit data', async () => {
     const oid = randomUUID();
@@ -112,7 +112,7 @@ describe('policy.beneficiaries.changed via the transactional outbox', () => {
           "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND attempts > 0 AND payload->>'holderOid' = $1",
           [oid],
         );
-        return rows[0].n > 0 ? true : undefined;
+        return (rows[0]?.n ?? 0) > 0 ? true : undefined;
       });
       expect(await pending()).toBe(3);
     } finally {

@@ -1,6 +1,6 @@
 import { ConfigError } from '@idp/service-kit';
-import { identityProviders } from '../src/auth/auth-options';
-import { loadPolicyApiConfig } from '../src/config';
+import { identityProviders } from '../../src/auth/auth-options';
+import { loadPolicyApiConfig } from '../../src/config';
 
 const TENANT = '5b9a3f63-8c0e-4d6f-a1d1-2f0c7a6b9e41';
 const B2C =

@@ -1,4 +1,4 @@
-import { ReadBatcher } from '../src/policies/read-batcher';
+import { ReadBatcher } from '../../src/policies/read-batcher';
 
 describe('ReadBatcher', () => {
   it('answers lookups of one turn with one load, each caller getting its own key (duplicates shared)', async () => {
