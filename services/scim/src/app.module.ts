@@ -9,6 +9,7 @@ import {
   ProvisioningLogAdminController,
   TokensAdminController,
 } from './admin/admin.controllers';
+import { CleanupRepository } from './cleanup/cleanup.repository';
 import { CleanupScheduler } from './cleanup/cleanup.scheduler';
 import { CleanupService } from './cleanup/cleanup.service';
 import { SCIM_CONFIG, type ScimConfig } from './config';
@@ -20,15 +21,21 @@ import {
 } from './discovery/discovery.controllers';
 import { OutboxRelayService } from './events/outbox-relay.service';
 import { GroupsController } from './groups/groups.controller';
+import { GroupsRepository } from './groups/groups.repository';
 import { GroupsService } from './groups/groups.service';
+import { ProvisioningLogRepository } from './provisioning-log/provisioning-log.repository';
 import { ProvisioningLogService } from './provisioning-log/provisioning-log.service';
 import { ScimHttpErrorFilter } from './scim/scim-http-error.filter';
+import { RootSearchController } from './search/root-search.controller';
 import { UnmatchedScimController } from './scim/unmatched-scim.controller';
+import { DirectoriesRepository } from './tokens/directories.repository';
 import { DirectoriesService } from './tokens/directories.service';
 import { ScimAuthGuard } from './tokens/scim-auth.guard';
 import { TokenExpiryService } from './tokens/token-expiry.service';
+import { TokensRepository } from './tokens/tokens.repository';
 import { TokensService } from './tokens/tokens.service';
 import { UsersController } from './users/users.controller';
+import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
 
 export interface AppModuleOptions {
@@ -42,7 +49,15 @@ export class AppModule {
     const admin = !!config.SCIM_ADMIN_IDENTITY_METADATA;
     const providers: Provider[] = [
       { provide: SCIM_CONFIG, useValue: config },
+      // Data access: PrismaService is the one Prisma client; repositories own all SQL and Prisma calls.
       PrismaService,
+      DirectoriesRepository,
+      TokensRepository,
+      UsersRepository,
+      GroupsRepository,
+      ProvisioningLogRepository,
+      CleanupRepository,
+      // Use cases and background jobs.
       DirectoriesService,
       TokensService,
       ScimAuthGuard,
@@ -83,6 +98,7 @@ export class AppModule {
         ServiceProviderConfigController,
         SchemasController,
         ResourceTypesController,
+        RootSearchController,
         ...(admin
           ? [
               DirectoryAdminController,

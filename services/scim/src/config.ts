@@ -9,23 +9,61 @@ const optionalUrl = z
   })
   .transform((v) => (v ? v : undefined));
 
-export const scimEnv = z
+/** scim's variables; every one carries its documentation (the README reference is generated from it). */
+export const envSchema = z
   .object({
     ...commonEnvShape,
-    PORT: env.port(3002),
-    SCIM_TOKEN_LIFETIME_DAYS: env.int(365, 1),
-    SCIM_MAX_TOKENS_PER_DIRECTORY: env.int(5, 1),
-    SCIM_TOKEN_WARN_DAYS: env.int(30, 0),
-    SCIM_TOKEN_CHECK_INTERVAL_MS: env.int(3_600_000, 1000),
-    SCIM_LOG_RETENTION_DAYS: env.int(30, 1),
-    SCIM_DEACTIVATED_RETENTION_DAYS: env.int(90, 0),
-    SCIM_CLEANUP_INTERVAL_MS: env.int(3_600_000, 1000),
-    SCIM_CLEANUP_DRY_RUN: env.bool(false),
-    SCIM_MAX_PAGE_SIZE: env.int(1000, 1),
-    SCIM_BODY_LIMIT_BYTES: env.int(16 * 1024 * 1024, 1024),
-    SCIM_OUTBOX_INTERVAL_MS: env.int(250, 10),
-    SCIM_ADMIN_IDENTITY_METADATA: optionalUrl,
-    /** Comma-separated: the scim app's client id (Entra v2.0 tokens) and/or its App ID URI (v1.0 tokens). */
+    PORT: env
+      .port(3002)
+      .describe('HTTP port of the SCIM API, admin API, probes and metrics; default 3002.'),
+    SCIM_TOKEN_LIFETIME_DAYS: env
+      .int(365, 1)
+      .describe(
+        'Lifetime of a new SCIM token, in days, unless the request gives lifetimeDays; default 365.',
+      ),
+    SCIM_MAX_TOKENS_PER_DIRECTORY: env
+      .int(5, 1)
+      .describe(
+        "Default cap on active (unrevoked, unexpired) tokens per directory (a directory's own maxTokens overrides it); creating more answers 409; default 5.",
+      ),
+    SCIM_TOKEN_WARN_DAYS: env
+      .int(30, 0)
+      .describe(
+        'Warn (log, metric, event) when a token expires within this many days; default 30.',
+      ),
+    SCIM_TOKEN_CHECK_INTERVAL_MS: env
+      .int(3_600_000, 1000)
+      .describe('How often token expiry is checked, in milliseconds; default 3600000 (an hour).'),
+    SCIM_LOG_RETENTION_DAYS: env
+      .int(30, 1)
+      .describe(
+        'Provisioning-log rows older than this many days are deleted by the cleanup job; default 30.',
+      ),
+    SCIM_DEACTIVATED_RETENTION_DAYS: env
+      .int(90, 0)
+      .describe(
+        'Users deactivated longer than this many days are purged by the cleanup job; 0 disables purging; default 90.',
+      ),
+    SCIM_CLEANUP_INTERVAL_MS: env
+      .int(3_600_000, 1000)
+      .describe('How often the cleanup job runs, in milliseconds; default 3600000 (an hour).'),
+    SCIM_CLEANUP_DRY_RUN: env
+      .bool(false)
+      .describe('true: the scheduled cleanup job only reports, never purges; default false.'),
+    SCIM_MAX_PAGE_SIZE: env
+      .int(1000, 1)
+      .describe('Largest list count honoured (the aws profile caps at 50); default 1000.'),
+    SCIM_BODY_LIMIT_BYTES: env
+      .int(16 * 1024 * 1024, 1024)
+      .describe(
+        'Largest request body, in bytes (a group created with many members); larger answers 413; default 16777216 (16 MiB).',
+      ),
+    SCIM_OUTBOX_INTERVAL_MS: env
+      .int(250, 10)
+      .describe('Poll interval of the outbox relay, in milliseconds (at least 10); default 250.'),
+    SCIM_ADMIN_IDENTITY_METADATA: optionalUrl.describe(
+      'Entra ID OpenID metadata URL (https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration) of the admin API callers; unset: no admin endpoints.',
+    ),
     SCIM_ADMIN_AUDIENCE: z
       .string()
       .optional()
@@ -36,18 +74,26 @@ export const scimEnv = z
               .map((s) => s.trim())
               .filter(Boolean)
           : undefined,
+      )
+      .describe(
+        "Comma-separated accepted audiences of admin tokens: the scim app's client id (v2.0 tokens) and/or App ID URI (v1.0); required with SCIM_ADMIN_IDENTITY_METADATA.",
       ),
-    /** Plain-http admin identity metadata (local stand-ins only); refused in production. */
-    SCIM_ADMIN_ALLOW_INSECURE_HTTP: devOnly(env.bool(false), {
-      why: 'plain-http identity metadata is for local stand-ins',
-    }),
+    // describe() makes a new schema, so it goes inside devOnly (whose registry holds the instance).
+    SCIM_ADMIN_ALLOW_INSECURE_HTTP: devOnly(
+      env
+        .bool(false)
+        .describe(
+          'Allow an http: admin identity metadata URL (local stand-ins only); refused with NODE_ENV=production; default false.',
+        ),
+      { why: 'plain-http identity metadata is for local stand-ins' },
+    ),
   })
   .refine((c) => !c.SCIM_ADMIN_IDENTITY_METADATA || !!c.SCIM_ADMIN_AUDIENCE?.length, {
     path: ['SCIM_ADMIN_AUDIENCE'],
     message: 'is required when SCIM_ADMIN_IDENTITY_METADATA is set',
   });
-export type ScimConfig = z.infer<typeof scimEnv>;
+export type ScimConfig = z.infer<typeof envSchema>;
 export const loadScimConfig = (e: NodeJS.ProcessEnv = process.env): ScimConfig =>
-  loadConfig(scimEnv as unknown as z.ZodObject, e) as ScimConfig;
+  loadConfig(envSchema as unknown as z.ZodObject, e) as ScimConfig;
 
 export const SCIM_CONFIG = Symbol('SCIM_CONFIG');

@@ -24,10 +24,15 @@ export const directoryBody = z
   .object({
     profile: z.enum(['default', 'aws']).optional(),
     maxTokens: z.number().int().min(1).max(100).nullable().optional(),
+    uniqueGroupDisplayName: z.boolean().optional(),
   })
-  .refine((b) => b.profile !== undefined || b.maxTokens !== undefined, {
-    message: 'profile or maxTokens is required',
-  });
+  .refine(
+    (b) =>
+      b.profile !== undefined ||
+      b.maxTokens !== undefined ||
+      b.uniqueGroupDisplayName !== undefined,
+    { message: 'profile, maxTokens or uniqueGroupDisplayName is required' },
+  );
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 

@@ -43,6 +43,7 @@ export class DirectoryAdminController {
       id: d.id,
       profile: d.profile,
       maxTokens: d.maxTokens,
+      uniqueGroupDisplayName: d.uniqueGroupDisplayName,
       createdAt: d.createdAt.toISOString(),
     };
   }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ScimGroupUpdated, ScimUserDeleted } from '@idp/contracts';
+import { OutboxWriter } from '@idp/service-kit';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
-import { PrismaService } from '../db/prisma.service';
-import { stage } from '../events/outbox-staging';
 import { scimUsersPurged } from '../metrics';
+import { CleanupRepository } from './cleanup.repository';
 
 export interface CleanupReport {
   dryRun: boolean;
@@ -24,7 +24,8 @@ export class CleanupService {
   private readonly log = new Logger('cleanup');
 
   constructor(
-    private readonly db: PrismaService,
+    private readonly repo: CleanupRepository,
+    private readonly outbox: OutboxWriter,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
   ) {}
 
@@ -35,16 +36,7 @@ export class CleanupService {
   /** The dry-run report: who would be purged now. */
   async report(directoryId: string | null, now = new Date()): Promise<CleanupReport> {
     const cutoff = this.cutoff(now);
-    const rows = await this.db.scimUser.findMany({
-      where: {
-        active: false,
-        deactivatedAt: { lt: cutoff },
-        ...(directoryId ? { directoryId } : {}),
-      },
-      select: { id: true, directoryId: true, deactivatedAt: true },
-      orderBy: { deactivatedAt: 'asc' },
-      take: REPORT_IDS,
-    });
+    const rows = await this.repo.deactivatedBefore(cutoff, directoryId, REPORT_IDS);
     return {
       dryRun: true,
       directoryId,
@@ -53,7 +45,7 @@ export class CleanupService {
       candidates: rows.map((r) => ({
         id: r.id,
         directoryId: r.directoryId,
-        deactivatedAt: (r.deactivatedAt as Date).toISOString(),
+        deactivatedAt: (r.deactivatedAt ?? cutoff).toISOString(),
       })),
       purged: 0,
     };
@@ -69,54 +61,27 @@ export class CleanupService {
     const cutoff = this.cutoff(now);
     let purged = 0;
     for (;;) {
-      const n = await this.db.$transaction(async (tx) => {
-        // SKIP LOCKED: replicas running the job at once share the work instead of colliding.
-        const victims = await tx.$queryRaw<
-          { id: string; directory_id: string; user_name: string; external_id: string | null }[]
-        >`
-          SELECT id, directory_id, user_name, external_id FROM scim_users
-          WHERE active = false AND deactivated_at < ${cutoff} AND (${directoryId}::text IS NULL OR directory_id = ${directoryId})
-          ORDER BY deactivated_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`;
-        if (!victims.length) return 0;
-        const ids = victims.map((v) => v.id);
-        const memberships = await tx.scimMembership.findMany({
-          where: { userId: { in: ids } },
-          select: {
-            userId: true,
-            group: { select: { id: true, directoryId: true, displayName: true, externalId: true } },
-          },
-        });
-        await tx.scimUser.deleteMany({ where: { id: { in: ids } } });
-        for (const v of victims) {
-          await stage(tx, ScimUserDeleted, {
-            directoryId: v.directory_id,
-            userId: v.id,
-            externalId: v.external_id,
-            userName: v.user_name,
+      const n = await this.repo.purgeBatch(cutoff, directoryId, BATCH, (users, groups) => [
+        ...users.map((u) =>
+          this.outbox.row(ScimUserDeleted, {
+            directoryId: u.directoryId,
+            userId: u.id,
+            externalId: u.externalId,
+            userName: u.userName,
             active: false,
-          });
-        }
-        const byGroup = new Map<
-          string,
-          { g: (typeof memberships)[number]['group']; users: string[] }
-        >();
-        for (const m of memberships)
-          byGroup.set(m.group.id, {
-            g: m.group,
-            users: [...(byGroup.get(m.group.id)?.users ?? []), m.userId],
-          });
-        for (const { g, users } of byGroup.values()) {
-          await stage(tx, ScimGroupUpdated, {
+          }),
+        ),
+        ...groups.map(({ group: g, userIds }) =>
+          this.outbox.row(ScimGroupUpdated, {
             directoryId: g.directoryId,
             groupId: g.id,
             externalId: g.externalId,
             displayName: g.displayName,
             membersAdded: [],
-            membersRemoved: users,
-          });
-        }
-        return victims.length;
-      });
+            membersRemoved: userIds,
+          }),
+        ),
+      ]);
       purged += n;
       if (n < BATCH) break;
     }

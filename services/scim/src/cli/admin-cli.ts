@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { PG_POOL } from '@idp/service-kit';
-import { Pool } from 'pg';
+import { OutboxWriter, PoolLifecycle, poolProvider } from '@idp/service-kit';
 import { loadScimConfig, SCIM_CONFIG } from '../config';
 import { PrismaService } from '../db/prisma.service';
+import { DirectoriesRepository } from '../tokens/directories.repository';
 import { DIRECTORY_ID, DirectoriesService } from '../tokens/directories.service';
+import { TokensRepository } from '../tokens/tokens.repository';
 import { TokensService } from '../tokens/tokens.service';
 
 // Admin command for operators without an Entra token at hand (first token, break-glass):
@@ -13,13 +14,14 @@ import { TokensService } from '../tokens/tokens.service';
 //   node dist/cli/admin-cli.js token list <directoryId>
 //   node dist/cli/admin-cli.js token revoke <directoryId> <tokenId>
 //   node dist/cli/admin-cli.js directory profile <directoryId> <default|aws>
+//   node dist/cli/admin-cli.js directory unique-group-names <directoryId> <on|off>
 // Reads DATABASE_URL (and the SCIM_* token settings) like the service; the secret is printed once.
 
 /** The command's result on stdout, for scripts to parse. */
 const out = (json: string): void => void process.stdout.write(`${json}\n`);
 
 const USAGE =
-  'usage: admin-cli token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id> | directory profile <dir> <default|aws>';
+  'usage: admin-cli token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id> | directory profile <dir> <default|aws> | directory unique-group-names <dir> <on|off>';
 
 async function main(argv: string[]): Promise<number> {
   const [area, verb, dir, a, b] = argv;
@@ -28,13 +30,17 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadScimConfig({ NATS_URL: 'nats://unused:4222', ...process.env });
-  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 2 });
 
+  // The service's own providers over a pool of its own (closed by PoolLifecycle with the context).
   @Module({
     providers: [
       { provide: SCIM_CONFIG, useValue: config },
-      { provide: PG_POOL, useValue: pool },
+      poolProvider(() => config.DATABASE_URL),
+      PoolLifecycle,
+      OutboxWriter,
       PrismaService,
+      DirectoriesRepository,
+      TokensRepository,
       DirectoriesService,
       TokensService,
     ],
@@ -57,6 +63,13 @@ async function main(argv: string[]): Promise<number> {
     } else if (area === 'directory' && verb === 'profile' && (a === 'default' || a === 'aws')) {
       await ctx.get(DirectoriesService).setProfile(dir, a);
       out(JSON.stringify({ id: dir, profile: a }));
+    } else if (
+      area === 'directory' &&
+      verb === 'unique-group-names' &&
+      (a === 'on' || a === 'off')
+    ) {
+      await ctx.get(DirectoriesService).update(dir, { uniqueGroupDisplayName: a === 'on' });
+      out(JSON.stringify({ id: dir, uniqueGroupDisplayName: a === 'on' }));
     } else {
       console.error(USAGE);
       return 2;
@@ -67,7 +80,6 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   } finally {
     await ctx.close();
-    await pool.end();
   }
 }
 

@@ -62,7 +62,7 @@ export function parseAttrRef(
   const parts = rest.split('.');
   if (parts.length > 2 || !parts.every((p) => ATTR_NAME.test(p)))
     throw what(`Invalid attribute path "${raw}"`);
-  return { uri, attr: parts[0], sub: parts[1] };
+  return { uri, attr: parts[0] ?? '', sub: parts[1] };
 }
 
 class Parser {
@@ -70,11 +70,14 @@ class Parser {
   private depth = 0;
   constructor(private readonly toks: Token[]) {}
 
+  /** Past the last token, the parser reads the end. */
   private peek(): Token {
-    return this.toks[this.i];
+    return this.toks[this.i] ?? { t: 'end', v: '', at: this.toks.at(-1)?.at ?? 0 };
   }
   private next(): Token {
-    return this.toks[this.i++];
+    const t = this.peek();
+    this.i++;
+    return t;
   }
   private isWord(v: string): boolean {
     const t = this.peek();

@@ -1,6 +1,6 @@
 import type { ScimGroup } from '../generated/prisma/client';
 import { meta } from '../scim/meta';
-import type { JsonObject } from '../scim/schemas';
+import { URN, type JsonObject } from '../scim/schemas';
 
 export interface MemberRef {
   id: string;
@@ -13,7 +13,7 @@ export function toGroupResource(
   members: MemberRef[] | undefined,
 ): JsonObject {
   const doc = row.data as JsonObject;
-  const res: JsonObject = { schemas: doc.schemas, id: row.id, ...doc };
+  const res: JsonObject = { schemas: doc.schemas ?? [URN.group], id: row.id, ...doc };
   res.id = row.id;
   if (members) {
     res.members = members.map((m) => ({

@@ -39,7 +39,8 @@ function container(
 function normaliseComplex(def: AttrDef | undefined, value: JsonValue): JsonValue {
   if (def?.name === 'manager') {
     if (typeof value === 'string') return { value };
-    if (Array.isArray(value) && value.length === 1) return normaliseComplex(def, value[0]);
+    const [only] = Array.isArray(value) && value.length === 1 ? value : [];
+    if (only !== undefined) return normaliseComplex(def, only);
   }
   return value;
 }

@@ -39,7 +39,7 @@ export function parsePatchPath(raw: unknown, schema: ResourceSchema): PatchPath 
     const parts = head.split('.');
     if (parts.length > 2 || !parts.every((p) => NAME.test(p)))
       throw ScimError.invalidPath(`Invalid path "${raw}"`);
-    return { uri, attr: parts[0], sub: parts[1] };
+    return { uri, attr: parts[0] ?? '', sub: parts[1] };
   }
   const close = path.lastIndexOf(']');
   if (close < bracket || !NAME.test(head)) throw ScimError.invalidPath(`Invalid path "${raw}"`);

@@ -30,9 +30,9 @@ const decode = (s: string): string => {
 };
 
 export function classify(method: string, url: string): Classified | undefined {
-  const m = PATH.exec(url.split('?')[0]);
+  const m = PATH.exec(url.split('?', 1)[0] ?? '');
   if (!m) return undefined;
-  const resourceType = TYPES.get(m[2].toLowerCase()) ?? 'Unknown';
+  const resourceType = TYPES.get((m[2] ?? '').toLowerCase()) ?? 'Unknown';
   const id = m[3] ? decode(m[3]) : undefined;
   if (id === '.search' && method === 'POST')
     return { directoryId: m[1] ? decode(m[1]) : undefined, resourceType, operation: 'search' };

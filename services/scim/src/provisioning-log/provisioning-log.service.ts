@@ -1,9 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { InjectPool } from '@idp/service-kit';
-import type { Pool } from 'pg';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
-import { PrismaService } from '../db/prisma.service';
-import type { Prisma } from '../generated/prisma/client';
+import { ProvisioningLogRepository, type LogFilter } from './provisioning-log.repository';
 
 export interface LogEntry {
   directoryId: string | null;
@@ -39,6 +36,7 @@ export interface LogRecord extends Omit<LogEntry, 'at'> {
 
 const FLUSH_MS = 200;
 const FLUSH_ROWS = 500;
+const EXPORT_PAGE = 1000;
 
 /**
  * The provisioning log. Rows are buffered and written in batches so logging does not add a write
@@ -52,8 +50,7 @@ export class ProvisioningLogService implements OnModuleDestroy {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly db: PrismaService,
-    @InjectPool() private readonly pool: Pool,
+    private readonly repo: ProvisioningLogRepository,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
   ) {}
 
@@ -70,43 +67,8 @@ export class ProvisioningLogService implements OnModuleDestroy {
     const rows = this.buffer;
     this.buffer = [];
     this.writing = this.writing.then(async () => {
-      if (!rows.length) return;
       try {
-        // One multi-row INSERT through the pool: logging must stay cheap next to the requests it records.
-        const cols = [
-          'directory_id',
-          'at',
-          'request_id',
-          'method',
-          'operation',
-          'resource_type',
-          'resource_id',
-          'outcome',
-          'status',
-          'duration_ms',
-          'scim_type',
-        ];
-        const params: unknown[] = [];
-        const values = rows.map((r) => {
-          params.push(
-            r.directoryId,
-            r.at,
-            r.requestId,
-            r.method,
-            r.operation,
-            r.resourceType,
-            r.resourceId,
-            r.outcome,
-            r.status,
-            r.durationMs,
-            r.scimType,
-          );
-          return `(${cols.map((_, i) => `$${params.length - cols.length + i + 1}`).join(', ')})`;
-        });
-        await this.pool.query(
-          `INSERT INTO provisioning_log (${cols.join(', ')}) VALUES ${values.join(', ')}`,
-          params,
-        );
+        await this.repo.insertMany(rows);
       } catch (e) {
         this.log.error(
           `could not write ${rows.length} provisioning log rows: ${e instanceof Error ? e.message : String(e)}`,
@@ -120,51 +82,31 @@ export class ProvisioningLogService implements OnModuleDestroy {
     await this.flush();
   }
 
-  private where(q: Omit<LogQuery, 'limit' | 'before'>): Prisma.ProvisioningLogWhereInput {
-    return {
-      directoryId: q.directoryId,
-      ...(q.since || q.until
-        ? { at: { ...(q.since ? { gte: q.since } : {}), ...(q.until ? { lt: q.until } : {}) } }
-        : {}),
-      ...(q.resourceType ? { resourceType: { equals: q.resourceType, mode: 'insensitive' } } : {}),
-      ...(q.resourceId ? { resourceId: q.resourceId } : {}),
-      ...(q.outcome ? { outcome: q.outcome } : {}),
-      ...(q.operation ? { operation: q.operation } : {}),
-    };
-  }
-
   async query(q: LogQuery): Promise<{ items: LogRecord[]; next?: string }> {
     await this.flush();
-    const rows = await this.db.provisioningLog.findMany({
-      where: { AND: [this.where(q), ...(q.before ? [{ id: { lt: q.before } }] : [])] },
-      orderBy: { id: 'desc' },
-      take: q.limit,
-    });
-    const items = rows.map(toRecord);
-    return { items, ...(rows.length === q.limit ? { next: items[items.length - 1].id } : {}) };
+    const { limit, before, ...filter } = q;
+    const items = (await this.repo.newest(filter, limit, before)).map(toRecord);
+    const last = items.at(-1);
+    return { items, ...(items.length === limit && last ? { next: last.id } : {}) };
   }
 
   /** Every matching row, oldest first, in pages (for the NDJSON export). */
-  async *export(q: Omit<LogQuery, 'limit' | 'before'>): AsyncGenerator<LogRecord> {
+  async *export(q: LogFilter): AsyncGenerator<LogRecord> {
     await this.flush();
     let after = BigInt(0);
     for (;;) {
-      const rows = await this.db.provisioningLog.findMany({
-        where: { AND: [this.where(q), { id: { gt: after } }] },
-        orderBy: { id: 'asc' },
-        take: 1000,
-      });
+      const rows = await this.repo.oldestAfter(q, after, EXPORT_PAGE);
       for (const r of rows) yield toRecord(r);
-      if (rows.length < 1000) return;
-      after = rows[rows.length - 1].id;
+      const last = rows.at(-1);
+      if (rows.length < EXPORT_PAGE || !last) return;
+      after = last.id;
     }
   }
 
   /** Deletes rows older than the retention; returns how many. */
   async purgeExpired(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.SCIM_LOG_RETENTION_DAYS * 86_400_000);
-    const r = await this.db.provisioningLog.deleteMany({ where: { at: { lt: cutoff } } });
-    return r.count;
+    return this.repo.deleteBefore(cutoff);
   }
 }
 

@@ -77,7 +77,8 @@ export function project(
   excluded?: string[],
 ): JsonObject {
   if (attributes?.length) {
-    const out: JsonObject = { schemas: res.schemas, id: res.id };
+    const out: JsonObject = {};
+    for (const k of ['schemas', 'id']) if (res[k] !== undefined) out[k] = res[k];
     for (const r of refs(attributes, schema)) {
       const core = r.uri === schema.core.toLowerCase();
       const holderKey = core ? undefined : extKey(res, schema, r.uri);

@@ -7,6 +7,8 @@ export type Profile = 'default' | 'aws';
 export interface ScimCall {
   directoryId?: string;
   profile?: Profile;
+  /** The directory's group displayName uniqueness setting (default true). */
+  uniqueGroupDisplayName?: boolean;
   tokenId?: string;
   resourceId?: string;
   scimType?: string;
@@ -31,6 +33,8 @@ export function peekCall(req: FastifyRequest): ScimCall | undefined {
 export interface ScimContext {
   directoryId: string;
   profile: Profile;
+  /** Whether group displayNames must be unique in the directory (case-insensitively). */
+  uniqueGroupDisplayName: boolean;
   requestId: string;
   /** e.g. https://host/scim/v2 — the prefix of meta.location. */
   baseUrl: string;
@@ -39,12 +43,13 @@ export interface ScimContext {
 
 export function scimContextOf(req: FastifyRequest): ScimContext {
   const call = callOf(req);
-  const path = req.url.split('?')[0];
+  const path = req.url.split('?', 1)[0] ?? '';
   const i = path.toLowerCase().indexOf('/scim/v2');
   const prefix = i >= 0 ? path.slice(0, i + '/scim/v2'.length) : '/scim/v2';
   return {
     directoryId: call.directoryId as string,
     profile: call.profile ?? 'default',
+    uniqueGroupDisplayName: call.uniqueGroupDisplayName ?? true,
     requestId: String(req.id),
     baseUrl: `${req.protocol}://${req.host}${prefix}`,
     call,

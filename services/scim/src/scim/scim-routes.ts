@@ -29,8 +29,9 @@ export function canonicalScimUrl(url: string): string {
   if (path.length > base[0].length + 1 && path.endsWith('/')) path = path.slice(0, -1);
   const rest = path.slice(base[0].length);
   const m = /^\/([^/]+)/.exec(rest);
-  const canonical = m ? RESOURCE_SEGMENTS.get(m[1].toLowerCase()) : undefined;
-  if (canonical) path = `${base[0]}/${canonical}${rest.slice(m![0].length)}`;
+  const segment = m?.[1];
+  const canonical = segment ? RESOURCE_SEGMENTS.get(segment.toLowerCase()) : undefined;
+  if (m && canonical) path = `${base[0]}/${canonical}${rest.slice(m[0].length)}`;
   return q < 0 ? path : `${path}${url.slice(q)}`;
 }
 
@@ -44,7 +45,7 @@ export const SCIM_ROUTES: readonly { path: RegExp; allow: readonly string[] }[] 
 
 /** The error for a request under the SCIM base that no route took. */
 export function unmatchedScimRequest(method: string, url: string): ScimError {
-  const path = url.split('?')[0];
+  const path = url.split('?', 1)[0] ?? '';
   const rest = path.replace(SCIM_BASE, '').replace(/^\//, '');
   if (rest === '.search')
     return new ScimError(

@@ -23,7 +23,8 @@ export class ScimAuthGuard implements CanActivate {
     const m =
       typeof header === 'string' ? /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header) : null;
     if (!m) throw ScimError.unauthorized('A bearer token is required');
-    const token = await this.tokens.authenticate(m[1]);
+    const secret = m[1];
+    const token = secret === undefined ? undefined : await this.tokens.authenticate(secret);
     if (!token)
       throw ScimError.unauthorized('The token is invalid, expired or revoked', 'invalid_token');
     if (params.directoryId && params.directoryId !== token.directoryId) {
@@ -31,7 +32,9 @@ export class ScimAuthGuard implements CanActivate {
     }
     call.directoryId = token.directoryId;
     call.tokenId = token.tokenId;
-    call.profile = await this.directories.profileOf(token.directoryId);
+    const settings = await this.directories.settingsOf(token.directoryId);
+    call.profile = settings.profile;
+    call.uniqueGroupDisplayName = settings.uniqueGroupDisplayName;
     const bad = invalidBodyDetail(req.body);
     if (bad) throw ScimError.invalidSyntax(bad);
     return true;

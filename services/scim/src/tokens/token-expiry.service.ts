@@ -6,11 +6,11 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { ScimTokenExpiring } from '@idp/contracts';
+import { OutboxWriter } from '@idp/service-kit';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
-import { PrismaService } from '../db/prisma.service';
-import { stage } from '../events/outbox-staging';
 import { Periodic } from '../events/periodic';
 import { scimTokenDaysLeft, scimTokensExpiring, setSoonestTokenExpiry } from '../metrics';
+import { TokensRepository, type ClaimedToken } from './tokens.repository';
 
 const DAY = 86_400_000;
 
@@ -29,7 +29,8 @@ export class TokenExpiryService implements OnApplicationBootstrap, OnModuleDestr
   private readonly periodic: Periodic;
 
   constructor(
-    private readonly db: PrismaService,
+    private readonly repo: TokensRepository,
+    private readonly outbox: OutboxWriter,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
   ) {
     this.periodic = new Periodic('token-expiry', config.SCIM_TOKEN_CHECK_INTERVAL_MS, () =>
@@ -48,22 +49,8 @@ export class TokenExpiryService implements OnApplicationBootstrap, OnModuleDestr
   /** Returns the tokens warned about in this pass. */
   async check(now = new Date()): Promise<ExpiringToken[]> {
     const horizon = new Date(now.getTime() + this.config.SCIM_TOKEN_WARN_DAYS * DAY);
-    const expiring = await this.db.scimToken.findMany({
-      where: { revokedAt: null, expiresAt: { gt: now, lte: horizon } },
-      select: { id: true, directoryId: true, expiresAt: true },
-    });
-    const soonest = await this.db.scimToken.groupBy({
-      by: ['directoryId'],
-      where: { revokedAt: null, expiresAt: { gt: now } },
-      _min: { expiresAt: true },
-    });
-    setSoonestTokenExpiry(
-      new Map(
-        soonest.flatMap((g) =>
-          g._min.expiresAt ? [[g.directoryId, g._min.expiresAt.getTime()] as const] : [],
-        ),
-      ),
-    );
+    const expiring = await this.repo.expiringBetween(now, horizon);
+    setSoonestTokenExpiry(await this.repo.soonestExpiryByDirectory(now));
     scimTokensExpiring.reset();
     scimTokenDaysLeft.reset();
     for (const t of expiring) {
@@ -73,32 +60,29 @@ export class TokenExpiryService implements OnApplicationBootstrap, OnModuleDestr
         Math.ceil((t.expiresAt.getTime() - now.getTime()) / DAY),
       );
     }
-    const warned = await this.db.$transaction(async (tx) => {
-      // Claiming with UPDATE ... RETURNING means one replica warns per token per day.
-      const claimed = await tx.$queryRaw<
-        { id: string; directory_id: string; name: string; expires_at: Date }[]
-      >`
-        UPDATE scim_tokens SET warned_at = ${now}
-        WHERE revoked_at IS NULL AND expires_at > ${now} AND expires_at <= ${horizon}
-          AND (warned_at IS NULL OR warned_at <= ${new Date(now.getTime() - DAY)})
-        RETURNING id, directory_id, name, expires_at`;
-      const out: ExpiringToken[] = claimed.map((c) => ({
-        tokenId: c.id,
-        directoryId: c.directory_id,
-        name: c.name,
-        expiresAt: c.expires_at.toISOString(),
-        daysLeft: Math.ceil((c.expires_at.getTime() - now.getTime()) / DAY),
-      }));
-      for (const t of out)
-        await stage(tx, ScimTokenExpiring, {
-          directoryId: t.directoryId,
-          tokenId: t.tokenId,
-          tokenName: t.name,
-          expiresAt: t.expiresAt,
-          daysLeft: t.daysLeft,
-        });
-      return out;
+    const view = (c: ClaimedToken): ExpiringToken => ({
+      tokenId: c.id,
+      directoryId: c.directoryId,
+      name: c.name,
+      expiresAt: c.expiresAt.toISOString(),
+      daysLeft: Math.ceil((c.expiresAt.getTime() - now.getTime()) / DAY),
     });
+    const claimed = await this.repo.claimExpiryWarnings(
+      now,
+      horizon,
+      new Date(now.getTime() - DAY),
+      (tokens) =>
+        tokens.map(view).map((t) =>
+          this.outbox.row(ScimTokenExpiring, {
+            directoryId: t.directoryId,
+            tokenId: t.tokenId,
+            tokenName: t.name,
+            expiresAt: t.expiresAt,
+            daysLeft: t.daysLeft,
+          }),
+        ),
+    );
+    const warned = claimed.map(view);
     for (const t of warned)
       this.log.warn(
         `SCIM token ${t.tokenId} of directory ${t.directoryId} expires in ${t.daysLeft} day(s) (${t.expiresAt})`,

@@ -1,8 +1,8 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
-import { PrismaService } from '../db/prisma.service';
 import { DirectoriesService } from './directories.service';
+import { TokensRepository } from './tokens.repository';
 import { hashToken, newTokenSecret, sameHash } from './token-secret';
 
 export interface TokenView {
@@ -35,7 +35,7 @@ export class TokensService {
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
-    private readonly db: PrismaService,
+    private readonly repo: TokensRepository,
     private readonly directories: DirectoriesService,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
   ) {}
@@ -48,9 +48,7 @@ export class TokensService {
     now = new Date(),
   ): Promise<{ token: string; view: TokenView }> {
     await this.directories.ensure(directoryId);
-    const live = await this.db.scimToken.count({
-      where: { directoryId, revokedAt: null, expiresAt: { gt: now } },
-    });
+    const live = await this.repo.countLive(directoryId, now);
     const cap =
       (await this.directories.get(directoryId))?.maxTokens ??
       this.config.SCIM_MAX_TOKENS_PER_DIRECTORY;
@@ -59,35 +57,28 @@ export class TokensService {
         `Directory ${directoryId} already has ${live} active tokens (cap ${cap}); revoke one first`,
       );
     const secret = newTokenSecret();
-    const row = await this.db.scimToken.create({
-      data: {
-        id: randomUUID(),
-        directoryId,
-        name,
-        hash: hashToken(secret),
-        createdAt: now,
-        expiresAt: new Date(
-          now.getTime() + (lifetimeDays ?? this.config.SCIM_TOKEN_LIFETIME_DAYS) * DAY,
-        ),
-      },
+    const row = await this.repo.create({
+      id: randomUUID(),
+      directoryId,
+      name,
+      hash: hashToken(secret),
+      createdAt: now,
+      expiresAt: new Date(
+        now.getTime() + (lifetimeDays ?? this.config.SCIM_TOKEN_LIFETIME_DAYS) * DAY,
+      ),
     });
     return { token: secret, view: this.view(row, now) };
   }
 
   async list(directoryId: string, now = new Date()): Promise<TokenView[]> {
-    const rows = await this.db.scimToken.findMany({
-      where: { directoryId },
-      orderBy: { createdAt: 'asc' },
-    });
+    const rows = await this.repo.listByDirectory(directoryId);
     return rows.map((r) => this.view(r, now));
   }
 
   async revoke(directoryId: string, id: string): Promise<TokenView> {
-    const row = await this.db.scimToken.findFirst({ where: { id, directoryId } });
+    const row = await this.repo.findInDirectory(directoryId, id);
     if (!row) throw new NotFoundException(`Token ${id} not found`);
-    const updated = row.revokedAt
-      ? row
-      : await this.db.scimToken.update({ where: { id }, data: { revokedAt: new Date() } });
+    const updated = row.revokedAt ? row : await this.repo.revoke(id, new Date());
     this.cache.delete(row.hash);
     return this.view(updated);
   }
@@ -97,7 +88,7 @@ export class TokensService {
     const hash = hashToken(secret);
     let hit = this.cache.get(hash);
     if (!hit || hit.until <= now) {
-      const row = await this.db.scimToken.findUnique({ where: { hash } });
+      const row = await this.repo.findByHash(hash);
       if (!row) return undefined;
       hit = {
         t: {
@@ -122,9 +113,7 @@ export class TokensService {
   private touch(id: string, now: number): void {
     if ((this.lastUsedWritten.get(id) ?? 0) + LAST_USED_EVERY_MS > now) return;
     this.lastUsedWritten.set(id, now);
-    void this.db.scimToken
-      .update({ where: { id }, data: { lastUsedAt: new Date(now) } })
-      .catch(() => undefined);
+    void this.repo.touch(id, new Date(now)).catch(() => undefined);
   }
 
   private view(

@@ -11,7 +11,7 @@ export interface GroupRef {
 /** The SCIM representation of a stored user: the document as sent plus id, meta and (when loaded) groups. */
 export function toUserResource(row: ScimUser, baseUrl: string, groups?: GroupRef[]): JsonObject {
   const doc = row.data as JsonObject;
-  const res: JsonObject = { schemas: doc.schemas, id: row.id, ...doc };
+  const res: JsonObject = { schemas: doc.schemas ?? [URN.user], id: row.id, ...doc };
   res.id = row.id;
   // Rows written before a null extension was normalised away on write: it reads as absent.
   const ext = keyCI(res, URN.enterprise);

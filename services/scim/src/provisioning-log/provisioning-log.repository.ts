@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { InjectPool } from '@idp/service-kit';
+import type { Pool } from 'pg';
+import { PrismaService } from '../db/prisma.service';
+import type { Prisma, ProvisioningLog } from '../generated/prisma/client';
+import type { LogEntry, LogQuery } from './provisioning-log.service';
+
+const COLUMNS = [
+  'directory_id',
+  'at',
+  'request_id',
+  'method',
+  'operation',
+  'resource_type',
+  'resource_id',
+  'outcome',
+  'status',
+  'duration_ms',
+  'scim_type',
+];
+
+export type LogFilter = Omit<LogQuery, 'limit' | 'before'>;
+
+/**
+ * provisioning_log. Batches are written with one multi-row INSERT on the pool (pg: logging must
+ * stay cheap next to the requests it records); admin queries go through Prisma.
+ */
+@Injectable()
+export class ProvisioningLogRepository {
+  constructor(
+    private readonly db: PrismaService,
+    @InjectPool() private readonly pool: Pool,
+  ) {}
+
+  async insertMany(entries: readonly LogEntry[]): Promise<void> {
+    if (!entries.length) return;
+    const params: unknown[] = [];
+    const values = entries.map((r) => {
+      params.push(
+        r.directoryId,
+        r.at,
+        r.requestId,
+        r.method,
+        r.operation,
+        r.resourceType,
+        r.resourceId,
+        r.outcome,
+        r.status,
+        r.durationMs,
+        r.scimType,
+      );
+      const first = params.length - COLUMNS.length;
+      return `(${COLUMNS.map((_, i) => `$${first + i + 1}`).join(', ')})`;
+    });
+    await this.pool.query(
+      `INSERT INTO provisioning_log (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`,
+      params,
+    );
+  }
+
+  private where(q: LogFilter): Prisma.ProvisioningLogWhereInput {
+    return {
+      directoryId: q.directoryId,
+      ...(q.since || q.until
+        ? { at: { ...(q.since ? { gte: q.since } : {}), ...(q.until ? { lt: q.until } : {}) } }
+        : {}),
+      ...(q.resourceType ? { resourceType: { equals: q.resourceType, mode: 'insensitive' } } : {}),
+      ...(q.resourceId ? { resourceId: q.resourceId } : {}),
+      ...(q.outcome ? { outcome: q.outcome } : {}),
+      ...(q.operation ? { operation: q.operation } : {}),
+    };
+  }
+
+  /** Newest first, before the row id `before` when given. */
+  newest(q: LogFilter, limit: number, before?: bigint): Promise<ProvisioningLog[]> {
+    return this.db.provisioningLog.findMany({
+      where: { AND: [this.where(q), ...(before ? [{ id: { lt: before } }] : [])] },
+      orderBy: { id: 'desc' },
+      take: limit,
+    });
+  }
+
+  /** Oldest first, after the row id `after`. */
+  oldestAfter(q: LogFilter, after: bigint, limit: number): Promise<ProvisioningLog[]> {
+    return this.db.provisioningLog.findMany({
+      where: { AND: [this.where(q), { id: { gt: after } }] },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** Deletes rows logged before `cutoff`; returns how many. */
+  async deleteBefore(cutoff: Date): Promise<number> {
+    return (await this.db.provisioningLog.deleteMany({ where: { at: { lt: cutoff } } })).count;
+  }
+}

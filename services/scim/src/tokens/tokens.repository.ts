@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { OutboxWriter, prismaSql, type OutboxRow } from '@idp/service-kit';
+import { PrismaService } from '../db/prisma.service';
+import { writeOutbox } from '../db/sql';
+import type { ScimToken } from '../generated/prisma/client';
+
+/** A token claimed for an expiry warning. */
+export interface ClaimedToken {
+  id: string;
+  directoryId: string;
+  name: string;
+  expiresAt: Date;
+}
+
+/**
+ * scim_tokens (Prisma: token lookups are cached by TokensService, so they are off the hot path).
+ */
+@Injectable()
+export class TokensRepository {
+  constructor(
+    private readonly db: PrismaService,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  /** Unrevoked tokens of the directory expiring after `now`. */
+  countLive(directoryId: string, now: Date): Promise<number> {
+    return this.db.scimToken.count({
+      where: { directoryId, revokedAt: null, expiresAt: { gt: now } },
+    });
+  }
+
+  create(t: {
+    id: string;
+    directoryId: string;
+    name: string;
+    hash: string;
+    createdAt: Date;
+    expiresAt: Date;
+  }): Promise<ScimToken> {
+    return this.db.scimToken.create({ data: t });
+  }
+
+  listByDirectory(directoryId: string): Promise<ScimToken[]> {
+    return this.db.scimToken.findMany({ where: { directoryId }, orderBy: { createdAt: 'asc' } });
+  }
+
+  findInDirectory(directoryId: string, id: string): Promise<ScimToken | null> {
+    return this.db.scimToken.findFirst({ where: { id, directoryId } });
+  }
+
+  findByHash(hash: string): Promise<ScimToken | null> {
+    return this.db.scimToken.findUnique({ where: { hash } });
+  }
+
+  revoke(id: string, at: Date): Promise<ScimToken> {
+    return this.db.scimToken.update({ where: { id }, data: { revokedAt: at } });
+  }
+
+  async touch(id: string, at: Date): Promise<void> {
+    await this.db.scimToken.update({ where: { id }, data: { lastUsedAt: at } });
+  }
+
+  /** Unrevoked tokens expiring in (now, horizon]. */
+  expiringBetween(
+    now: Date,
+    horizon: Date,
+  ): Promise<{ id: string; directoryId: string; expiresAt: Date }[]> {
+    return this.db.scimToken.findMany({
+      where: { revokedAt: null, expiresAt: { gt: now, lte: horizon } },
+      select: { id: true, directoryId: true, expiresAt: true },
+    });
+  }
+
+  /** Per directory, the soonest expiry of its live tokens (ms since the epoch). */
+  async soonestExpiryByDirectory(now: Date): Promise<Map<string, number>> {
+    const soonest = await this.db.scimToken.groupBy({
+      by: ['directoryId'],
+      where: { revokedAt: null, expiresAt: { gt: now } },
+      _min: { expiresAt: true },
+    });
+    return new Map(
+      soonest.flatMap((g) =>
+        g._min.expiresAt ? [[g.directoryId, g._min.expiresAt.getTime()] as const] : [],
+      ),
+    );
+  }
+
+  /**
+   * Claims the tokens expiring in (now, horizon] not warned about since `warnedBefore`, marking
+   * them warned, and stages the events `toEvents` makes of them, in one transaction. Claiming with
+   * UPDATE ... RETURNING means one replica warns per token per period.
+   */
+  async claimExpiryWarnings(
+    now: Date,
+    horizon: Date,
+    warnedBefore: Date,
+    toEvents: (claimed: ClaimedToken[]) => OutboxRow[],
+  ): Promise<ClaimedToken[]> {
+    return this.db.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<
+        { id: string; directory_id: string; name: string; expires_at: Date }[]
+      >`
+        UPDATE scim_tokens SET warned_at = ${now}
+        WHERE revoked_at IS NULL AND expires_at > ${now} AND expires_at <= ${horizon}
+          AND (warned_at IS NULL OR warned_at <= ${warnedBefore})
+        RETURNING id, directory_id, name, expires_at`;
+      const claimed = rows.map((r) => ({
+        id: r.id,
+        directoryId: r.directory_id,
+        name: r.name,
+        expiresAt: r.expires_at,
+      }));
+      await writeOutbox(this.outbox, prismaSql(tx), toEvents(claimed));
+      return claimed;
+    });
+  }
+}

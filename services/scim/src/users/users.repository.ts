@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { InjectPool, OutboxWriter, type OutboxRow } from '@idp/service-kit';
+import type { Pool } from 'pg';
+import { inTransaction, isUniqueViolation, rows, SqlBuilder, writeOutbox } from '../db/sql';
+import { userFilterSql } from '../filter/filter-to-sql';
+import { userOrderBy } from '../filter/sort-to-sql';
+import type { ScimUser } from '../generated/prisma/client';
+import type { ListQuery } from '../scim/list-query';
+import type { Profile } from '../scim/request-context';
+import type { JsonObject } from '../scim/schemas';
+import type { UserColumns } from './user-document';
+import type { GroupRef } from './user-resource';
+import { USER_COLUMNS, USER_RETURNING } from './user-sql';
+
+/** A group the user belongs to, as a user delete reports it. */
+export interface UserGroupRow {
+  id: string;
+  displayName: string;
+  externalId: string | null;
+}
+
+/**
+ * scim_users on the service pool (pg, not Prisma: these are the SCIM hot paths). Lookups, create
+ * and update are single statements; a change and its outbox event are written by one statement
+ * (a data-modifying CTE), so they commit together without an explicit transaction.
+ */
+@Injectable()
+export class UsersRepository {
+  constructor(
+    @InjectPool() private readonly pool: Pool,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  /** Inserts the user with its event; undefined when the userName is taken in the directory. */
+  async insert(
+    directoryId: string,
+    id: string,
+    cols: UserColumns,
+    doc: JsonObject,
+    event: OutboxRow,
+  ): Promise<ScimUser | undefined> {
+    const ev = this.outbox.cteStep('ev', 'ins', 10, event);
+    const [row] = await rows<ScimUser>(
+      this.pool,
+      `WITH ins AS (
+         INSERT INTO scim_users (id, directory_id, user_name, user_name_lower, external_id, display_name, active, emails_lower, data, deactivated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $7 THEN NULL ELSE now() END)
+         ON CONFLICT (directory_id, user_name_lower) DO NOTHING
+         RETURNING ${USER_RETURNING}),
+       ${ev.sql}
+       SELECT * FROM ins`,
+      [
+        id,
+        directoryId,
+        cols.userName,
+        cols.userNameLower,
+        cols.externalId,
+        cols.displayName,
+        cols.active,
+        cols.emailsLower,
+        doc,
+        ...ev.params,
+      ],
+    );
+    return row;
+  }
+
+  async find(directoryId: string, id: string): Promise<ScimUser | undefined> {
+    const [row] = await rows<ScimUser>(
+      this.pool,
+      `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2`,
+      [id, directoryId],
+    );
+    return row;
+  }
+
+  /** The groups of each user, ordered by name. */
+  async groupsOf(userIds: string[]): Promise<Map<string, GroupRef[]>> {
+    const out = new Map<string, GroupRef[]>();
+    if (!userIds.length) return out;
+    const found = await rows<{ user_id: string; id: string; display_name: string }>(
+      this.pool,
+      'SELECT m.user_id, g.id, g.display_name FROM scim_memberships m JOIN scim_groups g ON g.id = m.group_id WHERE m.user_id = ANY($1::text[]) ORDER BY g.display_name_lower, g.id',
+      [userIds],
+    );
+    for (const r of found)
+      out.set(r.user_id, [
+        ...(out.get(r.user_id) ?? []),
+        { id: r.id, displayName: r.display_name },
+      ]);
+    return out;
+  }
+
+  /**
+   * One page of a directory's users and the total matching the filter. One statement for the page
+   * and the total (window count); a separate count only after a cursor (the window counts only the
+   * rest) or when the page is empty past the start (the window counts nothing).
+   */
+  async list(
+    directoryId: string,
+    profile: Profile,
+    q: ListQuery,
+  ): Promise<{ rows: ScimUser[]; total: number }> {
+    const b = new SqlBuilder();
+    const where = [
+      `u.directory_id = ${b.add(directoryId)}`,
+      ...(q.filter ? [userFilterSql(q.filter, profile, b)] : []),
+    ];
+    const cursorMode = q.cursor !== undefined;
+    const countParams = [...b.params];
+    const page = [...where, ...(cursorMode && q.cursor ? [`u.id > ${b.add(q.cursor)}`] : [])];
+    const withTotal = await rows<ScimUser & { total: number }>(
+      this.pool,
+      `SELECT ${USER_COLUMNS}, count(*) OVER ()::int AS total FROM scim_users u WHERE ${page.join(' AND ')} ORDER BY ${q.sortBy ? userOrderBy(q.sortBy, q.sortOrder) : 'u.id'} LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
+      b.params,
+    );
+    let total = withTotal[0]?.total ?? 0;
+    if (cursorMode || (withTotal.length === 0 && q.startIndex > 1)) {
+      const [c] = await rows<{ n: number }>(
+        this.pool,
+        `SELECT count(*)::int AS n FROM scim_users u WHERE ${where.join(' AND ')}`,
+        countParams,
+      );
+      total = c?.n ?? 0;
+    }
+    const found = (q.count === 0 ? [] : withTotal).map(({ total: _t, ...r }) => r as ScimUser);
+    return { rows: found, total };
+  }
+
+  /**
+   * Writes a new document under the optimistic version check, with its event, in one statement:
+   * the row, 'stale' when the version moved on, 'taken' when the new userName is another user's.
+   */
+  async update(
+    cur: ScimUser,
+    cols: UserColumns,
+    doc: JsonObject,
+    event: OutboxRow,
+  ): Promise<ScimUser | 'stale' | 'taken'> {
+    const ev = this.outbox.cteStep('ev', 'up', 10, event);
+    try {
+      const [row] = await rows<ScimUser>(
+        this.pool,
+        `WITH up AS (
+           UPDATE scim_users SET user_name = $3, user_name_lower = $4, external_id = $5, display_name = $6, active = $7, emails_lower = $8, data = $9,
+             updated_at = now(), version = version + 1,
+             deactivated_at = CASE WHEN $7 THEN NULL WHEN active THEN now() ELSE deactivated_at END
+           WHERE id = $1 AND version = $2
+           RETURNING ${USER_RETURNING}),
+         ${ev.sql}
+         SELECT * FROM up`,
+        [
+          cur.id,
+          cur.version,
+          cols.userName,
+          cols.userNameLower,
+          cols.externalId,
+          cols.displayName,
+          cols.active,
+          cols.emailsLower,
+          doc,
+          ...ev.params,
+        ],
+      );
+      return row ?? 'stale';
+    } catch (e) {
+      if (isUniqueViolation(e)) return 'taken';
+      throw e;
+    }
+  }
+
+  /**
+   * Deletes a user in one transaction: locks the row, hands it and its groups to `decide` (which
+   * may throw to abort, e.g. on an If-Match mismatch, and returns the events to stage), deletes it
+   * (memberships go by FK cascade) and writes the events. False when there is no such user.
+   */
+  async delete(
+    directoryId: string,
+    id: string,
+    decide: (cur: ScimUser, groups: UserGroupRow[]) => OutboxRow[],
+  ): Promise<boolean> {
+    return inTransaction(this.pool, async (c) => {
+      const [cur] = await rows<ScimUser>(
+        c,
+        `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2 FOR UPDATE`,
+        [id, directoryId],
+      );
+      if (!cur) return false;
+      const groups = await rows<UserGroupRow>(
+        c,
+        'SELECT g.id, g.display_name AS "displayName", g.external_id AS "externalId" FROM scim_memberships m JOIN scim_groups g ON g.id = m.group_id WHERE m.user_id = $1',
+        [id],
+      );
+      const events = decide(cur, groups);
+      await c.query('DELETE FROM scim_users WHERE id = $1', [id]);
+      await writeOutbox(this.outbox, c, events);
+      return true;
+    });
+  }
+}
