@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startPostgres, type TestPostgres } from '@idp/testing';
-import { applyMigrations, MigrationError } from '../src';
+import { applyMigrations, MigrationError } from '../../src';
 
 function migrations(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'mig-'));

@@ -14,7 +14,7 @@ import {
   type EventOf,
 } from '@idp/contracts';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
-import { applyMigrations, OutboxRelay, OutboxWriter } from '../src';
+import { applyMigrations, OutboxRelay, OutboxWriter } from '../../src';
 
 const writer = new OutboxWriter();
 const stageEvent = (

@@ -1,6 +1,6 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from '../src/bootstrap';
+import { createApp } from '../../src/bootstrap';
 
 @Controller()
 class PingController {
