@@ -1,5 +1,19 @@
 // Signing keys of the test token issuer, and the forged tokens negative tests need.
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createPublicKey, generateKeyPair as generateNodeKeyPair, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  importPKCS8,
+  importSPKI,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 
 export type TestAlg = 'RS256' | 'PS256' | 'ES256';
 
@@ -17,7 +31,8 @@ export class TestKey {
   ) {}
 
   static async generate(kid: string, alg: TestAlg = 'RS256'): Promise<TestKey> {
-    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+    const { publicKey, privateKey } =
+      alg === 'ES256' ? await generateKeyPair(alg, { extractable: true }) : await rsaKeyPair(alg);
     const publicJwk = { ...(await exportJWK(publicKey)), kid, use: 'sig' };
     return new TestKey(kid, alg, privateKey, publicJwk, await exportSPKI(publicKey));
   }
@@ -33,6 +48,35 @@ export class TestKey {
       .setProtectedHeader({ typ: 'JWT', alg: this.alg, kid: this.kid, ...header })
       .sign(this.privateKey);
   }
+}
+
+// RSA key generation costs 100+ ms a key, most of a fast test tier's time; the n-th RSA key a
+// test file asks for is therefore kept under the OS temp directory and reused by later runs
+// (distinct keys within a file, as each file counts from 0). Test-only keys: nothing trusts them.
+const keyCache = join(tmpdir(), 'idp-test-keys');
+let rsaKeysHandedOut = 0;
+
+async function rsaPrivatePem(): Promise<string> {
+  const file = join(keyCache, `rsa-2048-${rsaKeysHandedOut++}.pem`);
+  const cached = await readFile(file, 'utf8').catch(() => undefined);
+  if (cached?.includes('PRIVATE KEY')) return cached;
+  const { privateKey } = await promisify(generateNodeKeyPair)('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const partial = `${file}.${randomUUID()}`;
+  await mkdir(keyCache, { recursive: true, mode: 0o700 })
+    .then(() => writeFile(partial, pem, { mode: 0o600 }))
+    .then(() => rename(partial, file))
+    .catch(() => undefined); // no cache (e.g. another user's directory): keys are just not kept
+  return pem;
+}
+
+async function rsaKeyPair(alg: 'RS256' | 'PS256') {
+  const pem = await rsaPrivatePem();
+  const spki = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
+  return {
+    privateKey: await importPKCS8(pem, alg, { extractable: true }),
+    publicKey: await importSPKI(spki, alg, { extractable: true }),
+  };
 }
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
