@@ -7,7 +7,7 @@ import {
   type HistoryBody,
   type PolicyBody,
 } from '../support/fixtures';
-import { MFA_FLOW, PORTAL_CLIENT_ID, SIGN_IN_FLOW } from '../support/local-issuer';
+import { MFA_FLOW, PORTAL_CLIENT_ID, SIGN_IN_FLOW } from '../support/tokens';
 
 const now = () => Math.floor(Date.now() / 1000);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

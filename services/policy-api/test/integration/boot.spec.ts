@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { LocalIssuer, MFA_FLOW } from '../support/local-issuer';
+import { MFA_FLOW, PolicyApiTokens } from '../support/tokens';
 import {
   freePort,
   startNats,
@@ -16,9 +16,9 @@ const entry = join(__dirname, '..', '..', 'dist', 'main.js');
 describe('policy-api process', () => {
   let pg: TestPostgres;
   let nats: TestNatsServer;
-  let issuer: LocalIssuer;
+  let issuer: PolicyApiTokens;
   beforeAll(async () => {
-    [pg, nats, issuer] = await Promise.all([startPostgres(), startNats(), LocalIssuer.start()]);
+    [pg, nats, issuer] = await Promise.all([startPostgres(), startNats(), PolicyApiTokens.start()]);
   });
   afterAll(async () => {
     await Promise.all([pg.stop(), nats.dispose(), issuer.stop()]);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Harness } from '../support/harness';
 import { split, type HistoryBody, type PolicyBody } from '../support/fixtures';
-import { MFA_FLOW } from '../support/local-issuer';
+import { MFA_FLOW } from '../support/tokens';
 
 describe('policy-api under concurrency', () => {
   let h: Harness;

@@ -13,7 +13,7 @@ import {
 } from '../support/fixtures';
 import { Harness } from '../support/harness';
 import { storedState } from '../support/holder';
-import { MFA_FLOW, PORTAL_CLIENT_ID } from '../support/local-issuer';
+import { MFA_FLOW, PORTAL_CLIENT_ID } from '../support/tokens';
 
 const now = () => Math.floor(Date.now() / 1000);
 const CLAIMS_REQUEST = { access_token: { acrs: { essential: true, value: AUTH_CONTEXT } } };

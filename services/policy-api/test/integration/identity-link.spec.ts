@@ -6,7 +6,7 @@ import { LEGACY_CLAIM, type ExternalIdTenant } from '../support/external-id';
 import { split, type ErrorBody, type HistoryBody, type PolicyBody } from '../support/fixtures';
 import { Harness } from '../support/harness';
 import { storedState } from '../support/holder';
-import { MFA_FLOW, PORTAL_CLIENT_ID } from '../support/local-issuer';
+import { MFA_FLOW, PORTAL_CLIENT_ID } from '../support/tokens';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -4,7 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Harness } from '../support/harness';
 import { split, type PolicyBody } from '../support/fixtures';
-import { MFA_FLOW } from '../support/local-issuer';
+import { MFA_FLOW } from '../support/tokens';
 
 type Changed = EventOf<typeof PolicyBeneficiariesChanged>;
 

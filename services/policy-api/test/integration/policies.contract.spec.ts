@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Harness } from '../support/harness';
 import { challengeParams, split, type ErrorBody, type PolicyBody } from '../support/fixtures';
-import { MFA_FLOW } from '../support/local-issuer';
+import { MFA_FLOW } from '../support/tokens';
 
 // Contract of GET /policies/me, GET /policies/{number}, /public, /openapi.json and the token rules.
 describe('policy-api: policies and token rules', () => {

@@ -1,12 +1,10 @@
-// External ID tokens for policy-api tests, from auth-common's own test IdP (LocalIdp): its
-// External ID tenants publish ciamlogin-shaped metadata (issuer https://<tid>.ciamlogin.com/<tid>/v2.0)
-// and share one JWKS, like Entra's keys. No third issuer: B2C and app tokens still come from
-// LocalIssuer.
-import { ciamUserClaims } from '../../../../packages/auth-common/test/support/claims';
-import { LocalIdp } from '../../../../packages/auth-common/test/support/local-idp';
-import { TestKey } from '../../../../packages/auth-common/test/support/test-keys';
+// External ID tokens for policy-api tests, from the shared test issuer's External ID tenant
+// (@idp/testing TokenIssuer, realm `ciam`): ciamlogin-shaped metadata (issuer
+// https://<tid>.ciamlogin.com/<tid>/v2.0) and a JWKS of its own, served by the same issuer as
+// the B2C and app tokens (./tokens).
+import { ciamUserClaims, type TokenIssuer } from '@idp/testing';
 import type { randomUUID } from 'node:crypto';
-import { API_CLIENT_ID, PORTAL_CLIENT_ID } from './local-issuer';
+import { API_CLIENT_ID, PORTAL_CLIENT_ID } from './tokens';
 
 type Guid = ReturnType<typeof randomUUID>;
 
@@ -32,20 +30,7 @@ export interface ExternalIdTokenOptions {
 }
 
 export class ExternalIdTenant {
-  private constructor(
-    readonly idp: LocalIdp,
-    private readonly key: TestKey,
-  ) {}
-
-  static async start(): Promise<ExternalIdTenant> {
-    const [idp, key] = await Promise.all([LocalIdp.start(), TestKey.generate('ciam-key-1')]);
-    idp.setKeys('ciam', [key]);
-    return new ExternalIdTenant(idp, key);
-  }
-
-  stop(): Promise<void> {
-    return this.idp.stop();
-  }
+  constructor(readonly idp: TokenIssuer) {}
 
   get tenantId(): Guid {
     return this.idp.ciamTenantId;
@@ -81,7 +66,7 @@ export class ExternalIdTenant {
   }
 
   userToken(o: ExternalIdTokenOptions): Promise<string> {
-    return this.key.sign(this.claims(o));
+    return this.idp.sign('ciam', this.claims(o));
   }
 
   /** A step-up token: `acrs` holds the authentication context, fresh auth_time. */

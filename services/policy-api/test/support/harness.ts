@@ -15,7 +15,7 @@ import { AppModule } from '../../src/app.module';
 import { loadPolicyApiConfig, type PolicyApiConfig } from '../../src/config';
 import { configureApp } from '../../src/configure';
 import { ExternalIdTenant } from './external-id';
-import { LocalIssuer } from './local-issuer';
+import { PolicyApiTokens } from './tokens';
 
 export type CallOptions = Omit<JsonCallOptions, 'contentType'>;
 export type CallResult<T = unknown> = JsonCallResult<T>;
@@ -26,8 +26,9 @@ export class Harness {
   config!: PolicyApiConfig;
   pg!: TestPostgres;
   nats!: TestNatsServer;
-  issuer!: LocalIssuer;
-  /** With `{ externalId: true }`: the trusted External ID tenant (auth-common's LocalIdp). */
+  /** B2C and app-only tokens (the shared test issuer). */
+  issuer!: PolicyApiTokens;
+  /** With `{ externalId: true }`: the trusted External ID tenant (the same issuer's `ciam` realm). */
   externalId?: ExternalIdTenant;
   /** Direct database access for assertions. */
   db!: Pool;
@@ -39,12 +40,12 @@ export class Harness {
     o: { externalId?: boolean; beforeBoot?: (databaseUrl: string) => Promise<void> } = {},
   ): Promise<Harness> {
     const h = new Harness();
-    [h.pg, h.nats, h.issuer, h.externalId] = await Promise.all([
+    [h.pg, h.nats, h.issuer] = await Promise.all([
       startPostgres(),
       startNats(),
-      LocalIssuer.start(),
-      o.externalId ? ExternalIdTenant.start() : undefined,
+      PolicyApiTokens.start(),
     ]);
+    if (o.externalId) h.externalId = new ExternalIdTenant(h.issuer.shared);
     const databaseUrl = await h.pg.createDatabase();
     h.db = new Pool({ connectionString: databaseUrl, max: 2 });
     await o.beforeBoot?.(databaseUrl);
@@ -73,12 +74,7 @@ export class Harness {
   async stop(): Promise<void> {
     await this.app?.close();
     await this.db?.end();
-    await Promise.all([
-      this.pg?.stop(),
-      this.nats?.dispose(),
-      this.issuer?.stop(),
-      this.externalId?.stop(),
-    ]);
+    await Promise.all([this.pg?.stop(), this.nats?.dispose(), this.issuer?.stop()]);
   }
 
   call<T = Record<string, unknown>>(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorBody, PolicyBody } from './fixtures';
 import type { CallResult, Harness } from './harness';
-import { MFA_FLOW } from './local-issuer';
+import { MFA_FLOW } from './tokens';
 
 /** A signed-up user with a policy: their oid, a step-up (MFA) token and the ETag of the first read. */
 export interface Holder {
