@@ -1,12 +1,19 @@
-import { ENTERPRISE_ATTRS, GROUP_ATTRS, USER_ATTRS, type AttrDef } from '../scim/attribute-defs';
+import {
+  COMMON_ATTRS,
+  ENTERPRISE_ATTRS,
+  GROUP_ATTRS,
+  USER_ATTRS,
+  type AttrDef,
+} from '../scim/attribute-defs';
 import { URN } from '../scim/schemas';
 
+/** Every characteristic of RFC 7643 §7, with its default spelled out (clients should not have to know them). */
 function attr(d: AttrDef): Record<string, unknown> {
   return {
     name: d.name,
     type: d.type,
     multiValued: d.multi ?? false,
-    description: d.name,
+    description: d.description,
     required: d.required ?? false,
     caseExact: d.caseExact ?? false,
     mutability: d.mutability ?? 'readWrite',
@@ -34,10 +41,11 @@ const schemaDoc = (
 });
 
 export const schemaDocuments = (baseUrl: string) => [
-  // Names and descriptions as in RFC 7643 §8.7.
-  schemaDoc(URN.user, 'User', 'User Account', USER_ATTRS, baseUrl),
+  // Names and descriptions as in RFC 7643 §8.7; the common attributes (§3.1) listed in each
+  // resource type's core schema.
+  schemaDoc(URN.user, 'User', 'User Account', [...COMMON_ATTRS, ...USER_ATTRS], baseUrl),
   schemaDoc(URN.enterprise, 'EnterpriseUser', 'Enterprise User', ENTERPRISE_ATTRS, baseUrl),
-  schemaDoc(URN.group, 'Group', 'Group', GROUP_ATTRS, baseUrl),
+  schemaDoc(URN.group, 'Group', 'Group', [...COMMON_ATTRS, ...GROUP_ATTRS], baseUrl),
 ];
 
 export const resourceTypeDocuments = (baseUrl: string) => [

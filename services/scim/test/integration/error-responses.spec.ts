@@ -122,17 +122,22 @@ describe('SCIM error responses', () => {
     }
   });
 
-  it('says POST /.search on the base is not supported (per resource type it is), in the SCIM error schema', async () => {
-    for (const path of ['/.search']) {
-      const r = await s.request('POST', `/scim/v2${path}`, {
-        token,
-        body: {
-          schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
-          filter: 'userName eq "x"',
-        },
-      });
-      expectScimError(r, 404, path);
-      expect(r.body.detail).toMatch(/\.search on the base is not supported/);
+  it('answers POST /.search on the base with a ListResponse (root-search.spec.ts) and its refusals in the SCIM error schema', async () => {
+    const ok = await s.request('POST', '/scim/v2/.search', {
+      token,
+      body: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+        filter: 'userName eq "x"',
+      },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:ListResponse']);
+    const bad = await s.request('POST', '/scim/v2/.search', { token, body: { filter: 'x' } });
+    expectScimError(bad, 400, 'POST /.search without the SearchRequest schema');
+    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE']) {
+      const r = await s.request(method, '/scim/v2/.search', { token, body: body(method) });
+      expect(r.status).toBeGreaterThanOrEqual(400);
+      expectScimError(r, r.status, `${method} /.search`);
     }
   });
 

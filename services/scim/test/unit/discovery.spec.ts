@@ -1,0 +1,189 @@
+import { SqlBuilder } from '../../src/db/sql';
+import { schemaDocuments, serviceProviderConfig } from '../../src/discovery/schema-documents';
+import { parseFilter } from '../../src/filter/filter-parser';
+import { groupFilterSql, userFilterSql } from '../../src/filter/filter-to-sql';
+import { AWS_SERVICE_PROVIDER_CONFIG } from '../../src/profiles/aws-profile';
+import { parseListQuery } from '../../src/scim/list-query';
+import { URN } from '../../src/scim/schemas';
+
+// /Schemas documents every attribute completely (RFC 7643 §7 characteristics, §8.7 descriptions),
+// and says exactly what the filter language accepts: a name is filterable iff /Schemas lists it,
+// except the few attributes below that exist but are refused in filters on purpose.
+
+interface Attr {
+  name: string;
+  type: string;
+  multiValued: boolean;
+  description: string;
+  required: boolean;
+  caseExact: boolean;
+  mutability: string;
+  returned: string;
+  uniqueness: string;
+  subAttributes?: Attr[];
+  canonicalValues?: string[];
+  referenceTypes?: string[];
+}
+interface SchemaDoc {
+  id: string;
+  name: string;
+  description: string;
+  attributes: Attr[];
+}
+
+const docs = schemaDocuments('https://scim.test/scim/v2') as unknown as SchemaDoc[];
+const doc = (id: string): SchemaDoc => {
+  const d = docs.find((x) => x.id === id);
+  if (!d) throw new Error(`no schema ${id}`);
+  return d;
+};
+
+/** Every (attribute, sub-attribute) of a schema as filter paths: `attr` and `attr.sub`. */
+const paths = (d: SchemaDoc): string[] =>
+  d.attributes.flatMap((a) => [
+    a.name,
+    ...(a.subAttributes ?? []).map((s) => `${a.name}.${s.name}`),
+  ]);
+
+/**
+ * Exist in /Schemas, refused in filters (documented in the README's conformance section). Besides
+ * these, no `$ref` is filterable: the filter grammar's ATTRNAME (RFC 7644 §3.4.2.2) cannot start with `$`.
+ */
+const NOT_FILTERABLE = new Map<string, string[]>([
+  [URN.user, ['password', 'meta', 'meta.resourceType', 'meta.location', 'meta.version']],
+  [URN.group, ['meta', 'meta.resourceType', 'meta.location', 'meta.version']],
+  [URN.enterprise, []],
+]);
+const refusedInFilters = (id: string, path: string): boolean =>
+  path.endsWith('.$ref') || (NOT_FILTERABLE.get(id)?.includes(path) ?? false);
+
+const accepts = (resource: 'User' | 'Group', path: string): boolean => {
+  const compile = resource === 'User' ? userFilterSql : groupFilterSql;
+  try {
+    compile(parseFilter(`${path} pr`), 'default', new SqlBuilder());
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('/Schemas', () => {
+  it('names the schemas as RFC 7643 §8.7 does', () => {
+    expect(docs.map((d) => [d.id, d.name, d.description])).toEqual([
+      [URN.user, 'User', 'User Account'],
+      [URN.enterprise, 'EnterpriseUser', 'Enterprise User'],
+      [URN.group, 'Group', 'Group'],
+    ]);
+  });
+
+  it('gives every attribute and sub-attribute every characteristic of RFC 7643 §7, with a description', () => {
+    const check = (a: Attr, where: string) => {
+      expect({ where, ...a }).toMatchObject({
+        where,
+        name: expect.stringMatching(/^[$A-Za-z][\w$]*$/),
+        type: expect.stringMatching(
+          /^(string|boolean|decimal|integer|dateTime|binary|reference|complex)$/,
+        ),
+        multiValued: expect.any(Boolean),
+        description: expect.stringMatching(/\S.{10,}/),
+        required: expect.any(Boolean),
+        caseExact: expect.any(Boolean),
+        mutability: expect.stringMatching(/^(readOnly|readWrite|immutable|writeOnly)$/),
+        returned: expect.stringMatching(/^(always|never|default|request)$/),
+        uniqueness: expect.stringMatching(/^(none|server|global)$/),
+      });
+      expect(a.description).not.toBe(a.name);
+      if (a.type === 'complex') expect(a.subAttributes?.length).toBeGreaterThan(0);
+      else expect(a.subAttributes).toBeUndefined();
+      if (a.type === 'reference') expect(a.referenceTypes?.length).toBeGreaterThan(0);
+      else expect(a.referenceTypes).toBeUndefined();
+      for (const s of a.subAttributes ?? []) {
+        expect(s.type).not.toBe('complex'); // RFC 7643 §2.3.8: no complex sub-attributes
+        check(s, `${where}.${s.name}`);
+      }
+    };
+    for (const d of docs) for (const a of d.attributes) check(a, `${d.name}:${a.name}`);
+  });
+
+  it('lists the common attributes (RFC 7643 §3.1) in the User and Group schemas', () => {
+    for (const id of [URN.user, URN.group])
+      expect(paths(doc(id))).toEqual(
+        expect.arrayContaining(['id', 'externalId', 'meta.created', 'meta.lastModified']),
+      );
+    expect(doc(URN.user).attributes.find((a) => a.name === 'id')).toMatchObject({
+      caseExact: true,
+      mutability: 'readOnly',
+      returned: 'always',
+    });
+  });
+
+  it('lists every attribute a filter accepts, and the filter accepts every listed attribute but the refused ones', () => {
+    const cases: [resource: 'User' | 'Group', schemas: string[]][] = [
+      ['User', [URN.user, URN.enterprise]],
+      ['Group', [URN.group]],
+    ];
+    // Listed → accepted (under its own name and fully qualified), unless refused on purpose.
+    for (const [resource, schemas] of cases) {
+      for (const [i, id] of schemas.entries()) {
+        for (const p of paths(doc(id))) {
+          const refused = refusedInFilters(id, p);
+          const names = i === 0 ? [p, `${id}:${p}`] : [`${id}:${p}`];
+          for (const n of names)
+            expect({ resource, n, accepted: accepts(resource, n) }).toEqual({
+              resource,
+              n,
+              accepted: !refused,
+            });
+        }
+      }
+    }
+    // Accepted → listed: every name any schema uses, as attribute and as sub-attribute of every
+    // other, bare and under each URN; what a filter accepts must be in that resource's schemas.
+    const words = [
+      ...new Set(docs.flatMap((d) => paths(d)).flatMap((p) => p.split('.'))),
+      'schemas',
+      'value',
+      'nosuch',
+    ];
+    const candidates = words.flatMap((a) => [a, ...words.map((s) => `${a}.${s}`)]);
+    for (const [resource, schemas] of cases) {
+      const listed = new Set(
+        schemas.flatMap((id, i) =>
+          paths(doc(id)).flatMap((p) => [
+            ...(i === 0 ? [p.toLowerCase()] : []),
+            `${id}:${p}`.toLowerCase(),
+          ]),
+        ),
+      );
+      const prefixes = ['', ...[URN.user, URN.enterprise, URN.group].map((u) => `${u}:`)];
+      const unlisted = prefixes
+        .flatMap((pre) => candidates.map((c) => `${pre}${c}`))
+        .filter((n) => accepts(resource, n) && !listed.has(n.toLowerCase()));
+      expect({ resource, unlisted }).toEqual({ resource, unlisted: [] });
+    }
+  });
+});
+
+describe('ServiceProviderConfig', () => {
+  it('says what the default profile does: filter with the page cap, sort, etag, patch; no bulk or password change', () => {
+    expect(serviceProviderConfig('https://scim.test/scim/v2', 1000)).toMatchObject({
+      schemas: [URN.serviceProviderConfig],
+      patch: { supported: true },
+      bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+      filter: { supported: true, maxResults: 1000 },
+      changePassword: { supported: false },
+      sort: { supported: true },
+      etag: { supported: true },
+      authenticationSchemes: [expect.objectContaining({ type: 'oauthbearertoken' })],
+    });
+    // sort.supported follows what the list query honours in each profile.
+    expect(parseListQuery({ sortBy: 'userName' }, 'default', 1000).sortBy).toBe('userName');
+    expect(AWS_SERVICE_PROVIDER_CONFIG.sort).toEqual({ supported: false });
+    expect(parseListQuery({ sortBy: 'userName' }, 'aws', 1000).sortBy).toBeUndefined();
+    // filter.maxResults is the largest page each profile serves.
+    expect(parseListQuery({ count: '5000' }, 'default', 1000).count).toBe(1000);
+    expect(parseListQuery({ count: '5000' }, 'aws', 1000).count).toBe(
+      AWS_SERVICE_PROVIDER_CONFIG.filter.maxResults,
+    );
+  });
+});
