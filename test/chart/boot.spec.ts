@@ -24,6 +24,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ofKind, renderSet, repoRoot, type K8sObject } from './support/chart';
+import { defined } from '../support/defined';
 import { probePort } from './support/pods';
 import { startKindIssuer, type KindIssuer } from './support/kind-issuer';
 import { run, waitForProbe, type Running } from './support/run';
@@ -48,13 +49,27 @@ let kindIssuer: KindIssuer;
 const running: Running[] = [];
 
 /** The env a workload's pod would get, with container ports moved to free local ports. */
-async function processOf(
-  o: K8sObject,
-): Promise<{ p: LocalProcess; ports: Record<number, number> }> {
+async function processOf(o: K8sObject): Promise<{
+  p: LocalProcess;
+  ports: Record<number, number>;
+  /** The local port of a container port (default: the container's first). */
+  port: (containerPort?: number) => number;
+}> {
   const ports: Record<number, number> = {};
   for (const c of ofKindContainers(o))
     for (const port of c.ports ?? []) ports[port.containerPort] = await freePort();
-  return { p: localProcess(o, objects(), world, ports), ports };
+  const p = localProcess(o, objects(), world, ports);
+  const port = (containerPort = p.container.ports?.[0]?.containerPort): number =>
+    defined(
+      containerPort === undefined ? undefined : ports[containerPort],
+      `${o.metadata.name}: local port for container port ${containerPort}`,
+    );
+  return { p, ports, port };
+}
+
+/** The rendered NATS users file (auth.conf). */
+function natsAuthConf(): string {
+  return defined(named('ConfigMap', '-nats-auth')?.data?.['auth.conf'], 'auth.conf ConfigMap');
 }
 
 function ofKindContainers(o: K8sObject) {
@@ -69,9 +84,10 @@ beforeAll(async () => {
   const secrets: World['secrets'] = {
     // One password per NATS user the chart renders (services and messaging.extraUsers).
     [NATS_SECRET]: Object.fromEntries(
-      [...named('ConfigMap', '-nats-auth')!.data!['auth.conf'].matchAll(/user: "([^"]+)"/g)].map(
-        (m) => [m[1], `n${randomBytes(12).toString('hex')}`],
-      ),
+      [...natsAuthConf().matchAll(/user: "([^"]+)"/g)].map(([, user]) => [
+        user,
+        `n${randomBytes(12).toString('hex')}`,
+      ]),
     ),
     [PG_SECRET]: { 'postgres-password': randomBytes(12).toString('hex') },
     'identity-platform-portal': {
@@ -97,26 +113,27 @@ beforeAll(async () => {
   // NATS with the chart's auth.conf; its passwords come from the server's environment, as the
   // rendered NATS StatefulSet wires them from the Secret.
   const natsSts = named('StatefulSet', '-nats')!;
-  const natsEnv = (
-    natsSts.spec as {
-      template: {
-        spec: {
-          containers: {
-            env: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
-          }[];
+  const natsEnv =
+    (
+      natsSts.spec as {
+        template: {
+          spec: {
+            containers: {
+              env: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+            }[];
+          };
         };
-      };
-    }
-  ).template.spec.containers[0].env;
+      }
+    ).template.spec.containers[0]?.env ?? [];
   // (Defined as config variables, which nats-server resolves exactly like environment variables:
   // a child process cannot see process.env changes made inside jest's sandbox.)
   const passwords = natsEnv
     .filter((e) => e.valueFrom?.secretKeyRef)
     .map(
       (e) =>
-        `${e.name}: ${JSON.stringify(secrets[e.valueFrom!.secretKeyRef!.name][e.valueFrom!.secretKeyRef!.key])}`,
+        `${e.name}: ${JSON.stringify(secrets[e.valueFrom!.secretKeyRef!.name]?.[e.valueFrom!.secretKeyRef!.key])}`,
     );
-  const authConf = named('ConfigMap', '-nats-auth')!.data!['auth.conf'];
+  const authConf = natsAuthConf();
   [pg, nats] = await Promise.all([
     startPostgres(),
     startNats({ config: [...passwords, authConf].join('\n') }),
@@ -154,7 +171,7 @@ beforeAll(async () => {
 
   // The Azure stand-ins from their own Deployment.
   const devAzure = await processOf(named('Deployment', '-dev-azure')!);
-  const [identityPort, keyVaultPort] = [devAzure.ports[9443], devAzure.ports[9444]];
+  const [identityPort, keyVaultPort] = [devAzure.port(9443), devAzure.port(9444)];
   world.hosts['identity-dev-azure:9443'] = `localhost:${identityPort}`;
   world.hosts['identity-dev-azure:9444'] = `localhost:${keyVaultPort}`;
   world.hosts['identity-dev-azure'] = 'localhost';
@@ -193,14 +210,14 @@ describe('kind render, run locally', () => {
     '%s passes its liveness and readiness probes, then stops cleanly on SIGTERM',
     async (name) => {
       const deployment = named('Deployment', `-${name}`)!;
-      const { p, ports } = await processOf(deployment);
+      const { p, port } = await processOf(deployment);
       const r = run(p);
       running.push(r);
       const c = p.container;
       const live = c.livenessProbe!;
       const ready = c.readinessProbe!;
-      await waitForProbe(r, ports[probePort(c, live)], live.httpGet!.path);
-      await waitForProbe(r, ports[probePort(c, ready)], ready.httpGet!.path);
+      await waitForProbe(r, port(probePort(c, live)), live.httpGet!.path);
+      await waitForProbe(r, port(probePort(c, ready)), ready.httpGet!.path);
       expect(await r.stop()).toBe(0);
     },
   );
@@ -212,13 +229,13 @@ describe('kind render, browser sign-in through the Ingress', () => {
     const api = await processOf(named('Deployment', '-policy-api')!);
     const apiRun = run(api.p);
     running.push(apiRun);
-    const apiPort = api.ports[api.p.container.ports![0].containerPort];
+    const apiPort = api.port();
     await waitForProbe(apiRun, apiPort, api.p.container.readinessProbe!.httpGet!.path);
     world.hosts['identity-policy-api:80'] = `127.0.0.1:${apiPort}`;
     const portal = await processOf(named('Deployment', '-portal')!);
     const portalRun = run(portal.p);
     running.push(portalRun);
-    const portalPort = portal.ports[portal.p.container.ports![0].containerPort];
+    const portalPort = portal.port();
     await waitForProbe(portalRun, portalPort, portal.p.container.readinessProbe!.httpGet!.path);
     // The portal is told its public origin unchanged: the browser resolves the kind host names.
     expect(portal.p.env.PUBLIC_BASE_URL).toBe(`https://${INGRESS_HOST}`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ofKind, renderSet, repoRoot } from './support/chart';
 import { imageRuntime } from './support/dockerfile';
 import { parseDockerfile, productionWorkspaces } from './support/image-build';
-import { podTemplateOf } from './support/pods';
+import { containerOf, podTemplateOf } from './support/pods';
 import { sourceDirOf } from './support/simulate';
 
 const workspaces = [
@@ -93,16 +93,17 @@ describe.each(workspaces)('%s/Dockerfile', (ws) => {
     const rt = imageRuntime(dockerfile);
     expect(rt.workdir).toBe(`/app/${ws}`);
     const deployment = ofKind(renderSet('kind').objects, 'Deployment').find(
-      (d) =>
-        sourceDirOf(repoRoot, podTemplateOf(d)!.spec.containers[0].image) === join(repoRoot, ws),
+      (d) => sourceDirOf(repoRoot, containerOf(d).image) === join(repoRoot, ws),
     )!;
     const t = podTemplateOf(deployment)!;
     expect(String(t.spec.securityContext?.runAsUser)).toBe(rt.user!.split(':')[0]);
     const exposed = [...text().matchAll(/^EXPOSE (.+)$/gm)]
-      .flatMap((m) => m[1].split(/\s+/))
+      .flatMap((m) => (m[1] ?? '').split(/\s+/))
       .map(Number)
       .sort();
-    expect(t.spec.containers[0].ports!.map((p) => p.containerPort).sort()).toEqual(exposed);
+    expect((containerOf(deployment).ports ?? []).map((p) => p.containerPort).sort()).toEqual(
+      exposed,
+    );
   });
 });
 

@@ -54,13 +54,13 @@ describe('k8s/', () => {
         extraPortMappings?: { containerPort: number; hostPort: number }[];
       }[];
     }[];
-    expect(cluster.kind).toBe('Cluster');
-    const node = cluster.nodes[0];
-    expect(node.extraPortMappings?.map((m) => [m.containerPort, m.hostPort])).toEqual([
+    expect(cluster?.kind).toBe('Cluster');
+    const node = cluster?.nodes[0];
+    expect(node?.extraPortMappings?.map((m) => [m.containerPort, m.hostPort])).toEqual([
       [80, 80],
       [443, 443],
     ]);
-    expect(node.kubeadmConfigPatches?.join('\n')).toContain('ingress-ready=true');
+    expect(node?.kubeadmConfigPatches?.join('\n')).toContain('ingress-ready=true');
   });
 
   it('every script is executable and parses', () => {
@@ -259,7 +259,7 @@ esac
       expect(first.stderr).toBe('');
       const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
       expect(calls[0]).toMatch(/^-n kube-system patch configmap coredns --type merge --patch /);
-      const patch = JSON.parse(calls[0].replace(/^.*--patch /, '')) as {
+      const patch = JSON.parse((calls[0] ?? '').replace(/^.*--patch /, '')) as {
         data: { Corefile: string };
       };
       expect(patch.data.Corefile).toBe(
@@ -290,7 +290,7 @@ esac
     const loginHost = (
       objects.find((o) => o.kind === 'Ingress' && o.metadata.name === 'identity-dev-azure')!
         .spec as { rules: { host: string }[] }
-    ).rules[0].host;
+    ).rules[0]?.host;
     expect(up).toContain(
       `node "$here/coredns-rewrite.mjs" "\${LOGIN_HOST:-${loginHost}}" "$release-dev-azure.$ns.svc.cluster.local"`,
     );

@@ -11,14 +11,20 @@ import { join } from 'node:path';
 import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { ofKind, renderSet } from './support/chart';
 
-const configMap = (suffix: string) =>
-  ofKind(renderSet('kind').objects, 'ConfigMap').find((c) => c.metadata.name.endsWith(suffix))!
-    .data!;
-const authConf = () => configMap('-nats-auth')['auth.conf'];
+/** A file of a rendered ConfigMap (the one whose name ends with `suffix`). */
+const configFile = (suffix: string, key: string): string => {
+  const data = ofKind(renderSet('kind').objects, 'ConfigMap').find((c) =>
+    c.metadata.name.endsWith(suffix),
+  )?.data;
+  const file = data?.[key];
+  if (file === undefined) throw new Error(`no ConfigMap *${suffix} with ${key} rendered`);
+  return file;
+};
+const authConf = () => configFile('-nats-auth', 'auth.conf');
 /** The NATS users the chart renders, and those the broker's caller policy names. */
-const users = [...authConf().matchAll(/user: "([^"]+)"/g)].map((m) => m[1]);
+const users = [...authConf().matchAll(/user: "([^"]+)"/g)].flatMap(([, u]) => (u ? [u] : []));
 const callers = Object.keys(
-  (JSON.parse(configMap('-token-broker')['config.json']) as { callers: Record<string, unknown> })
+  (JSON.parse(configFile('-token-broker', 'config.json')) as { callers: Record<string, unknown> })
     .callers,
 );
 // Letter first: nats-server parses $VARIABLE values from the environment like config values.
@@ -95,7 +101,7 @@ describe('NATS users and permissions rendered by the chart (kind values)', () =>
         .sort(),
     ).toEqual([...callers].sort());
     // A caller cannot ask in someone else's name.
-    expect(await ask(await as(callers[0]), 'tokens.acquire.v1.portal')).toMatch(/^failed/);
+    expect(await ask(await as(callers[0]!), 'tokens.acquire.v1.portal')).toMatch(/^failed/);
     expect(seen.sort()).toEqual(callers.map((c) => `tokens.acquire.v1.${c}`).sort());
   });
 
@@ -144,11 +150,11 @@ describe('in-chart NATS server configuration', () => {
   it('nats-server accepts the rendered nats.conf with its included auth.conf', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nats-conf-'));
     try {
-      const main = configMap('-nats')
-        ['nats.conf'].replace('/data/jetstream', join(dir, 'js'))
+      const main = configFile('-nats', 'nats.conf')
+        .replace('/data/jetstream', join(dir, 'js'))
         .replace('/var/run/nats/nats.pid', join(dir, 'nats.pid'));
       writeFileSync(join(dir, 'nats.conf'), main);
-      writeFileSync(join(dir, 'auth.conf'), configMap('-nats-auth')['auth.conf']);
+      writeFileSync(join(dir, 'auth.conf'), configFile('-nats-auth', 'auth.conf'));
       const env = {
         ...Object.fromEntries(users.map((u) => [varOf(u), passwords[u]])),
         POD_NAME: 'identity-nats-0',

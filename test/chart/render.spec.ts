@@ -16,7 +16,7 @@ import {
   templateArgs,
   valueSets,
 } from './support/chart';
-import { podTemplateOf } from './support/pods';
+import { containerOf } from './support/pods';
 
 describe('helm lint and helm template', () => {
   it.each(valueSets)('lints cleanly with the %s values', (set) => {
@@ -111,9 +111,7 @@ describe('the official NATS chart path (nats.enabled=true)', () => {
       const deployments = ofKind(objects, 'Deployment');
       const urls = new Set(
         deployments.flatMap((d) =>
-          (podTemplateOf(d)!.spec.containers[0].env ?? [])
-            .filter((e) => e.name === 'NATS_URL')
-            .map((e) => e.value),
+          (containerOf(d).env ?? []).filter((e) => e.name === 'NATS_URL').map((e) => e.value),
         ),
       );
       expect([...urls]).toEqual(['nats://identity-nats:4222']);
@@ -139,9 +137,9 @@ describe('the official NATS chart path (nats.enabled=true)', () => {
         'app.kubernetes.io/instance': 'identity',
         'app.kubernetes.io/component': 'nats',
       });
-      expect(spec.ingress[0].ports).toEqual([{ port: 4222, protocol: 'TCP' }]);
+      expect(spec.ingress[0]?.ports).toEqual([{ port: 4222, protocol: 'TCP' }]);
       expect(
-        spec.ingress[0].from
+        (spec.ingress[0]?.from ?? [])
           .map((f) => f.podSelector?.matchLabels['app.kubernetes.io/name'])
           .sort(),
       ).toEqual(['policy-api', 'portal', 'scim', 'token-broker']);
@@ -198,7 +196,7 @@ describe('NOTES.txt', () => {
     ]);
     rmSync(dirname(copy), { recursive: true, force: true });
     if (r.status !== 0) throw new Error(r.stderr);
-    return JSON.parse(r.stdout.split('notes: ')[1]) as string;
+    return JSON.parse(r.stdout.split('notes: ')[1] ?? '') as string;
   }
 
   it('gives the kind URLs, the helm test command and the stand-ins warning', () => {

@@ -29,7 +29,7 @@ const brokerDoc = JSON.stringify({
 
 const modules = new Map<string, Record<string, unknown>>();
 
-function config(service: string): ServiceConfig {
+function config(service: Service): ServiceConfig {
   const mod = modules.get(service);
   if (!mod) throw new Error(`services/${service}/dist/config.js not loaded`);
   const pick = <T>(name: string) => mod[name] as T;
@@ -92,9 +92,10 @@ function config(service: string): ServiceConfig {
   }
 }
 
-const services = ['portal', 'policy-api', 'scim', 'token-broker'];
+const services = ['portal', 'policy-api', 'scim', 'token-broker'] as const;
+type Service = (typeof services)[number];
 // Known before the modules load, so each switch gets a test of its own.
-const switchesOf: Record<string, Record<string, string>> = {
+const switchesOf: Record<Service, Record<string, string>> = {
   portal: { B2C_REDIRECT_URI: 'http://localhost:3000/auth/redirect' },
   'policy-api': { AUTH_ALLOW_INSECURE_HTTP: 'true' },
   scim: { SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true' },

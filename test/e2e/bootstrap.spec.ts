@@ -133,7 +133,7 @@ describe('bootstrap into an empty tools folder', () => {
       /^\[bootstrap\] node 24\.22\.3: installed to .*tools\/node\/bin via npm registry package, \d+ s$/,
     );
     expect(run(join(work, 'tools', 'node', 'bin', 'node'), ['--version']).trim()).toBe('v24.22.3');
-    expect(result.env.PATH.split(delimiter).slice(0, 2)).toEqual([
+    expect((result.env.PATH ?? '').split(delimiter).slice(0, 2)).toEqual([
       join(work, 'tools', 'node', 'bin'),
       join(work, 'tools', 'bin'),
     ]);
@@ -168,7 +168,7 @@ describe('bootstrap into an empty tools folder', () => {
     );
     expect(
       run('python3', ['-c', 'import yaml, kubernetes_validate; print("ok")'], {
-        PYTHONPATH: result.env.PYTHONPATH,
+        PYTHONPATH: result.env.PYTHONPATH ?? '',
       }),
     ).toBe('ok\n');
   });

@@ -68,7 +68,7 @@ async function adminToken(): Promise<string> {
     body: new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: scimAdmin.clientId,
-      client_secret: scimAdmin.secrets![0].value,
+      client_secret: scimAdmin.secrets?.[0]?.value ?? '',
       scope: `api://scim/.default`,
     }),
   });

@@ -35,13 +35,14 @@ export function parseDockerfile(path: string): Stage[] {
     .filter(Boolean);
   const stages: Stage[] = [];
   for (const line of logical) {
-    const [, op, args] = /^(\S+)\s*(.*)$/.exec(line)!;
+    const [, op = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
     const OP = op.toUpperCase();
     if (OP === 'FROM') {
-      const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args)!;
-      stages.push({ base: m[1], name: m[2] ?? String(stages.length), instructions: [] });
-    } else if (stages.length) {
-      stages[stages.length - 1].instructions.push({ op: OP, args });
+      const [, base, name] = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args) ?? [];
+      if (!base) throw new Error(`${path}: FROM ${args} is not understood`);
+      stages.push({ base, name: name ?? String(stages.length), instructions: [] });
+    } else {
+      stages.at(-1)?.instructions.push({ op: OP, args });
     }
   }
   return stages;
@@ -158,7 +159,10 @@ export function simulateImage(opts: SimulationOptions): Simulation {
           : i.op === 'COPY'
             ? i.args.split(' ').filter((a) => !a.startsWith('--'))
             : [];
-      for (const p of paths) if (p.startsWith('/') && p.length > 1) imageDirs.add(p.split('/')[1]);
+      for (const p of paths) {
+        const [, top] = p.split('/');
+        if (p.startsWith('/') && top) imageDirs.add(top);
+      }
     }
   const mapRun = (cmd: string, root: string) =>
     imageDirs.size
@@ -181,8 +185,10 @@ export function simulateImage(opts: SimulationOptions): Simulation {
         workdir = posix.resolve(workdir, args);
         mkdirSync(join(root, workdir), { recursive: true });
       } else if (op === 'ENV') {
-        const m = /^(\S+?)[= ](.*)$/.exec(args)!;
-        env[m[1]] = m[2];
+        const [, name, value] = /^(\S+?)[= ](.*)$/.exec(args) ?? [];
+        if (name === undefined || value === undefined)
+          throw new Error(`ENV ${args} is not understood`);
+        env[name] = value;
       } else if (op === 'COPY') {
         const words = args.split(' ');
         const flags = words.filter((w) => w.startsWith('--'));

@@ -81,3 +81,10 @@ export function probePort(c: Container, p: Probe): number {
   if (!named) throw new Error(`${c.name}: probe port ${String(port)} is not a container port`);
   return named.containerPort;
 }
+
+/** The first (application) container of a workload; throws when the object has none. */
+export function containerOf(o: K8sObject): Container {
+  const c = podTemplateOf(o)?.spec.containers[0];
+  if (!c) throw new Error(`${o.kind}/${o.metadata.name} has no container`);
+  return c;
+}

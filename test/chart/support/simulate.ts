@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { K8sObject } from './chart';
 import { imageRuntime } from './dockerfile';
+import { defined } from '../../support/defined';
 import { podTemplateOf, type Container, type EnvVar, type PodTemplate } from './pods';
 
 export interface World {
@@ -48,7 +49,7 @@ const WEBHOOK_TOKEN_PATH = '/var/run/secrets/azure/tokens/azure-identity-token';
 
 /** identity-platform/portal:dev -> services/portal (or dev-azure). */
 export function sourceDirOf(repoRoot: string, image: string): string {
-  const name = image.split('/').pop()!.split(':')[0];
+  const [name = image] = (image.split('/').at(-1) ?? image).split(':');
   return name === 'dev-azure' ? join(repoRoot, 'dev-azure') : join(repoRoot, 'services', name);
 }
 
@@ -69,7 +70,7 @@ function mapPaths(value: string, mounts: Record<string, string>): string {
 function expand(value: string, env: Record<string, string>): string {
   // Kubernetes semantics: $(VAR) of an earlier variable is replaced, $$( escapes, unknown stays.
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name?: string) =>
-    m === '$$' ? '$' : name !== undefined && name in env ? env[name] : m,
+    m === '$$' ? '$' : ((name !== undefined ? env[name] : undefined) ?? m),
   );
 }
 
@@ -81,7 +82,7 @@ export function localProcess(
 ): LocalProcess {
   const template = podTemplateOf(obj);
   if (!template) throw new Error(`${obj.kind}/${obj.metadata.name} has no pod template`);
-  const c = template.spec.containers[0];
+  const c = defined(template.spec.containers[0], `${obj.kind}/${obj.metadata.name}: container`);
   const owner = `${obj.kind}/${obj.metadata.name}`;
   const sourceDir = sourceDirOf(world.repoRoot, c.image);
   const image = imageRuntime(join(sourceDir, 'Dockerfile'));
@@ -152,12 +153,16 @@ export function localProcess(
     manifestEnv.push(e.name);
     let v: string;
     if (e.value !== undefined) {
-      for (const m of e.value.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) referenced.add(m[1]);
+      for (const [, name] of e.value.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g))
+        if (name) referenced.add(name);
       v = expand(e.value, env);
     } else if (e.valueFrom?.secretKeyRef)
       v = secret(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
     else if (e.valueFrom?.configMapKeyRef)
-      v = configMap(e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
+      v = defined(
+        configMap(e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key],
+        `${owner}: ConfigMap ${e.valueFrom.configMapKeyRef.name} key ${e.valueFrom.configMapKeyRef.key}`,
+      );
     else if (e.valueFrom?.fieldRef) v = `${obj.metadata.name}-0`;
     else throw new Error(`${owner}: env ${e.name} has neither value nor a supported valueFrom`);
     env[e.name] = v;
@@ -199,14 +204,14 @@ export function localProcess(
   // The port the service is told to listen on moves to a free local port.
   const portEnv: Record<number, string> = {};
   for (const p of c.ports ?? []) {
-    const carrier = Object.keys(env).filter((k) => env[k] === String(p.containerPort));
-    if (carrier.length === 1) {
-      portEnv[p.containerPort] = carrier[0];
-      if (localPorts[p.containerPort] !== undefined)
-        env[carrier[0]] = String(localPorts[p.containerPort]);
+    const [carrier, ...more] = Object.keys(env).filter((k) => env[k] === String(p.containerPort));
+    if (carrier !== undefined && more.length === 0) {
+      portEnv[p.containerPort] = carrier;
+      const local = localPorts[p.containerPort];
+      if (local !== undefined) env[carrier] = String(local);
     }
   }
-  for (const k of Object.keys(env)) env[k] = mapPaths(mapHosts(env[k], world), mounts);
+  for (const [k, v] of Object.entries(env)) env[k] = mapPaths(mapHosts(v, world), mounts);
 
   let argv = c.command
     ? [...c.command, ...(c.args ?? [])]
