@@ -140,7 +140,7 @@ export async function startDevAzure(o: DevAzureOptions): Promise<DevAzure> {
   const clusterIssuers = Object.fromEntries(
     config.clusterIssuers.map((c) => [c.name, handle(c.name)]),
   );
-  const first = config.clusterIssuers[0]?.name;
+  const first = config.clusterIssuers[0] && clusterIssuers[config.clusterIssuers[0].name];
 
   return {
     identityUrl: identity.url,
@@ -149,15 +149,13 @@ export async function startDevAzure(o: DevAzureOptions): Promise<DevAzure> {
     authorityHost: identity.url,
     config,
     identity: identity.testApi,
-    clusterIssuer: first
-      ? clusterIssuers[first]
-      : {
-          issuerUrl: '',
-          writeServiceAccountToken: () => Promise.reject(new Error('no cluster issuer configured')),
-          mintServiceAccountToken: () => {
-            throw new Error('no cluster issuer configured');
-          },
-        },
+    clusterIssuer: first ?? {
+      issuerUrl: '',
+      writeServiceAccountToken: () => Promise.reject(new Error('no cluster issuer configured')),
+      mintServiceAccountToken: () => {
+        throw new Error('no cluster issuer configured');
+      },
+    },
     clusterIssuers,
     keyVault,
     async stop() {

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
 
   const tokenFile = process.env.DEV_AZURE_SA_TOKEN_FILE;
   if (tokenFile) {
-    const [ns, sa] = (
+    const [ns = 'identity-platform', sa = 'token-broker'] = (
       process.env.DEV_AZURE_SERVICE_ACCOUNT ?? 'identity-platform:token-broker'
     ).split(':');
     const file = path.resolve(tokenFile);

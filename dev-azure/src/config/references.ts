@@ -67,7 +67,7 @@ export function checkReferences(cfg: DevAzureConfig): ConfigIssue[] {
   );
   duplicates(
     allApps.map((a) => a.clientId.toLowerCase()),
-    (i, v) => add([...appPaths[i], 'clientId'], `client id ${v} is used twice`),
+    (i, v) => add([...(appPaths[i] ?? ['tenants']), 'clientId'], `client id ${v} is used twice`),
   );
   duplicates(
     cfg.tenants

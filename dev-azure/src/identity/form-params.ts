@@ -17,7 +17,7 @@ export class FormParams {
 
   /** Token endpoints read form-encoded bodies only (a JSON body has no parameters, as in Entra). */
   static fromForm(req: FastifyRequest): FormParams {
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const type = mediaType(req.headers['content-type']);
     return FormParams.from(type === 'application/x-www-form-urlencoded' ? req.body : undefined);
   }
 
@@ -34,4 +34,9 @@ export class FormParams {
     if (v === undefined) throw errors.missingParameter(name);
     return v;
   }
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters ('' when absent). */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
 }

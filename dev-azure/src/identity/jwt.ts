@@ -14,7 +14,7 @@ export interface DecodedJwt {
 
 const MAX_JWT_LENGTH = 16 * 1024;
 
-const ALGORITHMS: Record<string, { hash: string; pss: boolean }> = {
+const ALGORITHMS: Partial<Record<string, { hash: string; pss: boolean }>> = {
   RS256: { hash: 'sha256', pss: false },
   RS384: { hash: 'sha384', pss: false },
   RS512: { hash: 'sha512', pss: false },
@@ -32,7 +32,7 @@ export function decodeJwt(token: unknown): DecodedJwt | undefined {
   if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH) return undefined;
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
-  const [h, p, s] = parts;
+  const [h = '', p = '', s = ''] = parts;
   const header = parseJsonObject(fromBase64url(h));
   const payload = parseJsonObject(fromBase64url(p));
   const signature = fromBase64url(s);
@@ -70,8 +70,8 @@ export function signJwt(header: JsonObject, payload: JsonObject, key: KeyObject)
 /** Verifies the signature with the algorithm named in the header (RSxxx and PSxxx only). */
 export function verifyJwtSignature(jwt: DecodedJwt, key: KeyObject): boolean {
   const alg = jwt.header.alg;
-  if (!isSupportedAlg(alg)) return false;
-  const spec = ALGORITHMS[alg];
+  const spec = isSupportedAlg(alg) ? ALGORITHMS[alg] : undefined;
+  if (!spec) return false;
   try {
     return verify(
       spec.hash,

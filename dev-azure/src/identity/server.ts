@@ -163,7 +163,7 @@ function buildApp(o: IdentityServerOptions, ctx: IdentityContext): FastifyInstan
         404,
         'not_found',
         '',
-        `The requested endpoint ${req.method} ${req.url.split('?')[0].slice(0, 200)} does not exist.`,
+        `The requested endpoint ${req.method} ${req.url.split('?', 1)[0]?.slice(0, 200) ?? ''} does not exist.`,
       ),
     );
   });

@@ -9,6 +9,7 @@ import {
   ConfidentialClientApplication,
   CryptoProvider,
   InteractionRequiredAuthError,
+  type AccountInfo,
   type AuthenticationResult,
 } from '@azure/msal-node';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
@@ -157,6 +158,16 @@ async function backAtApp(state: string): Promise<Callback> {
   return cb;
 }
 
+/** The signed-in account of a redemption (MSAL may leave it to the cache); fails the test when there is none. */
+async function accountOf(
+  app: ConfidentialClientApplication,
+  result: AuthenticationResult,
+): Promise<AccountInfo> {
+  const account = result.account ?? (await app.getTokenCache().getAllAccounts())[0];
+  if (!account) throw new Error('no account after the redemption');
+  return account;
+}
+
 async function redeem(
   app: ConfidentialClientApplication,
   s: Started,
@@ -297,7 +308,7 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     await page.context().clearCookies();
     const { s, cb } = await signInWithPassword(app, ext.carol.email, ext.carol.password);
     const first = await redeem(app, s, cb);
-    const account = first.account ?? (await app.getTokenCache().getAllAccounts())[0];
+    const account = await accountOf(app, first);
     const again = await app.acquireTokenSilent({ account, scopes: API, forceRefresh: true });
     expect(again.accessToken).not.toBe(first.accessToken);
     expect((await verify(again.accessToken, ext.policyApi.clientId)).oid).toBe(ext.carol.oid);
@@ -318,7 +329,7 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     expect(before.xms_cc).toEqual(['cp1']); // the client declared cp1; policy-api asks for xms_cc
 
     // The API's challenge, replayed silently: the grant never did a second factor.
-    const account = plain.account ?? (await app.getTokenCache().getAllAccounts())[0];
+    const account = await accountOf(app, plain);
     const silent = await app.acquireTokenSilent({ account, scopes: API, claims: C1 }).then(
       () => undefined,
       (e: unknown) => e,
@@ -420,7 +431,7 @@ describe('External ID tenant through MSAL Node and Chromium', () => {
     await page.context().clearCookies();
     const { s, cb } = await signInWithPassword(app, ext.carol.email, ext.carol.password);
     const signedIn = await redeem(app, s, cb);
-    const account = signedIn.account ?? (await app.getTokenCache().getAllAccounts())[0];
+    const account = await accountOf(app, signedIn);
     const me = `${t.azure.identityUrl}/v1.0/me`;
 
     const anonymous = await fetch(me);

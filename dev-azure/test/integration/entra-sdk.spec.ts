@@ -216,7 +216,8 @@ describe('Entra ID client credentials with @azure/identity and MSAL', () => {
       await fetch(`${t.azure.clusterIssuer.issuerUrl}.well-known/openid-configuration`)
     ).json()) as Record<string, string>;
     expect(meta.issuer).toBe(t.azure.clusterIssuer.issuerUrl);
-    const jwks = (await (await fetch(meta.jwks_uri)).json()) as {
+    expect(meta.jwks_uri).toEqual(expect.any(String));
+    const jwks = (await (await fetch(meta.jwks_uri ?? '')).json()) as {
       keys: { kid: string; kty: string }[];
     };
     expect(jwks.keys[0]).toMatchObject({ kty: 'RSA' });

@@ -76,7 +76,7 @@ export class HttpBrowser {
   private store(url: URL, setCookies: string[]): void {
     const list = this.cookies.get(url.hostname) ?? [];
     for (const line of setCookies) {
-      const [pair, ...attrs] = line.split(';').map((s) => s.trim());
+      const [pair = '', ...attrs] = line.split(';').map((s) => s.trim());
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq);
       const value = pair.slice(eq + 1);
@@ -105,25 +105,28 @@ export function parseForm(
   formId?: string,
 ): { action: string; hidden: Record<string, string> } {
   const forms = [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)];
-  const form = formId ? forms.find((f) => f[1].includes(`id="${formId}"`)) : forms[0];
+  const form = formId ? forms.find((f) => f[1]?.includes(`id="${formId}"`)) : forms[0];
   if (!form)
     throw new Error(`no form${formId ? ` ${formId}` : ''} on page:\n${html.slice(0, 500)}`);
-  const action = unescapeHtml(/action="([^"]*)"/.exec(form[1])?.[1] ?? '');
+  const [, attributes = '', body = ''] = form;
+  const action = unescapeHtml(/action="([^"]*)"/.exec(attributes)?.[1] ?? '');
   const hidden: Record<string, string> = {};
-  for (const m of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
-    hidden[m[1]] = unescapeHtml(m[2]);
+  for (const [, name = '', value = ''] of body.matchAll(
+    /<input type="hidden" name="([^"]+)" value="([^"]*)">/g,
+  ))
+    hidden[name] = unescapeHtml(value);
   return { action, hidden };
 }
 
 /** Text of the element with this id (first match). */
 export function textById(html: string, id: string): string | undefined {
   const m = new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(html);
-  return m ? unescapeHtml(m[1]).trim() : undefined;
+  return m ? unescapeHtml(m[1] ?? '').trim() : undefined;
 }
 
 export function linkById(html: string, id: string): string | undefined {
   const m = new RegExp(`<a id="${id}" href="([^"]*)"`).exec(html);
-  return m ? unescapeHtml(m[1]) : undefined;
+  return m ? unescapeHtml(m[1] ?? '') : undefined;
 }
 
 export function expectPage(step: Step): Page {

@@ -11,6 +11,13 @@ import {
 } from '../../src';
 import { seedConfig } from '../support/harness';
 
+/** Element `i`, failing the test when it is missing. */
+function at<T>(items: readonly T[] | undefined, i: number): T {
+  const item = items?.[i];
+  if (item === undefined) throw new Error(`no element ${i}`);
+  return item;
+}
+
 function errorOf(cfg: unknown): string {
   try {
     parseDevAzureConfig(cfg, 'test.json');
@@ -41,45 +48,53 @@ describe('dev-azure configuration', () => {
       'B2C_1_profileedit',
       'B2C_1_passwordreset',
     ]);
-    expect(contoso?.userFlows[1].mfa).toBe('totp');
-    expect(cfg.clusterIssuers[0].name).toBe('local');
-    expect(
-      cfg.tenants.find((t) => t.name === 'fabrikam')?.apps.find((a) => a.name === 'token-broker')
-        ?.federatedCredentials[0].audiences,
-    ).toEqual(['api://AzureADTokenExchange']);
+    expect(at(contoso?.userFlows, 1).mfa).toBe('totp');
+    expect(at(cfg.clusterIssuers, 0).name).toBe('local');
+    const broker = cfg.tenants
+      .find((t) => t.name === 'fabrikam')
+      ?.apps.find((a) => a.name === 'token-broker');
+    expect(at(broker?.federatedCredentials, 0).audiences).toEqual(['api://AzureADTokenExchange']);
   });
 
   it('names the path and the problem', () => {
-    expect(errorOf(mutate((c) => (c.tenants[0].apps![0].clientId = 'not-a-guid')))).toMatch(
+    expect(errorOf(mutate((c) => (at(at(c.tenants, 0).apps, 0).clientId = 'not-a-guid')))).toMatch(
       /test\.json[\s\S]*tenants\[0\]\.apps\[0\]\.clientId: Invalid GUID/,
     );
     expect(
-      errorOf(mutate((c) => ((c.tenants[0] as Record<string, unknown>).colour = 'blue'))),
+      errorOf(mutate((c) => ((at(c.tenants, 0) as Record<string, unknown>).colour = 'blue'))),
     ).toMatch(/tenants\[0\]: Unrecognized key: "colour"/);
     expect(
       errorOf(
         mutate(
           (c) =>
-            (c.tenants[0].apps![2].grantedAppRoles = [{ resource: 'policy-api', roles: ['Nope'] }]),
+            (at(at(c.tenants, 0).apps, 2).grantedAppRoles = [
+              { resource: 'policy-api', roles: ['Nope'] },
+            ]),
         ),
       ),
     ).toMatch(
       /tenants\[0\]\.apps\[2\]\.grantedAppRoles\[0\]\.roles: app "policy-api" defines no app role Nope/,
     );
     expect(
-      errorOf(mutate((c) => (c.tenants[1].apps![0].clientId = c.tenants[0].apps![0].clientId))),
+      errorOf(
+        mutate(
+          (c) => (at(at(c.tenants, 1).apps, 0).clientId = at(at(c.tenants, 0).apps, 0).clientId),
+        ),
+      ),
     ).toMatch(/client id .* is used twice/);
-    expect(errorOf(mutate((c) => (c.tenants[0].users![0].password = 'short')))).toMatch(
+    expect(errorOf(mutate((c) => (at(at(c.tenants, 0).users, 0).password = 'short')))).toMatch(
       /users\[0\]\.password: The password must be between 8 and 64/,
     );
-    expect(errorOf(mutate((c) => (c.tenants[0].userFlows![0].name = 'signupsignin')))).toMatch(
-      /userFlows\[0\]\.name: a user flow name/,
-    );
-    expect(errorOf(mutate((c) => (c.keyVault!.roleAssignments![0].principal = 'ghost')))).toMatch(
-      /keyVault\.roleAssignments\[0\]\.principal: unknown principal "ghost"/,
-    );
     expect(
-      errorOf(mutate((c) => (c.tenants[0].apps![0].redirectUris = ['http://portal.example/cb']))),
+      errorOf(mutate((c) => (at(at(c.tenants, 0).userFlows, 0).name = 'signupsignin'))),
+    ).toMatch(/userFlows\[0\]\.name: a user flow name/);
+    expect(
+      errorOf(mutate((c) => (at(c.keyVault?.roleAssignments, 0).principal = 'ghost'))),
+    ).toMatch(/keyVault\.roleAssignments\[0\]\.principal: unknown principal "ghost"/);
+    expect(
+      errorOf(
+        mutate((c) => (at(at(c.tenants, 0).apps, 0).redirectUris = ['http://portal.example/cb'])),
+      ),
     ).toMatch(/redirectUris\[0\]: web redirect URIs must use https/);
   });
 
@@ -88,7 +103,7 @@ describe('dev-azure configuration', () => {
     const ext = cfg.tenants.find((t) => t.name === 'contosoext');
     expect(ext?.type).toBe('external');
     expect(ext?.authenticationContexts.map((c) => c.id)).toEqual(['c1']);
-    expect(ext?.conditionalAccessPolicies[0]).toMatchObject({
+    expect(at(ext?.conditionalAccessPolicies, 0)).toMatchObject({
       authenticationContext: 'c1',
       grant: 'mfa',
     });
@@ -104,7 +119,9 @@ describe('dev-azure configuration', () => {
     const ext = (c: DevAzureConfigInput) => c.tenants.find((t) => t.name === 'contosoext')!;
     const b2c = (c: DevAzureConfigInput) => c.tenants.find((t) => t.name === 'contoso')!;
     expect(
-      errorOf(mutate((c) => (b2c(c).users![0].legacyB2cObjectId = b2c(c).users![1].objectId))),
+      errorOf(
+        mutate((c) => (at(b2c(c).users, 0).legacyB2cObjectId = at(b2c(c).users, 1).objectId)),
+      ),
     ).toMatch(
       /tenants\[0\]\.users\[0\]\.legacyB2cObjectId: legacyB2cObjectId exists only in external tenants/,
     );
@@ -112,7 +129,9 @@ describe('dev-azure configuration', () => {
       errorOf(mutate((c) => (b2c(c).authenticationContexts = [{ id: 'c1', displayName: 'x' }]))),
     ).toMatch(/authenticationContexts exists only in external tenants/);
     expect(
-      errorOf(mutate((c) => (ext(c).conditionalAccessPolicies![0].authenticationContext = 'c7'))),
+      errorOf(
+        mutate((c) => (at(ext(c).conditionalAccessPolicies, 0).authenticationContext = 'c7')),
+      ),
     ).toMatch(
       /conditionalAccessPolicies\[0\]\.authenticationContext: no authentication context "c7"/,
     );
@@ -140,7 +159,7 @@ describe('dev-azure configuration', () => {
       errorOf(
         mutate(
           (c) =>
-            (ext(c).apps![0].apiPermissions = [
+            (at(ext(c).apps, 0).apiPermissions = [
               { resource: 'https://graph.microsoft.com', scopes: ['Mail.Read'] },
             ]),
         ),

@@ -56,8 +56,9 @@ export async function verifyCertificateAssertion(
     throw errors.assertionClientMismatch();
   const auds = claimAudiences(p);
   const accepted = new Set(acceptedAudiences.map((a) => a.toLowerCase()));
-  if (auds.length !== 1 || !accepted.has(auds[0].toLowerCase()))
-    throw errors.assertionAudience(auds.join(','), acceptedAudiences[0]);
+  const [aud] = auds;
+  if (auds.length !== 1 || aud === undefined || !accepted.has(aud.toLowerCase()))
+    throw errors.assertionAudience(auds.join(','), acceptedAudiences[0] ?? '');
 
   const now = nowSeconds();
   const exp = claimNumber(p, 'exp');

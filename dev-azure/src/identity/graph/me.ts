@@ -10,6 +10,7 @@ import { newGuid, nowSeconds } from '../../util/encoding';
 import type { IdentityContext } from '../context';
 import { issuerFor } from '../issuers';
 import { claimAudiences, claimNumber, claimString, decodeJwt, verifyJwtSignature } from '../jwt';
+import { mediaType } from '../form-params';
 
 const WRITABLE = ['displayName', 'givenName', 'surname'] as const;
 const READABLE = [
@@ -205,18 +206,16 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: IdentityContext):
           'Insufficient privileges to complete the operation.',
         );
       }
-      return reply
-        .header('cache-control', 'no-store')
-        .send({
-          '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
-          ...selected(req, view(tenant, user)),
-        });
+      return reply.header('cache-control', 'no-store').send({
+        '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
+        ...selected(req, view(tenant, user)),
+      });
     }),
   );
   app.patch('/v1.0/me', {
     // A body Fastify cannot parse (bad JSON, too large) still gets Graph's error shape.
-    errorHandler: (err: { statusCode?: number }, req, reply) =>
-      sendGraphError(
+    errorHandler: (err: { statusCode?: number }, req, reply) => {
+      void sendGraphError(
         req,
         reply,
         new GraphError(
@@ -224,7 +223,8 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: IdentityContext):
           'BadRequest',
           'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
         ),
-      ),
+      );
+    },
     handler: handle((req, reply) => {
       const { user, scopes } = authenticate(ctx, req);
       if (!scopes.includes('User.ReadWrite'))
@@ -233,8 +233,7 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: IdentityContext):
           'Authorization_RequestDenied',
           'Insufficient privileges to complete the operation.',
         );
-      const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      if (type !== 'application/json')
+      if (mediaType(req.headers['content-type']) !== 'application/json')
         throw new GraphError(415, 'UnsupportedMediaType', 'Content-Type must be application/json.');
       const changes = parsePatch(req.body);
       ctx.users.updateProfile(user, {

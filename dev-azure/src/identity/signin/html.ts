@@ -18,9 +18,9 @@ export class Raw {
 }
 
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
-  let out = strings[0];
+  let out = strings[0] ?? '';
   values.forEach((v, i) => {
-    out += render(v) + strings[i + 1];
+    out += render(v) + (strings[i + 1] ?? '');
   });
   return new Raw(out);
 }

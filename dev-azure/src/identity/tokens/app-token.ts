@@ -28,8 +28,7 @@ export function resolveDefaultScope(
   if (parts.length === 0 || notDefault !== undefined)
     throw errors.scopeNotDefault(notDefault ?? scope);
   if (new Set(parts.map((d) => d.toLowerCase())).size > 1) throw errors.multipleResources();
-  const defaults = parts;
-  const identifier = defaults[0].slice(0, -'/.default'.length);
+  const identifier = (parts[0] ?? '').slice(0, -'/.default'.length);
   const resource = directory.resource(tenant, identifier);
   if (!resource) throw errors.resourceNotFound(identifier, tenant.id);
   return resource;
