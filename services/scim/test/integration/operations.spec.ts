@@ -1,12 +1,12 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { TokenIssuer } from '@idp/testing';
 import { CleanupService } from '../../src/cleanup/cleanup.service';
 import { PrismaService } from '../../src/db/prisma.service';
 import { OutboxRelayService } from '../../src/events/outbox-relay.service';
 import { ProvisioningLogService } from '../../src/provisioning-log/provisioning-log.service';
 import { TokenExpiryService } from '../../src/tokens/token-expiry.service';
 import { TokensService } from '../../src/tokens/tokens.service';
-import { LocalEntra } from '../support/local-entra';
 import { GROUP, patchOp, startScim, USER, type ScimTestApp } from '../support/scim-app';
 
 const AUDIENCE = 'api://scim-admin';
@@ -14,12 +14,12 @@ const DAY = 86_400_000;
 
 describe('operations: admin API, tokens, provisioning log, cleanup, events', () => {
   let s: ScimTestApp;
-  let idp: LocalEntra;
+  let idp: TokenIssuer;
   let admin: string;
   beforeAll(async () => {
-    idp = await LocalEntra.start();
+    idp = await TokenIssuer.start({ audience: AUDIENCE });
     s = await startScim({
-      SCIM_ADMIN_IDENTITY_METADATA: idp.metadataUrl,
+      SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
       // A list, as for Entra: App ID URI (v1.0 tokens) and client id (v2.0 tokens).
       SCIM_ADMIN_AUDIENCE: `api://scim-other, ${AUDIENCE}`,
       SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
@@ -27,7 +27,7 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
       SCIM_MAX_TOKENS_PER_DIRECTORY: '2',
       SCIM_DEACTIVATED_RETENTION_DAYS: '30',
     });
-    admin = await idp.appToken(AUDIENCE, ['Scim.Admin']);
+    admin = await idp.appToken({ roles: ['Scim.Admin'] });
   });
   afterAll(async () => {
     await s.close();
@@ -51,11 +51,11 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
       expect(withScim.status).toBe(401);
       expect(withScim.headers['www-authenticate']).toMatch(/^Bearer/);
       const noRole = await s.request('GET', '/admin/directories/locked/tokens', {
-        token: await idp.appToken(AUDIENCE, ['Other.Role']),
+        token: await idp.appToken({ roles: ['Other.Role'] }),
       });
       expect(noRole.status).toBe(403);
       const wrongAud = await s.request('GET', '/admin/directories/locked/tokens', {
-        token: await idp.appToken('api://other', ['Scim.Admin']),
+        token: await idp.appToken({ aud: 'api://other', roles: ['Scim.Admin'] }),
       });
       expect(wrongAud.status).toBe(401);
       expect((await asAdmin('GET', '/admin/directories/locked/tokens')).status).toBe(200);
