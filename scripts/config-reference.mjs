@@ -89,6 +89,31 @@ function load() {
 const code = (v) => `\`${v}\``;
 const cell = (text) => text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
 
+/**
+ * A description as Markdown: code spans the author wrote are kept; in the rest, URLs and the names
+ * of variables become code spans, and `<`, `*` are escaped (placeholders such as <tenant> would
+ * otherwise be taken for HTML, B2C_* … EXTERNAL_ID_* for emphasis).
+ */
+function markdown(text, names) {
+  const token =
+    /(`[^`]*`)|\b([a-z][a-z0-9+.-]*:\/\/(?:<[^<>]*>|[^\s,;()<>])+)|(?<![<{\w])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=[\w.-]*\w)?)(?![>}\w])/g;
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(token)) {
+    const [whole, span, url, name] = m;
+    out += escape(text.slice(last, m.index));
+    if (span) out += span;
+    else if (url) {
+      // A sentence's full stop or colon after a URL is not part of it.
+      const [, bare, tail] = /^(.*?)([.:]*)$/.exec(url);
+      out += code(bare) + tail;
+    } else out += name && names.has(name.split('=')[0]) ? code(name) : escape(whole);
+    last = m.index + whole.length;
+  }
+  return out + escape(text.slice(last));
+}
+const escape = (plain) => plain.replace(/[<*]/g, (c) => `\\${c}`);
+
 /** The default column: what an unset variable parses to, or that it is required. */
 function defaultOf(field) {
   const r = field.safeParse(undefined);
@@ -107,7 +132,7 @@ function describe(field, common) {
 }
 
 function meaning(text, devOnlyRule) {
-  if (!devOnlyRule || /production/i.test(text)) return text;
+  if (!devOnlyRule || /production|development[ -]only/i.test(text)) return text;
   return `${text} Development only: refused when NODE_ENV=production.`;
 }
 
@@ -130,6 +155,8 @@ if (problems.length > 0) {
 }
 
 const { commonEnvShape, devOnlyVariables } = kit;
+/** Every variable name: written as code wherever a description mentions one. */
+const names = new Set(Object.values(schemas).flatMap((s) => Object.keys(s.shape)));
 
 /** Every service: one row per common variable, its default per service where they differ. */
 function commonSection() {
@@ -142,7 +169,7 @@ function commonSection() {
       : `per service (${defaults.map(([s, d]) => `${s} ${d}`).join(', ')})`;
     const others = SERVICES.filter((s) => !readers.includes(s));
     if (others.length) def += `; not read by ${others.join(', ')}`;
-    return `| ${code(name)} | ${cell(def)} | ${cell(describe(field))} |`;
+    return `| ${code(name)} | ${cell(def)} | ${cell(markdown(describe(field), names))} |`;
   });
   return `### Every service (\`@idp/service-kit\`)\n\n${HEADER}\n${rows.join('\n')}\n${otel}`;
 }
@@ -157,7 +184,7 @@ function serviceSection(service) {
     const text = describe(field, common);
     if (common && text === describe(common)) continue;
     rows.push(
-      `| ${code(name)} | ${cell(defaultOf(field))} | ${cell(meaning(text, devOnly.get(name)))} |`,
+      `| ${code(name)} | ${cell(defaultOf(field))} | ${cell(markdown(meaning(text, devOnly.get(name)), names))} |`,
     );
   }
   return `### ${service} ([details](services/${service}/README.md))\n\n${HEADER}\n${rows.join('\n')}\n`;
