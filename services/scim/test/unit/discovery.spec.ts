@@ -137,15 +137,24 @@ describe('/Schemas', () => {
         }
       }
     }
-    // Accepted → listed: every name any schema uses, as attribute and as sub-attribute of every
-    // other, bare and under each URN; what a filter accepts must be in that resource's schemas.
+    // Accepted → listed: every name any schema uses as an attribute, and as a sub-attribute of
+    // every complex attribute (and of a few simple ones), bare and under each URN; what a filter
+    // accepts must be in that resource's schemas.
     const words = [
       ...new Set(docs.flatMap((d) => paths(d)).flatMap((p) => p.split('.'))),
       'schemas',
-      'value',
       'nosuch',
     ];
-    const candidates = words.flatMap((a) => [a, ...words.map((s) => `${a}.${s}`)]);
+    const parents = [
+      ...new Set(
+        docs.flatMap((d) => d.attributes.filter((a) => a.subAttributes).map((a) => a.name)),
+      ),
+      'userName',
+      'displayName',
+      'id',
+      'schemas',
+    ];
+    const candidates = [...words, ...parents.flatMap((a) => words.map((w) => `${a}.${w}`))];
     for (const [resource, schemas] of cases) {
       const listed = new Set(
         schemas.flatMap((id, i) =>
