@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceKitModule } from '@idp/service-kit';
-import { BROKER_CONFIG, BrokerLifecycle } from './broker/broker.lifecycle';
+import { BrokerLifecycle } from './broker/broker.lifecycle';
+import { BrokerModule } from './broker/broker.module';
 import type { TokenBrokerConfig } from './config';
 
 @Module({})
@@ -9,15 +10,16 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        // No database: the broker keeps nothing but in-memory caches.
         ServiceKitModule.forRoot({
           service: 'token-broker',
-          // No database: service-kit's option type still names the DB keys, so they are stubbed.
           config,
           streams: ['TOKENS'],
           database: false,
         }),
+        BrokerModule.forRoot(config),
       ],
-      providers: [{ provide: BROKER_CONFIG, useValue: config }, BrokerLifecycle],
+      providers: [BrokerLifecycle],
     };
   }
 }

@@ -5,45 +5,111 @@ import { loadBrokerConfigDoc, type BrokerConfigDoc } from './registrations/broke
 // The broker has no database: the common shape minus DATABASE_URL / MIGRATE_ON_START.
 const { DATABASE_URL: _db, MIGRATE_ON_START: _migrate, ...shape } = commonEnvShape;
 
-export const tokenBrokerEnv = z.object({
+/** The environment the broker reads; every variable's description feeds the README reference. */
+export const envSchema = z.object({
   ...shape,
-  PORT: env.port(3003),
-  /** Vault holding the client certificates, e.g. https://kv-idp.vault.azure.net. */
-  KEY_VAULT_URL: env.url(['https']),
-  /** Entra authority used for the token endpoint (/{tenant}/oauth2/v2.0/token); default AZURE_AUTHORITY_HOST, else the public cloud. */
-  ENTRA_AUTHORITY_HOST: env.url(['https']).optional(),
-  /** How the broker reaches Key Vault: workload identity (the cluster) or the developer chain. */
-  AZURE_CREDENTIAL: devOnly(z.enum(['workload', 'developer']).default('workload'), {
-    why: "the developer chain (az login, environment) is for a developer's machine; pods use workload identity",
-    enabled: (v) => v === 'developer',
-  }),
-  /** Authority for the workload identity exchange; the AKS webhook injects it. */
-  AZURE_AUTHORITY_HOST: env.url(['https']).optional(),
-  AZURE_TENANT_ID: z.string().min(1).optional(),
-  AZURE_CLIENT_ID: z.string().min(1).optional(),
-  AZURE_FEDERATED_TOKEN_FILE: z.string().min(1).optional(),
-  /** A vault on localhost cannot answer a challenge for vault.azure.net; refused in production. */
-  KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: devOnly(env.bool(false), {
-    why: 'only a stand-in vault outside vault.azure.net needs the challenge resource check off',
-  }),
-  /** Registrations and caller policy: inline JSON, or a file path (one of them). */
-  TOKEN_BROKER_CONFIG: z.string().min(1).optional(),
-  TOKEN_BROKER_CONFIG_FILE: z.string().min(1).optional(),
-  /** Attempts for AADSTS700016 (app not yet replicated to this tenant). */
-  REPLICATION_RETRY_ATTEMPTS: env.int(5, 0),
-  /** Attempts for Entra 5xx/429 and Key Vault 429, per acquisition. */
-  UPSTREAM_RETRY_ATTEMPTS: env.int(4, 0),
-  RETRY_BASE_DELAY_MS: env.int(500, 1),
-  RETRY_MAX_DELAY_MS: env.int(30000, 1),
-  /** Lower bound on how long before expiry a cached token is refreshed. */
-  REFRESH_MARGIN_SECONDS: env.int(300, 0),
+  PORT: env
+    .port(3003)
+    .describe('HTTP port for /healthz, /readyz and /metrics only (tokens are served over NATS).'),
+  KEY_VAULT_URL: env
+    .url(['https'])
+    .describe('Vault holding the client certificates, e.g. https://<vault>.vault.azure.net.'),
+  ENTRA_AUTHORITY_HOST: env
+    .url(['https'])
+    .optional()
+    .describe(
+      "Where tokens are redeemed (/{tenant}/oauth2/v2.0/token), also the assertion's aud; default AZURE_AUTHORITY_HOST, else https://login.microsoftonline.com.",
+    ),
+  AZURE_CREDENTIAL: devOnly(
+    z
+      .enum(['workload', 'developer'])
+      .default('workload')
+      .describe(
+        'How the broker reaches Key Vault: workload (WorkloadIdentityCredential, the cluster) or developer (Azure CLI, then Azure Developer CLI, then Azure PowerShell: the first one signed in).',
+      ),
+    {
+      why: "the developer chain (az login, environment) is for a developer's machine; pods use workload identity",
+      enabled: (v) => v === 'developer',
+    },
+  ),
+  AZURE_AUTHORITY_HOST: env
+    .url(['https'])
+    .optional()
+    .describe(
+      'Authority for the workload identity exchange, injected by the AKS webhook (SDK default https://login.microsoftonline.com); instance discovery is switched off for a non-Microsoft host such as dev-azure.',
+    ),
+  AZURE_TENANT_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The broker's identity tenant, injected by the AKS workload identity webhook; required with AZURE_CREDENTIAL=workload.",
+    ),
+  AZURE_CLIENT_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The broker app's client id (federated credential on the service account), injected by the webhook; required with AZURE_CREDENTIAL=workload.",
+    ),
+  AZURE_FEDERATED_TOKEN_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Path of the projected service-account token, injected by the webhook and re-read by the SDK; required with AZURE_CREDENTIAL=workload.',
+    ),
+  KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: devOnly(
+    env
+      .bool(false)
+      .describe(
+        'Development only: lets the SDK talk to a vault on localhost (whose challenge names vault.azure.net); logged as a warning when on.',
+      ),
+    {
+      why: 'only a stand-in vault outside vault.azure.net needs the challenge resource check off',
+    },
+  ),
+  TOKEN_BROKER_CONFIG: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Registrations and caller policy as inline JSON (set exactly one of this and TOKEN_BROKER_CONFIG_FILE).',
+    ),
+  TOKEN_BROKER_CONFIG_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Path of the registrations and caller policy JSON, e.g. a mounted ConfigMap (instead of TOKEN_BROKER_CONFIG).',
+    ),
+  REPLICATION_RETRY_ATTEMPTS: env
+    .int(5, 0)
+    .describe('Retries for AADSTS700016 (app registration not yet replicated to the tenant).'),
+  UPSTREAM_RETRY_ATTEMPTS: env
+    .int(4, 0)
+    .describe('Retries per acquisition for Entra 5xx/429/network failures and Key Vault 429/5xx.'),
+  RETRY_BASE_DELAY_MS: env
+    .int(500, 1)
+    .describe('First backoff step in milliseconds (doubles each attempt, jittered).'),
+  RETRY_MAX_DELAY_MS: env
+    .int(30000, 1)
+    .describe('Backoff cap in milliseconds (a longer Retry-After still wins).'),
+  REFRESH_MARGIN_SECONDS: env
+    .int(300, 0)
+    .describe(
+      'Refresh a cached token at least this many seconds before expiry; at half its lifetime when that is earlier (1 h tokens: after 30 min).',
+    ),
 });
 
-export type TokenBrokerEnv = z.infer<typeof tokenBrokerEnv>;
+export type TokenBrokerEnv = z.infer<typeof envSchema>;
 export type TokenBrokerConfig = Omit<TokenBrokerEnv, 'ENTRA_AUTHORITY_HOST'> & {
   ENTRA_AUTHORITY_HOST: string;
   brokerDoc: BrokerConfigDoc;
 };
+
+/** Injection token of the broker's parsed configuration (see TokenBrokerConfig). */
+export const TOKEN_BROKER_CONFIG = Symbol('TOKEN_BROKER_CONFIG');
 
 const PUBLIC_CLOUD_AUTHORITY = 'https://login.microsoftonline.com';
 
@@ -52,7 +118,7 @@ export function loadTokenBrokerConfig(e: NodeJS.ProcessEnv = process.env): Token
   const problems = crossChecks(e);
   let c: TokenBrokerEnv;
   try {
-    c = loadConfig(tokenBrokerEnv, e);
+    c = loadConfig(envSchema, e);
   } catch (err) {
     throw err instanceof ConfigError ? new ConfigError([...err.problems, ...problems]) : err;
   }

@@ -5,6 +5,8 @@ import {
   type EventOf,
   type TraceContext,
 } from '@idp/contracts';
+import { InjectNats } from '@idp/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   createInbox,
   type Msg,
@@ -12,6 +14,8 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import { createHash, randomUUID } from 'node:crypto';
+import { AUDIT_INBOX_PREFIX } from '../broker/broker.tokens';
+import { BrokerMetrics } from '../metrics/broker-metrics';
 
 export interface Issuance {
   caller: string;
@@ -62,6 +66,7 @@ const enc = new TextEncoder();
  *   (test/contracts/tokens.spec.ts) decodes what the broker publishes with it.
  * Keep these properties when moving to another client version.
  */
+@Injectable()
 export class AuditPublisher {
   private queued: Issuance[] = [];
   /** The W3C context each queued issuance happened in (the acquire request's span), same index. */
@@ -78,9 +83,9 @@ export class AuditPublisher {
 
   /** `inboxPrefix`: the connection's (`_INBOX.<user>` in production, where that is all the broker may subscribe to). */
   constructor(
-    private readonly nc: NatsConnection,
-    inboxPrefix: string,
-    private readonly onFailure: (e: unknown) => void,
+    @InjectNats() private readonly nc: NatsConnection,
+    @Inject(AUDIT_INBOX_PREFIX) inboxPrefix: string,
+    private readonly metrics: BrokerMetrics,
   ) {
     this.ackPrefix = `${createInbox(inboxPrefix)}.`;
     // An error here (e.g. a permissions violation) ends the subscription: unacked events then time out as failures.
@@ -118,7 +123,11 @@ export class AuditPublisher {
     this.queued = [];
     this.queuedTraces = [];
     const now = Date.now();
-    for (let k = 0; k < batch.length; k++) this.publish(batch[k], traces[k], now);
+    for (let k = 0; k < batch.length; k++) {
+      const issuance = batch[k];
+      const trace = traces[k];
+      if (issuance && trace) this.publish(issuance, trace, now);
+    }
   };
 
   private publish(i: Issuance, trace: TraceContext, now: number): void {
@@ -169,6 +178,11 @@ export class AuditPublisher {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
+  }
+
+  /** Counted (token_broker_audit_publish_failures_total), never thrown at a caller. */
+  private onFailure(_e: unknown): void {
+    this.metrics.auditFailures.inc();
   }
 
   private hashOf(token: string): string {

@@ -1,9 +1,10 @@
-import type { AuditPublisher } from '../audit/audit-publisher';
-import type { TokenCache } from '../cache/token-cache';
-import type { BrokerMetrics } from '../metrics/broker-metrics';
-import type { CallerPolicy } from '../registrations/caller-policy';
+import { Injectable } from '@nestjs/common';
+import { AuditPublisher } from '../audit/audit-publisher';
+import { TokenCache } from '../cache/token-cache';
+import { BrokerMetrics } from '../metrics/broker-metrics';
+import { CallerPolicy } from '../registrations/caller-policy';
 import { BrokerError } from './broker-error';
-import type { TokenSource } from './token-source';
+import { TokenSource } from './token-source';
 
 export interface IssuedToken {
   accessToken: string;
@@ -13,6 +14,7 @@ export interface IssuedToken {
 }
 
 /** Policy check → cache (single flight, refresh) → audit. `caller` is the authenticated NATS user. */
+@Injectable()
 export class TokenBroker {
   constructor(
     private readonly policy: CallerPolicy,

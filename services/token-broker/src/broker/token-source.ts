@@ -1,3 +1,4 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { AssertionCache, type HeldAssertion } from '../assertion/assertion-cache';
 import {
   buildClientAssertion,
@@ -5,38 +6,39 @@ import {
 } from '../assertion/client-assertion';
 import type { FetchedToken } from '../cache/token-cache';
 import { redeemAssertion, tokenEndpointFor, type FetchLike } from '../entra/token-endpoint';
-import type { CertificateReader } from '../keyvault/certificate-reader';
-import type { DigestSigner } from '../keyvault/key-signer';
-import { timed, type BrokerMetrics } from '../metrics/broker-metrics';
+import { TOKEN_BROKER_CONFIG, type TokenBrokerConfig } from '../config';
+import { CertificateReader } from '../keyvault/certificate-reader';
+import { KeyVaultSigner, type DigestSigner } from '../keyvault/key-signer';
+import { BrokerMetrics, timed } from '../metrics/broker-metrics';
 import type { Registration } from '../registrations/broker-config';
 import { BrokerError } from './broker-error';
+import { CLOCK, ENTRA_FETCH, RETRY_POLICY, SLEEP } from './broker.tokens';
 import { withRetry, type RetryPolicy, type Sleep } from './retry';
 
 /** Not presented within this long of its expiry: the token request's own timeout plus clock difference to Entra. */
 export const ASSERTION_SAFETY_MARGIN_SECONDS = 120;
-
-export interface TokenSourceDeps {
-  certificates: Pick<CertificateReader, 'current'>;
-  signer: DigestSigner;
-  authorityHost: string;
-  retry: RetryPolicy;
-  metrics: BrokerMetrics;
-  fetch?: FetchLike;
-  sleep?: Sleep;
-  now?: () => number;
-}
 
 /**
  * The cold path: an assertion (the held one, or: current certificate version → signed in Key
  * Vault) → token endpoint. Assertions are reused while Entra is unreachable or busy, so an
  * outage costs one Key Vault sign, not one per retry (see AssertionCache for when one is dropped).
  */
+@Injectable()
 export class TokenSource {
-  private readonly now: () => number;
+  private readonly authorityHost: string;
   private readonly assertions: AssertionCache;
 
-  constructor(private readonly d: TokenSourceDeps) {
-    this.now = d.now ?? Date.now;
+  constructor(
+    @Inject(CertificateReader) private readonly certificates: Pick<CertificateReader, 'current'>,
+    @Inject(KeyVaultSigner) private readonly signer: DigestSigner,
+    @Inject(TOKEN_BROKER_CONFIG) c: Pick<TokenBrokerConfig, 'ENTRA_AUTHORITY_HOST'>,
+    @Inject(RETRY_POLICY) private readonly retry: RetryPolicy,
+    private readonly metrics: BrokerMetrics,
+    @Inject(ENTRA_FETCH) private readonly fetchImpl: FetchLike,
+    @Inject(SLEEP) private readonly sleep: Sleep,
+    @Inject(CLOCK) private readonly now: () => number,
+  ) {
+    this.authorityHost = c.ENTRA_AUTHORITY_HOST;
     this.assertions = new AssertionCache({
       lifetimeMs: MAX_ASSERTION_LIFETIME_SECONDS * 1000,
       safetyMarginMs: ASSERTION_SAFETY_MARGIN_SECONDS * 1000,
@@ -45,14 +47,14 @@ export class TokenSource {
   }
 
   fetch(r: Registration, scope: string): Promise<FetchedToken> {
-    const endpoint = tokenEndpointFor(this.d.authorityHost, r.tenantId);
+    const endpoint = tokenEndpointFor(this.authorityHost, r.tenantId);
     // Everything that goes into the assertion: registrations and scopes that share it share one signing.
     const key = `${endpoint}\n${r.clientId.toLowerCase()}\n${r.certificateName}\n${r.assertionAlgorithm}`;
     return withRetry(
       () => this.attempt(r, scope, endpoint, key),
-      this.d.retry,
-      this.d.sleep,
-      (e) => this.d.metrics.upstreamRetries.inc({ kind: e.kind }),
+      this.retry,
+      this.sleep,
+      (e) => this.metrics.upstreamRetries.inc({ kind: e.kind }),
     );
   }
 
@@ -66,10 +68,10 @@ export class TokenSource {
       const assertion = await this.assertions.take(key, () => this.sign(r, endpoint));
       const startedAt = this.now();
       try {
-        const t = await timed(this.d.metrics.tokenEndpointSeconds, () =>
+        const t = await timed(this.metrics.tokenEndpointSeconds, () =>
           redeemAssertion(
             { endpoint, clientId: r.clientId, scope, assertion: assertion.jwt },
-            this.d.fetch,
+            this.fetchImpl,
           ),
         );
         this.assertions.retire(key, assertion); // spent: a strict server refuses its jti from now on
@@ -90,11 +92,11 @@ export class TokenSource {
 
   private async sign(r: Registration, endpoint: string): Promise<{ jwt: string; keyId: string }> {
     // The certificate's current version on every signing, so a rotation is picked up with the next assertion.
-    const certificate = await this.d.certificates.current(r.certificateName);
-    const jwt = await timed(this.d.metrics.signSeconds, () =>
+    const certificate = await this.certificates.current(r.certificateName);
+    const jwt = await timed(this.metrics.signSeconds, () =>
       buildClientAssertion(
         { clientId: r.clientId, audience: endpoint, certificate, algorithm: r.assertionAlgorithm },
-        this.d.signer,
+        this.signer,
       ),
     );
     return { jwt, keyId: certificate.keyId };

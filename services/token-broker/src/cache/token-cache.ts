@@ -1,4 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { BrokerError } from '../broker/broker-error';
+import { TOKEN_CACHE_OPTIONS } from '../broker/broker.tokens';
 
 export interface FetchedToken {
   accessToken: string;
@@ -34,11 +36,12 @@ export type CacheResult = { token: FetchedToken; cache: 'hit' | 'miss' };
  * flight); tokens are refreshed ahead of expiry; while a refresh fails the still-valid token
  * is served.
  */
+@Injectable()
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
 
-  constructor(private readonly o: CacheOptions) {
+  constructor(@Inject(TOKEN_CACHE_OPTIONS) private readonly o: CacheOptions) {
     this.now = o.now ?? Date.now;
   }
 
@@ -52,7 +55,8 @@ export class TokenCache {
     e.fetch = fetch;
     if (e.value && this.usable(e.value, now)) {
       e.used = true;
-      if (now >= e.refreshAt) this.refreshInBackground(key, e);
+      // Failures are handled inside (onRefreshError); the hit does not wait for the refresh.
+      if (now >= e.refreshAt) void this.refreshInBackground(key, e);
       return { token: e.value, cache: 'hit' };
     }
     return { token: await this.start(e), cache: 'miss' };

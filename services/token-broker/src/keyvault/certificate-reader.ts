@@ -1,5 +1,8 @@
 import { CertificateClient } from '@azure/keyvault-certificates';
 import type { TokenCredential } from '@azure/identity';
+import { Inject, Injectable } from '@nestjs/common';
+import { KEY_VAULT_CREDENTIAL } from '../broker/broker.tokens';
+import { TOKEN_BROKER_CONFIG, type TokenBrokerEnv } from '../config';
 import { createHash } from 'node:crypto';
 import { classifyKeyVaultError } from './upstream-errors';
 
@@ -15,21 +18,27 @@ export interface SigningCertificate {
   x5tS256: string;
 }
 
-export interface KeyVaultClientOptions {
-  /** DEV ONLY: accept a challenge whose resource is not the vault's own domain (a localhost vault). */
-  disableChallengeResourceVerification: boolean;
-}
+/** What the Key Vault clients read from the configuration. */
+export type KeyVaultSettings = Pick<
+  TokenBrokerEnv,
+  'KEY_VAULT_URL' | 'KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION'
+>;
 
 /**
  * Reads the certificate's latest version on every cold path, so a rotated certificate (a new
  * version) is used from the next token request on, without a restart.
  */
+@Injectable()
 export class CertificateReader {
   private readonly client: CertificateClient;
 
-  constructor(vaultUrl: string, credential: TokenCredential, o: KeyVaultClientOptions) {
-    this.client = new CertificateClient(vaultUrl, credential, {
-      disableChallengeResourceVerification: o.disableChallengeResourceVerification,
+  constructor(
+    @Inject(TOKEN_BROKER_CONFIG) c: KeyVaultSettings,
+    @Inject(KEY_VAULT_CREDENTIAL) credential: TokenCredential,
+  ) {
+    this.client = new CertificateClient(c.KEY_VAULT_URL, credential, {
+      // DEV ONLY: accept a challenge whose resource is not the vault's own domain (a localhost vault).
+      disableChallengeResourceVerification: c.KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION,
       // Our own retry loop owns backoff (and counts it); the SDK's would double it.
       retryOptions: { maxRetries: 0 },
     });

@@ -1,6 +1,9 @@
 import { CryptographyClient } from '@azure/keyvault-keys';
 import type { TokenCredential } from '@azure/identity';
-import type { KeyVaultClientOptions } from './certificate-reader';
+import { Inject, Injectable } from '@nestjs/common';
+import { KEY_VAULT_CREDENTIAL } from '../broker/broker.tokens';
+import { TOKEN_BROKER_CONFIG } from '../config';
+import type { KeyVaultSettings } from './certificate-reader';
 import { classifyKeyVaultError } from './upstream-errors';
 
 export type AssertionAlgorithm = 'PS256' | 'RS256';
@@ -10,13 +13,15 @@ export interface DigestSigner {
   sign(keyId: string, alg: AssertionAlgorithm, digest: Buffer): Promise<Buffer>;
 }
 
+@Injectable()
 export class KeyVaultSigner implements DigestSigner {
   // One client per key version: each keeps its own (keep-alive) pipeline and token.
   private readonly clients = new Map<string, CryptographyClient>();
 
   constructor(
-    private readonly credential: TokenCredential,
-    private readonly o: KeyVaultClientOptions,
+    @Inject(KEY_VAULT_CREDENTIAL) private readonly credential: TokenCredential,
+    @Inject(TOKEN_BROKER_CONFIG)
+    private readonly c: Pick<KeyVaultSettings, 'KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION'>,
   ) {}
 
   async sign(keyId: string, alg: AssertionAlgorithm, digest: Buffer): Promise<Buffer> {
@@ -32,7 +37,8 @@ export class KeyVaultSigner implements DigestSigner {
     let c = this.clients.get(keyId);
     if (!c) {
       c = new CryptographyClient(keyId, this.credential, {
-        disableChallengeResourceVerification: this.o.disableChallengeResourceVerification,
+        disableChallengeResourceVerification:
+          this.c.KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION,
         retryOptions: { maxRetries: 0 },
       });
       // Old versions are only needed until the next rotation; keep the map small.

@@ -1,6 +1,9 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import { METRICS_REGISTRY } from '../broker/broker.tokens';
 
 /** Prometheus series of the broker (served by service-kit's /metrics from the default registry). */
+@Injectable()
 export class BrokerMetrics {
   readonly requests: Counter<'cache'>;
   readonly errors: Counter<'code' | 'aadsts'>;
@@ -11,7 +14,7 @@ export class BrokerMetrics {
   readonly refreshFailures: Counter;
   private hitCount?: Counter.Internal;
 
-  constructor(registry: Registry = defaultRegistry) {
+  constructor(@Optional() @Inject(METRICS_REGISTRY) registry: Registry = defaultRegistry) {
     const registers = [registry];
     this.requests = new Counter({
       name: 'token_broker_issued_total',

@@ -6,11 +6,12 @@ import {
   TokensAcquire,
   type ReplyOf,
 } from '@idp/contracts';
-import { withMessageSpan } from '@idp/service-kit';
+import { InjectNats, withMessageSpan } from '@idp/service-kit';
+import { Injectable } from '@nestjs/common';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BrokerError } from '../broker/broker-error';
-import type { IssuedToken, TokenBroker } from '../broker/token-broker';
+import { TokenBroker, type IssuedToken } from '../broker/token-broker';
 
 /**
  * Who is asking — the design. Every service connects to NATS as its own user. The broker
@@ -34,40 +35,54 @@ const SPAN_ATTRIBUTES = {
   'messaging.operation.type': 'process',
 };
 
-export async function startAcquireService(
-  nc: NatsConnection,
-  broker: TokenBroker,
-  version: string,
-): Promise<Service> {
-  // A NATS micro-service: discoverable through $SRV.PING/INFO/STATS.token-broker.
-  const service = await new Svcm(nc).add({
-    name: SERVICE_NAME,
-    version,
-    description: 'App-only Entra ID tokens; assertions signed in Key Vault',
-    queue: QUEUE_GROUP,
-  });
-  const replies = new TokenReplies();
-  service.addEndpoint('acquire', {
-    subject: ACQUIRE_SUBJECT_WILDCARD,
-    metadata: {
-      contract: `${TokensAcquire.name}.v${TokensAcquire.version}`,
-      caller: 'last subject token = NATS user',
-    },
-    handler: (err, msg) => {
-      if (err) return;
-      // handle() answers every request itself; this only guards against a bug leaving one unanswered.
-      // A SERVER span, child of the caller's (W3C context in the request headers); Key Vault and
-      // Entra calls below are its children. Without tracing this is a direct call.
-      withMessageSpan(
-        'server',
-        TokensAcquire.subject,
-        traceContextOf(msg.headers),
-        SPAN_ATTRIBUTES,
-        () => handle(msg, broker, replies),
-      ).catch(() => msg.respondError(500, 'internal error'));
-    },
-  });
-  return service;
+/** Serves `tokens.acquire.v1.*` as a NATS micro-service (discoverable through $SRV.PING/INFO/STATS.token-broker). */
+@Injectable()
+export class AcquireService {
+  private service?: Service;
+
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly broker: TokenBroker,
+  ) {}
+
+  async start(version: string): Promise<void> {
+    const service = await new Svcm(this.nc).add({
+      name: SERVICE_NAME,
+      version,
+      description: 'App-only Entra ID tokens; assertions signed in Key Vault',
+      queue: QUEUE_GROUP,
+    });
+    const replies = new TokenReplies();
+    const broker = this.broker;
+    service.addEndpoint('acquire', {
+      subject: ACQUIRE_SUBJECT_WILDCARD,
+      metadata: {
+        contract: `${TokensAcquire.name}.v${TokensAcquire.version}`,
+        caller: 'last subject token = NATS user',
+      },
+      handler: (err, msg) => {
+        if (err) return;
+        // handle() answers every request itself; this only guards against a bug leaving one unanswered.
+        // A SERVER span, child of the caller's (W3C context in the request headers); Key Vault and
+        // Entra calls below are its children. Without tracing this is a direct call.
+        withMessageSpan(
+          'server',
+          TokensAcquire.subject,
+          traceContextOf(msg.headers),
+          SPAN_ATTRIBUTES,
+          () => handle(msg, broker, replies),
+        ).catch(() => msg.respondError(500, 'internal error'));
+      },
+    });
+    this.service = service;
+  }
+
+  /** Stops serving: the queue subscription ends, requests go to the other replicas. */
+  async stop(): Promise<void> {
+    const service = this.service;
+    this.service = undefined;
+    await service?.stop();
+  }
 }
 
 async function handle(msg: ServiceMsg, broker: TokenBroker, replies: TokenReplies): Promise<void> {

@@ -1,11 +1,16 @@
-import type { BrokerConfigDoc, Registration } from './broker-config';
+import { Inject, Injectable } from '@nestjs/common';
+import { TOKEN_BROKER_CONFIG, type TokenBrokerConfig } from '../config';
+import type { Registration } from './broker-config';
 
 /** Which NATS user may ask for which scope of which registration. */
+@Injectable()
 export class CallerPolicy {
   private readonly grants = new Map<string, Set<string>>();
   private readonly registrations = new Map<string, Registration>();
 
-  constructor(doc: BrokerConfigDoc) {
+  constructor(
+    @Inject(TOKEN_BROKER_CONFIG) { brokerDoc: doc }: Pick<TokenBrokerConfig, 'brokerDoc'>,
+  ) {
     for (const r of doc.registrations) this.registrations.set(r.name, r);
     for (const [caller, list] of Object.entries(doc.callers)) {
       const set = new Set<string>();

@@ -17,13 +17,13 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { readPolicy } from '../src/cli/policy-reader';
-import { callerPassword } from './support/nats-users';
-import { CLAIMS_SCOPE, ids, POLICY_SCOPE } from './support/seed';
-import { startStack, type Stack } from './support/stack';
-import { claimsOf, validateAppToken } from './support/validate';
+import { readPolicy } from '../../src/cli/policy-reader';
+import { callerPassword } from '../support/nats-users';
+import { CLAIMS_SCOPE, ids, POLICY_SCOPE } from '../support/seed';
+import { startStack, type Stack } from '../support/stack';
+import { claimsOf, validateAppToken } from '../support/validate';
 
-const entry = join(__dirname, '..', 'dist', 'main.js');
+const entry = join(__dirname, '..', '..', 'dist', 'main.js');
 // Several stand-ins and a broker process share two cores with other suites: generous timeouts.
 jest.setTimeout(60000);
 
@@ -161,7 +161,7 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
         POLICY_SCOPE,
       )
     ).accessToken;
-    expect(reader[0].tokenIdHash).toBe(
+    expect(reader[0]?.tokenIdHash).toBe(
       createHash('sha256')
         .update(String(claimsOf(token).uti))
         .digest('hex'),
@@ -181,7 +181,7 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
     const infos = [];
     for await (const i of await new Svcm(nc).client().info('token-broker')) infos.push(i);
     expect(infos).toHaveLength(1);
-    expect(infos[0].endpoints[0]).toMatchObject({
+    expect(infos[0]?.endpoints[0]).toMatchObject({
       name: 'acquire',
       subject: 'tokens.acquire.v1.*',
       queue_group: 'token-broker',

@@ -4,7 +4,7 @@
 // which refuses a replayed jti.
 import { request, tokensAcquireSubject, TokensAcquire, type ReplyOf } from '@idp/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ids, POLICY_SCOPE, POLICY_SCOPE_BY_ID } from './support/seed';
+import { ids, POLICY_SCOPE, POLICY_SCOPE_BY_ID } from '../support/seed';
 import {
   entraError,
   entraUnreachable,
@@ -12,8 +12,8 @@ import {
   startStack,
   type InProcessBroker,
   type Stack,
-} from './support/stack';
-import { validateAppToken } from './support/validate';
+} from '../support/stack';
+import { validateAppToken } from '../support/validate';
 
 type Reply = ReplyOf<typeof TokensAcquire>;
 const MINUTE = 60_000;

@@ -5,15 +5,15 @@ import { freePort, startNode, type RunningProcess } from '@idp/testing';
 import { loadConfig } from '@idp/service-kit';
 import { createPublicKey, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { buildClientAssertion, type AssertionInput } from '../src/assertion/client-assertion';
-import { tokenBrokerEnv } from '../src/config';
-import { JWT_BEARER, redeemAssertion, tokenEndpointFor } from '../src/entra/token-endpoint';
-import { CertificateReader, type SigningCertificate } from '../src/keyvault/certificate-reader';
-import { createKeyVaultCredential } from '../src/keyvault/credential';
-import { KeyVaultSigner } from '../src/keyvault/key-signer';
-import { CERTIFICATE, ids, POLICY_SCOPE } from './support/seed';
-import { startStack, type Stack } from './support/stack';
-import { claimsOf, headerOf } from './support/validate';
+import { buildClientAssertion, type AssertionInput } from '../../src/assertion/client-assertion';
+import { envSchema } from '../../src/config';
+import { JWT_BEARER, redeemAssertion, tokenEndpointFor } from '../../src/entra/token-endpoint';
+import { CertificateReader, type SigningCertificate } from '../../src/keyvault/certificate-reader';
+import { createKeyVaultCredential } from '../../src/keyvault/credential';
+import { KeyVaultSigner } from '../../src/keyvault/key-signer';
+import { CERTIFICATE, ids, POLICY_SCOPE } from '../support/seed';
+import { startStack, type Stack } from '../support/stack';
+import { claimsOf, headerOf } from '../support/validate';
 
 /** true when accepted, else the refusal (AADSTS code for Entra, the OAuth error for the OP). */
 type Verifier = (assertion: string) => Promise<true | string>;
@@ -61,19 +61,16 @@ describe('client assertion signed in Key Vault', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
+    const env = loadConfig(envSchema, stack.brokerEnv());
     const credential = createKeyVaultCredential(env);
-    const kv = { disableChallengeResourceVerification: true };
-    certificate = await new CertificateReader(env.KEY_VAULT_URL, credential, kv).current(
-      CERTIFICATE,
-    );
-    signer = new KeyVaultSigner(credential, kv);
+    certificate = await new CertificateReader(env, credential).current(CERTIFICATE);
+    signer = new KeyVaultSigner(credential, env);
     entraEndpoint = tokenEndpointFor(stack.dev.authorityHost, ids.contoso);
 
     const pem = stack.dev.keyVault?.certificate(CERTIFICATE)?.pem;
     if (!pem) throw new Error('no certificate in the vault');
     const jwk = createPublicKey(pem).export({ format: 'jwk' });
-    op = startNode(join(__dirname, 'support', 'oidc-op.mjs'), {
+    op = startNode(join(__dirname, '..', 'support', 'oidc-op.mjs'), {
       PORT: String(await freePort()),
       CLIENT_ID: ids.daemon,
       CLIENT_JWK: JSON.stringify(jwk),

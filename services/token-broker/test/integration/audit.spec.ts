@@ -12,13 +12,13 @@ import {
 } from '@idp/contracts';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { POLICY_SCOPE } from './support/seed';
+import { POLICY_SCOPE } from '../support/seed';
 import {
   startInProcessBroker,
   startStack,
   type InProcessBroker,
   type Stack,
-} from './support/stack';
+} from '../support/stack';
 
 describe('token broker audit', () => {
   let stack: Stack;

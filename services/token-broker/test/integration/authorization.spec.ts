@@ -7,14 +7,14 @@ import {
   RequestError,
   type NatsConnection,
 } from '@nats-io/transport-node';
-import { callerPassword } from './support/nats-users';
-import { CLAIMS_SCOPE, POLICY_SCOPE } from './support/seed';
+import { callerPassword } from '../support/nats-users';
+import { CLAIMS_SCOPE, POLICY_SCOPE } from '../support/seed';
 import {
   startInProcessBroker,
   startStack,
   type InProcessBroker,
   type Stack,
-} from './support/stack';
+} from '../support/stack';
 
 describe('who may ask for which token', () => {
   let stack: Stack;

@@ -1,7 +1,7 @@
 import { freePort, startNats, startNode, waitForHttp, type TestNatsServer } from '@idp/testing';
 import { join } from 'node:path';
 
-const entry = join(__dirname, '..', 'dist', 'main.js');
+const entry = join(__dirname, '..', '..', 'dist', 'main.js');
 
 const brokerDoc = JSON.stringify({
   registrations: [

@@ -5,18 +5,18 @@ import { CertificateClient } from '@azure/keyvault-certificates';
 import { request, tokensAcquireSubject, TokensAcquire, type ReplyOf } from '@idp/contracts';
 import { loadConfig } from '@idp/service-kit';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { tokenBrokerEnv } from '../src/config';
-import { createKeyVaultCredential } from '../src/keyvault/credential';
-import type { Caller } from './support/nats-users';
-import { CERTIFICATE, CLAIMS_SCOPE, ids, POLICY_SCOPE } from './support/seed';
+import { envSchema } from '../../src/config';
+import { createKeyVaultCredential } from '../../src/keyvault/credential';
+import type { Caller } from '../support/nats-users';
+import { CERTIFICATE, CLAIMS_SCOPE, ids, POLICY_SCOPE } from '../support/seed';
 import {
   entraError,
   startInProcessBroker,
   startStack,
   type InProcessBroker,
   type Stack,
-} from './support/stack';
-import { validateAppToken } from './support/validate';
+} from '../support/stack';
+import { validateAppToken } from '../support/validate';
 
 type Reply = ReplyOf<typeof TokensAcquire>;
 const HOUR = 3600_000;
@@ -24,11 +24,14 @@ const HOUR = 3600_000;
 describe('token broker resilience', () => {
   let stack: Stack;
   let broker: InProcessBroker;
-  const conns = new Map<Caller, NatsConnection>();
+  // One connection per caller, shared by concurrent requests (the promise is cached, so 1,000
+  // concurrent first requests do not open 1,000 connections).
+  const conns = new Map<Caller, Promise<NatsConnection>>();
 
   const acquire = async (caller: Caller, registration: string, scope: string): Promise<Reply> => {
-    let nc = conns.get(caller);
-    if (!nc) conns.set(caller, (nc = await stack.connectAs(caller)));
+    let connecting = conns.get(caller);
+    if (!connecting) conns.set(caller, (connecting = stack.connectAs(caller)));
+    const nc = await connecting;
     return request(
       nc,
       TokensAcquire,
@@ -104,7 +107,7 @@ describe('token broker resilience', () => {
   });
 
   it('picks up a new certificate version without a restart', async () => {
-    const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
+    const env = loadConfig(envSchema, stack.brokerEnv());
     const certs = new CertificateClient(env.KEY_VAULT_URL, createKeyVaultCredential(env), {
       disableChallengeResourceVerification: true,
     });
@@ -222,7 +225,7 @@ describe('token broker resilience', () => {
     // Capacity 2/s, drained by two reads: the broker's next request is throttled (Retry-After: 1).
     vault.setRateLimit(2);
     try {
-      const env = loadConfig(tokenBrokerEnv, stack.brokerEnv());
+      const env = loadConfig(envSchema, stack.brokerEnv());
       const certs = new CertificateClient(env.KEY_VAULT_URL, createKeyVaultCredential(env), {
         disableChallengeResourceVerification: true,
         retryOptions: { maxRetries: 0 },

@@ -9,15 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
-import { createBroker, type Broker } from '../../src/broker/create-broker';
+import { NATS_CONNECTION } from '@idp/service-kit';
+import { Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { AuditPublisher } from '../../src/audit/audit-publisher';
+import { BrokerModule } from '../../src/broker/broker.module';
+import { CLOCK, ENTRA_FETCH, METRICS_REGISTRY, SLEEP } from '../../src/broker/broker.tokens';
 import type { Sleep } from '../../src/broker/retry';
+import { TokenBroker } from '../../src/broker/token-broker';
+import { TokenCache } from '../../src/cache/token-cache';
 import { loadTokenBrokerConfig } from '../../src/config';
 import type { FetchLike } from '../../src/entra/token-endpoint';
-import { CertificateReader } from '../../src/keyvault/certificate-reader';
-import { createKeyVaultCredential } from '../../src/keyvault/credential';
-import { KeyVaultSigner } from '../../src/keyvault/key-signer';
 import { BrokerMetrics } from '../../src/metrics/broker-metrics';
-import { startAcquireService } from '../../src/nats/acquire-service';
+import { AcquireService } from '../../src/nats/acquire-service';
 import type { BrokerConfigDoc } from '../../src/registrations/broker-config';
 import {
   BROKER_INBOX_PREFIX,
@@ -189,7 +193,11 @@ export const entraError = (
     },
   );
 
-export interface InProcessBroker extends Broker {
+export interface InProcessBroker {
+  broker: TokenBroker;
+  cache: TokenCache;
+  audit: AuditPublisher;
+  metrics: BrokerMetrics;
   tap: EntraTap;
   sleeps: number[];
   /** Backoff sleeps really wait up to this many ms (default 0: recorded, not waited). */
@@ -199,14 +207,20 @@ export interface InProcessBroker extends Broker {
   stop(): Promise<void>;
 }
 
-/** The broker wired as in production (real SDKs, Key Vault, Entra, NATS) with a movable clock. */
+/** The broker wired as in production (its Nest providers: real SDKs, Key Vault, Entra, NATS) with a movable clock. */
 export async function startInProcessBroker(
   stack: Stack,
   o: { retries?: number } = {},
 ): Promise<InProcessBroker> {
-  const env = loadTokenBrokerConfig(stack.brokerEnv());
-  const credential = createKeyVaultCredential(env);
-  const kv = { disableChallengeResourceVerification: true };
+  const config = loadTokenBrokerConfig(
+    stack.brokerEnv({
+      UPSTREAM_RETRY_ATTEMPTS: String(o.retries ?? 4),
+      REPLICATION_RETRY_ATTEMPTS: '3',
+      RETRY_BASE_DELAY_MS: '100',
+      RETRY_MAX_DELAY_MS: '2000',
+      REFRESH_MARGIN_SECONDS: '300',
+    }),
+  );
   const tap = new EntraTap();
   let offset = 0;
   const sleeps: number[] = [];
@@ -219,28 +233,30 @@ export async function startInProcessBroker(
   };
   const nc = await stack.connectBroker();
   await ensureStreams(await jetstreamManager(nc), ['TOKENS']);
-  const broker = createBroker({
-    doc: brokerDoc,
-    certificates: new CertificateReader(env.KEY_VAULT_URL, credential, kv),
-    signer: new KeyVaultSigner(credential, kv),
-    authorityHost: env.ENTRA_AUTHORITY_HOST,
-    retry: {
-      upstreamRetries: o.retries ?? 4,
-      replicationRetries: 3,
-      baseDelayMs: 100,
-      maxDelayMs: 2000,
-    },
-    refreshMarginMs: 300_000,
-    nc,
-    inboxPrefix: BROKER_INBOX_PREFIX,
-    metrics: new BrokerMetrics(new Registry()),
-    fetch: tap.fetch,
-    sleep,
-    now: () => Date.now() + offset,
-  });
-  const service = await startAcquireService(nc, broker.broker, '0.0.0-test');
+  // What service-kit provides (globally) in the app: the broker's NATS connection.
+  @Module({ providers: [{ provide: NATS_CONNECTION, useValue: nc }], exports: [NATS_CONNECTION] })
+  class TestNatsModule {}
+  const app = await Test.createTestingModule({
+    imports: [{ module: TestNatsModule, global: true }, BrokerModule.forRoot(config)],
+  })
+    .overrideProvider(ENTRA_FETCH)
+    .useValue(tap.fetch)
+    .overrideProvider(SLEEP)
+    .useValue(sleep)
+    .overrideProvider(CLOCK)
+    .useValue(() => Date.now() + offset)
+    .overrideProvider(METRICS_REGISTRY)
+    .useValue(new Registry())
+    .compile();
+  await app.init();
+  const acquire = app.get(AcquireService);
+  await acquire.start('0.0.0-test');
+  const audit = app.get(AuditPublisher);
   return {
-    ...broker,
+    broker: app.get(TokenBroker),
+    cache: app.get(TokenCache),
+    audit,
+    metrics: app.get(BrokerMetrics),
     tap,
     sleeps,
     get sleepCapMs() {
@@ -251,8 +267,9 @@ export async function startInProcessBroker(
     },
     advance: (ms) => (offset += ms),
     async stop() {
-      await service.stop();
-      await broker.audit.close();
+      await acquire.stop();
+      await audit.close();
+      await app.close();
     },
   };
 }

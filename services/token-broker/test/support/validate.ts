@@ -18,13 +18,12 @@ export async function validateAppToken(
   return p;
 }
 
-export const claimsOf = (jwt: string): Record<string, unknown> =>
-  JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as Record<
-    string,
-    unknown
-  >;
-export const headerOf = (jwt: string): Record<string, unknown> =>
-  JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString('utf8')) as Record<
-    string,
-    unknown
-  >;
+/** The JSON of a compact JWS part (0: header, 1: claims). */
+function partOf(jwt: string, i: 0 | 1): Record<string, unknown> {
+  const part = jwt.split('.')[i];
+  if (part === undefined) throw new Error('not a compact JWS');
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+export const claimsOf = (jwt: string): Record<string, unknown> => partOf(jwt, 1);
+export const headerOf = (jwt: string): Record<string, unknown> => partOf(jwt, 0);

@@ -1,6 +1,6 @@
-import { BrokerError, parseRetryAfter, RetryableError } from '../src/broker/broker-error';
-import { backoffDelay, withRetry, type RetryPolicy } from '../src/broker/retry';
-import { aadstsOf, redeemAssertion } from '../src/entra/token-endpoint';
+import { BrokerError, parseRetryAfter, RetryableError } from '../../src/broker/broker-error';
+import { backoffDelay, withRetry, type RetryPolicy } from '../../src/broker/retry';
+import { aadstsOf, redeemAssertion } from '../../src/entra/token-endpoint';
 
 const policy: RetryPolicy = {
   upstreamRetries: 3,

@@ -1,5 +1,5 @@
-import { BrokerError } from '../src/broker/broker-error';
-import { TokenCache, type FetchedToken } from '../src/cache/token-cache';
+import { BrokerError } from '../../src/broker/broker-error';
+import { TokenCache, type FetchedToken } from '../../src/cache/token-cache';
 
 const MIN = 60_000;
 
@@ -54,10 +54,11 @@ describe('TokenCache', () => {
   });
 
   it('refreshes a 1 h token at half its lifetime, and a 6 min token 5 minutes before expiry', async () => {
-    for (const [lifetime, refreshAfter] of [
+    const cases: Array<[lifetime: number, refreshAfter: number]> = [
       [60 * MIN, 30 * MIN],
       [6 * MIN, 1 * MIN],
-    ]) {
+    ];
+    for (const [lifetime, refreshAfter] of cases) {
       const s = setup(lifetime);
       const first = s.cache.get('k', s.fetch);
       await s.settle();
