@@ -112,7 +112,7 @@ export function parseForm(
   const action = unescapeHtml(/action="([^"]*)"/.exec(attributes)?.[1] ?? '');
   const hidden: Record<string, string> = {};
   for (const [, name = '', value = ''] of body.matchAll(
-    /<input type="hidden" name="([^"]+)" value="([^"]*)">/g,
+    /<input type="hidden" name="([^"]+)" value="([^"]*)"\s*\/?>/g,
   ))
     hidden[name] = unescapeHtml(value);
   return { action, hidden };
