@@ -114,5 +114,6 @@ describe('scim process', () => {
       expect(await p.stop('SIGTERM')).toBe(0);
     }
     expect(p.output()).not.toMatch(/scim_[A-Za-z0-9_-]{20}/);
-  });
+    // Four CLI processes (each loads Nest and Prisma: seconds apiece on a busy machine) and a service.
+  }, 120_000);
 });
