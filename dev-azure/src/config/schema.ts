@@ -264,7 +264,4 @@ export type DevAzureConfigInput = z.input<typeof devAzureConfigSchema>;
 export type TenantConfig = DevAzureConfig['tenants'][number];
 export type AppConfig = TenantConfig['apps'][number];
 export type UserFlowConfig = TenantConfig['userFlows'][number];
-export type SeedUserConfig = TenantConfig['users'][number];
-export type ConditionalAccessPolicyConfig = TenantConfig['conditionalAccessPolicies'][number];
 export type KeyVaultConfig = NonNullable<DevAzureConfig['keyVault']>;
-export type KeyVaultRoleName = z.output<typeof keyVaultRoleSchema>;

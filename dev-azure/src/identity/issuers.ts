@@ -6,10 +6,6 @@ export function issuerFor(baseUrl: string, tenant: TenantConfig): string {
   return tenant.type === 'b2c' ? `${baseUrl}/${tenant.id}/v2.0/` : `${baseUrl}/${tenant.id}/v2.0`;
 }
 
-export function entraTokenEndpoint(baseUrl: string, tenant: TenantConfig): string {
-  return `${baseUrl}/${tenant.id}/oauth2/v2.0/token`;
-}
-
 /** B2C endpoints use "<name>.onmicrosoft.com" and the lower-cased flow name, as b2clogin.com does. */
 export function b2cFlowBase(baseUrl: string, tenant: TenantConfig, flowName: string): string {
   return `${baseUrl}/${tenant.name}.onmicrosoft.com/${flowName.toLowerCase()}`;
