@@ -73,7 +73,8 @@ export function setSoonestTokenExpiry(byDirectory: ReadonlyMap<string, number>):
 }
 
 // Seconds are computed at scrape time, so the value does not go stale between expiry checks.
-export const scimTokenExpirySeconds = once(
+// Registered for its side effect: the registry collects it on every scrape.
+once(
   'scim_token_expiry_seconds',
   () =>
     new Gauge({

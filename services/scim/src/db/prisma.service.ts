@@ -15,6 +15,3 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     await this.$disconnect();
   }
 }
-
-/** The client inside an interactive transaction. */
-export type Tx = Parameters<Parameters<PrismaService['$transaction']>[0]>[0];

@@ -70,8 +70,4 @@ export class DirectoriesService {
     this.cache.set(id, { settings, until: Date.now() + CACHE_MS });
     return settings;
   }
-
-  async profileOf(id: string): Promise<Profile> {
-    return (await this.settingsOf(id)).profile;
-  }
 }
