@@ -1,5 +1,5 @@
 // Signing keys of the test token issuer, and the forged tokens negative tests need.
-import { createPublicKey, generateKeyPair as generateNodeKeyPair, randomUUID } from 'node:crypto';
+import { generateKeyPair as generateNodeKeyPair, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import {
   exportJWK,
   exportSPKI,
   generateKeyPair,
+  importJWK,
   importPKCS8,
-  importSPKI,
   SignJWT,
   type CryptoKey,
   type JWK,
@@ -71,12 +71,13 @@ async function rsaPrivatePem(): Promise<string> {
 }
 
 async function rsaKeyPair(alg: 'RS256' | 'PS256') {
-  const pem = await rsaPrivatePem();
-  const spki = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
-  return {
-    privateKey: await importPKCS8(pem, alg, { extractable: true }),
-    publicKey: await importSPKI(spki, alg, { extractable: true }),
-  };
+  const privateKey = await importPKCS8(await rsaPrivatePem(), alg, { extractable: true });
+  // The public half from the private JWK's modulus and exponent: WebCrypto only, no KeyObject
+  // (node's KeyObject.export misbehaved inside Jest's sandbox now and then).
+  const { kty, n, e } = await exportJWK(privateKey);
+  const publicKey = await importJWK({ kty, n, e }, alg, { extractable: true });
+  if (publicKey instanceof Uint8Array) throw new TypeError('expected an RSA public key');
+  return { privateKey, publicKey };
 }
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
