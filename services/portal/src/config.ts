@@ -59,72 +59,160 @@ export function credentialSettingsOf(c: CredentialVariables): CredentialSettings
       };
 }
 
-export const portalEnv = z
+/** The environment the portal reads; every variable's description feeds the README reference. */
+export const envSchema = z
   .object({
     ...commonEnvShape,
-    PORT: env.port(3000),
-    /** The origin users reach the portal on (behind the ingress), e.g. https://portal.contoso.example. */
-    PUBLIC_BASE_URL: env.url(['https']).transform((v) => v.replace(/\/+$/, '')),
-    POLICY_API_URL: env.url(['http', 'https']).transform((v) => v.replace(/\/+$/, '')),
-    /** App ID URI of the policy API; its scopes are <uri>/Accounts.Read and <uri>/Accounts.Write. */
-    POLICY_API_APP_ID_URI: env.url(['https', 'api']).transform((v) => v.replace(/\/+$/, '')),
-    POLICY_API_TIMEOUT_MS: env.int(10000, 100),
-    /** Which customer identity provider the portal signs users in with (one at a time). */
+    PORT: env
+      .port(3000)
+      .describe('HTTP port the portal listens on (behind the HTTPS entry point).'),
+    PUBLIC_BASE_URL: env
+      .url(['https'])
+      .transform((v) => v.replace(/\/+$/, ''))
+      .describe(
+        'Origin users reach the portal on (behind the ingress), e.g. https://portal.contoso.example; used for the default redirect URI, the post-logout URI and the CSRF origin check.',
+      ),
+    POLICY_API_URL: env
+      .url(['http', 'https'])
+      .transform((v) => v.replace(/\/+$/, ''))
+      .describe('Base URL of services/policy-api, e.g. http://policy-api:3001.'),
+    POLICY_API_APP_ID_URI: env
+      .url(['https', 'api'])
+      .transform((v) => v.replace(/\/+$/, ''))
+      .describe(
+        'App ID URI of the policy API; its scopes are <uri>/Accounts.Read and <uri>/Accounts.Write (e.g. https://contoso.onmicrosoft.com/policy-api).',
+      ),
+    POLICY_API_TIMEOUT_MS: env
+      .int(10000, 100)
+      .describe(
+        'Timeout in milliseconds of each policy API call (and of each Graph call on External ID).',
+      ),
     CUSTOMER_IDENTITY_PROVIDER: z
       .enum(CUSTOMER_IDENTITY_PROVIDERS, { error: 'must be b2c or external-id' })
-      .default('b2c'),
-    /** https://<tenant>.b2clogin.com, or the dev stand-in https://localhost:<port>. Required for b2c. */
+      .default('b2c')
+      .describe(
+        "Which customer identity provider signs users in, one at a time: b2c (Azure AD B2C user flows, the B2C_* variables) or external-id (Microsoft Entra External ID, the EXTERNAL_ID_* variables); the other's variables are ignored.",
+      ),
     B2C_AUTHORITY_HOST: env
       .url(['https'])
       .transform((v) => v.replace(/\/+$/, ''))
-      .optional(),
+      .optional()
+      .describe(
+        'B2C host, https://<tenant>.b2clogin.com, or the dev stand-in https://localhost:<port>; required for b2c.',
+      ),
     B2C_TENANT_DOMAIN: z
       .string()
       .regex(/^[a-z0-9-]+\.onmicrosoft\.com$/i, {
         message: 'must look like contoso.onmicrosoft.com',
       })
-      .optional(),
-    B2C_SIGNUP_SIGNIN_FLOW: flowName('B2C_1_signupsignin'),
-    B2C_MFA_FLOW: flowName('B2C_1_signupsignin_mfa'),
-    B2C_PROFILE_EDIT_FLOW: flowName('B2C_1_profileedit'),
-    B2C_PASSWORD_RESET_FLOW: flowName('B2C_1_passwordreset'),
-    B2C_CLIENT_ID: z.uuid({ error: 'must be the application (client) id, a GUID' }).optional(),
-    B2C_CLIENT_SECRET: z.string().min(1).optional(),
-    /** Certificate credential instead of a secret: PEM files of the certificate and its private key. */
-    B2C_CLIENT_CERTIFICATE_FILE: z.string().min(1).optional(),
-    B2C_CLIENT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
-    /** Defaults to <PUBLIC_BASE_URL>/auth/redirect. */
-    B2C_REDIRECT_URI: devOnly(env.url(['https', 'http']).optional(), {
-      why: 'a plain-http reply URL only works against a local identity stand-in',
-      enabled: (v) => typeof v === 'string' && v.startsWith('http:'),
-    }),
-    /** https://<subdomain>.ciamlogin.com/ (optionally with the tenant id or domain), or the stand-in https://localhost:<port>/<tenantId>. */
+      .optional()
+      .describe('B2C tenant domain, <tenant>.onmicrosoft.com; required for b2c.'),
+    B2C_SIGNUP_SIGNIN_FLOW: flowName('B2C_1_signupsignin').describe(
+      'B2C sign-up-or-sign-in user flow.',
+    ),
+    B2C_MFA_FLOW: flowName('B2C_1_signupsignin_mfa').describe(
+      "B2C step-up flow, used when a challenge's acr_values names no flow the portal knows.",
+    ),
+    B2C_PROFILE_EDIT_FLOW: flowName('B2C_1_profileedit').describe('B2C profile-edit user flow.'),
+    B2C_PASSWORD_RESET_FLOW: flowName('B2C_1_passwordreset').describe(
+      'B2C password-reset user flow.',
+    ),
+    B2C_CLIENT_ID: z
+      .uuid({ error: 'must be the application (client) id, a GUID' })
+      .optional()
+      .describe('Application (client) id (a GUID) of the portal registration; required for b2c.'),
+    B2C_CLIENT_SECRET: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('B2C client secret; required unless the certificate pair below is set.'),
+    B2C_CLIENT_CERTIFICATE_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM certificate file of a B2C certificate credential (instead of the secret).'),
+    B2C_CLIENT_PRIVATE_KEY_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM private key file of that certificate (both or neither).'),
+    B2C_REDIRECT_URI: devOnly(
+      env
+        .url(['https', 'http'])
+        .optional()
+        .describe(
+          'Registered redirect URI on B2C, default <PUBLIC_BASE_URL>/auth/redirect (a plain-http one is development-only); External ID always uses the default.',
+        ),
+      {
+        why: 'a plain-http reply URL only works against a local identity stand-in',
+        enabled: (v) => typeof v === 'string' && v.startsWith('http:'),
+      },
+    ),
     EXTERNAL_ID_AUTHORITY: env
       .url(['https'])
       .transform((v) => v.replace(/\/+$/, ''))
-      .optional(),
-    /** host[:port] entries MSAL may trust without instance discovery; default the authority's host. */
-    EXTERNAL_ID_KNOWN_AUTHORITIES: env.list().default([]),
+      .optional()
+      .describe(
+        'External ID authority, https://<subdomain>.ciamlogin.com/ (metadata read from .../<subdomain>.onmicrosoft.com/v2.0/.well-known/openid-configuration) or with the tenant id as path, or the stand-in https://localhost:<port>/<tenantId>; required for external-id.',
+      ),
+    EXTERNAL_ID_KNOWN_AUTHORITIES: env
+      .list()
+      .default([])
+      .describe(
+        "Comma-separated host[:port] entries MSAL trusts without instance discovery; default the authority's host (which covers the stand-in).",
+      ),
     EXTERNAL_ID_CLIENT_ID: z
       .uuid({ error: 'must be the application (client) id, a GUID' })
-      .optional(),
-    EXTERNAL_ID_CLIENT_SECRET: z.string().min(1).optional(),
-    EXTERNAL_ID_CLIENT_CERTIFICATE_FILE: z.string().min(1).optional(),
-    EXTERNAL_ID_CLIENT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
-    /** Microsoft Graph (profile edit on External ID); the stand-in serves /v1.0/me on its own origin. */
+      .optional()
+      .describe(
+        "Application (client) id (a GUID) of the portal's registration in the external tenant; required for external-id.",
+      ),
+    EXTERNAL_ID_CLIENT_SECRET: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'External ID client secret; required for external-id unless the certificate pair below is set.',
+      ),
+    EXTERNAL_ID_CLIENT_CERTIFICATE_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'PEM certificate file of an External ID certificate credential (instead of the secret).',
+      ),
+    EXTERNAL_ID_CLIENT_PRIVATE_KEY_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM private key file of that certificate (both or neither).'),
     GRAPH_BASE_URL: env
       .url(['https'])
       .transform((v) => v.replace(/\/+$/, ''))
-      .default('https://graph.microsoft.com'),
-    SESSION_ENCRYPTION_KEY: aesKey,
-    /** Older keys still accepted for reading sessions (rotation); comma separated. */
-    SESSION_ENCRYPTION_KEYS_PREVIOUS: env.list().default([]),
-    SESSION_IDLE_TIMEOUT_SECONDS: env.int(1800, 60),
-    SESSION_ABSOLUTE_TIMEOUT_SECONDS: env.int(8 * 3600, 60),
+      .default('https://graph.microsoft.com')
+      .describe(
+        'Microsoft Graph, for Edit Profile on External ID (GET/PATCH /v1.0/me); the stand-in serves it on its own origin.',
+      ),
+    SESSION_ENCRYPTION_KEY: aesKey.describe(
+      'AES-256 key sealing the sessions: 32 bytes, base64 (openssl rand -base64 32).',
+    ),
+    SESSION_ENCRYPTION_KEYS_PREVIOUS: env
+      .list()
+      .default([])
+      .describe('Comma-separated older keys still accepted for reading sessions (rotation).'),
+    SESSION_IDLE_TIMEOUT_SECONDS: env
+      .int(1800, 60)
+      .describe(
+        'A session ends after this many seconds without a request (at least 60, at most the absolute timeout).',
+      ),
+    SESSION_ABSOLUTE_TIMEOUT_SECONDS: env
+      .int(8 * 3600, 60)
+      .describe('A session ends this many seconds after sign-in, whatever the activity.'),
     SESSION_COOKIE_NAME: z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, { message: 'must be a cookie name (letters, digits, _ and -)' })
-      .default('__Host-portal_sid'),
+      .default('__Host-portal_sid')
+      .describe('Session cookie name (keep the __Host- prefix in production).'),
   })
   // Per provider, `when` so these are reported even beside other problems (zod skips plain refinements then).
   .refine(
@@ -211,9 +299,11 @@ export const portalEnv = z
       });
     }
   });
-export type PortalConfig = z.infer<typeof portalEnv>;
+export type PortalConfig = z.infer<typeof envSchema>;
+/** Injection token of the portal's parsed configuration (PortalConfig). */
+export const PORTAL_CONFIG = Symbol('PORTAL_CONFIG');
 export const loadPortalConfig = (e: NodeJS.ProcessEnv = process.env): PortalConfig =>
-  loadConfig(portalEnv, e);
+  loadConfig(envSchema, e);
 
 export const redirectUriOf = (c: PortalConfig): string =>
   (c.CUSTOMER_IDENTITY_PROVIDER === 'b2c' ? c.B2C_REDIRECT_URI : undefined) ??

@@ -4,14 +4,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { InteractionRequiredAuthError, type AuthenticationResult } from '@azure/msal-node';
 import { withClientSpan } from '@idp/service-kit';
-import type { Logger } from 'pino';
-import { redirectUriOf, type PortalConfig } from '../config';
+import { Inject, Injectable } from '@nestjs/common';
+import { PORTAL_CONFIG, redirectUriOf, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
+import { PORTAL_LOG, type Logger } from '../log';
 import type { AuthPurpose, PendingAuth, SessionData } from '../session/session-data';
 import type { PortalSession } from '../session/portal-session';
-import type { CustomerAuthority } from './customer-authority';
-import type { MetadataCache } from './metadata-cache';
-import type { MsalClients } from './msal-clients';
+import { CustomerAuthority } from './customer-authority';
+import { MetadataCache } from './metadata-cache';
+import { MsalClients } from './msal-clients';
 import { apiScopesOf, type ApiScopes } from './scopes';
 
 const PENDING_TTL_MS = 15 * 60 * 1000;
@@ -50,15 +51,16 @@ export function safeReturnTo(value: unknown): string | undefined {
   return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) ? value : undefined;
 }
 
+@Injectable()
 export class AuthService {
   readonly scopes: ApiScopes;
 
   constructor(
-    private readonly config: PortalConfig,
+    @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
     private readonly authority: CustomerAuthority,
     private readonly metadata: MetadataCache,
     private readonly clients: MsalClients,
-    private readonly log: Logger,
+    @Inject(PORTAL_LOG) private readonly log: Logger,
   ) {
     this.scopes = apiScopesOf(config);
   }

@@ -1,9 +1,8 @@
 // B2C authorities: one per user flow, on the tenant's b2clogin host (or the dev stand-in).
 import type { PortalConfig } from '../config';
-import { CustomerAuthority, type AuthorityMetadata, type FlowKind } from './customer-authority';
+import { CustomerAuthority, type FlowKind } from './customer-authority';
 
 export type { FlowKind };
-export type B2cMetadata = AuthorityMetadata;
 
 export class B2cAuthority extends CustomerAuthority {
   readonly kind = 'b2c' as const;

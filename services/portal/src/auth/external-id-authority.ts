@@ -14,7 +14,8 @@ export function externalIdAuthorityUrl(configured: string): string {
   const u = new URL(configured);
   const path = u.pathname.replace(/\/+$/, '');
   const ciam = /^([a-z0-9-]+)\.ciamlogin\.com$/i.exec(u.hostname);
-  if (path === '' && ciam) return `${u.origin}/${ciam[1].toLowerCase()}.onmicrosoft.com`;
+  const subdomain = ciam?.[1];
+  if (path === '' && subdomain) return `${u.origin}/${subdomain.toLowerCase()}.onmicrosoft.com`;
   return `${u.origin}${path}`;
 }
 

@@ -1,26 +1,25 @@
 // OpenID metadata per user flow, fetched once and handed to every MSAL client
 // (one per request) so a page view does not cost a discovery round trip.
-import type { AuthorityMetadata, CustomerAuthority } from './customer-authority';
+import { Injectable } from '@nestjs/common';
+import { CustomerAuthority, type AuthorityMetadata } from './customer-authority';
 
 const TTL_MS = 60 * 60 * 1000;
 
+@Injectable()
 export class MetadataCache {
   private readonly entries = new Map<
     string,
     { at: number; json: string; meta: AuthorityMetadata }
   >();
 
-  constructor(
-    private readonly authority: CustomerAuthority,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+  constructor(private readonly authority: CustomerAuthority) {}
 
   async get(flow: string): Promise<{ json: string; meta: AuthorityMetadata }> {
     const key = flow.toLowerCase();
     const hit = this.entries.get(key);
     if (hit && Date.now() - hit.at < TTL_MS) return hit;
     const url = this.authority.metadataUrl(flow);
-    const r = await this.fetchImpl(url, { signal: AbortSignal.timeout(10000) });
+    const r = await fetch(url, { signal: AbortSignal.timeout(10000) });
     if (!r.ok) throw new Error(`openid-configuration for ${flow}: HTTP ${r.status}`);
     const meta = (await r.json()) as AuthorityMetadata;
     if (

@@ -10,11 +10,12 @@ import {
   type ICachePlugin,
   type TokenCacheContext,
 } from '@azure/msal-node';
-import type { Logger } from 'pino';
-import { credentialSettingsOf, type PortalConfig } from '../config';
+import { Inject, Injectable } from '@nestjs/common';
+import { credentialSettingsOf, PORTAL_CONFIG, type PortalConfig } from '../config';
+import { PORTAL_LOG, type Logger } from '../log';
 import type { SessionData } from '../session/session-data';
-import type { CustomerAuthority } from './customer-authority';
-import type { MetadataCache } from './metadata-cache';
+import { CustomerAuthority } from './customer-authority';
+import { MetadataCache } from './metadata-cache';
 
 type Credential = Pick<NonNullable<Configuration['auth']>, 'clientSecret' | 'clientCertificate'>;
 
@@ -47,14 +48,15 @@ export function sessionCachePlugin(data: SessionData): ICachePlugin {
   };
 }
 
+@Injectable()
 export class MsalClients {
   private readonly credential: Credential;
 
   constructor(
-    config: PortalConfig,
+    @Inject(PORTAL_CONFIG) config: PortalConfig,
     private readonly authority: CustomerAuthority,
     private readonly metadata: MetadataCache,
-    private readonly log: Logger,
+    @Inject(PORTAL_LOG) private readonly log: Logger,
   ) {
     this.credential = credentialOf(config);
   }

@@ -3,7 +3,7 @@
 // routes errors of Fastify hooks (sessions, CSRF) here through Fastify's error handler.
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
+import type { Logger } from '../log';
 import { SignInRequired } from '../auth/auth.service';
 import { ApiUnauthorized } from '../policy/policy-client';
 import { renderPage } from '../web/views';

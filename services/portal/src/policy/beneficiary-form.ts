@@ -25,13 +25,11 @@ export function rowsFromBody(body: unknown): BeneficiaryInput[] {
 }
 
 export function rowsFromPolicy(list: readonly Beneficiary[]): BeneficiaryInput[] {
-  const rows = list
-    .slice(0, FORM_ROWS)
-    .map((b) => ({
-      name: b.name,
-      relationship: b.relationship,
-      sharePercent: String(b.sharePercent),
-    }));
+  const rows = list.slice(0, FORM_ROWS).map((b) => ({
+    name: b.name,
+    relationship: b.relationship,
+    sharePercent: String(b.sharePercent),
+  }));
   while (rows.length < FORM_ROWS) rows.push({ name: '', relationship: '', sharePercent: '' });
   return rows;
 }

@@ -1,6 +1,8 @@
 // Calls to services/policy-api with the user's access token. A 401 carrying the
 // RFC 9470 challenge becomes a StepUpRequired the beneficiaries page acts on.
+import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
+import { PORTAL_CONFIG, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
 import { stepUpChallengeOf, type StepUpChallenge } from './challenge';
 
@@ -45,12 +47,17 @@ export interface PolicyView {
   created: boolean;
 }
 
+@Injectable()
 export class PolicyClient {
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+
   constructor(
-    private readonly baseUrl: string,
-    private readonly timeoutMs: number,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+    @Inject(PORTAL_CONFIG) c: Pick<PortalConfig, 'POLICY_API_URL' | 'POLICY_API_TIMEOUT_MS'>,
+  ) {
+    this.baseUrl = c.POLICY_API_URL;
+    this.timeoutMs = c.POLICY_API_TIMEOUT_MS;
+  }
 
   async getPolicy(token: string, requestId: string): Promise<PolicyView> {
     const r = await this.call('GET', '/policies/me', token, requestId);
@@ -120,7 +127,7 @@ export class PolicyClient {
     headers: Record<string, string> = {},
   ): Promise<Response> {
     try {
-      return await this.fetchImpl(`${this.baseUrl}${path}`, {
+      return await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: {
           accept: 'application/json',

@@ -6,6 +6,7 @@
 // claims challenge (Conditional Access authentication context, e.g. c1) as the
 // `claims` parameter; everything else — kept rows, one retry, throwaway token — is the same.
 import { authContextClaimsRequest } from '@idp/auth-common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AuthService, type StartOptions } from '../auth/auth.service';
 import { CustomerAuthority } from '../auth/customer-authority';
@@ -16,6 +17,7 @@ import { ApiRejected, PolicyChanged, PolicyClient, StepUpRequired } from './poli
 
 const PENDING_WRITE_TTL_MS = 15 * 60 * 1000;
 
+@Injectable()
 export class StepUpService {
   constructor(
     private readonly auth: AuthService,

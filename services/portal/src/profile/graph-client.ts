@@ -1,6 +1,8 @@
 // Microsoft Graph /v1.0/me with the user's delegated token (User.ReadWrite):
 // External ID has no profile-edit user flow, so the portal edits the profile here.
+import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
+import { PORTAL_CONFIG, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
 import type { ProfileFields } from './profile-form';
 
@@ -16,12 +18,18 @@ export class GraphRejected extends Error {}
 /** Graph refused the token (expired, revoked, no consent): sign in again. */
 export class GraphUnauthorized extends Error {}
 
+@Injectable()
 export class GraphClient {
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+
+  /** Graph calls share the policy API's timeout (POLICY_API_TIMEOUT_MS). */
   constructor(
-    private readonly baseUrl: string,
-    private readonly timeoutMs: number,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+    @Inject(PORTAL_CONFIG) c: Pick<PortalConfig, 'GRAPH_BASE_URL' | 'POLICY_API_TIMEOUT_MS'>,
+  ) {
+    this.baseUrl = c.GRAPH_BASE_URL;
+    this.timeoutMs = c.POLICY_API_TIMEOUT_MS;
+  }
 
   async getMe(token: string, requestId: string): Promise<ProfileFields> {
     const r = await this.call(
@@ -54,7 +62,7 @@ export class GraphClient {
     body?: unknown,
   ): Promise<Response> {
     try {
-      return await this.fetchImpl(`${this.baseUrl}${path}`, {
+      return await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: {
           accept: 'application/json',

@@ -1,7 +1,9 @@
 // AES-256-GCM for session rows. The row id is the additional authenticated
 // data, so a ciphertext copied into another row does not decrypt. Several keys
 // can be configured: the first encrypts, all decrypt (rotation).
+import { Inject, Injectable } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { SESSION_KEYS } from './session.tokens';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -11,17 +13,21 @@ export interface Sealed {
   data: Buffer;
 }
 
+@Injectable()
 export class SessionCipher {
   private readonly keys: Map<string, Buffer>;
   private readonly currentId: string;
+  private readonly currentKey: Buffer;
 
   /** `keys[0]` is the current key; the rest are older keys still accepted for reading. */
-  constructor(keys: readonly string[]) {
-    if (keys.length === 0) throw new Error('SessionCipher needs at least one key');
+  constructor(@Inject(SESSION_KEYS) keys: readonly string[]) {
+    const [current] = keys;
+    if (current === undefined) throw new Error('SessionCipher needs at least one key');
     this.keys = new Map(
       keys.map((k) => Buffer.from(k, 'base64')).map((k) => [SessionCipher.keyIdOf(k), k]),
     );
-    this.currentId = SessionCipher.keyIdOf(Buffer.from(keys[0], 'base64'));
+    this.currentKey = Buffer.from(current, 'base64');
+    this.currentId = SessionCipher.keyIdOf(this.currentKey);
   }
 
   /** A short, non-secret name for a key (so rows say which key sealed them). */
@@ -35,7 +41,7 @@ export class SessionCipher {
 
   seal(plaintext: string, aad: string): Sealed {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentId)!, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.currentKey, iv);
     cipher.setAAD(Buffer.from(aad, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return { keyId: this.currentId, data: Buffer.concat([iv, cipher.getAuthTag(), body]) };

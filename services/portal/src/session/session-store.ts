@@ -1,10 +1,12 @@
 // Server-side sessions in PostgreSQL. The cookie carries a random id; the table
 // is keyed by its SHA-256 and holds only ciphertext, so neither a database dump
 // nor a backup gives away sessions or the tokens in them.
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import type { PrismaClient } from '../generated/prisma/client';
-import type { SessionCipher } from './session-cipher';
+import { SessionCipher } from './session-cipher';
 import type { SessionData } from './session-data';
+import { SessionRepository, type SealedFields, type SessionRow } from './session.repository';
+import { SESSION_CLOCK, SESSION_TIMEOUTS } from './session.tokens';
 
 export interface SessionTimeouts {
   idleSeconds: number;
@@ -27,12 +29,13 @@ const TOUCH_AFTER_MS = 60_000;
 export const sessionRowId = (cookie: string): string =>
   createHash('sha256').update(cookie).digest('hex');
 
+@Injectable()
 export class SessionStore {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly sessions: SessionRepository,
     private readonly cipher: SessionCipher,
-    private readonly timeouts: SessionTimeouts,
-    private readonly now: () => number = Date.now,
+    @Inject(SESSION_TIMEOUTS) private readonly timeouts: SessionTimeouts,
+    @Optional() @Inject(SESSION_CLOCK) private readonly now: () => number = Date.now,
   ) {}
 
   newCookieValue(): string {
@@ -43,11 +46,11 @@ export class SessionStore {
   async load(cookie: string): Promise<StoredSession | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
     const id = sessionRowId(cookie);
-    const row = await this.prisma.session.findUnique({ where: { id } });
+    const row = await this.sessions.find(id);
     if (!row) return undefined;
     const now = this.now();
     if (row.expiresAt.getTime() <= now || row.idleExpiresAt.getTime() <= now) {
-      await this.prisma.session.deleteMany({ where: { id } });
+      await this.sessions.delete(id);
       return undefined;
     }
     const json = this.cipher.open({ keyId: row.keyId, data: Buffer.from(row.data) }, id);
@@ -64,7 +67,7 @@ export class SessionStore {
 
   /** Stores a brand-new session under a fresh cookie value; its absolute timeout starts now. */
   async create(cookie: string, data: SessionData): Promise<void> {
-    await this.prisma.session.create({ data: this.newRow(cookie, data) });
+    await this.sessions.insert(this.newRow(cookie, data));
   }
 
   /**
@@ -75,11 +78,7 @@ export class SessionStore {
   async update(cookie: string, data: SessionData, createdAt: Date): Promise<boolean> {
     const id = sessionRowId(cookie);
     const now = new Date(this.now());
-    const r = await this.prisma.session.updateMany({
-      where: { id, expiresAt: { gt: now }, idleExpiresAt: { gt: now } },
-      data: this.sealedFields(id, data, createdAt),
-    });
-    return r.count === 1;
+    return this.sessions.updateLive(id, now, this.sealedFields(id, data, createdAt));
   }
 
   /**
@@ -88,38 +87,25 @@ export class SessionStore {
    * a concurrent sign-out nor a second rotation of the same session can be undone by this one.
    */
   async rotate(oldCookie: string, newCookie: string, data: SessionData): Promise<boolean> {
-    const row = this.newRow(newCookie, data);
-    return this.prisma.$transaction(async (tx) => {
-      const ended = await tx.session.deleteMany({ where: { id: sessionRowId(oldCookie) } });
-      if (ended.count === 0) return false;
-      await tx.session.create({ data: row });
-      return true;
-    });
+    return this.sessions.replace(sessionRowId(oldCookie), this.newRow(newCookie, data));
   }
 
   async destroy(cookie: string): Promise<void> {
-    await this.prisma.session.deleteMany({ where: { id: sessionRowId(cookie) } });
+    await this.sessions.delete(sessionRowId(cookie));
   }
 
   /** Deletes rows past either timeout; returns how many. */
   async purgeExpired(): Promise<number> {
-    const now = new Date(this.now());
-    const r = await this.prisma.session.deleteMany({
-      where: { OR: [{ expiresAt: { lte: now } }, { idleExpiresAt: { lte: now } }] },
-    });
-    return r.count;
+    return this.sessions.deleteExpired(new Date(this.now()));
   }
 
   private async touch(id: string, expiresAt: Date): Promise<void> {
     const now = this.now();
     const idle = Math.min(now + this.timeouts.idleSeconds * 1000, expiresAt.getTime());
-    await this.prisma.session.updateMany({
-      where: { id },
-      data: { lastSeenAt: new Date(now), idleExpiresAt: new Date(idle) },
-    });
+    await this.sessions.touch(id, new Date(now), new Date(idle));
   }
 
-  private newRow(cookie: string, data: SessionData) {
+  private newRow(cookie: string, data: SessionData): SessionRow {
     const id = sessionRowId(cookie);
     const start = new Date(this.now());
     return {
@@ -131,7 +117,7 @@ export class SessionStore {
   }
 
   /** Ciphertext and activity fields; the idle window never reaches past the absolute timeout. */
-  private sealedFields(id: string, data: SessionData, createdAt: Date) {
+  private sealedFields(id: string, data: SessionData, createdAt: Date): SealedFields {
     const now = this.now();
     const sealed = this.cipher.seal(JSON.stringify(data), id);
     return {

@@ -1,11 +1,10 @@
 // Fastify plugins and hooks of the portal, in order: security headers, sessions, CSRF; then the error page filter for everything.
 import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Logger } from 'pino';
 import type { PortalConfig } from '../config';
 import { CustomerAuthority } from '../auth/customer-authority';
 import { ErrorPageFilter } from '../errors/error-page.filter';
-import { PORTAL_LOG } from '../portal.module';
+import { PORTAL_LOG, type Logger } from '../log';
 import { registerSessionHooks } from '../session/session.hooks';
 import { SessionStore } from '../session/session-store';
 import { registerCsrfCheck } from './csrf';

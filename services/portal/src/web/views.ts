@@ -35,7 +35,7 @@ export function layoutData(req: FastifyRequest, title: string): LayoutData {
     csrf: data?.csrf,
     flash,
     requestId: req.id,
-    path: req.url.split('?')[0],
+    path: req.url.split('?')[0] ?? req.url,
   };
 }
 

@@ -5,8 +5,8 @@
 // step-up (claims challenge for authentication context c1 answered with an email
 // one-time passcode), history, sign out. policy-api trusts B2C and External ID
 // (migration window). Built dist/main.js of policy-api and the portal are run.
-import { useJourney } from './support/journey';
-import { EXTERNAL_ID, externalIdPortalEnv } from './support/portal-env';
+import { useJourney } from '../support/journey';
+import { EXTERNAL_ID, externalIdPortalEnv } from '../support/portal-env';
 
 jest.setTimeout(240_000);
 

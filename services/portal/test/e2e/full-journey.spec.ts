@@ -4,8 +4,8 @@
 // dev-azure runs in-process; policy-api and the portal run as processes from
 // their built dist/main.js (npm run build in both workspaces first).
 import { generate } from 'otplib';
-import { useJourney } from './support/journey';
-import { portalEnv } from './support/portal-env';
+import { useJourney } from '../support/journey';
+import { portalEnv } from '../support/portal-env';
 
 jest.setTimeout(240_000);
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { portalEnv } from './support/portal-env';
+import { portalEnv } from '../support/portal-env';
 import {
   freePort,
   startNats,
@@ -10,7 +10,7 @@ import {
   type TestPostgres,
 } from '@idp/testing';
 
-const entry = join(__dirname, '..', 'dist', 'main.js');
+const entry = join(__dirname, '..', '..', 'dist', 'main.js');
 
 describe('portal process', () => {
   let pg: TestPostgres;

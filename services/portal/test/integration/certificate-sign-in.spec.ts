@@ -12,16 +12,17 @@ import {
   expectPage,
   expectRedirect,
   HttpBrowser,
-} from '../../../dev-azure/test/helpers/http-browser';
-import { SessionStore } from '../src/session/session-store';
-import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
-import { portalEnv } from './support/portal-env';
+} from '../../../../dev-azure/test/support/http-browser';
+import { SessionStore } from '../../src/session/session-store';
+import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
+import { portalEnv } from '../support/portal-env';
 
 const COOKIE = '__Host-portal_sid';
 const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
 // The dev CA's server certificate is the portal's credential; the CA's own pair is "another" one.
 const caDir = dirname(
-  process.env.NODE_EXTRA_CA_CERTS ?? join(__dirname, '..', '..', '..', '.dev', 'ca', 'ca.pem'),
+  process.env.NODE_EXTRA_CA_CERTS ??
+    join(__dirname, '..', '..', '..', '..', '.dev', 'ca', 'ca.pem'),
 );
 const registered = { cert: join(caDir, 'server.pem'), key: join(caDir, 'server.key.pem') };
 const other = { cert: join(caDir, 'ca.pem'), key: join(caDir, 'ca.key.pem') };
@@ -36,7 +37,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-cert-'));
   const config = JSON.parse(
     readFileSync(
-      join(__dirname, '..', '..', '..', 'dev-azure', 'config', 'dev-azure.json'),
+      join(__dirname, '..', '..', '..', '..', 'dev-azure', 'config', 'dev-azure.json'),
       'utf8',
     ),
   ) as DevAzureConfigInput;
@@ -85,7 +86,7 @@ async function portalWith(pair: { cert: string; key: string }) {
     const set = ([] as string[])
       .concat(res.headers['set-cookie'] ?? [])
       .find((c) => c.startsWith(`${COOKIE}=`));
-    if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0];
+    if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0] ?? '';
     return res;
   };
   /** Signs Alice in at the stand-in and returns the portal's answer to the callback. */

@@ -3,7 +3,7 @@
 // policy-api's two challenges (Microsoft's claims challenge, then RFC 9470).
 // Nothing is written without the step-up token; that token serves one write only.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,10 @@ import {
   expectRedirect,
   HttpBrowser,
   textById,
-} from '../../../dev-azure/test/helpers/http-browser';
-import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
-import { cookieJarClient } from './support/portal-client';
-import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from './support/portal-env';
+} from '../../../../dev-azure/test/support/http-browser';
+import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
+import { cookieJarClient } from '../support/portal-client';
+import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from '../support/portal-env';
 
 const ALICE = {
   email: 'alice@contoso.example',
@@ -56,7 +56,7 @@ async function startRecordingApi(): Promise<{
       req.on('data', (d: Buffer) => (s += d.toString()));
       req.on('end', () => resolve(s));
     });
-  const server: Server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const claims = claimsOf((req.headers.authorization ?? '').replace(/^Bearer /, ''));
     const raw = await read(req);
     calls.push({
@@ -89,7 +89,8 @@ async function startRecordingApi(): Promise<{
       return json(200, policy, { etag: `"v${policy.version}"` });
     }
     json(404, { error: 'not_found' });
-  });
+  };
+  const server: Server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -179,7 +180,7 @@ describe('portal on External ID', () => {
     expect(to.searchParams.get('login_hint')).toBe(ALICE.email);
     const puts = api.calls.filter((c) => c.method === 'PUT');
     expect(puts).toHaveLength(1);
-    expect(puts[0].acrs).toBeUndefined();
+    expect(puts[0]?.acrs).toBeUndefined();
 
     // Cancelling the one-time passcode: back to the form with the rows, still nothing written.
     const signIn = expectPage(await idp.open(to.toString()));

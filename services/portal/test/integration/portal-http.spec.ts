@@ -7,11 +7,11 @@ import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import type { LightMyRequestResponse } from 'fastify';
 import { Client } from 'pg';
-import { safeReturnTo } from '../src/auth/auth.service';
-import { SessionStore } from '../src/session/session-store';
-import { portalEnv } from './support/portal-env';
-import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
-import { portalClient, sessionCookie } from './support/portal-client';
+import { safeReturnTo } from '../../src/auth/auth.service';
+import { SessionStore } from '../../src/session/session-store';
+import { portalEnv } from '../support/portal-env';
+import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
+import { portalClient, sessionCookie } from '../support/portal-client';
 
 let pg: TestPostgres;
 let nats: TestNatsServer;

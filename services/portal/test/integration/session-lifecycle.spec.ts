@@ -12,12 +12,12 @@ import {
   expectPage,
   expectRedirect,
   HttpBrowser,
-} from '../../../dev-azure/test/helpers/http-browser';
-import { sessionRowId, SessionStore } from '../src/session/session-store';
-import { startPortalInProcess, type InProcessPortal } from './support/portal-app';
-import { portalClient, sessionCookie } from './support/portal-client';
-import { portalEnv } from './support/portal-env';
-import { holdNextLoad } from './support/session-gate';
+} from '../../../../dev-azure/test/support/http-browser';
+import { sessionRowId, SessionStore } from '../../src/session/session-store';
+import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
+import { portalClient, sessionCookie } from '../support/portal-client';
+import { portalEnv } from '../support/portal-env';
+import { holdNextLoad } from '../support/session-gate';
 
 const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
 

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { applyMigrations } from '@idp/service-kit';
 import { startPostgres, type TestPostgres } from '@idp/testing';
 import { Pool } from 'pg';
-import { PrismaClient } from '../src/generated/prisma/client';
-import { SessionCipher } from '../src/session/session-cipher';
-import type { SessionData } from '../src/session/session-data';
-import { sessionRowId, SessionStore } from '../src/session/session-store';
+import { PrismaService } from '../../src/db/prisma.service';
+import { SessionCipher } from '../../src/session/session-cipher';
+import type { SessionData } from '../../src/session/session-data';
+import { sessionRowId, SessionStore } from '../../src/session/session-store';
+import { SessionRepository } from '../../src/session/session.repository';
 
 const key = () => randomBytes(32).toString('base64');
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-refresh-token-value.sig';
@@ -15,7 +15,7 @@ const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-refresh-token-value.sig';
 describe('session store (PostgreSQL, AES-256-GCM)', () => {
   let pg: TestPostgres;
   let pool: Pool;
-  let prisma: PrismaClient;
+  let prisma: PrismaService;
   let now: number;
   const clock = () => now;
   const data = (): SessionData => ({
@@ -29,10 +29,10 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
     const url = await pg.createDatabase();
     await applyMigrations({
       databaseUrl: url,
-      migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
+      migrationsDir: join(__dirname, '..', '..', 'prisma', 'migrations'),
     });
     pool = new Pool({ connectionString: url });
-    prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    prisma = new PrismaService(pool);
   });
   afterAll(async () => {
     await prisma.$disconnect();
@@ -44,7 +44,12 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
   });
 
   const storeWith = (keys: string[], idleSeconds = 600, absoluteSeconds = 3600) =>
-    new SessionStore(prisma, new SessionCipher(keys), { idleSeconds, absoluteSeconds }, clock);
+    new SessionStore(
+      new SessionRepository(prisma),
+      new SessionCipher(keys),
+      { idleSeconds, absoluteSeconds },
+      clock,
+    );
 
   it('keeps only ciphertext: neither the token nor the cookie value is in the table', async () => {
     const store = storeWith([key()]);

@@ -40,7 +40,7 @@ export function sessionCookie(res: LightMyRequestResponse): { value: string; raw
   const all = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
   const raw = all.find((c) => c.startsWith(`${COOKIE}=`));
   if (!raw) throw new Error(`no session cookie in ${JSON.stringify(all)}`);
-  return { value: raw.slice(COOKIE.length + 1).split(';')[0], raw };
+  return { value: raw.slice(COOKIE.length + 1).split(';')[0] ?? '', raw };
 }
 
 /** A browser-like client: every request sends the session cookie the portal last set. */
@@ -58,7 +58,7 @@ export function cookieJarClient(portal: () => InProcessPortal): CookieJarClient 
     const set = ([] as string[])
       .concat(res.headers['set-cookie'] ?? [])
       .find((c) => c.startsWith(`${COOKIE}=`));
-    if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0];
+    if (set) cookie = set.slice(COOKIE.length + 1).split(';')[0] ?? '';
     return res;
   };
   return {

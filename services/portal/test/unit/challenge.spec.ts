@@ -2,8 +2,8 @@ import {
   decodeClaimsChallenge,
   parseWwwAuthenticate,
   stepUpChallengeOf,
-} from '../src/policy/challenge';
-import { externalIdStepUp } from '../src/policy/step-up.service';
+} from '../../src/policy/challenge';
+import { externalIdStepUp } from '../../src/policy/step-up.service';
 
 describe('WWW-Authenticate parsing', () => {
   it('reads the RFC 9470 step-up challenge the policy API sends', () => {
@@ -44,8 +44,8 @@ describe('WWW-Authenticate parsing', () => {
       'Basic realm="a, b", DPoP algs="ES256 PS256", Bearer realm="x\\"y", error="insufficient_user_authentication", acr_values="mfa"';
     const all = parseWwwAuthenticate(h);
     expect(all.map((c) => c.scheme)).toEqual(['basic', 'dpop', 'bearer']);
-    expect(all[0].params.realm).toBe('a, b');
-    expect(all[2].params).toEqual({
+    expect(all[0]?.params.realm).toBe('a, b');
+    expect(all[2]?.params).toEqual({
       realm: 'x"y',
       error: 'insufficient_user_authentication',
       acr_values: 'mfa',

@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { credentialOf } from '../src/auth/msal-clients';
-import { loadPortalConfig } from '../src/config';
-import { portalEnv } from './support/portal-env';
+import { credentialOf } from '../../src/auth/msal-clients';
+import { loadPortalConfig } from '../../src/config';
+import { portalEnv } from '../support/portal-env';
 
 const base = {
   ...portalEnv(),
@@ -20,7 +20,8 @@ describe('client credential', () => {
 
   it('uses a certificate (SHA-256 thumbprint, key, x5c) instead of a secret', () => {
     const dir = dirname(
-      process.env.NODE_EXTRA_CA_CERTS ?? join(__dirname, '..', '..', '..', '.dev', 'ca', 'ca.pem'),
+      process.env.NODE_EXTRA_CA_CERTS ??
+        join(__dirname, '..', '..', '..', '..', '.dev', 'ca', 'ca.pem'),
     );
     const certFile = join(dir, 'server.pem');
     const keyFile = join(dir, 'server.key.pem');

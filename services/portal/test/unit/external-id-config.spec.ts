@@ -1,10 +1,10 @@
 // CUSTOMER_IDENTITY_PROVIDER: B2C stays the default with its variables; External ID has its
 // own, each refused by name when missing or malformed.
 import { ConfigError } from '@idp/service-kit';
-import { ExternalIdAuthority, externalIdAuthorityUrl } from '../src/auth/external-id-authority';
-import { credentialOf } from '../src/auth/msal-clients';
-import { loadPortalConfig, redirectUriOf } from '../src/config';
-import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from './support/portal-env';
+import { ExternalIdAuthority, externalIdAuthorityUrl } from '../../src/auth/external-id-authority';
+import { credentialOf } from '../../src/auth/msal-clients';
+import { loadPortalConfig, redirectUriOf } from '../../src/config';
+import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from '../support/portal-env';
 
 const common = { NATS_URL: 'nats://127.0.0.1:4222', DATABASE_URL: 'postgres://u@127.0.0.1/db' };
 const ext = { ...externalIdPortalEnv({ identityUrl: 'https://localhost:9443' }), ...common };

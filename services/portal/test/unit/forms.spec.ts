@@ -1,5 +1,5 @@
-import { rowsFromBody, rowsFromPolicy, validateRows } from '../src/policy/beneficiary-form';
-import { display, label } from '../src/pages/display';
+import { rowsFromBody, rowsFromPolicy, validateRows } from '../../src/policy/beneficiary-form';
+import { display, label } from '../../src/pages/display';
 
 describe('beneficiaries form', () => {
   it('reads typed rows and ignores empty ones', () => {
