@@ -9,6 +9,7 @@
 // run with the same shape (development); BENCH_REQUESTS, BENCH_ROUNDS, BENCH_CONCURRENCY
 // (comma-separated, default 8,32), BENCH_COLD override. Profile the broker's hot path with
 // `node --cpu-prof benchmarks/token-broker.bench.mjs` (broker, client and echo share the process).
+import 'reflect-metadata';
 import {
   contractHeaders,
   decode,
@@ -27,12 +28,20 @@ import { performance } from 'node:perf_hooks';
 import { TextEncoder } from 'node:util';
 import { Registry } from 'prom-client';
 import { startDevAzure } from '@idp/dev-azure';
-import { createBroker } from '../services/token-broker/dist/broker/create-broker.js';
-import { CertificateReader } from '../services/token-broker/dist/keyvault/certificate-reader.js';
-import { createKeyVaultCredential } from '../services/token-broker/dist/keyvault/credential.js';
+import { NATS_CONNECTION } from '@idp/service-kit';
+import { Test } from '@nestjs/testing';
+import { AuditPublisher } from '../services/token-broker/dist/audit/audit-publisher.js';
+import { BrokerModule } from '../services/token-broker/dist/broker/broker.module.js';
+import {
+  AUDIT_INBOX_PREFIX,
+  CLOCK,
+  ENTRA_FETCH,
+  KEY_VAULT_CREDENTIAL,
+  METRICS_REGISTRY,
+} from '../services/token-broker/dist/broker/broker.tokens.js';
+import { loadTokenBrokerConfig } from '../services/token-broker/dist/config.js';
 import { KeyVaultSigner } from '../services/token-broker/dist/keyvault/key-signer.js';
-import { BrokerMetrics } from '../services/token-broker/dist/metrics/broker-metrics.js';
-import { startAcquireService } from '../services/token-broker/dist/nats/acquire-service.js';
+import { AcquireService } from '../services/token-broker/dist/nats/acquire-service.js';
 
 const STRICT = process.argv.includes('--strict');
 const JSON_OUT = process.argv.includes('--json');
@@ -73,21 +82,34 @@ const tokenFile = join(dataDir, 'sa', 'token');
 await dev.clusterIssuer.writeServiceAccountToken(tokenFile, 'identity-platform', 'token-broker');
 
 // --- the broker, in process so its clock can be moved for cold requests ----
-const credential = createKeyVaultCredential({
+// The broker's own Nest providers (BrokerModule), configured as the process would be.
+const config = loadTokenBrokerConfig({
+  NODE_ENV: 'test',
+  NATS_URL: nats.url,
+  KEY_VAULT_URL: dev.keyVaultUrl,
+  KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
   AZURE_CREDENTIAL: 'workload',
   AZURE_AUTHORITY_HOST: dev.authorityHost,
   AZURE_TENANT_ID: tenant('fabrikam').id,
   AZURE_CLIENT_ID: app('fabrikam', 'token-broker').clientId,
   AZURE_FEDERATED_TOKEN_FILE: tokenFile,
+  TOKEN_BROKER_CONFIG: JSON.stringify(doc),
+  UPSTREAM_RETRY_ATTEMPTS: '4',
+  REPLICATION_RETRY_ATTEMPTS: '5',
+  RETRY_BASE_DELAY_MS: '200',
+  RETRY_MAX_DELAY_MS: '5000',
+  REFRESH_MARGIN_SECONDS: '300',
 });
-const kv = { disableChallengeResourceVerification: true };
 const timings = { sign: [], token: [] };
-const kvSigner = new KeyVaultSigner(credential, kv);
+// Timed around a KeyVaultSigner on the module's Key Vault credential (created once the module is).
+let realSigner;
+const kvSigner = () =>
+  (realSigner ??= new KeyVaultSigner(moduleRef.get(KEY_VAULT_CREDENTIAL), config));
 const signer = {
   async sign(keyId, alg, digest) {
     const t = performance.now();
     try {
-      return await kvSigner.sign(keyId, alg, digest);
+      return await kvSigner().sign(keyId, alg, digest);
     } finally {
       timings.sign.push(performance.now() - t);
     }
@@ -106,19 +128,34 @@ const timedFetch = async (url, init) => {
 let offset = 0;
 const brokerNc = await connect({ servers: nats.url, user: 'token-broker', pass: 'b' });
 await ensureStreams(await jetstreamManager(brokerNc), ['TOKENS']);
-const broker = createBroker({
-  doc,
-  certificates: new CertificateReader(dev.keyVaultUrl, credential, kv),
-  signer,
-  authorityHost: dev.authorityHost,
-  retry: { upstreamRetries: 4, replicationRetries: 5, baseDelayMs: 200, maxDelayMs: 5000 },
-  refreshMarginMs: 300_000,
-  nc: brokerNc,
-  metrics: new BrokerMetrics(new Registry()),
-  fetch: timedFetch,
-  now: () => Date.now() + offset,
-});
-const service = await startAcquireService(brokerNc, broker.broker, '0.1.0');
+// What service-kit provides in the app: the broker's NATS connection (a global module).
+class BenchNats {}
+const moduleRef = await Test.createTestingModule({
+  imports: [
+    {
+      module: BenchNats,
+      global: true,
+      providers: [{ provide: NATS_CONNECTION, useValue: brokerNc }],
+      exports: [NATS_CONNECTION],
+    },
+    BrokerModule.forRoot(config),
+  ],
+})
+  .overrideProvider(KeyVaultSigner)
+  .useValue(signer)
+  .overrideProvider(ENTRA_FETCH)
+  .useValue(timedFetch)
+  .overrideProvider(CLOCK)
+  .useValue(() => Date.now() + offset)
+  .overrideProvider(METRICS_REGISTRY)
+  .useValue(new Registry())
+  .overrideProvider(AUDIT_INBOX_PREFIX)
+  .useValue('_INBOX')
+  .compile();
+await moduleRef.init();
+const service = moduleRef.get(AcquireService);
+await service.start('0.1.0');
+const broker = { audit: moduleRef.get(AuditPublisher) };
 
 // The baseline: a bare NATS echo. A plain queue subscription on its own connection answering
 // with msg.respond (no services framework, no parsing): what this client and server reach at
@@ -275,6 +312,8 @@ else {
 }
 
 await service.stop();
+await broker.audit.close();
+await moduleRef.close();
 await echoNc.close();
 await client.close();
 await brokerNc.drain();
