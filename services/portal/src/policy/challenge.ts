@@ -4,6 +4,9 @@
 // claims challenge (error="insufficient_claims", claims="<base64 JSON>") that
 // External ID clients answer with the `claims` authorize parameter.
 
+import { authContextClaimsRequest } from '@idp/auth-common';
+import type { StartOptions } from '../auth/auth.service';
+
 export interface AuthChallenge {
   scheme: string;
   params: Record<string, string>;
@@ -138,4 +141,21 @@ export function stepUpChallengeOf(header: string | null | undefined): StepUpChal
   const maxAgeRaw = bearer?.params.max_age;
   const maxAge = maxAgeRaw !== undefined && /^\d+$/.test(maxAgeRaw) ? Number(maxAgeRaw) : undefined;
   return { acrValues, ...(maxAge !== undefined ? { maxAge } : {}), ...(claims ? { claims } : {}) };
+}
+
+/**
+ * External ID: the claims challenge goes back as the `claims` parameter (MSAL merges xms_cc for cp1);
+ * only an RFC 9470 acr_values (no claims challenge) is turned into the same request. External tenants
+ * have no sign-in frequency control, so a max_age from the API forces a fresh sign-in (prompt=login).
+ */
+export function externalIdStepUp(challenge: StepUpChallenge): StartOptions {
+  const context = challenge.acrValues.find((v) => /^c\d{1,2}$/.test(v));
+  const claims =
+    challenge.claims ??
+    (context ? decodeClaimsChallenge(authContextClaimsRequest(context)) : undefined);
+  return {
+    ...(claims ? { claims } : {}),
+    ...(challenge.maxAge !== undefined || !claims ? { prompt: 'login' as const } : {}),
+    ...(challenge.maxAge !== undefined ? { maxAge: challenge.maxAge } : {}),
+  };
 }

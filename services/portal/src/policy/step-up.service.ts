@@ -5,14 +5,13 @@
 // On External ID there is no MFA flow: the user re-authorizes with the API's
 // claims challenge (Conditional Access authentication context, e.g. c1) as the
 // `claims` parameter; everything else — kept rows, one retry, throwaway token — is the same.
-import { authContextClaimsRequest } from '@idp/auth-common';
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AuthService, type StartOptions } from '../auth/auth.service';
 import { CustomerAuthority } from '../auth/customer-authority';
 import type { BeneficiaryInput } from '../session/session-data';
 import { validateRows } from './beneficiary-form';
-import { decodeClaimsChallenge, type StepUpChallenge } from './challenge';
+import { externalIdStepUp } from './challenge';
 import { ApiRejected, PolicyChanged, PolicyClient, StepUpRequired } from './policy-client';
 
 const PENDING_WRITE_TTL_MS = 15 * 60 * 1000;
@@ -101,21 +100,4 @@ export class StepUpService {
     }
     return '/policy/beneficiaries';
   }
-}
-
-/**
- * External ID: the claims challenge goes back as the `claims` parameter (MSAL merges xms_cc for cp1);
- * only an RFC 9470 acr_values (no claims challenge) is turned into the same request. External tenants
- * have no sign-in frequency control, so a max_age from the API forces a fresh sign-in (prompt=login).
- */
-export function externalIdStepUp(challenge: StepUpChallenge): StartOptions {
-  const context = challenge.acrValues.find((v) => /^c\d{1,2}$/.test(v));
-  const claims =
-    challenge.claims ??
-    (context ? decodeClaimsChallenge(authContextClaimsRequest(context)) : undefined);
-  return {
-    ...(claims ? { claims } : {}),
-    ...(challenge.maxAge !== undefined || !claims ? { prompt: 'login' as const } : {}),
-    ...(challenge.maxAge !== undefined ? { maxAge: challenge.maxAge } : {}),
-  };
 }

@@ -1,9 +1,9 @@
 import {
   decodeClaimsChallenge,
+  externalIdStepUp,
   parseWwwAuthenticate,
   stepUpChallengeOf,
 } from '../../src/policy/challenge';
-import { externalIdStepUp } from '../../src/policy/step-up.service';
 
 describe('WWW-Authenticate parsing', () => {
   it('reads the RFC 9470 step-up challenge the policy API sends', () => {
