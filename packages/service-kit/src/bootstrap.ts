@@ -7,7 +7,7 @@ import { createRootLogger, PinoNestLogger, requestIdOf } from './logging/logger'
 import { ConfigError } from './config/load-config';
 import { observeHttpRequest } from './metrics/http-metrics';
 import { shutdownTelemetry } from './telemetry/lifecycle';
-import { nameServerSpan } from './telemetry/spans';
+import { traceServerRequests } from './telemetry/server-spans';
 
 export interface CreateAppOptions {
   service?: string;
@@ -63,11 +63,8 @@ export async function createApp(
     },
   });
   const fastify = adapter.getInstance();
-  // The server span is named after the route template (`GET /policies/:id`), never the raw path.
-  fastify.addHook('onRequest', async (req) => {
-    const route = req.routeOptions.url;
-    if (route) nameServerSpan(req.method, route);
-  });
+  // HTTP server spans named after the route template (`GET /policies/:id`) when tracing runs.
+  traceServerRequests(fastify);
   // One line per request (probes excluded), with the request id echoed to the caller. Every
   // response declares its content type final (nosniff): API errors are never sniffed as HTML.
   fastify.addHook('onSend', async (req, reply) => {

@@ -17,7 +17,7 @@ import {
 import { PrismaInstrumentation } from '@prisma/instrumentation';
 import { injectTraceContext } from './propagation';
 import { RedactingSpanProcessor, SENSITIVE_QUERY_PARAMS } from './redaction';
-import { UNTRACED_PATHS } from './settings';
+import { enableServerSpans } from './server-spans';
 import { enableMessageSpans } from './spans';
 
 function envNumber(name: string): number | undefined {
@@ -66,19 +66,17 @@ function spanProcessors(): SpanProcessor[] {
   return out;
 }
 
-function untraced(path: string | undefined): boolean {
-  return UNTRACED_PATHS.has((path ?? '').split('?', 1)[0] ?? '');
-}
-
 export interface RunningTelemetry {
   shutdown(): Promise<void>;
 }
 
 /**
- * Starts the OpenTelemetry SDK: HTTP server and client (node:http, undici/fetch), pg and Prisma.
- * Azure SDK and MSAL requests are node:https calls, so they are client spans too. No header is
- * ever captured; query values and token-shaped strings are redacted. Metrics and logs stay with
- * Prometheus (prom-client) and pino: the SDK's metric and log pipelines are not started.
+ * Starts the OpenTelemetry SDK: HTTP server spans (Fastify hooks, server-spans.ts), HTTP client
+ * (node:http, undici/fetch), pg and Prisma. Azure SDK and MSAL requests are node:https calls, so
+ * they are client spans too. No header is ever captured; query values and token-shaped strings
+ * are redacted. Sampling follows OTEL_TRACES_SAMPLER/_ARG (SDK default: parent-based, always
+ * on). Metrics and logs stay with Prometheus (prom-client) and pino: the SDK's metric and log
+ * pipelines are not started.
  */
 export function startSdk(serviceName: string): RunningTelemetry {
   const sdk = startNodeSdk({
@@ -87,10 +85,10 @@ export function startSdk(serviceName: string): RunningTelemetry {
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
+      // Outgoing node:http(s) only (Azure SDK, MSAL): server spans come from server-spans.ts.
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => untraced(req.url),
+        disableIncomingRequestInstrumentation: true,
         redactedQueryParams: SENSITIVE_QUERY_PARAMS,
-        redactedQueryParamsServer: SENSITIVE_QUERY_PARAMS,
       }),
       new UndiciInstrumentation(),
       // Background polling (outbox relay, readiness) outside a request is not worth a trace each.
@@ -109,5 +107,6 @@ export function startSdk(serviceName: string): RunningTelemetry {
   const { setTraceContextSource } = require('@idp/contracts') as typeof import('@idp/contracts');
   setTraceContextSource(() => injectTraceContext({}));
   enableMessageSpans();
+  enableServerSpans();
   return sdk;
 }

@@ -6,11 +6,13 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
+  type Tracer,
 } from '@opentelemetry/api';
 import { traceContextFrom, type TraceContext } from '@idp/contracts';
 import { extractTraceContext, injectTraceContext } from './propagation';
 
-const tracer = () => trace.getTracer('@idp/service-kit');
+let cachedTracer: Tracer | undefined;
+const tracer = (): Tracer => (cachedTracer ??= trace.getTracer('@idp/service-kit'));
 
 /** `trace_id`/`span_id` of the active span, for every pino line (empty when nothing is traced). */
 export function traceLogFields(): { trace_id?: string; span_id?: string } {
@@ -18,14 +20,6 @@ export function traceLogFields(): { trace_id?: string; span_id?: string } {
   if (!span) return {};
   const sc = span.spanContext();
   return isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
-}
-
-/** Names the active HTTP server span after the route template (never the raw path). */
-export function nameServerSpan(method: string, route: string): void {
-  const span = trace.getSpan(context.active());
-  if (!span?.isRecording()) return;
-  span.setAttribute('http.route', route);
-  span.updateName(`${method} ${route}`);
 }
 
 /**

@@ -1,0 +1,87 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { redactUrl } from './redaction';
+import { UNTRACED_PATHS } from './settings';
+
+/**
+ * HTTP SERVER spans from two Fastify hooks instead of the generic node:http instrumentation
+ * (which measured +150 µs of CPU per request on policy-api's GET /policies/me, against ~110 µs
+ * for the whole untraced request): the span starts in `onRequest` under the caller's W3C context,
+ * named after the route template (`GET /policies/:id`, never the raw path), and the rest of the
+ * request (guards, handler, pg, outgoing calls) runs inside it; it ends in `onResponse` with the
+ * status. Attributes follow the stable HTTP semantic conventions; no header, body, client address
+ * or query value is recorded. With tracing off (no SDK started) the hooks are not even added.
+ */
+let enabled = false;
+export function enableServerSpans(): void {
+  enabled = true;
+}
+
+// A declared request property (decorateRequest) keeps Fastify's request objects one shape.
+const SPAN = 'idpServerSpan';
+type Traced = FastifyRequest & { [SPAN]?: Span | null };
+let cachedTracer: Tracer | undefined;
+/** Looked up once, at the first request (the SDK's provider is registered by then). */
+const tracer = (): Tracer => (cachedTracer ??= trace.getTracer('@idp/service-kit/http'));
+
+/** Adds the span hooks to `fastify` when tracing runs (call before any route is registered). */
+export function traceServerRequests(fastify: FastifyInstance): void {
+  if (!enabled) return;
+  fastify.decorateRequest(SPAN, null);
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    if (UNTRACED_PATHS.has(path)) return done();
+    const route = req.routeOptions.url;
+    // What a sampler may look at goes in at the start; the rest only when the span records.
+    const attributes: Attributes = { 'http.request.method': req.method };
+    if (route) attributes['http.route'] = route;
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const span = tracer().startSpan(
+      route ? `${req.method} ${route}` : req.method,
+      { kind: SpanKind.SERVER, attributes },
+      parent,
+    );
+    if (span.isRecording()) {
+      span.setAttribute('url.scheme', req.protocol);
+      span.setAttribute('url.path', path);
+      if (q >= 0) span.setAttribute('url.query', redactUrl(req.url.slice(q + 1), true));
+    }
+    (req as Traced)[SPAN] = span;
+    const ctx = trace.setSpan(parent, span);
+    // A body is read in the socket's own callbacks: bind them, or the handler would run outside.
+    if (req.method !== 'GET' && req.method !== 'HEAD') context.bind(ctx, req.raw);
+    context.with(ctx, done);
+  });
+  fastify.addHook('onRequestAbort', (req, done) => {
+    const span = (req as Traced)[SPAN];
+    if (span?.isRecording()) {
+      span.setAttribute('error.type', 'aborted');
+      span.end();
+    }
+    done();
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const span = (req as Traced)[SPAN];
+    if (span?.isRecording()) {
+      const status = reply.statusCode;
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) {
+        span.setAttribute('error.type', String(status));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    }
+    done();
+  });
+}
