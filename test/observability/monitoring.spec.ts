@@ -38,17 +38,21 @@ interface Dashboard {
 }
 
 const rendered = () => parseAndValidate(renderYaml({ set: [...defaultSets, ...ON] }), []).objects;
+/** The one PrometheusRule of a render (throws when the chart rendered none). */
+const ruleObject = (objects: K8sObject[]): K8sObject => {
+  const rule = ofKind(objects, 'PrometheusRule')[0];
+  if (!rule) throw new Error('the chart rendered no PrometheusRule');
+  return rule;
+};
 const rulesOf = (objects: K8sObject[]) =>
-  (ofKind(objects, 'PrometheusRule')[0].spec as { groups: { rules: Rule[] }[] }).groups.flatMap(
-    (g) => g.rules,
-  );
+  (ruleObject(objects).spec as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
 const dashboardsOf = (objects: K8sObject[]) =>
   ofKind(objects, 'ConfigMap')
     .filter((c) => c.metadata.labels?.grafana_dashboard === '1')
     .flatMap((c) => Object.values(c.data ?? {}).map((json) => JSON.parse(json) as Dashboard));
 /** Metric names in a PromQL expression: every name is written with a selector (`name{...}`). */
 const metricsIn = (expr: string) =>
-  [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1]);
+  [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1] ?? '');
 
 describe('chart monitoring', () => {
   it('renders nothing for Prometheus or Grafana unless asked', () => {
@@ -86,7 +90,7 @@ describe('chart monitoring', () => {
 
   it('ships rules promtool accepts', () => {
     const promtool = process.env.PROMTOOL_BIN ?? 'promtool';
-    const rule = ofKind(rendered(), 'PrometheusRule')[0];
+    const rule = ruleObject(rendered());
     const dir = mkdtempSync(join(tmpdir(), 'rules-'));
     try {
       const file = join(dir, 'rules.json'); // JSON is YAML: promtool reads the PrometheusRule's spec as a rules file
@@ -122,7 +126,7 @@ describe('chart monitoring', () => {
       await new Promise((r) => setTimeout(r, 1500)); // one token expiry check
       for (const s of ['policy-api', 'scim', 'token-broker', 'portal'] as const) {
         const text = await (await fetch(`${stack.url(s)}/metrics`)).text();
-        for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+        for (const [, name = '', type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
           exported.add(name);
           if (type === 'histogram')
             ['_bucket', '_sum', '_count'].forEach((x) => exported.add(name + x));
@@ -148,9 +152,11 @@ describe('chart monitoring', () => {
 
     it('names in every alert and dashboard query only metrics the services export', () => {
       const objects = rendered();
-      const queries = [
-        ...rulesOf(objects).map((r) => [r.alert, r.expr]),
-        ...dashboardsOf(objects).flatMap((d) => d.panels.map((p) => [p.title, p.targets[0].expr])),
+      const queries: [where: string, expr: string][] = [
+        ...rulesOf(objects).map((r): [string, string] => [r.alert, r.expr]),
+        ...dashboardsOf(objects).flatMap((d) =>
+          d.panels.map((p): [string, string] => [p.title, p.targets[0]?.expr ?? '']),
+        ),
       ];
       expect(queries.length).toBeGreaterThan(10);
       const unknown = queries.flatMap(([where, expr]) =>
