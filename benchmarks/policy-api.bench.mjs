@@ -4,8 +4,10 @@
 //   (b) a bare node:http hello-world
 // Each server runs in its own process; autocannon (50 connections) runs here. Results are
 // printed, not asserted. Targets: >= 0.4 x NestJS hello, >= 0.2 x node:http, p99 < 20 ms.
-// A second policy-api with tracing on (OTLP http/protobuf to a local receiver that accepts and
-// drops every export) is loaded in the same slices: traced / untraced target >= 0.85.
+// Two more policy-apis with tracing on (OTLP http/protobuf to a local receiver in its own process
+// that accepts and drops every export; every request sampled, and 10 % sampled) are loaded in the
+// same slices: traced / untraced target >= 0.85. Each policy-api's CPU time per request (from
+// /proc, Linux) is printed too: on a shared machine it is steadier than throughput.
 // Usage: npx turbo run build --filter=@idp/policy-api && node benchmarks/policy-api.bench.mjs [--json]
 //   BENCH_DURATION (s per target, default 10), BENCH_ROUNDS (interleaved slices, default 5),
 //   BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS (default 50)
@@ -13,6 +15,7 @@ import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
 
@@ -26,6 +29,19 @@ if (serve !== -1) {
 
 // --- baselines (run as child processes: `--serve nest|node <port>`) ------------------------
 async function serveBaseline(kind, port) {
+  if (kind === 'collector') {
+    // What a collector does as far as the services can tell: accept every export. In its own
+    // process, so its work does not slow the load generator down for the traced targets only.
+    let bytes = 0;
+    process.on('message', () => process.send?.({ bytes }));
+    http
+      .createServer((req, res) => {
+        req.on('data', (c) => (bytes += c.length));
+        req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+      })
+      .listen(port, '127.0.0.1', () => process.send?.('ready'));
+    return;
+  }
   if (kind === 'node') {
     const body = JSON.stringify({ hello: 'world' });
     http
@@ -56,6 +72,18 @@ async function serveBaseline(kind, port) {
   const app = await NestFactory.create(HelloModule, new FastifyAdapter(), { logger: false });
   await app.listen({ port, host: '127.0.0.1' });
   process.send?.('ready');
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; NaN elsewhere or without a pid). */
+function cpuSeconds(pid) {
+  if (!pid) return NaN;
+  try {
+    // Fields after the `(comm)`: utime and stime are the 12th and 13th, in clock ticks (100 Hz).
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 // --- the benchmark -------------------------------------------------------------------------
@@ -127,17 +155,21 @@ async function main() {
       child.once('message', resolve);
       child.once('exit', (code) => reject(new Error(`${kind} baseline exited ${code}`)));
     });
-    return { url: `http://127.0.0.1:${port}/`, stop: async () => child.kill('SIGTERM') };
+    return { url: `http://127.0.0.1:${port}/`, child, stop: async () => child.kill('SIGTERM') };
   };
-  // What a collector does as far as the services can tell: accept every export.
-  let exportedBytes = 0;
-  const collector = http.createServer((req, res) => {
-    req.on('data', (c) => (exportedBytes += c.length));
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise((resolve) => collector.listen(0, '127.0.0.1', resolve));
-  const tracingEnv = {
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.address().port}`,
+  // OTLP http/protobuf to a local receiver in its own process (`--serve collector`).
+  const collector = await startBaseline('collector');
+  const exportedBytes = async () => {
+    const reply = new Promise((resolve) => collector.child.once('message', (m) => resolve(m)));
+    collector.child.send('bytes');
+    return (await reply).bytes;
+  };
+  const tracingEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url.replace(/\/$/, '') };
+  // The chart's production-style sampler: new traces kept at 10 %, callers' decisions followed.
+  const sampledEnv = {
+    ...tracingEnv,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.1',
   };
   const startPolicyApi = async (route = '/policies/me', extraEnv = {}) => {
     const port = await freePort();
@@ -165,7 +197,12 @@ async function main() {
       if (r.status !== 200 && r.status !== 201)
         throw new Error(`GET /policies/me answered ${r.status}: ${await r.text()}`);
     }
-    return { url: `${base}${route}`, stop: () => p.stop('SIGTERM'), authenticated: true };
+    return {
+      url: `${base}${route}`,
+      pid: p.child.pid,
+      stop: () => p.stop('SIGTERM'),
+      authenticated: true,
+    };
   };
 
   const load = (target, duration) =>
@@ -188,26 +225,42 @@ async function main() {
   // ROUNDS slices taken in turn, so a drift in background load on a shared machine hits every
   // target alike instead of skewing the ratios.
   const results = [];
+  let exported = 0;
   try {
-    const [bare, nest, api, traced] = [
+    const [bare, nest, api, traced, sampled] = [
       await startBaseline('node'),
       await startBaseline('nest'),
       await startPolicyApi(),
       await startPolicyApi('/policies/me', tracingEnv),
+      await startPolicyApi('/policies/me', sampledEnv),
     ];
     const targets = [
       { name: 'node:http hello', url: bare.url },
       { name: 'NestJS (Fastify) hello', url: nest.url },
-      { name: 'policy-api GET /policies/me', url: api.url, authenticated: true },
+      { name: 'policy-api GET /policies/me', url: api.url, pid: api.pid, authenticated: true },
       // Context only (not a target): the same process without token validation or database read.
       { name: 'policy-api GET /public', url: api.url.replace('/policies/me', '/public') },
-      { name: 'policy-api /policies/me traced', url: traced.url, authenticated: true },
+      // Tracing on, exporting to the receiver: every request sampled, then 10 % sampled.
+      {
+        name: 'policy-api /policies/me traced',
+        url: traced.url,
+        pid: traced.pid,
+        authenticated: true,
+      },
+      {
+        name: 'policy-api traced, 10% sampled',
+        url: sampled.url,
+        pid: sampled.pid,
+        authenticated: true,
+      },
     ];
     if (WARMUP > 0) for (const t of targets) await load(t, WARMUP);
-    const acc = targets.map(() => ({ requests: 0, seconds: 0, p50: [], p99: [], bad: 0 }));
+    const acc = targets.map(() => ({ requests: 0, seconds: 0, p50: [], p99: [], bad: 0, cpu: 0 }));
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of targets.entries()) {
+        const cpu0 = cpuSeconds(t.pid);
         const r = await load(t, DURATION / ROUNDS);
+        acc[i].cpu += cpuSeconds(t.pid) - cpu0;
         acc[i].requests += r.requests.total;
         acc[i].seconds += r.duration;
         acc[i].p50.push(r.latency.p50);
@@ -227,17 +280,19 @@ async function main() {
         p99MedianSlice: median(a.p99),
         requests: a.requests,
         bad: a.bad,
+        ...(t.pid ? { cpuMicrosPerRequest: (a.cpu * 1e6) / a.requests } : {}),
       });
     }
     await api.stop();
     await traced.stop();
+    await sampled.stop();
+    exported = await exportedBytes();
   } finally {
-    collector.close();
     for (const c of children) c.kill('SIGKILL');
     idp.close();
     await Promise.all([pg.stop(), nats.dispose()]);
   }
-  const [bare, nest, api, pub, tracedResult] = results;
+  const [bare, nest, api, pub, tracedResult, sampledResult] = results;
   const summary = {
     connections: CONNECTIONS,
     durationSeconds: DURATION,
@@ -247,9 +302,13 @@ async function main() {
       vsNestHello: api.rps / nest.rps,
       vsNodeHttp: api.rps / bare.rps,
       tracedVsUntraced: tracedResult.rps / api.rps,
+      sampledVsUntraced: sampledResult.rps / api.rps,
+      // The same comparisons by server CPU time per request (untraced / traced).
+      tracedVsUntracedCpu: api.cpuMicrosPerRequest / tracedResult.cpuMicrosPerRequest,
+      sampledVsUntracedCpu: api.cpuMicrosPerRequest / sampledResult.cpuMicrosPerRequest,
     },
     targets: { vsNestHello: 0.4, vsNodeHttp: 0.2, p99Ms: 20, tracedVsUntraced: 0.85 },
-    exportedBytes,
+    exportedBytes: exported,
   };
   if (JSON_OUT) {
     console.log(JSON.stringify(summary, null, 2));
@@ -273,8 +332,15 @@ async function main() {
       `  policy-api p99              = ${api.p99} ms  (target < 20 ms: ${mark(api.p99 < 20)})`,
     );
     console.log(
-      `  traced / untraced           = ${summary.ratios.tracedVsUntraced.toFixed(2)}  (target >= 0.85: ${mark(summary.ratios.tracedVsUntraced >= 0.85)}; ${(exportedBytes / 1024).toFixed(0)} KiB of spans exported)`,
+      `  traced / untraced           = ${summary.ratios.tracedVsUntraced.toFixed(2)}  (target >= 0.85: ${mark(summary.ratios.tracedVsUntraced >= 0.85)}; ${(exported / 1024).toFixed(0)} KiB of spans exported)`,
     );
+    console.log(
+      `  traced 10% / untraced       = ${summary.ratios.sampledVsUntraced.toFixed(2)}  (parentbased_traceidratio 0.1)`,
+    );
+    if (Number.isFinite(summary.ratios.tracedVsUntracedCpu))
+      console.log(
+        `  by CPU per request: untraced ${api.cpuMicrosPerRequest.toFixed(0)} µs, traced ${tracedResult.cpuMicrosPerRequest.toFixed(0)} µs (${summary.ratios.tracedVsUntracedCpu.toFixed(2)}), 10% sampled ${sampledResult.cpuMicrosPerRequest.toFixed(0)} µs (${summary.ratios.sampledVsUntracedCpu.toFixed(2)})`,
+      );
     console.log(
       `  (context: policy-api /public, no auth or DB = ${(pub.rps / nest.rps).toFixed(2)} x NestJS hello)`,
     );
