@@ -37,6 +37,7 @@ export function canonicalScimUrl(url: string): string {
 
 const READ_ONLY = ['GET', 'HEAD'];
 export const SCIM_ROUTES: readonly { path: RegExp; allow: readonly string[] }[] = [
+  { path: /^\.search$/, allow: ['POST'] },
   { path: /^(Users|Groups)$/, allow: ['GET', 'HEAD', 'POST'] },
   { path: /^(Users|Groups)\/[^/]+$/, allow: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'] },
   { path: /^(ServiceProviderConfig|Schemas|ResourceTypes)$/, allow: READ_ONLY },
@@ -47,12 +48,6 @@ export const SCIM_ROUTES: readonly { path: RegExp; allow: readonly string[] }[] 
 export function unmatchedScimRequest(method: string, url: string): ScimError {
   const path = url.split('?', 1)[0] ?? '';
   const rest = path.replace(SCIM_BASE, '').replace(/^\//, '');
-  if (rest === '.search')
-    return new ScimError(
-      404,
-      undefined,
-      'POST /.search on the base is not supported; use /Users/.search or /Groups/.search',
-    );
   const route = SCIM_ROUTES.find((r) => r.path.test(rest));
   if (!route || route.allow.includes(method))
     return new ScimError(404, undefined, 'There is no SCIM endpoint at this path');
