@@ -77,7 +77,7 @@ describe('contracts on the wire', () => {
 
   it('validates requests and replies on both sides', async () => {
     const sub = nc.subscribe(TokensAcquire.subject);
-    (async () => {
+    void (async () => {
       for await (const m of sub) {
         const parsed = parseRequest(TokensAcquire, m);
         if (!parsed.ok)
