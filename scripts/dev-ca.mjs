@@ -191,6 +191,28 @@ function pemBody(pem) {
   return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
 
+/**
+ * The file to give children as NODE_EXTRA_CA_CERTS: the dev CA, plus the file this environment
+ * already named there (e.g. a TLS-inspecting proxy's CA, which npm and registry fetches in the tests
+ * still need). Node reads a single file, so the two are written together beside the dev CA.
+ */
+export function extraCaCerts(caCertPath, env = process.env) {
+  const inheritedPath = env.NODE_EXTRA_CA_CERTS;
+  const bundle = path.join(path.dirname(caCertPath), 'ca-and-inherited.pem');
+  if (!inheritedPath) return caCertPath;
+  const inheritedFile = path.resolve(inheritedPath);
+  // Already ours (a nested with-dev-ca or test run).
+  if (inheritedFile === path.resolve(caCertPath) || inheritedFile === bundle) return inheritedFile;
+  let inherited;
+  try {
+    inherited = fs.readFileSync(inheritedFile, 'utf8');
+  } catch {
+    return caCertPath;
+  }
+  writeAtomic(bundle, `${fs.readFileSync(caCertPath, 'utf8').trimEnd()}\n${inherited}`, 0o644);
+  return bundle;
+}
+
 function writeAtomic(file, content, mode) {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   fs.writeFileSync(tmp, content, { mode });

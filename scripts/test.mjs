@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ensureTools, forTest } from './bootstrap/index.mjs';
-import { ensureDevCa } from './dev-ca.mjs';
+import { ensureDevCa, extraCaCerts } from './dev-ca.mjs';
 
 const TIERS = ['unit', 'integration', 'e2e'];
 const root = path.resolve(import.meta.dirname, '..');
@@ -42,7 +42,7 @@ const args = [
 ];
 const child = spawn('npx', ['--no-install', ...args], {
   cwd: root,
-  env: { ...process.env, NODE_EXTRA_CA_CERTS: caCertPath, FORCE_COLOR: '0' },
+  env: { ...process.env, NODE_EXTRA_CA_CERTS: extraCaCerts(caCertPath), FORCE_COLOR: '0' },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 

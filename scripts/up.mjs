@@ -42,7 +42,7 @@ if (!process.argv.includes('--no-build')) {
   }
 }
 
-const { ensureDevCa } = await import('./dev-ca.mjs');
+const { ensureDevCa, extraCaCerts } = await import('./dev-ca.mjs');
 const { formatLine } = await import('./up-logs.mjs');
 const { topology, identityProviderOf } = await import('./local-topology.mjs');
 // --provider b2c|external-id (or UP_IDENTITY_PROVIDER): which customer identity provider the portal uses.
@@ -69,7 +69,7 @@ let stopping = false;
 function run(name, cmd, args, env = {}) {
   const child = spawn(cmd, args, {
     cwd: root,
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: ca.caCertPath, ...env },
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: extraCaCerts(ca.caCertPath), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = `${name.padEnd(12)}| `;

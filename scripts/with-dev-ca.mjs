@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Usage: node scripts/with-dev-ca.mjs <cmd> [args...]
 // Ensures the dev CA exists, then runs <cmd> with NODE_EXTRA_CA_CERTS pointing
-// at it (Node reads that variable only at startup, hence a wrapper process).
+// at it (Node reads that variable only at startup, hence a wrapper process); a CA file the
+// environment already named there stays trusted (see extraCaCerts).
 // Exit code and signals are forwarded.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ensureDevCa } from './dev-ca.mjs';
+import { ensureDevCa, extraCaCerts } from './dev-ca.mjs';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const [cmd, ...args] = process.argv.slice(2);
@@ -29,7 +30,7 @@ function run(caCertPath) {
   ];
   const env = {
     ...process.env,
-    NODE_EXTRA_CA_CERTS: caCertPath,
+    NODE_EXTRA_CA_CERTS: extraCaCerts(caCertPath),
     PATH: [...binDirs, process.env.PATH ?? ''].join(path.delimiter),
   };
   const child = spawn(cmd, args, { stdio: 'inherit', env });
