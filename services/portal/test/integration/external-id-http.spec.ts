@@ -3,8 +3,6 @@
 // policy-api's two challenges (Microsoft's claims challenge, then RFC 9470).
 // Nothing is written without the step-up token; that token serves one write only.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
@@ -18,6 +16,7 @@ import {
 import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
 import { cookieJarClient } from '../support/portal-client';
 import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from '../support/portal-env';
+import { startRecordingApi } from '../support/recording-api';
 
 const ALICE = {
   email: 'alice@contoso.example',
@@ -26,83 +25,26 @@ const ALICE = {
 };
 const C1 = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
 
-interface ApiCall {
-  method: string;
-  path: string;
-  acrs: unknown;
-  oid: unknown;
-  body?: unknown;
-}
-
-const claimsOf = (token: string): Record<string, unknown> =>
-  token
-    ? (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}') as Record<
-        string,
-        unknown
-      >)
-    : {};
-
 /** A policy API stand-in that records each call and wants acrs c1 for writes. */
-async function startRecordingApi(): Promise<{
-  url: string;
-  calls: ApiCall[];
-  close(): Promise<void>;
-}> {
-  const calls: ApiCall[] = [];
-  let policy = { policyNumber: 'PN0000000002', version: 1, beneficiaries: [] as unknown[] };
-  const read = (req: IncomingMessage) =>
-    new Promise<string>((resolve) => {
-      let s = '';
-      req.on('data', (d: Buffer) => (s += d.toString()));
-      req.on('end', () => resolve(s));
-    });
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const claims = claimsOf((req.headers.authorization ?? '').replace(/^Bearer /, ''));
-    const raw = await read(req);
-    calls.push({
-      method: req.method ?? '',
-      path: req.url ?? '',
-      acrs: claims.acrs,
-      oid: claims.oid,
-      body: raw ? JSON.parse(raw) : undefined,
-    });
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method === 'GET' && req.url === '/policies/me')
-      return json(200, policy, { etag: `"v${policy.version}"` });
-    if (req.method === 'PUT' && req.url === '/policies/me/beneficiaries') {
-      if (!Array.isArray(claims.acrs) || !claims.acrs.includes('c1')) {
-        res.setHeader('www-authenticate', [
-          `Bearer realm="${EXTERNAL_ID.tenantId}", error="insufficient_claims", claims="${Buffer.from(C1).toString('base64')}"`,
-          'Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="c1", max_age=600',
-        ]);
-        res.writeHead(401);
-        return res.end();
-      }
-      policy = {
-        ...policy,
-        version: policy.version + 1,
-        beneficiaries: (JSON.parse(raw) as { beneficiaries: unknown[] }).beneficiaries,
-      };
-      return json(200, policy, { etag: `"v${policy.version}"` });
-    }
-    json(404, { error: 'not_found' });
-  };
-  const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
+const startApi = () =>
+  startRecordingApi({
+    policy: { policyNumber: 'PN0000000002' },
+    record: (claims) => ({ acrs: claims.acrs, oid: claims.oid }),
+    gate: (claims) =>
+      Array.isArray(claims.acrs) && claims.acrs.includes('c1')
+        ? undefined
+        : {
+            wwwAuthenticate: [
+              `Bearer realm="${EXTERNAL_ID.tenantId}", error="insufficient_claims", claims="${Buffer.from(C1).toString('base64')}"`,
+              'Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="c1", max_age=600',
+            ],
+          },
+  });
 
 let pg: TestPostgres;
 let nats: TestNatsServer;
 let azure: DevAzure;
-let api: Awaited<ReturnType<typeof startRecordingApi>>;
+let api: Awaited<ReturnType<typeof startApi>>;
 let portal: InProcessPortal;
 let dataDir: string;
 
@@ -112,7 +54,7 @@ beforeAll(async () => {
     startPostgres(),
     startNats(),
     startDevAzure({ dataDir, keyVault: false }),
-    startRecordingApi(),
+    startApi(),
   ]);
   portal = await startPortalInProcess({
     ...externalIdPortalEnv({ identityUrl: azure.identityUrl, policyApiUrl: api.url }),

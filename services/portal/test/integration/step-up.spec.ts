@@ -3,8 +3,6 @@
 // Checks that the MFA flow's token is used for that one write and is never
 // kept in the session's token cache.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
@@ -20,6 +18,7 @@ import { SessionStore } from '../../src/session/session-store';
 import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
 import { cookieJarClient } from '../support/portal-client';
 import { portalEnv } from '../support/portal-env';
+import { startRecordingApi, type JwtClaims } from '../support/recording-api';
 
 const ALICE = {
   email: 'alice@contoso.example',
@@ -27,87 +26,31 @@ const ALICE = {
   oid: '554df49b-d82c-483a-b1bc-7ec8856fd2e0',
 };
 
-interface ApiCall {
-  method: string;
-  path: string;
-  flow: string;
-  token: string;
-  ifMatch?: string;
-  body?: unknown;
-}
+const MFA_FLOW = 'b2c_1_signupsignin_mfa';
+/** The B2C user flow a token came from (`tfp`, or `acr` on older policies), lower-cased. */
+const flowOf = (claims: JwtClaims) => String(claims.tfp ?? claims.acr ?? '').toLowerCase();
 
 /** A policy API stand-in that records each call and wants the MFA flow for writes. */
-async function startRecordingApi(): Promise<{
-  url: string;
-  calls: ApiCall[];
-  close(): Promise<void>;
-}> {
-  const calls: ApiCall[] = [];
-  let policy = {
-    policyNumber: 'PN0000000001',
-    holderOid: ALICE.oid,
-    version: 1,
-    beneficiaries: [] as unknown[],
-  };
-  const read = (req: IncomingMessage) =>
-    new Promise<string>((resolve) => {
-      let s = '';
-      req.on('data', (d: Buffer) => (s += d.toString()));
-      req.on('end', () => resolve(s));
-    });
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-    const claims = token
-      ? (JSON.parse(
-          Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}',
-        ) as Record<string, unknown>)
-      : {};
-    const flow = String(claims.tfp ?? claims.acr ?? '').toLowerCase();
-    const raw = await read(req);
-    calls.push({
-      method: req.method ?? '',
-      path: req.url ?? '',
-      flow,
+const startApi = () =>
+  startRecordingApi({
+    policy: { policyNumber: 'PN0000000001', holderOid: ALICE.oid },
+    record: (claims, token, req) => ({
+      flow: flowOf(claims),
       token,
-      ifMatch: req.headers['if-match'] as string | undefined,
-      body: raw ? JSON.parse(raw) : undefined,
-    });
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method === 'GET' && req.url === '/policies/me')
-      return json(200, policy, { etag: `"v${policy.version}"` });
-    if (req.method === 'PUT' && req.url === '/policies/me/beneficiaries') {
-      if (flow !== 'b2c_1_signupsignin_mfa') {
-        res.writeHead(401, {
-          'www-authenticate':
-            'Bearer error="insufficient_user_authentication", error_description="step-up", acr_values="b2c_1_signupsignin_mfa", max_age=600',
-        });
-        return res.end();
-      }
-      policy = {
-        ...policy,
-        version: policy.version + 1,
-        beneficiaries: (JSON.parse(raw) as { beneficiaries: unknown[] }).beneficiaries,
-      };
-      return json(200, policy, { etag: `"v${policy.version}"` });
-    }
-    json(404, { error: 'not_found' });
-  };
-  const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
+      ifMatch: req.headers['if-match'],
+    }),
+    gate: (claims) =>
+      flowOf(claims) === MFA_FLOW
+        ? undefined
+        : {
+            wwwAuthenticate: `Bearer error="insufficient_user_authentication", error_description="step-up", acr_values="${MFA_FLOW}", max_age=600`,
+          },
+  });
 
 let pg: TestPostgres;
 let nats: TestNatsServer;
 let azure: DevAzure;
-let api: Awaited<ReturnType<typeof startRecordingApi>>;
+let api: Awaited<ReturnType<typeof startApi>>;
 let portal: InProcessPortal;
 let dataDir: string;
 
@@ -117,7 +60,7 @@ beforeAll(async () => {
     startPostgres(),
     startNats(),
     startDevAzure({ dataDir, keyVault: false }),
-    startRecordingApi(),
+    startApi(),
   ]);
   portal = await startPortalInProcess({
     ...portalEnv({ b2cHost: azure.identityUrl, policyApiUrl: api.url }),
