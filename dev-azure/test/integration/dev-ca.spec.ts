@@ -49,13 +49,25 @@ describe('dev CA', () => {
 
   it('with-dev-ca runs the command with NODE_EXTRA_CA_CERTS and forwards its exit code', async () => {
     const before = await ensureDevCa({ dir });
-    const env = { ...process.env, DEV_CA_DIR: dir };
-    const ok = await run(
+    const { NODE_EXTRA_CA_CERTS: _inherited, ...rest } = process.env;
+    const env = { ...rest, DEV_CA_DIR: dir };
+    const printCaFile = [
+      script,
       process.execPath,
-      [script, process.execPath, '-e', 'console.log(process.env.NODE_EXTRA_CA_CERTS)'],
-      { env },
-    );
+      '-e',
+      'console.log(process.env.NODE_EXTRA_CA_CERTS)',
+    ];
+    const ok = await run(process.execPath, printCaFile, { env });
     expect(ok.stdout.trim()).toBe(path.join(dir, 'ca.pem'));
+    // A CA file the environment already trusts (a proxy's, say) stays trusted beside the dev CA.
+    const other = path.join(dir, 'other-ca.pem');
+    fs.writeFileSync(other, '-----BEGIN CERTIFICATE-----\nb3RoZXI=\n-----END CERTIFICATE-----\n');
+    const both = await run(process.execPath, printCaFile, {
+      env: { ...env, NODE_EXTRA_CA_CERTS: other },
+    });
+    const bundle = fs.readFileSync(both.stdout.trim(), 'utf8');
+    expect(bundle).toContain(before.caPem.trim());
+    expect(bundle).toContain('b3RoZXI=');
     // scripts/dev-ca.mjs reused what this package wrote.
     expect(fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8')).toBe(before.caPem);
     expect(fs.readFileSync(path.join(dir, 'server.pem'), 'utf8')).toBe(before.certPem);
