@@ -39,6 +39,8 @@ export type NewEvent<C extends EventContract> = Omit<EventOf<C>, 'eventId' | 'oc
 };
 
 const COLUMNS = 'outbox (id, subject, payload, trace_context)';
+/** Rows per INSERT statement. */
+export const OUTBOX_CHUNK = 1000;
 
 export class OutboxWriter {
   /**
@@ -62,17 +64,21 @@ export class OutboxWriter {
     };
   }
 
-  /** Inserts rows on the caller's transaction (one statement whatever their number). */
+  /**
+   * Inserts rows on the caller's transaction: one statement per OUTBOX_CHUNK rows (four parameters
+   * each, well under PostgreSQL's 65,535 per statement), so any number of events fits.
+   */
   async write(tx: SqlExecutor, rows: OutboxRow | readonly OutboxRow[]): Promise<void> {
-    const list = Array.isArray(rows) ? (rows as readonly OutboxRow[]) : [rows as OutboxRow];
-    if (list.length === 0) return;
-    const params: unknown[] = [];
-    const values = list.map((r) => {
-      params.push(r.id, r.subject, r.payload, r.traceContext);
-      const n = params.length;
-      return `($${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::jsonb)`;
-    });
-    await tx.query(`INSERT INTO ${COLUMNS} VALUES ${values.join(', ')}`, params);
+    const list: readonly OutboxRow[] = Array.isArray(rows) ? rows : [rows as OutboxRow];
+    for (let i = 0; i < list.length; i += OUTBOX_CHUNK) {
+      const params: unknown[] = [];
+      const values = list.slice(i, i + OUTBOX_CHUNK).map((r) => {
+        params.push(r.id, r.subject, r.payload, r.traceContext);
+        const n = params.length;
+        return `($${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::jsonb)`;
+      });
+      await tx.query(`INSERT INTO ${COLUMNS} VALUES ${values.join(', ')}`, params);
+    }
   }
 
   /** `row` then `write`: validates and stages one event on the caller's transaction. */

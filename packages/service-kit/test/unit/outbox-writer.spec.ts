@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ScimUserCreated, setTraceContextSource } from '@idp/contracts';
-import { OutboxWriter, prismaSql, type SqlExecutor } from '../../src';
+import { OUTBOX_CHUNK, OutboxWriter, prismaSql, type SqlExecutor } from '../../src';
 
 // The writer's row building and SQL, without a database (the integration tier's outbox spec
 // runs the same statements against PostgreSQL and NATS).
@@ -75,6 +75,19 @@ describe('OutboxWriter (no database)', () => {
     expect(tx.calls[0]?.params).toEqual(
       rows.flatMap((r) => [r.id, r.subject, r.payload, r.traceContext]),
     );
+  });
+
+  it('splits a large batch into statements of OUTBOX_CHUNK rows (PostgreSQL allows 65,535 parameters)', async () => {
+    const tx = recorder();
+    const rows = Array.from({ length: 2 * OUTBOX_CHUNK + 1 }, () =>
+      writer.row(ScimUserCreated, event()),
+    );
+    await writer.write(tx, rows);
+    expect(tx.calls.map((c) => c.params.length)).toEqual([4 * OUTBOX_CHUNK, 4 * OUTBOX_CHUNK, 4]);
+    expect(tx.calls.flatMap((c) => c.params)).toEqual(
+      rows.flatMap((r) => [r.id, r.subject, r.payload, r.traceContext]),
+    );
+    expect(tx.calls[2]?.sql).toMatch(/VALUES \(\$1, \$2, \$3::jsonb, \$4::jsonb\)$/);
   });
 
   it('gives the CTE step of a one-statement write, parameters numbered from firstParam', () => {

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OutboxWriter, prismaSql, type OutboxRow } from '@idp/service-kit';
 import { PrismaService } from '../db/prisma.service';
-import { writeOutbox } from '../db/sql';
 
 /** A user purged by the retention job. */
 export interface PurgedUser {
@@ -85,7 +84,7 @@ export class CleanupRepository {
         userName: v.user_name,
         externalId: v.external_id,
       }));
-      await writeOutbox(this.outbox, prismaSql(tx), toEvents(users, [...byGroup.values()]));
+      await this.outbox.write(prismaSql(tx), toEvents(users, [...byGroup.values()]));
       return victims.length;
     });
   }

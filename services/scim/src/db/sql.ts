@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { OutboxRow, OutboxWriter, SqlExecutor } from '@idp/service-kit';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 
 /** A parameterised SQL fragment; `add` appends a parameter and returns its placeholder. */
@@ -66,16 +65,3 @@ export const isMissingReference = (e: unknown): boolean =>
 
 export const isUnstorableValue = (e: unknown): boolean =>
   typeof e === 'object' && e !== null && UNSTORABLE.has((e as { code?: string }).code ?? '');
-
-/** Rows per outbox INSERT: four parameters each, well under PostgreSQL's 65,535 per statement. */
-const OUTBOX_CHUNK = 1000;
-
-/** Writes outbox rows on the caller's transaction, in statements of at most OUTBOX_CHUNK rows. */
-export async function writeOutbox(
-  outbox: OutboxWriter,
-  tx: SqlExecutor,
-  events: readonly OutboxRow[],
-): Promise<void> {
-  for (let i = 0; i < events.length; i += OUTBOX_CHUNK)
-    await outbox.write(tx, events.slice(i, i + OUTBOX_CHUNK));
-}

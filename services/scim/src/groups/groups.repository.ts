@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPool, OutboxWriter, type OutboxRow } from '@idp/service-kit';
 import type { Pool, PoolClient } from 'pg';
-import { inTransaction, rows, SqlBuilder, writeOutbox } from '../db/sql';
+import { inTransaction, rows, SqlBuilder } from '../db/sql';
 import { groupFilterSql } from '../filter/filter-to-sql';
 import { groupOrderBy } from '../filter/sort-to-sql';
 import type { ScimGroup } from '../generated/prisma/client';
@@ -166,7 +166,7 @@ export class GroupsTx {
 
   /** Stages events on this transaction (one statement). */
   async writeEvents(events: readonly OutboxRow[]): Promise<void> {
-    await writeOutbox(this.outbox, this.c, events);
+    await this.outbox.write(this.c, events);
   }
 }
 

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OutboxWriter, prismaSql, type OutboxRow } from '@idp/service-kit';
 import { PrismaService } from '../db/prisma.service';
-import { writeOutbox } from '../db/sql';
 import type { ScimToken } from '../generated/prisma/client';
 
 /** A token claimed for an expiry warning. */
@@ -110,7 +109,7 @@ export class TokensRepository {
         name: r.name,
         expiresAt: r.expires_at,
       }));
-      await writeOutbox(this.outbox, prismaSql(tx), toEvents(claimed));
+      await this.outbox.write(prismaSql(tx), toEvents(claimed));
       return claimed;
     });
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPool, OutboxWriter, type OutboxRow } from '@idp/service-kit';
 import type { Pool } from 'pg';
-import { inTransaction, isUniqueViolation, rows, SqlBuilder, writeOutbox } from '../db/sql';
+import { inTransaction, isUniqueViolation, rows, SqlBuilder } from '../db/sql';
 import { userFilterSql } from '../filter/filter-to-sql';
 import { userOrderBy } from '../filter/sort-to-sql';
 import type { ScimUser } from '../generated/prisma/client';
@@ -193,7 +193,7 @@ export class UsersRepository {
       );
       const events = decide(cur, groups);
       await c.query('DELETE FROM scim_users WHERE id = $1', [id]);
-      await writeOutbox(this.outbox, c, events);
+      await this.outbox.write(c, events);
       return true;
     });
   }
