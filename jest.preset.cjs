@@ -66,11 +66,4 @@ function tiers(o = {}) {
   };
 }
 
-/** @type {import('jest').Config} The flat preset (every spec of src/ and test/), until a workspace uses `tiers`. */
-module.exports = {
-  ...project,
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
-  testTimeout: 30000,
-};
-module.exports.tiers = tiers;
-module.exports.project = project;
+module.exports = { tiers };
