@@ -130,6 +130,27 @@ describe('transactional outbox relay', () => {
     expect(got.slice(-3)).toEqual(['a', 'b', 'c']); // order kept
   });
 
+  it('relays several batches in staging order, each event once (publishes pipelined per batch)', async () => {
+    const before = await streamMessages();
+    const names = Array.from({ length: 250 }, (_, i) => `order-${i}`);
+    // Distinct created_at values: the relay orders by staging time.
+    for (const n of names) await stageEvent(pool, ScimUserCreated, userCreated(n));
+    expect(await relay.flush()).toBe(250); // batches of 100: three SELECT/UPDATE rounds
+    expect(await relay.pending()).toBe(0);
+    expect((await streamMessages()) - before).toBe(250);
+    const rows = await pool.query<{ attempts: number }>(
+      "SELECT attempts FROM outbox WHERE payload->>'userName' LIKE 'order-%'",
+    );
+    expect(rows.rows.every((r) => r.attempts === 1)).toBe(true);
+    const consumer = await jetstream(nc).consumers.get('SCIM');
+    const got: string[] = [];
+    for (let i = 0; i < before + 250; i++) {
+      const m = await consumer.next({ expires: 2000 });
+      if (m) got.push(decodeEvent(ScimUserCreated, m.data).userName);
+    }
+    expect(got.slice(-250)).toEqual(names);
+  });
+
   it('parks a row that can never be published and keeps relaying the rows behind it', async () => {
     const before = await streamMessages();
     await pool.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [
