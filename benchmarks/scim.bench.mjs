@@ -153,11 +153,13 @@ function cpuByRole() {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Fields after `(comm)`: ppid is the 2nd, utime and stime the 12th and 13th (clock ticks).
+      // Fields after `(comm)`: ppid is the 2nd, utime and stime the 12th and 13th, then the
+      // reaped children's (exited PostgreSQL backends count at the postmaster); clock ticks.
       procs.set(Number(d), {
         comm,
         ppid: Number(f[1]),
         cpu: (Number(f[11]) + Number(f[12])) / 100,
+        children: (Number(f[13]) + Number(f[14])) / 100,
       });
     } catch {
       // exited while listed
@@ -167,7 +169,8 @@ function cpuByRole() {
   const out = { scim: procs.get(main.proc.child.pid)?.cpu ?? 0, postgres: 0, nats: 0 };
   for (const [pid, p] of procs) {
     if (p.comm === 'nats-server' && own(pid)) out.nats += p.cpu;
-    if (p.comm === 'postgres' && (own(pid) || own(p.ppid))) out.postgres += p.cpu;
+    if (p.comm === 'postgres' && own(pid)) out.postgres += p.cpu + p.children;
+    if (p.comm === 'postgres' && own(p.ppid)) out.postgres += p.cpu;
   }
   const self = process.cpuUsage();
   out.client = (self.user + self.system) / 1e6;
