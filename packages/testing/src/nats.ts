@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { natsServerBinary } from './binaries';
 import { freePort, waitForPort } from './ports';
+import { endWithThisProcess } from './reaper';
 
 export interface NatsServerOptions {
   /** Extra nats-server configuration (e.g. an `authorization { users = [...] }` block). */
@@ -41,6 +42,7 @@ export async function startNats(opts: NatsServerOptions = {}): Promise<TestNatsS
   const start = async (): Promise<void> => {
     stderr = '';
     child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    endWithThisProcess(child);
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const exited = new Promise<never>((_, reject) =>
       child?.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${stderr}`))),

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { postgresBinDir } from './binaries';
 import { freePort, waitForPort } from './ports';
+import { endWithThisProcess } from './reaper';
 
 export interface TestPostgres {
   /** Connection string of the default `postgres` database. */
@@ -111,6 +112,7 @@ export async function startPostgres(o: PostgresOptions = {}): Promise<TestPostgr
       ...asServerUser(),
     },
   );
+  endWithThisProcess(child, 'SIGQUIT');
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<never>((_, reject) =>
