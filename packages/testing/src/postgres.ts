@@ -112,7 +112,7 @@ export async function startPostgres(o: PostgresOptions = {}): Promise<TestPostgr
       ...asServerUser(),
     },
   );
-  endWithThisProcess(child, 'SIGQUIT');
+  endWithThisProcess(child, persistent ? 'SIGINT' : 'SIGQUIT');
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<never>((_, reject) =>

@@ -6,7 +6,7 @@ let hooked = false;
 /**
  * A server a test or benchmark starts ends with the process that started it, also when that
  * process throws or exits before it stopped the server (else nats-server and postgres outlive
- * it). `signal` is the fastest clean stop the server knows (postgres: SIGQUIT).
+ * it). `signal` is how the server wants to be stopped fast (postgres: SIGQUIT, SIGINT when its data is kept).
  */
 export function endWithThisProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
   live.set(child, signal);
