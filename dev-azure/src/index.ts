@@ -2,6 +2,7 @@
 // images): identity (B2C user flows, Entra ID tenants, workload-identity
 // cluster issuer) and Key Vault, speaking Azure's wire protocols so the real
 // Azure SDKs work against them with only endpoint settings changed.
+import { ensureDevCa } from '@idp/dev-ca';
 import { X509Certificate } from 'node:crypto';
 import { resolveConfig } from './config/load';
 import { findTenant, resolvePrincipalIds } from './config/references';
@@ -9,7 +10,6 @@ import type { DevAzureConfig, DevAzureConfigInput } from './config/schema';
 import { startIdentityServer, type IdentityServer } from './identity/server';
 import type { IdentityTestApi } from './identity/test-api';
 import { startKeyVault, type KeyVaultHandle } from './keyvault';
-import { ensureDevCa } from './tls/dev-ca';
 import { httpsOrigin } from './util/https-origin';
 
 export {
@@ -34,7 +34,7 @@ export type {
 } from './identity/test-api';
 export type { EntraTokenResponse } from './identity/external/tokens';
 export type { B2CTokenResponse } from './identity/tokens/user-token';
-export { ensureDevCa, type DevCaFiles } from './tls/dev-ca';
+export { ensureDevCa, type DevCaFiles } from '@idp/dev-ca';
 export { TOKEN_EXCHANGE_AUDIENCE } from './identity/cluster/cluster-issuers';
 
 export interface DevAzureOptions {

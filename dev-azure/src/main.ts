@@ -5,7 +5,7 @@
 //   DEV_AZURE_PUBLIC_URL      origin in identity URLs/issuers when an ingress or proxy fronts the
 //                             identity stand-in (e.g. https://login.identity.localtest.me)
 //   DEV_AZURE_TLS_CERT_FILE / DEV_AZURE_TLS_KEY_FILE / DEV_AZURE_CA_FILE
-//                             use this certificate instead of the dev CA's (src/tls/dev-ca.ts)
+//                             use this certificate instead of the dev CA's (@idp/dev-ca)
 //   DEV_AZURE_IDENTITY_PORT   default 9443
 //   DEV_AZURE_KEYVAULT_PORT   default 9444
 //   DEV_AZURE_DATA_DIR        default <repo>/.dev/dev-azure

@@ -74,7 +74,8 @@ describe.each(workspaces)('%s/Dockerfile', (ws) => {
           (m) => `scripts/${m[1]}`,
         ),
       );
-    // dev-azure is self-contained (its own dev CA code): its image needs no repo script.
+    // dev-azure's dev CA code is the workspace package @idp/dev-ca (its dist/, copied like any
+    // production workspace's), not scripts/dev-ca.mjs: its image needs no repo script.
     if (ws === 'dev-azure') expect(runtime).toEqual([]);
     for (const s of [...build, ...runtime]) expect(text()).toContain(`COPY ${s} scripts/`);
     for (const s of runtime) expect(text()).toContain(`COPY --from=build /app/${s} scripts/`);

@@ -2,6 +2,7 @@
 // Entra-like issuer (OIDC metadata, JWKS, client_credentials token endpoint)
 // that @azure/identity's ClientSecretCredential can use, and the vault itself.
 import { ClientSecretCredential } from '@azure/identity';
+import { ensureDevCa } from '@idp/dev-ca';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { createServer, type Server } from 'node:https';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +16,6 @@ import {
   type KeyVaultOptions,
   type RoleAssignment,
 } from '../../src/keyvault';
-import { ensureDevCa } from '../../src/tls/dev-ca';
 
 export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 

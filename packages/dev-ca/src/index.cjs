@@ -1,52 +1,32 @@
 // The local development certificate authority, generated once and reused: a CA and a server
-// certificate it signs for localhost (plus any extra names callers ask for), so the stand-ins
+// certificate it signs for localhost (plus any extra names callers ask for), so the dev stand-ins
 // speak HTTPS and Node clients trust them through NODE_EXTRA_CA_CERTS.
 //
-// On-disk contract, shared with scripts/dev-ca.mjs (which `npm run up`, scripts/with-dev-ca.mjs,
-// the kind setup and the benchmarks use) so either side reuses what the other wrote:
+// The one implementation: scripts/dev-ca.mjs re-exports it for `npm run up`, with-dev-ca, the
+// test runner, the kind setup and the benchmarks (which run before any build, hence plain
+// CommonJS that ESM can import, no TypeScript), and @idp/dev-azure requires it as @idp/dev-ca.
+// On disk:
 //   <dir>/ca.pem, ca.key.pem          CA certificate (PEM, 0644) and PKCS#8 key (0600)
 //   <dir>/server.pem, server.key.pem  server certificate (PEM, 0644) and PKCS#8 key (0600)
 //   <dir>/.lock                       a directory held while generating (stale after 30 s)
-// <dir> is `dir`, else $DEV_CA_DIR, else <repo>/.dev/ca. RSA 2048 / SHA-256 throughout; the
-// server certificate is reissued (same CA) when it lacks a requested name or expires within 30
-// days, keeping the names an earlier caller asked for.
-import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect polyfill loaded first
-import * as x509 from '@peculiar/x509';
-import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+//   <dir>/ca-and-inherited.pem        written by extraCaCerts() only
+// <dir> is `dir`, else $DEV_CA_DIR, else <repo>/.dev/ca (git-ignored). RSA 2048 / SHA-256
+// throughout; the CA lives 10 years and the server certificate 1; either is reissued when it
+// expires within 30 days, the server certificate also when it lacks a requested name (same CA,
+// keeping the names an earlier caller asked for).
+'use strict';
 
-export interface DevCaFiles {
-  caCertPath: string;
-  certPath: string;
-  keyPath: string;
-  caPem: string;
-  certPem: string;
-  keyPem: string;
-}
+require('reflect-metadata'); // @peculiar/x509 (tsyringe) needs the Reflect polyfill loaded first
+const x509 = require('@peculiar/x509');
+const { Buffer } = require('node:buffer');
+const { webcrypto, X509Certificate: NodeX509 } = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
 
-export interface DevCaOptions {
-  /** Default: $DEV_CA_DIR, else <repo>/.dev/ca. */
-  dir?: string;
-  /** Names the server certificate must cover besides localhost, 127.0.0.1 and ::1. */
-  hosts?: string[];
-}
-
-interface Paths {
-  caCertPath: string;
-  caKeyPath: string;
-  certPath: string;
-  keyPath: string;
-}
-
-type X509Crypto = NonNullable<Parameters<typeof x509.X509CertificateGenerator.create>[1]>;
-// Passed explicitly so the process-wide @peculiar/x509 provider stays untouched.
-const subtleCrypto = webcrypto as unknown as X509Crypto;
-
-/** <repo>/.dev/ca; src/tls and dist/tls sit at the same depth below the repository. */
-export const defaultCaDir = path.resolve(__dirname, '..', '..', '..', '.dev', 'ca');
+/** <repo>/.dev/ca; src/ and dist/ sit at the same depth below the repository. */
+const defaultCaDir = path.resolve(__dirname, '..', '..', '..', '.dev', 'ca');
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const RENEW_BEFORE_MS = 30 * DAY_MS;
@@ -61,13 +41,26 @@ const ALG = {
   publicExponent: new Uint8Array([1, 0, 1]),
   modulusLength: 2048,
 };
+// Passed explicitly so the process-wide @peculiar/x509 provider stays untouched.
+const subtleCrypto = webcrypto;
 
-/** Ensures the dev CA and a server certificate covering `hosts` exist, and returns them. */
-export async function ensureDevCa(options: DevCaOptions = {}): Promise<DevCaFiles> {
+/**
+ * @typedef {{ caCertPath: string, caKeyPath: string, certPath: string, keyPath: string }} Paths
+ * @typedef {import('./index').DevCaFiles} DevCaFiles
+ * @typedef {import('./index').DevCaOptions} DevCaOptions
+ */
+
+/**
+ * Ensures the dev CA and a server certificate covering `hosts` exist, and returns them.
+ * @param {DevCaOptions} [options]
+ * @returns {Promise<DevCaFiles>}
+ */
+async function ensureDevCa(options = {}) {
   const dir = path.resolve(options.dir ?? process.env.DEV_CA_DIR ?? defaultCaDir);
   const hosts = unique([...DEFAULT_HOSTS, ...(options.hosts ?? [])]);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files: Paths = {
+  /** @type {Paths} */
+  const files = {
     caCertPath: path.join(dir, 'ca.pem'),
     caKeyPath: path.join(dir, 'ca.key.pem'),
     certPath: path.join(dir, 'server.pem'),
@@ -99,16 +92,56 @@ export async function ensureDevCa(options: DevCaOptions = {}): Promise<DevCaFile
   });
 }
 
-function unique(values: string[]): string[] {
-  return [...new Set(values.map((v) => normalizeHost(v.trim())).filter(Boolean))];
+/**
+ * The file to give children as NODE_EXTRA_CA_CERTS: the dev CA, plus the file this environment
+ * already named there (e.g. a TLS-inspecting proxy's CA, which npm and registry fetches in the tests
+ * still need). Node reads a single file, so the two are written together beside the dev CA.
+ * @param {string} caCertPath
+ * @param {NodeJS.ProcessEnv} [env]
+ * @returns {string}
+ */
+function extraCaCerts(caCertPath, env = process.env) {
+  const inheritedPath = env.NODE_EXTRA_CA_CERTS;
+  const bundle = path.join(path.dirname(caCertPath), 'ca-and-inherited.pem');
+  if (!inheritedPath) return caCertPath;
+  const inheritedFile = path.resolve(inheritedPath);
+  // Already ours (a nested with-dev-ca or test run).
+  if (inheritedFile === path.resolve(caCertPath) || inheritedFile === bundle) return inheritedFile;
+  let inherited;
+  try {
+    inherited = fs.readFileSync(inheritedFile, 'utf8');
+  } catch {
+    return caCertPath;
+  }
+  writeAtomic(bundle, `${fs.readFileSync(caCertPath, 'utf8').trimEnd()}\n${inherited}`, 0o644);
+  return bundle;
 }
 
-function normalizeHost(h: string): string {
+/**
+ * @param {string[]} values
+ * @returns {string[]}
+ */
+function unique(values) {
+  return [...new Set(values.map((v) => normalizeHost(String(v).trim())).filter(Boolean))];
+}
+
+/**
+ * @param {string} h
+ * @returns {string}
+ */
+function normalizeHost(h) {
   return net.isIP(h) === 6 ? new URL(`http://[${h}]`).hostname.slice(1, -1) : h.toLowerCase();
 }
 
-/** True when the PEM at `file` parses, is not about to expire, covers `hosts` and (optionally) chains to the CA. */
-function usableCert(file: string, hosts: string[], isCa: boolean, caFile?: string): boolean {
+/**
+ * True when the PEM at `file` parses, is not about to expire, covers `hosts` and (optionally) chains to the CA.
+ * @param {string} file
+ * @param {string[]} hosts
+ * @param {boolean} isCa
+ * @param {string} [caFile]
+ * @returns {boolean}
+ */
+function usableCert(file, hosts, isCa, caFile) {
   if (!fs.existsSync(file)) return false;
   try {
     const cert = new NodeX509(fs.readFileSync(file));
@@ -123,7 +156,11 @@ function usableCert(file: string, hosts: string[], isCa: boolean, caFile?: strin
   }
 }
 
-function existingHosts(file: string): string[] {
+/**
+ * @param {string} file
+ * @returns {string[]}
+ */
+function existingHosts(file) {
   try {
     const san = new NodeX509(fs.readFileSync(file)).subjectAltName ?? '';
     return san
@@ -135,7 +172,11 @@ function existingHosts(file: string): string[] {
   }
 }
 
-async function createCa(files: Paths): Promise<void> {
+/**
+ * @param {Paths} files
+ * @returns {Promise<void>}
+ */
+async function createCa(files) {
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
@@ -161,7 +202,12 @@ async function createCa(files: Paths): Promise<void> {
   writeAtomic(files.caCertPath, cert.toString('pem') + '\n', 0o644);
 }
 
-async function createServerCert(files: Paths, hosts: string[]): Promise<void> {
+/**
+ * @param {Paths} files
+ * @param {string[]} hosts
+ * @returns {Promise<void>}
+ */
+async function createServerCert(files, hosts) {
   const caCert = new x509.X509Certificate(fs.readFileSync(files.caCertPath, 'utf8'));
   const caKey = await webcrypto.subtle.importKey(
     'pkcs8',
@@ -193,7 +239,7 @@ async function createServerCert(files: Paths, hosts: string[]): Promise<void> {
           x509.ExtendedKeyUsage.clientAuth,
         ]),
         new x509.SubjectAlternativeNameExtension(
-          hosts.map((h) => ({ type: net.isIP(h) ? ('ip' as const) : ('dns' as const), value: h })),
+          hosts.map((h) => ({ type: net.isIP(h) ? 'ip' : 'dns', value: h })),
         ),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, subtleCrypto),
         await x509.AuthorityKeyIdentifierExtension.create(caCert, false, subtleCrypto),
@@ -206,36 +252,58 @@ async function createServerCert(files: Paths, hosts: string[]): Promise<void> {
   writeAtomic(files.certPath, cert.toString('pem') + '\n', 0o644);
 }
 
-function randomSerial(): string {
+/** @returns {string} */
+function randomSerial() {
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
   bytes[0] = (bytes[0] ?? 0) & 0x7f; // a positive integer
   return Buffer.from(bytes).toString('hex');
 }
 
-async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
+/**
+ * @param {webcrypto.CryptoKey} key
+ * @returns {Promise<string>}
+ */
+async function privateKeyPem(key) {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
 
-function pemBody(pem: string): Buffer {
+/**
+ * @param {string} pem
+ * @returns {Buffer}
+ */
+function pemBody(pem) {
   return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
 
-function writeAtomic(file: string, content: string, mode: number): void {
+/**
+ * @param {string} file
+ * @param {string} content
+ * @param {number} mode
+ */
+function writeAtomic(file, content, mode) {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   fs.writeFileSync(tmp, content, { mode });
   fs.renameSync(tmp, file);
 }
 
-async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` holding `lockDir` (mkdir is atomic): waits for another holder up to 60 s, and takes
+ * over a lock older than 30 s (a crashed holder's).
+ * @template T
+ * @param {string} lockDir
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+async function withLock(lockDir, fn) {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
       fs.mkdirSync(lockDir);
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EEXIST') throw err;
       // A crashed holder leaves the lock behind; generation takes seconds at most.
       try {
         if (Date.now() - fs.statSync(lockDir).mtimeMs > LOCK_STALE_MS)
@@ -253,3 +321,5 @@ async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
     fs.rmSync(lockDir, { recursive: true, force: true });
   }
 }
+
+module.exports = { ensureDevCa, extraCaCerts };
