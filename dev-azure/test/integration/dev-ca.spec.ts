@@ -16,6 +16,8 @@ const scripts = path.resolve(__dirname, '..', '..', '..', 'scripts');
 const withDevCa = path.join(scripts, 'with-dev-ca.mjs');
 const devCaScript = path.join(scripts, 'dev-ca.mjs');
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** What a CA directory holds once ensureDevCa() returns: no lock, no temporary files. */
+const CA_FILES = ['ca.key.pem', 'ca.pem', 'server.key.pem', 'server.pem'];
 const dirs: string[] = [];
 
 function freshDir(): string {
@@ -145,13 +147,7 @@ describe('dev CA', () => {
 
     const again = await ensureDevCa({ dir });
     expect(again).toEqual(first);
-    // Nothing left behind: no lock, no temporary files.
-    expect(fs.readdirSync(dir).sort()).toEqual([
-      'ca.key.pem',
-      'ca.pem',
-      'server.key.pem',
-      'server.pem',
-    ]);
+    expect(fs.readdirSync(dir).sort()).toEqual(CA_FILES);
   });
 
   it('reissues the server certificate (same CA) when a host is missing, keeping the names asked for before', async () => {
@@ -209,12 +205,7 @@ describe('dev CA', () => {
     expect(new X509Certificate(onDisk).checkIssued(new X509Certificate(calls[0]!.caPem))).toBe(
       true,
     );
-    expect(fs.readdirSync(dir).sort()).toEqual([
-      'ca.key.pem',
-      'ca.pem',
-      'server.key.pem',
-      'server.pem',
-    ]);
+    expect(fs.readdirSync(dir).sort()).toEqual(CA_FILES);
   });
 
   it('waits for a lock another process holds, and takes over one left behind (older than 30 s)', async () => {
