@@ -10,7 +10,8 @@
 // /proc, Linux) is printed too: on a shared machine it is steadier than throughput.
 // Usage: npx turbo run build --filter=@idp/policy-api && node benchmarks/policy-api.bench.mjs [--json]
 //   BENCH_DURATION (s per target, default 10), BENCH_ROUNDS (interleaved slices, default 5),
-//   BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS (default 50)
+//   BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS (default 50), BENCH_PROFILE_DIR (each
+//   policy-api writes a V8 CPU profile there on exit: <dir>/{untraced,traced,sampled}/*.cpuprofile)
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -171,8 +172,14 @@ async function main() {
     OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
     OTEL_TRACES_SAMPLER_ARG: '0.1',
   };
-  const startPolicyApi = async (route = '/policies/me', extraEnv = {}) => {
+  const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+  const startPolicyApi = async (label, extraEnv = {}) => {
     const port = await freePort();
+    const profile = PROFILE_DIR
+      ? {
+          NODE_OPTIONS: `--cpu-prof --cpu-prof-interval=250 --cpu-prof-dir=${path.join(PROFILE_DIR, label)}`,
+        }
+      : {};
     const flows = ['b2c_1_signupsignin', 'b2c_1_signupsignin_mfa'];
     const p = startNode(entry, {
       NODE_ENV: 'development',
@@ -187,6 +194,7 @@ async function main() {
         .join(','),
       API_AUDIENCE: API_CLIENT_ID,
       AUTH_ALLOW_INSECURE_HTTP: 'true',
+      ...profile,
       ...extraEnv,
     });
     const base = `http://127.0.0.1:${port}`;
@@ -198,7 +206,7 @@ async function main() {
         throw new Error(`GET /policies/me answered ${r.status}: ${await r.text()}`);
     }
     return {
-      url: `${base}${route}`,
+      url: `${base}/policies/me`,
       pid: p.child.pid,
       stop: () => p.stop('SIGTERM'),
       authenticated: true,
@@ -230,9 +238,9 @@ async function main() {
     const [bare, nest, api, traced, sampled] = [
       await startBaseline('node'),
       await startBaseline('nest'),
-      await startPolicyApi(),
-      await startPolicyApi('/policies/me', tracingEnv),
-      await startPolicyApi('/policies/me', sampledEnv),
+      await startPolicyApi('untraced'),
+      await startPolicyApi('traced', tracingEnv),
+      await startPolicyApi('sampled', sampledEnv),
     ];
     const targets = [
       { name: 'node:http hello', url: bare.url },
