@@ -9,6 +9,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { redactUrl } from './redaction';
 import { UNTRACED_PATHS } from './settings';
@@ -34,6 +35,30 @@ let cachedTracer: Tracer | undefined;
 /** Looked up once, at the first request (the SDK's provider is registered by then). */
 const tracer = (): Tracer => (cachedTracer ??= trace.getTracer('@idp/service-kit/http'));
 
+// Spans of requests not answered yet, per connection. A request is aborted when its connection
+// closes before the answer: one 'close' listener per connection ends those spans. (Fastify's
+// onRequestAbort hook adds a listener to every request instead: that measured ~15 µs of CPU per
+// request on policy-api's GET /policies/me.)
+const IN_FLIGHT = Symbol('idpServerSpans');
+type TrackedSocket = Socket & { [IN_FLIGHT]?: Set<Span> };
+
+function track(socket: TrackedSocket | null, span: Span): void {
+  if (typeof socket?.once !== 'function') return; // an injected request's stand-in socket
+  let spans = socket[IN_FLIGHT];
+  if (!spans) {
+    const open = (spans = socket[IN_FLIGHT] = new Set());
+    socket.once('close', () => {
+      for (const s of open) {
+        if (!s.isRecording()) continue; // ended meanwhile
+        s.setAttribute('error.type', 'aborted');
+        s.end();
+      }
+      open.clear();
+    });
+  }
+  spans.add(span);
+}
+
 /** Adds the span hooks to `fastify` when tracing runs (call before any route is registered). */
 export function traceServerRequests(fastify: FastifyInstance): void {
   if (!enabled) return;
@@ -56,6 +81,7 @@ export function traceServerRequests(fastify: FastifyInstance): void {
       span.setAttribute('url.scheme', req.protocol);
       span.setAttribute('url.path', path);
       if (q >= 0) span.setAttribute('url.query', redactUrl(req.url.slice(q + 1), true));
+      track(req.raw.socket, span);
     }
     (req as Traced)[SPAN] = span;
     const ctx = trace.setSpan(parent, span);
@@ -63,17 +89,10 @@ export function traceServerRequests(fastify: FastifyInstance): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') context.bind(ctx, req.raw);
     context.with(ctx, done);
   });
-  fastify.addHook('onRequestAbort', (req, done) => {
-    const span = (req as Traced)[SPAN];
-    if (span?.isRecording()) {
-      span.setAttribute('error.type', 'aborted');
-      span.end();
-    }
-    done();
-  });
   fastify.addHook('onResponse', (req, reply, done) => {
     const span = (req as Traced)[SPAN];
     if (span?.isRecording()) {
+      (req.raw.socket as TrackedSocket | null)?.[IN_FLIGHT]?.delete(span);
       const status = reply.statusCode;
       span.setAttribute('http.response.status_code', status);
       if (status >= 500) {
