@@ -1,0 +1,139 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Controller, Get, Module, Param } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace';
+import { createApp } from '../../src/bootstrap';
+import { RedactingSpanProcessor } from '../../src/telemetry/redaction';
+import { enableServerSpans } from '../../src/telemetry/server-spans';
+
+// The HTTP SERVER spans of telemetry/server-spans.ts on a real socket: route-template name, the
+// caller's W3C context, attributes, the handler running inside the span, and aborted requests.
+
+let release: () => void = () => undefined;
+let slowStarted = false;
+
+@Controller()
+class ItemsController {
+  @Get('items/:id')
+  item(@Param('id') id: string): { id: string; traceId?: string } {
+    const child = trace.getTracer('test').startSpan('child');
+    child.end();
+    return { id, traceId: trace.getSpan(context.active())?.spanContext().traceId };
+  }
+
+  @Get('slow')
+  async slow(): Promise<{ ok: true }> {
+    slowStarted = true;
+    await new Promise<void>((r) => (release = r));
+    return { ok: true };
+  }
+}
+
+@Module({ controllers: [ItemsController] })
+class ItemsModule {}
+
+describe('HTTP server spans', () => {
+  const exporter = new InMemorySpanExporter();
+  let app: NestFastifyApplication;
+  let base: string;
+  let port: number;
+
+  beforeAll(async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    trace.setGlobalTracerProvider(
+      new TracerProvider({
+        spanProcessors: [new RedactingSpanProcessor(), new SimpleSpanProcessor({ exporter })],
+      }),
+    );
+    enableServerSpans();
+    app = await createApp(ItemsModule, { service: 'spans-test', logLevel: 'silent' });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.getHttpServer().address() as AddressInfo).port;
+    base = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  });
+  beforeEach(() => exporter.reset());
+
+  const servers = (): ReadableSpan[] =>
+    exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER);
+  const until = async <T>(f: () => T | undefined): Promise<T> => {
+    for (let i = 0; i < 200; i++) {
+      const v = f();
+      if (v !== undefined) return v;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('timed out');
+  };
+
+  it('names the span by route template, continues the caller and runs the handler inside it', async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const r = await fetch(`${base}/items/42?token=secret-value&x=1`, {
+      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+    });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { traceId?: string }).traceId).toBe(traceId);
+    const server = await until(() => servers()[0]);
+    expect(server.name).toBe('GET /items/:id');
+    expect(server.spanContext().traceId).toBe(traceId);
+    expect(server.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(server.attributes).toEqual({
+      'http.request.method': 'GET',
+      'http.route': '/items/:id',
+      'url.scheme': 'http',
+      'url.path': '/items/42',
+      'url.query': 'token=REDACTED&x=REDACTED',
+      'http.response.status_code': 200,
+    });
+    const child = exporter.getFinishedSpans().find((s) => s.name === 'child');
+    expect(child?.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+  });
+
+  it('ends the span of a request whose client went away before the answer (error.type aborted)', async () => {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => (slowStarted ? true : undefined));
+    socket.destroy();
+    const server = await until(() => servers()[0]);
+    expect(server.name).toBe('GET /slow');
+    expect(server.attributes['error.type']).toBe('aborted');
+    expect(server.attributes['http.response.status_code']).toBeUndefined();
+    release();
+    // Answering afterwards neither ends it twice nor adds a second span.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(servers()).toHaveLength(1);
+  });
+
+  it('traces several requests on one keep-alive connection, one span each', async () => {
+    for (const id of ['1', '2', '3']) expect((await fetch(`${base}/items/${id}`)).status).toBe(200);
+    const spans = await until(() => (servers().length === 3 ? servers() : undefined));
+    expect(spans.map((s) => s.attributes['url.path'])).toEqual([
+      '/items/1',
+      '/items/2',
+      '/items/3',
+    ]);
+    expect(spans.every((s) => s.attributes['error.type'] === undefined)).toBe(true);
+  });
+
+  it('does not trace probes', async () => {
+    await fetch(`${base}/healthz`);
+    await fetch(`${base}/items/9`);
+    await until(() => servers()[0]);
+    expect(servers().map((s) => s.name)).toEqual(['GET /items/:id']);
+  });
+});
