@@ -6,6 +6,7 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
+  type Context,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
@@ -59,6 +60,17 @@ function track(socket: TrackedSocket | null, span: Span): void {
   spans.add(span);
 }
 
+// The headers the configured propagators read (W3C: traceparent, tracestate, baggage), looked
+// up at the first request. A request carrying none of them has nothing to extract: the root
+// context, without the propagators' work (~4 µs of CPU per request measured on policy-api).
+let fields: readonly string[] | undefined;
+function callerContext(headers: Record<string, unknown>): Context {
+  fields ??= propagation.fields();
+  for (const f of fields)
+    if (headers[f] !== undefined) return propagation.extract(ROOT_CONTEXT, headers);
+  return ROOT_CONTEXT;
+}
+
 /** Adds the span hooks to `fastify` when tracing runs (call before any route is registered). */
 export function traceServerRequests(fastify: FastifyInstance): void {
   if (!enabled) return;
@@ -71,7 +83,7 @@ export function traceServerRequests(fastify: FastifyInstance): void {
     // What a sampler may look at goes in at the start; the rest only when the span records.
     const attributes: Attributes = { 'http.request.method': req.method };
     if (route) attributes['http.route'] = route;
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const parent = callerContext(req.headers);
     const span = tracer().startSpan(
       route ? `${req.method} ${route}` : req.method,
       { kind: SpanKind.SERVER, attributes },

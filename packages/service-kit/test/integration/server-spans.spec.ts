@@ -128,6 +128,9 @@ describe('HTTP server spans', () => {
       '/items/3',
     ]);
     expect(spans.every((s) => s.attributes['error.type'] === undefined)).toBe(true);
+    // No trace context sent: each request starts its own trace.
+    expect(spans.every((s) => s.parentSpanContext === undefined)).toBe(true);
+    expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(3);
   });
 
   it('does not trace probes', async () => {
