@@ -2,6 +2,7 @@
 import { diag } from '@opentelemetry/api';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -14,7 +15,6 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { PrismaInstrumentation } from '@prisma/instrumentation';
-import { otlpProtobufTraceExporter } from './otlp-protobuf';
 import { injectTraceContext } from './propagation';
 import { RedactingSpanProcessor, SENSITIVE_QUERY_PARAMS } from './redaction';
 import { enableServerSpans } from './server-spans';
@@ -35,7 +35,7 @@ function otlpExporter(): SpanExporter {
   if (protocol === 'http/json') return new JsonExporter();
   if (protocol !== 'http/protobuf')
     diag.warn(`Unsupported OTLP traces protocol "${protocol}", using http/protobuf`);
-  return otlpProtobufTraceExporter();
+  return new ProtobufExporter();
 }
 
 /**
