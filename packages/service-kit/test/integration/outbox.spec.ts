@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import {
   decodeEvent,
   ensureStreams,
+  PolicyBeneficiariesChanged,
   ScimUserCreated,
   setTraceContextSource,
   traceContextOf,
@@ -149,6 +150,44 @@ describe('transactional outbox relay', () => {
       if (m) got.push(decodeEvent(ScimUserCreated, m.data).userName);
     }
     expect(got.slice(-250)).toEqual(names);
+  });
+
+  it('marks the acknowledged rows of a batch and keeps a refused one for the next tick', async () => {
+    // A row whose stream does not exist yet is refused (no responders); the rows around it are not.
+    const both = new OutboxRelay({
+      pool,
+      js: () => jetstream(nc),
+      contracts: [ScimUserCreated, PolicyBeneficiariesChanged],
+    });
+    const before = await streamMessages();
+    await stageEvent(pool, ScimUserCreated, userCreated('around-1'));
+    const policyEvent = {
+      eventId: randomUUID(),
+      policyNumber: 'P-1',
+      holderOid: 'oid-1',
+      policyVersion: 2,
+      occurredAt: new Date().toISOString(),
+      requestId: 'r-1',
+      userFlow: 'B2C_1_signupsignin',
+      authTime: 1,
+      before: [],
+      after: [],
+    };
+    await writer.stage(pool, PolicyBeneficiariesChanged, policyEvent);
+    await stageEvent(pool, ScimUserCreated, userCreated('around-2'));
+
+    expect(await both.flush()).toBe(2);
+    expect((await streamMessages()) - before).toBe(2);
+    const { rows } = await pool.query<{ attempts: number; last_error: string | null }>(
+      'SELECT attempts, last_error FROM outbox WHERE published_at IS NULL',
+    );
+    expect(rows).toEqual([{ attempts: 1, last_error: expect.stringMatching(/\S/) }]);
+    expect(await both.parked()).toBe(0); // refused for now, not unpublishable
+
+    await ensureStreams(await jetstreamManager(nc), ['POLICY']);
+    expect(await both.flush()).toBe(1);
+    expect(await both.pending()).toBe(0);
+    await both.stop();
   });
 
   it('parks a row that can never be published and keeps relaying the rows behind it', async () => {
