@@ -16,9 +16,9 @@ import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
+import { procStat } from './proc-cpu.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const serve = process.argv.indexOf('--serve');
@@ -77,14 +77,8 @@ async function serveBaseline(kind, port) {
 
 /** User + system CPU seconds of a process so far (Linux /proc; NaN elsewhere or without a pid). */
 function cpuSeconds(pid) {
-  if (!pid) return NaN;
-  try {
-    // Fields after the `(comm)`: utime and stime are the 12th and 13th, in clock ticks (100 Hz).
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
+  const s = pid ? procStat(pid) : undefined;
+  return s ? s.cpu : NaN;
 }
 
 // --- the benchmark -------------------------------------------------------------------------

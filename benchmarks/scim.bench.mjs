@@ -20,7 +20,6 @@
 //   variable: BENCH_USERS, BENCH_GROUPS, BENCH_MEMBERS, BENCH_MEMBER_BATCH, BENCH_CONCURRENCY, BENCH_CHANGE,
 //   BENCH_SCALE_USERS, BENCH_SCALE_SMALL, BENCH_PROBES. The full run takes about 3 minutes.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +27,7 @@ import { promisify } from 'node:util';
 import { freePort, startNats, startNode, startPostgres, waitForHttp } from '@idp/testing';
 import pg from 'pg';
 import { request } from 'undici';
+import { allProcStats } from './proc-cpu.mjs';
 
 const JSON_OUT = process.argv.includes('--json');
 const num = (name, def) => Number(process.env[name] ?? def);
@@ -146,25 +146,7 @@ const FILTER_PROBES = {
  * 2 cores / (total CPU per request) is the throughput an idle machine would allow.
  */
 function cpuByRole() {
-  const procs = new Map();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Fields after `(comm)`: ppid is the 2nd, utime and stime the 12th and 13th, then the
-      // reaped children's (exited PostgreSQL backends count at the postmaster); clock ticks.
-      procs.set(Number(d), {
-        comm,
-        ppid: Number(f[1]),
-        cpu: (Number(f[11]) + Number(f[12])) / 100,
-        children: (Number(f[13]) + Number(f[14])) / 100,
-      });
-    } catch {
-      // exited while listed
-    }
-  }
+  const procs = allProcStats();
   const own = (pid) => procs.get(pid)?.ppid === process.pid;
   const out = { scim: procs.get(main.proc.child.pid)?.cpu ?? 0, postgres: 0, nats: 0 };
   for (const [pid, p] of procs) {
