@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { MFA_FLOW, PolicyApiTokens } from '../support/tokens';
 import {
   freePort,
+  observeLifecycle,
   startNats,
   startNode,
   startPostgres,
@@ -92,52 +93,42 @@ describe('policy-api process', () => {
       NODE_ENV: 'development',
       ...issuer.env(),
     });
-    try {
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`, { proc: p });
-      const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      expect((await ready.json()) as unknown).toEqual({
-        status: 'ok',
-        checks: { nats: 'ok', database: 'ok' },
-      });
-      await nats.stop();
-      const down = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 503, proc: p });
-      expect(((await down.json()) as { checks: { nats: string } }).checks.nats).not.toBe('ok');
-      await nats.start();
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, {
-        headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' },
-      });
-      expect(r.headers.get('x-request-id')).toBe('req-123');
-
-      // A real change: neither the token nor the beneficiary's name (personal data) reaches the logs.
-      token = await issuer.userToken({ oid: randomUUID(), flow: MFA_FLOW });
-      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-      const read = await fetch(`http://127.0.0.1:${port}/policies/me`, { headers });
-      const put = await fetch(`http://127.0.0.1:${port}/policies/me/beneficiaries`, {
-        method: 'PUT',
-        headers: {
-          ...headers,
-          'if-match': read.headers.get('etag') ?? '',
-          'x-request-id': 'req-change-1',
-        },
-        body: JSON.stringify({
-          beneficiaries: [
-            { name: 'Zelda Confidential', relationship: 'spouse', sharePercent: 100 },
-          ],
-        }),
-      });
-      expect(put.status).toBe(200);
-    } finally {
-      expect(await p.stop('SIGTERM')).toBe(0);
-    }
-    const logs = p.output();
-    expect(logs).not.toContain('secret-token');
-    expect(logs).not.toContain(token);
-    expect(logs).not.toContain('Zelda');
-    expect(logs).toMatch(/"requestId":"req-change-1"/);
-    // Every line is JSON (structured logs).
-    for (const line of logs.trim().split('\n'))
-      if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
-    expect(logs).toMatch(/"reqId":"req-123"/);
+    let putStatus = 0;
+    const seen = await observeLifecycle({
+      proc: p,
+      port,
+      nats,
+      during: async (base) => {
+        // A real change: neither the token nor the beneficiary's name (personal data) reaches the logs.
+        token = await issuer.userToken({ oid: randomUUID(), flow: MFA_FLOW });
+        const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+        const read = await fetch(`${base}/policies/me`, { headers });
+        const put = await fetch(`${base}/policies/me/beneficiaries`, {
+          method: 'PUT',
+          headers: {
+            ...headers,
+            'if-match': read.headers.get('etag') ?? '',
+            'x-request-id': 'req-change-1',
+          },
+          body: JSON.stringify({
+            beneficiaries: [
+              { name: 'Zelda Confidential', relationship: 'spouse', sharePercent: 100 },
+            ],
+          }),
+        });
+        putStatus = put.status;
+      },
+    });
+    expect(seen.ready).toEqual({ status: 'ok', checks: { nats: 'ok', database: 'ok' } });
+    expect(seen.readyWithoutNats.checks?.nats).not.toBe('ok');
+    expect(seen.echoedRequestId).toBe('req-123');
+    expect(seen.exitCode).toBe(0);
+    expect(seen.logs).not.toContain('secret-token');
+    expect(putStatus).toBe(200);
+    expect(seen.logs).not.toContain(token);
+    expect(seen.logs).not.toContain('Zelda');
+    expect(seen.logs).toMatch(/"requestId":"req-change-1"/);
+    expect(seen.unstructuredLines).toEqual([]); // structured (JSON) logs only
+    expect(seen.logs).toMatch(/"reqId":"req-123"/);
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   freePort,
+  observeLifecycle,
   startNats,
   startNode,
   startPostgres,
@@ -43,28 +44,14 @@ describe('scim process', () => {
       MIGRATE_ON_START: 'true',
       LOG_LEVEL: 'info',
     });
-    try {
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`, { proc: p });
-      const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: 'ok', database: 'ok' } });
-      await nats.stop();
-      const down = await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 503, proc: p });
-      expect(((await down.json()) as { checks: { nats: string } }).checks.nats).not.toBe('ok');
-      await nats.start();
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
-      const r = await fetch(`http://127.0.0.1:${port}/no-such-route`, {
-        headers: { 'x-request-id': 'req-123', authorization: 'Bearer secret-token' },
-      });
-      expect(r.headers.get('x-request-id')).toBe('req-123');
-    } finally {
-      expect(await p.stop('SIGTERM')).toBe(0);
-    }
-    const logs = p.output();
-    expect(logs).not.toContain('secret-token');
-    // Every line is JSON (structured logs).
-    for (const line of logs.trim().split('\n'))
-      if (!line.startsWith('(node:')) expect(() => JSON.parse(line)).not.toThrow();
-    expect(logs).toMatch(/"reqId":"req-123"/);
+    const seen = await observeLifecycle({ proc: p, port, nats });
+    expect(seen.ready).toEqual({ status: 'ok', checks: { nats: 'ok', database: 'ok' } });
+    expect(seen.readyWithoutNats.checks?.nats).not.toBe('ok');
+    expect(seen.echoedRequestId).toBe('req-123');
+    expect(seen.exitCode).toBe(0);
+    expect(seen.logs).not.toContain('secret-token');
+    expect(seen.unstructuredLines).toEqual([]); // structured (JSON) logs only
+    expect(seen.logs).toMatch(/"reqId":"req-123"/);
   });
 
   it('issues and revokes SCIM tokens with the admin command, which the running service honours', async () => {
