@@ -19,6 +19,17 @@ export interface UserGroupRow {
   externalId: string | null;
 }
 
+/** The stored columns and document, in the order insert and update both bind them ($3-$9). */
+const documentParams = (c: UserColumns, doc: JsonObject): unknown[] => [
+  c.userName,
+  c.userNameLower,
+  c.externalId,
+  c.displayName,
+  c.active,
+  c.emailsLower,
+  doc,
+];
+
 /**
  * scim_users on the service pool (pg, not Prisma: these are the SCIM hot paths). Lookups, create
  * and update are single statements; a change and its outbox event are written by one statement
@@ -49,18 +60,7 @@ export class UsersRepository {
          RETURNING ${USER_RETURNING}),
        ${ev.sql}
        SELECT * FROM ins`,
-      [
-        id,
-        directoryId,
-        cols.userName,
-        cols.userNameLower,
-        cols.externalId,
-        cols.displayName,
-        cols.active,
-        cols.emailsLower,
-        doc,
-        ...ev.params,
-      ],
+      [id, directoryId, ...documentParams(cols, doc), ...ev.params],
     );
     return row;
   }
@@ -149,18 +149,7 @@ export class UsersRepository {
            RETURNING ${USER_RETURNING}),
          ${ev.sql}
          SELECT * FROM up`,
-        [
-          cur.id,
-          cur.version,
-          cols.userName,
-          cols.userNameLower,
-          cols.externalId,
-          cols.displayName,
-          cols.active,
-          cols.emailsLower,
-          doc,
-          ...ev.params,
-        ],
+        [cur.id, cur.version, ...documentParams(cols, doc), ...ev.params],
       );
       return row ?? 'stale';
     } catch (e) {
