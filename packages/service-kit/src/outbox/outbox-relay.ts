@@ -112,31 +112,31 @@ export class OutboxRelay {
         // Pipelined: every publish of the batch is on the wire before the first ack is awaited
         // (one socket write, in row order, instead of a round trip per row).
         const outcomes = await Promise.allSettled(sendable.map((s) => this.publishRow(s)));
-        const done = sendable
-          .filter((_, i) => outcomes[i]?.status === 'fulfilled')
-          .map((s) => s.row.id);
+        const done: string[] = [];
+        const refused: string[] = [];
+        let reason: unknown;
+        sendable.forEach(({ row }, i) => {
+          const o = outcomes[i];
+          if (o?.status === 'fulfilled') done.push(row.id);
+          else {
+            refused.push(row.id);
+            reason ??= o?.reason;
+          }
+        });
         if (done.length > 0)
           await client.query(
             'UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])',
             [done],
           );
         published += done.length;
-        const failed = outcomes.findIndex((o) => o.status === 'rejected');
-        const failure = outcomes[failed];
-        if (failure?.status === 'rejected') {
-          const msg =
-            failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
-          const notSent = sendable
-            .filter((_, i) => outcomes[i]?.status === 'rejected')
-            .map((s) => s.row.id);
+        if (refused.length > 0) {
+          const msg = reason instanceof Error ? reason.message : String(reason);
           await client.query(
             'UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])',
-            [notSent, msg.slice(0, 500)],
+            [refused, msg.slice(0, 500)],
           );
           await client.query('COMMIT');
-          this.log.warn(
-            `publish deferred for ${notSent.length} outbox row(s) from ${sendable[failed]?.row.id}: ${msg}`,
-          );
+          this.log.warn(`publish deferred for ${refused.length} outbox row(s): ${msg}`);
           return published; // NATS is likely down: retry on the next tick
         }
         await client.query('COMMIT');
