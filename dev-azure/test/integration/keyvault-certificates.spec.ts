@@ -5,6 +5,7 @@ import { CertificateClient } from '@azure/keyvault-certificates';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { createHash, verify as nodeVerify, X509Certificate, constants } from 'node:crypto';
 import {
+  API,
   credentialFor,
   devClientOptions,
   newClient,
@@ -12,8 +13,6 @@ import {
   startVaultFixture,
   type VaultFixture,
 } from '../support/keyvault-harness';
-
-const API = 'api-version=2025-07-01';
 
 describe('Key Vault stand-in: certificates', () => {
   const officer = newClient();

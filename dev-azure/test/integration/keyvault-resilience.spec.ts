@@ -6,6 +6,7 @@ import { createHash, createPublicKey, verify as nodeVerify, constants } from 'no
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  API,
   credentialFor,
   devClientOptions,
   newClient,
@@ -13,8 +14,6 @@ import {
   startVaultFixture,
   type VaultFixture,
 } from '../support/keyvault-harness';
-
-const API = 'api-version=2025-07-01';
 
 describe('Key Vault stand-in: throttling, persistence, challenge verification', () => {
   const signer = newClient();

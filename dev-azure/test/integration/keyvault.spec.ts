@@ -3,6 +3,7 @@
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { createHash, createPublicKey, verify as nodeVerify, constants } from 'node:crypto';
 import {
+  API,
   credentialFor,
   devClientOptions,
   newClient,
@@ -11,8 +12,6 @@ import {
   TENANT_ID,
   type VaultFixture,
 } from '../support/keyvault-harness';
-
-const API = 'api-version=2025-07-01';
 
 describe('Key Vault stand-in: keys', () => {
   const crypto = newClient();

@@ -17,6 +17,9 @@ import {
   type RoleAssignment,
 } from '../../src/keyvault';
 
+/** The Key Vault REST API version the raw requests of the specs name. */
+export const API = 'api-version=2025-07-01';
+
 export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 
 export interface Tls {
