@@ -2,19 +2,15 @@
 // recording policy API that answers writes without authentication context c1 with
 // policy-api's two challenges (Microsoft's claims challenge, then RFC 9470).
 // Nothing is written without the step-up token; that token serves one write only.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startDevAzure, type DevAzure } from '@idp/dev-azure';
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import {
   expectPage,
   expectRedirect,
   HttpBrowser,
   textById,
 } from '../../../../dev-azure/test/support/http-browser';
-import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
+import { startPortalInProcess } from '../support/portal-app';
 import { cookieJarClient } from '../support/portal-client';
+import { usePortalStack } from '../support/portal-stack';
 import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from '../support/portal-env';
 import { startRecordingApi } from '../support/recording-api';
 
@@ -41,34 +37,12 @@ const startApi = () =>
           },
   });
 
-let pg: TestPostgres;
-let nats: TestNatsServer;
-let azure: DevAzure;
-let api: Awaited<ReturnType<typeof startApi>>;
-let portal: InProcessPortal;
-let dataDir: string;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'portal-extid-'));
-  [pg, nats, azure, api] = await Promise.all([
-    startPostgres(),
-    startNats(),
-    startDevAzure({ dataDir, keyVault: false }),
-    startApi(),
-  ]);
-  portal = await startPortalInProcess({
-    ...externalIdPortalEnv({ identityUrl: azure.identityUrl, policyApiUrl: api.url }),
-    NATS_URL: nats.url,
-    DATABASE_URL: await pg.createDatabase(),
-  });
-}, 60000);
-afterAll(async () => {
-  await portal?.close();
-  await Promise.all([pg?.stop(), nats?.dispose(), azure?.stop(), api?.close()]);
-  rmSync(dataDir, { recursive: true, force: true });
+const stack = usePortalStack({
+  startApi,
+  env: (identityUrl, apiUrl) => externalIdPortalEnv({ identityUrl, policyApiUrl: apiUrl }),
 });
 
-const jar = cookieJarClient(() => portal);
+const jar = cookieJarClient(() => stack.portal);
 const portalGet = jar.get;
 const portalPost = jar.post;
 const local = (u: URL) => `${u.pathname}${u.search}`;
@@ -80,10 +54,10 @@ describe('portal on External ID', () => {
   const rows = { etag: '"v1"', name1: 'Sam', relationship1: 'spouse', share1: '100' };
 
   it('signs in at the tenant authority with PKCE and the cp1 capability', async () => {
-    idp = new HttpBrowser(azure.identityUrl);
+    idp = new HttpBrowser(stack.azure.identityUrl);
     const start = await portalGet('/auth/sign-in?returnTo=/policy/beneficiaries');
     const to = new URL(String(start.headers.location));
-    expect(`${to.origin}${to.pathname}`).toBe(`${azure.identityUrl}${authorizePath}`);
+    expect(`${to.origin}${to.pathname}`).toBe(`${stack.azure.identityUrl}${authorizePath}`);
     expect(to.searchParams.get('client_id')).toBe(EXTERNAL_ID.clientId);
     expect(to.searchParams.get('code_challenge_method')).toBe('S256');
     expect(to.searchParams.get('scope')?.split(' ')).toEqual(
@@ -120,7 +94,7 @@ describe('portal on External ID', () => {
     expect(to.searchParams.get('prompt')).toBe('login');
     expect(to.searchParams.get('max_age')).toBe('600');
     expect(to.searchParams.get('login_hint')).toBe(ALICE.email);
-    const puts = api.calls.filter((c) => c.method === 'PUT');
+    const puts = stack.api.calls.filter((c) => c.method === 'PUT');
     expect(puts).toHaveLength(1);
     expect(puts[0]?.acrs).toBeUndefined();
 
@@ -137,7 +111,7 @@ describe('portal on External ID', () => {
     const again = await portalGet('/policy/beneficiaries');
     expect(again.body).toContain('not saved');
     expect(again.body).toContain('value="Sam"');
-    expect(api.calls.filter((c) => c.method === 'PUT')).toHaveLength(1);
+    expect(stack.api.calls.filter((c) => c.method === 'PUT')).toHaveLength(1);
   });
 
   it('retries the change once with the step-up token (acrs c1) and never caches that token', async () => {
@@ -151,11 +125,12 @@ describe('portal on External ID', () => {
       await idp.submit(signIn, { email: ALICE.email, password: ALICE.password }),
     );
     const code =
-      azure.identity.lastMailedCode(ALICE.email, { tenant: 'contosoext', purpose: 'mfa' }) ?? '';
+      stack.azure.identity.lastMailedCode(ALICE.email, { tenant: 'contosoext', purpose: 'mfa' }) ??
+      '';
     const back = expectRedirect(await idp.submit(otp, { verificationCode: code }));
     const done = await portalGet(local(back));
     expect(done.headers.location).toBe('/policy');
-    const puts = api.calls.filter((c) => c.method === 'PUT');
+    const puts = stack.api.calls.filter((c) => c.method === 'PUT');
     expect(puts).toHaveLength(3); // everyday, everyday (after cancel), step-up
     expect(puts[2]).toMatchObject({
       acrs: ['c1'],
@@ -167,7 +142,7 @@ describe('portal on External ID', () => {
     expect((await portalGet(local(back))).statusCode).toBe(400);
     // Later calls use the everyday token again (no acrs): the step-up token was not kept.
     await portalGet('/policy');
-    expect(api.calls.at(-1)).toMatchObject({ method: 'GET', acrs: undefined });
+    expect(stack.api.calls.at(-1)).toMatchObject({ method: 'GET', acrs: undefined });
   });
 
   it('starts Reset Password as a fresh sign-in (reset is part of it on External ID)', async () => {
@@ -193,7 +168,9 @@ describe('portal on External ID', () => {
     });
     expect(invalid.statusCode).toBe(400);
     expect(invalid.body).toContain('Given name: enter a value.');
-    expect(azure.identity.findUser(ALICE.email, { tenant: 'contosoext' })?.givenName).toBe('Alice');
+    expect(stack.azure.identity.findUser(ALICE.email, { tenant: 'contosoext' })?.givenName).toBe(
+      'Alice',
+    );
     const saved = await portalPost('/profile', { ...values, _csrf: csrfOf(form.body) });
     expect(saved.headers.location).toBe('/claims');
     const claims = await portalGet('/claims');
@@ -204,9 +181,9 @@ describe('portal on External ID', () => {
 
   it('has no /profile form on B2C', async () => {
     const b2c = await startPortalInProcess({
-      ...portalEnv({ b2cHost: azure.identityUrl }),
-      NATS_URL: nats.url,
-      DATABASE_URL: await pg.createDatabase(),
+      ...portalEnv({ b2cHost: stack.azure.identityUrl }),
+      NATS_URL: stack.nats.url,
+      DATABASE_URL: await stack.pg.createDatabase(),
     });
     try {
       expect((await b2c.fastify.inject({ method: 'GET', url: '/profile' })).statusCode).toBe(404);

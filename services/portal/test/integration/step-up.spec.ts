@@ -2,11 +2,6 @@
 // recording policy API that demands the MFA flow for writes (RFC 9470).
 // Checks that the MFA flow's token is used for that one write and is never
 // kept in the session's token cache.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startDevAzure, type DevAzure } from '@idp/dev-azure';
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import { generate } from 'otplib';
 import {
   expectPage,
@@ -15,8 +10,8 @@ import {
   textById,
 } from '../../../../dev-azure/test/support/http-browser';
 import { SessionStore } from '../../src/session/session-store';
-import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
 import { cookieJarClient } from '../support/portal-client';
+import { usePortalStack } from '../support/portal-stack';
 import { portalEnv } from '../support/portal-env';
 import { startRecordingApi, type JwtClaims } from '../support/recording-api';
 
@@ -47,40 +42,18 @@ const startApi = () =>
           },
   });
 
-let pg: TestPostgres;
-let nats: TestNatsServer;
-let azure: DevAzure;
-let api: Awaited<ReturnType<typeof startApi>>;
-let portal: InProcessPortal;
-let dataDir: string;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'portal-stepup-'));
-  [pg, nats, azure, api] = await Promise.all([
-    startPostgres(),
-    startNats(),
-    startDevAzure({ dataDir, keyVault: false }),
-    startApi(),
-  ]);
-  portal = await startPortalInProcess({
-    ...portalEnv({ b2cHost: azure.identityUrl, policyApiUrl: api.url }),
-    NATS_URL: nats.url,
-    DATABASE_URL: await pg.createDatabase(),
-  });
-}, 60000);
-afterAll(async () => {
-  await portal?.close();
-  await Promise.all([pg?.stop(), nats?.dispose(), azure?.stop(), api?.close()]);
-  rmSync(dataDir, { recursive: true, force: true });
+const stack = usePortalStack({
+  startApi,
+  env: (identityUrl, apiUrl) => portalEnv({ b2cHost: identityUrl, policyApiUrl: apiUrl }),
 });
 
-const jar = cookieJarClient(() => portal);
+const jar = cookieJarClient(() => stack.portal);
 const portalGet = jar.get;
 const portalPost = jar.post;
 const local = (u: URL) => `${u.pathname}${u.search}`;
 
 describe('step-up for a beneficiary change', () => {
-  const browser = () => new HttpBrowser(azure.identityUrl);
+  const browser = () => new HttpBrowser(stack.azure.identityUrl);
   let b2c: HttpBrowser;
   let mfaCallback = '';
 
@@ -116,7 +89,7 @@ describe('step-up for a beneficiary change', () => {
     expect(to.searchParams.get('prompt')).toBe('login');
     expect(to.searchParams.get('max_age')).toBe('600');
     expect(to.searchParams.get('login_hint')).toBe(ALICE.email);
-    const put = api.calls.filter((c) => c.method === 'PUT');
+    const put = stack.api.calls.filter((c) => c.method === 'PUT');
     expect(put).toHaveLength(1);
     expect(put[0]?.flow).toBe('b2c_1_signupsignin');
 
@@ -137,7 +110,7 @@ describe('step-up for a beneficiary change', () => {
   });
 
   it('retried the write once with the MFA flow token, with what the user typed and the ETag', async () => {
-    const put = api.calls.filter((c) => c.method === 'PUT');
+    const put = stack.api.calls.filter((c) => c.method === 'PUT');
     expect(put).toHaveLength(2);
     expect(put[1]?.flow).toBe('b2c_1_signupsignin_mfa');
     expect(put[1]?.ifMatch).toBe('"v1"');
@@ -147,9 +120,9 @@ describe('step-up for a beneficiary change', () => {
   });
 
   it('keeps the MFA token out of the session: later calls use the everyday token', async () => {
-    const mfaToken = api.calls.filter((c) => c.method === 'PUT')[1]?.token;
+    const mfaToken = stack.api.calls.filter((c) => c.method === 'PUT')[1]?.token;
     expect(mfaToken).toBeDefined();
-    const session = await portal.app.get(SessionStore).load(jar.cookie());
+    const session = await stack.portal.app.get(SessionStore).load(jar.cookie());
     expect(session?.data.msalCache).toBeDefined();
     expect(session?.data.msalCache).not.toContain(mfaToken);
     expect(session?.data.msalCache).not.toMatch(/b2c_1_signupsignin_mfa/i);
@@ -158,7 +131,7 @@ describe('step-up for a beneficiary change', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toMatch(/<td>Sam<\/td><td>spouse<\/td><td>100%<\/td>/);
     expect(page.body).toContain('beneficiaries were updated');
-    expect(api.calls[api.calls.length - 1]).toMatchObject({
+    expect(stack.api.calls[stack.api.calls.length - 1]).toMatchObject({
       method: 'GET',
       path: '/policies/me',
       flow: 'b2c_1_signupsignin',
@@ -166,9 +139,9 @@ describe('step-up for a beneficiary change', () => {
   });
 
   it('refuses a replay of the MFA response', async () => {
-    const puts = api.calls.filter((c) => c.method === 'PUT').length;
+    const puts = stack.api.calls.filter((c) => c.method === 'PUT').length;
     const replay = await portalGet(mfaCallback);
     expect(replay.statusCode).toBe(400);
-    expect(api.calls.filter((c) => c.method === 'PUT')).toHaveLength(puts);
+    expect(stack.api.calls.filter((c) => c.method === 'PUT')).toHaveLength(puts);
   });
 });

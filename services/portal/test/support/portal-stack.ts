@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevAzure, type DevAzure } from '@idp/dev-azure';
+import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { startPortalInProcess, type InProcessPortal } from './portal-app';
+
+export interface PortalStack<Api> {
+  pg: TestPostgres;
+  nats: TestNatsServer;
+  azure: DevAzure;
+  api: Api;
+  portal: InProcessPortal;
+}
+
+/**
+ * The portal in process against the identity stand-in (no Key Vault) and a policy API stand-in,
+ * over real PostgreSQL and NATS: registers the suite's beforeAll/afterAll and returns the stack,
+ * whose fields are set once beforeAll has run. `env` gives the portal's identity settings.
+ */
+export function usePortalStack<Api extends { url: string; close(): Promise<void> }>(o: {
+  startApi: () => Promise<Api>;
+  env: (identityUrl: string, apiUrl: string) => Record<string, string>;
+}): PortalStack<Api> {
+  const s: Partial<PortalStack<Api>> = {};
+  let dataDir = '';
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'portal-stack-'));
+    [s.pg, s.nats, s.azure, s.api] = await Promise.all([
+      startPostgres(),
+      startNats(),
+      startDevAzure({ dataDir, keyVault: false }),
+      o.startApi(),
+    ]);
+    s.portal = await startPortalInProcess({
+      ...o.env(s.azure.identityUrl, s.api.url),
+      NATS_URL: s.nats.url,
+      DATABASE_URL: await s.pg.createDatabase(),
+    });
+  }, 60000);
+  afterAll(async () => {
+    await s.portal?.close();
+    await Promise.all([s.pg?.stop(), s.nats?.dispose(), s.azure?.stop(), s.api?.close()]);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  return s as PortalStack<Api>;
+}
