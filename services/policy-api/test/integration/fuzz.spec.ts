@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { Relationship } from '@idp/contracts';
 import { apiErrorShapeProblem } from '../support/api-error-shape';
 import type { PolicyBody } from '../support/fixtures';
 import { Harness } from '../support/harness';
@@ -10,18 +11,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261211);
 const PUT_RUNS = 300;
 const QUERY_RUNS = 100;
 
-const RELATIONSHIPS = [
-  'spouse',
-  'partner',
-  'child',
-  'parent',
-  'sibling',
-  'other-relative',
-  'trust',
-  'estate',
-  'charity',
-  'other',
-];
+// The valid values come from the contract; the fuzz varies everything around them.
+const RELATIONSHIPS = Relationship.options;
 const NAMES = [
   'Ann Example',
   'Zoe\u0301 Müller',
