@@ -1,15 +1,15 @@
 import { Strategy } from 'passport-strategy';
-import { parseAuthorizationHeader } from '../authorization-header';
+import {
+  authorizationHeaderOf,
+  parseAuthorizationHeader,
+  type RequestWithHeaders,
+} from '../authorization-header';
 import type { Principal } from '../principal';
 import { AZURE_AD_JWT_STRATEGY } from './auth.constants';
 import { BearerAuthException } from './bearer-auth.exception';
 
 export type BearerVerifyDone = (err: unknown, principal?: Principal | false | null) => void;
 export type BearerVerify = (token: string, done: BearerVerifyDone) => void;
-
-interface RequestLike {
-  headers?: Record<string, unknown>;
-}
 
 /**
  * passport strategy for `Authorization: Bearer <token>` (header only, RFC 6750 §2.1).
@@ -22,8 +22,8 @@ export class BearerTokenStrategy extends Strategy {
     super();
   }
 
-  override authenticate(req: RequestLike): void {
-    const credentials = parseAuthorizationHeader(req.headers?.authorization);
+  override authenticate(req: RequestWithHeaders): void {
+    const credentials = parseAuthorizationHeader(authorizationHeaderOf(req));
     if (credentials.kind === 'missing') return this.fail(BearerAuthException.missingToken(), 401);
     if (credentials.kind === 'malformed')
       return this.fail(BearerAuthException.invalidRequest(), 400);

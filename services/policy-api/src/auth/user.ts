@@ -1,13 +1,12 @@
-import type { Principal, UserPrincipal } from '@idp/auth-common';
-import { ForbiddenException } from '@nestjs/common';
+import { BearerAuthException, type Principal, type UserPrincipal } from '@idp/auth-common';
 import type { FastifyRequest } from 'fastify';
 import { serverRequestId } from '../common/server-request-id';
 import { B2C_TENANT, type Caller, type HolderIdentity } from '../identity/holder-identity';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const notACustomer = (why: string) =>
-  new ForbiddenException({ error: 'insufficient_scope', message: why });
+// 403 with the RFC 6750 insufficient_scope challenge, like the route guards' refusals.
+const notACustomer = (why: string) => BearerAuthException.insufficientScope(why);
 
 /** Narrows to a signed-in user; the route guards already ensure it, this keeps types honest. */
 export function asUser(p: Principal): UserPrincipal {

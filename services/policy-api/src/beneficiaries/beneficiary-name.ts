@@ -10,6 +10,12 @@ const codePoints = (s: string): string[] => [...s];
 const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 const LONE_SURROGATE = /\p{Cs}/u;
 const FORMAT = /^\p{Cf}$/u;
+// Letters and symbols that render as blank space: Hangul fillers and the braille blank.
+const BLANK_LOOKING = /[\u115F\u1160\u3164\uFFA0\u2800]/u;
+// Private-use, unassigned and noncharacter code points (all Unicode Co and Cn).
+const NOT_TEXT = /[\p{Co}\p{Cn}]/u;
+// What can stand on its own on screen: letters, digits, punctuation, symbols (emoji).
+const BASE_CHARACTER = /[\p{L}\p{N}\p{P}\p{S}]/u;
 const JOINERS = new Set(['\u200C', '\u200D']);
 const visible = (c: string | undefined): boolean =>
   c !== undefined && !/[\s\p{Cf}\p{Cc}\p{Z}]/u.test(c);
@@ -18,9 +24,10 @@ const visible = (c: string | undefined): boolean =>
  * Format characters (Unicode Cf) render as nothing but can reorder or hide text: bidi
  * embeddings/overrides/isolates/marks, zero-width space, word joiner, BOM, tag characters.
  * ZERO WIDTH (NON-)JOINER is kept where it joins something (emoji sequences, Persian, Indic):
- * between two visible characters.
+ * between two visible characters. Hangul fillers and the braille blank count as invisible too.
  */
 export function hasInvisibleFormatting(s: string): boolean {
+  if (BLANK_LOOKING.test(s)) return true;
   const chars = codePoints(s);
   return chars.some(
     (c, i) => FORMAT.test(c) && !(JOINERS.has(c) && visible(chars[i - 1]) && visible(chars[i + 1])),
@@ -53,5 +60,16 @@ export const BeneficiaryName = (): PropertyDecorator =>
       'nameFormatting',
       'name must not contain bidirectional-override or invisible formatting characters',
       (v) => typeof v === 'string' && !hasInvisibleFormatting(v),
+    ),
+    Rule(
+      'nameCodePoints',
+      'name must not contain private-use, unassigned or noncharacter code points',
+      (v) => typeof v === 'string' && !NOT_TEXT.test(v),
+    ),
+    // Combining marks alone have nothing to combine with: they display as (almost) nothing.
+    Rule(
+      'nameVisible',
+      'name must contain a visible character',
+      (v) => typeof v === 'string' && BASE_CHARACTER.test(v),
     ),
   );

@@ -25,7 +25,7 @@ function sharesAddUp(list: unknown): boolean {
 
 export class BeneficiaryDto implements Beneficiary {
   @ApiProperty({
-    description: `Full name; Unicode NFC-normalised and trimmed, 1-${NAME_MAX} characters, no control characters, no bidi-override or invisible formatting characters.`,
+    description: `Full name; Unicode NFC-normalised and trimmed, 1-${NAME_MAX} characters, no control characters, no bidi-override or invisible formatting characters (Hangul fillers and the braille blank included), no private-use, unassigned or noncharacter code points, at least one visible character (not only combining marks).`,
     minLength: 1,
     maxLength: NAME_MAX,
     example: 'Zoë Example',

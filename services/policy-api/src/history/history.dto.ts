@@ -1,14 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { BeneficiaryDto } from '../beneficiaries/beneficiary.dto';
 import { Rules } from '../common/rules';
 import type { BeneficiaryList } from '../policies/policy.view';
 
+/** The largest policy version (PostgreSQL integer). */
+const VERSION_MAX = 2_147_483_647;
+
+/**
+ * A query value as a number only when it is written as plain decimal digits: `0x10`, ` 5`, `1e3`
+ * or a repeated parameter stay as given and fail the integer rule (Number() would accept them).
+ */
+const DecimalInteger = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^[0-9]{1,16}$/.test(value) ? Number(value) : value,
+  );
+
 export class HistoryQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
-  @Type(() => Number)
+  @DecimalInteger()
   @Rules(
     IsInt({ message: 'limit must be an integer' }),
     Min(1, { message: 'limit must be at least 1' }),
@@ -19,13 +31,15 @@ export class HistoryQuery {
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 1,
+    maximum: VERSION_MAX,
     description: 'Only entries older than this policy version (paging)',
   })
   @IsOptional()
-  @Type(() => Number)
+  @DecimalInteger()
   @Rules(
     IsInt({ message: 'beforeVersion must be an integer' }),
     Min(1, { message: 'beforeVersion must be at least 1' }),
+    Max(VERSION_MAX, { message: `beforeVersion must be at most ${VERSION_MAX}` }),
   )
   beforeVersion?: number;
 }

@@ -255,6 +255,18 @@ describe('PUT /policies/me/beneficiaries', () => {
       });
       expect(bad.status).toBe(400);
       expect(bad.body.details).toEqual([{ field: 'limit', message: expect.any(String) }]);
+      for (const [query, field, message] of [
+        ['beforeVersion=2147483648', 'beforeVersion', 'beforeVersion must be at most 2147483647'],
+        ['beforeVersion=1e20', 'beforeVersion', 'beforeVersion must be an integer'],
+        ['limit=0x10', 'limit', 'limit must be an integer'],
+        ['limit=%205', 'limit', 'limit must be an integer'],
+        ['limit=1&limit=2', 'limit', 'limit must be an integer'],
+      ]) {
+        const r = await h.call<ErrorBody>('GET', `/policies/me/history?${query}`, {
+          token: await h.issuer.userToken({ oid }),
+        });
+        expect([query, r.status, r.body.details]).toEqual([query, 400, [{ field, message }]]);
+      }
       const noScope = await h.call('GET', '/policies/me/history', {
         token: await h.issuer.userToken({ oid, scopes: ['Accounts.Write'] }),
       });

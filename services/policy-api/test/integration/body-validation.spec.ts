@@ -228,6 +228,28 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
       ]);
     });
 
+    it.each([
+      // ~650 kB: under the 1 MiB body limit.
+      [
+        '60,000 unknown keys',
+        `{${Array.from({ length: 60_000 }, (_, i) => `"k${i}":0`).join(',')}}`,
+      ],
+      [
+        '1,001 beneficiaries',
+        JSON.stringify({ beneficiaries: Array.from({ length: 1001 }, () => 1) }),
+      ],
+      [
+        '250 beneficiaries of 4 fields each (1,251 members)',
+        JSON.stringify({ beneficiaries: Array.from({ length: 250 }, () => ann({ x: 1 })) }),
+      ],
+    ])('more than 1,000 members are refused before any rule walks them: %s', async (_what, raw) => {
+      const r = await rejected(raw);
+      expect(r.status).toBe(400);
+      expect(r.details).toEqual([
+        { field: 'body', message: 'body must not have more than 1000 members' },
+      ]);
+    });
+
     it('hostile field names are not echoed back', async () => {
       const key = `<script>${'k'.repeat(1000)}\n`;
       const r = await rejected(JSON.stringify({ beneficiaries: [ann({ [key]: 1 })] }));
@@ -296,6 +318,9 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
       ['BYTE ORDER MARK inside', 'An\uFEFFn'],
       ['WORD JOINER', 'Ann\u2060Example'],
       ['a tag character (hidden text)', 'Ann\u{E0041}'],
+      ['a HANGUL FILLER alone (renders blank)', '\u3164'],
+      ['a HANGUL FILLER between letters', 'Ann\u3164Example'],
+      ['the BRAILLE PATTERN BLANK', '\u2800'],
     ])('refuses %s with 400 naming the rule', async (_what, name) => {
       const r = await rejected({ beneficiaries: [ann({ name })] });
       expect(r.status).toBe(400);
@@ -322,6 +347,34 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
           field: 'beneficiaries[0].name',
           message: 'name must not contain control characters or line breaks',
         },
+      ]);
+    });
+
+    it.each([
+      ['private-use', 'Ann\uE000'],
+      ['a noncharacter', 'Ann\uFFFF'],
+      ['a noncharacter (U+FDD0)', 'Ann\uFDD0'],
+      ['a supplementary private-use', 'Ann\u{F0000}'],
+      ['an unassigned code point', 'Ann\u{E0080}'],
+    ])('refuses %s code points with 400 naming the rule', async (_what, name) => {
+      const r = await rejected({ beneficiaries: [ann({ name })] });
+      expect(r.status).toBe(400);
+      expect(r.details).toEqual([
+        {
+          field: 'beneficiaries[0].name',
+          message: 'name must not contain private-use, unassigned or noncharacter code points',
+        },
+      ]);
+    });
+
+    it.each([
+      ['combining marks only', '\u0301\u0301'],
+      ['a combining mark between spaces', ' \u0308 '],
+    ])('refuses a name with nothing visible (%s)', async (_what, name) => {
+      const r = await rejected({ beneficiaries: [ann({ name })] });
+      expect(r.status).toBe(400);
+      expect(r.details).toEqual([
+        { field: 'beneficiaries[0].name', message: 'name must contain a visible character' },
       ]);
     });
 

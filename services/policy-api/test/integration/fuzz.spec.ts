@@ -259,6 +259,9 @@ describe('fuzz: policy-api over HTTP (fast-check, seeded)', () => {
       ),
       fc.oneof(
         fc.integer({ min: -2, max: 200 }).map(String),
+        // Around and beyond the database's integer range, and numbers Number() reads loosely.
+        fc.bigInt({ min: 2n ** 31n - 2n, max: 10n ** 20n }).map(String),
+        fc.constantFrom('2147483648', '9007199254740993', '1e3', '0x10', ' 5', '5 ', '+5', '-0'),
         hostileString.filter((s) => s.length < 2000),
       ),
     );

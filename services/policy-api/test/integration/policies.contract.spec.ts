@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { Harness } from '../support/harness';
 import { challengeParams, split, type ErrorBody, type PolicyBody } from '../support/fixtures';
 import { MFA_FLOW } from '../support/tokens';
@@ -104,6 +105,32 @@ describe('policy-api: policies and token rules', () => {
       });
       expect(r.status).toBe(403);
       expect(r.body.error).toBe('insufficient_scope');
+    });
+
+    it('refuses a workforce user’s token with 403 and an insufficient_scope challenge', async () => {
+      const r = await h.call<ErrorBody>('GET', '/policies/me', {
+        token: await h.issuer.workforceUserToken(randomUUID()),
+      });
+      expect(r.status).toBe(403);
+      expect(r.body.error).toBe('insufficient_scope');
+      expect(challengeParams(r.headers.get('www-authenticate')).error).toBe('insufficient_scope');
+      expect(r.headers.get('cache-control')).toBe('no-store');
+    });
+
+    it('refuses a request that sends Authorization twice (400 invalid_request, neither token used)', async () => {
+      const [alice, bob] = [randomUUID(), randomUUID()];
+      for (const oid of [alice, bob]) {
+        const first = await h.call('GET', '/policies/me', { token: await readToken(oid) });
+        expect([200, 201]).toContain(first.status);
+      }
+      const r = await twoAuthorizationHeaders(
+        `${h.url}/policies/me`,
+        `Bearer ${await readToken(alice)}`,
+        `Bearer ${await readToken(bob)}`,
+      );
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toMatchObject({ error: 'invalid_request' });
+      expect(challengeParams(r.challenge).error).toBe('invalid_request');
     });
   });
 
@@ -289,3 +316,32 @@ describe('policy-api: policies and token rules', () => {
     });
   });
 });
+
+/** A GET with the Authorization header on two lines (fetch would merge them into one). */
+function twoAuthorizationHeaders(
+  url: string,
+  first: string,
+  second: string,
+): Promise<{ status: number; challenge: string | null; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      // Raw headers: Node adds none of its own, so Host is named here too.
+      { headers: ['host', new URL(url).host, 'authorization', first, 'authorization', second] },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            challenge: (res.headers['www-authenticate'] as string | undefined) ?? null,
+            body,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -88,6 +88,23 @@ export class PolicyApiTokens {
     return this.shared.sign(SIGN_IN_FLOW, claims);
   }
 
+  /** A delegated token of a user of the workforce tenant trusted for daemons (holds no policy). */
+  workforceUserToken(oid: string): Promise<string> {
+    const { roles: _roles, ...claims } = appClaims({
+      iss: this.shared.entraIssuer,
+      aud: API_CLIENT_ID,
+      tid: this.shared.tenantId,
+    });
+    return this.shared.sign('entra', {
+      ...claims,
+      idtyp: 'user',
+      oid,
+      sub: oid,
+      azp: PORTAL_CLIENT_ID,
+      scp: 'Accounts.Read Accounts.Write',
+    });
+  }
+
   /** A daemon's app-only token; without `roles` it carries none. */
   appToken(o: AppTokenOptions = {}): Promise<string> {
     const appId = o.appId ?? DAEMON_CLIENT_ID;
