@@ -53,6 +53,12 @@ export class ScimError extends Error {
   static preconditionFailed(): ScimError {
     return new ScimError(412, undefined, 'The resource version does not match If-Match');
   }
+  /** Authorization sent more than once (RFC 6750 §3.1 invalid_request): which one would count? */
+  static repeatedAuthorization(): ScimError {
+    return new ScimError(400, undefined, 'Send exactly one Authorization header', {
+      'WWW-Authenticate': 'Bearer realm="scim", error="invalid_request"',
+    });
+  }
   static unauthorized(detail: string, error?: 'invalid_token'): ScimError {
     const challenge = error
       ? `Bearer realm="scim", error="${error}", error_description="${detail}"`

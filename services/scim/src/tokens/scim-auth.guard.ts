@@ -1,4 +1,5 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { authorizationHeaderOf } from '@idp/auth-common';
 import type { FastifyRequest } from 'fastify';
 import { ScimError } from '../scim/scim-error';
 import { invalidBodyDetail } from '../scim/json-body';
@@ -19,7 +20,8 @@ export class ScimAuthGuard implements CanActivate {
     const call = callOf(req);
     const params = (req.params ?? {}) as Record<string, string | undefined>;
     if (params.directoryId) call.directoryId = params.directoryId;
-    const header = req.headers.authorization;
+    const header = authorizationHeaderOf(req);
+    if (Array.isArray(header)) throw ScimError.repeatedAuthorization();
     const m =
       typeof header === 'string' ? /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header) : null;
     if (!m) throw ScimError.unauthorized('A bearer token is required');

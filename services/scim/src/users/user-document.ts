@@ -1,5 +1,5 @@
 import { deleteCI, getCI, keyCI } from '../scim/json-ci';
-import { assertNoNul, cloneJson } from '../scim/json-tree';
+import { assertStorableText, cloneJson, UNSTORABLE_TEXT } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
 import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
 
@@ -41,9 +41,11 @@ export function toBoolean(v: JsonValue | undefined, what: string): boolean | und
  * else is kept exactly as sent.
  */
 export function normaliseUser(input: JsonObject): JsonObject {
-  assertNoNul(input, () => ScimError.invalidValue('Values must not contain NUL characters'));
+  assertStorableText(input, () => ScimError.invalidValue(UNSTORABLE_TEXT));
   const doc = cloneJson(input);
-  for (const k of ['id', 'meta', 'groups']) deleteCI(doc, k);
+  // Server-owned (id, meta, groups), and password: write-only, and nothing here signs anyone
+  // in (changePassword is not supported), so it is never stored.
+  for (const k of ['id', 'meta', 'groups', 'password']) deleteCI(doc, k);
   const userName = getCI(doc, 'userName');
   if (typeof userName !== 'string' || userName.trim() === '')
     throw ScimError.invalidValue('userName is required and must be a non-empty string');

@@ -373,4 +373,73 @@ describe('hostile SCIM input', () => {
       }
     });
   });
+
+  describe('text every later query must be able to read', () => {
+    // A lone surrogate fits the json column but fails every jsonb cast: one such user used to
+    // break filtering and sorting for the whole directory. The bodies below are JSON text with
+    // `\udXXX` escapes, sent as they are.
+    it.each([
+      ['a value', `{"schemas":["${USER}"],"userName":"sur-v","title":"\\udfff"}`],
+      ['a key', `{"schemas":["${USER}"],"userName":"sur-k","x":{"\\ud800":"v"}}`],
+      ['a name part', `{"schemas":["${USER}"],"userName":"sur-n","name":{"givenName":"A\\ud83d"}}`],
+    ])('refuses a lone surrogate in %s (POST, PUT) with 400 invalidValue', async (_what, text) => {
+      expectScimError(await raw('POST', '/scim/v2/Users', text), 400, 'invalidValue');
+      expectScimError(await raw('PUT', `/scim/v2/Users/${userId}`, text), 400, 'invalidValue');
+    });
+
+    it('refuses it in PATCH values and group attributes, and filtering keeps working', async () => {
+      const before = await s.request('GET', `/scim/v2/Users/${userId}`, { token });
+      const patch = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"\\udc00x"}]}`;
+      expectScimError(await raw('PATCH', `/scim/v2/Users/${userId}`, patch), 400, 'invalidValue');
+      expectScimError(
+        await raw(
+          'POST',
+          '/scim/v2/Groups',
+          `{"schemas":["${GROUP}"],"displayName":"sur-g","externalId":"\\udfff"}`,
+        ),
+        400,
+        'invalidValue',
+      );
+      expect((await s.request('GET', `/scim/v2/Users/${userId}`, { token })).body).toEqual(
+        before.body,
+      );
+      // A well-formed pair (an emoji) is ordinary text.
+      const emoji = await raw(
+        'POST',
+        '/scim/v2/Users',
+        `{"schemas":["${USER}"],"userName":"sur-ok","title":"\\ud83d\\ude00 lead"}`,
+      );
+      expect(emoji.status).toBe(201);
+      for (const filter of ['title eq "\u{1F600} lead"', 'title co "lead"', 'name.givenName pr']) {
+        const r = await s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(filter)}`, {
+          token,
+        });
+        expect({ filter, status: r.status }).toEqual({ filter, status: 200 });
+      }
+    });
+  });
+
+  it('never stores a password (write-only; nothing here signs anyone in)', async () => {
+    const created = await s.request('POST', '/scim/v2/Users', {
+      token,
+      body: { schemas: [USER], userName: 'pw-user', password: 'P@ssw0rd-POST' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.text).not.toContain('P@ssw0rd');
+    const patched = await s.request('PATCH', `/scim/v2/Users/${created.body.id}`, {
+      token,
+      body: patchOp({ op: 'replace', path: 'password', value: 'P@ssw0rd-PATCH' }),
+    });
+    expect(patched.status).toBe(200);
+    const replaced = await s.request('PUT', `/scim/v2/Users/${created.body.id}`, {
+      token,
+      body: { schemas: [USER], userName: 'pw-user', Password: 'P@ssw0rd-PUT' },
+    });
+    expect(replaced.status).toBe(200);
+    const { rows } = await db.query<{ text: string }>(
+      'SELECT data::text AS text FROM scim_users WHERE id = $1',
+      [created.body.id],
+    );
+    expect(rows[0]?.text).not.toMatch(/P@ssw0rd|password/i);
+  });
 });
