@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { MAX_FILTER_TERMS } from '../../src/filter/filter-parser';
 import { MAX_JSON_DEPTH } from '../../src/scim/json-body';
 import {
   ENTERPRISE,
@@ -417,6 +418,31 @@ describe('hostile SCIM input', () => {
         expect({ filter, status: r.status }).toEqual({ filter, status: 200 });
       }
     });
+  });
+
+  it('bounds a filter at 32 comparisons (each can cost a pass over the directory)', async () => {
+    const terms = (n: number) =>
+      Array.from({ length: n }, (_, i) => (i === 0 ? 'userName eq "victim"' : `title co "t${i}"`));
+    const list = (filter: string) =>
+      s.request('GET', `/scim/v2/Users?filter=${encodeURIComponent(filter)}`, { token });
+    const ok = await list(terms(MAX_FILTER_TERMS).join(' or '));
+    expect([ok.status, ok.body.totalResults]).toEqual([200, 1]);
+    expectScimError(await list(terms(MAX_FILTER_TERMS + 1).join(' or ')), 400, 'invalidFilter');
+    // Inside a value path too, and through POST /.search.
+    // The value path counts as one comparison, and each one inside it as another.
+    const values = Array.from({ length: MAX_FILTER_TERMS - 1 }, (_, i) => `value co "v${i}"`);
+    const inPath = `emails[${values.join(' or ')}]`;
+    expect((await list(inPath)).status).toBe(200);
+    expectScimError(await list(`${inPath} or userName eq "x"`), 400, 'invalidFilter');
+    const search = await s.request('POST', '/scim/v2/Users/.search', {
+      token,
+      body: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+        filter: terms(40).join(' and '),
+      },
+    });
+    expectScimError(search, 400, 'invalidFilter');
+    expect(search.body.detail).toBe(`Filter has more than ${MAX_FILTER_TERMS} comparisons`);
   });
 
   it('never stores a password (write-only; nothing here signs anyone in)', async () => {
