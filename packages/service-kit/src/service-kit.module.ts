@@ -23,7 +23,7 @@ import { NATS_CONNECTION, NatsLifecycle, natsProvider } from './nats/nats.provid
 export interface ServiceKitOptions {
   service: string;
   config: Pick<CommonEnv, 'LOG_LEVEL' | 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD'> &
-    Partial<Pick<CommonEnv, 'DATABASE_URL' | 'MIGRATE_ON_START'>>;
+    Partial<Pick<CommonEnv, 'DATABASE_URL' | 'MIGRATE_ON_START' | 'DATABASE_STATEMENT_TIMEOUT_MS'>>;
   /** JetStream streams this service publishes to; created at boot. */
   streams?: StreamName[];
   /** Prisma migrations folder, applied at boot when MIGRATE_ON_START is true. */
@@ -112,7 +112,7 @@ export class ServiceKitModule {
           `${o.service}: DATABASE_URL is required unless the service is configured with database: false`,
         );
       providers.push(
-        poolProvider(() => url),
+        poolProvider(() => url, o.config.DATABASE_STATEMENT_TIMEOUT_MS),
         PoolLifecycle,
         DatabaseWiring,
         OutboxWriter,

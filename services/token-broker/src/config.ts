@@ -2,8 +2,13 @@ import { commonEnvShape, ConfigError, devOnly, env, loadConfig } from '@idp/serv
 import { z } from 'zod';
 import { loadBrokerConfigDoc, type BrokerConfigDoc } from './registrations/broker-config';
 
-// The broker has no database: the common shape minus DATABASE_URL / MIGRATE_ON_START.
-const { DATABASE_URL: _db, MIGRATE_ON_START: _migrate, ...shape } = commonEnvShape;
+// The broker has no database: the common shape minus the database variables.
+const {
+  DATABASE_URL: _db,
+  MIGRATE_ON_START: _migrate,
+  DATABASE_STATEMENT_TIMEOUT_MS: _timeout,
+  ...shape
+} = commonEnvShape;
 
 /** The environment the broker reads; every variable's description feeds the README reference. */
 export const envSchema = z.object({

@@ -63,6 +63,11 @@ export const commonEnvShape = {
   DATABASE_URL: env
     .url(['postgres', 'postgresql'])
     .describe('PostgreSQL connection URL, postgresql://user:pass@host:5432/db.'),
+  DATABASE_STATEMENT_TIMEOUT_MS: env
+    .int(10000, 0)
+    .describe(
+      "PostgreSQL statement_timeout of the service's connection pool, in milliseconds: a statement running longer is cancelled and the request answers 503, so one expensive request cannot hold the pool; 0 = no limit (migrations never have one).",
+    ),
   MIGRATE_ON_START: env
     .bool(false)
     .describe(

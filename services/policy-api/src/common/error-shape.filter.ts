@@ -14,6 +14,7 @@ import {
   BearerExceptionFilter,
   type AuthModuleOptions,
 } from '@idp/auth-common';
+import { isStatementTimeout } from '@idp/service-kit';
 import type { ApiErrorBody } from './api-error';
 
 const CODES: Record<number, string> = {
@@ -48,6 +49,15 @@ export class ErrorShapeFilter implements ExceptionFilter<unknown> {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (exception instanceof BearerAuthException) return this.bearer.catch(exception, host);
+    if (isStatementTimeout(exception)) {
+      // The database cancelled a statement that ran past DATABASE_STATEMENT_TIMEOUT_MS.
+      this.log.warn('a database statement ran past the statement timeout and was cancelled');
+      const body: ApiErrorBody = {
+        error: 'temporarily_unavailable',
+        message: 'The request took too long; retry later',
+      };
+      return this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, 503);
+    }
     if (!(exception instanceof HttpException)) {
       this.log.error(exception);
       const body: ApiErrorBody = { error: 'internal_error', message: 'Internal server error' };

@@ -5,6 +5,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
+import { isStatementTimeout } from '@idp/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isMissingReference, isUniqueViolation, isUnstorableValue } from '../db/sql';
 import { VersionConflict } from '../events/retry';
@@ -50,6 +51,14 @@ export class ScimExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof VersionConflict)
       return new ScimError(409, undefined, 'The resource kept changing concurrently; retry');
+    if (isStatementTimeout(exception)) {
+      this.log.warn('a database statement ran past the statement timeout and was cancelled');
+      return new ScimError(
+        503,
+        undefined,
+        'The request took too long and was cancelled; narrow the filter or retry later',
+      );
+    }
     if (isUnstorableValue(exception))
       return ScimError.invalidValue('A value cannot be stored (invalid characters or too long)');
     if (isMissingReference(exception))
