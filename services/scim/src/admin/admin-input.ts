@@ -44,10 +44,12 @@ export const logQuery = z.object({
   outcome: z.enum(['success', 'failure']).optional(),
   operation: z.enum(['create', 'get', 'list', 'replace', 'update', 'delete']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  // A log row id (bigint): 19 digits can still exceed its range.
   before: z
     .string()
     .regex(/^\d{1,19}$/)
     .transform((s) => BigInt(s))
+    .refine((n) => n <= 9_223_372_036_854_775_807n, { message: 'must be a log entry id' })
     .optional(),
 });
 

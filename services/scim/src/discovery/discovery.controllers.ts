@@ -1,4 +1,4 @@
-import { Get, Inject, Param } from '@nestjs/common';
+import { Get, Inject, Param, Query } from '@nestjs/common';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 import { AWS_SERVICE_PROVIDER_CONFIG } from '../profiles/aws-profile';
 import { Scim, type ScimContext } from '../scim/request-context';
@@ -15,13 +15,23 @@ const listOf = <T>(items: T[]) => ({
   Resources: items,
 });
 
+/**
+ * RFC 7644 §4: discovery endpoints do not filter, and SHOULD answer a filter with 403 so that a
+ * client cannot take the full list for the filtered one.
+ */
+function refuseFilter(filter: unknown): void {
+  if (filter !== undefined)
+    throw new ScimError(403, undefined, 'Discovery endpoints do not support filter');
+}
+
 @ScimController('ServiceProviderConfig')
 export class ServiceProviderConfigController {
   constructor(@Inject(SCIM_CONFIG) private readonly config: ScimConfig) {}
 
   @Get()
   @ScimJson()
-  get(@Scim() ctx: ScimContext) {
+  get(@Scim() ctx: ScimContext, @Query('filter') filter?: unknown) {
+    refuseFilter(filter);
     return ctx.profile === 'aws'
       ? AWS_SERVICE_PROVIDER_CONFIG
       : serviceProviderConfig(ctx.baseUrl, this.config.SCIM_MAX_PAGE_SIZE);
@@ -32,7 +42,8 @@ export class ServiceProviderConfigController {
 export class SchemasController {
   @Get()
   @ScimJson()
-  list(@Scim() ctx: ScimContext) {
+  list(@Scim() ctx: ScimContext, @Query('filter') filter?: unknown) {
+    refuseFilter(filter);
     return listOf(schemaDocuments(ctx.baseUrl));
   }
 
@@ -49,7 +60,8 @@ export class SchemasController {
 export class ResourceTypesController {
   @Get()
   @ScimJson()
-  list(@Scim() ctx: ScimContext) {
+  list(@Scim() ctx: ScimContext, @Query('filter') filter?: unknown) {
+    refuseFilter(filter);
     return listOf(resourceTypeDocuments(ctx.baseUrl));
   }
 

@@ -57,6 +57,20 @@ describe('SCIM error responses', () => {
     }
   });
 
+  it('answers a filter on the discovery endpoints with 403 (RFC 7644 §4), unfiltered lists as before', async () => {
+    for (const path of ['/ServiceProviderConfig', '/Schemas', '/ResourceTypes']) {
+      const r = await s.request(
+        'GET',
+        `/scim/v2${path}?filter=${encodeURIComponent('id eq "x"')}`,
+        {
+          token,
+        },
+      );
+      expectScimError(r, 403, `filter on ${path}`);
+      expect((await s.request('GET', `/scim/v2${path}`, { token })).status).toBe(200);
+    }
+  });
+
   it('answers unsupported methods on Users and Groups with 405 and what is allowed', async () => {
     for (const type of ['Users', 'Groups']) {
       for (const method of ['PUT', 'PATCH', 'DELETE']) {

@@ -252,6 +252,18 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
       );
       expect(page2.body.items).toHaveLength(2);
       expect(page2.body.items[0].id).not.toBe(page.body.items[1].id);
+      for (const before of ['9223372036854775808', '9999999999999999999', '-1', '1e3', 'x']) {
+        const bad = await asAdmin(
+          'GET',
+          `/admin/directories/logged/provisioning-log?before=${before}`,
+        );
+        expect({ before, status: bad.status }).toEqual({ before, status: 400 });
+      }
+      const last = await asAdmin(
+        'GET',
+        '/admin/directories/logged/provisioning-log?before=9223372036854775807',
+      );
+      expect(last.status).toBe(200);
 
       const nd = await asAdmin(
         'GET',
