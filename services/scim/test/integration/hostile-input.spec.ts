@@ -445,6 +445,26 @@ describe('hostile SCIM input', () => {
     expect(search.body.detail).toBe(`Filter has more than ${MAX_FILTER_TERMS} comparisons`);
   });
 
+  it('applies 20 concurrent PATCHes of one user, each one, without a 409', async () => {
+    const user = await s.request('POST', '/scim/v2/Users', {
+      token,
+      body: { schemas: [USER], userName: 'busy-user' },
+    });
+    const values = Array.from({ length: 20 }, (_, i) => `+1 555 01${String(i).padStart(2, '0')}`);
+    const replies = await Promise.all(
+      values.map((value) =>
+        s.request('PATCH', `/scim/v2/Users/${user.body.id}`, {
+          token,
+          body: patchOp({ op: 'add', path: 'phoneNumbers', value: [{ type: 'work', value }] }),
+        }),
+      ),
+    );
+    expect(replies.map((r) => r.status)).toEqual(values.map(() => 200));
+    const got = await s.request('GET', `/scim/v2/Users/${user.body.id}`, { token });
+    expect(got.body.phoneNumbers.map((p: { value: string }) => p.value).sort()).toEqual(values);
+    expect(got.body.meta.version).toBe('W/"21"');
+  });
+
   it('never stores a password (write-only; nothing here signs anyone in)', async () => {
     const created = await s.request('POST', '/scim/v2/Users', {
       token,
