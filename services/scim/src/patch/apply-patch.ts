@@ -74,7 +74,62 @@ function mergeInto(target: JsonObject, value: JsonObject, def: AttrDef | undefin
   for (const [k, v] of Object.entries(value)) setCI(target, k, v, subDef(def, k)?.name ?? k);
 }
 
+/** `primary` as stored (a boolean) or as Entra sends it ("True"), any case. */
+const isPrimary = (el: JsonValue): boolean => {
+  if (!isObject(el)) return false;
+  const v = getCI(el, 'primary');
+  return v === true || (typeof v === 'string' && v.trim().toLowerCase() === 'true');
+};
+
+/** The elements of the multi-valued attribute `p` names that are primary now (by identity). */
+function primaries(doc: JsonObject, schema: ResourceSchema, p: PatchPath): Set<JsonValue> {
+  const target = container(doc, schema, p.uri, false);
+  const arr = target ? getCI(target, p.attr) : undefined;
+  return new Set(Array.isArray(arr) ? arr.filter(isPrimary) : []);
+}
+
+/**
+ * RFC 7644 §3.5.2: a value added or replaced with primary true makes the others false, since RFC
+ * 7643 §2.4 allows primary true at most once. Elements are compared by identity with those primary
+ * before the operation, so any array of objects (known attribute or not) is covered, and a
+ * document already holding two primaries is healed by the next one set, never refused for it.
+ */
+function keepOnePrimary(
+  doc: JsonObject,
+  schema: ResourceSchema,
+  p: PatchPath,
+  before: Set<JsonValue>,
+): void {
+  const target = container(doc, schema, p.uri, false);
+  const arr = target ? getCI(target, p.attr) : undefined;
+  if (!Array.isArray(arr)) return;
+  const set = arr.filter((el) => isPrimary(el) && !before.has(el));
+  if (set.length === 0) return;
+  if (set.length > 1)
+    throw ScimError.invalidValue(
+      `primary can be true on only one value of ${p.attr} (RFC 7643 §2.4)`,
+    );
+  for (const el of arr)
+    if (el !== set[0] && isPrimary(el)) setCI(el as JsonObject, 'primary', false);
+}
+
 function applyAt(
+  doc: JsonObject,
+  schema: ResourceSchema,
+  p: PatchPath,
+  op: PatchOpName,
+  value: JsonValue | undefined,
+): void {
+  if (p.attr === '' || op === 'remove') {
+    applyAttr(doc, schema, p, op, value);
+    return;
+  }
+  const before = primaries(doc, schema, p);
+  applyAttr(doc, schema, p, op, value);
+  keepOnePrimary(doc, schema, p, before);
+}
+
+function applyAttr(
   doc: JsonObject,
   schema: ResourceSchema,
   p: PatchPath,
@@ -104,10 +159,23 @@ function applyAt(
   if (p.attr.toLowerCase() === 'schemas') throw ScimError.mutability('schemas cannot be patched');
   if (def?.mutability === 'readOnly') throw ScimError.mutability(`${def.name} is read-only`);
   const name = def?.name ?? p.attr;
-  const target = container(doc, schema, p.uri, op !== 'remove');
-  if (!target) return; // removing from an absent extension
+  // Clearing (remove, or a null value) an attribute of an absent extension must not create it.
+  const target = container(doc, schema, p.uri, op !== 'remove' && value !== null);
+  if (!target) return;
   const existing = getCI(target, name);
   const multi = def ? !!def.multi : Array.isArray(existing) || (!p.filter && Array.isArray(value));
+  // `title.foo`: a simple attribute has no sub-attributes (RFC 7644 §3.5.2 invalidPath); going on
+  // would turn the stored string into an object.
+  if (
+    p.sub &&
+    (def
+      ? def.type !== 'complex'
+      : existing !== undefined &&
+        existing !== null &&
+        !isObject(existing) &&
+        !Array.isArray(existing))
+  )
+    throw ScimError.invalidPath(`${name} is a simple attribute: it has no sub-attribute ${p.sub}`);
 
   if (p.filter) {
     if (!multi) throw ScimError.invalidPath(`${name} is not multi-valued`);
@@ -136,7 +204,7 @@ function applyAt(
         if (p.sub) setCI(el, p.sub, value as JsonValue, subDef(def, p.sub)?.name);
         else if (!isObject(value))
           throw ScimError.invalidValue(`A value for ${name}[...] must be an object`);
-        else if (op === 'replace') arr[i] = value;
+        // add and replace alike (RFC 7644 §3.5.2.3): sub-attributes not given are left unchanged.
         else mergeInto(el, value, def);
       }
     }
@@ -195,7 +263,12 @@ function applyAt(
       setCI(target, name, items, name);
     } else {
       const next = [...existing];
-      for (const it of items) if (!next.some((e) => sameElement(e, it))) next.push(it);
+      for (const it of items) {
+        const same = next.find((e) => sameElement(e, it));
+        if (same === undefined) next.push(it);
+        // The value is there already: what the add says about it (primary, display) still applies.
+        else if (isObject(same) && isObject(it)) mergeInto(same, it, def);
+      }
       setCI(target, name, next, name);
     }
     return;

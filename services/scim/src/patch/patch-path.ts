@@ -1,7 +1,7 @@
 import type { FilterNode } from '../filter/filter-ast';
 import { parseValueFilter } from '../filter/filter-parser';
 import { ScimError } from '../scim/scim-error';
-import type { ResourceSchema } from '../scim/attribute-defs';
+import { subDef, type AttrDef, type ResourceSchema } from '../scim/attribute-defs';
 
 /** A parsed PATCH path (RFC 7644 §3.5.2): `[urn:]attr[ [filter] ][.sub]`. attr '' = the whole extension. */
 export interface PatchPath {
@@ -54,5 +54,57 @@ export function parsePatchPath(raw: unknown, schema: ResourceSchema): PatchPath 
       throw ScimError.invalidPath(`Invalid filter in path "${raw}": ${e.message}`);
     throw e;
   }
+  const def = schema.byUri.get(uri)?.get(head.toLowerCase());
+  if (def?.multi && def.subs) checkValueFilter(filter, def);
   return { uri, attr: head, filter, sub: after ? after.slice(1) : undefined };
+}
+
+/**
+ * Resolves a value filter's names and comparisons against the attribute's sub-attributes with the
+ * rules a GET filter applies to the same value path (src/filter/filter-to-sql.ts), so PATCH does not
+ * accept (and silently match nothing with) a filter a search refuses: RFC 7644 §3.12 invalidFilter,
+ * "the specified attribute and filter comparison combination is not supported".
+ */
+function checkValueFilter(f: FilterNode, def: AttrDef): void {
+  switch (f.kind) {
+    case 'and':
+    case 'or':
+      checkValueFilter(f.left, def);
+      checkValueFilter(f.right, def);
+      return;
+    case 'not':
+      checkValueFilter(f.expr, def);
+      return;
+    case 'valuePath':
+      throw ScimError.invalidFilter('Nested value filters are not allowed');
+    case 'present':
+    case 'compare': {
+      const shown = `${f.path.uri ? `${f.path.uri}:` : ''}${f.path.attr}${f.path.sub ? `.${f.path.sub}` : ''}`;
+      if (f.path.uri || f.path.sub)
+        throw ScimError.invalidFilter(
+          `Invalid attribute "${shown}" in the value filter of ${def.name}`,
+        );
+      const sd = subDef(def, f.path.attr);
+      if (!sd || sd.type === 'complex')
+        throw ScimError.invalidFilter(`Unknown attribute "${def.name}.${f.path.attr}"`);
+      if (f.kind === 'present') return;
+      const name = `${def.name}.${sd.name}`;
+      const bad = (why: string) => ScimError.invalidFilter(`${name} ${why}`);
+      const v = f.value;
+      if (v === null) {
+        if (f.op !== 'eq' && f.op !== 'ne')
+          throw ScimError.invalidFilter(
+            `null can only be compared with eq or ne (${name} ${f.op} null)`,
+          );
+        return;
+      }
+      if (sd.type === 'boolean') {
+        if (f.op !== 'eq' && f.op !== 'ne')
+          throw bad('is a boolean: only eq, ne and pr apply (RFC 7644 §3.4.2.2)');
+        if (typeof v !== 'boolean') throw bad('must be compared with true or false');
+        return;
+      }
+      if (typeof v !== 'string') throw bad('must be compared with a quoted string');
+    }
+  }
 }
