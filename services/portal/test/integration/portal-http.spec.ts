@@ -81,6 +81,25 @@ describe('security headers', () => {
   });
 });
 
+describe('operational endpoints', () => {
+  it('serves /metrics to a direct scrape only: through a proxy (X-Forwarded-For, Forwarded) it is a 404', async () => {
+    const scrape = (headers: Record<string, string>) =>
+      portal.fastify.inject({ method: 'GET', url: '/metrics', headers });
+    const direct = await scrape({});
+    expect(direct.statusCode).toBe(200);
+    expect(direct.body).toContain('process_cpu_seconds_total');
+    for (const headers of [
+      { 'x-forwarded-for': '203.0.113.7' },
+      { forwarded: 'for=203.0.113.7' },
+    ]) {
+      const proxied = await scrape(headers);
+      expect({ headers, status: proxied.statusCode }).toEqual({ headers, status: 404 });
+      expect(proxied.body).not.toContain('process_cpu_seconds_total');
+    }
+    expect((await get('/healthz')).statusCode).toBe(200);
+  });
+});
+
 describe('framing', () => {
   it('forbids framing with X-Frame-Options: DENY on every response (matching frame-ancestors), error pages included', async () => {
     const { cookie } = await startSignIn();
