@@ -1,6 +1,7 @@
 import { isObject, type JsonValue } from '../scim/schemas';
 import type { AttrRef, CompValue, FilterNode } from './filter-ast';
 import { getCI } from '../scim/json-ci';
+import { compareCodePoints, foldCase } from './case-fold';
 
 // In-memory evaluation, used for PATCH value filters on a resource's multi-valued elements.
 
@@ -18,7 +19,7 @@ function valuesAt(el: JsonValue, ref: AttrRef): JsonValue[] {
 }
 
 const norm = (v: JsonValue | CompValue): JsonValue | CompValue =>
-  typeof v === 'string' ? v.toLowerCase() : v;
+  typeof v === 'string' ? foldCase(v) : v;
 
 function compare(a: JsonValue, op: string, b: CompValue): boolean {
   // String comparisons are case-insensitive: the sub-attributes filtered on (type, value, display) are caseExact=false.
@@ -36,25 +37,19 @@ function compare(a: JsonValue, op: string, b: CompValue): boolean {
     case 'ew':
       return typeof x === 'string' && typeof y === 'string' && x.endsWith(y);
     case 'gt':
-      return (typeof x === 'string' && typeof y === 'string') ||
-        (typeof x === 'number' && typeof y === 'number')
-        ? x > y
-        : false;
-    case 'lt':
-      return (typeof x === 'string' && typeof y === 'string') ||
-        (typeof x === 'number' && typeof y === 'number')
-        ? x < y
-        : false;
     case 'ge':
-      return (typeof x === 'string' && typeof y === 'string') ||
-        (typeof x === 'number' && typeof y === 'number')
-        ? x >= y
-        : false;
-    case 'le':
-      return (typeof x === 'string' && typeof y === 'string') ||
-        (typeof x === 'number' && typeof y === 'number')
-        ? x <= y
-        : false;
+    case 'lt':
+    case 'le': {
+      // Strings by code point, as the SQL side orders them (COLLATE "C").
+      const d =
+        typeof x === 'string' && typeof y === 'string'
+          ? compareCodePoints(x, y)
+          : typeof x === 'number' && typeof y === 'number'
+            ? x - y
+            : Number.NaN;
+      if (Number.isNaN(d)) return false;
+      return op === 'gt' ? d > 0 : op === 'ge' ? d >= 0 : op === 'lt' ? d < 0 : d <= 0;
+    }
     default:
       return false;
   }

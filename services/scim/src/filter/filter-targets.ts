@@ -7,6 +7,7 @@ import {
   type ResourceSchema,
 } from '../scim/attribute-defs';
 import { ScimError } from '../scim/scim-error';
+import { foldCase } from './case-fold';
 import type { AttrRef } from './filter-ast';
 
 // What a filter's attribute path denotes in SQL: a single value (a column or a member of the stored
@@ -22,7 +23,7 @@ export interface Scalar {
   caseExact: boolean;
   /** SQL of the value (text, boolean or timestamptz); may be NULL unless notNull. */
   sql: string;
-  /** Lower-cased SQL of a case-insensitive string, when a column already holds it (indexed). */
+  /** Case-folded SQL of a case-insensitive string, when a column already holds it (indexed). */
   lower?: string;
   notNull?: boolean;
   /** SQL true when the value is present and non-empty (RFC 7644 `pr`). */
@@ -171,9 +172,9 @@ export const likeEscape = (s: string): string => s.replace(LIKE_SPECIAL, (c) => 
 export const likePattern = (op: string, v: string): string =>
   op === 'sw' ? `${likeEscape(v)}%` : op === 'ew' ? `%${likeEscape(v)}` : `%${likeEscape(v)}%`;
 
-/** `emails.value` compared at the top level: the array column (GIN) and the trigram index on its joined text. */
+/** `emails.value` compared at the top level: the array column (GIN) and the trigram index on its joined text (both hold foldCase values). */
 function emailsFast(op: string, value: string, b: SqlBuilder): string | undefined {
-  const v = value.toLowerCase();
+  const v = foldCase(value);
   if (op === 'eq')
     return `(u.emails_lower IS NOT NULL AND u.emails_lower @> ARRAY[${b.add(v)}::text])`;
   if (op !== 'co' && op !== 'sw' && op !== 'ew') return undefined;

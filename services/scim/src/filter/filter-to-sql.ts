@@ -1,6 +1,7 @@
 import type { SqlBuilder } from '../db/sql';
 import type { Profile } from '../scim/request-context';
 import { ScimError } from '../scim/scim-error';
+import { foldCase } from './case-fold';
 import type { CompareOp, CompValue, FilterNode } from './filter-ast';
 import {
   likePattern,
@@ -54,8 +55,9 @@ function positive(
     }
     case 'string': {
       if (typeof v !== 'string') throw bad('must be compared with a quoted string');
-      const x = s.caseExact ? s.sql : (s.lower ?? `lower(${s.sql})`);
-      const p = s.caseExact ? v : v.toLowerCase();
+      // Case-insensitive: both sides folded by the one fold (foldCase here, scim_fold in SQL).
+      const x = s.caseExact ? s.sql : (s.lower ?? `scim_fold(${s.sql})`);
+      const p = s.caseExact ? v : foldCase(v);
       if (op === 'eq') return guard(s, s.sql, `${x} = ${b.add(p)}`);
       const ord = ORDER[op];
       // Ordering by code point (COLLATE "C"), as a client comparing strings would.

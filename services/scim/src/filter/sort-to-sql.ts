@@ -17,7 +17,7 @@ function orderBy(t: Target, sortBy: string, order: SortOrder, idColumn: string):
   const expr =
     s.type !== 'string'
       ? s.sql
-      : `${s.caseExact ? s.sql : (s.lower ?? `lower(${s.sql})`)} COLLATE "C"`;
+      : `${s.caseExact ? s.sql : (s.lower ?? `scim_fold(${s.sql})`)} COLLATE "C"`;
   return `${expr} ${order === 'descending' ? 'DESC' : 'ASC'} NULLS LAST, ${idColumn}`;
 }
 

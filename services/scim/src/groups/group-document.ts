@@ -1,3 +1,4 @@
+import { foldCase } from '../filter/case-fold';
 import { deleteCI, getCI } from '../scim/json-ci';
 import { assertStorableText, cloneJson, UNSTORABLE_TEXT } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
@@ -57,7 +58,8 @@ export function groupColumns(doc: JsonObject): {
   const ext = getCI(doc, 'externalId');
   return {
     displayName,
-    displayNameLower: displayName.toLowerCase(),
+    // foldCase: the case-insensitive uniqueness key and what filters compare (scim_fold in SQL).
+    displayNameLower: foldCase(displayName),
     externalId: typeof ext === 'string' ? ext : null,
   };
 }

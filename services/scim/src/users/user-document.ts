@@ -1,9 +1,13 @@
+import { foldCase } from '../filter/case-fold';
 import { deleteCI, getCI, keyCI } from '../scim/json-ci';
 import { assertStorableText, cloneJson, UNSTORABLE_TEXT } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
 import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
 
-/** Columns extracted from a user document for filtering and uniqueness. */
+/**
+ * Columns extracted from a user document for filtering and uniqueness; the `*Lower` ones are
+ * foldCase values, the fold SQL's scim_fold computes too (filters compare against them).
+ */
 export interface UserColumns {
   userName: string;
   userNameLower: string;
@@ -107,14 +111,14 @@ export function userColumns(doc: JsonObject): UserColumns {
   const emails = getCI(doc, 'emails');
   return {
     userName,
-    userNameLower: userName.toLowerCase(),
+    userNameLower: foldCase(userName),
     externalId: typeof ext === 'string' ? ext : null,
     displayName: typeof dn === 'string' ? dn : null,
     active: getCI(doc, 'active') !== false,
     emailsLower: Array.isArray(emails)
       ? emails.flatMap((e) => {
           const v = isObject(e) ? getCI(e, 'value') : undefined;
-          return typeof v === 'string' ? [v.toLowerCase()] : [];
+          return typeof v === 'string' ? [foldCase(v)] : [];
         })
       : [],
   };
