@@ -1,5 +1,6 @@
 import type { FilterNode } from '../filter/filter-ast';
 import { applyPatch } from '../patch/apply-patch';
+import { jsonEqual } from '../patch/json-equal';
 import { parsePatchPath } from '../patch/patch-path';
 import type { PatchOperation } from '../patch/patch-request';
 import { checkAwsGroupPatchAttr, checkAwsMembershipChanges } from '../profiles/aws-profile';
@@ -96,5 +97,6 @@ export function planGroupPatch(
     );
   const next = docOps.length ? applyPatch(doc, docOps, GROUP_SCHEMA) : doc;
   if (docOps.length) checkGroupDoc(next);
-  return { doc: next, actions, docChanged: docOps.length > 0 };
+  // Ops that leave the document as it was are no change (no new version, no event).
+  return { doc: next, actions, docChanged: docOps.length > 0 && !jsonEqual(next, doc) };
 }

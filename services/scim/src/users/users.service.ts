@@ -13,6 +13,7 @@ import { SCIM_CONFIG, type ScimConfig } from '../config';
 import { VersionConflict, withRetry } from '../events/retry';
 import type { ScimUser } from '../generated/prisma/client';
 import { applyPatch } from '../patch/apply-patch';
+import { jsonEqual } from '../patch/json-equal';
 import { parsePatchRequest } from '../patch/patch-request';
 import { patchTargets } from '../patch/patch-targets';
 import { checkAwsUser, checkAwsUserPatch } from '../profiles/aws-profile';
@@ -187,6 +188,9 @@ export class UsersService {
       checkIfMatch(ifMatch, cur.version);
       const doc = normaliseUser(applyPatch(cur.data as JsonObject, ops, USER_SCHEMA));
       if (ctx.profile === 'aws') checkAwsUser(doc);
+      // Nothing changed (a remove that matched nothing, a value set to what it was): no new
+      // version, no lastModified, no event.
+      if (jsonEqual(doc, cur.data as JsonObject)) return cur;
       return this.write(ctx, cur, doc);
     });
     return toUserResource(row, ctx.baseUrl);

@@ -1,5 +1,7 @@
+import { PrismaService } from '../../src/db/prisma.service';
 import {
   ENTERPRISE,
+  GROUP,
   patchOp,
   startScim,
   USER,
@@ -356,6 +358,50 @@ describe('PATCH semantics (RFC 7644 §3.5.2)', () => {
       expect(r.status).toBe(200);
       expect(r.body.name).toEqual({ givenName: 'Ada' });
       expect(r.body[ENTERPRISE]).toEqual({ manager: { value: 'm-1' } });
+    });
+  });
+
+  describe('a PATCH that changes nothing', () => {
+    const outboxRows = () => s.app.get(PrismaService).outbox.count();
+    it.each([
+      [
+        'a remove whose filter matches nothing',
+        { op: 'remove', path: 'emails[type eq "nothere"]' },
+      ],
+      ['a replace with the stored value', { op: 'replace', path: 'title', value: 'Engineer' }],
+      ['a remove of an absent attribute', { op: 'remove', path: 'nickName' }],
+    ])('keeps version, lastModified and ETag, and publishes no event: %s', async (_what, op) => {
+      const user = await createUser();
+      const before = await s.request('GET', `/scim/v2/Users/${user.id}`, { token });
+      const events = await outboxRows();
+      await new Promise((r) => setTimeout(r, 5)); // a new lastModified would differ
+      const r = await patch(user.id, op);
+      expect(r.status).toBe(200);
+      expect(r.body.meta).toEqual(before.body.meta);
+      expect(r.headers.etag).toBe(before.headers.etag);
+      expect(await get(user.id)).toEqual(before.body);
+      expect(await outboxRows()).toBe(events);
+      // A real change still counts.
+      expect(
+        (await patch(user.id, { op: 'replace', path: 'title', value: 'Lead' })).body.meta.version,
+      ).not.toBe(before.body.meta.version);
+    });
+
+    it('on a group: renaming it to its own name keeps its version and publishes no event', async () => {
+      const g = await s.request('POST', '/scim/v2/Groups', {
+        token,
+        body: { schemas: [GROUP], displayName: 'Unchanged' },
+      });
+      expect(g.status).toBe(201);
+      const events = await outboxRows();
+      const r = await s.request('PATCH', `/scim/v2/Groups/${g.body.id}`, {
+        token,
+        body: patchOp({ op: 'replace', path: 'displayName', value: 'Unchanged' }),
+      });
+      expect([200, 204]).toContain(r.status);
+      const after = await s.request('GET', `/scim/v2/Groups/${g.body.id}`, { token });
+      expect(after.body.meta).toEqual(g.body.meta);
+      expect(await outboxRows()).toBe(events);
     });
   });
 });

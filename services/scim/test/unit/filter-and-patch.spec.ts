@@ -181,7 +181,7 @@ describe('filter parser', () => {
       params: ['a\\_\\%%'],
     });
     expect(userWhere(parseFilter('displayName co "Ba"'), 'default')).toEqual({
-      sql: '(u.display_name IS NOT NULL AND lower(u.display_name) LIKE $1)',
+      sql: '(u.display_name IS NOT NULL AND scim_fold(u.display_name) LIKE $1)',
       params: ['%ba%'],
     });
     expect(userWhere(parseFilter('emails.value co "X"'), 'default').sql).toContain(
