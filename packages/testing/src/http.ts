@@ -1,3 +1,4 @@
+import http from 'node:http';
 // A small JSON-over-HTTP client for tests that drive services over the wire.
 export interface JsonCallOptions {
   /** Sent as `Authorization: Bearer <token>`. */
@@ -37,4 +38,25 @@ export async function callJson<T = unknown>(
     // not JSON: keep the text
   }
   return { status: r.status, headers: r.headers, body: parsed as T };
+}
+
+/**
+ * A GET whose headers go on the wire exactly as listed (`[name, value, name, value, ...]`), e.g.
+ * the same header twice, which fetch would merge into one. Node adds none of its own: name Host.
+ */
+export function getWithRawHeaders(
+  url: string,
+  rawHeaders: string[],
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers: ['host', new URL(url).host, ...rawHeaders] });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

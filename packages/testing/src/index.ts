@@ -4,7 +4,7 @@ export { startNats, type NatsServerOptions, type TestNatsServer } from './nats';
 export { startPostgres, type PostgresOptions, type TestPostgres } from './postgres';
 export { startNode, waitForHttp, type RunningProcess } from './process';
 export { observeLifecycle, type LifecycleObservation } from './service-lifecycle';
-export { callJson, type JsonCallOptions, type JsonCallResult } from './http';
+export { callJson, getWithRawHeaders, type JsonCallOptions, type JsonCallResult } from './http';
 export {
   TokenIssuer,
   DEFAULT_B2C_FLOWS,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import { getWithRawHeaders } from '@idp/testing';
 import { Harness } from '../support/harness';
 import { challengeParams, split, type ErrorBody, type PolicyBody } from '../support/fixtures';
 import { MFA_FLOW } from '../support/tokens';
@@ -123,14 +123,15 @@ describe('policy-api: policies and token rules', () => {
         const first = await h.call('GET', '/policies/me', { token: await readToken(oid) });
         expect([200, 201]).toContain(first.status);
       }
-      const r = await twoAuthorizationHeaders(
-        `${h.url}/policies/me`,
+      const r = await getWithRawHeaders(`${h.url}/policies/me`, [
+        'authorization',
         `Bearer ${await readToken(alice)}`,
+        'authorization',
         `Bearer ${await readToken(bob)}`,
-      );
+      ]);
       expect(r.status).toBe(400);
       expect(JSON.parse(r.body)).toMatchObject({ error: 'invalid_request' });
-      expect(challengeParams(r.challenge).error).toBe('invalid_request');
+      expect(challengeParams(r.headers['www-authenticate'] ?? null).error).toBe('invalid_request');
     });
   });
 
@@ -316,32 +317,3 @@ describe('policy-api: policies and token rules', () => {
     });
   });
 });
-
-/** A GET with the Authorization header on two lines (fetch would merge them into one). */
-function twoAuthorizationHeaders(
-  url: string,
-  first: string,
-  second: string,
-): Promise<{ status: number; challenge: string | null; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      // Raw headers: Node adds none of its own, so Host is named here too.
-      { headers: ['host', new URL(url).host, 'authorization', first, 'authorization', second] },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            challenge: (res.headers['www-authenticate'] as string | undefined) ?? null,
-            body,
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { getWithRawHeaders } from '@idp/testing';
 import { ENTERPRISE, patchOp, startScim, USER, type ScimTestApp } from '../support/scim-app';
 
 // Requests as Microsoft Entra ID's provisioning service sends them (learn.microsoft.com: "Develop and
@@ -466,31 +466,14 @@ describe('Entra ID user provisioning (default profile)', () => {
     const other = await s.directory('twice');
     await s.app.listen(0, '127.0.0.1');
     const url = new URL('/scim/v2/Users', await s.app.getUrl());
-    const r = await new Promise<{ status: number; challenge: unknown; body: string }>(
-      (resolve, reject) => {
-        // Raw headers: Node adds none of its own, so Host is named here too.
-        const headers = ['host', url.host, 'authorization', `Bearer ${token}`];
-        const req = http.request(url, {
-          headers: [...headers, 'authorization', `Bearer ${other}`],
-        });
-        req.on('response', (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              challenge: res.headers['www-authenticate'],
-              body,
-            }),
-          );
-        });
-        req.on('error', reject);
-        req.end();
-      },
-    );
+    const r = await getWithRawHeaders(url.toString(), [
+      'authorization',
+      `Bearer ${token}`,
+      'authorization',
+      `Bearer ${other}`,
+    ]);
     expect(r.status).toBe(400);
-    expect(r.challenge).toBe('Bearer realm="scim", error="invalid_request"');
+    expect(r.headers['www-authenticate']).toBe('Bearer realm="scim", error="invalid_request"');
     expect(JSON.parse(r.body)).toMatchObject({
       schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
       status: '400',

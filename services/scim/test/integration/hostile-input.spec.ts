@@ -5,6 +5,7 @@ import {
   ENTERPRISE,
   GROUP,
   patchOp,
+  expectScimError,
   startScim,
   USER,
   type Reply,
@@ -15,7 +16,6 @@ import {
 // attribute names that a plain object finds on its prototype. Each is driven over HTTP on a real
 // database, the way Entra sends it.
 
-const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const PROTO_NAMES = [
   'constructor',
   '__proto__',
@@ -31,19 +31,6 @@ const nested = (depth: number, kind: 'array' | 'object', inner = '1') =>
   kind === 'array'
     ? `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`
     : `${'{"a":'.repeat(depth)}${inner}${'}'.repeat(depth)}`;
-
-const expectScimError = (r: Reply, status: number, scimType?: string) => {
-  expect({ status: r.status, body: r.body }).toMatchObject({
-    status,
-    body: {
-      schemas: [ERROR],
-      status: String(status),
-      detail: expect.any(String),
-      ...(scimType ? { scimType } : {}),
-    },
-  });
-  expect(r.headers['content-type']).toMatch(/^application\/scim\+json/);
-};
 
 describe('hostile SCIM input', () => {
   let s: ScimTestApp;

@@ -3,24 +3,15 @@ import {
   ENTERPRISE,
   GROUP,
   patchOp,
+  expectScimError,
   startScim,
   USER,
-  type Reply,
   type ScimTestApp,
 } from '../support/scim-app';
 
 // PATCH semantics of RFC 7644 §3.5.2 over HTTP: one primary value per multi-valued attribute,
 // replace through a value filter merges, value filters resolved like GET filters, and sub-attribute
 // paths under simple attributes refused. Every refusal leaves the stored resource as it was.
-
-const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
-
-const expectScimError = (r: Reply, status: number, scimType: string) => {
-  expect({ status: r.status, body: r.body }).toMatchObject({
-    status,
-    body: { schemas: [ERROR], status: String(status), scimType, detail: expect.any(String) },
-  });
-};
 
 type Element = Record<string, unknown>;
 const primaryOf = (els: Element[] | undefined) =>

@@ -97,3 +97,19 @@ export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 export const patchOp = (...ops: unknown[]) => ({ schemas: [PATCH_OP], Operations: ops });
+
+export const SCIM_ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+/** A reply in the SCIM error schema (RFC 7644 §3.12) with this status (and scimType, if given). */
+export function expectScimError(r: Reply, status: number, scimType?: string): void {
+  expect({ status: r.status, body: r.body }).toMatchObject({
+    status,
+    body: {
+      schemas: [SCIM_ERROR],
+      status: String(status),
+      detail: expect.any(String),
+      ...(scimType ? { scimType } : {}),
+    },
+  });
+  expect(r.headers['content-type']).toMatch(/^application\/scim\+json/);
+}
