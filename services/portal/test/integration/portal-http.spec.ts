@@ -88,10 +88,11 @@ describe('operational endpoints', () => {
     const direct = await scrape({});
     expect(direct.statusCode).toBe(200);
     expect(direct.body).toContain('process_cpu_seconds_total');
-    for (const headers of [
+    const viaProxy: Record<string, string>[] = [
       { 'x-forwarded-for': '203.0.113.7' },
       { forwarded: 'for=203.0.113.7' },
-    ]) {
+    ];
+    for (const headers of viaProxy) {
       const proxied = await scrape(headers);
       expect({ headers, status: proxied.statusCode }).toEqual({ headers, status: 404 });
       expect(proxied.body).not.toContain('process_cpu_seconds_total');
