@@ -15,7 +15,8 @@ const malformed = () =>
   ]);
 
 /**
- * Parses If-Match (RFC 9110 §13.1.1: "*" or a list of entity-tags). Missing, empty or `*`
+ * Parses If-Match (RFC 9110 §13.1.1: "*" or a list of entity-tags). Missing, empty (also only
+ * empty list elements) or `*`
  * (which would defeat lost-update protection) is 428; anything outside the grammar, such as an
  * unquoted `v3`, is 400, since no retry with a fresh read can make it match.
  */
@@ -24,8 +25,10 @@ export function parseIfMatch(header: string | undefined): IfMatch {
   if (!value || value === '*') throw Errors.preconditionRequired();
   // A comma inside quotes belongs to the tag (etagc allows it), so split on commas outside quotes.
   const elements = value.match(/(?:[^,"]|"[^"]*")+/g) ?? [];
+  // Empty list elements do not count (RFC 9110 §5.6.1): `, ,` is an empty If-Match.
   const tags = elements.map((e) => e.trim()).filter(Boolean);
-  if (tags.length === 0 || !tags.every((t) => ENTITY_TAG.test(t))) throw malformed();
+  if (tags.length === 0) throw Errors.preconditionRequired();
+  if (!tags.every((t) => ENTITY_TAG.test(t))) throw malformed();
   return tags.filter((t) => !t.startsWith('W/'));
 }
 

@@ -72,6 +72,7 @@ describe('If-Match parsing and strong comparison', () => {
     ['an empty value', ''],
     ['only spaces', '   '],
     ['no header', undefined],
+    ['only empty list elements (RFC 9110 §5.6.1: they do not count)', ' , ,,'],
   ])('428 precondition_required for %s', (_what, header) => {
     expect(failure(() => parseIfMatch(header))).toEqual({
       status: 428,
