@@ -1,13 +1,13 @@
 import { foldCase } from '../filter/case-fold';
 import { deleteCI, getCI } from '../scim/json-ci';
-import { assertStorableText, cloneJson, UNSTORABLE_TEXT } from '../scim/json-tree';
+import { assertStorableText, cloneJson } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
 import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
 
 /** A group document without members (they live in their own table) and the member ids sent with it. */
 export function splitGroup(body: unknown): { doc: JsonObject; memberIds: string[] | undefined } {
   if (!isObject(body)) throw ScimError.invalidSyntax('Request body must be a Group object');
-  assertStorableText(body, () => ScimError.invalidValue(UNSTORABLE_TEXT));
+  assertStorableText(body);
   const doc = cloneJson(body);
   const members = getCI(doc, 'members');
   for (const k of ['id', 'meta', 'members']) deleteCI(doc, k);
@@ -24,7 +24,7 @@ export function checkGroupDoc(doc: JsonObject): void {
   if (typeof dn !== 'string' || dn.trim() === '')
     throw ScimError.invalidValue('displayName is required and must be a non-empty string');
   if (dn.length > 512) throw ScimError.invalidValue('displayName is too long');
-  assertStorableText(doc, () => ScimError.invalidValue(UNSTORABLE_TEXT));
+  assertStorableText(doc);
   const ext = getCI(doc, 'externalId');
   if (ext !== undefined && ext !== null && typeof ext !== 'string')
     throw ScimError.invalidValue('externalId must be a string');

@@ -1,3 +1,4 @@
+import { ScimError } from './scim-error';
 import type { JsonObject, JsonValue } from './schemas';
 
 // Whole-document walks without recursion: a stored document may nest deeper than the request
@@ -60,10 +61,10 @@ export function someString(root: JsonValue, test: (s: string) => boolean): boole
 // column would keep it, but every jsonb cast (filters, sorting) of the directory would then fail.
 const LONE_SURROGATE = /\p{Cs}/u;
 
-export const UNSTORABLE_TEXT =
-  'Values must be valid Unicode text (no NUL characters, no unpaired surrogates)';
-
-/** Throws `fail()` when any string in the value (keys included) holds a NUL or a lone surrogate. */
-export function assertStorableText(v: JsonValue, fail: () => Error): void {
-  if (someString(v, (s) => s.includes('\u0000') || LONE_SURROGATE.test(s))) throw fail();
+/** 400 invalidValue when any string in the value (keys included) holds a NUL or a lone surrogate. */
+export function assertStorableText(v: JsonValue): void {
+  if (someString(v, (s) => s.includes('\u0000') || LONE_SURROGATE.test(s)))
+    throw ScimError.invalidValue(
+      'Values must be valid Unicode text (no NUL characters, no unpaired surrogates)',
+    );
 }

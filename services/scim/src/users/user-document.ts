@@ -1,6 +1,6 @@
 import { foldCase } from '../filter/case-fold';
 import { deleteCI, getCI, keyCI } from '../scim/json-ci';
-import { assertStorableText, cloneJson, UNSTORABLE_TEXT } from '../scim/json-tree';
+import { assertStorableText, cloneJson } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
 import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
 
@@ -45,7 +45,7 @@ export function toBoolean(v: JsonValue | undefined, what: string): boolean | und
  * else is kept exactly as sent.
  */
 export function normaliseUser(input: JsonObject): JsonObject {
-  assertStorableText(input, () => ScimError.invalidValue(UNSTORABLE_TEXT));
+  assertStorableText(input);
   const doc = cloneJson(input);
   // Server-owned (id, meta, groups), and password: write-only, and nothing here signs anyone
   // in (changePassword is not supported), so it is never stored.
