@@ -105,7 +105,7 @@ export class AuthController {
     const user = req.portalSession.existing?.user;
     req.portalSession.destroy();
     if (user) req.log.info({ oid: user.oid }, 'signed out');
-    await reply.redirect(await this.auth.logoutUrl(user?.idToken, user?.idTokenFlow), 303);
+    await reply.redirect(await this.auth.logoutUrl(user), 303);
   }
 }
 

@@ -8,7 +8,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PORTAL_CONFIG, redirectUriOf, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
 import { PORTAL_LOG, type Logger } from '../log';
-import type { AuthPurpose, PendingAuth, SessionData } from '../session/session-data';
+import type { AuthPurpose, PendingAuth, SessionData, SignedInUser } from '../session/session-data';
 import type { PortalSession } from '../session/portal-session';
 import { CustomerAuthority } from './customer-authority';
 import { MetadataCache } from './metadata-cache';
@@ -187,7 +187,6 @@ export class AuthService {
           oid,
           homeAccountId: result.account.homeAccountId,
           claims,
-          idToken: result.idToken,
           idTokenFlow: pending.flow,
           signedInAt: Date.now(),
         };
@@ -197,7 +196,6 @@ export class AuthService {
       case 'reset':
         if (data.user && data.user.oid === oid) {
           data.user.claims = claims;
-          data.user.idToken = result.idToken;
           data.user.idTokenFlow = pending.flow;
         }
         return pending.purpose === 'profile'
@@ -263,9 +261,8 @@ export class AuthService {
     const r = await this.silent(session, this.scopes.read, true);
     const user = session.data.user;
     const claims = r.idTokenClaims as Record<string, unknown> | undefined;
-    if (!user || !r.idToken || !claims || (claims.oid ?? claims.sub) !== user.oid) return;
+    if (!user || !claims || (claims.oid ?? claims.sub) !== user.oid) return;
     user.claims = claims;
-    user.idToken = r.idToken;
   }
 
   private async silent(
@@ -302,14 +299,23 @@ export class AuthService {
     }
   }
 
-  /** The user flow's logout URL (ends the B2C session, comes back to the portal). */
-  async logoutUrl(idToken: string | undefined, issuedBy?: string): Promise<string> {
-    const flow = issuedBy ?? this.authority.flowName('signUpSignIn');
+  /**
+   * The logout URL of the user flow that issued the ID token (ends the B2C / External ID session,
+   * comes back to the portal). OIDC RP-Initiated Logout names the application with `client_id`
+   * instead of `id_token_hint`: the browser follows this URL, and the ID token (names, email) must
+   * not travel in it. `logout_hint` is the ID token's `login_hint` claim, where the tenant emits it
+   * (an opaque value that lets Entra skip its account picker).
+   */
+  async logoutUrl(user: SignedInUser | undefined): Promise<string> {
+    const flow = user?.idTokenFlow ?? this.authority.flowName('signUpSignIn');
     const { meta } = await this.metadata.get(flow);
     const endpoint = meta.end_session_endpoint ?? `${this.authority.url(flow)}/oauth2/v2.0/logout`;
     const u = new URL(endpoint);
     u.searchParams.set('post_logout_redirect_uri', `${this.config.PUBLIC_BASE_URL}/`);
-    if (idToken) u.searchParams.set('id_token_hint', idToken);
+    u.searchParams.set('client_id', this.authority.clientId);
+    const loginHint = user?.claims.login_hint;
+    if (typeof loginHint === 'string' && loginHint !== '')
+      u.searchParams.set('logout_hint', loginHint);
     return u.toString();
   }
 

@@ -21,9 +21,7 @@ export interface SignedInUser {
   homeAccountId: string;
   /** Claims of the latest ID token (refreshed after a profile edit). */
   claims: Record<string, unknown>;
-  /** Raw ID token, only for the logout request's id_token_hint. */
-  idToken: string;
-  /** The user flow that issued `idToken`: logout goes through that flow. */
+  /** The user flow that issued the latest ID token: logout goes through that flow. */
   idTokenFlow: string;
   signedInAt: number;
 }

@@ -6,12 +6,11 @@
 // one-time passcode), history, sign out. policy-api trusts B2C and External ID
 // (migration window). Built dist/main.js of policy-api and the portal are run.
 import { useJourney } from '../support/journey';
-import { EXTERNAL_ID, externalIdPortalEnv } from '../support/portal-env';
+import { B2C_PORTAL_CLIENT_ID, EXTERNAL_ID, externalIdPortalEnv } from '../support/portal-env';
 
 jest.setTimeout(240_000);
 
 const B2C_POLICY_API_CLIENT_ID = '1d5a0a76-3f56-4b6a-a5fa-4dc21dbc0c05';
-const B2C_PORTAL_CLIENT_ID = 'ee83192a-329f-477d-922a-8241a2c16afb';
 // Migrated from B2C: a new object id in contosoext, her B2C object id in extn.legacyB2cObjectId.
 const ALICE = { email: 'alice@contoso.example', password: 'Alice-ext-Passw0rd!' };
 
@@ -195,6 +194,9 @@ describe('customer journey in Chromium on External ID', () => {
     expect(await count('#signIn')).toBe(1);
     expect(await sessionCookie()).toBeUndefined();
     await shot('home-after-sign-out');
+    const logout = j.logoutRequest();
+    expect(logout.searchParams.get('client_id')).toBe(EXTERNAL_ID.clientId);
+    expect([...logout.searchParams.keys()]).not.toContain('id_token_hint');
     await j.page.goto(`${j.entryUrl}/claims`);
     await j.page.waitForURL(onIdp);
     expect(await heading()).toBe('Sign in'); // the tenant session ended too

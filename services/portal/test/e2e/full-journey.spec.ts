@@ -5,7 +5,7 @@
 // their built dist/main.js (npm run build in both workspaces first).
 import { generate } from 'otplib';
 import { useJourney } from '../support/journey';
-import { portalEnv } from '../support/portal-env';
+import { B2C_PORTAL_CLIENT_ID, portalEnv } from '../support/portal-env';
 
 jest.setTimeout(240_000);
 
@@ -164,6 +164,10 @@ describe('customer journey in Chromium', () => {
     expect(await count('#userName')).toBe(0);
     await shot('home-after-sign-out');
     expect(await sessionCookie()).toBeUndefined();
+    // The logout request names the application; the ID token never travels in a browser URL.
+    const logout = j.logoutRequest();
+    expect(logout.searchParams.get('client_id')).toBe(B2C_PORTAL_CLIENT_ID);
+    expect([...logout.searchParams.keys()]).not.toContain('id_token_hint');
     await j.page.goto(`${j.entryUrl}/claims`);
     await j.page.waitForURL(onB2c); // no session any more: sign-in again
   });

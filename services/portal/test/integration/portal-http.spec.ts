@@ -9,7 +9,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { Client } from 'pg';
 import { safeReturnTo } from '../../src/auth/auth.service';
 import { SessionStore } from '../../src/session/session-store';
-import { portalEnv } from '../support/portal-env';
+import { B2C_PORTAL_CLIENT_ID, portalEnv } from '../support/portal-env';
 import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
 import { portalClient, sessionCookie } from '../support/portal-client';
 
@@ -129,7 +129,7 @@ describe('sign-in request', () => {
       ),
     );
     const q = location.searchParams;
-    expect(q.get('client_id')).toBe('ee83192a-329f-477d-922a-8241a2c16afb');
+    expect(q.get('client_id')).toBe(B2C_PORTAL_CLIENT_ID);
     expect(q.get('response_type')).toBe('code');
     expect(q.get('code_challenge_method')).toBe('S256');
     expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -241,6 +241,8 @@ describe('CSRF', () => {
     const logout = new URL(String(res.headers.location));
     expect(logout.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2.0\/logout$/i);
     expect(logout.searchParams.get('post_logout_redirect_uri')).toBe('https://localhost:8443/');
+    expect(logout.searchParams.get('client_id')).toBe(B2C_PORTAL_CLIENT_ID);
+    expect([...logout.searchParams.keys()]).not.toContain('id_token_hint');
     expect(sessionCookie(res).raw).toMatch(/Max-Age=0/);
     expect(await portal.app.get(SessionStore).load(cookie)).toBeUndefined();
   });

@@ -49,6 +49,10 @@ export interface Journey {
   readonly entryUrl: string;
   readonly apiUrl: string;
   readonly page: Page;
+  /** Every URL the browser requested so far, in order. */
+  readonly requestedUrls: readonly URL[];
+  /** The one logout request (end_session_endpoint) the browser made; fails on none or several. */
+  logoutRequest(): URL;
   shot(name: string): Promise<void>;
   /** Clicks and waits for the navigation it causes to land on `url`. */
   clickTo(selector: string, url: RegExp | ((u: URL) => boolean)): Promise<void>;
@@ -69,6 +73,7 @@ interface Running {
   processes: { entry: RunningProcess; api: RunningProcess; portal: RunningProcess };
   browser: Browser;
   page: Page;
+  requestedUrls: URL[];
 }
 
 export function useJourney(o: JourneyOptions): Journey {
@@ -132,6 +137,8 @@ export function useJourney(o: JourneyOptions): Journey {
     });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
+    const requestedUrls: URL[] = [];
+    context.on('request', (r) => requestedUrls.push(new URL(r.url())));
     running = {
       pg,
       nats,
@@ -142,6 +149,7 @@ export function useJourney(o: JourneyOptions): Journey {
       processes: { entry, api, portal },
       browser,
       page,
+      requestedUrls,
     };
   });
 
@@ -174,6 +182,14 @@ export function useJourney(o: JourneyOptions): Journey {
     },
     get page() {
       return live().page;
+    },
+    get requestedUrls() {
+      return live().requestedUrls;
+    },
+    logoutRequest: () => {
+      const found = live().requestedUrls.filter((u) => u.pathname.endsWith('/oauth2/v2.0/logout'));
+      expect(found.map((u) => u.pathname)).toHaveLength(1);
+      return found[0]!;
     },
     shot: async (name) => {
       shotNo += 1;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
 /** The portal's own variables for tests (the common ones — NATS, database, port — come from the caller). */
+export const B2C_PORTAL_CLIENT_ID = 'ee83192a-329f-477d-922a-8241a2c16afb';
+
 export function portalEnv(
   o: { publicBaseUrl?: string; b2cHost?: string; policyApiUrl?: string; key?: string } = {},
 ): Record<string, string> {
@@ -10,7 +12,7 @@ export function portalEnv(
     POLICY_API_APP_ID_URI: 'https://contoso.onmicrosoft.com/policy-api',
     B2C_AUTHORITY_HOST: o.b2cHost ?? 'https://localhost:9',
     B2C_TENANT_DOMAIN: 'contoso.onmicrosoft.com',
-    B2C_CLIENT_ID: 'ee83192a-329f-477d-922a-8241a2c16afb',
+    B2C_CLIENT_ID: B2C_PORTAL_CLIENT_ID,
     B2C_CLIENT_SECRET: 'portal-dev-secret-5f0c9a7e2b',
     SESSION_ENCRYPTION_KEY: o.key ?? randomBytes(32).toString('base64'),
   };
