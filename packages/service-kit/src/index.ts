@@ -16,3 +16,4 @@ export * from './metrics/registry';
 export * from './telemetry';
 export * from './service-kit.module';
 export * from './bootstrap';
+export * from './http/duplicate-keys';

@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
+import { firstDuplicateKey } from '@idp/service-kit';
 import { Errors } from './api-error';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -11,7 +12,8 @@ function charsetIsUtf8(contentType: string | undefined): boolean {
 }
 
 /**
- * Strict JSON: UTF-8 only, and prototype-named keys kept as plain own properties (JSON.parse
+ * Strict JSON: UTF-8 only, no member name twice in one object (JSON.parse would keep the last
+ * silently, where a gateway's parser may have checked the first), and prototype-named keys kept as plain own properties (JSON.parse
  * does not pollute) so the validation pipe can refuse them with a message naming the field,
  * instead of Fastify's "not valid JSON" for a well-formed document.
  */
@@ -23,11 +25,18 @@ function parseJson(req: FastifyRequest, body: Buffer): unknown {
   } catch {
     throw Errors.malformedBody('it is not UTF-8');
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch {
     throw Errors.malformedBody(text.trim() === '' ? 'it is empty' : 'it is not well-formed');
   }
+  const repeated = firstDuplicateKey(text);
+  if (repeated !== undefined)
+    throw Errors.malformedBody(
+      `the member ${JSON.stringify(repeated.slice(0, 64))} appears twice in one object`,
+    );
+  return parsed;
 }
 
 /**

@@ -302,6 +302,30 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
       expect(r.status).toBe(400);
       expect(r.error).toBe('invalid_request');
     });
+
+    it.each([
+      ['at the top level', '{"beneficiaries": [], "beneficiaries": []}', 'beneficiaries'],
+      [
+        'inside a row',
+        '{"beneficiaries": [{"name": "Ann Example", "name": "Eve", "relationship": "spouse", "sharePercent": 100}]}',
+        'name',
+      ],
+      [
+        'written with an escape',
+        '{"beneficiaries": [], "\\u0062eneficiaries": []}',
+        'beneficiaries',
+      ],
+    ])(
+      '400 invalid_request for a member name given twice %s, nothing stored',
+      async (_w, raw, name) => {
+        const stored = await storedState(h, holder.oid);
+        const r = await rejected(raw);
+        expect(r.status).toBe(400);
+        expect(r.error).toBe('invalid_request');
+        expect(r.message).toContain(`"${name}" appears twice`);
+        expect(await storedState(h, holder.oid)).toEqual(stored);
+      },
+    );
   });
 
   describe('names', () => {

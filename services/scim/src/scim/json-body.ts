@@ -1,3 +1,5 @@
+import { firstDuplicateKey } from '@idp/service-kit';
+
 // Request bodies: parsed under both `application/scim+json` and `application/json`, with the nesting
 // depth bounded before anything walks the document (native clone and stringify overflow the stack
 // at a few thousand levels). The byte size is bounded by Fastify (SCIM_BODY_LIMIT_BYTES, 413).
@@ -39,9 +41,18 @@ export function parseScimBody(text: string): unknown {
     return {
       [INVALID_BODY]: `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
     };
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch {
     return { [INVALID_BODY]: 'The request body is not valid JSON' };
   }
+  // Attribute names are case-insensitive (RFC 7643 §2.1): "userName" and "USERNAME" in one object
+  // are one attribute given twice, and which one JSON.parse or getCI keeps is arbitrary.
+  const repeated = firstDuplicateKey(text, (n) => n.toLowerCase());
+  if (repeated !== undefined)
+    return {
+      [INVALID_BODY]: `The request body gives the attribute ${JSON.stringify(repeated.slice(0, 64))} twice in one object`,
+    };
+  return parsed;
 }
