@@ -61,7 +61,7 @@ export class CleanupService {
     const cutoff = this.cutoff(now);
     let purged = 0;
     for (;;) {
-      const n = await this.repo.purgeBatch(cutoff, directoryId, BATCH, (users, groups) => [
+      const batch = await this.repo.purgeBatch(cutoff, directoryId, BATCH, (users, groups) => [
         ...users.map((u) =>
           this.outbox.row(ScimUserDeleted, {
             directoryId: u.directoryId,
@@ -82,8 +82,9 @@ export class CleanupService {
           }),
         ),
       ]);
-      purged += n;
-      if (n < BATCH) break;
+      purged += batch.purged;
+      // Users whose groups were busy stay for the next run; a batch that purged none would repeat.
+      if (batch.locked < BATCH || batch.purged === 0) break;
     }
     scimUsersPurged.inc(purged);
     this.log.log(`cleanup purged ${purged} user(s)`);

@@ -11,7 +11,7 @@ import type { JsonObject } from '../scim/schemas';
 import type { MemberRef } from './group-resource';
 import { GROUP_COLUMNS, GROUP_RETURNING } from './group-sql';
 import type { MemberAction } from './member-ops';
-import type { MembershipDelta } from './membership-delta';
+import { MembershipDelta } from './membership-delta';
 
 /** The columns of a group extracted from its document. */
 export interface GroupColumns {
@@ -23,14 +23,29 @@ export interface GroupColumns {
 /** Membership ids are sent to PostgreSQL in chunks of this many. */
 const CHUNK = 5000;
 
+/**
+ * New version and lastModified for the users named (their `groups` changed). Rows are locked in
+ * id order (byte order, the order the ids are sorted in for chunks), so two group changes touching
+ * the same users queue instead of deadlocking. Lock order across the service: groups, then users.
+ */
+const BUMP_USERS = `WITH t AS MATERIALIZED (
+    SELECT id FROM scim_users WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR NO KEY UPDATE)
+  UPDATE scim_users u SET version = u.version + 1, updated_at = now() FROM t WHERE u.id = t.id`;
+
 const selectGroup = (lock: boolean): string =>
   `SELECT ${GROUP_COLUMNS} FROM scim_groups g WHERE g.id = $1 AND g.directory_id = $2${lock ? ' FOR UPDATE' : ''}`;
 
 /**
  * One group change inside its transaction (from GroupsRepository.transaction): the group row, its
- * membership rows and its outbox events commit or roll back together.
+ * membership rows, the new versions of the users whose `groups` it changed and its outbox events
+ * commit or roll back together.
  */
 export class GroupsTx {
+  /** Users whose `groups` this transaction changed; bumped once, at the end (finish). */
+  private readonly touched = new Set<string>();
+  /** A group whose every member's `groups` changed (it was renamed). */
+  private renamed?: string;
+
   constructor(
     private readonly c: PoolClient,
     private readonly outbox: OutboxWriter,
@@ -76,7 +91,11 @@ export class GroupsTx {
     return g;
   }
 
-  /** Writes the document and bumps the version under the optimistic check; undefined when the version moved on. */
+  /**
+   * Writes the document and bumps the version under the optimistic check; undefined when the
+   * version moved on. A new displayName shows in every member's `groups[].display`, so the members
+   * get a new version too.
+   */
   async update(
     cur: ScimGroup,
     cols: GroupColumns,
@@ -88,11 +107,32 @@ export class GroupsTx {
        WHERE id = $1 AND version = $2 RETURNING ${GROUP_RETURNING}`,
       [cur.id, cur.version, cols.displayName, cols.displayNameLower, cols.externalId, doc],
     );
+    if (g && g.displayName !== cur.displayName) this.renamed = cur.id;
     return g;
   }
 
+  /** Deletes the group and its memberships; its members lose it from `groups`, so they get a new version. */
   async delete(id: string): Promise<void> {
+    const gone = await rows<{ user_id: string }>(
+      this.c,
+      'DELETE FROM scim_memberships WHERE group_id = $1 RETURNING user_id',
+      [id],
+    );
+    for (const r of gone) this.touched.add(r.user_id);
     await this.c.query('DELETE FROM scim_groups WHERE id = $1', [id]);
+  }
+
+  /**
+   * Gives every user whose `groups` this transaction changed a new version and lastModified, once
+   * each, in id order (chunks of sorted ids: one lock order for any number of users). Called by
+   * GroupsRepository.transaction after the change, so all group locks are taken before user locks.
+   */
+  async finish(): Promise<void> {
+    if (this.renamed) for (const id of await this.memberIds(this.renamed)) this.touched.add(id);
+    // Code-unit order equals byte order for the ids stored (UUIDs), so the chunks lock in one order.
+    const ids = [...this.touched].sort();
+    for (let i = 0; i < ids.length; i += CHUNK)
+      await this.c.query(BUMP_USERS, [ids.slice(i, i + CHUNK)]);
   }
 
   /** Ids of the group's members. */
@@ -106,11 +146,28 @@ export class GroupsTx {
   }
 
   /**
-   * Applies membership actions in order, touching only the rows named, and records the net change
-   * in `delta`. Only users of the directory can be added: returns the unknown ids of the first
-   * chunk that named any (the caller fails the request, rolling the transaction back), else [].
+   * Applies membership actions in order, touching only the rows named, records the net change in
+   * `delta` and marks every user it adds or removes for a new version at `finish` (ids whose add
+   * and remove cancel out are not marked). Only users of the directory can be added:
+   * returns the unknown ids of the first chunk that named any (the caller fails the request,
+   * rolling the transaction back), else [].
    */
   async applyMemberActions(
+    directoryId: string,
+    groupId: string,
+    actions: MemberAction[],
+    delta: MembershipDelta,
+  ): Promise<string[]> {
+    const net = new MembershipDelta();
+    const missing = await this.applyActions(directoryId, groupId, actions, net);
+    if (missing.length) return missing;
+    delta.add([...net.added]);
+    delta.remove([...net.removed]);
+    for (const id of [...net.added, ...net.removed]) this.touched.add(id);
+    return [];
+  }
+
+  private async applyActions(
     directoryId: string,
     groupId: string,
     actions: MemberAction[],
@@ -181,9 +238,14 @@ export class GroupsRepository {
     private readonly outbox: OutboxWriter,
   ) {}
 
-  /** Runs `fn` in one transaction; rolls back when it throws. */
+  /** Runs `fn` in one transaction, then bumps the users it touched (GroupsTx.finish); rolls back when either throws. */
   transaction<T>(fn: (tx: GroupsTx) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, (c) => fn(new GroupsTx(c, this.outbox)));
+    return inTransaction(this.pool, async (c) => {
+      const tx = new GroupsTx(c, this.outbox);
+      const out = await fn(tx);
+      await tx.finish();
+      return out;
+    });
   }
 
   async find(directoryId: string, id: string): Promise<ScimGroup | undefined> {

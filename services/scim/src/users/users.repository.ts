@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectPool, OutboxWriter, type OutboxRow } from '@idp/service-kit';
 import type { Pool } from 'pg';
 import { inTransaction, isUniqueViolation, rows, SqlBuilder } from '../db/sql';
+import { VersionConflict, withRetry } from '../events/retry';
 import { userFilterSql } from '../filter/filter-to-sql';
 import { userOrderBy } from '../filter/sort-to-sql';
 import type { ScimUser } from '../generated/prisma/client';
@@ -18,6 +19,17 @@ export interface UserGroupRow {
   displayName: string;
   externalId: string | null;
 }
+
+/**
+ * Locks the groups a user is in (in id order, as every multi-group lock is taken), before the user
+ * row is locked: see UsersRepository.delete.
+ */
+const LOCK_GROUPS_OF_USER = `SELECT g.id FROM scim_groups g
+  WHERE g.id IN (SELECT m.group_id FROM scim_memberships m JOIN scim_users u ON u.id = m.user_id WHERE m.user_id = $1 AND u.directory_id = $2)
+  ORDER BY g.id COLLATE "C" FOR NO KEY UPDATE`;
+
+/** Rolls a user update back when its groups changed under it (reported as 'stale'). */
+class StaleGroups extends Error {}
 
 /** The stored columns and document, in the order insert and update both bind them ($3-$9). */
 const documentParams = (c: UserColumns, doc: JsonObject): unknown[] => [
@@ -130,6 +142,8 @@ export class UsersRepository {
   /**
    * Writes a new document under the optimistic version check, with its event, in one statement:
    * the row, 'stale' when the version moved on, 'taken' when the new userName is another user's.
+   * A new displayName shows as `members[].display` of the user's groups, so they get a new
+   * version too; that write locks the groups first (lock order: groups, then users).
    */
   async update(
     cur: ScimUser,
@@ -138,21 +152,44 @@ export class UsersRepository {
     event: OutboxRow,
   ): Promise<ScimUser | 'stale' | 'taken'> {
     const ev = this.outbox.cteStep('ev', 'up', 10, event);
-    try {
-      const [row] = await rows<ScimUser>(
-        this.pool,
-        `WITH up AS (
+    const params = [cur.id, cur.version, ...documentParams(cols, doc), ...ev.params];
+    const sql = `WITH up AS (
            UPDATE scim_users SET user_name = $3, user_name_lower = $4, external_id = $5, display_name = $6, active = $7, emails_lower = $8, data = $9,
              updated_at = now(), version = version + 1,
              deactivated_at = CASE WHEN $7 THEN NULL WHEN active THEN now() ELSE deactivated_at END
            WHERE id = $1 AND version = $2
            RETURNING ${USER_RETURNING}),
          ${ev.sql}
-         SELECT * FROM up`,
-        [cur.id, cur.version, ...documentParams(cols, doc), ...ev.params],
-      );
-      return row ?? 'stale';
+         SELECT * FROM up`;
+    try {
+      if ((cols.displayName || null) === (cur.displayName || null)) {
+        const [row] = await rows<ScimUser>(this.pool, sql, params);
+        return row ?? 'stale';
+      }
+      return await inTransaction(this.pool, async (c) => {
+        const locked = new Set(
+          (await rows<{ id: string }>(c, LOCK_GROUPS_OF_USER, [cur.id, cur.directoryId])).map(
+            (g) => g.id,
+          ),
+        );
+        const [row] = await rows<ScimUser>(c, sql, params);
+        if (!row) return 'stale';
+        const groups = await rows<{ group_id: string }>(
+          c,
+          'SELECT group_id FROM scim_memberships WHERE user_id = $1',
+          [cur.id],
+        );
+        // A group joined since the groups were locked: start over (the caller retries 'stale').
+        if (groups.some((g) => !locked.has(g.group_id))) throw new StaleGroups();
+        if (groups.length)
+          await c.query(
+            'UPDATE scim_groups SET version = version + 1, updated_at = now() WHERE id = ANY($1::text[])',
+            [groups.map((g) => g.group_id)],
+          );
+        return row;
+      });
     } catch (e) {
+      if (e instanceof StaleGroups) return 'stale';
       if (isUniqueViolation(e)) return 'taken';
       throw e;
     }
@@ -161,29 +198,45 @@ export class UsersRepository {
   /**
    * Deletes a user in one transaction: locks the row, hands it and its groups to `decide` (which
    * may throw to abort, e.g. on an If-Match mismatch, and returns the events to stage), deletes it
-   * (memberships go by FK cascade) and writes the events. False when there is no such user.
+   * (memberships go by FK cascade), gives each of its groups a new version and lastModified (their
+   * `members` changed) and writes the events. False when there is no such user.
+   *
+   * Lock order is groups, then users, as in group changes (which lock the group, then add or bump
+   * members): the user's groups are locked first, then the user. A group joined in between (its
+   * change committed before the user lock) is not locked: the attempt is retried.
    */
   async delete(
     directoryId: string,
     id: string,
     decide: (cur: ScimUser, groups: UserGroupRow[]) => OutboxRow[],
   ): Promise<boolean> {
-    return inTransaction(this.pool, async (c) => {
-      const [cur] = await rows<ScimUser>(
-        c,
-        `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2 FOR UPDATE`,
-        [id, directoryId],
-      );
-      if (!cur) return false;
-      const groups = await rows<UserGroupRow>(
-        c,
-        'SELECT g.id, g.display_name AS "displayName", g.external_id AS "externalId" FROM scim_memberships m JOIN scim_groups g ON g.id = m.group_id WHERE m.user_id = $1',
-        [id],
-      );
-      const events = decide(cur, groups);
-      await c.query('DELETE FROM scim_users WHERE id = $1', [id]);
-      await this.outbox.write(c, events);
-      return true;
-    });
+    return withRetry(() =>
+      inTransaction(this.pool, async (c) => {
+        const locked = new Set(
+          (await rows<{ id: string }>(c, LOCK_GROUPS_OF_USER, [id, directoryId])).map((g) => g.id),
+        );
+        const [cur] = await rows<ScimUser>(
+          c,
+          `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2 FOR UPDATE`,
+          [id, directoryId],
+        );
+        if (!cur) return false;
+        const groups = await rows<UserGroupRow>(
+          c,
+          'SELECT g.id, g.display_name AS "displayName", g.external_id AS "externalId" FROM scim_memberships m JOIN scim_groups g ON g.id = m.group_id WHERE m.user_id = $1',
+          [id],
+        );
+        if (groups.some((g) => !locked.has(g.id))) throw new VersionConflict();
+        const events = decide(cur, groups);
+        await c.query('DELETE FROM scim_users WHERE id = $1', [id]);
+        if (groups.length)
+          await c.query(
+            'UPDATE scim_groups SET version = version + 1, updated_at = now() WHERE id = ANY($1::text[])',
+            [groups.map((g) => g.id)],
+          );
+        await this.outbox.write(c, events);
+        return true;
+      }),
+    );
   }
 }
