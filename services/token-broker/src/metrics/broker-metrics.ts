@@ -12,6 +12,7 @@ export class BrokerMetrics {
   readonly upstreamRetries: Counter<'kind'>;
   readonly auditFailures: Counter;
   readonly refreshFailures: Counter;
+  readonly dropped: Counter<'reason'>;
   private hitCount?: Counter.Internal;
 
   constructor(@Optional() @Inject(METRICS_REGISTRY) registry: Registry = defaultRegistry) {
@@ -54,6 +55,12 @@ export class BrokerMetrics {
     this.refreshFailures = new Counter({
       name: 'token_broker_refresh_failures_total',
       help: 'Background refreshes of cached tokens that failed (the cached token is served until it expires)',
+      registers,
+    });
+    this.dropped = new Counter({
+      name: 'token_broker_requests_dropped_total',
+      help: "Requests not served because their reply subject is missing or not under the caller's own inbox",
+      labelNames: ['reason'],
       registers,
     });
   }

@@ -12,6 +12,7 @@ import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BrokerError } from '../broker/broker-error';
 import { TokenBroker, type IssuedToken } from '../broker/token-broker';
+import { BrokerMetrics } from '../metrics/broker-metrics';
 
 /**
  * Who is asking — the design. Every service connects to NATS as its own user. The broker
@@ -23,6 +24,13 @@ import { TokenBroker, type IssuedToken } from '../broker/token-broker';
  * server refuses with a permissions violation); a service that may publish to its own subject
  * but asks for something its policy does not grant gets `unauthorized`. Replies go to a
  * per-user inbox prefix (`_INBOX.<user>.>`), so no one can subscribe to another's tokens.
+ *
+ * The reply subject, unlike the subject, is not checked by nats-server: a caller can name any
+ * subject, and the broker's reply would be published there with the broker's rights
+ * (`allow_responses`, `tokens.issued.>`, `$JS.API.>`): a token written into the audit stream, a
+ * forged reply in another caller's inbox. So a request is served only when its reply subject is
+ * under the caller's own inbox prefix; anything else (no reply subject included) is dropped
+ * unanswered, before any work, and counted.
  */
 export const ACQUIRE_SUBJECT_WILDCARD = `${TokensAcquire.subject}.*`;
 export const SERVICE_NAME = 'token-broker';
@@ -43,6 +51,7 @@ export class AcquireService {
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     private readonly broker: TokenBroker,
+    private readonly metrics: BrokerMetrics,
   ) {}
 
   async start(version: string): Promise<void> {
@@ -54,6 +63,10 @@ export class AcquireService {
     });
     const replies = new TokenReplies();
     const broker = this.broker;
+    const dropped = {
+      no_reply: this.metrics.dropped.labels({ reason: 'no_reply' }),
+      foreign_reply: this.metrics.dropped.labels({ reason: 'foreign_reply' }),
+    };
     service.addEndpoint('acquire', {
       subject: ACQUIRE_SUBJECT_WILDCARD,
       metadata: {
@@ -62,6 +75,9 @@ export class AcquireService {
       },
       handler: (err, msg) => {
         if (err) return;
+        if (!msg.reply) return dropped.no_reply.inc();
+        if (!msg.reply.startsWith(callerInboxPrefix(callerOf(msg))))
+          return dropped.foreign_reply.inc();
         // handle() answers every request itself; this only guards against a bug leaving one unanswered.
         // A SERVER span, child of the caller's (W3C context in the request headers); Key Vault and
         // Entra calls below are its children. Without tracing this is a direct call.
@@ -86,7 +102,7 @@ export class AcquireService {
 }
 
 async function handle(msg: ServiceMsg, broker: TokenBroker, replies: TokenReplies): Promise<void> {
-  const caller = msg.subject.slice(TokensAcquire.subject.length + 1);
+  const caller = callerOf(msg);
   let reply: Reply;
   // Requests are validated (JSON + the contract's small request schema): it is untrusted input.
   const req = parseRequest(TokensAcquire, msg);
@@ -95,7 +111,7 @@ async function handle(msg: ServiceMsg, broker: TokenBroker, replies: TokenReplie
   } else {
     try {
       const t = await broker.acquire(caller, req.value.registration, req.value.scope);
-      if (msg.reply) msg.respond(replies.encode(t), { headers: REPLY_HEADERS });
+      msg.respond(replies.encode(t), { headers: REPLY_HEADERS });
       return;
     } catch (e) {
       const be =
@@ -109,8 +125,13 @@ async function handle(msg: ServiceMsg, broker: TokenBroker, replies: TokenReplie
     }
   }
   // Refusals: rare, validated against the reply schema on the way out.
-  if (msg.reply) respond(TokensAcquire, msg, reply);
+  respond(TokensAcquire, msg, reply);
 }
+
+/** The caller: the last subject token, the NATS user the server let publish there. */
+const callerOf = (msg: ServiceMsg): string => msg.subject.slice(TokensAcquire.subject.length + 1);
+/** Where the caller's replies may go: its own inbox (its connection's `inboxPrefix`, all it may subscribe to). */
+const callerInboxPrefix = (caller: string): string => `_INBOX.${caller}.`;
 
 /** The same on every reply; the client encodes (never mutates) headers on each publish. */
 const REPLY_HEADERS = contractHeaders(TokensAcquire);

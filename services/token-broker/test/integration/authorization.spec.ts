@@ -1,6 +1,7 @@
 // Per-caller authorization on a real nats-server with per-service users: the caller's identity
 // is the NATS user the server authenticated, never a field of the request.
 import { request, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
 import {
   connect,
   PermissionViolationError,
@@ -111,5 +112,48 @@ describe('who may ask for which token', () => {
       timeout: 5000,
     });
     expect(msg.json()).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  });
+
+  it("serves no request whose reply subject is outside the caller's own inbox, or missing", async () => {
+    const reader = await stack.connectAs('policy-reader');
+    const sync = await stack.connectAs('claims-sync');
+    const jsm = await jetstreamManager(await stack.connectBroker());
+    const body = JSON.stringify({ registration: 'policy-daemon', scope: POLICY_SCOPE });
+    // Another caller waiting on its inbox: it must not receive a reply it never asked for.
+    const foreign = sync.subscribe('_INBOX.claims-sync.waiting');
+    const received: string[] = [];
+    void (async () => {
+      for await (const m of foreign) received.push(m.string());
+    })();
+    await sync.flush();
+    const before = {
+      calls: broker.tap.calls,
+      events: (await jsm.streams.info('TOKENS')).state.last_seq,
+    };
+    // The server checks only the subject: any reply subject gets through to the broker.
+    for (const reply of ['tokens.issued.v1', '_INBOX.claims-sync.waiting', '$SRV.PING'])
+      for (const data of [body, '{'])
+        reader.publish(tokensAcquireSubject('policy-reader'), data, { reply });
+    reader.publish(tokensAcquireSubject('policy-reader'), body); // no reply subject
+    await reader.flush();
+    // A request from the same connection after them, answered: the others were seen and dropped.
+    expect(
+      await request(
+        reader,
+        TokensAcquire,
+        { registration: 'policy-daemon', scope: POLICY_SCOPE },
+        { subject: tokensAcquireSubject('policy-reader'), timeout: 10000 },
+      ),
+    ).toMatchObject({ ok: true });
+    await broker.audit.flush();
+    await sync.flush();
+    expect(received).toEqual([]);
+    // Nothing written into the audit stream but the one real issuance, and no token fetched for the dropped ones.
+    expect((await jsm.streams.info('TOKENS')).state.last_seq - before.events).toBe(1);
+    expect(broker.tap.calls - before.calls).toBe(1);
+    const dropped = await broker.metrics.dropped.get();
+    expect(dropped.values.find((v) => v.labels.reason === 'foreign_reply')?.value).toBe(6);
+    expect(dropped.values.find((v) => v.labels.reason === 'no_reply')?.value).toBe(1);
+    foreign.unsubscribe();
   });
 });
