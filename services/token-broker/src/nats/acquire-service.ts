@@ -6,7 +6,7 @@ import {
   TokensAcquire,
   type ReplyOf,
 } from '@idp/contracts';
-import { InjectNats, withMessageSpan } from '@idp/service-kit';
+import { firstDuplicateKey, InjectNats, withMessageSpan } from '@idp/service-kit';
 import { Injectable } from '@nestjs/common';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -106,8 +106,15 @@ async function handle(msg: ServiceMsg, broker: TokenBroker, replies: TokenReplie
   let reply: Reply;
   // Requests are validated (JSON + the contract's small request schema): it is untrusted input.
   const req = parseRequest(TokensAcquire, msg);
+  // A name given twice: JSON.parse keeps the last silently, another reader of the message may take the first.
+  const repeated = req.ok ? firstDuplicateKey(msg.string()) : undefined;
   if (!req.ok) {
     reply = { ok: false, error: { code: 'bad_request', message: req.error.message } };
+  } else if (repeated !== undefined) {
+    reply = {
+      ok: false,
+      error: { code: 'bad_request', message: `member ${JSON.stringify(repeated)} given twice` },
+    };
   } else {
     try {
       const t = await broker.acquire(caller, req.value.registration, req.value.scope);

@@ -114,6 +114,32 @@ describe('who may ask for which token', () => {
     expect(msg.json()).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   });
 
+  it('answers bad_request to a request that gives a member twice (JSON.parse would keep the last)', async () => {
+    const reader = await stack.connectAs('policy-reader');
+    const ask = async (text: string) =>
+      (await reader.request(tokensAcquireSubject('policy-reader'), text, { timeout: 5000 })).json();
+    const calls = broker.tap.calls;
+    expect(
+      await ask(
+        `{"registration":"northwind-claims","registration":"policy-daemon","scope":"${POLICY_SCOPE}"}`,
+      ),
+    ).toEqual({
+      ok: false,
+      error: { code: 'bad_request', message: 'member "registration" given twice' },
+    });
+    // Escaped spellings are the same name.
+    expect(
+      await ask(`{"registration":"policy-daemon","scope":"x","sc\\u006fpe":"${POLICY_SCOPE}"}`),
+    ).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(broker.tap.calls).toBe(calls);
+    // The same names in different objects, and within strings, are fine.
+    expect(
+      await ask(
+        `{"registration":"policy-daemon","scope":"${POLICY_SCOPE}","x":{"scope":"\\"scope\\":"}}`,
+      ),
+    ).toMatchObject({ ok: true });
+  });
+
   it("serves no request whose reply subject is outside the caller's own inbox, or missing", async () => {
     const reader = await stack.connectAs('policy-reader');
     const sync = await stack.connectAs('claims-sync');
@@ -126,8 +152,10 @@ describe('who may ask for which token', () => {
       for await (const m of foreign) received.push(m.string());
     })();
     await sync.flush();
+    const issued = async () =>
+      (await broker.metrics.requests.get()).values.reduce((n, v) => n + v.value, 0);
     const before = {
-      calls: broker.tap.calls,
+      issued: await issued(),
       events: (await jsm.streams.info('TOKENS')).state.last_seq,
     };
     // The server checks only the subject: any reply subject gets through to the broker.
@@ -148,9 +176,9 @@ describe('who may ask for which token', () => {
     await broker.audit.flush();
     await sync.flush();
     expect(received).toEqual([]);
-    // Nothing written into the audit stream but the one real issuance, and no token fetched for the dropped ones.
+    // Nothing written into the audit stream but the one real issuance, and no token acquired for the dropped ones.
     expect((await jsm.streams.info('TOKENS')).state.last_seq - before.events).toBe(1);
-    expect(broker.tap.calls - before.calls).toBe(1);
+    expect((await issued()) - before.issued).toBe(1);
     const dropped = await broker.metrics.dropped.get();
     expect(dropped.values.find((v) => v.labels.reason === 'foreign_reply')?.value).toBe(6);
     expect(dropped.values.find((v) => v.labels.reason === 'no_reply')?.value).toBe(1);
