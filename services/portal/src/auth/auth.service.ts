@@ -120,7 +120,10 @@ export class AuthService {
   async complete(session: PortalSession, q: CallbackQuery): Promise<CallbackOutcome> {
     const data = session.existing;
     const state = typeof q.state === 'string' ? q.state : undefined;
-    const pending = state && data ? data.pending[state] : undefined;
+    // Own keys only: a state named like an Object.prototype member (`__proto__`, `constructor`)
+    // must not find the prototype's value and pass for a request this browser started.
+    const pending =
+      state && data && Object.hasOwn(data.pending, state) ? data.pending[state] : undefined;
     if (!data || !state || !pending || Date.now() - pending.createdAt > PENDING_TTL_MS)
       throw PortalError.signInState();
     delete data.pending[state]; // single use, whatever happens next

@@ -177,6 +177,23 @@ describe('authorization response', () => {
     expectErrorPage(await get('/auth/redirect?state[]=x&code[]=y', a.cookie), 400);
   });
 
+  it('refuses a state named like an Object.prototype member (was a 500 with a code, a cancel or a reset without one)', async () => {
+    const a = await startSignIn();
+    for (const state of ['__proto__', 'constructor', 'toString', 'hasOwnProperty'])
+      for (const rest of [
+        'code=abc',
+        'error=access_denied',
+        `error=access_denied&error_description=${encodeURIComponent('AADB2C90118: forgot')}`,
+      ]) {
+        const res = await get(`/auth/redirect?state=${state}&${rest}`, a.cookie);
+        expectErrorPage(res, 400);
+        expect(res.body).toContain('not one this browser started');
+      }
+    // The real pending state is untouched by those attempts.
+    const store = portal.app.get(SessionStore);
+    expect(Object.keys((await store.load(a.cookie))!.data.pending)).toEqual([a.state]);
+  });
+
   it('uses a state once: a replay is refused even after the first use failed', async () => {
     const a = await startSignIn();
     const first = await get(`/auth/redirect?state=${a.state}&code=not-a-real-code`, a.cookie);
