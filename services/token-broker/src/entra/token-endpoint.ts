@@ -2,6 +2,13 @@ import { BrokerError, parseRetryAfter, RetryableError } from '../broker/broker-e
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
+/**
+ * The longest lifetime a token is cached for: Entra's own maximum (configurable lifetimes and
+ * CAE tokens stay within a day and a few hours). A larger `expires_in` is not believed: the
+ * token would be served long after Entra stopped accepting it.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+
 export interface RedeemedToken {
   accessToken: string;
   /** Lifetime in seconds, as Entra reported it. */
@@ -58,13 +65,16 @@ export async function redeemAssertion(
     throw new RetryableError('Entra token endpoint unreachable', 'unavailable');
   }
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (res.ok && typeof json.access_token === 'string' && json.access_token.length > 0) {
-    const expiresIn = Number(json.expires_in);
-    return {
-      accessToken: json.access_token,
-      expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3599,
-    };
-  }
+  // A success needs the token and its lifetime (a number, or a numeric string as Entra v1 sent it):
+  // anything else is a broken answer, retried like a 5xx rather than cached with a guessed lifetime.
+  const expiresIn = lifetimeOf(json.expires_in);
+  if (
+    res.ok &&
+    typeof json.access_token === 'string' &&
+    json.access_token.length > 0 &&
+    expiresIn !== undefined
+  )
+    return { accessToken: json.access_token, expiresIn };
   const aadsts = aadstsOf(json);
   const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
   if (res.status === 429)
@@ -86,4 +96,12 @@ export async function redeemAssertion(
     );
   const error = typeof json.error === 'string' ? json.error : 'invalid_request';
   throw new BrokerError('upstream_rejected', `Entra refused the token request: ${error}`, aadsts);
+}
+
+/** `expires_in` as whole seconds, at most MAX_TOKEN_LIFETIME_SECONDS; undefined unless a positive number. */
+function lifetimeOf(v: unknown): number | undefined {
+  const n =
+    typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,12}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n < 1) return undefined;
+  return Math.min(Math.floor(n), MAX_TOKEN_LIFETIME_SECONDS);
 }

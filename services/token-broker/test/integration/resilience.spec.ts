@@ -20,6 +20,7 @@ import { validateAppToken } from '../support/validate';
 
 type Reply = ReplyOf<typeof TokensAcquire>;
 const HOUR = 3600_000;
+const DAY = 24 * HOUR;
 
 describe('token broker resilience', () => {
   let stack: Stack;
@@ -170,6 +171,45 @@ describe('token broker resilience', () => {
     const waited = broker.sleeps.slice(sleeps);
     expect(waited).toHaveLength(2);
     for (const ms of waited) expect(ms).toBeGreaterThanOrEqual(7000);
+  });
+
+  it("never caches a token longer than Entra's maximum lifetime, whatever expires_in says", async () => {
+    for (const expiresIn of [1e12, 1e308, '99999999999']) {
+      broker.advance(2 * DAY);
+      broker.tap.reshapeNext(1, (body) => ({ ...body, expires_in: expiresIn }));
+      const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE); // reply schema checked
+      const token = tokenOf(r);
+      if (!r.ok) throw new Error('unreachable');
+      const now = (Date.now() + broker.offset()) / 1000;
+      expect(r.expiresOn).toBeLessThanOrEqual(now + DAY / 1000);
+      expect(r.expiresOn).toBeGreaterThan(now + DAY / 1000 - 60);
+      // A day later it is fetched again, not served on.
+      broker.advance(DAY);
+      expect(tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE))).not.toBe(
+        token,
+      );
+    }
+  });
+
+  it('retries a token response without a usable expires_in instead of guessing a lifetime', async () => {
+    for (const expiresIn of [-5, 0, 0.5, 'abc', '', null, undefined]) {
+      broker.advance(2 * DAY);
+      const calls = broker.tap.calls;
+      broker.tap.reshapeNext(1, (body) => ({ ...body, expires_in: expiresIn }));
+      const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE);
+      tokenOf(r);
+      // Asked again (the stand-in refuses the repeated assertion, so a fresh one is signed: 3 calls).
+      expect(broker.tap.calls - calls).toBeGreaterThanOrEqual(2);
+      // Served with the lifetime of the later, well-formed answer (about an hour), not a guess.
+      const now = (Date.now() + broker.offset()) / 1000;
+      if (r.ok) expect(r.expiresOn).toBeGreaterThan(now + HOUR / 1000 - 120);
+      if (r.ok) expect(r.expiresOn).toBeLessThan(now + HOUR / 1000 + 120);
+      // And that token expires as Entra said: an hour later it is not served.
+      broker.advance(HOUR);
+      expect(tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE))).not.toBe(
+        tokenOf(r),
+      );
+    }
   });
 
   it('backs off exponentially on Entra 5xx without Retry-After', async () => {

@@ -138,6 +138,7 @@ export async function startStack(): Promise<Stack> {
 export class EntraTap {
   calls = 0;
   private readonly faults: Array<() => Response> = [];
+  private readonly reshapes: Array<(body: Record<string, unknown>) => Record<string, unknown>> = [];
   down?: () => Response;
 
   private gate?: Promise<void>;
@@ -147,8 +148,17 @@ export class EntraTap {
     await this.gate;
     const fault = this.faults.shift() ?? this.down;
     if (fault) return fault();
-    return fetch(url, init);
+    const reshape = this.reshapes.shift();
+    if (!reshape) return fetch(url, init);
+    const real = await fetch(url, init);
+    const body = reshape((await real.json()) as Record<string, unknown>);
+    return new Response(JSON.stringify(body), { status: real.status, headers: real.headers });
   };
+
+  /** The next `n` calls reach Entra, and its JSON answer is changed by `change` on the way back. */
+  reshapeNext(n: number, change: (body: Record<string, unknown>) => Record<string, unknown>): void {
+    for (let i = 0; i < n; i++) this.reshapes.push(change);
+  }
 
   /** The next `n` calls get `make()` instead of reaching Entra. */
   failNext(n: number, make: () => Response): void {
@@ -167,6 +177,7 @@ export class EntraTap {
 
   clearFaults(): void {
     this.faults.length = 0;
+    this.reshapes.length = 0;
     this.down = undefined;
   }
 }
@@ -204,6 +215,8 @@ export interface InProcessBroker {
   sleepCapMs: number;
   /** Moves the broker's clock (cache and expiry) forward. */
   advance(ms: number): void;
+  /** How far the broker's clock is ahead of the real one (ms). */
+  offset(): number;
   stop(): Promise<void>;
 }
 
@@ -266,6 +279,7 @@ export async function startInProcessBroker(
       control.sleepCapMs = v;
     },
     advance: (ms) => (offset += ms),
+    offset: () => offset,
     async stop() {
       await acquire.stop();
       await audit.close();
