@@ -7,21 +7,54 @@ import type { Beneficiary } from './policy-client';
 export const FORM_ROWS = 5;
 export const RELATIONSHIPS: readonly string[] = Relationship.options;
 
-const text = (v: unknown, max: number): string =>
-  typeof v === 'string' ? v.trim().slice(0, max) : '';
+/** Longest name the API stores, in Unicode characters (code points), as it counts them. */
+export const NAME_MAX = 200;
 
-/** Rows as typed (strings), from a urlencoded body: name1, relationship1, share1, ... */
-export function rowsFromBody(body: unknown): BeneficiaryInput[] {
+/**
+ * An entity-tag as the API sends it in `ETag` (RFC 9110 §8.8.3, visible ASCII only): the form
+ * echoes it back as `If-Match`, so anything else is refused here instead of reaching a header.
+ */
+const ENTITY_TAG = /^(?:W\/)?"[\x21\x23-\x7e]{1,64}"$/;
+
+/** What the beneficiaries form posted: the rows as typed, its ETag, and fields it sent wrongly. */
+export interface BeneficiaryFormInput {
+  rows: BeneficiaryInput[];
+  /** The ETag the form was rendered with; undefined when missing or malformed. */
+  etag: string | undefined;
+  /** Fields sent more than once (`name1=a&name1=b`) or not as text. */
+  errors: string[];
+}
+
+/**
+ * Reads a urlencoded body: name1, relationship1, share1, ... Values are trimmed, never cut: a
+ * share of "1000" or a 250-character name must be refused, not shortened into something valid.
+ */
+export function readBeneficiaryForm(body: unknown): BeneficiaryFormInput {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const errors: string[] = [];
+  const field = (key: string, what: string): string => {
+    const v = Object.hasOwn(b, key) ? b[key] : undefined;
+    if (v === undefined) return '';
+    if (typeof v === 'string') return v.trim();
+    errors.push(`${what}: send one value, not several.`);
+    return '';
+  };
   const rows: BeneficiaryInput[] = [];
   for (let i = 1; i <= FORM_ROWS; i++) {
+    const what = `Beneficiary ${i}`;
     rows.push({
-      name: text(b[`name${i}`], 200),
-      relationship: text(b[`relationship${i}`], 40),
-      sharePercent: text(b[`share${i}`], 3),
+      name: field(`name${i}`, what),
+      relationship: field(`relationship${i}`, what),
+      sharePercent: field(`share${i}`, what),
     });
   }
-  return rows;
+  const etag = field('etag', 'The form version');
+  return { rows, etag: ENTITY_TAG.test(etag) ? etag : undefined, errors: [...new Set(errors)] };
+}
+
+/** Rows as typed (strings), from a urlencoded body. */
+export function rowsFromBody(body: unknown): BeneficiaryInput[] {
+  return readBeneficiaryForm(body).rows;
 }
 
 export function rowsFromPolicy(list: readonly Beneficiary[]): BeneficiaryInput[] {
@@ -44,6 +77,8 @@ export function validateRows(rows: readonly BeneficiaryInput[]): {
     const n = i + 1;
     if (!r.name && !r.relationship && !r.sharePercent) return;
     if (!r.name) errors.push(`Beneficiary ${n}: enter a name.`);
+    else if ([...r.name.normalize('NFC')].length > NAME_MAX)
+      errors.push(`Beneficiary ${n}: the name can have at most ${NAME_MAX} characters.`);
     if (!RELATIONSHIPS.includes(r.relationship))
       errors.push(`Beneficiary ${n}: choose a relationship.`);
     const share = /^\d{1,3}$/.test(r.sharePercent) ? Number(r.sharePercent) : NaN;

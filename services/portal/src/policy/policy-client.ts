@@ -152,7 +152,8 @@ export class PolicyClient {
       if (challenge) throw new StepUpRequired(challenge);
       throw new ApiUnauthorized('policy API refused the token');
     }
-    if (r.status === 412 || r.status === 409) {
+    // 428: the write went without If-Match; like a lost race, the user re-reads and saves again.
+    if (r.status === 412 || r.status === 409 || r.status === 428) {
       await r.body?.cancel();
       throw new PolicyChanged('policy changed');
     }

@@ -4,11 +4,18 @@ import { AuthService, SignInRequired } from '../auth/auth.service';
 import { CustomerAuthority } from '../auth/customer-authority';
 import { display, label } from '../pages/display';
 import { renderPage } from '../web/views';
-import { RELATIONSHIPS, rowsFromBody, rowsFromPolicy, validateRows } from './beneficiary-form';
+import {
+  readBeneficiaryForm,
+  RELATIONSHIPS,
+  rowsFromPolicy,
+  validateRows,
+} from './beneficiary-form';
 import { PolicyClient } from './policy-client';
 import { StepUpService } from './step-up.service';
 
 const HIDDEN_FIELDS = new Set(['beneficiaries']);
+const STALE_FORM =
+  'This form did not say which version of your policy it changes. Check the values and save again.';
 
 @Controller('policy')
 export class PolicyController {
@@ -69,12 +76,16 @@ export class PolicyController {
     @Body() body: unknown,
   ): Promise<void> {
     if (!req.portalSession.existing?.user) throw new SignInRequired();
-    const rows = rowsFromBody(body);
-    const { errors } = validateRows(rows);
-    const etag =
-      typeof (body as { etag?: unknown })?.etag === 'string' && (body as { etag: string }).etag
-        ? (body as { etag: string }).etag
-        : undefined;
+    const form = readBeneficiaryForm(body);
+    const { rows } = form;
+    const errors = [...form.errors, ...validateRows(rows).errors];
+    let etag = form.etag;
+    if (etag === undefined) {
+      // Without the version it was rendered for, the change would be sent without If-Match (or
+      // with a malformed one): show the current version and let the user check and save again.
+      errors.unshift(STALE_FORM);
+      etag = (await this.api.getPolicy(await this.readToken(req), req.id)).etag;
+    }
     if (errors.length) {
       await renderPage(
         req,
