@@ -7,10 +7,10 @@ test/chart checks them against the services' zod schemas.
 {{- $root := .root -}}
 {{- $svc := .svc -}}
 {{- /* Variables the chart derives from other values: an env/secretEnv entry would silently shadow them. */}}
-{{- $managed := list "NODE_ENV" "PORT" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_MS" "NATS_URL" "NATS_USER" "NATS_PASSWORD" "DATABASE_URL" "DATABASE_PASSWORD" "NODE_EXTRA_CA_CERTS" "PUBLIC_BASE_URL" "POLICY_API_URL" "API_BASE_PATH" "KEY_VAULT_URL" "TOKEN_BROKER_CONFIG_FILE" "AZURE_CLIENT_ID" "AZURE_TENANT_ID" "AZURE_AUTHORITY_HOST" "AZURE_FEDERATED_TOKEN_FILE" -}}
+{{- $managed := list "NODE_ENV" "PORT" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_MS" "NATS_URL" "NATS_USER" "NATS_PASSWORD" "DATABASE_URL" "DATABASE_PASSWORD" "NODE_EXTRA_CA_CERTS" "PUBLIC_BASE_URL" "SCIM_PUBLIC_BASE_URL" "POLICY_API_URL" "API_BASE_PATH" "KEY_VAULT_URL" "TOKEN_BROKER_CONFIG_FILE" "AZURE_CLIENT_ID" "AZURE_TENANT_ID" "AZURE_AUTHORITY_HOST" "AZURE_FEDERATED_TOKEN_FILE" -}}
 {{- range $name := concat (keys ($svc.env | default dict)) (keys ($svc.secretEnv | default dict)) }}
 {{- if has $name $managed }}
-{{- fail (printf "%s.env/secretEnv sets %s, which the chart derives from other values (global, ingress, messaging, postgresql, tokenBroker.*): set it there" $.key $name) }}
+{{- fail (printf "%s.env/secretEnv sets %s, which the chart derives from other values (global, ingress, messaging, postgresql, scim.publicBaseUrl, tokenBroker.*): set it there" $.key $name) }}
 {{- end }}
 {{- end -}}
 - name: NODE_ENV
@@ -44,6 +44,19 @@ test/chart checks them against the services' zod schemas.
 {{- /* The ingress does not rewrite: the API serves its routes under the ingress path. */}}
 - name: API_BASE_PATH
   value: {{ include "idp.policyApiBasePath" $root | quote }}
+{{- end }}
+{{- if eq .key "scim" }}
+{{- /* Where Entra ID reaches SCIM: the service builds meta.location, $ref and Location on it
+(else on the request's Host / X-Forwarded-Host, which any client sets). */}}
+{{- $i := $root.Values.ingress }}
+{{- $scimUrl := $svc.publicBaseUrl | default "" }}
+{{- if and (not $scimUrl) $i.enabled $i.tls.enabled }}
+{{- $scimUrl = printf "https://%s" ($i.scimHost | default $i.host) }}
+{{- end }}
+{{- if $scimUrl }}
+- name: SCIM_PUBLIC_BASE_URL
+  value: {{ $scimUrl | quote }}
+{{- end }}
 {{- end }}
 {{- if eq .key "tokenBroker" }}
 - name: KEY_VAULT_URL

@@ -9,6 +9,30 @@ const optionalUrl = z
   })
   .transform((v) => (v ? v : undefined));
 
+/** Hosts a plain-http public base URL may name: a local stack, never a deployment. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** What is wrong with a SCIM_PUBLIC_BASE_URL value, if anything. */
+function publicBaseUrlProblem(v: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return 'must be an absolute URL, e.g. https://scim.contoso.example';
+  }
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK.has(u.hostname)))
+    return 'must be an https URL (http only for localhost, 127.0.0.1 or [::1])';
+  if (u.username || u.password || u.search || u.hash || v.includes('?') || v.includes('#'))
+    return 'must have no credentials, query or fragment';
+  return undefined;
+}
+
+/** The origin and path prefix (if a proxy strips one), without a trailing slash. */
+function normalisedBaseUrl(v: string): string {
+  const u = new URL(v);
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+}
+
 /** scim's variables; every one carries its documentation (the README reference is generated from it). */
 export const envSchema = z
   .object({
@@ -61,6 +85,17 @@ export const envSchema = z
     SCIM_OUTBOX_INTERVAL_MS: env
       .int(250, 10)
       .describe('Poll interval of the outbox relay, in milliseconds (at least 10); default 250.'),
+    SCIM_PUBLIC_BASE_URL: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        const problem = v ? publicBaseUrlProblem(v) : undefined;
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .transform((v) => (v && !publicBaseUrlProblem(v) ? normalisedBaseUrl(v) : undefined))
+      .describe(
+        "Public origin of the SCIM API as Entra ID reaches it, e.g. https://scim.contoso.example (http only for localhost): meta.location, members' and groups' $ref and the Location header are built on it, followed by the request's path up to /scim/v2. Unset: built from the request's Host / X-Forwarded-Host, which any client can choose, so for local development only (the Helm chart sets it from the ingress host).",
+      ),
     SCIM_ADMIN_IDENTITY_METADATA: optionalUrl.describe(
       'Entra ID OpenID metadata URL (https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration) of the admin API callers; unset: no admin endpoints.',
     ),

@@ -5,7 +5,7 @@ import { scimDirectoryRequests, scimDuration, scimRequests } from '../metrics';
 import { classify } from '../provisioning-log/classify';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
 import { parseScimBody } from './json-body';
-import { peekCall } from './request-context';
+import { peekCall, usePublicBaseUrl } from './request-context';
 
 /**
  * HTTP wiring that must happen before the app initialises: JSON bodies under both
@@ -16,8 +16,9 @@ import { peekCall } from './request-context';
  */
 export function configureScimApp(
   app: NestFastifyApplication,
-  config: Pick<ScimConfig, 'SCIM_BODY_LIMIT_BYTES'>,
+  config: Pick<ScimConfig, 'SCIM_BODY_LIMIT_BYTES' | 'SCIM_PUBLIC_BASE_URL' | 'NODE_ENV'>,
 ): void {
+  usePublicBaseUrl(app.getHttpAdapter().getInstance(), config);
   app.useBodyParser(
     ['application/json', 'application/scim+json', '*'],
     { bodyLimit: config.SCIM_BODY_LIMIT_BYTES },

@@ -1,5 +1,6 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { createParamDecorator, Logger, type ExecutionContext } from '@nestjs/common';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ScimConfig } from '../config';
 
 export type Profile = 'default' | 'aws';
 
@@ -36,9 +37,35 @@ export interface ScimContext {
   /** Whether group displayNames must be unique in the directory (case-insensitively). */
   uniqueGroupDisplayName: boolean;
   requestId: string;
-  /** e.g. https://host/scim/v2 — the prefix of meta.location. */
+  /** e.g. https://host/scim/v2 — the prefix of meta.location (host from SCIM_PUBLIC_BASE_URL when set). */
   baseUrl: string;
   call: ScimCall;
+}
+
+/** The app's configured public base URL, a decoration of its Fastify instance (children inherit it). */
+const PUBLIC_BASE_URL = Symbol('scimPublicBaseUrl');
+
+/**
+ * Makes every URL the app emits (meta.location, members' and groups' $ref, Location, discovery
+ * documents) start with SCIM_PUBLIC_BASE_URL. Without it they start with the request's scheme and
+ * Host, which Fastify takes from X-Forwarded-Proto / X-Forwarded-Host (`trustProxy`): any client
+ * can then have the service point at a host of its choosing. Call before the app initialises.
+ */
+export function usePublicBaseUrl(
+  instance: FastifyInstance,
+  config: Pick<ScimConfig, 'SCIM_PUBLIC_BASE_URL' | 'NODE_ENV'>,
+): void {
+  if (config.SCIM_PUBLIC_BASE_URL) instance.decorate(PUBLIC_BASE_URL, config.SCIM_PUBLIC_BASE_URL);
+  else if (config.NODE_ENV === 'production')
+    new Logger('scim').warn(
+      'SCIM_PUBLIC_BASE_URL is unset: resource URLs are built from the request Host / X-Forwarded-Host, which clients choose',
+    );
+}
+
+/** Scheme and host (and path prefix) of the app's URLs: the configured one, else the request's. */
+function originOf(req: FastifyRequest): string {
+  const configured = (req.server as unknown as Record<symbol, unknown>)[PUBLIC_BASE_URL];
+  return typeof configured === 'string' ? configured : `${req.protocol}://${req.host}`;
 }
 
 export function scimContextOf(req: FastifyRequest): ScimContext {
@@ -51,7 +78,7 @@ export function scimContextOf(req: FastifyRequest): ScimContext {
     profile: call.profile ?? 'default',
     uniqueGroupDisplayName: call.uniqueGroupDisplayName ?? true,
     requestId: String(req.id),
-    baseUrl: `${req.protocol}://${req.host}${prefix}`,
+    baseUrl: `${originOf(req)}${prefix}`,
     call,
   };
 }
