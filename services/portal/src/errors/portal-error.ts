@@ -53,6 +53,14 @@ export class PortalError extends Error {
     );
   }
 
+  static unsupportedMediaType(): PortalError {
+    return new PortalError(
+      415,
+      'Request refused',
+      'This page only accepts its own form. Go back, reload the page and try again.',
+    );
+  }
+
   static badRequest(message: string): PortalError {
     return new PortalError(400, 'Bad request', message);
   }

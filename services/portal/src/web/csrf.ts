@@ -13,7 +13,18 @@ export function csrfTokenMatches(expected: string | undefined, given: unknown): 
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** What the portal's forms send; with a parameter (`; charset=UTF-8`) or without. */
+const FORM_BODY = /^application\/x-www-form-urlencoded[\t ]*(?:;|$)/i;
+
 export function registerCsrfCheck(fastify: FastifyInstance, publicOrigin: string): void {
+  // Every form is urlencoded: another body type (JSON, text/plain, multipart) is refused before it
+  // is parsed, so no handler sees values of types a form cannot send.
+  fastify.addHook('preParsing', async (req: FastifyRequest, _reply, payload) => {
+    const type = req.headers['content-type'];
+    if (!SAFE.has(req.method) && type !== undefined && !FORM_BODY.test(type))
+      throw PortalError.unsupportedMediaType();
+    return payload;
+  });
   fastify.addHook('preHandler', async (req: FastifyRequest) => {
     if (SAFE.has(req.method)) return;
     const origin = req.headers.origin;
