@@ -9,6 +9,14 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/**
+ * The longest Retry-After waited for. A server asking for more is answered at once with
+ * `upstream_unavailable`: every caller would have timed out long before, and while the retry
+ * sleeps, every request for the same token waits on it (single flight) — a Retry-After of a day
+ * would hold them all for a day. The next request tries again.
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,7 +53,8 @@ export async function withRetry<T>(
         e.kind === 'not_replicated'
           ? replication++ < p.replicationRetries
           : upstream++ < p.upstreamRetries;
-      if (!budgetLeft) throw new BrokerError('upstream_unavailable', e.message, e.aadsts);
+      if (!budgetLeft || (e.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS)
+        throw new BrokerError('upstream_unavailable', e.message, e.aadsts);
       onRetry?.(e);
       await sleep(backoffDelay(attempt, p, e.retryAfterMs));
     }

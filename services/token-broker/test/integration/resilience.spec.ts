@@ -212,6 +212,22 @@ describe('token broker resilience', () => {
     }
   });
 
+  it('does not wait for a Retry-After beyond a minute: upstream_unavailable at once, the next request tries again', async () => {
+    for (const retryAfter of ['100000', new Date(Date.now() + 3 * HOUR).toUTCString()]) {
+      broker.advance(2 * HOUR);
+      const calls = broker.tap.calls;
+      const sleeps = broker.sleeps.length;
+      broker.tap.failNext(1, () => entraError(429, undefined, { 'retry-after': retryAfter }));
+      expect(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE)).toMatchObject({
+        ok: false,
+        error: { code: 'upstream_unavailable' },
+      });
+      expect(broker.sleeps.slice(sleeps)).toEqual([]);
+      expect(broker.tap.calls - calls).toBe(1);
+      tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE));
+    }
+  });
+
   it('backs off exponentially on Entra 5xx without Retry-After', async () => {
     broker.advance(2 * HOUR);
     const sleeps = broker.sleeps.length;
