@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { bootService } from '@idp/service-kit';
 import { AppModule } from './app.module';
 import { loadPortalConfig } from './config';
+import { portalAppOptions } from './errors/router-errors';
 import { configurePortal } from './web/configure';
 
 void bootService({
@@ -11,4 +12,5 @@ void bootService({
   loadConfig: () => loadPortalConfig(),
   module: (c) => AppModule.forRoot(c),
   configure: configurePortal,
+  appOptions: portalAppOptions,
 });

@@ -314,6 +314,17 @@ describe('error pages', () => {
     expectErrorPage(huge, 413);
   });
 
+  it('answers a malformed URL (bad percent-encoding) with an HTML error page too, not a JSON body', async () => {
+    for (const url of ['/claims%', '/%', '/policy/%zz', '/auth/%E0%A4%A']) {
+      const res = await get(url);
+      expect({ url, status: res.statusCode }).toEqual({ url, status: 400 });
+      expectErrorPage(res, 400);
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(String(res.headers['content-security-policy'])).toContain("default-src 'none'");
+    }
+  });
+
   it('sends pages that need a user to sign-in instead of failing', async () => {
     for (const path of ['/claims', '/policy', '/policy/history', '/policy/beneficiaries']) {
       const res = await get(path);

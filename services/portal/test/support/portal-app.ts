@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { AppModule } from '../../src/app.module';
 import { loadPortalConfig, type PortalConfig } from '../../src/config';
+import { portalAppOptions } from '../../src/errors/router-errors';
 import { configurePortal } from '../../src/web/configure';
 
 export interface InProcessPortal {
@@ -23,6 +24,7 @@ export async function startPortalInProcess(
   const app = await createApp(AppModule.forRoot(config), {
     service: 'portal',
     logLevel: config.LOG_LEVEL,
+    ...portalAppOptions,
   });
   await configurePortal(app, config);
   let url = '';
