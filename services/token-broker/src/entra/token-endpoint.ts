@@ -30,11 +30,15 @@ export function aadstsOf(body: {
   error_codes?: unknown;
   error_description?: unknown;
 }): string | undefined {
-  if (Array.isArray(body.error_codes) && typeof body.error_codes[0] === 'number')
-    return `AADSTS${body.error_codes[0]}`;
+  // Bounded (AADSTS codes have up to 7 digits): the code becomes a metric label and reaches callers.
+  const first: unknown = Array.isArray(body.error_codes) ? body.error_codes[0] : undefined;
+  if (typeof first === 'number' && Number.isSafeInteger(first) && first > 0 && first < 1e8)
+    return `AADSTS${first}`;
   const m =
-    typeof body.error_description === 'string' ? /AADSTS\d+/.exec(body.error_description) : null;
-  return m?.[0];
+    typeof body.error_description === 'string'
+      ? /\bAADSTS(\d{1,8})\b/.exec(body.error_description)
+      : null;
+  return m ? `AADSTS${m[1]}` : undefined;
 }
 
 /**
@@ -94,7 +98,11 @@ export async function redeemAssertion(
       retryAfter,
       aadsts,
     );
-  const error = typeof json.error === 'string' ? json.error : 'invalid_request';
+  // An OAuth error code (RFC 6749 §5.2: invalid_client, ...); anything else is not passed on.
+  const error =
+    typeof json.error === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(json.error)
+      ? json.error
+      : 'invalid_request';
   throw new BrokerError('upstream_rejected', `Entra refused the token request: ${error}`, aadsts);
 }
 

@@ -271,6 +271,36 @@ describe('token broker resilience', () => {
     expect(broker.tap.calls - calls).toBe(1);
   });
 
+  it("passes on only a well-formed error name and AADSTS code from Entra's refusal", async () => {
+    const refusal = (body: Record<string, unknown>) => () =>
+      new Response(JSON.stringify(body), {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+      });
+    const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+      [
+        { error: `${'x'.repeat(5000)}\u0000`, error_codes: [1e300] },
+        { message: 'Entra refused the token request: invalid_request' },
+      ],
+      [
+        { error: 'invalid_grant', error_codes: [-1], error_description: 'AADSTS1234567890123: x' },
+        { message: 'Entra refused the token request: invalid_grant' },
+      ],
+      [
+        { error: { nested: true }, error_codes: ['700027'], error_description: 'AADSTS50011: x' },
+        { message: 'Entra refused the token request: invalid_request', aadsts: 'AADSTS50011' },
+      ],
+    ];
+    for (const [body, error] of cases) {
+      broker.advance(2 * HOUR);
+      broker.tap.failNext(1, refusal(body));
+      const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE);
+      expect(r).toEqual({ ok: false, error: { code: 'upstream_rejected', ...error } });
+    }
+    const labels = (await broker.metrics.errors.get()).values.map((v) => v.labels.aadsts);
+    expect(labels.filter((l) => typeof l === 'string' && l.length > 14)).toEqual([]);
+  });
+
   it('backs off on Key Vault 429 honouring its Retry-After', async () => {
     const vault = stack.dev.keyVault;
     if (!vault) throw new Error('no vault');
