@@ -5,6 +5,16 @@ import { B2C_TENANT, type Caller, type HolderIdentity } from '../identity/holder
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * What an object id (`oid`, or `sub` where there is none) and a client id (`azp`) look like: GUIDs
+ * from Entra, B2C and External ID, base64url pairwise subjects at most. They key policies and go
+ * into audit rows, so a signed token whose id is anything else (NUL, which PostgreSQL cannot
+ * store: a 500; a lone surrogate, stored as U+FFFD and so the same key as another id) is refused.
+ */
+const TOKEN_ID = /^[\x21-\x7e]{1,128}$/;
+const unusableId = () =>
+  BearerAuthException.invalidToken('The access token does not identify its user or client');
+
 // 403 with the RFC 6750 insufficient_scope challenge, like the route guards' refusals.
 const notACustomer = (why: string) => BearerAuthException.insufficientScope(why);
 
@@ -20,6 +30,7 @@ export function asUser(p: Principal): UserPrincipal {
  */
 export function holderIdentityOf(user: UserPrincipal): HolderIdentity {
   const kind = user.provider?.kind;
+  if (!TOKEN_ID.test(user.oid)) throw unusableId();
   if (kind === 'b2c') return { provider: 'b2c', tenantId: B2C_TENANT, oid: user.oid };
   if (kind === 'external-id' && user.tenantId)
     return { provider: 'external-id', tenantId: user.tenantId.toLowerCase(), oid: user.oid };
@@ -37,6 +48,9 @@ export function callerOf(p: Principal, req: FastifyRequest): Caller {
       ? user.legacyObjectId.toLowerCase()
       : undefined;
   const clientId = clientIdOf(user);
+  const azp = user.claims.azp ?? user.claims.appid;
+  if (azp !== undefined && azp !== '' && (typeof azp !== 'string' || !TOKEN_ID.test(azp)))
+    throw unusableId();
   return {
     identity,
     ...(legacy ? { legacyObjectId: legacy } : {}),

@@ -62,7 +62,8 @@ export class BeneficiariesService {
       caller.identity.provider === 'external-id'
         ? `acrs:${this.authContext}`
         : (req.userFlow ?? 'unknown');
-    const authTime = req.authTime ?? 0;
+    // A NumericDate may carry a fraction (RFC 7519 §2); the audit row and the event hold seconds.
+    const authTime = Math.floor(req.authTime ?? 0);
     const at = new Date();
     const version = await this.changes.commit(
       {
