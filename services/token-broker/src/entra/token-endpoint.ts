@@ -17,7 +17,13 @@ export interface RedeemedToken {
 
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body: string;
+    signal?: AbortSignal;
+    redirect?: 'manual';
+  },
 ) => Promise<Response>;
 
 /** `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` for an authority host. */
@@ -64,10 +70,14 @@ export async function redeemAssertion(
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: body.toString(),
       signal: AbortSignal.timeout(o.timeoutMs ?? 10000),
+      // fetch would repeat the POST, client assertion included, at a 307/308's Location (any origin).
+      redirect: 'manual',
     });
   } catch {
     throw new RetryableError('Entra token endpoint unreachable', 'unavailable');
   }
+  if (res.status >= 300 && res.status < 400)
+    throw new BrokerError('upstream_rejected', `Entra token endpoint redirected (${res.status})`);
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   // A success needs the token and its lifetime (a number, or a numeric string as Entra v1 sent it):
   // anything else is a broken answer, retried like a 5xx rather than cached with a guessed lifetime.

@@ -5,6 +5,8 @@ import { CertificateClient } from '@azure/keyvault-certificates';
 import { request, tokensAcquireSubject, TokensAcquire, type ReplyOf } from '@idp/contracts';
 import { loadConfig } from '@idp/service-kit';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { envSchema } from '../../src/config';
 import { createKeyVaultCredential } from '../../src/keyvault/credential';
 import type { Caller } from '../support/nats-users';
@@ -19,6 +21,9 @@ import {
 import { validateAppToken } from '../support/validate';
 
 type Reply = ReplyOf<typeof TokensAcquire>;
+const listen = (s: Server) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+const close = (s: Server) => new Promise<void>((r) => s.close(() => r()));
+const portOf = (s: Server) => (s.address() as AddressInfo).port;
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
@@ -299,6 +304,34 @@ describe('token broker resilience', () => {
     }
     const labels = (await broker.metrics.errors.get()).values.map((v) => v.labels.aadsts);
     expect(labels.filter((l) => typeof l === 'string' && l.length > 14)).toEqual([]);
+  });
+
+  it('never follows a redirect from the token endpoint (the client assertion would be posted to its target)', async () => {
+    const posted: string[] = [];
+    const target = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posted.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ token_type: 'Bearer', access_token: 'stolen', expires_in: 3599 }));
+      });
+    });
+    const redirector = createServer((_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${portOf(target)}/collect` });
+      res.end();
+    });
+    await Promise.all([listen(target), listen(redirector)]);
+    try {
+      broker.advance(2 * HOUR);
+      broker.tap.redirectNextTo = `http://127.0.0.1:${portOf(redirector)}/token`;
+      const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE);
+      expect(r).toMatchObject({ ok: false, error: { code: 'upstream_rejected' } });
+      expect(posted).toEqual([]);
+    } finally {
+      await Promise.all([close(target), close(redirector)]);
+    }
+    tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE));
   });
 
   it('backs off on Key Vault 429 honouring its Retry-After', async () => {

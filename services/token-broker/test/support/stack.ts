@@ -142,12 +142,17 @@ export class EntraTap {
   down?: () => Response;
 
   private gate?: Promise<void>;
+  /** Where the next real call goes instead of Entra (the broker's own request, unchanged). */
+  redirectNextTo?: string;
 
   readonly fetch: FetchLike = async (url, init) => {
     this.calls++;
     await this.gate;
     const fault = this.faults.shift() ?? this.down;
     if (fault) return fault();
+    const elsewhere = this.redirectNextTo;
+    this.redirectNextTo = undefined;
+    if (elsewhere) return fetch(elsewhere, init);
     const reshape = this.reshapes.shift();
     if (!reshape) return fetch(url, init);
     const real = await fetch(url, init);
