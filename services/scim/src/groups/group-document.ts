@@ -1,22 +1,57 @@
 import { foldCase } from '../filter/case-fold';
+import { parsePatchPath } from '../patch/patch-path';
+import type { PatchOperation } from '../patch/patch-request';
+import { GROUP_SCHEMA } from '../scim/attribute-defs';
 import { deleteCI, getCI } from '../scim/json-ci';
-import { assertStorableText, cloneJson } from '../scim/json-tree';
+import { assertStorableText } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
 import { isObject, URN, type JsonObject, type JsonValue } from '../scim/schemas';
+import { checkElement, checkResource } from '../scim/write-schema';
 
-/** A group document without members (they live in their own table) and the member ids sent with it. */
+/**
+ * A group document without members (they live in their own table) and the member ids sent with it.
+ * The whole body, members included, is checked against the advertised schema first (checkResource).
+ */
 export function splitGroup(body: unknown): { doc: JsonObject; memberIds: string[] | undefined } {
   if (!isObject(body)) throw ScimError.invalidSyntax('Request body must be a Group object');
   assertStorableText(body);
-  const doc = cloneJson(body);
+  const doc = checkResource(GROUP_SCHEMA, body);
   const members = getCI(doc, 'members');
-  for (const k of ['id', 'meta', 'members']) deleteCI(doc, k);
+  deleteCI(doc, 'members');
   checkGroupDoc(doc);
-  doc.schemas = [URN.group];
-  return {
-    doc,
-    memberIds: members === undefined || members === null ? undefined : memberIdsOf(members),
+  return { doc, memberIds: members === undefined ? undefined : memberIdsOf(members) };
+}
+
+/** The document a group PATCH produced (members excluded), checked against the stored one. */
+export function normaliseGroupPatch(doc: JsonObject, before: JsonObject): JsonObject {
+  const out = checkResource(GROUP_SCHEMA, doc, before);
+  checkGroupDoc(out);
+  return out;
+}
+
+const MEMBERS = GROUP_SCHEMA.byUri.get(URN.group.toLowerCase())?.get('members');
+
+/**
+ * Member values of a group PATCH (they go to the membership table, not the document): each member
+ * object is checked like a member in a POST (unknown sub-attributes, wrong types). Anything but an
+ * object is left to memberIdsOf, which names the shape expected.
+ */
+export function checkMemberValues(ops: PatchOperation[]): void {
+  if (!MEMBERS) return;
+  const check = (v: JsonValue | undefined) => {
+    if (v === undefined || v === null) return;
+    (Array.isArray(v) ? v : [v]).forEach((el, i) => {
+      if (isObject(el)) checkElement(MEMBERS, el, `members[${i}]`);
+    });
   };
+  for (const o of ops) {
+    if (o.path === undefined) {
+      if (isObject(o.value)) check(getCI(o.value, 'members'));
+      continue;
+    }
+    const p = parsePatchPath(o.path, GROUP_SCHEMA);
+    if (p.attr.toLowerCase() === 'members' && !p.filter && !p.sub) check(o.value);
+  }
 }
 
 export function checkGroupDoc(doc: JsonObject): void {

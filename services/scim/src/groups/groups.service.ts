@@ -10,12 +10,14 @@ import { checkAwsMembershipChanges } from '../profiles/aws-profile';
 import { GROUP_SCHEMA } from '../scim/attribute-defs';
 import { encodeCursor, type ListQuery } from '../scim/list-query';
 import { checkIfMatch } from '../scim/meta';
+import { jsonEqual } from '../patch/json-equal';
 import { project, wants } from '../scim/projection';
 import type { ScimContext } from '../scim/request-context';
 import { ScimError, validId } from '../scim/scim-error';
 import { URN, type JsonObject } from '../scim/schemas';
 import type { ListResult } from '../users/users.service';
-import { groupColumns, splitGroup } from './group-document';
+import { checkPatchTargets } from '../scim/write-schema';
+import { checkMemberValues, groupColumns, normaliseGroupPatch, splitGroup } from './group-document';
 import { toGroupResource } from './group-resource';
 import { GroupsRepository, type GroupsTx } from './groups.repository';
 import { planGroupPatch, type MemberAction } from './member-ops';
@@ -209,16 +211,21 @@ export class GroupsService {
   ): Promise<void> {
     ctx.call.resourceId = id;
     const ops = parsePatchRequest(body);
+    checkPatchTargets(ops, GROUP_SCHEMA);
+    checkMemberValues(ops);
     await withRetry(() =>
       this.repo.transaction(async (tx) => {
         // The row lock serialises concurrent PATCHes of one group (Entra sends member batches in parallel).
         const cur = await this.find(ctx, id, tx);
         checkIfMatch(ifMatch, cur.version);
-        const plan = planGroupPatch(cur.data as JsonObject, ops, ctx.profile);
+        const stored = cur.data as JsonObject;
+        const plan = planGroupPatch(stored, ops, ctx.profile);
+        // The result is checked as a PUT body would be, except what it left as stored.
+        const doc = normaliseGroupPatch(plan.doc, stored);
         const delta = new MembershipDelta();
         await this.applyMembers(tx, ctx, id, plan.actions, delta);
-        if (!plan.docChanged && delta.empty) return;
-        await this.commit(tx, ctx, cur, plan.doc, delta);
+        if (jsonEqual(doc, stored) && delta.empty) return;
+        await this.commit(tx, ctx, cur, doc, delta);
       }),
     );
   }

@@ -24,6 +24,7 @@ import { project, wants } from '../scim/projection';
 import type { ScimContext } from '../scim/request-context';
 import { ScimError, validId } from '../scim/scim-error';
 import { isObject, URN, type JsonObject } from '../scim/schemas';
+import { checkPatchTargets } from '../scim/write-schema';
 import { normaliseUser, userColumns, type UserColumns } from './user-document';
 import { toUserResource } from './user-resource';
 import { UsersRepository } from './users.repository';
@@ -183,14 +184,17 @@ export class UsersService {
     ctx.call.resourceId = id;
     const ops = parsePatchRequest(body);
     if (ctx.profile === 'aws') checkAwsUserPatch(patchTargets(ops, USER_SCHEMA));
+    checkPatchTargets(ops, USER_SCHEMA);
     const row = await withRetry(async () => {
       const cur = await this.find(ctx, id);
       checkIfMatch(ifMatch, cur.version);
-      const doc = normaliseUser(applyPatch(cur.data as JsonObject, ops, USER_SCHEMA));
+      const stored = cur.data as JsonObject;
+      // The result is checked as a PUT body would be, except what it left as stored.
+      const doc = normaliseUser(applyPatch(stored, ops, USER_SCHEMA), stored);
       if (ctx.profile === 'aws') checkAwsUser(doc);
       // Nothing changed (a remove that matched nothing, a value set to what it was): no new
       // version, no lastModified, no event.
-      if (jsonEqual(doc, cur.data as JsonObject)) return cur;
+      if (jsonEqual(doc, stored)) return cur;
       return this.write(ctx, cur, doc);
     });
     return toUserResource(row, ctx.baseUrl);
