@@ -53,6 +53,8 @@ export class AuthController {
       case 'redirect':
         return void (await reply.redirect(outcome.url, 302));
       case 'cancelled':
+        // A cancelled step-up: the form shows what was typed for it once more.
+        if (outcome.write) data.pendingWrite = { rows: outcome.write.rows, createdAt: Date.now() };
         data.flash = {
           kind: 'info',
           message:
@@ -66,7 +68,7 @@ export class AuthController {
         ));
       case 'stepUp':
         return void (await reply.redirect(
-          await this.stepUp.complete(req, outcome.accessToken),
+          await this.stepUp.complete(req, outcome.accessToken, outcome.write),
           303,
         ));
     }

@@ -8,7 +8,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PORTAL_CONFIG, redirectUriOf, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
 import { PORTAL_LOG, type Logger } from '../log';
-import type { AuthPurpose, PendingAuth, SessionData, SignedInUser } from '../session/session-data';
+import type {
+  AuthPurpose,
+  PendingAuth,
+  PendingWrite,
+  SessionData,
+  SignedInUser,
+} from '../session/session-data';
 import type { PortalSession } from '../session/portal-session';
 import { CustomerAuthority } from './customer-authority';
 import { MetadataCache } from './metadata-cache';
@@ -27,15 +33,17 @@ export interface StartOptions {
   maxAge?: number;
   /** The OIDC `claims` request (External ID step-up: the API's claims challenge, decoded JSON). */
   claims?: string;
+  /** Step-up: the change to retry once verified, stored with this request's state. */
+  write?: PendingWrite;
 }
 
 export type CallbackOutcome =
   | { kind: 'signedIn'; returnTo: string }
   | { kind: 'profileUpdated' }
   | { kind: 'passwordReset' }
-  | { kind: 'stepUp'; accessToken: string }
+  | { kind: 'stepUp'; accessToken: string; write: PendingWrite | undefined }
   | { kind: 'redirect'; url: string }
-  | { kind: 'cancelled'; purpose: AuthPurpose };
+  | { kind: 'cancelled'; purpose: AuthPurpose; write?: PendingWrite };
 
 export interface CallbackQuery {
   state?: unknown;
@@ -97,6 +105,7 @@ export class AuthService {
       createdAt: Date.now(),
       ...(o.returnTo ? { returnTo: o.returnTo } : {}),
       ...(o.claims ? { claims: o.claims } : {}),
+      ...(o.write ? { write: o.write } : {}),
     };
     const cca = await this.clients.forFlow(flow);
     return cca.getAuthCodeUrl({
@@ -186,6 +195,9 @@ export class AuthService {
         session.rotate();
         data.csrf = b64url(randomBytes(32));
         data.pendingWrite = undefined;
+        // Changes typed before this sign-in (perhaps by someone else) are not this user's to verify.
+        for (const [key, p] of Object.entries(data.pending))
+          if (p.purpose === 'stepup') delete data.pending[key];
         data.user = {
           oid,
           homeAccountId: result.account.homeAccountId,
@@ -208,7 +220,7 @@ export class AuthService {
         // Someone else's MFA must not authorise this user's change.
         if (!data.user || data.user.oid !== oid || !result.accessToken)
           throw PortalError.signInFailed();
-        return { kind: 'stepUp', accessToken: result.accessToken };
+        return { kind: 'stepUp', accessToken: result.accessToken, write: pending.write };
     }
   }
 
@@ -220,7 +232,7 @@ export class AuthService {
   ): Promise<CallbackOutcome> {
     if (this.authority.kind === 'external-id') {
       // Entra: the user cancelled (or declined a one-time passcode); the rest is logged by code only.
-      if (error === 'access_denied') return { kind: 'cancelled', purpose: pending.purpose };
+      if (error === 'access_denied') return cancelled(pending);
       this.log.warn(
         { error, aadsts: /AADSTS\d+/.exec(description)?.[0] },
         'authorization error response',
@@ -238,8 +250,7 @@ export class AuthService {
         url: await this.start(session, 'reset', this.authority.flowName('passwordReset')),
       };
     }
-    if (description.includes('AADB2C90091') || error === 'access_denied')
-      return { kind: 'cancelled', purpose: pending.purpose };
+    if (description.includes('AADB2C90091') || error === 'access_denied') return cancelled(pending);
     this.log.warn(
       { error, b2c: /AADB2C\d+/.exec(description)?.[0] },
       'authorization error response',
@@ -336,6 +347,15 @@ export class AuthService {
       .slice(0, MAX_PENDING - 1);
     data.pending = Object.fromEntries(entries);
   }
+}
+
+/** The user turned the request down: the step-up's typed change goes back to the form. */
+function cancelled(pending: PendingAuth): CallbackOutcome {
+  return {
+    kind: 'cancelled',
+    purpose: pending.purpose,
+    ...(pending.write ? { write: pending.write } : {}),
+  };
 }
 
 /** B2C puts the address in `emails`; External ID in `email` (optional claim) and `preferred_username`. */

@@ -9,7 +9,7 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AuthService, type StartOptions } from '../auth/auth.service';
 import { CustomerAuthority } from '../auth/customer-authority';
-import type { BeneficiaryInput } from '../session/session-data';
+import type { BeneficiaryInput, PendingWrite } from '../session/session-data';
 import { validateRows } from './beneficiary-form';
 import { externalIdStepUp } from './challenge';
 import { ApiRejected, PolicyChanged, PolicyClient, StepUpRequired } from './policy-client';
@@ -39,21 +39,25 @@ export class StepUpService {
       if (!(e instanceof StepUpRequired)) return this.failed(req, e, rows);
       const flow =
         this.authority.flowForAcr(e.challenge.acrValues) ?? this.authority.flowName('mfa');
-      req.portalSession.data.pendingWrite = { rows, etag, createdAt: Date.now() };
       req.log.info({ oid: req.portalSession.data.user?.oid, flow }, 'step-up required');
       const options: StartOptions =
         this.authority.kind === 'b2c'
           ? { prompt: 'login', maxAge: e.challenge.maxAge }
           : externalIdStepUp(e.challenge);
-      return this.auth.start(req.portalSession, 'stepup', flow, options);
+      // The typed rows wait with this verification's own state (not in one session-wide slot
+      // that a second save, from another tab or a double submit, would overwrite).
+      const write = { rows, ...(etag ? { etag } : {}), createdAt: Date.now() };
+      return this.auth.start(req.portalSession, 'stepup', flow, { ...options, write });
     }
   }
 
-  /** After the MFA flow: the retry, with its token. Returns the page to show next. */
-  async complete(req: FastifyRequest, mfaToken: string): Promise<string> {
+  /** After the MFA flow: the retry of the change this verification was for, with its token. Returns the page to show next. */
+  async complete(
+    req: FastifyRequest,
+    mfaToken: string,
+    pending: PendingWrite | undefined,
+  ): Promise<string> {
     const data = req.portalSession.data;
-    const pending = data.pendingWrite;
-    data.pendingWrite = undefined;
     if (!pending || Date.now() - pending.createdAt > PENDING_WRITE_TTL_MS) {
       data.flash = {
         kind: 'error',
@@ -78,6 +82,7 @@ export class StepUpService {
   }
 
   private saved(req: FastifyRequest): string {
+    req.portalSession.data.pendingWrite = undefined; // rows kept from an earlier attempt are moot
     req.portalSession.data.flash = { kind: 'success', message: 'Your beneficiaries were updated.' };
     req.log.info({ oid: req.portalSession.data.user?.oid }, 'beneficiaries updated');
     return '/policy';

@@ -13,6 +13,11 @@ export interface PendingAuth {
   returnTo?: string;
   /** The `claims` request sent (External ID step-up); sent again when the code is redeemed. */
   claims?: string;
+  /**
+   * Step-up: the change this verification authorises. Kept with its own state, so of two saves
+   * that each went to step-up, each verification writes what was typed for it.
+   */
+  write?: PendingWrite;
 }
 
 export interface SignedInUser {

@@ -145,6 +145,47 @@ describe('portal on External ID', () => {
     expect(stack.api.calls.at(-1)).toMatchObject({ method: 'GET', acrs: undefined });
   });
 
+  it('two saves that both went to step-up (two tabs, a double submit): each verification writes the rows typed for it', async () => {
+    /** Posts a change from a freshly read form; returns the step-up authorize URL it led to. */
+    const save = async (name: string) => {
+      const form = await portalGet('/policy/beneficiaries');
+      const etag = /name="etag" value="([^"]*)"/.exec(form.body)?.[1]?.replace(/&quot;/g, '"');
+      const res = await portalPost('/policy/beneficiaries', {
+        _csrf: csrfOf(form.body),
+        etag: etag ?? '',
+        name1: name,
+        relationship1: 'child',
+        share1: '100',
+      });
+      expect(new URL(String(res.headers.location)).pathname).toBe(authorizePath);
+      return String(res.headers.location);
+    };
+    /** Signs in again with the mailed one-time passcode; returns the portal's redirect after it. */
+    const verify = async (to: string) => {
+      const signIn = expectPage(await idp.open(to));
+      const otp = expectPage(
+        await idp.submit(signIn, { email: ALICE.email, password: ALICE.password }),
+      );
+      const code =
+        stack.azure.identity.lastMailedCode(ALICE.email, {
+          tenant: 'contosoext',
+          purpose: 'mfa',
+        }) ?? '';
+      return portalGet(local(expectRedirect(await idp.submit(otp, { verificationCode: code }))));
+    };
+    const first = await save('First Tab');
+    const second = await save('Second Tab');
+    const before = stack.api.calls.filter((c) => c.method === 'PUT').length;
+    expect((await verify(first)).headers.location).toBe('/policy');
+    expect((await verify(second)).headers.location).toBe('/policy');
+    const written = stack.api.calls
+      .filter((c) => c.method === 'PUT')
+      .slice(before)
+      .map((c) => (c.body as { beneficiaries: { name: string }[] }).beneficiaries[0]?.name);
+    // The first verification wrote the second tab's rows before: one slot for the whole session.
+    expect(written).toEqual(['First Tab', 'Second Tab']);
+  });
+
   it('starts Reset Password as a fresh sign-in (reset is part of it on External ID)', async () => {
     const res = await portalGet('/auth/reset-password');
     const to = new URL(String(res.headers.location));
