@@ -12,16 +12,15 @@ import {
   Res,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { attrList, parseListQuery } from '../scim/list-query';
+import { parseListQuery } from '../scim/list-query';
+import { projection } from '../scim/projection';
 import { Scim, type ScimContext } from '../scim/request-context';
 import { searchRequestQuery } from '../scim/search-request';
 import { ScimController, ScimJson } from '../scim/scim-controller.decorators';
-import type { JsonObject } from '../scim/schemas';
-import { etag } from '../users/users.controller';
+import { SCIM_CONTENT_TYPE, type JsonObject } from '../scim/schemas';
+import { etag, sendWritten } from '../users/users.controller';
 import type { ListResult } from '../users/users.service';
 import { GroupsService } from './groups.service';
-
-const one = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 @ScimController('Groups')
 export class GroupsController {
@@ -52,15 +51,8 @@ export class GroupsController {
     @Query() q: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonObject> {
-    return etag(
-      reply,
-      await this.groups.get(
-        ctx,
-        id,
-        attrList(one(q.attributes)),
-        attrList(one(q.excludedAttributes)),
-      ),
-    );
+    const p = projection(q);
+    return etag(reply, await this.groups.get(ctx, id, p.attributes, p.excluded));
   }
 
   @Post()
@@ -69,11 +61,12 @@ export class GroupsController {
   async create(
     @Scim() ctx: ScimContext,
     @Body() body: unknown,
+    @Query() q: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonObject> {
-    const res = await this.groups.create(ctx, body);
-    void reply.header('Location', (res.meta as { location: string }).location);
-    return etag(reply, res);
+    const w = await this.groups.create(ctx, body, projection(q));
+    void reply.header('Location', w.location);
+    return sendWritten(reply, w);
   }
 
   @Put(':id')
@@ -82,22 +75,31 @@ export class GroupsController {
     @Scim() ctx: ScimContext,
     @Param('id') id: string,
     @Body() body: unknown,
+    @Query() q: Record<string, unknown>,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonObject> {
-    return etag(reply, await this.groups.replace(ctx, id, body, ifMatch));
+    return sendWritten(reply, await this.groups.replace(ctx, id, body, ifMatch, projection(q)));
   }
 
-  /** Entra expects 204 from a group PATCH. */
+  /**
+   * Entra expects 204 from a group PATCH; RFC 7644 §3.5.2 wants 200 with the resource when the
+   * request names `attributes` (here also `excludedAttributes`).
+   */
   @Patch(':id')
   @HttpCode(204)
   async patch(
     @Scim() ctx: ScimContext,
     @Param('id') id: string,
     @Body() body: unknown,
+    @Query() q: Record<string, unknown>,
     @Headers('if-match') ifMatch: string | undefined,
-  ): Promise<void> {
-    await this.groups.patch(ctx, id, body, ifMatch);
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JsonObject | undefined> {
+    const w = await this.groups.patch(ctx, id, body, ifMatch, projection(q));
+    if (!w) return undefined;
+    void reply.code(200).header('Content-Type', SCIM_CONTENT_TYPE);
+    return sendWritten(reply, w);
   }
 
   @Delete(':id')

@@ -11,7 +11,14 @@ import { GROUP_SCHEMA } from '../scim/attribute-defs';
 import { encodeCursor, type ListQuery } from '../scim/list-query';
 import { checkIfMatch } from '../scim/meta';
 import { jsonEqual } from '../patch/json-equal';
-import { project, wants } from '../scim/projection';
+import {
+  checkProjection,
+  project,
+  wants,
+  written,
+  type Projection,
+  type Written,
+} from '../scim/projection';
 import type { ScimContext } from '../scim/request-context';
 import { ScimError, validId } from '../scim/scim-error';
 import { URN, type JsonObject } from '../scim/schemas';
@@ -133,6 +140,14 @@ export class GroupsService {
     return row;
   }
 
+  /** A written group as the response shows it (members loaded when the projection keeps them). */
+  private async respond(ctx: ScimContext, row: ScimGroup, p: Projection): Promise<Written> {
+    const load = ctx.profile !== 'aws' && wants('members', GROUP_SCHEMA, p.attributes, p.excluded);
+    const members = load ? (await this.repo.membersOf([row.id])).get(row.id) : undefined;
+    const full = toGroupResource(row, ctx.baseUrl, ctx.profile === 'aws' ? [] : members);
+    return written(full, GROUP_SCHEMA, p);
+  }
+
   /** The first rendered resource (render returns one per row). */
   private async renderOne(
     ctx: ScimContext,
@@ -145,7 +160,8 @@ export class GroupsService {
     return res;
   }
 
-  async create(ctx: ScimContext, body: unknown): Promise<JsonObject> {
+  async create(ctx: ScimContext, body: unknown, p: Projection = {}): Promise<Written> {
+    checkProjection(p, GROUP_SCHEMA);
     const { doc, memberIds } = splitGroup(body);
     const cols = groupColumns(doc);
     if (ctx.profile === 'aws') checkAwsMembershipChanges(memberIds?.length ?? 0);
@@ -159,7 +175,7 @@ export class GroupsService {
       return g;
     });
     ctx.call.resourceId = row.id;
-    return this.renderOne(ctx, row);
+    return this.respond(ctx, row, p);
   }
 
   async get(
@@ -203,17 +219,24 @@ export class GroupsService {
     return g;
   }
 
+  /**
+   * Applies a PATCH. RFC 7644 §3.5.2: the answer is 204 without a body, or 200 with the resource
+   * when the request names `attributes` (or `excludedAttributes`); only then is it rendered here
+   * (a render loads the members, which Entra's member batches must not pay for).
+   */
   async patch(
     ctx: ScimContext,
     id: string,
     body: unknown,
     ifMatch?: string | string[],
-  ): Promise<void> {
+    p: Projection = {},
+  ): Promise<Written | undefined> {
     ctx.call.resourceId = id;
+    checkProjection(p, GROUP_SCHEMA);
     const ops = parsePatchRequest(body);
     checkPatchTargets(ops, GROUP_SCHEMA);
     checkMemberValues(ops);
-    await withRetry(() =>
+    const row = await withRetry(() =>
       this.repo.transaction(async (tx) => {
         // The row lock serialises concurrent PATCHes of one group (Entra sends member batches in parallel).
         const cur = await this.find(ctx, id, tx);
@@ -224,10 +247,11 @@ export class GroupsService {
         const doc = normaliseGroupPatch(plan.doc, stored);
         const delta = new MembershipDelta();
         await this.applyMembers(tx, ctx, id, plan.actions, delta);
-        if (jsonEqual(doc, stored) && delta.empty) return;
-        await this.commit(tx, ctx, cur, doc, delta);
+        if (jsonEqual(doc, stored) && delta.empty) return cur;
+        return this.commit(tx, ctx, cur, doc, delta);
       }),
     );
+    return p.attributes || p.excluded ? this.respond(ctx, row, p) : undefined;
   }
 
   async replace(
@@ -235,10 +259,12 @@ export class GroupsService {
     id: string,
     body: unknown,
     ifMatch?: string | string[],
-  ): Promise<JsonObject> {
+    p: Projection = {},
+  ): Promise<Written> {
     ctx.call.resourceId = id;
     if (ctx.profile === 'aws')
       throw new ScimError(400, undefined, 'PutGroup is not supported; use PATCH');
+    checkProjection(p, GROUP_SCHEMA);
     const { doc, memberIds } = splitGroup(body);
     const row = await withRetry(() =>
       this.repo.transaction(async (tx) => {
@@ -262,7 +288,7 @@ export class GroupsService {
         return this.commit(tx, ctx, cur, doc, delta);
       }),
     );
-    return this.renderOne(ctx, row);
+    return this.respond(ctx, row, p);
   }
 
   async delete(ctx: ScimContext, id: string, ifMatch?: string | string[]): Promise<void> {

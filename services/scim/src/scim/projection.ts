@@ -1,11 +1,49 @@
 import { parseAttrRef } from '../filter/filter-parser';
 import type { ResourceSchema } from './attribute-defs';
 import { deleteCI, getCI, keyCI } from './json-ci';
+import { attrList } from './list-query';
 import { cloneJson, defineKey } from './json-tree';
 import { ScimError } from './scim-error';
 import { isObject, type JsonObject, type JsonValue } from './schemas';
 
 // `attributes` / `excludedAttributes` (RFC 7644 §3.9). `id` and `schemas` are always returned.
+
+/** The two parameters of a request: GET's, and (RFC 7644 §3.9) every write's response. */
+export interface Projection {
+  attributes?: string[];
+  excluded?: string[];
+}
+
+const one = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** `attributes` / `excludedAttributes` from a request's query (a repeated parameter counts as absent, as on GET). */
+export const projection = (q: Record<string, unknown>): Projection => ({
+  attributes: attrList(one(q.attributes)),
+  excluded: attrList(one(q.excludedAttributes)),
+});
+
+/** Refuses a malformed projection before a write, so a bad `attributes` never follows a stored change. */
+export function checkProjection(p: Projection, schema: ResourceSchema): void {
+  refs(p.attributes ?? [], schema);
+  refs(p.excluded ?? [], schema);
+}
+
+/** A written resource as the response shows it, and the headers taken from the whole resource. */
+export interface Written {
+  resource: JsonObject;
+  location: string;
+  etag: string;
+}
+
+/** Projects a write's response like a GET; Location and ETag come from the resource's meta, which a projection may leave out. */
+export function written(full: JsonObject, schema: ResourceSchema, p: Projection): Written {
+  const m = isObject(full.meta) ? full.meta : {};
+  return {
+    resource: project(full, schema, p.attributes, p.excluded),
+    location: typeof m.location === 'string' ? m.location : '',
+    etag: typeof m.version === 'string' ? m.version : '',
+  };
+}
 
 interface Ref {
   uri: string;

@@ -12,14 +12,13 @@ import {
   Res,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { attrList, parseListQuery } from '../scim/list-query';
+import { parseListQuery } from '../scim/list-query';
 import { Scim, type ScimContext } from '../scim/request-context';
 import { searchRequestQuery } from '../scim/search-request';
 import { ScimController, ScimJson } from '../scim/scim-controller.decorators';
 import type { JsonObject } from '../scim/schemas';
+import { projection, type Written } from '../scim/projection';
 import { UsersService, type ListResult } from './users.service';
-
-const one = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 @ScimController('Users')
 export class UsersController {
@@ -50,13 +49,8 @@ export class UsersController {
     @Query() q: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonObject> {
-    const res = await this.users.get(
-      ctx,
-      id,
-      attrList(one(q.attributes)),
-      attrList(one(q.excludedAttributes)),
-    );
-    return etag(reply, res);
+    const p = projection(q);
+    return etag(reply, await this.users.get(ctx, id, p.attributes, p.excluded));
   }
 
   @Post()
@@ -65,11 +59,12 @@ export class UsersController {
   async create(
     @Scim() ctx: ScimContext,
     @Body() body: unknown,
+    @Query() q: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonObject> {
-    const res = await this.users.create(ctx, body);
-    void reply.header('Location', (res.meta as { location: string }).location);
-    return etag(reply, res);
+    const w = await this.users.create(ctx, body, projection(q));
+    void reply.header('Location', w.location);
+    return sendWritten(reply, w);
   }
 
   @Put(':id')
@@ -78,10 +73,11 @@ export class UsersController {
     @Scim() ctx: ScimContext,
     @Param('id') id: string,
     @Body() body: unknown,
+    @Query() q: Record<string, unknown>,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonObject> {
-    return etag(reply, await this.users.replace(ctx, id, body, ifMatch));
+    return sendWritten(reply, await this.users.replace(ctx, id, body, ifMatch, projection(q)));
   }
 
   @Patch(':id')
@@ -90,10 +86,11 @@ export class UsersController {
     @Scim() ctx: ScimContext,
     @Param('id') id: string,
     @Body() body: unknown,
+    @Query() q: Record<string, unknown>,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JsonObject> {
-    return etag(reply, await this.users.patch(ctx, id, body, ifMatch));
+    return sendWritten(reply, await this.users.patch(ctx, id, body, ifMatch, projection(q)));
   }
 
   @Delete(':id')
@@ -105,6 +102,12 @@ export class UsersController {
   ): Promise<void> {
     await this.users.delete(ctx, id, ifMatch);
   }
+}
+
+/** A write's response: its ETag is the resource's version, whatever the projection kept. */
+export function sendWritten(reply: FastifyReply, w: Written): JsonObject {
+  if (w.etag) void reply.header('ETag', w.etag);
+  return w.resource;
 }
 
 export function etag(reply: FastifyReply, res: JsonObject): JsonObject {

@@ -20,7 +20,14 @@ import { checkAwsUser, checkAwsUserPatch } from '../profiles/aws-profile';
 import { USER_SCHEMA } from '../scim/attribute-defs';
 import { encodeCursor, type ListQuery } from '../scim/list-query';
 import { checkIfMatch } from '../scim/meta';
-import { project, wants } from '../scim/projection';
+import {
+  checkProjection,
+  project,
+  wants,
+  written,
+  type Projection,
+  type Written,
+} from '../scim/projection';
 import type { ScimContext } from '../scim/request-context';
 import { ScimError, validId } from '../scim/scim-error';
 import { isObject, URN, type JsonObject } from '../scim/schemas';
@@ -80,7 +87,17 @@ export class UsersService {
     });
   }
 
-  async create(ctx: ScimContext, body: unknown): Promise<JsonObject> {
+  /** A written user as the response shows it: projected, with `groups` only when asked for by name. */
+  private async respond(ctx: ScimContext, row: ScimUser, p: Projection): Promise<Written> {
+    const groups =
+      p.attributes && wants('groups', USER_SCHEMA, p.attributes)
+        ? (await this.repo.groupsOf([row.id])).get(row.id)
+        : undefined;
+    return written(toUserResource(row, ctx.baseUrl, groups), USER_SCHEMA, p);
+  }
+
+  async create(ctx: ScimContext, body: unknown, p: Projection = {}): Promise<Written> {
+    checkProjection(p, USER_SCHEMA);
     const doc = this.prepare(ctx, body);
     const cols = userColumns(doc);
     const id = randomUUID();
@@ -93,7 +110,7 @@ export class UsersService {
     );
     if (!row) throw uniqueness(cols.userName);
     ctx.call.resourceId = row.id;
-    return toUserResource(row, ctx.baseUrl);
+    return this.respond(ctx, row, p);
   }
 
   private async find(ctx: ScimContext, id: string): Promise<ScimUser> {
@@ -164,15 +181,17 @@ export class UsersService {
     id: string,
     body: unknown,
     ifMatch?: string | string[],
-  ): Promise<JsonObject> {
+    p: Projection = {},
+  ): Promise<Written> {
     ctx.call.resourceId = id;
+    checkProjection(p, USER_SCHEMA);
     const doc = this.prepare(ctx, body);
     const row = await withRetry(async () => {
       const cur = await this.find(ctx, id);
       checkIfMatch(ifMatch, cur.version);
       return this.write(ctx, cur, doc);
     });
-    return toUserResource(row, ctx.baseUrl);
+    return this.respond(ctx, row, p);
   }
 
   async patch(
@@ -180,8 +199,10 @@ export class UsersService {
     id: string,
     body: unknown,
     ifMatch?: string | string[],
-  ): Promise<JsonObject> {
+    p: Projection = {},
+  ): Promise<Written> {
     ctx.call.resourceId = id;
+    checkProjection(p, USER_SCHEMA);
     const ops = parsePatchRequest(body);
     if (ctx.profile === 'aws') checkAwsUserPatch(patchTargets(ops, USER_SCHEMA));
     checkPatchTargets(ops, USER_SCHEMA);
@@ -197,7 +218,7 @@ export class UsersService {
       if (jsonEqual(doc, stored)) return cur;
       return this.write(ctx, cur, doc);
     });
-    return toUserResource(row, ctx.baseUrl);
+    return this.respond(ctx, row, p);
   }
 
   async delete(ctx: ScimContext, id: string, ifMatch?: string | string[]): Promise<void> {

@@ -12,7 +12,8 @@ import {
 
 // Writes (POST, PUT, the result of PATCH) are checked against the schema /Schemas advertises
 // (RFC 7643 §2, §3, §7; RFC 7644 §3.3, §3.5.1, §3.12): each refused shape answers 400 with its
-// scimType and a detail naming the attribute, and leaves nothing stored or changed.
+// scimType and a detail naming the attribute, and leaves nothing stored or changed. Write responses
+// honour attributes/excludedAttributes (RFC 7644 §3.9).
 
 const ADSCIM_GROUP = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group';
 
@@ -582,6 +583,132 @@ describe('writes are checked against the advertised schema', () => {
       expect((await get(`/scim/v2/Groups/${g.id}`)).members).toEqual([
         expect.objectContaining({ value: member }),
       ]);
+    });
+  });
+
+  describe('attributes / excludedAttributes on write responses (RFC 7644 §3.9)', () => {
+    it('projects POST, PUT and PATCH responses of users; Location and ETag stay', async () => {
+      const userName = next('projected');
+      const created = await req('POST', '/scim/v2/Users?attributes=userName', {
+        schemas: [USER],
+        userName,
+        title: 'Engineer',
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toEqual({ schemas: [USER], id: expect.any(String), userName });
+      const id = created.body.id as string;
+      expect(created.headers.location).toMatch(new RegExp(`/scim/v2/Users/${id}$`));
+      expect(created.headers.etag).toBe('W/"1"');
+
+      const put = await req('PUT', `/scim/v2/Users/${id}?excludedAttributes=title,meta`, {
+        schemas: [USER],
+        userName,
+        title: 'Lead',
+        displayName: 'Ada',
+      });
+      expect(put.status).toBe(200);
+      expect(put.body).toEqual({ schemas: [USER], id, userName, displayName: 'Ada' });
+      expect(put.headers.etag).toBe('W/"2"');
+
+      const patched = await req(
+        'PATCH',
+        `/scim/v2/Users/${id}?attributes=displayName,name.givenName`,
+        patchOp({ op: 'add', path: 'name.givenName', value: 'Ada' }),
+      );
+      expect(patched.status).toBe(200);
+      expect(patched.body).toEqual({
+        schemas: [USER],
+        id,
+        displayName: 'Ada',
+        name: { givenName: 'Ada' },
+      });
+      expect(patched.headers.etag).toBe('W/"3"');
+      // Everything was written, whatever the response showed.
+      expect(await get(`/scim/v2/Users/${id}`)).toMatchObject({
+        title: 'Lead',
+        name: { givenName: 'Ada' },
+      });
+    });
+
+    it('returns groups on a user write when attributes asks for them', async () => {
+      const u = await createUser();
+      const g = await createGroup({ members: [{ value: u.id }] });
+      const r = await req(
+        'PATCH',
+        `/scim/v2/Users/${u.id}?attributes=groups`,
+        patchOp({ op: 'replace', path: 'title', value: 'Member' }),
+      );
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({
+        schemas: [USER],
+        id: u.id,
+        groups: [expect.objectContaining({ value: g.id, display: g.displayName })],
+      });
+    });
+
+    it('projects group writes; a group PATCH answers 200 with the resource only when they are given', async () => {
+      const u = await createUser();
+      const created = await req('POST', '/scim/v2/Groups?excludedAttributes=members', {
+        schemas: [GROUP],
+        displayName: next('pgroup'),
+        externalId: 'ext-p',
+        members: [{ value: u.id }],
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.members).toBeUndefined();
+      expect(created.body.externalId).toBe('ext-p');
+      expect(created.headers.location).toBe(created.body.meta.location);
+      const id = created.body.id as string;
+
+      const put = await req('PUT', `/scim/v2/Groups/${id}?attributes=externalId`, {
+        schemas: [GROUP],
+        displayName: created.body.displayName,
+        externalId: 'ext-q',
+      });
+      expect(put.status).toBe(200);
+      expect(put.body).toEqual({ schemas: [GROUP], id, externalId: 'ext-q' });
+      expect(put.headers.etag).toBe('W/"2"');
+
+      const plain = await req(
+        'PATCH',
+        `/scim/v2/Groups/${id}`,
+        patchOp({ op: 'replace', path: 'externalId', value: 'ext-r' }),
+      );
+      expect(plain.status).toBe(204);
+      expect(plain.text).toBe('');
+
+      const asked = await req(
+        'PATCH',
+        `/scim/v2/Groups/${id}?attributes=members,externalId`,
+        patchOp({ op: 'add', path: 'members', value: [{ value: u.id }] }),
+      );
+      expect(asked.status).toBe(200);
+      expect(asked.headers['content-type']).toMatch(/^application\/scim\+json/);
+      expect(asked.body).toEqual({
+        schemas: [GROUP],
+        id,
+        externalId: 'ext-r',
+        members: [expect.objectContaining({ value: u.id })],
+      });
+    });
+
+    it('refuses a malformed projection before writing anything', async () => {
+      const u = await createUser({ title: 'Engineer' });
+      const bad = encodeURIComponent('emails[type eq "work"]');
+      const r = await req(
+        'PATCH',
+        `/scim/v2/Users/${u.id}?attributes=${bad}`,
+        patchOp({ op: 'replace', path: 'title', value: 'Changed' }),
+      );
+      expectScimError(r, 400, 'invalidValue');
+      expect((await get(`/scim/v2/Users/${u.id}`)).title).toBe('Engineer');
+      const userName = next('bad-projection');
+      const post = await req('POST', `/scim/v2/Users?attributes=${bad}`, {
+        schemas: [USER],
+        userName,
+      });
+      expectScimError(post, 400, 'invalidValue');
+      expect(await count('Users', `userName eq "${userName}"`)).toBe(0);
     });
   });
 });
