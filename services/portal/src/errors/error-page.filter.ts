@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log';
 import { SignInRequired } from '../auth/auth.service';
 import { ApiUnauthorized } from '../policy/policy-client';
+import { allowedMethods } from '../web/allowed-methods';
 import { renderPage } from '../web/views';
 import { PortalError } from './portal-error';
 
@@ -72,7 +73,18 @@ async function sendErrorPage(
     await reply.redirect(`/auth/sign-in${back}`, 303);
     return;
   }
-  const page = describe(e);
+  let page = describe(e);
+  if (page.status === 404 && req.is404) {
+    const allow = allowedMethods(req);
+    if (allow.length) {
+      page = {
+        status: 405,
+        title: 'Not allowed',
+        message: 'This page cannot be used that way.',
+      };
+      reply.header('allow', allow.join(', '));
+    }
+  }
   // A hook may fail after the route prepared a redirect: the error page must not carry it.
   reply.removeHeader('location');
   if (page.status >= 500) log.error({ reqId: req.id, err: e }, 'request failed');

@@ -19,14 +19,15 @@ const FORM_BODY = /^application\/x-www-form-urlencoded[\t ]*(?:;|$)/i;
 export function registerCsrfCheck(fastify: FastifyInstance, publicOrigin: string): void {
   // Every form is urlencoded: another body type (JSON, text/plain, multipart) is refused before it
   // is parsed, so no handler sees values of types a form cannot send.
+  // A route that does not exist (or not for this method) is a 404/405 page, whatever the body.
   fastify.addHook('preParsing', async (req: FastifyRequest, _reply, payload) => {
     const type = req.headers['content-type'];
-    if (!SAFE.has(req.method) && type !== undefined && !FORM_BODY.test(type))
+    if (!SAFE.has(req.method) && !req.is404 && type !== undefined && !FORM_BODY.test(type))
       throw PortalError.unsupportedMediaType();
     return payload;
   });
   fastify.addHook('preHandler', async (req: FastifyRequest) => {
-    if (SAFE.has(req.method)) return;
+    if (SAFE.has(req.method) || req.is404) return;
     const origin = req.headers.origin;
     if (origin && origin !== 'null' && origin !== publicOrigin) throw PortalError.csrf();
     const body = req.body as Record<string, unknown> | undefined;

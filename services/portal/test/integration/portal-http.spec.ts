@@ -325,6 +325,36 @@ describe('error pages', () => {
     }
   });
 
+  it('answers a known path under another method with 405 and Allow (was the CSRF 403 or a 404), an unknown one with 404', async () => {
+    const { cookie } = await startSignIn();
+    const cases: [string, string, string][] = [
+      ['DELETE', '/claims', 'GET, HEAD'],
+      ['TRACE', '/', 'GET, HEAD'],
+      ['OPTIONS', '/policy/beneficiaries', 'GET, HEAD, POST'],
+      ['PUT', '/policy/beneficiaries', 'GET, HEAD, POST'],
+      ['GET', '/auth/sign-out', 'POST'],
+      ['POST', '/auth/redirect', 'GET, HEAD'],
+    ];
+    for (const [method, url, allow] of cases) {
+      const res = await portal.fastify.inject({
+        method: method as 'GET',
+        url,
+        payload: '{}',
+        headers: { cookie: `__Host-portal_sid=${cookie}`, 'content-type': 'application/json' },
+      });
+      expect({ method, url, status: res.statusCode, allow: res.headers.allow }).toEqual({
+        method,
+        url,
+        status: 405,
+        allow,
+      });
+      expectErrorPage(res, 405);
+    }
+    const head = await portal.fastify.inject({ method: 'HEAD', url: '/auth/sign-out' });
+    expect([head.statusCode, head.headers.allow]).toEqual([405, 'POST']);
+    expectErrorPage(await portal.fastify.inject({ method: 'DELETE', url: '/no-such-page' }), 404);
+  });
+
   it('sends pages that need a user to sign-in instead of failing', async () => {
     for (const path of ['/claims', '/policy', '/policy/history', '/policy/beneficiaries']) {
       const res = await get(path);
