@@ -15,7 +15,16 @@ import {
   type AuthModuleOptions,
 } from '@idp/auth-common';
 import { isStatementTimeout } from '@idp/service-kit';
+import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { ApiErrorBody } from './api-error';
+
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** The methods the router serves at this request's path (none for a path it does not know). */
+function allowedMethods(req: FastifyRequest): string[] {
+  const url = req.url.split('?', 1)[0] ?? '/';
+  return METHODS.filter((method) => req.server.findRoute({ method, url }) !== null);
+}
 
 const CODES: Record<number, string> = {
   400: 'invalid_request',
@@ -62,6 +71,20 @@ export class ErrorShapeFilter implements ExceptionFilter<unknown> {
       this.log.error(exception);
       const body: ApiErrorBody = { error: 'internal_error', message: 'Internal server error' };
       return this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, 500);
+    }
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
+    if (exception.getStatus() === 404 && req.is404) {
+      // RFC 9110 §15.5.6: a path served under other methods is 405 with Allow, not 404.
+      const allow = allowedMethods(req);
+      if (allow.length) {
+        const reply = host.switchToHttp().getResponse<FastifyReply>();
+        void reply.header('allow', allow.join(', '));
+        const body: ApiErrorBody = {
+          error: 'method_not_allowed',
+          message: `This resource does not support ${req.method}; see the Allow header`,
+        };
+        return this.adapterHost.httpAdapter.reply(reply, body, 405);
+      }
     }
     const status = exception.getStatus();
     const raw = exception.getResponse();

@@ -252,6 +252,29 @@ describe('policy-api: policies and token rules', () => {
       expect(r.body).toEqual({ error: 'not_found', message: expect.any(String) });
     });
 
+    it('answers a known path under another method with 405 and Allow in the API shape (was a 404)', async () => {
+      const cases: [string, string, string][] = [
+        ['DELETE', '/policies/me', 'GET, HEAD'],
+        ['POST', '/policies/me', 'GET, HEAD'],
+        ['OPTIONS', '/policies/me/history', 'GET, HEAD'],
+        ['GET', '/policies/me/beneficiaries', 'PUT'],
+        ['PATCH', '/policies/me/beneficiaries', 'PUT'],
+        ['PUT', '/public', 'GET, HEAD'],
+        ['DELETE', '/policies/PN0000000001', 'GET, HEAD'],
+      ];
+      for (const [method, path, allow] of cases) {
+        const r = await h.call<ErrorBody>(method, path);
+        expect({ method, path, status: r.status, allow: r.headers.get('allow') }).toEqual({
+          method,
+          path,
+          status: 405,
+          allow,
+        });
+        expect(r.body).toEqual({ error: 'method_not_allowed', message: expect.any(String) });
+      }
+      expect((await h.call('DELETE', '/no-such-route')).status).toBe(404);
+    });
+
     it('serves health and readiness', async () => {
       expect((await h.call('GET', '/healthz')).status).toBe(200);
       const ready = await h.call<{ status: string }>('GET', '/readyz');
