@@ -1,4 +1,5 @@
 import { commonEnvShape, ConfigError, devOnly, env, loadConfig } from '@idp/service-kit';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { loadBrokerConfigDoc, type BrokerConfigDoc } from './registrations/broker-config';
 
@@ -10,17 +11,32 @@ const {
   ...shape
 } = commonEnvShape;
 
+/**
+ * An https origin (a trailing `/` allowed): the broker appends paths to it (`/{tenant}/oauth2/...`,
+ * the SDK's `/certificates/...`), so a path, query, fragment or credentials would send requests
+ * (client assertions included) somewhere else than meant.
+ */
+const httpsOrigin = () =>
+  env.url(['https']).refine(
+    (v) => {
+      const u = new URL(v);
+      return !u.username && !u.password && u.pathname === '/' && !u.search && !u.hash;
+    },
+    {
+      message: 'must be an https origin (https://host[:port]), without path, query or credentials',
+    },
+  );
+
 /** The environment the broker reads; every variable's description feeds the README reference. */
 export const envSchema = z.object({
   ...shape,
   PORT: env
     .port(3003)
     .describe('HTTP port for /healthz, /readyz and /metrics only (tokens are served over NATS).'),
-  KEY_VAULT_URL: env
-    .url(['https'])
-    .describe('Vault holding the client certificates, e.g. https://<vault>.vault.azure.net.'),
-  ENTRA_AUTHORITY_HOST: env
-    .url(['https'])
+  KEY_VAULT_URL: httpsOrigin().describe(
+    'Vault holding the client certificates, e.g. https://<vault>.vault.azure.net.',
+  ),
+  ENTRA_AUTHORITY_HOST: httpsOrigin()
     .optional()
     .describe(
       "Where tokens are redeemed (/{tenant}/oauth2/v2.0/token), also the assertion's aud; default AZURE_AUTHORITY_HOST, else https://login.microsoftonline.com.",
@@ -37,8 +53,7 @@ export const envSchema = z.object({
       enabled: (v) => v === 'developer',
     },
   ),
-  AZURE_AUTHORITY_HOST: env
-    .url(['https'])
+  AZURE_AUTHORITY_HOST: httpsOrigin()
     .optional()
     .describe(
       'Authority for the workload identity exchange, injected by the AKS webhook (SDK default https://login.microsoftonline.com); instance discovery is switched off for a non-Microsoft host such as dev-azure.',
@@ -150,4 +165,23 @@ function crossChecks(e: NodeJS.ProcessEnv): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * At start, with workload identity: the projected service-account token must be there (kubelet
+ * mounts it before the container starts). Without it the broker would run, never ready, with
+ * only a sign-in warning in the log. Kept out of loadTokenBrokerConfig, which checks the
+ * environment alone (tests load it without the file).
+ */
+export function checkFederatedTokenFile(c: TokenBrokerEnv): void {
+  if (c.AZURE_CREDENTIAL !== 'workload' || !c.AZURE_FEDERATED_TOKEN_FILE) return;
+  let token: string;
+  try {
+    token = readFileSync(c.AZURE_FEDERATED_TOKEN_FILE, 'utf8');
+  } catch (e) {
+    throw new ConfigError([
+      `AZURE_FEDERATED_TOKEN_FILE: cannot read file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    ]);
+  }
+  if (token.trim() === '') throw new ConfigError(['AZURE_FEDERATED_TOKEN_FILE: the file is empty']);
 }

@@ -3,10 +3,14 @@ import '@idp/service-kit/telemetry';
 import 'reflect-metadata';
 import { bootService } from '@idp/service-kit';
 import { AppModule } from './app.module';
-import { loadTokenBrokerConfig } from './config';
+import { checkFederatedTokenFile, loadTokenBrokerConfig } from './config';
 
 void bootService({
   name: 'token-broker',
-  loadConfig: () => loadTokenBrokerConfig(),
+  loadConfig: () => {
+    const c = loadTokenBrokerConfig();
+    checkFederatedTokenFile(c);
+    return c;
+  },
   module: (c) => AppModule.forRoot(c),
 });

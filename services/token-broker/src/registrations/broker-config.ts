@@ -1,4 +1,4 @@
-import { ConfigError } from '@idp/service-kit';
+import { ConfigError, firstDuplicateKey } from '@idp/service-kit';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -12,12 +12,25 @@ const defaultScope = z
   .max(300)
   .regex(/\/\.default$/, 'must be a resource `.default` scope');
 
-export const Registration = z.object({
+/** An Entra application (client) id. */
+const guid = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID');
+/** A tenant: its id, or a domain name of it (contoso.onmicrosoft.com); never common/organizations. */
+const tenant = z
+  .string()
+  .regex(
+    /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/i,
+    'must be a tenant id (GUID) or one of its domain names',
+  );
+
+// Strict objects: a misspelt member (`assertionAlgoritm`) is refused, not silently defaulted.
+export const Registration = z.strictObject({
   /** Name callers use in `tokens.acquire`. */
   name: subjectToken,
   /** Tenant that issues the token (another tenant than the app's home is the cross-tenant pattern). */
-  tenantId: z.string().min(1),
-  clientId: z.string().min(1),
+  tenantId: tenant,
+  clientId: guid,
   /** Key Vault certificate whose key signs the assertion (the key never leaves the vault). */
   certificateName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault object name'),
   /** `PS256` (x5t#S256 header, Microsoft's current form) or the legacy `RS256` with `x5t`. */
@@ -25,14 +38,14 @@ export const Registration = z.object({
 });
 export type Registration = z.infer<typeof Registration>;
 
-export const CallerGrant = z.object({
+export const CallerGrant = z.strictObject({
   registration: subjectToken,
   scopes: z.array(defaultScope).min(1),
 });
 export type CallerGrant = z.infer<typeof CallerGrant>;
 
 export const BrokerConfigDoc = z
-  .object({
+  .strictObject({
     registrations: z.array(Registration).min(1),
     /** NATS user name → what it may ask for. Everyone else is refused. */
     callers: z.record(subjectToken, z.array(CallerGrant)),
@@ -81,6 +94,12 @@ export function loadBrokerConfigDoc(c: {
   } catch {
     throw new ConfigError([`${variable}: is not valid JSON`]);
   }
+  // JSON.parse keeps the last of a repeated name: a caller listed twice would lose its first grants.
+  const repeated = firstDuplicateKey(raw);
+  if (repeated !== undefined)
+    throw new ConfigError([
+      `${variable}: member ${JSON.stringify(repeated)} given twice in one object`,
+    ]);
   const r = BrokerConfigDoc.safeParse(json);
   if (!r.success)
     throw new ConfigError(
