@@ -30,6 +30,7 @@ import {
 } from '../scim/projection';
 import type { ScimContext } from '../scim/request-context';
 import { ScimError, validId } from '../scim/scim-error';
+import { keyCI } from '../scim/json-ci';
 import { isObject, URN, type JsonObject } from '../scim/schemas';
 import { checkPatchTargets } from '../scim/write-schema';
 import { normaliseUser, userColumns, type UserColumns } from './user-document';
@@ -189,7 +190,11 @@ export class UsersService {
     const row = await withRetry(async () => {
       const cur = await this.find(ctx, id);
       checkIfMatch(ifMatch, cur.version);
-      return this.write(ctx, cur, doc);
+      // A PUT without `active` (from a client that does not manage it) keeps the stored flag:
+      // absent reads as true and would re-enable a user another client disabled (RFC 7644
+      // §3.5.1 lets the provider keep values of attributes not sent).
+      const keep = keyCI(doc, 'active') === undefined && !cur.active;
+      return this.write(ctx, cur, keep ? { ...doc, active: false } : doc);
     });
     return this.respond(ctx, row, p);
   }

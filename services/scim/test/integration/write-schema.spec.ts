@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { PrismaService } from '../../src/db/prisma.service';
 import {
   ENTERPRISE,
   GROUP,
@@ -13,7 +14,8 @@ import {
 // Writes (POST, PUT, the result of PATCH) are checked against the schema /Schemas advertises
 // (RFC 7643 §2, §3, §7; RFC 7644 §3.3, §3.5.1, §3.12): each refused shape answers 400 with its
 // scimType and a detail naming the attribute, and leaves nothing stored or changed. Write responses
-// honour attributes/excludedAttributes (RFC 7644 §3.9).
+// honour attributes/excludedAttributes (RFC 7644 §3.9), and a PUT without `active` keeps the
+// stored flag.
 
 const ADSCIM_GROUP = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group';
 
@@ -709,6 +711,59 @@ describe('writes are checked against the advertised schema', () => {
       });
       expectScimError(post, 400, 'invalidValue');
       expect(await count('Users', `userName eq "${userName}"`)).toBe(0);
+    });
+  });
+
+  describe('PUT without active', () => {
+    it('keeps a user another client disabled disabled, with no reactivation event', async () => {
+      const u = await createUser();
+      const off = await req(
+        'PATCH',
+        `/scim/v2/Users/${u.id}`,
+        patchOp({ op: 'Replace', path: 'active', value: 'False' }),
+      );
+      expect(off.body.active).toBe(false);
+      const put = await req('PUT', `/scim/v2/Users/${u.id}`, {
+        schemas: [USER],
+        userName: u.userName,
+        displayName: 'Replaced',
+      });
+      expect(put.status).toBe(200);
+      expect(put.body).toMatchObject({ displayName: 'Replaced', active: false });
+      expect(await get(`/scim/v2/Users/${u.id}`)).toMatchObject({ active: false });
+      expect(await count('Users', `userName eq "${u.userName}" and active eq false`)).toBe(1);
+      const nulled = await req('PUT', `/scim/v2/Users/${u.id}`, {
+        schemas: [USER],
+        userName: u.userName,
+        active: null,
+      });
+      expect(nulled.body.active).toBe(false);
+      const subjects = (
+        await s.app.get(PrismaService).outbox.findMany({ orderBy: { createdAt: 'asc' } })
+      )
+        .filter((e) => (e.payload as { userId?: string }).userId === u.id)
+        .map((e) => e.subject);
+      expect(subjects).not.toContain('scim.user.reactivated.v1');
+      expect(subjects).toContain('scim.user.deactivated.v1');
+
+      // Sent explicitly, active is what the PUT says.
+      const on = await req('PUT', `/scim/v2/Users/${u.id}`, {
+        schemas: [USER],
+        userName: u.userName,
+        active: true,
+      });
+      expect(on.body.active).toBe(true);
+    });
+
+    it('leaves an active user active when PUT omits active', async () => {
+      const u = await createUser();
+      const put = await req('PUT', `/scim/v2/Users/${u.id}`, {
+        schemas: [USER],
+        userName: u.userName,
+      });
+      expect(put.status).toBe(200);
+      expect(put.body.active).toBeUndefined();
+      expect(await count('Users', `userName eq "${u.userName}" and active eq true`)).toBe(1);
     });
   });
 });
