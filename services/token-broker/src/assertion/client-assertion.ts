@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { constants, createHash, randomUUID, verify } from 'node:crypto';
+import { RetryableError } from '../broker/broker-error';
 import type { SigningCertificate } from '../keyvault/certificate-reader';
 import type { AssertionAlgorithm, DigestSigner } from '../keyvault/key-signer';
 
@@ -48,5 +49,28 @@ export async function buildClientAssertion(
   const signingInput = `${b64url(header)}.${b64url(claims)}`;
   const digest = createHash('sha256').update(signingInput).digest();
   const signature = await signer.sign(i.certificate.keyId, i.algorithm, digest);
+  // Checked as Entra will check it, against the certificate in the header: a signature by another
+  // key or algorithm, or garbage, is never presented (Entra would refuse it, final for the request).
+  if (!verifies(signingInput, signature, i))
+    throw new RetryableError(
+      `Key Vault returned a ${i.algorithm} signature that does not verify with certificate ${i.certificate.name}`,
+      'unavailable',
+    );
   return `${signingInput}.${signature.toString('base64url')}`;
+}
+
+function verifies(signingInput: string, signature: Buffer, i: AssertionInput): boolean {
+  try {
+    return verify(
+      'sha256',
+      Buffer.from(signingInput),
+      i.algorithm === 'PS256'
+        ? // JWA PS256: MGF1 with SHA-256, salt as long as the hash (RFC 7518 §3.5), as Key Vault signs.
+          { key: i.certificate.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+        : { key: i.certificate.publicKey, padding: constants.RSA_PKCS1_PADDING },
+      signature,
+    );
+  } catch {
+    return false; // not an RSA key, or a signature of the wrong length
+  }
 }

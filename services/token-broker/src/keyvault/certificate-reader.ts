@@ -3,7 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import { Inject, Injectable } from '@nestjs/common';
 import { KEY_VAULT_CREDENTIAL } from '../broker/broker.tokens';
 import { TOKEN_BROKER_CONFIG, type TokenBrokerEnv } from '../config';
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { classifyKeyVaultError } from './upstream-errors';
 
 /** Public face of a certificate's current version: what the assertion header and the signer need. */
@@ -16,6 +16,8 @@ export interface SigningCertificate {
   x5t: string;
   /** base64url SHA-256 of the DER (`x5t#S256`). */
   x5tS256: string;
+  /** The certificate's public key: what Entra checks the assertion's signature with. */
+  publicKey: KeyObject;
 }
 
 /** What the Key Vault clients read from the configuration. */
@@ -54,12 +56,19 @@ export class CertificateReader {
     if (!cert.cer || !cert.keyId || !cert.properties.version)
       throw classifyKeyVaultError(new Error('incomplete'), `reading certificate ${name}`);
     const der = Buffer.from(cert.cer);
+    let publicKey: KeyObject;
+    try {
+      publicKey = new X509Certificate(der).publicKey;
+    } catch {
+      throw classifyKeyVaultError(new Error('not a certificate'), `reading certificate ${name}`);
+    }
     return {
       name,
       version: cert.properties.version,
       keyId: cert.keyId,
       x5t: createHash('sha1').update(der).digest('base64url'),
       x5tS256: createHash('sha256').update(der).digest('base64url'),
+      publicKey,
     };
   }
 }

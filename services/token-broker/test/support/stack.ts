@@ -228,7 +228,7 @@ export interface InProcessBroker {
 /** The broker wired as in production (its Nest providers: real SDKs, Key Vault, Entra, NATS) with a movable clock. */
 export async function startInProcessBroker(
   stack: Stack,
-  o: { retries?: number } = {},
+  o: { retries?: number; env?: Record<string, string> } = {},
 ): Promise<InProcessBroker> {
   const config = loadTokenBrokerConfig(
     stack.brokerEnv({
@@ -237,6 +237,7 @@ export async function startInProcessBroker(
       RETRY_BASE_DELAY_MS: '100',
       RETRY_MAX_DELAY_MS: '2000',
       REFRESH_MARGIN_SECONDS: '300',
+      ...o.env,
     }),
   );
   const tap = new EntraTap();
