@@ -45,7 +45,9 @@ const documentParams = (c: UserColumns, doc: JsonObject): unknown[] => [
 /**
  * scim_users on the service pool (pg, not Prisma: these are the SCIM hot paths). Lookups, create
  * and update are single statements; a change and its outbox event are written by one statement
- * (a data-modifying CTE), so they commit together without an explicit transaction.
+ * (a data-modifying CTE), so they commit together without an explicit transaction. A delete, and
+ * an update that changes displayName, also give the user's groups a new version: those run in a
+ * transaction that locks the groups first.
  */
 @Injectable()
 export class UsersRepository {
