@@ -103,22 +103,31 @@ export const envSchema = z.object({
     .describe(
       'Path of the registrations and caller policy JSON, e.g. a mounted ConfigMap (instead of TOKEN_BROKER_CONFIG).',
     ),
+  // Upper bounds: a typo (1000000 attempts, a 27 h delay) would hold every waiting request.
   REPLICATION_RETRY_ATTEMPTS: env
-    .int(5, 0)
-    .describe('Retries for AADSTS700016 (app registration not yet replicated to the tenant).'),
-  UPSTREAM_RETRY_ATTEMPTS: env
-    .int(4, 0)
-    .describe('Retries per acquisition for Entra 5xx/429/network failures and Key Vault 429/5xx.'),
-  RETRY_BASE_DELAY_MS: env
-    .int(500, 1)
-    .describe('First backoff step in milliseconds (doubles each attempt, jittered).'),
-  RETRY_MAX_DELAY_MS: env
-    .int(30000, 1)
-    .describe('Backoff cap in milliseconds (a longer Retry-After still wins).'),
-  REFRESH_MARGIN_SECONDS: env
-    .int(300, 0)
+    .int(5, 0, 20)
     .describe(
-      'Refresh a cached token at least this many seconds before expiry; at half its lifetime when that is earlier (1 h tokens: after 30 min).',
+      'Retries for AADSTS700016 (app registration not yet replicated to the tenant); 0-20.',
+    ),
+  UPSTREAM_RETRY_ATTEMPTS: env
+    .int(4, 0, 10)
+    .describe(
+      'Retries per acquisition for Entra 5xx/429/network failures and Key Vault 429/5xx; 0-10.',
+    ),
+  RETRY_BASE_DELAY_MS: env
+    .int(500, 1, 60_000)
+    .describe(
+      'First backoff step in milliseconds (doubles each attempt, jittered); 1-60000, at most RETRY_MAX_DELAY_MS.',
+    ),
+  RETRY_MAX_DELAY_MS: env
+    .int(30000, 1, 60_000)
+    .describe(
+      'Backoff cap in milliseconds, 1-60000 (a Retry-After up to 60 s still wins; a longer one fails the request at once).',
+    ),
+  REFRESH_MARGIN_SECONDS: env
+    .int(300, 0, 86_400)
+    .describe(
+      'Refresh a cached token at least this many seconds before expiry (0-86400); at half its lifetime when that is earlier (1 h tokens: after 30 min).',
     ),
 });
 
@@ -156,6 +165,10 @@ function crossChecks(e: NodeJS.ProcessEnv): string[] {
       'TOKEN_BROKER_CONFIG: set exactly one of TOKEN_BROKER_CONFIG (JSON) or TOKEN_BROKER_CONFIG_FILE (path)',
     );
   }
+  const base = Number(e.RETRY_BASE_DELAY_MS ?? 500);
+  const cap = Number(e.RETRY_MAX_DELAY_MS ?? 30000);
+  if (base > cap)
+    problems.push(`RETRY_BASE_DELAY_MS: must not exceed RETRY_MAX_DELAY_MS (${base} > ${cap})`);
   if ((e.AZURE_CREDENTIAL ?? 'workload') === 'workload') {
     for (const k of ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_FEDERATED_TOKEN_FILE']) {
       if (!e[k])

@@ -4,8 +4,13 @@ import { z } from 'zod';
 export const env = {
   port: (def: number) =>
     z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(def),
-  int: (def: number, min = 0) =>
-    z.coerce.number({ error: 'must be a number' }).int().min(min).default(def),
+  int: (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z.coerce
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` })
+      .default(def),
   bool: (def: boolean) =>
     z
       .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })

@@ -122,6 +122,14 @@ describe('token-broker process', () => {
         /TOKEN_BROKER_CONFIG: registrations\.0\.tenantId: must be a tenant id[\s\S]*registrations\.0\.clientId: must be a GUID/,
       ],
       [
+        { UPSTREAM_RETRY_ATTEMPTS: '1000000', RETRY_MAX_DELAY_MS: '100000000' },
+        /UPSTREAM_RETRY_ATTEMPTS: must be at most 10[\s\S]*RETRY_MAX_DELAY_MS: must be at most 60000/,
+      ],
+      [
+        { RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '1000' },
+        /RETRY_BASE_DELAY_MS: must not exceed RETRY_MAX_DELAY_MS \(5000 > 1000\)/,
+      ],
+      [
         { AZURE_FEDERATED_TOKEN_FILE: join(dir, 'missing') },
         /AZURE_FEDERATED_TOKEN_FILE: cannot read file \(ENOENT\)/,
       ],
