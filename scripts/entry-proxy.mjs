@@ -30,6 +30,21 @@ app.addHook('onSend', async (_req, reply) => {
   reply.header('strict-transport-security', HSTS);
 });
 
+// What reaches here is the proxy's own refusal (a path reply-from will not forward: malformed
+// percent-encoding, an encoded `..` segment): a 400, never a 500, as nginx answers a bad request.
+app.setErrorHandler((error, _req, reply) => {
+  const status =
+    error instanceof URIError
+      ? 400
+      : error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 502;
+  if (status === 502) app.log.error({ err: { name: error.name, code: error.code } }, 'proxy error');
+  return reply
+    .code(status)
+    .send({ statusCode: status, error: status === 502 ? 'Bad Gateway' : 'Bad Request' });
+});
+
 app.get('/healthz', async () => ({ status: 'ok' }));
 
 /** The route an ingress with pathType Prefix picks: longest prefix whose path segments match. */
@@ -44,11 +59,13 @@ function routeOf(path) {
 }
 
 app.all('/*', (req, reply) => {
-  const [path, query] = splitUrl(req.url);
+  const path = pathOf(req.url);
   const hit = routeOf(path);
   if (!hit) return reply.code(404).send({ error: 'no route' });
   const rewrite = (hit.r.rewritePrefix ?? hit.r.prefix).replace(/\/+$/, '');
-  const target = `${hit.r.upstream.replace(/\/+$/, '')}${rewrite}${path.slice(hit.p.length) || (rewrite ? '' : '/')}${query}`;
+  // The path only: reply-from appends the request's query as received. (Given in the target, the
+  // query went through its decodeURIComponent: `?x=%ff` was a 500 here, never reaching the service.)
+  const target = `${hit.r.upstream.replace(/\/+$/, '')}${rewrite}${path.slice(hit.p.length) || (rewrite ? '' : '/')}`;
   const body = Buffer.isBuffer(req.body) ? req.body : undefined;
   return reply.from(target, {
     // Forward the bytes as received (never re-encoded), with their own content type.
@@ -74,9 +91,9 @@ app.all('/*', (req, reply) => {
   });
 });
 
-function splitUrl(url) {
+function pathOf(url) {
   const q = url.indexOf('?');
-  return q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q)];
+  return q < 0 ? url : url.slice(0, q);
 }
 
 await app.listen({ port: Number(process.env.ENTRY_PORT ?? 8443), host: '127.0.0.1' });

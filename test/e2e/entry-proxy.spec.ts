@@ -135,6 +135,24 @@ describe('local HTTPS entry point', () => {
     agent.destroy();
   });
 
+  it('forwards queries as received, malformed percent-encoding included (the service decides)', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    for (const [path, url] of [
+      ['/claims?x=%ff&y=%', '/claims?x=%ff&y=%'],
+      ['/api/policies/me?a=%E0%A4%A&b=%2F..%2F', '/policies/me?a=%E0%A4%A&b=%2F..%2F'],
+    ]) {
+      const r = await send(agent, port, path!);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toMatchObject({ url });
+    }
+    // A path the proxy will not forward is its own 400, never a 500.
+    for (const path of ['/static%2F..%2Fclaims', '/a%e0%a4%a/b']) {
+      const r = await send(agent, port, path);
+      expect({ path, status: r.status }).toEqual({ path, status: 400 });
+    }
+    agent.destroy();
+  });
+
   it('forwards request bodies byte for byte with their content type', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const json = Buffer.from('{"b":"ü\\u0000","n":1.50}');
