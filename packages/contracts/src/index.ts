@@ -3,6 +3,7 @@ export * from './wire';
 export * from './trace-context';
 export * from './streams';
 export * from './policy';
+export * from './beneficiary-name';
 export * from './scim';
 export * from './tokens';
 export * from './tokens-client';

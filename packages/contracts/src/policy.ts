@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BENEFICIARY_NAME_MAX } from './beneficiary-name';
 import { defineEvent } from './contract';
 
 export const Relationship = z.enum([
@@ -15,11 +16,13 @@ export const Relationship = z.enum([
 ]);
 
 export const Beneficiary = z.object({
-  /** 1-200 Unicode code points (NFC-normalised by the API). */
+  /** 1-200 Unicode code points (NFC-normalised by the API; the full rules: beneficiary-name.ts). */
   name: z
     .string()
     .min(1)
-    .refine((s) => [...s].length <= 200, { message: 'at most 200 characters' }),
+    .refine((s) => [...s].length <= BENEFICIARY_NAME_MAX, {
+      message: `at most ${BENEFICIARY_NAME_MAX} characters`,
+    }),
   relationship: Relationship,
   sharePercent: z.number().int().min(1).max(100),
 });

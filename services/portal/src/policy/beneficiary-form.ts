@@ -1,6 +1,6 @@
 // The beneficiaries form: fixed rows of name / relationship / share, checked
 // here first so the user gets field-level messages before any round trip.
-import { Relationship } from '@idp/contracts';
+import { BENEFICIARY_NAME_MAX, beneficiaryNameProblem, Relationship } from '@idp/contracts';
 import type { BeneficiaryInput } from '../session/session-data';
 import type { Beneficiary } from './policy-client';
 
@@ -8,7 +8,7 @@ export const FORM_ROWS = 5;
 export const RELATIONSHIPS: readonly string[] = Relationship.options;
 
 /** Longest name the API stores, in Unicode characters (code points), as it counts them. */
-export const NAME_MAX = 200;
+export const NAME_MAX = BENEFICIARY_NAME_MAX;
 
 /**
  * An entity-tag as the API sends it in `ETag` (RFC 9110 §8.8.3, visible ASCII only): the form
@@ -76,9 +76,16 @@ export function validateRows(rows: readonly BeneficiaryInput[]): {
   rows.forEach((r, i) => {
     const n = i + 1;
     if (!r.name && !r.relationship && !r.sharePercent) return;
-    if (!r.name) errors.push(`Beneficiary ${n}: enter a name.`);
-    else if ([...r.name.normalize('NFC')].length > NAME_MAX)
-      errors.push(`Beneficiary ${n}: the name can have at most ${NAME_MAX} characters.`);
+    // The API's own name rules (@idp/contracts): a name it would refuse is refused here, before
+    // the step-up MFA the change would otherwise cost for nothing.
+    const problem = beneficiaryNameProblem(r.name);
+    if (problem?.name === 'nameLength')
+      errors.push(
+        r.name.trim() === ''
+          ? `Beneficiary ${n}: enter a name.`
+          : `Beneficiary ${n}: the name can have at most ${NAME_MAX} characters.`,
+      );
+    else if (problem) errors.push(`Beneficiary ${n}: the ${problem.message}.`);
     if (!RELATIONSHIPS.includes(r.relationship))
       errors.push(`Beneficiary ${n}: choose a relationship.`);
     const share = /^\d{1,3}$/.test(r.sharePercent) ? Number(r.sharePercent) : NaN;

@@ -57,6 +57,25 @@ beforeAll(async () => {
 });
 
 describe('POST /policy/beneficiaries with hostile input', () => {
+  it("refuses a name the API's rules refuse before any step-up or API call (same rules, @idp/contracts)", async () => {
+    const cases: [string, string][] = [
+      [
+        'Ann\u202Eelpmaxe',
+        'name must not contain bidirectional-override or invisible formatting characters',
+      ],
+      ['Ann\u0007', 'name must not contain control characters or line breaks'],
+      ['\u0301\u0301', 'name must contain a visible character'],
+      ['Ann\uE000', 'name must not contain private-use, unassigned or noncharacter code points'],
+      ['   ', 'enter a name'],
+    ];
+    for (const [name, message] of cases) {
+      const res = await post({ etag: '"v1"', name1: name, relationship1: 'spouse', share1: '100' });
+      expect({ name, status: res.statusCode }).toEqual({ name, status: 400 });
+      expect(errorsOf(res.body).join(' ')).toContain(message);
+    }
+    expect(puts()).toHaveLength(0);
+  });
+
   it('refuses a share or a name that is too long instead of cutting it to fit (share 1000 was saved as 100)', async () => {
     const cases: [Record<string, string>, string][] = [
       [{ share1: '1000' }, 'Beneficiary 1: the share must be a whole number from 1 to 100.'],
