@@ -1,13 +1,15 @@
 // Fastify over HTTPS speaking Key Vault's data-plane protocol. Every request
 // goes through, in order: throttling, the bearer challenge / token check,
-// the api-version check; then the route authorizes its own data action.
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+// the api-version check, the object name in the URL; then the route
+// authorizes its own data action.
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { TokenValidator } from './auth';
 import { registerCertificateRoutes } from './certificates-routes';
 import { Callers, createContext } from './context';
 import { KvError } from './errors';
+import { OBJECT_NAME } from './vault';
 import { registerKeyRoutes } from './keys-routes';
 import type { KeyVaultHandle, KeyVaultOptions } from './options';
 import { TokenBucket } from './rate-limit';
@@ -64,7 +66,37 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
     // The SDKs keep sockets alive; close them on stop() instead of waiting.
     forceCloseConnections: true,
     // getCertificate(name) requests `/certificates/{name}/` (empty version); a kid without version gives `//sign`.
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Object names run to 127 characters (Fastify's default cap is 100); longer ones reach the name check.
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+      maxParamLength: 1024,
+    },
+    // Refusals the router makes before any hook (bad percent-encoding, a path segment past the cap)
+    // in Key Vault's envelope instead of Fastify's.
+    frameworkErrors: (err, _req, res) => {
+      void (res as FastifyReply)
+        .code(400)
+        .header('x-ms-request-id', randomUUID())
+        .send(
+          new KvError(
+            400,
+            'BadParameter',
+            err.code === 'FST_ERR_BAD_URL'
+              ? 'The request URI is not valid: it holds malformed percent-encoding.'
+              : 'The request URI is not valid: a path segment is too long.',
+          ).body(),
+        );
+    },
+  });
+
+  // An empty JSON body is no body (a bodiless DELETE or OPTIONS with the SDK's content type reaches
+  // the 404 for unsupported operations; sign without a body is still BadParameter from its schema).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') done(null, undefined);
+    else void parseJson(req, text, done);
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -95,6 +127,14 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
         `The specified version (${apiVersion.slice(0, 40)}) is not recognized. Consider using the latest supported version (${LATEST_API_VERSION}).`,
       );
     }
+    // Key Vault refuses a name outside its syntax (1-127 of 0-9, a-z, A-Z, '-') before looking it up.
+    const name = (req.params as { name?: unknown } | undefined)?.name;
+    if (typeof name === 'string' && !OBJECT_NAME.test(name))
+      throw new KvError(
+        400,
+        'BadParameter',
+        `The request URI contains an invalid name: ${name.slice(0, 130)}`,
+      );
   });
 
   app.setErrorHandler((err: FastifyError | KvError, _req, reply) => {

@@ -17,11 +17,12 @@ import {
 } from './store';
 import type { PublicCertificate, SeedCertificate } from './options';
 
-const NAME = /^[0-9a-zA-Z-]{1,127}$/;
+/** Key Vault object names: 1-127 characters of 0-9, a-z, A-Z and '-'. */
+export const OBJECT_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const VERSION = /^[0-9a-fA-F]{32}$/;
 
 export function assertName(name: string, kind: 'key' | 'certificate'): void {
-  if (!NAME.test(name)) {
+  if (!OBJECT_NAME.test(name)) {
     throw new KvError(
       400,
       'BadParameter',

@@ -376,6 +376,59 @@ describe('Key Vault stand-in: keys', () => {
     expect({} as Record<string, unknown>).not.toHaveProperty('polluted');
   });
 
+  it('takes names of up to 127 characters and refuses others as BadParameter, not as unknown objects', async () => {
+    const officerToken = await fx.issuer.mint(officer);
+    const longest = `n${'0123456789'.repeat(12)}abcdef`; // 127 characters
+    expect(longest).toHaveLength(127);
+    const created = await rawRequest(`${fx.vault.url}/certificates/${longest}/create?${API}`, {
+      method: 'POST',
+      token: officerToken,
+      body: '{"policy":{"x509_props":{"subject":"CN=long"}}}',
+    });
+    expect(created.status).toBe(202);
+    const keys = new KeyClient(fx.vault.url, credentialFor(fx.issuer, crypto), devClientOptions);
+    expect((await keys.getKey(longest)).name).toBe(longest);
+
+    // Key Vault: 400 BadParameter "The request URI contains an invalid name: …" (not KeyNotFound).
+    await expect(keys.getKey('bad_name')).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'BadParameter',
+      message: 'The request URI contains an invalid name: bad_name',
+    });
+    const token = await fx.issuer.mint(crypto);
+    const digest = createHash('sha256').update('n').digest().toString('base64url');
+    for (const [method, path, body] of [
+      ['GET', `/keys/${longest}x`, undefined],
+      ['GET', '/keys/..%2Fcertificates', undefined],
+      ['POST', '/keys/bad.name/sign', `{"alg":"RS256","value":"${digest}"}`],
+      ['GET', '/certificates/bad_name', undefined],
+      ['GET', '/certificates/bad%20name/pending', undefined],
+    ] as const) {
+      const res = await rawRequest(`${fx.vault.url}${path}?${API}`, { method, token, body });
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      expect((res.body as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'BadParameter',
+        message: expect.stringMatching(/^The request URI contains an invalid name: /),
+      });
+    }
+  });
+
+  it("answers URLs the router refuses (bad percent-encoding, an overlong segment) in Key Vault's error shape", async () => {
+    const token = await fx.issuer.mint(crypto);
+    for (const path of ['/keys/%ff', '/keys/%E0%A4%A', `/keys/${'a'.repeat(5000)}`]) {
+      const res = await rawRequest(`${fx.vault.url}${path}?${API}`, { token });
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      expect((res.body as { error: { code: string } }).error.code).toBe('BadParameter');
+    }
+    // A bodiless request under the SDK's JSON content type is an unsupported operation, not a parse error.
+    const res = await fetch(`${fx.vault.url}/keys/rsa-signer?${API}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NotFound');
+  });
+
   it('answers operations the broker never calls (list, create or verify keys) with 404 NotFound', async () => {
     const token = await fx.issuer.mint(crypto);
     const digest = createHash('sha256').update('v').digest().toString('base64url');
