@@ -8,8 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureStreams, STREAMS, type StreamName } from '@idp/contracts';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
-import { ofKind, renderSet } from './support/chart';
+import { ofKind, parseAndValidate, renderSet, renderYaml } from './support/chart';
 
 /** A file of a rendered ConfigMap (the one whose name ends with `suffix`). */
 const configFile = (suffix: string, key: string): string => {
@@ -143,6 +145,111 @@ describe('NATS users and permissions rendered by the chart (kind values)', () =>
       { operation: 'publish', subject: 'policy.beneficiaries.changed.v1' },
       { operation: 'publish', subject: '_INBOX.someone-else' },
     ]);
+  });
+});
+
+/** The JetStream stream each service publishes its events into (services/<name>/src/app.module.ts). */
+const STREAM_OF: Record<string, StreamName> = {
+  'policy-api': 'POLICY',
+  scim: 'SCIM',
+  'token-broker': 'TOKENS',
+};
+
+/** Resolves to the JetStream API's answer, or "refused" when nats-server denies the publish. */
+async function jsApi(nc: NatsConnection, subject: string): Promise<string> {
+  try {
+    const m = await nc.request(subject, '', { timeout: 1500 });
+    return m.string();
+  } catch (e) {
+    return e instanceof PermissionViolationError ||
+      /permission/i.test(e instanceof Error ? e.message : '')
+      ? 'refused'
+      : `failed: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+describe('JetStream rights rendered by the chart (kind values)', () => {
+  it('each service creates its own stream and publishes its events into it, as at boot', async () => {
+    for (const [user, stream] of Object.entries(STREAM_OF)) {
+      const nc = await as(user);
+      // What @idp/service-kit does at boot (jetstreamManager checks $JS.API.INFO), twice: create, then update.
+      await ensureStreams(await jetstreamManager(nc), [stream]);
+      await ensureStreams(await jetstreamManager(nc), [stream]);
+      const subject = STREAMS[stream].subjects[0].replace('>', 'chart-test.v1');
+      const ack = await jetstream(nc).publish(subject, '{}', { timeout: 1500 });
+      expect(ack.stream).toBe(stream);
+    }
+  });
+
+  it("no service can delete, purge, read or consume another's stream, the broker's audit stream included", async () => {
+    const audit = STREAMS.TOKENS.name;
+    for (const user of users.filter((u) => u !== 'token-broker')) {
+      const nc = await as(user);
+      for (const op of ['STREAM.DELETE', 'STREAM.PURGE', 'STREAM.MSG.GET', 'CONSUMER.CREATE'])
+        expect(`${user} ${op}: ${await jsApi(nc, `$JS.API.${op}.${audit}`)}`).toBe(
+          `${user} ${op}: refused`,
+        );
+      expect(`${user}: ${await jsApi(nc, `$JS.API.STREAM.LIST`)}`).toBe(`${user}: refused`);
+    }
+    // Not even its own: a stream owner may only create, update and describe it.
+    const broker = await as('token-broker');
+    for (const op of ['STREAM.DELETE', 'STREAM.PURGE', 'CONSUMER.CREATE'])
+      expect(`${op}: ${await jsApi(broker, `$JS.API.${op}.${audit}`)}`).toBe(`${op}: refused`);
+    // The portal has no stream: no JetStream API at all.
+    expect(await jsApi(await as('portal'), '$JS.API.INFO')).toBe('refused');
+  });
+
+  it('the broker answers discovery for its own service name only and never publishes on $SRV itself', async () => {
+    // An operator's user with $SRV rights (messaging.extraUsers): none of the chart's has them.
+    const conf = ofKind(
+      parseAndValidate(
+        renderYaml({
+          valuesFiles: ['values-kind.yaml'],
+          set: [
+            'messaging.extraUsers[0].name=policy-reader',
+            'messaging.extraUsers[1].name=operator',
+            'messaging.extraUsers[1].publish[0]=$SRV.>',
+          ],
+        }),
+        [],
+      ).objects,
+      'ConfigMap',
+    ).find((c) => c.metadata.name.endsWith('-nats-auth'))?.data?.['auth.conf'];
+    const pw = { 'token-broker': passwords['token-broker']!, operator: 'nOperator1' };
+    const vars = [...users, 'operator'].map(
+      (u) => `${varOf(u)}: ${JSON.stringify(pw[u as keyof typeof pw] ?? 'nUnused1')}`,
+    );
+    const server = await startNats({ config: [...vars, conf].join('\n') });
+    const on = (user: keyof typeof pw) =>
+      connect({
+        servers: server.url,
+        user,
+        pass: pw[user],
+        reconnect: false,
+        inboxPrefix: `_INBOX.${user}`,
+      }).then((nc) => (open.push(nc), nc));
+    try {
+      const broker = await on('token-broker');
+      const refused: string[] = [];
+      (async () => {
+        for await (const st of broker.status())
+          if (st.type === 'error' && st.error instanceof PermissionViolationError)
+            refused.push(`${st.error.operation} ${st.error.subject}`);
+      })().catch(() => undefined);
+      // The subjects @nats-io/services subscribes for a service named token-broker.
+      for (const subject of ['$SRV.PING', '$SRV.PING.token-broker', '$SRV.STATS.token-broker.id1'])
+        broker.subscribe(subject, { callback: (_e, m) => void m.respond('pong') });
+      broker.subscribe('$SRV.PING.policy-api', { callback: () => undefined });
+      broker.publish('$SRV.PING', 'unsolicited');
+      await broker.flush();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(refused.sort()).toEqual(['publish $SRV.PING', 'subscription $SRV.PING.policy-api']);
+      const operator = await on('operator');
+      for (const subject of ['$SRV.PING', '$SRV.PING.token-broker', '$SRV.STATS.token-broker.id1'])
+        expect(`${subject}: ${await ask(operator, subject)}`).toBe(`${subject}: pong`);
+    } finally {
+      await server.dispose();
+    }
   });
 });
 
