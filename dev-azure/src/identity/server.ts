@@ -1,7 +1,7 @@
 // The identity stand-in: one Fastify server over HTTPS serving every tenant,
 // user flow and cluster issuer of the configuration.
 import fastifyFormbody from '@fastify/formbody';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { DevAzureConfig } from '../config/schema';
 import { StateStore } from '../store/state-store';
@@ -112,6 +112,20 @@ function buildApp(o: IdentityServerOptions, ctx: IdentityContext): FastifyInstan
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 256 },
+    // What the router refuses before any route (bad percent-encoding in the path, a segment past
+    // maxParamLength) gets Entra's error body too, not Fastify's.
+    frameworkErrors: (_err, req, res) => {
+      void sendOAuthError(
+        req,
+        res as FastifyReply,
+        new OAuthError(
+          400,
+          'invalid_request',
+          'AADSTS9002313',
+          'Invalid request. Request is malformed or invalid. - The reason: The request URL is not valid.',
+        ),
+      );
+    },
   });
   void app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
   // Any other content type reaches the handlers as text: they answer with

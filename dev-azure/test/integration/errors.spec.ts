@@ -539,4 +539,34 @@ describe('malformed input never yields a 500', () => {
     }
     expect([...statuses].every((s) => s < 500)).toBe(true);
   });
+
+  it("answers URLs the router refuses (bad percent-encoding, an overlong segment) with Entra's error body", async () => {
+    const id = t.azure.identityUrl;
+    const correlation = randomUUID();
+    for (const path of [
+      '/%ff/oauth2/v2.0/token',
+      '/%E0%A4%A/v2.0/.well-known/openid-configuration',
+      `/${'a'.repeat(600)}/oauth2/v2.0/token`,
+      `/contoso.onmicrosoft.com/${'b'.repeat(300)}/oauth2/v2.0/authorize`,
+    ]) {
+      const res = await fetch(`${id}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'client-request-id': correlation,
+        },
+        body: 'grant_type=client_credentials',
+      });
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      const json = (await res.json()) as Record<string, unknown>;
+      expect(json).toMatchObject({
+        error: 'invalid_request',
+        error_codes: [9002313],
+        correlation_id: correlation,
+        trace_id: expect.stringMatching(GUID),
+        timestamp: expect.any(String),
+      });
+      expect(description({ json })).toMatch(/^AADSTS9002313: /);
+    }
+  });
 });
