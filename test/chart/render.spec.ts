@@ -232,6 +232,92 @@ describe('values.schema.json', () => {
     expect(r.stderr).toContain(mentioned);
   });
 
+  // Pod Security Standards "restricted" (and CIS 5.2.x): an override can tighten the security
+  // contexts, never loosen them; the rendered policy checks (policy.spec.ts) only see the shipped values.
+  it.each([
+    [
+      'a privileged container',
+      'portal.containerSecurityContext.privileged=true',
+      '/portal/containerSecurityContext/privileged',
+    ],
+    [
+      'a writable root filesystem',
+      'scim.containerSecurityContext.readOnlyRootFilesystem=false',
+      '/scim/containerSecurityContext/readOnlyRootFilesystem',
+    ],
+    [
+      'privilege escalation',
+      'tokenBroker.containerSecurityContext.allowPrivilegeEscalation=true',
+      '/tokenBroker/containerSecurityContext/allowPrivilegeEscalation',
+    ],
+    [
+      'an added capability',
+      'policyApi.containerSecurityContext.capabilities.add[0]=NET_ADMIN',
+      '/policyApi/containerSecurityContext',
+    ],
+    [
+      'capabilities kept',
+      'portal.containerSecurityContext.capabilities.drop[0]=NET_RAW',
+      '/portal/containerSecurityContext',
+    ],
+    [
+      'running as root (container)',
+      'portal.containerSecurityContext.runAsUser=0',
+      '/portal/containerSecurityContext/runAsUser',
+    ],
+    [
+      'running as root (pod)',
+      'tokenBroker.podSecurityContext.runAsUser=0',
+      '/tokenBroker/podSecurityContext/runAsUser',
+    ],
+    [
+      'runAsNonRoot off',
+      'global.podSecurityContext.runAsNonRoot=false',
+      '/global/podSecurityContext',
+    ],
+    [
+      'an unconfined seccomp profile',
+      'global.containerSecurityContext.seccompProfile.type=Unconfined',
+      '/global/containerSecurityContext',
+    ],
+    [
+      'a host setting in the pod context',
+      'scim.podSecurityContext.sysctls[0].name=net.ipv4.ip_forward',
+      'sysctls',
+    ],
+    [
+      'a global hardening key removed',
+      'global.containerSecurityContext.readOnlyRootFilesystem=null',
+      'readOnlyRootFilesystem',
+    ],
+    ['the moving latest tag (services)', 'global.image.tag=latest', '/global/image/tag'],
+    ['the moving latest tag (one service)', 'scim.image.tag=latest', '/scim/image/tag'],
+    ['the moving latest tag (PostgreSQL)', 'postgresql.image.tag=latest', '/postgresql/image/tag'],
+    ['an empty third-party tag', 'tests.image.tag=', '/tests/image/tag'],
+  ])('rejects %s', (_what, set, mentioned) => {
+    const r = helm(templateArgs({ set: [...defaultSets, set] }));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/schema/i);
+    expect(r.stderr).toContain(mentioned);
+  });
+
+  it('accepts overrides that keep the restricted profile (another uid, a Localhost seccomp profile, a pinned tag)', () => {
+    const r = helm(
+      templateArgs({
+        set: [
+          ...defaultSets,
+          'portal.podSecurityContext.runAsUser=2000',
+          'portal.containerSecurityContext.runAsUser=2000',
+          'scim.containerSecurityContext.seccompProfile.type=Localhost',
+          'scim.containerSecurityContext.seccompProfile.localhostProfile=profiles/node.json',
+          'global.image.tag=1.4.2',
+        ],
+      }),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   it('refuses a service env entry that would shadow a variable the chart derives', () => {
     const r = helm(
       templateArgs({
