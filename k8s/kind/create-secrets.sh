@@ -15,6 +15,10 @@ rand() { node -e 'process.stdout.write(require("crypto").randomBytes(Number(proc
 exists() { kubectl -n "$ns" get "$1" "$2" >/dev/null 2>&1; }
 
 kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns"
+# Pod Security admission: the API server refuses any pod of the namespace weaker than
+# "restricted" (every pod the chart renders meets it; test/chart/policy.spec.ts).
+kubectl label namespace "$ns" --overwrite pod-security.kubernetes.io/enforce=restricted \
+  pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted
 
 # Dev CA (scripts/dev-ca.mjs, under .dev/ca) and a server certificate it signs, covering the
 # ingress hosts and the stand-ins' Service name: used by the ingress and by the stand-ins.

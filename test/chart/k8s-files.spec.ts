@@ -177,12 +177,18 @@ esac
       });
       expect(`${r.status} ${r.stderr}`).toBe('0 ');
       const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
-      const created = calls.map((c) =>
-        /create (namespace|secret generic|secret tls|configmap|clusterrolebinding) (\S+)/
-          .exec(c)
-          ?.slice(1)
-          .join(' '),
+      // The namespace enforces Pod Security "restricted" before anything runs in it.
+      expect(calls).toContain(
+        'label namespace identity-platform --overwrite pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted',
       );
+      const created = calls
+        .filter((c) => !c.startsWith('label '))
+        .map((c) =>
+          /create (namespace|secret generic|secret tls|configmap|clusterrolebinding) (\S+)/
+            .exec(c)
+            ?.slice(1)
+            .join(' '),
+        );
       expect(created).toEqual([
         'namespace identity-platform',
         'secret generic identity-platform-nats',

@@ -15,6 +15,7 @@ import {
   insecureContainers,
   missingProbes,
   missingResources,
+  restrictedViolations,
 } from './support/policies';
 
 const TOKEN_BROKER = 'token-broker';
@@ -32,6 +33,10 @@ describe.each(valueSets)('policy on the %s render', (set) => {
 
   it('every container runs non-root on a read-only root filesystem, no privilege escalation, ALL capabilities dropped, RuntimeDefault seccomp', () => {
     expect(insecureContainers(objects())).toEqual([]);
+  });
+
+  it('every pod meets Pod Security "restricted" at pod level: no host namespaces or ports, admitted volume types only, no uid 0', () => {
+    expect(restrictedViolations(objects())).toEqual([]);
   });
 
   it('renders no Secret objects and no inline secret values: credentials come from existing Secrets', () => {
@@ -305,6 +310,37 @@ describe('the policy checks catch violations', () => {
     expect(inlineSecrets(objects)).toEqual([
       'Deployment/identity-portal/portal: SMTP_PASSWORD has an inline value',
       'Deployment/identity-policy-api/policy-api: UPSTREAM has credentials in a URL',
+    ]);
+  });
+
+  it('flags what Pod Security "restricted" refuses at pod level', () => {
+    const fake = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'x' },
+      spec: {
+        hostNetwork: true,
+        securityContext: { runAsUser: 0 },
+        volumes: [
+          { name: 'root', hostPath: { path: '/' } },
+          { name: 'tmp', emptyDir: {} },
+        ],
+        containers: [
+          {
+            name: 'c',
+            image: 'i',
+            ports: [{ containerPort: 80, hostPort: 80 }],
+            securityContext: { privileged: true },
+          },
+        ],
+      },
+    } as unknown as K8sObject;
+    expect(restrictedViolations([fake])).toEqual([
+      'Pod/x: hostNetwork',
+      'Pod/x: runs as uid 0',
+      'Pod/x: volume root is hostPath',
+      'Pod/x/c: hostPort 80',
+      'Pod/x/c: privileged',
     ]);
   });
 

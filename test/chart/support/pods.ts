@@ -24,13 +24,15 @@ export interface Container {
   args?: string[];
   workingDir?: string;
   env?: EnvVar[];
-  ports?: { name?: string; containerPort: number }[];
+  ports?: { name?: string; containerPort: number; hostPort?: number }[];
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
   resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
   securityContext?: {
     runAsNonRoot?: boolean;
+    runAsUser?: number;
+    privileged?: boolean;
     readOnlyRootFilesystem?: boolean;
     allowPrivilegeEscalation?: boolean;
     capabilities?: { drop?: string[]; add?: string[] };

@@ -1,6 +1,6 @@
 // Policy rules over rendered objects; each returns the offending "<owner>/<container>: why" lines.
 import type { K8sObject } from './chart';
-import { isWorkload, podTemplateOf, type Container } from './pods';
+import { isWorkload, podTemplateOf, type Container, type PodSpec } from './pods';
 
 interface Placed {
   owner: string;
@@ -85,4 +85,46 @@ export function inlineSecrets(objects: K8sObject[]): string[] {
     }),
   );
   return [...secrets, ...env];
+}
+
+/** Volume types Pod Security "restricted" admits. */
+const RESTRICTED_VOLUMES = new Set([
+  'name',
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+]);
+
+/**
+ * The pod-level rules of Pod Security "restricted" (and baseline) the container checks above do
+ * not cover: host namespaces, host ports, volume types, uid 0. A namespace labelled
+ * pod-security.kubernetes.io/enforce=restricted (k8s/kind/create-secrets.sh, the AKS guide)
+ * refuses pods that break them.
+ */
+export function restrictedViolations(objects: K8sObject[]): string[] {
+  const pods = objects.filter(isWorkload).flatMap((o) => {
+    const t = podTemplateOf(o);
+    if (!t) return [];
+    const spec = t.spec as PodSpec & Record<string, unknown>;
+    const owner = `${o.kind}/${o.metadata.name}`;
+    const out: string[] = [];
+    for (const k of ['hostNetwork', 'hostPID', 'hostIPC'])
+      if (spec[k] === true) out.push(`${owner}: ${k}`);
+    if (spec.securityContext?.runAsUser === 0) out.push(`${owner}: runs as uid 0`);
+    for (const v of spec.volumes ?? [])
+      for (const type of Object.keys(v).filter((k) => !RESTRICTED_VOLUMES.has(k)))
+        out.push(`${owner}: volume ${v.name} is ${type}`);
+    return out;
+  });
+  const containers = containersOf(objects).flatMap((x) => [
+    ...(x.c.ports ?? []).filter((p) => p.hostPort).map((p) => at(x, `hostPort ${p.hostPort}`)),
+    ...(x.c.securityContext?.runAsUser === 0 ? [at(x, 'runs as uid 0')] : []),
+    ...(x.c.securityContext?.privileged ? [at(x, 'privileged')] : []),
+  ]);
+  return [...pods, ...containers];
 }
