@@ -318,6 +318,29 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     expect(post.headers.get('content-security-policy')).toContain('form-action');
   });
 
+  it('delivers code id_token in the fragment by default, never in the query string', async () => {
+    const app = msalApp('B2C_1_signupsignin');
+    const auth = await startAuth(app);
+    const url = new URL(auth.url);
+    url.searchParams.set('response_type', 'code id_token');
+    url.searchParams.delete('response_mode'); // MSAL asks for query, which a token may not use
+    const browser = new HttpBrowser(t.azure.identityUrl);
+    const back = await signIn(
+      browser,
+      expectPage(await browser.open(url.toString())),
+      contoso.alice.email,
+      contoso.alice.password,
+    );
+    expect(`${back.origin}${back.pathname}${back.search}`).toBe(REDIRECT_URI);
+    const fragment = new URLSearchParams(back.hash.slice(1));
+    expect(fragment.get('code')).toBeTruthy();
+    expect(fragment.get('state')).toBe(auth.state);
+    expect(decodeJwt(fragment.get('id_token') ?? '')).toMatchObject({
+      nonce: auth.nonce,
+      aud: contoso.portal.clientId,
+    });
+  });
+
   it('serves metadata for lower-cased flow names and for ?p=', async () => {
     const lower = await fetch(
       `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin_mfa/v2.0/.well-known/openid-configuration`,

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createClientCert, type ClientCert } from '../support/certs';
 import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from '../support/harness';
 
-const { fabrikam, contoso } = seed;
+const { fabrikam, contoso, contosoext } = seed;
 const CERT_APP = {
   clientId: '0b7f5e8a-2c4d-4b6e-8f1a-3c5d7e9f1a2b',
   oid: '1c8a6f9b-3d5e-4c7f-9a2b-4d6e8f0a2b3c',
@@ -412,9 +412,11 @@ describe('B2C authorize errors', () => {
     const implicit = await authorize({ ...base, response_type: 'token' });
     const loc = new URL(implicit.headers.get('location') ?? '');
     expect(`${loc.origin}${loc.pathname}`).toBe(REDIRECT_URI);
-    expect(loc.searchParams.get('error')).toBe('unsupported_response_type');
-    expect(loc.searchParams.get('error_description')).toMatch(/^AADB2C90057:/);
-    expect(loc.searchParams.get('state')).toBe('s1');
+    // An implicit request's answer (its error too) comes back in the fragment (RFC 6749 §4.2.2.1).
+    const fragment = new URLSearchParams(loc.hash.slice(1));
+    expect(fragment.get('error')).toBe('unsupported_response_type');
+    expect(fragment.get('error_description')).toMatch(/^AADB2C90057:/);
+    expect(fragment.get('state')).toBe('s1');
 
     const twoResources = await authorize({
       ...base,
@@ -429,6 +431,67 @@ describe('B2C authorize errors', () => {
       'login_required',
     );
   });
+});
+
+describe('response_mode with a token in the response', () => {
+  const authorize = (tenantPath: string, params: Record<string, string>) =>
+    fetch(
+      `${t.azure.identityUrl}${tenantPath}/oauth2/v2.0/authorize?${new URLSearchParams(params)}`,
+      {
+        redirect: 'manual',
+      },
+    );
+  const cases = [
+    {
+      tenantPath: '/contoso.onmicrosoft.com/b2c_1_signupsignin',
+      clientId: contoso.portal.clientId,
+      code: /^The response_mode 'query' is not supported/,
+    },
+    {
+      tenantPath: `/${contosoext.id}`,
+      clientId: contosoext.portal.clientId,
+      code: /^AADSTS70007: The application requested an unsupported mode 'query'/,
+    },
+  ];
+
+  it.each(cases)(
+    'refuses response_mode=query for code id_token, answering in the fragment ($tenantPath)',
+    async ({ tenantPath, clientId, code }) => {
+      const res = await authorize(tenantPath, {
+        client_id: clientId,
+        redirect_uri: REDIRECT_URI,
+        response_type: 'code id_token',
+        response_mode: 'query',
+        scope: 'openid',
+        nonce: 'n1',
+        state: 's2',
+      });
+      expect(res.status).toBe(302);
+      const loc = new URL(res.headers.get('location') ?? '');
+      expect(`${loc.origin}${loc.pathname}${loc.search}`).toBe(REDIRECT_URI);
+      const fragment = new URLSearchParams(loc.hash.slice(1));
+      expect(fragment.get('error')).toBe('invalid_request');
+      expect(fragment.get('error_description')).toMatch(code);
+      expect(fragment.get('state')).toBe('s2');
+    },
+  );
+
+  it.each(cases)(
+    'sends errors of a code id_token request without response_mode by fragment ($tenantPath)',
+    async ({ tenantPath, clientId }) => {
+      // No nonce: refused, and the refusal must not land in the query string either.
+      const res = await authorize(tenantPath, {
+        client_id: clientId,
+        redirect_uri: REDIRECT_URI,
+        response_type: 'code id_token',
+        scope: 'openid',
+        state: 's3',
+      });
+      const loc = new URL(res.headers.get('location') ?? '');
+      expect(loc.search).toBe('');
+      expect(new URLSearchParams(loc.hash.slice(1)).get('error')).toBe('invalid_request');
+    },
+  );
 });
 
 describe('PKCE for public clients', () => {

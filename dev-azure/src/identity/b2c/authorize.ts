@@ -57,6 +57,12 @@ export function handleAuthorize(
           'AADB2C90079',
           `The response type '${value}' is not supported.`,
         ),
+      queryResponseMode: () =>
+        b2c(
+          'invalid_request',
+          '',
+          "The response_mode 'query' is not supported when the response includes a token; use fragment or form_post.",
+        ),
       pkce: (detail) => b2c('invalid_request', 'AADB2C90183', detail),
       loginRequired: () =>
         b2c(

@@ -68,6 +68,12 @@ export function handleExternalAuthorize(
           'AADSTS70005',
           `The response_type '${value}' is not supported.`,
         ),
+      queryResponseMode: () =>
+        entra(
+          'invalid_request',
+          'AADSTS70007',
+          "The application requested an unsupported mode 'query' when requesting a token.",
+        ),
       pkce: (detail) => entra('invalid_request', 'AADSTS501491', detail),
       loginRequired: () =>
         entra(

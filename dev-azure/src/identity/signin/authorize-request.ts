@@ -33,6 +33,8 @@ export interface AuthorizeDialect {
     noScope(): OAuthError;
     implicit(): OAuthError;
     responseType(value: string): OAuthError;
+    /** response_mode=query asked for with a token in the response. */
+    queryResponseMode(): OAuthError;
     pkce(detail: string): OAuthError;
     loginRequired(): OAuthError;
   };
@@ -77,8 +79,20 @@ export function startAuthorize(
   let responseMode: ResponseMode = 'query';
   try {
     state = p.get('state');
-    const responseType = normalizeResponseType(p.get('response_type'), d);
-    responseMode = parseResponseMode(p.get('response_mode'));
+    const rawType = p.get('response_type');
+    // A token in the response never travels in a query string: with id_token (or token) the
+    // default mode is fragment and query is refused (OAuth 2.0 Multiple Response Types §5;
+    // Entra AADSTS70007), so errors about such a request go back by fragment too.
+    const tokenInResponse = (rawType ?? '')
+      .split(/\s+/)
+      .some((part) => part === 'id_token' || part === 'token');
+    const requestedMode = p.get('response_mode');
+    responseMode = parseResponseMode(requestedMode, tokenInResponse ? 'fragment' : 'query');
+    if (tokenInResponse && responseMode === 'query') {
+      responseMode = 'fragment';
+      throw d.errors.queryResponseMode();
+    }
+    const responseType = normalizeResponseType(rawType, d);
     const scopes = (p.get('scope') ?? '').split(/\s+/).filter(Boolean);
     if (scopes.length === 0) throw d.errors.noScope();
     d.checkScopes(client, scopes);
@@ -167,9 +181,9 @@ function normalizeResponseType(
   throw d.errors.responseType(value.slice(0, 64));
 }
 
-function parseResponseMode(value: string | undefined): ResponseMode {
-  if (value === undefined || value === 'query') return 'query';
-  if (value === 'fragment' || value === 'form_post') return value;
+function parseResponseMode(value: string | undefined, byDefault: ResponseMode): ResponseMode {
+  if (value === undefined) return byDefault;
+  if (value === 'query' || value === 'fragment' || value === 'form_post') return value;
   throw new OAuthError(
     400,
     'invalid_request',
