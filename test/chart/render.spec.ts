@@ -294,6 +294,21 @@ describe('values.schema.json', () => {
     ['the moving latest tag (one service)', 'scim.image.tag=latest', '/scim/image/tag'],
     ['the moving latest tag (PostgreSQL)', 'postgresql.image.tag=latest', '/postgresql/image/tag'],
     ['an empty third-party tag', 'tests.image.tag=', '/tests/image/tag'],
+    [
+      'a malformed database CIDR',
+      'postgresql.external.cidr=10.20.0.0',
+      '/postgresql/external/cidr',
+    ],
+    [
+      'a malformed egress CIDR',
+      'networkPolicy.azureEgress.cidr=0.0.0.0/33',
+      '/networkPolicy/azureEgress/cidr',
+    ],
+    [
+      'a host name as an egress exception',
+      'networkPolicy.identityEgress.except[0]=vault.azure.net',
+      '/networkPolicy/identityEgress/except/0',
+    ],
   ])('rejects %s', (_what, set, mentioned) => {
     const r = helm(templateArgs({ set: [...defaultSets, set] }));
     expect(r.status).not.toBe(0);
@@ -311,6 +326,7 @@ describe('values.schema.json', () => {
           'scim.containerSecurityContext.seccompProfile.type=Localhost',
           'scim.containerSecurityContext.seccompProfile.localhostProfile=profiles/node.json',
           'global.image.tag=1.4.2',
+          'postgresql.external.cidr=fd00:10:20::/64',
         ],
       }),
     );
