@@ -43,6 +43,11 @@ export interface Multi {
   defaultSub?: string;
   /** An index-friendly condition for a top-level compare on the default sub-attribute, when there is one. */
   fast?: (op: string, value: string, b: SqlBuilder) => string | undefined;
+  /**
+   * SQL of the sub-attribute `s` on the value a sort uses (RFC 7644 §3.4.2.3: the primary value,
+   * else the first in the list), NULL when there is none.
+   */
+  firstOf: (s: Scalar) => string;
 }
 
 export type Target =
@@ -112,9 +117,13 @@ function jsonTarget(doc: string, def: AttrDef, sub: string | undefined, shown: s
 }
 
 function jsonMulti(def: AttrDef, j: string, shown: string): Multi {
+  const array = `CASE WHEN jsonb_typeof(${j}) = 'array' THEN ${j} ELSE '[]'::jsonb END`;
   return {
     name: shown,
-    from: `jsonb_array_elements(CASE WHEN jsonb_typeof(${j}) = 'array' THEN ${j} ELSE '[]'::jsonb END) e(v)`,
+    from: `jsonb_array_elements(${array}) e(v)`,
+    // Sub-attribute SQL refers to the element as e.v, so the ordered scan keeps that alias.
+    firstOf: (s) =>
+      `(SELECT ${s.sql} FROM jsonb_array_elements(${array}) WITH ORDINALITY e(v, n) ORDER BY (scim_attr(e.v, 'primary') = 'true'::jsonb) IS NOT TRUE, e.n LIMIT 1)`,
     elementPresent: jsonPresent('e.v'),
     sub: (name) => {
       const sd = subDef(def, name);
@@ -146,6 +155,8 @@ function membershipMulti(
   value: string,
   display: string,
   type: string,
+  /** The order the resource lists these values in (the first one is what a sort uses). */
+  listOrder: string,
 ): Multi {
   const subs = new Map<string, Scalar>([
     ['value', column(`${name}.value`, 'string', value, { notNull: true })],
@@ -163,6 +174,7 @@ function membershipMulti(
       return found;
     },
     defaultSub: 'value',
+    firstOf: (s) => `(SELECT ${s.sql} FROM ${from} WHERE ${link} ORDER BY ${listOrder} LIMIT 1)`,
   };
 }
 
@@ -247,6 +259,7 @@ const USERS: Resource = {
           'm.group_id',
           'mg.display_name',
           `'direct'::text`,
+          'mg.display_name_lower, mg.id',
         ),
       },
     ],
@@ -280,6 +293,7 @@ const GROUPS: Resource = {
           'm.user_id',
           'mu.display_name',
           `'User'::text`,
+          'm.created_at, mu.id',
         ),
       },
     ],

@@ -216,7 +216,7 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
     });
   });
 
-  it('sorts by sortBy/sortOrder (RFC 7644 §3.4.2.3): caseExact order, absent values last, with filter and paging', async () => {
+  it('sorts by sortBy/sortOrder (RFC 7644 §3.4.2.3): caseExact order, absent values last ascending, with filter and paging', async () => {
     const order = async (type: 'Users' | 'Groups', qs: string) => {
       const r = await s.request('GET', `/scim/v2/${type}?${qs}`, { token });
       expect(r.status).toBe(200);
@@ -230,11 +230,12 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
       'bob',
       'alice',
     ]);
+    // Without a value: last ascending, first descending (RFC 7644 §3.4.2.3).
     expect(await order('Users', 'sortBy=displayName&sortOrder=descending')).toEqual([
+      'carol',
       'dave',
       'bob',
       'alice',
-      'carol',
     ]);
     expect(await order('Users', 'sortBy=title')).toEqual(['bob', 'alice', 'dave', 'carol']);
     expect(await order('Users', 'sortBy=meta.created&sortOrder=descending')).toEqual([
@@ -261,7 +262,7 @@ describe('filters: the whole RFC 7644 language in PostgreSQL', () => {
       'Empty',
     ]);
     for (const qs of [
-      'sortBy=emails',
+      'sortBy=addresses',
       'sortBy=nosuch',
       'sortBy=name',
       'sortBy=password',
