@@ -341,6 +341,30 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     });
   });
 
+  it('ends the sign-in after five wrong authenticator codes (AADB2C90151), so TOTP cannot be brute-forced', async () => {
+    const app = msalApp('B2C_1_signupsignin_mfa');
+    const auth = await startAuth(app);
+    const browser = new HttpBrowser(t.azure.identityUrl);
+    let page = expectPage(
+      await browser.submit(expectPage(await browser.open(auth.url)), {
+        email: contoso.bob.email,
+        password: contoso.bob.password,
+      }),
+    );
+    expect(page.html).toContain('id="totpCode"');
+    for (let i = 1; i < 5; i++) {
+      page = expectPage(await browser.submit(page, { totpCode: '000000' }));
+      expect(page.html).toContain('Wrong code entered');
+    }
+    const back = expectRedirect(await browser.submit(page, { totpCode: '000000' }));
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('error_description')).toMatch(/^AADB2C90151: /);
+    expect(back.searchParams.get('state')).toBe(auth.state);
+    // The transaction is over: a further guess on the same page gets no code.
+    const after = expectPage(await browser.submit(page, { totpCode: '123456' }));
+    expect(after.status).toBe(400);
+  });
+
   it('serves metadata for lower-cased flow names and for ?p=', async () => {
     const lower = await fetch(
       `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin_mfa/v2.0/.well-known/openid-configuration`,

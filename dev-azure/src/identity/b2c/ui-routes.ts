@@ -40,6 +40,7 @@ import {
 import { deliverError } from '../signin/respond';
 import { enrolmentQrDataUrl, pendingSecret, verifyTotp } from './totp';
 import type { AuthorizeTransaction } from '../signin/transactions';
+import { MAX_CODE_ATTEMPTS } from '../signin/mailbox';
 import { uiUrl } from './urls';
 
 interface Ui extends StepIo {
@@ -217,6 +218,17 @@ async function postMfa(ui: Ui): Promise<FastifyReply> {
   const code = (ui.form.get('totpCode') ?? '').replace(/\s+/g, '');
   if (!(await verifyTotp(user, code))) {
     ui.ctx.users.changed();
+    // A bounded number of guesses per sign-in, as B2C: a 6-digit code is otherwise brute-forced.
+    ui.tx.totpFailures = (ui.tx.totpFailures ?? 0) + 1;
+    if (ui.tx.totpFailures >= MAX_CODE_ATTEMPTS) {
+      ui.ctx.transactions.end(ui.tx);
+      return deliverError(
+        ui.reply,
+        ui.tx,
+        'access_denied',
+        'AADB2C90151: User has exceeded the maximum number for retries for multi-factor authentication.',
+      );
+    }
     return showMfa(ui, 'Wrong code entered, please try again.');
   }
   if (user.totp) user.totp.confirmed = true;

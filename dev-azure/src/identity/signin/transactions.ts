@@ -41,6 +41,8 @@ export interface AuthorizeTransaction {
   mfaDone: boolean;
   /** When the second factor was entered in this transaction (not carried over from SSO). */
   mfaVerifiedAt?: number;
+  /** Wrong authenticator (TOTP) codes entered in this transaction. */
+  totpFailures?: number;
   profileDone: boolean;
   reset?: ResetProgress;
   /** When the session this transaction rode on (SSO) last did a second factor. */
