@@ -18,7 +18,7 @@ import { Scim, type ScimContext } from '../scim/request-context';
 import { searchRequestQuery } from '../scim/search-request';
 import { ScimController, ScimJson } from '../scim/scim-controller.decorators';
 import { SCIM_CONTENT_TYPE, type JsonObject } from '../scim/schemas';
-import { etag, sendWritten } from '../users/users.controller';
+import { sendRead, sendWritten } from '../users/users.controller';
 import type { ListResult } from '../users/users.service';
 import { GroupsService } from './groups.service';
 
@@ -49,10 +49,11 @@ export class GroupsController {
     @Scim() ctx: ScimContext,
     @Param('id') id: string,
     @Query() q: Record<string, unknown>,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<JsonObject> {
+  ): Promise<JsonObject | undefined> {
     const p = projection(q);
-    return etag(reply, await this.groups.get(ctx, id, p.attributes, p.excluded));
+    return sendRead(reply, ifNoneMatch, await this.groups.get(ctx, id, p.attributes, p.excluded));
   }
 
   @Post()

@@ -9,7 +9,7 @@ import { parsePatchRequest } from '../patch/patch-request';
 import { checkAwsMembershipChanges } from '../profiles/aws-profile';
 import { GROUP_SCHEMA } from '../scim/attribute-defs';
 import { encodeCursor, type ListQuery } from '../scim/list-query';
-import { checkIfMatch } from '../scim/meta';
+import { checkIfMatch, etagOf } from '../scim/meta';
 import { jsonEqual } from '../patch/json-equal';
 import {
   checkProjection,
@@ -17,6 +17,7 @@ import {
   wants,
   written,
   type Projection,
+  type Read,
   type Written,
 } from '../scim/projection';
 import type { ScimContext } from '../scim/request-context';
@@ -183,9 +184,13 @@ export class GroupsService {
     id: string,
     attributes?: string[],
     excluded?: string[],
-  ): Promise<JsonObject> {
+  ): Promise<Read> {
     ctx.call.resourceId = id;
-    return this.renderOne(ctx, await this.find(ctx, id), attributes, excluded);
+    const row = await this.find(ctx, id);
+    return {
+      resource: await this.renderOne(ctx, row, attributes, excluded),
+      etag: etagOf(row.version),
+    };
   }
 
   async list(ctx: ScimContext, q: ListQuery): Promise<ListResult> {

@@ -14,6 +14,18 @@ export function checkIfMatch(header: string | string[] | undefined, version: num
   if (!values.some((v) => v === want || v === strong)) throw ScimError.preconditionFailed();
 }
 
+/**
+ * If-None-Match (RFC 9110 §13.1.2, RFC 7644 §3.14) on a read: true when the client's copy is
+ * current (`*`, or a listed tag equal to the version under the weak comparison), so the answer is
+ * 304 without a body.
+ */
+export function notModified(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined || etag === '') return false;
+  const opaque = (v: string) => v.trim().replace(/^W\//, '');
+  const values = (Array.isArray(header) ? header.join(',') : header).split(',');
+  return values.some((v) => v.trim() === '*' || opaque(v) === opaque(etag));
+}
+
 export function meta(
   resourceType: 'User' | 'Group',
   location: string,

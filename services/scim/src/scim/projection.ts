@@ -45,6 +45,12 @@ export function written(full: JsonObject, schema: ResourceSchema, p: Projection)
   };
 }
 
+/** A read of one resource as the response shows it, and its version (the ETag) whatever the projection kept. */
+export interface Read {
+  resource: JsonObject;
+  etag: string;
+}
+
 interface Ref {
   uri: string;
   attr: string;

@@ -17,7 +17,8 @@ import { Scim, type ScimContext } from '../scim/request-context';
 import { searchRequestQuery } from '../scim/search-request';
 import { ScimController, ScimJson } from '../scim/scim-controller.decorators';
 import type { JsonObject } from '../scim/schemas';
-import { projection, type Written } from '../scim/projection';
+import { notModified } from '../scim/meta';
+import { projection, type Read, type Written } from '../scim/projection';
 import { UsersService, type ListResult } from './users.service';
 
 @ScimController('Users')
@@ -47,10 +48,11 @@ export class UsersController {
     @Scim() ctx: ScimContext,
     @Param('id') id: string,
     @Query() q: Record<string, unknown>,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<JsonObject> {
+  ): Promise<JsonObject | undefined> {
     const p = projection(q);
-    return etag(reply, await this.users.get(ctx, id, p.attributes, p.excluded));
+    return sendRead(reply, ifNoneMatch, await this.users.get(ctx, id, p.attributes, p.excluded));
   }
 
   @Post()
@@ -110,8 +112,17 @@ export function sendWritten(reply: FastifyReply, w: Written): JsonObject {
   return w.resource;
 }
 
-export function etag(reply: FastifyReply, res: JsonObject): JsonObject {
-  const v = (res.meta as { version?: string } | undefined)?.version;
-  if (v) void reply.header('ETag', v);
-  return res;
+/**
+ * A read's response: the ETag is the resource's version whatever the projection kept, and a client
+ * whose If-None-Match names it gets 304 without a body (RFC 7644 §3.14).
+ */
+export function sendRead(
+  reply: FastifyReply,
+  ifNoneMatch: string | undefined,
+  r: Read,
+): JsonObject | undefined {
+  void reply.header('ETag', r.etag);
+  if (!notModified(ifNoneMatch, r.etag)) return r.resource;
+  void reply.code(304).removeHeader('Content-Type');
+  return undefined;
 }

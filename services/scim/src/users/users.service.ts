@@ -19,13 +19,14 @@ import { patchTargets } from '../patch/patch-targets';
 import { checkAwsUser, checkAwsUserPatch } from '../profiles/aws-profile';
 import { USER_SCHEMA } from '../scim/attribute-defs';
 import { encodeCursor, type ListQuery } from '../scim/list-query';
-import { checkIfMatch } from '../scim/meta';
+import { checkIfMatch, etagOf } from '../scim/meta';
 import {
   checkProjection,
   project,
   wants,
   written,
   type Projection,
+  type Read,
   type Written,
 } from '../scim/projection';
 import type { ScimContext } from '../scim/request-context';
@@ -126,13 +127,21 @@ export class UsersService {
     id: string,
     attributes?: string[],
     excluded?: string[],
-  ): Promise<JsonObject> {
+  ): Promise<Read> {
     ctx.call.resourceId = id;
     const row = await this.find(ctx, id);
     const groups = wants('groups', USER_SCHEMA, attributes, excluded)
       ? (await this.repo.groupsOf([id])).get(id)
       : undefined;
-    return project(toUserResource(row, ctx.baseUrl, groups), USER_SCHEMA, attributes, excluded);
+    return {
+      resource: project(
+        toUserResource(row, ctx.baseUrl, groups),
+        USER_SCHEMA,
+        attributes,
+        excluded,
+      ),
+      etag: etagOf(row.version),
+    };
   }
 
   async list(ctx: ScimContext, q: ListQuery): Promise<ListResult> {
