@@ -79,7 +79,12 @@ export class Vault {
     const v = found.version;
     const now = nowSeconds();
     if (!v.attributes.enabled)
-      throw new KvError(403, 'Forbidden', 'Operation sign is not allowed on a disabled key.');
+      throw new KvError(
+        403,
+        'Forbidden',
+        'Operation sign is not allowed on a disabled key.',
+        'KeyDisabled',
+      );
     if (
       (v.attributes.nbf && now < v.attributes.nbf) ||
       (v.attributes.exp && now > v.attributes.exp)

@@ -413,6 +413,31 @@ describe('Key Vault stand-in: keys', () => {
     }
   });
 
+  it('refuses to sign with a disabled key: 403 Forbidden, inner error KeyDisabled', async () => {
+    const created = await rawRequest(`${fx.vault.url}/certificates/disabled-signer/create?${API}`, {
+      method: 'POST',
+      token: await fx.issuer.mint(officer),
+      body: '{"policy":{"x509_props":{"subject":"CN=disabled"}},"attributes":{"enabled":false}}',
+    });
+    expect(created.status).toBe(202);
+    const res = await rawRequest(`${fx.vault.url}/keys/disabled-signer/sign?${API}`, {
+      method: 'POST',
+      token: await fx.issuer.mint(crypto),
+      body: JSON.stringify({
+        alg: 'PS256',
+        value: createHash('sha256').update('d').digest().toString('base64url'),
+      }),
+    });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({
+      error: {
+        code: 'Forbidden',
+        message: 'Operation sign is not allowed on a disabled key.',
+        innererror: { code: 'KeyDisabled' },
+      },
+    });
+  });
+
   it("answers URLs the router refuses (bad percent-encoding, an overlong segment) in Key Vault's error shape", async () => {
     const token = await fx.issuer.mint(crypto);
     for (const path of ['/keys/%ff', '/keys/%E0%A4%A', `/keys/${'a'.repeat(5000)}`]) {
