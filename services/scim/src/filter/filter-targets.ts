@@ -178,6 +178,39 @@ function membershipMulti(
   };
 }
 
+/** The sub-attribute name under which `schemas` holds its own (simple) values; no filter can spell it. */
+const SELF = '$self';
+
+/**
+ * `schemas`: the resource's schema URNs as shown (the stored array, else the core URN alone), so
+ * `schemas eq "urn:...:enterprise:2.0:User"` (an RFC 7644 §3.4.2.2 example) finds the users that
+ * list the extension. URNs compare case-insensitively, as everywhere else here.
+ */
+function schemasMulti(alias: string, core: string): Multi {
+  if (!SAFE_NAME.test(core)) throw new Error(`unexpected schema URN: ${core}`);
+  const j = attrOf(`${alias}.data::jsonb`, 'schemas');
+  const array = `(CASE WHEN jsonb_typeof(${j}) = 'array' THEN ${j} ELSE '["${core}"]'::jsonb END)`;
+  const value: Scalar = {
+    name: 'schemas',
+    type: 'string',
+    caseExact: false,
+    sql: `(CASE WHEN jsonb_typeof(e.v) = 'string' THEN e.v #>> '{}' END)`,
+    present: jsonPresent('e.v'),
+  };
+  return {
+    name: 'schemas',
+    from: `jsonb_array_elements(${array}) e(v)`,
+    elementPresent: jsonPresent('e.v'),
+    sub: (name) => {
+      if (name === SELF) return value;
+      throw unknown(`schemas.${name}`);
+    },
+    defaultSub: SELF,
+    firstOf: (s) =>
+      `(SELECT ${s.sql} FROM jsonb_array_elements(${array}) WITH ORDINALITY e(v, n) ORDER BY e.n LIMIT 1)`,
+  };
+}
+
 const LIKE_SPECIAL = /[\\%_]/g;
 export const likeEscape = (s: string): string => s.replace(LIKE_SPECIAL, (c) => `\\${c}`);
 /** The LIKE pattern of `co` / `sw` / `ew`. */
@@ -229,6 +262,7 @@ const USERS: Resource = {
   alias: 'u',
   special: new Map<string, Target>([
     ...common('u'),
+    ['schemas', { kind: 'multi', m: schemasMulti('u', USER_SCHEMA.core) }],
     [
       'username',
       {
@@ -271,6 +305,7 @@ const GROUPS: Resource = {
   alias: 'g',
   special: new Map<string, Target>([
     ...common('g'),
+    ['schemas', { kind: 'multi', m: schemasMulti('g', GROUP_SCHEMA.core) }],
     [
       'displayname',
       {

@@ -164,6 +164,9 @@ describe('/Schemas', () => {
           ]),
         ),
       );
+      // `schemas` is the one filterable name /Schemas does not list (RFC 7643 §8.7.1 does not
+      // either): RFC 7644 §3.4.2.2 filters on it (`schemas eq "urn:...:enterprise:2.0:User"`).
+      for (const n of ['schemas', `${schemas[0]}:schemas`]) listed.add(n.toLowerCase());
       const prefixes = ['', ...[URN.user, URN.enterprise, URN.group].map((u) => `${u}:`)];
       const unlisted = prefixes
         .flatMap((pre) => candidates.map((c) => `${pre}${c}`))
