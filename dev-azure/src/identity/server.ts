@@ -5,6 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import type { AddressInfo } from 'node:net';
 import type { DevAzureConfig } from '../config/schema';
 import { StateStore } from '../store/state-store';
+import { clientErrorHandler } from '../util/client-error';
 import { newGuid } from '../util/encoding';
 import { CodeStore } from './signin/codes';
 import { Mailbox } from './signin/mailbox';
@@ -16,7 +17,7 @@ import { OidcKeyFetcher } from './client-auth/oidc-keys';
 import { ClusterIssuers } from './cluster/cluster-issuers';
 import type { IdentityContext } from './context';
 import { Directory } from './directory';
-import { OAuthError, sendOAuthError } from './errors';
+import { errorBody, OAuthError, sendOAuthError } from './errors';
 import { KeyRing } from './keys/key-ring';
 import { registerIdentityRoutes } from './routes';
 import { createTestApi, type IdentityTestApi } from './test-api';
@@ -112,6 +113,26 @@ function buildApp(o: IdentityServerOptions, ctx: IdentityContext): FastifyInstan
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 256 },
+    clientErrorHandler: clientErrorHandler(
+      (kind, status) => {
+        const err =
+          kind === 'too_large'
+            ? new OAuthError(
+                status,
+                'invalid_request',
+                'AADSTS90015',
+                'Requested query string is too long.',
+              )
+            : new OAuthError(
+                status,
+                'invalid_request',
+                'AADSTS9002313',
+                'Invalid request. Request is malformed or invalid.',
+              );
+        return errorBody(err, newGuid());
+      },
+      () => ({ 'x-ms-request-id': newGuid(), 'Cache-Control': 'no-store' }),
+    ),
     // What the router refuses before any route (bad percent-encoding in the path, a segment past
     // maxParamLength) gets Entra's error body too, not Fastify's.
     frameworkErrors: (_err, req, res) => {

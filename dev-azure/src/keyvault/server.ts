@@ -5,6 +5,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { clientErrorHandler } from '../util/client-error';
 import { TokenValidator } from './auth';
 import { registerCertificateRoutes } from './certificates-routes';
 import { Callers, createContext } from './context';
@@ -72,6 +73,19 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
       ignoreDuplicateSlashes: true,
       maxParamLength: 1024,
     },
+    clientErrorHandler: clientErrorHandler(
+      (kind, status) =>
+        new KvError(
+          status,
+          'BadParameter',
+          kind === 'too_large'
+            ? 'The request URI or headers are too long.'
+            : kind === 'timeout'
+              ? 'The request was not received in time.'
+              : 'The request is not valid HTTP.',
+        ).body(),
+      () => ({ 'x-ms-request-id': randomUUID() }),
+    ),
     // Refusals the router makes before any hook (bad percent-encoding, a path segment past the cap)
     // in Key Vault's envelope instead of Fastify's.
     frameworkErrors: (err, _req, res) => {

@@ -3,6 +3,7 @@
 // for any malformed input.
 import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { createClientCert, type ClientCert } from '../support/certs';
 import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from '../support/harness';
 
@@ -631,5 +632,30 @@ describe('malformed input never yields a 500', () => {
       });
       expect(description({ json })).toMatch(/^AADSTS9002313: /);
     }
+  });
+
+  it("answers what Node's HTTP parser refuses (a 20 kB URL, a malformed header) with Entra's error body", async () => {
+    const url = new URL(t.azure.identityUrl);
+    const long = await fetch(
+      `${t.azure.identityUrl}/${fabrikam.id}/v2.0/.well-known/openid-configuration?state=${'x'.repeat(20_000)}`,
+    );
+    expect(long.status).toBe(431);
+    const json = (await long.json()) as Record<string, unknown>;
+    expect(json).toMatchObject({ error: 'invalid_request', error_codes: [90015] });
+    expect(description({ json })).toMatch(/^AADSTS90015: Requested query string is too long\./);
+
+    // Raw HTTP (fetch will not send a header line without a colon).
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: url.hostname, port: Number(url.port) }, () => {
+        socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nNo colon here\r\n\r\n');
+      });
+      let data = '';
+      socket.on('data', (d: Buffer) => (data += d.toString('utf8')));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    expect(body).toMatchObject({ error: 'invalid_request', error_codes: [9002313] });
   });
 });

@@ -445,6 +445,12 @@ describe('Key Vault stand-in: keys', () => {
       expect({ path, status: res.status }).toEqual({ path, status: 400 });
       expect((res.body as { error: { code: string } }).error.code).toBe('BadParameter');
     }
+    // Headers past Node's limit are refused before Fastify, still in Key Vault's envelope.
+    const huge = await fetch(`${fx.vault.url}/keys/rsa-signer?${API}`, {
+      headers: { authorization: `Bearer ${token}`, 'x-padding': 'p'.repeat(20_000) },
+    });
+    expect(huge.status).toBe(431);
+    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('BadParameter');
     // A bodiless request under the SDK's JSON content type is an unsupported operation, not a parse error.
     const res = await fetch(`${fx.vault.url}/keys/rsa-signer?${API}`, {
       method: 'DELETE',
