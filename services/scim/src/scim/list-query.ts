@@ -20,11 +20,16 @@ export interface ListQuery {
 
 export const AWS_MAX_RESULTS = 50;
 
+/** Past any directory's size; larger startIndex values answer the same empty page. */
+const MAX_START_INDEX = 2 ** 31 - 1;
+
+// Any integer is one (RFC 7644 §3.4.2.4 clamps: startIndex < 1 is 1, count < 0 is 0, count over
+// the page size is the page size): a huge one is clamped too, not refused as "not an integer".
 function int(v: unknown, name: string): number | undefined {
   if (v === undefined || v === '') return undefined;
-  if (typeof v !== 'string' || !/^-?\d{1,9}$/.test(v.trim()))
+  if (typeof v !== 'string' || !/^[+-]?\d+$/.test(v.trim()))
     throw ScimError.invalidValue(`${name} must be an integer`);
-  return Number(v);
+  return Math.max(-MAX_START_INDEX, Math.min(MAX_START_INDEX, Number(v.trim())));
 }
 
 const str = (v: unknown, name: string): string | undefined => {

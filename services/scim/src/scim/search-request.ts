@@ -17,7 +17,7 @@ const integer = (v: JsonValue | undefined, name: string): string | undefined => 
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v))
     throw ScimError.invalidValue(`${name} must be an integer`);
-  return String(v);
+  return BigInt(v).toString(); // 1e21 is an integer too, whose String() is "1e+21"
 };
 
 const names = (v: JsonValue | undefined, name: string): string | undefined => {
