@@ -61,7 +61,10 @@ export class TokenValidator {
     } catch (e) {
       throw this.unauthorized(`AKV10032: Invalid token: ${describeJoseError(e)}.`);
     }
-    const ids = ['appid', 'azp', 'oid']
+    // A delegated token (scp) acts as its user: Azure RBAC evaluates the user's oid, so the
+    // client app's assignments (appid / azp) must not lend their rights to every user of the app.
+    const delegated = typeof payload.scp === 'string';
+    const ids = (delegated ? ['oid'] : ['appid', 'azp', 'oid'])
       .map((claim) => payload[claim])
       .filter((v): v is string => typeof v === 'string' && v.length > 0);
     if (ids.length === 0)

@@ -15,7 +15,7 @@ const ROLE_ACTIONS: Record<KeyVaultRole, readonly DataAction[] | 'all'> = {
 };
 
 export interface Caller {
-  /** appid / azp / oid claims: any of them may be the assignment's principalId. */
+  /** appid / azp / oid claims of app tokens (any may be the assignment's principalId); oid alone for user tokens. */
   principalIds: string[];
   /** For refusal messages: ids only, never the token. */
   description: string;

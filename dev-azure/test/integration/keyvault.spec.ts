@@ -230,6 +230,33 @@ describe('Key Vault stand-in: keys', () => {
     expect(body.error.message).not.toContain(token);
   });
 
+  it("authorizes a delegated (user) token as its user, not with the client app's role", async () => {
+    const digest = createHash('sha256').update('u').digest().toString('base64url');
+    const userToken = await fx.issuer.mint(crypto, {
+      scp: 'user_impersonation',
+      oid: '6f1e0c9a-2b7d-4c55-9a61-0d8f3e2b7c41',
+      sub: 'user-subject',
+    });
+    const res = await rawRequest(`${fx.vault.url}/keys/rsa-signer/sign?${API}`, {
+      method: 'POST',
+      token: userToken,
+      body: JSON.stringify({ alg: 'PS256', value: digest }),
+    });
+    expect(res.status).toBe(403);
+    expect((res.body as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'Forbidden',
+      message: expect.stringContaining('oid=6f1e0c9a-2b7d-4c55-9a61-0d8f3e2b7c41;'),
+    });
+    // The app itself (app-only token) still signs.
+    const appToken = await fx.issuer.mint(crypto);
+    const ok = await rawRequest(`${fx.vault.url}/keys/rsa-signer/sign?${API}`, {
+      method: 'POST',
+      token: appToken,
+      body: JSON.stringify({ alg: 'PS256', value: digest }),
+    });
+    expect(ok.status).toBe(200);
+  });
+
   it('honours assignment scope: keys/rsa-signer grants that key only', async () => {
     const credential = credentialFor(fx.issuer, scoped);
     const keys = new KeyClient(fx.vault.url, credential, devClientOptions);
