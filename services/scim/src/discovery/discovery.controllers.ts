@@ -44,13 +44,15 @@ export class SchemasController {
   @ScimJson()
   list(@Scim() ctx: ScimContext, @Query('filter') filter?: unknown) {
     refuseFilter(filter);
-    return listOf(schemaDocuments(ctx.baseUrl));
+    return listOf(schemaDocuments(ctx.baseUrl, ctx));
   }
 
   @Get(':id')
   @ScimJson()
   get(@Scim() ctx: ScimContext, @Param('id') id: string) {
-    const s = schemaDocuments(ctx.baseUrl).find((d) => d.id.toLowerCase() === id.toLowerCase());
+    const s = schemaDocuments(ctx.baseUrl, ctx).find(
+      (d) => d.id.toLowerCase() === id.toLowerCase(),
+    );
     if (!s) throw ScimError.notFound('Schema', id);
     return s;
   }

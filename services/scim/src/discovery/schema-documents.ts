@@ -40,12 +40,27 @@ const schemaDoc = (
   meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${id}` },
 });
 
-export const schemaDocuments = (baseUrl: string) => [
+/**
+ * A group's displayName is unique per directory (409 uniqueness) unless the directory turned the
+ * rule off, so its advertised uniqueness is "server" (RFC 7643 §8.7.1 says "none") where enforced.
+ */
+const groupAttrs = (uniqueDisplayName: boolean): AttrDef[] =>
+  GROUP_ATTRS.map((d) =>
+    d.name === 'displayName' && uniqueDisplayName ? { ...d, uniqueness: 'server' } : d,
+  );
+
+export const schemaDocuments = (baseUrl: string, o: { uniqueGroupDisplayName?: boolean } = {}) => [
   // Names and descriptions as in RFC 7643 §8.7; the common attributes (§3.1) listed in each
   // resource type's core schema.
   schemaDoc(URN.user, 'User', 'User Account', [...COMMON_ATTRS, ...USER_ATTRS], baseUrl),
   schemaDoc(URN.enterprise, 'EnterpriseUser', 'Enterprise User', ENTERPRISE_ATTRS, baseUrl),
-  schemaDoc(URN.group, 'Group', 'Group', [...COMMON_ATTRS, ...GROUP_ATTRS], baseUrl),
+  schemaDoc(
+    URN.group,
+    'Group',
+    'Group',
+    [...COMMON_ATTRS, ...groupAttrs(o.uniqueGroupDisplayName ?? true)],
+    baseUrl,
+  ),
 ];
 
 export const resourceTypeDocuments = (baseUrl: string) => [
