@@ -44,10 +44,22 @@ export const SCIM_ROUTES: readonly { path: RegExp; allow: readonly string[] }[] 
   { path: /^(Schemas|ResourceTypes)\/[^/]+$/, allow: READ_ONLY },
 ];
 
+const NOT_IMPLEMENTED: readonly { path: RegExp; detail: string }[] = [
+  {
+    path: /^Bulk$/i,
+    detail: 'Bulk operations are not supported (ServiceProviderConfig: bulk.supported is false)',
+  },
+  { path: /^Me(\/.*)?$/i, detail: 'The /Me alias is not supported' },
+];
+
 /** The error for a request under the SCIM base that no route took. */
 export function unmatchedScimRequest(method: string, url: string): ScimError {
   const path = url.split('?', 1)[0] ?? '';
   const rest = path.replace(SCIM_BASE, '').replace(/^\//, '');
+  // SCIM features the service does not offer answer 501 (RFC 7644 §3.12 "does not support the
+  // request operation"; §3.11: a provider without /Me SHOULD answer 501), whatever the method.
+  const feature = NOT_IMPLEMENTED.find((f) => f.path.test(rest));
+  if (feature) return new ScimError(501, undefined, feature.detail);
   const route = SCIM_ROUTES.find((r) => r.path.test(rest));
   if (!route || route.allow.includes(method))
     return new ScimError(404, undefined, 'There is no SCIM endpoint at this path');
