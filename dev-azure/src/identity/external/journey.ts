@@ -27,7 +27,8 @@ export function externalPageUrl(
 }
 
 const entra = (
-  error: 'invalid_request' | 'unsupported_response_type' | 'login_required',
+  error:
+    'invalid_request' | 'unsupported_response_type' | 'login_required' | 'interaction_required',
   code: string,
   detail: string,
 ) => new OAuthError(400, error, code, detail);
@@ -81,6 +82,18 @@ export function handleExternalAuthorize(
           'AADSTS50058',
           'A silent sign-in request was sent but no user is signed in.',
         ),
+      interactionRequired: (step) =>
+        step === 'mfa'
+          ? entra(
+              'interaction_required',
+              'AADSTS50076',
+              'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource.',
+            )
+          : entra(
+              'login_required',
+              'AADSTS50058',
+              'A silent sign-in request was sent but no user is signed in.',
+            ),
     },
     checkScopes: (client, scopes) => void resolveExternalScopes(ctx, tenant, client, scopes),
     readExtra: (p) => {

@@ -37,6 +37,8 @@ export interface AuthorizeDialect {
     queryResponseMode(): OAuthError;
     pkce(detail: string): OAuthError;
     loginRequired(): OAuthError;
+    /** prompt=none with a signed-in user who still has a step to do (e.g. a second factor); default loginRequired. */
+    interactionRequired?(step: string): OAuthError;
   };
   /** Throws when the scopes cannot be granted to this client. */
   checkScopes(client: ResolvedApp, scopes: string[]): void;
@@ -152,7 +154,10 @@ export function startAuthorize(
     if (step === 'complete') return d.complete(tx);
     if (prompt === 'none') {
       ctx.transactions.end(tx);
-      throw d.errors.loginRequired();
+      // Someone is signed in but must act (e.g. MFA): interaction_required, not "no user".
+      throw tx.oid && d.errors.interactionRequired
+        ? d.errors.interactionRequired(step)
+        : d.errors.loginRequired();
     }
     return reply.redirect(d.pageUrl(step, tx), 302);
   } catch (err) {
