@@ -81,6 +81,18 @@ export async function issueSelfSigned(
   } catch {
     throw badParameter(`Invalid subject name '${props.subject}'.`);
   }
+  // The parser skips what it cannot read ("not a dn" is an empty name): a subject must name
+  // at least one attribute, each with a value, or Key Vault refuses it.
+  const rdns = name.toJSON();
+  if (
+    rdns.length === 0 ||
+    rdns.some((rdn) =>
+      Object.values(rdn)
+        .flat()
+        .some((v) => v === ''),
+    )
+  )
+    throw badParameter(`Invalid subject name '${props.subject}'.`);
   const usages = props.key_usage.reduce((acc, u) => acc | (KEY_USAGE_FLAGS[u] ?? 0), 0);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, false),

@@ -202,4 +202,17 @@ describe('Key Vault stand-in: certificates', () => {
       certs.beginCreateCertificate('needs-ca', { issuerName: 'Unknown', subject: 'CN=needs-ca' }),
     ).rejects.toMatchObject({ statusCode: 400, code: 'BadParameter' });
   });
+
+  it('refuses a subject that is not a distinguished name, and stores nothing', async () => {
+    for (const subject of ['not a dn', 'CN=', '=x']) {
+      await expect(
+        certs.beginCreateCertificate('bad-subject', { issuerName: 'Self', subject }),
+      ).rejects.toMatchObject({
+        statusCode: 400,
+        code: 'BadParameter',
+        message: `Invalid subject name '${subject}'.`,
+      });
+    }
+    await expect(certs.getCertificate('bad-subject')).rejects.toMatchObject({ statusCode: 404 });
+  });
 });
