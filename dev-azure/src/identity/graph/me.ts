@@ -13,6 +13,12 @@ import { claimAudiences, claimNumber, claimString, decodeJwt, verifyJwtSignature
 import { mediaType } from '../form-params';
 
 const WRITABLE = ['displayName', 'givenName', 'surname'] as const;
+/** Graph's user property limits: displayName 256 characters, givenName and surname 64. */
+const MAX_LENGTH: Record<(typeof WRITABLE)[number], number> = {
+  displayName: 256,
+  givenName: 64,
+  surname: 64,
+};
 const READABLE = [
   'businessPhones',
   'displayName',
@@ -172,7 +178,7 @@ function parsePatch(body: unknown): Partial<Record<(typeof WRITABLE)[number], st
           : `Invalid property '${name.slice(0, 64)}'.`,
       );
     }
-    if (typeof value !== 'string' || value.trim() === '' || value.length > 64) {
+    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_LENGTH[writable]) {
       throw new GraphError(
         400,
         'Request_BadRequest',
