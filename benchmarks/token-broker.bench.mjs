@@ -74,7 +74,7 @@ const doc = {
 // --- NATS with per-service users, as in production ---------------------------
 const nats = await startNats({
   config: `authorization { users = [
-    { user: "token-broker", password: "b", permissions: { publish: { allow: ["$JS.API.>", "tokens.issued.>", "$SRV.>", "_INBOX.>"] }, subscribe: { allow: ["tokens.acquire.v1.*", "echo.v1.*", "$SRV.>", "_INBOX.>"] }, allow_responses: true } }
+    { user: "token-broker", password: "b", permissions: { publish: { allow: ["tokens.issued.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.TOKENS", "$JS.API.STREAM.CREATE.TOKENS", "$JS.API.STREAM.UPDATE.TOKENS", "_INBOX.>"] }, subscribe: { allow: ["tokens.acquire.v1.*", "echo.v1.*", "$SRV.PING", "$SRV.INFO", "$SRV.STATS", "$SRV.*.token-broker", "$SRV.*.token-broker.*", "_INBOX.>"] }, allow_responses: true } }
     { user: "bench", password: "c", permissions: { publish: { allow: ["tokens.acquire.v1.bench", "echo.v1.bench"] }, subscribe: { allow: ["_INBOX.bench.>"] } } }
   ] }`,
 });

@@ -47,14 +47,30 @@ export function identityProviderOf(argv = process.argv, env = process.env) {
 const natsPassword = (dev, user) =>
   devSecret(dev, `nats-${user}`, () => randomBytes(24).toString('base64url'));
 
+// A service creates or updates its own stream at boot and publishes its events into it; nothing
+// broader ($JS.API.> would let it delete, purge or read every stream, the TOKENS audit included).
+const ownStream = (stream) => [
+  '$JS.API.INFO',
+  `$JS.API.STREAM.INFO.${stream}`,
+  `$JS.API.STREAM.CREATE.${stream}`,
+  `$JS.API.STREAM.UPDATE.${stream}`,
+];
+
 // Mirrors helm/identity-platform values `messaging.permissions`: least privilege per service.
 const natsUsers = {
-  portal: { publish: ['$JS.API.>', '$JS.ACK.>'], subscribe: [] },
-  'policy-api': { publish: ['policy.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
-  scim: { publish: ['scim.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
+  portal: { publish: [], subscribe: [] },
+  'policy-api': { publish: ['policy.>', ...ownStream('POLICY')], subscribe: [] },
+  scim: { publish: ['scim.>', ...ownStream('SCIM')], subscribe: [] },
   'token-broker': {
-    publish: ['tokens.issued.>', '$JS.API.>', '$JS.ACK.>', '$SRV.>'],
-    subscribe: ['tokens.acquire.v1.*', '$SRV.>'],
+    publish: ['tokens.issued.>', ...ownStream('TOKENS')],
+    subscribe: [
+      'tokens.acquire.v1.*',
+      '$SRV.PING',
+      '$SRV.INFO',
+      '$SRV.STATS',
+      '$SRV.*.token-broker',
+      '$SRV.*.token-broker.*',
+    ],
     responder: true,
   },
   // The secretless daemon (token-broker's policy-reader CLI): may only ask for its own tokens.
@@ -89,7 +105,10 @@ export const topology = {
     const dev = path.dirname(storeDir);
     const users = Object.entries(natsUsers).map(([user, p]) => {
       const perms = [
-        `publish: { allow: ${JSON.stringify(p.publish)} }`,
+        // nats-server reads an empty allow list as "everything": nothing to publish is deny all.
+        p.publish.length > 0
+          ? `publish: { allow: ${JSON.stringify(p.publish)} }`
+          : 'publish: { deny: [">"] }',
         `subscribe: { allow: ${JSON.stringify([...p.subscribe, `_INBOX.${user}.>`])} }`,
         ...(p.responder ? ['allow_responses: { max: 1, expires: "30s" }'] : []),
       ];

@@ -28,14 +28,30 @@ interface Permissions {
   responder?: boolean;
 }
 
+// A service creates or updates its own stream at boot and publishes its events into it; nothing
+// broader ($JS.API.> would let it delete, purge or read every stream, the TOKENS audit included).
+const ownStream = (stream: string): string[] => [
+  '$JS.API.INFO',
+  `$JS.API.STREAM.INFO.${stream}`,
+  `$JS.API.STREAM.CREATE.${stream}`,
+  `$JS.API.STREAM.UPDATE.${stream}`,
+];
+
 // Same as local-topology.mjs (and the chart's `messaging.permissions`): least privilege per service.
 const SERVICE_USERS: Record<ServiceName | 'policy-reader', Permissions> = {
-  portal: { publish: ['$JS.API.>', '$JS.ACK.>'], subscribe: [] },
-  'policy-api': { publish: ['policy.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
-  scim: { publish: ['scim.>', '$JS.API.>', '$JS.ACK.>'], subscribe: [] },
+  portal: { publish: [], subscribe: [] },
+  'policy-api': { publish: ['policy.>', ...ownStream('POLICY')], subscribe: [] },
+  scim: { publish: ['scim.>', ...ownStream('SCIM')], subscribe: [] },
   'token-broker': {
-    publish: ['tokens.issued.>', '$JS.API.>', '$JS.ACK.>', '$SRV.>'],
-    subscribe: ['tokens.acquire.v1.*', '$SRV.>'],
+    publish: ['tokens.issued.>', ...ownStream('TOKENS')],
+    subscribe: [
+      'tokens.acquire.v1.*',
+      '$SRV.PING',
+      '$SRV.INFO',
+      '$SRV.STATS',
+      '$SRV.*.token-broker',
+      '$SRV.*.token-broker.*',
+    ],
     responder: true,
   },
   // The secretless daemon (token-broker's policy-reader CLI): may only ask for its own tokens.
@@ -54,7 +70,10 @@ export type NatsUser = keyof typeof SERVICE_USERS | keyof typeof TEST_USERS;
 function natsAuthorization(passwords: Record<NatsUser, string>): string {
   const users = Object.entries({ ...SERVICE_USERS, ...TEST_USERS }).map(([user, p]) => {
     const perms = [
-      `publish: { allow: ${JSON.stringify(p.publish)} }`,
+      // nats-server reads an empty allow list as "everything": nothing to publish is deny all.
+      p.publish.length > 0
+        ? `publish: { allow: ${JSON.stringify(p.publish)} }`
+        : 'publish: { deny: [">"] }',
       // service-kit (and the CLI) use `_INBOX.<NATS_USER>` as inbox prefix: each user reads only its own replies.
       `subscribe: { allow: ${JSON.stringify([...p.subscribe, `_INBOX.${user}.>`])} }`,
       ...(p.responder ? ['allow_responses: { max: 1, expires: "30s" }'] : []),

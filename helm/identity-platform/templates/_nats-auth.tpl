@@ -39,7 +39,12 @@ authorization {
       user: {{ .name | quote }}
       password: ${{ include "idp.natsPasswordVar" . }}
       permissions: {
+{{- /* nats-server reads an empty allow list as "everything": a user with nothing to publish is denied all. */}}
+{{- if .publish }}
         publish: { allow: {{ toRawJson .publish }} }
+{{- else }}
+        publish: { deny: [">"] }
+{{- end }}
         subscribe: { allow: {{ toRawJson .subscribe }} }
 {{- if .responder }}
         # Replies to token requests go to the requester's inbox, only while it waits.

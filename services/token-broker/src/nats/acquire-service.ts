@@ -27,7 +27,7 @@ import { BrokerMetrics } from '../metrics/broker-metrics';
  *
  * The reply subject, unlike the subject, is not checked by nats-server: a caller can name any
  * subject, and the broker's reply would be published there with the broker's rights
- * (`allow_responses`, `tokens.issued.>`, `$JS.API.>`): a token written into the audit stream, a
+ * (`allow_responses`, `tokens.issued.>`, its stream's `$JS.API.STREAM.*.TOKENS`): a token written into the audit stream, a
  * forged reply in another caller's inbox. So a request is served only when its reply subject is
  * under the caller's own inbox prefix; anything else (no reply subject included) is dropped
  * unanswered, before any work, and counted.
