@@ -14,6 +14,7 @@ beforeAll(async () => {
     clientId: contosoext.portal.clientId,
     scopes: ['User.ReadWrite'],
   });
+  if (!tokens.access_token) throw new Error('no Graph access token issued');
   token = tokens.access_token;
 });
 afterAll(async () => {
