@@ -365,6 +365,37 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     expect(after.status).toBe(400);
   });
 
+  it('creates one account when two sign-ups for the same address race', async () => {
+    const email = `racer-${Date.now()}@contoso.example`;
+    const signUpPage = async () => {
+      const browser = new HttpBrowser(t.azure.identityUrl);
+      const auth = await startAuth(msalApp('B2C_1_signupsignin'));
+      const signIn = expectPage(await browser.open(auth.url));
+      const link = linkById(signIn.html, 'createAccount');
+      if (!link) throw new Error('no sign-up link');
+      return {
+        browser,
+        page: expectPage(await browser.open(new URL(link, signIn.url).toString())),
+      };
+    };
+    const [a, b] = await Promise.all([signUpPage(), signUpPage()]);
+    const details = { email, givenName: 'Race', surname: 'Twice', displayName: 'Race Twice' };
+    const steps = await Promise.all(
+      [a, b].map(({ browser, page }, i) =>
+        browser.submit(page, {
+          ...details,
+          newPassword: `Racer-Passw0rd-${i}!`,
+          reenterPassword: `Racer-Passw0rd-${i}!`,
+        }),
+      ),
+    );
+    const signedUp = steps.filter((s) => 'redirect' in s);
+    const refused = steps.filter((s) => 'page' in s);
+    expect(signedUp).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(expectPage(refused[0]!).html).toContain('A user with the specified ID already exists.');
+  });
+
   it('serves metadata for lower-cased flow names and for ?p=', async () => {
     const lower = await fetch(
       `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin_mfa/v2.0/.well-known/openid-configuration`,

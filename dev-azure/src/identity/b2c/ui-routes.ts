@@ -41,6 +41,7 @@ import { deliverError } from '../signin/respond';
 import { enrolmentQrDataUrl, pendingSecret, verifyTotp } from './totp';
 import type { AuthorizeTransaction } from '../signin/transactions';
 import { MAX_CODE_ATTEMPTS } from '../signin/mailbox';
+import { hashPassword } from '../signin/users';
 import { uiUrl } from './urls';
 
 interface Ui extends StepIo {
@@ -167,7 +168,15 @@ async function postSignUp(ui: Ui): Promise<FastifyReply> {
   const { email, password, names, problem } = readSignUp(ui.ctx, ui.tenant, ui.form);
   if (problem)
     return signUpPage(ui.reply, ui.tx, ui.urls, { values: { email, ...names }, error: problem });
-  const user = await ui.ctx.users.create(ui.tenant.id, { email, password, ...names });
+  const passwordHash = await hashPassword(password);
+  // Checked again after the (async) hashing: two sign-ups for one address racing through it
+  // would otherwise both pass the check above and create two accounts with the same email.
+  if (ui.ctx.users.byEmail(ui.tenant.id, email))
+    return signUpPage(ui.reply, ui.tx, ui.urls, {
+      values: { email, ...names },
+      error: 'A user with the specified ID already exists. Please choose a different one.',
+    });
+  const user = ui.ctx.users.add(ui.tenant.id, { email, ...names }, passwordHash);
   signedIn(ui.tx, user.oid);
   return advance(ui);
 }
