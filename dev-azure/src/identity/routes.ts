@@ -81,14 +81,16 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
         throw err;
       }
     };
-  const postOnly = json(() => {
+  // Entra names the method it refused; PUT, PATCH and DELETE get the same answer as GET.
+  const postOnly = json((req) => {
     throw new OAuthError(
       400,
       'invalid_request',
       'AADSTS900561',
-      'The endpoint only accepts POST, OPTIONS requests. Received a GET request.',
+      `The endpoint only accepts POST, OPTIONS requests. Received a ${req.method} request.`,
     );
   });
+  const NOT_POST = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
   app.get('/healthz', async (_req, reply) =>
     reply.header('cache-control', 'no-store').send({ status: 'ok' }),
@@ -135,7 +137,7 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
       );
     }),
   );
-  app.get('/:tenant/:flow/oauth2/v2.0/token', postOnly);
+  app.route({ method: [...NOT_POST], url: '/:tenant/:flow/oauth2/v2.0/token', handler: postOnly });
   app.route({
     method: ['GET', 'POST'],
     url: '/:tenant/:flow/oauth2/v2.0/logout',
@@ -198,7 +200,7 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
       });
     }),
   );
-  app.get('/:tenant/oauth2/v2.0/token', postOnly);
+  app.route({ method: [...NOT_POST], url: '/:tenant/oauth2/v2.0/token', handler: postOnly });
   app.route({
     method: ['GET', 'POST'],
     url: '/:tenant/oauth2/v2.0/authorize',

@@ -253,6 +253,27 @@ describe('Entra-shaped errors at the token endpoint', () => {
       /^AADSTS900561:/,
     );
   });
+
+  it('PUT, PATCH and DELETE on token endpoints: AADSTS900561 naming the method', async () => {
+    const b2cToken = `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/token`;
+    for (const url of [tokenUrl, b2cToken]) {
+      for (const method of ['PUT', 'PATCH', 'DELETE']) {
+        const res = await fetch(url, {
+          method,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        });
+        expect({ method, status: res.status }).toEqual({ method, status: 400 });
+        const body = (await res.json()) as { error: string; error_description: string };
+        expect(body.error).toBe('invalid_request');
+        expect(body.error_description).toMatch(
+          new RegExp(
+            `^AADSTS900561: The endpoint only accepts POST, OPTIONS requests\\. Received a ${method} request\\.`,
+          ),
+        );
+      }
+    }
+  });
 });
 
 describe('client assertions (private_key_jwt)', () => {
