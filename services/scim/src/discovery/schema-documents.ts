@@ -5,6 +5,7 @@ import {
   USER_ATTRS,
   type AttrDef,
 } from '../scim/attribute-defs';
+import type { Profile } from '../scim/request-context';
 import { URN } from '../scim/schemas';
 
 /** Every characteristic of RFC 7643 §7, with its default spelled out (clients should not have to know them). */
@@ -49,10 +50,32 @@ const groupAttrs = (uniqueDisplayName: boolean): AttrDef[] =>
     d.name === 'displayName' && uniqueDisplayName ? { ...d, uniqueness: 'server' } : d,
   );
 
-export const schemaDocuments = (baseUrl: string, o: { uniqueGroupDisplayName?: boolean } = {}) => [
+/** Where the `aws` profile requires a value (IAM Identity Center refuses a user without them). */
+const AWS_REQUIRED_USER = new Set(['displayName', 'name', 'name.givenName', 'name.familyName']);
+const required = (d: AttrDef, parent = ''): AttrDef => {
+  const path = parent ? `${parent}.${d.name}` : d.name;
+  return {
+    ...d,
+    ...(AWS_REQUIRED_USER.has(path) ? { required: true } : {}),
+    ...(d.subs ? { subs: d.subs.map((sub) => required(sub, path)) } : {}),
+  };
+};
+const userAttrs = (profile: Profile): AttrDef[] =>
+  profile === 'aws' ? USER_ATTRS.map((d) => required(d)) : USER_ATTRS;
+
+export const schemaDocuments = (
+  baseUrl: string,
+  o: { uniqueGroupDisplayName?: boolean; profile?: Profile } = {},
+) => [
   // Names and descriptions as in RFC 7643 §8.7; the common attributes (§3.1) listed in each
   // resource type's core schema.
-  schemaDoc(URN.user, 'User', 'User Account', [...COMMON_ATTRS, ...USER_ATTRS], baseUrl),
+  schemaDoc(
+    URN.user,
+    'User',
+    'User Account',
+    [...COMMON_ATTRS, ...userAttrs(o.profile ?? 'default')],
+    baseUrl,
+  ),
   schemaDoc(URN.enterprise, 'EnterpriseUser', 'Enterprise User', ENTERPRISE_ATTRS, baseUrl),
   schemaDoc(
     URN.group,

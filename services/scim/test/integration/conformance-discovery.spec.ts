@@ -1,5 +1,5 @@
 import { DirectoriesService } from '../../src/tokens/directories.service';
-import { GROUP, startScim, type ScimTestApp } from '../support/scim-app';
+import { GROUP, USER, startScim, type ScimTestApp } from '../support/scim-app';
 
 // /Schemas must describe what the service does (RFC 7643 §7): a validator reads `uniqueness` and
 // then expects a duplicate to be refused (409 uniqueness, RFC 7644 §3.3) or accepted accordingly.
@@ -48,5 +48,35 @@ describe('conformance: /Schemas agrees with behaviour', () => {
     await s.app.get(DirectoriesService).update('disc-shared', { uniqueGroupDisplayName: false });
     expect(await groupDisplayName(token)).toEqual(['none', 'none']);
     expect(await twoGroups(token)).toEqual([201, 201]);
+  });
+
+  it('says displayName, name.givenName and name.familyName are required where the aws profile refuses a user without them', async () => {
+    interface Def {
+      name: string;
+      required: boolean;
+      subAttributes?: Def[];
+    }
+    const requiredOf = async (token: string): Promise<string[]> => {
+      const doc = (await s.request('GET', `/scim/v2/Schemas/${USER}`, { token })).body as {
+        attributes: Def[];
+      };
+      const walk = (defs: Def[], parent: string): string[] =>
+        defs.flatMap((d) => [
+          ...(d.required ? [parent + d.name] : []),
+          ...walk(d.subAttributes ?? [], `${parent}${d.name}.`),
+        ]);
+      return walk(doc.attributes, '').sort();
+    };
+    const aws = await s.directory('disc-aws', 'aws');
+    expect(await requiredOf(aws)).toEqual(
+      ['displayName', 'name', 'name.familyName', 'name.givenName', 'userName'].sort(),
+    );
+    const bare = await s.request('POST', '/scim/v2/Users', {
+      token: aws,
+      body: { schemas: [USER], userName: 'no-names' },
+    });
+    expect(bare.status).toBe(400);
+    const plain = await s.directory('disc-default');
+    expect(await requiredOf(plain)).toEqual(['userName']);
   });
 });
