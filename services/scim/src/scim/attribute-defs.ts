@@ -198,7 +198,7 @@ export const USER_ATTRS: AttrDef[] = [
         ref(
           '$ref',
           "The URI of the corresponding 'Group' resource to which the user belongs.",
-          ['User', 'Group'],
+          ['Group'],
           { mutability: 'readOnly' },
         ),
         s('display', DISPLAY, { mutability: 'readOnly' }),
@@ -259,13 +259,14 @@ export const GROUP_ATTRS: AttrDef[] = [
     ref(
       '$ref',
       'The URI corresponding to a SCIM resource that is a member of this Group.',
-      ['User', 'Group'],
+      // Members are users only (no nested groups): RFC 7643 §8.7.1 lists 'Group' too.
+      ['User'],
       { mutability: 'immutable' },
     ),
     s('display', DISPLAY, { mutability: 'readOnly' }),
-    s('type', "A label indicating the type of resource, e.g., 'User' or 'Group'.", {
+    s('type', "A label indicating the type of resource; members are users ('User').", {
       mutability: 'immutable',
-      canonicalValues: ['User', 'Group'],
+      canonicalValues: ['User'],
     }),
   ]),
 ];

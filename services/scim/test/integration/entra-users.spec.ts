@@ -573,9 +573,11 @@ describe('Entra ID user provisioning (default profile)', () => {
     const sub = (doc: number, a: string, x: string) =>
       docs[doc]?.attributes.find((d) => d.name === a)?.subAttributes?.find((d) => d.name === x);
     expect(sub(0, 'emails', 'type')?.canonicalValues).toEqual(['work', 'home', 'other']);
-    expect(sub(0, 'groups', '$ref')?.referenceTypes).toEqual(['User', 'Group']);
+    expect(sub(0, 'groups', '$ref')?.referenceTypes).toEqual(['Group']);
     expect(sub(1, 'manager', '$ref')?.referenceTypes).toEqual(['User']);
-    expect(sub(2, 'members', '$ref')?.referenceTypes).toEqual(['User', 'Group']);
+    // Members are users only (no nested groups: a group id as a member is 400).
+    expect(sub(2, 'members', '$ref')?.referenceTypes).toEqual(['User']);
+    expect(sub(2, 'members', 'type')?.canonicalValues).toEqual(['User']);
     expect(spc.body.sort).toEqual({ supported: true });
   });
 });
