@@ -194,7 +194,11 @@ export const USER_ATTRS: AttrDef[] = [
       'groups',
       'A list of groups to which the user belongs, either through direct membership, through nested groups, or dynamically calculated.',
       [
-        s('value', "The identifier of the User's group.", { mutability: 'readOnly' }),
+        // Resource ids, compared exactly like `id` (RFC 7643 §8.7 says caseExact false).
+        s('value', "The identifier of the User's group.", {
+          mutability: 'readOnly',
+          caseExact: true,
+        }),
         ref(
           '$ref',
           "The URI of the corresponding 'Group' resource to which the user belongs.",
@@ -255,7 +259,11 @@ export const ENTERPRISE_ATTRS: AttrDef[] = [
 export const GROUP_ATTRS: AttrDef[] = [
   s('displayName', 'A human-readable name for the Group. REQUIRED.', { required: true }),
   multiValued('members', 'A list of members of the Group.', [
-    s('value', 'Identifier of the member of this Group.', { mutability: 'immutable' }),
+    // A user's id, compared exactly like `id` (RFC 7643 §8.7.1 says caseExact false).
+    s('value', 'Identifier of the member of this Group.', {
+      mutability: 'immutable',
+      caseExact: true,
+    }),
     ref(
       '$ref',
       'The URI corresponding to a SCIM resource that is a member of this Group.',

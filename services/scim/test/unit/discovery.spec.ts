@@ -2,6 +2,7 @@ import { SqlBuilder } from '../../src/db/sql';
 import { schemaDocuments, serviceProviderConfig } from '../../src/discovery/schema-documents';
 import { parseFilter } from '../../src/filter/filter-parser';
 import { groupFilterSql, userFilterSql } from '../../src/filter/filter-to-sql';
+import { resolveGroupAttr, resolveUserAttr, type Scalar } from '../../src/filter/filter-targets';
 import { AWS_SERVICE_PROVIDER_CONFIG } from '../../src/profiles/aws-profile';
 import { parseListQuery } from '../../src/scim/list-query';
 import { URN } from '../../src/scim/schemas';
@@ -197,5 +198,38 @@ describe('ServiceProviderConfig', () => {
     expect(parseListQuery({ count: '5000' }, 'aws', 1000).count).toBe(
       AWS_SERVICE_PROVIDER_CONFIG.filter.maxResults,
     );
+  });
+
+  it('says caseExact exactly where a filter compares case-sensitively', () => {
+    const cases: [SchemaDoc, (ref: { uri?: string; attr: string; sub?: string }) => unknown][] = [
+      [doc(URN.user), resolveUserAttr],
+      [doc(URN.enterprise), resolveUserAttr],
+      [doc(URN.group), resolveGroupAttr],
+    ];
+    const disagree: string[] = [];
+    for (const [d, resolve] of cases) {
+      const uri = d.id === URN.enterprise ? URN.enterprise : undefined;
+      for (const a of d.attributes)
+        for (const sub of a.subAttributes ?? [undefined]) {
+          const def = sub ?? a;
+          if (def.type !== 'string' && def.type !== 'reference') continue;
+          let target: unknown;
+          try {
+            target = resolve({
+              ...(uri ? { uri } : {}),
+              attr: a.name,
+              ...(sub ? { sub: sub.name } : {}),
+            });
+          } catch {
+            continue; // refused in filters: nothing to agree with
+          }
+          const t = target as { kind: string; s?: Scalar; m?: { sub(n: string): Scalar } };
+          const scalar =
+            t.kind === 'scalar' ? t.s : t.kind === 'multi' ? t.m?.sub(def.name) : undefined;
+          if (scalar && scalar.caseExact !== def.caseExact)
+            disagree.push(`${d.name}:${a.name}${sub ? `.${sub.name}` : ''}`);
+        }
+    }
+    expect(disagree).toEqual([]);
   });
 });
