@@ -167,7 +167,14 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
   );
   app.get(
     '/:tenant/discovery/v2.0/keys',
-    json((req, reply) => jsonOk(reply, ctx.keys.jwks(tenantOf(req).id))),
+    json((req, reply) => {
+      const tenant = tenantOf(req);
+      // ?p= names a user flow here too (the metadata's jwks_uri carries it): an unknown one is
+      // refused as at /{tenant}/{flow}/discovery/v2.0/keys.
+      const p = policyParam(req);
+      if (tenant.type === 'b2c' && p) flowOf(tenant, p);
+      return jsonOk(reply, ctx.keys.jwks(tenant.id));
+    }),
   );
   app.post(
     '/:tenant/oauth2/v2.0/token',

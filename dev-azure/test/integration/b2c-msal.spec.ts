@@ -417,6 +417,18 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
       `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_nope/v2.0/.well-known/openid-configuration`,
     );
     expect(missing.status).toBe(404);
+    // The ?p= form of jwks_uri knows its flows too.
+    const keys = await fetch(
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/discovery/v2.0/keys?p=b2c_1_signupsignin`,
+    );
+    expect(keys.status).toBe(200);
+    const unknownKeys = await fetch(
+      `${t.azure.identityUrl}/contoso.onmicrosoft.com/discovery/v2.0/keys?p=b2c_1_nope`,
+    );
+    expect(unknownKeys.status).toBe(404);
+    expect(((await unknownKeys.json()) as { error_description: string }).error_description).toMatch(
+      /^The user flow 'b2c_1_nope' does not exist/,
+    );
   });
 
   it('signs out: checks id_token_hint and post_logout_redirect_uri, ends SSO', async () => {
