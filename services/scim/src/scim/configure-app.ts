@@ -38,7 +38,10 @@ export function configureScimApp(
       const ms = reply.elapsedTime;
       scimRequests.inc({ operation: c.operation, resource_type: c.resourceType, outcome });
       scimDuration.observe({ operation: c.operation, resource_type: c.resourceType }, ms / 1000);
-      scimDirectoryRequests.inc({ directory: call?.directoryId ?? 'unauthenticated', outcome });
+      // Only a directory a token was authenticated for: the guard notes the path's directory id
+      // before checking the token, and any caller can put any id there (unbounded label values).
+      const directory = call?.tokenId !== undefined ? call.directoryId : undefined;
+      scimDirectoryRequests.inc({ directory: directory ?? 'unauthenticated', outcome });
       log.record({
         directoryId: call?.directoryId ?? c.directoryId ?? null,
         at: new Date(Date.now() - ms),
