@@ -21,22 +21,34 @@ export class TokensRepository {
     private readonly outbox: OutboxWriter,
   ) {}
 
-  /** Unrevoked tokens of the directory expiring after `now`. */
-  countLive(directoryId: string, now: Date): Promise<number> {
-    return this.db.scimToken.count({
-      where: { directoryId, revokedAt: null, expiresAt: { gt: now } },
+  /**
+   * Creates the token unless the directory already has `cap(maxTokens)` live (unrevoked,
+   * unexpired) ones, creating the directory if needed. The directory row is locked (FOR NO KEY
+   * UPDATE, so SCIM writes' foreign-key checks do not wait) while counting and inserting: two
+   * creations at the cap at once cannot both pass the count.
+   */
+  async createWithinCap(
+    t: {
+      id: string;
+      directoryId: string;
+      name: string;
+      hash: string;
+      createdAt: Date;
+      expiresAt: Date;
+    },
+    cap: (maxTokens: number | null) => number,
+  ): Promise<{ created: ScimToken } | { live: number; cap: number }> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$executeRaw`INSERT INTO directories (id) VALUES (${t.directoryId}) ON CONFLICT (id) DO NOTHING`;
+      const [dir] = await tx.$queryRaw<{ max_tokens: number | null }[]>`
+        SELECT max_tokens FROM directories WHERE id = ${t.directoryId} FOR NO KEY UPDATE`;
+      const limit = cap(dir?.max_tokens ?? null);
+      const live = await tx.scimToken.count({
+        where: { directoryId: t.directoryId, revokedAt: null, expiresAt: { gt: t.createdAt } },
+      });
+      if (live >= limit) return { live, cap: limit };
+      return { created: await tx.scimToken.create({ data: t }) };
     });
-  }
-
-  create(t: {
-    id: string;
-    directoryId: string;
-    name: string;
-    hash: string;
-    createdAt: Date;
-    expiresAt: Date;
-  }): Promise<ScimToken> {
-    return this.db.scimToken.create({ data: t });
   }
 
   listByDirectory(directoryId: string): Promise<ScimToken[]> {
@@ -51,8 +63,10 @@ export class TokensRepository {
     return this.db.scimToken.findUnique({ where: { hash } });
   }
 
-  revoke(id: string, at: Date): Promise<ScimToken> {
-    return this.db.scimToken.update({ where: { id }, data: { revokedAt: at } });
+  /** Revokes the token unless it is revoked already (a concurrent revoke keeps the first time). */
+  async revoke(id: string, at: Date): Promise<ScimToken | null> {
+    await this.db.scimToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } });
+    return this.db.scimToken.findUnique({ where: { id } });
   }
 
   async touch(id: string, at: Date): Promise<void> {

@@ -1,7 +1,6 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
-import { DirectoriesService } from './directories.service';
 import { TokensRepository } from './tokens.repository';
 import { hashToken, newTokenSecret, sameHash } from './token-secret';
 
@@ -36,7 +35,6 @@ export class TokensService {
 
   constructor(
     private readonly repo: TokensRepository,
-    private readonly directories: DirectoriesService,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
   ) {}
 
@@ -47,26 +45,25 @@ export class TokensService {
     lifetimeDays?: number,
     now = new Date(),
   ): Promise<{ token: string; view: TokenView }> {
-    await this.directories.ensure(directoryId);
-    const live = await this.repo.countLive(directoryId, now);
-    const cap =
-      (await this.directories.get(directoryId))?.maxTokens ??
-      this.config.SCIM_MAX_TOKENS_PER_DIRECTORY;
-    if (live >= cap)
-      throw new ConflictException(
-        `Directory ${directoryId} already has ${live} active tokens (cap ${cap}); revoke one first`,
-      );
     const secret = newTokenSecret();
-    const row = await this.repo.create({
-      id: randomUUID(),
-      directoryId,
-      name,
-      hash: hashToken(secret),
-      createdAt: now,
-      expiresAt: new Date(
-        now.getTime() + (lifetimeDays ?? this.config.SCIM_TOKEN_LIFETIME_DAYS) * DAY,
-      ),
-    });
+    const r = await this.repo.createWithinCap(
+      {
+        id: randomUUID(),
+        directoryId,
+        name,
+        hash: hashToken(secret),
+        createdAt: now,
+        expiresAt: new Date(
+          now.getTime() + (lifetimeDays ?? this.config.SCIM_TOKEN_LIFETIME_DAYS) * DAY,
+        ),
+      },
+      (maxTokens) => maxTokens ?? this.config.SCIM_MAX_TOKENS_PER_DIRECTORY,
+    );
+    if (!('created' in r))
+      throw new ConflictException(
+        `Directory ${directoryId} already has ${r.live} active tokens (cap ${r.cap}); revoke one first`,
+      );
+    const row = r.created;
     return { token: secret, view: this.view(row, now) };
   }
 
@@ -78,7 +75,7 @@ export class TokensService {
   async revoke(directoryId: string, id: string): Promise<TokenView> {
     const row = await this.repo.findInDirectory(directoryId, id);
     if (!row) throw new NotFoundException(`Token ${id} not found`);
-    const updated = row.revokedAt ? row : await this.repo.revoke(id, new Date());
+    const updated = row.revokedAt ? row : ((await this.repo.revoke(id, new Date())) ?? row);
     this.cache.delete(row.hash);
     return this.view(updated);
   }

@@ -1,0 +1,67 @@
+import { TokenIssuer } from '@idp/testing';
+import { PrismaService } from '../../src/db/prisma.service';
+import { startScim, type ScimTestApp } from '../support/scim-app';
+
+const AUDIENCE = 'api://scim-admin';
+
+// The admin side under attack and load: races, hostile parameters, retention edges, the CLI.
+describe('admin API, tokens and cleanup under hostile input and concurrency', () => {
+  let s: ScimTestApp;
+  let idp: TokenIssuer;
+  let admin: string;
+  beforeAll(async () => {
+    idp = await TokenIssuer.start({ audience: AUDIENCE });
+    s = await startScim({
+      SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
+      SCIM_ADMIN_AUDIENCE: AUDIENCE,
+      SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
+      NODE_ENV: 'test',
+      SCIM_MAX_TOKENS_PER_DIRECTORY: '3',
+    });
+    admin = await idp.appToken({ roles: ['Scim.Admin'] });
+  });
+  afterAll(async () => {
+    await s.close();
+    await idp.stop();
+  });
+
+  const asAdmin = (method: string, url: string, body?: unknown) =>
+    s.request(method, url, {
+      token: admin,
+      body,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    });
+
+  describe('token cap', () => {
+    it('holds when creations race at the cap, for a new directory and an existing one', async () => {
+      const burst = (dir: string) =>
+        Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            asAdmin('POST', `/admin/directories/${dir}/tokens`, { name: `t${i}` }),
+          ),
+        );
+      for (const dir of ['race-new', 'race-new']) {
+        const replies = await burst(dir);
+        const statuses = replies.map((r) => r.status).sort();
+        expect(statuses.every((c) => c === 201 || c === 409)).toBe(true);
+        const live = await s.app
+          .get(PrismaService)
+          .scimToken.count({ where: { directoryId: dir, revokedAt: null } });
+        expect(live).toBe(3);
+      }
+      await asAdmin('PUT', '/admin/directories/race-cap', { maxTokens: 2 });
+      const replies = await burst('race-cap');
+      expect(replies.filter((r) => r.status === 201)).toHaveLength(2);
+      expect(replies.filter((r) => r.status === 409)).toHaveLength(6);
+    });
+
+    it('creating a directory by concurrent PUTs never answers 500', async () => {
+      const replies = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          asAdmin('PUT', '/admin/directories/put-race', { maxTokens: 4 }),
+        ),
+      );
+      expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
+    });
+  });
+});
