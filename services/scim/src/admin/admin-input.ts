@@ -15,8 +15,24 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
   return r.data;
 }
 
+// PostgreSQL text cannot hold NUL (a 500 before); other control characters have no place in a
+// name or an id and would garble the listings and logs that show them.
+const CONTROL = /\p{Cc}/u; // C0, DEL and C1 control characters
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !CONTROL.test(v), { message: 'must not contain control characters' });
+
+export const tokenParam = text(100);
+
 export const createTokenBody = z.object({
-  name: z.string().trim().min(1).max(100),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .refine((v) => !CONTROL.test(v), { message: 'must not contain control characters' }),
   lifetimeDays: z.number().int().min(1).max(3650).optional(),
 });
 
@@ -39,8 +55,8 @@ const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 export const logQuery = z.object({
   since: isoDate.optional(),
   until: isoDate.optional(),
-  resourceType: z.string().max(40).optional(),
-  resourceId: z.string().max(100).optional(),
+  resourceType: text(40).optional(),
+  resourceId: text(100).optional(),
   outcome: z.enum(['success', 'failure']).optional(),
   operation: z.enum(['create', 'get', 'list', 'replace', 'update', 'delete']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

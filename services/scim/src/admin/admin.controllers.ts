@@ -25,6 +25,7 @@ import {
   directoryParam,
   logQuery,
   parseInput,
+  tokenParam,
 } from './admin-input';
 
 /** The Entra ID app role an admin caller (app-only token) must hold; SCIM bearer tokens never qualify. */
@@ -85,7 +86,7 @@ export class TokensAdminController {
 
   @Delete(':tokenId')
   revoke(@Param('directoryId') dir: string, @Param('tokenId') id: string): Promise<TokenView> {
-    return this.tokens.revoke(parseInput(directoryParam, dir), id);
+    return this.tokens.revoke(parseInput(directoryParam, dir), parseInput(tokenParam, id));
   }
 }
 

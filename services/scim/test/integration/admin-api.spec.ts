@@ -64,4 +64,29 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
     });
   });
+
+  describe('hostile parameters', () => {
+    it('NUL and control characters in names, token ids and log filters are 400, never 500', async () => {
+      const bad = [
+        await asAdmin('POST', '/admin/directories/hostile/tokens', { name: 'a\u0000b' }),
+        await asAdmin('POST', '/admin/directories/hostile/tokens', { name: 'line\nbreak' }),
+        await asAdmin('DELETE', '/admin/directories/hostile/tokens/%00'),
+        await asAdmin('GET', '/admin/directories/hostile/provisioning-log?resourceType=%00'),
+        await asAdmin('GET', '/admin/directories/hostile/provisioning-log?resourceId=a%00'),
+        await asAdmin('GET', '/admin/directories/hostile/provisioning-log/export?resourceId=%00'),
+      ];
+      for (const r of bad) {
+        expect(r.status).toBe(400);
+        expect(r.body).toMatchObject({ statusCode: 400, message: expect.any(String) });
+      }
+      const tokens = await asAdmin('GET', '/admin/directories/hostile/tokens');
+      expect(tokens.body).toEqual({ items: [] });
+      // Printable names, including non-ASCII, are fine.
+      const ok = await asAdmin('POST', '/admin/directories/hostile/tokens', {
+        name: ' Entra – Zürich ',
+      });
+      expect(ok.status).toBe(201);
+      expect(ok.body.name).toBe('Entra – Zürich');
+    });
+  });
 });
