@@ -58,7 +58,8 @@ export const logQuery = z.object({
   resourceType: text(40).optional(),
   resourceId: text(100).optional(),
   outcome: z.enum(['success', 'failure']).optional(),
-  operation: z.enum(['create', 'get', 'list', 'replace', 'update', 'delete']).optional(),
+  // Every operation the log records (src/provisioning-log/classify.ts), `.search` POSTs included.
+  operation: z.enum(['create', 'get', 'list', 'replace', 'update', 'delete', 'search']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   // A log row id (bigint): 19 digits can still exceed its range.
   before: z

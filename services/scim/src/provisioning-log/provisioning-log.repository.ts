@@ -74,7 +74,7 @@ export class ProvisioningLogRepository {
   /** Newest first, before the row id `before` when given. */
   newest(q: LogFilter, limit: number, before?: bigint): Promise<ProvisioningLog[]> {
     return this.db.provisioningLog.findMany({
-      where: { AND: [this.where(q), ...(before ? [{ id: { lt: before } }] : [])] },
+      where: { AND: [this.where(q), ...(before !== undefined ? [{ id: { lt: before } }] : [])] },
       orderBy: { id: 'desc' },
       take: limit,
     });

@@ -1,5 +1,6 @@
 import { TokenIssuer } from '@idp/testing';
 import { PrismaService } from '../../src/db/prisma.service';
+import { ProvisioningLogService } from '../../src/provisioning-log/provisioning-log.service';
 import { startScim, type ScimTestApp } from '../support/scim-app';
 
 const AUDIENCE = 'api://scim-admin';
@@ -87,6 +88,45 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       });
       expect(ok.status).toBe(201);
       expect(ok.body.name).toBe('Entra – Zürich');
+    });
+  });
+
+  describe('provisioning log API', () => {
+    it('filters searches by operation=search, and before=0 is an empty page', async () => {
+      const token = await s.directory('log-ops');
+      await s.request('POST', '/scim/v2/Users/.search', {
+        token,
+        body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'] },
+      });
+      await s.request('POST', '/scim/v2/.search', {
+        token,
+        body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'] },
+      });
+      await s.request('GET', '/scim/v2/Users', { token });
+      await s.app.get(ProvisioningLogService).flush();
+      const searches = await asAdmin(
+        'GET',
+        '/admin/directories/log-ops/provisioning-log?operation=search',
+      );
+      expect(searches.status).toBe(200);
+      expect(
+        searches.body.items.map((i: { resourceType: string; operation: string }) => [
+          i.operation,
+          i.resourceType,
+        ]),
+      ).toEqual([
+        ['search', 'All'],
+        ['search', 'User'],
+      ]);
+      const exported = await asAdmin(
+        'GET',
+        '/admin/directories/log-ops/provisioning-log/export?operation=search',
+      );
+      expect(exported.text.trim().split('\n')).toHaveLength(2);
+      // No row has an id below 1: the page before 0 is empty, not the newest page.
+      const before0 = await asAdmin('GET', '/admin/directories/log-ops/provisioning-log?before=0');
+      expect(before0.status).toBe(200);
+      expect(before0.body).toEqual({ items: [] });
     });
   });
 });
