@@ -67,11 +67,21 @@ export function rowsFromPolicy(list: readonly Beneficiary[]): BeneficiaryInput[]
   return rows;
 }
 
+/**
+ * The form's problems: `errors` in page order for the summary, and `fieldErrors` by the id of the
+ * field each one is about (the page marks that field aria-invalid and points to its message).
+ */
 export function validateRows(rows: readonly BeneficiaryInput[]): {
   beneficiaries: Beneficiary[];
   errors: string[];
+  fieldErrors: Record<string, string>;
 } {
   const errors: string[] = [];
+  const fieldErrors: Record<string, string> = {};
+  const fail = (field: string | undefined, message: string): void => {
+    errors.push(message);
+    if (field && !(field in fieldErrors)) fieldErrors[field] = message;
+  };
   const beneficiaries: Beneficiary[] = [];
   rows.forEach((r, i) => {
     const n = i + 1;
@@ -80,21 +90,23 @@ export function validateRows(rows: readonly BeneficiaryInput[]): {
     // the step-up MFA the change would otherwise cost for nothing.
     const problem = beneficiaryNameProblem(r.name);
     if (problem?.name === 'nameLength')
-      errors.push(
+      fail(
+        `name${n}`,
         r.name.trim() === ''
           ? `Beneficiary ${n}: enter a name.`
           : `Beneficiary ${n}: the name can have at most ${NAME_MAX} characters.`,
       );
-    else if (problem) errors.push(`Beneficiary ${n}: the ${problem.message}.`);
+    else if (problem) fail(`name${n}`, `Beneficiary ${n}: the ${problem.message}.`);
     if (!RELATIONSHIPS.includes(r.relationship))
-      errors.push(`Beneficiary ${n}: choose a relationship.`);
+      fail(`relationship${n}`, `Beneficiary ${n}: choose a relationship.`);
     const share = /^\d{1,3}$/.test(r.sharePercent) ? Number(r.sharePercent) : NaN;
     if (!(share >= 1 && share <= 100))
-      errors.push(`Beneficiary ${n}: the share must be a whole number from 1 to 100.`);
+      fail(`share${n}`, `Beneficiary ${n}: the share must be a whole number from 1 to 100.`);
     beneficiaries.push({ name: r.name, relationship: r.relationship, sharePercent: share });
   });
-  if (beneficiaries.length === 0) errors.push('Enter at least one beneficiary.');
+  // Not about one field: the first row's name is where the user starts to fix either.
+  if (beneficiaries.length === 0) fail('name1', 'Enter at least one beneficiary.');
   else if (errors.length === 0 && beneficiaries.reduce((s, b) => s + b.sharePercent, 0) !== 100)
-    errors.push('The shares must add up to 100%.');
-  return { beneficiaries: errors.length ? [] : beneficiaries, errors };
+    fail(undefined, 'The shares must add up to 100%.');
+  return { beneficiaries: errors.length ? [] : beneficiaries, errors, fieldErrors };
 }

@@ -64,6 +64,7 @@ export class PolicyController {
       rows: kept?.rows ?? rowsFromPolicy(view.policy.beneficiaries),
       etag: view.etag,
       errors,
+      fieldErrors: {},
       relationships: RELATIONSHIPS,
       secondFactor: this.authority.secondFactor,
     });
@@ -78,7 +79,8 @@ export class PolicyController {
     if (!req.portalSession.existing?.user) throw new SignInRequired();
     const form = readBeneficiaryForm(body);
     const { rows } = form;
-    const errors = [...form.errors, ...validateRows(rows).errors];
+    const checked = validateRows(rows);
+    const errors = [...form.errors, ...checked.errors];
     let etag = form.etag;
     if (etag === undefined) {
       // Without the version it was rendered for, the change would be sent without If-Match (or
@@ -96,6 +98,7 @@ export class PolicyController {
           rows,
           etag,
           errors,
+          fieldErrors: checked.fieldErrors,
           relationships: RELATIONSHIPS,
           secondFactor: this.authority.secondFactor,
         },

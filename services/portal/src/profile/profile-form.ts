@@ -19,8 +19,12 @@ export function profileFromBody(body: unknown): ProfileFields {
   };
 }
 
-export function validateProfile(p: ProfileFields): string[] {
-  const errors: string[] = [];
+/** The form's problems: in page order for the summary, and by field id for the fields themselves. */
+export function validateProfile(p: ProfileFields): {
+  errors: string[];
+  fieldErrors: Record<string, string>;
+} {
+  const fieldErrors: Record<string, string> = {};
   const labels: Record<keyof ProfileFields, string> = {
     givenName: 'Given name',
     surname: 'Surname',
@@ -28,11 +32,11 @@ export function validateProfile(p: ProfileFields): string[] {
   };
   for (const key of ['givenName', 'surname', 'displayName'] as const) {
     const v = p[key];
-    if (!v) errors.push(`${labels[key]}: enter a value.`);
-    else if (v.length > MAX) errors.push(`${labels[key]}: at most ${MAX} characters.`);
+    if (!v) fieldErrors[key] = `${labels[key]}: enter a value.`;
+    else if (v.length > MAX) fieldErrors[key] = `${labels[key]}: at most ${MAX} characters.`;
     // eslint-disable-next-line no-control-regex
     else if (/[\u0000-\u001f\u007f]/.test(v))
-      errors.push(`${labels[key]}: contains characters that are not allowed.`);
+      fieldErrors[key] = `${labels[key]}: contains characters that are not allowed.`;
   }
-  return errors;
+  return { errors: Object.values(fieldErrors), fieldErrors };
 }

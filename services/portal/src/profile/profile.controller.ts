@@ -41,8 +41,8 @@ export class ProfileController {
   ): Promise<void> {
     const token = await this.graphToken(req);
     const profile = profileFromBody(body);
-    const errors = validateProfile(profile);
-    if (errors.length) return this.render(req, reply, profile, errors, 400);
+    const { errors, fieldErrors } = validateProfile(profile);
+    if (errors.length) return this.render(req, reply, profile, errors, 400, fieldErrors);
     try {
       await this.withGraph(() => this.graph.patchMe(token, req.id, profile));
     } catch (e) {
@@ -70,7 +70,15 @@ export class ProfileController {
     profile: ProfileFields,
     errors: string[],
     status = 200,
+    fieldErrors: Record<string, string> = {},
   ): Promise<void> {
-    await renderPage(req, reply, 'profile', 'Edit Profile', { profile, errors }, status);
+    await renderPage(
+      req,
+      reply,
+      'profile',
+      'Edit Profile',
+      { profile, errors, fieldErrors },
+      status,
+    );
   }
 }

@@ -42,8 +42,11 @@ const postRaw = (body: string) =>
   });
 const post = (fields: Record<string, string>) => postRaw(new URLSearchParams(fields).toString());
 
+// The error summary's items; one about a field links to it.
 const errorsOf = (html: string) =>
-  [...html.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => (m[1] ?? '').replace(/&#39;/g, "'"));
+  [...html.matchAll(/<li>(?:<a href="#\w+">)?([^<]*)(?:<\/a>)?<\/li>/g)].map((m) =>
+    (m[1] ?? '').replace(/&#39;/g, "'"),
+  );
 
 beforeAll(async () => {
   const start = await jar.get('/auth/sign-in');

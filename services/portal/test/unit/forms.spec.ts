@@ -1,5 +1,6 @@
 import { rowsFromBody, rowsFromPolicy, validateRows } from '../../src/policy/beneficiary-form';
 import { display, label } from '../../src/pages/display';
+import { validateProfile } from '../../src/profile/profile-form';
 
 describe('beneficiaries form', () => {
   it('reads typed rows and ignores empty ones', () => {
@@ -20,6 +21,7 @@ describe('beneficiaries form', () => {
         { name: 'Alex', relationship: 'child', sharePercent: 40 },
       ],
       errors: [],
+      fieldErrors: {},
     });
   });
 
@@ -41,10 +43,47 @@ describe('beneficiaries form', () => {
     }
   });
 
+  it('names the field each problem is about, for the page to mark it and link to it', () => {
+    const { errors, fieldErrors } = validateRows(
+      rowsFromBody({ name1: '', relationship1: 'pet', share1: '0', name2: 'Alex', share2: '5' }),
+    );
+    expect(fieldErrors).toEqual({
+      name1: 'Beneficiary 1: enter a name.',
+      relationship1: 'Beneficiary 1: choose a relationship.',
+      share1: 'Beneficiary 1: the share must be a whole number from 1 to 100.',
+      relationship2: 'Beneficiary 2: choose a relationship.',
+    });
+    expect(errors).toEqual(Object.values(fieldErrors));
+    expect(validateRows(rowsFromBody({})).fieldErrors).toEqual({
+      name1: 'Enter at least one beneficiary.',
+    });
+    // The total is about no one field: in the summary only.
+    expect(
+      validateRows(rowsFromBody({ name1: 'A', relationship1: 'spouse', share1: '50' })).fieldErrors,
+    ).toEqual({});
+  });
+
   it('prefills from the policy, padded to the form size', () => {
     const rows = rowsFromPolicy([{ name: 'Sam', relationship: 'spouse', sharePercent: 100 }]);
     expect(rows[0]).toEqual({ name: 'Sam', relationship: 'spouse', sharePercent: '100' });
     expect(rows.slice(1).every((r) => !r.name && !r.relationship && !r.sharePercent)).toBe(true);
+  });
+});
+
+describe('profile form', () => {
+  it('names the field each problem is about', () => {
+    expect(validateProfile({ givenName: '', surname: 'Ext', displayName: 'x'.repeat(65) })).toEqual(
+      {
+        errors: ['Given name: enter a value.', 'Display name: at most 64 characters.'],
+        fieldErrors: {
+          givenName: 'Given name: enter a value.',
+          displayName: 'Display name: at most 64 characters.',
+        },
+      },
+    );
+    expect(validateProfile({ givenName: 'A', surname: 'B', displayName: 'A B' }).errors).toEqual(
+      [],
+    );
   });
 });
 
