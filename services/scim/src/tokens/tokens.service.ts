@@ -32,6 +32,8 @@ export class TokensService {
     { t: AuthenticatedToken & { hash: string; expiresAt: number; revoked: boolean }; until: number }
   >();
   private readonly lastUsedWritten = new Map<string, number>();
+  /** Bumped by every revocation: a lookup that read the row before it must not cache what it read. */
+  private revocations = 0;
 
   constructor(
     private readonly repo: TokensRepository,
@@ -76,6 +78,7 @@ export class TokensService {
     const row = await this.repo.findInDirectory(directoryId, id);
     if (!row) throw new NotFoundException(`Token ${id} not found`);
     const updated = row.revokedAt ? row : ((await this.repo.revoke(id, new Date())) ?? row);
+    this.revocations++;
     this.cache.delete(row.hash);
     return this.view(updated);
   }
@@ -85,6 +88,7 @@ export class TokensService {
     const hash = hashToken(secret);
     let hit = this.cache.get(hash);
     if (!hit || hit.until <= now) {
+      const epoch = this.revocations;
       const row = await this.repo.findByHash(hash);
       if (!row) return undefined;
       hit = {
@@ -97,8 +101,12 @@ export class TokensService {
         },
         until: now + CACHE_MS,
       };
-      this.cache.set(hash, hit);
-      if (this.cache.size > 10_000) this.cache.clear();
+      // A revocation committed while this row was read: the row may predate it, so it is used
+      // for this request (concurrent with the revocation) but not cached for later ones.
+      if (epoch === this.revocations) {
+        this.cache.set(hash, hit);
+        if (this.cache.size > 10_000) this.cache.clear();
+      }
     }
     const t = hit.t;
     if (!sameHash(t.hash, hash) || t.revoked || t.expiresAt <= now) return undefined;

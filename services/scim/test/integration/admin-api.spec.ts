@@ -1,5 +1,6 @@
 import { TokenIssuer } from '@idp/testing';
 import { PrismaService } from '../../src/db/prisma.service';
+import { TokensRepository } from '../../src/tokens/tokens.repository';
 import { ProvisioningLogService } from '../../src/provisioning-log/provisioning-log.service';
 import { startScim, type ScimTestApp } from '../support/scim-app';
 
@@ -127,6 +128,44 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       const before0 = await asAdmin('GET', '/admin/directories/log-ops/provisioning-log?before=0');
       expect(before0.status).toBe(200);
       expect(before0.body).toEqual({ items: [] });
+    });
+  });
+
+  describe('revocation', () => {
+    it('refuses every request that starts after DELETE /tokens/{id} answered, even when a lookup read the token before the revocation', async () => {
+      const created = await asAdmin('POST', '/admin/directories/revoke-race/tokens', {
+        name: 'slow lookup',
+      });
+      const token: string = created.body.token;
+      // Hold the next token lookup after its read, as a slow database reply would.
+      const repo = s.app.get(TokensRepository);
+      const read = repo.findByHash.bind(repo);
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let reading!: () => void;
+      const hasRead = new Promise<void>((r) => (reading = r));
+      const spy = jest.spyOn(repo, 'findByHash').mockImplementationOnce(async (hash) => {
+        const row = await read(hash);
+        reading();
+        await held;
+        return row;
+      });
+      try {
+        const concurrent = s.request('GET', '/scim/v2/Users?count=1', { token });
+        await hasRead;
+        const revoked = await asAdmin(
+          'DELETE',
+          `/admin/directories/revoke-race/tokens/${created.body.id}`,
+        );
+        expect(revoked.body.status).toBe('revoked');
+        release();
+        // Concurrent with the revocation: it may pass.
+        expect((await concurrent).status).toBe(200);
+      } finally {
+        spy.mockRestore();
+      }
+      for (let i = 0; i < 3; i++)
+        expect((await s.request('GET', '/scim/v2/Users?count=1', { token })).status).toBe(401);
     });
   });
 });
