@@ -36,7 +36,7 @@ const j = useJourney({
   portalEnv: ({ entryUrl, identityUrl, policyApiUrl }) =>
     externalIdPortalEnv({ publicBaseUrl: entryUrl, identityUrl, policyApiUrl }),
 });
-const { shot, clickTo, text, count, sessionCookie, onPortal, onIdp } = j;
+const { shot, a11y, a11yReport, clickTo, text, count, sessionCookie, onPortal, onIdp } = j;
 const heading = () => text('h1');
 
 /** The newest code mailed to `to` for `purpose`, from the stand-in's test API. */
@@ -60,6 +60,7 @@ describe('customer journey in Chromium on External ID', () => {
     await clickTo('#signIn', onIdp);
     expect(await heading()).toBe('Sign in');
     await shot('external-id-sign-in');
+    await a11yReport('external-id-sign-in');
     await clickTo('#createAccount', onIdp);
     await j.page.fill('#email', email);
     await j.page.fill('#newPassword', password);
@@ -68,10 +69,12 @@ describe('customer journey in Chromium on External ID', () => {
     await j.page.fill('#surname', 'External');
     await j.page.fill('#displayName', 'Erin External');
     await shot('external-id-sign-up');
+    await a11yReport('external-id-sign-up');
     await clickTo('#continue', onIdp);
     expect(await heading()).toBe('Verify your email');
     await j.page.fill('#verificationCode', mailedCode(email));
     await shot('external-id-verify-email');
+    await a11yReport('external-id-verify-email');
     const before = await sessionCookie();
     await clickTo('#verifyCode', onPortal('/'));
     const after = await sessionCookie();
@@ -79,6 +82,7 @@ describe('customer journey in Chromium on External ID', () => {
     expect(after?.value).not.toBe(before?.value);
     expect(await text('#userName')).toBe('Erin External');
     await shot('home-signed-in');
+    await a11y('home-signed-in');
   });
 
   it('shows the ID token claims (External ID: email and tid, no tfp)', async () => {
@@ -88,6 +92,7 @@ describe('customer journey in Chromium on External ID', () => {
     expect(await text('td[data-claim="tid"]')).toBe(EXTERNAL_ID.tenantId);
     expect(await count('td[data-claim="tfp"]')).toBe(0);
     await shot('claims');
+    await a11y('claims');
   });
 
   it('creates the policy on the first view', async () => {
@@ -98,14 +103,40 @@ describe('customer journey in Chromium on External ID', () => {
     await j.page.reload();
     expect(await count('#policyCreated')).toBe(0);
     await shot('policy-created');
+    await a11y('policy-created');
   });
 
   it('edits the profile through Microsoft Graph and shows the renewed claims', async () => {
     await clickTo('a[href="/auth/edit-profile"]', onPortal('/profile'));
     expect(await j.page.inputValue('#givenName')).toBe('Erin');
+    // Each field by its label, the save button by its name.
+    const field = (name: string) => j.page.getByRole('textbox', { name, exact: true });
+    expect(await field('Given name').inputValue()).toBe('Erin');
+    expect(await field('Surname').inputValue()).toBe('External');
+    expect(await field('Display name').inputValue()).toBe('Erin External');
+    // An invalid form: the problem is announced, focused, tied to its field; what was typed stays.
+    await field('Given name').fill('');
+    await field('Display name').fill('Erin-Marie External');
+    await Promise.all([
+      j.page.waitForEvent('load'),
+      j.page.getByRole('button', { name: 'Save profile' }).click(),
+    ]);
+    expect(await j.page.title()).toMatch(/^Error: Edit Profile/);
+    expect(await j.page.getByRole('alert').textContent()).toContain('Given name: enter a value.');
+    expect(await j.page.locator('#formErrors:focus').count()).toBe(1);
+    expect(await field('Given name').getAttribute('aria-invalid')).toBe('true');
+    const describedBy = (await field('Given name').getAttribute('aria-describedby')) ?? '';
+    expect(await j.page.locator(`#${describedBy}`).textContent()).toContain(
+      'Given name: enter a value.',
+    );
+    expect(await field('Surname').getAttribute('aria-invalid')).toBeNull();
+    expect(await field('Display name').inputValue()).toBe('Erin-Marie External');
+    await shot('profile-edit-errors');
+    await a11y('profile-edit-errors');
     await j.page.fill('#givenName', 'Erin-Marie');
     await j.page.fill('#displayName', 'Erin-Marie External');
     await shot('profile-edit-form');
+    await a11y('profile-edit-form');
     await clickTo('#saveProfile', onPortal('/claims'));
     expect(await text('#flash')).toMatch(/profile was updated/);
     expect(await text('td[data-claim="name"]')).toBe('Erin-Marie External');
@@ -114,6 +145,7 @@ describe('customer journey in Chromium on External ID', () => {
       'Erin-Marie',
     );
     await shot('claims-after-profile-edit');
+    await a11y('claims-after-profile-edit');
   });
 
   it('resets the password from the menu (inside the sign-in experience)', async () => {
@@ -125,6 +157,7 @@ describe('customer journey in Chromium on External ID', () => {
     await clickTo('#sendCode', onIdp);
     await j.page.fill('#verificationCode', mailedCode(email, 'passwordReset'));
     await shot('external-id-reset-code');
+    await a11yReport('external-id-reset-code');
     await clickTo('#verifyCode', onIdp);
     expect(await heading()).toBe('Choose a new password');
     await j.page.fill('#newPassword', newPassword);
@@ -133,6 +166,7 @@ describe('customer journey in Chromium on External ID', () => {
     expect(await text('#flash')).toMatch(/signed in again/i);
     expect(await text('#userName')).toBe('Erin-Marie External');
     await shot('home-after-password-reset');
+    await a11y('home-after-password-reset');
   });
 
   it('changes beneficiaries only after step-up (claims challenge, email one-time passcode), keeping what was typed', async () => {
@@ -144,6 +178,7 @@ describe('customer journey in Chromium on External ID', () => {
     await j.page.selectOption('#relationship2', 'child');
     await j.page.fill('#share2', '40');
     await shot('beneficiaries-form');
+    await a11y('beneficiaries-form');
     // policy-api answers 401 + claims challenge: the portal re-authorizes with claims (acrs c1) and prompt=login.
     const authorizeRequest = j.page.waitForRequest((r) =>
       r.url().includes('/oauth2/v2.0/authorize'),
@@ -160,12 +195,14 @@ describe('customer journey in Chromium on External ID', () => {
     expect(await heading()).toBe('Verify your identity');
     expect(await text('#codeSentTo')).toBe(email);
     await shot('step-up-one-time-passcode');
+    await a11yReport('step-up-one-time-passcode');
     // Cancel: back to the form with the typed values; nothing saved.
     await clickTo('#cancel', onPortal('/policy/beneficiaries'));
     expect(await text('#flash')).toMatch(/not saved/);
     expect(await j.page.inputValue('#name1')).toBe('Sam Tester');
     expect(await j.page.inputValue('#share2')).toBe('40');
     await shot('beneficiaries-after-cancelled-step-up');
+    await a11y('beneficiaries-after-cancelled-step-up');
 
     await clickTo('#saveBeneficiaries', onIdp);
     await j.page.fill('#password', newPassword);
@@ -178,6 +215,7 @@ describe('customer journey in Chromium on External ID', () => {
     expect(rows[0]).toMatch(/Sam Tester\s*spouse\s*60%/);
     expect(rows[1]).toMatch(/Alex Tester\s*child\s*40%/);
     await shot('policy-after-change');
+    await a11y('policy-after-change');
   });
 
   it('shows the change in the history, made with authentication context c1', async () => {
@@ -187,6 +225,7 @@ describe('customer journey in Chromium on External ID', () => {
     expect(entries[0]).toContain('acrs:c1');
     expect(entries[0]).toContain('Sam Tester');
     await shot('history');
+    await a11y('history');
   });
 
   it('signs out at the end_session_endpoint and back to the portal', async () => {
@@ -194,6 +233,7 @@ describe('customer journey in Chromium on External ID', () => {
     expect(await count('#signIn')).toBe(1);
     expect(await sessionCookie()).toBeUndefined();
     await shot('home-after-sign-out');
+    await a11y('home-after-sign-out');
     const logout = j.logoutRequest();
     expect(logout.searchParams.get('client_id')).toBe(EXTERNAL_ID.clientId);
     expect([...logout.searchParams.keys()]).not.toContain('id_token_hint');
@@ -208,6 +248,7 @@ describe('customer journey in Chromium on External ID', () => {
     await clickTo('#next', onPortal('/claims'));
     expect(await text('td[data-claim="name"]')).toBe('Erin-Marie External');
     await shot('claims-after-sign-in-with-new-password');
+    await a11y('claims-after-sign-in-with-new-password');
   });
 
   it('shows a user migrated from B2C the policy she had on B2C', async () => {
@@ -233,5 +274,6 @@ describe('customer journey in Chromium on External ID', () => {
     expect(await text('dd[data-field="policyNumber"]')).toBe(b2cPolicy.policyNumber);
     expect(await count('#policyCreated')).toBe(0); // hers, not a new one
     await shot('migrated-user-policy');
+    await a11y('migrated-user-policy');
   });
 });

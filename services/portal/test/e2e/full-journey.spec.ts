@@ -27,7 +27,7 @@ const j = useJourney({
   portalEnv: ({ entryUrl, identityUrl, policyApiUrl }) =>
     portalEnv({ publicBaseUrl: entryUrl, b2cHost: identityUrl, policyApiUrl }),
 });
-const { shot, clickTo, text, count, sessionCookie, onPortal } = j;
+const { shot, a11y, a11yReport, clickTo, text, count, sessionCookie, onPortal } = j;
 const onB2c = j.onIdp;
 
 const email = `e2e-${Date.now()}@contoso.example`;
@@ -38,8 +38,14 @@ describe('customer journey in Chromium', () => {
   it('signs up through the B2C user flow and lands on the portal signed in', async () => {
     await j.page.goto(`${j.entryUrl}/`);
     await shot('home-signed-out');
+    await a11y('home-signed-out');
+    // Found by role and name too, as suites that drive a browser by what people see would.
+    expect(await j.page.getByRole('link', { name: 'Sign in', exact: true }).count()).toBe(1);
+    expect(await j.page.getByRole('link', { name: 'Sign in or sign up' }).count()).toBe(1);
+    expect(await j.page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
     await clickTo('#signIn', onB2c);
     await shot('b2c-sign-in');
+    await a11yReport('b2c-sign-in');
     await clickTo('#createAccount', onB2c);
     await j.page.fill('#email', email);
     await j.page.fill('#newPassword', password);
@@ -48,6 +54,7 @@ describe('customer journey in Chromium', () => {
     await j.page.fill('#surname', 'Tester');
     await j.page.fill('#displayName', 'Erin Tester');
     await shot('b2c-sign-up');
+    await a11yReport('b2c-sign-up');
     const before = await sessionCookie();
     expect(before).toBeDefined(); // created when sign-in started (it holds state, nonce, PKCE verifier)
     await clickTo('#continue', onPortal('/'));
@@ -56,6 +63,71 @@ describe('customer journey in Chromium', () => {
     expect(after?.value).not.toBe(before?.value); // new session id at sign-in
     expect(await text('#userName')).toBe('Erin Tester');
     await shot('home-signed-in');
+    await a11y('home-signed-in');
+    expect(await j.page.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
+    expect(await j.page.getByRole('link', { name: 'Sign in', exact: true }).count()).toBe(0);
+  });
+
+  it('can be used from the keyboard: skip link first, visible focus, no trap', async () => {
+    const { page } = j;
+    const focused = () =>
+      page.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { activeElement: unknown } }).document;
+        const el = doc.activeElement as {
+          id: string;
+          tagName: string;
+          textContent: string | null;
+        } | null;
+        const style = el
+          ? (
+              globalThis as unknown as {
+                getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string };
+              }
+            ).getComputedStyle(el)
+          : undefined;
+        return {
+          id: el?.id ?? '',
+          tag: el?.tagName.toLowerCase() ?? '',
+          text: (el?.textContent ?? '').trim(),
+          outline: style ? `${style.outlineStyle} ${style.outlineWidth}` : '',
+        };
+      });
+    await page.goto(`${j.entryUrl}/`);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toMatchObject({
+      tag: 'a',
+      text: 'Skip to main content',
+      outline: 'solid 3px',
+    });
+    await page.keyboard.press('Enter');
+    expect((await focused()).id).toBe('main');
+    // From the top again: every control of the menu takes focus in turn, visibly, up to Sign out.
+    await page.goto(`${j.entryUrl}/`);
+    await page.keyboard.press('Tab'); // the skip link
+    const stops: string[] = [];
+    for (let i = 0; i < 12 && !stops.includes('Sign out'); i++) {
+      await page.keyboard.press('Tab');
+      const f = await focused();
+      expect({ control: f.text, outline: f.outline }).toEqual({
+        control: f.text,
+        outline: 'solid 3px',
+      });
+      stops.push(f.text);
+    }
+    expect(stops).toEqual([
+      'Home',
+      'My Claims',
+      'My Policy',
+      'Change Beneficiaries',
+      'History',
+      'Test API',
+      'Edit Profile',
+      'Reset Password',
+      'Sign out',
+    ]);
+    // ...and on past the menu (focus is not trapped there).
+    await page.keyboard.press('Tab');
+    expect((await focused()).text).not.toBe('Sign out');
   });
 
   it('shows the ID token claims', async () => {
@@ -64,6 +136,7 @@ describe('customer journey in Chromium', () => {
     expect(await text('td[data-claim="emails"]')).toBe(email);
     expect(await text('td[data-claim="tfp"]')).toMatch(/B2C_1_signupsignin/i);
     await shot('claims');
+    await a11y('claims');
   });
 
   it('creates the policy on the first view', async () => {
@@ -75,10 +148,56 @@ describe('customer journey in Chromium', () => {
     await j.page.reload();
     expect(await count('#policyCreated')).toBe(0);
     await shot('policy-created');
+    await a11y('policy-created');
+  });
+
+  it('explains form errors next to each field, announced, and keeps what was typed', async () => {
+    const { page } = j;
+    await clickTo('#changeBeneficiaries', onPortal('/policy/beneficiaries'));
+    const row = (n: number) => page.getByRole('group', { name: `Beneficiary ${n}`, exact: true });
+    // Every field by its label within its row, and the save button by its name.
+    for (let n = 1; n <= 5; n++) {
+      expect(await row(n).getByRole('textbox', { name: 'Name', exact: true }).count()).toBe(1);
+      expect(await row(n).getByRole('combobox', { name: 'Relationship' }).count()).toBe(1);
+      expect(await row(n).getByRole('textbox', { name: 'Share (%)' }).count()).toBe(1);
+    }
+    await row(1).getByLabel('Name', { exact: true }).fill('Sam Tester');
+    await row(1).getByLabel('Share (%)').fill('160');
+    await Promise.all([
+      page.waitForURL(onPortal('/policy/beneficiaries')),
+      page.waitForEvent('load'),
+      page.getByRole('button', { name: 'Save beneficiaries' }).click(),
+    ]);
+    expect(await page.title()).toMatch(/^Error: Change Beneficiaries/);
+    // The summary is announced and focused; each item links to its field.
+    const summary = page.getByRole('alert');
+    expect(await summary.textContent()).toContain('Beneficiary 1: choose a relationship.');
+    expect(await page.locator('#formErrors:focus').count()).toBe(1);
+    expect(
+      await summary
+        .getByRole('link', { name: 'Beneficiary 1: choose a relationship.' })
+        .getAttribute('href'),
+    ).toBe('#relationship1');
+    // Each field says it is invalid and why (its description is the message).
+    const relationship = row(1).getByRole('combobox', { name: 'Relationship' });
+    expect(await relationship.getAttribute('aria-invalid')).toBe('true');
+    const describedBy = (await relationship.getAttribute('aria-describedby')) ?? '';
+    expect(await page.locator(`#${describedBy}`).textContent()).toContain(
+      'Beneficiary 1: choose a relationship.',
+    );
+    const share = row(1).getByRole('textbox', { name: 'Share (%)' });
+    expect(await share.getAttribute('aria-invalid')).toBe('true');
+    expect(
+      await row(1).getByLabel('Name', { exact: true }).getAttribute('aria-invalid'),
+    ).toBeNull();
+    // What was typed is kept, wrong or not.
+    expect(await row(1).getByLabel('Name', { exact: true }).inputValue()).toBe('Sam Tester');
+    expect(await share.inputValue()).toBe('160');
+    await shot('beneficiaries-form-errors');
+    await a11y('beneficiaries-form-errors');
   });
 
   it('changes beneficiaries after step-up MFA (TOTP enrolment), keeping what was typed', async () => {
-    await clickTo('#changeBeneficiaries', onPortal('/policy/beneficiaries'));
     await j.page.fill('#name1', 'Sam Tester');
     await j.page.selectOption('#relationship1', 'spouse');
     await j.page.fill('#share1', '60');
@@ -86,12 +205,14 @@ describe('customer journey in Chromium', () => {
     await j.page.selectOption('#relationship2', 'child');
     await j.page.fill('#share2', '40');
     await shot('beneficiaries-form');
+    await a11y('beneficiaries-form');
     const toMfaFlow = (u: URL) => onB2c(u) && /b2c_1_signupsignin_mfa/i.test(u.pathname);
     // The API answers 401 + RFC 9470 challenge: the portal runs the MFA flow with prompt=login.
     await clickTo('#saveBeneficiaries', toMfaFlow);
     expect(await j.page.inputValue('#email')).toBe(email);
     await j.page.fill('#password', password);
     await shot('step-up-sign-in');
+    await a11yReport('step-up-sign-in');
     await clickTo('#next', toMfaFlow);
     // Cancelling the step-up comes back to the form with what was typed, nothing saved.
     await clickTo('#cancel', onPortal('/policy/beneficiaries'));
@@ -100,12 +221,14 @@ describe('customer journey in Chromium', () => {
     expect(await j.page.inputValue('#relationship2')).toBe('child');
     expect(await j.page.inputValue('#share2')).toBe('40');
     await shot('beneficiaries-after-cancelled-step-up');
+    await a11y('beneficiaries-after-cancelled-step-up');
     await clickTo('#saveBeneficiaries', toMfaFlow);
     await j.page.fill('#password', password);
     await clickTo('#next', toMfaFlow);
     const secret = (await j.page.locator('#totpSecret').textContent())?.trim() ?? '';
     expect(secret).toMatch(/^[A-Z2-7]+=*$/);
     await shot('step-up-totp-enrolment');
+    await a11yReport('step-up-totp-enrolment');
     await j.page.fill('#totpCode', await generate({ secret }));
     await clickTo('#verifyTotp', onPortal('/policy'));
     expect(await text('#flash')).toMatch(/beneficiaries were updated/);
@@ -114,6 +237,7 @@ describe('customer journey in Chromium', () => {
     expect(rows[0]).toMatch(/Sam Tester\s*spouse\s*60%/);
     expect(rows[1]).toMatch(/Alex Tester\s*child\s*40%/);
     await shot('policy-after-change');
+    await a11y('policy-after-change');
   });
 
   it('shows the change in the history, made with the MFA flow', async () => {
@@ -123,6 +247,7 @@ describe('customer journey in Chromium', () => {
     expect(entries[0]).toMatch(/b2c_1_signupsignin_mfa/i);
     expect(entries[0]).toContain('Sam Tester');
     await shot('history');
+    await a11y('history');
   });
 
   it('edits the profile and shows the new name in the claims', async () => {
@@ -130,11 +255,13 @@ describe('customer journey in Chromium', () => {
     await j.page.fill('#givenName', 'Erin-Marie');
     await j.page.fill('#displayName', 'Erin-Marie Tester');
     await shot('b2c-profile-edit');
+    await a11yReport('b2c-profile-edit');
     await clickTo('#continue', onPortal('/claims'));
     expect(await text('#flash')).toMatch(/profile was updated/);
     expect(await text('td[data-claim="name"]')).toBe('Erin-Marie Tester');
     expect(await text('td[data-claim="given_name"]')).toBe('Erin-Marie');
     await shot('claims-after-profile-edit');
+    await a11y('claims-after-profile-edit');
   });
 
   it('resets the password through its user flow', async () => {
@@ -144,25 +271,40 @@ describe('customer journey in Chromium', () => {
     const code = (await j.page.locator('#devVerificationCode').textContent())?.trim() ?? '';
     await j.page.fill('#verificationCode', code);
     await shot('b2c-reset-code');
+    await a11yReport('b2c-reset-code');
     await clickTo('#verifyCode', onB2c);
     await j.page.fill('#newPassword', newPassword);
     await j.page.fill('#reenterPassword', newPassword);
     await clickTo('#continue', onPortal('/'));
     expect(await text('#flash')).toMatch(/password was changed/);
     await shot('home-after-password-reset');
+    await a11y('home-after-password-reset');
   });
 
   it('calls the public API endpoint from the Test API page', async () => {
     await clickTo('a[href="/test-api"]', onPortal('/test-api'));
     expect(await text('#apiStatus')).toBe('200');
     await shot('test-api');
+    await a11y('test-api');
+  });
+
+  it('shows an accessible error page for an unknown address', async () => {
+    const res = await j.page.goto(`${j.entryUrl}/no-such-page`);
+    expect(res?.status()).toBe(404);
+    expect(await j.page.getByRole('link', { name: 'Back to the home page' }).count()).toBe(1);
+    await shot('error-not-found');
+    await a11y('error-not-found');
   });
 
   it('signs out through the user flow logout and back to the portal', async () => {
-    await clickTo('#signOut', onPortal('/'));
+    await Promise.all([
+      j.page.waitForURL(onPortal('/')),
+      j.page.getByRole('button', { name: 'Sign out' }).click(),
+    ]);
     expect(await count('#signIn')).toBe(1);
     expect(await count('#userName')).toBe(0);
     await shot('home-after-sign-out');
+    await a11y('home-after-sign-out');
     expect(await sessionCookie()).toBeUndefined();
     // The logout request names the application; the ID token never travels in a browser URL.
     const logout = j.logoutRequest();
@@ -181,5 +323,6 @@ describe('customer journey in Chromium', () => {
     await clickTo('#next', onPortal('/claims'));
     expect(await text('td[data-claim="name"]')).toBe('Erin-Marie Tester');
     await shot('claims-after-sign-in-with-new-password');
+    await a11y('claims-after-sign-in-with-new-password');
   });
 });

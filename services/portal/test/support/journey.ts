@@ -2,7 +2,7 @@
 // NATS, dev-azure in-process, policy-api and the portal as processes from their built
 // dist/main.js behind the local HTTPS entry point, and one Chromium page. Registers its own
 // beforeAll/afterAll; screenshots and the services' (redacted) logs go to artifacts/e2e/<name>.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
@@ -17,6 +17,7 @@ import {
   type TestPostgres,
 } from '@idp/testing';
 import { chromium, type Browser, type Cookie, type Page } from 'playwright-core';
+import { axeViolations, describeViolations } from './a11y';
 
 const PORTAL_ENTRY = join(__dirname, '..', '..', 'dist', 'main.js');
 const POLICY_API_ENTRY = join(__dirname, '..', '..', '..', 'policy-api', 'dist', 'main.js');
@@ -30,6 +31,22 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
+
+/** The page's outline as assistive technology sees it: landmarks and headings by role. */
+async function outline(page: Page): Promise<Record<string, number | string>> {
+  const count = (role: Parameters<Page['getByRole']>[0], name?: string) =>
+    page.getByRole(role, name ? { name, exact: true } : {}).count();
+  return {
+    lang: (await page.locator('html').getAttribute('lang')) ?? '',
+    title: await page.title(),
+    h1: await page.getByRole('heading', { level: 1 }).count(),
+    banner: await count('banner'),
+    navigation: await count('navigation', 'Main'),
+    main: await count('main'),
+    contentinfo: await count('contentinfo'),
+    skipLink: await count('link', 'Skip to main content'),
+  };
+}
 
 export interface JourneyOptions {
   /** Folder under artifacts/e2e for this journey's screenshots and logs. */
@@ -54,6 +71,13 @@ export interface Journey {
   /** The one logout request (end_session_endpoint) the browser made; fails on none or several. */
   logoutRequest(): URL;
   shot(name: string): Promise<void>;
+  /**
+   * axe-core (WCAG 2.1 A/AA and best practices) on the portal page now shown: fails on any
+   * violation, listing them. Every result also goes to artifacts/e2e/<name>/a11y.txt.
+   */
+  a11y(pageName: string): Promise<void>;
+  /** The same check on an identity provider page (dev-azure, not ours): recorded in a11y-idp.txt only. */
+  a11yReport(pageName: string): Promise<void>;
   /** Clicks and waits for the navigation it causes to land on `url`. */
   clickTo(selector: string, url: RegExp | ((u: URL) => boolean)): Promise<void>;
   text(selector: string): Promise<string>;
@@ -197,6 +221,34 @@ export function useJourney(o: JourneyOptions): Journey {
         path: join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`),
         fullPage: true,
       });
+    },
+    a11y: async (pageName) => {
+      const { page, entryUrl } = live();
+      expect(new URL(page.url()).origin).toBe(entryUrl); // the portal's pages only
+      const { violations, incomplete } = await axeViolations(page);
+      const where = `${pageName} (${new URL(page.url()).pathname})`;
+      const report = describeViolations(where, violations, incomplete);
+      appendFileSync(join(artifacts, 'a11y.txt'), `${report}\n`);
+      if (violations.length > 0) throw new Error(report);
+      // What axe leaves to best practice or does not check: the page's outline, by role.
+      expect({ page: pageName, ...(await outline(page)) }).toEqual({
+        page: pageName,
+        lang: 'en',
+        title: expect.stringMatching(/\S · Contoso Insurance$/),
+        h1: 1,
+        banner: 1,
+        navigation: 1,
+        main: 1,
+        contentinfo: 1,
+        skipLink: 1,
+      });
+    },
+    a11yReport: async (pageName) => {
+      const { page } = live();
+      const { violations, incomplete } = await axeViolations(page);
+      const where = `${pageName} (${new URL(page.url()).pathname})`;
+      const report = describeViolations(where, violations, incomplete);
+      appendFileSync(join(artifacts, 'a11y-idp.txt'), `${report}\n`);
     },
     clickTo: async (selector, url) => {
       const { page } = live();
