@@ -44,6 +44,16 @@ export class CleanupRepository {
     });
   }
 
+  countDeactivatedBefore(cutoff: Date, directoryId: string | null): Promise<number> {
+    return this.db.scimUser.count({
+      where: {
+        active: false,
+        deactivatedAt: { lt: cutoff },
+        ...(directoryId ? { directoryId } : {}),
+      },
+    });
+  }
+
   /**
    * Deletes one batch of users deactivated before `cutoff`, with the events `toEvents` makes of
    * them and of the groups they leave, in one transaction; each group left gets a new version and

@@ -8,9 +8,12 @@ import { CleanupRepository } from './cleanup.repository';
 export interface CleanupReport {
   dryRun: boolean;
   directoryId: string | null;
+  /** 0: purging is disabled (no cutoff, no candidates). */
   retentionDays: number;
-  cutoff: string;
-  /** Users deactivated before the cutoff (ids only: no personal data in reports or logs). */
+  cutoff: string | null;
+  /** How many users were deactivated before the cutoff. */
+  candidateCount: number;
+  /** The first REPORT_IDS of them, oldest first (ids only: no personal data in reports or logs). */
   candidates: { id: string; directoryId: string; deactivatedAt: string }[];
   purged: number;
 }
@@ -33,15 +36,30 @@ export class CleanupService {
     return new Date(now.getTime() - this.config.SCIM_DEACTIVATED_RETENTION_DAYS * 86_400_000);
   }
 
-  /** The dry-run report: who would be purged now. */
+  /** The dry-run report: who would be purged now (nobody when retention is 0, i.e. disabled). */
   async report(directoryId: string | null, now = new Date()): Promise<CleanupReport> {
+    const retentionDays = this.config.SCIM_DEACTIVATED_RETENTION_DAYS;
+    if (retentionDays === 0)
+      return {
+        dryRun: true,
+        directoryId,
+        retentionDays,
+        cutoff: null,
+        candidateCount: 0,
+        candidates: [],
+        purged: 0,
+      };
     const cutoff = this.cutoff(now);
-    const rows = await this.repo.deactivatedBefore(cutoff, directoryId, REPORT_IDS);
+    const [rows, candidateCount] = await Promise.all([
+      this.repo.deactivatedBefore(cutoff, directoryId, REPORT_IDS),
+      this.repo.countDeactivatedBefore(cutoff, directoryId),
+    ]);
     return {
       dryRun: true,
       directoryId,
-      retentionDays: this.config.SCIM_DEACTIVATED_RETENTION_DAYS,
+      retentionDays,
       cutoff: cutoff.toISOString(),
+      candidateCount,
       candidates: rows.map((r) => ({
         id: r.id,
         directoryId: r.directoryId,
@@ -54,10 +72,11 @@ export class CleanupService {
   /** Reports, then (unless dry-run) purges in batches; each batch deletes and stages its events atomically. */
   async run(directoryId: string | null, dryRun: boolean, now = new Date()): Promise<CleanupReport> {
     const report = await this.report(directoryId, now);
+    if (report.cutoff === null) return { ...report, dryRun };
     this.log.log(
-      `cleanup ${dryRun ? 'dry-run' : 'run'}: ${report.candidates.length} user(s) deactivated before ${report.cutoff}${directoryId ? ` in ${directoryId}` : ''}`,
+      `cleanup ${dryRun ? 'dry-run' : 'run'}: ${report.candidateCount} user(s) deactivated before ${report.cutoff}${directoryId ? ` in ${directoryId}` : ''}`,
     );
-    if (dryRun || this.config.SCIM_DEACTIVATED_RETENTION_DAYS === 0) return report;
+    if (dryRun) return report;
     const cutoff = this.cutoff(now);
     let purged = 0;
     for (;;) {

@@ -2,9 +2,10 @@ import { TokenIssuer } from '@idp/testing';
 import { PrismaService } from '../../src/db/prisma.service';
 import { TokensRepository } from '../../src/tokens/tokens.repository';
 import { ProvisioningLogService } from '../../src/provisioning-log/provisioning-log.service';
-import { startScim, type ScimTestApp } from '../support/scim-app';
+import { startScim, USER, type ScimTestApp } from '../support/scim-app';
 
 const AUDIENCE = 'api://scim-admin';
+const DAY = 86_400_000;
 
 // The admin side under attack and load: races, hostile parameters, retention edges, the CLI.
 describe('admin API, tokens and cleanup under hostile input and concurrency', () => {
@@ -166,6 +167,65 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       }
       for (let i = 0; i < 3; i++)
         expect((await s.request('GET', '/scim/v2/Users?count=1', { token })).status).toBe(401);
+    });
+  });
+
+  describe('cleanup', () => {
+    const deactivated = async (app: ScimTestApp, dir: string, n: number, daysAgo: number) => {
+      const token = await app.directory(dir);
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const u = await app.request('POST', '/scim/v2/Users', {
+          token,
+          body: { schemas: [USER], userName: `gone${i}@${dir}`, active: false },
+        });
+        ids.push(u.body.id);
+      }
+      await app.app.get(PrismaService).scimUser.updateMany({
+        where: { id: { in: ids } },
+        data: { deactivatedAt: new Date(Date.now() - daysAgo * DAY) },
+      });
+      return { token, ids };
+    };
+
+    it('reports how many users are due, not only the listed ids', async () => {
+      const { ids } = await deactivated(s, 'clean-count', 3, 120);
+      const dry = await asAdmin('POST', '/admin/directories/clean-count/cleanup');
+      expect(dry.body).toMatchObject({ dryRun: true, retentionDays: 90, candidateCount: 3 });
+      expect(dry.body.candidates.map((c: { id: string }) => c.id).sort()).toEqual([...ids].sort());
+    });
+
+    it('with retention 0 (purging disabled) reports no candidates and purges nothing', async () => {
+      const off = await startScim(
+        {
+          SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
+          SCIM_ADMIN_AUDIENCE: AUDIENCE,
+          SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
+          NODE_ENV: 'test',
+          SCIM_DEACTIVATED_RETENTION_DAYS: '0',
+        },
+        { shared: { pg: s.pg, nats: s.nats } },
+      );
+      try {
+        const { token, ids } = await deactivated(off, 'keep', 2, 400);
+        const asOffAdmin = (url: string) => off.request('POST', url, { token: admin });
+        const dry = await asOffAdmin('/admin/directories/keep/cleanup');
+        expect(dry.status).toBe(200);
+        expect(dry.body).toMatchObject({
+          dryRun: true,
+          retentionDays: 0,
+          cutoff: null,
+          candidateCount: 0,
+          candidates: [],
+          purged: 0,
+        });
+        const run = await asOffAdmin('/admin/directories/keep/cleanup?dryRun=false');
+        expect(run.body).toMatchObject({ dryRun: false, candidates: [], purged: 0 });
+        for (const id of ids)
+          expect((await off.request('GET', `/scim/v2/Users/${id}`, { token })).status).toBe(200);
+      } finally {
+        await off.close();
+      }
     });
   });
 });
