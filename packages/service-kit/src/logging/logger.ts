@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger as Pino } from 'pino';
+import { redactJsonLine } from '../telemetry/redaction';
 import { traceLogFields } from '../telemetry/spans';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -34,6 +35,10 @@ export function createRootLogger(service: string, level: string): Pino {
       ],
       censor: '[redacted]',
     },
+    // The last stop before a line is written: whatever a call site put in it (a request path, an
+    // error message or stack, a value a client sent), token-shaped strings, `Bearer …`/`Basic …`
+    // credentials and e-mail addresses are masked, as they are in exported spans.
+    hooks: { streamWrite: redactJsonLine },
     serializers: {
       // Query strings can carry codes and tokens (OAuth redirects): log the path only.
       req: (req: { method: string; url: string }) => ({

@@ -61,6 +61,23 @@ export function redactText(value: string): string {
     .replace(EMAIL, REDACTED);
 }
 
+// The same patterns over serialized JSON (a log line): a match must not start inside an escape
+// (`\n`, `\u00e9` right before an address), or the replacement would break the line's JSON.
+const OUTSIDE_ESCAPE = String.raw`(?<!\\(?:u[0-9A-Fa-f]{0,3})?)`;
+const JSON_PATTERNS: [RegExp, string][] = [
+  [new RegExp(OUTSIDE_ESCAPE + JWT.source, 'g'), REDACTED],
+  [new RegExp(OUTSIDE_ESCAPE + AUTH_SCHEME.source, 'gi'), `$1 ${REDACTED}`],
+  [new RegExp(OUTSIDE_ESCAPE + EMAIL.source, 'g'), REDACTED],
+];
+
+/** `redactText` for one serialized JSON line (pino's output): the result is still valid JSON. */
+export function redactJsonLine(line: string): string {
+  if (!MAYBE_SENSITIVE.test(line)) return line;
+  let out = line;
+  for (const [pattern, replacement] of JSON_PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
 function redactValue(key: string, value: AttributeValue): AttributeValue {
   if (typeof value === 'string') {
     const v = URL_KEYS.has(key) ? redactUrl(value, key === 'url.query') : value;
