@@ -53,6 +53,27 @@ export interface CallbackQuery {
 }
 
 const b64url = (b: Buffer): string => b.toString('base64url');
+// The error codes of an authorization error response (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
+const OAUTH_ERRORS = new Set([
+  'invalid_request',
+  'unauthorized_client',
+  'access_denied',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+  'interaction_required',
+  'login_required',
+  'account_selection_required',
+  'consent_required',
+  'invalid_request_uri',
+  'invalid_request_object',
+  'request_not_supported',
+  'request_uri_not_supported',
+  'registration_not_supported',
+]);
+/** The `error` for the log: the query is the browser's to write, so a known code or `other`. */
+const oauthErrorOf = (error: string): string => (OAUTH_ERRORS.has(error) ? error : 'other');
 
 /** Only same-site paths, so returnTo cannot become an open redirect. */
 export function safeReturnTo(value: unknown): string | undefined {
@@ -234,7 +255,7 @@ export class AuthService {
       // Entra: the user cancelled (or declined a one-time passcode); the rest is logged by code only.
       if (error === 'access_denied') return cancelled(pending);
       this.log.warn(
-        { error, aadsts: /AADSTS\d+/.exec(description)?.[0] },
+        { error: oauthErrorOf(error), aadsts: /AADSTS\d+/.exec(description)?.[0] },
         'authorization error response',
       );
       throw new PortalError(
@@ -252,7 +273,7 @@ export class AuthService {
     }
     if (description.includes('AADB2C90091') || error === 'access_denied') return cancelled(pending);
     this.log.warn(
-      { error, b2c: /AADB2C\d+/.exec(description)?.[0] },
+      { error: oauthErrorOf(error), b2c: /AADB2C\d+/.exec(description)?.[0] },
       'authorization error response',
     );
     throw new PortalError(
