@@ -319,6 +319,7 @@ describe('customer journey in Chromium', () => {
     await j.page.fill('#password', password);
     await Promise.all([j.page.waitForLoadState(), j.page.click('#next')]);
     await j.page.waitForSelector('#errorMessage');
+    await a11yReport('b2c-sign-in-wrong-password');
     await j.page.fill('#password', newPassword);
     await clickTo('#next', onPortal('/claims'));
     expect(await text('td[data-claim="name"]')).toBe('Erin-Marie Tester');

@@ -248,7 +248,8 @@ export function useJourney(o: JourneyOptions): Journey {
       const { violations, incomplete } = await axeViolations(page);
       const where = `${pageName} (${new URL(page.url()).pathname})`;
       const report = describeViolations(where, violations, incomplete);
-      appendFileSync(join(artifacts, 'a11y-idp.txt'), `${report}\n`);
+      const shape = JSON.stringify(await outline(page));
+      appendFileSync(join(artifacts, 'a11y-idp.txt'), `${report}\n    outline: ${shape}\n`);
     },
     clickTo: async (selector, url) => {
       const { page } = live();
