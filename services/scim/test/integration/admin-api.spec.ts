@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { TokenIssuer } from '@idp/testing';
 import { PrismaService } from '../../src/db/prisma.service';
 import { TokensRepository } from '../../src/tokens/tokens.repository';
@@ -226,6 +228,75 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       } finally {
         await off.close();
       }
+    });
+  });
+
+  describe('admin CLI', () => {
+    const cli = join(__dirname, '..', '..', 'dist', 'cli', 'admin-cli.js');
+    const run = (args: string[], env: Record<string, string | undefined>) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [cli, ...args], { env }, (e, stdout, stderr) =>
+          resolve({ code: typeof e?.code === 'number' ? e.code : 0, stdout, stderr }),
+        ),
+      );
+    const env = () => ({
+      PATH: process.env.PATH,
+      DATABASE_URL: s.databaseUrl,
+      SCIM_MAX_TOKENS_PER_DIRECTORY: '3',
+    });
+
+    it('refuses bad input with exit code 2 and one line, as the admin API would, storing nothing', async () => {
+      for (const args of [
+        ['token', 'create', 'cli-bad', '   '],
+        ['token', 'create', 'cli-bad', 'x'.repeat(101)],
+        ['token', 'create', 'cli-bad', 'a\u0001b'],
+        ['token', 'create', 'cli-bad', 'n', '99999999'],
+        ['token', 'create', 'cli-bad', 'n', '0x10'],
+        ['token', 'create', 'cli-bad', 'n', '0'],
+        ['token', 'list', 'cli-bad', 'extra'],
+        ['token', 'revoke', 'cli-bad'],
+      ]) {
+        const r = await run(args, env());
+        expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 2, stdout: '' });
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      }
+      expect(
+        await s.app.get(PrismaService).scimToken.count({ where: { directoryId: 'cli-bad' } }),
+      ).toBe(0);
+    });
+
+    it('fails with exit code 1 and one line when the command cannot be done', async () => {
+      const noDb = await run(['token', 'list', 'cli-x'], { PATH: process.env.PATH });
+      expect(noDb.code).toBe(1);
+      expect(noDb.stderr.trim()).toMatch(/^Invalid configuration: .*DATABASE_URL/);
+      const down = await run(['token', 'list', 'cli-x'], {
+        PATH: process.env.PATH,
+        DATABASE_URL: 'postgresql://u:p@127.0.0.1:1/none',
+      });
+      expect(down.code).toBe(1);
+      expect(down.stderr.trim().split('\n')).toHaveLength(1);
+      expect(down.stderr).toMatch(/reach database server/);
+      const missing = await run(['token', 'revoke', 'cli-x', 'nope'], env());
+      expect({ code: missing.code, stderr: missing.stderr.trim() }).toEqual({
+        code: 1,
+        stderr: 'Token nope not found',
+      });
+    });
+
+    it('creates within the cap, prints the secret once, lists and revokes', async () => {
+      const created = await run(['token', 'create', 'cli-ok', ' connector ', '30'], env());
+      expect(created.code).toBe(0);
+      const token = JSON.parse(created.stdout) as { id: string; name: string; token: string };
+      expect(token.name).toBe('connector');
+      expect((await s.request('GET', '/scim/v2/Users', { token: token.token })).status).toBe(200);
+      const list = await run(['token', 'list', 'cli-ok'], env());
+      expect(list.stdout).not.toContain(token.token);
+      for (let i = 0; i < 2; i++) await run(['token', 'create', 'cli-ok', `t${i}`], env());
+      const over = await run(['token', 'create', 'cli-ok', 'one too many'], env());
+      expect(over.code).toBe(1);
+      expect(over.stderr.trim()).toMatch(/cap 3/);
+      const revoked = await run(['token', 'revoke', 'cli-ok', token.id], env());
+      expect(JSON.parse(revoked.stdout)).toMatchObject({ id: token.id, status: 'revoked' });
     });
   });
 });
