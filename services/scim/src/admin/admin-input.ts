@@ -26,7 +26,9 @@ const text = (max: number) =>
 
 export const tokenParam = text(100);
 
-export const createTokenBody = z.object({
+// Objects are strict: an unknown or misspelt key (`maxToken`, `outcomes`) is 400, not silently
+// ignored, so an operator never reads an unfiltered log or keeps a setting they meant to change.
+export const createTokenBody = z.strictObject({
   name: z
     .string()
     .trim()
@@ -37,7 +39,7 @@ export const createTokenBody = z.object({
 });
 
 export const directoryBody = z
-  .object({
+  .strictObject({
     profile: z.enum(['default', 'aws']).optional(),
     maxTokens: z.number().int().min(1).max(100).nullable().optional(),
     uniqueGroupDisplayName: z.boolean().optional(),
@@ -52,7 +54,7 @@ export const directoryBody = z
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
-export const logQuery = z.object({
+export const logQuery = z.strictObject({
   since: isoDate.optional(),
   until: isoDate.optional(),
   resourceType: text(40).optional(),
@@ -70,7 +72,10 @@ export const logQuery = z.object({
     .optional(),
 });
 
-export const cleanupQuery = z.object({
+/** The export takes the filters only (it is every matching row, oldest first). */
+export const exportQuery = logQuery.omit({ limit: true, before: true });
+
+export const cleanupQuery = z.strictObject({
   dryRun: z
     .enum(['true', 'false'])
     .default('true')

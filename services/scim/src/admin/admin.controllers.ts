@@ -23,6 +23,7 @@ import {
   createTokenBody,
   directoryBody,
   directoryParam,
+  exportQuery,
   logQuery,
   parseInput,
   tokenParam,
@@ -106,7 +107,7 @@ export class ProvisioningLogAdminController {
   /** NDJSON, one request per line, oldest first; streamed so large exports stay cheap. */
   @Get('export')
   export(@Param('directoryId') dir: string, @Query() q: unknown, @Res() reply: FastifyReply): void {
-    const { limit: _limit, before: _before, ...filters } = parseInput(logQuery, q);
+    const filters = parseInput(exportQuery, q);
     const rows = this.log.export({ directoryId: parseInput(directoryParam, dir), ...filters });
     const lines = Readable.from(
       (async function* () {

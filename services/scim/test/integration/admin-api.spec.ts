@@ -93,6 +93,30 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       expect(ok.status).toBe(201);
       expect(ok.body.name).toBe('Entra – Zürich');
     });
+
+    it('misspelt or unknown parameters and body keys are 400 naming them, not silently ignored', async () => {
+      await asAdmin('PUT', '/admin/directories/strict', { maxTokens: 2 });
+      const cases = [
+        await asAdmin('GET', '/admin/directories/strict/provisioning-log?outcomes=failure'),
+        await asAdmin('GET', '/admin/directories/strict/provisioning-log?resourceID=abc'),
+        await asAdmin('GET', '/admin/directories/strict/provisioning-log/export?limit=5'),
+        await asAdmin('POST', '/admin/directories/strict/cleanup?dry_run=false'),
+        await asAdmin('PUT', '/admin/directories/strict', { profile: 'aws', maxToken: 1 }),
+        await asAdmin('POST', '/admin/directories/strict/tokens', { name: 'n', lifetime: 5 }),
+      ];
+      for (const r of cases) {
+        expect(r.status).toBe(400);
+        expect(r.body.message).toMatch(/outcomes|resourceID|limit|dry_run|maxToken|lifetime/);
+      }
+      // Nothing was changed by the refused PUT.
+      expect((await asAdmin('GET', '/admin/directories/strict')).body).toMatchObject({
+        profile: 'default',
+        maxTokens: 2,
+      });
+      expect((await asAdmin('GET', '/admin/directories/strict/tokens')).body).toEqual({
+        items: [],
+      });
+    });
   });
 
   describe('provisioning log API', () => {
