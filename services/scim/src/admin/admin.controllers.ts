@@ -10,6 +10,7 @@ import {
   Put,
   Query,
   Res,
+  UseInterceptors,
 } from '@nestjs/common';
 import { RequireRoles } from '@idp/auth-common';
 import type { FastifyReply } from 'fastify';
@@ -18,6 +19,7 @@ import { CleanupService, type CleanupReport } from '../cleanup/cleanup.service';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
 import { DirectoriesService } from '../tokens/directories.service';
 import { TokensService, type TokenView } from '../tokens/tokens.service';
+import { AdminDbErrorsInterceptor, isTransientDbError, transientDbError } from './admin-errors';
 import {
   cleanupQuery,
   createTokenBody,
@@ -34,6 +36,7 @@ export const SCIM_ADMIN_ROLE = 'Scim.Admin';
 
 @Controller('admin/directories/:directoryId')
 @RequireRoles(SCIM_ADMIN_ROLE)
+@UseInterceptors(AdminDbErrorsInterceptor)
 export class DirectoryAdminController {
   constructor(private readonly directories: DirectoriesService) {}
 
@@ -59,6 +62,7 @@ export class DirectoryAdminController {
 
 @Controller('admin/directories/:directoryId/tokens')
 @RequireRoles(SCIM_ADMIN_ROLE)
+@UseInterceptors(AdminDbErrorsInterceptor)
 export class TokensAdminController {
   constructor(private readonly tokens: TokensService) {}
 
@@ -93,6 +97,7 @@ export class TokensAdminController {
 
 @Controller('admin/directories/:directoryId/provisioning-log')
 @RequireRoles(SCIM_ADMIN_ROLE)
+@UseInterceptors(AdminDbErrorsInterceptor)
 export class ProvisioningLogAdminController {
   constructor(private readonly log: ProvisioningLogService) {}
 
@@ -104,13 +109,30 @@ export class ProvisioningLogAdminController {
     });
   }
 
-  /** NDJSON, one request per line, oldest first; streamed so large exports stay cheap. */
+  /**
+   * NDJSON, one request per line, oldest first; streamed so large exports stay cheap. The first
+   * page is read before answering, so a database that is busy or down gets a 503, not a 200 with
+   * an empty or cut body.
+   */
   @Get('export')
-  export(@Param('directoryId') dir: string, @Query() q: unknown, @Res() reply: FastifyReply): void {
+  async export(
+    @Param('directoryId') dir: string,
+    @Query() q: unknown,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const filters = parseInput(exportQuery, q);
     const rows = this.log.export({ directoryId: parseInput(directoryParam, dir), ...filters });
+    let first: IteratorResult<unknown>;
+    try {
+      first = await rows.next();
+    } catch (e) {
+      if (isTransientDbError(e)) throw transientDbError(e);
+      throw e;
+    }
     const lines = Readable.from(
       (async function* () {
+        if (first.done) return;
+        yield `${JSON.stringify(first.value)}\n`;
         for await (const r of rows) yield `${JSON.stringify(r)}\n`;
       })(),
     );
@@ -123,6 +145,7 @@ export class ProvisioningLogAdminController {
 
 @Controller('admin/directories/:directoryId/cleanup')
 @RequireRoles(SCIM_ADMIN_ROLE)
+@UseInterceptors(AdminDbErrorsInterceptor)
 export class CleanupAdminController {
   constructor(private readonly cleanup: CleanupService) {}
 

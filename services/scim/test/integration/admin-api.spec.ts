@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { TokenIssuer } from '@idp/testing';
+import { Pool } from 'pg';
 import { PrismaService } from '../../src/db/prisma.service';
 import { TokensRepository } from '../../src/tokens/tokens.repository';
 import { ProvisioningLogService } from '../../src/provisioning-log/provisioning-log.service';
@@ -321,6 +322,71 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       expect(over.stderr.trim()).toMatch(/cap 3/);
       const revoked = await run(['token', 'revoke', 'cli-ok', token.id], env());
       expect(JSON.parse(revoked.stdout)).toMatchObject({ id: token.id, status: 'revoked' });
+    });
+  });
+
+  describe('database busy', () => {
+    it('answers 503 (retry later), never 500, when a statement times out, then serves again', async () => {
+      const slow = await startScim(
+        {
+          SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
+          SCIM_ADMIN_AUDIENCE: AUDIENCE,
+          SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
+          NODE_ENV: 'test',
+          DATABASE_STATEMENT_TIMEOUT_MS: '300',
+        },
+        { shared: { pg: s.pg, nats: s.nats } },
+      );
+      const db = new Pool({ connectionString: slow.databaseUrl, max: 1 });
+      try {
+        await slow.directory('busy');
+        const json = { 'content-type': 'application/json' };
+        const calls: [string, string, unknown?][] = [
+          ['GET', '/admin/directories/busy/tokens'],
+          ['POST', '/admin/directories/busy/tokens', { name: 'n' }],
+          ['DELETE', '/admin/directories/busy/tokens/x'],
+          ['GET', '/admin/directories/busy/provisioning-log'],
+          ['GET', '/admin/directories/busy/provisioning-log/export'],
+          ['GET', '/admin/directories/busy'],
+          ['PUT', '/admin/directories/busy', { maxTokens: 3 }],
+          ['POST', '/admin/directories/busy/cleanup'],
+        ];
+        // Per locked table, the answer of each call in order: 503 where the call needs the table.
+        const expected: Record<string, number[]> = {
+          scim_tokens: [503, 503, 503, 200, 200, 200, 200, 200],
+          provisioning_log: [200, 201, 404, 503, 503, 200, 200, 200],
+          directories: [200, 503, 404, 200, 200, 503, 503, 200],
+          scim_users: [200, 201, 404, 200, 200, 200, 200, 503],
+        };
+        const blocker = await db.connect();
+        try {
+          for (const [table, statuses] of Object.entries(expected)) {
+            await blocker.query('BEGIN');
+            await blocker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+            const got: number[] = [];
+            for (const [method, url, body] of calls) {
+              const r = await slow.request(method, url, {
+                token: admin,
+                body,
+                headers: body === undefined ? {} : json,
+              });
+              got.push(r.status);
+              if (r.status === 503)
+                expect(r.body).toMatchObject({ statusCode: 503, message: expect.any(String) });
+            }
+            await blocker.query('ROLLBACK');
+            expect({ table, got }).toEqual({ table, got: statuses });
+          }
+        } finally {
+          blocker.release();
+        }
+        expect(
+          (await slow.request('GET', '/admin/directories/busy/tokens', { token: admin })).status,
+        ).toBe(200);
+      } finally {
+        await db.end();
+        await slow.close();
+      }
     });
   });
 });
