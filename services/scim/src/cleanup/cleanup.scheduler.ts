@@ -19,10 +19,15 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnModuleDestroy
     log: ProvisioningLogService,
     @Inject(SCIM_CONFIG) config: ScimConfig,
   ) {
+    // Two independent jobs: a failing user purge must not stop the log's retention, or the reverse.
     this.periodic = new Periodic('cleanup', config.SCIM_CLEANUP_INTERVAL_MS, async () => {
-      if (config.SCIM_DEACTIVATED_RETENTION_DAYS > 0)
-        await cleanup.run(null, config.SCIM_CLEANUP_DRY_RUN);
-      await log.purgeExpired();
+      const [users, logs] = await Promise.allSettled([
+        config.SCIM_DEACTIVATED_RETENTION_DAYS > 0
+          ? cleanup.run(null, config.SCIM_CLEANUP_DRY_RUN)
+          : Promise.resolve(),
+        log.purgeExpired(),
+      ]);
+      for (const r of [users, logs]) if (r.status === 'rejected') throw r.reason;
     });
   }
 

@@ -89,8 +89,14 @@ export class ProvisioningLogRepository {
     });
   }
 
-  /** Deletes rows logged before `cutoff`; returns how many. */
-  async deleteBefore(cutoff: Date): Promise<number> {
-    return (await this.db.provisioningLog.deleteMany({ where: { at: { lt: cutoff } } })).count;
+  /**
+   * Deletes up to `limit` rows logged before `cutoff` (oldest first, through the index on `at`);
+   * returns how many. Callers loop: one DELETE of a large backlog would outlive the statement
+   * timeout and be cancelled on every run, so the table would never shrink.
+   */
+  async deleteBatchBefore(cutoff: Date, limit: number): Promise<number> {
+    return this.db.$executeRaw`
+      DELETE FROM provisioning_log WHERE id IN (
+        SELECT id FROM provisioning_log WHERE at < ${cutoff} ORDER BY at LIMIT ${limit})`;
   }
 }

@@ -37,6 +37,8 @@ export interface LogRecord extends Omit<LogEntry, 'at'> {
 const FLUSH_MS = 200;
 const FLUSH_ROWS = 500;
 const EXPORT_PAGE = 1000;
+/** Rows per DELETE of the retention purge (each well inside the statement timeout). */
+const PURGE_BATCH = 5000;
 
 /**
  * The provisioning log. Rows are buffered and written in batches so logging does not add a write
@@ -106,7 +108,12 @@ export class ProvisioningLogService implements OnModuleDestroy {
   /** Deletes rows older than the retention; returns how many. */
   async purgeExpired(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.SCIM_LOG_RETENTION_DAYS * 86_400_000);
-    return this.repo.deleteBefore(cutoff);
+    let deleted = 0;
+    for (;;) {
+      const n = await this.repo.deleteBatchBefore(cutoff, PURGE_BATCH);
+      deleted += n;
+      if (n < PURGE_BATCH) return deleted;
+    }
   }
 }
 

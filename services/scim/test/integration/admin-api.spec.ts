@@ -389,4 +389,61 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       }
     });
   });
+
+  describe('provisioning-log retention', () => {
+    const env = (more: Record<string, string>) => ({
+      NODE_ENV: 'test',
+      DATABASE_STATEMENT_TIMEOUT_MS: '150',
+      ...more,
+    });
+    const oldRows = (db: Pool, n: number, daysAgo: number) =>
+      db.query(
+        `INSERT INTO provisioning_log (directory_id, at, request_id, method, operation, resource_type, outcome, status, duration_ms)
+         SELECT 'big', now() - make_interval(days => $2) - g * interval '1 ms', 'r' || g, 'GET', 'list', 'User', 'success', 200, 1
+         FROM generate_series(1, $1) g`,
+        [n, daysAgo],
+      );
+
+    it('purges a backlog larger than one statement can delete within the statement timeout', async () => {
+      const app = await startScim(env({}), { shared: { pg: s.pg, nats: s.nats } });
+      const db = new Pool({ connectionString: app.databaseUrl, max: 1 });
+      try {
+        await oldRows(db, 400_000, 40);
+        await oldRows(db, 10, 1);
+        expect(await app.app.get(ProvisioningLogService).purgeExpired()).toBe(400_000);
+        const left = await db.query<{ n: string }>('SELECT count(*) AS n FROM provisioning_log');
+        expect(left.rows[0]?.n).toBe('10');
+      } finally {
+        await db.end();
+        await app.close();
+      }
+    }, 60_000);
+
+    it('the scheduled job purges the log even when the user purge fails', async () => {
+      const app = await startScim(
+        env({ SCIM_CLEANUP_INTERVAL_MS: '1000', SCIM_DEACTIVATED_RETENTION_DAYS: '30' }),
+        { shared: { pg: s.pg, nats: s.nats }, background: true },
+      );
+      const db = new Pool({ connectionString: app.databaseUrl, max: 2 });
+      const blocker = await db.connect();
+      try {
+        await oldRows(db, 3, 40);
+        // The user purge cannot read scim_users: it times out on every run.
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE scim_users IN ACCESS EXCLUSIVE MODE');
+        let left = '3';
+        for (let i = 0; i < 50 && left !== '0'; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          left = (await db.query<{ n: string }>('SELECT count(*) AS n FROM provisioning_log'))
+            .rows[0]!.n;
+        }
+        expect(left).toBe('0');
+      } finally {
+        await blocker.query('ROLLBACK');
+        blocker.release();
+        await db.end();
+        await app.close();
+      }
+    });
+  });
 });
