@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
+import { DIRECTORY_ID } from '../tokens/directories.service';
 import { ProvisioningLogRepository, type LogFilter } from './provisioning-log.repository';
 
 export interface LogEntry {
@@ -34,6 +35,8 @@ export interface LogRecord extends Omit<LogEntry, 'at'> {
   at: string;
 }
 
+/** Resource ids as UsersService and GroupsService issue them (randomUUID). */
+const ISSUED_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const FLUSH_MS = 200;
 const FLUSH_ROWS = 500;
 const EXPORT_PAGE = 1000;
@@ -56,8 +59,19 @@ export class ProvisioningLogService implements OnModuleDestroy {
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
   ) {}
 
+  /**
+   * Queues a row. The ids come from the URL, which any caller (a misconfigured client, anyone
+   * without a token) writes: a resource id is kept only in the shape this service issues (a UUID)
+   * and a directory id only in the shape directories have, so the log never holds a user name,
+   * an address or a long string someone put in a path.
+   */
   record(e: LogEntry): void {
-    this.buffer.push(e);
+    this.buffer.push({
+      ...e,
+      directoryId:
+        e.directoryId !== null && DIRECTORY_ID.test(e.directoryId) ? e.directoryId : null,
+      resourceId: e.resourceId !== null && ISSUED_ID.test(e.resourceId) ? e.resourceId : null,
+    });
     if (this.buffer.length >= FLUSH_ROWS) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }

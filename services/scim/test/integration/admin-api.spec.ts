@@ -121,6 +121,45 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
   });
 
   describe('provisioning log API', () => {
+    it('never records names, addresses or long strings a caller put in the URL as ids', async () => {
+      const token = await s.directory('log-ids');
+      const user = await s.request('POST', '/scim/v2/Users', {
+        token,
+        body: { schemas: [USER], userName: 'kept@contoso.com' },
+      });
+      const missing = '6a1f1b40-0c4e-4c86-9d9e-5f0d3b7c2a10';
+      await s.request('GET', `/scim/v2/Users/${user.body.id}`, { token });
+      await s.request('GET', `/scim/v2/Users/${missing}`, { token });
+      await s.request('GET', '/scim/v2/Users/alice.smith@contoso.com', { token });
+      await s.request('DELETE', '/scim/v2/Groups/John%20Doe', { token });
+      await s.request('GET', `/log-ids/scim/v2/Users/bob@contoso.com`);
+      await s.request('GET', `/${'x'.repeat(80)}/scim/v2/Users/${missing}`);
+      await s.app.get(ProvisioningLogService).flush();
+      const rows = (
+        await asAdmin('GET', '/admin/directories/log-ids/provisioning-log?resourceType=User')
+      ).body.items as { resourceId: string | null; status: number; method: string }[];
+      expect(rows.map((r) => [r.method, r.status, r.resourceId]).reverse()).toEqual([
+        ['POST', 201, user.body.id],
+        ['GET', 200, user.body.id],
+        ['GET', 404, missing],
+        ['GET', 404, null],
+        ['GET', 401, null],
+      ]);
+      const groups = await asAdmin(
+        'GET',
+        '/admin/directories/log-ids/provisioning-log?resourceType=Group',
+      );
+      expect(groups.body.items).toMatchObject([{ method: 'DELETE', resourceId: null }]);
+      const all = await s.app.get(PrismaService).provisioningLog.findMany();
+      const text = JSON.stringify(all, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+      for (const leak of ['alice.smith', 'John Doe', 'bob@contoso.com', 'x'.repeat(65)])
+        expect(text).not.toContain(leak);
+      // The request to the 80-character directory is still logged, without its directory.
+      expect(all.find((r) => r.directoryId === null && r.status === 401)).toMatchObject({
+        resourceId: missing,
+      });
+    });
+
     it('filters searches by operation=search, and before=0 is an empty page', async () => {
       const token = await s.directory('log-ops');
       await s.request('POST', '/scim/v2/Users/.search', {
