@@ -46,11 +46,18 @@ export class TokenExpiryService implements OnApplicationBootstrap, OnModuleDestr
     await this.periodic.stop();
   }
 
-  /** Returns the tokens warned about in this pass. */
-  async check(now = new Date()): Promise<ExpiringToken[]> {
+  /**
+   * Sets the token gauges from the database. Besides every check, TokensService calls it after a
+   * token is created or revoked, so a replaced token stops counting as expiring at once (in this
+   * replica; others at their next check) instead of keeping an alert firing for up to an interval.
+   */
+  async refreshMetrics(now = new Date()): Promise<void> {
     const horizon = new Date(now.getTime() + this.config.SCIM_TOKEN_WARN_DAYS * DAY);
-    const expiring = await this.repo.expiringBetween(now, horizon);
-    setSoonestTokenExpiry(await this.repo.soonestExpiryByDirectory(now));
+    const [expiring, soonest] = await Promise.all([
+      this.repo.expiringBetween(now, horizon),
+      this.repo.soonestExpiryByDirectory(now),
+    ]);
+    setSoonestTokenExpiry(soonest);
     scimTokensExpiring.reset();
     scimTokenDaysLeft.reset();
     for (const t of expiring) {
@@ -60,6 +67,12 @@ export class TokenExpiryService implements OnApplicationBootstrap, OnModuleDestr
         Math.ceil((t.expiresAt.getTime() - now.getTime()) / DAY),
       );
     }
+  }
+
+  /** Returns the tokens warned about in this pass. */
+  async check(now = new Date()): Promise<ExpiringToken[]> {
+    const horizon = new Date(now.getTime() + this.config.SCIM_TOKEN_WARN_DAYS * DAY);
+    await this.refreshMetrics(now);
     const view = (c: ClaimedToken): ExpiringToken => ({
       tokenId: c.id,
       directoryId: c.directoryId,

@@ -1,6 +1,7 @@
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
+import { TokenExpiryService } from './token-expiry.service';
 import { TokensRepository } from './tokens.repository';
 import { hashToken, newTokenSecret, sameHash } from './token-secret';
 
@@ -38,7 +39,14 @@ export class TokensService {
   constructor(
     private readonly repo: TokensRepository,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
+    // Absent in the CLI, which has no metrics to keep.
+    @Optional() private readonly expiry?: TokenExpiryService,
   ) {}
+
+  /** The token gauges follow a creation or revocation at once; a failure waits for the next check. */
+  private refreshMetrics(): void {
+    void this.expiry?.refreshMetrics().catch(() => undefined);
+  }
 
   /** Creates a token; the secret is returned once and never stored. */
   async create(
@@ -65,8 +73,8 @@ export class TokensService {
       throw new ConflictException(
         `Directory ${directoryId} already has ${r.live} active tokens (cap ${r.cap}); revoke one first`,
       );
-    const row = r.created;
-    return { token: secret, view: this.view(row, now) };
+    this.refreshMetrics();
+    return { token: secret, view: this.view(r.created, now) };
   }
 
   async list(directoryId: string, now = new Date()): Promise<TokenView[]> {
@@ -80,6 +88,7 @@ export class TokensService {
     const updated = row.revokedAt ? row : ((await this.repo.revoke(id, new Date())) ?? row);
     this.revocations++;
     this.cache.delete(row.hash);
+    this.refreshMetrics();
     return this.view(updated);
   }
 

@@ -198,6 +198,34 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
     });
   });
 
+  describe('token expiry metrics', () => {
+    const metricsUntil = async (ok: (text: string) => boolean): Promise<string> => {
+      let text = '';
+      for (let i = 0; i < 50; i++) {
+        text = (await s.request('GET', '/metrics')).text;
+        if (ok(text)) return text;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return text;
+    };
+
+    it('follow a token created or revoked through the admin API at once, not at the next hourly check', async () => {
+      const created = await asAdmin('POST', '/admin/directories/gauge/tokens', {
+        name: 'short-lived',
+        lifetimeDays: 10,
+      });
+      expect(created.status).toBe(201);
+      const expiring = /scim_tokens_expiring\{directory="gauge"\} 1/;
+      expect(await metricsUntil((t) => expiring.test(t))).toMatch(expiring);
+      expect(await metricsUntil((t) => expiring.test(t))).toMatch(
+        new RegExp(`scim_token_days_left\\{directory="gauge",token_id="${created.body.id}"\\} 10`),
+      );
+      await asAdmin('DELETE', `/admin/directories/gauge/tokens/${created.body.id}`);
+      const gone = await metricsUntil((t) => !/directory="gauge"/.test(t));
+      expect(gone).not.toMatch(/directory="gauge"/);
+    });
+  });
+
   describe('revocation', () => {
     it('refuses every request that starts after DELETE /tokens/{id} answered, even when a lookup read the token before the revocation', async () => {
       const created = await asAdmin('POST', '/admin/directories/revoke-race/tokens', {
