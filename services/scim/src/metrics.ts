@@ -66,7 +66,7 @@ export const scimDirectoryRequests = once(
 
 const soonestExpiry = new Map<string, number>();
 
-/** Records, per directory, when its soonest-expiring active token expires (epoch ms). */
+/** Records, per directory, when its soonest-expiring active token expires (epoch ms; past when all expired). */
 export function setSoonestTokenExpiry(byDirectory: ReadonlyMap<string, number>): void {
   soonestExpiry.clear();
   for (const [directory, at] of byDirectory) soonestExpiry.set(directory, at);
@@ -79,7 +79,7 @@ once(
   () =>
     new Gauge({
       name: 'scim_token_expiry_seconds',
-      help: 'Seconds until the soonest-expiring active SCIM token of each directory expires',
+      help: 'Seconds until the soonest-expiring active SCIM token of each directory expires (0 when every unrevoked token has expired)',
       labelNames: ['directory'],
       collect() {
         this.reset();

@@ -84,18 +84,30 @@ export class TokensRepository {
     });
   }
 
-  /** Per directory, the soonest expiry of its live tokens (ms since the epoch). */
+  /**
+   * Per directory, the soonest expiry of its live tokens (ms since the epoch); for a directory
+   * whose unrevoked tokens have all expired, the last of those expiries (in the past). A directory
+   * must not drop out of the expiry gauge when its last token lapses: the alert on it would clear
+   * at the moment provisioning stops. Revoking every token is deliberate and does drop it.
+   */
   async soonestExpiryByDirectory(now: Date): Promise<Map<string, number>> {
-    const soonest = await this.db.scimToken.groupBy({
-      by: ['directoryId'],
-      where: { revokedAt: null, expiresAt: { gt: now } },
-      _min: { expiresAt: true },
-    });
-    return new Map(
-      soonest.flatMap((g) =>
-        g._min.expiresAt ? [[g.directoryId, g._min.expiresAt.getTime()] as const] : [],
-      ),
-    );
+    const [live, unrevoked] = await Promise.all([
+      this.db.scimToken.groupBy({
+        by: ['directoryId'],
+        where: { revokedAt: null, expiresAt: { gt: now } },
+        _min: { expiresAt: true },
+      }),
+      this.db.scimToken.groupBy({
+        by: ['directoryId'],
+        where: { revokedAt: null },
+        _max: { expiresAt: true },
+      }),
+    ]);
+    const out = new Map<string, number>();
+    for (const g of unrevoked)
+      if (g._max.expiresAt) out.set(g.directoryId, g._max.expiresAt.getTime());
+    for (const g of live) if (g._min.expiresAt) out.set(g.directoryId, g._min.expiresAt.getTime());
+    return out;
   }
 
   /**

@@ -138,6 +138,19 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
       expect((await asAdmin('GET', '/admin/directories/short/tokens')).body.items[0].status).toBe(
         'expired',
       );
+      // The directory stays in the expiry gauge at 0 (an alert on it must not clear now), until
+      // its tokens are revoked on purpose.
+      const expiry = s.app.get(TokenExpiryService);
+      await expiry.check(new Date());
+      expect((await s.request('GET', '/metrics')).text).toMatch(
+        /scim_token_expiry_seconds\{directory="short"\} 0\n/,
+      );
+      const [t] = (await asAdmin('GET', '/admin/directories/short/tokens')).body.items;
+      await asAdmin('DELETE', `/admin/directories/short/tokens/${t.id}`);
+      await expiry.check(new Date());
+      expect((await s.request('GET', '/metrics')).text).not.toMatch(
+        /scim_token_expiry_seconds\{directory="short"\}/,
+      );
     });
 
     it('warn from 30 days before expiry: log, metric and a scim.token.expiring event, at most daily', async () => {
