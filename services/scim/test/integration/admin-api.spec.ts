@@ -1,13 +1,19 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { TokenIssuer } from '@idp/testing';
+import type { TokenIssuer } from '@idp/testing';
 import { Pool } from 'pg';
 import { PrismaService } from '../../src/db/prisma.service';
 import { TokensRepository } from '../../src/tokens/tokens.repository';
 import { ProvisioningLogService } from '../../src/provisioning-log/provisioning-log.service';
-import { startScim, USER, type ScimTestApp } from '../support/scim-app';
+import {
+  startScim,
+  USER,
+  type ScimTestApp,
+  startScimWithAdmin,
+  type ScimAdminApp,
+  adminEnv,
+} from '../support/scim-app';
 
-const AUDIENCE = 'api://scim-admin';
 const DAY = 86_400_000;
 
 // The admin side under attack and load: races, hostile parameters, retention edges, the CLI.
@@ -15,28 +21,16 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
   let s: ScimTestApp;
   let idp: TokenIssuer;
   let admin: string;
+  let app: ScimAdminApp;
   beforeAll(async () => {
-    idp = await TokenIssuer.start({ audience: AUDIENCE });
-    s = await startScim({
-      SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
-      SCIM_ADMIN_AUDIENCE: AUDIENCE,
-      SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
-      NODE_ENV: 'test',
+    app = await startScimWithAdmin({
       SCIM_MAX_TOKENS_PER_DIRECTORY: '3',
     });
-    admin = await idp.appToken({ roles: ['Scim.Admin'] });
+    ({ s, idp, admin } = app);
   });
-  afterAll(async () => {
-    await s.close();
-    await idp.stop();
-  });
+  afterAll(() => app.close());
 
-  const asAdmin = (method: string, url: string, body?: unknown) =>
-    s.request(method, url, {
-      token: admin,
-      body,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    });
+  const asAdmin: ScimAdminApp['asAdmin'] = (...a) => app.asAdmin(...a);
 
   describe('token cap', () => {
     it('holds when creations race at the cap, for a new directory and an existing one', async () => {
@@ -292,10 +286,7 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
     it('with retention 0 (purging disabled) reports no candidates and purges nothing', async () => {
       const off = await startScim(
         {
-          SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
-          SCIM_ADMIN_AUDIENCE: AUDIENCE,
-          SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
-          NODE_ENV: 'test',
+          ...adminEnv(idp),
           SCIM_DEACTIVATED_RETENTION_DAYS: '0',
         },
         { shared: { pg: s.pg, nats: s.nats } },
@@ -396,10 +387,7 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
     it('answers 503 (retry later), never 500, when a statement times out, then serves again', async () => {
       const slow = await startScim(
         {
-          SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
-          SCIM_ADMIN_AUDIENCE: AUDIENCE,
-          SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
-          NODE_ENV: 'test',
+          ...adminEnv(idp),
           DATABASE_STATEMENT_TIMEOUT_MS: '300',
         },
         { shared: { pg: s.pg, nats: s.nats } },

@@ -1,38 +1,26 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { TokenIssuer } from '@idp/testing';
-import { GROUP, patchOp, startScim, type ScimTestApp } from '../support/scim-app';
-
-const AUDIENCE = 'api://scim-admin';
+import {
+  GROUP,
+  patchOp,
+  type ScimTestApp,
+  startScimWithAdmin,
+  type ScimAdminApp,
+} from '../support/scim-app';
 
 // A directory setting (issue 14): group displayName uniqueness is on by default (409 uniqueness,
 // case-insensitive) and can be turned off per directory through the admin API.
 describe('group displayName uniqueness: a per-directory setting', () => {
   let s: ScimTestApp;
-  let idp: TokenIssuer;
-  let admin: string;
+  let app: ScimAdminApp;
   beforeAll(async () => {
-    idp = await TokenIssuer.start({ audience: AUDIENCE });
-    s = await startScim({
-      SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
-      SCIM_ADMIN_AUDIENCE: AUDIENCE,
-      SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
-      NODE_ENV: 'test',
-    });
-    admin = await idp.appToken({ roles: ['Scim.Admin'] });
+    app = await startScimWithAdmin();
+    ({ s } = app);
   });
-  afterAll(async () => {
-    await s.close();
-    await idp.stop();
-  });
+  afterAll(() => app.close());
 
-  const asAdmin = (method: string, url: string, body?: unknown) =>
-    s.request(method, url, {
-      token: admin,
-      body,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    });
+  const asAdmin: ScimAdminApp['asAdmin'] = (...a) => app.asAdmin(...a);
   const createGroup = (token: string, displayName: string) =>
     s.request('POST', '/scim/v2/Groups', { token, body: { schemas: [GROUP], displayName } });
 

@@ -1,45 +1,40 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { TokenIssuer } from '@idp/testing';
+import type { TokenIssuer } from '@idp/testing';
 import { CleanupService } from '../../src/cleanup/cleanup.service';
 import { PrismaService } from '../../src/db/prisma.service';
 import { OutboxRelayService } from '../../src/events/outbox-relay.service';
 import { ProvisioningLogService } from '../../src/provisioning-log/provisioning-log.service';
 import { TokenExpiryService } from '../../src/tokens/token-expiry.service';
 import { TokensService } from '../../src/tokens/tokens.service';
-import { GROUP, patchOp, startScim, USER, type ScimTestApp } from '../support/scim-app';
+import {
+  GROUP,
+  patchOp,
+  USER,
+  type ScimTestApp,
+  startScimWithAdmin,
+  type ScimAdminApp,
+  ADMIN_AUDIENCE,
+} from '../support/scim-app';
 
-const AUDIENCE = 'api://scim-admin';
 const DAY = 86_400_000;
 
 describe('operations: admin API, tokens, provisioning log, cleanup, events', () => {
   let s: ScimTestApp;
   let idp: TokenIssuer;
-  let admin: string;
+  let app: ScimAdminApp;
   beforeAll(async () => {
-    idp = await TokenIssuer.start({ audience: AUDIENCE });
-    s = await startScim({
-      SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
+    app = await startScimWithAdmin({
       // A list, as for Entra: App ID URI (v1.0 tokens) and client id (v2.0 tokens).
-      SCIM_ADMIN_AUDIENCE: `api://scim-other, ${AUDIENCE}`,
-      SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
-      NODE_ENV: 'test',
+      SCIM_ADMIN_AUDIENCE: `api://scim-other, ${ADMIN_AUDIENCE}`,
       SCIM_MAX_TOKENS_PER_DIRECTORY: '2',
       SCIM_DEACTIVATED_RETENTION_DAYS: '30',
     });
-    admin = await idp.appToken({ roles: ['Scim.Admin'] });
+    ({ s, idp } = app);
   });
-  afterAll(async () => {
-    await s.close();
-    await idp.stop();
-  });
+  afterAll(() => app.close());
 
-  const asAdmin = (method: string, url: string, body?: unknown) =>
-    s.request(method, url, {
-      token: admin,
-      body,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    });
+  const asAdmin: ScimAdminApp['asAdmin'] = (...a) => app.asAdmin(...a);
 
   describe('admin endpoints', () => {
     it('need an Entra app-only token with the Scim.Admin role; SCIM tokens are refused', async () => {

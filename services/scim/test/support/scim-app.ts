@@ -1,5 +1,11 @@
 import { createApp } from '@idp/service-kit';
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import {
+  startNats,
+  startPostgres,
+  TokenIssuer,
+  type TestNatsServer,
+  type TestPostgres,
+} from '@idp/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module';
 import { loadScimConfig, type ScimConfig } from '../../src/config';
@@ -112,4 +118,47 @@ export function expectScimError(r: Reply, status: number, scimType?: string): vo
     },
   });
   expect(r.headers['content-type']).toMatch(/^application\/scim\+json/);
+}
+
+export const ADMIN_AUDIENCE = 'api://scim-admin';
+
+/** What makes a SCIM app's admin API trust `idp` (ADMIN_AUDIENCE, plain http for the local issuer). */
+export const adminEnv = (idp: TokenIssuer): Record<string, string> => ({
+  SCIM_ADMIN_IDENTITY_METADATA: idp.entraMetadataUrl(),
+  SCIM_ADMIN_AUDIENCE: ADMIN_AUDIENCE,
+  SCIM_ADMIN_ALLOW_INSECURE_HTTP: 'true',
+  NODE_ENV: 'test',
+});
+
+export interface ScimAdminApp {
+  s: ScimTestApp;
+  /** The Entra stand-in issuing admin tokens (for tokens with other roles or audiences). */
+  idp: TokenIssuer;
+  /** An app-only token with the Scim.Admin role. */
+  admin: string;
+  /** A request with the admin token (a JSON body when given). */
+  asAdmin(method: string, url: string, body?: unknown): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+/** SCIM with its admin API trusting a local token issuer (ADMIN_AUDIENCE unless `env` says otherwise). */
+export async function startScimWithAdmin(env: Record<string, string> = {}): Promise<ScimAdminApp> {
+  const idp = await TokenIssuer.start({ audience: ADMIN_AUDIENCE });
+  const s = await startScim({ ...adminEnv(idp), ...env });
+  const admin = await idp.appToken({ roles: ['Scim.Admin'] });
+  return {
+    s,
+    idp,
+    admin,
+    asAdmin: (method, url, body) =>
+      s.request(method, url, {
+        token: admin,
+        body,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      }),
+    async close() {
+      await s.close();
+      await idp.stop();
+    },
+  };
 }
