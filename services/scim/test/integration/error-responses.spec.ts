@@ -116,15 +116,7 @@ describe('SCIM error responses', () => {
 
   it('answers unknown paths under the base with a SCIM 404', async () => {
     for (const base of BASES) {
-      for (const path of [
-        '',
-        '/',
-        '/Nope',
-        '/Users/a/b',
-        '/Schemas/x/y',
-        '/Bulkx',
-        '/Userz',
-      ]) {
+      for (const path of ['', '/', '/Nope', '/Users/a/b', '/Schemas/x/y', '/Bulkx', '/Userz']) {
         for (const method of ['GET', 'POST', 'DELETE']) {
           const r = await s.request(method, `${base}${path}`, {
             token,
