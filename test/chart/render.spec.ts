@@ -344,6 +344,35 @@ describe('values.schema.json', () => {
     expect(r.stderr).toContain('policyApi.env/secretEnv sets DATABASE_URL');
   });
 
+  it('refuses a disruption budget that would never let a pod be evicted (node drains would hang)', () => {
+    const pdb = (extra: string[]) =>
+      helm(templateArgs({ valuesFiles: ['values-aks.yaml'], set: [...extra] }));
+    for (const [set, message] of [
+      [
+        ['global.pdb.minAvailable=2'],
+        'portal.pdb.minAvailable (2) must be below the replica count (2)',
+      ],
+      [['global.pdb.minAvailable=100%'], 'portal.pdb.minAvailable (100%) must be below'],
+      [['scim.pdb.maxUnavailable=0'], 'scim.pdb.maxUnavailable must be above 0'],
+      [
+        [
+          'global.autoscaling.enabled=true',
+          'global.autoscaling.minReplicas=2',
+          'global.pdb.minAvailable=2',
+        ],
+        'must be below the replica count (2)',
+      ],
+    ] as const) {
+      const r = pdb([...set]);
+      expect({ set, failed: r.status !== 0 }).toEqual({ set, failed: true });
+      expect(r.stderr).toContain(message);
+    }
+    for (const ok of [['global.pdb.minAvailable=1'], ['global.pdb.minAvailable=50%']]) {
+      const r = pdb(ok);
+      expect({ ok, stderr: r.stderr, status: r.status }).toEqual({ ok, stderr: '', status: 0 });
+    }
+  });
+
   it('accepts the values files the chart ships', () => {
     for (const set of valueSets) expect(renderSet(set).objects.length).toBeGreaterThan(10);
   });
