@@ -1,4 +1,4 @@
-import { Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, MethodNotAllowedException, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StepUpService } from '../policy/step-up.service';
 import { CustomerAuthority } from './customer-authority';
@@ -33,6 +33,12 @@ export class AuthController {
     @Res() reply: FastifyReply,
     @Query() query: CallbackQuery,
   ): Promise<void> {
+    // Fastify answers HEAD with the GET handler: here that would use up the state and redeem the
+    // code for a response nobody reads (link checkers and prefetchers send HEAD).
+    if (req.method === 'HEAD') {
+      void reply.header('allow', 'GET');
+      throw new MethodNotAllowedException();
+    }
     const outcome = await this.auth.complete(req.portalSession, query ?? {});
     const data = req.portalSession.data;
     switch (outcome.kind) {

@@ -355,6 +355,20 @@ describe('error pages', () => {
     expectErrorPage(await portal.fastify.inject({ method: 'DELETE', url: '/no-such-page' }), 404);
   });
 
+  it('answers HEAD on the sign-in redirect with 405 without using up the state', async () => {
+    const { cookie, state } = await startSignIn();
+    const url = `/auth/redirect?state=${state}&error=access_denied`;
+    const head = await portal.fastify.inject({
+      method: 'HEAD',
+      url,
+      headers: { cookie: `__Host-portal_sid=${cookie}` },
+    });
+    expect([head.statusCode, head.headers.allow]).toEqual([405, 'GET']);
+    // The state is still pending: the browser's own GET is answered as the sign-in's outcome.
+    const res = await get(url, cookie);
+    expect(res.statusCode).toBe(303);
+  });
+
   it('sends pages that need a user to sign-in instead of failing', async () => {
     for (const path of ['/claims', '/policy', '/policy/history', '/policy/beneficiaries']) {
       const res = await get(path);
