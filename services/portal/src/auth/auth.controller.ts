@@ -53,7 +53,7 @@ export class AuthController {
             ? b2cResetFlash(!!data.user)
             : {
                 kind: 'success',
-                message: 'You signed in again. If you chose a new password, use it from now on.',
+                message: 'You are signed in. If you chose a new password, use it from now on.',
               };
         return void (await reply.redirect('/', 303));
       case 'redirect':

@@ -94,10 +94,18 @@ export class AuthService {
     this.scopes = apiScopesOf(config);
   }
 
+  /**
+   * External ID has no password-reset flow: the reset is "Forgot password?" inside a sign-in, and
+   * what comes back is a sign-in (of whoever completed it), so it is completed as one.
+   */
+  private signsIn(purpose: AuthPurpose): boolean {
+    return purpose === 'signin' || (purpose === 'reset' && this.authority.kind === 'external-id');
+  }
+
   private scopesFor(purpose: AuthPurpose): string[] {
+    if (this.signsIn(purpose))
+      return ['openid', 'offline_access', this.scopes.read, this.scopes.write];
     switch (purpose) {
-      case 'signin':
-        return ['openid', 'offline_access', this.scopes.read, this.scopes.write];
       case 'stepup':
         return ['openid', this.scopes.write];
       default:
@@ -169,11 +177,9 @@ export class AuthService {
       throw PortalError.badRequest('The sign-in response has no authorization code.');
 
     // Sign-in fills this session's cache; other flows' tokens are used once and dropped.
-    if (pending.purpose === 'signin') data.msalCache = undefined;
-    const cca = await this.clients.forFlow(
-      pending.flow,
-      pending.purpose === 'signin' ? data : undefined,
-    );
+    const signsIn = this.signsIn(pending.purpose);
+    if (signsIn) data.msalCache = undefined;
+    const cca = await this.clients.forFlow(pending.flow, signsIn ? data : undefined);
     let result: AuthenticationResult;
     try {
       // A CLIENT span around MSAL (its HTTP exchange is a child); only the flow name is recorded.
@@ -211,23 +217,27 @@ export class AuthService {
           : undefined;
     if (!oid || !result.account) throw PortalError.signInFailed();
 
+    if (signsIn) {
+      session.rotate();
+      data.csrf = b64url(randomBytes(32));
+      data.pendingWrite = undefined;
+      // Changes typed before this sign-in (perhaps by someone else) are not this user's to verify.
+      for (const [key, p] of Object.entries(data.pending))
+        if (p.purpose === 'stepup') delete data.pending[key];
+      data.user = {
+        oid,
+        homeAccountId: result.account.homeAccountId,
+        claims,
+        idTokenFlow: pending.flow,
+        signedInAt: Date.now(),
+      };
+      this.log.info({ oid, flow: pending.flow }, 'signed in');
+      return pending.purpose === 'reset'
+        ? { kind: 'passwordReset' }
+        : { kind: 'signedIn', returnTo: pending.returnTo ?? '/' };
+    }
     switch (pending.purpose) {
-      case 'signin':
-        session.rotate();
-        data.csrf = b64url(randomBytes(32));
-        data.pendingWrite = undefined;
-        // Changes typed before this sign-in (perhaps by someone else) are not this user's to verify.
-        for (const [key, p] of Object.entries(data.pending))
-          if (p.purpose === 'stepup') delete data.pending[key];
-        data.user = {
-          oid,
-          homeAccountId: result.account.homeAccountId,
-          claims,
-          idTokenFlow: pending.flow,
-          signedInAt: Date.now(),
-        };
-        this.log.info({ oid, flow: pending.flow }, 'signed in');
-        return { kind: 'signedIn', returnTo: pending.returnTo ?? '/' };
+      case 'signin': // completed above
       case 'profile':
       case 'reset':
         if (data.user && data.user.oid === oid) {

@@ -163,7 +163,7 @@ describe('customer journey in Chromium on External ID', () => {
     await j.page.fill('#newPassword', newPassword);
     await j.page.fill('#reenterPassword', newPassword);
     await clickTo('#continue', onPortal('/'));
-    expect(await text('#flash')).toMatch(/signed in again/i);
+    expect(await text('#flash')).toMatch(/you are signed in/i);
     expect(await text('#userName')).toBe('Erin-Marie External');
     await shot('home-after-password-reset');
     await a11y('home-after-password-reset');

@@ -195,6 +195,34 @@ describe('portal on External ID', () => {
     expect(expectPage(await idp.open(to.toString())).html).toContain('id="forgotPassword"');
   });
 
+  it('Reset Password when signed out: the sign-in it ends in signs the user in (session, claims, API tokens)', async () => {
+    // A browser with no portal session and no IdP session.
+    const anon = cookieJarClient(() => stack.portal);
+    const browser = new HttpBrowser(stack.azure.identityUrl);
+    const to = new URL(String((await anon.get('/auth/reset-password')).headers.location));
+    expect(to.pathname).toBe(authorizePath);
+    expect(to.searchParams.get('prompt')).toBe('login');
+    expect(to.searchParams.get('scope')?.split(' ')).toEqual(
+      expect.arrayContaining(['offline_access', `${EXTERNAL_ID.apiAppIdUri}/Accounts.Read`]),
+    );
+    const page = expectPage(await browser.open(to.toString()));
+    const back = expectRedirect(
+      await browser.submit(page, { email: ALICE.email, password: ALICE.password }),
+    );
+    expect((await anon.get(local(back))).headers.location).toBe('/');
+    const home = await anon.get('/');
+    expect(home.body).toContain('You are signed in. If you chose a new password');
+    // It said so, and it is so: before, /claims sent this browser to sign in again.
+    const claims = await anon.get('/claims');
+    expect(claims.statusCode).toBe(200);
+    expect(claims.body).toContain(`data-claim="oid">${ALICE.oid}<`);
+    const calls = stack.api.calls.length;
+    expect((await anon.get('/policy')).statusCode).toBe(200);
+    expect(stack.api.calls.slice(calls)).toEqual([
+      expect.objectContaining({ method: 'GET', oid: ALICE.oid }),
+    ]);
+  });
+
   it('edits the profile through Graph /me behind the CSRF token, then shows the renewed claims', async () => {
     expect((await portalGet('/auth/edit-profile')).headers.location).toBe('/profile');
     const form = await portalGet('/profile');
