@@ -150,9 +150,29 @@ class Parser {
       if (inValuePath) throw ScimError.invalidFilter('Nested value filters are not allowed');
       if (path.sub) throw ScimError.invalidFilter(`Invalid value path "${tok.v}"`);
       const filter = this.parseOr(true);
-      this.expect(']');
+      const close = this.expect(']');
+      // `emails[type eq "work"].value eq "x"`: Entra filters on a matching attribute mapped to a
+      // value-filter path this way; it means `emails[type eq "work" and value eq "x"]`.
+      const after = this.peek();
+      if (after.t === 'word' && after.v.startsWith('.') && after.at === close.at + 1) {
+        this.next();
+        if (++this.terms > MAX_FILTER_TERMS)
+          throw ScimError.invalidFilter(`Filter has more than ${MAX_FILTER_TERMS} comparisons`);
+        const sub = after.v.slice(1);
+        if (!ATTR_NAME.test(sub))
+          throw ScimError.invalidFilter(`Invalid value path "${tok.v}[...]${after.v}"`);
+        const cmp = this.parseComparison({ attr: sub });
+        return { kind: 'valuePath', path, filter: { kind: 'and', left: filter, right: cmp } };
+      }
       return { kind: 'valuePath', path, filter };
     }
+    this.i--;
+    return this.parseComparison(path);
+  }
+
+  /** `op value` or `pr` after an attribute path. */
+  private parseComparison(path: AttrRef): FilterNode {
+    const opTok = this.next();
     if (opTok.t !== 'word')
       throw ScimError.invalidFilter(`Expected an operator at position ${opTok.at}`);
     const op = opTok.v.toLowerCase();

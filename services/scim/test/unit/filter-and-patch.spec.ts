@@ -104,6 +104,43 @@ describe('filter parser', () => {
     expect(parseFilter('meta.version eq 1.5e2')).toMatchObject({ value: 150, quoted: false });
   });
 
+  it("reads Entra's `attr[filter].sub op value` as `attr[filter and sub op value]`", () => {
+    expect(parseFilter('emails[type eq "work"].value eq "a@contoso.com"')).toEqual({
+      kind: 'valuePath',
+      path: { uri: undefined, attr: 'emails', sub: undefined },
+      filter: {
+        kind: 'and',
+        left: {
+          kind: 'compare',
+          path: { uri: undefined, attr: 'type', sub: undefined },
+          op: 'eq',
+          value: 'work',
+          quoted: true,
+        },
+        right: {
+          kind: 'compare',
+          path: { attr: 'value' },
+          op: 'eq',
+          value: 'a@contoso.com',
+          quoted: true,
+        },
+      },
+    });
+    expect(parseFilter('addresses[type eq "work"].locality pr')).toMatchObject({
+      filter: { right: { kind: 'present', path: { attr: 'locality' } } },
+    });
+    for (const bad of [
+      'emails[type eq "work"] .value eq "x"',
+      'emails[type eq "work"].value.x eq "x"',
+      'emails[type eq "work"].',
+      'emails[type eq "work"].value',
+      'members[value eq "x"].display eq "y" and emails[type eq "work"].value[type eq "x"]',
+    ])
+      expect(() => parseFilter(bad)).toThrow(
+        expect.objectContaining({ scimType: 'invalidFilter' }),
+      );
+  });
+
   it.each([
     '',
     'userName',
