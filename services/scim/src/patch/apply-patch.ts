@@ -35,10 +35,16 @@ function container(
   return ext;
 }
 
-/** Entra sends the manager as a bare id (or `[{value}]`); the schema wants `{ value }`. */
+/**
+ * Entra sends the manager as a bare id (or `[{value}]`); the schema wants `{ value }`. An empty id
+ * is null: Entra and Microsoft's SCIM validator remove the manager by replacing it with "".
+ */
 function normaliseComplex(def: AttrDef | undefined, value: JsonValue): JsonValue {
   if (def?.name === 'manager') {
+    if (value === '') return null;
     if (typeof value === 'string') return { value };
+    if (isObject(value) && Object.keys(value).length === 1 && getCI(value, 'value') === '')
+      return null;
     const [only] = Array.isArray(value) && value.length === 1 ? value : [];
     if (only !== undefined) return normaliseComplex(def, only);
   }
@@ -160,7 +166,10 @@ function applyAttr(
   if (def?.mutability === 'readOnly') throw ScimError.mutability(`${def.name} is read-only`);
   const name = def?.name ?? p.attr;
   // Clearing (remove, or a null value) an attribute of an absent extension must not create it.
-  const target = container(doc, schema, p.uri, op !== 'remove' && value !== null);
+  const clears =
+    value === null ||
+    (!p.sub && !p.filter && value !== undefined && normaliseComplex(def, value) === null);
+  const target = container(doc, schema, p.uri, op !== 'remove' && !clears);
   if (!target) return;
   const existing = getCI(target, name);
   const multi = def ? !!def.multi : Array.isArray(existing) || (!p.filter && Array.isArray(value));
@@ -251,8 +260,8 @@ function applyAttr(
     }
     return;
   }
-  if (value === null) {
-    // Entra clears an attribute by replacing it with null / "".
+  if (clears) {
+    // Entra clears an attribute by replacing it with null / "" (the manager with "").
     deleteCI(target, name);
     return;
   }

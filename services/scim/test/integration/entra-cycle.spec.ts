@@ -248,6 +248,23 @@ describe.each<Profile>(['default', 'aws'])(
       expect(remove.status).toBe(200);
       expect(remove.body[ENTERPRISE].manager).toBeUndefined();
       expect(remove.body[ENTERPRISE].department).toBe('R&D');
+      // Microsoft's SCIM validator (SCIM_Update_Manager_Test) sets with Add, changes with Replace and
+      // removes with a Replace to "": the manager is then gone, not an empty reference.
+      for (const empty of ['', [{ value: '' }]]) {
+        await patchUser(id('carol'), { op: 'Add', path, value: id('bob') });
+        const cleared = await patchUser(id('carol'), { op: 'Replace', path, value: empty });
+        expect({ empty, status: cleared.status, ext: cleared.body[ENTERPRISE] }).toEqual({
+          empty,
+          status: 200,
+          ext: expect.not.objectContaining({ manager: expect.anything() }),
+        });
+      }
+      const pathless = await patchUser(
+        id('carol'),
+        { op: 'Add', path, value: id('bob') },
+        { op: 'replace', value: { [path]: '' } },
+      );
+      expect(pathless.body[ENTERPRISE].manager).toBeUndefined();
       // Entra sets the manager again; it stays for the second cycle.
       expect((await patchUser(id('carol'), { op: 'Add', path, value: id('alice') })).status).toBe(
         200,
