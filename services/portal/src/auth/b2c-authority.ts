@@ -1,6 +1,7 @@
 // B2C authorities: one per user flow, on the tenant's b2clogin host (or the dev stand-in).
 import type { PortalConfig } from '../config';
 import { CustomerAuthority, type FlowKind } from './customer-authority';
+import { EXTERNAL_ID_FLOW } from './external-id-authority';
 
 export type { FlowKind };
 
@@ -33,6 +34,11 @@ export class B2cAuthority extends CustomerAuthority {
       case 'passwordReset':
         return this.c.B2C_PASSWORD_RESET_FLOW;
     }
+  }
+
+  /** Any user flow (one renamed in the configuration still issued its sessions), not External ID's key. */
+  issued(flow: string): boolean {
+    return flow !== EXTERNAL_ID_FLOW;
   }
 
   /** The flow a step-up challenge's acr_values asks for (B2C puts the flow name in `acr`). */

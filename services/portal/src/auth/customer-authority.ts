@@ -35,6 +35,13 @@ export abstract class CustomerAuthority {
   abstract readonly providerName: string;
   abstract readonly secondFactor: string;
 
+  /**
+   * Whether a session's flow (the one that issued its ID token, or a pending request's) belongs to
+   * this provider: after a switch between B2C and External ID, sessions and requests of the other
+   * one are forgotten (session-hooks), not shown as signed in.
+   */
+  abstract issued(flow: string): boolean;
+
   metadataUrl(flow: string): string {
     return `${this.url(flow)}/v2.0/.well-known/openid-configuration`;
   }

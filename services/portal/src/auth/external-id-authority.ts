@@ -47,6 +47,10 @@ export class ExternalIdAuthority extends CustomerAuthority {
     return EXTERNAL_ID_FLOW;
   }
 
+  issued(flow: string): boolean {
+    return flow === EXTERNAL_ID_FLOW;
+  }
+
   flowForAcr(): undefined {
     return undefined;
   }

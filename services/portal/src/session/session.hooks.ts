@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PortalError } from '../errors/portal-error';
 import { PortalSession } from './portal-session';
 import { clearCookie, readCookie, setCookie } from './session-cookie';
+import type { SessionData } from './session-data';
 import type { SessionStore } from './session-store';
 
 declare module 'fastify' {
@@ -19,6 +20,30 @@ declare module 'fastify' {
 export interface SessionHookOptions {
   store: SessionStore;
   cookieName: string;
+  /** Whether a flow belongs to the configured identity provider (CustomerAuthority.issued). */
+  issued: (flow: string) => boolean;
+}
+
+/**
+ * A session from before a switch between B2C and External ID: its user, token cache and
+ * requests belong to the other provider. Shown as signed in, it showed the other provider's
+ * claims and sent its sign-out to the wrong tenant, while every API call needed a new sign-in.
+ * The session stays (cookie, CSRF token); what the other provider issued is dropped.
+ */
+function forgetOtherProvider(data: SessionData, issued: (flow: string) => boolean): boolean {
+  let dropped = false;
+  if (data.user && !issued(data.user.idTokenFlow)) {
+    data.user = undefined;
+    data.msalCache = undefined;
+    data.pendingWrite = undefined;
+    dropped = true;
+  }
+  for (const [state, p] of Object.entries(data.pending))
+    if (!issued(p.flow)) {
+      delete data.pending[state];
+      dropped = true;
+    }
+  return dropped;
 }
 
 const NO_SESSION = /^\/(healthz|readyz|metrics|static\/)/;
@@ -37,6 +62,8 @@ export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOpt
     try {
       const stored = cookie ? await o.store.load(cookie) : undefined;
       req.portalSession = new PortalSession(stored);
+      if (stored && forgetOtherProvider(stored.data, o.issued))
+        req.log.info({ reqId: req.id }, 'session of the other identity provider: signed out');
     } catch (e) {
       req.sessionStoreFailed = true;
       throw PortalError.sessionStore(e);

@@ -44,6 +44,7 @@ export async function configurePortal(
   registerSessionHooks(fastify, {
     store: app.get(SessionStore),
     cookieName: config.SESSION_COOKIE_NAME,
+    issued: (flow) => app.get(CustomerAuthority).issued(flow),
   });
   registerCsrfCheck(fastify, new URL(config.PUBLIC_BASE_URL).origin);
   app.useGlobalFilters(new ErrorPageFilter(app.get<Logger>(PORTAL_LOG)));
