@@ -33,10 +33,14 @@ function positive(
 ): string {
   const bad = (why: string) => ScimError.invalidFilter(`${s.name} ${why}`);
   switch (s.type) {
-    case 'boolean':
+    case 'boolean': {
       if (op !== 'eq') throw bad(`is a boolean: only eq, ne and pr apply (RFC 7644 §3.4.2.2)`);
-      if (typeof v !== 'boolean') throw bad('must be compared with true or false');
-      return guard(s, s.sql, `${s.sql} = ${b.add(v)}`);
+      // "True"/"False" (any case) as in PATCH value filters: Entra writes `roles[primary eq "True"]`.
+      const bv =
+        typeof v === 'string' && /^(true|false)$/i.test(v) ? v.toLowerCase() === 'true' : v;
+      if (typeof bv !== 'boolean') throw bad('must be compared with true or false');
+      return guard(s, s.sql, `${s.sql} = ${b.add(bv)}`);
+    }
     case 'dateTime': {
       if (op === 'co' || op === 'sw' || op === 'ew')
         throw bad(`is a dateTime: use eq, ne, gt, ge, lt, le or pr`);

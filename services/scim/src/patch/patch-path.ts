@@ -101,7 +101,11 @@ function checkValueFilter(f: FilterNode, def: AttrDef): void {
       if (sd.type === 'boolean') {
         if (f.op !== 'eq' && f.op !== 'ne')
           throw bad('is a boolean: only eq, ne and pr apply (RFC 7644 §3.4.2.2)');
-        if (typeof v !== 'boolean') throw bad('must be compared with true or false');
+        // Entra's single-role mapping targets `roles[primary eq "True"].value`: "True"/"False" are
+        // booleans here as they are in values (any case).
+        if (typeof v === 'string' && /^(true|false)$/i.test(v))
+          f.value = v.toLowerCase() === 'true';
+        else if (typeof v !== 'boolean') throw bad('must be compared with true or false');
         return;
       }
       if (typeof v !== 'string') throw bad('must be compared with a quoted string');

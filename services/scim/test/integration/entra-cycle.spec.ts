@@ -271,6 +271,27 @@ describe.each<Profile>(['default', 'aws'])(
       );
     });
 
+    it('writes the single app role through Entra\'s roles[primary eq "True"].value mapping (aws: refused as IAM Identity Center does)', async () => {
+      const path = 'roles[primary eq "True"].value';
+      const add = await patchUser(id('alice'), { op: 'Add', path, value: 'Admin' });
+      if (profile === 'aws') {
+        // IAM Identity Center's PatchUser does not take roles: 400 in AWS's shape, nothing changed.
+        expect(add.status).toBe(400);
+        expect(add.body.detail).toMatch(/roles/);
+        return;
+      }
+      expect({ status: add.status, detail: add.body.detail }).toEqual({
+        status: 200,
+        detail: undefined,
+      });
+      expect(add.body.roles).toEqual([{ primary: true, value: 'Admin' }]);
+      const replace = await patchUser(id('alice'), { op: 'replace', value: { [path]: 'Reader' } });
+      expect(replace.body.roles).toEqual([{ primary: true, value: 'Reader' }]);
+      const found = await list('Users', 'roles[primary eq "True"].value eq "Reader"');
+      expect(found.body.Resources.map((u: { id: string }) => u.id)).toEqual([id('alice')]);
+      expect((await list('Users', 'roles[primary eq "False"]')).body.totalResults).toBe(0);
+    });
+
     it('removes single attributes the validator clears (value-filter sub-attribute, simple, extension)', async () => {
       const r = await patchUser(
         id('bob'),
