@@ -151,6 +151,11 @@ function checkEntry(
   const def = defOf(k);
   if (!def) throw unknown(k);
   if (def.mutability === 'readOnly' || v === null) return;
+  if (def.name === 'manager' && def.type === 'complex' && typeof v === 'string') {
+    // Entra sends the enterprise manager as a bare id in a POST too (as in PATCH); "" is no manager.
+    if (v !== '') defineKey(out, k, checkValue(def, { value: v }, prev, pathOf(def.name)));
+    return;
+  }
   defineKey(out, k, checkValue(def, v, prev, pathOf(def.name)));
 }
 

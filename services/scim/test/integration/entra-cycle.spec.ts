@@ -150,6 +150,36 @@ describe.each<Profile>(['default', 'aws'])(
       expect(hit.body.Resources.map((u: { id: string }) => u.id)).toEqual([id(p.alias)]);
     });
 
+    it('creates a user whose manager Entra sends as a bare id in the POST (stored as {value})', async () => {
+      const p: Person = {
+        upn: 'dave@contoso.com',
+        alias: 'dave',
+        given: 'Dave',
+        family: 'Contoso',
+      };
+      const body = entraUser(p, profile);
+      const r = await s.request('POST', '/scim/v2/Users', {
+        token,
+        body: { ...body, [ENTERPRISE]: { ...body[ENTERPRISE], manager: id('alice') } },
+      });
+      expect({ status: r.status, detail: r.body.detail }).toEqual({
+        status: 201,
+        detail: undefined,
+      });
+      expect(r.body[ENTERPRISE].manager).toEqual({ value: id('alice') });
+      const none = await s.request('POST', '/scim/v2/Users', {
+        token,
+        body: {
+          ...entraUser({ ...p, upn: 'erin@contoso.com', alias: 'erin' }, profile),
+          [ENTERPRISE]: { department: 'R&D', manager: '' },
+        },
+      });
+      expect(none.status).toBe(201);
+      expect(none.body[ENTERPRISE]).toEqual({ department: 'R&D' });
+      for (const u of [r.body.id, none.body.id])
+        expect((await s.request('DELETE', `/scim/v2/Users/${u}`, { token })).status).toBe(204);
+    });
+
     it('finds users by the matching attributes the validator exercises', async () => {
       const p = people[1] as Person;
       const filters = [`externalId eq "${p.alias}"`, `userName eq "${p.upn}"`];
