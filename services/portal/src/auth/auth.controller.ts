@@ -72,6 +72,20 @@ export class AuthController {
           outcome.purpose === 'stepup' ? '/policy/beneficiaries' : '/',
           303,
         ));
+      case 'stepUpFailed': {
+        // An error response (not a cancel) to the verification: the rows typed for it are shown
+        // again with the reason, instead of an error page that lost them.
+        const message =
+          'Verification could not be completed, so your change was not saved. Please try again.';
+        if (outcome.write)
+          data.pendingWrite = {
+            rows: outcome.write.rows,
+            createdAt: Date.now(),
+            errors: [message],
+          };
+        else data.flash = { kind: 'error', message };
+        return void (await reply.redirect('/policy/beneficiaries', 303));
+      }
       case 'stepUp':
         return void (await reply.redirect(
           await this.stepUp.complete(req, outcome.accessToken, outcome.write),

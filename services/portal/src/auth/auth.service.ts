@@ -43,7 +43,9 @@ export type CallbackOutcome =
   | { kind: 'passwordReset' }
   | { kind: 'stepUp'; accessToken: string; write: PendingWrite | undefined }
   | { kind: 'redirect'; url: string }
-  | { kind: 'cancelled'; purpose: AuthPurpose; write?: PendingWrite };
+  | { kind: 'cancelled'; purpose: AuthPurpose; write?: PendingWrite }
+  /** The identity provider answered a step-up with an error: the typed change goes back to the form. */
+  | { kind: 'stepUpFailed'; write: PendingWrite | undefined };
 
 export interface CallbackQuery {
   state?: unknown;
@@ -268,6 +270,7 @@ export class AuthService {
         { error: oauthErrorOf(error), aadsts: /AADSTS\d+/.exec(description)?.[0] },
         'authorization error response',
       );
+      if (pending.purpose === 'stepup') return { kind: 'stepUpFailed', write: pending.write };
       throw new PortalError(
         400,
         'Sign-in could not be completed',
@@ -286,6 +289,7 @@ export class AuthService {
       { error: oauthErrorOf(error), b2c: /AADB2C\d+/.exec(description)?.[0] },
       'authorization error response',
     );
+    if (pending.purpose === 'stepup') return { kind: 'stepUpFailed', write: pending.write };
     throw new PortalError(
       400,
       'Sign-in could not be completed',

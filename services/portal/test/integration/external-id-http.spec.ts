@@ -248,6 +248,34 @@ describe('portal on External ID', () => {
     expect(claims.body).toContain('data-claim="given_name">Alicia<');
   });
 
+  it('an error response to the step-up (not a cancel) brings the rows back with the reason, nothing written, nothing reflected', async () => {
+    const form = await portalGet('/policy/beneficiaries');
+    const res = await portalPost('/policy/beneficiaries', {
+      _csrf: csrfOf(form.body),
+      ...rows,
+      name1: 'Kept Row',
+    });
+    const state = new URL(String(res.headers.location)).searchParams.get('state') ?? '';
+    const puts = stack.api.calls.filter((c) => c.method === 'PUT').length;
+    const description = encodeURIComponent('AADSTS90033: <script>alert(1)</script> busy');
+    const back = await portalGet(
+      `/auth/redirect?state=${state}&error=temporarily_unavailable&error_description=${description}&suberror=x`,
+    );
+    // Before: a 400 error page, and the typed rows were gone.
+    expect(back.statusCode).toBe(303);
+    expect(back.headers.location).toBe('/policy/beneficiaries');
+    const again = await portalGet('/policy/beneficiaries');
+    expect(again.body).toContain('value="Kept Row"');
+    expect(again.body).toContain('Verification could not be completed');
+    expect(again.body).not.toContain('AADSTS90033');
+    expect(again.body).not.toContain('<script>alert');
+    expect(stack.api.calls.filter((c) => c.method === 'PUT')).toHaveLength(puts);
+    // The state was used: the same response again is refused.
+    expect((await portalGet(`/auth/redirect?state=${state}&error=server_error`)).statusCode).toBe(
+      400,
+    );
+  });
+
   it('has no /profile form on B2C', async () => {
     const b2c = await startPortalInProcess({
       ...portalEnv({ b2cHost: stack.azure.identityUrl }),

@@ -144,4 +144,28 @@ describe('step-up for a beneficiary change', () => {
     expect(replay.statusCode).toBe(400);
     expect(stack.api.calls.filter((c) => c.method === 'PUT')).toHaveLength(puts);
   });
+
+  it('an error response from the MFA flow brings the typed rows back with the reason (not an error page that lost them)', async () => {
+    const form = await portalGet('/policy/beneficiaries');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
+    const etag = (/name="etag" value="([^"]*)"/.exec(form.body)?.[1] ?? '').replace(/&quot;/g, '"');
+    const res = await portalPost('/policy/beneficiaries', {
+      _csrf: csrf,
+      etag,
+      name1: 'Typed Before',
+      relationship1: 'child',
+      share1: '100',
+    });
+    const state = new URL(String(res.headers.location)).searchParams.get('state') ?? '';
+    const puts = stack.api.calls.filter((c) => c.method === 'PUT').length;
+    const back = await portalGet(
+      `/auth/redirect?state=${state}&error=server_error&error_description=${encodeURIComponent('AADB2C90000: <b>boom</b>')}`,
+    );
+    expect(back.headers.location).toBe('/policy/beneficiaries');
+    const again = await portalGet('/policy/beneficiaries');
+    expect(again.body).toContain('value="Typed Before"');
+    expect(again.body).toContain('Verification could not be completed');
+    expect(again.body).not.toContain('<b>boom</b>');
+    expect(stack.api.calls.filter((c) => c.method === 'PUT')).toHaveLength(puts);
+  });
 });
