@@ -48,6 +48,12 @@ function normaliseComplex(def: AttrDef | undefined, value: JsonValue): JsonValue
     const [only] = Array.isArray(value) && value.length === 1 ? value : [];
     if (only !== undefined) return normaliseComplex(def, only);
   }
+  // Entra without aadOptscim062020 wraps a single-valued simple value: `"value": [{"value": "Babs"}]`.
+  if (def && !def.multi && def.type !== 'complex' && Array.isArray(value) && value.length === 1) {
+    const [only] = value;
+    if (isObject(only) && Object.keys(only).length === 1 && getCI(only, 'value') !== undefined)
+      return getCI(only, 'value') ?? value;
+  }
   return value;
 }
 

@@ -267,6 +267,19 @@ describe.each<Profile>(['default', 'aws'])(
       expect((await list('Users', 'externalId eq "robert"')).body.totalResults).toBe(1);
     });
 
+    it('applies single-valued attributes wrapped as [{value}] (Entra without aadOptscim062020)', async () => {
+      const r = await patchUser(
+        id('bob'),
+        { op: 'Add', path: 'nickName', value: [{ value: 'Babs' }] },
+        { op: 'Replace', path: 'userType', value: [{ value: 'Employee' }] },
+      );
+      expect({ status: r.status, detail: r.body.detail }).toEqual({
+        status: 200,
+        detail: undefined,
+      });
+      expect(r.body).toMatchObject({ nickName: 'Babs', userType: 'Employee' });
+    });
+
     it('sets the manager as a bare id, replaces it, and removes it', async () => {
       const path = `${ENTERPRISE}:manager`;
       const add = await patchUser(id('carol'), { op: 'Add', path, value: id('alice') });
