@@ -8,6 +8,15 @@ export interface ProfileFields {
 
 const MAX = 64; // Graph: givenName / surname 64, displayName 256; one limit keeps the form simple
 
+/**
+ * Control characters (C0, DEL, C1), line/paragraph separators, and invisible or bidi-reordering
+ * format characters: saved to the directory, a name like "Alice\u202Egnp.exe" shows reordered
+ * wherever it is displayed (characters policy-api also refuses in beneficiary names).
+ */
+const NOT_ALLOWED =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+
 const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 
 export function profileFromBody(body: unknown): ProfileFields {
@@ -34,8 +43,7 @@ export function validateProfile(p: ProfileFields): {
     const v = p[key];
     if (!v) fieldErrors[key] = `${labels[key]}: enter a value.`;
     else if (v.length > MAX) fieldErrors[key] = `${labels[key]}: at most ${MAX} characters.`;
-    // eslint-disable-next-line no-control-regex
-    else if (/[\u0000-\u001f\u007f]/.test(v))
+    else if (NOT_ALLOWED.test(v))
       fieldErrors[key] = `${labels[key]}: contains characters that are not allowed.`;
   }
   return { errors: Object.values(fieldErrors), fieldErrors };

@@ -237,6 +237,16 @@ describe('portal on External ID', () => {
     });
     expect(invalid.statusCode).toBe(400);
     expect(invalid.body).toContain('Given name: enter a value.');
+    // Bidi overrides, zero-width and C1 characters would be stored and shown reordered or hidden.
+    for (const givenName of ['Alice\u202Egnp.exe', 'Ali\u200Bce', 'Alice\u0085', 'A\u2066lice']) {
+      const refused = await portalPost('/profile', {
+        ...values,
+        givenName,
+        _csrf: csrfOf(form.body),
+      });
+      expect([givenName, refused.statusCode]).toEqual([givenName, 400]);
+      expect(refused.body).toContain('Given name: contains characters that are not allowed.');
+    }
     expect(stack.azure.identity.findUser(ALICE.email, { tenant: 'contosoext' })?.givenName).toBe(
       'Alice',
     );
