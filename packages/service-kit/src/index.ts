@@ -17,3 +17,4 @@ export * from './telemetry';
 export * from './service-kit.module';
 export * from './bootstrap';
 export * from './http/duplicate-keys';
+export * from './http/allowed-methods';

@@ -14,17 +14,9 @@ import {
   BearerExceptionFilter,
   type AuthModuleOptions,
 } from '@idp/auth-common';
-import { isStatementTimeout } from '@idp/service-kit';
-import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { allowedMethods, isStatementTimeout } from '@idp/service-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiErrorBody } from './api-error';
-
-const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-
-/** The methods the router serves at this request's path (none for a path it does not know). */
-function allowedMethods(req: FastifyRequest): string[] {
-  const url = req.url.split('?', 1)[0] ?? '/';
-  return METHODS.filter((method) => req.server.findRoute({ method, url }) !== null);
-}
 
 const CODES: Record<number, string> = {
   400: 'invalid_request',

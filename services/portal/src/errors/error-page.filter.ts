@@ -2,11 +2,11 @@
 // stack traces go to the log (with the same id), never to the browser. Nest also
 // routes errors of Fastify hooks (sessions, CSRF) here through Fastify's error handler.
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import { allowedMethods } from '@idp/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log';
 import { SignInRequired } from '../auth/auth.service';
 import { ApiUnauthorized } from '../policy/policy-client';
-import { allowedMethods } from '../web/allowed-methods';
 import { renderPage } from '../web/views';
 import { PortalError } from './portal-error';
 
