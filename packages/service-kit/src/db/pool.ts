@@ -21,9 +21,30 @@ export function poolProvider(url: () => string, statementTimeoutMs = 0): Provide
   };
 }
 
+/** The PostgreSQL code (SQLSTATE) of a pg error, or of the driver error Prisma wraps (meta.driverAdapterError). */
+export function pgErrorCode(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  // Prisma's own code (P2039 "database error") is not PostgreSQL's: the driver's is in meta.
+  const cause = (e as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } })
+    .meta?.driverAdapterError?.cause?.originalCode;
+  if (typeof cause === 'string') return cause;
+  const direct = (e as { code?: unknown }).code;
+  return typeof direct === 'string' ? direct : undefined;
+}
+
 /** The error PostgreSQL raises for a statement cancelled by statement_timeout (query_canceled). */
-export const isStatementTimeout = (e: unknown): boolean =>
-  typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '57014';
+export const isStatementTimeout = (e: unknown): boolean => pgErrorCode(e) === '57014';
+
+/**
+ * PostgreSQL codes meaning "busy or unavailable, retry later": statement timeout (query_canceled),
+ * lock_not_available, too_many_connections, admin/crash shutdown, cannot_connect_now.
+ */
+const TRANSIENT = new Set(['57014', '55P03', '53300', '57P01', '57P02', '57P03']);
+
+export function isTransientDbError(e: unknown): boolean {
+  const code = pgErrorCode(e);
+  return code !== undefined && TRANSIENT.has(code);
+}
 
 /** Closes the pool last, after HTTP and NATS have drained. */
 export class PoolLifecycle implements OnApplicationShutdown {

@@ -19,7 +19,8 @@ import { CleanupService, type CleanupReport } from '../cleanup/cleanup.service';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
 import { DirectoriesService } from '../tokens/directories.service';
 import { TokensService, type TokenView } from '../tokens/tokens.service';
-import { AdminDbErrorsInterceptor, isTransientDbError, transientDbError } from './admin-errors';
+import { isTransientDbError } from '@idp/service-kit';
+import { AdminDbErrorsInterceptor, transientDbError } from './admin-errors';
 import {
   cleanupQuery,
   createTokenBody,
