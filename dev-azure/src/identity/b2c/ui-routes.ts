@@ -182,19 +182,21 @@ async function postSignUp(ui: Ui): Promise<FastifyReply> {
 }
 
 /** B2C's reset flow: 6-digit code shown on the page (no mail server), AADB2C90151 after too many wrong codes. */
+/** Too many wrong codes: the sign-in ends and the app gets B2C's access_denied. */
+function tooManyRetries(ui: Ui, description: string): FastifyReply {
+  ui.ctx.transactions.end(ui.tx);
+  return deliverError(ui.reply, ui.tx, 'access_denied', description);
+}
+
 function resetOptions(ui: Ui): ResetOptions {
   return {
     digits: 6,
     delivery: (r) => ({ devCode: r.code ?? '' }),
-    locked: () => {
-      ui.ctx.transactions.end(ui.tx);
-      return deliverError(
-        ui.reply,
-        ui.tx,
-        'access_denied',
+    locked: () =>
+      tooManyRetries(
+        ui,
         'AADB2C90151: User has exceeded the maximum number for retries for a self-asserted step.',
-      );
-    },
+      ),
     done: () => advance(ui),
   };
 }
@@ -229,15 +231,11 @@ async function postMfa(ui: Ui): Promise<FastifyReply> {
     ui.ctx.users.changed();
     // A bounded number of guesses per sign-in, as B2C: a 6-digit code is otherwise brute-forced.
     ui.tx.totpFailures = (ui.tx.totpFailures ?? 0) + 1;
-    if (ui.tx.totpFailures >= MAX_CODE_ATTEMPTS) {
-      ui.ctx.transactions.end(ui.tx);
-      return deliverError(
-        ui.reply,
-        ui.tx,
-        'access_denied',
+    if (ui.tx.totpFailures >= MAX_CODE_ATTEMPTS)
+      return tooManyRetries(
+        ui,
         'AADB2C90151: User has exceeded the maximum number for retries for multi-factor authentication.',
       );
-    }
     return showMfa(ui, 'Wrong code entered, please try again.');
   }
   if (user.totp) user.totp.confirmed = true;
