@@ -82,6 +82,22 @@ const sameElement = (a: JsonValue, b: JsonValue): boolean => {
   return isDeepStrictEqual(a, b);
 };
 
+/**
+ * What is left of a multi-valued element after a sub-attribute remove, when nothing but its
+ * qualifiers (`type`, `primary`) remain: `phoneNumbers[type eq "mobile"].value` removed leaves
+ * `{"type": "mobile"}`, which describes no value, so the element goes with it.
+ */
+const QUALIFIERS = new Set(['type', 'primary']);
+const isEmptyElement = (el: JsonValue): boolean =>
+  isObject(el) && Object.keys(el).every((k) => QUALIFIERS.has(k.toLowerCase()));
+
+/** Sets `name` to the elements that still hold a value, or removes it when none does. */
+function keepMeaningful(target: JsonObject, name: string, arr: JsonValue[]): void {
+  const kept = arr.filter((el) => !isEmptyElement(el));
+  if (kept.length) setCI(target, name, kept);
+  else deleteCI(target, name);
+}
+
 function mergeInto(target: JsonObject, value: JsonObject, def: AttrDef | undefined): void {
   for (const [k, v] of Object.entries(value)) setCI(target, k, v, subDef(def, k)?.name ?? k);
 }
@@ -172,8 +188,17 @@ function applyAttr(
   if (def?.mutability === 'readOnly') throw ScimError.mutability(`${def.name} is read-only`);
   const name = def?.name ?? p.attr;
   // Clearing (remove, or a null value) an attribute of an absent extension must not create it.
+  // `manager.value` replaced by "" (or null) removes the manager, as replacing `manager` by "" does:
+  // a manager without an id is no manager.
+  const managerCleared =
+    op !== 'remove' &&
+    def?.name === 'manager' &&
+    !p.filter &&
+    p.sub?.toLowerCase() === 'value' &&
+    (value === '' || value === null);
   const clears =
     value === null ||
+    managerCleared ||
     (!p.sub && !p.filter && value !== undefined && normaliseComplex(def, value) === null);
   const target = container(doc, schema, p.uri, op !== 'remove' && !clears);
   if (!target) return;
@@ -200,9 +225,7 @@ function applyAttr(
       .filter((i) => i >= 0);
     if (op === 'remove') {
       if (p.sub) for (const i of hit) if (isObject(arr[i])) deleteCI(arr[i] as JsonObject, p.sub);
-      const kept = p.sub ? arr : arr.filter((_, i) => !hit.includes(i));
-      if (kept.length) setCI(target, name, kept);
-      else deleteCI(target, name);
+      keepMeaningful(target, name, p.sub ? arr : arr.filter((_, i) => !hit.includes(i)));
       return;
     }
     if (hit.length === 0) {
@@ -240,6 +263,11 @@ function applyAttr(
         if (op === 'remove') deleteCI(el, subName);
         else setCI(el, subName, value as JsonValue, subName);
       }
+      if (op === 'remove') keepMeaningful(target, name, existing);
+      return;
+    }
+    if (managerCleared) {
+      deleteCI(target, name);
       return;
     }
     if (op === 'remove') {

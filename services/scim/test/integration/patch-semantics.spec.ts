@@ -282,6 +282,88 @@ describe('PATCH semantics (RFC 7644 §3.5.2)', () => {
     });
   });
 
+  describe('what a remove or a clear leaves behind', () => {
+    it('removing the value of a filtered element drops the element once only its type is left', async () => {
+      const u = await createUser({
+        phoneNumbers: [
+          { value: '+1 555 0100', type: 'mobile' },
+          { value: '+1 555 0101', type: 'work', primary: true },
+        ],
+      });
+      const r = await patch(u.id, {
+        op: 'remove',
+        path: 'phoneNumbers[type eq "mobile"].value',
+      });
+      expect(r.status).toBe(200);
+      expect(r.body.phoneNumbers).toEqual([{ value: '+1 555 0101', type: 'work', primary: true }]);
+      expect((await get(u.id)).phoneNumbers).toEqual(r.body.phoneNumbers);
+      // The last one goes the same way, with `primary` beside `type`, and takes the attribute along.
+      const last = await patch(u.id, { op: 'remove', path: 'phoneNumbers[type eq "work"].value' });
+      expect(last.status).toBe(200);
+      expect(last.body.phoneNumbers).toBeUndefined();
+      expect((await get(u.id)).phoneNumbers).toBeUndefined();
+    });
+
+    it('removing a sub-attribute keeps an element that still holds other values', async () => {
+      const u = await createUser({
+        addresses: [{ type: 'work', streetAddress: '1 Main St', locality: 'Seattle' }],
+      });
+      const r = await patch(u.id, {
+        op: 'remove',
+        path: 'addresses[type eq "work"].streetAddress',
+      });
+      expect(r.status).toBe(200);
+      expect(r.body.addresses).toEqual([{ type: 'work', locality: 'Seattle' }]);
+    });
+
+    it('removing `emails.value` (every element) leaves no element that holds only type/primary', async () => {
+      const u = await createUser();
+      const r = await patch(u.id, { op: 'remove', path: 'emails.value' });
+      expect(r.status).toBe(200);
+      expect(r.body.emails).toBeUndefined();
+      expect((await get(u.id)).emails).toBeUndefined();
+    });
+
+    it.each([
+      ['""', ''],
+      ['null', null],
+    ])(
+      'replacing `manager.value` with %s removes the manager, as replacing `manager` with "" does',
+      async (_, value) => {
+        const u = await createUser({
+          schemas: [USER, ENTERPRISE],
+          [ENTERPRISE]: { department: 'Sales', manager: { value: 'm-1' } },
+        });
+        const r = await patch(u.id, {
+          op: 'replace',
+          path: `${ENTERPRISE}:manager.value`,
+          value,
+        });
+        expect(r.status).toBe(200);
+        expect(r.body[ENTERPRISE]).toEqual({ department: 'Sales' });
+        expect((await get(u.id))[ENTERPRISE]).toEqual({ department: 'Sales' });
+        const found = await s.request(
+          'GET',
+          `/scim/v2/Users?filter=${encodeURIComponent(`id eq "${u.id}" and ${ENTERPRISE}:manager pr`)}`,
+          { token },
+        );
+        expect(found.body.totalResults).toBe(0);
+      },
+    );
+
+    it('replacing `manager.value` with "" on a user without the extension adds nothing', async () => {
+      const u = await createUser();
+      const r = await patch(u.id, {
+        op: 'replace',
+        path: `${ENTERPRISE}:manager.value`,
+        value: '',
+      });
+      expect(r.status).toBe(200);
+      expect(r.body[ENTERPRISE]).toBeUndefined();
+      expect(r.body.schemas).toEqual([USER]);
+    });
+  });
+
   describe('value filters are resolved like GET filters', () => {
     it.each([
       ['emails[nosuch eq "x"]', 'emails.nosuch'],
