@@ -6,12 +6,17 @@ import {
   type IdentityProviderOptions,
   type ResolvedProvider,
 } from './identity-providers';
-import type { RejectionReason } from './token-errors';
+import type { RejectionReason, TimeClaim } from './token-errors';
 
 export const SUPPORTED_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
 export type JwsAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+/** Entra ID and B2C access tokens live 5 minutes to 24 hours (B2C's configurable maximum). */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+export const MIN_MAX_TOKEN_LIFETIME_SECONDS = 300;
+export const MAX_MAX_TOKEN_LIFETIME_SECONDS = 7 * 86_400;
 
 export interface StepUpOptions {
   /** B2C: allowed user flows / acr values (compared case-insensitively). */
@@ -42,6 +47,8 @@ export interface JwksOptions {
 
 export interface RejectionEvent {
   reason: RejectionReason;
+  /** The time claim at fault, for the time-claim reasons. */
+  claim?: TimeClaim;
 }
 
 /** Options of {@link TokenValidator}; names follow passport-azure-ad where one exists. */
@@ -70,8 +77,13 @@ export interface AuthOptions {
   policyName?: string | string[];
   /** Subset of RS256, PS256, ES256; default all three. */
   allowedAlgorithms?: JwsAlgorithm[];
-  /** Tolerance for exp/nbf; default 60, at most 300. */
+  /** Tolerance for exp/nbf/iat; default 60, at most 300. */
   clockSkewSeconds?: number;
+  /**
+   * Longest accepted token lifetime, exp - (nbf ?? iat), in seconds; default 86 400 (24 h, the
+   * longest Entra ID / B2C access token), 300 … 604 800.
+   */
+  maxTokenLifetimeSeconds?: number;
   /** Permit `http:` metadata / JWKS URLs (local tests only). */
   allowInsecureHttp?: boolean;
   /** realm of the WWW-Authenticate challenge; default `api`. */
@@ -97,6 +109,7 @@ export interface ResolvedAuthOptions {
   allowedUserFlows: string[];
   algorithms: JwsAlgorithm[];
   clockSkewSeconds: number;
+  maxTokenLifetimeSeconds: number;
   allowInsecureHttp: boolean;
   realm: string;
   jwks: Required<JwksOptions>;
@@ -131,6 +144,12 @@ const optionsSchema = z
     policyName: stringOrList.optional(),
     allowedAlgorithms: z.array(z.enum(SUPPORTED_ALGORITHMS)).min(1).optional(),
     clockSkewSeconds: z.number().int().min(0).max(MAX_CLOCK_SKEW_SECONDS).optional(),
+    maxTokenLifetimeSeconds: z
+      .number()
+      .int()
+      .min(MIN_MAX_TOKEN_LIFETIME_SECONDS)
+      .max(MAX_MAX_TOKEN_LIFETIME_SECONDS)
+      .optional(),
     allowInsecureHttp: z.boolean().optional(),
     realm: z
       .string()
@@ -237,6 +256,7 @@ export function resolveAuthOptions(input: AuthOptions): ResolvedAuthOptions {
     allowedUserFlows: unique(providers.flatMap((p) => p.allowedUserFlows)),
     algorithms: unique(o.allowedAlgorithms ?? [...SUPPORTED_ALGORITHMS]) as JwsAlgorithm[],
     clockSkewSeconds: o.clockSkewSeconds ?? 60,
+    maxTokenLifetimeSeconds: o.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
     allowInsecureHttp,
     realm: o.realm ?? 'api',
     jwks: {

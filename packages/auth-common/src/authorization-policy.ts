@@ -63,6 +63,9 @@ export function checkScopeOrRole(
   );
 }
 
+/** The client capability (`xms_cc`) that declares a client can answer a claims challenge. */
+export const CLAIMS_CHALLENGE_CAPABILITY = 'cp1';
+
 /** Entra and External ID prove step-up by authentication context; B2C by user flow. */
 const provesByAuthContext = (p: UserPrincipal): boolean =>
   p.provider?.kind === 'external-id' || p.provider?.kind === 'entra';
@@ -77,7 +80,8 @@ const cannotStepUp = (): BearerChallenge =>
 /**
  * RFC 9470 step-up. B2C: the token must come from an allowed user flow (tfp/acr).
  * Entra / External ID: its `acrs` must contain the authentication context, and the
- * challenge carries Microsoft's claims challenge too (when `claimsTarget` is known).
+ * challenge carries Microsoft's claims challenge too when `claimsTarget` is known and the
+ * token's `xms_cc` declares `cp1`.
  * Both: auth_time within maxAgeSeconds (missing auth_time counts as too old).
  */
 export function checkStepUp(
@@ -97,8 +101,10 @@ export function checkStepUp(
   let challenge: (description: string) => BearerChallenge;
   if (byContext) {
     if (!context && flows?.length) return cannotStepUp();
+    // Microsoft: send a claims challenge only to clients that declared they can handle one
+    // (xms_cc holds cp1); others get the RFC 9470 challenge alone.
     const claims: ClaimsChallenge | undefined =
-      context && claimsTarget
+      context && claimsTarget && p.clientCapabilities?.includes(CLAIMS_CHALLENGE_CAPABILITY)
         ? {
             realm: claimsTarget.realm,
             authorizationUri: claimsTarget.authorizationUri,

@@ -12,14 +12,27 @@ export type RejectionReason =
   | 'audience'
   | 'expired'
   | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'lifetime_too_long'
+  | 'invalid_time_claim'
   | 'missing_claim'
   | 'user_flow'
   | 'tenant'
   | 'invalid';
 
-const DESCRIPTIONS: Partial<Record<RejectionReason, string>> = {
-  expired: 'The access token expired',
-  not_yet_valid: 'The access token is not yet valid',
+/** The time claims: checked only after the signature, issuer and audience, so naming them is no oracle. */
+export type TimeClaim = 'exp' | 'nbf' | 'iat';
+
+const DESCRIPTIONS: Partial<Record<RejectionReason, (claim: TimeClaim | undefined) => string>> = {
+  expired: () => 'The access token expired',
+  not_yet_valid: () => 'The access token is not yet valid (nbf is in the future)',
+  issued_in_future: () => 'The access token was issued in the future (iat)',
+  lifetime_too_long: (claim) =>
+    claim
+      ? `The access token lifetime (exp - ${claim}) exceeds the maximum accepted`
+      : 'The access token exp is further away than the maximum lifetime accepted',
+  invalid_time_claim: (claim) =>
+    `The access token ${claim ?? 'exp'} claim is not a valid NumericDate`,
 };
 
 export const GENERIC_INVALID_DESCRIPTION = 'The access token is invalid';
@@ -29,9 +42,13 @@ export class InvalidTokenError extends Error {
   /** Safe to send to the client. */
   readonly description: string;
 
-  constructor(readonly reason: RejectionReason) {
-    super(`access token rejected: ${reason}`);
-    this.description = DESCRIPTIONS[reason] ?? GENERIC_INVALID_DESCRIPTION;
+  /** `claim`: the time claim at fault (lifetime: the claim its start was taken from). */
+  constructor(
+    readonly reason: RejectionReason,
+    readonly claim?: TimeClaim,
+  ) {
+    super(`access token rejected: ${reason}${claim ? ` (${claim})` : ''}`);
+    this.description = DESCRIPTIONS[reason]?.(claim) ?? GENERIC_INVALID_DESCRIPTION;
   }
 }
 

@@ -15,7 +15,12 @@ import {
 import type { ProviderRef, ResolvedProvider } from './identity-providers';
 import { principalFromClaims, type Principal } from './principal';
 import { SigningKeyStore, type KeyCandidate, type KeyStoreStats } from './signing-key-store';
-import { InvalidTokenError, KeySourceUnavailableError, type RejectionReason } from './token-errors';
+import {
+  InvalidTokenError,
+  KeySourceUnavailableError,
+  type RejectionReason,
+  type TimeClaim,
+} from './token-errors';
 import { VerifiedTokenCache, type CacheStats } from './verified-token-cache';
 
 // Larger than any Azure access token; bounds hashing and parsing work.
@@ -24,21 +29,77 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 const REQUIRED_CLAIMS = ['exp'];
+const TIME_CLAIMS: readonly TimeClaim[] = ['exp', 'nbf', 'iat'];
+const isTimeClaim = (claim: string): claim is TimeClaim =>
+  (TIME_CLAIMS as readonly string[]).includes(claim);
 
-function reasonOf(err: unknown): RejectionReason {
-  if (err instanceof InvalidTokenError) return err.reason;
-  if (err instanceof joseErrors.JWTExpired) return 'expired';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.claim === 'nbf') return 'not_yet_valid';
-    if (err.claim === 'iss') return 'issuer';
-    if (err.claim === 'aud') return 'audience';
-    return err.reason === 'missing' ? 'missing_claim' : 'invalid';
+interface Rejection {
+  reason: RejectionReason;
+  claim?: TimeClaim;
+}
+
+function rejectionOf(err: unknown): Rejection {
+  if (err instanceof InvalidTokenError) return { reason: err.reason, claim: err.claim };
+  if (err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired) {
+    // jose checks the claims only once the signature holds, so the payload is the issuer's: a
+    // time claim that is no NumericDate (a string, or 1e400 read as Infinity, which jose's
+    // nbf/exp comparisons would call "not yet valid") is reported as what it is.
+    const bad =
+      err instanceof joseErrors.JWTExpired || isTimeClaim(err.claim)
+        ? invalidTimeClaim(err.payload)
+        : undefined;
+    if (bad) return { reason: 'invalid_time_claim', claim: bad };
+    if (err instanceof joseErrors.JWTExpired) return { reason: 'expired', claim: 'exp' };
+    if (err.claim === 'nbf') return { reason: 'not_yet_valid', claim: 'nbf' };
+    if (err.claim === 'iss') return { reason: 'issuer' };
+    if (err.claim === 'aud') return { reason: 'audience' };
+    return { reason: err.reason === 'missing' ? 'missing_claim' : 'invalid' };
   }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature';
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm_not_allowed';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return { reason: 'signature' };
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return { reason: 'algorithm_not_allowed' };
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid)
-    return 'malformed';
-  return 'invalid';
+    return { reason: 'malformed' };
+  return { reason: 'invalid' };
+}
+
+/** The first of exp, nbf, iat that is present but not a whole, non-negative, safe second count. */
+function invalidTimeClaim(claims: Record<string, unknown>): TimeClaim | undefined {
+  return TIME_CLAIMS.find((claim) => {
+    const value = claims[claim];
+    return (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    );
+  });
+}
+
+/**
+ * What jose leaves open on a token the trusted issuer signed: it checks exp and nbf against the
+ * clock, but takes any JSON number (1e20, -5, 1.5, and 1e400, which JSON.parse makes Infinity)
+ * and never looks at a future iat. Entra and B2C issue whole seconds and lifetimes of 5 min to
+ * 24 h, so a time claim that is not a whole non-negative second count, an iat in the future, or
+ * a lifetime (exp - (nbf ?? iat)) over the maximum is refused: a token like that is a leaked
+ * signing key or a broken issuer, and would otherwise be a credential that never expires.
+ */
+function checkTimeClaims(
+  claims: Record<string, unknown>,
+  nowSeconds: number,
+  skewSeconds: number,
+  maxLifetimeSeconds: number,
+): void {
+  const bad = invalidTimeClaim(claims);
+  if (bad) throw new InvalidTokenError('invalid_time_claim', bad);
+  const exp = claims.exp as number;
+  const nbf = claims.nbf as number | undefined;
+  const iat = claims.iat as number | undefined;
+  if (iat !== undefined && iat > nowSeconds + skewSeconds)
+    throw new InvalidTokenError('issued_in_future', 'iat');
+  // Without nbf and iat the lifetime cannot be known: bound what is left of it instead.
+  const startClaim: TimeClaim | undefined =
+    nbf !== undefined ? 'nbf' : iat !== undefined ? 'iat' : undefined;
+  const start = nbf ?? iat ?? nowSeconds;
+  if (exp - start > maxLifetimeSeconds)
+    throw new InvalidTokenError('lifetime_too_long', startClaim);
 }
 
 /** One trusted provider with its own key source. */
@@ -148,7 +209,7 @@ export class TokenValidator {
    */
   async validate(token: string): Promise<Principal> {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
-      throw this.reject('malformed');
+      throw this.reject({ reason: 'malformed' });
     }
     const now = this.options.clock();
     const cacheKey = this.cache ? VerifiedTokenCache.keyOf(token) : '';
@@ -159,6 +220,13 @@ export class TokenValidator {
     let exp: number;
     try {
       const { claims, provider } = await this.verify(token, now);
+      const o = this.options;
+      checkTimeClaims(
+        claims,
+        Math.floor(now / 1000),
+        o.clockSkewSeconds,
+        o.maxTokenLifetimeSeconds,
+      );
       exp = claims.exp as number;
       this.checkTenant(provider.config, claims);
       principal = principalFromClaims(claims, {
@@ -169,7 +237,7 @@ export class TokenValidator {
       this.checkUserFlow(provider.config, principal);
     } catch (err) {
       if (err instanceof KeySourceUnavailableError) throw err;
-      throw this.reject(reasonOf(err));
+      throw this.reject(rejectionOf(err));
     }
     this.cache?.set(cacheKey, principal, exp * 1000, now);
     return principal;
@@ -310,12 +378,12 @@ export class TokenValidator {
     }
   }
 
-  private reject(reason: RejectionReason): InvalidTokenError {
+  private reject({ reason, claim }: Rejection): InvalidTokenError {
     try {
-      this.options.onRejected?.({ reason });
+      this.options.onRejected?.(claim ? { reason, claim } : { reason });
     } catch {
       // A failing log hook must not turn a 401 into a 500.
     }
-    return new InvalidTokenError(reason);
+    return new InvalidTokenError(reason, claim);
   }
 }

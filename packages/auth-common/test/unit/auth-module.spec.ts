@@ -254,9 +254,33 @@ describe('AuthModule: authentication', () => {
   it('not yet valid', async () => {
     await expectInvalidToken(
       await signinKey.sign(userClaims({ nbf: nowSeconds() + 900 })),
-      'The access token is not yet valid',
+      'The access token is not yet valid (nbf is in the future)',
     );
   });
+
+  it.each<[string, () => Record<string, unknown>, string]>([
+    [
+      'iat far in the future',
+      () => ({ iat: nowSeconds() + 86_400 }),
+      'The access token was issued in the future (iat)',
+    ],
+    ['exp 1e20', () => ({ exp: 1e20 }), 'The access token exp claim is not a valid NumericDate'],
+    [
+      'a lifetime of 30 days',
+      () => times(nowSeconds(), 30 * 86_400),
+      'The access token lifetime (exp - nbf) exceeds the maximum accepted',
+    ],
+    [
+      'nbf as a string',
+      () => ({ nbf: String(nowSeconds()) }),
+      'The access token nbf claim is not a valid NumericDate',
+    ],
+  ])(
+    'a trusted-issuer token with %s: 401 invalid_token naming the claim',
+    async (_l, claims, d) => {
+      await expectInvalidToken(await signinKey.sign(userClaims(claims())), d);
+    },
+  );
 
   it('wrong issuer', async () => {
     await expectInvalidToken(

@@ -7,7 +7,8 @@ import { startApp } from '../support/nest-app';
 
 // One step-up decorator for both providers: B2C proves MFA by its user flow, External ID by
 // the authentication context in `acrs`; both by a recent auth_time. External ID refusals
-// carry Microsoft's claims challenge and the RFC 9470 challenge as two WWW-Authenticate fields.
+// carry the RFC 9470 challenge, preceded (as a second WWW-Authenticate field) by Microsoft's
+// claims challenge only when the token's xms_cc declares the cp1 client capability.
 
 const SIGNIN = 'B2C_1_signupsignin';
 const MFA = 'B2C_1_signupsignin_mfa';
@@ -62,6 +63,8 @@ const ciamToken = (extra: Record<string, unknown> = {}) =>
       scp: 'Policies.Write',
       acrs: ['c1'],
       auth_time: nowSeconds() - 60,
+      // The portal declares cp1, so its tokens may receive claims challenges.
+      xms_cc: ['cp1'],
       ...extra,
     }),
   );
@@ -157,6 +160,34 @@ describe('step-up on External ID tokens (authentication context)', () => {
       });
     },
   );
+
+  it.each<[string, unknown]>([
+    ['without xms_cc', undefined],
+    ['with an empty xms_cc', []],
+    ['with other capabilities only', ['cp2', 'xcp1']],
+    ['with xms_cc not a list of strings', { values: ['cp1'] }],
+  ])(
+    'refuses a token %s with the RFC 9470 challenge alone (no claims challenge)',
+    async (_label, xmsCc) => {
+      const res = await put('/beneficiary', await ciamToken({ acrs: ['c2'], xms_cc: xmsCc }));
+      expect(res.status).toBe(401);
+      expect(res.www).toBe(rfc9470('A different authentication level is required', 'c1', 600));
+      expect(res.body).toEqual({
+        error: 'insufficient_user_authentication',
+        error_description: 'A different authentication level is required',
+      });
+    },
+  );
+
+  it('sends the claims challenge to a token whose xms_cc names cp1 in any case, or as a string', async () => {
+    for (const xmsCc of [['CP1'], 'cp1', ['cp2', 'cp1']]) {
+      const res = await put('/beneficiary', await ciamToken({ acrs: undefined, xms_cc: xmsCc }));
+      expect(res.www).toEqual([
+        msChallenge(),
+        rfc9470('A different authentication level is required', 'c1', 600),
+      ]);
+    }
+  });
 
   it('the claims value is base64 of the minified claims request for the context', () => {
     expect(JSON.parse(Buffer.from(CLAIMS_C1, 'base64').toString('utf8'))).toEqual({

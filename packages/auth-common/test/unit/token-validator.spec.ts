@@ -10,7 +10,7 @@ import {
   unsignedToken,
 } from '@idp/testing';
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { CompactSign, SignJWT } from 'jose';
 import {
   AuthConfigError,
   InvalidTokenError,
@@ -207,7 +207,7 @@ describe('TokenValidator: rejected tokens', () => {
       await signinKey.sign(userClaims({ nbf: nowSeconds() + 600 })),
       'not_yet_valid',
     );
-    expect(err.description).toBe('The access token is not yet valid');
+    expect(err.description).toBe('The access token is not yet valid (nbf is in the future)');
   });
 
   it('wrong issuer, with a generic description', async () => {
@@ -336,6 +336,103 @@ describe('TokenValidator: rejected tokens', () => {
   });
 });
 
+/** Signs the payload text as given: JSON.stringify cannot write 1e400 (JSON.parse reads it as Infinity). */
+const signRaw = (key: TestKey, payload: string) =>
+  new CompactSign(new TextEncoder().encode(payload))
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
+    .sign(key.privateKey);
+
+describe('TokenValidator: time claims of a token the trusted issuer signed', () => {
+  const now = nowSeconds();
+  const HOUR = 3600;
+
+  it.each<[string, Record<string, unknown>, RejectionReason, string]>([
+    ['iat in the future beyond the skew', { iat: now + 120, nbf: now }, 'issued_in_future', 'iat'],
+    ['iat far in the future', { iat: now + 10 * 365 * 86_400 }, 'issued_in_future', 'iat'],
+    ['nbf in the future beyond the skew', { nbf: now + 120 }, 'not_yet_valid', 'nbf'],
+    ['exp 1e20', { exp: 1e20 }, 'invalid_time_claim', 'exp'],
+    ['exp ten years away', { exp: now + 10 * 365 * 86_400 }, 'lifetime_too_long', 'nbf'],
+    [
+      'exp 25 h after nbf',
+      { ...times(now - HOUR), exp: now - HOUR + 25 * HOUR },
+      'lifetime_too_long',
+      'nbf',
+    ],
+    [
+      'exp 25 h after iat, no nbf',
+      { ...times(now - HOUR), nbf: undefined, exp: now + 24 * HOUR },
+      'lifetime_too_long',
+      'iat',
+    ],
+    ['a negative nbf', { nbf: -1 }, 'invalid_time_claim', 'nbf'],
+    ['a negative iat', { iat: -100 }, 'invalid_time_claim', 'iat'],
+    ['a fractional exp', { exp: now + 600.5 }, 'invalid_time_claim', 'exp'],
+    ['a fractional iat', { iat: now - 0.25 }, 'invalid_time_claim', 'iat'],
+    ['exp as a string', { exp: String(now + 600) }, 'invalid_time_claim', 'exp'],
+    ['nbf as a string', { nbf: String(now) }, 'invalid_time_claim', 'nbf'],
+    ['iat as a string', { iat: new Date().toISOString() }, 'invalid_time_claim', 'iat'],
+    ['exp as null', { exp: null }, 'invalid_time_claim', 'exp'],
+    ['exp as a boolean', { exp: true }, 'invalid_time_claim', 'exp'],
+  ])('refuses %s, naming the claim', async (_label, claims, reason, claim) => {
+    const v = b2cValidator();
+    const err = await expectRejected(v, await signinKey.sign(userClaims(claims)), reason);
+    expect(err.claim).toBe(claim);
+    expect(err.description).toContain(claim);
+  });
+
+  it('refuses exp, nbf or iat of 1e400 (Infinity once parsed)', async () => {
+    for (const claim of ['exp', 'nbf', 'iat'] as const) {
+      const v = b2cValidator();
+      const claims = userClaims();
+      const json = JSON.stringify(claims).replace(
+        `"${claim}":${claims[claim] as number}`,
+        `"${claim}":1e400`,
+      );
+      expect(json).toContain('1e400');
+      const err = await expectRejected(v, await signRaw(signinKey, json), 'invalid_time_claim');
+      expect(err.description).toBe(`The access token ${claim} claim is not a valid NumericDate`);
+    }
+  });
+
+  it('refuses a token without nbf and iat whose exp is further away than the maximum lifetime', async () => {
+    const v = b2cValidator();
+    const claims = userClaims({ nbf: undefined, iat: undefined, exp: now + 25 * HOUR });
+    await expectRejected(v, await signinKey.sign(claims), 'lifetime_too_long');
+  });
+
+  it('accepts 24 h exactly, an iat within the skew, and a token without iat', async () => {
+    const { validator } = b2cValidator();
+    for (const claims of [
+      { ...times(now - HOUR), exp: now - HOUR + 24 * HOUR },
+      { iat: now + 50, nbf: now, exp: now + HOUR },
+      { iat: undefined, nbf: now, exp: now + HOUR },
+      { iat: now, nbf: undefined, exp: now + 5 * 60 },
+    ]) {
+      await expect(
+        validator.validate(await signinKey.sign(userClaims(claims))),
+      ).resolves.toMatchObject({
+        kind: 'user',
+      });
+    }
+  });
+
+  it('uses maxTokenLifetimeSeconds when configured', async () => {
+    const short = b2cValidator({ maxTokenLifetimeSeconds: HOUR });
+    const long = b2cValidator({ maxTokenLifetimeSeconds: 2 * 86_400 });
+    const twoHours = await signinKey.sign(userClaims({ ...times(now, 2 * HOUR) }));
+    await expectRejected(short, twoHours, 'lifetime_too_long');
+    const thirtyHours = await signinKey.sign(userClaims({ ...times(now, 30 * HOUR) }));
+    await expect(long.validator.validate(thirtyHours)).resolves.toMatchObject({ kind: 'user' });
+  });
+
+  it('refuses a time claim signed without a valid key just like any forgery (signature first)', async () => {
+    const v = b2cValidator();
+    const token = tamperPayload(await signinKey.sign(userClaims()), { exp: 'never' });
+    const err = await expectRejected(v, token, 'signature');
+    expect(err.description).toBe('The access token is invalid');
+  });
+});
+
 describe('TokenValidator: configuration', () => {
   const base: AuthOptions = {
     identityMetadata: 'https://login.example/t/v2.0/.well-known/openid-configuration',
@@ -355,6 +452,18 @@ describe('TokenValidator: configuration', () => {
       300,
     );
     expect(new TokenValidator(base).options.clockSkewSeconds).toBe(60);
+  });
+
+  it('bounds maxTokenLifetimeSeconds to whole seconds in 300..604800, default 86400', () => {
+    expect(new TokenValidator(base).options.maxTokenLifetimeSeconds).toBe(86_400);
+    for (const bad of [299, 604_801, 3600.5, Number.NaN, Infinity]) {
+      expect(() => new TokenValidator({ ...base, maxTokenLifetimeSeconds: bad })).toThrow(
+        /maxTokenLifetimeSeconds/,
+      );
+    }
+    expect(
+      new TokenValidator({ ...base, maxTokenLifetimeSeconds: 300 }).options.maxTokenLifetimeSeconds,
+    ).toBe(300);
   });
 
   it('requires an audience and refuses symmetric or unknown algorithms', () => {
