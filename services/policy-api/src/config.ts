@@ -1,4 +1,9 @@
-import { externalIdMetadataUrl } from '@idp/auth-common';
+import {
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  externalIdMetadataUrl,
+  MAX_MAX_TOKEN_LIFETIME_SECONDS,
+  MIN_MAX_TOKEN_LIFETIME_SECONDS,
+} from '@idp/auth-common';
 import { commonEnvShape, devOnly, env, loadConfig } from '@idp/service-kit';
 import { z } from 'zod';
 
@@ -121,7 +126,16 @@ export const envSchema = z
       .min(0)
       .max(300)
       .default(60)
-      .describe('Tolerance for exp/nbf, in seconds (0–300); default 60.'),
+      .describe('Tolerance for exp/nbf/iat, in seconds (0–300); default 60.'),
+    AUTH_MAX_TOKEN_LIFETIME_SECONDS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(MIN_MAX_TOKEN_LIFETIME_SECONDS)
+      .max(MAX_MAX_TOKEN_LIFETIME_SECONDS)
+      .default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS)
+      .describe(
+        'Longest accepted access-token lifetime, exp - (nbf or iat), in seconds (300–604800); default 86400 (24 h, the longest Entra ID / B2C access token). Longer-lived tokens get 401 invalid_token.',
+      ),
     // describe() makes a new schema, so it goes inside devOnly (whose registry holds the instance).
     AUTH_ALLOW_INSECURE_HTTP: devOnly(
       env

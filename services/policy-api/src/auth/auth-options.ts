@@ -41,6 +41,7 @@ export function authModuleOptions(c: PolicyApiConfig): AuthModuleOptions {
     audience: c.API_AUDIENCE,
     allowInsecureHttp: c.AUTH_ALLOW_INSECURE_HTTP,
     clockSkewSeconds: c.AUTH_CLOCK_SKEW_SECONDS,
+    maxTokenLifetimeSeconds: c.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
     stepUp: {
       userFlows: c.STEP_UP_USER_FLOWS,
       authContext: c.STEP_UP_AUTH_CONTEXT,

@@ -180,7 +180,8 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
   });
 
   it('External ID: migrated alice keeps her B2C policy and history, and changes it only with acrs c1', async () => {
-    const extToken = async (email: string, acrs?: string[]) =>
+    // The portal declares the cp1 client capability; policy-api asks for xms_cc.
+    const extToken = async (email: string, acrs?: string[], clientCapabilities = ['cp1']) =>
       (
         await azure.identity.issueExternalUserTokens({
           tenant: EXT.tenant,
@@ -188,6 +189,7 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
           clientId: EXT.portal,
           scopes: EXT_SCOPES,
           acrs,
+          clientCapabilities,
         })
       ).access_token;
     const viaB2c = await h.call<PolicyBody>('GET', '/policies/me', {
@@ -217,6 +219,17 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
     });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_claims"');
+    // A client without cp1 gets the RFC 9470 challenge alone (Microsoft: claims challenges
+    // only to clients that declared the capability).
+    const withoutCp1 = await h.call<ErrorBody>('PUT', '/policies/me/beneficiaries', {
+      token: await extToken('alice@contoso.example', undefined, []),
+      headers: { 'if-match': etag },
+      body,
+    });
+    expect(withoutCp1.status).toBe(401);
+    expect(withoutCp1.headers.get('www-authenticate')).toBe(
+      'Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="c1", max_age=600',
+    );
     const changed = await h.call<PolicyBody>('PUT', '/policies/me/beneficiaries', {
       token: await extToken('alice@contoso.example', ['c1']),
       headers: { 'if-match': etag },

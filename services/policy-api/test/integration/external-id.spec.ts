@@ -152,6 +152,27 @@ describe('policy-api trusting B2C and External ID side by side', () => {
       expect(before).toEqual(expect.objectContaining({ version: 1, history: 0, outbox: 0 }));
     });
 
+    it.each<[string, string[] | undefined, Record<string, unknown>]>([
+      ['no xms_cc', [], {}],
+      ['xms_cc without cp1', ['cp2'], {}],
+      ['xms_cc naming cp1 inside another value', undefined, { xms_cc: ['xcp1', 'cp10'] }],
+    ])(
+      'a client with %s: 401 with the RFC 9470 challenge alone (no claims challenge)',
+      async (_what, clientCapabilities, extra) => {
+        const { oid, etag } = await externalHolder();
+        const r = await put(await ext.userToken({ oid, clientCapabilities, extra }), etag, [
+          'Mallory',
+        ]);
+        expect([r.status, r.body.error]).toEqual([401, 'insufficient_user_authentication']);
+        expect(r.headers.get('www-authenticate')).toBe(
+          `Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="${AUTH_CONTEXT}", max_age=600`,
+        );
+        expect(await storedState(h, oid)).toEqual(
+          expect.objectContaining({ version: 1, history: 0, outbox: 0 }),
+        );
+      },
+    );
+
     it.each([
       [
         'a token of another External ID tenant',

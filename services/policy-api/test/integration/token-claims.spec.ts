@@ -16,7 +16,8 @@ const now = () => Math.floor(Date.now() / 1000);
 describe('token claims that key or audit a policy', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await Harness.start();
+    // Shorter than the 24 h default, so the lifetime test below proves the variable is applied.
+    h = await Harness.start({ AUTH_MAX_TOKEN_LIFETIME_SECONDS: '7200' });
   }, 60000);
   afterAll(async () => {
     await h?.stop();
@@ -79,6 +80,50 @@ describe('token claims that key or audit a policy', () => {
       }
     }
     expect([await count('policies'), await count('policy_history')]).toEqual(before);
+  });
+
+  it('refuses time claims no Entra or B2C token has (iat in the future, a lifetime over AUTH_MAX_TOKEN_LIFETIME_SECONDS, exp 1e20, non-integer, negative or string dates): 401 invalid_token naming the claim, nothing stored', async () => {
+    const before = [await count('policies'), await count('policy_history')];
+    const t = now();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ iat: t + 3600 }, 'The access token was issued in the future (iat)'],
+      [{ nbf: t + 3600 }, 'The access token is not yet valid (nbf is in the future)'],
+      [{ exp: 1e20 }, 'The access token exp claim is not a valid NumericDate'],
+      [
+        { nbf: t - 60, exp: t - 60 + 3 * 3600 },
+        'The access token lifetime (exp - nbf) exceeds the maximum accepted',
+      ],
+      [
+        { nbf: undefined, iat: t - 60, exp: t + 2 * 3600 },
+        'The access token lifetime (exp - iat) exceeds the maximum accepted',
+      ],
+      [{ exp: t + 600.5 }, 'The access token exp claim is not a valid NumericDate'],
+      [{ iat: -1 }, 'The access token iat claim is not a valid NumericDate'],
+      [{ nbf: String(t) }, 'The access token nbf claim is not a valid NumericDate'],
+    ];
+    for (const [claims, description] of cases) {
+      const tok = await token(claims);
+      for (const r of [
+        await h.call<ErrorBody>('GET', '/policies/me', { token: tok }),
+        await h.call<ErrorBody>('GET', '/policies/PN0000000001', { token: tok }),
+      ]) {
+        expect({ claims, status: r.status, body: r.body }).toEqual({
+          claims,
+          status: 401,
+          body: { error: 'invalid_token', error_description: description },
+        });
+        expect(challengeParams(r.headers.get('www-authenticate'))).toEqual({
+          error: 'invalid_token',
+          error_description: description,
+        });
+      }
+    }
+    expect([await count('policies'), await count('policy_history')]).toEqual(before);
+    // Two hours (the configured maximum) is still a token.
+    const ok = await h.call('GET', '/policies/me', {
+      token: await token({ nbf: t - 60, iat: t - 60, exp: t - 60 + 7200 }),
+    });
+    expect(ok.status).toBe(201);
   });
 
   it('accepts a fractional auth_time (a NumericDate may have one) and audits it in whole seconds', async () => {

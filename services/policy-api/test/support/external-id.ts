@@ -25,6 +25,8 @@ export interface ExternalIdTokenOptions {
   tenantId?: Guid;
   issuerTenant?: Guid;
   audience?: string;
+  /** `xms_cc`; default `['cp1']` (the portal declares it); `[]` leaves the claim out. */
+  clientCapabilities?: string[];
   /** Claims to add or replace last. */
   extra?: Record<string, unknown>;
 }
@@ -60,6 +62,9 @@ export class ExternalIdTenant {
       azp: PORTAL_CLIENT_ID,
       auth_time: o.authTime ?? Math.floor(Date.now() / 1000) - 5,
       ...(o.acrs ? { acrs: o.acrs } : {}),
+      ...((o.clientCapabilities ?? ['cp1']).length > 0
+        ? { xms_cc: o.clientCapabilities ?? ['cp1'] }
+        : {}),
       ...(o.legacyOid ? { [LEGACY_CLAIM]: o.legacyOid } : {}),
       ...o.extra,
     };

@@ -1,5 +1,5 @@
 import { ConfigError } from '@idp/service-kit';
-import { identityProviders } from '../../src/auth/auth-options';
+import { authModuleOptions, identityProviders } from '../../src/auth/auth-options';
 import { loadPolicyApiConfig } from '../../src/config';
 
 const TENANT = '5b9a3f63-8c0e-4d6f-a1d1-2f0c7a6b9e41';
@@ -126,4 +126,30 @@ describe('customer identity configuration', () => {
   ])('refuses %j naming the variable', (env, message) => {
     expect(problems(env)).toEqual([expect.stringMatching(message)]);
   });
+});
+
+describe('AUTH_MAX_TOKEN_LIFETIME_SECONDS', () => {
+  it('defaults to 24 h and reaches the token validator', () => {
+    const c = loadPolicyApiConfig({ ...base, B2C_IDENTITY_METADATA: B2C });
+    expect(c.AUTH_MAX_TOKEN_LIFETIME_SECONDS).toBe(86_400);
+    expect(authModuleOptions(c).maxTokenLifetimeSeconds).toBe(86_400);
+    const set = loadPolicyApiConfig({
+      ...base,
+      B2C_IDENTITY_METADATA: B2C,
+      AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600',
+    });
+    expect(authModuleOptions(set).maxTokenLifetimeSeconds).toBe(3600);
+  });
+
+  it.each(['299', '604801', '3600.5', 'abc', '1e20', '-86400'])(
+    'refuses %s, naming the variable',
+    (value) => {
+      const found = problems({
+        B2C_IDENTITY_METADATA: B2C,
+        AUTH_MAX_TOKEN_LIFETIME_SECONDS: value,
+      });
+      expect(found.length).toBeGreaterThan(0);
+      for (const p of found) expect(p).toMatch(/^AUTH_MAX_TOKEN_LIFETIME_SECONDS: /);
+    },
+  );
 });
