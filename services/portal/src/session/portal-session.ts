@@ -28,6 +28,11 @@ export class PortalSession {
     return this.current;
   }
 
+  /** The data as loaded (what a merge after a concurrent write compares against). */
+  get base(): SessionData | undefined {
+    return this.snapshot === undefined ? undefined : (JSON.parse(this.snapshot) as SessionData);
+  }
+
   get changed(): boolean {
     return this.current !== undefined && JSON.stringify(this.current) !== this.snapshot;
   }

@@ -5,6 +5,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { SessionCipher } from './session-cipher';
 import type { SessionData } from './session-data';
+import { mergeSession } from './session-merge';
 import { SessionRepository, type SealedFields, type SessionRow } from './session.repository';
 import { SESSION_CLOCK, SESSION_TIMEOUTS } from './session.tokens';
 
@@ -21,6 +22,8 @@ export interface StoredSession {
   createdAt: Date;
   /** Sealed with an older key: re-seal on the next save. */
   staleKey: boolean;
+  /** The row's version when loaded: the write back compares it (optimistic concurrency). */
+  version: number;
 }
 
 // Writing last_seen on every request would turn every page view into a write.
@@ -43,7 +46,11 @@ export class SessionStore {
   }
 
   /** The live session for a cookie value, or undefined (unknown, expired, undecryptable). */
-  async load(cookie: string): Promise<StoredSession | undefined> {
+  async load(cookie: string, o: { touch?: boolean } = {}): Promise<StoredSession | undefined> {
+    return this.read(cookie, o.touch ?? true);
+  }
+
+  private async read(cookie: string, touch: boolean): Promise<StoredSession | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
     const id = sessionRowId(cookie);
     const row = await this.sessions.find(id);
@@ -55,13 +62,15 @@ export class SessionStore {
     }
     const json = this.cipher.open({ keyId: row.keyId, data: Buffer.from(row.data) }, id);
     if (json === undefined) return undefined;
-    if (now - row.lastSeenAt.getTime() > TOUCH_AFTER_MS) await this.touch(id, row.expiresAt);
+    if (touch && now - row.lastSeenAt.getTime() > TOUCH_AFTER_MS)
+      await this.touch(id, row.expiresAt);
     return {
       id,
       cookie,
       data: JSON.parse(json) as SessionData,
       createdAt: row.createdAt,
       staleKey: !this.cipher.isCurrent(row.keyId),
+      version: row.version,
     };
   }
 
@@ -74,11 +83,32 @@ export class SessionStore {
    * Writes a loaded session back. Update-only, and only while the row is live: returns false (and
    * writes nothing) when the session ended meanwhile — signed out, rotated or expired. Row ids are
    * never reused (inserts only ever use a fresh random cookie), so an ended session stays ended.
+   *
+   * Compare-and-set on the row's version: when another request of this session wrote since
+   * `stored` was loaded, this request's changes (`data` against `base`, the data as loaded) are
+   * merged into the latest version, read and written under a row lock, so neither write is lost.
    */
-  async update(cookie: string, data: SessionData, createdAt: Date): Promise<boolean> {
-    const id = sessionRowId(cookie);
+  async update(
+    stored: StoredSession,
+    data: SessionData,
+    base: SessionData = data,
+  ): Promise<boolean> {
+    const id = sessionRowId(stored.cookie);
     const now = new Date(this.now());
-    return this.sessions.updateLive(id, now, this.sealedFields(id, data, createdAt));
+    const first = await this.sessions.updateLive(
+      id,
+      stored.version,
+      now,
+      this.sealedFields(id, data, stored.createdAt),
+    );
+    if (first !== 'conflict') return first === 'written';
+    const merged = await this.sessions.updateLocked(id, now, (row) => {
+      const json = this.cipher.open({ keyId: row.keyId, data: Buffer.from(row.data) }, id);
+      if (json === undefined) return undefined;
+      const latest = JSON.parse(json) as SessionData;
+      return this.sealedFields(id, mergeSession(base, data, latest), stored.createdAt);
+    });
+    return merged === 'written';
   }
 
   /**
@@ -112,6 +142,7 @@ export class SessionStore {
       id,
       createdAt: start,
       expiresAt: new Date(start.getTime() + this.timeouts.absoluteSeconds * 1000),
+      version: 0,
       ...this.sealedFields(id, data, start),
     };
   }

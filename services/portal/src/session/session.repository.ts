@@ -22,13 +22,50 @@ export class SessionRepository {
     await this.prisma.session.create({ data: row });
   }
 
-  /** Updates the row only while it is live (neither timeout passed at `now`); false otherwise. */
-  async updateLive(id: string, now: Date, fields: SealedFields): Promise<boolean> {
+  /**
+   * Compare-and-set: updates the row only while it is live (neither timeout passed at `now`) and
+   * still at `version`, bumping the version. `ended` when the row is gone or expired, `conflict`
+   * when another write got in first (the caller merges and tries again).
+   */
+  async updateLive(
+    id: string,
+    version: number,
+    now: Date,
+    fields: SealedFields,
+  ): Promise<'written' | 'ended' | 'conflict'> {
     const r = await this.prisma.session.updateMany({
-      where: { id, expiresAt: { gt: now }, idleExpiresAt: { gt: now } },
-      data: fields,
+      where: { id, version, expiresAt: { gt: now }, idleExpiresAt: { gt: now } },
+      data: { ...fields, version: { increment: 1 } },
     });
-    return r.count === 1;
+    if (r.count === 1) return 'written';
+    const live = await this.prisma.session.count({
+      where: { id, expiresAt: { gt: now }, idleExpiresAt: { gt: now } },
+    });
+    return live === 1 ? 'conflict' : 'ended';
+  }
+
+  /**
+   * The retry after a lost compare-and-set: locks the live row (`SELECT … FOR UPDATE`), hands it
+   * to `change` (which merges into it) and writes the result with the version bumped, in one
+   * transaction, so no other write can come between this read and this write. `ended` when the
+   * row is gone or expired, or `change` returns undefined (the row cannot be opened).
+   */
+  updateLocked(
+    id: string,
+    now: Date,
+    change: (row: SessionRow) => SealedFields | undefined,
+  ): Promise<'written' | 'ended'> {
+    return this.prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM session
+        WHERE id = ${id} AND expires_at > ${now} AND idle_expires_at > ${now}
+        FOR UPDATE`;
+      const row = locked.length === 1 ? await tx.session.findUnique({ where: { id } }) : null;
+      const fields = row ? change(row) : undefined;
+      if (!fields) return 'ended';
+      await tx.session.update({ where: { id }, data: { ...fields, version: { increment: 1 } } });
+      return 'written';
+    });
   }
 
   /** Records activity: last seen and the new idle deadline. */

@@ -5,7 +5,7 @@ import { startPostgres, type TestPostgres } from '@idp/testing';
 import { Pool } from 'pg';
 import { PrismaService } from '../../src/db/prisma.service';
 import { SessionCipher } from '../../src/session/session-cipher';
-import type { SessionData } from '../../src/session/session-data';
+import type { PendingAuth, SessionData } from '../../src/session/session-data';
 import { sessionRowId, SessionStore } from '../../src/session/session-store';
 import { SessionRepository } from '../../src/session/session.repository';
 
@@ -22,6 +22,14 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
     csrf: 'c',
     pending: {},
     msalCache: JSON.stringify({ RefreshToken: { x: { secret: TOKEN } } }),
+  });
+
+  const pendingAuth = (): PendingAuth => ({
+    purpose: 'stepup',
+    flow: 'b2c_1_signupsignin_mfa',
+    nonce: 'n',
+    codeVerifier: 'v',
+    createdAt: now,
   });
 
   beforeAll(async () => {
@@ -93,7 +101,7 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
     const after = storeWith([newKey, oldKey]);
     const loaded = await after.load(cookie);
     expect(loaded?.staleKey).toBe(true);
-    expect(await after.update(cookie, loaded!.data, loaded!.createdAt)).toBe(true);
+    expect(await after.update(loaded!, loaded!.data)).toBe(true);
     expect((await storeWith([newKey]).load(cookie))?.data.msalCache).toContain(TOKEN);
     expect(await storeWith([key()]).load(cookie)).toBeUndefined();
   });
@@ -121,7 +129,7 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
       now += 300_000;
       const s = await store.load(cookie);
       expect(s).toBeDefined();
-      expect(await store.update(cookie, s!.data, s!.createdAt)).toBe(true);
+      expect(await store.update(s!, s!.data)).toBe(true);
     }
     now += 301_000; // 1201 s after creation, 301 s after the last request
     expect(await store.load(cookie)).toBeUndefined();
@@ -150,9 +158,7 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
       await store.create(cookie, data());
       const loaded = (await store.load(cookie))!;
       await store.destroy(cookie);
-      expect(await store.update(cookie, { ...loaded.data, csrf: 'late' }, loaded.createdAt)).toBe(
-        false,
-      );
+      expect(await store.update(loaded, { ...loaded.data, csrf: 'late' })).toBe(false);
       expect(await rowCount(cookie)).toBe(0);
       expect(await store.load(cookie)).toBeUndefined();
     });
@@ -163,7 +169,7 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
       await store.create(cookie, data());
       const loaded = (await store.load(cookie))!;
       now += 601_000;
-      expect(await store.update(cookie, loaded.data, loaded.createdAt)).toBe(false);
+      expect(await store.update(loaded, loaded.data)).toBe(false);
       expect(await store.load(cookie)).toBeUndefined();
     });
 
@@ -176,10 +182,41 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
       const second = store.newCookieValue();
       expect(await store.rotate(old, first, loaded.data)).toBe(true);
       expect(await store.rotate(old, second, loaded.data)).toBe(false);
-      expect(await store.update(old, loaded.data, loaded.createdAt)).toBe(false);
+      expect(await store.update(loaded, loaded.data)).toBe(false);
       expect(await rowCount(old)).toBe(0);
       expect(await rowCount(second)).toBe(0);
       expect((await store.load(first))?.data.msalCache).toContain(TOKEN);
+    });
+
+    it('two writes of one loaded version both land: the later one merges into the earlier (compare-and-set on version)', async () => {
+      const store = storeWith([key()]);
+      const cookie = store.newCookieValue();
+      await store.create(cookie, { ...data(), pending: { a: pendingAuth(), b: pendingAuth() } });
+      const first = (await store.load(cookie))!;
+      const second = (await store.load(cookie))!;
+      // One request uses up state `a` and sets a flash; the other, loaded before it, adds `c`.
+      const base1 = structuredClone(first.data);
+      const rest = { ...first.data.pending };
+      delete rest.a;
+      expect(
+        await store.update(
+          first,
+          { ...first.data, pending: rest, flash: { kind: 'success', message: 'saved' } },
+          base1,
+        ),
+      ).toBe(true);
+      const base2 = structuredClone(second.data);
+      expect(
+        await store.update(
+          second,
+          { ...second.data, pending: { ...second.data.pending, c: pendingAuth() } },
+          base2,
+        ),
+      ).toBe(true);
+      const latest = (await store.load(cookie))!;
+      expect(Object.keys(latest.data.pending).sort()).toEqual(['b', 'c']);
+      expect(latest.data.flash).toEqual({ kind: 'success', message: 'saved' });
+      expect(latest.version).toBe(first.version + 2);
     });
 
     it('a rotation racing a sign-out of the same session creates no new session', async () => {

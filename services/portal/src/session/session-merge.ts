@@ -1,0 +1,38 @@
+// Three-way merge of a session's data, for a write back that lost the compare-and-set: another
+// request of the same session wrote first. What this request changed (against the version it
+// loaded) is applied over the latest version; what it left alone keeps the other request's value.
+import type { SessionData } from './session-data';
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+function mergeRecord<T>(
+  base: Record<string, T>,
+  ours: Record<string, T>,
+  theirs: Record<string, T>,
+): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of new Set([...Object.keys(base), ...Object.keys(ours), ...Object.keys(theirs)])) {
+    const changedHere = !same(ours[key], base[key]);
+    const value = changedHere ? ours[key] : theirs[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * `base`: the data this request loaded; `ours`: what it made of it; `theirs`: the row now.
+ * Field by field (and authorization request by request, keyed by `state`): a field this request
+ * changed takes its value, any other field the latest one. So a step-up completed in one tab (its
+ * `state` used up, the flash set) and a form saved in another (a new `state` added) both stay.
+ */
+export function mergeSession(
+  base: SessionData,
+  ours: SessionData,
+  theirs: SessionData,
+): SessionData {
+  const { pending: bp, ...b } = base;
+  const { pending: op, ...o } = ours;
+  const { pending: tp, ...t } = theirs;
+  const fields = mergeRecord<unknown>(b, o, t) as Omit<SessionData, 'pending'>;
+  return { ...fields, pending: mergeRecord(bp, op, tp) };
+}
