@@ -5,7 +5,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '
 import { allowedMethods } from '@idp/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log';
-import { SignInRequired } from '../auth/auth.service';
+import { safeReturnTo, SignInRequired } from '../auth/auth.service';
 import { ApiUnauthorized } from '../policy/policy-client';
 import { renderPage } from '../web/views';
 import { PortalError } from './portal-error';
@@ -65,11 +65,12 @@ async function sendErrorPage(
 ): Promise<void> {
   if (reply.sent) return;
   if (e instanceof SignInRequired || e instanceof ApiUnauthorized) {
-    const path = req.url.split('?')[0];
+    // Back to where the user was after the sign-in: the page itself (HEAD as GET), or for a form
+    // post that found the session gone (expired while typing), the form's page. Never /auth/*.
+    const path = req.url.split('?')[0] ?? '/';
+    const to = req.method === 'GET' || req.method === 'HEAD' ? req.url : path;
     const back =
-      req.method === 'GET' && path !== '/auth/redirect'
-        ? `?returnTo=${encodeURIComponent(req.url)}`
-        : '';
+      !path.startsWith('/auth/') && safeReturnTo(to) ? `?returnTo=${encodeURIComponent(to)}` : '';
     await reply.redirect(`/auth/sign-in${back}`, 303);
     return;
   }

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, SignInRequired } from '../auth/auth.service';
 import { CustomerAuthority } from '../auth/customer-authority';
 import { display, label } from '../pages/display';
-import { renderPage } from '../web/views';
+import { isHead, renderPage, sendHead } from '../web/views';
 import {
   readBeneficiaryForm,
   RELATIONSHIPS,
@@ -31,8 +31,17 @@ export class PolicyController {
     return this.auth.apiToken(req.portalSession, this.auth.scopes.read);
   }
 
+  /** HEAD: signed in or not, without calling the API (see sendHead). */
+  private async head(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    if (!isHead(req)) return false;
+    if (!req.portalSession.existing?.user) throw new SignInRequired();
+    await sendHead(reply);
+    return true;
+  }
+
   @Get()
   async policy(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (await this.head(req, reply)) return;
     const view = await this.api.getPolicy(await this.readToken(req), req.id);
     const fields = Object.entries(view.policy)
       .filter(([k]) => !HIDDEN_FIELDS.has(k))
@@ -46,6 +55,7 @@ export class PolicyController {
 
   @Get('history')
   async history(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (await this.head(req, reply)) return;
     const entries = await this.api.getHistory(await this.readToken(req), req.id);
     await renderPage(req, reply, 'history', 'History', {
       entries: entries.map((e) => Object.entries(e).map(([k, v]) => [label(k), display(v)])),
@@ -54,6 +64,7 @@ export class PolicyController {
 
   @Get('beneficiaries')
   async form(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (await this.head(req, reply)) return;
     const view = await this.api.getPolicy(await this.readToken(req), req.id);
     const data = req.portalSession.data;
     // Values kept from a save that was cancelled at step-up or failed after it: shown once.

@@ -4,7 +4,7 @@ import { Body, Controller, Get, NotFoundException, Post, Req, Res } from '@nestj
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, SignInRequired } from '../auth/auth.service';
 import { CustomerAuthority } from '../auth/customer-authority';
-import { renderPage } from '../web/views';
+import { isHead, renderPage, sendHead } from '../web/views';
 import { GraphClient, GraphRejected, GraphUnauthorized } from './graph-client';
 import { profileFromBody, validateProfile, type ProfileFields } from './profile-form';
 
@@ -28,6 +28,11 @@ export class ProfileController {
 
   @Get()
   async form(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (isHead(req)) {
+      if (this.authority.kind !== 'external-id') throw new NotFoundException();
+      if (!req.portalSession.existing?.user) throw new SignInRequired();
+      return void (await sendHead(reply));
+    }
     const token = await this.graphToken(req);
     const profile = await this.withGraph(() => this.graph.getMe(token, req.id));
     await this.render(req, reply, profile, []);

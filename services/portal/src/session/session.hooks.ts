@@ -60,7 +60,11 @@ export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOpt
     const cookie = readCookie(req, o.cookieName);
     req.portalSession = new PortalSession(undefined);
     try {
-      const stored = cookie ? await o.store.load(cookie) : undefined;
+      // HEAD (link checkers, prefetchers) is not activity: it neither extends the idle window nor
+      // writes anything back (onSend), so it cannot start a sign-in or use up a one-time message.
+      const stored = cookie
+        ? await o.store.load(cookie, { touch: req.method !== 'HEAD' })
+        : undefined;
       req.portalSession = new PortalSession(stored);
       if (stored && forgetOtherProvider(stored.data, o.issued))
         req.log.info({ reqId: req.id }, 'session of the other identity provider: signed out');
@@ -74,7 +78,7 @@ export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOpt
     const s = req.portalSession;
     if (!s || req.sessionStoreFailed) return payload;
     try {
-      await writeBack(s, req, reply, o);
+      if (req.method !== 'HEAD') await writeBack(s, req, reply, o);
     } catch (e) {
       req.sessionStoreFailed = true;
       throw PortalError.sessionStore(e);
@@ -116,7 +120,7 @@ async function writeBack(
     written = await o.store.rotate(stored.cookie, cookie, s.data);
     if (written) setCookie(reply, o.cookieName, cookie);
   } else if (s.changed || stored.staleKey) {
-    written = await o.store.update(stored.cookie, s.data, stored.createdAt);
+    written = await o.store.update(stored, s.data, s.base);
   }
   if (!written)
     req.log.info({ reqId: req.id }, 'session ended during the request: not written back');

@@ -50,3 +50,17 @@ export async function renderPage<T extends object>(
   const html = await eta.renderAsync(template, { ...layoutData(req, title), ...data });
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(html);
 }
+
+/**
+ * HEAD of a page built from the policy API or Graph: answered without calling them. GET
+ * /policies/me creates the policy on its first read, and a link checker's or prefetcher's HEAD
+ * must not do that (or spend a token refresh) for a body nobody reads. Sign-in is checked first,
+ * so a signed-out HEAD gets the same redirect as GET.
+ */
+export function isHead(req: FastifyRequest): boolean {
+  return req.method === 'HEAD';
+}
+
+export async function sendHead(reply: FastifyReply): Promise<FastifyReply> {
+  return reply.code(200).header('content-type', 'text/html; charset=utf-8').send();
+}
