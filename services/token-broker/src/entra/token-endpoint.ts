@@ -9,6 +9,15 @@ export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-beare
  */
 export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
+/**
+ * The shortest `expires_in` believed. Entra's access tokens live 60–90 minutes by default and at
+ * least 10 minutes under a token lifetime policy, so a shorter one is a broken answer. It is
+ * retried like a 5xx rather than cached with a longer lifetime than Entra gave it (a token served
+ * past its expiry) or handed out and never cached (each request would cost a Key Vault sign and
+ * a token request, and callers a token that expires before they use it).
+ */
+export const MIN_TOKEN_LIFETIME_SECONDS = 300;
+
 export interface RedeemedToken {
   accessToken: string;
   /** Lifetime in seconds, as Entra reported it. */
@@ -79,8 +88,9 @@ export async function redeemAssertion(
   if (res.status >= 300 && res.status < 400)
     throw new BrokerError('upstream_rejected', `Entra token endpoint redirected (${res.status})`);
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  // A success needs the token and its lifetime (a number, or a numeric string as Entra v1 sent it):
-  // anything else is a broken answer, retried like a 5xx rather than cached with a guessed lifetime.
+  // A success needs the token and its lifetime (a number, or a numeric string as Entra v1 sent it,
+  // of at least MIN_TOKEN_LIFETIME_SECONDS): anything else is a broken answer, retried like a 5xx
+  // rather than cached with a guessed lifetime.
   const expiresIn = lifetimeOf(json.expires_in);
   if (
     res.ok &&
@@ -116,10 +126,10 @@ export async function redeemAssertion(
   throw new BrokerError('upstream_rejected', `Entra refused the token request: ${error}`, aadsts);
 }
 
-/** `expires_in` as whole seconds, at most MAX_TOKEN_LIFETIME_SECONDS; undefined unless a positive number. */
+/** `expires_in` as whole seconds, at most MAX_TOKEN_LIFETIME_SECONDS; undefined unless a number of at least MIN_TOKEN_LIFETIME_SECONDS. */
 function lifetimeOf(v: unknown): number | undefined {
   const n =
     typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,12}$/.test(v) ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n < 1) return undefined;
+  if (!Number.isFinite(n) || n < MIN_TOKEN_LIFETIME_SECONDS) return undefined;
   return Math.min(Math.floor(n), MAX_TOKEN_LIFETIME_SECONDS);
 }

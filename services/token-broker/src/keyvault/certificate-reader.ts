@@ -4,7 +4,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { KEY_VAULT_CREDENTIAL } from '../broker/broker.tokens';
 import { TOKEN_BROKER_CONFIG, type TokenBrokerEnv } from '../config';
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { RetryableError } from '../broker/broker-error';
 import { classifyKeyVaultError } from './upstream-errors';
+import { parseKeyId, vaultOrigin } from './key-id';
 
 /** Public face of a certificate's current version: what the assertion header and the signer need. */
 export interface SigningCertificate {
@@ -33,11 +35,13 @@ export type KeyVaultSettings = Pick<
 @Injectable()
 export class CertificateReader {
   private readonly client: CertificateClient;
+  private readonly vault: string;
 
   constructor(
     @Inject(TOKEN_BROKER_CONFIG) c: KeyVaultSettings,
     @Inject(KEY_VAULT_CREDENTIAL) credential: TokenCredential,
   ) {
+    this.vault = vaultOrigin(c.KEY_VAULT_URL);
     this.client = new CertificateClient(c.KEY_VAULT_URL, credential, {
       // DEV ONLY: accept a challenge whose resource is not the vault's own domain (a localhost vault).
       disableChallengeResourceVerification: c.KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION,
@@ -55,6 +59,19 @@ export class CertificateReader {
     }
     if (!cert.cer || !cert.keyId || !cert.properties.version)
       throw classifyKeyVaultError(new Error('incomplete'), `reading certificate ${name}`);
+    // A certificate's key is its namesake of the same version, in the same vault: any other key
+    // id (another vault's above all, where the sign request and its token would go) is refused.
+    const key = parseKeyId(cert.keyId);
+    if (
+      !key ||
+      key.origin !== this.vault ||
+      key.name !== name.toLowerCase() ||
+      key.version.toLowerCase() !== cert.properties.version.toLowerCase()
+    )
+      throw new RetryableError(
+        `Key Vault: certificate ${name} names a key id other than this vault's key ${name}`,
+        'unavailable',
+      );
     const der = Buffer.from(cert.cer);
     let publicKey: KeyObject;
     try {

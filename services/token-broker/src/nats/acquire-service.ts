@@ -108,12 +108,21 @@ async function handle(msg: ServiceMsg, broker: TokenBroker, replies: TokenReplie
   const req = parseRequest(TokensAcquire, msg);
   // A name given twice: JSON.parse keeps the last silently, another reader of the message may take the first.
   const repeated = req.ok ? firstDuplicateKey(msg.string()) : undefined;
+  const unknown = req.ok && repeated === undefined ? firstUnknownMember(msg) : undefined;
   if (!req.ok) {
     reply = { ok: false, error: { code: 'bad_request', message: req.error.message } };
   } else if (repeated !== undefined) {
     reply = {
       ok: false,
       error: { code: 'bad_request', message: `member ${JSON.stringify(repeated)} given twice` },
+    };
+  } else if (unknown !== undefined) {
+    reply = {
+      ok: false,
+      error: {
+        code: 'bad_request',
+        message: `member ${JSON.stringify(unknown.slice(0, 64))} is not part of ${TokensAcquire.subject}`,
+      },
     };
   } else {
     try {
@@ -133,6 +142,22 @@ async function handle(msg: ServiceMsg, broker: TokenBroker, replies: TokenReplie
   }
   // Refusals: rare, validated against the reply schema on the way out.
   respond(TokensAcquire, msg, reply);
+}
+
+const KNOWN_MEMBERS: ReadonlySet<string> = new Set(Object.keys(TokensAcquire.request.shape));
+
+/**
+ * The first top-level member the request contract does not name. The contract's schema reads
+ * tolerantly (it strips unknown members), but here every member would choose the credential
+ * handed out: a caller sending `tenantId`, `claims` or `forceRefresh` (a field of a later
+ * version, or a guess) would silently get a token other than the one it asked for. A request is
+ * answered only as it was meant, so an unknown member is bad_request; a new member needs a broker
+ * that understands it (a new contract version), and callers fail loudly until they have one.
+ */
+function firstUnknownMember(msg: ServiceMsg): string | undefined {
+  const value: unknown = msg.json();
+  if (value === null || typeof value !== 'object') return undefined;
+  return Object.keys(value).find((k) => !KNOWN_MEMBERS.has(k));
 }
 
 /** The caller: the last subject token, the NATS user the server let publish there. */

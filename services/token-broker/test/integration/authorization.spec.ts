@@ -132,12 +132,52 @@ describe('who may ask for which token', () => {
       await ask(`{"registration":"policy-daemon","scope":"x","sc\\u006fpe":"${POLICY_SCOPE}"}`),
     ).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(broker.tap.calls).toBe(calls);
-    // The same names in different objects, and within strings, are fine.
+    // The same names in a nested object and within strings are no repetition (the request is
+    // refused only for its unknown member "x").
     expect(
       await ask(
         `{"registration":"policy-daemon","scope":"${POLICY_SCOPE}","x":{"scope":"\\"scope\\":"}}`,
       ),
-    ).toMatchObject({ ok: true });
+    ).toEqual({
+      ok: false,
+      error: { code: 'bad_request', message: 'member "x" is not part of tokens.acquire.v1' },
+    });
+  });
+
+  it('answers bad_request to a request with a member the contract does not name (it would be ignored, and the caller get another token than it asked for)', async () => {
+    const reader = await stack.connectAs('policy-reader');
+    const ask = async (body: Record<string, unknown>) =>
+      (
+        await reader.request(tokensAcquireSubject('policy-reader'), JSON.stringify(body), {
+          timeout: 5000,
+        })
+      ).json();
+    const calls = broker.tap.calls;
+    const asked = { registration: 'policy-daemon', scope: POLICY_SCOPE };
+    for (const [member, value] of [
+      ['tenantId', '00000000-0000-0000-0000-000000000001'],
+      ['claims', '{"access_token":{"xms_cc":{"values":["cp1"]}}}'],
+      ['forceRefresh', true],
+      ['caller', 'token-broker'],
+      ['__proto__', { registration: 'northwind-claims' }],
+      ['Scope', 'api://other/.default'],
+    ] as const) {
+      const text = `{"registration":"policy-daemon","scope":"${POLICY_SCOPE}",${JSON.stringify(member)}:${JSON.stringify(value)}}`;
+      expect(
+        (
+          await reader.request(tokensAcquireSubject('policy-reader'), text, { timeout: 5000 })
+        ).json(),
+      ).toEqual({
+        ok: false,
+        error: {
+          code: 'bad_request',
+          message: `member ${JSON.stringify(member)} is not part of tokens.acquire.v1`,
+        },
+      });
+    }
+    expect(broker.tap.calls).toBe(calls);
+    // The two members the contract names are all a request needs.
+    expect(await ask(asked)).toMatchObject({ ok: true });
   });
 
   it("serves no request whose reply subject is outside the caller's own inbox, or missing", async () => {

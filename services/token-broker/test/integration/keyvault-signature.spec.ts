@@ -1,5 +1,7 @@
-// What Key Vault's sign operation returns is checked before Entra sees it: the real SDK talks to
-// the vault stand-in through a proxy that can spoil a sign exchange (garbage, another algorithm).
+// What Key Vault returns is checked before it is used: the real SDK talks to the vault stand-in
+// through a proxy that can spoil a sign exchange (garbage, another algorithm, a signature the
+// vault says another key or another vault's key made) or a certificate read (a key id of
+// another vault, where the sign request and the broker's Key Vault token would go).
 import { ensureDevCa } from '@idp/dev-ca';
 import { request, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
 import { createServer, type Server } from 'node:https';
@@ -12,7 +14,12 @@ import {
   type Stack,
 } from '../support/stack';
 
-type Spoil = { request?: (body: string) => string; response?: (body: string) => string };
+type Spoil = {
+  request?: (body: string) => string;
+  response?: (body: string) => string;
+  /** Which exchange: the next sign (default) or the next certificate read. */
+  on?: 'sign' | 'certificate';
+};
 
 /** A TLS proxy in front of the vault; `spoilNext` changes the next sign exchanges. */
 async function startVaultProxy(target: string) {
@@ -23,7 +30,13 @@ async function startVaultProxy(target: string) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
-        const spoil = /\/sign(\?|$)/.test(req.url ?? '') ? spoils.shift() : undefined;
+        const on = /\/sign(\?|$)/.test(req.url ?? '')
+          ? 'sign'
+          : /^\/certificates\//.test(req.url ?? '') && req.method === 'GET'
+            ? 'certificate'
+            : undefined;
+        const at = spoils.findIndex((s) => (s.on ?? 'sign') === on);
+        const spoil = on && at >= 0 ? spoils.splice(at, 1)[0] : undefined;
         let body = Buffer.concat(chunks).toString();
         if (spoil?.request) body = spoil.request(body);
         const headers: Record<string, string> = {};
@@ -106,6 +119,57 @@ describe('Key Vault signatures are verified before they are presented', () => {
       // Only the good assertion reached the token endpoint; the bad one cost a retry.
       expect(broker.tap.calls - calls).toBe(1);
       expect(broker.sleeps.length - retries).toBe(1);
+    }
+  });
+
+  it('retries a sign whose answer names another key or another vault (the kid of the response), without sending it to Entra', async () => {
+    const kidTo = (rewrite: (kid: URL) => void) => (text: string) => {
+      const r = JSON.parse(text) as { kid: string };
+      const kid = new URL(r.kid);
+      rewrite(kid);
+      return JSON.stringify({ ...r, kid: kid.toString() });
+    };
+    for (const response of [
+      kidTo((k) => (k.host = 'other-vault.vault.azure.net')),
+      kidTo((k) => (k.port = '1')),
+      kidTo((k) => (k.pathname = k.pathname.replace('/keys/policy-daemon/', '/keys/other-key/'))),
+      kidTo((k) => (k.pathname = k.pathname.replace(/\/[^/]+$/, '/0123456789abcdef'))),
+      (text: string) => JSON.stringify({ ...(JSON.parse(text) as object), kid: undefined }),
+    ]) {
+      broker.advance(2 * HOUR);
+      const calls = broker.tap.calls;
+      const retries = broker.sleeps.length;
+      proxy.spoilNext({ response });
+      expect(await acquire()).toMatchObject({ ok: true });
+      expect(proxy.pending()).toBe(0);
+      expect(broker.tap.calls - calls).toBe(1);
+      expect(broker.sleeps.length - retries).toBe(1);
+    }
+  });
+
+  it('never signs with a key the certificate names in another vault: nothing reaches that origin', async () => {
+    const ca = await ensureDevCa();
+    let reached = 0;
+    const decoy: Server = createServer({ cert: ca.certPem, key: ca.keyPem }, (_req, res) => {
+      reached++;
+      res.writeHead(401, { 'www-authenticate': 'Bearer authorization="x", resource="y"' });
+      res.end();
+    });
+    await new Promise<void>((r) => decoy.listen(0, '127.0.0.1', r));
+    try {
+      const decoyOrigin = `https://localhost:${(decoy.address() as AddressInfo).port}`;
+      broker.advance(2 * HOUR);
+      const calls = broker.tap.calls;
+      proxy.spoilNext({
+        on: 'certificate',
+        response: (text) => text.replaceAll(proxy.url, decoyOrigin),
+      });
+      expect(await acquire()).toMatchObject({ ok: true });
+      expect(proxy.pending()).toBe(0);
+      expect(reached).toBe(0);
+      expect(broker.tap.calls - calls).toBe(1);
+    } finally {
+      await new Promise<void>((r) => decoy.close(() => r()));
     }
   });
 });

@@ -217,6 +217,40 @@ describe('token broker resilience', () => {
     }
   });
 
+  it('retries an expires_in shorter than five minutes (never cached, it would cost a Key Vault sign per request) and caches the next, well-formed answer', async () => {
+    for (const expiresIn of [1, '1', 30, 299]) {
+      broker.advance(2 * DAY);
+      const calls = broker.tap.calls;
+      broker.tap.reshapeNext(1, (body) => ({ ...body, expires_in: expiresIn }));
+      const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE);
+      const token = tokenOf(r);
+      expect(broker.tap.calls - calls).toBeGreaterThanOrEqual(2);
+      const now = (Date.now() + broker.offset()) / 1000;
+      if (r.ok) expect(r.expiresOn).toBeGreaterThan(now + HOUR / 1000 - 120);
+      // The next requests are cache hits: no token request, no Key Vault sign.
+      const after = { signs: signs(), calls: broker.tap.calls };
+      for (let i = 0; i < 5; i++)
+        expect(tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE))).toBe(token);
+      expect({ signs: signs(), calls: broker.tap.calls }).toEqual(after);
+    }
+  });
+
+  it('an Entra that only ever answers 1 s lifetimes costs bounded signs and gives callers upstream_unavailable, not a token that is already expiring', async () => {
+    broker.advance(2 * DAY);
+    const before = { signs: signs(), calls: broker.tap.calls };
+    broker.tap.reshapeNext(100, (body) => ({ ...body, expires_in: 1 }));
+    const r = await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE);
+    expect(r).toMatchObject({ ok: false, error: { code: 'upstream_unavailable' } });
+    // One attempt plus UPSTREAM_RETRY_ATTEMPTS (4 here), each at most one sign and two token
+    // requests (the stand-in refuses a replayed assertion, so a retry signs a fresh one; Entra,
+    // which accepts reuse, would cost one sign in all).
+    expect(signs() - before.signs).toBeLessThanOrEqual(5);
+    expect(broker.tap.calls - before.calls).toBeLessThanOrEqual(10);
+    broker.tap.clearFaults();
+    // And the next request, with Entra well again, gets a token.
+    tokenOf(await acquire('claims-sync', 'northwind-claims', CLAIMS_SCOPE));
+  });
+
   it('does not wait for a Retry-After beyond a minute: upstream_unavailable at once, the next request tries again', async () => {
     for (const retryAfter of ['100000', new Date(Date.now() + 3 * HOUR).toUTCString()]) {
       broker.advance(2 * HOUR);
