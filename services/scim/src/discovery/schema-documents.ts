@@ -63,17 +63,24 @@ const required = (d: AttrDef, parent = ''): AttrDef => {
 const userAttrs = (profile: Profile): AttrDef[] =>
   profile === 'aws' ? USER_ATTRS.map((d) => required(d)) : USER_ATTRS;
 
+/**
+ * `id` and `externalId` of RFC 7643 §3.1's common attributes, listed in each resource type's core
+ * schema (§3.1 allows it). `meta` is not (as RFC 7643 §8.7.1 lists none of them): a client that
+ * builds its models from /Schemas (scim2-client) then types `meta` as an ordinary complex attribute
+ * and cannot read a resource whose projection leaves `meta` out while the ETag header is sent.
+ */
+const LISTED_COMMON = COMMON_ATTRS.filter((d) => d.name !== 'meta');
+
 export const schemaDocuments = (
   baseUrl: string,
   o: { uniqueGroupDisplayName?: boolean; profile?: Profile } = {},
 ) => [
-  // Names and descriptions as in RFC 7643 §8.7; the common attributes (§3.1) listed in each
-  // resource type's core schema.
+  // Names and descriptions as in RFC 7643 §8.7, with LISTED_COMMON in each core schema.
   schemaDoc(
     URN.user,
     'User',
     'User Account',
-    [...COMMON_ATTRS, ...userAttrs(o.profile ?? 'default')],
+    [...LISTED_COMMON, ...userAttrs(o.profile ?? 'default')],
     baseUrl,
   ),
   schemaDoc(URN.enterprise, 'EnterpriseUser', 'Enterprise User', ENTERPRISE_ATTRS, baseUrl),
@@ -81,7 +88,7 @@ export const schemaDocuments = (
     URN.group,
     'Group',
     'Group',
-    [...COMMON_ATTRS, ...groupAttrs(o.uniqueGroupDisplayName ?? true)],
+    [...LISTED_COMMON, ...groupAttrs(o.uniqueGroupDisplayName ?? true)],
     baseUrl,
   ),
 ];

@@ -281,8 +281,9 @@ export const GROUP_ATTRS: AttrDef[] = [
 
 /**
  * RFC 7643 §3.1's common attributes, part of every resource. §3.1 lets a schema list them "for
- * backward compatibility"; /Schemas does (User and Group), so every attribute a filter accepts is
- * described there. Not part of the lookup tables below: the resolvers treat them specially.
+ * backward compatibility"; /Schemas lists `id` and `externalId` (User and Group), not `meta`
+ * (src/discovery/schema-documents.ts says why). Not part of the lookup tables below: the
+ * resolvers treat them specially.
  */
 export const COMMON_ATTRS: AttrDef[] = [
   s(
