@@ -1,22 +1,33 @@
-// The chart validator's Python packages (test/chart/requirements.txt, exact pins): already in
-// python3's site-packages, else `pip install --target tools/python` (tests get it on PYTHONPATH).
+// The tests' Python packages, exact pins: the SCIM validator (services/scim/test/validator) and
+// the chart validator (test/chart). Already in python3's site-packages, else
+// `pip install --target tools/python` (tests get it on PYTHONPATH).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../context.mjs';
 
-const requirements = path.join(repoRoot, 'test', 'chart', 'requirements.txt');
+// The chart's pins last: the line printed ends with them, as before.
+const requirements = [
+  path.join(repoRoot, 'services', 'scim', 'test', 'validator', 'requirements.txt'),
+  path.join(repoRoot, 'test', 'chart', 'requirements.txt'),
+];
 const target = (ctx) => path.join(ctx.tools, 'python');
 const pinsIn = () =>
-  readFileSync(requirements, 'utf8')
-    .split('\n')
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter(Boolean);
-// Prints the requirements' versions as installed, failing when one is missing or differs.
+  requirements.flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.replace(/#.*/, '').trim())
+      .filter(Boolean),
+  );
+// Prints the requirements' versions as installed, failing when one is missing or differs, or is
+// not pinned exactly (`name[extra]==version`).
 const check = `import sys, importlib.metadata as m
 for r in sys.argv[1:]:
-    n, v = r.split("==")
+    n, sep, v = r.partition("==")
+    if not sep or not v: sys.exit(f"{r}: not pinned with ==")
+    n = n.split("[")[0]
     if m.version(n) != v: sys.exit(f"{n} {m.version(n)} != {v}")
 print(" ".join(sys.argv[1:]))`;
+const imports = 'import yaml, kubernetes_validate, scim2_tester, scim2_client.engines.httpx2';
 
 export const python = {
   name: 'python packages',
@@ -29,7 +40,7 @@ export const python = {
         ? {}
         : { PYTHONPATH: [where, ctx.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
     const out = ctx.run(python3, ['-c', check, ...pinsIn()], { env });
-    ctx.run(python3, ['-c', 'import yaml, kubernetes_validate'], { env });
+    ctx.run(python3, ['-c', imports], { env });
     return out.trim();
   },
   methods: [
@@ -48,8 +59,7 @@ export const python = {
             '--upgrade',
             '--target',
             target(ctx),
-            '-r',
-            requirements,
+            ...requirements.flatMap((r) => ['-r', r]),
           ],
           { timeout: 900000 },
         );
@@ -57,6 +67,6 @@ export const python = {
       },
     },
   ],
-  fix: `python3 -m pip install -r test/chart/requirements.txt (python3 with pip: apt-get install python3-pip, or brew install python)`,
+  fix: `python3 -m pip install -r services/scim/test/validator/requirements.txt -r test/chart/requirements.txt (python3 with pip: apt-get install python3-pip, or brew install python)`,
   env: (where) => (where === 'site-packages' ? {} : { PYTHONPATH: where }),
 };
