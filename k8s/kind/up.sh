@@ -27,7 +27,10 @@ node "$here/coredns-rewrite.mjs" "${LOGIN_HOST:-login.identity.localtest.me}" "$
 
 chart="$("$here/../offline-chart.sh")"
 # No --wait: a Deployment that does not become ready is reported with its /readyz, not a timeout.
-helm upgrade --install "$release" "$chart" --namespace "$ns" -f "$chart/values-kind.yaml" --timeout 10m
+# The stand-ins may reach the API server (issuer discovery and keys) at its own addresses only.
+api_server="$(node "$here/api-server-egress.mjs")"
+helm upgrade --install "$release" "$chart" --namespace "$ns" -f "$chart/values-kind.yaml" \
+  --set-json "devAzure.apiServerEgress.to=$api_server" --timeout 10m
 for d in $(kubectl -n "$ns" get deploy -l app.kubernetes.io/instance="$release" -o name); do
   kubectl -n "$ns" rollout status "$d" --timeout=5m || {
     echo "$d is not ready; its /readyz says:" >&2

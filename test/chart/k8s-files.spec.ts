@@ -286,6 +286,48 @@ esac
     }
   });
 
+  it("k8s/kind/api-server-egress.mjs turns the cluster's kubernetes Service and endpoints into the stand-ins' egress, and up.sh installs with it", () => {
+    // A kubectl that answers as kind's API server does: the Service and its EndpointSlice.
+    const dir = mkdtempSync(join(tmpdir(), 'fake-kubectl-'));
+    try {
+      const service = {
+        spec: { clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1'], ports: [{ port: 443 }] },
+      };
+      const slices = {
+        items: [{ endpoints: [{ addresses: ['172.19.0.3'] }], ports: [{ port: 6443 }] }],
+      };
+      writeFileSync(join(dir, 'service.json'), JSON.stringify(service));
+      writeFileSync(join(dir, 'slices.json'), JSON.stringify(slices));
+      writeFileSync(
+        join(dir, 'kubectl'),
+        `#!/bin/sh\ncase "$*" in\n  "-n default get service kubernetes -o json") cat "${dir}/service.json" ;;\n  "-n default get endpointslices -l kubernetes.io/service-name=kubernetes -o json") cat "${dir}/slices.json" ;;\n  *) echo "unexpected: $*" >&2; exit 1 ;;\nesac\n`,
+        { mode: 0o755 },
+      );
+      const cli = () =>
+        spawnSync(process.execPath, [join(k8s, 'kind', 'api-server-egress.mjs')], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+        });
+      const r = cli();
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual([
+        { cidr: '10.96.0.1/32', ports: [443] },
+        { cidr: '172.19.0.3/32', ports: [6443] },
+      ]);
+      // A Service without ports would open nothing useful: refused, not an empty rule.
+      writeFileSync(
+        join(dir, 'service.json'),
+        JSON.stringify({ spec: { clusterIP: '10.96.0.1' } }),
+      );
+      expect(cli().status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const up = readFileSync(join(k8s, 'kind', 'up.sh'), 'utf8');
+    expect(up).toContain('api_server="$(node "$here/api-server-egress.mjs")"');
+    expect(up).toContain('--set-json "devAzure.apiServerEgress.to=$api_server"');
+  });
+
   it("k8s/kind/up.sh rewrites the stand-ins' ingress host to the release's dev-azure Service, and the certificate covers every ingress host", () => {
     const up = readFileSync(join(k8s, 'kind', 'up.sh'), 'utf8');
     const secrets = readFileSync(join(k8s, 'kind', 'create-secrets.sh'), 'utf8');

@@ -52,7 +52,9 @@ describe('helm lint and helm template', () => {
     );
     expect(noNats.status).not.toBe(0);
     expect(noNats.stderr).toContain('messaging.url is required');
-    const noVault = helm(templateArgs({ set: ['messaging.url=nats://nats:4222'] }));
+    const noVault = helm(
+      templateArgs({ set: defaultSets.filter((s) => !s.startsWith('tokenBroker.keyVault.url=')) }),
+    );
     expect(noVault.status).not.toBe(0);
     expect(noVault.stderr).toContain('tokenBroker.keyVault.url is required');
   });

@@ -116,3 +116,14 @@ whole global value). Sprig's merge treats false/0 as unset, so `enabled: false` 
 {{- define "idp.policyApiBasePath" -}}
 {{- if .Values.ingress.enabled -}}{{- trimSuffix "/" .Values.ingress.paths.policyApi -}}{{- end -}}
 {{- end -}}
+
+{{/*
+Refuses an Ingress without TLS unless ingress.tls.acknowledgeInsecurePlaintext says it is meant:
+sign-in cookies, tokens and SCIM bearer tokens would cross the network in clear text.
+*/}}
+{{- define "idp.requireIngressTls" -}}
+{{- $t := .Values.ingress.tls -}}
+{{- if and (not $t.enabled) (not $t.acknowledgeInsecurePlaintext) -}}
+{{- fail "ingress.tls.enabled=false would serve sign-in, tokens and SCIM bearer tokens over plain HTTP: enable TLS (ingress.tls.secretName), or, where TLS really ends before this Ingress or for a throwaway local cluster, set ingress.tls.acknowledgeInsecurePlaintext=true" -}}
+{{- end -}}
+{{- end -}}

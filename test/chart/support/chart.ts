@@ -23,9 +23,14 @@ export const schemaVersions = ['1.34.0', '1.37.0'];
 export const release = 'identity';
 export const namespace = 'identity-platform';
 
-/** Values that make the chart defaults renderable: an external NATS and a vault URL are required. */
+/**
+ * Values that make the chart defaults renderable: an external NATS (and where it lives), where
+ * the external PostgreSQL lives, and a vault URL are required.
+ */
 export const defaultSets = [
   'messaging.url=nats://nats.messaging.svc:4222',
+  'messaging.cidr=10.30.0.0/24',
+  'postgresql.external.cidr=10.20.0.0/24',
   'tokenBroker.keyVault.url=https://kv-identity.vault.azure.net',
   'tokenBroker.workloadIdentity.clientId=6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
 ];
