@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { certificateBundle, certificateOperation } from './bundles';
 import type { RouteContext } from './context';
+import { apiVersionOf } from './api-version';
 import { KvError } from './errors';
 import { createCertificateBody, parseBody } from './schemas';
 
@@ -54,12 +55,13 @@ export function registerCertificateRoutes(app: FastifyInstance, ctx: RouteContex
     const op = certificateOperation(base, cert);
     if (!op) throw new Error('certificate operation missing after create');
     // Azure answers 202 with the operation in progress; clients poll /pending, which is already complete here.
-    const apiVersion = (req.query as Record<string, unknown>)['api-version'];
+    // The version the request hook accepted (a repeated one is given once).
+    const apiVersion = apiVersionOf(req.query) ?? '';
     void reply
       .code(202)
       .header(
         'location',
-        `${base}/certificates/${cert.name}/pending?api-version=${String(apiVersion)}&request_id=${op.request_id}`,
+        `${base}/certificates/${cert.name}/pending?api-version=${encodeURIComponent(apiVersion)}&request_id=${op.request_id}`,
       );
     const { target: _target, ...rest } = op;
     return {

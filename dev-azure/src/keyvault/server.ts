@@ -6,6 +6,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { clientErrorHandler } from '../util/client-error';
+import { apiVersionOf } from './api-version';
 import { TokenValidator } from './auth';
 import { registerCertificateRoutes } from './certificates-routes';
 import { Callers, createContext } from './context';
@@ -31,17 +32,6 @@ export const SUPPORTED_API_VERSIONS = [
   '2025-07-01',
 ];
 const LATEST_API_VERSION = '2025-07-01';
-
-function apiVersionOf(query: unknown): string | undefined {
-  if (typeof query !== 'object' || query === null) return undefined;
-  const q = query as Record<string, unknown>;
-  const v = q['api-version'] ?? q['api%2Dversion'];
-  return typeof v === 'string'
-    ? v
-    : Array.isArray(v) && typeof v[0] === 'string'
-      ? v[0]
-      : undefined;
-}
 
 export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle> {
   const store = await VaultStore.open(o.dataDir);

@@ -148,6 +148,32 @@ describe('Key Vault stand-in: certificates', () => {
     });
   });
 
+  it('answers a create with a repeated api-version with a Location the poller can follow (one api-version); refuses differing ones', async () => {
+    const token = await fx.issuer.mint(officer);
+    const body = JSON.stringify({
+      policy: { key_props: { kty: 'RSA', key_size: 2048 }, x509_props: { subject: 'CN=twice' } },
+    });
+    const res = await rawRequest(`${fx.vault.url}/certificates/twice/create?${API}&${API}`, {
+      method: 'POST',
+      token,
+      body,
+    });
+    expect(res.status).toBe(202);
+    const location = res.headers.get('location') ?? '';
+    expect(new URL(location).searchParams.getAll('api-version')).toEqual(['2025-07-01']);
+    const pending = await rawRequest(location, { token });
+    expect(pending.status).toBe(200);
+    expect(pending.body).toMatchObject({ status: 'completed' });
+
+    const mixed = await rawRequest(
+      `${fx.vault.url}/certificates/twice/create?${API}&api-version=7.5`,
+      { method: 'POST', token, body },
+    );
+    expect(mixed.status).toBe(400);
+    expect(mixed.body).toMatchObject({ error: { code: 'BadParameter' } });
+    expect(JSON.stringify(mixed.body)).toContain('2025-07-01,7.5');
+  });
+
   it('creates a new certificate version and a new key version on create-again', async () => {
     await (
       await certs.beginCreateCertificate('rotating', { issuerName: 'Self', subject: 'CN=rotating' })
