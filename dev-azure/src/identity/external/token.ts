@@ -166,6 +166,7 @@ function redeemCode(
     scopes,
     requested: g.scopes,
     authTime: g.authTime,
+    authTimeRequested: g.authTimeRequested,
     nonce: g.nonce,
     acrs,
     clientCapabilities,

@@ -30,6 +30,8 @@ export interface ExternalTokenInput {
   clientCapabilities: string[];
   /** azpacr: 0 public client, 1 client secret, 2 certificate. */
   clientAuth: '0' | '1' | '2';
+  /** The sign-in was asked for with max_age: the ID token carries auth_time whatever the app's optional claims. */
+  authTimeRequested?: boolean;
 }
 
 /** Entra subjects are pairwise: the same user has another `sub` in each app. */
@@ -94,6 +96,7 @@ export function signExternalIdToken(
     ...(hashes.accessToken ? { at_hash: halfHash(hashes.accessToken) } : {}),
     ...(hashes.code ? { c_hash: halfHash(hashes.code) } : {}),
     ...optional(i.client.config.optionalClaims.idToken, i),
+    ...(i.authTimeRequested ? { auth_time: i.authTime } : {}),
   });
 }
 

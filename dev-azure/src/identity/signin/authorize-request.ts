@@ -6,7 +6,7 @@
 // page) comes from the dialect.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantConfig } from '../../config/schema';
-import { randomToken } from '../../util/encoding';
+import { nowSeconds, randomToken } from '../../util/encoding';
 import type { IdentityContext } from '../context';
 import type { ResolvedApp } from '../directory';
 import { OAuthError } from '../errors';
@@ -108,6 +108,7 @@ export function startAuthorize(
       );
     const { codeChallenge, codeChallengeMethod } = parsePkce(p, client.confidential, d);
     const prompt = p.get('prompt');
+    const maxAge = parseMaxAge(p.get('max_age'));
     for (const v of [state, nonce, p.get('login_hint')]) {
       if (v && v.length > MAX_PARAM)
         throw new OAuthError(
@@ -140,11 +141,14 @@ export function startAuthorize(
       codeChallengeMethod,
       prompt,
       loginHint: p.get('login_hint'),
+      maxAge,
     });
 
-    // Single sign-on: an existing session skips the credential step unless prompt=login.
+    // Single sign-on: an existing session skips the credential step unless prompt=login, or
+    // max_age says its authentication is too old (then the user signs in again, OIDC Core 3.1.2.1).
     const session = ctx.sessions.find(readCookie(req, d.sessionCookie), tenant.id);
-    if (session && d.ssoEligible(prompt) && ctx.users.byOid(tenant.id, session.oid)) {
+    const fresh = session && (maxAge === undefined || nowSeconds() - session.authTime <= maxAge);
+    if (session && fresh && d.ssoEligible(prompt) && ctx.users.byOid(tenant.id, session.oid)) {
       tx.oid = session.oid;
       tx.authTime = session.authTime;
       tx.mfaDone = session.mfaAt !== undefined;
@@ -165,6 +169,19 @@ export function startAuthorize(
       return deliverError(reply, { redirectUri, responseMode, state }, err.error, err.message);
     throw err;
   }
+}
+
+/** max_age: seconds since the last active authentication, a non-negative integer. */
+function parseMaxAge(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(value))
+    throw new OAuthError(
+      400,
+      'invalid_request',
+      '',
+      `The max_age parameter must be a non-negative integer (seconds), got '${value.slice(0, 32)}'.`,
+    );
+  return Number(value);
 }
 
 function normalizeResponseType(

@@ -14,6 +14,8 @@ export interface AuthorizationCode {
   codeChallenge?: string;
   codeChallengeMethod?: 'S256' | 'plain';
   authTime: number;
+  /** The authorize request had max_age: the ID token must carry auth_time (OIDC Core 3.1.2.1). */
+  authTimeRequested?: boolean;
   mfa: boolean;
   /** External tenants: when the second factor behind this sign-in was done. */
   mfaAt?: number;

@@ -33,6 +33,8 @@ export interface AuthorizeTransaction {
   codeChallengeMethod?: 'S256' | 'plain';
   prompt?: string;
   loginHint?: string;
+  /** max_age (seconds): an older authentication is not reused, and ID tokens carry auth_time. */
+  maxAge?: number;
   expiresAt: number;
   oid?: string;
   authTime?: number;
