@@ -202,6 +202,13 @@ export const tenantSchema = z.strictObject({
   mfaMethods: z.array(z.enum(['emailOtp', 'sms'])).default(['emailOtp']),
   authenticationContexts: z.array(authenticationContextSchema).default([]),
   conditionalAccessPolicies: z.array(conditionalAccessPolicySchema).default([]),
+  /** Smart lockout (Entra's defaults): wrong passwords before an account locks, and for how long. */
+  smartLockout: z
+    .strictObject({
+      threshold: z.number().int().min(1).max(1000).default(10),
+      durationSeconds: z.number().int().min(1).max(86_400).default(60),
+    })
+    .default({ threshold: 10, durationSeconds: 60 }),
   /** External tenants: claim carrying a user's legacyB2cObjectId (extension attribute emitted as an optional claim). */
   legacyIdClaim: z
     .string()

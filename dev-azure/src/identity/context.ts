@@ -1,6 +1,7 @@
 // Everything the identity routes share, built once per server.
 import type { StateStore } from '../store/state-store';
 import type { CodeStore } from './signin/codes';
+import type { SmartLockout } from './signin/lockout';
 import type { Mailbox } from './signin/mailbox';
 import type { SessionStore } from './signin/sessions';
 import type { TransactionStore } from './signin/transactions';
@@ -15,6 +16,7 @@ export interface IdentityContext extends ClientAuthDeps {
   store: StateStore;
   keys: KeyRing;
   users: UserStore;
+  lockout: SmartLockout;
   sessions: SessionStore;
   transactions: TransactionStore;
   codes: CodeStore;

@@ -12,6 +12,7 @@ import { Mailbox } from './signin/mailbox';
 import { SessionStore } from './signin/sessions';
 import { TransactionStore } from './signin/transactions';
 import { UserStore } from './signin/users';
+import { SmartLockout } from './signin/lockout';
 import type { CertificateResolver } from './client-auth/certificate-resolver';
 import { OidcKeyFetcher } from './client-auth/oidc-keys';
 import { ClusterIssuers } from './cluster/cluster-issuers';
@@ -65,6 +66,7 @@ export async function startIdentityServer(o: IdentityServerOptions): Promise<Ide
     store,
     keys,
     users: new UserStore(store),
+    lockout: new SmartLockout(),
     sessions: new SessionStore(store),
     transactions: new TransactionStore(),
     codes: new CodeStore(),

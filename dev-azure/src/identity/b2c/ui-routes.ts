@@ -19,6 +19,8 @@ import {
 } from './flow-engine';
 import { errorPage } from '../signin/html';
 import {
+  ACCOUNT_LOCKED,
+  checkPassword,
   postReset,
   type StepIo,
   profileProblem,
@@ -156,9 +158,10 @@ function advance(ui: Ui): FastifyReply {
 async function postSignIn(ui: Ui): Promise<FastifyReply> {
   const email = (ui.form.get('email') ?? '').trim();
   const password = ui.form.get('password') ?? '';
-  const user =
-    email && password ? await ui.ctx.users.authenticate(ui.tenant.id, email, password) : undefined;
-  if (!user)
+  const user = await checkPassword(ui.ctx, ui.tenant, email, password);
+  if (user === 'locked')
+    return signInPage(ui.reply, ui.tx, ui.urls, { email, error: ACCOUNT_LOCKED });
+  if (user === 'wrong')
     return signInPage(ui.reply, ui.tx, ui.urls, { email, error: 'Invalid username or password.' });
   signedIn(ui.tx, user.oid);
   return advance(ui);

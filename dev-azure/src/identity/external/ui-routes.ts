@@ -10,6 +10,8 @@ import type { IdentityContext } from '../context';
 import { OAuthError } from '../errors';
 import { errorPage } from '../signin/html';
 import {
+  ACCOUNT_LOCKED,
+  checkPassword,
   postReset,
   readSignUp,
   showReset,
@@ -117,9 +119,10 @@ function tooManyCodes(ui: Ui): FastifyReply {
 async function postSignIn(ui: Ui): Promise<FastifyReply> {
   const email = (ui.form.get('email') ?? '').trim();
   const password = ui.form.get('password') ?? '';
-  const user =
-    email && password ? await ui.ctx.users.authenticate(ui.tenant.id, email, password) : undefined;
-  if (!user)
+  const user = await checkPassword(ui.ctx, ui.tenant, email, password);
+  if (user === 'locked')
+    return signInPage(ui.reply, ui.tx, ui.urls, { email, error: ACCOUNT_LOCKED });
+  if (user === 'wrong')
     return signInPage(ui.reply, ui.tx, ui.urls, {
       email,
       error: 'Your email or password is incorrect.',

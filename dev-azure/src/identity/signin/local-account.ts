@@ -62,6 +62,31 @@ export function readSignUp(
   return { email, password, names, problem };
 }
 
+/** What the sign-in page shows for a locked account (Entra's page text and error code). */
+export const ACCOUNT_LOCKED =
+  "Your account is temporarily locked to prevent unauthorized use. Try again later. AADSTS50053: The account is locked, you've tried to sign in too many times with an incorrect user ID or password.";
+
+/**
+ * Email + password through smart lockout: the user, 'wrong' (either is wrong, no hint which),
+ * or 'locked' (too many wrong passwords for this sign-in name; not even a right one passes).
+ */
+export async function checkPassword(
+  ctx: IdentityContext,
+  tenant: TenantConfig,
+  email: string,
+  password: string,
+): Promise<UserRecord | 'wrong' | 'locked'> {
+  if (!email || !password) return 'wrong';
+  if (ctx.lockout.lockedFor(tenant.id, email) > 0) return 'locked';
+  const user = await ctx.users.authenticate(tenant.id, email, password);
+  if (user) {
+    ctx.lockout.clear(tenant.id, email);
+    return user;
+  }
+  ctx.lockout.failed(tenant.id, email, password, tenant.smartLockout);
+  return ctx.lockout.lockedFor(tenant.id, email) > 0 ? 'locked' : 'wrong';
+}
+
 /** A credential was entered: a new sign-in for `oid` (second factor still to do). */
 export function signedIn(tx: AuthorizeTransaction, oid: string): void {
   tx.oid = oid;
@@ -138,6 +163,8 @@ export async function postReset(io: StepIo, o: ResetOptions): Promise<FastifyRep
   const user = r.oid ? io.ctx.users.byOid(io.tenant.id, r.oid) : undefined;
   if (!user) return showReset(io, o, 'An account could not be found for the provided user ID.');
   await io.ctx.users.setPassword(user, password);
+  // A reset proves the account's owner: smart lockout starts over, as after Entra's SSPR.
+  io.ctx.lockout.clear(io.tenant.id, user.email);
   signedIn(io.tx, user.oid);
   return o.done(user);
 }
