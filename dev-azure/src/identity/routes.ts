@@ -42,6 +42,32 @@ function flowNotFound(tenant: TenantConfig, name: string): OAuthError {
   );
 }
 
+/** A B2C URL without a user flow: B2C has no tenant-wide authorization server. */
+function policyMissing(tenant: TenantConfig): OAuthError {
+  return new OAuthError(
+    404,
+    'invalid_request',
+    '',
+    `No user flow (policy) in the request for tenant '${tenant.name}.onmicrosoft.com': name it in the path (/${tenant.name}.onmicrosoft.com/{policy}/v2.0/...) or as ?p={policy}.`,
+  );
+}
+
+/** Whether the URL names the tenant by its id (login.microsoftonline.com style), not its domain. */
+function isTenantId(req: FastifyRequest, tenant: TenantConfig): boolean {
+  return (req.params as Params).tenant.toLowerCase() === tenant.id.toLowerCase();
+}
+
+const TOKEN_PATH = /\/oauth2\/v2\.0\/token\/?$/;
+/** An Origin header value (scheme://host[:port]); anything else gets no CORS answer. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/;
+/** Access-Control-Request-Headers: a comma-separated list of header names. */
+const HEADER_LIST = /^[A-Za-z0-9-]{1,64}(\s*,\s*[A-Za-z0-9-]{1,64}){0,31}$/;
+
+function corsOrigin(req: FastifyRequest): string | undefined {
+  const origin = req.headers.origin;
+  return typeof origin === 'string' && ORIGIN.test(origin) ? origin : undefined;
+}
+
 /** The `p` query parameter that names a flow at tenant-level B2C URLs. */
 function policyParam(req: FastifyRequest): string | undefined {
   return FormParams.from(req.query).get('p');
@@ -91,6 +117,32 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
     );
   });
   const NOT_POST = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
+
+  // CORS on the token endpoints, as Entra answers SPAs (auth code + PKCE from the browser): the
+  // preflight carries no client, so any well-formed origin gets it; the POST's answer (token or
+  // error) names the caller's origin so the page can read it.
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = corsOrigin(req);
+    if (origin && req.method === 'POST' && TOKEN_PATH.test(req.url.split('?', 1)[0] ?? ''))
+      void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+  });
+  const preflight = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const origin = corsOrigin(req);
+    const asked = req.headers['access-control-request-headers'];
+    if (origin) {
+      void reply
+        .header('access-control-allow-origin', origin)
+        .header('access-control-allow-methods', 'POST, OPTIONS')
+        .header(
+          'access-control-allow-headers',
+          typeof asked === 'string' && HEADER_LIST.test(asked) ? asked : 'content-type',
+        )
+        .header('access-control-max-age', '86400');
+    }
+    return reply.code(200).header('vary', 'Origin').header('cache-control', 'no-store').send();
+  };
+  app.options('/:tenant/:flow/oauth2/v2.0/token', preflight);
+  app.options('/:tenant/oauth2/v2.0/token', preflight);
 
   app.get('/healthz', async (_req, reply) =>
     reply.header('cache-control', 'no-store').send({ status: 'ok' }),
@@ -162,6 +214,10 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
       const p = policyParam(req);
       if (tenant.type === 'b2c' && p)
         return jsonOk(reply, b2cPolicyParamMetadata(ctx.baseUrl(), tenant, flowOf(tenant, p)));
+      // B2C serves metadata per user flow only: {tenant}.b2clogin.com/{tenant}.onmicrosoft.com/v2.0/...
+      // without a policy does not exist (404). The B2C tenant's Entra face (login.microsoftonline.com/
+      // {tenant id}, app-only tokens) shares this origin here, so the tenant id still gets it.
+      if (tenant.type === 'b2c' && !isTenantId(req, tenant)) throw policyMissing(tenant);
       return jsonOk(reply, entraMetadata(ctx.baseUrl(), tenant));
     }),
   );
@@ -173,6 +229,7 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
       // refused as at /{tenant}/{flow}/discovery/v2.0/keys.
       const p = policyParam(req);
       if (tenant.type === 'b2c' && p) flowOf(tenant, p);
+      else if (tenant.type === 'b2c' && !isTenantId(req, tenant)) throw policyMissing(tenant);
       return jsonOk(reply, ctx.keys.jwks(tenant.id));
     }),
   );

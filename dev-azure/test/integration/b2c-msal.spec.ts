@@ -431,6 +431,28 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     );
   });
 
+  it('has no tenant-wide metadata or keys at the B2C domain without a user flow (404, as b2clogin.com); the tenant id keeps its Entra face', async () => {
+    for (const path of [
+      '/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration',
+      '/contoso/v2.0/.well-known/openid-configuration',
+      '/contoso.onmicrosoft.com/discovery/v2.0/keys',
+    ]) {
+      const res = await fetch(`${t.azure.identityUrl}${path}`);
+      expect(`${path} ${res.status}`).toBe(`${path} 404`);
+      const body = (await res.json()) as { error: string; error_description: string };
+      expect(body.error).toBe('invalid_request');
+      expect(body.error_description).toMatch(/user flow \(policy\)/);
+    }
+    // login.microsoftonline.com/{B2C tenant id}: Entra metadata for app-only tokens.
+    const entra = await fetch(
+      `${t.azure.identityUrl}/${contoso.id}/v2.0/.well-known/openid-configuration`,
+    );
+    expect(entra.status).toBe(200);
+    expect(((await entra.json()) as Record<string, string>).token_endpoint).toBe(
+      `${t.azure.identityUrl}/${contoso.id}/oauth2/v2.0/token`,
+    );
+  });
+
   it('signs out: checks id_token_hint and post_logout_redirect_uri, ends SSO', async () => {
     const app = msalApp('B2C_1_signupsignin');
     const browser = new HttpBrowser(t.azure.identityUrl);
