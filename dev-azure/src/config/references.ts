@@ -122,6 +122,15 @@ export function checkReferences(cfg: DevAzureConfig): ConfigIssue[] {
         }
         if (u.hash) add(ap('redirectUris', ui), 'redirect URIs cannot contain a fragment');
       });
+      app.spaRedirectUris.forEach((uri, ui) => {
+        const u = new URL(uri);
+        if (u.protocol !== 'https:' && u.hostname !== 'localhost')
+          add(
+            ap('spaRedirectUris', ui),
+            'SPA redirect URIs must use https (http is allowed only for localhost)',
+          );
+        if (u.hash) add(ap('spaRedirectUris', ui), 'redirect URIs cannot contain a fragment');
+      });
       duplicates(
         app.identifierUris.map((u) => u.toLowerCase()),
         (i, v) => add(ap('identifierUris', i), `duplicate identifier URI ${v}`),

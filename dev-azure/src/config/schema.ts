@@ -97,6 +97,12 @@ export const appSchema = z.strictObject({
   signInAudience: z.enum(['AzureADMyOrg', 'AzureADMultipleOrgs']).default('AzureADMyOrg'),
   /** Reply URLs. A `localhost` URL matches any port, as Azure allows for loopback. */
   redirectUris: z.array(z.url()).default([]),
+  /**
+   * Single-page application platform reply URLs (Entra's "spa" type): codes issued to them are
+   * redeemed only cross-origin (with an Origin header, AADSTS9002327 otherwise), and a code for
+   * any other reply URL never is (AADSTS9002326).
+   */
+  spaRedirectUris: z.array(z.url()).default([]),
   /** Extra URLs allowed as post_logout_redirect_uri (redirectUris are allowed too). */
   logoutUris: z.array(z.url()).default([]),
   secrets: z.array(clientSecretSchema).default([]),

@@ -1,14 +1,31 @@
 // CORS on the token endpoints, as Entra answers a single-page app redeeming its code from the
 // browser: the preflight (OPTIONS) is answered for the caller's origin, and the POST's answer,
 // token or error, names that origin so the page can read it.
-import { seed, startTestAzure, type TestAzure } from '../support/harness';
+import { createHash, randomBytes } from 'node:crypto';
+import { expectPage, expectRedirect, HttpBrowser } from '../support/http-browser';
+import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from '../support/harness';
 
-const { contoso, fabrikam } = seed;
+const { contoso, contosoext, fabrikam } = seed;
 const SPA = 'https://spa.contoso.example';
+const SPA_APP = '6b0f2a47-9a33-4a36-9d43-2f6a1c3b8e51';
 let t: TestAzure;
 
 beforeAll(async () => {
-  t = await startTestAzure();
+  t = await startTestAzure({
+    // A single-page app (public client, "spa" reply URL) in the external tenant.
+    adjust: (cfg) => {
+      cfg.tenants
+        .find((x) => x.name === 'contosoext')!
+        .apps?.push({
+          name: 'spa',
+          displayName: 'SPA',
+          clientId: SPA_APP,
+          servicePrincipalId: '0c3e7a55-0f6e-4d1b-a4a4-6f3b9f1e2d77',
+          publicClient: true,
+          spaRedirectUris: [`${SPA}/`],
+        });
+    },
+  });
 });
 afterAll(async () => {
   await t.stop();
@@ -73,5 +90,82 @@ describe('token endpoint CORS', () => {
     expect(((await res.json()) as { error_description: string }).error_description).toMatch(
       /^AADSTS900561: The endpoint only accepts POST, OPTIONS requests/,
     );
+  });
+
+  describe('single-page app reply URLs (Entra AADSTS9002326 / 9002327)', () => {
+    const token = `/${contosoext.id}/oauth2/v2.0/token`;
+    /** Signs carol in for `clientId` at `redirectUri`; the code and its PKCE verifier. */
+    async function code(clientId: string, redirectUri: string) {
+      const verifier = randomBytes(32).toString('base64url');
+      const browser = new HttpBrowser(t.azure.identityUrl);
+      const url = `${t.azure.identityUrl}/${contosoext.id}/oauth2/v2.0/authorize?${new URLSearchParams(
+        {
+          client_id: clientId,
+          redirect_uri: redirectUri,
+          response_type: 'code',
+          scope: 'openid offline_access',
+          code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+          code_challenge_method: 'S256',
+        },
+      )}`;
+      const back = expectRedirect(
+        await browser.submit(expectPage(await browser.open(url)), {
+          email: contosoext.carol.email,
+          password: contosoext.carol.password,
+        }),
+      );
+      return { code: back.searchParams.get('code') ?? '', verifier };
+    }
+    const redeem = (body: Record<string, string>, origin?: string) =>
+      fetch(`${t.azure.identityUrl}${token}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(origin ? { origin } : {}),
+        },
+        body: new URLSearchParams(body).toString(),
+      });
+
+    it('redeems an SPA code only cross-origin, and then answers with CORS', async () => {
+      const c = await code(SPA_APP, `${SPA}/`);
+      const body = {
+        grant_type: 'authorization_code',
+        client_id: SPA_APP,
+        code: c.code,
+        redirect_uri: `${SPA}/`,
+        code_verifier: c.verifier,
+        scope: 'openid offline_access',
+      };
+      const server = await redeem(body);
+      expect(server.status).toBe(400);
+      expect(((await server.json()) as { error_description: string }).error_description).toMatch(
+        /^AADSTS9002327: /,
+      );
+      // The refusal did not use the code up: the browser redeems it.
+      const browser = await redeem(body, SPA);
+      expect(browser.status).toBe(200);
+      expect(browser.headers.get('access-control-allow-origin')).toBe(SPA);
+      expect(((await browser.json()) as { id_token?: string }).id_token).toBeTruthy();
+    });
+
+    it('refuses a cross-origin redemption of a web reply URL code', async () => {
+      const c = await code(contosoext.portal.clientId, REDIRECT_URI);
+      const res = await redeem(
+        {
+          grant_type: 'authorization_code',
+          client_id: contosoext.portal.clientId,
+          client_secret: contosoext.portal.secret,
+          code: c.code,
+          redirect_uri: REDIRECT_URI,
+          code_verifier: c.verifier,
+        },
+        SPA,
+      );
+      expect(res.status).toBe(400);
+      expect(res.headers.get('access-control-allow-origin')).toBe(SPA);
+      expect(((await res.json()) as { error_description: string }).error_description).toMatch(
+        /^AADSTS9002326: Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type\. Request origin: 'https:\/\/spa\.contoso\.example'/,
+      );
+    });
   });
 });

@@ -8,7 +8,12 @@ import type { IdentityContext } from '../context';
 import type { ResolvedApp } from '../directory';
 import { errors, OAuthError } from '../errors';
 import { FormParams } from '../form-params';
-import { findRefreshToken, issueRefreshToken, takeAuthorizationCode } from '../tokens/grants';
+import {
+  checkRedemptionOrigin,
+  findRefreshToken,
+  issueRefreshToken,
+  takeAuthorizationCode,
+} from '../tokens/grants';
 import { acceptedAudiences, clientCredentialsGrant, respondToken } from '../tokens/token-endpoint';
 import {
   buildUserTokenResponse,
@@ -37,6 +42,8 @@ export function handleB2CToken(
     );
     if (client.principal.app.home !== tenant)
       throw errors.appNotFound(client.principal.app.config.clientId, tenant.id);
+    if (grant === 'authorization_code')
+      checkRedemptionOrigin(client.principal.app, p.get('redirect_uri'), req.headers.origin);
     return grant === 'authorization_code'
       ? redeemCode(ctx, p, tenant, flow, client.principal.app)
       : redeemRefreshToken(ctx, p, tenant, flow, client.principal.app);

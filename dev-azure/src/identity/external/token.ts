@@ -11,7 +11,12 @@ import type { IdentityContext } from '../context';
 import type { ResolvedApp } from '../directory';
 import { errors, OAuthError } from '../errors';
 import { FormParams } from '../form-params';
-import { findRefreshToken, issueRefreshToken, takeAuthorizationCode } from '../tokens/grants';
+import {
+  checkRedemptionOrigin,
+  findRefreshToken,
+  issueRefreshToken,
+  takeAuthorizationCode,
+} from '../tokens/grants';
 import { acceptedAudiences, clientCredentialsGrant, respondToken } from '../tokens/token-endpoint';
 import type { UserScopes } from '../tokens/user-token';
 import {
@@ -50,6 +55,8 @@ export function handleExternalToken(
       throw errors.appNotFound(client.principal.app.config.clientId, tenant.id);
     const claims = parseClaimsRequest(p.get('claims'));
     const app = client.principal.app;
+    if (grant === 'authorization_code')
+      checkRedemptionOrigin(app, p.get('redirect_uri'), req.headers.origin);
     return grant === 'authorization_code'
       ? redeemCode(ctx, p, tenant, app, client.method, claims)
       : redeemRefresh(ctx, p, tenant, app, client.method, claims);

@@ -73,7 +73,8 @@ export function startAuthorize(
   const client = clientId ? ctx.directory.app(clientId) : undefined;
   if (!clientId || !client || client.home !== tenant)
     return errorPage(reply, 400, ...d.errors.unknownClient(clientId));
-  if (!redirectUri || !redirectUriAllowed(client.config.redirectUris, redirectUri)) {
+  const replyUrls = [...client.config.redirectUris, ...client.config.spaRedirectUris];
+  if (!redirectUri || !redirectUriAllowed(replyUrls, redirectUri)) {
     return errorPage(reply, 400, ...d.errors.badRedirect(redirectUri ?? '', clientId));
   }
 

@@ -75,7 +75,14 @@ export function handleLogout(
     );
   }
   if (
-    !redirectUriAllowed([...client.config.redirectUris, ...client.config.logoutUris], postLogout)
+    !redirectUriAllowed(
+      [
+        ...client.config.redirectUris,
+        ...client.config.spaRedirectUris,
+        ...client.config.logoutUris,
+      ],
+      postLogout,
+    )
   ) {
     return tenant.type === 'external'
       ? errorPage(

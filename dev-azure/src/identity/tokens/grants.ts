@@ -10,8 +10,37 @@ import type { ResolvedApp } from '../directory';
 import { OAuthError } from '../errors';
 import type { FormParams } from '../form-params';
 import type { AuthorizationCode } from '../signin/codes';
+import { redirectUriAllowed } from '../signin/redirect-uri';
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+/**
+ * Entra's rule for single-page apps: a code issued to an SPA reply URL is redeemed only by the
+ * browser (cross-origin, with an Origin header), and no other code is redeemed cross-origin.
+ * Checked before the code is taken, on the request's redirect_uri (which must match the code's).
+ */
+export function checkRedemptionOrigin(
+  client: ResolvedApp,
+  redirectUri: string | undefined,
+  origin: string | undefined,
+): void {
+  if (redirectUri === undefined) return; // takeAuthorizationCode names the missing parameter
+  const spa = redirectUriAllowed(client.config.spaRedirectUris, redirectUri);
+  if (origin !== undefined && !spa)
+    throw new OAuthError(
+      400,
+      'invalid_request',
+      'AADSTS9002326',
+      `Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '${origin.slice(0, 200)}'.`,
+    );
+  if (origin === undefined && spa)
+    throw new OAuthError(
+      400,
+      'invalid_request',
+      'AADSTS9002327',
+      "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
+    );
+}
 
 export function takeAuthorizationCode(
   ctx: IdentityContext,
