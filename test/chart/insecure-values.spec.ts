@@ -81,6 +81,7 @@ describe('external NATS: egress only to messaging.cidr', () => {
     const r = render({ set: without('messaging.cidr=') });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('messaging.cidr is required');
+    expect(r.stderr).toContain('networkPolicy.natsTo');
   });
 
   it('refuses a malformed messaging.cidr through the schema', () => {
@@ -109,6 +110,25 @@ describe('external NATS: egress only to messaging.cidr', () => {
         ],
       });
     }
+  });
+
+  it('a NATS inside the cluster is named by its pods instead (networkPolicy.natsTo): AKS values do so', () => {
+    const rule = (objects: K8sObject[]) =>
+      policy(objects, 'identity-scim').egress!.find((r) => r.ports?.some((p) => p.port === 4222));
+    const peer = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'nats' } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'nats' } },
+    };
+    expect(rule(renderSet('aks').objects)?.to).toEqual([peer]);
+    const objects = ok({
+      set: [
+        ...without('messaging.cidr='),
+        'networkPolicy.natsTo[0].namespaceSelector.matchLabels.team=messaging',
+      ],
+    });
+    expect(rule(objects)?.to).toEqual([
+      { namespaceSelector: { matchLabels: { team: 'messaging' } } },
+    ]);
   });
 
   it('is not needed when NATS runs in the release (its pods are the peer)', () => {
