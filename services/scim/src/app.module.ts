@@ -3,12 +3,16 @@ import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@idp/auth-common';
 import { ServiceKitModule } from '@idp/service-kit';
 import { join } from 'node:path';
+import { AppHttpErrorFilter } from './admin/admin-errors';
 import {
+  AuditAdminController,
   CleanupAdminController,
+  DirectoriesAdminController,
   DirectoryAdminController,
   ProvisioningLogAdminController,
   TokensAdminController,
 } from './admin/admin.controllers';
+import { AuditRepository } from './admin/audit.repository';
 import { CleanupRepository } from './cleanup/cleanup.repository';
 import { CleanupScheduler } from './cleanup/cleanup.scheduler';
 import { CleanupService } from './cleanup/cleanup.service';
@@ -25,13 +29,13 @@ import { GroupsRepository } from './groups/groups.repository';
 import { GroupsService } from './groups/groups.service';
 import { ProvisioningLogRepository } from './provisioning-log/provisioning-log.repository';
 import { ProvisioningLogService } from './provisioning-log/provisioning-log.service';
-import { ScimHttpErrorFilter } from './scim/scim-http-error.filter';
 import { RootSearchController } from './search/root-search.controller';
 import { UnmatchedScimController } from './scim/unmatched-scim.controller';
 import { DirectoriesRepository } from './tokens/directories.repository';
 import { DirectoriesService } from './tokens/directories.service';
 import { ScimAuthGuard } from './tokens/scim-auth.guard';
 import { TokenExpiryService } from './tokens/token-expiry.service';
+import { TokenInvalidationListener } from './tokens/token-invalidation';
 import { TokensRepository } from './tokens/tokens.repository';
 import { TokensService } from './tokens/tokens.service';
 import { UsersController } from './users/users.controller';
@@ -57,6 +61,9 @@ export class AppModule {
       GroupsRepository,
       ProvisioningLogRepository,
       CleanupRepository,
+      AuditRepository,
+      // Clears the token and directory caches when another replica or the CLI revokes or changes.
+      TokenInvalidationListener,
       // Use cases and background jobs.
       DirectoriesService,
       TokensService,
@@ -67,8 +74,9 @@ export class AppModule {
       CleanupService,
       TokenExpiryService,
       OutboxRelayService,
-      // SCIM error schema for failures before any controller; the root module's, so consulted last.
-      { provide: APP_FILTER, useClass: ScimHttpErrorFilter },
+      // Failures before any controller: the admin error shape under /admin, the SCIM error schema
+      // under the SCIM base; the root module's, so consulted last.
+      { provide: APP_FILTER, useClass: AppHttpErrorFilter },
     ];
     if (o.background !== false) providers.push(CleanupScheduler);
     return {
@@ -101,8 +109,10 @@ export class AppModule {
         RootSearchController,
         ...(admin
           ? [
+              DirectoriesAdminController,
               DirectoryAdminController,
               TokensAdminController,
+              AuditAdminController,
               ProvisioningLogAdminController,
               CleanupAdminController,
             ]

@@ -1,17 +1,35 @@
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
+import { invalidBodyDetail } from '../scim/json-body';
 import { DIRECTORY_ID } from '../tokens/directories.service';
 
 export const directoryParam = z
   .string()
   .regex(DIRECTORY_ID, 'directoryId must be 1-64 letters, digits, _ or -');
 
+/** A key the caller sent that is safe to name back in an error (no markup, no control characters). */
+const NAMEABLE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** An issue in words that never repeat the caller's values (only field names of a safe shape). */
+function describe(i: z.core.$ZodIssue): string {
+  const where =
+    i.path
+      .map(String)
+      .filter((p) => NAMEABLE.test(p))
+      .join('.') || 'input';
+  if (i.code === 'unrecognized_keys') {
+    const named = i.keys.filter((k) => NAMEABLE.test(k));
+    return named.length === i.keys.length
+      ? `${where}: unknown key${named.length > 1 ? 's' : ''} ${named.map((k) => `"${k}"`).join(', ')}`
+      : `${where}: unknown key(s)`;
+  }
+  return `${where}: ${i.message}`;
+}
+
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  if (invalidBodyDetail(input)) throw new BadRequestException('The request body is not valid JSON');
   const r = schema.safeParse(input);
-  if (!r.success)
-    throw new BadRequestException(
-      r.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
-    );
+  if (!r.success) throw new BadRequestException(r.error.issues.map(describe).join('; '));
   return r.data;
 }
 
@@ -38,12 +56,14 @@ export const createTokenBody = z.strictObject({
   lifetimeDays: z.number().int().min(1).max(3650).optional(),
 });
 
+const settings = {
+  profile: z.enum(['default', 'aws']).optional(),
+  maxTokens: z.number().int().min(1).max(100).nullable().optional(),
+  uniqueGroupDisplayName: z.boolean().optional(),
+};
+
 export const directoryBody = z
-  .strictObject({
-    profile: z.enum(['default', 'aws']).optional(),
-    maxTokens: z.number().int().min(1).max(100).nullable().optional(),
-    uniqueGroupDisplayName: z.boolean().optional(),
-  })
+  .strictObject(settings)
   .refine(
     (b) =>
       b.profile !== undefined ||
@@ -51,6 +71,47 @@ export const directoryBody = z
       b.uniqueGroupDisplayName !== undefined,
     { message: 'profile, maxTokens or uniqueGroupDisplayName is required' },
   );
+
+/** POST /admin/directories: the id and, optionally, the settings PUT takes. */
+export const createDirectoryBody = z.strictObject({
+  id: directoryParam,
+  ...settings,
+});
+
+export const directoryListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after: directoryParam.optional(),
+});
+
+export const deleteDirectoryQuery = z.strictObject({
+  force: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+});
+
+/** A bigint row id (19 digits can still exceed its range). */
+const rowId = z
+  .string()
+  .regex(/^\d{1,19}$/, 'must be an entry id')
+  .transform((s) => BigInt(s))
+  .refine((n) => n <= 9_223_372_036_854_775_807n, { message: 'must be an entry id' });
+
+export const auditQuery = z.strictObject({
+  directoryId: directoryParam.optional(),
+  action: z
+    .enum([
+      'directory.create',
+      'directory.update',
+      'directory.delete',
+      'token.create',
+      'token.revoke',
+      'cleanup.purge',
+    ])
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: rowId.optional(),
+});
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 

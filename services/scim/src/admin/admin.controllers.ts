@@ -1,71 +1,131 @@
 import {
   Body,
   Controller,
+  createParamDecorator,
   Delete,
   Get,
   HttpCode,
-  NotFoundException,
   Param,
   Post,
   Put,
   Query,
   Res,
   UseInterceptors,
+  type ExecutionContext,
 } from '@nestjs/common';
-import { RequireRoles } from '@idp/auth-common';
-import type { FastifyReply } from 'fastify';
+import { getRequestPrincipal, RequireRoles } from '@idp/auth-common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { CleanupService, type CleanupReport } from '../cleanup/cleanup.service';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
-import { DirectoriesService } from '../tokens/directories.service';
+import { DirectoriesService, type DirectoryView } from '../tokens/directories.service';
 import { TokensService, type TokenView } from '../tokens/tokens.service';
 import { isTransientDbError } from '@idp/service-kit';
-import { AdminDbErrorsInterceptor, transientDbError } from './admin-errors';
+import { AdminRequestInterceptor, transientDbError } from './admin-errors';
 import {
+  auditQuery,
   cleanupQuery,
+  createDirectoryBody,
   createTokenBody,
+  deleteDirectoryQuery,
   directoryBody,
+  directoryListQuery,
   directoryParam,
   exportQuery,
   logQuery,
   parseInput,
   tokenParam,
 } from './admin-input';
+import { AuditRepository, type Actor } from './audit.repository';
+
+/** Who is calling, for the audit trail: `app:<appId>` (app-only token) or `user:<oid>`. */
+const AdminActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => {
+  const p = getRequestPrincipal(ctx.switchToHttp().getRequest<FastifyRequest>());
+  return p?.kind === 'app' ? `app:${p.appId}` : p ? `user:${p.oid}` : 'unknown';
+});
+
+const directoryJson = (d: DirectoryView) => ({
+  id: d.id,
+  profile: d.profile,
+  maxTokens: d.maxTokens,
+  uniqueGroupDisplayName: d.uniqueGroupDisplayName,
+  createdAt: d.createdAt.toISOString(),
+});
 
 /** The Entra ID app role an admin caller (app-only token) must hold; SCIM bearer tokens never qualify. */
 export const SCIM_ADMIN_ROLE = 'Scim.Admin';
 
+@Controller('admin/directories')
+@RequireRoles(SCIM_ADMIN_ROLE)
+@UseInterceptors(AdminRequestInterceptor)
+export class DirectoriesAdminController {
+  constructor(private readonly directories: DirectoriesService) {}
+
+  @Post()
+  @HttpCode(201)
+  async create(@Body() body: unknown, @AdminActor() actor: Actor) {
+    const { id, ...settings } = parseInput(createDirectoryBody, body);
+    return directoryJson(await this.directories.create(id, settings, actor));
+  }
+
+  /** Ordered by id; `next` continues via `after`. */
+  @Get()
+  async list(@Query() q: unknown) {
+    const { after, limit } = parseInput(directoryListQuery, q);
+    const page = await this.directories.list(after, limit);
+    return { items: page.items.map(directoryJson), next: page.next };
+  }
+}
+
 @Controller('admin/directories/:directoryId')
 @RequireRoles(SCIM_ADMIN_ROLE)
-@UseInterceptors(AdminDbErrorsInterceptor)
+@UseInterceptors(AdminRequestInterceptor)
 export class DirectoryAdminController {
   constructor(private readonly directories: DirectoriesService) {}
 
   @Get()
   async get(@Param('directoryId') id: string) {
-    const d = await this.directories.get(parseInput(directoryParam, id));
-    if (!d) throw new NotFoundException(`Directory ${id} not found`);
-    return {
-      id: d.id,
-      profile: d.profile,
-      maxTokens: d.maxTokens,
-      uniqueGroupDisplayName: d.uniqueGroupDisplayName,
-      createdAt: d.createdAt.toISOString(),
-    };
+    return directoryJson(await this.directories.require(parseInput(directoryParam, id)));
   }
 
   @Put()
-  async put(@Param('directoryId') id: string, @Body() body: unknown) {
-    await this.directories.update(parseInput(directoryParam, id), parseInput(directoryBody, body));
-    return this.get(id);
+  async put(@Param('directoryId') id: string, @Body() body: unknown, @AdminActor() actor: Actor) {
+    const dir = parseInput(directoryParam, id);
+    return directoryJson(
+      await this.directories.update(dir, parseInput(directoryBody, body), actor),
+    );
+  }
+
+  /** Refused (409) while the directory holds users, groups or live tokens, unless `force=true`. */
+  @Delete()
+  remove(@Param('directoryId') id: string, @Query() q: unknown, @AdminActor() actor: Actor) {
+    const dir = parseInput(directoryParam, id);
+    const { force } = parseInput(deleteDirectoryQuery, q);
+    return this.directories.delete(dir, force, actor);
+  }
+}
+
+@Controller('admin/audit')
+@RequireRoles(SCIM_ADMIN_ROLE)
+@UseInterceptors(AdminRequestInterceptor)
+export class AuditAdminController {
+  constructor(private readonly audit: AuditRepository) {}
+
+  /** Newest first; `next` continues via `before`. Records of deleted directories stay readable. */
+  @Get()
+  list(@Query() q: unknown) {
+    return this.audit.page(parseInput(auditQuery, q));
   }
 }
 
 @Controller('admin/directories/:directoryId/tokens')
 @RequireRoles(SCIM_ADMIN_ROLE)
-@UseInterceptors(AdminDbErrorsInterceptor)
+@UseInterceptors(AdminRequestInterceptor)
 export class TokensAdminController {
-  constructor(private readonly tokens: TokensService) {}
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly directories: DirectoriesService,
+  ) {}
 
   /** The secret is in this response only. */
   @Post()
@@ -74,12 +134,16 @@ export class TokensAdminController {
     @Param('directoryId') dir: string,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @AdminActor() actor: Actor,
   ): Promise<TokenView & { token: string }> {
+    const directoryId = parseInput(directoryParam, dir);
     const { name, lifetimeDays } = parseInput(createTokenBody, body);
     const { token, view } = await this.tokens.create(
-      parseInput(directoryParam, dir),
+      directoryId,
       name,
       lifetimeDays,
+      new Date(),
+      actor,
     );
     void reply.header('Cache-Control', 'no-store');
     return { ...view, token };
@@ -87,27 +151,39 @@ export class TokensAdminController {
 
   @Get()
   async list(@Param('directoryId') dir: string): Promise<{ items: TokenView[] }> {
-    return { items: await this.tokens.list(parseInput(directoryParam, dir)) };
+    const directoryId = parseInput(directoryParam, dir);
+    await this.directories.mustExist(directoryId);
+    return { items: await this.tokens.list(directoryId) };
   }
 
   @Delete(':tokenId')
-  revoke(@Param('directoryId') dir: string, @Param('tokenId') id: string): Promise<TokenView> {
-    return this.tokens.revoke(parseInput(directoryParam, dir), parseInput(tokenParam, id));
+  async revoke(
+    @Param('directoryId') dir: string,
+    @Param('tokenId') id: string,
+    @AdminActor() actor: Actor,
+  ): Promise<TokenView> {
+    const directoryId = parseInput(directoryParam, dir);
+    const tokenId = parseInput(tokenParam, id);
+    await this.directories.mustExist(directoryId);
+    return this.tokens.revoke(directoryId, tokenId, actor);
   }
 }
 
 @Controller('admin/directories/:directoryId/provisioning-log')
 @RequireRoles(SCIM_ADMIN_ROLE)
-@UseInterceptors(AdminDbErrorsInterceptor)
+@UseInterceptors(AdminRequestInterceptor)
 export class ProvisioningLogAdminController {
-  constructor(private readonly log: ProvisioningLogService) {}
+  constructor(
+    private readonly log: ProvisioningLogService,
+    private readonly directories: DirectoriesService,
+  ) {}
 
   @Get()
-  query(@Param('directoryId') dir: string, @Query() q: unknown) {
-    return this.log.query({
-      directoryId: parseInput(directoryParam, dir),
-      ...parseInput(logQuery, q),
-    });
+  async query(@Param('directoryId') dir: string, @Query() q: unknown) {
+    const directoryId = parseInput(directoryParam, dir);
+    const filters = parseInput(logQuery, q);
+    await this.directories.mustExist(directoryId);
+    return this.log.query({ directoryId, ...filters });
   }
 
   /**
@@ -121,10 +197,12 @@ export class ProvisioningLogAdminController {
     @Query() q: unknown,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    const directoryId = parseInput(directoryParam, dir);
     const filters = parseInput(exportQuery, q);
-    const rows = this.log.export({ directoryId: parseInput(directoryParam, dir), ...filters });
+    const rows = this.log.export({ directoryId, ...filters });
     let first: IteratorResult<unknown>;
     try {
+      await this.directories.mustExist(directoryId);
       first = await rows.next();
     } catch (e) {
       if (isTransientDbError(e)) throw transientDbError(e);
@@ -139,22 +217,34 @@ export class ProvisioningLogAdminController {
     );
     void reply
       .header('content-type', 'application/x-ndjson; charset=utf-8')
-      .header('content-disposition', `attachment; filename="provisioning-log-${dir}.ndjson"`)
+      .header(
+        'content-disposition',
+        `attachment; filename="provisioning-log-${directoryId}.ndjson"`,
+      )
       .send(lines);
   }
 }
 
 @Controller('admin/directories/:directoryId/cleanup')
 @RequireRoles(SCIM_ADMIN_ROLE)
-@UseInterceptors(AdminDbErrorsInterceptor)
+@UseInterceptors(AdminRequestInterceptor)
 export class CleanupAdminController {
-  constructor(private readonly cleanup: CleanupService) {}
+  constructor(
+    private readonly cleanup: CleanupService,
+    private readonly directories: DirectoriesService,
+  ) {}
 
   /** dryRun defaults to true: look at the report before purging. */
   @Post()
   @HttpCode(200)
-  run(@Param('directoryId') dir: string, @Query() q: unknown): Promise<CleanupReport> {
+  async run(
+    @Param('directoryId') dir: string,
+    @Query() q: unknown,
+    @AdminActor() actor: Actor,
+  ): Promise<CleanupReport> {
+    const directoryId = parseInput(directoryParam, dir);
     const { dryRun } = parseInput(cleanupQuery, q);
-    return this.cleanup.run(parseInput(directoryParam, dir), dryRun);
+    await this.directories.mustExist(directoryId);
+    return this.cleanup.run(directoryId, dryRun, new Date(), actor);
   }
 }

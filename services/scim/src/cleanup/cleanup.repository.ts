@@ -1,3 +1,4 @@
+import { AuditRepository, type Actor } from '../admin/audit.repository';
 import { Injectable } from '@nestjs/common';
 import { OutboxWriter, prismaSql, type OutboxRow } from '@idp/service-kit';
 import { PrismaService } from '../db/prisma.service';
@@ -70,6 +71,7 @@ export class CleanupRepository {
     directoryId: string | null,
     limit: number,
     toEvents: (users: PurgedUser[], groups: PurgedMemberships[]) => OutboxRow[],
+    actor: Actor,
   ): Promise<{ locked: number; purged: number }> {
     return this.db.$transaction(async (tx) => {
       const victims = await tx.$queryRaw<
@@ -120,6 +122,17 @@ export class CleanupRepository {
         externalId: v.external_id,
       }));
       await this.outbox.write(prismaSql(tx), toEvents(users, [...byGroup.values()]));
+      // One audit record per directory of the batch, with the purged ids (no names).
+      const byDirectory = new Map<string, string[]>();
+      for (const u of users)
+        byDirectory.set(u.directoryId, [...(byDirectory.get(u.directoryId) ?? []), u.id]);
+      for (const [dir, userIds] of byDirectory)
+        await AuditRepository.write(tx, {
+          actor,
+          action: 'cleanup.purge',
+          directoryId: dir,
+          detail: { cutoff: cutoff.toISOString(), userIds },
+        });
       return { locked: victims.length, purged: purged.length };
     });
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ScimGroupUpdated, ScimUserDeleted } from '@idp/contracts';
 import { OutboxWriter } from '@idp/service-kit';
+import type { Actor } from '../admin/audit.repository';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 import { scimUsersPurged } from '../metrics';
 import { CleanupRepository } from './cleanup.repository';
@@ -70,7 +71,12 @@ export class CleanupService {
   }
 
   /** Reports, then (unless dry-run) purges in batches; each batch deletes and stages its events atomically. */
-  async run(directoryId: string | null, dryRun: boolean, now = new Date()): Promise<CleanupReport> {
+  async run(
+    directoryId: string | null,
+    dryRun: boolean,
+    now = new Date(),
+    actor: Actor = 'system:cleanup',
+  ): Promise<CleanupReport> {
     const report = await this.report(directoryId, now);
     if (report.cutoff === null) return { ...report, dryRun };
     this.log.log(
@@ -80,27 +86,33 @@ export class CleanupService {
     const cutoff = this.cutoff(now);
     let purged = 0;
     for (;;) {
-      const batch = await this.repo.purgeBatch(cutoff, directoryId, BATCH, (users, groups) => [
-        ...users.map((u) =>
-          this.outbox.row(ScimUserDeleted, {
-            directoryId: u.directoryId,
-            userId: u.id,
-            externalId: u.externalId,
-            userName: u.userName,
-            active: false,
-          }),
-        ),
-        ...groups.map(({ group: g, userIds }) =>
-          this.outbox.row(ScimGroupUpdated, {
-            directoryId: g.directoryId,
-            groupId: g.id,
-            externalId: g.externalId,
-            displayName: g.displayName,
-            membersAdded: [],
-            membersRemoved: userIds,
-          }),
-        ),
-      ]);
+      const batch = await this.repo.purgeBatch(
+        cutoff,
+        directoryId,
+        BATCH,
+        (users, groups) => [
+          ...users.map((u) =>
+            this.outbox.row(ScimUserDeleted, {
+              directoryId: u.directoryId,
+              userId: u.id,
+              externalId: u.externalId,
+              userName: u.userName,
+              active: false,
+            }),
+          ),
+          ...groups.map(({ group: g, userIds }) =>
+            this.outbox.row(ScimGroupUpdated, {
+              directoryId: g.directoryId,
+              groupId: g.id,
+              externalId: g.externalId,
+              displayName: g.displayName,
+              membersAdded: [],
+              membersRemoved: userIds,
+            }),
+          ),
+        ],
+        actor,
+      );
       purged += batch.purged;
       // Users whose groups were busy stay for the next run; a batch that purged none would repeat.
       if (batch.locked < BATCH || batch.purged === 0) break;

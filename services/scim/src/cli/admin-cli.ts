@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { HttpException, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { OutboxWriter, PoolLifecycle, poolProvider } from '@idp/service-kit';
+import { userInfo } from 'node:os';
 import { createTokenBody, parseInput, tokenParam } from '../admin/admin-input';
+import type { Actor } from '../admin/audit.repository';
 import { loadScimConfig, SCIM_CONFIG } from '../config';
 import { PrismaService } from '../db/prisma.service';
 import { DirectoriesRepository } from '../tokens/directories.repository';
@@ -11,6 +13,10 @@ import { TokensRepository } from '../tokens/tokens.repository';
 import { TokensService } from '../tokens/tokens.service';
 
 // Admin command for operators without an Entra token at hand (first token, break-glass):
+//   node dist/cli/admin-cli.js directory create <directoryId> [default|aws]
+//   node dist/cli/admin-cli.js directory list
+//   node dist/cli/admin-cli.js directory show <directoryId>
+//   node dist/cli/admin-cli.js directory delete <directoryId> [--force]
 //   node dist/cli/admin-cli.js token create <directoryId> <name> [lifetimeDays]
 //   node dist/cli/admin-cli.js token list <directoryId>
 //   node dist/cli/admin-cli.js token revoke <directoryId> <tokenId>
@@ -19,22 +25,35 @@ import { TokensService } from '../tokens/tokens.service';
 // Reads DATABASE_URL (and the SCIM_* token settings) like the service; the secret is printed once.
 // Input is checked as the admin API checks it. Exit codes: 0 done, 1 failed (not found, at the
 // token cap, database unreachable, invalid configuration), 2 usage or invalid input; errors are
-// one line on stderr.
+// one line on stderr. Every change is in the audit trail as `cli:<OS user>`.
 
 /** The command's result on stdout, for scripts to parse. */
 const out = (json: string): void => void process.stdout.write(`${json}\n`);
 
 const USAGE =
-  'usage: admin-cli token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id> | directory profile <dir> <default|aws> | directory unique-group-names <dir> <on|off>';
+  'usage: admin-cli directory create <dir> [default|aws] | directory list | directory show <dir> | directory delete <dir> [--force] | directory profile <dir> <default|aws> | directory unique-group-names <dir> <on|off> | token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id>';
 
-/** Arguments per command (the longest form). */
-const ARITY = new Map([
-  ['token create', 5],
-  ['token list', 3],
-  ['token revoke', 4],
-  ['directory profile', 4],
-  ['directory unique-group-names', 4],
+/** Arguments per command: [fewest, most], both counting area and verb. */
+const ARITY = new Map<string, [number, number]>([
+  ['directory create', [3, 4]],
+  ['directory list', [2, 2]],
+  ['directory show', [3, 3]],
+  ['directory delete', [3, 4]],
+  ['directory profile', [4, 4]],
+  ['directory unique-group-names', [4, 4]],
+  ['token create', [4, 5]],
+  ['token list', [3, 3]],
+  ['token revoke', [4, 4]],
 ]);
+
+/** The operator, for the audit trail (no secret: the OS account name). */
+function cliActor(): Actor {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
 
 class UsageError extends Error {}
 
@@ -69,8 +88,21 @@ function createArgs(name: string, days: string | undefined): { name: string; day
 
 async function main(argv: string[]): Promise<number> {
   const [area, verb, dir, a, b] = argv;
-  const max = ARITY.get(`${area} ${verb}`);
-  if (!area || !verb || !dir || !DIRECTORY_ID.test(dir) || max === undefined || argv.length > max) {
+  const arity = ARITY.get(`${area} ${verb}`);
+  const usage =
+    !area ||
+    !verb ||
+    arity === undefined ||
+    argv.length < arity[0] ||
+    argv.length > arity[1] ||
+    (dir !== undefined && !DIRECTORY_ID.test(dir)) ||
+    (verb === 'delete' && a !== undefined && a !== '--force') ||
+    (area === 'directory' &&
+      verb === 'create' &&
+      a !== undefined &&
+      a !== 'default' &&
+      a !== 'aws');
+  if (usage) {
     console.error(USAGE);
     return 2;
   }
@@ -113,24 +145,48 @@ async function main(argv: string[]): Promise<number> {
     console.error(oneLine(e));
     return 1;
   }
+  const actor = cliActor();
   try {
     const tokens = ctx.get(TokensService);
-    if (area === 'token' && verb === 'create' && create) {
-      const { token, view } = await tokens.create(dir, create.name, create.days);
+    const directories = ctx.get(DirectoriesService);
+    const json = (d: { createdAt: Date }) => ({ ...d, createdAt: d.createdAt.toISOString() });
+    if (area === 'directory' && verb === 'list') {
+      const all = [];
+      let after: string | undefined;
+      do {
+        const page = await directories.list(after, 1000);
+        all.push(...page.items.map(json));
+        after = page.next ?? undefined;
+      } while (after !== undefined);
+      out(JSON.stringify(all));
+    } else if (!dir) {
+      console.error(USAGE);
+      return 2;
+    } else if (area === 'directory' && verb === 'create') {
+      const profile = a === 'aws' ? 'aws' : 'default';
+      out(JSON.stringify(json(await directories.create(dir, { profile }, actor))));
+    } else if (area === 'directory' && verb === 'show') {
+      out(JSON.stringify(json(await directories.require(dir))));
+    } else if (area === 'directory' && verb === 'delete') {
+      out(JSON.stringify(await directories.delete(dir, a === '--force', actor)));
+    } else if (area === 'token' && verb === 'create' && create) {
+      const { token, view } = await tokens.create(dir, create.name, create.days, new Date(), actor);
       out(JSON.stringify({ ...view, token }));
     } else if (area === 'token' && verb === 'list') {
+      await directories.mustExist(dir);
       out(JSON.stringify(await tokens.list(dir)));
     } else if (area === 'token' && verb === 'revoke' && a) {
-      out(JSON.stringify(await tokens.revoke(dir, a)));
+      await directories.mustExist(dir);
+      out(JSON.stringify(await tokens.revoke(dir, a, actor)));
     } else if (area === 'directory' && verb === 'profile' && (a === 'default' || a === 'aws')) {
-      await ctx.get(DirectoriesService).setProfile(dir, a);
+      await directories.update(dir, { profile: a }, actor);
       out(JSON.stringify({ id: dir, profile: a }));
     } else if (
       area === 'directory' &&
       verb === 'unique-group-names' &&
       (a === 'on' || a === 'off')
     ) {
-      await ctx.get(DirectoriesService).update(dir, { uniqueGroupDisplayName: a === 'on' });
+      await directories.update(dir, { uniqueGroupDisplayName: a === 'on' }, actor);
       out(JSON.stringify({ id: dir, uniqueGroupDisplayName: a === 'on' }));
     } else {
       console.error(USAGE);

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AuditRepository, type Actor } from '../admin/audit.repository';
 import { PrismaService } from '../db/prisma.service';
 import type { Directory } from '../generated/prisma/client';
+import { notifyInvalidation } from './token-invalidation';
 
 /** What an admin can change on a directory; undefined leaves a setting as it is. */
 export interface DirectoryChange {
@@ -10,22 +12,112 @@ export interface DirectoryChange {
   uniqueGroupDisplayName?: boolean;
 }
 
+/** What a directory holds, counted before a delete. */
+export interface DirectoryContents {
+  users: number;
+  groups: number;
+  /** Unrevoked, unexpired tokens. */
+  liveTokens: number;
+}
+
 /** The directories table (Prisma: admin and cached lookups, off the SCIM hot paths). */
 @Injectable()
 export class DirectoriesRepository {
   constructor(private readonly db: PrismaService) {}
 
-  /** Creates the directory with defaults unless it exists. */
-  async ensure(id: string): Promise<void> {
-    await this.db.directory.upsert({ where: { id }, create: { id }, update: {} });
-  }
-
-  /** Creates the directory with `change` applied, or applies it to the existing one. */
+  /** Creates the directory with `change` applied, or applies it to the existing one (test fixtures). */
   async upsert(id: string, change: DirectoryChange): Promise<void> {
     await this.db.directory.upsert({ where: { id }, create: { id, ...change }, update: change });
   }
 
+  /** Creates the directory; false when it exists already. */
+  async create(id: string, settings: DirectoryChange, actor: Actor): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const n = await tx.$executeRaw`
+        INSERT INTO directories (id) VALUES (${id}) ON CONFLICT (id) DO NOTHING`;
+      if (n === 0) return false;
+      if (Object.keys(settings).length)
+        await tx.directory.update({ where: { id }, data: settings });
+      await AuditRepository.write(tx, {
+        actor,
+        action: 'directory.create',
+        directoryId: id,
+        targetId: id,
+        detail: { ...settings },
+      });
+      return true;
+    });
+  }
+
+  /** Applies `change`; false when the directory does not exist. */
+  async update(id: string, change: DirectoryChange, actor: Actor): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.directory.updateMany({ where: { id }, data: change });
+      if (count === 0) return false;
+      await AuditRepository.write(tx, {
+        actor,
+        action: 'directory.update',
+        directoryId: id,
+        targetId: id,
+        detail: { ...change },
+      });
+      await notifyInvalidation(tx, { directoryId: id });
+      return true;
+    });
+  }
+
   find(id: string): Promise<Directory | null> {
     return this.db.directory.findUnique({ where: { id } });
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.db.directory.count({ where: { id } })) > 0;
+  }
+
+  /** Ordered by id; `after` is the last id of the previous page. */
+  list(after: string | undefined, limit: number): Promise<Directory[]> {
+    return this.db.directory.findMany({
+      where: after === undefined ? {} : { id: { gt: after } },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+  }
+
+  /**
+   * Deletes the directory and everything in it (users, groups, memberships, tokens: the foreign
+   * keys cascade) in one transaction, under a lock on the directory row so no token or resource
+   * is added meanwhile. Without `force`, refuses (returns the contents) while it holds users,
+   * groups or live tokens. Undefined when it does not exist.
+   */
+  async delete(
+    id: string,
+    force: boolean,
+    actor: Actor,
+    now: Date,
+  ): Promise<{ deleted: boolean; contents: DirectoryContents } | undefined> {
+    return this.db.$transaction(async (tx) => {
+      // FOR UPDATE (not NO KEY): SCIM writes' foreign-key checks (KEY SHARE) wait for the delete.
+      const [row] = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM directories WHERE id = ${id} FOR UPDATE`;
+      if (!row) return undefined;
+      const users = await tx.scimUser.count({ where: { directoryId: id } });
+      const groups = await tx.scimGroup.count({ where: { directoryId: id } });
+      const liveTokens = await tx.scimToken.count({
+        where: { directoryId: id, revokedAt: null, expiresAt: { gt: now } },
+      });
+      const contents = { users, groups, liveTokens };
+      if (!force && (users > 0 || groups > 0 || liveTokens > 0))
+        return { deleted: false, contents };
+      await tx.directory.delete({ where: { id } });
+      await AuditRepository.write(tx, {
+        actor,
+        action: 'directory.delete',
+        directoryId: id,
+        targetId: id,
+        detail: { force, ...contents },
+      });
+      await notifyInvalidation(tx, { directoryId: id });
+      return { deleted: true, contents };
+    });
   }
 }

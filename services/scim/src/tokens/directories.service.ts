@@ -1,6 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import type { Actor } from '../admin/audit.repository';
 import type { Profile } from '../scim/request-context';
-import { DirectoriesRepository } from './directories.repository';
+import {
+  DirectoriesRepository,
+  type DirectoryChange,
+  type DirectoryContents,
+} from './directories.repository';
+import {
+  TokenInvalidationListener,
+  type Invalidation,
+  type InvalidationTarget,
+} from './token-invalidation';
 
 export const DIRECTORY_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -20,43 +30,128 @@ export interface DirectorySettings {
   uniqueGroupDisplayName: boolean;
 }
 
+export interface DirectorySettingsChange {
+  profile?: Profile;
+  maxTokens?: number | null;
+  uniqueGroupDisplayName?: boolean;
+}
+
 const DEFAULTS: DirectorySettings = { profile: 'default', uniqueGroupDisplayName: true };
 const CACHE_MS = 5000;
 
-/** Directories and their settings; settings are cached briefly for SCIM requests (they rarely change). */
+const view = (d: {
+  id: string;
+  profile: string;
+  maxTokens: number | null;
+  uniqueGroupDisplayName: boolean;
+  createdAt: Date;
+}): DirectoryView => ({
+  id: d.id,
+  profile: d.profile === 'aws' ? 'aws' : 'default',
+  maxTokens: d.maxTokens,
+  uniqueGroupDisplayName: d.uniqueGroupDisplayName,
+  createdAt: d.createdAt,
+});
+
+/**
+ * Directories and their settings. A directory exists only once created (admin API or CLI); every
+ * admin operation on an unknown one is 404. Settings are cached briefly for SCIM requests (they
+ * rarely change); a change clears the cache here and, through TokenInvalidationListener, in the
+ * other replicas.
+ */
 @Injectable()
-export class DirectoriesService {
+export class DirectoriesService implements InvalidationTarget {
   private readonly cache = new Map<string, { settings: DirectorySettings; until: number }>();
-  constructor(private readonly repo: DirectoriesRepository) {}
-
-  async ensure(id: string): Promise<void> {
-    await this.repo.ensure(id);
+  constructor(
+    private readonly repo: DirectoriesRepository,
+    @Optional() private readonly listener?: TokenInvalidationListener,
+  ) {
+    listener?.register(this);
   }
 
+  invalidate(what: Invalidation | undefined): void {
+    if (what === undefined) this.cache.clear();
+    else if ('directoryId' in what) this.cache.delete(what.directoryId);
+  }
+
+  /** Creates the directory unless it exists (409), with optional settings. */
+  async create(
+    id: string,
+    settings: DirectorySettingsChange,
+    actor: Actor,
+  ): Promise<DirectoryView> {
+    if (!(await this.repo.create(id, settings as DirectoryChange, actor)))
+      throw new ConflictException('The directory exists already');
+    this.cache.delete(id);
+    return this.require(id);
+  }
+
+  /**
+   * Test fixtures only: creates the directory if needed and sets its profile, without an audit
+   * record (operators create directories explicitly).
+   */
   async setProfile(id: string, profile: Profile): Promise<void> {
-    await this.update(id, { profile });
+    await this.repo.upsert(id, { profile });
+    this.cache.delete(id);
   }
 
-  /** Sets the profile, the token cap (null = the service default) and/or group name uniqueness. */
+  /** Sets the profile, the token cap (null = the service default) and/or group name uniqueness; 404 for an unknown directory. */
   async update(
     id: string,
-    change: { profile?: Profile; maxTokens?: number | null; uniqueGroupDisplayName?: boolean },
-  ): Promise<void> {
-    await this.repo.upsert(id, change);
+    change: DirectorySettingsChange,
+    actor: Actor = 'system:internal',
+  ): Promise<DirectoryView> {
+    const ok = await this.repo.update(id, change, actor);
     this.cache.delete(id);
+    if (!ok) throw new NotFoundException('Directory not found');
+    return this.require(id);
+  }
+
+  /**
+   * Deletes the directory: refused (409, with what it holds) while it has users, groups or live
+   * tokens unless `force`, which removes all of it in one transaction.
+   */
+  async delete(
+    id: string,
+    force: boolean,
+    actor: Actor,
+  ): Promise<{ id: string; deleted: true; force: boolean } & DirectoryContents> {
+    const r = await this.repo.delete(id, force, actor, new Date());
+    if (!r) throw new NotFoundException('Directory not found');
+    // Its tokens (deleted with it) stop working in this replica at once, the others on the announcement.
+    if (r.deleted) this.listener?.dispatch({ directoryId: id });
+    this.cache.delete(id);
+    if (!r.deleted)
+      throw new ConflictException(
+        `The directory holds ${r.contents.users} user(s), ${r.contents.groups} group(s) and ${r.contents.liveTokens} live token(s); delete them first or use force=true`,
+      );
+    return { id, deleted: true, force, ...r.contents };
+  }
+
+  async list(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ items: DirectoryView[]; next: string | null }> {
+    const rows = await this.repo.list(after, limit + 1);
+    const items = rows.slice(0, limit).map(view);
+    return { items, next: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
   }
 
   async get(id: string): Promise<DirectoryView | undefined> {
     const d = await this.repo.find(id);
-    return d
-      ? {
-          id: d.id,
-          profile: d.profile === 'aws' ? 'aws' : 'default',
-          maxTokens: d.maxTokens,
-          uniqueGroupDisplayName: d.uniqueGroupDisplayName,
-          createdAt: d.createdAt,
-        }
-      : undefined;
+    return d ? view(d) : undefined;
+  }
+
+  /** The directory, or 404. */
+  async require(id: string): Promise<DirectoryView> {
+    const d = await this.get(id);
+    if (!d) throw new NotFoundException('Directory not found');
+    return d;
+  }
+
+  /** 404 unless the directory exists (routes under it answer 404 for an unknown one). */
+  async mustExist(id: string): Promise<void> {
+    if (!(await this.repo.exists(id))) throw new NotFoundException('Directory not found');
   }
 
   /** The directory's settings (defaults for an unknown one), cached for a few seconds. */

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { OutboxWriter, prismaSql, type OutboxRow } from '@idp/service-kit';
+import { AuditRepository, type Actor } from '../admin/audit.repository';
 import { PrismaService } from '../db/prisma.service';
 import type { ScimToken } from '../generated/prisma/client';
+import { notifyInvalidation } from './token-invalidation';
 
 /** A token claimed for an expiry warning. */
 export interface ClaimedToken {
@@ -22,10 +24,11 @@ export class TokensRepository {
   ) {}
 
   /**
-   * Creates the token unless the directory already has `cap(maxTokens)` live (unrevoked,
-   * unexpired) ones, creating the directory if needed. The directory row is locked (FOR NO KEY
-   * UPDATE, so SCIM writes' foreign-key checks do not wait) while counting and inserting: two
-   * creations at the cap at once cannot both pass the count.
+   * Creates the token (and its audit record) unless the directory already has `cap(maxTokens)`
+   * live (unrevoked, unexpired) ones; `missing` when the directory does not exist (it is never
+   * created here: a misspelt id is an error, not a new directory). The directory row is locked
+   * (FOR NO KEY UPDATE, so SCIM writes' foreign-key checks do not wait) while counting and
+   * inserting: two creations at the cap at once cannot both pass the count.
    */
   async createWithinCap(
     t: {
@@ -37,17 +40,26 @@ export class TokensRepository {
       expiresAt: Date;
     },
     cap: (maxTokens: number | null) => number,
-  ): Promise<{ created: ScimToken } | { live: number; cap: number }> {
+    actor: Actor,
+  ): Promise<{ created: ScimToken } | { live: number; cap: number } | { missing: true }> {
     return this.db.$transaction(async (tx) => {
-      await tx.$executeRaw`INSERT INTO directories (id) VALUES (${t.directoryId}) ON CONFLICT (id) DO NOTHING`;
       const [dir] = await tx.$queryRaw<{ max_tokens: number | null }[]>`
         SELECT max_tokens FROM directories WHERE id = ${t.directoryId} FOR NO KEY UPDATE`;
-      const limit = cap(dir?.max_tokens ?? null);
+      if (!dir) return { missing: true as const };
+      const limit = cap(dir.max_tokens);
       const live = await tx.scimToken.count({
         where: { directoryId: t.directoryId, revokedAt: null, expiresAt: { gt: t.createdAt } },
       });
       if (live >= limit) return { live, cap: limit };
-      return { created: await tx.scimToken.create({ data: t }) };
+      const created = await tx.scimToken.create({ data: t });
+      await AuditRepository.write(tx, {
+        actor,
+        action: 'token.create',
+        directoryId: t.directoryId,
+        targetId: t.id,
+        detail: { expiresAt: t.expiresAt.toISOString() },
+      });
+      return { created };
     });
   }
 
@@ -63,10 +75,28 @@ export class TokensRepository {
     return this.db.scimToken.findUnique({ where: { hash } });
   }
 
-  /** Revokes the token unless it is revoked already (a concurrent revoke keeps the first time). */
-  async revoke(id: string, at: Date): Promise<ScimToken | null> {
-    await this.db.scimToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } });
-    return this.db.scimToken.findUnique({ where: { id } });
+  /**
+   * Revokes the token unless it is revoked already (a concurrent revoke keeps the first time and
+   * the first audit record), and announces it to every replica when the revocation commits.
+   */
+  async revoke(id: string, at: Date, actor: Actor): Promise<ScimToken | null> {
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.scimToken.updateMany({
+        where: { id, revokedAt: null },
+        data: { revokedAt: at },
+      });
+      const row = await tx.scimToken.findUnique({ where: { id } });
+      if (count > 0 && row) {
+        await AuditRepository.write(tx, {
+          actor,
+          action: 'token.revoke',
+          directoryId: row.directoryId,
+          targetId: id,
+        });
+        await notifyInvalidation(tx, { tokenId: id });
+      }
+      return row;
+    });
   }
 
   async touch(id: string, at: Date): Promise<void> {

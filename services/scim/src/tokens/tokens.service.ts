@@ -1,6 +1,12 @@
 import { ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { Actor } from '../admin/audit.repository';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
+import {
+  TokenInvalidationListener,
+  type Invalidation,
+  type InvalidationTarget,
+} from './token-invalidation';
 import { TokenExpiryService } from './token-expiry.service';
 import { TokensRepository } from './tokens.repository';
 import { hashToken, newTokenSecret, sameHash } from './token-secret';
@@ -22,12 +28,16 @@ export interface AuthenticatedToken {
 }
 
 const DAY = 86_400_000;
-/** Cached lookups keep the hot path off the database; revocation in this process clears the cache. */
+/**
+ * Cached lookups keep the hot path off the database. A revocation clears the entry at once in this
+ * process and, through TokenInvalidationListener, in every other one (the TTL bounds it when that
+ * channel is down).
+ */
 const CACHE_MS = 5000;
 const LAST_USED_EVERY_MS = 60_000;
 
 @Injectable()
-export class TokensService {
+export class TokensService implements InvalidationTarget {
   private readonly cache = new Map<
     string,
     { t: AuthenticatedToken & { hash: string; expiresAt: number; revoked: boolean }; until: number }
@@ -41,7 +51,22 @@ export class TokensService {
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
     // Absent in the CLI, which has no metrics to keep.
     @Optional() private readonly expiry?: TokenExpiryService,
-  ) {}
+    // Absent in the CLI, which caches nothing.
+    @Optional() listener?: TokenInvalidationListener,
+  ) {
+    listener?.register(this);
+  }
+
+  /** Drops cached lookups of a revoked token, of a changed or deleted directory, or all of them. */
+  invalidate(what: Invalidation | undefined): void {
+    this.revocations++;
+    if (what === undefined) return this.cache.clear();
+    for (const [hash, hit] of this.cache)
+      if (
+        'tokenId' in what ? hit.t.tokenId === what.tokenId : hit.t.directoryId === what.directoryId
+      )
+        this.cache.delete(hash);
+  }
 
   /** The token gauges follow a creation or revocation at once; a failure waits for the next check. */
   private refreshMetrics(): void {
@@ -54,6 +79,7 @@ export class TokensService {
     name: string,
     lifetimeDays?: number,
     now = new Date(),
+    actor: Actor = 'system:internal',
   ): Promise<{ token: string; view: TokenView }> {
     const secret = newTokenSecret();
     const r = await this.repo.createWithinCap(
@@ -68,10 +94,12 @@ export class TokensService {
         ),
       },
       (maxTokens) => maxTokens ?? this.config.SCIM_MAX_TOKENS_PER_DIRECTORY,
+      actor,
     );
+    if ('missing' in r) throw new NotFoundException('Directory not found');
     if (!('created' in r))
       throw new ConflictException(
-        `Directory ${directoryId} already has ${r.live} active tokens (cap ${r.cap}); revoke one first`,
+        `The directory already has ${r.live} active tokens (cap ${r.cap}); revoke one first`,
       );
     this.refreshMetrics();
     return { token: secret, view: this.view(r.created, now) };
@@ -82,12 +110,16 @@ export class TokensService {
     return rows.map((r) => this.view(r, now));
   }
 
-  async revoke(directoryId: string, id: string): Promise<TokenView> {
+  /** Revokes the token (idempotent); the directory's existence is the caller's check. */
+  async revoke(
+    directoryId: string,
+    id: string,
+    actor: Actor = 'system:internal',
+  ): Promise<TokenView> {
     const row = await this.repo.findInDirectory(directoryId, id);
-    if (!row) throw new NotFoundException(`Token ${id} not found`);
-    const updated = row.revokedAt ? row : ((await this.repo.revoke(id, new Date())) ?? row);
-    this.revocations++;
-    this.cache.delete(row.hash);
+    if (!row) throw new NotFoundException('Token not found');
+    const updated = row.revokedAt ? row : ((await this.repo.revoke(id, new Date(), actor)) ?? row);
+    this.invalidate({ tokenId: row.id });
     this.refreshMetrics();
     return this.view(updated);
   }

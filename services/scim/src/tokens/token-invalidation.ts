@@ -1,0 +1,143 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { Client, type Notification } from 'pg';
+import { SCIM_CONFIG, type ScimConfig } from '../config';
+import type { Prisma } from '../generated/prisma/client';
+
+/** The PostgreSQL channel revocations and directory changes are announced on. */
+export const INVALIDATION_CHANNEL = 'scim_invalidation';
+
+/** What changed: a token (revoked) or a directory (settings changed, or deleted with its tokens). */
+export type Invalidation = { tokenId: string } | { directoryId: string };
+
+/**
+ * Announces `what` to every replica (and itself) when the caller's transaction commits: NOTIFY is
+ * transactional, so a rolled-back revocation announces nothing and a committed one is announced
+ * after the row is visible.
+ */
+export async function notifyInvalidation(
+  tx: Prisma.TransactionClient,
+  what: Invalidation,
+): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${INVALIDATION_CHANNEL}, ${JSON.stringify(what)})`;
+}
+
+function parse(payload: string | undefined): Invalidation | undefined {
+  try {
+    const v: unknown = JSON.parse(payload ?? '');
+    if (typeof v !== 'object' || v === null) return undefined;
+    const o = v as Record<string, unknown>;
+    if (typeof o.tokenId === 'string') return { tokenId: o.tokenId };
+    if (typeof o.directoryId === 'string') return { directoryId: o.directoryId };
+  } catch {
+    // Not ours: ignored.
+  }
+  return undefined;
+}
+
+/** A cache that drops entries on an invalidation; `undefined` drops everything. */
+export interface InvalidationTarget {
+  invalidate(what: Invalidation | undefined): void;
+}
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * Listens on INVALIDATION_CHANNEL over a connection of its own (LISTEN needs one held open, which
+ * a pool cannot give) and clears the token and directory caches of this process, so a revocation
+ * made by another replica or the CLI takes effect here within milliseconds rather than the caches'
+ * 5 s. While the connection is down the caches fall back to their TTL; it is reopened with
+ * backoff, and every cache is cleared on (re)connecting since announcements may have been missed.
+ */
+@Injectable()
+export class TokenInvalidationListener implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger('token-invalidation');
+  private readonly targets: InvalidationTarget[] = [];
+  private client: Client | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private delay = RETRY_MIN_MS;
+  private stopped = false;
+  private connected = false;
+
+  constructor(@Inject(SCIM_CONFIG) private readonly config: ScimConfig) {}
+
+  register(target: InvalidationTarget): void {
+    this.targets.push(target);
+  }
+
+  /** Whether announcements are being received now (false: caches rely on their TTL). */
+  get listening(): boolean {
+    return this.connected;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.connect();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    const c = this.client;
+    this.client = undefined;
+    this.connected = false;
+    await c?.end().catch(() => undefined);
+  }
+
+  /**
+   * Applies an invalidation to this process's caches now (the change was made here), without
+   * waiting for its announcement to come back.
+   */
+  dispatch(what: Invalidation | undefined): void {
+    for (const t of this.targets) t.invalidate(what);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const c = new Client({ connectionString: this.config.DATABASE_URL });
+    // An error on an idle client must not crash the process; `end` follows and schedules a retry.
+    c.on('error', (e) => this.log.warn(`invalidation channel error: ${e.message}`));
+    c.on('end', () => {
+      if (this.client !== c) return;
+      this.client = undefined;
+      this.connected = false;
+      this.schedule();
+    });
+    c.on('notification', (n: Notification) => {
+      if (n.channel === INVALIDATION_CHANNEL) this.dispatch(parse(n.payload));
+    });
+    this.client = c;
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${INVALIDATION_CHANNEL}`);
+      if (this.client !== c) return;
+      this.connected = true;
+      this.delay = RETRY_MIN_MS;
+      // Announcements sent while not listening are lost: start from an empty cache.
+      this.dispatch(undefined);
+    } catch (e) {
+      this.log.warn(
+        `invalidation channel unavailable (caches fall back to their TTL): ${e instanceof Error ? e.message : String(e)}`,
+      );
+      if (this.client === c) this.client = undefined;
+      await c.end().catch(() => undefined);
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.retry) return;
+    const wait = this.delay;
+    this.delay = Math.min(this.delay * 2, RETRY_MAX_MS);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.connect();
+    }, wait);
+    this.retry.unref();
+  }
+}
