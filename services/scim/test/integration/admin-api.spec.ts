@@ -31,15 +31,19 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
   afterAll(() => app.close());
 
   const asAdmin: ScimAdminApp['asAdmin'] = (...a) => app.asAdmin(...a);
+  /** Creates a directory explicitly (201), as an operator must before anything else. */
+  const createDirectory = async (id: string, settings: Record<string, unknown> = {}) =>
+    expect((await asAdmin('POST', '/admin/directories', { id, ...settings })).status).toBe(201);
 
   describe('token cap', () => {
-    it('holds when creations race at the cap, for a new directory and an existing one', async () => {
+    it('holds when creations race at the cap, for a new directory and one that has tokens', async () => {
       const burst = (dir: string) =>
         Promise.all(
           Array.from({ length: 8 }, (_, i) =>
             asAdmin('POST', `/admin/directories/${dir}/tokens`, { name: `t${i}` }),
           ),
         );
+      await createDirectory('race-new');
       for (const dir of ['race-new', 'race-new']) {
         const replies = await burst(dir);
         const statuses = replies.map((r) => r.status).sort();
@@ -49,24 +53,31 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
           .scimToken.count({ where: { directoryId: dir, revokedAt: null } });
         expect(live).toBe(3);
       }
-      await asAdmin('PUT', '/admin/directories/race-cap', { maxTokens: 2 });
+      await createDirectory('race-cap', { maxTokens: 2 });
       const replies = await burst('race-cap');
       expect(replies.filter((r) => r.status === 201)).toHaveLength(2);
       expect(replies.filter((r) => r.status === 409)).toHaveLength(6);
     });
 
-    it('creating a directory by concurrent PUTs never answers 500', async () => {
+    it('creating a directory by concurrent POSTs creates it once (one 201, the rest 409), never 500', async () => {
       const replies = await Promise.all(
         Array.from({ length: 8 }, () =>
-          asAdmin('PUT', '/admin/directories/put-race', { maxTokens: 4 }),
+          asAdmin('POST', '/admin/directories', { id: 'post-race', maxTokens: 4 }),
         ),
       );
-      expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
+      expect(replies.map((r) => r.status).sort()).toEqual([201, ...Array(7).fill(409)]);
+      const updates = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          asAdmin('PUT', '/admin/directories/post-race', { maxTokens: i + 1 }),
+        ),
+      );
+      expect(updates.map((r) => r.status)).toEqual(Array(8).fill(200));
     });
   });
 
   describe('hostile parameters', () => {
     it('NUL and control characters in names, token ids and log filters are 400, never 500', async () => {
+      await createDirectory('hostile');
       const bad = [
         await asAdmin('POST', '/admin/directories/hostile/tokens', { name: 'a\u0000b' }),
         await asAdmin('POST', '/admin/directories/hostile/tokens', { name: 'line\nbreak' }),
@@ -77,7 +88,7 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       ];
       for (const r of bad) {
         expect(r.status).toBe(400);
-        expect(r.body).toMatchObject({ statusCode: 400, message: expect.any(String) });
+        expect(r.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
       }
       const tokens = await asAdmin('GET', '/admin/directories/hostile/tokens');
       expect(tokens.body).toEqual({ items: [] });
@@ -90,7 +101,7 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
     });
 
     it('misspelt or unknown parameters and body keys are 400 naming them, not silently ignored', async () => {
-      await asAdmin('PUT', '/admin/directories/strict', { maxTokens: 2 });
+      await createDirectory('strict', { maxTokens: 2 });
       const cases = [
         await asAdmin('GET', '/admin/directories/strict/provisioning-log?outcomes=failure'),
         await asAdmin('GET', '/admin/directories/strict/provisioning-log?resourceID=abc'),
@@ -101,7 +112,9 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       ];
       for (const r of cases) {
         expect(r.status).toBe(400);
-        expect(r.body.message).toMatch(/outcomes|resourceID|limit|dry_run|maxToken|lifetime/);
+        expect(r.body.error_description).toMatch(
+          /"(outcomes|resourceID|limit|dry_run|maxToken|lifetime)"/,
+        );
       }
       // Nothing was changed by the refused PUT.
       expect((await asAdmin('GET', '/admin/directories/strict')).body).toMatchObject({
@@ -204,6 +217,7 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
     };
 
     it('follow a token created or revoked through the admin API at once, not at the next hourly check', async () => {
+      await createDirectory('gauge');
       const created = await asAdmin('POST', '/admin/directories/gauge/tokens', {
         name: 'short-lived',
         lifetimeDays: 10,
@@ -222,6 +236,7 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
 
   describe('revocation', () => {
     it('refuses every request that starts after DELETE /tokens/{id} answered, even when a lookup read the token before the revocation', async () => {
+      await createDirectory('revoke-race');
       const created = await asAdmin('POST', '/admin/directories/revoke-race/tokens', {
         name: 'slow lookup',
       });
@@ -359,14 +374,21 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       expect(down.code).toBe(1);
       expect(down.stderr.trim().split('\n')).toHaveLength(1);
       expect(down.stderr).toMatch(/reach database server/);
+      const noDir = await run(['token', 'revoke', 'cli-x', 'nope'], env());
+      expect({ code: noDir.code, stderr: noDir.stderr.trim() }).toEqual({
+        code: 1,
+        stderr: 'Directory not found',
+      });
+      expect((await run(['directory', 'create', 'cli-x'], env())).code).toBe(0);
       const missing = await run(['token', 'revoke', 'cli-x', 'nope'], env());
       expect({ code: missing.code, stderr: missing.stderr.trim() }).toEqual({
         code: 1,
-        stderr: 'Token nope not found',
+        stderr: 'Token not found',
       });
     });
 
     it('creates within the cap, prints the secret once, lists and revokes', async () => {
+      expect((await run(['directory', 'create', 'cli-ok'], env())).code).toBe(0);
       const created = await run(['token', 'create', 'cli-ok', ' connector ', '30'], env());
       expect(created.code).toBe(0);
       const token = JSON.parse(created.stdout) as { id: string; name: string; token: string };
@@ -403,15 +425,18 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
           ['GET', '/admin/directories/busy/provisioning-log'],
           ['GET', '/admin/directories/busy/provisioning-log/export'],
           ['GET', '/admin/directories/busy'],
-          ['PUT', '/admin/directories/busy', { maxTokens: 3 }],
+          ['PUT', '/admin/directories/busy', { maxTokens: 10 }],
           ['POST', '/admin/directories/busy/cleanup'],
         ];
         // Per locked table, the answer of each call in order: 503 where the call needs the table.
+        // Every route checks its directory first, so a locked directories table stops them all;
+        // the audit trail is written with each change, so a locked admin_audit stops the changes.
         const expected: Record<string, number[]> = {
           scim_tokens: [503, 503, 503, 200, 200, 200, 200, 200],
           provisioning_log: [200, 201, 404, 503, 503, 200, 200, 200],
-          directories: [200, 503, 404, 200, 200, 503, 503, 200],
+          directories: [503, 503, 503, 503, 503, 503, 503, 503],
           scim_users: [200, 201, 404, 200, 200, 200, 200, 503],
+          admin_audit: [200, 503, 404, 200, 200, 200, 503, 200],
         };
         const blocker = await db.connect();
         try {
@@ -427,7 +452,10 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
               });
               got.push(r.status);
               if (r.status === 503)
-                expect(r.body).toMatchObject({ statusCode: 503, message: expect.any(String) });
+                expect(r.body).toEqual({
+                  error: 'temporarily_unavailable',
+                  error_description: expect.stringMatching(/retry later/),
+                });
             }
             await blocker.query('ROLLBACK');
             expect({ table, got }).toEqual({ table, got: statuses });
