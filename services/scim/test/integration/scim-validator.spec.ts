@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { startScim, type ScimTestApp } from '../support/scim-app';
 
 // An independent SCIM validator, scim2-tester (python-scim; pinned in test/validator/requirements.txt,
@@ -9,6 +9,17 @@ import { startScim, type ScimTestApp } from '../support/scim-app';
 // still be run and still fail, so an exclusion that is no longer needed is noticed.
 
 const driver = join(__dirname, '..', 'validator', 'run_validator.py');
+// `npm test` puts the bootstrap's folder on PYTHONPATH; a run started in this workspace alone
+// (`npm test -w services/scim`) finds it in the tools folder all the same.
+const pythonPath = [
+  process.env.PYTHONPATH,
+  join(
+    process.env.IDP_TOOLS_DIR ?? join(__dirname, '..', '..', '..', '..', '.dev', 'tools'),
+    'python',
+  ),
+]
+  .filter(Boolean)
+  .join(delimiter);
 
 interface CheckResult {
   status: string;
@@ -89,14 +100,18 @@ function runValidator(baseUrl: string, token: string, args: string[] = []): Prom
     execFile(
       'python3',
       [driver, baseUrl, ...args],
-      { env: { ...process.env, SCIM_TOKEN: token }, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
+      {
+        env: { ...process.env, PYTHONPATH: pythonPath, SCIM_TOKEN: token },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 300_000,
+      },
       (err, stdout, stderr) => {
         if (err)
           return reject(
             new Error(
-              `python3 ${driver} failed (python3 and services/scim/test/validator/requirements.txt ` +
-                `on PYTHONPATH are needed; node scripts/bootstrap/cli.mjs python installs them into ` +
-                `.dev/tools/python, which npm test puts on PYTHONPATH): ${err.message}\n${stderr}`,
+              `python3 ${driver} failed (it needs python3 and services/scim/test/validator/requirements.txt ` +
+                `on PYTHONPATH=${pythonPath}; node scripts/bootstrap/cli.mjs python installs them into ` +
+                `.dev/tools/python): ${err.message}\n${stderr}`,
             ),
           );
         resolve(JSON.parse(stdout) as CheckResult[]);
