@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectPool } from '@idp/service-kit';
 import type { Pool } from 'pg';
 import { PrismaService } from '../db/prisma.service';
+import { inTransaction } from '../db/sql';
 import type { Prisma, ProvisioningLog } from '../generated/prisma/client';
 import type { LogEntry, LogQuery } from './provisioning-log.service';
 
@@ -22,6 +23,12 @@ const COLUMNS = [
 export type LogFilter = Omit<LogQuery, 'limit' | 'before'>;
 
 /**
+ * The advisory lock (single-bigint key space; the groups' locks use the two-int4 one) every
+ * batch insert holds from taking its ids until it commits.
+ */
+export const LOG_ORDER_LOCK = 7_301_160_813n;
+
+/**
  * provisioning_log. Batches are written with one multi-row INSERT on the pool (pg: logging must
  * stay cheap next to the requests it records); admin queries go through Prisma.
  */
@@ -32,6 +39,14 @@ export class ProvisioningLogRepository {
     @InjectPool() private readonly pool: Pool,
   ) {}
 
+  /**
+   * Inserts a batch. Ids are commit-ordered: the batch takes its ids (the sequence) under a
+   * transaction-scoped advisory lock that is released only at commit, so a batch committing later
+   * (another replica's) always gets greater ids. Any reader's snapshot therefore sees a prefix of
+   * the ids, and paging by id (`before`, the export's `after`) never skips a row that commits
+   * after a page was read: such a row is newer than every row already read. The cost is that
+   * replicas' batch inserts (one per 200 ms each) queue briefly behind one another.
+   */
   async insertMany(entries: readonly LogEntry[]): Promise<void> {
     if (!entries.length) return;
     const params: unknown[] = [];
@@ -52,10 +67,13 @@ export class ProvisioningLogRepository {
       const first = params.length - COLUMNS.length;
       return `(${COLUMNS.map((_, i) => `$${first + i + 1}`).join(', ')})`;
     });
-    await this.pool.query(
-      `INSERT INTO provisioning_log (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`,
-      params,
-    );
+    await inTransaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [LOG_ORDER_LOCK.toString()]);
+      await c.query(
+        `INSERT INTO provisioning_log (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`,
+        params,
+      );
+    });
   }
 
   private where(q: LogFilter): Prisma.ProvisioningLogWhereInput {
