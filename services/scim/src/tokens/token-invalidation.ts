@@ -47,6 +47,7 @@ export interface InvalidationTarget {
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Listens on INVALIDATION_CHANNEL over a connection of its own (LISTEN needs one held open, which
@@ -76,8 +77,9 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
     return this.connected;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.connect();
+  /** Not awaited: a database that is down at boot must not hold the service's start (readiness says so). */
+  onApplicationBootstrap(): void {
+    void this.connect();
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -99,7 +101,10 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const c = new Client({ connectionString: this.config.DATABASE_URL });
+    const c = new Client({
+      connectionString: this.config.DATABASE_URL,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     // An error on an idle client must not crash the process; `end` follows and schedules a retry.
     c.on('error', (e) => this.log.warn(`invalidation channel error: ${e.message}`));
     c.on('end', () => {

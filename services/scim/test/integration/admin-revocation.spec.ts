@@ -27,6 +27,11 @@ describe('token revocation across replicas and the CLI', () => {
       { ...adminEnv(a.idp), DATABASE_URL: a.s.databaseUrl },
       { shared: { pg: a.s.pg, nats: a.s.nats } },
     );
+    // Both replicas listen shortly after start (the connection is opened in the background).
+    const listeners = [a.s, b].map((x) => x.app.get(TokenInvalidationListener));
+    for (let i = 0; i < 200 && !listeners.every((l) => l.listening); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(listeners.map((l) => l.listening)).toEqual([true, true]);
   });
   afterAll(async () => {
     await b.close();
