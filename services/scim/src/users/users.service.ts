@@ -89,12 +89,14 @@ export class UsersService {
     });
   }
 
-  /** A written user as the response shows it: projected, with `groups` only when asked for by name. */
+  /**
+   * A written user as the response shows it: projected, `groups` included unless the projection
+   * leaves it out (returned "default", RFC 7643 §2.4: in every response that returns the user).
+   */
   private async respond(ctx: ScimContext, row: ScimUser, p: Projection): Promise<Written> {
-    const groups =
-      p.attributes && wants('groups', USER_SCHEMA, p.attributes)
-        ? (await this.repo.groupsOf([row.id])).get(row.id)
-        : undefined;
+    const groups = wants('groups', USER_SCHEMA, p.attributes, p.excluded)
+      ? (await this.repo.groupsOf([row.id])).get(row.id)
+      : undefined;
     return written(toUserResource(row, ctx.baseUrl, groups), USER_SCHEMA, p);
   }
 
@@ -147,9 +149,10 @@ export class UsersService {
   async list(ctx: ScimContext, q: ListQuery): Promise<ListResult> {
     const cursorMode = q.cursor !== undefined;
     const { rows: found, total } = await this.repo.list(ctx.directoryId, ctx.profile, q);
-    // groups are returned in lists only when asked for: loading them for every page costs a join per page.
+    // groups is returned "default" (RFC 7643 §2.4), in lists too: one query for the page's users,
+    // skipped when the projection leaves it out (`excludedAttributes=groups`, `attributes=userName`).
     const groups =
-      q.attributes && wants('groups', USER_SCHEMA, q.attributes)
+      found.length && wants('groups', USER_SCHEMA, q.attributes, q.excludedAttributes)
         ? await this.repo.groupsOf(found.map((r) => r.id))
         : undefined;
     const out: ListResult = {
