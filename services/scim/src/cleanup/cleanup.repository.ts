@@ -1,6 +1,6 @@
-import { AuditRepository, type Actor } from '../admin/audit.repository';
 import { Injectable } from '@nestjs/common';
 import { OutboxWriter, prismaSql, type OutboxRow } from '@idp/service-kit';
+import { AuditRepository, type Actor } from '../admin/audit.repository';
 import { PrismaService } from '../db/prisma.service';
 
 /** A user purged by the retention job. */
@@ -124,8 +124,11 @@ export class CleanupRepository {
       await this.outbox.write(prismaSql(tx), toEvents(users, [...byGroup.values()]));
       // One audit record per directory of the batch, with the purged ids (no names).
       const byDirectory = new Map<string, string[]>();
-      for (const u of users)
-        byDirectory.set(u.directoryId, [...(byDirectory.get(u.directoryId) ?? []), u.id]);
+      for (const u of users) {
+        const ids = byDirectory.get(u.directoryId) ?? [];
+        ids.push(u.id);
+        byDirectory.set(u.directoryId, ids);
+      }
       for (const [dir, userIds] of byDirectory)
         await AuditRepository.write(tx, {
           actor,
