@@ -155,14 +155,25 @@ describe('customer journey in Chromium', () => {
     const { page } = j;
     await clickTo('#changeBeneficiaries', onPortal('/policy/beneficiaries'));
     const row = (n: number) => page.getByRole('group', { name: `Beneficiary ${n}`, exact: true });
-    // Every field by its label within its row, and the save button by its name.
+    // Every field by a name of its own (row first: a screen reader's field list, or getByLabel
+    // on the whole page, tells the five rows apart), and the save button by its name.
     for (let n = 1; n <= 5; n++) {
-      expect(await row(n).getByRole('textbox', { name: 'Name', exact: true }).count()).toBe(1);
-      expect(await row(n).getByRole('combobox', { name: 'Relationship' }).count()).toBe(1);
-      expect(await row(n).getByRole('textbox', { name: 'Share (%)' }).count()).toBe(1);
+      for (const [role, label] of [
+        ['textbox', 'Name'],
+        ['combobox', 'Relationship'],
+        ['textbox', 'Share (%)'],
+      ] as const) {
+        const name = `Beneficiary ${n} ${label}`;
+        expect([name, await page.getByRole(role, { name, exact: true }).count()]).toEqual([
+          name,
+          1,
+        ]);
+        expect(await row(n).getByLabel(name, { exact: true }).count()).toBe(1);
+      }
     }
-    await row(1).getByLabel('Name', { exact: true }).fill('Sam Tester');
-    await row(1).getByLabel('Share (%)').fill('160');
+    expect(await page.getByLabel('Name', { exact: true }).count()).toBe(0);
+    await page.getByLabel('Beneficiary 1 Name', { exact: true }).fill('Sam Tester');
+    await page.getByLabel('Beneficiary 1 Share (%)', { exact: true }).fill('160');
     await Promise.all([
       page.waitForURL(onPortal('/policy/beneficiaries')),
       page.waitForEvent('load'),
@@ -179,19 +190,24 @@ describe('customer journey in Chromium', () => {
         .getAttribute('href'),
     ).toBe('#relationship1');
     // Each field says it is invalid and why (its description is the message).
-    const relationship = row(1).getByRole('combobox', { name: 'Relationship' });
+    const relationship = page.getByRole('combobox', {
+      name: 'Beneficiary 1 Relationship',
+      exact: true,
+    });
     expect(await relationship.getAttribute('aria-invalid')).toBe('true');
     const describedBy = (await relationship.getAttribute('aria-describedby')) ?? '';
     expect(await page.locator(`#${describedBy}`).textContent()).toContain(
       'Beneficiary 1: choose a relationship.',
     );
-    const share = row(1).getByRole('textbox', { name: 'Share (%)' });
+    const share = page.getByRole('textbox', { name: 'Beneficiary 1 Share (%)', exact: true });
     expect(await share.getAttribute('aria-invalid')).toBe('true');
     expect(
-      await row(1).getByLabel('Name', { exact: true }).getAttribute('aria-invalid'),
+      await page.getByLabel('Beneficiary 1 Name', { exact: true }).getAttribute('aria-invalid'),
     ).toBeNull();
     // What was typed is kept, wrong or not.
-    expect(await row(1).getByLabel('Name', { exact: true }).inputValue()).toBe('Sam Tester');
+    expect(await page.getByLabel('Beneficiary 1 Name', { exact: true }).inputValue()).toBe(
+      'Sam Tester',
+    );
     expect(await share.inputValue()).toBe('160');
     await shot('beneficiaries-form-errors');
     await a11y('beneficiaries-form-errors');

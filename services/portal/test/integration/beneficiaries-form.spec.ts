@@ -151,3 +151,26 @@ describe('POST /policy/beneficiaries with hostile input', () => {
     });
   });
 });
+
+describe('GET /policy/beneficiaries', () => {
+  it('gives every field its own accessible name (row number first), not five times "Name"', async () => {
+    const form = await jar.get('/policy/beneficiaries');
+    const controls = [...form.body.matchAll(/<(?:input|select) id="(\w+)"/g)].map((m) => m[1]);
+    expect(controls).toHaveLength(15);
+    // A label's accessible name: its text, hidden parts included, tags dropped.
+    const names = controls.map((id) => {
+      const label = new RegExp(`<label for="${id}">(.*?)</label>`).exec(form.body)?.[1] ?? '';
+      return label
+        .replace(/<[^>]+>/g, '')
+        .replace(/\s+/g, ' ')
+        .trim();
+    });
+    expect(names.slice(0, 3)).toEqual([
+      'Beneficiary 1 Name',
+      'Beneficiary 1 Relationship',
+      'Beneficiary 1 Share (%)',
+    ]);
+    expect(names[12]).toBe('Beneficiary 5 Name');
+    expect(new Set(names).size).toBe(15);
+  });
+});
