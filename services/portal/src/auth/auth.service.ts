@@ -131,6 +131,7 @@ export class AuthService {
     data.pending[state] = {
       purpose,
       flow,
+      authority: this.authority.url(flow),
       nonce,
       codeVerifier,
       createdAt: Date.now(),

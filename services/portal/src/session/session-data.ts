@@ -6,6 +6,8 @@ export type AuthPurpose = 'signin' | 'profile' | 'reset' | 'stepup';
 export interface PendingAuth {
   purpose: AuthPurpose;
   flow: string;
+  /** The authority URL it was sent to: after a tenant switch the request is dropped, not redeemed. */
+  authority?: string;
   nonce: string;
   codeVerifier: string;
   createdAt: number;

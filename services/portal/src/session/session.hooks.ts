@@ -22,6 +22,10 @@ export interface SessionHookOptions {
   cookieName: string;
   /** Whether a flow belongs to the configured identity provider (CustomerAuthority.issued). */
   issued: (flow: string) => boolean;
+  /** The MSAL authority URL a flow has now (CustomerAuthority.url): tenant and host included. */
+  authorityOf: (flow: string) => string;
+  /** The `issuer` of a flow's current OpenID metadata; undefined when it cannot be had now. */
+  issuerOf: (flow: string) => Promise<string | undefined>;
 }
 
 /**
@@ -30,20 +34,42 @@ export interface SessionHookOptions {
  * claims and sent its sign-out to the wrong tenant, while every API call needed a new sign-in.
  * The session stays (cookie, CSRF token); what the other provider issued is dropped.
  */
-function forgetOtherProvider(data: SessionData, issued: (flow: string) => boolean): boolean {
+function forgetOtherProvider(
+  data: SessionData,
+  { issued, authorityOf }: Pick<SessionHookOptions, 'issued' | 'authorityOf'>,
+): boolean {
   let dropped = false;
   if (data.user && !issued(data.user.idTokenFlow)) {
-    data.user = undefined;
-    data.msalCache = undefined;
-    data.pendingWrite = undefined;
+    signOut(data);
     dropped = true;
   }
   for (const [state, p] of Object.entries(data.pending))
-    if (!issued(p.flow)) {
+    if (!issued(p.flow) || (p.authority !== undefined && p.authority !== authorityOf(p.flow))) {
       delete data.pending[state];
       dropped = true;
     }
   return dropped;
+}
+
+function signOut(data: SessionData): void {
+  data.user = undefined;
+  data.msalCache = undefined;
+  data.pendingWrite = undefined;
+}
+
+/**
+ * A tenant switch within one provider (a new EXTERNAL_ID_AUTHORITY or B2C_TENANT_DOMAIN): the
+ * session's ID token came from an issuer that is no longer the one configured, so its claims,
+ * token cache and sign-out belong to the old tenant. Signed out like a provider switch. When the
+ * metadata cannot be fetched right now the session is left as it is (the next request checks).
+ */
+async function forgetOtherIssuer(data: SessionData, o: SessionHookOptions): Promise<boolean> {
+  const user = data.user;
+  if (!user) return false;
+  const expected = await o.issuerOf(user.idTokenFlow);
+  if (expected === undefined || user.claims.iss === expected) return false;
+  signOut(data);
+  return true;
 }
 
 const NO_SESSION = /^\/(healthz|readyz|metrics|static\/)/;
@@ -66,8 +92,10 @@ export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOpt
         ? await o.store.load(cookie, { touch: req.method !== 'HEAD' })
         : undefined;
       req.portalSession = new PortalSession(stored);
-      if (stored && forgetOtherProvider(stored.data, o.issued))
+      if (stored && forgetOtherProvider(stored.data, o))
         req.log.info({ reqId: req.id }, 'session of the other identity provider: signed out');
+      if (stored && (await forgetOtherIssuer(stored.data, o)))
+        req.log.info({ reqId: req.id }, 'session of another tenant (issuer): signed out');
     } catch (e) {
       req.sessionStoreFailed = true;
       throw PortalError.sessionStore(e);

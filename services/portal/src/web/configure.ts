@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { PortalConfig } from '../config';
 import { CustomerAuthority } from '../auth/customer-authority';
+import { MetadataCache } from '../auth/metadata-cache';
 import { ErrorPageFilter } from '../errors/error-page.filter';
 import { PORTAL_LOG, type Logger } from '../log';
 import { registerSessionHooks } from '../session/session.hooks';
@@ -45,6 +46,17 @@ export async function configurePortal(
     store: app.get(SessionStore),
     cookieName: config.SESSION_COOKIE_NAME,
     issued: (flow) => app.get(CustomerAuthority).issued(flow),
+    authorityOf: (flow) => app.get(CustomerAuthority).url(flow),
+    issuerOf: async (flow) => {
+      try {
+        const { issuer } = (await app.get(MetadataCache).get(flow)).meta;
+        // A templated issuer (multi-tenant `{tenantid}`) names no one tenant: nothing to compare.
+        return typeof issuer === 'string' && !issuer.includes('{') ? issuer : undefined;
+      } catch (e) {
+        app.get<Logger>(PORTAL_LOG).warn({ err: e, flow }, 'openid-configuration unavailable');
+        return undefined;
+      }
+    },
   });
   registerCsrfCheck(fastify, new URL(config.PUBLIC_BASE_URL).origin);
   app.useGlobalFilters(new ErrorPageFilter(app.get<Logger>(PORTAL_LOG)));

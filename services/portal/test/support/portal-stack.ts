@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDevAzure, type DevAzure } from '@idp/dev-azure';
+import { startDevAzure, type DevAzure, type DevAzureOptions } from '@idp/dev-azure';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import { startPortalInProcess, type InProcessPortal } from './portal-app';
 
@@ -21,6 +21,8 @@ export interface PortalStack<Api> {
 export function usePortalStack<Api extends { url: string; close(): Promise<void> }>(o: {
   startApi: () => Promise<Api>;
   env: (identityUrl: string, apiUrl: string) => Record<string, string>;
+  /** dev-azure's configuration, when the seed's tenants are not enough. */
+  azureConfig?: DevAzureOptions['config'];
 }): PortalStack<Api> {
   const s: Partial<PortalStack<Api>> = {};
   let dataDir = '';
@@ -29,7 +31,11 @@ export function usePortalStack<Api extends { url: string; close(): Promise<void>
     [s.pg, s.nats, s.azure, s.api] = await Promise.all([
       startPostgres(),
       startNats(),
-      startDevAzure({ dataDir, keyVault: false }),
+      startDevAzure({
+        dataDir,
+        keyVault: false,
+        ...(o.azureConfig ? { config: o.azureConfig } : {}),
+      }),
       o.startApi(),
     ]);
     s.portal = await startPortalInProcess({
