@@ -154,6 +154,19 @@ describe('admin API: one error shape from every layer', () => {
     }
   });
 
+  it("the router's own refusals (414 over-long parameter, 400 malformed percent-encoding) in the same shape", async () => {
+    expectAdminError(
+      await app.asAdmin('GET', `/admin/directories/${'zq'.repeat(150)}/tokens`),
+      414,
+      'uri_too_long',
+    );
+    expectAdminError(
+      await app.asAdmin('GET', '/admin/directories/%ff%3Cscript/tokens'),
+      400,
+      'invalid_request',
+    );
+  });
+
   it('leaves the SCIM API its own error schema', async () => {
     const token = await app.s.directory('shape-scim2');
     expectScimError(await app.s.request('GET', '/scim/v2/Nope', { token }), 404);

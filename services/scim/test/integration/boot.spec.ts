@@ -67,6 +67,8 @@ describe('scim process', () => {
     });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, { proc: p });
+      // Directories are created explicitly before their first token.
+      await run(process.execPath, [cli, 'directory', 'create', 'contoso'], { env });
       const created = JSON.parse(
         (
           await run(

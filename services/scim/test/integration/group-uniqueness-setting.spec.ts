@@ -113,6 +113,7 @@ describe('group displayName uniqueness: a per-directory setting', () => {
     const cli = join(__dirname, '..', '..', 'dist', 'cli', 'admin-cli.js');
     const run = promisify(execFile);
     const env = { ...process.env, DATABASE_URL: s.databaseUrl };
+    await run(process.execPath, [cli, 'directory', 'create', 'uniq-cli'], { env });
     const off = await run(
       process.execPath,
       [cli, 'directory', 'unique-group-names', 'uniq-cli', 'off'],

@@ -57,6 +57,7 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
     });
 
     it('set a directory profile', async () => {
+      await asAdmin('POST', '/admin/directories', { id: 'prof' });
       const r = await asAdmin('PUT', '/admin/directories/prof', { profile: 'aws' });
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ id: 'prof', profile: 'aws', maxTokens: null });
@@ -76,6 +77,7 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
 
   describe('tokens', () => {
     it('are shown once, stored hashed, listed with metadata, capped per directory, and revocable', async () => {
+      await asAdmin('POST', '/admin/directories', { id: 'tok' });
       const created = await asAdmin('POST', '/admin/directories/tok/tokens', {
         name: 'Entra connector',
       });
@@ -125,6 +127,7 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
     });
 
     it('stop working when expired', async () => {
+      await asAdmin('POST', '/admin/directories', { id: 'short' });
       // Issued two days ago for one day.
       const { token } = await s.app
         .get(TokensService)
@@ -149,6 +152,7 @@ describe('operations: admin API, tokens, provisioning log, cleanup, events', () 
     });
 
     it('warn from 30 days before expiry: log, metric and a scim.token.expiring event, at most daily', async () => {
+      await asAdmin('POST', '/admin/directories', { id: 'warn' });
       const created = await asAdmin('POST', '/admin/directories/warn/tokens', {
         name: 'expiring',
         lifetimeDays: 40,
