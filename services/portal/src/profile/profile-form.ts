@@ -6,7 +6,14 @@ export interface ProfileFields {
   displayName: string;
 }
 
-const MAX = 64; // Graph: givenName / surname 64, displayName 256; one limit keeps the form simple
+// Graph: givenName / surname 64 characters, displayName 256; one limit keeps the form simple.
+// Counted in Unicode code points of the NFC form, which is also what is sent to Graph: "é" typed
+// decomposed (e + U+0301) is one character and is stored as one, and an emoji is one character,
+// not the two UTF-16 units String.length counts (a 40-emoji name was refused as "over 64").
+const MAX = 64;
+
+/** The length the form checks and says: code points of the (NFC) value. */
+export const nameLength = (v: string): number => [...v].length;
 
 /**
  * Control characters (C0, DEL, C1), line/paragraph separators, and invisible or bidi-reordering
@@ -17,7 +24,8 @@ const NOT_ALLOWED =
   // eslint-disable-next-line no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
-const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+/** Trimmed and NFC-normalised: the value checked is the value sent to Graph. */
+const text = (v: unknown): string => (typeof v === 'string' ? v.normalize('NFC').trim() : '');
 
 export function profileFromBody(body: unknown): ProfileFields {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
@@ -42,7 +50,7 @@ export function validateProfile(p: ProfileFields): {
   for (const key of ['givenName', 'surname', 'displayName'] as const) {
     const v = p[key];
     if (!v) fieldErrors[key] = `${labels[key]}: enter a value.`;
-    else if (v.length > MAX) fieldErrors[key] = `${labels[key]}: at most ${MAX} characters.`;
+    else if (nameLength(v) > MAX) fieldErrors[key] = `${labels[key]}: at most ${MAX} characters.`;
     else if (NOT_ALLOWED.test(v))
       fieldErrors[key] = `${labels[key]}: contains characters that are not allowed.`;
   }

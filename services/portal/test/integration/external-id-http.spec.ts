@@ -258,6 +258,24 @@ describe('portal on External ID', () => {
     expect(claims.body).toContain('data-claim="given_name">Alicia<');
   });
 
+  it('counts a profile name in characters (code points of its NFC form, as sent to Graph), not UTF-16 units', async () => {
+    const form = await portalGet('/profile');
+    const values = { surname: 'Ext', displayName: 'Alicia Ext', _csrf: csrfOf(form.body) };
+    // 65 characters: refused, and said in characters.
+    const long = await portalPost('/profile', { ...values, givenName: '\u00e9'.repeat(65) });
+    expect(long.statusCode).toBe(400);
+    expect(long.body).toContain('Given name: at most 64 characters.');
+    // 64 characters typed decomposed (e + combining acute: 128 UTF-16 units) were refused as over
+    // 64; they are 64 characters, saved as the 64 composed ones.
+    const saved = await portalPost('/profile', { ...values, givenName: 'e\u0301'.repeat(64) });
+    expect(saved.statusCode).toBe(303);
+    expect(stack.azure.identity.findUser(ALICE.email, { tenant: 'contosoext' })?.givenName).toBe(
+      '\u00e9'.repeat(64),
+    );
+    const back = await portalPost('/profile', { ...values, givenName: 'Alicia' });
+    expect(back.statusCode).toBe(303);
+  });
+
   it('an error response to the step-up (not a cancel) brings the rows back with the reason, nothing written, nothing reflected', async () => {
     const form = await portalGet('/policy/beneficiaries');
     const res = await portalPost('/policy/beneficiaries', {

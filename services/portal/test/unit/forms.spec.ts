@@ -1,6 +1,6 @@
 import { rowsFromBody, rowsFromPolicy, validateRows } from '../../src/policy/beneficiary-form';
 import { display, label } from '../../src/pages/display';
-import { validateProfile } from '../../src/profile/profile-form';
+import { profileFromBody, validateProfile } from '../../src/profile/profile-form';
 
 describe('beneficiaries form', () => {
   it('reads typed rows and ignores empty ones', () => {
@@ -84,6 +84,19 @@ describe('profile form', () => {
     expect(validateProfile({ givenName: 'A', surname: 'B', displayName: 'A B' }).errors).toEqual(
       [],
     );
+  });
+
+  it('counts characters (code points), not UTF-16 units: 64 emoji fit, 65 do not', () => {
+    const emoji = (n: number) => '\u{1F642}'.repeat(n);
+    expect(
+      validateProfile({ givenName: emoji(64), surname: 'B', displayName: 'A B' }).errors,
+    ).toEqual([]);
+    expect(
+      validateProfile({ givenName: emoji(65), surname: 'B', displayName: 'A B' }).errors,
+    ).toEqual(['Given name: at most 64 characters.']);
+    expect(
+      profileFromBody({ givenName: ' e\u0301 ', surname: 'B', displayName: 'C' }).givenName,
+    ).toBe('\u00e9');
   });
 });
 
