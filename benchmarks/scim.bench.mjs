@@ -72,9 +72,10 @@ async function startService() {
   await waitForHttp(`${base}/readyz`, { proc, timeoutMs: 60_000 });
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const tokenFor = async (dir) => {
-    const { stdout } = await run(process.execPath, [cli, 'token', 'create', dir, 'bench'], {
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-    });
+    const env = { ...process.env, DATABASE_URL: databaseUrl };
+    // Directories exist only once created.
+    await run(process.execPath, [cli, 'directory', 'create', dir], { env });
+    const { stdout } = await run(process.execPath, [cli, 'token', 'create', dir, 'bench'], { env });
     return JSON.parse(stdout).token;
   };
   return {

@@ -192,6 +192,17 @@ describe(`${ws}/Dockerfile, replayed`, () => {
         out: expect.stringMatching(/migration\(s\) applied/),
       });
       // The operator CLI shipped in the image writes and reads through Prisma (query compiler + @prisma/adapter-pg).
+      const directory = nodeIn(
+        workdir,
+        ['dist/cli/admin-cli.js', 'directory', 'create', 'image-test'],
+        {
+          DATABASE_URL: databaseUrl,
+        },
+      );
+      expect({ status: directory.status, err: directory.stderr }).toEqual({
+        status: 0,
+        err: expect.any(String),
+      });
       const create = nodeIn(
         workdir,
         ['dist/cli/admin-cli.js', 'token', 'create', 'image-test', 'ci'],

@@ -71,6 +71,12 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
 
   it('issues a SCIM token through the admin API to an Entra app holding Scim.Admin (and refuses SCIM tokens there)', async () => {
     const admin = await scimAdminToken(stack);
+    // Directories exist only once created (admin API).
+    const directory = await call('POST', `${stack.url('scim')}/admin/directories`, {
+      token: admin,
+      body: { id: DIRECTORY },
+    });
+    expect(directory.status).toBe(201);
     const created = await call<{ id: string; token: string }>(
       'POST',
       `${stack.url('scim')}/admin/directories/${DIRECTORY}/tokens`,

@@ -100,6 +100,15 @@ describe('npm run up', () => {
       );
 
       // Provision a user the way Entra would: admin token → SCIM token → POST /Users through the entry point.
+      const directory = await fetch(`http://127.0.0.1:${port.scim}/admin/directories`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${await adminToken()}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ id: 'smoke' }),
+      });
+      expect(directory.status).toBe(201);
       const created = await fetch(`http://127.0.0.1:${port.scim}/admin/directories/smoke/tokens`, {
         method: 'POST',
         headers: {

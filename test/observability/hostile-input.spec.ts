@@ -125,6 +125,12 @@ describe('hostile input: logs, metrics and spans', () => {
 
     // SCIM: a user with personal data, and ids that are addresses.
     const admin = await scimAdminToken(stack);
+    // Directories exist only once created (admin API).
+    const directory = await call('POST', `${stack.url('scim')}/admin/directories`, {
+      token: admin,
+      body: { id: 'hostile' },
+    });
+    expect(directory.status).toBe(201);
     const created = await call<{ token: string }>(
       'POST',
       `${stack.url('scim')}/admin/directories/hostile/tokens`,

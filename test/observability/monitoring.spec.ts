@@ -115,6 +115,12 @@ describe('chart monitoring', () => {
       });
       // Some traffic, so that labelled series exist too.
       const admin = await scimAdminToken(stack);
+      // Directories exist only once created (admin API).
+      const directory = await call('POST', `${stack.url('scim')}/admin/directories`, {
+        token: admin,
+        body: { id: 'metrics' },
+      });
+      expect(directory.status).toBe(201);
       const created = await call<{ token: string }>(
         'POST',
         `${stack.url('scim')}/admin/directories/metrics/tokens`,

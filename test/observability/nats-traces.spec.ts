@@ -122,6 +122,12 @@ describe('trace context over NATS (requests, JetStream events, the outbox)', () 
 
   it('a SCIM PATCH is one trace: scim, PostgreSQL and the event it causes', async () => {
     const admin = await scimAdminToken(stack);
+    // Directories exist only once created (admin API).
+    const directory = await call('POST', `${stack.url('scim')}/admin/directories`, {
+      token: admin,
+      body: { id: 'otel-nats' },
+    });
+    expect(directory.status).toBe(201);
     const created = await call<{ token: string }>(
       'POST',
       `${stack.url('scim')}/admin/directories/otel-nats/tokens`,

@@ -83,6 +83,12 @@ describe('traces (OpenTelemetry, OTLP export)', () => {
 
   it('scim: a PATCH is one trace with its server span (route template) and pg spans', async () => {
     const admin = await scimAdminToken(stack);
+    // Directories exist only once created (admin API).
+    const directory = await call('POST', `${stack.url('scim')}/admin/directories`, {
+      token: admin,
+      body: { id: 'otel' },
+    });
+    expect(directory.status).toBe(201);
     const created = await call<{ token: string }>(
       'POST',
       `${stack.url('scim')}/admin/directories/otel/tokens`,
