@@ -165,7 +165,10 @@ export class AuthService {
     // must not find the prototype's value and pass for a request this browser started.
     const pending =
       state && data && Object.hasOwn(data.pending, state) ? data.pending[state] : undefined;
-    if (!data || !state || !pending || Date.now() - pending.createdAt > PENDING_TTL_MS)
+    // No session at all: it ended while the user was at the identity provider (idle, absolute
+    // timeout, signed out in another tab), or the response belongs to another browser.
+    if (!data) throw PortalError.sessionEnded();
+    if (!state || !pending || Date.now() - pending.createdAt > PENDING_TTL_MS)
       throw PortalError.signInState();
     delete data.pending[state]; // single use, whatever happens next
 

@@ -25,6 +25,15 @@ export class PortalError extends Error {
     );
   }
 
+  /** A sign-in response arrived with no session (it ended meanwhile, e.g. idle during a step-up). */
+  static sessionEnded(): PortalError {
+    return new PortalError(
+      400,
+      'Your session has ended',
+      'Your session ended before the sign-in or verification came back, for example after a long pause. Nothing was changed. Please sign in again.',
+    );
+  }
+
   static signInFailed(): PortalError {
     return new PortalError(
       400,
