@@ -174,6 +174,11 @@ describe('customer journey in Chromium', () => {
     expect(await page.getByLabel('Name', { exact: true }).count()).toBe(0);
     await page.getByLabel('Beneficiary 1 Name', { exact: true }).fill('Sam Tester');
     await page.getByLabel('Beneficiary 1 Share (%)', { exact: true }).fill('160');
+    // Pasted values are not cut by the browser: a share of 1000 and a 150-emoji name (300 UTF-16
+    // units, 150 characters as the API counts them) reach the server whole.
+    const emojiName = '\u{1F642}'.repeat(150);
+    await page.getByLabel('Beneficiary 2 Name', { exact: true }).fill(emojiName);
+    await page.getByLabel('Beneficiary 2 Share (%)', { exact: true }).fill('1000');
     await Promise.all([
       page.waitForURL(onPortal('/policy/beneficiaries')),
       page.waitForEvent('load'),
@@ -183,6 +188,15 @@ describe('customer journey in Chromium', () => {
     // The summary is announced and focused; each item links to its field.
     const summary = page.getByRole('alert');
     expect(await summary.textContent()).toContain('Beneficiary 1: choose a relationship.');
+    expect(await summary.textContent()).toContain(
+      'Beneficiary 2: the share must be a whole number from 1 to 100.',
+    );
+    expect(await page.getByLabel('Beneficiary 2 Share (%)', { exact: true }).inputValue()).toBe(
+      '1000',
+    );
+    expect(await page.getByLabel('Beneficiary 2 Name', { exact: true }).inputValue()).toBe(
+      emojiName,
+    );
     expect(await page.locator('#formErrors:focus').count()).toBe(1);
     expect(
       await summary
@@ -313,6 +327,8 @@ describe('customer journey in Chromium', () => {
   });
 
   it('signs out through the user flow logout and back to the portal', async () => {
+    await j.page.goto(`${j.entryUrl}/claims`);
+    expect(await count('td[data-claim="name"]')).toBe(1);
     await Promise.all([
       j.page.waitForURL(onPortal('/')),
       j.page.getByRole('button', { name: 'Sign out' }).click(),
@@ -326,6 +342,11 @@ describe('customer journey in Chromium', () => {
     const logout = j.logoutRequest();
     expect(logout.searchParams.get('client_id')).toBe(B2C_PORTAL_CLIENT_ID);
     expect([...logout.searchParams.keys()]).not.toContain('id_token_hint');
+    // Back after sign-out: the claims page is not shown from a cache (no-store), it is asked for
+    // again and goes to sign-in.
+    await j.page.goBack();
+    await j.page.waitForURL(onB2c);
+    expect(await count('td[data-claim]')).toBe(0);
     await j.page.goto(`${j.entryUrl}/claims`);
     await j.page.waitForURL(onB2c); // no session any more: sign-in again
   });
