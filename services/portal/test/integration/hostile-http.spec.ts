@@ -130,6 +130,12 @@ it('a deep link followed while signed out comes back to that page after sign-in;
   expect(deep.headers.location).toBe('/auth/sign-in?returnTo=%2Fpolicy%2Fhistory%3Fpage%3D2');
   const { landed } = await signIn(encodeURIComponent('/policy/history?page=2'));
   expect(landed.headers.location).toBe('/policy/history?page=2');
+  // A form posted from a session that is no longer signed in: back to the form after sign-in.
+  const started = await anon.get('/auth/sign-in');
+  expect(started.statusCode).toBe(302);
+  const token = (await stack.portal.app.get(SessionStore).load(anon.cookie()))?.data.csrf ?? '';
+  const posted = await anon.post('/policy/beneficiaries', { _csrf: token, name1: 'Sam' });
+  expect(posted.headers.location).toBe('/auth/sign-in?returnTo=%2Fpolicy%2Fbeneficiaries');
   for (const evil of ['//evil.example/', '/\\evil.example', 'https://evil.example/', '/\t/evil']) {
     const { landed: l } = await signIn(encodeURIComponent(evil));
     expect([evil, l.headers.location]).toEqual([evil, '/']);
