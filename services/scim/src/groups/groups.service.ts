@@ -166,15 +166,17 @@ export class GroupsService {
     const { doc, memberIds } = splitGroup(body);
     const cols = groupColumns(doc);
     if (ctx.profile === 'aws') checkAwsMembershipChanges(memberIds?.length ?? 0);
-    const row = await this.repo.transaction(async (tx) => {
-      await this.checkName(tx, ctx, cols);
-      const g = await tx.insert(ctx.directoryId, randomUUID(), cols, doc);
-      const delta = new MembershipDelta();
-      if (memberIds?.length)
-        await this.applyMembers(tx, ctx, g.id, [{ kind: 'add', ids: memberIds }], delta);
-      await tx.writeEvents(this.events(ctx, ScimGroupCreated, g, delta));
-      return g;
-    });
+    const row = await withRetry(() =>
+      this.repo.transaction(async (tx) => {
+        await this.checkName(tx, ctx, cols);
+        const g = await tx.insert(ctx.directoryId, randomUUID(), cols, doc);
+        const delta = new MembershipDelta();
+        if (memberIds?.length)
+          await this.applyMembers(tx, ctx, g.id, [{ kind: 'add', ids: memberIds }], delta);
+        await tx.writeEvents(this.events(ctx, ScimGroupCreated, g, delta));
+        return g;
+      }),
+    );
     ctx.call.resourceId = row.id;
     return this.respond(ctx, row, p);
   }
@@ -298,11 +300,13 @@ export class GroupsService {
 
   async delete(ctx: ScimContext, id: string, ifMatch?: string | string[]): Promise<void> {
     ctx.call.resourceId = id;
-    await this.repo.transaction(async (tx) => {
-      const cur = await this.find(ctx, id, tx);
-      checkIfMatch(ifMatch, cur.version);
-      await tx.delete(id);
-      await tx.writeEvents(this.events(ctx, ScimGroupDeleted, cur));
-    });
+    await withRetry(() =>
+      this.repo.transaction(async (tx) => {
+        const cur = await this.find(ctx, id, tx);
+        checkIfMatch(ifMatch, cur.version);
+        await tx.delete(id);
+        await tx.writeEvents(this.events(ctx, ScimGroupDeleted, cur));
+      }),
+    );
   }
 }

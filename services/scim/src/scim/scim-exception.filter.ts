@@ -8,7 +8,7 @@ import {
 import { isStatementTimeout } from '@idp/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isMissingReference, isUniqueViolation, isUnstorableValue } from '../db/sql';
-import { VersionConflict } from '../events/retry';
+import { isLostRace, VersionConflict } from '../events/retry';
 import { Prisma } from '../generated/prisma/client';
 import { errorBody } from './error-body';
 import { callOf } from './request-context';
@@ -49,7 +49,7 @@ export class ScimExceptionFilter implements ExceptionFilter {
       if (exception.code === 'P2034')
         return new ScimError(409, undefined, 'Concurrent modification; retry');
     }
-    if (exception instanceof VersionConflict)
+    if (exception instanceof VersionConflict || isLostRace(exception))
       return new ScimError(409, undefined, 'The resource kept changing concurrently; retry');
     if (isStatementTimeout(exception)) {
       this.log.warn('a database statement ran past the statement timeout and was cancelled');

@@ -105,12 +105,8 @@ export class UsersService {
     const doc = this.prepare(ctx, body);
     const cols = userColumns(doc);
     const id = randomUUID();
-    const row = await this.repo.insert(
-      ctx.directoryId,
-      id,
-      cols,
-      doc,
-      this.event(ctx, ScimUserCreated, id, cols),
+    const row = await withRetry(() =>
+      this.repo.insert(ctx.directoryId, id, cols, doc, this.event(ctx, ScimUserCreated, id, cols)),
     );
     if (!row) throw uniqueness(cols.userName);
     ctx.call.resourceId = row.id;
