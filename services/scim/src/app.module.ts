@@ -33,6 +33,7 @@ import { RootSearchController } from './search/root-search.controller';
 import { UnmatchedScimController } from './scim/unmatched-scim.controller';
 import { DirectoriesRepository } from './tokens/directories.repository';
 import { DirectoriesService } from './tokens/directories.service';
+import { RateLimiter } from './tokens/rate-limiter';
 import { ScimAuthGuard } from './tokens/scim-auth.guard';
 import { TokenExpiryService } from './tokens/token-expiry.service';
 import { TokenInvalidationListener } from './tokens/token-invalidation';
@@ -67,6 +68,7 @@ export class AppModule {
       // Use cases and background jobs.
       DirectoriesService,
       TokensService,
+      RateLimiter,
       ScimAuthGuard,
       UsersService,
       GroupsService,

@@ -82,6 +82,16 @@ export const envSchema = z
       .describe(
         'Largest request body, in bytes (a group created with many members); larger answers 413; default 16777216 (16 MiB).',
       ),
+    SCIM_RATE_LIMIT_PER_SECOND: env
+      .int(0, 0)
+      .describe(
+        'Per-directory SCIM request rate limit, in requests per second, counted in each replica (so the limit of a deployment is this times its replicas): a request over it answers 429 with Retry-After (ThrottlingException in the aws profile), as IAM Identity Center throttles; Entra pauses for the Retry-After and retries. 0 (default) = no limit.',
+      ),
+    SCIM_RATE_LIMIT_BURST: env
+      .int(0, 0)
+      .describe(
+        "Requests a directory may send at once before SCIM_RATE_LIMIT_PER_SECOND applies (the token bucket's size); 0 (default) = one second's worth, the rate itself.",
+      ),
     SCIM_OUTBOX_INTERVAL_MS: env
       .int(250, 10)
       .describe('Poll interval of the outbox relay, in milliseconds (at least 10); default 250.'),

@@ -59,6 +59,12 @@ export class ScimError extends Error {
       'WWW-Authenticate': 'Bearer realm="scim", error="invalid_request"',
     });
   }
+  /** 429 (RFC 6585) with Retry-After in seconds: the directory is over its request rate. */
+  static throttled(retryAfterSeconds: number): ScimError {
+    return new ScimError(429, undefined, 'Too many requests were made that exceed the limits', {
+      'Retry-After': String(retryAfterSeconds),
+    });
+  }
   static unauthorized(detail: string, error?: 'invalid_token'): ScimError {
     const challenge = error
       ? `Bearer realm="scim", error="${error}", error_description="${detail}"`

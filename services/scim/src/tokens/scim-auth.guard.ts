@@ -5,6 +5,7 @@ import { ScimError } from '../scim/scim-error';
 import { invalidBodyDetail } from '../scim/json-body';
 import { callOf } from '../scim/request-context';
 import { DirectoriesService } from './directories.service';
+import { RateLimiter } from './rate-limiter';
 import { TokensService } from './tokens.service';
 
 /** SCIM bearer-token auth (RFC 6750): the token names the directory; a directory in the path must match it. */
@@ -13,6 +14,7 @@ export class ScimAuthGuard implements CanActivate {
   constructor(
     private readonly tokens: TokensService,
     private readonly directories: DirectoriesService,
+    private readonly limiter: RateLimiter,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -37,6 +39,10 @@ export class ScimAuthGuard implements CanActivate {
     const settings = await this.directories.settingsOf(token.directoryId);
     call.profile = settings.profile;
     call.uniqueGroupDisplayName = settings.uniqueGroupDisplayName;
+    // After authentication (401 first, and only a directory's own token spends its budget) and
+    // before the body is looked at or anything is read or written.
+    const wait = this.limiter.take(token.directoryId);
+    if (wait !== undefined) throw ScimError.throttled(wait);
     const bad = invalidBodyDetail(req.body);
     if (bad) throw ScimError.invalidSyntax(bad);
     return true;
