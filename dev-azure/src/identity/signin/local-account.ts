@@ -76,7 +76,8 @@ export async function checkPassword(
   email: string,
   password: string,
 ): Promise<UserRecord | 'wrong' | 'locked'> {
-  if (!email || !password) return 'wrong';
+  // Only sign-in names that can exist are counted (bounded keys for the lockout table).
+  if (!EMAIL.test(email) || !password) return 'wrong';
   if (ctx.lockout.lockedFor(tenant.id, email) > 0) return 'locked';
   const user = await ctx.users.authenticate(tenant.id, email, password);
   if (user) {
