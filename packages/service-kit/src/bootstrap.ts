@@ -8,6 +8,7 @@ import { ConfigError } from './config/load-config';
 import { observeHttpRequest } from './metrics/http-metrics';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { traceServerRequests } from './telemetry/server-spans';
+import { DEFAULT_HTTP_LIMITS, DEFAULT_TRUSTED_PROXIES, type HttpLimits } from './http/limits';
 
 export interface CreateAppOptions {
   service?: string;
@@ -21,6 +22,10 @@ export interface CreateAppOptions {
   routerErrors?: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => boolean;
   /** Rewrites a request URL before routing (e.g. case-insensitive path segments); query kept by the caller. */
   rewriteUrl?: (url: string) => string;
+  /** Server deadlines and sizes (see http/limits.ts); tests shorten them. */
+  limits?: Partial<HttpLimits>;
+  /** Peers whose X-Forwarded-* headers are believed (proxy-addr list); default loopback + private ranges. */
+  trustProxy?: string[];
 }
 
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
@@ -37,9 +42,19 @@ export async function createApp(
   o: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
   const logger = createRootLogger(o.service ?? 'service', o.logLevel ?? 'info');
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...o.limits };
   const adapter = new FastifyAdapter({
-    trustProxy: true,
+    // Only the entry proxy / ingress may say what the client's address, host and scheme were.
+    trustProxy: o.trustProxy ?? DEFAULT_TRUSTED_PROXIES,
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
+    // Fastify's defaults leave requests without a deadline (0): a slow body held a socket forever.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+      maxHeaderSize: limits.maxHeaderSize,
+    },
     loggerInstance: logger,
     // Fastify's own per-request lines are replaced by the single onResponse line below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -67,9 +82,12 @@ export async function createApp(
   traceServerRequests(fastify);
   // One line per request (probes excluded), with the request id echoed to the caller. Every
   // response declares its content type final (nosniff): API errors are never sniffed as HTML.
+  // Caching is opt-in: a response that does not say otherwise (a SCIM resource, a page with the
+  // caller's data) is never kept by a browser or a shared cache.
   fastify.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
     reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
   fastify.addHook('onResponse', async (req, reply) => {
     const path = req.url.split('?', 1)[0] ?? '';

@@ -1,4 +1,5 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Header, Module, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/bootstrap';
 
@@ -7,6 +8,17 @@ class PingController {
   @Get('ping')
   ping(): { ok: true } {
     return { ok: true };
+  }
+
+  @Get('cacheable')
+  @Header('cache-control', 'public, max-age=60')
+  cacheable(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('origin')
+  origin(@Req() req: FastifyRequest): { host: string; protocol: string; ip: string } {
+    return { host: req.host, protocol: req.protocol, ip: req.ip };
   }
 }
 
@@ -58,5 +70,40 @@ describe('createApp response headers', () => {
       });
       expect(r.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     }
+  });
+
+  it('makes every response uncacheable unless its route says otherwise', async () => {
+    for (const url of ['/ping', '/no-such-route']) {
+      expect((await get(url, { authorization: 'Bearer x' })).headers['cache-control']).toBe(
+        'no-store',
+      );
+    }
+    expect((await get('/cacheable')).headers['cache-control']).toBe('public, max-age=60');
+  });
+
+  it('believes X-Forwarded-* only from loopback and private addresses (the proxy), not from a public peer', async () => {
+    const forwarded = {
+      host: 'svc.internal',
+      'x-forwarded-host': 'identity.example',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': '198.51.100.7',
+    };
+    const inject = (remoteAddress: string) =>
+      app
+        .getHttpAdapter()
+        .getInstance()
+        .inject({ method: 'GET', url: '/origin', headers: forwarded, remoteAddress });
+    for (const proxy of ['127.0.0.1', '10.244.1.17', '192.168.3.4', '::1']) {
+      expect((await inject(proxy)).json()).toEqual({
+        host: 'identity.example',
+        protocol: 'https',
+        ip: '198.51.100.7',
+      });
+    }
+    expect((await inject('203.0.113.9')).json()).toEqual({
+      host: 'svc.internal',
+      protocol: 'http',
+      ip: '203.0.113.9',
+    });
   });
 });
