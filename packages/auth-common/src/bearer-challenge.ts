@@ -35,7 +35,11 @@ export interface BearerErrorBody {
   error_description: string;
 }
 
-const quote = (value: string): string => `"${value.replace(/[\\"]/g, '\\$&')}"`;
+// Header values must be visible ASCII (RFC 6750 §3 allows no more in error_description): a
+// character outside it (a typographic apostrophe in a message, a non-ASCII authorize URL in
+// metadata) makes Node refuse the header, and the response is never sent.
+const quote = (value: string): string =>
+  `"${value.replace(/[^\x20-\x7e]/g, '?').replace(/[\\"]/g, '\\$&')}"`;
 
 /** The `WWW-Authenticate` value. realm is sent only with the bare challenge (no error). */
 export function formatWwwAuthenticate(challenge: BearerChallenge, realm: string): string {

@@ -94,6 +94,9 @@ export function principalFromClaims(
   const tenantId = str(claims.tid) ?? context.tenantId;
   const provider = context.provider ? { provider: context.provider } : {};
 
+  // Entra's app-only tokens never carry scp, delegated ones always name their scopes there: a
+  // token that says idtyp=app and has scp is neither, and must not get an app's roles.
+  if (claims.idtyp === 'app' && claims.scp !== undefined) throw new InvalidTokenError('invalid');
   if (isAppOnlyToken(claims)) {
     const appId = str(claims.azp) ?? str(claims.appid);
     if (!appId) throw new InvalidTokenError('missing_claim');

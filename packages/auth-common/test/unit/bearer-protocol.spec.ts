@@ -1,4 +1,10 @@
-import { BearerChallenges, formatWwwAuthenticate, parseAuthorizationHeader } from '../../src';
+import { validateHeaderValue } from 'node:http';
+import {
+  BearerChallenges,
+  formatWwwAuthenticate,
+  parseAuthorizationHeader,
+  wwwAuthenticateValues,
+} from '../../src';
 
 describe('parseAuthorizationHeader', () => {
   it.each([
@@ -31,6 +37,25 @@ describe('formatWwwAuthenticate', () => {
     expect(formatWwwAuthenticate(BearerChallenges.stepUp('d', ['b2c_1_mfa'], 600), 'api')).toBe(
       'Bearer error="insufficient_user_authentication", error_description="d", acr_values="b2c_1_mfa", max_age=600',
     );
+  });
+
+  it('sends only visible ASCII, so Node accepts the header (a non-ASCII character made the response hang)', () => {
+    const challenge = BearerChallenges.stepUp('The daemons\u2019 tenant \u00e9\n', ['c1'], 60, {
+      realm: 't\u00fcnant',
+      authorizationUri: 'https://login.example/t\u00fc/authorize',
+      claims: 'e30=',
+    });
+    const values = wwwAuthenticateValues(challenge, 'r\u00e9alm');
+    expect(values[1]).toBe(
+      'Bearer error="insufficient_user_authentication", error_description="The daemons? tenant ??", acr_values="c1", max_age=60',
+    );
+    for (const v of values) expect(() => validateHeaderValue('www-authenticate', v)).not.toThrow();
+    expect(() =>
+      validateHeaderValue(
+        'www-authenticate',
+        formatWwwAuthenticate(BearerChallenges.missingToken(), 'r\u00e9alm'),
+      ),
+    ).not.toThrow();
   });
 
   it('escapes quotes and backslashes in quoted strings', () => {

@@ -166,6 +166,16 @@ describe('TokenValidator: accepted tokens', () => {
     });
   });
 
+  it('refuses a token that claims to be app-only (idtyp=app) and carries delegated scopes', async () => {
+    const v = b2cValidator({ identityMetadata: idp.entraMetadataUrl(), isB2C: false });
+    for (const scp of ['Accounts.Read', '']) {
+      const token = await entraKey.sign(
+        appClaims({ iss: idp.entraIssuer, aud: API_AUD, tid: idp.tenantId, scp }),
+      );
+      await expectRejected(v, token, 'invalid');
+    }
+  });
+
   it('treats a v1 token with roles and no scp as app-only (appid), with an explicit issuer list', async () => {
     const v1Issuer = `https://sts.windows.net/${idp.tenantId}/`;
     const validator = new TokenValidator({
