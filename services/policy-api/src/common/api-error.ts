@@ -37,6 +37,8 @@ export const Errors = {
       'The policy changed since you read it; read it again and retry',
     ),
   policyNotFound: () => new ApiError(404, 'not_found', 'No policy with this number'),
+  noPolicyYet: () =>
+    new ApiError(404, 'not_found', 'No policy yet: GET /policies/me creates it on first read'),
   malformedBody: (why: string) =>
     new ApiError(400, 'invalid_request', `The body is not valid JSON: ${why}`),
   unsupportedMediaType: () =>

@@ -52,7 +52,16 @@ export class PoliciesController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PolicyView> {
-    const { policy, created } = await this.policies.findOrCreate(callerOf(principal, req));
+    const caller = callerOf(principal, req);
+    // HEAD is safe (RFC 9110 §9.2.1): it never creates the policy (it may link a migrated
+    // identity, like every /policies/me route); without a policy it is 404.
+    if (req.method === 'HEAD') {
+      const held = await this.policies.findFor(caller);
+      if (!held) throw Errors.noPolicyYet();
+      reply.header('ETag', etagOf(held.version)).header('Cache-Control', 'no-store');
+      return toView(held);
+    }
+    const { policy, created } = await this.policies.findOrCreate(caller);
     // 201 tells the first read apart, so the portal can say it created the policy.
     if (created) reply.code(201);
     reply.header('ETag', etagOf(policy.version)).header('Cache-Control', 'no-store');
