@@ -12,7 +12,13 @@ import { CustomerAuthority } from '../auth/customer-authority';
 import type { BeneficiaryInput, PendingWrite } from '../session/session-data';
 import { validateRows } from './beneficiary-form';
 import { externalIdStepUp } from './challenge';
-import { ApiRejected, PolicyChanged, PolicyClient, StepUpRequired } from './policy-client';
+import {
+  ApiRejected,
+  type Beneficiary,
+  PolicyChanged,
+  PolicyClient,
+  StepUpRequired,
+} from './policy-client';
 
 const PENDING_WRITE_TTL_MS = 15 * 60 * 1000;
 
@@ -36,6 +42,8 @@ export class StepUpService {
       await this.api.putBeneficiaries(token, req.id, beneficiaries, etag);
       return this.saved(req);
     } catch (e) {
+      if (e instanceof PolicyChanged && (await this.alreadyStored(req, beneficiaries)))
+        return this.saved(req);
       if (!(e instanceof StepUpRequired)) return this.failed(req, e, rows);
       const flow =
         this.authority.flowForAcr(e.challenge.acrValues) ?? this.authority.flowName('mfa');
@@ -71,6 +79,8 @@ export class StepUpService {
       await this.api.putBeneficiaries(mfaToken, req.id, beneficiaries, pending.etag);
       return this.saved(req);
     } catch (e) {
+      if (e instanceof PolicyChanged && (await this.alreadyStored(req, beneficiaries)))
+        return this.saved(req);
       if (e instanceof StepUpRequired)
         return this.failed(
           req,
@@ -78,6 +88,24 @@ export class StepUpService {
           pending.rows,
         );
       return this.failed(req, e, pending.rows);
+    }
+  }
+
+  /**
+   * A write that lost the If-Match race to the very same change (the form submitted twice, or the
+   * same save in two tabs) did what the user asked: it is reported as saved, not as "changed
+   * elsewhere" (which made users save again, or believe nothing was saved). Any other difference,
+   * or no answer, stays a conflict.
+   */
+  private async alreadyStored(req: FastifyRequest, wanted: Beneficiary[]): Promise<boolean> {
+    const key = (list: readonly Beneficiary[]) =>
+      JSON.stringify(list.map((b) => [b.name.normalize('NFC'), b.relationship, b.sharePercent]));
+    try {
+      const token = await this.auth.apiToken(req.portalSession, this.auth.scopes.read);
+      const { policy } = await this.api.getPolicy(token, req.id);
+      return key(policy.beneficiaries) === key(wanted);
+    } catch {
+      return false;
     }
   }
 

@@ -40,6 +40,8 @@ export interface RecordingApiOptions<R> {
   record(claims: JwtClaims, token: string, req: IncomingMessage): R;
   /** The challenge for a write that lacks the step-up, or undefined to let it through. */
   gate(claims: JwtClaims, req: IncomingMessage): StepUpChallenge | undefined;
+  /** Answer a write whose If-Match is not the current ETag with 412, as policy-api does. */
+  checkIfMatch?: boolean;
 }
 
 export interface RecordingApi<R> {
@@ -82,6 +84,9 @@ export async function startRecordingApi<R extends object>(
         res.writeHead(401, { 'www-authenticate': challenge.wwwAuthenticate });
         return res.end();
       }
+      const ifMatch = req.headers['if-match'];
+      if (options.checkIfMatch && ifMatch !== `"v${policy.version}"`)
+        return json(412, { error: 'precondition_failed' });
       policy = {
         ...policy,
         version: policy.version + 1,
