@@ -136,6 +136,32 @@ describe('linking migrated B2C users on External ID', () => {
     ]);
   });
 
+  it('the two identities of one linked policy racing on one ETag: exactly one change, the others 412, one history row and one event', async () => {
+    const b2c = await b2cCustomer();
+    const newOid = randomUUID();
+    expect((await me(await ext.userToken({ oid: newOid, legacyOid: b2c.oid }))).status).toBe(200);
+    const before = await storedState(h, b2c.oid);
+    const [viaB2c, viaExt] = await Promise.all([
+      h.issuer.userToken({ oid: b2c.oid, flow: MFA_FLOW }),
+      ext.stepUpToken({ oid: newOid, legacyOid: b2c.oid }),
+    ]);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        put(i % 2 === 0 ? viaB2c : viaExt, b2c.etag, [`Racer ${i}`]),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, ...Array(7).fill(412)]);
+    const after = await storedState(h, b2c.oid);
+    expect(after).toEqual({
+      version: before.version + 1,
+      beneficiaries: results.find((r) => r.status === 200)?.body.beneficiaries,
+      history: before.history + 1,
+      outbox: before.outbox + 1,
+    });
+    // Both identities read the same policy afterwards.
+    expect(await storedState(h, newOid)).toEqual(after);
+  });
+
   it('concurrent first requests of one migrated user link once', async () => {
     const b2c = await b2cCustomer();
     const newOid = randomUUID();
