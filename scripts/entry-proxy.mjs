@@ -1,31 +1,74 @@
 #!/usr/bin/env node
-// The local HTTPS entry point: path routes that mirror the Kubernetes ingress.
+// The local HTTPS entry point: host and path routes that mirror the Kubernetes ingress.
 // ENTRY_ROUTES: JSON [{ "prefix": "/api", "upstream": "http://127.0.0.1:3001", "rewritePrefix": "/api" }, ...]
+// ENTRY_HOSTS: comma-separated Host values it serves, as the ingress's host rule (default
+//   localhost, 127.0.0.1 and [::1] at ENTRY_PORT); any other Host is 404, as ingress-nginx's default backend.
 // ENTRY_BODY_LIMIT_BYTES: largest request body it accepts (default 32 MiB, above every service's own limit).
+// ENTRY_HEADERS_TIMEOUT_MS / ENTRY_REQUEST_TIMEOUT_MS: the request line and headers / the whole
+//   request must arrive within this (default 20 s / 60 s), else 408 and the connection is closed.
+// ENTRY_KEEP_ALIVE_TIMEOUT_MS: an idle client connection is closed after this (default 5 s).
+// ENTRY_MAX_CONNECTIONS: client connections open at once; more are dropped (default 512).
+// ENTRY_UPSTREAM_TIMEOUT_MS: a service's headers, and each gap in its body, within this (default 60 s), else 504.
 import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import replyFrom from '@fastify/reply-from';
 
 const routes = JSON.parse(process.env.ENTRY_ROUTES ?? '[]');
-const bodyLimit = Number(process.env.ENTRY_BODY_LIMIT_BYTES ?? 32 * 1024 * 1024);
+const port = Number(process.env.ENTRY_PORT ?? 8443);
+const num = (name, def) => Number(process.env[name] ?? def);
+const bodyLimit = num('ENTRY_BODY_LIMIT_BYTES', 32 * 1024 * 1024);
+const hosts = new Set(
+  (process.env.ENTRY_HOSTS ?? `localhost:${port},127.0.0.1:${port},[::1]:${port}`)
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean),
+);
+const upstreamTimeout = num('ENTRY_UPSTREAM_TIMEOUT_MS', 60_000);
 // What ingress-nginx adds on TLS hosts by default.
 const HSTS = 'max-age=31536000; includeSubDomains';
+// Only this proxy says who the client was and how it came: whatever a client sent under these
+// names is dropped before the proxy's own values are added (a service trusts them from here).
+const FORWARDING = /^(forwarded|x-forwarded-.*|x-real-ip|x-original-.*|x-rewrite-url)$/;
 
 const app = Fastify({
   https: {
     cert: readFileSync(process.env.ENTRY_TLS_CERT),
     key: readFileSync(process.env.ENTRY_TLS_KEY),
+    // Slow clients (slowloris headers, trickled bodies) are cut off, as nginx's client timeouts do;
+    // Node checks these deadlines every connectionsCheckingInterval.
+    headersTimeout: num('ENTRY_HEADERS_TIMEOUT_MS', 20_000),
+    connectionsCheckingInterval: 1000,
   },
   logger: { level: 'warn' },
   trustProxy: false,
   bodyLimit,
+  // Fastify's default is no deadline at all for the request (0).
+  requestTimeout: num('ENTRY_REQUEST_TIMEOUT_MS', 60_000),
+  keepAliveTimeout: num('ENTRY_KEEP_ALIVE_TIMEOUT_MS', 5000),
 });
+// Idle or slow connections each hold a socket and a TLS session: a cap keeps them bounded.
+app.server.maxConnections = num('ENTRY_MAX_CONNECTIONS', 512);
+// CONNECT is not a tunnel here: an answer, not a silently dropped socket.
+app.server.on('connect', (_req, socket) => {
+  socket.end(
+    'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+  );
+});
+
 // Bodies are read whole before they are forwarded, as nginx spools them: a service that refuses a
 // body early (413 on Content-Length) then answers cleanly, instead of the proxy writing into a
 // closed socket (EPIPE, a 500) and leaving the client's unread body on a keep-alive connection.
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-await app.register(replyFrom, { undici: { connections: 64, pipelining: 1 } });
+// Bounded upstream sockets per service, each call with a deadline (504 beyond it).
+await app.register(replyFrom, {
+  undici: {
+    connections: 64,
+    pipelining: 1,
+    headersTimeout: upstreamTimeout,
+    bodyTimeout: upstreamTimeout,
+  },
+});
 app.addHook('onSend', async (_req, reply) => {
   reply.header('strict-transport-security', HSTS);
 });
@@ -43,6 +86,22 @@ app.setErrorHandler((error, _req, reply) => {
   return reply
     .code(status)
     .send({ statusCode: status, error: status === 502 ? 'Bad Gateway' : 'Bad Request' });
+});
+
+// Before anything is forwarded: a request the ingress would not route is refused here too.
+app.addHook('onRequest', async (req, reply) => {
+  // Origin-form only: absolute-form (`GET http://other/x`) and asterisk-form (`OPTIONS *`) targets
+  // were glued onto the upstream URL (a 502); nginx answers them itself.
+  if (!req.raw.url?.startsWith('/'))
+    return reply.code(400).send({ statusCode: 400, error: 'Bad Request' });
+  // Two Host headers are a 400 (RFC 9112 §3.2, as nginx); Node would keep the first silently.
+  let hostLines = 0;
+  for (let i = 0; i < req.raw.rawHeaders.length; i += 2)
+    if (req.raw.rawHeaders[i].toLowerCase() === 'host') hostLines++;
+  if (hostLines > 1) return reply.code(400).send({ statusCode: 400, error: 'Bad Request' });
+  // A Host outside the host rules reaches no service (services build URLs from X-Forwarded-Host).
+  if (!hosts.has((req.headers.host ?? '').toLowerCase()))
+    return reply.code(404).send({ error: 'no route' });
 });
 
 app.get('/healthz', async () => ({ status: 'ok' }));
@@ -83,9 +142,10 @@ app.all('/*', (req, reply) => {
       });
     },
     rewriteRequestHeaders: (_r, headers) => ({
-      ...headers,
+      ...Object.fromEntries(Object.entries(headers).filter(([name]) => !FORWARDING.test(name))),
       'x-forwarded-proto': 'https',
-      'x-forwarded-host': req.headers.host,
+      // One of ENTRY_HOSTS (checked above), never a value the client picked freely.
+      'x-forwarded-host': req.headers.host.toLowerCase(),
       'x-forwarded-for': req.ip,
     }),
   });
@@ -96,7 +156,7 @@ function pathOf(url) {
   return q < 0 ? url : url.slice(0, q);
 }
 
-await app.listen({ port: Number(process.env.ENTRY_PORT ?? 8443), host: '127.0.0.1' });
+await app.listen({ port, host: '127.0.0.1' });
 const stop = () => app.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -179,6 +179,9 @@ export const topology = {
       name: 'scim',
       env: ({ ports, dev, dbUrl }) => ({
         ...common('scim', ports, dev, dbUrl('scim')),
+        // Location, meta.location and $ref on the entry point's origin, as the chart sets it from
+        // the ingress host: never from a Host / X-Forwarded-Host a client chose.
+        SCIM_PUBLIC_BASE_URL: `https://localhost:${ports.entry}`,
         SCIM_ADMIN_IDENTITY_METADATA: `https://localhost:${ports.identity}/${fabrikam.id}/v2.0/.well-known/openid-configuration`,
         // Entra v2.0 app tokens carry the client id as audience, v1.0 ones the App ID URI.
         SCIM_ADMIN_AUDIENCE: [scimApp.clientId, ...(scimApp.identifierUris ?? [])].join(','),
