@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPool, OutboxWriter, type OutboxRow } from '@idp/service-kit';
 import type { Pool, PoolClient } from 'pg';
-import { inTransaction, rows, SqlBuilder } from '../db/sql';
+import { inTransaction, isMissingReference, rows, SqlBuilder } from '../db/sql';
+import { VersionConflict } from '../events/retry';
 import { groupFilterSql } from '../filter/filter-to-sql';
 import { groupOrderBy } from '../filter/sort-to-sql';
 import type { ScimGroup } from '../generated/prisma/client';
@@ -200,7 +201,11 @@ export class GroupsTx {
                   ins AS (INSERT INTO scim_memberships (group_id, user_id) SELECT $1, id FROM found ON CONFLICT DO NOTHING RETURNING user_id)
              SELECT (SELECT count(*) FROM found)::int AS found, coalesce((SELECT array_agg(user_id) FROM ins), '{}') AS added`,
             [groupId, directoryId, part],
-          );
+          ).catch((e: unknown) => {
+            // A user found here was deleted (committed) while the insert waited for its row: run
+            // the change again (withRetry), which then names the id as unknown.
+            throw isMissingReference(e) ? new VersionConflict() : e;
+          });
           if (r?.found !== part.length) return this.unknownUsers(directoryId, part);
           delta.add(r.added);
         }

@@ -333,4 +333,38 @@ describe('concurrent writes', () => {
       await db.end();
     }
   });
+
+  it('a member add whose user is deleted while it waits names the id as unknown (400), never 500', async () => {
+    // Another replica deletes the user after the PATCH saw it and before its insert could commit.
+    const u = await newUser('deleted.meanwhile@contoso.com');
+    const g = await newGroup('Deleted meanwhile');
+    const db = new Pool({ connectionString: s.databaseUrl, max: 2 });
+    const other = await db.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('DELETE FROM scim_users WHERE id = $1', [u]);
+      const patched = req(
+        'PATCH',
+        `/scim/v2/Groups/${g}`,
+        patchOp({ op: 'add', path: 'members', value: [{ value: u }] }),
+      );
+      for (let i = 0; ; i++) {
+        const { rows } = await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH found AS%'",
+        );
+        if (rows[0]?.n) break;
+        if (i > 200) throw new Error('the PATCH never waited for the deleted user');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await other.query('COMMIT');
+      const r = await patched;
+      expectScimError(r, 400, 'invalidValue');
+      expect(r.body.detail).toBe(`Unknown member id(s): ${u}`);
+      expect(await memberIds(g)).toEqual([]);
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      other.release();
+      await db.end();
+    }
+  });
 });
