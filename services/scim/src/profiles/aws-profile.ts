@@ -35,11 +35,22 @@ export function checkAwsGroupPatchAttr(attr: string): void {
     );
 }
 
+/** IAM Identity Center's generic ValidationException text, which it also sends for the membership cap. */
+export const AWS_UNPARSABLE = 'Request is unparsable, syntactically incorrect, or violates schema.';
+
+/**
+ * CreateGroup / PatchGroup: at most 100 membership changes (members added plus removed) per
+ * request. IAM Identity Center answers more with its generic 400 (detail AWS_UNPARSABLE, no
+ * scimType), which is what clients that batch by it (idp-scim-sync, authentik) recognise.
+ */
 export function checkAwsMembershipChanges(n: number): void {
-  if (n > AWS_MAX_MEMBERSHIP_CHANGES)
-    throw ScimError.tooMany(
+  if (n > AWS_MAX_MEMBERSHIP_CHANGES) {
+    const e = ScimError.tooMany(
       `At most ${AWS_MAX_MEMBERSHIP_CHANGES} membership changes are allowed in a single request`,
     );
+    e.awsDetail = AWS_UNPARSABLE;
+    throw e;
+  }
 }
 
 export const AWS_SERVICE_PROVIDER_CONFIG = {

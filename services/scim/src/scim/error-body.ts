@@ -6,6 +6,8 @@ export interface ErrorInfo {
   scimType?: string;
   detail: string;
   requestId: string;
+  /** The aws profile's verbatim detail (ScimError.awsDetail), replacing detail and scimType there. */
+  awsDetail?: string;
 }
 
 const AWS_EXCEPTION = new Map<number, string>([
@@ -24,9 +26,9 @@ export function errorBody(profile: Profile, e: ErrorInfo): Record<string, unknow
     return {
       schema: [URN.error],
       schemas: [URN.error],
-      detail: `${AWS_EXCEPTION.get(e.status) ?? 'ValidationException'}: ${e.detail}`,
+      detail: e.awsDetail ?? `${AWS_EXCEPTION.get(e.status) ?? 'ValidationException'}: ${e.detail}`,
       status: String(e.status),
-      ...(e.scimType ? { scimType: e.scimType } : {}),
+      ...(e.scimType && e.awsDetail === undefined ? { scimType: e.scimType } : {}),
       exceptionRequestId: e.requestId,
       timeStamp: new Date().toISOString().replace('T', ' ').replace('Z', ''),
     };

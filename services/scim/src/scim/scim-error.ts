@@ -12,6 +12,12 @@ export type ScimType =
 
 /** Any failure a SCIM client should see; rendered in the SCIM error schema by ScimExceptionFilter. */
 export class ScimError extends Error {
+  /**
+   * IAM Identity Center's own text for this refusal, where it is known: the aws profile sends it
+   * as the whole detail, without the exception-name prefix and without scimType, as AWS does.
+   */
+  awsDetail?: string;
+
   constructor(
     readonly status: number,
     readonly scimType: ScimType | undefined,

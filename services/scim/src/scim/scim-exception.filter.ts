@@ -36,6 +36,7 @@ export class ScimExceptionFilter implements ExceptionFilter {
           scimType: e.scimType,
           detail: e.message,
           requestId: String(req.id),
+          ...(e.awsDetail === undefined ? {} : { awsDetail: e.awsDetail }),
         }),
       );
   }

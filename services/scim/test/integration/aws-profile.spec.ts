@@ -138,7 +138,11 @@ describe('aws profile', () => {
       body: patchOp({ op: 'add', path: 'members', value: many }),
     });
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body.scimType).toBe('tooMany');
+    // IAM Identity Center's generic ValidationException text, without scimType (entra-realism).
+    expect(tooMany.body.scimType).toBeUndefined();
+    expect(tooMany.body.detail).toBe(
+      'Request is unparsable, syntactically incorrect, or violates schema.',
+    );
     for (const op of [
       { op: 'replace', path: 'members', value: [{ value: users[1] }] },
       { op: 'remove', path: 'members' },
