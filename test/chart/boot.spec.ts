@@ -266,6 +266,9 @@ describe('kind render, browser sign-in through the Ingress', () => {
       ENTRY_TLS_CERT: join(caDir, 'server.pem'),
       ENTRY_TLS_KEY: join(caDir, 'server.key.pem'),
       ENTRY_ROUTES: JSON.stringify(routes),
+      // The Ingress's host rule (any other Host reaches no service, as ingress-nginx's default
+      // backend), and the address the readiness check below uses.
+      ENTRY_HOSTS: `${rule.host},127.0.0.1:${entryPort}`,
     });
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
