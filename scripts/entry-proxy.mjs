@@ -8,8 +8,10 @@
 //   request must arrive within this (default 20 s / 60 s), else 408 and the connection is closed.
 // ENTRY_KEEP_ALIVE_TIMEOUT_MS: an idle client connection is closed after this (default 5 s).
 // ENTRY_MAX_CONNECTIONS: client connections open at once; more are dropped (default 512).
+// ENTRY_BUFFER_BYTES: request body bytes held at once across all requests (default 256 MiB); past it, 503.
 // ENTRY_UPSTREAM_TIMEOUT_MS: a service's headers, and each gap in its body, within this (default 60 s), else 504.
 import { readFileSync } from 'node:fs';
+import { Transform } from 'node:stream';
 import Fastify from 'fastify';
 import replyFrom from '@fastify/reply-from';
 
@@ -60,6 +62,29 @@ app.server.on('connect', (_req, socket) => {
 // closed socket (EPIPE, a 500) and leaving the client's unread body on a keep-alive connection.
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+// Spooled bodies share one budget (nginx spools to disk; this proxy holds them in memory): many
+// large uploads at once are 503 for the ones past it, not memory without bound.
+const bufferBudget = num('ENTRY_BUFFER_BYTES', 256 * 1024 * 1024);
+let buffered = 0;
+app.addHook('preParsing', async (_req, reply, payload) => {
+  let held = 0;
+  // The body is released when its response is done (finished or aborted).
+  reply.raw.once('close', () => {
+    buffered -= held;
+    held = 0;
+  });
+  return payload.pipe(
+    new Transform({
+      transform(chunk, _enc, cb) {
+        if (buffered + chunk.length > bufferBudget)
+          return cb(Object.assign(new Error('request buffer budget spent'), { statusCode: 503 }));
+        buffered += chunk.length;
+        held += chunk.length;
+        cb(null, chunk);
+      },
+    }),
+  );
+});
 // Bounded upstream sockets per service, each call with a deadline (504 beyond it).
 await app.register(replyFrom, {
   undici: {
@@ -79,13 +104,12 @@ app.setErrorHandler((error, _req, reply) => {
   const status =
     error instanceof URIError
       ? 400
-      : error.statusCode >= 400 && error.statusCode < 500
+      : (error.statusCode >= 400 && error.statusCode < 500) || error.statusCode === 503
         ? error.statusCode
         : 502;
   if (status === 502) app.log.error({ err: { name: error.name, code: error.code } }, 'proxy error');
-  return reply
-    .code(status)
-    .send({ statusCode: status, error: status === 502 ? 'Bad Gateway' : 'Bad Request' });
+  const text = { 502: 'Bad Gateway', 503: 'Service Unavailable' };
+  return reply.code(status).send({ statusCode: status, error: text[status] ?? 'Bad Request' });
 });
 
 // Before anything is forwarded: a request the ingress would not route is refused here too.

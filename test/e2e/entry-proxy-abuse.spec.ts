@@ -48,6 +48,7 @@ describe('local HTTPS entry point under abuse', () => {
   beforeAll(async () => {
     upstream = Fastify();
     upstream.get('/api/hang', () => new Promise(() => undefined));
+    upstream.post('/api/slow', () => new Promise((r) => setTimeout(() => r({ slow: true }), 600)));
     upstream.all('/*', async (req) => {
       seen.push({ url: req.url, headers: req.headers });
       return { url: req.url, headers: req.headers };
@@ -70,6 +71,7 @@ describe('local HTTPS entry point under abuse', () => {
       ENTRY_KEEP_ALIVE_TIMEOUT_MS: '500',
       ENTRY_UPSTREAM_TIMEOUT_MS: '1000',
       ENTRY_MAX_CONNECTIONS: '8',
+      ENTRY_BUFFER_BYTES: String(100 * 1024),
     });
     await waitForHttp(`https://localhost:${port}/healthz`, { proc: entry });
   });
@@ -242,5 +244,20 @@ describe('local HTTPS entry point under abuse', () => {
       expect({ path, status: statuses(r.text)[0] }).toEqual({ path, status: '400' });
     }
     expect(seen).toEqual([]);
+  });
+
+  it('holds request bodies up to ENTRY_BUFFER_BYTES at once: a body past it is 503, and the budget comes back', async () => {
+    const body = JSON.stringify({ a: 'x'.repeat(70 * 1024) });
+    const post = (path: string) =>
+      raw(
+        port,
+        `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    const held = post('/api/slow');
+    await new Promise((r) => setTimeout(r, 250));
+    const refused = await post('/api/x');
+    expect(statuses(refused.text)).toEqual(['503']);
+    expect(statuses((await held).text)).toEqual(['200']);
+    expect(statuses((await post('/api/x')).text)).toEqual(['200']);
   });
 });
