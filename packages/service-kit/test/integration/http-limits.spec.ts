@@ -137,7 +137,8 @@ describe('createApp HTTP limits on a real socket', () => {
     const app = await createApp(EchoModule, { service: 'limits-test', logLevel: 'silent' });
     try {
       await app.listen({ port: 0, host: '127.0.0.1' });
-      const server = app.getHttpServer() as Server;
+      // maxHeaderSize is set from the server options but missing from @types/node's Server.
+      const server = app.getHttpServer() as Server & { maxHeaderSize?: number };
       expect({
         headersTimeout: server.headersTimeout,
         requestTimeout: server.requestTimeout,
