@@ -13,7 +13,7 @@ export interface ProfileFields {
 const MAX = 64;
 
 /** The length the form checks and says: code points of the (NFC) value. */
-export const nameLength = (v: string): number => [...v].length;
+const nameLength = (v: string): number => [...v].length;
 
 /**
  * Control characters (C0, DEL, C1), line/paragraph separators, and invisible or bidi-reordering
