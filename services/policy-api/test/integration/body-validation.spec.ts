@@ -212,6 +212,12 @@ describe('PUT /policies/me/beneficiaries: body shapes, content types and names',
 
     it.each([
       ['arrays 5000 deep in the list', `{"beneficiaries":${nested(5000, '')}}`],
+      // As deep as the 1 MiB body limit allows: parsing must not overflow the stack (a 500).
+      ['arrays 500,000 deep in the list', `{"beneficiaries":${nested(500_000, '')}}`],
+      [
+        'objects 170,000 deep under an unknown key',
+        `{"beneficiaries":[],"x":${'{"a":'.repeat(170_000)}1${'}'.repeat(170_000)}}`,
+      ],
       [
         'objects 5000 deep under an unknown key',
         `{"beneficiaries":[],"x":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
