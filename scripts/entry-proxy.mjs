@@ -31,6 +31,11 @@ const HSTS = 'max-age=31536000; includeSubDomains';
 // Only this proxy says who the client was and how it came: whatever a client sent under these
 // names is dropped before the proxy's own values are added (a service trusts them from here).
 const FORWARDING = /^(forwarded|x-forwarded-.*|x-real-ip|x-original-.*|x-rewrite-url)$/;
+// Hop-by-hop headers (RFC 9110 §7.6.1) end here: the body is already read (`Expect: 100-continue`
+// was answered), and undici refuses to send expect, keep-alive or upgrade (a 502 for a client
+// such as curl that sends `Expect` with a large body).
+const HOP_BY_HOP =
+  /^(connection|keep-alive|proxy-connection|te|trailer|transfer-encoding|upgrade|expect|http2-settings)$/;
 
 const app = Fastify({
   https: {
@@ -166,7 +171,11 @@ app.all('/*', (req, reply) => {
       });
     },
     rewriteRequestHeaders: (_r, headers) => ({
-      ...Object.fromEntries(Object.entries(headers).filter(([name]) => !FORWARDING.test(name))),
+      ...Object.fromEntries(
+        Object.entries(headers).filter(
+          ([name]) => !FORWARDING.test(name) && !HOP_BY_HOP.test(name),
+        ),
+      ),
       'x-forwarded-proto': 'https',
       // One of ENTRY_HOSTS (checked above), never a value the client picked freely.
       'x-forwarded-host': req.headers.host.toLowerCase(),

@@ -260,4 +260,32 @@ describe('local HTTPS entry point under abuse', () => {
     expect(statuses((await held).text)).toEqual(['200']);
     expect(statuses((await post('/api/x')).text)).toEqual(['200']);
   });
+
+  it('forwards no hop-by-hop header a client sent, and none of them turns into a 502', async () => {
+    for (const extra of [
+      'Expect: 100-continue',
+      'Keep-Alive: timeout=999',
+      'Proxy-Connection: keep-alive',
+      'TE: trailers',
+      'Trailer: X-T',
+      'Upgrade: h2c',
+    ]) {
+      const r = await raw(
+        port,
+        `POST /api/x HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+      );
+      // Expect: 100-continue gets its interim 100 first.
+      expect({ extra, status: statuses(r.text).filter((s) => s !== '100') }).toEqual({
+        extra,
+        status: ['200'],
+      });
+      const headers = (
+        JSON.parse(bodyOf(r.text.replace(/^HTTP\/1\.1 100[^]*?\r\n\r\n/, ''))) as {
+          headers: Record<string, string>;
+        }
+      ).headers;
+      const name = extra.split(':')[0]!.toLowerCase();
+      expect({ name, value: headers[name] }).toEqual({ name, value: undefined });
+    }
+  });
 });
