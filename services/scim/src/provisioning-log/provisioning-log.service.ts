@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { isStatementTimeout } from '@idp/service-kit';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 import { DIRECTORY_ID } from '../tokens/directories.service';
 import { ProvisioningLogRepository, type LogFilter } from './provisioning-log.repository';
@@ -42,6 +43,8 @@ const FLUSH_ROWS = 500;
 const EXPORT_PAGE = 1000;
 /** Rows per DELETE of the retention purge (each well inside the statement timeout). */
 const PURGE_BATCH = 5000;
+/** A DELETE that still hits the statement timeout at this size is a real failure. */
+const PURGE_BATCH_MIN = 50;
 
 /**
  * The provisioning log. Rows are buffered and written in batches so logging does not add a write
@@ -123,10 +126,20 @@ export class ProvisioningLogService implements OnModuleDestroy {
   async purgeExpired(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.SCIM_LOG_RETENTION_DAYS * 86_400_000);
     let deleted = 0;
+    let batch = PURGE_BATCH;
     for (;;) {
-      const n = await this.repo.deleteBatchBefore(cutoff, PURGE_BATCH);
+      let n: number;
+      try {
+        n = await this.repo.deleteBatchBefore(cutoff, batch);
+      } catch (e) {
+        // A busy database makes even a normal batch outlast the statement timeout: smaller
+        // batches instead of giving up (each DELETE is its own transaction, nothing half-done).
+        if (!isStatementTimeout(e) || batch <= PURGE_BATCH_MIN) throw e;
+        batch = Math.max(PURGE_BATCH_MIN, Math.floor(batch / 4));
+        continue;
+      }
       deleted += n;
-      if (n < PURGE_BATCH) return deleted;
+      if (n < batch) return deleted;
     }
   }
 }

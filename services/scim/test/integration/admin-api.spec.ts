@@ -502,6 +502,32 @@ describe('admin API, tokens and cleanup under hostile input and concurrency', ()
       }
     }, 60_000);
 
+    it('purges in smaller batches when a busy database makes a batch outlast the statement timeout', async () => {
+      const app = await startScim(env({}), { shared: { pg: s.pg, nats: s.nats } });
+      const db = new Pool({ connectionString: app.databaseUrl, max: 1 });
+      try {
+        await oldRows(db, 6_000, 40);
+        // Stands in for a loaded server: a DELETE reaching its 2,000th row stalls past the
+        // 150 ms statement timeout (each batch is its own transaction, so the count restarts).
+        await db.query(`
+          CREATE FUNCTION stall_big_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+          DECLARE n int := coalesce(nullif(current_setting('purge.rows', true), ''), '0')::int + 1;
+          BEGIN
+            PERFORM set_config('purge.rows', n::text, true);
+            IF n = 2000 THEN PERFORM pg_sleep(1); END IF;
+            RETURN OLD;
+          END $$;
+          CREATE TRIGGER stall_big_delete BEFORE DELETE ON provisioning_log
+            FOR EACH ROW EXECUTE FUNCTION stall_big_delete();`);
+        expect(await app.app.get(ProvisioningLogService).purgeExpired()).toBe(6_000);
+        const left = await db.query<{ n: string }>('SELECT count(*) AS n FROM provisioning_log');
+        expect(left.rows[0]?.n).toBe('0');
+      } finally {
+        await db.end();
+        await app.close();
+      }
+    }, 60_000);
+
     it('the scheduled job purges the log even when the user purge fails', async () => {
       const app = await startScim(
         env({ SCIM_CLEANUP_INTERVAL_MS: '1000', SCIM_DEACTIVATED_RETENTION_DAYS: '30' }),
