@@ -64,6 +64,18 @@ export const scimDirectoryRequests = once(
     }),
 );
 
+// Requests refused by the per-directory rate limit (SCIM_RATE_LIMIT_PER_SECOND): a directory whose
+// client keeps hitting it is one whose Entra sync slows down. Authenticated directories only.
+export const scimThrottled = once(
+  'scim_requests_throttled_total',
+  () =>
+    new Counter({
+      name: 'scim_requests_throttled_total',
+      help: 'SCIM requests answered 429 by the per-directory rate limit, per directory',
+      labelNames: ['directory'],
+    }),
+);
+
 const soonestExpiry = new Map<string, number>();
 
 /** Records, per directory, when its soonest-expiring active token expires (epoch ms; past when all expired). */

@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { authorizationHeaderOf } from '@idp/auth-common';
 import type { FastifyRequest } from 'fastify';
+import { scimThrottled } from '../metrics';
 import { ScimError } from '../scim/scim-error';
 import { invalidBodyDetail } from '../scim/json-body';
 import { callOf } from '../scim/request-context';
@@ -42,7 +43,10 @@ export class ScimAuthGuard implements CanActivate {
     // After authentication (401 first, and only a directory's own token spends its budget) and
     // before the body is looked at or anything is read or written.
     const wait = this.limiter.take(token.directoryId);
-    if (wait !== undefined) throw ScimError.throttled(wait);
+    if (wait !== undefined) {
+      scimThrottled.inc({ directory: token.directoryId });
+      throw ScimError.throttled(wait);
+    }
     const bad = invalidBodyDetail(req.body);
     if (bad) throw ScimError.invalidSyntax(bad);
     return true;

@@ -53,6 +53,11 @@ describe('per-directory request rate limit', () => {
     expect(created.length).toBeGreaterThanOrEqual(3);
     expect(created.map((r) => r.status)).toEqual(created.map(() => 201));
 
+    // Counted per directory for the operator.
+    const metrics = (await s.request('GET', '/metrics')).text;
+    expect(metrics).toMatch(/^scim_requests_throttled_total\{directory="contoso"\} [1-9]/m);
+    expect(metrics).not.toMatch(/^scim_requests_throttled_total\{directory="fabrikam"\}/m);
+
     // Another directory has its own budget.
     expect((await s.request('GET', '/scim/v2/Users', { token: fabrikam })).status).toBe(200);
 
