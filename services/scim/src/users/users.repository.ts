@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPool, OutboxWriter, type OutboxRow } from '@idp/service-kit';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { inTransaction, isUniqueViolation, rows, SqlBuilder } from '../db/sql';
 import { VersionConflict, withRetry } from '../events/retry';
 import { userFilterSql } from '../filter/filter-to-sql';
@@ -79,9 +79,26 @@ export class UsersRepository {
     return row;
   }
 
-  async find(directoryId: string, id: string): Promise<ScimUser | undefined> {
+  /**
+   * Runs `fn` in a transaction that first takes a lock on the user id which the user's PATCH and
+   * PUT writers take when they lost an optimistic race: they then queue instead of retrying into
+   * each other (100 concurrent PATCHes of one user starved). The lock is advisory and taken
+   * before any row lock, and group changes never take it, so it adds no lock-order cycle.
+   */
+  serialized<T>(id: string, fn: (db: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`scim_user:${id}`]);
+      return fn(c);
+    });
+  }
+
+  async find(
+    directoryId: string,
+    id: string,
+    db: Pool | PoolClient = this.pool,
+  ): Promise<ScimUser | undefined> {
     const [row] = await rows<ScimUser>(
-      this.pool,
+      db,
       `SELECT ${USER_COLUMNS} FROM scim_users u WHERE u.id = $1 AND u.directory_id = $2`,
       [id, directoryId],
     );
@@ -152,6 +169,8 @@ export class UsersRepository {
     cols: UserColumns,
     doc: JsonObject,
     event: OutboxRow,
+    /** A transaction to write in (see serialized); its caller rolls it back on 'stale' or 'taken'. */
+    tx?: PoolClient,
   ): Promise<ScimUser | 'stale' | 'taken'> {
     const ev = this.outbox.cteStep('ev', 'up', 10, event);
     const params = [cur.id, cur.version, ...documentParams(cols, doc), ...ev.params];
@@ -165,10 +184,12 @@ export class UsersRepository {
          SELECT * FROM up`;
     try {
       if ((cols.displayName || null) === (cur.displayName || null)) {
-        const [row] = await rows<ScimUser>(this.pool, sql, params);
+        const [row] = await rows<ScimUser>(tx ?? this.pool, sql, params);
         return row ?? 'stale';
       }
-      return await inTransaction(this.pool, async (c) => {
+      const inTx = <T>(fn: (c: PoolClient) => Promise<T>): Promise<T> =>
+        tx ? fn(tx) : inTransaction(this.pool, fn);
+      return await inTx(async (c) => {
         const locked = new Set(
           (await rows<{ id: string }>(c, LOCK_GROUPS_OF_USER, [cur.id, cur.directoryId])).map(
             (g) => g.id,

@@ -9,8 +9,9 @@ import {
 } from '@idp/contracts';
 import { OutboxWriter, type OutboxRow } from '@idp/service-kit';
 import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
-import { VersionConflict, withRetry } from '../events/retry';
+import { isLostRace, VersionConflict, withRetry } from '../events/retry';
 import type { ScimUser } from '../generated/prisma/client';
 import { applyPatch } from '../patch/apply-patch';
 import { jsonEqual } from '../patch/json-equal';
@@ -113,9 +114,9 @@ export class UsersService {
     return this.respond(ctx, row, p);
   }
 
-  private async find(ctx: ScimContext, id: string): Promise<ScimUser> {
+  private async find(ctx: ScimContext, id: string, db?: PoolClient): Promise<ScimUser> {
     if (!validId(id)) throw ScimError.notFound('User', id);
-    const row = await this.repo.find(ctx.directoryId, id);
+    const row = await this.repo.find(ctx.directoryId, id, db);
     if (!row) throw ScimError.notFound('User', id);
     return row;
   }
@@ -170,8 +171,40 @@ export class UsersService {
     return out;
   }
 
+  /**
+   * A PATCH or PUT of one user: reads it, checks If-Match, lets `next` compute the new document
+   * (undefined: nothing changes) and writes it under the optimistic version check. The first
+   * attempt is one statement without a transaction (the uncontended case); once it lost a race,
+   * attempts queue behind the user's other writers (UsersRepository.serialized) and are retried
+   * only when a group change bumped the version meanwhile.
+   */
+  private async change(
+    ctx: ScimContext,
+    id: string,
+    ifMatch: string | string[] | undefined,
+    next: (cur: ScimUser) => JsonObject | undefined,
+  ): Promise<ScimUser> {
+    const attempt = async (db?: PoolClient): Promise<ScimUser> => {
+      const cur = await this.find(ctx, id, db);
+      checkIfMatch(ifMatch, cur.version);
+      const doc = next(cur);
+      return doc === undefined ? cur : this.write(ctx, cur, doc, db);
+    };
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof VersionConflict || isLostRace(e))) throw e;
+    }
+    return withRetry(() => this.repo.serialized(id, attempt));
+  }
+
   /** Writes a new document under the optimistic version check, with its event, in one statement. */
-  private async write(ctx: ScimContext, cur: ScimUser, doc: JsonObject): Promise<ScimUser> {
+  private async write(
+    ctx: ScimContext,
+    cur: ScimUser,
+    doc: JsonObject,
+    db?: PoolClient,
+  ): Promise<ScimUser> {
     const cols = userColumns(doc);
     const contract =
       cur.active && !cols.active
@@ -179,7 +212,7 @@ export class UsersService {
         : !cur.active && cols.active
           ? ScimUserReactivated
           : ScimUserUpdated;
-    const row = await this.repo.update(cur, cols, doc, this.event(ctx, contract, cur.id, cols));
+    const row = await this.repo.update(cur, cols, doc, this.event(ctx, contract, cur.id, cols), db);
     if (row === 'stale') throw new VersionConflict();
     if (row === 'taken') throw uniqueness(cols.userName);
     return row;
@@ -195,14 +228,12 @@ export class UsersService {
     ctx.call.resourceId = id;
     checkProjection(p, USER_SCHEMA);
     const doc = this.prepare(ctx, body);
-    const row = await withRetry(async () => {
-      const cur = await this.find(ctx, id);
-      checkIfMatch(ifMatch, cur.version);
+    const row = await this.change(ctx, id, ifMatch, (cur) => {
       // A PUT without `active` (from a client that does not manage it) keeps the stored flag:
       // absent reads as true and would re-enable a user another client disabled (RFC 7644
       // §3.5.1 lets the provider keep values of attributes not sent).
       const keep = keyCI(doc, 'active') === undefined && !cur.active;
-      return this.write(ctx, cur, keep ? { ...doc, active: false } : doc);
+      return keep ? { ...doc, active: false } : doc;
     });
     return this.respond(ctx, row, p);
   }
@@ -219,17 +250,14 @@ export class UsersService {
     const ops = parsePatchRequest(body);
     if (ctx.profile === 'aws') checkAwsUserPatch(patchTargets(ops, USER_SCHEMA));
     checkPatchTargets(ops, USER_SCHEMA);
-    const row = await withRetry(async () => {
-      const cur = await this.find(ctx, id);
-      checkIfMatch(ifMatch, cur.version);
+    const row = await this.change(ctx, id, ifMatch, (cur) => {
       const stored = cur.data as JsonObject;
       // The result is checked as a PUT body would be, except what it left as stored.
       const doc = normaliseUser(applyPatch(stored, ops, USER_SCHEMA), stored);
       if (ctx.profile === 'aws') checkAwsUser(doc);
       // Nothing changed (a remove that matched nothing, a value set to what it was): no new
       // version, no lastModified, no event.
-      if (jsonEqual(doc, stored)) return cur;
-      return this.write(ctx, cur, doc);
+      return jsonEqual(doc, stored) ? undefined : doc;
     });
     return this.respond(ctx, row, p);
   }

@@ -125,6 +125,24 @@ describe('concurrent writes', () => {
     expect(u.body.groups).toEqual([expect.objectContaining({ value: g })]);
   });
 
+  it('many concurrent PATCHes of one user all apply (none starves into a 409)', async () => {
+    const id = await newUser('popular@contoso.com');
+    const n = 80;
+    const rs = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        req(
+          'PATCH',
+          `/scim/v2/Users/${id}`,
+          patchOp({ op: 'add', path: 'emails', value: [{ type: 'other', value: `e${i}@x.com` }] }),
+        ),
+      ),
+    );
+    expect(statuses(rs)).toEqual(Array<number>(n).fill(200));
+    const now = (await req('GET', `/scim/v2/Users/${id}`)).body;
+    expect(now.emails).toHaveLength(n);
+    expect(now.meta.version).toBe(`W/"${n + 1}"`);
+  });
+
   it('concurrent PATCHes of one user with the same If-Match: one 200, the rest 412', async () => {
     const id = await newUser('ifmatch.user@contoso.com');
     const etag = (await req('GET', `/scim/v2/Users/${id}`)).headers.etag as string;
