@@ -4,8 +4,8 @@
 // ENTRY_HOSTS: comma-separated Host values it serves, as the ingress's host rule (default
 //   localhost, 127.0.0.1 and [::1] at ENTRY_PORT); any other Host is 404, as ingress-nginx's default backend.
 // ENTRY_BODY_LIMIT_BYTES: largest request body it accepts (default 32 MiB, above every service's own limit).
-// ENTRY_HEADERS_TIMEOUT_MS / ENTRY_REQUEST_TIMEOUT_MS: the request line and headers / the whole
-//   request must arrive within this (default 20 s / 60 s), else 408 and the connection is closed.
+// ENTRY_HEADERS_TIMEOUT_MS / ENTRY_REQUEST_TIMEOUT_MS: the TLS handshake and the first request's
+//   headers / the whole request must arrive within this (default 20 s / 60 s), else 408 and the connection is closed.
 // ENTRY_KEEP_ALIVE_TIMEOUT_MS: an idle client connection is closed after this (default 5 s).
 // ENTRY_MAX_CONNECTIONS: client connections open at once; more are dropped (default 512).
 // ENTRY_BUFFER_BYTES: request body bytes held at once across all requests (default 256 MiB); past it, 503.
@@ -26,6 +26,7 @@ const hosts = new Set(
     .filter(Boolean),
 );
 const upstreamTimeout = num('ENTRY_UPSTREAM_TIMEOUT_MS', 60_000);
+const headersTimeout = num('ENTRY_HEADERS_TIMEOUT_MS', 20_000);
 // What ingress-nginx adds on TLS hosts by default.
 const HSTS = 'max-age=31536000; includeSubDomains';
 // Only this proxy says who the client was and how it came: whatever a client sent under these
@@ -41,9 +42,12 @@ const app = Fastify({
   https: {
     cert: readFileSync(process.env.ENTRY_TLS_CERT),
     key: readFileSync(process.env.ENTRY_TLS_KEY),
-    // Slow clients (slowloris headers, trickled bodies) are cut off, as nginx's client timeouts do;
-    // Node checks these deadlines every connectionsCheckingInterval.
-    headersTimeout: num('ENTRY_HEADERS_TIMEOUT_MS', 20_000),
+    // Slow clients (slowloris headers, trickled bodies, a connection that never sends a request)
+    // are cut off, as nginx's client timeouts do; Node checks these deadlines every
+    // connectionsCheckingInterval (by default only every 30 s).
+    headersTimeout,
+    // A TCP connection that never finishes its TLS handshake (Node's default allows 120 s).
+    handshakeTimeout: headersTimeout,
     connectionsCheckingInterval: 1000,
   },
   logger: { level: 'warn' },

@@ -2,6 +2,7 @@
 // forwarding-header spoofing, request targets and framings an ingress refuses, slow and idle
 // clients, a connection flood and a service that never answers. Raw TLS sockets, so nothing
 // is normalised by a client library on the way.
+import { createConnection, type Socket } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -194,6 +195,24 @@ describe('local HTTPS entry point under abuse', () => {
     expect(idle.closed).toBe(true);
     expect(idle.ms).toBeLessThan(4000);
     expect(seen.map((s) => s.url)).toEqual(['/api/x']);
+  });
+
+  it('closes connections that never send a request, before or after the TLS handshake', async () => {
+    const started = Date.now();
+    const tcp = createConnection({ port, host: '127.0.0.1' });
+    tcp.on('error', () => undefined);
+    const tlsIdle = connect({ port, host: '127.0.0.1', servername: 'localhost' });
+    tlsIdle.on('error', () => undefined);
+    // The proxy's FIN ('end') is what counts: a TLS client may keep its own half open.
+    const closedAfter = (s: TLSSocket | Socket) =>
+      new Promise<number>((r) => {
+        s.once('end', () => r(Date.now() - started));
+        s.resume();
+        s.once('close', () => r(Date.now() - started));
+      });
+    const [tcpMs, tlsMs] = await Promise.all([closedAfter(tcp), closedAfter(tlsIdle)]);
+    expect(tcpMs).toBeLessThan(4000);
+    expect(tlsMs).toBeLessThan(4000);
   });
 
   it('answers 504 when a service never answers, without hanging', async () => {

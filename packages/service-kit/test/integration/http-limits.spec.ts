@@ -78,6 +78,13 @@ describe('createApp HTTP limits on a real socket', () => {
       expect(r.ms).toBeLessThan(3000);
     });
 
+    it('closes a connection that never sends a request', async () => {
+      const r = await raw(port, '', 5000);
+      expect(statusOf(r.text)).toBe('408');
+      expect(r.closed).toBe(true);
+      expect(r.ms).toBeLessThan(3000);
+    });
+
     it('answers 408 and closes when a declared body never arrives (slow body)', async () => {
       const r = await raw(
         port,
