@@ -36,7 +36,7 @@ export function checkAwsGroupPatchAttr(attr: string): void {
 }
 
 /** IAM Identity Center's generic ValidationException text, which it also sends for the membership cap. */
-export const AWS_UNPARSABLE = 'Request is unparsable, syntactically incorrect, or violates schema.';
+const AWS_UNPARSABLE = 'Request is unparsable, syntactically incorrect, or violates schema.';
 
 /**
  * CreateGroup / PatchGroup: at most 100 membership changes (members added plus removed) per
