@@ -56,6 +56,13 @@ const app = Fastify({
   // Fastify's default is no deadline at all for the request (0).
   requestTimeout: num('ENTRY_REQUEST_TIMEOUT_MS', 60_000),
   keepAliveTimeout: num('ENTRY_KEEP_ALIVE_TIMEOUT_MS', 5000),
+  // The router's own refusals (a URL it cannot decode) skip every hook: the same headers and a
+  // plain 400 here, without echoing the URL back.
+  frameworkErrors: (_error, _req, reply) =>
+    reply
+      .code(400)
+      .headers({ 'strict-transport-security': HSTS, 'x-content-type-options': 'nosniff' })
+      .send({ statusCode: 400, error: 'Bad Request' }),
 });
 // Idle or slow connections each hold a socket and a TLS session: a cap keeps them bounded.
 app.server.maxConnections = num('ENTRY_MAX_CONNECTIONS', 512);
@@ -105,6 +112,8 @@ await app.register(replyFrom, {
 });
 app.addHook('onSend', async (_req, reply) => {
   reply.header('strict-transport-security', HSTS);
+  // The proxy's own answers (no route, refusals) too; a service's answer already says it.
+  if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
 });
 
 // What reaches here is the proxy's own refusal (a path reply-from will not forward: malformed

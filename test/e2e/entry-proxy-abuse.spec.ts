@@ -307,4 +307,25 @@ describe('local HTTPS entry point under abuse', () => {
       expect({ name, value: headers[name] }).toEqual({ name, value: undefined });
     }
   });
+
+  it('gives its own answers HSTS and nosniff, and echoes nothing a client sent', async () => {
+    for (const [line, status] of [
+      ['GET /api/%c0%ae%c0%ae/metrics HTTP/1.1', '400'],
+      ['GET /api/%2e%2e/x HTTP/1.1', '400'],
+      ['OPTIONS * HTTP/1.1', '400'],
+    ] as const) {
+      const r = await raw(port, `${line}\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      expect({ line, status: statuses(r.text)[0] }).toEqual({ line, status });
+      expect(r.text).toMatch(/strict-transport-security: max-age=31536000; includeSubDomains/i);
+      expect(r.text).toMatch(/x-content-type-options: nosniff/i);
+      expect(bodyOf(r.text)).not.toMatch(/metrics|%2e|%c0/i);
+    }
+    const unknownHost = await raw(
+      port,
+      'GET /x HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n',
+    );
+    expect(statuses(unknownHost.text)).toEqual(['404']);
+    expect(unknownHost.text).toMatch(/x-content-type-options: nosniff/i);
+    expect(seen).toEqual([]);
+  });
 });
