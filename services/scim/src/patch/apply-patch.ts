@@ -361,9 +361,28 @@ export function applyPatch(
   schema: ResourceSchema,
 ): JsonObject {
   const next = cloneJson(doc);
+  const filtered: PatchPath[] = [];
   for (const o of ops) {
-    if (o.path === undefined) applyPathless(next, schema, o.op, o.value);
-    else applyAt(next, schema, parsePatchPath(o.path, schema), o.op, o.value);
+    if (o.path === undefined) {
+      applyPathless(next, schema, o.op, o.value);
+      continue;
+    }
+    const p = parsePatchPath(o.path, schema);
+    applyAt(next, schema, p, o.op, o.value);
+    if (p.filter && p.sub) filtered.push(p);
+  }
+  // A value-filter path that created an element with only its qualifiers (`emails[type eq
+  // "work"].primary` on a user without a work address) describes no value: once every operation
+  // ran (a later one may add the value), such elements go, as they do after a remove.
+  for (const p of filtered) {
+    const target = container(next, schema, p.uri, false);
+    const arr = target ? getCI(target, p.attr) : undefined;
+    if (target && Array.isArray(arr) && arr.some(isEmptyElement))
+      keepMeaningful(
+        target,
+        schema.byUri.get(p.uri)?.get(p.attr.toLowerCase())?.name ?? p.attr,
+        arr,
+      );
   }
   return next;
 }

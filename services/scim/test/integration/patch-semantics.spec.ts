@@ -304,6 +304,26 @@ describe('PATCH semantics (RFC 7644 §3.5.2)', () => {
       expect((await get(u.id)).phoneNumbers).toBeUndefined();
     });
 
+    it('a filtered add of only a qualifier creates no element; with the value in the same PATCH it does', async () => {
+      const u = await createUser({ emails: undefined, phoneNumbers: [{ value: '+1 555 0102' }] });
+      const r = await patch(
+        u.id,
+        { op: 'add', path: 'emails[type eq "work"].primary', value: true },
+        { op: 'replace', path: 'phoneNumbers[type eq "mobile"].primary', value: 'True' },
+      );
+      expect(r.status).toBe(200);
+      expect(r.body.emails).toBeUndefined();
+      expect(r.body.phoneNumbers).toEqual([{ value: '+1 555 0102' }]);
+      expect((await get(u.id)).emails).toBeUndefined();
+      const both = await patch(
+        u.id,
+        { op: 'add', path: 'emails[type eq "work"].primary', value: true },
+        { op: 'add', path: 'emails[type eq "work"].value', value: 'late@x.com' },
+      );
+      expect(both.status).toBe(200);
+      expect(both.body.emails).toEqual([{ type: 'work', primary: true, value: 'late@x.com' }]);
+    });
+
     it('removing a sub-attribute keeps an element that still holds other values', async () => {
       const u = await createUser({
         addresses: [{ type: 'work', streetAddress: '1 Main St', locality: 'Seattle' }],
