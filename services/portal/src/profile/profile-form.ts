@@ -12,8 +12,12 @@ export interface ProfileFields {
 // not the two UTF-16 units String.length counts (a 40-emoji name was refused as "over 64").
 const MAX = 64;
 
-/** The length the form checks and says: code points of the (NFC) value. */
-const nameLength = (v: string): number => [...v].length;
+/**
+ * The length the form checks: UTF-16 code units of the (NFC) value, as Graph (a .NET service, and
+ * the dev-azure stand-in) counts its 64-character limit, so a name the form accepts is never refused
+ * there; an emoji outside the BMP counts as two.
+ */
+const nameLength = (v: string): number => v.length;
 
 /**
  * Control characters (C0, DEL, C1), line/paragraph separators, and invisible or bidi-reordering

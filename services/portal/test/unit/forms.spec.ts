@@ -86,14 +86,19 @@ describe('profile form', () => {
     );
   });
 
-  it('counts characters (code points), not UTF-16 units: 64 emoji fit, 65 do not', () => {
+  it('counts UTF-16 units of the NFC form, as Graph does: 32 emoji fit, 33 do not; e + U+0301 is one', () => {
     const emoji = (n: number) => '\u{1F642}'.repeat(n);
     expect(
-      validateProfile({ givenName: emoji(64), surname: 'B', displayName: 'A B' }).errors,
+      validateProfile({ givenName: emoji(32), surname: 'B', displayName: 'A B' }).errors,
     ).toEqual([]);
     expect(
-      validateProfile({ givenName: emoji(65), surname: 'B', displayName: 'A B' }).errors,
+      validateProfile({ givenName: emoji(33), surname: 'B', displayName: 'A B' }).errors,
     ).toEqual(['Given name: at most 64 characters.']);
+    expect(
+      validateProfile(
+        profileFromBody({ givenName: 'e\u0301'.repeat(64), surname: 'B', displayName: 'A B' }),
+      ).errors,
+    ).toEqual([]);
     expect(
       profileFromBody({ givenName: ' e\u0301 ', surname: 'B', displayName: 'C' }).givenName,
     ).toBe('\u00e9');
