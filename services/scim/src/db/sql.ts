@@ -63,5 +63,15 @@ const UNSTORABLE = new Set(['22021', '22P05', '54000', '22001', '22P02']);
 export const isMissingReference = (e: unknown): boolean =>
   typeof e === 'object' && e !== null && (e as { code?: string }).code === '23503';
 
+/**
+ * A foreign_key_violation on a row's directory: the directory was deleted (a forced delete
+ * committed while the write waited for its row), and its tokens with it.
+ */
+export function isDeletedDirectory(e: unknown): boolean {
+  if (!isMissingReference(e)) return false;
+  const constraint = (e as { constraint?: unknown }).constraint;
+  return typeof constraint === 'string' && constraint.endsWith('_directory_id_fkey');
+}
+
 export const isUnstorableValue = (e: unknown): boolean =>
   typeof e === 'object' && e !== null && UNSTORABLE.has((e as { code?: string }).code ?? '');

@@ -7,7 +7,12 @@ import {
 } from '@nestjs/common';
 import { isStatementTimeout } from '@idp/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isMissingReference, isUniqueViolation, isUnstorableValue } from '../db/sql';
+import {
+  isDeletedDirectory,
+  isMissingReference,
+  isUniqueViolation,
+  isUnstorableValue,
+} from '../db/sql';
 import { isLostRace, VersionConflict } from '../events/retry';
 import { Prisma } from '../generated/prisma/client';
 import { errorBody } from './error-body';
@@ -62,6 +67,10 @@ export class ScimExceptionFilter implements ExceptionFilter {
     }
     if (isUnstorableValue(exception))
       return ScimError.invalidValue('A value cannot be stored (invalid characters or too long)');
+    // The token's directory was deleted while this write waited for it: the token went with it,
+    // so the answer is the one its next request gets, not the client's fault (400).
+    if (isDeletedDirectory(exception))
+      return ScimError.unauthorized('The token is invalid, expired or revoked', 'invalid_token');
     if (isMissingReference(exception))
       return ScimError.invalidValue('A referenced resource no longer exists');
     if (isUniqueViolation(exception))
