@@ -1,5 +1,6 @@
-import { Controller, Get, HttpCode, Res, BeforeApplicationShutdown } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, HttpCode, Req, Res, BeforeApplicationShutdown } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { refuseFromOutside } from '../http/from-outside';
 import { ReadinessRegistry } from './readiness';
 
 @Controller()
@@ -13,11 +14,13 @@ export class HealthController implements BeforeApplicationShutdown {
     return { status: 'ok' };
   }
 
-  /** Readiness: every dependency (NATS, database, ...) answers. */
+  /** Readiness: every dependency (NATS, database, ...) answers. Direct probes only. */
   @Get('readyz')
   async readyz(
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<{ status: string; checks: Record<string, string> }> {
+    refuseFromOutside(req);
     const r = await this.readiness.run();
     res.status(r.ready ? 200 : 503);
     return { status: r.ready ? 'ok' : 'unavailable', checks: r.checks };

@@ -1,14 +1,13 @@
-import { Controller, Get, Header, NotFoundException, Req } from '@nestjs/common';
+import { Controller, Get, Header, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, register } from 'prom-client';
+import { refuseFromOutside } from '../http/from-outside';
 
 let collecting = false;
 
 /**
- * Prometheus scrape endpoint (default process metrics plus whatever a service registers).
- * Prometheus scrapes the pods directly; a request that came through the ingress or the local
- * entry proxy (they add X-Forwarded-For / Forwarded) is from outside and gets a 404: the portal
- * serves `/` and everything under it, so the ingress would otherwise publish its metrics.
+ * Prometheus scrape endpoint (default process metrics plus whatever a service registers), for
+ * direct scrapes only (refuseFromOutside).
  */
 @Controller()
 export class MetricsController {
@@ -22,8 +21,7 @@ export class MetricsController {
   @Get('metrics')
   @Header('content-type', register.contentType)
   metrics(@Req() req: FastifyRequest): Promise<string> {
-    if (req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined)
-      throw new NotFoundException();
+    refuseFromOutside(req);
     return register.metrics();
   }
 }
