@@ -8,12 +8,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PORTAL_CONFIG, redirectUriOf, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
 import { PORTAL_LOG, type Logger } from '../log';
-import type {
-  AuthPurpose,
-  PendingAuth,
-  PendingWrite,
-  SessionData,
-  SignedInUser,
+import {
+  MAX_PENDING,
+  type AuthPurpose,
+  type PendingAuth,
+  type PendingWrite,
+  type SessionData,
+  type SignedInUser,
 } from '../session/session-data';
 import type { PortalSession } from '../session/portal-session';
 import { CustomerAuthority } from './customer-authority';
@@ -22,7 +23,6 @@ import { MsalClients } from './msal-clients';
 import { apiScopesOf, type ApiScopes } from './scopes';
 
 const PENDING_TTL_MS = 15 * 60 * 1000;
-const MAX_PENDING = 8;
 
 /** The user must sign in (again): no session, or MSAL cannot renew silently. */
 export class SignInRequired extends Error {}

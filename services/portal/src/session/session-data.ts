@@ -1,5 +1,8 @@
 // What a browser session holds. Stored encrypted (session-cipher.ts); never sent to the browser.
 
+/** Authorization requests in flight per session (the oldest goes first). */
+export const MAX_PENDING = 8;
+
 export type AuthPurpose = 'signin' | 'profile' | 'reset' | 'stepup';
 
 /** One authorization request in flight: `state` is its key in `SessionData.pending`. */

@@ -1,7 +1,7 @@
 // Three-way merge of a session's data, for a write back that lost the compare-and-set: another
 // request of the same session wrote first. What this request changed (against the version it
 // loaded) is applied over the latest version; what it left alone keeps the other request's value.
-import type { SessionData } from './session-data';
+import { MAX_PENDING, type SessionData } from './session-data';
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
@@ -13,7 +13,11 @@ function mergeRecord<T>(
   const out: Record<string, T> = {};
   for (const key of new Set([...Object.keys(base), ...Object.keys(ours), ...Object.keys(theirs)])) {
     const changedHere = !same(ours[key], base[key]);
-    const value = changedHere ? ours[key] : theirs[key];
+    const changedThere = !same(theirs[key], base[key]);
+    // Both changed it: this request removed (used up) the value it loaded, while the other one put
+    // a new value there that this request never saw (a newer flash or kept rows): that one stays.
+    const value =
+      !changedHere || (changedThere && ours[key] === undefined) ? theirs[key] : ours[key];
     if (value !== undefined) out[key] = value;
   }
   return out;
@@ -24,6 +28,7 @@ function mergeRecord<T>(
  * Field by field (and authorization request by request, keyed by `state`): a field this request
  * changed takes its value, any other field the latest one. So a step-up completed in one tab (its
  * `state` used up, the flash set) and a form saved in another (a new `state` added) both stay.
+ * A sign-out by either request wins over any change of the other to the user or its tokens.
  */
 export function mergeSession(
   base: SessionData,
@@ -34,5 +39,18 @@ export function mergeSession(
   const { pending: op, ...o } = ours;
   const { pending: tp, ...t } = theirs;
   const fields = mergeRecord<unknown>(b, o, t) as Omit<SessionData, 'pending'>;
-  return { ...fields, pending: mergeRecord(bp, op, tp) };
+  if (base.user && (!ours.user || !theirs.user)) {
+    fields.user = undefined;
+    fields.msalCache = undefined;
+    fields.pendingWrite = undefined;
+  }
+  // Each request kept within the limit of requests in flight; together they may not.
+  let pending = mergeRecord(bp, op, tp);
+  if (Object.keys(pending).length > MAX_PENDING)
+    pending = Object.fromEntries(
+      Object.entries(pending)
+        .sort((x, y) => y[1].createdAt - x[1].createdAt)
+        .slice(0, MAX_PENDING),
+    );
+  return { ...fields, pending };
 }

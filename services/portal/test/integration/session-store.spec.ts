@@ -219,6 +219,42 @@ describe('session store (PostgreSQL, AES-256-GCM)', () => {
       expect(latest.version).toBe(first.version + 2);
     });
 
+    it('a sign-out in the data (another tenant) is not undone by a request that changed the user meanwhile', async () => {
+      const store = storeWith([key()]);
+      const cookie = store.newCookieValue();
+      const user = {
+        oid: 'o',
+        homeAccountId: 'h',
+        claims: { iss: 'https://old.example/v2.0/', given_name: 'Ann' },
+        idTokenFlow: 'b2c_1_signupsignin',
+        signedInAt: now,
+      };
+      await store.create(cookie, { ...data(), user });
+      const signingOut = (await store.load(cookie))!;
+      const editing = (await store.load(cookie))!;
+      const base1 = structuredClone(signingOut.data);
+      expect(
+        await store.update(
+          signingOut,
+          { ...signingOut.data, user: undefined, msalCache: undefined },
+          base1,
+        ),
+      ).toBe(true);
+      // A profile edit loaded before the sign-out: new claims and a renewed token cache.
+      const base2 = structuredClone(editing.data);
+      const renewed = { ...user, claims: { ...user.claims, given_name: 'Anna' } };
+      expect(
+        await store.update(
+          editing,
+          { ...editing.data, user: renewed, msalCache: JSON.stringify({ renewed: TOKEN }) },
+          base2,
+        ),
+      ).toBe(true);
+      const latest = (await store.load(cookie))!;
+      expect(latest.data.user).toBeUndefined();
+      expect(latest.data.msalCache).toBeUndefined();
+    });
+
     it('a rotation racing a sign-out of the same session creates no new session', async () => {
       const store = storeWith([key()]);
       const old = store.newCookieValue();
