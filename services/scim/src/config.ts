@@ -63,6 +63,11 @@ export const envSchema = z
       .describe(
         'Provisioning-log rows older than this many days are deleted by the cleanup job; default 30.',
       ),
+    SCIM_AUDIT_RETENTION_DAYS: env
+      .int(365, 0)
+      .describe(
+        'Admin audit-trail entries (GET /admin/audit) older than this many days are deleted by the cleanup job; 0 keeps them forever; default 365.',
+      ),
     SCIM_DEACTIVATED_RETENTION_DAYS: env
       .int(90, 0)
       .describe(

@@ -50,6 +50,22 @@ export class AuditRepository {
     });
   }
 
+  /**
+   * Deletes the entries recorded before `cutoff`, `batch` per statement (each its own
+   * transaction, oldest first through the index on `at`, so a backlog never becomes one statement
+   * the statement timeout cancels on every run); returns how many.
+   */
+  async purgeBefore(cutoff: Date, batch = 5000): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const n = await this.db.$executeRaw`
+        DELETE FROM admin_audit WHERE id IN (
+          SELECT id FROM admin_audit WHERE at < ${cutoff} ORDER BY at LIMIT ${batch})`;
+      deleted += n;
+      if (n < batch) return deleted;
+    }
+  }
+
   /** Newest first; `before` is an id (the page holds smaller ones). */
   async page(q: {
     directoryId?: string;

@@ -2,7 +2,15 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { PrismaService } from '../../src/db/prisma.service';
 import { hashToken } from '../../src/tokens/token-secret';
-import { USER, startScimWithAdmin, type ScimAdminApp } from '../support/scim-app';
+import { TokenIssuer } from '@idp/testing';
+import {
+  ADMIN_AUDIENCE,
+  USER,
+  adminEnv,
+  startScim,
+  startScimWithAdmin,
+  type ScimAdminApp,
+} from '../support/scim-app';
 
 const cli = join(__dirname, '..', '..', 'dist', 'cli', 'admin-cli.js');
 const DAY = 86_400_000;
@@ -160,5 +168,57 @@ describe('admin API: audit trail', () => {
       expect((await app.asAdmin('GET', `/admin/audit?${q}`)).status).toBe(400);
     expect((await app.asAdmin('POST', '/admin/audit', {})).status).toBe(405);
     expect((await app.s.request('GET', '/admin/audit')).status).toBe(401);
+  });
+});
+
+// The trail is kept SCIM_AUDIT_RETENTION_DAYS (default 365) by the scheduled cleanup job, like the
+// provisioning log; 0 keeps it forever.
+describe('admin audit retention', () => {
+  let idp: TokenIssuer;
+  beforeAll(async () => {
+    idp = await TokenIssuer.start({ audience: ADMIN_AUDIENCE });
+  });
+  afterAll(() => idp.stop());
+
+  /** Directory ids of the trail, through the admin API, once the cleanup job has run twice. */
+  async function afterCleanup(env: Record<string, string>): Promise<string[]> {
+    const s = await startScim(
+      { ...adminEnv(idp), SCIM_CLEANUP_INTERVAL_MS: '1000', ...env },
+      { background: true },
+    );
+    try {
+      const admin = await idp.appToken({ roles: ['Scim.Admin'] });
+      await s.app.get(PrismaService).$executeRaw`
+        INSERT INTO admin_audit (at, actor, action, directory_id)
+        VALUES (now() - interval '400 days', 'app:ops', 'directory.create', 'ancient'),
+               (now() - interval '20 days', 'app:ops', 'directory.create', 'recent')`;
+      expect(
+        (
+          await s.request('POST', '/admin/directories', {
+            token: admin,
+            body: { id: 'today' },
+            headers: { 'content-type': 'application/json' },
+          })
+        ).status,
+      ).toBe(201);
+      await new Promise((r) => setTimeout(r, 2500));
+      const r = await s.request('GET', '/admin/audit?limit=1000', { token: admin });
+      expect(r.status).toBe(200);
+      return (r.body.items as Entry[]).map((e) => e.directoryId ?? '').sort();
+    } finally {
+      await s.close();
+    }
+  }
+
+  it('deletes entries older than SCIM_AUDIT_RETENTION_DAYS and keeps the others', async () => {
+    expect(await afterCleanup({ SCIM_AUDIT_RETENTION_DAYS: '30' })).toEqual(['recent', 'today']);
+  });
+
+  it('keeps every entry with SCIM_AUDIT_RETENTION_DAYS=0', async () => {
+    expect(await afterCleanup({ SCIM_AUDIT_RETENTION_DAYS: '0' })).toEqual([
+      'ancient',
+      'recent',
+      'today',
+    ]);
   });
 });
