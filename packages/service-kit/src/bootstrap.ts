@@ -8,6 +8,7 @@ import { ConfigError } from './config/load-config';
 import { observeHttpRequest } from './metrics/http-metrics';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { traceServerRequests } from './telemetry/server-spans';
+import { saneHeaderValues } from './http/header-values';
 import { DEFAULT_HTTP_LIMITS, DEFAULT_TRUSTED_PROXIES, type HttpLimits } from './http/limits';
 
 export interface CreateAppOptions {
@@ -85,6 +86,7 @@ export async function createApp(
   // Caching is opt-in: a response that does not say otherwise (a SCIM resource, a page with the
   // caller's data) is never kept by a browser or a shared cache.
   fastify.addHook('onSend', async (req, reply) => {
+    saneHeaderValues(reply, req.log);
     reply.header('x-request-id', req.id);
     reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
