@@ -9,21 +9,29 @@ const TTL_MS = 60 * 60 * 1000;
 // provider outage must not make every page wait 10 s.
 const RETRY_AFTER_MS = 30 * 1000;
 
+type Entry = { at: number; json: string; meta: AuthorityMetadata };
+
 @Injectable()
 export class MetadataCache {
-  private readonly entries = new Map<
-    string,
-    { at: number; json: string; meta: AuthorityMetadata }
-  >();
+  private readonly entries = new Map<string, Entry>();
 
   private readonly failures = new Map<string, { at: number; error: Error }>();
 
+  /** One fetch per flow at a time: concurrent requests (at start, at expiry) share it. */
+  private readonly inflight = new Map<string, Promise<Entry>>();
+
   constructor(private readonly authority: CustomerAuthority) {}
 
-  async get(flow: string): Promise<{ json: string; meta: AuthorityMetadata }> {
+  /**
+   * The flow's metadata. `recheck`: a copy at most 30 s old (fetched again if older, unless a
+   * fetch failed in the last 30 s), for a caller that found the cached copy contradicted (an
+   * issuer that changed at the provider) before it acts on it.
+   */
+  async get(flow: string, o: { recheck?: boolean } = {}): Promise<Entry> {
     const key = flow.toLowerCase();
     const hit = this.entries.get(key);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit;
+    const maxAge = o.recheck ? RETRY_AFTER_MS : TTL_MS;
+    if (hit && Date.now() - hit.at < maxAge) return hit;
     // An older copy serves while the provider cannot be reached (metadata seldom changes).
     const failed = this.failures.get(key);
     if (failed && Date.now() - failed.at < RETRY_AFTER_MS) {
@@ -31,21 +39,35 @@ export class MetadataCache {
       throw failed.error;
     }
     try {
-      const entry = await this.fetch(flow);
-      this.entries.set(key, entry);
-      this.failures.delete(key);
-      return entry;
+      return await this.fetchShared(key, flow);
     } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e));
-      this.failures.set(key, { at: Date.now(), error });
       if (hit) return hit;
-      throw error;
+      throw e;
     }
   }
 
-  private async fetch(
-    flow: string,
-  ): Promise<{ at: number; json: string; meta: AuthorityMetadata }> {
+  private fetchShared(key: string, flow: string): Promise<Entry> {
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = this.fetch(flow)
+      .then(
+        (entry) => {
+          this.entries.set(key, entry);
+          this.failures.delete(key);
+          return entry;
+        },
+        (e: unknown) => {
+          const error = e instanceof Error ? e : new Error(String(e));
+          this.failures.set(key, { at: Date.now(), error });
+          throw error;
+        },
+      )
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async fetch(flow: string): Promise<Entry> {
     const url = this.authority.metadataUrl(flow);
     const r = await fetch(url, { signal: AbortSignal.timeout(10000) });
     if (!r.ok) throw new Error(`openid-configuration for ${flow}: HTTP ${r.status}`);

@@ -24,8 +24,11 @@ export interface SessionHookOptions {
   issued: (flow: string) => boolean;
   /** The MSAL authority URL a flow has now (CustomerAuthority.url): tenant and host included. */
   authorityOf: (flow: string) => string;
-  /** The `issuer` of a flow's current OpenID metadata; undefined when it cannot be had now. */
-  issuerOf: (flow: string) => Promise<string | undefined>;
+  /**
+   * The `issuer` of a flow's current OpenID metadata; undefined when it cannot be had now.
+   * `recheck`: from a copy at most 30 s old (the cached one may predate a change at the provider).
+   */
+  issuerOf: (flow: string, o?: { recheck?: boolean }) => Promise<string | undefined>;
 }
 
 /**
@@ -66,8 +69,12 @@ function signOut(data: SessionData): void {
 async function forgetOtherIssuer(data: SessionData, o: SessionHookOptions): Promise<boolean> {
   const user = data.user;
   if (!user) return false;
-  const expected = await o.issuerOf(user.idTokenFlow);
-  if (expected === undefined || user.claims.iss === expected) return false;
+  const matches = (issuer: string | undefined) =>
+    issuer === undefined || user.claims.iss === issuer;
+  if (matches(await o.issuerOf(user.idTokenFlow))) return false;
+  // The cached metadata may be older than the token (the provider changed its issuer within the
+  // hour): ask again before signing out, or every new sign-in would be signed out at once.
+  if (matches(await o.issuerOf(user.idTokenFlow, { recheck: true }))) return false;
   signOut(data);
   return true;
 }

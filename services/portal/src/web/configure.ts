@@ -47,9 +47,9 @@ export async function configurePortal(
     cookieName: config.SESSION_COOKIE_NAME,
     issued: (flow) => app.get(CustomerAuthority).issued(flow),
     authorityOf: (flow) => app.get(CustomerAuthority).url(flow),
-    issuerOf: async (flow) => {
+    issuerOf: async (flow, recheck) => {
       try {
-        const { issuer } = (await app.get(MetadataCache).get(flow)).meta;
+        const { issuer } = (await app.get(MetadataCache).get(flow, recheck)).meta;
         // A templated issuer (multi-tenant `{tenantid}`) names no one tenant: nothing to compare.
         return typeof issuer === 'string' && !issuer.includes('{') ? issuer : undefined;
       } catch (e) {

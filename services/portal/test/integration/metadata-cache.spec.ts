@@ -56,3 +56,25 @@ it('remembers a failed fetch for a while: the next requests fail at once, withou
   );
   expect(hits).toBe(2);
 });
+
+it('fetches once for requests that all find no copy at the same time', async () => {
+  const { port } = server.address() as AddressInfo;
+  const config = loadPortalConfig({
+    ...portalEnv(),
+    NATS_URL: 'nats://127.0.0.1:4222',
+    DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
+  });
+  class LocalAuthority extends B2cAuthority {
+    override metadataUrl(flow: string): string {
+      return `http://127.0.0.1:${port}/${flow}/v2.0/.well-known/openid-configuration`;
+    }
+  }
+  const cache = new MetadataCache(new LocalAuthority(config));
+  up = true;
+  const before = hits;
+  const all = await Promise.all(
+    Array.from({ length: 10 }, () => cache.get('B2C_1_signupsignin_mfa')),
+  );
+  expect(all.every((e) => e.meta.issuer === 'https://idp.example/tenant/v2.0/')).toBe(true);
+  expect(hits - before).toBe(1);
+});
