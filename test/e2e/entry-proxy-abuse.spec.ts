@@ -6,35 +6,21 @@ import { createConnection, type Socket } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { freePort, startNode, waitForHttp, type RunningProcess } from '@idp/testing';
+import {
+  freePort,
+  rawExchange,
+  startNode,
+  waitForHttp,
+  type RawOutcome,
+  type RunningProcess,
+} from '@idp/testing';
 
 const root = join(__dirname, '..', '..');
 const caDir = process.env.DEV_CA_DIR ?? join(root, '.dev', 'ca');
 
-interface Outcome {
-  text: string;
-  closed: boolean;
-  ms: number;
-}
-
 /** Writes raw bytes over TLS, then collects the answer until the proxy closes or `waitMs` passes. */
-function raw(port: number, data: string, waitMs = 4000): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const socket: TLSSocket = connect({ port, host: '127.0.0.1', servername: 'localhost' });
-    let text = '';
-    const done = (closed: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ text, closed, ms: Date.now() - started });
-    };
-    const timer = setTimeout(() => done(false), waitMs);
-    socket.on('secureConnect', () => socket.write(data));
-    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    socket.on('close', () => done(true));
-    socket.on('error', () => undefined);
-  });
-}
+const raw = (port: number, data: string, waitMs = 4000): Promise<RawOutcome> =>
+  rawExchange(port, data, { waitMs, tlsServername: 'localhost' });
 
 const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
 const bodyOf = (text: string) => text.slice(text.indexOf('\r\n\r\n') + 4);

@@ -5,6 +5,7 @@ export { startPostgres, type PostgresOptions, type TestPostgres } from './postgr
 export { startNode, waitForHttp, type RunningProcess } from './process';
 export { observeLifecycle, type LifecycleObservation } from './service-lifecycle';
 export { callJson, getWithRawHeaders, type JsonCallOptions, type JsonCallResult } from './http';
+export { rawExchange, type RawExchangeOptions, type RawOutcome } from './raw-http';
 export {
   TokenIssuer,
   DEFAULT_B2C_FLOWS,

@@ -1,8 +1,8 @@
-import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Controller, Get, Module, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { rawExchange, type RawOutcome } from '@idp/testing';
 import { createApp } from '../../src/bootstrap';
 
 // Slow and greedy clients against a real server built by createApp: every one gets a 4xx or a
@@ -24,30 +24,9 @@ class EchoController {
 @Module({ controllers: [EchoController] })
 class EchoModule {}
 
-interface Outcome {
-  text: string;
-  closed: boolean;
-  ms: number;
-}
-
 /** Writes raw bytes, then collects what comes back until the server closes or `waitMs` passes. */
-function raw(port: number, data: string, waitMs: number): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const socket: Socket = connect({ port, host: '127.0.0.1' });
-    let text = '';
-    const done = (closed: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ text, closed, ms: Date.now() - started });
-    };
-    const timer = setTimeout(() => done(false), waitMs);
-    socket.on('connect', () => socket.write(data));
-    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    socket.on('close', () => done(true));
-    socket.on('error', () => undefined);
-  });
-}
+const raw = (port: number, data: string, waitMs: number): Promise<RawOutcome> =>
+  rawExchange(port, data, { waitMs });
 
 const statusOf = (text: string) => /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
 
