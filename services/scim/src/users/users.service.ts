@@ -35,6 +35,7 @@ import { ScimError, validId } from '../scim/scim-error';
 import { keyCI } from '../scim/json-ci';
 import { isObject, URN, type JsonObject } from '../scim/schemas';
 import { checkPatchTargets } from '../scim/write-schema';
+import { KeyedQueue } from './keyed-queue';
 import { normaliseUser, userColumns, type UserColumns } from './user-document';
 import { toUserResource } from './user-resource';
 import { UsersRepository } from './users.repository';
@@ -57,6 +58,9 @@ const uniqueness = (userName: string) =>
  */
 @Injectable()
 export class UsersService {
+  /** Writers of one user that lost an optimistic race, queued here before the database lock. */
+  private readonly losers = new KeyedQueue();
+
   constructor(
     private readonly repo: UsersRepository,
     private readonly outbox: OutboxWriter,
@@ -195,7 +199,20 @@ export class UsersService {
     } catch (e) {
       if (!(e instanceof VersionConflict || isLostRace(e))) throw e;
     }
-    return withRetry(() => this.repo.serialized(id, attempt));
+    // Queued in this process first: waiting for the database lock holds a pool connection, and a
+    // burst of one user's writes waiting there took the whole pool from every other request.
+    // A wait there is bounded as one for the database lock would be, by the statement timeout.
+    const queued = Date.now();
+    const limit = this.config.DATABASE_STATEMENT_TIMEOUT_MS;
+    return this.losers.run(id, () => {
+      if (limit > 0 && Date.now() - queued >= limit)
+        throw new ScimError(
+          503,
+          undefined,
+          'The user is being changed by other requests; retry later',
+        );
+      return withRetry(() => this.repo.serialized(id, attempt));
+    });
   }
 
   /** Writes a new document under the optimistic version check, with its event, in one statement. */

@@ -143,6 +143,84 @@ describe('concurrent writes', () => {
     expect(now.meta.version).toBe(`W/"${n + 1}"`);
   });
 
+  it('a burst of PATCHes of one user waits for its lock on one pooled connection, not the whole pool', async () => {
+    const id = await newUser('burst@contoso.com');
+    const other = await newUser('bystander@contoso.com');
+    // Sessions of this process waiting for a user's lock (UsersRepository.serialized).
+    const monitor = new Pool({ connectionString: s.databaseUrl, max: 1 });
+    let most = 0;
+    let done = false;
+    const sample = (async () => {
+      while (!done) {
+        const { rows } = await monitor.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE wait_event = 'advisory' AND query LIKE '%hashtextextended%'`,
+        );
+        most = Math.max(most, rows[0]?.n ?? 0);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    try {
+      const burst = Array.from({ length: 60 }, (_, i) =>
+        req(
+          'PATCH',
+          `/scim/v2/Users/${id}`,
+          patchOp({ op: 'replace', path: 'title', value: `t${i}` }),
+        ),
+      );
+      // Other requests of the replica still get a connection meanwhile.
+      expect((await req('GET', `/scim/v2/Users/${other}`)).status).toBe(200);
+      expect(statuses(await Promise.all(burst))).toEqual(Array<number>(60).fill(200));
+    } finally {
+      done = true;
+      await sample;
+      await monitor.end();
+    }
+    expect(most).toBeLessThanOrEqual(1);
+    expect((await req('GET', `/scim/v2/Users/${id}`)).body.meta.version).toBe('W/"61"');
+  });
+
+  it('writers queued behind a user lock held elsewhere answer 503 within one statement timeout, not one timeout each', async () => {
+    const t = await startScim(
+      { DATABASE_STATEMENT_TIMEOUT_MS: '1000' },
+      { shared: { pg: s.pg, nats: s.nats } },
+    );
+    const holder = new Pool({ connectionString: t.databaseUrl, max: 1 });
+    const c = await holder.connect();
+    try {
+      const tok = await t.directory('held');
+      const created = await t.request('POST', '/scim/v2/Users', {
+        token: tok,
+        body: { schemas: [USER], userName: 'held@contoso.com' },
+      });
+      // Another replica's writer of the user holds its lock (UsersRepository.serialized).
+      await c.query('BEGIN');
+      await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+        `scim_user:${created.body.id}`,
+      ]);
+      const started = Date.now();
+      const rs = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          t.request('PATCH', `/scim/v2/Users/${created.body.id}`, {
+            token: tok,
+            body: patchOp({ op: 'replace', path: 'title', value: `t${i}` }),
+          }),
+        ),
+      );
+      const took = Date.now() - started;
+      // The optimistic writers win one at a time (200); those that lost wait for the lock (503).
+      expect(new Set(statuses(rs))).toEqual(new Set([200, 503]));
+      for (const r of rs.filter((x) => x.status === 503)) expectScimError(r, 503);
+      // Queued one after another without a bound, they took a timeout each (about 15 s).
+      expect(took).toBeLessThan(6000);
+    } finally {
+      await c.query('ROLLBACK');
+      c.release();
+      await holder.end();
+      await t.close();
+    }
+  }, 60_000);
+
   it('concurrent PATCHes of one user with the same If-Match: one 200, the rest 412', async () => {
     const id = await newUser('ifmatch.user@contoso.com');
     const etag = (await req('GET', `/scim/v2/Users/${id}`)).headers.etag as string;
