@@ -7,10 +7,10 @@ test/chart checks them against the services' zod schemas.
 {{- $root := .root -}}
 {{- $svc := .svc -}}
 {{- /* Variables the chart derives from other values: an env/secretEnv entry would silently shadow them. */}}
-{{- $managed := list "NODE_ENV" "PORT" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_MS" "NATS_URL" "NATS_USER" "NATS_PASSWORD" "DATABASE_URL" "DATABASE_PASSWORD" "NODE_EXTRA_CA_CERTS" "PUBLIC_BASE_URL" "SCIM_PUBLIC_BASE_URL" "POLICY_API_URL" "API_BASE_PATH" "KEY_VAULT_URL" "TOKEN_BROKER_CONFIG_FILE" "AZURE_CLIENT_ID" "AZURE_TENANT_ID" "AZURE_AUTHORITY_HOST" "AZURE_FEDERATED_TOKEN_FILE" -}}
+{{- $managed := list "NODE_ENV" "PORT" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_MS" "NATS_URL" "NATS_USER" "NATS_PASSWORD" "DATABASE_URL" "DATABASE_PASSWORD" "NODE_EXTRA_CA_CERTS" "PUBLIC_BASE_URL" "SCIM_PUBLIC_BASE_URL" "SCIM_RATE_LIMIT_PER_SECOND" "SCIM_RATE_LIMIT_BURST" "POLICY_API_URL" "API_BASE_PATH" "KEY_VAULT_URL" "TOKEN_BROKER_CONFIG_FILE" "AZURE_CLIENT_ID" "AZURE_TENANT_ID" "AZURE_AUTHORITY_HOST" "AZURE_FEDERATED_TOKEN_FILE" -}}
 {{- range $name := concat (keys ($svc.env | default dict)) (keys ($svc.secretEnv | default dict)) }}
 {{- if has $name $managed }}
-{{- fail (printf "%s.env/secretEnv sets %s, which the chart derives from other values (global, ingress, messaging, postgresql, scim.publicBaseUrl, tokenBroker.*): set it there" $.key $name) }}
+{{- fail (printf "%s.env/secretEnv sets %s, which the chart derives from other values (global, ingress, messaging, postgresql, scim.publicBaseUrl, scim.rateLimit, tokenBroker.*): set it there" $.key $name) }}
 {{- end }}
 {{- end -}}
 - name: NODE_ENV
@@ -56,6 +56,19 @@ test/chart checks them against the services' zod schemas.
 {{- if $scimUrl }}
 - name: SCIM_PUBLIC_BASE_URL
   value: {{ $scimUrl | quote }}
+{{- end }}
+{{- /* 0 = off: the service's own default, so nothing is rendered. */}}
+{{- $rl := $svc.rateLimit | default dict }}
+{{- if and (int64 ($rl.burst | default 0)) (not (int64 ($rl.perSecond | default 0))) }}
+{{- fail "scim.rateLimit.burst is set but scim.rateLimit.perSecond is 0 (no limit): a burst limits nothing without a rate; set perSecond too" }}
+{{- end }}
+{{- if int64 ($rl.perSecond | default 0) }}
+- name: SCIM_RATE_LIMIT_PER_SECOND
+  value: {{ int64 $rl.perSecond | quote }}
+{{- end }}
+{{- if int64 ($rl.burst | default 0) }}
+- name: SCIM_RATE_LIMIT_BURST
+  value: {{ int64 $rl.burst | quote }}
 {{- end }}
 {{- end }}
 {{- if eq .key "tokenBroker" }}
