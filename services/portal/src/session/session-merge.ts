@@ -54,3 +54,21 @@ export function mergeSession(
     );
   return { ...fields, pending };
 }
+
+/**
+ * A sign-in's rotation replaces the session whole with `ours`, but an authorization request that
+ * another request of the old session used up meanwhile (in `base`, gone from `theirs`) stays used
+ * up: its state is single use.
+ */
+export function withoutUsedUp(
+  base: SessionData,
+  ours: SessionData,
+  theirs: SessionData,
+): SessionData {
+  const pending = Object.fromEntries(
+    Object.entries(ours.pending).filter(
+      ([state]) => !(Object.hasOwn(base.pending, state) && !Object.hasOwn(theirs.pending, state)),
+    ),
+  );
+  return { ...ours, pending };
+}

@@ -5,7 +5,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { SessionCipher } from './session-cipher';
 import type { SessionData } from './session-data';
-import { mergeSession } from './session-merge';
+import { mergeSession, withoutUsedUp } from './session-merge';
 import { SessionRepository, type SealedFields, type SessionRow } from './session.repository';
 import { SESSION_CLOCK, SESSION_TIMEOUTS } from './session.tokens';
 
@@ -115,9 +115,21 @@ export class SessionStore {
    * Replaces the session of `oldCookie` by one under `newCookie` with `data`, atomically and only
    * if the old row still exists: false (nothing created) when it was ended meanwhile, so neither
    * a concurrent sign-out nor a second rotation of the same session can be undone by this one.
+   * `base` (the data as loaded): authorization requests used up since then are not carried over.
    */
-  async rotate(oldCookie: string, newCookie: string, data: SessionData): Promise<boolean> {
-    return this.sessions.replace(sessionRowId(oldCookie), this.newRow(newCookie, data));
+  async rotate(
+    oldCookie: string,
+    newCookie: string,
+    data: SessionData,
+    base: SessionData = data,
+  ): Promise<boolean> {
+    const oldId = sessionRowId(oldCookie);
+    return this.sessions.replace(oldId, (old) => {
+      // Read under the lock: a state another request used up since `base` was loaded stays gone.
+      const json = this.cipher.open({ keyId: old.keyId, data: Buffer.from(old.data) }, oldId);
+      const latest = json === undefined ? data : (JSON.parse(json) as SessionData);
+      return this.newRow(newCookie, withoutUsedUp(base, data, latest));
+    });
   }
 
   async destroy(cookie: string): Promise<void> {

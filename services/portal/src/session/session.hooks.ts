@@ -152,7 +152,7 @@ async function writeBack(
   let written = true;
   if (s.rotateRequested) {
     const cookie = o.store.newCookieValue();
-    written = await o.store.rotate(stored.cookie, cookie, s.data);
+    written = await o.store.rotate(stored.cookie, cookie, s.data, s.base);
     if (written) setCookie(reply, o.cookieName, cookie);
   } else if (s.changed || stored.staleKey) {
     written = await o.store.update(stored, s.data, s.base);

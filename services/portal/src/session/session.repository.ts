@@ -74,14 +74,18 @@ export class SessionRepository {
   }
 
   /**
-   * Deletes `oldId` and inserts `row` in one transaction, only if the old row still existed:
-   * false (nothing inserted) when it was gone.
+   * Deletes `oldId` and inserts the row `build` makes of it (read under a row lock) in one
+   * transaction, only if the old row still existed: false (nothing inserted) when it was gone.
    */
-  replace(oldId: string, row: SessionRow): Promise<boolean> {
+  replace(oldId: string, build: (old: SessionRow) => SessionRow): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
-      const ended = await tx.session.deleteMany({ where: { id: oldId } });
-      if (ended.count === 0) return false;
-      await tx.session.create({ data: row });
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM session WHERE id = ${oldId} FOR UPDATE`;
+      const old =
+        locked.length === 1 ? await tx.session.findUnique({ where: { id: oldId } }) : null;
+      if (!old) return false;
+      await tx.session.delete({ where: { id: oldId } });
+      await tx.session.create({ data: build(old) });
       return true;
     });
   }

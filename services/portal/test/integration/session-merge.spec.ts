@@ -85,3 +85,33 @@ it('two requests that each start a sign-in flow at the limit: the merge keeps th
   expect(pending).toHaveProperty(firstState);
   expect(pending).toHaveProperty(second);
 });
+
+it('a sign-in completed while another tab cancelled its own sign-in: the cancelled state stays used up', async () => {
+  const tabs = cookieJarClient(() => stack.portal);
+  const signIn = async () => {
+    const start = await tabs.get('/auth/sign-in');
+    const b2c = new HttpBrowser(stack.azure.identityUrl);
+    const page = expectPage(await b2c.open(String(start.headers.location)));
+    const back = expectRedirect(
+      await b2c.submit(page, { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' }),
+    );
+    return { state: stateOf(start.headers.location), callback: `${back.pathname}${back.search}` };
+  };
+  const one = await signIn();
+  const two = await signIn(); // its code is never redeemed below: the user cancels that tab
+
+  // Tab 1's sign-in response is held after its session load; tab 2 sends its cancel meanwhile.
+  const held = holdNextLoad(store(), tabs.cookie());
+  const completing = tabs.get(one.callback);
+  await held.loaded;
+  const cancel = await tabs.get(`/auth/redirect?state=${two.state}&error=access_denied`);
+  expect(cancel.statusCode).toBeLessThan(400);
+  held.release();
+  expect((await completing).statusCode).toBe(303);
+
+  const rotated = (await store().load(tabs.cookie()))!;
+  expect(rotated.data.user?.oid).toBeTruthy();
+  expect(rotated.data.pending).not.toHaveProperty(two.state);
+  // Tab 2's real response, replayed after the cancel, finds no request to answer.
+  expect((await tabs.get(two.callback)).statusCode).toBe(400);
+});
