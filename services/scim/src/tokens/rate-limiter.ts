@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 
+const SWEEP_MS = 60_000;
+
 /** A directory's token bucket: requests it may still make, as of `at` (ms). */
 export interface Bucket {
   tokens: number;
@@ -13,9 +15,10 @@ export interface Bucket {
  * again (a Retry-After value, at least 1).
  */
 export function takeToken(b: Bucket, now: number, rate: number, burst: number): number | undefined {
-  // A clock that stepped back refills nothing (and never drains the bucket).
+  // A clock that stepped back refills nothing for the step, and counts on from the new time: kept
+  // at the old time, a drained bucket would stay empty (429) until the clock caught up.
   b.tokens = Math.min(burst, b.tokens + (Math.max(0, now - b.at) / 1000) * rate);
-  b.at = Math.max(b.at, now);
+  b.at = now;
   if (b.tokens >= 1) {
     b.tokens -= 1;
     return undefined;
@@ -33,6 +36,7 @@ export function takeToken(b: Bucket, now: number, rate: number, burst: number): 
 @Injectable()
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  private swept = 0;
   private readonly rate: number;
   private readonly burst: number;
 
@@ -41,15 +45,36 @@ export class RateLimiter {
     this.burst = config.SCIM_RATE_LIMIT_BURST || this.rate;
   }
 
-  /** See takeToken; always undefined when rate limiting is off. */
-  take(directoryId: string): number | undefined {
+  /** Buckets held now (directories that sent requests within about a minute). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /**
+   * See takeToken; always undefined when rate limiting is off. `now` is a monotonic clock (ms):
+   * wall-clock steps neither refill nor freeze a bucket.
+   */
+  take(directoryId: string, now = performance.now()): number | undefined {
     if (this.rate <= 0) return undefined;
-    const now = Date.now();
+    this.sweep(now);
     let b = this.buckets.get(directoryId);
     if (!b) {
       b = { tokens: this.burst, at: now };
       this.buckets.set(directoryId, b);
     }
     return takeToken(b, now, this.rate, this.burst);
+  }
+
+  /**
+   * Drops, once a minute, the buckets that have refilled to the burst: a new bucket is the same,
+   * so memory follows the directories sending requests now, not every directory (deleted ones
+   * included) that ever did.
+   */
+  private sweep(now: number): void {
+    if (now - this.swept < SWEEP_MS) return;
+    this.swept = now;
+    for (const [id, b] of this.buckets)
+      if (b.tokens + (Math.max(0, now - b.at) / 1000) * this.rate >= this.burst)
+        this.buckets.delete(id);
   }
 }
