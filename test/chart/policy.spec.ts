@@ -95,6 +95,19 @@ describe.each(valueSets)('policy on the %s render', (set) => {
         ofKind(objects(), 'Deployment').find((d) => d.metadata.name === `identity-${name}`)!,
       ).env ?? [];
     expect(env('policy-api').find((e) => e.name === 'API_BASE_PATH')?.value).toBe('/api');
+    // ingress-nginx's own 1m body limit would answer a large SCIM write with its HTML 413 before
+    // SCIM's limit (16 MiB unless SCIM_BODY_LIMIT_BYTES says otherwise) and error shape apply.
+    const bodySize = ingresses.find((i) => i.metadata.name === 'identity')!.metadata.annotations?.[
+      'nginx.ingress.kubernetes.io/proxy-body-size'
+    ];
+    const mib = /^(\d+)m$/.exec(bodySize ?? '');
+    const scimLimit = Number(
+      env('scim').find((e) => e.name === 'SCIM_BODY_LIMIT_BYTES')?.value ?? 16 * 1024 * 1024,
+    );
+    expect({ bodySize, enough: !!mib && Number(mib[1]) * 1024 * 1024 >= scimLimit }).toEqual({
+      bodySize,
+      enough: true,
+    });
     expect(env('portal').find((e) => e.name === 'POLICY_API_URL')?.value).toBe(
       'http://identity-policy-api:80/api',
     );
