@@ -5,8 +5,8 @@
 // the Azure stand-ins, every service, and one HTTPS entry point whose routes mirror the
 // Kubernetes ingress. Service logs are shown human-readable (scripts/up-logs.mjs).
 // Ctrl-C stops everything; data stays in .dev/ for the next start.
-import { execSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
@@ -115,6 +115,40 @@ async function waitHttp(url, name) {
   throw new Error(`${name} did not become ready at ${url}`);
 }
 
+// A SCIM directory and token to try provisioning locally (Entra's "Tenant URL" and "Secret
+// Token"): created with the service's admin CLI, the token kept in <data dir>/scim-token (0600)
+// and reused while the service accepts it. Where the token is, not the token, is printed.
+const SCIM_DEMO_DIRECTORY = 'demo';
+async function ensureScimDemoToken(databaseUrl) {
+  const file = path.join(dev, 'scim-token');
+  const inRepo = path.relative(root, file);
+  const shown = inRepo.startsWith('..') ? file : inRepo;
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    const res = await fetch(`http://127.0.0.1:${ports.scim}/scim/v2/Users?count=0`, {
+      headers: { authorization: `Bearer ${token}` },
+    }).catch(() => undefined);
+    if (res?.status === 200) return shown;
+  }
+  const cli = (...args) =>
+    spawnSync(process.execPath, ['services/scim/dist/cli/admin-cli.js', ...args], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      encoding: 'utf8',
+    });
+  if (cli('directory', 'show', SCIM_DEMO_DIRECTORY).status !== 0)
+    cli('directory', 'create', SCIM_DEMO_DIRECTORY);
+  const created = cli('token', 'create', SCIM_DEMO_DIRECTORY, 'npm run up');
+  if (created.status !== 0) {
+    // At the directory's token cap, say so and go on: the stack itself is up.
+    say(`no SCIM token for directory "${SCIM_DEMO_DIRECTORY}": ${created.stderr.trim()}`);
+    return 'none (see above)';
+  }
+  writeFileSync(file, `${JSON.parse(created.stdout).token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return shown;
+}
+
 async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
@@ -200,6 +234,8 @@ try {
   for (const svc of topology.services)
     await waitHttp(`http://127.0.0.1:${ports[svc.name]}/readyz`, svc.name);
 
+  const scimToken = await ensureScimDemoToken(dbUrl('scim'));
+
   run('entry', process.execPath, ['scripts/entry-proxy.mjs'], {
     ENTRY_PORT: String(ports.entry),
     ENTRY_TLS_CERT: ca.certPath,
@@ -215,7 +251,7 @@ try {
 
     Portal        https://localhost:${ports.entry}/
     Policy API    https://localhost:${ports.entry}/api/public   (OpenAPI: /api/openapi.json)
-    SCIM          https://localhost:${ports.entry}/scim/v2/ServiceProviderConfig
+    SCIM          https://localhost:${ports.entry}/scim/v2   (directory "${SCIM_DEMO_DIRECTORY}"; its bearer token: ${scimToken})
     Sign-in       ${providerName}, https://localhost:${ports.identity}/   (local stand-in; the other provider: --provider ${provider === 'b2c' ? 'external-id' : 'b2c'})
     Key Vault     https://localhost:${ports.keyVault}/   (local stand-in)${traces ? `\n    Traces        ${topology.jaeger.uiUrl}   (Jaeger)` : ''}
 

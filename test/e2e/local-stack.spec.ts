@@ -1,7 +1,7 @@
 // `npm run up` from the outside: the one command brings every part up behind the HTTPS entry
 // point, Ctrl-C stops it cleanly, and a second start keeps the data.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -86,6 +86,7 @@ describe('npm run up', () => {
     let stack = await up(dataDir);
     let userId: string;
     let scimToken: string;
+    let demoToken: string;
     try {
       const entry = `https://localhost:${port.entry}`;
       expect((await fetch(`${entry}/`)).status).toBe(200);
@@ -131,6 +132,18 @@ describe('npm run up', () => {
       });
       expect(user.status).toBe(201);
       userId = ((await user.json()) as { id: string }).id;
+
+      // The demo directory's token, for trying SCIM without the admin API: where it is is printed,
+      // the file is private, and it works through the entry point.
+      expect(stack.output()).toContain(
+        `https://localhost:${port.entry}/scim/v2   (directory "demo"; its bearer token: ${join(dataDir, 'scim-token')})`,
+      );
+      expect(statSync(join(dataDir, 'scim-token')).mode & 0o777).toBe(0o600);
+      demoToken = readFileSync(join(dataDir, 'scim-token'), 'utf8').trim();
+      const demo = await fetch(`${entry}/scim/v2/Users?count=0`, {
+        headers: { authorization: `Bearer ${demoToken}` },
+      });
+      expect(demo.status).toBe(200);
     } finally {
       expect(await stop(stack)).toBe(0);
     }
@@ -143,6 +156,8 @@ describe('npm run up', () => {
       });
       expect(again.status).toBe(200);
       expect(((await again.json()) as { userName: string }).userName).toBe('kept@fabrikam.example');
+      // A token that still works is kept, not replaced by a new one at every start.
+      expect(readFileSync(join(dataDir, 'scim-token'), 'utf8').trim()).toBe(demoToken);
     } finally {
       expect(await stop(stack)).toBe(0);
     }
