@@ -108,6 +108,13 @@ export class DirectoriesRepository {
       const contents = { users, groups, liveTokens };
       if (!force && (users > 0 || groups > 0 || liveTokens > 0))
         return { deleted: false, contents };
+      // The cascade would lock users before groups; SCIM writes lock groups, then users (a member
+      // add holds its group and then needs the member): taken in that order first, they queue
+      // behind one another instead of deadlocking (the delete was the victim: a 500).
+      await tx.$executeRaw`
+        SELECT 1 FROM scim_groups WHERE directory_id = ${id} ORDER BY id COLLATE "C" FOR UPDATE`;
+      await tx.$executeRaw`
+        SELECT 1 FROM scim_users WHERE directory_id = ${id} ORDER BY id COLLATE "C" FOR UPDATE`;
       await tx.directory.delete({ where: { id } });
       await AuditRepository.write(tx, {
         actor,

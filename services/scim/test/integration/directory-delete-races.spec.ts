@@ -140,4 +140,38 @@ describe('SCIM writes racing a forced directory delete', () => {
       'directory.create',
     ]);
   });
+
+  it('a forced delete takes the rows in the service lock order (groups, then users): no deadlock with a member add', async () => {
+    const token = await directoryWithToken('race-order');
+    const user = await app.s.request('POST', '/scim/v2/Users', {
+      token,
+      body: { schemas: [USER], userName: 'member@race' },
+    });
+    const group = await app.s.request('POST', '/scim/v2/Groups', {
+      token,
+      body: { schemas: [GROUP], displayName: 'Ordered' },
+    });
+    const c = new Client({ connectionString: app.s.databaseUrl });
+    await c.connect();
+    try {
+      // A member add as GroupsRepository runs it: the group row first, then the member's key.
+      await c.query('BEGIN');
+      await c.query('SELECT id FROM scim_groups WHERE id = $1 FOR UPDATE', [group.body.id]);
+      const deletion = app.asAdmin('DELETE', '/admin/directories/race-order?force=true');
+      await lockWaiters(c, 1);
+      await c.query('INSERT INTO scim_memberships (group_id, user_id) VALUES ($1, $2)', [
+        group.body.id,
+        user.body.id,
+      ]);
+      await c.query('COMMIT');
+      const r = await deletion;
+      expect({ status: r.status, body: r.body }).toMatchObject({
+        status: 200,
+        body: { deleted: true, users: 1, groups: 1 },
+      });
+    } finally {
+      await c.end();
+    }
+    expect((await app.asAdmin('GET', '/admin/directories/race-order')).status).toBe(404);
+  });
 });
