@@ -3,7 +3,7 @@ import { HttpException, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { OutboxWriter, PoolLifecycle, poolProvider } from '@idp/service-kit';
 import { userInfo } from 'node:os';
-import { createTokenBody, parseInput, tokenParam } from '../admin/admin-input';
+import { createTokenBody, directoryBody, parseInput, tokenParam } from '../admin/admin-input';
 import type { Actor } from '../admin/audit.repository';
 import { loadScimConfig, SCIM_CONFIG } from '../config';
 import { PrismaService } from '../db/prisma.service';
@@ -22,6 +22,7 @@ import { TokensService } from '../tokens/tokens.service';
 //   node dist/cli/admin-cli.js token revoke <directoryId> <tokenId>
 //   node dist/cli/admin-cli.js directory profile <directoryId> <default|aws>
 //   node dist/cli/admin-cli.js directory unique-group-names <directoryId> <on|off>
+//   node dist/cli/admin-cli.js directory max-tokens <directoryId> <1-100|default>
 // Reads DATABASE_URL (and the SCIM_* token settings) like the service; the secret is printed once.
 // Input is checked as the admin API checks it. Exit codes: 0 done, 1 failed (not found, at the
 // token cap, database unreachable, invalid configuration), 2 usage or invalid input; errors are
@@ -31,7 +32,7 @@ import { TokensService } from '../tokens/tokens.service';
 const out = (json: string): void => void process.stdout.write(`${json}\n`);
 
 const USAGE =
-  'usage: admin-cli directory create <dir> [default|aws] | directory list | directory show <dir> | directory delete <dir> [--force] | directory profile <dir> <default|aws> | directory unique-group-names <dir> <on|off> | token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id>';
+  'usage: admin-cli directory create <dir> [default|aws] | directory list | directory show <dir> | directory delete <dir> [--force] | directory profile <dir> <default|aws> | directory unique-group-names <dir> <on|off> | directory max-tokens <dir> <1-100|default> | token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id>';
 
 /** Arguments per command: [fewest, most], both counting area and verb. */
 const ARITY = new Map<string, [number, number]>([
@@ -41,6 +42,7 @@ const ARITY = new Map<string, [number, number]>([
   ['directory delete', [3, 4]],
   ['directory profile', [4, 4]],
   ['directory unique-group-names', [4, 4]],
+  ['directory max-tokens', [4, 4]],
   ['token create', [4, 5]],
   ['token list', [3, 3]],
   ['token revoke', [4, 4]],
@@ -86,6 +88,15 @@ function createArgs(name: string, days: string | undefined): { name: string; day
   return { name: r.data.name, days: r.data.lifetimeDays };
 }
 
+/** A token cap as PUT /admin/directories/{id} takes it: 1-100, or `default` (null). */
+function capArg(a: string): number | null {
+  if (a === 'default') return null;
+  const r = /^\d{1,3}$/.test(a) ? directoryBody.safeParse({ maxTokens: Number(a) }) : undefined;
+  if (!r?.success || r.data.maxTokens === undefined)
+    throw new UsageError('maxTokens must be an integer from 1 to 100, or default');
+  return r.data.maxTokens;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [area, verb, dir, a, b] = argv;
   const arity = ARITY.get(`${area} ${verb}`);
@@ -107,8 +118,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let create: { name: string; days?: number } | undefined;
+  let maxTokens: number | null | undefined;
   try {
     if (area === 'token' && verb === 'create' && a !== undefined) create = createArgs(a, b);
+    if (area === 'directory' && verb === 'max-tokens' && a !== undefined) maxTokens = capArg(a);
     if (area === 'token' && verb === 'revoke' && a !== undefined) parseInput(tokenParam, a);
   } catch (e) {
     console.error(oneLine(e));
@@ -188,6 +201,8 @@ async function main(argv: string[]): Promise<number> {
     ) {
       await directories.update(dir, { uniqueGroupDisplayName: a === 'on' }, actor);
       out(JSON.stringify({ id: dir, uniqueGroupDisplayName: a === 'on' }));
+    } else if (area === 'directory' && verb === 'max-tokens' && maxTokens !== undefined) {
+      out(JSON.stringify(json(await directories.update(dir, { maxTokens }, actor))));
     } else {
       console.error(USAGE);
       return 2;

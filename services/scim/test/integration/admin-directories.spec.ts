@@ -227,6 +227,36 @@ describe('admin API: directory lifecycle', () => {
       expect(again.stderr.trim()).toBe('The directory exists already');
     });
 
+    it('sets the token cap as PUT maxTokens does (a directory at its cap gets a new token without an Entra token); bad values are exit 2', async () => {
+      await run(['directory', 'create', 'cli-cap']);
+      const set = await run(['directory', 'max-tokens', 'cli-cap', '1']);
+      expect(set.code).toBe(0);
+      expect(JSON.parse(set.stdout)).toMatchObject({ id: 'cli-cap', maxTokens: 1 });
+      expect((await run(['token', 'create', 'cli-cap', 'first'])).code).toBe(0);
+      expect((await run(['token', 'create', 'cli-cap', 'second'])).code).toBe(1);
+      expect((await run(['directory', 'max-tokens', 'cli-cap', '2'])).code).toBe(0);
+      expect((await run(['token', 'create', 'cli-cap', 'second'])).code).toBe(0);
+      const reset = await run(['directory', 'max-tokens', 'cli-cap', 'default']);
+      expect(JSON.parse(reset.stdout)).toMatchObject({ maxTokens: null });
+      expect((await asAdmin('GET', '/admin/directories/cli-cap')).body.maxTokens).toBeNull();
+      for (const v of ['0', '101', '1.5', '0x10', '-1', 'none']) {
+        const r = await run(['directory', 'max-tokens', 'cli-cap', v]);
+        expect({ v, code: r.code }).toEqual({ v, code: 2 });
+      }
+      const missing = await run(['directory', 'max-tokens', 'cli-nope', '3']);
+      expect({ code: missing.code, stderr: missing.stderr.trim() }).toEqual({
+        code: 1,
+        stderr: 'Directory not found',
+      });
+      const [entry] = (
+        await asAdmin('GET', '/admin/audit?directoryId=cli-cap&action=directory.update&limit=1')
+      ).body.items;
+      expect(entry).toMatchObject({
+        actor: expect.stringMatching(/^cli:/),
+        detail: { maxTokens: null },
+      });
+    });
+
     it('lists, shows and deletes (refusing a busy one without --force); bad usage is exit 2', async () => {
       await run(['directory', 'create', 'cli-dir']);
       await run(['token', 'create', 'cli-dir', 'Entra']);
