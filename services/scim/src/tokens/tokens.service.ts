@@ -118,8 +118,10 @@ export class TokensService implements InvalidationTarget {
   ): Promise<TokenView> {
     const row = await this.repo.findInDirectory(directoryId, id);
     if (!row) throw new NotFoundException('Token not found');
-    const updated = row.revokedAt ? row : ((await this.repo.revoke(id, new Date(), actor)) ?? row);
+    const updated = row.revokedAt ? row : await this.repo.revoke(id, new Date(), actor);
     this.invalidate({ tokenId: row.id });
+    // Deleted meanwhile (with its directory): not the row read before, shown as active.
+    if (!updated) throw new NotFoundException('Token not found');
     this.refreshMetrics();
     return this.view(updated);
   }
