@@ -1,11 +1,7 @@
 // The beneficiaries form submitted twice (a double click, the same save in two tabs) against the
 // real portal and a policy API stand-in that checks If-Match as policy-api does: one write wins,
 // the other gets 412. The loser did what the user asked, so it must not say "changed elsewhere".
-import {
-  expectPage,
-  expectRedirect,
-  HttpBrowser,
-} from '../../../../dev-azure/test/support/http-browser';
+import { signInThroughB2c } from '../support/b2c-sign-in';
 import { cookieJarClient } from '../support/portal-client';
 import { portalEnv } from '../support/portal-env';
 import { usePortalStack } from '../support/portal-stack';
@@ -33,14 +29,7 @@ async function form(): Promise<{ _csrf: string; etag: string }> {
 }
 
 beforeAll(async () => {
-  const b2c = new HttpBrowser(stack.azure.identityUrl);
-  const page = expectPage(
-    await b2c.open(String((await jar.get('/auth/sign-in')).headers.location)),
-  );
-  const back = expectRedirect(
-    await b2c.submit(page, { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' }),
-  );
-  await jar.get(`${back.pathname}${back.search}`);
+  await signInThroughB2c(stack.azure.identityUrl, jar);
 });
 
 it('the same change sent twice: one write, and both answers say it was saved', async () => {

@@ -1,12 +1,8 @@
 // HEAD (link checkers, prefetchers, monitors) through the real portal: it must do nothing a GET
 // would do on the user's behalf. GET /policy reads GET /policies/me, which creates the policy on
 // first read; a HEAD of the page did the same, and used up kept form values and sign-in states.
-import {
-  expectPage,
-  expectRedirect,
-  HttpBrowser,
-} from '../../../../dev-azure/test/support/http-browser';
 import { SessionStore } from '../../src/session/session-store';
+import { signInThroughB2c } from '../support/b2c-sign-in';
 import { COOKIE, cookieJarClient } from '../support/portal-client';
 import { portalEnv } from '../support/portal-env';
 import { usePortalStack } from '../support/portal-stack';
@@ -41,14 +37,7 @@ it('signed out: HEAD of a private page redirects like GET; HEAD /auth/sign-in st
 });
 
 it('signed in: HEAD of the policy pages calls no API (no policy created) and changes nothing in the session', async () => {
-  const b2c = new HttpBrowser(stack.azure.identityUrl);
-  const page = expectPage(
-    await b2c.open(String((await jar.get('/auth/sign-in')).headers.location)),
-  );
-  const back = expectRedirect(
-    await b2c.submit(page, { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' }),
-  );
-  await jar.get(`${back.pathname}${back.search}`);
+  await signInThroughB2c(stack.azure.identityUrl, jar);
   // Values kept from a refused save wait in the session for the next view of the form.
   const kept = {
     rows: [{ name: 'Kept', relationship: 'child', sharePercent: '100' }],

@@ -2,14 +2,10 @@
 // reads a cached copy of the metadata, kept an hour. When the provider changes its issuer within
 // that hour, tokens issued since carry the new one: the stale copy must be checked again before a
 // session is signed out, or every new sign-in would be signed out at its next request.
-import {
-  expectPage,
-  expectRedirect,
-  HttpBrowser,
-} from '../../../../dev-azure/test/support/http-browser';
 import { MetadataCache } from '../../src/auth/metadata-cache';
 import type { AuthorityMetadata } from '../../src/auth/customer-authority';
 import { SessionStore } from '../../src/session/session-store';
+import { signInThroughB2c } from '../support/b2c-sign-in';
 import { cookieJarClient } from '../support/portal-client';
 import { portalEnv } from '../support/portal-env';
 import { usePortalStack } from '../support/portal-stack';
@@ -35,14 +31,7 @@ const cachedCopies = () =>
   ).entries;
 
 beforeAll(async () => {
-  const b2c = new HttpBrowser(stack.azure.identityUrl);
-  const page = expectPage(
-    await b2c.open(String((await jar.get('/auth/sign-in')).headers.location)),
-  );
-  const back = expectRedirect(
-    await b2c.submit(page, { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' }),
-  );
-  await jar.get(`${back.pathname}${back.search}`);
+  await signInThroughB2c(stack.azure.identityUrl, jar);
   expect((await jar.get('/claims')).statusCode).toBe(200);
 });
 

@@ -8,6 +8,7 @@ import {
 } from '../../../../dev-azure/test/support/http-browser';
 import { MAX_PENDING } from '../../src/session/session-data';
 import { SessionStore } from '../../src/session/session-store';
+import { signInThroughB2c } from '../support/b2c-sign-in';
 import { cookieJarClient } from '../support/portal-client';
 import { portalEnv } from '../support/portal-env';
 import { usePortalStack } from '../support/portal-stack';
@@ -29,14 +30,7 @@ const store = () => stack.portal.app.get(SessionStore);
 const stateOf = (location: unknown) => new URL(String(location)).searchParams.get('state') ?? '';
 
 beforeAll(async () => {
-  const b2c = new HttpBrowser(stack.azure.identityUrl);
-  const page = expectPage(
-    await b2c.open(String((await jar.get('/auth/sign-in')).headers.location)),
-  );
-  const back = expectRedirect(
-    await b2c.submit(page, { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' }),
-  );
-  await jar.get(`${back.pathname}${back.search}`);
+  await signInThroughB2c(stack.azure.identityUrl, jar);
 });
 
 it('a request that used up the kept rows does not drop newer rows another request kept meanwhile', async () => {
