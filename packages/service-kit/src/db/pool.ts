@@ -37,9 +37,10 @@ export const isStatementTimeout = (e: unknown): boolean => pgErrorCode(e) === '5
 
 /**
  * PostgreSQL codes meaning "busy or unavailable, retry later": statement timeout (query_canceled),
- * lock_not_available, too_many_connections, admin/crash shutdown, cannot_connect_now.
+ * lock_not_available, too_many_connections, admin/crash shutdown, cannot_connect_now, and a
+ * transaction chosen as a deadlock victim or failed serialization (nothing of it was committed).
  */
-const TRANSIENT = new Set(['57014', '55P03', '53300', '57P01', '57P02', '57P03']);
+const TRANSIENT = new Set(['57014', '55P03', '53300', '57P01', '57P02', '57P03', '40P01', '40001']);
 
 export function isTransientDbError(e: unknown): boolean {
   const code = pgErrorCode(e);

@@ -104,6 +104,10 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
     const c = new Client({
       connectionString: this.config.DATABASE_URL,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // The connection only listens: without keepalive a half-open one after a failover would
+      // look alive while no notification arrives (revocations back to the cache's 5 s).
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 30_000,
     });
     // An error on an idle client must not crash the process; `end` follows and schedules a retry.
     c.on('error', (e) => this.log.warn(`invalidation channel error: ${e.message}`));
