@@ -96,7 +96,10 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
 
   // An empty JSON body is no body (a bodiless DELETE or OPTIONS with the SDK's content type reaches
   // the 404 for unsupported operations; sign without a body is still BadParameter from its schema).
-  const parseJson = app.getDefaultJsonParser('error', 'error');
+  // `__proto__` / `constructor.prototype` members are dropped, not refused: Key Vault ignores
+  // members it does not know (its REST reference lists only the ones it reads), and dropping them
+  // keeps the parsed body's prototype untouched.
+  const parseJson = app.getDefaultJsonParser('remove', 'remove');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') done(null, undefined);

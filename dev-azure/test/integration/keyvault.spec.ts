@@ -348,6 +348,19 @@ describe('Key Vault stand-in: keys', () => {
     ).rejects.toMatchObject({ statusCode: 404, code: 'KeyNotFound' });
   });
 
+  it('ignores unknown members, __proto__ included, and is not polluted by them', async () => {
+    const token = await fx.issuer.mint(crypto);
+    const digest = createHash('sha256').update('p').digest().toString('base64url');
+    const res = await rawRequest(`${fx.vault.url}/keys/rsa-signer/sign?${API}`, {
+      method: 'POST',
+      token,
+      body: `{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"alg":"PS256","value":"${digest}","extra":1}`,
+    });
+    expect(res.status).toBe(200);
+    expect((res.body as { kid: string; value: string }).value).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   it('answers malformed and hostile input with 400 BadParameter, never 500', async () => {
     const token = await fx.issuer.mint(crypto);
     const key = await new KeyClient(
