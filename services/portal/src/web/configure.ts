@@ -42,6 +42,9 @@ export async function configurePortal(
     xFrameOptions: { action: 'deny' },
     crossOriginEmbedderPolicy: false,
   });
+  // The metadata cache rethrows a remembered failure (the same Error) for 30 s: logging each
+  // one would log every signed-in request during an identity provider outage.
+  const loggedFailures = new WeakSet<object>();
   registerSessionHooks(fastify, {
     store: app.get(SessionStore),
     cookieName: config.SESSION_COOKIE_NAME,
@@ -53,7 +56,11 @@ export async function configurePortal(
         // A templated issuer (multi-tenant `{tenantid}`) names no one tenant: nothing to compare.
         return typeof issuer === 'string' && !issuer.includes('{') ? issuer : undefined;
       } catch (e) {
-        app.get<Logger>(PORTAL_LOG).warn({ err: e, flow }, 'openid-configuration unavailable');
+        const seen = typeof e === 'object' && e !== null && loggedFailures.has(e);
+        if (!seen) {
+          if (typeof e === 'object' && e !== null) loggedFailures.add(e);
+          app.get<Logger>(PORTAL_LOG).warn({ err: e, flow }, 'openid-configuration unavailable');
+        }
         return undefined;
       }
     },
