@@ -424,6 +424,24 @@ describe('B2C authorize errors', () => {
     expect(await res.text()).toContain('AADB2C90006');
   });
 
+  it("refuses an unknown prompt (and External ID's create) with AADB2C90043 at the redirect URI", async () => {
+    for (const prompt of ['bogus', 'create', 'login consent', 'LOGIN', 'none login']) {
+      const res = await authorize({ ...base, prompt });
+      const loc = new URL(res.headers.get('location') ?? '');
+      expect({ prompt, at: `${loc.origin}${loc.pathname}` }).toEqual({ prompt, at: REDIRECT_URI });
+      expect(loc.searchParams.get('error')).toBe('invalid_request');
+      expect(loc.searchParams.get('error_description')).toMatch(/^AADB2C90043: /);
+      expect(loc.searchParams.get('state')).toBe('s1');
+    }
+    for (const prompt of ['login', 'consent', 'select_account']) {
+      const res = await authorize({ ...base, prompt });
+      expect({ prompt, location: res.headers.get('location') }).toEqual({
+        prompt,
+        location: expect.stringContaining('/ui/signin') as unknown,
+      });
+    }
+  });
+
   it('accepts any port for a registered localhost redirect URI', async () => {
     const res = await authorize({ ...base, redirect_uri: 'https://localhost:3999/auth/redirect' });
     expect(res.status).toBe(302);

@@ -55,3 +55,31 @@ describe('External ID prompt=none', () => {
     expect(stepUp.searchParams.get('state')).toBe('silent');
   });
 });
+
+describe('External ID prompt values', () => {
+  it('refuses an unknown prompt or a list of prompts with AADSTS90023 at the redirect URI', async () => {
+    const browser = new HttpBrowser(t.azure.identityUrl);
+    for (const prompt of [
+      'bogus',
+      'consent select_account',
+      'none login',
+      'Login',
+      'admin_consent',
+    ]) {
+      const res = expectRedirect(await browser.open(authorizeUrl({ prompt })));
+      expect({ prompt, at: `${res.origin}${res.pathname}` }).toEqual({ prompt, at: REDIRECT_URI });
+      expect(res.searchParams.get('error')).toBe('invalid_request');
+      expect(res.searchParams.get('error_description')).toMatch(/^AADSTS90023: /);
+      expect(res.searchParams.get('state')).toBe('silent');
+    }
+    // The documented values start the sign-in experience (create: the sign-up page).
+    for (const prompt of ['login', 'consent', 'select_account', 'create']) {
+      const page = expectPage(await browser.open(authorizeUrl({ prompt })));
+      const expected = prompt === 'create' ? '/ciam/signup' : '/ciam/signin';
+      expect({ prompt, url: page.url }).toEqual({
+        prompt,
+        url: expect.stringContaining(expected) as unknown,
+      });
+    }
+  });
+});

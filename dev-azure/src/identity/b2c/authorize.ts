@@ -70,7 +70,15 @@ export function handleAuthorize(
           'AADB2C90077',
           "User does not have an existing session and request prompt parameter has a value of 'None'.",
         ),
+      // As B2C answers an unknown prompt (or prompt=create, which is External ID's).
+      badPrompt: () =>
+        b2c(
+          'invalid_request',
+          'AADB2C90043',
+          "The prompt included in the request contains invalid values. Expected 'none', 'login', 'consent' or 'select_account'.",
+        ),
     },
+    promptValues: ['none', 'login', 'consent', 'select_account'],
     checkScopes: (client, scopes) => void resolveUserScopes(ctx.directory, tenant, client, scopes),
     ssoEligible: (prompt) =>
       flow.type !== 'passwordReset' && flow.type !== 'signUp' && prompt !== 'login',

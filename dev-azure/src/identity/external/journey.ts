@@ -94,7 +94,10 @@ export function handleExternalAuthorize(
               'AADSTS50058',
               'A silent sign-in request was sent but no user is signed in.',
             ),
+      // Entra refuses a prompt it does not know, and any list of values ('consent select_account').
+      badPrompt: () => entra('invalid_request', 'AADSTS90023', "Unsupported 'prompt' value."),
     },
+    promptValues: ['login', 'none', 'consent', 'select_account', 'create'],
     checkScopes: (client, scopes) => void resolveExternalScopes(ctx, tenant, client, scopes),
     readExtra: (p) => {
       const claims = parseClaimsRequest(p.get('claims'));

@@ -39,7 +39,11 @@ export interface AuthorizeDialect {
     loginRequired(): OAuthError;
     /** prompt=none with a signed-in user who still has a step to do (e.g. a second factor); default loginRequired. */
     interactionRequired?(step: string): OAuthError;
+    /** A prompt value this service does not support (one unknown value, or several values). */
+    badPrompt(): OAuthError;
   };
+  /** The prompt values this service accepts, one at a time (Entra refuses a space-separated list). */
+  promptValues: readonly string[];
   /** Throws when the scopes cannot be granted to this client. */
   checkScopes(client: ResolvedApp, scopes: string[]): void;
   /** Reads dialect-only parameters (e.g. the claims request) onto the new transaction. */
@@ -109,6 +113,7 @@ export function startAuthorize(
       );
     const { codeChallenge, codeChallengeMethod } = parsePkce(p, client.confidential, d);
     const prompt = p.get('prompt');
+    if (prompt !== undefined && !d.promptValues.includes(prompt)) throw d.errors.badPrompt();
     const maxAge = parseMaxAge(p.get('max_age'));
     for (const v of [state, nonce, p.get('login_hint')]) {
       if (v && v.length > MAX_PARAM)
