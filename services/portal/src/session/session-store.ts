@@ -2,7 +2,7 @@
 // is keyed by its SHA-256 and holds only ciphertext, so neither a database dump
 // nor a backup gives away sessions or the tokens in them.
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SessionCipher } from './session-cipher';
 import type { SessionData } from './session-data';
 import { mergeSession, withoutUsedUp } from './session-merge';
@@ -28,6 +28,14 @@ export interface StoredSession {
 
 // Writing last_seen on every request would turn every page view into a write.
 const TOUCH_AFTER_MS = 60_000;
+
+// How long a rotation's link from the old id lasts: the old cookie is only ever sent by requests
+// that left the browser before the sign-in's response set the new one.
+const ROTATION_LINK_MS = 60_000;
+// Sign-ins in a row within that minute (each rotates again); bounded so a lookup stays cheap.
+const MAX_ROTATION_HOPS = 8;
+
+const csrfDigest = (csrf: string): string => createHash('sha256').update(csrf).digest('hex');
 
 export const sessionRowId = (cookie: string): string =>
   createHash('sha256').update(cookie).digest('hex');
@@ -128,12 +136,43 @@ export class SessionStore {
       // Read under the lock: a state another request used up since `base` was loaded stays gone.
       const json = this.cipher.open({ keyId: old.keyId, data: Buffer.from(old.data) }, oldId);
       const latest = json === undefined ? data : (JSON.parse(json) as SessionData);
-      return this.newRow(newCookie, withoutUsedUp(base, data, latest));
+      return {
+        row: this.newRow(newCookie, withoutUsedUp(base, data, latest)),
+        link: {
+          csrfDigest: csrfDigest(latest.csrf),
+          expiresAt: new Date(this.now() + ROTATION_LINK_MS),
+        },
+      };
     });
   }
 
+  /**
+   * Ends the session of `cookie` and whatever a sign-in rotated it into within the last minute: a
+   * sign-out sent with the old cookie while another tab's sign-in was answered ends the user's
+   * session, not only the id that was current when the sign-out left the browser.
+   */
   async destroy(cookie: string): Promise<void> {
-    await this.sessions.delete(sessionRowId(cookie));
+    let id = sessionRowId(cookie);
+    await this.sessions.delete(id);
+    for (let hop = 0; hop < MAX_ROTATION_HOPS; hop++) {
+      const link = await this.sessions.rotationFrom(id, new Date(this.now()));
+      if (!link) return;
+      id = link.newId;
+      await this.sessions.delete(id);
+    }
+  }
+
+  /**
+   * Whether `cookie`'s session was rotated by a sign-in within the last minute and `csrf` was its
+   * CSRF token: a sign-out with both may end the session it was rotated into (destroy).
+   */
+  async rotatedWithCsrf(cookie: string, csrf: string): Promise<boolean> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return false;
+    const link = await this.sessions.rotationFrom(sessionRowId(cookie), new Date(this.now()));
+    if (!link) return false;
+    const a = Buffer.from(link.csrfDigest);
+    const b = Buffer.from(csrfDigest(csrf));
+    return a.length === b.length && timingSafeEqual(a, b);
   }
 
   /** Deletes rows past either timeout; returns how many. */

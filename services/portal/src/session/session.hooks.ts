@@ -14,6 +14,11 @@ declare module 'fastify' {
     portalSession: PortalSession;
     /** The store failed during this request: the error response must not touch it again. */
     sessionStoreFailed?: boolean;
+    /**
+     * A sign-out's cookie whose session a sign-in rotated meanwhile, its CSRF token checked
+     * (csrf.ts): destroying it ends the session it was rotated into.
+     */
+    rotatedSessionCookie?: string;
   }
 }
 
@@ -138,7 +143,8 @@ async function writeBack(
 ): Promise<void> {
   const stored = s.stored;
   if (s.destroyRequested) {
-    if (stored) await o.store.destroy(stored.cookie);
+    const cookie = stored?.cookie ?? req.rotatedSessionCookie;
+    if (cookie) await o.store.destroy(cookie);
     clearCookie(reply, o.cookieName);
     return;
   }

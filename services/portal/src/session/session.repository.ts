@@ -8,6 +8,12 @@ import type { Session } from '../generated/prisma/client';
 export type SessionRow = Session;
 
 /** What a write back replaces: the ciphertext and the activity fields. */
+/** What a rotation leaves behind for a sign-out still carrying the old cookie. */
+export interface RotationLink {
+  csrfDigest: string;
+  expiresAt: Date;
+}
+
 export type SealedFields = Pick<Session, 'keyId' | 'data' | 'lastSeenAt' | 'idleExpiresAt'>;
 
 @Injectable()
@@ -77,15 +83,20 @@ export class SessionRepository {
    * Deletes `oldId` and inserts the row `build` makes of it (read under a row lock) in one
    * transaction, only if the old row still existed: false (nothing inserted) when it was gone.
    */
-  replace(oldId: string, build: (old: SessionRow) => SessionRow): Promise<boolean> {
+  replace(
+    oldId: string,
+    build: (old: SessionRow) => { row: SessionRow; link: RotationLink },
+  ): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const locked = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM session WHERE id = ${oldId} FOR UPDATE`;
       const old =
         locked.length === 1 ? await tx.session.findUnique({ where: { id: oldId } }) : null;
       if (!old) return false;
+      const { row, link } = build(old);
       await tx.session.delete({ where: { id: oldId } });
-      await tx.session.create({ data: build(old) });
+      await tx.session.create({ data: row });
+      await tx.sessionRotation.create({ data: { oldId, newId: row.id, ...link } });
       return true;
     });
   }
@@ -94,11 +105,20 @@ export class SessionRepository {
     await this.prisma.session.deleteMany({ where: { id } });
   }
 
+  /** The live rotation link from `oldId`, if any: the id it was rotated to and the CSRF digest. */
+  rotationFrom(oldId: string, now: Date): Promise<{ newId: string; csrfDigest: string } | null> {
+    return this.prisma.sessionRotation.findFirst({
+      where: { oldId, expiresAt: { gt: now } },
+      select: { newId: true, csrfDigest: true },
+    });
+  }
+
   /** Deletes rows past either timeout at `now`; returns how many. */
   async deleteExpired(now: Date): Promise<number> {
     const r = await this.prisma.session.deleteMany({
       where: { OR: [{ expiresAt: { lte: now } }, { idleExpiresAt: { lte: now } }] },
     });
+    await this.prisma.sessionRotation.deleteMany({ where: { expiresAt: { lte: now } } });
     return r.count;
   }
 }

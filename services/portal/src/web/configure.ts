@@ -5,8 +5,10 @@ import type { PortalConfig } from '../config';
 import { CustomerAuthority } from '../auth/customer-authority';
 import { MetadataCache } from '../auth/metadata-cache';
 import { ErrorPageFilter } from '../errors/error-page.filter';
+import { PortalError } from '../errors/portal-error';
 import { PORTAL_LOG, type Logger } from '../log';
 import { registerSessionHooks } from '../session/session.hooks';
+import { readCookie } from '../session/session-cookie';
 import { SessionStore } from '../session/session-store';
 import { registerCsrfCheck } from './csrf';
 
@@ -65,6 +67,17 @@ export async function configurePortal(
       }
     },
   });
-  registerCsrfCheck(fastify, new URL(config.PUBLIC_BASE_URL).origin);
+  registerCsrfCheck(fastify, new URL(config.PUBLIC_BASE_URL).origin, async (req, token) => {
+    const cookie = readCookie(req, config.SESSION_COOKIE_NAME);
+    if (!cookie) return false;
+    try {
+      if (!(await app.get(SessionStore).rotatedWithCsrf(cookie, token))) return false;
+    } catch (e) {
+      req.sessionStoreFailed = true;
+      throw PortalError.sessionStore(e);
+    }
+    req.rotatedSessionCookie = cookie;
+    return true;
+  });
   app.useGlobalFilters(new ErrorPageFilter(app.get<Logger>(PORTAL_LOG)));
 }

@@ -16,7 +16,17 @@ export function csrfTokenMatches(expected: string | undefined, given: unknown): 
 /** What the portal's forms send; with a parameter (`; charset=UTF-8`) or without. */
 const FORM_BODY = /^application\/x-www-form-urlencoded[\t ]*(?:;|$)/i;
 
-export function registerCsrfCheck(fastify: FastifyInstance, publicOrigin: string): void {
+/**
+ * A sign-out whose session a sign-in (another tab) rotated while it was on its way: whether the
+ * request's cookie was rotated moments ago and `token` was that session's CSRF token.
+ */
+export type RotatedSignOut = (req: FastifyRequest, token: string) => Promise<boolean>;
+
+export function registerCsrfCheck(
+  fastify: FastifyInstance,
+  publicOrigin: string,
+  rotatedSignOut?: RotatedSignOut,
+): void {
   // Every form is urlencoded: another body type (JSON, text/plain, multipart) is refused before it
   // is parsed, so no handler sees values of types a form cannot send.
   // A route that does not exist (or not for this method) is a 404/405 page, whatever the body.
@@ -31,6 +41,19 @@ export function registerCsrfCheck(fastify: FastifyInstance, publicOrigin: string
     const origin = req.headers.origin;
     if (origin && origin !== 'null' && origin !== publicOrigin) throw PortalError.csrf();
     const body = req.body as Record<string, unknown> | undefined;
-    if (!csrfTokenMatches(req.portalSession?.existing?.csrf, body?._csrf)) throw PortalError.csrf();
+    const given = body?._csrf;
+    if (csrfTokenMatches(req.portalSession?.existing?.csrf, given)) return;
+    // The old cookie and the old session's own token: signing out must not fail (and leave the
+    // user signed in under the new id) because another tab's sign-in won the race.
+    if (
+      rotatedSignOut &&
+      req.method === 'POST' &&
+      req.routeOptions.url === '/auth/sign-out' &&
+      !req.portalSession?.existing &&
+      typeof given === 'string' &&
+      (await rotatedSignOut(req, given))
+    )
+      return;
+    throw PortalError.csrf();
   });
 }

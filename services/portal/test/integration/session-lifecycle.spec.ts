@@ -114,6 +114,41 @@ describe('session lifecycle', () => {
     await expectSignedIn(after); // the slow response did not disturb the new session
   });
 
+  it('a sign-out sent with the old cookie while another tab signed in ends the new session too', async () => {
+    const before = await signIn();
+    const oldCsrf = (await store().load(before))!.data.csrf;
+    const after = await signIn(before); // the other tab's sign-in rotates the id first
+    const res = await post('/auth/sign-out', { _csrf: oldCsrf }, before);
+    expect(res.statusCode).toBe(303);
+    expect(String(res.headers['set-cookie'])).toMatch(/__Host-portal_sid=;/);
+    await expectDead(before);
+    await expectDead(after);
+  });
+
+  it('the old cookie without its own CSRF token cannot end the rotated session', async () => {
+    const before = await signIn();
+    const after = await signIn(before);
+    const newCsrf = (await store().load(after))!.data.csrf;
+    for (const token of ['x'.repeat(43), newCsrf]) {
+      const res = await post('/auth/sign-out', { _csrf: token }, before);
+      expect(res.statusCode).toBe(403);
+    }
+    await expectSignedIn(after);
+  });
+
+  it('a sign-out that loaded the session before another tab rotated it ends the new session', async () => {
+    const before = await signIn();
+    const csrf = (await store().load(before))!.data.csrf;
+    const held = holdNextLoad(store(), before);
+    const signingOut = post('/auth/sign-out', { _csrf: csrf }, before);
+    await held.loaded;
+    const after = await signIn(before);
+    held.release();
+    expect((await signingOut).statusCode).toBe(303);
+    await expectDead(before);
+    await expectDead(after);
+  });
+
   it('N requests in flight while signing out: afterwards the cookie is dead', async () => {
     const cookie = await signIn();
     const N = 10;
