@@ -8,6 +8,8 @@ import { REDIRECT_URI, seed, startTestAzure, type TestAzure } from '../support/h
 const { contoso, contosoext, fabrikam } = seed;
 const SPA = 'https://spa.contoso.example';
 const SPA_APP = '6b0f2a47-9a33-4a36-9d43-2f6a1c3b8e51';
+const HYBRID_APP = '9d2e4f61-7a3b-4c8d-9e1f-2a3b4c5d6e7f';
+const HYBRID_SECRET = 'hybrid-dev-secret-3b7d9f1a2c';
 let t: TestAzure;
 
 beforeAll(async () => {
@@ -22,6 +24,17 @@ beforeAll(async () => {
           clientId: SPA_APP,
           servicePrincipalId: '0c3e7a55-0f6e-4d1b-a4a4-6f3b9f1e2d77',
           publicClient: true,
+          spaRedirectUris: [`${SPA}/`],
+        });
+      // A confidential app that also registers an SPA reply URL (web backend + SPA front end).
+      cfg.tenants
+        .find((x) => x.name === 'contosoext')!
+        .apps?.push({
+          name: 'hybrid',
+          displayName: 'Hybrid',
+          clientId: HYBRID_APP,
+          servicePrincipalId: '3f4a2c19-5d7e-4b1a-8c6d-9e0f1a2b3c4d',
+          secrets: [{ description: 'dev', value: HYBRID_SECRET }],
           spaRedirectUris: [`${SPA}/`],
         });
     },
@@ -146,6 +159,32 @@ describe('token endpoint CORS', () => {
       expect(browser.status).toBe(200);
       expect(browser.headers.get('access-control-allow-origin')).toBe(SPA);
       expect(((await browser.json()) as { id_token?: string }).id_token).toBeTruthy();
+    });
+
+    it('treats a cross-origin SPA redemption as a public client: no secret (AADSTS700025), PKCE required (AADSTS9002325)', async () => {
+      const c = await code(HYBRID_APP, `${SPA}/`);
+      const body = {
+        grant_type: 'authorization_code',
+        client_id: HYBRID_APP,
+        code: c.code,
+        redirect_uri: `${SPA}/`,
+        code_verifier: c.verifier,
+      };
+      const withSecret = await redeem({ ...body, client_secret: HYBRID_SECRET }, SPA);
+      expect(withSecret.status).toBe(401);
+      expect(withSecret.headers.get('access-control-allow-origin')).toBe(SPA);
+      const refused = (await withSecret.json()) as { error: string; error_description: string };
+      expect(refused.error).toBe('invalid_client');
+      expect(refused.error_description).toMatch(/^AADSTS700025: Client is public/);
+      const spa = await code(SPA_APP, `${SPA}/`);
+      const spaBody = { ...body, client_id: SPA_APP, code: spa.code, code_verifier: spa.verifier };
+      const noVerifier = await redeem({ ...spaBody, code_verifier: '' }, SPA);
+      expect(noVerifier.status).toBe(400);
+      expect(
+        ((await noVerifier.json()) as { error_description: string }).error_description,
+      ).toMatch(/^AADSTS9002325: /);
+      // The refusal did not use the code up.
+      expect((await redeem(spaBody, SPA)).status).toBe(200);
     });
 
     it('refuses a cross-origin redemption of a web reply URL code', async () => {

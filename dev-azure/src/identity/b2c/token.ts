@@ -43,7 +43,7 @@ export function handleB2CToken(
     if (client.principal.app.home !== tenant)
       throw errors.appNotFound(client.principal.app.config.clientId, tenant.id);
     if (grant === 'authorization_code')
-      checkRedemptionOrigin(client.principal.app, p.get('redirect_uri'), req.headers.origin);
+      checkRedemptionOrigin(client.principal.app, p, req.headers.origin, client.method !== 'none');
     return grant === 'authorization_code'
       ? redeemCode(ctx, p, tenant, flow, client.principal.app)
       : redeemRefreshToken(ctx, p, tenant, flow, client.principal.app);

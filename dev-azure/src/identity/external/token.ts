@@ -56,7 +56,7 @@ export function handleExternalToken(
     const claims = parseClaimsRequest(p.get('claims'));
     const app = client.principal.app;
     if (grant === 'authorization_code')
-      checkRedemptionOrigin(app, p.get('redirect_uri'), req.headers.origin);
+      checkRedemptionOrigin(app, p, req.headers.origin, client.method !== 'none');
     return grant === 'authorization_code'
       ? redeemCode(ctx, p, tenant, app, client.method, claims)
       : redeemRefresh(ctx, p, tenant, app, client.method, claims);

@@ -7,7 +7,7 @@ import type { RefreshTokenRecord } from '../../store/state-store';
 import { nowSeconds, randomToken, safeEqual, sha256Hex } from '../../util/encoding';
 import type { IdentityContext } from '../context';
 import type { ResolvedApp } from '../directory';
-import { OAuthError } from '../errors';
+import { errors, OAuthError } from '../errors';
 import type { FormParams } from '../form-params';
 import type { AuthorizationCode } from '../signin/codes';
 import { redirectUriAllowed } from '../signin/redirect-uri';
@@ -21,11 +21,24 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
  */
 export function checkRedemptionOrigin(
   client: ResolvedApp,
-  redirectUri: string | undefined,
+  p: FormParams,
   origin: string | undefined,
+  /** Whether the request authenticated the client (secret, assertion). */
+  credentialPresented: boolean,
 ): void {
+  const redirectUri = p.get('redirect_uri');
   if (redirectUri === undefined) return; // takeAuthorizationCode names the missing parameter
   const spa = redirectUriAllowed(client.config.spaRedirectUris, redirectUri);
+  // A browser redemption is a public client's: Entra wants PKCE and refuses a credential there
+  // (a secret in a page is no secret).
+  if (origin !== undefined && spa && credentialPresented) throw errors.publicClientCredentials();
+  if (origin !== undefined && spa && p.get('code_verifier') === undefined)
+    throw new OAuthError(
+      400,
+      'invalid_request',
+      'AADSTS9002325',
+      'Proof Key for Code Exchange is required for cross-origin authorization code redemption.',
+    );
   if (origin !== undefined && !spa)
     throw new OAuthError(
       400,
