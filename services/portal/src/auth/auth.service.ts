@@ -2,7 +2,11 @@
 // kept only in this browser's session and deleted on first use; `nonce` is
 // checked against the ID token; the code verifier never leaves the server.
 import { createHash, randomBytes } from 'node:crypto';
-import { InteractionRequiredAuthError, type AuthenticationResult } from '@azure/msal-node';
+import {
+  InteractionRequiredAuthError,
+  ServerError,
+  type AuthenticationResult,
+} from '@azure/msal-node';
 import { withClientSpan } from '@idp/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { PORTAL_CONFIG, redirectUriOf, type PortalConfig } from '../config';
@@ -344,6 +348,13 @@ export class AuthService {
     } catch (e) {
       if (e instanceof InteractionRequiredAuthError || e instanceof SignInRequired)
         throw new SignInRequired();
+      // The refresh token was refused (expired after inactivity, revoked, password changed:
+      // AADSTS700082, AADSTS70000, AADSTS50173). MSAL reports that as a plain ServerError when the
+      // provider gives no suberror; only a new sign-in helps, not a "try later" page.
+      if (e instanceof ServerError && e.errorCode === 'invalid_grant') {
+        this.log.info({ err: { name: e.name, code: e.errorCode } }, 'refresh token refused');
+        throw new SignInRequired();
+      }
       this.log.warn(
         { err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } },
         'silent token failed',
