@@ -176,6 +176,11 @@ describe('token endpoint CORS', () => {
       const refused = (await withSecret.json()) as { error: string; error_description: string };
       expect(refused.error).toBe('invalid_client');
       expect(refused.error_description).toMatch(/^AADSTS700025: Client is public/);
+      // Without the secret the browser redeems the confidential app's SPA code, as with MSAL.js.
+      const browser = await redeem(body, SPA);
+      expect(browser.status).toBe(200);
+      expect(((await browser.json()) as { id_token?: string }).id_token).toBeTruthy();
+
       const spa = await code(SPA_APP, `${SPA}/`);
       const spaBody = { ...body, client_id: SPA_APP, code: spa.code, code_verifier: spa.verifier };
       const noVerifier = await redeem({ ...spaBody, code_verifier: '' }, SPA);

@@ -10,6 +10,7 @@ import { errors, OAuthError } from '../errors';
 import { FormParams } from '../form-params';
 import {
   checkRedemptionOrigin,
+  isBrowserRedemption,
   findRefreshToken,
   issueRefreshToken,
   takeAuthorizationCode,
@@ -37,13 +38,19 @@ export function handleB2CToken(
     if (grant !== 'authorization_code' && grant !== 'refresh_token')
       throw errors.unsupportedGrantType(grant);
     const client = await authenticateClient(
-      { tenant, params: p, authorization: req.headers.authorization, acceptedAudiences: audiences },
+      {
+        tenant,
+        params: p,
+        authorization: req.headers.authorization,
+        acceptedAudiences: audiences,
+        browserRedemption: (principal) => isBrowserRedemption(principal.app, p, req.headers.origin),
+      },
       ctx,
     );
     if (client.principal.app.home !== tenant)
       throw errors.appNotFound(client.principal.app.config.clientId, tenant.id);
     if (grant === 'authorization_code')
-      checkRedemptionOrigin(client.principal.app, p, req.headers.origin, client.method !== 'none');
+      checkRedemptionOrigin(client.principal.app, p, req.headers.origin);
     return grant === 'authorization_code'
       ? redeemCode(ctx, p, tenant, flow, client.principal.app)
       : redeemRefreshToken(ctx, p, tenant, flow, client.principal.app);

@@ -30,6 +30,11 @@ export interface ClientAuthRequest {
   authorization: string | undefined;
   /** Audiences a client assertion may carry: this token endpoint under each tenant alias. */
   acceptedAudiences: string[];
+  /**
+   * Whether this request is a browser's redemption of a code issued to one of the app's SPA reply
+   * URLs: Entra treats it as a public client's, whatever else the app registers.
+   */
+  browserRedemption?: (principal: Principal) => boolean;
 }
 
 export async function authenticateClient(
@@ -55,7 +60,7 @@ export async function authenticateClient(
   const assertion = req.params.get('client_assertion');
   const assertionType = req.params.get('client_assertion_type');
 
-  if (!principal.app.confidential) {
+  if (!principal.app.confidential || req.browserRedemption?.(principal)) {
     if (secret !== undefined || assertion !== undefined) throw errors.publicClientCredentials();
     return { principal, method: 'none' };
   }

@@ -13,6 +13,7 @@ import { errors, OAuthError } from '../errors';
 import { FormParams } from '../form-params';
 import {
   checkRedemptionOrigin,
+  isBrowserRedemption,
   findRefreshToken,
   issueRefreshToken,
   takeAuthorizationCode,
@@ -48,15 +49,20 @@ export function handleExternalToken(
     if (grant !== 'authorization_code' && grant !== 'refresh_token')
       throw errors.unsupportedGrantType(grant.slice(0, 128));
     const client = await authenticateClient(
-      { tenant, params: p, authorization: req.headers.authorization, acceptedAudiences: audiences },
+      {
+        tenant,
+        params: p,
+        authorization: req.headers.authorization,
+        acceptedAudiences: audiences,
+        browserRedemption: (principal) => isBrowserRedemption(principal.app, p, req.headers.origin),
+      },
       ctx,
     );
     if (client.principal.app.home !== tenant)
       throw errors.appNotFound(client.principal.app.config.clientId, tenant.id);
     const claims = parseClaimsRequest(p.get('claims'));
     const app = client.principal.app;
-    if (grant === 'authorization_code')
-      checkRedemptionOrigin(app, p, req.headers.origin, client.method !== 'none');
+    if (grant === 'authorization_code') checkRedemptionOrigin(app, p, req.headers.origin);
     return grant === 'authorization_code'
       ? redeemCode(ctx, p, tenant, app, client.method, claims)
       : redeemRefresh(ctx, p, tenant, app, client.method, claims);

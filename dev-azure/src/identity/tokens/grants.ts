@@ -7,7 +7,7 @@ import type { RefreshTokenRecord } from '../../store/state-store';
 import { nowSeconds, randomToken, safeEqual, sha256Hex } from '../../util/encoding';
 import type { IdentityContext } from '../context';
 import type { ResolvedApp } from '../directory';
-import { errors, OAuthError } from '../errors';
+import { OAuthError } from '../errors';
 import type { FormParams } from '../form-params';
 import type { AuthorizationCode } from '../signin/codes';
 import { redirectUriAllowed } from '../signin/redirect-uri';
@@ -19,19 +19,31 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
  * browser (cross-origin, with an Origin header), and no other code is redeemed cross-origin.
  * Checked before the code is taken, on the request's redirect_uri (which must match the code's).
  */
+/** Whether a token request is a browser (cross-origin) redemption of a code for an SPA reply URL. */
+export function isBrowserRedemption(
+  client: ResolvedApp,
+  p: FormParams,
+  origin: string | undefined,
+): boolean {
+  const redirectUri = p.get('redirect_uri');
+  return (
+    origin !== undefined &&
+    p.get('grant_type') === 'authorization_code' &&
+    redirectUri !== undefined &&
+    redirectUriAllowed(client.config.spaRedirectUris, redirectUri)
+  );
+}
+
 export function checkRedemptionOrigin(
   client: ResolvedApp,
   p: FormParams,
   origin: string | undefined,
-  /** Whether the request authenticated the client (secret, assertion). */
-  credentialPresented: boolean,
 ): void {
   const redirectUri = p.get('redirect_uri');
   if (redirectUri === undefined) return; // takeAuthorizationCode names the missing parameter
   const spa = redirectUriAllowed(client.config.spaRedirectUris, redirectUri);
-  // A browser redemption is a public client's: Entra wants PKCE and refuses a credential there
-  // (a secret in a page is no secret).
-  if (origin !== undefined && spa && credentialPresented) throw errors.publicClientCredentials();
+  // A browser redemption is a public client's (authenticateClient refused any credential on it):
+  // Entra wants PKCE there.
   if (origin !== undefined && spa && p.get('code_verifier') === undefined)
     throw new OAuthError(
       400,
