@@ -136,13 +136,12 @@ export class SessionStore {
       // Read under the lock: a state another request used up since `base` was loaded stays gone.
       const json = this.cipher.open({ keyId: old.keyId, data: Buffer.from(old.data) }, oldId);
       const latest = json === undefined ? data : (JSON.parse(json) as SessionData);
-      return {
-        row: this.newRow(newCookie, withoutUsedUp(base, data, latest)),
-        link: {
-          csrfDigest: csrfDigest(latest.csrf),
-          expiresAt: new Date(this.now() + ROTATION_LINK_MS),
-        },
-      };
+      const row = this.newRow(newCookie, withoutUsedUp(base, data, latest));
+      // Only a signed-in session's rotation leaves a link: whoever planted an anonymous cookie
+      // (session fixation) knows its CSRF token, and must not be able to end the victim's session.
+      if (!latest.user) return { row };
+      const expiresAt = new Date(this.now() + ROTATION_LINK_MS);
+      return { row, link: { csrfDigest: csrfDigest(latest.csrf), expiresAt } };
     });
   }
 

@@ -85,7 +85,7 @@ export class SessionRepository {
    */
   replace(
     oldId: string,
-    build: (old: SessionRow) => { row: SessionRow; link: RotationLink },
+    build: (old: SessionRow) => { row: SessionRow; link?: RotationLink },
   ): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const locked = await tx.$queryRaw<{ id: string }[]>`
@@ -96,7 +96,7 @@ export class SessionRepository {
       const { row, link } = build(old);
       await tx.session.delete({ where: { id: oldId } });
       await tx.session.create({ data: row });
-      await tx.sessionRotation.create({ data: { oldId, newId: row.id, ...link } });
+      if (link) await tx.sessionRotation.create({ data: { oldId, newId: row.id, ...link } });
       return true;
     });
   }

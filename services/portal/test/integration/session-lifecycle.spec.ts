@@ -136,6 +136,16 @@ describe('session lifecycle', () => {
     await expectSignedIn(after);
   });
 
+  it('an anonymous session rotated by sign-in leaves no link: its planted cookie and token cannot sign the user out', async () => {
+    // Session fixation: whoever planted this anonymous cookie also knows its CSRF token.
+    const planted = sessionCookie(await get('/auth/sign-in')).value;
+    const plantedCsrf = (await store().load(planted))!.data.csrf;
+    const after = await signIn(planted);
+    const res = await post('/auth/sign-out', { _csrf: plantedCsrf }, planted);
+    expect(res.statusCode).toBe(403);
+    await expectSignedIn(after);
+  });
+
   it('a sign-out that loaded the session before another tab rotated it ends the new session', async () => {
     const before = await signIn();
     const csrf = (await store().load(before))!.data.csrf;
