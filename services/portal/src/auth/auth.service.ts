@@ -273,7 +273,7 @@ export class AuthService {
   ): Promise<CallbackOutcome> {
     if (this.authority.kind === 'external-id') {
       // Entra: the user cancelled (or declined a one-time passcode); the rest is logged by code only.
-      if (error === 'access_denied') return cancelled(pending);
+      if (error === 'access_denied' && !TOO_MANY_CODES.test(description)) return cancelled(pending);
       this.log.warn(
         { error: oauthErrorOf(error), aadsts: /AADSTS\d+/.exec(description)?.[0] },
         'authorization error response',
@@ -292,7 +292,11 @@ export class AuthService {
         url: await this.start(session, 'reset', this.authority.flowName('passwordReset')),
       };
     }
-    if (description.includes('AADB2C90091') || error === 'access_denied') return cancelled(pending);
+    if (
+      description.includes('AADB2C90091') ||
+      (error === 'access_denied' && !TOO_MANY_CODES.test(description))
+    )
+      return cancelled(pending);
     this.log.warn(
       { error: oauthErrorOf(error), b2c: /AADB2C\d+/.exec(description)?.[0] },
       'authorization error response',
@@ -398,6 +402,13 @@ export class AuthService {
     data.pending = Object.fromEntries(entries);
   }
 }
+
+/**
+ * Too many wrong one-time codes also end the attempt with `access_denied`: Entra's AADSTS500121
+ * (strong authentication failed), B2C's AADB2C90151 (retries exceeded). That is a failed
+ * verification, not a cancel: the user is told it failed, not that they cancelled it.
+ */
+const TOO_MANY_CODES = /\b(?:AADSTS500121|AADB2C90151)\b/;
 
 /** The user turned the request down: the step-up's typed change goes back to the form. */
 function cancelled(pending: PendingAuth): CallbackOutcome {
