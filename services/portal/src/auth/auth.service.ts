@@ -376,8 +376,13 @@ export class AuthService {
    */
   async logoutUrl(user: SignedInUser | undefined): Promise<string> {
     const flow = user?.idTokenFlow ?? this.authority.flowName('signUpSignIn');
-    const { meta } = await this.metadata.get(flow);
-    const endpoint = meta.end_session_endpoint ?? `${this.authority.url(flow)}/oauth2/v2.0/logout`;
+    // The provider's metadata may be unavailable (outage, no cached copy): the session is ended
+    // anyway, so send the browser to the flow's standard logout path instead of a 500 page.
+    const meta = await this.metadata.get(flow).then(
+      (e) => e.meta,
+      () => undefined,
+    );
+    const endpoint = meta?.end_session_endpoint ?? `${this.authority.url(flow)}/oauth2/v2.0/logout`;
     const u = new URL(endpoint);
     u.searchParams.set('post_logout_redirect_uri', `${this.config.PUBLIC_BASE_URL}/`);
     u.searchParams.set('client_id', this.authority.clientId);
