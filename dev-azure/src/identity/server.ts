@@ -18,6 +18,7 @@ import { OidcKeyFetcher } from './client-auth/oidc-keys';
 import { ClusterIssuers } from './cluster/cluster-issuers';
 import type { IdentityContext } from './context';
 import { Directory } from './directory';
+import { graphUnreadableUrl, isGraphPath } from './graph/me';
 import { errorBody, OAuthError, sendOAuthError } from './errors';
 import { KeyRing } from './keys/key-ring';
 import { registerIdentityRoutes } from './routes';
@@ -138,6 +139,7 @@ function buildApp(o: IdentityServerOptions, ctx: IdentityContext): FastifyInstan
     // What the router refuses before any route (bad percent-encoding in the path, a segment past
     // maxParamLength) gets Entra's error body too, not Fastify's.
     frameworkErrors: (_err, req, res) => {
+      if (isGraphPath(req.url)) return void graphUnreadableUrl(req, res as FastifyReply);
       void sendOAuthError(
         req,
         res as FastifyReply,

@@ -54,3 +54,37 @@ describe('Graph PATCH /v1.0/me', () => {
     expect((await patch({ givenName: 'G'.repeat(64), surname: 'S'.repeat(64) })).status).toBe(204);
   });
 });
+
+describe('Graph paths this stand-in does not serve', () => {
+  const graphError = async (res: Response) =>
+    ((await res.json()) as { error: { code: string; message: string; innerError: object } }).error;
+
+  it("answers an unknown segment with Graph's 400 BadRequest, not an OAuth-shaped 404", async () => {
+    for (const [path, segment] of [
+      ['/v1.0/me/memberOf', 'memberOf'],
+      ['/v1.0/users', 'users'],
+      ['/v1.0/%ZZ', '%ZZ'],
+      ['/v1.0/me/%F0%9F%98%80', '\u{1F600}'],
+    ] as const) {
+      const res = await fetch(`${t.azure.identityUrl}${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      const error = await graphError(res);
+      expect(error.code).toBe('BadRequest');
+      expect(error.message).toBe(`Resource not found for the segment '${segment}'.`);
+      expect(error.innerError).toHaveProperty('request-id');
+    }
+  });
+
+  it("answers another method on /me with 405 in Graph's shape", async () => {
+    for (const method of ['DELETE', 'PUT', 'POST']) {
+      const res = await fetch(`${t.azure.identityUrl}/v1.0/me`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect({ method, status: res.status }).toEqual({ method, status: 405 });
+      expect((await graphError(res)).code).toBe('Request_BadRequest');
+    }
+  });
+});

@@ -190,6 +190,26 @@ function parsePatch(body: unknown): Partial<Record<(typeof WRITABLE)[number], st
   return out;
 }
 
+/** Whether a request URL is under Graph's /v1.0 (Graph's error shape there). */
+export function isGraphPath(url: string): boolean {
+  return url.startsWith('/v1.0/');
+}
+
+/** A /v1.0 URL the router cannot read (malformed percent-encoding): Graph's 400 BadRequest. */
+export function graphUnreadableUrl(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const raw = req.url.split('?', 1)[0]!.split('/').slice(2);
+  const segment = (raw[0] === 'me' ? raw[1] : raw[0]) ?? '';
+  return sendGraphError(
+    req,
+    reply,
+    new GraphError(
+      400,
+      'BadRequest',
+      `Resource not found for the segment '${segment.slice(0, 64)}'.`,
+    ),
+  );
+}
+
 export function registerGraphRoutes(app: FastifyInstance, ctx: IdentityContext): void {
   const handle =
     (fn: (req: FastifyRequest, reply: FastifyReply) => FastifyReply) =>
@@ -250,4 +270,30 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: IdentityContext):
       return reply.code(204).header('cache-control', 'no-store').send();
     }),
   });
+  // What this stand-in does not serve under /v1.0 still answers in Graph's shape: another method
+  // on /me is 405, any other path is Graph's 400 for a segment it cannot resolve.
+  app.all(
+    '/v1.0/*',
+    handle((req) => {
+      const segments = req.url.split('?', 1)[0]!.split('/').slice(2);
+      if (segments.length === 1 && segments[0] === 'me')
+        throw new GraphError(
+          405,
+          'Request_BadRequest',
+          'Specified HTTP method is not allowed for the request target.',
+        );
+      const unknown = (segments[0] === 'me' ? segments[1] : segments[0]) ?? '';
+      let name = unknown;
+      try {
+        name = decodeURIComponent(unknown);
+      } catch {
+        // Malformed percent-encoding: name the segment as sent.
+      }
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `Resource not found for the segment '${name.slice(0, 64)}'.`,
+      );
+    }),
+  );
 }
