@@ -53,6 +53,25 @@ describe('Graph PATCH /v1.0/me', () => {
     }
     expect((await patch({ givenName: 'G'.repeat(64), surname: 'S'.repeat(64) })).status).toBe(204);
   });
+
+  it("counts UTF-16 code units (an emoji is 2) and answers Graph's exact messages", async () => {
+    expect((await patch({ givenName: '\u{1F600}'.repeat(32) })).status).toBe(204);
+    const long = await patch({ givenName: '\u{1F600}'.repeat(32) + 'x' });
+    expect(long.status).toBe(400);
+    expect(((await long.json()) as { error: { message: string } }).error.message).toBe(
+      "Invalid value specified for property 'givenName' of resource 'User'.",
+    );
+    for (const displayName of [null, '', '   ']) {
+      const res = await patch({ displayName });
+      expect({ displayName, status: res.status }).toEqual({ displayName, status: 400 });
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toEqual(
+        expect.objectContaining({
+          code: 'Request_BadRequest',
+          message: "A value is required for property 'displayName' of resource 'User'.",
+        }),
+      );
+    }
+  });
 });
 
 describe('Graph paths this stand-in does not serve', () => {

@@ -178,6 +178,18 @@ function parsePatch(body: unknown): Partial<Record<(typeof WRITABLE)[number], st
           : `Invalid property '${name.slice(0, 64)}'.`,
       );
     }
+    // displayName is required on a user: Graph says so for null or blank (givenName and surname
+    // can be cleared in Graph, which this stand-in does not model, so they stay "invalid value").
+    if (
+      writable === 'displayName' &&
+      (value === null || (typeof value === 'string' && value.trim() === ''))
+    )
+      throw new GraphError(
+        400,
+        'Request_BadRequest',
+        "A value is required for property 'displayName' of resource 'User'.",
+      );
+    // Lengths count UTF-16 code units, as Graph (a .NET service) does: an emoji counts 2.
     if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_LENGTH[writable]) {
       throw new GraphError(
         400,
