@@ -47,6 +47,13 @@ describe('External ID prompt=none', () => {
 
     const silent = expectRedirect(await browser.open(authorizeUrl({ prompt: 'none' })));
     expect(silent.searchParams.get('code')).toBeTruthy();
+    // select_account interrupts single sign-on: the account choice, not a code.
+    expect(
+      expectPage(await browser.open(authorizeUrl({ prompt: 'select_account' }))).url,
+    ).toContain('/ciam/signin');
+    expect(
+      expectRedirect(await browser.open(authorizeUrl())).searchParams.get('code'),
+    ).toBeTruthy();
 
     // c1 needs a second factor this session never did: the user must interact, but is signed in.
     const stepUp = expectRedirect(await browser.open(authorizeUrl({ prompt: 'none', claims: C1 })));

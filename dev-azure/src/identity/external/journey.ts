@@ -103,7 +103,9 @@ export function handleExternalAuthorize(
       const claims = parseClaimsRequest(p.get('claims'));
       return { requestedAcrs: claims.acrs, clientCapabilities: claims.clientCapabilities };
     },
-    ssoEligible: (prompt) => prompt !== 'login' && prompt !== 'create',
+    // select_account interrupts single sign-on with the account choice (here: the sign-in page).
+    ssoEligible: (prompt) =>
+      prompt !== 'login' && prompt !== 'create' && prompt !== 'select_account',
     next: (tx) => externalNextStep(ctx, tenant, tx),
     complete: (tx) => completeExternal(ctx, req, reply, tx, tenant),
     pageUrl: (page, tx) => externalPageUrl(tenant, page, tx),
