@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -25,10 +26,17 @@ export interface CreateAppOptions {
   rewriteUrl?: (url: string) => string;
   /** Server deadlines and sizes (see http/limits.ts); tests shorten them. */
   limits?: Partial<HttpLimits>;
-  /** Peers whose X-Forwarded-* headers are believed (proxy-addr list); default loopback + private ranges. */
+  /**
+   * Peers whose X-Forwarded-* headers are believed (proxy-addr list; empty: nobody); default
+   * loopback + private ranges. bootService passes the service's TRUSTED_PROXIES.
+   */
   trustProxy?: string[];
 }
 
+const DUPLICATE_HOST = Object.assign(new Error('The request has more than one Host header'), {
+  statusCode: 400,
+  code: 'IDP_DUPLICATE_HOST',
+}) as FastifyError;
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 const ROUTER_ERROR_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -44,9 +52,30 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const logger = createRootLogger(o.service ?? 'service', o.logLevel ?? 'info');
   const limits = { ...DEFAULT_HTTP_LIMITS, ...o.limits };
+  const trustProxy = o.trustProxy ?? DEFAULT_TRUSTED_PROXIES;
+  // Refusals before routing (the router's own, which skip every hook; a duplicate Host, answered
+  // before helmet's hooks run) get the locked-down headers here, then the service's error shape
+  // (routerErrors), else a plain { error, message } body.
+  const refuse = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    void reply.headers({ ...ROUTER_ERROR_HEADERS, 'x-request-id': String(request.id) });
+    if (o.routerErrors?.(error, request, reply)) return;
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 400;
+    void reply.code(status).send({
+      error: 'invalid_request',
+      message:
+        error === DUPLICATE_HOST
+          ? error.message
+          : status === 414
+            ? 'A URL parameter is too long'
+            : 'The request URL is malformed',
+    });
+  };
   const adapter = new FastifyAdapter({
     // Only the entry proxy / ingress may say what the client's address, host and scheme were.
-    trustProxy: o.trustProxy ?? DEFAULT_TRUSTED_PROXIES,
+    trustProxy: trustProxy.length > 0 ? trustProxy : false,
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
     // Fastify's defaults leave requests without a deadline (0): a slow body held a socket forever.
     requestTimeout: limits.requestTimeoutMs,
@@ -63,22 +92,22 @@ export async function createApp(
     ...(o.rewriteUrl
       ? { rewriteUrl: (req: IncomingMessage) => o.rewriteUrl!(req.url ?? '/') }
       : {}),
-    // The router's own refusals skip every hook (helmet, onSend): give them the locked-down headers
-    // here, then the service's shape, else a plain { error, message } body.
-    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      void reply.headers({ ...ROUTER_ERROR_HEADERS, 'x-request-id': String(request.id) });
-      if (o.routerErrors?.(error, request, reply)) return;
-      const status =
-        error.statusCode && error.statusCode >= 400 && error.statusCode < 500
-          ? error.statusCode
-          : 400;
-      void reply.code(status).send({
-        error: 'invalid_request',
-        message: status === 414 ? 'A URL parameter is too long' : 'The request URL is malformed',
-      });
-    },
+    frameworkErrors: refuse,
   });
   const fastify = adapter.getInstance();
+  // Node keeps the first of two Host headers; the ingress and the entry proxy answer 400, so a
+  // client reaching a pod directly must not get a different reading (which host, which tenant).
+  // A callback hook and a plain loop: this runs on every request.
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (hostLines(req.raw.rawHeaders) > 1) {
+      void reply.header('connection', 'close');
+      refuse(DUPLICATE_HOST, req, reply);
+      return;
+    }
+    done();
+  });
+  // Node destroys the socket of a CONNECT nobody listens for: answer it instead, as the proxies do.
+  fastify.server.on('connect', refuseConnect);
   // HTTP server spans named after the route template (`GET /policies/:id`) when tracing runs.
   traceServerRequests(fastify);
   // One line per request (probes excluded), with the request id echoed to the caller. Every
@@ -115,6 +144,38 @@ export async function createApp(
   return app;
 }
 
+/** How many Host field lines a request has (rawHeaders: name, value, name, value, ...). */
+function hostLines(raw: string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && (name === 'Host' || name === 'host' || name.toLowerCase() === 'host'))
+      n++;
+  }
+  return n;
+}
+
+const CONNECT_REFUSAL = [
+  'HTTP/1.1 405 Method Not Allowed',
+  'Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+  ...Object.entries(ROUTER_ERROR_HEADERS).map(([k, v]) => `${k}: ${v}`),
+  'Content-Length: 0',
+  'Connection: close',
+  '',
+  '',
+].join('\r\n');
+
+/**
+ * A CONNECT's socket is handed over without Node's error and timeout handling: answer 405, close,
+ * and never let a reset on it reach the process as an unhandled 'error'.
+ */
+function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(CONNECT_REFUSAL);
+  // A client that never reads the answer does not keep the socket.
+  setTimeout(() => socket.destroy(), 5_000).unref();
+}
+
 export interface BootOptions<C extends { PORT: number; SHUTDOWN_TIMEOUT_MS: number }> {
   name: string;
   loadConfig: () => C;
@@ -143,6 +204,7 @@ export async function bootService<C extends { PORT: number; SHUTDOWN_TIMEOUT_MS:
   const app = await createApp(o.module(config), {
     service: o.name,
     logLevel: (config as { LOG_LEVEL?: string }).LOG_LEVEL,
+    trustProxy: (config as { TRUSTED_PROXIES?: string[] }).TRUSTED_PROXIES,
     ...o.appOptions,
   });
   await o.configure?.(app, config);

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_TRUSTED_PROXIES } from '../http/limits';
 
 /** Reusable zod pieces for environment variables (strings in, typed values out). */
 export const env = {
@@ -34,9 +36,47 @@ export const env = {
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /**
+   * Peers whose X-Forwarded-* headers are believed: comma-separated IPs, CIDRs or proxy-addr's
+   * names (loopback, linklocal, uniquelocal); unset: loopback and private ranges; `none`: nobody.
+   * Checked here, at boot: Fastify's proxy-addr would otherwise throw on the first request.
+   */
+  trustedProxies: () =>
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === '') return [...DEFAULT_TRUSTED_PROXIES];
+        const entries = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        if (entries.length === 1 && entries[0]!.toLowerCase() === 'none') return [];
+        for (const entry of entries)
+          if (!isProxyEntry(entry))
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${entry}" is not an IP address, a CIDR (10.0.0.0/8, fd00::/8), loopback, linklocal or uniquelocal ("none" alone trusts nobody)`,
+            });
+        return entries;
+      }),
   logLevel: () =>
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An entry proxy-addr compiles: a name it knows, an IP, or an IP with a prefix length in range. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const slash = entry.indexOf('/');
+  const ip = slash < 0 ? entry : entry.slice(0, slash);
+  const family = isIP(ip);
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const prefix = entry.slice(slash + 1);
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 /**
  * Variables every service reads. Each carries its `.describe()` text: the README configuration
@@ -77,6 +117,11 @@ export const commonEnvShape = {
     .bool(false)
     .describe(
       'Apply pending Prisma migrations at boot (the local stack does; Kubernetes runs them as a Job instead).',
+    ),
+  TRUSTED_PROXIES: env
+    .trustedProxies()
+    .describe(
+      "Peers whose X-Forwarded-For, -Host and -Proto the service believes (the ingress controller's pods, the local entry proxy): comma-separated IPs or CIDRs (e.g. `10.244.0.0/16,fd00::/8`) or the names loopback, linklocal, uniquelocal; unset: loopback and private ranges; `none`: nobody, so the socket address, Host and scheme always count. A bad entry refuses to start.",
     ),
   SHUTDOWN_TIMEOUT_MS: env
     .int(10000, 100)

@@ -1,9 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Controller, Get, Module, Post } from '@nestjs/common';
+import { Controller, Get, Module, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { z } from 'zod';
 import { rawExchange, type RawOutcome } from '@idp/testing';
-import { createApp } from '../../src/bootstrap';
+import { bootService, createApp } from '../../src/bootstrap';
+import { commonEnvShape } from '../../src/config/env';
+import { loadConfig } from '../../src/config/load-config';
 
 // Slow and greedy clients against a real server built by createApp: every one gets a 4xx or a
 // closed socket in bounded time, never a connection held open for as long as it likes.
@@ -13,6 +17,11 @@ class EchoController {
   @Get('ping')
   ping(): { ok: true } {
     return { ok: true };
+  }
+
+  @Get('origin')
+  origin(@Req() req: FastifyRequest): { host: string; ip: string } {
+    return { host: req.host, ip: req.ip };
   }
 
   @Post('echo')
@@ -29,6 +38,7 @@ const raw = (port: number, data: string, waitMs: number): Promise<RawOutcome> =>
   rawExchange(port, data, { waitMs });
 
 const statusOf = (text: string) => /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+const bodyOf = (text: string) => text.slice(text.indexOf('\r\n\r\n') + 4);
 
 describe('createApp HTTP limits on a real socket', () => {
   describe('with short deadlines', () => {
@@ -137,6 +147,100 @@ describe('createApp HTTP limits on a real socket', () => {
         maxHeaderSize: 16 * 1024,
       });
     } finally {
+      await app.close();
+    }
+  });
+
+  describe('requests the ingress refuses, sent to the service directly', () => {
+    let app: NestFastifyApplication;
+    let port: number;
+    beforeAll(async () => {
+      app = await createApp(EchoModule, { service: 'limits-test', logLevel: 'silent' });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      port = (app.getHttpServer().address() as AddressInfo).port;
+    });
+    afterAll(() => app.close());
+
+    it('answers 400 to two Host headers, in any spelling, and closes; one Host is served', async () => {
+      for (const second of ['Host: evil.example', 'host: localhost', 'HOST: evil.example']) {
+        const r = await raw(
+          port,
+          `GET /origin HTTP/1.1\r\nHost: localhost\r\nX-A: 1\r\n${second}\r\n\r\nGET /ping HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+          3000,
+        );
+        expect({ second, status: statusOf(r.text), closed: r.closed }).toEqual({
+          second,
+          status: '400',
+          closed: true,
+        });
+        expect(r.text).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+        expect(JSON.parse(bodyOf(r.text))).toEqual({
+          error: 'invalid_request',
+          message: 'The request has more than one Host header',
+        });
+        // Nothing after it on that connection is answered.
+        expect(r.text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      }
+      const one = await raw(
+        port,
+        'GET /origin HTTP/1.1\r\nHost: localhost\r\nX-Host: other\r\nConnection: close\r\n\r\n',
+        3000,
+      );
+      expect(statusOf(one.text)).toBe('200');
+      expect(JSON.parse(bodyOf(one.text))).toEqual({ host: 'localhost', ip: '127.0.0.1' });
+    });
+
+    it('answers CONNECT with 405 and Allow, then closes (not a silently dropped socket)', async () => {
+      const r = await raw(
+        port,
+        'CONNECT internal.example:443 HTTP/1.1\r\nHost: internal.example:443\r\n\r\n',
+        3000,
+      );
+      expect(statusOf(r.text)).toBe('405');
+      expect(r.text).toMatch(/\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n/);
+      expect(r.text).toMatch(/\r\nContent-Length: 0\r\n/);
+      expect(r.closed).toBe(true);
+      expect(r.ms).toBeLessThan(2000);
+      // The server is unharmed: the next client is served.
+      const next = await raw(
+        port,
+        'GET /ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+        3000,
+      );
+      expect(statusOf(next.text)).toBe('200');
+    });
+  });
+
+  it('bootService hands TRUSTED_PROXIES to the server: "none" ignores X-Forwarded-* even from loopback', async () => {
+    const schema = z.object({
+      PORT: commonEnvShape.PORT,
+      LOG_LEVEL: commonEnvShape.LOG_LEVEL,
+      SHUTDOWN_TIMEOUT_MS: commonEnvShape.SHUTDOWN_TIMEOUT_MS,
+      TRUSTED_PROXIES: commonEnvShape.TRUSTED_PROXIES,
+    });
+    const signalListeners = () => [...process.listeners('SIGTERM'), ...process.listeners('SIGINT')];
+    const before = new Set(signalListeners());
+    const app = await bootService({
+      name: 'boot-test',
+      loadConfig: () =>
+        loadConfig(schema, { PORT: '0', LOG_LEVEL: 'silent', TRUSTED_PROXIES: 'none' }),
+      module: () => EchoModule,
+    });
+    try {
+      const port = (app.getHttpServer().address() as AddressInfo).port;
+      const r = await raw(
+        port,
+        'GET /origin HTTP/1.1\r\nHost: svc.internal\r\nX-Forwarded-Host: identity.example\r\nX-Forwarded-For: 198.51.100.7\r\nConnection: close\r\n\r\n',
+        3000,
+      );
+      expect(JSON.parse(bodyOf(r.text))).toEqual({ host: 'svc.internal', ip: '127.0.0.1' });
+    } finally {
+      // bootService's shutdown handlers would exit the test process on a signal.
+      for (const l of signalListeners())
+        if (!before.has(l)) {
+          process.removeListener('SIGTERM', l as () => void);
+          process.removeListener('SIGINT', l as () => void);
+        }
       await app.close();
     }
   });

@@ -106,4 +106,54 @@ describe('createApp response headers', () => {
       ip: '203.0.113.9',
     });
   });
+
+  describe('with its own trustProxy list (TRUSTED_PROXIES)', () => {
+    const forwarded = {
+      host: 'svc.internal',
+      'x-forwarded-host': 'identity.example',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': '198.51.100.7',
+    };
+    const believed = { host: 'identity.example', protocol: 'https', ip: '198.51.100.7' };
+    const originFrom = async (trustProxy: string[], remoteAddress: string) => {
+      const own = await createApp(PingModule, {
+        service: 'headers-test',
+        logLevel: 'silent',
+        trustProxy,
+      });
+      try {
+        await own.init();
+        const fastify = own.getHttpAdapter().getInstance();
+        await fastify.ready();
+        const r = await fastify.inject({
+          method: 'GET',
+          url: '/origin',
+          headers: forwarded,
+          remoteAddress,
+        });
+        return r.json<unknown>();
+      } finally {
+        await own.close();
+      }
+    };
+
+    it('believes exactly the listed peers: a listed public proxy yes, loopback no longer', async () => {
+      const list = ['203.0.113.0/24', '2001:db8::1'];
+      expect(await originFrom(list, '203.0.113.9')).toEqual(believed);
+      expect(await originFrom(list, '2001:db8::1')).toEqual(believed);
+      expect(await originFrom(list, '127.0.0.1')).toEqual({
+        host: 'svc.internal',
+        protocol: 'http',
+        ip: '127.0.0.1',
+      });
+    });
+
+    it('an empty list believes nobody, not even loopback', async () => {
+      expect(await originFrom([], '127.0.0.1')).toEqual({
+        host: 'svc.internal',
+        protocol: 'http',
+        ip: '127.0.0.1',
+      });
+    });
+  });
 });
