@@ -7,7 +7,7 @@ test/chart checks them against the services' zod schemas.
 {{- $root := .root -}}
 {{- $svc := .svc -}}
 {{- /* Variables the chart derives from other values: an env/secretEnv entry would silently shadow them. */}}
-{{- $managed := list "NODE_ENV" "PORT" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_MS" "NATS_URL" "NATS_USER" "NATS_PASSWORD" "DATABASE_URL" "DATABASE_PASSWORD" "NODE_EXTRA_CA_CERTS" "PUBLIC_BASE_URL" "SCIM_PUBLIC_BASE_URL" "SCIM_RATE_LIMIT_PER_SECOND" "SCIM_RATE_LIMIT_BURST" "POLICY_API_URL" "API_BASE_PATH" "KEY_VAULT_URL" "TOKEN_BROKER_CONFIG_FILE" "AZURE_CLIENT_ID" "AZURE_TENANT_ID" "AZURE_AUTHORITY_HOST" "AZURE_FEDERATED_TOKEN_FILE" -}}
+{{- $managed := list "NODE_ENV" "PORT" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_MS" "TRUSTED_PROXIES" "NATS_URL" "NATS_USER" "NATS_PASSWORD" "DATABASE_URL" "DATABASE_PASSWORD" "NODE_EXTRA_CA_CERTS" "PUBLIC_BASE_URL" "SCIM_PUBLIC_BASE_URL" "SCIM_RATE_LIMIT_PER_SECOND" "SCIM_RATE_LIMIT_BURST" "POLICY_API_URL" "API_BASE_PATH" "KEY_VAULT_URL" "TOKEN_BROKER_CONFIG_FILE" "AZURE_CLIENT_ID" "AZURE_TENANT_ID" "AZURE_AUTHORITY_HOST" "AZURE_FEDERATED_TOKEN_FILE" -}}
 {{- range $name := concat (keys ($svc.env | default dict)) (keys ($svc.secretEnv | default dict)) }}
 {{- if has $name $managed }}
 {{- fail (printf "%s.env/secretEnv sets %s, which the chart derives from other values (global, ingress, messaging, postgresql, scim.publicBaseUrl, scim.rateLimit, tokenBroker.*): set it there" $.key $name) }}
@@ -21,6 +21,11 @@ test/chart checks them against the services' zod schemas.
   value: {{ $svc.logLevel | default $root.Values.global.logLevel | quote }}
 - name: SHUTDOWN_TIMEOUT_MS
   value: {{ $root.Values.global.shutdownTimeoutMs | quote }}
+{{- /* Unset: the services' own default (loopback and private ranges). */}}
+{{- with $root.Values.global.trustedProxies }}
+- name: TRUSTED_PROXIES
+  value: {{ join "," . | quote }}
+{{- end }}
 - name: NATS_URL
   value: {{ include "idp.natsUrl" $root | quote }}
 - name: NATS_USER
