@@ -9,7 +9,7 @@ export type SessionRow = Session;
 
 /** What a write back replaces: the ciphertext and the activity fields. */
 /** What a rotation leaves behind for a sign-out still carrying the old cookie. */
-export interface RotationLink {
+interface RotationLink {
   csrfDigest: string;
   expiresAt: Date;
 }

@@ -20,7 +20,7 @@ const FORM_BODY = /^application\/x-www-form-urlencoded[\t ]*(?:;|$)/i;
  * A sign-out whose session a sign-in (another tab) rotated while it was on its way: whether the
  * request's cookie was rotated moments ago and `token` was that session's CSRF token.
  */
-export type RotatedSignOut = (req: FastifyRequest, token: string) => Promise<boolean>;
+type RotatedSignOut = (req: FastifyRequest, token: string) => Promise<boolean>;
 
 export function registerCsrfCheck(
   fastify: FastifyInstance,
