@@ -108,7 +108,7 @@ describe('token endpoint CORS', () => {
   describe('single-page app reply URLs (Entra AADSTS9002326 / 9002327)', () => {
     const token = `/${contosoext.id}/oauth2/v2.0/token`;
     /** Signs carol in for `clientId` at `redirectUri`; the code and its PKCE verifier. */
-    async function code(clientId: string, redirectUri: string) {
+    async function code(clientId: string, redirectUri: string, pkce = true) {
       const verifier = randomBytes(32).toString('base64url');
       const browser = new HttpBrowser(t.azure.identityUrl);
       const url = `${t.azure.identityUrl}/${contosoext.id}/oauth2/v2.0/authorize?${new URLSearchParams(
@@ -117,8 +117,12 @@ describe('token endpoint CORS', () => {
           redirect_uri: redirectUri,
           response_type: 'code',
           scope: 'openid offline_access',
-          code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-          code_challenge_method: 'S256',
+          ...(pkce
+            ? {
+                code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+                code_challenge_method: 'S256',
+              }
+            : {}),
         },
       )}`;
       const back = expectRedirect(
@@ -190,6 +194,15 @@ describe('token endpoint CORS', () => {
       ).toMatch(/^AADSTS9002325: /);
       // The refusal did not use the code up.
       expect((await redeem(spaBody, SPA)).status).toBe(200);
+
+      // A confidential app may leave PKCE out at /authorize, but then its SPA code, which the
+      // browser redeems without the secret, is never redeemed: any verifier is refused.
+      const bare = await code(HYBRID_APP, `${SPA}/`, false);
+      const forged = await redeem({ ...body, code: bare.code, code_verifier: 'v'.repeat(43) }, SPA);
+      expect(forged.status).toBe(400);
+      expect(((await forged.json()) as { error_description: string }).error_description).toMatch(
+        /^AADSTS9002325: /,
+      );
     });
 
     it('refuses a cross-origin redemption of a web reply URL code', async () => {

@@ -44,13 +44,7 @@ export function checkRedemptionOrigin(
   const spa = redirectUriAllowed(client.config.spaRedirectUris, redirectUri);
   // A browser redemption is a public client's (authenticateClient refused any credential on it):
   // Entra wants PKCE there.
-  if (origin !== undefined && spa && p.get('code_verifier') === undefined)
-    throw new OAuthError(
-      400,
-      'invalid_request',
-      'AADSTS9002325',
-      'Proof Key for Code Exchange is required for cross-origin authorization code redemption.',
-    );
+  if (origin !== undefined && spa && p.get('code_verifier') === undefined) throw pkceRequired();
   if (origin !== undefined && !spa)
     throw new OAuthError(
       400,
@@ -65,6 +59,15 @@ export function checkRedemptionOrigin(
       'AADSTS9002327',
       "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
     );
+}
+
+function pkceRequired(): OAuthError {
+  return new OAuthError(
+    400,
+    'invalid_request',
+    'AADSTS9002325',
+    'Proof Key for Code Exchange is required for cross-origin authorization code redemption.',
+  );
 }
 
 export function takeAuthorizationCode(
@@ -117,6 +120,10 @@ export function takeAuthorizationCode(
       `The redirect URI '${redirectUri}' specified in the request does not match the redirect URI used in the authorization request for the application '${client.config.clientId}'.`,
     );
   }
+  // A code for an SPA reply URL is redeemed by the browser without a client credential, so PKCE
+  // is all that binds it: one issued without a code_challenge is never redeemed.
+  if (!g.codeChallenge && redirectUriAllowed(client.config.spaRedirectUris, g.redirectUri))
+    throw pkceRequired();
   if (g.codeChallenge) {
     const verifier = p.require('code_verifier');
     const expected =
