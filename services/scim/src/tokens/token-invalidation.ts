@@ -46,7 +46,14 @@ export interface InvalidationTarget {
 }
 
 const RETRY_MIN_MS = 500;
+/** The cap of the backoff: a channel down for good is retried twice a minute per replica. */
 const RETRY_MAX_MS = 30_000;
+/**
+ * How long a connection must stay up before the backoff starts over: a proxy or server that
+ * accepts and LISTENs then drops the connection would otherwise be reconnected every
+ * RETRY_MIN_MS by every replica, forever.
+ */
+const STABLE_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -63,6 +70,8 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
   private client: Client | undefined;
   private retry: NodeJS.Timeout | undefined;
   private delay = RETRY_MIN_MS;
+  /** When the current connection started listening (monotonic ms), for STABLE_MS. */
+  private listeningSince: number | undefined;
   private stopped = false;
   private connected = false;
 
@@ -115,6 +124,9 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
       if (this.client !== c) return;
       this.client = undefined;
       this.connected = false;
+      if (this.listeningSince !== undefined && performance.now() - this.listeningSince >= STABLE_MS)
+        this.delay = RETRY_MIN_MS;
+      this.listeningSince = undefined;
       this.schedule();
     });
     c.on('notification', (n: Notification) => {
@@ -126,7 +138,8 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
       await c.query(`LISTEN ${INVALIDATION_CHANNEL}`);
       if (this.client !== c) return;
       this.connected = true;
-      this.delay = RETRY_MIN_MS;
+      // The backoff starts over only once this connection has lasted STABLE_MS (on its `end`).
+      this.listeningSince = performance.now();
       // Announcements sent while not listening are lost: start from an empty cache.
       this.dispatch(undefined);
     } catch (e) {
