@@ -3,8 +3,17 @@ import { HttpException, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { OutboxWriter, PoolLifecycle, poolProvider } from '@idp/service-kit';
 import { userInfo } from 'node:os';
-import { createTokenBody, directoryBody, parseInput, tokenParam } from '../admin/admin-input';
-import type { Actor } from '../admin/audit.repository';
+import { parseArgs } from 'node:util';
+import type { z } from 'zod';
+import {
+  auditQuery,
+  createDirectoryBody,
+  createTokenBody,
+  directoryBody,
+  parseInput,
+  tokenParam,
+} from '../admin/admin-input';
+import { AuditRepository, type Actor } from '../admin/audit.repository';
 import { loadScimConfig, SCIM_CONFIG } from '../config';
 import { PrismaService } from '../db/prisma.service';
 import { DirectoriesRepository } from '../tokens/directories.repository';
@@ -13,7 +22,8 @@ import { TokensRepository } from '../tokens/tokens.repository';
 import { TokensService } from '../tokens/tokens.service';
 
 // Admin command for operators without an Entra token at hand (first token, break-glass):
-//   node dist/cli/admin-cli.js directory create <directoryId> [default|aws]
+//   node dist/cli/admin-cli.js directory create <directoryId> [default|aws] [--profile <default|aws>]
+//     [--maxTokens <1-100|default>] [--uniqueGroupDisplayName <true|false>]
 //   node dist/cli/admin-cli.js directory list
 //   node dist/cli/admin-cli.js directory show <directoryId>
 //   node dist/cli/admin-cli.js directory delete <directoryId> [--force]
@@ -23,6 +33,7 @@ import { TokensService } from '../tokens/tokens.service';
 //   node dist/cli/admin-cli.js directory profile <directoryId> <default|aws>
 //   node dist/cli/admin-cli.js directory unique-group-names <directoryId> <on|off>
 //   node dist/cli/admin-cli.js directory max-tokens <directoryId> <1-100|default>
+//   node dist/cli/admin-cli.js audit [--directoryId <id>] [--action <action>] [--limit <1-1000>] [--before <entryId>]
 // Reads DATABASE_URL (and the SCIM_* token settings) like the service; the secret is printed once.
 // Input is checked as the admin API checks it. Exit codes: 0 done, 1 failed (not found, at the
 // token cap, database unreachable, invalid configuration), 2 usage or invalid input; errors are
@@ -32,11 +43,10 @@ import { TokensService } from '../tokens/tokens.service';
 const out = (json: string): void => void process.stdout.write(`${json}\n`);
 
 const USAGE =
-  'usage: admin-cli directory create <dir> [default|aws] | directory list | directory show <dir> | directory delete <dir> [--force] | directory profile <dir> <default|aws> | directory unique-group-names <dir> <on|off> | directory max-tokens <dir> <1-100|default> | token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id>';
+  'usage: admin-cli directory create <dir> [default|aws] [--profile default|aws] [--maxTokens 1-100|default] [--uniqueGroupDisplayName true|false] | directory list | directory show <dir> | directory delete <dir> [--force] | directory profile <dir> <default|aws> | directory unique-group-names <dir> <on|off> | directory max-tokens <dir> <1-100|default> | token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id> | audit [--directoryId <dir>] [--action <action>] [--limit 1-1000] [--before <entryId>]';
 
 /** Arguments per command: [fewest, most], both counting area and verb. */
 const ARITY = new Map<string, [number, number]>([
-  ['directory create', [3, 4]],
   ['directory list', [2, 2]],
   ['directory show', [3, 3]],
   ['directory delete', [3, 4]],
@@ -97,22 +107,93 @@ function capArg(a: string): number | null {
   return r.data.maxTokens;
 }
 
+/** Options of a command given as `--name value` (parseArgs: unknown or valueless ones are usage errors). */
+function options<K extends string>(args: string[], names: readonly K[]) {
+  return parseArgs({
+    args,
+    options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) as Record<
+      K,
+      { type: 'string' }
+    >,
+    allowPositionals: true,
+    strict: true,
+  });
+}
+
+type Command =
+  | { kind: 'audit'; query: z.infer<typeof auditQuery> }
+  | { kind: 'create'; dir: string; body: z.infer<typeof createDirectoryBody> };
+
+/**
+ * `audit` and `directory create` take the options of GET /admin/audit and POST
+ * /admin/directories, checked by the same schemas. `undefined`: not one of these commands.
+ * Throws TypeError (parseArgs) on a usage error, UsageError or the API's BadRequestException
+ * (same words) on invalid input.
+ */
+function optionCommand(argv: string[]): Command | undefined {
+  if (argv[0] === 'audit') {
+    const { values, positionals } = options(argv.slice(1), [
+      'directoryId',
+      'action',
+      'limit',
+      'before',
+    ]);
+    if (positionals.length > 0) throw new TypeError('audit takes no positional arguments');
+    return { kind: 'audit', query: parseInput(auditQuery, values) };
+  }
+  if (argv[0] === 'directory' && argv[1] === 'create') {
+    const { values, positionals } = options(argv.slice(2), [
+      'profile',
+      'maxTokens',
+      'uniqueGroupDisplayName',
+    ]);
+    const [dir, profile, ...rest] = positionals;
+    if (dir === undefined || rest.length > 0) throw new TypeError('directory create <dir>');
+    if (profile !== undefined && values.profile !== undefined && profile !== values.profile)
+      throw new UsageError('the profile is given twice, differently');
+    const { maxTokens, uniqueGroupDisplayName } = values;
+    const body: Record<string, unknown> = { id: dir };
+    if (profile !== undefined || values.profile !== undefined)
+      body.profile = values.profile ?? profile;
+    // Numbers and booleans as JSON would carry them; anything else is passed on for the schema to refuse.
+    if (maxTokens !== undefined)
+      body.maxTokens =
+        maxTokens === 'default'
+          ? null
+          : /^\d{1,9}$/.test(maxTokens)
+            ? Number(maxTokens)
+            : maxTokens;
+    if (uniqueGroupDisplayName !== undefined)
+      body.uniqueGroupDisplayName =
+        uniqueGroupDisplayName === 'true'
+          ? true
+          : uniqueGroupDisplayName === 'false'
+            ? false
+            : uniqueGroupDisplayName;
+    return { kind: 'create', dir, body: parseInput(createDirectoryBody, body) };
+  }
+  return undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
+  let command: Command | undefined;
+  try {
+    command = optionCommand(argv);
+  } catch (e) {
+    console.error(e instanceof UsageError || e instanceof HttpException ? e.message : USAGE);
+    return 2;
+  }
   const [area, verb, dir, a, b] = argv;
   const arity = ARITY.get(`${area} ${verb}`);
   const usage =
-    !area ||
-    !verb ||
-    arity === undefined ||
-    argv.length < arity[0] ||
-    argv.length > arity[1] ||
-    (dir !== undefined && !DIRECTORY_ID.test(dir)) ||
-    (verb === 'delete' && a !== undefined && a !== '--force') ||
-    (area === 'directory' &&
-      verb === 'create' &&
-      a !== undefined &&
-      a !== 'default' &&
-      a !== 'aws');
+    command === undefined &&
+    (!area ||
+      !verb ||
+      arity === undefined ||
+      argv.length < arity[0] ||
+      argv.length > arity[1] ||
+      (dir !== undefined && !DIRECTORY_ID.test(dir)) ||
+      (verb === 'delete' && a !== undefined && a !== '--force'));
   if (usage) {
     console.error(USAGE);
     return 2;
@@ -147,6 +228,7 @@ async function main(argv: string[]): Promise<number> {
       TokensRepository,
       DirectoriesService,
       TokensService,
+      AuditRepository,
     ],
   })
   class CliModule {}
@@ -163,7 +245,12 @@ async function main(argv: string[]): Promise<number> {
     const tokens = ctx.get(TokensService);
     const directories = ctx.get(DirectoriesService);
     const json = (d: { createdAt: Date }) => ({ ...d, createdAt: d.createdAt.toISOString() });
-    if (area === 'directory' && verb === 'list') {
+    if (command?.kind === 'audit') {
+      out(JSON.stringify(await ctx.get(AuditRepository).page(command.query)));
+    } else if (command?.kind === 'create') {
+      const { id, ...settings } = command.body;
+      out(JSON.stringify(json(await directories.create(id, settings, actor))));
+    } else if (area === 'directory' && verb === 'list') {
       const all = [];
       let after: string | undefined;
       do {
@@ -175,9 +262,6 @@ async function main(argv: string[]): Promise<number> {
     } else if (!dir) {
       console.error(USAGE);
       return 2;
-    } else if (area === 'directory' && verb === 'create') {
-      const profile = a === 'aws' ? 'aws' : 'default';
-      out(JSON.stringify(json(await directories.create(dir, { profile }, actor))));
     } else if (area === 'directory' && verb === 'show') {
       out(JSON.stringify(json(await directories.require(dir))));
     } else if (area === 'directory' && verb === 'delete') {
