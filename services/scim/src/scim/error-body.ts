@@ -20,13 +20,24 @@ const AWS_EXCEPTION = new Map<number, string>([
   [429, 'ThrottlingException'],
 ]);
 
+/**
+ * Statuses whose real IAM Identity Center bodies were seen (idp-scim-sync issues #30 and #45):
+ * their detail has no exception-name prefix. Other statuses keep the documented exception name as
+ * a prefix (no real body of theirs is known).
+ */
+const AWS_UNPREFIXED = new Set([400, 409]);
+
 /** RFC 7644 §3.12 error body; the `aws` profile mimics IAM Identity Center's (string status, `schema` typo, request id, timestamp). */
 export function errorBody(profile: Profile, e: ErrorInfo): Record<string, unknown> {
   if (profile === 'aws') {
     return {
       schema: [URN.error],
       schemas: [URN.error],
-      detail: e.awsDetail ?? `${AWS_EXCEPTION.get(e.status) ?? 'ValidationException'}: ${e.detail}`,
+      detail:
+        e.awsDetail ??
+        (AWS_UNPREFIXED.has(e.status)
+          ? e.detail
+          : `${AWS_EXCEPTION.get(e.status) ?? 'ValidationException'}: ${e.detail}`),
       status: String(e.status),
       ...(e.scimType && e.awsDetail === undefined ? { scimType: e.scimType } : {}),
       exceptionRequestId: e.requestId,
