@@ -5,38 +5,19 @@ import { join } from 'node:path';
 import {
   defaultSets,
   helm,
-  ofKind,
   parseAndValidate,
   renderSet,
   renderYaml,
   repoRoot,
   templateArgs,
   valueSets,
-  type K8sObject,
 } from './support/chart';
+import { serviceEnvs, SERVICES, type EnvVar } from './support/pods';
 import { envProblems } from './support/service-env';
 
-interface EnvVar {
-  name: string;
-  value?: string;
-}
-interface Deployment extends K8sObject {
-  spec: { template: { spec: { containers: { name: string; env?: EnvVar[] }[] } } };
-}
-
-const SERVICES = ['policy-api', 'portal', 'scim', 'token-broker'];
 const RATE_VARS = ['SCIM_RATE_LIMIT_PER_SECOND', 'SCIM_RATE_LIMIT_BURST'];
 
-/** Each service's container env (name -> value) of a render. */
-const envsOf = (objects: K8sObject[]): Map<string, EnvVar[]> =>
-  new Map(
-    ofKind<Deployment>(objects, 'Deployment')
-      .filter((d) => SERVICES.includes(d.metadata.labels?.['app.kubernetes.io/name'] ?? ''))
-      .map((d) => [
-        d.metadata.labels?.['app.kubernetes.io/name'] ?? '',
-        d.spec.template.spec.containers[0]?.env ?? [],
-      ]),
-  );
+const envsOf = serviceEnvs;
 const rateEnv = (env: EnvVar[]) => env.filter((e) => RATE_VARS.includes(e.name));
 const render = (set: string[]) =>
   envsOf(parseAndValidate(renderYaml({ set: [...defaultSets, ...set] }), []).objects);

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import {
   defaultSets,
   helm,
-  ofKind,
   parseAndValidate,
   renderSet,
   renderYaml,
@@ -15,27 +14,16 @@ import {
   valueSets,
   type K8sObject,
 } from './support/chart';
+import { serviceEnvs, SERVICES, type EnvVar } from './support/pods';
 import { envProblems, serviceEnvSchema } from './support/service-env';
-
-interface EnvVar {
-  name: string;
-  value?: string;
-}
-interface Deployment extends K8sObject {
-  spec: { template: { spec: { containers: { name: string; env?: EnvVar[] }[] } } };
-}
-
-const SERVICES = ['policy-api', 'portal', 'scim', 'token-broker'];
 
 /** Each service's TRUSTED_PROXIES entries of a render (service -> env entries). */
 const trustedOf = (objects: K8sObject[]): Map<string, EnvVar[]> =>
   new Map(
-    ofKind<Deployment>(objects, 'Deployment')
-      .filter((d) => SERVICES.includes(d.metadata.labels?.['app.kubernetes.io/name'] ?? ''))
-      .map((d) => [
-        d.metadata.labels?.['app.kubernetes.io/name'] ?? '',
-        (d.spec.template.spec.containers[0]?.env ?? []).filter((e) => e.name === 'TRUSTED_PROXIES'),
-      ]),
+    [...serviceEnvs(objects)].map(([service, env]) => [
+      service,
+      env.filter((e) => e.name === 'TRUSTED_PROXIES'),
+    ]),
   );
 const render = (set: string[]) =>
   trustedOf(parseAndValidate(renderYaml({ set: [...defaultSets, ...set] }), []).objects);

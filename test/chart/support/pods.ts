@@ -90,3 +90,19 @@ export function containerOf(o: K8sObject): Container {
   if (!c) throw new Error(`${o.kind}/${o.metadata.name} has no container`);
   return c;
 }
+
+/** The platform's four services, by their `app.kubernetes.io/name`. */
+export const SERVICES = ['policy-api', 'portal', 'scim', 'token-broker'];
+
+/** The application container's env of each service Deployment of a render (service -> env). */
+export function serviceEnvs(objects: K8sObject[]): Map<string, EnvVar[]> {
+  return new Map(
+    objects
+      .filter(
+        (o) =>
+          o.kind === 'Deployment' &&
+          SERVICES.includes(o.metadata.labels?.['app.kubernetes.io/name'] ?? ''),
+      )
+      .map((d) => [d.metadata.labels?.['app.kubernetes.io/name'] ?? '', containerOf(d).env ?? []]),
+  );
+}
