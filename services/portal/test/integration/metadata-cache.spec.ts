@@ -32,20 +32,24 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-it('remembers a failed fetch for a while: the next requests fail at once, without a request each', async () => {
+/** A cache over the B2C authority whose metadata the local server above serves (plain HTTP). */
+function localCache(): MetadataCache {
   const { port } = server.address() as AddressInfo;
   const config = loadPortalConfig({
     ...portalEnv(),
     NATS_URL: 'nats://127.0.0.1:4222',
     DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
   });
-  // The B2C authority, its metadata served by the local server above (plain HTTP).
   class LocalAuthority extends B2cAuthority {
     override metadataUrl(flow: string): string {
       return `http://127.0.0.1:${port}/${flow}/v2.0/.well-known/openid-configuration`;
     }
   }
-  const cache = new MetadataCache(new LocalAuthority(config));
+  return new MetadataCache(new LocalAuthority(config));
+}
+
+it('remembers a failed fetch for a while: the next requests fail at once, without a request each', async () => {
+  const cache = localCache();
   await expect(cache.get('B2C_1_signupsignin')).rejects.toThrow(/HTTP 503/);
   up = true;
   await expect(cache.get('B2C_1_signupsignin')).rejects.toThrow(/HTTP 503/);
@@ -58,18 +62,7 @@ it('remembers a failed fetch for a while: the next requests fail at once, withou
 });
 
 it('fetches once for requests that all find no copy at the same time', async () => {
-  const { port } = server.address() as AddressInfo;
-  const config = loadPortalConfig({
-    ...portalEnv(),
-    NATS_URL: 'nats://127.0.0.1:4222',
-    DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
-  });
-  class LocalAuthority extends B2cAuthority {
-    override metadataUrl(flow: string): string {
-      return `http://127.0.0.1:${port}/${flow}/v2.0/.well-known/openid-configuration`;
-    }
-  }
-  const cache = new MetadataCache(new LocalAuthority(config));
+  const cache = localCache();
   up = true;
   const before = hits;
   const all = await Promise.all(
