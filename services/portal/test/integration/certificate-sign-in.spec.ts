@@ -16,9 +16,10 @@ import {
 import { SessionStore } from '../../src/session/session-store';
 import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
 import { portalEnv } from '../support/portal-env';
+import { B2C_ALICE } from '../support/b2c-sign-in';
 
 const COOKIE = '__Host-portal_sid';
-const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
+const ALICE = B2C_ALICE;
 // The dev CA's server certificate is the portal's credential; the CA's own pair is "another" one.
 const caDir = dirname(
   process.env.NODE_EXTRA_CA_CERTS ??

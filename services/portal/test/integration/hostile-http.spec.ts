@@ -14,11 +14,10 @@ import { startPortalInProcess } from '../support/portal-app';
 import { COOKIE, cookieJarClient, portalClient } from '../support/portal-client';
 import { portalEnv } from '../support/portal-env';
 import { usePortalStack } from '../support/portal-stack';
-import { startRecordingApi, type JwtClaims } from '../support/recording-api';
+import { flowOf, MFA_FLOW, startRecordingApi } from '../support/recording-api';
+import { B2C_ALICE } from '../support/b2c-sign-in';
 
-const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
-const MFA_FLOW = 'b2c_1_signupsignin_mfa';
-const flowOf = (claims: JwtClaims) => String(claims.tfp ?? claims.acr ?? '').toLowerCase();
+const ALICE = B2C_ALICE;
 
 const stack = usePortalStack({
   startApi: () =>

@@ -18,8 +18,9 @@ import { startPortalInProcess, type InProcessPortal } from '../support/portal-ap
 import { portalClient, sessionCookie } from '../support/portal-client';
 import { portalEnv } from '../support/portal-env';
 import { holdNextLoad } from '../support/session-gate';
+import { B2C_ALICE } from '../support/b2c-sign-in';
 
-const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
+const ALICE = B2C_ALICE;
 
 let pg: TestPostgres;
 let nats: TestNatsServer;

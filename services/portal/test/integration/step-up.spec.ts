@@ -13,17 +13,13 @@ import { SessionStore } from '../../src/session/session-store';
 import { cookieJarClient } from '../support/portal-client';
 import { usePortalStack } from '../support/portal-stack';
 import { portalEnv } from '../support/portal-env';
-import { startRecordingApi, type JwtClaims } from '../support/recording-api';
+import { flowOf, MFA_FLOW, startRecordingApi } from '../support/recording-api';
 
 const ALICE = {
   email: 'alice@contoso.example',
   password: 'Alice-dev-Passw0rd!',
   oid: '554df49b-d82c-483a-b1bc-7ec8856fd2e0',
 };
-
-const MFA_FLOW = 'b2c_1_signupsignin_mfa';
-/** The B2C user flow a token came from (`tfp`, or `acr` on older policies), lower-cased. */
-const flowOf = (claims: JwtClaims) => String(claims.tfp ?? claims.acr ?? '').toLowerCase();
 
 /** A policy API stand-in that records each call and wants the MFA flow for writes. */
 const startApi = () =>

@@ -15,8 +15,9 @@ import { cookieJarClient } from '../support/portal-client';
 import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from '../support/portal-env';
 import { usePortalStack } from '../support/portal-stack';
 import { startRecordingApi } from '../support/recording-api';
+import { B2C_ALICE } from '../support/b2c-sign-in';
 
-const ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
+const ALICE = B2C_ALICE;
 const ALICE_EXT = { email: 'alice@contoso.example', password: 'Alice-ext-Passw0rd!' };
 const NEW_B2C = {
   name: 'contosonew',

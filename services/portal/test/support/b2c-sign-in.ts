@@ -6,7 +6,7 @@ import {
 import type { CookieJarClient } from './portal-client';
 
 /** Alice, a demo account of the B2C stand-in. */
-const B2C_ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
+export const B2C_ALICE = { email: 'alice@contoso.example', password: 'Alice-dev-Passw0rd!' };
 
 /**
  * Signs Alice in through the B2C stand-in with a fresh browser, starting at `start`: afterwards

@@ -15,6 +15,12 @@ export const claimsOf = (token: string): JwtClaims =>
     : {};
 
 /** What every recorded call has; `R` adds what a spec records from the token or request. */
+/** The B2C user flow that satisfies step-up (policy-api's default STEP_UP_USER_FLOWS). */
+export const MFA_FLOW = 'b2c_1_signupsignin_mfa';
+/** The user flow a B2C token came from (`tfp`, or `acr` in older tokens), lower-cased. */
+export const flowOf = (claims: JwtClaims): string =>
+  String(claims.tfp ?? claims.acr ?? '').toLowerCase();
+
 export type ApiCall<R> = { method: string; path: string; body?: unknown } & R;
 
 /** The 401 a gated write gets: one or more `WWW-Authenticate` challenges. */
