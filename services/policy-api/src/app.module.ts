@@ -7,6 +7,7 @@ import { authModuleOptions } from './auth/auth-options';
 import { BeneficiariesController } from './beneficiaries/beneficiaries.controller';
 import { BeneficiariesRepository } from './beneficiaries/beneficiaries.repository';
 import { BeneficiariesService } from './beneficiaries/beneficiaries.service';
+import { StepUpCheck } from './auth/step-up';
 import { ErrorShapeFilter } from './common/error-shape.filter';
 import { validationPipe } from './common/validation';
 import { POLICY_API_CONFIG, type PolicyApiConfig } from './config';
@@ -56,6 +57,7 @@ export class AppModule {
         IdentityLinkService,
         PoliciesService,
         BeneficiariesService,
+        StepUpCheck,
         HistoryService,
         OutboxRelayService,
       ],

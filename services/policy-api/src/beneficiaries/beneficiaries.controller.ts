@@ -12,9 +12,10 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, RequireScopes, RequireStepUp, type Principal } from '@idp/auth-common';
+import { CurrentPrincipal, RequireScopes, type Principal } from '@idp/auth-common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Scopes } from '../auth/auth-options';
+import { StepUpCheck } from '../auth/step-up';
 import { asUser, callerOf } from '../auth/user';
 import { ApiErrorView, BearerErrorView } from '../common/api-error';
 import { etagOf, PolicyView, toView } from '../policies/policy.view';
@@ -26,19 +27,21 @@ import { parseIfMatch } from './if-match';
 @ApiBearerAuth()
 @Controller('policies/me/beneficiaries')
 export class BeneficiariesController {
-  constructor(private readonly beneficiaries: BeneficiariesService) {}
+  constructor(
+    private readonly beneficiaries: BeneficiariesService,
+    private readonly stepUp: StepUpCheck,
+  ) {}
 
   @Put()
   @HttpCode(200)
   @RequireScopes(Scopes.write)
-  @RequireStepUp()
   @ApiOperation({
     summary: 'Replace the beneficiaries of the caller’s policy',
     description:
       'Scope Accounts.Write and a recent step-up: a B2C token from an MFA user flow (tfp/acr), or an External ID token whose acrs holds the ' +
       'configured authentication context, with an auth_time within the configured max age. Otherwise 401 with WWW-Authenticate: ' +
       'Bearer error="insufficient_user_authentication", acr_values, max_age (RFC 9470), preceded for External ID by the claims challenge ' +
-      '(error="insufficient_claims", claims=…).',
+      '(error="insufficient_claims", claims=…). A malformed body or If-Match (400) or a missing If-Match (428) is reported before step-up.',
   })
   @ApiHeader({
     name: 'If-Match',
@@ -91,6 +94,8 @@ export class BeneficiariesController {
     const caller = callerOf(principal, req);
     // Checked before any database work: a missing or malformed If-Match needs none.
     const preconditions = parseIfMatch(ifMatch);
+    // After the body (the validation pipe) and If-Match, before anything that reads the policy.
+    this.stepUp.require(principal);
     const policy = await this.beneficiaries.replace(
       { caller, userFlow: user.userFlow, authTime: user.authTime, requestId: String(req.id) },
       preconditions,

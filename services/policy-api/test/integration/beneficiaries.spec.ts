@@ -95,6 +95,45 @@ describe('PUT /policies/me/beneficiaries', () => {
       expect(challengeParams(r.headers.get('www-authenticate')).scope).toBe('Accounts.Write');
     });
 
+    it('reports a malformed request before step-up, and nothing that reads the policy', async () => {
+      const { oid, etag } = await newHolder();
+      const signIn = await h.issuer.userToken({ oid, flow: SIGN_IN_FLOW });
+      const good = { beneficiaries: split(['Someone']) };
+
+      // The right scope without step-up: the request's own faults first (no challenge).
+      const badBody = await put(signIn, etag, { beneficiaries: [] });
+      expect(badBody.status).toBe(400);
+      expect(badBody.body.error).toBe('validation_failed');
+      expect(badBody.headers.get('www-authenticate')).toBeNull();
+      const badIfMatch = await put(signIn, 'v1', good);
+      expect(badIfMatch.status).toBe(400);
+      expect(badIfMatch.body.details).toEqual([expect.objectContaining({ field: 'If-Match' })]);
+      const noIfMatch = await put(signIn, undefined, good);
+      expect(noIfMatch.status).toBe(428);
+
+      // A well-formed request: step-up, also for a stale ETag (412 would tell the version).
+      for (const ifMatch of [etag, '"v999"']) {
+        const r = await put(signIn, ifMatch, good);
+        expect(r.status).toBe(401);
+        expect(challengeParams(r.headers.get('www-authenticate')).error).toBe(
+          'insufficient_user_authentication',
+        );
+      }
+
+      // Without the scope, or without a token, a malformed body still gets the auth answer.
+      const readOnly = await mfa(oid, { scopes: ['Accounts.Read'] });
+      expect((await put(readOnly, etag, { beneficiaries: [] })).status).toBe(403);
+      const anonymous = await h.call<ErrorBody>('PUT', '/policies/me/beneficiaries', {
+        body: { beneficiaries: [] },
+        headers: { 'if-match': etag },
+      });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.error).toBe('unauthorized');
+
+      const after = await h.call<PolicyBody>('GET', '/policies/me', { token: signIn });
+      expect(after.body.version).toBe(1);
+    });
+
     it('refuses app-only tokens', async () => {
       const r = await put(await h.issuer.appToken({ roles: ['Policies.Read.All'] }), '"v1"', {
         beneficiaries: split(['Someone']),
