@@ -36,7 +36,11 @@ import { DirectoriesService } from './tokens/directories.service';
 import { RateLimiter } from './tokens/rate-limiter';
 import { ScimAuthGuard } from './tokens/scim-auth.guard';
 import { TokenExpiryService } from './tokens/token-expiry.service';
-import { TokenInvalidationListener } from './tokens/token-invalidation';
+import {
+  INVALIDATION_LISTENER_OPTIONS,
+  TokenInvalidationListener,
+  type InvalidationListenerOptions,
+} from './tokens/token-invalidation';
 import { TokensRepository } from './tokens/tokens.repository';
 import { TokensService } from './tokens/tokens.service';
 import { UsersController } from './users/users.controller';
@@ -46,6 +50,8 @@ import { UsersService } from './users/users.service';
 export interface AppModuleOptions {
   /** Background jobs (relay, cleanup, token expiry); tests drive them by hand. Default true. */
   background?: boolean;
+  /** The revocation listener's reconnect tuning (tests shorten the stable period); defaults otherwise. */
+  invalidation?: InvalidationListenerOptions;
 }
 
 @Module({})
@@ -65,6 +71,7 @@ export class AppModule {
       AuditRepository,
       // Clears the token and directory caches when another replica or the CLI revokes or changes.
       TokenInvalidationListener,
+      { provide: INVALIDATION_LISTENER_OPTIONS, useValue: o.invalidation ?? {} },
       // Use cases and background jobs.
       DirectoriesService,
       TokensService,

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
@@ -49,11 +50,18 @@ const RETRY_MIN_MS = 500;
 /** The cap of the backoff: a channel down for good is retried twice a minute per replica. */
 const RETRY_MAX_MS = 30_000;
 /**
- * How long a connection must stay up before the backoff starts over: a proxy or server that
- * accepts and LISTENs then drops the connection would otherwise be reconnected every
+ * How long a connection must stay up before the backoff starts over (default): a proxy or server
+ * that accepts and LISTENs then drops the connection would otherwise be reconnected every
  * RETRY_MIN_MS by every replica, forever.
  */
 const STABLE_MS = 30_000;
+
+/** Options of TokenInvalidationListener (AppModule.forRoot's `invalidation`); defaults when absent. */
+export interface InvalidationListenerOptions {
+  /** How long (ms) a connection must have stayed up for the reconnect backoff to start over. */
+  stableMs?: number;
+}
+export const INVALIDATION_LISTENER_OPTIONS = Symbol('INVALIDATION_LISTENER_OPTIONS');
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -70,12 +78,21 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
   private client: Client | undefined;
   private retry: NodeJS.Timeout | undefined;
   private delay = RETRY_MIN_MS;
-  /** When the current connection started listening (monotonic ms), for STABLE_MS. */
+  /** When the current connection started listening (monotonic ms), for stableMs. */
   private listeningSince: number | undefined;
   private stopped = false;
   private connected = false;
+  private readonly stableMs: number;
 
-  constructor(@Inject(SCIM_CONFIG) private readonly config: ScimConfig) {}
+  constructor(
+    @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
+    @Optional() @Inject(INVALIDATION_LISTENER_OPTIONS) options?: InvalidationListenerOptions,
+  ) {
+    const stableMs = options?.stableMs ?? STABLE_MS;
+    if (!Number.isFinite(stableMs) || stableMs < 0)
+      throw new Error(`stableMs must be a non-negative number of milliseconds, got ${stableMs}`);
+    this.stableMs = stableMs;
+  }
 
   register(target: InvalidationTarget): void {
     this.targets.push(target);
@@ -124,7 +141,10 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
       if (this.client !== c) return;
       this.client = undefined;
       this.connected = false;
-      if (this.listeningSince !== undefined && performance.now() - this.listeningSince >= STABLE_MS)
+      if (
+        this.listeningSince !== undefined &&
+        performance.now() - this.listeningSince >= this.stableMs
+      )
         this.delay = RETRY_MIN_MS;
       this.listeningSince = undefined;
       this.schedule();
@@ -138,7 +158,7 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
       await c.query(`LISTEN ${INVALIDATION_CHANNEL}`);
       if (this.client !== c) return;
       this.connected = true;
-      // The backoff starts over only once this connection has lasted STABLE_MS (on its `end`).
+      // The backoff starts over only once this connection has lasted stableMs (on its `end`).
       this.listeningSince = performance.now();
       // Announcements sent while not listening are lost: start from an empty cache.
       this.dispatch(undefined);

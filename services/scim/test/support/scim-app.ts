@@ -7,7 +7,7 @@ import {
   type TestPostgres,
 } from '@idp/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppModule } from '../../src/app.module';
+import { AppModule, type AppModuleOptions } from '../../src/app.module';
 import { loadScimConfig, type ScimConfig } from '../../src/config';
 import { configureScimApp } from '../../src/scim/configure-app';
 import { scimAppOptions } from '../../src/scim/router-errors';
@@ -39,7 +39,12 @@ export interface ScimTestApp {
 
 export async function startScim(
   env: Record<string, string> = {},
-  o: { background?: boolean; shared?: { pg: TestPostgres; nats: TestNatsServer } } = {},
+  o: {
+    background?: boolean;
+    shared?: { pg: TestPostgres; nats: TestNatsServer };
+    /** AppModule options beyond `background` (e.g. the invalidation listener's stable period). */
+    module?: Omit<AppModuleOptions, 'background'>;
+  } = {},
 ): Promise<ScimTestApp> {
   const [pg, nats] = o.shared
     ? [o.shared.pg, o.shared.nats]
@@ -53,11 +58,14 @@ export async function startScim(
     SCIM_OUTBOX_INTERVAL_MS: '50',
     ...env,
   });
-  const app = await createApp(AppModule.forRoot(config, { background: o.background ?? false }), {
-    service: 'scim',
-    logLevel: 'silent',
-    ...scimAppOptions,
-  });
+  const app = await createApp(
+    AppModule.forRoot(config, { ...o.module, background: o.background ?? false }),
+    {
+      service: 'scim',
+      logLevel: 'silent',
+      ...scimAppOptions,
+    },
+  );
   configureScimApp(app, config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
