@@ -60,8 +60,6 @@ function isTenantId(req: FastifyRequest, tenant: TenantConfig): boolean {
 const TOKEN_PATH = /\/oauth2\/v2\.0\/token\/?$/;
 /** An Origin header value (scheme://host[:port]); anything else gets no CORS answer. */
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/;
-/** Access-Control-Request-Headers: a comma-separated list of header names. */
-const HEADER_LIST = /^[A-Za-z0-9-]{1,64}(\s*,\s*[A-Za-z0-9-]{1,64}){0,31}$/;
 
 function corsOrigin(req: FastifyRequest): string | undefined {
   const origin = req.headers.origin;
@@ -118,29 +116,21 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
   });
   const NOT_POST = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
-  // CORS on the token endpoints, as Entra answers SPAs (auth code + PKCE from the browser): the
-  // preflight carries no client, so any well-formed origin gets it; the POST's answer (token or
-  // error) names the caller's origin so the page can read it.
+  // CORS on the token endpoints, as Entra answers SPAs (auth code + PKCE from the browser): a
+  // simple request (a form POST with no other headers, which is all MSAL.js sends: it sets
+  // preventCorsPreflight so its telemetry and CCS hints go in the URL and body) gets the caller's
+  // origin on its answer, token or error. A preflight gets no CORS grant: Entra asked MSAL never
+  // to cause one (AzureAD/microsoft-authentication-library-for-js#3636), B2C answered them without
+  // Access-Control-Allow-Origin (#2051, microsoft-authentication-library-for-dotnet#1865), and
+  // it names no client whose SPA reply URLs could vouch for the origin. So a page whose token
+  // request needs a preflight (a custom header, a JSON body) fails here as it can at Azure.
   app.addHook('onRequest', async (req, reply) => {
     const origin = corsOrigin(req);
     if (origin && req.method === 'POST' && TOKEN_PATH.test(req.url.split('?', 1)[0] ?? ''))
       void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
   });
-  const preflight = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const origin = corsOrigin(req);
-    const asked = req.headers['access-control-request-headers'];
-    if (origin) {
-      void reply
-        .header('access-control-allow-origin', origin)
-        .header('access-control-allow-methods', 'POST, OPTIONS')
-        .header(
-          'access-control-allow-headers',
-          typeof asked === 'string' && HEADER_LIST.test(asked) ? asked : 'content-type',
-        )
-        .header('access-control-max-age', '86400');
-    }
-    return reply.code(200).header('vary', 'Origin').header('cache-control', 'no-store').send();
-  };
+  const preflight = async (_req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
+    reply.code(200).header('cache-control', 'no-store').send();
   app.options('/:tenant/:flow/oauth2/v2.0/token', preflight);
   app.options('/:tenant/oauth2/v2.0/token', preflight);
 

@@ -46,6 +46,11 @@ export interface RefreshTokenRecord {
   mfa: boolean;
   /** External tenants: when the session behind this grant last did a second factor. */
   mfaAt?: number;
+  /**
+   * Issued to an SPA reply URL (browser redemption): redeemed only cross-origin, without a client
+   * credential, and expiring a fixed time after the sign-in.
+   */
+  spa?: boolean;
   issuedAt: number;
   expiresAt: number;
 }

@@ -2,7 +2,7 @@
 // (bound to the flow that issued it) and client_credentials.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantConfig, UserFlowConfig } from '../../config/schema';
-import type { UserRecord } from '../../store/state-store';
+import type { RefreshTokenRecord, UserRecord } from '../../store/state-store';
 import { authenticateClient } from '../client-auth/authenticate';
 import type { IdentityContext } from '../context';
 import type { ResolvedApp } from '../directory';
@@ -10,6 +10,8 @@ import { errors, OAuthError } from '../errors';
 import { FormParams } from '../form-params';
 import {
   checkRedemptionOrigin,
+  checkRefreshOrigin,
+  issuedToSpa,
   isBrowserRedemption,
   findRefreshToken,
   issueRefreshToken,
@@ -43,7 +45,8 @@ export function handleB2CToken(
         params: p,
         authorization: req.headers.authorization,
         acceptedAudiences: audiences,
-        browserRedemption: (principal) => isBrowserRedemption(principal.app, p, req.headers.origin),
+        browserRedemption: (principal) =>
+          isBrowserRedemption(ctx, principal.app, p, req.headers.origin),
       },
       ctx,
     );
@@ -53,7 +56,7 @@ export function handleB2CToken(
       checkRedemptionOrigin(client.principal.app, p, req.headers.origin);
     return grant === 'authorization_code'
       ? redeemCode(ctx, p, tenant, flow, client.principal.app)
-      : redeemRefreshToken(ctx, p, tenant, flow, client.principal.app);
+      : redeemRefreshToken(ctx, p, tenant, flow, client.principal.app, req.headers.origin);
   });
 }
 
@@ -92,6 +95,7 @@ function redeemCode(
         scopes: g.scopes,
         authTime: g.authTime,
         mfa: g.mfa,
+        spa: issuedToSpa(client, g),
       })
     : undefined;
   return buildUserTokenResponse(
@@ -116,6 +120,7 @@ function redeemRefreshToken(
   tenant: TenantConfig,
   flow: UserFlowConfig,
   client: ResolvedApp,
+  origin: string | undefined,
 ): B2CTokenResponse {
   const rec = findRefreshToken(ctx, p, client, {
     checkEndpoint: (r) => {
@@ -123,6 +128,7 @@ function redeemRefreshToken(
         throw wrongEndpoint(configuredFlowName(tenant, r.flow), flow.name);
     },
   });
+  checkRefreshOrigin(rec, origin);
   const user = existingUser(ctx, tenant, rec.oid);
   const requested = p.get('scope')?.split(/\s+/).filter(Boolean) ?? rec.scopes;
   const scopes = resolveUserScopes(ctx.directory, tenant, client, requested);
@@ -134,6 +140,8 @@ function redeemRefreshToken(
     scopes: requested,
     authTime: rec.authTime,
     mfa: rec.mfa,
+    spa: rec.spa === true,
+    chain: rec,
   });
   return buildUserTokenResponse(
     { baseUrl: ctx.baseUrl(), tenant, flow, client, user, scopes, authTime: rec.authTime },
@@ -168,8 +176,11 @@ function newRefreshToken(
     scopes: string[];
     authTime: number;
     mfa: boolean;
+    spa: boolean;
+    /** The SPA refresh token redeemed: the new one keeps its expiry. */
+    chain?: RefreshTokenRecord;
   },
-): string {
+): { token: string; expiresIn: number } {
   return issueRefreshToken(
     ctx,
     {
@@ -180,7 +191,9 @@ function newRefreshToken(
       scopes: o.scopes,
       authTime: o.authTime,
       mfa: o.mfa,
+      ...(o.spa ? { spa: true } : {}),
     },
     o.flow.refreshTokenLifetimeDays,
+    o.chain,
   );
 }

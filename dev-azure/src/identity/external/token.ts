@@ -5,7 +5,7 @@
 // the grant never had is interaction_required with the claims to send back.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantConfig } from '../../config/schema';
-import type { UserRecord } from '../../store/state-store';
+import type { RefreshTokenRecord, UserRecord } from '../../store/state-store';
 import { authenticateClient, type ClientAuthMethod } from '../client-auth/authenticate';
 import type { IdentityContext } from '../context';
 import type { ResolvedApp } from '../directory';
@@ -13,6 +13,8 @@ import { errors, OAuthError } from '../errors';
 import { FormParams } from '../form-params';
 import {
   checkRedemptionOrigin,
+  checkRefreshOrigin,
+  issuedToSpa,
   isBrowserRedemption,
   findRefreshToken,
   issueRefreshToken,
@@ -54,7 +56,8 @@ export function handleExternalToken(
         params: p,
         authorization: req.headers.authorization,
         acceptedAudiences: audiences,
-        browserRedemption: (principal) => isBrowserRedemption(principal.app, p, req.headers.origin),
+        browserRedemption: (principal) =>
+          isBrowserRedemption(ctx, principal.app, p, req.headers.origin),
       },
       ctx,
     );
@@ -65,7 +68,7 @@ export function handleExternalToken(
     if (grant === 'authorization_code') checkRedemptionOrigin(app, p, req.headers.origin);
     return grant === 'authorization_code'
       ? redeemCode(ctx, p, tenant, app, client.method, claims)
-      : redeemRefresh(ctx, p, tenant, app, client.method, claims);
+      : redeemRefresh(ctx, p, tenant, app, client.method, claims, req.headers.origin);
   });
 }
 
@@ -113,6 +116,10 @@ function respond(
     scopes: UserScopes;
     requested: string[];
     mfaAt?: number;
+    /** The grant is an SPA's (browser redemption): so is its refresh token. */
+    spa: boolean;
+    /** The SPA refresh token redeemed: the new one keeps its expiry. */
+    chain?: RefreshTokenRecord;
   },
 ): EntraTokenResponse {
   const resource = o.scopes.audience
@@ -130,9 +137,11 @@ function respond(
           authTime: o.authTime,
           mfa: o.mfaAt !== undefined,
           mfaAt: o.mfaAt,
+          ...(o.spa ? { spa: true } : {}),
         },
         REFRESH_TOKEN_DAYS,
-      )
+        o.chain,
+      ).token
     : undefined;
   return buildExternalTokenResponse(
     { ...o, baseUrl: ctx.baseUrl(), resource: resource?.kind === 'app' ? resource.app : undefined },
@@ -185,6 +194,7 @@ function redeemCode(
     clientCapabilities,
     clientAuth: azpacr(method),
     mfaAt: g.mfaAt,
+    spa: issuedToSpa(client, g),
   });
 }
 
@@ -195,12 +205,14 @@ function redeemRefresh(
   client: ResolvedApp,
   method: ClientAuthMethod,
   claims: ClaimsRequest,
+  origin: string | undefined,
 ): EntraTokenResponse {
   const rec = findRefreshToken(ctx, p, client, {
     checkEndpoint: (r) => {
       if (r.tenantId !== tenant.id || r.flow !== '') throw notForThisTenant('refresh_token');
     },
   });
+  checkRefreshOrigin(rec, origin);
   const user = existingUser(ctx, tenant, rec.oid);
   const requested = p.get('scope')?.split(/\s+/).filter(Boolean) ?? rec.scopes;
   const scopes = resolveExternalScopes(ctx, tenant, client, requested);
@@ -221,5 +233,7 @@ function redeemRefresh(
     clientCapabilities: claims.clientCapabilities,
     clientAuth: azpacr(method),
     mfaAt: rec.mfaAt,
+    spa: rec.spa === true,
+    chain: rec,
   });
 }

@@ -14,23 +14,60 @@ import { redirectUriAllowed } from '../signin/redirect-uri';
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
+/** SPA refresh tokens: a fixed lifetime from the sign-in, not extended by redeeming them (AADSTS700084). */
+export const SPA_REFRESH_TOKEN_SECONDS = 24 * 3600;
+
+/** The stored refresh token a request presents, if any (not yet checked for client or expiry). */
+function presentedRefreshToken(
+  ctx: IdentityContext,
+  p: FormParams,
+): RefreshTokenRecord | undefined {
+  const token = p.get('refresh_token');
+  return token === undefined ? undefined : ctx.store.state.refreshTokens[sha256Hex(token)];
+}
+
 /**
- * Entra's rule for single-page apps: a code issued to an SPA reply URL is redeemed only by the
- * browser (cross-origin, with an Origin header), and no other code is redeemed cross-origin.
- * Checked before the code is taken, on the request's redirect_uri (which must match the code's).
+ * Entra's rule for single-page apps: a code issued to an SPA reply URL, and every refresh token
+ * that redemption gives, is redeemed only by the browser (cross-origin, with an Origin header),
+ * and no other grant is redeemed cross-origin. This tells whether a token request is such a
+ * browser redemption; Entra treats it as a public client's, so a confidential app's SPA needs no
+ * secret there.
  */
-/** Whether a token request is a browser (cross-origin) redemption of a code for an SPA reply URL. */
 export function isBrowserRedemption(
+  ctx: IdentityContext,
   client: ResolvedApp,
   p: FormParams,
   origin: string | undefined,
 ): boolean {
+  if (origin === undefined) return false;
+  const grant = p.get('grant_type');
+  if (grant === 'refresh_token') {
+    const rec = presentedRefreshToken(ctx, p);
+    return rec?.spa === true && rec.clientId.toLowerCase() === client.config.clientId.toLowerCase();
+  }
   const redirectUri = p.get('redirect_uri');
   return (
-    origin !== undefined &&
-    p.get('grant_type') === 'authorization_code' &&
+    grant === 'authorization_code' &&
     redirectUri !== undefined &&
     redirectUriAllowed(client.config.spaRedirectUris, redirectUri)
+  );
+}
+
+function crossOriginRefused(origin: string): OAuthError {
+  return new OAuthError(
+    400,
+    'invalid_request',
+    'AADSTS9002326',
+    `Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '${origin.slice(0, 200)}'.`,
+  );
+}
+
+function sameOriginRefused(): OAuthError {
+  return new OAuthError(
+    400,
+    'invalid_request',
+    'AADSTS9002327',
+    "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
   );
 }
 
@@ -45,20 +82,19 @@ export function checkRedemptionOrigin(
   // A browser redemption is a public client's (authenticateClient refused any credential on it):
   // Entra wants PKCE there.
   if (origin !== undefined && spa && p.get('code_verifier') === undefined) throw pkceRequired();
-  if (origin !== undefined && !spa)
-    throw new OAuthError(
-      400,
-      'invalid_request',
-      'AADSTS9002326',
-      `Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '${origin.slice(0, 200)}'.`,
-    );
-  if (origin === undefined && spa)
-    throw new OAuthError(
-      400,
-      'invalid_request',
-      'AADSTS9002327',
-      "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
-    );
+  if (origin !== undefined && !spa) throw crossOriginRefused(origin);
+  if (origin === undefined && spa) throw sameOriginRefused();
+}
+
+/** The refresh token's side of the same rule, once the token is known to be the client's. */
+export function checkRefreshOrigin(rec: RefreshTokenRecord, origin: string | undefined): void {
+  if (origin !== undefined && rec.spa !== true) throw crossOriginRefused(origin);
+  if (origin === undefined && rec.spa === true) throw sameOriginRefused();
+}
+
+/** Whether a redeemed code was issued to one of the app's SPA reply URLs (its refresh tokens are the SPA's). */
+export function issuedToSpa(client: ResolvedApp, g: AuthorizationCode): boolean {
+  return redirectUriAllowed(client.config.spaRedirectUris, g.redirectUri);
 }
 
 function pkceRequired(): OAuthError {
@@ -135,20 +171,30 @@ export function takeAuthorizationCode(
   return g;
 }
 
+/**
+ * Stores a new refresh token. `lifetimeDays` is the sliding lifetime of an ordinary one; an SPA's
+ * (`spa`) lives SPA_REFRESH_TOKEN_SECONDS from the sign-in, and one redeemed for it (`chain`, the
+ * record redeemed) keeps that expiry and issue date.
+ */
 export function issueRefreshToken(
   ctx: IdentityContext,
   rec: Omit<RefreshTokenRecord, 'issuedAt' | 'expiresAt'>,
   lifetimeDays: number,
-): string {
+  chain?: Pick<RefreshTokenRecord, 'issuedAt' | 'expiresAt'>,
+): { token: string; expiresIn: number } {
   const token = randomToken(64);
   const now = nowSeconds();
+  const times =
+    rec.spa !== true
+      ? { issuedAt: now, expiresAt: now + lifetimeDays * 86400 }
+      : (chain ?? { issuedAt: now, expiresAt: now + SPA_REFRESH_TOKEN_SECONDS });
   ctx.store.state.refreshTokens[sha256Hex(token)] = {
     ...rec,
-    issuedAt: now,
-    expiresAt: now + lifetimeDays * 86400,
+    issuedAt: times.issuedAt,
+    expiresAt: times.expiresAt,
   };
   ctx.store.save();
-  return token;
+  return { token, expiresIn: times.expiresAt - now };
 }
 
 export function findRefreshToken(
@@ -166,6 +212,14 @@ export function findRefreshToken(
       'AADSTS70000',
       "The provided value for the 'refresh_token' parameter is not valid.",
     );
+  if (rec.expiresAt < nowSeconds() && rec.spa === true) {
+    throw new OAuthError(
+      400,
+      'invalid_grant',
+      'AADSTS700084',
+      `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${new Date(rec.issuedAt * 1000).toISOString()}.`,
+    );
+  }
   if (rec.expiresAt < nowSeconds()) {
     throw new OAuthError(
       400,

@@ -226,7 +226,7 @@ export function profileInfo(i: Pick<UserTokenInput, 'user' | 'tenant'>): string 
 export function buildUserTokenResponse(
   i: UserTokenInput,
   keys: KeyRing,
-  refreshToken: string | undefined,
+  refresh: { token: string; expiresIn: number } | undefined,
 ): B2CTokenResponse {
   const access = signAccessToken(i, keys);
   const now = nowSeconds();
@@ -247,11 +247,8 @@ export function buildUserTokenResponse(
           id_token_expires_in: i.flow.idTokenLifetimeMinutes * 60,
         }
       : {}),
-    ...(refreshToken
-      ? {
-          refresh_token: refreshToken,
-          refresh_token_expires_in: i.flow.refreshTokenLifetimeDays * 86400,
-        }
+    ...(refresh
+      ? { refresh_token: refresh.token, refresh_token_expires_in: refresh.expiresIn }
       : {}),
     scope: i.scopes.granted.join(' '),
     not_before: access?.notBefore ?? now,
