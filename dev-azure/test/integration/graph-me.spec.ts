@@ -74,6 +74,58 @@ describe('Graph PATCH /v1.0/me', () => {
   });
 });
 
+describe('Graph PATCH /v1.0/me with null', () => {
+  const me = async () =>
+    (await (
+      await fetch(`${t.azure.identityUrl}/v1.0/me?$select=displayName,givenName,surname`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { displayName: string; givenName: string | null; surname: string | null };
+  /** The ID token claims the portal (whose optional claims ask for the names) now gets for carol. */
+  const idClaims = async () => {
+    const tokens = await t.azure.identity.issueExternalUserTokens({
+      tenant: contosoext.name,
+      userEmail: contosoext.carol.email,
+      clientId: contosoext.portal.clientId,
+      scopes: ['openid'],
+    });
+    const payload = (tokens.id_token ?? '').split('.')[1] ?? '';
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+  };
+
+  it('clears givenName and surname, as Graph does; the names then read as null and leave the tokens', async () => {
+    expect((await patch({ givenName: 'Carol', surname: 'Jones' })).status).toBe(204);
+    expect(await idClaims()).toEqual(
+      expect.objectContaining({ given_name: 'Carol', family_name: 'Jones' }),
+    );
+
+    expect((await patch({ givenName: null, surname: null })).status).toBe(204);
+    const cleared = await me();
+    expect(cleared).toEqual(expect.objectContaining({ givenName: null, surname: null }));
+    expect(cleared.displayName).toBeTruthy();
+    const claims = await idClaims();
+    expect(claims).not.toHaveProperty('given_name');
+    expect(claims).not.toHaveProperty('family_name');
+
+    // One at a time, and set again afterwards.
+    expect((await patch({ givenName: 'Carol' })).status).toBe(204);
+    expect(await me()).toEqual(expect.objectContaining({ givenName: 'Carol', surname: null }));
+  });
+
+  it('still refuses an empty string, and null for the required displayName', async () => {
+    for (const body of [{ givenName: '' }, { surname: '  ' }, { displayName: null }]) {
+      const res = await patch(body);
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'Request_BadRequest',
+      );
+    }
+  });
+});
+
 describe('Graph paths this stand-in does not serve', () => {
   const graphError = async (res: Response) =>
     ((await res.json()) as { error: { code: string; message: string; innerError: object } }).error;

@@ -43,8 +43,9 @@ function optional(which: readonly string[], i: ExternalTokenInput): Record<strin
   const out: Record<string, unknown> = {};
   if (which.includes('auth_time')) out.auth_time = i.authTime;
   if (which.includes('email')) out.email = i.user.email;
-  if (which.includes('given_name')) out.given_name = i.user.givenName;
-  if (which.includes('family_name')) out.family_name = i.user.surname;
+  // A name cleared through Graph is no claim at all, as Entra leaves out optional claims without a value.
+  if (which.includes('given_name') && i.user.givenName !== '') out.given_name = i.user.givenName;
+  if (which.includes('family_name') && i.user.surname !== '') out.family_name = i.user.surname;
   if (which.includes('xms_cc') && i.clientCapabilities.length > 0)
     out.xms_cc = i.clientCapabilities;
   return out;

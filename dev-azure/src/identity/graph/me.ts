@@ -1,6 +1,6 @@
 // Microsoft Graph's /v1.0/me for users of external tenants: GET reads the
 // signed-in user, PATCH changes displayName / givenName / surname (204, as
-// Graph). Delegated tokens only (aud Graph, scp User.Read or User.ReadWrite);
+// Graph; null clears givenName or surname, which then read as null). Delegated tokens only (aud Graph, scp User.Read or User.ReadWrite);
 // errors in Graph's shape: { error: { code, message, innerError } }.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GRAPH_APP_ID } from '../../config/graph';
@@ -13,6 +13,8 @@ import { claimAudiences, claimNumber, claimString, decodeJwt, verifyJwtSignature
 import { mediaType } from '../form-params';
 
 const WRITABLE = ['displayName', 'givenName', 'surname'] as const;
+/** Properties a PATCH may clear with null (Graph's nullable strings); displayName is required. */
+const NULLABLE: readonly (typeof WRITABLE)[number][] = ['givenName', 'surname'];
 /** Graph's user property limits: displayName 256 characters, givenName and surname 64. */
 const MAX_LENGTH: Record<(typeof WRITABLE)[number], number> = {
   displayName: 256,
@@ -137,13 +139,14 @@ function view(tenant: TenantConfig, u: UserRecord): Record<string, unknown> {
   return {
     businessPhones: [],
     displayName: u.displayName,
-    givenName: u.givenName,
+    // A cleared (empty) name reads as null, as in Graph.
+    givenName: u.givenName === '' ? null : u.givenName,
     jobTitle: null,
     mail: u.email,
     mobilePhone: u.phone ?? null,
     officeLocation: null,
     preferredLanguage: null,
-    surname: u.surname,
+    surname: u.surname === '' ? null : u.surname,
     userPrincipalName: `${u.oid}@${tenant.subdomain ?? tenant.name}.onmicrosoft.com`,
     id: u.oid,
   };
@@ -163,6 +166,7 @@ function selected(req: FastifyRequest, all: Record<string, unknown>): Record<str
   return Object.fromEntries(names.map((n) => [n, all[n]]));
 }
 
+/** The properties a PATCH sets; '' for one it clears (null). */
 function parsePatch(body: unknown): Partial<Record<(typeof WRITABLE)[number], string>> {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new GraphError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
@@ -178,8 +182,13 @@ function parsePatch(body: unknown): Partial<Record<(typeof WRITABLE)[number], st
           : `Invalid property '${name.slice(0, 64)}'.`,
       );
     }
-    // displayName is required on a user: Graph says so for null or blank (givenName and surname
-    // can be cleared in Graph, which this stand-in does not model, so they stay "invalid value").
+    // null clears givenName or surname, as Graph does (microsoftgraph/msgraph-sdk-dotnet#2298,
+    // msgraph-sdk-powershell#833); an empty string stays Graph's "invalid value" (#187).
+    if (value === null && NULLABLE.includes(writable)) {
+      out[writable] = '';
+      continue;
+    }
+    // displayName is required on a user: Graph says so for null or blank.
     if (
       writable === 'displayName' &&
       (value === null || (typeof value === 'string' && value.trim() === ''))
