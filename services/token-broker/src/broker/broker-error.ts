@@ -1,9 +1,6 @@
+// No `unknown_registration`: an unknown name is answered `unauthorized` (registration names are not discoverable).
 export type BrokerErrorCode =
-  | 'unauthorized'
-  | 'unknown_registration'
-  | 'upstream_unavailable'
-  | 'upstream_rejected'
-  | 'bad_request';
+  'unauthorized' | 'upstream_unavailable' | 'upstream_rejected' | 'bad_request';
 
 /** An error a caller may see: a code, a safe message and Entra's AADSTS code when there is one. */
 export class BrokerError extends Error {

@@ -1,10 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuditPublisher } from '../audit/audit-publisher';
 import { TokenCache } from '../cache/token-cache';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { CallerPolicy } from '../registrations/caller-policy';
 import { BrokerError } from './broker-error';
 import { TokenSource } from './token-source';
+
+/**
+ * The one answer to a request the caller's policy does not grant, whether the registration exists
+ * or not: a different code or message would let any caller list the registration names.
+ */
+const REFUSED_MESSAGE = 'the caller may not request this scope with this registration';
 
 export interface IssuedToken {
   accessToken: string;
@@ -16,6 +22,8 @@ export interface IssuedToken {
 /** Policy check → cache (single flight, refresh) → audit. `caller` is the authenticated NATS user. */
 @Injectable()
 export class TokenBroker {
+  private readonly log = new Logger('token-broker');
+
   constructor(
     private readonly policy: CallerPolicy,
     private readonly cache: TokenCache,
@@ -26,14 +34,17 @@ export class TokenBroker {
 
   async acquire(caller: string, registration: string, scope: string): Promise<IssuedToken> {
     try {
+      // Both looked up every time and refused on one path: an unknown registration and one the
+      // caller may not use get the same answer. Operators see which one in the log and metric.
       const r = this.policy.registration(registration);
-      if (!r)
-        throw new BrokerError('unknown_registration', `no registration named ${registration}`);
-      if (!this.policy.allows(caller, registration, scope))
-        throw new BrokerError(
-          'unauthorized',
-          `${caller} may not request ${scope} with ${registration}`,
-        );
+      const granted = this.policy.allows(caller, registration, scope);
+      if (!r || !granted) {
+        const reason = r ? 'not_granted' : 'unknown_registration';
+        this.metrics.refusals.inc({ reason });
+        // Names only (the request's own strings, JSON-escaped by the log); never a token.
+        this.log.warn({ msg: 'token request refused', reason, caller, registration, scope });
+        throw new BrokerError('unauthorized', REFUSED_MESSAGE);
+      }
       const key = `${r.tenantId.toLowerCase()}|${r.clientId.toLowerCase()}|${scope.toLowerCase()}`;
       const { token, cache } = await this.cache.get(key, () => this.source.fetch(r, scope));
       if (cache === 'hit') this.metrics.hit();

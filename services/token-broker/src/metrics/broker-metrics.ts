@@ -13,6 +13,7 @@ export class BrokerMetrics {
   readonly auditFailures: Counter;
   readonly refreshFailures: Counter;
   readonly dropped: Counter<'reason'>;
+  readonly refusals: Counter<'reason'>;
   private hitCount?: Counter.Internal;
 
   constructor(@Optional() @Inject(METRICS_REGISTRY) registry: Registry = defaultRegistry) {
@@ -55,6 +56,12 @@ export class BrokerMetrics {
     this.refreshFailures = new Counter({
       name: 'token_broker_refresh_failures_total',
       help: 'Background refreshes of cached tokens that failed (the cached token is served until it expires)',
+      registers,
+    });
+    this.refusals = new Counter({
+      name: 'token_broker_refusals_total',
+      help: 'Requests answered unauthorized, by why: unknown_registration or not_granted (callers get the same answer for both)',
+      labelNames: ['reason'],
       registers,
     });
     this.dropped = new Counter({

@@ -117,8 +117,9 @@ describe('token broker end to end (process, workload identity, Key Vault, Entra 
     await expect(sync.getToken('no-such-registration', POLICY_SCOPE)).rejects.toBeInstanceOf(
       TokenBrokerError,
     );
+    // An unknown registration gets the same answer: registration names are not discoverable.
     await expect(sync.getToken('no-such-registration', POLICY_SCOPE)).rejects.toMatchObject({
-      code: 'unknown_registration',
+      code: 'unauthorized',
     });
   });
 

@@ -1,6 +1,7 @@
 // Per-caller authorization on a real nats-server with per-service users: the caller's identity
 // is the NATS user the server authenticated, never a field of the request.
 import { request, tokensAcquireSubject, TokensAcquire } from '@idp/contracts';
+import { Logger } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import {
   connect,
@@ -95,7 +96,7 @@ describe('who may ask for which token', () => {
     });
     expect(await as(intruder, 'intruder', 'nope', POLICY_SCOPE)).toMatchObject({
       ok: false,
-      error: { code: 'unknown_registration' },
+      error: { code: 'unauthorized' },
     });
     // And the allowed pairing works, from the same connection.
     expect(await as(sync, 'claims-sync', 'northwind-claims', CLAIMS_SCOPE)).toMatchObject({
@@ -103,7 +104,63 @@ describe('who may ask for which token', () => {
       tokenType: 'Bearer',
     });
     const errors = await broker.metrics.errors.get();
-    expect(errors.values.find((v) => v.labels.code === 'unauthorized')?.value).toBe(3);
+    expect(errors.values.find((v) => v.labels.code === 'unauthorized')?.value).toBe(4);
+  });
+
+  it('answers an unknown registration exactly as one the caller may not use; only the log and metric tell them apart', async () => {
+    const sync = await stack.connectAs('claims-sync');
+    const ask = async (registration: string) => {
+      const msg = await sync.request(
+        tokensAcquireSubject('claims-sync'),
+        JSON.stringify({ registration, scope: POLICY_SCOPE }),
+        { timeout: 10000 },
+      );
+      return { text: msg.string(), headers: msg.headers?.toString() };
+    };
+    const refusals = async () =>
+      Object.fromEntries(
+        (await broker.metrics.refusals.get()).values.map((v) => [v.labels.reason, v.value]),
+      );
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const before = await refusals();
+    const calls = broker.tap.calls;
+    try {
+      // Warm both paths, then compare byte for byte: same payload, same headers.
+      await ask('policy-daemon');
+      await ask('no-such-registration');
+      const known = await ask('policy-daemon');
+      const unknown = await ask('no-such-registration');
+      expect(unknown.text).toBe(known.text);
+      expect(unknown.headers).toBe(known.headers);
+      expect(JSON.parse(known.text)).toEqual({
+        ok: false,
+        error: { code: 'unauthorized', message: expect.any(String) },
+      });
+      expect(known.text).not.toContain('policy-daemon');
+
+      // Same work for both (no upstream call on either); the log and metric say which it was.
+      expect(broker.tap.calls).toBe(calls);
+      const after = await refusals();
+      expect((after.not_granted ?? 0) - (before.not_granted ?? 0)).toBe(2);
+      expect((after.unknown_registration ?? 0) - (before.unknown_registration ?? 0)).toBe(2);
+      const logged = warn.mock.calls.map(([entry]) => entry as Record<string, unknown>);
+      expect(logged.slice(-2)).toEqual([
+        expect.objectContaining({
+          msg: 'token request refused',
+          reason: 'not_granted',
+          caller: 'claims-sync',
+          registration: 'policy-daemon',
+        }),
+        expect.objectContaining({
+          msg: 'token request refused',
+          reason: 'unknown_registration',
+          caller: 'claims-sync',
+          registration: 'no-such-registration',
+        }),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('answers bad_request to a malformed request instead of failing', async () => {
