@@ -10,7 +10,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { badParameter } from './errors';
+import { badParameter, CONTROL_CHARACTER, shown } from './errors';
 import type { PolicyState } from './store';
 
 const KEY_USAGE_FLAGS: Record<string, x509.KeyUsageFlags> = {
@@ -79,20 +79,21 @@ export async function issueSelfSigned(
   try {
     name = new x509.Name(props.subject);
   } catch {
-    throw badParameter(`Invalid subject name '${props.subject}'.`);
+    throw badParameter(`Invalid subject name '${shown(props.subject, 1024)}'.`);
   }
   // The parser skips what it cannot read ("not a dn" is an empty name): a subject must name
-  // at least one attribute, each with a value, or Key Vault refuses it.
+  // at least one attribute, each with a value, or Key Vault refuses it. An escape (CN=a\00,
+  // CN=a\0A) must not bring in the control characters refused as they are.
   const rdns = name.toJSON();
   if (
     rdns.length === 0 ||
     rdns.some((rdn) =>
       Object.values(rdn)
         .flat()
-        .some((v) => v === ''),
+        .some((v) => v === '' || CONTROL_CHARACTER.test(v)),
     )
   )
-    throw badParameter(`Invalid subject name '${props.subject}'.`);
+    throw badParameter(`Invalid subject name '${shown(props.subject, 1024)}'.`);
   const usages = props.key_usage.reduce((acc, u) => acc | (KEY_USAGE_FLAGS[u] ?? 0), 0);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, false),

@@ -37,6 +37,16 @@ export class KvError extends Error {
 
 export const badParameter = (message: string): KvError => new KvError(400, 'BadParameter', message);
 
+/** Control characters (C0, DEL, C1): never part of a name or subject Key Vault accepts. */
+export const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/** `value` for an error message: control characters as \uXXXX, so the message stays one readable line. */
+export function shown(value: string, max = 130): string {
+  return value
+    .slice(0, max)
+    .replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export const keyNotFound = (name: string, version?: string): KvError =>
   new KvError(
     404,

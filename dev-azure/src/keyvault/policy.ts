@@ -3,7 +3,7 @@
 // actions, secret content type, ...) are not kept.
 import { KEY_USAGES } from './certificates';
 import { RSA_KEY_SIZES } from './crypto';
-import { badParameter } from './errors';
+import { badParameter, CONTROL_CHARACTER, shown } from './errors';
 import type { PolicyBody } from './schemas';
 import { nowSeconds, type PolicyState } from './store';
 
@@ -21,14 +21,17 @@ export function mergePolicy(
     throw badParameter(`Invalid key size ${size}. Supported RSA key sizes: 2048, 3072, 4096.`);
   const subject = body?.x509_props?.subject ?? existing?.x509_props.subject;
   if (!subject) throw badParameter('Property policy.x509_props.subject is required.');
+  // Refused before a key is generated; escaped forms (CN=a\0A) are checked once parsed.
+  if (CONTROL_CHARACTER.test(subject))
+    throw badParameter(`Invalid subject name '${shown(subject, 1024)}'.`);
   const keyUsage = body?.x509_props?.key_usage ??
     existing?.x509_props.key_usage ?? ['digitalSignature', 'keyEncipherment'];
   const unknown = keyUsage.find((u) => !KEY_USAGES.includes(u));
-  if (unknown) throw badParameter(`Invalid key usage '${unknown}'.`);
+  if (unknown !== undefined) throw badParameter(`Invalid key usage '${shown(unknown, 64)}'.`);
   const issuer = body?.issuer?.name ?? existing?.issuer.name ?? 'Self';
   if (issuer.toLowerCase() !== 'self') {
     throw badParameter(
-      `Issuer '${issuer}' is not supported by this vault: only 'Self' (self-signed) certificates can be created.`,
+      `Issuer '${shown(issuer, 128)}' is not supported by this vault: only 'Self' (self-signed) certificates can be created.`,
     );
   }
   return {

@@ -10,7 +10,7 @@ import { apiVersionOf } from './api-version';
 import { TokenValidator } from './auth';
 import { registerCertificateRoutes } from './certificates-routes';
 import { Callers, createContext } from './context';
-import { KvError } from './errors';
+import { KvError, shown } from './errors';
 import { OBJECT_NAME } from './vault';
 import { registerKeyRoutes } from './keys-routes';
 import type { KeyVaultHandle, KeyVaultOptions } from './options';
@@ -140,7 +140,7 @@ export async function startKeyVault(o: KeyVaultOptions): Promise<KeyVaultHandle>
       throw new KvError(
         400,
         'BadParameter',
-        `The request URI contains an invalid name: ${name.slice(0, 130)}`,
+        `The request URI contains an invalid name: ${shown(name)}`,
       );
   });
 

@@ -3,7 +3,7 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { issueSelfSigned, validityOf } from './certificates';
 import { generatePrivateKeyPem, signDigest, type SignAlgorithm } from './crypto';
-import { certificateNotFound, KvError, keyNotFound } from './errors';
+import { certificateNotFound, KvError, keyNotFound, shown } from './errors';
 import { mergePolicy } from './policy';
 import type { PolicyBody } from './schemas';
 import {
@@ -26,7 +26,7 @@ export function assertName(name: string, kind: 'key' | 'certificate'): void {
     throw new KvError(
       400,
       'BadParameter',
-      `The ${kind} name '${name.slice(0, 130)}' is invalid: it must be 1-127 characters of 0-9, a-z, A-Z and '-'.`,
+      `The ${kind} name '${shown(name)}' is invalid: it must be 1-127 characters of 0-9, a-z, A-Z and '-'.`,
     );
   }
 }

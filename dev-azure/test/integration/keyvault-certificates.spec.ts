@@ -241,4 +241,57 @@ describe('Key Vault stand-in: certificates', () => {
     }
     await expect(certs.getCertificate('bad-subject')).rejects.toMatchObject({ statusCode: 404 });
   });
+
+  it('refuses control characters in a subject, as they are or escaped, naming them readably; the policy stays', async () => {
+    for (const [subject, named] of [
+      ['CN=a\u0000b', 'CN=a\\u0000b'],
+      ['CN=line\nbreak', 'CN=line\\u000abreak'],
+      ['CN=ok, O=del\u007f', 'CN=ok, O=del\\u007f'],
+      ['CN=nel\u0085', 'CN=nel\\u0085'],
+      // An RFC 4514 hex escape the DN parser turns into a control character (a line feed).
+      ['CN=a\\0Ab', 'CN=a\\0Ab'],
+    ]) {
+      await expect(
+        certs.beginCreateCertificate('ctl-subject', { issuerName: 'Self', subject }),
+      ).rejects.toMatchObject({
+        statusCode: 400,
+        code: 'BadParameter',
+        message: `Invalid subject name '${named}'.`,
+      });
+    }
+    await expect(certs.getCertificate('ctl-subject')).rejects.toMatchObject({ statusCode: 404 });
+
+    // A new version of an existing certificate with such a subject changes nothing.
+    await (
+      await certs.beginCreateCertificate('ctl-existing', { issuerName: 'Self', subject: 'CN=fine' })
+    ).pollUntilDone();
+    await expect(
+      certs.beginCreateCertificate('ctl-existing', { issuerName: 'Self', subject: 'CN=\u0007' }),
+    ).rejects.toMatchObject({ statusCode: 400, code: 'BadParameter' });
+    const kept = await certs.getCertificate('ctl-existing');
+    expect(kept.policy?.subject).toBe('CN=fine');
+    expect(new X509Certificate(Buffer.from(kept.cer!)).subject).toBe('CN=fine');
+
+    // Issuer and key usage names are echoed escaped too.
+    const token = await fx.issuer.mint(officer);
+    const issuer = await rawRequest(`${fx.vault.url}/certificates/ctl-issuer/create?${API}`, {
+      method: 'POST',
+      token,
+      body: JSON.stringify({
+        policy: { x509_props: { subject: 'CN=x', key_usage: ['digitalSignature\u0000'] } },
+      }),
+    });
+    expect(issuer.status).toBe(400);
+    expect(issuer.body).toEqual({
+      error: { code: 'BadParameter', message: "Invalid key usage 'digitalSignature\\u0000'." },
+    });
+    const named = await rawRequest(`${fx.vault.url}/certificates/a%00b?${API}`, { token });
+    expect(named.status).toBe(400);
+    expect(named.body).toEqual({
+      error: {
+        code: 'BadParameter',
+        message: 'The request URI contains an invalid name: a\\u0000b',
+      },
+    });
+  });
 });
