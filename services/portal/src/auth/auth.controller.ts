@@ -44,6 +44,8 @@ export class AuthController {
     switch (outcome.kind) {
       case 'signedIn':
         return void (await reply.redirect(outcome.returnTo, 303));
+      case 'alreadySignedIn':
+        return void (await reply.redirect('/', 303));
       case 'profileUpdated':
         data.flash = { kind: 'success', message: 'Your profile was updated.' };
         return void (await reply.redirect('/claims', 303));

@@ -13,10 +13,12 @@ import { PORTAL_CONFIG, redirectUriOf, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
 import { PORTAL_LOG, type Logger } from '../log';
 import {
+  limitPending,
   MAX_PENDING,
   type AuthPurpose,
   type PendingAuth,
   type PendingWrite,
+  type ResumeAfterSignIn,
   type SessionData,
   type SignedInUser,
 } from '../session/session-data';
@@ -37,12 +39,16 @@ export interface StartOptions {
   maxAge?: number;
   /** The OIDC `claims` request (External ID step-up: the API's claims challenge, decoded JSON). */
   claims?: string;
+  /** A sign-in for a save whose token was refused: what to bring back after it (same user). */
+  resume?: ResumeAfterSignIn;
   /** Step-up: the change to retry once verified, stored with this request's state. */
   write?: PendingWrite;
 }
 
 export type CallbackOutcome =
   | { kind: 'signedIn'; returnTo: string }
+  /** A used, expired or foreign response while signed in: nothing to do, the session unchanged. */
+  | { kind: 'alreadySignedIn' }
   | { kind: 'profileUpdated' }
   | { kind: 'passwordReset' }
   | { kind: 'stepUp'; accessToken: string; write: PendingWrite | undefined }
@@ -127,7 +133,7 @@ export class AuthService {
     o: StartOptions = {},
   ): Promise<string> {
     const data = session.data;
-    this.prune(data);
+    this.prune(data, purpose);
     const state = b64url(randomBytes(32));
     const nonce = b64url(randomBytes(24));
     const codeVerifier = b64url(randomBytes(48));
@@ -142,6 +148,7 @@ export class AuthService {
       ...(o.returnTo ? { returnTo: o.returnTo } : {}),
       ...(o.claims ? { claims: o.claims } : {}),
       ...(o.write ? { write: o.write } : {}),
+      ...(o.resume ? { resume: o.resume } : {}),
     };
     const cca = await this.clients.forFlow(flow);
     return cca.getAuthCodeUrl({
@@ -172,8 +179,12 @@ export class AuthService {
     // No session at all: it ended while the user was at the identity provider (idle, absolute
     // timeout, signed out in another tab), or the response belongs to another browser.
     if (!data) throw PortalError.sessionEnded();
-    if (!state || !pending || Date.now() - pending.createdAt > PENDING_TTL_MS)
+    if (!state || !pending || Date.now() - pending.createdAt > PENDING_TTL_MS) {
+      // A signed-in user who comes back to a used response (reload, back button, a restored tab)
+      // is where they meant to be: home, with nothing redeemed and nothing changed.
+      if (data.user) return { kind: 'alreadySignedIn' };
       throw PortalError.signInState();
+    }
     delete data.pending[state]; // single use, whatever happens next
 
     if (q.error !== undefined)
@@ -231,9 +242,17 @@ export class AuthService {
       session.rotate();
       data.csrf = b64url(randomBytes(32));
       data.pendingWrite = undefined;
+      data.profileDraft = undefined;
       // Changes typed before this sign-in (perhaps by someone else) are not this user's to verify.
       for (const [key, p] of Object.entries(data.pending))
         if (p.purpose === 'stepup') delete data.pending[key];
+      // What a save that needed this sign-in kept: back on its form, for the one who typed it.
+      const resume = pending.resume;
+      if (resume && resume.oid === oid) {
+        if (resume.flash) data.flash = resume.flash;
+        if (resume.beneficiaries) data.pendingWrite = resume.beneficiaries;
+        if (resume.profile) data.profileDraft = resume.profile;
+      }
       data.user = {
         oid,
         homeAccountId: result.account.homeAccountId,
@@ -307,6 +326,24 @@ export class AuthService {
       'Sign-in could not be completed',
       'The identity provider reported an error. Please try again.',
     );
+  }
+
+  /**
+   * A new sign-in for a form post whose token was refused (refresh token expired or revoked):
+   * `resume` (what was typed, or that the change was saved) waits with this request's state, so
+   * it never travels in a URL; returns the authorize URL.
+   */
+  signInAgain(
+    session: PortalSession,
+    returnTo: string,
+    resume: Omit<ResumeAfterSignIn, 'oid'>,
+  ): Promise<string> {
+    const oid = session.existing?.user?.oid;
+    if (!oid) throw new SignInRequired();
+    return this.start(session, 'signin', this.authority.flowName('signUpSignIn'), {
+      returnTo,
+      resume: { oid, ...resume },
+    });
   }
 
   /** An access token for the policy API from this user's cache (refreshing it when needed). */
@@ -398,13 +435,11 @@ export class AuthService {
       : { 'peer.service': this.authority.peerService };
   }
 
-  private prune(data: SessionData): void {
+  /** Drops expired requests, and the oldest of `purpose`'s budget to make room for one more. */
+  private prune(data: SessionData, purpose: AuthPurpose): void {
     const now = Date.now();
-    const entries = Object.entries(data.pending)
-      .filter(([, p]) => now - p.createdAt < PENDING_TTL_MS)
-      .sort((a, b) => b[1].createdAt - a[1].createdAt)
-      .slice(0, MAX_PENDING - 1);
-    data.pending = Object.fromEntries(entries);
+    const live = Object.entries(data.pending).filter(([, p]) => now - p.createdAt < PENDING_TTL_MS);
+    data.pending = limitPending(Object.fromEntries(live), MAX_PENDING - 1, purpose);
   }
 }
 

@@ -5,12 +5,13 @@ import { CustomerAuthority } from '../auth/customer-authority';
 import { display, label } from '../pages/display';
 import { isHead, renderPage, sendHead } from '../web/views';
 import {
+  type BeneficiaryFormInput,
   readBeneficiaryForm,
   RELATIONSHIPS,
   rowsFromPolicy,
   validateRows,
 } from './beneficiary-form';
-import { PolicyClient } from './policy-client';
+import { ApiUnauthorized, PolicyClient } from './policy-client';
 import { StepUpService } from './step-up.service';
 
 const HIDDEN_FIELDS = new Set(['beneficiaries']);
@@ -73,7 +74,9 @@ export class PolicyController {
     if (kept) data.pendingWrite = undefined;
     await renderPage(req, reply, 'beneficiaries', 'Change Beneficiaries', {
       rows: kept?.rows ?? rowsFromPolicy(view.policy.beneficiaries),
-      etag: view.etag,
+      // Rows kept with the version they were typed against: a change made meanwhile is a 412
+      // ("changed elsewhere") when they are saved, not silently overwritten.
+      etag: kept?.etag ?? view.etag,
       errors,
       fieldErrors: {},
       relationships: RELATIONSHIPS,
@@ -89,6 +92,32 @@ export class PolicyController {
   ): Promise<void> {
     if (!req.portalSession.existing?.user) throw new SignInRequired();
     const form = readBeneficiaryForm(body);
+    const { rows } = form;
+    try {
+      await this.saveRows(req, reply, form);
+    } catch (e) {
+      if (!(e instanceof SignInRequired || e instanceof ApiUnauthorized)) throw e;
+      // The tokens were refused: sign in again, then the form with what was typed (not saved:
+      // the user saves it, validated and verified like any other change).
+      const kept = { rows, ...(form.etag ? { etag: form.etag } : {}), createdAt: Date.now() };
+      await reply.redirect(
+        await this.auth.signInAgain(req.portalSession, '/policy/beneficiaries', {
+          beneficiaries: kept,
+          flash: {
+            kind: 'info',
+            message: 'You signed in again. Your change is not saved yet: check it and save again.',
+          },
+        }),
+        303,
+      );
+    }
+  }
+
+  private async saveRows(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    form: BeneficiaryFormInput,
+  ): Promise<void> {
     const { rows } = form;
     const checked = validateRows(rows);
     const errors = [...form.errors, ...checked.errors];

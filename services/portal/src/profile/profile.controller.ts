@@ -8,6 +8,9 @@ import { isHead, renderPage, sendHead } from '../web/views';
 import { GraphClient, GraphRejected, GraphUnauthorized } from './graph-client';
 import { profileFromBody, validateProfile, type ProfileFields } from './profile-form';
 
+const NOT_SAVED_YET =
+  'You signed in again. Your changes are not saved yet: check them and save again.';
+
 /** Delegated Graph permission to edit the signed-in user's own profile. */
 export const GRAPH_PROFILE_SCOPE = 'User.ReadWrite';
 
@@ -34,7 +37,11 @@ export class ProfileController {
       return void (await sendHead(reply));
     }
     const token = await this.graphToken(req);
-    const profile = await this.withGraph(() => this.graph.getMe(token, req.id));
+    // Names typed on a save that needed a new sign-in: shown once, instead of the directory's.
+    const data = req.portalSession.data;
+    const draft = data.profileDraft;
+    if (draft) data.profileDraft = undefined;
+    const profile = draft?.fields ?? (await this.withGraph(() => this.graph.getMe(token, req.id)));
     await this.render(req, reply, profile, []);
   }
 
@@ -44,19 +51,40 @@ export class ProfileController {
     @Res() reply: FastifyReply,
     @Body() body: unknown,
   ): Promise<void> {
-    const token = await this.graphToken(req);
+    if (this.authority.kind !== 'external-id') throw new NotFoundException();
+    if (!req.portalSession.existing?.user) throw new SignInRequired();
     const profile = profileFromBody(body);
     const { errors, fieldErrors } = validateProfile(profile);
     if (errors.length) return this.render(req, reply, profile, errors, 400, fieldErrors);
     try {
+      const token = await this.graphToken(req);
       await this.withGraph(() => this.graph.patchMe(token, req.id, profile));
     } catch (e) {
       if (e instanceof GraphRejected) return this.render(req, reply, profile, [e.message], 400);
+      // The tokens were refused: sign in again, then the form with what was typed (not saved).
+      if (e instanceof SignInRequired)
+        return void (await reply.redirect(
+          await this.auth.signInAgain(req.portalSession, '/profile', {
+            profile: { fields: profile, createdAt: Date.now() },
+            flash: { kind: 'info', message: NOT_SAVED_YET },
+          }),
+          303,
+        ));
       throw e;
     }
-    await this.auth.refreshClaims(req.portalSession);
-    req.portalSession.data.flash = { kind: 'success', message: 'Your profile was updated.' };
+    const updated = { kind: 'success', message: 'Your profile was updated.' } as const;
     req.log.info({ oid: req.portalSession.data.user?.oid }, 'profile updated');
+    try {
+      await this.auth.refreshClaims(req.portalSession);
+    } catch (e) {
+      // Saved, but the new claims need a new sign-in: which says so when it comes back.
+      if (!(e instanceof SignInRequired)) throw e;
+      return void (await reply.redirect(
+        await this.auth.signInAgain(req.portalSession, '/claims', { flash: updated }),
+        303,
+      ));
+    }
+    req.portalSession.data.flash = updated;
     await reply.redirect('/claims', 303);
   }
 

@@ -1,9 +1,38 @@
 // What a browser session holds. Stored encrypted (session-cipher.ts); never sent to the browser.
 
-/** Authorization requests in flight per session (the oldest goes first). */
+/**
+ * Authorization requests in flight per session and budget (the oldest of a budget goes first).
+ * Step-ups have a budget of their own: sign-in, profile and reset requests can be started by any
+ * site (a top-level GET), and must not push out a verification that holds what the user typed.
+ */
 export const MAX_PENDING = 8;
 
 export type AuthPurpose = 'signin' | 'profile' | 'reset' | 'stepup';
+
+type PendingBudget = 'stepup' | 'other';
+const budgetOf = (purpose: AuthPurpose): PendingBudget =>
+  purpose === 'stepup' ? 'stepup' : 'other';
+
+/**
+ * `pending` with at most `limit` requests of each budget, newest first (`limit` for `budget`
+ * only, when given: the others are left as they are).
+ */
+export function limitPending(
+  pending: Record<string, PendingAuth>,
+  limit: number,
+  only?: AuthPurpose,
+): Record<string, PendingAuth> {
+  const kept: Record<PendingBudget, number> = { stepup: 0, other: 0 };
+  const entries = Object.entries(pending)
+    .sort((a, b) => b[1].createdAt - a[1].createdAt)
+    .filter(([, p]) => {
+      const budget = budgetOf(p.purpose);
+      if (only !== undefined && budget !== budgetOf(only)) return true;
+      kept[budget] += 1;
+      return kept[budget] <= limit;
+    });
+  return Object.fromEntries(entries);
+}
 
 /** One authorization request in flight: `state` is its key in `SessionData.pending`. */
 export interface PendingAuth {
@@ -18,6 +47,10 @@ export interface PendingAuth {
   returnTo?: string;
   /** The `claims` request sent (External ID step-up); sent again when the code is redeemed. */
   claims?: string;
+  /**
+   * A sign-in asked for by a save whose token was refused: what it brings back, for that user only.
+   */
+  resume?: ResumeAfterSignIn;
   /**
    * Step-up: the change this verification authorises. Kept with its own state, so of two saves
    * that each went to step-up, each verification writes what was typed for it.
@@ -51,6 +84,24 @@ export interface PendingWrite {
   errors?: string[];
 }
 
+/** Profile names typed on a save that needed a new sign-in: shown on the form once. */
+export interface ProfileDraft {
+  fields: { givenName: string; surname: string; displayName: string };
+  createdAt: number;
+}
+
+/**
+ * What a save that needed a new sign-in (refresh token refused) keeps server-side, with that
+ * sign-in's state: applied when the same user (`oid`) signs in with it, dropped for anyone else.
+ */
+export interface ResumeAfterSignIn {
+  oid: string;
+  flash?: Flash;
+  /** Beneficiary rows typed (shown on the form, saved only by the user, step-up and all). */
+  beneficiaries?: PendingWrite;
+  profile?: ProfileDraft;
+}
+
 export interface Flash {
   kind: 'success' | 'error' | 'info';
   message: string;
@@ -63,5 +114,6 @@ export interface SessionData {
   msalCache?: string;
   pending: Record<string, PendingAuth>;
   pendingWrite?: PendingWrite;
+  profileDraft?: ProfileDraft;
   flash?: Flash;
 }

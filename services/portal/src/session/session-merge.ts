@@ -1,7 +1,7 @@
 // Three-way merge of a session's data, for a write back that lost the compare-and-set: another
 // request of the same session wrote first. What this request changed (against the version it
 // loaded) is applied over the latest version; what it left alone keeps the other request's value.
-import { MAX_PENDING, type SessionData } from './session-data';
+import { limitPending, MAX_PENDING, type SessionData } from './session-data';
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
@@ -43,15 +43,10 @@ export function mergeSession(
     fields.user = undefined;
     fields.msalCache = undefined;
     fields.pendingWrite = undefined;
+    fields.profileDraft = undefined;
   }
-  // Each request kept within the limit of requests in flight; together they may not.
-  let pending = mergeRecord(bp, op, tp);
-  if (Object.keys(pending).length > MAX_PENDING)
-    pending = Object.fromEntries(
-      Object.entries(pending)
-        .sort((x, y) => y[1].createdAt - x[1].createdAt)
-        .slice(0, MAX_PENDING),
-    );
+  // Each request kept within the limits of requests in flight; together they may not.
+  const pending = limitPending(mergeRecord(bp, op, tp), MAX_PENDING);
   return { ...fields, pending };
 }
 

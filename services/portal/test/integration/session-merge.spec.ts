@@ -106,6 +106,11 @@ it('a sign-in completed while another tab cancelled its own sign-in: the cancell
   const rotated = (await store().load(tabs.cookie()))!;
   expect(rotated.data.user?.oid).toBeTruthy();
   expect(rotated.data.pending).not.toHaveProperty(two.state);
-  // Tab 2's real response, replayed after the cancel, finds no request to answer.
-  expect((await tabs.get(two.callback)).statusCode).toBe(400);
+  // Tab 2's real response, replayed after the cancel, finds no request to answer: the signed-in
+  // user is taken home, its code never redeemed (the session is not written, the id not rotated).
+  const replay = await tabs.get(two.callback);
+  expect(replay.statusCode).toBe(303);
+  expect(replay.headers.location).toBe('/');
+  expect(replay.headers['set-cookie']).toBeUndefined();
+  expect((await store().load(tabs.cookie()))!.version).toBe(rotated.version);
 });

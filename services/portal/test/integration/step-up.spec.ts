@@ -134,11 +134,13 @@ describe('step-up for a beneficiary change', () => {
     });
   });
 
-  it('refuses a replay of the MFA response', async () => {
+  it('does not act on a replay of the MFA response: the signed-in user is taken home, nothing written', async () => {
     const puts = stack.api.calls.filter((c) => c.method === 'PUT').length;
     const replay = await portalGet(mfaCallback);
-    expect(replay.statusCode).toBe(400);
+    expect(replay.statusCode).toBe(303);
+    expect(replay.headers.location).toBe('/');
     expect(stack.api.calls.filter((c) => c.method === 'PUT')).toHaveLength(puts);
+    expect((await portalGet('/')).body).not.toContain('beneficiaries were updated');
   });
 
   it('an error response from the MFA flow brings the typed rows back with the reason (not an error page that lost them)', async () => {

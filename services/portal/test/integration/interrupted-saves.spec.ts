@@ -1,0 +1,178 @@
+// A beneficiary change interrupted on its way (B2C stand-in, a recording policy API that wants the
+// MFA flow for writes): a refresh token refused at save time sends the user to sign in again and
+// brings the form back with what was typed, for that user only, still validated and still behind
+// step-up; sign-in navigations another site forces cannot push a pending step-up out.
+import { generate } from 'otplib';
+import {
+  expectPage,
+  expectRedirect,
+  HttpBrowser,
+  textById,
+} from '../../../../dev-azure/test/support/http-browser';
+import { MAX_PENDING } from '../../src/session/session-data';
+import { SessionStore } from '../../src/session/session-store';
+import { B2C_ALICE } from '../support/b2c-sign-in';
+import { cookieJarClient } from '../support/portal-client';
+import { portalEnv } from '../support/portal-env';
+import { usePortalStack } from '../support/portal-stack';
+import { flowOf, MFA_FLOW, startRecordingApi } from '../support/recording-api';
+import { ageCache, expireAccessTokens, revokeRefreshTokens } from '../support/token-cache';
+
+const BOB = { email: 'bob@contoso.example', password: 'Bob-dev-Passw0rd!' };
+
+const stack = usePortalStack({
+  startApi: () =>
+    startRecordingApi({
+      policy: { policyNumber: 'PN0000000021' },
+      record: (claims, _token, req) => ({ flow: flowOf(claims), ifMatch: req.headers['if-match'] }),
+      gate: (claims) =>
+        flowOf(claims) === MFA_FLOW
+          ? undefined
+          : {
+              wwwAuthenticate: `Bearer error="insufficient_user_authentication", acr_values="${MFA_FLOW}", max_age=600`,
+            },
+      checkIfMatch: true,
+    }),
+  env: (identityUrl, apiUrl) => portalEnv({ b2cHost: identityUrl, policyApiUrl: apiUrl }),
+});
+const jar = cookieJarClient(() => stack.portal);
+const store = () => stack.portal.app.get(SessionStore);
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+const etagOf = (html: string) =>
+  (/name="etag" value="([^"]*)"/.exec(html)?.[1] ?? '').replace(/&quot;/g, '"');
+const puts = () => stack.api.calls.filter((c) => c.method === 'PUT');
+
+/** Signs in at an authorize URL with a fresh browser; returns where the portal sends the user. */
+async function signInAt(authorize: string | URL, who = B2C_ALICE): Promise<string> {
+  const b2c = new HttpBrowser(stack.azure.identityUrl);
+  const page = expectPage(await b2c.open(String(authorize)));
+  const back = expectRedirect(await b2c.submit(page, who));
+  const res = await jar.get(`${back.pathname}${back.search}`);
+  expect(res.statusCode).toBe(303);
+  return String(res.headers.location);
+}
+
+/** Posts the form as shown with `rows` typed into it. */
+async function save(rows: Record<string, string>) {
+  const form = await jar.get('/policy/beneficiaries');
+  expect(form.statusCode).toBe(200);
+  return jar.post('/policy/beneficiaries', {
+    _csrf: csrfOf(form.body),
+    etag: etagOf(form.body),
+    ...rows,
+  });
+}
+
+const pendingOf = async () => Object.values((await store().load(jar.cookie()))!.data.pending);
+
+beforeAll(async () => {
+  expect(await signInAt(String((await jar.get('/auth/sign-in')).headers.location))).toBe('/');
+});
+
+it('sign-in navigations forced by another site do not push out a pending step-up, and both budgets stay bounded', async () => {
+  const res = await save({ name1: 'Kept Through', relationship1: 'child', share1: '100' });
+  const authorize = new URL(String(res.headers.location));
+  expect(authorize.pathname).toMatch(/b2c_1_signupsignin_mfa/i);
+  // A hostile page navigates the browser to /auth/sign-in (and the other GET flows) again and again.
+  for (let i = 0; i < 3 * MAX_PENDING; i += 1)
+    for (const path of ['/auth/sign-in', '/auth/edit-profile', '/auth/reset-password'])
+      expect((await jar.get(path)).statusCode).toBe(302);
+  let pending = await pendingOf();
+  expect(pending.filter((p) => p.purpose === 'stepup')).toHaveLength(1);
+  expect(pending.filter((p) => p.purpose !== 'stepup')).toHaveLength(MAX_PENDING);
+
+  // The verification still completes the change typed for it.
+  const b2c = new HttpBrowser(stack.azure.identityUrl);
+  const signIn = expectPage(await b2c.open(authorize.toString()));
+  const enrol = expectPage(await b2c.submit(signIn, B2C_ALICE));
+  const secret = textById(enrol.html, 'totpSecret')!;
+  const back = expectRedirect(
+    await b2c.submit(enrol, { totpCode: await generate({ secret }) }, 'totpForm'),
+  );
+  const done = await jar.get(`${back.pathname}${back.search}`);
+  expect(done.headers.location).toBe('/policy');
+  expect(puts().at(-1)).toMatchObject({
+    flow: MFA_FLOW,
+    body: { beneficiaries: [{ name: 'Kept Through', relationship: 'child', sharePercent: 100 }] },
+  });
+
+  // Step-ups have their own budget, bounded the same way.
+  for (let i = 0; i < MAX_PENDING + 2; i += 1)
+    await save({ name1: `Save ${i}`, relationship1: 'child', share1: '100' });
+  pending = await pendingOf();
+  expect(pending.filter((p) => p.purpose === 'stepup')).toHaveLength(MAX_PENDING);
+  expect(pending.length).toBeLessThanOrEqual(2 * MAX_PENDING);
+});
+
+it('a refused refresh token at save time: after signing in again the form shows what was typed, unsaved, still behind step-up', async () => {
+  const form = await jar.get('/policy/beneficiaries'); // the tab shows the form...
+  await ageCache(store(), jar.cookie(), (cache) => {
+    expireAccessTokens(cache);
+    revokeRefreshTokens(cache);
+  }); // ...while the refresh token expires
+  const before = puts().length;
+  const etag = etagOf(form.body);
+  const typed = {
+    _csrf: csrfOf(form.body),
+    etag,
+    name1: 'Typed Here',
+    relationship1: 'child',
+    share1: '60',
+    name2: 'And Here',
+    relationship2: 'spouse',
+    share2: '40',
+  };
+  // Still validated first: a refused form needs no token and no sign-in.
+  expect((await jar.post('/policy/beneficiaries', { ...typed, share1: '1000' })).statusCode).toBe(
+    400,
+  );
+  const posted = await jar.post('/policy/beneficiaries', typed);
+  expect(posted.statusCode).toBe(303);
+  const authorize = new URL(String(posted.headers.location));
+  expect(authorize.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2.0\/authorize$/i);
+  expect(authorize.href).not.toMatch(/Typed|Here/); // kept server-side, never in a URL
+  expect(puts()).toHaveLength(before);
+
+  expect(await signInAt(authorize)).toBe('/policy/beneficiaries');
+  const back = await jar.get('/policy/beneficiaries');
+  expect(back.body).toContain('value="Typed Here"');
+  expect(back.body).toContain('value="And Here"');
+  expect(back.body).toContain('Your change is not saved yet');
+  expect(etagOf(back.body)).toBe(etag); // the version it was typed against
+  expect(puts()).toHaveLength(before);
+  // Shown once: the next view is the policy as stored.
+  expect((await jar.get('/policy/beneficiaries')).body).not.toContain('Typed Here');
+
+  // Saving it is a change like any other: the everyday token is refused, step-up is asked for.
+  const again = await jar.post('/policy/beneficiaries', {
+    ...typed,
+    _csrf: csrfOf(back.body),
+    etag: etagOf(back.body),
+  });
+  expect(new URL(String(again.headers.location)).pathname).toMatch(/b2c_1_signupsignin_mfa/i);
+  expect(puts()).toHaveLength(before + 1);
+  expect(puts().at(-1)?.flow).toBe('b2c_1_signupsignin');
+});
+
+it('what was typed is only shown to the one who typed it: another account signing in at the prompt does not see it', async () => {
+  await ageCache(store(), jar.cookie(), (cache) => {
+    expireAccessTokens(cache);
+    revokeRefreshTokens(cache);
+  });
+  const page = await jar.get('/claims'); // a signed-in page: its token, as the form's
+  const posted = await jar.post('/policy/beneficiaries', {
+    _csrf: csrfOf(page.body),
+    etag: '"v1"',
+    name1: 'Private Draft',
+    relationship1: 'child',
+    share1: '100',
+  });
+  expect(await signInAt(new URL(String(posted.headers.location)), BOB)).toBe(
+    '/policy/beneficiaries',
+  );
+  const bobs = await jar.get('/policy/beneficiaries');
+  expect(bobs.statusCode).toBe(200);
+  expect(bobs.body).not.toContain('Private Draft');
+  expect(bobs.body).not.toContain('not saved yet');
+  expect((await store().load(jar.cookie()))!.data.pendingWrite).toBeUndefined();
+});
