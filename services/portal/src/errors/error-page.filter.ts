@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log';
 import { safeReturnTo, SignInRequired } from '../auth/auth.service';
 import { ApiUnauthorized } from '../policy/policy-client';
+import { SignOutUnconfirmed } from '../web/csrf';
 import { renderPage } from '../web/views';
 import { PortalError } from './portal-error';
 
@@ -72,6 +73,12 @@ async function sendErrorPage(
     const back =
       !path.startsWith('/auth/') && safeReturnTo(to) ? `?returnTo=${encodeURIComponent(to)}` : '';
     await reply.redirect(`/auth/sign-in${back}`, 303);
+    return;
+  }
+  if (e instanceof SignOutUnconfirmed) {
+    // Not an error: the user asked to sign out with a form too old to trust; one click confirms.
+    log.info({ reqId: req.id }, 'sign-out to confirm');
+    await renderPage(req, reply, 'sign-out', 'Sign out', {});
     return;
   }
   let page = describe(e);

@@ -174,6 +174,25 @@ export class SessionStore {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
+  /**
+   * Whether `cookie`'s session came out of a sign-in's rotation within the last minute (up to 8
+   * in a row) of a session whose CSRF token was `csrf`: a sign-out form loaded before another
+   * tab's sign-in carries that token with the new cookie.
+   */
+  async rotatedIntoWithCsrf(cookie: string, csrf: string): Promise<boolean> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return false;
+    const wanted = Buffer.from(csrfDigest(csrf));
+    let id = sessionRowId(cookie);
+    for (let hop = 0; hop < MAX_ROTATION_HOPS; hop++) {
+      const link = await this.sessions.rotationInto(id, new Date(this.now()));
+      if (!link) return false;
+      const digest = Buffer.from(link.csrfDigest);
+      if (digest.length === wanted.length && timingSafeEqual(digest, wanted)) return true;
+      id = link.oldId;
+    }
+    return false;
+  }
+
   /** Deletes rows past either timeout; returns how many. */
   async purgeExpired(): Promise<number> {
     return this.sessions.deleteExpired(new Date(this.now()));

@@ -113,6 +113,14 @@ export class SessionRepository {
     });
   }
 
+  /** The live rotation link into `newId`, if any: the id it was rotated from and the CSRF digest. */
+  rotationInto(newId: string, now: Date): Promise<{ oldId: string; csrfDigest: string } | null> {
+    return this.prisma.sessionRotation.findFirst({
+      where: { newId, expiresAt: { gt: now } },
+      select: { oldId: true, csrfDigest: true },
+    });
+  }
+
   /** Deletes rows past either timeout at `now`; returns how many. */
   async deleteExpired(now: Date): Promise<number> {
     const r = await this.prisma.session.deleteMany({

@@ -1,6 +1,7 @@
 // Fastify plugins and hooks of the portal, in order: security headers, sessions, CSRF; then the error page filter for everything.
 import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 import type { PortalConfig } from '../config';
 import { CustomerAuthority } from '../auth/customer-authority';
 import { MetadataCache } from '../auth/metadata-cache';
@@ -67,17 +68,27 @@ export async function configurePortal(
       }
     },
   });
-  registerCsrfCheck(fastify, new URL(config.PUBLIC_BASE_URL).origin, async (req, token) => {
+  const rotation = async (
+    req: FastifyRequest,
+    check: (store: SessionStore, cookie: string) => Promise<boolean>,
+  ): Promise<string | undefined> => {
     const cookie = readCookie(req, config.SESSION_COOKIE_NAME);
-    if (!cookie) return false;
+    if (!cookie) return undefined;
     try {
-      if (!(await app.get(SessionStore).rotatedWithCsrf(cookie, token))) return false;
+      return (await check(app.get(SessionStore), cookie)) ? cookie : undefined;
     } catch (e) {
       req.sessionStoreFailed = true;
       throw PortalError.sessionStore(e);
     }
-    req.rotatedSessionCookie = cookie;
-    return true;
+  };
+  registerCsrfCheck(fastify, new URL(config.PUBLIC_BASE_URL).origin, {
+    fromOldCookie: async (req, token) => {
+      const cookie = await rotation(req, (store, c) => store.rotatedWithCsrf(c, token));
+      if (cookie) req.rotatedSessionCookie = cookie;
+      return cookie !== undefined;
+    },
+    intoCurrent: async (req, token) =>
+      (await rotation(req, (store, c) => store.rotatedIntoWithCsrf(c, token))) !== undefined,
   });
   app.useGlobalFilters(new ErrorPageFilter(app.get<Logger>(PORTAL_LOG)));
 }

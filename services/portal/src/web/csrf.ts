@@ -16,11 +16,31 @@ export function csrfTokenMatches(expected: string | undefined, given: unknown): 
 /** What the portal's forms send; with a parameter (`; charset=UTF-8`) or without. */
 const FORM_BODY = /^application\/x-www-form-urlencoded[\t ]*(?:;|$)/i;
 
+/** A sign-out whose form predates a sign-in (another tab) that rotated the session id. */
+interface RotatedSignOut {
+  /**
+   * The request still carries the old cookie (it left the browser before the sign-in's answer
+   * set the new one): whether that cookie was rotated moments ago and `token` was its CSRF token.
+   */
+  fromOldCookie(req: FastifyRequest, token: string): Promise<boolean>;
+  /**
+   * The request carries the current cookie but a form loaded before the sign-in: whether the
+   * current session was rotated moments ago from one whose CSRF token was `token`.
+   */
+  intoCurrent(req: FastifyRequest, token: string): Promise<boolean>;
+}
+
 /**
- * A sign-out whose session a sign-in (another tab) rotated while it was on its way: whether the
- * request's cookie was rotated moments ago and `token` was that session's CSRF token.
+ * A signed-in user's sign-out whose token cannot be accepted (a form older than the last minute's
+ * sign-ins, or no token): answered with a confirmation page carrying the current token, not an
+ * error. Nothing is signed out: another site cannot read that page, nor submit its form.
  */
-type RotatedSignOut = (req: FastifyRequest, token: string) => Promise<boolean>;
+export class SignOutUnconfirmed extends Error {
+  constructor() {
+    super('sign-out not confirmed');
+    this.name = 'SignOutUnconfirmed';
+  }
+}
 
 export function registerCsrfCheck(
   fastify: FastifyInstance,
@@ -42,18 +62,20 @@ export function registerCsrfCheck(
     if (origin && origin !== 'null' && origin !== publicOrigin) throw PortalError.csrf();
     const body = req.body as Record<string, unknown> | undefined;
     const given = body?._csrf;
-    if (csrfTokenMatches(req.portalSession?.existing?.csrf, given)) return;
-    // The old cookie and the old session's own token: signing out must not fail (and leave the
-    // user signed in under the new id) because another tab's sign-in won the race.
-    if (
-      rotatedSignOut &&
-      req.method === 'POST' &&
-      req.routeOptions.url === '/auth/sign-out' &&
-      !req.portalSession?.existing &&
-      typeof given === 'string' &&
-      (await rotatedSignOut(req, given))
-    )
-      return;
+    const session = req.portalSession?.existing;
+    if (csrfTokenMatches(session?.csrf, given)) return;
+    const signOut = req.method === 'POST' && req.routeOptions.url === '/auth/sign-out';
+    // A sign-out with a token of the session another tab's sign-in just replaced (old cookie, or
+    // a form loaded before it): signing out must not fail and leave the user signed in.
+    if (signOut && rotatedSignOut && typeof given === 'string' && given.length > 0) {
+      if (
+        session
+          ? await rotatedSignOut.intoCurrent(req, given)
+          : await rotatedSignOut.fromOldCookie(req, given)
+      )
+        return;
+    }
+    if (signOut && session?.user) throw new SignOutUnconfirmed();
     throw PortalError.csrf();
   });
 }

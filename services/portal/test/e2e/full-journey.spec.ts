@@ -4,6 +4,7 @@
 // dev-azure runs in-process; policy-api and the portal run as processes from
 // their built dist/main.js (npm run build in both workspaces first).
 import { generate } from 'otplib';
+import type { Page } from 'playwright-core';
 import { useJourney } from '../support/journey';
 import { B2C_PORTAL_CLIENT_ID, portalEnv } from '../support/portal-env';
 
@@ -29,6 +30,17 @@ const j = useJourney({
 });
 const { shot, a11y, a11yReport, clickTo, text, count, sessionCookie, onPortal } = j;
 const onB2c = j.onIdp;
+
+/** Signs in on `page` (the user flow asks for the password unless its session is still on). */
+async function signInIn(page: Page, returnTo: string): Promise<void> {
+  await page.goto(`${j.entryUrl}/auth/sign-in?returnTo=${encodeURIComponent(returnTo)}`);
+  await page.waitForURL((u) => onB2c(u) || onPortal(returnTo)(u));
+  if (onB2c(new URL(page.url()))) {
+    await page.fill('#email', email);
+    await page.fill('#password', newPassword);
+    await Promise.all([page.waitForURL(onPortal(returnTo)), page.click('#next')]);
+  }
+}
 
 const email = `e2e-${Date.now()}@contoso.example`;
 const password = 'First-Passw0rd!';
@@ -362,5 +374,47 @@ describe('customer journey in Chromium', () => {
     expect(await text('td[data-claim="name"]')).toBe('Erin-Marie Tester');
     await shot('claims-after-sign-in-with-new-password');
     await a11y('claims-after-sign-in-with-new-password');
+  });
+
+  it('a sign-out form loaded before a sign-in in another tab still signs the user out', async () => {
+    // Tab 1 shows a page: its sign-out form carries this session's CSRF token...
+    await j.page.goto(`${j.entryUrl}/claims`);
+    const before = await sessionCookie();
+    // ...while tab 2 signs in again, which gives the session a new id and a new token.
+    const tab2 = await j.page.context().newPage();
+    try {
+      await signInIn(tab2, '/claims');
+      expect((await sessionCookie())?.value).not.toBe(before?.value);
+      // Tab 1's form, older than that sign-in: the user ends up signed out, not on an error page.
+      await Promise.all([
+        j.page.waitForURL(onPortal('/')),
+        j.page.getByRole('button', { name: 'Sign out' }).click(),
+      ]);
+      expect(await count('#signIn')).toBe(1);
+      expect(await sessionCookie()).toBeUndefined();
+      await tab2.goto(`${j.entryUrl}/claims`);
+      await tab2.waitForURL(onB2c); // tab 2's session is the one that ended
+    } finally {
+      await tab2.close();
+    }
+  });
+
+  it('a sign-out form too old to trust asks once more, on an accessible page, instead of an error', async () => {
+    await signInIn(j.page, '/claims');
+    // The form's token as a form from before the last minute's sign-ins would carry it.
+    await j.page
+      .locator('form[action="/auth/sign-out"] input[name="_csrf"]')
+      .evaluate((input) => input.setAttribute('value', 'from-an-older-page'));
+    await Promise.all([
+      j.page.waitForURL(onPortal('/auth/sign-out')),
+      j.page.getByRole('button', { name: 'Sign out', exact: true }).click(),
+    ]);
+    expect(await text('h1')).toBe('Sign out');
+    expect(await count('#userName')).toBe(1); // still signed in: nothing was done
+    await shot('sign-out-confirmation');
+    await a11y('sign-out-confirmation');
+    await clickTo('#confirmSignOut', onPortal('/'));
+    expect(await count('#signIn')).toBe(1);
+    expect(await sessionCookie()).toBeUndefined();
   });
 });

@@ -97,30 +97,49 @@ it('an oversized Cookie header is refused (431) before any handler, and the port
   }
 });
 
-it("a CSRF token is good only in its own session: another session's token is a 403", async () => {
+it("a CSRF token is good only in its own session: another session's token signs no one out", async () => {
   const a = await signIn();
   const b = await signIn();
   const tokenA = csrfOf((await a.jar.get('/policy/beneficiaries')).body);
   expect(tokenA).not.toBe('');
-  const cross = await post('/auth/sign-out', { _csrf: tokenA }, b.jar.cookie());
-  expectErrorPage(cross, 403);
+  // b is signed in: a sign-out it cannot trust is answered with a confirmation page, not done.
+  const expectConfirmation = (res: { statusCode: number; body: string }) => {
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('You are still signed in.');
+  };
+  expectConfirmation(await post('/auth/sign-out', { _csrf: tokenA }, b.jar.cookie()));
   expect((await b.jar.get('/claims')).statusCode).toBe(200); // b is still signed in
   // The token from before the sign-in (an anonymous session's) is not the signed-in one's either.
   const anon = await get('/auth/sign-in');
   const anonCookie = /__Host-portal_sid=([^;]+)/.exec(String(anon.headers['set-cookie']))?.[1];
   const anonToken = (await stack.portal.app.get(SessionStore).load(anonCookie ?? ''))?.data.csrf;
-  expectErrorPage(await post('/auth/sign-out', { _csrf: anonToken ?? '' }, a.jar.cookie()), 403);
+  expectConfirmation(await post('/auth/sign-out', { _csrf: anonToken ?? '' }, a.jar.cookie()));
+  expect((await a.jar.get('/claims')).statusCode).toBe(200);
+  // Signed out, nothing to confirm: the old refusal.
+  expectErrorPage(await post('/auth/sign-out', { _csrf: tokenA }, anonCookie), 403);
 });
 
-it('a sign-in response replayed (same browser or another) is a 400 page and changes nothing', async () => {
+it('a sign-in response replayed: a signed-in browser is taken home with nothing changed, any other gets a 400 page', async () => {
+  const store = stack.portal.app.get(SessionStore);
   const { jar, callback, landed } = await signIn();
   expect(landed.statusCode).toBe(303);
-  const again = await jar.get(callback);
-  expectErrorPage(again, 400);
-  expect((await jar.get('/claims')).statusCode).toBe(200); // still signed in, same session
-  expectErrorPage(await get(callback), 400); // a browser without the session
   const other = await signIn();
-  expectErrorPage(await get(callback, other.jar.cookie()), 400);
+  for (const cookie of [jar.cookie(), other.jar.cookie()]) {
+    const before = (await store.load(cookie))!;
+    const again = await get(callback, cookie);
+    expect(again.statusCode).toBe(303);
+    expect(again.headers.location).toBe('/');
+    expect(again.headers['set-cookie']).toBeUndefined(); // no new session id
+    const after = (await store.load(cookie))!;
+    expect(after.version).toBe(before.version); // nothing written back
+    expect(after.data).toEqual(before.data);
+    expect((await get('/claims', cookie)).statusCode).toBe(200);
+  }
+  expectErrorPage(await get(callback), 400); // a browser without the session
+  // A browser whose session is not signed in: the response is not one it started.
+  const anon = cookieJarClient(() => stack.portal);
+  await anon.get('/auth/sign-in');
+  expectErrorPage(await anon.get(callback), 400);
 });
 
 it('a deep link followed while signed out comes back to that page after sign-in; returnTo leaves the site never', async () => {

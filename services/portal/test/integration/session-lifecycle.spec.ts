@@ -160,6 +160,68 @@ describe('session lifecycle', () => {
     await expectDead(after);
   });
 
+  it('a sign-out form loaded before another tab signed in (new cookie, old token) signs the user out', async () => {
+    const before = await signIn();
+    const formToken = (await store().load(before))!.data.csrf;
+    // Two sign-ins in other tabs (each rotates the id); the browser now sends the newest cookie.
+    const after = await signIn(await signIn(before));
+    const res = await post('/auth/sign-out', { _csrf: formToken }, after);
+    expect(res.statusCode).toBe(303);
+    expect(String(res.headers.location)).toMatch(/\/oauth2\/v2\.0\/logout\?/);
+    expect(String(res.headers['set-cookie'])).toMatch(/__Host-portal_sid=;/);
+    await expectDead(after);
+  });
+
+  it('a sign-out form older than the rotation link gets a confirmation page with a fresh token, not an error', async () => {
+    const before = await signIn();
+    const formToken = (await store().load(before))!.data.csrf;
+    const after = await signIn(before);
+    await db.query('DELETE FROM session_rotation'); // the minute has passed
+    const res = await post('/auth/sign-out', { _csrf: formToken }, after);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toContain('<h1>Sign out</h1>');
+    expect(res.body).toContain('You are still signed in.');
+    await expectSignedIn(after);
+    // The page's own form carries the current token: one click signs out.
+    const confirm =
+      /<form method="post" action="\/auth\/sign-out" id="confirmSignOutForm">\s*<input type="hidden" name="_csrf" value="([^"]+)">/.exec(
+        res.body,
+      )?.[1];
+    expect(confirm).toBe((await store().load(after))!.data.csrf);
+    expect((await post('/auth/sign-out', { _csrf: confirm! }, after)).statusCode).toBe(303);
+    await expectDead(after);
+  });
+
+  it('a forged cross-site sign-out signs no one out, whatever token it carries', async () => {
+    const before = await signIn();
+    const formToken = (await store().load(before))!.data.csrf;
+    const after = await signIn(before);
+    const evil = { origin: 'https://evil.example' };
+    for (const token of [formToken, (await store().load(after))!.data.csrf]) {
+      const res = await post('/auth/sign-out', { _csrf: token }, after, evil);
+      expect(res.statusCode).toBe(403);
+      expect(res.body).toContain('did not come from this site');
+    }
+    // No Origin (an old browser) and a token it cannot know: the confirmation page, nothing more.
+    for (const form of [{ _csrf: 'x'.repeat(43) }, {}] as Record<string, string>[]) {
+      const res = await post('/auth/sign-out', form, after);
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('You are still signed in.');
+    }
+    await expectSignedIn(after);
+  });
+
+  it("an anonymous session's planted token with the signed-in cookie is not accepted either", async () => {
+    const planted = sessionCookie(await get('/auth/sign-in')).value;
+    const plantedCsrf = (await store().load(planted))!.data.csrf;
+    const after = await signIn(planted);
+    const res = await post('/auth/sign-out', { _csrf: plantedCsrf }, after);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('You are still signed in.');
+    await expectSignedIn(after);
+  });
+
   it('N requests in flight while signing out: afterwards the cookie is dead', async () => {
     const cookie = await signIn();
     const N = 10;
