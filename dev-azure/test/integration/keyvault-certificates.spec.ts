@@ -242,15 +242,18 @@ describe('Key Vault stand-in: certificates', () => {
     await expect(certs.getCertificate('bad-subject')).rejects.toMatchObject({ statusCode: 404 });
   });
 
-  it('refuses control characters in a subject, as they are or escaped, naming them readably; the policy stays', async () => {
-    for (const [subject, named] of [
+  it('refuses control characters and lone surrogates in a subject, as they are or escaped, naming them readably; the policy stays', async () => {
+    const cases: [subject: string, named: string][] = [
       ['CN=a\u0000b', 'CN=a\\u0000b'],
       ['CN=line\nbreak', 'CN=line\\u000abreak'],
       ['CN=ok, O=del\u007f', 'CN=ok, O=del\\u007f'],
       ['CN=nel\u0085', 'CN=nel\\u0085'],
+      // A lone surrogate (JSON carries it as \ud800) is no character at all: it was a 500.
+      ['CN=\ud800', 'CN=\\ud800'],
       // An RFC 4514 hex escape the DN parser turns into a control character (a line feed).
       ['CN=a\\0Ab', 'CN=a\\0Ab'],
-    ]) {
+    ];
+    for (const [subject, named] of cases) {
       await expect(
         certs.beginCreateCertificate('ctl-subject', { issuerName: 'Self', subject }),
       ).rejects.toMatchObject({
