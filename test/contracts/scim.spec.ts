@@ -1,4 +1,4 @@
-// Producer side of `scim.user.*.v1` / `scim.group.*.v1`: the real scim process provisioned as
+// Producer side of `scim.user.*.v1` / `scim.group.*.v1` / `scim.directory.deleted.v1`: the real scim process provisioned as
 // Entra's provisioning service would (token from the admin API with a real Entra app token), and
 // every message on the SCIM stream decoded with the contract its subject names.
 import * as contracts from '@idp/contracts';
@@ -28,6 +28,7 @@ const SCIM_CONTRACTS = [
   contracts.ScimGroupUpdated,
   contracts.ScimGroupDeleted,
   contracts.ScimTokenExpiring,
+  contracts.ScimDirectoryDeleted,
 ] as const;
 const bySubject = new Map<string, EventContract>(SCIM_CONTRACTS.map((c) => [c.subject, c]));
 
@@ -49,7 +50,7 @@ function decodeAll(msgs: StoredMsg[]): Decoded[] {
   });
 }
 
-describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', () => {
+describe('contracts scim.user.*.v1 / scim.group.*.v1 / scim.directory.deleted.v1 (scim → SCIM stream)', () => {
   let stack: Stack;
   let observer: NatsConnection;
   let scimToken: string;
@@ -304,6 +305,60 @@ describe('contracts scim.user.*.v1 / scim.group.*.v1 (scim → SCIM stream)', ()
           userId: next.body.id,
           userName: 'grace@fabrikam.example',
         }),
+      },
+    ]);
+  });
+
+  it('announces a forced directory delete with one event carrying its counts, before any event of a directory created anew with that id', async () => {
+    const before = ofResources(await waitForStream(observer, 'SCIM', () => true)).length;
+    const admin = await scimAdminToken(stack);
+    const directory = `${stack.url('scim')}/admin/directories/${DIRECTORY}`;
+    // Left by the tests above: ada (deactivated) and grace, the Engineering group, one token.
+    const deleted = await call('DELETE', `${directory}?force=true`, { token: admin });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toMatchObject({ users: 2, groups: 1, liveTokens: 1 });
+    // The same id again, with a user: its events come after the delete's, and nothing between
+    // them (no scim.user.deleted / scim.group.deleted per removed resource).
+    expect(
+      (
+        await call('POST', `${stack.url('scim')}/admin/directories`, {
+          token: admin,
+          body: { id: DIRECTORY },
+        })
+      ).status,
+    ).toBe(201);
+    const created = await call<{ token: string }>('POST', `${directory}/tokens`, {
+      token: admin,
+      body: { name: 'Entra provisioning' },
+    });
+    scimToken = created.body.token;
+    const fresh = await send<{ id: string }>('POST', '/Users', {
+      schemas: [USER],
+      userName: 'ada@fabrikam.example',
+      active: true,
+    });
+    expect(fresh.status).toBe(201);
+
+    const msgs = ofResources(
+      await waitForStream(observer, 'SCIM', (m) => ofResources(m).length >= before + 2),
+    );
+    expect(decodeAll(msgs.slice(before))).toEqual([
+      {
+        subject: 'scim.directory.deleted.v1',
+        event: {
+          eventId: expect.any(String),
+          directoryId: DIRECTORY,
+          occurredAt: expect.any(String),
+          requestId: expect.any(String),
+          force: true,
+          usersRemoved: 2,
+          groupsRemoved: 1,
+          liveTokensRemoved: 1,
+        },
+      },
+      {
+        subject: 'scim.user.created.v1',
+        event: expect.objectContaining({ directoryId: DIRECTORY, userId: fresh.body.id }),
       },
     ]);
   });

@@ -77,3 +77,28 @@ export const ScimTokenExpiring = defineEvent({
     daysLeft: z.number().int(),
   }),
 });
+
+/**
+ * One event for a whole directory removed by the admin API or CLI (with `force`, everything it
+ * held): no per-user or per-group events are sent for what it removed, so a consumer mirroring
+ * the directory drops all it holds for `directoryId` on this event. It is staged in the delete's
+ * transaction and published after every event the directory's earlier changes staged; events
+ * naming the same `directoryId` after it belong to a directory created anew with that id.
+ */
+export const ScimDirectoryDeleted = defineEvent({
+  name: 'scim.directory.deleted',
+  version: 1,
+  stream: 'SCIM',
+  description:
+    'A directory was deleted with everything it held; drop all data of the directory (no per-resource events follow).',
+  schema: z.object({
+    ...base,
+    /** Whether the delete was forced (the directory still held users, groups or live tokens). */
+    force: z.boolean(),
+    /** What the delete removed, counted in its transaction. */
+    usersRemoved: z.number().int().nonnegative(),
+    groupsRemoved: z.number().int().nonnegative(),
+    /** Unrevoked, unexpired tokens deleted with the directory (they stopped working). */
+    liveTokensRemoved: z.number().int().nonnegative(),
+  }),
+});

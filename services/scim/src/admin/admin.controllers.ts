@@ -9,6 +9,7 @@ import {
   Post,
   Put,
   Query,
+  Req,
   Res,
   UseInterceptors,
   type ExecutionContext,
@@ -98,10 +99,16 @@ export class DirectoryAdminController {
 
   /** Refused (409) while the directory holds users, groups or live tokens, unless `force=true`. */
   @Delete()
-  remove(@Param('directoryId') id: string, @Query() q: unknown, @AdminActor() actor: Actor) {
+  remove(
+    @Param('directoryId') id: string,
+    @Query() q: unknown,
+    @AdminActor() actor: Actor,
+    @Req() req: FastifyRequest,
+  ) {
     const dir = parseInput(directoryParam, id);
     const { force } = parseInput(deleteDirectoryQuery, q);
-    return this.directories.delete(dir, force, actor);
+    // The request id goes into the event, as SCIM requests' ids go into theirs.
+    return this.directories.delete(dir, force, actor, String(req.id));
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import {
+  ScimDirectoryDeleted,
   ScimGroupCreated,
   ScimGroupDeleted,
   ScimGroupUpdated,
@@ -31,6 +32,7 @@ export const SCIM_CONTRACTS = [
   ScimGroupUpdated,
   ScimGroupDeleted,
   ScimTokenExpiring,
+  ScimDirectoryDeleted,
 ];
 
 /** Publishes staged events to JetStream; stops before NATS drains on shutdown. */

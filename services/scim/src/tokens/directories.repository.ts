@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { OutboxWriter, prismaSql, type OutboxRow } from '@idp/service-kit';
 import { AuditRepository, type Actor } from '../admin/audit.repository';
 import { PrismaService } from '../db/prisma.service';
 import type { Directory } from '../generated/prisma/client';
@@ -23,7 +24,10 @@ export interface DirectoryContents {
 /** The directories table (Prisma: admin and cached lookups, off the SCIM hot paths). */
 @Injectable()
 export class DirectoriesRepository {
-  constructor(private readonly db: PrismaService) {}
+  constructor(
+    private readonly db: PrismaService,
+    private readonly outbox: OutboxWriter,
+  ) {}
 
   /** Creates the directory with `change` applied, or applies it to the existing one (test fixtures). */
   async upsert(id: string, change: DirectoryChange): Promise<void> {
@@ -87,13 +91,15 @@ export class DirectoriesRepository {
    * Deletes the directory and everything in it (users, groups, memberships, tokens: the foreign
    * keys cascade) in one transaction, under a lock on the directory row so no token or resource
    * is added meanwhile. Without `force`, refuses (returns the contents) while it holds users,
-   * groups or live tokens. Undefined when it does not exist.
+   * groups or live tokens. Undefined when it does not exist. The event `toEvent` builds from what
+   * was removed is staged in the same transaction (one for the directory, none per resource).
    */
   async delete(
     id: string,
     force: boolean,
     actor: Actor,
     now: Date,
+    toEvent: (contents: DirectoryContents) => OutboxRow,
   ): Promise<{ deleted: boolean; contents: DirectoryContents } | undefined> {
     return this.db.$transaction(async (tx) => {
       // FOR UPDATE (not NO KEY): SCIM writes' foreign-key checks (KEY SHARE) wait for the delete.
@@ -123,6 +129,14 @@ export class DirectoriesRepository {
         targetId: id,
         detail: { force, ...contents },
       });
+      const event = toEvent(contents);
+      await this.outbox.write(prismaSql(tx), event);
+      // The relay publishes by created_at, whose default is now(): this transaction's start. A
+      // write of the directory that began after it and committed while it waited for the locks
+      // above would then be published after this event, and a consumer that dropped the
+      // directory would recreate what it wrote. The time the locks were held orders it after.
+      await tx.$executeRaw`
+        UPDATE outbox SET created_at = clock_timestamp() WHERE id = ${event.id}::uuid`;
       await notifyInvalidation(tx, { directoryId: id });
       return { deleted: true, contents };
     });

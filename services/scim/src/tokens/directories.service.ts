@@ -1,4 +1,6 @@
 import { ConflictException, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { ScimDirectoryDeleted } from '@idp/contracts';
+import { OutboxWriter } from '@idp/service-kit';
 import type { Actor } from '../admin/audit.repository';
 import type { Profile } from '../scim/request-context';
 import {
@@ -64,6 +66,7 @@ export class DirectoriesService implements InvalidationTarget {
   private readonly cache = new Map<string, { settings: DirectorySettings; until: number }>();
   constructor(
     private readonly repo: DirectoriesRepository,
+    private readonly outbox: OutboxWriter,
     @Optional() private readonly listener?: TokenInvalidationListener,
   ) {
     listener?.register(this);
@@ -109,14 +112,26 @@ export class DirectoriesService implements InvalidationTarget {
 
   /**
    * Deletes the directory: refused (409, with what it holds) while it has users, groups or live
-   * tokens unless `force`, which removes all of it in one transaction.
+   * tokens unless `force`, which removes all of it in one transaction. A delete stages one
+   * `scim.directory.deleted` event with the counts, not one event per user and group removed
+   * (100,000 of them for a large directory): consumers drop the directory's data on it.
    */
   async delete(
     id: string,
     force: boolean,
     actor: Actor,
+    requestId?: string,
   ): Promise<{ id: string; deleted: true; force: boolean } & DirectoryContents> {
-    const r = await this.repo.delete(id, force, actor, new Date());
+    const r = await this.repo.delete(id, force, actor, new Date(), (c) =>
+      this.outbox.row(ScimDirectoryDeleted, {
+        directoryId: id,
+        ...(requestId === undefined ? {} : { requestId }),
+        force,
+        usersRemoved: c.users,
+        groupsRemoved: c.groups,
+        liveTokensRemoved: c.liveTokens,
+      }),
+    );
     if (!r) throw new NotFoundException('Directory not found');
     // Its tokens (deleted with it) stop working in this replica at once, the others on the announcement.
     if (r.deleted) this.listener?.dispatch({ directoryId: id });

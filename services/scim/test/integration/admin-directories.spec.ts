@@ -16,6 +16,14 @@ describe('admin API: directory lifecycle', () => {
 
   const asAdmin: ScimAdminApp['asAdmin'] = (...a) => app.asAdmin(...a);
   const db = () => app.s.app.get(PrismaService);
+  /** The events staged for a directory (payload.directoryId), oldest first: [subject, payload]. */
+  const eventsOf = async (directoryId: string) =>
+    (
+      await db().outbox.findMany({
+        where: { payload: { path: ['directoryId'], equals: directoryId } },
+        orderBy: { createdAt: 'asc' },
+      })
+    ).map((r) => [r.subject, r.payload] as const);
   const run = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
       execFile(
@@ -128,6 +136,10 @@ describe('admin API: directory lifecycle', () => {
     expect((await app.s.request('GET', `/scim/v2/Users/${user.body.id}`, { token })).status).toBe(
       200,
     );
+    // A refused delete stages nothing.
+    expect((await eventsOf('busy-dir')).map(([subject]) => subject)).toEqual([
+      'scim.user.created.v1',
+    ]);
 
     // Only revoked tokens left and nothing else: deleted without force.
     await asAdmin('POST', '/admin/directories', { id: 'spent-dir' });
@@ -144,6 +156,18 @@ describe('admin API: directory lifecycle', () => {
       liveTokens: 0,
     });
     expect(await db().scimToken.count({ where: { directoryId: 'spent-dir' } })).toBe(0);
+    // An empty directory's delete is announced too (a consumer may hold the directory itself).
+    expect(await eventsOf('spent-dir')).toEqual([
+      [
+        'scim.directory.deleted.v1',
+        expect.objectContaining({
+          force: false,
+          usersRemoved: 0,
+          groupsRemoved: 0,
+          liveTokensRemoved: 0,
+        }),
+      ],
+    ]);
     expect((await asAdmin('GET', '/admin/directories/spent-dir')).status).toBe(404);
   });
 
@@ -180,6 +204,25 @@ describe('admin API: directory lifecycle', () => {
       db().directory.count({ where: { id: 'doomed' } }),
     ]);
     expect(left).toEqual([0, 0, 0, 0, 0]);
+    // One event for the directory with what it held, in the delete's transaction; no user or
+    // group event for what it removed (the user is not deleted from its group first, either).
+    expect(await eventsOf('doomed')).toEqual([
+      ['scim.user.created.v1', expect.anything()],
+      ['scim.group.created.v1', expect.anything()],
+      [
+        'scim.directory.deleted.v1',
+        {
+          eventId: expect.any(String),
+          directoryId: 'doomed',
+          occurredAt: expect.any(String),
+          requestId: expect.any(String),
+          force: true,
+          usersRemoved: 1,
+          groupsRemoved: 1,
+          liveTokensRemoved: 1,
+        },
+      ],
+    ]);
     expect((await asAdmin('DELETE', '/admin/directories/doomed?force=yes')).status).toBe(400);
   });
 
@@ -276,6 +319,21 @@ describe('admin API: directory lifecycle', () => {
         liveTokens: 1,
       });
       expect((await asAdmin('GET', '/admin/directories/cli-dir')).status).toBe(404);
+      // The CLI's delete stages the same event (no request id: there is no request).
+      expect(await eventsOf('cli-dir')).toEqual([
+        [
+          'scim.directory.deleted.v1',
+          {
+            eventId: expect.any(String),
+            directoryId: 'cli-dir',
+            occurredAt: expect.any(String),
+            force: true,
+            usersRemoved: 0,
+            groupsRemoved: 0,
+            liveTokensRemoved: 1,
+          },
+        ],
+      ]);
       for (const args of [
         ['directory', 'delete', 'cli-dir', '--forse'],
         ['directory', 'create', 'x', 'gcp'],

@@ -177,4 +177,48 @@ describe('SCIM writes racing a forced directory delete', () => {
     }
     expect((await app.asAdmin('GET', '/admin/directories/race-order')).status).toBe(404);
   });
+
+  it('the scim.directory.deleted event is ordered after the event of a write that committed while the delete waited', async () => {
+    const token = await directoryWithToken('race-event');
+    const user = await app.s.request('POST', '/scim/v2/Users', {
+      token,
+      body: { schemas: [USER], userName: 'late@event' },
+    });
+    const group = await app.s.request('POST', '/scim/v2/Groups', {
+      token,
+      body: { schemas: [GROUP], displayName: 'Held' },
+    });
+    expect([user.status, group.status]).toEqual([201, 201]);
+    const c = new Client({ connectionString: app.s.databaseUrl });
+    await c.connect();
+    try {
+      // The delete began (its now()) and then waits for the group; the user is not locked yet, so
+      // a PATCH that begins after the delete commits before it.
+      await c.query('BEGIN');
+      await c.query('SELECT id FROM scim_groups WHERE id = $1 FOR UPDATE', [group.body.id]);
+      const deletion = app.asAdmin('DELETE', '/admin/directories/race-event?force=true');
+      await lockWaiters(c, 1);
+      const patched = await app.s.request('PATCH', `/scim/v2/Users/${user.body.id}`, {
+        token,
+        body: patchOp({ op: 'replace', path: 'title', value: 'Late' }),
+      });
+      expect(patched.status).toBe(200);
+      await c.query('COMMIT');
+      expect((await deletion).status).toBe(200);
+      // The relay's order (created_at): the delete's event last, so a consumer that drops the
+      // directory on it is not handed the PATCH's user afterwards.
+      const { rows } = await c.query<{ subject: string }>(
+        `SELECT subject FROM outbox WHERE payload->>'directoryId' = $1 ORDER BY created_at`,
+        ['race-event'],
+      );
+      expect(rows.map((r) => r.subject)).toEqual([
+        'scim.user.created.v1',
+        'scim.group.created.v1',
+        'scim.user.updated.v1',
+        'scim.directory.deleted.v1',
+      ]);
+    } finally {
+      await c.end();
+    }
+  });
 });
