@@ -101,6 +101,15 @@ function samples(c: Contract): Sample[] {
       expiresAt: now,
       daysLeft: 3,
     },
+    'scim.directory.deleted': {
+      eventId: randomUUID(),
+      directoryId: 'd1',
+      occurredAt: now,
+      force: true,
+      usersRemoved: 2,
+      groupsRemoved: 1,
+      liveTokensRemoved: 1,
+    },
     'tokens.issued': {
       eventId: randomUUID(),
       caller: 'policy-reader',
