@@ -52,6 +52,11 @@ export class ReplaceBeneficiariesDto {
     minItems: 1,
     maxItems: MAX_BENEFICIARIES,
     description: `The complete new list; shares add up to ${SHARES_TOTAL}.`,
+    // A valid list: the items' own examples alone (one share of 50) would not add up.
+    example: [
+      { name: 'Zoë Example', relationship: 'spouse', sharePercent: 60 },
+      { name: 'Sam Example', relationship: 'child', sharePercent: 40 },
+    ],
   })
   @Rules(
     IsArray({ message: 'beneficiaries must be an array' }),

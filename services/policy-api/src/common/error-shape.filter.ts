@@ -65,8 +65,9 @@ export class ErrorShapeFilter implements ExceptionFilter<unknown> {
       return this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, 500);
     }
     const req = host.switchToHttp().getRequest<FastifyRequest>();
-    if (exception.getStatus() === 404 && req.is404) {
-      // RFC 9110 §15.5.6: a path served under other methods is 405 with Allow, not 404.
+    if (req.is404 && exception.getStatus() < 500) {
+      // RFC 9110 §15.5.6: a path served under other methods is 405 with Allow, not 404; also
+      // when the unserved request's body was refused first (QUERY without a Content-Type was 400).
       const allow = allowedMethods(req);
       if (allow.length) {
         const reply = host.switchToHttp().getResponse<FastifyReply>();

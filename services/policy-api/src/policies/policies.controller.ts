@@ -8,6 +8,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -74,8 +75,16 @@ export class PoliciesController {
     summary:
       'Any policy by number. App-only tokens with the Policies.Read.All app role; delegated tokens never.',
   })
+  @ApiParam({
+    name: 'number',
+    description: 'PN followed by 10 digits; anything else is 400 validation_failed',
+    schema: { type: 'string', pattern: POLICY_NUMBER.source, example: 'PN0123456789' },
+  })
   @ApiOkResponse({ type: PolicyView })
-  @ApiBadRequestResponse({ type: ApiErrorView })
+  @ApiBadRequestResponse({
+    type: ApiErrorView,
+    description: 'validation_failed: not a policy number',
+  })
   @ApiNotFoundResponse({ type: ApiErrorView })
   async byNumber(
     @Param('number') number: string,

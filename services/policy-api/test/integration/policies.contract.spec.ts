@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { getWithRawHeaders } from '@idp/testing';
+import { callJson, getWithRawHeaders } from '@idp/testing';
 import { Harness } from '../support/harness';
 import { challengeParams, split, type ErrorBody, type PolicyBody } from '../support/fixtures';
 import { MFA_FLOW } from '../support/tokens';
@@ -261,6 +261,9 @@ describe('policy-api: policies and token rules', () => {
         ['PATCH', '/policies/me/beneficiaries', 'PUT'],
         ['PUT', '/public', 'GET, HEAD'],
         ['DELETE', '/policies/PN0000000001', 'GET, HEAD'],
+        // QUERY carries a body: without a Content-Type the body parser refused it first (400).
+        ['QUERY', '/policies/me', 'GET, HEAD'],
+        ['QUERY', '/healthz', 'GET, HEAD'],
       ];
       for (const [method, path, allow] of cases) {
         const r = await h.call<ErrorBody>(method, path);
@@ -273,6 +276,18 @@ describe('policy-api: policies and token rules', () => {
         expect(r.body).toEqual({ error: 'method_not_allowed', message: expect.any(String) });
       }
       expect((await h.call('DELETE', '/no-such-route')).status).toBe(404);
+      // The method is wrong whatever the body: not 400 for malformed JSON, not 415.
+      for (const [contentType, body] of [
+        ['application/json', '{"not json'],
+        ['text/plain', 'hello'],
+      ]) {
+        const r = await callJson<ErrorBody>('POST', `${h.url}/policies/me`, { contentType, body });
+        expect([r.status, r.headers.get('allow'), r.body.error]).toEqual([
+          405,
+          'GET, HEAD',
+          'method_not_allowed',
+        ]);
+      }
     });
 
     it('serves health and readiness', async () => {
