@@ -8,6 +8,7 @@ import { repoRoot } from '../context.mjs';
 // The chart's pins last: the line printed ends with them, as before.
 const requirements = [
   path.join(repoRoot, 'services', 'scim', 'test', 'validator', 'requirements.txt'),
+  path.join(repoRoot, 'test', 'fuzz', 'requirements.txt'),
   path.join(repoRoot, 'test', 'chart', 'requirements.txt'),
 ];
 const target = (ctx) => path.join(ctx.tools, 'python');

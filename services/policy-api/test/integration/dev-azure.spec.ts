@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
+import { b2cEnv, daemonToken, PORTAL, userToken as issueUserToken } from '../support/dev-azure';
 import { Harness } from '../support/harness';
 import {
   challengeParams,
@@ -12,19 +13,8 @@ import {
 } from '../support/fixtures';
 
 // Real tokens from the identity stand-in (dev-azure): B2C user-flow tokens for the seeded users
-// and an app-only token from its client-credentials endpoint. HTTPS via the dev CA
-// (NODE_EXTRA_CA_CERTS, set by `npm test`).
-const TENANT = 'contoso';
-const PORTAL = 'ee83192a-329f-477d-922a-8241a2c16afb';
-const POLICY_API = '1d5a0a76-3f56-4b6a-a5fa-4dc21dbc0c05';
-const DAEMON = {
-  clientId: 'aff97b82-4dc1-4009-95e5-cce46939e38a',
-  secret: 'policy-daemon-dev-secret-3d81e6c4a0',
-};
-const SCOPES = [
-  'https://contoso.onmicrosoft.com/policy-api/Accounts.Read',
-  'https://contoso.onmicrosoft.com/policy-api/Accounts.Write',
-];
+// and an app-only token from its client-credentials endpoint (test/support/dev-azure.ts).
+
 // The External ID tenant that succeeds the B2C one (alice is a migrated user there).
 const EXT = {
   tenant: 'contosoext',
@@ -40,28 +30,18 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
   let azure: DevAzure;
   let h: Harness;
   let dataDir: string;
-  let tenantId: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'policy-api-dev-azure-'));
     azure = await startDevAzure({ dataDir, keyVault: false });
-    tenantId = azure.config.tenants.find((t) => t.name === TENANT)?.id ?? '';
     const extTenantId = azure.config.tenants.find((t) => t.name === EXT.tenant)?.id ?? '';
-    const flowMetadata = (flow: string) =>
-      `${azure.identityUrl}/${TENANT}.onmicrosoft.com/${flow}/v2.0/.well-known/openid-configuration`;
     h = await Harness.start({
-      B2C_IDENTITY_METADATA: [
-        flowMetadata('b2c_1_signupsignin'),
-        flowMetadata('b2c_1_signupsignin_mfa'),
-      ].join(','),
-      APP_IDENTITY_METADATA: `${azure.identityUrl}/${tenantId}/v2.0/.well-known/openid-configuration`,
-      API_AUDIENCE: `${POLICY_API},api://policy-api`,
+      ...b2cEnv(azure),
       // Migration window: the External ID tenant too, with its migration claim.
       EXTERNAL_ID_TENANT_ID: extTenantId,
       EXTERNAL_ID_METADATA: `${azure.identityUrl}/${extTenantId}/v2.0/.well-known/openid-configuration`,
       EXTERNAL_ID_AUDIENCE: EXT.policyApi,
       LEGACY_OBJECT_ID_CLAIM: 'extn.legacyB2cObjectId',
-      AUTH_ALLOW_INSECURE_HTTP: 'false',
     });
   }, 90000);
   afterAll(async () => {
@@ -71,14 +51,7 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
   });
 
   const userToken = (email: string, flow: string, authTime?: number) =>
-    azure.identity.issueUserAccessToken({
-      tenant: TENANT,
-      flow,
-      userEmail: email,
-      clientId: PORTAL,
-      scopes: SCOPES,
-      authTime,
-    });
+    issueUserToken(azure, email, flow, authTime);
 
   it('serves a seeded user her policy, keyed by her object id', async () => {
     const alice = azure.identity.findUser('alice@contoso.example');
@@ -153,18 +126,9 @@ describe('policy-api with tokens from the dev-azure identity stand-in', () => {
     const alice = await h.call<PolicyBody>('GET', '/policies/me', {
       token: await userToken('alice@contoso.example', 'B2C_1_signupsignin'),
     });
-    const tokenResponse = await fetch(`${azure.identityUrl}/${tenantId}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: DAEMON.clientId,
-        client_secret: DAEMON.secret,
-        scope: 'api://policy-api/.default',
-      }),
-    });
-    expect(tokenResponse.status).toBe(200);
-    const { access_token: appToken } = (await tokenResponse.json()) as { access_token: string };
+    const daemon = await daemonToken(azure);
+    expect(daemon.status).toBe(200);
+    const appToken = daemon.token;
 
     const byNumber = await h.call<PolicyBody>('GET', `/policies/${alice.body.policyNumber}`, {
       token: appToken,
