@@ -10,7 +10,8 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { badParameter, CONTROL_CHARACTER, shown } from './errors';
+import { hasControlCharacter, shown } from '../util/text';
+import { badParameter } from './errors';
 import type { PolicyState } from './store';
 
 const KEY_USAGE_FLAGS: Record<string, x509.KeyUsageFlags> = {
@@ -90,7 +91,7 @@ export async function issueSelfSigned(
     rdns.some((rdn) =>
       Object.values(rdn)
         .flat()
-        .some((v) => v === '' || CONTROL_CHARACTER.test(v)),
+        .some((v) => v === '' || hasControlCharacter(v)),
     )
   )
     throw badParameter(`Invalid subject name '${shown(props.subject, 1024)}'.`);

@@ -37,20 +37,6 @@ export class KvError extends Error {
 
 export const badParameter = (message: string): KvError => new KvError(400, 'BadParameter', message);
 
-/**
- * What Key Vault never accepts in a name or subject: control characters (C0, DEL, C1) and UTF-16
- * that is not well formed (a lone surrogate, which JSON's \uD800 escape can carry; with the u
- * flag a paired surrogate is one code point, so \p{Cs} matches lone ones only).
- */
-export const CONTROL_CHARACTER = /\p{Cc}|\p{Cs}/u;
-
-/** `value` for an error message: those characters as \uXXXX, so the message stays one readable line. */
-export function shown(value: string, max = 130): string {
-  return value
-    .slice(0, max)
-    .replace(/\p{Cc}|\p{Cs}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 export const keyNotFound = (name: string, version?: string): KvError =>
   new KvError(
     404,

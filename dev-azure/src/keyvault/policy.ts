@@ -3,7 +3,8 @@
 // actions, secret content type, ...) are not kept.
 import { KEY_USAGES } from './certificates';
 import { RSA_KEY_SIZES } from './crypto';
-import { badParameter, CONTROL_CHARACTER, shown } from './errors';
+import { hasControlCharacter, shown } from '../util/text';
+import { badParameter } from './errors';
 import type { PolicyBody } from './schemas';
 import { nowSeconds, type PolicyState } from './store';
 
@@ -22,7 +23,7 @@ export function mergePolicy(
   const subject = body?.x509_props?.subject ?? existing?.x509_props.subject;
   if (!subject) throw badParameter('Property policy.x509_props.subject is required.');
   // Refused before a key is generated; escaped forms (CN=a\0A) are checked once parsed.
-  if (CONTROL_CHARACTER.test(subject))
+  if (hasControlCharacter(subject))
     throw badParameter(`Invalid subject name '${shown(subject, 1024)}'.`);
   const keyUsage = body?.x509_props?.key_usage ??
     existing?.x509_props.key_usage ?? ['digitalSignature', 'keyEncipherment'];

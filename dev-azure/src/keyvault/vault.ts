@@ -3,7 +3,8 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { issueSelfSigned, validityOf } from './certificates';
 import { generatePrivateKeyPem, signDigest, type SignAlgorithm } from './crypto';
-import { certificateNotFound, KvError, keyNotFound, shown } from './errors';
+import { shown } from '../util/text';
+import { certificateNotFound, KvError, keyNotFound } from './errors';
 import { mergePolicy } from './policy';
 import type { PolicyBody } from './schemas';
 import {

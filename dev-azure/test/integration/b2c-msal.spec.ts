@@ -396,6 +396,36 @@ describe('B2C sign-in with MSAL Node (authorization code + PKCE)', () => {
     expect(expectPage(refused[0]!).html).toContain('A user with the specified ID already exists.');
   });
 
+  it("refuses control characters in a sign-up's names or email, and creates no account", async () => {
+    const browser = new HttpBrowser(t.azure.identityUrl);
+    const auth = await startAuth(msalApp('B2C_1_signupsignin'));
+    const signIn = expectPage(await browser.open(auth.url));
+    const link = linkById(signIn.html, 'createAccount');
+    if (!link) throw new Error('no sign-up link');
+    const page = expectPage(await browser.open(new URL(link, signIn.url).toString()));
+    const details = {
+      email: `ctl-${Date.now()}@contoso.example`,
+      givenName: 'Ctl',
+      surname: 'Chars',
+      displayName: 'Ctl Chars',
+      newPassword: 'Ctl-Passw0rd-1!',
+      reenterPassword: 'Ctl-Passw0rd-1!',
+    };
+    for (const [change, message] of [
+      [{ givenName: 'Ctl\u0000' }, 'Names cannot contain control characters.'],
+      [{ displayName: 'Ctl\u001b[31mChars' }, 'Names cannot contain control characters.'],
+      [{ email: `ctl\u0000${details.email}` }, 'Please enter a valid email address.'],
+    ] as const) {
+      const step = expectPage(await browser.submit(page, { ...details, ...change }));
+      expect({ change, status: step.status, shown: step.html.includes(message) }).toEqual({
+        change,
+        status: 200,
+        shown: true,
+      });
+    }
+    expect(t.azure.identity.findUser(details.email, { tenant: 'contoso' })).toBeUndefined();
+  });
+
   it('serves metadata for lower-cased flow names and for ?p=', async () => {
     const lower = await fetch(
       `${t.azure.identityUrl}/contoso.onmicrosoft.com/b2c_1_signupsignin_mfa/v2.0/.well-known/openid-configuration`,

@@ -115,14 +115,25 @@ describe('Graph PATCH /v1.0/me with null', () => {
     expect(await me()).toEqual(expect.objectContaining({ givenName: 'Carol', surname: null }));
   });
 
-  it('still refuses an empty string, and null for the required displayName', async () => {
-    for (const body of [{ givenName: '' }, { surname: '  ' }, { displayName: null }]) {
+  it('still refuses an empty string, null for the required displayName, and control characters', async () => {
+    const before = await me();
+    for (const body of [
+      { givenName: '' },
+      { surname: '  ' },
+      { displayName: null },
+      { displayName: 'Carol\u0000' },
+      { givenName: 'Car\tol' },
+      { surname: 'J\u0085' },
+      // A lone surrogate (sent as \ud800 in the JSON).
+      { displayName: 'C\ud800' },
+    ]) {
       const res = await patch(body);
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
         'Request_BadRequest',
       );
     }
+    expect(await me()).toEqual(before);
   });
 });
 

@@ -7,6 +7,7 @@ import { GRAPH_APP_ID } from '../../config/graph';
 import type { TenantConfig } from '../../config/schema';
 import type { UserRecord } from '../../store/state-store';
 import { newGuid, nowSeconds } from '../../util/encoding';
+import { hasControlCharacter } from '../../util/text';
 import type { IdentityContext } from '../context';
 import { issuerFor } from '../issuers';
 import { claimAudiences, claimNumber, claimString, decodeJwt, verifyJwtSignature } from '../jwt';
@@ -198,8 +199,14 @@ function parsePatch(body: unknown): Partial<Record<(typeof WRITABLE)[number], st
         'Request_BadRequest',
         "A value is required for property 'displayName' of resource 'User'.",
       );
-    // Lengths count UTF-16 code units, as Graph (a .NET service) does: an emoji counts 2.
-    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_LENGTH[writable]) {
+    // Lengths count UTF-16 code units, as Graph (a .NET service) does: an emoji counts 2. A
+    // control character or a lone surrogate (JSON's \ud800) is no name either.
+    if (
+      typeof value !== 'string' ||
+      value.trim() === '' ||
+      value.length > MAX_LENGTH[writable] ||
+      hasControlCharacter(value)
+    ) {
       throw new GraphError(
         400,
         'Request_BadRequest',

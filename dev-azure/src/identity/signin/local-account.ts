@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import type { TenantConfig } from '../../config/schema';
 import type { UserRecord } from '../../store/state-store';
 import { nowSeconds } from '../../util/encoding';
+import { hasControlCharacter } from '../../util/text';
 import type { IdentityContext } from '../context';
 import type { FormParams } from '../form-params';
 import { checkCode, sendCode } from './one-time-code';
@@ -19,7 +20,9 @@ import {
 import { passwordPolicyProblem } from './password-policy';
 import type { AuthorizeTransaction, ResetProgress } from './transactions';
 
-export const EMAIL = /^[^\s@<>"]{1,64}@[^\s@<>"]{1,190}\.[^\s@<>"]{2,63}$/;
+// No whitespace, control characters or lone surrogates in a sign-in name.
+export const EMAIL =
+  /^[^\s@<>"\p{Cc}\p{Cs}]{1,64}@[^\s@<>"\p{Cc}\p{Cs}]{1,190}\.[^\s@<>"\p{Cc}\p{Cs}]{2,63}$/u;
 const MISMATCH =
   'The password entry fields do not match. Please enter the same password in both fields and try again.';
 
@@ -38,6 +41,8 @@ export function profileProblem(v: Names): string | undefined {
     return 'Given name, surname and display name are required.';
   if ([v.givenName, v.surname, v.displayName].some((x) => x.length > 64))
     return 'Names can have at most 64 characters.';
+  if ([v.givenName, v.surname, v.displayName].some(hasControlCharacter))
+    return 'Names cannot contain control characters.';
   return undefined;
 }
 
