@@ -38,7 +38,10 @@ export type NewEvent<C extends EventContract> = Omit<EventOf<C>, 'eventId' | 'oc
   occurredAt?: string;
 };
 
-const COLUMNS = 'outbox (id, subject, payload, trace_context)';
+// created_at is the insert's own clock, not the transaction's start (the column default, now()):
+// the relay publishes in created_at order, and a writer that began first but waited on a row lock
+// inserts after the writer it waited for committed, so per resource that order is commit order.
+const COLUMNS = 'outbox (id, subject, payload, trace_context, created_at)';
 /** Rows per INSERT statement. */
 export const OUTBOX_CHUNK = 1000;
 
@@ -75,7 +78,7 @@ export class OutboxWriter {
       const values = list.slice(i, i + OUTBOX_CHUNK).map((r) => {
         params.push(r.id, r.subject, r.payload, r.traceContext);
         const n = params.length;
-        return `($${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::jsonb)`;
+        return `($${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::jsonb, clock_timestamp())`;
       });
       await tx.query(`INSERT INTO ${COLUMNS} VALUES ${values.join(', ')}`, params);
     }
@@ -105,7 +108,7 @@ export class OutboxWriter {
   ): { sql: string; params: unknown[] } {
     const p = (i: number): string => `$${firstParam + i}`;
     return {
-      sql: `${name} AS (INSERT INTO ${COLUMNS} SELECT ${p(0)}, ${p(1)}, ${p(2)}::jsonb, ${p(3)}::jsonb FROM ${after})`,
+      sql: `${name} AS (INSERT INTO ${COLUMNS} SELECT ${p(0)}, ${p(1)}, ${p(2)}::jsonb, ${p(3)}::jsonb, clock_timestamp() FROM ${after})`,
       params: [r.id, r.subject, r.payload, r.traceContext],
     };
   }

@@ -216,6 +216,35 @@ describe('transactional outbox relay', () => {
     ]);
   });
 
+  it('publishes in the order the writes happened, not the order their transactions began', async () => {
+    // `early` begins first but stages its event only after `late` committed (as a writer waiting
+    // on a row lock would): consumers must see late's event first.
+    const early = await pool.connect();
+    const late = [userCreated('late'), userCreated('early')];
+    try {
+      await early.query('BEGIN');
+      await early.query('SELECT now()'); // the transaction's clock starts here
+      await new Promise((r) => setTimeout(r, 20));
+      await stageEvent(pool, ScimUserCreated, late[0]!);
+      await stageEvent(early, ScimUserCreated, late[1]!);
+      await early.query('COMMIT');
+    } finally {
+      early.release();
+    }
+    const before = await streamMessages();
+    expect(await relay.flush()).toBe(2);
+    const jsm = await jetstreamManager(nc);
+    const { state } = await jsm.streams.info('SCIM');
+    expect(state.messages - before).toBe(2);
+    const names = [];
+    for (const seq of [state.last_seq - 1, state.last_seq])
+      names.push(
+        decodeEvent(ScimUserCreated, (await jsm.streams.getMessage('SCIM', { seq }))!.data)
+          .userName,
+      );
+    expect(names).toEqual(['late', 'early']);
+  });
+
   it('lets JetStream drop a re-publish of a row (crash between publish and mark)', async () => {
     const e = userCreated('dup');
     await stageEvent(pool, ScimUserCreated, e);

@@ -69,8 +69,8 @@ describe('OutboxWriter (no database)', () => {
     await writer.write(tx, []);
     expect(tx.calls).toHaveLength(1);
     expect(tx.calls[0]?.sql).toBe(
-      'INSERT INTO outbox (id, subject, payload, trace_context) VALUES ' +
-        '($1, $2, $3::jsonb, $4::jsonb), ($5, $6, $7::jsonb, $8::jsonb)',
+      'INSERT INTO outbox (id, subject, payload, trace_context, created_at) VALUES ' +
+        '($1, $2, $3::jsonb, $4::jsonb, clock_timestamp()), ($5, $6, $7::jsonb, $8::jsonb, clock_timestamp())',
     );
     expect(tx.calls[0]?.params).toEqual(
       rows.flatMap((r) => [r.id, r.subject, r.payload, r.traceContext]),
@@ -87,13 +87,15 @@ describe('OutboxWriter (no database)', () => {
     expect(tx.calls.flatMap((c) => c.params)).toEqual(
       rows.flatMap((r) => [r.id, r.subject, r.payload, r.traceContext]),
     );
-    expect(tx.calls[2]?.sql).toMatch(/VALUES \(\$1, \$2, \$3::jsonb, \$4::jsonb\)$/);
+    expect(tx.calls[2]?.sql).toMatch(
+      /VALUES \(\$1, \$2, \$3::jsonb, \$4::jsonb, clock_timestamp\(\)\)$/,
+    );
   });
 
   it('gives the CTE step of a one-statement write, parameters numbered from firstParam', () => {
     const r = writer.row(ScimUserCreated, event());
     expect(writer.cteStep('ev', 'ins', 5, r)).toEqual({
-      sql: 'ev AS (INSERT INTO outbox (id, subject, payload, trace_context) SELECT $5, $6, $7::jsonb, $8::jsonb FROM ins)',
+      sql: 'ev AS (INSERT INTO outbox (id, subject, payload, trace_context, created_at) SELECT $5, $6, $7::jsonb, $8::jsonb, clock_timestamp() FROM ins)',
       params: [r.id, r.subject, r.payload, r.traceContext],
     });
   });
