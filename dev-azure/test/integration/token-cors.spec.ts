@@ -10,6 +10,7 @@ const SPA = 'https://spa.contoso.example';
 const SPA_APP = '6b0f2a47-9a33-4a36-9d43-2f6a1c3b8e51';
 const HYBRID_APP = '9d2e4f61-7a3b-4c8d-9e1f-2a3b4c5d6e7f';
 const HYBRID_SECRET = 'hybrid-dev-secret-3b7d9f1a2c';
+const B2C_HYBRID_APP = '2c7e5a91-4b3d-4f6e-8a1c-7d9e0f1a2b3c';
 let t: TestAzure;
 
 beforeAll(async () => {
@@ -34,6 +35,17 @@ beforeAll(async () => {
           displayName: 'Hybrid',
           clientId: HYBRID_APP,
           servicePrincipalId: '3f4a2c19-5d7e-4b1a-8c6d-9e0f1a2b3c4d',
+          secrets: [{ description: 'dev', value: HYBRID_SECRET }],
+          spaRedirectUris: [`${SPA}/`],
+        });
+      // The same in the B2C tenant.
+      cfg.tenants
+        .find((x) => x.name === 'contoso')!
+        .apps?.push({
+          name: 'hybrid',
+          displayName: 'Hybrid',
+          clientId: B2C_HYBRID_APP,
+          servicePrincipalId: '5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9',
           secrets: [{ description: 'dev', value: HYBRID_SECRET }],
           spaRedirectUris: [`${SPA}/`],
         });
@@ -329,6 +341,73 @@ describe('token endpoint CORS', () => {
         });
         expect(server.status).toBe(200);
         expect(server.body.refresh_token).toBeTruthy();
+      });
+
+      it('does the same at a B2C user flow, whose refresh_token_expires_in counts down from 24 h', async () => {
+        const flow = '/contoso.onmicrosoft.com/B2C_1_signupsignin/oauth2/v2.0';
+        const verifier = randomBytes(32).toString('base64url');
+        const browser = new HttpBrowser(t.azure.identityUrl);
+        const authorize = `${t.azure.identityUrl}${flow}/authorize?${new URLSearchParams({
+          client_id: B2C_HYBRID_APP,
+          redirect_uri: `${SPA}/`,
+          response_type: 'code',
+          scope: 'openid offline_access',
+          code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+          code_challenge_method: 'S256',
+        })}`;
+        const back = expectRedirect(
+          await browser.submit(expectPage(await browser.open(authorize)), {
+            email: contoso.alice.email,
+            password: contoso.alice.password,
+          }),
+        );
+        const post = async (body: Record<string, string>, origin?: string) => {
+          const res = await fetch(`${t.azure.identityUrl}${flow}/token`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              ...(origin ? { origin } : {}),
+            },
+            body: new URLSearchParams(body).toString(),
+          });
+          return {
+            status: res.status,
+            body: (await res.json()) as TokenBody & { refresh_token_expires_in?: number },
+          };
+        };
+        const first = await post(
+          {
+            grant_type: 'authorization_code',
+            client_id: B2C_HYBRID_APP,
+            code: back.searchParams.get('code') ?? '',
+            redirect_uri: `${SPA}/`,
+            code_verifier: verifier,
+          },
+          SPA,
+        );
+        expect(first.status).toBe(200);
+        expect(first.body.refresh_token_expires_in).toBeLessThanOrEqual(86400);
+        expect(first.body.refresh_token_expires_in).toBeGreaterThan(86000);
+        const rt = first.body.refresh_token ?? '';
+
+        const server = await post({
+          grant_type: 'refresh_token',
+          client_id: B2C_HYBRID_APP,
+          client_secret: HYBRID_SECRET,
+          refresh_token: rt,
+        });
+        expect(server.status).toBe(400);
+        expect(server.body.error_description).toMatch(/^AADSTS9002327: /);
+
+        advanceClock(3600);
+        const browserRefresh = await post(
+          { grant_type: 'refresh_token', client_id: B2C_HYBRID_APP, refresh_token: rt },
+          SPA,
+        );
+        expect(browserRefresh.status).toBe(200);
+        // An hour later the new token has an hour less: the lifetime is the sign-in's.
+        expect(browserRefresh.body.refresh_token_expires_in).toBeLessThanOrEqual(86400 - 3600);
+        expect(browserRefresh.body.refresh_token_expires_in).toBeGreaterThan(86000 - 3600);
       });
     });
 
