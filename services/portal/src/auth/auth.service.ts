@@ -13,8 +13,10 @@ import { PORTAL_CONFIG, redirectUriOf, type PortalConfig } from '../config';
 import { PortalError } from '../errors/portal-error';
 import { PORTAL_LOG, type Logger } from '../log';
 import {
+  budgetOf,
   limitPending,
   MAX_PENDING,
+  type PendingBudget,
   type AuthPurpose,
   type PendingAuth,
   type PendingWrite,
@@ -133,7 +135,7 @@ export class AuthService {
     o: StartOptions = {},
   ): Promise<string> {
     const data = session.data;
-    this.prune(data, purpose);
+    this.prune(data, budgetOf({ purpose, ...(o.resume ? { resume: o.resume } : {}) }));
     const state = b64url(randomBytes(32));
     const nonce = b64url(randomBytes(24));
     const codeVerifier = b64url(randomBytes(48));
@@ -222,10 +224,10 @@ export class AuthService {
           ),
       );
     } catch (e) {
-      this.log.warn(
-        { err: { name: (e as Error).name, code: (e as { errorCode?: string }).errorCode } },
-        'code redemption failed',
-      );
+      const code = (e as { errorCode?: string }).errorCode;
+      this.log.warn({ err: { name: (e as Error).name, code } }, 'code redemption failed');
+      // No answer in time (or no connection): the provider is unavailable, the sign-in was not refused.
+      if (code === 'network_error') throw PortalError.upstream('Sign-in service');
       throw PortalError.signInFailed();
     }
     const claims = result.idTokenClaims as Record<string, unknown>;
@@ -435,11 +437,11 @@ export class AuthService {
       : { 'peer.service': this.authority.peerService };
   }
 
-  /** Drops expired requests, and the oldest of `purpose`'s budget to make room for one more. */
-  private prune(data: SessionData, purpose: AuthPurpose): void {
+  /** Drops expired requests, and the oldest of `budget` to make room for one more. */
+  private prune(data: SessionData, budget: PendingBudget): void {
     const now = Date.now();
     const live = Object.entries(data.pending).filter(([, p]) => now - p.createdAt < PENDING_TTL_MS);
-    data.pending = limitPending(Object.fromEntries(live), MAX_PENDING - 1, purpose);
+    data.pending = limitPending(Object.fromEntries(live), MAX_PENDING - 1, budget);
   }
 }
 

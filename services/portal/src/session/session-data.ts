@@ -2,32 +2,33 @@
 
 /**
  * Authorization requests in flight per session and budget (the oldest of a budget goes first).
- * Step-ups have a budget of their own: sign-in, profile and reset requests can be started by any
- * site (a top-level GET), and must not push out a verification that holds what the user typed.
+ * Requests that hold what the user typed (a step-up's change, a sign-in after a refused token)
+ * have a budget of their own: sign-in, profile and reset requests can be started by any site (a
+ * top-level GET), and must not push out a request the user's own form post started.
  */
 export const MAX_PENDING = 8;
 
 export type AuthPurpose = 'signin' | 'profile' | 'reset' | 'stepup';
 
-type PendingBudget = 'stepup' | 'other';
-const budgetOf = (purpose: AuthPurpose): PendingBudget =>
-  purpose === 'stepup' ? 'stepup' : 'other';
+export type PendingBudget = 'typed' | 'navigation';
+export const budgetOf = (p: Pick<PendingAuth, 'purpose' | 'resume'>): PendingBudget =>
+  p.purpose === 'stepup' || p.resume !== undefined ? 'typed' : 'navigation';
 
 /**
- * `pending` with at most `limit` requests of each budget, newest first (`limit` for `budget`
- * only, when given: the others are left as they are).
+ * `pending` with at most `limit` requests of each budget, newest first (of `only` alone, when
+ * given: the other budget is left as it is).
  */
 export function limitPending(
   pending: Record<string, PendingAuth>,
   limit: number,
-  only?: AuthPurpose,
+  only?: PendingBudget,
 ): Record<string, PendingAuth> {
-  const kept: Record<PendingBudget, number> = { stepup: 0, other: 0 };
+  const kept: Record<PendingBudget, number> = { typed: 0, navigation: 0 };
   const entries = Object.entries(pending)
     .sort((a, b) => b[1].createdAt - a[1].createdAt)
     .filter(([, p]) => {
-      const budget = budgetOf(p.purpose);
-      if (only !== undefined && budget !== budgetOf(only)) return true;
+      const budget = budgetOf(p);
+      if (only !== undefined && budget !== only) return true;
       kept[budget] += 1;
       return kept[budget] <= limit;
     });

@@ -1,7 +1,8 @@
 // A beneficiary change interrupted on its way (B2C stand-in, a recording policy API that wants the
 // MFA flow for writes): a refresh token refused at save time sends the user to sign in again and
 // brings the form back with what was typed, for that user only, still validated and still behind
-// step-up; sign-in navigations another site forces cannot push a pending step-up out.
+// step-up; sign-in navigations another site forces cannot push out a pending step-up, nor the
+// sign-in that holds typed rows.
 import { generate } from 'otplib';
 import {
   expectPage,
@@ -132,6 +133,11 @@ it('a refused refresh token at save time: after signing in again the form shows 
   expect(authorize.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2.0\/authorize$/i);
   expect(authorize.href).not.toMatch(/Typed|Here/); // kept server-side, never in a URL
   expect(puts()).toHaveLength(before);
+  // While the user is at the sign-in page, another site forces sign-in navigations: the sign-in
+  // that holds the typed rows is not pushed out by them.
+  for (let i = 0; i < 2 * MAX_PENDING; i += 1)
+    for (const path of ['/auth/sign-in', '/auth/reset-password'])
+      expect((await jar.get(path)).statusCode).toBe(302);
 
   expect(await signInAt(authorize)).toBe('/policy/beneficiaries');
   const back = await jar.get('/policy/beneficiaries');
