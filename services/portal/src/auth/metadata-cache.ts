@@ -2,6 +2,7 @@
 // (one per request) so a page view does not cost a discovery round trip.
 import { Injectable } from '@nestjs/common';
 import { CustomerAuthority, type AuthorityMetadata } from './customer-authority';
+import { IDENTITY_PROVIDER_TIMEOUT_MS } from './msal-network';
 
 const TTL_MS = 60 * 60 * 1000;
 // After a failed fetch, requests fail at once for a while instead of each waiting for the timeout:
@@ -69,7 +70,7 @@ export class MetadataCache {
 
   private async fetch(flow: string): Promise<Entry> {
     const url = this.authority.metadataUrl(flow);
-    const r = await fetch(url, { signal: AbortSignal.timeout(10000) });
+    const r = await fetch(url, { signal: AbortSignal.timeout(IDENTITY_PROVIDER_TIMEOUT_MS) });
     if (!r.ok) throw new Error(`openid-configuration for ${flow}: HTTP ${r.status}`);
     const meta = (await r.json()) as AuthorityMetadata;
     if (

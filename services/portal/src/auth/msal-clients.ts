@@ -16,6 +16,7 @@ import { PORTAL_LOG, type Logger } from '../log';
 import type { SessionData } from '../session/session-data';
 import { CustomerAuthority } from './customer-authority';
 import { MetadataCache } from './metadata-cache';
+import { TimedNetworkClient } from './msal-network';
 
 type Credential = Pick<NonNullable<Configuration['auth']>, 'clientSecret' | 'clientCertificate'>;
 
@@ -51,6 +52,7 @@ export function sessionCachePlugin(data: SessionData): ICachePlugin {
 @Injectable()
 export class MsalClients {
   private readonly credential: Credential;
+  private readonly network = new TimedNetworkClient();
 
   constructor(
     @Inject(PORTAL_CONFIG) config: PortalConfig,
@@ -78,6 +80,7 @@ export class MsalClients {
       },
       ...(session ? { cache: { cachePlugin: sessionCachePlugin(session) } } : {}),
       system: {
+        networkClient: this.network,
         loggerOptions: {
           piiLoggingEnabled: false,
           logLevel: LogLevel.Warning,
