@@ -31,12 +31,14 @@ interface Run {
   output: string;
 }
 
-function schemathesis(args: string[], timeoutMs: number): Promise<Run> {
+/** Runs in `cwd` (a temporary folder): hypothesis keeps its files (.hypothesis/) there. */
+function schemathesis(args: string[], cwd: string, timeoutMs: number): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       'python3',
       ['-m', 'schemathesis.cli', '--config-file', CONFIG, 'run', ...args],
       {
+        cwd,
         env: { ...process.env, PYTHONPATH: pythonPath, NO_COLOR: '1', COLUMNS: '200' },
         timeout: timeoutMs,
         maxBuffer: 16 * 1024 * 1024,
@@ -99,6 +101,7 @@ describe('policy-api fuzzed by schemathesis from its own OpenAPI document', () =
           '--header',
           `Authorization: Bearer ${await token()}`,
         ],
+        dataDir,
         100000,
       );
       // The whole report on failure: each finding with the request that reproduces it.
