@@ -53,11 +53,14 @@ export function isBrowserRedemption(
   );
 }
 
+/** The refusal of a cross-origin redemption of a grant that is not an SPA's. */
+export const CROSS_ORIGIN_REFUSED = 'AADSTS9002326';
+
 function crossOriginRefused(origin: string): OAuthError {
   return new OAuthError(
     400,
     'invalid_request',
-    'AADSTS9002326',
+    CROSS_ORIGIN_REFUSED,
     `Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '${origin.slice(0, 200)}'.`,
   );
 }

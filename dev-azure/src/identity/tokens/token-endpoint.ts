@@ -8,6 +8,7 @@ import type { IdentityContext } from '../context';
 import { errors, OAuthError, sendOAuthError, correlationId } from '../errors';
 import type { FormParams } from '../form-params';
 import { mintAppToken, resolveDefaultScope, type AppTokenResponse } from './app-token';
+import { CROSS_ORIGIN_REFUSED } from './grants';
 
 export async function respondToken(
   req: FastifyRequest,
@@ -23,8 +24,12 @@ export async function respondToken(
       .header('x-ms-request-id', newGuid())
       .send(body);
   } catch (err) {
-    if (err instanceof OAuthError) return sendOAuthError(req, reply, err);
-    throw err;
+    if (!(err instanceof OAuthError)) throw err;
+    // A browser redeeming a grant that is not an SPA's gets no CORS grant on the refusal: the page
+    // sees a CORS failure, as MS Learn (v2-oauth2-auth-code-flow, "Redirect URIs for single-page
+    // apps") shows; a non-browser caller still reads the error.
+    if (err.code === CROSS_ORIGIN_REFUSED) reply.removeHeader('access-control-allow-origin');
+    return sendOAuthError(req, reply, err);
   }
 }
 
