@@ -105,7 +105,13 @@ describe('policy-api fuzzed by schemathesis from its own OpenAPI document', () =
         100000,
       );
       // The whole report on failure: each finding with the request that reproduces it.
-      expect(run.exitCode === 0 ? 'no findings' : run.output).toBe('no findings');
+      expect(
+        run.exitCode === 0
+          ? 'no findings'
+          : `schemathesis exited ${run.exitCode} (it needs python3 and test/fuzz/requirements.txt on ` +
+              `PYTHONPATH=${pythonPath}; node scripts/bootstrap/cli.mjs python installs them into ` +
+              `.dev/tools/python):\n${run.output}`,
+      ).toBe('no findings');
     },
     120000,
   );
