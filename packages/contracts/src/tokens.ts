@@ -3,6 +3,8 @@ import { defineEvent, defineRequest } from './contract';
 
 export const TokenErrorCode = z.enum([
   'unauthorized',
+  // Not sent by current brokers (an unknown registration is answered `unauthorized`, so names are
+  // not discoverable); kept so a reply from an older broker still decodes.
   'unknown_registration',
   'upstream_unavailable',
   'upstream_rejected',

@@ -68,6 +68,6 @@ export const python = {
       },
     },
   ],
-  fix: `python3 -m pip install -r services/scim/test/validator/requirements.txt -r test/chart/requirements.txt (python3 with pip: apt-get install python3-pip, or brew install python)`,
+  fix: `python3 -m pip install -r services/scim/test/validator/requirements.txt -r test/fuzz/requirements.txt -r test/chart/requirements.txt (python3 with pip: apt-get install python3-pip, or brew install python)`,
   env: (where) => (where === 'site-packages' ? {} : { PYTHONPATH: where }),
 };
