@@ -119,7 +119,7 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: IdentityContex
   // CORS on the token endpoints, as Entra answers SPAs (auth code + PKCE from the browser): a
   // simple request (a form POST with no other headers, which is all MSAL.js sends: it sets
   // preventCorsPreflight so its telemetry and CCS hints go in the URL and body) gets the caller's
-  // origin on its answer, token or error. A preflight gets no CORS grant: Entra asked MSAL never
+  // origin on its answer, token or error (respondToken drops it from AADSTS9002326). A preflight gets no CORS grant: Entra asked MSAL never
   // to cause one (AzureAD/microsoft-authentication-library-for-js#3636), B2C answered them without
   // Access-Control-Allow-Origin (#2051, microsoft-authentication-library-for-dotnet#1865), and
   // it names no client whose SPA reply URLs could vouch for the origin. So a page whose token
