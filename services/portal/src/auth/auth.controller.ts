@@ -1,6 +1,7 @@
 import { Controller, Get, MethodNotAllowedException, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StepUpService } from '../policy/step-up.service';
+import type { PendingWrite } from '../session/session-data';
 import { CustomerAuthority } from './customer-authority';
 import { AuthService, safeReturnTo, SignInRequired, type CallbackQuery } from './auth.service';
 
@@ -61,8 +62,9 @@ export class AuthController {
       case 'redirect':
         return void (await reply.redirect(outcome.url, 302));
       case 'cancelled':
-        // A cancelled step-up: the form shows what was typed for it once more.
-        if (outcome.write) data.pendingWrite = { rows: outcome.write.rows, createdAt: Date.now() };
+        // A cancelled step-up: the form shows what was typed for it once more, with the version it
+        // was typed against (a change made elsewhere meanwhile is then a 412, not overwritten).
+        if (outcome.write) data.pendingWrite = keptWrite(outcome.write);
         data.flash = {
           kind: 'info',
           message:
@@ -79,12 +81,7 @@ export class AuthController {
         // again with the reason, instead of an error page that lost them.
         const message =
           'Verification could not be completed, so your change was not saved. Please try again.';
-        if (outcome.write)
-          data.pendingWrite = {
-            rows: outcome.write.rows,
-            createdAt: Date.now(),
-            errors: [message],
-          };
+        if (outcome.write) data.pendingWrite = { ...keptWrite(outcome.write), errors: [message] };
         else data.flash = { kind: 'error', message };
         return void (await reply.redirect('/policy/beneficiaries', 303));
       }
@@ -131,6 +128,11 @@ export class AuthController {
     if (user) req.log.info({ oid: user.oid }, 'signed out');
     await reply.redirect(await this.auth.logoutUrl(user), 303);
   }
+}
+
+/** The rows of a step-up that did not happen, for the form: typed values and their version. */
+function keptWrite(write: PendingWrite): PendingWrite {
+  return { rows: write.rows, ...(write.etag ? { etag: write.etag } : {}), createdAt: Date.now() };
 }
 
 function b2cResetFlash(signedIn: boolean): { kind: 'success'; message: string } {

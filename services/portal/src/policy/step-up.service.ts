@@ -44,7 +44,7 @@ export class StepUpService {
     } catch (e) {
       if (e instanceof PolicyChanged && (await this.alreadyStored(req, beneficiaries)))
         return this.saved(req);
-      if (!(e instanceof StepUpRequired)) return this.failed(req, e, rows);
+      if (!(e instanceof StepUpRequired)) return this.failed(req, e, rows, etag);
       const flow =
         this.authority.flowForAcr(e.challenge.acrValues) ?? this.authority.flowName('mfa');
       req.log.info({ oid: req.portalSession.data.user?.oid, flow }, 'step-up required');
@@ -74,7 +74,8 @@ export class StepUpService {
       return '/policy/beneficiaries';
     }
     const { beneficiaries, errors } = validateRows(pending.rows);
-    if (errors.length) return this.failed(req, new ApiRejected(errors.join(' ')), pending.rows);
+    if (errors.length)
+      return this.failed(req, new ApiRejected(errors.join(' ')), pending.rows, pending.etag);
     try {
       await this.api.putBeneficiaries(mfaToken, req.id, beneficiaries, pending.etag);
       return this.saved(req);
@@ -86,8 +87,9 @@ export class StepUpService {
           req,
           new ApiRejected('The verification was not accepted. Please try again.'),
           pending.rows,
+          pending.etag,
         );
-      return this.failed(req, e, pending.rows);
+      return this.failed(req, e, pending.rows, pending.etag);
     }
   }
 
@@ -116,8 +118,16 @@ export class StepUpService {
     return '/policy';
   }
 
-  /** Back to the form with what the user typed and why it did not go through. */
-  private failed(req: FastifyRequest, e: unknown, rows: BeneficiaryInput[]): string {
+  /**
+   * Back to the form with what the user typed and why it did not go through. `etag`: the version
+   * it was typed against, kept unless the policy changed (then the user checks against the latest).
+   */
+  private failed(
+    req: FastifyRequest,
+    e: unknown,
+    rows: BeneficiaryInput[],
+    etag: string | undefined,
+  ): string {
     if (e instanceof PolicyChanged) {
       req.portalSession.data.pendingWrite = {
         rows,
@@ -127,7 +137,12 @@ export class StepUpService {
         ],
       };
     } else if (e instanceof ApiRejected) {
-      req.portalSession.data.pendingWrite = { rows, createdAt: Date.now(), errors: [e.detail] };
+      req.portalSession.data.pendingWrite = {
+        rows,
+        ...(etag ? { etag } : {}),
+        createdAt: Date.now(),
+        errors: [e.detail],
+      };
     } else {
       throw e;
     }

@@ -64,6 +64,24 @@ async function save(rows: Record<string, string>) {
   });
 }
 
+/** Alice's authenticator, enrolled at her first step-up (first test). */
+let totpSecret = '';
+
+/** Another device's change, made with the step-up (the stand-in trusts the token's claims). */
+async function saveElsewhere(ifMatch: string, name: string): Promise<void> {
+  const token = `x.${Buffer.from(JSON.stringify({ tfp: MFA_FLOW })).toString('base64url')}.x`;
+  const r = await fetch(`${stack.api.url}/policies/me/beneficiaries`, {
+    method: 'PUT',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'if-match': ifMatch,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ beneficiaries: [{ name, relationship: 'spouse', sharePercent: 100 }] }),
+  });
+  expect(r.status).toBe(200);
+}
+
 const pendingOf = async () => Object.values((await store().load(jar.cookie()))!.data.pending);
 
 beforeAll(async () => {
@@ -87,6 +105,7 @@ it('sign-in navigations forced by another site do not push out a pending step-up
   const signIn = expectPage(await b2c.open(authorize.toString()));
   const enrol = expectPage(await b2c.submit(signIn, B2C_ALICE));
   const secret = textById(enrol.html, 'totpSecret')!;
+  totpSecret = secret;
   const back = expectRedirect(
     await b2c.submit(enrol, { totpCode: await generate({ secret }) }, 'totpForm'),
   );
@@ -103,6 +122,44 @@ it('sign-in navigations forced by another site do not push out a pending step-up
   pending = await pendingOf();
   expect(pending.filter((p) => p.purpose === 'stepup')).toHaveLength(MAX_PENDING);
   expect(pending.length).toBeLessThanOrEqual(2 * MAX_PENDING);
+});
+
+it('a step-up cancelled while the policy changed elsewhere: the kept rows keep their version, so saving them is a 412, not an overwrite', async () => {
+  const form = await jar.get('/policy/beneficiaries');
+  const etag = etagOf(form.body);
+  const typed = { name1: 'Mine', relationship1: 'child', share1: '100' };
+  const res = await jar.post('/policy/beneficiaries', { _csrf: csrfOf(form.body), etag, ...typed });
+  const state = new URL(String(res.headers.location)).searchParams.get('state') ?? '';
+  await saveElsewhere(etag, 'Theirs'); // while the user is at the verification
+  const cancel = await jar.get(`/auth/redirect?state=${state}&error=access_denied`);
+  expect(cancel.headers.location).toBe('/policy/beneficiaries');
+  const kept = await jar.get('/policy/beneficiaries');
+  expect(kept.body).toContain('value="Mine"');
+  expect(etagOf(kept.body)).toBe(etag); // the version typed against, not the newer one
+
+  // Saved after all: verified, then refused as changed elsewhere instead of overwriting.
+  const again = await jar.post('/policy/beneficiaries', {
+    _csrf: csrfOf(kept.body),
+    etag: etagOf(kept.body),
+    ...typed,
+  });
+  const b2c = new HttpBrowser(stack.azure.identityUrl);
+  const signIn = expectPage(await b2c.open(String(again.headers.location)));
+  const totp = expectPage(await b2c.submit(signIn, B2C_ALICE));
+  const next = Math.floor(Date.now() / 1000) + 30; // a step after the one used at enrolment
+  const back = expectRedirect(
+    await b2c.submit(
+      totp,
+      { totpCode: await generate({ secret: totpSecret, epoch: next }) },
+      'totpForm',
+    ),
+  );
+  const done = await jar.get(`${back.pathname}${back.search}`);
+  expect(done.headers.location).toBe('/policy/beneficiaries');
+  expect(puts().at(-1)).toMatchObject({ flow: MFA_FLOW, ifMatch: etag });
+  const shown = await jar.get('/policy/beneficiaries');
+  expect(shown.body).toContain('Your policy was changed elsewhere in the meantime.');
+  expect((await jar.get('/policy')).body).toContain('Theirs');
 });
 
 it('a refused refresh token at save time: after signing in again the form shows what was typed, unsaved, still behind step-up', async () => {
