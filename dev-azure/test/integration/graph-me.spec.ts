@@ -137,6 +137,79 @@ describe('Graph PATCH /v1.0/me with null', () => {
   });
 });
 
+describe('Graph GET /v1.0/me $select', () => {
+  const get = (query: string) =>
+    fetch(`${t.azure.identityUrl}/v1.0/me?${query}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+  type GraphBody = Record<string, unknown> & { error?: { code: string; message: string } };
+
+  it('reads property and option names case-insensitively and answers under the real names', async () => {
+    // MS Learn ("Traverse the graph"): query parameters and property names are not case-sensitive.
+    for (const query of [
+      '$select=DisplayName,ID',
+      '$SELECT=displayname,id',
+      '%24Select=DISPLAYNAME,Id',
+    ]) {
+      const res = await get(query);
+      expect({ query, status: res.status }).toEqual({ query, status: 200 });
+      const body = (await res.json()) as GraphBody;
+      expect(Object.keys(body).sort()).toEqual(['@odata.context', 'displayName', 'id']);
+      expect(body.displayName).toEqual(expect.any(String));
+    }
+  });
+
+  it("refuses $select given twice with OData's 400, whatever the spelling", async () => {
+    for (const query of [
+      '$select=displayName&$select=id',
+      '$select=id&$select=id',
+      '$select=id&%24SELECT=mail',
+      '$select=&$select=',
+    ]) {
+      const res = await get(query);
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
+      expect(((await res.json()) as GraphBody).error).toEqual(
+        expect.objectContaining({
+          code: 'BadRequest',
+          message:
+            "Query option '$select' was specified more than once, but it must be specified at most once.",
+        }),
+      );
+    }
+  });
+
+  it('still refuses an unknown property, showing a control character escaped', async () => {
+    const res = await get('$select=displayName,%00x');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as GraphBody).error?.message).toBe(
+      "Could not find a property named '\\u0000x' on type 'microsoft.graph.user'.",
+    );
+  });
+});
+
+describe('Graph PATCH /v1.0/me property names', () => {
+  it('takes them case-insensitively, as Graph does, and still refuses read-only ones', async () => {
+    expect((await patch({ DisplayName: 'Carol Cased', GIVENNAME: 'Caro' })).status).toBe(204);
+    const me = (await (
+      await fetch(`${t.azure.identityUrl}/v1.0/me?$select=displayName,givenName`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as Record<string, unknown>;
+    expect(me).toEqual(expect.objectContaining({ displayName: 'Carol Cased', givenName: 'Caro' }));
+
+    const readOnly = await patch({ Mail: 'x@example.com' });
+    expect(readOnly.status).toBe(400);
+    expect(((await readOnly.json()) as { error: { message: string } }).error.message).toBe(
+      "Property 'Mail' is read-only and cannot be set.",
+    );
+    const invalid = await patch({ SURNAME: '' });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { message: string } }).error.message).toBe(
+      "Invalid value specified for property 'surname' of resource 'User'.",
+    );
+  });
+});
+
 describe('Graph paths this stand-in does not serve', () => {
   const graphError = async (res: Response) =>
     ((await res.json()) as { error: { code: string; message: string; innerError: object } }).error;

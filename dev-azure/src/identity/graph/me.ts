@@ -7,7 +7,7 @@ import { GRAPH_APP_ID } from '../../config/graph';
 import type { TenantConfig } from '../../config/schema';
 import type { UserRecord } from '../../store/state-store';
 import { newGuid, nowSeconds } from '../../util/encoding';
-import { hasControlCharacter } from '../../util/text';
+import { hasControlCharacter, shown } from '../../util/text';
 import type { IdentityContext } from '../context';
 import { issuerFor } from '../issuers';
 import { claimAudiences, claimNumber, claimString, decodeJwt, verifyJwtSignature } from '../jwt';
@@ -154,16 +154,33 @@ function view(tenant: TenantConfig, u: UserRecord): Record<string, unknown> {
 }
 
 function selected(req: FastifyRequest, all: Record<string, unknown>): Record<string, unknown> {
-  const raw = (req.query as Record<string, unknown>).$select;
-  if (typeof raw !== 'string' || raw === '') return all;
-  const names = raw.split(',').map((s) => s.trim());
-  const unknown = names.find((n) => !READABLE.includes(n));
-  if (unknown)
+  // Graph reads query option and property names case-insensitively (MS Learn, "Traverse the
+  // graph": path resource names, query parameters and property names are not case-sensitive).
+  const given = Object.entries(req.query as Record<string, unknown>)
+    .filter(([name]) => name.toLowerCase() === '$select')
+    .flatMap(([, value]) => (Array.isArray(value) ? (value as unknown[]) : [value]));
+  if (given.length > 1)
+    // OData allows each system query option once (microsoftgraph/msgraph-sdk-java#336).
     throw new GraphError(
       400,
-      'Request_BadRequest',
-      `Could not find a property named '${unknown.slice(0, 64)}' on type 'microsoft.graph.user'.`,
+      'BadRequest',
+      "Query option '$select' was specified more than once, but it must be specified at most once.",
     );
+  const raw = given[0];
+  if (typeof raw !== 'string' || raw === '') return all;
+  const names: string[] = [];
+  for (const asked of raw.split(',').map((s) => s.trim())) {
+    if (asked === '') continue;
+    const name = READABLE.find((r) => r.toLowerCase() === asked.toLowerCase());
+    if (name === undefined)
+      throw new GraphError(
+        400,
+        'Request_BadRequest',
+        `Could not find a property named '${shown(asked, 64)}' on type 'microsoft.graph.user'.`,
+      );
+    names.push(name);
+  }
+  // The properties under their own names, however the request spelt them.
   return Object.fromEntries(names.map((n) => [n, all[n]]));
 }
 
@@ -173,12 +190,13 @@ function parsePatch(body: unknown): Partial<Record<(typeof WRITABLE)[number], st
     throw new GraphError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
   const out: Partial<Record<(typeof WRITABLE)[number], string>> = {};
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
-    const writable = WRITABLE.find((w) => w === name);
+    // Property names compare case-insensitively, as in $select (see selected()).
+    const writable = WRITABLE.find((w) => w.toLowerCase() === name.toLowerCase());
     if (!writable) {
       throw new GraphError(
         400,
         'Request_BadRequest',
-        READABLE.includes(name)
+        READABLE.some((r) => r.toLowerCase() === name.toLowerCase())
           ? `Property '${name}' is read-only and cannot be set.`
           : `Invalid property '${name.slice(0, 64)}'.`,
       );
@@ -210,7 +228,7 @@ function parsePatch(body: unknown): Partial<Record<(typeof WRITABLE)[number], st
       throw new GraphError(
         400,
         'Request_BadRequest',
-        `Invalid value specified for property '${name}' of resource 'User'.`,
+        `Invalid value specified for property '${writable}' of resource 'User'.`,
       );
     }
     out[writable] = value.trim();
