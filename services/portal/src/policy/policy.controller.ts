@@ -15,6 +15,9 @@ import { ApiUnauthorized, PolicyClient } from './policy-client';
 import { StepUpService } from './step-up.service';
 
 const HIDDEN_FIELDS = new Set(['beneficiaries']);
+const NOT_SAVED_YET = 'You signed in again. Your change is not saved yet: check it and save again.';
+const NOT_KEPT = 'You signed in again. Your change was not saved: please enter it again.';
+
 const STALE_FORM =
   'This form did not say which version of your policy it changes. Check the values and save again.';
 
@@ -99,15 +102,19 @@ export class PolicyController {
       if (!(e instanceof SignInRequired || e instanceof ApiUnauthorized)) throw e;
       // The tokens were refused: sign in again, then the form with what was typed (not saved:
       // the user saves it, validated and verified like any other change).
-      const kept = { rows, ...(form.etag ? { etag: form.etag } : {}), createdAt: Date.now() };
+      // Only a form that passes the checks is kept (five rows of bounded values, with its
+      // version): a body no rendered form sends (no version, a field twice, a name of a megabyte)
+      // reaches here when the token for the current version is refused, and is not stored.
+      const checked =
+        form.etag !== undefined && form.errors.length === 0 && !validateRows(rows).errors.length;
+      const resume = checked
+        ? {
+            beneficiaries: { rows, etag: form.etag, createdAt: Date.now() },
+            flash: { kind: 'info', message: NOT_SAVED_YET } as const,
+          }
+        : { flash: { kind: 'info', message: NOT_KEPT } as const };
       await reply.redirect(
-        await this.auth.signInAgain(req.portalSession, '/policy/beneficiaries', {
-          beneficiaries: kept,
-          flash: {
-            kind: 'info',
-            message: 'You signed in again. Your change is not saved yet: check it and save again.',
-          },
-        }),
+        await this.auth.signInAgain(req.portalSession, '/policy/beneficiaries', resume),
         303,
       );
     }

@@ -239,3 +239,32 @@ it('what was typed is only shown to the one who typed it: another account signin
   expect(bobs.body).not.toContain('not saved yet');
   expect((await store().load(jar.cookie()))!.data.pendingWrite).toBeUndefined();
 });
+
+it('a form body no page sends (no version, a name of 150 000 characters) is not kept for after the sign-in: nothing unchecked is stored', async () => {
+  await ageCache(store(), jar.cookie(), (cache) => {
+    expireAccessTokens(cache);
+    revokeRefreshTokens(cache);
+  });
+  const page = await jar.get('/claims');
+  const huge = 'Ω'.repeat(150_000); // 900 kB encoded: within the body limit
+  const posted = await jar.post('/policy/beneficiaries', {
+    _csrf: csrfOf(page.body),
+    name1: huge,
+    relationship1: 'child',
+    share1: '100',
+  });
+  expect(posted.statusCode).toBe(303);
+  const authorize = new URL(String(posted.headers.location));
+  expect(authorize.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2.0\/authorize$/i);
+  const waiting = (await pendingOf()).filter((p) => p.resume !== undefined);
+  expect(waiting).toHaveLength(1);
+  expect(waiting[0]!.resume!.beneficiaries).toBeUndefined();
+  expect(JSON.stringify((await store().load(jar.cookie()))!.data).length).toBeLessThan(50_000);
+
+  expect(await signInAt(authorize, BOB)).toBe('/policy/beneficiaries');
+  const back = await jar.get('/policy/beneficiaries');
+  expect(back.statusCode).toBe(200);
+  expect(back.body).not.toContain('ΩΩΩ');
+  expect(back.body).toContain('Your change was not saved');
+  expect(puts().at(-1)?.body).not.toMatchObject({ beneficiaries: [{ name: huge }] });
+});
