@@ -123,8 +123,13 @@ export class AuthController {
   /** POST (with the CSRF token) so another site cannot sign the user out. */
   @Post('sign-out')
   async signOut(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const user = req.portalSession.existing?.user;
-    req.portalSession.destroy();
+    const session = req.portalSession.existing;
+    const user = session?.user;
+    // No session (it timed out, or ended in another tab): nothing to end here, and the cookie is
+    // left alone (a response meanwhile may have set a newer one); the identity provider's session,
+    // which would sign the next person in silently, is still ended.
+    if (session || req.rotatedSessionCookie) req.portalSession.destroy();
+    else req.log.info({ reqId: req.id }, 'sign-out without a session');
     if (user) req.log.info({ oid: user.oid }, 'signed out');
     await reply.redirect(await this.auth.logoutUrl(user), 303);
   }

@@ -174,6 +174,12 @@ export class SessionStore {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
+  /** Whether a signed-in session's sign-in rotated `cookie`'s session within the last minute. */
+  async rotatedAway(cookie: string): Promise<boolean> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return false;
+    return (await this.sessions.rotationFrom(sessionRowId(cookie), new Date(this.now()))) !== null;
+  }
+
   /**
    * Whether `cookie`'s session came out of a sign-in's rotation within the last minute (up to 8
    * in a row) of a session whose CSRF token was `csrf`: a sign-out form loaded before another

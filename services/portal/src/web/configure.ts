@@ -89,6 +89,8 @@ export async function configurePortal(
     },
     intoCurrent: async (req, token) =>
       (await rotation(req, (store, c) => store.rotatedIntoWithCsrf(c, token))) !== undefined,
+    rotatedAway: async (req) =>
+      (await rotation(req, (store, c) => store.rotatedAway(c))) !== undefined,
   });
   app.useGlobalFilters(new ErrorPageFilter(app.get<Logger>(PORTAL_LOG)));
 }

@@ -28,6 +28,8 @@ interface RotatedSignOut {
    * current session was rotated moments ago from one whose CSRF token was `token`.
    */
   intoCurrent(req: FastifyRequest, token: string): Promise<boolean>;
+  /** Whether the request's cookie was rotated by a signed-in session's sign-in within the minute. */
+  rotatedAway(req: FastifyRequest): Promise<boolean>;
 }
 
 /**
@@ -75,6 +77,11 @@ export function registerCsrfCheck(
       )
         return;
     }
+    // No session at all (idle or absolute timeout, signed out in another tab, no cookie): nothing
+    // here for a forged request to end, so the sign-out goes on to the identity provider's logout,
+    // which any site can link to anyway. A cookie a sign-in rotated moments ago is not such a case:
+    // its new session is live, and only the old session's own token may end it (above).
+    if (signOut && rotatedSignOut && !session && !(await rotatedSignOut.rotatedAway(req))) return;
     if (signOut && session?.user) throw new SignOutUnconfirmed();
     throw PortalError.csrf();
   });

@@ -143,8 +143,47 @@ describe('session lifecycle', () => {
     const plantedCsrf = (await store().load(planted))!.data.csrf;
     const after = await signIn(planted);
     const res = await post('/auth/sign-out', { _csrf: plantedCsrf }, planted);
-    expect(res.statusCode).toBe(403);
+    // The planted cookie has no session (nor a link): the sign-out goes to the identity provider's
+    // logout, which any site can link to; the portal session it was rotated into is untouched.
+    expect(res.statusCode).toBe(303);
+    expect(String(res.headers.location)).toMatch(/\/oauth2\/v2\.0\/logout\?/);
+    expect(res.headers['set-cookie']).toBeUndefined();
     await expectSignedIn(after);
+  });
+
+  it('a sign-out whose session timed out (or ended elsewhere) still signs out at the identity provider, and ends nothing else', async () => {
+    const cookie = await signIn();
+    const other = await signIn(); // another browser's session
+    const csrf = (await store().load(cookie))!.data.csrf;
+    // The idle timeout passes while the page with the sign-out form stays open.
+    await db.query(
+      "UPDATE session SET idle_expires_at = now() - interval '1 second' WHERE id = $1",
+      [sessionRowId(cookie)],
+    );
+    for (const [form, jarCookie] of [
+      [{ _csrf: csrf }, cookie], // the form as it was
+      [{}, cookie], // no token at all
+      [{ _csrf: csrf }, undefined], // the cookie is gone too (browser restarted)
+    ] as const) {
+      const res = await post('/auth/sign-out', form, jarCookie);
+      expect(res.statusCode).toBe(303);
+      const logout = new URL(String(res.headers.location));
+      expect(logout.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2\.0\/logout$/i);
+      expect(logout.searchParams.get('post_logout_redirect_uri')).toBe(
+        `${portal.config.PUBLIC_BASE_URL}/`,
+      );
+      expect(logout.searchParams.get('client_id')).toBeTruthy();
+      // No session was written or created, and the browser's cookie (perhaps newer) is left alone.
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+    await expectDead(cookie);
+    await expectSignedIn(other);
+    // Another site still cannot have it: a cross-site Origin is refused, session or not.
+    const forged = await post('/auth/sign-out', { _csrf: csrf }, cookie, {
+      origin: 'https://evil.example',
+    });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.headers.location).toBeUndefined();
   });
 
   it('a sign-out that loaded the session before another tab rotated it ends the new session', async () => {
