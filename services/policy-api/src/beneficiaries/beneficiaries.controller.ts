@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Put, Req, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Put, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -15,6 +15,7 @@ import {
 import { CurrentPrincipal, RequireScopes, type Principal } from '@idp/auth-common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Scopes } from '../auth/auth-options';
+import { CustomerGuard } from '../auth/customer.guard';
 import { StepUpCheck } from '../auth/step-up';
 import { asUser, callerOf } from '../auth/user';
 import { ApiErrorView, BearerErrorView } from '../common/api-error';
@@ -34,6 +35,8 @@ export class BeneficiariesController {
 
   @Put()
   @HttpCode(200)
+  // After the token and scope guards, before the body is read: see the README's order of answers.
+  @UseGuards(CustomerGuard)
   @RequireScopes(Scopes.write)
   @ApiOperation({
     summary: 'Replace the beneficiaries of the caller’s policy',

@@ -140,6 +140,34 @@ describe('PUT /policies/me/beneficiaries', () => {
       });
       expect(r.status).toBe(403);
     });
+
+    it('answers callers that can never change a policy 403 whatever the request: no 400, 428, 412 or step-up first', async () => {
+      const { etag } = await newHolder();
+      const good = { beneficiaries: split(['Someone']) };
+      const callers = [
+        ['app-only, Policies.Read.All', await h.issuer.appToken({ roles: ['Policies.Read.All'] })],
+        // An app role named like the delegated scope is still no scope.
+        ['app-only, Accounts.Write role', await h.issuer.appToken({ roles: ['Accounts.Write'] })],
+        ['workforce user with Accounts.Write', await h.issuer.workforceUserToken(randomUUID())],
+      ] as const;
+      for (const [who, token] of callers) {
+        for (const [what, ifMatch, body] of [
+          ['well-formed, current ETag', etag, good],
+          ['stale ETag', '"v999"', good],
+          ['no If-Match', undefined, good],
+          ['malformed If-Match', 'v1', good],
+          ['malformed body', etag, { beneficiaries: [] }],
+        ] as const) {
+          const r = await put(token, ifMatch, body);
+          expect({ who, what, status: r.status, error: r.body.error }).toEqual({
+            who,
+            what,
+            status: 403,
+            error: 'insufficient_scope',
+          });
+        }
+      }
+    });
   });
 
   describe('optimistic concurrency', () => {
