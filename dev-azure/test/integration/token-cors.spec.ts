@@ -237,6 +237,7 @@ describe('token endpoint CORS', () => {
         id_token?: string;
         error?: string;
         error_description?: string;
+        suberror?: string;
       };
       const refresh = async (body: Record<string, string>, origin?: string) => {
         const res = await redeem({ grant_type: 'refresh_token', ...body }, origin);
@@ -303,6 +304,8 @@ describe('token endpoint CORS', () => {
         expect(expired.body.error_description).toMatch(
           /^AADSTS700084: The refresh token was issued to a single page app \(SPA\), and therefore has a fixed, limited lifetime of 1\.00:00:00/,
         );
+        // As Entra marks it (msal-js#7033): MSAL drops a bad_token from its cache (msal-js#6757).
+        expect(expired.body.suberror).toBe('bad_token');
       });
 
       it("still wants the secret for a confidential client's refresh token, and never takes it cross-origin", async () => {
@@ -342,6 +345,18 @@ describe('token endpoint CORS', () => {
         });
         expect(server.status).toBe(200);
         expect(server.body.refresh_token).toBeTruthy();
+
+        // Unused for its 90 days, it has expired (AADSTS700082), a bad_token too.
+        jest.restoreAllMocks();
+        advanceClock(92 * 24 * 3600);
+        const stale = await refresh({
+          client_id: id,
+          client_secret: contosoext.portal.secret,
+          refresh_token: server.body.refresh_token ?? '',
+        });
+        expect(stale.status).toBe(400);
+        expect(stale.body.error_description).toMatch(/^AADSTS700082: /);
+        expect(stale.body.suberror).toBe('bad_token');
       });
 
       it('does the same at a B2C user flow, whose refresh_token_expires_in counts down from 24 h', async () => {

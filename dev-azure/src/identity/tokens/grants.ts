@@ -215,12 +215,16 @@ export function findRefreshToken(
       'AADSTS70000',
       "The provided value for the 'refresh_token' parameter is not valid.",
     );
+  // An expired refresh token is a bad_token (suberror), as Entra answers it: MSAL then drops the
+  // token from its cache instead of retrying it (msal-js#7033, #6757; msal-dotnet#1505).
+  const badToken = { suberror: 'bad_token' };
   if (rec.expiresAt < nowSeconds() && rec.spa === true) {
     throw new OAuthError(
       400,
       'invalid_grant',
       'AADSTS700084',
       `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${new Date(rec.issuedAt * 1000).toISOString()}.`,
+      badToken,
     );
   }
   if (rec.expiresAt < nowSeconds()) {
@@ -229,6 +233,7 @@ export function findRefreshToken(
       'invalid_grant',
       'AADSTS700082',
       `The refresh token has expired due to inactivity. The token was issued on ${new Date(rec.issuedAt * 1000).toISOString()} and was inactive for a longer time than allowed.`,
+      badToken,
     );
   }
   o.checkEndpoint(rec);
