@@ -76,6 +76,33 @@ export class AuthController {
           outcome.purpose === 'stepup' ? '/policy/beneficiaries' : '/',
           303,
         ));
+      case 'signInNotCompleted': {
+        const r = outcome.resume;
+        // Too late (15 minutes): the user did sign in, so a fresh request carries what was kept
+        // (the identity provider's session usually answers it at once).
+        if (r && outcome.late) {
+          const { beneficiaries, profile, flash } = r;
+          const resume = {
+            ...(beneficiaries ? { beneficiaries } : {}),
+            ...(profile ? { profile } : {}),
+            ...(flash ? { flash } : {}),
+          };
+          return void (await reply.redirect(
+            await this.auth.signInAgain(req.portalSession, outcome.returnTo, resume),
+            303,
+          ));
+        }
+        // Cancelled or refused: the tokens are still refused, so nothing can be saved or shown on
+        // its form until a sign-in; the user is told the change was not saved (never silently).
+        data.flash =
+          r?.beneficiaries || r?.profile
+            ? {
+                kind: 'info',
+                message: 'You did not sign in again, so your change was not saved.',
+              }
+            : (r?.flash ?? { kind: 'info', message: 'The sign-in was not completed.' });
+        return void (await reply.redirect('/', 303));
+      }
       case 'stepUpFailed': {
         // An error response (not a cancel) to the verification: the rows typed for it are shown
         // again with the reason, instead of an error page that lost them.

@@ -56,6 +56,17 @@ export type CallbackOutcome =
   | { kind: 'stepUp'; accessToken: string; write: PendingWrite | undefined }
   | { kind: 'redirect'; url: string }
   | { kind: 'cancelled'; purpose: AuthPurpose; write?: PendingWrite }
+  /**
+   * A sign-in asked for by a save whose token was refused came back without signing in
+   * (cancelled, an error, `late`: after its 15 minutes). `resume`: what it kept, if it is the
+   * session user's.
+   */
+  | {
+      kind: 'signInNotCompleted';
+      returnTo: string;
+      resume: ResumeAfterSignIn | undefined;
+      late: boolean;
+    }
   /** The identity provider answered a step-up with an error: the typed change goes back to the form. */
   | { kind: 'stepUpFailed'; write: PendingWrite | undefined };
 
@@ -182,9 +193,18 @@ export class AuthService {
     // timeout, signed out in another tab), or the response belongs to another browser.
     if (!data) throw PortalError.sessionEnded();
     if (!state || !pending || Date.now() - pending.createdAt > PENDING_TTL_MS) {
-      // A signed-in user who comes back to a used response (reload, back button, a restored tab)
-      // is where they meant to be: home, with nothing redeemed and nothing changed.
-      if (data.user) return { kind: 'alreadySignedIn' };
+      if (data.user) {
+        // Still here, so never answered, but too late: nothing is redeemed, and what the user
+        // typed for it (a step-up's change, a save that needed a sign-in) is not dropped silently.
+        const kept = pending && notCompleted(pending, data, true);
+        if (state && kept) {
+          delete data.pending[state];
+          return kept;
+        }
+        // A signed-in user who comes back to a used response (reload, back button, a restored
+        // tab) is where they meant to be: home, with nothing redeemed and nothing changed.
+        return { kind: 'alreadySignedIn' };
+      }
       throw PortalError.signInState();
     }
     delete data.pending[state]; // single use, whatever happens next
@@ -294,12 +314,14 @@ export class AuthService {
   ): Promise<CallbackOutcome> {
     if (this.authority.kind === 'external-id') {
       // Entra: the user cancelled (or declined a one-time passcode); the rest is logged by code only.
-      if (error === 'access_denied' && !TOO_MANY_CODES.test(description)) return cancelled(pending);
+      if (error === 'access_denied' && !TOO_MANY_CODES.test(description))
+        return cancelled(pending, session.existing);
       this.log.warn(
         { error: oauthErrorOf(error), aadsts: /AADSTS\d+/.exec(description)?.[0] },
         'authorization error response',
       );
-      if (pending.purpose === 'stepup') return { kind: 'stepUpFailed', write: pending.write };
+      const kept = notCompleted(pending, session.existing);
+      if (kept) return kept;
       throw new PortalError(
         400,
         'Sign-in could not be completed',
@@ -317,12 +339,13 @@ export class AuthService {
       description.includes('AADB2C90091') ||
       (error === 'access_denied' && !TOO_MANY_CODES.test(description))
     )
-      return cancelled(pending);
+      return cancelled(pending, session.existing);
     this.log.warn(
       { error: oauthErrorOf(error), b2c: /AADB2C\d+/.exec(description)?.[0] },
       'authorization error response',
     );
-    if (pending.purpose === 'stepup') return { kind: 'stepUpFailed', write: pending.write };
+    const kept = notCompleted(pending, session.existing);
+    if (kept) return kept;
     throw new PortalError(
       400,
       'Sign-in could not be completed',
@@ -453,7 +476,9 @@ export class AuthService {
 const TOO_MANY_CODES = /\b(?:AADSTS500121|AADB2C90151)\b/;
 
 /** The user turned the request down: the step-up's typed change goes back to the form. */
-function cancelled(pending: PendingAuth): CallbackOutcome {
+function cancelled(pending: PendingAuth, data: SessionData | undefined): CallbackOutcome {
+  const kept = pending.resume ? notCompleted(pending, data) : undefined;
+  if (kept) return kept;
   return {
     kind: 'cancelled',
     purpose: pending.purpose,
@@ -473,4 +498,25 @@ function loginHintOf(
     (v): v is string => typeof v === 'string' && v.length > 0,
   );
   return hint ? { loginHint: hint } : {};
+}
+
+/**
+ * A request that holds what the user typed, answered with an error or too late: a step-up's
+ * change goes back to the form with the reason; a sign-in's kept values are handed on, if they
+ * are the session user's (a sign-in by someone else since then does not get them). Else undefined.
+ */
+function notCompleted(
+  pending: PendingAuth,
+  data: SessionData | undefined,
+  late = false,
+): CallbackOutcome | undefined {
+  if (pending.purpose === 'stepup') return { kind: 'stepUpFailed', write: pending.write };
+  if (!pending.resume) return undefined;
+  const mine = data?.user !== undefined && pending.resume.oid === data.user.oid;
+  return {
+    kind: 'signInNotCompleted',
+    returnTo: pending.returnTo ?? '/',
+    resume: mine ? pending.resume : undefined,
+    late,
+  };
 }

@@ -268,3 +268,86 @@ it('a form body no page sends (no version, a name of 150 000 characters) is not 
   expect(back.body).toContain('Your change was not saved');
   expect(puts().at(-1)?.body).not.toMatchObject({ beneficiaries: [{ name: huge }] });
 });
+
+/** Makes the authorization request of `state` `ms` older (as if the user stayed that long away). */
+async function agePending(state: string, ms: number): Promise<void> {
+  const s = (await store().load(jar.cookie()))!;
+  const p = s.data.pending[state]!;
+  const pending = { ...s.data.pending, [state]: { ...p, createdAt: p.createdAt - ms } };
+  expect(await store().update(s, { ...s.data, pending }, s.data)).toBe(true);
+}
+
+const stateOf = (location: unknown) => new URL(String(location)).searchParams.get('state') ?? '';
+
+it('a verification answered after its 15 minutes is not used, and the change typed for it comes back with the reason (not a silent trip home)', async () => {
+  const res = await save({ name1: 'Slow Verifier', relationship1: 'child', share1: '100' });
+  const before = puts().length; // the everyday token's attempt (refused: step-up) included
+  const state = stateOf(res.headers.location);
+  await agePending(state, 16 * 60 * 1000);
+  const late = await jar.get(`/auth/redirect?state=${state}&code=never-redeemed`);
+  expect(late.statusCode).toBe(303);
+  expect(late.headers.location).toBe('/policy/beneficiaries');
+  const form = await jar.get('/policy/beneficiaries');
+  expect(form.body).toContain('value="Slow Verifier"');
+  expect(form.body).toContain('Verification could not be completed');
+  expect(puts()).toHaveLength(before);
+  expect((await pendingOf()).some((p) => p.write?.rows[0]?.name === 'Slow Verifier')).toBe(false);
+  // The same response once more: used up now, so simply home.
+  expect(
+    (await jar.get(`/auth/redirect?state=${state}&code=never-redeemed`)).headers.location,
+  ).toBe('/');
+});
+
+/** A save whose refresh token is refused: returns the authorize URL of the sign-in it asks for. */
+async function saveWithTokensRefused(name: string): Promise<URL> {
+  await ageCache(store(), jar.cookie(), (cache) => {
+    expireAccessTokens(cache);
+    revokeRefreshTokens(cache);
+  });
+  const page = await jar.get('/claims');
+  const posted = await jar.post('/policy/beneficiaries', {
+    _csrf: csrfOf(page.body),
+    etag: '"v9"',
+    name1: name,
+    relationship1: 'child',
+    share1: '100',
+  });
+  const authorize = new URL(String(posted.headers.location));
+  expect(authorize.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2.0\/authorize$/i);
+  return authorize;
+}
+
+it('a sign-in asked for by a save, cancelled or answered with an error: the user is told the change was not saved', async () => {
+  const before = puts().length;
+  for (const error of [
+    'error=access_denied&error_description=AADB2C90091',
+    'error=server_error&error_description=AADB2C90000',
+  ]) {
+    const authorize = await saveWithTokensRefused('Never Signed In');
+    const back = await jar.get(`/auth/redirect?state=${stateOf(authorize)}&${error}`);
+    expect({ error, location: back.headers.location }).toEqual({ error, location: '/' });
+    const home = await jar.get('/');
+    expect({ error, told: home.body.includes('so your change was not saved') }).toEqual({
+      error,
+      told: true,
+    });
+    expect((await pendingOf()).filter((p) => p.resume)).toHaveLength(0);
+  }
+  expect(puts()).toHaveLength(before);
+});
+
+it('a sign-in asked for by a save and answered after its 15 minutes: a fresh sign-in brings what was typed back to the form', async () => {
+  const authorize = await saveWithTokensRefused('Kept Though Late');
+  const state = stateOf(authorize);
+  await agePending(state, 16 * 60 * 1000);
+  const late = await jar.get(`/auth/redirect?state=${state}&code=never-redeemed`);
+  const again = new URL(String(late.headers.location));
+  expect(again.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2.0\/authorize$/i);
+  expect(stateOf(again)).not.toBe(state);
+  expect(again.href).not.toContain('Kept');
+  expect(await signInAt(again, BOB)).toBe('/policy/beneficiaries');
+  const form = await jar.get('/policy/beneficiaries');
+  expect(form.body).toContain('value="Kept Though Late"');
+  expect(form.body).toContain('Your change is not saved yet');
+  expect(etagOf(form.body)).toBe('"v9"'); // the version it was typed against
+});
