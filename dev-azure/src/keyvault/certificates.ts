@@ -77,15 +77,19 @@ export async function issueSelfSigned(
   const { keys, signAlg } = await webKeyPair(privateKeyPem);
   const props = policy.x509_props;
   let name: x509.Name;
+  let rdns: x509.JsonName;
   try {
     name = new x509.Name(props.subject);
+    // The values as the certificate will hold them: read back from the name's DER, since a '#'
+    // value (RFC 4514: the attribute's BER, CN=#0C026100) is encoded as given and only shown as
+    // hex by the parsed form. BER that does not decode throws here.
+    rdns = new x509.Name(name.toArrayBuffer()).toJSON();
   } catch {
     throw badParameter(`Invalid subject name '${shown(props.subject, 1024)}'.`);
   }
   // The parser skips what it cannot read ("not a dn" is an empty name): a subject must name
   // at least one attribute, each with a value, or Key Vault refuses it. An escape (CN=a\00,
-  // CN=a\0A) must not bring in the control characters refused as they are.
-  const rdns = name.toJSON();
+  // CN=a\0A) or a BER value must not bring in the control characters refused as they are.
   if (
     rdns.length === 0 ||
     rdns.some((rdn) =>

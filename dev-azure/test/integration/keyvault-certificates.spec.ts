@@ -252,6 +252,14 @@ describe('Key Vault stand-in: certificates', () => {
       ['CN=\ud800', 'CN=\\ud800'],
       // An RFC 4514 hex escape the DN parser turns into a control character (a line feed).
       ['CN=a\\0Ab', 'CN=a\\0Ab'],
+      // RFC 4514 '#' values are the attribute's BER encoding, put into the certificate as they
+      // are: a UTF8String "a\0", a BMPString NUL, a UniversalString NUL, an empty UTF8String.
+      ['CN=#0C026100', 'CN=#0C026100'],
+      ['CN=ok, O=#1E020000', 'CN=ok, O=#1E020000'],
+      ['CN=#1C0400000000', 'CN=#1C0400000000'],
+      ['CN=#0C00', 'CN=#0C00'],
+      // BER that does not decode (a length past its end) is no name either (never a 500).
+      ['CN=#0C05', 'CN=#0C05'],
     ];
     for (const [subject, named] of cases) {
       await expect(
@@ -263,6 +271,14 @@ describe('Key Vault stand-in: certificates', () => {
       });
     }
     await expect(certs.getCertificate('ctl-subject')).rejects.toMatchObject({ statusCode: 404 });
+    // A '#' value that decodes to an acceptable string is still taken (UTF8String "a€").
+    const hex = await (
+      await certs.beginCreateCertificate('hex-subject', {
+        issuerName: 'Self',
+        subject: 'CN=#0C0461E282AC',
+      })
+    ).pollUntilDone();
+    expect(new X509Certificate(Buffer.from(hex.cer!)).subject).toBe('CN=a\u20ac');
 
     // A new version of an existing certificate with such a subject changes nothing.
     await (
