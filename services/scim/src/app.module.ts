@@ -10,6 +10,7 @@ import {
   DirectoriesAdminController,
   DirectoryAdminController,
   ProvisioningLogAdminController,
+  SchemasAdminController,
   TokensAdminController,
 } from './admin/admin.controllers';
 import { AuditRepository } from './admin/audit.repository';
@@ -123,6 +124,7 @@ export class AppModule {
               TokensAdminController,
               AuditAdminController,
               ProvisioningLogAdminController,
+              SchemasAdminController,
               CleanupAdminController,
             ]
           : []),

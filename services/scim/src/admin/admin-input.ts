@@ -106,6 +106,8 @@ export const auditQuery = z.strictObject({
       'directory.delete',
       'token.create',
       'token.revoke',
+      'schema.put',
+      'schema.delete',
       'cleanup.purge',
     ])
     .optional(),

@@ -38,6 +38,7 @@ import {
   tokenParam,
 } from './admin-input';
 import { AuditRepository, type Actor } from './audit.repository';
+import { extensionSchemaBody, extensionUrn, type ExtensionSchema } from '../scim/extension-schemas';
 
 /** Who is calling, for the audit trail: `app:<appId>` (app-only token) or `user:<oid>`. */
 const AdminActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => {
@@ -173,6 +174,49 @@ export class TokensAdminController {
     const tokenId = parseInput(tokenParam, id);
     await this.directories.mustExist(directoryId);
     return this.tokens.revoke(directoryId, tokenId, actor);
+  }
+}
+
+@Controller('admin/directories/:directoryId/schemas')
+@RequireRoles(SCIM_ADMIN_ROLE)
+@UseInterceptors(AdminRequestInterceptor)
+export class SchemasAdminController {
+  constructor(private readonly directories: DirectoriesService) {}
+
+  @Get()
+  async list(@Param('directoryId') dir: string): Promise<{ items: ExtensionSchema[] }> {
+    return { items: await this.directories.schemas(parseInput(directoryParam, dir)) };
+  }
+
+  /** Declares (201) or redefines (200) an extension schema. */
+  @Put(':urn')
+  async put(
+    @Param('directoryId') dir: string,
+    @Param('urn') urn: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @AdminActor() actor: Actor,
+  ): Promise<ExtensionSchema> {
+    const directoryId = parseInput(directoryParam, dir);
+    const id = parseInput(extensionUrn, urn);
+    const r = await this.directories.putSchema(
+      directoryId,
+      id,
+      parseInput(extensionSchemaBody, body),
+      actor,
+    );
+    void reply.status(r.created ? 201 : 200);
+    return r.schema;
+  }
+
+  /** What documents hold under the schema stays stored, no longer returned or writable. */
+  @Delete(':urn')
+  remove(@Param('directoryId') dir: string, @Param('urn') urn: string, @AdminActor() actor: Actor) {
+    return this.directories.deleteSchema(
+      parseInput(directoryParam, dir),
+      parseInput(extensionUrn, urn),
+      actor,
+    );
   }
 }
 

@@ -11,6 +11,8 @@ export type AuditAction =
   | 'directory.delete'
   | 'token.create'
   | 'token.revoke'
+  | 'schema.put'
+  | 'schema.delete'
   | 'cleanup.purge';
 
 /** One audit record: ids and settings only, never a secret or personal data. */

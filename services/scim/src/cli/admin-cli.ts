@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { HttpException, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { OutboxWriter, PoolLifecycle, poolProvider } from '@idp/service-kit';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
@@ -14,6 +15,7 @@ import {
   tokenParam,
 } from '../admin/admin-input';
 import { AuditRepository, type Actor } from '../admin/audit.repository';
+import { extensionSchemaBody, extensionUrn } from '../scim/extension-schemas';
 import { loadScimConfig, SCIM_CONFIG } from '../config';
 import { PrismaService } from '../db/prisma.service';
 import { DirectoriesRepository } from '../tokens/directories.repository';
@@ -33,6 +35,9 @@ import { TokensService } from '../tokens/tokens.service';
 //   node dist/cli/admin-cli.js directory profile <directoryId> <default|aws>
 //   node dist/cli/admin-cli.js directory unique-group-names <directoryId> <on|off>
 //   node dist/cli/admin-cli.js directory max-tokens <directoryId> <1-100|default>
+//   node dist/cli/admin-cli.js directory schema put <directoryId> <file.json>   ({"urn": ..., and the PUT body})
+//   node dist/cli/admin-cli.js directory schema list <directoryId>
+//   node dist/cli/admin-cli.js directory schema delete <directoryId> <urn>
 //   node dist/cli/admin-cli.js audit [--directoryId <id>] [--action <action>] [--limit <1-1000>] [--before <entryId>]
 // Reads DATABASE_URL (and the SCIM_* token settings) like the service; the secret is printed once.
 // Input is checked as the admin API checks it. Exit codes: 0 done, 1 failed (not found, at the
@@ -43,7 +48,7 @@ import { TokensService } from '../tokens/tokens.service';
 const out = (json: string): void => void process.stdout.write(`${json}\n`);
 
 const USAGE =
-  'usage: admin-cli directory create <dir> [default|aws] [--profile default|aws] [--maxTokens 1-100|default] [--uniqueGroupDisplayName true|false] | directory list | directory show <dir> | directory delete <dir> [--force] | directory profile <dir> <default|aws> | directory unique-group-names <dir> <on|off> | directory max-tokens <dir> <1-100|default> | token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id> | audit [--directoryId <dir>] [--action <action>] [--limit 1-1000] [--before <entryId>]';
+  'usage: admin-cli directory create <dir> [default|aws] [--profile default|aws] [--maxTokens 1-100|default] [--uniqueGroupDisplayName true|false] | directory list | directory show <dir> | directory delete <dir> [--force] | directory profile <dir> <default|aws> | directory unique-group-names <dir> <on|off> | directory max-tokens <dir> <1-100|default> | directory schema put <dir> <file.json> | directory schema list <dir> | directory schema delete <dir> <urn> | token create <dir> <name> [days] | token list <dir> | token revoke <dir> <id> | audit [--directoryId <dir>] [--action <action>] [--limit 1-1000] [--before <entryId>]';
 
 /** Arguments per command: [fewest, most], both counting area and verb. */
 const ARITY = new Map<string, [number, number]>([
@@ -122,6 +127,14 @@ function options<K extends string>(args: string[], names: readonly K[]) {
 
 type Command =
   | { kind: 'audit'; query: z.infer<typeof auditQuery> }
+  | { kind: 'schema-list'; dir: string }
+  | { kind: 'schema-delete'; dir: string; urn: string }
+  | {
+      kind: 'schema-put';
+      dir: string;
+      urn: string;
+      body: z.infer<typeof extensionSchemaBody>;
+    }
   | { kind: 'create'; dir: string; body: z.infer<typeof createDirectoryBody> };
 
 /**
@@ -131,6 +144,7 @@ type Command =
  * (same words) on invalid input.
  */
 function optionCommand(argv: string[]): Command | undefined {
+  if (argv[0] === 'directory' && argv[1] === 'schema') return schemaCommand(argv.slice(2));
   if (argv[0] === 'audit') {
     const { values, positionals } = options(argv.slice(1), [
       'directoryId',
@@ -173,6 +187,38 @@ function optionCommand(argv: string[]): Command | undefined {
     return { kind: 'create', dir, body: parseInput(createDirectoryBody, body) };
   }
   return undefined;
+}
+
+/**
+ * `directory schema put|list|delete`: the file of `put` is the body of PUT
+ * /admin/directories/{id}/schemas/{urn} with the URN under `urn`, checked by the same schemas.
+ */
+function schemaCommand(args: string[]): Command {
+  const [op, dir, arg, ...rest] = args;
+  if (dir === undefined || rest.length > 0 || !DIRECTORY_ID.test(dir))
+    throw new TypeError('directory schema <op> <dir>');
+  if (op === 'list' && arg === undefined) return { kind: 'schema-list', dir };
+  if (op === 'delete' && arg !== undefined)
+    return { kind: 'schema-delete', dir, urn: parseInput(extensionUrn, arg) };
+  if (op !== 'put' || arg === undefined) throw new TypeError('directory schema put|list|delete');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(arg, 'utf8'));
+  } catch (e) {
+    throw new UsageError(
+      e instanceof SyntaxError ? `${arg} is not valid JSON` : `${arg} cannot be read`,
+    );
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UsageError(`${arg} must hold a JSON object`);
+  const { urn, ...body } = json as Record<string, unknown>;
+  if (urn === undefined) throw new UsageError('urn: the file must name the schema under "urn"');
+  return {
+    kind: 'schema-put',
+    dir,
+    urn: parseInput(extensionUrn, urn),
+    body: parseInput(extensionSchemaBody, body),
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -247,6 +293,13 @@ async function main(argv: string[]): Promise<number> {
     const json = (d: { createdAt: Date }) => ({ ...d, createdAt: d.createdAt.toISOString() });
     if (command?.kind === 'audit') {
       out(JSON.stringify(await ctx.get(AuditRepository).page(command.query)));
+    } else if (command?.kind === 'schema-list') {
+      out(JSON.stringify(await directories.schemas(command.dir)));
+    } else if (command?.kind === 'schema-put') {
+      const r = await directories.putSchema(command.dir, command.urn, command.body, actor);
+      out(JSON.stringify(r.schema));
+    } else if (command?.kind === 'schema-delete') {
+      out(JSON.stringify(await directories.deleteSchema(command.dir, command.urn, actor)));
     } else if (command?.kind === 'create') {
       const { id, ...settings } = command.body;
       out(JSON.stringify(json(await directories.create(id, settings, actor))));

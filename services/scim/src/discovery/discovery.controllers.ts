@@ -64,13 +64,13 @@ export class ResourceTypesController {
   @ScimJson()
   list(@Scim() ctx: ScimContext, @Query('filter') filter?: unknown) {
     refuseFilter(filter);
-    return listOf(resourceTypeDocuments(ctx.baseUrl));
+    return listOf(resourceTypeDocuments(ctx.baseUrl, ctx.extensions));
   }
 
   @Get(':id')
   @ScimJson()
   get(@Scim() ctx: ScimContext, @Param('id') id: string) {
-    const r = resourceTypeDocuments(ctx.baseUrl).find(
+    const r = resourceTypeDocuments(ctx.baseUrl, ctx.extensions).find(
       (d) => d.id.toLowerCase() === id.toLowerCase(),
     );
     if (!r) throw ScimError.notFound('ResourceType', id);

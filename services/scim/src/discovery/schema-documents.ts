@@ -5,6 +5,7 @@ import {
   USER_ATTRS,
   type AttrDef,
 } from '../scim/attribute-defs';
+import { attrDefsOf, type ExtensionSchema } from '../scim/extension-schemas';
 import type { Profile } from '../scim/request-context';
 import { URN } from '../scim/schemas';
 
@@ -73,7 +74,7 @@ const LISTED_COMMON = COMMON_ATTRS.filter((d) => d.name !== 'meta');
 
 export const schemaDocuments = (
   baseUrl: string,
-  o: { uniqueGroupDisplayName?: boolean; profile?: Profile } = {},
+  o: { uniqueGroupDisplayName?: boolean; profile?: Profile; extensions?: ExtensionSchema[] } = {},
 ) => [
   // Names and descriptions as in RFC 7643 §8.7, with LISTED_COMMON in each core schema.
   schemaDoc(
@@ -91,9 +92,24 @@ export const schemaDocuments = (
     [...LISTED_COMMON, ...groupAttrs(o.uniqueGroupDisplayName ?? true)],
     baseUrl,
   ),
+  // The directory's declared extensions (unnamed ones take their name from the URN, below).
+  ...(o.extensions ?? []).map((e) =>
+    schemaDoc(e.urn, e.name ?? defaultName(e.urn), e.description ?? '', attrDefsOf(e), baseUrl),
+  ),
 ];
 
-export const resourceTypeDocuments = (baseUrl: string) => [
+/** The third-last segment of the URN: `urn:...:CustomExtension:2.0:User` is named `CustomExtension`. */
+const defaultName = (urn: string): string => {
+  const parts = urn.split(':');
+  return parts.length >= 4 ? (parts.at(-3) ?? urn) : urn;
+};
+
+const extensionsOf = (extensions: ExtensionSchema[], type: 'User' | 'Group') =>
+  extensions
+    .filter((e) => e.resourceType === type)
+    .map((e) => ({ schema: e.urn, required: false }));
+
+export const resourceTypeDocuments = (baseUrl: string, extensions: ExtensionSchema[] = []) => [
   {
     schemas: [URN.resourceType],
     id: 'User',
@@ -101,7 +117,10 @@ export const resourceTypeDocuments = (baseUrl: string) => [
     endpoint: '/Users',
     description: 'User Account',
     schema: URN.user,
-    schemaExtensions: [{ schema: URN.enterprise, required: false }],
+    schemaExtensions: [
+      { schema: URN.enterprise, required: false },
+      ...extensionsOf(extensions, 'User'),
+    ],
     meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/User` },
   },
   {
@@ -111,7 +130,7 @@ export const resourceTypeDocuments = (baseUrl: string) => [
     endpoint: '/Groups',
     description: 'Group',
     schema: URN.group,
-    schemaExtensions: [],
+    schemaExtensions: extensionsOf(extensions, 'Group'),
     meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/Group` },
   },
 ];

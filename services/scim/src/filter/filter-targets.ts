@@ -89,7 +89,7 @@ function jsonScalar(name: string, def: AttrDef, j: string): Scalar {
 
 // Attribute names here come from the schema definitions (never the client's spelling), so they are
 // SQL literals; the check keeps it that way should a definition ever hold something else.
-const SAFE_NAME = /^[A-Za-z0-9$:._]+$/;
+const SAFE_NAME = /^[A-Za-z0-9$:._-]+$/;
 const attrOf = (j: string, name: string): string => {
   if (!SAFE_NAME.test(name)) throw new Error(`unexpected attribute name in schema: ${name}`);
   return `scim_attr(${j}, '${name}')`;
@@ -376,5 +376,11 @@ function resolve(res: Resource, ref: AttrRef): Target {
 const extensionName = (res: Resource, uri: string): string =>
   res.schema.extensions.find((e) => e.toLowerCase() === uri) ?? uri;
 
-export const resolveUserAttr = (ref: AttrRef): Target => resolve(USERS, ref);
-export const resolveGroupAttr = (ref: AttrRef): Target => resolve(GROUPS, ref);
+/** A resource with the directory's schema (the built-in one plus its declared extensions). */
+const withSchema = (res: Resource, schema: ResourceSchema | undefined): Resource =>
+  schema === undefined || schema === res.schema ? res : { ...res, schema };
+
+export const resolveUserAttr = (ref: AttrRef, schema?: ResourceSchema): Target =>
+  resolve(withSchema(USERS, schema), ref);
+export const resolveGroupAttr = (ref: AttrRef, schema?: ResourceSchema): Target =>
+  resolve(withSchema(GROUPS, schema), ref);

@@ -2,7 +2,8 @@ import type { SqlBuilder } from '../db/sql';
 import type { Profile } from '../scim/request-context';
 import { ScimError } from '../scim/scim-error';
 import { foldCase } from './case-fold';
-import type { CompareOp, CompValue, FilterNode } from './filter-ast';
+import type { ResourceSchema } from '../scim/attribute-defs';
+import type { AttrRef, CompareOp, CompValue, FilterNode } from './filter-ast';
 import {
   likePattern,
   resolveGroupAttr,
@@ -16,7 +17,7 @@ import {
 // `a ne v` is `not (a eq v)` and matches resources where `a` is absent; `pr` means present and
 // non-empty; a multi-valued attribute matches when any of its values does.
 
-type Resolver = typeof resolveUserAttr;
+type Resolver = (ref: AttrRef) => ReturnType<typeof resolveUserAttr>;
 
 const ORDER: Partial<Record<CompareOp, string>> = { gt: '>', ge: '>=', lt: '<', le: '<=' };
 
@@ -171,13 +172,23 @@ function checkProfile(f: FilterNode, profile: Profile): void {
 }
 
 /** SQL condition over `scim_users u`. */
-export function userFilterSql(f: FilterNode, profile: Profile, b: SqlBuilder): string {
+export function userFilterSql(
+  f: FilterNode,
+  profile: Profile,
+  b: SqlBuilder,
+  schema?: ResourceSchema,
+): string {
   checkProfile(f, profile);
-  return compile(f, { b, resolve: resolveUserAttr });
+  return compile(f, { b, resolve: (ref) => resolveUserAttr(ref, schema) });
 }
 
 /** SQL condition over `scim_groups g`. */
-export function groupFilterSql(f: FilterNode, profile: Profile, b: SqlBuilder): string {
+export function groupFilterSql(
+  f: FilterNode,
+  profile: Profile,
+  b: SqlBuilder,
+  schema?: ResourceSchema,
+): string {
   checkProfile(f, profile);
-  return compile(f, { b, resolve: resolveGroupAttr });
+  return compile(f, { b, resolve: (ref) => resolveGroupAttr(ref, schema) });
 }

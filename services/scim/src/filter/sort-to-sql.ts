@@ -1,4 +1,6 @@
+import type { ResourceSchema } from '../scim/attribute-defs';
 import { ScimError } from '../scim/scim-error';
+import type { AttrRef } from './filter-ast';
 import { parseAttrRef } from './filter-parser';
 import { resolveGroupAttr, resolveUserAttr, type Scalar, type Target } from './filter-targets';
 
@@ -28,7 +30,7 @@ function orderBy(t: Target, sortBy: string, order: SortOrder, idColumn: string):
   return `${expr} ${order === 'descending' ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}, ${idColumn}`;
 }
 
-function resolveSort(sortBy: string, resolve: typeof resolveUserAttr): Target {
+function resolveSort(sortBy: string, resolve: (ref: AttrRef) => Target): Target {
   try {
     return resolve(parseAttrRef(sortBy, ScimError.invalidValue));
   } catch (e) {
@@ -39,8 +41,18 @@ function resolveSort(sortBy: string, resolve: typeof resolveUserAttr): Target {
 }
 
 /** ORDER BY list over `scim_users u`. */
-export const userOrderBy = (sortBy: string, order: SortOrder): string =>
-  orderBy(resolveSort(sortBy, resolveUserAttr), sortBy, order, 'u.id');
+export const userOrderBy = (sortBy: string, order: SortOrder, schema?: ResourceSchema): string =>
+  orderBy(
+    resolveSort(sortBy, (r) => resolveUserAttr(r, schema)),
+    sortBy,
+    order,
+    'u.id',
+  );
 /** ORDER BY list over `scim_groups g`. */
-export const groupOrderBy = (sortBy: string, order: SortOrder): string =>
-  orderBy(resolveSort(sortBy, resolveGroupAttr), sortBy, order, 'g.id');
+export const groupOrderBy = (sortBy: string, order: SortOrder, schema?: ResourceSchema): string =>
+  orderBy(
+    resolveSort(sortBy, (r) => resolveGroupAttr(r, schema)),
+    sortBy,
+    order,
+    'g.id',
+  );

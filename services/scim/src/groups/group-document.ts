@@ -1,7 +1,7 @@
 import { foldCase } from '../filter/case-fold';
 import { parsePatchPath } from '../patch/patch-path';
 import type { PatchOperation } from '../patch/patch-request';
-import { GROUP_SCHEMA } from '../scim/attribute-defs';
+import { GROUP_SCHEMA, type ResourceSchema } from '../scim/attribute-defs';
 import { deleteCI, getCI } from '../scim/json-ci';
 import { assertStorableText } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
@@ -12,10 +12,13 @@ import { checkElement, checkResource } from '../scim/write-schema';
  * A group document without members (they live in their own table) and the member ids sent with it.
  * The whole body, members included, is checked against the advertised schema first (checkResource).
  */
-export function splitGroup(body: unknown): { doc: JsonObject; memberIds: string[] | undefined } {
+export function splitGroup(
+  body: unknown,
+  schema: ResourceSchema = GROUP_SCHEMA,
+): { doc: JsonObject; memberIds: string[] | undefined } {
   if (!isObject(body)) throw ScimError.invalidSyntax('Request body must be a Group object');
   assertStorableText(body);
-  const doc = checkResource(GROUP_SCHEMA, body);
+  const doc = checkResource(schema, body);
   const members = getCI(doc, 'members');
   deleteCI(doc, 'members');
   checkGroupDoc(doc);
@@ -23,8 +26,12 @@ export function splitGroup(body: unknown): { doc: JsonObject; memberIds: string[
 }
 
 /** The document a group PATCH produced (members excluded), checked against the stored one. */
-export function normaliseGroupPatch(doc: JsonObject, before: JsonObject): JsonObject {
-  const out = checkResource(GROUP_SCHEMA, doc, before);
+export function normaliseGroupPatch(
+  doc: JsonObject,
+  before: JsonObject,
+  schema: ResourceSchema = GROUP_SCHEMA,
+): JsonObject {
+  const out = checkResource(schema, doc, before);
   checkGroupDoc(out);
   return out;
 }
@@ -36,7 +43,10 @@ const MEMBERS = GROUP_SCHEMA.byUri.get(URN.group.toLowerCase())?.get('members');
  * object is checked like a member in a POST (unknown sub-attributes, wrong types). Anything but an
  * object is left to memberIdsOf, which names the shape expected.
  */
-export function checkMemberValues(ops: PatchOperation[]): void {
+export function checkMemberValues(
+  ops: PatchOperation[],
+  schema: ResourceSchema = GROUP_SCHEMA,
+): void {
   if (!MEMBERS) return;
   const check = (v: JsonValue | undefined) => {
     if (v === undefined || v === null) return;
@@ -49,7 +59,7 @@ export function checkMemberValues(ops: PatchOperation[]): void {
       if (isObject(o.value)) check(getCI(o.value, 'members'));
       continue;
     }
-    const p = parsePatchPath(o.path, GROUP_SCHEMA);
+    const p = parsePatchPath(o.path, schema);
     if (p.attr.toLowerCase() === 'members' && !p.filter && !p.sub) check(o.value);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPool, OutboxWriter, type OutboxRow } from '@idp/service-kit';
 import type { Pool, PoolClient } from 'pg';
+import type { ResourceSchema } from '../scim/attribute-defs';
 import { inTransaction, isMissingReference, rows, SqlBuilder } from '../db/sql';
 import { VersionConflict } from '../events/retry';
 import { groupFilterSql } from '../filter/filter-to-sql';
@@ -277,18 +278,19 @@ export class GroupsRepository {
     directoryId: string,
     profile: Profile,
     q: ListQuery,
+    schema?: ResourceSchema,
   ): Promise<{ rows: ScimGroup[]; total: number }> {
     const b = new SqlBuilder();
     const where = [
       `g.directory_id = ${b.add(directoryId)}`,
-      ...(q.filter ? [groupFilterSql(q.filter, profile, b)] : []),
+      ...(q.filter ? [groupFilterSql(q.filter, profile, b, schema)] : []),
     ];
     const cursorMode = q.cursor !== undefined;
     const countParams = [...b.params];
     const page = [...where, ...(cursorMode && q.cursor ? [`g.id > ${b.add(q.cursor)}`] : [])];
     const withTotal = await rows<ScimGroup & { total: number }>(
       this.pool,
-      `SELECT ${GROUP_COLUMNS}, count(*) OVER ()::int AS total FROM scim_groups g WHERE ${page.join(' AND ')} ORDER BY ${q.sortBy ? groupOrderBy(q.sortBy, q.sortOrder) : 'g.id'} LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
+      `SELECT ${GROUP_COLUMNS}, count(*) OVER ()::int AS total FROM scim_groups g WHERE ${page.join(' AND ')} ORDER BY ${q.sortBy ? groupOrderBy(q.sortBy, q.sortOrder, schema) : 'g.id'} LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
       b.params,
     );
     let total = withTotal[0]?.total ?? 0;

@@ -7,7 +7,6 @@ import { VersionConflict, withRetry } from '../events/retry';
 import type { ScimGroup } from '../generated/prisma/client';
 import { parsePatchRequest } from '../patch/patch-request';
 import { checkAwsMembershipChanges } from '../profiles/aws-profile';
-import { GROUP_SCHEMA } from '../scim/attribute-defs';
 import { encodeCursor, type ListQuery } from '../scim/list-query';
 import { checkIfMatch, etagOf } from '../scim/meta';
 import { jsonEqual } from '../patch/json-equal';
@@ -120,12 +119,12 @@ export class GroupsService {
     attributes?: string[],
     excluded?: string[],
   ): Promise<JsonObject[]> {
-    const load = ctx.profile !== 'aws' && wants('members', GROUP_SCHEMA, attributes, excluded);
+    const load = ctx.profile !== 'aws' && wants('members', ctx.groupSchema, attributes, excluded);
     const members = load ? await this.repo.membersOf(found.map((r) => r.id)) : undefined;
     return found.map((r) =>
       project(
         toGroupResource(r, ctx.baseUrl, ctx.profile === 'aws' ? [] : members?.get(r.id)),
-        GROUP_SCHEMA,
+        ctx.groupSchema,
         attributes,
         excluded,
       ),
@@ -143,10 +142,11 @@ export class GroupsService {
 
   /** A written group as the response shows it (members loaded when the projection keeps them). */
   private async respond(ctx: ScimContext, row: ScimGroup, p: Projection): Promise<Written> {
-    const load = ctx.profile !== 'aws' && wants('members', GROUP_SCHEMA, p.attributes, p.excluded);
+    const load =
+      ctx.profile !== 'aws' && wants('members', ctx.groupSchema, p.attributes, p.excluded);
     const members = load ? (await this.repo.membersOf([row.id])).get(row.id) : undefined;
     const full = toGroupResource(row, ctx.baseUrl, ctx.profile === 'aws' ? [] : members);
-    return written(full, GROUP_SCHEMA, p);
+    return written(full, ctx.groupSchema, p);
   }
 
   /** The first rendered resource (render returns one per row). */
@@ -162,8 +162,8 @@ export class GroupsService {
   }
 
   async create(ctx: ScimContext, body: unknown, p: Projection = {}): Promise<Written> {
-    checkProjection(p, GROUP_SCHEMA);
-    const { doc, memberIds } = splitGroup(body);
+    checkProjection(p, ctx.groupSchema);
+    const { doc, memberIds } = splitGroup(body, ctx.groupSchema);
     const cols = groupColumns(doc);
     if (ctx.profile === 'aws') checkAwsMembershipChanges(memberIds?.length ?? 0);
     const row = await withRetry(() =>
@@ -197,7 +197,12 @@ export class GroupsService {
 
   async list(ctx: ScimContext, q: ListQuery): Promise<ListResult> {
     const cursorMode = q.cursor !== undefined;
-    const { rows: found, total } = await this.repo.list(ctx.directoryId, ctx.profile, q);
+    const { rows: found, total } = await this.repo.list(
+      ctx.directoryId,
+      ctx.profile,
+      q,
+      ctx.groupSchema,
+    );
     const out: ListResult = {
       schemas: [URN.listResponse],
       totalResults: total,
@@ -239,19 +244,19 @@ export class GroupsService {
     p: Projection = {},
   ): Promise<Written | undefined> {
     ctx.call.resourceId = id;
-    checkProjection(p, GROUP_SCHEMA);
+    checkProjection(p, ctx.groupSchema);
     const ops = parsePatchRequest(body);
-    checkPatchTargets(ops, GROUP_SCHEMA);
-    checkMemberValues(ops);
+    checkPatchTargets(ops, ctx.groupSchema);
+    checkMemberValues(ops, ctx.groupSchema);
     const row = await withRetry(() =>
       this.repo.transaction(async (tx) => {
         // The row lock serialises concurrent PATCHes of one group (Entra sends member batches in parallel).
         const cur = await this.find(ctx, id, tx);
         checkIfMatch(ifMatch, cur.version);
         const stored = cur.data as JsonObject;
-        const plan = planGroupPatch(stored, ops, ctx.profile);
+        const plan = planGroupPatch(stored, ops, ctx.profile, ctx.groupSchema);
         // The result is checked as a PUT body would be, except what it left as stored.
-        const doc = normaliseGroupPatch(plan.doc, stored);
+        const doc = normaliseGroupPatch(plan.doc, stored, ctx.groupSchema);
         const delta = new MembershipDelta();
         await this.applyMembers(tx, ctx, id, plan.actions, delta);
         if (jsonEqual(doc, stored) && delta.empty) return cur;
@@ -271,8 +276,8 @@ export class GroupsService {
     ctx.call.resourceId = id;
     if (ctx.profile === 'aws')
       throw new ScimError(400, undefined, 'PutGroup is not supported; use PATCH');
-    checkProjection(p, GROUP_SCHEMA);
-    const { doc, memberIds } = splitGroup(body);
+    checkProjection(p, ctx.groupSchema);
+    const { doc, memberIds } = splitGroup(body, ctx.groupSchema);
     const row = await withRetry(() =>
       this.repo.transaction(async (tx) => {
         const cur = await this.find(ctx, id, tx);

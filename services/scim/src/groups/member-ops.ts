@@ -4,7 +4,7 @@ import { jsonEqual } from '../patch/json-equal';
 import { parsePatchPath } from '../patch/patch-path';
 import type { PatchOperation } from '../patch/patch-request';
 import { checkAwsGroupPatchAttr, checkAwsMembershipChanges } from '../profiles/aws-profile';
-import { GROUP_SCHEMA } from '../scim/attribute-defs';
+import { GROUP_SCHEMA, type ResourceSchema } from '../scim/attribute-defs';
 import type { Profile } from '../scim/request-context';
 import { defineKey } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
@@ -68,12 +68,13 @@ export function planGroupPatch(
   doc: JsonObject,
   ops: PatchOperation[],
   profile: Profile,
+  schema: ResourceSchema = GROUP_SCHEMA,
 ): { doc: JsonObject; actions: MemberAction[]; docChanged: boolean } {
   const docOps: PatchOperation[] = [];
   const actions: MemberAction[] = [];
   for (const o of ops) {
     if (o.path !== undefined) {
-      const p = parsePatchPath(o.path, GROUP_SCHEMA);
+      const p = parsePatchPath(o.path, schema);
       if (profile === 'aws') checkAwsGroupPatchAttr(p.attr);
       if (p.attr.toLowerCase() === 'members')
         actions.push(...memberActions(o.op, o.value, p.filter, p.sub, profile));
@@ -95,7 +96,7 @@ export function planGroupPatch(
     checkAwsMembershipChanges(
       actions.reduce((n, a) => n + (a.kind === 'removeAll' ? 0 : a.ids.length), 0),
     );
-  const next = docOps.length ? applyPatch(doc, docOps, GROUP_SCHEMA) : doc;
+  const next = docOps.length ? applyPatch(doc, docOps, schema) : doc;
   if (docOps.length) checkGroupDoc(next);
   // Ops that leave the document as it was are no change (no new version, no event).
   return { doc: next, actions, docChanged: docOps.length > 0 && !jsonEqual(next, doc) };

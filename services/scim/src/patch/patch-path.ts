@@ -24,9 +24,14 @@ export function parsePatchPath(raw: unknown, schema: ResourceSchema): PatchPath 
   let uri = schema.core.toLowerCase();
   if (/^urn:/i.test(head)) {
     const lower = head.toLowerCase();
+    // The longest URN that prefixes the path: a declared extension's URN may extend another's.
     const known = [schema.core, ...schema.extensions]
       .map((u) => u.toLowerCase())
-      .find((u) => lower === u || lower.startsWith(`${u}:`));
+      .filter((u) => lower === u || lower.startsWith(`${u}:`))
+      .reduce<string | undefined>(
+        (a, u) => (a === undefined || u.length > a.length ? u : a),
+        undefined,
+      );
     if (!known) throw ScimError.invalidPath(`Unknown schema in path "${raw}"`);
     uri = known;
     head = head.slice(known.length + 1);

@@ -114,12 +114,35 @@ function merge(out: JsonObject, key: string, v: JsonValue): void {
   else defineKey(out, key, v);
 }
 
+/**
+ * The resource without what it holds under an extension the directory no longer declares (a
+ * deleted declaration: the data stays stored, unreturned), in its `schemas` too.
+ */
+function declaredOnly(res: JsonObject, schema: ResourceSchema): JsonObject {
+  const known = new Set([schema.core, ...schema.extensions].map((u) => u.toLowerCase()));
+  const stale = Object.keys(res).filter((k) => /^urn:/i.test(k) && !known.has(k.toLowerCase()));
+  const schemas = res.schemas;
+  const listed = Array.isArray(schemas)
+    ? schemas.filter((s) => typeof s !== 'string' || known.has(s.toLowerCase()))
+    : undefined;
+  if (
+    stale.length === 0 &&
+    listed?.length === (Array.isArray(schemas) ? schemas.length : undefined)
+  )
+    return res;
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(res)) if (!stale.includes(k)) defineKey(out, k, v);
+  if (listed) out.schemas = listed;
+  return out;
+}
+
 export function project(
-  res: JsonObject,
+  full: JsonObject,
   schema: ResourceSchema,
   attributes?: string[],
   excluded?: string[],
 ): JsonObject {
+  const res = declaredOnly(full, schema);
   if (attributes?.length) {
     const out: JsonObject = {};
     for (const k of ['schemas', 'id']) if (res[k] !== undefined) out[k] = res[k];

@@ -1,6 +1,8 @@
 import { createParamDecorator, Logger, type ExecutionContext } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ScimConfig } from '../config';
+import { GROUP_SCHEMA, USER_SCHEMA, type ResourceSchema } from './attribute-defs';
+import type { ExtensionSchema } from './extension-schemas';
 
 export type Profile = 'default' | 'aws';
 
@@ -10,6 +12,10 @@ export interface ScimCall {
   profile?: Profile;
   /** The directory's group displayName uniqueness setting (default true). */
   uniqueGroupDisplayName?: boolean;
+  /** The directory's declared extension schemas and the resource schemas they make. */
+  extensions?: ExtensionSchema[];
+  userSchema?: ResourceSchema;
+  groupSchema?: ResourceSchema;
   tokenId?: string;
   resourceId?: string;
   scimType?: string;
@@ -36,6 +42,11 @@ export interface ScimContext {
   profile: Profile;
   /** Whether group displayNames must be unique in the directory (case-insensitively). */
   uniqueGroupDisplayName: boolean;
+  /** The directory's declared extension schemas (discovery documents them). */
+  extensions: ExtensionSchema[];
+  /** The directory's User / Group schema: the built-in one plus its declared extensions. */
+  userSchema: ResourceSchema;
+  groupSchema: ResourceSchema;
   requestId: string;
   /** e.g. https://host/scim/v2 — the prefix of meta.location (host from SCIM_PUBLIC_BASE_URL when set). */
   baseUrl: string;
@@ -77,6 +88,9 @@ export function scimContextOf(req: FastifyRequest): ScimContext {
     directoryId: call.directoryId as string,
     profile: call.profile ?? 'default',
     uniqueGroupDisplayName: call.uniqueGroupDisplayName ?? true,
+    extensions: call.extensions ?? [],
+    userSchema: call.userSchema ?? USER_SCHEMA,
+    groupSchema: call.groupSchema ?? GROUP_SCHEMA,
     requestId: String(req.id),
     baseUrl: `${originOf(req)}${prefix}`,
     call,

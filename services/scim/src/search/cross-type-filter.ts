@@ -1,5 +1,6 @@
 import type { AttrRef, FilterNode } from '../filter/filter-ast';
 import { resolveGroupAttr, resolveUserAttr } from '../filter/filter-targets';
+import type { ResourceSchema } from '../scim/attribute-defs';
 import { ScimError } from '../scim/scim-error';
 
 // A filter sent to the SCIM base (POST /.search, RFC 7644 §3.4.3) applies to every resource type.
@@ -72,11 +73,14 @@ export interface CrossTypeFilter {
 }
 
 /** The filter of a search across Users and Groups, split per resource type. */
-export function splitFilter(f: FilterNode): CrossTypeFilter {
+export function splitFilter(
+  f: FilterNode,
+  schemas: { userSchema?: ResourceSchema; groupSchema?: ResourceSchema } = {},
+): CrossTypeFilter {
   const unknownToUsers = new Map<string, ScimError>();
   const unknownToGroups = new Map<string, ScimError>();
-  const users = fold(f, resolveUserAttr, unknownToUsers);
-  const groups = fold(f, resolveGroupAttr, unknownToGroups);
+  const users = fold(f, (r) => resolveUserAttr(r, schemas.userSchema), unknownToUsers);
+  const groups = fold(f, (r) => resolveGroupAttr(r, schemas.groupSchema), unknownToGroups);
   for (const [name, e] of unknownToUsers) if (unknownToGroups.has(name)) throw e;
   return { users, groups };
 }

@@ -39,7 +39,7 @@ export class RootSearchController {
       throw ScimError.invalidValue(
         'sortBy is not supported when searching across resource types; use /Users/.search or /Groups/.search',
       );
-    const split = q.filter ? splitFilter(q.filter) : { users: true, groups: true };
+    const split = q.filter ? splitFilter(q.filter, ctx) : { users: true, groups: true };
     const page = (filter: ListQuery['filter'], startIndex: number, count: number): ListQuery => ({
       ...q,
       filter,

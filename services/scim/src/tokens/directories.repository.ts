@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { OutboxWriter, prismaSql, type OutboxRow } from '@idp/service-kit';
 import { AuditRepository, type Actor } from '../admin/audit.repository';
 import { PrismaService } from '../db/prisma.service';
-import type { Directory } from '../generated/prisma/client';
+import type { Directory, Prisma, ScimDirectorySchema } from '../generated/prisma/client';
+import type { ExtensionSchema } from '../scim/extension-schemas';
 import { notifyInvalidation } from './token-invalidation';
 
 /** What an admin can change on a directory; undefined leaves a setting as it is. */
@@ -53,9 +54,20 @@ export class DirectoriesRepository {
     });
   }
 
-  /** Applies `change`; false when the directory does not exist. */
-  async update(id: string, change: DirectoryChange, actor: Actor): Promise<boolean> {
+  /**
+   * Applies `change`; false when the directory does not exist, 'extensions' (nothing changed) when
+   * it would become `aws` while it declares extension schemas (that profile has none).
+   */
+  async update(id: string, change: DirectoryChange, actor: Actor): Promise<boolean | 'extensions'> {
     return this.db.$transaction(async (tx) => {
+      if (change.profile === 'aws') {
+        // The lock a schema declaration takes too: neither sees the other half-done.
+        const [row] = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM directories WHERE id = ${id} FOR NO KEY UPDATE`;
+        if (!row) return false;
+        if ((await tx.scimDirectorySchema.count({ where: { directoryId: id } })) > 0)
+          return 'extensions';
+      }
       const { count } = await tx.directory.updateMany({ where: { id }, data: change });
       if (count === 0) return false;
       await AuditRepository.write(tx, {
@@ -64,6 +76,77 @@ export class DirectoriesRepository {
         directoryId: id,
         targetId: id,
         detail: { ...change },
+      });
+      await notifyInvalidation(tx, { directoryId: id });
+      return true;
+    });
+  }
+
+  /** The directory's declared extension schemas, oldest first. */
+  schemas(id: string): Promise<ScimDirectorySchema[]> {
+    return this.db.scimDirectorySchema.findMany({
+      where: { directoryId: id },
+      orderBy: [{ createdAt: 'asc' }, { urnLower: 'asc' }],
+    });
+  }
+
+  /**
+   * Declares (or redefines) an extension schema under a lock on the directory row (so the cap and
+   * the profile are checked against what is committed, and a profile change waits). Undefined: no
+   * such directory; 'aws': the directory's profile has no extensions; 'full': at the cap.
+   */
+  async putSchema(
+    id: string,
+    s: ExtensionSchema,
+    max: number,
+    actor: Actor,
+  ): Promise<'created' | 'updated' | 'aws' | 'full' | undefined> {
+    return this.db.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<{ profile: string }[]>`
+        SELECT profile FROM directories WHERE id = ${id} FOR NO KEY UPDATE`;
+      if (!row) return undefined;
+      if (row.profile === 'aws') return 'aws';
+      const urnLower = s.urn.toLowerCase();
+      const exists =
+        (await tx.scimDirectorySchema.count({ where: { directoryId: id, urnLower } })) > 0;
+      if (!exists && (await tx.scimDirectorySchema.count({ where: { directoryId: id } })) >= max)
+        return 'full';
+      const data = {
+        urn: s.urn,
+        resourceType: s.resourceType,
+        name: s.name,
+        description: s.description,
+        attributes: s.attributes as unknown as Prisma.InputJsonValue,
+      };
+      await tx.scimDirectorySchema.upsert({
+        where: { directoryId_urnLower: { directoryId: id, urnLower } },
+        create: { directoryId: id, urnLower, ...data },
+        update: data,
+      });
+      await AuditRepository.write(tx, {
+        actor,
+        action: 'schema.put',
+        directoryId: id,
+        targetId: s.urn,
+        detail: { resourceType: s.resourceType, attributes: s.attributes.map((a) => a.name) },
+      });
+      await notifyInvalidation(tx, { directoryId: id });
+      return exists ? 'updated' : 'created';
+    });
+  }
+
+  /** Removes a declared schema (documents keep what they hold under it); false when it is not declared. */
+  async deleteSchema(id: string, urn: string, actor: Actor): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.scimDirectorySchema.deleteMany({
+        where: { directoryId: id, urnLower: urn.toLowerCase() },
+      });
+      if (count === 0) return false;
+      await AuditRepository.write(tx, {
+        actor,
+        action: 'schema.delete',
+        directoryId: id,
+        targetId: urn,
       });
       await notifyInvalidation(tx, { directoryId: id });
       return true;

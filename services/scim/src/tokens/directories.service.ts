@@ -2,6 +2,14 @@ import { ConflictException, Injectable, NotFoundException, Optional } from '@nes
 import { ScimDirectoryDeleted } from '@idp/contracts';
 import { OutboxWriter } from '@idp/service-kit';
 import type { Actor } from '../admin/audit.repository';
+import type { ResourceSchema } from '../scim/attribute-defs';
+import {
+  extensionSchemaBody,
+  MAX_SCHEMAS_PER_DIRECTORY,
+  resourceSchemaOf,
+  type ExtensionSchema,
+  type ExtensionSchemaBody,
+} from '../scim/extension-schemas';
 import type { Profile } from '../scim/request-context';
 import {
   DirectoriesRepository,
@@ -30,6 +38,11 @@ export interface DirectoryView {
 export interface DirectorySettings {
   profile: Profile;
   uniqueGroupDisplayName: boolean;
+  /** Declared extension schemas (none in the `aws` profile). */
+  extensions: ExtensionSchema[];
+  /** The directory's User and Group schemas: the built-in ones plus its extensions. */
+  userSchema: ResourceSchema;
+  groupSchema: ResourceSchema;
 }
 
 export interface DirectorySettingsChange {
@@ -38,7 +51,39 @@ export interface DirectorySettingsChange {
   uniqueGroupDisplayName?: boolean;
 }
 
-const DEFAULTS: DirectorySettings = { profile: 'default', uniqueGroupDisplayName: true };
+const DEFAULTS: DirectorySettings = {
+  profile: 'default',
+  uniqueGroupDisplayName: true,
+  extensions: [],
+  userSchema: resourceSchemaOf('User', []),
+  groupSchema: resourceSchemaOf('Group', []),
+};
+
+/**
+ * A stored row as the service reads it, checked again (it was when declared): a row a later,
+ * stricter check refuses is left out rather than half-applied (declaring it again shows why).
+ */
+function extensionOf(r: {
+  urn: string;
+  resourceType: string;
+  name: string | null;
+  description: string | null;
+  attributes: unknown;
+}): ExtensionSchema | undefined {
+  const p = extensionSchemaBody.safeParse({
+    resourceType: r.resourceType,
+    attributes: r.attributes,
+  });
+  if (!p.success) return undefined;
+  return {
+    urn: r.urn,
+    resourceType: p.data.resourceType,
+    name: r.name,
+    description: r.description,
+    attributes: p.data.attributes,
+  };
+}
+
 const CACHE_MS = 5000;
 
 const view = (d: {
@@ -107,7 +152,61 @@ export class DirectoriesService implements InvalidationTarget {
     const ok = await this.repo.update(id, change, actor);
     this.cache.delete(id);
     if (!ok) throw new NotFoundException('Directory not found');
+    if (ok === 'extensions')
+      throw new ConflictException(
+        'The directory declares extension schemas, which the aws profile does not have; delete them first',
+      );
     return this.require(id);
+  }
+
+  /** The directory's declared extension schemas (404 for an unknown directory). */
+  async schemas(id: string): Promise<ExtensionSchema[]> {
+    await this.mustExist(id);
+    return (await this.repo.schemas(id)).flatMap((r) => extensionOf(r) ?? []);
+  }
+
+  /**
+   * Declares or redefines an extension schema (`created` tells which). 409 in an `aws` directory
+   * (IAM Identity Center has no extensions but the enterprise one) and at the cap.
+   */
+  async putSchema(
+    id: string,
+    urn: string,
+    body: ExtensionSchemaBody,
+    actor: Actor,
+  ): Promise<{ schema: ExtensionSchema; created: boolean }> {
+    const schema: ExtensionSchema = {
+      urn,
+      resourceType: body.resourceType,
+      name: body.name ?? null,
+      description: body.description ?? null,
+      attributes: body.attributes,
+    };
+    const r = await this.repo.putSchema(id, schema, MAX_SCHEMAS_PER_DIRECTORY, actor);
+    this.cache.delete(id);
+    if (r === undefined) throw new NotFoundException('Directory not found');
+    if (r === 'aws')
+      throw new ConflictException(
+        'The directory has the aws profile, which has no extension schemas (IAM Identity Center)',
+      );
+    if (r === 'full')
+      throw new ConflictException(
+        `The directory declares ${MAX_SCHEMAS_PER_DIRECTORY} extension schemas already (the maximum)`,
+      );
+    return { schema, created: r === 'created' };
+  }
+
+  /** Removes a declared schema; what documents hold under it stays stored, unreturned. 404 when not declared. */
+  async deleteSchema(
+    id: string,
+    urn: string,
+    actor: Actor,
+  ): Promise<{ urn: string; deleted: true }> {
+    await this.mustExist(id);
+    const ok = await this.repo.deleteSchema(id, urn, actor);
+    this.cache.delete(id);
+    if (!ok) throw new NotFoundException('Schema not found');
+    return { urn, deleted: true };
   }
 
   /**
@@ -174,8 +273,18 @@ export class DirectoriesService implements InvalidationTarget {
     const hit = this.cache.get(id);
     if (hit && hit.until > Date.now()) return hit.settings;
     const d = await this.get(id);
-    const settings = d
-      ? { profile: d.profile, uniqueGroupDisplayName: d.uniqueGroupDisplayName }
+    const extensions =
+      d && d.profile !== 'aws'
+        ? (await this.repo.schemas(id)).flatMap((r) => extensionOf(r) ?? [])
+        : [];
+    const settings: DirectorySettings = d
+      ? {
+          profile: d.profile,
+          uniqueGroupDisplayName: d.uniqueGroupDisplayName,
+          extensions,
+          userSchema: resourceSchemaOf('User', extensions),
+          groupSchema: resourceSchemaOf('Group', extensions),
+        }
       : DEFAULTS;
     this.cache.set(id, { settings, until: Date.now() + CACHE_MS });
     return settings;

@@ -40,6 +40,9 @@ export class ScimAuthGuard implements CanActivate {
     const settings = await this.directories.settingsOf(token.directoryId);
     call.profile = settings.profile;
     call.uniqueGroupDisplayName = settings.uniqueGroupDisplayName;
+    call.extensions = settings.extensions;
+    call.userSchema = settings.userSchema;
+    call.groupSchema = settings.groupSchema;
     // After authentication (401 first, and only a directory's own token spends its budget) and
     // before the body is looked at or anything is read or written.
     const wait = this.limiter.take(token.directoryId);

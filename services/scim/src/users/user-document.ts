@@ -1,5 +1,5 @@
 import { foldCase } from '../filter/case-fold';
-import { USER_SCHEMA } from '../scim/attribute-defs';
+import { USER_SCHEMA, type ResourceSchema } from '../scim/attribute-defs';
 import { deleteCI, getCI } from '../scim/json-ci';
 import { assertStorableText } from '../scim/json-tree';
 import { ScimError } from '../scim/scim-error';
@@ -25,9 +25,13 @@ export interface UserColumns {
  * string booleans turned into booleans), then the few things storage depends on. `before` is the
  * stored document a PATCH started from (see checkResource).
  */
-export function normaliseUser(input: JsonObject, before?: JsonObject): JsonObject {
+export function normaliseUser(
+  input: JsonObject,
+  before?: JsonObject,
+  schema: ResourceSchema = USER_SCHEMA,
+): JsonObject {
   assertStorableText(input);
-  const doc = checkResource(USER_SCHEMA, input, before);
+  const doc = checkResource(schema, input, before);
   // password: write-only, and nothing here signs anyone in (changePassword is not supported), so
   // it is never stored; its type was checked like any attribute's.
   deleteCI(doc, 'password');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPool, OutboxWriter, type OutboxRow } from '@idp/service-kit';
 import type { Pool, PoolClient } from 'pg';
+import type { ResourceSchema } from '../scim/attribute-defs';
 import { inTransaction, isUniqueViolation, rows, SqlBuilder } from '../db/sql';
 import { VersionConflict, withRetry } from '../events/retry';
 import { userFilterSql } from '../filter/filter-to-sql';
@@ -131,18 +132,19 @@ export class UsersRepository {
     directoryId: string,
     profile: Profile,
     q: ListQuery,
+    schema?: ResourceSchema,
   ): Promise<{ rows: ScimUser[]; total: number }> {
     const b = new SqlBuilder();
     const where = [
       `u.directory_id = ${b.add(directoryId)}`,
-      ...(q.filter ? [userFilterSql(q.filter, profile, b)] : []),
+      ...(q.filter ? [userFilterSql(q.filter, profile, b, schema)] : []),
     ];
     const cursorMode = q.cursor !== undefined;
     const countParams = [...b.params];
     const page = [...where, ...(cursorMode && q.cursor ? [`u.id > ${b.add(q.cursor)}`] : [])];
     const withTotal = await rows<ScimUser & { total: number }>(
       this.pool,
-      `SELECT ${USER_COLUMNS}, count(*) OVER ()::int AS total FROM scim_users u WHERE ${page.join(' AND ')} ORDER BY ${q.sortBy ? userOrderBy(q.sortBy, q.sortOrder) : 'u.id'} LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
+      `SELECT ${USER_COLUMNS}, count(*) OVER ()::int AS total FROM scim_users u WHERE ${page.join(' AND ')} ORDER BY ${q.sortBy ? userOrderBy(q.sortBy, q.sortOrder, schema) : 'u.id'} LIMIT ${b.add(Math.max(q.count, 1))} OFFSET ${b.add(cursorMode ? 0 : q.startIndex - 1)}`,
       b.params,
     );
     let total = withTotal[0]?.total ?? 0;

@@ -18,7 +18,6 @@ import { jsonEqual } from '../patch/json-equal';
 import { parsePatchRequest } from '../patch/patch-request';
 import { patchTargets } from '../patch/patch-targets';
 import { checkAwsUser, checkAwsUserPatch } from '../profiles/aws-profile';
-import { USER_SCHEMA } from '../scim/attribute-defs';
 import { encodeCursor, type ListQuery } from '../scim/list-query';
 import { checkIfMatch, etagOf } from '../scim/meta';
 import {
@@ -73,7 +72,7 @@ export class UsersService {
 
   private prepare(ctx: ScimContext, body: unknown): JsonObject {
     if (!isObject(body)) throw ScimError.invalidSyntax('Request body must be a User object');
-    const doc = normaliseUser(body);
+    const doc = normaliseUser(body, undefined, ctx.userSchema);
     if (ctx.profile === 'aws') checkAwsUser(doc);
     return doc;
   }
@@ -99,14 +98,14 @@ export class UsersService {
    * leaves it out (returned "default", RFC 7643 §2.4: in every response that returns the user).
    */
   private async respond(ctx: ScimContext, row: ScimUser, p: Projection): Promise<Written> {
-    const groups = wants('groups', USER_SCHEMA, p.attributes, p.excluded)
+    const groups = wants('groups', ctx.userSchema, p.attributes, p.excluded)
       ? (await this.repo.groupsOf([row.id])).get(row.id)
       : undefined;
-    return written(toUserResource(row, ctx.baseUrl, groups), USER_SCHEMA, p);
+    return written(toUserResource(row, ctx.baseUrl, groups), ctx.userSchema, p);
   }
 
   async create(ctx: ScimContext, body: unknown, p: Projection = {}): Promise<Written> {
-    checkProjection(p, USER_SCHEMA);
+    checkProjection(p, ctx.userSchema);
     const doc = this.prepare(ctx, body);
     const cols = userColumns(doc);
     const id = randomUUID();
@@ -133,13 +132,13 @@ export class UsersService {
   ): Promise<Read> {
     ctx.call.resourceId = id;
     const row = await this.find(ctx, id);
-    const groups = wants('groups', USER_SCHEMA, attributes, excluded)
+    const groups = wants('groups', ctx.userSchema, attributes, excluded)
       ? (await this.repo.groupsOf([id])).get(id)
       : undefined;
     return {
       resource: project(
         toUserResource(row, ctx.baseUrl, groups),
-        USER_SCHEMA,
+        ctx.userSchema,
         attributes,
         excluded,
       ),
@@ -149,11 +148,16 @@ export class UsersService {
 
   async list(ctx: ScimContext, q: ListQuery): Promise<ListResult> {
     const cursorMode = q.cursor !== undefined;
-    const { rows: found, total } = await this.repo.list(ctx.directoryId, ctx.profile, q);
+    const { rows: found, total } = await this.repo.list(
+      ctx.directoryId,
+      ctx.profile,
+      q,
+      ctx.userSchema,
+    );
     // groups is returned "default" (RFC 7643 §2.4), in lists too: one query for the page's users,
     // skipped when the projection leaves it out (`excludedAttributes=groups`, `attributes=userName`).
     const groups =
-      found.length && wants('groups', USER_SCHEMA, q.attributes, q.excludedAttributes)
+      found.length && wants('groups', ctx.userSchema, q.attributes, q.excludedAttributes)
         ? await this.repo.groupsOf(found.map((r) => r.id))
         : undefined;
     const out: ListResult = {
@@ -164,7 +168,7 @@ export class UsersService {
       Resources: found.map((r) =>
         project(
           toUserResource(r, ctx.baseUrl, groups?.get(r.id)),
-          USER_SCHEMA,
+          ctx.userSchema,
           q.attributes,
           q.excludedAttributes,
         ),
@@ -243,7 +247,7 @@ export class UsersService {
     p: Projection = {},
   ): Promise<Written> {
     ctx.call.resourceId = id;
-    checkProjection(p, USER_SCHEMA);
+    checkProjection(p, ctx.userSchema);
     const doc = this.prepare(ctx, body);
     const row = await this.change(ctx, id, ifMatch, (cur) => {
       // A PUT without `active` (from a client that does not manage it) keeps the stored flag:
@@ -263,14 +267,14 @@ export class UsersService {
     p: Projection = {},
   ): Promise<Written> {
     ctx.call.resourceId = id;
-    checkProjection(p, USER_SCHEMA);
+    checkProjection(p, ctx.userSchema);
     const ops = parsePatchRequest(body);
-    if (ctx.profile === 'aws') checkAwsUserPatch(patchTargets(ops, USER_SCHEMA));
-    checkPatchTargets(ops, USER_SCHEMA);
+    if (ctx.profile === 'aws') checkAwsUserPatch(patchTargets(ops, ctx.userSchema));
+    checkPatchTargets(ops, ctx.userSchema);
     const row = await this.change(ctx, id, ifMatch, (cur) => {
       const stored = cur.data as JsonObject;
       // The result is checked as a PUT body would be, except what it left as stored.
-      const doc = normaliseUser(applyPatch(stored, ops, USER_SCHEMA), stored);
+      const doc = normaliseUser(applyPatch(stored, ops, ctx.userSchema), stored, ctx.userSchema);
       if (ctx.profile === 'aws') checkAwsUser(doc);
       // Nothing changed (a remove that matched nothing, a value set to what it was): no new
       // version, no lastModified, no event.

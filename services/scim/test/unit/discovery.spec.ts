@@ -5,6 +5,12 @@ import { groupFilterSql, userFilterSql } from '../../src/filter/filter-to-sql';
 import { resolveGroupAttr, resolveUserAttr, type Scalar } from '../../src/filter/filter-targets';
 import { AWS_SERVICE_PROVIDER_CONFIG } from '../../src/profiles/aws-profile';
 import { parseListQuery } from '../../src/scim/list-query';
+import {
+  extensionSchemaBody,
+  resourceSchemaOf,
+  type ExtensionSchema,
+} from '../../src/scim/extension-schemas';
+import type { ResourceSchema } from '../../src/scim/attribute-defs';
 import { URN } from '../../src/scim/schemas';
 
 // /Schemas documents every attribute completely (RFC 7643 §7 characteristics, §8.7 descriptions),
@@ -58,10 +64,14 @@ const NOT_FILTERABLE = new Map<string, string[]>([
 const refusedInFilters = (id: string, path: string): boolean =>
   path.endsWith('.$ref') || (NOT_FILTERABLE.get(id)?.includes(path) ?? false);
 
-const accepts = (resource: 'User' | 'Group', path: string): boolean => {
+const accepts = (
+  resource: 'User' | 'Group',
+  path: string,
+  schemas: { User?: ResourceSchema; Group?: ResourceSchema } = {},
+): boolean => {
   const compile = resource === 'User' ? userFilterSql : groupFilterSql;
   try {
-    compile(parseFilter(`${path} pr`), 'default', new SqlBuilder());
+    compile(parseFilter(`${path} pr`), 'default', new SqlBuilder(), schemas[resource]);
     return true;
   } catch {
     return false;
@@ -119,71 +129,135 @@ describe('/Schemas', () => {
     });
   });
 
-  it('lists every attribute a filter accepts, and the filter accepts every listed attribute but the refused ones', () => {
-    const cases: [resource: 'User' | 'Group', schemas: string[]][] = [
-      ['User', [URN.user, URN.enterprise]],
-      ['Group', [URN.group]],
-    ];
-    // Listed → accepted (under its own name and fully qualified), unless refused on purpose.
-    for (const [resource, schemas] of cases) {
-      for (const [i, id] of schemas.entries()) {
-        for (const p of paths(doc(id))) {
-          const refused = refusedInFilters(id, p);
-          const names = i === 0 ? [p, `${id}:${p}`] : [`${id}:${p}`];
-          for (const n of names)
-            expect({ resource, n, accepted: accepts(resource, n) }).toEqual({
-              resource,
-              n,
-              accepted: !refused,
-            });
+  // A directory's declared extensions are listed and filterable alike (the admin API's own example).
+  // Declared as the admin API takes them (its schema fills in the defaults).
+  const declare = (
+    urn: string,
+    resourceType: 'User' | 'Group',
+    attributes: unknown[],
+  ): ExtensionSchema => ({
+    urn,
+    name: null,
+    description: null,
+    ...extensionSchemaBody.parse({ resourceType, attributes }),
+  });
+  const declared: ExtensionSchema[] = [
+    declare('urn:ietf:params:scim:schemas:extension:CustomExtension:2.0:User', 'User', [
+      { name: 'costCenter', type: 'string' },
+      { name: 'badge-id', type: 'string', caseExact: true },
+      { name: 'hiredOn', type: 'dateTime' },
+      {
+        name: 'licenses',
+        type: 'complex',
+        multiValued: true,
+        subAttributes: [
+          { name: 'value', type: 'string' },
+          { name: 'sku', type: 'reference' },
+        ],
+      },
+      {
+        name: 'office',
+        type: 'complex',
+        subAttributes: [
+          { name: 'building', type: 'string' },
+          { name: 'open', type: 'boolean' },
+        ],
+      },
+    ]),
+    declare('urn:example:scim:contoso:1.0:Group', 'Group', [{ name: 'region', type: 'string' }]),
+  ];
+  it.each([
+    ['built-in schemas', [] as ExtensionSchema[]],
+    ['a directory with declared extensions', declared],
+  ])(
+    'lists every attribute a filter accepts, and the filter accepts every listed attribute but the refused ones (%s)',
+    (_, extensions) => {
+      const docs = schemaDocuments('https://scim.test/scim/v2', {
+        extensions,
+      }) as unknown as SchemaDoc[];
+      const doc = (id: string): SchemaDoc => {
+        const d = docs.find((x) => x.id === id);
+        if (!d) throw new Error(`no schema ${id}`);
+        return d;
+      };
+      const dirSchemas = {
+        User: resourceSchemaOf('User', extensions),
+        Group: resourceSchemaOf('Group', extensions),
+      };
+      const accepts2 = (resource: 'User' | 'Group', path: string) =>
+        accepts(resource, path, dirSchemas);
+      const ext = (t: 'User' | 'Group') =>
+        extensions.filter((e) => e.resourceType === t).map((e) => e.urn);
+      const cases: [resource: 'User' | 'Group', schemas: string[]][] = [
+        ['User', [URN.user, URN.enterprise, ...ext('User')]],
+        ['Group', [URN.group, ...ext('Group')]],
+      ];
+      // Listed → accepted (under its own name and fully qualified), unless refused on purpose.
+      for (const [resource, schemas] of cases) {
+        for (const [i, id] of schemas.entries()) {
+          for (const p of paths(doc(id))) {
+            const refused = refusedInFilters(id, p);
+            const names = i === 0 ? [p, `${id}:${p}`] : [`${id}:${p}`];
+            for (const n of names)
+              expect({ resource, n, accepted: accepts2(resource, n) }).toEqual({
+                resource,
+                n,
+                accepted: !refused,
+              });
+          }
         }
       }
-    }
-    // Accepted → listed: every name any schema uses as an attribute, and as a sub-attribute of
-    // every complex attribute (and of a few simple ones), bare and under each URN; what a filter
-    // accepts must be in that resource's schemas.
-    const words = [
-      ...new Set(docs.flatMap((d) => paths(d)).flatMap((p) => p.split('.'))),
-      'schemas',
-      'nosuch',
-      'meta',
-      'created',
-      'lastModified',
-      'location',
-    ];
-    const parents = [
-      ...new Set(
-        docs.flatMap((d) => d.attributes.filter((a) => a.subAttributes).map((a) => a.name)),
-      ),
-      'userName',
-      'displayName',
-      'id',
-      'schemas',
-      'meta',
-    ];
-    const candidates = [...words, ...parents.flatMap((a) => words.map((w) => `${a}.${w}`))];
-    for (const [resource, schemas] of cases) {
-      const listed = new Set(
-        schemas.flatMap((id, i) =>
-          paths(doc(id)).flatMap((p) => [
-            ...(i === 0 ? [p.toLowerCase()] : []),
-            `${id}:${p}`.toLowerCase(),
-          ]),
+      // Accepted → listed: every name any schema uses as an attribute, and as a sub-attribute of
+      // every complex attribute (and of a few simple ones), bare and under each URN; what a filter
+      // accepts must be in that resource's schemas.
+      const words = [
+        ...new Set(docs.flatMap((d) => paths(d)).flatMap((p) => p.split('.'))),
+        'schemas',
+        'nosuch',
+        'meta',
+        'created',
+        'lastModified',
+        'location',
+      ];
+      const parents = [
+        ...new Set(
+          docs.flatMap((d) => d.attributes.filter((a) => a.subAttributes).map((a) => a.name)),
         ),
-      );
-      // `schemas` is the one filterable name /Schemas does not list (RFC 7643 §8.7.1 does not
-      // either): RFC 7644 §3.4.2.2 filters on it (`schemas eq "urn:...:enterprise:2.0:User"`).
-      // `meta.created`/`meta.lastModified` neither: RFC 7643 §3.1's meta is not listed (see
-      // schema-documents.ts), yet RFC 7644 §3.4.2.2 filters on them.
-      for (const n of ['schemas', 'meta.created', 'meta.lastModified'])
-        for (const q of [n, `${schemas[0]}:${n}`]) listed.add(q.toLowerCase());
-      const prefixes = ['', ...[URN.user, URN.enterprise, URN.group].map((u) => `${u}:`)];
-      const unlisted = prefixes
-        .flatMap((pre) => candidates.map((c) => `${pre}${c}`))
-        .filter((n) => accepts(resource, n) && !listed.has(n.toLowerCase()));
-      expect({ resource, unlisted }).toEqual({ resource, unlisted: [] });
-    }
-  });
+        'userName',
+        'displayName',
+        'id',
+        'schemas',
+        'meta',
+      ];
+      const candidates = [...words, ...parents.flatMap((a) => words.map((w) => `${a}.${w}`))];
+      for (const [resource, schemas] of cases) {
+        const listed = new Set(
+          schemas.flatMap((id, i) =>
+            paths(doc(id)).flatMap((p) => [
+              ...(i === 0 ? [p.toLowerCase()] : []),
+              `${id}:${p}`.toLowerCase(),
+            ]),
+          ),
+        );
+        // `schemas` is the one filterable name /Schemas does not list (RFC 7643 §8.7.1 does not
+        // either): RFC 7644 §3.4.2.2 filters on it (`schemas eq "urn:...:enterprise:2.0:User"`).
+        // `meta.created`/`meta.lastModified` neither: RFC 7643 §3.1's meta is not listed (see
+        // schema-documents.ts), yet RFC 7644 §3.4.2.2 filters on them.
+        for (const n of ['schemas', 'meta.created', 'meta.lastModified'])
+          for (const q of [n, `${schemas[0]}:${n}`]) listed.add(q.toLowerCase());
+        const prefixes = [
+          '',
+          ...[URN.user, URN.enterprise, URN.group, ...extensions.map((e) => e.urn)].map(
+            (u) => `${u}:`,
+          ),
+        ];
+        const unlisted = prefixes
+          .flatMap((pre) => candidates.map((c) => `${pre}${c}`))
+          .filter((n) => accepts2(resource, n) && !listed.has(n.toLowerCase()));
+        expect({ resource, unlisted }).toEqual({ resource, unlisted: [] });
+      }
+    },
+  );
 });
 
 describe('ServiceProviderConfig', () => {
