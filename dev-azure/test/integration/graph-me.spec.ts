@@ -156,6 +156,22 @@ describe('Graph GET /v1.0/me $select', () => {
       const body = (await res.json()) as GraphBody;
       expect(Object.keys(body).sort()).toEqual(['@odata.context', 'displayName', 'id']);
       expect(body.displayName).toEqual(expect.any(String));
+      // The context URL names what was selected, as Graph's does (msgraph-sdk-dotnet#488).
+      expect(body['@odata.context']).toBe(
+        'https://graph.microsoft.com/v1.0/$metadata#users(displayName,id)/$entity',
+      );
+    }
+  });
+
+  it('names no properties in the context URL without $select', async () => {
+    for (const query of ['', '$select=']) {
+      const body = (await (await get(query)).json()) as GraphBody;
+      expect(body['@odata.context']).toBe(
+        'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
+      );
+      expect(body).toEqual(
+        expect.objectContaining({ displayName: expect.any(String), id: expect.any(String) }),
+      );
     }
   });
 

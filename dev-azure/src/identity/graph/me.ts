@@ -153,6 +153,10 @@ function view(tenant: TenantConfig, u: UserRecord): Record<string, unknown> {
   };
 }
 
+/**
+ * The user as GET answers it: its context URL names the $select-ed properties, as Graph's does
+ * (`$metadata#users(department,jobTitle)/$entity`, microsoftgraph/msgraph-sdk-dotnet#488).
+ */
 function selected(req: FastifyRequest, all: Record<string, unknown>): Record<string, unknown> {
   // Graph reads query option and property names case-insensitively (MS Learn, "Traverse the
   // graph": path resource names, query parameters and property names are not case-sensitive).
@@ -166,8 +170,10 @@ function selected(req: FastifyRequest, all: Record<string, unknown>): Record<str
       'BadRequest',
       "Query option '$select' was specified more than once, but it must be specified at most once.",
     );
+  const context = (names?: string[]) =>
+    `https://graph.microsoft.com/v1.0/$metadata#users${names ? `(${names.join(',')})` : ''}/$entity`;
   const raw = given[0];
-  if (typeof raw !== 'string' || raw === '') return all;
+  if (typeof raw !== 'string' || raw === '') return { '@odata.context': context(), ...all };
   const names: string[] = [];
   for (const asked of raw.split(',').map((s) => s.trim())) {
     if (asked === '') continue;
@@ -178,10 +184,13 @@ function selected(req: FastifyRequest, all: Record<string, unknown>): Record<str
         'Request_BadRequest',
         `Could not find a property named '${shown(asked, 64)}' on type 'microsoft.graph.user'.`,
       );
-    names.push(name);
+    if (!names.includes(name)) names.push(name);
   }
   // The properties under their own names, however the request spelt them.
-  return Object.fromEntries(names.map((n) => [n, all[n]]));
+  return {
+    '@odata.context': context(names),
+    ...Object.fromEntries(names.map((n) => [n, all[n]])),
+  };
 }
 
 /** The properties a PATCH sets; '' for one it clears (null). */
@@ -278,10 +287,7 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: IdentityContext):
           'Insufficient privileges to complete the operation.',
         );
       }
-      return reply.header('cache-control', 'no-store').send({
-        '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
-        ...selected(req, view(tenant, user)),
-      });
+      return reply.header('cache-control', 'no-store').send(selected(req, view(tenant, user)));
     }),
   );
   app.patch('/v1.0/me', {
