@@ -46,6 +46,13 @@ export class AuthController {
       case 'signedIn':
         return void (await reply.redirect(outcome.returnTo, 303));
       case 'alreadySignedIn':
+        // Too late to be used: said so, or the user would think the sign-in, profile edit or
+        // reset they just finished had been taken in.
+        if (outcome.late)
+          data.flash = {
+            kind: 'info',
+            message: 'That came back after 15 minutes, so it was not used. Please try again.',
+          };
         return void (await reply.redirect('/', 303));
       case 'profileUpdated':
         data.flash = { kind: 'success', message: 'Your profile was updated.' };

@@ -49,8 +49,11 @@ export interface StartOptions {
 
 export type CallbackOutcome =
   | { kind: 'signedIn'; returnTo: string }
-  /** A used, expired or foreign response while signed in: nothing to do, the session unchanged. */
-  | { kind: 'alreadySignedIn' }
+  /**
+   * A used, expired or foreign response while signed in: nothing redeemed. `late`: its request
+   * was still pending, past its 15 minutes (dropped now); otherwise the session is unchanged.
+   */
+  | { kind: 'alreadySignedIn'; late?: true }
   | { kind: 'profileUpdated' }
   | { kind: 'passwordReset' }
   | { kind: 'stepUp'; accessToken: string; write: PendingWrite | undefined }
@@ -196,10 +199,9 @@ export class AuthService {
       if (data.user) {
         // Still here, so never answered, but too late: nothing is redeemed, and what the user
         // typed for it (a step-up's change, a save that needed a sign-in) is not dropped silently.
-        const kept = pending && notCompleted(pending, data, true);
-        if (state && kept) {
+        if (pending && state) {
           delete data.pending[state];
-          return kept;
+          return notCompleted(pending, data, true) ?? { kind: 'alreadySignedIn', late: true };
         }
         // A signed-in user who comes back to a used response (reload, back button, a restored
         // tab) is where they meant to be: home, with nothing redeemed and nothing changed.

@@ -351,3 +351,18 @@ it('a sign-in asked for by a save and answered after its 15 minutes: a fresh sig
   expect(form.body).toContain('Your change is not saved yet');
   expect(etagOf(form.body)).toBe('"v9"'); // the version it was typed against
 });
+
+it('a sign-in started while signed in and answered after its 15 minutes: home with that said, the user and session as they were', async () => {
+  const before = (await store().load(jar.cookie()))!;
+  const start = await jar.get('/auth/sign-in');
+  const state = stateOf(start.headers.location);
+  await agePending(state, 16 * 60 * 1000);
+  const late = await jar.get(`/auth/redirect?state=${state}&code=never-redeemed`);
+  expect(late.statusCode).toBe(303);
+  expect(late.headers.location).toBe('/');
+  expect(late.headers['set-cookie']).toBeUndefined(); // not a sign-in: no new session id
+  expect((await jar.get('/')).body).toContain('it was not used');
+  const after = (await store().load(jar.cookie()))!;
+  expect(after.data.user).toEqual(before.data.user);
+  expect(after.data.pending).not.toHaveProperty(state);
+});
