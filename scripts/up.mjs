@@ -6,22 +6,55 @@
 // Kubernetes ingress. Service logs are shown human-readable (scripts/up-logs.mjs).
 // Ctrl-C stops everything; data stays in .dev/ for the next start.
 import { execSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { ensureTools, forTraces, forUp } from './bootstrap/index.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
-// UP_DATA_DIR / UP_PORT_OFFSET let a second stack (e.g. the smoke test) run beside yours.
-const dev = path.resolve(process.env.UP_DATA_DIR ?? path.join(root, '.dev'));
-const offset = Number(process.env.UP_PORT_OFFSET ?? 0);
 const say = (m) => console.log(`[up] ${m}`);
+const USAGE = 'usage: npm run up [-- --provider b2c|external-id] [--traces] [--watch] [--no-build]';
+
+// Checked before anything is installed, built or started: a typo (`--trace`, `--no-buld`) was
+// ignored silently and the stack came up without what was asked for.
+let flags;
+try {
+  flags = parseArgs({
+    options: {
+      provider: { type: 'string' },
+      traces: { type: 'boolean' },
+      watch: { type: 'boolean' },
+      'no-build': { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+} catch (e) {
+  console.error(`[up] ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+  process.exit(2);
+}
+
+// UP_DATA_DIR / UP_PORT_OFFSET let a second stack (e.g. the smoke test) run beside yours.
+const dev = path.resolve(process.env.UP_DATA_DIR || path.join(root, '.dev'));
+const envPort = (name, def) => {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? def : Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`[up] ${name}=${JSON.stringify(raw)} is not a port number (0-65535)`);
+    process.exit(2);
+  }
+  return n;
+};
+const offset = envPort('UP_PORT_OFFSET', 0);
+const entryPort = envPort('UP_PORT', 8443);
 
 // --traces: also Jaeger v2 (installed by the bootstrap only then), and every service exports to it.
-const traces = process.argv.includes('--traces');
+const traces = flags.traces === true;
 await ensureTools(traces ? [...forUp, ...forTraces] : forUp);
 say(`node ${process.version}`);
 
@@ -29,7 +62,45 @@ if (!existsSync(path.join(root, 'node_modules', '.bin', 'turbo'))) {
   say('installing dependencies (npm install, versions pinned by package-lock.json)…');
   execSync('npm install --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
 }
-if (!process.argv.includes('--no-build')) {
+// One stack per data directory: a second `up` on the same .dev would share its PostgreSQL data,
+// NATS store and ports. The lock names the running one; a lock whose process is gone is stale.
+const lockFile = path.join(dev, 'up.pid');
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+};
+mkdirSync(dev, { recursive: true });
+const held = existsSync(lockFile) ? Number(readFileSync(lockFile, 'utf8').trim()) : 0;
+if (Number.isInteger(held) && held > 0 && held !== process.pid && alive(held)) {
+  console.error(
+    `[up] another \`npm run up\` (pid ${held}) is running on ${dev}: stop it (Ctrl-C there), or run this one beside it with UP_DATA_DIR=<another dir> UP_PORT_OFFSET=<n>`,
+  );
+  process.exit(1);
+}
+writeFileSync(lockFile, `${process.pid}\n`);
+const releaseLock = () => {
+  try {
+    if (readFileSync(lockFile, 'utf8').trim() === String(process.pid)) rmSync(lockFile);
+  } catch {
+    /* already gone */
+  }
+};
+process.on('exit', releaseLock);
+// Until the stack starts, Ctrl-C (or a kill) ends this process and its install/build children.
+const early = (sig) => () => {
+  releaseLock();
+  process.exit(sig === 'SIGINT' ? 130 : 143);
+};
+const earlyInt = early('SIGINT');
+const earlyTerm = early('SIGTERM');
+process.on('SIGINT', earlyInt);
+process.on('SIGTERM', earlyTerm);
+
+if (!flags['no-build']) {
   say('building (turbo, cached after the first run)…');
   try {
     execSync('npx --no-install turbo run build --output-logs=errors-only', {
@@ -53,20 +124,60 @@ try {
   console.error(`[up] ${e instanceof Error ? e.message : String(e)}`);
   process.exit(2);
 }
+
+const ports = Object.fromEntries(
+  Object.entries({ entry: entryPort, ...topology.ports }).map(([k, v]) => [
+    k,
+    k === 'entry' && process.env.UP_PORT ? v : v + offset,
+  ]),
+);
+const outOfRange = Object.entries(ports).filter(([, p]) => p < 1 || p > 65535);
+if (outOfRange.length) {
+  console.error(
+    `[up] UP_PORT_OFFSET=${offset} puts ${outOfRange.map(([k, p]) => `${k} on ${p}`).join(', ')}: outside 1-65535`,
+  );
+  process.exit(2);
+}
+// Every port is checked before anything starts: a port taken by another program (or another
+// stack) failed late as "<service> exited (1)", and a readiness probe could even be answered by
+// whatever else listened there.
+const taken = (port) =>
+  new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', (e) => resolve(e.code === 'EADDRINUSE' || e.code === 'EACCES'));
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
+      probe.close(() => resolve(false)),
+    );
+  });
+const busy = [];
+for (const [name, port] of Object.entries(ports)) {
+  // The database is not ours to start when DATABASE_URL names one.
+  if (name === 'postgres' && process.env.DATABASE_URL) continue;
+  if (await taken(port)) busy.push(`${port} (${name})`);
+}
+if (busy.length) {
+  console.error(
+    `[up] port${busy.length > 1 ? 's' : ''} ${busy.join(', ')} already in use on 127.0.0.1: stop what listens there, or move this stack with UP_PORT_OFFSET=<n> (UP_PORT for the HTTPS entry point); nothing was started`,
+  );
+  process.exit(1);
+}
+
 const ca = await ensureDevCa();
-mkdirSync(dev, { recursive: true });
 // The CA folder stays private; .dev itself must be traversable by the `postgres` user.
 chmodSync(dev, 0o755);
 
-const ports = Object.fromEntries(
-  Object.entries({ entry: Number(process.env.UP_PORT ?? 8443), ...topology.ports }).map(
-    ([k, v]) => [k, k === 'entry' && process.env.UP_PORT ? v : v + offset],
-  ),
-);
 const children = [];
 let stopping = false;
+// The start step in progress (e.g. PostgreSQL coming up): a Ctrl-C waits for it, so what it
+// starts is stopped too instead of being left running.
+let inflight = Promise.resolve();
+const step = (p) => {
+  inflight = p.catch(() => undefined);
+  return p;
+};
 
 function run(name, cmd, args, env = {}) {
+  if (stopping) throw new Error('stopping');
   const child = spawn(cmd, args, {
     cwd: root,
     env: { ...process.env, NODE_EXTRA_CA_CERTS: extraCaCerts(ca.caCertPath), ...env },
@@ -153,6 +264,7 @@ async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   say('stopping…');
+  await inflight;
   // Reverse start order: entry point and services first, then stand-ins, NATS, database.
   for (const { name, child, stop } of [...children].reverse()) {
     if (stop) {
@@ -169,6 +281,8 @@ async function shutdown(code = 0) {
   }
   process.exit(code);
 }
+process.off('SIGINT', earlyInt);
+process.off('SIGTERM', earlyTerm);
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
@@ -179,7 +293,7 @@ try {
   let dbBase = process.env.DATABASE_URL;
   if (!dbBase) {
     // The same launcher the tests use, kept in <data dir>/postgres; it says how to install PostgreSQL if missing.
-    const pg = await startPostgres({ dir: path.join(dev, 'postgres'), port: ports.postgres });
+    const pg = await step(startPostgres({ dir: path.join(dev, 'postgres'), port: ports.postgres }));
     children.push({ name: 'postgres', stop: pg.stop });
     dbBase = pg.url;
     say(
@@ -193,12 +307,20 @@ try {
     return u.toString();
   };
   const admin = new Client({ connectionString: dbBase });
-  await admin.connect();
-  for (const db of topology.databases) {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
-    if (!rowCount) await admin.query(`CREATE DATABASE "${db}"`);
-  }
-  await admin.end();
+  // A database that goes away under it (Ctrl-C stops PostgreSQL) fails the step, not the process.
+  admin.on('error', () => undefined);
+  await step(
+    (async () => {
+      await admin.connect();
+      for (const db of topology.databases) {
+        const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+          db,
+        ]);
+        if (!rowCount) await admin.query(`CREATE DATABASE "${db}"`);
+      }
+      await admin.end();
+    })(),
+  );
 
   // NATS with JetStream and one user per service (the same permissions the Helm chart sets).
   const natsConf = path.join(dev, 'nats.conf');
@@ -225,7 +347,7 @@ try {
   const tracesEnv = traces ? topology.jaeger.serviceEnv : {};
   for (const svc of topology.services) {
     // --watch: restart a service when its build output changes (pair with `npx turbo run dev`).
-    const watch = process.argv.includes('--watch') ? ['--watch'] : [];
+    const watch = flags.watch ? ['--watch'] : [];
     run(svc.name, process.execPath, [...watch, `services/${svc.name}/dist/main.js`], {
       ...svc.env({ ports, dev, dbUrl, ca, provider }),
       ...tracesEnv,
@@ -265,6 +387,7 @@ try {
   Trust the dev CA in your browser: ${ca.caCertPath}
 `);
 } catch (e) {
-  console.error(`[up] ${e instanceof Error ? e.message : String(e)}`);
-  await shutdown(1);
+  // A start step cut short by Ctrl-C is not an error of its own.
+  if (!stopping) console.error(`[up] ${e instanceof Error ? e.message : String(e)}`);
+  await shutdown(stopping ? 0 : 1);
 }
