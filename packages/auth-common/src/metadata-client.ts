@@ -54,13 +54,40 @@ async function fetchJson(url: string, policy: FetchPolicy): Promise<unknown> {
     await response.body?.cancel();
     throw new MetadataFetchError('document too large');
   }
-  const text = await response.text();
-  if (text.length > MAX_DOCUMENT_BYTES) throw new MetadataFetchError('document too large');
+  const text = await readBounded(response, target);
   try {
     return JSON.parse(text);
   } catch {
     throw new MetadataFetchError('document is not JSON');
   }
+}
+
+/**
+ * The body as text, refused once it passes MAX_DOCUMENT_BYTES. Counted while it arrives: a
+ * document sent without Content-Length (chunked, or until close) was read whole before its size
+ * was looked at, so an endless one grew the process by gigabytes until the fetch timeout.
+ */
+async function readBounded(response: Response, target: URL): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_DOCUMENT_BYTES) {
+        void reader.cancel().catch(() => undefined);
+        throw new MetadataFetchError('document too large');
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof MetadataFetchError) throw err;
+    throw new MetadataFetchError(`reading from ${target.origin} failed: ${(err as Error).message}`);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 export async function fetchOpenIdMetadata(
