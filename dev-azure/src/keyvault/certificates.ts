@@ -69,23 +69,23 @@ function addMonths(date: Date, months: number): Date {
   return d;
 }
 
-/** Self-signed certificate (Key Vault issuer 'Self') for the policy, plus the CSR a pending operation reports. */
-export async function issueSelfSigned(
-  privateKeyPem: string,
-  policy: PolicyState,
-): Promise<IssuedCertificate> {
-  const { keys, signAlg } = await webKeyPair(privateKeyPem);
-  const props = policy.x509_props;
+/**
+ * The policy's subject as a distinguished name, or 400 `Invalid subject name` (checked when the
+ * policy is merged, before a key is generated, and again on issuing).
+ */
+export function subjectName(subject: string): x509.Name {
+  const invalid = () => badParameter(`Invalid subject name '${shown(subject, 1024)}'.`);
+  if (hasControlCharacter(subject)) throw invalid();
   let name: x509.Name;
   let rdns: x509.JsonName;
   try {
-    name = new x509.Name(props.subject);
+    name = new x509.Name(subject);
     // The values as the certificate will hold them: read back from the name's DER, since a '#'
     // value (RFC 4514: the attribute's BER, CN=#0C026100) is encoded as given and only shown as
     // hex by the parsed form. BER that does not decode throws here.
     rdns = new x509.Name(name.toArrayBuffer()).toJSON();
   } catch {
-    throw badParameter(`Invalid subject name '${shown(props.subject, 1024)}'.`);
+    throw invalid();
   }
   // The parser skips what it cannot read ("not a dn" is an empty name): a subject must name
   // at least one attribute, each with a value, or Key Vault refuses it. An escape (CN=a\00,
@@ -98,7 +98,18 @@ export async function issueSelfSigned(
         .some((v) => v === '' || hasControlCharacter(v)),
     )
   )
-    throw badParameter(`Invalid subject name '${shown(props.subject, 1024)}'.`);
+    throw invalid();
+  return name;
+}
+
+/** Self-signed certificate (Key Vault issuer 'Self') for the policy, plus the CSR a pending operation reports. */
+export async function issueSelfSigned(
+  privateKeyPem: string,
+  policy: PolicyState,
+): Promise<IssuedCertificate> {
+  const { keys, signAlg } = await webKeyPair(privateKeyPem);
+  const props = policy.x509_props;
+  const name = subjectName(props.subject);
   const usages = props.key_usage.reduce((acc, u) => acc | (KEY_USAGE_FLAGS[u] ?? 0), 0);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, false),
