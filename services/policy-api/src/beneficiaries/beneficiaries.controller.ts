@@ -70,7 +70,8 @@ export class BeneficiariesController {
   })
   @ApiForbiddenResponse({
     type: BearerErrorView,
-    description: 'insufficient_scope (Accounts.Write missing, or an app-only token)',
+    description:
+      'insufficient_scope (Accounts.Write missing, an app-only token, or a workforce user: no customer account)',
   })
   @ApiConflictResponse({
     type: ApiErrorView,
