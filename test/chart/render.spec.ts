@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import {
   defaultSets,
   helm,
+  type K8sObject,
   kubeVersion,
   ofKind,
   parseAndValidate,
@@ -227,6 +228,29 @@ describe('values.schema.json', () => {
     ['a misspelled global default', 'global.resource.limits.cpu=1', 'resource'],
     ['a wrong type', 'portal.port=http', 'port'],
     ['an unknown ingress class field', 'ingress.class=nginx', 'class'],
+    // Names and subjects Kubernetes or nats-server would refuse only at apply or boot time.
+    ['a name prefix with uppercase and dots', 'fullnameOverride=My.Release', '/fullnameOverride'],
+    ['a name prefix starting with a dash', 'fullnameOverride=-idp', '/fullnameOverride'],
+    [
+      'an ingress host with uppercase letters',
+      'ingress.host=Identity.Example.com',
+      '/ingress/host',
+    ],
+    ['a wildcard ingress host', 'ingress.host=*.example.com', '/ingress/host'],
+    [
+      'a wildcard token request subject',
+      'messaging.tokenRequestSubject=tokens.>',
+      '/messaging/tokenRequestSubject',
+    ],
+    ['an empty token request subject', 'messaging.tokenRequestSubject=', 'tokenRequestSubject'],
+    ['a disruption budget over 100%', 'global.pdb.minAvailable=150%', '/global/pdb/minAvailable'],
+    ['a negative disruption budget', 'scim.pdb.maxUnavailable=-1', '/scim/pdb/maxUnavailable'],
+    ['an empty PostgreSQL Secret name', 'postgresql.existingSecret=', '/postgresql/existingSecret'],
+    [
+      'an empty external database Secret name',
+      'postgresql.external.existingSecret=',
+      '/postgresql/external/existingSecret',
+    ],
   ])('rejects %s', (_what, set, mentioned) => {
     const r = helm(templateArgs({ set: [...defaultSets, set] }));
     expect(r.status).not.toBe(0);
@@ -373,6 +397,105 @@ describe('values.schema.json', () => {
       const r = pdb(ok);
       expect({ ok, stderr: r.stderr, status: r.status }).toEqual({ ok, stderr: '', status: 0 });
     }
+  });
+
+  // What the schema cannot express (one value against another): a render error naming the values,
+  // not a manifest the API server, the ingress controller or a service refuses later.
+  it.each([
+    [
+      'both NATS servers',
+      ['natsServer.enabled=true', 'nats.enabled=true'],
+      'natsServer.enabled and nats.enabled are both true',
+    ],
+    [
+      'TLS without its Secret',
+      ['ingress.tls.secretName='],
+      'ingress.tls.secretName is empty while ingress.tls.enabled=true',
+    ],
+    [
+      'two services on one ingress path',
+      ['ingress.paths.policyApi=/'],
+      'ingress.paths.policyApi and ingress.paths.portal are both "/"',
+    ],
+    [
+      'two services on one ingress path, spelt differently',
+      ['ingress.paths.scim=/api/'],
+      'ingress.paths.policyApi and ingress.paths.scim are both "/api"',
+    ],
+    [
+      'the SCIM host being the main host',
+      ['ingress.scimHost=identity.example.com', 'ingress.host=identity.example.com'],
+      'ingress.scimHost is ingress.host (identity.example.com)',
+    ],
+    [
+      'an autoscaler whose minimum is above its maximum',
+      [
+        'global.autoscaling.enabled=true',
+        'scim.autoscaling.minReplicas=5',
+        'scim.autoscaling.maxReplicas=3',
+        'scim.autoscaling.enabled=true',
+      ],
+      'scim.autoscaling: minReplicas (5) is above maxReplicas (3)',
+    ],
+    [
+      'an external database without the Secret key of a service',
+      ['policyApi.database.secretKey='],
+      'policyApi.database.secretKey is empty',
+    ],
+    [
+      'the in-chart database without a database name',
+      ['postgresql.enabled=true', 'scim.database.name='],
+      'scim.database.name is empty',
+    ],
+  ])('refuses %s, naming the values', (_what, set, message) => {
+    const r = helm(templateArgs({ set: [...defaultSets, ...set] }));
+    expect({ status: r.status, stderr: r.stderr }).toEqual({
+      status: 1,
+      stderr: expect.stringContaining(message),
+    });
+  });
+
+  it('renders annotations and labels given as numbers or booleans as the strings Kubernetes requires', () => {
+    const yaml = helm(
+      templateArgs({
+        set: [
+          ...defaultSets,
+          'ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/ssl-redirect=true',
+          'ingress.annotations.example\\.com/weight=5',
+          'portal.service.annotations.example\\.com/port=8080',
+          'global.podAnnotations.example\\.com/scrape=false',
+          'scim.podLabels.tier=1',
+          'tokenBroker.serviceAccount.annotations.example\\.com/n=2',
+        ],
+      }),
+    );
+    expect(yaml.stderr).toBe('');
+    const { objects, errors } = parseAndValidate(yaml.stdout);
+    expect(errors).toEqual([]);
+    const notString: string[] = [];
+    const check = (where: string, map: unknown) => {
+      for (const [k, v] of Object.entries((map ?? {}) as Record<string, unknown>))
+        if (typeof v !== 'string') notString.push(`${where} ${k}=${String(v)}`);
+    };
+    for (const o of objects) {
+      check(`${o.kind}/${o.metadata.name} annotations`, o.metadata.annotations);
+      check(`${o.kind}/${o.metadata.name} labels`, o.metadata.labels);
+      const tpl = (o.spec as { template?: { metadata?: K8sObject['metadata'] } } | undefined)
+        ?.template?.metadata;
+      check(`${o.kind}/${o.metadata.name} pod annotations`, tpl?.annotations);
+      check(`${o.kind}/${o.metadata.name} pod labels`, tpl?.labels);
+    }
+    expect(notString).toEqual([]);
+    const ingress = ofKind(objects, 'Ingress')[0]!;
+    expect(ingress.metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/ssl-redirect': 'true',
+      'example.com/weight': '5',
+    });
+    const scim = ofKind(objects, 'Deployment').find((d) => d.metadata.name === 'identity-scim')!;
+    expect(
+      (scim.spec as { template: { metadata: { labels: Record<string, string> } } }).template
+        .metadata.labels.tier,
+    ).toBe('1');
   });
 
   it('accepts the values files the chart ships', () => {

@@ -127,3 +127,61 @@ sign-in cookies, tokens and SCIM bearer tokens would cross the network in clear 
 {{- fail "ingress.tls.enabled=false would serve sign-in, tokens and SCIM bearer tokens over plain HTTP: enable TLS (ingress.tls.secretName), or, where TLS really ends before this Ingress or for a throwaway local cluster, set ingress.tls.acknowledgeInsecurePlaintext=true" -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Annotations and labels as strings: Kubernetes keeps them as map[string]string and refuses a
+number or boolean (`nginx.ingress.kubernetes.io/ssl-redirect: true` is an apply error), which
+YAML values files produce unless quoted. Call with the map; renders YAML (nothing for an empty map).
+*/}}
+{{- define "idp.stringMap" -}}
+{{- $out := dict -}}
+{{- range $k, $v := (. | default dict) }}{{ $_ := set $out $k (toString $v) }}{{ end -}}
+{{- if $out }}{{ toYaml $out }}{{ end -}}
+{{- end -}}
+
+{{/*
+Value combinations the schema cannot express: each fails the render naming the values, instead
+of a manifest the API server, the ingress controller or a service refuses later.
+*/}}
+{{- define "idp.valueChecks" -}}
+{{- $v := .Values -}}
+{{- if and $v.natsServer.enabled $v.nats.enabled -}}
+{{- fail "natsServer.enabled and nats.enabled are both true: deploy one NATS (natsServer for kind/offline, nats for the official chart), the services can use only one" -}}
+{{- end -}}
+{{- if $v.ingress.enabled -}}
+{{- $i := $v.ingress -}}
+{{- if and $i.tls.enabled (not $i.tls.secretName) -}}
+{{- fail "ingress.tls.secretName is empty while ingress.tls.enabled=true: name the kubernetes.io/tls Secret for the host (without it the controller serves its default certificate)" -}}
+{{- end -}}
+{{- $seen := dict -}}
+{{- range $key := list "policyApi" "scim" "portal" -}}
+{{- if (index $v $key).enabled -}}
+{{- $p := index $i.paths $key | trimSuffix "/" | default "/" -}}
+{{- with get $seen $p -}}
+{{- fail (printf "ingress.paths.%s and ingress.paths.%s are both %q: each service needs a path of its own on ingress.host" . $key $p) -}}
+{{- end -}}
+{{- $_ := set $seen $p $key -}}
+{{- end -}}
+{{- end -}}
+{{- if and $i.scimHost $v.scim.enabled (eq $i.scimHost $i.host) -}}
+{{- fail (printf "ingress.scimHost is ingress.host (%s): the SCIM host needs a name of its own (or leave scimHost empty to serve SCIM under ingress.paths.scim)" $i.host) -}}
+{{- end -}}
+{{- end -}}
+{{- range $key := include "idp.serviceKeys" . | fromJsonArray -}}
+{{- $svc := index $v $key -}}
+{{- if $svc.enabled -}}
+{{- $as := include "idp.override" (dict "base" $v.global.autoscaling "over" $svc.autoscaling) | fromJson -}}
+{{- if and $as.enabled (gt (int $as.minReplicas) (int $as.maxReplicas)) -}}
+{{- fail (printf "%s.autoscaling: minReplicas (%v) is above maxReplicas (%v)" $key $as.minReplicas $as.maxReplicas) -}}
+{{- end -}}
+{{- if $svc.database.enabled -}}
+{{- if and $v.postgresql.enabled (not $svc.database.name) -}}
+{{- fail (printf "%s.database.name is empty: the in-chart PostgreSQL needs the database name for %s" $key $svc.name) -}}
+{{- end -}}
+{{- if and (not $v.postgresql.enabled) (not $svc.database.secretKey) -}}
+{{- fail (printf "%s.database.secretKey is empty: the key of postgresql.external.existingSecret holding %s's connection string" $key $svc.name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
