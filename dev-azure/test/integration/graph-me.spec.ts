@@ -248,6 +248,25 @@ describe('Graph paths this stand-in does not serve', () => {
     }
   });
 
+  it('answers the same whatever the body: one that cannot be parsed is never an OAuth-shaped error', async () => {
+    for (const [method, path, body, status, code] of [
+      ['POST', '/v1.0/users', '{bad', 400, 'BadRequest'],
+      ['PUT', '/v1.0/me/photo', '{"a":', 400, 'BadRequest'],
+      ['DELETE', '/v1.0/me', '{bad', 405, 'Request_BadRequest'],
+      ['POST', '/v1.0/me', `"${'x'.repeat(2 * 1024 * 1024)}"`, 405, 'Request_BadRequest'],
+    ] as const) {
+      const res = await fetch(`${t.azure.identityUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      expect({ method, path, status: res.status }).toEqual({ method, path, status });
+      const error = await graphError(res);
+      expect(error.code).toBe(code);
+      expect(error.innerError).toHaveProperty('request-id');
+    }
+  });
+
   it("answers another method on /me with 405 in Graph's shape", async () => {
     for (const method of ['DELETE', 'PUT', 'POST']) {
       const res = await fetch(`${t.azure.identityUrl}/v1.0/me`, {

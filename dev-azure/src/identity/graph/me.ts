@@ -323,29 +323,37 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: IdentityContext):
     }),
   });
   // What this stand-in does not serve under /v1.0 still answers in Graph's shape: another method
-  // on /me is 405, any other path is Graph's 400 for a segment it cannot resolve.
-  app.all(
-    '/v1.0/*',
-    handle((req) => {
-      const segments = req.url.split('?', 1)[0]!.split('/').slice(2);
-      if (segments.length === 1 && segments[0] === 'me')
-        throw new GraphError(
-          405,
-          'Request_BadRequest',
-          'Specified HTTP method is not allowed for the request target.',
-        );
-      const unknown = (segments[0] === 'me' ? segments[1] : segments[0]) ?? '';
-      let name = unknown;
-      try {
-        name = decodeURIComponent(unknown);
-      } catch {
-        // Malformed percent-encoding: name the segment as sent.
-      }
-      throw new GraphError(
-        400,
-        'BadRequest',
-        `Resource not found for the segment '${name.slice(0, 64)}'.`,
-      );
+  // on /me is 405, any other path is Graph's 400 for a segment it cannot resolve. The URL decides
+  // that, not the body: one Fastify cannot parse (bad JSON, too large) gets the same answer.
+  app.all('/v1.0/*', {
+    errorHandler: (_err, req, reply) => {
+      void sendGraphError(req, reply, unserved(req));
+    },
+    handler: handle((req) => {
+      throw unserved(req);
     }),
+  });
+}
+
+/** The answer to a /v1.0 request this stand-in does not serve. */
+function unserved(req: FastifyRequest): GraphError {
+  const segments = req.url.split('?', 1)[0]!.split('/').slice(2);
+  if (segments.length === 1 && segments[0] === 'me')
+    return new GraphError(
+      405,
+      'Request_BadRequest',
+      'Specified HTTP method is not allowed for the request target.',
+    );
+  const unknown = (segments[0] === 'me' ? segments[1] : segments[0]) ?? '';
+  let name = unknown;
+  try {
+    name = decodeURIComponent(unknown);
+  } catch {
+    // Malformed percent-encoding: name the segment as sent.
+  }
+  return new GraphError(
+    400,
+    'BadRequest',
+    `Resource not found for the segment '${name.slice(0, 64)}'.`,
   );
 }
