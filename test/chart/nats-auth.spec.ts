@@ -8,7 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureStreams, STREAMS, type StreamName } from '@idp/contracts';
+import {
+  ALL_CONTRACTS,
+  ensureStreams,
+  STREAMS,
+  type EventContract,
+  type StreamName,
+} from '@idp/contracts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { ofKind, parseAndValidate, renderSet, renderYaml } from './support/chart';
@@ -179,6 +185,32 @@ describe('JetStream rights rendered by the chart (kind values)', () => {
       const ack = await jetstream(nc).publish(subject, '{}', { timeout: 1500 });
       expect(ack.stream).toBe(stream);
     }
+  });
+
+  // Every event of @idp/contracts on its real subject (scim.directory.deleted.v1 included): a new
+  // event outside its service's rights, or in a stream its publisher may not write, fails here.
+  it('each event contract can be published by the service owning its stream only, and lands in that stream', async () => {
+    const events = ALL_CONTRACTS.filter((c): c is EventContract => c.kind === 'event');
+    expect(events.map((e) => e.subject)).toContain('scim.directory.deleted.v1');
+    const owner = Object.fromEntries(Object.entries(STREAM_OF).map(([u, s]) => [s, u]));
+    for (const stream of new Set(events.map((e) => e.stream)))
+      await ensureStreams(await jetstreamManager(await as(owner[stream]!)), [stream]);
+    const outcome: string[] = [];
+    for (const e of events) {
+      for (const user of users) {
+        const answer = await jsApi(await as(user), e.subject);
+        const landed = (JSON.parse(answer.startsWith('{') ? answer : '{}') as { stream?: string })
+          .stream;
+        outcome.push(`${e.subject} by ${user}: ${landed ? `in ${landed}` : answer}`);
+      }
+    }
+    expect(outcome).toEqual(
+      events.flatMap((e) =>
+        users.map(
+          (u) => `${e.subject} by ${u}: ${u === owner[e.stream] ? `in ${e.stream}` : 'refused'}`,
+        ),
+      ),
+    );
   });
 
   it("no service can delete, purge, read or consume another's stream, the broker's audit stream included", async () => {
