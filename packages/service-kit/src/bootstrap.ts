@@ -1,12 +1,21 @@
-import type { IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRootLogger, PinoNestLogger, requestIdOf } from './logging/logger';
 import { ConfigError } from './config/load-config';
-import { observeHttpRequest } from './metrics/http-metrics';
+import { httpRequests, observeHttpRequest, UNMATCHED_ROUTE } from './metrics/http-metrics';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { traceServerRequests } from './telemetry/server-spans';
 import { saneHeaderValues } from './http/header-values';
@@ -93,6 +102,9 @@ export async function createApp(
       ? { rewriteUrl: (req: IncomingMessage) => o.rewriteUrl!(req.url ?? '/') }
       : {}),
     frameworkErrors: refuse,
+    clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket) {
+      refuseUnparsed(this.log, err, socket);
+    },
   });
   const fastify = adapter.getInstance();
   // Node keeps the first of two Host headers; the ingress and the entry proxy answer 400, so a
@@ -142,6 +154,53 @@ export async function createApp(
   app.useLogger(new PinoNestLogger(logger));
   app.flushLogs();
   return app;
+}
+
+/**
+ * Requests Node's parser refuses (smuggling framings, bad header characters, headers over the
+ * limit, a request not finished in time) reach no route, hook or Nest handler. Fastify's default
+ * answered them bare (no nosniff, no request id), logged nothing above trace and they were in no
+ * metric, so a slowloris or a smuggling probe left no trace. Same status and body as Fastify's,
+ * the locked-down headers, one warn line (the parser's error code, never the bytes) and the
+ * request counter (method OTHER, route unmatched: the request line may not even be read yet).
+ * A connection that sent nothing at all (a port scan, a TCP check) still gets its 408 quietly.
+ */
+function refuseUnparsed(
+  logger: FastifyBaseLogger,
+  err: NodeJS.ErrnoException,
+  socket: Socket,
+): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Client Timeout']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Exceeded maximum allowed HTTP header size']
+        : [400, 'Client Error'];
+  const id = randomUUID();
+  if (socket.bytesRead > 0) {
+    httpRequests.inc({ method: 'OTHER', route: UNMATCHED_ROUTE, status_code: String(status) });
+    logger.warn(
+      { reqId: id, res: { statusCode: status }, code: err.code ?? 'unknown' },
+      'request refused by the HTTP parser',
+    );
+  }
+  if (socket.writable) {
+    const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status });
+    socket.write(
+      [
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+        ...Object.entries(ROUTER_ERROR_HEADERS).map(([k, v]) => `${k}: ${v}`),
+        `x-request-id: ${id}`,
+        'Content-Type: application/json',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'Connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    );
+  }
+  socket.destroy(err);
 }
 
 /** How many Host field lines a request has (rawHeaders: name, value, name, value, ...). */

@@ -8,6 +8,7 @@ import { rawExchange, type RawOutcome } from '@idp/testing';
 import { bootService, createApp } from '../../src/bootstrap';
 import { commonEnvShape } from '../../src/config/env';
 import { loadConfig } from '../../src/config/load-config';
+import { httpRequests } from '../../src/metrics/http-metrics';
 
 // Slow and greedy clients against a real server built by createApp: every one gets a 4xx or a
 // closed socket in bounded time, never a connection held open for as long as it likes.
@@ -126,6 +127,89 @@ describe('createApp HTTP limits on a real socket', () => {
         // The smuggled second request is never answered.
         expect(r.text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
       }
+    });
+  });
+
+  describe("requests Node's parser refuses (no route, hook or handler ever sees them)", () => {
+    let app: NestFastifyApplication;
+    let port: number;
+    let warn: jest.SpyInstance;
+    beforeAll(async () => {
+      app = await createApp(EchoModule, {
+        service: 'parser-test',
+        logLevel: 'warn',
+        limits: { headersTimeoutMs: 800, requestTimeoutMs: 1500, checkIntervalMs: 100 },
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      port = (app.getHttpServer().address() as AddressInfo).port;
+      // The root logger (Fastify's, the one createApp built): what the refusal is logged with.
+      warn = jest
+        .spyOn(app.getHttpAdapter().getInstance().log, 'warn')
+        .mockImplementation(() => undefined);
+    });
+    afterAll(() => app.close());
+
+    const refusedCount = async (status: string) =>
+      (await httpRequests.get()).values.find(
+        (v) =>
+          v.labels.route === 'unmatched' &&
+          v.labels.method === 'OTHER' &&
+          v.labels.status_code === status,
+      )?.value ?? 0;
+    const refusalLines = () =>
+      warn.mock.calls.filter(([, msg]) => msg === 'request refused by the HTTP parser');
+
+    it('answers with the locked-down headers and a request id, logs the code and counts each', async () => {
+      const cases: Array<[string, string, string]> = [
+        [
+          '400',
+          'HPE_INVALID_TRANSFER_ENCODING',
+          'POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+        ],
+        [
+          '400',
+          'HPE_INVALID_HEADER_TOKEN',
+          'GET /ping HTTP/1.1\r\nHost: localhost\r\nX-Evil: a\u001b[2Jb\r\n\r\n',
+        ],
+        ['400', 'HPE_INVALID_URL', 'GET /ping\u007f HTTP/1.1\r\nHost: localhost\r\n\r\n'],
+        [
+          '431',
+          'HPE_HEADER_OVERFLOW',
+          `GET /ping HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        ],
+        ['408', 'ERR_HTTP_REQUEST_TIMEOUT', 'GET /ping HTTP/1.1\r\nHost: localhost\r\nX-A: 1\r\n'],
+      ];
+      for (const [status, code, request] of cases) {
+        const before = await refusedCount(status);
+        warn.mockClear();
+        const r = await raw(port, request, 5000);
+        expect({ code, status: statusOf(r.text), closed: r.closed }).toEqual({
+          code,
+          status,
+          closed: true,
+        });
+        const head = r.text.slice(0, r.text.indexOf('\r\n\r\n')).toLowerCase();
+        expect(head).toContain('\r\nx-content-type-options: nosniff');
+        expect(head).toContain('\r\ncache-control: no-store');
+        expect(head).toContain("\r\ncontent-security-policy: default-src 'none'");
+        const id = /\r\nx-request-id: ([0-9a-f-]{36})/.exec(head)?.[1];
+        expect(JSON.parse(bodyOf(r.text))).toMatchObject({ statusCode: Number(status) });
+        expect(await refusedCount(status)).toBe(before + 1);
+        // One warn line with the parser's code and the id the client got, never the bytes sent.
+        expect(refusalLines()).toEqual([
+          [{ reqId: id, code, res: { statusCode: Number(status) } }, expect.any(String)],
+        ]);
+      }
+    });
+
+    it('answers a connection that sent nothing with 408 but neither logs nor counts it', async () => {
+      const before = await refusedCount('408');
+      warn.mockClear();
+      const r = await raw(port, '', 5000);
+      expect(statusOf(r.text)).toBe('408');
+      expect(r.closed).toBe(true);
+      expect(await refusedCount('408')).toBe(before);
+      expect(refusalLines()).toEqual([]);
     });
   });
 
