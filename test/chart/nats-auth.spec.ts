@@ -322,3 +322,53 @@ describe('in-chart NATS server configuration', () => {
     }
   });
 });
+
+/** Each user's permissions in a nats-server authorization block: { user: "publish …; subscribe …; responder" }. */
+function permissionsOf(conf: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const chunk of conf.split(/user: "/).slice(1)) {
+    const user = chunk.slice(0, chunk.indexOf('"'));
+    const list = (kind: string, mode: string) =>
+      (
+        JSON.parse(
+          new RegExp(`${kind}: \\{ ${mode}: (\\[[^\\]]*\\])`).exec(chunk)?.[1] ?? '[]',
+        ) as string[]
+      )
+        .slice()
+        .sort()
+        .join(' ');
+    out[user] = [
+      `publish allow [${list('publish', 'allow')}] deny [${list('publish', 'deny')}]`,
+      `subscribe allow [${list('subscribe', 'allow')}]`,
+      chunk.includes('allow_responses: { max: 1, expires: "30s" }') ? 'responder' : 'no responses',
+    ].join('; ');
+  }
+  return out;
+}
+
+describe('npm run up (scripts/local-topology.mjs)', () => {
+  it('gives its NATS users the permissions the chart renders for kind', () => {
+    const dev = mkdtempSync(join(tmpdir(), 'idp-topology-'));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const { topology } = await import(${JSON.stringify(join(__dirname, '..', '..', 'scripts', 'local-topology.mjs'))});
+           process.stdout.write(topology.natsConfig({ port: 4222, storeDir: ${JSON.stringify(join(dev, 'nats'))} }));`,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(r.stderr).toBe('');
+      const local = permissionsOf(r.stdout);
+      expect(Object.keys(local).sort()).toEqual([...users].sort());
+      // The parse found the lists (two empty parses would agree too).
+      expect(local.scim).toMatch(/^publish allow \[\$JS\.API\.INFO .*scim\.>\]/);
+      expect(local['token-broker']).toMatch(/tokens\.acquire\.v1\.\*.*; responder$/);
+      expect(local).toEqual(permissionsOf(authConf()));
+    } finally {
+      rmSync(dev, { recursive: true, force: true });
+    }
+  });
+});
