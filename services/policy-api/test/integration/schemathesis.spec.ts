@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
 import { b2cEnv, daemonToken, userToken } from '../support/dev-azure';
+import type { PolicyBody } from '../support/fixtures';
 import { Harness } from '../support/harness';
 
 // An independent fuzzer, schemathesis (pinned in test/fuzz/requirements.txt at the repository
@@ -31,12 +32,39 @@ interface Run {
   output: string;
 }
 
+/**
+ * The settings file plus a dictionary of real policy numbers: half of the generated
+ * `GET /policies/{number}` requests name a policy that exists, so the found path (200 and its
+ * body) is fuzzed too, not only 404s.
+ */
+function configWith(policyNumbers: string[], dir: string): string {
+  const file = join(dir, 'schemathesis.toml');
+  writeFileSync(
+    file,
+    `${readFileSync(CONFIG, 'utf8')}
+[[operations]]
+include-path = "/policies/{number}"
+include-method = "GET"
+parameters = { "path.number" = { dictionary = "known-policies", probability = 0.5 } }
+
+[dictionaries]
+known-policies = { values = ${JSON.stringify(policyNumbers)} }
+`,
+  );
+  return file;
+}
+
 /** Runs in `cwd` (a temporary folder): hypothesis keeps its files (.hypothesis/) there. */
-function schemathesis(args: string[], cwd: string, timeoutMs: number): Promise<Run> {
+function schemathesis(
+  config: string,
+  args: string[],
+  cwd: string,
+  timeoutMs: number,
+): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       'python3',
-      ['-m', 'schemathesis.cli', '--config-file', CONFIG, 'run', ...args],
+      ['-m', 'schemathesis.cli', '--config-file', config, 'run', ...args],
       {
         cwd,
         env: { ...process.env, PYTHONPATH: pythonPath, NO_COLOR: '1', COLUMNS: '200' },
@@ -55,11 +83,17 @@ describe('policy-api fuzzed by schemathesis from its own OpenAPI document', () =
   let azure: DevAzure;
   let h: Harness;
   let dataDir: string;
+  let config: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'policy-api-schemathesis-'));
     azure = await startDevAzure({ dataDir, keyVault: false });
     h = await Harness.start(b2cEnv(azure));
+    // Alice's policy (created by her first read) is the one the daemon finds by number.
+    const token = await userToken(azure, 'alice@contoso.example', 'B2C_1_signupsignin');
+    const mine = await h.call<PolicyBody>('GET', '/policies/me', { token });
+    expect(mine.status).toBe(201); // created by this first read
+    config = configWith([mine.body.policyNumber], dataDir);
   }, 90000);
   afterAll(async () => {
     await h?.stop();
@@ -84,6 +118,7 @@ describe('policy-api fuzzed by schemathesis from its own OpenAPI document', () =
     'finds no 5xx, hang, undocumented status or body as %s',
     async (_who, token) => {
       const run = await schemathesis(
+        config,
         [
           `${h.url}/openapi.json`,
           '--phases',
