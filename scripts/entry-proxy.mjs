@@ -66,10 +66,11 @@ const app = Fastify({
 });
 // Idle or slow connections each hold a socket and a TLS session: a cap keeps them bounded.
 app.server.maxConnections = num('ENTRY_MAX_CONNECTIONS', 512);
+const ALLOW = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 // CONNECT is not a tunnel here: an answer, not a silently dropped socket.
 app.server.on('connect', (_req, socket) => {
   socket.end(
-    'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    `HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOW}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
   );
 });
 
@@ -136,6 +137,13 @@ app.addHook('onRequest', async (req, reply) => {
   // were glued onto the upstream URL (a 502); nginx answers them itself.
   if (!req.raw.url?.startsWith('/'))
     return reply.code(400).send({ statusCode: 400, error: 'Bad Request' });
+  // TRACE echoes the request back, cookies and Authorization included, to whoever can make the
+  // browser send one (cross-site tracing); nginx answers it 405 itself and so does this.
+  if (req.raw.method === 'TRACE')
+    return reply
+      .code(405)
+      .header('allow', ALLOW)
+      .send({ statusCode: 405, error: 'Method Not Allowed' });
   // Two Host headers are a 400 (RFC 9112 §3.2, as nginx); Node would keep the first silently.
   let hostLines = 0;
   for (let i = 0; i < req.raw.rawHeaders.length; i += 2)
@@ -160,13 +168,19 @@ function routeOf(path) {
 }
 
 app.all('/*', (req, reply) => {
-  const path = pathOf(req.url);
+  const sent = pathOf(req.url);
+  // Routes match the path with runs of `/` merged, as nginx's merge_slashes (on in ingress-nginx):
+  // `//api/x` is the /api route there, and was the portal's here.
+  const path = sent.replace(/\/{2,}/g, '/');
   const hit = routeOf(path);
   if (!hit) return reply.code(404).send({ error: 'no route' });
   const rewrite = (hit.r.rewritePrefix ?? hit.r.prefix).replace(/\/+$/, '');
   // The path only: reply-from appends the request's query as received. (Given in the target, the
   // query went through its decodeURIComponent: `?x=%ff` was a 500 here, never reaching the service.)
-  const target = `${hit.r.upstream.replace(/\/+$/, '')}${rewrite}${path.slice(hit.p.length) || (rewrite ? '' : '/')}`;
+  // Without a rewrite the path goes as sent, as nginx's proxy_pass without a URI passes it.
+  const rest =
+    rewrite === hit.p ? sent : `${rewrite}${path.slice(hit.p.length) || (rewrite ? '' : '/')}`;
+  const target = `${hit.r.upstream.replace(/\/+$/, '')}${rest}`;
   const body = Buffer.isBuffer(req.body) ? req.body : undefined;
   return reply.from(target, {
     // Forward the bytes as received (never re-encoded), with their own content type.

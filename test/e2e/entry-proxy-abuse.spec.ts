@@ -140,6 +140,32 @@ describe('local HTTPS entry point under abuse', () => {
     expect(seen).toEqual([]);
   });
 
+  it('answers TRACE itself with 405, echoing nothing and reaching no service (cross-site tracing)', async () => {
+    const r = await raw(
+      port,
+      `TRACE /api/x HTTP/1.1\r\nHost: ${host}\r\nCookie: session=secret-cookie\r\nAuthorization: Bearer secret-token\r\nConnection: close\r\n\r\n`,
+    );
+    expect(statuses(r.text)).toEqual(['405']);
+    expect(r.text).toMatch(/\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n/i);
+    expect(r.text).not.toMatch(/secret-cookie|secret-token/);
+    expect(seen).toEqual([]);
+  });
+
+  it('refuses request headers past 16 KiB (one huge header, a huge target, thousands of them) with 431, reaching no service', async () => {
+    for (const [what, request] of [
+      ['one header', `GET /api/x HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(20_000)}\r\n`],
+      ['the target', `GET /api/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: ${host}\r\n`],
+      [
+        'many headers',
+        `GET /api/x HTTP/1.1\r\nHost: ${host}\r\n${Array.from({ length: 3000 }, (_, i) => `X-${i}: v\r\n`).join('')}`,
+      ],
+    ] as const) {
+      const r = await raw(port, `${request}Connection: close\r\n\r\n`);
+      expect({ what, status: statuses(r.text)[0] }).toEqual({ what, status: '431' });
+    }
+    expect(seen).toEqual([]);
+  });
+
   it('refuses smuggling framings and never forwards the smuggled request', async () => {
     for (const framing of [
       'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n',

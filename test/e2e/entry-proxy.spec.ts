@@ -135,6 +135,24 @@ describe('local HTTPS entry point', () => {
     agent.destroy();
   });
 
+  it('routes on the path with repeated slashes merged, as ingress-nginx does (merge_slashes), and forwards it as sent where it does not rewrite', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    // `//api/...` is the /api route behind ingress-nginx; it must not land on the portal here.
+    expect(JSON.parse((await send(agent, port, '//api//policies/me?x=1')).body)).toMatchObject({
+      service: 'api',
+      url: '/policies/me?x=1',
+    });
+    expect(JSON.parse((await send(agent, port, '///api')).body)).toMatchObject({
+      service: 'api',
+      url: '/',
+    });
+    expect(JSON.parse((await send(agent, port, '//apix//y')).body)).toMatchObject({
+      service: 'portal',
+      url: '//apix//y',
+    });
+    agent.destroy();
+  });
+
   it('forwards queries as received, malformed percent-encoding included (the service decides)', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     for (const [path, url] of [
