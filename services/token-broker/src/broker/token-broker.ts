@@ -4,6 +4,7 @@ import { TokenCache } from '../cache/token-cache';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { CallerPolicy } from '../registrations/caller-policy';
 import { BrokerError } from './broker-error';
+import { RefusalLog } from './refusal-log';
 import { TokenSource } from './token-source';
 
 /**
@@ -22,7 +23,7 @@ export interface IssuedToken {
 /** Policy check → cache (single flight, refresh) → audit. `caller` is the authenticated NATS user. */
 @Injectable()
 export class TokenBroker {
-  private readonly log = new Logger('token-broker');
+  private readonly refusals = new RefusalLog(new Logger('token-broker'));
 
   constructor(
     private readonly policy: CallerPolicy,
@@ -41,8 +42,7 @@ export class TokenBroker {
       if (!r || !granted) {
         const reason = r ? 'not_granted' : 'unknown_registration';
         this.metrics.refusals.inc({ reason });
-        // Names only (the request's own strings, JSON-escaped by the log); never a token.
-        this.log.warn({ msg: 'token request refused', reason, caller, registration, scope });
+        this.refusals.refused({ reason, caller, registration, scope });
         throw new BrokerError('unauthorized', REFUSED_MESSAGE);
       }
       const key = `${r.tenantId.toLowerCase()}|${r.clientId.toLowerCase()}|${scope.toLowerCase()}`;

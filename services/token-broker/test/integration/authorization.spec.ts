@@ -163,6 +163,31 @@ describe('who may ask for which token', () => {
     }
   });
 
+  it('logs at most ten refusals a minute per caller however fast it retries; the metric counts them all', async () => {
+    const reader = await stack.connectAs('policy-reader');
+    const total = async () =>
+      (await broker.metrics.refusals.get()).values.reduce((n, v) => n + v.value, 0);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const before = await total();
+    try {
+      for (let i = 0; i < 30; i++) {
+        const msg = await reader.request(
+          tokensAcquireSubject('policy-reader'),
+          JSON.stringify({ registration: `no-such-registration-${i}`, scope: POLICY_SCOPE }),
+          { timeout: 10000 },
+        );
+        expect(msg.json()).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      }
+      const lines = warn.mock.calls
+        .map(([entry]) => entry as Record<string, unknown>)
+        .filter((e) => e.msg === 'token request refused' && e.caller === 'policy-reader');
+      expect(lines.length).toBeLessThanOrEqual(10);
+      expect((await total()) - before).toBe(30);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('answers bad_request to a malformed request instead of failing', async () => {
     const reader = await stack.connectAs('policy-reader');
     const msg = await reader.request(tokensAcquireSubject('policy-reader'), '{"registration":', {
