@@ -13,6 +13,7 @@ import { containerOf, podTemplateOf } from './support/pods';
 import {
   inlineSecrets,
   insecureContainers,
+  kubeApiAccess,
   missingProbes,
   missingResources,
   restrictedViolations,
@@ -37,6 +38,10 @@ describe.each(valueSets)('policy on the %s render', (set) => {
 
   it('every pod meets Pod Security "restricted" at pod level: no host namespaces or ports, admitted volume types only, no uid 0', () => {
     expect(restrictedViolations(objects())).toEqual([]);
+  });
+
+  it('gives no pod the Kubernetes API: no mounted API token, no RBAC, projected tokens only for their own audience', () => {
+    expect(kubeApiAccess(objects())).toEqual([]);
   });
 
   it('renders no Secret objects and no inline secret values: credentials come from existing Secrets', () => {
@@ -354,6 +359,42 @@ describe('the policy checks catch violations', () => {
       'Pod/x: volume root is hostPath',
       'Pod/x/c: hostPort 80',
       'Pod/x/c: privileged',
+    ]);
+  });
+
+  it('flags API token mounts, RBAC objects and a projected token for the API server', () => {
+    const fake = [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sa' } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'rb' },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p' },
+        spec: {
+          containers: [{ name: 'c', image: 'i' }],
+          volumes: [
+            { name: 'kube', projected: { sources: [{ serviceAccountToken: { path: 't' } }] } },
+            {
+              name: 'azure',
+              projected: {
+                sources: [
+                  { serviceAccountToken: { path: 't', audience: 'api://AzureADTokenExchange' } },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    ] as unknown as K8sObject[];
+    expect(kubeApiAccess(fake)).toEqual([
+      'ServiceAccount/sa: automountServiceAccountToken is not false',
+      'RoleBinding/rb: RBAC object',
+      'Pod/p: automountServiceAccountToken is not false',
+      'Pod/p: volume kube projects an API server token (no audience)',
     ]);
   });
 

@@ -128,3 +128,34 @@ export function restrictedViolations(objects: K8sObject[]): string[] {
   ]);
   return [...pods, ...containers];
 }
+
+/**
+ * Kubernetes API access the services never need: a pod or ServiceAccount that mounts the API
+ * token, a projected service-account token without an audience of its own (the API server's
+ * audience: usable against the cluster), and any RBAC object (the chart grants nothing).
+ */
+export function kubeApiAccess(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const o of objects) {
+    const owner = `${o.kind}/${o.metadata.name}`;
+    if (['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(o.kind))
+      out.push(`${owner}: RBAC object`);
+    if (o.kind === 'ServiceAccount' && o.automountServiceAccountToken !== false)
+      out.push(`${owner}: automountServiceAccountToken is not false`);
+    if (!isWorkload(o)) continue;
+    const spec = podTemplateOf(o)?.spec as
+      (PodSpec & { automountServiceAccountToken?: boolean }) | undefined;
+    if (!spec) continue;
+    if (spec.automountServiceAccountToken !== false)
+      out.push(`${owner}: automountServiceAccountToken is not false`);
+    for (const v of spec.volumes ?? []) {
+      const sources =
+        (v.projected as { sources?: { serviceAccountToken?: { audience?: string } }[] })?.sources ??
+        [];
+      for (const s of sources)
+        if (s.serviceAccountToken && !s.serviceAccountToken.audience)
+          out.push(`${owner}: volume ${v.name} projects an API server token (no audience)`);
+    }
+  }
+  return out;
+}
