@@ -34,7 +34,11 @@ const SERVICES = ['policy-api', 'portal', 'scim', 'token-broker'];
 const ENDPOINT = 'http://otel-collector.monitoring:4318';
 const COLLECTOR = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mon' } } };
 
-const render = (set: string[]) => parseAndValidate(renderYaml({ set: [...defaultSets, ...set] }));
+/** The collector as a NetworkPolicy peer: required with tracing on and network policies on (the default). */
+const PEER =
+  'telemetry.networkPolicy.to[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=mon';
+const render = (set: string[]) =>
+  parseAndValidate(renderYaml({ set: [...defaultSets, PEER, ...set] }));
 const serviceEnvs = (objects: K8sObject[]): Map<string, Record<string, string>> =>
   new Map(
     ofKind<Deployment>(objects, 'Deployment')
@@ -47,8 +51,8 @@ const serviceEnvs = (objects: K8sObject[]): Map<string, Record<string, string>> 
         return [container?.name ?? d.metadata.name, env];
       }),
   );
-const refused = (set: string[]): string => {
-  const r = helm(templateArgs({ set: [...defaultSets, ...set] }));
+const refused = (set: string[], peer = [PEER]): string => {
+  const r = helm(templateArgs({ set: [...defaultSets, ...peer, ...set] }));
   expect(r.status).not.toBe(0);
   return r.stderr;
 };
@@ -120,6 +124,23 @@ describe('chart telemetry values (OpenTelemetry)', () => {
       /telemetry\/resourceAttributes/,
     );
     expect(refused(['telemetry.exporter=zipkin'])).toMatch(/exporter/);
+  });
+
+  it('enabled with network policies on, the collector peers are required: the default deny would drop every span', () => {
+    expect(refused(['telemetry.enabled=true', `telemetry.endpoint=${ENDPOINT}`], [])).toContain(
+      'telemetry.networkPolicy.to is required with telemetry.enabled and networkPolicy.enabled',
+    );
+    const r = helm(
+      templateArgs({
+        set: [
+          ...defaultSets,
+          'telemetry.enabled=true',
+          `telemetry.endpoint=${ENDPOINT}`,
+          'networkPolicy.enabled=false',
+        ],
+      }),
+    );
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
   });
 
   it('a service env entry may not shadow a variable the telemetry block sets', () => {

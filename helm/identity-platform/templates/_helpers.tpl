@@ -145,6 +145,9 @@ of a manifest the API server, the ingress controller or a service refuses later.
 */}}
 {{- define "idp.valueChecks" -}}
 {{- $v := .Values -}}
+{{- if and $v.telemetry.enabled $v.networkPolicy.enabled (not $v.telemetry.networkPolicy.to) -}}
+{{- fail "telemetry.networkPolicy.to is required with telemetry.enabled and networkPolicy.enabled: the collector as NetworkPolicy peers (e.g. its namespaceSelector + podSelector), for the egress rule on telemetry.networkPolicy.ports; without it the default deny drops every span" -}}
+{{- end -}}
 {{- if and $v.natsServer.enabled $v.nats.enabled -}}
 {{- fail "natsServer.enabled and nats.enabled are both true: deploy one NATS (natsServer for kind/offline, nats for the official chart), the services can use only one" -}}
 {{- end -}}
