@@ -1,7 +1,9 @@
 import { Controller, Get, MethodNotAllowedException, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StepUpService } from '../policy/step-up.service';
+import { PortalError } from '../errors/portal-error';
 import type { PendingWrite } from '../session/session-data';
+import { SessionStore } from '../session/session-store';
 import { CustomerAuthority } from './customer-authority';
 import { AuthService, safeReturnTo, SignInRequired, type CallbackQuery } from './auth.service';
 
@@ -11,6 +13,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly authority: CustomerAuthority,
     private readonly stepUp: StepUpService,
+    private readonly sessions: SessionStore,
   ) {}
 
   @Get('sign-in')
@@ -159,6 +162,21 @@ export class AuthController {
   async signOut(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const session = req.portalSession.existing;
     const user = session?.user;
+    if (req.signOutAtProviderOnly) {
+      // A session with no user and a form from before it (csrf.ts): left as it is, sign-in in
+      // flight and all. Unless that sign-in finished while this request ran: then the user is
+      // signed in now, and the identity provider's logout alone would leave them so.
+      const cookie = req.portalSession.stored?.cookie;
+      const rotated = cookie
+        ? await this.sessions.rotationOf(cookie).catch((e: unknown) => {
+            req.sessionStoreFailed = true;
+            throw PortalError.sessionStore(e);
+          })
+        : undefined;
+      if (rotated) throw PortalError.signedInMeanwhile();
+      req.log.info({ reqId: req.id }, 'sign-out of a session with no user');
+      return void (await reply.redirect(await this.auth.logoutUrl(undefined), 303));
+    }
     // No session (it timed out, or ended in another tab): nothing to end here, and the cookie is
     // left alone (a response meanwhile may have set a newer one); the identity provider's session,
     // which would sign the next person in silently, is still ended.

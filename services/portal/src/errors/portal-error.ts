@@ -17,6 +17,18 @@ export class PortalError extends Error {
     );
   }
 
+  /**
+   * A sign-out that still carried the cookie of a session another tab's sign-in replaced a
+   * moment ago: nothing was signed out, and the user must know they are signed in.
+   */
+  static signedInMeanwhile(): PortalError {
+    return new PortalError(
+      409,
+      'You are still signed in',
+      'You signed in again in another window a moment ago, so you were not signed out. To sign out, reload the page and use Sign out again.',
+    );
+  }
+
   static signInState(): PortalError {
     return new PortalError(
       400,

@@ -36,6 +36,12 @@ const ROTATION_LINK_MS = 60_000;
 const MAX_ROTATION_HOPS = 8;
 
 const csrfDigest = (csrf: string): string => createHash('sha256').update(csrf).digest('hex');
+// The digest of an anonymous session's rotation link: matches no token (a digest is 64 hex
+// characters), so it ends nothing; it only tells a sign-out with the old cookie what happened.
+const NO_TOKEN = '';
+
+/** What a sign-in did to a cookie's session within the last minute, if anything. */
+export type Rotation = 'signedIn' | 'anonymous';
 
 export const sessionRowId = (cookie: string): string =>
   createHash('sha256').update(cookie).digest('hex');
@@ -137,11 +143,13 @@ export class SessionStore {
       const json = this.cipher.open({ keyId: old.keyId, data: Buffer.from(old.data) }, oldId);
       const latest = json === undefined ? data : (JSON.parse(json) as SessionData);
       const row = this.newRow(newCookie, withoutUsedUp(base, data, latest));
-      // Only a signed-in session's rotation leaves a link: whoever planted an anonymous cookie
-      // (session fixation) knows its CSRF token, and must not be able to end the victim's session.
-      if (!latest.user) return { row };
       const expiresAt = new Date(this.now() + ROTATION_LINK_MS);
-      return { row, link: { csrfDigest: csrfDigest(latest.csrf), expiresAt } };
+      // Only a signed-in session's rotation leaves a link a token can follow: whoever planted an
+      // anonymous cookie (session fixation) knows its CSRF token, and must not be able to end the
+      // victim's session. An anonymous one's link follows nowhere: a sign-out still carrying its
+      // cookie is told the user is signed in now, not sent to the IdP's logout as if signed out.
+      const digest = latest.user ? csrfDigest(latest.csrf) : NO_TOKEN;
+      return { row, link: { csrfDigest: digest, expiresAt } };
     });
   }
 
@@ -155,7 +163,7 @@ export class SessionStore {
     await this.sessions.delete(id);
     for (let hop = 0; hop < MAX_ROTATION_HOPS; hop++) {
       const link = await this.sessions.rotationFrom(id, new Date(this.now()));
-      if (!link) return;
+      if (!link || link.csrfDigest === NO_TOKEN) return;
       id = link.newId;
       await this.sessions.delete(id);
     }
@@ -168,16 +176,18 @@ export class SessionStore {
   async rotatedWithCsrf(cookie: string, csrf: string): Promise<boolean> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return false;
     const link = await this.sessions.rotationFrom(sessionRowId(cookie), new Date(this.now()));
-    if (!link) return false;
+    if (!link || link.csrfDigest === NO_TOKEN) return false;
     const a = Buffer.from(link.csrfDigest);
     const b = Buffer.from(csrfDigest(csrf));
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  /** Whether a signed-in session's sign-in rotated `cookie`'s session within the last minute. */
-  async rotatedAway(cookie: string): Promise<boolean> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return false;
-    return (await this.sessions.rotationFrom(sessionRowId(cookie), new Date(this.now()))) !== null;
+  /** Whether a sign-in rotated `cookie`'s session within the last minute, and of which session. */
+  async rotationOf(cookie: string): Promise<Rotation | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
+    const link = await this.sessions.rotationFrom(sessionRowId(cookie), new Date(this.now()));
+    if (!link) return undefined;
+    return link.csrfDigest === NO_TOKEN ? 'anonymous' : 'signedIn';
   }
 
   /**
@@ -191,7 +201,7 @@ export class SessionStore {
     let id = sessionRowId(cookie);
     for (let hop = 0; hop < MAX_ROTATION_HOPS; hop++) {
       const link = await this.sessions.rotationInto(id, new Date(this.now()));
-      if (!link) return false;
+      if (!link || link.csrfDigest === NO_TOKEN) return false;
       const digest = Buffer.from(link.csrfDigest);
       if (digest.length === wanted.length && timingSafeEqual(digest, wanted)) return true;
       id = link.oldId;

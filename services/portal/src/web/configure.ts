@@ -10,7 +10,7 @@ import { PortalError } from '../errors/portal-error';
 import { PORTAL_LOG, type Logger } from '../log';
 import { registerSessionHooks } from '../session/session.hooks';
 import { readCookie } from '../session/session-cookie';
-import { SessionStore } from '../session/session-store';
+import { SessionStore, type Rotation } from '../session/session-store';
 import { registerCsrfCheck } from './csrf';
 
 /** The Content-Security-Policy: nothing inline, nothing third-party; forms may lead to the identity provider only. */
@@ -89,8 +89,11 @@ export async function configurePortal(
     },
     intoCurrent: async (req, token) =>
       (await rotation(req, (store, c) => store.rotatedIntoWithCsrf(c, token))) !== undefined,
-    rotatedAway: async (req) =>
-      (await rotation(req, (store, c) => store.rotatedAway(c))) !== undefined,
+    rotationOf: async (req) => {
+      let kind: Rotation | undefined;
+      await rotation(req, async (store, c) => (kind = await store.rotationOf(c)) !== undefined);
+      return kind;
+    },
   });
   app.useGlobalFilters(new ErrorPageFilter(app.get<Logger>(PORTAL_LOG)));
 }

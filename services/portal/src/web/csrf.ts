@@ -3,6 +3,18 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PortalError } from '../errors/portal-error';
+import type { Rotation } from '../session/session-store';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * A sign-out of a session with no user whose token is not its own (a form from before a
+     * timeout): accepted for the identity provider's logout only; the session (perhaps with a
+     * sign-in in flight in another tab) is left as it is.
+     */
+    signOutAtProviderOnly?: boolean;
+  }
+}
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -28,8 +40,8 @@ interface RotatedSignOut {
    * current session was rotated moments ago from one whose CSRF token was `token`.
    */
   intoCurrent(req: FastifyRequest, token: string): Promise<boolean>;
-  /** Whether the request's cookie was rotated by a signed-in session's sign-in within the minute. */
-  rotatedAway(req: FastifyRequest): Promise<boolean>;
+  /** Whether the request's cookie was rotated by a sign-in within the minute, and of which session. */
+  rotationOf(req: FastifyRequest): Promise<Rotation | undefined>;
 }
 
 /**
@@ -80,8 +92,22 @@ export function registerCsrfCheck(
     // No session at all (idle or absolute timeout, signed out in another tab, no cookie): nothing
     // here for a forged request to end, so the sign-out goes on to the identity provider's logout,
     // which any site can link to anyway. A cookie a sign-in rotated moments ago is not such a case:
-    // its new session is live, and only the old session's own token may end it (above).
-    if (signOut && rotatedSignOut && !session && !(await rotatedSignOut.rotatedAway(req))) return;
+    // its new session is live, and only the old session's own token may end it (above). When that
+    // sign-in was an anonymous session's, no token may (a planted cookie's token is known to its
+    // planter): the user is told they are signed in, not sent to the IdP's logout and home to a
+    // portal session that outlived it.
+    if (signOut && rotatedSignOut && !session) {
+      const rotation = await rotatedSignOut.rotationOf(req);
+      if (rotation === undefined) return;
+      if (rotation === 'anonymous') throw PortalError.signedInMeanwhile();
+    }
+    // A session with no user (a sign-in started in another tab after a timeout) and a form from
+    // before: no one here to sign out, so the same identity provider logout, with the session and
+    // the sign-in it waits for left alone (neither is a forged request's to end).
+    if (signOut && rotatedSignOut && session && !session.user) {
+      req.signOutAtProviderOnly = true;
+      return;
+    }
     if (signOut && session?.user) throw new SignOutUnconfirmed();
     throw PortalError.csrf();
   });

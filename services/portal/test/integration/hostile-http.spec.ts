@@ -115,8 +115,24 @@ it("a CSRF token is good only in its own session: another session's token signs 
   const anonToken = (await stack.portal.app.get(SessionStore).load(anonCookie ?? ''))?.data.csrf;
   expectConfirmation(await post('/auth/sign-out', { _csrf: anonToken ?? '' }, a.jar.cookie()));
   expect((await a.jar.get('/claims')).statusCode).toBe(200);
-  // Signed out, nothing to confirm: the old refusal.
-  expectErrorPage(await post('/auth/sign-out', { _csrf: tokenA }, anonCookie), 403);
+  // A session with no user (its sign-in waiting at the identity provider): no one in the portal to
+  // sign out, so another session's token gets only the identity provider's logout (any site can
+  // link to it), and that session, its sign-in included, is left as it was. It was a 403 that
+  // left the IdP session alive after a timeout (the next person in without a password).
+  const anonBefore = (await stack.portal.app.get(SessionStore).load(anonCookie ?? ''))?.data;
+  const anonOut = await post('/auth/sign-out', { _csrf: tokenA }, anonCookie);
+  expect(anonOut.statusCode).toBe(303);
+  expect(String(anonOut.headers.location)).toMatch(/\/oauth2\/v2\.0\/logout\?/);
+  expect(anonOut.headers['set-cookie']).toBeUndefined();
+  expect((await stack.portal.app.get(SessionStore).load(anonCookie ?? ''))?.data).toEqual(
+    anonBefore,
+  );
+  for (const jar of [a.jar, b.jar]) expect((await jar.get('/claims')).statusCode).toBe(200);
+  // From another site: refused outright, as before.
+  expectErrorPage(
+    await post('/auth/sign-out', { _csrf: tokenA }, anonCookie, { origin: 'https://evil.example' }),
+    403,
+  );
 });
 
 it('a sign-in response replayed: a signed-in browser is taken home with nothing changed, any other gets a 400 page', async () => {

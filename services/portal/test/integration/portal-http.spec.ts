@@ -231,8 +231,20 @@ describe('authorization response', () => {
 describe('CSRF', () => {
   it('refuses posts without the token, with a wrong one, or from another origin', async () => {
     const { cookie } = await startSignIn();
-    expectErrorPage(await post('/auth/sign-out', {}, cookie), 403);
-    expectErrorPage(await post('/auth/sign-out', { _csrf: 'x'.repeat(43) }, cookie), 403);
+    const before = (await portal.app.get(SessionStore).load(cookie))!.data;
+    // A sign-out of this session (no user yet) without its token: no one to sign out, so only the
+    // identity provider's logout, any site's link away anyway; the session and its sign-in stay.
+    for (const form of [{}, { _csrf: 'x'.repeat(43) }]) {
+      const res = await post('/auth/sign-out', form, cookie);
+      expect(res.statusCode).toBe(303);
+      expect(String(res.headers.location)).toMatch(/\/oauth2\/v2\.0\/logout\?/);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expectErrorPage(
+        await post('/auth/sign-out', form, cookie, { origin: 'https://evil.example' }),
+        403,
+      );
+    }
+    expect((await portal.app.get(SessionStore).load(cookie))!.data).toEqual(before);
     expectErrorPage(
       await post(
         '/policy/beneficiaries',

@@ -137,17 +137,87 @@ describe('session lifecycle', () => {
     await expectSignedIn(after);
   });
 
-  it('an anonymous session rotated by sign-in leaves no link: its planted cookie and token cannot sign the user out', async () => {
+  it('an anonymous session rotated by sign-in leaves a link no token can follow: its planted cookie and token cannot sign the user out', async () => {
     // Session fixation: whoever planted this anonymous cookie also knows its CSRF token.
     const planted = sessionCookie(await get('/auth/sign-in')).value;
     const plantedCsrf = (await store().load(planted))!.data.csrf;
     const after = await signIn(planted);
     const res = await post('/auth/sign-out', { _csrf: plantedCsrf }, planted);
-    // The planted cookie has no session (nor a link): the sign-out goes to the identity provider's
-    // logout, which any site can link to; the portal session it was rotated into is untouched.
-    expect(res.statusCode).toBe(303);
-    expect(String(res.headers.location)).toMatch(/\/oauth2\/v2\.0\/logout\?/);
+    // Nothing is ended (the portal session it was rotated into is untouched), and the sign-out is
+    // not sent to the identity provider's logout either, which would leave that session alive
+    // behind a user who believes they signed out: the page says they are still signed in.
+    expectStillSignedInPage(res);
+    await expectSignedIn(after);
+  });
+
+  /** A sign-out that ended nothing and says so: no logout, no cookie change, not an error to retry blindly. */
+  function expectStillSignedInPage(res: Awaited<ReturnType<typeof post>>): void {
+    expect(res.statusCode).toBe(409);
+    expect(res.body).toContain('You are still signed in');
+    expect(res.body).toContain('You signed in again in another window a moment ago');
+    expect(res.headers.location).toBeUndefined();
     expect(res.headers['set-cookie']).toBeUndefined();
+  }
+
+  /** Alice's session whose idle timeout passes while a page with its sign-out form stays open. */
+  async function timedOutForm(): Promise<string> {
+    const cookie = await signIn();
+    const token = (await store().load(cookie))!.data.csrf;
+    await db.query(
+      "UPDATE session SET idle_expires_at = now() - interval '1 second' WHERE id = $1",
+      [sessionRowId(cookie)],
+    );
+    return token;
+  }
+
+  it('a sign-out form from before a timeout, sent with the session a sign-in in another tab started: the IdP logout, and that sign-in still completes', async () => {
+    const oldToken = await timedOutForm();
+    // Another tab opens the sign-in: a new session with no user, waiting at the identity provider.
+    const start = await get('/auth/sign-in');
+    const anon = sessionCookie(start).value;
+    const before = (await store().load(anon))!;
+    // A forged one from another site is still refused, whatever token it carries.
+    for (const token of [oldToken, before.data.csrf]) {
+      const forged = await post('/auth/sign-out', { _csrf: token }, anon, {
+        origin: 'https://evil.example',
+      });
+      expect(forged.statusCode).toBe(403);
+    }
+    for (const form of [{ _csrf: oldToken }, {}] as Record<string, string>[]) {
+      const res = await post('/auth/sign-out', form, anon);
+      expect(res.statusCode).toBe(303); // it was a 403 "form has expired", the IdP session left alive
+      const logout = new URL(String(res.headers.location));
+      expect(logout.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2\.0\/logout$/i);
+      expect(logout.searchParams.get('client_id')).toBeTruthy();
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+    // The new session and the sign-in it waits for are left as they were.
+    expect((await store().load(anon))!.data).toEqual(before.data);
+    const b2c = new HttpBrowser(azure.identityUrl);
+    const page = expectPage(await b2c.open(String(start.headers.location)));
+    const back = expectRedirect(await b2c.submit(page, ALICE));
+    const done = await get(`${back.pathname}${back.search}`, anon);
+    expect(done.statusCode).toBe(303);
+    await expectSignedIn(sessionCookie(done).value);
+  });
+
+  it('that sign-out sent with the cookie of the session a sign-in replaced meanwhile tells the user they are signed in (was the IdP logout, then home signed in)', async () => {
+    const oldToken = await timedOutForm();
+    const anon = sessionCookie(await get('/auth/sign-in')).value;
+    const after = await signIn(anon); // the other tab's sign-in is answered first
+    expectStillSignedInPage(await post('/auth/sign-out', { _csrf: oldToken }, anon));
+    await expectSignedIn(after);
+  });
+
+  it('that sign-out, loaded before the other tab signed in and finished after, tells the user too', async () => {
+    const oldToken = await timedOutForm();
+    const anon = sessionCookie(await get('/auth/sign-in')).value;
+    const held = holdNextLoad(store(), anon);
+    const signingOut = post('/auth/sign-out', { _csrf: oldToken }, anon);
+    await held.loaded;
+    const after = await signIn(anon);
+    held.release();
+    expectStillSignedInPage(await signingOut);
     await expectSignedIn(after);
   });
 
