@@ -74,17 +74,49 @@ const alive = (pid) => {
   }
 };
 mkdirSync(dev, { recursive: true });
-const held = existsSync(lockFile) ? Number(readFileSync(lockFile, 'utf8').trim()) : 0;
+// The lock: this process's pid, then one `<pid> <name> <marker>` line per process it started.
+const [heldLine = '', ...startedLines] = existsSync(lockFile)
+  ? readFileSync(lockFile, 'utf8').trim().split('\n')
+  : [];
+const held = Number(heldLine);
 if (Number.isInteger(held) && held > 0 && held !== process.pid && alive(held)) {
   console.error(
     `[up] another \`npm run up\` (pid ${held}) is running on ${dev}: stop it (Ctrl-C there), or run this one beside it with UP_DATA_DIR=<another dir> UP_PORT_OFFSET=<n>`,
   );
   process.exit(1);
 }
-writeFileSync(lockFile, `${process.pid}\n`);
+// An `up` that was killed (kill -9, a closed terminal, a crash) leaves what it started running,
+// holding the ports and the data: name those processes instead of failing on a busy port. A pid is
+// only counted while its command line still names what was started (pids are reused).
+const stillRunning = (pid, marker) => {
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+  } catch {
+    return !existsSync('/proc/self'); // no /proc (macOS): trust the pid
+  }
+};
+const leftovers = startedLines
+  .map((l) => l.split(' '))
+  .filter(([pid, , marker]) => marker && stillRunning(Number(pid), marker))
+  .map(([pid, name]) => ({ pid, name }));
+const postmaster = path.join(dev, 'postgres', 'data', 'postmaster.pid');
+if (existsSync(postmaster)) {
+  const pid = readFileSync(postmaster, 'utf8').split('\n')[0];
+  if (stillRunning(Number(pid), 'postgres')) leftovers.push({ pid, name: 'postgres' });
+}
+if (leftovers.length) {
+  console.error(
+    `[up] an earlier \`npm run up\` on ${dev} ended without stopping what it started; still running: ${leftovers.map((x) => `${x.name} (pid ${x.pid})`).join(', ')}. Stop them (kill ${leftovers.map((x) => x.pid).join(' ')}), then start again`,
+  );
+  process.exit(1);
+}
+const started = [];
+const writeLock = () => writeFileSync(lockFile, [process.pid, ...started].join('\n') + '\n');
+writeLock();
 const releaseLock = () => {
   try {
-    if (readFileSync(lockFile, 'utf8').trim() === String(process.pid)) rmSync(lockFile);
+    if (readFileSync(lockFile, 'utf8').split('\n')[0] === String(process.pid)) rmSync(lockFile);
   } catch {
     /* already gone */
   }
@@ -202,6 +234,11 @@ function run(name, cmd, args, env = {}) {
     }
   });
   children.push({ name, child });
+  // Recorded for the next start, should this process die without stopping its children.
+  if (child.pid) {
+    started.push(`${child.pid} ${name} ${args.at(-1) ?? cmd}`);
+    writeLock();
+  }
   return child;
 }
 

@@ -117,6 +117,31 @@ describe('npm run up refuses to start, saying why', () => {
     });
   });
 
+  it('names what a killed `up` left running (by pid and name) instead of starting beside it', async () => {
+    // Stands in for the NATS server a killed `up` started: its command line names the data dir.
+    const marker = join(dataDir, 'nats.conf');
+    const left = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', marker], {
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => left.once('spawn', r));
+      writeFileSync(
+        join(dataDir, 'up.pid'),
+        `999999999\n${left.pid} nats ${marker}\n${process.pid} portal services/portal/dist/main.js\n`,
+      );
+      const r = up(dataDir, []);
+      expect(r.status).toBe(1);
+      // This test process is alive too, but its command line is no portal: a reused pid.
+      expect(r.out).toContain(
+        `ended without stopping what it started; still running: nats (pid ${left.pid}). Stop them (kill ${left.pid}), then start again`,
+      );
+      expect(left.exitCode).toBeNull();
+      expect(existsSync(join(dataDir, 'up.pid'))).toBe(true);
+    } finally {
+      left.kill('SIGKILL');
+    }
+  });
+
   it('refuses a second `up` on the same data directory, naming the running one, and leaves its lock', () => {
     // This test process stands in for the running `up`.
     writeFileSync(join(dataDir, 'up.pid'), `${process.pid}\n`);
@@ -127,6 +152,71 @@ describe('npm run up refuses to start, saying why', () => {
     expect(readFileSync(join(dataDir, 'up.pid'), 'utf8').trim()).toBe(String(process.pid));
     expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
   });
+});
+
+describe('npm run up killed outright (kill -9) while it starts', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'idp-up-kill-'));
+  chmodSync(dataDir, 0o755); // the local PostgreSQL runs as the `postgres` user
+  const leftPids: number[] = [];
+  afterAll(() => {
+    for (const pid of leftPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the next start names each process it left running, and starts nothing', async () => {
+    const child = spawn(process.execPath, [join(root, 'scripts/up.mjs'), '--no-build'], {
+      cwd: root,
+      env: { ...process.env, UP_DATA_DIR: dataDir, UP_PORT_OFFSET: String(OFFSET + 2) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    // NATS and PostgreSQL are running once the stand-ins are being started.
+    const deadline = Date.now() + 90_000;
+    while (
+      !readFileSync(join(dataDir, 'up.pid'), { encoding: 'utf8', flag: 'a+' }).includes(
+        ' dev-azure ',
+      ) &&
+      Date.now() < deadline &&
+      child.exitCode === null
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    const lock = readFileSync(join(dataDir, 'up.pid'), 'utf8');
+    expect(lock).toContain(' nats ');
+    child.kill('SIGKILL');
+    await exited;
+    const pidOf = (name: string) =>
+      Number(
+        lock
+          .split('\n')
+          .find((l) => l.split(' ')[1] === name)
+          ?.split(' ')[0],
+      );
+    const postgresPid = Number(
+      readFileSync(join(dataDir, 'postgres', 'data', 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
+    leftPids.push(pidOf('nats'), pidOf('dev-azure'), postgresPid);
+
+    const again = up(dataDir, []);
+    expect({ status: again.status, out: again.out }).toEqual({
+      status: 1,
+      out: expect.stringContaining('ended without stopping what it started; still running:'),
+    });
+    for (const [name, pid] of [
+      ['nats', pidOf('nats')],
+      ['postgres', postgresPid],
+    ] as const)
+      expect(again.out).toContain(`${name} (pid ${pid})`);
+    expect(again.out).not.toMatch(/PostgreSQL on|already in use/);
+  }, 150_000);
 });
 
 describe('npm run up stopped with Ctrl-C while it starts', () => {
