@@ -234,7 +234,7 @@ describe('CSRF', () => {
     const before = (await portal.app.get(SessionStore).load(cookie))!.data;
     // A sign-out of this session (no user yet) without its token: no one to sign out, so only the
     // identity provider's logout, any site's link away anyway; the session and its sign-in stay.
-    for (const form of [{}, { _csrf: 'x'.repeat(43) }]) {
+    for (const form of [{}, { _csrf: 'x'.repeat(43) }] as Record<string, string>[]) {
       const res = await post('/auth/sign-out', form, cookie);
       expect(res.statusCode).toBe(303);
       expect(String(res.headers.location)).toMatch(/\/oauth2\/v2\.0\/logout\?/);
