@@ -170,6 +170,15 @@ if (outOfRange.length) {
   );
   process.exit(2);
 }
+const clash = Object.entries(ports).filter(([k, p]) =>
+  Object.entries(ports).some(([k2, p2]) => k2 !== k && p2 === p),
+);
+if (clash.length) {
+  console.error(
+    `[up] ${clash.map(([k, p]) => `${k} on ${p}`).join(', ')}: one port each (UP_PORT is the HTTPS entry point's; the others are UP_PORT_OFFSET + their defaults)`,
+  );
+  process.exit(2);
+}
 // Every port is checked before anything starts: a port taken by another program (or another
 // stack) failed late as "<service> exited (1)", and a readiness probe could even be answered by
 // whatever else listened there.

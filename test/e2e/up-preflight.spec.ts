@@ -82,7 +82,8 @@ describe('npm run up refuses to start, saying why', () => {
       { UP_PORT_OFFSET: '62000' },
       /UP_PORT_OFFSET=62000 puts .*postgres on 117432.*outside 1-65535/,
     ],
-  ])('on a port setting that is no port (%j): exit 2', (env, message) => {
+    [{ UP_PORT_OFFSET: '0', UP_PORT: '3002' }, /entry on 3002, scim on 3002: one port each/],
+  ])('on a port setting that is no port, or one port for two (%j): exit 2', (env, message) => {
     const r = up(dataDir, [], env);
     expect(r.status).toBe(2);
     expect(r.out).toMatch(message);
