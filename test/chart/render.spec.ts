@@ -247,6 +247,32 @@ describe('values.schema.json', () => {
     ['a negative disruption budget', 'scim.pdb.maxUnavailable=-1', '/scim/pdb/maxUnavailable'],
     ['an empty PostgreSQL Secret name', 'postgresql.existingSecret=', '/postgresql/existingSecret'],
     [
+      'a Secret name Kubernetes refuses',
+      'messaging.existingSecret=NATS_Users',
+      '/messaging/existingSecret',
+    ],
+    [
+      'an uppercase TLS Secret name',
+      'ingress.tls.secretName=Identity-TLS',
+      '/ingress/tls/secretName',
+    ],
+    [
+      'a Secret name with an underscore in secretEnv',
+      'portal.secretEnv.B2C_CLIENT_SECRET.secretName=portal_secrets',
+      '/portal/secretEnv/B2C_CLIENT_SECRET/secretName',
+    ],
+    [
+      'a ServiceAccount name with uppercase',
+      'tokenBroker.serviceAccount.name=Broker',
+      '/tokenBroker/serviceAccount/name',
+    ],
+    [
+      'a CA bundle ConfigMap name with uppercase',
+      'global.caBundle.configMap=DevCA',
+      '/global/caBundle/configMap',
+    ],
+    ['a stand-in name with a dot', 'devAzure.name=dev.azure', '/devAzure/name'],
+    [
       'an empty external database Secret name',
       'postgresql.external.existingSecret=',
       '/postgresql/external/existingSecret',
@@ -406,6 +432,16 @@ describe('values.schema.json', () => {
       'both NATS servers',
       ['natsServer.enabled=true', 'nats.enabled=true'],
       'natsServer.enabled and nats.enabled are both true',
+    ],
+    [
+      'an extra NATS user named like a service',
+      ['messaging.extraUsers[0].name=scim'],
+      'messaging.extraUsers: the NATS user "scim" is already defined',
+    ],
+    [
+      'the same extra NATS user twice',
+      ['messaging.extraUsers[0].name=daemon', 'messaging.extraUsers[1].name=daemon'],
+      'messaging.extraUsers: the NATS user "daemon" is already defined',
     ],
     [
       'TLS without its Secret',

@@ -148,6 +148,14 @@ of a manifest the API server, the ingress controller or a service refuses later.
 {{- if and $v.telemetry.enabled $v.networkPolicy.enabled (not $v.telemetry.networkPolicy.to) -}}
 {{- fail "telemetry.networkPolicy.to is required with telemetry.enabled and networkPolicy.enabled: the collector as NetworkPolicy peers (e.g. its namespaceSelector + podSelector), for the egress rule on telemetry.networkPolicy.ports; without it the default deny drops every span" -}}
 {{- end -}}
+{{- $natsUsers := list -}}
+{{- range $key := include "idp.serviceKeys" . | fromJsonArray }}{{ if (index $v $key).enabled }}{{ $natsUsers = append $natsUsers (index $v $key).name }}{{ end }}{{ end -}}
+{{- range $v.messaging.extraUsers -}}
+{{- if has .name $natsUsers -}}
+{{- fail (printf "messaging.extraUsers: the NATS user %q is already defined (a service of this chart or another extra user): nats-server refuses duplicate users" .name) -}}
+{{- end -}}
+{{- $natsUsers = append $natsUsers .name -}}
+{{- end -}}
 {{- if and $v.natsServer.enabled $v.nats.enabled -}}
 {{- fail "natsServer.enabled and nats.enabled are both true: deploy one NATS (natsServer for kind/offline, nats for the official chart), the services can use only one" -}}
 {{- end -}}
