@@ -30,6 +30,8 @@ export interface ServiceKitOptions {
   migrationsDir?: string;
   /** Services without a database (the token broker) set this to false. */
   database?: boolean;
+  /** How long a query waits for a pool connection before it fails (default 10 s); tests shorten it. */
+  databaseConnectTimeoutMs?: number;
 }
 
 const OPTIONS = Symbol('SERVICE_KIT_OPTIONS');
@@ -112,7 +114,7 @@ export class ServiceKitModule {
           `${o.service}: DATABASE_URL is required unless the service is configured with database: false`,
         );
       providers.push(
-        poolProvider(() => url, o.config.DATABASE_STATEMENT_TIMEOUT_MS),
+        poolProvider(() => url, o.config.DATABASE_STATEMENT_TIMEOUT_MS, o.databaseConnectTimeoutMs),
         PoolLifecycle,
         DatabaseWiring,
         OutboxWriter,

@@ -1,0 +1,148 @@
+import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client, type Pool } from 'pg';
+import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { createApp } from '../../src/bootstrap';
+import { PG_POOL } from '../../src/db/pool';
+import { ServiceKitModule } from '../../src/service-kit.module';
+
+// The pool of ServiceKitModule against a PostgreSQL that restarts or stalls, seen through the
+// service's own /readyz: the process must survive, and the pool must come back when the
+// database does.
+
+/**
+ * A TCP hop in front of PostgreSQL. `stalled`: new connections are accepted and never answered
+ * (what a database host in a stuck failover looks like to a client); existing ones keep working.
+ */
+class StallingProxy {
+  stalled = false;
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+
+  constructor(private readonly target: number) {
+    this.server = createServer((client) => {
+      this.track(client);
+      if (this.stalled) return void client.resume(); // read and drop the startup message
+      const upstream = this.track(connectTcp(this.target, '127.0.0.1'));
+      client.pipe(upstream).pipe(client);
+    });
+  }
+
+  private track(socket: Socket): Socket {
+    this.sockets.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+    return socket;
+  }
+
+  /** Existing connections die (as in a failover) and new ones are never answered. */
+  stall(): void {
+    this.stalled = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+describe('database pool of ServiceKitModule', () => {
+  let pg: TestPostgres;
+  let nats: TestNatsServer;
+  let dbUrl: string;
+  let proxy: StallingProxy;
+  let app: NestFastifyApplication;
+  let pool: Pool;
+
+  beforeAll(async () => {
+    [pg, nats] = await Promise.all([startPostgres(), startNats()]);
+    dbUrl = await pg.createDatabase();
+    proxy = new StallingProxy(pg.port);
+    const proxied = new URL(dbUrl);
+    proxied.port = String(await proxy.listen());
+    @Module({
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'pool-test',
+          config: { LOG_LEVEL: 'silent', NATS_URL: nats.url, DATABASE_URL: proxied.toString() },
+          databaseConnectTimeoutMs: 1000,
+        }),
+      ],
+    })
+    class PoolTestModule {}
+    app = await createApp(PoolTestModule, { service: 'pool-test', logLevel: 'silent' });
+    await app.init();
+    pool = app.get<Pool>(PG_POOL);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await proxy?.close();
+    await Promise.all([pg?.stop(), nats?.dispose()]);
+  });
+
+  const readyz = async () => {
+    const r = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/readyz' });
+    return {
+      status: r.statusCode,
+      database: (r.json() as { checks: { database?: string } }).checks.database,
+    };
+  };
+  const until = async (what: () => Promise<boolean> | boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!(await what())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  it('survives PostgreSQL ending its idle connections (restart, failover, pg_terminate_backend)', async () => {
+    await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')]);
+    expect(pool.idleCount).toBeGreaterThan(0);
+    const admin = new Client({ connectionString: dbUrl });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+      );
+      expect(rowCount).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    // The pool drops the dead clients (an 'error' event each, which used to end the process)...
+    await until(() => pool.totalCount === 0, 5000);
+    // ...and serves from new connections.
+    expect(await readyz()).toEqual({ status: 200, database: 'ok' });
+  });
+
+  it('fails queries within the connect timeout while the database stalls, and is ready again once it answers', async () => {
+    proxy.stall();
+    await until(() => pool.totalCount === 0, 5000);
+    try {
+      // More queries than the pool has connections: each fails within its deadline, none waits
+      // for ever holding a connection that never finishes opening.
+      const started = Date.now();
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, () => pool.query('SELECT 1 AS one')),
+      );
+      const elapsed = Date.now() - started;
+      expect(results.every((r) => r.status === 'rejected')).toBe(true);
+      expect(elapsed).toBeLessThan(6000);
+      expect((await readyz()).status).toBe(503);
+    } finally {
+      proxy.stalled = false;
+    }
+    // The connections opened during the stall stay unanswered (as they would): the pool must
+    // not be stuck with them.
+    await until(async () => (await readyz()).status === 200, 10_000);
+    expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  }, 30_000);
+});
