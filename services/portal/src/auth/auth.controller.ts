@@ -88,9 +88,9 @@ export class AuthController {
         ));
       case 'signInNotCompleted': {
         const r = outcome.resume;
-        // Too late (15 minutes): the user did sign in, so a fresh request carries what was kept
-        // (the identity provider's session usually answers it at once).
-        if (r && outcome.late) {
+        // Too late (15 minutes), or a password reset instead: the user did sign in (or reset),
+        // so a fresh request carries what was kept (the provider's session usually answers it).
+        if (r && outcome.again) {
           const { beneficiaries, profile, flash } = r;
           const resume = {
             ...(beneficiaries ? { beneficiaries } : {}),

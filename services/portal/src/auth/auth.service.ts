@@ -16,6 +16,7 @@ import {
   budgetOf,
   limitPending,
   MAX_PENDING,
+  PENDING_TTL_MS,
   type PendingBudget,
   type AuthPurpose,
   type PendingAuth,
@@ -29,8 +30,6 @@ import { CustomerAuthority } from './customer-authority';
 import { MetadataCache } from './metadata-cache';
 import { MsalClients } from './msal-clients';
 import { apiScopesOf, type ApiScopes } from './scopes';
-
-const PENDING_TTL_MS = 15 * 60 * 1000;
 
 /** The user must sign in (again): no session, or MSAL cannot renew silently. */
 export class SignInRequired extends Error {}
@@ -61,14 +60,15 @@ export type CallbackOutcome =
   | { kind: 'cancelled'; purpose: AuthPurpose; write?: PendingWrite }
   /**
    * A sign-in asked for by a save whose token was refused came back without signing in
-   * (cancelled, an error, `late`: after its 15 minutes). `resume`: what it kept, if it is the
+   * (cancelled, an error; `again`: after its 15 minutes, or as the password reset the user chose
+   * there, so a fresh sign-in carries what was kept). `resume`: what it kept, if it is the
    * session user's.
    */
   | {
       kind: 'signInNotCompleted';
       returnTo: string;
       resume: ResumeAfterSignIn | undefined;
-      late: boolean;
+      again: boolean;
     }
   /** The identity provider answered a step-up with an error: the typed change goes back to the form. */
   | { kind: 'stepUpFailed'; write: PendingWrite | undefined };
@@ -265,8 +265,13 @@ export class AuthService {
     if (signsIn) {
       session.rotate();
       data.csrf = b64url(randomBytes(32));
-      data.pendingWrite = undefined;
-      data.profileDraft = undefined;
+      // Values kept for the form are someone else's after a sign-in by another account; the same
+      // user's stay (another tab's sign-in must not drop the rows this one brought back).
+      if (data.user?.oid !== oid) {
+        data.pendingWrite = undefined;
+        data.restoredWrites = undefined;
+        data.profileDraft = undefined;
+      }
       // Changes typed before this sign-in (perhaps by someone else) are not this user's to verify.
       for (const [key, p] of Object.entries(data.pending))
         if (p.purpose === 'stepup') delete data.pending[key];
@@ -274,8 +279,13 @@ export class AuthService {
       const resume = pending.resume;
       if (resume && resume.oid === oid) {
         if (resume.flash) data.flash = resume.flash;
-        if (resume.beneficiaries) data.pendingWrite = resume.beneficiaries;
-        if (resume.profile) data.profileDraft = resume.profile;
+        if (resume.beneficiaries)
+          data.restoredWrites = [resume.beneficiaries, ...(data.restoredWrites ?? [])].slice(
+            0,
+            MAX_PENDING,
+          );
+        // Shown within 15 minutes of this sign-in, like any other pending state.
+        if (resume.profile) data.profileDraft = { ...resume.profile, createdAt: Date.now() };
       }
       data.user = {
         oid,
@@ -296,6 +306,12 @@ export class AuthService {
         if (data.user && data.user.oid === oid) {
           data.user.claims = claims;
           data.user.idTokenFlow = pending.flow;
+        }
+        // A reset chosen at the sign-in a save asked for ("Forgot your password?"): the tokens are
+        // still refused, so a fresh sign-in (usually answered at once) carries what was kept.
+        if (pending.purpose === 'reset' && pending.resume) {
+          const again = notCompleted(pending, data, true);
+          if (again?.kind === 'signInNotCompleted' && again.resume) return again;
         }
         return pending.purpose === 'profile'
           ? { kind: 'profileUpdated' }
@@ -331,10 +347,17 @@ export class AuthService {
       );
     }
     // B2C: "Forgot your password?" on the sign-in page comes back as AADB2C90118.
+    // A sign-in a save asked for hands what it kept to the reset, and on to the sign-in after it.
     if (description.includes('AADB2C90118')) {
+      const kept = pending.resume
+        ? {
+            resume: pending.resume,
+            ...(pending.returnTo ? { returnTo: pending.returnTo } : {}),
+          }
+        : {};
       return {
         kind: 'redirect',
-        url: await this.start(session, 'reset', this.authority.flowName('passwordReset')),
+        url: await this.start(session, 'reset', this.authority.flowName('passwordReset'), kept),
       };
     }
     if (
@@ -510,7 +533,7 @@ function loginHintOf(
 function notCompleted(
   pending: PendingAuth,
   data: SessionData | undefined,
-  late = false,
+  again = false,
 ): CallbackOutcome | undefined {
   if (pending.purpose === 'stepup') return { kind: 'stepUpFailed', write: pending.write };
   if (!pending.resume) return undefined;
@@ -519,6 +542,6 @@ function notCompleted(
     kind: 'signInNotCompleted',
     returnTo: pending.returnTo ?? '/',
     resume: mine ? pending.resume : undefined,
-    late,
+    again,
   };
 }

@@ -71,10 +71,18 @@ export class PolicyController {
     if (await this.head(req, reply)) return;
     const view = await this.api.getPolicy(await this.readToken(req), req.id);
     const data = req.portalSession.data;
-    // Values kept from a save that was cancelled at step-up or failed after it: shown once.
-    const kept = data.pendingWrite;
-    const errors = kept?.errors ?? [];
+    // Values kept from a save that was cancelled at step-up or failed after it, else the newest
+    // a sign-in brought back (the others wait for the next views): each shown once.
+    let kept = data.pendingWrite;
     if (kept) data.pendingWrite = undefined;
+    else if (data.restoredWrites?.length) {
+      const [newest, ...older] = data.restoredWrites;
+      kept = newest;
+      data.restoredWrites = older.length ? older : undefined;
+      // The sign-in's own message went with the first view: each later one says it again.
+      data.flash ??= { kind: 'info', message: NOT_SAVED_YET };
+    }
+    const errors = kept?.errors ?? [];
     await renderPage(req, reply, 'beneficiaries', 'Change Beneficiaries', {
       rows: kept?.rows ?? rowsFromPolicy(view.policy.beneficiaries),
       // Rows kept with the version they were typed against: a change made meanwhile is a 412

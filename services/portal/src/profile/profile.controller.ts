@@ -4,6 +4,7 @@ import { Body, Controller, Get, NotFoundException, Post, Req, Res } from '@nestj
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, SignInRequired } from '../auth/auth.service';
 import { CustomerAuthority } from '../auth/customer-authority';
+import { PENDING_TTL_MS } from '../session/session-data';
 import { isHead, renderPage, sendHead } from '../web/views';
 import { GraphClient, GraphRejected, GraphUnauthorized } from './graph-client';
 import { profileFromBody, validateProfile, type ProfileFields } from './profile-form';
@@ -37,11 +38,13 @@ export class ProfileController {
       return void (await sendHead(reply));
     }
     const token = await this.graphToken(req);
-    // Names typed on a save that needed a new sign-in: shown once, instead of the directory's.
+    // Names typed on a save that needed a new sign-in: shown once, instead of the directory's,
+    // within 15 minutes of that sign-in (later, they would overwrite whatever was saved since).
     const data = req.portalSession.data;
     const draft = data.profileDraft;
     if (draft) data.profileDraft = undefined;
-    const profile = draft?.fields ?? (await this.withGraph(() => this.graph.getMe(token, req.id)));
+    const fresh = draft && Date.now() - draft.createdAt < PENDING_TTL_MS ? draft : undefined;
+    const profile = fresh?.fields ?? (await this.withGraph(() => this.graph.getMe(token, req.id)));
     await this.render(req, reply, profile, []);
   }
 

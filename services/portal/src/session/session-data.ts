@@ -8,6 +8,9 @@
  */
 export const MAX_PENDING = 8;
 
+/** How long an authorization request, and a profile draft a sign-in brought back, stay usable. */
+export const PENDING_TTL_MS = 15 * 60 * 1000;
+
 export type AuthPurpose = 'signin' | 'profile' | 'reset' | 'stepup';
 
 export type PendingBudget = 'typed' | 'navigation';
@@ -85,7 +88,10 @@ export interface PendingWrite {
   errors?: string[];
 }
 
-/** Profile names typed on a save that needed a new sign-in: shown on the form once. */
+/**
+ * Profile names typed on a save that needed a new sign-in: shown on the form once, within 15
+ * minutes of the sign-in that brought them back (`createdAt` is then reset to that moment).
+ */
 export interface ProfileDraft {
   fields: { givenName: string; surname: string; displayName: string };
   createdAt: number;
@@ -115,6 +121,11 @@ export interface SessionData {
   msalCache?: string;
   pending: Record<string, PendingAuth>;
   pendingWrite?: PendingWrite;
+  /**
+   * Beneficiary rows sign-ins brought back (a save whose token was refused), newest first, at
+   * most MAX_PENDING: each is shown once on the form, so two tabs' sign-ins lose neither.
+   */
+  restoredWrites?: PendingWrite[];
   profileDraft?: ProfileDraft;
   flash?: Flash;
 }

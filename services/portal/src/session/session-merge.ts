@@ -43,6 +43,7 @@ export function mergeSession(
     fields.user = undefined;
     fields.msalCache = undefined;
     fields.pendingWrite = undefined;
+    fields.restoredWrites = undefined;
     fields.profileDraft = undefined;
   }
   // Each request kept within the limits of requests in flight; together they may not.

@@ -63,6 +63,7 @@ function signOut(data: SessionData): void {
   data.user = undefined;
   data.msalCache = undefined;
   data.pendingWrite = undefined;
+  data.restoredWrites = undefined;
   data.profileDraft = undefined;
 }
 

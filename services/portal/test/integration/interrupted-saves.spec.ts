@@ -366,3 +366,78 @@ it('a sign-in started while signed in and answered after its 15 minutes: home wi
   expect(after.data.user).toEqual(before.data.user);
   expect(after.data.pending).not.toHaveProperty(state);
 });
+
+it('two tabs each sent to sign in by a save: both changes come back, each shown once (the second sign-in dropped the rows the first brought back)', async () => {
+  expect(await signInAt(String((await jar.get('/auth/sign-in')).headers.location))).toBe('/');
+  const tabA = await saveWithTokensRefused('Tab A Row');
+  const tabB = await saveWithTokensRefused('Tab B Row');
+  expect(await signInAt(tabA)).toBe('/policy/beneficiaries');
+  expect(await signInAt(tabB)).toBe('/policy/beneficiaries');
+  const views: string[] = [];
+  for (let i = 0; i < 3; i += 1) views.push((await jar.get('/policy/beneficiaries')).body);
+  expect(views[0]).toContain('value="Tab B Row"'); // the newest first
+  expect(views[1]).toContain('value="Tab A Row"');
+  for (const view of views.slice(0, 2)) expect(view).toContain('Your change is not saved yet');
+  expect(views[2]).not.toMatch(/Tab [AB] Row/);
+  expect(views[2]).not.toContain('not saved yet');
+});
+
+it('changes brought back by sign-ins are bounded: of nine never viewed, the newest eight are shown, each once', async () => {
+  for (let i = 1; i <= MAX_PENDING + 1; i += 1)
+    expect(await signInAt(await saveWithTokensRefused(`Draft No ${i}`))).toBe(
+      '/policy/beneficiaries',
+    );
+  for (let i = MAX_PENDING + 1; i >= 2; i -= 1)
+    expect((await jar.get('/policy/beneficiaries')).body).toContain(`value="Draft No ${i}"`);
+  expect((await jar.get('/policy/beneficiaries')).body).not.toContain('Draft No');
+});
+
+it('"Forgot your password?" at a sign-in asked for by a save: the reset, then a sign-in, bring what was typed back to the form', async () => {
+  expect(await signInAt(String((await jar.get('/auth/sign-in')).headers.location))).toBe('/');
+  const before = puts().length;
+  const authorize = await saveWithTokensRefused('Kept Through Reset');
+  const forgot = encodeURIComponent('AADB2C90118: The user has forgotten their password.');
+  const toReset = await jar.get(
+    `/auth/redirect?state=${stateOf(authorize)}&error=access_denied&error_description=${forgot}`,
+  );
+  const reset = new URL(String(toReset.headers.location));
+  expect(reset.pathname).toMatch(/\/b2c_1_passwordreset\/oauth2\/v2.0\/authorize$/i);
+  expect(reset.href).not.toContain('Kept');
+  // The reset at the stand-in: address, the code it shows, a new password (the same one here).
+  const b2c = new HttpBrowser(stack.azure.identityUrl);
+  let page = expectPage(await b2c.open(reset.href));
+  page = expectPage(await b2c.submit(page, { email: B2C_ALICE.email, action: 'continue' }));
+  const code = textById(page.html, 'devVerificationCode')?.trim() ?? '';
+  page = expectPage(await b2c.submit(page, { verificationCode: code, action: 'continue' }));
+  const { password } = B2C_ALICE;
+  const back = expectRedirect(
+    await b2c.submit(page, { newPassword: password, reenterPassword: password }),
+  );
+  // The tokens are still refused: a fresh sign-in carries what was kept (it went home with
+  // "Your password was changed." and the change was gone, unsaid).
+  const done = await jar.get(`${back.pathname}${back.search}`);
+  expect(done.statusCode).toBe(303);
+  const again = new URL(String(done.headers.location));
+  expect(again.pathname).toMatch(/\/b2c_1_signupsignin\/oauth2\/v2.0\/authorize$/i);
+  expect(again.href).not.toContain('Kept');
+  expect(await signInAt(again)).toBe('/policy/beneficiaries');
+  const form = await jar.get('/policy/beneficiaries');
+  expect(form.body).toContain('value="Kept Through Reset"');
+  expect(form.body).toContain('Your change is not saved yet');
+  expect(puts()).toHaveLength(before); // nothing saved on the way
+});
+
+it('"Forgot your password?" at a sign-in asked for by a save, then the reset cancelled: the user is told the change was not saved', async () => {
+  const authorize = await saveWithTokensRefused('Reset Cancelled');
+  const forgot = encodeURIComponent('AADB2C90118: The user has forgotten their password.');
+  const toReset = await jar.get(
+    `/auth/redirect?state=${stateOf(authorize)}&error=access_denied&error_description=${forgot}`,
+  );
+  const resetState = stateOf(toReset.headers.location);
+  const cancelled = await jar.get(
+    `/auth/redirect?state=${resetState}&error=access_denied&error_description=AADB2C90091`,
+  );
+  expect(cancelled.headers.location).toBe('/');
+  expect((await jar.get('/')).body).toContain('so your change was not saved');
+  expect((await pendingOf()).filter((p) => p.resume)).toHaveLength(0);
+});

@@ -121,6 +121,32 @@ describe('an aged token cache on External ID', () => {
     expect(claims.body).toContain('Ada Lovelace');
   });
 
+  it('the typed names wait 15 minutes after the sign-in: opened later, the form shows the directory (the draft never expired)', async () => {
+    const form = await jar.get('/profile');
+    await age((cache) => {
+      expireAccessTokens(cache);
+      revokeRefreshTokens(cache);
+    });
+    const saved = await jar.post('/profile', {
+      givenName: 'Stale',
+      surname: 'Draft',
+      displayName: 'Stale Draft',
+      _csrf: csrfOf(form.body),
+    });
+    expect(await signInAt(new URL(String(saved.headers.location)))).toBe('/profile');
+    // The user goes elsewhere instead, and opens the form 16 minutes after the sign-in.
+    const store = stack.portal.app.get(SessionStore);
+    const s = (await store.load(jar.cookie()))!;
+    const draft = s.data.profileDraft!;
+    const aged = { ...draft, createdAt: draft.createdAt - 16 * 60 * 1000 };
+    expect(await store.update(s, { ...s.data, profileDraft: aged }, s.data)).toBe(true);
+    const later = await jar.get('/profile');
+    expect(later.statusCode).toBe(200);
+    expect(later.body).not.toContain('Stale');
+    expect(later.body).toContain('value="Ada Lovelace"'); // the directory's, saved before
+    expect((await store.load(jar.cookie()))!.data.profileDraft).toBeUndefined();
+  });
+
   it('what was typed is only ever shown to the one who typed it: another account signing in at the prompt does not see it', async () => {
     const form = await jar.get('/profile');
     await age((cache) => {
