@@ -444,6 +444,29 @@ describe('values.schema.json', () => {
       'messaging.extraUsers: the NATS user "daemon" is already defined',
     ],
     [
+      'a token broker without a registration (it refuses to start)',
+      ['tokenBroker.registrations=null'],
+      'tokenBroker.registrations is empty',
+    ],
+    [
+      'a registration listed twice',
+      [
+        'tokenBroker.registrations[1].name=partner-api',
+        'tokenBroker.registrations[1].tenantId=00000000-0000-0000-0000-000000000000',
+        'tokenBroker.registrations[1].clientId=11111111-1111-1111-1111-111111111111',
+        'tokenBroker.registrations[1].certificateName=partner-api-2',
+      ],
+      'tokenBroker.registrations: "partner-api" is listed twice',
+    ],
+    [
+      'a caller granted a registration that does not exist',
+      [
+        'tokenBroker.callers.policy-api[0].registration=partner',
+        'tokenBroker.callers.policy-api[0].scopes[0]=api://partner/.default',
+      ],
+      'tokenBroker.callers.policy-api names registration "partner", which tokenBroker.registrations does not have (partner-api)',
+    ],
+    [
       'TLS without its Secret',
       ['ingress.tls.secretName='],
       'ingress.tls.secretName is empty while ingress.tls.enabled=true',

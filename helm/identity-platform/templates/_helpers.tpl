@@ -148,6 +148,26 @@ of a manifest the API server, the ingress controller or a service refuses later.
 {{- if and $v.telemetry.enabled $v.networkPolicy.enabled (not $v.telemetry.networkPolicy.to) -}}
 {{- fail "telemetry.networkPolicy.to is required with telemetry.enabled and networkPolicy.enabled: the collector as NetworkPolicy peers (e.g. its namespaceSelector + podSelector), for the egress rule on telemetry.networkPolicy.ports; without it the default deny drops every span" -}}
 {{- end -}}
+{{- if $v.tokenBroker.enabled -}}
+{{- /* What the broker checks at boot (services/token-broker/src/registrations/broker-config.ts). */ -}}
+{{- $regs := list -}}
+{{- range $v.tokenBroker.registrations | default list -}}
+{{- if has .name $regs -}}
+{{- fail (printf "tokenBroker.registrations: %q is listed twice; the token broker refuses to start" .name) -}}
+{{- end -}}
+{{- $regs = append $regs .name -}}
+{{- end -}}
+{{- if not $regs -}}
+{{- fail "tokenBroker.registrations is empty: the token broker refuses to start without a client registration to sign for (name, tenantId, clientId, certificateName; k8s/README.md), or set tokenBroker.enabled=false" -}}
+{{- end -}}
+{{- range $caller, $grants := $v.tokenBroker.callers | default dict -}}
+{{- range $grants -}}
+{{- if not (has .registration $regs) -}}
+{{- fail (printf "tokenBroker.callers.%s names registration %q, which tokenBroker.registrations does not have (%s); the token broker refuses to start" $caller .registration (join ", " $regs)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- $natsUsers := list -}}
 {{- range $key := include "idp.serviceKeys" . | fromJsonArray }}{{ if (index $v $key).enabled }}{{ $natsUsers = append $natsUsers (index $v $key).name }}{{ end }}{{ end -}}
 {{- range $v.messaging.extraUsers -}}

@@ -33,6 +33,10 @@ export const defaultSets = [
   'postgresql.external.cidr=10.20.0.0/24',
   'tokenBroker.keyVault.url=https://kv-identity.vault.azure.net',
   'tokenBroker.workloadIdentity.clientId=6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+  'tokenBroker.registrations[0].name=partner-api',
+  'tokenBroker.registrations[0].tenantId=00000000-0000-0000-0000-000000000000',
+  'tokenBroker.registrations[0].clientId=11111111-1111-1111-1111-111111111111',
+  'tokenBroker.registrations[0].certificateName=partner-api',
 ];
 
 export interface K8sObject {
