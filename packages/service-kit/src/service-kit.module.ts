@@ -11,7 +11,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
 import type { CommonEnv } from './config/env';
-import { PG_POOL, PoolLifecycle, poolProvider } from './db/pool';
+import { createPool, PG_POOL, PoolLifecycle, poolProvider } from './db/pool';
 import { HealthController } from './health/health.controller';
 import { ReadinessRegistry } from './health/readiness';
 import { MetricsController } from './metrics/metrics.controller';
@@ -53,8 +53,18 @@ class ReadinessWiring implements OnApplicationBootstrap {
   }
 }
 
+// The readiness check's own connection: it answers within the probe's deadline or not at all.
+const PROBE_TIMEOUT_MS = 2000;
+
 class DatabaseWiring implements OnApplicationBootstrap, OnApplicationShutdown {
   private untrackOutbox?: () => void;
+  /**
+   * Readiness asks PostgreSQL on a connection of its own: with the pool's ten busy with slow
+   * requests, a SELECT 1 waited behind them and /readyz said 503, so load that saturated the pool
+   * (one client's costly requests will do) took every replica out of rotation at once, turning
+   * slow answers into none. The database being unreachable still makes the pod unready.
+   */
+  private probe?: Pool;
 
   constructor(
     private readonly registry: ReadinessRegistry,
@@ -69,8 +79,16 @@ class DatabaseWiring implements OnApplicationBootstrap, OnApplicationShutdown {
         migrationsDir: this.o.migrationsDir,
       });
     }
+    const url = this.o.config.DATABASE_URL;
+    const probe = url
+      ? (this.probe = createPool(url, {
+          max: 1,
+          statementTimeoutMs: PROBE_TIMEOUT_MS,
+          connectTimeoutMs: PROBE_TIMEOUT_MS,
+        }))
+      : this.pool;
     this.registry.register('database', async () => {
-      await this.pool.query('SELECT 1');
+      await probe.query('SELECT 1');
     });
     // A service with an outbox table reports its lag (outbox_oldest_pending_age_seconds).
     const outbox = await this.pool.query<{ present: boolean }>(
@@ -79,8 +97,9 @@ class DatabaseWiring implements OnApplicationBootstrap, OnApplicationShutdown {
     if (outbox.rows[0]?.present) this.untrackOutbox = trackOutboxLag(this.pool);
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.untrackOutbox?.();
+    await this.probe?.end();
   }
 }
 

@@ -8,14 +8,42 @@ const poolLog = new Logger('database');
 /** How long a query waits for a connection (a new one, or a free one) unless told otherwise. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+export interface PoolSettings {
+  /** Connections at most. */
+  max: number;
+  /** statement_timeout of each connection in milliseconds; 0: none. */
+  statementTimeoutMs?: number;
+  /** How long a query waits for a connection (a new one, or a free one) before it fails. */
+  connectTimeoutMs?: number;
+}
+
 /**
- * The service's pool. `statementTimeoutMs` (> 0) becomes each connection's statement_timeout:
- * PostgreSQL cancels a longer statement (SQLSTATE 57014, see isStatementTimeout), so one costly
- * request cannot keep the pool's ten connections busy for everyone else. `connectTimeoutMs`
- * bounds getting a connection (pg waits for ever by default): a server that accepted the TCP
- * connection but never answered its startup kept those connections "connecting" for good, so
- * the pool stayed full (and /readyz 503) after the database was back.
+ * A pg pool as the services use it. `statementTimeoutMs` (> 0) becomes each connection's
+ * statement_timeout: PostgreSQL cancels a longer statement (SQLSTATE 57014, see
+ * isStatementTimeout), so one costly request cannot keep the pool busy for everyone else.
+ * `connectTimeoutMs` bounds getting a connection (pg waits for ever by default): a server that
+ * accepted the TCP connection but never answered its startup kept those connections
+ * "connecting" for good, so the pool stayed full (and /readyz 503) after the database was back.
  */
+export function createPool(url: string, s: PoolSettings): Pool {
+  const statementTimeoutMs = s.statementTimeoutMs ?? 0;
+  const pool = new Pool({
+    connectionString: url,
+    max: s.max,
+    connectionTimeoutMillis: s.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+  });
+  // PostgreSQL ending an idle connection (restart, failover, pg_terminate_backend) is an 'error'
+  // on the pool, which drops that client itself; unheard, it ended the process. Prisma's adapter
+  // listens only while it is connected, so before $connect and after $disconnect (the shutdown
+  // drain) a database restart crashed the service.
+  pool.on('error', (e) =>
+    poolLog.warn(`idle connection lost (${pgErrorCode(e) ?? 'no code'}): ${e.message}`),
+  );
+  return pool;
+}
+
+/** The service's pool of ten connections (see {@link createPool}). */
 export function poolProvider(
   url: () => string,
   statementTimeoutMs = 0,
@@ -23,22 +51,7 @@ export function poolProvider(
 ): Provider {
   return {
     provide: PG_POOL,
-    useFactory: () => {
-      const pool = new Pool({
-        connectionString: url(),
-        max: 10,
-        connectionTimeoutMillis: connectTimeoutMs,
-        ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
-      });
-      // PostgreSQL ending an idle connection (restart, failover, pg_terminate_backend) is an
-      // 'error' on the pool, which drops that client itself; unheard, it ended the process. Prisma's
-      // adapter listens only while it is connected, so before $connect and after $disconnect (the
-      // shutdown drain) a database restart crashed the service.
-      pool.on('error', (e) =>
-        poolLog.warn(`idle connection lost (${pgErrorCode(e) ?? 'no code'}): ${e.message}`),
-      );
-      return pool;
-    },
+    useFactory: () => createPool(url(), { max: 10, statementTimeoutMs, connectTimeoutMs }),
   };
 }
 

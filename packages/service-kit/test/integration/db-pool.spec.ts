@@ -123,6 +123,18 @@ describe('database pool of ServiceKitModule', () => {
     expect(await readyz()).toEqual({ status: 200, database: 'ok' });
   });
 
+  it('stays ready while slow requests hold every pooled connection (load is not an outage)', async () => {
+    const slow = Array.from({ length: 10 }, () => pool.query('SELECT pg_sleep(2)'));
+    try {
+      await until(() => pool.totalCount === 10 && pool.idleCount === 0, 5000);
+      const started = Date.now();
+      expect(await readyz()).toEqual({ status: 200, database: 'ok' });
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      await Promise.all(slow);
+    }
+  });
+
   it('fails queries within the connect timeout while the database stalls, and is ready again once it answers', async () => {
     proxy.stall();
     await until(() => pool.totalCount === 0, 5000);
