@@ -9,6 +9,10 @@ import type { FastifyRequest } from 'fastify';
  * checks for every anonymous caller). Answers 404, as for a path that does not exist.
  */
 export function refuseFromOutside(req: FastifyRequest): void {
-  if (req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined)
-    throw new NotFoundException();
+  if (cameFromOutside(req.headers)) throw new NotFoundException();
+}
+
+/** Whether the ingress or the entry proxy passed this request on (they add these headers). */
+export function cameFromOutside(headers: Record<string, unknown>): boolean {
+  return headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined;
 }

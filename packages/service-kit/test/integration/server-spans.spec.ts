@@ -103,6 +103,21 @@ describe('HTTP server spans', () => {
     expect(child?.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
   });
 
+  it('starts its own trace for a request from outside (ingress / entry proxy): its traceparent (id and sampled flag) is not continued', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    for (const via of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }]) {
+      exporter.reset();
+      const r = await fetch(`${base}/items/7`, {
+        headers: { ...via, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      });
+      expect(r.status).toBe(200);
+      const server = await until(() => servers()[0]);
+      expect(server.spanContext().traceId).not.toBe(traceId);
+      expect(server.parentSpanContext).toBeUndefined();
+      expect(((await r.json()) as { traceId?: string }).traceId).toBe(server.spanContext().traceId);
+    }
+  });
+
   it('ends the span of a request whose client went away before the answer (error.type aborted)', async () => {
     const socket = connect(port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
