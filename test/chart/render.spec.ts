@@ -467,6 +467,11 @@ describe('values.schema.json', () => {
       'tokenBroker.callers.policy-api names registration "partner", which tokenBroker.registrations does not have (partner-api)',
     ],
     [
+      'the portal without the policy API it calls',
+      ['policyApi.enabled=false'],
+      'portal.enabled needs policyApi.enabled',
+    ],
+    [
       'TLS without its Secret',
       ['ingress.tls.secretName='],
       'ingress.tls.secretName is empty while ingress.tls.enabled=true',

@@ -148,6 +148,9 @@ of a manifest the API server, the ingress controller or a service refuses later.
 {{- if and $v.telemetry.enabled $v.networkPolicy.enabled (not $v.telemetry.networkPolicy.to) -}}
 {{- fail "telemetry.networkPolicy.to is required with telemetry.enabled and networkPolicy.enabled: the collector as NetworkPolicy peers (e.g. its namespaceSelector + podSelector), for the egress rule on telemetry.networkPolicy.ports; without it the default deny drops every span" -}}
 {{- end -}}
+{{- if and $v.portal.enabled (not $v.policyApi.enabled) -}}
+{{- fail "portal.enabled needs policyApi.enabled: the portal calls the policy API server-side (POLICY_API_URL, set by the chart to this release's policy-api Service)" -}}
+{{- end -}}
 {{- if $v.tokenBroker.enabled -}}
 {{- /* What the broker checks at boot (services/token-broker/src/registrations/broker-config.ts). */ -}}
 {{- $regs := list -}}
