@@ -24,7 +24,7 @@ const otel = `| \`OTEL_EXPORTER_OTLP_ENDPOINT\` / \`OTEL_EXPORTER_OTLP_TRACES_EN
 | \`OTEL_TRACES_EXPORTER\` | \`otlp\` when an endpoint is set, else \`none\` | \`otlp\`, \`console\` (debugging) or \`none\` |
 | \`OTEL_SDK_DISABLED\` | \`false\` | \`true\` turns tracing off whatever else is set |
 | \`OTEL_SERVICE_NAME\`, \`OTEL_RESOURCE_ATTRIBUTES\` | the service's name (\`policy-api\`, …) | Resource attributes of every span (e.g. \`deployment.environment.name=prod\`) |
-| \`OTEL_TRACES_SAMPLER\`, \`OTEL_TRACES_SAMPLER_ARG\` | \`parentbased_always_on\` | e.g. \`parentbased_traceidratio\` and \`0.1\` to keep 10% of new traces (a caller's sampled flag is honoured) |
+| \`OTEL_TRACES_SAMPLER\`, \`OTEL_TRACES_SAMPLER_ARG\` | \`parentbased_always_on\` | e.g. \`parentbased_traceidratio\` and \`0.1\` to keep 10% of new traces (an in-cluster caller's sampled flag is honoured; a request through the ingress starts its own trace, its traceparent kept as a span link) |
 | \`OTEL_PROPAGATORS\` | \`tracecontext,baggage\` | W3C trace context in and out of every HTTP call |
 | \`OTEL_BSP_SCHEDULE_DELAY\`, \`OTEL_BSP_MAX_QUEUE_SIZE\`, \`OTEL_BSP_MAX_EXPORT_BATCH_SIZE\`, \`OTEL_BSP_EXPORT_TIMEOUT\` | SDK defaults (5000 ms, 2048, 512, 30000 ms) | Span batching; spans beyond the queue are dropped, never block a request |
 | \`OTEL_LOG_LEVEL\` | \`info\` | The SDK's own diagnostics (to stderr) |

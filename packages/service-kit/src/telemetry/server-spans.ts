@@ -4,8 +4,10 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  isSpanContextValid,
   trace,
   type Attributes,
+  type Link,
   type Context,
   type Span,
   type Tracer,
@@ -68,6 +70,8 @@ function track(socket: TrackedSocket | null, span: Span): void {
 // it carries: its sampled flag made the parent-based sampler record every one of an anonymous
 // client's requests (10 % sampling became 100 % at will, ~10 % of throughput and the collector's
 // volume), its trace id put spans into someone else's trace, and its baggage went on downstream.
+// Its trace context is kept only as a span link (OTel's advice for untrusted callers): a browser
+// or API gateway trace can still be joined to ours, but decides nothing.
 let fields: readonly string[] | undefined;
 function callerContext(headers: Record<string, unknown>): Context {
   if (cameFromOutside(headers)) return ROOT_CONTEXT;
@@ -75,6 +79,15 @@ function callerContext(headers: Record<string, unknown>): Context {
   for (const f of fields)
     if (headers[f] !== undefined) return propagation.extract(ROOT_CONTEXT, headers);
   return ROOT_CONTEXT;
+}
+
+/** The W3C trace context an outside request carried, as a link (none if it carried none). */
+function outsideCallerLink(headers: Record<string, unknown>): Link[] | undefined {
+  if (headers.traceparent === undefined || !cameFromOutside(headers)) return undefined;
+  const remote = trace.getSpanContext(
+    propagation.extract(ROOT_CONTEXT, { traceparent: headers.traceparent }),
+  );
+  return remote && isSpanContextValid(remote) ? [{ context: remote }] : undefined;
 }
 
 /** Adds the span hooks to `fastify` when tracing runs (call before any route is registered). */
@@ -90,9 +103,10 @@ export function traceServerRequests(fastify: FastifyInstance): void {
     const attributes: Attributes = { 'http.request.method': req.method };
     if (route) attributes['http.route'] = route;
     const parent = callerContext(req.headers);
+    const links = parent === ROOT_CONTEXT ? outsideCallerLink(req.headers) : undefined;
     const span = tracer().startSpan(
       route ? `${req.method} ${route}` : req.method,
-      { kind: SpanKind.SERVER, attributes },
+      { kind: SpanKind.SERVER, attributes, links },
       parent,
     );
     if (span.isRecording()) {

@@ -114,8 +114,22 @@ describe('HTTP server spans', () => {
       const server = await until(() => servers()[0]);
       expect(server.spanContext().traceId).not.toBe(traceId);
       expect(server.parentSpanContext).toBeUndefined();
+      // The caller's context survives only as a link, for joining its trace to ours.
+      expect(server.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([
+        [traceId, '00f067aa0ba902b7'],
+      ]);
       expect(((await r.json()) as { traceId?: string }).traceId).toBe(server.spanContext().traceId);
     }
+    // A malformed traceparent from outside is not a link either.
+    exporter.reset();
+    const r = await fetch(`${base}/items/7`, {
+      headers: {
+        'x-forwarded-for': '203.0.113.9',
+        traceparent: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+      },
+    });
+    expect(r.status).toBe(200);
+    expect((await until(() => servers()[0])).links).toEqual([]);
   });
 
   it('ends the span of a request whose client went away before the answer (error.type aborted)', async () => {
