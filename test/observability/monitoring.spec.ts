@@ -22,6 +22,7 @@ jest.setTimeout(120_000);
 
 const ON = [
   'monitoring.serviceMonitor.enabled=true',
+  'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=monitoring',
   'monitoring.prometheusRule.enabled=true',
   'monitoring.dashboards.enabled=true',
 ];
@@ -86,6 +87,23 @@ describe('chart monitoring', () => {
     );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/scimTokenExpiryDay/);
+  });
+
+  it('needs the scrapers as NetworkPolicy peers when network policies are on: the default deny would block every scrape', () => {
+    const render = (...set: string[]) =>
+      helm(
+        templateArgs({ set: [...defaultSets, 'monitoring.serviceMonitor.enabled=true', ...set] }),
+      );
+    const refused = render();
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(
+      'networkPolicy.metricsFrom is required with monitoring.serviceMonitor.enabled and networkPolicy.enabled',
+    );
+    const withoutPolicies = render('networkPolicy.enabled=false');
+    expect({ status: withoutPolicies.status, stderr: withoutPolicies.stderr }).toEqual({
+      status: 0,
+      stderr: '',
+    });
   });
 
   it('ships rules promtool accepts', () => {

@@ -179,6 +179,9 @@ of a manifest the API server, the ingress controller or a service refuses later.
 {{- end -}}
 {{- $natsUsers = append $natsUsers .name -}}
 {{- end -}}
+{{- if and $v.monitoring.serviceMonitor.enabled $v.networkPolicy.enabled (not $v.networkPolicy.metricsFrom) -}}
+{{- fail "networkPolicy.metricsFrom is required with monitoring.serviceMonitor.enabled and networkPolicy.enabled: Prometheus as NetworkPolicy peers (e.g. its namespaceSelector + podSelector); without it the default deny blocks every scrape" -}}
+{{- end -}}
 {{- if and $v.natsServer.enabled $v.nats.enabled -}}
 {{- fail "natsServer.enabled and nats.enabled are both true: deploy one NATS (natsServer for kind/offline, nats for the official chart), the services can use only one" -}}
 {{- end -}}
