@@ -18,6 +18,7 @@ import { CleanupRepository } from './cleanup/cleanup.repository';
 import { CleanupScheduler } from './cleanup/cleanup.scheduler';
 import { CleanupService } from './cleanup/cleanup.service';
 import { SCIM_CONFIG, type ScimConfig } from './config';
+import { DatabaseShutdown } from './db/database-shutdown';
 import { PrismaService } from './db/prisma.service';
 import {
   ResourceTypesController,
@@ -84,6 +85,8 @@ export class AppModule {
       CleanupService,
       TokenExpiryService,
       OutboxRelayService,
+      // Bounds the database work of a shutdown (after the providers it orders itself before).
+      DatabaseShutdown,
       // Failures before any controller: the admin error shape under /admin, the SCIM error schema
       // under the SCIM base; the root module's, so consulted last.
       { provide: APP_FILTER, useClass: AppHttpErrorFilter },
