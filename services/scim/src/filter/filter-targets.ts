@@ -184,12 +184,19 @@ const SELF = '$self';
 /**
  * `schemas`: the resource's schema URNs as shown (the stored array, else the core URN alone), so
  * `schemas eq "urn:...:enterprise:2.0:User"` (an RFC 7644 §3.4.2.2 example) finds the users that
- * list the extension. URNs compare case-insensitively, as everywhere else here.
+ * list the extension. URNs compare case-insensitively, as everywhere else here. Only the URNs of
+ * `known` (the directory's schema: core and extensions) count, as the projection shows only those:
+ * the URN of an extension declaration deleted since stays stored, and must not match.
  */
-function schemasMulti(alias: string, core: string): Multi {
-  if (!SAFE_NAME.test(core)) throw new Error(`unexpected schema URN: ${core}`);
+function schemasMulti(alias: string, core: string, known: readonly string[]): Multi {
+  for (const u of [core, ...known])
+    if (!SAFE_NAME.test(u)) throw new Error(`unexpected schema URN: ${u}`);
   const j = attrOf(`${alias}.data::jsonb`, 'schemas');
   const array = `(CASE WHEN jsonb_typeof(${j}) = 'array' THEN ${j} ELSE '["${core}"]'::jsonb END)`;
+  // The projection's test (declaredOnly): a string element is shown when its URN is known.
+  const shown = `(jsonb_typeof(e.v) <> 'string' OR lower(e.v #>> '{}') IN (${known
+    .map((u) => `'${u.toLowerCase()}'`)
+    .join(', ')}))`;
   const value: Scalar = {
     name: 'schemas',
     type: 'string',
@@ -200,6 +207,7 @@ function schemasMulti(alias: string, core: string): Multi {
   return {
     name: 'schemas',
     from: `jsonb_array_elements(${array}) e(v)`,
+    link: shown,
     elementPresent: jsonPresent('e.v'),
     sub: (name) => {
       if (name === SELF) return value;
@@ -207,9 +215,15 @@ function schemasMulti(alias: string, core: string): Multi {
     },
     defaultSub: SELF,
     firstOf: (s) =>
-      `(SELECT ${s.sql} FROM jsonb_array_elements(${array}) WITH ORDINALITY e(v, n) ORDER BY e.n LIMIT 1)`,
+      `(SELECT ${s.sql} FROM jsonb_array_elements(${array}) WITH ORDINALITY e(v, n) WHERE ${shown} ORDER BY e.n LIMIT 1)`,
   };
 }
+
+/** `schemas` of a resource type with this schema. */
+const schemasTarget = (alias: string, schema: ResourceSchema): Target => ({
+  kind: 'multi',
+  m: schemasMulti(alias, schema.core, [schema.core, ...schema.extensions]),
+});
 
 const LIKE_SPECIAL = /[\\%_]/g;
 export const likeEscape = (s: string): string => s.replace(LIKE_SPECIAL, (c) => `\\${c}`);
@@ -262,7 +276,7 @@ const USERS: Resource = {
   alias: 'u',
   special: new Map<string, Target>([
     ...common('u'),
-    ['schemas', { kind: 'multi', m: schemasMulti('u', USER_SCHEMA.core) }],
+    ['schemas', schemasTarget('u', USER_SCHEMA)],
     [
       'username',
       {
@@ -305,7 +319,7 @@ const GROUPS: Resource = {
   alias: 'g',
   special: new Map<string, Target>([
     ...common('g'),
-    ['schemas', { kind: 'multi', m: schemasMulti('g', GROUP_SCHEMA.core) }],
+    ['schemas', schemasTarget('g', GROUP_SCHEMA)],
     [
       'displayname',
       {
@@ -378,7 +392,13 @@ const extensionName = (res: Resource, uri: string): string =>
 
 /** A resource with the directory's schema (the built-in one plus its declared extensions). */
 const withSchema = (res: Resource, schema: ResourceSchema | undefined): Resource =>
-  schema === undefined || schema === res.schema ? res : { ...res, schema };
+  schema === undefined || schema === res.schema
+    ? res
+    : {
+        ...res,
+        schema,
+        special: new Map([...res.special, ['schemas', schemasTarget(res.alias, schema)]]),
+      };
 
 export const resolveUserAttr = (ref: AttrRef, schema?: ResourceSchema): Target =>
   resolve(withSchema(USERS, schema), ref);

@@ -634,6 +634,30 @@ describe('declared extension schemas', () => {
       400,
       'invalidFilter',
     );
+    // Filters agree with what is returned: the stored URN no longer matches `schemas`.
+    const bySchemas = async (urn: string) =>
+      (
+        await scim(
+          'GET',
+          `/scim/v2/Users?filter=${encodeURIComponent(`schemas eq "${urn}"`)}`,
+          undefined,
+          t,
+        )
+      ).body.Resources.map((x: { id: string }) => x.id);
+    expect(await bySchemas(CUSTOM)).toEqual([]);
+    expect(await bySchemas(CUSTOM.toUpperCase())).toEqual([]);
+    expect(await bySchemas(ENTERPRISE)).toEqual([u.body.id]);
+    const across = await scim(
+      'POST',
+      '/scim/v2/.search',
+      {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+        filter: `schemas co "customextension" or schemas eq "${CUSTOM}"`,
+      },
+      t,
+    );
+    expect(across.status).toBe(200);
+    expect(across.body.totalResults).toBe(0);
     // Another PATCH keeps what is stored under it.
     const patched = await scim(
       'PATCH',
@@ -647,6 +671,7 @@ describe('declared extension schemas', () => {
     const back = await scim('GET', `/scim/v2/Users/${u.body.id}`, undefined, t);
     expect(back.body[CUSTOM]).toEqual({ costCenter: 'CC-7' });
     expect(back.body.displayName).toBe('Del');
+    expect(await bySchemas(CUSTOM)).toEqual([u.body.id]);
   });
 
   it('caps the schemas of a directory', async () => {
