@@ -15,7 +15,7 @@ import type { AttrRef } from './filter-ast';
 // Names are resolved against the schema only (Maps keyed by lower-cased names), so an unknown name
 // is a 400 naming it, never a property of some prototype.
 
-export type ValueType = 'string' | 'boolean' | 'dateTime';
+export type ValueType = 'string' | 'boolean' | 'dateTime' | 'number';
 
 export interface Scalar {
   name: string;
@@ -68,6 +68,14 @@ function jsonScalar(name: string, def: AttrDef, j: string): Scalar {
       type: 'boolean',
       caseExact: true,
       sql: `(CASE WHEN jsonb_typeof(${j}) = 'boolean' THEN (${j})::boolean END)`,
+      present: jsonPresent(j),
+    };
+  if (def.type === 'integer' || def.type === 'decimal')
+    return {
+      name,
+      type: 'number',
+      caseExact: true,
+      sql: `(CASE WHEN jsonb_typeof(${j}) = 'number' THEN (${j})::numeric END)`,
       present: jsonPresent(j),
     };
   if (def.type === 'dateTime')

@@ -58,6 +58,14 @@ function positive(
         `${s.sql} ${ORDER[op] ?? '='} ${b.add(new Date(v).toISOString())}::timestamptz`,
       );
     }
+    case 'number': {
+      // RFC 7644 §3.4.2.2: numbers compare numerically (1.0 eq 1); co/sw/ew are string operators.
+      if (op === 'co' || op === 'sw' || op === 'ew')
+        throw bad(`is a number: use eq, ne, gt, ge, lt, le or pr`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw bad('must be compared with an unquoted number such as 42 or 1.5');
+      return guard(s, s.sql, `${s.sql} ${ORDER[op] ?? '='} ${b.add(String(v))}::numeric`);
+    }
     case 'string': {
       if (typeof v !== 'string') throw bad('must be compared with a quoted string');
       // Case-insensitive: both sides folded by the one fold (foldCase here, scim_fold in SQL).

@@ -113,6 +113,13 @@ function checkValueFilter(f: FilterNode, def: AttrDef): void {
         else if (typeof v !== 'boolean') throw bad('must be compared with true or false');
         return;
       }
+      if (sd.type === 'integer' || sd.type === 'decimal') {
+        if (f.op === 'co' || f.op === 'sw' || f.op === 'ew')
+          throw bad('is a number: use eq, ne, gt, ge, lt, le or pr');
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw bad('must be compared with an unquoted number such as 42 or 1.5');
+        return;
+      }
       if (typeof v !== 'string') throw bad('must be compared with a quoted string');
     }
   }

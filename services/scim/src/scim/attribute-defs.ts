@@ -7,7 +7,8 @@ import { URN } from './schemas';
  */
 export interface AttrDef {
   name: string;
-  type: 'string' | 'boolean' | 'complex' | 'reference' | 'dateTime' | 'binary' | 'integer';
+  type:
+    'string' | 'boolean' | 'complex' | 'reference' | 'dateTime' | 'binary' | 'integer' | 'decimal';
   description: string;
   multi?: boolean;
   required?: boolean;

@@ -77,7 +77,15 @@ const ENFORCED = {
   returned: 'must be default (the only returned enforced for declared attributes)',
   uniqueness: 'must be none (uniqueness is not enforced for declared attributes)',
 };
-const simpleTypes = ['string', 'boolean', 'dateTime', 'reference', 'binary'] as const;
+const simpleTypes = [
+  'string',
+  'boolean',
+  'dateTime',
+  'reference',
+  'binary',
+  'integer',
+  'decimal',
+] as const;
 
 const base = {
   name: z
@@ -99,7 +107,7 @@ const base = {
 };
 
 const TYPE_MESSAGE =
-  'must be one of string, boolean, dateTime, reference, binary, complex (integer and decimal cannot be filtered or sorted here yet)';
+  'must be one of string, boolean, dateTime, reference, binary, integer, decimal, complex';
 
 const subAttribute = z
   .strictObject({

@@ -78,6 +78,10 @@ function checkOne(
     case 'integer':
       if (typeof v !== 'number' || !Number.isInteger(v)) throw wrongType(path, 'an integer', v);
       return v;
+    case 'decimal':
+      // JSON.parse reads 1e999 as Infinity, which JSON cannot store (it would become null).
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw wrongType(path, 'a number', v);
+      return v;
     case 'dateTime':
       if (typeof v !== 'string' || !DATE_TIME.test(v) || Number.isNaN(Date.parse(v)))
         throw ScimError.invalidValue(

@@ -136,9 +136,9 @@ describe('declared extension schemas', () => {
     ],
     ['a $ name', CUSTOM, { resourceType: 'User', attributes: [{ name: '$ref', type: 'string' }] }],
     [
-      'an integer (not filterable here)',
+      'a multi-valued integer (no sub-attribute to filter by)',
       CUSTOM,
-      { resourceType: 'User', attributes: [{ name: 'n', type: 'integer' }] },
+      { resourceType: 'User', attributes: [{ name: 'n', type: 'integer', multiValued: true }] },
     ],
     [
       'an unknown type',
@@ -560,7 +560,7 @@ describe('declared extension schemas', () => {
       api.body.items,
     );
     // Invalid input: the API's words, exit 2.
-    const badBody = { resourceType: 'User', attributes: [{ name: 'n', type: 'integer' }] };
+    const badBody = { resourceType: 'User', attributes: [{ name: 'n', type: 'number' }] };
     writeFileSync(file, JSON.stringify({ urn: CUSTOM, ...badBody }));
     const bad = await run('directory', 'schema', 'put', 'ext-cli', file);
     const apiBad = await a.asAdmin('PUT', schemaUrl('ext-cli', CUSTOM), badBody);
@@ -672,6 +672,165 @@ describe('declared extension schemas', () => {
     expect(back.body[CUSTOM]).toEqual({ costCenter: 'CC-7' });
     expect(back.body.displayName).toBe('Del');
     expect(await bySchemas(CUSTOM)).toEqual([u.body.id]);
+  });
+
+  it('takes integer and decimal attributes: JSON numbers, compared and sorted as numbers', async () => {
+    const NUM = 'urn:example:scim:schemas:extension:numbers:1.0:User';
+    await a.asAdmin('POST', '/admin/directories', { id: 'ext-num' });
+    const put = await a.asAdmin('PUT', schemaUrl('ext-num', NUM), {
+      resourceType: 'User',
+      attributes: [
+        { name: 'level', type: 'integer' },
+        { name: 'ratio', type: 'decimal' },
+        {
+          name: 'quotas',
+          type: 'complex',
+          multiValued: true,
+          subAttributes: [
+            { name: 'value', type: 'string' },
+            { name: 'seats', type: 'integer' },
+          ],
+        },
+      ],
+    });
+    expect(put.status).toBe(201);
+    const t = await a.s.directory('ext-num');
+    const schema = (await scim('GET', `/scim/v2/Schemas/${NUM}`, undefined, t)).body;
+    expect(schema.attributes.map((x: { type: string }) => x.type)).toEqual([
+      'integer',
+      'decimal',
+      'complex',
+    ]);
+    expect(schema.attributes[2].subAttributes[1]).toMatchObject({ name: 'seats', type: 'integer' });
+    const user = (userName: string, ext: Record<string, unknown>) =>
+      scim('POST', '/scim/v2/Users', { schemas: [USER, NUM], userName, [NUM]: ext }, t);
+    const ids = new Map<string, string>();
+    for (const [name, ext] of [
+      ['n9', { level: 9, ratio: 0.5, quotas: [{ value: 'disk', seats: 3 }] }],
+      ['n10', { level: 10, ratio: 2, quotas: [{ value: 'disk', seats: 12 }] }],
+      ['n-1', { level: -1, ratio: 1.25 }],
+      ['none', {}],
+    ] as const) {
+      const r = await user(name, ext);
+      expect(r.status).toBe(201);
+      ids.set(name, r.body.id);
+    }
+    expect((await scim('GET', `/scim/v2/Users/${ids.get('n10')}`, undefined, t)).body[NUM]).toEqual(
+      { level: 10, ratio: 2, quotas: [{ value: 'disk', seats: 12 }] },
+    );
+    // Writes: an integer is an integral JSON number, a decimal any JSON number; strings are not numbers.
+    const before = (await scim('GET', '/scim/v2/Users', undefined, t)).body.totalResults;
+    for (const ext of [
+      { level: 1.5 },
+      { level: '7' },
+      { ratio: '0.5' },
+      { ratio: true },
+      { quotas: [{ value: 'x', seats: 2.5 }] },
+    ]) {
+      const r = await user('bad-number', ext);
+      expectScimError(r, 400, 'invalidValue');
+    }
+    // 1e999 parses as Infinity, which JSON cannot hold.
+    const inf = await a.s.request('POST', '/scim/v2/Users', {
+      token: t,
+      raw: `{"schemas":["${USER}","${NUM}"],"userName":"inf","${NUM}":{"ratio":1e999}}`,
+      headers: { 'content-type': 'application/scim+json' },
+    });
+    expectScimError(inf, 400, 'invalidValue');
+    expect((await scim('GET', '/scim/v2/Users', undefined, t)).body.totalResults).toBe(before);
+
+    const names = async (filter: string, extra = '') => {
+      const r = await scim(
+        'GET',
+        `/scim/v2/Users?filter=${encodeURIComponent(filter)}${extra}`,
+        undefined,
+        t,
+      );
+      expect(r.status).toBe(200);
+      return r.body.Resources.map((x: { userName: string }) => x.userName);
+    };
+    // RFC 7644 §3.4.2.2 on numbers: numeric order (10 > 9, which text would order the other way).
+    expect(await names(`${NUM}:level gt 9`)).toEqual(['n10']);
+    expect(await names(`${NUM}:level ge 9`, '&sortBy=userName')).toEqual(['n10', 'n9']);
+    expect(await names(`${NUM}:level lt 0`)).toEqual(['n-1']);
+    expect(await names(`${NUM}:level le 9`, '&sortBy=userName')).toEqual(['n-1', 'n9']);
+    expect(await names(`${NUM}:level eq 10.0`)).toEqual(['n10']);
+    expect(await names(`${NUM}:ratio eq 2`)).toEqual(['n10']);
+    expect(await names(`${NUM}:ratio ge 1.25 and ${NUM}:ratio lt 2`)).toEqual(['n-1']);
+    expect(await names(`${NUM}:ratio gt 1e-1`, '&sortBy=userName')).toEqual(['n-1', 'n10', 'n9']);
+    expect(await names(`${NUM}:level ne 9`, '&sortBy=userName')).toEqual(['n-1', 'n10', 'none']);
+    expect(await names(`${NUM}:level pr`, '&sortBy=userName')).toEqual(['n-1', 'n10', 'n9']);
+    expect(await names(`${NUM}:quotas[seats gt 5]`)).toEqual(['n10']);
+    expect(await names(`${NUM}:quotas.seats lt 5`)).toEqual(['n9']);
+    // Sorted as numbers, absent last ascending and first descending.
+    expect(await names('userName pr', `&sortBy=${NUM}:level`)).toEqual([
+      'n-1',
+      'n9',
+      'n10',
+      'none',
+    ]);
+    expect(await names('userName pr', `&sortBy=${NUM}:ratio&sortOrder=descending`)).toEqual([
+      'none',
+      'n10',
+      'n-1',
+      'n9',
+    ]);
+    // Neither n-1 nor none has a seat: they come last, in id order.
+    expect((await names('userName pr', `&sortBy=${NUM}:quotas.seats`)).slice(0, 2)).toEqual([
+      'n9',
+      'n10',
+    ]);
+    // String operators and quoted or boolean values: 400 invalidFilter, in PATCH value filters too.
+    for (const f of [
+      `${NUM}:level co 1`,
+      `${NUM}:level sw 1`,
+      `${NUM}:level eq "9"`,
+      `${NUM}:ratio gt true`,
+      `${NUM}:level gt 1e999`,
+      `${NUM}:quotas[seats eq "3"]`,
+    ])
+      expectScimError(
+        await scim('GET', `/scim/v2/Users?filter=${encodeURIComponent(f)}`, undefined, t),
+        400,
+        'invalidFilter',
+      );
+    const n9 = ids.get('n9')!;
+    expectScimError(
+      await scim(
+        'PATCH',
+        `/scim/v2/Users/${n9}`,
+        patchOp({ op: 'replace', path: `${NUM}:quotas[seats co 3].seats`, value: 4 }),
+        t,
+      ),
+      400,
+    );
+    // PATCH by path and through a numeric value filter.
+    const patched = await scim(
+      'PATCH',
+      `/scim/v2/Users/${n9}`,
+      patchOp(
+        { op: 'replace', path: `${NUM}:quotas[seats eq 3].seats`, value: 30 },
+        { op: 'replace', path: `${NUM}:level`, value: 11 },
+      ),
+      t,
+    );
+    expect(patched.status).toBe(200);
+    expect(patched.body[NUM]).toEqual({
+      level: 11,
+      ratio: 0.5,
+      quotas: [{ value: 'disk', seats: 30 }],
+    });
+    expectScimError(
+      await scim(
+        'PATCH',
+        `/scim/v2/Users/${n9}`,
+        patchOp({ op: 'replace', path: `${NUM}:level`, value: 11.5 }),
+        t,
+      ),
+      400,
+      'invalidValue',
+    );
+    expect(await names(`${NUM}:level gt 10`)).toEqual(['n9']);
   });
 
   it('caps the schemas of a directory', async () => {
