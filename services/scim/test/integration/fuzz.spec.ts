@@ -1,6 +1,11 @@
 import fc from 'fast-check';
+import { extensionSchemaBody } from '../../src/scim/extension-schemas';
+import { DirectoriesService } from '../../src/tokens/directories.service';
 import {
   attrList,
+  declaredExtensions,
+  EXT_GROUP,
+  EXT_USER,
   filterText,
   groupBody,
   pagingParam,
@@ -17,7 +22,8 @@ import {
 } from '../support/scim-app';
 
 // Property-based fuzzing of the running service (Fastify + Nest + PostgreSQL, through inject) in
-// the default (Entra) and the aws profile: no 5xx ever, every 4xx in the SCIM error schema, a
+// the default (Entra) and the aws profile, and in a default directory with declared extension
+// schemas of every attribute type (filters, PATCH paths and writes naming them): no 5xx ever, every 4xx in the SCIM error schema, a
 // refused write changes nothing, and resources no request targeted stay exactly as they were.
 // Seeded: a failure prints the seed and the shrunk counterexample; SCIM_FUZZ_SEED replays another.
 
@@ -26,7 +32,7 @@ const RUNS = Number(process.env.SCIM_FUZZ_RUNS ?? 60);
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const params = (numRuns: number) => ({ seed: SEED, numRuns, endOnFailure: true });
 
-type ProfileName = 'default' | 'aws';
+type ProfileName = 'default' | 'aws' | 'extended';
 interface Tenant {
   token: string;
   base: string;
@@ -68,9 +74,15 @@ describe('SCIM over HTTP under fuzzed input', () => {
 
   beforeAll(async () => {
     s = await startScim();
-    for (const profile of ['default', 'aws'] as const) {
+    for (const profile of ['default', 'aws', 'extended'] as const) {
       const dir = `fuzz-${profile}`;
-      const token = await s.directory(dir, profile);
+      const token = await s.directory(dir, profile === 'aws' ? 'aws' : 'default');
+      const extended = profile === 'extended';
+      if (extended)
+        for (const e of declaredExtensions)
+          await s.app
+            .get(DirectoriesService)
+            .putSchema(dir, e.urn, extensionSchemaBody.parse(e.body), 'fuzz');
       const t: Tenant = {
         token,
         base: profile === 'aws' ? `/${dir}/scim/v2` : '/scim/v2',
@@ -78,13 +90,31 @@ describe('SCIM over HTTP under fuzzed input', () => {
         groupId: '',
       };
       const user = (userName: string) => ({
-        schemas: [USER, ENTERPRISE],
+        schemas: [USER, ENTERPRISE, ...(extended ? [EXT_USER] : [])],
         userName,
         displayName: userName,
         name: { givenName: 'G', familyName: 'F' },
         emails: [{ value: `${userName}@example.com`, type: 'work', primary: true }],
         [ENTERPRISE]: { department: 'D', manager: { value: 'boss' } },
+        ...(extended
+          ? {
+              [EXT_USER]: {
+                costCenter: 'CC',
+                badge: true,
+                hiredOn: '2026-01-31T12:00:00Z',
+                level: 3,
+                ratio: 0.5,
+                quotas: [
+                  { value: 'a', seats: 2, code: 'A', primary: true },
+                  { value: 'b', seats: 5 },
+                ],
+              },
+            }
+          : {}),
       });
+      const groupExt = extended
+        ? { schemas: [GROUP, EXT_GROUP], [EXT_GROUP]: { costCenter: 'G', level: 1 } }
+        : { schemas: [GROUP] };
       const post = async (path: string, body: unknown) => {
         const r = await s.request('POST', `${t.base}${path}`, { token, body });
         expect(r.status).toBe(201);
@@ -94,14 +124,14 @@ describe('SCIM over HTTP under fuzzed input', () => {
       const keep = (await post('/Users', user(`keep-${profile}`))).id;
       t.groupId = (
         await post('/Groups', {
-          schemas: [GROUP],
+          ...groupExt,
           displayName: `victims-${profile}`,
           members: [{ value: t.userId }],
         })
       ).id;
       const keepGroup = (
         await post('/Groups', {
-          schemas: [GROUP],
+          ...groupExt,
           displayName: `keep-${profile}`,
           members: [{ value: keep }],
         })
@@ -113,7 +143,10 @@ describe('SCIM over HTTP under fuzzed input', () => {
   });
   afterAll(async () => s.close());
 
-  const tenant = fc.constantFrom<ProfileName>('default', 'aws');
+  const tenant = fc.constantFrom<ProfileName>('default', 'aws', 'extended', 'extended');
+  /** What the generated input reached in the extended directory (so it is known to be exercised). */
+  const reached = new Set<string>();
+  const names = (text: string, urn: string) => text.toLowerCase().includes(urn.toLowerCase());
 
   it('answers generated filters with 200 or a SCIM 400', async () => {
     await fc.assert(
@@ -124,6 +157,7 @@ describe('SCIM over HTTP under fuzzed input', () => {
         async (p, path, f) => {
           const r = await send(tenants[p], 'GET', `${path}?filter=${encodeURIComponent(f)}`);
           check(r, `${p} GET ${path} filter=${f}`);
+          if (p === 'extended' && r.status === 200 && names(f, EXT_USER)) reached.add('filter');
           if (
             r.status !== 200 &&
             !(r.status === 400 && ['invalidFilter', 'invalidValue'].includes(r.body.scimType))
@@ -133,6 +167,7 @@ describe('SCIM over HTTP under fuzzed input', () => {
       ),
       params(RUNS * 3),
     );
+    expect(reached).toContain('filter');
   });
 
   it('answers generated attributes, excludedAttributes, sortBy and paging without 5xx', async () => {
@@ -185,6 +220,7 @@ describe('SCIM over HTTP under fuzzed input', () => {
           check(r, `${p} PATCH ${path} ${body.slice(0, 500)}`);
           const after = await read(t, path);
           if (r.status >= 400) expect(after.body).toEqual(before.body);
+          else if (p === 'extended' && names(body, EXT_USER)) reached.add('patch');
           // Whatever was accepted must still be readable and projectable.
           check(
             await send(
@@ -198,6 +234,7 @@ describe('SCIM over HTTP under fuzzed input', () => {
       ),
       params(RUNS * 2),
     );
+    expect(reached).toContain('patch');
   });
 
   it('creates and replaces from generated bodies, or refuses them without a trace', async () => {
@@ -216,6 +253,7 @@ describe('SCIM over HTTP under fuzzed input', () => {
           const r = await send(t, replace ? 'PUT' : 'POST', path, body);
           check(r, `${p} ${replace ? 'PUT' : 'POST'} ${path} ${body.slice(0, 500)}`);
           if (r.status >= 400 && before) expect((await read(t, path)).body).toEqual(before.body);
+          if (r.status < 300 && p === 'extended' && names(body, EXT_USER)) reached.add('write');
           if (r.status === 201) {
             const got = await read(
               t,
@@ -227,6 +265,7 @@ describe('SCIM over HTTP under fuzzed input', () => {
       ),
       params(RUNS * 2),
     );
+    expect(reached).toContain('write');
   });
 
   it('leaves resources no request targeted exactly as they were (meta.version included)', async () => {

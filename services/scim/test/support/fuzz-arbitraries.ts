@@ -13,7 +13,55 @@ export const PROTO_NAMES = [
   'valueOf',
 ];
 
+/** Extension schemas the fuzzed `extended` directory declares (declaredExtensions), named in every generator. */
+export const EXT_USER = 'urn:ietf:params:scim:schemas:extension:CustomExtension:2.0:User';
+export const EXT_GROUP = 'urn:example:scim:schemas:extension:fuzz:1.0:Group';
+const EXT_NAMES = ['costCenter', 'badge', 'hiredOn', 'homepage', 'blob', 'level', 'ratio'];
+const EXT_SUBS = ['quotas', 'seats', 'code'];
+
+/** Every attribute type on the User extension (sub-attributes too), a string and a number on the Group one. */
+export const declaredExtensions = [
+  {
+    urn: EXT_USER,
+    body: {
+      resourceType: 'User' as const,
+      attributes: [
+        { name: 'costCenter', type: 'string' },
+        { name: 'badge', type: 'boolean' },
+        { name: 'hiredOn', type: 'dateTime' },
+        { name: 'homepage', type: 'reference', referenceTypes: ['external'] },
+        { name: 'blob', type: 'binary' },
+        { name: 'level', type: 'integer' },
+        { name: 'ratio', type: 'decimal' },
+        {
+          name: 'quotas',
+          type: 'complex',
+          multiValued: true,
+          subAttributes: [
+            { name: 'value', type: 'string' },
+            { name: 'seats', type: 'integer' },
+            { name: 'code', type: 'string', caseExact: true },
+            { name: 'primary', type: 'boolean' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    urn: EXT_GROUP,
+    body: {
+      resourceType: 'Group' as const,
+      attributes: [
+        { name: 'costCenter', type: 'string' },
+        { name: 'level', type: 'integer' },
+      ],
+    },
+  },
+];
+
 const NAMES = [
+  ...EXT_NAMES,
+  ...EXT_SUBS,
   ...[
     'userName',
     'name',
@@ -44,7 +92,16 @@ const NAMES = [
   ],
   ...PROTO_NAMES,
 ];
-const URNS = [USER, ENTERPRISE, GROUP, 'urn:example:unknown:1.0:Thing', ENTERPRISE.toUpperCase()];
+const URNS = [
+  USER,
+  ENTERPRISE,
+  GROUP,
+  'urn:example:unknown:1.0:Thing',
+  ENTERPRISE.toUpperCase(),
+  EXT_USER,
+  EXT_GROUP,
+  EXT_USER.toLowerCase(),
+];
 
 export const attrName = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...NAMES) },
@@ -80,6 +137,10 @@ const compValue = fc.oneof(
     '"x"',
     'unquoted',
     '"\\u0000"',
+    '0.1',
+    '1e999',
+    '9007199254740993',
+    '"2026-01-31T12:00:00Z"',
   ),
 );
 const compareOp = fc.constantFrom(
@@ -97,12 +158,29 @@ const compareOp = fc.constantFrom(
   'xx',
 );
 
+/** Paths into the declared User extension, and values of each of its types (and of the wrong ones). */
+const extPath = fc
+  .constantFrom(
+    ...['costCenter', 'badge', 'hiredOn', 'homepage', 'blob', 'level', 'ratio'],
+    ...['quotas', 'quotas.seats', 'quotas.code', 'quotas.value', 'quotas.primary'],
+  )
+  .map((n) => `${EXT_USER}:${n}`);
+const typedValue = fc.oneof(
+  fc.integer({ min: -5, max: 20 }).map(String),
+  fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((n) => JSON.stringify(n)),
+  fc.constantFrom('true', '"True"', '"CC"', '"2026-01-31T12:00:00Z"', '"https://x.example"'),
+);
+
 /** Filters from the RFC 7644 grammar (mostly well-formed), plus noise that breaks them. */
 export const filterText: fc.Arbitrary<string> = fc
   .letrec<{ f: string }>((tie) => ({
     f: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       fc.tuple(attrPath, compareOp, compValue).map(([p, o, v]) => `${p} ${o} ${v}`),
+      fc.tuple(extPath, compareOp, typedValue).map(([p, o, v]) => `${p} ${o} ${v}`),
+      fc
+        .tuple(fc.constantFrom('seats', 'code', 'primary'), compareOp, typedValue)
+        .map(([a, o, v]) => `${EXT_USER}:quotas[${a} ${o} ${v}]`),
       attrPath.map((p) => `${p} pr`),
       fc
         .tuple(tie('f'), fc.constantFrom('and', 'or', 'AND'), tie('f'))
@@ -185,6 +263,22 @@ const objectText = (fixed: [string, string][], extra: fc.Arbitrary<[string, stri
 const members = (keys: fc.Arbitrary<string>) =>
   fc.array(fc.tuple(keys, jsonText), { maxLength: 5 });
 
+/** Values for extension attributes: any JSON, or quotas-shaped elements with fuzzed members. */
+const extValue = fc.oneof(
+  { weight: 3, arbitrary: jsonText },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(
+        fc
+          .tuple(jsonText, fc.option(jsonText, { nil: undefined }))
+          .map(([seats, code]) => `{"value":"q","seats":${seats}${code ? `,"code":${code}` : ''}}`),
+        { maxLength: 3 },
+      )
+      .map((es) => `[${es.join(',')}]`),
+  },
+);
+
 let unique = 0;
 /** User bodies: mostly valid cores (aws-complete or not) with fuzzed members, sometimes anything at all. */
 export const userBody = fc.oneof(
@@ -213,6 +307,27 @@ export const userBody = fc.oneof(
         members(key),
       ),
     ),
+  },
+  {
+    // With the User extension (declared in the `extended` directory only): its attributes and others.
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.array(fc.tuple(fc.oneof(fc.constantFrom(...EXT_NAMES, ...EXT_SUBS), key), extValue), {
+          maxLength: 5,
+        }),
+        fc.boolean(),
+      )
+      .chain(([ext, listed]) =>
+        objectText(
+          [
+            ['schemas', JSON.stringify(listed ? [USER, EXT_USER] : [USER])],
+            ['userName', JSON.stringify(`fuzz-ext-${unique++}`)],
+            [EXT_USER, `{${ext.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`],
+          ],
+          members(key),
+        ),
+      ),
   },
   { weight: 1, arbitrary: jsonText },
 );
@@ -258,6 +373,11 @@ const patchPath = fc.oneof(
         'members[value eq "nobody"]',
         `${ENTERPRISE}:manager`,
         'name.givenName',
+        `${EXT_USER}:level`,
+        `${EXT_USER}:quotas[seats gt 2].seats`,
+        `${EXT_USER}:quotas[code eq "A" or seats eq 1.5]`,
+        `${EXT_GROUP}:costCenter`,
+        EXT_USER,
       )
       .map((p) => JSON.stringify(p)),
   },
@@ -270,12 +390,34 @@ const operation = fc
       `{"op":${op}${path === undefined ? '' : `,"path":${path}`}${value === undefined ? '' : `,"value":${value}`}}`,
   );
 
+/** Operations on the declared User extension: by path, through a value filter, or path-less. */
+const extOperation = fc.oneof(
+  fc
+    .tuple(fc.constantFrom('add', 'replace', 'remove'), extPath, typedValue)
+    .map(([op, path, v]) => `{"op":"${op}","path":"${path}","value":${v}}`),
+  fc
+    .tuple(typedValue, typedValue)
+    .map(
+      ([f, v]) =>
+        `{"op":"replace","path":${JSON.stringify(`${EXT_USER}:quotas[seats eq ${f}].seats`)},"value":${v}}`,
+    ),
+  fc
+    .tuple(fc.constantFrom('level', 'ratio', 'costCenter', 'quotas'), extValue)
+    .map(([k, v]) => `{"op":"add","value":{"${EXT_USER}":{"${k}":${v}}}}`),
+);
+
 /** PatchOp bodies of one to four operations, sometimes malformed around them. */
 export const patchBody = fc.oneof(
   {
     weight: 8,
     arbitrary: fc
-      .array(operation, { minLength: 1, maxLength: 4 })
+      .array(
+        fc.oneof({ weight: 3, arbitrary: operation }, { weight: 1, arbitrary: extOperation }),
+        {
+          minLength: 1,
+          maxLength: 4,
+        },
+      )
       .map((ops) => `{"schemas":["${PATCH_OP}"],"Operations":[${ops.join(',')}]}`),
   },
   {
