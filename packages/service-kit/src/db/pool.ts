@@ -81,6 +81,99 @@ export function isTransientDbError(e: unknown): boolean {
   return code !== undefined && TRANSIENT.has(code);
 }
 
+/**
+ * SQLSTATEs of a server that is going away or refusing connections: admin_shutdown,
+ * crash_shutdown, cannot_connect_now (starting up or shutting down), too_many_connections.
+ * Class 08 (connection_exception) is matched as a whole.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** Socket errors of a host that cannot be reached (as pg and Node report them). */
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+/**
+ * Prisma's codes for the same: can't reach (P1001), connect timed out (P1002), socket timeout
+ * (P1008), server closed the connection (P1017), pool timeout (P2024), too many connections (P2037).
+ */
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
+/** @prisma/adapter-pg's DriverAdapterError kinds for connection failures. */
+const ADAPTER_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+]);
+/**
+ * pg's errors without any code (Prisma's adapter passes them through as they are): no connection
+ * within connectionTimeoutMillis (pool full, or a server that never answers), a connection that
+ * died under a query or transaction.
+ */
+const PG_MESSAGES = new Set([
+  'timeout exceeded when trying to connect',
+  'Connection terminated due to connection timeout',
+  'Connection terminated unexpectedly',
+  'Client has encountered a connection error and is not queryable',
+]);
+
+function unavailableReason(e: object): string | undefined {
+  const { code, errorCode, kind, message } = e as {
+    code?: unknown;
+    errorCode?: unknown;
+    kind?: unknown;
+    message?: unknown;
+  };
+  for (const c of [code, errorCode]) {
+    if (typeof c !== 'string') continue;
+    if (UNAVAILABLE_SQLSTATES.has(c) || /^08[0-9A-Z]{3}$/.test(c)) return `SQLSTATE ${c}`;
+    if (SOCKET_CODES.has(c) || PRISMA_CODES.has(c)) return c;
+  }
+  if (typeof kind === 'string' && ADAPTER_KINDS.has(kind)) return kind;
+  if (typeof message === 'string' && PG_MESSAGES.has(message)) return message;
+  return undefined;
+}
+
+/**
+ * Why `e` means the database cannot be reached or is going away (a short label without host,
+ * credentials or connection string, fit for a log line), or undefined if it means something else.
+ * Looks at the error as pg raises it and as Prisma wraps it with @prisma/adapter-pg:
+ * `meta.driverAdapterError.cause` (kind, originalCode), and the `cause` chain.
+ */
+export function databaseUnavailableReason(e: unknown): string | undefined {
+  const seen = new Set<object>();
+  const queue: unknown[] = [e];
+  while (queue.length > 0) {
+    const x = queue.shift();
+    if (typeof x !== 'object' || x === null || seen.has(x)) continue;
+    seen.add(x);
+    const pgCode = pgErrorCode(x);
+    const reason =
+      unavailableReason(x) ??
+      (pgCode !== undefined ? unavailableReason({ code: pgCode }) : undefined);
+    if (reason !== undefined) return reason;
+    const { cause, meta } = x as { cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    queue.push(meta?.driverAdapterError, cause);
+  }
+  return undefined;
+}
+
+/**
+ * The database is unreachable, stalled, restarting or out of connections: retry later (503 with
+ * Retry-After: DATABASE_RETRY_AFTER_SECONDS), never a 500. A statement timeout is not this (see
+ * isStatementTimeout).
+ */
+export const isDatabaseUnavailable = (e: unknown): boolean =>
+  databaseUnavailableReason(e) !== undefined;
+
+/** Retry-After (seconds) of a 503 for an unavailable database: about a restart's length. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** Closes the pool last, after HTTP and NATS have drained. */
 export class PoolLifecycle implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}

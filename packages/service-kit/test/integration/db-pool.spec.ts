@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client, type Pool } from 'pg';
 import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
 import { createApp } from '../../src/bootstrap';
-import { PG_POOL } from '../../src/db/pool';
+import { isDatabaseUnavailable, PG_POOL } from '../../src/db/pool';
 import { ServiceKitModule } from '../../src/service-kit.module';
 
 // The pool of ServiceKitModule against a PostgreSQL that restarts or stalls, seen through the
@@ -123,6 +123,42 @@ describe('database pool of ServiceKitModule', () => {
     expect(await readyz()).toEqual({ status: 200, database: 'ok' });
   });
 
+  it('a query whose session PostgreSQL ends, and a role out of connections, fail as "database unavailable"', async () => {
+    const admin = new Client({ connectionString: dbUrl });
+    await admin.connect();
+    try {
+      const running = pool.query('SELECT pg_sleep(5) AS terminated_here');
+      await until(async () => {
+        const r = await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%terminated_here%' AND pid <> pg_backend_pid()`,
+        );
+        return (r.rowCount ?? 0) > 0;
+      }, 5000);
+      const ended = await running.then(
+        () => 'no error',
+        (e: unknown) => e,
+      );
+      expect(ended).toMatchObject({ code: '57P01' }); // admin_shutdown, as in a restart
+      expect(isDatabaseUnavailable(ended)).toBe(true);
+
+      await admin.query('CREATE ROLE one_connection LOGIN CONNECTION LIMIT 1');
+      const url = new URL(dbUrl);
+      url.username = 'one_connection';
+      const holder = new Client({ connectionString: url.toString() });
+      await holder.connect();
+      const second = new Client({ connectionString: url.toString() });
+      const refused = await second.connect().then(
+        () => 'no error',
+        (e: unknown) => e,
+      );
+      await Promise.all([holder.end(), second.end().catch(() => undefined)]);
+      expect(refused).toMatchObject({ code: '53300' }); // too_many_connections
+      expect(isDatabaseUnavailable(refused)).toBe(true);
+    } finally {
+      await admin.end();
+    }
+  });
+
   it('stays ready while slow requests hold every pooled connection (load is not an outage)', async () => {
     const slow = Array.from({ length: 10 }, () => pool.query('SELECT pg_sleep(2)'));
     try {
@@ -147,6 +183,10 @@ describe('database pool of ServiceKitModule', () => {
       );
       const elapsed = Date.now() - started;
       expect(results.every((r) => r.status === 'rejected')).toBe(true);
+      // Every one of them reads as "database unavailable" (a 503, not a 500, in the services).
+      expect(
+        results.filter((r) => r.status === 'rejected' && !isDatabaseUnavailable(r.reason)),
+      ).toEqual([]);
       expect(elapsed).toBeLessThan(6000);
       expect((await readyz()).status).toBe(503);
     } finally {
