@@ -14,7 +14,12 @@ import {
   BearerExceptionFilter,
   type AuthModuleOptions,
 } from '@idp/auth-common';
-import { allowedMethods, isStatementTimeout } from '@idp/service-kit';
+import {
+  allowedMethods,
+  DATABASE_RETRY_AFTER_SECONDS,
+  databaseUnavailableReason,
+  isStatementTimeout,
+} from '@idp/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiErrorBody } from './api-error';
 
@@ -32,8 +37,9 @@ const CODES: Record<number, string> = {
 
 /**
  * Gives every HTTP error the API's `{ error, message, details? }` shape, including those raised
- * by the framework (malformed JSON, 413, 415, unknown routes) and unexpected failures (500
- * `internal_error`, details only in the log). Bearer errors keep their RFC 6750 body and
+ * by the framework (malformed JSON, 413, 415, unknown routes), a database that is unavailable or
+ * too slow (503 `temporarily_unavailable`) and unexpected failures (500 `internal_error`, details
+ * only in the log). Bearer errors keep their RFC 6750 body and
  * WWW-Authenticate challenge (delegated to auth-common's filter).
  */
 @Catch()
@@ -58,6 +64,19 @@ export class ErrorShapeFilter implements ExceptionFilter<unknown> {
         message: 'The request took too long; retry later',
       };
       return this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, 503);
+    }
+    const unavailable = databaseUnavailableReason(exception);
+    if (unavailable !== undefined) {
+      // PostgreSQL down, restarting, stalled or out of connections: the caller may retry, nothing
+      // was committed by a transaction that did not reach COMMIT. The reason names no host or URL.
+      this.log.warn(`database unavailable (${unavailable}): answered 503`);
+      const reply = host.switchToHttp().getResponse<FastifyReply>();
+      void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      const body: ApiErrorBody = {
+        error: 'temporarily_unavailable',
+        message: 'The service cannot reach its database; retry later',
+      };
+      return this.adapterHost.httpAdapter.reply(reply, body, 503);
     }
     if (!(exception instanceof HttpException)) {
       this.log.error(exception);

@@ -9,7 +9,10 @@ import {
   type TestNatsServer,
   type TestPostgres,
 } from '@idp/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { loadPolicyApiConfig, type PolicyApiConfig } from '../../src/config';
@@ -33,26 +36,41 @@ export class Harness {
   /** Direct database access for assertions. */
   db!: Pool;
   url = '';
+  /** With `{ restartablePostgres: true }`: where the cluster's data outlive a stop. */
+  private pgDir?: string;
 
-  /** `beforeBoot`: prepare the database (e.g. data of an older schema). `externalId`: also trust an External ID tenant (B2C stays trusted unless extraEnv empties B2C_IDENTITY_METADATA). */
+  /**
+   * `beforeBoot`: prepare the database (e.g. data of an older schema). `externalId`: also trust an
+   * External ID tenant (B2C stays trusted unless extraEnv empties B2C_IDENTITY_METADATA).
+   * `restartablePostgres`: PostgreSQL keeps its data across stopPostgres/startPostgres.
+   * `serviceDatabaseUrl`: the URL the service connects with (e.g. through a TCP hop); `db` stays direct.
+   */
   static async start(
     extraEnv: Record<string, string> = {},
-    o: { externalId?: boolean; beforeBoot?: (databaseUrl: string) => Promise<void> } = {},
+    o: {
+      externalId?: boolean;
+      beforeBoot?: (databaseUrl: string) => Promise<void>;
+      restartablePostgres?: boolean;
+      serviceDatabaseUrl?: (databaseUrl: string) => Promise<string>;
+    } = {},
   ): Promise<Harness> {
     const h = new Harness();
+    if (o.restartablePostgres) h.pgDir = mkdtempSync(join(tmpdir(), 'policy-api-pg-'));
     [h.pg, h.nats, h.issuer] = await Promise.all([
-      startPostgres(),
+      startPostgres({ dir: h.pgDir }),
       startNats(),
       PolicyApiTokens.start(),
     ]);
     if (o.externalId) h.externalId = new ExternalIdTenant(h.issuer.shared);
     const databaseUrl = await h.pg.createDatabase();
     h.db = new Pool({ connectionString: databaseUrl, max: 2 });
+    // A test that stops PostgreSQL loses this pool's idle connections: not a test failure.
+    h.db.on('error', () => undefined);
     await o.beforeBoot?.(databaseUrl);
     h.config = loadPolicyApiConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: (await o.serviceDatabaseUrl?.(databaseUrl)) ?? databaseUrl,
       NATS_URL: h.nats.url,
       MIGRATE_ON_START: 'true',
       OUTBOX_INTERVAL_MS: '50',
@@ -75,6 +93,19 @@ export class Harness {
     await this.app?.close();
     await this.db?.end();
     await Promise.all([this.pg?.stop(), this.nats?.dispose(), this.issuer?.stop()]);
+    if (this.pgDir) rmSync(this.pgDir, { recursive: true, force: true });
+  }
+
+  /** Stops PostgreSQL as an operator or a failover does (fast shutdown: sessions are ended). */
+  async stopPostgres(): Promise<void> {
+    if (!this.pgDir) throw new Error('start the harness with { restartablePostgres: true }');
+    await this.pg.stop();
+  }
+
+  /** Starts the stopped PostgreSQL again, on the same port with the same data. */
+  async startPostgres(): Promise<void> {
+    if (!this.pgDir) throw new Error('start the harness with { restartablePostgres: true }');
+    this.pg = await startPostgres({ dir: this.pgDir, port: this.pg.port });
   }
 
   call<T = Record<string, unknown>>(
