@@ -2,7 +2,7 @@
 // stack traces go to the log (with the same id), never to the browser. Nest also
 // routes errors of Fastify hooks (sessions, CSRF) here through Fastify's error handler.
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
-import { allowedMethods } from '@idp/service-kit';
+import { allowedMethods, databaseUnavailableReason } from '@idp/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log';
 import { safeReturnTo, SignInRequired } from '../auth/auth.service';
@@ -95,7 +95,14 @@ async function sendErrorPage(
   }
   // A hook may fail after the route prepared a redirect: the error page must not carry it.
   reply.removeHeader('location');
-  if (page.status >= 500) log.error({ reqId: req.id, err: e }, 'request failed');
+  if (e instanceof PortalError && e.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(e.retryAfterSeconds));
+  // The session database down or restarting is expected now and then: one warning naming the
+  // reason only (no host, URL or driver message), not an error with its stack per request.
+  const unavailable = e instanceof PortalError ? databaseUnavailableReason(e.cause) : undefined;
+  if (unavailable !== undefined)
+    log.warn({ reqId: req.id, reason: unavailable }, 'session database unavailable: answered 503');
+  else if (page.status >= 500) log.error({ reqId: req.id, err: e }, 'request failed');
   else
     log.warn(
       { reqId: req.id, status: page.status, error: e instanceof Error ? e.name : typeof e },

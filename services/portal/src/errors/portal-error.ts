@@ -1,5 +1,10 @@
 // Errors the user may see: a status, a safe message, never internals.
+import { DATABASE_RETRY_AFTER_SECONDS } from '@idp/service-kit';
+
 export class PortalError extends Error {
+  /** Sent as Retry-After (a 503 the user can retry). */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly status: number,
     readonly title: string,
@@ -62,15 +67,21 @@ export class PortalError extends Error {
     );
   }
 
-  /** The session database cannot be read or written (the cause goes to the log only). */
-  static sessionStore(cause: unknown): PortalError {
+  /**
+   * The session database cannot be read or written (the cause goes to the log only), retry in
+   * `retryAfterSeconds`. `afterRoute`: the write-back after the route did its work failed, so
+   * what a form sent (e.g. to the policy API) may already be done: the user must check first.
+   */
+  static sessionStore(cause: unknown, o: { afterRoute?: boolean } = {}): PortalError {
     return Object.assign(
       new PortalError(
         503,
         'Temporarily unavailable',
-        'We cannot reach your session right now. Please try again in a moment.',
+        o.afterRoute
+          ? 'We cannot reach your session right now, so we could not confirm that your request went through. It may already be done: check before you try again in a moment.'
+          : 'We cannot reach your session right now. Please try again in a moment.',
       ),
-      { cause },
+      { cause, retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS },
     );
   }
 

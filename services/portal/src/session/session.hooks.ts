@@ -1,7 +1,7 @@
 // Loads the session before routing and writes it back before the response goes
 // out, setting the cookie (Secure, HttpOnly, SameSite=Lax; __Host- prefix).
-// When the store fails, the request ends on a 503 error page (never the database's
-// message), and that page's own response skips the store.
+// When the store fails, the request ends on a 503 error page with Retry-After (never the
+// database's message), and that page's own response skips the store.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PortalError } from '../errors/portal-error';
 import { PortalSession } from './portal-session';
@@ -123,7 +123,8 @@ export function registerSessionHooks(fastify: FastifyInstance, o: SessionHookOpt
       if (req.method !== 'HEAD') await writeBack(s, req, reply, o);
     } catch (e) {
       req.sessionStoreFailed = true;
-      throw PortalError.sessionStore(e);
+      // A form post's route has already run (a change may be saved at the policy API).
+      throw PortalError.sessionStore(e, { afterRoute: req.method !== 'GET' });
     }
     // Pages carry per-user content and a CSRF token: never cache them.
     if (s.existing) reply.header('cache-control', 'no-store');

@@ -23,6 +23,8 @@ export function usePortalStack<Api extends { url: string; close(): Promise<void>
   env: (identityUrl: string, apiUrl: string) => Record<string, string>;
   /** dev-azure's configuration, when the seed's tenants are not enough. */
   azureConfig?: DevAzureOptions['config'];
+  /** The URL the portal connects with (e.g. through a TCP hop); default: the database's own. */
+  databaseUrl?: (url: string) => Promise<string>;
 }): PortalStack<Api> {
   const s: Partial<PortalStack<Api>> = {};
   let dataDir = '';
@@ -38,10 +40,11 @@ export function usePortalStack<Api extends { url: string; close(): Promise<void>
       }),
       o.startApi(),
     ]);
+    const databaseUrl = await s.pg.createDatabase();
     s.portal = await startPortalInProcess({
       ...o.env(s.azure.identityUrl, s.api.url),
       NATS_URL: s.nats.url,
-      DATABASE_URL: await s.pg.createDatabase(),
+      DATABASE_URL: (await o.databaseUrl?.(databaseUrl)) ?? databaseUrl,
     });
   }, 60000);
   afterAll(async () => {
