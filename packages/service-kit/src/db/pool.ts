@@ -122,7 +122,8 @@ const PG_MESSAGES = new Set([
   'Client has encountered a connection error and is not queryable',
 ]);
 
-function unavailableReason(e: object): string | undefined {
+/** `outermost`: socket codes count only on the error thrown itself (pg rethrows the socket's). */
+function unavailableReason(e: object, outermost: boolean): string | undefined {
   const { code, errorCode, kind, message } = e as {
     code?: unknown;
     errorCode?: unknown;
@@ -132,7 +133,7 @@ function unavailableReason(e: object): string | undefined {
   for (const c of [code, errorCode]) {
     if (typeof c !== 'string') continue;
     if (UNAVAILABLE_SQLSTATES.has(c) || /^08[0-9A-Z]{3}$/.test(c)) return `SQLSTATE ${c}`;
-    if (SOCKET_CODES.has(c) || PRISMA_CODES.has(c)) return c;
+    if ((outermost && SOCKET_CODES.has(c)) || PRISMA_CODES.has(c)) return c;
   }
   if (typeof kind === 'string' && ADAPTER_KINDS.has(kind)) return kind;
   if (typeof message === 'string' && PG_MESSAGES.has(message)) return message;
@@ -143,7 +144,9 @@ function unavailableReason(e: object): string | undefined {
  * Why `e` means the database cannot be reached or is going away (a short label without host,
  * credentials or connection string, fit for a log line), or undefined if it means something else.
  * Looks at the error as pg raises it and as Prisma wraps it with @prisma/adapter-pg:
- * `meta.driverAdapterError.cause` (kind, originalCode), and the `cause` chain.
+ * `meta.driverAdapterError.cause` (kind, originalCode), and the `cause` chain. A socket code
+ * counts only on the outermost error: fetch's "fetch failed" to some other host carries one in
+ * its cause, and is no database's.
  */
 export function databaseUnavailableReason(e: unknown): string | undefined {
   const seen = new Set<object>();
@@ -154,8 +157,8 @@ export function databaseUnavailableReason(e: unknown): string | undefined {
     seen.add(x);
     const pgCode = pgErrorCode(x);
     const reason =
-      unavailableReason(x) ??
-      (pgCode !== undefined ? unavailableReason({ code: pgCode }) : undefined);
+      unavailableReason(x, x === e) ??
+      (pgCode !== undefined ? unavailableReason({ code: pgCode }, false) : undefined);
     if (reason !== undefined) return reason;
     const { cause, meta } = x as { cause?: unknown; meta?: { driverAdapterError?: unknown } };
     queue.push(meta?.driverAdapterError, cause);

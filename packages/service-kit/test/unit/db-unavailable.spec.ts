@@ -89,6 +89,18 @@ describe('isDatabaseUnavailable: errors pg really raises', () => {
     }
   });
 
+  it('is not fooled by an HTTP call to a host that is down (its socket error is only a cause)', async () => {
+    const server = await fakeServer(() => undefined);
+    await server.close();
+    const port = new URL(server.url).port;
+    const e = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => 'no error',
+      (err: unknown) => err,
+    );
+    expect(e).toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
+    expect(isDatabaseUnavailable(e)).toBe(false);
+  });
+
   it('never names the host, user or password in its reason', async () => {
     const server = await fakeServer((s) => s.resume());
     try {
