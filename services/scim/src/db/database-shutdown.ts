@@ -20,7 +20,7 @@ const CANCEL_EVERY_MS = 250;
 const CANCEL_CONNECT_TIMEOUT_MS = 2_000;
 
 /**
- * Bounds the database work of a shutdown. Closing waits for whatever holds a pooled connection:
+ * Bounds the database work of a shutdown, and writes the provisioning log last. Closing waits for whatever holds a pooled connection:
  * the provisioning log's last flush (queued on the advisory lock other replicas hold), the relay's
  * and the periodic jobs' current pass, requests still running (the pool's `end` waits for every
  * connection to come back). Each may wait on a lock up to DATABASE_STATEMENT_TIMEOUT_MS, so closing
@@ -41,13 +41,14 @@ export class DatabaseShutdown implements OnModuleDestroy, OnApplicationShutdown 
   private grace?: NodeJS.Timeout;
   private cancelling?: NodeJS.Timeout;
   private drained?: () => void;
+  private stopped = false;
 
   constructor(
     @InjectPool() private readonly pool: Pool,
     @Inject(SCIM_CONFIG) private readonly config: ScimConfig,
+    private readonly provisioningLog: ProvisioningLogService,
     // Only for the order of the hooks (see above).
     _relay: OutboxRelayService,
-    _log: ProvisioningLogService,
     _expiry: TokenExpiryService,
     _listener: TokenInvalidationListener,
     @Optional() _cleanup?: CleanupScheduler,
@@ -63,9 +64,15 @@ export class DatabaseShutdown implements OnModuleDestroy, OnApplicationShutdown 
     this.grace.unref();
   }
 
-  /** HTTP and the background jobs have stopped: wait for the connections still out (cancelled past the grace). */
+  /**
+   * HTTP and the background jobs have stopped: the provisioning-log rows of the requests that
+   * finished meanwhile (after the log's own flush at the start of the shutdown) are written, and
+   * the connections still out are waited for (cancelled past the grace), before the pool closes.
+   */
   async onApplicationShutdown(): Promise<void> {
+    await this.provisioningLog.flush();
     if (this.out.size > 0) await new Promise<void>((r) => (this.drained = r));
+    this.stopped = true;
     clearTimeout(this.grace);
     clearTimeout(this.cancelling);
   }
@@ -75,18 +82,20 @@ export class DatabaseShutdown implements OnModuleDestroy, OnApplicationShutdown 
     if (this.out.size === 0) this.drained?.();
   }
 
+  /** Past the grace: cancels what runs now, and again every CANCEL_EVERY_MS until the pool is empty. */
   private cancelRunning(): void {
     // pg keeps the backend's process id on the client (not in its typings).
     const pids = [...this.out]
       .map((c) => (c as PoolClient & { processID?: unknown }).processID)
       .filter((p): p is number => typeof p === 'number');
-    if (pids.length === 0) return;
-    this.log.warn(`cancelling ${pids.length} database statement(s) still running at shutdown`);
-    void this.cancel(pids).finally(() => {
-      if (this.out.size === 0) return;
+    const again = () => {
       this.cancelling = setTimeout(() => this.cancelRunning(), CANCEL_EVERY_MS);
       this.cancelling.unref();
-    });
+    };
+    if (this.stopped) return;
+    if (pids.length === 0) return again();
+    this.log.warn(`cancelling ${pids.length} database statement(s) still running at shutdown`);
+    void this.cancel(pids).finally(again);
   }
 
   /** On a connection of its own: the pool may be exhausted by the very statements to cancel. */

@@ -27,33 +27,42 @@ export function configureScimApp(
     },
   );
   const log = app.get(ProvisioningLogService);
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
-      const c = classify(req.method, req.url);
-      if (!c) return;
-      const call = peekCall(req);
-      const outcome = reply.statusCode < 400 ? 'success' : 'failure';
-      const ms = reply.elapsedTime;
-      scimRequests.inc({ operation: c.operation, resource_type: c.resourceType, outcome });
-      scimDuration.observe({ operation: c.operation, resource_type: c.resourceType }, ms / 1000);
-      // Only a directory a token was authenticated for: the guard notes the path's directory id
-      // before checking the token, and any caller can put any id there (unbounded label values).
-      const directory = call?.tokenId !== undefined ? call.directoryId : undefined;
-      scimDirectoryRequests.inc({ directory: directory ?? 'unauthenticated', outcome });
-      log.record({
-        directoryId: call?.directoryId ?? c.directoryId ?? null,
-        at: new Date(Date.now() - ms),
-        requestId: String(req.id),
-        method: req.method,
-        operation: c.operation,
-        resourceType: c.resourceType,
-        resourceId: call?.resourceId ?? c.resourceId ?? null,
-        outcome,
-        status: reply.statusCode,
-        durationMs: Math.round(ms),
-        scimType: call?.scimType ?? null,
-      });
+  const fastify = app.getHttpAdapter().getInstance();
+  // A response sent once the server is closing ends its keep-alive connection: Node's close only
+  // closes connections idle when it starts, so one that carried a request in flight then kept
+  // the close waiting up to the keep-alive timeout (72 s) after its response.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+  fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+    const c = classify(req.method, req.url);
+    if (!c) return;
+    const call = peekCall(req);
+    const outcome = reply.statusCode < 400 ? 'success' : 'failure';
+    const ms = reply.elapsedTime;
+    scimRequests.inc({ operation: c.operation, resource_type: c.resourceType, outcome });
+    scimDuration.observe({ operation: c.operation, resource_type: c.resourceType }, ms / 1000);
+    // Only a directory a token was authenticated for: the guard notes the path's directory id
+    // before checking the token, and any caller can put any id there (unbounded label values).
+    const directory = call?.tokenId !== undefined ? call.directoryId : undefined;
+    scimDirectoryRequests.inc({ directory: directory ?? 'unauthenticated', outcome });
+    log.record({
+      directoryId: call?.directoryId ?? c.directoryId ?? null,
+      at: new Date(Date.now() - ms),
+      requestId: String(req.id),
+      method: req.method,
+      operation: c.operation,
+      resourceType: c.resourceType,
+      resourceId: call?.resourceId ?? c.resourceId ?? null,
+      outcome,
+      status: reply.statusCode,
+      durationMs: Math.round(ms),
+      scimType: call?.scimType ?? null,
     });
+  });
 }

@@ -6,7 +6,9 @@ import { expectScimError, startScim, USER } from '../support/scim-app';
 // Closing must be prompt and bounded whatever the database is doing: a request waiting on a lock,
 // the provisioning log's last flush queued behind another replica's batch and the LISTEN
 // connection open. Each of those waited up to DATABASE_STATEMENT_TIMEOUT_MS (10 s by default,
-// one after the other) and a test's afterAll closing three apps once outlasted its 30 s.
+// one after the other) and a test's afterAll closing three apps once outlasted its 30 s. A request
+// that finishes while closing keeps its log row and does not hold the close on its keep-alive
+// connection (72 s).
 describe('scim shutdown', () => {
   it('closes within its grace while a request and the log flush wait on locks, rolling the request back', async () => {
     // Statements would wait a minute; half of SHUTDOWN_TIMEOUT_MS is the grace before cancelling.
@@ -49,6 +51,38 @@ describe('scim shutdown', () => {
     // Nothing of the cancelled request was stored.
     const left = await other.query(`SELECT count(*)::int AS n FROM scim_users`);
     expect(left.rows[0].n).toBe(0);
+    await other.end();
+    await Promise.all([s.pg.stop(), s.nats.dispose()]);
+  });
+
+  it('records the requests that finish while the service closes', async () => {
+    const s = await startScim({ SHUTDOWN_TIMEOUT_MS: '6000' });
+    const token = await s.directory('late');
+    // Listening, as in production: closing waits for the requests in flight before the shutdown hooks.
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = await s.app.getUrl();
+    const other = new Client({ connectionString: s.databaseUrl });
+    await other.connect();
+    await other.query('BEGIN');
+    await other.query('LOCK TABLE scim_users IN ACCESS EXCLUSIVE MODE');
+    const pending = fetch(`${base}/scim/v2/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: [USER], userName: 'late@contoso.example' }),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    // The close starts (the log's flush at its start with it) while the POST waits; it then goes through.
+    const closing = s.app.close();
+    await new Promise((r) => setTimeout(r, 300));
+    await other.query('ROLLBACK');
+    const created = await pending;
+    await closing;
+    expect(created.status).toBe(201);
+    // Its provisioning-log row was written before the pool closed, not dropped.
+    const rows = await other.query(
+      `SELECT operation, status FROM provisioning_log WHERE directory_id = 'late' AND operation = 'create'`,
+    );
+    expect(rows.rows).toEqual([{ operation: 'create', status: 201 }]);
     await other.end();
     await Promise.all([s.pg.stop(), s.nats.dispose()]);
   });
