@@ -126,7 +126,16 @@ export async function createApp(
   // response declares its content type final (nosniff): API errors are never sniffed as HTML.
   // Caching is opt-in: a response that does not say otherwise (a SCIM resource, a page with the
   // caller's data) is never kept by a browser or a shared cache.
+  // A response sent once the server is closing ends its keep-alive connection: Node's close only
+  // ends connections idle when it starts, so one carrying a request in flight then held the
+  // close for the keep-alive timeout (72 s, past SHUTDOWN_TIMEOUT_MS) after its response.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   fastify.addHook('onSend', async (req, reply) => {
+    if (closing) reply.header('connection', 'close');
     saneHeaderValues(reply, req.log);
     reply.header('x-request-id', req.id);
     reply.header('x-content-type-options', 'nosniff');

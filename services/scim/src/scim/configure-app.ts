@@ -28,17 +28,6 @@ export function configureScimApp(
   );
   const log = app.get(ProvisioningLogService);
   const fastify = app.getHttpAdapter().getInstance();
-  // A response sent once the server is closing ends its keep-alive connection: Node's close only
-  // closes connections idle when it starts, so one that carried a request in flight then kept
-  // the close waiting up to the keep-alive timeout (72 s) after its response.
-  let closing = false;
-  fastify.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
-  fastify.addHook('onSend', async (_req, reply) => {
-    if (closing) reply.header('connection', 'close');
-  });
   fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
     const c = classify(req.method, req.url);
     if (!c) return;
