@@ -34,3 +34,4 @@ export {
   type TimeClaims,
   type ClaimsInput,
 } from './token-claims';
+export { TcpHop } from './tcp-hop';

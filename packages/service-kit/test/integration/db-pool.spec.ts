@@ -1,9 +1,13 @@
-import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client, type Pool } from 'pg';
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import {
+  startNats,
+  startPostgres,
+  TcpHop,
+  type TestNatsServer,
+  type TestPostgres,
+} from '@idp/testing';
 import { createApp } from '../../src/bootstrap';
 import { isDatabaseUnavailable, PG_POOL } from '../../src/db/pool';
 import { ServiceKitModule } from '../../src/service-kit.module';
@@ -12,67 +16,24 @@ import { ServiceKitModule } from '../../src/service-kit.module';
 // service's own /readyz: the process must survive, and the pool must come back when the
 // database does.
 
-/**
- * A TCP hop in front of PostgreSQL. `stalled`: new connections are accepted and never answered
- * (what a database host in a stuck failover looks like to a client); existing ones keep working.
- */
-class StallingProxy {
-  stalled = false;
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server;
-
-  constructor(private readonly target: number) {
-    this.server = createServer((client) => {
-      this.track(client);
-      if (this.stalled) return void client.resume(); // read and drop the startup message
-      const upstream = this.track(connectTcp(this.target, '127.0.0.1'));
-      client.pipe(upstream).pipe(client);
-    });
-  }
-
-  private track(socket: Socket): Socket {
-    this.sockets.add(socket);
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.sockets.delete(socket));
-    return socket;
-  }
-
-  /** Existing connections die (as in a failover) and new ones are never answered. */
-  stall(): void {
-    this.stalled = true;
-    for (const s of this.sockets) s.destroy();
-  }
-
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
-
 describe('database pool of ServiceKitModule', () => {
   let pg: TestPostgres;
   let nats: TestNatsServer;
   let dbUrl: string;
-  let proxy: StallingProxy;
+  let proxy: TcpHop;
   let app: NestFastifyApplication;
   let pool: Pool;
 
   beforeAll(async () => {
     [pg, nats] = await Promise.all([startPostgres(), startNats()]);
     dbUrl = await pg.createDatabase();
-    proxy = new StallingProxy(pg.port);
-    const proxied = new URL(dbUrl);
-    proxied.port = String(await proxy.listen());
+    proxy = new TcpHop(pg.port);
+    const proxied = await proxy.route(dbUrl);
     @Module({
       imports: [
         ServiceKitModule.forRoot({
           service: 'pool-test',
-          config: { LOG_LEVEL: 'silent', NATS_URL: nats.url, DATABASE_URL: proxied.toString() },
+          config: { LOG_LEVEL: 'silent', NATS_URL: nats.url, DATABASE_URL: proxied },
           databaseConnectTimeoutMs: 1000,
         }),
       ],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { split, type ErrorBody, type PolicyBody } from '../support/fixtures';
 import { Harness } from '../support/harness';
-import { TcpHop } from '../support/tcp-hop';
+import { TcpHop } from '@idp/testing';
 import { MFA_FLOW } from '../support/tokens';
 
 // PostgreSQL down, stalled or cut off under a transaction: the API answers 503

@@ -18,7 +18,7 @@ import { portalEnv } from '../support/portal-env';
 import { usePortalStack } from '../support/portal-stack';
 import { startRecordingApi } from '../support/recording-api';
 import { holdNextLoad } from '../support/session-gate';
-import { TcpHop } from '../support/tcp-hop';
+import { TcpHop } from '@idp/testing';
 
 let hop: TcpHop;
 const stack = usePortalStack({

@@ -35,6 +35,12 @@ export class TcpHop {
     for (const s of this.sockets) s.destroy();
   }
 
+  /** Existing connections die (as in a failover) and new ones are never answered. */
+  stall(): void {
+    this.stalled = true;
+    this.cut();
+  }
+
   /** `url` with its port replaced by the hop's (listening from now on). */
   async route(url: string): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
