@@ -140,6 +140,9 @@ export class OutboxRelay {
           return published; // NATS is likely down: retry on the next tick
         }
         await client.query('COMMIT');
+        // Between batches (each committed whole): stop() must not wait for a whole backlog, the
+        // rest goes out on the next start.
+        if (this.stopped) return published;
       }
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);

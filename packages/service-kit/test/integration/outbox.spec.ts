@@ -254,4 +254,50 @@ describe('transactional outbox relay', () => {
     await relay.flush();
     expect(await streamMessages()).toBe(before);
   });
+
+  it('stops between batches with a large backlog, and publishes the rest on the next start', async () => {
+    const total = 2000;
+    const staged = Array.from({ length: total }, (_, i) => userCreated(`backlog-${i}`));
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const e of staged) await stageEvent(client, ScimUserCreated, e);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const before = await streamMessages();
+    const small = new OutboxRelay({
+      pool,
+      js: () => jetstream(nc),
+      contracts: [ScimUserCreated],
+      batchSize: 5,
+      intervalMs: 10,
+    });
+    small.start();
+    while ((await relay.pending()) === total) await new Promise((r) => setTimeout(r, 5));
+    const started = Date.now();
+    await small.stop();
+    const stopTook = Date.now() - started;
+    const left = await relay.pending();
+    // Stopped within a batch or so, not after the whole backlog.
+    expect(left).toBeGreaterThan(0);
+    expect(stopTook).toBeLessThan(1000);
+    const publishedSoFar = (await streamMessages()) - before;
+    expect(publishedSoFar).toBe(total - left);
+
+    small.start();
+    const deadline = Date.now() + 30_000;
+    while ((await relay.pending()) > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    await small.stop();
+    expect(await relay.pending()).toBe(0);
+    // Each row once: every staged event is in the stream, none was marked twice.
+    expect((await streamMessages()) - before).toBe(total);
+    const { rows } = await pool.query<{ attempts: number }>(
+      "SELECT attempts FROM outbox WHERE payload->>'userName' LIKE 'backlog-%'",
+    );
+    expect(rows).toHaveLength(total);
+    expect(rows.every((r) => r.attempts === 1)).toBe(true);
+  }, 60_000);
 });
