@@ -126,7 +126,7 @@ export const commonEnvShape = {
   SHUTDOWN_TIMEOUT_MS: env
     .int(10000, 100)
     .describe(
-      'Deadline in milliseconds for the graceful drain after SIGTERM (HTTP, then NATS, then the database).',
+      'Deadline in milliseconds for the graceful drain after SIGTERM (HTTP, then NATS, then the database). scim gives running statements half of it to finish before cancelling them.',
     ),
 };
 export const commonEnv = z.object(commonEnvShape);
