@@ -11,7 +11,14 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { BearerAuthException } from '@idp/auth-common';
-import { allowedMethods, isTransientDbError, pgErrorCode } from '@idp/service-kit';
+import {
+  allowedMethods,
+  DATABASE_RETRY_AFTER_SECONDS,
+  databaseUnavailableReason,
+  isDatabaseUnavailable,
+  isTransientDbError,
+  pgErrorCode,
+} from '@idp/service-kit';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, type Observable } from 'rxjs';
 import { ScimHttpErrorFilter } from '../scim/scim-http-error.filter';
@@ -128,6 +135,19 @@ export class AppHttpErrorFilter extends ScimHttpErrorFilter {
       void reply.code(status).send(JSON.stringify(adminErrorBody(status)));
       return;
     }
+    const unavailable =
+      exception instanceof DatabaseUnavailableException
+        ? exception.reason
+        : databaseUnavailableReason(exception);
+    if (unavailable !== undefined) {
+      // Logged once here (the interceptor only converts); the reason names no host or URL.
+      this.log.warn(`database unavailable (${unavailable}): admin request answered 503`);
+      void reply
+        .code(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send(JSON.stringify(adminErrorBody(503, DATABASE_UNAVAILABLE)));
+      return;
+    }
     let status = 500;
     let description: string | undefined;
     if (exception instanceof HttpException) {
@@ -146,7 +166,19 @@ export class AppHttpErrorFilter extends ScimHttpErrorFilter {
   }
 }
 
+const DATABASE_UNAVAILABLE = 'The service cannot reach its database; retry later';
+
+/** A database that cannot be reached, stalled or restarting: 503 with Retry-After (AppHttpErrorFilter). */
+export class DatabaseUnavailableException extends ServiceUnavailableException {
+  constructor(readonly reason: string) {
+    super(DATABASE_UNAVAILABLE);
+  }
+}
+
+/** A busy database (cancelled statement, lock, serialization) or an unavailable one: both 503. */
 export function transientDbError(e: unknown): ServiceUnavailableException {
+  const unavailable = databaseUnavailableReason(e);
+  if (unavailable !== undefined) return new DatabaseUnavailableException(unavailable);
   return new ServiceUnavailableException(
     pgErrorCode(e) === '57014'
       ? 'The database took too long and the request was cancelled; narrow the query or retry later'
@@ -174,6 +206,7 @@ export class AdminRequestInterceptor implements NestInterceptor {
       throw new UnsupportedMediaTypeException(FIXED.get(415));
     return next.handle().pipe(
       catchError((e: unknown) => {
+        if (isDatabaseUnavailable(e)) throw transientDbError(e);
         if (!isTransientDbError(e)) throw e;
         this.log.warn(`admin request answered 503: database code ${pgErrorCode(e)}`);
         throw transientDbError(e);

@@ -21,7 +21,7 @@ import { CleanupService, type CleanupReport } from '../cleanup/cleanup.service';
 import { ProvisioningLogService } from '../provisioning-log/provisioning-log.service';
 import { DirectoriesService, type DirectoryView } from '../tokens/directories.service';
 import { TokensService, type TokenView } from '../tokens/tokens.service';
-import { isTransientDbError } from '@idp/service-kit';
+import { isDatabaseUnavailable, isTransientDbError } from '@idp/service-kit';
 import { AdminRequestInterceptor, transientDbError } from './admin-errors';
 import {
   auditQuery,
@@ -256,7 +256,7 @@ export class ProvisioningLogAdminController {
       await this.directories.mustExist(directoryId);
       first = await rows.next();
     } catch (e) {
-      if (isTransientDbError(e)) throw transientDbError(e);
+      if (isTransientDbError(e) || isDatabaseUnavailable(e)) throw transientDbError(e);
       throw e;
     }
     const lines = Readable.from(

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { isStatementTimeout } from '@idp/service-kit';
+import { databaseUnavailableReason, isStatementTimeout } from '@idp/service-kit';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 import { DIRECTORY_ID } from '../tokens/directories.service';
 import { ProvisioningLogRepository, type LogFilter } from './provisioning-log.repository';
@@ -89,9 +89,16 @@ export class ProvisioningLogService implements OnModuleDestroy {
       try {
         await this.repo.insertMany(rows);
       } catch (e) {
-        this.log.error(
-          `could not write ${rows.length} provisioning log rows: ${e instanceof Error ? e.message : String(e)}`,
-        );
+        // An unavailable database: one warning with the reason (its message can name the host).
+        const unavailable = databaseUnavailableReason(e);
+        if (unavailable !== undefined)
+          this.log.warn(
+            `could not write ${rows.length} provisioning log rows: database unavailable (${unavailable})`,
+          );
+        else
+          this.log.error(
+            `could not write ${rows.length} provisioning log rows: ${e instanceof Error ? e.message : String(e)}`,
+          );
       }
     });
     return this.writing;

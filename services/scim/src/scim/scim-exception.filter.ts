@@ -5,7 +5,11 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { isStatementTimeout } from '@idp/service-kit';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  databaseUnavailableReason,
+  isStatementTimeout,
+} from '@idp/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   isDeletedDirectory,
@@ -20,7 +24,10 @@ import { callOf } from './request-context';
 import { ScimError } from './scim-error';
 import { SCIM_CONTENT_TYPE } from './schemas';
 
-/** Renders every failure of a SCIM route in the SCIM error schema; unexpected ones are logged and 500. */
+/**
+ * Renders every failure of a SCIM route in the SCIM error schema: an unavailable database is a
+ * 503 with Retry-After, unexpected failures are logged and 500.
+ */
 @Catch()
 export class ScimExceptionFilter implements ExceptionFilter {
   private readonly log = new Logger('scim');
@@ -64,6 +71,15 @@ export class ScimExceptionFilter implements ExceptionFilter {
         undefined,
         'The request took too long and was cancelled; narrow the filter or retry later',
       );
+    }
+    const unavailable = databaseUnavailableReason(exception);
+    if (unavailable !== undefined) {
+      // PostgreSQL down, restarting, stalled or out of connections: retrying is safe, a write
+      // that did not reach COMMIT left nothing. The reason names no host or URL.
+      this.log.warn(`database unavailable (${unavailable}): answered 503`);
+      return new ScimError(503, undefined, 'The service cannot reach its database; retry later', {
+        'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
+      });
     }
     if (isUnstorableValue(exception))
       return ScimError.invalidValue('A value cannot be stored (invalid characters or too long)');

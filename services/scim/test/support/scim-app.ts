@@ -150,9 +150,12 @@ export interface ScimAdminApp {
 }
 
 /** SCIM with its admin API trusting a local token issuer (ADMIN_AUDIENCE unless `env` says otherwise). */
-export async function startScimWithAdmin(env: Record<string, string> = {}): Promise<ScimAdminApp> {
+export async function startScimWithAdmin(
+  env: Record<string, string> = {},
+  o: Parameters<typeof startScim>[1] = {},
+): Promise<ScimAdminApp> {
   const idp = await TokenIssuer.start({ audience: ADMIN_AUDIENCE });
-  const s = await startScim({ ...adminEnv(idp), ...env });
+  const s = await startScim({ ...adminEnv(idp), ...env }, o);
   const admin = await idp.appToken({ roles: ['Scim.Admin'] });
   return {
     s,
