@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { databaseUnavailableReason } from '@idp/service-kit';
 import { Client, type Notification } from 'pg';
 import { SCIM_CONFIG, type ScimConfig } from '../config';
 import type { Prisma } from '../generated/prisma/client';
@@ -82,6 +83,8 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
   private listeningSince: number | undefined;
   private stopped = false;
   private connected = false;
+  /** Clients already ended (by us or by their connection closing). */
+  private readonly ended = new WeakSet<Client>();
   private readonly stableMs: number;
 
   constructor(
@@ -114,7 +117,14 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
     const c = this.client;
     this.client = undefined;
     this.connected = false;
-    await c?.end().catch(() => undefined);
+    if (c) await this.end(c);
+  }
+
+  /** Ends `c` once; later calls (and an 'end' already seen) are no-ops. */
+  private async end(c: Client): Promise<void> {
+    if (this.ended.has(c)) return;
+    this.ended.add(c);
+    await c.end().catch(() => undefined);
   }
 
   /**
@@ -138,6 +148,7 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
     // An error on an idle client must not crash the process; `end` follows and schedules a retry.
     c.on('error', (e) => this.log.warn(`invalidation channel error: ${e.message}`));
     c.on('end', () => {
+      this.ended.add(c);
       if (this.client !== c) return;
       this.client = undefined;
       this.connected = false;
@@ -163,11 +174,13 @@ export class TokenInvalidationListener implements OnApplicationBootstrap, OnModu
       // Announcements sent while not listening are lost: start from an empty cache.
       this.dispatch(undefined);
     } catch (e) {
-      this.log.warn(
-        `invalidation channel unavailable (caches fall back to their TTL): ${e instanceof Error ? e.message : String(e)}`,
-      );
+      // The reason, not pg's message, which can name the host.
+      const reason = databaseUnavailableReason(e) ?? (e instanceof Error ? e.message : String(e));
+      this.log.warn(`invalidation channel unavailable (caches fall back to their TTL): ${reason}`);
       if (this.client === c) this.client = undefined;
-      await c.end().catch(() => undefined);
+      // Shutdown (or a lost connection) may have ended it already: a second end() can wait for
+      // an 'end' event that has fired.
+      if (!this.ended.has(c)) await this.end(c);
       this.schedule();
     }
   }
