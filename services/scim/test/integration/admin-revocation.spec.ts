@@ -2,13 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { TokenInvalidationListener } from '../../src/tokens/token-invalidation';
-import {
-  adminEnv,
-  startScim,
-  startScimWithAdmin,
-  type ScimAdminApp,
-  type ScimTestApp,
-} from '../support/scim-app';
+import { startReplicaPair, type ScimAdminApp, type ScimTestApp } from '../support/scim-app';
 
 const cli = join(__dirname, '..', '..', 'dist', 'cli', 'admin-cli.js');
 /** The token cache's TTL: a revocation seen only after it was not announced. */
@@ -21,17 +15,7 @@ describe('token revocation across replicas and the CLI', () => {
   let a: ScimAdminApp;
   let b: ScimTestApp;
   beforeAll(async () => {
-    a = await startScimWithAdmin();
-    // A second replica on the same database.
-    b = await startScim(
-      { ...adminEnv(a.idp), DATABASE_URL: a.s.databaseUrl },
-      { shared: { pg: a.s.pg, nats: a.s.nats } },
-    );
-    // Both replicas listen shortly after start (the connection is opened in the background).
-    const listeners = [a.s, b].map((x) => x.app.get(TokenInvalidationListener));
-    for (let i = 0; i < 200 && !listeners.every((l) => l.listening); i++)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(listeners.map((l) => l.listening)).toEqual([true, true]);
+    ({ a, b } = await startReplicaPair());
   });
   afterAll(async () => {
     await b.close();

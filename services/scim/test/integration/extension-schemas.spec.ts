@@ -2,14 +2,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenInvalidationListener } from '../../src/tokens/token-invalidation';
 import {
-  adminEnv,
   ENTERPRISE,
   expectScimError,
   GROUP,
   patchOp,
-  startScim,
+  startReplicaPair,
   startScimWithAdmin,
   USER,
   type ScimAdminApp,
@@ -852,15 +850,7 @@ describe('declared extension schemas across replicas', () => {
   let a: ScimAdminApp;
   let b: ScimTestApp;
   beforeAll(async () => {
-    a = await startScimWithAdmin();
-    b = await startScim(
-      { ...adminEnv(a.idp), DATABASE_URL: a.s.databaseUrl },
-      { shared: { pg: a.s.pg, nats: a.s.nats } },
-    );
-    const listeners = [a.s, b].map((x) => x.app.get(TokenInvalidationListener));
-    for (let i = 0; i < 200 && !listeners.every((l) => l.listening); i++)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(listeners.map((l) => l.listening)).toEqual([true, true]);
+    ({ a, b } = await startReplicaPair());
   });
   afterAll(async () => {
     await b.close();

@@ -12,6 +12,7 @@ import { loadScimConfig, type ScimConfig } from '../../src/config';
 import { configureScimApp } from '../../src/scim/configure-app';
 import { scimAppOptions } from '../../src/scim/router-errors';
 import { DirectoriesService } from '../../src/tokens/directories.service';
+import { TokenInvalidationListener } from '../../src/tokens/token-invalidation';
 import { TokensService } from '../../src/tokens/tokens.service';
 
 export interface Reply {
@@ -172,4 +173,21 @@ export async function startScimWithAdmin(
       await idp.stop();
     },
   };
+}
+
+/**
+ * Two replicas on one database: `a` with the admin API, `b` trusting the same admin issuer,
+ * both listening for invalidations (LISTEN/NOTIFY, opened in the background) before this returns.
+ */
+export async function startReplicaPair(): Promise<{ a: ScimAdminApp; b: ScimTestApp }> {
+  const a = await startScimWithAdmin();
+  const b = await startScim(
+    { ...adminEnv(a.idp), DATABASE_URL: a.s.databaseUrl },
+    { shared: { pg: a.s.pg, nats: a.s.nats } },
+  );
+  const listeners = [a.s, b].map((x) => x.app.get(TokenInvalidationListener));
+  for (let i = 0; i < 200 && !listeners.every((l) => l.listening); i++)
+    await new Promise((r) => setTimeout(r, 10));
+  expect(listeners.map((l) => l.listening)).toEqual([true, true]);
+  return { a, b };
 }
