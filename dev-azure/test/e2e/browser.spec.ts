@@ -2,11 +2,12 @@
 // error first), step-up TOTP enrolment with a code computed from the secret
 // shown on the page, password reset with the displayed verification code,
 // then sign-in with the new password and a TOTP code.
-import { createHash, randomUUID, X509Certificate } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { generate } from 'otplib';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { decodeJwt } from 'jose';
 import { ensureDevCa } from '../../src';
+import { launchChromium } from '../support/chromium';
 import { seed, startTestAzure, type TestAzure } from '../support/harness';
 import { startRelyingParty, type Callback, type RelyingParty } from '../support/relying-party';
 
@@ -20,22 +21,7 @@ const consoleErrors: string[] = [];
 beforeAll(async () => {
   const ca = await ensureDevCa();
   [t, rp] = await Promise.all([startTestAzure(), startRelyingParty(ca)]);
-  // Trust exactly the dev server certificate (Chromium ignores NODE_EXTRA_CA_CERTS).
-  const spki = createHash('sha256')
-    .update(new X509Certificate(ca.certPem).publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--ignore-certificate-errors-spki-list=${spki}`,
-    ],
-  });
+  browser = await launchChromium(ca);
   page = await (await browser.newContext()).newPage();
   page.on('console', (msg) => {
     if (msg.type() === 'error') consoleErrors.push(msg.text());

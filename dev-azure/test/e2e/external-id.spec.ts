@@ -13,9 +13,10 @@ import {
   type AuthenticationResult,
 } from '@azure/msal-node';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
-import { createHash, randomUUID, X509Certificate } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
 import { ensureDevCa } from '../../src';
+import { launchChromium } from '../support/chromium';
 import { seed, startTestAzure, type TestAzure } from '../support/harness';
 import { startRelyingParty, type Callback, type RelyingParty } from '../support/relying-party';
 
@@ -69,21 +70,7 @@ beforeAll(async () => {
     startRelyingParty(ca),
   ]);
   host = new URL(t.azure.identityUrl).host;
-  const spki = createHash('sha256')
-    .update(new X509Certificate(ca.certPem).publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--ignore-certificate-errors-spki-list=${spki}`,
-    ],
-  });
+  browser = await launchChromium(ca);
   page = await (await browser.newContext()).newPage();
 }, 60_000);
 afterAll(async () => {

@@ -2,11 +2,11 @@
 // origin: a simple request (a form POST with no other headers, all MSAL.js sends) gets an answer
 // the page can read; a request that needs a preflight (a custom header, a JSON body) is refused
 // by the browser, since the preflight gets no CORS grant (as at Entra).
-import { createHash, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ensureDevCa } from '../../src';
+import { launchChromium } from '../support/chromium';
 import { seed, startTestAzure, type TestAzure } from '../support/harness';
 
 let t: TestAzure;
@@ -18,21 +18,7 @@ let page: Page;
 beforeAll(async () => {
   const ca = await ensureDevCa();
   t = await startTestAzure();
-  const spki = createHash('sha256')
-    .update(new X509Certificate(ca.certPem).publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--ignore-certificate-errors-spki-list=${spki}`,
-    ],
-  });
+  browser = await launchChromium(ca);
   // A real server, not page.route: Chromium skips CORS checks for intercepted requests.
   spa = createServer((_req, res) =>
     res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>SPA</title>'),
