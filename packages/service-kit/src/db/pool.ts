@@ -40,6 +40,13 @@ export function createPool(url: string, s: PoolSettings): Pool {
   pool.on('error', (e) =>
     poolLog.warn(`idle connection lost (${pgErrorCode(e) ?? 'no code'}): ${e.message}`),
   );
+  // Lost while checked out between two statements (the outbox relay's loop, a transaction), the
+  // connection is an 'error' on that client, which no one hears: it ended the process. The next
+  // statement on it fails (database unavailable) and its caller answers or retries; the pool
+  // drops the client when it comes back.
+  pool.on('connect', (client) =>
+    client.on('error', (e) => poolLog.debug(`connection lost (${pgErrorCode(e) ?? 'no code'})`)),
+  );
   return pool;
 }
 

@@ -84,6 +84,35 @@ describe('database pool of ServiceKitModule', () => {
     expect(await readyz()).toEqual({ status: 200, database: 'ok' });
   });
 
+  it('survives PostgreSQL ending a connection a caller holds between two statements (the outbox relay, a transaction)', async () => {
+    const held = await pool.connect();
+    let released = false;
+    try {
+      const { rows } = await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const admin = new Client({ connectionString: dbUrl });
+      await admin.connect();
+      try {
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      } finally {
+        await admin.end();
+      }
+      // The lost connection is an 'error' event on the checked-out client (no statement is
+      // running): unheard, it ended the process. The next statement fails as unavailable.
+      await new Promise((r) => setTimeout(r, 300));
+      const failed = await held.query('SELECT 1').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isDatabaseUnavailable(failed)).toBe(true);
+      held.release(failed as Error);
+      released = true;
+    } finally {
+      if (!released) held.release();
+    }
+    expect(await readyz()).toEqual({ status: 200, database: 'ok' });
+    expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
   it('a query whose session PostgreSQL ends, and a role out of connections, fail as "database unavailable"', async () => {
     const admin = new Client({ connectionString: dbUrl });
     await admin.connect();
