@@ -57,8 +57,8 @@ const ownStream = (stream) => [
 ];
 
 // Mirrors helm/identity-platform values `messaging.permissions`: least privilege per service.
+// The portal is not here: it publishes and subscribes to nothing and does not connect to NATS.
 const natsUsers = {
-  portal: { publish: [], subscribe: [] },
   'policy-api': { publish: ['policy.>', ...ownStream('POLICY')], subscribe: [] },
   scim: { publish: ['scim.>', ...ownStream('SCIM')], subscribe: [] },
   'token-broker': {
@@ -277,9 +277,13 @@ function common(name, ports, dev, databaseUrl) {
     NODE_ENV: 'development',
     PORT: String(ports[name]),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-    NATS_URL: `nats://127.0.0.1:${ports.nats}`,
-    NATS_USER: name,
-    NATS_PASSWORD: natsPassword(dev, name),
+    ...(name in natsUsers
+      ? {
+          NATS_URL: `nats://127.0.0.1:${ports.nats}`,
+          NATS_USER: name,
+          NATS_PASSWORD: natsPassword(dev, name),
+        }
+      : {}),
     DATABASE_URL: databaseUrl,
     MIGRATE_ON_START: 'true',
   };

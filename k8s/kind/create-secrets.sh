@@ -28,7 +28,7 @@ ca="$root/.dev/ca"
 # nats-server parses $VARIABLE values as config values: a password must start with a letter.
 natspw() { echo "n$(rand 24 hex)"; }
 exists secret identity-platform-nats || kubectl -n "$ns" create secret generic identity-platform-nats \
-  --from-literal=portal="$(natspw)" --from-literal=policy-api="$(natspw)" \
+  --from-literal=policy-api="$(natspw)" \
   --from-literal=scim="$(natspw)" --from-literal=token-broker="$(natspw)" \
   --from-literal=policy-reader="$(natspw)"
 exists secret identity-platform-postgresql || kubectl -n "$ns" create secret generic identity-platform-postgresql \

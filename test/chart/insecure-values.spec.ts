@@ -91,14 +91,23 @@ describe('external NATS: egress only to messaging.cidr', () => {
     expect(r.stderr).toContain('/messaging/cidr');
   });
 
-  it("every service reaches NATS at that range only, on every server URL's port", () => {
+  it("every service that uses NATS reaches it at that range only, on every server URL's port; the portal not at all", () => {
     const objects = ok({
       set: [
         ...without('messaging.url='),
         'messaging.url=nats://a.example:4222\\,tls://b.example:7422\\,nats://c.example',
       ],
     });
-    for (const svc of ['portal', 'policy-api', 'scim', 'token-broker']) {
+    // The portal publishes and subscribes to nothing: no egress to the NATS range or its ports.
+    const portalEgress = policy(objects, 'identity-portal').egress!;
+    expect(
+      portalEgress.filter(
+        (r) =>
+          r.to?.some((t) => t.ipBlock?.cidr === '10.30.0.0/24') ||
+          r.ports?.some((p) => p.port === 4222 || p.port === 7422),
+      ),
+    ).toEqual([]);
+    for (const svc of ['policy-api', 'scim', 'token-broker']) {
       const rule = policy(objects, `identity-${svc}`).egress!.find((r) =>
         r.ports?.some((p) => p.port === 7422),
       );
@@ -135,7 +144,7 @@ describe('external NATS: egress only to messaging.cidr', () => {
     const objects = ok({
       set: [...without('messaging.'), 'natsServer.enabled=true'],
     });
-    const nats = policy(objects, 'identity-portal').egress!.find((r) =>
+    const nats = policy(objects, 'identity-policy-api').egress!.find((r) =>
       r.ports?.some((p) => p.port === 4222),
     );
     expect(nats?.to).toEqual([

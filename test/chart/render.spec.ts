@@ -118,6 +118,11 @@ describe('the official NATS chart path (nats.enabled=true)', () => {
         ),
       );
       expect([...urls]).toEqual(['nats://identity-nats:4222']);
+      // The portal publishes and subscribes to nothing: no NATS variable at all.
+      const portalEnv = containerOf(
+        deployments.find((d) => d.metadata.name === 'identity-portal')!,
+      ).env!.map((e) => e.name);
+      expect(portalEnv.filter((n) => n.startsWith('NATS_'))).toEqual([]);
       expect(
         objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'identity-nats-auth'),
       ).toBe(true);
@@ -145,12 +150,16 @@ describe('the official NATS chart path (nats.enabled=true)', () => {
         (spec.ingress[0]?.from ?? [])
           .map((f) => f.podSelector?.matchLabels['app.kubernetes.io/name'])
           .sort(),
-      ).toEqual(['policy-api', 'portal', 'scim', 'token-broker']);
-      // Each service's egress to NATS selects the same pods.
-      const portal = ofKind(objects, 'NetworkPolicy').find(
-        (p) => p.metadata.name === 'identity-portal',
-      )!;
-      expect(JSON.stringify(portal.spec)).toContain(JSON.stringify(spec.podSelector.matchLabels));
+      ).toEqual(['policy-api', 'scim', 'token-broker']);
+      // Each service's egress to NATS selects the same pods; the portal, which uses no NATS, has none.
+      const np = (name: string) =>
+        JSON.stringify(
+          ofKind(objects, 'NetworkPolicy').find((p) => p.metadata.name === `identity-${name}`)!
+            .spec,
+        );
+      for (const name of ['policy-api', 'scim', 'token-broker'])
+        expect(np(name)).toContain(JSON.stringify(spec.podSelector.matchLabels));
+      expect(np('portal')).not.toContain(JSON.stringify(spec.podSelector.matchLabels));
     },
   );
 

@@ -144,7 +144,7 @@ describe('secretless daemon: dev-azure → token-broker → NATS → policy-read
     // The intruder posing as policy-reader, and a service that is no broker caller at all.
     for (const [user, subject] of [
       ['intruder', 'tokens.acquire.v1.policy-reader'],
-      ['portal', 'tokens.acquire.v1.portal'],
+      ['scim', 'tokens.acquire.v1.scim'],
     ] as const) {
       const nc = await stack.connect(user);
       const err: unknown = await nc.request(subject, enc, { timeout: 10_000 }).then(

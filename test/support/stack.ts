@@ -37,9 +37,12 @@ const ownStream = (stream: string): string[] => [
   `$JS.API.STREAM.UPDATE.${stream}`,
 ];
 
-// Same as local-topology.mjs (and the chart's `messaging.permissions`): least privilege per service.
-const SERVICE_USERS: Record<ServiceName | 'policy-reader', Permissions> = {
-  portal: { publish: [], subscribe: [] },
+/** The services that connect to NATS: the portal publishes and subscribes to nothing and does not. */
+type NatsService = Exclude<ServiceName, 'portal'>;
+
+// Same as local-topology.mjs (and the chart's `messaging.permissions`): least privilege per
+// service; no portal user, as in the chart.
+const SERVICE_USERS: Record<NatsService | 'policy-reader', Permissions> = {
   'policy-api': { publish: ['policy.>', ...ownStream('POLICY')], subscribe: [] },
   scim: { publish: ['scim.>', ...ownStream('SCIM')], subscribe: [] },
   'token-broker': {
@@ -196,9 +199,9 @@ export async function startStack(o: {
       NODE_ENV: 'development',
       PORT: String(ports[name]),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      NATS_URL: nats.url,
-      NATS_USER: name,
-      NATS_PASSWORD: passwords[name],
+      ...(name === 'portal'
+        ? {}
+        : { NATS_URL: nats.url, NATS_USER: name, NATS_PASSWORD: passwords[name] }),
       ...(dbUrls[name] ? { DATABASE_URL: dbUrls[name], MIGRATE_ON_START: 'true' } : {}),
     });
     const b2c = (flow: string) =>

@@ -26,6 +26,7 @@ test/chart checks them against the services' zod schemas.
 - name: TRUSTED_PROXIES
   value: {{ join "," . | quote }}
 {{- end }}
+{{- if has .key (include "idp.natsServiceKeys" $root | fromJsonArray) }}
 - name: NATS_URL
   value: {{ include "idp.natsUrl" $root | quote }}
 - name: NATS_USER
@@ -35,6 +36,7 @@ test/chart checks them against the services' zod schemas.
     secretKeyRef:
       name: {{ $root.Values.messaging.existingSecret }}
       key: {{ $svc.name }}
+{{- end }}
 {{- if $svc.database.enabled }}
 {{ include "idp.databaseEnv" (dict "root" $root "svc" $svc) }}
 {{- end }}

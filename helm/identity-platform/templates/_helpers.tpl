@@ -9,6 +9,13 @@
 {{- toJson (list "portal" "policyApi" "scim" "tokenBroker") -}}
 {{- end -}}
 
+{{/* The services that connect to NATS: the portal publishes and subscribes to nothing and does not
+connect (services/portal: ServiceKitModule nats: false), so it gets no NATS user, password, env or
+network path. */}}
+{{- define "idp.natsServiceKeys" -}}
+{{- toJson (list "policyApi" "scim" "tokenBroker") -}}
+{{- end -}}
+
 {{/* Resource name of a component: <fullname>-<component name>. Call with (dict "root" $ "name" "portal"). */}}
 {{- define "idp.componentName" -}}
 {{- printf "%s-%s" (include "idp.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
@@ -172,7 +179,7 @@ of a manifest the API server, the ingress controller or a service refuses later.
 {{- end -}}
 {{- end -}}
 {{- $natsUsers := list -}}
-{{- range $key := include "idp.serviceKeys" . | fromJsonArray }}{{ if (index $v $key).enabled }}{{ $natsUsers = append $natsUsers (index $v $key).name }}{{ end }}{{ end -}}
+{{- range $key := include "idp.natsServiceKeys" . | fromJsonArray }}{{ if (index $v $key).enabled }}{{ $natsUsers = append $natsUsers (index $v $key).name }}{{ end }}{{ end -}}
 {{- range $v.messaging.extraUsers -}}
 {{- if has .name $natsUsers -}}
 {{- fail (printf "messaging.extraUsers: the NATS user %q is already defined (a service of this chart or another extra user): nats-server refuses duplicate users" .name) -}}

@@ -1,5 +1,5 @@
 {{/*
-NATS users: one per enabled service plus messaging.extraUsers, with their subject permissions.
+NATS users: one per enabled service that uses NATS (not the portal) plus messaging.extraUsers, with their subject permissions.
 Each may read only its own inbox (_INBOX.<user>.>); only tokenBroker.callers may publish token
 requests, each on its own subject <tokenRequestSubject>.<user>, so the broker knows who asks.
 Returns JSON: [{name, publish, subscribe, responder}].
@@ -8,7 +8,7 @@ Returns JSON: [{name, publish, subscribe, responder}].
 {{- $m := .Values.messaging -}}
 {{- $callers := .Values.tokenBroker.callers | default dict -}}
 {{- $users := list -}}
-{{- range $key := include "idp.serviceKeys" . | fromJsonArray }}
+{{- range $key := include "idp.natsServiceKeys" . | fromJsonArray }}
 {{- $svc := index $.Values $key }}
 {{- if $svc.enabled }}
 {{- $perm := index $m.permissions $key }}

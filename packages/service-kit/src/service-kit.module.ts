@@ -22,8 +22,23 @@ import { NATS_CONNECTION, NatsLifecycle, natsProvider } from './nats/nats.provid
 
 export interface ServiceKitOptions {
   service: string;
-  config: Pick<CommonEnv, 'LOG_LEVEL' | 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD'> &
-    Partial<Pick<CommonEnv, 'DATABASE_URL' | 'MIGRATE_ON_START' | 'DATABASE_STATEMENT_TIMEOUT_MS'>>;
+  config: Pick<CommonEnv, 'LOG_LEVEL'> &
+    Partial<
+      Pick<
+        CommonEnv,
+        | 'NATS_URL'
+        | 'NATS_USER'
+        | 'NATS_PASSWORD'
+        | 'DATABASE_URL'
+        | 'MIGRATE_ON_START'
+        | 'DATABASE_STATEMENT_TIMEOUT_MS'
+      >
+    >;
+  /**
+   * Services that neither publish nor subscribe (the portal) set this to false: no connection,
+   * no NATS readiness check, and so no NATS user or network path to grant them.
+   */
+  nats?: boolean;
   /** JetStream streams this service publishes to; created at boot. */
   streams?: StreamName[];
   /** Prisma migrations folder, applied at boot when MIGRATE_ON_START is true. */
@@ -105,27 +120,37 @@ class DatabaseWiring implements OnApplicationBootstrap, OnApplicationShutdown {
 
 /**
  * What every service has: JSON logs with request ids, /healthz, /readyz, /metrics, a NATS
- * connection drained on shutdown and a PostgreSQL pool closed last.
+ * connection drained on shutdown (unless nats: false) and a PostgreSQL pool closed last.
  */
 @Module({})
 export class ServiceKitModule {
   static forRoot(o: ServiceKitOptions): DynamicModule {
-    const providers: Provider[] = [
-      { provide: OPTIONS, useValue: o },
-      ReadinessRegistry,
-      natsProvider(() => ({
-        url: o.config.NATS_URL,
-        user: o.config.NATS_USER,
-        password: o.config.NATS_PASSWORD,
-        name: o.service,
-      })),
-      NatsLifecycle,
-      ReadinessWiring,
-    ];
+    const providers: Provider[] = [{ provide: OPTIONS, useValue: o }, ReadinessRegistry];
     const exported: Array<symbol | typeof ReadinessRegistry | typeof OutboxWriter> = [
       ReadinessRegistry,
-      NATS_CONNECTION,
     ];
+    if (o.nats !== false) {
+      const url = o.config.NATS_URL;
+      if (!url)
+        throw new Error(
+          `${o.service}: NATS_URL is required unless the service is configured with nats: false`,
+        );
+      providers.push(
+        natsProvider(() => ({
+          url,
+          user: o.config.NATS_USER,
+          password: o.config.NATS_PASSWORD,
+          name: o.service,
+        })),
+        NatsLifecycle,
+        ReadinessWiring,
+      );
+      exported.push(NATS_CONNECTION);
+    } else if (o.streams?.length) {
+      throw new Error(
+        `${o.service}: streams need NATS; the service is configured with nats: false`,
+      );
+    }
     if (o.database !== false) {
       const url = o.config.DATABASE_URL;
       if (!url)

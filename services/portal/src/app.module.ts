@@ -13,6 +13,8 @@ export class AppModule {
         ServiceKitModule.forRoot({
           service: 'portal',
           config,
+          // The portal publishes and subscribes to nothing: no NATS user, connection or readiness check.
+          nats: false,
           migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
         }),
         PortalModule.forRoot(config),

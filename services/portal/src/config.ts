@@ -59,10 +59,18 @@ export function credentialSettingsOf(c: CredentialVariables): CredentialSettings
       };
 }
 
+// The portal uses no NATS: the common shape minus the NATS variables (set, they are not read).
+const {
+  NATS_URL: _url,
+  NATS_USER: _user,
+  NATS_PASSWORD: _password,
+  ...commonShape
+} = commonEnvShape;
+
 /** The environment the portal reads; every variable's description feeds the README reference. */
 export const envSchema = z
   .object({
-    ...commonEnvShape,
+    ...commonShape,
     PORT: env
       .port(3000)
       .describe('HTTP port the portal listens on (behind the HTTPS entry point).'),

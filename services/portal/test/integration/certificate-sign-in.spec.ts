@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startDevAzure, type DevAzure, type DevAzureConfigInput } from '@idp/dev-azure';
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { startPostgres, type TestPostgres } from '@idp/testing';
 import type { LightMyRequestResponse } from 'fastify';
 import {
   expectPage,
@@ -29,7 +29,6 @@ const registered = { cert: join(caDir, 'server.pem'), key: join(caDir, 'server.k
 const other = { cert: join(caDir, 'ca.pem'), key: join(caDir, 'ca.key.pem') };
 
 let pg: TestPostgres;
-let nats: TestNatsServer;
 let azure: DevAzure;
 let dataDir: string;
 const portals: InProcessPortal[] = [];
@@ -51,15 +50,14 @@ beforeAll(async () => {
       ];
     }
   }
-  [pg, nats, azure] = await Promise.all([
+  [pg, azure] = await Promise.all([
     startPostgres(),
-    startNats(),
     startDevAzure({ dataDir, keyVault: false, config }),
   ]);
 }, 60000);
 afterAll(async () => {
   await Promise.all(portals.map((p) => p.close()));
-  await Promise.all([pg?.stop(), nats?.dispose(), azure?.stop()]);
+  await Promise.all([pg?.stop(), azure?.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -67,7 +65,6 @@ afterAll(async () => {
 async function portalWith(pair: { cert: string; key: string }) {
   const env: Record<string, string> = {
     ...portalEnv({ b2cHost: azure.identityUrl }),
-    NATS_URL: nats.url,
     DATABASE_URL: await pg.createDatabase(),
   };
   delete env.B2C_CLIENT_SECRET;

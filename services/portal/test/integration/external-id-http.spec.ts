@@ -310,7 +310,6 @@ describe('portal on External ID', () => {
   it('has no /profile form on B2C', async () => {
     const b2c = await startPortalInProcess({
       ...portalEnv({ b2cHost: stack.azure.identityUrl }),
-      NATS_URL: stack.nats.url,
       DATABASE_URL: await stack.pg.createDatabase(),
     });
     try {

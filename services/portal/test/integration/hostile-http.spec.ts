@@ -75,7 +75,6 @@ it('an oversized Cookie header is refused (431) before any handler, and the port
   const listening = await startPortalInProcess(
     {
       ...portalEnv({ b2cHost: stack.azure.identityUrl, policyApiUrl: stack.api.url }),
-      NATS_URL: stack.nats.url,
       DATABASE_URL: stack.portal.config.DATABASE_URL,
     },
     { listen: true },

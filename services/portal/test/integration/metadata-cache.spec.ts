@@ -37,7 +37,6 @@ function localCache(): MetadataCache {
   const { port } = server.address() as AddressInfo;
   const config = loadPortalConfig({
     ...portalEnv(),
-    NATS_URL: 'nats://127.0.0.1:4222',
     DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
   });
   class LocalAuthority extends B2cAuthority {

@@ -1,7 +1,7 @@
 // An identity provider outage with no cached metadata: every signed-in request asks for the
 // issuer (session hooks) and gets the remembered failure. The warning is logged once per failure
 // window (30 s), not once per request; and signing out still works (the standard logout path).
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { startPostgres, type TestPostgres } from '@idp/testing';
 import { PORTAL_LOG, type Logger } from '../../src/log';
 import { SessionStore } from '../../src/session/session-store';
 import { startPortalInProcess, type InProcessPortal } from '../support/portal-app';
@@ -9,21 +9,19 @@ import { portalClient } from '../support/portal-client';
 import { portalEnv } from '../support/portal-env';
 
 let pg: TestPostgres;
-let nats: TestNatsServer;
 let portal: InProcessPortal;
 
 beforeAll(async () => {
-  [pg, nats] = await Promise.all([startPostgres(), startNats()]);
+  pg = await startPostgres();
   // Nothing listens on port 9: every metadata fetch fails.
   portal = await startPortalInProcess({
     ...portalEnv({ b2cHost: 'https://localhost:9' }),
-    NATS_URL: nats.url,
     DATABASE_URL: await pg.createDatabase(),
   });
 }, 60000);
 afterAll(async () => {
   await portal?.close();
-  await Promise.all([pg?.stop(), nats?.dispose()]);
+  await pg?.stop();
 });
 
 afterEach(() => jest.restoreAllMocks());

@@ -1,10 +1,10 @@
 // The portal's HTTP behaviour without a browser: headers, cookies, state
-// binding, CSRF and error pages. Real PostgreSQL, NATS and the B2C stand-in.
+// binding, CSRF and error pages. Real PostgreSQL and the B2C stand-in (no NATS: the portal uses none).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { startPostgres, type TestPostgres } from '@idp/testing';
 import type { LightMyRequestResponse } from 'fastify';
 import { Client } from 'pg';
 import { safeReturnTo } from '../../src/auth/auth.service';
@@ -14,7 +14,6 @@ import { startPortalInProcess, type InProcessPortal } from '../support/portal-ap
 import { portalClient, sessionCookie } from '../support/portal-client';
 
 let pg: TestPostgres;
-let nats: TestNatsServer;
 let azure: DevAzure;
 let dataDir: string;
 let portal: InProcessPortal;
@@ -22,21 +21,16 @@ let databaseUrl: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-http-'));
-  [pg, nats, azure] = await Promise.all([
-    startPostgres(),
-    startNats(),
-    startDevAzure({ dataDir, keyVault: false }),
-  ]);
+  [pg, azure] = await Promise.all([startPostgres(), startDevAzure({ dataDir, keyVault: false })]);
   databaseUrl = await pg.createDatabase();
   portal = await startPortalInProcess({
     ...portalEnv({ b2cHost: azure.identityUrl }),
-    NATS_URL: nats.url,
     DATABASE_URL: databaseUrl,
   });
 }, 60000);
 afterAll(async () => {
   await portal?.close();
-  await Promise.all([pg?.stop(), nats?.dispose(), azure?.stop()]);
+  await Promise.all([pg?.stop(), azure?.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

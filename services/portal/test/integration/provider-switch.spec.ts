@@ -51,7 +51,6 @@ it('B2C → External ID: the B2C sign-in and a B2C request in flight are forgott
       policyApiUrl: stack.api.url,
       key,
     }),
-    NATS_URL: stack.nats.url,
     DATABASE_URL: stack.portal.config.DATABASE_URL,
   });
   const home = await jar.get('/');

@@ -1,12 +1,12 @@
 // An ended session stays ended: a request that loaded the session before a
 // sign-out or a sign-in rotation must not write it back to life afterwards.
-// The portal in-process against real PostgreSQL, NATS and the B2C stand-in;
+// The portal in-process against real PostgreSQL and the B2C stand-in;
 // a held session load makes the interleavings deterministic.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure } from '@idp/dev-azure';
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { startPostgres, type TestPostgres } from '@idp/testing';
 import { Client } from 'pg';
 import {
   expectPage,
@@ -23,7 +23,6 @@ import { B2C_ALICE } from '../support/b2c-sign-in';
 const ALICE = B2C_ALICE;
 
 let pg: TestPostgres;
-let nats: TestNatsServer;
 let azure: DevAzure;
 let dataDir: string;
 let portal: InProcessPortal;
@@ -31,15 +30,10 @@ let db: Client;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portal-lifecycle-'));
-  [pg, nats, azure] = await Promise.all([
-    startPostgres(),
-    startNats(),
-    startDevAzure({ dataDir, keyVault: false }),
-  ]);
+  [pg, azure] = await Promise.all([startPostgres(), startDevAzure({ dataDir, keyVault: false })]);
   const databaseUrl = await pg.createDatabase();
   portal = await startPortalInProcess({
     ...portalEnv({ b2cHost: azure.identityUrl }),
-    NATS_URL: nats.url,
     DATABASE_URL: databaseUrl,
   });
   db = new Client({ connectionString: databaseUrl });
@@ -48,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.end();
   await portal?.close();
-  await Promise.all([pg?.stop(), nats?.dispose(), azure?.stop()]);
+  await Promise.all([pg?.stop(), azure?.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -120,7 +120,6 @@ const local = (u: URL) => `${u.pathname}${u.search}`;
 async function restartWith(env: Record<string, string>): Promise<void> {
   current = await startPortalInProcess({
     ...env,
-    NATS_URL: stack.nats.url,
     DATABASE_URL: stack.portal.config.DATABASE_URL,
   });
   started.push(current);

@@ -141,7 +141,6 @@ export function useJourney(o: JourneyOptions): Journey {
       ...o.portalEnv({ entryUrl, identityUrl: azure.identityUrl, policyApiUrl: apiUrl }),
       PORT: String(portalPort),
       LOG_LEVEL: 'info',
-      NATS_URL: nats.url,
       DATABASE_URL: await pg.createDatabase(),
       MIGRATE_ON_START: 'true',
     });

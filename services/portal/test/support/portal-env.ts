@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** The portal's own variables for tests (the common ones — NATS, database, port — come from the caller). */
+/** The portal's own variables for tests (the common ones — database, port — come from the caller; the portal reads no NATS_*). */
 export const B2C_PORTAL_CLIENT_ID = 'ee83192a-329f-477d-922a-8241a2c16afb';
 
 export function portalEnv(

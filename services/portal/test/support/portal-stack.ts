@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAzure, type DevAzure, type DevAzureOptions } from '@idp/dev-azure';
-import { startNats, startPostgres, type TestNatsServer, type TestPostgres } from '@idp/testing';
+import { startPostgres, type TestPostgres } from '@idp/testing';
 import { startPortalInProcess, type InProcessPortal } from './portal-app';
 
 export interface PortalStack<Api> {
   pg: TestPostgres;
-  nats: TestNatsServer;
   azure: DevAzure;
   api: Api;
   portal: InProcessPortal;
@@ -15,7 +14,7 @@ export interface PortalStack<Api> {
 
 /**
  * The portal in process against the identity stand-in (no Key Vault) and a policy API stand-in,
- * over real PostgreSQL and NATS: registers the suite's beforeAll/afterAll and returns the stack,
+ * over real PostgreSQL (no NATS: the portal uses none): registers the suite's beforeAll/afterAll and returns the stack,
  * whose fields are set once beforeAll has run. `env` gives the portal's identity settings.
  */
 export function usePortalStack<Api extends { url: string; close(): Promise<void> }>(o: {
@@ -30,9 +29,8 @@ export function usePortalStack<Api extends { url: string; close(): Promise<void>
   let dataDir = '';
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'portal-stack-'));
-    [s.pg, s.nats, s.azure, s.api] = await Promise.all([
+    [s.pg, s.azure, s.api] = await Promise.all([
       startPostgres(),
-      startNats(),
       startDevAzure({
         dataDir,
         keyVault: false,
@@ -43,13 +41,12 @@ export function usePortalStack<Api extends { url: string; close(): Promise<void>
     const databaseUrl = await s.pg.createDatabase();
     s.portal = await startPortalInProcess({
       ...o.env(s.azure.identityUrl, s.api.url),
-      NATS_URL: s.nats.url,
       DATABASE_URL: (await o.databaseUrl?.(databaseUrl)) ?? databaseUrl,
     });
   }, 60000);
   afterAll(async () => {
     await s.portal?.close();
-    await Promise.all([s.pg?.stop(), s.nats?.dispose(), s.azure?.stop(), s.api?.close()]);
+    await Promise.all([s.pg?.stop(), s.azure?.stop(), s.api?.close()]);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
   return s as PortalStack<Api>;

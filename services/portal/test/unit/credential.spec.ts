@@ -7,7 +7,6 @@ import { portalEnv } from '../support/portal-env';
 
 const base = {
   ...portalEnv(),
-  NATS_URL: 'nats://127.0.0.1:4222',
   DATABASE_URL: 'postgres://u@127.0.0.1/db',
 };
 

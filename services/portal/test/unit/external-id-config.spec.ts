@@ -6,7 +6,7 @@ import { credentialOf } from '../../src/auth/msal-clients';
 import { loadPortalConfig, redirectUriOf } from '../../src/config';
 import { EXTERNAL_ID, externalIdPortalEnv, portalEnv } from '../support/portal-env';
 
-const common = { NATS_URL: 'nats://127.0.0.1:4222', DATABASE_URL: 'postgres://u@127.0.0.1/db' };
+const common = { DATABASE_URL: 'postgres://u@127.0.0.1/db' };
 const ext = { ...externalIdPortalEnv({ identityUrl: 'https://localhost:9443' }), ...common };
 
 function problems(env: Record<string, string | undefined>): string[] {
