@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPool } from '@idp/service-kit';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { PrismaService } from '../db/prisma.service';
 import { inTransaction } from '../db/sql';
 import type { Prisma, ProvisioningLog } from '../generated/prisma/client';
@@ -47,8 +47,30 @@ export class ProvisioningLogRepository {
    * after a page was read: such a row is newer than every row already read. The cost is that
    * replicas' batch inserts (one per 200 ms each) queue briefly behind one another.
    */
-  async insertMany(entries: readonly LogEntry[]): Promise<void> {
+  async insertMany(entries: readonly LogEntry[], o: { skipWritten?: boolean } = {}): Promise<void> {
     if (!entries.length) return;
+    await inTransaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [LOG_ORDER_LOCK.toString()]);
+      // A retried batch may have committed although its attempt failed (the reply was lost or
+      // timed out): its rows already stored are left out. Under the lock no other batch commits
+      // meanwhile; a request is its request id at its time (the id alone may come from a header).
+      const rows = o.skipWritten ? await this.unwritten(c, entries) : entries;
+      if (rows.length) await this.insert(c, rows);
+    });
+  }
+
+  private async unwritten(c: PoolClient, entries: readonly LogEntry[]): Promise<LogEntry[]> {
+    const times = entries.map((r) => r.at.getTime());
+    const found = await c.query<{ request_id: string; at: Date }>(
+      `SELECT request_id, at FROM provisioning_log
+        WHERE at >= $1 AND at <= $2 AND request_id = ANY($3::text[])`,
+      [new Date(Math.min(...times)), new Date(Math.max(...times)), entries.map((r) => r.requestId)],
+    );
+    const stored = new Set(found.rows.map((r) => `${r.at.getTime()} ${r.request_id}`));
+    return entries.filter((r) => !stored.has(`${r.at.getTime()} ${r.requestId}`));
+  }
+
+  private async insert(c: PoolClient, entries: readonly LogEntry[]): Promise<void> {
     const params: unknown[] = [];
     const values = entries.map((r) => {
       params.push(
@@ -67,13 +89,10 @@ export class ProvisioningLogRepository {
       const first = params.length - COLUMNS.length;
       return `(${COLUMNS.map((_, i) => `$${first + i + 1}`).join(', ')})`;
     });
-    await inTransaction(this.pool, async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1)', [LOG_ORDER_LOCK.toString()]);
-      await c.query(
-        `INSERT INTO provisioning_log (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`,
-        params,
-      );
-    });
+    await c.query(
+      `INSERT INTO provisioning_log (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`,
+      params,
+    );
   }
 
   private where(q: LogFilter): Prisma.ProvisioningLogWhereInput {
