@@ -1,8 +1,4 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { startScimWithAdmin, type ScimAdminApp } from '../support/scim-app';
-
-const cli = join(__dirname, '..', '..', 'dist', 'cli', 'admin-cli.js');
+import { startScimWithAdmin, type ScimAdminApp, runAdminCli } from '../support/scim-app';
 
 // The CLI's `audit` and `directory create` take what GET /admin/audit and POST /admin/directories
 // take, checked the same way: same results, invalid input exit 2, a failed change exit 1.
@@ -15,16 +11,7 @@ describe('admin CLI parity with the admin API', () => {
     await a.close();
   });
 
-  const run = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(
-        process.execPath,
-        [cli, ...args],
-        { env: { PATH: process.env.PATH, DATABASE_URL: a.s.databaseUrl } },
-        (e, stdout, stderr) =>
-          resolve({ code: typeof e?.code === 'number' ? e.code : 0, stdout, stderr }),
-      ),
-    );
+  const run = (...args: string[]) => runAdminCli(a.s.databaseUrl, ...args);
 
   it('directory create takes profile, maxTokens and uniqueGroupDisplayName', async () => {
     const r = await run(

@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { Pool } from 'pg';
 import { TokenInvalidationListener } from '../../src/tokens/token-invalidation';
-import { startReplicaPair, type ScimAdminApp, type ScimTestApp } from '../support/scim-app';
+import {
+  startReplicaPair,
+  type ScimAdminApp,
+  type ScimTestApp,
+  runAdminCli,
+} from '../support/scim-app';
 
-const cli = join(__dirname, '..', '..', 'dist', 'cli', 'admin-cli.js');
 /** The token cache's TTL: a revocation seen only after it was not announced. */
 const CACHE_MS = 5000;
 
@@ -22,15 +24,7 @@ describe('token revocation across replicas and the CLI', () => {
     await a.close();
   });
 
-  const run = (args: string[]) =>
-    new Promise<{ code: number; stdout: string }>((resolve) =>
-      execFile(
-        process.execPath,
-        [cli, ...args],
-        { env: { PATH: process.env.PATH, DATABASE_URL: a.s.databaseUrl } },
-        (e, stdout) => resolve({ code: typeof e?.code === 'number' ? e.code : 0, stdout }),
-      ),
-    );
+  const run = (args: string[]) => runAdminCli(a.s.databaseUrl, ...args);
 
   /** A token of `dir`, used once on replica b so that b has it cached. */
   const cachedOnB = async (dir: string): Promise<{ id: string; token: string }> => {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import {
   USER,
   type ScimAdminApp,
   type ScimTestApp,
+  runAdminCli,
 } from '../support/scim-app';
 
 // Per-directory extension schemas (RFC 7643 §3.3): Entra ID's custom attribute mappings send
@@ -21,7 +21,6 @@ import {
 
 const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtension:2.0:User';
 const GROUP_EXT = 'urn:example:params:scim:schemas:extension:contoso:1.0:Group';
-const cli = join(__dirname, '..', '..', 'dist', 'cli', 'admin-cli.js');
 
 const customSchema = {
   resourceType: 'User',
@@ -65,16 +64,7 @@ describe('declared extension schemas', () => {
   const scim = (method: string, url: string, body?: unknown, t = token) =>
     a.s.request(method, url, { token: t, body });
 
-  const run = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(
-        process.execPath,
-        [cli, ...args],
-        { env: { PATH: process.env.PATH, DATABASE_URL: a.s.databaseUrl } },
-        (e, stdout, stderr) =>
-          resolve({ code: typeof e?.code === 'number' ? e.code : 0, stdout, stderr }),
-      ),
-    );
+  const run = (...args: string[]) => runAdminCli(a.s.databaseUrl, ...args);
 
   const entraUser = (userName: string, custom: Record<string, unknown>) => ({
     schemas: [USER, ENTERPRISE, CUSTOM],

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { createApp } from '@idp/service-kit';
 import {
   startNats,
@@ -191,3 +193,21 @@ export async function startReplicaPair(): Promise<{ a: ScimAdminApp; b: ScimTest
   expect(listeners.map((l) => l.listening)).toEqual([true, true]);
   return { a, b };
 }
+
+/** The built admin CLI (dist/cli/admin-cli.js). */
+const ADMIN_CLI = join(__dirname, '..', '..', 'dist', 'cli', 'admin-cli.js');
+
+/** Runs the built admin CLI against `databaseUrl`: its exit code and output. */
+export const runAdminCli = (
+  databaseUrl: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      [ADMIN_CLI, ...args],
+      { env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl } },
+      (e, stdout, stderr) =>
+        resolve({ code: typeof e?.code === 'number' ? e.code : 0, stdout, stderr }),
+    ),
+  );
